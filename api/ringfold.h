@@ -1,0 +1,44 @@
+/* ringfold.h: the whole public API. #include <ringfold.h>, link with -lringfold
+ * (pkg-config ringfold, or find_package(ringfold) and ringfold::ringfold). */
+#ifndef RINGFOLD_H
+#define RINGFOLD_H
+
+#include "ringfold/base.h"
+#include "ringfold/runtime.h"
+
+#include "ringfold/delay.h"
+#include "ringfold/promise.h"
+#include "ringfold/future.h"
+
+#include "ringfold/atom.h"
+#include "ringfold/volatile.h"
+
+#include "ringfold/ref.h"
+#include "ringfold/var.h"
+
+#include "ringfold/agent.h"
+
+/* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the
+ * value in *out, or the error the reference holds (a failed future's code, ...).
+ * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */
+#define rf_deref(ref, out)                                                                  \
+	_Generic((ref),                                                                          \
+	    rf_delay *: rf_delay_deref,                                                          \
+	    rf_promise *: rf_promise_deref,                                                      \
+	    rf_future *: rf_future_deref,                                                        \
+	    rf_atom *: rf_atom_deref,                                                            \
+	    rf_volatile *: rf_volatile_deref,                                                    \
+	    rf_ref *: rf_ref_deref,                                                              \
+	    rf_var *: rf_var_deref,                                                              \
+	    rf_agent *: rf_agent_deref)(ref, out)
+
+/* rf_deref_timeout(ref, ms, timeout_val, &out): (deref ref ms timeout-val) for the
+ * blocking references. On timeout returns 0 with *out = timeout_val, like Clojure;
+ * ms < 0 is -EINVAL; ms == 0 polls. */
+#define rf_deref_timeout(ref, ms, timeout_val, out)                                         \
+	_Generic((ref),                                                                          \
+	    rf_delay *: rf_delay_deref_timeout,                                                  \
+	    rf_promise *: rf_promise_deref_timeout,                                              \
+	    rf_future *: rf_future_deref_timeout)(ref, ms, timeout_val, out)
+
+#endif

@@ -1,0 +1,97 @@
+/* ringfold/base.h: values, error codes and the shapes of user functions.
+ *
+ * Every other ringfold header includes this one.
+ *
+ * Values. A value is one 64-bit word, rf_val: an integer, or a pointer stored with
+ * rf_from_ptr() and read back with rf_to_ptr(). ringfold never looks inside a value.
+ * RF_NIL (0) plays Clojure's nil where one is needed.
+ *
+ * Errors. A function that can fail returns int: 0 on success or a negative code. Codes
+ * reuse -errno where one fits (-EINVAL, -ENOMEM, -ETIMEDOUT, -ECANCELED, -EBADF, ...);
+ * ringfold's own codes are RF_E... below -4095 so they never collide with -errno.
+ * rf_strerror() names both. Where a code stands for a Clojure exception, the comment
+ * beside it names the exception and its message.
+ *
+ * User functions. A function ringfold calls on the caller's behalf (a future body, a
+ * swap function, an agent action, a transaction body) returns 0 and its result through
+ * `out`, or a negative code of its own choosing, which ringfold hands back unchanged to
+ * whoever derefs or asks: the way Clojure carries an exception. *out is RF_NIL on entry.
+ */
+#ifndef RINGFOLD_BASE_H
+#define RINGFOLD_BASE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RF_API __attribute__((visibility("default")))
+
+typedef int64_t rf_val;
+#define RF_NIL ((rf_val)0)
+
+static inline rf_val rf_from_ptr(const void *p) { return (rf_val)(intptr_t)p; }
+static inline void *rf_to_ptr(rf_val v) { return (void *)(intptr_t)v; }
+
+/* ringfold's own error codes. Ranges are reserved per family. */
+enum rf_error {
+	/* runtime, numa, io: -5000.. */
+	RF_ETOPOLOGY = -5000,    /* RF_TOPOLOGY malformed, or names a CPU outside the affinity mask */
+	RF_ESHUTDOWN = -5001,    /* work offered after shutdown: RejectedExecutionException */
+	RF_ESTARTED = -5002,     /* rf_init() after the runtime already started */
+	RF_ENOURING = -5003,     /* io_uring asked for explicitly but not available here */
+	/* deref family (delay, promise, future, deferred, executor service): -5100.. */
+	RF_EDELIVERED = -5100,   /* deliver on a realized promise (Clojure: returns nil, no effect) */
+	RF_ERECURSIVE = -5101,   /* a delay dereferenced from inside its own body */
+	/* atom, volatile, locking, reclamation: -5200.. */
+	RF_EVALIDATOR = -5200,   /* validator rejected: IllegalStateException "Invalid reference state" */
+	RF_ENOTOWNER = -5201,    /* unlock by a non-owner: IllegalMonitorStateException */
+	/* refs, STM and vars: -5300.. */
+	RF_ENOTX = -5300,        /* alter/ref-set/commute/ensure outside dosync: "No transaction running" */
+	RF_ERETRYLIMIT = -5301,  /* "Transaction failed after reaching retry limit" */
+	RF_ECOMMUTESET = -5302,  /* ref-set/alter after commute: "Can't set after commute" */
+	RF_EIOINTX = -5303,      /* io! inside a transaction: "I/O in transaction" */
+	RF_ENOTDYNAMIC = -5304,  /* binding a non-dynamic var: "Can't dynamically bind non-dynamic var" */
+	RF_ENOTBOUND = -5305,    /* set on a var not thread-bound: "Can't change/establish root binding" */
+	/* agents: -5400.. */
+	RF_EAGENTFAILED = -5400, /* send to a failed agent: "Agent is failed, needs restart" */
+	RF_EAGENTOK = -5401,     /* restart of a healthy agent: "Agent does not need a restart" */
+	RF_EAWAITINACTION = -5402, /* await inside an action: "Can't await in agent action" */
+	/* channels and go: -5500.. */
+	RF_ECLOSED = -5500,      /* take from a closed, drained channel (Clojure: nil) */
+	RF_EPENDINGLIMIT = -5501, /* "No more than 1024 pending puts/takes are allowed on a single channel." */
+	/* fork/join, fold, pmap: -5600.. */
+	RF_ENOTINPOOL = -5600,   /* fork/join from outside a pool task */
+};
+
+/* Name of any code ringfold returns (its own or -errno). Never NULL. */
+RF_API const char *rf_strerror(int code);
+
+/* The one shape of an update function: swap, alter, commute, send and send-off call
+ * fn(old, arg, &out) and take *out as the new value. The tutorial's (swap! a + 10) is
+ * rf_atom_swap(a, rf_add, 10). */
+typedef int (*rf_update_fn)(rf_val old, rf_val arg, rf_val *out);
+
+/* The one shape of a body: delay, future, go, thread, executor task and transaction
+ * bodies are called fn(arg, &out). */
+typedef int (*rf_body_fn)(rf_val arg, rf_val *out);
+
+/* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min). */
+RF_API int rf_add(rf_val old, rf_val arg, rf_val *out);
+RF_API int rf_inc(rf_val old, rf_val arg, rf_val *out);
+RF_API int rf_dec(rf_val old, rf_val arg, rf_val *out);
+RF_API int rf_max(rf_val old, rf_val arg, rf_val *out);
+RF_API int rf_min(rf_val old, rf_val arg, rf_val *out);
+RF_API int rf_constantly(rf_val old, rf_val arg, rf_val *out); /* *out = arg */
+
+/* Timeouts: every blocking call has an untimed form and a _timeout form taking int64_t
+ * milliseconds, where zero polls and a negative timeout is -EINVAL. */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,98 @@
+/* ringfold/runtime.h: starting, configuring, observing and stopping the runtime.
+ *
+ * The runtime starts itself on first use with defaults read from the environment.
+ * rf_init() before first use sets the knobs instead; rf_shutdown() stops it.
+ *
+ * Knobs (config field, environment variable, default):
+ *   topology        RF_TOPOLOGY        libnuma nodes ∩ sched_getaffinity mask
+ *                   "0:0-3,1:4-7" = node 0 has CPUs 0-3, node 1 CPUs 4-7; malformed or naming a
+ *                   CPU outside the affinity mask: rf_init fails with RF_ETOPOLOGY.
+ *   workers_per_node RF_WORKERS_PER_NODE 0 = one executor worker per CPU of the node
+ *   stack_size      RF_STACK_SIZE      65536 bytes per fiber stack (rounded up to pages)
+ *   io_backend      RF_IO_BACKEND      auto | uring | epoll
+ *   stall_ms        RF_STALL_MS        100: a fiber running this long without parking is
+ *                                      reported once on stderr and counted in stats
+ *   fj_workers_per_node RF_FJ_WORKERS_PER_NODE 0 = one fork/join worker per CPU of the node
+ *   fj_steal        RF_FJ_STEAL        local (in-node first) | random | none (never cross nodes)
+ *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel
+ *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT
+ */
+#ifndef RINGFOLD_RUNTIME_H
+#define RINGFOLD_RUNTIME_H
+
+#include "ringfold/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rf_io_backend {
+	RF_IO_AUTO = 0,
+	RF_IO_URING = 1,
+	RF_IO_EPOLL = 2,
+} rf_io_backend;
+
+typedef enum rf_steal_policy {
+	RF_STEAL_LOCAL_FIRST = 0,
+	RF_STEAL_RANDOM = 1,
+	RF_STEAL_NONE = 2,
+} rf_steal_policy;
+
+typedef struct rf_config {
+	const char *topology;
+	int workers_per_node;
+	size_t stack_size;
+	rf_io_backend io_backend;
+	uint32_t stall_ms;
+	int fj_workers_per_node;
+	rf_steal_policy fj_steal;
+	uint32_t chan_pending_limit;
+	uint32_t stm_retry_limit;
+} rf_config;
+
+/* Fill *cfg with the defaults, overridden by any RF_* environment variable.
+ * Returns 0, or -EINVAL naming nothing when an environment value is malformed. */
+RF_API int rf_config_default(rf_config *cfg);
+
+/* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
+ * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -ENOMEM; RF_ENOURING when
+ * io_backend is RF_IO_URING and io_uring cannot be set up. */
+RF_API int rf_init(const rf_config *cfg);
+
+/* Stop the runtime: runs every accepted agent action and wakes nothing else; fibers
+ * still parked are abandoned (their stacks freed). Call from a plain thread, not from a
+ * fiber or a pool task. Afterwards the runtime may be started again. */
+RF_API void rf_shutdown(void);
+
+typedef struct rf_worker_stats {
+	int cpu;                   /* CPU the worker is pinned to */
+	int node;                  /* its NUMA node */
+	uint64_t fibers_run;       /* fibers resumed */
+	uint64_t fibers_spawned;
+	uint64_t parks;            /* fibers parked */
+	uint64_t wakeups;          /* times the worker was woken from sleep */
+	uint64_t io_completions;
+	uint64_t stalls;           /* fibers reported by the stall detector */
+	uint64_t steals_local;     /* fork/join steals within the node */
+	uint64_t steals_remote;    /* fork/join steals from another node */
+} rf_worker_stats;
+
+typedef struct rf_stats {
+	rf_io_backend io_backend;  /* the backend in use (never RF_IO_AUTO once started) */
+	int nodes;
+	int workers;               /* executor workers */
+	int fj_workers;            /* fork/join workers */
+	rf_worker_stats executor[256];
+	rf_worker_stats fj[256];
+	uint64_t stm_retries;
+	uint64_t stm_commits;
+} rf_stats;
+
+/* Snapshot of the counters (each read relaxed; totals are not one instant). Starts the
+ * runtime if needed. */
+RF_API void rf_stats_get(rf_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,23 @@
+# install: headers, both libraries, a pkg-config file and a CMake package (find_package(ringfold)).
+include(CMakePackageConfigHelpers)
+
+install(FILES api/ringfold.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY api/ringfold DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+install(TARGETS ringfold ringfold_static EXPORT ringfoldTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# rf_flags carries only build-tree warning flags; it is exported empty-handed with the targets.
+install(TARGETS rf_flags EXPORT ringfoldTargets)
+install(EXPORT ringfoldTargets NAMESPACE ringfold:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringfold)
+
+configure_package_config_file(cmake/ringfoldConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/ringfoldConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringfold)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/ringfoldConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/ringfoldConfig.cmake ${PROJECT_BINARY_DIR}/ringfoldConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringfold)
+
+configure_file(cmake/ringfold.pc.in ${PROJECT_BINARY_DIR}/ringfold.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/ringfold.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

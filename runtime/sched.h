@@ -1,0 +1,65 @@
+/* runtime/sched.h: the executor as the rest of ringfold sees it (internal).
+ *
+ * One worker thread per CPU of the topology, pinned, each running fibers from its own run
+ * queue; work for a worker arrives from other threads through its inbox. A fiber never
+ * migrates: it resumes on the worker that started it (errno and thread-locals are cached
+ * by compilers across calls).
+ *
+ * Contexts: "any" = fiber, plain thread or fork/join task; "fiber" = only on a fiber.
+ */
+#ifndef RF_RUNTIME_SCHED_H
+#define RF_RUNTIME_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ringfold/base.h"
+#include "ringfold/runtime.h"
+#include "runtime/ctx.h"
+
+struct rf_fiber;
+typedef void (*rf_fiber_fn)(void *arg);
+
+#define RF_WORKER_ANY (-1)
+
+/* Start the runtime with defaults if it is not running yet. Returns 0 or the error of
+ * rf_init. Cheap once started (one acquire load). Any context. */
+int rf_runtime_ensure(void);
+
+/* The configuration and topology the runtime started with (starts it if needed; NULL
+ * only if it cannot start). Read-only once started. Any. */
+const rf_config *rf_runtime_config(void);
+const struct rf_topology *rf_runtime_topology(void);
+
+/* Start fn(arg) as a new fiber on `worker` (0..rf_sched_workers()-1), or RF_WORKER_ANY:
+ * the calling worker when called from a fiber, otherwise round-robin over the workers.
+ * The new fiber's ctx.bindings is `bindings` (see rf_bindings_capture; ownership of the
+ * reference passes to the fiber, which releases it when fn returns).
+ * Returns 0, -ENOMEM (no stack), RF_ESHUTDOWN (runtime stopping). Never blocks. Any. */
+int rf_fiber_spawn(rf_fiber_fn fn, void *arg, int worker, void *bindings);
+
+/* The running fiber, or NULL on a plain thread. Any. */
+struct rf_fiber *rf_fiber_self(void);
+
+/* Index of the worker the caller runs on, or -1 on a plain thread. Any. */
+int rf_sched_worker_self(void);
+
+/* Number of executor workers (starts the runtime if needed). Any. */
+int rf_sched_workers(void);
+
+/* Let other ready fibers of this worker run, then continue. Fiber (no-op elsewhere). */
+void rf_fiber_yield(void);
+
+/* Park the running fiber. The scheduler, after switching away from it, calls
+ * commit(arg); if commit returns false the fiber is made ready again at once (the event
+ * it waited for already happened). Otherwise it stays parked until rf_fiber_resume().
+ * If deadline_ns != RF_NO_DEADLINE, at the deadline the worker calls
+ * on_timeout(arg) on its own thread; if that returns true the fiber is resumed.
+ * Fiber only. */
+void rf_fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg), void *arg,
+                   uint64_t deadline_ns);
+
+/* Make a parked fiber ready on its own worker. Exactly one resume per park. Any. */
+void rf_fiber_resume(struct rf_fiber *f);
+
+#endif
