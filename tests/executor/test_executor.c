@@ -16,6 +16,13 @@
 
 #define WAIT_MS 20000 /* generous bound on every join: sanitizers and a busy machine */
 
+/* TSan makes each fiber cost a TSan thread state: fewer of them keep the test short. */
+#ifdef RF_TSAN
+#define SCALE 10
+#else
+#define SCALE 1
+#endif
+
 /* cmocka's asserts longjmp to the test's thread: on a fiber a failed check aborts. */
 #define fcheck(x)                                                                           \
 	do {                                                                                     \
@@ -33,7 +40,7 @@ static void count_fn(void *arg)
 
 static void spawn_join_100k_from_thread(void **state)
 {
-	enum { N = 100000 };
+	enum { N = 100000 / SCALE };
 	latch l;
 	latch_init(&l, N);
 	for (int i = 0; i < N; i++)
@@ -64,7 +71,7 @@ static void spawner_fn(void *arg)
 
 static void spawn_join_100k_from_fiber(void **state)
 {
-	struct spawner s = {.n = 100000};
+	struct spawner s = {.n = 100000 / SCALE};
 	latch_init(&s.done, 1);
 	assert_int_equal(rf_fiber_spawn(spawner_fn, &s, 0, NULL), 0);
 	assert_int_equal(latch_wait(&s.done, WAIT_MS), 0);
@@ -87,7 +94,7 @@ static void sleep_fn(void *arg)
 
 static void sleep_10k_concurrently(void **state)
 {
-	enum { N = 10000 };
+	enum { N = 10000 / SCALE };
 	static struct sleeper s[N];
 	_Atomic int early = 0;
 	latch l;
@@ -130,7 +137,7 @@ static void pp1(void *arg) { pp_side(arg, 1); }
 
 static void wake_cross_core_fibers(void **state)
 {
-	struct pingpong p = {.rounds = 20000};
+	struct pingpong p = {.rounds = 5000 / SCALE};
 	latch_init(&p.done, 2);
 	int n = rf_sched_workers();
 	assert_int_equal(rf_fiber_spawn(pp0, &p, 0, NULL), 0);
@@ -160,7 +167,7 @@ static void park_fn(void *arg)
 
 static void wake_from_plain_thread(void **state)
 {
-	enum { N = 2000 };
+	enum { N = 2000 / SCALE };
 	static struct parked p[N];
 	latch l;
 	latch_init(&l, N);
@@ -237,7 +244,7 @@ static void race_fn(void *arg)
 
 static void waiter_timeout_races(void **state)
 {
-	enum { N = 3000 };
+	enum { N = 3000 / SCALE };
 	static struct race r[N];
 	latch l;
 	latch_init(&l, N);
