@@ -7,6 +7,10 @@
  * is what lets park's commit() run without racing the fiber it parks, and the stack of
  * a finished fiber be reused.
  *
+ * rf_fiber_yield() with another fiber ready switches to it directly (one switch, not
+ * two), at most RF_DIRECT_MAX times in a row; so the fiber that comes back to the
+ * scheduler is whichever runs last (w->running), not necessarily the one it switched to.
+ *
  * Sanitizers: ASan is told of every stack switch (__sanitizer_start/finish_switch_fiber;
  * a finishing fiber passes NULL so its fake stack is freed); TSan gets one fiber object
  * per ringfold fiber and a __tsan_switch_to_fiber before every switch, which also gives
@@ -65,9 +69,7 @@ static void fiber_main(void *arg)
 {
 	rf_fiber *f = arg;
 #ifdef RF_ASAN
-	/* learn the bounds of the scheduler's stack, the one we came from */
-	__sanitizer_finish_switch_fiber(NULL, (const void **)&f->w->sched_stack_lo,
-	                                &f->w->sched_stack_size);
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
 	f->fn(f->arg);
 	rf_bindings_release(f->bindings);
@@ -76,11 +78,46 @@ static void fiber_main(void *arg)
 	abort(); /* a finished fiber is never switched to again */
 }
 
+/* Owner: f (running) hands the worker straight to next, popped from the run queue,
+ * without a round trip through the scheduler. */
+static void switch_direct(rf_worker *w, rf_fiber *f, rf_fiber *next)
+{
+	if (next->armed)
+		rf_timer_remove(w, next);
+	next->state = RF_FIBER_RUNNING;
+	rf_count(&w->st_run, 1);
+	atomic_store_explicit(&w->running, next, memory_order_relaxed);
+	/* +2 keeps seq odd (a fiber runs) but tells the stall monitor it is another run */
+	atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 2,
+	                      memory_order_relaxed);
+#ifdef RF_TSAN
+	__tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+#ifdef RF_ASAN
+	__sanitizer_start_switch_fiber(&f->asan_fake_stack, next->stack_lo, next->stack_size);
+#endif
+	rf_mctx_swap(&f->mctx, &next->mctx);
+#ifdef RF_ASAN
+	__sanitizer_finish_switch_fiber(f->asan_fake_stack, NULL, NULL);
+#endif
+}
+
 void rf_fiber_yield(void)
 {
 	rf_fiber *f = rf_fiber_self();
 	if (!f)
 		return;
+	rf_worker *w = f->w;
+	/* Another fiber is ready: switch to it directly, a bounded number of times in a row
+	 * so the scheduler still gets to the inbox, the timers and I/O. */
+	if (w->rq_head && w->direct < RF_DIRECT_MAX) {
+		w->direct++;
+		rf_fiber *next = rf_rq_pop(w);
+		f->state = RF_FIBER_READY;
+		rf_rq_push(w, f);
+		switch_direct(w, f, next);
+		return;
+	}
 	f->state = RF_FIBER_YIELDED;
 	to_sched(f);
 }
@@ -130,6 +167,7 @@ static void fiber_release(rf_worker *w, rf_fiber *f)
 
 void rf_fiber_run(rf_worker *w, rf_fiber *f)
 {
+	w->direct = 0;
 	if (f->armed)
 		rf_timer_remove(w, f);
 	f->state = RF_FIBER_RUNNING;
@@ -148,6 +186,7 @@ void rf_fiber_run(rf_worker *w, rf_fiber *f)
 #ifdef RF_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
+	f = atomic_load_explicit(&w->running, memory_order_relaxed); /* direct yields */
 	atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 1,
 	                      memory_order_relaxed);
 	atomic_store_explicit(&w->running, NULL, memory_order_relaxed);

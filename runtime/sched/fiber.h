@@ -72,6 +72,9 @@ typedef struct rf_fiber {
 	void *tsan_fiber;
 } rf_fiber;
 
+/* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
+#define RF_DIRECT_MAX 64
+
 /* Treiber-stack inbox sentinel of a stopped worker: pushes fail. */
 #define RF_INBOX_CLOSED ((rf_fiber *)(uintptr_t)1)
 
@@ -94,6 +97,7 @@ typedef struct rf_worker {
 	rf_fiber *pool;   /* dead fibers ready for reuse */
 	int npool;
 	unsigned since_poll;
+	unsigned direct; /* direct yields since the scheduler last ran a fiber */
 	rf_mctx sched_ctx;
 	rf_io *io;
 	void *sched_stack_lo; /* ASan: bounds of the worker thread's own stack */
@@ -124,6 +128,7 @@ int rf_worker_start(rf_worker *w);   /* starts the thread; waits until it is rea
 void rf_worker_stop(rf_worker *w);   /* asks it to stop and joins it */
 bool rf_inbox_push(rf_worker *w, rf_fiber *f); /* false if the worker stopped */
 void rf_rq_push(rf_worker *w, rf_fiber *f);    /* owner only */
+rf_fiber *rf_rq_pop(rf_worker *w);             /* owner only */
 
 /* fiber.c */
 void rf_fiber_run(rf_worker *w, rf_fiber *f);  /* owner: switch in, handle how it left */

@@ -33,7 +33,7 @@
 void *__tsan_get_current_fiber(void);
 #endif
 
-#define RF_POLL_EVERY 64 /* fibers run between two non-blocking I/O polls */
+#define RF_POLL_EVERY 256 /* fibers run between two non-blocking I/O polls */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
 {
@@ -45,7 +45,7 @@ void rf_rq_push(rf_worker *w, rf_fiber *f)
 	w->rq_tail = f;
 }
 
-static rf_fiber *rq_pop(rf_worker *w)
+rf_fiber *rf_rq_pop(rf_worker *w)
 {
 	rf_fiber *f = w->rq_head;
 	if (f && !(w->rq_head = f->next))
@@ -134,7 +134,7 @@ static void loop(rf_worker *w)
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);
-		rf_fiber *f = rq_pop(w);
+		rf_fiber *f = rf_rq_pop(w);
 		if (!f) {
 			w->since_poll = 0;
 			idle(w);
@@ -190,6 +190,12 @@ static void *worker_main(void *arg)
 	}
 #ifdef RF_TSAN
 	w->tsan_sched = __tsan_get_current_fiber();
+#endif
+#ifdef RF_ASAN
+	pthread_attr_t attr;
+	pthread_getattr_np(pthread_self(), &attr);
+	pthread_attr_getstack(&attr, &w->sched_stack_lo, &w->sched_stack_size);
+	pthread_attr_destroy(&attr);
 #endif
 	rf_tls_worker = w;
 	report_started(w, 0);
