@@ -121,7 +121,10 @@ struct spawn_run {
 	latch l;
 };
 
-static void child(void *arg) { handoff_post(arg); }
+static void child(void *arg)
+{
+	handoff_post(arg);
+}
 
 static void spawn_loop(void *arg)
 {
@@ -146,7 +149,10 @@ static uint64_t rf_spawn_join(uint64_t ops, void *arg)
 	return r.ns;
 }
 
-static void *noop(void *arg) { return arg; }
+static void *noop(void *arg)
+{
+	return arg;
+}
 
 static uint64_t pthread_spawn_join(uint64_t ops, void *arg)
 {
@@ -180,8 +186,14 @@ static void pp_side(struct pp_run *p, int me)
 	latch_down(&p->l);
 }
 
-static void pp0(void *arg) { pp_side(arg, 0); }
-static void pp1(void *arg) { pp_side(arg, 1); }
+static void pp0(void *arg)
+{
+	pp_side(arg, 0);
+}
+static void pp1(void *arg)
+{
+	pp_side(arg, 1);
+}
 
 static uint64_t rf_wake(uint64_t ops, void *arg)
 {

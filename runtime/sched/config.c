@@ -24,15 +24,15 @@ int rf_config_default(rf_config *cfg)
 	int rc;
 
 	*cfg = (rf_config){
-		.topology = NULL,
-		.workers_per_node = 0,
-		.stack_size = 64 * 1024,
-		.io_backend = RF_IO_AUTO,
-		.stall_ms = 100,
-		.fj_workers_per_node = 0,
-		.fj_steal = RF_STEAL_LOCAL_FIRST,
-		.chan_pending_limit = 1024,
-		.stm_retry_limit = 10000,
+	    .topology = NULL,
+	    .workers_per_node = 0,
+	    .stack_size = 64 * 1024,
+	    .io_backend = RF_IO_AUTO,
+	    .stall_ms = 100,
+	    .fj_workers_per_node = 0,
+	    .fj_steal = RF_STEAL_LOCAL_FIRST,
+	    .chan_pending_limit = 1024,
+	    .stm_retry_limit = 10000,
 	};
 	const char *topo = getenv("RF_TOPOLOGY");
 	if (topo && *topo)

@@ -30,12 +30,12 @@
 #include "io/backend.h"
 #include "numa/topology.h"
 #include "runtime/sched.h"
-#include "runtime/wait.h"
 #include "runtime/sched/switch.h"
+#include "runtime/wait.h"
 
 enum rf_fiber_state {
-	RF_FIBER_NEW,     /* spawned, not yet seen by its worker */
-	RF_FIBER_READY,   /* in the run queue or an inbox */
+	RF_FIBER_NEW,   /* spawned, not yet seen by its worker */
+	RF_FIBER_READY, /* in the run queue or an inbox */
 	RF_FIBER_RUNNING,
 	RF_FIBER_YIELDED, /* switched out by rf_fiber_yield: back to the run queue */
 	RF_FIBER_PARKING, /* switched out by rf_fiber_park: commit still to run */
@@ -49,7 +49,7 @@ typedef struct rf_fiber {
 	rf_mctx mctx;
 	rf_ctx ctx;
 	struct rf_worker *w;
-	struct rf_fiber *next; /* run queue, inbox or pool link */
+	struct rf_fiber *next;                /* run queue, inbox or pool link */
 	struct rf_fiber *all_prev, *all_next; /* the worker's list of live fibers */
 	int state;
 	rf_fiber_fn fn;
@@ -64,9 +64,9 @@ typedef struct rf_fiber {
 	struct rf_fiber *t_child, *t_sibling, *t_prev;
 	bool armed;
 	/* the mapping this fiber lives in */
-	char *map;        /* start of the mapping = start of the guard */
+	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;
-	char *stack_lo;   /* lowest usable stack byte (just above the guard) */
+	char *stack_lo; /* lowest usable stack byte (just above the guard) */
 	size_t stack_size;
 	void *asan_fake_stack;
 	void *tsan_fiber;
@@ -83,8 +83,8 @@ typedef struct rf_worker {
 	_Alignas(64) _Atomic(rf_fiber *) inbox;
 	_Atomic int sleeping;
 	_Atomic int stop;
-	_Atomic int closed;  /* owner sets it when it is about to destroy io */
-	_Atomic int wakers;  /* threads inside wake(): io must outlive them */
+	_Atomic int closed;         /* owner sets it when it is about to destroy io */
+	_Atomic int wakers;         /* threads inside wake(): io must outlive them */
 	pthread_mutex_t spare_lock; /* guards spare, nspare */
 	rf_fiber *spare;            /* dead fibers any thread may reuse for this worker */
 	int nspare;
@@ -124,22 +124,22 @@ extern rf_worker *rf_workers[RF_MAX_CPUS];
 extern int rf_nworkers;
 
 /* worker.c */
-int rf_worker_start(rf_worker *w);   /* starts the thread; waits until it is ready */
-void rf_worker_stop(rf_worker *w);   /* asks it to stop and joins it */
+int rf_worker_start(rf_worker *w);             /* starts the thread; waits until it is ready */
+void rf_worker_stop(rf_worker *w);             /* asks it to stop and joins it */
 bool rf_inbox_push(rf_worker *w, rf_fiber *f); /* false if the worker stopped */
 void rf_rq_push(rf_worker *w, rf_fiber *f);    /* owner only */
 rf_fiber *rf_rq_pop(rf_worker *w);             /* owner only */
 
 /* fiber.c */
-void rf_fiber_run(rf_worker *w, rf_fiber *f);  /* owner: switch in, handle how it left */
+void rf_fiber_run(rf_worker *w, rf_fiber *f);     /* owner: switch in, handle how it left */
 void rf_fiber_discard(rf_worker *w, rf_fiber *f); /* owner: abandon (shutdown) */
 void rf_fiber_adopt(rf_worker *w, rf_fiber *f);   /* owner: first sight of a new fiber */
 
 /* stack.c: fibers' memory, pooled per worker */
-rf_fiber *rf_stack_get(rf_worker *w); /* any thread; NULL on -ENOMEM */
-void rf_stack_put(rf_worker *w, rf_fiber *f); /* owner */
+rf_fiber *rf_stack_get(rf_worker *w);               /* any thread; NULL on -ENOMEM */
+void rf_stack_put(rf_worker *w, rf_fiber *f);       /* owner */
 void rf_stack_put_spare(rf_worker *w, rf_fiber *f); /* any thread */
-void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
+void rf_stack_drain(rf_worker *w);                  /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 
 /* timer.c: the owner's pairing heap of parked fibers' deadlines */
@@ -148,7 +148,7 @@ void rf_timer_remove(rf_worker *w, rf_fiber *f);
 rf_fiber *rf_timer_pop_expired(rf_worker *w, uint64_t now);
 
 /* guard.c: stack overflow reporting */
-int rf_guard_install_handler(void);    /* once per process */
+int rf_guard_install_handler(void);     /* once per process */
 int rf_guard_thread_init(rf_worker *w); /* worker thread: its alternate signal stack */
 void rf_guard_thread_fini(rf_worker *w);
 

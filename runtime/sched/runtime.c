@@ -209,16 +209,25 @@ void rf_shutdown(void)
 	pthread_mutex_unlock(&rt_lock);
 }
 
-const rf_config *rf_runtime_config(void) { return rf_runtime_ensure() ? NULL : &rf_rt_config; }
+const rf_config *rf_runtime_config(void)
+{
+	return rf_runtime_ensure() ? NULL : &rf_rt_config;
+}
 
 const struct rf_topology *rf_runtime_topology(void)
 {
 	return rf_runtime_ensure() ? NULL : &rf_rt_topo;
 }
 
-int rf_sched_workers(void) { return rf_runtime_ensure() ? 0 : rf_nworkers; }
+int rf_sched_workers(void)
+{
+	return rf_runtime_ensure() ? 0 : rf_nworkers;
+}
 
-static uint64_t get(_Atomic uint64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+static uint64_t get(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 void rf_stats_get(rf_stats *out)
 {

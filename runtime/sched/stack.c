@@ -42,9 +42,15 @@
  * racing reader can see leads to a working guard. */
 static _Atomic int guard_mode;
 
-static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
 
-size_t rf_stack_guard_size(void) { return RF_GUARD_PAGES * page_size(); }
+size_t rf_stack_guard_size(void)
+{
+	return RF_GUARD_PAGES * page_size();
+}
 
 static int install_guard(char *p, size_t len)
 {
@@ -82,7 +88,10 @@ static rf_fiber *map_fiber(rf_worker *w)
 	return f;
 }
 
-static void unmap_fiber(rf_fiber *f) { rf_node_free(f->map, f->map_size); }
+static void unmap_fiber(rf_fiber *f)
+{
+	rf_node_free(f->map, f->map_size);
+}
 
 rf_fiber *rf_stack_get(rf_worker *w)
 {

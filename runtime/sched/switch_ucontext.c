@@ -27,4 +27,7 @@ void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void
 	            (unsigned)(a >> 32), (unsigned)a);
 }
 
-void rf_mctx_swap(rf_mctx *from, rf_mctx *to) { swapcontext(&from->uc, &to->uc); }
+void rf_mctx_swap(rf_mctx *from, rf_mctx *to)
+{
+	swapcontext(&from->uc, &to->uc);
+}

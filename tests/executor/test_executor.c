@@ -27,12 +27,13 @@
 #endif
 
 /* cmocka's asserts longjmp to the test's thread: on a fiber a failed check aborts. */
-#define fcheck(x)                                                                           \
-	do {                                                                                     \
-		if (!(x)) {                                                                          \
-			fprintf(stderr, "%s:%d: check failed on a fiber: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                                         \
-		}                                                                                    \
+#define fcheck(x)                                                                                  \
+	do {                                                                                       \
+		if (!(x)) {                                                                        \
+			fprintf(stderr, "%s:%d: check failed on a fiber: %s\n", __FILE__,          \
+			        __LINE__, #x);                                                     \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static void count_fn(void *arg)
@@ -135,8 +136,14 @@ static void pp_side(struct pingpong *p, int me)
 	latch_down(&p->done);
 }
 
-static void pp0(void *arg) { pp_side(arg, 0); }
-static void pp1(void *arg) { pp_side(arg, 1); }
+static void pp0(void *arg)
+{
+	pp_side(arg, 0);
+}
+static void pp1(void *arg)
+{
+	pp_side(arg, 1);
+}
 
 static void wake_cross_core_fibers(void **state)
 {

@@ -143,7 +143,10 @@ static void spin_yield(void *arg)
 		rf_fiber_yield();
 }
 
-static void count_fn(void *arg) { latch_down(arg); }
+static void count_fn(void *arg)
+{
+	latch_down(arg);
+}
 
 static void shutdown_with_parked_fibers_then_restart(void **state)
 {
@@ -183,11 +186,15 @@ static void hook(void)
 {
 	latch l;
 	latch_init(&l, 1);
-	if (rf_fiber_spawn(hook_fiber, &l, RF_WORKER_ANY, NULL) == 0 && latch_wait(&l, WAIT_MS) == 0)
+	if (rf_fiber_spawn(hook_fiber, &l, RF_WORKER_ANY, NULL) == 0 &&
+	    latch_wait(&l, WAIT_MS) == 0)
 		atomic_fetch_add(&hook_ran, 1);
 }
 
-static void second_hook(void) { atomic_fetch_add(&hook_ran, 10); }
+static void second_hook(void)
+{
+	atomic_fetch_add(&hook_ran, 10);
+}
 
 static void shutdown_hooks(void **state)
 {
@@ -242,7 +249,10 @@ static int recurse(int depth)
 	return recurse(depth + 1) + pad[0];
 }
 
-static void overflow_fn(void *arg) { recurse(0); }
+static void overflow_fn(void *arg)
+{
+	recurse(0);
+}
 
 static int overflow_child(void)
 {
