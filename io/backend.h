@@ -45,4 +45,13 @@ int rf_io_poll(rf_io *io, uint64_t deadline_ns);
 /* Make the owner's current or next rf_io_poll() return. Any thread. Async-signal-unsafe. */
 void rf_io_wake(rf_io *io);
 
+/* I/O completions this rf_io has handled (what rf_io_poll returned, summed), for
+ * rf_stats. Any thread (relaxed read of a counter only the owner writes). */
+uint64_t rf_io_completions(const rf_io *io);
+
+/* Test hook: make the process-wide probe see io_uring setup fail with `err` (a negative
+ * errno, 0 to stop) and forget an earlier decision, as if the process had just started.
+ * Call only while no rf_io exists. */
+void rf_io_test_fail_setup(int err);
+
 #endif
