@@ -190,20 +190,25 @@ static int dispatch(rf_io *io, int fd, uint32_t ev)
 	return n;
 }
 
+static int timeout_ms(uint64_t deadline_ns)
+{
+	if (deadline_ns == RF_NO_DEADLINE)
+		return -1;
+	uint64_t now = rf_now_ns();
+	if (deadline_ns <= now)
+		return 0;
+	uint64_t d = (deadline_ns - now + 999999) / 1000000; /* never wake early */
+	return d > 3600000 ? 3600000 : (int)d;
+}
+
 int rf_epoll_poll(rf_io *io, uint64_t deadline_ns)
 {
-	int ms = 0;
-	if (deadline_ns == RF_NO_DEADLINE) {
-		ms = -1;
-	} else if (deadline_ns) {
-		uint64_t now = rf_now_ns();
-		if (deadline_ns > now) {
-			uint64_t d = (deadline_ns - now + 999999) / 1000000; /* never wake early */
-			ms = d > 3600000 ? 3600000 : (int)d;
-		}
-	}
 	struct epoll_event evs[64];
-	int n = epoll_wait(io->epfd, evs, 64, ms);
+	int n;
+	/* EINTR (a signal, or io_uring task work elsewhere in the process): sleep on. */
+	do
+		n = epoll_wait(io->epfd, evs, 64, deadline_ns ? timeout_ms(deadline_ns) : 0);
+	while (n < 0 && errno == EINTR);
 	int handled = 0;
 	for (int i = 0; i < n; i++) {
 		if (evs[i].data.u64 == 0) {

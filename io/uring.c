@@ -146,19 +146,20 @@ int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
 	}
 	struct io_uring_cqe *cqe;
 	int rc;
-	if (deadline_ns == RF_NO_DEADLINE) {
-		rc = io_uring_submit_and_wait(&io->ring, 1);
-	} else {
+	do {
+		if (deadline_ns == RF_NO_DEADLINE) {
+			rc = io_uring_submit_and_wait(&io->ring, 1);
+			continue;
+		}
 		uint64_t now = rf_now_ns();
 		if (deadline_ns <= now) {
-			(void)io_uring_submit_and_get_events(&io->ring);
-			return reap(io);
+			rc = io_uring_submit_and_get_events(&io->ring);
+			break;
 		}
 		uint64_t rel = deadline_ns - now;
 		struct __kernel_timespec ts = {.tv_sec = (long long)(rel / 1000000000u),
 		                               .tv_nsec = (long long)(rel % 1000000000u)};
 		rc = io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, &ts, NULL);
-	}
-	(void)rc; /* -ETIME, -EINTR: the caller re-checks its deadline and loops */
+	} while (rc == -EINTR); /* a signal: sleep on (-ETIME: the deadline passed) */
 	return reap(io);
 }
