@@ -27,15 +27,15 @@ struct req {
 	int fd;
 	const struct iovec *iov; /* READ, WRITE */
 	int iovcnt;
-	off_t off;               /* READ, WRITE: -1 = the file position */
-	void *buf;               /* RECV, SEND */
+	off_t off; /* READ, WRITE: -1 = the file position */
+	void *buf; /* RECV, SEND */
 	size_t len;
-	int flags;               /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
-	struct sockaddr *addr;   /* ACCEPT, CONNECT */
-	socklen_t *addrlen;      /* ACCEPT */
-	socklen_t caddrlen;      /* CONNECT */
-	short events;            /* POLL */
-	uint64_t deadline;       /* absolute; RF_NO_DEADLINE */
+	int flags;             /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
+	struct sockaddr *addr; /* ACCEPT, CONNECT */
+	socklen_t *addrlen;    /* ACCEPT */
+	socklen_t caddrlen;    /* CONNECT */
+	short events;          /* POLL */
+	uint64_t deadline;     /* absolute; RF_NO_DEADLINE */
 };
 
 static short dir_events(const struct req *r)
@@ -85,7 +85,8 @@ static long sys_once(const struct req *r, bool nowait)
 		rc = recv(r->fd, r->buf, r->len, r->flags | (nowait ? MSG_DONTWAIT : 0));
 		break;
 	case V_SEND:
-		rc = send(r->fd, r->buf, r->len, r->flags | MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+		rc = send(r->fd, r->buf, r->len,
+		          r->flags | MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
 		break;
 	case V_ACCEPT:
 		if (nowait) {
@@ -206,7 +207,10 @@ static long thread_do(const struct req *r)
 	}
 }
 
-static long thread_do_tramp(void *arg) { return thread_do(arg); }
+static long thread_do_tramp(void *arg)
+{
+	return thread_do(arg);
+}
 
 /* ---- io_uring ---- */
 
@@ -216,17 +220,19 @@ static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 	switch (poll_ev ? V_POLL : r->verb) {
 	case V_READ:
 		if (r->iovcnt == 1)
-			io_uring_prep_read(sqe, r->fd, r->iov[0].iov_base, (unsigned)r->iov[0].iov_len,
-			                   (uint64_t)r->off);
+			io_uring_prep_read(sqe, r->fd, r->iov[0].iov_base,
+			                   (unsigned)r->iov[0].iov_len, (uint64_t)r->off);
 		else
-			io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt, (uint64_t)r->off);
+			io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+			                    (uint64_t)r->off);
 		break;
 	case V_WRITE:
 		if (r->iovcnt == 1)
-			io_uring_prep_write(sqe, r->fd, r->iov[0].iov_base, (unsigned)r->iov[0].iov_len,
-			                    (uint64_t)r->off);
+			io_uring_prep_write(sqe, r->fd, r->iov[0].iov_base,
+			                    (unsigned)r->iov[0].iov_len, (uint64_t)r->off);
 		else
-			io_uring_prep_writev(sqe, r->fd, r->iov, (unsigned)r->iovcnt, (uint64_t)r->off);
+			io_uring_prep_writev(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+			                     (uint64_t)r->off);
 		break;
 	case V_RECV:
 		io_uring_prep_recv(sqe, r->fd, r->buf, r->len, r->flags);
@@ -448,20 +454,22 @@ ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags, int64
 
 int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags, int64_t ms)
 {
-	struct req r = {.verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
+	struct req r = {
+	    .verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
 	return (int)run(&r, ms);
 }
 
 int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
-	struct req r = {.verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
+	struct req r = {
+	    .verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
 	return (int)run(&r, NO_TIMEOUT);
 }
 
 int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t ms)
 {
-	struct req r = {.verb = V_CONNECT, .fd = fd, .addr = (struct sockaddr *)addr,
-	                .caddrlen = addrlen};
+	struct req r = {
+	    .verb = V_CONNECT, .fd = fd, .addr = (struct sockaddr *)addr, .caddrlen = addrlen};
 	return (int)run(&r, ms);
 }
 
@@ -488,7 +496,10 @@ int rf_io_pollfd_timeout(int fd, short events, int64_t ms)
 	return (int)run(&r, ms);
 }
 
-int rf_io_pollfd(int fd, short events) { return rf_io_pollfd_timeout(fd, events, NO_TIMEOUT); }
+int rf_io_pollfd(int fd, short events)
+{
+	return rf_io_pollfd_timeout(fd, events, NO_TIMEOUT);
+}
 
 int rf_sleep_ms(int64_t ms)
 {

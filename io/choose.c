@@ -18,10 +18,10 @@
 #include "io/io_impl.h"
 
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool probed;         /* under probe_lock */
-static int probe_err;       /* 0: io_uring usable; else the negative errno that stopped it */
+static bool probed;          /* under probe_lock */
+static int probe_err;        /* 0: io_uring usable; else the negative errno that stopped it */
 static unsigned probe_flags; /* setup flags that worked */
-static int forced_err;      /* test hook: setup "fails" with this */
+static int forced_err;       /* test hook: setup "fails" with this */
 static bool fallback_logged;
 static _Atomic int io_kind = RF_IO_AUTO;
 static _Thread_local rf_io *thread_io; /* the worker's rf_io, set by rf_io_create */
@@ -82,7 +82,8 @@ int rf_io_choose(rf_io_backend want)
 	} else {
 		rc = RF_IO_EPOLL;
 		if (!fallback_logged)
-			fprintf(stderr, "ringfold: io_uring unavailable (%s); using the epoll backend\n",
+			fprintf(stderr,
+			        "ringfold: io_uring unavailable (%s); using the epoll backend\n",
 			        strerror(-probe_err));
 		fallback_logged = true;
 	}
@@ -92,7 +93,10 @@ int rf_io_choose(rf_io_backend want)
 	return rc;
 }
 
-rf_io_backend rf_io_kind(void) { return atomic_load_explicit(&io_kind, memory_order_acquire); }
+rf_io_backend rf_io_kind(void)
+{
+	return atomic_load_explicit(&io_kind, memory_order_acquire);
+}
 
 unsigned rf_uring_setup_flags(void)
 {
@@ -112,7 +116,10 @@ void rf_io_test_fail_setup(int err)
 	pthread_mutex_unlock(&probe_lock);
 }
 
-rf_io *rf_io_self(void) { return thread_io; }
+rf_io *rf_io_self(void)
+{
+	return thread_io;
+}
 
 int rf_io_create(rf_io **out, int worker)
 {

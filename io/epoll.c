@@ -25,7 +25,7 @@
 #include "io/io_impl.h"
 
 struct fd_wait {
-	rf_waiter w;  /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
+	rf_waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
 	uint32_t events;
 };
 
@@ -40,7 +40,8 @@ int rf_epoll_create(rf_io *io)
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
 	io->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
-	if (io->epfd < 0 || io->wake_fd < 0 || epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->wake_fd, &ev)) {
+	if (io->epfd < 0 || io->wake_fd < 0 ||
+	    epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->wake_fd, &ev)) {
 		int rc = -errno;
 		rf_epoll_destroy(io);
 		return rc;

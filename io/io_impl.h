@@ -24,14 +24,14 @@ struct rf_fd_slot; /* epoll.c */
 struct rf_io {
 	rf_io_backend kind;
 	int worker;
-	int wake_fd;                    /* eventfd; written by any thread */
-	_Atomic uint64_t completions;   /* owner writes (relaxed), stats read (relaxed) */
+	int wake_fd;                  /* eventfd; written by any thread */
+	_Atomic uint64_t completions; /* owner writes (relaxed), stats read (relaxed) */
 	/* io_uring backend (owner only) */
 	struct io_uring ring;
-	uint64_t wake_buf;              /* target of the armed eventfd read */
+	uint64_t wake_buf; /* target of the armed eventfd read */
 	/* epoll backend (owner only) */
 	int epfd;
-	struct rf_fd_slot *fds;         /* indexed by fd */
+	struct rf_fd_slot *fds; /* indexed by fd */
 	int nfds;
 };
 

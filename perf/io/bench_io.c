@@ -16,8 +16,8 @@
 struct pp {
 	int ping[2], pong[2];
 	uint64_t ops;
-	_Atomic int left;  /* parties still running */
-	rf_waiter done;    /* completed by the last party (ringfold) */
+	_Atomic int left; /* parties still running */
+	rf_waiter done;   /* completed by the last party (ringfold) */
 };
 
 static void pp_open(struct pp *p, uint64_t ops)
@@ -100,7 +100,8 @@ static uint64_t run_pthread(uint64_t ops, void *unused)
 	pp_open(&p, ops);
 	pthread_t a, b;
 	uint64_t t0 = bench_now_ns();
-	if (pthread_create(&b, NULL, ponger_thread, &p) || pthread_create(&a, NULL, pinger_thread, &p))
+	if (pthread_create(&b, NULL, ponger_thread, &p) ||
+	    pthread_create(&a, NULL, pinger_thread, &p))
 		abort();
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);

@@ -88,8 +88,14 @@ static void wake_from_other_thread(rf_io_backend kind)
 	assert_int_equal(w.completions, 0); /* wake-ups are not I/O completions */
 }
 
-static void uring_wake(void **s) { wake_from_other_thread(RF_IO_URING); }
-static void epoll_wake(void **s) { wake_from_other_thread(RF_IO_EPOLL); }
+static void uring_wake(void **s)
+{
+	wake_from_other_thread(RF_IO_URING);
+}
+static void epoll_wake(void **s)
+{
+	wake_from_other_thread(RF_IO_EPOLL);
+}
 
 /* On the owner thread: deadlines, zero deadline, a wake-up posted before the poll. */
 static void deadlines(rf_io_backend kind)
@@ -118,8 +124,14 @@ static void deadlines(rf_io_backend kind)
 	rf_io_destroy(io);
 }
 
-static void uring_deadlines(void **s) { deadlines(RF_IO_URING); }
-static void epoll_deadlines(void **s) { deadlines(RF_IO_EPOLL); }
+static void uring_deadlines(void **s)
+{
+	deadlines(RF_IO_URING);
+}
+static void epoll_deadlines(void **s)
+{
+	deadlines(RF_IO_EPOLL);
+}
 
 /* Many rings, one per thread, as the executor makes them: each set up on its own
  * thread (SINGLE_ISSUER), alive at once. */
@@ -149,8 +161,14 @@ static void many_workers(rf_io_backend kind)
 		rf_io_destroy(w[i].io);
 }
 
-static void uring_many(void **s) { many_workers(RF_IO_URING); }
-static void epoll_many(void **s) { many_workers(RF_IO_EPOLL); }
+static void uring_many(void **s)
+{
+	many_workers(RF_IO_URING);
+}
+static void epoll_many(void **s)
+{
+	many_workers(RF_IO_EPOLL);
+}
 
 int main(void)
 {

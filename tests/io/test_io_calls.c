@@ -26,10 +26,10 @@
 #include "runtime/sched.h"
 #include "runtime/wait.h"
 
-#define CHECK(c)                                                                            \
-	do {                                                                                \
-		if (!(c))                                                                   \
-			return __LINE__;                                                    \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			return __LINE__;                                                           \
 	} while (0)
 
 #define MS 1000000ull
@@ -39,7 +39,8 @@
 static int tcp_listener(struct sockaddr_in *addr, int flags)
 {
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-	*addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	*addr =
+	    (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(*addr);
 	if (l < 0 || bind(l, (struct sockaddr *)addr, len) || listen(l, 64) ||
 	    getsockname(l, (struct sockaddr *)addr, &len))
@@ -177,8 +178,8 @@ static int socketpair_calls(void)
 	CHECK(rf_io_write(s[1], "r", 1) == 1);
 	CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 1000) == 1 && b[0] == 'r');
 	CHECK(rf_io_close(s[1]) == 0);
-	CHECK(rf_io_recv(s[0], b, 1, 0) == 0);                  /* orderly close */
-	CHECK(rf_io_send(s[0], "x", 1, 0) == -EPIPE);           /* no SIGPIPE: MSG_NOSIGNAL */
+	CHECK(rf_io_recv(s[0], b, 1, 0) == 0);        /* orderly close */
+	CHECK(rf_io_send(s[0], "x", 1, 0) == -EPIPE); /* no SIGPIPE: MSG_NOSIGNAL */
 	CHECK(rf_io_close(s[0]) == 0);
 	return 0;
 }
@@ -385,8 +386,11 @@ static void test_many_fibers_one_fd(void **s)
 	close(p[1]);
 }
 
-#define CASE(name)                                                                          \
-	static void test_##name(void **s) { run_case(name); }
+#define CASE(name)                                                                                 \
+	static void test_##name(void **s)                                                          \
+	{                                                                                          \
+		run_case(name);                                                                    \
+	}
 CASE(pipe_rw)
 CASE(pipe_timeouts)
 CASE(pipe_errors)
@@ -401,11 +405,16 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pipe_rw),          cmocka_unit_test(test_pipe_timeouts),
-	    cmocka_unit_test(test_pipe_errors),      cmocka_unit_test(test_nonblocking_fd_waits),
-	    cmocka_unit_test(test_socketpair_calls), cmocka_unit_test(test_tcp_loopback),
-	    cmocka_unit_test(test_files),            cmocka_unit_test(test_sleeping),
-	    cmocka_unit_test(test_blocking_calls),   cmocka_unit_test(test_many_fibers_one_fd),
+	    cmocka_unit_test(test_pipe_rw),
+	    cmocka_unit_test(test_pipe_timeouts),
+	    cmocka_unit_test(test_pipe_errors),
+	    cmocka_unit_test(test_nonblocking_fd_waits),
+	    cmocka_unit_test(test_socketpair_calls),
+	    cmocka_unit_test(test_tcp_loopback),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_sleeping),
+	    cmocka_unit_test(test_blocking_calls),
+	    cmocka_unit_test(test_many_fibers_one_fd),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();
