@@ -1,6 +1,7 @@
 /* io/backend.h directly: each backend's wait and wake-up, on a test thread playing the
  * executor worker (create, poll and destroy on it; wake from another thread). */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -17,7 +18,9 @@
 struct worker {
 	rf_io_backend kind;
 	rf_io *io;
-	_Atomic int stage; /* 0 starting, 1 created (or failed), 2 asked to stop, 3 stopped */
+	/* 0 starting, 1 created (or failed), 2 asked to stop, 3 out of its loop, 4 no more
+	 * wake-ups will come (it may destroy its rf_io), 5 stopped */
+	_Atomic int stage;
 	_Atomic int create_rc;
 	_Atomic int polls;
 	uint64_t completions;
@@ -35,9 +38,12 @@ static void *worker_main(void *p)
 			atomic_fetch_add_explicit(&w->polls, 1, memory_order_relaxed);
 		}
 		w->completions = rf_io_completions(w->io);
+		atomic_store_explicit(&w->stage, 3, memory_order_release);
+		while (atomic_load_explicit(&w->stage, memory_order_acquire) != 4)
+			sched_yield();
 		rf_io_destroy(w->io);
 	}
-	atomic_store_explicit(&w->stage, 3, memory_order_release);
+	atomic_store_explicit(&w->stage, 5, memory_order_release);
 	return NULL;
 }
 
@@ -84,6 +90,8 @@ static void wake_from_other_thread(rf_io_backend kind)
 	atomic_store_explicit(&w.stage, 2, memory_order_release);
 	rf_io_wake(w.io);
 	assert_true(wait_for(&w.stage, 3));
+	atomic_store_explicit(&w.stage, 4, memory_order_release);
+	assert_true(wait_for(&w.stage, 5));
 	pthread_join(t, NULL);
 	assert_int_equal(w.completions, 0); /* wake-ups are not I/O completions */
 }
