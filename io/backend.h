@@ -18,6 +18,7 @@
 #ifndef RF_IO_BACKEND_H
 #define RF_IO_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ringfold/runtime.h"
@@ -48,6 +49,12 @@ void rf_io_wake(rf_io *io);
 /* I/O completions this rf_io has handled (what rf_io_poll returned, summed), for
  * rf_stats. Any thread (relaxed read of a counter only the owner writes). */
 uint64_t rf_io_completions(const rf_io *io);
+
+/* Wake-ups between io_uring workers: true = a worker waking another posts a CQE into
+ * its ring (IORING_OP_MSG_RING, where the probe finds it); false (default) = it writes
+ * the target's eventfd like any other thread. Applies to rf_io created afterwards.
+ * perf/io's wake_ring measures both. */
+void rf_io_set_msg_ring(bool on);
 
 /* Test hook: make the process-wide probe see io_uring setup fail with `err` (a negative
  * errno, 0 to stop) and forget an earlier decision, as if the process had just started.

@@ -21,6 +21,7 @@ static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool probed;          /* under probe_lock */
 static int probe_err;        /* 0: io_uring usable; else the negative errno that stopped it */
 static unsigned probe_flags; /* setup flags that worked */
+static bool probe_msg_ring;  /* IORING_OP_MSG_RING is supported */
 static int forced_err;       /* test hook: setup "fails" with this */
 static bool fallback_logged;
 static _Atomic int io_kind = RF_IO_AUTO;
@@ -48,6 +49,9 @@ static int probe(unsigned *flags)
 	if (rc < 0)
 		return rc;
 	*flags = flag_sets[i];
+	struct io_uring_probe *p = io_uring_get_probe_ring(&ring);
+	probe_msg_ring = p && io_uring_opcode_supported(p, IORING_OP_MSG_RING);
+	io_uring_free_probe(p);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_nop(sqe);
 	struct io_uring_cqe *cqe;
@@ -96,6 +100,14 @@ int rf_io_choose(rf_io_backend want)
 rf_io_backend rf_io_kind(void)
 {
 	return atomic_load_explicit(&io_kind, memory_order_acquire);
+}
+
+bool rf_uring_has_msg_ring(void)
+{
+	pthread_mutex_lock(&probe_lock);
+	bool r = probe_msg_ring;
+	pthread_mutex_unlock(&probe_lock);
+	return r;
 }
 
 unsigned rf_uring_setup_flags(void)
@@ -171,6 +183,11 @@ int rf_io_poll(rf_io *io, uint64_t deadline_ns)
 
 void rf_io_wake(rf_io *io)
 {
+	rf_io *self = thread_io;
+	if (self && self != io && self->msg_ring && io->kind == RF_IO_URING) {
+		rf_uring_msg_wake(self, io);
+		return;
+	}
 	uint64_t one = 1;
 	while (write(io->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;

@@ -29,6 +29,7 @@ struct rf_io {
 	/* io_uring backend (owner only) */
 	struct io_uring ring;
 	uint64_t wake_buf; /* target of the armed eventfd read */
+	bool msg_ring;     /* wake other rings with IORING_OP_MSG_RING */
 	/* epoll backend (owner only) */
 	int epfd;
 	struct rf_fd_slot *fds; /* indexed by fd */
@@ -45,6 +46,9 @@ static inline void rf_io_count(rf_io *io, int n)
 	atomic_store_explicit(&io->completions, c + (uint64_t)n, memory_order_relaxed);
 }
 
+/* choose.c: whether the probe found IORING_OP_MSG_RING. */
+bool rf_uring_has_msg_ring(void);
+
 /* choose.c: io_uring setup flags the probe found the kernel accepts (valid once
  * rf_io_choose decided io_uring). */
 unsigned rf_uring_setup_flags(void);
@@ -53,6 +57,9 @@ unsigned rf_uring_setup_flags(void);
 int rf_uring_create(rf_io *io);
 void rf_uring_destroy(rf_io *io);
 int rf_uring_poll(rf_io *io, uint64_t deadline_ns);
+/* Wake `to`'s owner by posting a CQE into its ring from `self`'s ring (MSG_RING).
+ * Owner of self only. */
+void rf_uring_msg_wake(rf_io *self, rf_io *to);
 /* A free SQE on the owner's ring (submits queued ones to make room). Owner only. */
 struct io_uring_sqe *rf_uring_sqe(rf_io *io);
 /* Submit `sqe` (already prepared; its user_data is set here), linked to a timeout at

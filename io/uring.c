@@ -5,10 +5,14 @@
  *
  * Wake-ups: a read of wake_fd into wake_buf is always armed in the ring (user_data
  * WAKE_TAG); a write from any thread completes it, which ends the owner's wait in
- * io_uring_enter; the owner re-arms it while reaping. Every other CQE carries either
- * TIMEOUT_TAG (a linked timeout, ignored: its effect shows as -ECANCELED on the request
- * it guards) or the address of the waiting request's rf_waiter, which lives on the
- * parked fiber's stack until the fiber is resumed, i.e. until after its CQE is reaped.
+ * io_uring_enter; the owner re-arms it while reaping. Where enabled (msg_ring), a
+ * sender that is itself a ring's owner posts a CQE straight into the target ring instead
+ * (IORING_OP_MSG_RING, MSG_WAKE_TAG), which ends the wait the same way without the
+ * eventfd's read and re-arm; the sender's own completion comes back as MSG_SENT_TAG.
+ * Every other CQE carries either TIMEOUT_TAG (a linked timeout, ignored: its effect
+ * shows as -ECANCELED on the request it guards) or the address of the waiting request's
+ * rf_waiter, which lives on the parked fiber's stack until the fiber is resumed, i.e.
+ * until after its CQE is reaped.
  */
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -19,11 +23,22 @@
 #define RING_ENTRIES 256
 #define WAKE_TAG 1u
 #define TIMEOUT_TAG 2u
+#define MSG_WAKE_TAG 3u /* a wake-up posted by another ring (MSG_RING) */
+#define MSG_SENT_TAG 4u /* our own MSG_RING request's completion */
 
 /* io-wq workers per ring: bounded (regular files, block devices) and unbounded
  * (everything else that must block): enough to overlap disk I/O, few enough that a
  * burst of blocking requests cannot spawn hundreds of kernel threads. */
 static unsigned iowq_max[2] = {4, 16};
+
+/* Wake other rings by MSG_RING (where the probe finds it) or through their eventfd.
+ * Set before workers start (rf_io_set_msg_ring); read at rf_io_create. */
+static _Atomic bool msg_ring_on = false;
+
+void rf_io_set_msg_ring(bool on)
+{
+	atomic_store_explicit(&msg_ring_on, on, memory_order_relaxed);
+}
 
 static void arm_wake(rf_io *io)
 {
@@ -54,6 +69,8 @@ int rf_uring_create(rf_io *io)
 		io_uring_queue_exit(&io->ring);
 		return rc;
 	}
+	io->msg_ring =
+	    atomic_load_explicit(&msg_ring_on, memory_order_relaxed) && rf_uring_has_msg_ring();
 	arm_wake(io);
 	rc = io_uring_submit(&io->ring);
 	if (rc < 0) {
@@ -70,6 +87,14 @@ void rf_uring_destroy(rf_io *io)
 	 * of fibers abandoned at shutdown) and waits for the kernel to let go of them. */
 	io_uring_queue_exit(&io->ring);
 	close(io->wake_fd);
+}
+
+void rf_uring_msg_wake(rf_io *self, rf_io *to)
+{
+	struct io_uring_sqe *sqe = rf_uring_sqe(self);
+	io_uring_prep_msg_ring(sqe, to->ring.ring_fd, 0, MSG_WAKE_TAG, 0);
+	io_uring_sqe_set_data64(sqe, MSG_SENT_TAG);
+	(void)io_uring_submit(&self->ring);
 }
 
 struct io_uring_sqe *rf_uring_sqe(rf_io *io)
@@ -107,7 +132,9 @@ int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	return w.result;
 }
 
-static int reap(rf_io *io)
+/* Handle every CQE in the ring; returns the I/O completions among them and sets *woke
+ * if a wake-up was among them. */
+static int reap(rf_io *io, bool *woke)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
@@ -119,7 +146,10 @@ static int reap(rf_io *io)
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		if (tag == WAKE_TAG) {
 			rearm = true;
-		} else if (tag != TIMEOUT_TAG) {
+			*woke = true;
+		} else if (tag == MSG_WAKE_TAG) {
+			*woke = true;
+		} else if (tag > MSG_SENT_TAG) {
 			rf_waiter *w = (rf_waiter *)(uintptr_t)tag;
 			/* Nothing else claims w (the fiber waits without deadline): claim wins. */
 			if (rf_waiter_claim(w)) {
@@ -130,19 +160,18 @@ static int reap(rf_io *io)
 		}
 	}
 	io_uring_cq_advance(&io->ring, seen);
-	if (rearm) {
-		arm_wake(io);
-		(void)io_uring_submit(&io->ring);
-	}
+	if (rearm)
+		arm_wake(io); /* queued: the next submission or wait (rf_uring_poll) sends it */
 	return handled;
 }
 
 int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
 {
-	int n = reap(io);
-	if (n > 0 || deadline_ns == 0) {
+	bool woke = false;
+	int n = reap(io, &woke);
+	if (n > 0 || woke || deadline_ns == 0) {
 		(void)io_uring_submit_and_get_events(&io->ring);
-		return n + reap(io);
+		return n + reap(io, &woke);
 	}
 	struct io_uring_cqe *cqe;
 	int rc;
@@ -161,5 +190,5 @@ int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
 		                               .tv_nsec = (long long)(rel % 1000000000u)};
 		rc = io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, &ts, NULL);
 	} while (rc == -EINTR); /* a signal: sleep on (-ETIME: the deadline passed) */
-	return reap(io);
+	return reap(io, &woke);
 }

@@ -178,12 +178,84 @@ static void epoll_many(void **s)
 	many_workers(RF_IO_EPOLL);
 }
 
+/* Ring-to-ring wake-ups, both ways: two owner threads pass a turn back and forth, each
+ * sleeping in rf_io_poll without deadline until the other wakes it. */
+struct pingpong {
+	rf_io *io[2];
+	_Atomic int turn;
+	pthread_barrier_t start, stop;
+};
+
+struct side {
+	struct pingpong *p;
+	int me;
+};
+
+static void *pingpong_side(void *arg)
+{
+	struct side *s = arg;
+	struct pingpong *p = s->p;
+	int me = s->me;
+	intptr_t rc = rf_io_create(&p->io[me], me);
+	pthread_barrier_wait(&p->start);
+	if (rc == 0 && p->io[!me]) {
+		for (int i = 0; i < 1000; i++) {
+			while (atomic_load_explicit(&p->turn, memory_order_acquire) != me)
+				rf_io_poll(p->io[me], RF_NO_DEADLINE);
+			atomic_store_explicit(&p->turn, !me, memory_order_release);
+			rf_io_wake(p->io[!me]);
+		}
+	}
+	pthread_barrier_wait(&p->stop); /* no wake-up reaches a destroyed rf_io */
+	rf_io_destroy(p->io[me]);
+	return (void *)rc;
+}
+
+static void ring_to_ring(bool msg_ring)
+{
+	if (!choose(RF_IO_URING)) {
+		skip();
+		return;
+	}
+	rf_io_set_msg_ring(msg_ring);
+	struct pingpong p = {0};
+	struct side sides[2] = {{&p, 0}, {&p, 1}};
+	pthread_barrier_init(&p.start, NULL, 2);
+	pthread_barrier_init(&p.stop, NULL, 2);
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, pingpong_side, &sides[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		void *rc;
+		pthread_join(t[i], &rc);
+		assert_int_equal((intptr_t)rc, 0);
+	}
+	assert_int_equal(atomic_load(&p.turn), 0); /* 2000 passes of the turn */
+	pthread_barrier_destroy(&p.start);
+	pthread_barrier_destroy(&p.stop);
+	rf_io_set_msg_ring(false);
+}
+
+static void uring_eventfd_pingpong(void **s)
+{
+	ring_to_ring(false);
+}
+static void uring_msg_ring_pingpong(void **s)
+{
+	ring_to_ring(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(uring_wake),      cmocka_unit_test(epoll_wake),
-	    cmocka_unit_test(uring_deadlines), cmocka_unit_test(epoll_deadlines),
-	    cmocka_unit_test(uring_many),      cmocka_unit_test(epoll_many),
+	    cmocka_unit_test(uring_wake),
+	    cmocka_unit_test(epoll_wake),
+	    cmocka_unit_test(uring_deadlines),
+	    cmocka_unit_test(epoll_deadlines),
+	    cmocka_unit_test(uring_many),
+	    cmocka_unit_test(epoll_many),
+	    cmocka_unit_test(uring_eventfd_pingpong),
+	    cmocka_unit_test(uring_msg_ring_pingpong),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
