@@ -216,6 +216,8 @@ static long thread_do_tramp(void *arg)
 
 static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 {
+	if (r->verb == V_CLOSE && !poll_ev)
+		rf_uring_cancel_fd(io, r->fd); /* this worker's fibers waiting on fd: -EBADF */
 	struct io_uring_sqe *sqe = rf_uring_sqe(io);
 	switch (poll_ev ? V_POLL : r->verb) {
 	case V_READ:

@@ -60,11 +60,15 @@ int rf_uring_poll(rf_io *io, uint64_t deadline_ns);
 /* Wake `to`'s owner by posting a CQE into its ring from `self`'s ring (MSG_RING).
  * Owner of self only. */
 void rf_uring_msg_wake(rf_io *self, rf_io *to);
+/* Queue a cancellation of every request on fd in this ring, hard-linked to the SQE the
+ * caller prepares next (which runs whatever the cancellation finds). Owner only. */
+void rf_uring_cancel_fd(rf_io *io, int fd);
 /* A free SQE on the owner's ring (submits queued ones to make room). Owner only. */
 struct io_uring_sqe *rf_uring_sqe(rf_io *io);
 /* Submit `sqe` (already prepared; its user_data is set here), linked to a timeout at
  * deadline_ns unless RF_NO_DEADLINE, and park until its completion. Returns the CQE's
- * res; -ETIMEDOUT when the timeout cancelled it. Owner's fiber only. */
+ * res; -ETIMEDOUT when the timeout cancelled it, -EBADF when rf_uring_cancel_fd did.
+ * Owner's fiber only. */
 int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns);
 
 /* epoll.c */

@@ -1,5 +1,6 @@
 /* io/uring.c: the io_uring backend, one ring per executor worker.
  *
+ * Ownership: the ring, wake_buf and msg_ring belong to the owner worker thread (the
  * ring is SINGLE_ISSUER where the kernel has it: only that thread may submit). Other
  * threads touch only wake_fd (rf_io_wake writes it; eventfd writes are atomic).
  *
@@ -9,8 +10,8 @@
  * sender that is itself a ring's owner posts a CQE straight into the target ring instead
  * (IORING_OP_MSG_RING, MSG_WAKE_TAG), which ends the wait the same way without the
  * eventfd's read and re-arm; the sender's own completion comes back as MSG_SENT_TAG.
- * Every other CQE carries either TIMEOUT_TAG (a linked timeout, ignored: its effect
- * shows as -ECANCELED on the request it guards) or the address of the waiting request's
+ * Every other CQE carries either IGNORE_TAG (a linked timeout or close's cancellation:
+ * their effect shows as -ECANCELED on the request they end) or the address of the waiting request's
  * rf_waiter, which lives on the parked fiber's stack until the fiber is resumed, i.e.
  * until after its CQE is reaped.
  */
@@ -22,7 +23,7 @@
 
 #define RING_ENTRIES 256
 #define WAKE_TAG 1u
-#define TIMEOUT_TAG 2u
+#define IGNORE_TAG 2u   /* linked timeouts and close's cancellations */
 #define MSG_WAKE_TAG 3u /* a wake-up posted by another ring (MSG_RING) */
 #define MSG_SENT_TAG 4u /* our own MSG_RING request's completion */
 
@@ -89,6 +90,14 @@ void rf_uring_destroy(rf_io *io)
 	close(io->wake_fd);
 }
 
+void rf_uring_cancel_fd(rf_io *io, int fd)
+{
+	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	sqe->flags |= IOSQE_IO_HARDLINK; /* the next SQE runs whatever this one returns */
+	io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+}
+
 void rf_uring_msg_wake(rf_io *self, rf_io *to)
 {
 	struct io_uring_sqe *sqe = rf_uring_sqe(self);
@@ -119,7 +128,7 @@ int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 		ts.tv_nsec = (long long)(rel % 1000000000u);
 		struct io_uring_sqe *t = rf_uring_sqe(io);
 		io_uring_prep_link_timeout(t, &ts, 0);
-		io_uring_sqe_set_data64(t, TIMEOUT_TAG);
+		io_uring_sqe_set_data64(t, IGNORE_TAG);
 	}
 	/* Submit now (ts is read at submission): the worker may not poll its ring again
 	 * until it runs out of ready fibers. */
@@ -127,8 +136,9 @@ int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	while ((rc = io_uring_submit(&io->ring)) == -EINTR || rc == -EAGAIN || rc == -EBUSY)
 		(void)io_uring_get_events(&io->ring);
 	rf_waiter_wait(&w, RF_NO_DEADLINE); /* the linked timeout bounds it */
-	if (deadline_ns != RF_NO_DEADLINE && w.result == -ECANCELED)
-		return -ETIMEDOUT;
+	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
+	if (w.result == -ECANCELED)
+		return deadline_ns != RF_NO_DEADLINE ? -ETIMEDOUT : -EBADF;
 	return w.result;
 }
 

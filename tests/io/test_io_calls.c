@@ -386,6 +386,61 @@ static void test_many_fibers_one_fd(void **s)
 	close(p[1]);
 }
 
+/* A fiber closes an fd another fiber of the same worker is reading: the reader gets
+ * -EBADF whichever of them runs first (closed while waiting, or before it started). */
+struct closing {
+	int fd;
+	_Atomic ssize_t res;
+	_Atomic int close_rc;
+	_Atomic int left;
+	rf_waiter done;
+};
+
+static void closing_end(struct closing *c)
+{
+	if (atomic_fetch_sub_explicit(&c->left, 1, memory_order_acq_rel) == 1 &&
+	    rf_waiter_claim(&c->done))
+		rf_waiter_complete(&c->done);
+}
+
+static void closing_reader(void *p)
+{
+	struct closing *c = p;
+	char b;
+	atomic_store_explicit(&c->res, rf_io_read(c->fd, &b, 1), memory_order_relaxed);
+	closing_end(c);
+}
+
+static void closing_closer(void *p)
+{
+	struct closing *c = p;
+	rf_fiber_yield();
+	atomic_store_explicit(&c->close_rc, rf_io_close(c->fd), memory_order_relaxed);
+	closing_end(c);
+}
+
+static void test_close_wakes_reader(void **s)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct closing c = {.fd = p[0]};
+	atomic_init(&c.left, 2);
+	rf_waiter_init(&c.done);
+	int rc = rf_fiber_spawn(closing_reader, &c, 0, NULL);
+	if (rc == -ENOSYS) {
+		close(p[0]);
+		close(p[1]);
+		skip(); /* no executor in this build yet */
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(rf_fiber_spawn(closing_closer, &c, 0, NULL), 0);
+	assert_int_equal(rf_waiter_wait(&c.done, rf_deadline_after_ms(20000)), 0);
+	assert_int_equal(atomic_load(&c.res), -EBADF);
+	assert_int_equal(atomic_load(&c.close_rc), 0);
+	close(p[1]);
+}
+
 #define CASE(name)                                                                                 \
 	static void test_##name(void **s)                                                          \
 	{                                                                                          \
@@ -415,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_sleeping),
 	    cmocka_unit_test(test_blocking_calls),
 	    cmocka_unit_test(test_many_fibers_one_fd),
+	    cmocka_unit_test(test_close_wakes_reader),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();
