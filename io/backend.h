@@ -40,7 +40,10 @@ void rf_io_destroy(rf_io *io);
 /* Reap completions (resuming the fibers that wait on them) and, if none are ready and
  * deadline_ns is in the future, sleep until a completion, an rf_io_wake() or the
  * deadline (absolute CLOCK_MONOTONIC; 0 = do not sleep; RF_NO_DEADLINE = no bound).
- * Returns the number of completions handled. Owner worker only. */
+ * Returns the number of completions handled. Owner worker only.
+ * Under io_uring's DEFER_TASKRUN, completions are posted only inside this call: a
+ * worker busy with ready fibers should still call rf_io_poll(io, 0) between batches. A
+ * fiber's request itself is submitted at once, not left for this call. */
 int rf_io_poll(rf_io *io, uint64_t deadline_ns);
 
 /* Make the owner's current or next rf_io_poll() return. Any thread. Async-signal-unsafe. */
