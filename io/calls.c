@@ -214,6 +214,15 @@ static long thread_do_tramp(void *arg)
 
 /* ---- io_uring ---- */
 
+/* An SQE's length is 32 bits; the kernel transfers at most MAX_RW_COUNT per call
+ * anyway, so a longer request is a short transfer, as with read(2). */
+#define MAX_RW 0x7ffff000u
+
+static unsigned sqe_len(size_t len)
+{
+	return len > MAX_RW ? MAX_RW : (unsigned)len;
+}
+
 static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 {
 	if (r->verb == V_CLOSE && !poll_ev)
@@ -223,7 +232,7 @@ static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 	case V_READ:
 		if (r->iovcnt == 1)
 			io_uring_prep_read(sqe, r->fd, r->iov[0].iov_base,
-			                   (unsigned)r->iov[0].iov_len, (uint64_t)r->off);
+			                   sqe_len(r->iov[0].iov_len), (uint64_t)r->off);
 		else
 			io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
 			                    (uint64_t)r->off);
@@ -231,16 +240,16 @@ static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 	case V_WRITE:
 		if (r->iovcnt == 1)
 			io_uring_prep_write(sqe, r->fd, r->iov[0].iov_base,
-			                    (unsigned)r->iov[0].iov_len, (uint64_t)r->off);
+			                    sqe_len(r->iov[0].iov_len), (uint64_t)r->off);
 		else
 			io_uring_prep_writev(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
 			                     (uint64_t)r->off);
 		break;
 	case V_RECV:
-		io_uring_prep_recv(sqe, r->fd, r->buf, r->len, r->flags);
+		io_uring_prep_recv(sqe, r->fd, r->buf, sqe_len(r->len), r->flags);
 		break;
 	case V_SEND:
-		io_uring_prep_send(sqe, r->fd, r->buf, r->len, r->flags | MSG_NOSIGNAL);
+		io_uring_prep_send(sqe, r->fd, r->buf, sqe_len(r->len), r->flags | MSG_NOSIGNAL);
 		break;
 	case V_ACCEPT:
 		io_uring_prep_accept(sqe, r->fd, r->addr, r->addrlen, r->flags);

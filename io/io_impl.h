@@ -84,7 +84,8 @@ void rf_epoll_forget_fd(rf_io *io, int fd);
 
 /* pool.c: run fn(arg) on the blocking pool and park the calling fiber until it
  * returns; returns what fn returned. Fiber only (threads call fn themselves). Never
- * loses the job: -ENOMEM only if no pool thread exists and none can be started. */
+ * loses the job: if no pool thread exists and none can be started, fn runs right
+ * here (blocking the worker rather than failing). */
 long rf_pool_run(long (*fn)(void *arg), void *arg);
 
 #endif
