@@ -111,7 +111,7 @@ typedef struct rf_worker {
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
 	/* --- stall monitor only --- */
 	_Alignas(64) _Atomic uint64_t st_stalls;
-	uint64_t mon_seq, mon_since;
+	uint64_t mon_seq, mon_since, mon_cpu;
 	bool mon_reported;
 } rf_worker;
 

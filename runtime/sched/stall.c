@@ -2,14 +2,19 @@
  *
  * Each worker bumps its `seq` at every switch into and out of a fiber (odd while a fiber
  * runs): one relaxed store, no clock read on the switch path. A monitor thread samples
- * every worker each stall_ms / 2; a worker whose seq is odd and unchanged since a sample
- * at least stall_ms ago has been running the same fiber that long. It is reported once
- * per run on stderr and counted in st_stalls. So a stall is seen between stall_ms and
- * 1.5 x stall_ms after it starts; stall_ms = 0 disables the monitor.
+ * every worker each stall_ms / 2; a worker whose seq stayed odd and unchanged since an
+ * earlier sample has been running the same fiber all along. The run counts as a stall
+ * once the worker thread has used stall_ms of CPU time since that sample (its thread CPU
+ * clock, read by the monitor): time the OS spent running other processes is not the
+ * fiber's fault, and on a loaded machine wall time would report fibers that merely
+ * waited for a CPU. Reported once per run on stderr, counted in st_stalls; seen within
+ * about stall_ms / 2 of the fiber's CPU time reaching stall_ms. stall_ms = 0 disables
+ * the monitor.
  *
  * Shared state: mon_* and st_stalls of every worker belong to the monitor thread; `run`
  * is guarded by lock (the monitor's stop request, signalled on cond).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,23 +26,37 @@ static bool run;
 static pthread_t thread;
 static uint64_t stall_ns;
 
+static uint64_t thread_cpu_ns(rf_worker *w)
+{
+	clockid_t clk;
+	struct timespec ts;
+	if (pthread_getcpuclockid(w->thread, &clk) || clock_gettime(clk, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void sample(rf_worker *w, uint64_t now)
 {
 	uint64_t seq = atomic_load_explicit(&w->seq, memory_order_relaxed);
 	if (!(seq & 1) || seq != w->mon_seq) {
 		w->mon_seq = seq;
 		w->mon_since = now;
+		w->mon_cpu = (seq & 1) ? thread_cpu_ns(w) : 0;
 		w->mon_reported = false;
 		return;
 	}
 	if (w->mon_reported || now - w->mon_since < stall_ns)
 		return;
+	uint64_t cpu = thread_cpu_ns(w) - w->mon_cpu;
+	if (cpu < stall_ns)
+		return;
 	w->mon_reported = true;
 	rf_count(&w->st_stalls, 1);
 	fprintf(stderr,
-	        "ringfold: stall: fiber %p on worker %d (cpu %d) has run %llu ms without "
-	        "parking (stall_ms %llu)\n",
+	        "ringfold: stall: fiber %p on worker %d (cpu %d) has run %llu ms of CPU time "
+	        "(%llu ms wall) without parking (stall_ms %llu)\n",
 	        (void *)atomic_load_explicit(&w->running, memory_order_relaxed), w->index, w->cpu,
+	        (unsigned long long)(cpu / 1000000u),
 	        (unsigned long long)((now - w->mon_since) / 1000000u),
 	        (unsigned long long)(stall_ns / 1000000u));
 }
