@@ -8,10 +8,12 @@
  *                   "0:0-3,1:4-7" = node 0 has CPUs 0-3, node 1 CPUs 4-7; malformed or naming a
  *                   CPU outside the affinity mask: rf_init fails with RF_ETOPOLOGY.
  *   workers_per_node RF_WORKERS_PER_NODE 0 = one executor worker per CPU of the node
- *   stack_size      RF_STACK_SIZE      65536 bytes per fiber stack (rounded up to pages)
+ *   stack_size      RF_STACK_SIZE      65536 bytes per fiber stack (rounded up to pages;
+ *                                      16 KiB .. 1 GiB)
  *   io_backend      RF_IO_BACKEND      auto | uring | epoll
- *   stall_ms        RF_STALL_MS        100: a fiber running this long without parking is
- *                                      reported once on stderr and counted in stats
+ *   stall_ms        RF_STALL_MS        100: a fiber running this long (CPU time) without
+ *                                      parking is reported once on stderr and counted in
+ *                                      stats; 0 turns the detector off
  *   fj_workers_per_node RF_FJ_WORKERS_PER_NODE 0 = one fork/join worker per CPU of the node
  *   fj_steal        RF_FJ_STEAL        local (in-node first) | random | none (never cross nodes)
  *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel
@@ -55,13 +57,16 @@ typedef struct rf_config {
 RF_API int rf_config_default(rf_config *cfg);
 
 /* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
- * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -ENOMEM; RF_ENOURING when
- * io_backend is RF_IO_URING and io_uring cannot be set up. */
+ * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -EINVAL for a knob out of
+ * range; -ENOMEM; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set
+ * up. Blocks while the workers start (and while an rf_shutdown is in progress). */
 RF_API int rf_init(const rf_config *cfg);
 
 /* Stop the runtime: runs every accepted agent action and wakes nothing else; fibers
  * still parked are abandoned (their stacks freed). Call from a plain thread, not from a
- * fiber or a pool task. Afterwards the runtime may be started again. */
+ * fiber or a pool task (there it prints a warning and does nothing). Blocks until the
+ * workers have stopped; a no-op when the runtime is not running. Afterwards the runtime
+ * may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
 
 typedef struct rf_worker_stats {
