@@ -162,7 +162,7 @@ static void fiber_release(rf_worker *w, rf_fiber *f)
 #ifdef RF_TSAN
 	__tsan_destroy_fiber(f->tsan_fiber);
 #endif
-	rf_stack_put(w, f);
+	rf_stack_put(w, f, f->foreign);
 }
 
 void rf_fiber_run(rf_worker *w, rf_fiber *f)
@@ -236,7 +236,7 @@ void rf_fiber_discard(rf_worker *w, rf_fiber *f)
 #ifdef RF_TSAN
 		__tsan_destroy_fiber(f->tsan_fiber);
 #endif
-		rf_stack_put(w, f);
+		rf_stack_put(w, f, true);
 	}
 	rf_bindings_release(f->bindings);
 }
@@ -276,6 +276,7 @@ int rf_fiber_spawn(rf_fiber_fn fn, void *arg, int worker, void *bindings)
 		return 0;
 	}
 	f->state = RF_FIBER_NEW;
+	f->foreign = true;
 	if (!rf_inbox_push(w, f)) {
 #ifdef RF_TSAN
 		__tsan_destroy_fiber(f->tsan_fiber);

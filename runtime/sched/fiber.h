@@ -63,6 +63,7 @@ typedef struct rf_fiber {
 	uint64_t deadline;
 	struct rf_fiber *t_child, *t_sibling, *t_prev;
 	bool armed;
+	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;
@@ -136,10 +137,11 @@ void rf_fiber_discard(rf_worker *w, rf_fiber *f); /* owner: abandon (shutdown) *
 void rf_fiber_adopt(rf_worker *w, rf_fiber *f);   /* owner: first sight of a new fiber */
 
 /* stack.c: fibers' memory, pooled per worker */
-rf_fiber *rf_stack_get(rf_worker *w);               /* any thread; NULL on -ENOMEM */
-void rf_stack_put(rf_worker *w, rf_fiber *f);       /* owner */
-void rf_stack_put_spare(rf_worker *w, rf_fiber *f); /* any thread */
-void rf_stack_drain(rf_worker *w);                  /* owner, at stop: unmap every pooled fiber */
+rf_fiber *rf_stack_get(rf_worker *w);                       /* any thread; NULL on -ENOMEM */
+void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign); /* owner */
+void rf_stack_put_spare(rf_worker *w, rf_fiber *f);         /* any thread */
+bool rf_stack_trim(rf_worker *w);  /* owner, idle: unmap some surplus; true if more left */
+void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 
 /* timer.c: the owner's pairing heap of parked fibers' deadlines */

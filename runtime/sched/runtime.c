@@ -108,11 +108,15 @@ static int start(void)
 {
 	const rf_topology *t = &rf_rt_topo;
 	int n = 0, rc = 0;
+	/* Binding memory to a node only means something on a real multi-node machine; a
+	 * simulated topology's node ids are not the kernel's. Elsewhere -1 skips the mbind
+	 * syscall each new stack would otherwise pay. */
+	bool bind = t->nnodes > 1 && !t->simulated;
 	for (int node = 0; node < t->nnodes && !rc; node++) {
 		const rf_node *nd = &t->nodes[node];
 		int k = rf_rt_config.workers_per_node ? rf_rt_config.workers_per_node : nd->ncpus;
 		for (int j = 0; j < k && n < RF_MAX_CPUS; j++) {
-			rf_worker *w = worker_obtain(n, nd->os_node);
+			rf_worker *w = worker_obtain(n, bind ? nd->os_node : -1);
 			if (!w) {
 				rc = -ENOMEM;
 				break;

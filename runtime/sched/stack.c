@@ -12,11 +12,16 @@
  * vm.max_map_count of 65,530 that caps live fibers near 32,000 (raise the sysctl or use
  * a 6.13+ kernel for more). The choice is made once, by the first stack allocated.
  *
- * Pools. Each worker keeps dead fibers for reuse: `pool` (owner only, no atomics) and,
- * beyond RF_POOL_LOCAL of them, `spare` (under spare_lock) which other threads spawning
- * onto this worker draw from, so a foreign spawn rarely pays an mmap. Beyond
- * RF_POOL_SPARE more, mappings are unmapped. Memory is allocated preferring the worker's
- * node (rf_node_alloc) and its pages are first touched by the fiber on that worker.
+ * Pools. Each worker keeps dead fibers for reuse: `pool` (owner only, no atomics) for
+ * the fibers it spawns itself, and `spare` (under spare_lock, at most RF_POOL_SPARE) for
+ * those other threads spawn onto it, so a burst of spawns, local or foreign, pays mmap
+ * only beyond what an earlier burst left. Nothing is unmapped while the worker is busy
+ * (munmap in a threaded process costs TLB shoot-downs on every CPU it runs on): when
+ * it goes idle, rf_stack_trim() unmaps at most RF_TRIM_BATCH pooled fibers beyond
+ * RF_POOL_KEEP, and the worker comes back every RF_TRIM_PERIOD_NS to trim more while it
+ * stays idle. So memory from a burst is returned within about a second of idleness.
+ * Memory is allocated preferring the worker's node (rf_node_alloc) and its pages are
+ * first touched by the fiber on that worker.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -35,8 +40,9 @@
 #endif
 
 #define RF_GUARD_PAGES 4
-#define RF_POOL_LOCAL 1024
-#define RF_POOL_SPARE 1024
+#define RF_POOL_SPARE 8192
+#define RF_POOL_KEEP 256
+#define RF_TRIM_BATCH 64
 
 /* 0 = undecided, 1 = MADV_GUARD_INSTALL works, 2 = mprotect. Relaxed: every value a
  * racing reader can see leads to a working guard. */
@@ -132,31 +138,65 @@ static void forget_frames(rf_fiber *f)
 #endif
 }
 
-void rf_stack_put_spare(rf_worker *w, rf_fiber *f)
+static bool spare_push(rf_worker *w, rf_fiber *f)
 {
-	forget_frames(f);
+	bool ok = false;
 	pthread_mutex_lock(&w->spare_lock);
 	if (w->nspare < RF_POOL_SPARE) {
 		f->next = w->spare;
 		w->spare = f;
 		w->nspare++;
-		f = NULL;
+		ok = true;
 	}
 	pthread_mutex_unlock(&w->spare_lock);
-	if (f)
+	return ok;
+}
+
+void rf_stack_put_spare(rf_worker *w, rf_fiber *f)
+{
+	forget_frames(f);
+	if (!spare_push(w, f))
 		unmap_fiber(f);
 }
 
-void rf_stack_put(rf_worker *w, rf_fiber *f)
+void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
 {
-	if (w->npool < RF_POOL_LOCAL) {
-		forget_frames(f);
-		f->next = w->pool;
-		w->pool = f;
-		w->npool++;
+	forget_frames(f);
+	if (foreign && spare_push(w, f))
 		return;
+	f->next = w->pool;
+	w->pool = f;
+	w->npool++;
+}
+
+bool rf_stack_trim(rf_worker *w)
+{
+	int n = 0;
+	while (w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+		rf_fiber *f = w->pool;
+		w->pool = f->next;
+		w->npool--;
+		unmap_fiber(f);
+		n++;
 	}
-	rf_stack_put_spare(w, f);
+	rf_fiber *list = NULL;
+	pthread_mutex_lock(&w->spare_lock);
+	while (w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+		rf_fiber *f = w->spare;
+		w->spare = f->next;
+		w->nspare--;
+		f->next = list;
+		list = f;
+		n++;
+	}
+	bool more = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
+	pthread_mutex_unlock(&w->spare_lock);
+	while (list) { /* unmapped outside the lock */
+		rf_fiber *f = list;
+		list = f->next;
+		unmap_fiber(f);
+	}
+	return more;
 }
 
 void rf_stack_drain(rf_worker *w)

@@ -33,7 +33,8 @@
 void *__tsan_get_current_fiber(void);
 #endif
 
-#define RF_POLL_EVERY 256 /* fibers run between two non-blocking I/O polls */
+#define RF_POLL_EVERY 256           /* fibers run between two non-blocking I/O polls */
+#define RF_TRIM_PERIOD_NS 10000000u /* idle: come back this often to trim stack pools */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
 {
@@ -117,13 +118,18 @@ static void io_poll(rf_worker *w, uint64_t deadline)
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
 static void idle(rf_worker *w)
 {
+	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
+	if (rf_stack_trim(w)) {
+		uint64_t soon = rf_now_ns() + RF_TRIM_PERIOD_NS;
+		deadline = soon < deadline ? soon : deadline;
+	}
 	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
 	    atomic_load_explicit(&w->stop, memory_order_seq_cst)) {
 		atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 		return;
 	}
-	io_poll(w, w->timers ? w->timers->deadline : RF_NO_DEADLINE);
+	io_poll(w, deadline);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	rf_count(&w->st_wakeups, 1);
 }
