@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -142,6 +143,31 @@ static int pipe_errors(void)
 	CHECK(rf_io_recv(p[0], b, 1, 0) == -ENOTSOCK);
 	close(p[0]);
 	close(p[1]);
+	return 0;
+}
+
+/* A pty: a file without RWF_NOWAIT (as pipes are before Linux 6.x), so the epoll and
+ * thread paths wait for readiness and then make the plain call. */
+static int pty_calls(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(s >= 0);
+	struct termios t;
+	CHECK(tcgetattr(s, &t) == 0);
+	cfmakeraw(&t);
+	CHECK(tcsetattr(s, TCSANOW, &t) == 0);
+	char b[16];
+	CHECK(rf_io_read_timeout(m, b, sizeof(b), 30) == -ETIMEDOUT);
+	CHECK(rf_io_read_timeout(m, b, sizeof(b), 0) == -ETIMEDOUT);
+	CHECK(rf_io_write_timeout(s, "tty", 3, 1000) == 3);
+	CHECK(rf_io_read_timeout(m, b, sizeof(b), 5000) == 3 && !memcmp(b, "tty", 3));
+	CHECK(rf_io_write(m, "in", 2) == 2);
+	CHECK(rf_io_pollfd_timeout(s, POLLIN, 5000) & POLLIN);
+	CHECK(rf_io_read(s, b, sizeof(b)) == 2 && !memcmp(b, "in", 2));
+	close(s);
+	close(m);
 	return 0;
 }
 
@@ -450,6 +476,7 @@ CASE(pipe_rw)
 CASE(pipe_timeouts)
 CASE(pipe_errors)
 CASE(nonblocking_fd_waits)
+CASE(pty_calls)
 CASE(socketpair_calls)
 CASE(tcp_loopback)
 CASE(files)
@@ -465,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_pipe_errors),
 	    cmocka_unit_test(test_nonblocking_fd_waits),
 	    cmocka_unit_test(test_socketpair_calls),
+	    cmocka_unit_test(test_pty_calls),
 	    cmocka_unit_test(test_tcp_loopback),
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_sleeping),
