@@ -338,25 +338,20 @@ static void fiber_main(void *p)
 		rf_waiter_complete(&r->done);
 }
 
-/* Run fn on a fiber; returns its result, or -1 when this build has no executor yet. */
+/* Run fn on a fiber; returns its result. */
 static int on_fiber(int (*fn)(void))
 {
 	struct run r = {.fn = fn};
 	rf_waiter_init(&r.done);
-	int rc = rf_fiber_spawn(fiber_main, &r, RF_WORKER_ANY, NULL);
-	if (rc == -ENOSYS)
-		return -1;
-	assert_int_equal(rc, 0);
+	assert_int_equal(rf_fiber_spawn(fiber_main, &r, RF_WORKER_ANY, NULL), 0);
 	assert_int_equal(rf_waiter_wait(&r.done, rf_deadline_after_ms(20000)), 0);
 	return r.line;
 }
 
 static void run_case(int (*fn)(void))
 {
-	assert_int_equal(fn(), 0); /* plain thread: the line of a failed check otherwise */
-	int line = on_fiber(fn);
-	if (line >= 0)
-		assert_int_equal(line, 0); /* fiber */
+	assert_int_equal(fn(), 0);         /* plain thread: the line of a failed check otherwise */
+	assert_int_equal(on_fiber(fn), 0); /* fiber */
 }
 
 /* Many fibers wait on one pipe at once (several waiters on one fd in epoll's fd table,
@@ -394,14 +389,8 @@ static void test_many_fibers_one_fd(void **s)
 	struct many m = {.fd = p[0]};
 	rf_waiter_init(&m.done);
 	for (int i = 0; i < MANY; i++) {
-		int rc = rf_fiber_spawn(many_reader, &m, i % 2 ? RF_WORKER_ANY : 0, NULL);
-		if (rc == -ENOSYS) {
-			close(p[0]);
-			close(p[1]);
-			skip(); /* no executor in this build yet */
-			return;
-		}
-		assert_int_equal(rc, 0);
+		assert_int_equal(rf_fiber_spawn(many_reader, &m, i % 2 ? RF_WORKER_ANY : 0, NULL),
+		                 0);
 	}
 	struct feeder f = {.fd = p[1], .n = MANY, .c = 'm'};
 	feed(&f);
@@ -452,14 +441,7 @@ static void test_close_wakes_reader(void **s)
 	struct closing c = {.fd = p[0]};
 	atomic_init(&c.left, 2);
 	rf_waiter_init(&c.done);
-	int rc = rf_fiber_spawn(closing_reader, &c, 0, NULL);
-	if (rc == -ENOSYS) {
-		close(p[0]);
-		close(p[1]);
-		skip(); /* no executor in this build yet */
-		return;
-	}
-	assert_int_equal(rc, 0);
+	assert_int_equal(rf_fiber_spawn(closing_reader, &c, 0, NULL), 0);
 	assert_int_equal(rf_fiber_spawn(closing_closer, &c, 0, NULL), 0);
 	assert_int_equal(rf_waiter_wait(&c.done, rf_deadline_after_ms(20000)), 0);
 	assert_int_equal(atomic_load(&c.res), -EBADF);
