@@ -1,0 +1,203 @@
+/* runtime/stm/commit.c: commit of one attempt (Clojure's LockingTransaction.run tail).
+ *
+ * Sequence (the words are described in stm.h):
+ *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry). From
+ *     here no one can kill this attempt, so its claims hold.
+ *  2. Take REF_W of every written ref in address order (no deadlock between
+ *     committers; each holder finishes without waiting for anything).
+ *  3. Commuted refs this attempt did not set: the pairing with claimers and ensurers
+ *     (stm.h) guarantees that a live claim or ensure is visible now. A live claim of a
+ *     RUNNING younger attempt is barged, anything else live means retry; other ensures
+ *     mean retry. Then the commute functions run again on the newest values, in order.
+ *  4. Validators on every value to be written; a rejection aborts (no retry).
+ *  5. Set REF_I on every written ref, release fence, take the commit point from the
+ *     clock (after REF_I: a reader whose read point covers the commit point either sees
+ *     REF_I or the installed version), install, clear REF_W|REF_I with a version bump
+ *     (release, pairs with readers' acquire).
+ *  6. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
+ *     also sees the values), wake waiters.
+ * On failure at 3 or 4 every REF_W taken is released; tx_stop ends the attempt.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "runtime/stm/txn.h"
+
+static struct {
+	_Alignas(64) _Atomic uint64_t clock; /* newest commit point */
+	char pad[64 - sizeof(uint64_t)];
+} stm_time;
+
+uint64_t stm_clock_now(void)
+{
+	/* acquire: pairs with the committers' fetch_add (release), see step 5 */
+	return atomic_load_explicit(&stm_time.clock, memory_order_acquire);
+}
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t stm_coarse_ns(void) { return coarse_ns(); }
+
+bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
+{
+	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
+		return false;
+	stm_slot *s = stm_slot_of(word);
+	/* acquire pairs with the age store of its transaction's first attempt; a newer
+	 * transaction's age can only be seen after its old state, so the CAS below fails */
+	uint64_t age = atomic_load_explicit(&s->age, memory_order_acquire);
+	bool older = tx->start_point < age || (tx->start_point == age && tx->slot->idx < s->idx);
+	if (!older)
+		return false;
+	uint64_t killed = (st & ~(uint64_t)TX_STATUS_MASK) | TX_KILLED;
+	if (!atomic_compare_exchange_strong_explicit(&s->state, &st, killed, memory_order_seq_cst,
+	                                             memory_order_relaxed))
+		return false;
+	stm_slot_wake(s);
+	return true;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)(*(tx_entry *const *)a)->ref;
+	uintptr_t y = (uintptr_t)(*(tx_entry *const *)b)->ref;
+	return (x > y) - (x < y);
+}
+
+/* Written entries in address order into tx->order; returns their number or -ENOMEM. */
+static int collect_writes(rf_tx *tx)
+{
+	if (tx->n > tx->ocap) {
+		tx_entry **o = tx->order == tx->o_inline ? malloc(tx->n * sizeof(*o))
+		                                         : realloc(tx->order, tx->n * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		tx->order = o;
+		tx->ocap = tx->n;
+	}
+	int nw = 0;
+	for (uint32_t i = 0; i < tx->n; i++)
+		if (tx->e[i].flags & (E_SET | E_COMMUTE))
+			tx->order[nw++] = &tx->e[i];
+	if (nw == 2 && tx->order[0]->ref > tx->order[1]->ref) {
+		tx_entry *t = tx->order[0];
+		tx->order[0] = tx->order[1];
+		tx->order[1] = t;
+	} else if (nw > 2) {
+		qsort(tx->order, (size_t)nw, sizeof(*tx->order), by_address);
+	}
+	return nw;
+}
+
+static void lock_ref(rf_ref *r)
+{
+	uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+	for (unsigned spins = 0;; spins++) {
+		if (!(l & REF_W) &&
+		    atomic_compare_exchange_weak_explicit(&r->lock, &l, l | REF_W, memory_order_seq_cst,
+		                                          memory_order_relaxed))
+			return;
+		stm_relax(spins);
+		l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+	}
+}
+
+/* Step 3 for one commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
+static int prepare_commute(rf_tx *tx, tx_entry *e)
+{
+	rf_ref *r = e->ref;
+	bool was_ensured = e->flags & E_ENSURED;
+	if (was_ensured) {
+		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
+		e->flags &= ~(uint32_t)E_ENSURED;
+	}
+	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst))
+		return RF_ETXRETRY;
+	/* We hold REF_W: the ring is ours to read. */
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (was_ensured &&
+	    atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
+		return RF_ETXRETRY;
+	uint64_t o = atomic_load_explicit(&r->owner, memory_order_seq_cst), st;
+	if (o && o != tx->word && stm_word_live(o, &st) &&
+	    !((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st)))
+		return RF_ETXRETRY;
+	e->val = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	return 0;
+}
+
+int tx_commit(rf_tx *tx)
+{
+	stm_slot *s = tx->slot;
+	uint64_t running = s->serial << 3 | TX_RUNNING;
+	int nw = collect_writes(tx);
+	if (nw < 0)
+		return nw;
+	if (nw == 0) { /* read-only: nothing to lock, nothing to install */
+		if (!atomic_compare_exchange_strong_explicit(&s->state, &running,
+		                                             s->serial << 3 | TX_COMMITTED,
+		                                             memory_order_seq_cst,
+		                                             memory_order_relaxed))
+			return RF_ETXRETRY;
+		stm_slot_wake(s);
+		return 0;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&s->state, &running,
+	                                             s->serial << 3 | TX_COMMITTING,
+	                                             memory_order_seq_cst, memory_order_relaxed))
+		return RF_ETXRETRY;
+	int rc = 0;
+	for (int i = 0; i < nw; i++) {
+		lock_ref(tx->order[i]->ref);
+		tx->order[i]->flags |= E_LOCKED;
+	}
+	for (int i = 0; i < nw && !rc; i++)
+		if (!(tx->order[i]->flags & E_SET))
+			rc = prepare_commute(tx, tx->order[i]);
+	for (uint32_t i = 0; i < tx->nc && !rc; i++) {
+		tx_entry *e = &tx->e[tx->c[i].entry];
+		rf_val v = RF_NIL;
+		if (!(e->flags & E_SET) && !(rc = tx->c[i].fn(e->val, tx->c[i].arg, &v)))
+			e->val = v;
+	}
+	for (int i = 0; i < nw && !rc; i++) {
+		/* acquire pairs with rf_ref_set_validator's release */
+		rf_ref_validator v =
+		    atomic_load_explicit(&tx->order[i]->ref->validator, memory_order_acquire);
+		if (v && (rc = v(tx->order[i]->val)) > 0)
+			rc = RF_EVALIDATOR;
+	}
+	if (rc) {
+		for (int i = 0; i < nw; i++) {
+			rf_ref *r = tx->order[i]->ref;
+			uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+			atomic_store_explicit(&r->lock, l & ~REF_W, memory_order_release);
+			tx->order[i]->flags &= ~(uint32_t)E_LOCKED;
+		}
+		return rc;
+	}
+	for (int i = 0; i < nw; i++) {
+		rf_ref *r = tx->order[i]->ref;
+		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
+		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	}
+	atomic_thread_fence(memory_order_release); /* REF_I before the ring writes */
+	uint64_t cp = atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_acq_rel) + 1;
+	for (int i = 0; i < nw; i++) {
+		rf_ref *r = tx->order[i]->ref;
+		stm_ref_install(r, tx->order[i]->val, cp);
+		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~(REF_W | REF_I),
+		                      memory_order_release);
+		tx->order[i]->flags &= ~(uint32_t)E_LOCKED;
+	}
+	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
+	stm_slot_wake(s);
+	return 0;
+}
