@@ -3,20 +3,19 @@
  * Sequence (the words are described in stm.h):
  *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry). From
  *     here no one can kill this attempt, so its claims hold.
- *  2. Take REF_W of every written ref in address order (no deadlock between
- *     committers; each holder finishes without waiting for anything).
- *  3. Commuted refs this attempt did not set: the pairing with claimers and ensurers
- *     (stm.h) guarantees that a live claim or ensure is visible now. A live claim of a
- *     RUNNING younger attempt is barged, anything else live means retry; other ensures
- *     mean retry. Then the commute functions run again on the newest values, in order.
- *  4. Validators on every value to be written; a rejection aborts (no retry).
- *  5. Set REF_I on every written ref, release fence, take the commit point from the
- *     clock (after REF_I: a reader whose read point covers the commit point either sees
- *     REF_I or the installed version), install, clear REF_W|REF_I with a version bump
- *     (release, pairs with readers' acquire).
- *  6. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
+ *  2. Commuted refs this attempt did not set are claimed now, in ref-address order. A
+ *     live claim of a RUNNING younger attempt is barged; a COMMITTING claim is waited
+ *     for only by a transaction that set no ref (stm.h: no cycle), else we retry. With
+ *     the claim, ensures by others are visible (stm.h pairing): they mean retry. Then
+ *     the commute functions run again on the newest values, in order.
+ *  3. Validators on every value to be written; a rejection aborts (no retry).
+ *  4. Set REF_I on every written ref (we own them: plain stores), release fence, take
+ *     the commit point from the clock (after REF_I: a reader whose read point covers
+ *     the commit point sees REF_I or the installed version), install, clear REF_I with a
+ *     version bump (release, pairs with readers' acquire).
+ *  5. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
  *     also sees the values), wake waiters.
- * On failure at 3 or 4 every REF_W taken is released; tx_stop ends the attempt.
+ * On failure at 2 or 3 nothing was written; the caller's tx_stop kills every claim.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -94,21 +93,36 @@ static int collect_writes(rf_tx *tx)
 	return nw;
 }
 
-static void lock_ref(rf_ref *r)
+/* Step 2: claim a commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
+static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 {
-	uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+	uint64_t deadline = 0;
 	for (unsigned spins = 0;; spins++) {
-		if (!(l & REF_W) &&
-		    atomic_compare_exchange_weak_explicit(&r->lock, &l, l | REF_W, memory_order_seq_cst,
-		                                          memory_order_relaxed))
-			return;
-		stm_relax(spins);
-		l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
+		if (o && stm_word_live(o, &st)) {
+			if ((st & TX_STATUS_MASK) == TX_RUNNING) {
+				if (!tx_barge(tx, o, st))
+					return RF_ETXRETRY;
+				continue;
+			}
+			/* COMMITTING: it finishes without waiting for us (stm.h) */
+			if (!may_wait)
+				return RF_ETXRETRY;
+			if (!deadline)
+				deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
+			else if (spins % 64 == 0 && rf_now_ns() > deadline)
+				return RF_ETXRETRY;
+			stm_relax(spins);
+			continue;
+		}
+		if (atomic_compare_exchange_strong_explicit(&r->owner, &o, tx->word,
+		                                            memory_order_seq_cst, memory_order_relaxed))
+			return 0;
 	}
 }
 
-/* Step 3 for one commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
-static int prepare_commute(rf_tx *tx, tx_entry *e)
+/* Step 2 for one commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
+static int prepare_commute(rf_tx *tx, tx_entry *e, bool may_wait)
 {
 	rf_ref *r = e->ref;
 	bool was_ensured = e->flags & E_ENSURED;
@@ -116,18 +130,17 @@ static int prepare_commute(rf_tx *tx, tx_entry *e)
 		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
 		e->flags &= ~(uint32_t)E_ENSURED;
 	}
+	int rc = claim_commuted(tx, r, may_wait);
+	if (rc)
+		return rc;
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst))
 		return RF_ETXRETRY;
-	/* We hold REF_W: the ring is ours to read. */
+	/* We own the ref: no install can run, the newest version is stable. */
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	if (was_ensured &&
 	    atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
 		return RF_ETXRETRY;
-	uint64_t o = atomic_load_explicit(&r->owner, memory_order_seq_cst), st;
-	if (o && o != tx->word && stm_word_live(o, &st) &&
-	    !((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st)))
-		return RF_ETXRETRY;
-	e->val = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	e->val = atomic_load_explicit(&r->cur, memory_order_acquire);
 	return 0;
 }
 
@@ -151,14 +164,14 @@ int tx_commit(rf_tx *tx)
 	                                             s->serial << 3 | TX_COMMITTING,
 	                                             memory_order_seq_cst, memory_order_relaxed))
 		return RF_ETXRETRY;
+	bool may_wait = true; /* no ref set: every claim taken here, in address order */
+	for (int i = 0; i < nw; i++)
+		if (tx->order[i]->flags & E_SET)
+			may_wait = false;
 	int rc = 0;
-	for (int i = 0; i < nw; i++) {
-		lock_ref(tx->order[i]->ref);
-		tx->order[i]->flags |= E_LOCKED;
-	}
 	for (int i = 0; i < nw && !rc; i++)
 		if (!(tx->order[i]->flags & E_SET))
-			rc = prepare_commute(tx, tx->order[i]);
+			rc = prepare_commute(tx, tx->order[i], may_wait);
 	for (uint32_t i = 0; i < tx->nc && !rc; i++) {
 		tx_entry *e = &tx->e[tx->c[i].entry];
 		rf_val v = RF_NIL;
@@ -172,15 +185,8 @@ int tx_commit(rf_tx *tx)
 		if (v && (rc = v(tx->order[i]->val)) > 0)
 			rc = RF_EVALIDATOR;
 	}
-	if (rc) {
-		for (int i = 0; i < nw; i++) {
-			rf_ref *r = tx->order[i]->ref;
-			uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
-			atomic_store_explicit(&r->lock, l & ~REF_W, memory_order_release);
-			tx->order[i]->flags &= ~(uint32_t)E_LOCKED;
-		}
+	if (rc)
 		return rc;
-	}
 	for (int i = 0; i < nw; i++) {
 		rf_ref *r = tx->order[i]->ref;
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
@@ -193,9 +199,7 @@ int tx_commit(rf_tx *tx)
 		rf_ref *r = tx->order[i]->ref;
 		stm_ref_install(r, tx->order[i]->val, cp);
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
-		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~(REF_W | REF_I),
-		                      memory_order_release);
-		tx->order[i]->flags &= ~(uint32_t)E_LOCKED;
+		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
 	}
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
 	stm_slot_wake(s);

@@ -1,11 +1,11 @@
 /* runtime/stm/ref.c: the ref object: its version ring, validator and watches.
  *
  * Contract (see stm.h for the words):
- *  - ring[], head and count change only in stm_ref_install, by the holder of REF_W with
- *    REF_I set; readers read them with relaxed loads between two loads of `lock` (a
+ *  - ring[], head and count change only in stm_ref_install, by the ref's live owner
+ *    with REF_I set; readers read them with relaxed loads between two loads of `lock` (a
  *    sequence lock: writer sets REF_I, release fence, writes, then a release store that
  *    clears REF_I and bumps the version; reader loads `lock` acquire, reads, acquire
- *    fence, loads `lock` again and retries on any change but REF_W).
+ *    fence, loads `lock` again and retries on any change).
  *  - `cur` is the newest value, stored (release) after the ring; read (acquire) by
  *    rf_ref_deref outside transactions.
  *  - `faults` counts readers that found no version old enough; the next install grows
@@ -108,7 +108,7 @@ static bool ring_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 		}
 		atomic_thread_fence(memory_order_acquire); /* pairs with install's release fence */
 		uint64_t s2 = atomic_load_explicit(&r->lock, memory_order_relaxed);
-		if ((s1 | REF_W) != (s2 | REF_W))
+		if (s1 != s2)
 			continue;
 		*val = v;
 		*newest = top;
@@ -147,13 +147,6 @@ void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp)
 	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
 }
 
-void stm_ref_wait_unlocked(rf_ref *r)
-{
-	for (unsigned spins = 0; atomic_load_explicit(&r->lock, memory_order_seq_cst) & REF_W;
-	     spins++)
-		stm_relax(spins);
-}
-
 int rf_ref_history_count(rf_ref *ref)
 {
 	if (!ref)
@@ -162,8 +155,7 @@ int rf_ref_history_count(rf_ref *ref)
 		uint64_t s1 = atomic_load_explicit(&ref->lock, memory_order_acquire);
 		uint32_t n = atomic_load_explicit(&ref->count, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
-		if (!(s1 & REF_I) &&
-		    (s1 | REF_W) == (atomic_load_explicit(&ref->lock, memory_order_relaxed) | REF_W))
+		if (!(s1 & REF_I) && s1 == atomic_load_explicit(&ref->lock, memory_order_relaxed))
 			return (int)n;
 	}
 }

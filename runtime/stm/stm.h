@@ -7,32 +7,37 @@
  *    A committing transaction takes one new point from it (fetch_add).
  *  - Per ref, a ring of (value, commit point) versions, min_history..max_history long;
  *    it grows by one at a commit after a reader found no version old enough (a fault),
- *    like Clojure's TVal chain. The ring is guarded by `lock`, a sequence word:
- *      bit 0 (REF_W) the commit lock: held by one committer from its lock phase to the
- *            end of its install; committers take these bits in ref-address order, so
- *            they never deadlock, and hold them without blocking (only user validators
- *            and commute functions run under them, as under Clojure's write locks);
- *      bit 1 (REF_I) an install is in progress: readers wait for it to clear;
- *      bits 2.. a version, bumped by every install. A reader retries when the word
- *            (ignoring REF_W) changed across its read.
- *  - Per ref an `owner` word: the claim of the transaction attempt that altered or set
- *    it (Clojure's tinfo). A claim is alive while that attempt's slot state says RUNNING
- *    or COMMITTING with the same serial; a dead claim is simply overwritten.
+ *    like Clojure's TVal chain. The ring is guarded by `lock`, a sequence word written
+ *    only by the ref's owner while it installs:
+ *      bit 0 (REF_I) an install is in progress: readers wait for it to clear;
+ *      bits 1.. a version, bumped by every install. A reader retries when the word
+ *            changed across its read.
+ *  - Per ref an `owner` word: the claim of the transaction attempt that may write it
+ *    (Clojure's tinfo, which Clojure guards with the ref's write lock; here the claim
+ *    itself is the lock). Alter and ref-set claim in the body; commute claims at
+ *    commit. A claim is alive while that attempt's slot state says RUNNING or
+ *    COMMITTING with the same serial; a dead claim is simply overwritten. Only the
+ *    live owner installs, so installs of one ref never overlap.
  *  - Per ref an `ensurers` count (Clojure's read lock held by ensure).
  *  - Per transaction (not per attempt) a slot, from a type-stable table that is never
  *    freed, so that any thread may read any slot's state through a stale owner word.
  *
- * Lock order and blocking: a committer takes REF_W bits in address order and waits for
- * nothing else while holding them. A transaction body holds no REF_W bit, so its waits
- * (for REF_W to clear, for REF_I to clear, for another attempt to stop) cannot close a
- * cycle. Waiting for another attempt is bounded (STM_LOCK_WAIT_NS) and ends in a retry.
+ * Waiting and deadlock: a body that meets a live claim either kills it (the older
+ * transaction, after the grace period: "barging") or stops its own attempt, waits at
+ * most STM_LOCK_WAIT_NS for the holder to stop, and retries; a stopped attempt holds
+ * nothing, so these waits form no cycle. At commit, a transaction that set no ref (its
+ * claims are all commute claims, taken in ref-address order) may wait for a COMMITTING
+ * claim, which finishes without waiting on anyone else; a transaction that set a ref
+ * (claims in body order) retries instead, so waits at commit cannot close a cycle
+ * either. Every such wait is bounded and ends in a retry.
  *
  * Pairings (all seq_cst, Dekker style; each side writes its own word, then reads the
  * other's, so at least one side sees the other):
- *   claimer  CAS owner        ; load ensurers, load lock(REF_W)
- *   ensurer  add ensurers     ; load owner,    load lock(REF_W)
- *   commuter CAS lock(REF_W)  ; load owner,    load ensurers
- *   slot waiter add nwaiters  ; load state     / stopper store state ; load nwaiters
+ *   claimer (body or commit)  CAS owner     ; load ensurers
+ *   ensurer                   add ensurers  ; load owner
+ *   slot waiter add nwaiters  ; load state  / stopper store state ; load nwaiters
+ * Publication: an owner installs, then stores COMMITTED (seq_cst); whoever sees the
+ * claim dead through that state also sees the install.
  */
 #ifndef RF_STM_STM_H
 #define RF_STM_STM_H
@@ -85,7 +90,7 @@ typedef struct stm_version {
 typedef struct stm_watches stm_watches;
 
 struct rf_ref {
-	_Atomic uint64_t lock;     /* REF_W | REF_I | version; see above */
+	_Atomic uint64_t lock;     /* REF_I | version; written by the owner only */
 	_Atomic uint64_t owner;    /* claim word */
 	_Atomic uint32_t ensurers; /* transactions holding ensure on this ref */
 	_Atomic uint32_t faults;   /* reads that found no old enough version since growth */
@@ -100,9 +105,8 @@ struct rf_ref {
 	stm_version ring[];
 };
 
-#define REF_W UINT64_C(1)
-#define REF_I UINT64_C(2)
-#define REF_VERSION UINT64_C(4)
+#define REF_I UINT64_C(1)
+#define REF_VERSION UINT64_C(2)
 
 /* ---- slots (slot.c) ---- */
 
@@ -130,12 +134,10 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
 /* Commit point of the newest version (a consistent read, as stm_ref_read). */
 uint64_t stm_ref_newest_point(rf_ref *r);
-/* Install val at commit point cp. Caller holds REF_W and has set REF_I. */
+/* Install val at commit point cp. Caller owns the ref and has set REF_I. */
 void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp);
 /* Call the ref's watches with (old, new). Outside any lock. */
 void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val);
-/* Wait until REF_W is clear (held only briefly, by a committer that never blocks). */
-void stm_ref_wait_unlocked(rf_ref *r);
 
 /* Back-off step `spins` of a short wait: pause, then yield the fiber or the thread. */
 void stm_relax(unsigned spins);

@@ -3,7 +3,7 @@
  * The running transaction is rf_ctx_self()->tx (per fiber, or per thread outside fibers)
  * and is touched only by that context. What other contexts see of it is its slot: the
  * state word (RUNNING/COMMITTING/RETRY/KILLED/COMMITTED with the attempt's serial) and
- * its age; and the words it wrote into refs (owner claims, ensure counts, REF_W). The
+ * its age; and the words it wrote into refs (owner claims, ensure counts, sequence words). The
  * orderings between those words are stated in stm.h and commit.c.
  */
 #include "runtime/ctx.h"
@@ -92,12 +92,11 @@ static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 	return tx_retry(tx);
 }
 
-/* Claim r for this attempt (Clojure's LockingTransaction.lock). */
-static int claim(rf_tx *tx, tx_entry *e)
+/* Claim r for this attempt (Clojure's LockingTransaction.lock); *newest = its newest
+ * committed value, which this attempt's snapshot also sees (else it retries). */
+static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 {
 	rf_ref *r = e->ref;
-	if (e->flags & E_OWNED)
-		return 0;
 	if (e->flags & E_ENSURED) { /* our own ensure gives way to our write */
 		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
 		e->flags &= ~(uint32_t)E_ENSURED;
@@ -115,32 +114,38 @@ static int claim(rf_tx *tx, tx_entry *e)
 		                                            memory_order_seq_cst, memory_order_relaxed))
 			break;
 	}
-	e->flags |= E_OWNED;
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
 		uint64_t mine = tx->word;
 		atomic_compare_exchange_strong_explicit(&r->owner, &mine, 0, memory_order_release,
 		                                        memory_order_relaxed);
-		e->flags &= ~(uint32_t)E_OWNED;
 		return bail_ensured(tx, r);
 	}
-	stm_ref_wait_unlocked(r); /* a commuter's install now or never (stm.h pairing) */
-	if (stm_ref_newest_point(r) > tx->read_point)
+	/* Owned: no install can run, and the last one is visible (its owner's COMMITTED
+	 * state was seen by stm_word_live), so the newest version reads directly. */
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
 		return tx_retry(tx); /* committed after our snapshot: doomed */
+	*newest = atomic_load_explicit(&r->ring[head].val, memory_order_relaxed);
 	return 0;
 }
 
-static int tx_set(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val v)
+/* Clojure's doSet: claim the ref (once per attempt) and give its value to write.
+ * *cur = the in-transaction value before this write. */
+static int tx_write(rf_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
 {
+	tx_entry *e = tx_find(tx, r);
 	if (e && (e->flags & E_COMMUTE))
 		return RF_ECOMMUTESET;
-	if (!e && !(e = tx_add(tx, r)))
+	if (!tx_ok(tx))
+		return tx_retry(tx);
+	*ep = e;
+	if (e && (e->flags & E_SET)) {
+		*cur = e->val;
+		return 0;
+	}
+	if (!e && !(*ep = e = tx_add(tx, r)))
 		return -ENOMEM;
-	int rc = claim(tx, e);
-	if (rc)
-		return rc;
-	e->val = v;
-	e->flags |= E_SET;
-	return 0;
+	return claim(tx, e, cur);
 }
 
 int rf_ref_deref(rf_ref *ref, rf_val *out)
@@ -162,13 +167,13 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	rf_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
-	tx_entry *e = tx_find(tx, ref);
-	if (e && (e->flags & E_COMMUTE))
-		return RF_ECOMMUTESET;
+	tx_entry *e;
 	rf_val old, nv = RF_NIL;
-	int rc = tx_get(tx, ref, e, &old);
-	if (rc || (rc = fn(old, arg, &nv)) || (rc = tx_set(tx, ref, e, nv)))
+	int rc = tx_write(tx, ref, &e, &old);
+	if (rc || (rc = fn(old, arg, &nv)))
 		return rc;
+	e->val = nv;
+	e->flags |= E_SET;
 	if (out)
 		*out = nv;
 	return 0;
@@ -181,9 +186,14 @@ int rf_ref_set(rf_ref *ref, rf_val val)
 	rf_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
-	if (!tx_ok(tx))
-		return tx_retry(tx);
-	return tx_set(tx, ref, tx_find(tx, ref), val);
+	tx_entry *e;
+	rf_val old;
+	int rc = tx_write(tx, ref, &e, &old);
+	if (rc)
+		return rc;
+	e->val = val;
+	e->flags |= E_SET;
+	return 0;
 }
 
 int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
@@ -233,7 +243,6 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
 		return bail(tx, o);
 	}
-	stm_ref_wait_unlocked(ref);
 	if (stm_ref_newest_point(ref) > tx->read_point ||
 	    (!e && !(e = tx_add(tx, ref)))) {
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);

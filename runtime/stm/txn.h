@@ -14,8 +14,6 @@ enum {
 	E_SET = 1,      /* ref-set or alter: val is the value to commit (Clojure's sets) */
 	E_COMMUTE = 2,  /* commuted: fns in the commute list run again at commit */
 	E_ENSURED = 4,  /* this transaction counts in ref->ensurers */
-	E_OWNED = 8,    /* ref->owner holds this attempt's word */
-	E_LOCKED = 16,  /* commit phase: this transaction holds REF_W */
 };
 
 typedef struct tx_entry {

@@ -74,13 +74,17 @@ static void do_transfers(uint64_t seed, int n)
 	}
 }
 
+static pthread_barrier_t start_gate; /* writers start after the first observation */
+
 static void *observer(void *arg)
 {
-	while (atomic_load(&writers_left) > 0) {
+	for (bool first = true; first || atomic_load(&writers_left) > 0; first = false) {
 		rf_val total;
 		if (rf_dosync(sum_all, 0, &total) || total != ACCOUNTS * START)
 			atomic_fetch_add(&failures, 1);
 		atomic_fetch_add(&observations, 1);
+		if (first)
+			pthread_barrier_wait(&start_gate);
 	}
 	return NULL;
 }
@@ -89,6 +93,7 @@ static int per_writer;
 
 static void *writer(void *arg)
 {
+	pthread_barrier_wait(&start_gate);
 	do_transfers((uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15u + 1, per_writer);
 	atomic_fetch_sub(&writers_left, 1);
 	return NULL;
@@ -119,12 +124,14 @@ static void bank_threads(int n)
 {
 	bank_setup(n, 24000 / n);
 	pthread_t obs, t[16];
+	pthread_barrier_init(&start_gate, NULL, (unsigned)n + 1);
 	assert_int_equal(pthread_create(&obs, NULL, observer, NULL), 0);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, writer, (void *)(uintptr_t)(i + 1)), 0);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	pthread_join(obs, NULL);
+	pthread_barrier_destroy(&start_gate);
 	bank_check();
 }
 
@@ -144,13 +151,14 @@ static void fiber_end(void)
 
 static void writer_fiber(void *arg)
 {
-	writer(arg);
+	do_transfers((uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15u + 1, per_writer);
+	atomic_fetch_sub(&writers_left, 1);
 	fiber_end();
 }
 
 static void observer_fiber(void *arg)
 {
-	for (int i = 0; atomic_load(&writers_left) > 0; i++) {
+	for (bool first = true; first || atomic_load(&writers_left) > 0; first = false) {
 		rf_val total;
 		if (rf_dosync(sum_all, 0, &total) || total != ACCOUNTS * START)
 			atomic_fetch_add(&failures, 1);
