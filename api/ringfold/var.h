@@ -69,8 +69,8 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
 RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* The same for n vars at once (bound in order; a later duplicate wins). */
-RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[],
-                           rf_body_fn body, rf_val arg, rf_val *out);
+RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                           rf_val arg, rf_val *out);
 
 /* (set! var val): change the calling context's innermost binding of var. Returns 0,
  * RF_ENOTBOUND (var not bound here), RF_ENOTBINDER (bound by the context that conveyed

@@ -86,9 +86,9 @@ static int transfer(rf_val arg, rf_val *out)
 	return rc ? rc : rf_ref_alter(refs[to], rf_add, x, NULL);
 }
 
-#define PICK                                                                               \
-	int from = (int)(xorshift(&seed) % ACCOUNTS);                                      \
-	int to = (int)((from + 1 + xorshift(&seed) % (ACCOUNTS - 1)) % ACCOUNTS);          \
+#define PICK                                                                                       \
+	int from = (int)(xorshift(&seed) % ACCOUNTS);                                              \
+	int to = (int)((from + 1 + xorshift(&seed) % (ACCOUNTS - 1)) % ACCOUNTS);                  \
 	long x = (long)(xorshift(&seed) & 63)
 
 static void bank_ringfold(run *r, int self, uint64_t n)
@@ -124,7 +124,10 @@ static void bank_tm(run *r, int self, uint64_t n)
 }
 #endif
 
-static uint64_t timed(uint64_t ops, void *arg) { return run_threads(arg, ops); }
+static uint64_t timed(uint64_t ops, void *arg)
+{
+	return run_threads(arg, ops);
+}
 
 static void check_bank(void)
 {
@@ -146,8 +149,7 @@ static void report_contention(const char *bench, uint64_t c0, uint64_t r0)
 	uint64_t c1, r1;
 	rf_stm_stats(&c1, &r1);
 	fprintf(stderr, "%s: %.4f retries per commit (%llu commits)\n", bench,
-	        (double)(r1 - r0) / (double)(c1 - c0 ? c1 - c0 : 1),
-	        (unsigned long long)(c1 - c0));
+	        (double)(r1 - r0) / (double)(c1 - c0 ? c1 - c0 : 1), (unsigned long long)(c1 - c0));
 }
 
 static void bench_bank(void)
@@ -157,7 +159,8 @@ static void bench_bank(void)
 	for (int i = 0; i < ACCOUNTS; i++)
 		rf_ref_new(1000, &refs[i]);
 	rf_stm_stats(&c0, &r0);
-	bench_run("stm_bank_2t", "ringfold", ops, timed, &(run){.threads = 2, .work = bank_ringfold});
+	bench_run("stm_bank_2t", "ringfold", ops, timed,
+	          &(run){.threads = 2, .work = bank_ringfold});
 	report_contention("stm_bank_2t", c0, r0);
 	bench_run("stm_bank_2t", "pthread_mutex", ops, timed,
 	          &(run){.threads = 2, .work = bank_mutex});
@@ -255,7 +258,10 @@ static rf_var *dyn;
 static _Thread_local long tls_var;
 static volatile long sink;
 
-static int read_dyn(rf_val arg, rf_val *out) { return rf_var_deref(dyn, out); }
+static int read_dyn(rf_val arg, rf_val *out)
+{
+	return rf_var_deref(dyn, out);
+}
 
 static uint64_t binding_ringfold(uint64_t ops, void *arg)
 {
@@ -269,7 +275,10 @@ static uint64_t binding_ringfold(uint64_t ops, void *arg)
 	return bench_now_ns() - t0;
 }
 
-__attribute__((noinline)) static long read_tls(void) { return tls_var; }
+__attribute__((noinline)) static long read_tls(void)
+{
+	return tls_var;
+}
 
 static uint64_t binding_tls(uint64_t ops, void *arg)
 {

@@ -4,7 +4,8 @@
 
 void tm_transfer(long *acct, int from, int to, long x)
 {
-	__transaction_atomic {
+	__transaction_atomic
+	{
 		acct[from] -= x;
 		acct[to] += x;
 	}
@@ -12,7 +13,8 @@ void tm_transfer(long *acct, int from, int to, long x)
 
 void tm_donate(long *total, long *count)
 {
-	__transaction_atomic {
+	__transaction_atomic
+	{
 		*total += 10;
 		*count += 1;
 	}

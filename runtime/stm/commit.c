@@ -40,7 +40,10 @@ static uint64_t coarse_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t stm_coarse_ns(void) { return coarse_ns(); }
+uint64_t stm_coarse_ns(void)
+{
+	return coarse_ns();
+}
 
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 {
@@ -115,8 +118,8 @@ static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 			stm_relax(spins);
 			continue;
 		}
-		if (atomic_compare_exchange_strong_explicit(&r->owner, &o, tx->word,
-		                                            memory_order_seq_cst, memory_order_relaxed))
+		if (atomic_compare_exchange_strong_explicit(
+		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
 			return 0;
 	}
 }
@@ -152,10 +155,9 @@ int tx_commit(rf_tx *tx)
 	if (nw < 0)
 		return nw;
 	if (nw == 0) { /* read-only: nothing to lock, nothing to install */
-		if (!atomic_compare_exchange_strong_explicit(&s->state, &running,
-		                                             s->serial << 3 | TX_COMMITTED,
-		                                             memory_order_seq_cst,
-		                                             memory_order_relaxed))
+		if (!atomic_compare_exchange_strong_explicit(
+		        &s->state, &running, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst,
+		        memory_order_relaxed))
 			return RF_ETXRETRY;
 		stm_slot_wake(s);
 		return 0;

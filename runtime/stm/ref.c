@@ -31,7 +31,10 @@ struct stm_watches {
 	} w[];
 };
 
-int rf_ref_new(rf_val init, rf_ref **out) { return rf_ref_new_opts(init, NULL, out); }
+int rf_ref_new(rf_val init, rf_ref **out)
+{
+	return rf_ref_new_opts(init, NULL, out);
+}
 
 int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 {
@@ -99,8 +102,10 @@ static bool ring_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 		if (head < r->cap && count <= r->cap) { /* else torn: the check below retries */
 			top = atomic_load_explicit(&r->ring[head].point, memory_order_relaxed);
 			for (uint32_t i = 0, k = head; i < count; i++, k = k ? k - 1 : r->cap - 1) {
-				if (atomic_load_explicit(&r->ring[k].point, memory_order_relaxed) <= rp) {
-					v = atomic_load_explicit(&r->ring[k].val, memory_order_relaxed);
+				if (atomic_load_explicit(&r->ring[k].point, memory_order_relaxed) <=
+				    rp) {
+					v = atomic_load_explicit(&r->ring[k].val,
+					                         memory_order_relaxed);
 					found = true;
 					break;
 				}
@@ -177,12 +182,15 @@ int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn)
 
 static void wlock(rf_ref *r)
 {
-	for (unsigned spins = 0;
-	     atomic_flag_test_and_set_explicit(&r->wlock, memory_order_acquire); spins++)
+	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&r->wlock, memory_order_acquire);
+	     spins++)
 		stm_relax(spins);
 }
 
-static void wunlock(rf_ref *r) { atomic_flag_clear_explicit(&r->wlock, memory_order_release); }
+static void wunlock(rf_ref *r)
+{
+	atomic_flag_clear_explicit(&r->wlock, memory_order_release);
+}
 
 static void watches_put(stm_watches *w)
 {
@@ -227,7 +235,10 @@ int rf_ref_add_watch(rf_ref *ref, void *key, rf_ref_watch_fn fn)
 	return fn ? watches_edit(ref, key, fn) : -EINVAL;
 }
 
-int rf_ref_remove_watch(rf_ref *ref, void *key) { return watches_edit(ref, key, NULL); }
+int rf_ref_remove_watch(rf_ref *ref, void *key)
+{
+	return watches_edit(ref, key, NULL);
+}
 
 void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 {

@@ -69,7 +69,10 @@ static void cache_exit(void *p)
 	*c = NULL;
 }
 
-static void make_key(void) { pthread_key_create(&cache_key, cache_exit); }
+static void make_key(void)
+{
+	pthread_key_create(&cache_key, cache_exit);
+}
 
 stm_slot *stm_slot_at(uint32_t idx)
 {
@@ -146,12 +149,15 @@ bool stm_word_live(uint64_t word, uint64_t *state)
 
 static void wlock(stm_slot *s)
 {
-	for (unsigned spins = 0;
-	     atomic_flag_test_and_set_explicit(&s->wlock, memory_order_acquire); spins++)
+	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&s->wlock, memory_order_acquire);
+	     spins++)
 		stm_relax(spins);
 }
 
-static void wunlock(stm_slot *s) { atomic_flag_clear_explicit(&s->wlock, memory_order_release); }
+static void wunlock(stm_slot *s)
+{
+	atomic_flag_clear_explicit(&s->wlock, memory_order_release);
+}
 
 void stm_slot_wake(stm_slot *s)
 {

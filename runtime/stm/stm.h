@@ -70,15 +70,15 @@ enum {
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
 typedef struct stm_slot {
-	_Atomic uint64_t state;    /* written by the holder; CAS RUNNING->KILLED by a barger */
-	_Atomic uint64_t age;      /* start point of the transaction; release/acquire */
-	_Atomic uint64_t commits;  /* holder-written (load+store), summed by rf_stm_stats */
+	_Atomic uint64_t state;   /* written by the holder; CAS RUNNING->KILLED by a barger */
+	_Atomic uint64_t age;     /* start point of the transaction; release/acquire */
+	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
 	atomic_flag wlock;
-	uint32_t idx;              /* immutable */
-	uint64_t serial;           /* holder only: serial of the current attempt */
-	rf_waiter *waiters;        /* under wlock, linked through link[0] */
+	uint32_t idx;       /* immutable */
+	uint64_t serial;    /* holder only: serial of the current attempt */
+	rf_waiter *waiters; /* under wlock, linked through link[0] */
 	struct stm_slot *next_free;
 } __attribute__((aligned(64))) stm_slot;
 

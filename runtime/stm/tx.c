@@ -6,20 +6,32 @@
  * its age; and the words it wrote into refs (owner claims, ensure counts, sequence words). The
  * orderings between those words are stated in stm.h and commit.c.
  */
+#include "runtime/stm/tx.h"
 #include "runtime/ctx.h"
 #include "runtime/sched.h"
-#include "runtime/stm/tx.h"
 #include "runtime/stm/txn.h"
 
 #define DEFAULT_RETRY_LIMIT 10000
 
-static rf_tx *current(void) { return rf_ctx_self()->tx; }
+static rf_tx *current(void)
+{
+	return rf_ctx_self()->tx;
+}
 
-bool rf_tx_running(void) { return current() != NULL; }
+bool rf_tx_running(void)
+{
+	return current() != NULL;
+}
 
-bool rf_in_transaction(void) { return current() != NULL; }
+bool rf_in_transaction(void)
+{
+	return current() != NULL;
+}
 
-int rf_io_guard(void) { return current() ? RF_EIOINTX : 0; }
+int rf_io_guard(void)
+{
+	return current() ? RF_EIOINTX : 0;
+}
 
 int rf_tx_defer(void (*fn)(void *arg), void *arg, void (*drop)(void *arg))
 {
@@ -70,8 +82,8 @@ static int bail_ensured(rf_tx *tx, rf_ref *r)
 {
 	tx_stop(tx, TX_RETRY);
 	uint64_t deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
-	for (unsigned spins = 0; atomic_load_explicit(&r->ensurers, memory_order_acquire) &&
-	                         rf_now_ns() < deadline;
+	for (unsigned spins = 0;
+	     atomic_load_explicit(&r->ensurers, memory_order_acquire) && rf_now_ns() < deadline;
 	     spins++)
 		stm_relax(spins);
 	return RF_ETXRETRY;
@@ -110,8 +122,8 @@ static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 				continue;
 			return bail(tx, o);
 		}
-		if (atomic_compare_exchange_strong_explicit(&r->owner, &o, tx->word,
-		                                            memory_order_seq_cst, memory_order_relaxed))
+		if (atomic_compare_exchange_strong_explicit(
+		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
 			break;
 	}
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
@@ -243,8 +255,7 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
 		return bail(tx, o);
 	}
-	if (stm_ref_newest_point(ref) > tx->read_point ||
-	    (!e && !(e = tx_add(tx, ref)))) {
+	if (stm_ref_newest_point(ref) > tx->read_point || (!e && !(e = tx_add(tx, ref)))) {
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
 		return e ? tx_retry(tx) : -ENOMEM;
 	}

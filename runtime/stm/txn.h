@@ -11,9 +11,9 @@
 #include "runtime/stm/stm.h"
 
 enum {
-	E_SET = 1,      /* ref-set or alter: val is the value to commit (Clojure's sets) */
-	E_COMMUTE = 2,  /* commuted: fns in the commute list run again at commit */
-	E_ENSURED = 4,  /* this transaction counts in ref->ensurers */
+	E_SET = 1,     /* ref-set or alter: val is the value to commit (Clojure's sets) */
+	E_COMMUTE = 2, /* commuted: fns in the commute list run again at commit */
+	E_ENSURED = 4, /* this transaction counts in ref->ensurers */
 };
 
 typedef struct tx_entry {
@@ -46,15 +46,15 @@ typedef struct rf_tx {
 	uint64_t rand;        /* back-off jitter */
 	bool doomed;          /* this attempt must retry */
 
-	tx_entry *e;          /* refs touched: e[0..n) */
+	tx_entry *e; /* refs touched: e[0..n) */
 	uint32_t n, cap;
-	uint32_t *index;      /* open addressing over e, entry+1, once n > TX_INLINE */
+	uint32_t *index; /* open addressing over e, entry+1, once n > TX_INLINE */
 	uint32_t icap;
-	tx_commute *c;        /* commute calls in order */
+	tx_commute *c; /* commute calls in order */
 	uint32_t nc, ccap;
-	tx_deferred *d;       /* held agent sends */
+	tx_deferred *d; /* held agent sends */
 	uint32_t nd, dcap;
-	tx_entry **order;     /* commit: written entries in ref-address order */
+	tx_entry **order; /* commit: written entries in ref-address order */
 	uint32_t ocap;
 
 	tx_entry e_inline[TX_INLINE];

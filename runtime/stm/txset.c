@@ -75,8 +75,7 @@ tx_entry *tx_find(rf_tx *tx, rf_ref *ref)
 
 tx_entry *tx_add(rf_tx *tx, rf_ref *ref)
 {
-	if (tx->n == tx->cap &&
-	    grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
+	if (tx->n == tx->cap && grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
 	*e = (tx_entry){.ref = ref};

@@ -38,9 +38,15 @@ static int var_new(rf_val root, bool dynamic, rf_var **out)
 	return 0;
 }
 
-int rf_var_new(rf_val root, rf_var **out) { return var_new(root, false, out); }
+int rf_var_new(rf_val root, rf_var **out)
+{
+	return var_new(root, false, out);
+}
 
-int rf_var_new_dynamic(rf_val root, rf_var **out) { return var_new(root, true, out); }
+int rf_var_new_dynamic(rf_val root, rf_var **out)
+{
+	return var_new(root, true, out);
+}
 
 void rf_var_free(rf_var *var)
 {
@@ -50,7 +56,10 @@ void rf_var_free(rf_var *var)
 	free(var);
 }
 
-bool rf_var_is_dynamic(rf_var *var) { return var && var->dynamic; }
+bool rf_var_is_dynamic(rf_var *var)
+{
+	return var && var->dynamic;
+}
 
 /* The calling context's innermost binding of var, or NULL. */
 static rf_frame *binding_of(const rf_var *var)
@@ -96,7 +105,10 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 	return rc;
 }
 
-bool rf_var_thread_bound(rf_var *var) { return var && binding_of(var); }
+bool rf_var_thread_bound(rf_var *var)
+{
+	return var && binding_of(var);
+}
 
 int rf_var_set(rf_var *var, rf_val val)
 {

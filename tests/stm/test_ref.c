@@ -132,7 +132,10 @@ static int failing_body(rf_val arg, rf_val *out)
 	return (int)arg;
 }
 
-static int failing_fn(rf_val old, rf_val arg, rf_val *out) { return -1234; }
+static int failing_fn(rf_val old, rf_val arg, rf_val *out)
+{
+	return -1234;
+}
 
 static int alter_fails_body(rf_val arg, rf_val *out)
 {
@@ -186,8 +189,14 @@ static void commute_then_set_is_an_error(void **state)
 	free_refs();
 }
 
-static int non_negative(rf_val v) { return v >= 0 ? 0 : RF_EVALIDATOR; }
-static int not_seven(rf_val v) { return v == 7 ? -ERANGE : 0; }
+static int non_negative(rf_val v)
+{
+	return v >= 0 ? 0 : RF_EVALIDATOR;
+}
+static int not_seven(rf_val v)
+{
+	return v == 7 ? -ERANGE : 0;
+}
 
 static void validators(void **state)
 {
@@ -263,8 +272,14 @@ static void watches(void **state)
 }
 
 static int sent, dropped;
-static void send_fn(void *arg) { sent += (int)(intptr_t)arg; }
-static void drop_fn(void *arg) { dropped += (int)(intptr_t)arg; }
+static void send_fn(void *arg)
+{
+	sent += (int)(intptr_t)arg;
+}
+static void drop_fn(void *arg)
+{
+	dropped += (int)(intptr_t)arg;
+}
 
 static int attempts;
 

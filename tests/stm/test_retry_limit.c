@@ -5,8 +5,8 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -22,7 +22,10 @@ static sem_t go, done;
 static _Atomic int stop;
 static int attempts;
 
-static int bump(rf_val arg, rf_val *out) { return rf_ref_alter(r, rf_inc, 0, NULL); }
+static int bump(rf_val arg, rf_val *out)
+{
+	return rf_ref_alter(r, rf_inc, 0, NULL);
+}
 
 /* The rival: one commit to r each time it is asked. */
 static void *rival(void *arg)

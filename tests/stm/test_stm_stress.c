@@ -127,7 +127,8 @@ static void bank_threads(int n)
 	pthread_barrier_init(&start_gate, NULL, (unsigned)n + 1);
 	assert_int_equal(pthread_create(&obs, NULL, observer, NULL), 0);
 	for (int i = 0; i < n; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, writer, (void *)(uintptr_t)(i + 1)), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, writer, (void *)(uintptr_t)(i + 1)),
+		                 0);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	pthread_join(obs, NULL);
@@ -135,9 +136,18 @@ static void bank_threads(int n)
 	bank_check();
 }
 
-static void bank_2_threads(void **state) { bank_threads(2); }
-static void bank_4_threads(void **state) { bank_threads(4); }
-static void bank_16_threads(void **state) { bank_threads(16); }
+static void bank_2_threads(void **state)
+{
+	bank_threads(2);
+}
+static void bank_4_threads(void **state)
+{
+	bank_threads(4);
+}
+static void bank_16_threads(void **state)
+{
+	bank_threads(16);
+}
 
 /* Fibers: the same, with writers and the observer on the executor. */
 static rf_waiter fibers_done;
@@ -182,9 +192,9 @@ static void bank_fibers(void **state)
 	}
 	assert_int_equal(rc, 0);
 	for (int i = 0; i < n; i++)
-		assert_int_equal(rf_fiber_spawn(writer_fiber, (void *)(uintptr_t)(i + 1),
-		                                RF_WORKER_ANY, NULL),
-		                 0);
+		assert_int_equal(
+		    rf_fiber_spawn(writer_fiber, (void *)(uintptr_t)(i + 1), RF_WORKER_ANY, NULL),
+		    0);
 	assert_int_equal(rf_waiter_wait(&fibers_done, rf_deadline_after_ms(60000)), 0);
 	bank_check();
 }
@@ -264,7 +274,10 @@ static void write_skew_prevented_by_ensure(void **state)
 
 static rf_ref *counter;
 
-static int bump(rf_val arg, rf_val *out) { return rf_ref_commute(counter, rf_inc, 0, out); }
+static int bump(rf_val arg, rf_val *out)
+{
+	return rf_ref_commute(counter, rf_inc, 0, out);
+}
 
 static void *bumper(void *arg)
 {
@@ -348,7 +361,7 @@ static void long_reader_commits(void **state)
 	rf_val consistent;
 	assert_int_equal(rf_dosync(long_read, 0, &consistent), 0);
 	assert_int_equal(consistent, 1);
-	assert_true(reader_attempts >= 2);           /* faulted first... */
+	assert_true(reader_attempts >= 2);          /* faulted first... */
 	assert_true(rf_ref_history_count(rb) >= 4); /* ...and the history grew for it */
 	atomic_store(&writers_left, 0);
 	sem_post(&go_write);
