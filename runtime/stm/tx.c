@@ -182,8 +182,12 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	tx_entry *e;
 	rf_val old, nv = RF_NIL;
 	int rc = tx_write(tx, ref, &e, &old);
-	if (rc || (rc = fn(old, arg, &nv)))
+	if (rc)
 		return rc;
+	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	if ((rc = fn(old, arg, &nv)))
+		return rc;
+	e = &tx->e[i];
 	e->val = nv;
 	e->flags |= E_SET;
 	if (out)
@@ -224,9 +228,11 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	               ? e->val
 	               : atomic_load_explicit(&ref->cur, memory_order_acquire); /* newest */
 	rf_val nv = RF_NIL;
+	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	int rc = fn(v, arg, &nv);
-	if (rc || (rc = tx_add_commute(tx, (uint32_t)(e - tx->e), fn, arg)))
+	if (rc || (rc = tx_add_commute(tx, i, fn, arg)))
 		return rc;
+	e = &tx->e[i];
 	e->val = nv;
 	e->flags |= E_COMMUTE;
 	if (out)

@@ -338,6 +338,48 @@ static void ensure_and_history(void **state)
 	free_refs();
 }
 
+/* Many refs in one transaction (the write set's hash index), and an update function
+ * that itself alters other refs (the write set grows under it). */
+#define MANY 50
+static rf_ref *many[MANY];
+
+static int alter_rest(rf_val old, rf_val arg, rf_val *out)
+{
+	for (int i = 1; i < MANY; i++) {
+		int rc = rf_ref_alter(many[i], rf_add, arg, NULL);
+		if (rc)
+			return rc;
+	}
+	*out = old + arg;
+	return 0;
+}
+
+static int many_body(rf_val arg, rf_val *out)
+{
+	int rc = rf_ref_alter(many[0], alter_rest, arg, NULL);
+	for (int i = 0; i < MANY && !rc; i++)
+		rc = rf_ref_commute(many[i], rf_inc, 0, NULL); /* after a set: not re-run */
+	for (int i = 0; i < MANY && !rc; i++) {
+		rf_val v;
+		if (!(rc = rf_ref_deref(many[i], &v)))
+			*out += v;
+	}
+	return rc;
+}
+
+static void large_write_sets(void **state)
+{
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(rf_ref_new(i, &many[i]), 0);
+	rf_val sum;
+	assert_int_equal(rf_dosync(many_body, 2, &sum), 0);
+	assert_int_equal(sum, MANY * (MANY - 1) / 2 + 3 * MANY);
+	for (int i = 0; i < MANY; i++) {
+		assert_int_equal(value(many[i]), i + 3);
+		rf_ref_free(many[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(watches),
 	    cmocka_unit_test(held_sends),
 	    cmocka_unit_test(ensure_and_history),
+	    cmocka_unit_test(large_write_sets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
