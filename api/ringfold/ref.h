@@ -43,12 +43,15 @@
  * waits up to 100 ms for the holder to finish and retries; retries back off. Neither
  * livelock nor starvation: the oldest transaction eventually kills every rival.
  *
- * Values are words: integers, or pointers to immutable data that outlives the ref.
- *
  * Contexts: every function may be called from a plain thread, a fiber, an agent action
  * or a fork/join task. The running transaction belongs to the fiber (or thread) that
- * called rf_dosync. None of these functions blocks except rf_dosync, whose attempt may
- * wait (at most 100 ms, parking a fiber) for a conflicting transaction to finish.
+ * called rf_dosync. Only ref operations inside a body (and so rf_dosync) ever wait: at
+ * most 100 ms per attempt, parking a fiber or futex-waiting a thread, for a conflicting
+ * transaction to finish. Outside a transaction nothing here blocks.
+ *
+ * Values are words: integers, or pointers to immutable data the caller keeps alive for
+ * as long as the ref or any reader may use it (no release function yet: replaced pointer
+ * values are not reclaimed by ringfold).
  */
 #ifndef RINGFOLD_REF_H
 #define RINGFOLD_REF_H
