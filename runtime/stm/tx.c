@@ -3,8 +3,8 @@
  * The running transaction is rf_ctx_self()->tx (per fiber, or per thread outside fibers)
  * and is touched only by that context. What other contexts see of it is its slot: the
  * state word (RUNNING/COMMITTING/RETRY/KILLED/COMMITTED with the attempt's serial) and
- * its age; and the words it wrote into refs (owner claims, ensure counts, sequence words). The
- * orderings between those words are stated in stm.h and commit.c.
+ * its age; and the words it wrote into refs (owner claims, ensure counts, sequence
+ * words). The orderings between those words are stated in stm.h and commit.c.
  */
 #include "runtime/stm/tx.h"
 #include "runtime/ctx.h"
