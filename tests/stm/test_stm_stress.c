@@ -446,6 +446,56 @@ static void older_transaction_barges(void **state)
 	sem_destroy(&young_claimed);
 }
 
+/* ---- no starvation: a long transaction over every account commits while short
+ * transfers keep running on the same accounts (the older transaction wins) ---- */
+
+static _Atomic int long_attempts;
+
+static int audit_all(rf_val arg, rf_val *out)
+{
+	atomic_fetch_add(&long_attempts, 1);
+	for (int i = 0; i < ACCOUNTS; i++) {
+		int rc = rf_ref_alter(acct[i], rf_add, 0, NULL);
+		if (rc)
+			return rc;
+	}
+	uint64_t end = rf_now_ns() + 2000000; /* 2 ms of work holding every account */
+	while (rf_now_ns() < end)
+		;
+	return sum_all(0, out);
+}
+
+static void *short_writer(void *arg)
+{
+	uint64_t seed = (uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15u + 7;
+	while (atomic_load(&writers_left) > 0)
+		do_transfers(seed++, 10);
+	return NULL;
+}
+
+static void long_transaction_not_starved(void **state)
+{
+	bank_setup(1, 0);
+	atomic_store(&long_attempts, 0);
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, short_writer, (void *)(uintptr_t)(i + 1));
+	rf_val total;
+	uint64_t t0 = rf_now_ns();
+	int rc = rf_dosync(audit_all, 0, &total);
+	uint64_t ms = (rf_now_ns() - t0) / 1000000;
+	atomic_store(&writers_left, 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	print_message("long transaction: %d attempts, %llu ms\n", atomic_load(&long_attempts),
+	              (unsigned long long)ms);
+	assert_int_equal(rc, 0);
+	assert_int_equal(total, ACCOUNTS * START);
+	assert_int_equal(atomic_load(&failures), 0);
+	atomic_store(&observations, 1);
+	bank_check();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(commute_counter_exact),
 	    cmocka_unit_test(long_reader_commits),
 	    cmocka_unit_test(older_transaction_barges),
+	    cmocka_unit_test(long_transaction_not_starved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
