@@ -9,7 +9,7 @@
  *   Clojure                          ringfold
  *   (ref 0)                          rf_ref_new(0, &r)
  *   (ref 0 :validator f :min-history 2 :max-history 20)
- *                                    rf_ref_new_opts(0, &(rf_ref_opts){f, 2, 20}, &r)
+ *                                    rf_ref_new_opts(0, &(rf_ref_opts){f, 0, 2, 20}, &r)
  *   @r / (deref r)                   rf_ref_deref(r, &v)       (or rf_deref(r, &v))
  *   (dosync body)                    rf_dosync(body, arg, &out)
  *   (alter r f x)                    rf_ref_alter(r, f, x, &new)
@@ -17,7 +17,7 @@
  *   (commute r f x)                  rf_ref_commute(r, f, x, &new)
  *   (ensure r)                       rf_ref_ensure(r, &v)
  *   (io! ...)                        if ((rc = rf_io_guard())) return rc; ...
- *   (set-validator! r f)             rf_ref_set_validator(r, f)
+ *   (set-validator! r f)             rf_ref_set_validator(r, f, ctx)
  *   (add-watch r k f) (remove-watch r k)  rf_ref_add_watch / rf_ref_remove_watch
  *   (ref-history-count r)            rf_ref_history_count(r)
  *
@@ -64,18 +64,22 @@ extern "C" {
 
 typedef struct rf_ref rf_ref;
 
-/* A validator: returns 0 to accept the proposed value, or a negative code to reject it
- * (RF_EVALIDATOR is Clojure's `false`; any other code is carried like an exception).
- * Called at commit, under the ref's commit lock: it must be quick and must not start a
- * transaction. */
-typedef int (*rf_ref_validator)(rf_val proposed);
+/* A validator, the same shape as the atom family's: returns 1 if value is a valid state,
+ * 0 if not (the commit is refused with RF_EVALIDATOR: Clojure's IllegalStateException
+ * "Invalid reference state"), or a negative code of its own (refused, and that code
+ * returned: Clojure's validator that throws). Called at commit, while the transaction
+ * holds its refs: it must be quick, pure, and must not start a transaction. */
+typedef int (*rf_ref_validator)(rf_val value, rf_val ctx);
 
 /* A watch: called after a commit that changed the ref, once per commit, outside every
- * lock and outside the transaction, on the committing context: fn(key, ref, old, new). */
-typedef void (*rf_ref_watch_fn)(void *key, rf_ref *ref, rf_val old_val, rf_val new_val);
+ * lock and outside the transaction, on the committing context:
+ * watch(key, ref, old, new, ctx). */
+typedef void (*rf_ref_watch_fn)(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val,
+                                rf_val ctx);
 
 typedef struct rf_ref_opts {
 	rf_ref_validator validator; /* NULL: none */
+	rf_val validator_ctx;       /* its ctx argument */
 	unsigned min_history;       /* versions always kept (Clojure default 0) */
 	unsigned max_history;       /* most versions kept (Clojure default 10); 0 = 10 */
 } rf_ref_opts;
@@ -139,14 +143,16 @@ RF_API int rf_io_guard(void);
 RF_API bool rf_in_transaction(void);
 
 /* (set-validator! ref fn): fn NULL removes it. The current value is checked first:
- * returns 0, -EINVAL (NULL ref), or the validator's code (validator not installed). */
-RF_API int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn);
+ * returns 0, -EINVAL (NULL ref), or RF_EVALIDATOR / fn's code (validator not installed).
+ * Takes the ref's short lock; not from a validator of the same ref. */
+RF_API int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx);
 
 /* (add-watch ref key fn): replaces a watch with the same key. Returns 0, -EINVAL,
  * -ENOMEM. (remove-watch ref key): returns 0 (also when there was none), -EINVAL. Both
- * take a short per-ref lock; call them from anywhere but a watch of the same ref. */
-RF_API int rf_ref_add_watch(rf_ref *ref, void *key, rf_ref_watch_fn fn);
-RF_API int rf_ref_remove_watch(rf_ref *ref, void *key);
+ * take the ref's short lock (never held during a call), so a watch may add or remove
+ * watches. */
+RF_API int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx);
+RF_API int rf_ref_remove_watch(rf_ref *ref, rf_val key);
 
 /* (ref-history-count ref): versions currently kept (>= 1); -EINVAL for NULL. */
 RF_API int rf_ref_history_count(rf_ref *ref);

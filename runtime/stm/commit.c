@@ -180,13 +180,8 @@ int tx_commit(rf_tx *tx)
 		if (!(e->flags & E_SET) && !(rc = tx->c[i].fn(e->val, tx->c[i].arg, &v)))
 			e->val = v;
 	}
-	for (int i = 0; i < nw && !rc; i++) {
-		/* acquire pairs with rf_ref_set_validator's release */
-		rf_ref_validator v =
-		    atomic_load_explicit(&tx->order[i]->ref->validator, memory_order_acquire);
-		if (v && (rc = v(tx->order[i]->val)) > 0)
-			rc = RF_EVALIDATOR;
-	}
+	for (int i = 0; i < nw && !rc; i++)
+		rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
 	if (rc)
 		return rc;
 	for (int i = 0; i < nw; i++) {

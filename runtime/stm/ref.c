@@ -10,6 +10,8 @@
  *    rf_ref_deref outside transactions.
  *  - `faults` counts readers that found no version old enough; the next install grows
  *    the ring by one (up to max_history) and resets it, as Clojure's Ref.faults.
+ *  - the validator (fn, ctx) is set and read as a pair under `wlock`; has_validator lets
+ *    commits of refs without one skip the lock.
  *  - `watches` is an immutable, refcounted array; add/remove replace it and notify pins
  *    it, all under `wlock` (a spin lock held for a few instructions, never during a
  *    call), so a watch may add or remove watches, even of the ref it runs for.
@@ -26,8 +28,9 @@ struct stm_watches {
 	_Atomic uint32_t refs;
 	uint32_t n;
 	struct {
-		void *key;
+		rf_val key;
 		rf_ref_watch_fn fn;
+		rf_val ctx;
 	} w[];
 };
 
@@ -47,8 +50,8 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	if (o.min_history > o.max_history || o.max_history > LIMIT_MAX_HISTORY)
 		return -EINVAL;
 	if (o.validator) {
-		int rc = o.validator(init);
-		if (rc)
+		int rc = o.validator(init, o.validator_ctx);
+		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
 	rf_ref *r = aligned_alloc(64, (sizeof(*r) + o.max_history * sizeof(stm_version) + 63) &
@@ -64,7 +67,9 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	atomic_init(&r->cur, init);
 	r->cap = o.max_history;
 	r->min_history = o.min_history;
-	atomic_init(&r->validator, o.validator);
+	atomic_init(&r->has_validator, o.validator != NULL);
+	r->validator = o.validator;
+	r->validator_ctx = o.validator_ctx;
 	atomic_init(&r->watches, NULL);
 	atomic_flag_clear_explicit(&r->wlock, memory_order_relaxed);
 	for (uint32_t i = 0; i < r->cap; i++) {
@@ -165,19 +170,6 @@ int rf_ref_history_count(rf_ref *ref)
 	}
 }
 
-int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn)
-{
-	if (!ref)
-		return -EINVAL;
-	if (fn) {
-		int rc = fn(atomic_load_explicit(&ref->cur, memory_order_acquire));
-		if (rc)
-			return rc < 0 ? rc : RF_EVALIDATOR;
-	}
-	atomic_store_explicit(&ref->validator, fn, memory_order_release); /* pairs: commit */
-	return 0;
-}
-
 /* ---- watches ---- */
 
 static void wlock(rf_ref *r)
@@ -192,6 +184,37 @@ static void wunlock(rf_ref *r)
 	atomic_flag_clear_explicit(&r->wlock, memory_order_release);
 }
 
+int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
+{
+	if (!ref)
+		return -EINVAL;
+	if (fn) {
+		int rc = fn(atomic_load_explicit(&ref->cur, memory_order_acquire), ctx);
+		if (rc <= 0)
+			return rc < 0 ? rc : RF_EVALIDATOR;
+	}
+	wlock(ref);
+	ref->validator = fn;
+	ref->validator_ctx = ctx;
+	atomic_store_explicit(&ref->has_validator, fn != NULL, memory_order_relaxed);
+	wunlock(ref);
+	return 0;
+}
+
+int stm_ref_validate(rf_ref *r, rf_val val)
+{
+	/* relaxed: a validator set concurrently with a commit may or may not apply to it,
+	 * as in Clojure; one that applies is read whole under wlock */
+	if (!atomic_load_explicit(&r->has_validator, memory_order_relaxed))
+		return 0;
+	wlock(r);
+	rf_ref_validator fn = r->validator;
+	rf_val ctx = r->validator_ctx;
+	wunlock(r);
+	int rc = fn ? fn(val, ctx) : 1;
+	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
+}
+
 static void watches_put(stm_watches *w)
 {
 	if (w && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
@@ -199,7 +222,7 @@ static void watches_put(stm_watches *w)
 }
 
 /* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. */
-static int watches_edit(rf_ref *ref, void *key, rf_ref_watch_fn fn)
+static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
@@ -218,6 +241,7 @@ static int watches_edit(rf_ref *ref, void *key, rf_ref_watch_fn fn)
 			w->w[w->n++] = old->w[i];
 	if (fn) {
 		w->w[w->n].key = key;
+		w->w[w->n].ctx = ctx;
 		w->w[w->n++].fn = fn;
 	}
 	if (!w->n) {
@@ -230,14 +254,14 @@ static int watches_edit(rf_ref *ref, void *key, rf_ref_watch_fn fn)
 	return 0;
 }
 
-int rf_ref_add_watch(rf_ref *ref, void *key, rf_ref_watch_fn fn)
+int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 {
-	return fn ? watches_edit(ref, key, fn) : -EINVAL;
+	return fn ? watches_edit(ref, key, fn, ctx) : -EINVAL;
 }
 
-int rf_ref_remove_watch(rf_ref *ref, void *key)
+int rf_ref_remove_watch(rf_ref *ref, rf_val key)
 {
-	return watches_edit(ref, key, NULL);
+	return watches_edit(ref, key, NULL, RF_NIL);
 }
 
 void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
@@ -252,6 +276,6 @@ void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 	if (!w)
 		return;
 	for (uint32_t i = 0; i < w->n; i++)
-		w->w[i].fn(w->w[i].key, r, old, new_val);
+		w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
 	watches_put(w);
 }

@@ -90,18 +90,20 @@ typedef struct stm_version {
 typedef struct stm_watches stm_watches;
 
 struct rf_ref {
-	_Atomic uint64_t lock;     /* REF_I | version; written by the owner only */
-	_Atomic uint64_t owner;    /* claim word */
-	_Atomic uint32_t ensurers; /* transactions holding ensure on this ref */
-	_Atomic uint32_t faults;   /* reads that found no old enough version since growth */
-	_Atomic uint32_t head;     /* index of the newest version; under the sequence word */
-	_Atomic uint32_t count;    /* versions kept; under the sequence word */
-	_Atomic rf_val cur;        /* newest committed value, for reads outside transactions */
-	uint32_t cap;              /* ring size = max(1, max_history), immutable */
-	uint32_t min_history;      /* immutable */
-	_Atomic(rf_ref_validator) validator;
+	_Atomic uint64_t lock;          /* REF_I | version; written by the owner only */
+	_Atomic uint64_t owner;         /* claim word */
+	_Atomic uint32_t ensurers;      /* transactions holding ensure on this ref */
+	_Atomic uint32_t faults;        /* reads that found no old enough version since growth */
+	_Atomic uint32_t head;          /* index of the newest version; under the sequence word */
+	_Atomic uint32_t count;         /* versions kept; under the sequence word */
+	_Atomic rf_val cur;             /* newest committed value, for reads outside transactions */
+	uint32_t cap;                   /* ring size = max(1, max_history), immutable */
+	uint32_t min_history;           /* immutable */
+	_Atomic bool has_validator;     /* validator != NULL; lets commits skip wlock */
+	rf_ref_validator validator;     /* under wlock */
+	rf_val validator_ctx;           /* under wlock */
 	_Atomic(stm_watches *) watches; /* copy-on-write, replaced and pinned under wlock */
-	atomic_flag wlock;              /* guards replacing/pinning `watches` (ref.c) */
+	atomic_flag wlock;              /* guards the validator and `watches` (ref.c) */
 	stm_version ring[];
 };
 
@@ -136,6 +138,8 @@ bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
 uint64_t stm_ref_newest_point(rf_ref *r);
 /* Install val at commit point cp. Caller owns the ref and has set REF_I. */
 void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp);
+/* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
+int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. */
 void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val);
 

@@ -189,13 +189,14 @@ static void commute_then_set_is_an_error(void **state)
 	free_refs();
 }
 
-static int non_negative(rf_val v)
+static int non_negative(rf_val v, rf_val min)
 {
-	return v >= 0 ? 0 : RF_EVALIDATOR;
+	return v >= min; /* 1 valid, 0 not */
 }
-static int not_seven(rf_val v)
+
+static int not_seven(rf_val v, rf_val ctx)
 {
-	return v == 7 ? -ERANGE : 0;
+	return v == 7 ? -ERANGE : 1;
 }
 
 static void validators(void **state)
@@ -211,26 +212,27 @@ static void validators(void **state)
 	assert_int_equal(value(B), 5);
 	assert_int_equal(rf_dosync(transfer_body, -5, NULL), 0);
 	assert_int_equal(value(A), 0);
-	assert_int_equal(rf_ref_set_validator(B, not_seven), 0);
+	assert_int_equal(rf_ref_set_validator(B, not_seven, 0), 0);
 	assert_int_equal(rf_dosync(transfer_body, 1, NULL), -ERANGE); /* B would be 7 */
 	assert_int_equal(value(A), 0);
-	assert_int_equal(rf_ref_set_validator(A, NULL), 0);
-	assert_int_equal(rf_ref_set_validator(B, NULL), 0);
+	assert_int_equal(rf_ref_set_validator(A, NULL, 0), 0);
+	assert_int_equal(rf_ref_set_validator(B, NULL, 0), 0);
 	assert_int_equal(rf_dosync(transfer_body, -1, NULL), 0);
 	assert_int_equal(value(A), -1);
-	assert_int_equal(rf_ref_set_validator(A, non_negative), RF_EVALIDATOR);
+	assert_int_equal(rf_ref_set_validator(A, non_negative, 0), RF_EVALIDATOR);
 	free_refs();
 }
 
 static struct {
 	int calls;
 	rf_val old, new_val;
-	void *key;
+	rf_val key;
 	bool in_tx;
 } seen;
 
-static void watch(void *key, rf_ref *ref, rf_val old_val, rf_val new_val)
+static void watch(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val, rf_val ctx)
 {
+	assert_int_equal(ctx, 99);
 	seen.calls++;
 	seen.old = old_val;
 	seen.new_val = new_val;
@@ -251,21 +253,21 @@ static int add_twice_body(rf_val arg, rf_val *out)
 static void watches(void **state)
 {
 	make_refs(10, 0);
-	int key1, key2;
-	assert_int_equal(rf_ref_add_watch(A, &key1, watch), 0);
-	assert_int_equal(rf_ref_add_watch(A, &key2, NULL), -EINVAL);
+	rf_val key1 = 1, key2 = 2;
+	assert_int_equal(rf_ref_add_watch(A, key1, watch, 99), 0);
+	assert_int_equal(rf_ref_add_watch(A, key2, NULL, 0), -EINVAL);
 	assert_int_equal(rf_dosync(add_twice_body, 1, NULL), 0);
 	assert_int_equal(seen.calls, 1); /* once per commit, not per alter */
 	assert_int_equal(seen.old, 10);
 	assert_int_equal(seen.new_val, 12);
-	assert_ptr_equal(seen.key, &key1);
+	assert_int_equal(seen.key, key1);
 	assert_false(seen.in_tx);
 	assert_int_equal(rf_dosync(add_twice_body, -EIO, NULL), 0);
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(rf_dosync(failing_body, -EIO, NULL), -EIO); /* no commit, no call */
 	assert_int_equal(seen.calls, 2);
-	assert_int_equal(rf_ref_remove_watch(A, &key1), 0);
-	assert_int_equal(rf_ref_remove_watch(A, &key1), 0);
+	assert_int_equal(rf_ref_remove_watch(A, key1), 0);
+	assert_int_equal(rf_ref_remove_watch(A, key1), 0);
 	assert_int_equal(rf_dosync(add_twice_body, 1, NULL), 0);
 	assert_int_equal(seen.calls, 2);
 	free_refs();
