@@ -47,7 +47,8 @@ const struct rf_topology *rf_runtime_topology(void);
 /* Start fn(arg) as a new fiber on `worker` (0..rf_sched_workers()-1), or RF_WORKER_ANY:
  * the calling worker when called from a fiber, otherwise round-robin over the workers.
  * The new fiber's ctx.bindings is `bindings` (see rf_bindings_capture; ownership of the
- * reference passes to the fiber, which releases it when fn returns).
+ * reference passes to the fiber, which releases it when fn returns; on an error return
+ * it stays with the caller).
  * Returns 0, -ENOMEM (no stack), RF_ESHUTDOWN (runtime stopping). Never blocks. Any. */
 int rf_fiber_spawn(rf_fiber_fn fn, void *arg, int worker, void *bindings);
 
