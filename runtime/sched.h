@@ -66,14 +66,15 @@ void rf_fiber_yield(void);
 
 /* Park the running fiber. The scheduler, after switching away from it, calls
  * commit(arg); if commit returns false the fiber is made ready again at once (the event
- * it waited for already happened). Otherwise it stays parked until rf_fiber_resume().
- * If deadline_ns != RF_NO_DEADLINE, at the deadline the worker calls
- * on_timeout(arg) on its own thread (NULL on_timeout counts as returning true); if that
- * returns true the fiber is resumed, so on_timeout must return true only when nobody
- * else will resume it (the CAS of runtime/wait.h decides). A resume before the deadline
- * disarms the timer. commit and on_timeout run on the worker's scheduler context: they
- * must not block or park. Wakes of a parked fiber are exactly one: its resume or its
- * timeout. Cost: two context switches (~ns) plus commit. Fiber only (aborts elsewhere). */
+ * it waited for already happened); a NULL commit parks unconditionally. Otherwise it
+ * stays parked until rf_fiber_resume(). If deadline_ns != RF_NO_DEADLINE, at the
+ * deadline the worker calls on_timeout(arg) on its own thread (NULL counts as returning
+ * true); if that returns true the fiber is resumed, so on_timeout must return true only
+ * when nobody else will resume it (the CAS of runtime/wait.h decides). A resume before
+ * the deadline disarms the timer. commit and on_timeout run on the worker's scheduler
+ * context: they must not block or park. A parked fiber is woken exactly once: by its
+ * resume or by its timeout. Cost: two context switches plus commit. Fiber only (aborts
+ * elsewhere). */
 void rf_fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg), void *arg,
                    uint64_t deadline_ns);
 

@@ -202,7 +202,7 @@ void rf_fiber_run(rf_worker *w, rf_fiber *f)
 		f->state = RF_FIBER_PARKED;
 		if (f->deadline != RF_NO_DEADLINE)
 			rf_timer_insert(w, f);
-		if (!f->commit(f->park_arg)) {
+		if (f->commit && !f->commit(f->park_arg)) {
 			/* the event already happened: nobody else resumes f */
 			if (f->armed)
 				rf_timer_remove(w, f);
