@@ -35,6 +35,7 @@ void *__tsan_get_current_fiber(void);
 
 #define RF_POLL_EVERY 256           /* fibers run between two non-blocking I/O polls */
 #define RF_TRIM_PERIOD_NS 10000000u /* idle: come back this often to trim stack pools */
+#define RF_IDLE_SPIN_NS 20000u      /* idle: watch the inbox this long before sleeping */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
 {
@@ -116,8 +117,35 @@ static void io_poll(rf_worker *w, uint64_t deadline)
 }
 
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* Before sleeping, watch the inbox for a short while: work that arrives in that window
+ * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
+ * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others. */
+static bool spin_for_work(rf_worker *w)
+{
+	uint64_t until = rf_now_ns() + RF_IDLE_SPIN_NS;
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
+				return true;
+			cpu_relax();
+		}
+	} while (rf_now_ns() < until);
+	return false;
+}
+
 static void idle(rf_worker *w)
 {
+	if (spin_for_work(w))
+		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
 	if (rf_stack_trim(w)) {
 		uint64_t soon = rf_now_ns() + RF_TRIM_PERIOD_NS;
