@@ -144,7 +144,10 @@ static bool spin_for_work(rf_worker *w)
 
 static void idle(rf_worker *w)
 {
-	if (spin_for_work(w))
+	/* Submit what the fibers just queued and reap what is ready, before spinning: the
+	 * backend submits requests only from rf_io_poll (io/backend.h). */
+	io_poll(w, 0);
+	if (w->rq_head || spin_for_work(w))
 		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
 	if (rf_stack_trim(w)) {
