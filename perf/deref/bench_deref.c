@@ -2,13 +2,15 @@
  * C programmer would write instead (pthread per task, mutex+condvar hand-off,
  * pthread_once, a mutex+condvar queue pool). One CSV line per (benchmark, impl).
  *
- *   future_create_deref  start N futures, then deref them all; per future.
- *                        ringfold: fibers started from a plain thread;
- *                        ringfold_in_fiber: started and derefed from inside a fiber;
- *                        pthread: pthread_create + pthread_join per future.
+ *   future_create_deref  100,000 futures started in batches of 256, each batch then
+ *                        derefed; per future. ringfold: started and derefed by a fiber;
+ *                        ringfold_from_thread: by a plain thread (every hand-off
+ *                        crosses to a worker thread and back); pthread: pthread_create
+ *                        + pthread_join per future.
  *   promise_pingpong     two sides hand a value back and forth through one-shot
- *                        promises; per round trip. ringfold (threads), ringfold_fibers
- *                        (two fibers), mutex_condvar (one-shot slots).
+ *                        promises; per round trip. ringfold (two threads),
+ *                        ringfold_fibers (two fibers, one worker), mutex_condvar (the
+ *                        same hand-off with one-shot mutex+condvar slots).
  *   delay_contended      two threads deref the same fresh delays in the same order; per
  *                        delay. Peer: pthread_once.
  *   executor_submit      submit N tiny tasks to a 2-thread pool and wait for all; per
@@ -32,55 +34,72 @@ static int ident(rf_val arg, rf_val *out)
 
 static rf_future **futs;
 
-static uint64_t future_rf(uint64_t ops, void *arg)
+/* Start futures in batches of 256 and deref each batch: the shape of a service that
+ * fans work out and joins it (one fiber per future, stacks recycled between batches). */
+static uint64_t future_batches(uint64_t ops)
 {
+	enum { BATCH = 256 };
 	uint64_t t0 = bench_now_ns();
-	for (uint64_t i = 0; i < ops; i++)
-		if (rf_future_call(ident, (rf_val)i, &futs[i]) < 0)
-			abort();
-	for (uint64_t i = 0; i < ops; i++) {
-		rf_val v;
-		if (rf_future_deref(futs[i], &v) < 0 || v != (rf_val)i)
-			abort();
-		rf_future_free(futs[i]);
+	for (uint64_t i = 0; i < ops; i += BATCH) {
+		uint64_t n = ops - i < BATCH ? ops - i : BATCH;
+		for (uint64_t j = 0; j < n; j++)
+			if (rf_future_call(ident, (rf_val)(i + j), &futs[j]) < 0)
+				abort();
+		for (uint64_t j = 0; j < n; j++) {
+			rf_val v;
+			if (rf_future_deref(futs[j], &v) < 0 || v != (rf_val)(i + j))
+				abort();
+			rf_future_free(futs[j]);
+		}
 	}
 	return bench_now_ns() - t0;
 }
 
-static int future_rf_fiber_body(rf_val ops, rf_val *out)
+static int future_batches_body(rf_val ops, rf_val *out)
 {
-	*out = (rf_val)future_rf((uint64_t)ops, NULL);
+	*out = (rf_val)future_batches((uint64_t)ops);
 	return 0;
 }
 
-static uint64_t future_rf_in_fiber(uint64_t ops, void *arg)
+static uint64_t future_rf(uint64_t ops, void *arg)
 {
 	rf_future *f;
 	rf_val ns;
-	if (rf_future_call(future_rf_fiber_body, (rf_val)ops, &f) < 0 || rf_deref(f, &ns) < 0)
+	if (rf_future_call(future_batches_body, (rf_val)ops, &f) < 0 || rf_deref(f, &ns) < 0)
 		abort();
 	rf_future_free(f);
 	return (uint64_t)ns;
 }
 
-static void *ident_thread(void *arg) { return arg; }
+static uint64_t future_rf_from_thread(uint64_t ops, void *arg)
+{
+	return future_batches(ops);
+}
+
+static void *ident_thread(void *arg)
+{
+	return arg;
+}
 
 static uint64_t future_pthread(uint64_t ops, void *arg)
 {
-	pthread_t *t = malloc(ops * sizeof(*t));
+	enum { BATCH = 256 };
+	pthread_t t[BATCH];
 	uint64_t t0 = bench_now_ns();
-	for (uint64_t i = 0; i < ops; i++)
-		if (pthread_create(&t[i], NULL, ident_thread, (void *)(uintptr_t)i) != 0)
-			abort();
-	for (uint64_t i = 0; i < ops; i++) {
-		void *v;
-		pthread_join(t[i], &v);
-		if ((uintptr_t)v != i)
-			abort();
+	for (uint64_t i = 0; i < ops; i += BATCH) {
+		uint64_t n = ops - i < BATCH ? ops - i : BATCH;
+		for (uint64_t j = 0; j < n; j++)
+			if (pthread_create(&t[j], NULL, ident_thread, (void *)(uintptr_t)(i + j)) !=
+			    0)
+				abort();
+		for (uint64_t j = 0; j < n; j++) {
+			void *v;
+			pthread_join(t[j], &v);
+			if ((uintptr_t)v != i + j)
+				abort();
+		}
 	}
-	uint64_t ns = bench_now_ns() - t0;
-	free(t);
-	return ns;
+	return bench_now_ns() - t0;
 }
 
 /* promise_pingpong */
@@ -155,18 +174,27 @@ static uint64_t pingpong_rf_threads(uint64_t ops, void *arg)
 	return (uint64_t)ns;
 }
 
+/* Both fibers on one worker: a future started from a fiber stays on its worker. */
+static int fibers_pair(rf_val arg, rf_val *out)
+{
+	rf_future *other;
+	if (rf_future_call(pong_side, arg, &other) < 0)
+		abort();
+	ping_side(arg, out);
+	rf_deref(other, &(rf_val){0});
+	rf_future_free(other);
+	return 0;
+}
+
 static uint64_t pingpong_rf_fibers(uint64_t ops, void *arg)
 {
 	struct pingpong *s = pingpong_setup(ops);
-	rf_future *other, *me;
+	rf_future *pair;
 	rf_val ns;
-	if (rf_future_call(pong_side, rf_from_ptr(s), &other) < 0 ||
-	    rf_future_call(ping_side, rf_from_ptr(s), &me) < 0)
+	if (rf_future_call(fibers_pair, rf_from_ptr(s), &pair) < 0)
 		abort();
-	rf_deref(me, &ns);
-	rf_deref(other, &(rf_val){0});
-	rf_future_free(me);
-	rf_future_free(other);
+	rf_deref(pair, &ns);
+	rf_future_free(pair);
 	pingpong_teardown(s);
 	return (uint64_t)ns;
 }
@@ -371,7 +399,8 @@ static void *pool_thread(void *p)
 
 static uint64_t executor_condvar(uint64_t ops, void *arg)
 {
-	struct pool pl = {.ops = ops, .arg = malloc(ops * sizeof(rf_val)),
+	struct pool pl = {.ops = ops,
+	                  .arg = malloc(ops * sizeof(rf_val)),
 	                  .done = calloc(ops, sizeof(struct slot))};
 	pthread_mutex_init(&pl.m, NULL);
 	pthread_cond_init(&pl.c, NULL);
@@ -411,8 +440,9 @@ int main(int argc, char **argv)
 	futs = malloc(FUTURES * sizeof(*futs));
 	if (bench_wanted("future_create_deref")) {
 		bench_run("future_create_deref", "ringfold", FUTURES, future_rf, NULL);
-		bench_run("future_create_deref", "ringfold_in_fiber", FUTURES, future_rf_in_fiber, NULL);
-		bench_run("future_create_deref", "pthread", 10000, future_pthread, NULL);
+		bench_run("future_create_deref", "ringfold_from_thread", 20000,
+		          future_rf_from_thread, NULL);
+		bench_run("future_create_deref", "pthread", 20000, future_pthread, NULL);
 	}
 	if (bench_wanted("promise_pingpong")) {
 		bench_run("promise_pingpong", "ringfold", 100000, pingpong_rf_threads, NULL);
