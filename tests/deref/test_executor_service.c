@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "ringfold.h"
@@ -149,6 +151,53 @@ static void shutdown_now_returns_unstarted(void **state)
 	rf_promise_free(started);
 }
 
+struct submitter {
+	rf_executor *ex;
+	long accepted;
+};
+
+static void *submit_until_refused(void *arg)
+{
+	struct submitter *s = arg;
+	for (;;) {
+		int rc = rf_executor_submit(s->ex, count_task, 0, NULL);
+		if (rc == RF_ESHUTDOWN)
+			return NULL;
+		if (rc != 0)
+			abort();
+		s->accepted++;
+	}
+}
+
+/* Submitters race shutdown: every submit that was accepted runs, however it lands. */
+static void shutdown_races_submitters(void **state)
+{
+	enum { SUBMITTERS = 3 };
+	for (int round = 0; round < 5; round++) {
+		rf_executor *ex;
+		struct submitter s[SUBMITTERS];
+		pthread_t t[SUBMITTERS];
+		atomic_store(&ran, 0);
+		assert_int_equal(rf_executor_new(2, &ex), 0);
+		for (int i = 0; i < SUBMITTERS; i++) {
+			s[i] = (struct submitter){ex, 0};
+			assert_int_equal(pthread_create(&t[i], NULL, submit_until_refused, &s[i]),
+			                 0);
+		}
+		while (atomic_load(&ran) < 1000)
+			sched_yield();
+		rf_executor_shutdown(ex);
+		long accepted = 0;
+		for (int i = 0; i < SUBMITTERS; i++) {
+			pthread_join(t[i], NULL);
+			accepted += s[i].accepted;
+		}
+		assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+		assert_int_equal(atomic_load(&ran), accepted);
+		rf_executor_free(ex);
+	}
+}
+
 static void invoke_all(void **state)
 {
 	enum { N = 100 };
@@ -179,6 +228,7 @@ int main(void)
 	    cmocka_unit_test(shutdown_loses_nothing),
 	    cmocka_unit_test(await_termination_timeout),
 	    cmocka_unit_test(shutdown_now_returns_unstarted),
+	    cmocka_unit_test(shutdown_races_submitters),
 	    cmocka_unit_test(invoke_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
