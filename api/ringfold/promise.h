@@ -42,7 +42,7 @@ RF_API int rf_promise_destroy(rf_promise *p);
 
 /* (deliver p v): 0, or RF_EDELIVERED when already delivered (nothing changes), -EINVAL
  * on NULL. Wakes every deref (fibers resumed, threads futex-woken) and runs callbacks
- * on the caller. Never blocks. Cost with nobody waiting: one short lock, ~20 ns. */
+ * on the caller. Never blocks. Cost with nobody waiting: one short lock. */
 RF_API int rf_promise_deliver(rf_promise *p, rf_val value);
 
 /* @p: 0 and the value. Blocks until delivered (parks a fiber, futex-waits a thread).

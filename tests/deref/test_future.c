@@ -169,6 +169,47 @@ static void cancel_races_completion(void **state)
 	rf_executor_free(ex);
 }
 
+/* A pending fiber future is cancelled; its body, parked on a promise, ends later and
+ * its result is dropped. */
+static void cancel_pending_fiber(void **state)
+{
+	rf_promise *gate;
+	rf_val v;
+	assert_int_equal(rf_promise_new(&gate), 0);
+	rf_future *f = fiber_or_skip(wait_for, rf_from_ptr(gate));
+	assert_true(rf_future_cancel(f));
+	assert_int_equal(rf_deref(f, &v), -ECANCELED);
+	assert_int_equal(rf_promise_deliver(gate, 1), 0);
+	assert_true(rf_future_cancelled(f));
+	rf_future_free(f);
+	rf_promise_free(gate);
+}
+
+/* A fiber submits to the executor service and derefs the task's future: it parks while
+ * a pool thread runs the task. */
+static int submit_from_fiber(rf_val arg, rf_val *out)
+{
+	rf_future *task;
+	int rc = rf_executor_submit(rf_to_ptr(arg), times_two, 30, &task);
+	if (rc < 0)
+		return rc;
+	rc = rf_future_deref(task, out);
+	rf_future_free(task);
+	return rc;
+}
+
+static void executor_task_from_fiber(void **state)
+{
+	rf_executor *ex;
+	rf_val v;
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	rf_future *f = fiber_or_skip(submit_from_fiber, rf_from_ptr(ex));
+	assert_int_equal(rf_future_deref_timeout(f, 10000, -1, &v), 0);
+	assert_int_equal(v, 60);
+	rf_future_free(f);
+	rf_executor_free(ex);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +220,8 @@ int main(void)
 	    cmocka_unit_test(cancel_races_completion),
 	    cmocka_unit_test(future_value_and_error_on_every_deref),
 	    cmocka_unit_test(future_body_derefs_future),
+	    cmocka_unit_test(cancel_pending_fiber),
+	    cmocka_unit_test(executor_task_from_fiber),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

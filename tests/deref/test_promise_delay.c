@@ -276,6 +276,37 @@ static void fiber_deref_timeout_parks(void **state)
 	rf_promise_free(p);
 }
 
+static int deliver_body(rf_val arg, rf_val *out)
+{
+	return rf_promise_deliver(rf_to_ptr(arg), 99);
+}
+
+/* The delivery comes from a fiber on a worker: threads and fibers waiting elsewhere wake. */
+static void promise_delivered_by_fiber(void **state)
+{
+	enum { THREADS = 4, FIBERS = 16 };
+	struct pp s = {.woke = 0};
+	pthread_t t[THREADS];
+	rf_future *f[FIBERS];
+	rf_val v;
+	assert_int_equal(rf_promise_new(&s.p), 0);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, wait_promise, &s), 0);
+	for (int i = 0; i < FIBERS; i++)
+		f[i] = fiber_or_skip(wait_promise_body, rf_from_ptr(&s));
+	rf_future *deliverer = fiber_or_skip(deliver_body, rf_from_ptr(s.p));
+	assert_int_equal(rf_future_deref_timeout(deliverer, 10000, -1, &v), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < FIBERS; i++) {
+		assert_int_equal(rf_future_deref_timeout(f[i], 10000, -1, &v), 0);
+		rf_future_free(f[i]);
+	}
+	assert_int_equal(atomic_load(&s.woke), THREADS + FIBERS);
+	rf_future_free(deliverer);
+	rf_promise_free(s.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +320,7 @@ int main(void)
 	    cmocka_unit_test(delay_failure_is_sticky),
 	    cmocka_unit_test(delay_deref_inside_itself),
 	    cmocka_unit_test(fiber_deref_timeout_parks),
+	    cmocka_unit_test(promise_delivered_by_fiber),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
