@@ -6,9 +6,12 @@
 #include "ringfold/base.h"
 #include "ringfold/runtime.h"
 
+#include "ringfold/deferred.h"
 #include "ringfold/delay.h"
-#include "ringfold/promise.h"
+#include "ringfold/executor.h"
 #include "ringfold/future.h"
+#include "ringfold/promise.h"
+#include "ringfold/thread.h"
 
 #include "ringfold/atom.h"
 #include "ringfold/volatile.h"
@@ -28,6 +31,7 @@
 	    rf_delay *: rf_delay_deref,                                                          \
 	    rf_promise *: rf_promise_deref,                                                      \
 	    rf_future *: rf_future_deref,                                                        \
+	    rf_deferred *: rf_deferred_deref,                                                    \
 	    rf_atom *: rf_atom_deref,                                                            \
 	    rf_volatile *: rf_volatile_deref,                                                    \
 	    rf_ref *: rf_ref_deref,                                                              \
@@ -41,6 +45,7 @@
 	_Generic((ref),                                                                          \
 	    rf_delay *: rf_delay_deref_timeout,                                                  \
 	    rf_promise *: rf_promise_deref_timeout,                                              \
-	    rf_future *: rf_future_deref_timeout)(ref, ms, timeout_val, out)
+	    rf_future *: rf_future_deref_timeout,                                                \
+	    rf_deferred *: rf_deferred_deref_timeout)(ref, ms, timeout_val, out)
 
 #endif

@@ -47,6 +47,7 @@ enum rf_error {
 	/* deref family (delay, promise, future, deferred, executor service): -5100.. */
 	RF_EDELIVERED = -5100,   /* deliver on a realized promise (Clojure: returns nil, no effect) */
 	RF_ERECURSIVE = -5101,   /* a delay dereferenced from inside its own body */
+	RF_EABANDONED = -5102,   /* last handle of a pending deferred freed: nobody can realize it */
 	/* atom, volatile, locking, reclamation: -5200.. */
 	RF_EVALIDATOR = -5200,   /* validator rejected: IllegalStateException "Invalid reference state" */
 	RF_ENOTOWNER = -5201,    /* unlock by a non-owner: IllegalMonitorStateException */

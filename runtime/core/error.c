@@ -13,6 +13,7 @@ static const struct {
 	{RF_ENOURING, "RF_ENOURING: io_uring is not available"},
 	{RF_EDELIVERED, "RF_EDELIVERED: promise already delivered"},
 	{RF_ERECURSIVE, "RF_ERECURSIVE: delay dereferenced from its own body"},
+	{RF_EABANDONED, "RF_EABANDONED: deferred freed before it was realized"},
 	{RF_EVALIDATOR, "RF_EVALIDATOR: invalid reference state (validator rejected)"},
 	{RF_ENOTOWNER, "RF_ENOTOWNER: lock not held by the caller"},
 	{RF_ENOTX, "RF_ENOTX: no transaction running"},

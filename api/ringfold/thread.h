@@ -1,0 +1,28 @@
+/* ringfold/thread.h: plain OS threads (issue 3).
+ *
+ * (doto (Thread. f) .start): rf_thread_start runs fn(arg, &out) on a new OS thread of
+ * its own (not an executor worker; it may block as it likes). Unlike a Java thread, the
+ * return value is not lost: the optional future holds it. As in Java, a thread cannot
+ * be stopped from outside: have it watch a promise (see api/examples/thread.c) and
+ * deliver the promise to ask it to stop. Dynamic bindings are not conveyed, as in
+ * Clojure's raw Thread.
+ */
+#ifndef RINGFOLD_THREAD_H
+#define RINGFOLD_THREAD_H
+
+#include "ringfold/base.h"
+#include "ringfold/future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Start fn(arg, &out) on a new detached OS thread. If out is not NULL, *out is a future
+ * of its outcome (rf_future_deref is the join; free it with rf_future_free). 0; -EINVAL
+ * (fn NULL); -ENOMEM; -EAGAIN (no thread could be made). Never blocks. Any context. */
+RF_API int rf_thread_start(rf_body_fn fn, rf_val arg, rf_future **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

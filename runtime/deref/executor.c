@@ -1,0 +1,307 @@
+/* runtime/deref/executor.c: ExecutorService, a fixed pool of OS threads and a FIFO.
+ *
+ * Contract. Everything below is guarded by `lock` (a leaf: no other lock is taken
+ * under it, nothing blocks or runs a task under it):
+ *   queue/tail/queued  accepted futures not yet started, FIFO through rf_future.next
+ *   idle               workers sleeping for a task (never time out)
+ *   awaiters           callers of await_termination (may time out)
+ *   live               workers not yet exited
+ *   phase              RUNNING -> SHUTDOWN -> TERMINATED, each step once; stored with
+ *                      release under the lock so is_shutdown/is_terminated can
+ *                      acquire-load it without the lock.
+ * A task is handed over exactly once: either a sleeping worker is claimed and given it
+ * (w.value), or it is queued and popped by one worker or taken back by shutdown_now.
+ * A worker exits only when the phase is past RUNNING and the queue is empty; the last
+ * one to exit sets TERMINATED and wakes the awaiters. So every accepted task runs
+ * (or is handed back by shutdown_now) before termination.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "ringfold/executor.h"
+#include "runtime/ctx.h"
+#include "runtime/deref/future.h"
+#include "runtime/deref/waitlist.h"
+
+enum { RUNNING = 0, SHUTDOWN = 1, TERMINATED = 2 };
+
+struct rf_executor {
+	rf_spin lock;
+	_Atomic uint32_t phase;
+	struct rf_future *queue, *tail;
+	size_t queued;
+	rf_waitlist idle;
+	rf_waitlist awaiters;
+	int live;
+	int nthreads;
+	pthread_t threads[];
+};
+
+static void set_phase(struct rf_executor *ex, uint32_t phase)
+{
+	/* Pairs with the acquire loads in rf_executor_is_shutdown/_is_terminated. */
+	atomic_store_explicit(&ex->phase, phase, memory_order_release);
+}
+
+static uint32_t phase_of(struct rf_executor *ex)
+{
+	return atomic_load_explicit(&ex->phase, memory_order_relaxed); /* under the lock */
+}
+
+static void *worker_main(void *arg)
+{
+	struct rf_executor *ex = arg;
+	for (;;) {
+		rf_spin_lock(&ex->lock);
+		struct rf_future *f = ex->queue;
+		if (f) {
+			ex->queue = f->next;
+			ex->queued--;
+			rf_spin_unlock(&ex->lock);
+		} else if (phase_of(ex) != RUNNING) {
+			rf_waiter *chain = NULL;
+			if (--ex->live == 0) {
+				set_phase(ex, TERMINATED);
+				chain = rf_waitlist_claim_all(&ex->awaiters);
+			}
+			rf_spin_unlock(&ex->lock);
+			rf_waitlist_complete_chain(chain, 0, RF_NIL);
+			return NULL;
+		} else {
+			rf_waiter w;
+			rf_waiter_init(&w);
+			rf_waitlist_sleep(&ex->idle, &ex->lock, &w, RF_NO_DEADLINE);
+			if (!(f = rf_to_ptr(w.value))) /* woken by shutdown: look again */
+				continue;
+		}
+		rf_future_run(f, true);
+	}
+}
+
+/* Accept n prepared futures at once, or none: 0 or RF_ESHUTDOWN. */
+static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
+{
+	rf_waiter *handed = NULL;
+	rf_spin_lock(&ex->lock);
+	if (phase_of(ex) != RUNNING) {
+		rf_spin_unlock(&ex->lock);
+		return RF_ESHUTDOWN;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rf_waiter *w = rf_waitlist_claim_one(&ex->idle);
+		if (w) {
+			w->value =
+			    rf_from_ptr(fs[i]); /* between claim and complete: wait.h rule 4 */
+			w->link[0] = handed;
+			handed = w;
+			continue;
+		}
+		fs[i]->next = NULL;
+		if (ex->queue)
+			ex->tail->next = fs[i];
+		else
+			ex->queue = fs[i];
+		ex->tail = fs[i];
+		ex->queued++;
+	}
+	rf_spin_unlock(&ex->lock);
+	while (handed) {
+		rf_waiter *next = handed->link[0]; /* read before complete frees its stack */
+		rf_waiter_complete(handed);
+		handed = next;
+	}
+	return 0;
+}
+
+/* n new futures with the caller's bindings, or none: 0 or -ENOMEM. */
+static int prepare(const rf_task *tasks, size_t n, struct rf_future **fs)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *frame = rf_bindings_capture();
+		if (rf_future_alloc(tasks[i].fn, tasks[i].arg, frame, &fs[i]) < 0) {
+			rf_bindings_release(frame);
+			while (i--) {
+				rf_bindings_release(fs[i]->bindings);
+				free(fs[i]);
+			}
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void unprepare(struct rf_future **fs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rf_bindings_release(fs[i]->bindings);
+		free(fs[i]);
+	}
+}
+
+int rf_executor_new(int threads, rf_executor **out)
+{
+	if (threads < 1 || threads > 4096 || !out)
+		return -EINVAL;
+	struct rf_executor *ex = malloc(sizeof(*ex) + (size_t)threads * sizeof(pthread_t));
+	if (!ex)
+		return -ENOMEM;
+	rf_spin_init(&ex->lock);
+	atomic_init(&ex->phase, RUNNING);
+	ex->queue = ex->tail = NULL;
+	ex->queued = 0;
+	ex->idle.head = NULL;
+	ex->awaiters.head = NULL;
+	ex->live = threads;
+	ex->nthreads = 0;
+	for (int i = 0; i < threads; i++) {
+		if (pthread_create(&ex->threads[i], NULL, worker_main, ex) != 0) {
+			rf_spin_lock(&ex->lock);
+			ex->live -= threads - i; /* the ones never started */
+			rf_spin_unlock(&ex->lock);
+			rf_executor_free(ex);
+			return -EAGAIN;
+		}
+		ex->nthreads++;
+	}
+	*out = ex;
+	return 0;
+}
+
+void rf_executor_free(rf_executor *ex)
+{
+	if (!ex)
+		return;
+	rf_executor_shutdown(ex);
+	for (int i = 0; i < ex->nthreads; i++)
+		pthread_join(ex->threads[i], NULL);
+	free(ex);
+}
+
+int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_future **out)
+{
+	if (!ex || !fn)
+		return -EINVAL;
+	rf_task task = {fn, arg};
+	struct rf_future *f;
+	int rc = prepare(&task, 1, &f);
+	if (rc < 0)
+		return rc;
+	if (!out)
+		rf_deferred_unref(&f->d); /* fire and forget: only the runner's reference stays */
+	if ((rc = accept(ex, &f, 1)) < 0) {
+		if (out)
+			unprepare(&f, 1);
+		else
+			rf_future_drop_unrun(f, rc);
+		return rc;
+	}
+	if (out)
+		*out = f;
+	return 0;
+}
+
+int rf_executor_invoke_all(rf_executor *ex, const rf_task *tasks, size_t n, rf_future **futures)
+{
+	if (!ex || (n && (!tasks || !futures)))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!tasks[i].fn)
+			return -EINVAL;
+	int rc = prepare(tasks, n, futures);
+	if (rc < 0)
+		return rc;
+	if ((rc = accept(ex, futures, n)) < 0) {
+		unprepare(futures, n);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int code;
+		rf_val v;
+		rf_deferred_wait(&futures[i]->d, RF_NO_DEADLINE, &code, &v);
+	}
+	return 0;
+}
+
+/* Lock held: leave RUNNING and wake the idle workers (they exit once the queue is
+ * empty). Returns the claimed idle waiters, to be completed after the unlock. */
+static rf_waiter *begin_shutdown(struct rf_executor *ex)
+{
+	if (phase_of(ex) == RUNNING)
+		set_phase(ex, ex->live ? SHUTDOWN : TERMINATED);
+	return rf_waitlist_claim_all(&ex->idle);
+}
+
+void rf_executor_shutdown(rf_executor *ex)
+{
+	if (!ex)
+		return;
+	rf_spin_lock(&ex->lock);
+	rf_waiter *chain = begin_shutdown(ex);
+	rf_spin_unlock(&ex->lock);
+	rf_waitlist_complete_chain(chain, 0, RF_NIL);
+}
+
+int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n)
+{
+	if (!ex || !out || !n)
+		return -EINVAL;
+	rf_spin_lock(&ex->lock);
+	rf_waiter *chain = begin_shutdown(ex);
+	size_t cap = ex->queued; /* only shrinks from now on: nothing more is accepted */
+	rf_spin_unlock(&ex->lock);
+	rf_waitlist_complete_chain(chain, 0, RF_NIL);
+
+	rf_task *tasks = NULL;
+	if (cap && !(tasks = malloc(cap * sizeof(*tasks))))
+		return -ENOMEM;
+	rf_spin_lock(&ex->lock);
+	struct rf_future *f = ex->queue;
+	ex->queue = ex->tail = NULL;
+	ex->queued = 0;
+	rf_spin_unlock(&ex->lock);
+	size_t count = 0;
+	while (f) {
+		struct rf_future *next = f->next;
+		tasks[count].fn = f->fn;
+		tasks[count].arg = f->arg;
+		count++;
+		rf_future_drop_unrun(f, -ECANCELED);
+		f = next;
+	}
+	if (!count) {
+		free(tasks);
+		tasks = NULL;
+	}
+	*out = tasks;
+	*n = count;
+	return 0;
+}
+
+int rf_executor_await_termination(rf_executor *ex, int64_t timeout_ms)
+{
+	if (!ex || timeout_ms < 0)
+		return -EINVAL;
+	uint64_t deadline = rf_deadline_after_ms(timeout_ms);
+	rf_spin_lock(&ex->lock);
+	if (phase_of(ex) == TERMINATED) {
+		rf_spin_unlock(&ex->lock);
+		return 0;
+	}
+	if (timeout_ms == 0) {
+		rf_spin_unlock(&ex->lock);
+		return -ETIMEDOUT;
+	}
+	rf_waiter w;
+	rf_waiter_init(&w);
+	return rf_waitlist_sleep(&ex->awaiters, &ex->lock, &w, deadline);
+}
+
+bool rf_executor_is_shutdown(rf_executor *ex)
+{
+	return ex && atomic_load_explicit(&ex->phase, memory_order_acquire) != RUNNING;
+}
+
+bool rf_executor_is_terminated(rf_executor *ex)
+{
+	return ex && atomic_load_explicit(&ex->phase, memory_order_acquire) == TERMINATED;
+}

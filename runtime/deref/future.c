@@ -1,0 +1,133 @@
+/* runtime/deref/future.c: futures on fibers, and the runner side shared by threads and
+ * the executor service (contract in future.h).
+ *
+ * Cancel races completion through the cell: both try to realize it and exactly one wins
+ * (under the cell's lock). A winning cancel sets `cancelled` in the same critical
+ * section, so future-cancelled? is true only for a cancel that realized the future,
+ * never for a body that returned -ECANCELED itself; a body that loses the race has its
+ * result dropped.
+ */
+#include <stdlib.h>
+
+#include "runtime/ctx.h"
+#include "runtime/deref/future.h"
+#include "runtime/sched.h"
+
+static void free_future(struct rf_deferred *d)
+{
+	free(d);
+}
+
+int rf_future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **out)
+{
+	struct rf_future *f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	rf_deferred_init_cell(&f->d, free_future);
+	atomic_store_explicit(&f->d.refs, 2, memory_order_relaxed); /* handle + runner */
+	f->fn = fn;
+	f->arg = arg;
+	f->bindings = bindings;
+	atomic_init(&f->cancelled, false);
+	f->next = NULL;
+	*out = f;
+	return 0;
+}
+
+void rf_future_run(struct rf_future *f, bool install)
+{
+	if (!rf_deferred_realized(&f->d)) { /* cancelled before it started: never run */
+		void *saved = install ? rf_bindings_install(f->bindings) : NULL;
+		rf_val v = RF_NIL;
+		int rc = f->fn(f->arg, &v);
+		if (install)
+			rf_bindings_install(saved);
+		rf_deferred_complete(&f->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
+	}
+	if (install)
+		rf_bindings_release(f->bindings);
+	rf_deferred_unref(&f->d);
+}
+
+void rf_future_drop_unrun(struct rf_future *f, int code)
+{
+	if (code == -ECANCELED)
+		rf_future_cancel(f);
+	else
+		rf_deferred_complete(&f->d, code, RF_NIL);
+	rf_bindings_release(f->bindings);
+	rf_deferred_unref(&f->d);
+}
+
+static void fiber_main(void *arg)
+{
+	rf_future_run(arg, false);
+}
+
+int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
+{
+	if (!fn || !out)
+		return -EINVAL;
+	int rc = rf_runtime_ensure();
+	if (rc < 0)
+		return rc;
+	void *frame = rf_bindings_capture();
+	struct rf_future *f;
+	if ((rc = rf_future_alloc(fn, arg, frame, &f)) < 0) {
+		rf_bindings_release(frame);
+		return rc;
+	}
+	/* The spawned fiber owns the frame's reference and releases it when it returns. */
+	if ((rc = rf_fiber_spawn(fiber_main, f, RF_WORKER_ANY, frame)) < 0) {
+		rf_bindings_release(frame);
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+void rf_future_free(rf_future *f)
+{
+	if (f)
+		rf_deferred_unref(&f->d);
+}
+
+int rf_future_deref(rf_future *future, rf_val *out)
+{
+	return rf_deferred_deref(future ? &future->d : NULL, out);
+}
+
+int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+{
+	return rf_deferred_deref_ms(future ? &future->d : NULL, timeout_ms, timeout_val, out);
+}
+
+bool rf_future_cancel(rf_future *f)
+{
+	return f && rf_deferred_complete_mark(&f->d, -ECANCELED, RF_NIL, &f->cancelled);
+}
+
+bool rf_future_cancelled(rf_future *f)
+{
+	int code;
+	rf_val v;
+	/* The poll's acquire pairs with complete's release, which published `cancelled`. */
+	return f && rf_deferred_poll(&f->d, &code, &v) &&
+	       atomic_load_explicit(&f->cancelled, memory_order_relaxed);
+}
+
+bool rf_future_done(rf_future *f)
+{
+	return f && rf_deferred_realized(&f->d);
+}
+
+bool rf_future_realized(rf_future *f)
+{
+	return rf_future_done(f);
+}
+
+rf_deferred *rf_future_deferred(rf_future *f)
+{
+	return f ? &f->d : NULL;
+}

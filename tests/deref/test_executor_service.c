@@ -1,0 +1,235 @@
+/* deref family: the executor service (submit, invoke-all, shutdown, shutdown-now,
+ * await-termination) and that no accepted task is lost. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#include "ringfold.h"
+
+static _Atomic long ran;
+
+static int count_task(rf_val arg, rf_val *out)
+{
+	atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed);
+	*out = arg + 1;
+	return 0;
+}
+
+static int wait_for(rf_val arg, rf_val *out)
+{
+	return rf_promise_deref(rf_to_ptr(arg), out);
+}
+
+static void submit_and_deref(void **state)
+{
+	rf_executor *ex;
+	rf_future *f;
+	rf_val v;
+	assert_int_equal(rf_executor_new(4, &ex), 0);
+	assert_int_equal(rf_executor_submit(ex, count_task, 41, &f), 0);
+	assert_int_equal(rf_deref(f, &v), 0);
+	assert_int_equal(v, 42);
+	rf_future_free(f);
+	assert_false(rf_executor_is_shutdown(ex));
+	rf_executor_free(ex);
+}
+
+static void bad_input(void **state)
+{
+	rf_executor *ex;
+	rf_future *f;
+	rf_task *back;
+	size_t n;
+	assert_int_equal(rf_executor_new(0, &ex), -EINVAL);
+	assert_int_equal(rf_executor_new(1, NULL), -EINVAL);
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	assert_int_equal(rf_executor_submit(NULL, count_task, 0, &f), -EINVAL);
+	assert_int_equal(rf_executor_submit(ex, NULL, 0, &f), -EINVAL);
+	assert_int_equal(rf_executor_await_termination(ex, -1), -EINVAL);
+	assert_int_equal(rf_executor_shutdown_now(ex, NULL, &n), -EINVAL);
+	assert_int_equal(rf_executor_shutdown_now(NULL, &back, &n), -EINVAL);
+	rf_executor_free(ex);
+	rf_executor_free(NULL);
+}
+
+/* shutdown: every accepted task still runs; later submits are refused. */
+static void shutdown_loses_nothing(void **state)
+{
+	enum { N = 5000 };
+	rf_executor *ex;
+	atomic_store(&ran, 0);
+	assert_int_equal(rf_executor_new(3, &ex), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(rf_executor_submit(ex, count_task, i, NULL), 0);
+	rf_executor_shutdown(ex);
+	rf_executor_shutdown(ex); /* idempotent */
+	assert_true(rf_executor_is_shutdown(ex));
+	rf_future *f;
+	assert_int_equal(rf_executor_submit(ex, count_task, 0, &f), RF_ESHUTDOWN);
+	assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+	assert_true(rf_executor_is_terminated(ex));
+	assert_int_equal(atomic_load(&ran), N);
+	assert_int_equal(rf_executor_await_termination(ex, 0), 0);
+	rf_executor_free(ex);
+}
+
+/* await-termination times out while a task still runs, then succeeds. */
+static void await_termination_timeout(void **state)
+{
+	rf_executor *ex;
+	rf_promise *gate;
+	assert_int_equal(rf_promise_new(&gate), 0);
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	assert_int_equal(rf_executor_submit(ex, wait_for, rf_from_ptr(gate), NULL), 0);
+	assert_int_equal(rf_executor_await_termination(ex, 0), -ETIMEDOUT);
+	rf_executor_shutdown(ex);
+	assert_int_equal(rf_executor_await_termination(ex, 30), -ETIMEDOUT);
+	assert_false(rf_executor_is_terminated(ex));
+	assert_int_equal(rf_promise_deliver(gate, 1), 0);
+	assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+	rf_executor_free(ex);
+	rf_promise_free(gate);
+}
+
+/* shutdown-now hands back exactly the tasks not started, in order, cancelled; each
+ * accepted task either ran or came back. */
+struct gates {
+	rf_promise *started, *go;
+};
+
+static int hold_thread(rf_val arg, rf_val *out)
+{
+	struct gates *g = rf_to_ptr(arg);
+	rf_promise_deliver(g->started, 1);
+	return rf_promise_deref(g->go, out);
+}
+
+static void shutdown_now_returns_unstarted(void **state)
+{
+	enum { N = 50 };
+	rf_executor *ex;
+	rf_promise *gate, *started;
+	rf_future *blocker, *f[N];
+	rf_val v;
+	atomic_store(&ran, 0);
+	assert_int_equal(rf_promise_new(&gate), 0);
+	assert_int_equal(rf_promise_new(&started), 0);
+	struct gates g = {started, gate};
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	assert_int_equal(rf_executor_submit(ex, hold_thread, rf_from_ptr(&g), &blocker), 0);
+	assert_int_equal(rf_deref(started, &v), 0); /* the only thread is now held */
+	for (int i = 0; i < N; i++)
+		assert_int_equal(rf_executor_submit(ex, count_task, i, &f[i]), 0);
+	rf_task *back;
+	size_t n;
+	assert_int_equal(rf_executor_shutdown_now(ex, &back, &n), 0);
+	assert_int_equal(rf_promise_deliver(gate, 7), 0);
+	assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+	assert_int_equal(n, N);
+	assert_int_equal(atomic_load(&ran), 0);
+	assert_int_equal(rf_deref(blocker, &v), 0); /* the running task ran to its end */
+	assert_int_equal(v, 7);
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(back[i].fn, count_task);
+		assert_int_equal(back[i].arg, (rf_val)(N - n + i));
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rf_deref(f[i], &v), -ECANCELED);
+		assert_true(rf_future_cancelled(f[i]));
+		rf_future_free(f[i]);
+	}
+	free(back);
+	rf_future_free(blocker);
+	rf_executor_free(ex);
+	rf_promise_free(gate);
+	rf_promise_free(started);
+}
+
+struct submitter {
+	rf_executor *ex;
+	long accepted;
+};
+
+static void *submit_until_refused(void *arg)
+{
+	struct submitter *s = arg;
+	for (;;) {
+		int rc = rf_executor_submit(s->ex, count_task, 0, NULL);
+		if (rc == RF_ESHUTDOWN)
+			return NULL;
+		if (rc != 0)
+			abort();
+		s->accepted++;
+	}
+}
+
+/* Submitters race shutdown: every submit that was accepted runs, however it lands. */
+static void shutdown_races_submitters(void **state)
+{
+	enum { SUBMITTERS = 3 };
+	for (int round = 0; round < 5; round++) {
+		rf_executor *ex;
+		struct submitter s[SUBMITTERS];
+		pthread_t t[SUBMITTERS];
+		atomic_store(&ran, 0);
+		assert_int_equal(rf_executor_new(2, &ex), 0);
+		for (int i = 0; i < SUBMITTERS; i++) {
+			s[i] = (struct submitter){ex, 0};
+			assert_int_equal(pthread_create(&t[i], NULL, submit_until_refused, &s[i]),
+			                 0);
+		}
+		while (atomic_load(&ran) < 1000)
+			sched_yield();
+		rf_executor_shutdown(ex);
+		long accepted = 0;
+		for (int i = 0; i < SUBMITTERS; i++) {
+			pthread_join(t[i], NULL);
+			accepted += s[i].accepted;
+		}
+		assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+		assert_int_equal(atomic_load(&ran), accepted);
+		rf_executor_free(ex);
+	}
+}
+
+static void invoke_all(void **state)
+{
+	enum { N = 100 };
+	rf_executor *ex;
+	rf_task tasks[N];
+	rf_future *f[N];
+	for (int i = 0; i < N; i++)
+		tasks[i] = (rf_task){count_task, i};
+	assert_int_equal(rf_executor_new(4, &ex), 0);
+	assert_int_equal(rf_executor_invoke_all(ex, tasks, N, f), 0);
+	for (int i = 0; i < N; i++) {
+		rf_val v;
+		assert_true(rf_future_done(f[i]));
+		assert_int_equal(rf_deref(f[i], &v), 0);
+		assert_int_equal(v, i + 1);
+		rf_future_free(f[i]);
+	}
+	rf_executor_shutdown(ex);
+	assert_int_equal(rf_executor_invoke_all(ex, tasks, N, f), RF_ESHUTDOWN);
+	rf_executor_free(ex);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(submit_and_deref),
+	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(shutdown_loses_nothing),
+	    cmocka_unit_test(await_termination_timeout),
+	    cmocka_unit_test(shutdown_now_returns_unstarted),
+	    cmocka_unit_test(shutdown_races_submitters),
+	    cmocka_unit_test(invoke_all),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
