@@ -12,7 +12,7 @@ set(RF_TEST_TOPOLOGY "0:0,1:1" CACHE STRING "RF_TOPOLOGY of the simulated two-no
 find_library(CMOCKA_LIBRARY cmocka REQUIRED)
 
 function(rf_add_test)
-  cmake_parse_arguments(T "EXAMPLE" "NAME;LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "EXAMPLE" "NAME;TIMEOUT" "LABEL;SOURCES;LIBS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
