@@ -9,8 +9,9 @@
  * liburcu's grace period (membarrier + its reader-registry scan) guarantees that the
  * call_rcu callback starts after every read section that was open at call_rcu time has
  * ended. ThreadSanitizer cannot see that edge (liburcu is not instrumented and membarrier
- * is a syscall), so TSan builds add an explicit one: each read-unlock is a release RMW on
- * tsan_grace, each callback an acquire load of it.
+ * is a syscall), nor the hand-over of a record through liburcu's queue, so TSan builds add
+ * explicit edges: each read-unlock and each retire is a release RMW on tsan_grace, each
+ * callback an acquire load of it (all writes to it are RMWs: one release sequence).
  */
 #define _LGPL_SOURCE
 #include <stdatomic.h>
@@ -29,6 +30,15 @@ struct rf_retired {
 
 #ifdef RF_TSAN
 static _Atomic unsigned long tsan_grace;
+
+/* liburcu synchronises its own records (rcu_barrier's completion, queue nodes) through
+ * futexes and membarrier that TSan cannot see; have TSan ignore what liburcu itself
+ * allocates and frees. Our own records and values carry the explicit edges above. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "called_from_lib:liburcu-bp.so\n";
+}
 #endif
 
 void rf_reclaim_read_begin(void)
@@ -75,6 +85,11 @@ void rf_reclaim_retire(rf_retired *node, rf_val value, rf_release_fn release, rf
 	node->value = value;
 	node->release = release;
 	node->ctx = ctx;
+#ifdef RF_TSAN
+	/* Pairs with the acquire in release_cb: the record's fields (written here, read
+	 * there) travel through liburcu's uninstrumented queue. */
+	atomic_fetch_add_explicit(&tsan_grace, 1, memory_order_release);
+#endif
 	urcu_bp_call_rcu(&node->head, release_cb);
 }
 
