@@ -26,7 +26,7 @@ static int init(rf_atom *atom, rf_val v, rf_release_fn release, rf_val ctx)
 	a->release_ctx = ctx;
 	atomic_init(&a->validator, NULL);
 	atomic_init(&a->watches, NULL);
-	a->magic = RF_ATOM_MAGIC;
+	atomic_init(&a->mode, RF_ATOM_LIVE | (release ? RF_ATOM_OWNING : 0));
 	return 0;
 }
 
@@ -67,7 +67,7 @@ void rf_atom_destroy(rf_atom *atom)
 	if (rf_atom_check(atom))
 		return;
 	rf_atom_impl *a = rf_atom_impl_of(atom);
-	a->magic = 0;
+	atomic_store_explicit(&a->mode, 0, memory_order_relaxed);
 	rf_atom_meta_destroy(a);
 	if (a->release)
 		rf_reclaim_retire_now_or_wait(atomic_load_explicit(&a->value, memory_order_relaxed),
@@ -92,11 +92,10 @@ int rf_atom_deref(rf_atom *atom, rf_val *out)
 	return 0;
 }
 
-/* The plain path is allowed: nothing but the value to look after. */
+/* The mode of a live atom with nothing but the value to look after: the plain path. */
 static bool plain(rf_atom_impl *a)
 {
-	return !a->release && !atomic_load_explicit(&a->validator, memory_order_relaxed) &&
-	       !atomic_load_explicit(&a->watches, memory_order_relaxed);
+	return atomic_load_explicit(&a->mode, memory_order_relaxed) == RF_ATOM_LIVE;
 }
 
 /* A swap function's result that will not be installed: released at once in an owning
@@ -107,27 +106,42 @@ static void discard(rf_atom_impl *a, rf_val candidate, rf_val old)
 		a->release(candidate, a->release_ctx);
 }
 
+/* A plain atom and one of the ready-made adders: the same atomic step the CAS loop
+ * would take, in one locked instruction. False if fn is not one of them. */
+static inline bool swap_add(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out,
+                            rf_val *new_out)
+{
+	rf_val d;
+	if (fn == rf_inc)
+		d = 1;
+	else if (fn == rf_add)
+		d = arg;
+	else if (fn == rf_dec)
+		d = -1;
+	else
+		return false;
+	rf_val old = atomic_fetch_add_explicit(&a->value, d, memory_order_seq_cst);
+	if (old_out)
+		*old_out = old;
+	if (new_out)
+		*new_out = (rf_val)((uint64_t)old + (uint64_t)d);
+	return true;
+}
+
+/* A plain atom and any function: read, call, CAS, retry. */
 static int swap_plain(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out,
                       rf_val *new_out)
 {
-	rf_val old, nv;
-	if (fn == rf_add || fn == rf_inc || fn == rf_dec) {
-		/* The same atomic step the CAS loop would take, in one locked instruction. */
-		rf_val d = fn == rf_add ? arg : fn == rf_inc ? 1 : -1;
-		old = atomic_fetch_add_explicit(&a->value, d, memory_order_seq_cst);
-		nv = (rf_val)((uint64_t)old + (uint64_t)d);
-	} else {
-		old = atomic_load_explicit(&a->value, memory_order_seq_cst);
-		do {
-			nv = RF_NIL;
-			int rc = fn(old, arg, &nv);
-			if (rc < 0)
-				return rc;
-			/* Failure reloads old (seq_cst), success publishes nv: both pair with
-			 * the other writers' RMWs and readers' loads. */
-		} while (!atomic_compare_exchange_weak_explicit(
-		    &a->value, &old, nv, memory_order_seq_cst, memory_order_seq_cst));
-	}
+	rf_val nv, old = atomic_load_explicit(&a->value, memory_order_seq_cst);
+	do {
+		nv = RF_NIL;
+		int rc = fn(old, arg, &nv);
+		if (rc < 0)
+			return rc;
+		/* Failure reloads old (seq_cst), success publishes nv: both pair with the
+		 * other writers' RMWs and readers' loads. */
+	} while (!atomic_compare_exchange_weak_explicit(&a->value, &old, nv, memory_order_seq_cst,
+	                                                memory_order_seq_cst));
 	if (old_out)
 		*old_out = old;
 	if (new_out)
@@ -179,7 +193,10 @@ out:
 	return rc;
 }
 
-int rf_atom_swap_vals(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out, rf_val *new_out)
+/* Everything but the fetch-and-add fast path; kept out of line so that the fast path
+ * stays a leaf without a stack frame. */
+static __attribute__((noinline)) int swap_slow(rf_atom *atom, rf_update_fn fn, rf_val arg,
+                                               rf_val *old_out, rf_val *new_out)
 {
 	int rc = rf_atom_check(atom);
 	if (rc || !fn)
@@ -190,9 +207,25 @@ int rf_atom_swap_vals(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_ou
 	return swap_full(a, atom, fn, arg, old_out, new_out);
 }
 
+/* Shared by swap and swap_vals, inlined into both (an exported function calling another
+ * exported one is a call the compiler may not inline under -fPIC). */
+static inline int swap_any(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out,
+                           rf_val *new_out)
+{
+	if (atom && plain(rf_atom_impl_of(atom)) &&
+	    swap_add(rf_atom_impl_of(atom), fn, arg, old_out, new_out))
+		return 0;
+	return swap_slow(atom, fn, arg, old_out, new_out);
+}
+
+int rf_atom_swap_vals(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out, rf_val *new_out)
+{
+	return swap_any(atom, fn, arg, old_out, new_out);
+}
+
 int rf_atom_swap(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *new_out)
 {
-	return rf_atom_swap_vals(atom, fn, arg, NULL, new_out);
+	return swap_any(atom, fn, arg, NULL, new_out);
 }
 
 int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)

@@ -80,6 +80,8 @@ int rf_atom_set_validator(rf_atom *atom, rf_validator_fn fn, rf_val ctx)
 	 * whose snapshot we are about to retire. */
 	struct rf_atom_validator *old =
 	    atomic_exchange_explicit(&a->validator, nv, memory_order_acq_rel);
+	if (nv) /* after the install: see `mode` in atom_impl.h */
+		atomic_fetch_or_explicit(&a->mode, RF_ATOM_VALIDATED, memory_order_relaxed);
 	rf_reclaim_read_end();
 	retire_snapshot(node, old);
 	return 0;
@@ -144,8 +146,12 @@ static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 		/* Success: release publishes *nw, acquire pairs with cur's installer. Failure:
 		 * acquire reloads cur for the next attempt. */
 		if (atomic_compare_exchange_strong_explicit(
-		        &a->watches, &cur, nw, memory_order_acq_rel, memory_order_acquire))
+		        &a->watches, &cur, nw, memory_order_acq_rel, memory_order_acquire)) {
+			if (nw) /* after the install: see `mode` in atom_impl.h */
+				atomic_fetch_or_explicit(&a->mode, RF_ATOM_WATCHED,
+				                         memory_order_relaxed);
 			break;
+		}
 		free(nw);
 	}
 	rf_reclaim_read_end();
