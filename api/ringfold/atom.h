@@ -29,7 +29,7 @@
  * function's result that is not installed (the CAS lost and the function will run again,
  * or the validator rejected it) is released at once, since no one else ever saw it, unless
  * it is the old value itself. Values equal to the current one are never released twice:
- * identity is the 64-bit word. Atoms without a release function (integers, pointers owned
+ * identity is the 64-bit word. RF_NIL (a NULL pointer) is never released. Atoms without a release function (integers, pointers owned
  * elsewhere) never open read sections and pay nothing for any of this.
  *
  * Release functions run on a ringfold-internal thread, in batches and in no set order;

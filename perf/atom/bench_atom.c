@@ -11,8 +11,9 @@
  *                       the acquisitions relative to an equal share (1.0 = equal)
  *   volatile_flag       ping-pong through two flags between two threads (ns per round
  *                       trip): rf_volatile vs C11 release/acquire vs C11 seq_cst
- *   reclaim_read        one read section around one load: ringfold (liburcu-bp) vs the
- *                       memb, qsbr and mb flavours and a hand-written epoch scheme
+ *   reclaim_read        one read section around one deref: ringfold (liburcu-bp behind
+ *                       rf_reclaim_read_begin/end) vs the bp, memb, qsbr and mb flavours
+ *                       inlined around one load, and a hand-written epoch scheme
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -314,6 +315,7 @@ static void bench_reclaim(void)
 		return;
 	rf_atom_init(&atom, 1);
 	bench_run("reclaim_read", "ringfold", OPS, read_ringfold, NULL);
+	bench_run("reclaim_read", "urcu_bp_inline", OPS, read_urcu_bp, &cell);
 	bench_run("reclaim_read", "urcu_memb", OPS, read_urcu_memb, &cell);
 	bench_run("reclaim_read", "urcu_qsbr_online_offline", OPS, read_urcu_qsbr, &cell);
 	bench_run("reclaim_read", "urcu_mb", OPS, read_urcu_mb, &cell);

@@ -8,8 +8,9 @@
  * time from the common start to the later finish, in ns. */
 uint64_t two_threads(void (*body)(int id, uint64_t ops, void *arg), uint64_t ops, void *arg);
 
-/* Read-section cost of the liburcu flavours ringfold does not use (one TU each: their
- * headers cannot share one). Each runs ops begin/load/end sections; returns ns. */
+/* Read-section cost of liburcu's flavours used directly (one TU each: their headers
+ * cannot share one). Each runs ops begin/load/end sections; returns ns. */
+uint64_t read_urcu_bp(uint64_t ops, void *arg);
 uint64_t read_urcu_memb(uint64_t ops, void *arg);
 uint64_t read_urcu_qsbr(uint64_t ops, void *arg);
 uint64_t read_urcu_mb(uint64_t ops, void *arg);

@@ -69,8 +69,9 @@ void rf_atom_destroy(rf_atom *atom)
 	rf_atom_impl *a = rf_atom_impl_of(atom);
 	atomic_store_explicit(&a->mode, 0, memory_order_relaxed);
 	rf_atom_meta_destroy(a);
-	if (a->release)
-		rf_reclaim_retire_now_or_wait(atomic_load_explicit(&a->value, memory_order_relaxed),
+	rf_val last = atomic_load_explicit(&a->value, memory_order_relaxed);
+	if (a->release && last != RF_NIL)
+		rf_reclaim_retire_now_or_wait(last,
 		                              a->release, a->release_ctx);
 }
 
@@ -102,7 +103,7 @@ static bool plain(rf_atom_impl *a)
  * atom, since nobody else has seen it (unless it is the old value itself). */
 static void discard(rf_atom_impl *a, rf_val candidate, rf_val old)
 {
-	if (a->release && candidate != old)
+	if (a->release && candidate != old && candidate != RF_NIL)
 		a->release(candidate, a->release_ctx);
 }
 
@@ -178,7 +179,7 @@ static int swap_full(rf_atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg
 			break;
 		discard(a, nv, seen);
 	}
-	if (a->release && nv != old) {
+	if (a->release && nv != old && old != RF_NIL) {
 		rf_reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
@@ -253,7 +254,7 @@ int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 		goto out;
 	}
 	old = atomic_exchange_explicit(&a->value, v, memory_order_seq_cst);
-	if (a->release && old != v) {
+	if (a->release && old != v && old != RF_NIL) {
 		rf_reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
@@ -295,7 +296,7 @@ int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 	if (!atomic_compare_exchange_strong_explicit(&a->value, &expect, new_val,
 	                                             memory_order_seq_cst, memory_order_seq_cst))
 		goto out; /* rc == 0: not set */
-	if (a->release && old_val != new_val) {
+	if (a->release && old_val != new_val && old_val != RF_NIL) {
 		rf_reclaim_retire(node, old_val, a->release, a->release_ctx);
 		node = NULL;
 	}

@@ -269,13 +269,14 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 	                                             memory_order_relaxed)) {
 		struct lock_waiter lw = {.since = 0};
 		bool woken = false;
+		int spin = poll ? 1 : SPIN; /* a poll tries once */
 		for (;;) {
 			int i = 0;
-			while (i < SPIN && !try_take(l, woken ? WOKEN : 0)) {
+			while (i < spin && !try_take(l, woken ? WOKEN : 0)) {
 				cpu_relax();
 				i++;
 			}
-			if (i < SPIN)
+			if (i < spin)
 				break;
 			if (poll) /* a woken waiter never polls: poll never sleeps */
 				return -ETIMEDOUT;

@@ -242,6 +242,19 @@ static void test_nesting(void **state)
 	assert_int_equal(atomic_load(&released), atomic_load(&made));
 }
 
+/* RF_NIL is never handed to the release function. */
+static void test_nil(void **state)
+{
+	rf_atom a;
+	reset_counts();
+	assert_int_equal(rf_atom_init_owning(&a, RF_NIL, release, 42), 0); /* (atom nil) */
+	assert_int_equal(rf_atom_reset(&a, make(1)), 0);
+	assert_int_equal(rf_atom_reset(&a, RF_NIL), 0);
+	rf_atom_destroy(&a);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&released), atomic_load(&made));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_stress),
 	    cmocka_unit_test(test_stalled_reader),
 	    cmocka_unit_test(test_nesting),
+	    cmocka_unit_test(test_nil),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
