@@ -32,12 +32,13 @@ struct rf_retired {
 static _Atomic unsigned long tsan_grace;
 
 /* liburcu synchronises its own records (rcu_barrier's completion, queue nodes) through
- * futexes and membarrier that TSan cannot see; have TSan ignore what liburcu itself
- * allocates and frees. Our own records and values carry the explicit edges above. */
+ * futexes and uatomic operations that TSan cannot see; suppress races reported inside
+ * liburcu-bp itself. Its mutexes stay visible (they order the reuse of a dead thread's
+ * reader record), and our own records and values carry the explicit edges above. */
 const char *__tsan_default_suppressions(void);
 const char *__tsan_default_suppressions(void)
 {
-	return "called_from_lib:liburcu-bp.so\n";
+	return "race:liburcu-bp.so\n";
 }
 #endif
 
