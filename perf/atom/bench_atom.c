@@ -262,7 +262,7 @@ static void bench_flag(void)
 {
 	if (!bench_wanted("volatile_flag"))
 		return;
-	enum { ROUNDS = 200000 };
+	enum { ROUNDS = 50000 };
 	struct flag_arg v = {flag_volatile, NULL}, ra = {flag_c11, NULL}, sc = {flag_c11, &v};
 	bench_run("volatile_flag", "ringfold", ROUNDS, flag_run, &v);
 	bench_run("volatile_flag", "c11_release_acquire", ROUNDS, flag_run, &ra);
