@@ -29,11 +29,15 @@
  * function's result that is not installed (the CAS lost and the function will run again,
  * or the validator rejected it) is released at once, since no one else ever saw it, unless
  * it is the old value itself. Values equal to the current one are never released twice:
- * identity is the 64-bit word. RF_NIL (a NULL pointer) is never released. Atoms without a release function (integers, pointers owned
- * elsewhere) never open read sections and pay nothing for any of this.
+ * identity is the 64-bit word. RF_NIL (a NULL pointer) is never released. Atoms without a release
+ * function (integers, pointers owned elsewhere) never open read sections and pay nothing for any of
+ * this.
  *
- * Release functions run on a ringfold-internal thread, in batches and in no set order;
- * they must not block for long and must not call rf_reclaim_barrier().
+ * Release functions run on a ringfold-internal thread (or in rf_reclaim_barrier), in
+ * batches and in no set order; they must not block for long and must not call
+ * rf_reclaim_barrier(). Retired values are handed over in batches of 64 per thread, so up
+ * to 63 of a thread's retired values wait for its next retirements, its exit or
+ * rf_reclaim_barrier() (bounded garbage, nothing lost).
  *
  * Errors shared by every function: -EINVAL for a NULL atom, -EBADF for an atom that was
  * destroyed (checked on the atom's own cache line, so free of cost; using memory after

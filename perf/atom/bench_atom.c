@@ -14,6 +14,8 @@
  *   reclaim_read        one read section around one deref: ringfold (liburcu-bp behind
  *                       rf_reclaim_read_begin/end) vs the bp, memb, qsbr and mb flavours
  *                       inlined around one load, and a hand-written epoch scheme
+ *   reclaim_retire      reset of an atom owning heap values, releases included, vs
+ *                       malloc/exchange/free with no protection for readers
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -309,8 +311,46 @@ static uint64_t read_epoch(uint64_t ops, void *arg)
 	return ns;
 }
 
+/* reclaim_retire: replacing a heap value of an owning atom, release included (the
+ * barrier at the end waits for the last releases), against malloc + immediate free, the
+ * floor an unsafe program would pay. */
+static void free_value(rf_val v, rf_val ctx)
+{
+	free(rf_to_ptr(v));
+}
+
+static uint64_t retire_ringfold(uint64_t ops, void *arg)
+{
+	rf_atom owning;
+	rf_atom_init_owning(&owning, rf_from_ptr(malloc(32)), free_value, 0);
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		rf_atom_reset(&owning, rf_from_ptr(malloc(32)));
+	rf_reclaim_barrier();
+	uint64_t ns = bench_now_ns() - t0;
+	rf_atom_destroy(&owning);
+	rf_reclaim_barrier();
+	return ns;
+}
+
+static uint64_t retire_unsafe(uint64_t ops, void *arg)
+{
+	_Atomic(void *) slot = malloc(32);
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		free(atomic_exchange_explicit(&slot, malloc(32), memory_order_seq_cst));
+	uint64_t ns = bench_now_ns() - t0;
+	free(atomic_load_explicit(&slot, memory_order_relaxed));
+	return ns;
+}
+
 static void bench_reclaim(void)
 {
+	if (bench_wanted("reclaim_retire")) {
+		bench_run("reclaim_retire", "ringfold", OPS / 4, retire_ringfold, NULL);
+		bench_run("reclaim_retire", "malloc_exchange_free_unsafe", OPS / 4, retire_unsafe,
+		          NULL);
+	}
 	if (!bench_wanted("reclaim_read"))
 		return;
 	rf_atom_init(&atom, 1);

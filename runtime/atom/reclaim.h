@@ -25,8 +25,11 @@
  *     ... replace the value (CAS); if it did not happen: rf_reclaim_node_free(node) ...
  *     rf_reclaim_retire(node, old, release, ctx);     // never fails, never blocks
  *
- * Release functions run on liburcu's call_rcu worker thread, in batches, in no given
- * order. They must not block for long and must not call rf_reclaim_barrier().
+ * Retired values are collected per thread and handed to liburcu's call_rcu in batches of
+ * 64; release functions run on liburcu's call_rcu worker thread (or on the thread in
+ * rf_reclaim_barrier), in no given order. They must not block for long and must not call
+ * rf_reclaim_barrier(). At most 63 values per thread wait for that thread's next batch,
+ * its exit or a barrier.
  *
  * Contexts: every function may be called from a fiber, a plain thread or a fork/join
  * task, except rf_reclaim_barrier (blocks the calling thread; never inside a read
