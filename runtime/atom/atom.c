@@ -71,8 +71,7 @@ void rf_atom_destroy(rf_atom *atom)
 	rf_atom_meta_destroy(a);
 	rf_val last = atomic_load_explicit(&a->value, memory_order_relaxed);
 	if (a->release && last != RF_NIL)
-		rf_reclaim_retire_now_or_wait(last,
-		                              a->release, a->release_ctx);
+		rf_reclaim_retire_now_or_wait(last, a->release, a->release_ctx);
 }
 
 void rf_atom_free(rf_atom *atom)
