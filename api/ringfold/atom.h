@@ -164,8 +164,9 @@ RF_API int rf_atom_remove_watch(rf_atom *atom, rf_val key);
 RF_API void rf_reclaim_read_begin(void);
 RF_API void rf_reclaim_read_end(void);
 
-/* Wait until every value retired before this call has been released. Blocks the calling
- * thread (a fiber's whole core: call it from a plain thread, at shutdown or in tests);
+/* Wait until every value retired before this call has been released (values that release
+ * functions retire meanwhile, e.g. an object that owns an atom, need another call). Blocks the
+ * calling thread (a fiber's whole core: call it from a plain thread, at shutdown or in tests);
  * never inside a read section or a release function. */
 RF_API void rf_reclaim_barrier(void);
 

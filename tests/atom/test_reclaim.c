@@ -255,6 +255,34 @@ static void test_nil(void **state)
 	assert_int_equal(atomic_load(&released), atomic_load(&made));
 }
 
+/* A swap function that itself retires many values (more than a batch) on the same
+ * thread while the outer swap holds its reservation: nothing lost, nothing twice. */
+static rf_atom inner;
+
+static int busy_next(rf_val old, rf_val arg, rf_val *out)
+{
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(rf_atom_reset(&inner, make(i)), 0);
+	return next(old, arg, out);
+}
+
+static void test_nested_retire(void **state)
+{
+	rf_atom a;
+	reset_counts();
+	assert_int_equal(rf_atom_init_owning(&a, make(0), release, 42), 0);
+	assert_int_equal(rf_atom_init_owning(&inner, make(0), release, 42), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rf_atom_swap(&a, busy_next, 1, NULL), 0);
+	rf_val v;
+	assert_int_equal(rf_deref(&a, &v), 0);
+	assert_int_equal(((struct obj *)rf_to_ptr(v))->n, 3);
+	rf_atom_destroy(&a);
+	rf_atom_destroy(&inner);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&released), atomic_load(&made));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +291,7 @@ int main(void)
 	    cmocka_unit_test(test_stalled_reader),
 	    cmocka_unit_test(test_nesting),
 	    cmocka_unit_test(test_nil),
+	    cmocka_unit_test(test_nested_retire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
