@@ -250,12 +250,65 @@ static void test_fibers(void **state)
 	sem_destroy(&fibers_done);
 }
 
+/* Many fibers on every worker, plus a thread, hammer one lock; some yield while holding
+ * it, so others on the same worker must park (a spinning waiter would never let the
+ * holder run). The plain counter is exact. */
+enum { XFIBERS = 12, XROUNDS = 2000 };
+
+static int bump_and_yield(rf_val arg, rf_val *out)
+{
+	long before = plain_counter;
+	if (arg % 16 == 0)
+		rf_fiber_yield();
+	plain_counter = before + 1; /* lost updates would show if exclusion failed */
+	return 0;
+}
+
+static void fiber_hammer(void *arg)
+{
+	for (int i = 0; i < XROUNDS; i++)
+		assert_int_equal(rf_locking(&lk, bump_and_yield, i, NULL), 0);
+	sem_post(&fibers_done);
+}
+
+static void *thread_hammer(void *arg)
+{
+	for (int i = 0; i < XROUNDS; i++)
+		assert_int_equal(rf_locking(&lk, bump_and_yield, 1, NULL), 0);
+	return NULL;
+}
+
+static void test_fiber_exclusion(void **state)
+{
+	assert_int_equal(rf_lock_init(&lk), 0);
+	sem_init(&fibers_done, 0, 0);
+	plain_counter = 0;
+	int rc = rf_fiber_spawn(fiber_hammer, NULL, RF_WORKER_ANY, NULL);
+	if (rc == -ENOSYS)
+		skip();
+	assert_int_equal(rc, 0);
+	for (int i = 1; i < XFIBERS; i++)
+		assert_int_equal(rf_fiber_spawn(fiber_hammer, NULL, RF_WORKER_ANY, NULL), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, thread_hammer, NULL), 0);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 60;
+	for (int i = 0; i < XFIBERS; i++)
+		assert_int_equal(sem_timedwait(&fibers_done, &deadline), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(plain_counter, (long)(XFIBERS + 1) * XROUNDS);
+	assert_int_equal(rf_lock_destroy(&lk), 0);
+	sem_destroy(&fibers_done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reentrant), cmocka_unit_test(test_not_owner_and_timeout),
-	    cmocka_unit_test(test_locking),   cmocka_unit_test(test_exclusion),
-	    cmocka_unit_test(test_fairness),  cmocka_unit_test(test_fibers),
+	    cmocka_unit_test(test_reentrant),       cmocka_unit_test(test_not_owner_and_timeout),
+	    cmocka_unit_test(test_locking),         cmocka_unit_test(test_exclusion),
+	    cmocka_unit_test(test_fairness),        cmocka_unit_test(test_fibers),
+	    cmocka_unit_test(test_fiber_exclusion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
