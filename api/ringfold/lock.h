@@ -29,8 +29,9 @@
  * Not padded to a cache line: a lock usually shares its line with the data it guards.
  *
  * Errors shared by every function: -EINVAL for a NULL lock, -EBADF for a destroyed one.
- * Contexts: any (fiber, plain thread, fork/join task); lock and rf_locking may block.
- * Not inside an STM transaction body that can retry if the body may deadlock.
+ * Contexts: any (fiber, plain thread, fork/join task, agent action, transaction body:
+ * as in Clojure, a transaction that retries runs its `locking` again); lock and
+ * rf_locking may block. A fork/join task that blocks here blocks its pool worker.
  */
 #ifndef RINGFOLD_LOCK_H
 #define RINGFOLD_LOCK_H
