@@ -1,16 +1,16 @@
 /* runtime/atom/atom.c: atom life cycle, deref, swap, reset and compare_and_set.
  *
  * Shared state and its rules: see atom_impl.h. Two paths per operation:
- *  - plain: the atom owns no values and has no validator and no watches. Nothing but the
- *    value is touched; no read section. A validator or watch installed concurrently may be
- *    missed by an operation already under way, exactly as Clojure reads its validator
- *    and watch fields once per operation.
+ *  - plain: `mode` says the atom owns no values and never had a validator or watches.
+ *    Nothing but mode and the value is touched; no read section. A validator or watch
+ *    installed concurrently may be missed by an operation already under way, exactly as
+ *    Clojure reads its validator and watch fields once per operation.
  *  - full: a read section is open for the whole operation, which keeps alive (a) the
  *    validator and watch snapshots it loaded and (b) for an owning atom, the old value
  *    the swap function and the watches look at. With the old value pinned, its address
  *    cannot be freed and reused while we compare against it, so the CAS has no ABA.
  * Ownership of values in an owning atom (see ringfold/atom.h): every value installed is
- * the atom's; the one replaced is retired with a record allocated before the change, so
+ * the atom's; the one replaced is retired with a record reserved before the change, so
  * the change never happens unless its retirement is assured.
  */
 #include <stdlib.h>
