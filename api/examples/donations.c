@@ -1,81 +1,95 @@
-/* The tutorial's donation counter: nine people collect money and add it to one atom; a
- * tenth tweets the running total, which is always a valid count (a sum of some subset of
- * the donations), never a half-written number.
+/* The tutorial's refs example: nine people collect donations, recording the total and
+ * the count in one transaction, while one person tweets the total and another the
+ * average, computed in a transaction so that total and count belong together.
  *
- *   (def donation-count (atom 0))
- *   (dotimes [_ 9]
- *     (doto (Thread. (fn [] (Thread/sleep 3000) (swap! donation-count inc) ...)) .start))
- *   (doto (Thread. (fn [] (Thread/sleep 100000)
- *                    (tweet (str "We collected $" @donation-count " total!")))) .start)
- */
+ *   (def total-donations (ref 0))
+ *   (def count-donations (ref 0))
+ *   (dotimes [_ 9] (doto (Thread. (fn [] (dosync (alter total-donations + 10)
+ *                                                (alter count-donations inc)))) .start))
+ *   (tweet (str "We collected $" @total-donations " total!"))
+ *   (when (pos? @count-donations)
+ *     (tweet (str "Average donation: $" (double (dosync (/ @total-donations
+ *                                                          @count-donations))))))
+ *
+ * Checks its own answer: every average seen is exactly $10, the final total is
+ * 9 * ROUNDS * $10, and the count matches. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 
 #include <ringfold.h>
 
-enum { COLLECTORS = 9, DONATIONS = 2000 };
+#define COLLECTORS 9
+#define ROUNDS 20000
 
-static rf_atom donation_count;
+static rf_ref *total_donations, *count_donations;
+static atomic_int collecting = COLLECTORS;
 
-static void sleep_us(long us)
+/* (dosync (alter total-donations + 10) (alter count-donations inc)) */
+static int record_donation(rf_val amount, rf_val *out)
 {
-	struct timespec ts = {0, us * 1000};
-	nanosleep(&ts, NULL);
+	int rc = rf_ref_alter(total_donations, rf_add, amount, NULL);
+	return rc ? rc : rf_ref_alter(count_donations, rf_inc, 0, NULL);
 }
 
 static void *collector(void *arg)
 {
-	for (int i = 0; i < DONATIONS; i++) {
-		if (i % 500 == 0)
-			sleep_us(100);                          /* go collect $1 */
-		rf_atom_swap(&donation_count, rf_inc, 0, NULL); /* (swap! donation-count inc) */
-	}
-	/* and sometimes $10: (swap! donation-count + 10) */
-	rf_atom_swap(&donation_count, rf_add, 10, NULL);
+	for (int i = 0; i < ROUNDS; i++) /* go collect $10 ... then record it */
+		if (rf_dosync(record_donation, 10, NULL))
+			return (void *)1;
+	atomic_fetch_sub(&collecting, 1);
 	return NULL;
 }
 
-static _Atomic int collecting = COLLECTORS;
-static int bad_tweets;
-
-static void *tweeter(void *arg)
+/* (dosync (/ @total-donations @count-donations)), in cents to stay exact */
+static int average_cents(rf_val arg, rf_val *out)
 {
-	rf_val last = 0, now;
+	rf_val total, count;
+	int rc;
+	if ((rc = rf_deref(total_donations, &total)) || (rc = rf_deref(count_donations, &count)))
+		return rc;
+	*out = count ? total * 100 / count : 0;
+	return 0;
+}
+
+static void *average_tweeter(void *arg)
+{
+	long tweets = 0, wrong = 0;
 	do {
-		sleep_us(200);
-		rf_deref(&donation_count, &now);
-		/* every value seen is a valid count: it only grows and never passes the total */
-		if (now < last || now > COLLECTORS * (DONATIONS + 10))
-			bad_tweets++;
-		last = now;
-		printf("We collected $%lld so far!\n", (long long)now);
+		rf_val count, cents;
+		rf_deref(count_donations, &count);
+		if (count > 0) { /* (when (pos? @count-donations) ...) */
+			if (rf_dosync(average_cents, 0, &cents) || cents != 1000)
+				wrong++;
+			tweets++;
+		}
 	} while (atomic_load(&collecting) > 0);
-	return NULL;
+	printf("average tweeter: %ld tweets of \"Average donation: $10.0\", %ld wrong\n", tweets,
+	       wrong);
+	return wrong ? (void *)1 : NULL;
 }
 
 int main(void)
 {
-	pthread_t c[COLLECTORS], t;
-	rf_atom_init(&donation_count, 0); /* (def donation-count (atom 0)) */
-	pthread_create(&t, NULL, tweeter, NULL);
-	for (int i = 0; i < COLLECTORS; i++)
-		pthread_create(&c[i], NULL, collector, NULL);
-	for (int i = 0; i < COLLECTORS; i++) {
-		pthread_join(c[i], NULL);
-		atomic_fetch_sub(&collecting, 1);
-	}
-	pthread_join(t, NULL);
-	rf_val total;
-	rf_deref(&donation_count, &total);
-	printf("We collected a total of $%lld!!\n", (long long)total);
-	long expect = COLLECTORS * (DONATIONS + 10);
-	if (total != expect || bad_tweets) {
-		fprintf(stderr, "wrong: total %lld, expected %ld; %d bad tweets\n",
-		        (long long)total, expect, bad_tweets);
+	if (rf_ref_new(0, &total_donations) || rf_ref_new(0, &count_donations))
 		return 1;
+	pthread_t people[COLLECTORS], tweeter;
+	void *failed = NULL, *r;
+	pthread_create(&tweeter, NULL, average_tweeter, NULL);
+	for (int i = 0; i < COLLECTORS; i++)
+		pthread_create(&people[i], NULL, collector, NULL);
+	for (int i = 0; i < COLLECTORS; i++) {
+		pthread_join(people[i], &r);
+		failed = failed ? failed : r;
 	}
-	rf_atom_destroy(&donation_count);
-	return 0;
+	pthread_join(tweeter, &r);
+	failed = failed ? failed : r;
+
+	rf_val total, count;
+	rf_deref(total_donations, &total);
+	rf_deref(count_donations, &count);
+	printf("We collected $%lld total! (%lld donations)\n", (long long)total, (long long)count);
+	rf_ref_free(total_donations);
+	rf_ref_free(count_donations);
+	return failed || total != COLLECTORS * ROUNDS * 10 || count != COLLECTORS * ROUNDS;
 }
