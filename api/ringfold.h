@@ -15,6 +15,7 @@
 
 #include "ringfold/atom.h"
 #include "ringfold/volatile.h"
+#include "ringfold/lock.h"
 
 #include "ringfold/ref.h"
 #include "ringfold/var.h"

@@ -1,4 +1,28 @@
-/* ringfold/volatile.h: atom family (issue 4): volatile. */
+/* ringfold/volatile.h: volatiles (Clojure's volatile!, vreset!, vswap!, deref).
+ *
+ * A volatile is one rf_val with no discipline beyond visibility: rf_volatile_reset is a
+ * release store, rf_volatile_deref an acquire load, so a reader that sees a value also
+ * sees everything the writer did before storing it, and never a stale cached copy. That
+ * is all: no padding (8 bytes, put it where you like), no validator, no watches, no
+ * release of replaced values.
+ *
+ * rf_volatile_swap is NOT atomic: it reads, calls the function and stores. Two threads
+ * that vswap the same volatile at once can lose one of the updates. The tutorial's three
+ * safe patterns are the only safe ones:
+ *   1. One thread reads and writes it (state kept for later, e.g. inside a stateful
+ *      transducer): any operation.
+ *   2. n > 1 threads write, m >= 1 threads read: writers only ever rf_volatile_reset
+ *      (never deref, never swap: swap reads); readers only deref. Example: the latest
+ *      reading of ten humidity sensors (api/examples/humidity.c).
+ *   3. One thread writes, m >= 1 threads read: the one writer may deref, reset and swap;
+ *      readers only deref. Example: the day's highest humidity kept by one thread with
+ *      rf_volatile_swap(v, rf_max, r), or a stop flag (api/examples/stop_flag.c).
+ * Anything else (two threads swapping, or a writer that reads while others write): use an
+ * atom.
+ *
+ * Errors: -EINVAL for a NULL volatile or out-pointer. Contexts: any (fiber, plain thread,
+ * fork/join task); nothing here blocks. Cost: one load or store (plus the call to fn).
+ */
 #ifndef RINGFOLD_VOLATILE_H
 #define RINGFOLD_VOLATILE_H
 
@@ -8,10 +32,28 @@
 extern "C" {
 #endif
 
-typedef struct rf_volatile rf_volatile;
+/* Storage for a volatile in the caller's memory; its bytes are private. */
+typedef struct rf_volatile {
+	_Alignas(8) unsigned char opaque_[8];
+} rf_volatile;
 
-/* Generic deref (see ringfold.h). */
-RF_API int rf_volatile_deref(rf_volatile *volatile, rf_val *out);
+/* (volatile! init): in the caller's memory or on the heap. Returns 0, -EINVAL, -ENOMEM. */
+RF_API int rf_volatile_init(rf_volatile *v, rf_val init);
+RF_API int rf_volatile_new(rf_val init, rf_volatile **out);
+/* Nothing to release for _destroy (kept for symmetry); _free frees rf_volatile_new's
+ * storage. NULL is a no-op. No concurrent use. */
+RF_API void rf_volatile_destroy(rf_volatile *v);
+RF_API void rf_volatile_free(rf_volatile *v);
+
+/* @v: acquire load (pairs with the release store of rf_volatile_reset / _swap). */
+RF_API int rf_volatile_deref(rf_volatile *v, rf_val *out);
+
+/* (vreset! v value): release store. Returns 0 or -EINVAL (Clojure returns value). */
+RF_API int rf_volatile_reset(rf_volatile *v, rf_val value);
+
+/* (vswap! v fn arg): *new_out (may be NULL) = fn(@v, arg), stored with a release store.
+ * Not atomic (see above). Returns 0, fn's negative code (nothing stored), -EINVAL. */
+RF_API int rf_volatile_swap(rf_volatile *v, rf_update_fn fn, rf_val arg, rf_val *new_out);
 
 #ifdef __cplusplus
 }

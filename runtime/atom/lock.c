@@ -1,0 +1,389 @@
+/* runtime/atom/lock.c: reentrant, starvation-free lock that parks fibers (ringfold/lock.h).
+ *
+ * State word (atomic, every change a CAS on the whole word):
+ *   LOCKED    someone owns the lock (or it is being handed to a waiter).
+ *   WAITERS   the queue is not empty. Changed only under qlock, so it equals (head != NULL)
+ *             whenever qlock is free.
+ *   WOKEN     an unlocker woke a waiter to compete for the lock and that waiter has not
+ *             yet taken it or gone back to sleep; unlockers wake nobody else meanwhile
+ *             (one futex wake per hand-over at most, not one per unlock).
+ *   STARVING  a waiter has waited >= RF_LOCK_STARVE_MS: unlock hands the lock directly to
+ *             the queue's head (LOCKED never clears, so nobody barges) until the queue
+ *             empties or a waiter is served in less than that.
+ * Fields:
+ *   owner     written only by the owner (to itself after taking the lock, to NULL before
+ *             releasing it); read by anyone, but a context only ever compares it with
+ *             itself, and it can read itself only if it wrote itself and has not yet
+ *             released: relaxed is enough.
+ *   depth     the owner's reentry count; owner only.
+ *   head/tail the FIFO of sleeping waiters, and each waiter's `queued`: qlock only.
+ *   qlock     a spinlock around the queue; held for a few instructions, never across a
+ *             wait, a wake or a user call. Lock order: qlock is innermost.
+ * Why nothing is lost (no waiter sleeps while the lock is free and nobody will wake it):
+ * a waiter enqueues itself only after a CAS under qlock that saw LOCKED set, and that CAS
+ * sets WAITERS, so the owner's fast unlock (CAS LOCKED -> 0) fails and its slow path,
+ * under qlock, sees the waiter. An unlocker that wakes nobody because WOKEN is set leaves
+ * the lock free for the woken waiter, which either takes it or re-queues, clearing WOKEN,
+ * in a CAS that again saw LOCKED set.
+ * Fairness: a woken waiter that loses goes back to the front of the queue with its
+ * original start time; once that time is RF_LOCK_STARVE_MS old it sets STARVING.
+ */
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "ringfold/lock.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8 };
+enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* rf_waiter.result */
+#define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
+#define SPIN 100
+#define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
+
+struct lock_waiter {
+	rf_waiter w;
+	uint64_t since;
+	struct lock_waiter *prev, *next;
+	bool queued;
+};
+
+typedef struct lock_impl {
+	_Atomic uint32_t state;
+	_Atomic uint32_t qlock;
+	_Atomic(void *) owner;
+	uint32_t depth;
+	uint32_t magic;
+	struct lock_waiter *head, *tail;
+} lock_impl;
+
+_Static_assert(sizeof(lock_impl) <= sizeof(rf_lock), "rf_lock storage too small");
+_Static_assert(_Alignof(lock_impl) <= _Alignof(rf_lock), "rf_lock storage misaligned");
+
+static _Thread_local char thread_token; /* the identity of a plain thread */
+
+static lock_impl *impl(rf_lock *lock)
+{
+	return (lock_impl *)(void *)lock;
+}
+
+static int check(rf_lock *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	return impl(lock)->magic == LOCK_MAGIC ? 0 : -EBADF;
+}
+
+/* The running fiber, or this thread outside fibers. */
+static void *self_id(void)
+{
+	struct rf_fiber *f = rf_fiber_self();
+	return f ? (void *)f : (void *)&thread_token;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+static void qlock(lock_impl *l)
+{
+	unsigned spins = 0;
+	/* Acquire pairs with qunlock's release: the queue as the last holder left it. */
+	while (atomic_exchange_explicit(&l->qlock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&l->qlock, memory_order_relaxed))
+			if (++spins < SPIN)
+				cpu_relax();
+			else
+				sched_yield(); /* holder preempted: let it run */
+}
+
+static void qunlock(lock_impl *l)
+{
+	atomic_store_explicit(&l->qlock, 0, memory_order_release);
+}
+
+static void enqueue(lock_impl *l, struct lock_waiter *lw, bool front)
+{
+	lw->queued = true;
+	if (front) {
+		lw->prev = NULL;
+		lw->next = l->head;
+		if (l->head)
+			l->head->prev = lw;
+		else
+			l->tail = lw;
+		l->head = lw;
+	} else {
+		lw->next = NULL;
+		lw->prev = l->tail;
+		if (l->tail)
+			l->tail->next = lw;
+		else
+			l->head = lw;
+		l->tail = lw;
+	}
+}
+
+static void unlink_waiter(lock_impl *l, struct lock_waiter *lw)
+{
+	if (lw->prev)
+		lw->prev->next = lw->next;
+	else
+		l->head = lw->next;
+	if (lw->next)
+		lw->next->prev = lw->prev;
+	else
+		l->tail = lw->prev;
+	lw->queued = false;
+}
+
+/* Set then clear bits of the state word in one CAS. Returns the old value. */
+static uint32_t update(lock_impl *l, uint32_t set, uint32_t clear, memory_order mo)
+{
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&l->state, &s, (s | set) & ~clear, mo,
+	                                              memory_order_relaxed))
+		;
+	return s;
+}
+
+/* Take a free lock (clearing `clear` in the same step). Acquire: pairs with the
+ * release of the unlock that freed it. */
+static bool try_take(lock_impl *l, uint32_t clear)
+{
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	while (!(s & LOCKED))
+		if (atomic_compare_exchange_weak_explicit(&l->state, &s, (s | LOCKED) & ~clear,
+		                                          memory_order_acquire,
+		                                          memory_order_relaxed))
+			return true;
+	return false;
+}
+
+int rf_lock_init(rf_lock *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	lock_impl *l = impl(lock);
+	atomic_init(&l->state, 0);
+	atomic_init(&l->qlock, 0);
+	atomic_init(&l->owner, NULL);
+	l->depth = 0;
+	l->head = l->tail = NULL;
+	l->magic = LOCK_MAGIC;
+	return 0;
+}
+
+int rf_lock_new(rf_lock **out)
+{
+	if (!out)
+		return -EINVAL;
+	rf_lock *lock = malloc(sizeof(*lock));
+	if (!lock)
+		return -ENOMEM;
+	*out = lock;
+	return rf_lock_init(lock);
+}
+
+int rf_lock_destroy(rf_lock *lock)
+{
+	int rc = check(lock);
+	if (rc)
+		return rc;
+	if (atomic_load_explicit(&impl(lock)->state, memory_order_acquire))
+		return -EBUSY;
+	impl(lock)->magic = 0;
+	return 0;
+}
+
+int rf_lock_free(rf_lock *lock)
+{
+	int rc = rf_lock_destroy(lock);
+	if (rc == 0)
+		free(lock);
+	return rc;
+}
+
+/* Sleep on the queue until handed the lock (returns 1), woken to compete (0) or timed
+ * out (-ETIMEDOUT); or take the lock if it turns out free (1). woken: the caller is the
+ * waiter an unlocker woke (it holds WOKEN and goes back to the front of the queue). */
+static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline)
+{
+	uint32_t mine = woken ? WOKEN : 0;
+	qlock(l);
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	for (;;) {
+		if (!(s & LOCKED)) {
+			if (atomic_compare_exchange_weak_explicit(
+			        &l->state, &s, (s | LOCKED) & ~mine, memory_order_acquire,
+			        memory_order_relaxed)) {
+				qunlock(l);
+				return 1;
+			}
+			continue;
+		}
+		uint32_t ns = (s | WAITERS) & ~mine;
+		if (woken && rf_now_ns() - lw->since >= STARVE_NS)
+			ns |= STARVING;
+		/* Relaxed: under qlock; what matters is that it saw LOCKED (see the header). */
+		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_relaxed,
+		                                          memory_order_relaxed))
+			break;
+	}
+	rf_waiter_init(&lw->w);
+	enqueue(l, lw, woken);
+	qunlock(l);
+	if (rf_waiter_wait(&lw->w, deadline) == 0)
+		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
+	qlock(l);
+	if (lw->queued) {
+		unlink_waiter(l, lw);
+		if (!l->head)
+			update(l, 0, WAITERS | STARVING, memory_order_relaxed);
+	}
+	qunlock(l);
+	return -ETIMEDOUT;
+}
+
+static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
+{
+	int rc = check(lock);
+	if (rc)
+		return rc;
+	lock_impl *l = impl(lock);
+	void *me = self_id();
+	if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
+		if (l->depth == UINT32_MAX)
+			return -EOVERFLOW;
+		l->depth++;
+		return 0;
+	}
+	uint32_t zero = 0;
+	if (!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED, memory_order_acquire,
+	                                             memory_order_relaxed)) {
+		struct lock_waiter lw = {.since = 0};
+		bool woken = false;
+		int spin = poll ? 1 : SPIN; /* a poll tries once */
+		for (;;) {
+			int i = 0;
+			while (i < spin && !try_take(l, woken ? WOKEN : 0)) {
+				cpu_relax();
+				i++;
+			}
+			if (i < spin)
+				break;
+			if (poll) /* a woken waiter never polls: poll never sleeps */
+				return -ETIMEDOUT;
+			if (!lw.since)
+				lw.since = rf_now_ns();
+			if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
+				return rc;
+			if (rc == 1)
+				break;
+			woken = true;
+		}
+	}
+	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+	l->depth = 1;
+	return 0;
+}
+
+int rf_lock_lock(rf_lock *lock)
+{
+	return acquire(lock, RF_NO_DEADLINE, false);
+}
+
+int rf_lock_lock_timeout(rf_lock *lock, int64_t ms)
+{
+	if (ms < 0)
+		return check(lock) ? check(lock) : -EINVAL;
+	return acquire(lock, rf_deadline_after_ms(ms), ms == 0);
+}
+
+/* Unlock with waiters queued and nobody woken: wake or hand over to the head. */
+static void unlock_slow(lock_impl *l)
+{
+	struct lock_waiter *lw;
+	qlock(l);
+	for (;;) {
+		lw = l->head;
+		if (!lw) { /* every waiter timed out meanwhile */
+			update(l, 0, LOCKED | WAITERS | STARVING, memory_order_release);
+			break;
+		}
+		unlink_waiter(l, lw);
+		if (!rf_waiter_claim(&lw->w))
+			continue; /* timed out: it will find itself unqueued */
+		uint32_t empty = l->head ? 0 : WAITERS | STARVING;
+		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		if (s & STARVING) {
+			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
+			 * in its wait) publishes our critical section to it. */
+			bool fresh = rf_now_ns() - lw->since < STARVE_NS;
+			update(l, 0, empty | (fresh ? STARVING : 0), memory_order_relaxed);
+			lw->w.result = WAKE_HANDOFF;
+		} else {
+			/* Release: pairs with the acquire of whoever takes the lock next. */
+			update(l, WOKEN, LOCKED | empty, memory_order_release);
+			lw->w.result = WAKE_COMPETE;
+		}
+		break;
+	}
+	qunlock(l);
+	if (lw)
+		rf_waiter_complete(&lw->w);
+}
+
+int rf_lock_unlock(rf_lock *lock)
+{
+	int rc = check(lock);
+	if (rc)
+		return rc;
+	lock_impl *l = impl(lock);
+	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != self_id())
+		return RF_ENOTOWNER;
+	if (--l->depth)
+		return 0;
+	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	/* Release in every branch: pairs with the acquire of the next taker. */
+	uint32_t s = LOCKED;
+	for (;;) {
+		if (s == LOCKED || !(s & WAITERS) || ((s & WOKEN) && !(s & STARVING))) {
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~LOCKED,
+			                                          memory_order_release,
+			                                          memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		unlock_slow(l);
+		return 0;
+	}
+}
+
+bool rf_lock_held(rf_lock *lock)
+{
+	return !check(lock) &&
+	       atomic_load_explicit(&impl(lock)->owner, memory_order_relaxed) == self_id();
+}
+
+int rf_locking(rf_lock *lock, rf_body_fn body, rf_val arg, rf_val *out)
+{
+	if (!body)
+		return check(lock) ? check(lock) : -EINVAL;
+	rf_val scratch;
+	if (!out)
+		out = &scratch;
+	int rc = rf_lock_lock(lock);
+	if (rc)
+		return rc;
+	*out = RF_NIL;
+	rc = body(arg, out);
+	rf_lock_unlock(lock);
+	return rc;
+}
