@@ -11,13 +11,43 @@
  * last node or sets FAILED; after it the agent may be restarted, drained by another fiber
  * or freed.
  */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/ctx.h"
 #include "runtime/sched.h"
+#include "runtime/wait.h"
 
 enum { AGENT_BATCH = 128 };
+
+/* How long a drain that ran out of work waits for more before it retires (ns). A drain
+ * that retires costs the next send a new drain: on a fiber a spawn and often a worker
+ * wake-up (a syscall); on a helper thread a thread creation (~70 us). Senders that send
+ * in streams are spared that by this grace period, during which the drain still owns the
+ * agent (state != 0) and gives its CPU away between checks. */
+#define AGENT_LINGER_FIBER_NS 20000u
+#define AGENT_LINGER_THREAD_NS 500000u
+
+/* Wait a little for a node beyond the `queued` this drain knows of. */
+static void linger(rf_agent *a, uint64_t queued)
+{
+	bool fiber = rf_fiber_self() != NULL;
+	uint64_t deadline = rf_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
+	for (unsigned spins = 1;; spins++) {
+		/* Relaxed: a hint only; retire's acq_rel is what counts. */
+		if (atomic_load_explicit(&a->state, memory_order_relaxed) / AGENT_UNIT > queued)
+			return;
+		if (spins % 32)
+			continue;
+		if (rf_now_ns() >= deadline)
+			return;
+		if (fiber)
+			rf_fiber_yield();
+		else
+			sched_yield();
+	}
+}
 
 /* Release the sends an action held: in order, after the action (and its watches). */
 static void release_held(struct agent_node *n, bool ok)
@@ -110,6 +140,10 @@ static void run_drain(rf_agent *a)
 			else
 				err = run_action(a, n);
 		}
+		/* Out of known work with nothing to report: wait briefly for more. Not after
+		 * an await marker, whose waiter should find the agent idle. */
+		if (done == queued && !err && !reached)
+			linger(a, queued);
 		queued = retire(a, done, err);
 		if (reached)
 			agent_await_mark_done(reached, 0);
