@@ -81,6 +81,13 @@ int main(void)
 		total += v;
 	}
 	printf("%lld\n", (long long)total);
+	/* Each add sent one more dequeue (finding the range empty): let those run, then
+	 * nothing is left to do and the agents can go. */
+	if (rf_agent_await(&numbers, 1))
+		return 1;
+	for (int i = 0; i < 10; i++)
+		rf_agent_free(sums[i]);
+	rf_agent_free(numbers);
 	rf_shutdown();
 	return total == 499999500000 ? 0 : 1;
 }

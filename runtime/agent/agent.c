@@ -82,7 +82,7 @@ int rf_agent_error(rf_agent *a)
 /* A held node discarded by restart with clear_actions. */
 static void discard(struct agent_node *n)
 {
-	if (n->kind == NODE_AWAIT)
+	if (!n->fn)
 		agent_await_mark_done(n->group, -ECANCELED);
 	else
 		rf_bindings_release(n->bindings);

@@ -47,11 +47,6 @@ enum {
 	AGENT_UNIT = 2, /* one queued node in agent->state */
 };
 
-enum agent_node_kind {
-	NODE_ACTION = 0, /* send or send-off: run fn */
-	NODE_AWAIT = 1,  /* await's marker: count the group down */
-};
-
 struct agent_await_group;
 
 /* One queued action or await marker. Owned by the sender until the exchange publishes it,
@@ -59,12 +54,14 @@ struct agent_await_group;
 struct agent_node {
 	struct agent_node *_Atomic next;
 	struct agent_node *held_next; /* while held in an action (owned by its fiber) */
-	enum agent_node_kind kind;
+	struct agent_slab *slab;      /* node.c */
 	rf_agent *agent; /* target: needed while the node is held in an action or a tx */
-	rf_update_fn fn;
+	rf_update_fn fn; /* NULL: an await marker */
 	rf_val arg;
-	void *bindings;                  /* the sender's captured frame (NODE_ACTION) */
-	struct agent_await_group *group; /* NODE_AWAIT */
+	union {
+		void *bindings;                  /* action: the sender's captured frame */
+		struct agent_await_group *group; /* await marker */
+	};
 };
 
 /* An immutable set of watches, replaced whole by add/remove (copy on write), so the
@@ -103,6 +100,10 @@ struct agent_action_ctx {
 	struct agent_node *held, **held_end; /* sends held until the action ends */
 };
 
+/* node.c: node memory. alloc: NULL when out of memory. Any context. */
+struct agent_node *agent_node_alloc(void);
+void agent_node_free(struct agent_node *n);
+
 /* queue.c: the MPSC queue and the scheduling word. */
 void agent_queue_init(rf_agent *a);
 /* Link a node in and announce it; true if the caller must schedule a drain. Any. */
@@ -124,7 +125,6 @@ void agent_work_drain_start(void);
 bool agent_shutting_down(void);
 /* Enqueue an accepted node and schedule if needed; pays the node's agent_work_done. */
 void agent_dispatch(struct agent_node *n);
-void agent_node_free(struct agent_node *n);
 /* Drop an accepted node that will never run (its action failed, its tx aborted). */
 void agent_node_drop(struct agent_node *n);
 

@@ -94,12 +94,13 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	for (size_t i = 0; ok && i < n; i++) {
 		if (atomic_load_explicit(&agents[i]->state, memory_order_acquire) == 0)
 			continue;
-		ok = (marks[i] = malloc(sizeof(*marks[i]))) != NULL;
+		ok = (marks[i] = agent_node_alloc()) != NULL;
 		busy++;
 	}
 	if (!ok || busy == 0) {
 		for (size_t i = 0; marks && i < n; i++)
-			free(marks[i]);
+			if (marks[i])
+				agent_node_free(marks[i]);
 		free(marks);
 		free(g);
 		return ok ? 0 : -ENOMEM;
@@ -116,10 +117,8 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 		struct agent_node *m = marks[i];
 		if (!m)
 			continue;
-		m->kind = NODE_AWAIT;
 		m->agent = agents[i];
 		m->fn = NULL;
-		m->bindings = NULL;
 		m->group = g;
 		if (agent_enqueue(agents[i], m)) {
 			agent_work_drain_start();

@@ -135,7 +135,7 @@ static void run_drain(rf_agent *a)
 		while (done < queued && done < AGENT_BATCH && !err && !reached) {
 			struct agent_node *n = agent_dequeue(a);
 			done++;
-			if (n->kind == NODE_AWAIT)
+			if (!n->fn)
 				reached = n->group; /* read now: the node dies with the next pop */
 			else
 				err = run_action(a, n);

@@ -12,7 +12,6 @@
 #include <sched.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/sched.h"
 
 void agent_queue_init(rf_agent *a)
 {
@@ -41,8 +40,10 @@ static inline void cpu_relax(void)
 }
 
 /* Wait for a link that a sender is about to store. The sender has already exchanged the
- * tail, so this ends within a few of its instructions unless it was preempted: after a
- * short spin, give the CPU (or the worker) away. */
+ * tail, so this ends within a few of its instructions unless its OS thread was preempted
+ * (a fiber sender cannot be switched out between the two: fibers are cooperative). So
+ * after a short spin give the CPU away with sched_yield, never with a fiber yield: the
+ * caller may hold restart_lock, which another fiber of this worker could then wait for. */
 static struct agent_node *wait_link(struct agent_node *head)
 {
 	struct agent_node *next;
@@ -50,13 +51,10 @@ static struct agent_node *wait_link(struct agent_node *head)
 		next = atomic_load_explicit(&head->next, memory_order_acquire);
 		if (next)
 			return next;
-		if (spins < 64) {
+		if (spins < 64)
 			cpu_relax();
-		} else if (rf_fiber_self()) {
-			rf_fiber_yield();
-		} else {
+		else
 			sched_yield();
-		}
 	}
 }
 

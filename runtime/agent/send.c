@@ -67,12 +67,10 @@ void agent_work_done(void)
 		drain_wake();
 }
 
-void agent_node_free(struct agent_node *n) { free(n); }
-
 void agent_node_drop(struct agent_node *n)
 {
 	rf_bindings_release(n->bindings);
-	free(n);
+	agent_node_free(n);
 	agent_work_done();
 }
 
@@ -98,16 +96,14 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 		return RF_EAGENTFAILED;
 	if (!agent_work_accept())
 		return RF_ESHUTDOWN;
-	struct agent_node *n = malloc(sizeof(*n));
+	struct agent_node *n = agent_node_alloc();
 	if (!n) {
 		agent_work_done();
 		return -ENOMEM;
 	}
-	n->kind = NODE_ACTION;
 	n->agent = a;
 	n->fn = fn;
 	n->arg = arg;
-	n->group = NULL;
 	n->bindings = rf_bindings_capture();
 #if AGENT_HAVE_TX
 	if (rf_tx_running()) {
