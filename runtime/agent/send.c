@@ -83,8 +83,24 @@ void agent_dispatch(struct agent_node *n)
 		agent_work_done();
 }
 
+/* An accepted send outside a transaction: held if an action (not its error handler) runs
+ * on this fiber, else enqueued. */
+static void route(struct agent_node *n)
+{
+	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
+	if (act && act->holding) {
+		n->held_next = NULL;
+		*act->held_end = n;
+		act->held_end = &n->held_next;
+	} else {
+		agent_dispatch(n);
+	}
+}
+
 #if AGENT_HAVE_TX
-static void tx_commit_send(void *arg) { agent_dispatch(arg); }
+/* After the commit the send goes where it would have gone outside the transaction: a
+ * transaction inside an action hands it to the action's held sends (as Clojure does). */
+static void tx_commit_send(void *arg) { route(arg); }
 static void tx_drop_send(void *arg) { agent_node_drop(arg); }
 #endif
 
@@ -113,14 +129,7 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 		return rc < 0 ? rc : 0;
 	}
 #endif
-	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
-	if (act && act->holding) {
-		n->held_next = NULL;
-		*act->held_end = n;
-		act->held_end = &n->held_next;
-		return 0;
-	}
-	agent_dispatch(n);
+	route(n);
 	return 0;
 }
 
