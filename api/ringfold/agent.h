@@ -82,8 +82,7 @@ typedef void (*rf_agent_error_fn)(rf_agent *agent, int err);
 
 /* Watch: (fn [key ref old new]). Called on the agent's fiber after each successful
  * action; sends made here are held with the action's. Must not remove itself. */
-typedef void (*rf_agent_watch_fn)(void *key, rf_agent *agent, rf_val old_value,
-                                  rf_val new_value);
+typedef void (*rf_agent_watch_fn)(void *key, rf_agent *agent, rf_val old_value, rf_val new_value);
 
 typedef struct rf_agent_opts {
 	rf_agent_validator_fn validator; /* NULL: every value is valid */

@@ -10,7 +10,10 @@
 #include "runtime/agent/agent_internal.h"
 #include "runtime/ctx.h"
 
-static bool valid_mode(int mode) { return mode == RF_AGENT_FAIL || mode == RF_AGENT_CONTINUE; }
+static bool valid_mode(int mode)
+{
+	return mode == RF_AGENT_FAIL || mode == RF_AGENT_CONTINUE;
+}
 
 int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 {

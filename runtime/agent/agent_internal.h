@@ -96,7 +96,7 @@ struct rf_agent {
 /* The running action, in rf_ctx_self()->agent_action (owned by the drain's fiber). */
 struct agent_action_ctx {
 	rf_agent *agent;
-	bool holding;                    /* false while the error handler runs */
+	bool holding;                        /* false while the error handler runs */
 	struct agent_node *held, **held_end; /* sends held until the action ends */
 };
 

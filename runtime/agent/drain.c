@@ -109,8 +109,8 @@ static int run_action(rf_agent *a, struct agent_node *n)
 static uint64_t retire(rf_agent *a, uint64_t done, int err)
 {
 	if (!err) {
-		uint64_t old = atomic_fetch_sub_explicit(&a->state, done * AGENT_UNIT,
-		                                         memory_order_acq_rel);
+		uint64_t old =
+		    atomic_fetch_sub_explicit(&a->state, done * AGENT_UNIT, memory_order_acq_rel);
 		return old / AGENT_UNIT - done;
 	}
 	atomic_store_explicit(&a->error, err, memory_order_relaxed); /* published by the CAS */
@@ -153,7 +153,10 @@ static void run_drain(rf_agent *a)
 	agent_work_done();
 }
 
-static void drain_fiber(void *arg) { run_drain(arg); }
+static void drain_fiber(void *arg)
+{
+	run_drain(arg);
+}
 
 static void *drain_thread(void *arg)
 {

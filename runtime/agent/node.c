@@ -47,7 +47,10 @@ static void slab_abandon(void *p)
 	slab_put(s, NODES_PER_SLAB - s->used + 1);
 }
 
-static void slab_key_create(void) { pthread_key_create(&slab_key, slab_abandon); }
+static void slab_key_create(void)
+{
+	pthread_key_create(&slab_key, slab_abandon);
+}
 
 struct agent_node *agent_node_alloc(void)
 {
@@ -70,4 +73,7 @@ struct agent_node *agent_node_alloc(void)
 	return n;
 }
 
-void agent_node_free(struct agent_node *n) { slab_put(n->slab, 1); }
+void agent_node_free(struct agent_node *n)
+{
+	slab_put(n->slab, 1);
+}

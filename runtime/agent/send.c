@@ -35,9 +35,12 @@ static _Atomic uint64_t g_work;
 static _Atomic int g_shutdown;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_drain_serial = PTHREAD_MUTEX_INITIALIZER; /* one drainer at a time */
-static rf_waiter *g_drain_waiter; /* under g_lock */
+static rf_waiter *g_drain_waiter;                                  /* under g_lock */
 
-bool agent_shutting_down(void) { return atomic_load_explicit(&g_shutdown, memory_order_seq_cst); }
+bool agent_shutting_down(void)
+{
+	return atomic_load_explicit(&g_shutdown, memory_order_seq_cst);
+}
 
 bool agent_work_accept(void)
 {
@@ -48,7 +51,10 @@ bool agent_work_accept(void)
 	return false;
 }
 
-void agent_work_drain_start(void) { atomic_fetch_add_explicit(&g_work, 1, memory_order_seq_cst); }
+void agent_work_drain_start(void)
+{
+	atomic_fetch_add_explicit(&g_work, 1, memory_order_seq_cst);
+}
 
 static void drain_wake(void)
 {
@@ -63,7 +69,8 @@ static void drain_wake(void)
 
 void agent_work_done(void)
 {
-	if (atomic_fetch_sub_explicit(&g_work, 1, memory_order_seq_cst) == 1 && agent_shutting_down())
+	if (atomic_fetch_sub_explicit(&g_work, 1, memory_order_seq_cst) == 1 &&
+	    agent_shutting_down())
 		drain_wake();
 }
 
@@ -100,8 +107,14 @@ static void route(struct agent_node *n)
 #if AGENT_HAVE_TX
 /* After the commit the send goes where it would have gone outside the transaction: a
  * transaction inside an action hands it to the action's held sends (as Clojure does). */
-static void tx_commit_send(void *arg) { route(arg); }
-static void tx_drop_send(void *arg) { agent_node_drop(arg); }
+static void tx_commit_send(void *arg)
+{
+	route(arg);
+}
+static void tx_drop_send(void *arg)
+{
+	agent_node_drop(arg);
+}
 #endif
 
 static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
@@ -133,11 +146,20 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 	return 0;
 }
 
-int rf_agent_send(rf_agent *a, rf_update_fn fn, rf_val arg) { return send_action(a, fn, arg); }
+int rf_agent_send(rf_agent *a, rf_update_fn fn, rf_val arg)
+{
+	return send_action(a, fn, arg);
+}
 
-int rf_agent_send_off(rf_agent *a, rf_update_fn fn, rf_val arg) { return send_action(a, fn, arg); }
+int rf_agent_send_off(rf_agent *a, rf_update_fn fn, rf_val arg)
+{
+	return send_action(a, fn, arg);
+}
 
-void rf_agent_shutdown(void) { atomic_store_explicit(&g_shutdown, 1, memory_order_seq_cst); }
+void rf_agent_shutdown(void)
+{
+	atomic_store_explicit(&g_shutdown, 1, memory_order_seq_cst);
+}
 
 int rf_agents_drain(void)
 {
@@ -155,4 +177,7 @@ int rf_agents_drain(void)
 	return 0;
 }
 
-void rf_agents_reopen(void) { atomic_store_explicit(&g_shutdown, 0, memory_order_seq_cst); }
+void rf_agents_reopen(void)
+{
+	atomic_store_explicit(&g_shutdown, 0, memory_order_seq_cst);
+}

@@ -32,7 +32,8 @@ static struct agent_watch_set *set_new(size_t n)
  * the consumer's NULL check (the consumer reads the entries after the lock anyway). */
 static void set_swap(rf_agent *a, struct agent_watch_set *set)
 {
-	struct agent_watch_set *old = atomic_exchange_explicit(&a->watches, set, memory_order_release);
+	struct agent_watch_set *old =
+	    atomic_exchange_explicit(&a->watches, set, memory_order_release);
 	set_put(old);
 }
 

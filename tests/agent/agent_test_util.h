@@ -23,7 +23,10 @@ static inline bool wait_until(bool (*cond)(void *), void *arg)
 	return true;
 }
 
-static inline bool agent_failed(void *a) { return rf_agent_error(a) != 0; }
+static inline bool agent_failed(void *a)
+{
+	return rf_agent_error(a) != 0;
+}
 
 /* A gate an action can wait behind: actions sent after the gated one queue up. */
 static _Atomic int gate_open;
@@ -46,6 +49,9 @@ static inline void gate_reset(void)
 	atomic_store_explicit(&gate_entered, 0, memory_order_relaxed);
 }
 
-static inline void gate_release(void) { atomic_store_explicit(&gate_open, 1, memory_order_release); }
+static inline void gate_release(void)
+{
+	atomic_store_explicit(&gate_open, 1, memory_order_release);
+}
 
 #endif

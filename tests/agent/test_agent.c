@@ -12,7 +12,10 @@
 #include "ringfold/agent.h"
 #include "runtime/agent/agent_internal.h"
 
-static int fail_42(rf_val old, rf_val arg, rf_val *out) { return -42; }
+static int fail_42(rf_val old, rf_val arg, rf_val *out)
+{
+	return -42;
+}
 
 static void single_agent_sum(void **state)
 {
@@ -253,7 +256,10 @@ static void continue_mode_with_handler(void **state)
 	assert_int_equal(rf_agent_free(a), 0);
 }
 
-static bool non_negative(rf_val v) { return v >= 0; }
+static bool non_negative(rf_val v)
+{
+	return v >= 0;
+}
 
 static void validator_rejection_is_agent_error(void **state)
 {

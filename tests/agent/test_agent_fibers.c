@@ -40,7 +40,10 @@ static int os_threads(void)
 	return n;
 }
 
-static bool all_entered(void *p) { return atomic_load(&entered) == SLEEPERS; }
+static bool all_entered(void *p)
+{
+	return atomic_load(&entered) == SLEEPERS;
+}
 
 static void ten_thousand_parked_sleepers(void **state)
 {

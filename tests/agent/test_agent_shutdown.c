@@ -19,7 +19,10 @@ static rf_agent *agents[AGENTS];
 static _Atomic int held_sent;
 static _Atomic int second_gate;
 
-static int fail_1(rf_val old, rf_val arg, rf_val *out) { return -1; }
+static int fail_1(rf_val old, rf_val arg, rf_val *out)
+{
+	return -1;
+}
 
 /* Sends HELD actions to agents[1] (held until it ends), then waits for second_gate: the
  * test shuts down while this action runs, after its sends were accepted. */
@@ -40,7 +43,10 @@ static int send_then_wait(rf_val old, rf_val arg, rf_val *out)
 	return 0;
 }
 
-static bool held_were_sent(void *p) { return atomic_load(&held_sent); }
+static bool held_were_sent(void *p)
+{
+	return atomic_load(&held_sent);
+}
 
 static void shutdown_loses_nothing(void **state)
 {
