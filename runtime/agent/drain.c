@@ -23,11 +23,11 @@ enum { AGENT_BATCH = 128 };
 
 /* How long a drain that ran out of work waits for more before it retires (ns). A drain
  * that retires costs the next send a new drain: on a fiber a spawn and often a worker
- * wake-up (a syscall); on a helper thread a thread creation (~70 us). Senders that send
+ * wake-up (a syscall); on a helper thread a condition-variable hand-off. Senders that send
  * in streams are spared that by this grace period, during which the drain still owns the
  * agent (state != 0) and gives its CPU away between checks. */
 #define AGENT_LINGER_FIBER_NS 20000u
-#define AGENT_LINGER_THREAD_NS 500000u
+#define AGENT_LINGER_THREAD_NS 200000u
 
 /* Wait a little for a node beyond the `queued` this drain knows of. */
 static void linger(rf_agent *a, uint64_t queued)
@@ -122,7 +122,7 @@ static uint64_t retire(rf_agent *a, uint64_t done, int err)
 	return 0;
 }
 
-static void run_drain(rf_agent *a)
+void agent_drain_run(rf_agent *a)
 {
 	uint64_t queued = atomic_load_explicit(&a->state, memory_order_acquire) / AGENT_UNIT;
 	while (queued) {
@@ -155,29 +155,11 @@ static void run_drain(rf_agent *a)
 
 static void drain_fiber(void *arg)
 {
-	run_drain(arg);
-}
-
-static void *drain_thread(void *arg)
-{
-	run_drain(arg);
-	return NULL;
+	agent_drain_run(arg);
 }
 
 void agent_schedule(rf_agent *a)
 {
-	if (rf_fiber_spawn(drain_fiber, a, RF_WORKER_ANY, NULL) == 0)
-		return;
-	/* No fiber to be had (-ENOMEM, the executor stopping or absent): the accepted actions
-	 * must still run, on a helper thread, or in the caller as the very last resort. */
-	pthread_attr_t attr;
-	pthread_t t;
-	if (pthread_attr_init(&attr) == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		int rc = pthread_create(&t, &attr, drain_thread, a);
-		pthread_attr_destroy(&attr);
-		if (rc == 0)
-			return;
-	}
-	run_drain(a);
+	if (rf_fiber_spawn(drain_fiber, a, RF_WORKER_ANY, NULL) < 0)
+		agent_helpers_schedule(a); /* accepted actions must run regardless */
 }
