@@ -81,7 +81,8 @@ typedef bool (*rf_agent_validator_fn)(rf_val value);
 typedef void (*rf_agent_error_fn)(rf_agent *agent, int err);
 
 /* Watch: (fn [key ref old new]). Called on the agent's fiber after each successful
- * action; sends made here are held with the action's. Must not remove itself. */
+ * action; sends made here are held with the action's. May add or remove watches (that
+ * applies from the next action). */
 typedef void (*rf_agent_watch_fn)(void *key, rf_agent *agent, rf_val old_value, rf_val new_value);
 
 typedef struct rf_agent_opts {
@@ -96,8 +97,10 @@ typedef struct rf_agent_opts {
 RF_API int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out);
 
 /* Free an agent that has nothing left to do. Returns 0; -EINVAL (NULL); -EBUSY while
- * actions are queued, running or held by a failure (restart with clear_actions first).
- * The caller guarantees nobody sends to it any more. Never blocks. Any context. */
+ * actions are queued, running or held by a failure (restart with clear_actions first), or
+ * while its drain is still winding down: once rf_agent_await returns, an agent nobody
+ * sends to any more is idle. The caller guarantees nobody sends to it any more. Never
+ * blocks. Any context. */
 RF_API int rf_agent_free(rf_agent *agent);
 
 /* Queue fn(old, arg, &new) on the agent and return at once (Clojure's send / send-off).
