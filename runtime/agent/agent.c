@@ -29,6 +29,7 @@ int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 		return -EINVAL;
 	if (opts->validator && !opts->validator(value))
 		return RF_EVALIDATOR;
+	agent_register_shutdown_hook();
 	size_t size = (sizeof(rf_agent) + 63) & ~(size_t)63;
 	rf_agent *a = aligned_alloc(64, size);
 	if (!a)

@@ -141,9 +141,13 @@ void agent_await_mark_done(struct agent_await_group *g, int result);
 void agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value);
 void agent_watches_destroy(rf_agent *a);
 
-/* For the executor's rf_shutdown(): stop accepting sends (as rf_agent_shutdown) and
- * wait until every accepted action has run. A failed agent's held actions stay held (they
- * can run only after a restart, which shutdown refuses). Returns 0. Plain thread only. */
+/* Register rf_agents_drain with rf_runtime_on_shutdown (once; rf_agent_new calls it). */
+void agent_register_shutdown_hook(void);
+
+/* rf_shutdown()'s hook (registered by the first rf_agent_new): stop accepting sends (as
+ * rf_agent_shutdown) and wait until every accepted action has run. A failed agent's held actions
+ * stay held (they can run only after a restart, which shutdown refuses). Returns 0. Plain thread
+ * only. */
 int rf_agents_drain(void);
 
 /* For rf_init() when the runtime starts again after rf_shutdown(): accept sends again. */

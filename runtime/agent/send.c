@@ -22,6 +22,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/ctx.h"
+#include "runtime/sched.h"
 #include "runtime/wait.h"
 
 #if __has_include("runtime/stm/tx.h")
@@ -175,6 +176,22 @@ int rf_agents_drain(void)
 	rf_waiter_wait(&w, RF_NO_DEADLINE);
 	pthread_mutex_unlock(&g_drain_serial);
 	return 0;
+}
+
+static void agents_on_shutdown(void)
+{
+	rf_agents_drain();
+}
+
+static void register_hook(void)
+{
+	rf_runtime_on_shutdown(agents_on_shutdown);
+}
+
+void agent_register_shutdown_hook(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, register_hook);
 }
 
 void rf_agents_reopen(void)
