@@ -25,8 +25,10 @@ enum { AGENT_BATCH = 128 };
  * that retires costs the next send a new drain: on a fiber a spawn and often a worker
  * wake-up (a syscall); on a helper thread a condition-variable hand-off. Senders that send
  * in streams are spared that by this grace period, during which the drain still owns the
- * agent (state != 0) and gives its CPU away between checks. */
-#define AGENT_LINGER_FIBER_NS 20000u
+ * agent (state != 0) and gives its CPU away between checks. On fibers it is kept short:
+ * when thousands of agents finish at once (10,000 send-offs waking from one sleep), every
+ * microsecond of lingering is paid thousands of times on the same workers. */
+#define AGENT_LINGER_FIBER_NS 2000u
 #define AGENT_LINGER_THREAD_NS 200000u
 
 /* Wait a little for a node beyond the `queued` this drain knows of. */
