@@ -16,19 +16,56 @@
  * (then with the nodes it never handed out).
  * Whoever brings live to 0 frees the slab: acq_rel, so that thread sees every other
  * thread's last use of its nodes.
+ *
+ * Freed slabs go to a shared spare list (under spare_lock, at most SPARE_MAX of them)
+ * before they go back to malloc: a slab is usually freed by a drain on an executor worker
+ * and needed again by a sender on another thread, and glibc would keep it in the freeing
+ * thread's arena while the sender's arena grows page by page. The lock is taken once per
+ * 64 sends.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
 
-enum { NODES_PER_SLAB = 64 };
+enum { NODES_PER_SLAB = 64, SPARE_MAX = 4096 };
 
 struct agent_slab {
-	_Atomic uint32_t live;
-	uint32_t used;
+	_Alignas(64) _Atomic uint32_t live; /* freeing threads' line */
+	_Alignas(64) uint32_t used;         /* the owner's line, with the first nodes */
+	struct agent_slab *spare_next;      /* on the spare list */
 	struct agent_node nodes[NODES_PER_SLAB];
 };
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct agent_slab *spare; /* under spare_lock */
+static size_t nspare;            /* under spare_lock */
+
+static void slab_release(struct agent_slab *s)
+{
+	pthread_mutex_lock(&spare_lock);
+	bool keep = nspare < SPARE_MAX;
+	if (keep) {
+		s->spare_next = spare;
+		spare = s;
+		nspare++;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	if (!keep)
+		free(s);
+}
+
+static struct agent_slab *slab_obtain(void)
+{
+	pthread_mutex_lock(&spare_lock);
+	struct agent_slab *s = spare;
+	if (s) {
+		spare = s->spare_next;
+		nspare--;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	return s ? s : aligned_alloc(64, sizeof(*s));
+}
 
 static _Thread_local struct agent_slab *tl_slab;
 static pthread_key_t slab_key;
@@ -37,7 +74,7 @@ static pthread_once_t slab_once = PTHREAD_ONCE_INIT;
 static void slab_put(struct agent_slab *s, uint32_t n)
 {
 	if (atomic_fetch_sub_explicit(&s->live, n, memory_order_acq_rel) == n)
-		free(s);
+		slab_release(s);
 }
 
 /* Thread exit: pay back the nodes the thread's slab never handed out. */
@@ -58,7 +95,7 @@ struct agent_node *agent_node_alloc(void)
 	if (!s || s->used == NODES_PER_SLAB) {
 		pthread_once(&slab_once, slab_key_create);
 		struct agent_slab *full = s;
-		s = malloc(sizeof(*s));
+		s = slab_obtain();
 		if (!s)
 			return NULL;
 		if (full)
