@@ -138,9 +138,12 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 #if AGENT_HAVE_TX
 	if (rf_tx_running()) {
 		int rc = rf_tx_defer(tx_commit_send, n, tx_drop_send);
-		if (rc < 0)
+		if (rc == 0)
+			return 0;
+		if (rc != RF_ENOTX) {
 			agent_node_drop(n);
-		return rc < 0 ? rc : 0;
+			return rc;
+		}
 	}
 #endif
 	route(n);

@@ -10,6 +10,7 @@
 
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
+#include "ringfold/ref.h"
 #include "runtime/agent/agent_internal.h"
 
 static int fail_42(rf_val old, rf_val arg, rf_val *out)
@@ -403,6 +404,53 @@ static void watches_fire_on_each_change(void **state)
 	assert_int_equal(rf_agent_free(a), 0);
 }
 
+/* Sends inside a transaction go out once, after the commit; none if it aborts; an
+ * attempt that retries does not repeat them. await inside one is refused. */
+static rf_agent *tx_agent;
+static _Atomic int tx_attempts;
+static _Atomic int tx_seen_queued;
+
+static int tx_body(rf_val arg, rf_val *out)
+{
+	int attempt = atomic_fetch_add(&tx_attempts, 1);
+	if (rf_agent_send(tx_agent, rf_add, arg))
+		return -1000;
+	/* Held by the transaction: nothing reached the agent yet. */
+	atomic_fetch_add(&tx_seen_queued, (int)(atomic_load(&tx_agent->state) / AGENT_UNIT));
+	if (rf_agent_await(&tx_agent, 1) != RF_EAWAITINACTION)
+		return -1001;
+	if (arg == 100)
+		return -7; /* abort */
+	if (arg == 10 && attempt == 0)
+		return RF_ETXRETRY; /* run again */
+	return 0;
+}
+
+static void sends_in_transactions(void **state)
+{
+	assert_int_equal(rf_agent_new(0, NULL, &tx_agent), 0);
+	atomic_store(&tx_seen_queued, 0);
+	atomic_store(&tx_attempts, 0);
+	assert_int_equal(rf_dosync(tx_body, 1, NULL), 0);
+	assert_int_equal(rf_agent_await(&tx_agent, 1), 0);
+	rf_val v;
+	rf_agent_deref(tx_agent, &v);
+	assert_int_equal(v, 1);
+	atomic_store(&tx_attempts, 0);
+	assert_int_equal(rf_dosync(tx_body, 100, NULL), -7);
+	assert_int_equal(rf_agent_await(&tx_agent, 1), 0);
+	rf_agent_deref(tx_agent, &v);
+	assert_int_equal(v, 1);
+	atomic_store(&tx_attempts, 0);
+	assert_int_equal(rf_dosync(tx_body, 10, NULL), 0);
+	assert_int_equal(atomic_load(&tx_attempts), 2);
+	assert_int_equal(rf_agent_await(&tx_agent, 1), 0);
+	rf_agent_deref(tx_agent, &v);
+	assert_int_equal(v, 11);
+	assert_int_equal(atomic_load(&tx_seen_queued), 0);
+	assert_int_equal(rf_agent_free(tx_agent), 0);
+}
+
 static void misuse(void **state)
 {
 	rf_agent *a;
@@ -441,6 +489,7 @@ int main(void)
 	    cmocka_unit_test(held_sends_in_actions),
 	    cmocka_unit_test(await_semantics),
 	    cmocka_unit_test(watches_fire_on_each_change),
+	    cmocka_unit_test(sends_in_transactions),
 	    cmocka_unit_test(misuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
