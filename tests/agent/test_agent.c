@@ -11,6 +11,7 @@
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
 #include "ringfold/ref.h"
+#include "ringfold/var.h"
 #include "runtime/agent/agent_internal.h"
 
 static int fail_42(rf_val old, rf_val arg, rf_val *out)
@@ -451,6 +452,36 @@ static void sends_in_transactions(void **state)
 	assert_int_equal(rf_agent_free(tx_agent), 0);
 }
 
+/* The sender's dynamic bindings are conveyed into the action (binding-conveyor-fn). */
+static rf_var *conveyed_var;
+static int read_var(rf_val old, rf_val arg, rf_val *out)
+{
+	return rf_var_deref(conveyed_var, out);
+}
+
+static void bindings_conveyed(void **state)
+{
+	rf_agent *a;
+	assert_int_equal(rf_var_new_dynamic(1, &conveyed_var), 0);
+	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
+	assert_int_equal(rf_var_push_binding(conveyed_var, 42), 0);
+	assert_int_equal(rf_agent_send(a, read_var, 0), 0);
+	assert_int_equal(rf_var_pop_binding(conveyed_var), 0);
+	assert_int_equal(rf_agent_send_off(a, read_var, 0), 0);
+	assert_int_equal(rf_agent_await(&a, 1), 0);
+	rf_val v;
+	rf_agent_deref(a, &v);
+	assert_int_equal(v, 1); /* the second send, made outside the binding, saw the root */
+	assert_int_equal(rf_var_push_binding(conveyed_var, 42), 0);
+	assert_int_equal(rf_agent_send(a, read_var, 0), 0);
+	assert_int_equal(rf_var_pop_binding(conveyed_var), 0);
+	assert_int_equal(rf_agent_await(&a, 1), 0);
+	rf_agent_deref(a, &v);
+	assert_int_equal(v, 42);
+	assert_int_equal(rf_agent_free(a), 0);
+	rf_var_free(conveyed_var);
+}
+
 static void misuse(void **state)
 {
 	rf_agent *a;
@@ -490,6 +521,7 @@ int main(void)
 	    cmocka_unit_test(await_semantics),
 	    cmocka_unit_test(watches_fire_on_each_change),
 	    cmocka_unit_test(sends_in_transactions),
+	    cmocka_unit_test(bindings_conveyed),
 	    cmocka_unit_test(misuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
