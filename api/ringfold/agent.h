@@ -107,8 +107,9 @@ RF_API int rf_agent_free(rf_agent *agent);
  * Inside an action the send is held until the action ends; inside a transaction, until
  * it commits. Returns 0; -EINVAL (agent or fn NULL); RF_EAGENTFAILED (agent failed);
  * RF_ESHUTDOWN (after rf_agent_shutdown or while the runtime shuts down); -ENOMEM.
- * Never blocks. Any context. Cost when the agent is busy: one allocation, one exchange
- * and three atomic adds; when it was idle, also the spawn of its drain fiber. */
+ * Never blocks. Any context. Cost when the agent is busy: a bump allocation from the
+ * thread's node slab, one exchange and three atomic adds (two on one process-wide
+ * counter, for shutdown); when it was idle, also the spawn of its drain fiber. */
 RF_API int rf_agent_send(rf_agent *agent, rf_update_fn fn, rf_val arg);
 RF_API int rf_agent_send_off(rf_agent *agent, rf_update_fn fn, rf_val arg);
 
@@ -162,7 +163,9 @@ RF_API rf_agent *rf_agent_self(void);
 
 /* shutdown-agents: from now on every send and restart returns RF_ESHUTDOWN; every
  * action accepted before (queued, held in an action or a transaction) still runs.
- * Returns at once, like Clojure; rf_shutdown() waits for those actions. Any context. */
+ * Returns at once, like Clojure. rf_shutdown() does the same and then waits for those
+ * actions before the executor stops; agents keep refusing sends afterwards, also if the
+ * runtime is started again. A failed agent's held actions stay held. Any context. */
 RF_API void rf_agent_shutdown(void);
 
 #ifdef __cplusplus
