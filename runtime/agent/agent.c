@@ -1,0 +1,171 @@
+/* runtime/agent/agent.c: creating, reading, configuring, restarting and freeing agents.
+ *
+ * The shared state and who owns which field: agent_internal.h. restart_lock serializes
+ * restarts (Clojure's restart is synchronized); while FAILED is set no drain exists, so
+ * the restarting thread may consume the held nodes (clear_actions) as the consumer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/agent/agent_internal.h"
+#include "runtime/ctx.h"
+
+static bool valid_mode(int mode)
+{
+	return mode == RF_AGENT_FAIL || mode == RF_AGENT_CONTINUE;
+}
+
+int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
+{
+	static const rf_agent_opts none = {0};
+	if (!out)
+		return -EINVAL;
+	if (!opts)
+		opts = &none;
+	int mode = opts->error_mode;
+	if (mode == RF_AGENT_MODE_DEFAULT)
+		mode = opts->error_handler ? RF_AGENT_CONTINUE : RF_AGENT_FAIL;
+	if (!valid_mode(mode))
+		return -EINVAL;
+	if (opts->validator && !opts->validator(value))
+		return RF_EVALIDATOR;
+	agent_register_shutdown_hook();
+	size_t size = (sizeof(rf_agent) + 63) & ~(size_t)63;
+	rf_agent *a = aligned_alloc(64, size);
+	if (!a)
+		return -ENOMEM;
+	memset(a, 0, sizeof(*a));
+	agent_queue_init(a);
+	atomic_init(&a->value, value);
+	atomic_init(&a->error, 0);
+	atomic_init(&a->validator, opts->validator);
+	atomic_init(&a->handler, opts->error_handler);
+	atomic_init(&a->mode, mode);
+	atomic_init(&a->watches, NULL);
+	pthread_mutex_init(&a->restart_lock, NULL);
+	pthread_mutex_init(&a->watch_lock, NULL);
+	*out = a;
+	return 0;
+}
+
+int rf_agent_free(rf_agent *a)
+{
+	if (!a)
+		return -EINVAL;
+	/* Acquire: pairs with the last drain's retiring release, after which it is gone. */
+	if (atomic_load_explicit(&a->state, memory_order_acquire) != 0)
+		return -EBUSY;
+	if (a->head != &a->stub)
+		agent_node_free(a->head);
+	agent_watches_destroy(a);
+	pthread_mutex_destroy(&a->restart_lock);
+	pthread_mutex_destroy(&a->watch_lock);
+	free(a);
+	return 0;
+}
+
+int rf_agent_deref(rf_agent *a, rf_val *out)
+{
+	if (!a || !out)
+		return -EINVAL;
+	/* Acquire: pairs with the release store of the action or restart that wrote it. */
+	*out = atomic_load_explicit(&a->value, memory_order_acquire);
+	return 0;
+}
+
+int rf_agent_error(rf_agent *a)
+{
+	if (!a)
+		return -EINVAL;
+	/* Acquire: pairs with the drain's CAS that set FAILED after storing error. */
+	if (!(atomic_load_explicit(&a->state, memory_order_acquire) & AGENT_FAILED))
+		return 0;
+	return atomic_load_explicit(&a->error, memory_order_relaxed);
+}
+
+/* A held node discarded by restart with clear_actions. */
+static void discard(struct agent_node *n)
+{
+	if (!n->fn)
+		agent_await_mark_done(n->group, -ECANCELED);
+	else
+		rf_bindings_release(n->bindings);
+}
+
+int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
+{
+	if (!a)
+		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&a->restart_lock);
+	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
+	rf_agent_validator_fn valid = atomic_load_explicit(&a->validator, memory_order_acquire);
+	if (!(s & AGENT_FAILED))
+		rc = RF_EAGENTOK;
+	else if (valid && !valid(value))
+		rc = RF_EVALIDATOR;
+	else if (!agent_work_accept())
+		rc = RF_ESHUTDOWN;
+	if (rc < 0)
+		goto out;
+	/* Release: pairs with rf_agent_deref; the next drain reads it after its acquire. */
+	atomic_store_explicit(&a->value, value, memory_order_release);
+	uint64_t cleared = clear_actions ? s / AGENT_UNIT : 0;
+	for (uint64_t i = 0; i < cleared; i++)
+		discard(agent_dequeue(a));
+	/* Clear FAILED and retire the discarded nodes in one step: senders that add
+	 * meanwhile either found FAILED (their node is counted here and drained below) or
+	 * find a live agent. acq_rel: pairs with the senders' adds and the next drain. */
+	uint64_t next;
+	do
+		next = (s - cleared * AGENT_UNIT) & ~(uint64_t)AGENT_FAILED;
+	while (!atomic_compare_exchange_weak_explicit(&a->state, &s, next, memory_order_acq_rel,
+	                                              memory_order_acquire));
+	if (next)
+		agent_schedule(a); /* the restart's unit of work passes to the drain */
+	else
+		agent_work_done();
+out:
+	pthread_mutex_unlock(&a->restart_lock);
+	return rc;
+}
+
+int rf_agent_set_error_handler(rf_agent *a, rf_agent_error_fn handler)
+{
+	if (!a)
+		return -EINVAL;
+	atomic_store_explicit(&a->handler, handler, memory_order_release); /* to the drain */
+	return 0;
+}
+
+int rf_agent_set_error_mode(rf_agent *a, rf_agent_error_mode mode)
+{
+	if (!a || !valid_mode((int)mode))
+		return -EINVAL;
+	atomic_store_explicit(&a->mode, (int)mode, memory_order_relaxed);
+	return 0;
+}
+
+rf_agent_error_mode rf_agent_get_error_mode(rf_agent *a)
+{
+	if (!a)
+		return RF_AGENT_MODE_DEFAULT;
+	return (rf_agent_error_mode)atomic_load_explicit(&a->mode, memory_order_relaxed);
+}
+
+int rf_agent_set_validator(rf_agent *a, rf_agent_validator_fn validator)
+{
+	if (!a)
+		return -EINVAL;
+	rf_val cur = atomic_load_explicit(&a->value, memory_order_acquire);
+	if (validator && !validator(cur))
+		return RF_EVALIDATOR;
+	atomic_store_explicit(&a->validator, validator, memory_order_release); /* to the drain */
+	return 0;
+}
+
+rf_agent *rf_agent_self(void)
+{
+	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
+	return act ? act->agent : NULL;
+}

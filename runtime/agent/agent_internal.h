@@ -1,0 +1,156 @@
+/* runtime/agent/agent_internal.h: the agent's shared state and the pieces of the agent
+ * family that call each other (internal).
+ *
+ * Contract of struct rf_agent (the synchronization table):
+ *
+ *   field       written by                         read by
+ *   tail        senders (exchange, acq_rel)        senders
+ *   stub,head   the consumer                       the consumer
+ *   state       senders (+UNIT), consumer (-n, |FAILED), restart (&~FAILED): all atomic
+ *   value       the consumer, restart (release)    anyone (acquire)
+ *   error       the consumer before it sets FAILED, restart before it clears FAILED
+ *   validator, handler, mode   setters (release)   consumer (acquire), getters
+ *   watches     add/remove under watch_lock        consumer takes a reference under it
+ *
+ * The queue is Vyukov's intrusive MPSC list: a sender exchanges `tail` and then links the
+ * previous node to its own; the consumer follows `next` from `head`. A sender then adds
+ * UNIT to `state`. state = queued * UNIT | FAILED, where queued counts nodes a sender has
+ * announced and the consumer has not yet retired.
+ *
+ * "The consumer" is whoever owns the agent's queue now, and there is at most one:
+ *  - a sender whose add found state == 0 (nothing queued, not failed) becomes the one to
+ *    schedule a drain, which is the consumer until it retires its last node (state back
+ *    to 0) or fails (sets FAILED in the same CAS that retires its batch);
+ *  - while FAILED is set no drain exists; rf_agent_restart (under restart_lock) is the
+ *    consumer while it discards held nodes, and when it clears FAILED with nodes still
+ *    queued it schedules a new drain, which takes over.
+ * So the transitions 0 -> UNIT and FAILED|n -> n (restart) are the only two that create a
+ * drain, and each is won by exactly one atomic operation.
+ *
+ * A node counted in `state` may not be linked yet (its sender was preempted between the
+ * exchange and the link); the consumer then waits for the link, which is bounded by that
+ * sender's next instructions.
+ *
+ * Lock order: restart_lock, then watch_lock; neither is held while user code runs or
+ * while anything blocks.
+ */
+#ifndef RF_RUNTIME_AGENT_INTERNAL_H
+#define RF_RUNTIME_AGENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "ringfold/agent.h"
+
+enum {
+	AGENT_FAILED = 1,
+	AGENT_UNIT = 2, /* one queued node in agent->state */
+};
+
+struct agent_await_group;
+
+/* One queued action or await marker. Owned by the sender until the exchange publishes it,
+ * then by the consumer, which frees it one pop later (it becomes the queue's head). */
+struct agent_node {
+	struct agent_node *_Atomic next;
+	struct agent_node *held_next; /* while held in an action (owned by its fiber) */
+	struct agent_slab *slab;      /* node.c */
+	rf_agent *agent; /* target: needed while the node is held in an action or a tx */
+	rf_update_fn fn; /* NULL: an await marker */
+	rf_val arg;
+	union {
+		void *bindings;                  /* action: the sender's captured frame */
+		struct agent_await_group *group; /* await marker */
+	};
+};
+
+/* An immutable set of watches, replaced whole by add/remove (copy on write), so the
+ * consumer can call them without holding watch_lock. */
+struct agent_watch_set {
+	_Atomic size_t refs;
+	size_t n;
+	struct {
+		void *key;
+		rf_agent_watch_fn fn;
+	} w[];
+};
+
+struct rf_agent {
+	/* senders' line */
+	struct agent_node *_Atomic tail;
+	_Atomic uint64_t state;
+	/* consumer's line */
+	_Alignas(64) struct agent_node *head;
+	struct agent_node stub;
+	_Atomic rf_val value;
+	_Atomic int error;
+	_Atomic(rf_agent_validator_fn) validator;
+	_Atomic(rf_agent_error_fn) handler;
+	_Atomic int mode;
+	pthread_mutex_t restart_lock;
+	rf_agent *helper_next; /* helpers.c, under its lock */
+	pthread_mutex_t watch_lock;
+	/* Swapped under watch_lock; loaded without it only to see that it is NULL. */
+	struct agent_watch_set *_Atomic watches;
+};
+
+/* The running action, in rf_ctx_self()->agent_action (owned by the drain's fiber). */
+struct agent_action_ctx {
+	rf_agent *agent;
+	bool holding;                        /* false while the error handler runs */
+	struct agent_node *held, **held_end; /* sends held until the action ends */
+};
+
+/* node.c: node memory. alloc: NULL when out of memory. Any context. */
+struct agent_node *agent_node_alloc(void);
+void agent_node_free(struct agent_node *n);
+
+/* queue.c: the MPSC queue and the scheduling word. */
+void agent_queue_init(rf_agent *a);
+/* Link a node in and announce it; true if the caller must schedule a drain. Any. */
+bool agent_enqueue(rf_agent *a, struct agent_node *n);
+/* Next node (waits for a preempted sender's link). Consumer only, with a node counted. */
+struct agent_node *agent_dequeue(rf_agent *a);
+
+/* drain.c: start a drain of `a` on the executor (or a helper thread). Called by whoever
+ * won a drain-creating transition. Never blocks, never fails. */
+void agent_schedule(rf_agent *a);
+/* Run the drain (the body of the drain fiber or helper thread). */
+void agent_drain_run(rf_agent *a);
+
+/* helpers.c: drain `a` on a helper thread (the executor could not take it). */
+void agent_helpers_schedule(rf_agent *a);
+
+/* send.c: global accounting of accepted work, for shutdown. */
+/* Accept one send: false after shutdown. On true the caller owes one agent_work_done(). */
+bool agent_work_accept(void);
+/* One accepted send enqueued or dropped, or one drain retired. Any. */
+void agent_work_done(void);
+/* A drain starts (counted until it retires). */
+void agent_work_drain_start(void);
+bool agent_shutting_down(void);
+/* Enqueue an accepted node and schedule if needed; pays the node's agent_work_done. */
+void agent_dispatch(struct agent_node *n);
+/* Drop an accepted node that will never run (its action failed, its tx aborted). */
+void agent_node_drop(struct agent_node *n);
+
+/* await.c: an await marker ran (result 0) or was discarded (-ECANCELED). */
+void agent_await_mark_done(struct agent_await_group *g, int result);
+
+/* watch.c: call the watches after a successful action. Consumer only. */
+void agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value);
+void agent_watches_destroy(rf_agent *a);
+
+/* Register rf_agents_drain with rf_runtime_on_shutdown (once; rf_agent_new calls it). */
+void agent_register_shutdown_hook(void);
+
+/* rf_shutdown()'s hook (registered by the first rf_agent_new): stop accepting sends (as
+ * rf_agent_shutdown) and wait until every accepted action has run. A failed agent's held actions
+ * stay held (they can run only after a restart, which shutdown refuses). Returns 0. Plain thread
+ * only. */
+int rf_agents_drain(void);
+
+/* For rf_init() when the runtime starts again after rf_shutdown(): accept sends again. */
+void rf_agents_reopen(void);
+
+#endif

@@ -1,0 +1,167 @@
+/* runtime/agent/drain.c: running an agent's actions, one at a time, in order.
+ *
+ * A drain is the agent's consumer (see agent_internal.h): it exists from the transition
+ * that created it until it retires its last node or fails. It runs on an executor fiber,
+ * so an action may park (sleep, ringfold I/O, deref); it takes the nodes counted in
+ * `state`, runs them, retires them with one release add, and goes on while more are
+ * counted, yielding to the worker's other fibers after every AGENT_BATCH actions. One
+ * fiber per busy period, not per action: a burst of sends costs one spawn.
+ *
+ * The drain touches the agent for the last time in the atomic operation that retires its
+ * last node or sets FAILED; after it the agent may be restarted, drained by another fiber
+ * or freed.
+ */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "runtime/agent/agent_internal.h"
+#include "runtime/ctx.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+enum { AGENT_BATCH = 128 };
+
+/* How long a drain that ran out of work waits for more before it retires (ns). A drain
+ * that retires costs the next send a new drain: on a fiber a spawn and often a worker
+ * wake-up (a syscall); on a helper thread a condition-variable hand-off. Senders that send
+ * in streams are spared that by this grace period, during which the drain still owns the
+ * agent (state != 0) and gives its CPU away between checks. On fibers it is kept short:
+ * when thousands of agents finish at once (10,000 send-offs waking from one sleep), every
+ * microsecond of lingering is paid thousands of times on the same workers. */
+#define AGENT_LINGER_FIBER_NS 2000u
+#define AGENT_LINGER_THREAD_NS 200000u
+
+/* Wait a little for a node beyond the `queued` this drain knows of. */
+static void linger(rf_agent *a, uint64_t queued)
+{
+	bool fiber = rf_fiber_self() != NULL;
+	uint64_t deadline = rf_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
+	for (unsigned spins = 1;; spins++) {
+		/* Relaxed: a hint only; retire's acq_rel is what counts. */
+		if (atomic_load_explicit(&a->state, memory_order_relaxed) / AGENT_UNIT > queued)
+			return;
+		if (spins % 32)
+			continue;
+		if (rf_now_ns() >= deadline)
+			return;
+		if (fiber)
+			rf_fiber_yield();
+		else
+			sched_yield();
+	}
+}
+
+/* Release the sends an action held: in order, after the action (and its watches). */
+static void release_held(struct agent_node *n, bool ok)
+{
+	while (n) {
+		struct agent_node *next = n->held_next; /* n is gone once dispatched */
+		if (ok)
+			agent_dispatch(n);
+		else
+			agent_node_drop(n);
+		n = next;
+	}
+}
+
+/* Run one action on the agent (Clojure's Action.doRun). Returns 0, or the error that
+ * fails the agent (only in FAIL mode). */
+static int run_action(rf_agent *a, struct agent_node *n)
+{
+	rf_ctx *ctx = rf_ctx_self();
+	struct agent_action_ctx act = {.agent = a, .holding = true, .held = NULL};
+	act.held_end = &act.held;
+	void *saved_action = ctx->agent_action;
+	ctx->agent_action = &act;
+	void *saved_bindings = rf_bindings_install(n->bindings);
+
+	/* Relaxed: this drain is the only writer of value while it owns the agent, and it
+	 * came to own it through an acquire on `state` after the last writer's release. */
+	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
+	rf_val next = RF_NIL;
+	int rc = n->fn(old, n->arg, &next);
+	if (rc >= 0) {
+		rf_agent_validator_fn valid =
+		    atomic_load_explicit(&a->validator, memory_order_acquire);
+		rc = valid && !valid(next) ? RF_EVALIDATOR : 0;
+	}
+	if (rc == 0) {
+		/* Release: pairs with the acquire in rf_agent_deref. */
+		atomic_store_explicit(&a->value, next, memory_order_release);
+		agent_watches_notify(a, old, next);
+	}
+	act.holding = false;
+	release_held(act.held, rc == 0);
+	if (rc < 0) {
+		rf_agent_error_fn handler = atomic_load_explicit(&a->handler, memory_order_acquire);
+		if (handler)
+			handler(a, rc);
+		if (atomic_load_explicit(&a->mode, memory_order_relaxed) == RF_AGENT_CONTINUE)
+			rc = 0;
+	}
+	ctx->agent_action = saved_action;
+	rf_bindings_install(saved_bindings);
+	rf_bindings_release(n->bindings);
+	return rc;
+}
+
+/* Retire `done` nodes; with err, also fail the agent. Returns the nodes still counted
+ * (0 when the drain must stop). Release: publishes the actions' effects to the next
+ * owner and to await's fast path; acquire: pairs with the senders' adds. */
+static uint64_t retire(rf_agent *a, uint64_t done, int err)
+{
+	if (!err) {
+		uint64_t old =
+		    atomic_fetch_sub_explicit(&a->state, done * AGENT_UNIT, memory_order_acq_rel);
+		return old / AGENT_UNIT - done;
+	}
+	atomic_store_explicit(&a->error, err, memory_order_relaxed); /* published by the CAS */
+	uint64_t old = atomic_load_explicit(&a->state, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&a->state, &old,
+	                                              (old - done * AGENT_UNIT) | AGENT_FAILED,
+	                                              memory_order_acq_rel, memory_order_relaxed))
+		;
+	return 0;
+}
+
+void agent_drain_run(rf_agent *a)
+{
+	uint64_t queued = atomic_load_explicit(&a->state, memory_order_acquire) / AGENT_UNIT;
+	while (queued) {
+		uint64_t done = 0;
+		int err = 0;
+		struct agent_await_group *reached = NULL;
+		/* A batch ends after AGENT_BATCH actions, at an error, or at an await marker,
+		 * which is counted down only after the retire: its waiter then finds the agent
+		 * idle (rf_agent_free does not see it busy) unless more was sent meanwhile. */
+		while (done < queued && done < AGENT_BATCH && !err && !reached) {
+			struct agent_node *n = agent_dequeue(a);
+			done++;
+			if (!n->fn)
+				reached = n->group; /* read now: the node dies with the next pop */
+			else
+				err = run_action(a, n);
+		}
+		/* Out of known work with nothing to report: wait briefly for more. Not after
+		 * an await marker, whose waiter should find the agent idle. */
+		if (done == queued && !err && !reached)
+			linger(a, queued);
+		queued = retire(a, done, err);
+		if (reached)
+			agent_await_mark_done(reached, 0);
+		if (queued && done == AGENT_BATCH)
+			rf_fiber_yield();
+	}
+	agent_work_done();
+}
+
+static void drain_fiber(void *arg)
+{
+	agent_drain_run(arg);
+}
+
+void agent_schedule(rf_agent *a)
+{
+	if (rf_fiber_spawn(drain_fiber, a, RF_WORKER_ANY, NULL) < 0)
+		agent_helpers_schedule(a); /* accepted actions must run regardless */
+}

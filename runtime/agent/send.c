@@ -1,0 +1,203 @@
+/* runtime/agent/send.c: send and send-off, held sends, and the shutdown accounting.
+ *
+ * Where a send goes (Clojure's Agent.dispatchAction): inside a transaction it is deferred
+ * to the commit; inside an action (not its error handler) it is held on the action's
+ * list; otherwise it is enqueued at once.
+ *
+ * Shutdown accounting. g_work counts accepted work not yet finished: each accepted send
+ * until it is enqueued or dropped, and each running drain until it retires. A send whose
+ * enqueue starts a drain hands its unit to the drain instead of paying it back. Accepting
+ * is a Dekker handshake with rf_agents_drain: the sender adds to g_work and then reads
+ * g_shutdown, the drainer sets g_shutdown and then reads g_work, all seq_cst, so either the
+ * send sees the flag and is refused or the drainer sees its unit and waits for it.
+ * g_work can rise from 0 afterwards only through await (its marker may start a drain),
+ * never through a send or a restart, so once rf_agents_drain saw it at 0 every accepted
+ * action has run.
+ *
+ * The drainer's wait follows runtime/wait.h: it lists its waiter in g_drain_waiter under
+ * g_lock and then checks g_work; whoever brings g_work to 0 with the flag set completes
+ * the listed waiter under g_lock.
+ */
+#include <stdlib.h>
+
+#include "runtime/agent/agent_internal.h"
+#include "runtime/ctx.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+#if __has_include("runtime/stm/tx.h")
+#include "runtime/stm/tx.h"
+#define AGENT_HAVE_TX 1
+#else
+#define AGENT_HAVE_TX 0
+#endif
+
+static _Atomic uint64_t g_work;
+static _Atomic int g_shutdown;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_drain_serial = PTHREAD_MUTEX_INITIALIZER; /* one drainer at a time */
+static rf_waiter *g_drain_waiter;                                  /* under g_lock */
+
+bool agent_shutting_down(void)
+{
+	return atomic_load_explicit(&g_shutdown, memory_order_seq_cst);
+}
+
+bool agent_work_accept(void)
+{
+	atomic_fetch_add_explicit(&g_work, 1, memory_order_seq_cst);
+	if (!agent_shutting_down())
+		return true;
+	agent_work_done();
+	return false;
+}
+
+void agent_work_drain_start(void)
+{
+	atomic_fetch_add_explicit(&g_work, 1, memory_order_seq_cst);
+}
+
+static void drain_wake(void)
+{
+	pthread_mutex_lock(&g_lock);
+	rf_waiter *w = g_drain_waiter;
+	if (w && atomic_load_explicit(&g_work, memory_order_seq_cst) == 0 && rf_waiter_claim(w)) {
+		g_drain_waiter = NULL;
+		rf_waiter_complete(w);
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
+void agent_work_done(void)
+{
+	if (atomic_fetch_sub_explicit(&g_work, 1, memory_order_seq_cst) == 1 &&
+	    agent_shutting_down())
+		drain_wake();
+}
+
+void agent_node_drop(struct agent_node *n)
+{
+	rf_bindings_release(n->bindings);
+	agent_node_free(n);
+	agent_work_done();
+}
+
+void agent_dispatch(struct agent_node *n)
+{
+	rf_agent *a = n->agent; /* n may be run and freed as soon as it is enqueued */
+	if (agent_enqueue(a, n))
+		agent_schedule(a); /* the send's unit of work passes to the drain */
+	else
+		agent_work_done();
+}
+
+/* An accepted send outside a transaction: held if an action (not its error handler) runs
+ * on this fiber, else enqueued. */
+static void route(struct agent_node *n)
+{
+	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
+	if (act && act->holding) {
+		n->held_next = NULL;
+		*act->held_end = n;
+		act->held_end = &n->held_next;
+	} else {
+		agent_dispatch(n);
+	}
+}
+
+#if AGENT_HAVE_TX
+/* After the commit the send goes where it would have gone outside the transaction: a
+ * transaction inside an action hands it to the action's held sends (as Clojure does). */
+static void tx_commit_send(void *arg)
+{
+	route(arg);
+}
+static void tx_drop_send(void *arg)
+{
+	agent_node_drop(arg);
+}
+#endif
+
+static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
+{
+	if (!a || !fn)
+		return -EINVAL;
+	if (atomic_load_explicit(&a->state, memory_order_acquire) & AGENT_FAILED)
+		return RF_EAGENTFAILED;
+	if (!agent_work_accept())
+		return RF_ESHUTDOWN;
+	struct agent_node *n = agent_node_alloc();
+	if (!n) {
+		agent_work_done();
+		return -ENOMEM;
+	}
+	n->agent = a;
+	n->fn = fn;
+	n->arg = arg;
+	n->bindings = rf_bindings_capture();
+#if AGENT_HAVE_TX
+	if (rf_tx_running()) {
+		int rc = rf_tx_defer(tx_commit_send, n, tx_drop_send);
+		if (rc == 0)
+			return 0;
+		if (rc != RF_ENOTX) {
+			agent_node_drop(n);
+			return rc;
+		}
+	}
+#endif
+	route(n);
+	return 0;
+}
+
+int rf_agent_send(rf_agent *a, rf_update_fn fn, rf_val arg)
+{
+	return send_action(a, fn, arg);
+}
+
+int rf_agent_send_off(rf_agent *a, rf_update_fn fn, rf_val arg)
+{
+	return send_action(a, fn, arg);
+}
+
+void rf_agent_shutdown(void)
+{
+	atomic_store_explicit(&g_shutdown, 1, memory_order_seq_cst);
+}
+
+int rf_agents_drain(void)
+{
+	pthread_mutex_lock(&g_drain_serial);
+	rf_agent_shutdown();
+	rf_waiter w;
+	rf_waiter_init(&w);
+	pthread_mutex_lock(&g_lock);
+	g_drain_waiter = &w;
+	pthread_mutex_unlock(&g_lock);
+	if (atomic_load_explicit(&g_work, memory_order_seq_cst) == 0)
+		drain_wake(); /* completes our own waiter unless a waker already did */
+	rf_waiter_wait(&w, RF_NO_DEADLINE);
+	pthread_mutex_unlock(&g_drain_serial);
+	return 0;
+}
+
+static void agents_on_shutdown(void)
+{
+	rf_agents_drain();
+}
+
+static void register_hook(void)
+{
+	rf_runtime_on_shutdown(agents_on_shutdown);
+}
+
+void agent_register_shutdown_hook(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, register_hook);
+}
+
+void rf_agents_reopen(void)
+{
+	atomic_store_explicit(&g_shutdown, 0, memory_order_seq_cst);
+}

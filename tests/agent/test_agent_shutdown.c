@@ -1,0 +1,113 @@
+/* Agents at shutdown: rf_agent_shutdown refuses new sends and restarts, every action
+ * accepted before it runs (queued ones and sends held in a running action), and
+ * rf_agents_drain (rf_shutdown's hook) returns only once they all have. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "agent_test_util.h"
+#include "ringfold/agent.h"
+#include "runtime/agent/agent_internal.h"
+
+enum { AGENTS = 50, PER_AGENT = 2000, HELD = 10 };
+
+static rf_agent *agents[AGENTS];
+static _Atomic int held_sent;
+static _Atomic int second_gate;
+
+static int fail_1(rf_val old, rf_val arg, rf_val *out)
+{
+	return -1;
+}
+
+/* Sends HELD actions to agents[1] (held until it ends), then waits for second_gate: the
+ * test shuts down while this action runs, after its sends were accepted. */
+static int send_then_wait(rf_val old, rf_val arg, rf_val *out)
+{
+	for (int i = 0; i < HELD; i++)
+		if (rf_agent_send(agents[1], rf_add, 1))
+			return -2;
+	atomic_store(&held_sent, 1);
+	while (!atomic_load(&second_gate)) {
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+	}
+	/* Sends after shutdown are refused even inside an action. */
+	if (rf_agent_send(agents[1], rf_add, 1000000) != RF_ESHUTDOWN)
+		return -3;
+	*out = old;
+	return 0;
+}
+
+static bool held_were_sent(void *p)
+{
+	return atomic_load(&held_sent);
+}
+
+static void shutdown_loses_nothing(void **state)
+{
+	rf_agent *failed;
+	assert_int_equal(rf_agent_new(0, NULL, &failed), 0);
+	assert_int_equal(rf_agent_send(failed, fail_1, 0), 0);
+	assert_true(wait_until(agent_failed, failed));
+
+	gate_reset();
+	for (int i = 0; i < AGENTS; i++)
+		assert_int_equal(rf_agent_new(0, NULL, &agents[i]), 0);
+	assert_int_equal(rf_agent_send_off(agents[0], send_then_wait, 0), 0);
+	assert_true(wait_until(held_were_sent, NULL));
+	for (int i = 0; i < AGENTS; i++) {
+		assert_int_equal(rf_agent_send(agents[i], gated_identity, 0), 0);
+		for (int k = 0; k < PER_AGENT; k++)
+			assert_int_equal(rf_agent_send(agents[i], rf_add, 1), 0);
+	}
+
+	rf_agent_shutdown();
+	assert_int_equal(rf_agent_send(agents[2], rf_add, 1), RF_ESHUTDOWN);
+	assert_int_equal(rf_agent_send_off(agents[2], rf_add, 1), RF_ESHUTDOWN);
+	assert_int_equal(rf_agent_restart(failed, 0, false), RF_ESHUTDOWN);
+	gate_release();
+	atomic_store(&second_gate, 1);
+	assert_int_equal(rf_agents_drain(), 0);
+
+	for (int i = 0; i < AGENTS; i++) {
+		rf_val v;
+		rf_agent_deref(agents[i], &v);
+		assert_int_equal(v, PER_AGENT + (i == 1 ? HELD : 0));
+		assert_int_equal(rf_agent_error(agents[i]), 0);
+	}
+	/* await still works after shutdown (it sends nothing the user sees). */
+	assert_int_equal(rf_agent_await(agents, AGENTS), 0);
+	for (int i = 0; i < AGENTS; i++)
+		assert_int_equal(rf_agent_free(agents[i]), 0);
+
+	rf_agents_reopen();
+	assert_int_equal(rf_agent_restart(failed, 3, false), 0);
+	assert_int_equal(rf_agent_send(failed, rf_add, 1), 0);
+	assert_int_equal(rf_agent_await(&failed, 1), 0);
+	rf_val v;
+	rf_agent_deref(failed, &v);
+	assert_int_equal(v, 4);
+	assert_int_equal(rf_agent_free(failed), 0);
+}
+
+/* A drain with nothing accepted returns at once; twice in a row too. */
+static void drain_when_idle(void **state)
+{
+	assert_int_equal(rf_agents_drain(), 0);
+	assert_int_equal(rf_agents_drain(), 0);
+	rf_agents_reopen();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(shutdown_loses_nothing),
+	    cmocka_unit_test(drain_when_idle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
