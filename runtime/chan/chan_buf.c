@@ -1,0 +1,147 @@
+/* runtime/chan/chan_buf.c: the buffer kinds and transformations of a channel.
+ *
+ * Every function here runs with ch->lock held (see chan_impl.h); nothing is atomic.
+ * The buffer is a ring of cap slots; cap starts at n and doubles only when a transformation
+ * emits more values than a fixed buffer has room for (core.async lets an expanding
+ * transducer overfill its buffer). A promise channel keeps its one value in pval.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/chan/chan_impl.h"
+
+struct rf_xform_sink {
+	rf_chan *ch;
+};
+
+int chan_buf_init(rf_chan *ch)
+{
+	if (ch->kind == KIND_UNBUF || ch->kind == KIND_PROMISE)
+		return 0;
+	ch->cap = ch->n < 16 ? ch->n : 16; /* grows to n on demand: big buffers cost nothing idle */
+	ch->ring = malloc(ch->cap * sizeof(rf_val));
+	return ch->ring ? 0 : -ENOMEM;
+}
+
+size_t chan_buf_count(const rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->delivered;
+	return ch->count;
+}
+
+bool chan_buf_full(const rf_chan *ch)
+{
+	return ch->kind == KIND_FIXED && ch->count >= ch->n;
+}
+
+static void ring_grow(rf_chan *ch)
+{
+	size_t cap = ch->cap * 2;
+	rf_val *r = malloc(cap * sizeof(rf_val));
+	if (!r)
+		abort(); /* out of memory inside a locked channel: nothing sane to return to */
+	size_t first = ch->cap - ch->head < ch->count ? ch->cap - ch->head : ch->count;
+	memcpy(r, ch->ring + ch->head, first * sizeof(rf_val));
+	memcpy(r + first, ch->ring, (ch->count - first) * sizeof(rf_val));
+	free(ch->ring);
+	ch->ring = r;
+	ch->cap = cap;
+	ch->head = 0;
+}
+
+void chan_buf_add(rf_chan *ch, rf_val v)
+{
+	switch (ch->kind) {
+	case KIND_PROMISE:
+		if (!ch->delivered) {
+			ch->pval = v;
+			ch->delivered = true;
+		}
+		return;
+	case KIND_DROPPING:
+		if (ch->count >= ch->n)
+			return;
+		break;
+	case KIND_SLIDING:
+		if (ch->count >= ch->n) {
+			ch->head = (ch->head + 1) % ch->cap;
+			ch->count--;
+		}
+		break;
+	default:
+		break;
+	}
+	if (ch->count == ch->cap)
+		ring_grow(ch);
+	ch->ring[(ch->head + ch->count) % ch->cap] = v;
+	ch->count++;
+}
+
+rf_val chan_buf_remove(rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->pval; /* a promise keeps its value for every taker */
+	rf_val v = ch->ring[ch->head];
+	ch->head = (ch->head + 1) % ch->cap;
+	ch->count--;
+	return v;
+}
+
+void rf_xform_emit(rf_xform_sink *sink, rf_val v) { chan_buf_add(sink->ch, v); }
+
+void chan_buf_put(rf_chan *ch, rf_val v)
+{
+	if (!ch->has_xf) {
+		chan_buf_add(ch, v);
+		return;
+	}
+	if (ch->xf_done)
+		return; /* reduced: what still arrives is dropped (core.async aborts such puts) */
+	rf_xform_sink sink = {ch};
+	if (ch->xf.step(&ch->xf, v, &sink) == RF_XF_DONE)
+		ch->xf_done = true;
+}
+
+void chan_buf_flush(rf_chan *ch)
+{
+	if (ch->has_xf && ch->xf.flush) {
+		rf_xform_sink sink = {ch};
+		ch->xf.flush(&ch->xf, &sink);
+	}
+}
+
+static int step_map(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	rf_val out = RF_NIL;
+	int rc = xf->fn(v, &out);
+	if (rc < 0)
+		return rc;
+	rf_xform_emit(sink, out);
+	return 0;
+}
+
+static int step_filter(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	rf_val keep = RF_NIL;
+	int rc = xf->fn(v, &keep);
+	if (rc < 0)
+		return rc;
+	if (keep)
+		rf_xform_emit(sink, v);
+	return 0;
+}
+
+/* (take n): state counts what is left; the n-th value closes the channel at once. */
+static int step_take(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	if (xf->state > 0) {
+		rf_xform_emit(sink, v);
+		xf->state--;
+	}
+	return xf->state > 0 ? 0 : RF_XF_DONE;
+}
+
+rf_xform rf_xform_map(rf_body_fn fn) { return (rf_xform){.step = step_map, .fn = fn}; }
+rf_xform rf_xform_filter(rf_body_fn pred) { return (rf_xform){.step = step_filter, .fn = pred}; }
+rf_xform rf_xform_take(int64_t n) { return (rf_xform){.step = step_take, .state = n}; }
