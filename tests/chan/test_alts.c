@@ -293,6 +293,7 @@ static void run_mpmc(rf_chan *c)
 		}
 	}
 	int64_t n = P * PER;
+	assert_true(taken <= n); /* the go consumers' share */
 	assert_int_equal(atomic_load(&m.sum), n * (n - 1) / 2);
 	for (int64_t i = 0; i < n; i++)
 		assert_int_equal(m.seen[i], 1);
