@@ -29,7 +29,8 @@ static int race(int64_t answer_ms, int64_t timeout_ms)
 	if (rf_chan_new(&slow) < 0)
 		return -1;
 	rf_val args[2] = {answer_ms, rf_from_ptr(slow)};
-	if (rf_go(answer_after, rf_from_ptr(args), &proc) < 0 || rf_chan_timeout(timeout_ms, &t) < 0)
+	if (rf_go(answer_after, rf_from_ptr(args), &proc) < 0 ||
+	    rf_chan_timeout(timeout_ms, &t) < 0)
 		return -1;
 	rf_alt ops[] = {{.ch = slow}, {.ch = t}};
 	int which;

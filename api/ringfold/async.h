@@ -106,8 +106,7 @@ RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
  * rf_pipeline runs xf on go processes (compute: must not block), rf_pipeline_blocking on
  * plain threads (xf may block). n >= 1. */
 RF_API int rf_pipeline(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
-RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from,
-                                bool close);
+RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 
 /* pipeline-async: for each value v, af(ctx, v, result) is called on a go process and must
  * (now or later, from anywhere) put v's results onto `result` and close it; it must not

@@ -113,8 +113,11 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 	chan_wait w = {.nnodes = (int)n, .nodes = nodes};
 	rf_waiter_init(&w.w);
 	for (size_t i = 0; i < n; i++) {
-		nodes[i] = (chan_node){.ch = ops[i].ch, .val = ops[i].val, .clause = (int)i,
-		                       .is_put = ops[i].put, .wait = &w};
+		nodes[i] = (chan_node){.ch = ops[i].ch,
+		                       .val = ops[i].val,
+		                       .clause = (int)i,
+		                       .is_put = ops[i].put,
+		                       .wait = &w};
 		chan_link(ops[i].ch, &nodes[i]);
 	}
 	unlock_all(locks, k);

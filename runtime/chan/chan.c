@@ -35,7 +35,10 @@ static void list_del(chan_list *l, chan_node *n)
 	l->len--;
 }
 
-static chan_list *list_of(rf_chan *ch, const chan_node *n) { return n->is_put ? &ch->puts : &ch->takes; }
+static chan_list *list_of(rf_chan *ch, const chan_node *n)
+{
+	return n->is_put ? &ch->puts : &ch->takes;
+}
 
 void chan_link(rf_chan *ch, chan_node *n)
 {
@@ -86,8 +89,8 @@ bool chan_has_room(rf_chan *ch, chan_list *l)
 		next = n->next;
 		/* Relaxed: a node whose wait left PENDING can never be claimed here again; one
 		 * that just left it but reads PENDING stays a little longer, which is harmless. */
-		if ((atomic_load_explicit(&n->wait->w.state, memory_order_relaxed) & RF_WAIT_STAGE) !=
-		    RF_WAIT_PENDING)
+		if ((atomic_load_explicit(&n->wait->w.state, memory_order_relaxed) &
+		     RF_WAIT_STAGE) != RF_WAIT_PENDING)
 			chan_unlink(ch, n);
 	}
 	return l->len < ch->pending_limit;
@@ -246,7 +249,10 @@ static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
 	return 0;
 }
 
-int rf_chan_new(rf_chan **out) { return chan_create(KIND_UNBUF, 0, NULL, out); }
+int rf_chan_new(rf_chan **out)
+{
+	return chan_create(KIND_UNBUF, 0, NULL, out);
+}
 int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out)
 {
 	return chan_create(kind == 0 ? -1 : (int)kind, n, NULL, out);
@@ -300,7 +306,10 @@ bool rf_chan_closed(rf_chan *ch)
 
 /* ---- single operations ---- */
 
-static uint64_t deadline_of(int64_t ms) { return ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms); }
+static uint64_t deadline_of(int64_t ms)
+{
+	return ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms);
+}
 
 /* One put or take; ms < 0 waits forever, 0 only tries. */
 static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
@@ -340,7 +349,10 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	return w.w.result;
 }
 
-int rf_chan_put(rf_chan *ch, rf_val v) { return ch ? op_wait(ch, true, v, NULL, -1, 0) : -EINVAL; }
+int rf_chan_put(rf_chan *ch, rf_val v)
+{
+	return ch ? op_wait(ch, true, v, NULL, -1, 0) : -EINVAL;
+}
 int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t ms)
 {
 	return ch && ms >= 0 ? op_wait(ch, true, v, NULL, ms, -ETIMEDOUT) : -EINVAL;
@@ -353,7 +365,10 @@ int rf_chan_take_timeout(rf_chan *ch, rf_val *out, int64_t ms)
 {
 	return ch && out && ms >= 0 ? op_wait(ch, false, 0, out, ms, -ETIMEDOUT) : -EINVAL;
 }
-int rf_chan_offer(rf_chan *ch, rf_val v) { return ch ? op_wait(ch, true, v, NULL, 0, -EAGAIN) : -EINVAL; }
+int rf_chan_offer(rf_chan *ch, rf_val v)
+{
+	return ch ? op_wait(ch, true, v, NULL, 0, -EAGAIN) : -EINVAL;
+}
 int rf_chan_poll(rf_chan *ch, rf_val *out)
 {
 	return ch && out ? op_wait(ch, false, 0, out, 0, -EAGAIN) : -EINVAL;

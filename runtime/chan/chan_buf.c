@@ -88,7 +88,10 @@ rf_val chan_buf_remove(rf_chan *ch)
 	return v;
 }
 
-void rf_xform_emit(rf_xform_sink *sink, rf_val v) { chan_buf_add(sink->ch, v); }
+void rf_xform_emit(rf_xform_sink *sink, rf_val v)
+{
+	chan_buf_add(sink->ch, v);
+}
 
 void chan_buf_put(rf_chan *ch, rf_val v)
 {
@@ -142,6 +145,15 @@ static int step_take(rf_xform *xf, rf_val v, rf_xform_sink *sink)
 	return xf->state > 0 ? 0 : RF_XF_DONE;
 }
 
-rf_xform rf_xform_map(rf_body_fn fn) { return (rf_xform){.step = step_map, .fn = fn}; }
-rf_xform rf_xform_filter(rf_body_fn pred) { return (rf_xform){.step = step_filter, .fn = pred}; }
-rf_xform rf_xform_take(int64_t n) { return (rf_xform){.step = step_take, .state = n}; }
+rf_xform rf_xform_map(rf_body_fn fn)
+{
+	return (rf_xform){.step = step_map, .fn = fn};
+}
+rf_xform rf_xform_filter(rf_body_fn pred)
+{
+	return (rf_xform){.step = step_filter, .fn = pred};
+}
+rf_xform rf_xform_take(int64_t n)
+{
+	return (rf_xform){.step = step_take, .state = n};
+}

@@ -30,8 +30,13 @@
 #include "ringfold/chan.h"
 #include "runtime/wait.h"
 
-enum chan_kind { KIND_UNBUF = 0, KIND_FIXED = RF_BUF_FIXED, KIND_DROPPING = RF_BUF_DROPPING,
-	         KIND_SLIDING = RF_BUF_SLIDING, KIND_PROMISE = 4 };
+enum chan_kind {
+	KIND_UNBUF = 0,
+	KIND_FIXED = RF_BUF_FIXED,
+	KIND_DROPPING = RF_BUF_DROPPING,
+	KIND_SLIDING = RF_BUF_SLIDING,
+	KIND_PROMISE = 4
+};
 
 struct chan_wait;
 
@@ -51,8 +56,8 @@ typedef struct chan_list {
 } chan_list;
 
 typedef struct chan_wait {
-	rf_waiter w;                 /* w.op = the winning chan_node */
-	rf_chan_cb cb;               /* callback form; NULL when a thread or fiber waits */
+	rf_waiter w;   /* w.op = the winning chan_node */
+	rf_chan_cb cb; /* callback form; NULL when a thread or fiber waits */
 	void *cb_arg;
 	struct chan_wait *done_next; /* a claimer's done list; read before completing */
 	int nnodes;
@@ -63,17 +68,17 @@ struct rf_chan {
 	pthread_mutex_t lock;
 	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
 	uint8_t kind;
-	bool closed;     /* under lock */
+	bool closed; /* under lock */
 	bool has_xf;
-	bool xf_done;    /* under lock: the transformation said RF_XF_DONE */
-	bool delivered;  /* promise: under lock */
+	bool xf_done;             /* under lock: the transformation said RF_XF_DONE */
+	bool delivered;           /* promise: under lock */
 	_Atomic bool closed_hint; /* relaxed copy of closed for rf_chan_closed */
-	int close_code;  /* what a take returns once closed and drained; set before sharing */
+	int close_code; /* what a take returns once closed and drained; set before sharing */
 	uint32_t pending_limit;
-	size_t n;        /* buffer size asked for */
+	size_t n;                /* buffer size asked for */
 	size_t cap, head, count; /* ring; cap may exceed n when a transformation expands */
 	rf_val *ring;
-	rf_val pval;     /* promise value */
+	rf_val pval; /* promise value */
 	chan_list takes, puts;
 	rf_xform xf;
 };

@@ -31,14 +31,18 @@ static void go_run(go_proc *g)
 	ctx->go = saved_go;
 	if (g->result) {
 		if (rc >= 0)
-			rf_chan_offer(g->result, out); /* buffer 1, only this process puts: never waits */
+			rf_chan_offer(g->result,
+			              out); /* buffer 1, only this process puts: never waits */
 		chan_close_code(g->result, rc < 0 ? rc : RF_ECLOSED);
 		rf_chan_free(g->result);
 	}
 	free(g);
 }
 
-static void go_fiber(void *arg) { go_run(arg); }
+static void go_fiber(void *arg)
+{
+	go_run(arg);
+}
 
 static void *go_thread(void *arg)
 {

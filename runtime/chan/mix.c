@@ -120,7 +120,10 @@ static int mix_go(rf_val arg, rf_val *res)
 	return 0;
 }
 
-static void changed(rf_mix *m) { rf_chan_offer(m->change, 1); /* sliding: never refused */ }
+static void changed(rf_mix *m)
+{
+	rf_chan_offer(m->change, 1); /* sliding: never refused */
+}
 
 int rf_mix_new(rf_chan *out, rf_mix **mp)
 {

@@ -58,7 +58,8 @@ typedef struct dist {
 static void dist_done(dist *d)
 {
 	/* acq_rel: the last decrement sees every slot's rc; claim/complete publish them. */
-	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) == 1 && rf_waiter_claim(&d->w))
+	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) == 1 &&
+	    rf_waiter_claim(&d->w))
 		rf_waiter_complete(&d->w);
 }
 
@@ -260,7 +261,7 @@ static int pub_go(rf_val arg, rf_val *out)
 		rf_chan *ch = tp ? rf_chan_retain(tp->ch) : NULL;
 		pthread_mutex_unlock(&p->lock);
 		if (!ch)
-			continue; /* no subscriber for this topic: dropped */
+			continue;                       /* no subscriber for this topic: dropped */
 		if (rf_chan_put(ch, v) == RF_ECLOSED) { /* unsubscribed meanwhile */
 			pthread_mutex_lock(&p->lock);
 			if ((tp = find_topic(p, t)) && tp->ch == ch)

@@ -24,8 +24,14 @@ static inline pthread_t spawn_thread(void *(*fn)(void *), void *arg)
 }
 
 /* Take with a generous bound: a test never hangs. */
-static inline int take5(rf_chan *c, rf_val *v) { return rf_chan_take_timeout(c, v, 5000); }
-static inline int put5(rf_chan *c, rf_val v) { return rf_chan_put_timeout(c, v, 5000); }
+static inline int take5(rf_chan *c, rf_val *v)
+{
+	return rf_chan_take_timeout(c, v, 5000);
+}
+static inline int put5(rf_chan *c, rf_val v)
+{
+	return rf_chan_put_timeout(c, v, 5000);
+}
 
 /* Take the single result of a go process (or any one-shot channel). */
 static inline rf_val result_of(rf_chan *c)

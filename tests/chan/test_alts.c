@@ -149,7 +149,8 @@ static void *producer(void *arg)
 	prod_arg *p = arg;
 	for (int i = 0; i < PER_PRODUCER; i++) {
 		rf_val v = p->id * PER_PRODUCER + i;
-		rf_alt ops[] = {{.ch = p->s->a, .put = true, .val = v}, {.ch = p->s->b, .put = true, .val = v}};
+		rf_alt ops[] = {{.ch = p->s->a, .put = true, .val = v},
+		                {.ch = p->s->b, .put = true, .val = v}};
 		int which;
 		assert_int_equal(rf_alts_timeout(ops, 2, 0, 10000, &which, NULL), 0);
 	}
@@ -314,12 +315,9 @@ static void test_mpmc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alts_basic),
-		cmocka_unit_test(test_alts_fairness_priority),
-		cmocka_unit_test(test_alts_same_channel),
-		cmocka_unit_test(test_alts_timeout_chan),
-		cmocka_unit_test(test_alts_exactly_once),
-		cmocka_unit_test(test_mpmc),
+	    cmocka_unit_test(test_alts_basic),        cmocka_unit_test(test_alts_fairness_priority),
+	    cmocka_unit_test(test_alts_same_channel), cmocka_unit_test(test_alts_timeout_chan),
+	    cmocka_unit_test(test_alts_exactly_once), cmocka_unit_test(test_mpmc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

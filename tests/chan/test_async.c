@@ -156,7 +156,7 @@ static void test_pub_sub(void **state)
 		assert_int_equal(rf_chan_poll(odd2, &v), 0);
 		assert_int_equal(v, 2 * i + 1);
 	}
-	assert_false(rf_chan_closed(odd2)); /* close = false */
+	assert_false(rf_chan_closed(odd2));                /* close = false */
 	assert_int_equal(rf_chan_poll(gone, &v), -EAGAIN); /* unsubscribed before any value */
 	assert_false(rf_chan_closed(gone));
 	rf_chan_free(gone);
@@ -375,14 +375,14 @@ static void test_pipeline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_to_chan_pipe_onto),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_mult),
-		cmocka_unit_test(test_pub_sub),
-		cmocka_unit_test(test_mix),
-		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_reduce_into),
-		cmocka_unit_test(test_pipeline),
+	    cmocka_unit_test(test_to_chan_pipe_onto),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_mult),
+	    cmocka_unit_test(test_pub_sub),
+	    cmocka_unit_test(test_mix),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_reduce_into),
+	    cmocka_unit_test(test_pipeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

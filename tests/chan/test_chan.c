@@ -187,7 +187,7 @@ static void test_callbacks(void **state)
 	assert_int_equal(rf_chan_new(&c), 0);
 	assert_int_equal(rf_chan_take_async(c, record, &r), 0);
 	assert_int_equal(atomic_load(&r.calls), 0); /* queued */
-	assert_int_equal(rf_chan_put(c, 33), 0);     /* completes the take: cb runs here */
+	assert_int_equal(rf_chan_put(c, 33), 0);    /* completes the take: cb runs here */
 	assert_int_equal(atomic_load(&r.calls), 1);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.v, 33);
@@ -273,7 +273,10 @@ static int dup_step(rf_xform *xf, rf_val v, rf_xform_sink *sink)
 	return 0;
 }
 
-static void flush_sentinel(rf_xform *xf, rf_xform_sink *sink) { rf_xform_emit(sink, -1); }
+static void flush_sentinel(rf_xform *xf, rf_xform_sink *sink)
+{
+	rf_xform_emit(sink, -1);
+}
 
 static void test_xform(void **state)
 {
@@ -340,7 +343,10 @@ static int answer(rf_val arg, rf_val *out)
 	return 0;
 }
 
-static int body_fails(rf_val arg, rf_val *out) { return -EDOM; }
+static int body_fails(rf_val arg, rf_val *out)
+{
+	return -EDOM;
+}
 
 static int go_pingpong(rf_val arg, rf_val *out)
 {
@@ -410,11 +416,16 @@ static void test_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_input), cmocka_unit_test(test_unbuffered),
-		cmocka_unit_test(test_buffers),   cmocka_unit_test(test_promise),
-		cmocka_unit_test(test_close),     cmocka_unit_test(test_callbacks),
-		cmocka_unit_test(test_pending_limit), cmocka_unit_test(test_xform),
-		cmocka_unit_test(test_go),        cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_unbuffered),
+	    cmocka_unit_test(test_buffers),
+	    cmocka_unit_test(test_promise),
+	    cmocka_unit_test(test_close),
+	    cmocka_unit_test(test_callbacks),
+	    cmocka_unit_test(test_pending_limit),
+	    cmocka_unit_test(test_xform),
+	    cmocka_unit_test(test_go),
+	    cmocka_unit_test(test_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
