@@ -30,18 +30,16 @@ static uint32_t alts_random(uint32_t bound)
 	return (uint32_t)(((alts_rng * 0x2545F4914F6CDD1DULL) >> 32) % bound);
 }
 
-static int cmp_chan(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t) * (rf_chan *const *)a, y = (uintptr_t) * (rf_chan *const *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Sorted, distinct channels of ops into locks; returns how many. */
 static size_t lock_set(const rf_alt *ops, size_t n, rf_chan **locks)
 {
-	for (size_t i = 0; i < n; i++)
-		locks[i] = ops[i].ch;
-	qsort(locks, n, sizeof(*locks), cmp_chan);
+	for (size_t i = 0; i < n; i++) { /* insertion sort: n is small, usually 2 or 3 */
+		rf_chan *c = ops[i].ch;
+		size_t j = i;
+		for (; j > 0 && (uintptr_t)locks[j - 1] > (uintptr_t)c; j--)
+			locks[j] = locks[j - 1];
+		locks[j] = c;
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || locks[k - 1] != locks[i])

@@ -3,7 +3,9 @@
  * Every function here runs with ch->lock held (see chan_impl.h); nothing is atomic.
  * The buffer is a ring of cap slots; cap starts at n and doubles only when a transformation
  * emits more values than a fixed buffer has room for (core.async lets an expanding
- * transducer overfill its buffer). A promise channel keeps its one value in pval.
+ * transducer overfill its buffer). Running out of memory there aborts: the value was
+ * accepted, there is no caller to return an error to, and dropping it would lose accepted
+ * work. A promise channel keeps its one value in pval.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,9 @@ int chan_buf_init(rf_chan *ch)
 {
 	if (ch->kind == KIND_UNBUF || ch->kind == KIND_PROMISE)
 		return 0;
-	ch->cap = ch->n < 16 ? ch->n : 16; /* grows to n on demand: big buffers cost nothing idle */
+	if (ch->n > SIZE_MAX / sizeof(rf_val))
+		return -ENOMEM;
+	ch->cap = ch->n; /* grows past n only when a transformation expands */
 	ch->ring = malloc(ch->cap * sizeof(rf_val));
 	return ch->ring ? 0 : -ENOMEM;
 }
@@ -40,7 +44,7 @@ static void ring_grow(rf_chan *ch)
 	size_t cap = ch->cap * 2;
 	rf_val *r = malloc(cap * sizeof(rf_val));
 	if (!r)
-		abort(); /* out of memory inside a locked channel: nothing sane to return to */
+		abort(); /* see the file comment */
 	size_t first = ch->cap - ch->head < ch->count ? ch->cap - ch->head : ch->count;
 	memcpy(r, ch->ring + ch->head, first * sizeof(rf_val));
 	memcpy(r + first, ch->ring, (ch->count - first) * sizeof(rf_val));
@@ -64,17 +68,16 @@ void chan_buf_add(rf_chan *ch, rf_val v)
 			return;
 		break;
 	case KIND_SLIDING:
-		if (ch->count >= ch->n) {
-			ch->head = (ch->head + 1) % ch->cap;
-			ch->count--;
-		}
+		if (ch->count >= ch->n)
+			(void)chan_buf_remove(ch);
 		break;
 	default:
 		break;
 	}
 	if (ch->count == ch->cap)
 		ring_grow(ch);
-	ch->ring[(ch->head + ch->count) % ch->cap] = v;
+	size_t tail = ch->head + ch->count; /* < 2 * cap: a compare, not a division */
+	ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
 	ch->count++;
 }
 
@@ -83,7 +86,7 @@ rf_val chan_buf_remove(rf_chan *ch)
 	if (ch->kind == KIND_PROMISE)
 		return ch->pval; /* a promise keeps its value for every taker */
 	rf_val v = ch->ring[ch->head];
-	ch->head = (ch->head + 1) % ch->cap;
+	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
 	ch->count--;
 	return v;
 }
