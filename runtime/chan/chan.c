@@ -277,6 +277,18 @@ void rf_chan_free(rf_chan *ch)
 	/* acq_rel: the last decrement sees every other owner's writes (their release). */
 	if (!ch || atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* Callback operations still pending can never complete now: they go, uncalled, as
+	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
+	 * would hold a reference: the caller's, per the header.) */
+	chan_list *lists[2] = {&ch->puts, &ch->takes};
+	for (int i = 0; i < 2; i++) {
+		chan_node *n;
+		while ((n = lists[i]->head)) {
+			chan_unlink(ch, n);
+			if (n->wait->cb && rf_waiter_claim(&n->wait->w))
+				free(n->wait);
+		}
+	}
 	pthread_mutex_destroy(&ch->lock);
 	free(ch->ring);
 	free(ch);

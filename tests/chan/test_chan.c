@@ -413,6 +413,30 @@ static void test_timeout(void **state)
 	}
 }
 
+/* The limit is a knob: a channel takes it from the configuration the runtime started with.
+ * Runs last: it restarts the runtime. */
+static void test_pending_limit_config(void **state)
+{
+	rf_shutdown();
+	rf_config cfg;
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.chan_pending_limit = 8;
+	assert_int_equal(rf_init(&cfg), 0);
+	rf_chan *c;
+	assert_int_equal(rf_chan_new(&c), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(rf_chan_put_async(c, i, NULL, NULL), 0);
+	assert_int_equal(rf_chan_put_async(c, 8, NULL, NULL), RF_EPENDINGLIMIT);
+	rf_alt ops[] = {{.ch = c, .put = true, .val = 9}};
+	int which;
+	assert_int_equal(rf_alts(ops, 1, 0, &which, NULL), RF_EPENDINGLIMIT);
+	rf_val v;
+	assert_int_equal(rf_chan_poll(c, &v), 0);
+	assert_int_equal(v, 0);
+	rf_chan_close(c);
+	rf_chan_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_xform),
 	    cmocka_unit_test(test_go),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_pending_limit_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
