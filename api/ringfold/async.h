@@ -103,8 +103,10 @@ RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
 /* pipeline: take from `from`, transform each value with xf (a fresh copy of xf per value,
  * so xf.state starts as given every time) using n workers, and put the results onto `to`
  * in input order; when `from` closes, close `to` if `close`.
- * rf_pipeline runs xf on go processes (compute: must not block), rf_pipeline_blocking on
- * plain threads (xf may block). n >= 1. */
+ * xf runs outside any channel lock, step then flush (as closing core.async's per-value
+ * channel completes the transducer). rf_pipeline runs it on go processes (compute: it may
+ * park in ringfold's own waits, must not block the thread), rf_pipeline_blocking on plain
+ * threads (it may block). n >= 1. */
 RF_API int rf_pipeline(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 

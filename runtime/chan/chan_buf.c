@@ -12,8 +12,13 @@
 
 #include "runtime/chan/chan_impl.h"
 
+/* Where a transformation's values go: a channel's buffer (ch, under its lock), or an
+ * array owned by the caller (ch NULL; pipeline runs transformations outside any lock). */
 struct rf_xform_sink {
 	rf_chan *ch;
+	rf_val *vals;
+	size_t n, cap;
+	int err;
 };
 
 int chan_buf_init(rf_chan *ch)
@@ -93,7 +98,36 @@ rf_val chan_buf_remove(rf_chan *ch)
 
 void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 {
-	chan_buf_add(sink->ch, v);
+	if (sink->ch) {
+		chan_buf_add(sink->ch, v);
+		return;
+	}
+	if (sink->n == sink->cap) {
+		size_t cap = sink->cap ? 2 * sink->cap : 4;
+		rf_val *vals = realloc(sink->vals, cap * sizeof(rf_val));
+		if (!vals) {
+			sink->err = -ENOMEM;
+			return;
+		}
+		sink->vals = vals;
+		sink->cap = cap;
+	}
+	sink->vals[sink->n++] = v;
+}
+
+int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
+{
+	rf_xform_sink sink = {NULL, NULL, 0, 0, 0};
+	int rc = xf->step(xf, v, &sink);
+	if (xf->flush)
+		xf->flush(xf, &sink);
+	if (sink.err < 0) {
+		free(sink.vals);
+		return sink.err;
+	}
+	*vals = sink.vals;
+	*n = sink.n;
+	return rc < 0 ? rc : 0;
 }
 
 void chan_buf_put(rf_chan *ch, rf_val v)
@@ -104,7 +138,7 @@ void chan_buf_put(rf_chan *ch, rf_val v)
 	}
 	if (ch->xf_done)
 		return; /* reduced: what still arrives is dropped (core.async aborts such puts) */
-	rf_xform_sink sink = {ch};
+	rf_xform_sink sink = {.ch = ch};
 	if (ch->xf.step(&ch->xf, v, &sink) == RF_XF_DONE)
 		ch->xf_done = true;
 }
@@ -112,7 +146,7 @@ void chan_buf_put(rf_chan *ch, rf_val v)
 void chan_buf_flush(rf_chan *ch)
 {
 	if (ch->has_xf && ch->xf.flush) {
-		rf_xform_sink sink = {ch};
+		rf_xform_sink sink = {.ch = ch};
 		ch->xf.flush(&ch->xf, &sink);
 	}
 }

@@ -117,7 +117,9 @@ rf_val chan_buf_remove(rf_chan *ch);
 void chan_buf_put(rf_chan *ch, rf_val v);
 void chan_buf_flush(rf_chan *ch);
 
-/* Go processes and timers (go.c, timer.c). */
-int chan_spawn(rf_body_fn fn, rf_val arg, rf_chan *result);
+/* No lock: run xf's step on v, then its flush, collecting what they emit into *vals
+ * (malloc'd, *n of them; free it). Returns 0, the step's negative code (values emitted
+ * before it are still given), or -ENOMEM (nothing given). */
+int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n);
 
 #endif

@@ -4,11 +4,7 @@
  * spawner's dynamic bindings; its result channel (buffer 1) receives out and closes, or
  * closes with fn's error code. The go_proc record is owned by the process from spawn to
  * exit; the result channel has one reference for the caller and one for the process.
- *
- * A runtime without an executor (rf_fiber_spawn answers -ENOSYS) runs the process on a
- * detached plain thread instead, so every channel operation keeps its meaning there.
  */
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "runtime/chan/chan_impl.h"
@@ -18,11 +14,12 @@ typedef struct go_proc {
 	rf_body_fn fn;
 	rf_val arg;
 	rf_chan *result; /* the process's reference, or NULL */
-	void *bindings;  /* conveyed frame (thread fallback installs it itself) */
+	void *bindings;  /* conveyed frame: the fiber installs and releases it */
 } go_proc;
 
-static void go_run(go_proc *g)
+static void go_fiber(void *arg)
 {
+	go_proc *g = arg;
 	rf_ctx *ctx = rf_ctx_self();
 	void *saved_go = ctx->go;
 	ctx->go = g;
@@ -30,57 +27,26 @@ static void go_run(go_proc *g)
 	int rc = g->fn(g->arg, &out);
 	ctx->go = saved_go;
 	if (g->result) {
-		if (rc >= 0)
-			rf_chan_offer(g->result,
-			              out); /* buffer 1, only this process puts: never waits */
+		if (rc >= 0) /* buffer 1, only this process puts: never waits */
+			rf_chan_offer(g->result, out);
 		chan_close_code(g->result, rc < 0 ? rc : RF_ECLOSED);
 		rf_chan_free(g->result);
 	}
 	free(g);
 }
 
-static void go_fiber(void *arg)
-{
-	go_run(arg);
-}
-
-static void *go_thread(void *arg)
-{
-	go_proc *g = arg;
-	void *frame = g->bindings;
-	void *saved = rf_bindings_install(frame);
-	go_run(g); /* frees g */
-	rf_bindings_install(saved);
-	rf_bindings_release(frame);
-	return NULL;
-}
-
-int chan_spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
+static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
 {
 	go_proc *g = malloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = rf_bindings_capture()};
 	int rc = rf_fiber_spawn(go_fiber, g, RF_WORKER_ANY, g->bindings);
-	if (rc != -ENOSYS) {
-		if (rc < 0) {
-			rf_bindings_release(g->bindings);
-			free(g);
-		}
-		return rc;
-	}
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = -pthread_create(&t, &attr, go_thread, g);
-	pthread_attr_destroy(&attr);
 	if (rc < 0) {
 		rf_bindings_release(g->bindings);
 		free(g);
-		return rc == -EAGAIN ? -ENOMEM : rc;
 	}
-	return 0;
+	return rc;
 }
 
 int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
@@ -96,7 +62,7 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 			return rc;
 		rf_chan_retain(ch);
 	}
-	if ((rc = chan_spawn(fn, arg, ch)) < 0) {
+	if ((rc = spawn(fn, arg, ch)) < 0) {
 		rf_chan_free(ch);
 		rf_chan_free(ch);
 		return rc;

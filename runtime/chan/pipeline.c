@@ -2,7 +2,8 @@
  *
  * core.async's shape: a feeder process takes each input v, makes a per-value result
  * channel res, puts the job (v, res) on `jobs` (buffer n) for the n workers and res on
- * `results` (buffer n) for the output process; a worker fills res and closes it; the
+ * `results` (buffer n) for the output process; a worker applies xf (outside any lock, so
+ * it may park or block), puts what it gives on res (buffer 1) and closes it; the
  * output process drains each res in turn onto `to`, which keeps input order while at most
  * n values are in flight.
  * Ownership: the pipeline record is shared by the feeder, the output process and the n
@@ -50,8 +51,7 @@ static int feeder(rf_val arg, rf_val *out)
 	while (rf_chan_take(p->from, &v) == 0) {
 		pl_job *j = malloc(sizeof(*j));
 		rf_chan *res;
-		int rc = p->kind == PL_ASYNC ? rf_chan_new_buf(RF_BUF_FIXED, 1, &res)
-		                             : rf_chan_new_xform(RF_BUF_FIXED, 1, &p->xf, &res);
+		int rc = rf_chan_new_buf(RF_BUF_FIXED, 1, &res);
 		if (!j || rc < 0) {
 			free(j); /* out of memory: this value is lost, the pipeline ends cleanly */
 			break;
@@ -74,7 +74,15 @@ static void work(pl *p)
 		if (p->kind == PL_ASYNC) {
 			p->af(p->ctx, j->v, j->res);
 		} else {
-			rf_chan_put(j->res, j->v); /* empty buffer: never waits; xf runs here */
+			/* A fresh copy of xf per value, run outside any lock: it may park (compute)
+			 * or block (blocking). Its values wait in res for the output process. */
+			rf_xform xf = p->xf;
+			rf_val *vals = NULL;
+			size_t n = 0;
+			chan_xform_apply(&xf, j->v, &vals, &n);
+			for (size_t i = 0; i < n; i++)
+				rf_chan_put(j->res, vals[i]);
+			free(vals);
 			rf_chan_close(j->res);
 		}
 		rf_chan_free(j->res);
