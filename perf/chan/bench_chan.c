@@ -41,9 +41,28 @@ static int fill(rf_val arg, rf_val *out)
 	return 0;
 }
 
-static uint64_t rf_100go(uint64_t ops, void *unused)
+/* Each benchmark body runs in a root go process, as Go's run in the main goroutine: the
+ * processes it starts begin on its worker (RF_WORKER_ANY from a fiber). */
+typedef struct root_args {
+	uint64_t ops;
+	uint64_t ns;
+} root_args;
+
+static uint64_t in_root(rf_body_fn body, uint64_t ops)
 {
-	rf_args a = {.n = ops};
+	root_args r = {.ops = ops};
+	rf_chan *done;
+	rf_val v;
+	if (rf_go(body, rf_from_ptr(&r), &done) < 0 || rf_chan_take(done, &v) < 0)
+		abort();
+	rf_chan_free(done);
+	return r.ns;
+}
+
+static int root_100go(rf_val arg, rf_val *out)
+{
+	root_args *r = rf_to_ptr(arg);
+	rf_args a = {.n = r->ops};
 	rf_chan *parts[100], *prod;
 	rf_chan_new_buf(RF_BUF_FIXED, 100, &a.a);
 	uint64_t t0 = bench_now_ns();
@@ -56,12 +75,17 @@ static uint64_t rf_100go(uint64_t ops, void *unused)
 		sum += part;
 		rf_chan_free(parts[i]);
 	}
-	uint64_t ns = bench_now_ns() - t0;
-	if (sum != (rf_val)(ops * (ops - 1) / 2))
+	r->ns = bench_now_ns() - t0;
+	if (sum != (rf_val)(r->ops * (r->ops - 1) / 2))
 		abort();
 	rf_chan_free(prod);
 	rf_chan_free(a.a);
-	return ns;
+	return 0;
+}
+
+static uint64_t rf_100go(uint64_t ops, void *unused)
+{
+	return in_root(root_100go, ops);
 }
 
 static int ponger(rf_val arg, rf_val *out)
@@ -86,9 +110,10 @@ static int pinger(rf_val arg, rf_val *out)
 	return 0;
 }
 
-static uint64_t rf_pingpong(uint64_t ops, void *unused)
+static int root_pingpong(rf_val arg, rf_val *out)
 {
-	rf_args a = {.n = ops};
+	root_args *r = rf_to_ptr(arg);
+	rf_args a = {.n = r->ops};
 	rf_chan_new(&a.a);
 	rf_chan_new(&a.b);
 	rf_chan *pong, *ping;
@@ -98,12 +123,17 @@ static uint64_t rf_pingpong(uint64_t ops, void *unused)
 	rf_val v;
 	rf_chan_take(ping, &v);
 	rf_chan_take(pong, &v);
-	uint64_t ns = bench_now_ns() - t0;
+	r->ns = bench_now_ns() - t0;
 	rf_chan_free(ping);
 	rf_chan_free(pong);
 	rf_chan_free(a.a);
 	rf_chan_free(a.b);
-	return ns;
+	return 0;
+}
+
+static uint64_t rf_pingpong(uint64_t ops, void *unused)
+{
+	return in_root(root_pingpong, ops);
 }
 
 static int fill_one(rf_val arg, rf_val *out)
@@ -133,8 +163,10 @@ static int selector(rf_val arg, rf_val *out)
 	return 0;
 }
 
-static uint64_t rf_select(uint64_t ops, void *unused)
+static int root_select(rf_val arg, rf_val *out)
 {
+	root_args *r = rf_to_ptr(arg);
+	uint64_t ops = r->ops;
 	rf_args x = {.n = ops / 2}, y = {.n = ops / 2}, s;
 	rf_chan_new_buf(RF_BUF_FIXED, 64, &x.a);
 	rf_chan_new_buf(RF_BUF_FIXED, 64, &y.a);
@@ -146,7 +178,7 @@ static uint64_t rf_select(uint64_t ops, void *unused)
 	rf_go(fill_one, rf_from_ptr(&y), &py);
 	rf_val sum;
 	rf_chan_take(ps, &sum);
-	uint64_t ns = bench_now_ns() - t0;
+	r->ns = bench_now_ns() - t0;
 	if (sum != (rf_val)(ops / 2 * 2))
 		abort();
 	rf_chan_free(px);
@@ -154,7 +186,12 @@ static uint64_t rf_select(uint64_t ops, void *unused)
 	rf_chan_free(ps);
 	rf_chan_free(x.a);
 	rf_chan_free(y.a);
-	return ns;
+	return 0;
+}
+
+static uint64_t rf_select(uint64_t ops, void *unused)
+{
+	return in_root(root_select, ops);
 }
 
 /* ---- the peer: mutex + condvar bounded queues on threads ---- */

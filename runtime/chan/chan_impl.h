@@ -24,10 +24,10 @@
 #ifndef RF_CHAN_IMPL_H
 #define RF_CHAN_IMPL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "ringfold/chan.h"
+#include "runtime/chan/chan_lock.h"
 #include "runtime/wait.h"
 
 enum chan_kind {
@@ -65,7 +65,7 @@ typedef struct chan_wait {
 } chan_wait;
 
 struct rf_chan {
-	pthread_mutex_t lock;
+	chan_lock lock;
 	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
 	uint8_t kind;
 	bool closed; /* under lock */

@@ -8,6 +8,7 @@
  * reference to its channel; refs counts the caller's handle and the process.
  * The process ends when out closes, or when the handle is freed and no input is left.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "ringfold/async.h"

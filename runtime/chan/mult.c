@@ -11,6 +11,7 @@
  * that topic's channel, which is the source of a mult whose taps are the subscribers.
  * Shared state: the topic table under p->lock; refs as for mult.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -11,6 +11,7 @@
  * (dropped by the worker once res is closed, or handed to af for pipeline-async) and the
  * one travelling through `results` (dropped by the output process after draining).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "ringfold/async.h"
