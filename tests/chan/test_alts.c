@@ -129,6 +129,43 @@ static void test_alts_timeout_chan(void **state)
 	rf_chan_free(c);
 }
 
+/* The waiting forms parked on a fiber: deadlines come from the worker's timers. */
+static int go_timeouts(rf_val arg, rf_val *out)
+{
+	rf_chan **cd = rf_to_ptr(arg), *c = cd[0], *t; /* c: nobody else uses it */
+	rf_val v;
+	rf_alt ops[] = {{.ch = c}, {.ch = c, .put = true, .val = 1}};
+	int which;
+	uint64_t t0 = rf_now_ns();
+	if (rf_alts_timeout(ops, 2, 0, 20, &which, &v) != -ETIMEDOUT || which != -1)
+		return -1;
+	if (rf_chan_take_timeout(c, &v, 10) != -ETIMEDOUT ||
+	    rf_chan_put_timeout(c, 1, 10) != -ETIMEDOUT)
+		return -2;
+	if (rf_chan_timeout(15, &t) < 0)
+		return -3;
+	rf_alt with_timeout[] = {{.ch = c}, {.ch = t}};
+	int rc = rf_alts(with_timeout, 2, 0, &which, &v);
+	rf_chan_free(t);
+	if (rc != RF_ECLOSED || which != 1)
+		return -4;
+	*out = (rf_val)(rf_now_ns() - t0);
+	return rf_chan_take(cd[1], &v) == 0 && v == 99 ? 0 : -5; /* then a value, parked */
+}
+
+static void test_alts_on_fiber(void **state)
+{
+	rf_chan *cd[2], *r;
+	assert_int_equal(rf_chan_new(&cd[0]), 0);
+	assert_int_equal(rf_chan_new(&cd[1]), 0);
+	assert_int_equal(rf_go(go_timeouts, rf_from_ptr(cd), &r), 0);
+	assert_int_equal(put5(cd[1], 99), 0);
+	rf_val elapsed = result_of(r);
+	assert_true(elapsed >= 55000000); /* 20 + 10 + 10 + 15 ms, each no earlier than asked */
+	rf_chan_free(cd[0]);
+	rf_chan_free(cd[1]);
+}
+
 /* Exactly one completion: producers alts-put onto two unbuffered channels while consumers
  * alts-take from both; the sum and count of what was taken equal what was put. */
 enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 5000 };
@@ -315,9 +352,13 @@ static void test_mpmc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alts_basic),        cmocka_unit_test(test_alts_fairness_priority),
-	    cmocka_unit_test(test_alts_same_channel), cmocka_unit_test(test_alts_timeout_chan),
-	    cmocka_unit_test(test_alts_exactly_once), cmocka_unit_test(test_mpmc),
+	    cmocka_unit_test(test_alts_basic),
+	    cmocka_unit_test(test_alts_fairness_priority),
+	    cmocka_unit_test(test_alts_same_channel),
+	    cmocka_unit_test(test_alts_timeout_chan),
+	    cmocka_unit_test(test_alts_on_fiber),
+	    cmocka_unit_test(test_alts_exactly_once),
+	    cmocka_unit_test(test_mpmc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
