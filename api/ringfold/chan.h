@@ -59,7 +59,8 @@ typedef enum rf_buf_kind {
  * transformation is finished (reduced: the channel closes; pending puts are accepted and
  * dropped, as core.async aborts them), or a negative code, which drops the value (core.async's
  * default ex-handler). flush (may be NULL) runs once at close and may emit final values.
- * Both must be quick and must not touch this channel. `state` is the channel's own copy
+ * Both run with the channel locked: they must be quick, must not wait (park or block)
+ * and must not touch this channel. `state` is the channel's own copy
  * (each channel copies the rf_xform it is given), free for a stateful step. */
 #define RF_XF_DONE 1
 typedef struct rf_xform_sink rf_xform_sink;
