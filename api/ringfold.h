@@ -22,6 +22,9 @@
 
 #include "ringfold/agent.h"
 
+#include "ringfold/chan.h"
+#include "ringfold/async.h"
+
 #include "ringfold/io.h"
 
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the

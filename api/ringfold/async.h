@@ -1,0 +1,123 @@
+/* ringfold/async.h: core.async's combinators over channels (see ringfold/chan.h).
+ *
+ * Each combinator runs as one or more go processes that hold their own references to the
+ * channels they use, so the caller may rf_chan_free its references at any time. None of
+ * these functions blocks; each returns 0, -EINVAL (NULL or bad argument), -ENOMEM, or
+ * RF_ESHUTDOWN (no go process could be started). Any context.
+ *
+ *   core.async                          ringfold
+ *   (pipe from to close?)               rf_pipe(from, to, close)
+ *   (merge chs buf)                     rf_merge(chs, n, buf, &out)       out: (chan buf)
+ *   (mult ch) (tap m c close?)          rf_mult_new(ch, &m), rf_mult_tap(m, c, close)
+ *   (untap m c) (untap-all m)           rf_mult_untap, rf_mult_untap_all
+ *   (pub ch topic-fn) (sub p t c close?) rf_pub_new(ch, fn, &p), rf_pub_sub(p, t, c, close)
+ *   (unsub p t c) (unsub-all p)         rf_pub_unsub, rf_pub_unsub_all
+ *   (mix out) (admix m c) (toggle ...)  rf_mix_new(out, &m), rf_mix_admix, rf_mix_toggle ...
+ *   (split pred ch)                     rf_split(pred, ch, &t, &f)        unbuffered outputs
+ *   (onto-chan! ch coll close?)         rf_onto_chan(ch, vals, n, close, &done)
+ *   (to-chan! coll)                     rf_to_chan(vals, n, &out)
+ *   (reduce f init ch)                  rf_chan_reduce(f, init, ch, &out)
+ *   (into [] ch)                        rf_chan_into(ch, &out)            out carries an rf_vals *
+ *   (pipeline n to xf from close?)      rf_pipeline(n, to, xf, from, close)
+ *   (pipeline-blocking ...)             rf_pipeline_blocking(...)
+ *   (pipeline-async n to af from)       rf_pipeline_async(n, to, af, ctx, from, close)
+ */
+#ifndef RINGFOLD_ASYNC_H
+#define RINGFOLD_ASYNC_H
+
+#include "ringfold/chan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Move every value from `from` to `to`; when `from` closes, close `to` if `close`. Stops
+ * early when `to` closes. */
+RF_API int rf_pipe(rf_chan *from, rf_chan *to, bool close);
+
+/* One channel carrying every value of chs[0..n) (order within each input kept); it closes
+ * once all inputs have closed. buf == 0: unbuffered, else a fixed buffer of buf. */
+RF_API int rf_merge(rf_chan *const *chs, size_t n, size_t buf, rf_chan **out);
+
+/* mult: every value of ch goes to every tap; the next value is taken only after each tap
+ * accepted the current one. A value with no taps is dropped. A tap that is closed is
+ * removed. When ch closes, taps added with close = true are closed. */
+typedef struct rf_mult rf_mult;
+RF_API int rf_mult_new(rf_chan *ch, rf_mult **out);
+RF_API int rf_mult_tap(rf_mult *m, rf_chan *tap, bool close);
+RF_API int rf_mult_untap(rf_mult *m, rf_chan *tap);
+RF_API int rf_mult_untap_all(rf_mult *m);
+/* Drop the caller's handle; the mult runs on until its source closes. */
+RF_API void rf_mult_free(rf_mult *m);
+
+/* pub: topic_fn(v, &topic) picks each value's topic; the value goes to every subscriber of
+ * that topic (a mult per topic) or is dropped when there is none. topic_fn's negative
+ * return drops the value. When the source closes, subscriptions made with close = true
+ * are closed. */
+typedef struct rf_pub rf_pub;
+RF_API int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out);
+RF_API int rf_pub_sub(rf_pub *p, rf_val topic, rf_chan *ch, bool close);
+RF_API int rf_pub_unsub(rf_pub *p, rf_val topic, rf_chan *ch);
+RF_API int rf_pub_unsub_all(rf_pub *p);
+RF_API void rf_pub_free(rf_pub *p);
+
+/* mix: values of every admixed input go to out. Per input, toggles as in core.async:
+ * mute (taken and dropped), pause (not taken), solo (when any input is soloed, only soloed
+ * inputs are heard; the others are muted or paused per the solo mode, default mute).
+ * A closed input is removed. The mix stops when out closes. */
+typedef struct rf_mix rf_mix;
+enum { RF_MIX_MUTE = 1, RF_MIX_PAUSE = 2, RF_MIX_SOLO = 4 };
+RF_API int rf_mix_new(rf_chan *out, rf_mix **m);
+RF_API int rf_mix_admix(rf_mix *m, rf_chan *in);
+RF_API int rf_mix_unmix(rf_mix *m, rf_chan *in);
+RF_API int rf_mix_unmix_all(rf_mix *m);
+/* Set in's mode flags (RF_MIX_*), admixing it if needed. */
+RF_API int rf_mix_toggle(rf_mix *m, rf_chan *in, int flags);
+/* What non-soloed inputs do while any is soloed: RF_MIX_MUTE or RF_MIX_PAUSE. */
+RF_API int rf_mix_solo_mode(rf_mix *m, int mode);
+RF_API void rf_mix_free(rf_mix *m);
+
+/* split: values for which pred(v, &out) gives out != 0 go to *t, the others to *f; both
+ * close when ch closes. pred's negative return drops the value. */
+RF_API int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f);
+
+/* onto-chan!: put vals[0..n) (copied) onto ch in order, then close ch if `close`. *done (may
+ * be NULL) is a channel that closes when that is over. */
+RF_API int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, rf_chan **done);
+
+/* to-chan!: a channel carrying vals[0..n) (copied), then closed. */
+RF_API int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out);
+
+/* reduce: a channel carrying f(...f(f(init, v1), v2)..., vn) once ch closes. If f returns a
+ * negative code, the result channel closes with that code (takes return it). */
+RF_API int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out);
+
+/* into: a channel carrying rf_from_ptr(rf_vals *) holding every value of ch in order once
+ * ch closes; the taker owns it and releases it with free(). */
+typedef struct rf_vals {
+	size_t n;
+	rf_val v[];
+} rf_vals;
+RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
+
+/* pipeline: take from `from`, transform each value with xf (a fresh copy of xf per value,
+ * so xf.state starts as given every time) using n workers, and put the results onto `to`
+ * in input order; when `from` closes, close `to` if `close`.
+ * xf runs outside any channel lock, step then flush (as closing core.async's per-value
+ * channel completes the transducer). rf_pipeline runs it on go processes (compute: it may
+ * park in ringfold's own waits, must not block the thread), rf_pipeline_blocking on plain
+ * threads (it may block). n >= 1. */
+RF_API int rf_pipeline(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
+RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
+
+/* pipeline-async: for each value v, af(ctx, v, result) is called on a go process and must
+ * (now or later, from anywhere) put v's results onto `result` and close it; it must not
+ * free `result`. Results reach `to` in input order. */
+typedef void (*rf_async_fn)(void *ctx, rf_val v, rf_chan *result);
+RF_API int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, void *ctx, rf_chan *from,
+                             bool close);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

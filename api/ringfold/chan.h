@@ -1,0 +1,168 @@
+/* ringfold/chan.h: core.async channels and go processes.
+ *
+ * A channel carries 64-bit values (rf_val) between go processes and threads. Any word is a
+ * value, 0 included: "closed and drained" is not a value but the result RF_ECLOSED.
+ *
+ *   core.async                      ringfold
+ *   (chan)                          rf_chan_new(&c)                      unbuffered
+ *   (chan n)                        rf_chan_new_buf(RF_BUF_FIXED, n, &c)
+ *   (chan (dropping-buffer n))      rf_chan_new_buf(RF_BUF_DROPPING, n, &c)   keeps the first n
+ *   (chan (sliding-buffer n))       rf_chan_new_buf(RF_BUF_SLIDING, n, &c)    keeps the last n
+ *   (chan n xform)                  rf_chan_new_xform(RF_BUF_FIXED, n, &xf, &c)
+ *   (promise-chan)                  rf_chan_new_promise(&c)
+ *   (>! c v) / (>!! c v)            rf_chan_put(c, v)          parks a fiber, blocks a thread
+ *   (<! c) / (<!! c)                rf_chan_take(c, &v)
+ *   (put! c v fn) / (take! c fn)    rf_chan_put_async / rf_chan_take_async
+ *   (offer! c v) / (poll! c)        rf_chan_offer / rf_chan_poll            never wait
+ *   (close! c)                      rf_chan_close(c)
+ *   (alts! [...]) / (alts!! [...])  rf_alts(ops, n, flags, &which, &v)
+ *   (timeout ms)                    rf_chan_timeout(ms, &c)
+ *   (go ...)                        rf_go(fn, arg, &result)
+ *
+ * Results map as follows: a put that Clojure answers `true` returns 0, `false` (channel
+ * closed) returns RF_ECLOSED; a take that Clojure answers nil on a closed channel returns
+ * RF_ECLOSED; core.async's AssertionError "No more than 1024 pending puts/takes are allowed
+ * on a single channel" is RF_EPENDINGLIMIT (limit: rf_config.chan_pending_limit /
+ * RF_CHAN_PENDING_LIMIT, default 1024); a zero-size buffer is -EINVAL (core.async throws).
+ *
+ * Waiting. Every waiting form parks when called on a fiber (a go process: the core runs
+ * other fibers meanwhile) and futex-waits on a plain thread; the same function serves both,
+ * so <! and <!! are one call. A go process must not make foreign blocking system calls
+ * (they stall every fiber of its core): run them through rf_blocking.
+ *
+ * Lifetime. A channel is reference counted: rf_chan_free drops the caller's reference and
+ * the channel lives on while a go process, a timer or a combinator still holds one. The
+ * caller's reference must outlive the caller's own operations on it.
+ *
+ * Cost when nothing waits: one uncontended lock and a few loads/stores (~20-40 ns).
+ */
+#ifndef RINGFOLD_CHAN_H
+#define RINGFOLD_CHAN_H
+
+#include "ringfold/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rf_chan rf_chan;
+
+typedef enum rf_buf_kind {
+	RF_BUF_FIXED = 1,    /* puts wait while n values are buffered */
+	RF_BUF_DROPPING = 2, /* never waits; a put to a full buffer is accepted and dropped */
+	RF_BUF_SLIDING = 3,  /* never waits; a put to a full buffer drops the oldest value */
+} rf_buf_kind;
+
+/* Transformations applied on put (core.async's transducer argument to chan).
+ * step(xf, v, sink) is called under the channel's lock for every value put, emits zero or
+ * more values with rf_xform_emit(sink, ...) and returns 0 to go on, RF_XF_DONE when the
+ * transformation is finished (reduced: the channel closes; pending puts are accepted and
+ * dropped, as core.async aborts them), or a negative code, which drops the value (core.async's
+ * default ex-handler). flush (may be NULL) runs once at close and may emit final values.
+ * Both run with the channel locked: they must be quick, must not wait (park or block)
+ * and must not touch this channel. `state` is the channel's own copy
+ * (each channel copies the rf_xform it is given), free for a stateful step. */
+#define RF_XF_DONE 1
+typedef struct rf_xform_sink rf_xform_sink;
+typedef struct rf_xform {
+	int (*step)(struct rf_xform *xf, rf_val v, rf_xform_sink *sink);
+	void (*flush)(struct rf_xform *xf, rf_xform_sink *sink);
+	rf_body_fn fn; /* for map/filter: fn(v, &out) */
+	void *ctx;     /* user data */
+	int64_t state; /* per-channel mutable state */
+} rf_xform;
+
+/* Emit v from a step or flush. Never fails, never blocks (the buffer grows past n if a
+ * step expands, as in core.async; dropping/sliding buffers apply their policy). */
+RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
+
+/* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
+ * (take n). fn's negative return drops the value. */
+RF_API rf_xform rf_xform_map(rf_body_fn fn);
+RF_API rf_xform rf_xform_filter(rf_body_fn pred);
+RF_API rf_xform rf_xform_take(int64_t n);
+
+/* Constructors. Return 0, -EINVAL (NULL out, n == 0, unknown kind), -ENOMEM. Never block.
+ * Any context. */
+RF_API int rf_chan_new(rf_chan **out);
+RF_API int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out);
+RF_API int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_chan **out);
+/* (promise-chan): the first value put is given to every take, forever; later puts are
+ * accepted and ignored; closed before a value: takes return RF_ECLOSED. xf may be NULL. */
+RF_API int rf_chan_new_promise(const rf_xform *xf, rf_chan **out);
+
+/* Drop the caller's reference (NULL is ignored). Values still buffered are discarded when
+ * the last reference goes; pending operations of the caller must be over. */
+RF_API void rf_chan_free(rf_chan *ch);
+
+/* Add a reference (for handing a channel to another owner). Returns ch. */
+RF_API rf_chan *rf_chan_retain(rf_chan *ch);
+
+/* (>! ch v): put v, waiting for room (unbuffered: until a take receives it).
+ * Returns 0 (accepted), RF_ECLOSED (closed: Clojure's false), RF_EPENDINGLIMIT, -EINVAL.
+ * _timeout: also -ETIMEDOUT (the put was withdrawn, v not delivered); ms == 0 polls.
+ * May block (parks a fiber). Any context. */
+RF_API int rf_chan_put(rf_chan *ch, rf_val v);
+RF_API int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t ms);
+
+/* (<! ch): take a value into *out, waiting for one. Returns 0, RF_ECLOSED (closed and
+ * drained: Clojure's nil; a go result channel returns its body's error code instead),
+ * RF_EPENDINGLIMIT, -EINVAL; _timeout also -ETIMEDOUT. May block. Any context. */
+RF_API int rf_chan_take(rf_chan *ch, rf_val *out);
+RF_API int rf_chan_take_timeout(rf_chan *ch, rf_val *out, int64_t ms);
+
+/* (offer! ch v) / (poll! ch): only if it completes now. Return 0, -EAGAIN (it would wait),
+ * RF_ECLOSED, -EINVAL. Never block. */
+RF_API int rf_chan_offer(rf_chan *ch, rf_val v);
+RF_API int rf_chan_poll(rf_chan *ch, rf_val *out);
+
+/* (put! ch v cb) / (take! ch cb): never wait. cb(arg, rc, v) runs exactly once with the
+ * operation's result (rc as rf_chan_put / rf_chan_take; v the value taken): right away on
+ * the caller when the operation completes at once, else on whichever thread or fiber
+ * completes it (it must be quick and not wait). Return 0 (done or queued), RF_ECLOSED (put
+ * to a closed channel, cb already run), RF_EPENDINGLIMIT / -ENOMEM / -EINVAL (cb not
+ * run). cb may be NULL for put (fire and forget). Any context. */
+typedef void (*rf_chan_cb)(void *arg, int rc, rf_val v);
+RF_API int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, void *arg);
+RF_API int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, void *arg);
+
+/* (close! ch): no more puts; buffered values and puts made before the close are still
+ * taken, then takes return RF_ECLOSED. Closing twice is harmless. Never blocks. Any. */
+RF_API void rf_chan_close(rf_chan *ch);
+
+/* Whether ch is closed (a snapshot). */
+RF_API bool rf_chan_closed(rf_chan *ch);
+
+/* alts: one operation of ops[0..n) completes, exactly one.
+ * Each op is a take (put == false) or a put of val; the same channel may appear several
+ * times. Among operations ready at once one is chosen at random, or the first in order
+ * with RF_ALT_PRIORITY. Returns the chosen operation's result (0, or RF_ECLOSED for a take
+ * from a closed channel or a put to one) with *which = its index and *val = the value
+ * taken. With RF_ALT_DEFAULT, when none is ready: -EAGAIN, *which = -1 (Clojure's
+ * :default). Also RF_EPENDINGLIMIT, -EINVAL (n == 0, NULL channel); _timeout: -ETIMEDOUT,
+ * *which = -1. val may be NULL. May block. Any context. */
+typedef struct rf_alt {
+	rf_chan *ch;
+	bool put;
+	rf_val val;
+} rf_alt;
+enum { RF_ALT_PRIORITY = 1, RF_ALT_DEFAULT = 2 };
+RF_API int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *val);
+RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which,
+                           rf_val *val);
+
+/* (timeout ms): a channel that closes after ms (>= 0; negative: -EINVAL). Cheap: one heap
+ * entry in the timer, thousands are fine. Returns 0, -EINVAL, -ENOMEM. Any context. */
+RF_API int rf_chan_timeout(int64_t ms, rf_chan **out);
+
+/* (go (fn arg)): run fn(arg, &out) as a go process (a fiber on the executor; dynamic
+ * bindings conveyed). If result is non-NULL it receives a channel (buffer 1) that carries
+ * *out once when fn returns 0 and then closes; if fn returns a negative code the channel
+ * closes without a value and takes return that code instead of RF_ECLOSED. Free it with
+ * rf_chan_free. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
+RF_API int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

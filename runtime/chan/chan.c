@@ -1,0 +1,432 @@
+/* runtime/chan/chan.c: channel life cycle and the put/take/close state machine.
+ *
+ * The contract (invariants, who owns what, lock order) is in chan_impl.h. This file follows
+ * core.async's ManyToManyChannel: a put goes to the buffer when there is room, else straight
+ * to a waiting take, else waits; a take comes from the buffer (refilling it from waiting
+ * puts), else straight from a waiting put, else RF_ECLOSED when closed, else waits.
+ */
+#include <stdlib.h>
+
+#include "runtime/chan/chan_impl.h"
+#include "runtime/sched.h"
+
+static void list_push(chan_list *l, chan_node *n)
+{
+	n->next = NULL;
+	n->prev = l->tail;
+	if (l->tail)
+		l->tail->next = n;
+	else
+		l->head = n;
+	l->tail = n;
+	l->len++;
+}
+
+static void list_del(chan_list *l, chan_node *n)
+{
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		l->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		l->tail = n->prev;
+	l->len--;
+}
+
+static chan_list *list_of(rf_chan *ch, const chan_node *n)
+{
+	return n->is_put ? &ch->puts : &ch->takes;
+}
+
+void chan_link(rf_chan *ch, chan_node *n)
+{
+	list_push(list_of(ch, n), n);
+	n->linked = true;
+}
+
+void chan_unlink(rf_chan *ch, chan_node *n)
+{
+	if (n->linked) {
+		list_del(list_of(ch, n), n);
+		n->linked = false;
+	}
+}
+
+static void done_add(chan_done *done, chan_wait *w)
+{
+	w->done_next = done->head;
+	done->head = w;
+}
+
+/* Pop nodes until one's waiter is claimed; returns it (unlinked) or NULL. */
+static chan_node *claim_first(rf_chan *ch, chan_list *l)
+{
+	chan_node *n;
+	while ((n = l->head)) {
+		chan_unlink(ch, n);
+		if (rf_waiter_claim(&n->wait->w)) {
+			n->wait->w.op = n;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+static void finish_node(chan_node *n, int rc, rf_val v, chan_done *done)
+{
+	n->wait->w.result = rc;
+	n->wait->w.value = v;
+	done_add(done, n->wait);
+}
+
+bool chan_has_room(rf_chan *ch, chan_list *l)
+{
+	if (l->len < ch->pending_limit)
+		return true;
+	for (chan_node *n = l->head, *next; n; n = next) {
+		next = n->next;
+		/* Relaxed: a node whose wait left PENDING can never be claimed here again; one
+		 * that just left it but reads PENDING stays a little longer, which is harmless. */
+		if ((atomic_load_explicit(&n->wait->w.state, memory_order_relaxed) &
+		     RF_WAIT_STAGE) != RF_WAIT_PENDING)
+			chan_unlink(ch, n);
+	}
+	return l->len < ch->pending_limit;
+}
+
+/* Hand buffered values to waiting takes while both last. */
+static void feed_takes(rf_chan *ch, chan_done *done)
+{
+	while (chan_buf_count(ch) > 0 && ch->takes.head) {
+		chan_node *t = claim_first(ch, &ch->takes);
+		if (!t)
+			break;
+		finish_node(t, 0, chan_buf_remove(ch), done);
+	}
+}
+
+static void close_locked(rf_chan *ch, chan_done *done);
+
+/* The transformation said it is done: accept and drop pending puts, then close. */
+static void abort_xf(rf_chan *ch, chan_done *done)
+{
+	chan_node *p;
+	while ((p = claim_first(ch, &ch->puts)))
+		finish_node(p, 0, RF_NIL, done);
+	close_locked(ch, done);
+}
+
+static void close_locked(rf_chan *ch, chan_done *done)
+{
+	if (ch->closed)
+		return;
+	ch->closed = true;
+	atomic_store_explicit(&ch->closed_hint, true, memory_order_relaxed);
+	if (ch->kind != KIND_UNBUF) {
+		chan_buf_flush(ch);
+		feed_takes(ch, done);
+	}
+	if (chan_buf_count(ch) == 0) {
+		chan_node *t;
+		while ((t = claim_first(ch, &ch->takes)))
+			finish_node(t, ch->close_code, RF_NIL, done);
+	}
+}
+
+bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
+{
+	if (ch->closed) {
+		*rc = RF_ECLOSED;
+		return true;
+	}
+	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
+		chan_buf_put(ch, v);
+		feed_takes(ch, done);
+		if (ch->xf_done)
+			abort_xf(ch, done);
+		*rc = 0;
+		return true;
+	}
+	/* Unbuffered, or full (then no live take waits): only a direct hand-over. */
+	chan_node *t = claim_first(ch, &ch->takes);
+	if (!t)
+		return false;
+	finish_node(t, 0, v, done);
+	*rc = 0;
+	return true;
+}
+
+bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
+{
+	if (chan_buf_count(ch) > 0) {
+		*val = chan_buf_remove(ch);
+		while (!chan_buf_full(ch) && ch->puts.head) {
+			chan_node *p = claim_first(ch, &ch->puts);
+			if (!p)
+				break;
+			chan_buf_put(ch, p->val);
+			finish_node(p, 0, RF_NIL, done);
+		}
+		if (ch->xf_done)
+			abort_xf(ch, done);
+		*rc = 0;
+		return true;
+	}
+	chan_node *p = claim_first(ch, &ch->puts);
+	if (p) {
+		*val = p->val;
+		finish_node(p, 0, RF_NIL, done);
+		*rc = 0;
+		return true;
+	}
+	if (ch->closed) {
+		*rc = ch->close_code;
+		return true;
+	}
+	return false;
+}
+
+void chan_done_finish(chan_done *done)
+{
+	chan_wait *w = done->head, *next;
+	for (; w; w = next) {
+		next = w->done_next; /* before completing: a woken waiter's stack is gone */
+		if (!w->cb) {
+			rf_waiter_complete(&w->w);
+			continue;
+		}
+		rf_waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
+		w->cb(w->cb_arg, w->w.result, w->w.value);
+		if (w->nnodes > 1) /* a single node was unlinked by its claimer */
+			chan_wait_unlink_all(w);
+		free(w);
+	}
+	done->head = NULL;
+}
+
+void chan_wait_unlink_all(chan_wait *w)
+{
+	for (int i = 0; i < w->nnodes; i++) {
+		chan_node *n = &w->nodes[i];
+		rf_chan *ch = n->ch;
+		chan_lock_acquire(&ch->lock);
+		chan_unlink(ch, n);
+		chan_lock_release(&ch->lock);
+	}
+}
+
+/* ---- life cycle ---- */
+
+static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
+{
+	if (!out || (kind != KIND_UNBUF && kind != KIND_PROMISE && n == 0) ||
+	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
+	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
+	    (xf && (kind == KIND_UNBUF || !xf->step)))
+		return -EINVAL;
+	const rf_config *cfg = rf_runtime_config();
+	rf_chan *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	chan_lock_init(&ch->lock);
+	atomic_init(&ch->refs, 1);
+	atomic_init(&ch->closed_hint, false);
+	ch->kind = (uint8_t)kind;
+	ch->n = n;
+	ch->close_code = RF_ECLOSED;
+	ch->pending_limit = cfg && cfg->chan_pending_limit ? cfg->chan_pending_limit : 1024;
+	if (xf) {
+		ch->xf = *xf;
+		ch->has_xf = true;
+	}
+	if (chan_buf_init(ch) < 0) {
+		free(ch);
+		return -ENOMEM;
+	}
+	*out = ch;
+	return 0;
+}
+
+int rf_chan_new(rf_chan **out)
+{
+	return chan_create(KIND_UNBUF, 0, NULL, out);
+}
+int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out)
+{
+	return chan_create(kind == 0 ? -1 : (int)kind, n, NULL, out);
+}
+int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_chan **out)
+{
+	return chan_create(kind == 0 ? -1 : (int)kind, n, xf, out);
+}
+int rf_chan_new_promise(const rf_xform *xf, rf_chan **out)
+{
+	return chan_create(KIND_PROMISE, 1, xf, out);
+}
+
+rf_chan *rf_chan_retain(rf_chan *ch)
+{
+	atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+	return ch;
+}
+
+void rf_chan_free(rf_chan *ch)
+{
+	/* acq_rel: the last decrement sees every other owner's writes (their release). */
+	if (!ch || atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Callback operations still pending can never complete now: they go, uncalled, as
+	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
+	 * would hold a reference: the caller's, per the header.) */
+	chan_list *lists[2] = {&ch->puts, &ch->takes};
+	for (int i = 0; i < 2; i++) {
+		chan_node *n;
+		while ((n = lists[i]->head)) {
+			chan_unlink(ch, n);
+			if (n->wait->cb && rf_waiter_claim(&n->wait->w))
+				free(n->wait);
+		}
+	}
+	free(ch->ring);
+	free(ch);
+}
+
+void chan_close_code(rf_chan *ch, int code)
+{
+	chan_done done = {NULL};
+	chan_lock_acquire(&ch->lock);
+	if (!ch->closed)
+		ch->close_code = code;
+	close_locked(ch, &done);
+	chan_lock_release(&ch->lock);
+	chan_done_finish(&done);
+}
+
+void rf_chan_close(rf_chan *ch)
+{
+	if (ch)
+		chan_close_code(ch, RF_ECLOSED);
+}
+
+bool rf_chan_closed(rf_chan *ch)
+{
+	return ch && atomic_load_explicit(&ch->closed_hint, memory_order_relaxed);
+}
+
+/* ---- single operations ---- */
+
+static uint64_t deadline_of(int64_t ms)
+{
+	return ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms);
+}
+
+/* One put or take; ms < 0 waits forever, 0 only tries. */
+static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
+{
+	chan_done done = {NULL};
+	int rc;
+	rf_val got = RF_NIL;
+	chan_lock_acquire(&ch->lock);
+	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
+	if (now) {
+		chan_lock_release(&ch->lock);
+		chan_done_finish(&done);
+		if (!is_put)
+			*out = got;
+		return rc;
+	}
+	if (ms == 0) {
+		chan_lock_release(&ch->lock);
+		return busy_rc;
+	}
+	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+		chan_lock_release(&ch->lock);
+		return RF_EPENDINGLIMIT;
+	}
+	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
+	chan_wait w = {.nnodes = 1, .nodes = &node};
+	node.wait = &w;
+	rf_waiter_init(&w.w);
+	chan_link(ch, &node);
+	chan_lock_release(&ch->lock);
+	if (rf_waiter_wait(&w.w, deadline_of(ms)) < 0) {
+		chan_wait_unlink_all(&w);
+		return -ETIMEDOUT;
+	}
+	if (!is_put)
+		*out = w.w.value;
+	return w.w.result;
+}
+
+int rf_chan_put(rf_chan *ch, rf_val v)
+{
+	return ch ? op_wait(ch, true, v, NULL, -1, 0) : -EINVAL;
+}
+int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t ms)
+{
+	return ch && ms >= 0 ? op_wait(ch, true, v, NULL, ms, -ETIMEDOUT) : -EINVAL;
+}
+int rf_chan_take(rf_chan *ch, rf_val *out)
+{
+	return ch && out ? op_wait(ch, false, 0, out, -1, 0) : -EINVAL;
+}
+int rf_chan_take_timeout(rf_chan *ch, rf_val *out, int64_t ms)
+{
+	return ch && out && ms >= 0 ? op_wait(ch, false, 0, out, ms, -ETIMEDOUT) : -EINVAL;
+}
+int rf_chan_offer(rf_chan *ch, rf_val v)
+{
+	return ch ? op_wait(ch, true, v, NULL, 0, -EAGAIN) : -EINVAL;
+}
+int rf_chan_poll(rf_chan *ch, rf_val *out)
+{
+	return ch && out ? op_wait(ch, false, 0, out, 0, -EAGAIN) : -EINVAL;
+}
+
+/* ---- callback forms ---- */
+
+static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg)
+{
+	chan_done done = {NULL};
+	int rc;
+	rf_val got = RF_NIL;
+	chan_lock_acquire(&ch->lock);
+	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
+	if (now) {
+		chan_lock_release(&ch->lock);
+		chan_done_finish(&done);
+		cb(arg, rc, got);
+		return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
+	}
+	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+		chan_lock_release(&ch->lock);
+		return RF_EPENDINGLIMIT;
+	}
+	chan_wait *w = malloc(sizeof(*w) + sizeof(chan_node));
+	if (!w) {
+		chan_lock_release(&ch->lock);
+		return -ENOMEM;
+	}
+	chan_node *node = (chan_node *)(w + 1);
+	*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
+	*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
+	rf_waiter_init(&w->w);
+	w->w.fiber = NULL; /* nobody parks on a callback wait */
+	chan_link(ch, node);
+	chan_lock_release(&ch->lock);
+	return 0;
+}
+
+static void ignore_result(void *arg, int rc, rf_val v) {}
+
+int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, void *arg)
+{
+	return ch ? op_async(ch, true, v, cb ? cb : ignore_result, arg) : -EINVAL;
+}
+
+int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, void *arg)
+{
+	return ch && cb ? op_async(ch, false, 0, cb, arg) : -EINVAL;
+}

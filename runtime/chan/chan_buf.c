@@ -1,0 +1,196 @@
+/* runtime/chan/chan_buf.c: the buffer kinds and transformations of a channel.
+ *
+ * Every function here runs with ch->lock held (see chan_impl.h); nothing is atomic.
+ * The buffer is a ring of cap slots; cap starts at n and doubles only when a transformation
+ * emits more values than a fixed buffer has room for (core.async lets an expanding
+ * transducer overfill its buffer). Running out of memory there aborts: the value was
+ * accepted, there is no caller to return an error to, and dropping it would lose accepted
+ * work. A promise channel keeps its one value in pval.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/chan/chan_impl.h"
+
+/* Where a transformation's values go: a channel's buffer (ch, under its lock), or an
+ * array owned by the caller (ch NULL; pipeline runs transformations outside any lock). */
+struct rf_xform_sink {
+	rf_chan *ch;
+	rf_val *vals;
+	size_t n, cap;
+	int err;
+};
+
+int chan_buf_init(rf_chan *ch)
+{
+	if (ch->kind == KIND_UNBUF || ch->kind == KIND_PROMISE)
+		return 0;
+	if (ch->n > SIZE_MAX / sizeof(rf_val))
+		return -ENOMEM;
+	ch->cap = ch->n; /* grows past n only when a transformation expands */
+	ch->ring = malloc(ch->cap * sizeof(rf_val));
+	return ch->ring ? 0 : -ENOMEM;
+}
+
+size_t chan_buf_count(const rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->delivered;
+	return ch->count;
+}
+
+bool chan_buf_full(const rf_chan *ch)
+{
+	return ch->kind == KIND_FIXED && ch->count >= ch->n;
+}
+
+static void ring_grow(rf_chan *ch)
+{
+	size_t cap = ch->cap * 2;
+	rf_val *r = malloc(cap * sizeof(rf_val));
+	if (!r)
+		abort(); /* see the file comment */
+	size_t first = ch->cap - ch->head < ch->count ? ch->cap - ch->head : ch->count;
+	memcpy(r, ch->ring + ch->head, first * sizeof(rf_val));
+	memcpy(r + first, ch->ring, (ch->count - first) * sizeof(rf_val));
+	free(ch->ring);
+	ch->ring = r;
+	ch->cap = cap;
+	ch->head = 0;
+}
+
+void chan_buf_add(rf_chan *ch, rf_val v)
+{
+	switch (ch->kind) {
+	case KIND_PROMISE:
+		if (!ch->delivered) {
+			ch->pval = v;
+			ch->delivered = true;
+		}
+		return;
+	case KIND_DROPPING:
+		if (ch->count >= ch->n)
+			return;
+		break;
+	case KIND_SLIDING:
+		if (ch->count >= ch->n)
+			(void)chan_buf_remove(ch);
+		break;
+	default:
+		break;
+	}
+	if (ch->count == ch->cap)
+		ring_grow(ch);
+	size_t tail = ch->head + ch->count; /* < 2 * cap: a compare, not a division */
+	ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
+	ch->count++;
+}
+
+rf_val chan_buf_remove(rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->pval; /* a promise keeps its value for every taker */
+	rf_val v = ch->ring[ch->head];
+	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
+	ch->count--;
+	return v;
+}
+
+void rf_xform_emit(rf_xform_sink *sink, rf_val v)
+{
+	if (sink->ch) {
+		chan_buf_add(sink->ch, v);
+		return;
+	}
+	if (sink->n == sink->cap) {
+		size_t cap = sink->cap ? 2 * sink->cap : 4;
+		rf_val *vals = realloc(sink->vals, cap * sizeof(rf_val));
+		if (!vals) {
+			sink->err = -ENOMEM;
+			return;
+		}
+		sink->vals = vals;
+		sink->cap = cap;
+	}
+	sink->vals[sink->n++] = v;
+}
+
+int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
+{
+	rf_xform_sink sink = {NULL, NULL, 0, 0, 0};
+	int rc = xf->step(xf, v, &sink);
+	if (xf->flush)
+		xf->flush(xf, &sink);
+	if (sink.err < 0) {
+		free(sink.vals);
+		return sink.err;
+	}
+	*vals = sink.vals;
+	*n = sink.n;
+	return rc < 0 ? rc : 0;
+}
+
+void chan_buf_put(rf_chan *ch, rf_val v)
+{
+	if (!ch->has_xf) {
+		chan_buf_add(ch, v);
+		return;
+	}
+	if (ch->xf_done)
+		return; /* reduced: what still arrives is dropped (core.async aborts such puts) */
+	rf_xform_sink sink = {.ch = ch};
+	if (ch->xf.step(&ch->xf, v, &sink) == RF_XF_DONE)
+		ch->xf_done = true;
+}
+
+void chan_buf_flush(rf_chan *ch)
+{
+	if (ch->has_xf && ch->xf.flush) {
+		rf_xform_sink sink = {.ch = ch};
+		ch->xf.flush(&ch->xf, &sink);
+	}
+}
+
+static int step_map(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	rf_val out = RF_NIL;
+	int rc = xf->fn(v, &out);
+	if (rc < 0)
+		return rc;
+	rf_xform_emit(sink, out);
+	return 0;
+}
+
+static int step_filter(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	rf_val keep = RF_NIL;
+	int rc = xf->fn(v, &keep);
+	if (rc < 0)
+		return rc;
+	if (keep)
+		rf_xform_emit(sink, v);
+	return 0;
+}
+
+/* (take n): state counts what is left; the n-th value closes the channel at once. */
+static int step_take(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	if (xf->state > 0) {
+		rf_xform_emit(sink, v);
+		xf->state--;
+	}
+	return xf->state > 0 ? 0 : RF_XF_DONE;
+}
+
+rf_xform rf_xform_map(rf_body_fn fn)
+{
+	return (rf_xform){.step = step_map, .fn = fn};
+}
+rf_xform rf_xform_filter(rf_body_fn pred)
+{
+	return (rf_xform){.step = step_filter, .fn = pred};
+}
+rf_xform rf_xform_take(int64_t n)
+{
+	return (rf_xform){.step = step_take, .state = n};
+}

@@ -1,0 +1,125 @@
+/* runtime/chan/chan_impl.h: the channel's state and the operation records (internal).
+ *
+ * A channel is a lock, a buffer, and two FIFO lists of waiting operations (puts, takes).
+ * Invariants, all under ch->lock:
+ *  - takes non-empty (of live waits) => the buffer is empty;
+ *  - puts non-empty (of live waits) => the buffer is full, or the channel is unbuffered;
+ *  - closed only goes false -> true.
+ * A waiting operation is a chan_wait: one rf_waiter (runtime/wait.h) and one chan_node per
+ * clause (one for a put or take, several for alts), each node linked on its channel's list.
+ * Whoever satisfies a node claims its waiter (rf_waiter_claim) with that channel locked, so
+ * of all the nodes of one alts exactly one wins: the claim CAS decides. Stale nodes (waiter
+ * claimed elsewhere or timed out) stay linked until someone pops them; they are skipped.
+ *
+ * Ownership of a node: linked => its channel's lock guards prev/next/linked. A node is
+ * touched only under its channel's lock, so the owner of a wait may free or return (stack)
+ * once it has locked every clause's channel and unlinked what is still linked.
+ * The owner is the waiting side for put/take/alts (after rf_waiter_wait returns), and the
+ * completer for a callback wait (after running the callback).
+ *
+ * Lock order: a channel lock is a leaf, except in alts, which locks all its channels in
+ * address order. Nothing waits, no callback runs and no waiter is completed with a channel
+ * locked: claimed waits go on a done list that is finished after unlocking.
+ */
+#ifndef RF_CHAN_IMPL_H
+#define RF_CHAN_IMPL_H
+
+#include <stdatomic.h>
+
+#include "ringfold/chan.h"
+#include "runtime/chan/chan_lock.h"
+#include "runtime/wait.h"
+
+enum chan_kind {
+	KIND_UNBUF = 0,
+	KIND_FIXED = RF_BUF_FIXED,
+	KIND_DROPPING = RF_BUF_DROPPING,
+	KIND_SLIDING = RF_BUF_SLIDING,
+	KIND_PROMISE = 4
+};
+
+struct chan_wait;
+
+typedef struct chan_node {
+	struct chan_node *prev, *next; /* channel's list; under ch->lock */
+	struct chan_wait *wait;
+	rf_chan *ch;
+	rf_val val; /* value of a put */
+	int clause; /* index in the alts, 0 for a single op */
+	bool is_put;
+	bool linked; /* under ch->lock */
+} chan_node;
+
+typedef struct chan_list {
+	chan_node *head, *tail;
+	uint32_t len; /* linked nodes, stale ones included */
+} chan_list;
+
+typedef struct chan_wait {
+	rf_waiter w;   /* w.op = the winning chan_node */
+	rf_chan_cb cb; /* callback form; NULL when a thread or fiber waits */
+	void *cb_arg;
+	struct chan_wait *done_next; /* a claimer's done list; read before completing */
+	int nnodes;
+	chan_node *nodes;
+} chan_wait;
+
+struct rf_chan {
+	chan_lock lock;
+	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
+	uint8_t kind;
+	bool closed; /* under lock */
+	bool has_xf;
+	bool xf_done;             /* under lock: the transformation said RF_XF_DONE */
+	bool delivered;           /* promise: under lock */
+	_Atomic bool closed_hint; /* relaxed copy of closed for rf_chan_closed */
+	int close_code; /* what a take returns once closed and drained; set before sharing */
+	uint32_t pending_limit;
+	size_t n;                /* buffer size asked for */
+	size_t cap, head, count; /* ring; cap may exceed n when a transformation expands */
+	rf_val *ring;
+	rf_val pval; /* promise value */
+	chan_list takes, puts;
+	rf_xform xf;
+};
+
+/* Claimed waits to finish once every lock is released. */
+typedef struct chan_done {
+	chan_wait *head;
+} chan_done;
+
+/* Under ch->lock. Complete now if possible: returns true and sets *rc (and *val for a
+ * take); false means it would wait. Claimed waits go on done. */
+bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done);
+bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done);
+
+/* Under ch->lock: whether one more node fits under the pending limit (stale nodes purged). */
+bool chan_has_room(rf_chan *ch, chan_list *l);
+void chan_link(rf_chan *ch, chan_node *n);
+void chan_unlink(rf_chan *ch, chan_node *n);
+
+/* No lock held: finish every claimed wait (wake it, or run its callback). */
+void chan_done_finish(chan_done *done);
+
+/* No lock held: unlink every node of w still linked (locks each channel in turn). */
+void chan_wait_unlink_all(chan_wait *w);
+
+/* Close with a code: takes return `code` once drained (rf_go's failed body). */
+void chan_close_code(rf_chan *ch, int code);
+
+/* Buffer (chan_buf.c), under ch->lock. */
+int chan_buf_init(rf_chan *ch);
+size_t chan_buf_count(const rf_chan *ch);
+bool chan_buf_full(const rf_chan *ch);
+void chan_buf_add(rf_chan *ch, rf_val v);
+rf_val chan_buf_remove(rf_chan *ch);
+/* Pass v through the transformation (or straight in); sets ch->xf_done. */
+void chan_buf_put(rf_chan *ch, rf_val v);
+void chan_buf_flush(rf_chan *ch);
+
+/* No lock: run xf's step on v, then its flush, collecting what they emit into *vals
+ * (malloc'd, *n of them; free it). Returns 0, the step's negative code (values emitted
+ * before it are still given), or -ENOMEM (nothing given). */
+int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n);
+
+#endif

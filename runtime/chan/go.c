@@ -1,0 +1,73 @@
+/* runtime/chan/go.c: go processes.
+ *
+ * A go process is a fiber on the executor (runtime/sched.h) running fn(arg, &out) with the
+ * spawner's dynamic bindings; its result channel (buffer 1) receives out and closes, or
+ * closes with fn's error code. The go_proc record is owned by the process from spawn to
+ * exit; the result channel has one reference for the caller and one for the process.
+ */
+#include <stdlib.h>
+
+#include "runtime/chan/chan_impl.h"
+#include "runtime/sched.h"
+
+typedef struct go_proc {
+	rf_body_fn fn;
+	rf_val arg;
+	rf_chan *result; /* the process's reference, or NULL */
+	void *bindings;  /* conveyed frame: the fiber installs and releases it */
+} go_proc;
+
+static void go_fiber(void *arg)
+{
+	go_proc *g = arg;
+	rf_ctx *ctx = rf_ctx_self();
+	void *saved_go = ctx->go;
+	ctx->go = g;
+	rf_val out = RF_NIL;
+	int rc = g->fn(g->arg, &out);
+	ctx->go = saved_go;
+	if (g->result) {
+		if (rc >= 0) /* buffer 1, only this process puts: never waits */
+			rf_chan_offer(g->result, out);
+		chan_close_code(g->result, rc < 0 ? rc : RF_ECLOSED);
+		rf_chan_free(g->result);
+	}
+	free(g);
+}
+
+static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
+{
+	go_proc *g = malloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = rf_bindings_capture()};
+	int rc = rf_fiber_spawn(go_fiber, g, RF_WORKER_ANY, g->bindings);
+	if (rc < 0) {
+		rf_bindings_release(g->bindings);
+		free(g);
+	}
+	return rc;
+}
+
+int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
+{
+	if (!fn)
+		return -EINVAL;
+	int rc = rf_runtime_ensure();
+	if (rc < 0)
+		return rc;
+	rf_chan *ch = NULL;
+	if (result) {
+		if ((rc = rf_chan_new_buf(RF_BUF_FIXED, 1, &ch)) < 0)
+			return rc;
+		rf_chan_retain(ch);
+	}
+	if ((rc = spawn(fn, arg, ch)) < 0) {
+		rf_chan_free(ch);
+		rf_chan_free(ch);
+		return rc;
+	}
+	if (result)
+		*result = ch;
+	return 0;
+}

@@ -1,0 +1,366 @@
+/* runtime/chan/mult.c: mult/tap and pub/sub.
+ *
+ * rf_mult: a go process takes each value of the source and offers it to a snapshot of the
+ * taps with rf_chan_put_async; the last callback to finish wakes the process (an rf_waiter
+ * with a countdown), so every tap accepts a value before the next is taken, and taps
+ * accept in parallel. Shared state: taps/ntaps/cap under m->lock (the process snapshots,
+ * tap/untap edit); refs counts the caller's handle, the process and each pub using it.
+ * Each tap entry holds a reference to its channel.
+ *
+ * rf_pub: a go process takes each value, asks topic_fn for its topic and puts the value on
+ * that topic's channel, which is the source of a mult whose taps are the subscribers.
+ * Shared state: the topic table under p->lock; refs as for mult.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringfold/async.h"
+#include "runtime/chan/chan_impl.h"
+
+typedef struct tap {
+	rf_chan *ch;
+	bool close;
+} tap;
+
+struct rf_mult {
+	pthread_mutex_t lock;
+	_Atomic uint32_t refs;
+	rf_chan *src;
+	tap *taps;
+	size_t ntaps, cap;
+};
+
+static void mult_unref(rf_mult *m)
+{
+	/* acq_rel: the last owner sees every edit of the others. */
+	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < m->ntaps; i++)
+		rf_chan_free(m->taps[i].ch);
+	free(m->taps);
+	rf_chan_free(m->src);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+/* One value's distribution: a countdown and a waiter the last put wakes. */
+typedef struct dist {
+	rf_waiter w;
+	_Atomic size_t left;
+	size_t n;
+	struct dist_slot {
+		struct dist *d;
+		rf_chan *ch;
+		int rc;
+	} slot[];
+} dist;
+
+static void dist_done(dist *d)
+{
+	/* acq_rel: the last decrement sees every slot's rc; claim/complete publish them. */
+	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) == 1 &&
+	    rf_waiter_claim(&d->w))
+		rf_waiter_complete(&d->w);
+}
+
+static void dist_cb(void *arg, int rc, rf_val v)
+{
+	struct dist_slot *s = arg;
+	s->rc = rc;
+	dist_done(s->d);
+}
+
+static int untap_locked(rf_mult *m, rf_chan *ch)
+{
+	for (size_t i = 0; i < m->ntaps; i++)
+		if (m->taps[i].ch == ch) {
+			rf_chan_free(ch);
+			m->taps[i] = m->taps[--m->ntaps];
+			return 0;
+		}
+	return 0;
+}
+
+static void distribute(rf_mult *m, rf_val v)
+{
+	pthread_mutex_lock(&m->lock);
+	size_t n = m->ntaps;
+	dist *d = n ? malloc(sizeof(*d) + n * sizeof(d->slot[0])) : NULL;
+	if (d)
+		for (size_t i = 0; i < n; i++)
+			d->slot[i] = (struct dist_slot){d, rf_chan_retain(m->taps[i].ch), 0};
+	pthread_mutex_unlock(&m->lock);
+	if (!d)
+		return; /* no taps: the value is dropped (out of memory: likewise) */
+	d->n = n;
+	atomic_init(&d->left, n + 1); /* + 1: ours, so no callback finishes before all are sent */
+	rf_waiter_init(&d->w);
+	for (size_t i = 0; i < n; i++) {
+		int rc = rf_chan_put_async(d->slot[i].ch, v, dist_cb, &d->slot[i]);
+		if (rc < 0 && rc != RF_ECLOSED) { /* not queued, callback not run */
+			d->slot[i].rc = rc;
+			dist_done(d);
+		}
+	}
+	dist_done(d);
+	rf_waiter_wait(&d->w, RF_NO_DEADLINE);
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < n; i++)
+		if (d->slot[i].rc == RF_ECLOSED)
+			untap_locked(m, d->slot[i].ch);
+	pthread_mutex_unlock(&m->lock);
+	for (size_t i = 0; i < n; i++)
+		rf_chan_free(d->slot[i].ch);
+	free(d);
+}
+
+static int mult_go(rf_val arg, rf_val *out)
+{
+	rf_mult *m = rf_to_ptr(arg);
+	rf_val v;
+	while (rf_chan_take(m->src, &v) == 0)
+		distribute(m, v);
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->ntaps; i++)
+		if (m->taps[i].close)
+			rf_chan_close(m->taps[i].ch);
+	pthread_mutex_unlock(&m->lock);
+	mult_unref(m);
+	return 0;
+}
+
+int rf_mult_new(rf_chan *ch, rf_mult **out)
+{
+	if (!ch || !out)
+		return -EINVAL;
+	rf_mult *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	pthread_mutex_init(&m->lock, NULL);
+	atomic_init(&m->refs, 2);
+	m->src = rf_chan_retain(ch);
+	int rc = rf_go(mult_go, rf_from_ptr(m), NULL);
+	if (rc < 0) {
+		atomic_store_explicit(&m->refs, 1, memory_order_relaxed);
+		mult_unref(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int rf_mult_tap(rf_mult *m, rf_chan *ch, bool close)
+{
+	if (!m || !ch)
+		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->ntaps; i++)
+		if (m->taps[i].ch == ch) {
+			m->taps[i].close = close;
+			goto out;
+		}
+	if (m->ntaps == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 4;
+		tap *t = realloc(m->taps, cap * sizeof(*t));
+		if (!t) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		m->taps = t;
+		m->cap = cap;
+	}
+	m->taps[m->ntaps++] = (tap){rf_chan_retain(ch), close};
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int rf_mult_untap(rf_mult *m, rf_chan *ch)
+{
+	if (!m || !ch)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	untap_locked(m, ch);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+int rf_mult_untap_all(rf_mult *m)
+{
+	if (!m)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	while (m->ntaps)
+		untap_locked(m, m->taps[0].ch);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+void rf_mult_free(rf_mult *m)
+{
+	if (m)
+		mult_unref(m);
+}
+
+/* ---- pub/sub ---- */
+
+typedef struct topic {
+	rf_val topic;
+	rf_chan *ch; /* the topic's channel: source of m */
+	rf_mult *m;
+} topic;
+
+struct rf_pub {
+	pthread_mutex_t lock;
+	_Atomic uint32_t refs;
+	rf_chan *src;
+	rf_body_fn topic_fn;
+	topic *topics;
+	size_t ntopics, cap;
+};
+
+static void drop_topic_locked(rf_pub *p, size_t i)
+{
+	rf_chan_close(p->topics[i].ch); /* its mult closes the close = true subscribers */
+	rf_chan_free(p->topics[i].ch);
+	rf_mult_free(p->topics[i].m);
+	p->topics[i] = p->topics[--p->ntopics];
+}
+
+static void pub_unref(rf_pub *p)
+{
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	while (p->ntopics)
+		drop_topic_locked(p, 0);
+	free(p->topics);
+	rf_chan_free(p->src);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static topic *find_topic(rf_pub *p, rf_val t)
+{
+	for (size_t i = 0; i < p->ntopics; i++)
+		if (p->topics[i].topic == t)
+			return &p->topics[i];
+	return NULL;
+}
+
+static int pub_go(rf_val arg, rf_val *out)
+{
+	rf_pub *p = rf_to_ptr(arg);
+	rf_val v;
+	while (rf_chan_take(p->src, &v) == 0) {
+		rf_val t = RF_NIL;
+		if (p->topic_fn(v, &t) < 0)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		topic *tp = find_topic(p, t);
+		rf_chan *ch = tp ? rf_chan_retain(tp->ch) : NULL;
+		pthread_mutex_unlock(&p->lock);
+		if (!ch)
+			continue;                       /* no subscriber for this topic: dropped */
+		if (rf_chan_put(ch, v) == RF_ECLOSED) { /* unsubscribed meanwhile */
+			pthread_mutex_lock(&p->lock);
+			if ((tp = find_topic(p, t)) && tp->ch == ch)
+				drop_topic_locked(p, (size_t)(tp - p->topics));
+			pthread_mutex_unlock(&p->lock);
+		}
+		rf_chan_free(ch);
+	}
+	pthread_mutex_lock(&p->lock);
+	while (p->ntopics)
+		drop_topic_locked(p, 0);
+	pthread_mutex_unlock(&p->lock);
+	pub_unref(p);
+	return 0;
+}
+
+int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out)
+{
+	if (!ch || !topic_fn || !out)
+		return -EINVAL;
+	rf_pub *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	atomic_init(&p->refs, 2);
+	p->src = rf_chan_retain(ch);
+	p->topic_fn = topic_fn;
+	int rc = rf_go(pub_go, rf_from_ptr(p), NULL);
+	if (rc < 0) {
+		atomic_store_explicit(&p->refs, 1, memory_order_relaxed);
+		pub_unref(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int rf_pub_sub(rf_pub *p, rf_val t, rf_chan *ch, bool close)
+{
+	if (!p || !ch)
+		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&p->lock);
+	topic *tp = find_topic(p, t);
+	if (!tp) {
+		if (p->ntopics == p->cap) {
+			size_t cap = p->cap ? 2 * p->cap : 4;
+			topic *nt = realloc(p->topics, cap * sizeof(*nt));
+			if (!nt) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			p->topics = nt;
+			p->cap = cap;
+		}
+		topic fresh = {.topic = t};
+		if ((rc = rf_chan_new(&fresh.ch)) < 0)
+			goto out;
+		if ((rc = rf_mult_new(fresh.ch, &fresh.m)) < 0) {
+			rf_chan_free(fresh.ch);
+			goto out;
+		}
+		p->topics[p->ntopics] = fresh;
+		tp = &p->topics[p->ntopics++];
+	}
+	rc = rf_mult_tap(tp->m, ch, close);
+out:
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+int rf_pub_unsub(rf_pub *p, rf_val t, rf_chan *ch)
+{
+	if (!p || !ch)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	topic *tp = find_topic(p, t);
+	if (tp)
+		rf_mult_untap(tp->m, ch);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int rf_pub_unsub_all(rf_pub *p)
+{
+	if (!p)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->ntopics; i++)
+		rf_mult_untap_all(p->topics[i].m);
+	while (p->ntopics) /* with no taps left, closing a topic closes no subscriber */
+		drop_topic_locked(p, 0);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+void rf_pub_free(rf_pub *p)
+{
+	if (p)
+		pub_unref(p);
+}

@@ -1,0 +1,388 @@
+/* tests/chan/test_async.c: the combinators (pipe, merge, mult, pub, mix, split, onto/to
+ * chan, reduce, into, pipeline in three variants). */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "chan_test.h"
+
+/* Every value of c until closed, into out (at most max); returns how many. */
+static size_t drain(rf_chan *c, rf_val *out, size_t max)
+{
+	size_t n = 0;
+	rf_val v;
+	int rc;
+	while ((rc = take5(c, &v)) == 0) {
+		assert_true(n < max);
+		out[n++] = v;
+	}
+	assert_int_equal(rc, RF_ECLOSED);
+	return n;
+}
+
+static int cmp_val(const void *a, const void *b)
+{
+	rf_val x = *(const rf_val *)a, y = *(const rf_val *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_to_chan_pipe_onto(void **state)
+{
+	rf_val vals[300], got[300];
+	for (int i = 0; i < 300; i++)
+		vals[i] = i * 3;
+	rf_chan *src, *dst, *done;
+	assert_int_equal(rf_to_chan(vals, 300, &src), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 5, &dst), 0);
+	assert_int_equal(rf_pipe(src, dst, true), 0);
+	rf_chan_free(src);
+	assert_int_equal(drain(dst, got, 300), 300);
+	assert_memory_equal(got, vals, sizeof(vals));
+	rf_chan_free(dst);
+
+	assert_int_equal(rf_chan_new(&dst), 0);
+	assert_int_equal(rf_onto_chan(dst, vals, 10, false, &done), 0);
+	for (int i = 0; i < 10; i++) {
+		rf_val v;
+		assert_int_equal(take5(dst, &v), 0);
+		assert_int_equal(v, vals[i]);
+	}
+	rf_val v;
+	assert_int_equal(take5(done, &v), RF_ECLOSED);
+	assert_false(rf_chan_closed(dst)); /* close = false */
+	rf_chan_free(done);
+	rf_chan_free(dst);
+
+	assert_int_equal(rf_to_chan(NULL, 0, &src), 0); /* empty: closed at once */
+	assert_int_equal(take5(src, &v), RF_ECLOSED);
+	rf_chan_free(src);
+}
+
+static void test_merge(void **state)
+{
+	rf_chan *in[3], *out;
+	rf_val vals[3][50], got[150];
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 50; i++)
+			vals[k][i] = k * 1000 + i;
+		assert_int_equal(rf_to_chan(vals[k], 50, &in[k]), 0);
+	}
+	assert_int_equal(rf_merge(in, 3, 4, &out), 0);
+	for (int k = 0; k < 3; k++)
+		rf_chan_free(in[k]);
+	assert_int_equal(drain(out, got, 150), 150);
+	/* each input's order is kept */
+	int64_t last[3] = {-1, -1, -1};
+	for (int i = 0; i < 150; i++) {
+		int k = (int)(got[i] / 1000);
+		assert_true(got[i] > last[k]);
+		last[k] = got[i];
+	}
+	rf_chan_free(out);
+}
+
+static void test_mult(void **state)
+{
+	rf_chan *src, *t1, *t2;
+	rf_mult *m;
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &t1), 0);
+	assert_int_equal(rf_chan_new(&t2), 0);
+	assert_int_equal(rf_mult_new(src, &m), 0);
+	/* no taps: a value is taken and dropped. Once -2 is taken, -1 is done with; -2
+	 * itself may or may not meet the taps added next. */
+	assert_int_equal(put5(src, -1), 0);
+	assert_int_equal(put5(src, -2), 0);
+	assert_int_equal(rf_mult_tap(m, t1, true), 0);
+	assert_int_equal(rf_mult_tap(m, t2, false), 0);
+	rf_val v;
+	for (int i = 0; i < 10; i++) {
+		/* t2 is unbuffered: the mult waits on it (maybe with -2) before taking i */
+		assert_int_equal(rf_chan_put_async(src, i, NULL, NULL), 0);
+		assert_int_equal(take5(t2, &v), 0);
+		if (i == 0 && v == -2)
+			assert_int_equal(take5(t2, &v), 0);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(rf_mult_untap(m, t2), 0);
+	assert_int_equal(put5(src, 10), 0);
+	rf_chan_close(src);
+	rf_val got[20];
+	size_t n = drain(t1, got, 20);
+	rf_val *g = got[0] == -2 ? got + 1 : got; /* the -1 went nowhere */
+	assert_int_equal(n - (size_t)(g - got), 11);
+	for (int i = 0; i <= 10; i++)
+		assert_int_equal(g[i], i);
+	assert_false(rf_chan_closed(t2)); /* untapped, and close = false anyway */
+	rf_mult_free(m);
+	rf_chan_free(src);
+	rf_chan_free(t1);
+	rf_chan_free(t2);
+}
+
+static int parity(rf_val v, rf_val *topic)
+{
+	*topic = v % 2;
+	return 0;
+}
+
+static void test_pub_sub(void **state)
+{
+	rf_chan *src, *even, *odd, *odd2;
+	rf_pub *p;
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &even), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &odd), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &odd2), 0);
+	assert_int_equal(rf_pub_new(src, parity, &p), 0);
+	assert_int_equal(rf_pub_sub(p, 0, even, true), 0);
+	assert_int_equal(rf_pub_sub(p, 1, odd, true), 0);
+	assert_int_equal(rf_pub_sub(p, 1, odd2, false), 0);
+	rf_chan *gone;
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &gone), 0);
+	assert_int_equal(rf_pub_sub(p, 0, gone, true), 0);
+	assert_int_equal(rf_pub_unsub(p, 0, gone), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(put5(src, i), 0);
+	rf_chan_close(src);
+	rf_val got[40];
+	assert_int_equal(drain(even, got, 40), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i);
+	assert_int_equal(drain(odd, got, 40), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i + 1);
+	rf_val v;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(rf_chan_poll(odd2, &v), 0);
+		assert_int_equal(v, 2 * i + 1);
+	}
+	assert_false(rf_chan_closed(odd2));                /* close = false */
+	assert_int_equal(rf_chan_poll(gone, &v), -EAGAIN); /* unsubscribed before any value */
+	assert_false(rf_chan_closed(gone));
+	rf_chan_free(gone);
+	rf_pub_free(p);
+	rf_chan_free(src);
+	rf_chan_free(even);
+	rf_chan_free(odd);
+	rf_chan_free(odd2);
+}
+
+static void test_mix(void **state)
+{
+	rf_chan *out, *a, *b;
+	rf_mix *m;
+	rf_val v;
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &out), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &a), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &b), 0);
+	assert_int_equal(rf_mix_new(out, &m), 0);
+	assert_int_equal(rf_mix_admix(m, a), 0);
+	assert_int_equal(rf_mix_admix(m, b), 0);
+	assert_int_equal(put5(a, 1), 0);
+	assert_int_equal(put5(b, 2), 0);
+	rf_val two[2];
+	assert_int_equal(take5(out, &two[0]), 0);
+	assert_int_equal(take5(out, &two[1]), 0);
+	qsort(two, 2, sizeof(rf_val), cmp_val);
+	assert_int_equal(two[0], 1);
+	assert_int_equal(two[1], 2);
+	/* mute b: its values are taken and dropped */
+	assert_int_equal(rf_mix_toggle(m, b, RF_MIX_MUTE), 0);
+	assert_int_equal(put5(b, 3), 0);
+	assert_int_equal(put5(a, 4), 0);
+	assert_int_equal(take5(out, &v), 0);
+	assert_int_equal(v, 4);
+	rf_sleep_until(rf_now_ns() + 20000000);
+	assert_int_equal(rf_chan_poll(b, &v), -EAGAIN); /* consumed by the mix */
+	/* pause a: not taken */
+	assert_int_equal(rf_mix_toggle(m, a, RF_MIX_PAUSE), 0);
+	assert_int_equal(rf_mix_toggle(m, b, 0), 0);
+	assert_int_equal(put5(a, 5), 0);
+	assert_int_equal(put5(b, 6), 0);
+	assert_int_equal(take5(out, &v), 0);
+	assert_int_equal(v, 6);
+	assert_int_equal(rf_chan_poll(a, &v), 0); /* still there */
+	assert_int_equal(v, 5);
+	/* solo a (mode pause): only a is heard, b waits */
+	assert_int_equal(rf_mix_solo_mode(m, RF_MIX_PAUSE), 0);
+	assert_int_equal(rf_mix_toggle(m, a, RF_MIX_SOLO), 0);
+	assert_int_equal(put5(b, 7), 0);
+	assert_int_equal(put5(a, 8), 0);
+	assert_int_equal(take5(out, &v), 0);
+	assert_int_equal(v, 8);
+	assert_int_equal(rf_chan_poll(b, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(rf_mix_unmix_all(m), 0);
+	assert_int_equal(rf_mix_toggle(m, a, 9), -EINVAL);
+	rf_mix_free(m);
+	rf_chan_free(out);
+	rf_chan_free(a);
+	rf_chan_free(b);
+}
+
+static void test_split(void **state)
+{
+	rf_val vals[20];
+	for (int i = 0; i < 20; i++)
+		vals[i] = i;
+	rf_chan *src, *t, *f;
+	assert_int_equal(rf_to_chan(vals, 20, &src), 0);
+	assert_int_equal(rf_split(parity, src, &t, &f), 0);
+	rf_chan_free(src);
+	/* read both sides as they come (they are unbuffered) */
+	rf_val odd[20], even[20];
+	size_t no = 0, ne = 0;
+	for (int open = 2; open > 0;) {
+		rf_alt ops[] = {{.ch = t}, {.ch = f}};
+		int which;
+		rf_val v;
+		int rc = rf_alts_timeout(ops, 2, 0, 5000, &which, &v);
+		if (rc == RF_ECLOSED) {
+			open--;
+			ops[which].ch == t ? (void)(t = NULL) : (void)(f = NULL);
+			rf_chan_free(ops[which].ch);
+			if (open == 1) {
+				rf_chan *left = t ? t : f;
+				rf_val *dst = t ? odd : even;
+				size_t *n = t ? &no : &ne;
+				*n += drain(left, dst + *n, 20 - *n);
+				rf_chan_free(left);
+				open = 0;
+			}
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		if (which == 0)
+			odd[no++] = v;
+		else
+			even[ne++] = v;
+	}
+	assert_int_equal(no, 10);
+	assert_int_equal(ne, 10);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(odd[i], 2 * i + 1);
+		assert_int_equal(even[i], 2 * i);
+	}
+}
+
+static int halt_at_neg(rf_val acc, rf_val v, rf_val *out)
+{
+	*out = acc + v;
+	return v < 0 ? -ERANGE : 0;
+}
+
+static void test_reduce_into(void **state)
+{
+	rf_val vals[100];
+	for (int i = 0; i < 100; i++)
+		vals[i] = i + 1;
+	rf_chan *src, *r;
+	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
+	assert_int_equal(rf_chan_reduce(rf_add, 1000, src, &r), 0);
+	assert_int_equal(result_of(r), 1000 + 5050);
+	rf_chan_free(src);
+
+	vals[50] = -1;
+	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
+	assert_int_equal(rf_chan_reduce(halt_at_neg, 0, src, &r), 0);
+	rf_val v;
+	assert_int_equal(take5(r, &v), -ERANGE);
+	rf_chan_free(r);
+	rf_chan_close(src); /* the reduce stopped early; drop the rest */
+	rf_chan_free(src);
+
+	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
+	assert_int_equal(rf_chan_into(src, &r), 0);
+	rf_vals *vs = rf_to_ptr(result_of(r));
+	assert_int_equal(vs->n, 100);
+	assert_memory_equal(vs->v, vals, sizeof(vals));
+	free(vs);
+	rf_chan_free(src);
+}
+
+static int square(rf_val v, rf_val *out)
+{
+	*out = v * v;
+	return 0;
+}
+
+static int slow_square(rf_val v, rf_val *out)
+{
+	if (v % 7 == 0)
+		rf_sleep_until(rf_now_ns() + 1000000); /* out-of-order finishing */
+	return square(v, out);
+}
+
+static void async_square(void *ctx, rf_val v, rf_chan *res)
+{
+	atomic_fetch_add((_Atomic int *)ctx, 1);
+	rf_chan_put_async(res, v * v, NULL, NULL);
+	rf_chan_close(res);
+}
+
+static void check_squares(rf_chan *out, int n)
+{
+	rf_val got[200];
+	assert_int_equal(drain(out, got, 200), (size_t)n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(got[i], (rf_val)i * i); /* order preserved */
+}
+
+static void test_pipeline(void **state)
+{
+	rf_val vals[200];
+	for (int i = 0; i < 200; i++)
+		vals[i] = i;
+	rf_chan *src, *out;
+	rf_xform sq = rf_xform_map(slow_square);
+	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
+	assert_int_equal(rf_chan_new(&out), 0);
+	assert_int_equal(rf_pipeline(4, out, &sq, src, true), 0);
+	check_squares(out, 200);
+	rf_chan_free(src);
+	rf_chan_free(out);
+
+	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 8, &out), 0);
+	assert_int_equal(rf_pipeline_blocking(3, out, &sq, src, true), 0);
+	check_squares(out, 200);
+	rf_chan_free(src);
+	rf_chan_free(out);
+
+	_Atomic int calls = 0;
+	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
+	assert_int_equal(rf_chan_new(&out), 0);
+	assert_int_equal(rf_pipeline_async(5, out, async_square, (void *)&calls, src, true), 0);
+	check_squares(out, 200);
+	assert_int_equal(atomic_load(&calls), 200);
+	rf_chan_free(src);
+	rf_chan_free(out);
+
+	/* a filtering transformation: results may be empty per value */
+	rf_xform even = rf_xform_filter(parity);
+	assert_int_equal(rf_to_chan(vals, 10, &src), 0);
+	assert_int_equal(rf_chan_new(&out), 0);
+	assert_int_equal(rf_pipeline(2, out, &even, src, true), 0);
+	rf_val got[10];
+	assert_int_equal(drain(out, got, 10), 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(got[i], 2 * i + 1);
+	rf_chan_free(src);
+	rf_chan_free(out);
+	assert_int_equal(rf_pipeline(0, out, &even, src, true), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_to_chan_pipe_onto),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_mult),
+	    cmocka_unit_test(test_pub_sub),
+	    cmocka_unit_test(test_mix),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_reduce_into),
+	    cmocka_unit_test(test_pipeline),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
