@@ -90,12 +90,14 @@ static inline struct fj_task *dq_take(fj_deque *d)
 }
 
 /* Any thread: steal the oldest task. FJ_STEAL_EMPTY, FJ_STEAL_ABORT (lost a race), or
- * the task, now owned by the caller. */
-static inline struct fj_task *dq_steal(fj_deque *d)
+ * the task, now owned by the caller. A nonzero *veto (if given), read after bottom,
+ * refuses the steal: the owner raises it before pushing the tasks it protects, so a thief
+ * that sees such a task (bottom's acquire) sees the veto. */
+static inline struct fj_task *dq_steal(fj_deque *d, _Atomic uint32_t *veto)
 {
 	int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
 	int64_t b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
-	if (t >= b)
+	if (t >= b || (veto && atomic_load_explicit(veto, memory_order_relaxed)))
 		return FJ_STEAL_EMPTY;
 	/* Acquire pairs with grow's release store: the copied slots are visible. */
 	fj_array *a = atomic_load_explicit(&d->array, memory_order_acquire);

@@ -98,6 +98,10 @@ typedef struct fj_remote {
 void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg);
 int fj_remote_wait(fj_remote *r, rf_val *out);
 
+/* Worker only: while the count is raised, workers of other nodes do not steal from the
+ * caller's pool (node-partitioned folds keep each node's part on its node). */
+void fj_keep_local(struct fj_worker *w, int delta);
+
 /* Fill out->fj_workers and out->fj[] (steal counters, cpu, node). Starts nothing: zero
  * workers when the pools have not started. Any. The executor's rf_stats_get calls it. */
 void rf_fj_stats(rf_stats *out);

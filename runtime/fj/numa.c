@@ -76,7 +76,11 @@ typedef struct node_part {
 static int run_node_part(rf_val arg, rf_val *out)
 {
 	node_part *np = rf_to_ptr(arg);
-	return fj_range_run(&np->cx->range, np->lo, np->hi, out);
+	struct fj_worker *w = fj_self_worker();
+	fj_keep_local(w, 1);
+	int rc = fj_range_run(&np->cx->range, np->lo, np->hi, out);
+	fj_keep_local(w, -1);
+	return rc;
 }
 
 /* On node 0's pool: start the other nodes' parts, fold node 0's, combine in order. */

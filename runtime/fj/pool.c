@@ -133,7 +133,7 @@ void fj_run_task(fj_worker *w, fj_task *t)
 static fj_task *steal_from(fj_worker *w, fj_worker *v)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		fj_task *x = dq_steal(&v->dq);
+		fj_task *x = dq_steal(&v->dq, v->pool == w->pool ? NULL : &v->pool->keep_local);
 		if (x == FJ_STEAL_EMPTY)
 			return NULL;
 		if (x != FJ_STEAL_ABORT) {
@@ -145,8 +145,22 @@ static fj_task *steal_from(fj_worker *w, fj_worker *v)
 	return NULL;
 }
 
+void fj_keep_local(fj_worker *w, int delta)
+{
+	/* Relaxed: the owner's later pushes (release) carry it to thieves, see dq_steal. */
+	atomic_fetch_add_explicit(&w->pool->keep_local, (uint32_t)delta, memory_order_relaxed);
+}
+
+/* A cheap pre-check; steal_from's veto is the one that counts. */
+static int may_steal_from(fj_worker *w, fj_pool *p)
+{
+	return p == w->pool || !atomic_load_explicit(&p->keep_local, memory_order_relaxed);
+}
+
 static fj_task *steal_in_pool(fj_worker *w, fj_pool *p)
 {
+	if (!may_steal_from(w, p))
+		return NULL;
 	int n = p->nworkers;
 	int start = (int)(rnd(w) % (uint32_t)n);
 	for (int k = 0; k < n; k++) {
@@ -191,7 +205,7 @@ static int find_and_run(fj_worker *w, int32_t hint, int take_jobs)
 	if (!x && fj_g.policy == RF_STEAL_RANDOM) {
 		for (int k = 0; k < fj_g.nworkers && !x; k++) {
 			fj_worker *v = fj_g.workers[rnd(w) % (uint32_t)fj_g.nworkers];
-			if (v != w)
+			if (v != w && may_steal_from(w, v->pool))
 				x = steal_from(w, v);
 		}
 	}

@@ -8,6 +8,9 @@
  *   fj_worker.rng         owner only
  *   fj_pool.wake_seq      futex word: bumped by wakers (release), read by parkers
  *   fj_pool.idle          parked workers of the pool: parkers increment/decrement
+ *   fj_pool.keep_local    node-partitioned fold parts running on the pool (their workers
+ *                         increment/decrement); while nonzero other nodes do not steal
+ *                         from it (a hint: a steal already under way may still land)
  *   fj_pool inject list   under inject_lock; `injected` mirrors its length for lock-free
  *                         peeks
  * Lock order: inject_lock is a leaf (nothing else is taken while it is held).
@@ -39,6 +42,7 @@ typedef struct fj_pool {
 	int first, nworkers; /* its workers are fj_g.workers[first .. first+nworkers) */
 	_Alignas(64) _Atomic uint32_t wake_seq;
 	_Atomic uint32_t idle;
+	_Atomic uint32_t keep_local; /* node-partitioned fold parts running: no remote thieves */
 	_Alignas(64) pthread_mutex_t inject_lock;
 	fj_job *head, *tail;
 	_Atomic size_t injected;
