@@ -18,6 +18,8 @@
 
 #include "ringfold/agent.h"
 
+#include "ringfold/io.h"
+
 #include "ringfold/fj.h"
 #include "ringfold/fold.h"
 #include "ringfold/pmap.h"

@@ -18,6 +18,7 @@
 #ifndef RF_IO_BACKEND_H
 #define RF_IO_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ringfold/runtime.h"
@@ -39,10 +40,28 @@ void rf_io_destroy(rf_io *io);
 /* Reap completions (resuming the fibers that wait on them) and, if none are ready and
  * deadline_ns is in the future, sleep until a completion, an rf_io_wake() or the
  * deadline (absolute CLOCK_MONOTONIC; 0 = do not sleep; RF_NO_DEADLINE = no bound).
- * Returns the number of completions handled. Owner worker only. */
+ * Returns the number of completions handled. Owner worker only.
+ * Under io_uring's DEFER_TASKRUN, completions are posted only inside this call: a
+ * worker busy with ready fibers should still call rf_io_poll(io, 0) between batches. A
+ * fiber's request itself is submitted at once, not left for this call. */
 int rf_io_poll(rf_io *io, uint64_t deadline_ns);
 
 /* Make the owner's current or next rf_io_poll() return. Any thread. Async-signal-unsafe. */
 void rf_io_wake(rf_io *io);
+
+/* I/O completions this rf_io has handled (what rf_io_poll returned, summed), for
+ * rf_stats. Any thread (relaxed read of a counter only the owner writes). */
+uint64_t rf_io_completions(const rf_io *io);
+
+/* Wake-ups between io_uring workers: true = a worker waking another posts a CQE into
+ * its ring (IORING_OP_MSG_RING, where the probe finds it); false (default) = it writes
+ * the target's eventfd like any other thread. Applies to rf_io created afterwards.
+ * perf/io's wake_ring measures both. */
+void rf_io_set_msg_ring(bool on);
+
+/* Test hook: make the process-wide probe see io_uring setup fail with `err` (a negative
+ * errno, 0 to stop) and forget an earlier decision, as if the process had just started.
+ * Call only while no rf_io exists. */
+void rf_io_test_fail_setup(int err);
 
 #endif

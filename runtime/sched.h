@@ -26,6 +26,19 @@ typedef void (*rf_fiber_fn)(void *arg);
  * rf_init. Cheap once started (one acquire load). Any context. */
 int rf_runtime_ensure(void);
 
+/* Register fn to run at the start of rf_shutdown(), before the workers stop: the place
+ * for work that must finish first (agents drain their accepted actions). Hooks run on
+ * the thread calling rf_shutdown, last registered first, while fibers can still be
+ * spawned and parked; a hook must return once its work is done. Registering the same fn
+ * again is a no-op; hooks stay registered across restarts.
+ * Returns 0, -EINVAL (NULL fn), -ENOMEM (more than 32 hooks). Never blocks. Any. */
+int rf_runtime_on_shutdown(void (*fn)(void));
+
+/* Register fn to add a family's counters to rf_stats_get()'s snapshot (fork/join
+ * steals, STM retries, ...); called after the executor's counters are filled. Same
+ * rules and returns as rf_runtime_on_shutdown. */
+int rf_runtime_on_stats(void (*fn)(rf_stats *out));
+
 /* The configuration and topology the runtime started with (starts it if needed; NULL
  * only if it cannot start). Read-only once started. Any. */
 const rf_config *rf_runtime_config(void);
@@ -54,12 +67,19 @@ void rf_fiber_yield(void);
  * commit(arg); if commit returns false the fiber is made ready again at once (the event
  * it waited for already happened). Otherwise it stays parked until rf_fiber_resume().
  * If deadline_ns != RF_NO_DEADLINE, at the deadline the worker calls
- * on_timeout(arg) on its own thread; if that returns true the fiber is resumed.
- * Fiber only. */
+ * on_timeout(arg) on its own thread (NULL on_timeout counts as returning true); if that
+ * returns true the fiber is resumed, so on_timeout must return true only when nobody
+ * else will resume it (the CAS of runtime/wait.h decides). A resume before the deadline
+ * disarms the timer. commit and on_timeout run on the worker's scheduler context: they
+ * must not block or park. Wakes of a parked fiber are exactly one: its resume or its
+ * timeout. Cost: two context switches (~ns) plus commit. Fiber only (aborts elsewhere). */
 void rf_fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg), void *arg,
                    uint64_t deadline_ns);
 
-/* Make a parked fiber ready on its own worker. Exactly one resume per park. Any. */
+/* Make a parked fiber ready on its own worker. Exactly one resume per park. On the
+ * fiber's own worker: a push on the local run queue; from elsewhere: a CAS on the
+ * worker's inbox, plus a wake-up syscall only if that worker sleeps. After rf_shutdown
+ * the fibers it abandoned must not be resumed. Never blocks. Any. */
 void rf_fiber_resume(struct rf_fiber *f);
 
 #endif

@@ -1,0 +1,120 @@
+/* ringfold/io.h: fiber-aware I/O, sleeping, and running blocking code off the executor.
+ *
+ * Every call here works from any context:
+ *   - on a fiber (a go block, a future body, an agent action run by the executor) it
+ *     submits the request to the worker's io_uring (or waits for readiness on the
+ *     worker's epoll set, or hands the syscall to a small blocking pool) and parks the
+ *     fiber; the worker runs other fibers until the request completes;
+ *   - on a plain thread it is the ordinary blocking syscall.
+ * "May block" below therefore means: parks a fiber, blocks a thread.
+ *
+ * Results: the byte counts and descriptors the syscalls return (>= 0), or a negative
+ * errno (-EBADF, -ECONNRESET, -EPIPE, -EAGAIN for an O_NONBLOCK fd that is not ready on
+ * a plain thread, ...); never -1 with errno set, and errno is left alone. EINTR is
+ * handled inside (the call is retried), except by rf_io_close, which never retries.
+ * Like the syscalls, these return ssize_t/int counts rather than a code plus an
+ * out-parameter: a short read is a result, not an error.
+ *
+ * Timeouts: the _timeout forms take milliseconds; zero tries once without waiting, a
+ * negative timeout is -EINVAL, and a request that did not complete in time returns
+ * -ETIMEDOUT having transferred nothing. Disk I/O (pread, pwrite, fsync) has no timeout
+ * form: the kernel cannot abandon it half-way.
+ *
+ * Signals: writing to a pipe whose reader is gone raises SIGPIPE as write(2) does
+ * (ignore SIGPIPE to get -EPIPE); rf_io_send always passes MSG_NOSIGNAL.
+ *
+ * Backends: io_uring where it can be set up, else epoll (see rf_stats_get's io_backend;
+ * RF_IO_BACKEND=epoll forces it). Under epoll, sockets and pipes wait for readiness on
+ * the worker, then transfer without blocking (MSG_DONTWAIT, RWF_NOWAIT); regular files,
+ * fsync and anything not pollable run on the blocking pool; connect on a blocking-mode
+ * socket runs on the pool too (and its timeout then applies only once the connection
+ * is under way, as with a plain thread); accept on a blocking-mode listener shared with
+ * threads outside ringfold should be made O_NONBLOCK, or another process may take the
+ * connection between readiness and accept.
+ *
+ * Clojure mapping: Clojure's I/O is the JVM's blocking I/O, which must not run inside a
+ * go block (it would block one of core.async's 8 dispatch threads). Here it may: these
+ * calls park the fiber instead. rf_blocking is core.async's (thread ...) for code that
+ * has to block an OS thread; rf_sleep_ms is (Thread/sleep ms), and, in a go block,
+ * (<! (timeout ms)).
+ */
+#ifndef RINGFOLD_IO_H
+#define RINGFOLD_IO_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "ringfold/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* read(2), write(2): up to len bytes; 0 from rf_io_read is end of file. May block.
+ * Costs, when the data is ready on a fiber: one io_uring submission and a park/resume
+ * (io_uring), or one preadv2 (epoll). Any context. */
+RF_API ssize_t rf_io_read(int fd, void *buf, size_t len);
+RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t ms);
+RF_API ssize_t rf_io_write(int fd, const void *buf, size_t len);
+RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t ms);
+
+/* pread(2), pwrite(2): at offset off (>= 0, else -EINVAL), file position unchanged.
+ * May block. Any context. */
+RF_API ssize_t rf_io_pread(int fd, void *buf, size_t len, off_t off);
+RF_API ssize_t rf_io_pwrite(int fd, const void *buf, size_t len, off_t off);
+
+/* readv(2), writev(2): iov and its buffers must stay valid until the call returns.
+ * iovcnt outside 0..IOV_MAX is -EINVAL. May block. Any context. */
+RF_API ssize_t rf_io_readv(int fd, const struct iovec *iov, int iovcnt);
+RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+RF_API ssize_t rf_io_writev(int fd, const struct iovec *iov, int iovcnt);
+RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+
+/* recv(2), send(2) on a socket; flags as for the syscalls (send adds MSG_NOSIGNAL;
+ * MSG_DONTWAIT makes the call try once and return -EAGAIN). -ENOTSOCK on a non-socket.
+ * -ECONNRESET / -EPIPE when the peer reset or closed. May block. Any context. */
+RF_API ssize_t rf_io_recv(int fd, void *buf, size_t len, int flags);
+RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t ms);
+RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
+RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags, int64_t ms);
+
+/* accept4(2): the new connection's descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC);
+ * addr/addrlen may be NULL. May block. Any context. */
+RF_API int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+RF_API int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags,
+                                int64_t ms);
+
+/* connect(2): 0 once connected; -ECONNREFUSED, -ETIMEDOUT, ... May block. Any context. */
+RF_API int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen,
+                                 int64_t ms);
+
+/* close(2): 0 or -EBADF (-EIO etc. from the file system). Fibers of the calling worker
+ * still waiting on fd under the epoll backend get -EBADF. Never retried on EINTR (the
+ * descriptor is gone either way). Does not block beyond close(2) itself. Any context. */
+RF_API int rf_io_close(int fd);
+
+/* fsync(2): 0 or a negative errno. May block. Any context. */
+RF_API int rf_io_fsync(int fd);
+
+/* poll(2) on one descriptor: wait until fd is ready for `events` (POLLIN, POLLOUT,
+ * POLLPRI, ...). Returns the events seen (> 0; POLLERR/POLLHUP are always reported,
+ * POLLNVAL becomes -EBADF), or -ETIMEDOUT. May block. Any context. */
+RF_API int rf_io_pollfd(int fd, short events);
+RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t ms);
+
+/* Sleep ms milliseconds (>= 0, else -EINVAL): parks a fiber on its worker's timers, or
+ * sleeps the thread. Returns 0. Blocks. Any context. Clojure: (Thread/sleep ms). */
+RF_API int rf_sleep_ms(int64_t ms);
+
+/* Run fn(arg, out) where it may block an OS thread: on a fiber, on a small elastic pool
+ * of threads while the fiber parks; on a plain thread, right there. Returns fn's return
+ * (its *out is RF_NIL on entry), or -EINVAL if fn is NULL. May block. Any context.
+ * Clojure: (<! (thread (f arg))) from a go block. */
+RF_API int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,544 @@
+/* io/calls.c: the fiber-aware calls of ringfold/io.h.
+ *
+ * Every call becomes one request (struct req) carried down one of three paths:
+ *   thread_do  plain thread (or a pool thread): the blocking syscall; with a deadline,
+ *              poll(2) for readiness and then a non-blocking attempt;
+ *   uring_do   fiber on an io_uring worker: one SQE (plus a linked timeout), park;
+ *   epoll_do   fiber on an epoll worker: non-blocking attempt, park on the fd table
+ *              until ready, retry; what cannot wait for readiness goes to the pool.
+ * All three wait whatever the fd's O_NONBLOCK says: -EAGAIN reaches the caller only when
+ * it asked for one try (MSG_DONTWAIT, or a zero timeout, which reports -ETIMEDOUT).
+ * No shared state here: a request lives on its caller's stack.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/io_impl.h"
+#include "ringfold/io.h"
+#include "runtime/sched.h"
+
+enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
+
+struct req {
+	enum verb verb;
+	int fd;
+	const struct iovec *iov; /* READ, WRITE */
+	int iovcnt;
+	off_t off; /* READ, WRITE: -1 = the file position */
+	void *buf; /* RECV, SEND */
+	size_t len;
+	int flags;             /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
+	struct sockaddr *addr; /* ACCEPT, CONNECT */
+	socklen_t *addrlen;    /* ACCEPT */
+	socklen_t caddrlen;    /* CONNECT */
+	short events;          /* POLL */
+	uint64_t deadline;     /* absolute; RF_NO_DEADLINE */
+};
+
+static short dir_events(const struct req *r)
+{
+	switch (r->verb) {
+	case V_READ:
+	case V_RECV:
+	case V_ACCEPT:
+		return POLLIN;
+	case V_POLL:
+		return r->events;
+	default:
+		return POLLOUT;
+	}
+}
+
+static bool one_try(const struct req *r)
+{
+	return (r->verb == V_RECV || r->verb == V_SEND) && (r->flags & MSG_DONTWAIT);
+}
+
+/* The syscall once. nowait: do not block (-EAGAIN instead; -EOPNOTSUPP where the file
+ * cannot say, RWF_NOWAIT on an old kernel). Result or -errno; EINTR is returned. */
+static long sys_once(const struct req *r, bool nowait)
+{
+	long rc;
+	switch (r->verb) {
+	case V_READ:
+		if (nowait)
+			rc = preadv2(r->fd, r->iov, r->iovcnt, r->off, RWF_NOWAIT);
+		else if (r->off < 0)
+			rc = r->iovcnt == 1 ? read(r->fd, r->iov[0].iov_base, r->iov[0].iov_len)
+			                    : readv(r->fd, r->iov, r->iovcnt);
+		else
+			rc = preadv(r->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case V_WRITE:
+		if (nowait)
+			rc = pwritev2(r->fd, r->iov, r->iovcnt, r->off, RWF_NOWAIT);
+		else if (r->off < 0)
+			rc = r->iovcnt == 1 ? write(r->fd, r->iov[0].iov_base, r->iov[0].iov_len)
+			                    : writev(r->fd, r->iov, r->iovcnt);
+		else
+			rc = pwritev(r->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case V_RECV:
+		rc = recv(r->fd, r->buf, r->len, r->flags | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_SEND:
+		rc = send(r->fd, r->buf, r->len,
+		          r->flags | MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_ACCEPT:
+		if (nowait) {
+			/* accept4 has no per-call non-blocking flag: look first (see io.h). */
+			struct pollfd p = {.fd = r->fd, .events = POLLIN};
+			rc = poll(&p, 1, 0);
+			if (rc == 0)
+				return -EAGAIN;
+			if (rc > 0 && (p.revents & POLLNVAL))
+				return -EBADF;
+		}
+		rc = accept4(r->fd, r->addr, r->addrlen, r->flags);
+		break;
+	case V_CONNECT:
+		rc = connect(r->fd, r->addr, r->caddrlen);
+		break;
+	case V_CLOSE:
+		rc = close(r->fd);
+		return rc < 0 && errno != EINTR ? -errno : 0;
+	case V_FSYNC:
+		rc = fsync(r->fd);
+		break;
+	case V_POLL: {
+		struct pollfd p = {.fd = r->fd, .events = r->events};
+		rc = poll(&p, 1, nowait ? 0 : -1);
+		if (rc == 0)
+			return -EAGAIN;
+		if (rc > 0)
+			return (p.revents & POLLNVAL) ? -EBADF : p.revents;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	return rc < 0 ? -errno : rc;
+}
+
+static int ms_until(uint64_t deadline)
+{
+	if (deadline == RF_NO_DEADLINE)
+		return -1;
+	uint64_t now = rf_now_ns();
+	if (deadline <= now)
+		return 0;
+	uint64_t ms = (deadline - now + 999999) / 1000000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Thread: wait until fd is ready for ev or the deadline. 0, -ETIMEDOUT, -EBADF. */
+static int thread_ready(int fd, short ev, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = ev};
+		int n = poll(&p, 1, ms_until(deadline));
+		if (n > 0)
+			return (p.revents & POLLNVAL) ? -EBADF : 0;
+		if (n == 0 && rf_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* A connect that went asynchronous (EINPROGRESS, or EINTR): wait until writable, then
+ * its outcome. wait_ready parks or polls according to the path. */
+static long connect_outcome(const struct req *r, long rc, int (*wait_ready)(const struct req *))
+{
+	if (rc != -EINPROGRESS && rc != -EINTR && rc != -EALREADY)
+		return rc;
+	int w = wait_ready(r);
+	if (w < 0)
+		return w;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
+static int thread_wait_req(const struct req *r)
+{
+	return thread_ready(r->fd, dir_events(r), r->deadline);
+}
+
+static bool is_disk(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+static long thread_do(const struct req *r)
+{
+	if (r->verb == V_CONNECT)
+		return connect_outcome(r, sys_once(r, false), thread_wait_req);
+	if (r->verb == V_POLL) {
+		int w = thread_ready(r->fd, r->events, r->deadline);
+		return w < 0 ? w : sys_once(r, true);
+	}
+	bool timed = r->deadline != RF_NO_DEADLINE && r->verb != V_CLOSE && r->verb != V_FSYNC &&
+	             !((r->verb == V_READ || r->verb == V_WRITE) && is_disk(r->fd));
+	long rc;
+	for (;;) {
+		rc = sys_once(r, timed);
+		if (rc == -EOPNOTSUPP && timed) {
+			/* No RWF_NOWAIT for this file: wait for readiness, then the plain call. */
+			int w = thread_wait_req(r);
+			if (w < 0)
+				return w;
+			rc = sys_once(r, false);
+		}
+		if (rc == -EINTR && r->verb != V_CLOSE)
+			continue;
+		if (rc != -EAGAIN || one_try(r))
+			return rc;
+		int w = thread_wait_req(r);
+		if (w < 0)
+			return w;
+	}
+}
+
+static long thread_do_tramp(void *arg)
+{
+	return thread_do(arg);
+}
+
+/* ---- io_uring ---- */
+
+/* An SQE's length is 32 bits; the kernel transfers at most MAX_RW_COUNT per call
+ * anyway, so a longer request is a short transfer, as with read(2). */
+#define MAX_RW 0x7ffff000u
+
+static unsigned sqe_len(size_t len)
+{
+	return len > MAX_RW ? MAX_RW : (unsigned)len;
+}
+
+static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
+{
+	if (r->verb == V_CLOSE && !poll_ev)
+		rf_uring_cancel_fd(io, r->fd); /* this worker's fibers waiting on fd: -EBADF */
+	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	switch (poll_ev ? V_POLL : r->verb) {
+	case V_READ:
+		if (r->iovcnt == 1)
+			io_uring_prep_read(sqe, r->fd, r->iov[0].iov_base,
+			                   sqe_len(r->iov[0].iov_len), (uint64_t)r->off);
+		else
+			io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+			                    (uint64_t)r->off);
+		break;
+	case V_WRITE:
+		if (r->iovcnt == 1)
+			io_uring_prep_write(sqe, r->fd, r->iov[0].iov_base,
+			                    sqe_len(r->iov[0].iov_len), (uint64_t)r->off);
+		else
+			io_uring_prep_writev(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+			                     (uint64_t)r->off);
+		break;
+	case V_RECV:
+		io_uring_prep_recv(sqe, r->fd, r->buf, sqe_len(r->len), r->flags);
+		break;
+	case V_SEND:
+		io_uring_prep_send(sqe, r->fd, r->buf, sqe_len(r->len), r->flags | MSG_NOSIGNAL);
+		break;
+	case V_ACCEPT:
+		io_uring_prep_accept(sqe, r->fd, r->addr, r->addrlen, r->flags);
+		break;
+	case V_CONNECT:
+		io_uring_prep_connect(sqe, r->fd, r->addr, r->caddrlen);
+		break;
+	case V_CLOSE:
+		io_uring_prep_close(sqe, r->fd);
+		break;
+	case V_FSYNC:
+		io_uring_prep_fsync(sqe, r->fd, 0);
+		break;
+	case V_POLL: {
+		io_uring_prep_poll_add(sqe, r->fd, (unsigned)(poll_ev ? poll_ev : r->events));
+		int rc = rf_uring_wait(io, sqe, r->deadline);
+		return rc > 0 && (rc & POLLNVAL) ? -EBADF : rc;
+	}
+	}
+	return rf_uring_wait(io, sqe, r->deadline);
+}
+
+static int uring_wait_req(const struct req *r)
+{
+	int rc = uring_submit(rf_io_self(), r, dir_events(r));
+	return rc < 0 ? rc : 0;
+}
+
+static long uring_do(rf_io *io, const struct req *r)
+{
+	for (;;) {
+		long rc = uring_submit(io, r, 0);
+		if (r->verb == V_CONNECT)
+			return connect_outcome(r, rc, uring_wait_req);
+		if (rc == -EINTR && r->verb != V_CLOSE)
+			continue;
+		/* -EAGAIN: an O_NONBLOCK fd that was not ready; wait, then again. */
+		if (rc != -EAGAIN || one_try(r))
+			return rc;
+		int w = uring_wait_req(r);
+		if (w < 0)
+			return w;
+	}
+}
+
+/* ---- epoll ---- */
+
+static int epoll_wait_req(const struct req *r)
+{
+	int rc = rf_epoll_wait_fd(rf_io_self(), r->fd, (uint32_t)dir_events(r), r->deadline);
+	return rc < 0 ? rc : 0;
+}
+
+static long epoll_do(rf_io *io, const struct req *r)
+{
+	switch (r->verb) {
+	case V_FSYNC:
+		return rf_pool_run(thread_do_tramp, (void *)r);
+	case V_CLOSE:
+		rf_epoll_forget_fd(io, r->fd);
+		return sys_once(r, false);
+	case V_POLL: {
+		int rc = rf_epoll_wait_fd(io, r->fd, (uint32_t)r->events, r->deadline);
+		return rc == -EPERM ? sys_once(r, true) : rc; /* a regular file: always ready */
+	}
+	case V_CONNECT: {
+		int fl = fcntl(r->fd, F_GETFL);
+		if (fl < 0)
+			return -errno;
+		if (!(fl & O_NONBLOCK))
+			return rf_pool_run(thread_do_tramp, (void *)r);
+		return connect_outcome(r, sys_once(r, false), epoll_wait_req);
+	}
+	default:
+		break;
+	}
+	for (;;) {
+		long rc = sys_once(r, true);
+		if (rc == -EOPNOTSUPP)
+			return rf_pool_run(thread_do_tramp, (void *)r);
+		if (rc == -EINTR)
+			continue;
+		if (rc != -EAGAIN || one_try(r))
+			return rc;
+		int w = epoll_wait_req(r);
+		if (w == -EPERM) /* not pollable: a regular file that would block */
+			return rf_pool_run(thread_do_tramp, (void *)r);
+		if (w < 0)
+			return w;
+	}
+}
+
+/* ---- entry ---- */
+
+static long run(struct req *r, int64_t ms)
+{
+	if (ms < 0)
+		return -EINVAL;
+	r->deadline = rf_deadline_after_ms(ms); /* NO_TIMEOUT saturates to RF_NO_DEADLINE */
+	if (ms == 0 && r->verb != V_CLOSE && r->verb != V_FSYNC && r->verb != V_CONNECT) {
+		/* One try, any context. */
+		long rc;
+		do
+			rc = sys_once(r, true);
+		while (rc == -EINTR);
+		if (rc == -EOPNOTSUPP) {
+			struct pollfd p = {.fd = r->fd, .events = dir_events(r)};
+			rc = poll(&p, 1, 0) == 1 ? sys_once(r, false) : -EAGAIN;
+		}
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	}
+	rf_io *io = rf_fiber_self() ? rf_io_self() : NULL;
+	if (!io)
+		return thread_do(r);
+	return io->kind == RF_IO_URING ? uring_do(io, r) : epoll_do(io, r);
+}
+
+#define NO_TIMEOUT INT64_MAX
+
+static ssize_t rw(enum verb v, int fd, const struct iovec *iov, int iovcnt, off_t off, int64_t ms)
+{
+	if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov))
+		return -EINVAL;
+	struct req r = {.verb = v, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = off};
+	return run(&r, ms);
+}
+
+ssize_t rf_io_read(int fd, void *buf, size_t len)
+{
+	struct iovec v = {buf, len};
+	return rw(V_READ, fd, &v, 1, -1, NO_TIMEOUT);
+}
+
+ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t ms)
+{
+	struct iovec v = {buf, len};
+	return rw(V_READ, fd, &v, 1, -1, ms);
+}
+
+ssize_t rf_io_write(int fd, const void *buf, size_t len)
+{
+	struct iovec v = {(void *)buf, len};
+	return rw(V_WRITE, fd, &v, 1, -1, NO_TIMEOUT);
+}
+
+ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t ms)
+{
+	struct iovec v = {(void *)buf, len};
+	return rw(V_WRITE, fd, &v, 1, -1, ms);
+}
+
+ssize_t rf_io_pread(int fd, void *buf, size_t len, off_t off)
+{
+	if (off < 0)
+		return -EINVAL;
+	struct iovec v = {buf, len};
+	return rw(V_READ, fd, &v, 1, off, NO_TIMEOUT);
+}
+
+ssize_t rf_io_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	if (off < 0)
+		return -EINVAL;
+	struct iovec v = {(void *)buf, len};
+	return rw(V_WRITE, fd, &v, 1, off, NO_TIMEOUT);
+}
+
+ssize_t rf_io_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	return rw(V_READ, fd, iov, iovcnt, -1, NO_TIMEOUT);
+}
+
+ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms)
+{
+	return rw(V_READ, fd, iov, iovcnt, -1, ms);
+}
+
+ssize_t rf_io_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return rw(V_WRITE, fd, iov, iovcnt, -1, NO_TIMEOUT);
+}
+
+ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms)
+{
+	return rw(V_WRITE, fd, iov, iovcnt, -1, ms);
+}
+
+static ssize_t xfer(enum verb v, int fd, void *buf, size_t len, int flags, int64_t ms)
+{
+	struct req r = {.verb = v, .fd = fd, .buf = buf, .len = len, .flags = flags};
+	return run(&r, ms);
+}
+
+ssize_t rf_io_recv(int fd, void *buf, size_t len, int flags)
+{
+	return xfer(V_RECV, fd, buf, len, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t ms)
+{
+	return xfer(V_RECV, fd, buf, len, flags, ms);
+}
+
+ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags)
+{
+	return xfer(V_SEND, fd, (void *)buf, len, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags, int64_t ms)
+{
+	return xfer(V_SEND, fd, (void *)buf, len, flags, ms);
+}
+
+int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags, int64_t ms)
+{
+	struct req r = {
+	    .verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
+	return (int)run(&r, ms);
+}
+
+int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct req r = {
+	    .verb = V_ACCEPT, .fd = fd, .addr = addr, .addrlen = addrlen, .flags = flags};
+	return (int)run(&r, NO_TIMEOUT);
+}
+
+int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t ms)
+{
+	struct req r = {
+	    .verb = V_CONNECT, .fd = fd, .addr = (struct sockaddr *)addr, .caddrlen = addrlen};
+	return (int)run(&r, ms);
+}
+
+int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	return rf_io_connect_timeout(fd, addr, addrlen, NO_TIMEOUT);
+}
+
+int rf_io_close(int fd)
+{
+	struct req r = {.verb = V_CLOSE, .fd = fd};
+	return (int)run(&r, NO_TIMEOUT);
+}
+
+int rf_io_fsync(int fd)
+{
+	struct req r = {.verb = V_FSYNC, .fd = fd};
+	return (int)run(&r, NO_TIMEOUT);
+}
+
+int rf_io_pollfd_timeout(int fd, short events, int64_t ms)
+{
+	struct req r = {.verb = V_POLL, .fd = fd, .events = events};
+	return (int)run(&r, ms);
+}
+
+int rf_io_pollfd(int fd, short events)
+{
+	return rf_io_pollfd_timeout(fd, events, NO_TIMEOUT);
+}
+
+int rf_sleep_ms(int64_t ms)
+{
+	if (ms < 0)
+		return -EINVAL;
+	rf_sleep_until(rf_deadline_after_ms(ms));
+	return 0;
+}
+
+struct blocking_call {
+	rf_body_fn fn;
+	rf_val arg;
+	rf_val out;
+};
+
+static long blocking_tramp(void *p)
+{
+	struct blocking_call *c = p;
+	return c->fn(c->arg, &c->out);
+}
+
+int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out)
+{
+	if (!fn)
+		return -EINVAL;
+	struct blocking_call c = {.fn = fn, .arg = arg, .out = RF_NIL};
+	int rc = rf_fiber_self() ? (int)rf_pool_run(blocking_tramp, &c) : (int)blocking_tramp(&c);
+	if (out)
+		*out = c.out;
+	return rc;
+}

@@ -1,0 +1,199 @@
+/* io/choose.c: the process-wide backend decision and the per-worker create/poll/wake
+ * dispatch (see io/backend.h).
+ *
+ * The probe runs once per process, under probe_lock: it sets up a small ring with the
+ * richest flags the kernel accepts (dropping them one at a time on EINVAL) and submits
+ * and reaps a NOP, because some seccomp profiles allow io_uring_setup but deny
+ * io_uring_enter. Its outcome (probe_err, probe_flags) never changes afterwards, except
+ * through the test hook. rf_io_choose() then maps the config's wish and that outcome to
+ * a backend; the choice is published in io_kind (release, paired with the acquire in
+ * rf_io_kind) before any worker is started with it.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/io_impl.h"
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool probed;          /* under probe_lock */
+static int probe_err;        /* 0: io_uring usable; else the negative errno that stopped it */
+static unsigned probe_flags; /* setup flags that worked */
+static bool probe_msg_ring;  /* IORING_OP_MSG_RING is supported */
+static int forced_err;       /* test hook: setup "fails" with this */
+static bool fallback_logged;
+static _Atomic int io_kind = RF_IO_AUTO;
+static _Thread_local rf_io *thread_io; /* the worker's rf_io, set by rf_io_create */
+
+/* Flag sets to try, richest first; each drops one flag from the one before. */
+static const unsigned flag_sets[] = {
+    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+    IORING_SETUP_SINGLE_ISSUER,
+    0,
+};
+
+static int probe(unsigned *flags)
+{
+	if (forced_err)
+		return forced_err;
+	struct io_uring ring;
+	int rc = -EINVAL;
+	size_t i;
+	for (i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++) {
+		rc = io_uring_queue_init(4, &ring, flag_sets[i]);
+		if (rc != -EINVAL)
+			break;
+	}
+	if (rc < 0)
+		return rc;
+	*flags = flag_sets[i];
+	struct io_uring_probe *p = io_uring_get_probe_ring(&ring);
+	probe_msg_ring = p && io_uring_opcode_supported(p, IORING_OP_MSG_RING);
+	io_uring_free_probe(p);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	struct io_uring_cqe *cqe;
+	do
+		rc = io_uring_submit_and_wait(&ring, 1);
+	while (rc == -EINTR);
+	if (rc >= 0) {
+		rc = io_uring_peek_cqe(&ring, &cqe);
+		if (rc == 0) {
+			rc = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+		}
+	}
+	io_uring_queue_exit(&ring);
+	return rc < 0 ? rc : 0;
+}
+
+int rf_io_choose(rf_io_backend want)
+{
+	pthread_mutex_lock(&probe_lock);
+	if (!probed && want != RF_IO_EPOLL) {
+		probe_err = probe(&probe_flags);
+		probed = true;
+	}
+	int rc;
+	if (want == RF_IO_EPOLL) {
+		rc = RF_IO_EPOLL;
+	} else if (probe_err == 0) {
+		rc = RF_IO_URING;
+	} else if (want == RF_IO_URING) {
+		rc = RF_ENOURING;
+	} else {
+		rc = RF_IO_EPOLL;
+		if (!fallback_logged)
+			fprintf(stderr,
+			        "ringfold: io_uring unavailable (%s); using the epoll backend\n",
+			        strerror(-probe_err));
+		fallback_logged = true;
+	}
+	if (rc > 0)
+		atomic_store_explicit(&io_kind, rc, memory_order_release);
+	pthread_mutex_unlock(&probe_lock);
+	return rc;
+}
+
+rf_io_backend rf_io_kind(void)
+{
+	return atomic_load_explicit(&io_kind, memory_order_acquire);
+}
+
+bool rf_uring_has_msg_ring(void)
+{
+	pthread_mutex_lock(&probe_lock);
+	bool r = probe_msg_ring;
+	pthread_mutex_unlock(&probe_lock);
+	return r;
+}
+
+unsigned rf_uring_setup_flags(void)
+{
+	pthread_mutex_lock(&probe_lock);
+	unsigned f = probe_flags;
+	pthread_mutex_unlock(&probe_lock);
+	return f;
+}
+
+void rf_io_test_fail_setup(int err)
+{
+	pthread_mutex_lock(&probe_lock);
+	forced_err = err;
+	probed = false;
+	fallback_logged = false;
+	atomic_store_explicit(&io_kind, RF_IO_AUTO, memory_order_release);
+	pthread_mutex_unlock(&probe_lock);
+}
+
+rf_io *rf_io_self(void)
+{
+	return thread_io;
+}
+
+int rf_io_create(rf_io **out, int worker)
+{
+	rf_io_backend kind = rf_io_kind();
+	if (kind == RF_IO_AUTO) {
+		int rc = rf_io_choose(RF_IO_AUTO);
+		if (rc < 0)
+			return rc;
+		kind = (rf_io_backend)rc;
+	}
+	rf_io *io = calloc(1, sizeof(*io));
+	if (!io)
+		return -ENOMEM;
+	io->kind = kind;
+	io->worker = worker;
+	io->wake_fd = io->epfd = -1;
+	atomic_init(&io->completions, 0);
+	int rc = kind == RF_IO_URING ? rf_uring_create(io) : rf_epoll_create(io);
+	if (rc < 0) {
+		free(io);
+		return rc;
+	}
+	thread_io = io;
+	*out = io;
+	return 0;
+}
+
+void rf_io_destroy(rf_io *io)
+{
+	if (!io)
+		return;
+	if (thread_io == io)
+		thread_io = NULL;
+	if (io->kind == RF_IO_URING)
+		rf_uring_destroy(io);
+	else
+		rf_epoll_destroy(io);
+	free(io);
+}
+
+int rf_io_poll(rf_io *io, uint64_t deadline_ns)
+{
+	int n = io->kind == RF_IO_URING ? rf_uring_poll(io, deadline_ns)
+	                                : rf_epoll_poll(io, deadline_ns);
+	if (n > 0)
+		rf_io_count(io, n);
+	return n;
+}
+
+void rf_io_wake(rf_io *io)
+{
+	rf_io *self = thread_io;
+	if (self && self != io && self->msg_ring && io->kind == RF_IO_URING) {
+		rf_uring_msg_wake(self, io);
+		return;
+	}
+	uint64_t one = 1;
+	while (write(io->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+uint64_t rf_io_completions(const rf_io *io)
+{
+	return atomic_load_explicit(&io->completions, memory_order_relaxed);
+}

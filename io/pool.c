@@ -1,0 +1,103 @@
+/* io/pool.c: the small elastic pool of OS threads for work that must block a thread
+ * (rf_blocking, and regular-file or unpollable I/O under the epoll backend).
+ *
+ * Shared state, all under pool_lock: the FIFO of jobs (intrusive: each job lives on
+ * the stack of the fiber that waits for it), the number of threads and how many of them
+ * are idle. A job is taken off the queue by exactly one thread, run outside the lock,
+ * and completed through its rf_waiter (runtime/wait.h), which resumes the parked fiber.
+ * Nobody else claims that waiter and the fiber waits without deadline, so the claim
+ * always wins.
+ *
+ * Elastic: a job that finds no idle thread starts one, up to POOL_MAX; threads idle for
+ * POOL_IDLE_S seconds exit. At the cap, jobs queue; no job is ever dropped: if no
+ * thread exists and none can be started, the caller runs the job itself.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "io/io_impl.h"
+
+#define POOL_MAX 64
+#define POOL_IDLE_S 10
+
+struct job {
+	long (*fn)(void *arg);
+	void *arg;
+	long res;
+	struct job *next;
+	rf_waiter w;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond; /* signalled when a job is queued */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static struct job *q_head, *q_tail;
+static int n_threads, n_idle;
+
+static void pool_init(void)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&pool_cond, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static void *pool_thread(void *unused)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		while (!q_head) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += POOL_IDLE_S;
+			n_idle++;
+			int rc = pthread_cond_timedwait(&pool_cond, &pool_lock, &ts);
+			n_idle--;
+			if (rc == ETIMEDOUT && !q_head) {
+				n_threads--;
+				pthread_mutex_unlock(&pool_lock);
+				return NULL;
+			}
+		}
+		struct job *j = q_head;
+		q_head = j->next;
+		if (!q_head)
+			q_tail = NULL;
+		pthread_mutex_unlock(&pool_lock);
+		j->res = j->fn(j->arg);
+		if (rf_waiter_claim(&j->w))
+			rf_waiter_complete(&j->w); /* j may be gone after this */
+		pthread_mutex_lock(&pool_lock);
+	}
+}
+
+long rf_pool_run(long (*fn)(void *arg), void *arg)
+{
+	pthread_once(&pool_once, pool_init);
+	struct job j = {.fn = fn, .arg = arg};
+	rf_waiter_init(&j.w);
+	pthread_mutex_lock(&pool_lock);
+	if (n_idle == 0 && n_threads < POOL_MAX) {
+		pthread_t t;
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &a, pool_thread, NULL) == 0)
+			n_threads++;
+		pthread_attr_destroy(&a);
+		if (n_threads == 0) {
+			pthread_mutex_unlock(&pool_lock);
+			return fn(arg);
+		}
+	}
+	if (q_tail)
+		q_tail->next = &j;
+	else
+		q_head = &j;
+	q_tail = &j;
+	pthread_cond_signal(&pool_cond);
+	pthread_mutex_unlock(&pool_lock);
+	rf_waiter_wait(&j.w, RF_NO_DEADLINE);
+	return j.res;
+}

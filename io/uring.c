@@ -1,0 +1,204 @@
+/* io/uring.c: the io_uring backend, one ring per executor worker.
+ *
+ * Ownership: the ring, wake_buf and msg_ring belong to the owner worker thread (the
+ * ring is SINGLE_ISSUER where the kernel has it: only that thread may submit). Other
+ * threads touch only wake_fd (rf_io_wake writes it; eventfd writes are atomic).
+ *
+ * Wake-ups: a read of wake_fd into wake_buf is always armed in the ring (user_data
+ * WAKE_TAG); a write from any thread completes it, which ends the owner's wait in
+ * io_uring_enter; the owner re-arms it while reaping. Where enabled (msg_ring), a
+ * sender that is itself a ring's owner posts a CQE straight into the target ring instead
+ * (IORING_OP_MSG_RING, MSG_WAKE_TAG), which ends the wait the same way without the
+ * eventfd's read and re-arm; the sender's own completion comes back as MSG_SENT_TAG.
+ * Every other CQE carries either IGNORE_TAG (a linked timeout or close's cancellation:
+ * their effect shows as -ECANCELED on the request they end) or the address of the waiting request's
+ * rf_waiter, which lives on the parked fiber's stack until the fiber is resumed, i.e.
+ * until after its CQE is reaped.
+ */
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "io/io_impl.h"
+
+#define RING_ENTRIES 256
+#define WAKE_TAG 1u
+#define IGNORE_TAG 2u   /* linked timeouts and close's cancellations */
+#define MSG_WAKE_TAG 3u /* a wake-up posted by another ring (MSG_RING) */
+#define MSG_SENT_TAG 4u /* our own MSG_RING request's completion */
+
+/* io-wq workers per ring: bounded (regular files, block devices) and unbounded
+ * (everything else that must block): enough to overlap disk I/O, few enough that a
+ * burst of blocking requests cannot spawn hundreds of kernel threads. */
+static unsigned iowq_max[2] = {4, 16};
+
+/* Wake other rings by MSG_RING (where the probe finds it) or through their eventfd.
+ * Set before workers start (rf_io_set_msg_ring); read at rf_io_create. */
+static _Atomic bool msg_ring_on = false;
+
+void rf_io_set_msg_ring(bool on)
+{
+	atomic_store_explicit(&msg_ring_on, on, memory_order_relaxed);
+}
+
+static void arm_wake(rf_io *io)
+{
+	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	io_uring_prep_read(sqe, io->wake_fd, &io->wake_buf, sizeof(io->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, WAKE_TAG);
+}
+
+int rf_uring_create(rf_io *io)
+{
+	unsigned flags = rf_uring_setup_flags();
+	int rc;
+	for (;;) {
+		rc = io_uring_queue_init(RING_ENTRIES, &io->ring, flags);
+		if (rc != -EINVAL || flags == 0)
+			break;
+		/* Same flag-dropping order as the probe: DEFER_TASKRUN needs SINGLE_ISSUER. */
+		flags &= (flags & IORING_SETUP_DEFER_TASKRUN) ? ~IORING_SETUP_DEFER_TASKRUN
+		                                              : ~IORING_SETUP_SINGLE_ISSUER;
+	}
+	if (rc < 0)
+		return rc;
+	unsigned lim[2] = {iowq_max[0], iowq_max[1]};
+	(void)io_uring_register_iowq_max_workers(&io->ring, lim); /* absent before 5.15 */
+	io->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (io->wake_fd < 0) {
+		rc = -errno;
+		io_uring_queue_exit(&io->ring);
+		return rc;
+	}
+	io->msg_ring =
+	    atomic_load_explicit(&msg_ring_on, memory_order_relaxed) && rf_uring_has_msg_ring();
+	arm_wake(io);
+	rc = io_uring_submit(&io->ring);
+	if (rc < 0) {
+		close(io->wake_fd);
+		io_uring_queue_exit(&io->ring);
+		return rc;
+	}
+	return 0;
+}
+
+void rf_uring_destroy(rf_io *io)
+{
+	/* Exiting the ring cancels what is still in flight (the armed wake read, requests
+	 * of fibers abandoned at shutdown) and waits for the kernel to let go of them. */
+	io_uring_queue_exit(&io->ring);
+	close(io->wake_fd);
+}
+
+void rf_uring_cancel_fd(rf_io *io, int fd)
+{
+	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	sqe->flags |= IOSQE_IO_HARDLINK; /* the next SQE runs whatever this one returns */
+	io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+}
+
+void rf_uring_msg_wake(rf_io *self, rf_io *to)
+{
+	struct io_uring_sqe *sqe = rf_uring_sqe(self);
+	io_uring_prep_msg_ring(sqe, to->ring.ring_fd, 0, MSG_WAKE_TAG, 0);
+	io_uring_sqe_set_data64(sqe, MSG_SENT_TAG);
+	(void)io_uring_submit(&self->ring);
+}
+
+struct io_uring_sqe *rf_uring_sqe(rf_io *io)
+{
+	struct io_uring_sqe *sqe;
+	while (!(sqe = io_uring_get_sqe(&io->ring)))
+		io_uring_submit(&io->ring);
+	return sqe;
+}
+
+int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
+{
+	rf_waiter w;
+	rf_waiter_init(&w);
+	io_uring_sqe_set_data(sqe, &w);
+	struct __kernel_timespec ts;
+	if (deadline_ns != RF_NO_DEADLINE) {
+		sqe->flags |= IOSQE_IO_LINK;
+		uint64_t now = rf_now_ns();
+		uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
+		ts.tv_sec = (long long)(rel / 1000000000u);
+		ts.tv_nsec = (long long)(rel % 1000000000u);
+		struct io_uring_sqe *t = rf_uring_sqe(io);
+		io_uring_prep_link_timeout(t, &ts, 0);
+		io_uring_sqe_set_data64(t, IGNORE_TAG);
+	}
+	/* Submit now (ts is read at submission): the worker may not poll its ring again
+	 * until it runs out of ready fibers. */
+	int rc;
+	while ((rc = io_uring_submit(&io->ring)) == -EINTR || rc == -EAGAIN || rc == -EBUSY)
+		(void)io_uring_get_events(&io->ring);
+	rf_waiter_wait(&w, RF_NO_DEADLINE); /* the linked timeout bounds it */
+	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
+	if (w.result == -ECANCELED)
+		return deadline_ns != RF_NO_DEADLINE ? -ETIMEDOUT : -EBADF;
+	return w.result;
+}
+
+/* Handle every CQE in the ring; returns the I/O completions among them and sets *woke
+ * if a wake-up was among them. */
+static int reap(rf_io *io, bool *woke)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	int handled = 0;
+	bool rearm = false;
+	io_uring_for_each_cqe(&io->ring, head, cqe)
+	{
+		seen++;
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		if (tag == WAKE_TAG) {
+			rearm = true;
+			*woke = true;
+		} else if (tag == MSG_WAKE_TAG) {
+			*woke = true;
+		} else if (tag > MSG_SENT_TAG) {
+			rf_waiter *w = (rf_waiter *)(uintptr_t)tag;
+			/* Nothing else claims w (the fiber waits without deadline): claim wins. */
+			if (rf_waiter_claim(w)) {
+				w->result = cqe->res;
+				rf_waiter_complete(w);
+			}
+			handled++;
+		}
+	}
+	io_uring_cq_advance(&io->ring, seen);
+	if (rearm)
+		arm_wake(io); /* queued: the next submission or wait (rf_uring_poll) sends it */
+	return handled;
+}
+
+int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
+{
+	bool woke = false;
+	int n = reap(io, &woke);
+	if (n > 0 || woke || deadline_ns == 0) {
+		(void)io_uring_submit_and_get_events(&io->ring);
+		return n + reap(io, &woke);
+	}
+	struct io_uring_cqe *cqe;
+	int rc;
+	do {
+		if (deadline_ns == RF_NO_DEADLINE) {
+			rc = io_uring_submit_and_wait(&io->ring, 1);
+			continue;
+		}
+		uint64_t now = rf_now_ns();
+		if (deadline_ns <= now) {
+			rc = io_uring_submit_and_get_events(&io->ring);
+			break;
+		}
+		uint64_t rel = deadline_ns - now;
+		struct __kernel_timespec ts = {.tv_sec = (long long)(rel / 1000000000u),
+		                               .tv_nsec = (long long)(rel % 1000000000u)};
+		rc = io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, &ts, NULL);
+	} while (rc == -EINTR); /* a signal: sleep on (-ETIME: the deadline passed) */
+	return reap(io, &woke);
+}

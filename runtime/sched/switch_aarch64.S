@@ -1,0 +1,56 @@
+/* runtime/sched/switch_aarch64.S: rf_mctx_swap for AArch64 AAPCS64 (see switch.h).
+ *
+ * Frame left on a suspended stack, from the saved sp upwards (160 bytes, 16-aligned):
+ *   +0 x19 x20, +16 x21 x22, +32 x23 x24, +48 x25 x26, +64 x27 x28, +80 x29 x30,
+ *   +96 d8 d9, +112 d10 d11, +128 d12 d13, +144 d14 d15
+ * rf_mctx_make (switch.c) builds the same frame for a new fiber with x30 pointing at
+ * rf_mctx_entry, x19 = entry function and x20 = its argument.
+ */
+	.text
+	.globl	rf_mctx_swap
+	.hidden	rf_mctx_swap
+	.type	rf_mctx_swap, %function
+	.p2align 4
+/* void rf_mctx_swap(rf_mctx *from (x0), rf_mctx *to (x1)) */
+rf_mctx_swap:
+	sub	sp, sp, #160
+	stp	x19, x20, [sp, #0]
+	stp	x21, x22, [sp, #16]
+	stp	x23, x24, [sp, #32]
+	stp	x25, x26, [sp, #48]
+	stp	x27, x28, [sp, #64]
+	stp	x29, x30, [sp, #80]
+	stp	d8, d9, [sp, #96]
+	stp	d10, d11, [sp, #112]
+	stp	d12, d13, [sp, #128]
+	stp	d14, d15, [sp, #144]
+	mov	x9, sp
+	str	x9, [x0]
+	ldr	x9, [x1]
+	mov	sp, x9
+	ldp	x19, x20, [sp, #0]
+	ldp	x21, x22, [sp, #16]
+	ldp	x23, x24, [sp, #32]
+	ldp	x25, x26, [sp, #48]
+	ldp	x27, x28, [sp, #64]
+	ldp	x29, x30, [sp, #80]
+	ldp	d8, d9, [sp, #96]
+	ldp	d10, d11, [sp, #112]
+	ldp	d12, d13, [sp, #128]
+	ldp	d14, d15, [sp, #144]
+	add	sp, sp, #160
+	ret
+	.size	rf_mctx_swap, .-rf_mctx_swap
+
+	.globl	rf_mctx_entry
+	.hidden	rf_mctx_entry
+	.type	rf_mctx_entry, %function
+	.p2align 4
+/* First code a new fiber runs: entry(arg); entry never returns. */
+rf_mctx_entry:
+	mov	x0, x20
+	blr	x19
+	brk	#0
+	.size	rf_mctx_entry, .-rf_mctx_entry
+
+	.section .note.GNU-stack,"",%progbits

@@ -1,0 +1,303 @@
+/* Executor life cycle: worker placement, start-up knobs, shutdown with parked fibers,
+ * restart, shutdown hooks, the stall detector, stats, and a stack overflow caught in a
+ * child process. */
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "latch.h"
+#include "numa/topology.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+#define WAIT_MS 20000
+
+static const char *self_exe;
+
+struct where {
+	int cpu, worker, ncpus_allowed;
+	latch *l;
+};
+
+static void where_fn(void *arg)
+{
+	struct where *w = arg;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+	w->ncpus_allowed = CPU_COUNT(&set);
+	w->cpu = sched_getcpu();
+	w->worker = rf_sched_worker_self();
+	latch_down(w->l);
+}
+
+static void check_placement(int per_node)
+{
+	const rf_topology *t = rf_runtime_topology();
+	assert_non_null(t);
+	int n = rf_sched_workers();
+	assert_int_equal(n, per_node ? per_node * t->nnodes : t->ncpus);
+	struct where w[RF_MAX_CPUS];
+	latch l;
+	latch_init(&l, n);
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct where){.l = &l};
+		assert_int_equal(rf_fiber_spawn(where_fn, &w[i], i, NULL), 0);
+	}
+	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
+	rf_stats st;
+	rf_stats_get(&st);
+	assert_int_equal(st.workers, n);
+	assert_int_equal(st.nodes, t->nnodes);
+	assert_true(st.io_backend == RF_IO_URING || st.io_backend == RF_IO_EPOLL);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(w[i].worker, i);
+		assert_int_equal(w[i].ncpus_allowed, 1); /* pinned */
+		assert_int_equal(w[i].cpu, st.executor[i].cpu);
+		assert_int_equal(st.executor[i].node, rf_topology_node_of_cpu(t, w[i].cpu));
+		assert_true(st.executor[i].fibers_run >= 1);
+		assert_true(st.executor[i].fibers_spawned >= 1);
+	}
+	/* workers fill the nodes in topology order */
+	for (int i = 1; i < n; i++)
+		assert_true(st.executor[i].node >= st.executor[i - 1].node);
+}
+
+static void placement_default(void **state)
+{
+	assert_int_equal(rf_runtime_ensure(), 0);
+	check_placement(0);
+	rf_shutdown();
+}
+
+static void placement_two_nodes_and_per_node_knob(void **state)
+{
+	rf_config cfg;
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.topology = "0:0,1:1";
+	cpu_set_t set;
+	sched_getaffinity(0, sizeof(set), &set);
+	if (!CPU_ISSET(0, &set) || !CPU_ISSET(1, &set))
+		skip();
+	assert_int_equal(rf_init(&cfg), 0);
+	assert_int_equal(rf_runtime_topology()->nnodes, 2);
+	check_placement(0);
+	rf_shutdown();
+	cfg.workers_per_node = 2;
+	assert_int_equal(rf_init(&cfg), 0);
+	check_placement(2);
+	rf_shutdown();
+}
+
+static void bad_config(void **state)
+{
+	rf_config cfg;
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.stack_size = 0;
+	assert_int_equal(rf_init(&cfg), -EINVAL);
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.workers_per_node = -1;
+	assert_int_equal(rf_init(&cfg), -EINVAL);
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.topology = "0:0,0:1";
+	assert_int_equal(rf_init(&cfg), RF_ETOPOLOGY);
+	assert_int_equal(rf_config_default(&cfg), 0);
+	assert_int_equal(rf_init(&cfg), 0);
+	assert_int_equal(rf_init(&cfg), RF_ESTARTED);
+	rf_shutdown();
+	rf_shutdown(); /* stopped: a no-op */
+}
+
+/* --- shutdown with fibers parked, and restart ---------------------------------------- */
+
+static void park_forever(void *arg)
+{
+	rf_waiter w;
+	rf_waiter_init(&w);
+	latch_down(arg);
+	rf_waiter_wait(&w, RF_NO_DEADLINE); /* nobody completes it */
+	abort();
+}
+
+static void sleep_long(void *arg)
+{
+	latch_down(arg);
+	rf_sleep_until(rf_now_ns() + 3600000000000u);
+	abort();
+}
+
+static void spin_yield(void *arg)
+{
+	latch_down(arg);
+	for (;;)
+		rf_fiber_yield();
+}
+
+static void count_fn(void *arg) { latch_down(arg); }
+
+static void shutdown_with_parked_fibers_then_restart(void **state)
+{
+	for (int round = 0; round < 3; round++) {
+		enum { N = 300 };
+		latch l;
+		latch_init(&l, 3 * N);
+		for (int i = 0; i < N; i++) {
+			assert_int_equal(rf_fiber_spawn(park_forever, &l, RF_WORKER_ANY, NULL), 0);
+			assert_int_equal(rf_fiber_spawn(sleep_long, &l, RF_WORKER_ANY, NULL), 0);
+			assert_int_equal(rf_fiber_spawn(spin_yield, &l, RF_WORKER_ANY, NULL), 0);
+		}
+		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
+		uint64_t t0 = rf_now_ns();
+		rf_shutdown();
+		assert_true(rf_now_ns() - t0 < 5000000000u);
+		/* first use after shutdown starts it again */
+		latch_init(&l, 1000);
+		for (int i = 0; i < 1000; i++)
+			assert_int_equal(rf_fiber_spawn(count_fn, &l, RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
+		rf_shutdown();
+	}
+}
+
+/* --- shutdown hooks run first, with the workers still up ----------------------------- */
+
+static _Atomic int hook_ran;
+
+static void hook_fiber(void *arg)
+{
+	rf_sleep_until(rf_now_ns() + 10000000u); /* parks: the workers must still run */
+	latch_down(arg);
+}
+
+static void hook(void)
+{
+	latch l;
+	latch_init(&l, 1);
+	if (rf_fiber_spawn(hook_fiber, &l, RF_WORKER_ANY, NULL) == 0 && latch_wait(&l, WAIT_MS) == 0)
+		atomic_fetch_add(&hook_ran, 1);
+}
+
+static void second_hook(void) { atomic_fetch_add(&hook_ran, 10); }
+
+static void shutdown_hooks(void **state)
+{
+	assert_int_equal(rf_runtime_ensure(), 0);
+	assert_int_equal(rf_runtime_on_shutdown(hook), 0);
+	assert_int_equal(rf_runtime_on_shutdown(hook), 0); /* once only */
+	assert_int_equal(rf_runtime_on_shutdown(second_hook), 0);
+	rf_shutdown();
+	assert_int_equal(atomic_load(&hook_ran), 11);
+	/* after the workers stopped, spawns start a new runtime rather than fail */
+	assert_int_equal(rf_runtime_ensure(), 0);
+	rf_shutdown();
+	assert_int_equal(atomic_load(&hook_ran), 22);
+}
+
+/* --- stall detector ------------------------------------------------------------------ */
+
+static void busy_fn(void *arg)
+{
+	uint64_t until = rf_now_ns() + 300000000u;
+	while (rf_now_ns() < until)
+		;
+	latch_down(arg);
+}
+
+static void stall_detected(void **state)
+{
+	rf_config cfg;
+	assert_int_equal(rf_config_default(&cfg), 0);
+	cfg.stall_ms = 50;
+	assert_int_equal(rf_init(&cfg), 0);
+	latch l;
+	latch_init(&l, 1);
+	assert_int_equal(rf_fiber_spawn(busy_fn, &l, 0, NULL), 0);
+	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
+	rf_stats st;
+	rf_stats_get(&st);
+	assert_int_equal(st.executor[0].stalls, 1); /* reported once, not per sample */
+	rf_shutdown();
+}
+
+/* --- stack overflow, in a child process ---------------------------------------------- */
+
+static volatile int depth_limit = 1 << 30; /* opaque to the compiler: no "infinite" */
+
+static int recurse(int depth)
+{
+	volatile char pad[512];
+	pad[0] = (char)depth;
+	if (depth >= depth_limit)
+		return 0;
+	return recurse(depth + 1) + pad[0];
+}
+
+static void overflow_fn(void *arg) { recurse(0); }
+
+static int overflow_child(void)
+{
+	latch l;
+	latch_init(&l, 1);
+	if (rf_fiber_spawn(overflow_fn, &l, RF_WORKER_ANY, NULL))
+		return 2;
+	latch_wait(&l, WAIT_MS);
+	return 3; /* not reached: the process dies of SIGSEGV */
+}
+
+static void stack_overflow_is_named(void **state)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		execl(self_exe, self_exe, "--overflow-child", (char *)NULL);
+		_exit(4);
+	}
+	close(fds[1]);
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	print_message("child said: %s", buf);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSEGV);
+	assert_non_null(strstr(buf, "ringfold: fiber stack overflow"));
+	assert_non_null(strstr(buf, "RF_STACK_SIZE"));
+}
+
+int main(int argc, char **argv)
+{
+	self_exe = "/proc/self/exe";
+	if (argc > 1 && !strcmp(argv[1], "--overflow-child"))
+		return overflow_child();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(bad_config),
+	    cmocka_unit_test(placement_default),
+	    cmocka_unit_test(placement_two_nodes_and_per_node_knob),
+	    cmocka_unit_test(shutdown_with_parked_fibers_then_restart),
+	    cmocka_unit_test(shutdown_hooks),
+	    cmocka_unit_test(stall_detected),
+	    cmocka_unit_test(stack_overflow_is_named),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rf_shutdown();
+	return rc;
+}

@@ -1,0 +1,478 @@
+/* ringfold/io.h: every call on pipes, socketpairs, TCP loopback and files, with errors
+ * and timeouts, once on a plain thread and once on a fiber (the backend the process
+ * chose: io_uring, or epoll under the @epoll run and the no-uring runs).
+ *
+ * Each case is a function returning 0, or the line of the first failed check, so that
+ * it can run on a fiber (where cmocka's longjmp must not be used) and be asserted from
+ * the test thread.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ringfold.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			return __LINE__;                                                           \
+	} while (0)
+
+#define MS 1000000ull
+
+/* ---- helpers ---- */
+
+static int tcp_listener(struct sockaddr_in *addr, int flags)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	*addr =
+	    (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(*addr);
+	if (l < 0 || bind(l, (struct sockaddr *)addr, len) || listen(l, 64) ||
+	    getsockname(l, (struct sockaddr *)addr, &len))
+		return -1;
+	return l;
+}
+
+/* A thread that writes `n` bytes of `c` into fd (what a peer outside the executor does). */
+struct feeder {
+	int fd;
+	int n;
+	char c;
+	pthread_t t;
+};
+
+static void *feed(void *p)
+{
+	struct feeder *f = p;
+	for (int i = 0; i < f->n; i++)
+		if (write(f->fd, &f->c, 1) != 1)
+			break;
+	return NULL;
+}
+
+/* ---- cases ---- */
+
+static int pipe_rw(void)
+{
+	int p[2];
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(rf_io_write(p[1], "hello", 5) == 5);
+	char b[16] = {0};
+	CHECK(rf_io_read(p[0], b, sizeof(b)) == 5 && !memcmp(b, "hello", 5));
+	struct iovec out[2] = {{"ab", 2}, {"cde", 3}};
+	CHECK(rf_io_writev(p[1], out, 2) == 5);
+	char x[2], y[8];
+	struct iovec in[2] = {{x, 2}, {y, 8}};
+	CHECK(rf_io_readv(p[0], in, 2) == 5 && !memcmp(x, "ab", 2) && !memcmp(y, "cde", 3));
+	CHECK(rf_io_writev_timeout(p[1], out, 1, 1000) == 2);
+	CHECK(rf_io_readv_timeout(p[0], in, 1, 1000) == 2);
+	CHECK(rf_io_pollfd(p[1], POLLOUT) & POLLOUT);
+	CHECK(rf_io_close(p[1]) == 0);
+	CHECK(rf_io_read(p[0], b, sizeof(b)) == 0); /* end of file */
+	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 1000) & (POLLIN | POLLHUP));
+	CHECK(rf_io_close(p[0]) == 0);
+	return 0;
+}
+
+static int pipe_timeouts(void)
+{
+	int p[2];
+	char b[8];
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	uint64_t t0 = rf_now_ns();
+	CHECK(rf_io_read_timeout(p[0], b, 1, 50) == -ETIMEDOUT);
+	CHECK(rf_now_ns() - t0 >= 50 * MS);
+	CHECK(rf_io_read_timeout(p[0], b, 1, 0) == -ETIMEDOUT);
+	CHECK(rf_io_read_timeout(p[0], b, 1, -1) == -EINVAL);
+	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 20) == -ETIMEDOUT);
+	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 0) == -ETIMEDOUT);
+	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, -5) == -EINVAL);
+	/* Fill the pipe, then a write must time out having written nothing. */
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+	static char big[1 << 16];
+	ssize_t n;
+	while ((n = rf_io_write_timeout(p[1], big, sizeof(big), 0)) > 0)
+		;
+	CHECK(n == -ETIMEDOUT);
+	CHECK(rf_io_write_timeout(p[1], big, 1, 30) == -ETIMEDOUT);
+	/* The data is intact: drain it and the pipe works again. */
+	while (rf_io_read_timeout(p[0], big, sizeof(big), 0) > 0)
+		;
+	CHECK(rf_io_write_timeout(p[1], "z", 1, 1000) == 1);
+	CHECK(rf_io_read_timeout(p[0], b, 8, 1000) == 1 && b[0] == 'z');
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+static int pipe_errors(void)
+{
+	int p[2];
+	char b[4];
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(rf_io_close(p[0]) == 0);
+	CHECK(rf_io_write(p[1], "x", 1) == -EPIPE); /* SIGPIPE is ignored by main() */
+	CHECK(rf_io_close(p[1]) == 0);
+	CHECK(rf_io_close(p[1]) == -EBADF);
+	CHECK(rf_io_read(p[0], b, 1) == -EBADF);
+	CHECK(rf_io_write(p[1], b, 1) == -EBADF);
+	CHECK(rf_io_read_timeout(p[0], b, 1, 100) == -EBADF);
+	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 100) == -EBADF);
+	CHECK(rf_io_readv(p[0], NULL, -1) == -EINVAL);
+	CHECK(rf_io_recv(-1, b, 1, 0) == -EBADF);
+	CHECK(rf_io_fsync(-1) == -EBADF);
+	/* recv on a pipe is not a socket. */
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(rf_io_write(p[1], "x", 1) == 1);
+	CHECK(rf_io_recv(p[0], b, 1, 0) == -ENOTSOCK);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+/* O_NONBLOCK descriptors still wait; a writer thread supplies the data. */
+static int nonblocking_fd_waits(void)
+{
+	int p[2];
+	CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+	struct feeder f = {.fd = p[1], .n = 3, .c = 'q'};
+	CHECK(pthread_create(&f.t, NULL, feed, &f) == 0);
+	char b;
+	for (int i = 0; i < 3; i++)
+		CHECK(rf_io_read(p[0], &b, 1) == 1 && b == 'q');
+	pthread_join(f.t, NULL);
+	CHECK(rf_io_read_timeout(p[0], &b, 1, 0) == -ETIMEDOUT);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+static int socketpair_calls(void)
+{
+	int s[2];
+	char b[16];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
+	CHECK(rf_io_recv(s[0], b, 1, MSG_DONTWAIT) == -EAGAIN);
+	CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 30) == -ETIMEDOUT);
+	CHECK(rf_io_send(s[1], "ping", 4, 0) == 4);
+	CHECK(rf_io_pollfd(s[0], POLLIN) & POLLIN);
+	CHECK(rf_io_recv(s[0], b, sizeof(b), MSG_PEEK) == 4);
+	CHECK(rf_io_recv(s[0], b, sizeof(b), 0) == 4 && !memcmp(b, "ping", 4));
+	CHECK(rf_io_send_timeout(s[0], "pong", 4, 0, 1000) == 4);
+	CHECK(rf_io_read(s[1], b, sizeof(b)) == 4 && !memcmp(b, "pong", 4));
+	CHECK(rf_io_write(s[1], "r", 1) == 1);
+	CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 1000) == 1 && b[0] == 'r');
+	CHECK(rf_io_close(s[1]) == 0);
+	CHECK(rf_io_recv(s[0], b, 1, 0) == 0);        /* orderly close */
+	CHECK(rf_io_send(s[0], "x", 1, 0) == -EPIPE); /* no SIGPIPE: MSG_NOSIGNAL */
+	CHECK(rf_io_close(s[0]) == 0);
+	return 0;
+}
+
+static int tcp_loopback(void)
+{
+	struct sockaddr_in a;
+	char b[64];
+	int l = tcp_listener(&a, 0);
+	CHECK(l >= 0);
+	CHECK(rf_io_accept_timeout(l, NULL, NULL, 0, 30) == -ETIMEDOUT);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int s = rf_io_accept(l, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	CHECK(s >= 0 && plen == sizeof(peer) && peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK(rf_io_send(c, "GET", 3, 0) == 3);
+	CHECK(rf_io_recv(s, b, 3, MSG_WAITALL) == 3 && !memcmp(b, "GET", 3));
+	CHECK(rf_io_send(s, "OK", 2, 0) == 2);
+	CHECK(rf_io_recv(c, b, sizeof(b), 0) == 2 && !memcmp(b, "OK", 2));
+
+	/* Peer reset: SO_LINGER 0 makes close send RST. */
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(rf_io_close(s) == 0);
+	CHECK(rf_io_pollfd_timeout(c, POLLIN, 5000) > 0);
+	CHECK(rf_io_recv(c, b, sizeof(b), 0) == -ECONNRESET);
+	ssize_t r = rf_io_send(c, "x", 1, 0);
+	CHECK(r == -EPIPE || r == -ECONNRESET);
+	CHECK(rf_io_close(c) == 0);
+
+	/* Non-blocking listener and client: accept and connect still wait. */
+	int l2 = tcp_listener(&a, SOCK_NONBLOCK);
+	CHECK(l2 >= 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	CHECK(rf_io_connect_timeout(c, (struct sockaddr *)&a, sizeof(a), 5000) == 0);
+	s = rf_io_accept_timeout(l2, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC, 5000);
+	CHECK(s >= 0);
+	CHECK(rf_io_write(c, "abc", 3) == 3);
+	CHECK(rf_io_read(s, b, sizeof(b)) == 3);
+	close(s);
+	close(c);
+	close(l2);
+
+	/* Nobody listening: refused. */
+	CHECK(rf_io_close(l) == 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == -ECONNREFUSED);
+	close(c);
+	CHECK(rf_io_accept(l, NULL, NULL, 0) == -EBADF);
+	return 0;
+}
+
+static int files(void)
+{
+	char path[] = "/tmp/rf_io_test_XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	unlink(path);
+	char b[32] = {0};
+	CHECK(rf_io_write(fd, "0123456789", 10) == 10);
+	CHECK(rf_io_pwrite(fd, "AB", 2, 4) == 2);
+	CHECK(rf_io_pread(fd, b, 10, 0) == 10 && !memcmp(b, "0123AB6789", 10));
+	CHECK(rf_io_pread(fd, b, 10, 100) == 0); /* past the end */
+	CHECK(rf_io_read(fd, b, 10) == 0);       /* file position is at the end */
+	CHECK(lseek(fd, 2, SEEK_SET) == 2);
+	CHECK(rf_io_read(fd, b, 3) == 3 && !memcmp(b, "23A", 3));
+	CHECK(rf_io_read_timeout(fd, b, 2, 1000) == 2 && !memcmp(b, "B6", 2));
+	struct iovec v[2] = {{"xy", 2}, {"z", 1}};
+	CHECK(rf_io_writev(fd, v, 2) == 3);
+	CHECK(rf_io_pread(fd, b, 12, 0) == 10 && !memcmp(b, "0123AB6xyz", 10));
+	CHECK(rf_io_fsync(fd) == 0);
+	CHECK(rf_io_pollfd_timeout(fd, POLLIN, 1000) & POLLIN);
+	CHECK(rf_io_pread(fd, b, 1, -1) == -EINVAL);
+	CHECK(rf_io_pwrite(fd, b, 1, -1) == -EINVAL);
+	CHECK(rf_io_close(fd) == 0);
+	CHECK(rf_io_pread(fd, b, 1, 0) == -EBADF);
+	CHECK(rf_io_pwrite(fd, b, 1, 0) == -EBADF);
+	CHECK(rf_io_fsync(fd) == -EBADF);
+	/* Writing to a read-only file. */
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK(rf_io_write(fd, "x", 1) == -EBADF);
+	CHECK(rf_io_read(fd, b, sizeof(b)) > 0);
+	close(fd);
+	return 0;
+}
+
+static int sleeping(void)
+{
+	uint64_t t0 = rf_now_ns();
+	CHECK(rf_sleep_ms(20) == 0);
+	CHECK(rf_now_ns() - t0 >= 20 * MS);
+	CHECK(rf_sleep_ms(0) == 0);
+	CHECK(rf_sleep_ms(-1) == -EINVAL);
+	return 0;
+}
+
+static int square_body(rf_val arg, rf_val *out)
+{
+	usleep(1000); /* a call that really blocks its thread */
+	*out = arg * arg;
+	return arg < 0 ? -ERANGE : 0;
+}
+
+static int blocking_calls(void)
+{
+	rf_val out = 7;
+	CHECK(rf_blocking(square_body, 12, &out) == 0 && out == 144);
+	CHECK(rf_blocking(square_body, -3, &out) == -ERANGE && out == 9);
+	CHECK(rf_blocking(square_body, 2, NULL) == 0);
+	CHECK(rf_blocking(NULL, 2, &out) == -EINVAL);
+	return 0;
+}
+
+/* ---- running a case on a thread and on a fiber ---- */
+
+struct run {
+	int (*fn)(void);
+	int line;
+	rf_waiter done;
+};
+
+static void fiber_main(void *p)
+{
+	struct run *r = p;
+	r->line = r->fn();
+	if (rf_waiter_claim(&r->done))
+		rf_waiter_complete(&r->done);
+}
+
+/* Run fn on a fiber; returns its result, or -1 when this build has no executor yet. */
+static int on_fiber(int (*fn)(void))
+{
+	struct run r = {.fn = fn};
+	rf_waiter_init(&r.done);
+	int rc = rf_fiber_spawn(fiber_main, &r, RF_WORKER_ANY, NULL);
+	if (rc == -ENOSYS)
+		return -1;
+	assert_int_equal(rc, 0);
+	assert_int_equal(rf_waiter_wait(&r.done, rf_deadline_after_ms(20000)), 0);
+	return r.line;
+}
+
+static void run_case(int (*fn)(void))
+{
+	assert_int_equal(fn(), 0); /* plain thread: the line of a failed check otherwise */
+	int line = on_fiber(fn);
+	if (line >= 0)
+		assert_int_equal(line, 0); /* fiber */
+}
+
+/* Many fibers wait on one pipe at once (several waiters on one fd in epoll's fd table,
+ * one SQE each under io_uring); a thread feeds them one byte each, and each gets one.
+ * Half of them also set a timeout that will not expire. */
+enum { MANY = 64 };
+
+struct many {
+	int fd;
+	_Atomic int got;
+	_Atomic int bad;
+	rf_waiter done;
+};
+
+static void many_reader(void *p)
+{
+	struct many *m = p;
+	static _Atomic int nth;
+	char c;
+	ssize_t n = atomic_fetch_add_explicit(&nth, 1, memory_order_relaxed) % 2
+	                ? rf_io_read(m->fd, &c, 1)
+	                : rf_io_read_timeout(m->fd, &c, 1, 20000);
+	if (n != 1 || c != 'm')
+		atomic_fetch_add_explicit(&m->bad, 1, memory_order_relaxed);
+	/* acq_rel: the last reader sees every other reader's result. */
+	if (atomic_fetch_add_explicit(&m->got, 1, memory_order_acq_rel) == MANY - 1 &&
+	    rf_waiter_claim(&m->done))
+		rf_waiter_complete(&m->done);
+}
+
+static void test_many_fibers_one_fd(void **s)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct many m = {.fd = p[0]};
+	rf_waiter_init(&m.done);
+	for (int i = 0; i < MANY; i++) {
+		int rc = rf_fiber_spawn(many_reader, &m, i % 2 ? RF_WORKER_ANY : 0, NULL);
+		if (rc == -ENOSYS) {
+			close(p[0]);
+			close(p[1]);
+			skip(); /* no executor in this build yet */
+			return;
+		}
+		assert_int_equal(rc, 0);
+	}
+	struct feeder f = {.fd = p[1], .n = MANY, .c = 'm'};
+	feed(&f);
+	assert_int_equal(rf_waiter_wait(&m.done, rf_deadline_after_ms(20000)), 0);
+	assert_int_equal(atomic_load(&m.bad), 0);
+	assert_int_equal(rf_io_read_timeout(p[0], &f.c, 1, 0), -ETIMEDOUT); /* all consumed */
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A fiber closes an fd another fiber of the same worker is reading: the reader gets
+ * -EBADF whichever of them runs first (closed while waiting, or before it started). */
+struct closing {
+	int fd;
+	_Atomic ssize_t res;
+	_Atomic int close_rc;
+	_Atomic int left;
+	rf_waiter done;
+};
+
+static void closing_end(struct closing *c)
+{
+	if (atomic_fetch_sub_explicit(&c->left, 1, memory_order_acq_rel) == 1 &&
+	    rf_waiter_claim(&c->done))
+		rf_waiter_complete(&c->done);
+}
+
+static void closing_reader(void *p)
+{
+	struct closing *c = p;
+	char b;
+	atomic_store_explicit(&c->res, rf_io_read(c->fd, &b, 1), memory_order_relaxed);
+	closing_end(c);
+}
+
+static void closing_closer(void *p)
+{
+	struct closing *c = p;
+	rf_fiber_yield();
+	atomic_store_explicit(&c->close_rc, rf_io_close(c->fd), memory_order_relaxed);
+	closing_end(c);
+}
+
+static void test_close_wakes_reader(void **s)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct closing c = {.fd = p[0]};
+	atomic_init(&c.left, 2);
+	rf_waiter_init(&c.done);
+	int rc = rf_fiber_spawn(closing_reader, &c, 0, NULL);
+	if (rc == -ENOSYS) {
+		close(p[0]);
+		close(p[1]);
+		skip(); /* no executor in this build yet */
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(rf_fiber_spawn(closing_closer, &c, 0, NULL), 0);
+	assert_int_equal(rf_waiter_wait(&c.done, rf_deadline_after_ms(20000)), 0);
+	assert_int_equal(atomic_load(&c.res), -EBADF);
+	assert_int_equal(atomic_load(&c.close_rc), 0);
+	close(p[1]);
+}
+
+#define CASE(name)                                                                                 \
+	static void test_##name(void **s)                                                          \
+	{                                                                                          \
+		run_case(name);                                                                    \
+	}
+CASE(pipe_rw)
+CASE(pipe_timeouts)
+CASE(pipe_errors)
+CASE(nonblocking_fd_waits)
+CASE(socketpair_calls)
+CASE(tcp_loopback)
+CASE(files)
+CASE(sleeping)
+CASE(blocking_calls)
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pipe_rw),
+	    cmocka_unit_test(test_pipe_timeouts),
+	    cmocka_unit_test(test_pipe_errors),
+	    cmocka_unit_test(test_nonblocking_fd_waits),
+	    cmocka_unit_test(test_socketpair_calls),
+	    cmocka_unit_test(test_tcp_loopback),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_sleeping),
+	    cmocka_unit_test(test_blocking_calls),
+	    cmocka_unit_test(test_many_fibers_one_fd),
+	    cmocka_unit_test(test_close_wakes_reader),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rf_shutdown();
+	return rc;
+}
