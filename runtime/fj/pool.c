@@ -3,6 +3,8 @@
  * Contract.
  *  - fj_g is written under fj_g.lock by fj_ensure/rf_fj_shutdown only; `started` is
  *    release-stored after every pool and worker is set up and acquire-loaded by users.
+ *    Lock order: the runtime's lock (rf_shutdown runs our hook under it), fj_g.lock, the
+ *    runtime's hooks lock; fj_ensure asks for the topology before taking fj_g.lock.
  *  - A worker looks for work in this order: the hinted victim (leapfrogging: the thief
  *    of the task it is joining), its own pool's deques, its pool's inject queue (only
  *    when idle, never while joining), then other pools' deques (fj_steal = local), or
@@ -410,6 +412,9 @@ int fj_ensure(void)
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed))
 		goto out;
 	if ((rc = build(topo, cfg)) == 0 && (rc = start_threads(&started)) == 0) {
+		/* The runtime reports our counters and stops the pools before its workers. */
+		rf_runtime_on_stats(rf_fj_stats);
+		rf_runtime_on_shutdown(rf_fj_shutdown);
 		atomic_store_explicit(&fj_g.started, 1, memory_order_release);
 		goto out;
 	}

@@ -10,7 +10,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/fj/fj.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
 
 static int fib(rf_val n, rf_val *out)
 {
@@ -265,13 +266,58 @@ static void stats_count_workers(void **state)
 {
 	rf_stats st;
 	memset(&st, 0, sizeof(st));
-	rf_fj_stats(&st);
+	rf_stats_get(&st);
 	int total = 0;
 	for (int k = 0; k < rf_fj_nodes(); k++)
 		total += rf_fj_workers(k);
 	assert_int_equal(st.fj_workers, total);
 	for (int i = 0; i < st.fj_workers; i++)
 		assert_true(st.fj[i].node >= 0 && st.fj[i].node < rf_fj_nodes());
+}
+
+/* From a fiber: invoke, fold and a pmap stream park the fiber, holding no pool worker;
+ * the fiber reports through a waiter the main thread waits on. */
+typedef struct fiber_job {
+	rf_waiter *done;
+	int64_t fib, sum, streamed;
+	int rc;
+} fiber_job;
+
+static void on_fiber(void *arg)
+{
+	fiber_job *j = arg;
+	rf_val r = 0, x, in[40];
+	int rc = rf_fj_invoke(fib, 20, &r);
+	j->fib = r;
+	rc = rc ? rc : rf_fold(rf_r_range(0, 100000), rf_add, 0, rf_add, &r);
+	j->sum = r;
+	for (int i = 0; i < 40; i++)
+		in[i] = i;
+	rf_pmap_stream *s = NULL;
+	rc = rc ? rc : rf_pmap_stream_new(in, 40, rf_add, 1, 3, &s);
+	while (!rc && rf_pmap_stream_next(s, &x) == 0)
+		j->streamed += x;
+	rf_pmap_stream_free(s);
+	j->rc = rc;
+	rf_waiter *w = j->done;
+	if (rf_waiter_claim(w))
+		rf_waiter_complete(w);
+}
+
+static void from_a_fiber(void **state)
+{
+	rf_waiter w;
+	rf_waiter_init(&w);
+	fiber_job j = {.done = &w};
+	int rc = rf_fiber_spawn(on_fiber, &j, RF_WORKER_ANY, NULL);
+	if (rc == -ENOSYS)
+		skip();
+	assert_int_equal(rc, 0);
+	assert_int_equal(rf_waiter_wait(&w, rf_deadline_after_ms(30000)), 0);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(j.fib, 6765);
+	assert_int_equal(j.sum, 4999950000LL);
+	assert_int_equal(j.streamed, 40 * 41 / 2);
 }
 
 int main(void)
@@ -282,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(deque_grows),          cmocka_unit_test(misuse_and_context),
 	    cmocka_unit_test(invoke_on_runs_there), cmocka_unit_test(invoke_timeout),
 	    cmocka_unit_test(concurrent_invokers),  cmocka_unit_test(stats_count_workers),
+	    cmocka_unit_test(from_a_fiber),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

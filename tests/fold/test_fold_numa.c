@@ -99,7 +99,7 @@ static uint64_t remote_steals(void)
 {
 	rf_stats st;
 	memset(&st, 0, sizeof(st));
-	rf_fj_stats(&st);
+	rf_stats_get(&st);
 	uint64_t sum = 0;
 	for (int i = 0; i < st.fj_workers; i++)
 		sum += st.fj[i].steals_remote;
@@ -142,7 +142,6 @@ static void steal_policy(void **state)
 	rf_config cfg;
 	assert_int_equal(rf_config_default(&cfg), 0);
 	cfg.fj_steal = RF_STEAL_NONE;
-	rf_fj_shutdown();
 	rf_shutdown();
 	assert_int_equal(rf_init(&cfg), 0);
 	memset(used, 0, sizeof(used));
