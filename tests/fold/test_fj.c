@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -320,6 +321,46 @@ static void from_a_fiber(void **state)
 	assert_int_equal(j.streamed, 40 * 41 / 2);
 }
 
+/* Binding conveyance: whatever frame the caller has is the frame every task, stolen or
+ * not, invoked, folded or pmapped, runs with (rf_bindings_capture/install). */
+static int marker;
+static _Atomic int wrong_frame;
+
+static int check_frame(rf_val acc, rf_val x, rf_val *out)
+{
+	if (rf_ctx_self()->bindings != &marker)
+		atomic_fetch_add(&wrong_frame, 1);
+	*out = acc + x;
+	return 0;
+}
+
+static int fold_in_task(rf_val arg, rf_val *out)
+{
+	return rf_fold_n(rf_r_range(0, 50000), 1, rf_add, 0, check_frame, out);
+}
+
+static void bindings_conveyed(void **state)
+{
+	void *saved = rf_bindings_install(&marker);
+	rf_val r, in[64], out[64];
+	for (int i = 0; i < 64; i++)
+		in[i] = i;
+	for (int rep = 0; rep < 5; rep++) {
+		assert_int_equal(rf_fold_n(rf_r_range(0, 50000), 1, rf_add, 0, check_frame, &r), 0);
+		assert_int_equal(rf_fj_invoke(fold_in_task, 0, &r), 0);
+		assert_int_equal(rf_pmap_n(in, 64, 1, check_frame, 0, out), 0);
+		rf_pmap_stream *s;
+		assert_int_equal(rf_pmap_stream_new(in, 64, check_frame, 0, 4, &s), 0);
+		while (rf_pmap_stream_next(s, &r) == 0)
+			;
+		rf_pmap_stream_free(s);
+	}
+	rf_bindings_install(saved);
+	assert_int_equal(atomic_load(&wrong_frame), 0);
+	/* and the workers went back to no frame */
+	assert_int_equal(rf_fold_n(rf_r_range(0, 1000), 1, rf_add, 0, rf_add, &r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,7 +369,7 @@ int main(void)
 	    cmocka_unit_test(deque_grows),          cmocka_unit_test(misuse_and_context),
 	    cmocka_unit_test(invoke_on_runs_there), cmocka_unit_test(invoke_timeout),
 	    cmocka_unit_test(concurrent_invokers),  cmocka_unit_test(stats_count_workers),
-	    cmocka_unit_test(from_a_fiber),
+	    cmocka_unit_test(from_a_fiber),         cmocka_unit_test(bindings_conveyed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
