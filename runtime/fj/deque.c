@@ -25,6 +25,7 @@ int dq_init(fj_deque *d, int os_node)
 		return -ENOMEM;
 	atomic_init(&d->top, 0);
 	atomic_init(&d->bottom, 0);
+	d->top_seen = 0;
 	atomic_init(&d->array, a);
 	d->os_node = os_node;
 	return 0;

@@ -7,6 +7,7 @@
  * Synchronization table:
  *   field   written by              read by
  *   bottom  owner (push, take)      owner; thieves (steal)
+ *   top_seen owner                  owner
  *   top     thieves and owner, CAS  owner; thieves
  *   array   owner (grow)            owner; thieves
  *   slots   owner (push, grow copy) owner; thieves after reading bottom
@@ -39,6 +40,7 @@ typedef struct fj_array {
 typedef struct fj_deque {
 	_Alignas(64) _Atomic int64_t top; /* thieves' line */
 	_Alignas(64) _Atomic int64_t bottom; /* owner's line */
+	int64_t top_seen; /* owner only: a past value of top (top never decreases) */
 	_Atomic(fj_array *) array;
 	int os_node; /* where grown arrays are placed */
 } fj_deque;
@@ -54,12 +56,16 @@ int dq_grow(fj_deque *d, int64_t t, int64_t b); /* owner; 0 or -ENOMEM */
 static inline int dq_push(fj_deque *d, struct fj_task *t)
 {
 	int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-	int64_t top = atomic_load_explicit(&d->top, memory_order_acquire);
 	fj_array *a = atomic_load_explicit(&d->array, memory_order_relaxed);
-	if (b - top > a->mask) {
-		if (dq_grow(d, top, b) < 0)
-			return -ENOMEM;
-		a = atomic_load_explicit(&d->array, memory_order_relaxed);
+	/* top_seen <= top, so this overestimates the size: the thieves' line is read only
+	 * when the deque may be full. */
+	if (b - d->top_seen > a->mask) {
+		d->top_seen = atomic_load_explicit(&d->top, memory_order_acquire);
+		if (b - d->top_seen > a->mask) {
+			if (dq_grow(d, d->top_seen, b) < 0)
+				return -ENOMEM;
+			a = atomic_load_explicit(&d->array, memory_order_relaxed);
+		}
 	}
 	atomic_store_explicit(&a->slot[b & a->mask], t, memory_order_relaxed);
 	/* Release: a thief that sees bottom = b + 1 sees the slot and the task's fields. */
@@ -75,6 +81,7 @@ static inline struct fj_task *dq_take(fj_deque *d)
 	/* seq_cst exchange + seq_cst load: the store-load order the paper gets from a fence. */
 	atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
 	int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+	d->top_seen = t; /* an acquire read of top, as push's check needs */
 	if (t > b) { /* empty */
 		atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
 		return NULL;
