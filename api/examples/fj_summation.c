@@ -31,8 +31,8 @@ static int summation(rf_val arg, rf_val *out) /* compute [] */
 	int rc = rf_fj_fork(&t2, summation, rf_from_ptr(&f2)); /* (.fork f2) */
 	if (rc < 0)
 		return rc;
-	int rc1 = summation(rf_from_ptr(&f1), &r1);          /* (.compute f1) */
-	int rc2 = rf_fj_join(&t2, &r2);                      /* (.join f2) */
+	int rc1 = summation(rf_from_ptr(&f1), &r1); /* (.compute f1) */
+	int rc2 = rf_fj_join(&t2, &r2);             /* (.join f2) */
 	if (rc1 < 0 || rc2 < 0)
 		return rc1 < 0 ? rc1 : rc2;
 	*out = r1 + r2;

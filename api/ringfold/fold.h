@@ -2,7 +2,8 @@
  *
  *   Clojure                                  ringfold
  *   (r/fold + numbers)                       rf_fold(numbers, rf_add, 0, rf_add, &sum)
- *   (r/fold n combinef reducef coll)         rf_fold_n(coll, n, combinef, (combinef), reducef, &out)
+ *   (r/fold n combinef reducef coll)         rf_fold_n(coll, n, combinef, init, reducef, &out)
+ *                                            where init is the value of (combinef)
  *   (r/fold + (r/filter even? numbers))      rf_fold(rf_r_filter(numbers, even, 0), rf_add, 0,
  *                                                    rf_add, &sum)
  *   (r/map f coll), (r/filter p coll), (r/remove p coll), (r/mapcat f coll),

@@ -38,8 +38,8 @@ RF_API int rf_pmap_n(const rf_val *in, size_t n, size_t chunk, rf_update_fn f, r
  * worker must not wait on its own pool's queue: use rf_pmap there). Any other context;
  * never blocks. */
 typedef struct rf_pmap_stream rf_pmap_stream;
-RF_API int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg,
-                              size_t ahead, rf_pmap_stream **out);
+RF_API int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, size_t ahead,
+                              rf_pmap_stream **out);
 
 /* The next result, in order: 0 and *out = f(in[i], arg); f's negative code for that
  * element (the stream moves past it); RF_EEND after the last element (Clojure: the seq

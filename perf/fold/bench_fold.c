@@ -141,7 +141,10 @@ static int fib(rf_val n, rf_val *out)
 	return 0;
 }
 
-static int64_t fib_serial(int64_t n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
+static int64_t fib_serial(int64_t n)
+{
+	return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
+}
 static int64_t (*volatile fib_serial_p)(int64_t) = fib_serial; /* keep it a real recursion */
 
 static uint64_t fib_ringfold(uint64_t ops, void *arg)

@@ -38,9 +38,10 @@ int dq_grow(fj_deque *d, int64_t t, int64_t b)
 	if (!a)
 		return -ENOMEM;
 	for (int64_t i = t; i < b; i++)
-		atomic_store_explicit(&a->slot[i & a->mask],
-		                      atomic_load_explicit(&old->slot[i & old->mask], memory_order_relaxed),
-		                      memory_order_relaxed);
+		atomic_store_explicit(
+		    &a->slot[i & a->mask],
+		    atomic_load_explicit(&old->slot[i & old->mask], memory_order_relaxed),
+		    memory_order_relaxed);
 	a->retired = old;
 	/* Release: a thief that loads the new array sees the copied slots. */
 	atomic_store_explicit(&d->array, a, memory_order_release);

@@ -31,14 +31,14 @@
 struct fj_task;
 
 typedef struct fj_array {
-	int64_t mask;            /* capacity - 1; capacity a power of two */
+	int64_t mask;             /* capacity - 1; capacity a power of two */
 	struct fj_array *retired; /* older array this one replaced (owner's list) */
-	size_t bytes;            /* mapping size, for rf_node_free */
+	size_t bytes;             /* mapping size, for rf_node_free */
 	_Atomic(struct fj_task *) slot[];
 } fj_array;
 
 typedef struct fj_deque {
-	_Alignas(64) _Atomic int64_t top; /* thieves' line */
+	_Alignas(64) _Atomic int64_t top;    /* thieves' line */
 	_Alignas(64) _Atomic int64_t bottom; /* owner's line */
 	int64_t top_seen; /* owner only: a past value of top (top never decreases) */
 	_Atomic(fj_array *) array;
@@ -82,14 +82,14 @@ static inline struct fj_task *dq_take(fj_deque *d)
 	atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
 	int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
 	d->top_seen = t; /* an acquire read of top, as push's check needs */
-	if (t > b) { /* empty */
+	if (t > b) { /* empty: undo */
 		atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
 		return NULL;
 	}
 	struct fj_task *x = atomic_load_explicit(&a->slot[b & a->mask], memory_order_relaxed);
 	if (t == b) { /* last one: race the thieves for it */
-		if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, memory_order_seq_cst,
-		                                             memory_order_relaxed))
+		if (!atomic_compare_exchange_strong_explicit(
+		        &d->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed))
 			x = NULL;
 		atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
 	}

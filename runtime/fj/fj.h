@@ -27,7 +27,7 @@ struct fj_worker;
 enum { FJ_PENDING = 0, FJ_DONE = 1, FJ_WAITER = 2 };
 
 typedef struct fj_done {
-	_Atomic uint32_t state;            /* FJ_PENDING / FJ_DONE, | FJ_WAITER */
+	_Atomic uint32_t state;              /* FJ_PENDING / FJ_DONE, | FJ_WAITER */
 	_Atomic(struct fj_pool *) wake_pool; /* set by the waiter before it sets FJ_WAITER */
 } fj_done;
 
@@ -35,8 +35,8 @@ typedef struct fj_done {
 typedef struct fj_task {
 	rf_body_fn fn;
 	rf_val arg;
-	rf_val result;   /* written by whoever runs it, read after done (acquire) */
-	void *frame;     /* binding frame of the forking context */
+	rf_val result; /* written by whoever runs it, read after done (acquire) */
+	void *frame;   /* binding frame of the forking context */
 	int rc;
 	_Atomic int32_t thief; /* worker index of the thief, -1 until stolen: leapfrog hint */
 	fj_done done;

@@ -26,8 +26,14 @@ static rf_reducible source(int kind, const void *base, size_t n, size_t elem_siz
 	return wrap(&c);
 }
 
-rf_reducible rf_r_int64(const int64_t *a, size_t n) { return source(R_INT64, a, n, 8); }
-rf_reducible rf_r_double(const double *a, size_t n) { return source(R_DOUBLE, a, n, 8); }
+rf_reducible rf_r_int64(const int64_t *a, size_t n)
+{
+	return source(R_INT64, a, n, 8);
+}
+rf_reducible rf_r_double(const double *a, size_t n)
+{
+	return source(R_DOUBLE, a, n, 8);
+}
 rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size)
 {
 	return source(R_ELEMS, base, n, elem_size);
@@ -193,7 +199,8 @@ static int blockable(const r_coll *c)
 	if (c->kind == R_SOURCE)
 		return 0;
 	for (int i = 0; i < c->nstages; i++)
-		if (c->st[i].kind != R_MAP && c->st[i].kind != R_FILTER && c->st[i].kind != R_REMOVE)
+		if (c->st[i].kind != R_MAP && c->st[i].kind != R_FILTER &&
+		    c->st[i].kind != R_REMOVE)
 			return 0;
 	return 1;
 }
@@ -294,7 +301,8 @@ int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 	}
 	case R_ELEMS:
 		for (size_t i = lo; i < hi && !rc; i++)
-			rc = step(cx, 0, rf_from_ptr((const char *)c->base + i * c->elem_size), acc);
+			rc =
+			    step(cx, 0, rf_from_ptr((const char *)c->base + i * c->elem_size), acc);
 		break;
 	case R_RANGE:
 		for (size_t i = lo; i < hi && !rc; i++)
@@ -327,9 +335,11 @@ int r_fold_setup(fold_ctx *cx, const r_coll *c, size_t n, rf_update_fn combinef,
 		return c->bad;
 	if (!combinef || !reducef || n == 0)
 		return -EINVAL;
-	*cx = (fold_ctx){.range = {.leaf = n, .init = init, .leaf_fn = fold_leaf,
-	                           .combine = fold_combine},
-	                 .c = c, .combinef = combinef, .reducef = reducef};
+	*cx = (fold_ctx){
+	    .range = {.leaf = n, .init = init, .leaf_fn = fold_leaf, .combine = fold_combine},
+	    .c = c,
+	    .combinef = combinef,
+	    .reducef = reducef};
 	atomic_init(&cx->range.failed, 0);
 	return 0;
 }
@@ -344,8 +354,8 @@ static int reduce_serial(const fold_ctx *cx, rf_val init, rf_val *out)
 	return 0;
 }
 
-int rf_fold_n(rf_reducible coll, size_t n, rf_update_fn combinef, rf_val init,
-              rf_update_fn reducef, rf_val *out)
+int rf_fold_n(rf_reducible coll, size_t n, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
+              rf_val *out)
 {
 	r_coll c = unwrap(coll);
 	fold_ctx cx;
@@ -361,8 +371,7 @@ int rf_fold_n(rf_reducible coll, size_t n, rf_update_fn combinef, rf_val init,
 	return fj_range_invoke(&cx.range, -1, 0, c.n, out);
 }
 
-int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
-            rf_val *out)
+int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef, rf_val *out)
 {
 	return rf_fold_n(c, RF_FOLD_DEFAULT_N, combinef, init, reducef, out);
 }

@@ -23,7 +23,10 @@ static int touch_leaf(fj_range *r, size_t lo, size_t hi, rf_val *acc)
 	return 0;
 }
 
-static int touch_combine(fj_range *r, rf_val a, rf_val b, rf_val *out) { return 0; }
+static int touch_combine(fj_range *r, rf_val a, rf_val b, rf_val *out)
+{
+	return 0;
+}
 
 void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 {
@@ -54,7 +57,8 @@ void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 	size_t leaf = page / elem_size ? page / elem_size : 1;
 	for (int k = 0; k < nodes; k++) {
 		touch t = {.range = {.leaf = leaf, .leaf_fn = touch_leaf, .combine = touch_combine},
-		           .base = p, .elem_size = elem_size};
+		           .base = p,
+		           .elem_size = elem_size};
 		atomic_init(&t.range.failed, 0);
 		rf_val ignored;
 		fj_range_invoke(&t.range, k, layout->start[k], layout->start[k + 1], &ignored);

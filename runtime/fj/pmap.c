@@ -38,17 +38,22 @@ static int pmap_leaf(fj_range *r, size_t lo, size_t hi, rf_val *acc)
 	return 0;
 }
 
-static int pmap_combine(fj_range *r, rf_val a, rf_val b, rf_val *out) { return 0; }
+static int pmap_combine(fj_range *r, rf_val a, rf_val b, rf_val *out)
+{
+	return 0;
+}
 
-int rf_pmap_n(const rf_val *in, size_t n, size_t chunk, rf_update_fn f, rf_val arg,
-              rf_val *out)
+int rf_pmap_n(const rf_val *in, size_t n, size_t chunk, rf_update_fn f, rf_val arg, rf_val *out)
 {
 	if (!f || !chunk || (n && (!in || !out)))
 		return -EINVAL;
 	if (!n)
 		return 0;
 	pmap_ctx p = {.range = {.leaf = chunk, .leaf_fn = pmap_leaf, .combine = pmap_combine},
-	              .in = in, .out = out, .f = f, .arg = arg};
+	              .in = in,
+	              .out = out,
+	              .f = f,
+	              .arg = arg};
 	atomic_init(&p.range.failed, 0);
 	rf_val ignored;
 	return fj_range_invoke(&p.range, -1, 0, n, &ignored);
@@ -64,8 +69,8 @@ typedef struct slot {
 	struct rf_pmap_stream *s;
 	size_t idx;
 	atomic_flag lock;
-	int done, rc; /* under lock */
-	rf_val value; /* under lock */
+	int done, rc;      /* under lock */
+	rf_val value;      /* under lock */
 	rf_waiter *waiter; /* under lock: the consumer waiting for this slot */
 } slot;
 
@@ -75,7 +80,7 @@ struct rf_pmap_stream {
 	rf_update_fn f;
 	rf_val arg;
 	int node;
-	void *frame; /* the creator's bindings, conveyed to every element */
+	void *frame;         /* the creator's bindings, conveyed to every element */
 	size_t next, issued; /* consumer only */
 	slot slots[];
 };
@@ -86,7 +91,10 @@ static void slot_lock(slot *sl)
 		;
 }
 
-static void slot_unlock(slot *sl) { atomic_flag_clear_explicit(&sl->lock, memory_order_release); }
+static void slot_unlock(slot *sl)
+{
+	atomic_flag_clear_explicit(&sl->lock, memory_order_release);
+}
 
 static void slot_run(fj_job *j)
 {
@@ -136,8 +144,8 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 	rf_pmap_stream *s = calloc(1, sizeof(*s) + ahead * sizeof(slot));
 	if (!s)
 		return -ENOMEM;
-	*s = (rf_pmap_stream){.in = in, .n = n, .ahead = ahead, .f = f, .arg = arg,
-	                      .node = fj_home_node()};
+	*s = (rf_pmap_stream){
+	    .in = in, .n = n, .ahead = ahead, .f = f, .arg = arg, .node = fj_home_node()};
 	s->frame = rf_bindings_capture(); /* held for the stream's life; jobs borrow it */
 	for (size_t i = 0; i < ahead; i++) {
 		s->slots[i].s = s;

@@ -105,7 +105,10 @@ void fj_wake_some(fj_worker *w)
 		}
 }
 
-int fj_has_surplus(fj_worker *w) { return !dq_looks_empty(&w->dq); }
+int fj_has_surplus(fj_worker *w)
+{
+	return !dq_looks_empty(&w->dq);
+}
 
 void fj_announce(fj_worker *w)
 {
@@ -259,7 +262,7 @@ static void park(fj_worker *w, fj_done *until)
 	atomic_fetch_add_explicit(&fj_idle_total, 1, memory_order_seq_cst);
 	int go = atomic_load_explicit(&fj_g.stopping, memory_order_relaxed) ||
 	         (until ? (atomic_load_explicit(&until->state, memory_order_acquire) & FJ_DONE) != 0
-	               : work_visible(w));
+	                : work_visible(w));
 	if (!go) {
 		futex(&p->wake_seq, FUTEX_WAIT_PRIVATE, seq);
 		count(&w->wakeups);
@@ -361,17 +364,20 @@ static int build(const rf_topology *topo, const rf_config *cfg)
 		if (!p)
 			return -ENOMEM;
 		fj_g.pools[fj_g.npools++] = p;
-		*p = (fj_pool){.node = n, .os_node = node->os_node, .first = fj_g.nworkers,
-		               .nworkers = nw};
+		*p = (fj_pool){
+		    .node = n, .os_node = node->os_node, .first = fj_g.nworkers, .nworkers = nw};
 		pthread_mutex_init(&p->inject_lock, NULL);
 		for (int i = 0; i < nw; i++) {
 			fj_worker *w = rf_node_alloc(sizeof(fj_worker), node->os_node);
 			if (!w)
 				return -ENOMEM;
-			*w = (fj_worker){.pool = p, .index = fj_g.nworkers, .node = n,
+			*w = (fj_worker){.pool = p,
+			                 .index = fj_g.nworkers,
+			                 .node = n,
 			                 .os_node = node->os_node,
 			                 .cpu = topo->cpus[node->first_cpu_idx + i % node->ncpus],
-			                 .rng = 0x9e3779b97f4a7c15ull * (uint64_t)(fj_g.nworkers + 1)};
+			                 .rng =
+			                     0x9e3779b97f4a7c15ull * (uint64_t)(fj_g.nworkers + 1)};
 			fj_g.workers[fj_g.nworkers++] = w;
 			if (dq_init(&w->dq, node->os_node) < 0)
 				return -ENOMEM;
@@ -436,10 +442,22 @@ void rf_fj_shutdown(void)
 	pthread_mutex_unlock(&fj_g.lock);
 }
 
-fj_worker *fj_self_worker(void) { return fj_self; }
-int fj_worker_node(const fj_worker *w) { return w ? w->node : -1; }
-int fj_pool_count(void) { return fj_g.npools; }
-int fj_pool_workers(int node) { return fj_g.pools[node]->nworkers; }
+fj_worker *fj_self_worker(void)
+{
+	return fj_self;
+}
+int fj_worker_node(const fj_worker *w)
+{
+	return w ? w->node : -1;
+}
+int fj_pool_count(void)
+{
+	return fj_g.npools;
+}
+int fj_pool_workers(int node)
+{
+	return fj_g.pools[node]->nworkers;
+}
 
 int fj_home_node(void)
 {

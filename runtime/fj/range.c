@@ -1,9 +1,9 @@
 /* runtime/fj/range.c: the lazy-splitting range reduction of range.h.
  * A part lives in the frame that forks it; `failed` is only ever raised (relaxed: a
  * hint to stop early; the codes themselves travel through join's acquire). */
+#include "runtime/fj/range.h"
 #include "ringfold/fj.h"
 #include "runtime/fj/fj.h"
-#include "runtime/fj/range.h"
 
 typedef struct part {
 	fj_range *r;

@@ -21,7 +21,7 @@ typedef struct r_stage {
 typedef struct r_coll {
 	int kind;
 	int nstages;
-	int bad; /* 0, -E2BIG or -EINVAL: reported by the fold */
+	int bad;    /* 0, -E2BIG or -EINVAL: reported by the fold */
 	int serial; /* holds a take-while */
 	const void *base;
 	size_t n, elem_size;

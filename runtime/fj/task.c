@@ -90,8 +90,8 @@ static void remote_run(fj_job *j)
 
 void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
 {
-	*r = (fj_remote){.job.run = remote_run, .job.frame = rf_bindings_capture(), .fn = fn,
-	                 .arg = arg};
+	*r = (fj_remote){
+	    .job.run = remote_run, .job.frame = rf_bindings_capture(), .fn = fn, .arg = arg};
 	atomic_init(&r->done.state, FJ_PENDING);
 	atomic_init(&r->done.wake_pool, NULL);
 	fj_submit(node, &r->job);
@@ -170,8 +170,12 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 		return -ENOMEM;
 	rf_waiter w;
 	rf_waiter_init(&w);
-	*r = (ext_invoke){.job.run = ext_run, .job.frame = rf_bindings_capture(), .fn = fn,
-	                  .arg = arg, .lock = ATOMIC_FLAG_INIT, .waiter = &w};
+	*r = (ext_invoke){.job.run = ext_run,
+	                  .job.frame = rf_bindings_capture(),
+	                  .fn = fn,
+	                  .arg = arg,
+	                  .lock = ATOMIC_FLAG_INIT,
+	                  .waiter = &w};
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
 	rc = rf_waiter_wait(&w, deadline);
@@ -220,4 +224,7 @@ int rf_fj_workers(int node)
 	return node < 0 || node >= fj_pool_count() ? -EINVAL : fj_pool_workers(node);
 }
 
-int rf_fj_current_node(void) { return fj_self ? fj_self->node : -1; }
+int rf_fj_current_node(void)
+{
+	return fj_self ? fj_self->node : -1;
+}

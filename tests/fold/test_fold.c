@@ -51,7 +51,10 @@ static uint64_t pow_b(uint64_t len)
 			r = (r * b) & HASH_MASK;
 	return r;
 }
-static rf_val pack(uint64_t h, uint64_t len) { return (rf_val)((h << LEN_BITS) | len); }
+static rf_val pack(uint64_t h, uint64_t len)
+{
+	return (rf_val)((h << LEN_BITS) | len);
+}
 static int concat(rf_val a, rf_val b, rf_val *out)
 {
 	uint64_t ha = (uint64_t)a >> LEN_BITS, la = (uint64_t)a & ((1 << LEN_BITS) - 1);
@@ -59,7 +62,10 @@ static int concat(rf_val a, rf_val b, rf_val *out)
 	*out = pack((ha * pow_b(lb) + hb) & HASH_MASK, la + lb);
 	return 0;
 }
-static int conj1(rf_val acc, rf_val x, rf_val *out) { return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out); }
+static int conj1(rf_val acc, rf_val x, rf_val *out)
+{
+	return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out);
+}
 
 static int64_t *iota(size_t n)
 {
@@ -142,13 +148,16 @@ static void every_pipeline_and_chunk(void **state)
 			for (size_t ci = 0; ci < sizeof(chunks) / sizeof(chunks[0]); ci++) {
 				rf_val got = 12345;
 				rf_reducible c = build(rf_r_int64(a, n), p);
-				assert_int_equal(rf_fold_n(c, chunks[ci], rf_add, 0, rf_add, &got), 0);
+				assert_int_equal(rf_fold_n(c, chunks[ci], rf_add, 0, rf_add, &got),
+				                 0);
 				assert_int_equal(got, want_sum);
-				assert_int_equal(rf_fold_n(c, chunks[ci], concat, pack(0, 0), conj1, &got), 0);
+				assert_int_equal(
+				    rf_fold_n(c, chunks[ci], concat, pack(0, 0), conj1, &got), 0);
 				assert_int_equal(got, want_cat);
 			}
 			rf_val got;
-			assert_int_equal(rf_r_reduce(build(rf_r_int64(a, n), p), rf_add, 0, &got), 0);
+			assert_int_equal(rf_r_reduce(build(rf_r_int64(a, n), p), rf_add, 0, &got),
+			                 0);
 			assert_int_equal(got, want_sum);
 		}
 		free(a);
@@ -218,9 +227,8 @@ static void other_sources(void **state)
 	assert_int_equal(r, want);
 	assert_int_equal(rf_fold(rf_r_range(0, 1000000), rf_add, 0, rf_add, &r), 0);
 	assert_int_equal(r, 499999500000LL);
-	assert_int_equal(rf_fold(rf_r_filter(rf_r_range(0, 1000000), even, 0), rf_add, 0, rf_add,
-	                         &r),
-	                 0);
+	assert_int_equal(
+	    rf_fold(rf_r_filter(rf_r_range(0, 1000000), even, 0), rf_add, 0, rf_add, &r), 0);
 	assert_int_equal(r, 249999500000LL);
 	assert_int_equal(rf_fold(rf_r_range(5, 5), rf_add, 7, rf_add, &r), 0);
 	assert_int_equal(r, 7);
@@ -240,7 +248,10 @@ static int fail_at_777(rf_val x, rf_val arg, rf_val *out)
 	return 0;
 }
 
-static int bad_combine(rf_val a, rf_val b, rf_val *out) { return -EDOM; }
+static int bad_combine(rf_val a, rf_val b, rf_val *out)
+{
+	return -EDOM;
+}
 
 static void errors_and_misuse(void **state)
 {
@@ -293,7 +304,8 @@ static void stress_small_leaves(void **state)
 	rf_val want = serial(a, n, P_NONE, conj1, pack(0, 0));
 	for (int rep = 0; rep < 30; rep++) {
 		rf_val got;
-		assert_int_equal(rf_fold_n(rf_r_int64(a, n), 1, concat, pack(0, 0), conj1, &got), 0);
+		assert_int_equal(rf_fold_n(rf_r_int64(a, n), 1, concat, pack(0, 0), conj1, &got),
+		                 0);
 		assert_int_equal(got, want);
 	}
 	free(a);
@@ -302,9 +314,12 @@ static void stress_small_leaves(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(every_pipeline_and_chunk), cmocka_unit_test(fast_paths_match),
-	    cmocka_unit_test(other_sources),            cmocka_unit_test(errors_and_misuse),
-	    cmocka_unit_test(nested_fold),              cmocka_unit_test(stress_small_leaves),
+	    cmocka_unit_test(every_pipeline_and_chunk),
+	    cmocka_unit_test(fast_paths_match),
+	    cmocka_unit_test(other_sources),
+	    cmocka_unit_test(errors_and_misuse),
+	    cmocka_unit_test(nested_fold),
+	    cmocka_unit_test(stress_small_leaves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,13 +62,15 @@ static void numa_alloc_and_fold(void **state)
 	for (int k = 0; k < nodes; k++)
 		for (size_t i = l.start[k]; i < l.start[k + 1]; i++)
 			if (ran_on[i] != k)
-				fail_msg("element %zu of node %d's part ran on node %d", i, k, ran_on[i]);
+				fail_msg("element %zu of node %d's part ran on node %d", i, k,
+				         ran_on[i]);
 	/* the fast path too, and a layout that does not fit */
 	assert_int_equal(rf_fold(rf_r_numa(rf_r_int64(a, n), &l), rf_add, 0, rf_add, &r), 0);
 	assert_int_equal(r, (int64_t)n * (int64_t)(n - 1) / 2);
 	assert_int_equal(rf_fold(rf_r_numa(rf_r_int64(a, n - 1), &l), rf_add, 0, rf_add, &r),
 	                 -EINVAL);
-	assert_int_equal(rf_fold(rf_r_numa(rf_r_int64(a, n), NULL), rf_add, 0, rf_add, &r), -EINVAL);
+	assert_int_equal(rf_fold(rf_r_numa(rf_r_int64(a, n), NULL), rf_add, 0, rf_add, &r),
+	                 -EINVAL);
 
 	if (expected_nodes() == 2) { /* a real two-node machine: pages where they belong */
 		const rf_topology *topo = rf_runtime_topology();
@@ -78,7 +80,8 @@ static void numa_alloc_and_fold(void **state)
 			char *p = (char *)&a[mid];
 			p -= (uintptr_t)p % (uintptr_t)page;
 			int where = -1;
-			assert_int_equal(get_mempolicy(&where, NULL, 0, p, MPOL_F_NODE | MPOL_F_ADDR), 0);
+			assert_int_equal(
+			    get_mempolicy(&where, NULL, 0, p, MPOL_F_NODE | MPOL_F_ADDR), 0);
 			assert_int_equal(where, topo->nodes[k].os_node);
 		}
 	}

@@ -22,7 +22,8 @@ static void pmap_in_order(void **state)
 	size_t sizes[] = {0, 1, 7, 1000, 100000};
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		size_t n = sizes[s];
-		rf_val *in = malloc((n + 1) * sizeof(rf_val)), *out = malloc((n + 1) * sizeof(rf_val));
+		rf_val *in = malloc((n + 1) * sizeof(rf_val)),
+		       *out = malloc((n + 1) * sizeof(rf_val));
 		for (size_t i = 0; i < n; i++)
 			in[i] = (rf_val)i;
 		assert_int_equal(rf_pmap(in, n, square_plus, 3, out), 0);
