@@ -28,6 +28,22 @@ static int touch_combine(fj_range *r, rf_val a, rf_val b, rf_val *out)
 	return 0;
 }
 
+typedef struct node_part {
+	fj_range *range;
+	size_t lo, hi;
+} node_part;
+
+/* On a worker of the part's node: reduce the part with other nodes kept from stealing. */
+static int run_node_part(rf_val arg, rf_val *out)
+{
+	node_part *np = rf_to_ptr(arg);
+	struct fj_worker *w = fj_self_worker();
+	fj_keep_local(w, 1);
+	int rc = fj_range_run(np->range, np->lo, np->hi, out);
+	fj_keep_local(w, -1);
+	return rc;
+}
+
 void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 {
 	int nodes = rf_fj_nodes();
@@ -60,8 +76,9 @@ void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 		           .base = p,
 		           .elem_size = elem_size};
 		atomic_init(&t.range.failed, 0);
+		node_part part = {&t.range, layout->start[k], layout->start[k + 1]};
 		rf_val ignored;
-		fj_range_invoke(&t.range, k, layout->start[k], layout->start[k + 1], &ignored);
+		rf_fj_invoke_on(k, run_node_part, rf_from_ptr(&part), &ignored);
 	}
 	return p;
 }
@@ -72,21 +89,6 @@ void rf_fold_numa_free(void *p, size_t n, size_t elem_size)
 		rf_node_free(p, n * elem_size);
 }
 
-typedef struct node_part {
-	fold_ctx *cx;
-	size_t lo, hi;
-} node_part;
-
-static int run_node_part(rf_val arg, rf_val *out)
-{
-	node_part *np = rf_to_ptr(arg);
-	struct fj_worker *w = fj_self_worker();
-	fj_keep_local(w, 1);
-	int rc = fj_range_run(&np->cx->range, np->lo, np->hi, out);
-	fj_keep_local(w, -1);
-	return rc;
-}
-
 /* On node 0's pool: start the other nodes' parts, fold node 0's, combine in order. */
 static int numa_root(rf_val arg, rf_val *out)
 {
@@ -95,7 +97,7 @@ static int numa_root(rf_val arg, rf_val *out)
 	fj_remote remote[RF_FOLD_MAX_NODES];
 	node_part parts[RF_FOLD_MAX_NODES];
 	for (int k = 0; k < l->nodes; k++)
-		parts[k] = (node_part){cx, l->start[k], l->start[k + 1]};
+		parts[k] = (node_part){&cx->range, l->start[k], l->start[k + 1]};
 	for (int k = 1; k < l->nodes; k++)
 		fj_remote_start(&remote[k], k, run_node_part, rf_from_ptr(&parts[k]));
 	rf_val acc = RF_NIL, v;
