@@ -101,6 +101,16 @@ RF_API int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update
 RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val init,
                      rf_update_fn reducef, rf_val *out);
 
+/* A stage over a slice (no Clojure counterpart; for speed): fn rewrites xs[0..n) in
+ * place and sets *kept to how many of the rewritten elements, now at xs[0..*kept), go on;
+ * it may map, filter, or both, in one loop the compiler can inline and vectorize, where
+ * rf_r_map and rf_r_filter cost an indirect call per element. fn returns 0 or a negative
+ * code. Slices are up to 128 elements, handed over in index order within a chunk; fn
+ * must be pure (as every fold function), since neighbouring elements are processed before
+ * later stages see the first. */
+typedef int (*rf_block_fn)(rf_val *xs, size_t n, rf_val arg, size_t *kept);
+RF_API rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg);
+
 /* Clojure's reduce over a reducible: serial, on the caller; never blocks. */
 RF_API int rf_r_reduce(rf_reducible c, rf_update_fn f, rf_val init, rf_val *out);
 

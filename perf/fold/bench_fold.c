@@ -1,6 +1,9 @@
 /* perf/fold/bench_fold.c: fold, fork/join and pmap beside their peers.
  *   fold_sum_1e8         sum of 1e8 int64 (ns per element): ringfold, serial, openmp, tbb
- *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element)
+ *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element):
+ *                        ringfold (rf_r_filter + rf_r_map, a call per element and stage),
+ *                        ringfold-block (one rf_r_block slice function), serial, openmp,
+ *                        tbb
  *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
  *                        serial, tbb task_group, openmp tasks; the per-spawn overhead
  *                        (ns per call minus serial's) goes to stderr
@@ -93,6 +96,27 @@ static uint64_t mf_ringfold(uint64_t ops, void *arg)
 	                 0, rf_add, &r);
 	uint64_t t = bench_now_ns() - t0;
 	check("ringfold map/filter", rc ? rc : r, want_mf);
+	return t;
+}
+
+static int evens_times(rf_val *xs, size_t n, rf_val k, size_t *kept)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (xs[i] % 2 == 0)
+			xs[m++] = xs[i] * k;
+	*kept = m;
+	return 0;
+}
+
+static uint64_t mf_block(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc =
+	    rf_fold(rf_r_block(rf_r_int64(numbers, ops), evens_times, 3), rf_add, 0, rf_add, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold block map/filter", rc ? rc : r, want_mf);
 	return t;
 }
 
@@ -270,6 +294,7 @@ int main(int argc, char **argv)
 	}
 	if (bench_wanted("fold_map_filter_1e8")) {
 		bench_run("fold_map_filter_1e8", "ringfold", N_FOLD, mf_ringfold, NULL);
+		bench_run("fold_map_filter_1e8", "ringfold-block", N_FOLD, mf_block, NULL);
 		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
 		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
 		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);

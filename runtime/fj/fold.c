@@ -51,40 +51,45 @@ rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n)
 	return wrap(&c);
 }
 
-static rf_reducible stage(rf_reducible r, int kind, rf_update_fn f, rf_mapcat_fn m, rf_val arg)
+static rf_reducible stage(rf_reducible r, r_stage st)
 {
 	r_coll c = unwrap(r);
-	if (!f && !m && !c.bad)
+	if (!st.f && !c.bad) /* one union: any NULL function */
 		c.bad = -EINVAL;
 	if (c.nstages == RF_R_MAX_STAGES) {
 		c.bad = c.bad ? c.bad : -E2BIG;
 		return wrap(&c);
 	}
-	c.st[c.nstages++] = (r_stage){.kind = kind, .f = f, .m = m, .arg = arg};
-	if (kind == R_TAKE_WHILE)
+	c.st[c.nstages++] = st;
+	if (st.kind == R_TAKE_WHILE)
 		c.serial = 1;
 	return wrap(&c);
 }
 
 rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg)
 {
-	return stage(c, R_MAP, f, NULL, arg);
+	return stage(c, (r_stage){.kind = R_MAP, .f = f, .arg = arg});
 }
 rf_reducible rf_r_filter(rf_reducible c, rf_update_fn pred, rf_val arg)
 {
-	return stage(c, R_FILTER, pred, NULL, arg);
+	return stage(c, (r_stage){.kind = R_FILTER, .f = pred, .arg = arg});
 }
 rf_reducible rf_r_remove(rf_reducible c, rf_update_fn pred, rf_val arg)
 {
-	return stage(c, R_REMOVE, pred, NULL, arg);
+	return stage(c, (r_stage){.kind = R_REMOVE, .f = pred, .arg = arg});
 }
 rf_reducible rf_r_mapcat(rf_reducible c, rf_mapcat_fn f, rf_val arg)
 {
-	return stage(c, R_MAPCAT, NULL, f, arg);
+	return stage(c, (r_stage){.kind = R_MAPCAT, .m = f, .arg = arg});
 }
 rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val arg)
 {
-	return stage(c, R_TAKE_WHILE, pred, NULL, arg);
+	return stage(c, (r_stage){.kind = R_TAKE_WHILE, .f = pred, .arg = arg});
+}
+
+rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_BLOCK, .b = fn, .arg = arg});
 }
 
 rf_reducible rf_r_numa(rf_reducible r, const rf_numa_layout *layout)
@@ -113,6 +118,14 @@ static int step(const fold_ctx *cx, int i, rf_val x, rf_val *acc)
 		if (s->kind == R_MAPCAT) {
 			rf_emit e = {cx, i + 1, acc};
 			return s->m(x, s->arg, &e);
+		}
+		if (s->kind == R_BLOCK) { /* a slice of one */
+			size_t kept = 0;
+			if ((rc = s->b(&x, 1, s->arg, &kept)) < 0)
+				return rc;
+			if (!kept)
+				return 0;
+			continue;
 		}
 		if ((rc = s->f(x, s->arg, &y)) < 0)
 			return rc;
@@ -188,19 +201,18 @@ static int fast_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 	return 0;
 }
 
-/* Pipelines of map, filter and remove only (pure functions, as fold requires) run a
+/* Pipelines of map, filter, remove and block stages (pure functions, as fold requires) run a
  * block of elements through one stage at a time: tight loops with one predictable
  * indirect call per element and stage, instead of a walk of the stage list per element.
  * Which of f's calls comes first across elements is unobservable for pure functions. */
-#define R_BLOCK 128
+#define R_SLICE 128
 
 static int blockable(const r_coll *c)
 {
 	if (c->kind == R_SOURCE)
 		return 0;
 	for (int i = 0; i < c->nstages; i++)
-		if (c->st[i].kind != R_MAP && c->st[i].kind != R_FILTER &&
-		    c->st[i].kind != R_REMOVE)
+		if (c->st[i].kind == R_MAPCAT || c->st[i].kind == R_TAKE_WHILE)
 			return 0;
 	return 1;
 }
@@ -230,6 +242,11 @@ static long run_stage(const r_stage *s, rf_val *buf, size_t m)
 	size_t k = 0;
 	rf_val y;
 	int rc;
+	if (s->kind == R_BLOCK) {
+		if ((rc = s->b(buf, m, s->arg, &k)) < 0)
+			return rc;
+		return (long)(k < m ? k : m);
+	}
 	if (s->kind == R_MAP) {
 		for (size_t j = 0; j < m; j++) {
 			y = RF_NIL;
@@ -253,9 +270,9 @@ static long run_stage(const r_stage *s, rf_val *buf, size_t m)
 static int block_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 {
 	const r_coll *c = cx->c;
-	rf_val buf[R_BLOCK];
-	for (size_t b = lo; b < hi; b += R_BLOCK) {
-		long m = (long)(hi - b < R_BLOCK ? hi - b : R_BLOCK);
+	rf_val buf[R_SLICE];
+	for (size_t b = lo; b < hi; b += R_SLICE) {
+		long m = (long)(hi - b < R_SLICE ? hi - b : R_SLICE);
 		load_block(c, b, (size_t)m, buf);
 		for (int i = 0; i < c->nstages && m > 0; i++)
 			if ((m = run_stage(&c->st[i], buf, (size_t)m)) < 0)

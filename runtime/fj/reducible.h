@@ -7,14 +7,17 @@
 #include "runtime/fj/range.h"
 
 enum r_kind { R_INT64, R_DOUBLE, R_ELEMS, R_RANGE, R_SOURCE };
-enum r_stage_kind { R_MAP, R_FILTER, R_REMOVE, R_MAPCAT, R_TAKE_WHILE };
+enum r_stage_kind { R_MAP, R_FILTER, R_REMOVE, R_MAPCAT, R_TAKE_WHILE, R_BLOCK };
 
 #define R_STOP 1 /* take-while ended the reduction (not an error) */
 
 typedef struct r_stage {
 	int kind;
-	rf_update_fn f; /* R_MAP, R_FILTER, R_REMOVE, R_TAKE_WHILE */
-	rf_mapcat_fn m; /* R_MAPCAT */
+	union {
+		rf_update_fn f; /* R_MAP, R_FILTER, R_REMOVE, R_TAKE_WHILE */
+		rf_mapcat_fn m; /* R_MAPCAT */
+		rf_block_fn b;  /* R_BLOCK */
+	};
 	rf_val arg;
 } r_stage;
 

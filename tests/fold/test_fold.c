@@ -79,7 +79,29 @@ static const size_t sizes[] = {0, 1, 2, 511, 512, 513, 4096, 100000};
 static const size_t chunks[] = {1, 3, 64, 512, 5000};
 
 /* Serial reference for each pipeline. */
-enum pipe { P_NONE, P_MAP, P_FILTER, P_REMOVE, P_MAPCAT, P_MAP_FILTER, P_TAKE_WHILE, P_NPIPES };
+enum pipe {
+	P_NONE,
+	P_MAP,
+	P_FILTER,
+	P_REMOVE,
+	P_MAPCAT,
+	P_MAP_FILTER,
+	P_TAKE_WHILE,
+	P_BLOCK,
+	P_BLOCK_MAPCAT,
+	P_NPIPES
+};
+
+/* map 5x over the evens, as one slice function */
+static int evens_times(rf_val *xs, size_t n, rf_val k, size_t *kept)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (xs[i] % 2 == 0)
+			xs[m++] = xs[i] * k;
+	*kept = m;
+	return 0;
+}
 
 static rf_reducible build(rf_reducible c, int p)
 {
@@ -96,6 +118,10 @@ static rf_reducible build(rf_reducible c, int p)
 		return rf_r_map(rf_r_filter(c, even, 0), times, 5);
 	case P_TAKE_WHILE:
 		return rf_r_take_while(c, below, 600);
+	case P_BLOCK:
+		return rf_r_block(c, evens_times, 5);
+	case P_BLOCK_MAPCAT: /* per-element path: a slice of one */
+		return rf_r_mapcat(rf_r_block(c, evens_times, 5), repeat_self, 0);
 	}
 	return c;
 }
@@ -122,8 +148,14 @@ static rf_val serial(const int64_t *a, size_t n, int p, rf_update_fn f, rf_val i
 				f(acc, x, &acc);
 			break;
 		case P_MAP_FILTER:
+		case P_BLOCK:
 			if (!(x & 1))
 				f(acc, x * 5, &acc);
+			break;
+		case P_BLOCK_MAPCAT:
+			if (!(x & 1))
+				for (rf_val k = 0; k < (x * 5) % 4; k++)
+					f(acc, x * 5, &acc);
 			break;
 		case P_TAKE_WHILE:
 			if (x >= 600)
