@@ -37,7 +37,8 @@
  *
  * Speed: the folds of rf_add, rf_max, rf_min over untransformed int64 arrays and of
  * rf_dadd over double arrays run a tight loop per chunk (no call per element);
- * everything else costs an indirect call per element and stage.
+ * everything else costs an indirect call per element and stage, except rf_r_block
+ * stages, which take a slice of elements per call.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
