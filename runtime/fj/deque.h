@@ -82,7 +82,7 @@ static inline struct fj_task *dq_take(fj_deque *d)
 	atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
 	int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
 	d->top_seen = t; /* an acquire read of top, as push's check needs */
-	if (t > b) { /* empty: undo */
+	if (t > b) {     /* empty: undo */
 		atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
 		return NULL;
 	}

@@ -10,7 +10,7 @@
  *
  * Completion words (fj_done) carry DONE and a WAITER flag: a worker that waits for a
  * task it cannot help with sets WAITER and parks on its pool; the completer, seeing
- * WAITER in its exchange, wakes that pool.
+ * WAITER in its exchange, wakes the pools.
  */
 #ifndef RF_FJ_FJ_H
 #define RF_FJ_FJ_H
@@ -27,8 +27,7 @@ struct fj_worker;
 enum { FJ_PENDING = 0, FJ_DONE = 1, FJ_WAITER = 2 };
 
 typedef struct fj_done {
-	_Atomic uint32_t state;              /* FJ_PENDING / FJ_DONE, | FJ_WAITER */
-	_Atomic(struct fj_pool *) wake_pool; /* set by the waiter before it sets FJ_WAITER */
+	_Atomic uint32_t state; /* FJ_PENDING / FJ_DONE, | FJ_WAITER */
 } fj_done;
 
 /* A forked task: the layout behind the public rf_fj_task. */

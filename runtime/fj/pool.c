@@ -19,9 +19,9 @@
  *    parallelism, and only until the owner's next fork or the next chunk boundary, where
  *    fj_announce repeats the check.
  *  - A worker waiting in fj_help_until for a task a thief runs sets FJ_WAITER in the
- *    task's done word (after storing wake_pool) before parking; fj_done_complete's
- *    exchange reads it and wakes that whole pool (the RMWs on one word are totally
- *    ordered, so the flag is seen or the wait sees DONE).
+ *    task's done word before parking; fj_done_complete's exchange reads it and wakes
+ *    every pool (the RMWs on one word are totally ordered, so the flag is seen or the
+ *    wait sees DONE; the word may be gone after the exchange, so nothing else is read).
  */
 #include <errno.h>
 #include <limits.h>
@@ -118,11 +118,13 @@ void fj_announce(fj_worker *w)
 
 void fj_done_complete(fj_done *d)
 {
-	/* acq_rel: release publishes the task's result to the joiner's acquire load; acquire
-	 * pairs with the waiter's fetch_or so that wake_pool is visible when FJ_WAITER is. */
+	/* Release publishes the task's result to the joiner's acquire load. After this
+	 * exchange the done word may be gone (the joiner returned), so which pool the waiter
+	 * sleeps on cannot be read from it: every pool is woken, on this rare path only. */
 	uint32_t old = atomic_exchange_explicit(&d->state, FJ_DONE, memory_order_acq_rel);
 	if (old & FJ_WAITER)
-		pool_wake(atomic_load_explicit(&d->wake_pool, memory_order_relaxed), 1);
+		for (int i = 0; i < fj_g.npools; i++)
+			pool_wake(fj_g.pools[i], 1);
 }
 
 void fj_run_task(fj_worker *w, fj_task *t)
@@ -251,13 +253,11 @@ static void park(fj_worker *w, fj_done *until)
 {
 	fj_pool *p = w->pool;
 	uint32_t seq = atomic_load_explicit(&p->wake_seq, memory_order_acquire);
-	if (until) {
-		atomic_store_explicit(&until->wake_pool, p, memory_order_relaxed);
-		/* Release: wake_pool is visible to the completer that sees FJ_WAITER. */
-		if (atomic_fetch_or_explicit(&until->state, FJ_WAITER, memory_order_acq_rel) &
-		    FJ_DONE)
-			return;
-	}
+	/* seq was read before FJ_WAITER is set: a completer that sees the flag bumps
+	 * wake_seq after it, so the futex wait below cannot sleep through that wake-up. */
+	if (until &&
+	    (atomic_fetch_or_explicit(&until->state, FJ_WAITER, memory_order_acq_rel) & FJ_DONE))
+		return;
 	atomic_fetch_add_explicit(&p->idle, 1, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&fj_idle_total, 1, memory_order_seq_cst);
 	int go = atomic_load_explicit(&fj_g.stopping, memory_order_relaxed) ||

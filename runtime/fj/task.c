@@ -93,7 +93,6 @@ void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
 	*r = (fj_remote){
 	    .job.run = remote_run, .job.frame = rf_bindings_capture(), .fn = fn, .arg = arg};
 	atomic_init(&r->done.state, FJ_PENDING);
-	atomic_init(&r->done.wake_pool, NULL);
 	fj_submit(node, &r->job);
 }
 
