@@ -42,16 +42,12 @@ void rf_io_destroy(rf_io *io);
  * deadline (absolute CLOCK_MONOTONIC; 0 = do not sleep; RF_NO_DEADLINE = no bound).
  * Returns the number of completions handled. Owner worker only.
  * Under io_uring's DEFER_TASKRUN, completions are posted only inside this call: a
- * worker busy with ready fibers should still call rf_io_poll(io, 0) between batches. A
- * fiber's request itself is submitted at once, not left for this call. */
+ * worker busy with ready fibers must still call rf_io_poll(io, 0) between batches: it
+ * also submits the requests fibers queued (they are not submitted one by one). */
 int rf_io_poll(rf_io *io, uint64_t deadline_ns);
 
 /* Make the owner's current or next rf_io_poll() return. Any thread. Async-signal-unsafe. */
 void rf_io_wake(rf_io *io);
-
-/* I/O completions this rf_io has handled (what rf_io_poll returned, summed), for
- * rf_stats. Any thread (relaxed read of a counter only the owner writes). */
-uint64_t rf_io_completions(const rf_io *io);
 
 /* Wake-ups between io_uring workers: true = a worker waking another posts a CQE into
  * its ring (IORING_OP_MSG_RING, where the probe finds it); false (default) = it writes

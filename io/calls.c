@@ -124,6 +124,29 @@ static long sys_once(const struct req *r, bool nowait)
 	return rc < 0 ? -errno : rc;
 }
 
+/* The call once fd was reported ready, for a file without RWF_NOWAIT (pipes before
+ * Linux 6.x, ttys). A read then takes what is there. A blocking write would wait until
+ * all of it fits, so it is cut to PIPE_BUF bytes, which a writable pipe takes at once:
+ * a short write, as a non-blocking write gives. */
+static long after_ready(const struct req *r)
+{
+	if (r->verb != V_WRITE)
+		return sys_once(r, false);
+	struct iovec cut[8];
+	struct req c = *r;
+	size_t room = PIPE_BUF;
+	c.iov = cut;
+	c.iovcnt = 0;
+	for (int i = 0; i < r->iovcnt && room && c.iovcnt < 8; i++) {
+		size_t n = r->iov[i].iov_len < room ? r->iov[i].iov_len : room;
+		if (!n)
+			continue;
+		cut[c.iovcnt++] = (struct iovec){r->iov[i].iov_base, n};
+		room -= n;
+	}
+	return sys_once(&c, false);
+}
+
 static int ms_until(uint64_t deadline)
 {
 	if (deadline == RF_NO_DEADLINE)
@@ -195,7 +218,7 @@ static long thread_do(const struct req *r)
 			int w = thread_wait_req(r);
 			if (w < 0)
 				return w;
-			rc = sys_once(r, false);
+			rc = after_ready(r);
 		}
 		if (rc == -EINTR && r->verb != V_CLOSE)
 			continue;
@@ -357,7 +380,7 @@ static long run(struct req *r, int64_t ms)
 		while (rc == -EINTR);
 		if (rc == -EOPNOTSUPP) {
 			struct pollfd p = {.fd = r->fd, .events = dir_events(r)};
-			rc = poll(&p, 1, 0) == 1 ? sys_once(r, false) : -EAGAIN;
+			rc = poll(&p, 1, 0) == 1 ? after_ready(r) : -EAGAIN;
 		}
 		return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	}

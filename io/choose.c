@@ -148,7 +148,6 @@ int rf_io_create(rf_io **out, int worker)
 	io->kind = kind;
 	io->worker = worker;
 	io->wake_fd = io->epfd = -1;
-	atomic_init(&io->completions, 0);
 	int rc = kind == RF_IO_URING ? rf_uring_create(io) : rf_epoll_create(io);
 	if (rc < 0) {
 		free(io);
@@ -174,11 +173,8 @@ void rf_io_destroy(rf_io *io)
 
 int rf_io_poll(rf_io *io, uint64_t deadline_ns)
 {
-	int n = io->kind == RF_IO_URING ? rf_uring_poll(io, deadline_ns)
-	                                : rf_epoll_poll(io, deadline_ns);
-	if (n > 0)
-		rf_io_count(io, n);
-	return n;
+	return io->kind == RF_IO_URING ? rf_uring_poll(io, deadline_ns)
+	                               : rf_epoll_poll(io, deadline_ns);
 }
 
 void rf_io_wake(rf_io *io)
@@ -191,9 +187,4 @@ void rf_io_wake(rf_io *io)
 	uint64_t one = 1;
 	while (write(io->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
-}
-
-uint64_t rf_io_completions(const rf_io *io)
-{
-	return atomic_load_explicit(&io->completions, memory_order_relaxed);
 }

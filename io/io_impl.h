@@ -2,8 +2,8 @@
  *
  * struct rf_io is one worker's backend: either an io_uring (uring.c) or an epoll
  * instance with its fd table (epoll.c), chosen once per process (choose.c). It is
- * created on its worker's thread and, apart from wake_fd and the completion counter,
- * touched only by that thread; rf_io_self() finds it from a fiber running there.
+ * created on its worker's thread and, apart from wake_fd (and ring.ring_fd, read by MSG_RING
+ * senders), touched only by that thread; rf_io_self() finds it from a fiber running there.
  *
  * A fiber's I/O request waits on an rf_waiter (runtime/wait.h): the backend claims and
  * completes it with the result (w.result) from inside rf_io_poll() on the same worker,
@@ -24,8 +24,7 @@ struct rf_fd_slot; /* epoll.c */
 struct rf_io {
 	rf_io_backend kind;
 	int worker;
-	int wake_fd;                  /* eventfd; written by any thread */
-	_Atomic uint64_t completions; /* owner writes (relaxed), stats read (relaxed) */
+	int wake_fd; /* eventfd; written by any thread */
 	/* io_uring backend (owner only) */
 	struct io_uring ring;
 	uint64_t wake_buf; /* target of the armed eventfd read */
@@ -38,13 +37,6 @@ struct rf_io {
 
 /* The calling thread's rf_io (set by rf_io_create on a worker thread), or NULL. */
 rf_io *rf_io_self(void);
-
-/* Count n completions handled by the owner. */
-static inline void rf_io_count(rf_io *io, int n)
-{
-	uint64_t c = atomic_load_explicit(&io->completions, memory_order_relaxed);
-	atomic_store_explicit(&io->completions, c + (uint64_t)n, memory_order_relaxed);
-}
 
 /* choose.c: whether the probe found IORING_OP_MSG_RING. */
 bool rf_uring_has_msg_ring(void);

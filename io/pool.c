@@ -2,14 +2,16 @@
  * (rf_blocking, and regular-file or unpollable I/O under the epoll backend).
  *
  * Shared state, all under pool_lock: the FIFO of jobs (intrusive: each job lives on
- * the stack of the fiber that waits for it), the number of threads and how many of them
- * are idle. A job is taken off the queue by exactly one thread, run outside the lock,
- * and completed through its rf_waiter (runtime/wait.h), which resumes the parked fiber.
+ * the stack of the fiber that waits for it) and its length, the number of threads and
+ * how many of them are idle. A job is taken off the queue by exactly one thread, run outside the
+ * lock, and completed through its rf_waiter (runtime/wait.h), which resumes the parked fiber.
  * Nobody else claims that waiter and the fiber waits without deadline, so the claim
  * always wins.
  *
- * Elastic: a job that finds no idle thread starts one, up to POOL_MAX; threads idle for
- * POOL_IDLE_S seconds exit. At the cap, jobs queue; no job is ever dropped: if no
+ * Elastic: a job that finds more queued jobs than idle threads starts a thread, up to
+ * POOL_MAX (counting queued jobs, not just idle threads: an idle thread that has been
+ * signalled still counts as idle until it runs, and must not absorb a burst); threads
+ * idle for POOL_IDLE_S seconds exit. At the cap, jobs queue; no job is ever dropped: if no
  * thread exists and none can be started, the caller runs the job itself.
  */
 #include <pthread.h>
@@ -32,7 +34,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond; /* signalled when a job is queued */
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static struct job *q_head, *q_tail;
-static int n_threads, n_idle;
+static int n_threads, n_idle, n_queued;
 
 static void pool_init(void)
 {
@@ -64,6 +66,7 @@ static void *pool_thread(void *unused)
 		q_head = j->next;
 		if (!q_head)
 			q_tail = NULL;
+		n_queued--;
 		pthread_mutex_unlock(&pool_lock);
 		j->res = j->fn(j->arg);
 		if (rf_waiter_claim(&j->w))
@@ -78,7 +81,7 @@ long rf_pool_run(long (*fn)(void *arg), void *arg)
 	struct job j = {.fn = fn, .arg = arg};
 	rf_waiter_init(&j.w);
 	pthread_mutex_lock(&pool_lock);
-	if (n_idle == 0 && n_threads < POOL_MAX) {
+	if (n_queued + 1 > n_idle && n_threads < POOL_MAX) {
 		pthread_t t;
 		pthread_attr_t a;
 		pthread_attr_init(&a);
@@ -96,6 +99,7 @@ long rf_pool_run(long (*fn)(void *arg), void *arg)
 	else
 		q_head = &j;
 	q_tail = &j;
+	n_queued++;
 	pthread_cond_signal(&pool_cond);
 	pthread_mutex_unlock(&pool_lock);
 	rf_waiter_wait(&j.w, RF_NO_DEADLINE);

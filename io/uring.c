@@ -130,11 +130,10 @@ int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 		io_uring_prep_link_timeout(t, &ts, 0);
 		io_uring_sqe_set_data64(t, IGNORE_TAG);
 	}
-	/* Submit now (ts is read at submission): the worker may not poll its ring again
-	 * until it runs out of ready fibers. */
-	int rc;
-	while ((rc = io_uring_submit(&io->ring)) == -EINTR || rc == -EAGAIN || rc == -EBUSY)
-		(void)io_uring_get_events(&io->ring);
+	/* Not submitted here: the worker's next rf_uring_poll submits every queued SQE and
+	 * reaps in one io_uring_enter (it polls at least every few fibers, and at once when
+	 * it runs out of them). ts and the request's buffers stay valid until then: they
+	 * live on this fiber's stack, parked until the CQE. */
 	rf_waiter_wait(&w, RF_NO_DEADLINE); /* the linked timeout bounds it */
 	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
 	if (w.result == -ECANCELED)

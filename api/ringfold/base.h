@@ -57,6 +57,8 @@ enum rf_error {
 	RF_EIOINTX = -5303,      /* io! inside a transaction: "I/O in transaction" */
 	RF_ENOTDYNAMIC = -5304,  /* binding a non-dynamic var: "Can't dynamically bind non-dynamic var" */
 	RF_ENOTBOUND = -5305,    /* set on a var not thread-bound: "Can't change/establish root binding" */
+	RF_ETXRETRY = -5306,     /* transaction must run again (Clojure's RetryEx); pass it on */
+	RF_ENOTBINDER = -5307,   /* set from another context: "Can't set!: from non-binding thread" */
 	/* agents: -5400.. */
 	RF_EAGENTFAILED = -5400, /* send to a failed agent: "Agent is failed, needs restart" */
 	RF_EAGENTOK = -5401,     /* restart of a healthy agent: "Agent does not need a restart" */

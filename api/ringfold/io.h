@@ -52,8 +52,9 @@ extern "C" {
 #endif
 
 /* read(2), write(2): up to len bytes; 0 from rf_io_read is end of file. May block.
- * Costs, when the data is ready on a fiber: one io_uring submission and a park/resume
- * (io_uring), or one preadv2 (epoll). Any context. */
+ * Cost on a fiber when the data is ready: io_uring, a queued SQE and a park/resume (the
+ * worker submits and reaps the requests of all its fibers in one io_uring_enter);
+ * epoll, one preadv2 and no park. On a thread: the syscall. Any context. */
 RF_API ssize_t rf_io_read(int fd, void *buf, size_t len);
 RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t ms);
 RF_API ssize_t rf_io_write(int fd, const void *buf, size_t len);

@@ -180,20 +180,11 @@ static uint64_t run_wake_ring(uint64_t ops, void *msg_ring)
 	return w.elapsed;
 }
 
-/* Whether this build has the executor (fibers) yet. */
-static bool have_fibers(void)
-{
-	return rf_sched_workers() > 0;
-}
-
 int main(int argc, char **argv)
 {
 	bench_init(argc, argv);
 	if (bench_wanted("pipe_pingpong")) {
-		if (have_fibers())
-			bench_run("pipe_pingpong", "ringfold", 100000, run_ringfold, NULL);
-		else
-			fprintf(stderr, "bench_io: no executor in this build; ringfold skipped\n");
+		bench_run("pipe_pingpong", "ringfold", 100000, run_ringfold, NULL);
 		bench_run("pipe_pingpong", "pthread", 100000, run_pthread, NULL);
 	}
 	if (bench_wanted("wake_ring")) {

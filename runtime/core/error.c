@@ -21,6 +21,8 @@ static const struct {
 	{RF_EIOINTX, "RF_EIOINTX: I/O in transaction"},
 	{RF_ENOTDYNAMIC, "RF_ENOTDYNAMIC: can't dynamically bind non-dynamic var"},
 	{RF_ENOTBOUND, "RF_ENOTBOUND: can't set a var that is not thread-bound"},
+	{RF_ETXRETRY, "RF_ETXRETRY: transaction must retry (return it from the body)"},
+	{RF_ENOTBINDER, "RF_ENOTBINDER: can't set a binding from a non-binding context"},
 	{RF_EAGENTFAILED, "RF_EAGENTFAILED: agent is failed, needs restart"},
 	{RF_EAGENTOK, "RF_EAGENTOK: agent does not need a restart"},
 	{RF_EAWAITINACTION, "RF_EAWAITINACTION: can't await in agent action or transaction"},

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "latch.h"
+#include "ringfold/var.h"
 #include "runtime/sched.h"
 #include "runtime/wait.h"
 
@@ -330,6 +331,7 @@ static void yield_alternates(void **state)
 
 /* Each fiber has its own rf_ctx; bindings given at spawn are there, the rest zero. */
 struct ctxcheck {
+	void *frame; /* a real binding frame, captured for this fiber */
 	rf_ctx *seen;
 	int worker;
 	latch l;
@@ -339,7 +341,7 @@ static void ctx_fn(void *arg)
 {
 	struct ctxcheck *c = arg;
 	rf_ctx *ctx = rf_ctx_self();
-	fcheck((ctx->bindings) == ((void *)c));
+	fcheck((ctx->bindings) == (c->frame));
 	fcheck((ctx->tx) == NULL);
 	fcheck((ctx->agent_action) == NULL);
 	fcheck((ctx->go) == NULL);
@@ -359,14 +361,22 @@ static void per_fiber_ctx(void **state)
 	latch_init(&a.l, 1);
 	latch_init(&b.l, 1);
 	rf_ctx *mine = rf_ctx_self();
+	rf_var *v;
+	assert_int_equal(rf_var_new_dynamic(0, &v), 0);
+	assert_int_equal(rf_var_push_binding(v, 1), 0);
+	a.frame = rf_bindings_capture(); /* each reference passes to its fiber */
+	b.frame = rf_bindings_capture();
+	assert_non_null(a.frame);
 	assert_int_equal(rf_sched_worker_self(), -1);
-	assert_int_equal(rf_fiber_spawn(ctx_fn, &a, 0, &a), 0);
-	assert_int_equal(rf_fiber_spawn(ctx_fn, &b, 0, &b), 0);
+	assert_int_equal(rf_fiber_spawn(ctx_fn, &a, 0, a.frame), 0);
+	assert_int_equal(rf_fiber_spawn(ctx_fn, &b, 0, b.frame), 0);
 	assert_int_equal(latch_wait(&a.l, WAIT_MS), 0);
 	assert_int_equal(latch_wait(&b.l, WAIT_MS), 0);
 	assert_true(a.seen != b.seen && a.seen != mine);
 	assert_int_equal(a.worker, 0);
 	assert_null(mine->tx);
+	assert_int_equal(rf_var_pop_binding(v), 0);
+	rf_var_free(v);
 }
 
 static void bad_input(void **state)

@@ -1,0 +1,313 @@
+/* perf/stm/bench_stm.c: the STM family's benchmarks.
+ *
+ *   stm_bank_2t       two threads transfer random amounts between random accounts (of
+ *                     ACCOUNTS); ns per transfer = wall time / transfers of both.
+ *                     Peers: one global pthread mutex; GCC transactional memory.
+ *   stm_donations_9t  the tutorial: nine threads each record a $10 donation
+ *                     (total + 10, count + 1) in one transaction. Peers: the same.
+ *                     ringfold-commute: the same with commute instead of alter.
+ *   var_binding       (binding [*v* i] @*v*): bind, read, restore, on one thread.
+ *                     Peer: save, set, read and restore a thread-local.
+ * Each run also prints the STM's retries per commit to stderr (contention measure).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "ringfold.h"
+#include "runtime/stm/tx.h"
+#ifdef RF_HAVE_GNU_TM
+#include "tm_peer.h"
+#endif
+
+#define ACCOUNTS 100
+
+typedef struct run {
+	int threads;
+	uint64_t ops_per_thread;
+	void (*work)(struct run *r, int self, uint64_t n);
+	pthread_barrier_t start;
+	uint64_t t0;
+} run;
+
+struct worker_arg {
+	run *r;
+	int self;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	pthread_barrier_wait(&a->r->start);
+	if (a->self == 0)
+		a->r->t0 = bench_now_ns();
+	a->r->work(a->r, a->self, a->r->ops_per_thread);
+	return NULL;
+}
+
+/* Run work on r->threads threads, started together; returns the wall time in ns. */
+static uint64_t run_threads(run *r, uint64_t ops)
+{
+	pthread_t t[16];
+	struct worker_arg args[16];
+	r->ops_per_thread = ops / (uint64_t)r->threads;
+	pthread_barrier_init(&r->start, NULL, (unsigned)r->threads);
+	for (int i = 0; i < r->threads; i++) {
+		args[i] = (struct worker_arg){r, i};
+		pthread_create(&t[i], NULL, worker, &args[i]);
+	}
+	for (int i = 0; i < r->threads; i++)
+		pthread_join(t[i], NULL);
+	uint64_t ns = bench_now_ns() - r->t0;
+	pthread_barrier_destroy(&r->start);
+	return ns;
+}
+
+static inline uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---- stm_bank_2t ---- */
+
+static rf_ref *refs[ACCOUNTS];
+static long plain[ACCOUNTS];
+static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int transfer(rf_val arg, rf_val *out)
+{
+	int from = (int)(arg & 0xffff), to = (int)((arg >> 16) & 0xffff);
+	rf_val x = arg >> 32;
+	int rc = rf_ref_alter(refs[from], rf_add, -x, NULL);
+	return rc ? rc : rf_ref_alter(refs[to], rf_add, x, NULL);
+}
+
+#define PICK                                                                                       \
+	int from = (int)(xorshift(&seed) % ACCOUNTS);                                              \
+	int to = (int)((from + 1 + xorshift(&seed) % (ACCOUNTS - 1)) % ACCOUNTS);                  \
+	long x = (long)(xorshift(&seed) & 63)
+
+static void bank_ringfold(run *r, int self, uint64_t n)
+{
+	uint64_t seed = 0x9E3779B97F4A7C15u * (uint64_t)(self + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		PICK;
+		if (rf_dosync(transfer, from | (rf_val)to << 16 | (rf_val)x << 32, NULL))
+			abort();
+	}
+}
+
+static void bank_mutex(run *r, int self, uint64_t n)
+{
+	uint64_t seed = 0x9E3779B97F4A7C15u * (uint64_t)(self + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		PICK;
+		pthread_mutex_lock(&global_lock);
+		plain[from] -= x;
+		plain[to] += x;
+		pthread_mutex_unlock(&global_lock);
+	}
+}
+
+#ifdef RF_HAVE_GNU_TM
+static void bank_tm(run *r, int self, uint64_t n)
+{
+	uint64_t seed = 0x9E3779B97F4A7C15u * (uint64_t)(self + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		PICK;
+		tm_transfer(plain, from, to, x);
+	}
+}
+#endif
+
+static uint64_t timed(uint64_t ops, void *arg)
+{
+	return run_threads(arg, ops);
+}
+
+static void check_bank(void)
+{
+	rf_val v, sum = 0;
+	long psum = 0;
+	for (int i = 0; i < ACCOUNTS; i++) {
+		rf_ref_deref(refs[i], &v);
+		sum += v;
+		psum += plain[i];
+	}
+	if (sum != ACCOUNTS * 1000 || psum != 0) {
+		fprintf(stderr, "bank total wrong: %lld %ld\n", (long long)sum, psum);
+		exit(1);
+	}
+}
+
+static void report_contention(const char *bench, uint64_t c0, uint64_t r0)
+{
+	uint64_t c1, r1;
+	rf_stm_stats(&c1, &r1);
+	fprintf(stderr, "%s: %.4f retries per commit (%llu commits)\n", bench,
+	        (double)(r1 - r0) / (double)(c1 - c0 ? c1 - c0 : 1), (unsigned long long)(c1 - c0));
+}
+
+static void bench_bank(void)
+{
+	const uint64_t ops = 2000000;
+	uint64_t c0, r0;
+	for (int i = 0; i < ACCOUNTS; i++)
+		rf_ref_new(1000, &refs[i]);
+	rf_stm_stats(&c0, &r0);
+	bench_run("stm_bank_2t", "ringfold", ops, timed,
+	          &(run){.threads = 2, .work = bank_ringfold});
+	report_contention("stm_bank_2t", c0, r0);
+	bench_run("stm_bank_2t", "pthread_mutex", ops, timed,
+	          &(run){.threads = 2, .work = bank_mutex});
+#ifdef RF_HAVE_GNU_TM
+	bench_run("stm_bank_2t", "gcc_tm", ops, timed, &(run){.threads = 2, .work = bank_tm});
+#endif
+	check_bank();
+	for (int i = 0; i < ACCOUNTS; i++)
+		rf_ref_free(refs[i]);
+}
+
+/* ---- stm_donations_9t ---- */
+
+static rf_ref *total_donations, *count_donations;
+static long total_plain, count_plain;
+
+static int donate(rf_val arg, rf_val *out)
+{
+	int rc = rf_ref_alter(total_donations, rf_add, 10, NULL);
+	return rc ? rc : rf_ref_alter(count_donations, rf_inc, 0, NULL);
+}
+
+static int donate_commute(rf_val arg, rf_val *out)
+{
+	int rc = rf_ref_commute(total_donations, rf_add, 10, NULL);
+	return rc ? rc : rf_ref_commute(count_donations, rf_inc, 0, NULL);
+}
+
+static void donations_ringfold(run *r, int self, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (rf_dosync(donate, 0, NULL))
+			abort();
+}
+
+static void donations_commute(run *r, int self, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (rf_dosync(donate_commute, 0, NULL))
+			abort();
+}
+
+static void donations_mutex(run *r, int self, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&global_lock);
+		total_plain += 10;
+		count_plain += 1;
+		pthread_mutex_unlock(&global_lock);
+	}
+}
+
+#ifdef RF_HAVE_GNU_TM
+static void donations_tm(run *r, int self, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		tm_donate(&total_plain, &count_plain);
+}
+#endif
+
+static void bench_donations(void)
+{
+	const uint64_t ops = 900000;
+	uint64_t c0, r0;
+	rf_ref_new(0, &total_donations);
+	rf_ref_new(0, &count_donations);
+	rf_stm_stats(&c0, &r0);
+	bench_run("stm_donations_9t", "ringfold", ops, timed,
+	          &(run){.threads = 9, .work = donations_ringfold});
+	report_contention("stm_donations_9t", c0, r0);
+	rf_stm_stats(&c0, &r0);
+	bench_run("stm_donations_9t", "ringfold_commute", ops, timed,
+	          &(run){.threads = 9, .work = donations_commute});
+	report_contention("stm_donations_9t commute", c0, r0);
+	bench_run("stm_donations_9t", "pthread_mutex", ops, timed,
+	          &(run){.threads = 9, .work = donations_mutex});
+#ifdef RF_HAVE_GNU_TM
+	bench_run("stm_donations_9t", "gcc_tm", ops, timed,
+	          &(run){.threads = 9, .work = donations_tm});
+#endif
+	rf_val t, c;
+	rf_ref_deref(total_donations, &t);
+	rf_ref_deref(count_donations, &c);
+	if (t != 10 * c || total_plain != 10 * count_plain) {
+		fprintf(stderr, "donations inconsistent\n");
+		exit(1);
+	}
+	rf_ref_free(total_donations);
+	rf_ref_free(count_donations);
+}
+
+/* ---- var_binding ---- */
+
+static rf_var *dyn;
+static _Thread_local long tls_var;
+static volatile long sink;
+
+static int read_dyn(rf_val arg, rf_val *out)
+{
+	return rf_var_deref(dyn, out);
+}
+
+static uint64_t binding_ringfold(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		rf_val v;
+		if (rf_var_binding(dyn, (rf_val)i, read_dyn, 0, &v))
+			abort();
+		sink = v;
+	}
+	return bench_now_ns() - t0;
+}
+
+__attribute__((noinline)) static long read_tls(void)
+{
+	return tls_var;
+}
+
+static uint64_t binding_tls(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		long saved = tls_var;
+		tls_var = (long)i;
+		sink = read_tls();
+		tls_var = saved;
+	}
+	return bench_now_ns() - t0;
+}
+
+static void bench_binding(void)
+{
+	rf_var_new_dynamic(0, &dyn);
+	bench_run("var_binding", "ringfold", 2000000, binding_ringfold, NULL);
+	bench_run("var_binding", "thread_local", 2000000, binding_tls, NULL);
+	rf_var_free(dyn);
+}
+
+int main(int argc, char **argv)
+{
+	bench_init(argc, argv);
+	if (bench_wanted("stm_bank_2t"))
+		bench_bank();
+	if (bench_wanted("stm_donations_9t"))
+		bench_donations();
+	if (bench_wanted("var_binding"))
+		bench_binding();
+	return 0;
+}

@@ -1,0 +1,204 @@
+/* runtime/stm/commit.c: commit of one attempt (Clojure's LockingTransaction.run tail).
+ *
+ * Sequence (the words are described in stm.h):
+ *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry). From
+ *     here no one can kill this attempt, so its claims hold.
+ *  2. Commuted refs this attempt did not set are claimed now, in ref-address order. A
+ *     live claim of a RUNNING younger attempt is barged; a COMMITTING claim is waited
+ *     for only by a transaction that set no ref (stm.h: no cycle), else we retry. With
+ *     the claim, ensures by others are visible (stm.h pairing): they mean retry. Then
+ *     the commute functions run again on the newest values, in order.
+ *  3. Validators on every value to be written; a rejection aborts (no retry).
+ *  4. Set REF_I on every written ref (we own them: plain stores), release fence, take
+ *     the commit point from the clock (after REF_I: a reader whose read point covers
+ *     the commit point sees REF_I or the installed version), install, clear REF_I with a
+ *     version bump (release, pairs with readers' acquire).
+ *  5. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
+ *     also sees the values), wake waiters.
+ * On failure at 2 or 3 nothing was written; the caller's tx_stop kills every claim.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "runtime/stm/txn.h"
+
+static struct {
+	_Alignas(64) _Atomic uint64_t clock; /* newest commit point */
+	char pad[64 - sizeof(uint64_t)];
+} stm_time;
+
+uint64_t stm_clock_now(void)
+{
+	/* acquire: pairs with the committers' fetch_add (release), see step 5 */
+	return atomic_load_explicit(&stm_time.clock, memory_order_acquire);
+}
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t stm_coarse_ns(void)
+{
+	return coarse_ns();
+}
+
+bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
+{
+	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
+		return false;
+	stm_slot *s = stm_slot_of(word);
+	/* acquire pairs with the age store of its transaction's first attempt; a newer
+	 * transaction's age can only be seen after its old state, so the CAS below fails */
+	uint64_t age = atomic_load_explicit(&s->age, memory_order_acquire);
+	bool older = tx->start_point < age || (tx->start_point == age && tx->slot->idx < s->idx);
+	if (!older)
+		return false;
+	uint64_t killed = (st & ~(uint64_t)TX_STATUS_MASK) | TX_KILLED;
+	if (!atomic_compare_exchange_strong_explicit(&s->state, &st, killed, memory_order_seq_cst,
+	                                             memory_order_relaxed))
+		return false;
+	stm_slot_wake(s);
+	return true;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)(*(tx_entry *const *)a)->ref;
+	uintptr_t y = (uintptr_t)(*(tx_entry *const *)b)->ref;
+	return (x > y) - (x < y);
+}
+
+/* Written entries in address order into tx->order; returns their number or -ENOMEM. */
+static int collect_writes(rf_tx *tx)
+{
+	if (tx->n > tx->ocap) {
+		tx_entry **o = tx->order == tx->o_inline ? malloc(tx->n * sizeof(*o))
+		                                         : realloc(tx->order, tx->n * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		tx->order = o;
+		tx->ocap = tx->n;
+	}
+	int nw = 0;
+	for (uint32_t i = 0; i < tx->n; i++)
+		if (tx->e[i].flags & (E_SET | E_COMMUTE))
+			tx->order[nw++] = &tx->e[i];
+	if (nw == 2 && tx->order[0]->ref > tx->order[1]->ref) {
+		tx_entry *t = tx->order[0];
+		tx->order[0] = tx->order[1];
+		tx->order[1] = t;
+	} else if (nw > 2) {
+		qsort(tx->order, (size_t)nw, sizeof(*tx->order), by_address);
+	}
+	return nw;
+}
+
+/* Step 2: claim a commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
+static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
+{
+	uint64_t deadline = 0;
+	for (unsigned spins = 0;; spins++) {
+		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
+		if (o && stm_word_live(o, &st)) {
+			if ((st & TX_STATUS_MASK) == TX_RUNNING) {
+				if (!tx_barge(tx, o, st))
+					return RF_ETXRETRY;
+				continue;
+			}
+			/* COMMITTING: it finishes without waiting for us (stm.h) */
+			if (!may_wait)
+				return RF_ETXRETRY;
+			if (!deadline)
+				deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
+			else if (spins % 64 == 0 && rf_now_ns() > deadline)
+				return RF_ETXRETRY;
+			stm_relax(spins);
+			continue;
+		}
+		if (atomic_compare_exchange_strong_explicit(
+		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
+			return 0;
+	}
+}
+
+/* Step 2 for one commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
+static int prepare_commute(rf_tx *tx, tx_entry *e, bool may_wait)
+{
+	rf_ref *r = e->ref;
+	bool was_ensured = e->flags & E_ENSURED;
+	if (was_ensured) {
+		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
+		e->flags &= ~(uint32_t)E_ENSURED;
+	}
+	int rc = claim_commuted(tx, r, may_wait);
+	if (rc)
+		return rc;
+	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst))
+		return RF_ETXRETRY;
+	/* We own the ref: no install can run, the newest version is stable. */
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (was_ensured &&
+	    atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
+		return RF_ETXRETRY;
+	e->val = atomic_load_explicit(&r->cur, memory_order_acquire);
+	return 0;
+}
+
+int tx_commit(rf_tx *tx)
+{
+	stm_slot *s = tx->slot;
+	uint64_t running = s->serial << 3 | TX_RUNNING;
+	int nw = collect_writes(tx);
+	if (nw < 0)
+		return nw;
+	if (nw == 0) { /* read-only: nothing to lock, nothing to install */
+		if (!atomic_compare_exchange_strong_explicit(
+		        &s->state, &running, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst,
+		        memory_order_relaxed))
+			return RF_ETXRETRY;
+		stm_slot_wake(s);
+		return 0;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&s->state, &running,
+	                                             s->serial << 3 | TX_COMMITTING,
+	                                             memory_order_seq_cst, memory_order_relaxed))
+		return RF_ETXRETRY;
+	bool may_wait = true; /* no ref set: every claim taken here, in address order */
+	for (int i = 0; i < nw; i++)
+		if (tx->order[i]->flags & E_SET)
+			may_wait = false;
+	int rc = 0;
+	for (int i = 0; i < nw && !rc; i++)
+		if (!(tx->order[i]->flags & E_SET))
+			rc = prepare_commute(tx, tx->order[i], may_wait);
+	for (uint32_t i = 0; i < tx->nc && !rc; i++) {
+		tx_entry *e = &tx->e[tx->c[i].entry];
+		rf_val v = RF_NIL;
+		if (!(e->flags & E_SET) && !(rc = tx->c[i].fn(e->val, tx->c[i].arg, &v)))
+			e->val = v;
+	}
+	for (int i = 0; i < nw && !rc; i++)
+		rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
+	if (rc)
+		return rc;
+	for (int i = 0; i < nw; i++) {
+		rf_ref *r = tx->order[i]->ref;
+		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
+		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	}
+	atomic_thread_fence(memory_order_release); /* REF_I before the ring writes */
+	uint64_t cp = atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_acq_rel) + 1;
+	for (int i = 0; i < nw; i++) {
+		rf_ref *r = tx->order[i]->ref;
+		stm_ref_install(r, tx->order[i]->val, cp);
+		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
+	}
+	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
+	stm_slot_wake(s);
+	return 0;
+}

@@ -1,0 +1,222 @@
+/* runtime/stm/slot.c: transaction slots, their liveness and their latch.
+ *
+ * Contract:
+ *  - Slots live in chunks that are never freed (type-stable), so a stale owner word can
+ *    always be decoded and its slot's state read. The chunk table is filled under
+ *    table_lock; a chunk pointer is published with a release store and read with an
+ *    acquire load (any owner word a reader holds was made after its chunk existed).
+ *  - A free slot is either in one thread's cache (thread-local, one slot) or on the
+ *    global free list (under table_lock). A slot belongs to one transaction between
+ *    stm_slot_get and stm_slot_put; fibers of one thread never share a slot because
+ *    taking the cached slot is not interrupted by a fiber switch.
+ *  - The latch: waiters for "this attempt stopped" sit on s->waiters under s->wlock (a
+ *    spin lock held for a few instructions, never while blocking). The stopper stores the
+ *    new state (seq_cst) and then loads nwaiters (seq_cst); a waiter adds to nwaiters
+ *    (seq_cst) and then loads the state (seq_cst): one of them sees the other, so either
+ *    the waiter sees the attempt dead and does not wait, or the stopper drains it.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/sched.h"
+#include "runtime/stm/stm.h"
+
+#define CHUNK_BITS 10
+#define CHUNK_SLOTS (1u << CHUNK_BITS)
+#define NCHUNKS ((STM_MAX_SLOTS + CHUNK_SLOTS) / CHUNK_SLOTS)
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(stm_slot *) chunks[NCHUNKS];
+static uint32_t nslots;      /* slots handed out so far; under table_lock */
+static stm_slot *free_slots; /* under table_lock */
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+static _Thread_local stm_slot *cached;
+static _Thread_local bool cache_keyed;
+
+void stm_relax(unsigned spins)
+{
+	if (spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ volatile("yield");
+#endif
+	} else if (rf_fiber_self()) {
+		rf_fiber_yield();
+	} else {
+		sched_yield();
+	}
+}
+
+static void put_global(stm_slot *s)
+{
+	pthread_mutex_lock(&table_lock);
+	s->next_free = free_slots;
+	free_slots = s;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Thread exit: the cached slot goes back to the global list. */
+static void cache_exit(void *p)
+{
+	stm_slot **c = p;
+	if (*c)
+		put_global(*c);
+	*c = NULL;
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&cache_key, cache_exit);
+}
+
+stm_slot *stm_slot_at(uint32_t idx)
+{
+	stm_slot *c = atomic_load_explicit(&chunks[idx >> CHUNK_BITS], memory_order_acquire);
+	return &c[idx & (CHUNK_SLOTS - 1)];
+}
+
+stm_slot *stm_slot_of(uint64_t word)
+{
+	return stm_slot_at((uint32_t)(word & STM_MAX_SLOTS) - 1);
+}
+
+static stm_slot *slot_new_locked(void)
+{
+	if (nslots >= STM_MAX_SLOTS)
+		return NULL;
+	uint32_t ci = nslots >> CHUNK_BITS;
+	stm_slot *c = atomic_load_explicit(&chunks[ci], memory_order_relaxed);
+	if (!c) {
+		c = aligned_alloc(64, sizeof(stm_slot) * CHUNK_SLOTS);
+		if (!c)
+			return NULL;
+		memset(c, 0, sizeof(stm_slot) * CHUNK_SLOTS);
+		for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
+			c[i].idx = (ci << CHUNK_BITS) + i;
+			atomic_init(&c[i].state, TX_COMMITTED);
+			atomic_flag_clear_explicit(&c[i].wlock, memory_order_relaxed);
+		}
+		atomic_store_explicit(&chunks[ci], c, memory_order_release);
+	}
+	return &c[nslots++ & (CHUNK_SLOTS - 1)];
+}
+
+stm_slot *stm_slot_get(void)
+{
+	stm_slot *s = cached;
+	if (s) {
+		cached = NULL;
+		return s;
+	}
+	pthread_mutex_lock(&table_lock);
+	s = free_slots;
+	if (s)
+		free_slots = s->next_free;
+	else
+		s = slot_new_locked();
+	pthread_mutex_unlock(&table_lock);
+	return s;
+}
+
+void stm_slot_put(stm_slot *s)
+{
+	if (cached) {
+		put_global(s);
+		return;
+	}
+	if (!cache_keyed) {
+		pthread_once(&key_once, make_key);
+		pthread_setspecific(cache_key, &cached);
+		cache_keyed = true;
+	}
+	cached = s;
+}
+
+bool stm_word_live(uint64_t word, uint64_t *state)
+{
+	stm_slot *s = stm_slot_of(word);
+	uint64_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+	*state = st;
+	if (((st >> 3) & STM_SERIAL_MASK) != word >> STM_IDX_BITS)
+		return false;
+	return (st & TX_STATUS_MASK) == TX_RUNNING || (st & TX_STATUS_MASK) == TX_COMMITTING;
+}
+
+static void wlock(stm_slot *s)
+{
+	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&s->wlock, memory_order_acquire);
+	     spins++)
+		stm_relax(spins);
+}
+
+static void wunlock(stm_slot *s)
+{
+	atomic_flag_clear_explicit(&s->wlock, memory_order_release);
+}
+
+void stm_slot_wake(stm_slot *s)
+{
+	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
+		return;
+	wlock(s);
+	rf_waiter *w = s->waiters;
+	s->waiters = NULL;
+	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);
+	while (w) {
+		rf_waiter *next = w->link[0]; /* read before completing frees w (wait.h rule 2) */
+		if (rf_waiter_claim(w))
+			rf_waiter_complete(w);
+		w = next;
+	}
+	wunlock(s);
+}
+
+void stm_slot_await(uint64_t word, uint64_t deadline_ns)
+{
+	stm_slot *s = stm_slot_of(word);
+	uint64_t st;
+	rf_waiter w;
+	rf_waiter_init(&w);
+	wlock(s);
+	atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
+	if (!stm_word_live(word, &st)) {
+		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
+		wunlock(s);
+		return;
+	}
+	w.link[0] = s->waiters;
+	s->waiters = &w;
+	wunlock(s);
+	if (rf_waiter_wait(&w, deadline_ns) == 0)
+		return;
+	/* Timed out: unlink unless a waker already took the whole list. */
+	wlock(s);
+	for (rf_waiter **p = &s->waiters; *p; p = (rf_waiter **)&(*p)->link[0]) {
+		if (*p == &w) {
+			*p = w.link[0];
+			atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
+			break;
+		}
+	}
+	wunlock(s);
+}
+
+void rf_stm_stats(uint64_t *commits, uint64_t *retries)
+{
+	uint64_t c = 0, r = 0;
+	pthread_mutex_lock(&table_lock);
+	uint32_t n = nslots;
+	pthread_mutex_unlock(&table_lock);
+	for (uint32_t i = 0; i < n; i++) {
+		stm_slot *s = stm_slot_at(i);
+		c += atomic_load_explicit(&s->commits, memory_order_relaxed);
+		r += atomic_load_explicit(&s->retries, memory_order_relaxed);
+	}
+	*commits = c;
+	*retries = r;
+}

@@ -1,0 +1,149 @@
+/* runtime/stm/stm.h: the shared state of the STM (internal to runtime/stm).
+ *
+ * The design is Clojure's LockingTransaction with its locks replaced by words:
+ *
+ *  - A global commit clock. A transaction attempt reads it once (its read point) and
+ *    sees, for every ref, the newest version whose commit point is <= the read point.
+ *    A committing transaction takes one new point from it (fetch_add).
+ *  - Per ref, a ring of (value, commit point) versions, min_history..max_history long;
+ *    it grows by one at a commit after a reader found no version old enough (a fault),
+ *    like Clojure's TVal chain. The ring is guarded by `lock`, a sequence word written
+ *    only by the ref's owner while it installs:
+ *      bit 0 (REF_I) an install is in progress: readers wait for it to clear;
+ *      bits 1.. a version, bumped by every install. A reader retries when the word
+ *            changed across its read.
+ *  - Per ref an `owner` word: the claim of the transaction attempt that may write it
+ *    (Clojure's tinfo, which Clojure guards with the ref's write lock; here the claim
+ *    itself is the lock). Alter and ref-set claim in the body; commute claims at
+ *    commit. A claim is alive while that attempt's slot state says RUNNING or
+ *    COMMITTING with the same serial; a dead claim is simply overwritten. Only the
+ *    live owner installs, so installs of one ref never overlap.
+ *  - Per ref an `ensurers` count (Clojure's read lock held by ensure).
+ *  - Per transaction (not per attempt) a slot, from a type-stable table that is never
+ *    freed, so that any thread may read any slot's state through a stale owner word.
+ *
+ * Waiting and deadlock: a body that meets a live claim either kills it (the older
+ * transaction, after the grace period: "barging") or stops its own attempt, waits at
+ * most STM_LOCK_WAIT_NS for the holder to stop, and retries; a stopped attempt holds
+ * nothing, so these waits form no cycle. At commit, a transaction that set no ref (its
+ * claims are all commute claims, taken in ref-address order) may wait for a COMMITTING
+ * claim, which finishes without waiting on anyone else; a transaction that set a ref
+ * (claims in body order) retries instead, so waits at commit cannot close a cycle
+ * either. Every such wait is bounded and ends in a retry.
+ *
+ * Pairings (all seq_cst, Dekker style; each side writes its own word, then reads the
+ * other's, so at least one side sees the other):
+ *   claimer (body or commit)  CAS owner     ; load ensurers
+ *   ensurer                   add ensurers  ; load owner
+ *   slot waiter add nwaiters  ; load state  / stopper store state ; load nwaiters
+ * Publication: an owner installs, then stores COMMITTED (seq_cst); whoever sees the
+ * claim dead through that state also sees the install.
+ */
+#ifndef RF_STM_STM_H
+#define RF_STM_STM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ringfold/ref.h"
+#include "runtime/wait.h"
+
+/* Slot state: serial << 3 | status. */
+enum {
+	TX_RUNNING = 0,
+	TX_COMMITTING = 1,
+	TX_RETRY = 2,
+	TX_KILLED = 3,
+	TX_COMMITTED = 4,
+	TX_STATUS_MASK = 7,
+};
+
+/* Owner words: (serial mod 2^44) << 20 | (slot index + 1); 0 = never owned. */
+#define STM_IDX_BITS 20
+#define STM_MAX_SLOTS ((1u << STM_IDX_BITS) - 1)
+#define STM_SERIAL_MASK ((UINT64_C(1) << (64 - STM_IDX_BITS)) - 1)
+
+#define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
+#define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
+
+/* One per running transaction. `state` and `age` are read by any thread; the rest is
+ * the holder's, except the waiter list, guarded by `wlock`. */
+typedef struct stm_slot {
+	_Atomic uint64_t state;   /* written by the holder; CAS RUNNING->KILLED by a barger */
+	_Atomic uint64_t age;     /* start point of the transaction; release/acquire */
+	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
+	_Atomic uint64_t retries;
+	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
+	atomic_flag wlock;
+	uint32_t idx;       /* immutable */
+	uint64_t serial;    /* holder only: serial of the current attempt */
+	rf_waiter *waiters; /* under wlock, linked through link[0] */
+	struct stm_slot *next_free;
+} __attribute__((aligned(64))) stm_slot;
+
+typedef struct stm_version {
+	_Atomic rf_val val;
+	_Atomic uint64_t point;
+} stm_version;
+
+typedef struct stm_watches stm_watches;
+
+struct rf_ref {
+	_Atomic uint64_t lock;          /* REF_I | version; written by the owner only */
+	_Atomic uint64_t owner;         /* claim word */
+	_Atomic uint32_t ensurers;      /* transactions holding ensure on this ref */
+	_Atomic uint32_t faults;        /* reads that found no old enough version since growth */
+	_Atomic uint32_t head;          /* index of the newest version; under the sequence word */
+	_Atomic uint32_t count;         /* versions kept; under the sequence word */
+	_Atomic rf_val cur;             /* newest committed value, for reads outside transactions */
+	uint32_t cap;                   /* ring size = max(1, max_history), immutable */
+	uint32_t min_history;           /* immutable */
+	_Atomic bool has_validator;     /* validator != NULL; lets commits skip wlock */
+	rf_ref_validator validator;     /* under wlock */
+	rf_val validator_ctx;           /* under wlock */
+	_Atomic(stm_watches *) watches; /* copy-on-write, replaced and pinned under wlock */
+	atomic_flag wlock;              /* guards the validator and `watches` (ref.c) */
+	stm_version ring[];
+};
+
+#define REF_I UINT64_C(1)
+#define REF_VERSION UINT64_C(2)
+
+/* ---- slots (slot.c) ---- */
+
+/* A slot for a new transaction (from the calling thread's cache when it has one).
+ * Returns NULL on -ENOMEM or when STM_MAX_SLOTS transactions run at once. Any context. */
+stm_slot *stm_slot_get(void);
+/* Give the slot back after the transaction ended (state no longer live). */
+void stm_slot_put(stm_slot *s);
+/* The slot with index idx / the slot an owner word names (word != 0). */
+stm_slot *stm_slot_at(uint32_t idx);
+stm_slot *stm_slot_of(uint64_t word);
+/* Whether the attempt named by `word` is RUNNING or COMMITTING; *state gets the state. */
+bool stm_word_live(uint64_t word, uint64_t *state);
+/* Wake everyone waiting for the holder's attempt to stop (call after the state left
+ * RUNNING/COMMITTING). Never blocks. */
+void stm_slot_wake(stm_slot *s);
+/* Wait until the attempt named by `word` stops, or until the deadline. Blocks (parks a
+ * fiber, futex-waits a thread). */
+void stm_slot_await(uint64_t word, uint64_t deadline_ns);
+
+/* ---- refs (ref.c) ---- */
+
+/* Read the newest version with point <= rp. Returns false when the ring holds none (a
+ * fault; the caller counts it). Waits (briefly) while an install is in progress. */
+bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
+/* Commit point of the newest version (a consistent read, as stm_ref_read). */
+uint64_t stm_ref_newest_point(rf_ref *r);
+/* Install val at commit point cp. Caller owns the ref and has set REF_I. */
+void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp);
+/* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
+int stm_ref_validate(rf_ref *r, rf_val val);
+/* Call the ref's watches with (old, new). Outside any lock. */
+void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val);
+
+/* Back-off step `spins` of a short wait: pause, then yield the fiber or the thread. */
+void stm_relax(unsigned spins);
+
+#endif

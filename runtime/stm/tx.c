@@ -1,0 +1,369 @@
+/* runtime/stm/tx.c: rf_dosync and the operations of a transaction body.
+ *
+ * The running transaction is rf_ctx_self()->tx (per fiber, or per thread outside fibers)
+ * and is touched only by that context. What other contexts see of it is its slot: the
+ * state word (RUNNING/COMMITTING/RETRY/KILLED/COMMITTED with the attempt's serial) and
+ * its age; and the words it wrote into refs (owner claims, ensure counts, sequence
+ * words). The orderings between those words are stated in stm.h and commit.c.
+ */
+#include "runtime/stm/tx.h"
+#include "runtime/ctx.h"
+#include "runtime/sched.h"
+#include "runtime/stm/txn.h"
+
+#define DEFAULT_RETRY_LIMIT 10000
+
+static rf_tx *current(void)
+{
+	return rf_ctx_self()->tx;
+}
+
+bool rf_tx_running(void)
+{
+	return current() != NULL;
+}
+
+bool rf_in_transaction(void)
+{
+	return current() != NULL;
+}
+
+int rf_io_guard(void)
+{
+	return current() ? RF_EIOINTX : 0;
+}
+
+int rf_tx_defer(void (*fn)(void *arg), void *arg, void (*drop)(void *arg))
+{
+	rf_tx *tx = current();
+	if (!tx)
+		return RF_ENOTX;
+	if (!fn)
+		return -EINVAL;
+	return tx_add_deferred(tx, fn, arg, drop);
+}
+
+int tx_retry(rf_tx *tx)
+{
+	tx->doomed = true;
+	return RF_ETXRETRY;
+}
+
+bool tx_ok(rf_tx *tx)
+{
+	/* relaxed: a barger's KILLED may be seen late; the commit's CAS settles it */
+	return !tx->doomed && (atomic_load_explicit(&tx->slot->state, memory_order_relaxed) &
+	                       TX_STATUS_MASK) == TX_RUNNING;
+}
+
+void tx_stop(rf_tx *tx, unsigned status)
+{
+	stm_slot *s = tx->slot;
+	/* seq_cst: the stopper's half of the latch pairing (slot.c) */
+	atomic_store_explicit(&s->state, s->serial << 3 | status, memory_order_seq_cst);
+	stm_slot_wake(s);
+	tx_release_ensures(tx);
+	tx->doomed = true;
+}
+
+/* Another live attempt stands in the way: stop this attempt (freeing what it holds),
+ * wait for that one to stop, at most STM_LOCK_WAIT_NS, and retry (Clojure's
+ * blockAndBail). */
+static int bail(rf_tx *tx, uint64_t word)
+{
+	tx_stop(tx, TX_RETRY);
+	stm_slot_await(word, rf_now_ns() + STM_LOCK_WAIT_NS);
+	return RF_ETXRETRY;
+}
+
+/* Ensured by others: stop, wait for the ensures to go, bounded, and retry. Ensures end
+ * with their transactions, which never wait on ours (ours is stopped). */
+static int bail_ensured(rf_tx *tx, rf_ref *r)
+{
+	tx_stop(tx, TX_RETRY);
+	uint64_t deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
+	for (unsigned spins = 0;
+	     atomic_load_explicit(&r->ensurers, memory_order_acquire) && rf_now_ns() < deadline;
+	     spins++)
+		stm_relax(spins);
+	return RF_ETXRETRY;
+}
+
+/* Read ref as this attempt sees it. */
+static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
+{
+	if (!tx_ok(tx))
+		return tx_retry(tx);
+	if (e && (e->flags & (E_SET | E_COMMUTE))) {
+		*out = e->val;
+		return 0;
+	}
+	if (stm_ref_read(r, tx->read_point, out))
+		return 0;
+	atomic_fetch_add_explicit(&r->faults, 1, memory_order_relaxed); /* read at install */
+	return tx_retry(tx);
+}
+
+/* Claim r for this attempt (Clojure's LockingTransaction.lock); *newest = its newest
+ * committed value, which this attempt's snapshot also sees (else it retries). */
+static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
+{
+	rf_ref *r = e->ref;
+	if (e->flags & E_ENSURED) { /* our own ensure gives way to our write */
+		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
+		e->flags &= ~(uint32_t)E_ENSURED;
+	}
+	for (;;) {
+		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
+		if (o == tx->word)
+			break;
+		if (o && stm_word_live(o, &st)) {
+			if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
+				continue;
+			return bail(tx, o);
+		}
+		if (atomic_compare_exchange_strong_explicit(
+		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
+			break;
+	}
+	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
+		uint64_t mine = tx->word;
+		atomic_compare_exchange_strong_explicit(&r->owner, &mine, 0, memory_order_release,
+		                                        memory_order_relaxed);
+		return bail_ensured(tx, r);
+	}
+	/* Owned: no install can run, and the last one is visible (its owner's COMMITTED
+	 * state was seen by stm_word_live), so the newest version reads directly. */
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
+		return tx_retry(tx); /* committed after our snapshot: doomed */
+	*newest = atomic_load_explicit(&r->ring[head].val, memory_order_relaxed);
+	return 0;
+}
+
+/* Clojure's doSet: claim the ref (once per attempt) and give its value to write.
+ * *cur = the in-transaction value before this write. */
+static int tx_write(rf_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
+{
+	tx_entry *e = tx_find(tx, r);
+	if (e && (e->flags & E_COMMUTE))
+		return RF_ECOMMUTESET;
+	if (!tx_ok(tx))
+		return tx_retry(tx);
+	*ep = e;
+	if (e && (e->flags & E_SET)) {
+		*cur = e->val;
+		return 0;
+	}
+	if (!e && !(*ep = e = tx_add(tx, r)))
+		return -ENOMEM;
+	return claim(tx, e, cur);
+}
+
+int rf_ref_deref(rf_ref *ref, rf_val *out)
+{
+	if (!ref || !out)
+		return -EINVAL;
+	rf_tx *tx = current();
+	if (!tx) {
+		*out = atomic_load_explicit(&ref->cur, memory_order_acquire); /* pairs: install */
+		return 0;
+	}
+	return tx_get(tx, ref, tx_find(tx, ref), out);
+}
+
+int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
+{
+	if (!ref || !fn)
+		return -EINVAL;
+	rf_tx *tx = current();
+	if (!tx)
+		return RF_ENOTX;
+	tx_entry *e;
+	rf_val old, nv = RF_NIL;
+	int rc = tx_write(tx, ref, &e, &old);
+	if (rc)
+		return rc;
+	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	if ((rc = fn(old, arg, &nv)))
+		return rc;
+	e = &tx->e[i];
+	e->val = nv;
+	e->flags |= E_SET;
+	if (out)
+		*out = nv;
+	return 0;
+}
+
+int rf_ref_set(rf_ref *ref, rf_val val)
+{
+	if (!ref)
+		return -EINVAL;
+	rf_tx *tx = current();
+	if (!tx)
+		return RF_ENOTX;
+	tx_entry *e;
+	rf_val old;
+	int rc = tx_write(tx, ref, &e, &old);
+	if (rc)
+		return rc;
+	e->val = val;
+	e->flags |= E_SET;
+	return 0;
+}
+
+int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
+{
+	if (!ref || !fn)
+		return -EINVAL;
+	rf_tx *tx = current();
+	if (!tx)
+		return RF_ENOTX;
+	if (!tx_ok(tx))
+		return tx_retry(tx);
+	tx_entry *e = tx_find(tx, ref);
+	if (!e && !(e = tx_add(tx, ref)))
+		return -ENOMEM;
+	rf_val v = e->flags & (E_SET | E_COMMUTE)
+	               ? e->val
+	               : atomic_load_explicit(&ref->cur, memory_order_acquire); /* newest */
+	rf_val nv = RF_NIL;
+	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	int rc = fn(v, arg, &nv);
+	if (rc || (rc = tx_add_commute(tx, i, fn, arg)))
+		return rc;
+	e = &tx->e[i];
+	e->val = nv;
+	e->flags |= E_COMMUTE;
+	if (out)
+		*out = nv;
+	return 0;
+}
+
+int rf_ref_ensure(rf_ref *ref, rf_val *out)
+{
+	rf_val tmp;
+	if (!ref)
+		return -EINVAL;
+	if (!out)
+		out = &tmp;
+	rf_tx *tx = current();
+	if (!tx)
+		return RF_ENOTX;
+	if (!tx_ok(tx))
+		return tx_retry(tx);
+	tx_entry *e = tx_find(tx, ref);
+	if (e && (e->flags & (E_SET | E_ENSURED)))
+		return tx_get(tx, ref, e, out);
+	atomic_fetch_add_explicit(&ref->ensurers, 1, memory_order_seq_cst);
+	uint64_t o = atomic_load_explicit(&ref->owner, memory_order_seq_cst), st;
+	if (o && o != tx->word && stm_word_live(o, &st)) {
+		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
+		return bail(tx, o);
+	}
+	if (stm_ref_newest_point(ref) > tx->read_point || (!e && !(e = tx_add(tx, ref)))) {
+		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
+		return e ? tx_retry(tx) : -ENOMEM;
+	}
+	e->flags |= E_ENSURED;
+	return tx_get(tx, ref, e, out);
+}
+
+static uint32_t retry_limit(void)
+{
+	const rf_config *cfg = rf_runtime_config();
+	return cfg && cfg->stm_retry_limit ? cfg->stm_retry_limit : DEFAULT_RETRY_LIMIT;
+}
+
+static void tx_begin(rf_tx *tx, bool first)
+{
+	stm_slot *s = tx->slot;
+	s->serial++;
+	tx->word = (s->serial & STM_SERIAL_MASK) << STM_IDX_BITS | (s->idx + 1);
+	tx->read_point = stm_clock_now();
+	tx->doomed = false;
+	if (first) {
+		tx->start_point = tx->read_point;
+		tx->start_ns = stm_coarse_ns();
+		/* release: read by bargers (acquire) holding a word of this transaction */
+		atomic_store_explicit(&s->age, tx->start_point, memory_order_release);
+	}
+	/* release: whoever reads a claim of this attempt and then this state sees the age */
+	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);
+}
+
+/* Randomized exponential back-off before attempt `attempt` (>= 1). Bounded: at most
+ * ~1000 pauses, then also a yield of the fiber or thread. */
+static void backoff(rf_tx *tx, uint32_t attempt)
+{
+	if (attempt < 2)
+		return;
+	tx->rand ^= tx->rand << 13;
+	tx->rand ^= tx->rand >> 7;
+	tx->rand ^= tx->rand << 17;
+	uint32_t shift = attempt < 10 ? attempt : 10;
+	uint32_t n = (uint32_t)tx->rand & ((1u << shift) - 1);
+	for (uint32_t i = 0; i < n; i++)
+		stm_relax(0);
+	if (attempt > 10)
+		stm_relax(64);
+}
+
+static void count(_Atomic uint64_t *c, uint64_t n)
+{
+	/* holder-only counter: load+store, read relaxed by rf_stm_stats */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+
+int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
+{
+	rf_val dummy;
+	if (!out)
+		out = &dummy;
+	*out = RF_NIL;
+	if (!body)
+		return -EINVAL;
+	rf_ctx *ctx = rf_ctx_self();
+	if (ctx->tx) /* nested dosync joins the running transaction */
+		return body(arg, out);
+	stm_slot *slot = stm_slot_get();
+	if (!slot)
+		return -EAGAIN;
+	rf_tx tx;
+	stm_tx_init(&tx, slot);
+	ctx->tx = &tx;
+	uint32_t limit = retry_limit(), attempt;
+	rf_val v = RF_NIL;
+	int rc = RF_ETXRETRY;
+	for (attempt = 0; attempt < limit; attempt++) {
+		backoff(&tx, attempt);
+		tx_begin(&tx, attempt == 0);
+		v = RF_NIL;
+		rc = body(arg, &v);
+		if (tx.doomed || rc == RF_ETXRETRY)
+			rc = RF_ETXRETRY;
+		else if (rc == 0)
+			rc = tx_commit(&tx);
+		if (rc != 0)
+			tx_stop(&tx, TX_RETRY);
+		else
+			tx_release_ensures(&tx);
+		if (rc != RF_ETXRETRY)
+			break;
+		stm_tx_reset(&tx, false);
+	}
+	ctx->tx = NULL;
+	count(&slot->retries, attempt); /* attempts that ended in a retry */
+	if (rc == 0) {
+		count(&slot->commits, 1);
+		for (uint32_t i = 0; i < tx.n; i++)
+			if (tx.e[i].flags & (E_SET | E_COMMUTE))
+				stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
+		*out = v;
+	}
+	stm_tx_reset(&tx, rc == 0);
+	stm_tx_fini(&tx);
+	stm_slot_put(slot);
+	return rc == RF_ETXRETRY ? RF_ERETRYLIMIT : rc;
+}

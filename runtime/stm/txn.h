@@ -1,0 +1,95 @@
+/* runtime/stm/txn.h: a transaction's private state (internal to runtime/stm).
+ *
+ * An rf_tx lives on the stack of the outermost rf_dosync and is reachable only through
+ * rf_ctx_self()->tx of the fiber or thread running it: every field is private to that
+ * context. Other transactions see only its slot (stm.h). The sets are reset at each
+ * attempt; their heap parts (past the inline storage) are kept until the end.
+ */
+#ifndef RF_STM_TXN_H
+#define RF_STM_TXN_H
+
+#include "runtime/stm/stm.h"
+
+enum {
+	E_SET = 1,     /* ref-set or alter: val is the value to commit (Clojure's sets) */
+	E_COMMUTE = 2, /* commuted: fns in the commute list run again at commit */
+	E_ENSURED = 4, /* this transaction counts in ref->ensurers */
+};
+
+typedef struct tx_entry {
+	rf_ref *ref;
+	rf_val val; /* in-transaction value (E_SET or E_COMMUTE) */
+	rf_val old; /* at commit: the value replaced, for watches */
+	uint32_t flags;
+} tx_entry;
+
+typedef struct tx_commute {
+	uint32_t entry;
+	rf_update_fn fn;
+	rf_val arg;
+} tx_commute;
+
+typedef struct tx_deferred {
+	void (*fn)(void *arg);
+	void *arg;
+	void (*drop)(void *arg);
+} tx_deferred;
+
+#define TX_INLINE 8
+
+typedef struct rf_tx {
+	stm_slot *slot;
+	uint64_t word;        /* owner word of this attempt */
+	uint64_t read_point;  /* snapshot of this attempt */
+	uint64_t start_point; /* read point of the first attempt: the age */
+	uint64_t start_ns;    /* coarse monotonic time of the first attempt */
+	uint64_t rand;        /* back-off jitter */
+	bool doomed;          /* this attempt must retry */
+
+	tx_entry *e; /* refs touched: e[0..n) */
+	uint32_t n, cap;
+	uint32_t *index; /* open addressing over e, entry+1, once n > TX_INLINE */
+	uint32_t icap;
+	tx_commute *c; /* commute calls in order */
+	uint32_t nc, ccap;
+	tx_deferred *d; /* held agent sends */
+	uint32_t nd, dcap;
+	tx_entry **order; /* commit: written entries in ref-address order */
+	uint32_t ocap;
+
+	tx_entry e_inline[TX_INLINE];
+	tx_commute c_inline[4];
+	tx_deferred d_inline[4];
+	tx_entry *o_inline[TX_INLINE];
+} rf_tx;
+
+/* Set up / tear down the private state of a transaction holding `slot`. */
+void stm_tx_init(rf_tx *tx, stm_slot *slot);
+void stm_tx_fini(rf_tx *tx);
+/* Clear the sets for the next attempt; run the held sends (committed) or drop them. */
+void stm_tx_reset(rf_tx *tx, bool committed);
+/* Entry of ref in this attempt, or NULL. */
+tx_entry *tx_find(rf_tx *tx, rf_ref *ref);
+/* New entry for ref (not yet present); NULL on -ENOMEM. */
+tx_entry *tx_add(rf_tx *tx, rf_ref *ref);
+/* Append to the commute list / the held sends. 0 or -ENOMEM. */
+int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
+int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
+/* Mark the attempt doomed; returns RF_ETXRETRY. */
+int tx_retry(rf_tx *tx);
+/* Whether the attempt may go on (not doomed, not killed). */
+bool tx_ok(rf_tx *tx);
+/* End the attempt early: state -> status (RETRY), ensures released, waiters woken. */
+void tx_stop(rf_tx *tx, unsigned status);
+/* Release every ensure this attempt holds. */
+void tx_release_ensures(rf_tx *tx);
+/* Try to kill the younger attempt `word` (state st, RUNNING) if this transaction is
+ * older and has run past the grace period. True if it is now dead. */
+bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
+/* The clock's newest commit point (acquire), and a coarse monotonic time in ns. */
+uint64_t stm_clock_now(void);
+uint64_t stm_coarse_ns(void);
+/* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
+int tx_commit(rf_tx *tx);
+
+#endif

@@ -1,0 +1,161 @@
+/* runtime/stm/txset.c: the sets of one transaction (entries, commutes, held sends).
+ * Private to the context running the transaction (see txn.h); no shared state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/stm/txn.h"
+
+/* Double an array that starts in inline storage. 0 or -ENOMEM. */
+static int grow(void **arr, uint32_t *cap, const void *inline_buf, size_t size)
+{
+	uint32_t ncap = *cap * 2;
+	void *p;
+	if (*arr == inline_buf) {
+		p = malloc(ncap * size);
+		if (p)
+			memcpy(p, *arr, *cap * size);
+	} else {
+		p = realloc(*arr, ncap * size);
+	}
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static uint32_t hash(const rf_ref *ref, uint32_t mask)
+{
+	uint64_t h = (uint64_t)(uintptr_t)ref * UINT64_C(0x9E3779B97F4A7C15);
+	return (uint32_t)(h >> 32) & mask;
+}
+
+static void index_put(rf_tx *tx, uint32_t i)
+{
+	uint32_t mask = tx->icap - 1;
+	uint32_t k = hash(tx->e[i].ref, mask);
+	while (tx->index[k])
+		k = (k + 1) & mask;
+	tx->index[k] = i + 1;
+}
+
+/* (Re)build the index with room for twice the entries' capacity. */
+static int index_build(rf_tx *tx)
+{
+	uint32_t icap = 16;
+	while (icap < tx->cap * 2)
+		icap *= 2;
+	if (icap != tx->icap) {
+		uint32_t *idx = realloc(tx->index, icap * sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+		tx->index = idx;
+		tx->icap = icap;
+	}
+	memset(tx->index, 0, tx->icap * sizeof(*tx->index));
+	for (uint32_t i = 0; i < tx->n; i++)
+		index_put(tx, i);
+	return 0;
+}
+
+tx_entry *tx_find(rf_tx *tx, rf_ref *ref)
+{
+	if (tx->n <= TX_INLINE) {
+		for (uint32_t i = 0; i < tx->n; i++)
+			if (tx->e[i].ref == ref)
+				return &tx->e[i];
+		return NULL;
+	}
+	uint32_t mask = tx->icap - 1;
+	for (uint32_t k = hash(ref, mask); tx->index[k]; k = (k + 1) & mask)
+		if (tx->e[tx->index[k] - 1].ref == ref)
+			return &tx->e[tx->index[k] - 1];
+	return NULL;
+}
+
+tx_entry *tx_add(rf_tx *tx, rf_ref *ref)
+{
+	if (tx->n == tx->cap && grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
+		return NULL;
+	tx_entry *e = &tx->e[tx->n++];
+	*e = (tx_entry){.ref = ref};
+	if (tx->n == TX_INLINE + 1 || (tx->n > TX_INLINE && tx->icap < tx->cap * 2)) {
+		if (index_build(tx) < 0) {
+			tx->n--;
+			return NULL;
+		}
+	} else if (tx->n > TX_INLINE) {
+		index_put(tx, tx->n - 1);
+	}
+	return e;
+}
+
+int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
+{
+	if (tx->nc == tx->ccap &&
+	    grow((void **)&tx->c, &tx->ccap, tx->c_inline, sizeof(tx_commute)) < 0)
+		return -ENOMEM;
+	tx->c[tx->nc++] = (tx_commute){entry, fn, arg};
+	return 0;
+}
+
+int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *))
+{
+	if (tx->nd == tx->dcap &&
+	    grow((void **)&tx->d, &tx->dcap, tx->d_inline, sizeof(tx_deferred)) < 0)
+		return -ENOMEM;
+	tx->d[tx->nd++] = (tx_deferred){fn, arg, drop};
+	return 0;
+}
+
+void tx_release_ensures(rf_tx *tx)
+{
+	for (uint32_t i = 0; i < tx->n; i++) {
+		if (tx->e[i].flags & E_ENSURED) {
+			atomic_fetch_sub_explicit(&tx->e[i].ref->ensurers, 1, memory_order_release);
+			tx->e[i].flags &= ~(uint32_t)E_ENSURED;
+		}
+	}
+}
+
+void stm_tx_init(rf_tx *tx, stm_slot *slot)
+{
+	memset(tx, 0, offsetof(rf_tx, e_inline));
+	tx->slot = slot;
+	tx->e = tx->e_inline;
+	tx->cap = TX_INLINE;
+	tx->c = tx->c_inline;
+	tx->ccap = 4;
+	tx->d = tx->d_inline;
+	tx->dcap = 4;
+	tx->order = tx->o_inline;
+	tx->ocap = TX_INLINE;
+	tx->rand = ((uint64_t)slot->idx << 32) ^ slot->serial ^ UINT64_C(0x2545F4914F6CDD1D);
+}
+
+void stm_tx_reset(rf_tx *tx, bool committed)
+{
+	for (uint32_t i = 0; i < tx->nd; i++)
+		if (committed)
+			tx->d[i].fn(tx->d[i].arg);
+		else if (tx->d[i].drop)
+			tx->d[i].drop(tx->d[i].arg);
+	tx->nd = 0;
+	tx->n = 0;
+	tx->nc = 0;
+	if (tx->icap)
+		memset(tx->index, 0, tx->icap * sizeof(*tx->index));
+}
+
+void stm_tx_fini(rf_tx *tx)
+{
+	if (tx->e != tx->e_inline)
+		free(tx->e);
+	if (tx->c != tx->c_inline)
+		free(tx->c);
+	if (tx->d != tx->d_inline)
+		free(tx->d);
+	if (tx->order != tx->o_inline)
+		free(tx->order);
+	free(tx->index);
+}

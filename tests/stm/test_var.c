@@ -1,0 +1,324 @@
+/* Vars: root, alter-var-root, dynamic bindings restored on every path, set!, errors,
+ * per-thread (and per-fiber) bindings, and conveyance of a captured frame. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "ringfold.h"
+#include "runtime/ctx.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+static rf_var *V, *W;
+
+static rf_val get(rf_var *v)
+{
+	rf_val x;
+	assert_int_equal(rf_var_deref(v, &x), 0);
+	return x;
+}
+
+static void setup_vars(void)
+{
+	assert_int_equal(rf_var_new_dynamic(1, &V), 0);
+	assert_int_equal(rf_var_new_dynamic(100, &W), 0);
+}
+
+static void free_vars(void)
+{
+	rf_var_free(V);
+	rf_var_free(W);
+}
+
+static void root_and_errors(void **state)
+{
+	rf_var *plain;
+	rf_val x;
+	assert_int_equal(rf_var_new(7, &plain), 0);
+	assert_false(rf_var_is_dynamic(plain));
+	assert_int_equal(get(plain), 7);
+	assert_int_equal(rf_deref(plain, &x), 0);
+	assert_int_equal(x, 7);
+	assert_int_equal(rf_var_alter_root(plain, rf_add, 3, &x), 0);
+	assert_int_equal(x, 10);
+	assert_int_equal(rf_var_root(plain, &x), 0);
+	assert_int_equal(x, 10);
+	assert_int_equal(rf_var_push_binding(plain, 1), RF_ENOTDYNAMIC);
+	assert_int_equal(rf_var_binding(plain, 1, NULL, 0, NULL), -EINVAL);
+	assert_int_equal(rf_var_set(plain, 3), RF_ENOTBOUND);
+	assert_int_equal(rf_var_pop_binding(plain), -EINVAL);
+	assert_int_equal(rf_var_new(0, NULL), -EINVAL);
+	assert_int_equal(rf_var_deref(NULL, &x), -EINVAL);
+	assert_int_equal(rf_var_alter_root(NULL, rf_inc, 0, NULL), -EINVAL);
+	assert_false(rf_var_thread_bound(plain));
+	rf_var_free(plain);
+}
+
+static int plain_body(rf_val arg, rf_val *out)
+{
+	*out = 1;
+	return 0;
+}
+
+static void binding_non_dynamic(void **state)
+{
+	rf_var *plain;
+	rf_val out;
+	assert_int_equal(rf_var_new(7, &plain), 0);
+	assert_int_equal(rf_var_binding(plain, 1, plain_body, 0, &out), RF_ENOTDYNAMIC);
+	assert_int_equal(out, RF_NIL);
+	rf_var_free(plain);
+}
+
+/* body of (binding [*v* arg] ...): checks, set!, nesting, and fails when asked */
+static int inner(rf_val arg, rf_val *out)
+{
+	assert_int_equal(get(V), 3);
+	assert_int_equal(rf_var_set(V, 4), 0);
+	assert_int_equal(get(V), 4);
+	*out = get(V) + get(W);
+	return (int)arg;
+}
+
+static int outer(rf_val arg, rf_val *out)
+{
+	assert_true(rf_var_thread_bound(V));
+	assert_false(rf_var_thread_bound(W));
+	assert_int_equal(get(V), 2);
+	assert_int_equal(rf_var_set(V, 3), 0); /* set! on our binding */
+	rf_val r;
+	int rc = rf_var_binding(W, 200, inner, arg, &r);
+	assert_int_equal(get(W), 100); /* restored, whatever inner returned */
+	assert_int_equal(get(V), 4);   /* inner's set! changed our (only) binding of V */
+	*out = r;
+	return rc;
+}
+
+static void binding_restored_on_every_path(void **state)
+{
+	setup_vars();
+	rf_val out;
+	assert_int_equal(rf_var_binding(V, 2, outer, 0, &out), 0);
+	assert_int_equal(out, 204);
+	assert_int_equal(get(V), 1);
+	assert_false(rf_var_thread_bound(V));
+	assert_int_equal(rf_var_binding(V, 2, outer, -EIO, &out), -EIO); /* error path */
+	assert_int_equal(get(V), 1);
+	assert_int_equal(get(W), 100);
+	assert_int_equal(rf_var_set(V, 9), RF_ENOTBOUND); /* root cannot be set! */
+	/* several at once; a later duplicate wins */
+	rf_var *vars[] = {V, W, V};
+	rf_val vals[] = {2, 200, 3};
+	assert_int_equal(rf_var_bindings(3, vars, vals, inner, 0, &out), 0);
+	assert_int_equal(out, 204);
+	assert_int_equal(get(V), 1);
+	/* push/pop */
+	assert_int_equal(rf_var_push_binding(V, 50), 0);
+	assert_int_equal(rf_var_push_binding(W, 60), 0);
+	assert_int_equal(rf_var_pop_binding(V), -EINVAL); /* not the newest */
+	assert_int_equal(get(V) + get(W), 110);
+	assert_int_equal(rf_var_pop_binding(W), 0);
+	assert_int_equal(rf_var_pop_binding(V), 0);
+	assert_int_equal(rf_var_pop_binding(V), -EINVAL);
+	assert_int_equal(get(V), 1);
+	assert_null(rf_ctx_self()->bindings);
+	free_vars();
+}
+
+/* Bindings are per thread: two threads bind the same var to different values. */
+static pthread_barrier_t bar;
+static _Atomic int failures;
+
+static int hold_binding(rf_val arg, rf_val *out)
+{
+	pthread_barrier_wait(&bar); /* both bound */
+	if (get(V) != arg)
+		atomic_fetch_add(&failures, 1);
+	pthread_barrier_wait(&bar);
+	return 0;
+}
+
+static void *binder(void *arg)
+{
+	rf_var_binding(V, (rf_val)(uintptr_t)arg, hold_binding, (rf_val)(uintptr_t)arg, NULL);
+	return NULL;
+}
+
+static void *root_reader(void *arg)
+{
+	pthread_barrier_wait(&bar);
+	if (get(V) != 1 || rf_var_thread_bound(V))
+		atomic_fetch_add(&failures, 1);
+	pthread_barrier_wait(&bar);
+	return NULL;
+}
+
+static void per_thread_bindings(void **state)
+{
+	setup_vars();
+	pthread_t t[3];
+	pthread_barrier_init(&bar, NULL, 3);
+	pthread_create(&t[0], NULL, binder, (void *)10);
+	pthread_create(&t[1], NULL, binder, (void *)20);
+	pthread_create(&t[2], NULL, root_reader, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&bar);
+	assert_int_equal(atomic_load(&failures), 0);
+	free_vars();
+}
+
+/* Conveyance: a frame captured inside (binding ...) and installed in another context
+ * carries the bindings there, even after the binding scope ended; set! from there is
+ * refused; a raw thread without the frame sees the root. */
+struct conveyed {
+	void *frame;
+	rf_val seen, seen_w;
+	int set_rc;
+};
+
+static int inner_w(rf_val arg, rf_val *out)
+{
+	*out = get(V) + get(W);
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct conveyed *c = arg;
+	void *saved = rf_bindings_install(c->frame);
+	c->seen = get(V);
+	c->set_rc = rf_var_set(V, 77);
+	rf_val out;
+	rf_var_binding(W, 300, inner_w, 0, &out);
+	c->seen_w = out;
+	rf_bindings_install(saved);
+	rf_bindings_release(c->frame);
+	return NULL;
+}
+
+static int capture_body(rf_val arg, rf_val *out)
+{
+	*out = (rf_val)(intptr_t)rf_bindings_capture();
+	return 0;
+}
+
+static void *raw_thread(void *arg)
+{
+	*(rf_val *)arg = get(V);
+	return NULL;
+}
+
+static void conveyance(void **state)
+{
+	setup_vars();
+	rf_val frame;
+	assert_int_equal(rf_var_binding(V, 42, capture_body, 0, &frame), 0);
+	assert_int_equal(get(V), 1); /* scope ended here; the capture keeps the frame alive */
+	struct conveyed c = {.frame = (void *)(intptr_t)frame};
+	pthread_t t;
+	pthread_create(&t, NULL, worker, &c);
+	pthread_join(t, NULL);
+	assert_int_equal(c.seen, 42);
+	assert_int_equal(c.set_rc, RF_ENOTBINDER);
+	assert_int_equal(c.seen_w, 342); /* own binding on top of the conveyed one */
+	rf_val raw = 0;
+	assert_int_equal(rf_var_binding(V, 43, plain_body, 0, NULL), 0);
+	pthread_create(&t, NULL, raw_thread, &raw);
+	pthread_join(t, NULL);
+	assert_int_equal(raw, 1);
+	assert_null(rf_bindings_capture()); /* nothing bound: nothing to convey */
+	free_vars();
+}
+
+/* Fibers: each fiber has its own bindings and receives the spawner's frame. */
+static rf_waiter fiber_done;
+static rf_val fiber_seen[2];
+
+static int fiber_inner(rf_val arg, rf_val *out)
+{
+	rf_fiber_yield(); /* the other fiber runs with its own binding meanwhile */
+	*out = get(V);
+	return 0;
+}
+
+static void fiber_fn(void *arg)
+{
+	int i = (int)(uintptr_t)arg;
+	rf_val conveyed = get(V), own;
+	rf_var_binding(V, 1000 + i, fiber_inner, 0, &own);
+	fiber_seen[i] = conveyed * 10000 + own;
+	static _Atomic int left = 2;
+	if (atomic_fetch_sub(&left, 1) == 1 && rf_waiter_claim(&fiber_done))
+		rf_waiter_complete(&fiber_done);
+}
+
+static int spawn_body(rf_val arg, rf_val *out)
+{
+	for (int i = 0; i < 2; i++) {
+		void *frame = rf_bindings_capture();
+		int rc = rf_fiber_spawn(fiber_fn, (void *)(uintptr_t)i, 0, frame);
+		if (rc) {
+			rf_bindings_release(frame);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void fiber_bindings(void **state)
+{
+	setup_vars();
+	rf_waiter_init(&fiber_done);
+	int rc = rf_var_binding(V, 5, spawn_body, 0, NULL);
+	if (rc == -ENOSYS) {
+		free_vars();
+		skip(); /* no executor in this build */
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(rf_waiter_wait(&fiber_done, rf_deadline_after_ms(30000)), 0);
+	assert_int_equal(fiber_seen[0], 5 * 10000 + 1000);
+	assert_int_equal(fiber_seen[1], 5 * 10000 + 1001);
+	free_vars();
+}
+
+static void *bump_root(void *arg)
+{
+	for (int i = 0; i < 10000; i++)
+		if (rf_var_alter_root(V, rf_inc, 0, NULL))
+			atomic_fetch_add(&failures, 1);
+	return NULL;
+}
+
+static void alter_root_is_atomic_under_contention(void **state)
+{
+	setup_vars();
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, bump_root, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	rf_val x;
+	assert_int_equal(rf_var_root(V, &x), 0);
+	assert_int_equal(x, 1 + 4 * 10000);
+	free_vars();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(root_and_errors),
+	    cmocka_unit_test(binding_non_dynamic),
+	    cmocka_unit_test(binding_restored_on_every_path),
+	    cmocka_unit_test(per_thread_bindings),
+	    cmocka_unit_test(conveyance),
+	    cmocka_unit_test(fiber_bindings),
+	    cmocka_unit_test(alter_root_is_atomic_under_contention),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
