@@ -321,14 +321,15 @@ static void from_a_fiber(void **state)
 	assert_int_equal(j.streamed, 40 * 41 / 2);
 }
 
-/* Binding conveyance: whatever frame the caller has is the frame every task, stolen or
- * not, invoked, folded or pmapped, runs with (rf_bindings_capture/install). */
-static int marker;
+/* Binding conveyance: the dynamic bindings of the caller are what every task, stolen or
+ * not, invoked, folded or pmapped, sees (Clojure's binding conveyance). */
+static rf_var *dyn;
 static _Atomic int wrong_frame;
 
 static int check_frame(rf_val acc, rf_val x, rf_val *out)
 {
-	if (rf_ctx_self()->bindings != &marker)
+	rf_val v = 0;
+	if (rf_var_deref(dyn, &v) != 0 || v != 42)
 		atomic_fetch_add(&wrong_frame, 1);
 	*out = acc + x;
 	return 0;
@@ -341,7 +342,8 @@ static int fold_in_task(rf_val arg, rf_val *out)
 
 static void bindings_conveyed(void **state)
 {
-	void *saved = rf_bindings_install(&marker);
+	assert_int_equal(rf_var_new_dynamic(1, &dyn), 0);
+	assert_int_equal(rf_var_push_binding(dyn, 42), 0);
 	rf_val r, in[64], out[64];
 	for (int i = 0; i < 64; i++)
 		in[i] = i;
@@ -355,10 +357,14 @@ static void bindings_conveyed(void **state)
 			;
 		rf_pmap_stream_free(s);
 	}
-	rf_bindings_install(saved);
 	assert_int_equal(atomic_load(&wrong_frame), 0);
-	/* and the workers went back to no frame */
+	assert_int_equal(rf_var_pop_binding(dyn), 0);
+	/* without the binding, tasks see the root again */
+	rf_val v = 0;
+	assert_int_equal(rf_var_deref(dyn, &v), 0);
+	assert_int_equal(v, 1);
 	assert_int_equal(rf_fold_n(rf_r_range(0, 1000), 1, rf_add, 0, rf_add, &r), 0);
+	rf_var_free(dyn);
 }
 
 int main(void)
