@@ -56,9 +56,6 @@ int fj_ensure(void);
 /* The calling thread's worker, or NULL off the pools. */
 struct fj_worker *fj_self_worker(void);
 
-/* Dense node of the pool the caller works in, or -1. */
-int fj_worker_node(const struct fj_worker *w);
-
 /* Number of pools (nodes) and workers of node's pool; fj_ensure first. */
 int fj_pool_count(void);
 int fj_pool_workers(int node);

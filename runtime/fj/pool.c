@@ -446,10 +446,6 @@ fj_worker *fj_self_worker(void)
 {
 	return fj_self;
 }
-int fj_worker_node(const fj_worker *w)
-{
-	return w ? w->node : -1;
-}
 int fj_pool_count(void)
 {
 	return fj_g.npools;
