@@ -69,6 +69,7 @@ enum rf_error {
 	RF_EPENDINGLIMIT = -5501, /* "No more than 1024 pending puts/takes are allowed on a single channel." */
 	/* fork/join, fold, pmap: -5600.. */
 	RF_ENOTINPOOL = -5600,   /* fork/join from outside a pool task */
+	RF_EEND = -5601,         /* a pmap stream has no more elements (Clojure: the seq ends) */
 };
 
 /* Name of any code ringfold returns (its own or -errno). Never NULL. */

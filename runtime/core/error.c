@@ -30,6 +30,7 @@ static const struct {
 	{RF_ECLOSED, "RF_ECLOSED: channel closed"},
 	{RF_EPENDINGLIMIT, "RF_EPENDINGLIMIT: too many pending puts or takes on one channel"},
 	{RF_ENOTINPOOL, "RF_ENOTINPOOL: fork/join outside a pool task"},
+	{RF_EEND, "RF_EEND: no more elements"},
 };
 
 const char *rf_strerror(int code)

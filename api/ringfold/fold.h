@@ -1,0 +1,155 @@
+/* ringfold/fold.h: Clojure's reducers (clojure.core.reducers): fold and its transforms.
+ *
+ *   Clojure                                  ringfold
+ *   (r/fold + numbers)                       rf_fold(numbers, rf_add, 0, rf_add, &sum)
+ *   (r/fold n combinef reducef coll)         rf_fold_n(coll, n, combinef, init, reducef, &out)
+ *                                            where init is the value of (combinef)
+ *   (r/fold + (r/filter even? numbers))      rf_fold(rf_r_filter(numbers, even, 0), rf_add, 0,
+ *                                                    rf_add, &sum)
+ *   (r/map f coll), (r/filter p coll), (r/remove p coll), (r/mapcat f coll),
+ *   (r/take-while p coll)                    rf_r_map, rf_r_filter, rf_r_remove, rf_r_mapcat,
+ *                                            rf_r_take_while (each with a bound argument)
+ *   (reduce f init coll) over a reducible    rf_r_reduce(coll, f, init, &out)
+ *   an exception thrown by f                 f's negative return, returned by the fold
+ *
+ * A reducible (rf_reducible, a value in the caller's memory, copied freely) is a source
+ * (an array of int64, of double, of any element type, an integer range, or a user
+ * splittable source) plus up to RF_R_MAX_STAGES transforms. Transforms create no
+ * intermediate arrays: each element flows through the stages into the reducing function
+ * in one pass. They compose like Clojure's: rf_r_map(rf_r_filter(c, p, 0), f, 0) filters
+ * then maps.
+ *
+ * fold splits the index range into chunks of at least n elements (default 512, Clojure's
+ * n), reduces each chunk with reducef starting from `init` (the value of Clojure's
+ * (combinef) with no arguments) and combines chunk results with combinef in index order:
+ * combinef must be associative, need not be commutative. Splitting is lazy: chunks are
+ * split off only when another worker of the pool is hungry, so a fold nobody helps costs
+ * little more than a loop. A reducible with take-while folds serially on the caller, as
+ * Clojure's does (r/take-while is a reducer, not a folder). So does one of at most n
+ * elements.
+ *
+ * Functions have the base.h update shape: reducef(acc, x, &out), combinef(left, right,
+ * &out), map f(x, arg, &out), predicates p(x, arg, &out) with *out != 0 for true (nil
+ * and false are 0). `arg` is the value bound when the transform was made: closures in C
+ * (rf_r_map(c, rf_add, 10) is (r/map #(+ % 10) c)). Elements of a double array travel
+ * as their bits (rf_from_double / rf_to_double); elements of rf_r_elems as pointers.
+ * User functions run on pool workers concurrently, in no particular order across chunks.
+ *
+ * Speed: the folds of rf_add, rf_max, rf_min over untransformed int64 arrays and of
+ * rf_dadd over double arrays run a tight loop per chunk (no call per element);
+ * everything else costs an indirect call per element and stage, except rf_r_block
+ * stages, which take a slice of elements per call.
+ */
+#ifndef RINGFOLD_FOLD_H
+#define RINGFOLD_FOLD_H
+
+#include <string.h>
+
+#include "ringfold/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RF_R_MAX_STAGES 8
+#define RF_FOLD_DEFAULT_N 512
+
+typedef struct rf_reducible {
+	uint64_t opaque[48];
+} rf_reducible;
+
+/* Where a transform or a source hands elements on (opaque). */
+typedef struct rf_emit rf_emit;
+
+/* Hand v to the rest of the pipeline. Returns 0 to go on, or a nonzero code the caller
+ * must return at once (a negative error, or 1: take-while ended the reduction). */
+RF_API int rf_emit_val(rf_emit *e, rf_val v);
+
+/* mapcat's function: call rf_emit_val(e, y) for each y that x maps to, in order, and
+ * return 0, or the first nonzero rf_emit_val result, or an error of its own. */
+typedef int (*rf_mapcat_fn)(rf_val x, rf_val arg, rf_emit *e);
+
+/* A user splittable source of n elements: emit elements lo..hi-1 of src, in order,
+ * through rf_emit_val, returning as rf_mapcat_fn does. Called concurrently on disjoint
+ * ranges. */
+typedef int (*rf_source_fn)(rf_val src, size_t lo, size_t hi, rf_emit *e);
+
+/* Sources. The array is read in place and must outlive the folds over it. */
+RF_API rf_reducible rf_r_int64(const int64_t *a, size_t n);
+RF_API rf_reducible rf_r_double(const double *a, size_t n);
+RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size); /* x = &base[i] */
+RF_API rf_reducible rf_r_range(int64_t start, int64_t end); /* (range start end) */
+RF_API rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n);
+
+/* Transforms (compose; none copies elements). More than RF_R_MAX_STAGES: the fold
+ * returns -E2BIG. NULL f: the fold returns -EINVAL. */
+RF_API rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg);
+RF_API rf_reducible rf_r_filter(rf_reducible c, rf_update_fn pred, rf_val arg);
+RF_API rf_reducible rf_r_remove(rf_reducible c, rf_update_fn pred, rf_val arg);
+RF_API rf_reducible rf_r_mapcat(rf_reducible c, rf_mapcat_fn f, rf_val arg);
+RF_API rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val arg);
+
+/* fold with n = RF_FOLD_DEFAULT_N (512).
+ * Returns 0 and the result in *out; the first negative code of a user function; -EINVAL
+ * (NULL function or out, n == 0, a NULL transform function); -E2BIG (too many stages);
+ * the pools' start error.
+ * Blocks until done: a plain thread futex-waits, a fiber parks, neither holding a pool
+ * worker; called from inside a pool task (a fold in a fold) it works in that pool.
+ * Any context. Cost beyond the reduction itself: about log2(count/n) forks when nobody
+ * steals, plus one wake-up round trip to the pool when called from outside it. */
+RF_API int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
+                   rf_val *out);
+RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val init,
+                     rf_update_fn reducef, rf_val *out);
+
+/* A stage over a slice (no Clojure counterpart; for speed): fn rewrites xs[0..n) in
+ * place and sets *kept to how many of the rewritten elements, now at xs[0..*kept), go on;
+ * it may map, filter, or both, in one loop the compiler can inline and vectorize, where
+ * rf_r_map and rf_r_filter cost an indirect call per element. fn returns 0 or a negative
+ * code. Slices are up to 128 elements, handed over in index order within a chunk; fn
+ * must be pure (as every fold function), since neighbouring elements are processed before
+ * later stages see the first. */
+typedef int (*rf_block_fn)(rf_val *xs, size_t n, rf_val arg, size_t *kept);
+RF_API rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg);
+
+/* Clojure's reduce over a reducible: serial, on the caller; never blocks. */
+RF_API int rf_r_reduce(rf_reducible c, rf_update_fn f, rf_val init, rf_val *out);
+
+/* Doubles as values, and the double sum (a ready-made reducef/combinef). */
+static inline rf_val rf_from_double(double d)
+{
+	rf_val v;
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+static inline double rf_to_double(rf_val v)
+{
+	double d;
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+RF_API int rf_dadd(rf_val acc, rf_val x, rf_val *out);
+
+/* NUMA: node-partitioned input.
+ * rf_fold_numa_alloc returns zeroed memory for n elements of elem_size bytes, cut into
+ * one contiguous part per NUMA node (sized by the node's worker count, cut on page
+ * boundaries), each part first-touched by its own node's workers so its pages live on
+ * that node; *layout records the cuts (element indexes). Fill it in place (rf_pmap, or a
+ * fold over rf_r_range writing each index, keeps each part's writes on its node), then
+ * fold rf_r_numa(rf_r_int64(a, n), layout): each node's pool folds its own part and the
+ * parts' results are combined in order. NULL: -ENOMEM-like failure (errno set).
+ * Free with rf_fold_numa_free(p, n, elem_size). Plain thread or fiber. */
+#define RF_FOLD_MAX_NODES 64
+typedef struct rf_numa_layout {
+	int nodes;
+	size_t start[RF_FOLD_MAX_NODES + 1]; /* part k is [start[k], start[k+1]) */
+} rf_numa_layout;
+
+RF_API void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout);
+RF_API void rf_fold_numa_free(void *p, size_t n, size_t elem_size);
+RF_API rf_reducible rf_r_numa(rf_reducible c, const rf_numa_layout *layout);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

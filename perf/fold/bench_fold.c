@@ -1,0 +1,338 @@
+/* perf/fold/bench_fold.c: fold, fork/join and pmap beside their peers.
+ *   fold_sum_1e8         sum of 1e8 int64 (ns per element): ringfold, serial, openmp, tbb
+ *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element):
+ *                        ringfold (rf_r_filter + rf_r_map, a call per element and stage),
+ *                        ringfold-block (one rf_r_block slice function), serial, openmp,
+ *                        tbb
+ *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
+ *                        serial, tbb task_group, openmp tasks; the per-spawn overhead
+ *                        (ns per call minus serial's) goes to stderr
+ *   pmap_1us             1 us of work per element, 20000 elements (ns per element):
+ *                        ringfold, a thread per chunk
+ * Every implementation's answer is checked; a wrong one aborts the run. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "peers.h"
+#include "ringfold.h"
+
+#define N_FOLD 100000000ull
+#define FIB_N 30
+#define FIB_CALLS 2692537ull /* calls made by fib(30) */
+#define PMAP_N 20000
+#define PMAP_CHUNK 1024
+
+static int64_t *numbers;
+static int64_t want_sum, want_mf;
+
+static void check(const char *what, int64_t got, int64_t want)
+{
+	if (got != want) {
+		fprintf(stderr, "bench_fold: %s gave %lld, expected %lld\n", what, (long long)got,
+		        (long long)want);
+		exit(1);
+	}
+}
+
+static uint64_t sum_ringfold(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_fold(rf_r_int64(numbers, ops), rf_add, 0, rf_add, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold fold", rc ? rc : r, want_sum);
+	return t;
+}
+
+static uint64_t sum_serial(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = 0;
+	for (size_t i = 0; i < ops; i++)
+		s += numbers[i];
+	uint64_t t = bench_now_ns() - t0;
+	check("serial sum", s, want_sum);
+	return t;
+}
+
+static uint64_t sum_omp(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = omp_sum(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("openmp sum", s, want_sum);
+	return t;
+}
+
+static uint64_t sum_tbb(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = tbb_sum(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("tbb sum", s, want_sum);
+	return t;
+}
+
+static int even(rf_val x, rf_val arg, rf_val *out)
+{
+	*out = x % 2 == 0;
+	return 0;
+}
+
+static int times(rf_val x, rf_val k, rf_val *out)
+{
+	*out = x * k;
+	return 0;
+}
+
+static uint64_t mf_ringfold(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_fold(rf_r_map(rf_r_filter(rf_r_int64(numbers, ops), even, 0), times, 3), rf_add,
+	                 0, rf_add, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold map/filter", rc ? rc : r, want_mf);
+	return t;
+}
+
+static int evens_times(rf_val *xs, size_t n, rf_val k, size_t *kept)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (xs[i] % 2 == 0)
+			xs[m++] = xs[i] * k;
+	*kept = m;
+	return 0;
+}
+
+static uint64_t mf_block(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc =
+	    rf_fold(rf_r_block(rf_r_int64(numbers, ops), evens_times, 3), rf_add, 0, rf_add, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold block map/filter", rc ? rc : r, want_mf);
+	return t;
+}
+
+static uint64_t mf_serial(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = 0;
+	for (size_t i = 0; i < ops; i++)
+		if (numbers[i] % 2 == 0)
+			s += 3 * numbers[i];
+	uint64_t t = bench_now_ns() - t0;
+	check("serial map/filter", s, want_mf);
+	return t;
+}
+
+static uint64_t mf_omp(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = omp_map_filter(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("openmp map/filter", s, want_mf);
+	return t;
+}
+
+static uint64_t mf_tbb(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = tbb_map_filter(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("tbb map/filter", s, want_mf);
+	return t;
+}
+
+static int fib(rf_val n, rf_val *out)
+{
+	if (n < 2) {
+		*out = n;
+		return 0;
+	}
+	rf_fj_task t;
+	rf_val a, b;
+	rf_fj_fork(&t, fib, n - 1);
+	fib(n - 2, &b);
+	rf_fj_join(&t, &a);
+	*out = a + b;
+	return 0;
+}
+
+static int64_t fib_serial(int64_t n)
+{
+	return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
+}
+static int64_t (*volatile fib_serial_p)(int64_t) = fib_serial; /* keep it a real recursion */
+
+static uint64_t fib_ringfold(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_fj_invoke(fib, FIB_N, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold fib", rc ? rc : r, 832040);
+	return t;
+}
+
+static uint64_t fib_ser(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t r = fib_serial_p(FIB_N);
+	uint64_t t = bench_now_ns() - t0;
+	check("serial fib", r, 832040);
+	return t;
+}
+
+static uint64_t fib_tbb(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t r = tbb_fib(FIB_N);
+	uint64_t t = bench_now_ns() - t0;
+	check("tbb fib", r, 832040);
+	return t;
+}
+
+static uint64_t fib_omp(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t r = omp_fib(FIB_N);
+	uint64_t t = bench_now_ns() - t0;
+	check("openmp fib", r, 832040);
+	return t;
+}
+
+/* Keeps the best run of each fib implementation for the overhead line on stderr. */
+static uint64_t fib_best;
+static double fib_ns[4];
+
+typedef uint64_t (*bench_fn)(uint64_t ops, void *arg);
+
+static uint64_t timed_fib(uint64_t ops, void *arg)
+{
+	uint64_t t = (*(bench_fn *)arg)(ops, NULL);
+	fib_best = t < fib_best ? t : fib_best;
+	return t;
+}
+
+static void work_1us(void)
+{
+	uint64_t until = bench_now_ns() + 1000;
+	while (bench_now_ns() < until)
+		;
+}
+
+static int slow_inc(rf_val x, rf_val arg, rf_val *out)
+{
+	work_1us();
+	*out = x + 1;
+	return 0;
+}
+
+static rf_val pm_in[PMAP_N], pm_out[PMAP_N];
+
+static void check_pmap(const char *what)
+{
+	for (int i = 0; i < PMAP_N; i++)
+		check(what, pm_out[i], i + 1);
+	memset(pm_out, 0, sizeof(pm_out));
+}
+
+static uint64_t pmap_ringfold(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_pmap(pm_in, PMAP_N, slow_inc, 0, pm_out);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold pmap rc", rc, 0);
+	check_pmap("ringfold pmap");
+	return t;
+}
+
+static void *chunk_thread(void *arg)
+{
+	size_t lo = (size_t)arg, hi = lo + PMAP_CHUNK < PMAP_N ? lo + PMAP_CHUNK : PMAP_N;
+	for (size_t i = lo; i < hi; i++)
+		slow_inc(pm_in[i], 0, &pm_out[i]);
+	return NULL;
+}
+
+static uint64_t pmap_threads(uint64_t ops, void *arg)
+{
+	enum { NT = (PMAP_N + PMAP_CHUNK - 1) / PMAP_CHUNK };
+	pthread_t th[NT];
+	uint64_t t0 = bench_now_ns();
+	for (size_t k = 0; k < NT; k++)
+		pthread_create(&th[k], NULL, chunk_thread, (void *)(k * PMAP_CHUNK));
+	for (size_t k = 0; k < NT; k++)
+		pthread_join(th[k], NULL);
+	uint64_t t = bench_now_ns() - t0;
+	check_pmap("thread per chunk pmap");
+	return t;
+}
+
+static int fill(rf_val i, rf_val arg, rf_val *out)
+{
+	numbers[i] = i;
+	*out = 0;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bench_init(argc, argv);
+	int want_fold = bench_wanted("fold_sum_1e8") || bench_wanted("fold_map_filter_1e8");
+	if (want_fold) {
+		numbers = malloc(N_FOLD * sizeof(int64_t));
+		if (!numbers)
+			return 1;
+		rf_val ignored;
+		/* first touch by the pool's workers, as the pools will read it */
+		rf_fold(rf_r_map(rf_r_range(0, N_FOLD), fill, 0), rf_add, 0, rf_add, &ignored);
+		for (size_t i = 0; i < N_FOLD; i++) {
+			want_sum += numbers[i];
+			want_mf += numbers[i] % 2 == 0 ? 3 * numbers[i] : 0;
+		}
+	}
+	if (bench_wanted("fold_sum_1e8")) {
+		bench_run("fold_sum_1e8", "ringfold", N_FOLD, sum_ringfold, NULL);
+		bench_run("fold_sum_1e8", "serial", N_FOLD, sum_serial, NULL);
+		bench_run("fold_sum_1e8", "openmp", N_FOLD, sum_omp, NULL);
+		bench_run("fold_sum_1e8", "tbb", N_FOLD, sum_tbb, NULL);
+	}
+	if (bench_wanted("fold_map_filter_1e8")) {
+		bench_run("fold_map_filter_1e8", "ringfold", N_FOLD, mf_ringfold, NULL);
+		bench_run("fold_map_filter_1e8", "ringfold-block", N_FOLD, mf_block, NULL);
+		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
+		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
+		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);
+	}
+	free(numbers);
+	if (bench_wanted("fj_fib30")) {
+		const char *impl[] = {"ringfold", "serial", "tbb", "openmp"};
+		bench_fn fn[] = {fib_ringfold, fib_ser, fib_tbb, fib_omp};
+		for (int i = 0; i < 4; i++) {
+			fib_best = UINT64_MAX;
+			bench_run("fj_fib30", impl[i], FIB_CALLS, timed_fib, &fn[i]);
+			fib_ns[i] = (double)fib_best / FIB_CALLS;
+		}
+		fprintf(stderr,
+		        "fj_fib30 per-spawn overhead (ns per call beyond serial's %.2f): ringfold "
+		        "%.2f, "
+		        "tbb %.2f, openmp %.2f\n",
+		        fib_ns[1], fib_ns[0] - fib_ns[1], fib_ns[2] - fib_ns[1],
+		        fib_ns[3] - fib_ns[1]);
+	}
+	if (bench_wanted("pmap_1us")) {
+		for (int i = 0; i < PMAP_N; i++)
+			pm_in[i] = i;
+		bench_run("pmap_1us", "ringfold", PMAP_N, pmap_ringfold, NULL);
+		bench_run("pmap_1us", "thread-per-chunk", PMAP_N, pmap_threads, NULL);
+	}
+	return 0;
+}

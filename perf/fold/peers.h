@@ -1,0 +1,24 @@
+/* perf/fold/peers.h: the C and C++ peers of bench_fold (OpenMP in peers_omp.c, oneTBB in
+ * peers_tbb.cpp). Each returns its result so the caller checks it against ringfold's. */
+#ifndef RF_PERF_FOLD_PEERS_H
+#define RF_PERF_FOLD_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int64_t omp_sum(const int64_t *a, size_t n);
+int64_t omp_map_filter(const int64_t *a, size_t n); /* sum of 3x over even x */
+int64_t omp_fib(int64_t n);                         /* a task at every call */
+
+int64_t tbb_sum(const int64_t *a, size_t n);
+int64_t tbb_map_filter(const int64_t *a, size_t n);
+int64_t tbb_fib(int64_t n); /* task_group at every call */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,406 @@
+/* runtime/fj/fold.c: reducibles, their element pipeline, fold and reduce (ringfold/fold.h).
+ * No shared state of its own: a fold's context lives in the caller's frame for the whole
+ * fold and is only read by the tasks (range.c handles its one shared flag). */
+#include <string.h>
+
+#include "runtime/fj/reducible.h"
+
+static rf_reducible wrap(const r_coll *c)
+{
+	rf_reducible r;
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, c, sizeof(*c));
+	return r;
+}
+
+static r_coll unwrap(rf_reducible r)
+{
+	r_coll c;
+	memcpy(&c, &r, sizeof(c));
+	return c;
+}
+
+static rf_reducible source(int kind, const void *base, size_t n, size_t elem_size)
+{
+	r_coll c = {.kind = kind, .base = base, .n = n, .elem_size = elem_size};
+	return wrap(&c);
+}
+
+rf_reducible rf_r_int64(const int64_t *a, size_t n)
+{
+	return source(R_INT64, a, n, 8);
+}
+rf_reducible rf_r_double(const double *a, size_t n)
+{
+	return source(R_DOUBLE, a, n, 8);
+}
+rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size)
+{
+	return source(R_ELEMS, base, n, elem_size);
+}
+
+rf_reducible rf_r_range(int64_t start, int64_t end)
+{
+	r_coll c = {.kind = R_RANGE, .start = start, .n = end > start ? (size_t)(end - start) : 0};
+	return wrap(&c);
+}
+
+rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n)
+{
+	r_coll c = {.kind = R_SOURCE, .source = fn, .src = src, .n = n, .bad = fn ? 0 : -EINVAL};
+	return wrap(&c);
+}
+
+static rf_reducible stage(rf_reducible r, r_stage st)
+{
+	r_coll c = unwrap(r);
+	if (!st.f && !c.bad) /* one union: any NULL function */
+		c.bad = -EINVAL;
+	if (c.nstages == RF_R_MAX_STAGES) {
+		c.bad = c.bad ? c.bad : -E2BIG;
+		return wrap(&c);
+	}
+	c.st[c.nstages++] = st;
+	if (st.kind == R_TAKE_WHILE)
+		c.serial = 1;
+	return wrap(&c);
+}
+
+rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_MAP, .f = f, .arg = arg});
+}
+rf_reducible rf_r_filter(rf_reducible c, rf_update_fn pred, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_FILTER, .f = pred, .arg = arg});
+}
+rf_reducible rf_r_remove(rf_reducible c, rf_update_fn pred, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_REMOVE, .f = pred, .arg = arg});
+}
+rf_reducible rf_r_mapcat(rf_reducible c, rf_mapcat_fn f, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_MAPCAT, .m = f, .arg = arg});
+}
+rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_TAKE_WHILE, .f = pred, .arg = arg});
+}
+
+rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg)
+{
+	return stage(c, (r_stage){.kind = R_BLOCK, .b = fn, .arg = arg});
+}
+
+rf_reducible rf_r_numa(rf_reducible r, const rf_numa_layout *layout)
+{
+	r_coll c = unwrap(r);
+	c.layout = layout;
+	if (!layout && !c.bad)
+		c.bad = -EINVAL;
+	return wrap(&c);
+}
+
+int rf_dadd(rf_val acc, rf_val x, rf_val *out)
+{
+	*out = rf_from_double(rf_to_double(acc) + rf_to_double(x));
+	return 0;
+}
+
+/* Push x through stages i.. and into the reducing function. */
+static int step(const fold_ctx *cx, int i, rf_val x, rf_val *acc)
+{
+	const r_coll *c = cx->c;
+	for (; i < c->nstages; i++) {
+		const r_stage *s = &c->st[i];
+		rf_val y = RF_NIL;
+		int rc;
+		if (s->kind == R_MAPCAT) {
+			rf_emit e = {cx, i + 1, acc};
+			return s->m(x, s->arg, &e);
+		}
+		if (s->kind == R_BLOCK) { /* a slice of one */
+			size_t kept = 0;
+			if ((rc = s->b(&x, 1, s->arg, &kept)) < 0)
+				return rc;
+			if (!kept)
+				return 0;
+			continue;
+		}
+		if ((rc = s->f(x, s->arg, &y)) < 0)
+			return rc;
+		switch (s->kind) {
+		case R_MAP:
+			x = y;
+			break;
+		case R_FILTER:
+			if (!y)
+				return 0;
+			break;
+		case R_REMOVE:
+			if (y)
+				return 0;
+			break;
+		default: /* R_TAKE_WHILE */
+			if (!y)
+				return R_STOP;
+		}
+	}
+	rf_val next = RF_NIL;
+	int rc = cx->reducef(*acc, x, &next);
+	*acc = next;
+	return rc;
+}
+
+int rf_emit_val(rf_emit *e, rf_val v)
+{
+	if (!e)
+		return -EINVAL;
+	return step(e->cx, e->stage, v, e->acc);
+}
+
+/* The tight loops: untransformed int64 / double arrays with a built-in reducing fn. */
+static int fast_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const r_coll *c = cx->c;
+	if (c->kind == R_INT64) {
+		const int64_t *a = c->base;
+		if (cx->reducef == rf_add) {
+			uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* wrapping, like rf_add */
+			size_t i = lo;
+			for (; i + 4 <= hi; i += 4) {
+				s0 += (uint64_t)a[i];
+				s1 += (uint64_t)a[i + 1];
+				s2 += (uint64_t)a[i + 2];
+				s3 += (uint64_t)a[i + 3];
+			}
+			for (; i < hi; i++)
+				s0 += (uint64_t)a[i];
+			*acc = (rf_val)((uint64_t)*acc + s0 + s1 + s2 + s3);
+			return 1;
+		}
+		if (cx->reducef == rf_max || cx->reducef == rf_min) {
+			int64_t m = *acc;
+			if (cx->reducef == rf_max)
+				for (size_t i = lo; i < hi; i++)
+					m = a[i] > m ? a[i] : m;
+			else
+				for (size_t i = lo; i < hi; i++)
+					m = a[i] < m ? a[i] : m;
+			*acc = m;
+			return 1;
+		}
+	} else if (c->kind == R_DOUBLE && cx->reducef == rf_dadd) {
+		const double *a = c->base;
+		double s = rf_to_double(*acc);
+		for (size_t i = lo; i < hi; i++)
+			s += a[i];
+		*acc = rf_from_double(s);
+		return 1;
+	}
+	return 0;
+}
+
+/* Pipelines of map, filter, remove and block stages (pure functions, as fold requires) run a
+ * block of elements through one stage at a time: tight loops with one predictable
+ * indirect call per element and stage, instead of a walk of the stage list per element.
+ * Which of f's calls comes first across elements is unobservable for pure functions. */
+#define R_SLICE 128
+
+static int blockable(const r_coll *c)
+{
+	if (c->kind == R_SOURCE)
+		return 0;
+	for (int i = 0; i < c->nstages; i++)
+		if (c->st[i].kind == R_MAPCAT || c->st[i].kind == R_TAKE_WHILE)
+			return 0;
+	return 1;
+}
+
+static void load_block(const r_coll *c, size_t lo, size_t m, rf_val *buf)
+{
+	switch (c->kind) {
+	case R_INT64:
+		memcpy(buf, (const int64_t *)c->base + lo, m * sizeof(rf_val));
+		break;
+	case R_DOUBLE: /* doubles travel as their bits */
+		memcpy(buf, (const double *)c->base + lo, m * sizeof(rf_val));
+		break;
+	case R_ELEMS:
+		for (size_t j = 0; j < m; j++)
+			buf[j] = rf_from_ptr((const char *)c->base + (lo + j) * c->elem_size);
+		break;
+	default: /* R_RANGE */
+		for (size_t j = 0; j < m; j++)
+			buf[j] = c->start + (int64_t)(lo + j);
+	}
+}
+
+/* Run buf[0..m) through stage s; returns the new count or a negative code. */
+static long run_stage(const r_stage *s, rf_val *buf, size_t m)
+{
+	size_t k = 0;
+	rf_val y;
+	int rc;
+	if (s->kind == R_BLOCK) {
+		if ((rc = s->b(buf, m, s->arg, &k)) < 0)
+			return rc;
+		return (long)(k < m ? k : m);
+	}
+	if (s->kind == R_MAP) {
+		for (size_t j = 0; j < m; j++) {
+			y = RF_NIL;
+			if ((rc = s->f(buf[j], s->arg, &y)) < 0)
+				return rc;
+			buf[j] = y;
+		}
+		return (long)m;
+	}
+	int keep = s->kind == R_FILTER;
+	for (size_t j = 0; j < m; j++) {
+		y = RF_NIL;
+		if ((rc = s->f(buf[j], s->arg, &y)) < 0)
+			return rc;
+		if ((y != 0) == keep)
+			buf[k++] = buf[j];
+	}
+	return (long)k;
+}
+
+static int block_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const r_coll *c = cx->c;
+	rf_val buf[R_SLICE];
+	for (size_t b = lo; b < hi; b += R_SLICE) {
+		long m = (long)(hi - b < R_SLICE ? hi - b : R_SLICE);
+		load_block(c, b, (size_t)m, buf);
+		for (int i = 0; i < c->nstages && m > 0; i++)
+			if ((m = run_stage(&c->st[i], buf, (size_t)m)) < 0)
+				return (int)m;
+		if (cx->reducef == rf_add) {
+			uint64_t sum = (uint64_t)*acc; /* wrapping, like rf_add */
+			for (long j = 0; j < m; j++)
+				sum += (uint64_t)buf[j];
+			*acc = (rf_val)sum;
+			continue;
+		}
+		for (long j = 0; j < m; j++) {
+			rf_val next = RF_NIL;
+			int rc = cx->reducef(*acc, buf[j], &next);
+			if (rc < 0)
+				return rc;
+			*acc = next;
+		}
+	}
+	return 0;
+}
+
+int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const r_coll *c = cx->c;
+	int rc = 0;
+	if (c->nstages == 0 && fast_leaf(cx, lo, hi, acc))
+		return 0;
+	if (blockable(c))
+		return block_leaf(cx, lo, hi, acc);
+	switch (c->kind) {
+	case R_INT64: {
+		const int64_t *a = c->base;
+		for (size_t i = lo; i < hi && !rc; i++)
+			rc = step(cx, 0, a[i], acc);
+		break;
+	}
+	case R_DOUBLE: {
+		const double *a = c->base; /* doubles travel as their bits */
+		for (size_t i = lo; i < hi && !rc; i++)
+			rc = step(cx, 0, rf_from_double(a[i]), acc);
+		break;
+	}
+	case R_ELEMS:
+		for (size_t i = lo; i < hi && !rc; i++)
+			rc =
+			    step(cx, 0, rf_from_ptr((const char *)c->base + i * c->elem_size), acc);
+		break;
+	case R_RANGE:
+		for (size_t i = lo; i < hi && !rc; i++)
+			rc = step(cx, 0, c->start + (int64_t)i, acc);
+		break;
+	default: { /* R_SOURCE */
+		rf_emit e = {cx, 0, acc};
+		rc = c->source(c->src, lo, hi, &e);
+	}
+	}
+	return rc;
+}
+
+static int fold_leaf(fj_range *r, size_t lo, size_t hi, rf_val *acc)
+{
+	int rc = r_reduce_range((fold_ctx *)r, lo, hi, acc);
+	return rc > 0 ? 0 : rc; /* R_STOP cannot occur: take-while folds serially */
+}
+
+static int fold_combine(fj_range *r, rf_val left, rf_val right, rf_val *out)
+{
+	*out = RF_NIL;
+	return ((fold_ctx *)r)->combinef(left, right, out);
+}
+
+int r_fold_setup(fold_ctx *cx, const r_coll *c, size_t n, rf_update_fn combinef, rf_val init,
+                 rf_update_fn reducef)
+{
+	if (c->bad)
+		return c->bad;
+	if (!combinef || !reducef || n == 0)
+		return -EINVAL;
+	*cx = (fold_ctx){
+	    .range = {.leaf = n, .init = init, .leaf_fn = fold_leaf, .combine = fold_combine},
+	    .c = c,
+	    .combinef = combinef,
+	    .reducef = reducef};
+	atomic_init(&cx->range.failed, 0);
+	return 0;
+}
+
+static int reduce_serial(const fold_ctx *cx, rf_val init, rf_val *out)
+{
+	rf_val acc = init;
+	int rc = r_reduce_range(cx, 0, cx->c->n, &acc);
+	if (rc < 0)
+		return rc;
+	*out = acc;
+	return 0;
+}
+
+int rf_fold_n(rf_reducible coll, size_t n, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
+              rf_val *out)
+{
+	r_coll c = unwrap(coll);
+	fold_ctx cx;
+	int rc = r_fold_setup(&cx, &c, n, combinef, init, reducef);
+	if (rc < 0)
+		return rc;
+	if (!out)
+		return -EINVAL;
+	if (c.layout)
+		return r_fold_numa(&cx, out);
+	if (c.serial || c.n <= n)
+		return reduce_serial(&cx, init, out);
+	return fj_range_invoke(&cx.range, -1, 0, c.n, out);
+}
+
+int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef, rf_val *out)
+{
+	return rf_fold_n(c, RF_FOLD_DEFAULT_N, combinef, init, reducef, out);
+}
+
+int rf_r_reduce(rf_reducible coll, rf_update_fn f, rf_val init, rf_val *out)
+{
+	r_coll c = unwrap(coll);
+	fold_ctx cx;
+	int rc = r_fold_setup(&cx, &c, 1, f, init, f);
+	if (rc < 0)
+		return rc;
+	if (!out)
+		return -EINVAL;
+	return reduce_serial(&cx, init, out);
+}

@@ -1,0 +1,131 @@
+/* runtime/fj/numa.c: node-partitioned inputs: allocation with first touch by each node's
+ * workers, and folds that run each node's part on that node's pool.
+ * No shared state: a fold's per-node records live in the root task's frame. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "numa/topology.h"
+#include "ringfold/fj.h"
+#include "runtime/fj/fj.h"
+#include "runtime/fj/reducible.h"
+
+typedef struct touch {
+	fj_range range;
+	char *base;
+	size_t elem_size;
+} touch;
+
+static int touch_leaf(fj_range *r, size_t lo, size_t hi, rf_val *acc)
+{
+	touch *t = (touch *)r;
+	memset(t->base + lo * t->elem_size, 0, (hi - lo) * t->elem_size);
+	return 0;
+}
+
+static int touch_combine(fj_range *r, rf_val a, rf_val b, rf_val *out)
+{
+	return 0;
+}
+
+typedef struct node_part {
+	fj_range *range;
+	size_t lo, hi;
+} node_part;
+
+/* On a worker of the part's node: reduce the part with other nodes kept from stealing. */
+static int run_node_part(rf_val arg, rf_val *out)
+{
+	node_part *np = rf_to_ptr(arg);
+	struct fj_worker *w = fj_self_worker();
+	fj_keep_local(w, 1);
+	int rc = fj_range_run(np->range, np->lo, np->hi, out);
+	fj_keep_local(w, -1);
+	return rc;
+}
+
+void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
+{
+	int nodes = rf_fj_nodes();
+	if (nodes < 0) {
+		errno = -nodes;
+		return NULL;
+	}
+	if (!layout || !n || !elem_size || n > SIZE_MAX / elem_size || nodes > RF_FOLD_MAX_NODES) {
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t bytes = n * elem_size, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p = rf_node_alloc(bytes, -1); /* no policy: first touch decides */
+	if (!p)
+		return NULL;
+	size_t total = 0, cum = 0;
+	for (int k = 0; k < nodes; k++)
+		total += (size_t)rf_fj_workers(k);
+	layout->nodes = nodes;
+	for (int k = 0; k < nodes; k++) {
+		/* Cut at a page boundary proportional to the workers before node k. */
+		size_t off = (size_t)((unsigned __int128)bytes * cum / total) / page * page;
+		layout->start[k] = k == 0 ? 0 : (off + elem_size - 1) / elem_size;
+		cum += (size_t)rf_fj_workers(k);
+	}
+	layout->start[nodes] = n;
+	size_t leaf = page / elem_size ? page / elem_size : 1;
+	for (int k = 0; k < nodes; k++) {
+		touch t = {.range = {.leaf = leaf, .leaf_fn = touch_leaf, .combine = touch_combine},
+		           .base = p,
+		           .elem_size = elem_size};
+		atomic_init(&t.range.failed, 0);
+		node_part part = {&t.range, layout->start[k], layout->start[k + 1]};
+		rf_val ignored;
+		rf_fj_invoke_on(k, run_node_part, rf_from_ptr(&part), &ignored);
+	}
+	return p;
+}
+
+void rf_fold_numa_free(void *p, size_t n, size_t elem_size)
+{
+	if (p && elem_size && n <= SIZE_MAX / elem_size)
+		rf_node_free(p, n * elem_size);
+}
+
+/* On node 0's pool: start the other nodes' parts, fold node 0's, combine in order. */
+static int numa_root(rf_val arg, rf_val *out)
+{
+	fold_ctx *cx = rf_to_ptr(arg);
+	const rf_numa_layout *l = cx->c->layout;
+	fj_remote remote[RF_FOLD_MAX_NODES];
+	node_part parts[RF_FOLD_MAX_NODES];
+	for (int k = 0; k < l->nodes; k++)
+		parts[k] = (node_part){&cx->range, l->start[k], l->start[k + 1]};
+	for (int k = 1; k < l->nodes; k++)
+		fj_remote_start(&remote[k], k, run_node_part, rf_from_ptr(&parts[k]));
+	rf_val acc = RF_NIL, v;
+	int rc = run_node_part(rf_from_ptr(&parts[0]), &acc);
+	for (int k = 1; k < l->nodes; k++) {
+		int prc = fj_remote_wait(&remote[k], &v); /* wait for all: their frames are here */
+		if (rc < 0)
+			continue;
+		if ((rc = prc) < 0)
+			continue;
+		rf_val next = RF_NIL;
+		rc = cx->combinef(acc, v, &next);
+		acc = next;
+	}
+	*out = acc;
+	return rc;
+}
+
+int r_fold_numa(fold_ctx *cx, rf_val *out)
+{
+	const rf_numa_layout *l = cx->c->layout;
+	int nodes = rf_fj_nodes();
+	if (nodes < 0)
+		return nodes;
+	if (l->nodes != nodes || l->start[0] != 0 || l->start[l->nodes] != cx->c->n)
+		return -EINVAL;
+	for (int k = 0; k < l->nodes; k++)
+		if (l->start[k] > l->start[k + 1])
+			return -EINVAL;
+	return rf_fj_invoke_on(0, numa_root, rf_from_ptr(cx), out);
+}

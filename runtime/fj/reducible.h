@@ -1,0 +1,63 @@
+/* runtime/fj/reducible.h: the layout behind rf_reducible and the element pipeline
+ * (internal). A reducible is a plain value: no shared state. */
+#ifndef RF_FJ_REDUCIBLE_H
+#define RF_FJ_REDUCIBLE_H
+
+#include "ringfold/fold.h"
+#include "runtime/fj/range.h"
+
+enum r_kind { R_INT64, R_DOUBLE, R_ELEMS, R_RANGE, R_SOURCE };
+enum r_stage_kind { R_MAP, R_FILTER, R_REMOVE, R_MAPCAT, R_TAKE_WHILE, R_BLOCK };
+
+#define R_STOP 1 /* take-while ended the reduction (not an error) */
+
+typedef struct r_stage {
+	int kind;
+	union {
+		rf_update_fn f; /* R_MAP, R_FILTER, R_REMOVE, R_TAKE_WHILE */
+		rf_mapcat_fn m; /* R_MAPCAT */
+		rf_block_fn b;  /* R_BLOCK */
+	};
+	rf_val arg;
+} r_stage;
+
+typedef struct r_coll {
+	int kind;
+	int nstages;
+	int bad;    /* 0, -E2BIG or -EINVAL: reported by the fold */
+	int serial; /* holds a take-while */
+	const void *base;
+	size_t n, elem_size;
+	int64_t start;
+	rf_source_fn source;
+	rf_val src;
+	const rf_numa_layout *layout;
+	r_stage st[RF_R_MAX_STAGES];
+} r_coll;
+
+_Static_assert(sizeof(r_coll) <= sizeof(rf_reducible), "rf_reducible too small");
+
+/* One fold in progress: the range engine plus what the leaves need. */
+typedef struct fold_ctx {
+	fj_range range; /* first: leaves get the fold_ctx from the fj_range pointer */
+	const r_coll *c;
+	rf_update_fn combinef, reducef;
+} fold_ctx;
+
+struct rf_emit {
+	const fold_ctx *cx;
+	int stage;
+	rf_val *acc;
+};
+
+/* Reduce elements [lo, hi) of cx->c into *acc. 0, R_STOP or a negative code. */
+int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc);
+
+/* Set up cx for folding c (checks functions and stages). 0 or -EINVAL / -E2BIG. */
+int r_fold_setup(fold_ctx *cx, const r_coll *c, size_t n, rf_update_fn combinef, rf_val init,
+                 rf_update_fn reducef);
+
+/* Fold each node's part of c on its own node's pool (c->layout set). */
+int r_fold_numa(fold_ctx *cx, rf_val *out);
+
+#endif

@@ -1,0 +1,229 @@
+/* runtime/fj/task.c: fork, join and invoke (ringfold/fj.h).
+ *
+ * A forked task lives in the forker's frame. Who touches it:
+ *   - the forker writes fn/arg/frame/state before pushing (push's release publishes them);
+ *   - exactly one runner: the forker itself (took it back from its deque) or one thief
+ *     (won the CAS on top); a runner other than the joiner writes result/rc and then
+ *     completes done (release), which the joiner acquires;
+ *   - `thief` is a hint only (relaxed): where to leapfrog.
+ *
+ * Invokes from a worker of another pool (fj_remote) live in the caller's frame; the
+ * caller's worker keeps running its own pool's work until done.
+ * External invokes (from a plain thread or a fiber) go through the pool's inject queue as
+ * a heap record shared by caller and worker (refs = 2). The caller waits on an rf_waiter;
+ * the record's spin lock orders the worker's claim against a caller that timed out and
+ * clears `waiter` (after that the waiter's stack may be gone).
+ */
+#include <stdlib.h>
+
+#include "ringfold/fj.h"
+
+#include "runtime/fj/worker.h"
+#include "runtime/sched.h"
+#include "runtime/wait.h"
+
+_Static_assert(sizeof(fj_task) <= sizeof(rf_fj_task), "rf_fj_task too small");
+_Static_assert(_Alignof(fj_task) <= _Alignof(rf_fj_task), "rf_fj_task misaligned");
+
+int rf_fj_fork(rf_fj_task *ut, rf_body_fn fn, rf_val arg)
+{
+	fj_worker *w = fj_self;
+	if (!w)
+		return RF_ENOTINPOOL;
+	if (!ut || !fn)
+		return -EINVAL;
+	fj_task *t = (fj_task *)ut;
+	t->fn = fn;
+	t->arg = arg;
+	t->frame = w->ctx->bindings;
+	atomic_store_explicit(&t->done.state, FJ_PENDING, memory_order_relaxed);
+	atomic_store_explicit(&t->thief, -1, memory_order_relaxed);
+	if (dq_push(&w->dq, t) < 0)
+		return -ENOMEM;
+	if (atomic_load_explicit(&fj_idle_total, memory_order_relaxed))
+		fj_wake_some(w); /* see pool.c on the deliberate race */
+	return 0;
+}
+
+static int join_slow(fj_worker *w, fj_task *t, fj_task *x, rf_val *out)
+{
+	for (; x; x = dq_take(&w->dq)) {
+		if (x == t) {
+			*out = RF_NIL;
+			return t->fn(t->arg, out);
+		}
+		if (atomic_load_explicit(&t->done.state, memory_order_acquire) & FJ_DONE) {
+			dq_push(&w->dq, x); /* not ours to run now; its slot is free, cannot fail */
+			break;
+		}
+		fj_run_task(w, x); /* forked after t (joined out of order) or by an outer frame */
+	}
+	fj_help_until(w, &t->done, atomic_load_explicit(&t->thief, memory_order_relaxed));
+	*out = t->result;
+	return t->rc;
+}
+
+int rf_fj_join(rf_fj_task *ut, rf_val *out)
+{
+	fj_worker *w = fj_self;
+	if (!w)
+		return RF_ENOTINPOOL;
+	if (!ut || !out)
+		return -EINVAL;
+	fj_task *t = (fj_task *)ut;
+	fj_task *x = dq_take(&w->dq);
+	if (x == t) {
+		*out = RF_NIL;
+		return t->fn(t->arg, out);
+	}
+	return join_slow(w, t, x, out);
+}
+
+static void remote_run(fj_job *j)
+{
+	fj_remote *r = (fj_remote *)j;
+	r->result = RF_NIL;
+	r->rc = r->fn(r->arg, &r->result);
+	rf_bindings_release(r->job.frame);
+	fj_done_complete(&r->done);
+}
+
+void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
+{
+	*r = (fj_remote){
+	    .job.run = remote_run, .job.frame = rf_bindings_capture(), .fn = fn, .arg = arg};
+	atomic_init(&r->done.state, FJ_PENDING);
+	fj_submit(node, &r->job);
+}
+
+int fj_remote_wait(fj_remote *r, rf_val *out)
+{
+	fj_help_until(fj_self, &r->done, -1);
+	*out = r->result;
+	return r->rc;
+}
+
+/* Invoke from a plain thread or a fiber. */
+typedef struct ext_invoke {
+	fj_job job;
+	rf_body_fn fn;
+	rf_val arg;
+	atomic_flag lock;
+	rf_waiter *waiter; /* under lock; NULL once the caller timed out */
+	_Atomic int refs;
+} ext_invoke;
+
+static void ext_release(ext_invoke *r)
+{
+	/* acq_rel: the last holder sees every write of the other before freeing. */
+	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		free(r);
+}
+
+static void ext_lock(ext_invoke *r)
+{
+	while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
+		;
+}
+
+static void ext_run(fj_job *j)
+{
+	ext_invoke *r = (ext_invoke *)j;
+	rf_val v = RF_NIL;
+	int rc = r->fn(r->arg, &v);
+	rf_bindings_release(r->job.frame);
+	ext_lock(r);
+	rf_waiter *w = r->waiter;
+	if (w && rf_waiter_claim(w)) {
+		w->value = v;
+		w->result = rc;
+		rf_waiter_complete(w); /* never blocks: allowed under the spin lock */
+	}
+	atomic_flag_clear_explicit(&r->lock, memory_order_release);
+	ext_release(r);
+}
+
+static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val *out)
+{
+	if (!fn || !out)
+		return -EINVAL;
+	int rc = fj_ensure();
+	if (rc < 0)
+		return rc;
+	if (node >= fj_pool_count())
+		return -EINVAL;
+	fj_worker *self = fj_self;
+	if (self && (node < 0 || node == self->node)) {
+		*out = RF_NIL;
+		return fn(arg, out);
+	}
+	if (node < 0)
+		node = fj_home_node();
+	if (self) {
+		fj_remote r;
+		fj_remote_start(&r, node, fn, arg);
+		return fj_remote_wait(&r, out);
+	}
+	ext_invoke *r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rf_waiter w;
+	rf_waiter_init(&w);
+	*r = (ext_invoke){.job.run = ext_run,
+	                  .job.frame = rf_bindings_capture(),
+	                  .fn = fn,
+	                  .arg = arg,
+	                  .lock = ATOMIC_FLAG_INIT,
+	                  .waiter = &w};
+	atomic_init(&r->refs, 2);
+	fj_submit(node, &r->job);
+	rc = rf_waiter_wait(&w, deadline);
+	if (rc == -ETIMEDOUT) {
+		ext_lock(r);
+		r->waiter = NULL;
+		atomic_flag_clear_explicit(&r->lock, memory_order_release);
+	} else {
+		*out = w.value;
+		rc = w.result;
+	}
+	ext_release(r);
+	return rc;
+}
+
+int rf_fj_invoke(rf_body_fn fn, rf_val arg, rf_val *out)
+{
+	return invoke(-1, fn, arg, RF_NO_DEADLINE, out);
+}
+
+int rf_fj_invoke_on(int node, rf_body_fn fn, rf_val arg, rf_val *out)
+{
+	if (node < 0)
+		return -EINVAL;
+	return invoke(node, fn, arg, RF_NO_DEADLINE, out);
+}
+
+int rf_fj_invoke_timeout(rf_body_fn fn, rf_val arg, int64_t timeout_ms, rf_val *out)
+{
+	if (timeout_ms < 0)
+		return -EINVAL;
+	return invoke(-1, fn, arg, rf_deadline_after_ms(timeout_ms), out);
+}
+
+int rf_fj_nodes(void)
+{
+	int rc = fj_ensure();
+	return rc < 0 ? rc : fj_pool_count();
+}
+
+int rf_fj_workers(int node)
+{
+	int rc = fj_ensure();
+	if (rc < 0)
+		return rc;
+	return node < 0 || node >= fj_pool_count() ? -EINVAL : fj_pool_workers(node);
+}
+
+int rf_fj_current_node(void)
+{
+	return fj_self ? fj_self->node : -1;
+}
