@@ -3,6 +3,8 @@
  *   stm_bank_2t       two threads transfer random amounts between random accounts (of
  *                     ACCOUNTS); ns per transfer = wall time / transfers of both.
  *                     Peers: one global pthread mutex; GCC transactional memory.
+ *   stm_bank_1t       the same on one thread: the uncontended cost of a transaction,
+ *                     to tell it from the cost of moving cache lines between cores.
  *   stm_donations_9t  the tutorial: nine threads each record a $10 donation
  *                     (total + 10, count + 1) in one transaction. Peers: the same.
  *                     ringfold-commute: the same with commute instead of alter.
@@ -162,6 +164,8 @@ static void bench_bank(void)
 	bench_run("stm_bank_2t", "ringfold", ops, timed,
 	          &(run){.threads = 2, .work = bank_ringfold});
 	report_contention("stm_bank_2t", c0, r0);
+	bench_run("stm_bank_1t", "ringfold", ops, timed,
+	          &(run){.threads = 1, .work = bank_ringfold});
 	bench_run("stm_bank_2t", "pthread_mutex", ops, timed,
 	          &(run){.threads = 2, .work = bank_mutex});
 #ifdef RF_HAVE_GNU_TM

@@ -12,6 +12,7 @@
 #include <sched.h>
 
 #include "runtime/agent/agent_internal.h"
+#include "runtime/spin.h"
 
 void agent_queue_init(rf_agent *a)
 {
@@ -30,15 +31,6 @@ bool agent_enqueue(rf_agent *a, struct agent_node *n)
 	return old == 0;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 /* Wait for a link that a sender is about to store. The sender has already exchanged the
  * tail, so this ends within a few of its instructions unless its OS thread was preempted
  * (a fiber sender cannot be switched out between the two: fibers are cooperative). So
@@ -51,10 +43,7 @@ static struct agent_node *wait_link(struct agent_node *head)
 		next = atomic_load_explicit(&head->next, memory_order_acquire);
 		if (next)
 			return next;
-		if (spins < 64)
-			cpu_relax();
-		else
-			sched_yield();
+		rf_spin_step(spins);
 	}
 }
 

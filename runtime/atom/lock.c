@@ -34,6 +34,7 @@
 
 #include "ringfold/lock.h"
 #include "runtime/sched.h"
+#include "runtime/spin.h"
 #include "runtime/wait.h"
 
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8 };
@@ -51,7 +52,7 @@ struct lock_waiter {
 
 typedef struct lock_impl {
 	_Atomic uint32_t state;
-	_Atomic uint32_t qlock;
+	rf_spin qlock;
 	_Atomic(void *) owner;
 	uint32_t depth;
 	uint32_t magic;
@@ -80,32 +81,6 @@ static void *self_id(void)
 {
 	struct rf_fiber *f = rf_fiber_self();
 	return f ? (void *)f : (void *)&thread_token;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
-static void qlock(lock_impl *l)
-{
-	unsigned spins = 0;
-	/* Acquire pairs with qunlock's release: the queue as the last holder left it. */
-	while (atomic_exchange_explicit(&l->qlock, 1, memory_order_acquire))
-		while (atomic_load_explicit(&l->qlock, memory_order_relaxed))
-			if (++spins < SPIN)
-				cpu_relax();
-			else
-				sched_yield(); /* holder preempted: let it run */
-}
-
-static void qunlock(lock_impl *l)
-{
-	atomic_store_explicit(&l->qlock, 0, memory_order_release);
 }
 
 static void enqueue(lock_impl *l, struct lock_waiter *lw, bool front)
@@ -172,7 +147,7 @@ int rf_lock_init(rf_lock *lock)
 		return -EINVAL;
 	lock_impl *l = impl(lock);
 	atomic_init(&l->state, 0);
-	atomic_init(&l->qlock, 0);
+	rf_spin_init(&l->qlock);
 	atomic_init(&l->owner, NULL);
 	l->depth = 0;
 	l->head = l->tail = NULL;
@@ -216,14 +191,14 @@ int rf_lock_free(rf_lock *lock)
 static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline)
 {
 	uint32_t mine = woken ? WOKEN : 0;
-	qlock(l);
+	rf_spin_lock(&l->qlock);
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & LOCKED)) {
 			if (atomic_compare_exchange_weak_explicit(
 			        &l->state, &s, (s | LOCKED) & ~mine, memory_order_acquire,
 			        memory_order_relaxed)) {
-				qunlock(l);
+				rf_spin_unlock(&l->qlock);
 				return 1;
 			}
 			continue;
@@ -238,16 +213,16 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	}
 	rf_waiter_init(&lw->w);
 	enqueue(l, lw, woken);
-	qunlock(l);
+	rf_spin_unlock(&l->qlock);
 	if (rf_waiter_wait(&lw->w, deadline) == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
-	qlock(l);
+	rf_spin_lock(&l->qlock);
 	if (lw->queued) {
 		unlink_waiter(l, lw);
 		if (!l->head)
 			update(l, 0, WAITERS | STARVING, memory_order_relaxed);
 	}
-	qunlock(l);
+	rf_spin_unlock(&l->qlock);
 	return -ETIMEDOUT;
 }
 
@@ -273,7 +248,7 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 		for (;;) {
 			int i = 0;
 			while (i < spin && !try_take(l, woken ? WOKEN : 0)) {
-				cpu_relax();
+				rf_cpu_relax();
 				i++;
 			}
 			if (i < spin)
@@ -310,7 +285,7 @@ int rf_lock_lock_timeout(rf_lock *lock, int64_t ms)
 static void unlock_slow(lock_impl *l)
 {
 	struct lock_waiter *lw;
-	qlock(l);
+	rf_spin_lock(&l->qlock);
 	for (;;) {
 		lw = l->head;
 		if (!lw) { /* every waiter timed out meanwhile */
@@ -335,7 +310,7 @@ static void unlock_slow(lock_impl *l)
 		}
 		break;
 	}
-	qunlock(l);
+	rf_spin_unlock(&l->qlock);
 	if (lw)
 		rf_waiter_complete(&lw->w);
 }

@@ -50,7 +50,7 @@ static size_t lock_set(const rf_alt *ops, size_t n, rf_chan **locks)
 static void unlock_all(rf_chan **locks, size_t k)
 {
 	for (size_t i = k; i-- > 0;)
-		chan_lock_release(&locks[i]->lock);
+		rf_spin_unlock(&locks[i]->lock);
 }
 
 static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which, rf_val *val)
@@ -80,7 +80,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		}
 	size_t k = lock_set(ops, n, locks);
 	for (size_t i = 0; i < k; i++)
-		chan_lock_acquire(&locks[i]->lock);
+		rf_spin_lock(&locks[i]->lock);
 
 	chan_done done = {NULL};
 	int rc = 0;

@@ -211,9 +211,9 @@ void chan_wait_unlink_all(chan_wait *w)
 	for (int i = 0; i < w->nnodes; i++) {
 		chan_node *n = &w->nodes[i];
 		rf_chan *ch = n->ch;
-		chan_lock_acquire(&ch->lock);
+		rf_spin_lock(&ch->lock);
 		chan_unlink(ch, n);
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 	}
 }
 
@@ -230,7 +230,7 @@ static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
 	rf_chan *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return -ENOMEM;
-	chan_lock_init(&ch->lock);
+	rf_spin_init(&ch->lock);
 	atomic_init(&ch->refs, 1);
 	atomic_init(&ch->closed_hint, false);
 	ch->kind = (uint8_t)kind;
@@ -296,11 +296,11 @@ void rf_chan_free(rf_chan *ch)
 void chan_close_code(rf_chan *ch, int code)
 {
 	chan_done done = {NULL};
-	chan_lock_acquire(&ch->lock);
+	rf_spin_lock(&ch->lock);
 	if (!ch->closed)
 		ch->close_code = code;
 	close_locked(ch, &done);
-	chan_lock_release(&ch->lock);
+	rf_spin_unlock(&ch->lock);
 	chan_done_finish(&done);
 }
 
@@ -328,21 +328,21 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	chan_lock_acquire(&ch->lock);
+	rf_spin_lock(&ch->lock);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		chan_done_finish(&done);
 		if (!is_put)
 			*out = got;
 		return rc;
 	}
 	if (ms == 0) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		return busy_rc;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
@@ -350,7 +350,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	node.wait = &w;
 	rf_waiter_init(&w.w);
 	chan_link(ch, &node);
-	chan_lock_release(&ch->lock);
+	rf_spin_unlock(&ch->lock);
 	if (rf_waiter_wait(&w.w, deadline_of(ms)) < 0) {
 		chan_wait_unlink_all(&w);
 		return -ETIMEDOUT;
@@ -392,21 +392,21 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	chan_lock_acquire(&ch->lock);
+	rf_spin_lock(&ch->lock);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		chan_done_finish(&done);
 		cb(arg, rc, got);
 		return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_wait *w = malloc(sizeof(*w) + sizeof(chan_node));
 	if (!w) {
-		chan_lock_release(&ch->lock);
+		rf_spin_unlock(&ch->lock);
 		return -ENOMEM;
 	}
 	chan_node *node = (chan_node *)(w + 1);
@@ -415,7 +415,7 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 	rf_waiter_init(&w->w);
 	w->w.fiber = NULL; /* nobody parks on a callback wait */
 	chan_link(ch, node);
-	chan_lock_release(&ch->lock);
+	rf_spin_unlock(&ch->lock);
 	return 0;
 }
 

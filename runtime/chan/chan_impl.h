@@ -27,7 +27,7 @@
 #include <stdatomic.h>
 
 #include "ringfold/chan.h"
-#include "runtime/chan/chan_lock.h"
+#include "runtime/spin.h"
 #include "runtime/wait.h"
 
 enum chan_kind {
@@ -65,7 +65,7 @@ typedef struct chan_wait {
 } chan_wait;
 
 struct rf_chan {
-	chan_lock lock;
+	rf_spin lock;
 	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
 	uint8_t kind;
 	bool closed; /* under lock */

@@ -27,8 +27,8 @@
 #include <stdint.h>
 
 #include "ringfold/deferred.h"
-#include "runtime/deref/lock.h"
 #include "runtime/deref/waitlist.h"
+#include "runtime/spin.h"
 #include "runtime/wait.h"
 
 enum { RF_CELL_PENDING = 0, RF_CELL_DONE = 1 };

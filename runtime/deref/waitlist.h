@@ -11,7 +11,7 @@
 #ifndef RF_DEREF_WAITLIST_H
 #define RF_DEREF_WAITLIST_H
 
-#include "runtime/deref/lock.h"
+#include "runtime/spin.h"
 #include "runtime/wait.h"
 
 typedef struct rf_waitlist {

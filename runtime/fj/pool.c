@@ -36,6 +36,7 @@
 #include "numa/topology.h"
 #include "runtime/fj/worker.h"
 #include "runtime/sched.h"
+#include "runtime/spin.h"
 
 #define FJ_SPIN_ROUNDS 256
 #define FJ_STACK (8u << 20)
@@ -56,15 +57,6 @@ static struct {
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val)
 {
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, NULL, NULL, 0);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 static uint32_t rnd(fj_worker *w)
@@ -280,7 +272,7 @@ void fj_help_until(fj_worker *w, fj_done *d, int32_t hint)
 			continue;
 		}
 		if (++spins < FJ_SPIN_ROUNDS) {
-			cpu_relax();
+			rf_cpu_relax();
 			continue;
 		}
 		park(w, d);
@@ -301,7 +293,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (++spins < FJ_SPIN_ROUNDS) {
-			cpu_relax();
+			rf_cpu_relax();
 			continue;
 		}
 		park(w, NULL);

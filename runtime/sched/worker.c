@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "runtime/sched/fiber.h"
+#include "runtime/spin.h"
 
 #ifdef RF_TSAN
 void *__tsan_get_current_fiber(void);
@@ -117,15 +118,6 @@ static void io_poll(rf_worker *w, uint64_t deadline)
 }
 
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /* Before sleeping, watch the inbox for a short while: work that arrives in that window
  * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
  * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others. */
@@ -136,7 +128,7 @@ static bool spin_for_work(rf_worker *w)
 		for (int i = 0; i < 64; i++) {
 			if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
 				return true;
-			cpu_relax();
+			rf_cpu_relax();
 		}
 	} while (rf_now_ns() < until);
 	return false;

@@ -71,7 +71,7 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
 	atomic_init(&r->watches, NULL);
-	atomic_flag_clear_explicit(&r->wlock, memory_order_relaxed);
+	rf_spin_init(&r->wlock);
 	for (uint32_t i = 0; i < r->cap; i++) {
 		atomic_init(&r->ring[i].val, RF_NIL);
 		atomic_init(&r->ring[i].point, 0);
@@ -172,18 +172,6 @@ int rf_ref_history_count(rf_ref *ref)
 
 /* ---- watches ---- */
 
-static void wlock(rf_ref *r)
-{
-	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&r->wlock, memory_order_acquire);
-	     spins++)
-		stm_relax(spins);
-}
-
-static void wunlock(rf_ref *r)
-{
-	atomic_flag_clear_explicit(&r->wlock, memory_order_release);
-}
-
 int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
 {
 	if (!ref)
@@ -193,11 +181,11 @@ int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
-	wlock(ref);
+	rf_spin_lock(&ref->wlock);
 	ref->validator = fn;
 	ref->validator_ctx = ctx;
 	atomic_store_explicit(&ref->has_validator, fn != NULL, memory_order_relaxed);
-	wunlock(ref);
+	rf_spin_unlock(&ref->wlock);
 	return 0;
 }
 
@@ -207,10 +195,10 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	 * as in Clojure; one that applies is read whole under wlock */
 	if (!atomic_load_explicit(&r->has_validator, memory_order_relaxed))
 		return 0;
-	wlock(r);
+	rf_spin_lock(&r->wlock);
 	rf_ref_validator fn = r->validator;
 	rf_val ctx = r->validator_ctx;
-	wunlock(r);
+	rf_spin_unlock(&r->wlock);
 	int rc = fn ? fn(val, ctx) : 1;
 	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
 }
@@ -226,12 +214,12 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
-	wlock(ref);
+	rf_spin_lock(&ref->wlock);
 	stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
 	uint32_t n = old ? old->n : 0;
 	stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
 	if (!w) {
-		wunlock(ref);
+		rf_spin_unlock(&ref->wlock);
 		return -ENOMEM;
 	}
 	atomic_init(&w->refs, 1);
@@ -249,7 +237,7 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 		w = NULL;
 	}
 	atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
-	wunlock(ref);
+	rf_spin_unlock(&ref->wlock);
 	watches_put(old);
 	return 0;
 }
@@ -268,11 +256,11 @@ void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 {
 	if (!atomic_load_explicit(&r->watches, memory_order_relaxed))
 		return;
-	wlock(r);
+	rf_spin_lock(&r->wlock);
 	stm_watches *w = atomic_load_explicit(&r->watches, memory_order_acquire);
 	if (w)
 		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
-	wunlock(r);
+	rf_spin_unlock(&r->wlock);
 	if (!w)
 		return;
 	for (uint32_t i = 0; i < w->n; i++)

@@ -39,17 +39,12 @@ static _Thread_local bool cache_keyed;
 
 void stm_relax(unsigned spins)
 {
-	if (spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#elif defined(__aarch64__)
-		__asm__ volatile("yield");
-#endif
-	} else if (rf_fiber_self()) {
+	if (spins < RF_SPIN_PAUSES)
+		rf_cpu_relax();
+	else if (rf_fiber_self())
 		rf_fiber_yield();
-	} else {
+	else
 		sched_yield();
-	}
 }
 
 static void put_global(stm_slot *s)
@@ -99,7 +94,7 @@ static stm_slot *slot_new_locked(void)
 		for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
 			c[i].idx = (ci << CHUNK_BITS) + i;
 			atomic_init(&c[i].state, TX_COMMITTED);
-			atomic_flag_clear_explicit(&c[i].wlock, memory_order_relaxed);
+			rf_spin_init(&c[i].wlock);
 		}
 		atomic_store_explicit(&chunks[ci], c, memory_order_release);
 	}
@@ -147,23 +142,11 @@ bool stm_word_live(uint64_t word, uint64_t *state)
 	return (st & TX_STATUS_MASK) == TX_RUNNING || (st & TX_STATUS_MASK) == TX_COMMITTING;
 }
 
-static void wlock(stm_slot *s)
-{
-	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&s->wlock, memory_order_acquire);
-	     spins++)
-		stm_relax(spins);
-}
-
-static void wunlock(stm_slot *s)
-{
-	atomic_flag_clear_explicit(&s->wlock, memory_order_release);
-}
-
 void stm_slot_wake(stm_slot *s)
 {
 	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
 		return;
-	wlock(s);
+	rf_spin_lock(&s->wlock);
 	rf_waiter *w = s->waiters;
 	s->waiters = NULL;
 	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);
@@ -173,29 +156,39 @@ void stm_slot_wake(stm_slot *s)
 			rf_waiter_complete(w);
 		w = next;
 	}
-	wunlock(s);
+	rf_spin_unlock(&s->wlock);
 }
 
 void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 {
 	stm_slot *s = stm_slot_of(word);
 	uint64_t st;
+	/* Transactions are short: the holder usually stops within a few hundred ns, far
+	 * sooner than a park and wake-up (a futex round trip of microseconds) would take. */
+	uint64_t spin_until = rf_now_ns() + STM_SPIN_NS;
+	for (unsigned i = 1; stm_word_live(word, &st); i++) {
+		if (i % 64 == 0 && rf_now_ns() >= spin_until)
+			break;
+		rf_cpu_relax();
+	}
+	if (!stm_word_live(word, &st))
+		return;
 	rf_waiter w;
 	rf_waiter_init(&w);
-	wlock(s);
+	rf_spin_lock(&s->wlock);
 	atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
 	if (!stm_word_live(word, &st)) {
 		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
-		wunlock(s);
+		rf_spin_unlock(&s->wlock);
 		return;
 	}
 	w.link[0] = s->waiters;
 	s->waiters = &w;
-	wunlock(s);
+	rf_spin_unlock(&s->wlock);
 	if (rf_waiter_wait(&w, deadline_ns) == 0)
 		return;
 	/* Timed out: unlink unless a waker already took the whole list. */
-	wlock(s);
+	rf_spin_lock(&s->wlock);
 	for (rf_waiter **p = &s->waiters; *p; p = (rf_waiter **)&(*p)->link[0]) {
 		if (*p == &w) {
 			*p = w.link[0];
@@ -203,7 +196,7 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 			break;
 		}
 	}
-	wunlock(s);
+	rf_spin_unlock(&s->wlock);
 }
 
 void rf_stm_stats(uint64_t *commits, uint64_t *retries)

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "ringfold/ref.h"
+#include "runtime/spin.h"
 #include "runtime/wait.h"
 
 /* Slot state: serial << 3 | status. */
@@ -66,6 +67,7 @@ enum {
 
 #define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
 #define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
+#define STM_SPIN_NS 5000ull                 /* spin this long for a rival to stop before parking */
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
@@ -75,7 +77,7 @@ typedef struct stm_slot {
 	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
-	atomic_flag wlock;
+	rf_spin wlock;
 	uint32_t idx;       /* immutable */
 	uint64_t serial;    /* holder only: serial of the current attempt */
 	rf_waiter *waiters; /* under wlock, linked through link[0] */
@@ -103,7 +105,7 @@ struct rf_ref {
 	rf_ref_validator validator;     /* under wlock */
 	rf_val validator_ctx;           /* under wlock */
 	_Atomic(stm_watches *) watches; /* copy-on-write, replaced and pinned under wlock */
-	atomic_flag wlock;              /* guards the validator and `watches` (ref.c) */
+	rf_spin wlock;                  /* guards the validator and `watches` (ref.c) */
 	stm_version ring[];
 };
 
