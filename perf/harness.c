@@ -20,7 +20,10 @@ void bench_init(int argc, char **argv)
 	}
 }
 
-bool bench_wanted(const char *bench) { return !only || !strcmp(only, bench); }
+bool bench_wanted(const char *bench)
+{
+	return !only || !strcmp(only, bench);
+}
 
 uint64_t bench_now_ns(void)
 {
