@@ -121,7 +121,7 @@ static int collect_writes(rf_tx *tx)
 static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 {
 	uint64_t deadline = 0;
-	for (unsigned spins = 0;; spins++) {
+	for (;;) {
 		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
 		if (o && stm_word_live(o, &st)) {
 			if ((st & TX_STATUS_MASK) == TX_RUNNING) {
@@ -129,14 +129,15 @@ static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 					return RF_ETXRETRY;
 				continue;
 			}
-			/* COMMITTING: it finishes without waiting for us (stm.h) */
+			/* COMMITTING: it finishes without waiting for us (stm.h); wait on its
+			 * latch (a short spin, then parked: its holder may be preempted) */
 			if (!may_wait)
 				return RF_ETXRETRY;
 			if (!deadline)
 				deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
-			else if (spins % 64 == 0 && rf_now_ns() > deadline)
+			else if (rf_now_ns() > deadline)
 				return RF_ETXRETRY;
-			stm_relax(spins);
+			stm_slot_await(o, deadline);
 			continue;
 		}
 		if (atomic_compare_exchange_strong_explicit(
