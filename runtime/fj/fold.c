@@ -1,4 +1,5 @@
-/* runtime/fj/fold.c: reducibles, their element pipeline, fold and reduce (ringfold/fold.h).
+/* runtime/fj/fold.c: reducibles, the per-element pipeline (step), fold and reduce
+ * (ringfold/fold.h); the leaf loops are in leaf.c.
  * No shared state of its own: a fold's context lives in the caller's frame for the whole
  * fold and is only read by the tasks (range.c handles its one shared flag). */
 #include <string.h>
@@ -159,150 +160,10 @@ int rf_emit_val(rf_emit *e, rf_val v)
 	return step(e->cx, e->stage, v, e->acc);
 }
 
-/* The tight loops: untransformed int64 / double arrays with a built-in reducing fn. */
-static int fast_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
-{
-	const r_coll *c = cx->c;
-	if (c->kind == R_INT64) {
-		const int64_t *a = c->base;
-		if (cx->reducef == rf_add) {
-			uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* wrapping, like rf_add */
-			size_t i = lo;
-			for (; i + 4 <= hi; i += 4) {
-				s0 += (uint64_t)a[i];
-				s1 += (uint64_t)a[i + 1];
-				s2 += (uint64_t)a[i + 2];
-				s3 += (uint64_t)a[i + 3];
-			}
-			for (; i < hi; i++)
-				s0 += (uint64_t)a[i];
-			*acc = (rf_val)((uint64_t)*acc + s0 + s1 + s2 + s3);
-			return 1;
-		}
-		if (cx->reducef == rf_max || cx->reducef == rf_min) {
-			int64_t m = *acc;
-			if (cx->reducef == rf_max)
-				for (size_t i = lo; i < hi; i++)
-					m = a[i] > m ? a[i] : m;
-			else
-				for (size_t i = lo; i < hi; i++)
-					m = a[i] < m ? a[i] : m;
-			*acc = m;
-			return 1;
-		}
-	} else if (c->kind == R_DOUBLE && cx->reducef == rf_dadd) {
-		const double *a = c->base;
-		double s = rf_to_double(*acc);
-		for (size_t i = lo; i < hi; i++)
-			s += a[i];
-		*acc = rf_from_double(s);
-		return 1;
-	}
-	return 0;
-}
-
-/* Pipelines of map, filter, remove and block stages (pure functions, as fold requires) run a
- * block of elements through one stage at a time: tight loops with one predictable
- * indirect call per element and stage, instead of a walk of the stage list per element.
- * Which of f's calls comes first across elements is unobservable for pure functions. */
-#define R_SLICE 128
-
-static int blockable(const r_coll *c)
-{
-	if (c->kind == R_SOURCE)
-		return 0;
-	for (int i = 0; i < c->nstages; i++)
-		if (c->st[i].kind == R_MAPCAT || c->st[i].kind == R_TAKE_WHILE)
-			return 0;
-	return 1;
-}
-
-static void load_block(const r_coll *c, size_t lo, size_t m, rf_val *buf)
-{
-	switch (c->kind) {
-	case R_INT64:
-		memcpy(buf, (const int64_t *)c->base + lo, m * sizeof(rf_val));
-		break;
-	case R_DOUBLE: /* doubles travel as their bits */
-		memcpy(buf, (const double *)c->base + lo, m * sizeof(rf_val));
-		break;
-	case R_ELEMS:
-		for (size_t j = 0; j < m; j++)
-			buf[j] = rf_from_ptr((const char *)c->base + (lo + j) * c->elem_size);
-		break;
-	default: /* R_RANGE */
-		for (size_t j = 0; j < m; j++)
-			buf[j] = c->start + (int64_t)(lo + j);
-	}
-}
-
-/* Run buf[0..m) through stage s; returns the new count or a negative code. */
-static long run_stage(const r_stage *s, rf_val *buf, size_t m)
-{
-	size_t k = 0;
-	rf_val y;
-	int rc;
-	if (s->kind == R_BLOCK) {
-		if ((rc = s->b(buf, m, s->arg, &k)) < 0)
-			return rc;
-		return (long)(k < m ? k : m);
-	}
-	if (s->kind == R_MAP) {
-		for (size_t j = 0; j < m; j++) {
-			y = RF_NIL;
-			if ((rc = s->f(buf[j], s->arg, &y)) < 0)
-				return rc;
-			buf[j] = y;
-		}
-		return (long)m;
-	}
-	int keep = s->kind == R_FILTER;
-	for (size_t j = 0; j < m; j++) {
-		y = RF_NIL;
-		if ((rc = s->f(buf[j], s->arg, &y)) < 0)
-			return rc;
-		if ((y != 0) == keep)
-			buf[k++] = buf[j];
-	}
-	return (long)k;
-}
-
-static int block_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
-{
-	const r_coll *c = cx->c;
-	rf_val buf[R_SLICE];
-	for (size_t b = lo; b < hi; b += R_SLICE) {
-		long m = (long)(hi - b < R_SLICE ? hi - b : R_SLICE);
-		load_block(c, b, (size_t)m, buf);
-		for (int i = 0; i < c->nstages && m > 0; i++)
-			if ((m = run_stage(&c->st[i], buf, (size_t)m)) < 0)
-				return (int)m;
-		if (cx->reducef == rf_add) {
-			uint64_t sum = (uint64_t)*acc; /* wrapping, like rf_add */
-			for (long j = 0; j < m; j++)
-				sum += (uint64_t)buf[j];
-			*acc = (rf_val)sum;
-			continue;
-		}
-		for (long j = 0; j < m; j++) {
-			rf_val next = RF_NIL;
-			int rc = cx->reducef(*acc, buf[j], &next);
-			if (rc < 0)
-				return rc;
-			*acc = next;
-		}
-	}
-	return 0;
-}
-
-int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+int r_step_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 {
 	const r_coll *c = cx->c;
 	int rc = 0;
-	if (c->nstages == 0 && fast_leaf(cx, lo, hi, acc))
-		return 0;
-	if (blockable(c))
-		return block_leaf(cx, lo, hi, acc);
 	switch (c->kind) {
 	case R_INT64: {
 		const int64_t *a = c->base;
@@ -335,7 +196,8 @@ int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 
 static int fold_leaf(fj_range *r, size_t lo, size_t hi, rf_val *acc)
 {
-	int rc = r_reduce_range((fold_ctx *)r, lo, hi, acc);
+	const fold_ctx *cx = (const fold_ctx *)r;
+	int rc = cx->leaf(cx, lo, hi, acc);
 	return rc > 0 ? 0 : rc; /* R_STOP cannot occur: take-while folds serially */
 }
 
@@ -358,13 +220,14 @@ int r_fold_setup(fold_ctx *cx, const r_coll *c, size_t n, rf_update_fn combinef,
 	    .combinef = combinef,
 	    .reducef = reducef};
 	atomic_init(&cx->range.failed, 0);
+	r_plan(cx);
 	return 0;
 }
 
 static int reduce_serial(const fold_ctx *cx, rf_val init, rf_val *out)
 {
 	rf_val acc = init;
-	int rc = r_reduce_range(cx, 0, cx->c->n, &acc);
+	int rc = cx->leaf(cx, 0, cx->c->n, &acc);
 	if (rc < 0)
 		return rc;
 	*out = acc;

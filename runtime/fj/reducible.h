@@ -37,11 +37,22 @@ typedef struct r_coll {
 
 _Static_assert(sizeof(r_coll) <= sizeof(rf_reducible), "rf_reducible too small");
 
+struct fold_ctx;
+
+/* Reduce elements [lo, hi) of the fold's reducible into *acc: 0, R_STOP or a negative
+ * code. */
+typedef int (*r_leaf_fn)(const struct fold_ctx *cx, size_t lo, size_t hi, rf_val *acc);
+
+/* Reduce the m elements at src (8-byte values) into *acc through the fold's stages. */
+typedef int (*r_kernel)(const struct fold_ctx *cx, const void *src, size_t m, rf_val *acc);
+
 /* One fold in progress: the range engine plus what the leaves need. */
 typedef struct fold_ctx {
 	fj_range range; /* first: leaves get the fold_ctx from the fj_range pointer */
 	const r_coll *c;
 	rf_update_fn combinef, reducef;
+	r_leaf_fn leaf;  /* chosen once per fold by r_plan (leaf.c) */
+	r_kernel kernel; /* the fused loop of fused leaves, else NULL */
 } fold_ctx;
 
 struct rf_emit {
@@ -50,8 +61,12 @@ struct rf_emit {
 	rf_val *acc;
 };
 
-/* Reduce elements [lo, hi) of cx->c into *acc. 0, R_STOP or a negative code. */
-int r_reduce_range(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc);
+/* Choose cx->leaf (and cx->kernel) for cx->c and cx->reducef (leaf.c). */
+void r_plan(fold_ctx *cx);
+
+/* The leaf of pipelines with mapcat, take-while or a user source: each element walks the
+ * stage list (fold.c). */
+int r_step_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc);
 
 /* Set up cx for folding c (checks functions and stages). 0 or -EINVAL / -E2BIG. */
 int r_fold_setup(fold_ctx *cx, const r_coll *c, size_t n, rf_update_fn combinef, rf_val init,

@@ -1,0 +1,305 @@
+/* runtime/fj/leaf.c: the loops fold's leaves run (internal; no shared state).
+ *
+ * r_plan looks at a reducible once per fold and picks the leaf loop every leaf of that
+ * fold runs, so that nothing per element depends on the kind of stage or source:
+ *   fast     no stage, a built-in reducef (rf_add, rf_max, rf_min over int64, rf_dadd over
+ *            double): a plain loop, no call per element.
+ *   fused    one or two map/filter/remove stages: one loop per shape (map, pred, map-map,
+ *            map-pred, pred-map, pred-pred, none) x (reducef rf_add inlined or called),
+ *            each element going through the stages and into the accumulator before the
+ *            next is loaded: the user functions' own indirect calls and nothing else.
+ *   staged   longer chains and rf_r_block stages: a block of R_BLOCK_LEN elements (L1)
+ *            through one stage at a time; one call per element and stage, or per block.
+ *   step     mapcat, take-while and user sources: each element walks the stage list
+ *            (fold.c's step), since they hand elements on through rf_emit.
+ * Int64 and double arrays are read in place (8-byte elements loaded with memcpy, so a
+ * double's bits travel without aliasing its storage); ranges and rf_r_elems sources are
+ * generated a block at a time into a buffer on the stack.
+ *
+ * Order of calls: fused and step loops call the user functions in element order, as
+ * Clojure's reduce would. Staged loops run a whole block through a stage before the
+ * next stage sees its first element; fold's functions are pure, so this is unobservable
+ * except for which of several failing calls reports its error.
+ */
+#include <string.h>
+
+#include "runtime/fj/reducible.h"
+
+#define R_BLOCK_LEN 256 /* elements: 2 KiB of buffer, well inside L1 */
+
+static rf_val load(const void *src, size_t j)
+{
+	rf_val x;
+	memcpy(&x, (const char *)src + j * sizeof(x), sizeof(x));
+	return x;
+}
+
+/* Elements [lo, lo+m) of a range or rf_r_elems source into buf. */
+static void generate(const r_coll *c, size_t lo, size_t m, rf_val *buf)
+{
+	if (c->kind == R_RANGE)
+		for (size_t j = 0; j < m; j++)
+			buf[j] = c->start + (int64_t)(lo + j);
+	else
+		for (size_t j = 0; j < m; j++)
+			buf[j] = rf_from_ptr((const char *)c->base + (lo + j) * c->elem_size);
+}
+
+/* Run kernel k over [lo, hi): in place for arrays, a generated block at a time else. */
+static int by_blocks(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc, r_kernel k)
+{
+	const r_coll *c = cx->c;
+	if (c->kind == R_INT64 || c->kind == R_DOUBLE)
+		return k(cx, (const char *)c->base + lo * sizeof(rf_val), hi - lo, acc);
+	rf_val buf[R_BLOCK_LEN];
+	for (size_t b = lo; b < hi; b += R_BLOCK_LEN) {
+		size_t m = hi - b < R_BLOCK_LEN ? hi - b : R_BLOCK_LEN;
+		generate(c, b, m, buf);
+		int rc = k(cx, buf, m, acc);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- fast: untransformed int64 / double arrays with a built-in reducing function ---- */
+
+static int sum_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const int64_t *a = cx->c->base;
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* wrapping, like rf_add */
+	size_t i = lo;
+	for (; i + 4 <= hi; i += 4) {
+		s0 += (uint64_t)a[i];
+		s1 += (uint64_t)a[i + 1];
+		s2 += (uint64_t)a[i + 2];
+		s3 += (uint64_t)a[i + 3];
+	}
+	for (; i < hi; i++)
+		s0 += (uint64_t)a[i];
+	*acc = (rf_val)((uint64_t)*acc + s0 + s1 + s2 + s3);
+	return 0;
+}
+
+static int max_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const int64_t *a = cx->c->base;
+	int64_t m = *acc;
+	for (size_t i = lo; i < hi; i++)
+		m = a[i] > m ? a[i] : m;
+	*acc = m;
+	return 0;
+}
+
+static int min_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const int64_t *a = cx->c->base;
+	int64_t m = *acc;
+	for (size_t i = lo; i < hi; i++)
+		m = a[i] < m ? a[i] : m;
+	*acc = m;
+	return 0;
+}
+
+static int sum_double(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const double *a = cx->c->base;
+	double s = rf_to_double(*acc);
+	for (size_t i = lo; i < hi; i++)
+		s += a[i];
+	*acc = rf_from_double(s);
+	return 0;
+}
+
+static r_leaf_fn fast_leaf(const r_coll *c, rf_update_fn reducef)
+{
+	if (c->nstages)
+		return NULL;
+	if (c->kind == R_INT64)
+		return reducef == rf_add ? sum_int64
+		       : reducef == rf_max ? max_int64
+		       : reducef == rf_min ? min_int64
+		                           : NULL;
+	return c->kind == R_DOUBLE && reducef == rf_dadd ? sum_double : NULL;
+}
+
+/* ---- fused: up to two map/filter/remove stages, one loop per shape ---- */
+
+enum { K_NONE, K_MAP, K_PRED };
+
+/* x through stage s of kind k (K_PRED keeps x when the predicate's truth equals
+ * keep_if): 1 when x goes on (rewritten by a map), 0 when dropped, or f's error. */
+static inline __attribute__((always_inline)) int apply(const r_stage *s, int k, int keep_if,
+                                                       rf_val *x)
+{
+	rf_val y = RF_NIL;
+	int rc = s->f(*x, s->arg, &y);
+	if (rc < 0)
+		return rc;
+	if (k == K_MAP) {
+		*x = y;
+		return 1;
+	}
+	return (y != 0) == keep_if;
+}
+
+/* The loop every fused kernel is; k0, k1 and add are constants in each caller, so the
+ * compiler drops the branches on them. */
+static inline __attribute__((always_inline)) int fused(const fold_ctx *cx, const void *src,
+                                                       size_t m, rf_val *acc, int k0, int k1,
+                                                       int add)
+{
+	const r_stage *s0 = &cx->c->st[0], *s1 = &cx->c->st[1];
+	const char *p = src, *end = p + m * sizeof(rf_val);
+	rf_val a = *acc;
+	for (; p != end; p += sizeof(rf_val)) {
+		rf_val x = load(p, 0);
+		int rc;
+		if (k0 != K_NONE && (rc = apply(s0, k0, s0->kind == R_FILTER, &x)) <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (k1 != K_NONE && (rc = apply(s1, k1, s1->kind == R_FILTER, &x)) <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (add) {
+			a = (rf_val)((uint64_t)a + (uint64_t)x); /* wrapping, like rf_add */
+		} else {
+			rf_val next = RF_NIL;
+			if ((rc = cx->reducef(a, x, &next)) < 0)
+				return rc;
+			a = next;
+		}
+	}
+	*acc = a;
+	return 0;
+}
+
+#define R_KERNEL(name, k0, k1, add)                                                        \
+	static int name(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)            \
+	{                                                                                      \
+		return fused(cx, src, m, acc, k0, k1, add);                                        \
+	}
+R_KERNEL(k_none_add, K_NONE, K_NONE, 1)
+R_KERNEL(k_none_call, K_NONE, K_NONE, 0)
+R_KERNEL(k_map_add, K_MAP, K_NONE, 1)
+R_KERNEL(k_map_call, K_MAP, K_NONE, 0)
+R_KERNEL(k_pred_add, K_PRED, K_NONE, 1)
+R_KERNEL(k_pred_call, K_PRED, K_NONE, 0)
+R_KERNEL(k_map_map_add, K_MAP, K_MAP, 1)
+R_KERNEL(k_map_map_call, K_MAP, K_MAP, 0)
+R_KERNEL(k_map_pred_add, K_MAP, K_PRED, 1)
+R_KERNEL(k_map_pred_call, K_MAP, K_PRED, 0)
+R_KERNEL(k_pred_map_add, K_PRED, K_MAP, 1)
+R_KERNEL(k_pred_map_call, K_PRED, K_MAP, 0)
+R_KERNEL(k_pred_pred_add, K_PRED, K_PRED, 1)
+R_KERNEL(k_pred_pred_call, K_PRED, K_PRED, 0)
+#undef R_KERNEL
+
+/* [k0][k1][add]; a first stage K_NONE only with no second. */
+static const r_kernel kernels[3][3][2] = {
+    [K_NONE][K_NONE] = {k_none_call, k_none_add},
+    [K_MAP][K_NONE] = {k_map_call, k_map_add},
+    [K_MAP][K_MAP] = {k_map_map_call, k_map_map_add},
+    [K_MAP][K_PRED] = {k_map_pred_call, k_map_pred_add},
+    [K_PRED][K_NONE] = {k_pred_call, k_pred_add},
+    [K_PRED][K_MAP] = {k_pred_map_call, k_pred_map_add},
+    [K_PRED][K_PRED] = {k_pred_pred_call, k_pred_pred_add},
+};
+
+static int fused_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	return by_blocks(cx, lo, hi, acc, cx->kernel);
+}
+
+static int kernel_kind(const r_stage *s)
+{
+	return s->kind == R_MAP ? K_MAP : s->kind == R_FILTER || s->kind == R_REMOVE ? K_PRED : -1;
+}
+
+static r_kernel fused_kernel(const r_coll *c, rf_update_fn reducef)
+{
+	int k[2] = {K_NONE, K_NONE};
+	if (c->nstages > 2 || c->kind == R_SOURCE)
+		return NULL;
+	for (int i = 0; i < c->nstages; i++)
+		if ((k[i] = kernel_kind(&c->st[i])) < 0)
+			return NULL;
+	return kernels[k[0]][k[1]][reducef == rf_add];
+}
+
+/* ---- staged: any chain of map, filter, remove and block stages ---- */
+
+/* in[0..m) through stage s into out (in == out, or out a buffer of R_BLOCK_LEN); returns
+ * how many go on, or a negative code. */
+static long run_stage(const r_stage *s, const void *in, rf_val *out, size_t m)
+{
+	size_t k = 0;
+	int rc;
+	if (s->kind == R_BLOCK) {
+		if (in != out)
+			for (size_t j = 0; j < m; j++)
+				out[j] = load(in, j);
+		if ((rc = s->b(out, m, s->arg, &k)) < 0)
+			return rc;
+		return (long)(k < m ? k : m);
+	}
+	int kind = kernel_kind(s), keep_if = s->kind == R_FILTER;
+	for (size_t j = 0; j < m; j++) {
+		rf_val x = load(in, j);
+		if ((rc = apply(s, kind, keep_if, &x)) < 0)
+			return rc;
+		out[k] = x;
+		k += (size_t)rc;
+	}
+	return (long)k;
+}
+
+static int staged_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+{
+	const r_coll *c = cx->c;
+	int in_place = c->kind == R_INT64 || c->kind == R_DOUBLE;
+	rf_val buf[R_BLOCK_LEN];
+	for (size_t b = lo; b < hi; b += R_BLOCK_LEN) {
+		size_t m = hi - b < R_BLOCK_LEN ? hi - b : R_BLOCK_LEN;
+		const void *in = buf;
+		if (in_place)
+			in = (const char *)c->base + b * sizeof(rf_val);
+		else
+			generate(c, b, m, buf);
+		long kept = (long)m;
+		for (int i = 0; i < c->nstages && kept > 0; i++, in = buf)
+			if ((kept = run_stage(&c->st[i], in, buf, (size_t)kept)) < 0)
+				return (int)kept;
+		int rc = kernels[K_NONE][K_NONE][cx->reducef == rf_add](cx, buf, (size_t)kept, acc);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int staged_ok(const r_coll *c)
+{
+	if (c->kind == R_SOURCE)
+		return 0;
+	for (int i = 0; i < c->nstages; i++)
+		if (c->st[i].kind == R_MAPCAT || c->st[i].kind == R_TAKE_WHILE)
+			return 0;
+	return 1;
+}
+
+void r_plan(fold_ctx *cx)
+{
+	const r_coll *c = cx->c;
+	cx->kernel = NULL;
+	if ((cx->leaf = fast_leaf(c, cx->reducef)))
+		return;
+	if ((cx->kernel = fused_kernel(c, cx->reducef))) {
+		cx->leaf = fused_leaf;
+		return;
+	}
+	cx->leaf = staged_ok(c) ? staged_leaf : r_step_leaf;
+}
