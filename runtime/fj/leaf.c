@@ -115,12 +115,15 @@ static r_leaf_fn fast_leaf(const r_coll *c, rf_update_fn reducef)
 {
 	if (c->nstages)
 		return NULL;
-	if (c->kind == R_INT64)
-		return reducef == rf_add ? sum_int64
-		       : reducef == rf_max ? max_int64
-		       : reducef == rf_min ? min_int64
-		                           : NULL;
-	return c->kind == R_DOUBLE && reducef == rf_dadd ? sum_double : NULL;
+	if (c->kind == R_INT64 && reducef == rf_add)
+		return sum_int64;
+	if (c->kind == R_INT64 && reducef == rf_max)
+		return max_int64;
+	if (c->kind == R_INT64 && reducef == rf_min)
+		return min_int64;
+	if (c->kind == R_DOUBLE && reducef == rf_dadd)
+		return sum_double;
+	return NULL;
 }
 
 /* ---- fused: up to two map/filter/remove stages, one loop per shape ---- */
@@ -145,9 +148,8 @@ static inline __attribute__((always_inline)) int apply(const r_stage *s, int k, 
 
 /* The loop every fused kernel is; k0, k1 and add are constants in each caller, so the
  * compiler drops the branches on them. */
-static inline __attribute__((always_inline)) int fused(const fold_ctx *cx, const void *src,
-                                                       size_t m, rf_val *acc, int k0, int k1,
-                                                       int add)
+static inline __attribute__((always_inline)) int
+fused(const fold_ctx *cx, const void *src, size_t m, rf_val *acc, int k0, int k1, int add)
 {
 	const r_stage *s0 = &cx->c->st[0], *s1 = &cx->c->st[1];
 	const char *p = src, *end = p + m * sizeof(rf_val);
@@ -178,9 +180,9 @@ static inline __attribute__((always_inline)) int fused(const fold_ctx *cx, const
 	return 0;
 }
 
-#define R_KERNEL(name, k0, k1, add)                                                        \
-	static int name(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)            \
-	{                                                                                      \
+#define R_KERNEL(name, k0, k1, add)                                                                \
+	static int name(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)                \
+	{                                                                                          \
 		return fused(cx, src, m, acc, k0, k1, add);                                        \
 	}
 R_KERNEL(k_none_add, K_NONE, K_NONE, 1)
@@ -258,27 +260,34 @@ static long run_stage(const r_stage *s, const void *in, rf_val *out, size_t m)
 	return (long)k;
 }
 
+/* Blocks alternate between two buffers, and a block's survivors are reduced only after
+ * the next block went through the stages: by then the stores of the last stage (a block
+ * function's, say) have reached the cache, where reducing them at once would stall the
+ * reducing loop's wide loads on store forwarding. */
 static int staged_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 {
 	const r_coll *c = cx->c;
-	int in_place = c->kind == R_INT64 || c->kind == R_DOUBLE;
-	rf_val buf[R_BLOCK_LEN];
-	for (size_t b = lo; b < hi; b += R_BLOCK_LEN) {
+	const r_kernel reduce = kernels[K_NONE][K_NONE][cx->reducef == rf_add];
+	const int in_place = c->kind == R_INT64 || c->kind == R_DOUBLE;
+	rf_val buf[2][R_BLOCK_LEN];
+	size_t pending = 0; /* survivors of the previous block, in buf[cur ^ 1] */
+	int cur = 0, rc;
+	for (size_t b = lo; b < hi; b += R_BLOCK_LEN, cur ^= 1) {
 		size_t m = hi - b < R_BLOCK_LEN ? hi - b : R_BLOCK_LEN;
-		const void *in = buf;
+		const void *in = buf[cur];
 		if (in_place)
 			in = (const char *)c->base + b * sizeof(rf_val);
 		else
-			generate(c, b, m, buf);
+			generate(c, b, m, buf[cur]);
 		long kept = (long)m;
-		for (int i = 0; i < c->nstages && kept > 0; i++, in = buf)
-			if ((kept = run_stage(&c->st[i], in, buf, (size_t)kept)) < 0)
+		for (int i = 0; i < c->nstages && kept > 0; i++, in = buf[cur])
+			if ((kept = run_stage(&c->st[i], in, buf[cur], (size_t)kept)) < 0)
 				return (int)kept;
-		int rc = kernels[K_NONE][K_NONE][cx->reducef == rf_add](cx, buf, (size_t)kept, acc);
-		if (rc < 0)
+		if ((rc = reduce(cx, buf[cur ^ 1], pending, acc)) < 0)
 			return rc;
+		pending = (size_t)kept;
 	}
-	return 0;
+	return reduce(cx, buf[cur ^ 1], pending, acc);
 }
 
 static int staged_ok(const r_coll *c)
