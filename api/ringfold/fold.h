@@ -36,9 +36,13 @@
  * User functions run on pool workers concurrently, in no particular order across chunks.
  *
  * Speed: the folds of rf_add, rf_max, rf_min over untransformed int64 arrays and of
- * rf_dadd over double arrays run a tight loop per chunk (no call per element);
- * everything else costs an indirect call per element and stage, except rf_r_block
- * stages, which take a slice of elements per call.
+ * rf_dadd over double arrays run a tight loop per chunk (no call per element). One or
+ * two map/filter/remove stages run as one fused loop per chunk, the array read in place:
+ * an element costs the calls of the stages it reaches, plus reducef's unless reducef is
+ * rf_add, and nothing else. Longer chains and rf_r_block stages take blocks of 256
+ * elements through one stage at a time (a call per element and stage; rf_r_block one per
+ * block). Pipelines with mapcat or take-while, and rf_r_source, walk the stage list for
+ * each element.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
@@ -106,7 +110,7 @@ RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val ini
  * place and sets *kept to how many of the rewritten elements, now at xs[0..*kept), go on;
  * it may map, filter, or both, in one loop the compiler can inline and vectorize, where
  * rf_r_map and rf_r_filter cost an indirect call per element. fn returns 0 or a negative
- * code. Slices are up to 128 elements, handed over in index order within a chunk; fn
+ * code. Slices are up to 256 elements, handed over in index order within a chunk; fn
  * must be pure (as every fold function), since neighbouring elements are processed before
  * later stages see the first. */
 typedef int (*rf_block_fn)(rf_val *xs, size_t n, rf_val arg, size_t *kept);
