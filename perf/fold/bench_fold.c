@@ -3,7 +3,8 @@
  *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element):
  *                        ringfold (rf_r_filter + rf_r_map, a call per element and stage),
  *                        ringfold-block (one rf_r_block slice function), serial, openmp,
- *                        tbb
+ *                        tbb, and openmp-calls: OpenMP calling the same even and times
+ *                        through pointers, the floor of any per-element API
  *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
  *                        serial, tbb task_group, openmp tasks; the per-spawn overhead
  *                        (ns per call minus serial's) goes to stderr
@@ -138,6 +139,19 @@ static uint64_t mf_omp(uint64_t ops, void *arg)
 	int64_t s = omp_map_filter(numbers, ops);
 	uint64_t t = bench_now_ns() - t0;
 	check("openmp map/filter", s, want_mf);
+	return t;
+}
+
+/* Through a volatile pointer: the peer's compiler must not see which functions it calls. */
+static int (*volatile even_p)(rf_val, rf_val, rf_val *) = even;
+static int (*volatile times_p)(rf_val, rf_val, rf_val *) = times;
+
+static uint64_t mf_omp_calls(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = omp_map_filter_calls(numbers, ops, even_p, times_p);
+	uint64_t t = bench_now_ns() - t0;
+	check("openmp map/filter through calls", s, want_mf);
 	return t;
 }
 
@@ -311,6 +325,7 @@ int main(int argc, char **argv)
 		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
 		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
 		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);
+		bench_run("fold_map_filter_1e8", "openmp-calls", N_FOLD, mf_omp_calls, NULL);
 	}
 	free(numbers);
 	if (bench_wanted("fj_fib30")) {

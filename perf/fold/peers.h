@@ -12,7 +12,12 @@ extern "C" {
 
 int64_t omp_sum(const int64_t *a, size_t n);
 int64_t omp_map_filter(const int64_t *a, size_t n); /* sum of 3x over even x */
-int64_t omp_fib(int64_t n);                         /* a task at every call */
+/* The same through calls of pred and f (rf_update_fn's shape), which the compiler cannot
+ * inline: the floor of a per-element reducer API. */
+int64_t omp_map_filter_calls(const int64_t *a, size_t n,
+                             int (*pred)(int64_t x, int64_t arg, int64_t *out),
+                             int (*f)(int64_t x, int64_t arg, int64_t *out));
+int64_t omp_fib(int64_t n); /* a task at every call */
 
 int64_t tbb_sum(const int64_t *a, size_t n);
 int64_t tbb_map_filter(const int64_t *a, size_t n);
