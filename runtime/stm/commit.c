@@ -22,9 +22,6 @@
  */
 #include <stdlib.h>
 #include <time.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include "runtime/stm/txn.h"
 
@@ -51,21 +48,6 @@ uint64_t stm_coarse_ns(void)
 	return coarse_ns();
 }
 
-uint64_t stm_age_now(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#elif defined(__aarch64__)
-	uint64_t t;
-	__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(t));
-	return t;
-#else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-}
-
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 {
 	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
@@ -74,7 +56,7 @@ bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 	/* acquire pairs with the age store of its transaction's first attempt; a newer
 	 * transaction's age can only be seen after its old state, so the CAS below fails */
 	uint64_t age = atomic_load_explicit(&s->age, memory_order_acquire);
-	bool older = tx->age < age || (tx->age == age && tx->slot->idx < s->idx);
+	bool older = tx->start_ns < age || (tx->start_ns == age && tx->slot->idx < s->idx);
 	if (!older)
 		return false;
 	uint64_t killed = (st & ~(uint64_t)TX_STATUS_MASK) | TX_KILLED;

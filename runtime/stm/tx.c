@@ -323,9 +323,8 @@ static void tx_begin(rf_tx *tx, bool first)
 	tx->doomed = false;
 	if (first) {
 		tx->start_ns = stm_coarse_ns();
-		tx->age = stm_age_now();
 		/* release: read by bargers (acquire) holding a word of this transaction */
-		atomic_store_explicit(&s->age, tx->age, memory_order_release);
+		atomic_store_explicit(&s->age, tx->start_ns, memory_order_release);
 	}
 	/* release: whoever reads a claim of this attempt and then this state sees the age */
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);

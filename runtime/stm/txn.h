@@ -51,8 +51,7 @@ typedef struct rf_tx {
 	stm_slot *slot;
 	uint64_t word;       /* owner word of this attempt */
 	uint64_t read_point; /* snapshot of this attempt; 0 until it needs one */
-	uint64_t start_ns;   /* coarse monotonic time of the first attempt (grace period) */
-	uint64_t age;        /* stm_age_now() at the first attempt: smaller is older */
+	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
 	uint64_t rand;       /* back-off jitter */
 	bool doomed;         /* this attempt must retry */
 	bool reading;        /* a reclaim read section is open (refs with release) */
@@ -110,15 +109,13 @@ void tx_release_ensures(rf_tx *tx);
  * older and has run past the grace period. True if it is now dead. */
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
 /* A new read point (stm.h: the readers' increment of the clock), and a coarse
- * monotonic time in ns. */
+ * monotonic time in ns (CLOCK_MONOTONIC_COARSE: a few ns to read, one tick of
+ * resolution, 4 ms here). Transactions are as old as their first attempt's coarse time;
+ * those started in one tick are ordered by slot index: a total order fixed for a
+ * transaction's life, which is all starvation freedom needs, for the price of a load
+ * (a cycle-counter read cost ~25 ns in this VM). */
 uint64_t stm_clock_read_point(void);
 uint64_t stm_coarse_ns(void);
-/* A fine, cheap timestamp that orders transaction starts (the age): the CPU's cycle
- * counter (invariant TSC, or the aarch64 virtual counter), a few ns and no shared
- * cache line. Counters of different cores may be skewed by a little: ages then order
- * transactions a little off real time, still totally (ties by slot index) and fixed
- * for a transaction's life, which is all starvation freedom needs. */
-uint64_t stm_age_now(void);
 /* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
 int tx_commit(rf_tx *tx);
 

@@ -9,11 +9,13 @@
  * Assertions are made on the main thread; workers count failures.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -399,9 +401,21 @@ static int young_body(rf_val arg, rf_val *out)
 	return 0;
 }
 
+static _Atomic uint64_t old_start_tick;
+
+static uint64_t coarse_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *young(void *arg)
 {
 	sem_wait(&old_started);
+	/* Ages have the coarse clock's resolution: start one tick later than the old one. */
+	while (coarse_now() <= atomic_load(&old_start_tick))
+		sched_yield();
 	/* a commit after the old one's snapshot: this transaction is strictly younger */
 	if (rf_dosync(set_both, 5, NULL))
 		atomic_fetch_add(&failures, 1);
@@ -414,6 +428,7 @@ static int old_body(rf_val arg, rf_val *out)
 {
 	static int attempt;
 	if (++attempt == 1) {
+		atomic_store(&old_start_tick, coarse_now());
 		sem_post(&old_started);
 		sem_wait(&young_claimed);
 		rf_sleep_until(rf_now_ns() + 30000000ull); /* past the 10 ms grace period */
