@@ -158,7 +158,7 @@ static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 	    atomic_load_explicit(&r->cur_point, memory_order_relaxed) > tx->read_point)
 		return tx_retry(tx); /* committed after our snapshot: doomed */
 	guard(tx, r);
-	*newest = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	*newest = atomic_load_explicit(&r->cur, memory_order_acquire); /* pairs: install */
 	return 0;
 }
 
