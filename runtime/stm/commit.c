@@ -166,13 +166,9 @@ static int rerun_commute(rf_tx *tx, const tx_commute *c)
 	rf_val v = RF_NIL, old = tx->e[c->entry].val;
 	if ((rc = c->fn(old, c->arg, &v)))
 		return rc;
-	tx_entry *e = &tx->e[c->entry];
-	if ((rc = tx_reserve_discard(tx))) { /* the function wrote refs itself */
-		if ((e->flags & E_RELEASE) && v != old && v != e->base)
-			e->ref->release(v, e->ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, c->entry, old, v, 0)))
 		return rc;
-	}
-	tx_replace(tx, e, v);
+	tx_replace(tx, &tx->e[c->entry], v);
 	return 0;
 }
 

@@ -212,11 +212,8 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
-	if ((rc = tx_reserve_discard(tx))) { /* fn's own writes may have used the room */
-		if ((tx->e[i].flags & E_RELEASE) && nv != old && nv != tx->e[i].base)
-			ref->release(nv, ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
 		return rc;
-	}
 	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_SET;
@@ -266,11 +263,8 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
-	if ((rc = tx_reserve_discard(tx)) || (rc = tx_add_commute(tx, i, fn, arg))) {
-		if ((tx->e[i].flags & E_RELEASE) && nv != v && nv != tx->e[i].base)
-			ref->release(nv, ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
 		return rc;
-	}
 	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_COMMUTE;

@@ -91,6 +91,11 @@ int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void 
 /* Room for one more discarded value (call before making a value that may replace
  * another): 0 or -ENOMEM. */
 int tx_reserve_discard(rf_tx *tx);
+/* A function made nv from old for entry `entry`, and the caller's next step returned
+ * rc. The function may have written other refs, using the room reserved before it ran:
+ * reserve again. If that or rc failed, release nv (no one else saw it) and return the
+ * error; else 0, and tx_replace may follow. */
+int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
  * room reserved above. */
