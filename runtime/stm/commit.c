@@ -22,9 +22,6 @@
  */
 #include <stdlib.h>
 #include <time.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include "runtime/stm/txn.h"
 
@@ -51,21 +48,6 @@ uint64_t stm_coarse_ns(void)
 	return coarse_ns();
 }
 
-uint64_t stm_age_now(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#elif defined(__aarch64__)
-	uint64_t t;
-	__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(t));
-	return t;
-#else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-}
-
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 {
 	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
@@ -74,7 +56,7 @@ bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 	/* acquire pairs with the age store of its transaction's first attempt; a newer
 	 * transaction's age can only be seen after its old state, so the CAS below fails */
 	uint64_t age = atomic_load_explicit(&s->age, memory_order_acquire);
-	bool older = tx->age < age || (tx->age == age && tx->slot->idx < s->idx);
+	bool older = tx->start_ns < age || (tx->start_ns == age && tx->slot->idx < s->idx);
 	if (!older)
 		return false;
 	uint64_t killed = (st & ~(uint64_t)TX_STATUS_MASK) | TX_KILLED;
@@ -184,13 +166,9 @@ static int rerun_commute(rf_tx *tx, const tx_commute *c)
 	rf_val v = RF_NIL, old = tx->e[c->entry].val;
 	if ((rc = c->fn(old, c->arg, &v)))
 		return rc;
-	tx_entry *e = &tx->e[c->entry];
-	if ((rc = tx_reserve_discard(tx))) { /* the function wrote refs itself */
-		if ((e->flags & E_RELEASE) && v != old && v != e->base)
-			e->ref->release(v, e->ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, c->entry, old, v, 0)))
 		return rc;
-	}
-	tx_replace(tx, e, v);
+	tx_replace(tx, &tx->e[c->entry], v);
 	return 0;
 }
 

@@ -92,7 +92,7 @@ enum {
  * the holder's, except the waiter list, guarded by `wlock`. */
 typedef struct stm_slot {
 	_Atomic uint64_t state;   /* written by the holder; CAS RUNNING->KILLED by a barger */
-	_Atomic uint64_t age;     /* stm_age_now() at its start (txn.h); release/acquire */
+	_Atomic uint64_t age;     /* coarse start time (txn.h); release/acquire */
 	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */

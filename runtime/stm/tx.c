@@ -158,7 +158,7 @@ static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 	    atomic_load_explicit(&r->cur_point, memory_order_relaxed) > tx->read_point)
 		return tx_retry(tx); /* committed after our snapshot: doomed */
 	guard(tx, r);
-	*newest = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	*newest = atomic_load_explicit(&r->cur, memory_order_acquire); /* pairs: install */
 	return 0;
 }
 
@@ -212,11 +212,8 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
-	if ((rc = tx_reserve_discard(tx))) { /* fn's own writes may have used the room */
-		if ((tx->e[i].flags & E_RELEASE) && nv != old && nv != tx->e[i].base)
-			ref->release(nv, ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
 		return rc;
-	}
 	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_SET;
@@ -266,11 +263,8 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
-	if ((rc = tx_reserve_discard(tx)) || (rc = tx_add_commute(tx, i, fn, arg))) {
-		if ((tx->e[i].flags & E_RELEASE) && nv != v && nv != tx->e[i].base)
-			ref->release(nv, ref->release_ctx); /* made, never seen by anyone */
+	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
 		return rc;
-	}
 	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_COMMUTE;
@@ -323,9 +317,8 @@ static void tx_begin(rf_tx *tx, bool first)
 	tx->doomed = false;
 	if (first) {
 		tx->start_ns = stm_coarse_ns();
-		tx->age = stm_age_now();
 		/* release: read by bargers (acquire) holding a word of this transaction */
-		atomic_store_explicit(&s->age, tx->age, memory_order_release);
+		atomic_store_explicit(&s->age, tx->start_ns, memory_order_release);
 	}
 	/* release: whoever reads a claim of this attempt and then this state sees the age */
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);

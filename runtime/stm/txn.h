@@ -51,8 +51,7 @@ typedef struct rf_tx {
 	stm_slot *slot;
 	uint64_t word;       /* owner word of this attempt */
 	uint64_t read_point; /* snapshot of this attempt; 0 until it needs one */
-	uint64_t start_ns;   /* coarse monotonic time of the first attempt (grace period) */
-	uint64_t age;        /* stm_age_now() at the first attempt: smaller is older */
+	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
 	uint64_t rand;       /* back-off jitter */
 	bool doomed;         /* this attempt must retry */
 	bool reading;        /* a reclaim read section is open (refs with release) */
@@ -92,6 +91,11 @@ int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void 
 /* Room for one more discarded value (call before making a value that may replace
  * another): 0 or -ENOMEM. */
 int tx_reserve_discard(rf_tx *tx);
+/* A function made nv from old for entry `entry`, and the caller's next step returned
+ * rc. The function may have written other refs, using the room reserved before it ran:
+ * reserve again. If that or rc failed, release nv (no one else saw it) and return the
+ * error; else 0, and tx_replace may follow. */
+int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
  * room reserved above. */
@@ -110,15 +114,13 @@ void tx_release_ensures(rf_tx *tx);
  * older and has run past the grace period. True if it is now dead. */
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
 /* A new read point (stm.h: the readers' increment of the clock), and a coarse
- * monotonic time in ns. */
+ * monotonic time in ns (CLOCK_MONOTONIC_COARSE: a few ns to read, one tick of
+ * resolution, 4 ms here). Transactions are as old as their first attempt's coarse time;
+ * those started in one tick are ordered by slot index: a total order fixed for a
+ * transaction's life, which is all starvation freedom needs, for the price of a load
+ * (a cycle-counter read cost ~25 ns in this VM). */
 uint64_t stm_clock_read_point(void);
 uint64_t stm_coarse_ns(void);
-/* A fine, cheap timestamp that orders transaction starts (the age): the CPU's cycle
- * counter (invariant TSC, or the aarch64 virtual counter), a few ns and no shared
- * cache line. Counters of different cores may be skewed by a little: ages then order
- * transactions a little off real time, still totally (ties by slot index) and fixed
- * for a transaction's life, which is all starvation freedom needs. */
-uint64_t stm_age_now(void);
 /* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
 int tx_commit(rf_tx *tx);
 

@@ -116,6 +116,16 @@ int tx_reserve_discard(rf_tx *tx)
 	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
+int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+{
+	if (!rc)
+		rc = tx_reserve_discard(tx);
+	const tx_entry *e = &tx->e[entry];
+	if (rc && (e->flags & E_RELEASE) && nv != old && nv != e->base)
+		e->ref->release(nv, e->ref->release_ctx); /* made, never seen by anyone */
+	return rc;
+}
+
 void tx_replace(rf_tx *tx, tx_entry *e, rf_val nv)
 {
 	if (!(e->flags & E_RELEASE) || nv == e->val) {
