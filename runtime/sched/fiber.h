@@ -98,6 +98,7 @@ typedef struct rf_worker {
 	rf_fiber *pool;   /* dead fibers ready for reuse */
 	int npool;
 	unsigned since_poll;
+	uint64_t idle_run, idle_since; /* st_run and the time when idleness last began */
 	unsigned direct; /* direct yields since the scheduler last ran a fiber */
 	rf_mctx sched_ctx;
 	rf_io *io;
@@ -140,7 +141,8 @@ void rf_fiber_adopt(rf_worker *w, rf_fiber *f);   /* owner: first sight of a new
 rf_fiber *rf_stack_get(rf_worker *w);                       /* any thread; NULL on -ENOMEM */
 void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign); /* owner */
 void rf_stack_put_spare(rf_worker *w, rf_fiber *f);         /* any thread */
-bool rf_stack_trim(rf_worker *w);  /* owner, idle: unmap some surplus; true if more left */
+bool rf_stack_surplus(rf_worker *w); /* owner: pools hold more than they keep */
+bool rf_stack_trim(rf_worker *w);    /* owner, idle: unmap some surplus; true if more left */
 void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 

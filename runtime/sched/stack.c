@@ -43,6 +43,7 @@
 #define RF_POOL_SPARE 8192
 #define RF_POOL_KEEP 256
 #define RF_TRIM_BATCH 64
+#define RF_MAP_BATCH 16 /* fibers mapped per mmap */
 
 /* 0 = undecided, 1 = MADV_GUARD_INSTALL works, 2 = mprotect. Relaxed: every value a
  * racing reader can see leads to a working guard. */
@@ -73,25 +74,34 @@ static int install_guard(char *p, size_t len)
 	return mprotect(p, len, PROT_NONE) ? -errno : 0;
 }
 
-static rf_fiber *map_fiber(rf_worker *w)
+/* Map RF_MAP_BATCH fibers in one go: one mmap (and one NUMA policy call) for the lot,
+ * then each fiber's guard. Returns them linked through `next`, or NULL on -ENOMEM. */
+static rf_fiber *map_batch(rf_worker *w)
 {
 	size_t page = page_size();
 	size_t guard = rf_stack_guard_size();
 	size_t stack = (rf_rt_config.stack_size + page - 1) & ~(page - 1);
 	size_t size = guard + stack;
-	char *map = rf_node_alloc(size, w->os_node);
-	if (!map)
+	char *batch = rf_node_alloc(size * RF_MAP_BATCH, w->os_node);
+	if (!batch)
 		return NULL;
-	if (install_guard(map, guard)) {
-		rf_node_free(map, size);
-		return NULL;
+	rf_fiber *list = NULL;
+	for (int i = RF_MAP_BATCH - 1; i >= 0; i--) {
+		char *map = batch + (size_t)i * size;
+		if (install_guard(map, guard)) {
+			/* the fibers mapped so far stay usable; the rest goes back */
+			rf_node_free(batch, (size_t)(i + 1) * size);
+			return list;
+		}
+		rf_fiber *f = (rf_fiber *)(map + size - ((sizeof(rf_fiber) + 63) & ~(size_t)63));
+		f->map = map;
+		f->map_size = size;
+		f->stack_lo = map + guard;
+		f->stack_size = (size_t)((char *)f - f->stack_lo);
+		f->next = list;
+		list = f;
 	}
-	rf_fiber *f = (rf_fiber *)(map + size - ((sizeof(rf_fiber) + 63) & ~(size_t)63));
-	f->map = map;
-	f->map_size = size;
-	f->stack_lo = map + guard;
-	f->stack_size = (size_t)((char *)f - f->stack_lo);
-	return f;
+	return list;
 }
 
 static void unmap_fiber(rf_fiber *f)
@@ -99,10 +109,36 @@ static void unmap_fiber(rf_fiber *f)
 	rf_node_free(f->map, f->map_size);
 }
 
+/* A fresh batch: the first fiber for the caller, the others to the pool it would have
+ * drawn from. */
+static rf_fiber *map_fiber(rf_worker *w, bool owner)
+{
+	rf_fiber *f = map_batch(w);
+	if (!f || !f->next)
+		return f;
+	rf_fiber *rest = f->next, *last = rest;
+	int n = 1;
+	for (; last->next; last = last->next)
+		n++;
+	if (owner) {
+		last->next = w->pool;
+		w->pool = rest;
+		w->npool += n;
+	} else {
+		pthread_mutex_lock(&w->spare_lock);
+		last->next = w->spare;
+		w->spare = rest;
+		w->nspare += n;
+		pthread_mutex_unlock(&w->spare_lock);
+	}
+	return f;
+}
+
 rf_fiber *rf_stack_get(rf_worker *w)
 {
 	rf_fiber *f = NULL;
-	if (rf_tls_worker == w && w->pool) {
+	bool owner = rf_tls_worker == w;
+	if (owner && w->pool) {
 		f = w->pool;
 		w->pool = f->next;
 		w->npool--;
@@ -114,7 +150,7 @@ rf_fiber *rf_stack_get(rf_worker *w)
 		}
 		pthread_mutex_unlock(&w->spare_lock);
 	}
-	if (!f && !(f = map_fiber(w)))
+	if (!f && !(f = map_fiber(w, owner)))
 		return NULL;
 	/* keep the mapping fields, reset the rest */
 	char *map = f->map, *lo = f->stack_lo;
@@ -167,6 +203,16 @@ void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
 	f->next = w->pool;
 	w->pool = f;
 	w->npool++;
+}
+
+bool rf_stack_surplus(rf_worker *w)
+{
+	if (w->npool > RF_POOL_KEEP)
+		return true;
+	pthread_mutex_lock(&w->spare_lock);
+	bool more = w->nspare > RF_POOL_KEEP;
+	pthread_mutex_unlock(&w->spare_lock);
+	return more;
 }
 
 bool rf_stack_trim(rf_worker *w)

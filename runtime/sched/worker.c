@@ -35,7 +35,8 @@ void *__tsan_get_current_fiber(void);
 #endif
 
 #define RF_POLL_EVERY 256           /* fibers run between two non-blocking I/O polls */
-#define RF_TRIM_PERIOD_NS 10000000u /* idle: come back this often to trim stack pools */
+#define RF_TRIM_IDLE_NS 500000000u  /* idle this long before trimming the stack pools */
+#define RF_TRIM_PERIOD_NS 10000000u /* then come back this often to trim more */
 #define RF_IDLE_SPIN_NS 20000u      /* idle: watch the inbox this long before sleeping */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
@@ -130,8 +131,28 @@ static bool spin_for_work(rf_worker *w)
 				return true;
 			rf_cpu_relax();
 		}
+		sched_yield();
 	} while (rf_now_ns() < until);
 	return false;
+}
+
+/* Pools are trimmed only once the worker has been idle (no fiber run) for
+ * RF_TRIM_IDLE_NS: a worker between two bursts, or whose fibers all sleep, keeps its
+ * stacks for the next burst and spends nothing on munmap (a TLB shoot-down on every CPU
+ * of the process) or on mapping them again. Returns when the worker should next wake to
+ * trim (RF_NO_DEADLINE: nothing to trim). */
+static uint64_t trim_time(rf_worker *w)
+{
+	uint64_t now = rf_now_ns(), run = atomic_load_explicit(&w->st_run, memory_order_relaxed);
+	if (run != w->idle_run) { /* ran fibers since the last idle: idleness starts now */
+		w->idle_run = run;
+		w->idle_since = now;
+	}
+	if (!rf_stack_surplus(w))
+		return RF_NO_DEADLINE;
+	if (now - w->idle_since < RF_TRIM_IDLE_NS)
+		return w->idle_since + RF_TRIM_IDLE_NS;
+	return rf_stack_trim(w) ? now + RF_TRIM_PERIOD_NS : RF_NO_DEADLINE;
 }
 
 static void idle(rf_worker *w)
@@ -142,10 +163,9 @@ static void idle(rf_worker *w)
 	if (w->rq_head || spin_for_work(w))
 		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
-	if (rf_stack_trim(w)) {
-		uint64_t soon = rf_now_ns() + RF_TRIM_PERIOD_NS;
-		deadline = soon < deadline ? soon : deadline;
-	}
+	uint64_t trim_at = trim_time(w);
+	if (trim_at != RF_NO_DEADLINE)
+		deadline = trim_at < deadline ? trim_at : deadline;
 	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
 	    atomic_load_explicit(&w->stop, memory_order_seq_cst)) {
