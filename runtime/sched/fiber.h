@@ -16,8 +16,9 @@
  *                                fiber sits in an inbox (the pusher wrote it before the
  *                                release CAS that publishes it)
  *
- * A fiber is one mmap: [guard][stack ............][struct rf_fiber]. It is created on
- * its worker's node, runs only on that worker and returns to that worker's pool.
+ * A fiber is a struct rf_fiber (from the allocator) and a stack mapping [guard][stack]
+ * (stack.c). It is created on its worker's node, runs only on that worker and returns to
+ * that worker's pool. Its stack is first written when it first runs, on its worker.
  */
 #ifndef RF_SCHED_FIBER_H
 #define RF_SCHED_FIBER_H
@@ -64,6 +65,7 @@ typedef struct rf_fiber {
 	struct rf_fiber *t_child, *t_sibling, *t_prev;
 	bool armed;
 	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
+	bool started; /* mctx made: the fiber has run (its stack is touched only from then) */
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;

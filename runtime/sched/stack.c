@@ -1,29 +1,36 @@
-/* runtime/sched/stack.c: fiber memory: one mapping per fiber, guard page, pooled.
+/* runtime/sched/stack.c: fiber memory: a stack mapping per fiber, guard pages, pooled.
  *
- * Layout of a mapping: [guard (RF_GUARD_PAGES pages)][stack ...][struct rf_fiber]: the
- * fiber's struct sits at the very top, in the page the stack starts in, so a fresh
- * fiber costs one page fault, not two. The stack grows down towards the guard; touching
- * the guard faults and guard.c names the overflow. The usable stack is stack_size
- * rounded up to pages, less the struct (a few hundred bytes).
+ * A fiber is a struct rf_fiber from the allocator (64-byte aligned, so thousands share
+ * a few pages) and a stack [guard (RF_GUARD_PAGES pages)][stack (stack_size rounded up
+ * to pages)]. The stack grows down towards the guard; touching the guard faults and
+ * guard.c names the overflow. Stacks are mapped RF_MAP_BATCH at a time, contiguous, in
+ * one mmap (one syscall and one NUMA policy call for the lot); each is unmapped on its
+ * own later. Nothing here writes to a stack: the fiber first does, on its worker
+ * (fiber.c, start_once), so a burst of spawns from one thread does not pay every fresh
+ * stack's first page fault on that thread (about 15 us each under some hypervisors).
  *
  * Guard. MADV_GUARD_INSTALL (Linux 6.13+) marks the guard pages in the page tables
- * without splitting the mapping, so each fiber costs one VMA. Older kernels get
- * mprotect(PROT_NONE), which splits the mapping in two VMAs: with the default
- * vm.max_map_count of 65,530 that caps live fibers near 32,000 (raise the sysctl or use
- * a 6.13+ kernel for more). The choice is made once, by the first stack allocated.
+ * without splitting the mapping, so a batch costs one VMA (one more per hole trimming
+ * leaves). Older kernels get mprotect(PROT_NONE), which splits the mapping: two VMAs per
+ * fiber, so with the default vm.max_map_count of 65,530 live fibers are capped near
+ * 32,000 (raise the sysctl or use a 6.13+ kernel for more). The choice is made once, by
+ * the first stack allocated.
  *
  * Pools. Each worker keeps dead fibers for reuse: `pool` (owner only, no atomics) for
  * the fibers it spawns itself, and `spare` (under spare_lock, at most RF_POOL_SPARE) for
  * those other threads spawn onto it, so a burst of spawns, local or foreign, pays mmap
- * only beyond what an earlier burst left. Nothing is unmapped while the worker is busy
- * (munmap in a threaded process costs TLB shoot-downs on every CPU it runs on): when
- * it goes idle, rf_stack_trim() unmaps at most RF_TRIM_BATCH pooled fibers beyond
- * RF_POOL_KEEP, and the worker comes back every RF_TRIM_PERIOD_NS to trim more while it
- * stays idle. So memory from a burst is returned within about a second of idleness.
- * Memory is allocated preferring the worker's node (rf_node_alloc) and its pages are
- * first touched by the fiber on that worker.
+ * only beyond what an earlier burst left; the rest of a fresh batch goes to the pool
+ * the caller drew from. Nothing is unmapped while the worker is busy, nor in short idle
+ * spells (munmap in a threaded process costs TLB shoot-downs on every CPU it runs on,
+ * and the next burst would map and fault the stacks in again): once the worker has run
+ * no fiber for RF_TRIM_IDLE_NS (worker.c), rf_stack_trim() unmaps at most RF_TRIM_BATCH
+ * pooled fibers beyond RF_POOL_KEEP, and the worker comes back every RF_TRIM_PERIOD_NS
+ * to trim more while it stays idle. So memory from a burst is returned within about a
+ * second of idleness. Stacks are allocated preferring the worker's node (rf_node_alloc)
+ * and their pages are first touched by the fiber on that worker.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -74,8 +81,9 @@ static int install_guard(char *p, size_t len)
 	return mprotect(p, len, PROT_NONE) ? -errno : 0;
 }
 
-/* Map RF_MAP_BATCH fibers in one go: one mmap (and one NUMA policy call) for the lot,
- * then each fiber's guard. Returns them linked through `next`, or NULL on -ENOMEM. */
+/* Map RF_MAP_BATCH stacks in one go: one mmap (and one NUMA policy call) for the lot,
+ * then each one's guard; each gets its struct from the allocator. Returns them linked
+ * through `next`, or NULL on -ENOMEM. */
 static rf_fiber *map_batch(rf_worker *w)
 {
 	size_t page = page_size();
@@ -88,16 +96,17 @@ static rf_fiber *map_batch(rf_worker *w)
 	rf_fiber *list = NULL;
 	for (int i = RF_MAP_BATCH - 1; i >= 0; i--) {
 		char *map = batch + (size_t)i * size;
-		if (install_guard(map, guard)) {
-			/* the fibers mapped so far stay usable; the rest goes back */
+		rf_fiber *f = aligned_alloc(64, (sizeof(rf_fiber) + 63) & ~(size_t)63);
+		if (!f || install_guard(map, guard)) {
+			/* the fibers made so far stay usable; the rest goes back */
+			free(f);
 			rf_node_free(batch, (size_t)(i + 1) * size);
 			return list;
 		}
-		rf_fiber *f = (rf_fiber *)(map + size - ((sizeof(rf_fiber) + 63) & ~(size_t)63));
 		f->map = map;
 		f->map_size = size;
 		f->stack_lo = map + guard;
-		f->stack_size = (size_t)((char *)f - f->stack_lo);
+		f->stack_size = stack;
 		f->next = list;
 		list = f;
 	}
@@ -107,6 +116,7 @@ static rf_fiber *map_batch(rf_worker *w)
 static void unmap_fiber(rf_fiber *f)
 {
 	rf_node_free(f->map, f->map_size);
+	free(f);
 }
 
 /* A fresh batch: the first fiber for the caller, the others to the pool it would have
