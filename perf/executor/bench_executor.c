@@ -376,8 +376,8 @@ int main(int argc, char **argv)
 		bench_run("sleep_10k_100ms", "pthread", 1, pthread_sleep, NULL);
 	}
 	if (bench_wanted("fiber_spawn_10k_sleep_thread")) {
-		bench_run("fiber_spawn_10k_sleep_thread", "ringfold", SLEEPERS, rf_spawn_sleep_thread,
-		          NULL);
+		bench_run("fiber_spawn_10k_sleep_thread", "ringfold", SLEEPERS,
+		          rf_spawn_sleep_thread, NULL);
 		bench_run("fiber_spawn_10k_sleep_thread", "pthread", SLEEPERS, pthread_sleep, NULL);
 	}
 	if (bench_wanted("fiber_spawn_10k_sleep_fiber")) {

@@ -4,7 +4,7 @@
  *
  *   field                        written by                   read by
  *   rf_worker.inbox              any thread (push, CAS)       owner (take all, exchange)
- *   rf_worker.sleeping           owner (seq_cst)              senders (seq_cst)
+ *   rf_worker.sleeping           owner; senders' exchange     senders (seq_cst)
  *   rf_worker.stop               rf_shutdown (seq_cst)        owner
  *   rf_worker.closed, .wakers    owner / wakers (seq_cst)     both (see worker.c)
  *   rf_worker.running, .seq      owner (relaxed)              stall monitor, owner
@@ -101,7 +101,7 @@ typedef struct rf_worker {
 	int npool;
 	unsigned since_poll;
 	uint64_t idle_run, idle_since; /* st_run and the time when idleness last began */
-	unsigned direct; /* direct yields since the scheduler last ran a fiber */
+	unsigned direct;               /* direct yields since the scheduler last ran a fiber */
 	rf_mctx sched_ctx;
 	rf_io *io;
 	void *sched_stack_lo; /* ASan: bounds of the worker thread's own stack */
@@ -145,7 +145,7 @@ void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign); /* owner */
 void rf_stack_put_spare(rf_worker *w, rf_fiber *f);         /* any thread */
 bool rf_stack_surplus(rf_worker *w); /* owner: pools hold more than they keep */
 bool rf_stack_trim(rf_worker *w);    /* owner, idle: unmap some surplus; true if more left */
-void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
+void rf_stack_drain(rf_worker *w);   /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 
 /* timer.c: the owner's pairing heap of parked fibers' deadlines */

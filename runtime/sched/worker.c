@@ -12,7 +12,12 @@
  * the inbox (seq_cst) and then loads sleeping (seq_cst), calling rf_io_wake only if it
  * is 1. In the single total order of those four operations either the owner's load
  * follows the push (it sees the work) or the pusher's load follows the store (it wakes
- * the owner): no wake-up is lost, and a running worker costs a pusher no syscall.
+ * the owner): no wake-up is lost, and a running worker costs a pusher no syscall. A
+ * pusher that sees 1 exchanges it for 0 (seq_cst) and wakes only if it got the 1: of a
+ * burst of pushers at one sleeping worker one makes the syscall. The others' pushes
+ * precede their exchange, which follows the winner's; the owner, woken, drains the
+ * inbox, and before it sleeps again stores 1 and loads the inbox: by the same total
+ * order argument it either sees those pushes or a later pusher sees its 1.
  *
  * Waking and teardown: the io a waker calls rf_io_wake on must outlive the call, yet a
  * pusher may be preempted between reading `sleeping` and waking. A waker increments
@@ -74,7 +79,10 @@ bool rf_inbox_push(rf_worker *w, rf_fiber *f)
 		f->next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, f, memory_order_seq_cst,
 	                                                memory_order_relaxed));
-	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst))
+	/* The load keeps a running worker's line shared; the exchange lets one pusher of a
+	 * burst wake a sleeping worker, the others see 0 and skip the syscall. */
+	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) &&
+	    atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst))
 		wake(w);
 	return true;
 }
@@ -121,7 +129,10 @@ static void io_poll(rf_worker *w, uint64_t deadline)
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
 /* Before sleeping, watch the inbox for a short while: work that arrives in that window
  * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
- * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others. */
+ * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
+ * yielding between rounds: the thread that would send the work may be waiting for this
+ * very CPU (a plain thread spawning a burst onto a machine with as many workers as
+ * CPUs), and spinning in its way would cost it the whole window per item. */
 static bool spin_for_work(rf_worker *w)
 {
 	uint64_t until = rf_now_ns() + RF_IDLE_SPIN_NS;
