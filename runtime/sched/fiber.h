@@ -91,6 +91,7 @@ typedef struct rf_worker {
 	pthread_mutex_t spare_lock; /* guards spare, nspare */
 	rf_fiber *spare;            /* dead fibers any thread may reuse for this worker */
 	int nspare;
+	int spare_low; /* low-water mark of nspare in this trim window (stack.c) */
 	/* --- owner only (monitor and stats read the atomics relaxed) --- */
 	_Alignas(64) _Atomic(rf_fiber *) running;
 	_Atomic uint64_t seq; /* odd while a fiber runs; +1 at every switch in or out */
@@ -99,9 +100,10 @@ typedef struct rf_worker {
 	rf_fiber *all;    /* live fibers (for abandonment at shutdown) */
 	rf_fiber *pool;   /* dead fibers ready for reuse */
 	int npool;
+	int pool_low;     /* low-water mark of npool in this trim window (stack.c) */
+	uint64_t trim_at; /* end of the trim window or next trim batch; 0: none (worker.c) */
 	unsigned since_poll;
-	uint64_t idle_run, idle_since; /* st_run and the time when idleness last began */
-	unsigned direct;               /* direct yields since the scheduler last ran a fiber */
+	unsigned direct; /* direct yields since the scheduler last ran a fiber */
 	rf_mctx sched_ctx;
 	rf_io *io;
 	void *sched_stack_lo; /* ASan: bounds of the worker thread's own stack */
@@ -143,9 +145,9 @@ void rf_fiber_adopt(rf_worker *w, rf_fiber *f);   /* owner: first sight of a new
 rf_fiber *rf_stack_get(rf_worker *w);                       /* any thread; NULL on -ENOMEM */
 void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign); /* owner */
 void rf_stack_put_spare(rf_worker *w, rf_fiber *f);         /* any thread */
-bool rf_stack_surplus(rf_worker *w); /* owner: pools hold more than they keep */
-bool rf_stack_trim(rf_worker *w);    /* owner, idle: unmap some surplus; true if more left */
-void rf_stack_drain(rf_worker *w);   /* owner, at stop: unmap every pooled fiber */
+bool rf_stack_mark(rf_worker *w);  /* owner: start a trim window; true if pools hold surplus */
+bool rf_stack_trim(rf_worker *w);  /* owner, idle: unmap some unused surplus; true if more */
+void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 
 /* timer.c: the owner's pairing heap of parked fibers' deadlines */

@@ -20,14 +20,19 @@
  * the fibers it spawns itself, and `spare` (under spare_lock, at most RF_POOL_SPARE) for
  * those other threads spawn onto it, so a burst of spawns, local or foreign, pays mmap
  * only beyond what an earlier burst left; the rest of a fresh batch goes to the pool
- * the caller drew from. Nothing is unmapped while the worker is busy, nor in short idle
- * spells (munmap in a threaded process costs TLB shoot-downs on every CPU it runs on,
- * and the next burst would map and fault the stacks in again): once the worker has run
- * no fiber for RF_TRIM_IDLE_NS (worker.c), rf_stack_trim() unmaps at most RF_TRIM_BATCH
- * pooled fibers beyond RF_POOL_KEEP, and the worker comes back every RF_TRIM_PERIOD_NS
- * to trim more while it stays idle. So memory from a burst is returned within about a
- * second of idleness. Stacks are allocated preferring the worker's node (rf_node_alloc)
- * and their pages are first touched by the fiber on that worker.
+ * the caller drew from.
+ *
+ * Trimming by low-water mark. Only what a pool did not need for a whole window is
+ * returned: rf_stack_mark() starts a window (pool_low, spare_low := the pools' sizes),
+ * every rf_stack_get lowers the mark to the size it leaves, and at the end of the window
+ * (RF_TRIM_WINDOW_NS, worker.c, checked only when the worker is idle) rf_stack_trim()
+ * unmaps what stayed unused all along beyond RF_POOL_KEEP, RF_TRIM_BATCH at a time,
+ * coming back every RF_TRIM_PERIOD_NS while it stays idle. So stacks that bursts keep
+ * reusing are never unmapped and faulted in again (munmap in a threaded process also
+ * costs a TLB shoot-down on every CPU it runs on), while memory left over by a burst is
+ * returned about a second later even if some fibers keep the worker busy meanwhile.
+ * Stacks are allocated preferring the worker's node (rf_node_alloc) and their pages are
+ * first touched by the fiber on that worker.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -152,12 +157,18 @@ rf_fiber *rf_stack_get(rf_worker *w)
 		f = w->pool;
 		w->pool = f->next;
 		w->npool--;
+		if (w->npool < w->pool_low)
+			w->pool_low = w->npool;
 	} else {
+		if (owner)
+			w->pool_low = 0;
 		pthread_mutex_lock(&w->spare_lock);
 		if ((f = w->spare)) {
 			w->spare = f->next;
 			w->nspare--;
 		}
+		if (w->nspare < w->spare_low)
+			w->spare_low = w->nspare;
 		pthread_mutex_unlock(&w->spare_lock);
 	}
 	if (!f && !(f = map_fiber(w, owner)))
@@ -215,37 +226,40 @@ void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
 	w->npool++;
 }
 
-bool rf_stack_surplus(rf_worker *w)
+bool rf_stack_mark(rf_worker *w)
 {
-	if (w->npool > RF_POOL_KEEP)
-		return true;
+	w->pool_low = w->npool;
 	pthread_mutex_lock(&w->spare_lock);
-	bool more = w->nspare > RF_POOL_KEEP;
+	w->spare_low = w->nspare;
+	bool surplus = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
 	pthread_mutex_unlock(&w->spare_lock);
-	return more;
+	return surplus;
 }
 
 bool rf_stack_trim(rf_worker *w)
 {
 	int n = 0;
-	while (w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+	while (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
 		rf_fiber *f = w->pool;
 		w->pool = f->next;
 		w->npool--;
+		w->pool_low--;
 		unmap_fiber(f);
 		n++;
 	}
 	rf_fiber *list = NULL;
 	pthread_mutex_lock(&w->spare_lock);
-	while (w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+	while (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
 		rf_fiber *f = w->spare;
 		w->spare = f->next;
 		w->nspare--;
+		w->spare_low--;
 		f->next = list;
 		list = f;
 		n++;
 	}
-	bool more = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
+	bool more = (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP) ||
+	            (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP);
 	pthread_mutex_unlock(&w->spare_lock);
 	while (list) { /* unmapped outside the lock */
 		rf_fiber *f = list;

@@ -39,10 +39,10 @@
 void *__tsan_get_current_fiber(void);
 #endif
 
-#define RF_POLL_EVERY 256           /* fibers run between two non-blocking I/O polls */
-#define RF_TRIM_IDLE_NS 500000000u  /* idle this long before trimming the stack pools */
-#define RF_TRIM_PERIOD_NS 10000000u /* then come back this often to trim more */
-#define RF_IDLE_SPIN_NS 20000u      /* idle: watch the inbox this long before sleeping */
+#define RF_POLL_EVERY 256            /* fibers run between two non-blocking I/O polls */
+#define RF_TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
+#define RF_TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
+#define RF_IDLE_SPIN_NS 20000u       /* idle: watch the inbox this long before sleeping */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
 {
@@ -147,23 +147,25 @@ static bool spin_for_work(rf_worker *w)
 	return false;
 }
 
-/* Pools are trimmed only once the worker has been idle (no fiber run) for
- * RF_TRIM_IDLE_NS: a worker between two bursts, or whose fibers all sleep, keeps its
- * stacks for the next burst and spends nothing on munmap (a TLB shoot-down on every CPU
- * of the process) or on mapping them again. Returns when the worker should next wake to
- * trim (RF_NO_DEADLINE: nothing to trim). */
+/* Stack pools are trimmed by windows (stack.c): a window opens when the worker idles
+ * with more pooled stacks than it keeps, and RF_TRIM_WINDOW_NS later whatever none of the
+ * window's spawns needed is unmapped, a batch every RF_TRIM_PERIOD_NS; then the next
+ * window opens if surplus remains. Returns when the worker should wake next for this
+ * (RF_NO_DEADLINE: nothing to trim). */
 static uint64_t trim_time(rf_worker *w)
 {
-	uint64_t now = rf_now_ns(), run = atomic_load_explicit(&w->st_run, memory_order_relaxed);
-	if (run != w->idle_run) { /* ran fibers since the last idle: idleness starts now */
-		w->idle_run = run;
-		w->idle_since = now;
+	uint64_t now = rf_now_ns();
+	if (w->trim_at && now >= w->trim_at) {
+		if (rf_stack_trim(w))
+			return w->trim_at = now + RF_TRIM_PERIOD_NS;
+		w->trim_at = 0;
 	}
-	if (!rf_stack_surplus(w))
-		return RF_NO_DEADLINE;
-	if (now - w->idle_since < RF_TRIM_IDLE_NS)
-		return w->idle_since + RF_TRIM_IDLE_NS;
-	return rf_stack_trim(w) ? now + RF_TRIM_PERIOD_NS : RF_NO_DEADLINE;
+	if (!w->trim_at) {
+		if (!rf_stack_mark(w))
+			return RF_NO_DEADLINE;
+		w->trim_at = now + RF_TRIM_WINDOW_NS;
+	}
+	return w->trim_at;
 }
 
 static void idle(rf_worker *w)
@@ -278,6 +280,7 @@ int rf_worker_start(rf_worker *w)
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	w->trim_at = 0;
 	w->start_rc = 1; /* 1 = still starting */
 	int rc = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc)
