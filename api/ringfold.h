@@ -14,16 +14,16 @@
 #include "ringfold/thread.h"
 
 #include "ringfold/atom.h"
-#include "ringfold/volatile.h"
 #include "ringfold/lock.h"
+#include "ringfold/volatile.h"
 
 #include "ringfold/ref.h"
 #include "ringfold/var.h"
 
 #include "ringfold/agent.h"
 
-#include "ringfold/chan.h"
 #include "ringfold/async.h"
+#include "ringfold/chan.h"
 
 #include "ringfold/io.h"
 
@@ -34,6 +34,7 @@
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the
  * value in *out, or the error the reference holds (a failed future's code, ...).
  * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */
+/* clang-format off */
 #define rf_deref(ref, out)                                                                  \
 	_Generic((ref),                                                                          \
 	    rf_delay *: rf_delay_deref,                                                          \
@@ -55,5 +56,6 @@
 	    rf_promise *: rf_promise_deref_timeout,                                              \
 	    rf_future *: rf_future_deref_timeout,                                                \
 	    rf_deferred *: rf_deferred_deref_timeout)(ref, ms, timeout_val, out)
+/* clang-format on */
 
 #endif

@@ -68,28 +68,36 @@ int rf_topology_parse(const char *text, const cpu_set_t *allowed, rf_topology *o
 	for (;;) {
 		int node;
 		if (parse_uint(&p, &node) || *p != ':')
-			return fail(err, errlen, "RF_TOPOLOGY '%s': expected NODE:CPUS at '%s'", text, p);
+			return fail(err, errlen, "RF_TOPOLOGY '%s': expected NODE:CPUS at '%s'",
+			            text, p);
 		if (node != nnodes || nnodes == RF_MAX_NODES)
-			return fail(err, errlen, "RF_TOPOLOGY '%s': nodes must be numbered 0,1,2,... in order",
+			return fail(err, errlen,
+			            "RF_TOPOLOGY '%s': nodes must be numbered 0,1,2,... in order",
 			            text);
 		p++;
 		CPU_ZERO(&sets[node]);
 		for (;;) {
 			int lo, hi;
 			if (parse_uint(&p, &lo))
-				return fail(err, errlen, "RF_TOPOLOGY '%s': expected a CPU at '%s'", text, p);
+				return fail(err, errlen, "RF_TOPOLOGY '%s': expected a CPU at '%s'",
+				            text, p);
 			hi = lo;
 			if (*p == '-') {
 				p++;
 				if (parse_uint(&p, &hi) || hi < lo)
-					return fail(err, errlen, "RF_TOPOLOGY '%s': bad CPU range", text);
+					return fail(err, errlen, "RF_TOPOLOGY '%s': bad CPU range",
+					            text);
 			}
 			for (int cpu = lo; cpu <= hi; cpu++) {
 				if (!CPU_ISSET(cpu, allowed))
-					return fail(err, errlen,
-					            "RF_TOPOLOGY '%s': CPU %d is outside the affinity mask", text, cpu);
+					return fail(
+					    err, errlen,
+					    "RF_TOPOLOGY '%s': CPU %d is outside the affinity mask",
+					    text, cpu);
 				if (CPU_ISSET(cpu, &seen))
-					return fail(err, errlen, "RF_TOPOLOGY '%s': CPU %d listed twice", text, cpu);
+					return fail(err, errlen,
+					            "RF_TOPOLOGY '%s': CPU %d listed twice", text,
+					            cpu);
 				CPU_SET(cpu, &seen);
 				CPU_SET(cpu, &sets[node]);
 			}

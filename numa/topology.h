@@ -16,7 +16,7 @@
 #define RF_MAX_CPUS 1024
 
 typedef struct rf_node {
-	int os_node;       /* kernel node id (for mbind / numa_alloc_onnode) */
+	int os_node; /* kernel node id (for mbind / numa_alloc_onnode) */
 	int ncpus;
 	int first_cpu_idx; /* index into rf_topology.cpus of this node's first CPU */
 } rf_node;

@@ -20,7 +20,10 @@ void bench_init(int argc, char **argv)
 	}
 }
 
-bool bench_wanted(const char *bench) { return !only || !strcmp(only, bench); }
+bool bench_wanted(const char *bench)
+{
+	return !only || !strcmp(only, bench);
+}
 
 uint64_t bench_now_ns(void)
 {
@@ -35,14 +38,18 @@ void bench_report(const char *bench, const char *impl, double ns_per_op, uint64_
 	fflush(stdout);
 }
 
-void bench_run(const char *bench, const char *impl, uint64_t ops,
-               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+int bench_reps(void)
 {
 	const char *env = getenv("RF_BENCH_REPS");
 	int reps = env ? atoi(env) : 5;
+	return reps < 1 ? 1 : reps;
+}
+
+void bench_run(const char *bench, const char *impl, uint64_t ops,
+               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+{
+	int reps = bench_reps();
 	uint64_t best = UINT64_MAX;
-	if (reps < 1)
-		reps = 1;
 	for (int r = 0; r < reps; r++) {
 		uint64_t ns = fn(ops, arg);
 		if (ns < best)

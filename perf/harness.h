@@ -21,6 +21,9 @@ bool bench_wanted(const char *bench);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t bench_now_ns(void);
 
+/* RF_BENCH_REPS (default 5, at least 1): how many times bench_run runs each figure. */
+int bench_reps(void);
+
 /* Run fn(ops, arg) RF_BENCH_REPS times; fn does its own set-up, times only the measured
  * part and returns its elapsed ns. Prints the CSV line with the best run. */
 void bench_run(const char *bench, const char *impl, uint64_t ops,

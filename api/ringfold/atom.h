@@ -63,9 +63,6 @@ typedef struct rf_atom {
 	_Alignas(RF_ATOM_SIZE) unsigned char opaque_[RF_ATOM_SIZE];
 } rf_atom;
 
-/* Releases an object an atom gave up: release(value, ctx). */
-typedef void (*rf_release_fn)(rf_val value, rf_val ctx);
-
 /* A validator: returns 1 if value is a valid state, 0 if not (the change is refused with
  * RF_EVALIDATOR: Clojure's IllegalStateException "Invalid reference state"), or a
  * negative code of its own (refused, and that code returned: Clojure's validator that

@@ -34,9 +34,16 @@ extern "C" {
 typedef int64_t rf_val;
 #define RF_NIL ((rf_val)0)
 
-static inline rf_val rf_from_ptr(const void *p) { return (rf_val)(intptr_t)p; }
-static inline void *rf_to_ptr(rf_val v) { return (void *)(intptr_t)v; }
+static inline rf_val rf_from_ptr(const void *p)
+{
+	return (rf_val)(intptr_t)p;
+}
+static inline void *rf_to_ptr(rf_val v)
+{
+	return (void *)(intptr_t)v;
+}
 
+/* clang-format off */
 /* ringfold's own error codes. Ranges are reserved per family. */
 enum rf_error {
 	/* runtime, numa, io: -5000.. */
@@ -71,6 +78,7 @@ enum rf_error {
 	RF_ENOTINPOOL = -5600,   /* fork/join from outside a pool task */
 	RF_EEND = -5601,         /* a pmap stream has no more elements (Clojure: the seq ends) */
 };
+/* clang-format on */
 
 /* Name of any code ringfold returns (its own or -errno). Never NULL. */
 RF_API const char *rf_strerror(int code);
@@ -83,6 +91,11 @@ typedef int (*rf_update_fn)(rf_val old, rf_val arg, rf_val *out);
 /* The one shape of a body: delay, future, go, thread, executor task and transaction
  * bodies are called fn(arg, &out). */
 typedef int (*rf_body_fn)(rf_val arg, rf_val *out);
+
+/* The one shape of a release function: a reference made with one (an atom, a ref) owns
+ * the objects its pointer values point to and gives each up through release(value, ctx)
+ * once no reader can still use it (see atom.h and ref.h for when). */
+typedef void (*rf_release_fn)(rf_val value, rf_val ctx);
 
 /* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min). */
 RF_API int rf_add(rf_val old, rf_val arg, rf_val *out);

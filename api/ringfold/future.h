@@ -35,7 +35,7 @@ extern "C" {
 typedef struct rf_future rf_future;
 
 /* Start fn(arg, &out) as a fiber (starts the runtime if needed). 0; -EINVAL (fn or out
- * NULL); -ENOMEM; RF_ESHUTDOWN (runtime stopping); -ENOSYS (no executor in this build).
+ * NULL); -ENOMEM; RF_ESHUTDOWN (runtime stopping).
  * Never blocks. Cost: one allocation and a fiber spawn. */
 RF_API int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out);
 

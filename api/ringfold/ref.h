@@ -8,8 +8,11 @@
  *
  *   Clojure                          ringfold
  *   (ref 0)                          rf_ref_new(0, &r)
+ *   a ref that owns its pointers     rf_ref_new_opts(rf_from_ptr(p),
+ *                                        &(rf_ref_opts){.release = f}, &r)
  *   (ref 0 :validator f :min-history 2 :max-history 20)
  *                                    rf_ref_new_opts(0, &(rf_ref_opts){f, 0, 2, 20}, &r)
+ *   (ref-min-history r) (ref-max-history r)  the opts given
  *   @r / (deref r)                   rf_ref_deref(r, &v)       (or rf_deref(r, &v))
  *   (dosync body)                    rf_dosync(body, arg, &out)
  *   (alter r f x)                    rf_ref_alter(r, f, x, &new)
@@ -49,9 +52,30 @@
  * most 100 ms per attempt, parking a fiber or futex-waiting a thread, for a conflicting
  * transaction to finish. Outside a transaction nothing here blocks.
  *
- * Values are words: integers, or pointers to immutable data the caller keeps alive for
- * as long as the ref or any reader may use it (no release function yet: replaced pointer
- * values are not reclaimed by ringfold).
+ * Values are words: integers, or pointers to immutable data. A ref made without a
+ * release function leaves pointer values to the caller, who keeps them alive for as long
+ * as the ref or any reader may use them.
+ *
+ * Pointer values and release (rf_ref_opts.release). A ref made with a release function
+ * owns the objects its values point to, as an owning atom does (atom.h):
+ *  - It takes init, and at commit the value each write of a committed transaction left:
+ *    rf_ref_set's val, alter's and commute's function results. Write only values new to
+ *    the ref (fresh objects) or the value the write replaces; one object may belong to one
+ *    ref only.
+ *  - A committed value is released once no version keeps it (the newest value and up to
+ *    max_history older ones are kept) and every read section open at that moment has
+ *    ended: released through release(value, ctx), on the reclaim thread, as atom.h says.
+ *    rf_ref_free releases every value still kept.
+ *  - A value a transaction made and did not commit is released when its attempt ends:
+ *    the attempt retried or failed, a later write in it replaced the value, or commute
+ *    ran its function again at commit. Never twice: identity is the 64-bit word, and a
+ *    value equal to the one it replaces is not taken again. RF_NIL is never released.
+ *    rf_ref_set on an error return has not taken val: the caller still owns it.
+ *  - Inside rf_dosync every value read from such a ref stays valid until rf_dosync
+ *    returns (the transaction holds a read section, and through the watches). Outside a
+ *    transaction, wrap rf_ref_deref and the use of its value in rf_reclaim_read_begin()
+ *    / rf_reclaim_read_end() (atom.h).
+ * Refs without a release function pay nothing for this.
  */
 #ifndef RINGFOLD_REF_H
 #define RINGFOLD_REF_H
@@ -80,8 +104,10 @@ typedef void (*rf_ref_watch_fn)(rf_val key, rf_ref *ref, rf_val old_val, rf_val 
 typedef struct rf_ref_opts {
 	rf_ref_validator validator; /* NULL: none */
 	rf_val validator_ctx;       /* its ctx argument */
-	unsigned min_history;       /* versions always kept (Clojure default 0) */
-	unsigned max_history;       /* most versions kept (Clojure default 10); 0 = 10 */
+	unsigned min_history;       /* older versions always kept (Clojure default 0) */
+	unsigned max_history;       /* most older versions kept (Clojure default 10); 0 = 10 */
+	rf_release_fn release;      /* NULL: values are words the ref does not own */
+	rf_val release_ctx;         /* its ctx argument */
 } rf_ref_opts;
 
 /* (ref init): a new ref. Returns 0, -EINVAL (out NULL), -ENOMEM. Never blocks.
@@ -93,7 +119,9 @@ RF_API int rf_ref_new(rf_val init, rf_ref **out);
  * when it rejects init (RF_EVALIDATOR for a plain rejection). opts may be NULL. */
 RF_API int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out);
 
-/* Free a ref. No transaction may use it any more, and none may be running that did. */
+/* Free a ref. No transaction may use it any more, and none may be running that did.
+ * With a release function, every value it still keeps is released (after a grace
+ * period; may wait for one if memory is exhausted: not inside a read section then). */
 RF_API void rf_ref_free(rf_ref *ref);
 
 /* @ref. Outside a transaction: the newest committed value. Inside: the transaction's
@@ -154,7 +182,8 @@ RF_API int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx);
 RF_API int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx);
 RF_API int rf_ref_remove_watch(rf_ref *ref, rf_val key);
 
-/* (ref-history-count ref): versions currently kept (>= 1); -EINVAL for NULL. */
+/* (ref-history-count ref): older versions currently kept, besides the newest (0 for a
+ * new ref, as Clojure); -EINVAL for NULL. */
 RF_API int rf_ref_history_count(rf_ref *ref);
 
 #ifdef __cplusplus

@@ -70,23 +70,23 @@ RF_API int rf_init(const rf_config *cfg);
 RF_API void rf_shutdown(void);
 
 typedef struct rf_worker_stats {
-	int cpu;                   /* CPU the worker is pinned to */
-	int node;                  /* its NUMA node */
-	uint64_t fibers_run;       /* fibers resumed */
+	int cpu;             /* CPU the worker is pinned to */
+	int node;            /* its NUMA node */
+	uint64_t fibers_run; /* fibers resumed */
 	uint64_t fibers_spawned;
-	uint64_t parks;            /* fibers parked */
-	uint64_t wakeups;          /* times the worker was woken from sleep */
+	uint64_t parks;   /* fibers parked */
+	uint64_t wakeups; /* times the worker was woken from sleep */
 	uint64_t io_completions;
-	uint64_t stalls;           /* fibers reported by the stall detector */
-	uint64_t steals_local;     /* fork/join steals within the node */
-	uint64_t steals_remote;    /* fork/join steals from another node */
+	uint64_t stalls;        /* fibers reported by the stall detector */
+	uint64_t steals_local;  /* fork/join steals within the node */
+	uint64_t steals_remote; /* fork/join steals from another node */
 } rf_worker_stats;
 
 typedef struct rf_stats {
-	rf_io_backend io_backend;  /* the backend in use (never RF_IO_AUTO once started) */
+	rf_io_backend io_backend; /* the backend in use (never RF_IO_AUTO once started) */
 	int nodes;
-	int workers;               /* executor workers */
-	int fj_workers;            /* fork/join workers */
+	int workers;    /* executor workers */
+	int fj_workers; /* fork/join workers */
 	rf_worker_stats executor[256];
 	rf_worker_stats fj[256];
 	uint64_t stm_retries;

@@ -7,9 +7,15 @@ int rf_add(rf_val old, rf_val arg, rf_val *out)
 	return 0;
 }
 
-int rf_inc(rf_val old, rf_val arg, rf_val *out) { return rf_add(old, 1, out); }
+int rf_inc(rf_val old, rf_val arg, rf_val *out)
+{
+	return rf_add(old, 1, out);
+}
 
-int rf_dec(rf_val old, rf_val arg, rf_val *out) { return rf_add(old, -1, out); }
+int rf_dec(rf_val old, rf_val arg, rf_val *out)
+{
+	return rf_add(old, -1, out);
+}
 
 int rf_max(rf_val old, rf_val arg, rf_val *out)
 {

@@ -18,7 +18,10 @@
 #include "runtime/sched.h"
 #include "runtime/wait.h"
 
-static uint32_t stage(uint32_t s) { return s & RF_WAIT_STAGE; }
+static uint32_t stage(uint32_t s)
+{
+	return s & RF_WAIT_STAGE;
+}
 
 uint64_t rf_now_ns(void)
 {
@@ -49,8 +52,8 @@ bool rf_waiter_claim(rf_waiter *w)
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
 	while (stage(s) == RF_WAIT_PENDING) {
 		uint32_t claimed = (s & RF_WAIT_PARKED) | RF_WAIT_CLAIMED;
-		if (atomic_compare_exchange_weak_explicit(&w->state, &s, claimed, memory_order_acq_rel,
-		                                          memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(
+		        &w->state, &s, claimed, memory_order_acq_rel, memory_order_relaxed))
 			return true;
 	}
 	return false;
@@ -82,7 +85,8 @@ static bool commit_park(void *arg)
 		if (s & RF_WAIT_PARKED)
 			return true;
 		if (atomic_compare_exchange_weak_explicit(&w->state, &s, s | RF_WAIT_PARKED,
-		                                          memory_order_acq_rel, memory_order_relaxed))
+		                                          memory_order_acq_rel,
+		                                          memory_order_relaxed))
 			return true;
 	}
 	return false;
@@ -95,7 +99,8 @@ static bool try_timeout(void *arg)
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
 	while (stage(s) == RF_WAIT_PENDING) {
 		if (atomic_compare_exchange_weak_explicit(&w->state, &s, RF_WAIT_TIMEDOUT,
-		                                          memory_order_acq_rel, memory_order_relaxed))
+		                                          memory_order_acq_rel,
+		                                          memory_order_relaxed))
 			return true;
 	}
 	return false;
@@ -146,7 +151,10 @@ int rf_waiter_wait(rf_waiter *w, uint64_t deadline_ns)
 	return rc;
 }
 
-static bool always(void *arg) { return true; }
+static bool always(void *arg)
+{
+	return true;
+}
 
 void rf_sleep_until(uint64_t deadline_ns)
 {
@@ -155,7 +163,8 @@ void rf_sleep_until(uint64_t deadline_ns)
 			rf_fiber_park(always, always, NULL, deadline_ns);
 		return;
 	}
-	struct timespec ts = {(time_t)(deadline_ns / 1000000000u), (long)(deadline_ns % 1000000000u)};
+	struct timespec ts = {(time_t)(deadline_ns / 1000000000u),
+	                      (long)(deadline_ns % 1000000000u)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }

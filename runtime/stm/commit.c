@@ -9,13 +9,16 @@
  *     the claim, ensures by others are visible (stm.h pairing): they mean retry. Then
  *     the commute functions run again on the newest values, in order.
  *  3. Validators on every value to be written; a rejection aborts (no retry).
- *  4. Set REF_I on every written ref (we own them: plain stores), release fence, take
- *     the commit point from the clock (after REF_I: a reader whose read point covers
- *     the commit point sees REF_I or the installed version), install, clear REF_I with a
- *     version bump (release, pairs with readers' acquire).
+ *  4. A retirement record per written ref with a release function (the one step left
+ *     that can fail). Set REF_I on every written ref (we own them: plain stores), a
+ *     seq_cst fence, then cp = clock + 1 read, not written (stm.h: a reader whose read
+ *     point covers cp incremented the clock after this load, so sees REF_I or the
+ *     installed versions), install (a value that drops out is retired), clear REF_I
+ *     with a version bump (release, pairs with readers' acquire).
+ *     Then clear each claim (owner = 0, release).
  *  5. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
  *     also sees the values), wake waiters.
- * On failure at 2 or 3 nothing was written; the caller's tx_stop kills every claim.
+ * On failure at 2, 3 or 4 nothing was written; the caller's tx_stop kills every claim.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -27,10 +30,10 @@ static struct {
 	char pad[64 - sizeof(uint64_t)];
 } stm_time;
 
-uint64_t stm_clock_now(void)
+uint64_t stm_clock_read_point(void)
 {
-	/* acquire: pairs with the committers' fetch_add (release), see step 5 */
-	return atomic_load_explicit(&stm_time.clock, memory_order_acquire);
+	/* seq_cst: ordered after the load of every commit point it does not cover (stm.h) */
+	return atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_seq_cst) + 1;
 }
 
 static uint64_t coarse_ns(void)
@@ -53,7 +56,7 @@ bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
 	/* acquire pairs with the age store of its transaction's first attempt; a newer
 	 * transaction's age can only be seen after its old state, so the CAS below fails */
 	uint64_t age = atomic_load_explicit(&s->age, memory_order_acquire);
-	bool older = tx->start_point < age || (tx->start_point == age && tx->slot->idx < s->idx);
+	bool older = tx->start_ns < age || (tx->start_ns == age && tx->slot->idx < s->idx);
 	if (!older)
 		return false;
 	uint64_t killed = (st & ~(uint64_t)TX_STATUS_MASK) | TX_KILLED;
@@ -100,7 +103,7 @@ static int collect_writes(rf_tx *tx)
 static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 {
 	uint64_t deadline = 0;
-	for (unsigned spins = 0;; spins++) {
+	for (;;) {
 		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
 		if (o && stm_word_live(o, &st)) {
 			if ((st & TX_STATUS_MASK) == TX_RUNNING) {
@@ -108,14 +111,15 @@ static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 					return RF_ETXRETRY;
 				continue;
 			}
-			/* COMMITTING: it finishes without waiting for us (stm.h) */
+			/* COMMITTING: it finishes without waiting for us (stm.h); wait on its
+			 * latch (a short spin, then parked: its holder may be preempted) */
 			if (!may_wait)
 				return RF_ETXRETRY;
 			if (!deadline)
 				deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
-			else if (spins % 64 == 0 && rf_now_ns() > deadline)
+			else if (rf_now_ns() > deadline)
 				return RF_ETXRETRY;
-			stm_relax(spins);
+			stm_slot_await(o, deadline);
 			continue;
 		}
 		if (atomic_compare_exchange_strong_explicit(
@@ -138,13 +142,53 @@ static int prepare_commute(rf_tx *tx, tx_entry *e, bool may_wait)
 		return rc;
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst))
 		return RF_ETXRETRY;
-	/* We own the ref: no install can run, the newest version is stable. */
-	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	/* We own the ref: no install can run, the newest version is stable. An ensure took
+	 * a read point. */
 	if (was_ensured &&
-	    atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
+	    atomic_load_explicit(&r->cur_point, memory_order_relaxed) > tx->read_point)
 		return RF_ETXRETRY;
-	e->val = atomic_load_explicit(&r->cur, memory_order_acquire);
+	if ((e->flags & E_OWNED) && (rc = tx_reserve_discard(tx)))
+		return rc;
+	/* the body's value is recomputed below from the newest one: a replaced value */
+	tx_replace(tx, e, atomic_load_explicit(&r->cur, memory_order_acquire));
+	e->base = e->val;
+	e->flags &= ~(uint32_t)E_OWNED;
 	return 0;
+}
+
+/* Step 2: run a commute function again on the ref's newest value (or on what the
+ * commutes before it made of it). 0, or the function's code, or -ENOMEM. */
+static int rerun_commute(rf_tx *tx, const tx_commute *c)
+{
+	int rc = tx_reserve_discard(tx);
+	if (rc)
+		return rc;
+	rf_val v = RF_NIL, old = tx->e[c->entry].val;
+	if ((rc = c->fn(old, c->arg, &v)))
+		return rc;
+	if ((rc = tx_made(tx, c->entry, old, v, 0)))
+		return rc;
+	tx_replace(tx, &tx->e[c->entry], v);
+	return 0;
+}
+
+/* A retirement record for the value the install of e may drop: 0 or -ENOMEM. */
+static int reserve_node(tx_entry *e)
+{
+	if (!(e->flags & E_RELEASE) || e->node)
+		return 0;
+	e->node = rf_reclaim_node_alloc();
+	return e->node ? 0 : -ENOMEM;
+}
+
+static void free_nodes(rf_tx *tx, int nw)
+{
+	for (int i = 0; i < nw; i++) {
+		if (tx->order[i]->node) {
+			rf_reclaim_node_free(tx->order[i]->node);
+			tx->order[i]->node = NULL;
+		}
+	}
 }
 
 int tx_commit(rf_tx *tx)
@@ -174,30 +218,41 @@ int tx_commit(rf_tx *tx)
 	for (int i = 0; i < nw && !rc; i++)
 		if (!(tx->order[i]->flags & E_SET))
 			rc = prepare_commute(tx, tx->order[i], may_wait);
-	for (uint32_t i = 0; i < tx->nc && !rc; i++) {
-		tx_entry *e = &tx->e[tx->c[i].entry];
-		rf_val v = RF_NIL;
-		if (!(e->flags & E_SET) && !(rc = tx->c[i].fn(e->val, tx->c[i].arg, &v)))
-			e->val = v;
-	}
+	for (uint32_t i = 0; i < tx->nc && !rc; i++)
+		if (!(tx->e[tx->c[i].entry].flags & E_SET))
+			rc = rerun_commute(tx, &tx->c[i]);
 	for (int i = 0; i < nw && !rc; i++)
 		rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
-	if (rc)
+	for (int i = 0; i < nw && !rc; i++)
+		rc = reserve_node(tx->order[i]);
+	if (rc) {
+		free_nodes(tx, nw);
 		return rc;
+	}
 	for (int i = 0; i < nw; i++) {
 		rf_ref *r = tx->order[i]->ref;
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	}
-	atomic_thread_fence(memory_order_release); /* REF_I before the ring writes */
-	uint64_t cp = atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_acq_rel) + 1;
+	/* seq_cst fence: REF_I before the load of the clock, and before the version writes
+	 * (the readers' half: stm_clock_read_point, versions_read in ref.c) */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint64_t cp = atomic_load_explicit(&stm_time.clock, memory_order_seq_cst) + 1;
 	for (int i = 0; i < nw; i++) {
-		rf_ref *r = tx->order[i]->ref;
-		stm_ref_install(r, tx->order[i]->val, cp);
+		tx_entry *e = tx->order[i];
+		rf_ref *r = e->ref;
+		if (stm_ref_install(r, e->val, cp, e->node))
+			e->node = NULL;
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
+		/* Give the claim up on a line we hold anyway, so that the next claimer need not
+		 * read our slot's state (a second line from another core) to find it dead.
+		 * Release: pairs with the claimers' acquire load / CAS of owner, which then see
+		 * the install. */
+		atomic_store_explicit(&r->owner, 0, memory_order_release);
 	}
+	free_nodes(tx, nw);
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
 	stm_slot_wake(s);
 	return 0;

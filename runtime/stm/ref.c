@@ -1,15 +1,18 @@
 /* runtime/stm/ref.c: the ref object: its version ring, validator and watches.
  *
  * Contract (see stm.h for the words):
- *  - ring[], head and count change only in stm_ref_install, by the ref's live owner
- *    with REF_I set; readers read them with relaxed loads between two loads of `lock` (a
- *    sequence lock: writer sets REF_I, release fence, writes, then a release store that
- *    clears REF_I and bumps the version; reader loads `lock` acquire, reads, acquire
- *    fence, loads `lock` again and retries on any change).
- *  - `cur` is the newest value, stored (release) after the ring; read (acquire) by
- *    rf_ref_deref outside transactions.
+ *  - cur, cur_point, ring[], head and hist change only in stm_ref_install, by the ref's
+ *    live owner with REF_I set; readers read them with relaxed loads between two loads
+ *    of `lock` (a sequence lock: writer sets REF_I, release fence, writes, then a release
+ *    store that clears REF_I and bumps the version; reader loads `lock` (seq_cst, see
+ *    stm.h), reads, acquire fence, loads `lock` again and retries on any change).
+ *  - `cur` is also stored (release) after the ring and read (acquire) by rf_ref_deref
+ *    outside transactions, which needs no sequence word: one word, always whole.
  *  - `faults` counts readers that found no version old enough; the next install grows
- *    the ring by one (up to max_history) and resets it, as Clojure's Ref.faults.
+ *    the history by one (up to max_history) and resets it, as Clojure's Ref.faults.
+ *  - With a release function: the ref owns each distinct value among cur and the ring.
+ *    The owner retires a value when an install drops it and no kept version holds it
+ *    (kept() compares words); rf_ref_free releases every distinct kept value.
  *  - the validator (fn, ctx) is set and read as a pair under `wlock`; has_validator lets
  *    commits of refs without one skip the lock.
  *  - `watches` is an immutable, refcounted array; add/remove replace it and notify pins
@@ -54,71 +57,104 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
-	rf_ref *r = aligned_alloc(64, (sizeof(*r) + o.max_history * sizeof(stm_version) + 63) &
-	                                  ~(size_t)63);
+	size_t size = sizeof(rf_ref) + o.max_history * sizeof(stm_version);
+	rf_ref *r = aligned_alloc(64, (size + 63) & ~(size_t)63);
 	if (!r)
 		return -ENOMEM;
 	atomic_init(&r->lock, 0);
 	atomic_init(&r->owner, 0);
+	atomic_init(&r->cur, init);
+	atomic_init(&r->cur_point, 0);
 	atomic_init(&r->ensurers, 0);
 	atomic_init(&r->faults, 0);
 	atomic_init(&r->head, 0);
-	atomic_init(&r->count, 1);
-	atomic_init(&r->cur, init);
-	r->cap = o.max_history;
-	r->min_history = o.min_history;
+	atomic_init(&r->hist, 0);
+	atomic_init(&r->watches, NULL);
 	atomic_init(&r->has_validator, o.validator != NULL);
+	r->max_history = o.max_history;
+	r->min_history = o.min_history;
+	r->release = o.release;
+	r->release_ctx = o.release_ctx;
+	rf_spin_init(&r->wlock);
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
-	atomic_init(&r->watches, NULL);
-	rf_spin_init(&r->wlock);
-	for (uint32_t i = 0; i < r->cap; i++) {
+	for (uint32_t i = 0; i < r->max_history; i++) {
 		atomic_init(&r->ring[i].val, RF_NIL);
 		atomic_init(&r->ring[i].point, 0);
 	}
-	atomic_init(&r->ring[0].val, init);
 	*out = r;
 	return 0;
+}
+
+/* The i-th older version, 0 = the newest of them (i < hist). Under the sequence word or
+ * owned. */
+static stm_version *older(rf_ref *r, uint32_t head, uint32_t i)
+{
+	return &r->ring[head >= i ? head - i : head + r->max_history - i];
+}
+
+/* Whether v is the value of a kept version (owner or no concurrent install only). */
+static bool kept(rf_ref *r, rf_val v)
+{
+	if (atomic_load_explicit(&r->cur, memory_order_relaxed) == v)
+		return true;
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
+	for (uint32_t i = 0; i < hist; i++)
+		if (atomic_load_explicit(&older(r, head, i)->val, memory_order_relaxed) == v)
+			return true;
+	return false;
 }
 
 void rf_ref_free(rf_ref *ref)
 {
 	if (!ref)
 		return;
+	if (ref->release) {
+		/* every distinct kept value once: clear each version as it is released */
+		uint32_t head = atomic_load_explicit(&ref->head, memory_order_relaxed);
+		for (uint32_t n = atomic_load_explicit(&ref->hist, memory_order_relaxed); n; n--) {
+			rf_val v = atomic_load_explicit(&older(ref, head, n - 1)->val,
+			                                memory_order_relaxed);
+			atomic_store_explicit(&ref->hist, n - 1, memory_order_relaxed);
+			if (v != RF_NIL && !kept(ref, v))
+				rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+		}
+		rf_val v = atomic_load_explicit(&ref->cur, memory_order_relaxed);
+		if (v != RF_NIL)
+			rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+	}
 	free(atomic_load_explicit(&ref->watches, memory_order_relaxed));
 	free(ref);
 }
 
-/* One consistent look at the ring: the newest version with point <= rp (found), and
+/* One consistent look at the versions: the newest one with point <= rp (found), and
  * the newest point. */
-static bool ring_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
+static bool versions_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 {
 	for (unsigned spins = 0;; spins++) {
-		uint64_t s1 = atomic_load_explicit(&r->lock, memory_order_acquire);
+		/* seq_cst: the reader's half of the clock pairing (stm.h, commit.c) */
+		uint64_t s1 = atomic_load_explicit(&r->lock, memory_order_seq_cst);
 		if (s1 & REF_I) {
 			stm_relax(spins);
 			continue;
 		}
+		uint64_t top = atomic_load_explicit(&r->cur_point, memory_order_relaxed);
+		bool found = top <= rp;
+		rf_val v = found ? atomic_load_explicit(&r->cur, memory_order_relaxed) : RF_NIL;
 		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-		uint32_t count = atomic_load_explicit(&r->count, memory_order_relaxed);
-		bool found = false;
-		rf_val v = RF_NIL;
-		uint64_t top = 0;
-		if (head < r->cap && count <= r->cap) { /* else torn: the check below retries */
-			top = atomic_load_explicit(&r->ring[head].point, memory_order_relaxed);
-			for (uint32_t i = 0, k = head; i < count; i++, k = k ? k - 1 : r->cap - 1) {
-				if (atomic_load_explicit(&r->ring[k].point, memory_order_relaxed) <=
-				    rp) {
-					v = atomic_load_explicit(&r->ring[k].val,
-					                         memory_order_relaxed);
-					found = true;
-					break;
-				}
+		uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
+		if (head >= r->max_history || hist > r->max_history)
+			hist = 0; /* torn: the check below retries */
+		for (uint32_t i = 0; !found && i < hist; i++) {
+			stm_version *o = older(r, head, i);
+			if (atomic_load_explicit(&o->point, memory_order_relaxed) <= rp) {
+				v = atomic_load_explicit(&o->val, memory_order_relaxed);
+				found = true;
 			}
 		}
 		atomic_thread_fence(memory_order_acquire); /* pairs with install's release fence */
-		uint64_t s2 = atomic_load_explicit(&r->lock, memory_order_relaxed);
-		if (s1 != s2)
+		if (s1 != atomic_load_explicit(&r->lock, memory_order_relaxed))
 			continue;
 		*val = v;
 		*newest = top;
@@ -129,32 +165,46 @@ static bool ring_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out)
 {
 	uint64_t newest;
-	return ring_read(r, rp, out, &newest);
+	return versions_read(r, rp, out, &newest);
 }
 
 uint64_t stm_ref_newest_point(rf_ref *r)
 {
 	rf_val v;
 	uint64_t newest;
-	ring_read(r, 0, &v, &newest);
+	versions_read(r, 0, &v, &newest);
 	return newest;
 }
 
-void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp)
+bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node)
 {
+	rf_val prev = atomic_load_explicit(&r->cur, memory_order_relaxed);
+	uint64_t prev_point = atomic_load_explicit(&r->cur_point, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	uint32_t count = atomic_load_explicit(&r->count, memory_order_relaxed);
+	uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
 	uint32_t faults = atomic_load_explicit(&r->faults, memory_order_relaxed);
-	uint32_t next = head + 1 == r->cap ? 0 : head + 1;
 	/* Grow when a reader faulted (up to max) or below min; else the oldest drops out. */
-	if ((faults > 0 && count < r->cap) || count < r->min_history) {
-		atomic_store_explicit(&r->count, count + 1, memory_order_relaxed);
+	bool grow = (faults > 0 && hist < r->max_history) || hist < r->min_history;
+	rf_val dropped = prev;
+	if (grow) {
 		atomic_store_explicit(&r->faults, 0, memory_order_relaxed);
+		atomic_store_explicit(&r->hist, ++hist, memory_order_relaxed);
+	} else if (hist > 0) {
+		dropped =
+		    atomic_load_explicit(&older(r, head, hist - 1)->val, memory_order_relaxed);
 	}
-	atomic_store_explicit(&r->ring[next].val, val, memory_order_relaxed);
-	atomic_store_explicit(&r->ring[next].point, cp, memory_order_relaxed);
-	atomic_store_explicit(&r->head, next, memory_order_relaxed);
+	if (hist > 0) { /* the previous newest becomes the newest older version */
+		head = head + 1 == r->max_history ? 0 : head + 1;
+		atomic_store_explicit(&r->ring[head].val, prev, memory_order_relaxed);
+		atomic_store_explicit(&r->ring[head].point, prev_point, memory_order_relaxed);
+		atomic_store_explicit(&r->head, head, memory_order_relaxed);
+	}
+	atomic_store_explicit(&r->cur_point, cp, memory_order_relaxed);
 	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
+	if (!r->release || grow || dropped == RF_NIL || kept(r, dropped))
+		return false;
+	rf_reclaim_retire(node, dropped, r->release, r->release_ctx);
+	return true;
 }
 
 int rf_ref_history_count(rf_ref *ref)
@@ -163,7 +213,7 @@ int rf_ref_history_count(rf_ref *ref)
 		return -EINVAL;
 	for (;;) {
 		uint64_t s1 = atomic_load_explicit(&ref->lock, memory_order_acquire);
-		uint32_t n = atomic_load_explicit(&ref->count, memory_order_relaxed);
+		uint32_t n = atomic_load_explicit(&ref->hist, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		if (!(s1 & REF_I) && s1 == atomic_load_explicit(&ref->lock, memory_order_relaxed))
 			return (int)n;

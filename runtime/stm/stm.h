@@ -2,22 +2,40 @@
  *
  * The design is Clojure's LockingTransaction with its locks replaced by words:
  *
- *  - A global commit clock. A transaction attempt reads it once (its read point) and
- *    sees, for every ref, the newest version whose commit point is <= the read point.
- *    A committing transaction takes one new point from it (fetch_add).
- *  - Per ref, a ring of (value, commit point) versions, min_history..max_history long;
- *    it grows by one at a commit after a reader found no version old enough (a fault),
- *    like Clojure's TVal chain. The ring is guarded by `lock`, a sequence word written
- *    only by the ref's owner while it installs:
+ *  - A global clock C of commit points, written by readers only. An attempt that needs a
+ *    snapshot (its first read of a ref it has not claimed, or an ensure) takes its read
+ *    point with rp = fetch_add(C) + 1 and sees, for every ref, the newest version whose
+ *    point is <= rp. An attempt that only claims (alter, ref-set, commute: it reads what
+ *    it owns, newest by definition) takes no read point at all. A commit takes the
+ *    point cp = load(C) + 1 without writing C, so commits never bounce the clock's
+ *    cache line between cores (TL2's GV4/GV5 family, turned around: the readers pay).
+ *    Why that is a snapshot: every cp >= the points of the refs it overwrites (C only
+ *    grows), and cp > the committer's own rp. A reader whose rp >= cp incremented C after
+ *    the committer's load of C; the committer set REF_I on all its refs before that load
+ *    (seq_cst fence), so the reader finds REF_I or the installed versions on every one
+ *    of them (commit.c, step 4). Two commits may share a point: then their write sets
+ *    were claimed at the same time, so are disjoint, and every reader sees both or
+ *    neither. A later writer of the same ref takes a point >= the earlier one's, and
+ *    readers take the newest version of a ref among equal points.
+ *  - Per ref, its newest version (cur, cur_point) and a ring of older versions, 0 up to
+ *    max_history of them: like Clojure's TVal chain, it grows by one at a commit after a
+ *    reader found no version old enough (a fault), or while below min_history. While it
+ *    is empty, a commit writes only the ref's first cache line. Versions are guarded by
+ *    `lock`, a sequence word written only by the ref's owner while it installs:
  *      bit 0 (REF_I) an install is in progress: readers wait for it to clear;
  *      bits 1.. a version, bumped by every install. A reader retries when the word
  *            changed across its read.
+ *  - With a release function, the ref owns the distinct values among its kept versions;
+ *    one that drops out (and is not kept by another version) is retired (reclaim.h):
+ *    in-transaction readers hold a read section from their first look at such a ref to
+ *    the end of rf_dosync.
  *  - Per ref an `owner` word: the claim of the transaction attempt that may write it
  *    (Clojure's tinfo, which Clojure guards with the ref's write lock; here the claim
  *    itself is the lock). Alter and ref-set claim in the body; commute claims at
  *    commit. A claim is alive while that attempt's slot state says RUNNING or
  *    COMMITTING with the same serial; a dead claim is simply overwritten. Only the
- *    live owner installs, so installs of one ref never overlap.
+ *    live owner installs, so installs of one ref never overlap. A commit clears its
+ *    claims (owner = 0) after installing; claims of attempts that stopped stay, dead.
  *  - Per ref an `ensurers` count (Clojure's read lock held by ensure).
  *  - Per transaction (not per attempt) a slot, from a type-stable table that is never
  *    freed, so that any thread may read any slot's state through a stale owner word.
@@ -47,6 +65,7 @@
 #include <stdint.h>
 
 #include "ringfold/ref.h"
+#include "runtime/atom/reclaim.h"
 #include "runtime/spin.h"
 #include "runtime/wait.h"
 
@@ -73,7 +92,7 @@ enum {
  * the holder's, except the waiter list, guarded by `wlock`. */
 typedef struct stm_slot {
 	_Atomic uint64_t state;   /* written by the holder; CAS RUNNING->KILLED by a barger */
-	_Atomic uint64_t age;     /* start point of the transaction; release/acquire */
+	_Atomic uint64_t age;     /* coarse start time (txn.h); release/acquire */
 	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
@@ -91,22 +110,28 @@ typedef struct stm_version {
 
 typedef struct stm_watches stm_watches;
 
+/* The first cache line is all a commit writes while the ref keeps no history (the
+ * default until a reader faults): owner claim, sequence word and newest version. */
 struct rf_ref {
 	_Atomic uint64_t lock;          /* REF_I | version; written by the owner only */
 	_Atomic uint64_t owner;         /* claim word */
+	_Atomic rf_val cur;             /* newest committed value */
+	_Atomic uint64_t cur_point;     /* its commit point; under the sequence word */
 	_Atomic uint32_t ensurers;      /* transactions holding ensure on this ref */
 	_Atomic uint32_t faults;        /* reads that found no old enough version since growth */
-	_Atomic uint32_t head;          /* index of the newest version; under the sequence word */
-	_Atomic uint32_t count;         /* versions kept; under the sequence word */
-	_Atomic rf_val cur;             /* newest committed value, for reads outside transactions */
-	uint32_t cap;                   /* ring size = max(1, max_history), immutable */
-	uint32_t min_history;           /* immutable */
-	_Atomic bool has_validator;     /* validator != NULL; lets commits skip wlock */
-	rf_ref_validator validator;     /* under wlock */
-	rf_val validator_ctx;           /* under wlock */
+	_Atomic uint32_t head;          /* ring index of the newest older version */
+	_Atomic uint32_t hist;          /* older versions kept, 0..max_history */
 	_Atomic(stm_watches *) watches; /* copy-on-write, replaced and pinned under wlock */
-	rf_spin wlock;                  /* guards the validator and `watches` (ref.c) */
-	stm_version ring[];
+	_Atomic bool has_validator;     /* validator != NULL; lets commits skip wlock */
+
+	_Alignas(64) uint32_t max_history; /* ring size; immutable, like the rest of this line */
+	uint32_t min_history;
+	rf_release_fn release; /* NULL: values are not owned */
+	rf_val release_ctx;
+	rf_spin wlock;              /* guards the validator and `watches` (ref.c) */
+	rf_ref_validator validator; /* under wlock */
+	rf_val validator_ctx;       /* under wlock */
+	stm_version ring[];         /* older versions, newest at head */
 };
 
 #define REF_I UINT64_C(1)
@@ -133,13 +158,17 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 
 /* ---- refs (ref.c) ---- */
 
-/* Read the newest version with point <= rp. Returns false when the ring holds none (a
- * fault; the caller counts it). Waits (briefly) while an install is in progress. */
+/* Read the newest version with point <= rp. Returns false when none is kept (a fault;
+ * the caller counts it). Waits (briefly) while an install is in progress. Its first
+ * load of the sequence word is seq_cst: the reader's half of the clock pairing
+ * (commit.c). */
 bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
 /* Commit point of the newest version (a consistent read, as stm_ref_read). */
 uint64_t stm_ref_newest_point(rf_ref *r);
-/* Install val at commit point cp. Caller owns the ref and has set REF_I. */
-void stm_ref_install(rf_ref *r, rf_val val, uint64_t cp);
+/* Install val at commit point cp. Caller owns the ref and has set REF_I. A value that
+ * drops out of the kept versions is retired with `node` (refs with a release function;
+ * may be NULL otherwise); returns whether node was used. */
+bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node);
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. */

@@ -89,6 +89,24 @@ static int bail_ensured(rf_tx *tx, rf_ref *r)
 	return RF_ETXRETRY;
 }
 
+/* Before this attempt looks at a value of r: values of a ref with a release function
+ * stay valid until rf_dosync returns (stm.h). */
+static void guard(rf_tx *tx, rf_ref *r)
+{
+	if (r->release && !tx->reading) {
+		rf_reclaim_read_begin();
+		tx->reading = true;
+	}
+}
+
+/* The attempt's read point, taken at its first need (stm.h). */
+static uint64_t snapshot(rf_tx *tx)
+{
+	if (!tx->read_point)
+		tx->read_point = stm_clock_read_point();
+	return tx->read_point;
+}
+
 /* Read ref as this attempt sees it. */
 static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 {
@@ -98,7 +116,8 @@ static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 		*out = e->val;
 		return 0;
 	}
-	if (stm_ref_read(r, tx->read_point, out))
+	guard(tx, r);
+	if (stm_ref_read(r, snapshot(tx), out))
 		return 0;
 	atomic_fetch_add_explicit(&r->faults, 1, memory_order_relaxed); /* read at install */
 	return tx_retry(tx);
@@ -133,11 +152,13 @@ static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 		return bail_ensured(tx, r);
 	}
 	/* Owned: no install can run, and the last one is visible (its owner's COMMITTED
-	 * state was seen by stm_word_live), so the newest version reads directly. */
-	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	if (atomic_load_explicit(&r->ring[head].point, memory_order_relaxed) > tx->read_point)
+	 * state was seen by stm_word_live), so the newest version reads directly. Without a
+	 * snapshot yet, the newest is what this attempt sees (stm.h). */
+	if (tx->read_point &&
+	    atomic_load_explicit(&r->cur_point, memory_order_relaxed) > tx->read_point)
 		return tx_retry(tx); /* committed after our snapshot: doomed */
-	*newest = atomic_load_explicit(&r->ring[head].val, memory_order_relaxed);
+	guard(tx, r);
+	*newest = atomic_load_explicit(&r->cur, memory_order_acquire); /* pairs: install */
 	return 0;
 }
 
@@ -157,7 +178,11 @@ static int tx_write(rf_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
 	}
 	if (!e && !(*ep = e = tx_add(tx, r)))
 		return -ENOMEM;
-	return claim(tx, e, cur);
+	int rc = claim(tx, e, cur);
+	if (rc)
+		return rc;
+	e->base = e->val = *cur; /* the first write: tx_replace starts from here */
+	return 0;
 }
 
 int rf_ref_deref(rf_ref *ref, rf_val *out)
@@ -182,13 +207,15 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	tx_entry *e;
 	rf_val old, nv = RF_NIL;
 	int rc = tx_write(tx, ref, &e, &old);
-	if (rc)
+	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
 	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
+	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
+		return rc;
 	e = &tx->e[i];
-	e->val = nv;
+	tx_replace(tx, e, nv);
 	e->flags |= E_SET;
 	if (out)
 		*out = nv;
@@ -205,9 +232,9 @@ int rf_ref_set(rf_ref *ref, rf_val val)
 	tx_entry *e;
 	rf_val old;
 	int rc = tx_write(tx, ref, &e, &old);
-	if (rc)
+	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
-	e->val = val;
+	tx_replace(tx, e, val);
 	e->flags |= E_SET;
 	return 0;
 }
@@ -224,16 +251,22 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	tx_entry *e = tx_find(tx, ref);
 	if (!e && !(e = tx_add(tx, ref)))
 		return -ENOMEM;
-	rf_val v = e->flags & (E_SET | E_COMMUTE)
-	               ? e->val
-	               : atomic_load_explicit(&ref->cur, memory_order_acquire); /* newest */
-	rf_val nv = RF_NIL;
+	int rc = tx_reserve_discard(tx);
+	if (rc)
+		return rc;
+	if (!(e->flags & (E_SET | E_COMMUTE))) {
+		guard(tx, ref);
+		/* acquire pairs with install's release store of cur: the newest value */
+		e->base = e->val = atomic_load_explicit(&ref->cur, memory_order_acquire);
+	}
+	rf_val v = e->val, nv = RF_NIL;
 	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
-	int rc = fn(v, arg, &nv);
-	if (rc || (rc = tx_add_commute(tx, i, fn, arg)))
+	if ((rc = fn(v, arg, &nv)))
+		return rc;
+	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
 		return rc;
 	e = &tx->e[i];
-	e->val = nv;
+	tx_replace(tx, e, nv);
 	e->flags |= E_COMMUTE;
 	if (out)
 		*out = nv;
@@ -261,7 +294,7 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
 		return bail(tx, o);
 	}
-	if (stm_ref_newest_point(ref) > tx->read_point || (!e && !(e = tx_add(tx, ref)))) {
+	if (stm_ref_newest_point(ref) > snapshot(tx) || (!e && !(e = tx_add(tx, ref)))) {
 		atomic_fetch_sub_explicit(&ref->ensurers, 1, memory_order_release);
 		return e ? tx_retry(tx) : -ENOMEM;
 	}
@@ -280,13 +313,12 @@ static void tx_begin(rf_tx *tx, bool first)
 	stm_slot *s = tx->slot;
 	s->serial++;
 	tx->word = (s->serial & STM_SERIAL_MASK) << STM_IDX_BITS | (s->idx + 1);
-	tx->read_point = stm_clock_now();
+	tx->read_point = 0;
 	tx->doomed = false;
 	if (first) {
-		tx->start_point = tx->read_point;
 		tx->start_ns = stm_coarse_ns();
 		/* release: read by bargers (acquire) holding a word of this transaction */
-		atomic_store_explicit(&s->age, tx->start_point, memory_order_release);
+		atomic_store_explicit(&s->age, tx->start_ns, memory_order_release);
 	}
 	/* release: whoever reads a claim of this attempt and then this state sees the age */
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);
@@ -349,6 +381,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 			tx_stop(&tx, TX_RETRY);
 		else
 			tx_release_ensures(&tx);
+		tx_release_made(&tx, rc == 0);
 		if (rc != RF_ETXRETRY)
 			break;
 		stm_tx_reset(&tx, false);
@@ -362,6 +395,8 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 				stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
 		*out = v;
 	}
+	if (tx.reading) /* after the watches: they may use the replaced values */
+		rf_reclaim_read_end();
 	stm_tx_reset(&tx, rc == 0);
 	stm_tx_fini(&tx);
 	stm_slot_put(slot);

@@ -14,12 +14,16 @@ enum {
 	E_SET = 1,     /* ref-set or alter: val is the value to commit (Clojure's sets) */
 	E_COMMUTE = 2, /* commuted: fns in the commute list run again at commit */
 	E_ENSURED = 4, /* this transaction counts in ref->ensurers */
+	E_RELEASE = 8, /* the ref has a release function: track the values made for it */
+	E_OWNED = 16,  /* val is a value this attempt made: the ref's at commit, else released */
 };
 
 typedef struct tx_entry {
 	rf_ref *ref;
-	rf_val val; /* in-transaction value (E_SET or E_COMMUTE) */
-	rf_val old; /* at commit: the value replaced, for watches */
+	rf_val val;       /* in-transaction value (E_SET or E_COMMUTE) */
+	rf_val base;      /* the committed value the first write replaced (never owned) */
+	rf_val old;       /* at commit: the value replaced, for watches */
+	rf_retired *node; /* at commit (E_RELEASE): retires the value the install drops */
 	uint32_t flags;
 } tx_entry;
 
@@ -28,6 +32,12 @@ typedef struct tx_commute {
 	rf_update_fn fn;
 	rf_val arg;
 } tx_commute;
+
+/* A value this attempt made and then replaced: released when the attempt ends. */
+typedef struct tx_discard {
+	uint32_t entry;
+	rf_val val;
+} tx_discard;
 
 typedef struct tx_deferred {
 	void (*fn)(void *arg);
@@ -39,12 +49,12 @@ typedef struct tx_deferred {
 
 typedef struct rf_tx {
 	stm_slot *slot;
-	uint64_t word;        /* owner word of this attempt */
-	uint64_t read_point;  /* snapshot of this attempt */
-	uint64_t start_point; /* read point of the first attempt: the age */
-	uint64_t start_ns;    /* coarse monotonic time of the first attempt */
-	uint64_t rand;        /* back-off jitter */
-	bool doomed;          /* this attempt must retry */
+	uint64_t word;       /* owner word of this attempt */
+	uint64_t read_point; /* snapshot of this attempt; 0 until it needs one */
+	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
+	uint64_t rand;       /* back-off jitter */
+	bool doomed;         /* this attempt must retry */
+	bool reading;        /* a reclaim read section is open (refs with release) */
 
 	tx_entry *e; /* refs touched: e[0..n) */
 	uint32_t n, cap;
@@ -54,12 +64,15 @@ typedef struct rf_tx {
 	uint32_t nc, ccap;
 	tx_deferred *d; /* held agent sends */
 	uint32_t nd, dcap;
+	tx_discard *x; /* values made and replaced, distinct, none an entry's val */
+	uint32_t nx, xcap;
 	tx_entry **order; /* commit: written entries in ref-address order */
 	uint32_t ocap;
 
 	tx_entry e_inline[TX_INLINE];
 	tx_commute c_inline[4];
 	tx_deferred d_inline[4];
+	tx_discard x_inline[4];
 	tx_entry *o_inline[TX_INLINE];
 } rf_tx;
 
@@ -75,6 +88,20 @@ tx_entry *tx_add(rf_tx *tx, rf_ref *ref);
 /* Append to the commute list / the held sends. 0 or -ENOMEM. */
 int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
 int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
+/* Room for one more discarded value (call before making a value that may replace
+ * another): 0 or -ENOMEM. */
+int tx_reserve_discard(rf_tx *tx);
+/* A function made nv from old for entry `entry`, and the caller's next step returned
+ * rc. The function may have written other refs, using the room reserved before it ran:
+ * reserve again. If that or rc failed, release nv (no one else saw it) and return the
+ * error; else 0, and tx_replace may follow. */
+int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+/* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
+ * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
+ * room reserved above. */
+void tx_replace(rf_tx *tx, tx_entry *e, rf_val nv);
+/* The attempt ended: release the values it made and did not commit. */
+void tx_release_made(rf_tx *tx, bool committed);
 /* Mark the attempt doomed; returns RF_ETXRETRY. */
 int tx_retry(rf_tx *tx);
 /* Whether the attempt may go on (not doomed, not killed). */
@@ -86,8 +113,13 @@ void tx_release_ensures(rf_tx *tx);
 /* Try to kill the younger attempt `word` (state st, RUNNING) if this transaction is
  * older and has run past the grace period. True if it is now dead. */
 bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
-/* The clock's newest commit point (acquire), and a coarse monotonic time in ns. */
-uint64_t stm_clock_now(void);
+/* A new read point (stm.h: the readers' increment of the clock), and a coarse
+ * monotonic time in ns (CLOCK_MONOTONIC_COARSE: a few ns to read, one tick of
+ * resolution, 4 ms here). Transactions are as old as their first attempt's coarse time;
+ * those started in one tick are ordered by slot index: a total order fixed for a
+ * transaction's life, which is all starvation freedom needs, for the price of a load
+ * (a cycle-counter read cost ~25 ns in this VM). */
+uint64_t stm_clock_read_point(void);
 uint64_t stm_coarse_ns(void);
 /* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
 int tx_commit(rf_tx *tx);

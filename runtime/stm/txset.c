@@ -1,4 +1,5 @@
-/* runtime/stm/txset.c: the sets of one transaction (entries, commutes, held sends).
+/* runtime/stm/txset.c: the sets of one transaction (entries, commutes, held sends, and
+ * the values it made for refs with a release function).
  * Private to the context running the transaction (see txn.h); no shared state. */
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ tx_entry *tx_add(rf_tx *tx, rf_ref *ref)
 	if (tx->n == tx->cap && grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
-	*e = (tx_entry){.ref = ref};
+	*e = (tx_entry){.ref = ref, .flags = ref->release ? E_RELEASE : 0};
 	if (tx->n == TX_INLINE + 1 || (tx->n > TX_INLINE && tx->icap < tx->cap * 2)) {
 		if (index_build(tx) < 0) {
 			tx->n--;
@@ -108,6 +109,64 @@ int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void 
 	return 0;
 }
 
+int tx_reserve_discard(rf_tx *tx)
+{
+	if (tx->nx < tx->xcap)
+		return 0;
+	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
+}
+
+int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+{
+	if (!rc)
+		rc = tx_reserve_discard(tx);
+	const tx_entry *e = &tx->e[entry];
+	if (rc && (e->flags & E_RELEASE) && nv != old && nv != e->base)
+		e->ref->release(nv, e->ref->release_ctx); /* made, never seen by anyone */
+	return rc;
+}
+
+void tx_replace(rf_tx *tx, tx_entry *e, rf_val nv)
+{
+	if (!(e->flags & E_RELEASE) || nv == e->val) {
+		e->val = nv;
+		return;
+	}
+	uint32_t entry = (uint32_t)(e - tx->e);
+	if (e->flags & E_OWNED)
+		tx->x[tx->nx++] = (tx_discard){entry, e->val}; /* room reserved by the caller */
+	e->flags &= ~(uint32_t)E_OWNED;
+	e->val = nv;
+	if (nv == e->base)
+		return;
+	e->flags |= E_OWNED;
+	for (uint32_t i = 0; i < tx->nx; i++) { /* made earlier, replaced, and now back */
+		if (tx->x[i].entry == entry && tx->x[i].val == nv) {
+			tx->x[i] = tx->x[--tx->nx];
+			break;
+		}
+	}
+}
+
+static void release(rf_ref *r, rf_val v)
+{
+	if (v != RF_NIL)
+		r->release(v, r->release_ctx);
+}
+
+void tx_release_made(rf_tx *tx, bool committed)
+{
+	/* Released at once, not retired: no other context ever saw these values. */
+	for (uint32_t i = 0; i < tx->nx; i++)
+		release(tx->e[tx->x[i].entry].ref, tx->x[i].val);
+	tx->nx = 0;
+	for (uint32_t i = 0; i < tx->n; i++) {
+		if ((tx->e[i].flags & E_OWNED) && !committed)
+			release(tx->e[i].ref, tx->e[i].val);
+		tx->e[i].flags &= ~(uint32_t)E_OWNED;
+	}
+}
+
 void tx_release_ensures(rf_tx *tx)
 {
 	for (uint32_t i = 0; i < tx->n; i++) {
@@ -128,6 +187,8 @@ void stm_tx_init(rf_tx *tx, stm_slot *slot)
 	tx->ccap = 4;
 	tx->d = tx->d_inline;
 	tx->dcap = 4;
+	tx->x = tx->x_inline;
+	tx->xcap = 4;
 	tx->order = tx->o_inline;
 	tx->ocap = TX_INLINE;
 	tx->rand = ((uint64_t)slot->idx << 32) ^ slot->serial ^ UINT64_C(0x2545F4914F6CDD1D);
@@ -155,6 +216,8 @@ void stm_tx_fini(rf_tx *tx)
 		free(tx->c);
 	if (tx->d != tx->d_inline)
 		free(tx->d);
+	if (tx->x != tx->x_inline)
+		free(tx->x);
 	if (tx->order != tx->o_inline)
 		free(tx->order);
 	free(tx->index);

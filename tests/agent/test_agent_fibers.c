@@ -49,8 +49,7 @@ static bool all_entered(void *p)
 
 static void ten_thousand_parked_sleepers(void **state)
 {
-	if (rf_sched_workers() <= 0)
-		skip();
+	assert_true(rf_sched_workers() > 0);
 	rf_agent **agents = calloc(SLEEPERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < SLEEPERS; i++)
@@ -95,8 +94,7 @@ static bool all_readers_in(void *p)
 
 static void four_thousand_blocked_pipe_reads(void **state)
 {
-	if (rf_sched_workers() <= 0)
-		skip();
+	assert_true(rf_sched_workers() > 0);
 	rf_agent **agents = calloc(READERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < READERS; i++) {
@@ -132,8 +130,7 @@ static int await_inside(rf_val old, rf_val arg, rf_val *out)
 
 static void await_inside_action_on_fiber(void **state)
 {
-	if (rf_sched_workers() <= 0)
-		skip();
+	assert_true(rf_sched_workers() > 0);
 	rf_agent *a;
 	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
 	assert_int_equal(rf_agent_send(a, await_inside, 0), 0);

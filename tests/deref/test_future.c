@@ -27,20 +27,17 @@ static int wait_for(rf_val arg, rf_val *out)
 	return rf_promise_deref(rf_to_ptr(arg), out);
 }
 
-static rf_future *fiber_or_skip(rf_body_fn fn, rf_val arg)
+static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
 {
 	rf_future *f = NULL;
-	int rc = rf_future_call(fn, arg, &f);
-	if (rc == -ENOSYS)
-		skip();
-	assert_int_equal(rc, 0);
+	assert_int_equal(rf_future_call(fn, arg, &f), 0);
 	return f;
 }
 
 static void future_value_and_error_on_every_deref(void **state)
 {
-	rf_future *ok = fiber_or_skip(times_two, 21);
-	rf_future *bad = fiber_or_skip(fails, -EPIPE);
+	rf_future *ok = fiber_future(times_two, 21);
+	rf_future *bad = fiber_future(fails, -EPIPE);
 	rf_val v;
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(rf_deref(ok, &v), 0);
@@ -81,7 +78,7 @@ static int deref_other(rf_val arg, rf_val *out)
 
 static void future_body_derefs_future(void **state)
 {
-	rf_future *f = fiber_or_skip(deref_other, 8);
+	rf_future *f = fiber_future(deref_other, 8);
 	rf_val v;
 	assert_int_equal(rf_future_deref_timeout(f, 10000, -1, &v), 0);
 	assert_int_equal(v, 16);
@@ -176,7 +173,7 @@ static void cancel_pending_fiber(void **state)
 	rf_promise *gate;
 	rf_val v;
 	assert_int_equal(rf_promise_new(&gate), 0);
-	rf_future *f = fiber_or_skip(wait_for, rf_from_ptr(gate));
+	rf_future *f = fiber_future(wait_for, rf_from_ptr(gate));
 	assert_true(rf_future_cancel(f));
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	assert_int_equal(rf_promise_deliver(gate, 1), 0);
@@ -203,7 +200,7 @@ static void executor_task_from_fiber(void **state)
 	rf_executor *ex;
 	rf_val v;
 	assert_int_equal(rf_executor_new(1, &ex), 0);
-	rf_future *f = fiber_or_skip(submit_from_fiber, rf_from_ptr(ex));
+	rf_future *f = fiber_future(submit_from_fiber, rf_from_ptr(ex));
 	assert_int_equal(rf_future_deref_timeout(f, 10000, -1, &v), 0);
 	assert_int_equal(v, 60);
 	rf_future_free(f);
@@ -223,10 +220,7 @@ static int start_all_in_binding(rf_val ex_arg, rf_val *out)
 {
 	rf_future *fib, *task, *raw;
 	rf_val a = -1, b = -1, c = -1;
-	int rc = rf_future_call(read_dyn, 0, &fib);
-	if (rc == -ENOSYS)
-		a = 2; /* no executor in this build: the fiber case is not exercised */
-	else if (rc == 0 && rf_future_deref(fib, &a) == 0)
+	if (rf_future_call(read_dyn, 0, &fib) == 0 && rf_future_deref(fib, &a) == 0)
 		rf_future_free(fib);
 	if (rf_executor_submit(rf_to_ptr(ex_arg), read_dyn, 0, &task) == 0 &&
 	    rf_future_deref(task, &b) == 0)

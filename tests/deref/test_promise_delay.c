@@ -1,5 +1,4 @@
-/* deref family: promise and delay, deref with timeout, on threads and (once the
- * executor runs fibers) on fibers. */
+/* deref family: promise and delay, deref with timeout, on threads and on fibers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +10,11 @@
 #include "ringfold.h"
 #include "runtime/wait.h"
 
-/* Start fn(arg) as a fiber future, or skip the test when this build has no executor. */
-static rf_future *fiber_or_skip(rf_body_fn fn, rf_val arg)
+/* Start fn(arg) as a fiber future. */
+static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
 {
 	rf_future *f = NULL;
-	int rc = rf_future_call(fn, arg, &f);
-	if (rc == -ENOSYS)
-		skip();
-	assert_int_equal(rc, 0);
+	assert_int_equal(rf_future_call(fn, arg, &f), 0);
 	return f;
 }
 
@@ -122,10 +118,7 @@ static void promise_wakes_threads_and_fibers(void **state)
 		assert_int_equal(pthread_create(&t[i], NULL, wait_promise, &s), 0);
 	int fibers = 0;
 	for (; fibers < FIBERS; fibers++) {
-		int rc = rf_future_call(wait_promise_body, rf_from_ptr(&s), &f[fibers]);
-		if (rc == -ENOSYS)
-			break; /* no executor in this build: threads only */
-		assert_int_equal(rc, 0);
+		assert_int_equal(rf_future_call(wait_promise_body, rf_from_ptr(&s), &f[fibers]), 0);
 	}
 	rf_val v;
 	assert_int_equal(rf_promise_deref_timeout(s.p, 20, -1, &v), 0);
@@ -186,8 +179,8 @@ static int deref_delay_body(rf_val arg, rf_val *out)
 	return 0;
 }
 
-/* 100 threads (and 1,000 fibers where the executor runs) deref one delay: it runs once
- * and all of them see its value. */
+/* 100 threads and 1,000 fibers deref one delay: it runs once and all of them see its
+ * value. */
 static void delay_runs_once_under_contention(void **state)
 {
 	enum { THREADS = 100, FIBERS = 1000 };
@@ -198,10 +191,7 @@ static void delay_runs_once_under_contention(void **state)
 	assert_int_equal(rf_delay_new(slow_answer, 45, &s.d), 0);
 	int fibers = 0;
 	for (; fibers < FIBERS; fibers++) {
-		int rc = rf_future_call(deref_delay_body, rf_from_ptr(&s), &f[fibers]);
-		if (rc == -ENOSYS)
-			break; /* no executor in this build: threads only */
-		assert_int_equal(rc, 0);
+		assert_int_equal(rf_future_call(deref_delay_body, rf_from_ptr(&s), &f[fibers]), 0);
 	}
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, deref_delay, &s), 0);
@@ -268,7 +258,7 @@ static void fiber_deref_timeout_parks(void **state)
 {
 	rf_promise *p;
 	assert_int_equal(rf_promise_new(&p), 0);
-	rf_future *f = fiber_or_skip(fiber_deref_timeout, rf_from_ptr(p));
+	rf_future *f = fiber_future(fiber_deref_timeout, rf_from_ptr(p));
 	rf_val v;
 	assert_int_equal(rf_future_deref_timeout(f, 10000, -1, &v), 0);
 	assert_int_equal(v, 17);
@@ -293,8 +283,8 @@ static void promise_delivered_by_fiber(void **state)
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, wait_promise, &s), 0);
 	for (int i = 0; i < FIBERS; i++)
-		f[i] = fiber_or_skip(wait_promise_body, rf_from_ptr(&s));
-	rf_future *deliverer = fiber_or_skip(deliver_body, rf_from_ptr(s.p));
+		f[i] = fiber_future(wait_promise_body, rf_from_ptr(&s));
+	rf_future *deliverer = fiber_future(deliver_body, rf_from_ptr(s.p));
 	assert_int_equal(rf_future_deref_timeout(deliverer, 10000, -1, &v), 0);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);

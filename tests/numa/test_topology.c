@@ -53,9 +53,9 @@ static void parse_single_cpus_and_joins(void **state)
 static void parse_rejects_bad_text(void **state)
 {
 	static const char *bad[] = {
-	    "",        "0",        "0:",      ":0",     "1:0",        "0:0,0:1", "0:0,2:1",
-	    "0:3-1",   "0:0,1:0",  "0:0;1:1", "0:a",    "0:0,",       "0:0-",    "0:0+",
-	    "0:99999", "x",        "0:0 ",    "-1:0",   "0:0,1:1,2:9",
+	    "",        "0",       "0:",      ":0",   "1:0",         "0:0,0:1", "0:0,2:1",
+	    "0:3-1",   "0:0,1:0", "0:0;1:1", "0:a",  "0:0,",        "0:0-",    "0:0+",
+	    "0:99999", "x",       "0:0 ",    "-1:0", "0:0,1:1,2:9",
 	};
 	cpu_set_t allowed = mask_of(8);
 	rf_topology t;
@@ -74,7 +74,8 @@ static void parse_rejects_cpu_outside_mask(void **state)
 	cpu_set_t allowed = mask_of(2);
 	rf_topology t;
 	char err[128];
-	assert_int_equal(rf_topology_parse("0:0,1:2", &allowed, &t, err, sizeof(err)), RF_ETOPOLOGY);
+	assert_int_equal(rf_topology_parse("0:0,1:2", &allowed, &t, err, sizeof(err)),
+	                 RF_ETOPOLOGY);
 	assert_non_null(strstr(err, "outside the affinity mask"));
 }
 

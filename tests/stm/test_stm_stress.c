@@ -1,7 +1,7 @@
 /* STM under concurrency: invariants that must hold at every observation.
- *  - bank: transfers among 10 accounts from 2 to 16 threads (and fibers once the
- *    executor runs them); an observer transaction sums all accounts continuously and the
- *    total is exact every time;
+ *  - bank: transfers among 10 accounts from 2 to 16 threads, and from 16 fibers; an
+ *    observer transaction sums all accounts continuously and the total is exact every
+ *    time;
  *  - write skew happens without ensure and is prevented with it;
  *  - a commute counter is exact under contention;
  *  - a long read-only transaction commits while a writer commits under it;
@@ -9,11 +9,13 @@
  * Assertions are made on the main thread; workers count failures.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -184,13 +186,7 @@ static void bank_fibers(void **state)
 	bank_setup(n, 1500);
 	rf_waiter_init(&fibers_done);
 	atomic_store(&fibers_left, n + 1);
-	int rc = rf_fiber_spawn(observer_fiber, NULL, RF_WORKER_ANY, NULL);
-	if (rc == -ENOSYS) {
-		for (int i = 0; i < ACCOUNTS; i++)
-			rf_ref_free(acct[i]);
-		skip(); /* no executor in this build */
-	}
-	assert_int_equal(rc, 0);
+	assert_int_equal(rf_fiber_spawn(observer_fiber, NULL, RF_WORKER_ANY, NULL), 0);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(
 		    rf_fiber_spawn(writer_fiber, (void *)(uintptr_t)(i + 1), RF_WORKER_ANY, NULL),
@@ -362,7 +358,7 @@ static void long_reader_commits(void **state)
 	assert_int_equal(rf_dosync(long_read, 0, &consistent), 0);
 	assert_int_equal(consistent, 1);
 	assert_true(reader_attempts >= 2);          /* faulted first... */
-	assert_true(rf_ref_history_count(rb) >= 4); /* ...and the history grew for it */
+	assert_true(rf_ref_history_count(rb) >= 3); /* ...and the history grew for it */
 	atomic_store(&writers_left, 0);
 	sem_post(&go_write);
 	pthread_join(t, NULL);
@@ -399,9 +395,21 @@ static int young_body(rf_val arg, rf_val *out)
 	return 0;
 }
 
+static _Atomic uint64_t old_start_tick;
+
+static uint64_t coarse_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *young(void *arg)
 {
 	sem_wait(&old_started);
+	/* Ages have the coarse clock's resolution: start one tick later than the old one. */
+	while (coarse_now() <= atomic_load(&old_start_tick))
+		sched_yield();
 	/* a commit after the old one's snapshot: this transaction is strictly younger */
 	if (rf_dosync(set_both, 5, NULL))
 		atomic_fetch_add(&failures, 1);
@@ -414,6 +422,7 @@ static int old_body(rf_val arg, rf_val *out)
 {
 	static int attempt;
 	if (++attempt == 1) {
+		atomic_store(&old_start_tick, coarse_now());
 		sem_post(&old_started);
 		sem_wait(&young_claimed);
 		rf_sleep_until(rf_now_ns() + 30000000ull); /* past the 10 ms grace period */
