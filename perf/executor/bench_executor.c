@@ -10,6 +10,14 @@
  *   sleep_10k_100ms   10,000 concurrent 100 ms sleeps, all joined; one op is the whole
  *                     batch, so ns_per_op is its wall time (target: < 150 ms)
  *                     | pthread: one thread per sleep (64 KiB stacks)
+ *   fiber_spawn_10k_sleep_thread
+ *                     a plain thread spawns 10,000 fibers, each sleeping 100 ms from
+ *                     when it starts, and waits for all; ns_per_op = wall / 10,000
+ *                     (100 ms of sleep is 10,000 ns of it: the rest is overhead)
+ *                     | pthread: 10,000 threads (64 KiB stacks) doing the same
+ *   fiber_spawn_10k_sleep_fiber
+ *                     the same 10,000 spawned from inside a fiber (on worker 0)
+ *                     | pthread: the same spawned from a thread the runtime does not know
  */
 #include <linux/futex.h>
 #include <pthread.h>
@@ -303,6 +311,47 @@ static uint64_t pthread_sleep(uint64_t ops, void *arg)
 	return ns;
 }
 
+/* --- fiber_spawn_10k_sleep_thread / _fiber ------------------------------------------ */
+
+static void own_sleeper(void *arg)
+{
+	rf_sleep_until(rf_now_ns() + 100000000u);
+	latch_down(arg);
+}
+
+static void spawn_sleepers(latch *l)
+{
+	for (int i = 0; i < SLEEPERS; i++)
+		if (rf_fiber_spawn(own_sleeper, l, RF_WORKER_ANY, NULL))
+			abort();
+}
+
+static uint64_t rf_spawn_sleep_thread(uint64_t ops, void *arg)
+{
+	latch l;
+	latch_init(&l, SLEEPERS);
+	uint64_t t0 = bench_now_ns();
+	spawn_sleepers(&l);
+	latch_wait(&l, -1);
+	return bench_now_ns() - t0;
+}
+
+static void spawner(void *arg)
+{
+	spawn_sleepers(arg);
+}
+
+static uint64_t rf_spawn_sleep_fiber(uint64_t ops, void *arg)
+{
+	latch l;
+	latch_init(&l, SLEEPERS);
+	uint64_t t0 = bench_now_ns();
+	if (rf_fiber_spawn(spawner, &l, 0, NULL))
+		abort();
+	latch_wait(&l, -1);
+	return bench_now_ns() - t0;
+}
+
 int main(int argc, char **argv)
 {
 	bench_init(argc, argv);
@@ -325,6 +374,16 @@ int main(int argc, char **argv)
 	if (bench_wanted("sleep_10k_100ms")) {
 		bench_run("sleep_10k_100ms", "ringfold", 1, rf_sleep, NULL);
 		bench_run("sleep_10k_100ms", "pthread", 1, pthread_sleep, NULL);
+	}
+	if (bench_wanted("fiber_spawn_10k_sleep_thread")) {
+		bench_run("fiber_spawn_10k_sleep_thread", "ringfold", SLEEPERS,
+		          rf_spawn_sleep_thread, NULL);
+		bench_run("fiber_spawn_10k_sleep_thread", "pthread", SLEEPERS, pthread_sleep, NULL);
+	}
+	if (bench_wanted("fiber_spawn_10k_sleep_fiber")) {
+		bench_run("fiber_spawn_10k_sleep_fiber", "ringfold", SLEEPERS, rf_spawn_sleep_fiber,
+		          NULL);
+		bench_run("fiber_spawn_10k_sleep_fiber", "pthread", SLEEPERS, pthread_sleep, NULL);
 	}
 	rf_shutdown();
 	return 0;

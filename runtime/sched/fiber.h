@@ -4,7 +4,7 @@
  *
  *   field                        written by                   read by
  *   rf_worker.inbox              any thread (push, CAS)       owner (take all, exchange)
- *   rf_worker.sleeping           owner (seq_cst)              senders (seq_cst)
+ *   rf_worker.sleeping           owner; senders' exchange     senders (seq_cst)
  *   rf_worker.stop               rf_shutdown (seq_cst)        owner
  *   rf_worker.closed, .wakers    owner / wakers (seq_cst)     both (see worker.c)
  *   rf_worker.running, .seq      owner (relaxed)              stall monitor, owner
@@ -16,8 +16,9 @@
  *                                fiber sits in an inbox (the pusher wrote it before the
  *                                release CAS that publishes it)
  *
- * A fiber is one mmap: [guard][stack ............][struct rf_fiber]. It is created on
- * its worker's node, runs only on that worker and returns to that worker's pool.
+ * A fiber is a struct rf_fiber (from the allocator) and a stack mapping [guard][stack]
+ * (stack.c). It is created on its worker's node, runs only on that worker and returns to
+ * that worker's pool. Its stack is first written when it first runs, on its worker.
  */
 #ifndef RF_SCHED_FIBER_H
 #define RF_SCHED_FIBER_H
@@ -64,6 +65,7 @@ typedef struct rf_fiber {
 	struct rf_fiber *t_child, *t_sibling, *t_prev;
 	bool armed;
 	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
+	bool started; /* mctx made: the fiber has run (its stack is touched only from then) */
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;
@@ -89,6 +91,7 @@ typedef struct rf_worker {
 	pthread_mutex_t spare_lock; /* guards spare, nspare */
 	rf_fiber *spare;            /* dead fibers any thread may reuse for this worker */
 	int nspare;
+	int spare_low; /* low-water mark of nspare in this trim window (stack.c) */
 	/* --- owner only (monitor and stats read the atomics relaxed) --- */
 	_Alignas(64) _Atomic(rf_fiber *) running;
 	_Atomic uint64_t seq; /* odd while a fiber runs; +1 at every switch in or out */
@@ -97,6 +100,8 @@ typedef struct rf_worker {
 	rf_fiber *all;    /* live fibers (for abandonment at shutdown) */
 	rf_fiber *pool;   /* dead fibers ready for reuse */
 	int npool;
+	int pool_low;     /* low-water mark of npool in this trim window (stack.c) */
+	uint64_t trim_at; /* end of the trim window or next trim batch; 0: none (worker.c) */
 	unsigned since_poll;
 	unsigned direct; /* direct yields since the scheduler last ran a fiber */
 	rf_mctx sched_ctx;
@@ -140,7 +145,8 @@ void rf_fiber_adopt(rf_worker *w, rf_fiber *f);   /* owner: first sight of a new
 rf_fiber *rf_stack_get(rf_worker *w);                       /* any thread; NULL on -ENOMEM */
 void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign); /* owner */
 void rf_stack_put_spare(rf_worker *w, rf_fiber *f);         /* any thread */
-bool rf_stack_trim(rf_worker *w);  /* owner, idle: unmap some surplus; true if more left */
+bool rf_stack_mark(rf_worker *w);  /* owner: start a trim window; true if pools hold surplus */
+bool rf_stack_trim(rf_worker *w);  /* owner, idle: unmap some unused surplus; true if more */
 void rf_stack_drain(rf_worker *w); /* owner, at stop: unmap every pooled fiber */
 size_t rf_stack_guard_size(void);
 

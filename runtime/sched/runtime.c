@@ -19,6 +19,10 @@
 
 #include "runtime/sched/fiber.h"
 
+#ifdef RF_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 enum { RT_STOPPED, RT_RUNNING, RT_DRAINING, RT_STOPPING };
 
 #define RF_MAX_HOOKS 32
@@ -82,6 +86,11 @@ static rf_worker *worker_obtain(int index, int os_node)
 		if (!w)
 			return NULL;
 		memset(w, 0, sizeof(*w));
+#ifdef RF_ASAN
+		/* mapped, so LeakSanitizer would not look inside: its pools and fiber list
+		 * hold the allocator's fiber structs (workers live as long as the process) */
+		__lsan_register_root_region(w, sizeof(*w));
+#endif
 		pthread_mutex_init(&w->spare_lock, NULL);
 		rf_workers[index] = w;
 	}

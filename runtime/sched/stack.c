@@ -1,29 +1,41 @@
-/* runtime/sched/stack.c: fiber memory: one mapping per fiber, guard page, pooled.
+/* runtime/sched/stack.c: fiber memory: a stack mapping per fiber, guard pages, pooled.
  *
- * Layout of a mapping: [guard (RF_GUARD_PAGES pages)][stack ...][struct rf_fiber]: the
- * fiber's struct sits at the very top, in the page the stack starts in, so a fresh
- * fiber costs one page fault, not two. The stack grows down towards the guard; touching
- * the guard faults and guard.c names the overflow. The usable stack is stack_size
- * rounded up to pages, less the struct (a few hundred bytes).
+ * A fiber is a struct rf_fiber from the allocator (64-byte aligned, so thousands share
+ * a few pages) and a stack [guard (RF_GUARD_PAGES pages)][stack (stack_size rounded up
+ * to pages)]. The stack grows down towards the guard; touching the guard faults and
+ * guard.c names the overflow. Stacks are mapped RF_MAP_BATCH at a time, contiguous, in
+ * one mmap (one syscall and one NUMA policy call for the lot); each is unmapped on its
+ * own later. Nothing here writes to a stack: the fiber first does, on its worker
+ * (fiber.c, start_once), so a burst of spawns from one thread does not pay every fresh
+ * stack's first page fault on that thread (about 15 us each under some hypervisors).
  *
  * Guard. MADV_GUARD_INSTALL (Linux 6.13+) marks the guard pages in the page tables
- * without splitting the mapping, so each fiber costs one VMA. Older kernels get
- * mprotect(PROT_NONE), which splits the mapping in two VMAs: with the default
- * vm.max_map_count of 65,530 that caps live fibers near 32,000 (raise the sysctl or use
- * a 6.13+ kernel for more). The choice is made once, by the first stack allocated.
+ * without splitting the mapping, so a batch costs one VMA (one more per hole trimming
+ * leaves). Older kernels get mprotect(PROT_NONE), which splits the mapping: two VMAs per
+ * fiber, so with the default vm.max_map_count of 65,530 live fibers are capped near
+ * 32,000 (raise the sysctl or use a 6.13+ kernel for more). The choice is made once, by
+ * the first stack allocated.
  *
  * Pools. Each worker keeps dead fibers for reuse: `pool` (owner only, no atomics) for
  * the fibers it spawns itself, and `spare` (under spare_lock, at most RF_POOL_SPARE) for
  * those other threads spawn onto it, so a burst of spawns, local or foreign, pays mmap
- * only beyond what an earlier burst left. Nothing is unmapped while the worker is busy
- * (munmap in a threaded process costs TLB shoot-downs on every CPU it runs on): when
- * it goes idle, rf_stack_trim() unmaps at most RF_TRIM_BATCH pooled fibers beyond
- * RF_POOL_KEEP, and the worker comes back every RF_TRIM_PERIOD_NS to trim more while it
- * stays idle. So memory from a burst is returned within about a second of idleness.
- * Memory is allocated preferring the worker's node (rf_node_alloc) and its pages are
+ * only beyond what an earlier burst left; the rest of a fresh batch goes to the pool
+ * the caller drew from.
+ *
+ * Trimming by low-water mark. Only what a pool did not need for a whole window is
+ * returned: rf_stack_mark() starts a window (pool_low, spare_low := the pools' sizes),
+ * every rf_stack_get lowers the mark to the size it leaves, and at the end of the window
+ * (RF_TRIM_WINDOW_NS, worker.c, checked only when the worker is idle) rf_stack_trim()
+ * unmaps what stayed unused all along beyond RF_POOL_KEEP, RF_TRIM_BATCH at a time,
+ * coming back every RF_TRIM_PERIOD_NS while it stays idle. So stacks that bursts keep
+ * reusing are never unmapped and faulted in again (munmap in a threaded process also
+ * costs a TLB shoot-down on every CPU it runs on), while memory left over by a burst is
+ * returned about a second later even if some fibers keep the worker busy meanwhile.
+ * Stacks are allocated preferring the worker's node (rf_node_alloc) and their pages are
  * first touched by the fiber on that worker.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,6 +55,7 @@
 #define RF_POOL_SPARE 8192
 #define RF_POOL_KEEP 256
 #define RF_TRIM_BATCH 64
+#define RF_MAP_BATCH 16 /* fibers mapped per mmap */
 
 /* 0 = undecided, 1 = MADV_GUARD_INSTALL works, 2 = mprotect. Relaxed: every value a
  * racing reader can see leads to a working guard. */
@@ -73,48 +86,92 @@ static int install_guard(char *p, size_t len)
 	return mprotect(p, len, PROT_NONE) ? -errno : 0;
 }
 
-static rf_fiber *map_fiber(rf_worker *w)
+/* Map RF_MAP_BATCH stacks in one go: one mmap (and one NUMA policy call) for the lot,
+ * then each one's guard; each gets its struct from the allocator. Returns them linked
+ * through `next`, or NULL on -ENOMEM. */
+static rf_fiber *map_batch(rf_worker *w)
 {
 	size_t page = page_size();
 	size_t guard = rf_stack_guard_size();
 	size_t stack = (rf_rt_config.stack_size + page - 1) & ~(page - 1);
 	size_t size = guard + stack;
-	char *map = rf_node_alloc(size, w->os_node);
-	if (!map)
+	char *batch = rf_node_alloc(size * RF_MAP_BATCH, w->os_node);
+	if (!batch)
 		return NULL;
-	if (install_guard(map, guard)) {
-		rf_node_free(map, size);
-		return NULL;
+	rf_fiber *list = NULL;
+	for (int i = RF_MAP_BATCH - 1; i >= 0; i--) {
+		char *map = batch + (size_t)i * size;
+		rf_fiber *f = aligned_alloc(64, (sizeof(rf_fiber) + 63) & ~(size_t)63);
+		if (!f || install_guard(map, guard)) {
+			/* the fibers made so far stay usable; the rest goes back */
+			free(f);
+			rf_node_free(batch, (size_t)(i + 1) * size);
+			return list;
+		}
+		f->map = map;
+		f->map_size = size;
+		f->stack_lo = map + guard;
+		f->stack_size = stack;
+		f->next = list;
+		list = f;
 	}
-	rf_fiber *f = (rf_fiber *)(map + size - ((sizeof(rf_fiber) + 63) & ~(size_t)63));
-	f->map = map;
-	f->map_size = size;
-	f->stack_lo = map + guard;
-	f->stack_size = (size_t)((char *)f - f->stack_lo);
-	return f;
+	return list;
 }
 
 static void unmap_fiber(rf_fiber *f)
 {
 	rf_node_free(f->map, f->map_size);
+	free(f);
+}
+
+/* A fresh batch: the first fiber for the caller, the others to the pool it would have
+ * drawn from. */
+static rf_fiber *map_fiber(rf_worker *w, bool owner)
+{
+	rf_fiber *f = map_batch(w);
+	if (!f || !f->next)
+		return f;
+	rf_fiber *rest = f->next, *last = rest;
+	int n = 1;
+	for (; last->next; last = last->next)
+		n++;
+	if (owner) {
+		last->next = w->pool;
+		w->pool = rest;
+		w->npool += n;
+	} else {
+		pthread_mutex_lock(&w->spare_lock);
+		last->next = w->spare;
+		w->spare = rest;
+		w->nspare += n;
+		pthread_mutex_unlock(&w->spare_lock);
+	}
+	return f;
 }
 
 rf_fiber *rf_stack_get(rf_worker *w)
 {
 	rf_fiber *f = NULL;
-	if (rf_tls_worker == w && w->pool) {
+	bool owner = rf_tls_worker == w;
+	if (owner && w->pool) {
 		f = w->pool;
 		w->pool = f->next;
 		w->npool--;
+		if (w->npool < w->pool_low)
+			w->pool_low = w->npool;
 	} else {
+		if (owner)
+			w->pool_low = 0;
 		pthread_mutex_lock(&w->spare_lock);
 		if ((f = w->spare)) {
 			w->spare = f->next;
 			w->nspare--;
 		}
+		if (w->nspare < w->spare_low)
+			w->spare_low = w->nspare;
 		pthread_mutex_unlock(&w->spare_lock);
 	}
-	if (!f && !(f = map_fiber(w)))
+	if (!f && !(f = map_fiber(w, owner)))
 		return NULL;
 	/* keep the mapping fields, reset the rest */
 	char *map = f->map, *lo = f->stack_lo;
@@ -169,27 +226,40 @@ void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
 	w->npool++;
 }
 
+bool rf_stack_mark(rf_worker *w)
+{
+	w->pool_low = w->npool;
+	pthread_mutex_lock(&w->spare_lock);
+	w->spare_low = w->nspare;
+	bool surplus = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
+	pthread_mutex_unlock(&w->spare_lock);
+	return surplus;
+}
+
 bool rf_stack_trim(rf_worker *w)
 {
 	int n = 0;
-	while (w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+	while (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
 		rf_fiber *f = w->pool;
 		w->pool = f->next;
 		w->npool--;
+		w->pool_low--;
 		unmap_fiber(f);
 		n++;
 	}
 	rf_fiber *list = NULL;
 	pthread_mutex_lock(&w->spare_lock);
-	while (w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
+	while (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
 		rf_fiber *f = w->spare;
 		w->spare = f->next;
 		w->nspare--;
+		w->spare_low--;
 		f->next = list;
 		list = f;
 		n++;
 	}
-	bool more = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
+	bool more = (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP) ||
+	            (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP);
 	pthread_mutex_unlock(&w->spare_lock);
 	while (list) { /* unmapped outside the lock */
 		rf_fiber *f = list;

@@ -12,7 +12,12 @@
  * the inbox (seq_cst) and then loads sleeping (seq_cst), calling rf_io_wake only if it
  * is 1. In the single total order of those four operations either the owner's load
  * follows the push (it sees the work) or the pusher's load follows the store (it wakes
- * the owner): no wake-up is lost, and a running worker costs a pusher no syscall.
+ * the owner): no wake-up is lost, and a running worker costs a pusher no syscall. A
+ * pusher that sees 1 exchanges it for 0 (seq_cst) and wakes only if it got the 1: of a
+ * burst of pushers at one sleeping worker one makes the syscall. The others' pushes
+ * precede their exchange, which follows the winner's; the owner, woken, drains the
+ * inbox, and before it sleeps again stores 1 and loads the inbox: by the same total
+ * order argument it either sees those pushes or a later pusher sees its 1.
  *
  * Waking and teardown: the io a waker calls rf_io_wake on must outlive the call, yet a
  * pusher may be preempted between reading `sleeping` and waking. A waker increments
@@ -34,9 +39,10 @@
 void *__tsan_get_current_fiber(void);
 #endif
 
-#define RF_POLL_EVERY 256           /* fibers run between two non-blocking I/O polls */
-#define RF_TRIM_PERIOD_NS 10000000u /* idle: come back this often to trim stack pools */
-#define RF_IDLE_SPIN_NS 20000u      /* idle: watch the inbox this long before sleeping */
+#define RF_POLL_EVERY 256            /* fibers run between two non-blocking I/O polls */
+#define RF_TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
+#define RF_TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
+#define RF_IDLE_SPIN_NS 20000u       /* idle: watch the inbox this long before sleeping */
 
 void rf_rq_push(rf_worker *w, rf_fiber *f)
 {
@@ -73,7 +79,10 @@ bool rf_inbox_push(rf_worker *w, rf_fiber *f)
 		f->next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, f, memory_order_seq_cst,
 	                                                memory_order_relaxed));
-	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst))
+	/* The load keeps a running worker's line shared; the exchange lets one pusher of a
+	 * burst wake a sleeping worker, the others see 0 and skip the syscall. */
+	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) &&
+	    atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst))
 		wake(w);
 	return true;
 }
@@ -120,7 +129,10 @@ static void io_poll(rf_worker *w, uint64_t deadline)
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
 /* Before sleeping, watch the inbox for a short while: work that arrives in that window
  * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
- * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others. */
+ * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
+ * yielding between rounds: the thread that would send the work may be waiting for this
+ * very CPU (a plain thread spawning a burst onto a machine with as many workers as
+ * CPUs), and spinning in its way would cost it the whole window per item. */
 static bool spin_for_work(rf_worker *w)
 {
 	uint64_t until = rf_now_ns() + RF_IDLE_SPIN_NS;
@@ -130,8 +142,30 @@ static bool spin_for_work(rf_worker *w)
 				return true;
 			rf_cpu_relax();
 		}
+		sched_yield();
 	} while (rf_now_ns() < until);
 	return false;
+}
+
+/* Stack pools are trimmed by windows (stack.c): a window opens when the worker idles
+ * with more pooled stacks than it keeps, and RF_TRIM_WINDOW_NS later whatever none of the
+ * window's spawns needed is unmapped, a batch every RF_TRIM_PERIOD_NS; then the next
+ * window opens if surplus remains. Returns when the worker should wake next for this
+ * (RF_NO_DEADLINE: nothing to trim). */
+static uint64_t trim_time(rf_worker *w)
+{
+	uint64_t now = rf_now_ns();
+	if (w->trim_at && now >= w->trim_at) {
+		if (rf_stack_trim(w))
+			return w->trim_at = now + RF_TRIM_PERIOD_NS;
+		w->trim_at = 0;
+	}
+	if (!w->trim_at) {
+		if (!rf_stack_mark(w))
+			return RF_NO_DEADLINE;
+		w->trim_at = now + RF_TRIM_WINDOW_NS;
+	}
+	return w->trim_at;
 }
 
 static void idle(rf_worker *w)
@@ -142,10 +176,9 @@ static void idle(rf_worker *w)
 	if (w->rq_head || spin_for_work(w))
 		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
-	if (rf_stack_trim(w)) {
-		uint64_t soon = rf_now_ns() + RF_TRIM_PERIOD_NS;
-		deadline = soon < deadline ? soon : deadline;
-	}
+	uint64_t trim_at = trim_time(w);
+	if (trim_at != RF_NO_DEADLINE)
+		deadline = trim_at < deadline ? trim_at : deadline;
 	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
 	    atomic_load_explicit(&w->stop, memory_order_seq_cst)) {
@@ -247,6 +280,7 @@ int rf_worker_start(rf_worker *w)
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	w->trim_at = 0;
 	w->start_rc = 1; /* 1 = still starting */
 	int rc = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc)
