@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "concat_monoid.h"
 #include "ringfold.h"
 
 static int even(rf_val x, rf_val arg, rf_val *out)
@@ -37,34 +38,6 @@ static int repeat_self(rf_val x, rf_val arg, rf_emit *e)
 			return rc;
 	}
 	return 0;
-}
-
-/* The concatenation monoid, packed: (hash of the sequence, its length). Associative, not
- * commutative: any reordering of chunks changes the hash. */
-#define LEN_BITS 20
-#define HASH_MASK ((1ULL << 43) - 1)
-static uint64_t pow_b(uint64_t len)
-{
-	uint64_t r = 1, b = 1000003;
-	for (; len; len >>= 1, b = (b * b) & HASH_MASK)
-		if (len & 1)
-			r = (r * b) & HASH_MASK;
-	return r;
-}
-static rf_val pack(uint64_t h, uint64_t len)
-{
-	return (rf_val)((h << LEN_BITS) | len);
-}
-static int concat(rf_val a, rf_val b, rf_val *out)
-{
-	uint64_t ha = (uint64_t)a >> LEN_BITS, la = (uint64_t)a & ((1 << LEN_BITS) - 1);
-	uint64_t hb = (uint64_t)b >> LEN_BITS, lb = (uint64_t)b & ((1 << LEN_BITS) - 1);
-	*out = pack((ha * pow_b(lb) + hb) & HASH_MASK, la + lb);
-	return 0;
-}
-static int conj1(rf_val acc, rf_val x, rf_val *out)
-{
-	return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out);
 }
 
 static int64_t *iota(size_t n)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "concat_monoid.h"
 #include "ringfold.h"
 
 enum op_kind { O_MAP, O_FILTER, O_REMOVE, O_BLOCK, O_MAPCAT, O_TAKE_WHILE, O_FAIL };
@@ -106,34 +107,6 @@ static int fail_reduce(rf_val acc, rf_val x, rf_val *out)
 		return -ERANGE;
 	*out = acc + x;
 	return 0;
-}
-
-/* The concatenation monoid (hash, length), as in test_fold.c: associative, not
- * commutative. */
-#define LEN_BITS 20
-#define HASH_MASK ((1ULL << 43) - 1)
-static uint64_t pow_b(uint64_t len)
-{
-	uint64_t r = 1, b = 1000003;
-	for (; len; len >>= 1, b = (b * b) & HASH_MASK)
-		if (len & 1)
-			r = (r * b) & HASH_MASK;
-	return r;
-}
-static rf_val pack(uint64_t h, uint64_t len)
-{
-	return (rf_val)((h << LEN_BITS) | len);
-}
-static int concat(rf_val a, rf_val b, rf_val *out)
-{
-	uint64_t ha = (uint64_t)a >> LEN_BITS, la = (uint64_t)a & ((1 << LEN_BITS) - 1);
-	uint64_t hb = (uint64_t)b >> LEN_BITS, lb = (uint64_t)b & ((1 << LEN_BITS) - 1);
-	*out = pack((ha * pow_b(lb) + hb) & HASH_MASK, la + lb);
-	return 0;
-}
-static int conj1(rf_val acc, rf_val x, rf_val *out)
-{
-	return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out);
 }
 
 /* ---- the sources: all give the values of data[], decoded by a first map if need be --- */

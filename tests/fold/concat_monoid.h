@@ -1,0 +1,43 @@
+/* tests/fold/concat_monoid.h: the concatenation monoid, packed as (hash of the sequence,
+ * its length), for fold tests. Associative, not commutative: a fold that reorders chunks
+ * or elements changes the hash, one that only regroups them does not. */
+#ifndef RF_TESTS_FOLD_CONCAT_MONOID_H
+#define RF_TESTS_FOLD_CONCAT_MONOID_H
+
+#include <stdint.h>
+
+#include "ringfold.h"
+
+#define LEN_BITS 20
+#define HASH_MASK ((1ULL << 43) - 1)
+
+static inline uint64_t pow_b(uint64_t len)
+{
+	uint64_t r = 1, b = 1000003;
+	for (; len; len >>= 1, b = (b * b) & HASH_MASK)
+		if (len & 1)
+			r = (r * b) & HASH_MASK;
+	return r;
+}
+
+static inline rf_val pack(uint64_t h, uint64_t len)
+{
+	return (rf_val)((h << LEN_BITS) | len);
+}
+
+/* combinef: the sequence a followed by b */
+static inline int concat(rf_val a, rf_val b, rf_val *out)
+{
+	uint64_t ha = (uint64_t)a >> LEN_BITS, la = (uint64_t)a & ((1 << LEN_BITS) - 1);
+	uint64_t hb = (uint64_t)b >> LEN_BITS, lb = (uint64_t)b & ((1 << LEN_BITS) - 1);
+	*out = pack((ha * pow_b(lb) + hb) & HASH_MASK, la + lb);
+	return 0;
+}
+
+/* reducef: the sequence acc followed by x */
+static inline int conj1(rf_val acc, rf_val x, rf_val *out)
+{
+	return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out);
+}
+
+#endif
