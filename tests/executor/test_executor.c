@@ -10,32 +10,11 @@
 
 #include <cmocka.h>
 
+#include "fiber_check.h"
 #include "latch.h"
 #include "ringfold/var.h"
 #include "runtime/sched.h"
 #include "runtime/wait.h"
-
-#define WAIT_MS 60000 /* generous bound on every join: sanitizers and a busy machine */
-
-/* TSan makes each fiber cost a TSan thread state, ASan intercepts every stack's mmap:
- * fewer fibers keep the sanitizer runs short. Release runs the full counts. */
-#ifdef RF_TSAN
-#define SCALE 10
-#elif defined(RF_ASAN)
-#define SCALE 4
-#else
-#define SCALE 1
-#endif
-
-/* cmocka's asserts longjmp to the test's thread: on a fiber a failed check aborts. */
-#define fcheck(x)                                                                                  \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed on a fiber: %s\n", __FILE__,          \
-			        __LINE__, #x);                                                     \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void count_fn(void *arg)
 {

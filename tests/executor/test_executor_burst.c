@@ -12,32 +12,14 @@
 
 #include <cmocka.h>
 
+#include "fiber_check.h"
 #include "latch.h"
 #include "runtime/sched.h"
 #include "runtime/wait.h"
 
-#define WAIT_MS 60000 /* generous bound on every join: sanitizers and a busy machine */
 #define SLEEP_NS 100000000u
 
-/* Sanitizers make every fiber much dearer: fewer keep their runs short. */
-#ifdef RF_TSAN
-#define SCALE 10
-#elif defined(RF_ASAN)
-#define SCALE 4
-#else
-#define SCALE 1
-#endif
-
 enum { N = 10000 / SCALE };
-
-#define fcheck(x)                                                                                  \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed on a fiber: %s\n", __FILE__,          \
-			        __LINE__, #x);                                                     \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 struct burst {
 	latch done;

@@ -16,18 +16,11 @@
 
 #include <cmocka.h>
 
+#include "fiber_check.h"
 #include "latch.h"
 #include "numa/topology.h"
 #include "runtime/sched.h"
 #include "runtime/wait.h"
-
-#define WAIT_MS 60000
-
-#ifdef RF_TSAN
-#define SCALE 10 /* a TSan fiber is a TSan thread state */
-#else
-#define SCALE 1
-#endif
 
 static const char *self_exe;
 
