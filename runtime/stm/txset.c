@@ -179,15 +179,24 @@ void tx_release_ensures(rf_tx *tx)
 
 void stm_tx_init(rf_tx *tx, stm_slot *slot)
 {
-	memset(tx, 0, offsetof(rf_tx, e_inline));
+	/* Field by field: a memset of the header compiles to `rep stos`, which costs ~8 ns
+	 * on AMD cores at this size (a tenth of a transfer). word, read_point, start_ns and
+	 * doomed are set by each attempt's begin. */
 	tx->slot = slot;
+	tx->reading = false;
 	tx->e = tx->e_inline;
+	tx->n = 0;
 	tx->cap = TX_INLINE;
+	tx->index = NULL;
+	tx->icap = 0;
 	tx->c = tx->c_inline;
+	tx->nc = 0;
 	tx->ccap = 4;
 	tx->d = tx->d_inline;
+	tx->nd = 0;
 	tx->dcap = 4;
 	tx->x = tx->x_inline;
+	tx->nx = 0;
 	tx->xcap = 4;
 	tx->order = tx->o_inline;
 	tx->ocap = TX_INLINE;
