@@ -42,6 +42,11 @@ int rf_runtime_on_stats(void (*fn)(rf_stats *out));
 /* The configuration and topology the runtime started with (starts it if needed; NULL
  * only if it cannot start). Read-only once started. Any. */
 const rf_config *rf_runtime_config(void);
+/* The configuration the running runtime uses; while it is not running, the one the
+ * environment gives (rf_config_default, read once; NULL if the environment is
+ * malformed). Never starts the runtime: for families that need a knob, not workers.
+ * Any context; one atomic load once the environment was read. */
+const rf_config *rf_runtime_config_peek(void);
 const struct rf_topology *rf_runtime_topology(void);
 
 /* Start fn(arg) as a new fiber on `worker` (0..rf_sched_workers()-1), or RF_WORKER_ANY:

@@ -37,9 +37,10 @@
  * must return at once with that code (return any negative code you get, the usual C
  * way); rf_dosync then runs it again. A body that ignores it cannot commit anyway. After
  * the retry limit (rf_config.stm_retry_limit, RF_STM_RETRY_LIMIT, default 10,000 as in
- * Clojure) rf_dosync returns RF_ERETRYLIMIT. So a body must be free of side effects
- * (guard I/O with rf_io_guard); agent sends made in it are held and go out once, after
- * the commit.
+ * Clojure; while the runtime is not running, the environment's) rf_dosync returns
+ * RF_ERETRYLIMIT. So a body must be free of side effects (guard I/O with rf_io_guard);
+ * agent sends made in it are held and go out once, after the commit. Transactions never
+ * start the runtime: refs need no executor workers.
  *
  * Contention: an older transaction wins against a younger one: after running 10 ms it
  * may kill ("barge") a younger one that holds a ref it needs; otherwise the younger

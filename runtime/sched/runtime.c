@@ -227,6 +227,25 @@ const rf_config *rf_runtime_config(void)
 	return rf_runtime_ensure() ? NULL : &rf_rt_config;
 }
 
+static rf_config env_config;
+static int env_config_rc;
+
+static void read_env_config(void)
+{
+	env_config_rc = rf_config_default(&env_config);
+}
+
+const rf_config *rf_runtime_config_peek(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	/* acquire: pairs with rf_init's release store of RUNNING, after rf_rt_config */
+	int s = atomic_load_explicit(&rt_state, memory_order_acquire);
+	if (s == RT_RUNNING || s == RT_DRAINING)
+		return &rf_rt_config;
+	pthread_once(&once, read_env_config);
+	return env_config_rc < 0 ? NULL : &env_config;
+}
+
 const struct rf_topology *rf_runtime_topology(void)
 {
 	return rf_runtime_ensure() ? NULL : &rf_rt_topo;

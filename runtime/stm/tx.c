@@ -304,7 +304,7 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 
 static uint32_t retry_limit(void)
 {
-	const rf_config *cfg = rf_runtime_config();
+	const rf_config *cfg = rf_runtime_config_peek(); /* transactions need no workers */
 	return cfg && cfg->stm_retry_limit ? cfg->stm_retry_limit : DEFAULT_RETRY_LIMIT;
 }
 

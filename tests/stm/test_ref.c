@@ -1,4 +1,5 @@
 /* Refs and transactions: semantics (unit), one test per rule of Clojure's STM. */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,36 @@ static rf_val value(rf_ref *r)
 	rf_val v;
 	assert_int_equal(rf_ref_deref(r, &v), 0);
 	return v;
+}
+
+/* Threads of this process (entries of /proc/self/task). */
+static int threads(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static int inc_body(rf_val arg, rf_val *out)
+{
+	return rf_ref_alter(A, rf_inc, 0, out);
+}
+
+/* Runs first: transactions from plain threads need no executor, so they start none
+ * (they read their retry limit without starting the runtime). */
+static void transactions_start_no_workers(void **state)
+{
+	make_refs(0, 0);
+	int before = threads();
+	rf_val v;
+	assert_int_equal(rf_dosync(inc_body, 0, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(threads(), before);
+	free_refs();
 }
 
 static void outside_transaction(void **state)
@@ -385,6 +416,7 @@ static void large_write_sets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(transactions_start_no_workers),
 	    cmocka_unit_test(outside_transaction),
 	    cmocka_unit_test(alter_commits),
 	    cmocka_unit_test(nested_dosync_joins),
