@@ -11,10 +11,11 @@
  *  3. Validators on every value to be written; a rejection aborts (no retry).
  *  4. A retirement record per written ref with a release function (the one step left
  *     that can fail). Set REF_I on every written ref (we own them: plain stores), a
- *     seq_cst fence, then cp = clock + 1 read, not written (stm.h: a reader whose read
- *     point covers cp incremented the clock after this load, so sees REF_I or the
- *     installed versions), install (a value that drops out is retired), clear REF_I
- *     with a version bump (release, pairs with readers' acquire).
+ *     seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
+ *     dirty (stm.h: a reader whose read point covers cp read or raised the clock after
+ *     this load, so sees REF_I or the installed versions), install (a value that drops
+ *     out is retired), clear REF_I with a version bump (release, pairs with readers'
+ *     acquire).
  *     Then clear each claim (owner = 0, release).
  *  5. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
  *     also sees the values), wake waiters.
@@ -25,15 +26,33 @@
 
 #include "runtime/stm/txn.h"
 
+/* The clock word (stm.h): the point P in bits 1.., and CLOCK_DIRTY once a commit took
+ * point P + 1. It starts at P = 1, so that a read point is never 0 ("not taken"). */
+#define CLOCK_DIRTY UINT64_C(1)
+
 static struct {
-	_Alignas(64) _Atomic uint64_t clock; /* newest commit point */
+	_Alignas(64) _Atomic uint64_t clock;
 	char pad[64 - sizeof(uint64_t)];
-} stm_time;
+} stm_time = {.clock = 2};
 
 uint64_t stm_clock_read_point(void)
 {
-	/* seq_cst: ordered after the load of every commit point it does not cover (stm.h) */
-	return atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_seq_cst) + 1;
+	/* seq_cst, both: ordered after the clock load of every commit it covers (stm.h) */
+	uint64_t c = atomic_load_explicit(&stm_time.clock, memory_order_seq_cst);
+	if (!(c & CLOCK_DIRTY))
+		return c >> 1; /* no commit past P: nothing to raise */
+	c = atomic_fetch_add_explicit(&stm_time.clock, 1, memory_order_seq_cst) + 1;
+	return c >> 1; /* 2P+1 -> 2P+2: P+1 and clean; or a raced reader's P+1, dirty */
+}
+
+/* The commit point of a commit that set REF_I on its refs and then a seq_cst fence:
+ * P + 1, marking the clock dirty unless it is already. */
+static uint64_t clock_commit_point(void)
+{
+	uint64_t c = atomic_load_explicit(&stm_time.clock, memory_order_seq_cst);
+	if (!(c & CLOCK_DIRTY))
+		c = atomic_fetch_or_explicit(&stm_time.clock, CLOCK_DIRTY, memory_order_seq_cst);
+	return (c >> 1) + 1;
 }
 
 static uint64_t coarse_ns(void)
@@ -238,7 +257,7 @@ int tx_commit(rf_tx *tx)
 	/* seq_cst fence: REF_I before the load of the clock, and before the version writes
 	 * (the readers' half: stm_clock_read_point, versions_read in ref.c) */
 	atomic_thread_fence(memory_order_seq_cst);
-	uint64_t cp = atomic_load_explicit(&stm_time.clock, memory_order_seq_cst) + 1;
+	uint64_t cp = clock_commit_point();
 	for (int i = 0; i < nw; i++) {
 		tx_entry *e = tx->order[i];
 		rf_ref *r = e->ref;

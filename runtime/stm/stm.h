@@ -2,21 +2,30 @@
  *
  * The design is Clojure's LockingTransaction with its locks replaced by words:
  *
- *  - A global clock C of commit points, written by readers only. An attempt that needs a
- *    snapshot (its first read of a ref it has not claimed, or an ensure) takes its read
- *    point with rp = fetch_add(C) + 1 and sees, for every ref, the newest version whose
- *    point is <= rp. An attempt that only claims (alter, ref-set, commute: it reads what
- *    it owns, newest by definition) takes no read point at all. A commit takes the
- *    point cp = load(C) + 1 without writing C, so commits never bounce the clock's
- *    cache line between cores (TL2's GV4/GV5 family, turned around: the readers pay).
- *    Why that is a snapshot: every cp >= the points of the refs it overwrites (C only
- *    grows), and cp > the committer's own rp. A reader whose rp >= cp incremented C after
- *    the committer's load of C; the committer set REF_I on all its refs before that load
- *    (seq_cst fence), so the reader finds REF_I or the installed versions on every one
- *    of them (commit.c, step 4). Two commits may share a point: then their write sets
- *    were claimed at the same time, so are disjoint, and every reader sees both or
- *    neither. A later writer of the same ref takes a point >= the earlier one's, and
- *    readers take the newest version of a ref among equal points.
+ *  - A global clock of commit points: a word holding the point P (bits 1..) and a
+ *    DIRTY bit, set once a commit took point P + 1. An attempt that needs a snapshot (its
+ *    first read of a ref it has not claimed, or an ensure) takes its read point from
+ *    it: rp = P if the clock is clean (a load); else it raises the clock with a
+ *    fetch_add of 1 (2P+1 -> 2P+2: P+1, clean) and rp = P + 1. It sees, for every ref,
+ *    the newest version whose point is <= rp. An attempt that only claims (alter,
+ *    ref-set, commute: it reads what it owns, newest by definition) takes no read
+ *    point. A commit takes cp = P + 1 and marks the clock dirty if it is not (the first
+ *    commit after a raise writes it; later ones only read it). So the clock's cache
+ *    line moves between cores only when readers and writers alternate: neither a
+ *    stream of writers nor a stream of readers writes it (TL2's GV4/GV5 family).
+ *    Why that is a snapshot: every cp >= the points of the refs it overwrites (P only
+ *    grows), and cp > the committer's own rp. A committer sets REF_I on all its refs,
+ *    then a seq_cst fence, then reads the clock. A reader whose rp >= cp read or raised
+ *    the clock after that read in the clock's modification order: either it raised it
+ *    from the dirty value the committer saw or made, or it loaded a value that a later
+ *    raise made clean; so its seq_cst loads of the committer's refs come after the
+ *    fence and find REF_I or the installed versions (commit.c, step 4). Real time: a
+ *    commit that completed left the clock dirty at its P, so a reader that starts later
+ *    raises it (rp = P + 1 = cp) or finds it raised past it. Two commits may share a
+ *    point: then they held their claims at the same time, so their write sets are
+ *    disjoint, and every reader sees both or neither. A later writer of the same ref
+ *    takes a point >= the earlier one's, and readers take the newest version of a ref
+ *    among equal points.
  *  - Per ref, its newest version (cur, cur_point) and a ring of older versions, 0 up to
  *    max_history of them: like Clojure's TVal chain, it grows by one at a commit after a
  *    reader found no version old enough (a fault), or while below min_history. While it
