@@ -8,24 +8,12 @@
 
 #include <cmocka.h>
 
-#include "concat_monoid.h"
+#include "fold_fns.h"
 #include "ringfold.h"
-
-static int even(rf_val x, rf_val arg, rf_val *out)
-{
-	*out = (x & 1) == 0;
-	return 0;
-}
 
 static int times(rf_val x, rf_val k, rf_val *out)
 {
 	*out = x * k;
-	return 0;
-}
-
-static int below(rf_val x, rf_val limit, rf_val *out)
-{
-	*out = x < limit;
 	return 0;
 }
 

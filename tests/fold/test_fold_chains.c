@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "concat_monoid.h"
+#include "fold_fns.h"
 #include "ringfold.h"
 
 enum op_kind { O_MAP, O_FILTER, O_REMOVE, O_BLOCK, O_MAPCAT, O_TAKE_WHILE, O_FAIL };
@@ -28,18 +28,6 @@ typedef struct chain {
 static int affine(rf_val x, rf_val k, rf_val *out)
 {
 	*out = x * k + 1;
-	return 0;
-}
-
-static int even(rf_val x, rf_val arg, rf_val *out)
-{
-	*out = (x & 1) == 0;
-	return 0;
-}
-
-static int below(rf_val x, rf_val limit, rf_val *out)
-{
-	*out = x < limit;
 	return 0;
 }
 

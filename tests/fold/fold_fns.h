@@ -1,12 +1,26 @@
-/* tests/fold/concat_monoid.h: the concatenation monoid, packed as (hash of the sequence,
- * its length), for fold tests. Associative, not commutative: a fold that reorders chunks
- * or elements changes the hash, one that only regroups them does not. */
-#ifndef RF_TESTS_FOLD_CONCAT_MONOID_H
-#define RF_TESTS_FOLD_CONCAT_MONOID_H
+/* tests/fold/fold_fns.h: functions the fold tests share.
+ *  - even, below: the predicates of the tests' filter and take-while stages.
+ *  - the concatenation monoid, packed as (hash of the sequence, its length).
+ *    Associative, not commutative: a fold that reorders chunks or elements changes the
+ *    hash, one that only regroups them does not. */
+#ifndef RF_TESTS_FOLD_FNS_H
+#define RF_TESTS_FOLD_FNS_H
 
 #include <stdint.h>
 
 #include "ringfold.h"
+
+static inline int even(rf_val x, rf_val arg, rf_val *out)
+{
+	*out = (x & 1) == 0;
+	return 0;
+}
+
+static inline int below(rf_val x, rf_val limit, rf_val *out)
+{
+	*out = x < limit;
+	return 0;
+}
 
 #define LEN_BITS 20
 #define HASH_MASK ((1ULL << 43) - 1)
