@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 static int times10(rf_val old, rf_val arg, rf_val *out)
 {
@@ -249,7 +249,7 @@ static void fiber_swapper(void *arg)
 	for (int i = 0; i < FIBER_SWAPS; i++) {
 		rf_atom_swap(&counter, add_slowly, 1, NULL);
 		if (i % 100 == 0)
-			rf_fiber_yield();
+			fiber_yield();
 	}
 	sem_post(&fibers_done);
 }
@@ -259,7 +259,7 @@ static void test_concurrent_fibers(void **state)
 	assert_int_equal(rf_atom_init(&counter, 0), 0);
 	assert_int_equal(sem_init(&fibers_done, 0, 0), 0);
 	for (int i = 0; i < FIBERS; i++)
-		assert_int_equal(rf_fiber_spawn(fiber_swapper, NULL, RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(fiber_swapper, NULL, SCHED_WORKER_ANY, NULL), 0);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, swapper, NULL), 0);
 	struct timespec deadline;
