@@ -181,7 +181,7 @@ static int swap_full(atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, r
 		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	atom_notify(atom, ws, old, nv);
+	rc = atom_notify(atom, ws, old, nv);
 	if (old_out)
 		*old_out = old;
 	if (new_out)
@@ -256,7 +256,7 @@ int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	atom_notify(atom, ws, old, v);
+	rc = atom_notify(atom, ws, old, v);
 	if (old_out)
 		*old_out = old;
 out:
@@ -298,8 +298,9 @@ int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 		reclaim_retire(node, old_val, a->release, a->release_ctx);
 		node = NULL;
 	}
-	atom_notify(atom, ws, old_val, new_val);
-	rc = 1;
+	rc = atom_notify(atom, ws, old_val, new_val);
+	if (rc == 0)
+		rc = 1;
 out:
 	reclaim_node_free(node);
 	rf_reclaim_read_end();

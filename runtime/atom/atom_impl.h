@@ -86,7 +86,8 @@ int atom_validate(const struct atom_validator *v, rf_val x);
 
 /* Call every watch of the snapshot ws (may be NULL) with (old, new). Inside a read
  * section (the caller's). */
-void atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val);
+/* Run the watches; returns the first negative code one returned, or 0. */
+int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val);
 
 /* Free the validator and watch snapshots at destroy (no concurrent use). */
 void atom_meta_destroy(atom_impl *a);

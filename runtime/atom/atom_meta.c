@@ -25,12 +25,15 @@ int atom_validate(const struct atom_validator *v, rf_val x)
 	return r > 0 ? 0 : r == 0 ? RF_EVALIDATOR : r;
 }
 
-void atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val)
+int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val)
 {
-	if (!ws)
-		return;
-	for (size_t i = 0; i < ws->n; i++)
-		ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
+	int first = 0;
+	for (size_t i = 0; ws && i < ws->n; i++) {
+		int rc = ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
+		if (rc < 0 && first == 0)
+			first = rc;
+	}
+	return first;
 }
 
 void atom_meta_destroy(atom_impl *a)
