@@ -31,11 +31,11 @@
 #include "runtime/sched/wait.h"
 
 enum chan_kind {
-	KIND_UNBUF = 0,
+	KIND_UNBUF = RF_BUF_NONE,
 	KIND_FIXED = RF_BUF_FIXED,
 	KIND_DROPPING = RF_BUF_DROPPING,
 	KIND_SLIDING = RF_BUF_SLIDING,
-	KIND_PROMISE = 4
+	KIND_PROMISE = RF_BUF_PROMISE
 };
 
 struct chan_wait;
@@ -81,6 +81,9 @@ struct rf_chan {
 	rf_val pval; /* promise value */
 	chan_list takes, puts;
 	rf_xform xf;
+	rf_release_fn release; /* set before sharing: owns the values it holds */
+	rf_val release_ctx;
+	bool caller_mem; /* rf_chan_init: the last reference does not free the struct */
 };
 
 /* Claimed waits to finish once every lock is released. */

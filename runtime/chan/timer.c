@@ -65,7 +65,7 @@ static void *timer_main(void *arg)
 				sift_down(0);
 			pthread_mutex_unlock(&timer_lock);
 			rf_chan_close(ch);
-			rf_chan_free(ch);
+			rf_chan_release(ch);
 			pthread_mutex_lock(&timer_lock);
 		}
 		if (len == 0) {
@@ -132,6 +132,6 @@ int rf_chan_timeout(int64_t ms, rf_chan **out)
 	return 0;
 fail:
 	pthread_mutex_unlock(&timer_lock);
-	rf_chan_free(ch);
+	rf_chan_release(ch);
 	return rc;
 }
