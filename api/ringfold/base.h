@@ -79,6 +79,7 @@ enum rf_error {
 	RF_ESHUTDOWN = -5001,    /* work offered after shutdown: RejectedExecutionException */
 	RF_ESTARTED = -5002,     /* rf_init() after the runtime already started */
 	RF_ENOURING = -5003,     /* io_uring asked for explicitly but not available here */
+	RF_ECONFIG = -5004,      /* a malformed RF_* variable or rf_config field (named on stderr) */
 	/* deref family (delay, promise, future, deferred, executor service): -5100.. */
 	RF_EDELIVERED = -5100,   /* deliver on a realized promise (Clojure: returns nil, no effect) */
 	RF_ERECURSIVE = -5101,   /* a delay dereferenced from inside its own body */
