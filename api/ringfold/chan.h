@@ -236,12 +236,15 @@ RF_API int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *v
 RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeout_ms, int *which,
                            rf_val *val);
 
-/* (timeout ms): a channel that closes after timeout_ms.
+/* (timeout ms): a channel that closes after timeout_ms. As core.async's, calls whose
+ * deadlines round to the same 10 ms share one channel (each caller gets its own
+ * reference to release): it closes no earlier than timeout_ms and at most 10 ms later.
+ * rf_shutdown closes every pending one.
  * Returns: 0 and *out (the caller's reference).
- * Errors:  -EINVAL (timeout_ms < 0, out NULL), -ENOMEM.
+ * Errors:  -EINVAL (timeout_ms < 0, out NULL), -ENOMEM, RF_ESHUTDOWN.
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation and one timer entry (thousands are fine). */
+ * Cost:    a shared one a lookup; a new one a parked fiber on the worker's timers. */
 RF_API int rf_chan_timeout(int64_t timeout_ms, rf_chan **out);
 
 /* (go (fn arg)): run fn(arg, &out) as a go process (a fiber on the executor; dynamic
