@@ -67,6 +67,12 @@ RF_API void rf_pub_free(rf_pub *p);
  * A closed input is removed. The mix stops when `to` closes. */
 typedef struct rf_mix rf_mix;
 enum { RF_MIX_MUTE = 1, RF_MIX_PAUSE = 2, RF_MIX_SOLO = 4 };
+/* (mix to): a mix whose output is the channel `to`.
+ * Returns: 0 and *out (the caller's handle; rf_mix_free drops it).
+ * Errors:  -EINVAL (to or out NULL), -ENOMEM, RF_ESHUTDOWN (no go process could start).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two allocations, a channel and a go process. */
 RF_API int rf_mix_new(rf_chan *to, rf_mix **out);
 RF_API int rf_mix_admix(rf_mix *m, rf_chan *in);
 RF_API int rf_mix_unmix(rf_mix *m, rf_chan *in);
