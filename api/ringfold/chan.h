@@ -10,14 +10,15 @@
  *   (chan (sliding-buffer n))       rf_chan_new_buf(RF_BUF_SLIDING, n, &c)    keeps the last n
  *   (chan n xform)                  rf_chan_new_xform(RF_BUF_FIXED, n, &xf, &c)
  *   (promise-chan)                  rf_chan_new_promise(NULL, &c)
- *   a channel that owns its values  rf_chan_new_opts(&(rf_chan_opts){.size = sizeof(rf_chan_opts),
- *                                       .kind = RF_BUF_FIXED, .n = 8, .release = f}, &c)
+ *   a channel that owns its values  rf_chan_new_opts(&opts, &c) with opts.release = f
  *   (>! c v) / (>!! c v)            rf_chan_put(c, v)          parks a fiber, blocks a thread
  *   (<! c) / (<!! c)                rf_chan_take(c, &v)
- *   (alt!! [[c v]] :default) / timed  rf_chan_put_timeout(c, v, ms), rf_chan_take_timeout(c, ms,
- * &v) (put! c v fn) / (take! c fn)    rf_chan_put_async / rf_chan_take_async (offer! c v) / (poll!
- * c)        rf_chan_offer / rf_chan_poll            never wait (close! c) rf_chan_close(c) (alts!
- * [...]) / (alts!! [...])  rf_alts(ops, n, flags, &which, &v) (timeout ms) rf_chan_timeout(ms, &c)
+ *   a put or take with a deadline   rf_chan_put_timeout(c, v, ms), rf_chan_take_timeout(c, ms, &v)
+ *   (put! c v fn) / (take! c fn)    rf_chan_put_async / rf_chan_take_async
+ *   (offer! c v) / (poll! c)        rf_chan_offer / rf_chan_poll            never wait
+ *   (close! c)                      rf_chan_close(c)
+ *   (alts! [...]) / (alts!! [...])  rf_alts(ops, n, flags, &which, &v)
+ *   (timeout ms)                    rf_chan_timeout(ms, &c)
  *   (go ...)                        rf_go(fn, arg, &result)
  *
  * Results map as follows: a put that Clojure answers `true` returns 0, `false` (channel
