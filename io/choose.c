@@ -217,10 +217,18 @@ static void poller_wake(void *poller)
 	io_wake(poller);
 }
 
+static void poller_cancel(void *poller)
+{
+	io_poller *io = poller;
+	if (io->kind == RF_IO_URING)
+		uring_cancel_all(io);
+}
+
 const sched_poller_ops io_poller_ops = {
     .choose = poller_choose,
     .create = poller_create,
     .destroy = poller_destroy,
     .poll = poller_poll,
     .wake = poller_wake,
+    .cancel = poller_cancel,
 };

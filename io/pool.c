@@ -80,6 +80,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 	pthread_once(&pool_once, pool_init);
 	struct job j = {.fn = fn, .arg = arg};
 	waiter_init(&j.w);
+	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	pthread_mutex_lock(&pool_lock);
 	if (n_queued + 1 > n_idle && n_threads < POOL_MAX) {
 		pthread_t t;

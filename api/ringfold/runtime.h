@@ -62,12 +62,29 @@ RF_API int rf_config_default(rf_config *cfg);
  * up. Blocks while the workers start (and while an rf_shutdown is in progress). */
 RF_API int rf_init(const rf_config *cfg);
 
-/* Stop the runtime: runs every accepted agent action and wakes nothing else; fibers
- * still parked are abandoned (their stacks freed). Call from a plain thread, not from a
- * fiber or a pool task (there it prints a warning and does nothing). Blocks until the
- * workers have stopped; a no-op when the runtime is not running. Afterwards the runtime
- * may be started again (rf_init, or any first use). */
+/* Stop the runtime. Runs every accepted agent action, then cancels the wait of every
+ * fiber still parked (channel put/take, alts, deref of a promise/future/delay/deferred,
+ * lock, join, await, io, sleep): it returns RF_ESHUTDOWN, and so does every wait a
+ * fiber starts from then on, so fibers unwind and return. Fibers accepted but not yet
+ * started (futures, go processes) still run, each wait in them failing the same way, so
+ * every accepted future is realized and every deref of it returns. No fiber's stack is
+ * freed before the fiber returned. The same as rf_shutdown_timeout(0).
+ * Blocks until every fiber has returned and the workers have stopped: a fiber that
+ * neither waits nor returns (an endless loop, a blocking call of its own, a wait it
+ * retries after RF_ESHUTDOWN) keeps it waiting. Plain threads waiting on ringfold
+ * objects are not woken. Context: plain thread; on a fiber or a pool task it prints a
+ * warning and does nothing. A no-op when the runtime is not running. Afterwards the
+ * runtime may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
+
+/* rf_shutdown, after letting fibers finish on their own for up to timeout_ms (waits
+ * complete normally meanwhile; new spawns already fail with RF_ESHUTDOWN).
+ * Returns: 0 when every fiber returned within the timeout; -ETIMEDOUT when some had to
+ *   be cancelled as by rf_shutdown (the runtime is stopped either way).
+ * Errors: -EINVAL (timeout_ms < 0); -EPERM on an executor worker (nothing done).
+ * Blocks: up to timeout_ms, then as rf_shutdown. Context: plain thread.
+ * Cost: one wake-up per worker; returns as soon as the last fiber has returned. */
+RF_API int rf_shutdown_timeout(int64_t timeout_ms);
 
 typedef struct rf_worker_stats {
 	int cpu;             /* CPU the worker is pinned to */

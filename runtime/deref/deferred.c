@@ -73,8 +73,9 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		spin_unlock(&d->lock);
 		return 0;
 	}
-	if (waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns) < 0)
-		return -ETIMEDOUT;
+	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
+	if (rc < 0)
+		return rc;
 	*code = w.result;
 	*value = w.value;
 	return 0;
@@ -94,10 +95,13 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_
 		*out = timeout_val;
 		return 0;
 	}
-	if (deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v) == -ETIMEDOUT) {
+	int rc = deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v);
+	if (rc == -ETIMEDOUT) {
 		*out = timeout_val;
 		return 0;
 	}
+	if (rc < 0)
+		return rc;
 	*out = v;
 	return code;
 }

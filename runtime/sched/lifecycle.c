@@ -10,7 +10,21 @@
  *   STOPPING --workers joined--> STOPPED (and rf_init may start it again)
  * While DRAINING the workers still run, so shutdown hooks (agents draining their
  * accepted actions) may spawn and park fibers; from STOPPING on, spawns fail with
- * RF_ESHUTDOWN. sched_ensure's fast path is one acquire load; it pairs with the
+ * RF_ESHUTDOWN.
+ *
+ * Stopping never frees a fiber that has not returned: a parked fiber's stack holds
+ * waiters linked into channels, promises, locks and io rings, and freeing it under them
+ * is a use after free for whoever completes them next. Instead every fiber is run to its
+ * end. STOPPING first gives the workers STOP_FINISH (they leave their loop once every
+ * fiber they have returned and their inbox is empty, which they then close) and waits up
+ * to the caller's timeout; then STOP_CANCEL: each worker cancels the wait of every
+ * parked fiber (it returns RF_ESHUTDOWN, after unlinking itself as after a timeout), and
+ * every later wait on that worker returns RF_ESHUTDOWN at once, so user code unwinds
+ * and fibers never started still run (a future's body runs; its deref returns). Firm
+ * waits (in-flight io, which the backend cancels; pool jobs) complete normally. The
+ * cost: a fiber that neither waits nor returns keeps rf_shutdown waiting.
+ *
+ * sched_ensure's fast path is one acquire load; it pairs with the
  * release store of RUNNING, which publishes sched_cfg, sched_topo, sched_poller and
  * sched_worker_tab.
  *
@@ -113,10 +127,21 @@ static sched_worker *worker_obtain(int index, int os_node)
 	return w;
 }
 
-static void stop_workers(int n)
+/* Stop workers 0..n-1: let their fibers finish until deadline_ns, then cancel what is
+ * still parked; join them. 0, or -ETIMEDOUT if some had to be cancelled. */
+static int stop_workers(int n, uint64_t deadline_ns)
 {
+	int rc = 0;
 	for (int i = 0; i < n; i++)
-		worker_stop(sched_worker_tab[i]);
+		worker_stop(sched_worker_tab[i], STOP_FINISH);
+	for (int i = 0; i < n; i++)
+		if (!worker_await(sched_worker_tab[i], deadline_ns))
+			rc = -ETIMEDOUT;
+	for (int i = 0; i < n; i++)
+		worker_stop(sched_worker_tab[i], STOP_CANCEL);
+	for (int i = 0; i < n; i++)
+		worker_join(sched_worker_tab[i]);
+	return rc;
 }
 
 /* Under rt_lock, state STOPPED: start every worker. */
@@ -145,12 +170,12 @@ static int start(void)
 	sched_nworkers = n;
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = worker_start(sched_worker_tab[i]))) {
-			stop_workers(i);
+			stop_workers(i, 0);
 			return rc;
 		}
 	}
 	if (!rc && (rc = stall_start(sched_cfg.stall_ms)))
-		stop_workers(n);
+		stop_workers(n, 0);
 	return rc;
 }
 
@@ -204,16 +229,17 @@ int sched_ensure(void)
 	return rc == RF_ESTARTED ? 0 : rc;
 }
 
-void sched_stop(void)
+int sched_stop(int64_t timeout_ms)
 {
 	if (sched_tls_worker) {
 		fprintf(stderr, "ringfold: rf_shutdown called on an executor worker; ignored\n");
-		return;
+		return -EPERM;
 	}
+	uint64_t deadline = timeout_ms > 0 ? time_deadline_after_ms(timeout_ms) : 0;
 	pthread_mutex_lock(&rt_lock);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_RUNNING) {
 		pthread_mutex_unlock(&rt_lock);
-		return;
+		return 0;
 	}
 	atomic_store_explicit(&rt_state, RT_DRAINING, memory_order_release);
 	pthread_mutex_lock(&hooks_lock);
@@ -225,9 +251,10 @@ void sched_stop(void)
 		hooks[n]();
 	atomic_store_explicit(&rt_state, RT_STOPPING, memory_order_release);
 	stall_stop();
-	stop_workers(sched_nworkers);
+	int rc = stop_workers(sched_nworkers, deadline);
 	atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_release);
 	pthread_mutex_unlock(&rt_lock);
+	return rc;
 }
 
 const rf_config *sched_config(void)
