@@ -3,6 +3,15 @@
  * The runtime starts itself on first use with defaults read from the environment.
  * rf_init() before first use sets the knobs instead; rf_shutdown() stops it.
  *
+ * fork(): the child of a process whose runtime runs gets a fresh runtime on its first
+ * use: a pthread_atfork child handler forgets the workers, the fork/join pool and every
+ * helper thread (none exists in the child) and the fibers of the parent; the parent is
+ * not affected. A fork from a fiber leaves the child running on that fiber's stack as a
+ * plain thread, with the affinity the runtime was started with. Like any fork of a
+ * threaded process, an object another thread had locked at that instant (a channel, a
+ * lock) may stay locked in the child, and executor services (rf_executor_new) made
+ * before the fork have no threads there: the child uses only what it makes itself.
+ *
  * Knobs (config field, environment variable, default):
  *   topology        RF_TOPOLOGY        libnuma nodes ∩ sched_getaffinity mask
  *                   "0:0-3,1:4-7" = node 0 has CPUs 0-3, node 1 CPUs 4-7; malformed or naming a

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "runtime/chan/chan_impl.h"
+#include "runtime/sched/sched.h"
 
 typedef struct timer_entry {
 	uint64_t deadline;
@@ -79,9 +80,18 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
+/* Fork child: the timer thread is not there; the next timeout starts one, which
+ * closes the channels still in the heap when their time comes. */
+static void timer_fork_child(void)
+{
+	pthread_mutex_init(&timer_lock, NULL);
+	started = false;
+}
+
 /* Under timer_lock. */
 static int timer_start(void)
 {
+	sched_on_fork_child(timer_fork_child);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -148,6 +148,11 @@ void worker_stop(sched_worker *w, int level);
 /* Wait until w's thread has left its loop or the deadline passes; true if it left. */
 bool worker_await(sched_worker *w, uint64_t deadline_ns);
 void worker_join(sched_worker *w); /* after it left: reap the thread */
+/* Fork child, single-threaded: w's thread does not exist here. Release what it owned
+ * (its fibers' stacks, except the one the forking fiber runs on; its poller) so a new
+ * runtime can start on w. */
+void worker_forget(sched_worker *w);
+void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
@@ -174,10 +179,12 @@ sched_fiber *timer_pop_expired(sched_worker *w, uint64_t now);
 int guard_install_handler(void);        /* once per process */
 int guard_thread_init(sched_worker *w); /* worker thread: its alternate signal stack */
 void guard_thread_fini(sched_worker *w);
+void guard_forget(sched_worker *w); /* fork child: unmap a vanished thread's altstack */
 
 /* stall.c: the stall monitor thread */
 int stall_start(uint32_t stall_ms);
 void stall_stop(void);
+void stall_forget(void); /* fork child: the monitor thread is not there */
 
 /* Owner-only counter increment (single writer: a relaxed load and store suffice). */
 static inline void sched_count(_Atomic uint64_t *c, uint64_t n)

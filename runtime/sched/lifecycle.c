@@ -33,6 +33,7 @@
  * inbox instead of freed memory. Lock order: rt_lock, then hooks_lock.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,40 @@ static void (*shutdown_hooks[MAX_HOOKS])(void);
 static int nshutdown_hooks;
 static void (*stats_hooks[MAX_HOOKS])(rf_stats *);
 static int nstats_hooks;
+static void (*fork_hooks[MAX_HOOKS])(void);
+static int nfork_hooks;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static cpu_set_t start_affinity; /* of the thread that started the runtime (rt_lock) */
+static bool have_start_affinity;
+
+/* In the child of a fork(): only the forking thread exists. Every worker, monitor and
+ * family thread is gone, so whatever the runtime was doing is forgotten and the next
+ * use starts a fresh runtime; the parent is not touched. A fork from a fiber leaves the
+ * child on that fiber's stack as a plain thread. Locks another thread held at the fork
+ * are initialized anew. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&rt_lock, NULL);
+	pthread_mutex_init(&hooks_lock, NULL);
+	for (int i = nfork_hooks; i--;) /* families above first, as at shutdown */
+		fork_hooks[i]();
+	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
+		stall_forget();
+		for (int i = 0; i < sched_nworkers; i++)
+			worker_forget(sched_worker_tab[i]);
+		atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_relaxed);
+	}
+	worker_fork_child();
+	/* a child forked on a worker would otherwise stay pinned to that worker's CPU */
+	if (sched_tls_worker && have_start_affinity)
+		sched_setaffinity(0, sizeof(start_affinity), &start_affinity);
+	sched_tls_worker = NULL;
+}
+
+static void install_atfork(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
+}
 
 static int add_hook(void **list, int *n, void *fn)
 {
@@ -88,6 +123,12 @@ int sched_on_shutdown(void (*fn)(void))
 int sched_on_stats(void (*fn)(rf_stats *))
 {
 	return add_hook((void **)stats_hooks, &nstats_hooks, (void *)fn);
+}
+
+int sched_on_fork_child(void (*fn)(void))
+{
+	pthread_once(&atfork_once, install_atfork);
+	return add_hook((void **)fork_hooks, &nfork_hooks, (void *)fn);
 }
 
 static int check_config(const rf_config *cfg)
@@ -185,6 +226,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	int rc;
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
+	pthread_once(&atfork_once, install_atfork);
 	pthread_mutex_lock(&rt_lock);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
 		rc = RF_ESTARTED;
@@ -201,6 +243,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 		strcpy(rt_topology_text, c.topology);
 		c.topology = rt_topology_text;
 	}
+	have_start_affinity = sched_getaffinity(0, sizeof(start_affinity), &start_affinity) == 0;
 	if ((rc = topo_detect(c.topology, &sched_topo, err, sizeof(err))) < 0) {
 		fprintf(stderr, "ringfold: %s\n", err);
 		goto out;

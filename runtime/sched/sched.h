@@ -56,6 +56,14 @@ int sched_on_shutdown(void (*fn)(void));
  * rules and returns as sched_on_shutdown. */
 int sched_on_stats(void (*fn)(rf_stats *out));
 
+/* Register fn to run in the child of a fork(), on its only thread, before the runtime
+ * forgets its workers: a family that keeps threads of its own forgets them there (and
+ * initializes anew the locks they may have held), so that its next use in the child
+ * starts afresh. Hooks must only reset memory and close descriptors: no thread, no
+ * lock that another thread could hold. Last registered runs first. Same rules and
+ * returns as sched_on_shutdown. */
+int sched_on_fork_child(void (*fn)(void));
+
 /* The configuration and topology the runtime started with (starts it if needed; NULL
  * only if it cannot start). Read-only once started. Any. */
 const rf_config *sched_config(void);

@@ -354,3 +354,41 @@ void worker_join(sched_worker *w)
 {
 	pthread_join(w->thread, NULL);
 }
+
+void worker_forget(sched_worker *w)
+{
+	bool self = w == sched_tls_worker;
+	sched_fiber *keep = self ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+	pthread_mutex_init(&w->spare_lock, NULL);
+	sched_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_relaxed);
+	for (sched_fiber *next; list && list != INBOX_CLOSED; list = next) {
+		next = list->next;
+		if (list->state == FIBER_NEW) /* never adopted: not on the live list */
+			stack_put(w, list, false);
+	}
+	while (w->all) {
+		sched_fiber *f = w->all;
+		w->all = f->all_next;
+		if (f != keep) /* the parent's fibers: their stacks are private copies here */
+			stack_put(w, f, false);
+	}
+	w->rq_head = w->rq_tail = NULL;
+	w->timers = NULL;
+	atomic_store_explicit(&w->running, NULL, memory_order_relaxed);
+	stack_drain(w);
+	if (w->poller)
+		sched_poller->destroy(w->poller); /* closes the child's copies of its fds */
+	w->poller = NULL;
+	if (self)
+		guard_thread_fini(w);
+	else
+		guard_forget(w);
+	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+}
+
+void worker_fork_child(void)
+{
+	pthread_mutex_init(&start_lock, NULL);
+	pthread_cond_init(&start_cond, NULL);
+}
