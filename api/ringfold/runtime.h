@@ -67,8 +67,12 @@ RF_API int rf_config_default(rf_config *cfg);
 
 /* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
  * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -EINVAL for a knob out of
- * range; -ENOMEM; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set
- * up. Blocks while the workers start (and while an rf_shutdown is in progress). */
+ * range; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set up;
+ * -ENOMEM, -EMFILE, -ENFILE, -EAGAIN when a resource ran out (reading the topology,
+ * a worker's thread or poller): each failure is named once on stderr. A worker whose
+ * io_uring cannot be set up uses epoll instead (said on stderr), and an io_uring probe
+ * that failed for want of memory or descriptors is tried again at the next start. Blocks
+ * while the workers start (and while an rf_shutdown is in progress). */
 RF_API int rf_init(const rf_config *cfg);
 
 /* Stop the runtime. Runs every accepted agent action, then cancels the wait of every

@@ -186,8 +186,9 @@ int rf_lock_free(rf_lock *lock)
 }
 
 /* Sleep on the queue until handed the lock (returns 1), woken to compete (0) or timed
- * out (-ETIMEDOUT) or cancelled by shutdown (RF_ESHUTDOWN); or take the lock if it turns out free (1). woken: the caller is the
- * waiter an unlocker woke (it holds WOKEN and goes back to the front of the queue). */
+ * out (-ETIMEDOUT) or cancelled by shutdown (RF_ESHUTDOWN); or take the lock if it turns out free
+ * (1). woken: the caller is the waiter an unlocker woke (it holds WOKEN and goes back to the front
+ * of the queue). */
 static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline)
 {
 	uint32_t mine = woken ? WOKEN : 0;

@@ -122,8 +122,8 @@ typedef struct sched_worker {
 	int index, cpu, node, os_node;
 	pthread_t thread;
 	int start_rc;
-	bool exited;    /* the thread left its loop (every fiber returned) */
-	int stop_seen;  /* owner: the stop level it has acted on */
+	bool exited;   /* the thread left its loop (every fiber returned) */
+	int stop_seen; /* owner: the stop level it has acted on */
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
 	/* --- stall monitor only --- */
 	_Alignas(64) _Atomic uint64_t st_stalls;
@@ -158,8 +158,8 @@ void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
 
 /* fiber.c */
-void fiber_run(sched_worker *w, sched_fiber *f);     /* owner: switch in, handle how it left */
-void fiber_adopt(sched_worker *w, sched_fiber *f);   /* owner: first sight of a new fiber */
+void fiber_run(sched_worker *w, sched_fiber *f);   /* owner: switch in, handle how it left */
+void fiber_adopt(sched_worker *w, sched_fiber *f); /* owner: first sight of a new fiber */
 
 /* stack.c: fibers' memory, pooled per worker */
 sched_fiber *stack_get(sched_worker *w);                       /* any thread; NULL on -ENOMEM */

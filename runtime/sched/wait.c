@@ -88,8 +88,9 @@ static bool try_cancel(void *arg)
 	waiter *w = arg;
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
 	while (stage(s) == WAITER_PENDING) {
-		if (atomic_compare_exchange_weak_explicit(
-		        &w->state, &s, WAITER_CANCELLED, memory_order_acq_rel, memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(&w->state, &s, WAITER_CANCELLED,
+		                                          memory_order_acq_rel,
+		                                          memory_order_relaxed))
 			return true;
 	}
 	return false;

@@ -24,12 +24,12 @@
 #include "ringfold/runtime.h"
 
 /* In a child: exit 10 + line's low bits on a failed check, so the parent names it. */
-#define ccheck(x)                                                                          \
-	do {                                                                               \
-		if (!(x)) {                                                                \
-			fprintf(stderr, "child %s:%d: %s\n", __FILE__, __LINE__, #x);      \
-			_exit(10);                                                         \
-		}                                                                          \
+#define ccheck(x)                                                                                  \
+	do {                                                                                       \
+		if (!(x)) {                                                                        \
+			fprintf(stderr, "child %s:%d: %s\n", __FILE__, __LINE__, #x);              \
+			_exit(10);                                                                 \
+		}                                                                                  \
 	} while (0)
 
 static int twice(rf_val arg, rf_val *out)

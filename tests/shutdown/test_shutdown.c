@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -122,13 +122,12 @@ static int inner_body(rf_val arg, rf_val *out)
 	return rf_chan_take(g.take_ch, &v);
 }
 
-static rf_body_fn kinds[] = {wait_take,    wait_put,          wait_alts,
-                             wait_promise, wait_deferred,     wait_lock,
-                             wait_future,  wait_timeout_chan, wait_short_timeout,
-                             wait_io,      wait_sleep};
-static const char *kind_names[] = {"chan take", "chan put", "alts", "promise", "deferred",
-                                   "lock",      "future",   "timeout chan",
-                                   "short timeout chan",    "io read", "sleep"};
+static rf_body_fn kinds[] = {wait_take,          wait_put,  wait_alts,   wait_promise,
+                             wait_deferred,      wait_lock, wait_future, wait_timeout_chan,
+                             wait_short_timeout, wait_io,   wait_sleep};
+static const char *kind_names[] = {"chan take",          "chan put", "alts",   "promise",
+                                   "deferred",           "lock",     "future", "timeout chan",
+                                   "short timeout chan", "io read",  "sleep"};
 enum { NKINDS = sizeof(kinds) / sizeof(kinds[0]) };
 
 static void wait_entered(int n)
@@ -164,7 +163,8 @@ static void every_kind_of_parked_wait(void **state)
 			for (int i = 0; i < PER_KIND; i++)
 				assert_int_equal(rf_future_call(kinds[k], i + 1, &fs[k][i]), 0);
 		wait_entered(NKINDS * PER_KIND);
-		struct timespec ts = {0, 20000000}; /* most are parked by now; the rest fail at once */
+		struct timespec ts = {0,
+		                      20000000}; /* most are parked by now; the rest fail at once */
 		nanosleep(&ts, NULL);
 
 		rf_shutdown();
