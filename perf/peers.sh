@@ -15,6 +15,11 @@ case ${1:-} in
   *) echo "usage: $0 [--only NAME | --list]" >&2; exit 2 ;;
 esac
 
+# Rust peers build with Debian's cargo, not a rustup one earlier in PATH: it is what a fresh
+# machine has and what Debian's vendored crates (/usr/share/cargo/registry) are packaged for.
+# It reads Cargo.lock up to version 3: generate lock files with it (newer cargos write 4).
+CARGO=/usr/bin/cargo
+
 # peers_need CMD|FILE...: exit 1, saying which, unless every command exists and every
 # absolute path is a readable file.
 peers_need() {
