@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/opts.h"
 #include "runtime/stm/stm.h"
 
 #define DEFAULT_MAX_HISTORY 10
@@ -32,7 +33,7 @@ struct stm_watches {
 	uint32_t n;
 	struct {
 		rf_val key;
-		rf_ref_watch_fn fn;
+		rf_watch_fn fn;
 		rf_val ctx;
 	} w[];
 };
@@ -44,10 +45,12 @@ int rf_ref_new(rf_val init, rf_ref **out)
 
 int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 {
-	rf_ref_opts o = opts ? *opts : (rf_ref_opts){0};
+	rf_ref_opts o;
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
+	if (opts_copy(&o, sizeof(o), opts) < 0)
+		return -EINVAL;
 	if (!o.max_history)
 		o.max_history = DEFAULT_MAX_HISTORY;
 	if (o.min_history > o.max_history || o.max_history > LIMIT_MAX_HISTORY)
@@ -75,7 +78,7 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	r->min_history = o.min_history;
 	r->release = o.release;
 	r->release_ctx = o.release_ctx;
-	rf_spin_init(&r->wlock);
+	spin_init(&r->wlock);
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
 	for (uint32_t i = 0; i < r->max_history; i++) {
@@ -118,11 +121,11 @@ void rf_ref_free(rf_ref *ref)
 			                                memory_order_relaxed);
 			atomic_store_explicit(&ref->hist, n - 1, memory_order_relaxed);
 			if (v != RF_NIL && !kept(ref, v))
-				rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+				reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 		}
 		rf_val v = atomic_load_explicit(&ref->cur, memory_order_relaxed);
 		if (v != RF_NIL)
-			rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+			reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 	}
 	free(atomic_load_explicit(&ref->watches, memory_order_relaxed));
 	free(ref);
@@ -176,7 +179,7 @@ uint64_t stm_ref_newest_point(rf_ref *r)
 	return newest;
 }
 
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node)
+bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node)
 {
 	rf_val prev = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	uint64_t prev_point = atomic_load_explicit(&r->cur_point, memory_order_relaxed);
@@ -203,7 +206,7 @@ bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node)
 	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
 	if (!r->release || grow || dropped == RF_NIL || kept(r, dropped))
 		return false;
-	rf_reclaim_retire(node, dropped, r->release, r->release_ctx);
+	reclaim_retire(node, dropped, r->release, r->release_ctx);
 	return true;
 }
 
@@ -222,7 +225,7 @@ int rf_ref_history_count(rf_ref *ref)
 
 /* ---- watches ---- */
 
-int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
+int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
@@ -231,11 +234,11 @@ int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
-	rf_spin_lock(&ref->wlock);
+	spin_lock(&ref->wlock);
 	ref->validator = fn;
 	ref->validator_ctx = ctx;
 	atomic_store_explicit(&ref->has_validator, fn != NULL, memory_order_relaxed);
-	rf_spin_unlock(&ref->wlock);
+	spin_unlock(&ref->wlock);
 	return 0;
 }
 
@@ -245,10 +248,10 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	 * as in Clojure; one that applies is read whole under wlock */
 	if (!atomic_load_explicit(&r->has_validator, memory_order_relaxed))
 		return 0;
-	rf_spin_lock(&r->wlock);
-	rf_ref_validator fn = r->validator;
+	spin_lock(&r->wlock);
+	rf_validator_fn fn = r->validator;
 	rf_val ctx = r->validator_ctx;
-	rf_spin_unlock(&r->wlock);
+	spin_unlock(&r->wlock);
 	int rc = fn ? fn(val, ctx) : 1;
 	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
 }
@@ -260,16 +263,16 @@ static void watches_put(stm_watches *w)
 }
 
 /* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. */
-static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
+static int watches_edit(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
-	rf_spin_lock(&ref->wlock);
+	spin_lock(&ref->wlock);
 	stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
 	uint32_t n = old ? old->n : 0;
 	stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
 	if (!w) {
-		rf_spin_unlock(&ref->wlock);
+		spin_unlock(&ref->wlock);
 		return -ENOMEM;
 	}
 	atomic_init(&w->refs, 1);
@@ -287,12 +290,12 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 		w = NULL;
 	}
 	atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
-	rf_spin_unlock(&ref->wlock);
+	spin_unlock(&ref->wlock);
 	watches_put(old);
 	return 0;
 }
 
-int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
+int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	return fn ? watches_edit(ref, key, fn, ctx) : -EINVAL;
 }
@@ -302,18 +305,23 @@ int rf_ref_remove_watch(rf_ref *ref, rf_val key)
 	return watches_edit(ref, key, NULL, RF_NIL);
 }
 
-void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
+int stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 {
 	if (!atomic_load_explicit(&r->watches, memory_order_relaxed))
-		return;
-	rf_spin_lock(&r->wlock);
+		return 0;
+	spin_lock(&r->wlock);
 	stm_watches *w = atomic_load_explicit(&r->watches, memory_order_acquire);
 	if (w)
 		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
-	rf_spin_unlock(&r->wlock);
+	spin_unlock(&r->wlock);
 	if (!w)
-		return;
-	for (uint32_t i = 0; i < w->n; i++)
-		w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
+		return 0;
+	int first = 0;
+	for (uint32_t i = 0; i < w->n; i++) {
+		int rc = w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
+		if (rc < 0 && !first)
+			first = rc;
+	}
 	watches_put(w);
+	return first;
 }

@@ -13,7 +13,7 @@
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
 #include "ringfold/io.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 enum { SLEEPERS = 10000 };
 
@@ -21,10 +21,10 @@ static _Atomic int entered;
 
 static int sleep_100ms(rf_val old, rf_val arg, rf_val *out)
 {
-	if (!rf_fiber_self())
+	if (!fiber_self())
 		return -1; /* must run on a fiber */
 	atomic_fetch_add(&entered, 1);
-	rf_sleep_until(rf_now_ns() + 100000000u);
+	sched_sleep_until(time_now_ns() + 100000000u);
 	*out = old + 1;
 	return 0;
 }
@@ -49,7 +49,7 @@ static bool all_entered(void *p)
 
 static void ten_thousand_parked_sleepers(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent **agents = calloc(SLEEPERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < SLEEPERS; i++)
@@ -60,7 +60,7 @@ static void ten_thousand_parked_sleepers(void **state)
 	assert_true(wait_until(all_entered, NULL));
 	/* Every action has started; the ones still asleep hold fibers, not threads. */
 	assert_true(os_threads() <= threads_before + 4);
-	assert_int_equal(rf_agent_await_for(30000, agents, SLEEPERS), 0);
+	assert_int_equal(rf_agent_await_for(agents, SLEEPERS, 30000), 0);
 	for (int i = 0; i < SLEEPERS; i++) {
 		rf_val v;
 		rf_agent_deref(agents[i], &v);
@@ -94,7 +94,7 @@ static bool all_readers_in(void *p)
 
 static void four_thousand_blocked_pipe_reads(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent **agents = calloc(READERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < READERS; i++) {
@@ -103,10 +103,10 @@ static void four_thousand_blocked_pipe_reads(void **state)
 		assert_int_equal(rf_agent_send_off(agents[i], read_one, i), 0);
 	}
 	assert_true(wait_until(all_readers_in, NULL));
-	assert_int_equal(rf_agent_await_for(0, agents, READERS), -ETIMEDOUT);
+	assert_int_equal(rf_agent_await_for(agents, READERS, 0), -ETIMEDOUT);
 	for (int i = 0; i < READERS; i++)
 		assert_int_equal(write(pipes[i][1], "\x05", 1), 1);
-	assert_int_equal(rf_agent_await_for(30000, agents, READERS), 0);
+	assert_int_equal(rf_agent_await_for(agents, READERS, 30000), 0);
 	for (int i = 0; i < READERS; i++) {
 		rf_val v;
 		rf_agent_deref(agents[i], &v);
@@ -130,7 +130,7 @@ static int await_inside(rf_val old, rf_val arg, rf_val *out)
 
 static void await_inside_action_on_fiber(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent *a;
 	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
 	assert_int_equal(rf_agent_send(a, await_inside, 0), 0);

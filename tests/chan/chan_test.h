@@ -11,9 +11,11 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 /* Run fn(arg) on a new plain thread. */
 static inline pthread_t spawn_thread(void *(*fn)(void *), void *arg)

@@ -71,7 +71,7 @@ static void test_alts_fairness_priority(void **state)
 
 static void *take_later(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 10000000);
+	sched_sleep_until(time_now_ns() + 10000000);
 	rf_val v = -1;
 	int rc = take5(arg, &v);
 	return (void *)(intptr_t)(rc ? rc : v);
@@ -79,7 +79,7 @@ static void *take_later(void *arg)
 
 static void *put_later(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 10000000);
+	sched_sleep_until(time_now_ns() + 10000000);
 	return (void *)(intptr_t)put5(arg, 77);
 }
 
@@ -136,7 +136,7 @@ static int go_timeouts(rf_val arg, rf_val *out)
 	rf_val v;
 	rf_alt ops[] = {{.ch = c}, {.ch = c, .put = true, .val = 1}};
 	int which;
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	if (rf_alts_timeout(ops, 2, 0, 20, &which, &v) != -ETIMEDOUT || which != -1)
 		return -1;
 	if (rf_chan_take_timeout(c, &v, 10) != -ETIMEDOUT ||
@@ -149,7 +149,7 @@ static int go_timeouts(rf_val arg, rf_val *out)
 	rf_chan_free(t);
 	if (rc != RF_ECLOSED || which != 1)
 		return -4;
-	*out = (rf_val)(rf_now_ns() - t0);
+	*out = (rf_val)(time_now_ns() - t0);
 	return rf_chan_take(cd[1], &v) == 0 && v == 99 ? 0 : -5; /* then a value, parked */
 }
 
@@ -189,7 +189,7 @@ static void *producer(void *arg)
 		rf_alt ops[] = {{.ch = p->s->a, .put = true, .val = v},
 		                {.ch = p->s->b, .put = true, .val = v}};
 		int which;
-		assert_int_equal(rf_alts_timeout(ops, 2, 0, 10000, &which, NULL), 0);
+		RF_CHECK_EQ(rf_alts_timeout(ops, 2, 0, 10000, &which, NULL), 0);
 	}
 	return NULL;
 }
@@ -204,8 +204,8 @@ static void *consumer(void *arg)
 		int rc = rf_alts_timeout(ops, 2, 0, 10000, &which, &v);
 		if (rc == RF_ECLOSED)
 			return NULL;
-		assert_int_equal(rc, 0);
-		assert_int_equal(atomic_fetch_add(&s->seen[v], 1), 0); /* exactly once */
+		RF_CHECK_EQ(rc, 0);
+		RF_CHECK_EQ(atomic_fetch_add(&s->seen[v], 1), 0); /* exactly once */
 		atomic_fetch_add(&s->taken_sum, v);
 		atomic_fetch_add(&s->taken_n, 1);
 	}
@@ -295,46 +295,46 @@ static void run_mpmc(rf_chan *c)
 	for (int i = 0; i < C; i++) {
 		cj[i] = (job){&m, -1};
 		if (i % 2)
-			assert_int_equal(rf_go(go_consume, rf_from_ptr(&m), &cr[i]), 0);
+			RF_CHECK_EQ(rf_go(go_consume, rf_from_ptr(&m), &cr[i]), 0);
 		else
 			ct[i] = spawn_thread(thread_body, &cj[i]);
 	}
 	for (int i = 0; i < P; i++) {
 		pj[i] = (job){&m, i};
 		if (i % 2)
-			assert_int_equal(rf_go(go_produce, rf_from_ptr(&pj[i]), &pr[i]), 0);
+			RF_CHECK_EQ(rf_go(go_produce, rf_from_ptr(&pj[i]), &pr[i]), 0);
 		else
 			pt[i] = spawn_thread(thread_body, &pj[i]);
 	}
 	rf_val v;
 	for (int i = 0; i < P; i++) {
 		if (i % 2) {
-			assert_int_equal(take5(pr[i], &v), 0);
+			RF_CHECK_EQ(take5(pr[i], &v), 0);
 			rf_chan_free(pr[i]);
 		} else {
 			void *r;
 			pthread_join(pt[i], &r);
-			assert_int_equal((intptr_t)r, 0);
+			RF_CHECK_EQ((intptr_t)r, 0);
 		}
 	}
 	rf_chan_close(c);
 	int64_t taken = 0;
 	for (int i = 0; i < C; i++) {
 		if (i % 2) {
-			assert_int_equal(take5(cr[i], &v), 0);
+			RF_CHECK_EQ(take5(cr[i], &v), 0);
 			taken += v;
 			rf_chan_free(cr[i]);
 		} else {
 			void *r;
 			pthread_join(ct[i], &r);
-			assert_int_equal((intptr_t)r, 0);
+			RF_CHECK_EQ((intptr_t)r, 0);
 		}
 	}
 	int64_t n = P * PER;
-	assert_true(taken <= n); /* the go consumers' share */
-	assert_int_equal(atomic_load(&m.sum), n * (n - 1) / 2);
+	RF_CHECK(taken <= n); /* the go consumers' share */
+	RF_CHECK_EQ(atomic_load(&m.sum), n * (n - 1) / 2);
 	for (int64_t i = 0; i < n; i++)
-		assert_int_equal(m.seen[i], 1);
+		RF_CHECK_EQ(m.seen[i], 1);
 	free((void *)m.seen);
 }
 

@@ -10,9 +10,11 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static int fib(rf_val n, rf_val *out)
 {
@@ -62,9 +64,9 @@ static int summation(rf_val arg, rf_val *out)
 	span f1 = {s->a, half}, f2 = {s->a + half, s->n - half};
 	rf_fj_task t;
 	rf_val r1, r2;
-	assert_int_equal(rf_fj_fork(&t, summation, rf_from_ptr(&f2)), 0);
+	RF_CHECK_EQ(rf_fj_fork(&t, summation, rf_from_ptr(&f2)), 0);
 	summation(rf_from_ptr(&f1), &r1);
-	assert_int_equal(rf_fj_join(&t, &r2), 0);
+	RF_CHECK_EQ(rf_fj_join(&t, &r2), 0);
 	*out = r1 + r2;
 	return 0;
 }
@@ -119,18 +121,18 @@ static int many_forks(rf_val arg, rf_val *out)
 	enum { K = 64 };
 	rf_fj_task t[K];
 	for (int i = 0; i < K; i++)
-		assert_int_equal(rf_fj_fork(&t[i], leaf_value, i), 0);
+		RF_CHECK_EQ(rf_fj_fork(&t[i], leaf_value, i), 0);
 	int64_t sum = 0;
 	for (int i = 0; i < K; i += 2) { /* evens first, oldest first */
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
-		assert_int_equal(v, i * 10);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(v, i * 10);
 		sum += v;
 	}
 	for (int i = K - 1; i > 0; i -= 2) {
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
-		assert_int_equal(v, i * 10);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(v, i * 10);
 		sum += v;
 	}
 	*out = sum;
@@ -152,11 +154,11 @@ static int deep_forks(rf_val arg, rf_val *out)
 	enum { K = 5000 };
 	rf_fj_task *t = malloc(K * sizeof(*t));
 	for (int i = 0; i < K; i++)
-		assert_int_equal(rf_fj_fork(&t[i], leaf_value, i), 0);
+		RF_CHECK_EQ(rf_fj_fork(&t[i], leaf_value, i), 0);
 	int64_t sum = 0;
 	for (int i = K - 1; i >= 0; i--) {
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
 		sum += v;
 	}
 	free(t);
@@ -279,7 +281,7 @@ static void stats_count_workers(void **state)
 /* From a fiber: invoke, fold and a pmap stream park the fiber, holding no pool worker;
  * the fiber reports through a waiter the main thread waits on. */
 typedef struct fiber_job {
-	rf_waiter *done;
+	waiter *done;
 	int64_t fib, sum, streamed;
 	int rc;
 } fiber_job;
@@ -300,18 +302,18 @@ static void on_fiber(void *arg)
 		j->streamed += x;
 	rf_pmap_stream_free(s);
 	j->rc = rc;
-	rf_waiter *w = j->done;
-	if (rf_waiter_claim(w))
-		rf_waiter_complete(w);
+	waiter *w = j->done;
+	if (waiter_claim(w))
+		waiter_complete(w);
 }
 
 static void from_a_fiber(void **state)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	fiber_job j = {.done = &w};
-	assert_int_equal(rf_fiber_spawn(on_fiber, &j, RF_WORKER_ANY, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&w, rf_deadline_after_ms(30000)), 0);
+	assert_int_equal(fiber_spawn(on_fiber, &j, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&w, time_deadline_after_ms(30000)), 0);
 	assert_int_equal(j.rc, 0);
 	assert_int_equal(j.fib, 6765);
 	assert_int_equal(j.sum, 4999950000LL);
