@@ -107,7 +107,11 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
  * may be pulled up into its parent. */
 static inline bool h_single(const hnode *n)
 {
-	return n && h_used(n) == 2;
+	if (!n)
+		return false;
+	if (n->kind == H_COLL)
+		return n->cn == 1;
+	return n->nodemap == 0 && (n->datamap & (n->datamap - 1)) == 0;
 }
 
 #endif
