@@ -36,6 +36,9 @@
  *
  * An ops struct is read by every version made from it: it must outlive them all (a
  * static const is the usual). Two collections meet (rf_phm_merge) only with the same ops.
+ * Its size field comes first, as in every struct the caller fills (base.h): set it to
+ * sizeof(rf_coll_ops) or start from rf_coll_ops_default(). This is the struct's first
+ * version, so a smaller size is -EINVAL.
  */
 #ifndef RINGFOLD_COLL_H
 #define RINGFOLD_COLL_H
@@ -47,33 +50,40 @@ extern "C" {
 #endif
 
 typedef struct rf_coll_ops {
-	uint64_t (*hash)(rf_val key, void *ctx);   /* NULL: rf_hash_int */
-	bool (*eq)(rf_val a, rf_val b, void *ctx); /* NULL: a == b */
-	void (*retain)(rf_val x, void *ctx);       /* values; NULL: borrowed */
-	void (*release)(rf_val x, void *ctx);
-	void (*key_retain)(rf_val key, void *ctx); /* map keys; NULL: borrowed */
-	void (*key_release)(rf_val key, void *ctx);
-	void *ctx; /* the last argument of each */
+	size_t size;                                /* sizeof(rf_coll_ops) (base.h) */
+	uint64_t (*hash)(rf_val key, rf_val ctx);   /* NULL: rf_hash_int */
+	bool (*eq)(rf_val a, rf_val b, rf_val ctx); /* NULL: a == b */
+	void (*retain)(rf_val x, rf_val ctx);       /* values; NULL: borrowed */
+	rf_release_fn release;                      /* values; NULL: borrowed */
+	void (*key_retain)(rf_val key, rf_val ctx); /* map keys; NULL: borrowed */
+	rf_release_fn key_release;
+	rf_val ctx; /* the last argument of each */
 } rf_coll_ops;
 
 /* Built-in hashing: integers (a 64-bit mix of the word: Clojure's hash of a long) and
  * NUL-terminated C strings (FNV-1a over the bytes, then mixed). */
-RF_API uint64_t rf_hash_int(rf_val key, void *ctx);
-RF_API uint64_t rf_hash_str(rf_val key, void *ctx);
-RF_API bool rf_eq_str(rf_val a, rf_val b, void *ctx);
+RF_API uint64_t rf_hash_int(rf_val key, rf_val ctx);
+RF_API uint64_t rf_hash_str(rf_val key, rf_val ctx);
+RF_API bool rf_eq_str(rf_val a, rf_val b, rf_val ctx);
 
 /* String keys (borrowed), word values (borrowed). */
 RF_API extern const rf_coll_ops rf_coll_str;
-/* Integer keys, values that are collections (owned through rf_coll_retain/_release). */
+/* Integer keys; values that are collections, owned (rf_coll_retain / rf_coll_release). */
 RF_API extern const rf_coll_ops rf_coll_nested;
 
-/* One more / one fewer reference to the collection (rf_pvec * or rf_phm *) in v. The last
- * release frees the version and every node no other version shares. RF_NIL: no-op.
- * Never blocks; any thread. rf_coll_retain_val / _release_val have the rf_coll_ops shape,
- * rf_coll_release the rf_release_fn shape (atoms, refs). */
-RF_API void rf_coll_retain(rf_val v);
-RF_API void rf_coll_retain_val(rf_val v, void *ctx);
-RF_API void rf_coll_release_val(rf_val v, void *ctx);
+/* An rf_coll_ops with size set and every function NULL (integer keys, borrowed values),
+ * to fill in. */
+RF_API rf_coll_ops rf_coll_ops_default(void);
+
+/* One more / one fewer reference to the collection (rf_pvec * or rf_phm *) held in v.
+ * Both have the shapes rf_coll_ops and rf_release_fn take, so a collection can own
+ * collections (rf_coll_nested) and an atom, ref or channel can own one.
+ * Returns: nothing. RF_NIL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one atomic add; the last release frees the version and every node no other
+ *          version shares (and releases their elements). */
+RF_API void rf_coll_retain(rf_val v, rf_val ctx);
 RF_API void rf_coll_release(rf_val v, rf_val ctx);
 
 #ifdef __cplusplus

@@ -25,12 +25,12 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-uint64_t rf_hash_int(rf_val key, void *ctx)
+uint64_t rf_hash_int(rf_val key, rf_val ctx)
 {
 	return mix64((uint64_t)key);
 }
 
-uint64_t rf_hash_str(rf_val key, void *ctx)
+uint64_t rf_hash_str(rf_val key, rf_val ctx)
 {
 	const unsigned char *s = rf_to_ptr(key);
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
@@ -41,7 +41,7 @@ uint64_t rf_hash_str(rf_val key, void *ctx)
 	return mix64(h);
 }
 
-bool rf_eq_str(rf_val a, rf_val b, void *ctx)
+bool rf_eq_str(rf_val a, rf_val b, rf_val ctx)
 {
 	const char *x = rf_to_ptr(a), *y = rf_to_ptr(b);
 	if (x == y)
@@ -49,22 +49,28 @@ bool rf_eq_str(rf_val a, rf_val b, void *ctx)
 	return x && y && strcmp(x, y) == 0;
 }
 
-const rf_coll_ops rf_coll_str = {.hash = rf_hash_str, .eq = rf_eq_str};
-const rf_coll_ops rf_coll_nested = {.retain = rf_coll_retain_val, .release = rf_coll_release_val};
+const rf_coll_ops rf_coll_str = {.size = sizeof(rf_coll_ops), .hash = rf_hash_str, .eq = rf_eq_str};
+const rf_coll_ops rf_coll_nested = {
+    .size = sizeof(rf_coll_ops), .retain = rf_coll_retain, .release = rf_coll_release};
 
-void rf_coll_retain(rf_val v)
+rf_coll_ops rf_coll_ops_default(void)
+{
+	return (rf_coll_ops){.size = sizeof(rf_coll_ops)};
+}
+
+bool coll_ops_ok(const rf_coll_ops *ops)
+{
+	return !ops || ops->size >= sizeof(rf_coll_ops);
+}
+
+void rf_coll_retain(rf_val v, rf_val ctx)
 {
 	coll_hdr *h = rf_to_ptr(v);
 	if (h)
 		rc_retain(&h->rc);
 }
 
-void rf_coll_retain_val(rf_val v, void *ctx)
-{
-	rf_coll_retain(v);
-}
-
-void rf_coll_release_val(rf_val v, void *ctx)
+void rf_coll_release(rf_val v, rf_val ctx)
 {
 	coll_hdr *h = rf_to_ptr(v);
 	if (!h)
@@ -73,9 +79,4 @@ void rf_coll_release_val(rf_val v, void *ctx)
 		rf_pvec_release((rf_pvec *)h);
 	else
 		rf_phm_release((rf_phm *)h);
-}
-
-void rf_coll_release(rf_val v, rf_val ctx)
-{
-	rf_coll_release_val(v, NULL);
 }

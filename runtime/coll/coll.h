@@ -60,6 +60,9 @@ static inline bool coll_owned(uint64_t node_edit, uint64_t edit)
 /* A token no node carries yet (never 0). Any thread. */
 uint64_t coll_edit_token(void);
 
+/* ops NULL, or with a size that covers this version of the struct. */
+bool coll_ops_ok(const rf_coll_ops *ops);
+
 /* Element (value) ownership through the ops; NULL ops or NULL functions: borrowed. */
 static inline void val_retain(const rf_coll_ops *ops, rf_val x)
 {

@@ -53,7 +53,7 @@ struct rf_thm {
 
 static inline uint64_t h_hash(const rf_coll_ops *ops, rf_val k)
 {
-	return ops && ops->hash ? ops->hash(k, ops->ctx) : rf_hash_int(k, NULL);
+	return ops && ops->hash ? ops->hash(k, ops->ctx) : rf_hash_int(k, 0);
 }
 static inline bool h_eq(const rf_coll_ops *ops, rf_val a, rf_val b)
 {

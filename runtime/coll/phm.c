@@ -21,7 +21,7 @@ static rf_phm *phm_alloc(size_t cnt, hnode *root, const rf_coll_ops *ops)
 
 int rf_phm_new(const rf_coll_ops *ops, rf_phm **out)
 {
-	if (!out)
+	if (!out || !coll_ops_ok(ops))
 		return -EINVAL;
 	return (*out = phm_alloc(0, NULL, ops)) ? 0 : -ENOMEM;
 }

@@ -41,7 +41,7 @@ void rf_pvec_release(rf_pvec *v)
 
 int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out)
 {
-	if (!out)
+	if (!out || !coll_ops_ok(ops))
 		return -EINVAL;
 	rf_pvec *v = pv_alloc(0);
 	if (!v)

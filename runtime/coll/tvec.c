@@ -214,7 +214,7 @@ int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
 
 int rf_pvec_from(const rf_val *xs, size_t n, const rf_coll_ops *ops, rf_pvec **out)
 {
-	if (!out || (!xs && n))
+	if (!out || (!xs && n) || !coll_ops_ok(ops))
 		return -EINVAL;
 	rf_tvec *t = tv_alloc(ops);
 	if (!t)

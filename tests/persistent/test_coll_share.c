@@ -20,15 +20,15 @@
 #define PER (2000 / SCALE)
 
 static _Atomic long live;
-static void v_retain(rf_val x, void *ctx)
+static void v_retain(rf_val x, rf_val ctx)
 {
 	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
 }
-static void v_release(rf_val x, void *ctx)
+static void v_release(rf_val x, rf_val ctx)
 {
 	fcheck(atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed) > 0);
 }
-static const rf_coll_ops counted = {.retain = v_retain, .release = v_release};
+static const rf_coll_ops counted = {.size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release};
 
 /* (swap! m assoc k (* 2 k)) */
 static int assoc_twice(rf_val old, rf_val k, rf_val *out)

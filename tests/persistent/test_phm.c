@@ -49,23 +49,23 @@ static void check(const rf_phm *m, const model *mo)
 	assert_int_equal(n, mo->n);
 }
 
-static uint64_t const_hash(rf_val k, void *ctx)
+static uint64_t const_hash(rf_val k, rf_val ctx)
 {
 	return 42;
 }
 /* Equal in the low 60 bits: every pair of keys shares a path down to the last level. */
-static uint64_t top_hash(rf_val k, void *ctx)
+static uint64_t top_hash(rf_val k, rf_val ctx)
 {
 	return ((uint64_t)k << 60) | 0x0abcdef012345678ull;
 }
 /* Few distinct hashes: collision nodes under bitmap nodes, and bitmap nodes over them. */
-static uint64_t few_hash(rf_val k, void *ctx)
+static uint64_t few_hash(rf_val k, rf_val ctx)
 {
-	return rf_hash_int(k % 7, NULL);
+	return rf_hash_int(k % 7, 0);
 }
-static const rf_coll_ops const_ops = {.hash = const_hash};
-static const rf_coll_ops top_ops = {.hash = top_hash};
-static const rf_coll_ops few_ops = {.hash = few_hash};
+static const rf_coll_ops const_ops = {.size = sizeof(rf_coll_ops), .hash = const_hash};
+static const rf_coll_ops top_ops = {.size = sizeof(rf_coll_ops), .hash = top_hash};
+static const rf_coll_ops few_ops = {.size = sizeof(rf_coll_ops), .hash = few_hash};
 
 static int plus(rf_val old, rf_val arg, rf_val *out)
 {
@@ -247,19 +247,19 @@ static void string_keys(void **state)
 
 /* Owned keys and values: every retain matched by a release. */
 static _Atomic long live_vals, live_keys;
-static void v_retain(rf_val x, void *ctx)
+static void v_retain(rf_val x, rf_val ctx)
 {
 	atomic_fetch_add(&live_vals, 1);
 }
-static void v_release(rf_val x, void *ctx)
+static void v_release(rf_val x, rf_val ctx)
 {
 	atomic_fetch_sub(&live_vals, 1);
 }
-static void k_retain(rf_val x, void *ctx)
+static void k_retain(rf_val x, rf_val ctx)
 {
 	atomic_fetch_add(&live_keys, 1);
 }
-static void k_release(rf_val x, void *ctx)
+static void k_release(rf_val x, rf_val ctx)
 {
 	atomic_fetch_sub(&live_keys, 1);
 }
@@ -267,9 +267,9 @@ static void k_release(rf_val x, void *ctx)
 static void owned_entries_balance(void **state)
 {
 	const rf_coll_ops ops[2] = {
-	    {.retain = v_retain, .release = v_release, .key_retain = k_retain,
+	    {.size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release, .key_retain = k_retain,
 	     .key_release = k_release},
-	    {.hash = few_hash, .retain = v_retain, .release = v_release, .key_retain = k_retain,
+	    {.size = sizeof(rf_coll_ops), .hash = few_hash, .retain = v_retain, .release = v_release, .key_retain = k_retain,
 	     .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		rf_phm *m, *n, *old = NULL;
@@ -345,6 +345,8 @@ static void bad_input(void **state)
 	rf_phm *m, *n;
 	rf_val v;
 	assert_int_equal(rf_phm_new(NULL, NULL), -EINVAL);
+	rf_coll_ops unsized = {.size = sizeof(rf_coll_ops) - 1, .hash = const_hash};
+	assert_int_equal(rf_phm_new(&unsized, &m), -EINVAL);
 	assert_int_equal(rf_phm_count(NULL), 0);
 	assert_false(rf_phm_contains(NULL, 1));
 	assert_int_equal(rf_phm_get(NULL, 1, 0, &v), -EINVAL);

@@ -234,17 +234,17 @@ static void subvecs(void **state)
 
 /* Owned elements: each element is a counted object; every retain is matched. */
 static _Atomic long live_refs;
-static void obj_retain(rf_val x, void *ctx)
+static void obj_retain(rf_val x, rf_val ctx)
 {
-	assert_ptr_equal(ctx, &live_refs);
+	assert_int_equal(ctx, 7);
 	atomic_fetch_add(&live_refs, 1);
 }
-static void obj_release(rf_val x, void *ctx)
+static void obj_release(rf_val x, rf_val ctx)
 {
 	atomic_fetch_sub(&live_refs, 1);
 }
-static const rf_coll_ops counted = {.retain = obj_retain, .release = obj_release,
-                                    .ctx = &live_refs};
+static const rf_coll_ops counted = {.size = sizeof(rf_coll_ops), .retain = obj_retain, .release = obj_release,
+                                    .ctx = 7};
 
 static void owned_elements_balance(void **state)
 {
@@ -341,6 +341,11 @@ static void bad_input(void **state)
 	assert_int_equal(rf_pvec_transient(NULL, &(rf_tvec *){NULL}), -EINVAL);
 	assert_int_equal(rf_tvec_conj(NULL, 1), -EINVAL);
 	assert_int_equal(rf_pvec_from(NULL, 3, NULL, &n), -EINVAL);
+	rf_coll_ops unsized = {.size = 0}; /* base.h: structs the caller fills carry their size */
+	assert_int_equal(rf_pvec_new(&unsized, &n), -EINVAL);
+	rf_coll_ops sized = rf_coll_ops_default();
+	assert_int_equal(rf_pvec_new(&sized, &n), 0);
+	rf_pvec_release(n);
 	rf_pvec_release(NULL);
 	rf_tvec_free(NULL);
 	assert_int_equal(rf_pvec_new(NULL, &v), 0);
