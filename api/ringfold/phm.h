@@ -79,6 +79,14 @@ RF_API int rf_phm_dissoc(const rf_phm *m, rf_val key, rf_phm **out);
  * nothing is made. Returns 0, f's code, -EINVAL (m, f or out NULL), -ENOMEM. */
 RF_API int rf_phm_update(const rf_phm *m, rf_val key, rf_update_fn f, rf_val arg, rf_phm **out);
 
+/* Update functions (base.h's shape) for references that own their maps (through
+ * rf_coll_release): *out is a new version, m is left to the reference.
+ *   (swap! a update k (fnil inc 0))   rf_atom_swap(a, rf_phm_inc_op, k, NULL)
+ *   (swap! a dissoc k)                rf_atom_swap(a, rf_phm_dissoc_op, k, NULL)
+ * Returns: 0, -EINVAL (m does not hold a map), -ENOMEM. */
+RF_API int rf_phm_inc_op(rf_val m, rf_val key, rf_val *out);
+RF_API int rf_phm_dissoc_op(rf_val m, rf_val key, rf_val *out);
+
 /* (merge a b): a with every entry of b, b's value winning. Returns 0, -EINVAL (NULL, or
  * a and b made with different ops), -ENOMEM. Cost: b's count assocs into a transient of
  * a (a itself, referenced again, when b is empty; b when a is). */

@@ -84,6 +84,12 @@ RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
 RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
+/* conj as an update function (base.h's shape), for references that own their vectors:
+ * (swap! a conj x) is rf_atom_swap(a, rf_pvec_conj_op, x, NULL), (alter r conj x) is
+ * rf_ref_alter(r, rf_pvec_conj_op, x, NULL). *out is a new version; v is left to the
+ * reference, which releases it through rf_coll_release when no reader can see it. */
+RF_API int rf_pvec_conj_op(rf_val v, rf_val x, rf_val *out);
+
 /* (subvec v start end): elements [start, end) as a vector, in O(1), sharing v's nodes
  * (and keeping all of them alive). conj on it writes at its end, as Clojure's. Returns 0,
  * -EINVAL, -ERANGE (start > end or end > count). */

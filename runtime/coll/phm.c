@@ -146,3 +146,19 @@ int rf_phm_merge(const rf_phm *a, const rf_phm *b, rf_phm **out)
 		rf_thm_free(t);
 	return rc;
 }
+
+int rf_phm_inc_op(rf_val m, rf_val key, rf_val *out)
+{
+	rf_phm *n = NULL;
+	int rc = rf_phm_update(rf_to_ptr(m), key, rf_inc, 0, &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
+
+int rf_phm_dissoc_op(rf_val m, rf_val key, rf_val *out)
+{
+	rf_phm *n = NULL;
+	int rc = rf_phm_dissoc(rf_to_ptr(m), key, &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}

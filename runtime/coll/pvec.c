@@ -304,3 +304,11 @@ int rf_pvec_chunk(const rf_pvec *v, size_t i, const rf_val **run, size_t *len)
 	*len = n < v->end - p ? n : v->end - p;
 	return 0;
 }
+
+int rf_pvec_conj_op(rf_val v, rf_val x, rf_val *out)
+{
+	rf_pvec *n = NULL;
+	int rc = rf_pvec_conj(rf_to_ptr(v), x, &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
