@@ -39,8 +39,8 @@ static int work_and_send(rf_val i, rf_val *out)
 int main(void)
 {
 	rf_pvec *empty;
-	rf_pvec_new(NULL, &empty);                             /* [] */
-	rf_agent_new(rf_from_ptr(empty), NULL, &results);      /* (agent []) */
+	rf_pvec_new(NULL, &empty);                        /* [] */
+	rf_agent_new(rf_from_ptr(empty), NULL, &results); /* (agent []) */
 
 	rf_future *f[N];
 	for (int i = 0; i < N; i++)

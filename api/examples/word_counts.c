@@ -14,7 +14,7 @@
 #include <ringfold.h>
 
 static const char *words[] = {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy",
-                              "dog", "and", "the", "fox", "naps", "the",  "end"};
+                              "dog", "and",   "the",   "fox", "naps",  "the",  "end"};
 enum { NWORDS = sizeof(words) / sizeof(words[0]) };
 
 static rf_atom *counters;
@@ -28,12 +28,13 @@ static int count_word(rf_val w, rf_val *out)
 int main(void)
 {
 	rf_phm *empty;
-	rf_phm_new(&rf_coll_str, &empty);                                       /* {} */
+	rf_phm_new(&rf_coll_str, &empty);                                      /* {} */
 	rf_atom_new_owning(rf_from_ptr(empty), rf_coll_release, 0, &counters); /* (atom {}) */
 
 	rf_future *f[NWORDS];
 	for (int i = 0; i < NWORDS; i++)
-		rf_future_call(count_word, rf_from_ptr(words[i]), &f[i]); /* (future (count-word w)) */
+		rf_future_call(count_word, rf_from_ptr(words[i]),
+		               &f[i]); /* (future (count-word w)) */
 	for (int i = 0; i < NWORDS; i++) {
 		rf_val ignored;
 		rf_deref(f[i], &ignored);

@@ -80,7 +80,8 @@ static inline uint32_t h_used(const hnode *n)
 {
 	if (n->kind == H_COLL)
 		return 2 * n->cn;
-	return 2 * (uint32_t)__builtin_popcount(n->datamap) + (uint32_t)__builtin_popcount(n->nodemap);
+	return 2 * (uint32_t)__builtin_popcount(n->datamap) +
+	       (uint32_t)__builtin_popcount(n->nodemap);
 }
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);

@@ -83,8 +83,8 @@ int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out)
 	hnode *r;
 	int delta;
 	bool changed;
-	int rc = hamt_assoc(m->root, 0, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta,
-	                    &changed);
+	int rc =
+	    hamt_assoc(m->root, 0, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta, &changed);
 	if (rc < 0)
 		return rc;
 	return phm_result(m, r, changed, delta, out);

@@ -78,8 +78,8 @@ vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const r
 /* Trie operations: each returns 0 or -ENOMEM (nothing changed), and the node that now
  * takes n's place in *out (n itself when changed in place). Nodes on the path are
  * copied unless `edit` owns them. */
-int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit,
-                const rf_coll_ops *ops, vnode **out);
+int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit, const rf_coll_ops *ops,
+                vnode **out);
 /* Append the full leaf `leaf` (its reference moves in) as physical elements
  * [pcnt - 32, pcnt) where pcnt counts it; n may be NULL (empty). */
 int vtrie_push(vnode *n, uint32_t level, size_t pcnt, vnode *leaf, uint64_t edit,

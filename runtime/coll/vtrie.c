@@ -71,8 +71,8 @@ static void set_kid(vnode *c, const vnode *n, int s, vnode *k, uint32_t level,
 	c->kid[s] = k;
 }
 
-int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit,
-                const rf_coll_ops *ops, vnode **out)
+int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit, const rf_coll_ops *ops,
+                vnode **out)
 {
 	int s = (int)((i >> level) & VMASK);
 	vnode *c = vnode_editable(n, level, edit, s, ops);

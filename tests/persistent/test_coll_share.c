@@ -28,7 +28,8 @@ static void v_release(rf_val x, rf_val ctx)
 {
 	fcheck(atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed) > 0);
 }
-static const rf_coll_ops counted = {.size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release};
+static const rf_coll_ops counted = {
+    .size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release};
 
 /* (swap! m assoc k (* 2 k)) */
 static int assoc_twice(rf_val old, rf_val k, rf_val *out)
@@ -258,8 +259,8 @@ static void promise_and_channel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(swap_from_threads), cmocka_unit_test(swap_from_fibers),
-	    cmocka_unit_test(alter_from_threads), cmocka_unit_test(agents_conj),
+	    cmocka_unit_test(swap_from_threads),   cmocka_unit_test(swap_from_fibers),
+	    cmocka_unit_test(alter_from_threads),  cmocka_unit_test(agents_conj),
 	    cmocka_unit_test(promise_and_channel),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 
 #include "ringfold.h"
 
-#define K 600          /* keys 0..K-1 */
+#define K 600            /* keys 0..K-1 */
 #define ABSENT INT64_MIN /* the model's "no entry" */
 
 typedef struct model {
@@ -266,11 +266,17 @@ static void k_release(rf_val x, rf_val ctx)
 
 static void owned_entries_balance(void **state)
 {
-	const rf_coll_ops ops[2] = {
-	    {.size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release, .key_retain = k_retain,
-	     .key_release = k_release},
-	    {.size = sizeof(rf_coll_ops), .hash = few_hash, .retain = v_retain, .release = v_release, .key_retain = k_retain,
-	     .key_release = k_release}};
+	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release},
+	                            {.size = sizeof(rf_coll_ops),
+	                             .hash = few_hash,
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		rf_phm *m, *n, *old = NULL;
 		assert_int_equal(rf_phm_new(&ops[o], &m), 0);

@@ -2,8 +2,8 @@
  * versions unchanged (structural sharing), transients, subvec views, owned elements
  * balanced (every retain released), fold over the leaves, and bad input. */
 #include <setjmp.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,8 @@ static void check(const rf_pvec *v, const model *m)
 		rf_val x = -1;
 		assert_int_equal(rf_pvec_nth(v, i, &x), 0);
 		if (x != m->x[i])
-			fail_msg("element %zu: %lld, want %lld", i, (long long)x, (long long)m->x[i]);
+			fail_msg("element %zu: %lld, want %lld", i, (long long)x,
+			         (long long)m->x[i]);
 	}
 	/* iteration by runs agrees with nth */
 	size_t i = 0, len;
@@ -243,8 +244,8 @@ static void obj_release(rf_val x, rf_val ctx)
 {
 	atomic_fetch_sub(&live_refs, 1);
 }
-static const rf_coll_ops counted = {.size = sizeof(rf_coll_ops), .retain = obj_retain, .release = obj_release,
-                                    .ctx = 7};
+static const rf_coll_ops counted = {
+    .size = sizeof(rf_coll_ops), .retain = obj_retain, .release = obj_release, .ctx = 7};
 
 static void owned_elements_balance(void **state)
 {
@@ -372,9 +373,12 @@ static void bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(random_ops),       cmocka_unit_test(grow_shrink_levels),
-	    cmocka_unit_test(transients),       cmocka_unit_test(subvecs),
-	    cmocka_unit_test(owned_elements_balance), cmocka_unit_test(fold_over_leaves),
+	    cmocka_unit_test(random_ops),
+	    cmocka_unit_test(grow_shrink_levels),
+	    cmocka_unit_test(transients),
+	    cmocka_unit_test(subvecs),
+	    cmocka_unit_test(owned_elements_balance),
+	    cmocka_unit_test(fold_over_leaves),
 	    cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
