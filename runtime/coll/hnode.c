@@ -5,10 +5,6 @@
 
 #include "runtime/coll/hamt.h"
 
-#ifndef H_PREFETCH_LINES
-#define H_PREFETCH_LINES 8
-#endif
-
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 {
 	hnode *n = malloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
@@ -84,10 +80,6 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		if (!(n->nodemap & bit))
 			return NULL;
 		n = h_kid(n, h_index(n->nodemap, bit));
-		/* The slot to read depends on the header's bitmaps: two dependent misses per
-		 * level on a big map. Asking for the node's first lines now overlaps them. */
-		for (int l = 0; l < H_PREFETCH_LINES; l++)
-			__builtin_prefetch((const char *)n + 64 * l);
 	}
 	return NULL;
 }
