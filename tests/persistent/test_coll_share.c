@@ -148,7 +148,7 @@ static void alter_from_threads(void **state)
 {
 	rf_phm *m;
 	assert_int_equal(rf_phm_new(&counted, &m), 0);
-	rf_ref_opts opts = {.release = rf_coll_release};
+	rf_ref_opts opts = {.size = sizeof(rf_ref_opts), .release = rf_coll_release};
 	assert_int_equal(rf_ref_new_opts(rf_from_ptr(m), &opts, &shared_ref), 0);
 	pthread_t t[THREADS];
 	for (intptr_t i = 0; i < THREADS; i++)
