@@ -2,7 +2,8 @@
  *
  * WORKERS sets the executor workers per NUMA node (default: one per CPU). Prints
  * "listening on port N" once it accepts (PORT 0 picks a free port), serves until SIGINT
- * or SIGTERM, then stops: connections are shut down and given a second to end.
+ * or SIGTERM, then stops: connections are shut down and given a second to end, and
+ * each executor worker's count of go processes is printed on stderr.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,17 @@ static int parse_arg(const char *s, long max, long *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* Where the go processes ran: one line per executor worker, on stderr. */
+static void print_workers(void)
+{
+	static rf_stats st;
+	rf_stats_get(&st);
+	for (int i = 0; i < st.workers; i++)
+		fprintf(stderr, "worker %d (cpu %d): %llu go processes started, %llu resumed\n", i,
+		        st.executor[i].cpu, (unsigned long long)st.executor[i].fibers_spawned,
+		        (unsigned long long)st.executor[i].fibers_run);
 }
 
 int main(int argc, char **argv)
@@ -57,6 +69,7 @@ int main(int argc, char **argv)
 	int sig;
 	sigwait(&stop, &sig);
 	rc = http_server_stop(srv, 1000);
+	print_workers();
 	rf_shutdown();
 	return rc < 0 ? 1 : 0;
 }
