@@ -18,7 +18,7 @@
 
 #include "io/io_impl.h"
 #include "ringfold/io.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
 
@@ -35,7 +35,7 @@ struct req {
 	socklen_t *addrlen;    /* ACCEPT */
 	socklen_t caddrlen;    /* CONNECT */
 	short events;          /* POLL */
-	uint64_t deadline;     /* absolute; RF_NO_DEADLINE */
+	uint64_t deadline;     /* absolute; DEADLINE_NONE */
 };
 
 static short dir_events(const struct req *r)
@@ -149,9 +149,9 @@ static long after_ready(const struct req *r)
 
 static int ms_until(uint64_t deadline)
 {
-	if (deadline == RF_NO_DEADLINE)
+	if (deadline == DEADLINE_NONE)
 		return -1;
-	uint64_t now = rf_now_ns();
+	uint64_t now = time_now_ns();
 	if (deadline <= now)
 		return 0;
 	uint64_t ms = (deadline - now + 999999) / 1000000;
@@ -166,7 +166,7 @@ static int thread_ready(int fd, short ev, uint64_t deadline)
 		int n = poll(&p, 1, ms_until(deadline));
 		if (n > 0)
 			return (p.revents & POLLNVAL) ? -EBADF : 0;
-		if (n == 0 && rf_now_ns() >= deadline)
+		if (n == 0 && time_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -208,7 +208,7 @@ static long thread_do(const struct req *r)
 		int w = thread_ready(r->fd, r->events, r->deadline);
 		return w < 0 ? w : sys_once(r, true);
 	}
-	bool timed = r->deadline != RF_NO_DEADLINE && r->verb != V_CLOSE && r->verb != V_FSYNC &&
+	bool timed = r->deadline != DEADLINE_NONE && r->verb != V_CLOSE && r->verb != V_FSYNC &&
 	             !((r->verb == V_READ || r->verb == V_WRITE) && is_disk(r->fd));
 	long rc;
 	for (;;) {
@@ -246,11 +246,11 @@ static unsigned sqe_len(size_t len)
 	return len > MAX_RW ? MAX_RW : (unsigned)len;
 }
 
-static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
+static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 {
 	if (r->verb == V_CLOSE && !poll_ev)
-		rf_uring_cancel_fd(io, r->fd); /* this worker's fibers waiting on fd: -EBADF */
-	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+		uring_cancel_fd(io, r->fd); /* this worker's fibers waiting on fd: -EBADF */
+	struct io_uring_sqe *sqe = uring_sqe(io);
 	switch (poll_ev ? V_POLL : r->verb) {
 	case V_READ:
 		if (r->iovcnt == 1)
@@ -288,20 +288,20 @@ static int uring_submit(rf_io *io, const struct req *r, short poll_ev)
 		break;
 	case V_POLL: {
 		io_uring_prep_poll_add(sqe, r->fd, (unsigned)(poll_ev ? poll_ev : r->events));
-		int rc = rf_uring_wait(io, sqe, r->deadline);
+		int rc = uring_wait(io, sqe, r->deadline);
 		return rc > 0 && (rc & POLLNVAL) ? -EBADF : rc;
 	}
 	}
-	return rf_uring_wait(io, sqe, r->deadline);
+	return uring_wait(io, sqe, r->deadline);
 }
 
 static int uring_wait_req(const struct req *r)
 {
-	int rc = uring_submit(rf_io_self(), r, dir_events(r));
+	int rc = uring_submit(io_self(), r, dir_events(r));
 	return rc < 0 ? rc : 0;
 }
 
-static long uring_do(rf_io *io, const struct req *r)
+static long uring_do(io_poller *io, const struct req *r)
 {
 	for (;;) {
 		long rc = uring_submit(io, r, 0);
@@ -322,20 +322,20 @@ static long uring_do(rf_io *io, const struct req *r)
 
 static int epoll_wait_req(const struct req *r)
 {
-	int rc = rf_epoll_wait_fd(rf_io_self(), r->fd, (uint32_t)dir_events(r), r->deadline);
+	int rc = ep_wait_fd(io_self(), r->fd, (uint32_t)dir_events(r), r->deadline);
 	return rc < 0 ? rc : 0;
 }
 
-static long epoll_do(rf_io *io, const struct req *r)
+static long epoll_do(io_poller *io, const struct req *r)
 {
 	switch (r->verb) {
 	case V_FSYNC:
-		return rf_pool_run(thread_do_tramp, (void *)r);
+		return pool_run(thread_do_tramp, (void *)r);
 	case V_CLOSE:
-		rf_epoll_forget_fd(io, r->fd);
+		ep_forget_fd(io, r->fd);
 		return sys_once(r, false);
 	case V_POLL: {
-		int rc = rf_epoll_wait_fd(io, r->fd, (uint32_t)r->events, r->deadline);
+		int rc = ep_wait_fd(io, r->fd, (uint32_t)r->events, r->deadline);
 		return rc == -EPERM ? sys_once(r, true) : rc; /* a regular file: always ready */
 	}
 	case V_CONNECT: {
@@ -343,7 +343,7 @@ static long epoll_do(rf_io *io, const struct req *r)
 		if (fl < 0)
 			return -errno;
 		if (!(fl & O_NONBLOCK))
-			return rf_pool_run(thread_do_tramp, (void *)r);
+			return pool_run(thread_do_tramp, (void *)r);
 		return connect_outcome(r, sys_once(r, false), epoll_wait_req);
 	}
 	default:
@@ -352,14 +352,14 @@ static long epoll_do(rf_io *io, const struct req *r)
 	for (;;) {
 		long rc = sys_once(r, true);
 		if (rc == -EOPNOTSUPP)
-			return rf_pool_run(thread_do_tramp, (void *)r);
+			return pool_run(thread_do_tramp, (void *)r);
 		if (rc == -EINTR)
 			continue;
 		if (rc != -EAGAIN || one_try(r))
 			return rc;
 		int w = epoll_wait_req(r);
 		if (w == -EPERM) /* not pollable: a regular file that would block */
-			return rf_pool_run(thread_do_tramp, (void *)r);
+			return pool_run(thread_do_tramp, (void *)r);
 		if (w < 0)
 			return w;
 	}
@@ -371,7 +371,7 @@ static long run(struct req *r, int64_t ms)
 {
 	if (ms < 0)
 		return -EINVAL;
-	r->deadline = rf_deadline_after_ms(ms); /* NO_TIMEOUT saturates to RF_NO_DEADLINE */
+	r->deadline = time_deadline_after_ms(ms); /* NO_TIMEOUT saturates to DEADLINE_NONE */
 	if (ms == 0 && r->verb != V_CLOSE && r->verb != V_FSYNC && r->verb != V_CONNECT) {
 		/* One try, any context. */
 		long rc;
@@ -384,7 +384,7 @@ static long run(struct req *r, int64_t ms)
 		}
 		return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	}
-	rf_io *io = rf_fiber_self() ? rf_io_self() : NULL;
+	io_poller *io = fiber_self() ? io_self() : NULL;
 	if (!io)
 		return thread_do(r);
 	return io->kind == RF_IO_URING ? uring_do(io, r) : epoll_do(io, r);
@@ -539,7 +539,7 @@ int rf_sleep_ms(int64_t ms)
 {
 	if (ms < 0)
 		return -EINVAL;
-	rf_sleep_until(rf_deadline_after_ms(ms));
+	sched_sleep_until(time_deadline_after_ms(ms));
 	return 0;
 }
 
@@ -560,7 +560,7 @@ int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out)
 	if (!fn)
 		return -EINVAL;
 	struct blocking_call c = {.fn = fn, .arg = arg, .out = RF_NIL};
-	int rc = rf_fiber_self() ? (int)rf_pool_run(blocking_tramp, &c) : (int)blocking_tramp(&c);
+	int rc = fiber_self() ? (int)pool_run(blocking_tramp, &c) : (int)blocking_tramp(&c);
 	if (out)
 		*out = c.out;
 	return rc;

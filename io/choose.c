@@ -5,9 +5,9 @@
  * richest flags the kernel accepts (dropping them one at a time on EINVAL) and submits
  * and reaps a NOP, because some seccomp profiles allow io_uring_setup but deny
  * io_uring_enter. Its outcome (probe_err, probe_flags) never changes afterwards, except
- * through the test hook. rf_io_choose() then maps the config's wish and that outcome to
- * a backend; the choice is published in io_kind (release, paired with the acquire in
- * rf_io_kind) before any worker is started with it.
+ * through the test hook. io_choose() then maps the config's wish and that outcome to
+ * a backend; the choice is published in chosen_kind (release, paired with the acquire in
+ * io_kind()) before any worker is started with it.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -24,8 +24,8 @@ static unsigned probe_flags; /* setup flags that worked */
 static bool probe_msg_ring;  /* IORING_OP_MSG_RING is supported */
 static int forced_err;       /* test hook: setup "fails" with this */
 static bool fallback_logged;
-static _Atomic int io_kind = RF_IO_AUTO;
-static _Thread_local rf_io *thread_io; /* the worker's rf_io, set by rf_io_create */
+static _Atomic int chosen_kind = RF_IO_AUTO;
+static _Thread_local io_poller *thread_io; /* the worker's io_poller, set by io_create */
 
 /* Flag sets to try, richest first; each drops one flag from the one before. */
 static const unsigned flag_sets[] = {
@@ -69,7 +69,7 @@ static int probe(unsigned *flags)
 	return rc < 0 ? rc : 0;
 }
 
-int rf_io_choose(rf_io_backend want)
+int io_choose(rf_io_backend want)
 {
 	pthread_mutex_lock(&probe_lock);
 	if (!probed && want != RF_IO_EPOLL) {
@@ -92,17 +92,17 @@ int rf_io_choose(rf_io_backend want)
 		fallback_logged = true;
 	}
 	if (rc > 0)
-		atomic_store_explicit(&io_kind, rc, memory_order_release);
+		atomic_store_explicit(&chosen_kind, rc, memory_order_release);
 	pthread_mutex_unlock(&probe_lock);
 	return rc;
 }
 
-rf_io_backend rf_io_kind(void)
+rf_io_backend io_kind(void)
 {
-	return atomic_load_explicit(&io_kind, memory_order_acquire);
+	return atomic_load_explicit(&chosen_kind, memory_order_acquire);
 }
 
-bool rf_uring_has_msg_ring(void)
+bool uring_has_msg_ring(void)
 {
 	pthread_mutex_lock(&probe_lock);
 	bool r = probe_msg_ring;
@@ -110,7 +110,7 @@ bool rf_uring_has_msg_ring(void)
 	return r;
 }
 
-unsigned rf_uring_setup_flags(void)
+unsigned uring_setup_flags(void)
 {
 	pthread_mutex_lock(&probe_lock);
 	unsigned f = probe_flags;
@@ -118,37 +118,37 @@ unsigned rf_uring_setup_flags(void)
 	return f;
 }
 
-void rf_io_test_fail_setup(int err)
+void io_test_fail_setup(int err)
 {
 	pthread_mutex_lock(&probe_lock);
 	forced_err = err;
 	probed = false;
 	fallback_logged = false;
-	atomic_store_explicit(&io_kind, RF_IO_AUTO, memory_order_release);
+	atomic_store_explicit(&chosen_kind, RF_IO_AUTO, memory_order_release);
 	pthread_mutex_unlock(&probe_lock);
 }
 
-rf_io *rf_io_self(void)
+io_poller *io_self(void)
 {
 	return thread_io;
 }
 
-int rf_io_create(rf_io **out, int worker)
+int io_create(io_poller **out, int worker)
 {
-	rf_io_backend kind = rf_io_kind();
+	rf_io_backend kind = io_kind();
 	if (kind == RF_IO_AUTO) {
-		int rc = rf_io_choose(RF_IO_AUTO);
+		int rc = io_choose(RF_IO_AUTO);
 		if (rc < 0)
 			return rc;
 		kind = (rf_io_backend)rc;
 	}
-	rf_io *io = calloc(1, sizeof(*io));
+	io_poller *io = calloc(1, sizeof(*io));
 	if (!io)
 		return -ENOMEM;
 	io->kind = kind;
 	io->worker = worker;
 	io->wake_fd = io->epfd = -1;
-	int rc = kind == RF_IO_URING ? rf_uring_create(io) : rf_epoll_create(io);
+	int rc = kind == RF_IO_URING ? uring_create(io) : ep_create(io);
 	if (rc < 0) {
 		free(io);
 		return rc;
@@ -158,33 +158,69 @@ int rf_io_create(rf_io **out, int worker)
 	return 0;
 }
 
-void rf_io_destroy(rf_io *io)
+void io_destroy(io_poller *io)
 {
 	if (!io)
 		return;
 	if (thread_io == io)
 		thread_io = NULL;
 	if (io->kind == RF_IO_URING)
-		rf_uring_destroy(io);
+		uring_destroy(io);
 	else
-		rf_epoll_destroy(io);
+		ep_destroy(io);
 	free(io);
 }
 
-int rf_io_poll(rf_io *io, uint64_t deadline_ns)
+int io_poll(io_poller *io, uint64_t deadline_ns)
 {
-	return io->kind == RF_IO_URING ? rf_uring_poll(io, deadline_ns)
-	                               : rf_epoll_poll(io, deadline_ns);
+	return io->kind == RF_IO_URING ? uring_poll(io, deadline_ns) : ep_poll(io, deadline_ns);
 }
 
-void rf_io_wake(rf_io *io)
+void io_wake(io_poller *io)
 {
-	rf_io *self = thread_io;
+	io_poller *self = thread_io;
 	if (self && self != io && self->msg_ring && io->kind == RF_IO_URING) {
-		rf_uring_msg_wake(self, io);
+		uring_msg_wake(self, io);
 		return;
 	}
 	uint64_t one = 1;
 	while (write(io->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 }
+
+static int poller_choose(rf_io_backend want)
+{
+	return io_choose(want);
+}
+
+static int poller_create(void **out, int worker)
+{
+	io_poller *io;
+	int rc = io_create(&io, worker);
+	if (rc == 0)
+		*out = io;
+	return rc;
+}
+
+static void poller_destroy(void *poller)
+{
+	io_destroy(poller);
+}
+
+static int poller_poll(void *poller, uint64_t deadline_ns)
+{
+	return io_poll(poller, deadline_ns);
+}
+
+static void poller_wake(void *poller)
+{
+	io_wake(poller);
+}
+
+const sched_poller_ops io_poller_ops = {
+    .choose = poller_choose,
+    .create = poller_create,
+    .destroy = poller_destroy,
+    .poll = poller_poll,
+    .wake = poller_wake,
+};

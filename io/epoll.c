@@ -2,7 +2,7 @@
  * and one fd table per executor worker.
  *
  * Ownership: epfd, the fd table and every waiter listed in it belong to the owner worker
- * thread: fibers of that worker add and remove their own waiters, rf_epoll_poll (same
+ * thread: fibers of that worker add and remove their own waiters, ep_poll (same
  * thread) completes them, so no lock is needed. Other threads touch only wake_fd.
  *
  * The fd table: slot fd lists the fibers waiting on fd, each with the events it wants
@@ -25,17 +25,17 @@
 #include "io/io_impl.h"
 
 struct fd_wait {
-	rf_waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
+	waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
 	uint32_t events;
 };
 
-struct rf_fd_slot {
+struct ep_fd_slot {
 	struct fd_wait *head;
 	uint32_t armed; /* events armed in epoll (0: not armed now) */
 	bool added;     /* fd is (as far as we know) in the epoll set */
 };
 
-int rf_epoll_create(rf_io *io)
+int ep_create(io_poller *io)
 {
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
 	io->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -43,13 +43,13 @@ int rf_epoll_create(rf_io *io)
 	if (io->epfd < 0 || io->wake_fd < 0 ||
 	    epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->wake_fd, &ev)) {
 		int rc = -errno;
-		rf_epoll_destroy(io);
+		ep_destroy(io);
 		return rc;
 	}
 	return 0;
 }
 
-void rf_epoll_destroy(rf_io *io)
+void ep_destroy(io_poller *io)
 {
 	if (io->epfd >= 0)
 		close(io->epfd);
@@ -60,13 +60,13 @@ void rf_epoll_destroy(rf_io *io)
 	io->nfds = 0;
 }
 
-static struct rf_fd_slot *slot_of(rf_io *io, int fd)
+static struct ep_fd_slot *slot_of(io_poller *io, int fd)
 {
 	if (fd >= io->nfds) {
 		int n = io->nfds ? io->nfds : 64;
 		while (n <= fd)
 			n *= 2;
-		struct rf_fd_slot *s = realloc(io->fds, (size_t)n * sizeof(*s));
+		struct ep_fd_slot *s = realloc(io->fds, (size_t)n * sizeof(*s));
 		if (!s)
 			return NULL;
 		memset(s + io->nfds, 0, (size_t)(n - io->nfds) * sizeof(*s));
@@ -77,7 +77,7 @@ static struct rf_fd_slot *slot_of(rf_io *io, int fd)
 }
 
 /* Arm fd for the union of its waiters' events, or leave it disarmed if none. */
-static int arm(rf_io *io, int fd, struct rf_fd_slot *s)
+static int arm(io_poller *io, int fd, struct ep_fd_slot *s)
 {
 	uint32_t want = 0;
 	for (struct fd_wait *x = s->head; x; x = x->w.link[1])
@@ -100,7 +100,7 @@ static int arm(rf_io *io, int fd, struct rf_fd_slot *s)
 	return 0;
 }
 
-static void unlink_wait(struct rf_fd_slot *s, struct fd_wait *x)
+static void unlink_wait(struct ep_fd_slot *s, struct fd_wait *x)
 {
 	struct fd_wait *prev = x->w.link[0], *next = x->w.link[1];
 	if (prev)
@@ -114,21 +114,21 @@ static void unlink_wait(struct rf_fd_slot *s, struct fd_wait *x)
 
 static void finish(struct fd_wait *x, int result)
 {
-	if (rf_waiter_claim(&x->w)) {
+	if (waiter_claim(&x->w)) {
 		x->w.result = result;
-		rf_waiter_complete(&x->w);
+		waiter_complete(&x->w);
 	}
 }
 
-int rf_epoll_wait_fd(rf_io *io, int fd, uint32_t events, uint64_t deadline_ns)
+int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 {
 	if (fd < 0)
 		return -EBADF;
-	struct rf_fd_slot *s = slot_of(io, fd);
+	struct ep_fd_slot *s = slot_of(io, fd);
 	if (!s)
 		return -ENOMEM;
 	struct fd_wait x = {.events = events};
-	rf_waiter_init(&x.w);
+	waiter_init(&x.w);
 	x.w.link[1] = s->head;
 	if (s->head)
 		s->head->w.link[0] = &x;
@@ -138,7 +138,7 @@ int rf_epoll_wait_fd(rf_io *io, int fd, uint32_t events, uint64_t deadline_ns)
 		unlink_wait(s, &x);
 		return rc;
 	}
-	if (rf_waiter_wait(&x.w, deadline_ns) == -ETIMEDOUT) {
+	if (waiter_wait(&x.w, deadline_ns) == -ETIMEDOUT) {
 		/* Timed out: no completion can happen now; leave the list. The fd stays armed
 		 * for the others; if none remain its one event is ignored. */
 		s = &io->fds[fd]; /* the table may have moved while we were parked */
@@ -148,11 +148,11 @@ int rf_epoll_wait_fd(rf_io *io, int fd, uint32_t events, uint64_t deadline_ns)
 	return x.w.result;
 }
 
-void rf_epoll_forget_fd(rf_io *io, int fd)
+void ep_forget_fd(io_poller *io, int fd)
 {
 	if (fd < 0 || fd >= io->nfds)
 		return;
-	struct rf_fd_slot *s = &io->fds[fd];
+	struct ep_fd_slot *s = &io->fds[fd];
 	if (s->added)
 		epoll_ctl(io->epfd, EPOLL_CTL_DEL, fd, NULL);
 	struct fd_wait *x;
@@ -165,9 +165,9 @@ void rf_epoll_forget_fd(rf_io *io, int fd)
 }
 
 /* fd reported `ev`: complete the waiters it satisfies, re-arm for the others. */
-static int dispatch(rf_io *io, int fd, uint32_t ev)
+static int dispatch(io_poller *io, int fd, uint32_t ev)
 {
-	struct rf_fd_slot *s = &io->fds[fd];
+	struct ep_fd_slot *s = &io->fds[fd];
 	s->armed = 0; /* one-shot: disarmed by this event */
 	int n = 0;
 	for (struct fd_wait *x = s->head, *next; x; x = next) {
@@ -193,16 +193,16 @@ static int dispatch(rf_io *io, int fd, uint32_t ev)
 
 static int timeout_ms(uint64_t deadline_ns)
 {
-	if (deadline_ns == RF_NO_DEADLINE)
+	if (deadline_ns == DEADLINE_NONE)
 		return -1;
-	uint64_t now = rf_now_ns();
+	uint64_t now = time_now_ns();
 	if (deadline_ns <= now)
 		return 0;
 	uint64_t d = (deadline_ns - now + 999999) / 1000000; /* never wake early */
 	return d > 3600000 ? 3600000 : (int)d;
 }
 
-int rf_epoll_poll(rf_io *io, uint64_t deadline_ns)
+int ep_poll(io_poller *io, uint64_t deadline_ns)
 {
 	struct epoll_event evs[64];
 	int n;

@@ -4,7 +4,7 @@
  * Shared state, all under pool_lock: the FIFO of jobs (intrusive: each job lives on
  * the stack of the fiber that waits for it) and its length, the number of threads and
  * how many of them are idle. A job is taken off the queue by exactly one thread, run outside the
- * lock, and completed through its rf_waiter (runtime/wait.h), which resumes the parked fiber.
+ * lock, and completed through its waiter (runtime/sched/wait.h), which resumes the parked fiber.
  * Nobody else claims that waiter and the fiber waits without deadline, so the claim
  * always wins.
  *
@@ -27,7 +27,7 @@ struct job {
 	void *arg;
 	long res;
 	struct job *next;
-	rf_waiter w;
+	waiter w;
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,17 +69,17 @@ static void *pool_thread(void *unused)
 		n_queued--;
 		pthread_mutex_unlock(&pool_lock);
 		j->res = j->fn(j->arg);
-		if (rf_waiter_claim(&j->w))
-			rf_waiter_complete(&j->w); /* j may be gone after this */
+		if (waiter_claim(&j->w))
+			waiter_complete(&j->w); /* j may be gone after this */
 		pthread_mutex_lock(&pool_lock);
 	}
 }
 
-long rf_pool_run(long (*fn)(void *arg), void *arg)
+long pool_run(long (*fn)(void *arg), void *arg)
 {
 	pthread_once(&pool_once, pool_init);
 	struct job j = {.fn = fn, .arg = arg};
-	rf_waiter_init(&j.w);
+	waiter_init(&j.w);
 	pthread_mutex_lock(&pool_lock);
 	if (n_queued + 1 > n_idle && n_threads < POOL_MAX) {
 		pthread_t t;
@@ -102,6 +102,6 @@ long rf_pool_run(long (*fn)(void *arg), void *arg)
 	n_queued++;
 	pthread_cond_signal(&pool_cond);
 	pthread_mutex_unlock(&pool_lock);
-	rf_waiter_wait(&j.w, RF_NO_DEADLINE);
+	waiter_wait(&j.w, DEADLINE_NONE);
 	return j.res;
 }

@@ -2,7 +2,7 @@
  *
  * Ownership: the ring, wake_buf and msg_ring belong to the owner worker thread (the
  * ring is SINGLE_ISSUER where the kernel has it: only that thread may submit). Other
- * threads touch only wake_fd (rf_io_wake writes it; eventfd writes are atomic).
+ * threads touch only wake_fd (io_wake writes it; eventfd writes are atomic).
  *
  * Wake-ups: a read of wake_fd into wake_buf is always armed in the ring (user_data
  * WAKE_TAG); a write from any thread completes it, which ends the owner's wait in
@@ -12,7 +12,7 @@
  * eventfd's read and re-arm; the sender's own completion comes back as MSG_SENT_TAG.
  * Every other CQE carries either IGNORE_TAG (a linked timeout or close's cancellation:
  * their effect shows as -ECANCELED on the request they end) or the address of the waiting request's
- * rf_waiter, which lives on the parked fiber's stack until the fiber is resumed, i.e.
+ * waiter, which lives on the parked fiber's stack until the fiber is resumed, i.e.
  * until after its CQE is reaped.
  */
 #include <stdlib.h>
@@ -33,24 +33,24 @@
 static unsigned iowq_max[2] = {4, 16};
 
 /* Wake other rings by MSG_RING (where the probe finds it) or through their eventfd.
- * Set before workers start (rf_io_set_msg_ring); read at rf_io_create. */
+ * Set before workers start (io_set_msg_ring); read at io_create. */
 static _Atomic bool msg_ring_on = false;
 
-void rf_io_set_msg_ring(bool on)
+void io_set_msg_ring(bool on)
 {
 	atomic_store_explicit(&msg_ring_on, on, memory_order_relaxed);
 }
 
-static void arm_wake(rf_io *io)
+static void arm_wake(io_poller *io)
 {
-	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	struct io_uring_sqe *sqe = uring_sqe(io);
 	io_uring_prep_read(sqe, io->wake_fd, &io->wake_buf, sizeof(io->wake_buf), 0);
 	io_uring_sqe_set_data64(sqe, WAKE_TAG);
 }
 
-int rf_uring_create(rf_io *io)
+int uring_create(io_poller *io)
 {
-	unsigned flags = rf_uring_setup_flags();
+	unsigned flags = uring_setup_flags();
 	int rc;
 	for (;;) {
 		rc = io_uring_queue_init(RING_ENTRIES, &io->ring, flags);
@@ -71,7 +71,7 @@ int rf_uring_create(rf_io *io)
 		return rc;
 	}
 	io->msg_ring =
-	    atomic_load_explicit(&msg_ring_on, memory_order_relaxed) && rf_uring_has_msg_ring();
+	    atomic_load_explicit(&msg_ring_on, memory_order_relaxed) && uring_has_msg_ring();
 	arm_wake(io);
 	rc = io_uring_submit(&io->ring);
 	if (rc < 0) {
@@ -82,7 +82,7 @@ int rf_uring_create(rf_io *io)
 	return 0;
 }
 
-void rf_uring_destroy(rf_io *io)
+void uring_destroy(io_poller *io)
 {
 	/* Exiting the ring cancels what is still in flight (the armed wake read, requests
 	 * of fibers abandoned at shutdown) and waits for the kernel to let go of them. */
@@ -90,23 +90,23 @@ void rf_uring_destroy(rf_io *io)
 	close(io->wake_fd);
 }
 
-void rf_uring_cancel_fd(rf_io *io, int fd)
+void uring_cancel_fd(io_poller *io, int fd)
 {
-	struct io_uring_sqe *sqe = rf_uring_sqe(io);
+	struct io_uring_sqe *sqe = uring_sqe(io);
 	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
 	sqe->flags |= IOSQE_IO_HARDLINK; /* the next SQE runs whatever this one returns */
 	io_uring_sqe_set_data64(sqe, IGNORE_TAG);
 }
 
-void rf_uring_msg_wake(rf_io *self, rf_io *to)
+void uring_msg_wake(io_poller *self, io_poller *to)
 {
-	struct io_uring_sqe *sqe = rf_uring_sqe(self);
+	struct io_uring_sqe *sqe = uring_sqe(self);
 	io_uring_prep_msg_ring(sqe, to->ring.ring_fd, 0, MSG_WAKE_TAG, 0);
 	io_uring_sqe_set_data64(sqe, MSG_SENT_TAG);
 	(void)io_uring_submit(&self->ring);
 }
 
-struct io_uring_sqe *rf_uring_sqe(rf_io *io)
+struct io_uring_sqe *uring_sqe(io_poller *io)
 {
 	struct io_uring_sqe *sqe;
 	while (!(sqe = io_uring_get_sqe(&io->ring)))
@@ -114,36 +114,36 @@ struct io_uring_sqe *rf_uring_sqe(rf_io *io)
 	return sqe;
 }
 
-int rf_uring_wait(rf_io *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
+int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	io_uring_sqe_set_data(sqe, &w);
 	struct __kernel_timespec ts;
-	if (deadline_ns != RF_NO_DEADLINE) {
+	if (deadline_ns != DEADLINE_NONE) {
 		sqe->flags |= IOSQE_IO_LINK;
-		uint64_t now = rf_now_ns();
+		uint64_t now = time_now_ns();
 		uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
 		ts.tv_sec = (long long)(rel / 1000000000u);
 		ts.tv_nsec = (long long)(rel % 1000000000u);
-		struct io_uring_sqe *t = rf_uring_sqe(io);
+		struct io_uring_sqe *t = uring_sqe(io);
 		io_uring_prep_link_timeout(t, &ts, 0);
 		io_uring_sqe_set_data64(t, IGNORE_TAG);
 	}
-	/* Not submitted here: the worker's next rf_uring_poll submits every queued SQE and
+	/* Not submitted here: the worker's next uring_poll submits every queued SQE and
 	 * reaps in one io_uring_enter (it polls at least every few fibers, and at once when
 	 * it runs out of them). ts and the request's buffers stay valid until then: they
 	 * live on this fiber's stack, parked until the CQE. */
-	rf_waiter_wait(&w, RF_NO_DEADLINE); /* the linked timeout bounds it */
+	waiter_wait(&w, DEADLINE_NONE); /* the linked timeout bounds it */
 	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
 	if (w.result == -ECANCELED)
-		return deadline_ns != RF_NO_DEADLINE ? -ETIMEDOUT : -EBADF;
+		return deadline_ns != DEADLINE_NONE ? -ETIMEDOUT : -EBADF;
 	return w.result;
 }
 
 /* Handle every CQE in the ring; returns the I/O completions among them and sets *woke
  * if a wake-up was among them. */
-static int reap(rf_io *io, bool *woke)
+static int reap(io_poller *io, bool *woke)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
@@ -159,22 +159,22 @@ static int reap(rf_io *io, bool *woke)
 		} else if (tag == MSG_WAKE_TAG) {
 			*woke = true;
 		} else if (tag > MSG_SENT_TAG) {
-			rf_waiter *w = (rf_waiter *)(uintptr_t)tag;
+			waiter *w = (waiter *)(uintptr_t)tag;
 			/* Nothing else claims w (the fiber waits without deadline): claim wins. */
-			if (rf_waiter_claim(w)) {
+			if (waiter_claim(w)) {
 				w->result = cqe->res;
-				rf_waiter_complete(w);
+				waiter_complete(w);
 			}
 			handled++;
 		}
 	}
 	io_uring_cq_advance(&io->ring, seen);
 	if (rearm)
-		arm_wake(io); /* queued: the next submission or wait (rf_uring_poll) sends it */
+		arm_wake(io); /* queued: the next submission or wait (uring_poll) sends it */
 	return handled;
 }
 
-int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
+int uring_poll(io_poller *io, uint64_t deadline_ns)
 {
 	bool woke = false;
 	int n = reap(io, &woke);
@@ -185,11 +185,11 @@ int rf_uring_poll(rf_io *io, uint64_t deadline_ns)
 	struct io_uring_cqe *cqe;
 	int rc;
 	do {
-		if (deadline_ns == RF_NO_DEADLINE) {
+		if (deadline_ns == DEADLINE_NONE) {
 			rc = io_uring_submit_and_wait(&io->ring, 1);
 			continue;
 		}
-		uint64_t now = rf_now_ns();
+		uint64_t now = time_now_ns();
 		if (deadline_ns <= now) {
 			rc = io_uring_submit_and_get_events(&io->ring);
 			break;

@@ -7,7 +7,7 @@
 
 #include "numa/topology.h"
 
-int rf_pin_self_to_cpu(int cpu)
+int topo_pin_self(int cpu)
 {
 	cpu_set_t set;
 	CPU_ZERO(&set);
@@ -21,7 +21,7 @@ static size_t page_round(size_t size)
 	return (size + page - 1) & ~(page - 1);
 }
 
-void *rf_node_alloc(size_t size, int os_node)
+void *topo_node_alloc(size_t size, int os_node)
 {
 	size = page_round(size);
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -38,13 +38,13 @@ void *rf_node_alloc(size_t size, int os_node)
 	return p;
 }
 
-void rf_node_free(void *p, size_t size)
+void topo_node_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, page_round(size));
 }
 
-void rf_first_touch(void *p, size_t size)
+void topo_first_touch(void *p, size_t size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	volatile char *c = p;

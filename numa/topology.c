@@ -27,7 +27,7 @@ static int parse_uint(const char **p, int *out)
 	long v = 0;
 	while (isdigit((unsigned char)**p)) {
 		v = v * 10 + (**p - '0');
-		if (v >= RF_MAX_CPUS)
+		if (v >= TOPO_MAX_CPUS)
 			return -1;
 		(*p)++;
 	}
@@ -36,13 +36,13 @@ static int parse_uint(const char **p, int *out)
 }
 
 /* Append node `node` holding the CPUs of `set` (ascending) to topo. */
-static void add_node(rf_topology *topo, int os_node, const cpu_set_t *set)
+static void add_node(topology *topo, int os_node, const cpu_set_t *set)
 {
-	rf_node *n = &topo->nodes[topo->nnodes];
+	topo_node *n = &topo->nodes[topo->nnodes];
 	n->os_node = os_node;
 	n->first_cpu_idx = topo->ncpus;
 	n->ncpus = 0;
-	for (int cpu = 0; cpu < CPU_SETSIZE && topo->ncpus < RF_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < CPU_SETSIZE && topo->ncpus < TOPO_MAX_CPUS; cpu++) {
 		if (!CPU_ISSET(cpu, set))
 			continue;
 		topo->cpus[topo->ncpus] = cpu;
@@ -53,10 +53,9 @@ static void add_node(rf_topology *topo, int os_node, const cpu_set_t *set)
 	topo->nnodes++;
 }
 
-int rf_topology_parse(const char *text, const cpu_set_t *allowed, rf_topology *out, char *err,
-                      size_t errlen)
+int topo_parse(const char *text, const cpu_set_t *allowed, topology *out, char *err, size_t errlen)
 {
-	static cpu_set_t sets[RF_MAX_NODES];
+	static cpu_set_t sets[TOPO_MAX_NODES];
 	cpu_set_t seen;
 	int nnodes = 0;
 	const char *p = text;
@@ -70,7 +69,7 @@ int rf_topology_parse(const char *text, const cpu_set_t *allowed, rf_topology *o
 		if (parse_uint(&p, &node) || *p != ':')
 			return fail(err, errlen, "RF_TOPOLOGY '%s': expected NODE:CPUS at '%s'",
 			            text, p);
-		if (node != nnodes || nnodes == RF_MAX_NODES)
+		if (node != nnodes || nnodes == TOPO_MAX_NODES)
 			return fail(err, errlen,
 			            "RF_TOPOLOGY '%s': nodes must be numbered 0,1,2,... in order",
 			            text);
@@ -119,7 +118,7 @@ int rf_topology_parse(const char *text, const cpu_set_t *allowed, rf_topology *o
 }
 
 /* libnuma's view (one node when NUMA is unavailable), intersected with `allowed`. */
-static int detect_numa(const cpu_set_t *allowed, rf_topology *out, char *err, size_t errlen)
+static int detect_numa(const cpu_set_t *allowed, topology *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (numa_available() < 0) {
@@ -127,7 +126,7 @@ static int detect_numa(const cpu_set_t *allowed, rf_topology *out, char *err, si
 	} else {
 		struct bitmask *cpus = numa_allocate_cpumask();
 		int max_node = numa_max_node();
-		for (int node = 0; node <= max_node && out->nnodes < RF_MAX_NODES; node++) {
+		for (int node = 0; node <= max_node && out->nnodes < TOPO_MAX_NODES; node++) {
 			cpu_set_t set;
 			CPU_ZERO(&set);
 			if (numa_node_to_cpus(node, cpus) < 0)
@@ -145,17 +144,17 @@ static int detect_numa(const cpu_set_t *allowed, rf_topology *out, char *err, si
 	return 0;
 }
 
-int rf_topology_detect(const char *text, rf_topology *out, char *err, size_t errlen)
+int topo_detect(const char *text, topology *out, char *err, size_t errlen)
 {
 	cpu_set_t allowed;
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 		return fail(err, errlen, "sched_getaffinity failed");
 	if (text)
-		return rf_topology_parse(text, &allowed, out, err, errlen);
+		return topo_parse(text, &allowed, out, err, errlen);
 	return detect_numa(&allowed, out, err, errlen);
 }
 
-int rf_topology_node_of_cpu(const rf_topology *topo, int cpu)
+int topo_node_of_cpu(const topology *topo, int cpu)
 {
 	for (int i = 0; i < topo->ncpus; i++)
 		if (topo->cpus[i] == cpu)

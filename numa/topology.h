@@ -3,7 +3,7 @@
  * The topology is libnuma's nodes intersected with the process's affinity mask
  * (sched_getaffinity, so taskset, cgroup cpusets and numactl are honoured), or the
  * RF_TOPOLOGY override. Nodes with no usable CPU are dropped; node ids are renumbered
- * densely 0..nnodes-1 in rf_topology (os_node keeps the kernel's id for memory policy).
+ * densely 0..nnodes-1 in topology (os_node keeps the kernel's id for memory policy).
  * Built once at runtime start; read-only afterwards, so any thread may read it freely.
  */
 #ifndef RF_NUMA_TOPOLOGY_H
@@ -12,48 +12,47 @@
 #include <sched.h>
 #include <stddef.h>
 
-#define RF_MAX_NODES 64
-#define RF_MAX_CPUS 1024
+#define TOPO_MAX_NODES 64
+#define TOPO_MAX_CPUS 1024
 
-typedef struct rf_node {
+typedef struct topo_node {
 	int os_node; /* kernel node id (for mbind / numa_alloc_onnode) */
 	int ncpus;
-	int first_cpu_idx; /* index into rf_topology.cpus of this node's first CPU */
-} rf_node;
+	int first_cpu_idx; /* index into topology.cpus of this node's first CPU */
+} topo_node;
 
-typedef struct rf_topology {
+typedef struct topology {
 	int nnodes;
 	int ncpus;
-	rf_node nodes[RF_MAX_NODES];
-	int cpus[RF_MAX_CPUS];     /* OS CPU ids, grouped by node, ascending within a node */
-	int cpu_node[RF_MAX_CPUS]; /* dense node index of cpus[i] */
-	int simulated;             /* 1 when it came from RF_TOPOLOGY */
-} rf_topology;
+	topo_node nodes[TOPO_MAX_NODES];
+	int cpus[TOPO_MAX_CPUS];     /* OS CPU ids, grouped by node, ascending within a node */
+	int cpu_node[TOPO_MAX_CPUS]; /* dense node index of cpus[i] */
+	int simulated;               /* 1 when it came from RF_TOPOLOGY */
+} topology;
 
 /* Parse an RF_TOPOLOGY string ("0:0,1:1", "0:0-3,1:4-7"; node ids must be 0..n-1 each
  * once, CPU lists are comma-free ranges joined by '+', e.g. "0:0-1+4,1:2-3") against
  * the allowed mask. Returns 0, or RF_ETOPOLOGY with a one-line reason in err (size
  * errlen) for malformed text, repeated CPUs or CPUs outside `allowed`. */
-int rf_topology_parse(const char *text, const cpu_set_t *allowed, rf_topology *out, char *err,
-                      size_t errlen);
+int topo_parse(const char *text, const cpu_set_t *allowed, topology *out, char *err, size_t errlen);
 
 /* Detect: RF_TOPOLOGY-style override `text` if non-NULL, otherwise libnuma ∩ affinity.
  * Returns 0 or RF_ETOPOLOGY (reason in err). */
-int rf_topology_detect(const char *text, rf_topology *out, char *err, size_t errlen);
+int topo_detect(const char *text, topology *out, char *err, size_t errlen);
 
 /* Dense node of OS CPU `cpu` in topo, or -1 if ringfold does not use that CPU. */
-int rf_topology_node_of_cpu(const rf_topology *topo, int cpu);
+int topo_node_of_cpu(const topology *topo, int cpu);
 
 /* Pin the calling thread to OS CPU `cpu`. Returns 0 or -errno. */
-int rf_pin_self_to_cpu(int cpu);
+int topo_pin_self(int cpu);
 
 /* Memory on a node: size bytes (page-rounded), bound to os_node when NUMA is available,
- * plain mmap otherwise. NULL on failure. Free with rf_node_free(p, size). */
-void *rf_node_alloc(size_t size, int os_node);
-void rf_node_free(void *p, size_t size);
+ * plain mmap otherwise. NULL on failure. Free with topo_node_free(p, size). */
+void *topo_node_alloc(size_t size, int os_node);
+void topo_node_free(void *p, size_t size);
 
 /* First-touch helper: touch [p, p+size) from the calling thread so its pages land on
  * the caller's node under the default policy. */
-void rf_first_touch(void *p, size_t size);
+void topo_first_touch(void *p, size_t size);
 
 #endif

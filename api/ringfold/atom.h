@@ -63,14 +63,9 @@ typedef struct rf_atom {
 	_Alignas(RF_ATOM_SIZE) unsigned char opaque_[RF_ATOM_SIZE];
 } rf_atom;
 
-/* A validator: returns 1 if value is a valid state, 0 if not (the change is refused with
- * RF_EVALIDATOR: Clojure's IllegalStateException "Invalid reference state"), or a
- * negative code of its own (refused, and that code returned: Clojure's validator that
- * throws). Must be pure: it may run several times per swap, on values never installed. */
-typedef int (*rf_validator_fn)(rf_val value, rf_val ctx);
-
-/* A watch, called as watch(key, atom, old, new, ctx) after each change. */
-typedef void (*rf_watch_fn)(rf_val key, rf_atom *atom, rf_val old_val, rf_val new_val, rf_val ctx);
+/* Validators and watches have the shapes of base.h (rf_validator_fn, rf_watch_fn; a
+ * watch's `ref` is the rf_atom *). An atom's validator must be pure: it may run several
+ * times per swap, on values never installed. */
 
 /* (atom init): make an atom in the caller's memory (rf_atom_init) or on the heap
  * (rf_atom_new). The _owning forms give it a release function (see above) and take
@@ -143,7 +138,8 @@ RF_API int rf_atom_get_validator(rf_atom *atom, rf_validator_fn *fn, rf_val *ctx
 /* (add-watch atom key fn): after every change (swap, reset, successful compare_and_set)
  * fn(key, atom, old, new, ctx) runs on the changing thread, after the change is visible
  * to others, so watches of concurrent changes may run concurrently and out of order, as
- * in Clojure. A watch with the same key is replaced. Returns 0, -EINVAL (NULL fn),
+ * in Clojure. A watch with the same key is replaced. A watch's negative code is returned
+ * by the call that made the change, after it (base.h). Returns 0, -EINVAL (NULL fn),
  * -ENOMEM or the shared errors. Never blocks (lock-free copy-on-write list). A watch may
  * call any atom function, including on this atom. */
 RF_API int rf_atom_add_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx);

@@ -1,21 +1,49 @@
-/* ringfold/base.h: values, error codes and the shapes of user functions.
+/* ringfold/base.h: values, error codes, and the one convention every family follows.
  *
- * Every other ringfold header includes this one.
+ * Every other ringfold header includes this one. docs/api.md gives the convention with
+ * examples; this comment is its summary.
  *
  * Values. A value is one 64-bit word, rf_val: an integer, or a pointer stored with
  * rf_from_ptr() and read back with rf_to_ptr(). ringfold never looks inside a value.
  * RF_NIL (0) plays Clojure's nil where one is needed.
  *
- * Errors. A function that can fail returns int: 0 on success or a negative code. Codes
- * reuse -errno where one fits (-EINVAL, -ENOMEM, -ETIMEDOUT, -ECANCELED, -EBADF, ...);
- * ringfold's own codes are RF_E... below -4095 so they never collide with -errno.
- * rf_strerror() names both. Where a code stands for a Clojure exception, the comment
- * beside it names the exception and its message.
+ * Results. A function that can fail returns int: 0 on success or a negative code, and
+ * its results through out-parameters, which come last. Codes reuse -errno where one fits
+ * (-EINVAL, -ENOMEM, -ETIMEDOUT, -ECANCELED, -EBADF, ...); ringfold's own codes are
+ * RF_E... below -4095 so they never collide with -errno. rf_strerror() names both. A
+ * NULL handle, NULL out-pointer, NULL function or out-of-range argument is -EINVAL,
+ * unless the function's comment states a precondition instead.
+ * Truth: a question that cannot fail returns bool; one that can returns int: 1 yes,
+ * 0 no, or a negative code (rf_atom_compare_and_set).
  *
- * User functions. A function ringfold calls on the caller's behalf (a future body, a
- * swap function, an agent action, a transaction body) returns 0 and its result through
- * `out`, or a negative code of its own choosing, which ringfold hands back unchanged to
- * whoever derefs or asks: the way Clojure carries an exception. *out is RF_NIL on entry.
+ * Time. Every blocking call has an untimed form and a _timeout form whose last argument
+ * before the out-parameters is `int64_t timeout_ms`: 0 polls, a negative value is
+ * -EINVAL, and running out of time is always -ETIMEDOUT (never a value). Clojure's
+ * (deref x ms default) is rf_deref_default(): it stores the default and still returns
+ * -ETIMEDOUT, so the caller can tell a timeout from a value equal to the default.
+ *
+ * Handles. Objects ringfold allocates: rf_<family>_new(..., rf_<family> **out) and
+ * rf_<family>_free(x) (void; NULL is a no-op). Objects in the caller's memory:
+ * rf_<family>_init(x, ...) and rf_<family>_destroy(x), both int. Shared objects with a
+ * reference count (channels, deferreds): rf_<family>_retain(x) and _release(x); the
+ * creator holds the first reference. A reference that owns pointer values takes an
+ * rf_release_fn, called once for every value it held when that value can no longer be
+ * seen (replaced, dropped, or left in it when it is destroyed or freed).
+ *
+ * User functions. Every function ringfold calls on the caller's behalf takes a
+ * context word as its last plain argument (`arg` or `ctx`, given when it was
+ * registered or called) and has one of the shapes below. A body or update function
+ * returns 0 and its result through `out`, or a negative code of its own choosing, which
+ * ringfold hands back unchanged to whoever derefs or asks: the way Clojure carries an
+ * exception. *out is RF_NIL on entry.
+ *
+ * Structs that grow. A struct the caller fills for ringfold (rf_config, rf_stats, the
+ * families' *_opts) starts with `size_t size`, set by its _default() function or by the
+ * caller to sizeof; ringfold reads only the fields that size covers, so a program built
+ * against an older header keeps working.
+ *
+ * Headers say, per function: Returns, Errors, Blocks (never / may park or block, and on
+ * what), Context (fiber, plain thread, inside a transaction or an action) and Cost.
  */
 #ifndef RINGFOLD_BASE_H
 #define RINGFOLD_BASE_H
@@ -92,10 +120,25 @@ typedef int (*rf_update_fn)(rf_val old, rf_val arg, rf_val *out);
  * bodies are called fn(arg, &out). */
 typedef int (*rf_body_fn)(rf_val arg, rf_val *out);
 
-/* The one shape of a release function: a reference made with one (an atom, a ref) owns
- * the objects its pointer values point to and gives each up through release(value, ctx)
- * once no reader can still use it (see atom.h and ref.h for when). */
+/* The one shape of a release function: a reference made with one (an atom, a ref, an
+ * agent, a channel) owns the objects its pointer values point to and gives each up
+ * through release(value, ctx) once no reader can still use it. */
 typedef void (*rf_release_fn)(rf_val value, rf_val ctx);
+
+/* The one shape of a validator, for atoms, refs, agents and vars: returns 1 if value is
+ * a valid state, 0 if not (the change is refused with RF_EVALIDATOR: Clojure's
+ * IllegalStateException "Invalid reference state"), or a negative code of its own (the
+ * change is refused and that code returned: a validator that throws). */
+typedef int (*rf_validator_fn)(rf_val value, rf_val ctx);
+
+/* The one shape of a watch, for atoms, refs, agents and vars: called as
+ * watch(key, ref, old, new, ctx) after a change, with `ref` the atom, ref, agent or var
+ * that changed. Returns 0, or a negative code: the change stays made (as in Clojure,
+ * where a watch runs after the state changed), every other watch still runs, and the
+ * call that made the change returns the first such code. Keys are rf_val everywhere; a
+ * watch with an existing key replaces it; removing a key that is not there does
+ * nothing and returns 0 (Clojure's remove-watch). */
+typedef int (*rf_watch_fn)(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx);
 
 /* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min). */
 RF_API int rf_add(rf_val old, rf_val arg, rf_val *out);
@@ -104,9 +147,6 @@ RF_API int rf_dec(rf_val old, rf_val arg, rf_val *out);
 RF_API int rf_max(rf_val old, rf_val arg, rf_val *out);
 RF_API int rf_min(rf_val old, rf_val arg, rf_val *out);
 RF_API int rf_constantly(rf_val old, rf_val arg, rf_val *out); /* *out = arg */
-
-/* Timeouts: every blocking call has an untimed form and a _timeout form taking int64_t
- * milliseconds, where zero polls and a negative timeout is -EINVAL. */
 
 #ifdef __cplusplus
 }

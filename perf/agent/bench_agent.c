@@ -18,7 +18,7 @@
 
 #include "perf/harness.h"
 #include "ringfold.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 enum { AGENTS = 10, SLEEPERS = 10000 };
 
@@ -191,7 +191,7 @@ static uint64_t peer_send_10x(uint64_t ops, void *arg)
 
 static int sleep_100ms(rf_val old, rf_val arg, rf_val *out)
 {
-	rf_sleep_until(rf_now_ns() + 100000000u);
+	sched_sleep_until(time_now_ns() + 100000000u);
 	*out = old + 1;
 	return 0;
 }

@@ -42,7 +42,7 @@ static int fill(rf_val arg, rf_val *out)
 }
 
 /* Each benchmark body runs in a root go process, as Go's run in the main goroutine: the
- * processes it starts begin on its worker (RF_WORKER_ANY from a fiber). */
+ * processes it starts begin on its worker (SCHED_WORKER_ANY from a fiber). */
 typedef struct root_args {
 	uint64_t ops;
 	uint64_t ns;

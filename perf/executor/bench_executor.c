@@ -1,6 +1,6 @@
 /* perf/executor/bench_executor.c: the executor beside the pthread equivalents.
  *
- *   fiber_switch      one rf_fiber_yield between two fibers of a worker
+ *   fiber_switch      one fiber_yield between two fibers of a worker
  *                     | pthread: one futex hand-over between two threads on one CPU
  *   fiber_spawn_join  spawn a fiber and wait for its end (from a fiber, same worker)
  *                     | pthread: pthread_create + pthread_join
@@ -29,8 +29,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 #include "tests/executor/latch.h"
 
 /* --- fiber_switch ------------------------------------------------------------------- */
@@ -44,14 +44,14 @@ static void switcher(void *arg)
 {
 	struct switch_run *r = arg;
 	for (uint64_t i = 0; i < r->n; i++)
-		rf_fiber_yield();
+		fiber_yield();
 	latch_down(&r->l);
 }
 
 static void switch_parent(void *arg)
 {
-	rf_fiber_spawn(switcher, arg, RF_WORKER_ANY, NULL);
-	rf_fiber_spawn(switcher, arg, RF_WORKER_ANY, NULL);
+	fiber_spawn(switcher, arg, SCHED_WORKER_ANY, NULL);
+	fiber_spawn(switcher, arg, SCHED_WORKER_ANY, NULL);
 }
 
 static uint64_t rf_switch(uint64_t ops, void *arg)
@@ -59,7 +59,7 @@ static uint64_t rf_switch(uint64_t ops, void *arg)
 	struct switch_run r = {.n = ops / 2};
 	latch_init(&r.l, 2);
 	uint64_t t0 = bench_now_ns();
-	rf_fiber_spawn(switch_parent, &r, 0, NULL);
+	fiber_spawn(switch_parent, &r, 0, NULL);
 	latch_wait(&r.l, -1);
 	return bench_now_ns() - t0;
 }
@@ -140,7 +140,7 @@ static void spawn_loop(void *arg)
 	handoff h = {0};
 	uint64_t t0 = bench_now_ns();
 	for (uint64_t i = 0; i < r->n; i++) {
-		if (rf_fiber_spawn(child, &h, RF_WORKER_ANY, NULL))
+		if (fiber_spawn(child, &h, SCHED_WORKER_ANY, NULL))
 			abort();
 		handoff_wait(&h, -1);
 	}
@@ -152,7 +152,7 @@ static uint64_t rf_spawn_join(uint64_t ops, void *arg)
 {
 	struct spawn_run r = {.n = ops};
 	latch_init(&r.l, 1);
-	rf_fiber_spawn(spawn_loop, &r, 0, NULL);
+	fiber_spawn(spawn_loop, &r, 0, NULL);
 	latch_wait(&r.l, -1);
 	return r.ns;
 }
@@ -208,8 +208,8 @@ static uint64_t rf_wake(uint64_t ops, void *arg)
 	struct pp_run p = {.n = ops};
 	latch_init(&p.l, 2);
 	uint64_t t0 = bench_now_ns();
-	rf_fiber_spawn(pp0, &p, 0, NULL);
-	rf_fiber_spawn(pp1, &p, 1 % rf_sched_workers(), NULL);
+	fiber_spawn(pp0, &p, 0, NULL);
+	fiber_spawn(pp1, &p, 1 % sched_workers(), NULL);
 	latch_wait(&p.l, -1);
 	return bench_now_ns() - t0;
 }
@@ -267,7 +267,7 @@ struct sleep_run {
 static void sleeper(void *arg)
 {
 	struct sleep_run *r = arg;
-	rf_sleep_until(r->deadline);
+	sched_sleep_until(r->deadline);
 	latch_down(&r->l);
 }
 
@@ -278,7 +278,7 @@ static uint64_t rf_sleep(uint64_t ops, void *arg)
 	uint64_t t0 = bench_now_ns();
 	r.deadline = t0 + 100000000u;
 	for (int i = 0; i < SLEEPERS; i++)
-		if (rf_fiber_spawn(sleeper, &r, RF_WORKER_ANY, NULL))
+		if (fiber_spawn(sleeper, &r, SCHED_WORKER_ANY, NULL))
 			abort();
 	latch_wait(&r.l, -1);
 	return bench_now_ns() - t0;
@@ -315,14 +315,14 @@ static uint64_t pthread_sleep(uint64_t ops, void *arg)
 
 static void own_sleeper(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 100000000u);
+	sched_sleep_until(time_now_ns() + 100000000u);
 	latch_down(arg);
 }
 
 static void spawn_sleepers(latch *l)
 {
 	for (int i = 0; i < SLEEPERS; i++)
-		if (rf_fiber_spawn(own_sleeper, l, RF_WORKER_ANY, NULL))
+		if (fiber_spawn(own_sleeper, l, SCHED_WORKER_ANY, NULL))
 			abort();
 }
 
@@ -346,7 +346,7 @@ static uint64_t rf_spawn_sleep_fiber(uint64_t ops, void *arg)
 	latch l;
 	latch_init(&l, SLEEPERS);
 	uint64_t t0 = bench_now_ns();
-	if (rf_fiber_spawn(spawner, &l, 0, NULL))
+	if (fiber_spawn(spawner, &l, 0, NULL))
 		abort();
 	latch_wait(&l, -1);
 	return bench_now_ns() - t0;
@@ -355,7 +355,7 @@ static uint64_t rf_spawn_sleep_fiber(uint64_t ops, void *arg)
 int main(int argc, char **argv)
 {
 	bench_init(argc, argv);
-	if (rf_runtime_ensure()) {
+	if (sched_ensure()) {
 		fprintf(stderr, "bench_executor: the runtime did not start\n");
 		return 1;
 	}

@@ -2,11 +2,11 @@
  *   ringfold: two fibers on one executor worker, rf_io_read/rf_io_write (the worker's
  *             io_uring, or epoll under RF_IO_BACKEND=epoll); one op = one round trip.
  *   pthread:  two threads doing blocking read/write.
- * wake_ring: two threads, each owning an rf_io as an executor worker does, pass a turn
- * back and forth, each sleeping in rf_io_poll until the other wakes it; one op = one
- * round trip (two wake-ups). Impls: `eventfd` (rf_io_wake writes the target's eventfd)
+ * wake_ring: two threads, each owning an io_poller as an executor worker does, pass a turn
+ * back and forth, each sleeping in io_poll until the other wakes it; one op = one
+ * round trip (two wake-ups). Impls: `eventfd` (io_wake writes the target's eventfd)
  * and `msg_ring` (it posts a CQE into the target ring): the measurement behind the
- * backend's default (io/backend.h, rf_io_set_msg_ring).
+ * backend's default (io/backend.h, io_set_msg_ring).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,14 +17,14 @@
 #include "harness.h"
 #include "io/backend.h"
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 struct pp {
 	int ping[2], pong[2];
 	uint64_t ops;
 	_Atomic int left; /* parties still running */
-	rf_waiter done;   /* completed by the last party (ringfold) */
+	waiter done;      /* completed by the last party (ringfold) */
 };
 
 static void pp_open(struct pp *p, uint64_t ops)
@@ -51,8 +51,8 @@ static void pinger_fiber(void *arg)
 		if (rf_io_write(p->ping[1], &c, 1) != 1 || rf_io_read(p->pong[0], &c, 1) != 1)
 			abort();
 	if (atomic_fetch_sub_explicit(&p->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&p->done))
-		rf_waiter_complete(&p->done);
+	    waiter_claim(&p->done))
+		waiter_complete(&p->done);
 }
 
 static void ponger_fiber(void *arg)
@@ -63,19 +63,19 @@ static void ponger_fiber(void *arg)
 		if (rf_io_read(p->ping[0], &c, 1) != 1 || rf_io_write(p->pong[1], &c, 1) != 1)
 			abort();
 	if (atomic_fetch_sub_explicit(&p->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&p->done))
-		rf_waiter_complete(&p->done);
+	    waiter_claim(&p->done))
+		waiter_complete(&p->done);
 }
 
 static uint64_t run_ringfold(uint64_t ops, void *unused)
 {
 	struct pp p;
 	pp_open(&p, ops);
-	rf_waiter_init(&p.done);
+	waiter_init(&p.done);
 	uint64_t t0 = bench_now_ns();
-	if (rf_fiber_spawn(ponger_fiber, &p, 0, NULL) || rf_fiber_spawn(pinger_fiber, &p, 0, NULL))
+	if (fiber_spawn(ponger_fiber, &p, 0, NULL) || fiber_spawn(pinger_fiber, &p, 0, NULL))
 		abort();
-	rf_waiter_wait(&p.done, RF_NO_DEADLINE);
+	waiter_wait(&p.done, DEADLINE_NONE);
 	uint64_t el = bench_now_ns() - t0;
 	pp_close(&p);
 	return el;
@@ -118,7 +118,7 @@ static uint64_t run_pthread(uint64_t ops, void *unused)
 }
 
 struct wr {
-	rf_io *io[2];
+	io_poller *io[2];
 	_Atomic int turn;
 	uint64_t ops;
 	pthread_barrier_t start, stop;
@@ -135,7 +135,7 @@ static void wr_wait_turn(struct wr *w, int me)
 	/* acquire: pairs with the other side's release store of the turn. A wake-up sent
 	 * between this check and the poll stays pending, so the poll returns. */
 	while (atomic_load_explicit(&w->turn, memory_order_acquire) != me)
-		rf_io_poll(w->io[me], RF_NO_DEADLINE);
+		io_poll(w->io[me], DEADLINE_NONE);
 }
 
 static void *wr_thread(void *p)
@@ -143,27 +143,27 @@ static void *wr_thread(void *p)
 	struct wr_side *s = p;
 	struct wr *w = s->w;
 	int me = s->me;
-	if (rf_io_create(&w->io[me], me))
+	if (io_create(&w->io[me], me))
 		abort();
 	pthread_barrier_wait(&w->start);
 	uint64_t t0 = bench_now_ns();
 	for (uint64_t i = 0; i < w->ops; i++) {
 		wr_wait_turn(w, me);
 		atomic_store_explicit(&w->turn, !me, memory_order_release);
-		rf_io_wake(w->io[!me]);
+		io_wake(w->io[!me]);
 	}
 	if (me == 0) {
 		wr_wait_turn(w, me);
 		w->elapsed = bench_now_ns() - t0;
 	}
-	pthread_barrier_wait(&w->stop); /* no wake-up reaches a destroyed rf_io */
-	rf_io_destroy(w->io[me]);
+	pthread_barrier_wait(&w->stop); /* no wake-up reaches a destroyed io_poller */
+	io_destroy(w->io[me]);
 	return NULL;
 }
 
 static uint64_t run_wake_ring(uint64_t ops, void *msg_ring)
 {
-	rf_io_set_msg_ring(msg_ring != NULL);
+	io_set_msg_ring(msg_ring != NULL);
 	struct wr w = {.ops = ops};
 	struct wr_side side[2] = {{&w, 0}, {&w, 1}};
 	pthread_barrier_init(&w.start, NULL, 2);
@@ -176,7 +176,7 @@ static uint64_t run_wake_ring(uint64_t ops, void *msg_ring)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&w.start);
 	pthread_barrier_destroy(&w.stop);
-	rf_io_set_msg_ring(false);
+	io_set_msg_ring(false);
 	return w.elapsed;
 }
 
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 		bench_run("pipe_pingpong", "pthread", 100000, run_pthread, NULL);
 	}
 	if (bench_wanted("wake_ring")) {
-		if (rf_io_choose(RF_IO_AUTO) == RF_IO_URING) {
+		if (io_choose(RF_IO_AUTO) == RF_IO_URING) {
 			bench_run("wake_ring", "eventfd", 50000, run_wake_ring, NULL);
 			bench_run("wake_ring", "msg_ring", 50000, run_wake_ring, "on");
 		} else {

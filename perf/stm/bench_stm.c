@@ -155,7 +155,7 @@ static void check_bank(void)
 static void report_contention(const char *bench, uint64_t c0, uint64_t r0)
 {
 	uint64_t c1, r1;
-	rf_stm_stats(&c1, &r1);
+	stm_stats(&c1, &r1);
 	fprintf(stderr, "%s: %.4f retries per commit (%llu commits)\n", bench,
 	        (double)(r1 - r0) / (double)(c1 - c0 ? c1 - c0 : 1), (unsigned long long)(c1 - c0));
 }
@@ -166,7 +166,7 @@ static void bench_bank(void)
 	uint64_t c0, r0;
 	for (int i = 0; i < ACCOUNTS; i++)
 		rf_ref_new(1000, &refs[i]);
-	rf_stm_stats(&c0, &r0);
+	stm_stats(&c0, &r0);
 	bench_run("stm_bank_2t", "ringfold", ops, timed,
 	          &(run){.threads = 2, .work = bank_ringfold});
 	report_contention("stm_bank_2t", c0, r0);
@@ -331,11 +331,11 @@ static void bench_donations(void)
 	uint64_t c0, r0;
 	rf_ref_new(0, &total_donations);
 	rf_ref_new(0, &count_donations);
-	rf_stm_stats(&c0, &r0);
+	stm_stats(&c0, &r0);
 	bench_run("stm_donations_9t", "ringfold", ops, timed,
 	          &(run){.threads = 9, .work = donations_ringfold});
 	report_contention("stm_donations_9t", c0, r0);
-	rf_stm_stats(&c0, &r0);
+	stm_stats(&c0, &r0);
 	bench_run("stm_donations_9t", "ringfold_commute", ops, timed,
 	          &(run){.threads = 9, .work = donations_commute});
 	report_contention("stm_donations_9t commute", c0, r0);

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
+#include "runtime/var/convey.h"
 
 static bool valid_mode(int mode)
 {
@@ -89,7 +90,7 @@ static void discard(struct agent_node *n)
 	if (!n->fn)
 		agent_await_mark_done(n->group, -ECANCELED);
 	else
-		rf_bindings_release(n->bindings);
+		var_bindings_release(n->bindings);
 }
 
 int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
@@ -166,6 +167,6 @@ int rf_agent_set_validator(rf_agent *a, rf_agent_validator_fn validator)
 
 rf_agent *rf_agent_self(void)
 {
-	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
+	struct agent_action_ctx *act = ctx_self()->agent_action;
 	return act ? act->agent : NULL;
 }

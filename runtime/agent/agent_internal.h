@@ -94,7 +94,7 @@ struct rf_agent {
 	struct agent_watch_set *_Atomic watches;
 };
 
-/* The running action, in rf_ctx_self()->agent_action (owned by the drain's fiber). */
+/* The running action, in ctx_self()->agent_action (owned by the drain's fiber). */
 struct agent_action_ctx {
 	rf_agent *agent;
 	bool holding;                        /* false while the error handler runs */
@@ -141,16 +141,16 @@ void agent_await_mark_done(struct agent_await_group *g, int result);
 void agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value);
 void agent_watches_destroy(rf_agent *a);
 
-/* Register rf_agents_drain with rf_runtime_on_shutdown (once; rf_agent_new calls it). */
+/* Register agent_drain_all with sched_on_shutdown (once; rf_agent_new calls it). */
 void agent_register_shutdown_hook(void);
 
 /* rf_shutdown()'s hook (registered by the first rf_agent_new): stop accepting sends (as
  * rf_agent_shutdown) and wait until every accepted action has run. A failed agent's held actions
  * stay held (they can run only after a restart, which shutdown refuses). Returns 0. Plain thread
  * only. */
-int rf_agents_drain(void);
+int agent_drain_all(void);
 
 /* For rf_init() when the runtime starts again after rf_shutdown(): accept sends again. */
-void rf_agents_reopen(void);
+void agent_reopen_all(void);
 
 #endif

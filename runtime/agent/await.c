@@ -8,29 +8,23 @@
  *
  * The group outlives a timed-out waiter: markers still queued (held by a failed agent,
  * say) count it down later. It is reference-counted (one reference per marker plus the
- * waiter's). Its waiter follows runtime/wait.h: listed in g->waiter under g->lock before
+ * waiter's). Its waiter follows runtime/sched/wait.h: listed in g->waiter under g->lock before
  * the markers go out; the last marker claims and completes it under g->lock; a waiter that
  * times out unlists itself under g->lock.
  */
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/ctx.h"
-#include "runtime/wait.h"
-
-#if __has_include("runtime/stm/tx.h")
+#include "runtime/base/ctx.h"
+#include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
-#define AGENT_HAVE_TX 1
-#else
-#define AGENT_HAVE_TX 0
-#endif
 
 struct agent_await_group {
 	_Atomic size_t remaining; /* markers not reached yet */
 	_Atomic size_t refs;
 	_Atomic int result; /* -ECANCELED once a marker was discarded */
 	pthread_mutex_t lock;
-	rf_waiter *waiter; /* under lock */
+	waiter *waiter; /* under lock */
 };
 
 static void group_put(struct agent_await_group *g)
@@ -49,11 +43,11 @@ void agent_await_mark_done(struct agent_await_group *g, int result)
 	/* acq_rel: the last marker's acquire sees every other marker's result store. */
 	if (atomic_fetch_sub_explicit(&g->remaining, 1, memory_order_acq_rel) == 1) {
 		pthread_mutex_lock(&g->lock);
-		rf_waiter *w = g->waiter;
-		if (w && rf_waiter_claim(w)) {
+		waiter *w = g->waiter;
+		if (w && waiter_claim(w)) {
 			w->result = atomic_load_explicit(&g->result, memory_order_relaxed);
 			g->waiter = NULL;
-			rf_waiter_complete(w);
+			waiter_complete(w);
 		}
 		pthread_mutex_unlock(&g->lock);
 	}
@@ -62,12 +56,10 @@ void agent_await_mark_done(struct agent_await_group *g, int result)
 
 static bool in_action_or_tx(void)
 {
-	if (rf_ctx_self()->agent_action)
+	if (ctx_self()->agent_action)
 		return true;
-#if AGENT_HAVE_TX
-	if (rf_tx_running())
+	if (stm_tx_running())
 		return true;
-#endif
 	return false;
 }
 
@@ -109,8 +101,8 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	atomic_init(&g->refs, busy + 1);
 	atomic_init(&g->result, 0);
 	pthread_mutex_init(&g->lock, NULL);
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	g->waiter = &w; /* not shared yet: the markers publish it */
 
 	for (size_t i = 0; i < n; i++) {
@@ -127,7 +119,7 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	}
 	free(marks);
 
-	int rc = rf_waiter_wait(&w, deadline);
+	int rc = waiter_wait(&w, deadline);
 	if (rc == 0) {
 		rc = w.result;
 	} else {
@@ -142,12 +134,12 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 
 int rf_agent_await(rf_agent *const *agents, size_t n)
 {
-	return await_until(agents, n, RF_NO_DEADLINE);
+	return await_until(agents, n, DEADLINE_NONE);
 }
 
 int rf_agent_await_for(int64_t ms, rf_agent *const *agents, size_t n)
 {
 	if (ms < 0)
 		return -EINVAL;
-	return await_until(agents, n, rf_deadline_after_ms(ms));
+	return await_until(agents, n, time_deadline_after_ms(ms));
 }

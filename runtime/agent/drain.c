@@ -15,9 +15,10 @@
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/ctx.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/base/ctx.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
+#include "runtime/var/convey.h"
 
 enum { AGENT_BATCH = 128 };
 
@@ -34,18 +35,19 @@ enum { AGENT_BATCH = 128 };
 /* Wait a little for a node beyond the `queued` this drain knows of. */
 static void linger(rf_agent *a, uint64_t queued)
 {
-	bool fiber = rf_fiber_self() != NULL;
-	uint64_t deadline = rf_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
+	bool fiber = fiber_self() != NULL;
+	uint64_t deadline =
+	    time_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
 	for (unsigned spins = 1;; spins++) {
 		/* Relaxed: a hint only; retire's acq_rel is what counts. */
 		if (atomic_load_explicit(&a->state, memory_order_relaxed) / AGENT_UNIT > queued)
 			return;
 		if (spins % 32)
 			continue;
-		if (rf_now_ns() >= deadline)
+		if (time_now_ns() >= deadline)
 			return;
 		if (fiber)
-			rf_fiber_yield();
+			fiber_yield();
 		else
 			sched_yield();
 	}
@@ -68,12 +70,12 @@ static void release_held(struct agent_node *n, bool ok)
  * fails the agent (only in FAIL mode). */
 static int run_action(rf_agent *a, struct agent_node *n)
 {
-	rf_ctx *ctx = rf_ctx_self();
+	exec_ctx *ctx = ctx_self();
 	struct agent_action_ctx act = {.agent = a, .holding = true, .held = NULL};
 	act.held_end = &act.held;
 	void *saved_action = ctx->agent_action;
 	ctx->agent_action = &act;
-	void *saved_bindings = rf_bindings_install(n->bindings);
+	void *saved_bindings = var_bindings_install(n->bindings);
 
 	/* Relaxed: this drain is the only writer of value while it owns the agent, and it
 	 * came to own it through an acquire on `state` after the last writer's release. */
@@ -100,8 +102,8 @@ static int run_action(rf_agent *a, struct agent_node *n)
 			rc = 0;
 	}
 	ctx->agent_action = saved_action;
-	rf_bindings_install(saved_bindings);
-	rf_bindings_release(n->bindings);
+	var_bindings_install(saved_bindings);
+	var_bindings_release(n->bindings);
 	return rc;
 }
 
@@ -150,7 +152,7 @@ void agent_drain_run(rf_agent *a)
 		if (reached)
 			agent_await_mark_done(reached, 0);
 		if (queued && done == AGENT_BATCH)
-			rf_fiber_yield();
+			fiber_yield();
 	}
 	agent_work_done();
 }
@@ -162,6 +164,6 @@ static void drain_fiber(void *arg)
 
 void agent_schedule(rf_agent *a)
 {
-	if (rf_fiber_spawn(drain_fiber, a, RF_WORKER_ANY, NULL) < 0)
+	if (fiber_spawn(drain_fiber, a, SCHED_WORKER_ANY, NULL) < 0)
 		agent_helpers_schedule(a); /* accepted actions must run regardless */
 }

@@ -1,5 +1,5 @@
 /* runtime/agent/helpers.c: the helper threads that drain agents when the executor
- * cannot take a drain (rf_fiber_spawn failed: no fiber stack, runtime stopping or not
+ * cannot take a drain (fiber_spawn failed: no fiber stack, runtime stopping or not
  * running). Accepted actions must run regardless, so the drain goes to a small elastic
  * pool: an idle helper takes it, or a new helper is started; a helper that stays idle
  * for HELPER_IDLE_NS exits. If no thread can be started either, the caller drains the

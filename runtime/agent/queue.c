@@ -12,7 +12,7 @@
 #include <sched.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/spin.h"
+#include "runtime/base/spin.h"
 
 void agent_queue_init(rf_agent *a)
 {
@@ -43,7 +43,7 @@ static struct agent_node *wait_link(struct agent_node *head)
 		next = atomic_load_explicit(&head->next, memory_order_acquire);
 		if (next)
 			return next;
-		rf_spin_step(spins);
+		spin_step(spins);
 	}
 }
 

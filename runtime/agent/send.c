@@ -7,36 +7,31 @@
  * Shutdown accounting. g_work counts accepted work not yet finished: each accepted send
  * until it is enqueued or dropped, and each running drain until it retires. A send whose
  * enqueue starts a drain hands its unit to the drain instead of paying it back. Accepting
- * is a Dekker handshake with rf_agents_drain: the sender adds to g_work and then reads
+ * is a Dekker handshake with agent_drain_all: the sender adds to g_work and then reads
  * g_shutdown, the drainer sets g_shutdown and then reads g_work, all seq_cst, so either the
  * send sees the flag and is refused or the drainer sees its unit and waits for it.
  * g_work can rise from 0 afterwards only through await (its marker may start a drain),
- * never through a send or a restart, so once rf_agents_drain saw it at 0 every accepted
+ * never through a send or a restart, so once agent_drain_all saw it at 0 every accepted
  * action has run.
  *
- * The drainer's wait follows runtime/wait.h: it lists its waiter in g_drain_waiter under
+ * The drainer's wait follows runtime/sched/wait.h: it lists its waiter in g_drain_waiter under
  * g_lock and then checks g_work; whoever brings g_work to 0 with the flag set completes
  * the listed waiter under g_lock.
  */
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
-#include "runtime/ctx.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
-
-#if __has_include("runtime/stm/tx.h")
+#include "runtime/base/ctx.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
-#define AGENT_HAVE_TX 1
-#else
-#define AGENT_HAVE_TX 0
-#endif
+#include "runtime/var/convey.h"
 
 static _Atomic uint64_t g_work;
 static _Atomic int g_shutdown;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_drain_serial = PTHREAD_MUTEX_INITIALIZER; /* one drainer at a time */
-static rf_waiter *g_drain_waiter;                                  /* under g_lock */
+static waiter *g_drain_waiter;                                     /* under g_lock */
 
 bool agent_shutting_down(void)
 {
@@ -60,10 +55,10 @@ void agent_work_drain_start(void)
 static void drain_wake(void)
 {
 	pthread_mutex_lock(&g_lock);
-	rf_waiter *w = g_drain_waiter;
-	if (w && atomic_load_explicit(&g_work, memory_order_seq_cst) == 0 && rf_waiter_claim(w)) {
+	waiter *w = g_drain_waiter;
+	if (w && atomic_load_explicit(&g_work, memory_order_seq_cst) == 0 && waiter_claim(w)) {
 		g_drain_waiter = NULL;
-		rf_waiter_complete(w);
+		waiter_complete(w);
 	}
 	pthread_mutex_unlock(&g_lock);
 }
@@ -77,7 +72,7 @@ void agent_work_done(void)
 
 void agent_node_drop(struct agent_node *n)
 {
-	rf_bindings_release(n->bindings);
+	var_bindings_release(n->bindings);
 	agent_node_free(n);
 	agent_work_done();
 }
@@ -95,7 +90,7 @@ void agent_dispatch(struct agent_node *n)
  * on this fiber, else enqueued. */
 static void route(struct agent_node *n)
 {
-	struct agent_action_ctx *act = rf_ctx_self()->agent_action;
+	struct agent_action_ctx *act = ctx_self()->agent_action;
 	if (act && act->holding) {
 		n->held_next = NULL;
 		*act->held_end = n;
@@ -105,7 +100,6 @@ static void route(struct agent_node *n)
 	}
 }
 
-#if AGENT_HAVE_TX
 /* After the commit the send goes where it would have gone outside the transaction: a
  * transaction inside an action hands it to the action's held sends (as Clojure does). */
 static void tx_commit_send(void *arg)
@@ -116,7 +110,6 @@ static void tx_drop_send(void *arg)
 {
 	agent_node_drop(arg);
 }
-#endif
 
 static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 {
@@ -134,10 +127,9 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 	n->agent = a;
 	n->fn = fn;
 	n->arg = arg;
-	n->bindings = rf_bindings_capture();
-#if AGENT_HAVE_TX
-	if (rf_tx_running()) {
-		int rc = rf_tx_defer(tx_commit_send, n, tx_drop_send);
+	n->bindings = var_bindings_capture();
+	if (stm_tx_running()) {
+		int rc = stm_tx_defer(tx_commit_send, n, tx_drop_send);
 		if (rc == 0)
 			return 0;
 		if (rc != RF_ENOTX) {
@@ -145,7 +137,6 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 			return rc;
 		}
 	}
-#endif
 	route(n);
 	return 0;
 }
@@ -165,30 +156,30 @@ void rf_agent_shutdown(void)
 	atomic_store_explicit(&g_shutdown, 1, memory_order_seq_cst);
 }
 
-int rf_agents_drain(void)
+int agent_drain_all(void)
 {
 	pthread_mutex_lock(&g_drain_serial);
 	rf_agent_shutdown();
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	pthread_mutex_lock(&g_lock);
 	g_drain_waiter = &w;
 	pthread_mutex_unlock(&g_lock);
 	if (atomic_load_explicit(&g_work, memory_order_seq_cst) == 0)
 		drain_wake(); /* completes our own waiter unless a waker already did */
-	rf_waiter_wait(&w, RF_NO_DEADLINE);
+	waiter_wait(&w, DEADLINE_NONE);
 	pthread_mutex_unlock(&g_drain_serial);
 	return 0;
 }
 
 static void agents_on_shutdown(void)
 {
-	rf_agents_drain();
+	agent_drain_all();
 }
 
 static void register_hook(void)
 {
-	rf_runtime_on_shutdown(agents_on_shutdown);
+	sched_on_shutdown(agents_on_shutdown);
 }
 
 void agent_register_shutdown_hook(void)
@@ -197,7 +188,7 @@ void agent_register_shutdown_hook(void)
 	pthread_once(&once, register_hook);
 }
 
-void rf_agents_reopen(void)
+void agent_reopen_all(void)
 {
 	atomic_store_explicit(&g_shutdown, 0, memory_order_seq_cst);
 }

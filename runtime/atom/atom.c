@@ -16,17 +16,17 @@
 #include <stdlib.h>
 
 #include "runtime/atom/atom_impl.h"
-#include "runtime/atom/reclaim.h"
+#include "runtime/base/reclaim.h"
 
 static int init(rf_atom *atom, rf_val v, rf_release_fn release, rf_val ctx)
 {
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	atomic_init(&a->value, v);
 	a->release = release;
 	a->release_ctx = ctx;
 	atomic_init(&a->validator, NULL);
 	atomic_init(&a->watches, NULL);
-	atomic_init(&a->mode, RF_ATOM_LIVE | (release ? RF_ATOM_OWNING : 0));
+	atomic_init(&a->mode, ATOM_LIVE | (release ? ATOM_OWNING : 0));
 	return 0;
 }
 
@@ -64,19 +64,19 @@ int rf_atom_new(rf_val v, rf_atom **out)
 
 void rf_atom_destroy(rf_atom *atom)
 {
-	if (rf_atom_check(atom))
+	if (atom_check(atom))
 		return;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	atomic_store_explicit(&a->mode, 0, memory_order_relaxed);
-	rf_atom_meta_destroy(a);
+	atom_meta_destroy(a);
 	rf_val last = atomic_load_explicit(&a->value, memory_order_relaxed);
 	if (a->release && last != RF_NIL)
-		rf_reclaim_retire_now_or_wait(last, a->release, a->release_ctx);
+		reclaim_retire_now_or_wait(last, a->release, a->release_ctx);
 }
 
 void rf_atom_free(rf_atom *atom)
 {
-	if (rf_atom_check(atom))
+	if (atom_check(atom))
 		return;
 	rf_atom_destroy(atom);
 	free(atom);
@@ -84,23 +84,23 @@ void rf_atom_free(rf_atom *atom)
 
 int rf_atom_deref(rf_atom *atom, rf_val *out)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc || !out)
 		return rc ? rc : -EINVAL;
 	/* seq_cst load: pairs with the installing RMW, publishing what its writer did. */
-	*out = atomic_load_explicit(&rf_atom_impl_of(atom)->value, memory_order_seq_cst);
+	*out = atomic_load_explicit(&atom_impl_of(atom)->value, memory_order_seq_cst);
 	return 0;
 }
 
 /* The mode of a live atom with nothing but the value to look after: the plain path. */
-static bool plain(rf_atom_impl *a)
+static bool plain(atom_impl *a)
 {
-	return atomic_load_explicit(&a->mode, memory_order_relaxed) == RF_ATOM_LIVE;
+	return atomic_load_explicit(&a->mode, memory_order_relaxed) == ATOM_LIVE;
 }
 
 /* A swap function's result that will not be installed: released at once in an owning
  * atom, since nobody else has seen it (unless it is the old value itself). */
-static void discard(rf_atom_impl *a, rf_val candidate, rf_val old)
+static void discard(atom_impl *a, rf_val candidate, rf_val old)
 {
 	if (a->release && candidate != old && candidate != RF_NIL)
 		a->release(candidate, a->release_ctx);
@@ -108,7 +108,7 @@ static void discard(rf_atom_impl *a, rf_val candidate, rf_val old)
 
 /* A plain atom and one of the ready-made adders: the same atomic step the CAS loop
  * would take, in one locked instruction. False if fn is not one of them. */
-static inline bool swap_add(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out,
+static inline bool swap_add(atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out,
                             rf_val *new_out)
 {
 	rf_val d;
@@ -129,8 +129,7 @@ static inline bool swap_add(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val
 }
 
 /* A plain atom and any function: read, call, CAS, retry. */
-static int swap_plain(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out,
-                      rf_val *new_out)
+static int swap_plain(atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out, rf_val *new_out)
 {
 	rf_val nv, old = atomic_load_explicit(&a->value, memory_order_seq_cst);
 	do {
@@ -149,17 +148,17 @@ static int swap_plain(rf_atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_
 	return 0;
 }
 
-static int swap_full(rf_atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out,
+static int swap_full(atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out,
                      rf_val *new_out)
 {
 	int rc = 0;
-	rf_retired *node = NULL;
+	reclaim_thread *node = NULL;
 	rf_reclaim_read_begin();
 	/* Acquire: pairs with the release half of the CAS that installed the snapshot. */
-	const struct rf_atom_validator *val =
+	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct rf_atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
-	if (a->release && !(node = rf_reclaim_node_alloc())) {
+	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	if (a->release && !(node = reclaim_node_alloc())) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -168,7 +167,7 @@ static int swap_full(rf_atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg
 		nv = RF_NIL;
 		if ((rc = fn(old, arg, &nv)) < 0)
 			goto out;
-		if ((rc = rf_atom_validate(val, nv)) < 0) {
+		if ((rc = atom_validate(val, nv)) < 0) {
 			discard(a, nv, old);
 			goto out;
 		}
@@ -179,16 +178,16 @@ static int swap_full(rf_atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg
 		discard(a, nv, seen);
 	}
 	if (a->release && nv != old && old != RF_NIL) {
-		rf_reclaim_retire(node, old, a->release, a->release_ctx);
+		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rf_atom_notify(atom, ws, old, nv);
+	rc = atom_notify(atom, ws, old, nv);
 	if (old_out)
 		*old_out = old;
 	if (new_out)
 		*new_out = nv;
 out:
-	rf_reclaim_node_free(node);
+	reclaim_node_free(node);
 	rf_reclaim_read_end();
 	return rc;
 }
@@ -198,10 +197,10 @@ out:
 static __attribute__((noinline)) int swap_slow(rf_atom *atom, rf_update_fn fn, rf_val arg,
                                                rf_val *old_out, rf_val *new_out)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc || !fn)
 		return rc ? rc : -EINVAL;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	if (plain(a))
 		return swap_plain(a, fn, arg, old_out, new_out);
 	return swap_full(a, atom, fn, arg, old_out, new_out);
@@ -212,8 +211,8 @@ static __attribute__((noinline)) int swap_slow(rf_atom *atom, rf_update_fn fn, r
 static inline int swap_any(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out,
                            rf_val *new_out)
 {
-	if (atom && plain(rf_atom_impl_of(atom)) &&
-	    swap_add(rf_atom_impl_of(atom), fn, arg, old_out, new_out))
+	if (atom && plain(atom_impl_of(atom)) &&
+	    swap_add(atom_impl_of(atom), fn, arg, old_out, new_out))
 		return 0;
 	return swap_slow(atom, fn, arg, old_out, new_out);
 }
@@ -230,10 +229,10 @@ int rf_atom_swap(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *new_out)
 
 int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc)
 		return rc;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	rf_val old;
 	if (plain(a)) {
 		old = atomic_exchange_explicit(&a->value, v, memory_order_seq_cst);
@@ -241,27 +240,27 @@ int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 			*old_out = old;
 		return 0;
 	}
-	rf_retired *node = NULL;
+	reclaim_thread *node = NULL;
 	rf_reclaim_read_begin();
-	const struct rf_atom_validator *val =
+	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct rf_atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
-	if ((rc = rf_atom_validate(val, v)) < 0)
+	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	if ((rc = atom_validate(val, v)) < 0)
 		goto out;
-	if (a->release && !(node = rf_reclaim_node_alloc())) {
+	if (a->release && !(node = reclaim_node_alloc())) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	old = atomic_exchange_explicit(&a->value, v, memory_order_seq_cst);
 	if (a->release && old != v && old != RF_NIL) {
-		rf_reclaim_retire(node, old, a->release, a->release_ctx);
+		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rf_atom_notify(atom, ws, old, v);
+	rc = atom_notify(atom, ws, old, v);
 	if (old_out)
 		*old_out = old;
 out:
-	rf_reclaim_node_free(node);
+	reclaim_node_free(node);
 	rf_reclaim_read_end();
 	return rc;
 }
@@ -273,21 +272,21 @@ int rf_atom_reset(rf_atom *atom, rf_val v)
 
 int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc)
 		return rc;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	if (plain(a))
 		return atomic_compare_exchange_strong_explicit(
 		    &a->value, &old_val, new_val, memory_order_seq_cst, memory_order_seq_cst);
-	rf_retired *node = NULL;
+	reclaim_thread *node = NULL;
 	rf_reclaim_read_begin();
-	const struct rf_atom_validator *val =
+	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct rf_atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
-	if ((rc = rf_atom_validate(val, new_val)) < 0)
+	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	if ((rc = atom_validate(val, new_val)) < 0)
 		goto out;
-	if (a->release && !(node = rf_reclaim_node_alloc())) {
+	if (a->release && !(node = reclaim_node_alloc())) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -296,13 +295,14 @@ int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 	                                             memory_order_seq_cst, memory_order_seq_cst))
 		goto out; /* rc == 0: not set */
 	if (a->release && old_val != new_val && old_val != RF_NIL) {
-		rf_reclaim_retire(node, old_val, a->release, a->release_ctx);
+		reclaim_retire(node, old_val, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rf_atom_notify(atom, ws, old_val, new_val);
-	rc = 1;
+	rc = atom_notify(atom, ws, old_val, new_val);
+	if (rc == 0)
+		rc = 1;
 out:
-	rf_reclaim_node_free(node);
+	reclaim_node_free(node);
 	rf_reclaim_read_end();
 	return rc;
 }

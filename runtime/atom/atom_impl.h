@@ -7,7 +7,7 @@
  * it is. Fields and who may touch them:
  *   value      any thread; every access atomic, seq_cst like the JVM's AtomicReference
  *              (free on x86: loads stay plain moves, every RMW is locked anyway).
- *   mode       RF_ATOM_LIVE plus sticky flags saying which slow features the atom has
+ *   mode       ATOM_LIVE plus sticky flags saying which slow features the atom has
  *              ever had: set by init, OR-ed by set_validator/add_watch (after installing
  *              the snapshot), zeroed by destroy. Relaxed everywhere: a flag only routes
  *              an operation to the full path, which loads the snapshots with acquire; an
@@ -31,68 +31,68 @@
 #include "ringfold/atom.h"
 
 enum {
-	RF_ATOM_LIVE = 0x41544f00u, /* "ATO": the atom is initialised and not destroyed */
-	RF_ATOM_OWNING = 1,         /* has a release function */
-	RF_ATOM_VALIDATED = 2,      /* has (or had) a validator */
-	RF_ATOM_WATCHED = 4,        /* has (or had) watches */
-	RF_ATOM_FLAGS = 0xffu,
+	ATOM_LIVE = 0x41544f00u, /* "ATO": the atom is initialised and not destroyed */
+	ATOM_OWNING = 1,         /* has a release function */
+	ATOM_VALIDATED = 2,      /* has (or had) a validator */
+	ATOM_WATCHED = 4,        /* has (or had) watches */
+	ATOM_FLAGS = 0xffu,
 };
 
-struct rf_atom_validator {
+struct atom_validator {
 	rf_validator_fn fn;
 	rf_val ctx;
 };
 
-struct rf_atom_watch {
+struct atom_watch {
 	rf_val key;
 	rf_watch_fn fn;
 	rf_val ctx;
 };
 
-struct rf_atom_watches {
+struct atom_watches {
 	size_t n; /* >= 1: an empty list is a NULL pointer */
-	struct rf_atom_watch w[];
+	struct atom_watch w[];
 };
 
-typedef struct rf_atom_impl {
+typedef struct atom_impl {
 	_Atomic rf_val value;
 	_Atomic uint32_t mode;
 	rf_release_fn release;
 	rf_val release_ctx;
-	_Atomic(struct rf_atom_validator *) validator;
-	_Atomic(struct rf_atom_watches *) watches;
-} rf_atom_impl;
+	_Atomic(struct atom_validator *) validator;
+	_Atomic(struct atom_watches *) watches;
+} atom_impl;
 
-_Static_assert(sizeof(rf_atom_impl) <= sizeof(rf_atom), "rf_atom storage too small");
-_Static_assert(_Alignof(rf_atom_impl) <= _Alignof(rf_atom), "rf_atom storage misaligned");
+_Static_assert(sizeof(atom_impl) <= sizeof(rf_atom), "rf_atom storage too small");
+_Static_assert(_Alignof(atom_impl) <= _Alignof(rf_atom), "rf_atom storage misaligned");
 
-static inline rf_atom_impl *rf_atom_impl_of(rf_atom *atom)
+static inline atom_impl *atom_impl_of(rf_atom *atom)
 {
-	return (rf_atom_impl *)(void *)atom;
+	return (atom_impl *)(void *)atom;
 }
 
 /* 0 if atom may be used, -EINVAL (NULL) or -EBADF (destroyed). */
-static inline int rf_atom_check(rf_atom *atom)
+static inline int atom_check(rf_atom *atom)
 {
 	if (!atom)
 		return -EINVAL;
-	uint32_t mode = atomic_load_explicit(&rf_atom_impl_of(atom)->mode, memory_order_relaxed);
-	return (mode & ~(uint32_t)RF_ATOM_FLAGS) == RF_ATOM_LIVE ? 0 : -EBADF;
+	uint32_t mode = atomic_load_explicit(&atom_impl_of(atom)->mode, memory_order_relaxed);
+	return (mode & ~(uint32_t)ATOM_FLAGS) == ATOM_LIVE ? 0 : -EBADF;
 }
 
 /* Run the validator snapshot v on x: 0 valid, RF_EVALIDATOR or v's own negative code.
  * v NULL: valid. */
-int rf_atom_validate(const struct rf_atom_validator *v, rf_val x);
+int atom_validate(const struct atom_validator *v, rf_val x);
 
 /* Call every watch of the snapshot ws (may be NULL) with (old, new). Inside a read
  * section (the caller's). */
-void rf_atom_notify(rf_atom *atom, const struct rf_atom_watches *ws, rf_val old_val,
-                    rf_val new_val);
+/* Run the watches; returns the first negative code one returned, or 0. */
+int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val);
 
 /* Free the validator and watch snapshots at destroy (no concurrent use). */
-void rf_atom_meta_destroy(rf_atom_impl *a);
+void atom_meta_destroy(atom_impl *a);
 
 /* release function for snapshots: free(rf_to_ptr(value)). */
-void rf_atom_free_snapshot(rf_val value, rf_val ctx);
+void atom_free_snapshot(rf_val value, rf_val ctx);
 
 #endif

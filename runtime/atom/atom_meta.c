@@ -10,14 +10,14 @@
 #include <string.h>
 
 #include "runtime/atom/atom_impl.h"
-#include "runtime/atom/reclaim.h"
+#include "runtime/base/reclaim.h"
 
-void rf_atom_free_snapshot(rf_val value, rf_val ctx)
+void atom_free_snapshot(rf_val value, rf_val ctx)
 {
 	free(rf_to_ptr(value));
 }
 
-int rf_atom_validate(const struct rf_atom_validator *v, rf_val x)
+int atom_validate(const struct atom_validator *v, rf_val x)
 {
 	if (!v)
 		return 0;
@@ -25,15 +25,18 @@ int rf_atom_validate(const struct rf_atom_validator *v, rf_val x)
 	return r > 0 ? 0 : r == 0 ? RF_EVALIDATOR : r;
 }
 
-void rf_atom_notify(rf_atom *atom, const struct rf_atom_watches *ws, rf_val old_val, rf_val new_val)
+int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val)
 {
-	if (!ws)
-		return;
-	for (size_t i = 0; i < ws->n; i++)
-		ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
+	int first = 0;
+	for (size_t i = 0; ws && i < ws->n; i++) {
+		int rc = ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
+		if (rc < 0 && first == 0)
+			first = rc;
+	}
+	return first;
 }
 
-void rf_atom_meta_destroy(rf_atom_impl *a)
+void atom_meta_destroy(atom_impl *a)
 {
 	free(atomic_load_explicit(&a->validator, memory_order_relaxed));
 	free(atomic_load_explicit(&a->watches, memory_order_relaxed));
@@ -42,46 +45,46 @@ void rf_atom_meta_destroy(rf_atom_impl *a)
 }
 
 /* Retire a replaced snapshot (may be NULL) with the prepared record. */
-static void retire_snapshot(rf_retired *node, void *old)
+static void retire_snapshot(reclaim_thread *node, void *old)
 {
 	if (old)
-		rf_reclaim_retire(node, rf_from_ptr(old), rf_atom_free_snapshot, RF_NIL);
+		reclaim_retire(node, rf_from_ptr(old), atom_free_snapshot, RF_NIL);
 	else
-		rf_reclaim_node_free(node);
+		reclaim_node_free(node);
 }
 
 int rf_atom_set_validator(rf_atom *atom, rf_validator_fn fn, rf_val ctx)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc)
 		return rc;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
-	struct rf_atom_validator *nv = NULL;
-	rf_retired *node = rf_reclaim_node_alloc();
+	atom_impl *a = atom_impl_of(atom);
+	struct atom_validator *nv = NULL;
+	reclaim_thread *node = reclaim_node_alloc();
 	if (!node)
 		return -ENOMEM;
 	if (fn) {
 		if (!(nv = malloc(sizeof(*nv)))) {
-			rf_reclaim_node_free(node);
+			reclaim_node_free(node);
 			return -ENOMEM;
 		}
 		nv->fn = fn;
 		nv->ctx = ctx;
 	}
 	rf_reclaim_read_begin(); /* keeps an owning atom's current value alive for fn */
-	if (nv && (rc = rf_atom_validate(
-	               nv, atomic_load_explicit(&a->value, memory_order_seq_cst))) < 0) {
+	if (nv &&
+	    (rc = atom_validate(nv, atomic_load_explicit(&a->value, memory_order_seq_cst))) < 0) {
 		rf_reclaim_read_end();
 		free(nv);
-		rf_reclaim_node_free(node);
+		reclaim_node_free(node);
 		return rc;
 	}
 	/* acq_rel: release publishes *nv; acquire pairs with the installer of the old one,
 	 * whose snapshot we are about to retire. */
-	struct rf_atom_validator *old =
+	struct atom_validator *old =
 	    atomic_exchange_explicit(&a->validator, nv, memory_order_acq_rel);
 	if (nv) /* after the install: see `mode` in atom_impl.h */
-		atomic_fetch_or_explicit(&a->mode, RF_ATOM_VALIDATED, memory_order_relaxed);
+		atomic_fetch_or_explicit(&a->mode, ATOM_VALIDATED, memory_order_relaxed);
 	rf_reclaim_read_end();
 	retire_snapshot(node, old);
 	return 0;
@@ -89,13 +92,12 @@ int rf_atom_set_validator(rf_atom *atom, rf_validator_fn fn, rf_val ctx)
 
 int rf_atom_get_validator(rf_atom *atom, rf_validator_fn *fn, rf_val *ctx)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc)
 		return rc;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
+	atom_impl *a = atom_impl_of(atom);
 	rf_reclaim_read_begin();
-	const struct rf_atom_validator *v =
-	    atomic_load_explicit(&a->validator, memory_order_acquire);
+	const struct atom_validator *v = atomic_load_explicit(&a->validator, memory_order_acquire);
 	if (fn)
 		*fn = v ? v->fn : NULL;
 	if (ctx)
@@ -107,15 +109,15 @@ int rf_atom_get_validator(rf_atom *atom, rf_validator_fn *fn, rf_val *ctx)
 /* Install the list `cur` with `key` replaced (fn != NULL) or removed (fn == NULL). */
 static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
-	int rc = rf_atom_check(atom);
+	int rc = atom_check(atom);
 	if (rc)
 		return rc;
-	rf_atom_impl *a = rf_atom_impl_of(atom);
-	rf_retired *node = rf_reclaim_node_alloc();
+	atom_impl *a = atom_impl_of(atom);
+	reclaim_thread *node = reclaim_node_alloc();
 	if (!node)
 		return -ENOMEM;
 	rf_reclaim_read_begin();
-	struct rf_atom_watches *cur = atomic_load_explicit(&a->watches, memory_order_acquire);
+	struct atom_watches *cur = atomic_load_explicit(&a->watches, memory_order_acquire);
 	for (;;) {
 		size_t n = cur ? cur->n : 0, at = n;
 		for (size_t i = 0; i < n; i++)
@@ -123,16 +125,16 @@ static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 				at = i;
 		if (!fn && at == n) { /* removing a key that is not there */
 			rf_reclaim_read_end();
-			rf_reclaim_node_free(node);
+			reclaim_node_free(node);
 			return 0;
 		}
 		size_t m = fn ? (at == n ? n + 1 : n) : n - 1;
-		struct rf_atom_watches *nw = NULL;
+		struct atom_watches *nw = NULL;
 		if (m) {
 			nw = malloc(sizeof(*nw) + m * sizeof(nw->w[0]));
 			if (!nw) {
 				rf_reclaim_read_end();
-				rf_reclaim_node_free(node);
+				reclaim_node_free(node);
 				return -ENOMEM;
 			}
 			nw->n = m;
@@ -141,14 +143,14 @@ static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 				if (i != at)
 					nw->w[j++] = cur->w[i];
 			if (fn)
-				nw->w[j] = (struct rf_atom_watch){key, fn, ctx};
+				nw->w[j] = (struct atom_watch){key, fn, ctx};
 		}
 		/* Success: release publishes *nw, acquire pairs with cur's installer. Failure:
 		 * acquire reloads cur for the next attempt. */
 		if (atomic_compare_exchange_strong_explicit(
 		        &a->watches, &cur, nw, memory_order_acq_rel, memory_order_acquire)) {
 			if (nw) /* after the install: see `mode` in atom_impl.h */
-				atomic_fetch_or_explicit(&a->mode, RF_ATOM_WATCHED,
+				atomic_fetch_or_explicit(&a->mode, ATOM_WATCHED,
 				                         memory_order_relaxed);
 			break;
 		}

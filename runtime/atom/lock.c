@@ -33,18 +33,18 @@
 #include <stdlib.h>
 
 #include "ringfold/lock.h"
-#include "runtime/sched.h"
-#include "runtime/spin.h"
-#include "runtime/wait.h"
+#include "runtime/base/spin.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8 };
-enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* rf_waiter.result */
+enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
 #define SPIN 100
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 
 struct lock_waiter {
-	rf_waiter w;
+	waiter w;
 	uint64_t since;
 	struct lock_waiter *prev, *next;
 	bool queued;
@@ -52,7 +52,7 @@ struct lock_waiter {
 
 typedef struct lock_impl {
 	_Atomic uint32_t state;
-	rf_spin qlock;
+	spinlock qlock;
 	_Atomic(void *) owner;
 	uint32_t depth;
 	uint32_t magic;
@@ -79,7 +79,7 @@ static int check(rf_lock *lock)
 /* The running fiber, or this thread outside fibers. */
 static void *self_id(void)
 {
-	struct rf_fiber *f = rf_fiber_self();
+	struct sched_fiber *f = fiber_self();
 	return f ? (void *)f : (void *)&thread_token;
 }
 
@@ -147,7 +147,7 @@ int rf_lock_init(rf_lock *lock)
 		return -EINVAL;
 	lock_impl *l = impl(lock);
 	atomic_init(&l->state, 0);
-	rf_spin_init(&l->qlock);
+	spin_init(&l->qlock);
 	atomic_init(&l->owner, NULL);
 	l->depth = 0;
 	l->head = l->tail = NULL;
@@ -191,38 +191,38 @@ int rf_lock_free(rf_lock *lock)
 static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline)
 {
 	uint32_t mine = woken ? WOKEN : 0;
-	rf_spin_lock(&l->qlock);
+	spin_lock(&l->qlock);
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & LOCKED)) {
 			if (atomic_compare_exchange_weak_explicit(
 			        &l->state, &s, (s | LOCKED) & ~mine, memory_order_acquire,
 			        memory_order_relaxed)) {
-				rf_spin_unlock(&l->qlock);
+				spin_unlock(&l->qlock);
 				return 1;
 			}
 			continue;
 		}
 		uint32_t ns = (s | WAITERS) & ~mine;
-		if (woken && rf_now_ns() - lw->since >= STARVE_NS)
+		if (woken && time_now_ns() - lw->since >= STARVE_NS)
 			ns |= STARVING;
 		/* Relaxed: under qlock; what matters is that it saw LOCKED (see the header). */
 		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_relaxed,
 		                                          memory_order_relaxed))
 			break;
 	}
-	rf_waiter_init(&lw->w);
+	waiter_init(&lw->w);
 	enqueue(l, lw, woken);
-	rf_spin_unlock(&l->qlock);
-	if (rf_waiter_wait(&lw->w, deadline) == 0)
+	spin_unlock(&l->qlock);
+	if (waiter_wait(&lw->w, deadline) == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
-	rf_spin_lock(&l->qlock);
+	spin_lock(&l->qlock);
 	if (lw->queued) {
 		unlink_waiter(l, lw);
 		if (!l->head)
 			update(l, 0, WAITERS | STARVING, memory_order_relaxed);
 	}
-	rf_spin_unlock(&l->qlock);
+	spin_unlock(&l->qlock);
 	return -ETIMEDOUT;
 }
 
@@ -248,7 +248,7 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 		for (;;) {
 			int i = 0;
 			while (i < spin && !try_take(l, woken ? WOKEN : 0)) {
-				rf_cpu_relax();
+				cpu_relax();
 				i++;
 			}
 			if (i < spin)
@@ -256,7 +256,7 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 			if (poll) /* a woken waiter never polls: poll never sleeps */
 				return -ETIMEDOUT;
 			if (!lw.since)
-				lw.since = rf_now_ns();
+				lw.since = time_now_ns();
 			if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
 				return rc;
 			if (rc == 1)
@@ -271,21 +271,21 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 
 int rf_lock_lock(rf_lock *lock)
 {
-	return acquire(lock, RF_NO_DEADLINE, false);
+	return acquire(lock, DEADLINE_NONE, false);
 }
 
 int rf_lock_lock_timeout(rf_lock *lock, int64_t ms)
 {
 	if (ms < 0)
 		return check(lock) ? check(lock) : -EINVAL;
-	return acquire(lock, rf_deadline_after_ms(ms), ms == 0);
+	return acquire(lock, time_deadline_after_ms(ms), ms == 0);
 }
 
 /* Unlock with waiters queued and nobody woken: wake or hand over to the head. */
 static void unlock_slow(lock_impl *l)
 {
 	struct lock_waiter *lw;
-	rf_spin_lock(&l->qlock);
+	spin_lock(&l->qlock);
 	for (;;) {
 		lw = l->head;
 		if (!lw) { /* every waiter timed out meanwhile */
@@ -293,14 +293,14 @@ static void unlock_slow(lock_impl *l)
 			break;
 		}
 		unlink_waiter(l, lw);
-		if (!rf_waiter_claim(&lw->w))
+		if (!waiter_claim(&lw->w))
 			continue; /* timed out: it will find itself unqueued */
 		uint32_t empty = l->head ? 0 : WAITERS | STARVING;
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 		if (s & STARVING) {
 			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
 			 * in its wait) publishes our critical section to it. */
-			bool fresh = rf_now_ns() - lw->since < STARVE_NS;
+			bool fresh = time_now_ns() - lw->since < STARVE_NS;
 			update(l, 0, empty | (fresh ? STARVING : 0), memory_order_relaxed);
 			lw->w.result = WAKE_HANDOFF;
 		} else {
@@ -310,9 +310,9 @@ static void unlock_slow(lock_impl *l)
 		}
 		break;
 	}
-	rf_spin_unlock(&l->qlock);
+	spin_unlock(&l->qlock);
 	if (lw)
-		rf_waiter_complete(&lw->w);
+		waiter_complete(&lw->w);
 }
 
 int rf_lock_unlock(rf_lock *lock)

@@ -23,7 +23,7 @@ static _Thread_local uint64_t alts_rng;
 static uint32_t alts_random(uint32_t bound)
 {
 	if (!alts_rng)
-		alts_rng = (rf_now_ns() ^ (uint64_t)(uintptr_t)&alts_rng) | 1;
+		alts_rng = (time_now_ns() ^ (uint64_t)(uintptr_t)&alts_rng) | 1;
 	alts_rng ^= alts_rng >> 12;
 	alts_rng ^= alts_rng << 25;
 	alts_rng ^= alts_rng >> 27;
@@ -50,7 +50,7 @@ static size_t lock_set(const rf_alt *ops, size_t n, rf_chan **locks)
 static void unlock_all(rf_chan **locks, size_t k)
 {
 	for (size_t i = k; i-- > 0;)
-		rf_spin_unlock(&locks[i]->lock);
+		spin_unlock(&locks[i]->lock);
 }
 
 static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which, rf_val *val)
@@ -80,7 +80,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		}
 	size_t k = lock_set(ops, n, locks);
 	for (size_t i = 0; i < k; i++)
-		rf_spin_lock(&locks[i]->lock);
+		spin_lock(&locks[i]->lock);
 
 	chan_done done = {NULL};
 	int rc = 0;
@@ -109,7 +109,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		}
 	}
 	chan_wait w = {.nnodes = (int)n, .nodes = nodes};
-	rf_waiter_init(&w.w);
+	waiter_init(&w.w);
 	for (size_t i = 0; i < n; i++) {
 		nodes[i] = (chan_node){.ch = ops[i].ch,
 		                       .val = ops[i].val,
@@ -119,7 +119,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		chan_link(ops[i].ch, &nodes[i]);
 	}
 	unlock_all(locks, k);
-	rc = rf_waiter_wait(&w.w, ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms));
+	rc = waiter_wait(&w.w, ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms));
 	chan_wait_unlink_all(&w);
 	if (rc == 0) {
 		*which = ((chan_node *)w.w.op)->clause;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "runtime/chan/chan_impl.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 static void list_push(chan_list *l, chan_node *n)
 {
@@ -66,7 +66,7 @@ static chan_node *claim_first(rf_chan *ch, chan_list *l)
 	chan_node *n;
 	while ((n = l->head)) {
 		chan_unlink(ch, n);
-		if (rf_waiter_claim(&n->wait->w)) {
+		if (waiter_claim(&n->wait->w)) {
 			n->wait->w.op = n;
 			return n;
 		}
@@ -90,7 +90,7 @@ bool chan_has_room(rf_chan *ch, chan_list *l)
 		/* Relaxed: a node whose wait left PENDING can never be claimed here again; one
 		 * that just left it but reads PENDING stays a little longer, which is harmless. */
 		if ((atomic_load_explicit(&n->wait->w.state, memory_order_relaxed) &
-		     RF_WAIT_STAGE) != RF_WAIT_PENDING)
+		     WAITER_STAGE) != WAITER_PENDING)
 			chan_unlink(ch, n);
 	}
 	return l->len < ch->pending_limit;
@@ -194,10 +194,10 @@ void chan_done_finish(chan_done *done)
 	for (; w; w = next) {
 		next = w->done_next; /* before completing: a woken waiter's stack is gone */
 		if (!w->cb) {
-			rf_waiter_complete(&w->w);
+			waiter_complete(&w->w);
 			continue;
 		}
-		rf_waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
+		waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
 		w->cb(w->cb_arg, w->w.result, w->w.value);
 		if (w->nnodes > 1) /* a single node was unlinked by its claimer */
 			chan_wait_unlink_all(w);
@@ -211,9 +211,9 @@ void chan_wait_unlink_all(chan_wait *w)
 	for (int i = 0; i < w->nnodes; i++) {
 		chan_node *n = &w->nodes[i];
 		rf_chan *ch = n->ch;
-		rf_spin_lock(&ch->lock);
+		spin_lock(&ch->lock);
 		chan_unlink(ch, n);
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 	}
 }
 
@@ -226,11 +226,11 @@ static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
 	    (xf && (kind == KIND_UNBUF || !xf->step)))
 		return -EINVAL;
-	const rf_config *cfg = rf_runtime_config();
+	const rf_config *cfg = sched_config();
 	rf_chan *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return -ENOMEM;
-	rf_spin_init(&ch->lock);
+	spin_init(&ch->lock);
 	atomic_init(&ch->refs, 1);
 	atomic_init(&ch->closed_hint, false);
 	ch->kind = (uint8_t)kind;
@@ -285,7 +285,7 @@ void rf_chan_free(rf_chan *ch)
 		chan_node *n;
 		while ((n = lists[i]->head)) {
 			chan_unlink(ch, n);
-			if (n->wait->cb && rf_waiter_claim(&n->wait->w))
+			if (n->wait->cb && waiter_claim(&n->wait->w))
 				free(n->wait);
 		}
 	}
@@ -296,11 +296,11 @@ void rf_chan_free(rf_chan *ch)
 void chan_close_code(rf_chan *ch, int code)
 {
 	chan_done done = {NULL};
-	rf_spin_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	if (!ch->closed)
 		ch->close_code = code;
 	close_locked(ch, &done);
-	rf_spin_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 	chan_done_finish(&done);
 }
 
@@ -319,7 +319,7 @@ bool rf_chan_closed(rf_chan *ch)
 
 static uint64_t deadline_of(int64_t ms)
 {
-	return ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms);
+	return ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms);
 }
 
 /* One put or take; ms < 0 waits forever, 0 only tries. */
@@ -328,30 +328,30 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	rf_spin_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		chan_done_finish(&done);
 		if (!is_put)
 			*out = got;
 		return rc;
 	}
 	if (ms == 0) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		return busy_rc;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
 	chan_wait w = {.nnodes = 1, .nodes = &node};
 	node.wait = &w;
-	rf_waiter_init(&w.w);
+	waiter_init(&w.w);
 	chan_link(ch, &node);
-	rf_spin_unlock(&ch->lock);
-	if (rf_waiter_wait(&w.w, deadline_of(ms)) < 0) {
+	spin_unlock(&ch->lock);
+	if (waiter_wait(&w.w, deadline_of(ms)) < 0) {
 		chan_wait_unlink_all(&w);
 		return -ETIMEDOUT;
 	}
@@ -392,30 +392,30 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	rf_spin_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		chan_done_finish(&done);
 		cb(arg, rc, got);
 		return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_wait *w = malloc(sizeof(*w) + sizeof(chan_node));
 	if (!w) {
-		rf_spin_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 		return -ENOMEM;
 	}
 	chan_node *node = (chan_node *)(w + 1);
 	*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
 	*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
-	rf_waiter_init(&w->w);
+	waiter_init(&w->w);
 	w->w.fiber = NULL; /* nobody parks on a callback wait */
 	chan_link(ch, node);
-	rf_spin_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 	return 0;
 }
 

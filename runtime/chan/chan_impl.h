@@ -5,16 +5,16 @@
  *  - takes non-empty (of live waits) => the buffer is empty;
  *  - puts non-empty (of live waits) => the buffer is full, or the channel is unbuffered;
  *  - closed only goes false -> true.
- * A waiting operation is a chan_wait: one rf_waiter (runtime/wait.h) and one chan_node per
+ * A waiting operation is a chan_wait: one waiter (runtime/sched/wait.h) and one chan_node per
  * clause (one for a put or take, several for alts), each node linked on its channel's list.
- * Whoever satisfies a node claims its waiter (rf_waiter_claim) with that channel locked, so
+ * Whoever satisfies a node claims its waiter (waiter_claim) with that channel locked, so
  * of all the nodes of one alts exactly one wins: the claim CAS decides. Stale nodes (waiter
  * claimed elsewhere or timed out) stay linked until someone pops them; they are skipped.
  *
  * Ownership of a node: linked => its channel's lock guards prev/next/linked. A node is
  * touched only under its channel's lock, so the owner of a wait may free or return (stack)
  * once it has locked every clause's channel and unlinked what is still linked.
- * The owner is the waiting side for put/take/alts (after rf_waiter_wait returns), and the
+ * The owner is the waiting side for put/take/alts (after waiter_wait returns), and the
  * completer for a callback wait (after running the callback).
  *
  * Lock order: a channel lock is a leaf, except in alts, which locks all its channels in
@@ -27,8 +27,8 @@
 #include <stdatomic.h>
 
 #include "ringfold/chan.h"
-#include "runtime/spin.h"
-#include "runtime/wait.h"
+#include "runtime/base/spin.h"
+#include "runtime/sched/wait.h"
 
 enum chan_kind {
 	KIND_UNBUF = 0,
@@ -56,7 +56,7 @@ typedef struct chan_list {
 } chan_list;
 
 typedef struct chan_wait {
-	rf_waiter w;   /* w.op = the winning chan_node */
+	waiter w;      /* w.op = the winning chan_node */
 	rf_chan_cb cb; /* callback form; NULL when a thread or fiber waits */
 	void *cb_arg;
 	struct chan_wait *done_next; /* a claimer's done list; read before completing */
@@ -65,7 +65,7 @@ typedef struct chan_wait {
 } chan_wait;
 
 struct rf_chan {
-	rf_spin lock;
+	spinlock lock;
 	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
 	uint8_t kind;
 	bool closed; /* under lock */

@@ -1,6 +1,6 @@
 /* runtime/chan/go.c: go processes.
  *
- * A go process is a fiber on the executor (runtime/sched.h) running fn(arg, &out) with the
+ * A go process is a fiber on the executor (runtime/sched/sched.h) running fn(arg, &out) with the
  * spawner's dynamic bindings; its result channel (buffer 1) receives out and closes, or
  * closes with fn's error code. The go_proc record is owned by the process from spawn to
  * exit; the result channel has one reference for the caller and one for the process.
@@ -8,7 +8,8 @@
 #include <stdlib.h>
 
 #include "runtime/chan/chan_impl.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
+#include "runtime/var/convey.h"
 
 typedef struct go_proc {
 	rf_body_fn fn;
@@ -20,7 +21,7 @@ typedef struct go_proc {
 static void go_fiber(void *arg)
 {
 	go_proc *g = arg;
-	rf_ctx *ctx = rf_ctx_self();
+	exec_ctx *ctx = ctx_self();
 	void *saved_go = ctx->go;
 	ctx->go = g;
 	rf_val out = RF_NIL;
@@ -40,10 +41,10 @@ static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
 	go_proc *g = malloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = rf_bindings_capture()};
-	int rc = rf_fiber_spawn(go_fiber, g, RF_WORKER_ANY, g->bindings);
+	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = var_bindings_capture()};
+	int rc = fiber_spawn(go_fiber, g, SCHED_WORKER_ANY, g->bindings);
 	if (rc < 0) {
-		rf_bindings_release(g->bindings);
+		var_bindings_release(g->bindings);
 		free(g);
 	}
 	return rc;
@@ -53,7 +54,7 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 {
 	if (!fn)
 		return -EINVAL;
-	int rc = rf_runtime_ensure();
+	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
 	rf_chan *ch = NULL;

@@ -1,7 +1,7 @@
 /* runtime/chan/mult.c: mult/tap and pub/sub.
  *
  * rf_mult: a go process takes each value of the source and offers it to a snapshot of the
- * taps with rf_chan_put_async; the last callback to finish wakes the process (an rf_waiter
+ * taps with rf_chan_put_async; the last callback to finish wakes the process (an waiter
  * with a countdown), so every tap accepts a value before the next is taken, and taps
  * accept in parallel. Shared state: taps/ntaps/cap under m->lock (the process snapshots,
  * tap/untap edit); refs counts the caller's handle, the process and each pub using it.
@@ -46,7 +46,7 @@ static void mult_unref(rf_mult *m)
 
 /* One value's distribution: a countdown and a waiter the last put wakes. */
 typedef struct dist {
-	rf_waiter w;
+	waiter w;
 	_Atomic size_t left;
 	size_t n;
 	struct dist_slot {
@@ -60,8 +60,8 @@ static void dist_done(dist *d)
 {
 	/* acq_rel: the last decrement sees every slot's rc; claim/complete publish them. */
 	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&d->w))
-		rf_waiter_complete(&d->w);
+	    waiter_claim(&d->w))
+		waiter_complete(&d->w);
 }
 
 static void dist_cb(void *arg, int rc, rf_val v)
@@ -95,7 +95,7 @@ static void distribute(rf_mult *m, rf_val v)
 		return; /* no taps: the value is dropped (out of memory: likewise) */
 	d->n = n;
 	atomic_init(&d->left, n + 1); /* + 1: ours, so no callback finishes before all are sent */
-	rf_waiter_init(&d->w);
+	waiter_init(&d->w);
 	for (size_t i = 0; i < n; i++) {
 		int rc = rf_chan_put_async(d->slot[i].ch, v, dist_cb, &d->slot[i]);
 		if (rc < 0 && rc != RF_ECLOSED) { /* not queued, callback not run */
@@ -104,7 +104,7 @@ static void distribute(rf_mult *m, rf_val v)
 		}
 	}
 	dist_done(d);
-	rf_waiter_wait(&d->w, RF_NO_DEADLINE);
+	waiter_wait(&d->w, DEADLINE_NONE);
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < n; i++)
 		if (d->slot[i].rc == RF_ECLOSED)

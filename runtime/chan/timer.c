@@ -57,7 +57,7 @@ static void *timer_main(void *arg)
 {
 	pthread_mutex_lock(&timer_lock);
 	for (;;) {
-		uint64_t now = rf_now_ns();
+		uint64_t now = time_now_ns();
 		while (len > 0 && heap[0].deadline <= now) {
 			rf_chan *ch = heap[0].ch;
 			heap[0] = heap[--len];
@@ -109,7 +109,7 @@ int rf_chan_timeout(int64_t ms, rf_chan **out)
 	int rc = rf_chan_new(&ch);
 	if (rc < 0)
 		return rc;
-	uint64_t deadline = rf_deadline_after_ms(ms);
+	uint64_t deadline = time_deadline_after_ms(ms);
 	pthread_mutex_lock(&timer_lock);
 	if (!started && (rc = timer_start()) < 0)
 		goto fail;

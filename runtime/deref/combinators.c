@@ -18,12 +18,12 @@
 #include "runtime/deref/deferred.h"
 
 struct callback {
-	rf_listener l;
+	deferred_listener l;
 	rf_realized_fn fn;
 	void *arg;
 };
 
-static void callback_fire(rf_listener *l, int code, rf_val value)
+static void callback_fire(deferred_listener *l, int code, rf_val value)
 {
 	struct callback *cb = (struct callback *)l;
 	cb->fn(cb->arg, code, value);
@@ -40,7 +40,7 @@ int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, void *arg)
 	cb->l.fn = callback_fire;
 	cb->fn = fn;
 	cb->arg = arg;
-	rf_deferred_listen(d, &cb->l);
+	deferred_listen(d, &cb->l);
 	return 0;
 }
 
@@ -49,19 +49,19 @@ static int new_output(rf_deferred **out)
 {
 	int rc = rf_deferred_new(out);
 	if (rc == 0)
-		rf_deferred_ref(*out);
+		deferred_ref(*out);
 	return rc;
 }
 
 struct step {
-	rf_listener l;
+	deferred_listener l;
 	rf_deferred *out;
 	rf_val arg;
 	rf_update_fn on_value; /* chain */
 	rf_catch_fn on_error;  /* catch */
 };
 
-static void step_fire(rf_listener *l, int code, rf_val value)
+static void step_fire(deferred_listener *l, int code, rf_val value)
 {
 	struct step *s = (struct step *)l;
 	rf_val v = RF_NIL;
@@ -72,8 +72,8 @@ static void step_fire(rf_listener *l, int code, rf_val value)
 		rc = s->on_error(code, s->arg, &v);
 	else
 		v = value;
-	rf_deferred_complete(s->out, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
-	rf_deferred_unref(s->out);
+	deferred_complete(s->out, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
+	deferred_unref(s->out);
 	free(s);
 }
 
@@ -95,7 +95,7 @@ static int add_step(rf_deferred *d, rf_update_fn on_value, rf_catch_fn on_error,
 	s->on_value = on_value;
 	s->on_error = on_error;
 	*out = s->out; /* before listening: the step may run, and drop its reference, at once */
-	rf_deferred_listen(d, &s->l);
+	deferred_listen(d, &s->l);
 	return 0;
 }
 
@@ -111,7 +111,7 @@ int rf_deferred_catch(rf_deferred *d, rf_catch_fn fn, rf_val arg, rf_deferred **
 
 struct fan;
 struct slot {
-	rf_listener l;
+	deferred_listener l;
 	struct fan *fan;
 	size_t i;
 };
@@ -148,17 +148,17 @@ static void fan_fired(struct fan *f)
 {
 	/* acq_rel: the last listener sees every other listener's use of the node. */
 	if (atomic_fetch_sub_explicit(&f->fired, 1, memory_order_acq_rel) == 1) {
-		rf_deferred_unref(f->out);
+		deferred_unref(f->out);
 		free(f);
 	}
 }
 
-static void zip_fire(rf_listener *l, int code, rf_val value)
+static void zip_fire(deferred_listener *l, int code, rf_val value)
 {
 	struct slot *s = (struct slot *)l;
 	struct fan *f = s->fan;
 	if (code < 0) {
-		rf_deferred_complete(f->out, code, RF_NIL); /* the first error wins */
+		deferred_complete(f->out, code, RF_NIL); /* the first error wins */
 	} else {
 		f->copy[s->i] = value;
 		/* acq_rel: see the file comment (the last decrement sees every value). */
@@ -166,20 +166,20 @@ static void zip_fire(rf_listener *l, int code, rf_val value)
 		 * and the caller's array is still the caller's to be filled. */
 		if (atomic_fetch_sub_explicit(&f->left, 1, memory_order_acq_rel) == 1) {
 			memcpy(f->values, f->copy, f->n * sizeof(rf_val));
-			rf_deferred_complete(f->out, 0, rf_from_ptr(f->values));
+			deferred_complete(f->out, 0, rf_from_ptr(f->values));
 		}
 	}
 	fan_fired(f);
 }
 
-static void any_fire(rf_listener *l, int code, rf_val value)
+static void any_fire(deferred_listener *l, int code, rf_val value)
 {
 	struct slot *s = (struct slot *)l;
-	rf_deferred_complete(s->fan->out, code, value); /* the first outcome wins */
+	deferred_complete(s->fan->out, code, value); /* the first outcome wins */
 	fan_fired(s->fan);
 }
 
-static int fan_out(rf_deferred *const *ds, size_t n, rf_val *values, rf_listener_fn fire,
+static int fan_out(rf_deferred *const *ds, size_t n, rf_val *values, deferred_listener_fn fire,
                    rf_deferred **out)
 {
 	bool zip = fire == zip_fire;
@@ -191,7 +191,7 @@ static int fan_out(rf_deferred *const *ds, size_t n, rf_val *values, rf_listener
 	if (n == 0) { /* zip of nothing: realized at once */
 		int rc = rf_deferred_new(out);
 		if (rc == 0)
-			rf_deferred_complete(*out, 0, rf_from_ptr(values));
+			deferred_complete(*out, 0, rf_from_ptr(values));
 		return rc;
 	}
 	struct fan *f = new_fan(n, values, zip);
@@ -204,7 +204,7 @@ static int fan_out(rf_deferred *const *ds, size_t n, rf_val *values, rf_listener
 		f->slots[i].i = i;
 	}
 	for (size_t i = 0; i < n; i++)
-		rf_deferred_listen(ds[i], &f->slots[i].l);
+		deferred_listen(ds[i], &f->slots[i].l);
 	return 0;
 }
 

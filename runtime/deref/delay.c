@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "ringfold/delay.h"
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
 #include "runtime/deref/deferred.h"
 
 struct rf_delay {
@@ -18,7 +18,7 @@ struct rf_delay {
 	rf_body_fn fn;
 	rf_val arg;
 	_Atomic uint32_t started;
-	_Atomic(rf_ctx *) runner;
+	_Atomic(exec_ctx *) runner;
 };
 
 _Static_assert(sizeof(struct rf_delay) <= sizeof(rf_delay_mem), "rf_delay_mem too small");
@@ -31,7 +31,7 @@ static void free_delay(struct rf_deferred *d)
 
 static void setup(rf_delay *dl, rf_body_fn fn, rf_val arg, void (*release)(struct rf_deferred *))
 {
-	rf_deferred_init_cell(&dl->d, release);
+	deferred_init_cell(&dl->d, release);
 	dl->fn = fn;
 	dl->arg = arg;
 	atomic_init(&dl->started, 0);
@@ -53,7 +53,7 @@ int rf_delay_new(rf_body_fn fn, rf_val arg, rf_delay **out)
 void rf_delay_free(rf_delay *delay)
 {
 	if (delay)
-		rf_deferred_unref(&delay->d);
+		deferred_unref(&delay->d);
 }
 
 rf_delay *rf_delay_init(rf_delay_mem *mem, rf_body_fn fn, rf_val arg)
@@ -69,14 +69,14 @@ int rf_delay_destroy(rf_delay *delay)
 {
 	if (!delay)
 		return -EINVAL;
-	rf_spin_lock(&delay->d.lock);
+	spin_lock(&delay->d.lock);
 	bool busy = delay->d.waiters.head != NULL;
-	rf_spin_unlock(&delay->d.lock);
+	spin_unlock(&delay->d.lock);
 	/* A run in progress would realize the cell after we return. */
 	if (busy || (atomic_load_explicit(&delay->started, memory_order_acquire) &&
 	             !rf_delay_realized(delay)))
 		return -EBUSY;
-	rf_deferred_unref(&delay->d);
+	deferred_unref(&delay->d);
 	return 0;
 }
 
@@ -88,17 +88,17 @@ static bool run_once(rf_delay *dl)
 	if (!atomic_compare_exchange_strong_explicit(&dl->started, &expect, 1, memory_order_acq_rel,
 	                                             memory_order_relaxed))
 		return false;
-	atomic_store_explicit(&dl->runner, rf_ctx_self(), memory_order_relaxed);
+	atomic_store_explicit(&dl->runner, ctx_self(), memory_order_relaxed);
 	rf_val v = RF_NIL;
 	int rc = dl->fn(dl->arg, &v);
 	atomic_store_explicit(&dl->runner, NULL, memory_order_relaxed);
-	rf_deferred_complete(&dl->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
+	deferred_complete(&dl->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
 	return true;
 }
 
 static bool inside_own_body(rf_delay *dl)
 {
-	return atomic_load_explicit(&dl->runner, memory_order_relaxed) == rf_ctx_self();
+	return atomic_load_explicit(&dl->runner, memory_order_relaxed) == ctx_self();
 }
 
 int rf_delay_deref(rf_delay *delay, rf_val *out)
@@ -106,11 +106,11 @@ int rf_delay_deref(rf_delay *delay, rf_val *out)
 	if (!delay || !out)
 		return -EINVAL;
 	int code;
-	if (rf_deferred_poll(&delay->d, &code, out))
+	if (deferred_poll(&delay->d, &code, out))
 		return code;
 	if (!run_once(delay) && inside_own_body(delay))
 		return RF_ERECURSIVE;
-	rf_deferred_wait(&delay->d, RF_NO_DEADLINE, &code, out);
+	deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
 	return code;
 }
 
@@ -119,11 +119,11 @@ int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val timeout_v
 	if (!delay || !out || timeout_ms < 0)
 		return -EINVAL;
 	int code;
-	if (rf_deferred_poll(&delay->d, &code, out))
+	if (deferred_poll(&delay->d, &code, out))
 		return code;
 	if (timeout_ms > 0 && !run_once(delay) && inside_own_body(delay))
 		return RF_ERECURSIVE;
-	return rf_deferred_deref_ms(&delay->d, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(&delay->d, timeout_ms, timeout_val, out);
 }
 
 bool rf_delay_realized(rf_delay *delay)

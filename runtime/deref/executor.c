@@ -19,19 +19,20 @@
 #include <stdlib.h>
 
 #include "ringfold/executor.h"
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
+#include "runtime/base/waitlist.h"
 #include "runtime/deref/future.h"
-#include "runtime/deref/waitlist.h"
+#include "runtime/var/convey.h"
 
 enum { RUNNING = 0, SHUTDOWN = 1, TERMINATED = 2 };
 
 struct rf_executor {
-	rf_spin lock;
+	spinlock lock;
 	_Atomic uint32_t phase;
 	struct rf_future *queue, *tail;
 	size_t queued;
-	rf_waitlist idle;
-	rf_waitlist awaiters;
+	waitlist idle;
+	waitlist awaiters;
 	int live;
 	int nthreads;
 	pthread_t threads[];
@@ -52,43 +53,43 @@ static void *worker_main(void *arg)
 {
 	struct rf_executor *ex = arg;
 	for (;;) {
-		rf_spin_lock(&ex->lock);
+		spin_lock(&ex->lock);
 		struct rf_future *f = ex->queue;
 		if (f) {
 			ex->queue = f->next;
 			ex->queued--;
-			rf_spin_unlock(&ex->lock);
+			spin_unlock(&ex->lock);
 		} else if (phase_of(ex) != RUNNING) {
-			rf_waiter *chain = NULL;
+			waiter *chain = NULL;
 			if (--ex->live == 0) {
 				set_phase(ex, TERMINATED);
-				chain = rf_waitlist_claim_all(&ex->awaiters);
+				chain = waitlist_claim_all(&ex->awaiters);
 			}
-			rf_spin_unlock(&ex->lock);
-			rf_waitlist_complete_chain(chain, 0, RF_NIL);
+			spin_unlock(&ex->lock);
+			waitlist_complete_chain(chain, 0, RF_NIL);
 			return NULL;
 		} else {
-			rf_waiter w;
-			rf_waiter_init(&w);
-			rf_waitlist_sleep(&ex->idle, &ex->lock, &w, RF_NO_DEADLINE);
+			waiter w;
+			waiter_init(&w);
+			waitlist_sleep(&ex->idle, &ex->lock, &w, DEADLINE_NONE);
 			if (!(f = rf_to_ptr(w.value))) /* woken by shutdown: look again */
 				continue;
 		}
-		rf_future_run(f, true);
+		future_run(f, true);
 	}
 }
 
 /* Accept n prepared futures at once, or none: 0 or RF_ESHUTDOWN. */
 static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 {
-	rf_waiter *handed = NULL;
-	rf_spin_lock(&ex->lock);
+	waiter *handed = NULL;
+	spin_lock(&ex->lock);
 	if (phase_of(ex) != RUNNING) {
-		rf_spin_unlock(&ex->lock);
+		spin_unlock(&ex->lock);
 		return RF_ESHUTDOWN;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rf_waiter *w = rf_waitlist_claim_one(&ex->idle);
+		waiter *w = waitlist_claim_one(&ex->idle);
 		if (w) {
 			w->value =
 			    rf_from_ptr(fs[i]); /* between claim and complete: wait.h rule 4 */
@@ -104,10 +105,10 @@ static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 		ex->tail = fs[i];
 		ex->queued++;
 	}
-	rf_spin_unlock(&ex->lock);
+	spin_unlock(&ex->lock);
 	while (handed) {
-		rf_waiter *next = handed->link[0]; /* read before complete frees its stack */
-		rf_waiter_complete(handed);
+		waiter *next = handed->link[0]; /* read before complete frees its stack */
+		waiter_complete(handed);
 		handed = next;
 	}
 	return 0;
@@ -117,11 +118,11 @@ static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 static int prepare(const rf_task *tasks, size_t n, struct rf_future **fs)
 {
 	for (size_t i = 0; i < n; i++) {
-		void *frame = rf_bindings_capture();
-		if (rf_future_alloc(tasks[i].fn, tasks[i].arg, frame, &fs[i]) < 0) {
-			rf_bindings_release(frame);
+		void *frame = var_bindings_capture();
+		if (future_alloc(tasks[i].fn, tasks[i].arg, frame, &fs[i]) < 0) {
+			var_bindings_release(frame);
 			while (i--) {
-				rf_bindings_release(fs[i]->bindings);
+				var_bindings_release(fs[i]->bindings);
 				free(fs[i]);
 			}
 			return -ENOMEM;
@@ -133,7 +134,7 @@ static int prepare(const rf_task *tasks, size_t n, struct rf_future **fs)
 static void unprepare(struct rf_future **fs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		rf_bindings_release(fs[i]->bindings);
+		var_bindings_release(fs[i]->bindings);
 		free(fs[i]);
 	}
 }
@@ -145,7 +146,7 @@ int rf_executor_new(int threads, rf_executor **out)
 	struct rf_executor *ex = malloc(sizeof(*ex) + (size_t)threads * sizeof(pthread_t));
 	if (!ex)
 		return -ENOMEM;
-	rf_spin_init(&ex->lock);
+	spin_init(&ex->lock);
 	atomic_init(&ex->phase, RUNNING);
 	ex->queue = ex->tail = NULL;
 	ex->queued = 0;
@@ -155,9 +156,9 @@ int rf_executor_new(int threads, rf_executor **out)
 	ex->nthreads = 0;
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&ex->threads[i], NULL, worker_main, ex) != 0) {
-			rf_spin_lock(&ex->lock);
+			spin_lock(&ex->lock);
 			ex->live -= threads - i; /* the ones never started */
-			rf_spin_unlock(&ex->lock);
+			spin_unlock(&ex->lock);
 			rf_executor_free(ex);
 			return -EAGAIN;
 		}
@@ -187,12 +188,12 @@ int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_future **o
 	if (rc < 0)
 		return rc;
 	if (!out)
-		rf_deferred_unref(&f->d); /* fire and forget: only the runner's reference stays */
+		deferred_unref(&f->d); /* fire and forget: only the runner's reference stays */
 	if ((rc = accept(ex, &f, 1)) < 0) {
 		if (out)
 			unprepare(&f, 1);
 		else
-			rf_future_drop_unrun(f, rc);
+			future_drop_unrun(f, rc);
 		return rc;
 	}
 	if (out)
@@ -217,55 +218,55 @@ int rf_executor_invoke_all(rf_executor *ex, const rf_task *tasks, size_t n, rf_f
 	for (size_t i = 0; i < n; i++) {
 		int code;
 		rf_val v;
-		rf_deferred_wait(&futures[i]->d, RF_NO_DEADLINE, &code, &v);
+		deferred_wait(&futures[i]->d, DEADLINE_NONE, &code, &v);
 	}
 	return 0;
 }
 
 /* Lock held: leave RUNNING and wake the idle workers (they exit once the queue is
  * empty). Returns the claimed idle waiters, to be completed after the unlock. */
-static rf_waiter *begin_shutdown(struct rf_executor *ex)
+static waiter *begin_shutdown(struct rf_executor *ex)
 {
 	if (phase_of(ex) == RUNNING)
 		set_phase(ex, ex->live ? SHUTDOWN : TERMINATED);
-	return rf_waitlist_claim_all(&ex->idle);
+	return waitlist_claim_all(&ex->idle);
 }
 
 void rf_executor_shutdown(rf_executor *ex)
 {
 	if (!ex)
 		return;
-	rf_spin_lock(&ex->lock);
-	rf_waiter *chain = begin_shutdown(ex);
-	rf_spin_unlock(&ex->lock);
-	rf_waitlist_complete_chain(chain, 0, RF_NIL);
+	spin_lock(&ex->lock);
+	waiter *chain = begin_shutdown(ex);
+	spin_unlock(&ex->lock);
+	waitlist_complete_chain(chain, 0, RF_NIL);
 }
 
 int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n)
 {
 	if (!ex || !out || !n)
 		return -EINVAL;
-	rf_spin_lock(&ex->lock);
-	rf_waiter *chain = begin_shutdown(ex);
+	spin_lock(&ex->lock);
+	waiter *chain = begin_shutdown(ex);
 	size_t cap = ex->queued; /* only shrinks from now on: nothing more is accepted */
-	rf_spin_unlock(&ex->lock);
-	rf_waitlist_complete_chain(chain, 0, RF_NIL);
+	spin_unlock(&ex->lock);
+	waitlist_complete_chain(chain, 0, RF_NIL);
 
 	rf_task *tasks = NULL;
 	if (cap && !(tasks = malloc(cap * sizeof(*tasks))))
 		return -ENOMEM;
-	rf_spin_lock(&ex->lock);
+	spin_lock(&ex->lock);
 	struct rf_future *f = ex->queue;
 	ex->queue = ex->tail = NULL;
 	ex->queued = 0;
-	rf_spin_unlock(&ex->lock);
+	spin_unlock(&ex->lock);
 	size_t count = 0;
 	while (f) {
 		struct rf_future *next = f->next;
 		tasks[count].fn = f->fn;
 		tasks[count].arg = f->arg;
 		count++;
-		rf_future_drop_unrun(f, -ECANCELED);
+		future_drop_unrun(f, -ECANCELED);
 		f = next;
 	}
 	if (!count) {
@@ -281,19 +282,19 @@ int rf_executor_await_termination(rf_executor *ex, int64_t timeout_ms)
 {
 	if (!ex || timeout_ms < 0)
 		return -EINVAL;
-	uint64_t deadline = rf_deadline_after_ms(timeout_ms);
-	rf_spin_lock(&ex->lock);
+	uint64_t deadline = time_deadline_after_ms(timeout_ms);
+	spin_lock(&ex->lock);
 	if (phase_of(ex) == TERMINATED) {
-		rf_spin_unlock(&ex->lock);
+		spin_unlock(&ex->lock);
 		return 0;
 	}
 	if (timeout_ms == 0) {
-		rf_spin_unlock(&ex->lock);
+		spin_unlock(&ex->lock);
 		return -ETIMEDOUT;
 	}
-	rf_waiter w;
-	rf_waiter_init(&w);
-	return rf_waitlist_sleep(&ex->awaiters, &ex->lock, &w, deadline);
+	waiter w;
+	waiter_init(&w);
+	return waitlist_sleep(&ex->awaiters, &ex->lock, &w, deadline);
 }
 
 bool rf_executor_is_shutdown(rf_executor *ex)

@@ -9,21 +9,22 @@
  */
 #include <stdlib.h>
 
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
 #include "runtime/deref/future.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
+#include "runtime/var/convey.h"
 
 static void free_future(struct rf_deferred *d)
 {
 	free(d);
 }
 
-int rf_future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **out)
+int future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **out)
 {
 	struct rf_future *f = malloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	rf_deferred_init_cell(&f->d, free_future);
+	deferred_init_cell(&f->d, free_future);
 	atomic_store_explicit(&f->d.refs, 2, memory_order_relaxed); /* handle + runner */
 	f->fn = fn;
 	f->arg = arg;
@@ -34,52 +35,52 @@ int rf_future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future 
 	return 0;
 }
 
-void rf_future_run(struct rf_future *f, bool install)
+void future_run(struct rf_future *f, bool install)
 {
 	if (!rf_deferred_realized(&f->d)) { /* cancelled before it started: never run */
-		void *saved = install ? rf_bindings_install(f->bindings) : NULL;
+		void *saved = install ? var_bindings_install(f->bindings) : NULL;
 		rf_val v = RF_NIL;
 		int rc = f->fn(f->arg, &v);
 		if (install)
-			rf_bindings_install(saved);
-		rf_deferred_complete(&f->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
+			var_bindings_install(saved);
+		deferred_complete(&f->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
 	}
 	if (install)
-		rf_bindings_release(f->bindings);
-	rf_deferred_unref(&f->d);
+		var_bindings_release(f->bindings);
+	deferred_unref(&f->d);
 }
 
-void rf_future_drop_unrun(struct rf_future *f, int code)
+void future_drop_unrun(struct rf_future *f, int code)
 {
 	if (code == -ECANCELED)
 		rf_future_cancel(f);
 	else
-		rf_deferred_complete(&f->d, code, RF_NIL);
-	rf_bindings_release(f->bindings);
-	rf_deferred_unref(&f->d);
+		deferred_complete(&f->d, code, RF_NIL);
+	var_bindings_release(f->bindings);
+	deferred_unref(&f->d);
 }
 
 static void fiber_main(void *arg)
 {
-	rf_future_run(arg, false);
+	future_run(arg, false);
 }
 
 int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
 {
 	if (!fn || !out)
 		return -EINVAL;
-	int rc = rf_runtime_ensure();
+	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
-	void *frame = rf_bindings_capture();
+	void *frame = var_bindings_capture();
 	struct rf_future *f;
-	if ((rc = rf_future_alloc(fn, arg, frame, &f)) < 0) {
-		rf_bindings_release(frame);
+	if ((rc = future_alloc(fn, arg, frame, &f)) < 0) {
+		var_bindings_release(frame);
 		return rc;
 	}
 	/* The spawned fiber owns the frame's reference and releases it when it returns. */
-	if ((rc = rf_fiber_spawn(fiber_main, f, RF_WORKER_ANY, frame)) < 0) {
-		rf_bindings_release(frame);
+	if ((rc = fiber_spawn(fiber_main, f, SCHED_WORKER_ANY, frame)) < 0) {
+		var_bindings_release(frame);
 		free(f);
 		return rc;
 	}
@@ -90,7 +91,7 @@ int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
 void rf_future_free(rf_future *f)
 {
 	if (f)
-		rf_deferred_unref(&f->d);
+		deferred_unref(&f->d);
 }
 
 int rf_future_deref(rf_future *future, rf_val *out)
@@ -100,12 +101,12 @@ int rf_future_deref(rf_future *future, rf_val *out)
 
 int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
 {
-	return rf_deferred_deref_ms(future ? &future->d : NULL, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(future ? &future->d : NULL, timeout_ms, timeout_val, out);
 }
 
 bool rf_future_cancel(rf_future *f)
 {
-	return f && rf_deferred_complete_mark(&f->d, -ECANCELED, RF_NIL, &f->cancelled);
+	return f && deferred_complete_mark(&f->d, -ECANCELED, RF_NIL, &f->cancelled);
 }
 
 bool rf_future_cancelled(rf_future *f)
@@ -113,7 +114,7 @@ bool rf_future_cancelled(rf_future *f)
 	int code;
 	rf_val v;
 	/* The poll's acquire pairs with complete's release, which published `cancelled`. */
-	return f && rf_deferred_poll(&f->d, &code, &v) &&
+	return f && deferred_poll(&f->d, &code, &v) &&
 	       atomic_load_explicit(&f->cancelled, memory_order_relaxed);
 }
 

@@ -28,7 +28,7 @@ int rf_deferred_new(rf_deferred **out)
 	struct rf_deferred *d = malloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	rf_deferred_init_cell(d, free_cell);
+	deferred_init_cell(d, free_cell);
 	*out = d;
 	return 0;
 }
@@ -36,21 +36,21 @@ int rf_deferred_new(rf_deferred **out)
 void rf_deferred_free(rf_deferred *d)
 {
 	if (d)
-		rf_deferred_unref(d);
+		deferred_unref(d);
 }
 
 int rf_deferred_success(rf_deferred *d, rf_val value)
 {
 	if (!d)
 		return -EINVAL;
-	return rf_deferred_complete(d, 0, value) ? 0 : RF_EDELIVERED;
+	return deferred_complete(d, 0, value) ? 0 : RF_EDELIVERED;
 }
 
 int rf_deferred_error(rf_deferred *d, int code)
 {
 	if (!d || code >= 0)
 		return -EINVAL;
-	return rf_deferred_complete(d, code, RF_NIL) ? 0 : RF_EDELIVERED;
+	return deferred_complete(d, code, RF_NIL) ? 0 : RF_EDELIVERED;
 }
 
 int rf_deferred_deref(rf_deferred *d, rf_val *out)
@@ -58,19 +58,19 @@ int rf_deferred_deref(rf_deferred *d, rf_val *out)
 	if (!d || !out)
 		return -EINVAL;
 	int code;
-	rf_deferred_wait(d, RF_NO_DEADLINE, &code, out);
+	deferred_wait(d, DEADLINE_NONE, &code, out);
 	return code;
 }
 
 int rf_deferred_deref_timeout(rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
 {
-	return rf_deferred_deref_ms(d, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(d, timeout_ms, timeout_val, out);
 }
 
 bool rf_deferred_realized(rf_deferred *d)
 {
-	/* Pairs with the release store of DONE in rf_deferred_complete. */
-	return d && atomic_load_explicit(&d->state, memory_order_acquire) == RF_CELL_DONE;
+	/* Pairs with the release store of DONE in deferred_complete. */
+	return d && atomic_load_explicit(&d->state, memory_order_acquire) == CELL_DONE;
 }
 
 /* The promise API over the same cell. */
@@ -82,7 +82,7 @@ int rf_promise_new(rf_promise **out)
 	rf_promise *p = malloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	rf_deferred_init_cell(&p->d, free_cell);
+	deferred_init_cell(&p->d, free_cell);
 	*out = p;
 	return 0;
 }
@@ -90,7 +90,7 @@ int rf_promise_new(rf_promise **out)
 void rf_promise_free(rf_promise *p)
 {
 	if (p)
-		rf_deferred_unref(&p->d);
+		deferred_unref(&p->d);
 }
 
 rf_promise *rf_promise_init(rf_promise_mem *mem)
@@ -98,7 +98,7 @@ rf_promise *rf_promise_init(rf_promise_mem *mem)
 	if (!mem)
 		return NULL;
 	rf_promise *p = (rf_promise *)mem;
-	rf_deferred_init_cell(&p->d, NULL);
+	deferred_init_cell(&p->d, NULL);
 	return p;
 }
 
@@ -106,12 +106,12 @@ int rf_promise_destroy(rf_promise *p)
 {
 	if (!p)
 		return -EINVAL;
-	rf_spin_lock(&p->d.lock);
+	spin_lock(&p->d.lock);
 	bool busy = p->d.waiters.head != NULL;
-	rf_spin_unlock(&p->d.lock);
+	spin_unlock(&p->d.lock);
 	if (busy)
 		return -EBUSY;
-	rf_deferred_unref(&p->d);
+	deferred_unref(&p->d);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ int rf_promise_deref(rf_promise *promise, rf_val *out)
 int rf_promise_deref_timeout(rf_promise *promise, int64_t timeout_ms, rf_val timeout_val,
                              rf_val *out)
 {
-	return rf_deferred_deref_ms(promise ? &promise->d : NULL, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(promise ? &promise->d : NULL, timeout_ms, timeout_val, out);
 }
 
 bool rf_promise_realized(rf_promise *p)

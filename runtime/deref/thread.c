@@ -9,7 +9,7 @@
 
 static void *thread_main(void *arg)
 {
-	rf_future_run(arg, false); /* a raw thread conveys no bindings */
+	future_run(arg, false); /* a raw thread conveys no bindings */
 	return NULL;
 }
 
@@ -18,7 +18,7 @@ int rf_thread_start(rf_body_fn fn, rf_val arg, rf_future **out)
 	if (!fn)
 		return -EINVAL;
 	struct rf_future *f;
-	int rc = rf_future_alloc(fn, arg, NULL, &f);
+	int rc = future_alloc(fn, arg, NULL, &f);
 	if (rc < 0)
 		return rc;
 	pthread_attr_t attr;

@@ -9,7 +9,7 @@
 static fj_array *array_new(int64_t cap, int os_node)
 {
 	size_t bytes = sizeof(fj_array) + (size_t)cap * sizeof(_Atomic(struct fj_task *));
-	fj_array *a = rf_node_alloc(bytes, os_node);
+	fj_array *a = topo_node_alloc(bytes, os_node);
 	if (!a)
 		return NULL;
 	a->mask = cap - 1;
@@ -53,7 +53,7 @@ void dq_destroy(fj_deque *d)
 	fj_array *a = atomic_load_explicit(&d->array, memory_order_relaxed);
 	while (a) {
 		fj_array *next = a->retired;
-		rf_node_free(a, a->bytes);
+		topo_node_free(a, a->bytes);
 		a = next;
 	}
 	atomic_store_explicit(&d->array, NULL, memory_order_relaxed);

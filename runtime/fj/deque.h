@@ -33,7 +33,7 @@ struct fj_task;
 typedef struct fj_array {
 	int64_t mask;             /* capacity - 1; capacity a power of two */
 	struct fj_array *retired; /* older array this one replaced (owner's list) */
-	size_t bytes;             /* mapping size, for rf_node_free */
+	size_t bytes;             /* mapping size, for topo_node_free */
 	_Atomic(struct fj_task *) slot[];
 } fj_array;
 

@@ -100,12 +100,12 @@ void fj_keep_local(struct fj_worker *w, int delta);
 
 /* Fill out->fj_workers and out->fj[] (cpu, node, steals local/remote, wakeups, and in
  * fibers_run the tasks run after a steal or from the inject queue). Starts nothing: zero
- * workers when the pools have not started. Any. Registered with rf_runtime_on_stats when
+ * workers when the pools have not started. Any. Registered with sched_on_stats when
  * the pools start, so rf_stats_get includes it. */
-void rf_fj_stats(rf_stats *out);
+void fj_stats(rf_stats *out);
 
 /* Stop and join every worker, free the pools. Only with no fork/join work in flight.
- * Registered with rf_runtime_on_shutdown when the pools start. Plain thread. */
-void rf_fj_shutdown(void);
+ * Registered with sched_on_shutdown when the pools start. Plain thread. */
+void fj_shutdown(void);
 
 #endif

@@ -56,7 +56,7 @@ void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 		return NULL;
 	}
 	size_t bytes = n * elem_size, page = (size_t)sysconf(_SC_PAGESIZE);
-	char *p = rf_node_alloc(bytes, -1); /* no policy: first touch decides */
+	char *p = topo_node_alloc(bytes, -1); /* no policy: first touch decides */
 	if (!p)
 		return NULL;
 	size_t total = 0, cum = 0;
@@ -86,7 +86,7 @@ void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 void rf_fold_numa_free(void *p, size_t n, size_t elem_size)
 {
 	if (p && elem_size && n <= SIZE_MAX / elem_size)
-		rf_node_free(p, n * elem_size);
+		topo_node_free(p, n * elem_size);
 }
 
 /* On node 0's pool: start the other nodes' parts, fold node 0's, combine in order. */

@@ -6,16 +6,17 @@
  * value/rc/done/waiter are written under the slot's spin lock by the worker (once per
  * element) and by the consumer (registering a waiter, taking the result, reusing the
  * slot), so the consumer reuses a slot only after the worker has left it. The waiter
- * protocol (runtime/wait.h) does the sleeping; a waiter is on at most one slot.
+ * protocol (runtime/sched/wait.h) does the sleeping; a waiter is on at most one slot.
  */
 #include <stdlib.h>
 
 #include "ringfold/fj.h"
 #include "ringfold/pmap.h"
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
 #include "runtime/fj/fj.h"
 #include "runtime/fj/range.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
+#include "runtime/var/convey.h"
 
 typedef struct pmap_ctx {
 	fj_range range;
@@ -69,9 +70,9 @@ typedef struct slot {
 	struct rf_pmap_stream *s;
 	size_t idx;
 	atomic_flag lock;
-	int done, rc;      /* under lock */
-	rf_val value;      /* under lock */
-	rf_waiter *waiter; /* under lock: the consumer waiting for this slot */
+	int done, rc;   /* under lock */
+	rf_val value;   /* under lock */
+	waiter *waiter; /* under lock: the consumer waiting for this slot */
 } slot;
 
 struct rf_pmap_stream {
@@ -106,10 +107,10 @@ static void slot_run(fj_job *j)
 	sl->value = v;
 	sl->rc = rc;
 	sl->done = 1;
-	rf_waiter *w = sl->waiter;
+	waiter *w = sl->waiter;
 	sl->waiter = NULL;
-	if (w && rf_waiter_claim(w))
-		rf_waiter_complete(w); /* never blocks: allowed under the spin lock */
+	if (w && waiter_claim(w))
+		waiter_complete(w); /* never blocks: allowed under the spin lock */
 	slot_unlock(sl);
 }
 
@@ -146,7 +147,7 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 		return -ENOMEM;
 	*s = (rf_pmap_stream){
 	    .in = in, .n = n, .ahead = ahead, .f = f, .arg = arg, .node = fj_home_node()};
-	s->frame = rf_bindings_capture(); /* held for the stream's life; jobs borrow it */
+	s->frame = var_bindings_capture(); /* held for the stream's life; jobs borrow it */
 	for (size_t i = 0; i < ahead; i++) {
 		s->slots[i].s = s;
 		atomic_flag_clear_explicit(&s->slots[i].lock, memory_order_relaxed);
@@ -160,8 +161,8 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 /* Wait until slot sl is done or the deadline passes. 0 or -ETIMEDOUT. */
 static int wait_slot(slot *sl, uint64_t deadline)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	slot_lock(sl);
 	if (sl->done) {
 		slot_unlock(sl);
@@ -169,7 +170,7 @@ static int wait_slot(slot *sl, uint64_t deadline)
 	}
 	sl->waiter = &w;
 	slot_unlock(sl);
-	int rc = rf_waiter_wait(&w, deadline);
+	int rc = waiter_wait(&w, deadline);
 	if (rc == -ETIMEDOUT) {
 		slot_lock(sl);
 		if (sl->waiter == &w)
@@ -203,14 +204,14 @@ int rf_pmap_stream_next(rf_pmap_stream *s, rf_val *out)
 {
 	if (!s || !out)
 		return -EINVAL;
-	return next(s, RF_NO_DEADLINE, out);
+	return next(s, DEADLINE_NONE, out);
 }
 
 int rf_pmap_stream_next_timeout(rf_pmap_stream *s, int64_t timeout_ms, rf_val *out)
 {
 	if (!s || !out || timeout_ms < 0)
 		return -EINVAL;
-	return next(s, rf_deadline_after_ms(timeout_ms), out);
+	return next(s, time_deadline_after_ms(timeout_ms), out);
 }
 
 void rf_pmap_stream_free(rf_pmap_stream *s)
@@ -219,10 +220,10 @@ void rf_pmap_stream_free(rf_pmap_stream *s)
 		return;
 	for (size_t i = s->next; i < s->issued; i++) {
 		slot *sl = &s->slots[i % s->ahead];
-		wait_slot(sl, RF_NO_DEADLINE);
+		wait_slot(sl, DEADLINE_NONE);
 		slot_lock(sl); /* wait until the worker has left the slot */
 		slot_unlock(sl);
 	}
-	rf_bindings_release(s->frame);
+	var_bindings_release(s->frame);
 	free(s);
 }

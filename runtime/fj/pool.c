@@ -1,7 +1,7 @@
 /* runtime/fj/pool.c: the per-node pools, their workers, stealing and parking.
  *
  * Contract.
- *  - fj_g is written under fj_g.lock by fj_ensure/rf_fj_shutdown only; `started` is
+ *  - fj_g is written under fj_g.lock by fj_ensure/fj_shutdown only; `started` is
  *    release-stored after every pool and worker is set up and acquire-loaded by users.
  *    Lock order: the runtime's lock (rf_shutdown runs our hook under it), fj_g.lock, the
  *    runtime's hooks lock; fj_ensure asks for the topology before taking fj_g.lock.
@@ -34,9 +34,10 @@
 #include <unistd.h>
 
 #include "numa/topology.h"
+#include "runtime/base/spin.h"
 #include "runtime/fj/worker.h"
-#include "runtime/sched.h"
-#include "runtime/spin.h"
+#include "runtime/sched/sched.h"
+#include "runtime/var/convey.h"
 
 #define FJ_SPIN_ROUNDS 256
 #define FJ_STACK (8u << 20)
@@ -50,8 +51,8 @@ static struct {
 	_Atomic int stopping;
 	rf_steal_policy policy;
 	int npools, nworkers;
-	fj_pool *pools[RF_MAX_NODES];
-	fj_worker *workers[RF_MAX_CPUS];
+	fj_pool *pools[TOPO_MAX_NODES];
+	fj_worker *workers[TOPO_MAX_CPUS];
 } fj_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val)
@@ -121,10 +122,10 @@ void fj_done_complete(fj_done *d)
 
 void fj_run_task(fj_worker *w, fj_task *t)
 {
-	void *saved = rf_bindings_install(t->frame); /* the forking context's frame */
+	void *saved = var_bindings_install(t->frame); /* the forking context's frame */
 	t->result = RF_NIL;
 	t->rc = t->fn(t->arg, &t->result);
-	rf_bindings_install(saved);
+	var_bindings_install(saved);
 	count(&w->tasks_run);
 	fj_done_complete(&t->done);
 }
@@ -189,9 +190,9 @@ static fj_job *take_job(fj_pool *p)
 
 static void run_job(fj_worker *w, fj_job *j)
 {
-	void *saved = rf_bindings_install(j->frame);
+	void *saved = var_bindings_install(j->frame);
 	j->run(j); /* may free j */
-	rf_bindings_install(saved);
+	var_bindings_install(saved);
 	count(&w->tasks_run);
 }
 
@@ -272,7 +273,7 @@ void fj_help_until(fj_worker *w, fj_done *d, int32_t hint)
 			continue;
 		}
 		if (++spins < FJ_SPIN_ROUNDS) {
-			rf_cpu_relax();
+			cpu_relax();
 			continue;
 		}
 		park(w, d);
@@ -284,8 +285,8 @@ static void *worker_main(void *arg)
 {
 	fj_worker *w = arg;
 	fj_self = w;
-	w->ctx = rf_ctx_self();
-	rf_pin_self_to_cpu(w->cpu);
+	w->ctx = ctx_self();
+	topo_pin_self(w->cpu);
 	int spins = 0;
 	while (!atomic_load_explicit(&fj_g.stopping, memory_order_acquire)) {
 		if (find_and_run(w, -1, 1)) {
@@ -293,7 +294,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (++spins < FJ_SPIN_ROUNDS) {
-			rf_cpu_relax();
+			cpu_relax();
 			continue;
 		}
 		park(w, NULL);
@@ -323,12 +324,12 @@ static void free_pools(void)
 {
 	for (int i = 0; i < fj_g.nworkers; i++) {
 		dq_destroy(&fj_g.workers[i]->dq);
-		rf_node_free(fj_g.workers[i], sizeof(fj_worker));
+		topo_node_free(fj_g.workers[i], sizeof(fj_worker));
 		fj_g.workers[i] = NULL;
 	}
 	for (int i = 0; i < fj_g.npools; i++) {
 		pthread_mutex_destroy(&fj_g.pools[i]->inject_lock);
-		rf_node_free(fj_g.pools[i], sizeof(fj_pool));
+		topo_node_free(fj_g.pools[i], sizeof(fj_pool));
 		fj_g.pools[i] = NULL;
 	}
 	fj_g.nworkers = fj_g.npools = 0;
@@ -344,15 +345,15 @@ static void stop_workers(int started)
 	atomic_store_explicit(&fj_g.stopping, 0, memory_order_relaxed);
 }
 
-static int build(const rf_topology *topo, const rf_config *cfg)
+static int build(const topology *topo, const rf_config *cfg)
 {
 	fj_g.policy = cfg->fj_steal;
 	for (int n = 0; n < topo->nnodes; n++) {
-		const rf_node *node = &topo->nodes[n];
+		const topo_node *node = &topo->nodes[n];
 		int nw = cfg->fj_workers_per_node > 0 ? cfg->fj_workers_per_node : node->ncpus;
-		if (fj_g.nworkers + nw > RF_MAX_CPUS)
+		if (fj_g.nworkers + nw > TOPO_MAX_CPUS)
 			return -EINVAL;
-		fj_pool *p = rf_node_alloc(sizeof(fj_pool), node->os_node);
+		fj_pool *p = topo_node_alloc(sizeof(fj_pool), node->os_node);
 		if (!p)
 			return -ENOMEM;
 		fj_g.pools[fj_g.npools++] = p;
@@ -360,7 +361,7 @@ static int build(const rf_topology *topo, const rf_config *cfg)
 		    .node = n, .os_node = node->os_node, .first = fj_g.nworkers, .nworkers = nw};
 		pthread_mutex_init(&p->inject_lock, NULL);
 		for (int i = 0; i < nw; i++) {
-			fj_worker *w = rf_node_alloc(sizeof(fj_worker), node->os_node);
+			fj_worker *w = topo_node_alloc(sizeof(fj_worker), node->os_node);
 			if (!w)
 				return -ENOMEM;
 			*w = (fj_worker){.pool = p,
@@ -401,18 +402,18 @@ int fj_ensure(void)
 {
 	if (atomic_load_explicit(&fj_g.started, memory_order_acquire))
 		return 0;
-	const rf_topology *topo = rf_runtime_topology();
-	const rf_config *cfg = rf_runtime_config();
+	const topology *topo = sched_topology();
+	const rf_config *cfg = sched_config();
 	if (!topo || !cfg)
-		return rf_runtime_ensure() < 0 ? rf_runtime_ensure() : -EINVAL;
+		return sched_ensure() < 0 ? sched_ensure() : -EINVAL;
 	int rc = 0, started = 0;
 	pthread_mutex_lock(&fj_g.lock);
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed))
 		goto out;
 	if ((rc = build(topo, cfg)) == 0 && (rc = start_threads(&started)) == 0) {
 		/* The runtime reports our counters and stops the pools before its workers. */
-		rf_runtime_on_stats(rf_fj_stats);
-		rf_runtime_on_shutdown(rf_fj_shutdown);
+		sched_on_stats(fj_stats);
+		sched_on_shutdown(fj_shutdown);
 		atomic_store_explicit(&fj_g.started, 1, memory_order_release);
 		goto out;
 	}
@@ -423,7 +424,7 @@ out:
 	return rc;
 }
 
-void rf_fj_shutdown(void)
+void fj_shutdown(void)
 {
 	pthread_mutex_lock(&fj_g.lock);
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed)) {
@@ -450,11 +451,11 @@ int fj_pool_workers(int node)
 int fj_home_node(void)
 {
 	int cpu = sched_getcpu();
-	int node = cpu < 0 ? -1 : rf_topology_node_of_cpu(rf_runtime_topology(), cpu);
+	int node = cpu < 0 ? -1 : topo_node_of_cpu(sched_topology(), cpu);
 	return node < 0 || node >= fj_g.npools ? 0 : node;
 }
 
-void rf_fj_stats(rf_stats *out)
+void fj_stats(rf_stats *out)
 {
 	pthread_mutex_lock(&fj_g.lock);
 	int n = atomic_load_explicit(&fj_g.started, memory_order_relaxed) ? fj_g.nworkers : 0;

@@ -10,7 +10,7 @@
  * Invokes from a worker of another pool (fj_remote) live in the caller's frame; the
  * caller's worker keeps running its own pool's work until done.
  * External invokes (from a plain thread or a fiber) go through the pool's inject queue as
- * a heap record shared by caller and worker (refs = 2). The caller waits on an rf_waiter;
+ * a heap record shared by caller and worker (refs = 2). The caller waits on an waiter;
  * the record's spin lock orders the worker's claim against a caller that timed out and
  * clears `waiter` (after that the waiter's stack may be gone).
  */
@@ -19,8 +19,9 @@
 #include "ringfold/fj.h"
 
 #include "runtime/fj/worker.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
+#include "runtime/var/convey.h"
 
 _Static_assert(sizeof(fj_task) <= sizeof(rf_fj_task), "rf_fj_task too small");
 _Static_assert(_Alignof(fj_task) <= _Alignof(rf_fj_task), "rf_fj_task misaligned");
@@ -84,14 +85,14 @@ static void remote_run(fj_job *j)
 	fj_remote *r = (fj_remote *)j;
 	r->result = RF_NIL;
 	r->rc = r->fn(r->arg, &r->result);
-	rf_bindings_release(r->job.frame);
+	var_bindings_release(r->job.frame);
 	fj_done_complete(&r->done);
 }
 
 void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
 {
 	*r = (fj_remote){
-	    .job.run = remote_run, .job.frame = rf_bindings_capture(), .fn = fn, .arg = arg};
+	    .job.run = remote_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
 	atomic_init(&r->done.state, FJ_PENDING);
 	fj_submit(node, &r->job);
 }
@@ -109,7 +110,7 @@ typedef struct ext_invoke {
 	rf_body_fn fn;
 	rf_val arg;
 	atomic_flag lock;
-	rf_waiter *waiter; /* under lock; NULL once the caller timed out */
+	waiter *waiter; /* under lock; NULL once the caller timed out */
 	_Atomic int refs;
 } ext_invoke;
 
@@ -131,13 +132,13 @@ static void ext_run(fj_job *j)
 	ext_invoke *r = (ext_invoke *)j;
 	rf_val v = RF_NIL;
 	int rc = r->fn(r->arg, &v);
-	rf_bindings_release(r->job.frame);
+	var_bindings_release(r->job.frame);
 	ext_lock(r);
-	rf_waiter *w = r->waiter;
-	if (w && rf_waiter_claim(w)) {
+	waiter *w = r->waiter;
+	if (w && waiter_claim(w)) {
 		w->value = v;
 		w->result = rc;
-		rf_waiter_complete(w); /* never blocks: allowed under the spin lock */
+		waiter_complete(w); /* never blocks: allowed under the spin lock */
 	}
 	atomic_flag_clear_explicit(&r->lock, memory_order_release);
 	ext_release(r);
@@ -167,17 +168,17 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	ext_invoke *r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	*r = (ext_invoke){.job.run = ext_run,
-	                  .job.frame = rf_bindings_capture(),
+	                  .job.frame = var_bindings_capture(),
 	                  .fn = fn,
 	                  .arg = arg,
 	                  .lock = ATOMIC_FLAG_INIT,
 	                  .waiter = &w};
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
-	rc = rf_waiter_wait(&w, deadline);
+	rc = waiter_wait(&w, deadline);
 	if (rc == -ETIMEDOUT) {
 		ext_lock(r);
 		r->waiter = NULL;
@@ -192,21 +193,21 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 
 int rf_fj_invoke(rf_body_fn fn, rf_val arg, rf_val *out)
 {
-	return invoke(-1, fn, arg, RF_NO_DEADLINE, out);
+	return invoke(-1, fn, arg, DEADLINE_NONE, out);
 }
 
 int rf_fj_invoke_on(int node, rf_body_fn fn, rf_val arg, rf_val *out)
 {
 	if (node < 0)
 		return -EINVAL;
-	return invoke(node, fn, arg, RF_NO_DEADLINE, out);
+	return invoke(node, fn, arg, DEADLINE_NONE, out);
 }
 
 int rf_fj_invoke_timeout(rf_body_fn fn, rf_val arg, int64_t timeout_ms, rf_val *out)
 {
 	if (timeout_ms < 0)
 		return -EINVAL;
-	return invoke(-1, fn, arg, rf_deadline_after_ms(timeout_ms), out);
+	return invoke(-1, fn, arg, time_deadline_after_ms(timeout_ms), out);
 }
 
 int rf_fj_nodes(void)

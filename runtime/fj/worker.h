@@ -4,7 +4,7 @@
  *   fj_worker.dq          owner pushes/takes, thieves steal (deque.h's table)
  *   fj_worker.ctx, pool, index, cpu, node, os_node: set before the thread starts, then
  *                         read-only
- *   fj_worker counters    written by the owner only (relaxed), read by rf_fj_stats
+ *   fj_worker counters    written by the owner only (relaxed), read by fj_stats
  *   fj_worker.rng         owner only
  *   fj_pool.wake_seq      futex word: bumped by wakers (release), read by parkers
  *   fj_pool.idle          parked workers of the pool: parkers increment/decrement
@@ -22,15 +22,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "runtime/ctx.h"
+#include "runtime/base/ctx.h"
 #include "runtime/fj/deque.h"
 #include "runtime/fj/fj.h"
 
 typedef struct fj_worker {
 	fj_deque dq;
 	_Alignas(64) struct fj_pool *pool;
-	rf_ctx *ctx; /* this thread's context: bindings conveyed by fork come from here */
-	int index;   /* in fj_g.workers */
+	exec_ctx *ctx; /* this thread's context: bindings conveyed by fork come from here */
+	int index;     /* in fj_g.workers */
 	int cpu, node, os_node;
 	uint64_t rng;
 	_Atomic uint64_t steals_local, steals_remote, wakeups, tasks_run;

@@ -61,8 +61,8 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 
 static void on_segv(int sig, siginfo_t *info, void *uctx)
 {
-	rf_worker *w = rf_tls_worker;
-	rf_fiber *f = w ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+	sched_worker *w = sched_tls_worker;
+	sched_fiber *f = w ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
 	char *addr = info->si_addr;
 	if (!f || addr < f->map || addr >= f->stack_lo) {
 		chain(sig, info, uctx);
@@ -83,7 +83,7 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
 	signal(sig, SIG_DFL);
 }
 
-int rf_guard_install_handler(void)
+int guard_install_handler(void)
 {
 	if (installed)
 		return 0;
@@ -98,7 +98,7 @@ int rf_guard_install_handler(void)
 	return 0;
 }
 
-int rf_guard_thread_init(rf_worker *w)
+int guard_thread_init(sched_worker *w)
 {
 	size_t size = SIGSTKSZ > 65536 ? SIGSTKSZ : 65536; /* room for ASan's handler too */
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -115,7 +115,7 @@ int rf_guard_thread_init(rf_worker *w)
 	return 0;
 }
 
-void rf_guard_thread_fini(rf_worker *w)
+void guard_thread_fini(sched_worker *w)
 {
 	stack_t ss = {.ss_flags = SS_DISABLE};
 	sigaltstack(&ss, NULL);

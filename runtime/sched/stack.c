@@ -1,9 +1,9 @@
 /* runtime/sched/stack.c: fiber memory: a stack mapping per fiber, guard pages, pooled.
  *
- * A fiber is a struct rf_fiber from the allocator (64-byte aligned, so thousands share
- * a few pages) and a stack [guard (RF_GUARD_PAGES pages)][stack (stack_size rounded up
+ * A fiber is a struct sched_fiber from the allocator (64-byte aligned, so thousands share
+ * a few pages) and a stack [guard (GUARD_PAGES pages)][stack (stack_size rounded up
  * to pages)]. The stack grows down towards the guard; touching the guard faults and
- * guard.c names the overflow. Stacks are mapped RF_MAP_BATCH at a time, contiguous, in
+ * guard.c names the overflow. Stacks are mapped MAP_BATCH at a time, contiguous, in
  * one mmap (one syscall and one NUMA policy call for the lot); each is unmapped on its
  * own later. Nothing here writes to a stack: the fiber first does, on its worker
  * (fiber.c, start_once), so a burst of spawns from one thread does not pay every fresh
@@ -17,21 +17,21 @@
  * the first stack allocated.
  *
  * Pools. Each worker keeps dead fibers for reuse: `pool` (owner only, no atomics) for
- * the fibers it spawns itself, and `spare` (under spare_lock, at most RF_POOL_SPARE) for
+ * the fibers it spawns itself, and `spare` (under spare_lock, at most POOL_SPARE) for
  * those other threads spawn onto it, so a burst of spawns, local or foreign, pays mmap
  * only beyond what an earlier burst left; the rest of a fresh batch goes to the pool
  * the caller drew from.
  *
  * Trimming by low-water mark. Only what a pool did not need for a whole window is
- * returned: rf_stack_mark() starts a window (pool_low, spare_low := the pools' sizes),
- * every rf_stack_get lowers the mark to the size it leaves, and at the end of the window
- * (RF_TRIM_WINDOW_NS, worker.c, checked only when the worker is idle) rf_stack_trim()
- * unmaps what stayed unused all along beyond RF_POOL_KEEP, RF_TRIM_BATCH at a time,
- * coming back every RF_TRIM_PERIOD_NS while it stays idle. So stacks that bursts keep
+ * returned: stack_mark() starts a window (pool_low, spare_low := the pools' sizes),
+ * every stack_get lowers the mark to the size it leaves, and at the end of the window
+ * (TRIM_WINDOW_NS, worker.c, checked only when the worker is idle) stack_trim()
+ * unmaps what stayed unused all along beyond POOL_KEEP, TRIM_BATCH at a time,
+ * coming back every TRIM_PERIOD_NS while it stays idle. So stacks that bursts keep
  * reusing are never unmapped and faulted in again (munmap in a threaded process also
  * costs a TLB shoot-down on every CPU it runs on), while memory left over by a burst is
  * returned about a second later even if some fibers keep the worker busy meanwhile.
- * Stacks are allocated preferring the worker's node (rf_node_alloc) and their pages are
+ * Stacks are allocated preferring the worker's node (topo_node_alloc) and their pages are
  * first touched by the fiber on that worker.
  */
 #include <stdatomic.h>
@@ -51,11 +51,11 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define RF_GUARD_PAGES 4
-#define RF_POOL_SPARE 8192
-#define RF_POOL_KEEP 256
-#define RF_TRIM_BATCH 64
-#define RF_MAP_BATCH 16 /* fibers mapped per mmap */
+#define GUARD_PAGES 4
+#define POOL_SPARE 8192
+#define POOL_KEEP 256
+#define TRIM_BATCH 64
+#define MAP_BATCH 16 /* fibers mapped per mmap */
 
 /* 0 = undecided, 1 = MADV_GUARD_INSTALL works, 2 = mprotect. Relaxed: every value a
  * racing reader can see leads to a working guard. */
@@ -66,9 +66,9 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-size_t rf_stack_guard_size(void)
+size_t stack_guard_size(void)
 {
-	return RF_GUARD_PAGES * page_size();
+	return GUARD_PAGES * page_size();
 }
 
 static int install_guard(char *p, size_t len)
@@ -86,26 +86,26 @@ static int install_guard(char *p, size_t len)
 	return mprotect(p, len, PROT_NONE) ? -errno : 0;
 }
 
-/* Map RF_MAP_BATCH stacks in one go: one mmap (and one NUMA policy call) for the lot,
+/* Map MAP_BATCH stacks in one go: one mmap (and one NUMA policy call) for the lot,
  * then each one's guard; each gets its struct from the allocator. Returns them linked
  * through `next`, or NULL on -ENOMEM. */
-static rf_fiber *map_batch(rf_worker *w)
+static sched_fiber *map_batch(sched_worker *w)
 {
 	size_t page = page_size();
-	size_t guard = rf_stack_guard_size();
-	size_t stack = (rf_rt_config.stack_size + page - 1) & ~(page - 1);
+	size_t guard = stack_guard_size();
+	size_t stack = (sched_cfg.stack_size + page - 1) & ~(page - 1);
 	size_t size = guard + stack;
-	char *batch = rf_node_alloc(size * RF_MAP_BATCH, w->os_node);
+	char *batch = topo_node_alloc(size * MAP_BATCH, w->os_node);
 	if (!batch)
 		return NULL;
-	rf_fiber *list = NULL;
-	for (int i = RF_MAP_BATCH - 1; i >= 0; i--) {
+	sched_fiber *list = NULL;
+	for (int i = MAP_BATCH - 1; i >= 0; i--) {
 		char *map = batch + (size_t)i * size;
-		rf_fiber *f = aligned_alloc(64, (sizeof(rf_fiber) + 63) & ~(size_t)63);
+		sched_fiber *f = aligned_alloc(64, (sizeof(sched_fiber) + 63) & ~(size_t)63);
 		if (!f || install_guard(map, guard)) {
 			/* the fibers made so far stay usable; the rest goes back */
 			free(f);
-			rf_node_free(batch, (size_t)(i + 1) * size);
+			topo_node_free(batch, (size_t)(i + 1) * size);
 			return list;
 		}
 		f->map = map;
@@ -118,20 +118,20 @@ static rf_fiber *map_batch(rf_worker *w)
 	return list;
 }
 
-static void unmap_fiber(rf_fiber *f)
+static void unmap_fiber(sched_fiber *f)
 {
-	rf_node_free(f->map, f->map_size);
+	topo_node_free(f->map, f->map_size);
 	free(f);
 }
 
 /* A fresh batch: the first fiber for the caller, the others to the pool it would have
  * drawn from. */
-static rf_fiber *map_fiber(rf_worker *w, bool owner)
+static sched_fiber *map_fiber(sched_worker *w, bool owner)
 {
-	rf_fiber *f = map_batch(w);
+	sched_fiber *f = map_batch(w);
 	if (!f || !f->next)
 		return f;
-	rf_fiber *rest = f->next, *last = rest;
+	sched_fiber *rest = f->next, *last = rest;
 	int n = 1;
 	for (; last->next; last = last->next)
 		n++;
@@ -149,10 +149,10 @@ static rf_fiber *map_fiber(rf_worker *w, bool owner)
 	return f;
 }
 
-rf_fiber *rf_stack_get(rf_worker *w)
+sched_fiber *stack_get(sched_worker *w)
 {
-	rf_fiber *f = NULL;
-	bool owner = rf_tls_worker == w;
+	sched_fiber *f = NULL;
+	bool owner = sched_tls_worker == w;
 	if (owner && w->pool) {
 		f = w->pool;
 		w->pool = f->next;
@@ -185,7 +185,7 @@ rf_fiber *rf_stack_get(rf_worker *w)
 	return f;
 }
 
-static void forget_frames(rf_fiber *f)
+static void forget_frames(sched_fiber *f)
 {
 #ifdef RF_ASAN
 	/* frames left poisoned by a fiber that never returned, or by the last one */
@@ -195,11 +195,11 @@ static void forget_frames(rf_fiber *f)
 #endif
 }
 
-static bool spare_push(rf_worker *w, rf_fiber *f)
+static bool spare_push(sched_worker *w, sched_fiber *f)
 {
 	bool ok = false;
 	pthread_mutex_lock(&w->spare_lock);
-	if (w->nspare < RF_POOL_SPARE) {
+	if (w->nspare < POOL_SPARE) {
 		f->next = w->spare;
 		w->spare = f;
 		w->nspare++;
@@ -209,14 +209,14 @@ static bool spare_push(rf_worker *w, rf_fiber *f)
 	return ok;
 }
 
-void rf_stack_put_spare(rf_worker *w, rf_fiber *f)
+void stack_put_spare(sched_worker *w, sched_fiber *f)
 {
 	forget_frames(f);
 	if (!spare_push(w, f))
 		unmap_fiber(f);
 }
 
-void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
+void stack_put(sched_worker *w, sched_fiber *f, bool foreign)
 {
 	forget_frames(f);
 	if (foreign && spare_push(w, f))
@@ -226,31 +226,31 @@ void rf_stack_put(rf_worker *w, rf_fiber *f, bool foreign)
 	w->npool++;
 }
 
-bool rf_stack_mark(rf_worker *w)
+bool stack_mark(sched_worker *w)
 {
 	w->pool_low = w->npool;
 	pthread_mutex_lock(&w->spare_lock);
 	w->spare_low = w->nspare;
-	bool surplus = w->nspare > RF_POOL_KEEP || w->npool > RF_POOL_KEEP;
+	bool surplus = w->nspare > POOL_KEEP || w->npool > POOL_KEEP;
 	pthread_mutex_unlock(&w->spare_lock);
 	return surplus;
 }
 
-bool rf_stack_trim(rf_worker *w)
+bool stack_trim(sched_worker *w)
 {
 	int n = 0;
-	while (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
-		rf_fiber *f = w->pool;
+	while (w->pool_low > POOL_KEEP && w->npool > POOL_KEEP && n < TRIM_BATCH) {
+		sched_fiber *f = w->pool;
 		w->pool = f->next;
 		w->npool--;
 		w->pool_low--;
 		unmap_fiber(f);
 		n++;
 	}
-	rf_fiber *list = NULL;
+	sched_fiber *list = NULL;
 	pthread_mutex_lock(&w->spare_lock);
-	while (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP && n < RF_TRIM_BATCH) {
-		rf_fiber *f = w->spare;
+	while (w->spare_low > POOL_KEEP && w->nspare > POOL_KEEP && n < TRIM_BATCH) {
+		sched_fiber *f = w->spare;
 		w->spare = f->next;
 		w->nspare--;
 		w->spare_low--;
@@ -258,32 +258,32 @@ bool rf_stack_trim(rf_worker *w)
 		list = f;
 		n++;
 	}
-	bool more = (w->spare_low > RF_POOL_KEEP && w->nspare > RF_POOL_KEEP) ||
-	            (w->pool_low > RF_POOL_KEEP && w->npool > RF_POOL_KEEP);
+	bool more = (w->spare_low > POOL_KEEP && w->nspare > POOL_KEEP) ||
+	            (w->pool_low > POOL_KEEP && w->npool > POOL_KEEP);
 	pthread_mutex_unlock(&w->spare_lock);
 	while (list) { /* unmapped outside the lock */
-		rf_fiber *f = list;
+		sched_fiber *f = list;
 		list = f->next;
 		unmap_fiber(f);
 	}
 	return more;
 }
 
-void rf_stack_drain(rf_worker *w)
+void stack_drain(sched_worker *w)
 {
 	while (w->pool) {
-		rf_fiber *f = w->pool;
+		sched_fiber *f = w->pool;
 		w->pool = f->next;
 		unmap_fiber(f);
 	}
 	w->npool = 0;
 	pthread_mutex_lock(&w->spare_lock);
-	rf_fiber *s = w->spare;
+	sched_fiber *s = w->spare;
 	w->spare = NULL;
 	w->nspare = 0;
 	pthread_mutex_unlock(&w->spare_lock);
 	while (s) {
-		rf_fiber *f = s;
+		sched_fiber *f = s;
 		s = f->next;
 		unmap_fiber(f);
 	}

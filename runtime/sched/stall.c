@@ -26,7 +26,7 @@ static bool run;
 static pthread_t thread;
 static uint64_t stall_ns;
 
-static uint64_t thread_cpu_ns(rf_worker *w)
+static uint64_t thread_cpu_ns(sched_worker *w)
 {
 	clockid_t clk;
 	struct timespec ts;
@@ -35,7 +35,7 @@ static uint64_t thread_cpu_ns(rf_worker *w)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void sample(rf_worker *w, uint64_t now)
+static void sample(sched_worker *w, uint64_t now)
 {
 	uint64_t seq = atomic_load_explicit(&w->seq, memory_order_relaxed);
 	if (!(seq & 1) || seq != w->mon_seq) {
@@ -51,7 +51,7 @@ static void sample(rf_worker *w, uint64_t now)
 	if (cpu < stall_ns)
 		return;
 	w->mon_reported = true;
-	rf_count(&w->st_stalls, 1);
+	sched_count(&w->st_stalls, 1);
 	fprintf(stderr,
 	        "ringfold: stall: fiber %p on worker %d (cpu %d) has run %llu ms of CPU time "
 	        "(%llu ms wall) without parking (stall_ms %llu)\n",
@@ -66,20 +66,20 @@ static void *monitor(void *arg)
 	uint64_t period = stall_ns / 2;
 	pthread_mutex_lock(&lock);
 	while (run) {
-		uint64_t until = rf_now_ns() + period;
+		uint64_t until = time_now_ns() + period;
 		struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
 		pthread_cond_timedwait(&cond, &lock, &ts);
 		if (!run)
 			break;
-		uint64_t now = rf_now_ns();
-		for (int i = 0; i < rf_nworkers; i++)
-			sample(rf_workers[i], now);
+		uint64_t now = time_now_ns();
+		for (int i = 0; i < sched_nworkers; i++)
+			sample(sched_worker_tab[i], now);
 	}
 	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
-int rf_stall_start(uint32_t stall_ms)
+int stall_start(uint32_t stall_ms)
 {
 	if (!stall_ms)
 		return 0;
@@ -89,9 +89,9 @@ int rf_stall_start(uint32_t stall_ms)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&cond, &attr);
 	pthread_condattr_destroy(&attr);
-	for (int i = 0; i < rf_nworkers; i++) {
-		rf_workers[i]->mon_seq = 0;
-		rf_workers[i]->mon_reported = false;
+	for (int i = 0; i < sched_nworkers; i++) {
+		sched_worker_tab[i]->mon_seq = 0;
+		sched_worker_tab[i]->mon_reported = false;
 	}
 	run = true;
 	int rc = -pthread_create(&thread, NULL, monitor, NULL);
@@ -102,7 +102,7 @@ int rf_stall_start(uint32_t stall_ms)
 	return rc;
 }
 
-void rf_stall_stop(void)
+void stall_stop(void)
 {
 	pthread_mutex_lock(&lock);
 	bool was = run;

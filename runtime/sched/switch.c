@@ -5,9 +5,9 @@
 
 #include "runtime/sched/switch.h"
 
-void rf_mctx_entry(void); /* in switch_<arch>.S */
+void mctx_entry(void); /* in switch_<arch>.S */
 
-void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg)
+void mctx_make(mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg)
 {
 	uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
 #if defined(__x86_64__)
@@ -19,14 +19,14 @@ void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void
 	memcpy((char *)sp + 4, &fcw, 2);
 	sp[3] = (uint64_t)(uintptr_t)arg;   /* r13 */
 	sp[4] = (uint64_t)(uintptr_t)entry; /* r12 */
-	sp[7] = (uint64_t)(uintptr_t)rf_mctx_entry;
-	/* after the final ret, rsp = top: 16-aligned, as rf_mctx_entry's call expects */
+	sp[7] = (uint64_t)(uintptr_t)mctx_entry;
+	/* after the final ret, rsp = top: 16-aligned, as mctx_entry's call expects */
 #elif defined(__aarch64__)
 	uint64_t *sp = (uint64_t *)(top - 160);
 	memset(sp, 0, 160);
-	sp[0] = (uint64_t)(uintptr_t)entry;          /* x19 */
-	sp[1] = (uint64_t)(uintptr_t)arg;            /* x20 */
-	sp[11] = (uint64_t)(uintptr_t)rf_mctx_entry; /* x30 */
+	sp[0] = (uint64_t)(uintptr_t)entry;       /* x19 */
+	sp[1] = (uint64_t)(uintptr_t)arg;         /* x20 */
+	sp[11] = (uint64_t)(uintptr_t)mctx_entry; /* x30 */
 #else
 #error "switch.c is for x86-64 and aarch64; other architectures build switch_ucontext.c"
 #endif

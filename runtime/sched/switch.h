@@ -1,6 +1,6 @@
 /* runtime/sched/switch.h: the machine context switch under fibers (internal).
  *
- * x86-64 and aarch64 use switch_<arch>.S: rf_mctx_swap() is called as an ordinary
+ * x86-64 and aarch64 use switch_<arch>.S: mctx_swap() is called as an ordinary
  * function, pushes the callee-saved registers (x86-64 also MXCSR and the x87 control
  * word) on the current stack, stores the stack pointer in from->sp, loads to->sp, pops
  * the other side's registers and returns into it. Everything caller-saved is already
@@ -16,21 +16,21 @@
 
 #if defined(RF_SWITCH_UCONTEXT)
 #include <ucontext.h>
-typedef struct rf_mctx {
+typedef struct mctx {
 	ucontext_t uc;
-} rf_mctx;
+} mctx;
 #else
-typedef struct rf_mctx {
+typedef struct mctx {
 	void *sp; /* saved stack pointer; the registers sit on the stack below it */
-} rf_mctx;
+} mctx;
 #endif
 
-/* Prepare c so that the first rf_mctx_swap() into it calls entry(arg) on the stack
+/* Prepare c so that the first mctx_swap() into it calls entry(arg) on the stack
  * [lo, lo + size). entry must never return (it switches away for good instead). */
-void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg);
+void mctx_make(mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg);
 
 /* Save the running context in `from` and continue `to`. Returns when something swaps
  * back into `from`. */
-void rf_mctx_swap(rf_mctx *from, rf_mctx *to);
+void mctx_swap(mctx *from, mctx *to);
 
 #endif

@@ -1,18 +1,18 @@
-/* runtime/sched/switch_aarch64.S: rf_mctx_swap for AArch64 AAPCS64 (see switch.h).
+/* runtime/sched/switch_aarch64.S: mctx_swap for AArch64 AAPCS64 (see switch.h).
  *
  * Frame left on a suspended stack, from the saved sp upwards (160 bytes, 16-aligned):
  *   +0 x19 x20, +16 x21 x22, +32 x23 x24, +48 x25 x26, +64 x27 x28, +80 x29 x30,
  *   +96 d8 d9, +112 d10 d11, +128 d12 d13, +144 d14 d15
- * rf_mctx_make (switch.c) builds the same frame for a new fiber with x30 pointing at
- * rf_mctx_entry, x19 = entry function and x20 = its argument.
+ * mctx_make (switch.c) builds the same frame for a new fiber with x30 pointing at
+ * mctx_entry, x19 = entry function and x20 = its argument.
  */
 	.text
-	.globl	rf_mctx_swap
-	.hidden	rf_mctx_swap
-	.type	rf_mctx_swap, %function
+	.globl	mctx_swap
+	.hidden	mctx_swap
+	.type	mctx_swap, %function
 	.p2align 4
-/* void rf_mctx_swap(rf_mctx *from (x0), rf_mctx *to (x1)) */
-rf_mctx_swap:
+/* void mctx_swap(mctx *from (x0), mctx *to (x1)) */
+mctx_swap:
 	sub	sp, sp, #160
 	stp	x19, x20, [sp, #0]
 	stp	x21, x22, [sp, #16]
@@ -40,17 +40,17 @@ rf_mctx_swap:
 	ldp	d14, d15, [sp, #144]
 	add	sp, sp, #160
 	ret
-	.size	rf_mctx_swap, .-rf_mctx_swap
+	.size	mctx_swap, .-mctx_swap
 
-	.globl	rf_mctx_entry
-	.hidden	rf_mctx_entry
-	.type	rf_mctx_entry, %function
+	.globl	mctx_entry
+	.hidden	mctx_entry
+	.type	mctx_entry, %function
 	.p2align 4
 /* First code a new fiber runs: entry(arg); entry never returns. */
-rf_mctx_entry:
+mctx_entry:
 	mov	x0, x20
 	blr	x19
 	brk	#0
-	.size	rf_mctx_entry, .-rf_mctx_entry
+	.size	mctx_entry, .-mctx_entry
 
 	.section .note.GNU-stack,"",%progbits

@@ -16,7 +16,7 @@ static void trampoline(unsigned fhi, unsigned flo, unsigned ahi, unsigned alo)
 	abort(); /* entry never returns */
 }
 
-void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg)
+void mctx_make(mctx *c, void *lo, size_t size, void (*entry)(void *), void *arg)
 {
 	uint64_t f = (uint64_t)(uintptr_t)entry, a = (uint64_t)(uintptr_t)arg;
 	getcontext(&c->uc);
@@ -27,7 +27,7 @@ void rf_mctx_make(rf_mctx *c, void *lo, size_t size, void (*entry)(void *), void
 	            (unsigned)(a >> 32), (unsigned)a);
 }
 
-void rf_mctx_swap(rf_mctx *from, rf_mctx *to)
+void mctx_swap(mctx *from, mctx *to)
 {
 	swapcontext(&from->uc, &to->uc);
 }

@@ -1,18 +1,18 @@
-/* runtime/sched/switch_x86_64.S: rf_mctx_swap for x86-64 System V (see switch.h).
+/* runtime/sched/switch_x86_64.S: mctx_swap for x86-64 System V (see switch.h).
  *
  * Frame left on a suspended stack, from the saved sp upwards:
  *   +0  MXCSR (4 bytes), +4 x87 control word (2 bytes), +6 padding
  *   +8  r15, +16 r14, +24 r13, +32 r12, +40 rbx, +48 rbp, +56 return address
- * rf_mctx_make (switch.c) builds the same frame for a new fiber with the return address
- * pointing at rf_mctx_entry, r12 = entry function and r13 = its argument.
+ * mctx_make (switch.c) builds the same frame for a new fiber with the return address
+ * pointing at mctx_entry, r12 = entry function and r13 = its argument.
  */
 	.text
-	.globl	rf_mctx_swap
-	.hidden	rf_mctx_swap
-	.type	rf_mctx_swap, @function
+	.globl	mctx_swap
+	.hidden	mctx_swap
+	.type	mctx_swap, @function
 	.p2align 4
-/* void rf_mctx_swap(rf_mctx *from (rdi), rf_mctx *to (rsi)) */
-rf_mctx_swap:
+/* void mctx_swap(mctx *from (rdi), mctx *to (rsi)) */
+mctx_swap:
 	.cfi_startproc
 	pushq	%rbp
 	pushq	%rbx
@@ -36,21 +36,21 @@ rf_mctx_swap:
 	popq	%rbp
 	ret
 	.cfi_endproc
-	.size	rf_mctx_swap, .-rf_mctx_swap
+	.size	mctx_swap, .-mctx_swap
 
-	.globl	rf_mctx_entry
-	.hidden	rf_mctx_entry
-	.type	rf_mctx_entry, @function
+	.globl	mctx_entry
+	.hidden	mctx_entry
+	.type	mctx_entry, @function
 	.p2align 4
 /* First code a new fiber runs: rsp is 16-byte aligned here, so the call below enters
  * entry(arg) with the alignment the ABI promises. entry never returns. */
-rf_mctx_entry:
+mctx_entry:
 	.cfi_startproc
 	.cfi_undefined rip
 	movq	%r13, %rdi
 	callq	*%r12
 	ud2
 	.cfi_endproc
-	.size	rf_mctx_entry, .-rf_mctx_entry
+	.size	mctx_entry, .-mctx_entry
 
 	.section .note.GNU-stack,"",@progbits

@@ -12,10 +12,10 @@
 #include "runtime/sched/fiber.h"
 
 /* Two roots become one. */
-static rf_fiber *meld(rf_fiber *a, rf_fiber *b)
+static sched_fiber *meld(sched_fiber *a, sched_fiber *b)
 {
 	if (b->deadline < a->deadline) {
-		rf_fiber *t = a;
+		sched_fiber *t = a;
 		a = b;
 		b = t;
 	}
@@ -28,12 +28,12 @@ static rf_fiber *meld(rf_fiber *a, rf_fiber *b)
 }
 
 /* Two-pass pairing of a sibling list into one root. */
-static rf_fiber *merge_pairs(rf_fiber *a)
+static sched_fiber *merge_pairs(sched_fiber *a)
 {
-	rf_fiber *pairs = NULL; /* melded pairs, last first, linked by t_sibling */
+	sched_fiber *pairs = NULL; /* melded pairs, last first, linked by t_sibling */
 	while (a) {
-		rf_fiber *b = a->t_sibling;
-		rf_fiber *next = b ? b->t_sibling : NULL;
+		sched_fiber *b = a->t_sibling;
+		sched_fiber *next = b ? b->t_sibling : NULL;
 		a->t_sibling = a->t_prev = NULL;
 		if (b) {
 			b->t_sibling = b->t_prev = NULL;
@@ -45,11 +45,11 @@ static rf_fiber *merge_pairs(rf_fiber *a)
 	}
 	if (!pairs)
 		return NULL;
-	rf_fiber *root = pairs;
+	sched_fiber *root = pairs;
 	pairs = pairs->t_sibling;
 	root->t_sibling = NULL;
 	while (pairs) {
-		rf_fiber *next = pairs->t_sibling;
+		sched_fiber *next = pairs->t_sibling;
 		pairs->t_sibling = NULL;
 		root = meld(root, pairs);
 		pairs = next;
@@ -57,14 +57,14 @@ static rf_fiber *merge_pairs(rf_fiber *a)
 	return root;
 }
 
-void rf_timer_insert(rf_worker *w, rf_fiber *f)
+void timer_insert(sched_worker *w, sched_fiber *f)
 {
 	f->t_child = f->t_sibling = f->t_prev = NULL;
 	f->armed = true;
 	w->timers = w->timers ? meld(w->timers, f) : f;
 }
 
-void rf_timer_remove(rf_worker *w, rf_fiber *f)
+void timer_remove(sched_worker *w, sched_fiber *f)
 {
 	f->armed = false;
 	if (f == w->timers) {
@@ -78,16 +78,16 @@ void rf_timer_remove(rf_worker *w, rf_fiber *f)
 	if (f->t_sibling)
 		f->t_sibling->t_prev = f->t_prev;
 	f->t_sibling = f->t_prev = NULL;
-	rf_fiber *sub = merge_pairs(f->t_child);
+	sched_fiber *sub = merge_pairs(f->t_child);
 	if (sub)
 		w->timers = meld(w->timers, sub);
 }
 
-rf_fiber *rf_timer_pop_expired(rf_worker *w, uint64_t now)
+sched_fiber *timer_pop_expired(sched_worker *w, uint64_t now)
 {
-	rf_fiber *f = w->timers;
+	sched_fiber *f = w->timers;
 	if (!f || f->deadline > now)
 		return NULL;
-	rf_timer_remove(w, f);
+	timer_remove(w, f);
 	return f;
 }

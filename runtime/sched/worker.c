@@ -5,11 +5,11 @@
  * seq_cst half orders the push before the pusher's load of `sleeping`); the owner takes
  * the whole stack with one acquire exchange (pairs with the pushers' CAS) and reverses
  * it to keep arrival order. No ABA: the owner never pops single items. A stopped worker
- * leaves RF_INBOX_CLOSED there, and pushes fail.
+ * leaves INBOX_CLOSED there, and pushes fail.
  *
- * Sleeping (the contract of io/backend.h): the owner stores sleeping = 1 (seq_cst),
- * loads the inbox (seq_cst) and sleeps in rf_io_poll only if it is empty; a pusher CASes
- * the inbox (seq_cst) and then loads sleeping (seq_cst), calling rf_io_wake only if it
+ * Sleeping (the contract of runtime/sched/poller.h): the owner stores sleeping = 1 (seq_cst),
+ * loads the inbox (seq_cst) and sleeps in its poller only if it is empty; a pusher CASes
+ * the inbox (seq_cst) and then loads sleeping (seq_cst), calling the poller's wake only if it
  * is 1. In the single total order of those four operations either the owner's load
  * follows the push (it sees the work) or the pusher's load follows the store (it wakes
  * the owner): no wake-up is lost, and a running worker costs a pusher no syscall. A
@@ -19,10 +19,10 @@
  * inbox, and before it sleeps again stores 1 and loads the inbox: by the same total
  * order argument it either sees those pushes or a later pusher sees its 1.
  *
- * Waking and teardown: the io a waker calls rf_io_wake on must outlive the call, yet a
+ * Waking and teardown: the poller a waker wakes must outlive the call, yet a
  * pusher may be preempted between reading `sleeping` and waking. A waker increments
  * `wakers` and then loads `closed`; the exiting owner stores `closed` and then waits for
- * `wakers` to drop to zero before destroying io (all four seq_cst: either the waker sees
+ * `wakers` to drop to zero before destroying the poller (all four seq_cst: either the waker sees
  * closed and skips a wake nobody needs any more, or the owner sees it and waits). The
  * waker's release decrement pairs with the owner's acquire load.
  *
@@ -32,19 +32,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
-#include "runtime/spin.h"
 
 #ifdef RF_TSAN
 void *__tsan_get_current_fiber(void);
 #endif
 
-#define RF_POLL_EVERY 256            /* fibers run between two non-blocking I/O polls */
-#define RF_TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
-#define RF_TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
-#define RF_IDLE_SPIN_NS 20000u       /* idle: watch the inbox this long before sleeping */
+#define POLL_EVERY 256            /* fibers run between two non-blocking I/O polls */
+#define TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
+#define TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
+#define IDLE_SPIN_NS 20000u       /* idle: watch the inbox this long before sleeping */
 
-void rf_rq_push(rf_worker *w, rf_fiber *f)
+void worker_rq_push(sched_worker *w, sched_fiber *f)
 {
 	f->next = NULL;
 	if (w->rq_tail)
@@ -54,27 +54,27 @@ void rf_rq_push(rf_worker *w, rf_fiber *f)
 	w->rq_tail = f;
 }
 
-rf_fiber *rf_rq_pop(rf_worker *w)
+sched_fiber *worker_rq_pop(sched_worker *w)
 {
-	rf_fiber *f = w->rq_head;
+	sched_fiber *f = w->rq_head;
 	if (f && !(w->rq_head = f->next))
 		w->rq_tail = NULL;
 	return f;
 }
 
-static void wake(rf_worker *w)
+static void wake(sched_worker *w)
 {
 	atomic_fetch_add_explicit(&w->wakers, 1, memory_order_seq_cst);
 	if (!atomic_load_explicit(&w->closed, memory_order_seq_cst))
-		rf_io_wake(w->io);
+		sched_poller->wake(w->poller);
 	atomic_fetch_sub_explicit(&w->wakers, 1, memory_order_release);
 }
 
-bool rf_inbox_push(rf_worker *w, rf_fiber *f)
+bool worker_inbox_push(sched_worker *w, sched_fiber *f)
 {
-	rf_fiber *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+	sched_fiber *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
 	do {
-		if (head == RF_INBOX_CLOSED)
+		if (head == INBOX_CLOSED)
 			return false;
 		f->next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, f, memory_order_seq_cst,
@@ -88,96 +88,96 @@ bool rf_inbox_push(rf_worker *w, rf_fiber *f)
 }
 
 /* Owner: move everything in the inbox to the run queue, in arrival order. */
-static void inbox_drain(rf_worker *w)
+static void inbox_drain(sched_worker *w)
 {
 	if (!atomic_load_explicit(&w->inbox, memory_order_relaxed))
 		return;
-	rf_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
-	rf_fiber *rev = NULL;
+	sched_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+	sched_fiber *rev = NULL;
 	while (list) {
-		rf_fiber *next = list->next;
+		sched_fiber *next = list->next;
 		list->next = rev;
 		rev = list;
 		list = next;
 	}
 	while (rev) {
-		rf_fiber *next = rev->next;
-		if (rev->state == RF_FIBER_NEW)
-			rf_fiber_adopt(w, rev);
-		rev->state = RF_FIBER_READY;
-		rf_rq_push(w, rev);
+		sched_fiber *next = rev->next;
+		if (rev->state == FIBER_NEW)
+			fiber_adopt(w, rev);
+		rev->state = FIBER_READY;
+		worker_rq_push(w, rev);
 		rev = next;
 	}
 }
 
-static void fire_timers(rf_worker *w)
+static void fire_timers(sched_worker *w)
 {
-	uint64_t now = rf_now_ns();
-	rf_fiber *f;
-	while ((f = rf_timer_pop_expired(w, now)))
+	uint64_t now = time_now_ns();
+	sched_fiber *f;
+	while ((f = timer_pop_expired(w, now)))
 		if (!f->on_timeout || f->on_timeout(f->park_arg))
-			rf_rq_push(w, f);
+			worker_rq_push(w, f);
 }
 
-static void io_poll(rf_worker *w, uint64_t deadline)
+static void poll_io(sched_worker *w, uint64_t deadline)
 {
-	int n = rf_io_poll(w->io, deadline);
+	int n = sched_poller->poll(w->poller, deadline);
 	if (n > 0)
-		rf_count(&w->st_io, (uint64_t)n);
+		sched_count(&w->st_io, (uint64_t)n);
 }
 
 /* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
 /* Before sleeping, watch the inbox for a short while: work that arrives in that window
  * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
- * arrived. Bounded (RF_IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
+ * arrived. Bounded (IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
  * yielding between rounds: the thread that would send the work may be waiting for this
  * very CPU (a plain thread spawning a burst onto a machine with as many workers as
  * CPUs), and spinning in its way would cost it the whole window per item. */
-static bool spin_for_work(rf_worker *w)
+static bool spin_for_work(sched_worker *w)
 {
-	uint64_t until = rf_now_ns() + RF_IDLE_SPIN_NS;
+	uint64_t until = time_now_ns() + IDLE_SPIN_NS;
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
 				return true;
-			rf_cpu_relax();
+			cpu_relax();
 		}
 		sched_yield();
-	} while (rf_now_ns() < until);
+	} while (time_now_ns() < until);
 	return false;
 }
 
 /* Stack pools are trimmed by windows (stack.c): a window opens when the worker idles
- * with more pooled stacks than it keeps, and RF_TRIM_WINDOW_NS later whatever none of the
- * window's spawns needed is unmapped, a batch every RF_TRIM_PERIOD_NS; then the next
+ * with more pooled stacks than it keeps, and TRIM_WINDOW_NS later whatever none of the
+ * window's spawns needed is unmapped, a batch every TRIM_PERIOD_NS; then the next
  * window opens if surplus remains. Returns when the worker should wake next for this
- * (RF_NO_DEADLINE: nothing to trim). */
-static uint64_t trim_time(rf_worker *w)
+ * (DEADLINE_NONE: nothing to trim). */
+static uint64_t trim_time(sched_worker *w)
 {
-	uint64_t now = rf_now_ns();
+	uint64_t now = time_now_ns();
 	if (w->trim_at && now >= w->trim_at) {
-		if (rf_stack_trim(w))
-			return w->trim_at = now + RF_TRIM_PERIOD_NS;
+		if (stack_trim(w))
+			return w->trim_at = now + TRIM_PERIOD_NS;
 		w->trim_at = 0;
 	}
 	if (!w->trim_at) {
-		if (!rf_stack_mark(w))
-			return RF_NO_DEADLINE;
-		w->trim_at = now + RF_TRIM_WINDOW_NS;
+		if (!stack_mark(w))
+			return DEADLINE_NONE;
+		w->trim_at = now + TRIM_WINDOW_NS;
 	}
 	return w->trim_at;
 }
 
-static void idle(rf_worker *w)
+static void idle(sched_worker *w)
 {
 	/* Submit what the fibers just queued and reap what is ready, before spinning: the
-	 * backend submits requests only from rf_io_poll (io/backend.h). */
-	io_poll(w, 0);
+	 * backend submits requests only from poll (runtime/sched/poller.h). */
+	poll_io(w, 0);
 	if (w->rq_head || spin_for_work(w))
 		return;
-	uint64_t deadline = w->timers ? w->timers->deadline : RF_NO_DEADLINE;
+	uint64_t deadline = w->timers ? w->timers->deadline : DEADLINE_NONE;
 	uint64_t trim_at = trim_time(w);
-	if (trim_at != RF_NO_DEADLINE)
+	if (trim_at != DEADLINE_NONE)
 		deadline = trim_at < deadline ? trim_at : deadline;
 	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
@@ -185,52 +185,52 @@ static void idle(rf_worker *w)
 		atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 		return;
 	}
-	io_poll(w, deadline);
+	poll_io(w, deadline);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
-	rf_count(&w->st_wakeups, 1);
+	sched_count(&w->st_wakeups, 1);
 }
 
-static void loop(rf_worker *w)
+static void loop(sched_worker *w)
 {
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);
-		rf_fiber *f = rf_rq_pop(w);
+		sched_fiber *f = worker_rq_pop(w);
 		if (!f) {
 			w->since_poll = 0;
 			idle(w);
 			continue;
 		}
-		rf_fiber_run(w, f);
-		if (++w->since_poll >= RF_POLL_EVERY) {
+		fiber_run(w, f);
+		if (++w->since_poll >= POLL_EVERY) {
 			w->since_poll = 0;
-			io_poll(w, 0);
+			poll_io(w, 0);
 		}
 	}
 }
 
 /* Owner, after the loop: close the inbox and abandon every fiber still alive. */
-static void abandon_all(rf_worker *w)
+static void abandon_all(sched_worker *w)
 {
-	rf_fiber *list = atomic_exchange_explicit(&w->inbox, RF_INBOX_CLOSED, memory_order_acquire);
+	sched_fiber *list = atomic_exchange_explicit(&w->inbox, INBOX_CLOSED, memory_order_acquire);
 	while (list) {
-		rf_fiber *next = list->next;
-		if (list->state == RF_FIBER_NEW) /* never adopted: not on the live list */
-			rf_fiber_discard(w, list);
+		sched_fiber *next = list->next;
+		if (list->state == FIBER_NEW) /* never adopted: not on the live list */
+			fiber_discard(w, list);
 		list = next;
 	}
 	while (w->all)
-		rf_fiber_discard(w, w->all);
+		fiber_discard(w, w->all);
 	w->rq_head = w->rq_tail = NULL;
 	w->timers = NULL;
-	rf_stack_drain(w);
+	stack_drain(w);
 }
 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
 
-static void report_started(rf_worker *w, int rc)
+static void report_started(sched_worker *w, int rc)
 {
 	pthread_mutex_lock(&start_lock);
 	w->start_rc = rc;
@@ -240,12 +240,12 @@ static void report_started(rf_worker *w, int rc)
 
 static void *worker_main(void *arg)
 {
-	rf_worker *w = arg;
-	int rc = rf_pin_self_to_cpu(w->cpu);
+	sched_worker *w = arg;
+	int rc = topo_pin_self(w->cpu);
 	if (!rc)
-		rc = rf_guard_thread_init(w);
-	if (!rc && (rc = rf_io_create(&w->io, w->index)) < 0)
-		rf_guard_thread_fini(w);
+		rc = guard_thread_init(w);
+	if (!rc && (rc = sched_poller->create(&w->poller, w->index)) < 0)
+		guard_thread_fini(w);
 	if (rc) {
 		report_started(w, rc);
 		return NULL;
@@ -259,21 +259,21 @@ static void *worker_main(void *arg)
 	pthread_attr_getstack(&attr, &w->sched_stack_lo, &w->sched_stack_size);
 	pthread_attr_destroy(&attr);
 #endif
-	rf_tls_worker = w;
+	sched_tls_worker = w;
 	report_started(w, 0);
 	loop(w);
 	abandon_all(w);
-	rf_tls_worker = NULL;
+	sched_tls_worker = NULL;
 	atomic_store_explicit(&w->closed, 1, memory_order_seq_cst);
 	while (atomic_load_explicit(&w->wakers, memory_order_seq_cst))
 		sched_yield();
-	rf_io_destroy(w->io);
-	w->io = NULL;
-	rf_guard_thread_fini(w);
+	sched_poller->destroy(w->poller);
+	w->poller = NULL;
+	guard_thread_fini(w);
 	return NULL;
 }
 
-int rf_worker_start(rf_worker *w)
+int worker_start(sched_worker *w)
 {
 	atomic_store_explicit(&w->inbox, NULL, memory_order_relaxed);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
@@ -295,7 +295,7 @@ int rf_worker_start(rf_worker *w)
 	return rc;
 }
 
-void rf_worker_stop(rf_worker *w)
+void worker_stop(sched_worker *w)
 {
 	atomic_store_explicit(&w->stop, 1, memory_order_seq_cst);
 	wake(w);

@@ -67,7 +67,7 @@ uint64_t stm_coarse_ns(void)
 	return coarse_ns();
 }
 
-bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st)
+bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st)
 {
 	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
 		return false;
@@ -94,7 +94,7 @@ static int by_address(const void *a, const void *b)
 }
 
 /* Written entries in address order into tx->order; returns their number or -ENOMEM. */
-static int collect_writes(rf_tx *tx)
+static int collect_writes(stm_tx *tx)
 {
 	if (tx->n > tx->ocap) {
 		tx_entry **o = tx->order == tx->o_inline ? malloc(tx->n * sizeof(*o))
@@ -119,7 +119,7 @@ static int collect_writes(rf_tx *tx)
 }
 
 /* Step 2: claim a commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
-static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
+static int claim_commuted(stm_tx *tx, rf_ref *r, bool may_wait)
 {
 	uint64_t deadline = 0;
 	for (;;) {
@@ -135,8 +135,8 @@ static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 			if (!may_wait)
 				return RF_ETXRETRY;
 			if (!deadline)
-				deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
-			else if (rf_now_ns() > deadline)
+				deadline = time_now_ns() + STM_LOCK_WAIT_NS;
+			else if (time_now_ns() > deadline)
 				return RF_ETXRETRY;
 			stm_slot_await(o, deadline);
 			continue;
@@ -148,7 +148,7 @@ static int claim_commuted(rf_tx *tx, rf_ref *r, bool may_wait)
 }
 
 /* Step 2 for one commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
-static int prepare_commute(rf_tx *tx, tx_entry *e, bool may_wait)
+static int prepare_commute(stm_tx *tx, tx_entry *e, bool may_wait)
 {
 	rf_ref *r = e->ref;
 	bool was_ensured = e->flags & E_ENSURED;
@@ -177,7 +177,7 @@ static int prepare_commute(rf_tx *tx, tx_entry *e, bool may_wait)
 
 /* Step 2: run a commute function again on the ref's newest value (or on what the
  * commutes before it made of it). 0, or the function's code, or -ENOMEM. */
-static int rerun_commute(rf_tx *tx, const tx_commute *c)
+static int rerun_commute(stm_tx *tx, const tx_commute *c)
 {
 	int rc = tx_reserve_discard(tx);
 	if (rc)
@@ -196,21 +196,21 @@ static int reserve_node(tx_entry *e)
 {
 	if (!(e->flags & E_RELEASE) || e->node)
 		return 0;
-	e->node = rf_reclaim_node_alloc();
+	e->node = reclaim_node_alloc();
 	return e->node ? 0 : -ENOMEM;
 }
 
-static void free_nodes(rf_tx *tx, int nw)
+static void free_nodes(stm_tx *tx, int nw)
 {
 	for (int i = 0; i < nw; i++) {
 		if (tx->order[i]->node) {
-			rf_reclaim_node_free(tx->order[i]->node);
+			reclaim_node_free(tx->order[i]->node);
 			tx->order[i]->node = NULL;
 		}
 	}
 }
 
-int tx_commit(rf_tx *tx)
+int tx_commit(stm_tx *tx)
 {
 	stm_slot *s = tx->slot;
 	uint64_t running = s->serial << 3 | TX_RUNNING;

@@ -75,7 +75,7 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	r->min_history = o.min_history;
 	r->release = o.release;
 	r->release_ctx = o.release_ctx;
-	rf_spin_init(&r->wlock);
+	spin_init(&r->wlock);
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
 	for (uint32_t i = 0; i < r->max_history; i++) {
@@ -118,11 +118,11 @@ void rf_ref_free(rf_ref *ref)
 			                                memory_order_relaxed);
 			atomic_store_explicit(&ref->hist, n - 1, memory_order_relaxed);
 			if (v != RF_NIL && !kept(ref, v))
-				rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+				reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 		}
 		rf_val v = atomic_load_explicit(&ref->cur, memory_order_relaxed);
 		if (v != RF_NIL)
-			rf_reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
+			reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 	}
 	free(atomic_load_explicit(&ref->watches, memory_order_relaxed));
 	free(ref);
@@ -176,7 +176,7 @@ uint64_t stm_ref_newest_point(rf_ref *r)
 	return newest;
 }
 
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node)
+bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node)
 {
 	rf_val prev = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	uint64_t prev_point = atomic_load_explicit(&r->cur_point, memory_order_relaxed);
@@ -203,7 +203,7 @@ bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node)
 	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
 	if (!r->release || grow || dropped == RF_NIL || kept(r, dropped))
 		return false;
-	rf_reclaim_retire(node, dropped, r->release, r->release_ctx);
+	reclaim_retire(node, dropped, r->release, r->release_ctx);
 	return true;
 }
 
@@ -231,11 +231,11 @@ int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
-	rf_spin_lock(&ref->wlock);
+	spin_lock(&ref->wlock);
 	ref->validator = fn;
 	ref->validator_ctx = ctx;
 	atomic_store_explicit(&ref->has_validator, fn != NULL, memory_order_relaxed);
-	rf_spin_unlock(&ref->wlock);
+	spin_unlock(&ref->wlock);
 	return 0;
 }
 
@@ -245,10 +245,10 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	 * as in Clojure; one that applies is read whole under wlock */
 	if (!atomic_load_explicit(&r->has_validator, memory_order_relaxed))
 		return 0;
-	rf_spin_lock(&r->wlock);
+	spin_lock(&r->wlock);
 	rf_ref_validator fn = r->validator;
 	rf_val ctx = r->validator_ctx;
-	rf_spin_unlock(&r->wlock);
+	spin_unlock(&r->wlock);
 	int rc = fn ? fn(val, ctx) : 1;
 	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
 }
@@ -264,12 +264,12 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
-	rf_spin_lock(&ref->wlock);
+	spin_lock(&ref->wlock);
 	stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
 	uint32_t n = old ? old->n : 0;
 	stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
 	if (!w) {
-		rf_spin_unlock(&ref->wlock);
+		spin_unlock(&ref->wlock);
 		return -ENOMEM;
 	}
 	atomic_init(&w->refs, 1);
@@ -287,7 +287,7 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 		w = NULL;
 	}
 	atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
-	rf_spin_unlock(&ref->wlock);
+	spin_unlock(&ref->wlock);
 	watches_put(old);
 	return 0;
 }
@@ -306,11 +306,11 @@ void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 {
 	if (!atomic_load_explicit(&r->watches, memory_order_relaxed))
 		return;
-	rf_spin_lock(&r->wlock);
+	spin_lock(&r->wlock);
 	stm_watches *w = atomic_load_explicit(&r->watches, memory_order_acquire);
 	if (w)
 		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
-	rf_spin_unlock(&r->wlock);
+	spin_unlock(&r->wlock);
 	if (!w)
 		return;
 	for (uint32_t i = 0; i < w->n; i++)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 #include "runtime/stm/stm.h"
 
 #define CHUNK_BITS 10
@@ -39,10 +39,10 @@ static _Thread_local bool cache_keyed;
 
 void stm_relax(unsigned spins)
 {
-	if (spins < RF_SPIN_PAUSES)
-		rf_cpu_relax();
-	else if (rf_fiber_self())
-		rf_fiber_yield();
+	if (spins < SPIN_PAUSES)
+		cpu_relax();
+	else if (fiber_self())
+		fiber_yield();
 	else
 		sched_yield();
 }
@@ -94,7 +94,7 @@ static stm_slot *slot_new_locked(void)
 		for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
 			c[i].idx = (ci << CHUNK_BITS) + i;
 			atomic_init(&c[i].state, TX_COMMITTED);
-			rf_spin_init(&c[i].wlock);
+			spin_init(&c[i].wlock);
 		}
 		atomic_store_explicit(&chunks[ci], c, memory_order_release);
 	}
@@ -146,17 +146,17 @@ void stm_slot_wake(stm_slot *s)
 {
 	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
 		return;
-	rf_spin_lock(&s->wlock);
-	rf_waiter *w = s->waiters;
+	spin_lock(&s->wlock);
+	waiter *w = s->waiters;
 	s->waiters = NULL;
 	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);
 	while (w) {
-		rf_waiter *next = w->link[0]; /* read before completing frees w (wait.h rule 2) */
-		if (rf_waiter_claim(w))
-			rf_waiter_complete(w);
+		waiter *next = w->link[0]; /* read before completing frees w (wait.h rule 2) */
+		if (waiter_claim(w))
+			waiter_complete(w);
 		w = next;
 	}
-	rf_spin_unlock(&s->wlock);
+	spin_unlock(&s->wlock);
 }
 
 void stm_slot_await(uint64_t word, uint64_t deadline_ns)
@@ -165,41 +165,41 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	uint64_t st;
 	/* Transactions are short: the holder usually stops within a few hundred ns, far
 	 * sooner than a park and wake-up (a futex round trip of microseconds) would take. */
-	uint64_t spin_until = rf_now_ns() + STM_SPIN_NS;
+	uint64_t spin_until = time_now_ns() + STM_SPIN_NS;
 	for (unsigned i = 1; stm_word_live(word, &st); i++) {
-		if (i % 64 == 0 && rf_now_ns() >= spin_until)
+		if (i % 64 == 0 && time_now_ns() >= spin_until)
 			break;
-		rf_cpu_relax();
+		cpu_relax();
 	}
 	if (!stm_word_live(word, &st))
 		return;
-	rf_waiter w;
-	rf_waiter_init(&w);
-	rf_spin_lock(&s->wlock);
+	waiter w;
+	waiter_init(&w);
+	spin_lock(&s->wlock);
 	atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
 	if (!stm_word_live(word, &st)) {
 		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
-		rf_spin_unlock(&s->wlock);
+		spin_unlock(&s->wlock);
 		return;
 	}
 	w.link[0] = s->waiters;
 	s->waiters = &w;
-	rf_spin_unlock(&s->wlock);
-	if (rf_waiter_wait(&w, deadline_ns) == 0)
+	spin_unlock(&s->wlock);
+	if (waiter_wait(&w, deadline_ns) == 0)
 		return;
 	/* Timed out: unlink unless a waker already took the whole list. */
-	rf_spin_lock(&s->wlock);
-	for (rf_waiter **p = &s->waiters; *p; p = (rf_waiter **)&(*p)->link[0]) {
+	spin_lock(&s->wlock);
+	for (waiter **p = &s->waiters; *p; p = (waiter **)&(*p)->link[0]) {
 		if (*p == &w) {
 			*p = w.link[0];
 			atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
 			break;
 		}
 	}
-	rf_spin_unlock(&s->wlock);
+	spin_unlock(&s->wlock);
 }
 
-void rf_stm_stats(uint64_t *commits, uint64_t *retries)
+void stm_stats(uint64_t *commits, uint64_t *retries)
 {
 	uint64_t c = 0, r = 0;
 	pthread_mutex_lock(&table_lock);

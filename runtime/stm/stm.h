@@ -74,9 +74,9 @@
 #include <stdint.h>
 
 #include "ringfold/ref.h"
-#include "runtime/atom/reclaim.h"
-#include "runtime/spin.h"
-#include "runtime/wait.h"
+#include "runtime/base/reclaim.h"
+#include "runtime/base/spin.h"
+#include "runtime/sched/wait.h"
 
 /* Slot state: serial << 3 | status. */
 enum {
@@ -102,13 +102,13 @@ enum {
 typedef struct stm_slot {
 	_Atomic uint64_t state;   /* written by the holder; CAS RUNNING->KILLED by a barger */
 	_Atomic uint64_t age;     /* coarse start time (txn.h); release/acquire */
-	_Atomic uint64_t commits; /* holder-written (load+store), summed by rf_stm_stats */
+	_Atomic uint64_t commits; /* holder-written (load+store), summed by stm_stats */
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
-	rf_spin wlock;
-	uint32_t idx;       /* immutable */
-	uint64_t serial;    /* holder only: serial of the current attempt */
-	rf_waiter *waiters; /* under wlock, linked through link[0] */
+	spinlock wlock;
+	uint32_t idx;    /* immutable */
+	uint64_t serial; /* holder only: serial of the current attempt */
+	waiter *waiters; /* under wlock, linked through link[0] */
 	struct stm_slot *next_free;
 } __attribute__((aligned(64))) stm_slot;
 
@@ -137,7 +137,7 @@ struct rf_ref {
 	uint32_t min_history;
 	rf_release_fn release; /* NULL: values are not owned */
 	rf_val release_ctx;
-	rf_spin wlock;              /* guards the validator and `watches` (ref.c) */
+	spinlock wlock;             /* guards the validator and `watches` (ref.c) */
 	rf_ref_validator validator; /* under wlock */
 	rf_val validator_ctx;       /* under wlock */
 	stm_version ring[];         /* older versions, newest at head */
@@ -177,7 +177,7 @@ uint64_t stm_ref_newest_point(rf_ref *r);
 /* Install val at commit point cp. Caller owns the ref and has set REF_I. A value that
  * drops out of the kept versions is retired with `node` (refs with a release function;
  * may be NULL otherwise); returns whether node was used. */
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, rf_retired *node);
+bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node);
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. */

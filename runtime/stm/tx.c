@@ -1,24 +1,24 @@
 /* runtime/stm/tx.c: rf_dosync and the operations of a transaction body.
  *
- * The running transaction is rf_ctx_self()->tx (per fiber, or per thread outside fibers)
+ * The running transaction is ctx_self()->tx (per fiber, or per thread outside fibers)
  * and is touched only by that context. What other contexts see of it is its slot: the
  * state word (RUNNING/COMMITTING/RETRY/KILLED/COMMITTED with the attempt's serial) and
  * its age; and the words it wrote into refs (owner claims, ensure counts, sequence
  * words). The orderings between those words are stated in stm.h and commit.c.
  */
 #include "runtime/stm/tx.h"
-#include "runtime/ctx.h"
-#include "runtime/sched.h"
+#include "runtime/base/ctx.h"
+#include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
 
 #define DEFAULT_RETRY_LIMIT 10000
 
-static rf_tx *current(void)
+static stm_tx *current(void)
 {
-	return rf_ctx_self()->tx;
+	return ctx_self()->tx;
 }
 
-bool rf_tx_running(void)
+bool stm_tx_running(void)
 {
 	return current() != NULL;
 }
@@ -33,9 +33,9 @@ int rf_io_guard(void)
 	return current() ? RF_EIOINTX : 0;
 }
 
-int rf_tx_defer(void (*fn)(void *arg), void *arg, void (*drop)(void *arg))
+int stm_tx_defer(void (*fn)(void *arg), void *arg, void (*drop)(void *arg))
 {
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
 	if (!fn)
@@ -43,20 +43,20 @@ int rf_tx_defer(void (*fn)(void *arg), void *arg, void (*drop)(void *arg))
 	return tx_add_deferred(tx, fn, arg, drop);
 }
 
-int tx_retry(rf_tx *tx)
+int tx_retry(stm_tx *tx)
 {
 	tx->doomed = true;
 	return RF_ETXRETRY;
 }
 
-bool tx_ok(rf_tx *tx)
+bool tx_ok(stm_tx *tx)
 {
 	/* relaxed: a barger's KILLED may be seen late; the commit's CAS settles it */
 	return !tx->doomed && (atomic_load_explicit(&tx->slot->state, memory_order_relaxed) &
 	                       TX_STATUS_MASK) == TX_RUNNING;
 }
 
-void tx_stop(rf_tx *tx, unsigned status)
+void tx_stop(stm_tx *tx, unsigned status)
 {
 	stm_slot *s = tx->slot;
 	/* seq_cst: the stopper's half of the latch pairing (slot.c) */
@@ -69,21 +69,21 @@ void tx_stop(rf_tx *tx, unsigned status)
 /* Another live attempt stands in the way: stop this attempt (freeing what it holds),
  * wait for that one to stop, at most STM_LOCK_WAIT_NS, and retry (Clojure's
  * blockAndBail). */
-static int bail(rf_tx *tx, uint64_t word)
+static int bail(stm_tx *tx, uint64_t word)
 {
 	tx_stop(tx, TX_RETRY);
-	stm_slot_await(word, rf_now_ns() + STM_LOCK_WAIT_NS);
+	stm_slot_await(word, time_now_ns() + STM_LOCK_WAIT_NS);
 	return RF_ETXRETRY;
 }
 
 /* Ensured by others: stop, wait for the ensures to go, bounded, and retry. Ensures end
  * with their transactions, which never wait on ours (ours is stopped). */
-static int bail_ensured(rf_tx *tx, rf_ref *r)
+static int bail_ensured(stm_tx *tx, rf_ref *r)
 {
 	tx_stop(tx, TX_RETRY);
-	uint64_t deadline = rf_now_ns() + STM_LOCK_WAIT_NS;
+	uint64_t deadline = time_now_ns() + STM_LOCK_WAIT_NS;
 	for (unsigned spins = 0;
-	     atomic_load_explicit(&r->ensurers, memory_order_acquire) && rf_now_ns() < deadline;
+	     atomic_load_explicit(&r->ensurers, memory_order_acquire) && time_now_ns() < deadline;
 	     spins++)
 		stm_relax(spins);
 	return RF_ETXRETRY;
@@ -91,7 +91,7 @@ static int bail_ensured(rf_tx *tx, rf_ref *r)
 
 /* Before this attempt looks at a value of r: values of a ref with a release function
  * stay valid until rf_dosync returns (stm.h). */
-static void guard(rf_tx *tx, rf_ref *r)
+static void guard(stm_tx *tx, rf_ref *r)
 {
 	if (r->release && !tx->reading) {
 		rf_reclaim_read_begin();
@@ -100,7 +100,7 @@ static void guard(rf_tx *tx, rf_ref *r)
 }
 
 /* The attempt's read point, taken at its first need (stm.h). */
-static uint64_t snapshot(rf_tx *tx)
+static uint64_t snapshot(stm_tx *tx)
 {
 	if (!tx->read_point)
 		tx->read_point = stm_clock_read_point();
@@ -108,7 +108,7 @@ static uint64_t snapshot(rf_tx *tx)
 }
 
 /* Read ref as this attempt sees it. */
-static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
+static int tx_get(stm_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 {
 	if (!tx_ok(tx))
 		return tx_retry(tx);
@@ -125,7 +125,7 @@ static int tx_get(rf_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 
 /* Claim r for this attempt (Clojure's LockingTransaction.lock); *newest = its newest
  * committed value, which this attempt's snapshot also sees (else it retries). */
-static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
+static int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
 {
 	rf_ref *r = e->ref;
 	if (e->flags & E_ENSURED) { /* our own ensure gives way to our write */
@@ -164,7 +164,7 @@ static int claim(rf_tx *tx, tx_entry *e, rf_val *newest)
 
 /* Clojure's doSet: claim the ref (once per attempt) and give its value to write.
  * *cur = the in-transaction value before this write. */
-static int tx_write(rf_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
+static int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
 {
 	tx_entry *e = tx_find(tx, r);
 	if (e && (e->flags & E_COMMUTE))
@@ -189,7 +189,7 @@ int rf_ref_deref(rf_ref *ref, rf_val *out)
 {
 	if (!ref || !out)
 		return -EINVAL;
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx) {
 		*out = atomic_load_explicit(&ref->cur, memory_order_acquire); /* pairs: install */
 		return 0;
@@ -201,7 +201,7 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 {
 	if (!ref || !fn)
 		return -EINVAL;
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
 	tx_entry *e;
@@ -226,7 +226,7 @@ int rf_ref_set(rf_ref *ref, rf_val val)
 {
 	if (!ref)
 		return -EINVAL;
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
 	tx_entry *e;
@@ -243,7 +243,7 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 {
 	if (!ref || !fn)
 		return -EINVAL;
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
 	if (!tx_ok(tx))
@@ -280,7 +280,7 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 		return -EINVAL;
 	if (!out)
 		out = &tmp;
-	rf_tx *tx = current();
+	stm_tx *tx = current();
 	if (!tx)
 		return RF_ENOTX;
 	if (!tx_ok(tx))
@@ -304,11 +304,11 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 
 static uint32_t retry_limit(void)
 {
-	const rf_config *cfg = rf_runtime_config_peek(); /* transactions need no workers */
+	const rf_config *cfg = sched_config_peek(); /* transactions need no workers */
 	return cfg && cfg->stm_retry_limit ? cfg->stm_retry_limit : DEFAULT_RETRY_LIMIT;
 }
 
-static void tx_begin(rf_tx *tx, bool first)
+static void tx_begin(stm_tx *tx, bool first)
 {
 	stm_slot *s = tx->slot;
 	s->serial++;
@@ -326,7 +326,7 @@ static void tx_begin(rf_tx *tx, bool first)
 
 /* Randomized exponential back-off before attempt `attempt` (>= 1). Bounded: at most
  * ~1000 pauses, then also a yield of the fiber or thread. */
-static void backoff(rf_tx *tx, uint32_t attempt)
+static void backoff(stm_tx *tx, uint32_t attempt)
 {
 	if (attempt < 2)
 		return;
@@ -343,7 +343,7 @@ static void backoff(rf_tx *tx, uint32_t attempt)
 
 static void count(_Atomic uint64_t *c, uint64_t n)
 {
-	/* holder-only counter: load+store, read relaxed by rf_stm_stats */
+	/* holder-only counter: load+store, read relaxed by stm_stats */
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
 	                      memory_order_relaxed);
 }
@@ -356,13 +356,13 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	*out = RF_NIL;
 	if (!body)
 		return -EINVAL;
-	rf_ctx *ctx = rf_ctx_self();
+	exec_ctx *ctx = ctx_self();
 	if (ctx->tx) /* nested dosync joins the running transaction */
 		return body(arg, out);
 	stm_slot *slot = stm_slot_get();
 	if (!slot)
 		return -EAGAIN;
-	rf_tx tx;
+	stm_tx tx;
 	stm_tx_init(&tx, slot);
 	ctx->tx = &tx;
 	uint32_t limit = retry_limit(), attempt;

@@ -1,7 +1,7 @@
 /* runtime/stm/txn.h: a transaction's private state (internal to runtime/stm).
  *
- * An rf_tx lives on the stack of the outermost rf_dosync and is reachable only through
- * rf_ctx_self()->tx of the fiber or thread running it: every field is private to that
+ * An stm_tx lives on the stack of the outermost rf_dosync and is reachable only through
+ * ctx_self()->tx of the fiber or thread running it: every field is private to that
  * context. Other transactions see only its slot (stm.h). The sets are reset at each
  * attempt; their heap parts (past the inline storage) are kept until the end.
  */
@@ -20,10 +20,10 @@ enum {
 
 typedef struct tx_entry {
 	rf_ref *ref;
-	rf_val val;       /* in-transaction value (E_SET or E_COMMUTE) */
-	rf_val base;      /* the committed value the first write replaced (never owned) */
-	rf_val old;       /* at commit: the value replaced, for watches */
-	rf_retired *node; /* at commit (E_RELEASE): retires the value the install drops */
+	rf_val val;           /* in-transaction value (E_SET or E_COMMUTE) */
+	rf_val base;          /* the committed value the first write replaced (never owned) */
+	rf_val old;           /* at commit: the value replaced, for watches */
+	reclaim_thread *node; /* at commit (E_RELEASE): retires the value the install drops */
 	uint32_t flags;
 } tx_entry;
 
@@ -47,7 +47,7 @@ typedef struct tx_deferred {
 
 #define TX_INLINE 8
 
-typedef struct rf_tx {
+typedef struct stm_tx {
 	stm_slot *slot;
 	uint64_t word;       /* owner word of this attempt */
 	uint64_t read_point; /* snapshot of this attempt; 0 until it needs one */
@@ -74,45 +74,45 @@ typedef struct rf_tx {
 	tx_deferred d_inline[4];
 	tx_discard x_inline[4];
 	tx_entry *o_inline[TX_INLINE];
-} rf_tx;
+} stm_tx;
 
 /* Set up / tear down the private state of a transaction holding `slot`. */
-void stm_tx_init(rf_tx *tx, stm_slot *slot);
-void stm_tx_fini(rf_tx *tx);
+void stm_tx_init(stm_tx *tx, stm_slot *slot);
+void stm_tx_fini(stm_tx *tx);
 /* Clear the sets for the next attempt; run the held sends (committed) or drop them. */
-void stm_tx_reset(rf_tx *tx, bool committed);
+void stm_tx_reset(stm_tx *tx, bool committed);
 /* Entry of ref in this attempt, or NULL. */
-tx_entry *tx_find(rf_tx *tx, rf_ref *ref);
+tx_entry *tx_find(stm_tx *tx, rf_ref *ref);
 /* New entry for ref (not yet present); NULL on -ENOMEM. */
-tx_entry *tx_add(rf_tx *tx, rf_ref *ref);
+tx_entry *tx_add(stm_tx *tx, rf_ref *ref);
 /* Append to the commute list / the held sends. 0 or -ENOMEM. */
-int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
-int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
+int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
+int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
 /* Room for one more discarded value (call before making a value that may replace
  * another): 0 or -ENOMEM. */
-int tx_reserve_discard(rf_tx *tx);
+int tx_reserve_discard(stm_tx *tx);
 /* A function made nv from old for entry `entry`, and the caller's next step returned
  * rc. The function may have written other refs, using the room reserved before it ran:
  * reserve again. If that or rc failed, release nv (no one else saw it) and return the
  * error; else 0, and tx_replace may follow. */
-int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
  * room reserved above. */
-void tx_replace(rf_tx *tx, tx_entry *e, rf_val nv);
+void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv);
 /* The attempt ended: release the values it made and did not commit. */
-void tx_release_made(rf_tx *tx, bool committed);
+void tx_release_made(stm_tx *tx, bool committed);
 /* Mark the attempt doomed; returns RF_ETXRETRY. */
-int tx_retry(rf_tx *tx);
+int tx_retry(stm_tx *tx);
 /* Whether the attempt may go on (not doomed, not killed). */
-bool tx_ok(rf_tx *tx);
+bool tx_ok(stm_tx *tx);
 /* End the attempt early: state -> status (RETRY), ensures released, waiters woken. */
-void tx_stop(rf_tx *tx, unsigned status);
+void tx_stop(stm_tx *tx, unsigned status);
 /* Release every ensure this attempt holds. */
-void tx_release_ensures(rf_tx *tx);
+void tx_release_ensures(stm_tx *tx);
 /* Try to kill the younger attempt `word` (state st, RUNNING) if this transaction is
  * older and has run past the grace period. True if it is now dead. */
-bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
+bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st);
 /* A new read point (stm.h: the readers' increment of the clock), and a coarse
  * monotonic time in ns (CLOCK_MONOTONIC_COARSE: a few ns to read, one tick of
  * resolution, 4 ms here). Transactions are as old as their first attempt's coarse time;
@@ -122,6 +122,6 @@ bool tx_barge(rf_tx *tx, uint64_t word, uint64_t st);
 uint64_t stm_clock_read_point(void);
 uint64_t stm_coarse_ns(void);
 /* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
-int tx_commit(rf_tx *tx);
+int tx_commit(stm_tx *tx);
 
 #endif

@@ -31,7 +31,7 @@ static uint32_t hash(const rf_ref *ref, uint32_t mask)
 	return (uint32_t)(h >> 32) & mask;
 }
 
-static void index_put(rf_tx *tx, uint32_t i)
+static void index_put(stm_tx *tx, uint32_t i)
 {
 	uint32_t mask = tx->icap - 1;
 	uint32_t k = hash(tx->e[i].ref, mask);
@@ -41,7 +41,7 @@ static void index_put(rf_tx *tx, uint32_t i)
 }
 
 /* (Re)build the index with room for twice the entries' capacity. */
-static int index_build(rf_tx *tx)
+static int index_build(stm_tx *tx)
 {
 	uint32_t icap = 16;
 	while (icap < tx->cap * 2)
@@ -59,7 +59,7 @@ static int index_build(rf_tx *tx)
 	return 0;
 }
 
-tx_entry *tx_find(rf_tx *tx, rf_ref *ref)
+tx_entry *tx_find(stm_tx *tx, rf_ref *ref)
 {
 	if (tx->n <= TX_INLINE) {
 		for (uint32_t i = 0; i < tx->n; i++)
@@ -74,7 +74,7 @@ tx_entry *tx_find(rf_tx *tx, rf_ref *ref)
 	return NULL;
 }
 
-tx_entry *tx_add(rf_tx *tx, rf_ref *ref)
+tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 {
 	if (tx->n == tx->cap && grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
 		return NULL;
@@ -91,7 +91,7 @@ tx_entry *tx_add(rf_tx *tx, rf_ref *ref)
 	return e;
 }
 
-int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
+int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 {
 	if (tx->nc == tx->ccap &&
 	    grow((void **)&tx->c, &tx->ccap, tx->c_inline, sizeof(tx_commute)) < 0)
@@ -100,7 +100,7 @@ int tx_add_commute(rf_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 	return 0;
 }
 
-int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *))
+int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *))
 {
 	if (tx->nd == tx->dcap &&
 	    grow((void **)&tx->d, &tx->dcap, tx->d_inline, sizeof(tx_deferred)) < 0)
@@ -109,14 +109,14 @@ int tx_add_deferred(rf_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void 
 	return 0;
 }
 
-int tx_reserve_discard(rf_tx *tx)
+int tx_reserve_discard(stm_tx *tx)
 {
 	if (tx->nx < tx->xcap)
 		return 0;
 	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
-int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 {
 	if (!rc)
 		rc = tx_reserve_discard(tx);
@@ -126,7 +126,7 @@ int tx_made(rf_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 	return rc;
 }
 
-void tx_replace(rf_tx *tx, tx_entry *e, rf_val nv)
+void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv)
 {
 	if (!(e->flags & E_RELEASE) || nv == e->val) {
 		e->val = nv;
@@ -154,7 +154,7 @@ static void release(rf_ref *r, rf_val v)
 		r->release(v, r->release_ctx);
 }
 
-void tx_release_made(rf_tx *tx, bool committed)
+void tx_release_made(stm_tx *tx, bool committed)
 {
 	/* Released at once, not retired: no other context ever saw these values. */
 	for (uint32_t i = 0; i < tx->nx; i++)
@@ -167,7 +167,7 @@ void tx_release_made(rf_tx *tx, bool committed)
 	}
 }
 
-void tx_release_ensures(rf_tx *tx)
+void tx_release_ensures(stm_tx *tx)
 {
 	for (uint32_t i = 0; i < tx->n; i++) {
 		if (tx->e[i].flags & E_ENSURED) {
@@ -177,7 +177,7 @@ void tx_release_ensures(rf_tx *tx)
 	}
 }
 
-void stm_tx_init(rf_tx *tx, stm_slot *slot)
+void stm_tx_init(stm_tx *tx, stm_slot *slot)
 {
 	/* Field by field: a memset of the header compiles to `rep stos`, which costs ~8 ns
 	 * on AMD cores at this size (a tenth of a transfer). word, read_point, start_ns and
@@ -203,7 +203,7 @@ void stm_tx_init(rf_tx *tx, stm_slot *slot)
 	tx->rand = ((uint64_t)slot->idx << 32) ^ slot->serial ^ UINT64_C(0x2545F4914F6CDD1D);
 }
 
-void stm_tx_reset(rf_tx *tx, bool committed)
+void stm_tx_reset(stm_tx *tx, bool committed)
 {
 	for (uint32_t i = 0; i < tx->nd; i++)
 		if (committed)
@@ -217,7 +217,7 @@ void stm_tx_reset(rf_tx *tx, bool committed)
 		memset(tx->index, 0, tx->icap * sizeof(*tx->index));
 }
 
-void stm_tx_fini(rf_tx *tx)
+void stm_tx_fini(stm_tx *tx)
 {
 	if (tx->e != tx->e_inline)
 		free(tx->e);

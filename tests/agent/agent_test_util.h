@@ -7,15 +7,15 @@
 #include <time.h>
 
 #include "ringfold/agent.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 /* Wait (up to 10 s) until cond(arg) holds; false if it never did. Polls every 1 ms: for
  * states that have no waitable event (an agent's failure), never as a timing guess. */
 static inline bool wait_until(bool (*cond)(void *), void *arg)
 {
-	uint64_t deadline = rf_now_ns() + 10ull * 1000000000u;
+	uint64_t deadline = time_now_ns() + 10ull * 1000000000u;
 	while (!cond(arg)) {
-		if (rf_now_ns() > deadline)
+		if (time_now_ns() > deadline)
 			return false;
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);

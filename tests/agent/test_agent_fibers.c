@@ -13,7 +13,7 @@
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
 #include "ringfold/io.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 enum { SLEEPERS = 10000 };
 
@@ -21,10 +21,10 @@ static _Atomic int entered;
 
 static int sleep_100ms(rf_val old, rf_val arg, rf_val *out)
 {
-	if (!rf_fiber_self())
+	if (!fiber_self())
 		return -1; /* must run on a fiber */
 	atomic_fetch_add(&entered, 1);
-	rf_sleep_until(rf_now_ns() + 100000000u);
+	sched_sleep_until(time_now_ns() + 100000000u);
 	*out = old + 1;
 	return 0;
 }
@@ -49,7 +49,7 @@ static bool all_entered(void *p)
 
 static void ten_thousand_parked_sleepers(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent **agents = calloc(SLEEPERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < SLEEPERS; i++)
@@ -94,7 +94,7 @@ static bool all_readers_in(void *p)
 
 static void four_thousand_blocked_pipe_reads(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent **agents = calloc(READERS, sizeof(*agents));
 	assert_non_null(agents);
 	for (int i = 0; i < READERS; i++) {
@@ -130,7 +130,7 @@ static int await_inside(rf_val old, rf_val arg, rf_val *out)
 
 static void await_inside_action_on_fiber(void **state)
 {
-	assert_true(rf_sched_workers() > 0);
+	assert_true(sched_workers() > 0);
 	rf_agent *a;
 	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
 	assert_int_equal(rf_agent_send(a, await_inside, 0), 0);

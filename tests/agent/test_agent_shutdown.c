@@ -1,6 +1,6 @@
 /* Agents at shutdown: rf_agent_shutdown refuses new sends and restarts, every action
  * accepted before it runs (queued ones and sends held in a running action), and
- * rf_agents_drain (rf_shutdown's hook) returns only once they all have. */
+ * agent_drain_all (rf_shutdown's hook) returns only once they all have. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,7 +72,7 @@ static void shutdown_loses_nothing(void **state)
 	assert_int_equal(rf_agent_restart(failed, 0, false), RF_ESHUTDOWN);
 	gate_release();
 	atomic_store(&second_gate, 1);
-	assert_int_equal(rf_agents_drain(), 0);
+	assert_int_equal(agent_drain_all(), 0);
 
 	for (int i = 0; i < AGENTS; i++) {
 		rf_val v;
@@ -85,7 +85,7 @@ static void shutdown_loses_nothing(void **state)
 	for (int i = 0; i < AGENTS; i++)
 		assert_int_equal(rf_agent_free(agents[i]), 0);
 
-	rf_agents_reopen();
+	agent_reopen_all();
 	assert_int_equal(rf_agent_restart(failed, 3, false), 0);
 	assert_int_equal(rf_agent_send(failed, rf_add, 1), 0);
 	assert_int_equal(rf_agent_await(&failed, 1), 0);
@@ -98,9 +98,9 @@ static void shutdown_loses_nothing(void **state)
 /* A drain with nothing accepted returns at once; twice in a row too. */
 static void drain_when_idle(void **state)
 {
-	assert_int_equal(rf_agents_drain(), 0);
-	assert_int_equal(rf_agents_drain(), 0);
-	rf_agents_reopen();
+	assert_int_equal(agent_drain_all(), 0);
+	assert_int_equal(agent_drain_all(), 0);
+	agent_reopen_all();
 }
 
 int main(void)

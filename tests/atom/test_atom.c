@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
 
 static int times10(rf_val old, rf_val arg, rf_val *out)
 {
@@ -133,7 +133,7 @@ struct seen {
 	rf_atom *atom;
 };
 
-static void watch(rf_val key, rf_atom *atom, rf_val old_val, rf_val new_val, rf_val ctx)
+static int watch(rf_val key, void *atom, rf_val old_val, rf_val new_val, rf_val ctx)
 {
 	struct seen *s = rf_to_ptr(ctx);
 	s->calls++;
@@ -141,6 +141,12 @@ static void watch(rf_val key, rf_atom *atom, rf_val old_val, rf_val new_val, rf_
 	s->atom = atom;
 	s->old_val = old_val;
 	s->new_val = new_val;
+	return 0;
+}
+
+static int failing_watch(rf_val key, void *atom, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	return (int)ctx;
 }
 
 static void test_watches(void **state)
@@ -183,6 +189,18 @@ static void test_watches(void **state)
 	assert_int_equal(rf_atom_set_validator(&a, positive, 0), 0);
 	assert_int_equal(rf_atom_reset(&a, -1), RF_EVALIDATOR);
 	assert_int_equal(s3.calls, 2);
+	/* a watch's code comes back after the change, and the other watches still run */
+	assert_int_equal(rf_atom_add_watch(&a, 300, failing_watch, -EDOM), 0);
+	rf_val now, seen;
+	assert_int_equal(rf_atom_swap(&a, rf_add, 10, &now), -EDOM);
+	assert_int_equal(rf_atom_deref(&a, &seen), 0);
+	assert_int_equal(seen, now);
+	assert_int_equal(s3.calls, 3);
+	assert_int_equal(rf_atom_reset(&a, 1), -EDOM);
+	assert_int_equal(rf_atom_compare_and_set(&a, 1, 2), -EDOM);
+	assert_int_equal(rf_atom_deref(&a, &seen), 0);
+	assert_int_equal(seen, 2);
+	assert_int_equal(s3.calls, 5);
 	assert_int_equal(rf_atom_remove_watch(&a, 100), 0);
 	rf_atom_destroy(&a);
 }
@@ -198,10 +216,11 @@ static int add_slowly(rf_val old, rf_val arg, rf_val *out)
 	return 0;
 }
 
-static void count_watch(rf_val key, rf_atom *atom, rf_val old_val, rf_val new_val, rf_val ctx)
+static int count_watch(rf_val key, void *atom, rf_val old_val, rf_val new_val, rf_val ctx)
 {
 	assert_true(new_val == old_val + 1 || new_val == old_val + 2);
 	atomic_fetch_add_explicit(&watch_calls, 1, memory_order_relaxed);
+	return 0;
 }
 
 static void *swapper(void *arg)
@@ -249,7 +268,7 @@ static void fiber_swapper(void *arg)
 	for (int i = 0; i < FIBER_SWAPS; i++) {
 		rf_atom_swap(&counter, add_slowly, 1, NULL);
 		if (i % 100 == 0)
-			rf_fiber_yield();
+			fiber_yield();
 	}
 	sem_post(&fibers_done);
 }
@@ -259,7 +278,7 @@ static void test_concurrent_fibers(void **state)
 	assert_int_equal(rf_atom_init(&counter, 0), 0);
 	assert_int_equal(sem_init(&fibers_done, 0, 0), 0);
 	for (int i = 0; i < FIBERS; i++)
-		assert_int_equal(rf_fiber_spawn(fiber_swapper, NULL, RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(fiber_swapper, NULL, SCHED_WORKER_ANY, NULL), 0);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, swapper, NULL), 0);
 	struct timespec deadline;

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static rf_lock lk;
 
@@ -174,7 +174,7 @@ static double fair_run(void)
 		fair_count[i] = 0;
 		assert_int_equal(pthread_create(&t[i], NULL, fair_worker, &fair_count[i]), 0);
 	}
-	rf_sleep_until(rf_deadline_after_ms(FAIR_MS));
+	sched_sleep_until(time_deadline_after_ms(FAIR_MS));
 	atomic_store(&fair_stop, 1);
 	long total = 0, min = -1;
 	for (int i = 0; i < FAIR_THREADS; i++) {
@@ -214,16 +214,16 @@ static void holder(void *arg)
 	assert_int_equal(rf_lock_lock(&lk), 0);
 	atomic_store(&order, 1);
 	for (int i = 0; i < 50; i++)
-		rf_fiber_yield();
+		fiber_yield();
 	atomic_store(&order, 2);
 	assert_int_equal(rf_lock_unlock(&lk), 0);
 	sem_post(&fibers_done);
 }
 
-static void waiter(void *arg)
+static void waiting_fiber(void *arg)
 {
 	while (atomic_load(&order) == 0)
-		rf_fiber_yield();
+		fiber_yield();
 	assert_int_equal(rf_lock_unlock(&lk), RF_ENOTOWNER); /* same thread, other fiber */
 	assert_int_equal(rf_lock_lock(&lk), 0);
 	assert_int_equal(atomic_load(&order), 2);
@@ -236,8 +236,8 @@ static void test_fibers(void **state)
 	assert_int_equal(rf_lock_init(&lk), 0);
 	sem_init(&fibers_done, 0, 0);
 	atomic_store(&order, 0);
-	assert_int_equal(rf_fiber_spawn(holder, NULL, 0, NULL), 0);
-	assert_int_equal(rf_fiber_spawn(waiter, NULL, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(holder, NULL, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(waiting_fiber, NULL, 0, NULL), 0);
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 30;
@@ -256,7 +256,7 @@ static int bump_and_yield(rf_val arg, rf_val *out)
 {
 	long before = plain_counter;
 	if (arg % 16 == 0)
-		rf_fiber_yield();
+		fiber_yield();
 	plain_counter = before + 1; /* lost updates would show if exclusion failed */
 	return 0;
 }
@@ -281,7 +281,7 @@ static void test_fiber_exclusion(void **state)
 	sem_init(&fibers_done, 0, 0);
 	plain_counter = 0;
 	for (int i = 0; i < XFIBERS; i++)
-		assert_int_equal(rf_fiber_spawn(fiber_hammer, NULL, RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(fiber_hammer, NULL, SCHED_WORKER_ANY, NULL), 0);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, thread_hammer, NULL), 0);
 	struct timespec deadline;

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 /* Run fn(arg) on a new plain thread. */
 static inline pthread_t spawn_thread(void *(*fn)(void *), void *arg)

@@ -71,7 +71,7 @@ static void test_alts_fairness_priority(void **state)
 
 static void *take_later(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 10000000);
+	sched_sleep_until(time_now_ns() + 10000000);
 	rf_val v = -1;
 	int rc = take5(arg, &v);
 	return (void *)(intptr_t)(rc ? rc : v);
@@ -79,7 +79,7 @@ static void *take_later(void *arg)
 
 static void *put_later(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 10000000);
+	sched_sleep_until(time_now_ns() + 10000000);
 	return (void *)(intptr_t)put5(arg, 77);
 }
 
@@ -136,7 +136,7 @@ static int go_timeouts(rf_val arg, rf_val *out)
 	rf_val v;
 	rf_alt ops[] = {{.ch = c}, {.ch = c, .put = true, .val = 1}};
 	int which;
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	if (rf_alts_timeout(ops, 2, 0, 20, &which, &v) != -ETIMEDOUT || which != -1)
 		return -1;
 	if (rf_chan_take_timeout(c, &v, 10) != -ETIMEDOUT ||
@@ -149,7 +149,7 @@ static int go_timeouts(rf_val arg, rf_val *out)
 	rf_chan_free(t);
 	if (rc != RF_ECLOSED || which != 1)
 		return -4;
-	*out = (rf_val)(rf_now_ns() - t0);
+	*out = (rf_val)(time_now_ns() - t0);
 	return rf_chan_take(cd[1], &v) == 0 && v == 99 ? 0 : -5; /* then a value, parked */
 }
 

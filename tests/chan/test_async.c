@@ -192,7 +192,7 @@ static void test_mix(void **state)
 	assert_int_equal(put5(a, 4), 0);
 	assert_int_equal(take5(out, &v), 0);
 	assert_int_equal(v, 4);
-	rf_sleep_until(rf_now_ns() + 20000000);
+	sched_sleep_until(time_now_ns() + 20000000);
 	assert_int_equal(rf_chan_poll(b, &v), -EAGAIN); /* consumed by the mix */
 	/* pause a: not taken */
 	assert_int_equal(rf_mix_toggle(m, a, RF_MIX_PAUSE), 0);
@@ -309,7 +309,7 @@ static int square(rf_val v, rf_val *out)
 static int slow_square(rf_val v, rf_val *out)
 {
 	if (v % 7 == 0)
-		rf_sleep_until(rf_now_ns() + 1000000); /* out-of-order finishing */
+		sched_sleep_until(time_now_ns() + 1000000); /* out-of-order finishing */
 	return square(v, out);
 }
 

@@ -170,7 +170,7 @@ static void test_close(void **state)
 	void *r;
 	pthread_t t = spawn_thread(take_one, c);
 	pthread_t t2 = spawn_thread(take_one, c);
-	rf_sleep_until(rf_now_ns() + 10000000);
+	sched_sleep_until(time_now_ns() + 10000000);
 	rf_chan_close(c);
 	pthread_join(t, &r);
 	assert_int_equal((intptr_t)r, RF_ECLOSED);
@@ -233,7 +233,7 @@ static void test_pending_limit(void **state)
 	rf_chan *c;
 	rf_val v;
 	assert_int_equal(rf_chan_new(&c), 0);
-	uint32_t limit = rf_runtime_config()->chan_pending_limit;
+	uint32_t limit = sched_config()->chan_pending_limit;
 	for (uint32_t i = 0; i < limit; i++)
 		assert_int_equal(rf_chan_put_async(c, i, NULL, NULL), 0);
 	assert_int_equal(rf_chan_put_async(c, -1, NULL, NULL), RF_EPENDINGLIMIT);
@@ -384,23 +384,23 @@ static void test_timeout(void **state)
 {
 	rf_chan *t;
 	rf_val v;
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	assert_int_equal(rf_chan_timeout(30, &t), 0);
 	assert_int_equal(take5(t, &v), RF_ECLOSED);
-	assert_true(rf_now_ns() - t0 >= 30000000u);
+	assert_true(time_now_ns() - t0 >= 30000000u);
 	rf_chan_free(t);
 	rf_chan *e;
 	assert_int_equal(rf_chan_new(&e), 0);
-	t0 = rf_now_ns();
+	t0 = time_now_ns();
 	assert_int_equal(rf_chan_take_timeout(e, &v, 20), -ETIMEDOUT);
-	assert_true(rf_now_ns() - t0 >= 20000000u);
+	assert_true(time_now_ns() - t0 >= 20000000u);
 	rf_chan_free(e);
 
 	/* many timeouts, armed out of order, all close, each no earlier than asked */
 	enum { N = 2000 };
 	static rf_chan *ts[N];
 	static uint64_t due[N];
-	t0 = rf_now_ns();
+	t0 = time_now_ns();
 	for (int i = 0; i < N; i++) {
 		int64_t ms = (i * 7919) % 50;
 		due[i] = t0 + (uint64_t)ms * 1000000u;
@@ -408,7 +408,7 @@ static void test_timeout(void **state)
 	}
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(take5(ts[i], &v), RF_ECLOSED);
-		assert_true(rf_now_ns() >= due[i]);
+		assert_true(time_now_ns() >= due[i]);
 		rf_chan_free(ts[i]);
 	}
 }

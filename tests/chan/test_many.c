@@ -22,7 +22,7 @@ static void test_many_go(void **state)
 	int N = 10000;
 #else
 	int N = 100000;
-	/* Node-local stacks (rf_node_alloc) cost two VMAs per fiber on this kernel, and
+	/* Node-local stacks (topo_node_alloc) cost two VMAs per fiber on this kernel, and
 	 * vm.max_map_count (65,530) then caps live fibers near 32,000: see
 	 * runtime/sched/stack.c. The simulated two-node run stays under that. */
 	if (getenv("RF_TOPOLOGY"))

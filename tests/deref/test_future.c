@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 static int times_two(rf_val arg, rf_val *out)
 {

@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 #include "ringfold.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 /* Start fn(arg) as a fiber future. */
 static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
@@ -73,9 +73,9 @@ static void deref_timeout_returns_default(void **state)
 	rf_promise *p;
 	rf_val v = 0;
 	assert_int_equal(rf_promise_new(&p), 0);
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	assert_int_equal(rf_deref_timeout(p, 50, 0xc4ee5e, &v), 0);
-	uint64_t waited = rf_now_ns() - t0;
+	uint64_t waited = time_now_ns() - t0;
 	assert_int_equal(v, 0xc4ee5e);
 	assert_true(waited >= 50000000u);
 	assert_true(waited < 2000000000u);
@@ -140,7 +140,7 @@ static _Atomic int runs;
 static int slow_answer(rf_val arg, rf_val *out)
 {
 	atomic_fetch_add_explicit(&runs, 1, memory_order_relaxed);
-	rf_sleep_until(rf_deadline_after_ms(20)); /* let the others pile up behind it */
+	sched_sleep_until(time_deadline_after_ms(20)); /* let the others pile up behind it */
 	*out = 100 * arg;
 	return 0;
 }

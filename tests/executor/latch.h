@@ -5,38 +5,38 @@
 
 #include <stdatomic.h>
 
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 typedef struct latch {
 	_Atomic long count;
-	rf_waiter w;
+	waiter w;
 } latch;
 
 static inline void latch_init(latch *l, long n)
 {
 	atomic_init(&l->count, n);
-	rf_waiter_init(&l->w);
+	waiter_init(&l->w);
 }
 
 static inline void latch_down(latch *l)
 {
 	/* acq_rel: the last one sees every earlier count-down's writes and publishes them */
 	if (atomic_fetch_sub_explicit(&l->count, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&l->w))
-		rf_waiter_complete(&l->w);
+	    waiter_claim(&l->w))
+		waiter_complete(&l->w);
 }
 
 /* 0 once the count reached zero, -ETIMEDOUT after ms. */
 static inline int latch_wait(latch *l, int64_t ms)
 {
-	return rf_waiter_wait(&l->w, rf_deadline_after_ms(ms));
+	return waiter_wait(&l->w, time_deadline_after_ms(ms));
 }
 
 #endif
 
 /* One-poster, one-waiter binary semaphore: post() before wait() is remembered. */
 typedef struct handoff {
-	_Atomic uintptr_t slot; /* 0 empty, 1 posted, else the rf_waiter * of the waiter */
+	_Atomic uintptr_t slot; /* 0 empty, 1 posted, else the waiter * of the waiter */
 } handoff;
 
 static inline void handoff_post(handoff *h)
@@ -46,20 +46,20 @@ static inline void handoff_post(handoff *h)
 	if (atomic_compare_exchange_strong_explicit(&h->slot, &s, 1, memory_order_acq_rel,
 	                                            memory_order_acquire))
 		return;
-	rf_waiter *w = (rf_waiter *)atomic_exchange_explicit(&h->slot, 0, memory_order_acquire);
-	if (rf_waiter_claim(w))
-		rf_waiter_complete(w);
+	waiter *w = (waiter *)atomic_exchange_explicit(&h->slot, 0, memory_order_acquire);
+	if (waiter_claim(w))
+		waiter_complete(w);
 }
 
 static inline int handoff_wait(handoff *h, int64_t ms)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	uintptr_t s = 0;
 	if (!atomic_compare_exchange_strong_explicit(&h->slot, &s, (uintptr_t)&w,
 	                                             memory_order_acq_rel, memory_order_acquire)) {
 		atomic_store_explicit(&h->slot, 0, memory_order_relaxed); /* s == 1: consume */
 		return 0;
 	}
-	return rf_waiter_wait(&w, ms < 0 ? RF_NO_DEADLINE : rf_deadline_after_ms(ms));
+	return waiter_wait(&w, ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms));
 }

@@ -13,8 +13,9 @@
 #include "fiber_check.h"
 #include "latch.h"
 #include "ringfold/var.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
+#include "runtime/var/convey.h"
 
 static void count_fn(void *arg)
 {
@@ -28,7 +29,7 @@ static void spawn_join_100k_from_thread(void **state)
 	latch l;
 	latch_init(&l, N);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(rf_fiber_spawn(count_fn, &l, RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(count_fn, &l, SCHED_WORKER_ANY, NULL), 0);
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 	assert_int_equal(atomic_load(&l.count), 0);
 }
@@ -45,9 +46,9 @@ static void spawner_fn(void *arg)
 	latch inner;
 	latch_init(&inner, s->n); /* the waiter belongs to this fiber */
 	for (long i = 0; i < s->n; i++) {
-		fcheck(rf_fiber_spawn(count_fn, &inner, (int)(i % rf_sched_workers()), NULL) == 0);
+		fcheck(fiber_spawn(count_fn, &inner, (int)(i % sched_workers()), NULL) == 0);
 		if (i % 128 == 127)
-			rf_fiber_yield(); /* let the children run: their stacks are reused */
+			fiber_yield(); /* let the children run: their stacks are reused */
 	}
 	fcheck((latch_wait(&inner, WAIT_MS)) == (0));
 	latch_down(&s->done);
@@ -57,7 +58,7 @@ static void spawn_join_100k_from_fiber(void **state)
 {
 	struct spawner s = {.n = 100000 / SCALE};
 	latch_init(&s.done, 1);
-	assert_int_equal(rf_fiber_spawn(spawner_fn, &s, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(spawner_fn, &s, 0, NULL), 0);
 	assert_int_equal(latch_wait(&s.done, WAIT_MS), 0);
 }
 
@@ -70,8 +71,8 @@ struct sleeper {
 static void sleep_fn(void *arg)
 {
 	struct sleeper *s = arg;
-	rf_sleep_until(s->deadline);
-	if (rf_now_ns() < s->deadline)
+	sched_sleep_until(s->deadline);
+	if (time_now_ns() < s->deadline)
 		atomic_fetch_add(s->early, 1);
 	latch_down(s->l);
 }
@@ -83,13 +84,13 @@ static void sleep_10k_concurrently(void **state)
 	_Atomic int early = 0;
 	latch l;
 	latch_init(&l, N);
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	for (int i = 0; i < N; i++) {
 		s[i] = (struct sleeper){&l, t0 + 100000000u, &early};
-		assert_int_equal(rf_fiber_spawn(sleep_fn, &s[i], RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(sleep_fn, &s[i], SCHED_WORKER_ANY, NULL), 0);
 	}
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
-	uint64_t took = rf_now_ns() - t0;
+	uint64_t took = time_now_ns() - t0;
 	assert_int_equal(atomic_load(&early), 0);
 	assert_true(took >= 100000000u);
 	assert_true(took < 10000000000u); /* in turn they would take 1,000 s */
@@ -129,9 +130,9 @@ static void wake_cross_core_fibers(void **state)
 {
 	struct pingpong p = {.rounds = 5000 / SCALE};
 	latch_init(&p.done, 2);
-	int n = rf_sched_workers();
-	assert_int_equal(rf_fiber_spawn(pp0, &p, 0, NULL), 0);
-	assert_int_equal(rf_fiber_spawn(pp1, &p, 1 % n, NULL), 0);
+	int n = sched_workers();
+	assert_int_equal(fiber_spawn(pp0, &p, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(pp1, &p, 1 % n, NULL), 0);
 	assert_int_equal(latch_wait(&p.done, WAIT_MS), 0);
 	assert_int_equal(p.seen[0], p.rounds);
 	assert_int_equal(p.seen[1], p.rounds);
@@ -139,7 +140,7 @@ static void wake_cross_core_fibers(void **state)
 
 /* A plain thread wakes fibers parked on every worker, one at a time. */
 struct parked {
-	rf_waiter *_Atomic w;
+	waiter *_Atomic w;
 	rf_val got;
 	latch *l;
 };
@@ -147,10 +148,10 @@ struct parked {
 static void park_fn(void *arg)
 {
 	struct parked *p = arg;
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	atomic_store(&p->w, &w);
-	fcheck((rf_waiter_wait(&w, RF_NO_DEADLINE)) == (0));
+	fcheck((waiter_wait(&w, DEADLINE_NONE)) == (0));
 	p->got = w.value;
 	latch_down(p->l);
 }
@@ -163,15 +164,15 @@ static void wake_from_plain_thread(void **state)
 	latch_init(&l, N);
 	for (int i = 0; i < N; i++) {
 		p[i] = (struct parked){.l = &l};
-		assert_int_equal(rf_fiber_spawn(park_fn, &p[i], i % rf_sched_workers(), NULL), 0);
+		assert_int_equal(fiber_spawn(park_fn, &p[i], i % sched_workers(), NULL), 0);
 	}
 	for (int i = 0; i < N; i++) {
-		rf_waiter *w;
+		waiter *w;
 		while (!(w = atomic_load(&p[i].w)))
 			sched_yield();
-		assert_true(rf_waiter_claim(w));
+		assert_true(waiter_claim(w));
 		w->value = 1000 + i;
-		rf_waiter_complete(w);
+		waiter_complete(w);
 	}
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 	for (int i = 0; i < N; i++)
@@ -181,42 +182,42 @@ static void wake_from_plain_thread(void **state)
 /* Timeouts of the waiter protocol, on a fiber and on a thread. */
 static void timeout_check(void)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
-	uint64_t t0 = rf_now_ns();
-	fcheck((rf_waiter_wait(&w, t0 + 30000000u)) == (-ETIMEDOUT));
-	fcheck(rf_now_ns() - t0 >= 30000000u);
-	assert_false(rf_waiter_claim(&w)); /* after a timeout no claimer can win */
-	rf_waiter_init(&w);
-	assert_int_equal(rf_waiter_wait(&w, 0), -ETIMEDOUT); /* past deadline: a poll */
-	rf_waiter_init(&w);
-	fcheck(rf_waiter_claim(&w));
+	waiter w;
+	waiter_init(&w);
+	uint64_t t0 = time_now_ns();
+	fcheck((waiter_wait(&w, t0 + 30000000u)) == (-ETIMEDOUT));
+	fcheck(time_now_ns() - t0 >= 30000000u);
+	assert_false(waiter_claim(&w)); /* after a timeout no claimer can win */
+	waiter_init(&w);
+	assert_int_equal(waiter_wait(&w, 0), -ETIMEDOUT); /* past deadline: a poll */
+	waiter_init(&w);
+	fcheck(waiter_claim(&w));
 	w.value = 7;
-	rf_waiter_complete(&w);
-	assert_int_equal(rf_waiter_wait(&w, t0), 0); /* completed beats an expired deadline */
+	waiter_complete(&w);
+	assert_int_equal(waiter_wait(&w, t0), 0); /* completed beats an expired deadline */
 	fcheck((w.value) == (7));
 }
 
 static void timeout_fiber(void *arg)
 {
-	fcheck((rf_fiber_self()) != NULL);
+	fcheck((fiber_self()) != NULL);
 	timeout_check();
 	latch_down(arg);
 }
 
 static void waiter_timeouts(void **state)
 {
-	assert_null(rf_fiber_self());
+	assert_null(fiber_self());
 	timeout_check();
 	latch l;
 	latch_init(&l, 1);
-	assert_int_equal(rf_fiber_spawn(timeout_fiber, &l, RF_WORKER_ANY, NULL), 0);
+	assert_int_equal(fiber_spawn(timeout_fiber, &l, SCHED_WORKER_ANY, NULL), 0);
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 }
 
 /* Completion racing the deadline: exactly one side wins, and the waiter agrees. */
 struct race {
-	rf_waiter w; /* not on the fiber's stack: the fiber may be gone when main claims */
+	waiter w; /* not on the fiber's stack: the fiber may be gone when main claims */
 	_Atomic int listed;
 	_Atomic int claimed;
 	int rc;
@@ -226,9 +227,9 @@ struct race {
 static void race_fn(void *arg)
 {
 	struct race *r = arg;
-	rf_waiter_init(&r->w);
+	waiter_init(&r->w);
 	atomic_store(&r->listed, 1);
-	r->rc = rf_waiter_wait(&r->w, rf_now_ns() + 200000u);
+	r->rc = waiter_wait(&r->w, time_now_ns() + 200000u);
 	latch_down(r->l);
 }
 
@@ -240,14 +241,14 @@ static void waiter_timeout_races(void **state)
 	latch_init(&l, N);
 	for (int i = 0; i < N; i++) {
 		r[i] = (struct race){.l = &l};
-		assert_int_equal(rf_fiber_spawn(race_fn, &r[i], RF_WORKER_ANY, NULL), 0);
+		assert_int_equal(fiber_spawn(race_fn, &r[i], SCHED_WORKER_ANY, NULL), 0);
 	}
 	for (int i = 0; i < N; i++) {
 		while (!atomic_load(&r[i].listed))
 			sched_yield();
-		if (rf_waiter_claim(&r[i].w)) {
+		if (waiter_claim(&r[i].w)) {
 			atomic_store(&r[i].claimed, 1);
-			rf_waiter_complete(&r[i].w);
+			waiter_complete(&r[i].w);
 		}
 	}
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
@@ -261,7 +262,7 @@ static void waiter_timeout_races(void **state)
 
 /* Plain threads waiting, fibers completing them. */
 struct thread_wait {
-	rf_waiter w;
+	waiter w;
 	_Atomic int listed;
 };
 
@@ -269,10 +270,10 @@ static void complete_fn(void *arg)
 {
 	struct thread_wait *t = arg;
 	while (!atomic_load(&t->listed))
-		rf_fiber_yield();
-	if (rf_waiter_claim(&t->w)) {
+		fiber_yield();
+	if (waiter_claim(&t->w)) {
 		t->w.value = 42;
-		rf_waiter_complete(&t->w);
+		waiter_complete(&t->w);
 	}
 }
 
@@ -280,11 +281,11 @@ static void thread_woken_by_fiber(void **state)
 {
 	for (int i = 0; i < 200; i++) {
 		struct thread_wait t;
-		rf_waiter_init(&t.w);
+		waiter_init(&t.w);
 		atomic_init(&t.listed, 0);
-		assert_int_equal(rf_fiber_spawn(complete_fn, &t, i % rf_sched_workers(), NULL), 0);
+		assert_int_equal(fiber_spawn(complete_fn, &t, i % sched_workers(), NULL), 0);
 		atomic_store(&t.listed, 1);
-		assert_int_equal(rf_waiter_wait(&t.w, rf_deadline_after_ms(WAIT_MS)), 0);
+		assert_int_equal(waiter_wait(&t.w, time_deadline_after_ms(WAIT_MS)), 0);
 		assert_int_equal(t.w.value, 42);
 	}
 }
@@ -301,7 +302,7 @@ static void yield_fn(void *arg)
 	struct yielders *y = arg;
 	for (int i = 0; i < 1000; i++) {
 		int t = atomic_fetch_add(&y->turn, 1);
-		rf_fiber_yield();
+		fiber_yield();
 		if (atomic_load(&y->turn) != t + 2 && i < 999)
 			y->bad++;
 	}
@@ -311,24 +312,24 @@ static void yield_fn(void *arg)
 /* Spawns both yielders on its own worker, so both are ready before either runs. */
 static void yield_parent(void *arg)
 {
-	fcheck(rf_fiber_spawn(yield_fn, arg, RF_WORKER_ANY, NULL) == 0);
-	fcheck(rf_fiber_spawn(yield_fn, arg, RF_WORKER_ANY, NULL) == 0);
+	fcheck(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
+	fcheck(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
 }
 
 static void yield_alternates(void **state)
 {
 	struct yielders y = {0};
 	latch_init(&y.l, 2);
-	rf_fiber_yield(); /* no-op on a thread */
-	assert_int_equal(rf_fiber_spawn(yield_parent, &y, 0, NULL), 0);
+	fiber_yield(); /* no-op on a thread */
+	assert_int_equal(fiber_spawn(yield_parent, &y, 0, NULL), 0);
 	assert_int_equal(latch_wait(&y.l, WAIT_MS), 0);
 	assert_int_equal(y.bad, 0);
 }
 
-/* Each fiber has its own rf_ctx; bindings given at spawn are there, the rest zero. */
+/* Each fiber has its own exec_ctx; bindings given at spawn are there, the rest zero. */
 struct ctxcheck {
 	void *frame; /* a real binding frame, captured for this fiber */
-	rf_ctx *seen;
+	exec_ctx *seen;
 	int worker;
 	latch l;
 };
@@ -336,18 +337,18 @@ struct ctxcheck {
 static void ctx_fn(void *arg)
 {
 	struct ctxcheck *c = arg;
-	rf_ctx *ctx = rf_ctx_self();
+	exec_ctx *ctx = ctx_self();
 	fcheck((ctx->bindings) == (c->frame));
 	fcheck((ctx->tx) == NULL);
 	fcheck((ctx->agent_action) == NULL);
 	fcheck((ctx->go) == NULL);
 	fcheck((ctx->fj_task) == NULL);
 	ctx->tx = c;
-	rf_fiber_yield();
-	fcheck((rf_ctx_self()) == (ctx));
+	fiber_yield();
+	fcheck((ctx_self()) == (ctx));
 	fcheck((ctx->tx) == (c));
 	c->seen = ctx;
-	c->worker = rf_sched_worker_self();
+	c->worker = sched_worker_self();
 	latch_down(&c->l);
 }
 
@@ -356,8 +357,8 @@ static void ctx_fn(void *arg)
 static void ctx_parent(void *arg)
 {
 	struct ctxcheck **c = arg;
-	fcheck(rf_fiber_spawn(ctx_fn, c[0], RF_WORKER_ANY, c[0]->frame) == 0);
-	fcheck(rf_fiber_spawn(ctx_fn, c[1], RF_WORKER_ANY, c[1]->frame) == 0);
+	fcheck(fiber_spawn(ctx_fn, c[0], SCHED_WORKER_ANY, c[0]->frame) == 0);
+	fcheck(fiber_spawn(ctx_fn, c[1], SCHED_WORKER_ANY, c[1]->frame) == 0);
 }
 
 static void per_fiber_ctx(void **state)
@@ -365,16 +366,16 @@ static void per_fiber_ctx(void **state)
 	struct ctxcheck a = {0}, b = {0};
 	latch_init(&a.l, 1);
 	latch_init(&b.l, 1);
-	rf_ctx *mine = rf_ctx_self();
+	exec_ctx *mine = ctx_self();
 	rf_var *v;
 	assert_int_equal(rf_var_new_dynamic(0, &v), 0);
 	assert_int_equal(rf_var_push_binding(v, 1), 0);
-	a.frame = rf_bindings_capture(); /* each reference passes to its fiber */
-	b.frame = rf_bindings_capture();
+	a.frame = var_bindings_capture(); /* each reference passes to its fiber */
+	b.frame = var_bindings_capture();
 	assert_non_null(a.frame);
-	assert_int_equal(rf_sched_worker_self(), -1);
+	assert_int_equal(sched_worker_self(), -1);
 	struct ctxcheck *both[2] = {&a, &b};
-	assert_int_equal(rf_fiber_spawn(ctx_parent, both, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(ctx_parent, both, 0, NULL), 0);
 	assert_int_equal(latch_wait(&a.l, WAIT_MS), 0);
 	assert_int_equal(latch_wait(&b.l, WAIT_MS), 0);
 	assert_true(a.seen != b.seen && a.seen != mine);
@@ -386,11 +387,11 @@ static void per_fiber_ctx(void **state)
 
 static void bad_input(void **state)
 {
-	assert_int_equal(rf_fiber_spawn(NULL, NULL, RF_WORKER_ANY, NULL), -EINVAL);
-	assert_int_equal(rf_fiber_spawn(count_fn, NULL, rf_sched_workers(), NULL), -EINVAL);
-	assert_int_equal(rf_fiber_spawn(count_fn, NULL, -2, NULL), -EINVAL);
+	assert_int_equal(fiber_spawn(NULL, NULL, SCHED_WORKER_ANY, NULL), -EINVAL);
+	assert_int_equal(fiber_spawn(count_fn, NULL, sched_workers(), NULL), -EINVAL);
+	assert_int_equal(fiber_spawn(count_fn, NULL, -2, NULL), -EINVAL);
 	assert_int_equal(rf_init(NULL), RF_ESTARTED);
-	assert_int_equal(rf_runtime_on_shutdown(NULL), -EINVAL);
+	assert_int_equal(sched_on_shutdown(NULL), -EINVAL);
 }
 
 int main(void)

@@ -14,8 +14,8 @@
 
 #include "fiber_check.h"
 #include "latch.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 #define SLEEP_NS 100000000u
 
@@ -39,9 +39,9 @@ static struct slot slots[N];
 static void sleeper(void *arg)
 {
 	struct slot *s = arg;
-	uint64_t deadline = rf_now_ns() + SLEEP_NS;
-	rf_sleep_until(deadline);
-	if (rf_now_ns() < deadline)
+	uint64_t deadline = time_now_ns() + SLEEP_NS;
+	sched_sleep_until(deadline);
+	if (time_now_ns() < deadline)
 		atomic_fetch_add(&s->b->early, 1);
 	atomic_fetch_add(&s->b->runs[s->i], 1);
 	latch_down(&s->b->done);
@@ -49,11 +49,11 @@ static void sleeper(void *arg)
 
 static int spawn_all(struct burst *b)
 {
-	int workers = rf_sched_workers();
+	int workers = sched_workers();
 	for (int i = 0; i < N; i++) {
 		slots[i] = (struct slot){b, i};
-		int where = b->spread ? i % workers : RF_WORKER_ANY;
-		int rc = rf_fiber_spawn(sleeper, &slots[i], where, NULL);
+		int where = b->spread ? i % workers : SCHED_WORKER_ANY;
+		int rc = fiber_spawn(sleeper, &slots[i], where, NULL);
 		if (rc)
 			return rc;
 	}
@@ -102,7 +102,7 @@ static void burst_from_fiber(bool spread)
 {
 	for (int round = 0; round < 2; round++) {
 		struct burst *b = burst_new(spread);
-		assert_int_equal(rf_fiber_spawn(spawner, b, 0, NULL), 0);
+		assert_int_equal(fiber_spawn(spawner, b, 0, NULL), 0);
 		assert_int_equal(latch_wait(&b->spawned, WAIT_MS), 0);
 		assert_int_equal(atomic_load(&b->early), 0);
 		for (int i = 0; i < N; i++)
@@ -158,7 +158,7 @@ static void *crowd_main(void *arg)
 	for (int k = 0; k < PER_THREAD && !ct->rc; k++) {
 		int i = ct->t * PER_THREAD + k;
 		crowd_slots[i] = (struct crowd_slot){ct->c, i};
-		ct->rc = rf_fiber_spawn(crowd_fiber, &crowd_slots[i], 0, NULL);
+		ct->rc = fiber_spawn(crowd_fiber, &crowd_slots[i], 0, NULL);
 	}
 	return NULL;
 }

@@ -19,8 +19,8 @@
 #include "fiber_check.h"
 #include "latch.h"
 #include "numa/topology.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static const char *self_exe;
 
@@ -37,22 +37,22 @@ static void where_fn(void *arg)
 	pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
 	w->ncpus_allowed = CPU_COUNT(&set);
 	w->cpu = sched_getcpu();
-	w->worker = rf_sched_worker_self();
+	w->worker = sched_worker_self();
 	latch_down(w->l);
 }
 
 static void check_placement(int per_node)
 {
-	const rf_topology *t = rf_runtime_topology();
+	const topology *t = sched_topology();
 	assert_non_null(t);
-	int n = rf_sched_workers();
+	int n = sched_workers();
 	assert_int_equal(n, per_node ? per_node * t->nnodes : t->ncpus);
-	struct where w[RF_MAX_CPUS];
+	struct where w[TOPO_MAX_CPUS];
 	latch l;
 	latch_init(&l, n);
 	for (int i = 0; i < n; i++) {
 		w[i] = (struct where){.l = &l};
-		assert_int_equal(rf_fiber_spawn(where_fn, &w[i], i, NULL), 0);
+		assert_int_equal(fiber_spawn(where_fn, &w[i], i, NULL), 0);
 	}
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 	rf_stats st;
@@ -64,7 +64,7 @@ static void check_placement(int per_node)
 		assert_int_equal(w[i].worker, i);
 		assert_int_equal(w[i].ncpus_allowed, 1); /* pinned */
 		assert_int_equal(w[i].cpu, st.executor[i].cpu);
-		assert_int_equal(st.executor[i].node, rf_topology_node_of_cpu(t, w[i].cpu));
+		assert_int_equal(st.executor[i].node, topo_node_of_cpu(t, w[i].cpu));
 		assert_true(st.executor[i].fibers_run >= 1);
 		assert_true(st.executor[i].fibers_spawned >= 1);
 	}
@@ -75,7 +75,7 @@ static void check_placement(int per_node)
 
 static void placement_default(void **state)
 {
-	assert_int_equal(rf_runtime_ensure(), 0);
+	assert_int_equal(sched_ensure(), 0);
 	check_placement(0);
 	rf_shutdown();
 }
@@ -90,7 +90,7 @@ static void placement_two_nodes_and_per_node_knob(void **state)
 	if (!CPU_ISSET(0, &set) || !CPU_ISSET(1, &set))
 		skip();
 	assert_int_equal(rf_init(&cfg), 0);
-	assert_int_equal(rf_runtime_topology()->nnodes, 2);
+	assert_int_equal(sched_topology()->nnodes, 2);
 	check_placement(0);
 	rf_shutdown();
 	cfg.workers_per_node = 2;
@@ -122,17 +122,17 @@ static void bad_config(void **state)
 
 static void park_forever(void *arg)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	latch_down(arg);
-	rf_waiter_wait(&w, RF_NO_DEADLINE); /* nobody completes it */
+	waiter_wait(&w, DEADLINE_NONE); /* nobody completes it */
 	abort();
 }
 
 static void sleep_long(void *arg)
 {
 	latch_down(arg);
-	rf_sleep_until(rf_now_ns() + 3600000000000u);
+	sched_sleep_until(time_now_ns() + 3600000000000u);
 	abort();
 }
 
@@ -140,7 +140,7 @@ static void spin_yield(void *arg)
 {
 	latch_down(arg);
 	for (;;)
-		rf_fiber_yield();
+		fiber_yield();
 }
 
 static void count_fn(void *arg)
@@ -155,18 +155,19 @@ static void shutdown_with_parked_fibers_then_restart(void **state)
 		latch l;
 		latch_init(&l, 3 * N);
 		for (int i = 0; i < N; i++) {
-			assert_int_equal(rf_fiber_spawn(park_forever, &l, RF_WORKER_ANY, NULL), 0);
-			assert_int_equal(rf_fiber_spawn(sleep_long, &l, RF_WORKER_ANY, NULL), 0);
-			assert_int_equal(rf_fiber_spawn(spin_yield, &l, RF_WORKER_ANY, NULL), 0);
+			assert_int_equal(fiber_spawn(park_forever, &l, SCHED_WORKER_ANY, NULL), 0);
+			assert_int_equal(fiber_spawn(sleep_long, &l, SCHED_WORKER_ANY, NULL), 0);
+			assert_int_equal(fiber_spawn(spin_yield, &l, SCHED_WORKER_ANY, NULL), 0);
 		}
 		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
-		uint64_t t0 = rf_now_ns();
+		uint64_t t0 = time_now_ns();
 		rf_shutdown();
-		assert_true(rf_now_ns() - t0 < 30000000000u); /* no hang; generous for sanitizers */
+		assert_true(time_now_ns() - t0 <
+		            30000000000u); /* no hang; generous for sanitizers */
 		/* first use after shutdown starts it again */
 		latch_init(&l, 1000);
 		for (int i = 0; i < 1000; i++)
-			assert_int_equal(rf_fiber_spawn(count_fn, &l, RF_WORKER_ANY, NULL), 0);
+			assert_int_equal(fiber_spawn(count_fn, &l, SCHED_WORKER_ANY, NULL), 0);
 		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 		rf_shutdown();
 	}
@@ -178,7 +179,7 @@ static _Atomic int hook_ran;
 
 static void hook_fiber(void *arg)
 {
-	rf_sleep_until(rf_now_ns() + 10000000u); /* parks: the workers must still run */
+	sched_sleep_until(time_now_ns() + 10000000u); /* parks: the workers must still run */
 	latch_down(arg);
 }
 
@@ -186,7 +187,7 @@ static void hook(void)
 {
 	latch l;
 	latch_init(&l, 1);
-	if (rf_fiber_spawn(hook_fiber, &l, RF_WORKER_ANY, NULL) == 0 &&
+	if (fiber_spawn(hook_fiber, &l, SCHED_WORKER_ANY, NULL) == 0 &&
 	    latch_wait(&l, WAIT_MS) == 0)
 		atomic_fetch_add(&hook_ran, 1);
 }
@@ -198,14 +199,14 @@ static void second_hook(void)
 
 static void shutdown_hooks(void **state)
 {
-	assert_int_equal(rf_runtime_ensure(), 0);
-	assert_int_equal(rf_runtime_on_shutdown(hook), 0);
-	assert_int_equal(rf_runtime_on_shutdown(hook), 0); /* once only */
-	assert_int_equal(rf_runtime_on_shutdown(second_hook), 0);
+	assert_int_equal(sched_ensure(), 0);
+	assert_int_equal(sched_on_shutdown(hook), 0);
+	assert_int_equal(sched_on_shutdown(hook), 0); /* once only */
+	assert_int_equal(sched_on_shutdown(second_hook), 0);
 	rf_shutdown();
 	assert_int_equal(atomic_load(&hook_ran), 11);
 	/* after the workers stopped, spawns start a new runtime rather than fail */
-	assert_int_equal(rf_runtime_ensure(), 0);
+	assert_int_equal(sched_ensure(), 0);
 	rf_shutdown();
 	assert_int_equal(atomic_load(&hook_ran), 22);
 }
@@ -236,7 +237,7 @@ static void stall_detected(void **state)
 	assert_int_equal(rf_init(&cfg), 0);
 	latch l;
 	latch_init(&l, 1);
-	assert_int_equal(rf_fiber_spawn(busy_fn, &l, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(busy_fn, &l, 0, NULL), 0);
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 	rf_stats st;
 	rf_stats_get(&st);
@@ -266,7 +267,7 @@ static int overflow_child(void)
 {
 	latch l;
 	latch_init(&l, 1);
-	if (rf_fiber_spawn(overflow_fn, &l, RF_WORKER_ANY, NULL))
+	if (fiber_spawn(overflow_fn, &l, SCHED_WORKER_ANY, NULL))
 		return 2;
 	latch_wait(&l, WAIT_MS);
 	return 3; /* not reached: the process dies of SIGSEGV */

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static int fib(rf_val n, rf_val *out)
 {
@@ -279,7 +279,7 @@ static void stats_count_workers(void **state)
 /* From a fiber: invoke, fold and a pmap stream park the fiber, holding no pool worker;
  * the fiber reports through a waiter the main thread waits on. */
 typedef struct fiber_job {
-	rf_waiter *done;
+	waiter *done;
 	int64_t fib, sum, streamed;
 	int rc;
 } fiber_job;
@@ -300,18 +300,18 @@ static void on_fiber(void *arg)
 		j->streamed += x;
 	rf_pmap_stream_free(s);
 	j->rc = rc;
-	rf_waiter *w = j->done;
-	if (rf_waiter_claim(w))
-		rf_waiter_complete(w);
+	waiter *w = j->done;
+	if (waiter_claim(w))
+		waiter_complete(w);
 }
 
 static void from_a_fiber(void **state)
 {
-	rf_waiter w;
-	rf_waiter_init(&w);
+	waiter w;
+	waiter_init(&w);
 	fiber_job j = {.done = &w};
-	assert_int_equal(rf_fiber_spawn(on_fiber, &j, RF_WORKER_ANY, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&w, rf_deadline_after_ms(30000)), 0);
+	assert_int_equal(fiber_spawn(on_fiber, &j, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&w, time_deadline_after_ms(30000)), 0);
 	assert_int_equal(j.rc, 0);
 	assert_int_equal(j.fib, 6765);
 	assert_int_equal(j.sum, 4999950000LL);

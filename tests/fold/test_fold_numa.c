@@ -14,8 +14,8 @@
 #include "numa/topology.h"
 #include "ringfold.h"
 #include "runtime/fj/fj.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static int8_t *ran_on; /* element i: the node whose worker reduced it */
 
@@ -73,7 +73,7 @@ static void numa_alloc_and_fold(void **state)
 	                 -EINVAL);
 
 	if (expected_nodes() == 2) { /* a real two-node machine: pages where they belong */
-		const rf_topology *topo = rf_runtime_topology();
+		const topology *topo = sched_topology();
 		long page = sysconf(_SC_PAGESIZE);
 		for (int k = 0; k < nodes; k++) {
 			size_t mid = (l.start[k] + l.start[k + 1]) / 2;
@@ -92,8 +92,8 @@ static void numa_alloc_and_fold(void **state)
 
 static int slow_record(rf_val acc, rf_val x, rf_val *out)
 {
-	uint64_t until = rf_now_ns() + 20000;
-	while (rf_now_ns() < until)
+	uint64_t until = time_now_ns() + 20000;
+	while (time_now_ns() < until)
 		;
 	return record(acc, x, out);
 }
@@ -134,7 +134,7 @@ static void steal_policy(void **state)
 {
 	if (rf_fj_nodes() < 2)
 		skip();
-	int used[RF_MAX_NODES] = {0};
+	int used[TOPO_MAX_NODES] = {0};
 	uint64_t before = remote_steals();
 	for (int tries = 0; tries < 20 && !used[1]; tries++)
 		run_on_node0(2000, used);

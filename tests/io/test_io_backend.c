@@ -11,37 +11,37 @@
 #include <cmocka.h>
 
 #include "io/backend.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 #define SEC 1000000000ull
 
 struct worker {
 	rf_io_backend kind;
-	rf_io *io;
+	io_poller *io;
 	/* 0 starting, 1 created (or failed), 2 asked to stop, 3 out of its loop, 4 no more
-	 * wake-ups will come (it may destroy its rf_io), 5 stopped */
+	 * wake-ups will come (it may destroy its io_poller), 5 stopped */
 	_Atomic int stage;
 	_Atomic int create_rc;
 	_Atomic int polls;
-	_Atomic int completions; /* I/O completions rf_io_poll reported */
+	_Atomic int completions; /* I/O completions io_poll reported */
 };
 
 static void *worker_main(void *p)
 {
 	struct worker *w = p;
-	atomic_store_explicit(&w->create_rc, rf_io_create(&w->io, 0), memory_order_relaxed);
+	atomic_store_explicit(&w->create_rc, io_create(&w->io, 0), memory_order_relaxed);
 	atomic_store_explicit(&w->stage, 1, memory_order_release);
 	if (atomic_load_explicit(&w->create_rc, memory_order_relaxed) == 0) {
 		/* Sleep without deadline: only a wake-up can end each poll. */
 		while (atomic_load_explicit(&w->stage, memory_order_acquire) != 2) {
-			int n = rf_io_poll(w->io, RF_NO_DEADLINE);
+			int n = io_poll(w->io, DEADLINE_NONE);
 			atomic_fetch_add_explicit(&w->completions, n, memory_order_relaxed);
 			atomic_fetch_add_explicit(&w->polls, 1, memory_order_relaxed);
 		}
 		atomic_store_explicit(&w->stage, 3, memory_order_release);
 		while (atomic_load_explicit(&w->stage, memory_order_acquire) != 4)
 			sched_yield();
-		rf_io_destroy(w->io);
+		io_destroy(w->io);
 	}
 	atomic_store_explicit(&w->stage, 5, memory_order_release);
 	return NULL;
@@ -50,9 +50,9 @@ static void *worker_main(void *p)
 /* Wait (bounded) until *x reaches want. */
 static bool wait_for(_Atomic int *x, int want)
 {
-	uint64_t end = rf_now_ns() + 10 * SEC;
+	uint64_t end = time_now_ns() + 10 * SEC;
 	while (atomic_load_explicit(x, memory_order_acquire) < want)
-		if (rf_now_ns() > end)
+		if (time_now_ns() > end)
 			return false;
 	return true;
 }
@@ -60,11 +60,11 @@ static bool wait_for(_Atomic int *x, int want)
 /* Choose `kind` for the process; false (test skipped) if io_uring cannot be had here. */
 static bool choose(rf_io_backend kind)
 {
-	int rc = rf_io_choose(kind);
+	int rc = io_choose(kind);
 	if (kind == RF_IO_URING && rc == RF_ENOURING)
 		return false;
 	assert_int_equal(rc, kind);
-	assert_int_equal(rf_io_kind(), kind);
+	assert_int_equal(io_kind(), kind);
 	return true;
 }
 
@@ -82,13 +82,13 @@ static void wake_from_other_thread(rf_io_backend kind)
 	/* Repeated wake-ups each end a sleep (or coalesce); the worker keeps polling. */
 	for (int i = 0; i < 100; i++) {
 		int before = atomic_load_explicit(&w.polls, memory_order_relaxed);
-		rf_io_wake(w.io);
-		uint64_t end = rf_now_ns() + 10 * SEC;
+		io_wake(w.io);
+		uint64_t end = time_now_ns() + 10 * SEC;
 		while (atomic_load_explicit(&w.polls, memory_order_relaxed) == before)
-			assert_true(rf_now_ns() < end);
+			assert_true(time_now_ns() < end);
 	}
 	atomic_store_explicit(&w.stage, 2, memory_order_release);
-	rf_io_wake(w.io);
+	io_wake(w.io);
 	assert_true(wait_for(&w.stage, 3));
 	atomic_store_explicit(&w.stage, 4, memory_order_release);
 	assert_true(wait_for(&w.stage, 5));
@@ -112,23 +112,23 @@ static void deadlines(rf_io_backend kind)
 		skip();
 		return;
 	}
-	rf_io *io;
-	assert_int_equal(rf_io_create(&io, 3), 0);
-	uint64_t t0 = rf_now_ns();
-	assert_int_equal(rf_io_poll(io, 0), 0);
-	assert_true(rf_now_ns() - t0 < 2 * SEC);
+	io_poller *io;
+	assert_int_equal(io_create(&io, 3), 0);
+	uint64_t t0 = time_now_ns();
+	assert_int_equal(io_poll(io, 0), 0);
+	assert_true(time_now_ns() - t0 < 2 * SEC);
 
-	t0 = rf_now_ns();
-	assert_int_equal(rf_io_poll(io, t0 + 30000000), 0);
-	uint64_t el = rf_now_ns() - t0;
+	t0 = time_now_ns();
+	assert_int_equal(io_poll(io, t0 + 30000000), 0);
+	uint64_t el = time_now_ns() - t0;
 	assert_true(el >= 30000000 && el < 5 * SEC); /* never early */
 
 	/* A wake-up before the poll makes it return at once, even without a deadline. */
-	rf_io_wake(io);
-	t0 = rf_now_ns();
-	assert_int_equal(rf_io_poll(io, t0 + 5 * SEC), 0); /* not an I/O completion */
-	assert_true(rf_now_ns() - t0 < 4 * SEC);
-	rf_io_destroy(io);
+	io_wake(io);
+	t0 = time_now_ns();
+	assert_int_equal(io_poll(io, t0 + 5 * SEC), 0); /* not an I/O completion */
+	assert_true(time_now_ns() - t0 < 4 * SEC);
+	io_destroy(io);
 }
 
 static void uring_deadlines(void **s)
@@ -145,7 +145,7 @@ static void epoll_deadlines(void **s)
 static void *make_and_keep(void *p)
 {
 	struct worker *w = p;
-	return (void *)(intptr_t)rf_io_create(&w->io, 0);
+	return (void *)(intptr_t)io_create(&w->io, 0);
 }
 
 static void many_workers(rf_io_backend kind)
@@ -165,7 +165,7 @@ static void many_workers(rf_io_backend kind)
 		assert_int_equal((intptr_t)rc, 0);
 	}
 	for (int i = 0; i < N; i++)
-		rf_io_destroy(w[i].io);
+		io_destroy(w[i].io);
 }
 
 static void uring_many(void **s)
@@ -178,9 +178,9 @@ static void epoll_many(void **s)
 }
 
 /* Ring-to-ring wake-ups, both ways: two owner threads pass a turn back and forth, each
- * sleeping in rf_io_poll without deadline until the other wakes it. */
+ * sleeping in io_poll without deadline until the other wakes it. */
 struct pingpong {
-	rf_io *io[2];
+	io_poller *io[2];
 	_Atomic int turn;
 	pthread_barrier_t start, stop;
 };
@@ -195,18 +195,18 @@ static void *pingpong_side(void *arg)
 	struct side *s = arg;
 	struct pingpong *p = s->p;
 	int me = s->me;
-	intptr_t rc = rf_io_create(&p->io[me], me);
+	intptr_t rc = io_create(&p->io[me], me);
 	pthread_barrier_wait(&p->start);
 	if (rc == 0 && p->io[!me]) {
 		for (int i = 0; i < 1000; i++) {
 			while (atomic_load_explicit(&p->turn, memory_order_acquire) != me)
-				rf_io_poll(p->io[me], RF_NO_DEADLINE);
+				io_poll(p->io[me], DEADLINE_NONE);
 			atomic_store_explicit(&p->turn, !me, memory_order_release);
-			rf_io_wake(p->io[!me]);
+			io_wake(p->io[!me]);
 		}
 	}
-	pthread_barrier_wait(&p->stop); /* no wake-up reaches a destroyed rf_io */
-	rf_io_destroy(p->io[me]);
+	pthread_barrier_wait(&p->stop); /* no wake-up reaches a destroyed io_poller */
+	io_destroy(p->io[me]);
 	return (void *)rc;
 }
 
@@ -216,7 +216,7 @@ static void ring_to_ring(bool msg_ring)
 		skip();
 		return;
 	}
-	rf_io_set_msg_ring(msg_ring);
+	io_set_msg_ring(msg_ring);
 	struct pingpong p = {0};
 	struct side sides[2] = {{&p, 0}, {&p, 1}};
 	pthread_barrier_init(&p.start, NULL, 2);
@@ -232,7 +232,7 @@ static void ring_to_ring(bool msg_ring)
 	assert_int_equal(atomic_load(&p.turn), 0); /* 2000 passes of the turn */
 	pthread_barrier_destroy(&p.start);
 	pthread_barrier_destroy(&p.stop);
-	rf_io_set_msg_ring(false);
+	io_set_msg_ring(false);
 }
 
 static void uring_eventfd_pingpong(void **s)

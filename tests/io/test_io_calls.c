@@ -26,8 +26,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \
@@ -97,9 +97,9 @@ static int pipe_timeouts(void)
 	int p[2];
 	char b[8];
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	CHECK(rf_io_read_timeout(p[0], b, 1, 50) == -ETIMEDOUT);
-	CHECK(rf_now_ns() - t0 >= 50 * MS);
+	CHECK(time_now_ns() - t0 >= 50 * MS);
 	CHECK(rf_io_read_timeout(p[0], b, 1, 0) == -ETIMEDOUT);
 	CHECK(rf_io_read_timeout(p[0], b, 1, -1) == -EINVAL);
 	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 20) == -ETIMEDOUT);
@@ -299,9 +299,9 @@ static int files(void)
 
 static int sleeping(void)
 {
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	CHECK(rf_sleep_ms(20) == 0);
-	CHECK(rf_now_ns() - t0 >= 20 * MS);
+	CHECK(time_now_ns() - t0 >= 20 * MS);
 	CHECK(rf_sleep_ms(0) == 0);
 	CHECK(rf_sleep_ms(-1) == -EINVAL);
 	return 0;
@@ -329,24 +329,24 @@ static int blocking_calls(void)
 struct run {
 	int (*fn)(void);
 	int line;
-	rf_waiter done;
+	waiter done;
 };
 
 static void fiber_main(void *p)
 {
 	struct run *r = p;
 	r->line = r->fn();
-	if (rf_waiter_claim(&r->done))
-		rf_waiter_complete(&r->done);
+	if (waiter_claim(&r->done))
+		waiter_complete(&r->done);
 }
 
 /* Run fn on a fiber; returns its result. */
 static int on_fiber(int (*fn)(void))
 {
 	struct run r = {.fn = fn};
-	rf_waiter_init(&r.done);
-	assert_int_equal(rf_fiber_spawn(fiber_main, &r, RF_WORKER_ANY, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&r.done, rf_deadline_after_ms(20000)), 0);
+	waiter_init(&r.done);
+	assert_int_equal(fiber_spawn(fiber_main, &r, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(20000)), 0);
 	return r.line;
 }
 
@@ -365,7 +365,7 @@ struct many {
 	int fd;
 	_Atomic int got;
 	_Atomic int bad;
-	rf_waiter done;
+	waiter done;
 };
 
 static void many_reader(void *p)
@@ -380,8 +380,8 @@ static void many_reader(void *p)
 		atomic_fetch_add_explicit(&m->bad, 1, memory_order_relaxed);
 	/* acq_rel: the last reader sees every other reader's result. */
 	if (atomic_fetch_add_explicit(&m->got, 1, memory_order_acq_rel) == MANY - 1 &&
-	    rf_waiter_claim(&m->done))
-		rf_waiter_complete(&m->done);
+	    waiter_claim(&m->done))
+		waiter_complete(&m->done);
 }
 
 static void test_many_fibers_one_fd(void **s)
@@ -389,14 +389,14 @@ static void test_many_fibers_one_fd(void **s)
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	struct many m = {.fd = p[0]};
-	rf_waiter_init(&m.done);
+	waiter_init(&m.done);
 	for (int i = 0; i < MANY; i++) {
-		assert_int_equal(rf_fiber_spawn(many_reader, &m, i % 2 ? RF_WORKER_ANY : 0, NULL),
+		assert_int_equal(fiber_spawn(many_reader, &m, i % 2 ? SCHED_WORKER_ANY : 0, NULL),
 		                 0);
 	}
 	struct feeder f = {.fd = p[1], .n = MANY, .c = 'm'};
 	feed(&f);
-	assert_int_equal(rf_waiter_wait(&m.done, rf_deadline_after_ms(20000)), 0);
+	assert_int_equal(waiter_wait(&m.done, time_deadline_after_ms(20000)), 0);
 	assert_int_equal(atomic_load(&m.bad), 0);
 	assert_int_equal(rf_io_read_timeout(p[0], &f.c, 1, 0), -ETIMEDOUT); /* all consumed */
 	close(p[0]);
@@ -410,14 +410,14 @@ struct closing {
 	_Atomic ssize_t res;
 	_Atomic int close_rc;
 	_Atomic int left;
-	rf_waiter done;
+	waiter done;
 };
 
 static void closing_end(struct closing *c)
 {
 	if (atomic_fetch_sub_explicit(&c->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&c->done))
-		rf_waiter_complete(&c->done);
+	    waiter_claim(&c->done))
+		waiter_complete(&c->done);
 }
 
 static void closing_reader(void *p)
@@ -431,7 +431,7 @@ static void closing_reader(void *p)
 static void closing_closer(void *p)
 {
 	struct closing *c = p;
-	rf_fiber_yield();
+	fiber_yield();
 	atomic_store_explicit(&c->close_rc, rf_io_close(c->fd), memory_order_relaxed);
 	closing_end(c);
 }
@@ -442,10 +442,10 @@ static void test_close_wakes_reader(void **s)
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	struct closing c = {.fd = p[0]};
 	atomic_init(&c.left, 2);
-	rf_waiter_init(&c.done);
-	assert_int_equal(rf_fiber_spawn(closing_reader, &c, 0, NULL), 0);
-	assert_int_equal(rf_fiber_spawn(closing_closer, &c, 0, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&c.done, rf_deadline_after_ms(20000)), 0);
+	waiter_init(&c.done);
+	assert_int_equal(fiber_spawn(closing_reader, &c, 0, NULL), 0);
+	assert_int_equal(fiber_spawn(closing_closer, &c, 0, NULL), 0);
+	assert_int_equal(waiter_wait(&c.done, time_deadline_after_ms(20000)), 0);
 	assert_int_equal(atomic_load(&c.res), -EBADF);
 	assert_int_equal(atomic_load(&c.close_rc), 0);
 	close(p[1]);
@@ -461,7 +461,7 @@ struct echo {
 	struct sockaddr_in addr;
 	_Atomic int bad;
 	_Atomic int left; /* clients still running */
-	rf_waiter done;
+	waiter done;
 };
 
 static void echo_conn(void *p)
@@ -485,7 +485,7 @@ static void echo_acceptor(void *p)
 	for (int i = 0; i < CLIENTS; i++) {
 		int fd = rf_io_accept(e->listener, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0 ||
-		    rf_fiber_spawn(echo_conn, (void *)(intptr_t)fd, RF_WORKER_ANY, NULL)) {
+		    fiber_spawn(echo_conn, (void *)(intptr_t)fd, SCHED_WORKER_ANY, NULL)) {
 			atomic_fetch_add_explicit(&e->bad, 1, memory_order_relaxed);
 			return;
 		}
@@ -509,8 +509,8 @@ static void echo_client(void *p)
 	if (fd >= 0)
 		rf_io_close(fd);
 	if (atomic_fetch_sub_explicit(&e->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&e->done))
-		rf_waiter_complete(&e->done);
+	    waiter_claim(&e->done))
+		waiter_complete(&e->done);
 }
 
 static void test_tcp_echo_fibers(void **s)
@@ -519,11 +519,11 @@ static void test_tcp_echo_fibers(void **s)
 	e.listener = tcp_listener(&e.addr, 0);
 	assert_true(e.listener >= 0);
 	atomic_init(&e.left, CLIENTS);
-	rf_waiter_init(&e.done);
-	assert_int_equal(rf_fiber_spawn(echo_acceptor, &e, 0, NULL), 0);
+	waiter_init(&e.done);
+	assert_int_equal(fiber_spawn(echo_acceptor, &e, 0, NULL), 0);
 	for (int i = 0; i < CLIENTS; i++)
-		assert_int_equal(rf_fiber_spawn(echo_client, &e, RF_WORKER_ANY, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&e.done, rf_deadline_after_ms(20000)), 0);
+		assert_int_equal(fiber_spawn(echo_client, &e, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&e.done, time_deadline_after_ms(20000)), 0);
 	assert_int_equal(atomic_load(&e.bad), 0);
 	close(e.listener);
 }
@@ -544,7 +544,7 @@ static int nap_body(rf_val arg, rf_val *out)
 struct blockers {
 	_Atomic int bad;
 	_Atomic int left;
-	rf_waiter done;
+	waiter done;
 };
 
 static void blocker(void *p)
@@ -554,21 +554,21 @@ static void blocker(void *p)
 	if (rf_blocking(nap_body, 41, &out) != 0 || out != 42)
 		atomic_fetch_add_explicit(&b->bad, 1, memory_order_relaxed);
 	if (atomic_fetch_sub_explicit(&b->left, 1, memory_order_acq_rel) == 1 &&
-	    rf_waiter_claim(&b->done))
-		rf_waiter_complete(&b->done);
+	    waiter_claim(&b->done))
+		waiter_complete(&b->done);
 }
 
 static void test_blocking_pool_is_elastic(void **s)
 {
 	struct blockers b = {0};
 	atomic_init(&b.left, BLOCKERS);
-	rf_waiter_init(&b.done);
-	uint64_t t0 = rf_now_ns();
+	waiter_init(&b.done);
+	uint64_t t0 = time_now_ns();
 	for (int i = 0; i < BLOCKERS; i++)
-		assert_int_equal(rf_fiber_spawn(blocker, &b, RF_WORKER_ANY, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&b.done, rf_deadline_after_ms(20000)), 0);
+		assert_int_equal(fiber_spawn(blocker, &b, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&b.done, time_deadline_after_ms(20000)), 0);
 	assert_int_equal(atomic_load(&b.bad), 0);
-	assert_true(rf_now_ns() - t0 < 10000 * MS);
+	assert_true(time_now_ns() - t0 < 10000 * MS);
 }
 
 #define CASE(name)                                                                                 \

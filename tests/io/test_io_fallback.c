@@ -14,7 +14,7 @@
 #include <liburing.h>
 
 #include "io/backend.h"
-#include "runtime/wait.h"
+#include "runtime/sched/wait.h"
 
 /* Run choose(want) with stderr captured into buf. */
 static int choose_captured(rf_io_backend want, char *buf, size_t n)
@@ -24,7 +24,7 @@ static int choose_captured(rf_io_backend want, char *buf, size_t n)
 	fflush(stderr);
 	int saved = dup(2);
 	dup2(p[1], 2);
-	int rc = rf_io_choose(want);
+	int rc = io_choose(want);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -38,40 +38,40 @@ static int choose_captured(rf_io_backend want, char *buf, size_t n)
 static void forced_failure_falls_back(void **s)
 {
 	char log[512];
-	rf_io_test_fail_setup(-EPERM);
-	assert_int_equal(rf_io_kind(), RF_IO_AUTO);
+	io_test_fail_setup(-EPERM);
+	assert_int_equal(io_kind(), RF_IO_AUTO);
 	assert_int_equal(choose_captured(RF_IO_AUTO, log, sizeof(log)), RF_IO_EPOLL);
 	assert_non_null(strstr(log, "io_uring unavailable"));
 	assert_non_null(strstr(log, strerror(EPERM)));
-	assert_int_equal(rf_io_kind(), RF_IO_EPOLL);
+	assert_int_equal(io_kind(), RF_IO_EPOLL);
 	/* Logged once only. */
 	assert_int_equal(choose_captured(RF_IO_AUTO, log, sizeof(log)), RF_IO_EPOLL);
 	assert_string_equal(log, "");
 	/* Demanding io_uring is refused; the earlier choice stands. */
-	assert_int_equal(rf_io_choose(RF_IO_URING), RF_ENOURING);
-	assert_int_equal(rf_io_kind(), RF_IO_EPOLL);
+	assert_int_equal(io_choose(RF_IO_URING), RF_ENOURING);
+	assert_int_equal(io_kind(), RF_IO_EPOLL);
 
-	rf_io *io;
-	assert_int_equal(rf_io_create(&io, 0), 0);
-	rf_io_wake(io);
-	uint64_t t0 = rf_now_ns();
-	rf_io_poll(io, RF_NO_DEADLINE); /* returns: the wake-up is pending */
-	assert_true(rf_now_ns() - t0 < 4000000000ull);
-	rf_io_destroy(io);
+	io_poller *io;
+	assert_int_equal(io_create(&io, 0), 0);
+	io_wake(io);
+	uint64_t t0 = time_now_ns();
+	io_poll(io, DEADLINE_NONE); /* returns: the wake-up is pending */
+	assert_true(time_now_ns() - t0 < 4000000000ull);
+	io_destroy(io);
 }
 
 static void enosys_falls_back(void **s)
 {
 	char log[512];
-	rf_io_test_fail_setup(-ENOSYS);
+	io_test_fail_setup(-ENOSYS);
 	assert_int_equal(choose_captured(RF_IO_AUTO, log, sizeof(log)), RF_IO_EPOLL);
 	assert_non_null(strstr(log, strerror(ENOSYS)));
 }
 
 static void hook_off_probes_again(void **s)
 {
-	rf_io_test_fail_setup(0);
-	int rc = rf_io_choose(RF_IO_AUTO);
+	io_test_fail_setup(0);
+	int rc = io_choose(RF_IO_AUTO);
 	/* Under a seccomp filter denying io_uring (tests/run's no-uring runs) the real probe
 	 * falls back too; elsewhere it finds io_uring. */
 	struct io_uring ring;
@@ -83,10 +83,10 @@ static void hook_off_probes_again(void **s)
 		io_uring_queue_exit(&ring);
 	}
 	assert_int_equal(rc, real == 0 ? RF_IO_URING : RF_IO_EPOLL);
-	rf_io *io;
-	assert_int_equal(rf_io_create(&io, 0), 0);
-	assert_int_equal(rf_io_poll(io, 0), 0);
-	rf_io_destroy(io);
+	io_poller *io;
+	assert_int_equal(io_create(&io, 0), 0);
+	assert_int_equal(io_poll(io, 0), 0);
+	io_destroy(io);
 }
 
 int main(void)

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
+#include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
-#include "runtime/wait.h"
 
 static rf_ref *A, *B;
 
@@ -97,7 +97,7 @@ static int transfer_body(rf_val arg, rf_val *out)
 		return rc;
 	assert_int_equal(rf_io_guard(), RF_EIOINTX);
 	assert_true(rf_in_transaction());
-	assert_true(rf_tx_running());
+	assert_true(stm_tx_running());
 	rf_val a2, b2;
 	if ((rc = rf_ref_deref(A, &a2)) || (rc = rf_ref_deref(B, &b2)))
 		return rc;
@@ -318,7 +318,7 @@ static int attempts;
 
 static int defer_body(rf_val arg, rf_val *out)
 {
-	int rc = rf_tx_defer(send_fn, (void *)(intptr_t)1, drop_fn);
+	int rc = stm_tx_defer(send_fn, (void *)(intptr_t)1, drop_fn);
 	if (rc || (rc = rf_ref_alter(A, rf_inc, 0, NULL)))
 		return rc;
 	if (arg && ++attempts == 1)
@@ -329,7 +329,7 @@ static int defer_body(rf_val arg, rf_val *out)
 static void held_sends(void **state)
 {
 	make_refs(0, 0);
-	assert_int_equal(rf_tx_defer(send_fn, NULL, drop_fn), RF_ENOTX);
+	assert_int_equal(stm_tx_defer(send_fn, NULL, drop_fn), RF_ENOTX);
 	assert_int_equal(rf_dosync(defer_body, 0, NULL), 0);
 	assert_int_equal(sent, 1);
 	assert_int_equal(dropped, 0);

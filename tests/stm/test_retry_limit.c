@@ -60,9 +60,9 @@ static void retry_limit_reached(void **state)
 	assert_int_equal(rf_ref_new(0, &r), 0);
 	pthread_create(&t, NULL, rival, NULL);
 	uint64_t c0, r0, c1, r1;
-	rf_stm_stats(&c0, &r0);
+	stm_stats(&c0, &r0);
 	assert_int_equal(rf_dosync(doomed, 0, NULL), RF_ERETRYLIMIT);
-	rf_stm_stats(&c1, &r1);
+	stm_stats(&c1, &r1);
 	assert_int_equal(attempts, LIMIT);
 	assert_int_equal(r1 - r0, LIMIT);
 	assert_int_equal(c1 - c0, LIMIT); /* the rival's commits */

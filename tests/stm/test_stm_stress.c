@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/sched.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
-#include "runtime/wait.h"
 
 #define ACCOUNTS 10
 #define START 1000
@@ -152,13 +152,13 @@ static void bank_16_threads(void **state)
 }
 
 /* Fibers: the same, with writers and the observer on the executor. */
-static rf_waiter fibers_done;
+static waiter fibers_done;
 static _Atomic int fibers_left;
 
 static void fiber_end(void)
 {
-	if (atomic_fetch_sub(&fibers_left, 1) == 1 && rf_waiter_claim(&fibers_done))
-		rf_waiter_complete(&fibers_done);
+	if (atomic_fetch_sub(&fibers_left, 1) == 1 && waiter_claim(&fibers_done))
+		waiter_complete(&fibers_done);
 }
 
 static void writer_fiber(void *arg)
@@ -175,7 +175,7 @@ static void observer_fiber(void *arg)
 		if (rf_dosync(sum_all, 0, &total) || total != ACCOUNTS * START)
 			atomic_fetch_add(&failures, 1);
 		atomic_fetch_add(&observations, 1);
-		rf_fiber_yield();
+		fiber_yield();
 	}
 	fiber_end();
 }
@@ -184,14 +184,14 @@ static void bank_fibers(void **state)
 {
 	const int n = 16;
 	bank_setup(n, 1500);
-	rf_waiter_init(&fibers_done);
+	waiter_init(&fibers_done);
 	atomic_store(&fibers_left, n + 1);
-	assert_int_equal(rf_fiber_spawn(observer_fiber, NULL, RF_WORKER_ANY, NULL), 0);
+	assert_int_equal(fiber_spawn(observer_fiber, NULL, SCHED_WORKER_ANY, NULL), 0);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(
-		    rf_fiber_spawn(writer_fiber, (void *)(uintptr_t)(i + 1), RF_WORKER_ANY, NULL),
+		    fiber_spawn(writer_fiber, (void *)(uintptr_t)(i + 1), SCHED_WORKER_ANY, NULL),
 		    0);
-	assert_int_equal(rf_waiter_wait(&fibers_done, rf_deadline_after_ms(60000)), 0);
+	assert_int_equal(waiter_wait(&fibers_done, time_deadline_after_ms(60000)), 0);
 	bank_check();
 }
 
@@ -289,12 +289,12 @@ static void commute_counter_exact(void **state)
 	atomic_store(&failures, 0);
 	assert_int_equal(rf_ref_new(0, &counter), 0);
 	uint64_t c0, r0, c1, r1;
-	rf_stm_stats(&c0, &r0);
+	stm_stats(&c0, &r0);
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, bumper, NULL);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	rf_stm_stats(&c1, &r1);
+	stm_stats(&c1, &r1);
 	assert_int_equal(atomic_load(&failures), 0);
 	rf_val v;
 	assert_int_equal(rf_ref_deref(counter, &v), 0);
@@ -385,8 +385,8 @@ static int young_body(rf_val arg, rf_val *out)
 		return 0;
 	sem_post(&young_claimed);
 	/* hold the claim until killed (then deref says retry) or 10 s pass */
-	uint64_t end = rf_now_ns() + 10000000000ull;
-	while (rf_now_ns() < end) {
+	uint64_t end = time_now_ns() + 10000000000ull;
+	while (time_now_ns() < end) {
 		rf_val v;
 		if ((rc = rf_ref_deref(rb, &v)))
 			return rc;
@@ -425,7 +425,7 @@ static int old_body(rf_val arg, rf_val *out)
 		atomic_store(&old_start_tick, coarse_now());
 		sem_post(&old_started);
 		sem_wait(&young_claimed);
-		rf_sleep_until(rf_now_ns() + 30000000ull); /* past the 10 ms grace period */
+		sched_sleep_until(time_now_ns() + 30000000ull); /* past the 10 ms grace period */
 	}
 	return rf_ref_alter(ra, rf_add, 100, NULL);
 }
@@ -439,12 +439,12 @@ static void older_transaction_barges(void **state)
 	assert_int_equal(rf_ref_new(0, &ra), 0);
 	assert_int_equal(rf_ref_new(0, &rb), 0);
 	pthread_create(&t, NULL, young, NULL);
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	assert_int_equal(rf_dosync(old_body, 0, NULL), 0);
 	atomic_store(&old_committed, 1);
 	pthread_join(t, NULL);
 	assert_int_equal(atomic_load(&failures), 0);
-	assert_true(rf_now_ns() - t0 < 5000000000ull); /* did not wait out the young one */
+	assert_true(time_now_ns() - t0 < 5000000000ull); /* did not wait out the young one */
 	assert_true(atomic_load(&young_attempts_seen) >= 2);
 	rf_val v;
 	assert_int_equal(rf_ref_deref(ra, &v), 0);
@@ -468,8 +468,8 @@ static int audit_all(rf_val arg, rf_val *out)
 		if (rc)
 			return rc;
 	}
-	uint64_t end = rf_now_ns() + 2000000; /* 2 ms of work holding every account */
-	while (rf_now_ns() < end)
+	uint64_t end = time_now_ns() + 2000000; /* 2 ms of work holding every account */
+	while (time_now_ns() < end)
 		;
 	return sum_all(0, out);
 }
@@ -490,9 +490,9 @@ static void long_transaction_not_starved(void **state)
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, short_writer, (void *)(uintptr_t)(i + 1));
 	rf_val total;
-	uint64_t t0 = rf_now_ns();
+	uint64_t t0 = time_now_ns();
 	int rc = rf_dosync(audit_all, 0, &total);
-	uint64_t ms = (rf_now_ns() - t0) / 1000000;
+	uint64_t ms = (time_now_ns() - t0) / 1000000;
 	atomic_store(&writers_left, 0);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);

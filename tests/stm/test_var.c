@@ -10,9 +10,10 @@
 #include <cmocka.h>
 
 #include "ringfold.h"
-#include "runtime/ctx.h"
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/base/ctx.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
+#include "runtime/var/convey.h"
 
 static rf_var *V, *W;
 
@@ -126,7 +127,7 @@ static void binding_restored_on_every_path(void **state)
 	assert_int_equal(rf_var_pop_binding(V), 0);
 	assert_int_equal(rf_var_pop_binding(V), -EINVAL);
 	assert_int_equal(get(V), 1);
-	assert_null(rf_ctx_self()->bindings);
+	assert_null(ctx_self()->bindings);
 	free_vars();
 }
 
@@ -191,20 +192,20 @@ static int inner_w(rf_val arg, rf_val *out)
 static void *worker(void *arg)
 {
 	struct conveyed *c = arg;
-	void *saved = rf_bindings_install(c->frame);
+	void *saved = var_bindings_install(c->frame);
 	c->seen = get(V);
 	c->set_rc = rf_var_set(V, 77);
 	rf_val out;
 	rf_var_binding(W, 300, inner_w, 0, &out);
 	c->seen_w = out;
-	rf_bindings_install(saved);
-	rf_bindings_release(c->frame);
+	var_bindings_install(saved);
+	var_bindings_release(c->frame);
 	return NULL;
 }
 
 static int capture_body(rf_val arg, rf_val *out)
 {
-	*out = (rf_val)(intptr_t)rf_bindings_capture();
+	*out = (rf_val)(intptr_t)var_bindings_capture();
 	return 0;
 }
 
@@ -232,17 +233,17 @@ static void conveyance(void **state)
 	pthread_create(&t, NULL, raw_thread, &raw);
 	pthread_join(t, NULL);
 	assert_int_equal(raw, 1);
-	assert_null(rf_bindings_capture()); /* nothing bound: nothing to convey */
+	assert_null(var_bindings_capture()); /* nothing bound: nothing to convey */
 	free_vars();
 }
 
 /* Fibers: each fiber has its own bindings and receives the spawner's frame. */
-static rf_waiter fiber_done;
+static waiter fiber_done;
 static rf_val fiber_seen[2];
 
 static int fiber_inner(rf_val arg, rf_val *out)
 {
-	rf_fiber_yield(); /* the other fiber runs with its own binding meanwhile */
+	fiber_yield(); /* the other fiber runs with its own binding meanwhile */
 	*out = get(V);
 	return 0;
 }
@@ -254,17 +255,17 @@ static void fiber_fn(void *arg)
 	rf_var_binding(V, 1000 + i, fiber_inner, 0, &own);
 	fiber_seen[i] = conveyed * 10000 + own;
 	static _Atomic int left = 2;
-	if (atomic_fetch_sub(&left, 1) == 1 && rf_waiter_claim(&fiber_done))
-		rf_waiter_complete(&fiber_done);
+	if (atomic_fetch_sub(&left, 1) == 1 && waiter_claim(&fiber_done))
+		waiter_complete(&fiber_done);
 }
 
 static int spawn_body(rf_val arg, rf_val *out)
 {
 	for (int i = 0; i < 2; i++) {
-		void *frame = rf_bindings_capture();
-		int rc = rf_fiber_spawn(fiber_fn, (void *)(uintptr_t)i, 0, frame);
+		void *frame = var_bindings_capture();
+		int rc = fiber_spawn(fiber_fn, (void *)(uintptr_t)i, 0, frame);
 		if (rc) {
-			rf_bindings_release(frame);
+			var_bindings_release(frame);
 			return rc;
 		}
 	}
@@ -274,9 +275,9 @@ static int spawn_body(rf_val arg, rf_val *out)
 static void fiber_bindings(void **state)
 {
 	setup_vars();
-	rf_waiter_init(&fiber_done);
+	waiter_init(&fiber_done);
 	assert_int_equal(rf_var_binding(V, 5, spawn_body, 0, NULL), 0);
-	assert_int_equal(rf_waiter_wait(&fiber_done, rf_deadline_after_ms(30000)), 0);
+	assert_int_equal(waiter_wait(&fiber_done, time_deadline_after_ms(30000)), 0);
 	assert_int_equal(fiber_seen[0], 5 * 10000 + 1000);
 	assert_int_equal(fiber_seen[1], 5 * 10000 + 1001);
 	free_vars();

@@ -1,4 +1,4 @@
-/* runtime/stm/var.c: vars: an atomic root and per-context binding frames.
+/* runtime/var/var.c: vars: an atomic root and per-context binding frames.
  *
  * Contract:
  *  - root: read with an acquire load, written (release) only under `lock`, which
@@ -9,13 +9,14 @@
  *    context a frame was conveyed to saw the store before the conveyance (the hand-over
  *    of the frame between contexts synchronizes), so a reader that has a binding of the
  *    var in its chain also sees the flag. A reader that sees it false has no binding.
- *  - the binding chain of a context: runtime/stm/binding.h.
+ *  - the binding chain of a context: runtime/var/binding.h.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "runtime/ctx.h"
-#include "runtime/stm/binding.h"
+#include "runtime/base/ctx.h"
+#include "runtime/var/binding.h"
+#include "runtime/var/convey.h"
 
 struct rf_var {
 	_Atomic rf_val root;
@@ -62,11 +63,11 @@ bool rf_var_is_dynamic(rf_var *var)
 }
 
 /* The calling context's innermost binding of var, or NULL. */
-static rf_frame *binding_of(const rf_var *var)
+static var_frame *binding_of(const rf_var *var)
 {
 	if (!atomic_load_explicit(&var->ever_bound, memory_order_relaxed))
 		return NULL;
-	for (rf_frame *f = rf_ctx_self()->bindings; f; f = f->parent)
+	for (var_frame *f = ctx_self()->bindings; f; f = f->parent)
 		if (f->var == var)
 			return f;
 	return NULL;
@@ -76,7 +77,7 @@ int rf_var_deref(rf_var *var, rf_val *out)
 {
 	if (!var || !out)
 		return -EINVAL;
-	rf_frame *f = binding_of(var);
+	var_frame *f = binding_of(var);
 	*out = f ? atomic_load_explicit(&f->val, memory_order_relaxed)
 	         : atomic_load_explicit(&var->root, memory_order_acquire); /* pairs: alter */
 	return 0;
@@ -114,10 +115,10 @@ int rf_var_set(rf_var *var, rf_val val)
 {
 	if (!var)
 		return -EINVAL;
-	rf_frame *f = binding_of(var);
+	var_frame *f = binding_of(var);
 	if (!f)
 		return RF_ENOTBOUND;
-	if (f->binder != rf_ctx_self())
+	if (f->binder != ctx_self())
 		return RF_ENOTBINDER;
 	atomic_store_explicit(&f->val, val, memory_order_relaxed);
 	return 0;
@@ -135,8 +136,8 @@ int rf_var_push_binding(rf_var *var, rf_val val)
 		return -EINVAL;
 	if (!var->dynamic)
 		return RF_ENOTDYNAMIC;
-	rf_ctx *ctx = rf_ctx_self();
-	rf_frame *f = rf_frame_new(var, val, ctx->bindings, ctx);
+	exec_ctx *ctx = ctx_self();
+	var_frame *f = var_frame_new(var, val, ctx->bindings, ctx);
 	if (!f)
 		return -ENOMEM;
 	mark_bound(var);
@@ -146,12 +147,12 @@ int rf_var_push_binding(rf_var *var, rf_val val)
 
 int rf_var_pop_binding(rf_var *var)
 {
-	rf_ctx *ctx = rf_ctx_self();
-	rf_frame *f = ctx->bindings;
+	exec_ctx *ctx = ctx_self();
+	var_frame *f = ctx->bindings;
 	if (!var || !f || f->var != var || f->binder != ctx)
 		return -EINVAL;
 	ctx->bindings = f->parent; /* still referenced by f's pusher's parent chain */
-	rf_bindings_release(f);
+	var_bindings_release(f);
 	return 0;
 }
 
@@ -173,25 +174,25 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 	/* One reference, to the top frame, stands for all frames pushed here (each frame
 	 * holds its parent); restoring ctx->bindings does not depend on the body having
 	 * balanced its own pushes and pops. */
-	rf_ctx *ctx = rf_ctx_self();
-	rf_frame *saved = ctx->bindings, *top = saved;
+	exec_ctx *ctx = ctx_self();
+	var_frame *saved = ctx->bindings, *top = saved;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		rf_frame *f = rf_frame_new(vars[i], vals[i], top, ctx);
+		var_frame *f = var_frame_new(vars[i], vals[i], top, ctx);
 		if (!f) {
 			rc = -ENOMEM;
 			break;
 		}
 		mark_bound(vars[i]);
 		if (top != saved)
-			rf_bindings_release(top);
+			var_bindings_release(top);
 		ctx->bindings = top = f;
 	}
 	if (!rc)
 		rc = body(arg, out);
 	ctx->bindings = saved;
 	if (top != saved)
-		rf_bindings_release(top);
+		var_bindings_release(top);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* runtime/core/fns.c: the ready-made update functions of base.h. */
+/* runtime/base/fns.c: the ready-made update functions of base.h. */
 #include "ringfold/base.h"
 
 int rf_add(rf_val old, rf_val arg, rf_val *out)

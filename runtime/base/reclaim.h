@@ -1,4 +1,4 @@
-/* runtime/atom/reclaim.h: safe reclamation of replaced pointer values (internal).
+/* runtime/base/reclaim.h: safe reclamation of replaced pointer values (internal).
  *
  * A reference (atom, and later ref, agent, var) that holds pointers to immutable objects
  * may be given a release function. When such a reference replaces its value, the old
@@ -21,9 +21,9 @@
  * Retiring is two steps so that the step which can fail comes first, before anything
  * has been changed:
  *
- *     rf_retired *node = rf_reclaim_node_alloc();     // NULL: -ENOMEM, nothing changed
- *     ... replace the value (CAS); if it did not happen: rf_reclaim_node_free(node) ...
- *     rf_reclaim_retire(node, old, release, ctx);     // never fails, never blocks
+ *     reclaim_thread *node = reclaim_node_alloc();     // NULL: -ENOMEM, nothing changed
+ *     ... replace the value (CAS); if it did not happen: reclaim_node_free(node) ...
+ *     reclaim_retire(node, old, release, ctx);     // never fails, never blocks
  *
  * Retired values are collected per thread and handed to liburcu's call_rcu in batches of
  * 64; release functions run on liburcu's call_rcu worker thread (or on the thread in
@@ -40,29 +40,29 @@
 
 #include "ringfold/atom.h"
 
-typedef struct rf_retired rf_retired;
+typedef struct reclaim_thread reclaim_thread;
 
 /* Open / close a read section (also public in ringfold/atom.h). Nest. Never block. */
 void rf_reclaim_read_begin(void);
 void rf_reclaim_read_end(void);
 
 /* Whether the calling thread is inside a read section. Cost: one TLS load. */
-bool rf_reclaim_read_ongoing(void);
+bool reclaim_read_ongoing(void);
 
 /* A retirement record, or NULL when memory is exhausted. Never blocks. */
-rf_retired *rf_reclaim_node_alloc(void);
+reclaim_thread *reclaim_node_alloc(void);
 
 /* Give back a record that was not used. Never blocks. */
-void rf_reclaim_node_free(rf_retired *node);
+void reclaim_node_free(reclaim_thread *node);
 
 /* Release value with release(value, ctx) once every read section open now has ended.
  * Consumes node. Never fails, never blocks. */
-void rf_reclaim_retire(rf_retired *node, rf_val value, rf_release_fn release, rf_val ctx);
+void reclaim_retire(reclaim_thread *node, rf_val value, rf_release_fn release, rf_val ctx);
 
 /* Retire without a record prepared in advance, for teardown paths that cannot fail: if
  * no record can be allocated, waits for a grace period and releases inline (blocks; must
  * not be inside a read section then). */
-void rf_reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx);
+void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx);
 
 /* Wait until everything retired before the call has been released (also public). */
 void rf_reclaim_barrier(void);

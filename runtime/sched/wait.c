@@ -1,4 +1,4 @@
-/* runtime/core/wait.c: the waiter protocol of runtime/wait.h on fibers and threads.
+/* runtime/sched/wait.c: waiting and completing (runtime/sched/wait.h) on fibers and threads.
  *
  * State transitions (stage | PARKED flag), each a single atomic operation:
  *   waiting side:  PENDING|CLAIMED -> same|PARKED      (commit to sleep)
@@ -15,48 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/sched.h"
-#include "runtime/wait.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 static uint32_t stage(uint32_t s)
 {
-	return s & RF_WAIT_STAGE;
+	return s & WAITER_STAGE;
 }
 
-uint64_t rf_now_ns(void)
+void waiter_init(waiter *w)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t rf_deadline_after_ms(int64_t ms)
-{
-	if (ms < 0 || (uint64_t)ms > (RF_NO_DEADLINE - rf_now_ns()) / 1000000u)
-		return RF_NO_DEADLINE;
-	return rf_now_ns() + (uint64_t)ms * 1000000u;
-}
-
-void rf_waiter_init(rf_waiter *w)
-{
-	atomic_init(&w->state, RF_WAIT_PENDING);
-	w->fiber = rf_fiber_self();
+	atomic_init(&w->state, WAITER_PENDING);
+	w->fiber = fiber_self();
 	w->link[0] = w->link[1] = NULL;
 	w->op = NULL;
 	w->value = RF_NIL;
 	w->result = 0;
-}
-
-bool rf_waiter_claim(rf_waiter *w)
-{
-	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
-	while (stage(s) == RF_WAIT_PENDING) {
-		uint32_t claimed = (s & RF_WAIT_PARKED) | RF_WAIT_CLAIMED;
-		if (atomic_compare_exchange_weak_explicit(
-		        &w->state, &s, claimed, memory_order_acq_rel, memory_order_relaxed))
-			return true;
-	}
-	return false;
 }
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
@@ -64,14 +38,14 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
-void rf_waiter_complete(rf_waiter *w)
+void waiter_complete(waiter *w)
 {
-	struct rf_fiber *fiber = w->fiber; /* read before DONE frees the waiter's stack */
-	uint32_t old = atomic_exchange_explicit(&w->state, RF_WAIT_DONE, memory_order_release);
-	if (!(old & RF_WAIT_PARKED))
+	struct sched_fiber *fiber = w->fiber; /* read before DONE frees the waiter's stack */
+	uint32_t old = atomic_exchange_explicit(&w->state, WAITER_DONE, memory_order_release);
+	if (!(old & WAITER_PARKED))
 		return;
 	if (fiber)
-		rf_fiber_resume(fiber);
+		fiber_resume(fiber);
 	else
 		futex(&w->state, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
@@ -79,12 +53,12 @@ void rf_waiter_complete(rf_waiter *w)
 /* Waiting side, either kind: set PARKED if still waiting. False if already DONE. */
 static bool commit_park(void *arg)
 {
-	rf_waiter *w = arg;
+	waiter *w = arg;
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
-	while (stage(s) == RF_WAIT_PENDING || stage(s) == RF_WAIT_CLAIMED) {
-		if (s & RF_WAIT_PARKED)
+	while (stage(s) == WAITER_PENDING || stage(s) == WAITER_CLAIMED) {
+		if (s & WAITER_PARKED)
 			return true;
-		if (atomic_compare_exchange_weak_explicit(&w->state, &s, s | RF_WAIT_PARKED,
+		if (atomic_compare_exchange_weak_explicit(&w->state, &s, s | WAITER_PARKED,
 		                                          memory_order_acq_rel,
 		                                          memory_order_relaxed))
 			return true;
@@ -95,31 +69,30 @@ static bool commit_park(void *arg)
 /* Deadline passed: end the wait unless a claimer got there first. */
 static bool try_timeout(void *arg)
 {
-	rf_waiter *w = arg;
+	waiter *w = arg;
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
-	while (stage(s) == RF_WAIT_PENDING) {
-		if (atomic_compare_exchange_weak_explicit(&w->state, &s, RF_WAIT_TIMEDOUT,
-		                                          memory_order_acq_rel,
-		                                          memory_order_relaxed))
+	while (stage(s) == WAITER_PENDING) {
+		if (atomic_compare_exchange_weak_explicit(
+		        &w->state, &s, WAITER_TIMEDOUT, memory_order_acq_rel, memory_order_relaxed))
 			return true;
 	}
 	return false;
 }
 
-static int finished(rf_waiter *w)
+static int finished(waiter *w)
 {
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_acquire);
-	if (stage(s) == RF_WAIT_DONE)
+	if (stage(s) == WAITER_DONE)
 		return 0;
-	if (stage(s) == RF_WAIT_TIMEDOUT)
+	if (stage(s) == WAITER_TIMEDOUT)
 		return -ETIMEDOUT;
 	return 1;
 }
 
-static void thread_wait(rf_waiter *w, uint64_t deadline_ns)
+static void thread_wait(waiter *w, uint64_t deadline_ns)
 {
 	struct timespec ts, *tsp = NULL;
-	if (deadline_ns != RF_NO_DEADLINE) {
+	if (deadline_ns != DEADLINE_NONE) {
 		ts.tv_sec = (time_t)(deadline_ns / 1000000000u);
 		ts.tv_nsec = (long)(deadline_ns % 1000000000u);
 		tsp = &ts;
@@ -128,7 +101,7 @@ static void thread_wait(rf_waiter *w, uint64_t deadline_ns)
 		if (!commit_park(w))
 			continue;
 		uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
-		if (!(s & RF_WAIT_PARKED))
+		if (!(s & WAITER_PARKED))
 			continue;
 		/* Absolute CLOCK_MONOTONIC timeout: FUTEX_WAIT_BITSET without CLOCK_REALTIME. */
 		long rc = futex(&w->state, FUTEX_WAIT_BITSET_PRIVATE, s, tsp);
@@ -137,14 +110,14 @@ static void thread_wait(rf_waiter *w, uint64_t deadline_ns)
 	}
 }
 
-int rf_waiter_wait(rf_waiter *w, uint64_t deadline_ns)
+int waiter_wait(waiter *w, uint64_t deadline_ns)
 {
 	int rc;
 	while ((rc = finished(w)) > 0) {
-		if (deadline_ns != RF_NO_DEADLINE && rf_now_ns() >= deadline_ns && try_timeout(w))
+		if (deadline_ns != DEADLINE_NONE && time_now_ns() >= deadline_ns && try_timeout(w))
 			return -ETIMEDOUT;
 		if (w->fiber)
-			rf_fiber_park(commit_park, try_timeout, w, deadline_ns);
+			fiber_park(commit_park, try_timeout, w, deadline_ns);
 		else
 			thread_wait(w, deadline_ns);
 	}
@@ -156,11 +129,11 @@ static bool always(void *arg)
 	return true;
 }
 
-void rf_sleep_until(uint64_t deadline_ns)
+void sched_sleep_until(uint64_t deadline_ns)
 {
-	if (rf_fiber_self()) {
-		while (rf_now_ns() < deadline_ns)
-			rf_fiber_park(always, always, NULL, deadline_ns);
+	if (fiber_self()) {
+		while (time_now_ns() < deadline_ns)
+			fiber_park(always, always, NULL, deadline_ns);
 		return;
 	}
 	struct timespec ts = {(time_t)(deadline_ns / 1000000000u),

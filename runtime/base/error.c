@@ -1,4 +1,4 @@
-/* runtime/core/error.c: rf_strerror for ringfold's codes and -errno. */
+/* runtime/base/error.c: rf_strerror for ringfold's codes and -errno. */
 #include <string.h>
 
 #include "ringfold/base.h"
@@ -6,7 +6,7 @@
 static const struct {
 	int code;
 	const char *text;
-} rf_error_names[] = {
+} error_names[] = {
     {RF_ETOPOLOGY,
      "RF_ETOPOLOGY: bad topology (RF_TOPOLOGY malformed or outside the affinity mask)"},
     {RF_ESHUTDOWN, "RF_ESHUTDOWN: rejected, shut down"},
@@ -38,9 +38,9 @@ const char *rf_strerror(int code)
 {
 	if (code == 0)
 		return "success";
-	for (size_t i = 0; i < sizeof(rf_error_names) / sizeof(rf_error_names[0]); i++)
-		if (rf_error_names[i].code == code)
-			return rf_error_names[i].text;
+	for (size_t i = 0; i < sizeof(error_names) / sizeof(error_names[0]); i++)
+		if (error_names[i].code == code)
+			return error_names[i].text;
 	if (code < 0 && code > -4096)
 		return strerror(-code); /* glibc's table: static storage, never NULL */
 	return "unknown ringfold error";

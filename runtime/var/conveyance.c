@@ -1,5 +1,5 @@
-/* runtime/core/conveyance.c: binding frames and their conveyance (see runtime/ctx.h and
- * runtime/stm/binding.h for the ownership rules).
+/* runtime/var/conveyance.c: binding frames and their conveyance (see runtime/var/convey.h and
+ * runtime/var/binding.h for the ownership rules).
  *
  * Reference counts: increments are relaxed (the incrementer already holds a reference,
  * so the frame cannot go away under it); the decrement is acq_rel so that the last
@@ -9,8 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "runtime/ctx.h"
-#include "runtime/stm/binding.h"
+#include "runtime/base/ctx.h"
+#include "runtime/var/binding.h"
+#include "runtime/var/convey.h"
 
 /* Freed frames are kept for reuse by the thread that freed them (up to FRAME_CACHE, a
  * list through `parent`), so a binding costs no call into malloc. Thread-local: no
@@ -19,15 +20,15 @@
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
-static _Thread_local rf_frame *cache;
+static _Thread_local var_frame *cache;
 static _Thread_local unsigned cached;
 static _Thread_local bool cache_keyed;
 
 static void cache_exit(void *p)
 {
-	rf_frame **list = p;
+	var_frame **list = p;
 	while (*list) {
-		rf_frame *f = *list;
+		var_frame *f = *list;
 		*list = f->parent;
 		free(f);
 	}
@@ -38,9 +39,9 @@ static void make_key(void)
 	pthread_key_create(&cache_key, cache_exit);
 }
 
-static rf_frame *frame_alloc(void)
+static var_frame *frame_alloc(void)
 {
-	rf_frame *f = cache;
+	var_frame *f = cache;
 	if (!f)
 		return malloc(sizeof(*f));
 	cache = f->parent;
@@ -48,7 +49,7 @@ static rf_frame *frame_alloc(void)
 	return f;
 }
 
-static void frame_free(rf_frame *f)
+static void frame_free(var_frame *f)
 {
 	if (cached == FRAME_CACHE) {
 		free(f);
@@ -64,9 +65,9 @@ static void frame_free(rf_frame *f)
 	cached++;
 }
 
-rf_frame *rf_frame_new(rf_var *var, rf_val val, rf_frame *parent, const rf_ctx *binder)
+var_frame *var_frame_new(rf_var *var, rf_val val, var_frame *parent, const exec_ctx *binder)
 {
-	rf_frame *f = frame_alloc();
+	var_frame *f = frame_alloc();
 	if (!f)
 		return NULL;
 	atomic_init(&f->refs, 1);
@@ -79,17 +80,30 @@ rf_frame *rf_frame_new(rf_var *var, rf_val val, rf_frame *parent, const rf_ctx *
 	return f;
 }
 
-void *rf_bindings_capture(void)
+/* A context started with a captured frame drops it when it ends. */
+static void release_conveyed(exec_ctx *c)
 {
-	rf_frame *f = rf_ctx_self()->bindings;
-	if (f)
-		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+	var_bindings_release(c->conveyed);
+	c->conveyed = NULL;
+}
+
+void *var_bindings_capture(void)
+{
+	static _Atomic bool end_hooked; /* relaxed: ctx_on_end is idempotent */
+	var_frame *f = ctx_self()->bindings;
+	if (!f)
+		return NULL;
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+	if (!atomic_load_explicit(&end_hooked, memory_order_relaxed)) {
+		ctx_on_end(release_conveyed); /* cannot fail: the only registration of its kind */
+		atomic_store_explicit(&end_hooked, true, memory_order_relaxed);
+	}
 	return f;
 }
 
-void *rf_bindings_install(void *frame)
+void *var_bindings_install(void *frame)
 {
-	rf_ctx *ctx = rf_ctx_self();
+	exec_ctx *ctx = ctx_self();
 	void *saved = ctx->bindings;
 	ctx->bindings = frame;
 	return saved;
@@ -100,18 +114,18 @@ void *rf_bindings_install(void *frame)
  * can appear; the acquire load pairs with the release half of the other holders'
  * decrements (their last uses come before the free) and saves the read-modify-write on
  * the usual path, a binding that nothing captured. */
-static bool frame_put(rf_frame *f)
+static bool frame_put(var_frame *f)
 {
 	return atomic_load_explicit(&f->refs, memory_order_acquire) == 1 ||
 	       atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1;
 }
 
-void rf_bindings_release(void *frame)
+void var_bindings_release(void *frame)
 {
-	rf_frame *f = frame;
+	var_frame *f = frame;
 	/* iterative: a long chain must not recurse */
 	while (f && frame_put(f)) {
-		rf_frame *parent = f->parent;
+		var_frame *parent = f->parent;
 		frame_free(f);
 		f = parent;
 	}

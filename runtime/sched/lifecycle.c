@@ -1,12 +1,18 @@
-/* runtime/sched/runtime.c: starting, stopping and observing the executor.
+/* runtime/sched/lifecycle.c: starting, stopping and observing the executor.
+ *
+ * The public entry points (rf_init, rf_shutdown, rf_stats_get) are the composition
+ * root's (runtime/root/runtime.c), which hands this file the io backend's poller. A
+ * family's first call starts the runtime through sched_ensure, which calls rf_init: the
+ * one call from a lower layer up, made through the public API.
  *
  * State machine (rt_state; transitions under rt_lock, release stores, acquire loads):
- *   STOPPED --rf_init--> RUNNING --rf_shutdown--> DRAINING --hooks done--> STOPPING
+ *   STOPPED --sched_start--> RUNNING --sched_stop--> DRAINING --hooks done--> STOPPING
  *   STOPPING --workers joined--> STOPPED (and rf_init may start it again)
  * While DRAINING the workers still run, so shutdown hooks (agents draining their
  * accepted actions) may spawn and park fibers; from STOPPING on, spawns fail with
- * RF_ESHUTDOWN. rf_runtime_ensure's fast path is one acquire load; it pairs with the
- * release store of RUNNING, which publishes rf_rt_config, rf_rt_topo and rf_workers.
+ * RF_ESHUTDOWN. sched_ensure's fast path is one acquire load; it pairs with the
+ * release store of RUNNING, which publishes sched_cfg, sched_topo, sched_poller and
+ * sched_worker_tab.
  *
  * Workers are allocated once per index (on the node of their first CPU) and kept across
  * restarts: a thread racing rf_shutdown with a push onto a worker then finds a closed
@@ -25,20 +31,21 @@
 
 enum { RT_STOPPED, RT_RUNNING, RT_DRAINING, RT_STOPPING };
 
-#define RF_MAX_HOOKS 32
+#define MAX_HOOKS 32
 
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int rt_state;
-rf_config rf_rt_config;
-static rf_topology rf_rt_topo;
+rf_config sched_cfg;
+const sched_poller_ops *sched_poller;
+static topology sched_topo;
 static char rt_topology_text[1024];
-rf_worker *rf_workers[RF_MAX_CPUS];
-int rf_nworkers;
+sched_worker *sched_worker_tab[TOPO_MAX_CPUS];
+int sched_nworkers;
 
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*shutdown_hooks[RF_MAX_HOOKS])(void);
+static void (*shutdown_hooks[MAX_HOOKS])(void);
 static int nshutdown_hooks;
-static void (*stats_hooks[RF_MAX_HOOKS])(rf_stats *);
+static void (*stats_hooks[MAX_HOOKS])(rf_stats *);
 static int nstats_hooks;
 
 static int add_hook(void **list, int *n, void *fn)
@@ -50,7 +57,7 @@ static int add_hook(void **list, int *n, void *fn)
 	for (int i = 0; i < *n; i++)
 		if (list[i] == fn)
 			goto out;
-	if (*n == RF_MAX_HOOKS)
+	if (*n == MAX_HOOKS)
 		rc = -ENOMEM;
 	else
 		list[(*n)++] = fn;
@@ -59,12 +66,12 @@ out:
 	return rc;
 }
 
-int rf_runtime_on_shutdown(void (*fn)(void))
+int sched_on_shutdown(void (*fn)(void))
 {
 	return add_hook((void **)shutdown_hooks, &nshutdown_hooks, (void *)fn);
 }
 
-int rf_runtime_on_stats(void (*fn)(rf_stats *))
+int sched_on_stats(void (*fn)(rf_stats *))
 {
 	return add_hook((void **)stats_hooks, &nstats_hooks, (void *)fn);
 }
@@ -79,10 +86,10 @@ static int check_config(const rf_config *cfg)
 	return 0;
 }
 
-static rf_worker *worker_obtain(int index, int os_node)
+static sched_worker *worker_obtain(int index, int os_node)
 {
-	if (!rf_workers[index]) {
-		rf_worker *w = rf_node_alloc(sizeof(rf_worker), os_node);
+	if (!sched_worker_tab[index]) {
+		sched_worker *w = topo_node_alloc(sizeof(sched_worker), os_node);
 		if (!w)
 			return NULL;
 		memset(w, 0, sizeof(*w));
@@ -92,9 +99,9 @@ static rf_worker *worker_obtain(int index, int os_node)
 		__lsan_register_root_region(w, sizeof(*w));
 #endif
 		pthread_mutex_init(&w->spare_lock, NULL);
-		rf_workers[index] = w;
+		sched_worker_tab[index] = w;
 	}
-	rf_worker *w = rf_workers[index];
+	sched_worker *w = sched_worker_tab[index];
 	w->index = index;
 	w->os_node = os_node;
 	atomic_store_explicit(&w->st_run, 0, memory_order_relaxed);
@@ -109,23 +116,23 @@ static rf_worker *worker_obtain(int index, int os_node)
 static void stop_workers(int n)
 {
 	for (int i = 0; i < n; i++)
-		rf_worker_stop(rf_workers[i]);
+		worker_stop(sched_worker_tab[i]);
 }
 
 /* Under rt_lock, state STOPPED: start every worker. */
 static int start(void)
 {
-	const rf_topology *t = &rf_rt_topo;
+	const topology *t = &sched_topo;
 	int n = 0, rc = 0;
 	/* Binding memory to a node only means something on a real multi-node machine; a
 	 * simulated topology's node ids are not the kernel's. Elsewhere -1 skips the mbind
 	 * syscall each new stack would otherwise pay. */
 	bool bind = t->nnodes > 1 && !t->simulated;
 	for (int node = 0; node < t->nnodes && !rc; node++) {
-		const rf_node *nd = &t->nodes[node];
-		int k = rf_rt_config.workers_per_node ? rf_rt_config.workers_per_node : nd->ncpus;
-		for (int j = 0; j < k && n < RF_MAX_CPUS; j++) {
-			rf_worker *w = worker_obtain(n, bind ? nd->os_node : -1);
+		const topo_node *nd = &t->nodes[node];
+		int k = sched_cfg.workers_per_node ? sched_cfg.workers_per_node : nd->ncpus;
+		for (int j = 0; j < k && n < TOPO_MAX_CPUS; j++) {
+			sched_worker *w = worker_obtain(n, bind ? nd->os_node : -1);
 			if (!w) {
 				rc = -ENOMEM;
 				break;
@@ -135,23 +142,23 @@ static int start(void)
 			n++;
 		}
 	}
-	rf_nworkers = n;
+	sched_nworkers = n;
 	for (int i = 0; i < n && !rc; i++) {
-		if ((rc = rf_worker_start(rf_workers[i]))) {
+		if ((rc = worker_start(sched_worker_tab[i]))) {
 			stop_workers(i);
 			return rc;
 		}
 	}
-	if (!rc && (rc = rf_stall_start(rf_rt_config.stall_ms)))
+	if (!rc && (rc = stall_start(sched_cfg.stall_ms)))
 		stop_workers(n);
 	return rc;
 }
 
-int rf_init(const rf_config *cfg)
+int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 {
 	char err[256];
 	int rc;
-	if (rf_tls_worker)
+	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_mutex_lock(&rt_lock);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
@@ -169,15 +176,16 @@ int rf_init(const rf_config *cfg)
 		strcpy(rt_topology_text, c.topology);
 		c.topology = rt_topology_text;
 	}
-	if ((rc = rf_topology_detect(c.topology, &rf_rt_topo, err, sizeof(err))) < 0) {
+	if ((rc = topo_detect(c.topology, &sched_topo, err, sizeof(err))) < 0) {
 		fprintf(stderr, "ringfold: %s\n", err);
 		goto out;
 	}
-	if ((rc = rf_io_choose(c.io_backend)) < 0)
+	if ((rc = poller->choose(c.io_backend)) < 0)
 		goto out;
 	c.io_backend = (rf_io_backend)rc;
-	rf_rt_config = c;
-	if ((rc = rf_guard_install_handler()) < 0 || (rc = start()) < 0)
+	sched_cfg = c;
+	sched_poller = poller;
+	if ((rc = guard_install_handler()) < 0 || (rc = start()) < 0)
 		goto out;
 	atomic_store_explicit(&rt_state, RT_RUNNING, memory_order_release);
 out:
@@ -185,7 +193,7 @@ out:
 	return rc;
 }
 
-int rf_runtime_ensure(void)
+int sched_ensure(void)
 {
 	int s = atomic_load_explicit(&rt_state, memory_order_acquire);
 	if (s == RT_RUNNING || s == RT_DRAINING)
@@ -196,9 +204,9 @@ int rf_runtime_ensure(void)
 	return rc == RF_ESTARTED ? 0 : rc;
 }
 
-void rf_shutdown(void)
+void sched_stop(void)
 {
-	if (rf_tls_worker) {
+	if (sched_tls_worker) {
 		fprintf(stderr, "ringfold: rf_shutdown called on an executor worker; ignored\n");
 		return;
 	}
@@ -210,21 +218,21 @@ void rf_shutdown(void)
 	atomic_store_explicit(&rt_state, RT_DRAINING, memory_order_release);
 	pthread_mutex_lock(&hooks_lock);
 	int n = nshutdown_hooks;
-	void (*hooks[RF_MAX_HOOKS])(void);
+	void (*hooks[MAX_HOOKS])(void);
 	memcpy(hooks, shutdown_hooks, sizeof(hooks));
 	pthread_mutex_unlock(&hooks_lock);
 	while (n--) /* the last registered runs first, as with atexit */
 		hooks[n]();
 	atomic_store_explicit(&rt_state, RT_STOPPING, memory_order_release);
-	rf_stall_stop();
-	stop_workers(rf_nworkers);
+	stall_stop();
+	stop_workers(sched_nworkers);
 	atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_release);
 	pthread_mutex_unlock(&rt_lock);
 }
 
-const rf_config *rf_runtime_config(void)
+const rf_config *sched_config(void)
 {
-	return rf_runtime_ensure() ? NULL : &rf_rt_config;
+	return sched_ensure() ? NULL : &sched_cfg;
 }
 
 static rf_config env_config;
@@ -235,25 +243,25 @@ static void read_env_config(void)
 	env_config_rc = rf_config_default(&env_config);
 }
 
-const rf_config *rf_runtime_config_peek(void)
+const rf_config *sched_config_peek(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	/* acquire: pairs with rf_init's release store of RUNNING, after rf_rt_config */
+	/* acquire: pairs with rf_init's release store of RUNNING, after sched_cfg */
 	int s = atomic_load_explicit(&rt_state, memory_order_acquire);
 	if (s == RT_RUNNING || s == RT_DRAINING)
-		return &rf_rt_config;
+		return &sched_cfg;
 	pthread_once(&once, read_env_config);
 	return env_config_rc < 0 ? NULL : &env_config;
 }
 
-const struct rf_topology *rf_runtime_topology(void)
+const struct topology *sched_topology(void)
 {
-	return rf_runtime_ensure() ? NULL : &rf_rt_topo;
+	return sched_ensure() ? NULL : &sched_topo;
 }
 
-int rf_sched_workers(void)
+int sched_workers(void)
 {
-	return rf_runtime_ensure() ? 0 : rf_nworkers;
+	return sched_ensure() ? 0 : sched_nworkers;
 }
 
 static uint64_t get(_Atomic uint64_t *c)
@@ -261,17 +269,13 @@ static uint64_t get(_Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-void rf_stats_get(rf_stats *out)
+void sched_stats(rf_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (rf_runtime_ensure())
-		return;
-	out->io_backend = rf_io_kind();
-	out->nodes = rf_rt_topo.nnodes;
-	out->workers = rf_nworkers;
-	int n = rf_nworkers < 256 ? rf_nworkers : 256;
+	out->nodes = sched_topo.nnodes;
+	out->workers = sched_nworkers;
+	int n = sched_nworkers < 256 ? sched_nworkers : 256;
 	for (int i = 0; i < n; i++) {
-		rf_worker *w = rf_workers[i];
+		sched_worker *w = sched_worker_tab[i];
 		rf_worker_stats *s = &out->executor[i];
 		s->cpu = w->cpu;
 		s->node = w->node;
@@ -284,7 +288,7 @@ void rf_stats_get(rf_stats *out)
 	}
 	pthread_mutex_lock(&hooks_lock);
 	int nh = nstats_hooks;
-	void (*hooks[RF_MAX_HOOKS])(rf_stats *);
+	void (*hooks[MAX_HOOKS])(rf_stats *);
 	memcpy(hooks, stats_hooks, sizeof(hooks));
 	pthread_mutex_unlock(&hooks_lock);
 	for (int i = 0; i < nh; i++)

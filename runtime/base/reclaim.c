@@ -1,4 +1,4 @@
-/* runtime/atom/reclaim.c: retirement of replaced values on liburcu-bp (see reclaim.h).
+/* runtime/base/reclaim.c: retirement of replaced values on liburcu-bp (see reclaim.h).
  *
  * Read sections and grace periods are liburcu-bp's. Retirement is batched per thread:
  * handing each value to call_rcu() on its own measured ~0.6-1 us per retire here (an
@@ -13,7 +13,7 @@
  *               for a few stores, never across a call to user code or liburcu.
  *     cur       the filling batch (entries [0, n) complete), or NULL.
  *     spare     an empty batch kept ready so that a retire never allocates, or NULL.
- *     reserved  owner only: records promised by rf_reclaim_node_alloc and not yet used
+ *     reserved  owner only: records promised by reclaim_node_alloc and not yet used
  *               (nested swaps may hold several). Invariant, whenever the owner is not
  *               inside retire: free slots of cur + BATCH * (spare != NULL) >= reserved.
  *     link      in `all`, under all_lock.
@@ -41,7 +41,7 @@
 #include <urcu-bp.h>
 #include <urcu/call-rcu.h>
 
-#include "runtime/atom/reclaim.h"
+#include "runtime/base/reclaim.h"
 
 enum { BATCH = 64 };
 
@@ -57,18 +57,18 @@ struct batch {
 	struct entry e[BATCH];
 };
 
-struct rf_retired { /* the per-thread state; a reservation token is a pointer to it */
+struct reclaim_thread { /* the per-thread state; a reservation token is a pointer to it */
 	_Atomic int lock;
 	struct batch *cur, *spare;
 	unsigned reserved;
-	struct rf_retired *prev, *next;
+	struct reclaim_thread *prev, *next;
 };
 
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rf_retired *all;
+static struct reclaim_thread *all;
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
-static _Thread_local struct rf_retired *self;
+static _Thread_local struct reclaim_thread *self;
 
 #ifdef RF_TSAN
 static _Atomic unsigned long tsan_grace;
@@ -110,21 +110,21 @@ void rf_reclaim_read_end(void)
 	urcu_bp_read_unlock();
 }
 
-bool rf_reclaim_read_ongoing(void)
+bool reclaim_read_ongoing(void)
 {
 	return urcu_bp_read_ongoing();
 }
 
-static void spin_lock(struct rf_retired *t)
+static void lock_thread(struct reclaim_thread *t)
 {
 	unsigned spins = 0;
-	/* Acquire pairs with spin_unlock's release: cur/spare as the last holder left them. */
+	/* Acquire pairs with unlock_thread's release: cur/spare as the last holder left them. */
 	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
 		if (++spins % 64 == 0)
 			sched_yield(); /* only the barrier competes, rarely: let the holder run */
 }
 
-static void spin_unlock(struct rf_retired *t)
+static void unlock_thread(struct reclaim_thread *t)
 {
 	atomic_store_explicit(&t->lock, 0, memory_order_release);
 }
@@ -152,7 +152,7 @@ static void submit(struct batch *b)
 /* Thread exit: hand over what is left, forget the thread. */
 static void thread_exit(void *arg)
 {
-	struct rf_retired *t = arg;
+	struct reclaim_thread *t = arg;
 	pthread_mutex_lock(&all_lock);
 	if (t->prev)
 		t->prev->next = t->next;
@@ -175,11 +175,11 @@ static void make_exit_key(void)
 	pthread_key_create(&exit_key, thread_exit);
 }
 
-static struct rf_retired *thread_state(void)
+static struct reclaim_thread *thread_state(void)
 {
 	if (self)
 		return self;
-	struct rf_retired *t = calloc(1, sizeof(*t));
+	struct reclaim_thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	pthread_once(&exit_once, make_exit_key);
@@ -197,21 +197,21 @@ static struct rf_retired *thread_state(void)
 	return self = t;
 }
 
-rf_retired *rf_reclaim_node_alloc(void)
+reclaim_thread *reclaim_node_alloc(void)
 {
-	struct rf_retired *t = thread_state();
+	struct reclaim_thread *t = thread_state();
 	if (!t)
 		return NULL;
-	spin_lock(t);
+	lock_thread(t);
 	unsigned room = (t->cur ? BATCH - t->cur->n : 0) + (t->spare ? BATCH : 0);
 	if (room < t->reserved + 1) { /* at most one batch short: reservations nest shallowly */
 		struct batch *b = NULL;
-		spin_unlock(t); /* no allocation under the spinlock */
+		unlock_thread(t); /* no allocation under the spinlock */
 		if (room + BATCH >= t->reserved + 1 && (b = malloc(sizeof(*b))))
 			b->n = 0;
-		spin_lock(t);
+		lock_thread(t);
 		if (!b) {
-			spin_unlock(t);
+			unlock_thread(t);
 			return NULL;
 		}
 		if (!t->cur) {
@@ -219,26 +219,26 @@ rf_retired *rf_reclaim_node_alloc(void)
 		} else if (!t->spare) {
 			t->spare = b;
 		} else { /* both present and still short: nested more than a batch deep */
-			spin_unlock(t);
+			unlock_thread(t);
 			free(b);
 			return NULL;
 		}
 	}
 	t->reserved++;
-	spin_unlock(t);
+	unlock_thread(t);
 	return t;
 }
 
-void rf_reclaim_node_free(rf_retired *node)
+void reclaim_node_free(reclaim_thread *node)
 {
 	if (node)
 		node->reserved--; /* owner only */
 }
 
-void rf_reclaim_retire(rf_retired *t, rf_val value, rf_release_fn release, rf_val ctx)
+void reclaim_retire(reclaim_thread *t, rf_val value, rf_release_fn release, rf_val ctx)
 {
 	struct batch *full = NULL;
-	spin_lock(t);
+	lock_thread(t);
 	t->reserved--;
 	if (!t->cur || t->cur->n == BATCH) { /* the invariant promises a spare here */
 		full = t->cur;
@@ -251,18 +251,18 @@ void rf_reclaim_retire(rf_retired *t, rf_val value, rf_release_fn release, rf_va
 		t->cur = t->spare;
 		t->spare = NULL;
 	}
-	spin_unlock(t);
+	unlock_thread(t);
 	if (full && full->n)
 		submit(full);
 	else
 		free(full);
 }
 
-void rf_reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx)
+void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx)
 {
-	rf_retired *node = rf_reclaim_node_alloc();
+	reclaim_thread *node = reclaim_node_alloc();
 	if (node) {
-		rf_reclaim_retire(node, value, release, ctx);
+		reclaim_retire(node, value, release, ctx);
 		return;
 	}
 	urcu_bp_synchronize_rcu();
@@ -279,14 +279,14 @@ void rf_reclaim_barrier(void)
 	 * thread must not need all_lock, which we hold. */
 	(void)thread_state();
 	pthread_mutex_lock(&all_lock);
-	for (struct rf_retired *t = all; t; t = t->next) {
-		spin_lock(t);
+	for (struct reclaim_thread *t = all; t; t = t->next) {
+		lock_thread(t);
 		drained.n = 0;
 		if (t->cur) {
 			drained = *t->cur;
 			t->cur->n = 0;
 		}
-		spin_unlock(t);
+		unlock_thread(t);
 		if (drained.n) {
 			tsan_publish();
 			urcu_bp_synchronize_rcu();

@@ -1,0 +1,43 @@
+/* runtime/base/ctx.h: per-execution-context state (internal).
+ *
+ * Several fibers share one OS thread, so "the current transaction", "the current agent
+ * action" and "the current dynamic bindings" cannot be thread-locals: they belong to the
+ * execution context, which is the running fiber, or the thread itself outside fibers.
+ * ctx_self() returns the one that is running now; the scheduler says which it is with
+ * ctx_enter() at every switch.
+ *
+ * Ownership: every field is read and written only by the context it belongs to (no
+ * atomics needed); each family owns its own field and nobody else touches it.
+ * A new fiber starts with all fields zero except `bindings` and `conveyed`, which the
+ * spawner may set (conveyance, runtime/var/convey.h). When a fiber ends, the scheduler
+ * calls ctx_end(), which runs the cleanup hooks families registered (vars drop the
+ * conveyed frame there).
+ */
+#ifndef RF_BASE_CTX_H
+#define RF_BASE_CTX_H
+
+typedef struct exec_ctx {
+	void *tx;           /* STM: the running transaction, or NULL (runtime/stm) */
+	void *agent_action; /* agents: the action being run, its held sends (runtime/agent) */
+	void *bindings;     /* vars: the current binding frame, or NULL (runtime/var) */
+	void *conveyed;     /* vars: the reference the context was started with, or NULL */
+	void *go;           /* channels: the running go process, or NULL (runtime/chan) */
+	void *fj_task;      /* fork/join: the task being run, or NULL (runtime/fj) */
+} exec_ctx;
+
+/* The context running now: the current fiber's, or the calling thread's. Never NULL.
+ * Cost: one TLS load and a branch. Any context. */
+exec_ctx *ctx_self(void);
+
+/* Scheduler only: the calling thread now runs c (a fiber's context), or its own
+ * context again when c is NULL. */
+void ctx_enter(exec_ctx *c);
+
+/* Register fn to run on every context that ends (ctx_end). Registering the same fn again
+ * is a no-op. Returns 0, or -ENOMEM past 4 hooks. Any context; never blocks. */
+int ctx_on_end(void (*fn)(exec_ctx *c));
+
+/* Scheduler only: c's fiber has finished or is being discarded; run the hooks. */
+void ctx_end(exec_ctx *c);
+
+#endif

@@ -1,0 +1,37 @@
+/* runtime/sched/poller.h: what the executor needs from an I/O backend (internal).
+ *
+ * Each worker owns one poller, created and used on the worker's own thread; only wake
+ * may be called from other threads. The worker sleeps inside poll, so one call both
+ * reaps I/O completions and waits for work, timers and wake-ups. Backends (io/: the
+ * io_uring and epoll ones) implement these operations; the composition root hands them
+ * to sched_start.
+ *
+ * Wake-up contract: a sender publishes its work (inbox push, release), then reads the
+ * worker's sleeping flag (seq_cst) and calls wake only if it is set; the worker sets the
+ * flag (seq_cst), re-checks its inbox, then calls poll. Either the sender sees the flag
+ * or the worker sees the work (store-load ordering on both sides). wake on a worker that
+ * is not asleep makes its next poll return at once; wake-ups may coalesce.
+ */
+#ifndef RF_SCHED_POLLER_H
+#define RF_SCHED_POLLER_H
+
+#include <stdint.h>
+
+#include "ringfold/runtime.h"
+
+typedef struct sched_poller_ops {
+	/* Decide the backend for the process (idempotent); `want` is the config's choice.
+	 * Returns the backend chosen or a negative code. Called before workers start. */
+	int (*choose)(rf_io_backend want);
+	/* Create the calling worker's poller. Returns 0 or -errno. Worker thread only. */
+	int (*create)(void **out, int worker);
+	void (*destroy)(void *poller);
+	/* Reap completions and, if none are ready and deadline_ns (absolute
+	 * CLOCK_MONOTONIC; 0 = do not sleep) is in the future, sleep until a completion, a
+	 * wake or the deadline. Returns the completions handled. Owner only. */
+	int (*poll)(void *poller, uint64_t deadline_ns);
+	/* Make the owner's current or next poll return. Any thread. */
+	void (*wake)(void *poller);
+} sched_poller_ops;
+
+#endif
