@@ -26,6 +26,10 @@
 struct conn_io {
 	struct http_conn c;
 	int64_t idle_ms;
+	rf_atom *counter;
+	size_t have;    /* bytes in `in`: the start of a request, or body to drop */
+	size_t skip;    /* body bytes of the last request not received yet */
+	size_t scanned; /* the parser's progress on the request at the start of `in` */
 	char in[IN_SIZE];
 	char out_buf[OUT_SIZE];
 	struct http_out out;
@@ -71,23 +75,21 @@ static void finish(struct conn_io *io)
 	}
 }
 
-/* Answer the requests complete in in[0..*have); keep the incomplete rest at the start.
- * *skip is body still owed by the last request, *scanned the parser's progress.
- * Returns 1 to read more, 0 when the connection is to end (response flushed), or a
- * negative code from send. */
-static int answer(struct conn_io *io, size_t *have, size_t *skip, size_t *scanned,
-                  struct http_server *s)
+/* Answer the requests complete in `in`; keep the incomplete rest at its start.
+ * Returns 1 to read more, 0 when the connection is to end (its last response appended),
+ * or a negative code from send. */
+static int answer(struct conn_io *io)
 {
 	size_t off = 0;
 	bool more = true;
 	while (more) {
-		size_t k = *skip < *have - off ? *skip : *have - off;
+		size_t k = io->skip < io->have - off ? io->skip : io->have - off;
 		off += k;
-		*skip -= k;
-		if (*skip > 0 || off == *have)
+		io->skip -= k;
+		if (io->skip > 0 || off == io->have)
 			break;
 		struct http_request req;
-		ssize_t n = http_parse(io->in + off, *have - off, scanned, &req);
+		ssize_t n = http_parse(io->in + off, io->have - off, &io->scanned, &req);
 		if (n == 0)
 			break;
 		if (io->out.cap - io->out.len < HTTP_MAX_RESPONSE) {
@@ -100,25 +102,24 @@ static int answer(struct conn_io *io, size_t *have, size_t *skip, size_t *scanne
 			return 0;
 		}
 		off += (size_t)n;
-		*scanned = 0;
-		*skip = req.content_length;
-		http_route(&req, &s->counter, &io->out);
+		io->scanned = 0;
+		io->skip = req.content_length;
+		http_route(&req, io->counter, &io->out);
 		more = req.keep_alive;
 	}
-	memmove(io->in, io->in + off, *have - off);
-	*have -= off;
+	memmove(io->in, io->in + off, io->have - off);
+	io->have -= off;
 	return more ? 1 : 0;
 }
 
-static void serve(struct conn_io *io, struct http_server *s)
+static void serve(struct conn_io *io)
 {
-	size_t have = 0, skip = 0, scanned = 0;
 	for (;;) {
-		ssize_t n = recv_some(io, io->in + have, sizeof io->in - have);
+		ssize_t n = recv_some(io, io->in + io->have, sizeof io->in - io->have);
 		if (n <= 0)
 			return; /* closed, reset, idle too long or stopped */
-		have += (size_t)n;
-		int rc = answer(io, &have, &skip, &scanned, s);
+		io->have += (size_t)n;
+		int rc = answer(io);
 		if (rc == 0) {
 			finish(io);
 			return;
@@ -132,11 +133,11 @@ int http_conn_go(rf_val arg, rf_val *out)
 {
 	struct http_conn_start *st = rf_to_ptr(arg);
 	struct http_server *s = st->srv;
-	struct conn_io io = {.c = {.fd = st->fd}, .idle_ms = s->idle_ms};
+	struct conn_io io = {.c = {.fd = st->fd}, .idle_ms = s->idle_ms, .counter = &s->counter};
 	free(st);
 	io.out = (struct http_out){.buf = io.out_buf, .cap = sizeof io.out_buf};
 	http_server_enter(s, &io.c);
-	serve(&io, s);
+	serve(&io);
 	http_server_leave(s, &io.c);
 	rf_io_close(io.c.fd);
 	return 0;
