@@ -99,6 +99,14 @@ static int listener_go(rf_val arg, rf_val *out)
 	}
 }
 
+static void free_server(struct http_server *s)
+{
+	rf_promise_free(s->drained);
+	rf_lock_destroy(&s->lock);
+	rf_atom_destroy(&s->counter);
+	free(s);
+}
+
 int http_server_start(const struct http_config *cfg, struct http_server **out)
 {
 	struct http_server *s = calloc(1, sizeof *s);
@@ -111,12 +119,13 @@ int http_server_start(const struct http_config *cfg, struct http_server **out)
 	}
 	s->fd = rc;
 	s->idle_ms = cfg->idle_ms;
-	if ((rc = rf_atom_init(&s->counter, 0)) < 0 || (rc = rf_lock_init(&s->lock)) < 0 ||
-	    (rc = rf_promise_new(&s->drained)) < 0 ||
+	/* Neither init can fail on storage of the right size. */
+	rf_atom_init(&s->counter, 0);
+	rf_lock_init(&s->lock);
+	if ((rc = rf_promise_new(&s->drained)) < 0 ||
 	    (rc = rf_go(listener_go, rf_from_ptr(s), &s->listener)) < 0) {
-		rf_promise_free(s->drained);
 		close(s->fd);
-		free(s);
+		free_server(s);
 		return rc;
 	}
 	*out = s;
@@ -178,9 +187,6 @@ int http_server_stop(struct http_server *s, int64_t ms)
 	/* The last connection delivered holding the lock: once we hold it, it is gone. */
 	rf_lock_lock(&s->lock);
 	rf_lock_unlock(&s->lock);
-	rf_promise_free(s->drained);
-	rf_lock_destroy(&s->lock);
-	rf_atom_destroy(&s->counter);
-	free(s);
+	free_server(s);
 	return 0;
 }
