@@ -44,29 +44,28 @@ static void count_down(struct http_server *s)
 		rf_promise_deliver(s->drained, 1);
 }
 
-/* Count a new connection and start its go process; 0 or a negative code (fd closed). */
-static int start_conn(struct http_server *s, int fd)
+/* Count a new connection and start its go process. One that cannot start (no memory,
+ * runtime shut down) is closed: its client sees the close, others are unaffected. */
+static void start_conn(struct http_server *s, int fd)
 {
 	int one = 1; /* responses go out whole: no Nagle delay behind the client's ACKs */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct http_conn_start *st = malloc(sizeof *st);
 	if (!st) {
 		close(fd);
-		return -ENOMEM;
+		return;
 	}
 	*st = (struct http_conn_start){s, fd};
 	rf_lock_lock(&s->lock);
 	s->open++;
 	rf_lock_unlock(&s->lock);
-	int rc = rf_go(http_conn_go, rf_from_ptr(st), NULL);
-	if (rc < 0) {
+	if (rf_go(http_conn_go, rf_from_ptr(st), NULL) < 0) {
 		rf_lock_lock(&s->lock);
 		count_down(s);
 		rf_lock_unlock(&s->lock);
 		free(st);
 		close(fd);
 	}
-	return rc;
 }
 
 /* The listener go process: accept until stopped; a go process per connection. */
