@@ -179,10 +179,10 @@ int http_server_stop(struct http_server *s, int64_t ms)
 	if (s->open == 0)
 		rf_promise_deliver(s->drained, 1);
 	rf_lock_unlock(&s->lock);
-	rf_val drained = 0;
-	rf_promise_deref_timeout(s->drained, ms, 0, &drained);
-	if (!drained)
-		return -ETIMEDOUT;
+	rf_val drained;
+	int rc = rf_promise_deref_timeout(s->drained, ms, &drained);
+	if (rc < 0)
+		return rc;
 	/* The last connection delivered holding the lock: once we hold it, it is gone. */
 	rf_lock_lock(&s->lock);
 	rf_lock_unlock(&s->lock);
