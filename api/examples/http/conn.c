@@ -139,6 +139,7 @@ int http_conn_go(rf_val arg, rf_val *out)
 	http_server_enter(s, &io.c);
 	serve(&io);
 	http_server_leave(s, &io.c);
-	rf_io_close(io.c.fd);
+	rf_io_close(io.c.fd); /* parks on io_uring */
+	http_server_end(s);
 	return 0;
 }

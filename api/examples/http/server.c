@@ -158,6 +158,12 @@ void http_server_leave(struct http_server *s, struct http_conn *c)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	rf_lock_unlock(&s->lock);
+}
+
+void http_server_end(struct http_server *s)
+{
+	rf_lock_lock(&s->lock);
 	count_down(s);
 	rf_lock_unlock(&s->lock);
 }
