@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "io/pool.h"
 #include "ringfold/io.h"
 #include "runtime/sched/sched.h"
 
