@@ -15,7 +15,7 @@ void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferre
 	spin_init(&d->lock);
 	d->code = 0;
 	d->value = RF_NIL;
-	d->waiters.head = NULL;
+	waitlist_init(&d->waiters);
 	d->listeners = NULL;
 	d->release = release;
 }

@@ -150,8 +150,8 @@ int rf_executor_new(int threads, rf_executor **out)
 	atomic_init(&ex->phase, RUNNING);
 	ex->queue = ex->tail = NULL;
 	ex->queued = 0;
-	ex->idle.head = NULL;
-	ex->awaiters.head = NULL;
+	waitlist_init(&ex->idle);
+	waitlist_init(&ex->awaiters);
 	ex->live = threads;
 	ex->nthreads = 0;
 	for (int i = 0; i < threads; i++) {

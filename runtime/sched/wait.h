@@ -72,19 +72,26 @@ void waiter_complete(waiter *w);
 /* Sleep the calling fiber (parked, core runs others) or thread until deadline. */
 void sched_sleep_until(uint64_t deadline_ns);
 
-/* Lock held: list w, drop the lock, wait until claimed and completed or the deadline;
- * returns 0 or -ETIMEDOUT, with the lock not held. */
+/* Lock not held, w already on l (listed under lock): wait until claimed and completed
+ * or the deadline; on a timeout take w off l if it is still there. Returns 0 or
+ * -ETIMEDOUT, with the lock not held. */
+static inline int waitlist_wait(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
+{
+	if (waiter_wait(w, deadline_ns) == 0)
+		return 0;
+	spin_lock(lock);
+	if (waitlist_has(l, w))
+		waitlist_unlink(l, w);
+	spin_unlock(lock);
+	return -ETIMEDOUT;
+}
+
+/* Lock held: list w, drop the lock, and waitlist_wait. */
 static inline int waitlist_sleep(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
 {
 	waitlist_add(l, w);
 	spin_unlock(lock);
-	if (waiter_wait(w, deadline_ns) == 0)
-		return 0;
-	spin_lock(lock);
-	if (w->op == l)
-		waitlist_unlink(l, w);
-	spin_unlock(lock);
-	return -ETIMEDOUT;
+	return waitlist_wait(l, lock, w, deadline_ns);
 }
 
 /* Lock not needed: complete a claimed chain (waitlist_claim_all) with (result, value). */
