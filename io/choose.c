@@ -148,12 +148,13 @@ int io_create(io_poller **out, int worker)
 	io->kind = kind;
 	io->worker = worker;
 	io->wake_fd = io->epfd = -1;
+	thread_io = io; /* this thread owns it, already while the backend sets it up */
 	int rc = kind == RF_IO_URING ? uring_create(io) : ep_create(io);
 	if (rc < 0) {
+		thread_io = NULL;
 		free(io);
 		return rc;
 	}
-	thread_io = io;
 	*out = io;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/base/assert.h"
 
 #define RING_ENTRIES 256
 #define WAKE_TAG 1u
@@ -92,6 +93,7 @@ void uring_destroy(io_poller *io)
 
 void uring_cancel_fd(io_poller *io, int fd)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	struct io_uring_sqe *sqe = uring_sqe(io);
 	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
 	sqe->flags |= IOSQE_IO_HARDLINK; /* the next SQE runs whatever this one returns */
@@ -108,6 +110,7 @@ void uring_msg_wake(io_poller *self, io_poller *to)
 
 struct io_uring_sqe *uring_sqe(io_poller *io)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	struct io_uring_sqe *sqe;
 	while (!(sqe = io_uring_get_sqe(&io->ring)))
 		io_uring_submit(&io->ring);
@@ -116,6 +119,7 @@ struct io_uring_sqe *uring_sqe(io_poller *io)
 
 int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	waiter w;
 	waiter_init(&w);
 	io_uring_sqe_set_data(sqe, &w);
@@ -176,6 +180,7 @@ static int reap(io_poller *io, bool *woke)
 
 int uring_poll(io_poller *io, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	bool woke = false;
 	int n = reap(io, &woke);
 	if (n > 0 || woke || deadline_ns == 0) {

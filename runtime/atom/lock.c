@@ -110,7 +110,7 @@ int rf_lock_init(rf_lock *lock)
 		return -EINVAL;
 	lock_impl *l = impl(lock);
 	atomic_init(&l->state, 0);
-	spin_init(&l->qlock);
+	spin_init(&l->qlock, LOCKRANK_ATOM_LOCK_QUEUE);
 	atomic_init(&l->owner, NULL);
 	l->depth = 0;
 	waitlist_init(&l->waiters);

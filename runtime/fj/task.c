@@ -167,7 +167,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	waiter_init(&w);
 	*r = (ext_invoke){
 	    .job.run = ext_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
-	spin_init(&r->lock);
+	spin_init(&r->lock, LOCKRANK_FJ_INVOKE);
 	waitlist_init(&r->caller);
 	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */
 	atomic_init(&r->refs, 2);

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
 
@@ -46,6 +47,7 @@ void *__tsan_get_current_fiber(void);
 
 void worker_rq_push(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->next = NULL;
 	if (w->rq_tail)
 		w->rq_tail->next = f;
@@ -56,6 +58,7 @@ void worker_rq_push(sched_worker *w, sched_fiber *f)
 
 sched_fiber *worker_rq_pop(sched_worker *w)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	sched_fiber *f = w->rq_head;
 	if (f && !(w->rq_head = f->next))
 		w->rq_tail = NULL;

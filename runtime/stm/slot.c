@@ -94,7 +94,7 @@ static stm_slot *slot_new_locked(void)
 		for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
 			c[i].idx = (ci << CHUNK_BITS) + i;
 			atomic_init(&c[i].state, TX_COMMITTED);
-			spin_init(&c[i].wlock);
+			spin_init(&c[i].wlock, LOCKRANK_STM_SLOT);
 			waitlist_init(&c[i].waiters);
 		}
 		atomic_store_explicit(&chunks[ci], c, memory_order_release);
