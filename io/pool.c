@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "io/pool.h"
+#include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
 #define POOL_MAX 64
@@ -27,13 +28,43 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static pool_job *q_head, *q_tail;
 static int n_threads, n_idle, n_queued;
 
-static void pool_init(void)
+static void init_cond(void)
 {
 	pthread_condattr_t a;
 	pthread_condattr_init(&a);
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 	pthread_cond_init(&pool_cond, &a);
 	pthread_condattr_destroy(&a);
+}
+
+/* Fork child: no pool thread exists. Jobs that survive a fork (agent drains) stay queued
+ * for the next thread the child starts; the others belong to the parent's fibers, which
+ * are not here either. */
+static void pool_fork_child(void)
+{
+	pthread_mutex_init(&pool_lock, NULL);
+	init_cond();
+	pool_job *list = q_head;
+	q_head = q_tail = NULL;
+	n_threads = n_idle = n_queued = 0;
+	for (pool_job *next; list; list = next) {
+		next = list->next;
+		if (!list->survives_fork)
+			continue;
+		list->next = NULL;
+		if (q_tail)
+			q_tail->next = list;
+		else
+			q_head = list;
+		q_tail = list;
+		n_queued++;
+	}
+}
+
+static void pool_init(void)
+{
+	init_cond();
+	sched_on_fork_child(pool_fork_child);
 }
 
 static void *pool_thread(void *unused)
@@ -120,6 +151,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 {
 	struct run_job j = {.job.run = run_and_wake, .fn = fn, .arg = arg};
 	waiter_init(&j.w);
+	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	if (pool_submit(&j.job) < 0)
 		return fn(arg);
 	waiter_wait(&j.w, DEADLINE_NONE);

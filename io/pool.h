@@ -10,9 +10,13 @@
 #ifndef RF_IO_POOL_H
 #define RF_IO_POOL_H
 
+#include <stdbool.h>
+
 typedef struct pool_job {
 	void (*run)(struct pool_job *j); /* on a pool thread; may free j */
 	struct pool_job *next;           /* the pool's queue; the pool's, while queued */
+	bool survives_fork; /* still queued in a fork child (else dropped with the parent's
+	                     * fibers that wait for it) */
 } pool_job;
 
 /* Queue j for a pool thread. j stays valid until j->run starts. Returns 0, or -EAGAIN:

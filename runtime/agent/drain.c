@@ -174,6 +174,7 @@ void agent_schedule(rf_agent *a)
 	if (fiber_spawn(drain_fiber, a, SCHED_WORKER_ANY, NULL) == 0)
 		return;
 	a->drain_job.run = drain_job;
+	a->drain_job.survives_fork = true; /* accepted actions are never lost */
 	if (pool_submit(&a->drain_job) < 0)
 		agent_drain_run(a);
 }

@@ -177,8 +177,8 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		spin_unlock(&s->wlock);
 		return;
 	}
-	/* A waiter that times out leaves nwaiters high: it only costs the stopper a look
-	 * under wlock, and the stopper resets it. */
+	/* A waiter that times out (or is cancelled) leaves nwaiters high: it only costs the stopper
+	 * a look under wlock, and the stopper resets it. */
 	(void)waitlist_sleep(&s->waiters, &s->wlock, &w, deadline_ns);
 }
 
