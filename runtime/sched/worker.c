@@ -362,6 +362,9 @@ void worker_forget(sched_worker *w)
 {
 	bool self = w == sched_tls_worker;
 	sched_fiber *keep = self ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+	/* The fork child's only thread owns every worker while it forgets them. */
+	sched_worker *was = sched_tls_worker;
+	sched_tls_worker = w;
 	pthread_mutex_init(&w->spare_lock, NULL);
 	sched_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_relaxed);
 	for (sched_fiber *next; list && list != INBOX_CLOSED; list = next) {
@@ -388,6 +391,7 @@ void worker_forget(sched_worker *w)
 		guard_forget(w);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	sched_tls_worker = was;
 }
 
 void worker_fork_child(void)
