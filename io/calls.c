@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "io/pool.h"
 #include "ringfold/io.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"

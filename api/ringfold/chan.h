@@ -67,8 +67,9 @@ typedef enum rf_buf_kind {
  * transformation is finished (reduced: the channel closes; pending puts are accepted and
  * dropped, as core.async aborts them), or a negative code, which drops the value (core.async's
  * default ex-handler). flush (may be NULL) runs once at close and may emit final values.
- * Both run with the channel locked: they must be quick, must not wait (park or block)
- * and must not touch this channel. `state` is the channel's own copy
+ * Both run with the channel locked (a transformed channel's lock is a mutex, not a spin
+ * lock): they must be quick, must not wait (park or block) and must not touch this
+ * channel. `state` is the channel's own copy
  * (each channel copies the rf_xform it is given), free for a stateful step. */
 #define RF_XF_DONE 1
 typedef struct rf_xform_sink rf_xform_sink;
@@ -80,8 +81,10 @@ typedef struct rf_xform {
 	int64_t state; /* per-channel mutable state */
 } rf_xform;
 
-/* Emit v from a step or flush. Never fails, never blocks (the buffer grows past n if a
- * step expands, as in core.async; dropping/sliding buffers apply their policy). */
+/* Emit v from a step or flush. Never blocks (the buffer grows past n if a step expands,
+ * as in core.async; dropping/sliding buffers apply their policy). If the buffer cannot
+ * grow (out of memory) v is dropped and the put that ran the step returns -ENOMEM (a
+ * flush at close has nobody to tell); the channel stays usable. */
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
 /* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
@@ -102,7 +105,7 @@ typedef struct rf_chan_opts {
 
 /* Storage for a channel in the caller's memory (rf_chan_init); its bytes are private. */
 typedef struct rf_chan_mem {
-	_Alignas(8) uint64_t opaque_[24];
+	_Alignas(8) uint64_t opaque_[40];
 } rf_chan_mem;
 
 /* (chan), (chan n), (chan (dropping-buffer n)), (chan n xform), (promise-chan xform).

@@ -48,7 +48,7 @@ static _Atomic int live;
 static _Atomic bool draining;
 static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
-static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+static pthread_once_t timer_once_ctl = PTHREAD_ONCE_INIT;
 
 static struct stripe *stripe_of(uint64_t at)
 {
@@ -116,8 +116,10 @@ static void timer_drain(void)
 	atomic_store_explicit(&draining, false, memory_order_seq_cst);
 }
 
-static void register_hook(void)
+static void timer_once(void)
 {
+	for (int i = 0; i < NSTRIPES; i++)
+		spin_init(&stripes[i].lock, LOCKRANK_CHAN_TIMEOUT);
 	(void)sched_on_shutdown(timer_drain);
 }
 
@@ -181,7 +183,7 @@ int rf_chan_timeout(int64_t ms, rf_chan **out)
 	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
-	pthread_once(&hook_once, register_hook);
+	pthread_once(&timer_once_ctl, timer_once);
 	uint64_t at = (time_deadline_after_ms(ms) + TIMEOUT_RES_NS - 1) / TIMEOUT_RES_NS;
 	struct stripe *st = stripe_of(at);
 	spin_lock(&st->lock);
