@@ -207,7 +207,7 @@ static void every_kind_of_parked_wait(void **state)
 		rf_chan_free(g.alt_b);
 		rf_chan_free(g.tmo_short);
 		rf_promise_free(g.promise);
-		rf_deferred_free(g.deferred);
+		rf_deferred_release(g.deferred);
 		assert_int_equal(rf_lock_free(g.lock), 0);
 		close(g.pipe_r);
 		close(g.pipe_w);

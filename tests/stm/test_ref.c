@@ -78,8 +78,12 @@ static void outside_transaction(void **state)
 	assert_int_equal(rf_dosync(NULL, 0, &v), -EINVAL);
 	assert_int_equal(rf_ref_new(0, NULL), -EINVAL);
 	rf_ref *r = A;
-	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 5, .max_history = 2}, &r),
-	                 -EINVAL);
+	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 1}, &r), -EINVAL);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        0, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .min_history = 5, .max_history = 2},
+	        &r),
+	    -EINVAL);
 	assert_null(r);
 	assert_int_equal(rf_ref_history_count(NULL), -EINVAL);
 	assert_int_equal(value(A), 1);
@@ -233,9 +237,14 @@ static int not_seven(rf_val v, rf_val ctx)
 static void validators(void **state)
 {
 	rf_ref *r;
-	assert_int_equal(rf_ref_new_opts(-1, &(rf_ref_opts){.validator = non_negative}, &r),
-	                 RF_EVALIDATOR);
-	assert_int_equal(rf_ref_new_opts(5, &(rf_ref_opts){.validator = non_negative}, &A), 0);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        -1, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .validator = non_negative}, &r),
+	    RF_EVALIDATOR);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        5, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .validator = non_negative}, &A),
+	    0);
 	assert_int_equal(rf_ref_new(5, &B), 0);
 	/* a rejection aborts the whole transaction: B unchanged too */
 	assert_int_equal(rf_dosync(transfer_body, -10, NULL), RF_EVALIDATOR);
@@ -261,7 +270,7 @@ static struct {
 	bool in_tx;
 } seen;
 
-static void watch(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+static int watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
 {
 	assert_int_equal(ctx, 99);
 	seen.calls++;
@@ -271,6 +280,43 @@ static void watch(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val, rf_va
 	seen.in_tx = rf_in_transaction();
 	assert_ptr_equal(ref, A);
 	assert_int_equal(value(ref), new_val); /* after the commit */
+	return 0;
+}
+
+static int add_twice_body(rf_val arg, rf_val *out);
+
+/* A watch that fails with the code in ctx, counting its calls. */
+static int failing_watch_calls;
+static int failing_watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	(void)key, (void)ref, (void)old_val, (void)new_val;
+	failing_watch_calls++;
+	return (int)ctx;
+}
+
+/* A watch's negative code comes back from rf_dosync after the commit; every other
+ * watch still runs; the value stays changed; remove of an unknown key is 0. */
+static void watch_codes(void **state)
+{
+	make_refs(10, 0);
+	seen.calls = 0;
+	failing_watch_calls = 0;
+	assert_int_equal(rf_ref_add_watch(A, 1, failing_watch, -EPIPE), 0);
+	assert_int_equal(rf_ref_add_watch(A, 2, watch, 99), 0);
+	assert_int_equal(rf_ref_add_watch(A, 3, failing_watch, -EIO), 0);
+	rf_val out = 0;
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), -EPIPE); /* the first code */
+	assert_int_equal(failing_watch_calls, 2);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(value(A), 12);                                /* committed */
+	assert_int_equal(rf_ref_add_watch(A, 1, failing_watch, 0), 0); /* replaced by key */
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), -EIO);
+	assert_int_equal(value(A), 14);
+	assert_int_equal(rf_ref_remove_watch(A, 3), 0);
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), 0);
+	assert_int_equal(rf_ref_remove_watch(A, 77), 0);
+	assert_int_equal(rf_ref_remove_watch(NULL, 1), -EINVAL);
+	free_refs();
 }
 
 static int add_twice_body(rf_val arg, rf_val *out)
@@ -360,8 +406,11 @@ static void ensure_and_history(void **state)
 	assert_int_equal(value(A), 4);
 	assert_int_equal(rf_ref_history_count(A), 0); /* no reader faulted: no older version kept */
 	rf_ref *r;
-	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 3, .max_history = 5}, &r),
-	                 0);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        0, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .min_history = 3, .max_history = 5},
+	        &r),
+	    0);
 	rf_ref_free(A);
 	A = r;
 	for (int i = 0; i < 10; i++)
@@ -424,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(commute_then_set_is_an_error),
 	    cmocka_unit_test(validators),
 	    cmocka_unit_test(watches),
+	    cmocka_unit_test(watch_codes),
 	    cmocka_unit_test(held_sends),
 	    cmocka_unit_test(ensure_and_history),
 	    cmocka_unit_test(large_write_sets),
