@@ -127,17 +127,17 @@ static void park_forever(void *arg)
 	waiter w;
 	waiter_init(&w);
 	latch_down(arg);
-	fcheck(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN); /* nobody completes it */
+	RF_CHECK(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN); /* nobody completes it */
 	/* every later wait on the unwinding worker fails at once instead of parking */
 	waiter_init(&w);
-	fcheck(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN);
+	RF_CHECK(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN);
 	atomic_fetch_add(&unwound, 1);
 }
 
 static void sleep_long(void *arg)
 {
 	latch_down(arg);
-	fcheck(sched_sleep_until(time_now_ns() + 3600000000000u) == RF_ESHUTDOWN);
+	RF_CHECK(sched_sleep_until(time_now_ns() + 3600000000000u) == RF_ESHUTDOWN);
 	atomic_fetch_add(&unwound, 1);
 }
 

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
@@ -16,8 +18,8 @@ static rf_ref *A, *B;
 
 static void make_refs(rf_val a, rf_val b)
 {
-	assert_int_equal(rf_ref_new(a, &A), 0);
-	assert_int_equal(rf_ref_new(b, &B), 0);
+	RF_CHECK_EQ(rf_ref_new(a, &A), 0);
+	RF_CHECK_EQ(rf_ref_new(b, &B), 0);
 }
 
 static void free_refs(void)
@@ -29,7 +31,7 @@ static void free_refs(void)
 static rf_val value(rf_ref *r)
 {
 	rf_val v;
-	assert_int_equal(rf_ref_deref(r, &v), 0);
+	RF_CHECK_EQ(rf_ref_deref(r, &v), 0);
 	return v;
 }
 
@@ -38,7 +40,7 @@ static int threads(void)
 {
 	int n = 0;
 	DIR *d = opendir("/proc/self/task");
-	assert_non_null(d);
+	RF_CHECK((d) != NULL);
 	for (struct dirent *e; (e = readdir(d));)
 		n += e->d_name[0] != '.';
 	closedir(d);
@@ -99,13 +101,13 @@ static int transfer_body(rf_val arg, rf_val *out)
 	int rc;
 	if ((rc = rf_ref_alter(A, rf_add, arg, &a)) || (rc = rf_ref_alter(B, rf_inc, 0, &b)))
 		return rc;
-	assert_int_equal(rf_io_guard(), RF_EIOINTX);
-	assert_true(rf_in_transaction());
-	assert_true(stm_tx_running());
+	RF_CHECK_EQ(rf_io_guard(), RF_EIOINTX);
+	RF_CHECK(rf_in_transaction());
+	RF_CHECK(stm_tx_running());
 	rf_val a2, b2;
 	if ((rc = rf_ref_deref(A, &a2)) || (rc = rf_ref_deref(B, &b2)))
 		return rc;
-	assert_int_equal(a2, a); /* a transaction sees its own writes */
+	RF_CHECK_EQ(a2, a); /* a transaction sees its own writes */
 	*out = a2 + b2;
 	return 0;
 }
@@ -125,7 +127,7 @@ static void alter_commits(void **state)
 
 static int inner_body(rf_val arg, rf_val *out)
 {
-	assert_true(rf_in_transaction());
+	RF_CHECK(rf_in_transaction());
 	return rf_ref_alter(B, rf_add, arg, out);
 }
 
@@ -138,8 +140,8 @@ static int outer_body(rf_val arg, rf_val *out)
 	if ((rc = rf_dosync(inner_body, arg, &inner)))
 		return rc;
 	/* the inner transaction joined ours: nothing is visible outside yet */
-	assert_int_equal(rf_ref_deref(B, out), 0);
-	assert_int_equal(*out, inner);
+	RF_CHECK_EQ(rf_ref_deref(B, out), 0);
+	RF_CHECK_EQ(*out, inner);
 	return arg == 13 ? -77 : 0;
 }
 
@@ -201,15 +203,15 @@ static int set_after_commute_body(rf_val arg, rf_val *out)
 	int rc = rf_ref_commute(A, rf_inc, 0, &v);
 	if (rc)
 		return rc;
-	assert_int_equal(v, 2); /* in-transaction value of commute */
-	assert_int_equal(rf_ref_deref(A, &v), 0);
-	assert_int_equal(v, 2);
-	assert_int_equal(rf_ref_set(A, 5), RF_ECOMMUTESET);
-	assert_int_equal(rf_ref_alter(A, rf_inc, 0, NULL), RF_ECOMMUTESET);
+	RF_CHECK_EQ(v, 2); /* in-transaction value of commute */
+	RF_CHECK_EQ(rf_ref_deref(A, &v), 0);
+	RF_CHECK_EQ(v, 2);
+	RF_CHECK_EQ(rf_ref_set(A, 5), RF_ECOMMUTESET);
+	RF_CHECK_EQ(rf_ref_alter(A, rf_inc, 0, NULL), RF_ECOMMUTESET);
 	/* commute after set is fine and is not re-run at commit */
 	if ((rc = rf_ref_set(B, 10)) || (rc = rf_ref_commute(B, rf_add, 5, &v)))
 		return rc;
-	assert_int_equal(v, 15);
+	RF_CHECK_EQ(v, 15);
 	return (int)arg;
 }
 
@@ -272,14 +274,14 @@ static struct {
 
 static int watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
 {
-	assert_int_equal(ctx, 99);
+	RF_CHECK_EQ(ctx, 99);
 	seen.calls++;
 	seen.old = old_val;
 	seen.new_val = new_val;
 	seen.key = key;
 	seen.in_tx = rf_in_transaction();
-	assert_ptr_equal(ref, A);
-	assert_int_equal(value(ref), new_val); /* after the commit */
+	RF_CHECK((ref) == (A));
+	RF_CHECK_EQ(value(ref), new_val); /* after the commit */
 	return 0;
 }
 
