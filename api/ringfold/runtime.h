@@ -62,7 +62,7 @@ typedef struct rf_config {
 } rf_config;
 
 /* Fill *cfg with the defaults, overridden by any RF_* environment variable.
- * Returns 0, or -EINVAL naming nothing when an environment value is malformed. */
+ * Returns 0, or -EINVAL (cfg NULL, or an environment value malformed). */
 RF_API int rf_config_default(rf_config *cfg);
 
 /* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
@@ -124,7 +124,7 @@ typedef struct rf_stats {
 } rf_stats;
 
 /* Snapshot of the counters (each read relaxed; totals are not one instant). Starts the
- * runtime if needed. */
+ * runtime if needed. A NULL out does nothing. */
 RF_API void rf_stats_get(rf_stats *out);
 
 #ifdef __cplusplus

@@ -224,7 +224,7 @@ static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
 	if (!out || (kind != KIND_UNBUF && kind != KIND_PROMISE && n == 0) ||
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
-	    (xf && (kind == KIND_UNBUF || !xf->step)))
+	    (xf && (kind == KIND_UNBUF || !xf->step || !chan_xform_valid(xf))))
 		return -EINVAL;
 	const rf_config *cfg = sched_config();
 	rf_chan *ch = calloc(1, sizeof(*ch));
@@ -268,7 +268,8 @@ int rf_chan_new_promise(const rf_xform *xf, rf_chan **out)
 
 rf_chan *rf_chan_retain(rf_chan *ch)
 {
-	atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+	if (ch)
+		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
 	return ch;
 }
 

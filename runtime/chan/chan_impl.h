@@ -109,6 +109,8 @@ void chan_close_code(rf_chan *ch, int code);
 
 /* Buffer (chan_buf.c), under ch->lock. */
 int chan_buf_init(rf_chan *ch);
+/* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
+bool chan_xform_valid(const rf_xform *xf);
 size_t chan_buf_count(const rf_chan *ch);
 bool chan_buf_full(const rf_chan *ch);
 void chan_buf_add(rf_chan *ch, rf_val v);

@@ -22,6 +22,8 @@ int rf_config_default(rf_config *cfg)
 {
 	unsigned long v;
 	int rc;
+	if (!cfg)
+		return -EINVAL;
 
 	*cfg = (rf_config){
 	    .topology = NULL,

@@ -134,7 +134,9 @@ int sched_on_fork_child(void (*fn)(void))
 static int check_config(const rf_config *cfg)
 {
 	if (cfg->workers_per_node < 0 || cfg->stack_size < 16384 || cfg->stack_size > (1UL << 30) ||
-	    cfg->io_backend < RF_IO_AUTO || cfg->io_backend > RF_IO_EPOLL)
+	    cfg->io_backend < RF_IO_AUTO || cfg->io_backend > RF_IO_EPOLL ||
+	    cfg->fj_workers_per_node < 0 || cfg->fj_steal < RF_STEAL_LOCAL_FIRST ||
+	    cfg->fj_steal > RF_STEAL_NONE)
 		return -EINVAL;
 	if (cfg->topology && strlen(cfg->topology) >= sizeof(rt_topology_text))
 		return -EINVAL;
@@ -224,6 +226,8 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 {
 	char err[256];
 	int rc;
+	if (cfg && (rc = check_config(cfg)) < 0)
+		return rc; /* a bad knob is -EINVAL whether or not the runtime runs */
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_once(&atfork_once, install_atfork);
