@@ -69,6 +69,33 @@ RF_API int rf_init(const rf_config *cfg);
  * may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
 
+/* Where a go process or future runs and how big its stack is (rf_go_with,
+ * rf_future_call_with). Without options (rf_go, rf_future_call) a process started from a
+ * fiber goes to the spawner's worker unless another worker of its node carries a few
+ * fewer fibers (so a listener's connections spread over the node while a parent and its
+ * few children stay together), one started from a plain thread goes round-robin over all
+ * workers, and a worker that runs out of work takes half of a busy peer's processes that
+ * have not started yet. A process that has started never moves (errno and thread-locals
+ * stay those of its worker). */
+typedef struct rf_spawn_opts {
+	size_t size;       /* sizeof(rf_spawn_opts) (rf_spawn_opts_default sets it) */
+	int worker;        /* -1, or 0..workers-1: runs on that worker, never moved */
+	int node;          /* -1, or a node index: its least-loaded worker */
+	bool stay_local;   /* from a fiber: the spawner's worker, never moved */
+	size_t stack_size; /* 0: the runtime's stack_size; else 16 KiB .. 1 GiB */
+} rf_spawn_opts;
+
+/* Fill *opts with no placement and the runtime's stack size.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL opts).
+ * Blocks:  never. Context: any. Cost: a few stores. */
+RF_API int rf_spawn_opts_default(rf_spawn_opts *opts);
+
+/* The index of the executor worker the caller runs on.
+ * Returns: 0..workers-1, or -1 on a plain thread or fork/join task.
+ * Blocks:  never. Context: any. Cost: one thread-local load. */
+RF_API int rf_worker_self(void);
+
 typedef struct rf_worker_stats {
 	int cpu;             /* CPU the worker is pinned to */
 	int node;            /* its NUMA node */

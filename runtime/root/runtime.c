@@ -26,3 +26,16 @@ void rf_stats_get(rf_stats *out)
 	out->io_backend = io_kind();
 	sched_stats(out);
 }
+
+int rf_spawn_opts_default(rf_spawn_opts *opts)
+{
+	if (!opts)
+		return -EINVAL;
+	*opts = (rf_spawn_opts){.size = sizeof(*opts), .worker = -1, .node = -1};
+	return 0;
+}
+
+int rf_worker_self(void)
+{
+	return sched_worker_self();
+}

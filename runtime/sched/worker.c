@@ -100,14 +100,19 @@ static void inbox_drain(sched_worker *w)
 		rev = list;
 		list = next;
 	}
+	int adopted = 0;
 	while (rev) {
 		sched_fiber *next = rev->next;
-		if (rev->state == FIBER_NEW)
+		if (rev->state == FIBER_NEW) {
 			fiber_adopt(w, rev);
+			adopted++;
+		}
 		rev->state = FIBER_READY;
 		worker_rq_push(w, rev);
 		rev = next;
 	}
+	if (adopted)
+		atomic_fetch_sub_explicit(&w->incoming, adopted, memory_order_relaxed);
 }
 
 static void fire_timers(sched_worker *w)
@@ -173,7 +178,11 @@ static void idle(sched_worker *w)
 	/* Submit what the fibers just queued and reap what is ready, before spinning: the
 	 * backend submits requests only from poll (runtime/sched/poller.h). */
 	poll_io(w, 0);
-	if (w->rq_head || spin_for_work(w))
+	if (w->rq_head)
+		return;
+	w->backlog_since = 0;
+	place_hungry(w, true); /* a busy peer may hand over part of its backlog (place.c) */
+	if (spin_for_work(w))
 		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : DEADLINE_NONE;
 	uint64_t trim_at = trim_time(w);
@@ -196,12 +205,18 @@ static void loop(sched_worker *w)
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);
+		if (place_peer_hungry(w))
+			place_donate(w);
+		else
+			w->backlog_since =
+			    0; /* a backlog counts from a round that saw a hungry peer */
 		sched_fiber *f = worker_rq_pop(w);
 		if (!f) {
 			w->since_poll = 0;
 			idle(w);
 			continue;
 		}
+		place_hungry(w, false);
 		fiber_run(w, f);
 		if (++w->since_poll >= POLL_EVERY) {
 			w->since_poll = 0;
@@ -224,6 +239,7 @@ static void abandon_all(sched_worker *w)
 		fiber_discard(w, w->all);
 	w->rq_head = w->rq_tail = NULL;
 	w->timers = NULL;
+	place_hungry(w, false);
 	stack_drain(w);
 }
 
@@ -280,6 +296,9 @@ int worker_start(sched_worker *w)
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->nlive, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->incoming, 0, memory_order_relaxed);
+	w->backlog_since = 0;
 	w->trim_at = 0;
 	w->start_rc = 1; /* 1 = still starting */
 	int rc = -pthread_create(&w->thread, NULL, worker_main, w);
