@@ -88,12 +88,17 @@ typedef struct rf_spawn_opts {
 /* Fill *opts with no placement and the runtime's stack size.
  * Returns: 0.
  * Errors:  -EINVAL (NULL opts).
- * Blocks:  never. Context: any. Cost: a few stores. */
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores. */
 RF_API int rf_spawn_opts_default(rf_spawn_opts *opts);
 
 /* The index of the executor worker the caller runs on.
  * Returns: 0..workers-1, or -1 on a plain thread or fork/join task.
- * Blocks:  never. Context: any. Cost: one thread-local load. */
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
 RF_API int rf_worker_self(void);
 
 typedef struct rf_worker_stats {

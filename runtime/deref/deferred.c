@@ -80,7 +80,7 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 	return 0;
 }
 
-int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out)
 {
 	if (!d || !out || timeout_ms < 0)
 		return -EINVAL;
@@ -90,14 +90,10 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_
 		*out = v;
 		return code;
 	}
-	if (timeout_ms == 0) {
-		*out = timeout_val;
-		return 0;
-	}
-	if (deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v) == -ETIMEDOUT) {
-		*out = timeout_val;
-		return 0;
-	}
+	if (timeout_ms == 0)
+		return -ETIMEDOUT;
+	if (deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v) == -ETIMEDOUT)
+		return -ETIMEDOUT;
 	*out = v;
 	return code;
 }

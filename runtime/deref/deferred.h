@@ -83,7 +83,7 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 
 /* The shared deref/deref-timeout shape over deferred_wait (argument checks, zero
  * polls, the timeout value substituted on timeout). */
-int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out);
+int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out);
 
 /* Add a listener: runs now, on the caller, if already realized; otherwise once, on the
  * realizing context. Never blocks. */

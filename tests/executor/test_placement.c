@@ -31,7 +31,7 @@ static int go_where(const rf_spawn_opts *o, int *rc)
 	*rc = rf_go_with(o, where, 0, &ch);
 	if (*rc)
 		return -100;
-	fcheck(rf_chan_take_timeout(ch, &v, WAIT_MS) == 0);
+	RF_CHECK(rf_chan_take_timeout(ch, &v, WAIT_MS) == 0);
 	rf_chan_free(ch);
 	return (int)v;
 }
@@ -103,7 +103,7 @@ static void test_bad_options(void **state)
 	assert_true(w >= 0 && w < sched_workers());
 	assert_int_equal(rf_future_call_with(NULL, where, 0, &f), 0);
 	rf_val v;
-	assert_int_equal(rf_future_deref_timeout(f, WAIT_MS, -1, &v), 0);
+	assert_int_equal(rf_future_deref_timeout(f, WAIT_MS, &v), 0);
 	rf_future_free(f);
 }
 
@@ -141,10 +141,10 @@ static int burst_root(rf_val arg, rf_val *out)
 	o.stay_local = b->local;
 	b->spawner = rf_worker_self();
 	for (int i = 0; i < BURST; i++)
-		fcheck(rf_go_with(&o, busy, arg, &res[i]) == 0);
+		RF_CHECK(rf_go_with(&o, busy, arg, &res[i]) == 0);
 	for (int i = 0; i < BURST; i++) {
 		rf_val v;
-		fcheck(rf_chan_take_timeout(res[i], &v, WAIT_MS) == 0);
+		RF_CHECK(rf_chan_take_timeout(res[i], &v, WAIT_MS) == 0);
 		rf_chan_free(res[i]);
 	}
 	return 0;
@@ -210,7 +210,7 @@ static void parked(void *arg)
 	struct share *s = arg;
 	latch_down(&s->parked_up);
 	rf_val v;
-	fcheck(rf_chan_take_timeout(s->release_parked, &v, WAIT_MS) == RF_ECLOSED);
+	RF_CHECK(rf_chan_take_timeout(s->release_parked, &v, WAIT_MS) == RF_ECLOSED);
 	latch_down(&s->parked_done);
 }
 
@@ -231,7 +231,7 @@ static void piler(void *arg)
 	 * only sharing can move them. */
 	sched_spawn how = {.worker = SCHED_WORKER_ANY, .node = -1, .pinned = s->pinned};
 	for (int i = 0; i < HEAVY; i++)
-		fcheck(fiber_spawn_at(heavy, s, &how, NULL) == 0);
+		RF_CHECK(fiber_spawn_at(heavy, s, &how, NULL) == 0);
 }
 
 static void run_share(struct share *s)
