@@ -4,7 +4,8 @@
  *   thread_do  plain thread (or a pool thread): the blocking syscall; with a deadline,
  *              poll(2) for readiness and then a non-blocking attempt;
  *   uring_do   fiber on an io_uring worker: one SQE (plus a linked timeout), park;
- *   epoll_do   fiber on an epoll worker: non-blocking attempt, park on the fd table
+ *   epoll_do   fiber on an epoll worker: non-blocking attempt (or, when the last one on
+ *              this fd got EAGAIN and no edge came since, none), park on the fd table
  *              until ready, retry; what cannot wait for readiness goes to the pool.
  * All three wait whatever the fd's O_NONBLOCK says: -EAGAIN reaches the caller only when
  * it asked for one try (MSG_DONTWAIT, or a zero timeout, which reports -ETIMEDOUT).
@@ -335,6 +336,11 @@ static long epoll_do(io_poller *io, const struct req *r)
 		ep_forget_fd(io, r->fd);
 		return sys_once(r, false);
 	case V_POLL: {
+		if (!ep_unready(io, r->fd, (uint32_t)r->events)) {
+			long rc = sys_once(r, true);
+			if (rc != -EAGAIN)
+				return rc;
+		}
 		int rc = ep_wait_fd(io, r->fd, (uint32_t)r->events, r->deadline);
 		return rc == -EPERM ? sys_once(r, true) : rc; /* a regular file: always ready */
 	}
@@ -349,12 +355,22 @@ static long epoll_do(io_poller *io, const struct req *r)
 	default:
 		break;
 	}
+	/* The last attempt here got EAGAIN and nothing came since: wait before calling. */
+	if (!one_try(r) && ep_unready(io, r->fd, (uint32_t)dir_events(r))) {
+		int w = epoll_wait_req(r);
+		if (w < 0)
+			return w;
+	}
 	for (;;) {
 		long rc = sys_once(r, true);
 		if (rc == -EOPNOTSUPP)
 			return pool_run(thread_do_tramp, (void *)r);
 		if (rc == -EINTR)
 			continue;
+		if (rc > 0 &&
+		    ((r->verb == V_RECV && (size_t)rc < r->len && !(r->flags & MSG_PEEK)) ||
+		     (r->verb == V_READ && r->iovcnt == 1 && (size_t)rc < r->iov[0].iov_len)))
+			ep_short_read(io, r->fd);
 		if (rc != -EAGAIN || one_try(r))
 			return rc;
 		int w = epoll_wait_req(r);

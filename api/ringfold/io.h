@@ -30,7 +30,9 @@
  * socket runs on the pool too (and its timeout then applies only once the connection
  * is under way, as with a plain thread); accept on a blocking-mode listener shared with
  * threads outside ringfold should be made O_NONBLOCK, or another process may take the
- * connection between readiness and accept.
+ * connection between readiness and accept. A descriptor stays registered with a worker's
+ * epoll from its first wait until rf_io_close; one closed with close(2) instead, whose
+ * number is then reused, may be heard up to a second late on its first wait there.
  *
  * Clojure mapping: Clojure's I/O is the JVM's blocking I/O, which must not run inside a
  * go block (it would block one of core.async's 8 dispatch threads). Here it may: these
