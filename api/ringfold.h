@@ -31,6 +31,10 @@
 #include "ringfold/fold.h"
 #include "ringfold/pmap.h"
 
+#include "ringfold/coll.h"
+#include "ringfold/phm.h"
+#include "ringfold/pvec.h"
+
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the
  * value in *out, or the error the reference holds (a failed future's code, ...).
  * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */

@@ -188,14 +188,16 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 			uint64_t check = time_now_ns() + REVALIDATE_NS;
 			until = check < deadline_ns ? check : deadline_ns;
 		}
-		if (waiter_wait(&x.w, until) == 0)
+		int rc = waiter_wait(&x.w, until);
+		if (rc == 0)
 			return x.w.result;
-		/* Timed out: no completion can happen now; leave the list. */
+		/* Timed out or cancelled by shutdown: no completion can happen now; leave the
+		 * list. */
 		s = &io->fds[fd]; /* the table may have moved while we were parked */
 		unlink_wait(s, &x);
-		if (until == deadline_ns)
-			return -ETIMEDOUT;
-		int rc = reg(io, fd, s); /* our own re-check: is the registration still there? */
+		if (rc != -ETIMEDOUT || until == deadline_ns)
+			return rc;
+		rc = reg(io, fd, s); /* our own re-check: is the registration still there? */
 		if (rc < 0)
 			return rc == -EPERM ? rc : -EBADF;
 		fresh = true; /* checked now: the rest of the wait needs no more */

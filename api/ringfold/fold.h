@@ -86,6 +86,14 @@ RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size); /*
 RF_API rf_reducible rf_r_range(int64_t start, int64_t end); /* (range start end) */
 RF_API rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n);
 
+/* A source stored in runs of contiguous 8-byte values (a persistent vector's leaves,
+ * pvec.h's rf_r_pvec): fn(src, i, &run) points *run at element i and returns how many
+ * elements from i on lie contiguously there (at least 1 for i < n). Folds read the runs
+ * in place, as they read an int64 array (the fused loops, no call per element but the
+ * user functions'). Called concurrently on disjoint ranges. */
+typedef size_t (*rf_run_fn)(rf_val src, size_t i, const rf_val **run);
+RF_API rf_reducible rf_r_runs(rf_run_fn fn, rf_val src, size_t n);
+
 /* Transforms (compose; none copies elements). More than RF_R_MAX_STAGES: the fold
  * returns -E2BIG. NULL f: the fold returns -EINVAL. */
 RF_API rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg);

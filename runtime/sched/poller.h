@@ -38,6 +38,10 @@ typedef struct sched_poller_ops {
 	 * not queue requests for poll to submit (the worker then skips its poll(…, 0) before
 	 * sleeping). Owner only. */
 	bool (*pending)(void *poller);
+	/* Shutdown: end every request in flight promptly (their waits are firm, see
+	 * runtime/sched/wait.h), so the fibers parked on them return. NULL when the
+	 * backend's waits are cancellable already. Owner only. */
+	void (*cancel)(void *poller);
 } sched_poller_ops;
 
 #endif
