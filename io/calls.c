@@ -19,9 +19,24 @@
 
 #include "io/io_impl.h"
 #include "ringfold/io.h"
+#include "runtime/base/ctx.h"
 #include "runtime/sched/sched.h"
 
-enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
+enum verb {
+	V_READ,
+	V_WRITE,
+	V_RECV,
+	V_SEND,
+	V_ACCEPT,
+	V_CONNECT,
+	V_CLOSE,
+	V_FSYNC,
+	V_POLL,
+	V_RECVMSG,
+	V_SENDMSG,
+	V_SHUTDOWN,
+	V_SPLICE,
+};
 
 struct req {
 	enum verb verb;
@@ -31,12 +46,15 @@ struct req {
 	off_t off; /* READ, WRITE: -1 = the file position */
 	void *buf; /* RECV, SEND */
 	size_t len;
-	int flags;             /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
-	struct sockaddr *addr; /* ACCEPT, CONNECT */
-	socklen_t *addrlen;    /* ACCEPT */
-	socklen_t caddrlen;    /* CONNECT */
-	short events;          /* POLL */
-	uint64_t deadline;     /* absolute; DEADLINE_NONE */
+	int flags;               /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
+	struct sockaddr *addr;   /* ACCEPT, CONNECT */
+	socklen_t *addrlen;      /* ACCEPT */
+	socklen_t caddrlen;      /* CONNECT */
+	short events;            /* POLL */
+	struct msghdr *msg;      /* RECVMSG, SENDMSG */
+	int fd_out;              /* SPLICE (fd is its input); SHUTDOWN: how */
+	int64_t off_in, off_out; /* SPLICE: -1 = the descriptor's position (pipes) */
+	uint64_t deadline;       /* absolute; DEADLINE_NONE */
 };
 
 static short dir_events(const struct req *r)
@@ -44,7 +62,9 @@ static short dir_events(const struct req *r)
 	switch (r->verb) {
 	case V_READ:
 	case V_RECV:
+	case V_RECVMSG:
 	case V_ACCEPT:
+	case V_SPLICE:
 		return POLLIN;
 	case V_POLL:
 		return r->events;
@@ -55,7 +75,18 @@ static short dir_events(const struct req *r)
 
 static bool one_try(const struct req *r)
 {
-	return (r->verb == V_RECV || r->verb == V_SEND) && (r->flags & MSG_DONTWAIT);
+	return (r->verb == V_RECV || r->verb == V_SEND || r->verb == V_RECVMSG ||
+	        r->verb == V_SENDMSG) &&
+	       (r->flags & MSG_DONTWAIT);
+}
+
+/* Calls that wait without a bound whatever the deadline: the kernel cannot abandon them
+ * half-way (disk I/O, fsync), or they do not wait (close, shutdown), or the wait could be
+ * on either of two descriptors (splice). */
+static bool untimed(const struct req *r)
+{
+	return r->verb == V_CLOSE || r->verb == V_FSYNC || r->verb == V_SHUTDOWN ||
+	       r->verb == V_SPLICE;
 }
 
 /* The syscall once. nowait: do not block (-EAGAIN instead; -EOPNOTSUPP where the file
@@ -110,6 +141,22 @@ static long sys_once(const struct req *r, bool nowait)
 	case V_FSYNC:
 		rc = fsync(r->fd);
 		break;
+	case V_RECVMSG:
+		rc = recvmsg(r->fd, r->msg, r->flags | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_SENDMSG:
+		rc = sendmsg(r->fd, r->msg, r->flags | MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_SHUTDOWN:
+		rc = shutdown(r->fd, r->fd_out);
+		break;
+	case V_SPLICE: {
+		loff_t in = r->off_in, out = r->off_out;
+		rc = splice(r->fd, r->off_in < 0 ? NULL : &in, r->fd_out,
+		            r->off_out < 0 ? NULL : &out, r->len,
+		            (unsigned)r->flags | (nowait ? SPLICE_F_NONBLOCK : 0));
+		break;
+	}
 	case V_POLL: {
 		struct pollfd p = {.fd = r->fd, .events = r->events};
 		rc = poll(&p, 1, nowait ? 0 : -1);
@@ -209,7 +256,7 @@ static long thread_do(const struct req *r)
 		int w = thread_ready(r->fd, r->events, r->deadline);
 		return w < 0 ? w : sys_once(r, true);
 	}
-	bool timed = r->deadline != DEADLINE_NONE && r->verb != V_CLOSE && r->verb != V_FSYNC &&
+	bool timed = r->deadline != DEADLINE_NONE && !untimed(r) &&
 	             !((r->verb == V_READ || r->verb == V_WRITE) && is_disk(r->fd));
 	long rc;
 	for (;;) {
@@ -287,6 +334,19 @@ static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 	case V_FSYNC:
 		io_uring_prep_fsync(sqe, r->fd, 0);
 		break;
+	case V_RECVMSG:
+		io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)r->flags);
+		break;
+	case V_SENDMSG:
+		io_uring_prep_sendmsg(sqe, r->fd, r->msg, (unsigned)(r->flags | MSG_NOSIGNAL));
+		break;
+	case V_SHUTDOWN:
+		io_uring_prep_shutdown(sqe, r->fd, r->fd_out);
+		break;
+	case V_SPLICE:
+		io_uring_prep_splice(sqe, r->fd, r->off_in, r->fd_out, r->off_out, sqe_len(r->len),
+		                     (unsigned)r->flags);
+		break;
 	case V_POLL: {
 		io_uring_prep_poll_add(sqe, r->fd, (unsigned)(poll_ev ? poll_ev : r->events));
 		int rc = uring_wait(io, sqe, r->deadline);
@@ -330,7 +390,10 @@ static int epoll_wait_req(const struct req *r)
 static long epoll_do(io_poller *io, const struct req *r)
 {
 	switch (r->verb) {
+	case V_SHUTDOWN:
+		return sys_once(r, false);
 	case V_FSYNC:
+	case V_SPLICE:
 		return pool_run(thread_do_tramp, (void *)r);
 	case V_CLOSE:
 		ep_forget_fd(io, r->fd);
@@ -388,7 +451,13 @@ static long run(struct req *r, int64_t ms)
 	if (ms < 0)
 		return -EINVAL;
 	r->deadline = time_deadline_after_ms(ms); /* NO_TIMEOUT saturates to DEADLINE_NONE */
-	if (ms == 0 && r->verb != V_CLOSE && r->verb != V_FSYNC && r->verb != V_CONNECT) {
+	uint64_t ambient = untimed(r) ? 0 : ctx_self()->io_deadline;
+	if (ambient && ambient < r->deadline) {
+		r->deadline = ambient;
+		if (time_now_ns() >= ambient)
+			ms = 0; /* past: one try, as with a zero timeout */
+	}
+	if (ms == 0 && !untimed(r) && r->verb != V_CONNECT) {
 		/* One try, any context. */
 		long rc;
 		do
@@ -526,6 +595,69 @@ int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen
 int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	return rf_io_connect_timeout(fd, addr, addrlen, NO_TIMEOUT);
+}
+
+ssize_t rf_io_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return rf_io_recvmsg_timeout(fd, msg, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_recvmsg_timeout(int fd, struct msghdr *msg, int flags, int64_t ms)
+{
+	if (!msg)
+		return -EINVAL;
+	struct req r = {.verb = V_RECVMSG, .fd = fd, .msg = msg, .flags = flags};
+	return run(&r, ms);
+}
+
+ssize_t rf_io_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return rf_io_sendmsg_timeout(fd, msg, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags, int64_t ms)
+{
+	if (!msg)
+		return -EINVAL;
+	struct req r = {.verb = V_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg, .flags = flags};
+	return run(&r, ms);
+}
+
+int rf_io_shutdown(int fd, int how)
+{
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	struct req r = {.verb = V_SHUTDOWN, .fd = fd, .fd_out = how};
+	return (int)run(&r, NO_TIMEOUT);
+}
+
+ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_out, size_t len,
+                     unsigned flags)
+{
+	if (off_in < -1 || off_out < -1 || (flags & SPLICE_F_NONBLOCK))
+		return -EINVAL;
+	struct req r = {.verb = V_SPLICE,
+	                .fd = fd_in,
+	                .fd_out = fd_out,
+	                .off_in = off_in,
+	                .off_out = off_out,
+	                .len = len,
+	                .flags = (int)flags};
+	return run(&r, NO_TIMEOUT);
+}
+
+int rf_io_deadline_set(int64_t timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -EINVAL;
+	uint64_t d = time_deadline_after_ms(timeout_ms);
+	ctx_self()->io_deadline = d == DEADLINE_NONE ? 0 : d;
+	return 0;
+}
+
+void rf_io_deadline_clear(void)
+{
+	ctx_self()->io_deadline = 0;
 }
 
 int rf_io_close(int fd)
