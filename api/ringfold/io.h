@@ -146,6 +146,24 @@ RF_API ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_o
 RF_API int rf_io_deadline_set(int64_t timeout_ms);
 RF_API void rf_io_deadline_clear(void);
 
+typedef struct rf_chan rf_chan;
+
+/* Signals as channel values: a channel (fixed buffer of buf) that receives the number
+ * of each of the n signals given as it arrives, read from a signalfd by a go process
+ * (an io_uring poll, or the worker's epoll). The signals are blocked on the calling
+ * thread and on every executor worker, so their default actions no longer run there;
+ * block them on other threads too (best: in main, before starting any thread), or the
+ * kernel may deliver one there instead. Closing the channel ends the reader within
+ * 100 ms; rf_stop_graceful and rf_shutdown end it too. Free the channel with rf_chan_free.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL signals or out, n or buf 0, a signal out of range, SIGKILL,
+ *          SIGSTOP), -ENOMEM, -EMFILE, RF_ESHUTDOWN.
+ * Blocks:  briefly, while every worker blocks the signals (parks a fiber).
+ * Context: any.
+ * Cost:    a signalfd and a go process per channel, woken every 100 ms; per signal, a
+ *          read and a put. */
+RF_API int rf_signal_chan(const int *signals, size_t n, size_t buf, rf_chan **out);
+
 /* fsync(2): 0 or a negative errno. May block. Any context. */
 RF_API int rf_io_fsync(int fd);
 
