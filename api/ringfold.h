@@ -11,6 +11,7 @@
 #include "ringfold/executor.h"
 #include "ringfold/future.h"
 #include "ringfold/promise.h"
+#include "ringfold/schedule.h"
 #include "ringfold/thread.h"
 
 #include "ringfold/atom.h"

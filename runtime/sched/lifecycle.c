@@ -199,6 +199,18 @@ static int start(void)
 		}
 	}
 	sched_nworkers = n;
+	for (int i = 0; i < n; i++) {
+		sched_worker *w = sched_worker_tab[i];
+		int first = i;
+		while (first > 0 && sched_worker_tab[first - 1]->node == w->node)
+			first--;
+		int last = i;
+		while (last + 1 < n && sched_worker_tab[last + 1]->node == w->node)
+			last++;
+		w->node_first = first;
+		w->node_count = last - first + 1;
+		w->hungry_bit = i - first < 64 ? 1ull << (i - first) : 0;
+	}
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = worker_start(sched_worker_tab[i]))) {
 			stop_workers(i, 0);
