@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "check.h"
 #include "executor/fiber_check.h"
 #include "ringfold.h"
 
@@ -26,7 +27,7 @@ static void v_retain(rf_val x, rf_val ctx)
 }
 static void v_release(rf_val x, rf_val ctx)
 {
-	fcheck(atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed) > 0);
+	RF_CHECK(atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed) > 0);
 }
 static const rf_coll_ops counted = {
     .size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release};
@@ -57,8 +58,8 @@ static void *swapper(void *arg)
 {
 	rf_val base = (rf_val)(intptr_t)arg * PER;
 	for (rf_val i = 0; i < PER; i++) {
-		fcheck(rf_atom_swap(shared, assoc_twice, base + i, NULL) == 0);
-		fcheck(rf_atom_swap(shared, bump, -1 - i % 8, NULL) == 0);
+		RF_CHECK(rf_atom_swap(shared, assoc_twice, base + i, NULL) == 0);
+		RF_CHECK(rf_atom_swap(shared, bump, -1 - i % 8, NULL) == 0);
 	}
 	return NULL;
 }
@@ -140,7 +141,7 @@ static void *alterer(void *arg)
 {
 	rf_val base = (rf_val)(intptr_t)arg * PER;
 	for (rf_val i = 0; i < PER / 4; i++)
-		fcheck(rf_dosync(alter_body, base + i, NULL) == 0);
+		RF_CHECK(rf_dosync(alter_body, base + i, NULL) == 0);
 	return NULL;
 }
 
@@ -212,11 +213,11 @@ static void *producer(void *arg)
 {
 	rf_chan *ch = arg;
 	rf_phm *m, *n;
-	fcheck(rf_phm_new(&counted, &m) == 0);
+	RF_CHECK(rf_phm_new(&counted, &m) == 0);
 	for (rf_val k = 0; k < 300; k++) {
-		fcheck(rf_phm_assoc(m, k, k, &n) == 0);
+		RF_CHECK(rf_phm_assoc(m, k, k, &n) == 0);
 		rf_phm_retain(n); /* one reference travels, one stays to derive the next */
-		fcheck(rf_chan_put(ch, rf_from_ptr(n)) == 0);
+		RF_CHECK(rf_chan_put(ch, rf_from_ptr(n)) == 0);
 		rf_phm_release(m);
 		m = n;
 	}
