@@ -539,8 +539,7 @@ int rf_sleep_ms(int64_t ms)
 {
 	if (ms < 0)
 		return -EINVAL;
-	sched_sleep_until(time_deadline_after_ms(ms));
-	return 0;
+	return sched_sleep_until(time_deadline_after_ms(ms));
 }
 
 struct blocking_call {

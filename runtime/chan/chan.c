@@ -351,9 +351,9 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	waiter_init(&w.w);
 	chan_link(ch, &node);
 	spin_unlock(&ch->lock);
-	if (waiter_wait(&w.w, deadline_of(ms)) < 0) {
+	if ((rc = waiter_wait(&w.w, deadline_of(ms))) < 0) {
 		chan_wait_unlink_all(&w);
-		return -ETIMEDOUT;
+		return rc;
 	}
 	if (!is_put)
 		*out = w.w.value;

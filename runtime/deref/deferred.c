@@ -73,8 +73,9 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		spin_unlock(&d->lock);
 		return 0;
 	}
-	if (waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns) < 0)
-		return -ETIMEDOUT;
+	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
+	if (rc < 0)
+		return rc;
 	*code = w.result;
 	*value = w.value;
 	return 0;
@@ -92,8 +93,9 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out)
 	}
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
-	if (deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v) == -ETIMEDOUT)
-		return -ETIMEDOUT;
+	int rc = deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v);
+	if (rc < 0)
+		return rc;
 	*out = v;
 	return code;
 }

@@ -111,8 +111,8 @@ int rf_delay_deref(rf_delay *delay, rf_val *out)
 		return code;
 	if (!run_once(delay) && inside_own_body(delay))
 		return RF_ERECURSIVE;
-	deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
-	return code;
+	int rc = deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
+	return rc < 0 ? rc : code;
 }
 
 int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val *out)

@@ -64,9 +64,8 @@ int rf_deferred_deref(rf_deferred *d, rf_val *out)
 {
 	if (!d || !out)
 		return -EINVAL;
-	int code;
-	deferred_wait(d, DEADLINE_NONE, &code, out);
-	return code;
+	int code, rc = deferred_wait(d, DEADLINE_NONE, &code, out);
+	return rc < 0 ? rc : code;
 }
 
 int rf_deferred_deref_timeout(rf_deferred *d, int64_t timeout_ms, rf_val *out)

@@ -158,7 +158,7 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 	return 0;
 }
 
-/* Wait until slot sl is done or the deadline passes. 0 or -ETIMEDOUT. */
+/* Wait until slot sl is done or the deadline passes. 0, -ETIMEDOUT or RF_ESHUTDOWN. */
 static int wait_slot(slot *sl, uint64_t deadline)
 {
 	waiter w;
@@ -171,7 +171,7 @@ static int wait_slot(slot *sl, uint64_t deadline)
 	sl->waiter = &w;
 	slot_unlock(sl);
 	int rc = waiter_wait(&w, deadline);
-	if (rc == -ETIMEDOUT) {
+	if (rc < 0) {
 		slot_lock(sl);
 		if (sl->waiter == &w)
 			sl->waiter = NULL;

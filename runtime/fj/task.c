@@ -179,7 +179,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
 	rc = waiter_wait(&w, deadline);
-	if (rc == -ETIMEDOUT) {
+	if (rc < 0) {
 		ext_lock(r);
 		r->waiter = NULL;
 		atomic_flag_clear_explicit(&r->lock, memory_order_release);

@@ -15,7 +15,12 @@ int rf_init(const rf_config *cfg)
 
 void rf_shutdown(void)
 {
-	sched_stop();
+	(void)sched_stop(0);
+}
+
+int rf_shutdown_timeout(int64_t timeout_ms)
+{
+	return timeout_ms < 0 ? -EINVAL : sched_stop(timeout_ms);
 }
 
 void rf_stats_get(rf_stats *out)

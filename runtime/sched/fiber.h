@@ -6,6 +6,7 @@
  *   sched_worker.inbox              any thread (push, CAS)       owner (take all, exchange)
  *   sched_worker.sleeping           owner; senders' exchange     senders (seq_cst)
  *   sched_worker.stop               rf_shutdown (seq_cst)        owner
+ *   sched_worker.exited             owner, under start_lock      rf_shutdown, same lock
  *   sched_worker.closed, .wakers    owner / wakers (seq_cst)     both (see worker.c)
  *   sched_worker.running, .seq      owner (relaxed)              stall monitor, owner
  *   sched_worker.st_* counters      owner (relaxed load+store)   rf_stats_get (relaxed)
@@ -58,6 +59,7 @@ typedef struct sched_fiber {
 	/* park request, read by the scheduler after the switch */
 	bool (*commit)(void *);
 	bool (*on_timeout)(void *);
+	bool (*on_cancel)(void *);
 	void *park_arg;
 	/* timer: node of the worker's pairing heap (runtime/sched/timer.c) */
 	uint64_t deadline;
@@ -76,6 +78,13 @@ typedef struct sched_fiber {
 
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
 #define DIRECT_MAX 64
+
+/* sched_worker.stop: how far rf_shutdown has got with this worker. */
+enum {
+	STOP_NONE = 0,   /* running */
+	STOP_FINISH = 1, /* exit once every fiber has returned; accept no new ones */
+	STOP_CANCEL = 2, /* also cancel every wait of a parked fiber, so they return */
+};
 
 /* Treiber-stack inbox sentinel of a stopped worker: pushes fail. */
 #define INBOX_CLOSED ((sched_fiber *)(uintptr_t)1)
@@ -113,6 +122,8 @@ typedef struct sched_worker {
 	int index, cpu, node, os_node;
 	pthread_t thread;
 	int start_rc;
+	bool exited;   /* the thread left its loop (every fiber returned) */
+	int stop_seen; /* owner: the stop level it has acted on */
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
 	/* --- stall monitor only --- */
 	_Alignas(64) _Atomic uint64_t st_stalls;
@@ -132,15 +143,23 @@ extern int sched_nworkers;
 
 /* worker.c */
 int worker_start(sched_worker *w); /* starts the thread; waits until it is ready */
-void worker_stop(sched_worker *w); /* asks it to stop and joins it */
+/* Raise w's stop level (STOP_FINISH, STOP_CANCEL) and wake it. Any thread. */
+void worker_stop(sched_worker *w, int level);
+/* Wait until w's thread has left its loop or the deadline passes; true if it left. */
+bool worker_await(sched_worker *w, uint64_t deadline_ns);
+void worker_join(sched_worker *w); /* after it left: reap the thread */
+/* Fork child, single-threaded: w's thread does not exist here. Release what it owned
+ * (its fibers' stacks, except the one the forking fiber runs on; its poller) so a new
+ * runtime can start on w. */
+void worker_forget(sched_worker *w);
+void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
 
 /* fiber.c */
-void fiber_run(sched_worker *w, sched_fiber *f);     /* owner: switch in, handle how it left */
-void fiber_discard(sched_worker *w, sched_fiber *f); /* owner: abandon (shutdown) */
-void fiber_adopt(sched_worker *w, sched_fiber *f);   /* owner: first sight of a new fiber */
+void fiber_run(sched_worker *w, sched_fiber *f);   /* owner: switch in, handle how it left */
+void fiber_adopt(sched_worker *w, sched_fiber *f); /* owner: first sight of a new fiber */
 
 /* stack.c: fibers' memory, pooled per worker */
 sched_fiber *stack_get(sched_worker *w);                       /* any thread; NULL on -ENOMEM */
@@ -160,10 +179,12 @@ sched_fiber *timer_pop_expired(sched_worker *w, uint64_t now);
 int guard_install_handler(void);        /* once per process */
 int guard_thread_init(sched_worker *w); /* worker thread: its alternate signal stack */
 void guard_thread_fini(sched_worker *w);
+void guard_forget(sched_worker *w); /* fork child: unmap a vanished thread's altstack */
 
 /* stall.c: the stall monitor thread */
 int stall_start(uint32_t stall_ms);
 void stall_stop(void);
+void stall_forget(void); /* fork child: the monitor thread is not there */
 
 /* Owner-only counter increment (single writer: a relaxed load and store suffice). */
 static inline void sched_count(_Atomic uint64_t *c, uint64_t n)

@@ -102,6 +102,12 @@ int stall_start(uint32_t stall_ms)
 	return rc;
 }
 
+void stall_forget(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	run = false;
+}
+
 void stall_stop(void)
 {
 	pthread_mutex_lock(&lock);
