@@ -46,6 +46,7 @@
 #define RINGFOLD_CHAN_H
 
 #include "ringfold/base.h"
+#include "ringfold/runtime.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,8 +68,9 @@ typedef enum rf_buf_kind {
  * transformation is finished (reduced: the channel closes; pending puts are accepted and
  * dropped, as core.async aborts them), or a negative code, which drops the value (core.async's
  * default ex-handler). flush (may be NULL) runs once at close and may emit final values.
- * Both run with the channel locked: they must be quick, must not wait (park or block)
- * and must not touch this channel. `state` is the channel's own copy
+ * Both run with the channel locked (a transformed channel's lock is a mutex, not a spin
+ * lock): they must be quick, must not wait (park or block) and must not touch this
+ * channel. `state` is the channel's own copy
  * (each channel copies the rf_xform it is given), free for a stateful step. */
 #define RF_XF_DONE 1
 typedef struct rf_xform_sink rf_xform_sink;
@@ -80,12 +82,15 @@ typedef struct rf_xform {
 	int64_t state; /* per-channel mutable state */
 } rf_xform;
 
-/* Emit v from a step or flush. Never fails, never blocks (the buffer grows past n if a
- * step expands, as in core.async; dropping/sliding buffers apply their policy). */
+/* Emit v from a step or flush. Never blocks (the buffer grows past n if a step expands,
+ * as in core.async; dropping/sliding buffers apply their policy). If the buffer cannot
+ * grow (out of memory) v is dropped and the put that ran the step returns -ENOMEM (a
+ * flush at close has nobody to tell); the channel stays usable. */
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
 /* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
- * (take n). fn's negative return drops the value. */
+ * (take n). fn's negative return drops the value. A map or filter of a NULL fn makes
+ * rf_chan_new_xform / rf_chan_new_promise return -EINVAL. */
 RF_API rf_xform rf_xform_map(rf_body_fn fn);
 RF_API rf_xform rf_xform_filter(rf_body_fn pred);
 RF_API rf_xform rf_xform_take(int64_t n);
@@ -102,7 +107,7 @@ typedef struct rf_chan_opts {
 
 /* Storage for a channel in the caller's memory (rf_chan_init); its bytes are private. */
 typedef struct rf_chan_mem {
-	_Alignas(8) uint64_t opaque_[24];
+	_Alignas(8) uint64_t opaque_[40];
 } rf_chan_mem;
 
 /* (chan), (chan n), (chan (dropping-buffer n)), (chan n xform), (promise-chan xform).
@@ -254,6 +259,17 @@ RF_API int rf_chan_timeout(int64_t timeout_ms, rf_chan **out);
  * closes without a value and takes return that code instead of RF_ECLOSED. Drop it with
  * rf_chan_release. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
 RF_API int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result);
+
+/* (go (fn arg)) placed by opts (ringfold/runtime.h: a worker, a node, the spawner's
+ * worker, a stack size); NULL opts is rf_go.
+ * Returns: 0; *result as rf_go's.
+ * Errors:  -EINVAL (NULL fn, opts->size too small, a worker or node out of range, a
+ *          stack size out of range), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    rf_go's; a stack_size of its own maps a stack (one mmap) and unmaps it at
+ *          the end instead of reusing a pooled one. */
+RF_API int rf_go_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf_chan **result);
 
 #ifdef __cplusplus
 }

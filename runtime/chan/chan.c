@@ -146,11 +146,10 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 		return true;
 	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
-		chan_buf_put(ch, v);
+		*rc = chan_buf_put(ch, v);
 		feed_takes(ch, done);
 		if (ch->xf_done)
 			abort_xf(ch, done);
-		*rc = 0;
 		return true;
 	}
 	/* Unbuffered, or full (then no live take waits): only a direct hand-over. */
@@ -170,8 +169,7 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 			chan_node *p = claim_first(ch, &ch->puts);
 			if (!p)
 				break;
-			chan_buf_put(ch, p->val);
-			finish_node(p, 0, RF_NIL, done);
+			finish_node(p, chan_buf_put(ch, p->val), RF_NIL, done);
 		}
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -190,6 +188,16 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 		return true;
 	}
 	return false;
+}
+
+bool chan_xf_ready(const rf_chan *ch, bool is_put)
+{
+	/* Buffered (a transformation needs a buffer): a put waits only on a full buffer,
+	 * which no live take waits on; a take waits only on an empty one, which no live put
+	 * waits on. So readiness is the buffer's state or closed. */
+	if (is_put)
+		return ch->closed || !chan_buf_full(ch);
+	return chan_buf_count(ch) > 0 || ch->closed;
 }
 
 void chan_done_finish(chan_done *done)
@@ -215,9 +223,9 @@ void chan_wait_unlink_all(chan_wait *w)
 	for (int i = 0; i < w->nnodes; i++) {
 		chan_node *n = &w->nodes[i];
 		rf_chan *ch = n->ch;
-		spin_lock(&ch->lock);
+		chan_lock(ch);
 		chan_unlink(ch, n);
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 	}
 }
 
@@ -232,7 +240,7 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 	if (!out || (kind != KIND_UNBUF && n == 0) ||
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
-	    (xf && (kind == KIND_UNBUF || !xf->step)))
+	    (xf && (kind == KIND_UNBUF || !xf->step || !chan_xform_valid(xf))))
 		return -EINVAL;
 	/* Dropping, sliding and promise buffers and transformations discard values under
 	 * the channel's lock, where no user function may run. */
@@ -245,7 +253,12 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 	ch->caller_mem = mem != NULL;
 	ch->release = o->release;
 	ch->release_ctx = o->release_ctx;
-	spin_init(&ch->lock);
+	spin_init(&ch->lock, LOCKRANK_CHAN);
+	if (xf && pthread_mutex_init(&ch->xf_lock, NULL)) {
+		if (!mem)
+			free(ch);
+		return -ENOMEM;
+	}
 	atomic_init(&ch->refs, 1);
 	atomic_init(&ch->closed_hint, false);
 	ch->kind = (uint8_t)kind;
@@ -257,6 +270,8 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 		ch->has_xf = true;
 	}
 	if (chan_buf_init(ch) < 0) {
+		if (ch->has_xf)
+			pthread_mutex_destroy(&ch->xf_lock);
 		if (!mem)
 			free(ch);
 		return -ENOMEM;
@@ -335,6 +350,8 @@ static void chan_final(rf_chan *ch)
 		if (v != RF_NIL)
 			ch->release(v, ch->release_ctx);
 	}
+	if (ch->has_xf)
+		pthread_mutex_destroy(&ch->xf_lock);
 	free(ch->ring);
 	ch->ring = NULL;
 	if (!ch->caller_mem)
@@ -365,11 +382,11 @@ int rf_chan_destroy(rf_chan *ch)
 void chan_close_code(rf_chan *ch, int code)
 {
 	chan_done done = {NULL};
-	spin_lock(&ch->lock);
+	chan_lock(ch);
 	if (!ch->closed)
 		ch->close_code = code;
 	close_locked(ch, &done);
-	spin_unlock(&ch->lock);
+	chan_unlock(ch);
 	chan_done_finish(&done);
 }
 
@@ -397,21 +414,21 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	spin_lock(&ch->lock);
+	chan_lock(ch);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		chan_done_finish(&done);
 		if (!is_put)
 			*out = got;
 		return rc;
 	}
 	if (ms == 0) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		return busy_rc;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
@@ -419,7 +436,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	node.wait = &w;
 	waiter_init(&w.w);
 	chan_link(ch, &node);
-	spin_unlock(&ch->lock);
+	chan_unlock(ch);
 	if ((rc = waiter_wait(&w.w, deadline_of(ms))) < 0) {
 		chan_wait_unlink_all(&w);
 		return rc;
@@ -457,36 +474,46 @@ int rf_chan_poll(rf_chan *ch, rf_val *out)
 
 /* ---- callback forms ---- */
 
+/* The wait record is allocated only once the operation turned out to wait, and never
+ * under the lock: then the lock is dropped, the record made, and the attempt repeated. */
 static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ctx)
 {
-	chan_done done = {NULL};
-	int rc;
-	rf_val got = RF_NIL;
-	spin_lock(&ch->lock);
-	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
-	if (now) {
-		spin_unlock(&ch->lock);
-		chan_done_finish(&done);
-		cb(rc, got, ctx);
-		return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
+	chan_wait *w = NULL;
+	for (;;) {
+		chan_done done = {NULL};
+		int rc;
+		rf_val got = RF_NIL;
+		chan_lock(ch);
+		bool now =
+		    is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
+		if (now) {
+			chan_unlock(ch);
+			free(w);
+			chan_done_finish(&done);
+			cb(rc, got, ctx);
+			return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
+		}
+		if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+			chan_unlock(ch);
+			free(w);
+			return RF_EPENDINGLIMIT;
+		}
+		if (w) {
+			chan_node *node = (chan_node *)(w + 1);
+			chan_link(ch, node);
+			chan_unlock(ch);
+			return 0;
+		}
+		chan_unlock(ch);
+		w = malloc(sizeof(*w) + sizeof(chan_node));
+		if (!w)
+			return -ENOMEM;
+		chan_node *node = (chan_node *)(w + 1);
+		*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
+		*w = (chan_wait){.cb = cb, .cb_ctx = ctx, .nnodes = 1, .nodes = node};
+		waiter_init(&w->w);
+		w->w.fiber = NULL; /* nobody parks on a callback wait */
 	}
-	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		spin_unlock(&ch->lock);
-		return RF_EPENDINGLIMIT;
-	}
-	chan_wait *w = malloc(sizeof(*w) + sizeof(chan_node));
-	if (!w) {
-		spin_unlock(&ch->lock);
-		return -ENOMEM;
-	}
-	chan_node *node = (chan_node *)(w + 1);
-	*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
-	*w = (chan_wait){.cb = cb, .cb_ctx = ctx, .nnodes = 1, .nodes = node};
-	waiter_init(&w->w);
-	w->w.fiber = NULL; /* nobody parks on a callback wait */
-	chan_link(ch, node);
-	spin_unlock(&ch->lock);
-	return 0;
 }
 
 static void ignore_result(int rc, rf_val v, rf_val ctx) {}
