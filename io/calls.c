@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "io/pool.h"
 #include "ringfold/io.h"
 #include "runtime/sched/sched.h"
+#include "runtime/var/convey.h"
 
 enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
 
@@ -94,10 +96,19 @@ static long sys_once(const struct req *r, bool nowait)
 			/* accept4 has no per-call non-blocking flag: look first (see io.h). */
 			struct pollfd p = {.fd = r->fd, .events = POLLIN};
 			rc = poll(&p, 1, 0);
-			if (rc == 0)
-				return -EAGAIN;
 			if (rc > 0 && (p.revents & POLLNVAL))
 				return -EBADF;
+			if (rc == 0) {
+				/* Nothing to accept yet: waiting makes sense only on a listening
+				 * socket. Say what accept4 would (ENOTSOCK, EINVAL) instead of
+				 * timing out, as the io_uring path does. */
+				int listening = 0;
+				socklen_t len = sizeof(listening);
+				if (getsockopt(r->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
+				    0)
+					return -errno;
+				return listening ? -EAGAIN : -EINVAL;
+			}
 		}
 		rc = accept4(r->fd, r->addr, r->addrlen, r->flags);
 		break;
@@ -162,6 +173,8 @@ static int ms_until(uint64_t deadline)
 /* Thread: wait until fd is ready for ev or the deadline. 0, -ETIMEDOUT, -EBADF. */
 static int thread_ready(int fd, short ev, uint64_t deadline)
 {
+	if (fd < 0)
+		return -EBADF; /* poll() would ignore it and sleep to the deadline */
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = ev};
 		int n = poll(&p, 1, ms_until(deadline));
@@ -536,6 +549,14 @@ int rf_io_pollfd(int fd, short events)
 	return rf_io_pollfd_timeout(fd, events, NO_TIMEOUT);
 }
 
+void rf_yield(void)
+{
+	if (fiber_self())
+		fiber_yield();
+	else
+		sched_yield();
+}
+
 int rf_sleep_ms(int64_t ms)
 {
 	if (ms < 0)
@@ -547,6 +568,7 @@ struct blocking_call {
 	rf_body_fn fn;
 	rf_val arg;
 	rf_val out;
+	void *bindings; /* the caller's frame, conveyed to the pool thread */
 };
 
 static long blocking_tramp(void *p)
@@ -555,12 +577,31 @@ static long blocking_tramp(void *p)
 	return c->fn(c->arg, &c->out);
 }
 
+/* On a pool thread: run with the caller's dynamic bindings (core.async's thread conveys
+ * them, as every other way of starting work does). */
+static long blocking_conveyed(void *p)
+{
+	struct blocking_call *c = p;
+	void *saved = var_bindings_install(c->bindings);
+	long rc = blocking_tramp(c);
+	var_bindings_install(saved);
+	return rc;
+}
+
 int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out)
 {
 	if (!fn)
 		return -EINVAL;
 	struct blocking_call c = {.fn = fn, .arg = arg, .out = RF_NIL};
-	int rc = fiber_self() ? (int)pool_run(blocking_tramp, &c) : (int)blocking_tramp(&c);
+	int rc;
+	if (fiber_self()) {
+		c.bindings = var_bindings_capture();
+		rc = (int)pool_run(blocking_conveyed, &c);
+		var_bindings_release(c.bindings);
+	} else {
+		rc =
+		    (int)blocking_tramp(&c); /* right here: the bindings are already the caller's */
+	}
 	if (out)
 		*out = c.out;
 	return rc;

@@ -30,6 +30,7 @@
  */
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ringfold/lock.h"
@@ -140,12 +141,15 @@ int rf_lock_destroy(rf_lock *lock)
 	return 0;
 }
 
-int rf_lock_free(rf_lock *lock)
+void rf_lock_free(rf_lock *lock)
 {
+	if (!lock)
+		return;
 	int rc = rf_lock_destroy(lock);
 	if (rc == 0)
 		free(lock);
-	return rc;
+	else /* a broken precondition: keep the memory of a lock someone may still use */
+		fprintf(stderr, "ringfold: rf_lock_free: %s; lock not freed\n", rf_strerror(rc));
 }
 
 /* Sleep on the queue until handed the lock (returns 1), woken to compete (0) or timed
@@ -242,11 +246,11 @@ int rf_lock_lock(rf_lock *lock)
 	return acquire(lock, DEADLINE_NONE, false);
 }
 
-int rf_lock_lock_timeout(rf_lock *lock, int64_t ms)
+int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms)
 {
-	if (ms < 0)
+	if (timeout_ms < 0)
 		return check(lock) ? check(lock) : -EINVAL;
-	return acquire(lock, time_deadline_after_ms(ms), ms == 0);
+	return acquire(lock, time_deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 
 /* Unlock with waiters queued and nobody woken: wake or hand over to the head. */

@@ -179,10 +179,11 @@ int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *val)
 	return rc ? rc : alts_wait(ops, n, flags, -1, which, val);
 }
 
-int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which, rf_val *val)
+int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeout_ms, int *which,
+                    rf_val *val)
 {
 	int rc = alts_check(ops, n, which);
-	if (!rc && ms < 0)
+	if (!rc && timeout_ms < 0)
 		rc = -EINVAL;
-	return rc ? rc : alts_wait(ops, n, flags, ms, which, val);
+	return rc ? rc : alts_wait(ops, n, flags, timeout_ms, which, val);
 }

@@ -39,11 +39,11 @@
 #include "runtime/sched/wait.h"
 
 enum chan_kind {
-	KIND_UNBUF = 0,
+	KIND_UNBUF = RF_BUF_NONE,
 	KIND_FIXED = RF_BUF_FIXED,
 	KIND_DROPPING = RF_BUF_DROPPING,
 	KIND_SLIDING = RF_BUF_SLIDING,
-	KIND_PROMISE = 4
+	KIND_PROMISE = RF_BUF_PROMISE
 };
 
 struct chan_wait;
@@ -90,6 +90,9 @@ struct rf_chan {
 	rf_val pval; /* promise value */
 	chan_list takes, puts;
 	rf_xform xf;
+	rf_release_fn release; /* set before sharing: owns the values it holds */
+	rf_val release_ctx;
+	bool caller_mem; /* rf_chan_init: the last reference does not free the struct */
 };
 
 static inline void chan_lock(rf_chan *ch)
@@ -144,6 +147,8 @@ void chan_close_code(rf_chan *ch, int code);
 
 /* Buffer (chan_buf.c), under the channel lock. */
 int chan_buf_init(rf_chan *ch);
+/* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
+bool chan_xform_valid(const rf_xform *xf);
 size_t chan_buf_count(const rf_chan *ch);
 bool chan_buf_full(const rf_chan *ch);
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the

@@ -25,6 +25,8 @@ int rf_shutdown_timeout(int64_t timeout_ms)
 
 void rf_stats_get(rf_stats *out)
 {
+	if (!out)
+		return;
 	memset(out, 0, sizeof(*out));
 	if (sched_ensure())
 		return;

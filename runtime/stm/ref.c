@@ -242,6 +242,19 @@ int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 	return 0;
 }
 
+int rf_ref_get_validator(rf_ref *ref, rf_validator_fn *fn, rf_val *ctx)
+{
+	if (!ref)
+		return -EINVAL;
+	spin_lock(&ref->wlock);
+	if (fn)
+		*fn = ref->validator;
+	if (ctx)
+		*ctx = ref->validator_ctx;
+	spin_unlock(&ref->wlock);
+	return 0;
+}
+
 int stm_ref_validate(rf_ref *r, rf_val val)
 {
 	/* relaxed: a validator set concurrently with a commit may or may not apply to it,

@@ -74,7 +74,7 @@ static void test_xform_put_take_close(void **state)
 	assert_int_equal(v, -1);
 	assert_int_equal(rf_chan_take(c, &v), RF_ECLOSED);
 	assert_int_equal(atomic_load(&steps) >= 2, 1);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 /* alts over a transformed channel and plain ones, in both directions, both orders of
@@ -99,9 +99,9 @@ static void test_alts_mixed(void **state)
 		}
 		assert_int_equal(rf_alts_timeout(takes, 2, 0, 0, &which, &v), -ETIMEDOUT);
 	}
-	rf_chan_free(x);
-	rf_chan_free(a);
-	rf_chan_free(b);
+	rf_chan_release(x);
+	rf_chan_release(a);
+	rf_chan_release(b);
 }
 
 /* Callback puts and takes racing from two threads: whichever finds the other side waiting
@@ -144,7 +144,7 @@ static void test_async_race(void **state)
 	}
 	pthread_join(t, NULL);
 	assert_int_equal(atomic_load(&delivered), RACE_N);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 /* Out of memory while a transformation expands the ring: the put says -ENOMEM, the value
@@ -168,7 +168,7 @@ static void test_xform_enomem(void **state)
 		assert_int_equal(rf_chan_poll(c, &v), 0);
 		assert_int_equal(v, 8);
 	}
-	rf_chan_free(c);
+	rf_chan_release(c);
 #endif
 }
 
