@@ -48,7 +48,7 @@ static int reader(rf_val arg, rf_val *out)
 			open = rf_chan_put(r->ch, (rf_val)si.ssi_signo) == 0;
 	}
 	rf_chan_close(r->ch);
-	rf_chan_free(r->ch);
+	rf_chan_release(r->ch);
 	close(r->fd);
 	free(r);
 	return 0;
@@ -122,8 +122,8 @@ int rf_signal_chan(const int *signals, size_t n, size_t buf, rf_chan **out)
 	}
 	rf_chan_retain(r->ch); /* the reader's reference */
 	if ((rc = rf_go(reader, rf_from_ptr(r), NULL)) < 0) {
-		rf_chan_free(r->ch);
-		rf_chan_free(r->ch);
+		rf_chan_release(r->ch);
+		rf_chan_release(r->ch);
 		close(r->fd);
 		free(r);
 		return rc;

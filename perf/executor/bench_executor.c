@@ -410,7 +410,7 @@ static int spread_root(rf_val arg, rf_val *out)
 		if (rf_chan_take(res[i], &v))
 			abort();
 		sum += v;
-		rf_chan_free(res[i]);
+		rf_chan_release(res[i]);
 	}
 	*out = sum;
 	return 0;
@@ -426,7 +426,7 @@ static uint64_t rf_spread(uint64_t ops, void *arg)
 	if (rf_chan_take(done, &sum) || sum < SPREAD_N || sum > 2 * SPREAD_N)
 		abort();
 	uint64_t ns = bench_now_ns() - t0;
-	rf_chan_free(done);
+	rf_chan_release(done);
 	return ns;
 }
 

@@ -77,7 +77,7 @@ static int serve(int port, int conns)
 	if (rf_go(listener, (rf_val)lfd, &done))
 		return 1;
 	rf_chan_take(done, &v);
-	rf_chan_free(done);
+	rf_chan_release(done);
 	while (atomic_load(&closed_conns) < conns)
 		rf_sleep_ms(10);
 	static rf_stats st;

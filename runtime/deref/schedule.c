@@ -115,7 +115,7 @@ static int start(int64_t initial_ms, uint64_t period_ns, rf_schedule_kind kind, 
 	s->first = time_deadline_after_ms(initial_ms);
 	s->period = period_ns;
 	s->kind = kind;
-	spin_init(&s->lock);
+	spin_init(&s->lock, LOCKRANK_SCHEDULE);
 	void *frame = var_bindings_capture();
 	/* The fiber owns the frame's reference; its end releases it (ctx_end). */
 	if ((rc = fiber_spawn(schedule_fiber, s, SCHED_WORKER_ANY, frame)) < 0) {

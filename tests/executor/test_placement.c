@@ -31,8 +31,8 @@ static int go_where(const rf_spawn_opts *o, int *rc)
 	*rc = rf_go_with(o, where, 0, &ch);
 	if (*rc)
 		return -100;
-	RF_CHECK(rf_chan_take_timeout(ch, &v, WAIT_MS) == 0);
-	rf_chan_free(ch);
+	RF_CHECK(rf_chan_take_timeout(ch, WAIT_MS, &v) == 0);
+	rf_chan_release(ch);
 	return (int)v;
 }
 
@@ -144,8 +144,8 @@ static int burst_root(rf_val arg, rf_val *out)
 		RF_CHECK(rf_go_with(&o, busy, arg, &res[i]) == 0);
 	for (int i = 0; i < BURST; i++) {
 		rf_val v;
-		RF_CHECK(rf_chan_take_timeout(res[i], &v, WAIT_MS) == 0);
-		rf_chan_free(res[i]);
+		RF_CHECK(rf_chan_take_timeout(res[i], WAIT_MS, &v) == 0);
+		rf_chan_release(res[i]);
 	}
 	return 0;
 }
@@ -155,8 +155,8 @@ static void run_burst(struct burst *b)
 	rf_chan *done;
 	rf_val v;
 	assert_int_equal(rf_go(burst_root, rf_from_ptr(b), &done), 0);
-	assert_int_equal(rf_chan_take_timeout(done, &v, WAIT_MS), 0);
-	rf_chan_free(done);
+	assert_int_equal(rf_chan_take_timeout(done, WAIT_MS, &v), 0);
+	rf_chan_release(done);
 	int total = 0;
 	for (int i = 0; i < 256; i++)
 		total += b->ran_on[i];
@@ -210,7 +210,7 @@ static void parked(void *arg)
 	struct share *s = arg;
 	latch_down(&s->parked_up);
 	rf_val v;
-	RF_CHECK(rf_chan_take_timeout(s->release_parked, &v, WAIT_MS) == RF_ECLOSED);
+	RF_CHECK(rf_chan_take_timeout(s->release_parked, WAIT_MS, &v) == RF_ECLOSED);
 	latch_down(&s->parked_done);
 }
 
@@ -247,7 +247,7 @@ static void run_share(struct share *s)
 	assert_int_equal(latch_wait(&s->done, WAIT_MS), 0);
 	rf_chan_close(s->release_parked);
 	assert_int_equal(latch_wait(&s->parked_done, WAIT_MS), 0);
-	rf_chan_free(s->release_parked);
+	rf_chan_release(s->release_parked);
 }
 
 static void test_idle_peer_takes_unstarted(void **state)
@@ -292,9 +292,9 @@ static void test_stack_size(void **state)
 		rf_chan *ch;
 		rf_val v = 0;
 		assert_int_equal(rf_go_with(&o, deep, 0, &ch), 0);
-		assert_int_equal(rf_chan_take_timeout(ch, &v, WAIT_MS), 0);
+		assert_int_equal(rf_chan_take_timeout(ch, WAIT_MS, &v), 0);
 		assert_int_equal(v, (rf_val)((char)4096) + 1);
-		rf_chan_free(ch);
+		rf_chan_release(ch);
 	}
 }
 

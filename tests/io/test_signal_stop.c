@@ -30,15 +30,15 @@ static void test_signals_as_values(void **state)
 	rf_val v;
 	for (int round = 0; round < 3; round++) {
 		assert_int_equal(kill(getpid(), SIGUSR1), 0);
-		assert_int_equal(rf_chan_take_timeout(ch, &v, WAIT_MS), 0);
+		assert_int_equal(rf_chan_take_timeout(ch, WAIT_MS, &v), 0);
 		assert_int_equal(v, SIGUSR1);
 		assert_int_equal(kill(getpid(), SIGUSR2), 0);
-		assert_int_equal(rf_chan_take_timeout(ch, &v, WAIT_MS), 0);
+		assert_int_equal(rf_chan_take_timeout(ch, WAIT_MS, &v), 0);
 		assert_int_equal(v, SIGUSR2);
 	}
-	assert_int_equal(rf_chan_take_timeout(ch, &v, 20), -ETIMEDOUT); /* nothing more */
+	assert_int_equal(rf_chan_take_timeout(ch, 20, &v), -ETIMEDOUT); /* nothing more */
 	rf_chan_close(ch);
-	rf_chan_free(ch);
+	rf_chan_release(ch);
 }
 
 static void test_signal_bad_arguments(void **state)
