@@ -53,6 +53,7 @@
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
 	X(SCHEDULE, false)        /* deref/schedule.c: a schedule's sleeping waiter */             \
+	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
