@@ -34,6 +34,7 @@
 
 #include "ringfold/coll.h"
 #include "ringfold/phm.h"
+#include "ringfold/psorted.h"
 #include "ringfold/pvec.h"
 
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the

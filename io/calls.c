@@ -128,10 +128,19 @@ static long sys_once(const struct req *r, bool nowait)
 			/* accept4 has no per-call non-blocking flag: look first (see io.h). */
 			struct pollfd p = {.fd = r->fd, .events = POLLIN};
 			rc = poll(&p, 1, 0);
-			if (rc == 0)
-				return -EAGAIN;
 			if (rc > 0 && (p.revents & POLLNVAL))
 				return -EBADF;
+			if (rc == 0) {
+				/* Nothing to accept yet: waiting makes sense only on a listening
+				 * socket. Say what accept4 would (ENOTSOCK, EINVAL) instead of
+				 * timing out, as the io_uring path does. */
+				int listening = 0;
+				socklen_t len = sizeof(listening);
+				if (getsockopt(r->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
+				    0)
+					return -errno;
+				return listening ? -EAGAIN : -EINVAL;
+			}
 		}
 		rc = accept4(r->fd, r->addr, r->addrlen, r->flags);
 		break;
@@ -212,6 +221,8 @@ static int ms_until(uint64_t deadline)
 /* Thread: wait until fd is ready for ev or the deadline. 0, -ETIMEDOUT, -EBADF. */
 static int thread_ready(int fd, short ev, uint64_t deadline)
 {
+	if (fd < 0)
+		return -EBADF; /* poll() would ignore it and sleep to the deadline */
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = ev};
 		int n = poll(&p, 1, ms_until(deadline));
@@ -424,7 +435,7 @@ static long epoll_do(io_poller *io, const struct req *r)
 	/* The last attempt here got EAGAIN and nothing came since: wait before calling. */
 	if (!one_try(r) && ep_unready(io, r->fd, (uint32_t)dir_events(r))) {
 		int w = epoll_wait_req(r);
-		if (w < 0)
+		if (w < 0 && w != -ENOMEM) /* -ENOMEM: try, and wait on the pool below */
 			return w;
 	}
 	for (;;) {
@@ -440,7 +451,9 @@ static long epoll_do(io_poller *io, const struct req *r)
 		if (rc != -EAGAIN || one_try(r))
 			return rc;
 		int w = epoll_wait_req(r);
-		if (w == -EPERM) /* not pollable: a regular file that would block */
+		/* Not pollable (a regular file that would block), or no memory for the fd
+		 * table: wait on the blocking pool instead. */
+		if (w == -EPERM || w == -ENOMEM)
 			return pool_run(thread_do_tramp, (void *)r);
 		if (w < 0)
 			return w;

@@ -89,7 +89,8 @@ typedef struct rf_xform {
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
 /* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
- * (take n). fn's negative return drops the value. */
+ * (take n). fn's negative return drops the value. A map or filter of a NULL fn makes
+ * rf_chan_new_xform / rf_chan_new_promise return -EINVAL. */
 RF_API rf_xform rf_xform_map(rf_body_fn fn);
 RF_API rf_xform rf_xform_filter(rf_body_fn pred);
 RF_API rf_xform rf_xform_take(int64_t n);

@@ -196,7 +196,7 @@ typedef struct rf_stats {
 } rf_stats;
 
 /* Snapshot of the counters (each read relaxed; totals are not one instant). Starts the
- * runtime if needed. */
+ * runtime if needed. A NULL out does nothing. */
 RF_API void rf_stats_get(rf_stats *out);
 
 #ifdef __cplusplus

@@ -52,13 +52,13 @@
 	X(CHAN_TIMEOUT, false)    /* chan/timer.c: a stripe of the timeout table */                \
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
-	X(SCHEDULE, false)        /* deref/schedule.c: a schedule's sleeping waiter */             \
 	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
 	X(STM_REF, false)         /* stm: a ref's validator and watches */                         \
-	X(FJ_INVOKE, false)       /* fj/task.c: an external invoke's caller */
+	X(FJ_INVOKE, false)       /* fj/task.c: an external invoke's caller */                     \
+	X(SCHEDULE, false)        /* deref/schedule.c: a schedule's cancel state */
 
 enum lockrank {
 	LOCKRANK_NONE = 0, /* unranked: not checked */

@@ -53,6 +53,8 @@ bool rf_stopping(void)
 
 void rf_stats_get(rf_stats *out)
 {
+	if (!out)
+		return;
 	memset(out, 0, sizeof(*out));
 	if (sched_ensure())
 		return;

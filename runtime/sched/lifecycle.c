@@ -226,6 +226,10 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 {
 	char err[256];
 	int rc;
+	rf_config asked;
+	if (cfg && ((rc = config_from_caller(cfg, &asked)) < 0 ||
+	            (rc = config_check(&asked, sizeof(rt_topology_text))) < 0))
+		return rc; /* a bad knob is reported whether or not the runtime runs */
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_once(&atfork_once, install_atfork);
