@@ -53,6 +53,7 @@
 	X(CHAN_TIMEOUT, false)    /* chan/timer.c: a stripe of the timeout table */                \
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
+	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
