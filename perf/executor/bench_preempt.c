@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 			measure(false, hogs, (enum op)op, names[op]);
 		}
 	}
-	rf_chan_free(chan);
+	rf_chan_release(chan);
 	rf_atom_free(atom);
 	rf_shutdown();
 	return 0;

@@ -103,7 +103,7 @@ static uint64_t rf_shutdown_parked(uint64_t ops, void *arg)
 	rf_lock_free(g.lock);
 	rf_promise_free(g.p);
 	for (int i = 0; i < 4; i++)
-		rf_chan_free(g.ch[i]);
+		rf_chan_release(g.ch[i]);
 	close(g.pipe[0]);
 	close(g.pipe[1]);
 	return dt;

@@ -8,10 +8,15 @@
  * (a mutex's futex) would cost more than it saves, and unlocking is one release store
  * instead of a read-modify-write. Against lock-holder preemption on a busy machine, a
  * waiter that has spun SPIN_PAUSES times gives its CPU away with sched_yield, and after
- * SPIN_YIELDS yields sleeps in short naps (spin_step; never a fiber yield: the holder may be a
- * fiber of the same worker that is not running, and the caller may hold other locks that a fiber
- * switch must not carry). Orders: the acquire exchange pairs with the release store of the previous
- * unlock, so every write of a critical section is seen by the next holder.
+ * SPIN_YIELDS yields sleeps in short naps (spin_step; never a fiber yield: the holder may
+ * be a fiber of the same worker that is not running, and the caller may hold other locks
+ * that a fiber switch must not carry).
+ * Orders: the acquire exchange pairs with the release store of the previous unlock, so
+ * every write of a critical section is seen by the next holder.
+ *
+ * Every spin lock has a rank (runtime/base/lockrank.h), given at spin_init; debug builds
+ * (RF_DEBUG_INVARIANTS) check the order and that nothing allocates, calls user code or
+ * parks while one is held.
  */
 #ifndef RF_RUNTIME_SPIN_H
 #define RF_RUNTIME_SPIN_H
@@ -20,6 +25,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "runtime/base/lockrank.h"
 
 #define SPIN_PAUSES 64
 #define SPIN_YIELDS 64
@@ -54,15 +61,28 @@ static inline void spin_step(unsigned spins)
 
 typedef struct spinlock {
 	_Atomic uint32_t held;
+#ifdef RF_DEBUG_INVARIANTS
+	int rank;
+#endif
 } spinlock;
 
-static inline void spin_init(spinlock *l)
+#ifdef RF_DEBUG_INVARIANTS
+#define SPIN_RANK(l) ((l)->rank)
+#else
+#define SPIN_RANK(l) LOCKRANK_NONE
+#endif
+
+static inline void spin_init(spinlock *l, enum lockrank rank)
 {
 	atomic_init(&l->held, 0);
+#ifdef RF_DEBUG_INVARIANTS
+	l->rank = rank;
+#endif
 }
 
 static inline void spin_lock(spinlock *l)
 {
+	lockrank_acquire(SPIN_RANK(l), l, true);
 	for (unsigned spins = 0;; spins++) {
 		if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
 			return;
@@ -74,6 +94,7 @@ static inline void spin_lock(spinlock *l)
 static inline void spin_unlock(spinlock *l)
 {
 	atomic_store_explicit(&l->held, 0, memory_order_release);
+	lockrank_release(SPIN_RANK(l), l, true);
 }
 
 #endif

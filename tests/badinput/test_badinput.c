@@ -69,7 +69,7 @@ static long chan_with_xform(rf_xform xf)
 	rf_chan *c = NULL;
 	long rc = rf_chan_new_xform(RF_BUF_FIXED, 4, &xf, &c);
 	if (c)
-		rf_chan_free(c);
+		rf_chan_release(c);
 	return rc;
 }
 
@@ -126,7 +126,7 @@ static long onto_huge(void)
 	if (rf_chan_new(&c))
 		return -1;
 	long rc = rf_onto_chan(c, (const rf_val *)&v, SIZE_MAX / 4, false, NULL);
-	rf_chan_free(c);
+	rf_chan_release(c);
 	return rc;
 }
 
@@ -149,17 +149,17 @@ struct row {
 	}
 #define ROWS(X)                                                                                    \
 	X(config_default_null, -EINVAL, rf_config_default(NULL))                                   \
-	X(init_fj_steal_9, -EINVAL, config_with(0, 9))                                             \
-	X(init_fj_steal_neg, -EINVAL, config_with(0, -1))                                          \
-	X(init_fj_workers_neg, -EINVAL, config_with(1, -3))                                        \
-	X(init_workers_neg, -EINVAL, config_with(2, -1))                                           \
-	X(init_backend_7, -EINVAL, config_with(3, 7))                                              \
+	X(init_fj_steal_9, RF_ECONFIG, config_with(0, 9))                                          \
+	X(init_fj_steal_neg, RF_ECONFIG, config_with(0, -1))                                       \
+	X(init_fj_workers_neg, RF_ECONFIG, config_with(1, -3))                                     \
+	X(init_workers_neg, RF_ECONFIG, config_with(2, -1))                                        \
+	X(init_backend_7, RF_ECONFIG, config_with(3, 7))                                           \
 	X(stats_null, 0, (rf_stats_get(NULL), 0))                                                  \
 	X(shutdown_timeout_neg, -EINVAL, rf_shutdown_timeout(-1))                                  \
 	X(chan_new_null, -EINVAL, rf_chan_new(NULL))                                               \
 	X(chan_new_buf_zero, -EINVAL, rf_chan_new_buf(RF_BUF_FIXED, 0, NULL))                      \
 	X(chan_retain_null, 0, rf_chan_retain(NULL) != NULL)                                       \
-	X(chan_free_null, 0, (rf_chan_free(NULL), 0))                                              \
+	X(chan_free_null, 0, (rf_chan_release(NULL), 0))                                           \
 	X(chan_put_null, -EINVAL, rf_chan_put(NULL, 1))                                            \
 	X(chan_take_null, -EINVAL, rf_chan_take(NULL, &v))                                         \
 	X(chan_put_timeout_neg, -EINVAL, rf_chan_put_timeout(NULL, 1, -1))                         \

@@ -148,13 +148,13 @@ static void chan_round(rf_buf_kind kind, size_t n)
 		assert_int_equal(rf_go(produce, rf_from_ptr(r) | i, &pres[i]), 0);
 	rf_val v;
 	for (int i = 0; i < PRODUCERS; i++) {
-		assert_int_equal(rf_chan_take_timeout(pres[i], &v, WAIT_MS), 0);
-		rf_chan_free(pres[i]);
+		assert_int_equal(rf_chan_take_timeout(pres[i], WAIT_MS, &v), 0);
+		rf_chan_release(pres[i]);
 	}
 	rf_chan_close(r->ch); /* consumers drain what is buffered, then see it closed */
 	for (int i = 0; i < CONSUMERS; i++) {
-		assert_int_equal(rf_chan_take_timeout(cres[i], &v, WAIT_MS), 0);
-		rf_chan_free(cres[i]);
+		assert_int_equal(rf_chan_take_timeout(cres[i], WAIT_MS, &v), 0);
+		rf_chan_release(cres[i]);
 	}
 	bool exact = kind == 0 || kind == RF_BUF_FIXED;
 	for (int i = 0; i < VALUES; i++) {
@@ -164,7 +164,7 @@ static void chan_round(rf_buf_kind kind, size_t n)
 	}
 	int taken = atomic_load(&r->taken);
 	assert_true(exact ? taken == VALUES : taken <= VALUES && taken >= (int)n);
-	rf_chan_free(r->ch);
+	rf_chan_release(r->ch);
 	free(r);
 }
 
