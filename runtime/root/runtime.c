@@ -1,28 +1,25 @@
 /* runtime/root/runtime.c: the composition root. rf_init starts the executor on the io
- * backend's poller; rf_shutdown stops it; rf_stats_get gathers the executor's, the
- * backend's and every family's counters. Families start the runtime on first use
- * through sched_ensure, which comes back here by rf_init.
+ * backend's poller; rf_shutdown stops it (writing RF_STATS_DUMP first; stats.c gathers
+ * the executor's, the backend's and every family's counters). Families start the runtime on first
+ * use through sched_ensure, which comes back here by rf_init.
  */
 #include <string.h>
 
 #include "io/backend.h"
+#include "runtime/root/root.h"
 #include "runtime/sched/sched.h"
 
 int rf_init(const rf_config *cfg)
 {
-	return sched_start(cfg, &io_poller_ops);
+	int rc = sched_start(cfg, &io_poller_ops);
+	if (!rc)
+		root_stats_dump_at_exit();
+	return rc;
 }
 
 void rf_shutdown(void)
 {
+	if (sched_running() && sched_worker_self() < 0)
+		root_stats_dump();
 	sched_stop();
-}
-
-void rf_stats_get(rf_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (sched_ensure())
-		return;
-	out->io_backend = io_kind();
-	sched_stats(out);
 }

@@ -96,6 +96,8 @@ static void switch_direct(sched_worker *w, sched_fiber *f, sched_fiber *next)
 	if (next->armed)
 		timer_remove(w, next);
 	start_once(next);
+	if (next->state == FIBER_PARKED)
+		sched_count(&w->st_resumed, 1);
 	next->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, next, memory_order_relaxed);
@@ -183,6 +185,8 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 	if (f->armed)
 		timer_remove(w, f);
 	start_once(f);
+	if (f->state == FIBER_PARKED)
+		sched_count(&w->st_resumed, 1);
 	f->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, f, memory_order_relaxed);

@@ -114,6 +114,8 @@ typedef struct sched_worker {
 	pthread_t thread;
 	int start_rc;
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
+	_Atomic uint64_t st_resumed; /* parked fibers run again: parked now = parks - resumed */
+	_Atomic uint64_t st_idle_ns; /* time in idle() with nothing to run */
 	/* --- stall monitor only --- */
 	_Alignas(64) _Atomic uint64_t st_stalls;
 	uint64_t mon_seq, mon_since, mon_cpu;

@@ -35,9 +35,19 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller);
 /* The composition root's rf_shutdown: run the shutdown hooks, stop the workers. */
 void sched_stop(void);
 
-/* Fill the executor's part of rf_stats (nodes, workers, per-worker counters), then run
- * every family's stats hook. The runtime is running. */
-void sched_stats(rf_stats *out);
+/* True while the runtime runs (its workers may be read). Never starts it. Any. */
+bool sched_running(void);
+
+/* Fill the executor's part of rf_stats (nodes, workers, per-worker counters) while the
+ * runtime runs, growing out's arrays as needed. Returns 0 or -ENOMEM. Any (stats.c). */
+int sched_stats(rf_stats *out);
+
+/* Run every family's stats hook on out. Returns 0 or the first hook's error. Any. */
+int sched_stats_hooks(rf_stats *out);
+
+/* Make room in out for `workers` executor workers, `fj` fork/join workers and `nodes`
+ * nodes (keeping what the arrays hold). Returns 0 or -ENOMEM. */
+int sched_stats_reserve(rf_stats *out, int workers, int fj, int nodes);
 
 /* Register fn to run at the start of rf_shutdown(), before the workers stop: the place
  * for work that must finish first (agents drain their accepted actions). Hooks run on
@@ -48,9 +58,10 @@ void sched_stats(rf_stats *out);
 int sched_on_shutdown(void (*fn)(void));
 
 /* Register fn to add a family's counters to rf_stats_get()'s snapshot (fork/join
- * steals, STM retries, ...); called after the executor's counters are filled. Same
- * rules and returns as sched_on_shutdown. */
-int sched_on_stats(void (*fn)(rf_stats *out));
+ * steals, ...); called after the executor's counters are filled, whether the runtime
+ * runs or not; fn returns 0 or -ENOMEM (sched_stats_reserve). Same rules and returns as
+ * sched_on_shutdown. */
+int sched_on_stats(int (*fn)(rf_stats *out));
 
 /* The configuration and topology the runtime started with (starts it if needed; NULL
  * only if it cannot start). Read-only once started. Any. */

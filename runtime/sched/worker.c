@@ -102,9 +102,10 @@ static void inbox_drain(sched_worker *w)
 	}
 	while (rev) {
 		sched_fiber *next = rev->next;
-		if (rev->state == FIBER_NEW)
+		if (rev->state == FIBER_NEW) {
 			fiber_adopt(w, rev);
-		rev->state = FIBER_READY;
+			rev->state = FIBER_READY;
+		} /* a resumed fiber stays PARKED until it runs: fiber_run counts it */
 		worker_rq_push(w, rev);
 		rev = next;
 	}
@@ -126,7 +127,6 @@ static void poll_io(sched_worker *w, uint64_t deadline)
 		sched_count(&w->st_io, (uint64_t)n);
 }
 
-/* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
 /* Before sleeping, watch the inbox for a short while: work that arrives in that window
  * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
  * arrived. Bounded (IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
@@ -168,13 +168,9 @@ static uint64_t trim_time(sched_worker *w)
 	return w->trim_at;
 }
 
-static void idle(sched_worker *w)
+/* Nothing ran: sleep in the backend until work, a wake-up or the next deadline. */
+static void sleep_for_work(sched_worker *w)
 {
-	/* Submit what the fibers just queued and reap what is ready, before spinning: the
-	 * backend submits requests only from poll (runtime/sched/poller.h). */
-	poll_io(w, 0);
-	if (w->rq_head || spin_for_work(w))
-		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : DEADLINE_NONE;
 	uint64_t trim_at = trim_time(w);
 	if (trim_at != DEADLINE_NONE)
@@ -188,6 +184,19 @@ static void idle(sched_worker *w)
 	poll_io(w, deadline);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	sched_count(&w->st_wakeups, 1);
+}
+
+static void idle(sched_worker *w)
+{
+	/* Submit what the fibers just queued and reap what is ready, before spinning: the
+	 * backend submits requests only from poll (runtime/sched/poller.h). */
+	poll_io(w, 0);
+	if (w->rq_head)
+		return;
+	uint64_t t0 = time_now_ns();
+	if (!spin_for_work(w))
+		sleep_for_work(w);
+	sched_count(&w->st_idle_ns, time_now_ns() - t0);
 }
 
 static void loop(sched_worker *w)
