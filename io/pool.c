@@ -15,6 +15,8 @@
  * thread exists and none can be started, the caller runs the job itself.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "io/io_impl.h"
@@ -47,6 +49,11 @@ static void pool_init(void)
 
 static void *pool_thread(void *unused)
 {
+	static _Atomic unsigned serial; /* names only (relaxed) */
+	char name[16];
+	snprintf(name, sizeof(name), "rf-block-%u",
+	         atomic_fetch_add_explicit(&serial, 1, memory_order_relaxed));
+	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&pool_lock);
 	for (;;) {
 		while (!q_head) {

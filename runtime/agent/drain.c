@@ -19,6 +19,7 @@
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
+#include "runtime/base/probe.h"
 
 enum { AGENT_BATCH = 128 };
 
@@ -81,6 +82,7 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	 * came to own it through an acquire on `state` after the last writer's release. */
 	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
 	rf_val next = RF_NIL;
+	PROBE(agent_action, a, n->fn);
 	int rc = n->fn(old, n->arg, &next);
 	if (rc >= 0) {
 		rf_agent_validator_fn valid =
@@ -95,6 +97,7 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	act.holding = false;
 	release_held(act.held, rc == 0);
 	if (rc < 0) {
+		PROBE(agent_error, a, rc);
 		rf_agent_error_fn handler = atomic_load_explicit(&a->handler, memory_order_acquire);
 		if (handler)
 			handler(a, rc);

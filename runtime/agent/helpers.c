@@ -41,6 +41,7 @@ static rf_agent *pop(void)
 
 static void *helper(void *unused)
 {
+	pthread_setname_np(pthread_self(), "rf-agent");
 	pthread_mutex_lock(&h_lock);
 	for (;;) {
 		rf_agent *a = pop();

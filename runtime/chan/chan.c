@@ -9,6 +9,7 @@
 
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
+#include "runtime/base/probe.h"
 
 static void list_push(chan_list *l, chan_node *n)
 {
@@ -333,8 +334,12 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	if (now) {
 		spin_unlock(&ch->lock);
 		chan_done_finish(&done);
-		if (!is_put)
+		if (is_put)
+			PROBE(chan_put, ch, rc, 0);
+		else {
+			PROBE(chan_take, ch, rc, 0);
 			*out = got;
+		}
 		return rc;
 	}
 	if (ms == 0) {
@@ -351,13 +356,22 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	waiter_init(&w.w);
 	chan_link(ch, &node);
 	spin_unlock(&ch->lock);
-	if (waiter_wait(&w.w, deadline_of(ms)) < 0) {
+	if (is_put)
+		PROBE(chan_put_park, ch);
+	else
+		PROBE(chan_take_park, ch);
+	bool timed_out = waiter_wait(&w.w, deadline_of(ms)) < 0;
+	if (timed_out)
 		chan_wait_unlink_all(&w);
-		return -ETIMEDOUT;
+	rc = timed_out ? -ETIMEDOUT : w.w.result;
+	if (is_put)
+		PROBE(chan_put, ch, rc, 1);
+	else {
+		PROBE(chan_take, ch, rc, 1);
+		if (!timed_out)
+			*out = w.w.value;
 	}
-	if (!is_put)
-		*out = w.w.value;
-	return w.w.result;
+	return rc;
 }
 
 int rf_chan_put(rf_chan *ch, rf_val v)

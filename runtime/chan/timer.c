@@ -55,6 +55,7 @@ static void sift_down(size_t i)
 
 static void *timer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "rf-timer");
 	pthread_mutex_lock(&timer_lock);
 	for (;;) {
 		uint64_t now = time_now_ns();

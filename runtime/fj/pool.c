@@ -28,6 +28,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -39,6 +40,7 @@
 #include "runtime/fj/worker.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
+#include "runtime/base/probe.h"
 
 #define FJ_SPIN_ROUNDS 256
 #define FJ_STACK (8u << 20)
@@ -144,7 +146,13 @@ static fj_task *steal_from(fj_worker *w, fj_worker *v)
 			return NULL;
 		if (x != FJ_STEAL_ABORT) {
 			atomic_store_explicit(&x->thief, w->index, memory_order_relaxed);
-			count(v->pool == w->pool ? &w->steals_local : &w->steals_remote);
+			if (v->pool == w->pool) {
+				count(&w->steals_local);
+				PROBE(fj_steal_local, w->index, v->index);
+			} else {
+				count(&w->steals_remote);
+				PROBE(fj_steal_remote, w->index, v->index, w->node, v->node);
+			}
 			return x;
 		}
 	}
@@ -229,6 +237,7 @@ static int find_and_run(fj_worker *w, int32_t hint, int take_jobs)
 			x = steal_in_pool(w, fj_g.pools[(w->node + i) % fj_g.npools]);
 	if (!x) {
 		count(&w->steals_failed);
+		PROBE(fj_steal_failed, w->index);
 		return 0;
 	}
 	fj_run_task(w, x);
@@ -294,6 +303,9 @@ void fj_help_until(fj_worker *w, fj_done *d, int32_t hint)
 static void *worker_main(void *arg)
 {
 	fj_worker *w = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "rf-fj-%d-%d", w->node, w->index - w->pool->first);
+	pthread_setname_np(pthread_self(), name);
 	fj_self = w;
 	w->ctx = ctx_self();
 	topo_pin_self(w->cpu);

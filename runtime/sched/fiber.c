@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "runtime/sched/fiber.h"
+#include "runtime/base/probe.h"
 
 #ifdef RF_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -72,6 +73,7 @@ static void fiber_main(void *arg)
 	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
 	f->fn(f->arg);
+	PROBE(fiber_exit, f);
 	ctx_end(&f->ctx);
 	f->state = FIBER_DONE;
 	to_sched(f);
@@ -149,6 +151,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, u
 	f->park_arg = arg;
 	f->deadline = deadline_ns;
 	f->state = FIBER_PARKING;
+	PROBE(fiber_park, f, f->w->index, deadline_ns);
 	to_sched(f);
 }
 
@@ -157,6 +160,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, u
 void fiber_resume(struct sched_fiber *f)
 {
 	sched_worker *w = f->w;
+	PROBE(fiber_wake, f, w->index);
 	if (sched_tls_worker == w) {
 		worker_rq_push(w, f);
 		return;
@@ -284,6 +288,7 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	f->ctx.bindings = conveyed;
 	f->ctx.conveyed = conveyed;
 	f->deadline = DEADLINE_NONE;
+	PROBE(fiber_spawn, f, worker, fn);
 #ifdef RF_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "runtime/sched/fiber.h"
+#include "runtime/base/probe.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond;
@@ -52,6 +53,7 @@ static void sample(sched_worker *w, uint64_t now)
 		return;
 	w->mon_reported = true;
 	sched_count(&w->st_stalls, 1);
+	PROBE(stall, w->index, atomic_load_explicit(&w->running, memory_order_relaxed), cpu);
 	fprintf(stderr,
 	        "ringfold: stall: fiber %p on worker %d (cpu %d) has run %llu ms of CPU time "
 	        "(%llu ms wall) without parking (stall_ms %llu)\n",
@@ -63,6 +65,7 @@ static void sample(sched_worker *w, uint64_t now)
 
 static void *monitor(void *arg)
 {
+	pthread_setname_np(pthread_self(), "rf-stall");
 	uint64_t period = stall_ns / 2;
 	pthread_mutex_lock(&lock);
 	while (run) {

@@ -34,6 +34,7 @@
 
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
+#include "runtime/base/probe.h"
 
 #ifdef RF_TSAN
 void *__tsan_get_current_fiber(void);
@@ -181,9 +182,11 @@ static void sleep_for_work(sched_worker *w)
 		atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 		return;
 	}
+	PROBE(worker_sleep, w->index, deadline);
 	poll_io(w, deadline);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	sched_count(&w->st_wakeups, 1);
+	PROBE(worker_wake, w->index);
 }
 
 static void idle(sched_worker *w)
@@ -250,6 +253,9 @@ static void report_started(sched_worker *w, int rc)
 static void *worker_main(void *arg)
 {
 	sched_worker *w = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "rf-worker-%d", w->index);
+	pthread_setname_np(pthread_self(), name);
 	int rc = topo_pin_self(w->cpu);
 	if (!rc)
 		rc = guard_thread_init(w);

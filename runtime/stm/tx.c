@@ -10,6 +10,7 @@
 #include "runtime/base/ctx.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
+#include "runtime/base/probe.h"
 
 #define DEFAULT_RETRY_LIMIT 10000
 
@@ -371,6 +372,10 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	for (attempt = 0; attempt < limit; attempt++) {
 		backoff(&tx, attempt);
 		tx_begin(&tx, attempt == 0);
+		if (attempt)
+			PROBE(tx_retry, &tx, attempt);
+		else
+			PROBE(tx_start, &tx);
 		v = RF_NIL;
 		rc = body(arg, &v);
 		if (tx.doomed || rc == RF_ETXRETRY)
@@ -390,6 +395,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	count(&slot->retries, attempt); /* attempts that ended in a retry */
 	if (rc == 0) {
 		count(&slot->commits, 1);
+		PROBE(tx_commit, &tx, attempt);
 		for (uint32_t i = 0; i < tx.n; i++)
 			if (tx.e[i].flags & (E_SET | E_COMMUTE))
 				stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
