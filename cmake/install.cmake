@@ -21,3 +21,6 @@ install(FILES ${PROJECT_BINARY_DIR}/ringfoldConfig.cmake ${PROJECT_BINARY_DIR}/r
 
 configure_file(cmake/ringfold.pc.in ${PROJECT_BINARY_DIR}/ringfold.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ringfold.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# gdb commands for ringfold programs (tools/gdb, docs/observability.md)
+install(FILES tools/gdb/ringfold-gdb.py DESTINATION ${CMAKE_INSTALL_DATADIR}/ringfold)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/sched/sched.h"
 
 struct fd_wait {
 	waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
@@ -138,6 +139,7 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 		unlink_wait(s, &x);
 		return rc;
 	}
+	fiber_wait_on(WAIT_IO, (const void *)(intptr_t)fd);
 	if (waiter_wait(&x.w, deadline_ns) == -ETIMEDOUT) {
 		/* Timed out: no completion can happen now; leave the list. The fd stays armed
 		 * for the others; if none remain its one event is ignored. */

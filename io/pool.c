@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "io/io_impl.h"
+#include "runtime/sched/sched.h"
 
 #define POOL_MAX 64
 #define POOL_IDLE_S 10
@@ -54,6 +55,7 @@ static void *pool_thread(void *unused)
 	snprintf(name, sizeof(name), "rf-block-%u",
 	         atomic_fetch_add_explicit(&serial, 1, memory_order_relaxed));
 	pthread_setname_np(pthread_self(), name);
+	sched_busy(1);
 	pthread_mutex_lock(&pool_lock);
 	for (;;) {
 		while (!q_head) {
@@ -61,6 +63,7 @@ static void *pool_thread(void *unused)
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += POOL_IDLE_S;
 			n_idle++;
+			sched_busy(-1);
 			int rc = pthread_cond_timedwait(&pool_cond, &pool_lock, &ts);
 			n_idle--;
 			if (rc == ETIMEDOUT && !q_head) {
@@ -68,6 +71,7 @@ static void *pool_thread(void *unused)
 				pthread_mutex_unlock(&pool_lock);
 				return NULL;
 			}
+			sched_busy(1);
 		}
 		struct job *j = q_head;
 		q_head = j->next;
@@ -109,6 +113,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 	n_queued++;
 	pthread_cond_signal(&pool_cond);
 	pthread_mutex_unlock(&pool_lock);
+	fiber_wait_on(WAIT_IO, NULL);
 	waiter_wait(&j.w, DEADLINE_NONE);
 	return j.res;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/sched/sched.h"
 
 #define RING_ENTRIES 256
 #define WAKE_TAG 1u
@@ -134,6 +135,7 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	 * reaps in one io_uring_enter (it polls at least every few fibers, and at once when
 	 * it runs out of them). ts and the request's buffers stay valid until then: they
 	 * live on this fiber's stack, parked until the CQE. */
+	fiber_wait_on(WAIT_IO, (const void *)(intptr_t)sqe->fd);
 	waiter_wait(&w, DEADLINE_NONE); /* the linked timeout bounds it */
 	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
 	if (w.result == -ECANCELED)

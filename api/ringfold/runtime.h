@@ -73,6 +73,21 @@ RF_API int rf_init(const rf_config *cfg);
  * may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
 
+/* Print every fiber to fd: id (worker.n), state, what a parked fiber waits on (channel,
+ * promise/future/delay, lock, I/O on fd, timer, ...) and for how long (to the monitor's
+ * period, 100 ms at most), and its entry function (a name where dladdr finds one: link
+ * programs with -rdynamic for their own functions).
+ * Returns: 0.
+ * Errors:  -EINVAL (negative fd), write's -errno.
+ * Blocks:  the calling thread (or worker) until every worker answered, at most 1 s; a
+ *          worker running a fiber that does not park is reported as not answering.
+ * Context: any. Never starts the runtime. Cost: a walk over every fiber.
+ * RF_DUMP_SIGNAL=SIGUSR2 (a name or a number) makes that signal dump to stderr. When a
+ * plain thread waits in ringfold while every fiber is parked on something no timer, I/O
+ * or other thread can complete, ringfold prints "all go processes are asleep" and the
+ * dump once (RF_DEADLOCK_REPORT=0 turns that off). */
+RF_API int rf_dump(int fd);
+
 /* One worker's counters (cumulative since the runtime started, except `parked`).
  * Executor workers fill every field but the steals; fork/join workers fill fibers_run
  * (tasks run), wakeups, the steals and idle_ns. */

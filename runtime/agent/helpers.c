@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "runtime/agent/agent_internal.h"
+#include "runtime/sched/sched.h"
 
 #define HELPER_IDLE_NS 200000000u
 
@@ -42,6 +43,7 @@ static rf_agent *pop(void)
 static void *helper(void *unused)
 {
 	pthread_setname_np(pthread_self(), "rf-agent");
+	sched_busy(1);
 	pthread_mutex_lock(&h_lock);
 	for (;;) {
 		rf_agent *a = pop();
@@ -58,13 +60,16 @@ static void *helper(void *unused)
 		until.tv_nsec %= 1000000000;
 		h_idle++;
 		int rc = 0;
+		sched_busy(-1);
 		while (!h_head && rc == 0)
 			rc = pthread_cond_timedwait(&h_ready, &h_lock, &until);
+		sched_busy(1);
 		h_idle--;
 		if (!h_head)
 			break;
 	}
 	pthread_mutex_unlock(&h_lock);
+	sched_busy(-1);
 	return NULL;
 }
 

@@ -214,6 +214,7 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	waiter_init(&lw->w);
 	enqueue(l, lw, woken);
 	spin_unlock(&l->qlock);
+	fiber_wait_on(WAIT_LOCK, l);
 	if (waiter_wait(&lw->w, deadline) == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
 	spin_lock(&l->qlock);

@@ -7,9 +7,9 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/probe.h"
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
-#include "runtime/base/probe.h"
 
 static void list_push(chan_list *l, chan_node *n)
 {
@@ -360,6 +360,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 		PROBE(chan_put_park, ch);
 	else
 		PROBE(chan_take_park, ch);
+	fiber_wait_on(WAIT_CHAN, ch);
 	bool timed_out = waiter_wait(&w.w, deadline_of(ms)) < 0;
 	if (timed_out)
 		chan_wait_unlink_all(&w);

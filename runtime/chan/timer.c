@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "runtime/chan/chan_impl.h"
+#include "runtime/sched/sched.h"
 
 typedef struct timer_entry {
 	uint64_t deadline;
@@ -56,6 +57,7 @@ static void sift_down(size_t i)
 static void *timer_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "rf-timer");
+	sched_busy(1);
 	pthread_mutex_lock(&timer_lock);
 	for (;;) {
 		uint64_t now = time_now_ns();
@@ -69,8 +71,10 @@ static void *timer_main(void *arg)
 			rf_chan_free(ch);
 			pthread_mutex_lock(&timer_lock);
 		}
-		if (len == 0) {
+		if (len == 0) { /* no timeout pending: it wakes nobody until one is made */
+			sched_busy(-1);
 			pthread_cond_wait(&timer_cond, &timer_lock);
+			sched_busy(1);
 			continue;
 		}
 		struct timespec ts = {(time_t)(heap[0].deadline / 1000000000u),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "runtime/deref/deferred.h"
+#include "runtime/sched/sched.h"
 
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
 {
@@ -73,6 +74,7 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		spin_unlock(&d->lock);
 		return 0;
 	}
+	fiber_wait_on(WAIT_DEFERRED, d);
 	if (waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns) < 0)
 		return -ETIMEDOUT;
 	*code = w.result;

@@ -35,12 +35,12 @@
 #include <unistd.h>
 
 #include "numa/topology.h"
+#include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
 #include "runtime/base/time.h"
 #include "runtime/fj/worker.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
-#include "runtime/base/probe.h"
 
 #define FJ_SPIN_ROUNDS 256
 #define FJ_STACK (8u << 20)
@@ -275,7 +275,9 @@ static void park(fj_worker *w, fj_done *until)
 	                : work_visible(w));
 	if (!go) {
 		uint64_t t0 = time_now_ns();
+		sched_busy(-1);
 		futex(&p->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+		sched_busy(1);
 		count(&w->wakeups);
 		add(&w->idle_ns, time_now_ns() - t0);
 	}
@@ -306,6 +308,7 @@ static void *worker_main(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "rf-fj-%d-%d", w->node, w->index - w->pool->first);
 	pthread_setname_np(pthread_self(), name);
+	sched_busy(1);
 	fj_self = w;
 	w->ctx = ctx_self();
 	topo_pin_self(w->cpu);
@@ -322,6 +325,7 @@ static void *worker_main(void *arg)
 		park(w, NULL);
 		spins = 0;
 	}
+	sched_busy(-1);
 	return NULL;
 }
 

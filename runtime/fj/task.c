@@ -178,6 +178,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	                  .waiter = &w};
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
+	fiber_wait_on(WAIT_FJ, NULL);
 	rc = waiter_wait(&w, deadline);
 	if (rc == -ETIMEDOUT) {
 		ext_lock(r);

@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/sched/fiber.h"
 #include "runtime/base/probe.h"
+#include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -139,6 +139,22 @@ void fiber_yield(void)
 	to_sched(f);
 }
 
+void fiber_wait_on(int kind, const void *obj)
+{
+	sched_fiber *f = fiber_self();
+	if (f) {
+		f->next_kind = kind;
+		f->next_obj = obj;
+	}
+}
+
+void fiber_set_entry(const void *fn)
+{
+	sched_fiber *f = fiber_self();
+	if (f)
+		f->entry = fn;
+}
+
 void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, uint64_t deadline_ns)
 {
 	sched_fiber *f = fiber_self();
@@ -146,6 +162,10 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, u
 		fprintf(stderr, "ringfold: fiber_park called outside a fiber\n");
 		abort();
 	}
+	f->wait_kind = f->next_kind;
+	f->wait_obj = f->next_obj;
+	f->next_kind = WAIT_OTHER;
+	f->park_tick = atomic_load_explicit(&sched_tick_ms, memory_order_relaxed);
 	f->commit = commit;
 	f->on_timeout = on_timeout;
 	f->park_arg = arg;
@@ -249,6 +269,7 @@ void fiber_adopt(sched_worker *w, sched_fiber *f)
 		w->all->all_prev = f;
 	w->all = f;
 	sched_count(&w->st_spawned, 1);
+	f->id = (uint64_t)w->index << 40 | ++w->spawn_seq;
 }
 
 void fiber_discard(sched_worker *w, sched_fiber *f)
@@ -284,6 +305,8 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	if (!f)
 		return -ENOMEM;
 	f->fn = fn;
+	f->entry = (const void *)fn;
+	f->next_kind = f->wait_kind = WAIT_OTHER;
 	f->arg = arg;
 	f->ctx.bindings = conveyed;
 	f->ctx.conveyed = conveyed;

@@ -107,6 +107,37 @@ void fiber_yield(void);
 void fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg), void *arg,
                 uint64_t deadline_ns);
 
+/* What a fiber waits on, for rf_dump and the deadlock report. */
+enum sched_wait_kind {
+	WAIT_OTHER,    /* nothing said */
+	WAIT_CHAN,     /* a channel put or take (obj: the channel) */
+	WAIT_ALTS,     /* alts over several channels */
+	WAIT_DEFERRED, /* a promise, future or delay (obj: it) */
+	WAIT_LOCK,     /* a lock (obj: it) */
+	WAIT_IO,       /* I/O (obj: the fd, as an integer) */
+	WAIT_TIMER,    /* sleeping (obj: NULL) */
+	WAIT_AGENT,    /* await or send-off back-pressure (obj: the agent or NULL) */
+	WAIT_EXECUTOR, /* an executor's tasks */
+	WAIT_FJ,       /* fork/join work it handed to the pools */
+	WAIT_STM,      /* another transaction's commit */
+	WAIT_KINDS
+};
+
+/* Say what the running fiber's next park waits on (rf_dump shows it; a wait on I/O
+ * or a timer is never taken for a deadlock). No-op on a plain thread. Cost: a TLS load
+ * and two stores. Any. */
+void fiber_wait_on(int kind, const void *obj);
+
+/* Name the function the running fiber runs for its user (a go block's body), shown by
+ * rf_dump and stall reports instead of the family's trampoline. No-op off a fiber. */
+void fiber_set_entry(const void *fn);
+
+/* ringfold's own threads (pools, helpers, the timeout thread) tell the deadlock report
+ * when they may still wake someone: +1 when the thread starts and after each idle wait,
+ * -1 before each idle wait and when it ends. The calling thread's own untimed waits then
+ * never count as a plain thread stuck in ringfold. Any (one relaxed RMW). */
+void sched_busy(int delta);
+
 /* Make a parked fiber ready on its own worker. Exactly one resume per park. On the
  * fiber's own worker: a push on the local run queue; from elsewhere: a CAS on the
  * worker's inbox, plus a wake-up syscall only if that worker sleeps. After rf_shutdown

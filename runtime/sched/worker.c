@@ -32,9 +32,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
-#include "runtime/base/probe.h"
 
 #ifdef RF_TSAN
 void *__tsan_get_current_fiber(void);
@@ -69,6 +69,12 @@ static void wake(sched_worker *w)
 	if (!atomic_load_explicit(&w->closed, memory_order_seq_cst))
 		sched_poller->wake(w->poller);
 	atomic_fetch_sub_explicit(&w->wakers, 1, memory_order_release);
+}
+
+void worker_poke(sched_worker *w)
+{
+	if (atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst))
+		wake(w);
 }
 
 bool worker_inbox_push(sched_worker *w, sched_fiber *f)
@@ -205,6 +211,10 @@ static void idle(sched_worker *w)
 static void loop(sched_worker *w)
 {
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		/* acquire: pairs with the requester's release increment (dump.c) */
+		if (atomic_load_explicit(&sched_dump_seq, memory_order_acquire) !=
+		    atomic_load_explicit(&w->dump_served, memory_order_relaxed))
+			dump_serve(w);
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);

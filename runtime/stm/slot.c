@@ -185,6 +185,7 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	w.link[0] = s->waiters;
 	s->waiters = &w;
 	spin_unlock(&s->wlock);
+	fiber_wait_on(WAIT_STM, s);
 	if (waiter_wait(&w, deadline_ns) == 0)
 		return;
 	/* Timed out: unlink unless a waker already took the whole list. */
