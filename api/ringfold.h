@@ -31,6 +31,10 @@
 #include "ringfold/fold.h"
 #include "ringfold/pmap.h"
 
+#include "ringfold/coll.h"
+#include "ringfold/phm.h"
+#include "ringfold/pvec.h"
+
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the
  * value in *out, or the error the reference holds (a failed future's code, ...).
  * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */
@@ -47,15 +51,29 @@
 	    rf_var *: rf_var_deref,                                                              \
 	    rf_agent *: rf_agent_deref)(ref, out)
 
-/* rf_deref_timeout(ref, ms, timeout_val, &out): (deref ref ms timeout-val) for the
- * blocking references. On timeout returns 0 with *out = timeout_val, like Clojure;
- * ms < 0 is -EINVAL; ms == 0 polls. */
-#define rf_deref_timeout(ref, ms, timeout_val, out)                                         \
+/* rf_deref_timeout(ref, timeout_ms, &out): (deref ref timeout-ms) for the blocking
+ * references (delay, promise, future, deferred). Returns 0 and the value, the error the
+ * reference holds, or -ETIMEDOUT (*out untouched); timeout_ms < 0 is -EINVAL; 0 polls. */
+#define rf_deref_timeout(ref, timeout_ms, out)                                              \
 	_Generic((ref),                                                                          \
 	    rf_delay *: rf_delay_deref_timeout,                                                  \
 	    rf_promise *: rf_promise_deref_timeout,                                              \
 	    rf_future *: rf_future_deref_timeout,                                                \
-	    rf_deferred *: rf_deferred_deref_timeout)(ref, ms, timeout_val, out)
+	    rf_deferred *: rf_deferred_deref_timeout)(ref, timeout_ms, out)
 /* clang-format on */
+
+/* rf_deref_default(ref, timeout_ms, dflt, &out): Clojure's (deref ref timeout-ms dflt).
+ * As rf_deref_timeout, but on a timeout *out = dflt, and it still returns -ETIMEDOUT so
+ * the caller can tell a timeout from a value equal to dflt. `out` is evaluated twice. */
+#define rf_deref_default(ref, timeout_ms, dflt, out)                                               \
+	rf_timeout_default(rf_deref_timeout(ref, timeout_ms, out), dflt, out)
+
+/* The tail of rf_deref_default: on -ETIMEDOUT store dflt in *out (out may be NULL). */
+static inline int rf_timeout_default(int rc, rf_val dflt, rf_val *out)
+{
+	if (rc == -ETIMEDOUT && out)
+		*out = dflt;
+	return rc;
+}
 
 #endif

@@ -7,8 +7,6 @@ install(TARGETS ringfold ringfold_static EXPORT ringfoldTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# rf_flags carries only build-tree warning flags; it is exported empty-handed with the targets.
-install(TARGETS rf_flags EXPORT ringfoldTargets)
 install(EXPORT ringfoldTargets NAMESPACE ringfold:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringfold)
 
 configure_package_config_file(cmake/ringfoldConfig.cmake.in
@@ -19,6 +17,10 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ringfoldConfigVersion.cma
 install(FILES ${PROJECT_BINARY_DIR}/ringfoldConfig.cmake ${PROJECT_BINARY_DIR}/ringfoldConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringfold)
 
+# The .pc file finds the prefix from where it is installed (${pcfiledir}), so
+# `cmake --install --prefix X` ships one that points into X.
+file(RELATIVE_PATH RF_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+string(REGEX REPLACE "/$" "" RF_PC_TO_PREFIX "${RF_PC_TO_PREFIX}")
 configure_file(cmake/ringfold.pc.in ${PROJECT_BINARY_DIR}/ringfold.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ringfold.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

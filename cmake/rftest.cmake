@@ -1,8 +1,11 @@
-# rf_add_test(NAME <name> LABEL <family> SOURCES <files...> [TIMEOUT <s>] [LIBS <libs...>]
-#             [EXAMPLE])
+# rf_add_test(NAME <name> LABEL <family> SOURCES <files...> [KIND unit|stress] [TIMEOUT <s>]
+#             [LIBS <libs...>] [EXAMPLE])
 #
-# Builds one cmocka test binary against the static library (so tests may use internal
-# headers); or, with EXAMPLE, an example program against the shared library and the
+# Labels: the family (LABEL) and the KIND: `unit` (the default: exact behaviour, quick)
+# or `stress` (races and load, bounded to a few seconds each); `ctest -L unit` runs the
+# quick ones of every family.
+# Builds one cmocka test binary against the library's objects (rf_internal, so tests may
+# use internal headers); or, with EXAMPLE, an example program against the shared library and the
 # public headers only, which checks its own answer and passes when it exits 0.
 # Either is registered three times, the configuration matrix every test runs in:
 #   <name>          as the environment gives it (tests/run runs with RF_* unset)
@@ -12,16 +15,21 @@ set(RF_TEST_TOPOLOGY "0:0,1:1" CACHE STRING "RF_TOPOLOGY of the simulated two-no
 find_library(CMOCKA_LIBRARY cmocka REQUIRED)
 
 function(rf_add_test)
-  cmake_parse_arguments(T "EXAMPLE" "NAME;TIMEOUT" "LABEL;SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "EXAMPLE" "NAME;TIMEOUT;KIND" "LABEL;SOURCES;LIBS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
+  endif()
+  if(NOT T_KIND)
+    set(T_KIND unit)
+  elseif(NOT T_KIND MATCHES "^(unit|stress)$")
+    message(FATAL_ERROR "rf_add_test(${T_NAME}): KIND must be unit or stress")
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   if(T_EXAMPLE)
     target_link_libraries(${T_NAME} PRIVATE ringfold rf_flags ${T_LIBS})
   else()
     target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tests)
-    target_link_libraries(${T_NAME} PRIVATE ringfold_static rf_flags ${CMOCKA_LIBRARY} ${T_LIBS})
+    target_link_libraries(${T_NAME} PRIVATE rf_internal rf_flags ${CMOCKA_LIBRARY} ${T_LIBS})
   endif()
   set(envs "" "RF_IO_BACKEND=epoll" "RF_TOPOLOGY=${RF_TEST_TOPOLOGY}")
   set(suffixes "" "@epoll" "@2node")
@@ -29,7 +37,7 @@ function(rf_add_test)
     list(GET suffixes ${i} suffix)
     list(GET envs ${i} env)
     add_test(NAME ${T_NAME}${suffix} COMMAND ${T_NAME})
-    set_tests_properties(${T_NAME}${suffix} PROPERTIES LABELS "${T_LABEL}" TIMEOUT ${T_TIMEOUT})
+    set_tests_properties(${T_NAME}${suffix} PROPERTIES LABELS "${T_LABEL};${T_KIND}" TIMEOUT ${T_TIMEOUT})
     if(env)
       set_tests_properties(${T_NAME}${suffix} PROPERTIES ENVIRONMENT "${env}")
     endif()

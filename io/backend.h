@@ -52,9 +52,9 @@ void io_wake(io_poller *io);
  * perf/io's wake_ring measures both. */
 void io_set_msg_ring(bool on);
 
-/* Test hook: make the process-wide probe see io_uring setup fail with `err` (a negative
- * errno, 0 to stop) and forget an earlier decision, as if the process had just started.
- * Call only while no io_poller exists. */
+/* Test hook: make the process-wide probe's next run see io_uring setup fail with `err`
+ * (a negative errno, 0 for none) and forget an earlier decision, as if the process had
+ * just started. Call only while no io_poller exists. */
 void io_test_fail_setup(int err);
 
 #endif

@@ -18,8 +18,8 @@
 
 #include "io/io_impl.h"
 #include "ringfold/io.h"
-#include "runtime/sched/sched.h"
 #include "runtime/base/probe.h"
+#include "runtime/sched/sched.h"
 
 enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
 
@@ -387,9 +387,7 @@ static long run(struct req *r, int64_t ms)
 	}
 	io_poller *io = fiber_self() ? io_self() : NULL;
 	PROBE(io_submit, r->verb, r->fd, io ? io->kind : 0);
-	long rc = !io                        ? thread_do(r)
-	          : io->kind == RF_IO_URING ? uring_do(io, r)
-	                                    : epoll_do(io, r);
+	long rc = !io ? thread_do(r) : io->kind == RF_IO_URING ? uring_do(io, r) : epoll_do(io, r);
 	PROBE(io_complete, r->verb, r->fd, rc);
 	return rc;
 }
@@ -543,8 +541,7 @@ int rf_sleep_ms(int64_t ms)
 {
 	if (ms < 0)
 		return -EINVAL;
-	sched_sleep_until(time_deadline_after_ms(ms));
-	return 0;
+	return sched_sleep_until(time_deadline_after_ms(ms));
 }
 
 struct blocking_call {

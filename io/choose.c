@@ -4,10 +4,13 @@
  * The probe runs once per process, under probe_lock: it sets up a small ring with the
  * richest flags the kernel accepts (dropping them one at a time on EINVAL) and submits
  * and reaps a NOP, because some seccomp profiles allow io_uring_setup but deny
- * io_uring_enter. Its outcome (probe_err, probe_flags) never changes afterwards, except
- * through the test hook. io_choose() then maps the config's wish and that outcome to
- * a backend; the choice is published in chosen_kind (release, paired with the acquire in
- * io_kind()) before any worker is started with it.
+ * io_uring_enter. Its outcome (probe_err, probe_flags) is kept for the process, except
+ * when the failure may pass (out of memory or descriptors, EAGAIN, EINTR): then the
+ * next rf_init probes again instead of pinning the process to epoll (and the test hook).
+ * A worker whose own ring cannot be set up (its io_uring_setup or eventfd failing)
+ * falls back to epoll alone: the calls dispatch on each worker's own kind. io_choose() then maps
+ * the config's wish and that outcome to a backend; the choice is published in chosen_kind (release,
+ * paired with the acquire in io_kind()) before any worker is started with it.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +25,7 @@ static bool probed;          /* under probe_lock */
 static int probe_err;        /* 0: io_uring usable; else the negative errno that stopped it */
 static unsigned probe_flags; /* setup flags that worked */
 static bool probe_msg_ring;  /* IORING_OP_MSG_RING is supported */
-static int forced_err;       /* test hook: setup "fails" with this */
+static int forced_err;       /* test hook: the next probe "fails" with this */
 static bool fallback_logged;
 static _Atomic int chosen_kind = RF_IO_AUTO;
 static _Thread_local io_poller *thread_io; /* the worker's io_poller, set by io_create */
@@ -36,8 +39,11 @@ static const unsigned flag_sets[] = {
 
 static int probe(unsigned *flags)
 {
-	if (forced_err)
-		return forced_err;
+	if (forced_err) {
+		int err = forced_err;
+		forced_err = 0;
+		return err;
+	}
 	struct io_uring ring;
 	int rc = -EINVAL;
 	size_t i;
@@ -69,12 +75,21 @@ static int probe(unsigned *flags)
 	return rc < 0 ? rc : 0;
 }
 
+/* A failure that may not be there next time. */
+static bool transient(int err)
+{
+	return err == -ENOMEM || err == -EMFILE || err == -ENFILE || err == -EAGAIN ||
+	       err == -EINTR;
+}
+
 int io_choose(rf_io_backend want)
 {
 	pthread_mutex_lock(&probe_lock);
 	if (!probed && want != RF_IO_EPOLL) {
 		probe_err = probe(&probe_flags);
-		probed = true;
+		probed = !transient(probe_err);
+		if (!probed)
+			fallback_logged = false; /* a later probe may succeed: say it each time */
 	}
 	int rc;
 	if (want == RF_IO_EPOLL) {
@@ -87,8 +102,10 @@ int io_choose(rf_io_backend want)
 		rc = RF_IO_EPOLL;
 		if (!fallback_logged)
 			fprintf(stderr,
-			        "ringfold: io_uring unavailable (%s); using the epoll backend\n",
-			        strerror(-probe_err));
+			        "ringfold: io_uring unavailable (io_uring setup: %s)%s; using the "
+			        "epoll backend\n",
+			        strerror(-probe_err),
+			        probed ? "" : ", tried again at the next start");
 		fallback_logged = true;
 	}
 	if (rc > 0)
@@ -149,7 +166,20 @@ int io_create(io_poller **out, int worker)
 	io->worker = worker;
 	io->wake_fd = io->epfd = -1;
 	int rc = kind == RF_IO_URING ? uring_create(io) : ep_create(io);
+	if (rc < 0 && kind == RF_IO_URING) {
+		fprintf(stderr,
+		        "ringfold: worker %d: its io_uring could not be set up (%s); it uses "
+		        "epoll\n",
+		        worker, strerror(-rc));
+		io->kind = RF_IO_EPOLL;
+		io->wake_fd = io->epfd = -1;
+		rc = ep_create(io);
+	}
 	if (rc < 0) {
+		fprintf(stderr,
+		        "ringfold: worker %d: its epoll instance or wake-up eventfd could not be "
+		        "created (%s)\n",
+		        worker, strerror(-rc));
 		free(io);
 		return rc;
 	}
@@ -217,10 +247,18 @@ static void poller_wake(void *poller)
 	io_wake(poller);
 }
 
+static void poller_cancel(void *poller)
+{
+	io_poller *io = poller;
+	if (io->kind == RF_IO_URING)
+		uring_cancel_all(io);
+}
+
 const sched_poller_ops io_poller_ops = {
     .choose = poller_choose,
     .create = poller_create,
     .destroy = poller_destroy,
     .poll = poller_poll,
     .wake = poller_wake,
+    .cancel = poller_cancel,
 };

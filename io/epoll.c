@@ -140,12 +140,13 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 		return rc;
 	}
 	fiber_wait_on(WAIT_IO, (const void *)(intptr_t)fd);
-	if (waiter_wait(&x.w, deadline_ns) == -ETIMEDOUT) {
-		/* Timed out: no completion can happen now; leave the list. The fd stays armed
-		 * for the others; if none remain its one event is ignored. */
+	if ((rc = waiter_wait(&x.w, deadline_ns)) < 0) {
+		/* Timed out or cancelled by shutdown: no completion can happen now; leave the
+		 * list. The fd stays armed for the others; if none remain its one event is
+		 * ignored. */
 		s = &io->fds[fd]; /* the table may have moved while we were parked */
 		unlink_wait(s, &x);
-		return -ETIMEDOUT;
+		return rc;
 	}
 	return x.w.result;
 }

@@ -55,11 +55,15 @@ void uring_msg_wake(io_poller *self, io_poller *to);
 /* Queue a cancellation of every request on fd in this ring, hard-linked to the SQE the
  * caller prepares next (which runs whatever the cancellation finds). Owner only. */
 void uring_cancel_fd(io_poller *io, int fd);
+/* Shutdown: cancel every request in flight on the ring; the fibers waiting on them get
+ * RF_ESHUTDOWN. Owner only. */
+void uring_cancel_all(io_poller *io);
 /* A free SQE on the owner's ring (submits queued ones to make room). Owner only. */
 struct io_uring_sqe *uring_sqe(io_poller *io);
 /* Submit `sqe` (already prepared; its user_data is set here), linked to a timeout at
  * deadline_ns unless DEADLINE_NONE, and park until its completion. Returns the CQE's
- * res; -ETIMEDOUT when the timeout cancelled it, -EBADF when uring_cancel_fd did.
+ * res; -ETIMEDOUT when the timeout cancelled it, -EBADF when uring_cancel_fd did,
+ * RF_ESHUTDOWN when shutdown did (or the worker was already unwinding: not sent).
  * Owner's fiber only. */
 int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns);
 
@@ -68,7 +72,7 @@ int ep_create(io_poller *io);
 void ep_destroy(io_poller *io);
 int ep_poll(io_poller *io, uint64_t deadline_ns);
 /* Park until fd shows one of `events` (EPOLLIN/EPOLLOUT/...) or the deadline. Returns
- * the events seen (>0), -ETIMEDOUT, -EPERM (fd not pollable: a regular file), -EBADF
+ * the events seen (>0), -ETIMEDOUT, RF_ESHUTDOWN, -EPERM (fd not pollable: a regular file), -EBADF
  * (bad fd, or closed by rf_io_close meanwhile). Owner's fiber only. */
 int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns);
 /* Forget fd (before it is closed): its waiters get -EBADF. Owner only. */

@@ -39,13 +39,29 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static struct job *q_head, *q_tail;
 static int n_threads, n_idle, n_queued;
 
-static void pool_init(void)
+static void init_cond(void)
 {
 	pthread_condattr_t a;
 	pthread_condattr_init(&a);
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 	pthread_cond_init(&pool_cond, &a);
 	pthread_condattr_destroy(&a);
+}
+
+/* Fork child: no pool thread exists, and the queued jobs belong to the parent's
+ * fibers, which are not here either. */
+static void pool_fork_child(void)
+{
+	pthread_mutex_init(&pool_lock, NULL);
+	init_cond();
+	q_head = q_tail = NULL;
+	n_threads = n_idle = n_queued = 0;
+}
+
+static void pool_init(void)
+{
+	init_cond();
+	sched_on_fork_child(pool_fork_child);
 }
 
 static void *pool_thread(void *unused)
@@ -91,6 +107,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 	pthread_once(&pool_once, pool_init);
 	struct job j = {.fn = fn, .arg = arg};
 	waiter_init(&j.w);
+	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	pthread_mutex_lock(&pool_lock);
 	if (n_queued + 1 > n_idle && n_threads < POOL_MAX) {
 		pthread_t t;

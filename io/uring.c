@@ -115,10 +115,26 @@ struct io_uring_sqe *uring_sqe(io_poller *io)
 	return sqe;
 }
 
+void uring_cancel_all(io_poller *io)
+{
+	/* The armed wake read is cancelled too: its CQE re-arms it like any other. */
+	struct io_uring_sqe *sqe = uring_sqe(io);
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+	(void)io_uring_submit(&io->ring);
+}
+
 int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 {
+	if (sched_cancelling()) {
+		/* The worker is unwinding for rf_shutdown: the request is not sent. */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+		return RF_ESHUTDOWN;
+	}
 	waiter w;
 	waiter_init(&w);
+	w.firm = true; /* the kernel holds &w until the CQE: shutdown cancels the request */
 	io_uring_sqe_set_data(sqe, &w);
 	struct __kernel_timespec ts;
 	if (deadline_ns != DEADLINE_NONE) {
@@ -137,7 +153,9 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	 * live on this fiber's stack, parked until the CQE. */
 	fiber_wait_on(WAIT_IO, (const void *)(intptr_t)sqe->fd);
 	waiter_wait(&w, DEADLINE_NONE); /* the linked timeout bounds it */
-	/* Cancelled: by its linked timeout, or by rf_io_close of its fd on this worker. */
+	/* Cancelled: by shutdown, by its linked timeout, or by rf_io_close of its fd. */
+	if (w.result == -ECANCELED && sched_cancelling())
+		return RF_ESHUTDOWN;
 	if (w.result == -ECANCELED)
 		return deadline_ns != DEADLINE_NONE ? -ETIMEDOUT : -EBADF;
 	return w.result;

@@ -2,6 +2,7 @@
 #include "numa/topology.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <numa.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,6 +122,7 @@ int topo_parse(const char *text, const cpu_set_t *allowed, topology *out, char *
 static int detect_numa(const cpu_set_t *allowed, topology *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	int read_err = 0; /* errno of the first node libnuma could not read */
 	if (numa_available() < 0) {
 		add_node(out, 0, allowed);
 	} else {
@@ -129,8 +131,12 @@ static int detect_numa(const cpu_set_t *allowed, topology *out, char *err, size_
 		for (int node = 0; node <= max_node && out->nnodes < TOPO_MAX_NODES; node++) {
 			cpu_set_t set;
 			CPU_ZERO(&set);
-			if (numa_node_to_cpus(node, cpus) < 0)
+			errno = 0;
+			if (numa_node_to_cpus(node, cpus) < 0) {
+				if (!read_err && errno != ENOENT && errno != EINVAL)
+					read_err = errno ? errno : EIO;
 				continue;
+			}
 			for (unsigned cpu = 0; cpu < cpus->size && cpu < CPU_SETSIZE; cpu++)
 				if (numa_bitmask_isbitset(cpus, cpu) && CPU_ISSET(cpu, allowed))
 					CPU_SET(cpu, &set);
@@ -138,6 +144,12 @@ static int detect_numa(const cpu_set_t *allowed, topology *out, char *err, size_
 				add_node(out, node, &set);
 		}
 		numa_free_cpumask(cpus);
+	}
+	if (out->ncpus == 0 && read_err) {
+		/* Not the machine's shape: a resource ran out (RLIMIT_NOFILE, memory). */
+		fail(err, errlen, "libnuma could not read the nodes' CPUs from /sys (%s)",
+		     strerror(read_err));
+		return -read_err;
 	}
 	if (out->ncpus == 0)
 		return fail(err, errlen, "no usable CPU in the affinity mask");

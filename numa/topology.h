@@ -37,7 +37,8 @@ typedef struct topology {
 int topo_parse(const char *text, const cpu_set_t *allowed, topology *out, char *err, size_t errlen);
 
 /* Detect: RF_TOPOLOGY-style override `text` if non-NULL, otherwise libnuma ∩ affinity.
- * Returns 0 or RF_ETOPOLOGY (reason in err). */
+ * Returns 0, RF_ETOPOLOGY (reason in err), or -errno when libnuma could not read the
+ * nodes (out of descriptors or memory: reason in err). */
 int topo_detect(const char *text, topology *out, char *err, size_t errlen);
 
 /* Dense node of OS CPU `cpu` in topo, or -1 if ringfold does not use that CPU. */

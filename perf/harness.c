@@ -7,21 +7,42 @@
 #include <time.h>
 
 static const char *only;
+static bool listing;
 
 void bench_init(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
+		} else if (!strcmp(argv[i], "--list")) {
+			listing = true;
 		} else {
-			fprintf(stderr, "usage: %s [--only NAME]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--only NAME | --list]\n", argv[0]);
 			exit(2);
 		}
 	}
 }
 
+/* Under --list: print a name the first time it is asked about (some binaries ask about a
+ * name in a loop over implementations). */
+static void list_name(const char *bench)
+{
+	static const char *seen[256];
+	static int nseen;
+	for (int i = 0; i < nseen; i++)
+		if (!strcmp(seen[i], bench))
+			return;
+	if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
+		seen[nseen++] = bench;
+	printf("%s\n", bench);
+}
+
 bool bench_wanted(const char *bench)
 {
+	if (listing) {
+		list_name(bench);
+		return false;
+	}
 	return !only || !strcmp(only, bench);
 }
 
@@ -32,10 +53,23 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void print_row(const char *bench, const char *impl, double mid, uint64_t ops, double min,
+                      double max, int reps, const char *unit)
+{
+	printf("%s,%s,%.3f,%llu,%.3f,%.3f,%d,%s\n", bench, impl, mid, (unsigned long long)ops, min,
+	       max, reps, unit);
+	fflush(stdout);
+}
+
 void bench_report(const char *bench, const char *impl, double ns_per_op, uint64_t ops)
 {
-	printf("%s,%s,%.3f,%llu\n", bench, impl, ns_per_op, (unsigned long long)ops);
-	fflush(stdout);
+	print_row(bench, impl, ns_per_op, ops, ns_per_op, ns_per_op, 1, "ns");
+}
+
+void bench_report_value(const char *bench, const char *impl, double value, const char *unit,
+                        uint64_t ops)
+{
+	print_row(bench, impl, value, ops, value, value, 1, unit);
 }
 
 int bench_reps(void)
@@ -45,15 +79,28 @@ int bench_reps(void)
 	return reps < 1 ? 1 : reps;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
 void bench_run(const char *bench, const char *impl, uint64_t ops,
                uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
 {
 	int reps = bench_reps();
-	uint64_t best = UINT64_MAX;
-	for (int r = 0; r < reps; r++) {
-		uint64_t ns = fn(ops, arg);
-		if (ns < best)
-			best = ns;
+	uint64_t *ns = malloc((size_t)reps * sizeof(*ns));
+	if (!ns) {
+		fprintf(stderr, "bench_run: out of memory\n");
+		exit(1);
 	}
-	bench_report(bench, impl, (double)best / (double)ops, ops);
+	for (int r = 0; r < reps; r++)
+		ns[r] = fn(ops, arg);
+	qsort(ns, (size_t)reps, sizeof(*ns), cmp_u64);
+	double mid = reps % 2 ? (double)ns[reps / 2]
+	                      : ((double)ns[reps / 2 - 1] + (double)ns[reps / 2]) / 2.0;
+	double n = (double)ops;
+	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps,
+	          "ns");
+	free(ns);
 }

@@ -2,9 +2,14 @@
  *
  * A benchmark binary runs several benchmarks, each with ringfold and its peers in the
  * same process, and prints one CSV line per (benchmark, implementation):
- *     bench,impl,ns_per_op,ops
- * ns_per_op is the best (lowest) of RF_BENCH_REPS runs (default 5) of wall time / ops.
- * Arguments: --only NAME runs just that benchmark. perf/run collects and tabulates.
+ *     bench,impl,ns_per_op,ops,min,max,reps,unit
+ * The first four columns are the historical ones; tools that read only them keep working.
+ * For bench_run rows, ns_per_op is the median of RF_BENCH_REPS runs (default 5) of wall
+ * time / ops, min and max their spread, unit "ns". Rows of figures that are not times
+ * (a fairness share, a count) carry their own unit, and perf/run computes no ratio on them.
+ * Peers in other languages print the same columns (perf/peers.sh says how).
+ * Arguments: --only NAME runs just that benchmark; --list prints the name of every
+ * benchmark the binary runs (the names --only accepts), one a line, and runs none.
  */
 #ifndef RF_PERF_HARNESS_H
 #define RF_PERF_HARNESS_H
@@ -12,10 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Parse argv (--only NAME). */
+/* Parse argv (--only NAME, --list). */
 void bench_init(int argc, char **argv);
 
-/* Whether benchmark `bench` was asked for. */
+/* Whether benchmark `bench` was asked for. Every benchmark a binary runs must be guarded
+ * by it: under --list it prints the name (once) and answers false. */
 bool bench_wanted(const char *bench);
 
 /* CLOCK_MONOTONIC in ns. */
@@ -25,11 +31,15 @@ uint64_t bench_now_ns(void);
 int bench_reps(void);
 
 /* Run fn(ops, arg) RF_BENCH_REPS times; fn does its own set-up, times only the measured
- * part and returns its elapsed ns. Prints the CSV line with the best run. */
+ * part and returns its elapsed ns. Prints the CSV line: median, min and max per op. */
 void bench_run(const char *bench, const char *impl, uint64_t ops,
                uint64_t (*fn)(uint64_t ops, void *arg), void *arg);
 
-/* Print a CSV line for a figure measured elsewhere (a peer program, a single run). */
+/* Print a CSV line for a time measured once elsewhere (ns per op, reps 1). */
 void bench_report(const char *bench, const char *impl, double ns_per_op, uint64_t ops);
+
+/* Print a CSV line for a figure that is not a time, in `unit` (e.g. "share"). */
+void bench_report_value(const char *bench, const char *impl, double value, const char *unit,
+                        uint64_t ops);
 
 #endif

@@ -20,7 +20,7 @@ int main(void)
 	for (rf_val x = 0; x < 1000000; x++)
 		if (rf_agent_send(sums[x % 10], rf_add, x))
 			return 1;
-	if (rf_agent_await_for(10000, sums, 10))
+	if (rf_agent_await_for(sums, 10, 10000))
 		return 1; /* await-for returned false */
 	rf_val total = 0, v;
 	for (int i = 0; i < 10; i++) {

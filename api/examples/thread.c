@@ -24,7 +24,7 @@ static int worker(rf_val stop_arg, rf_val *out)
 	while (!rf_promise_realized(stop)) {
 		rounds++;
 		rf_val ignored;
-		rf_deref_timeout(stop, 1, 0, &ignored); /* a round of work, or the stop signal */
+		rf_deref_timeout(stop, 1, &ignored); /* a round of work, or the stop signal */
 	}
 	*out = rounds;
 	return 0;
@@ -43,9 +43,8 @@ int main(void)
 	rf_future *looping;
 	rf_thread_start(worker, rf_from_ptr(stop), &looping);
 	rf_val rounds;
-	int early = rf_deref_timeout(looping, 50, -1, &rounds); /* still running */
-	bool running = early == 0 && rounds == -1;
-	rf_promise_deliver(stop, true); /* ask it to stop */
+	bool running = rf_deref_timeout(looping, 50, &rounds) == -ETIMEDOUT; /* still running */
+	rf_promise_deliver(stop, true);                                      /* ask it to stop */
 	int stopped = rf_deref(looping, &rounds);
 	printf("stopped after %lld rounds\n", (long long)rounds);
 	rf_future_free(looping);

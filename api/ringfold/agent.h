@@ -6,16 +6,8 @@
  * of base.h, so Clojure's (send a + 10) is rf_agent_send(a, rf_add, 10)). Different agents
  * run in parallel; one agent never does.
  *
- * Where actions run. An agent with queued actions is drained by one executor fiber at a
- * time; it runs a batch of actions, yields to the worker's other fibers and goes on while
- * more remain. Because every action runs on a fiber, an action that sleeps, does
- * ringfold I/O or derefs a future parks its fiber instead of holding an OS thread: 10,000
- * agents blocked in a 100 ms sleep cost 10,000 fiber stacks, not threads. `send` is
- * meant for quick CPU work and `send_off` for actions that may block, as in Clojure; both
- * run the same way, the distinction documents the action. Code that must block an OS
- * thread (a foreign blocking call) belongs in rf_blocking. If the executor cannot take a
- * drain (no fiber stack, runtime stopping), the agent is drained on a helper thread:
- * accepted actions are never lost.
+ * Every action runs on an executor fiber, so an action that sleeps, does ringfold I/O or
+ * derefs parks instead of holding an OS thread (docs/agent.md: where actions run).
  *
  * Clojure mapping (a code where Clojure throws):
  *   (agent v :validator f :error-handler h :error-mode m)   rf_agent_new(v, &opts, &a)
@@ -23,37 +15,31 @@
  *     "Agent is failed, needs restart"       RF_EAGENTFAILED
  *     RejectedExecutionException after shutdown-agents   RF_ESHUTDOWN
  *   @a, (deref a)                            rf_deref(a, &v) / rf_agent_deref
- *   (await a b ...) / (await-for ms a b ...) rf_agent_await / rf_agent_await_for
+ *   (release-pending-sends)                  rf_agent_release_pending_sends()
+ *   (await a b ...) / (await-for ms a b ...) rf_agent_await(as, n) / rf_agent_await_for(as, n, ms)
  *     "Can't await in agent action" / "Can't await in transaction"   RF_EAWAITINACTION
  *     await-for returning false              -ETIMEDOUT
  *   (agent-error a)                          rf_agent_error (0 where Clojure gives nil)
  *   (restart-agent a v :clear-actions b)     rf_agent_restart(a, v, b)
  *     "Agent does not need a restart"        RF_EAGENTOK
  *     validator rejects v                    RF_EVALIDATOR
- *   (set-error-handler! a h), (set-error-mode! a m), (set-validator! a f)
- *   (error-handler a), (error-mode a)        rf_agent_set_* / rf_agent_error_mode
+ *   (set-error-handler! a h), (error-handler a)   rf_agent_set_error_handler / _get_
+ *   (set-error-mode! a m), (error-mode a)    rf_agent_set_error_mode / rf_agent_get_error_mode
+ *   (set-validator! a f), (get-validator a)  rf_agent_set_validator / rf_agent_get_validator
  *   (add-watch a k f), (remove-watch a k)    rf_agent_add_watch / rf_agent_remove_watch
  *   *agent*                                  rf_agent_self()
  *   (shutdown-agents)                        rf_agent_shutdown()
  *
- * Semantics, as Clojure 1.11:
- *  - An action that returns a negative code, or whose result the validator rejects
- *    (RF_EVALIDATOR), is an agent error. In error mode RF_AGENT_FAIL (the default
- *    without an error handler) the agent fails: rf_agent_error returns the code, deref
- *    returns the last good value, sends are refused with RF_EAGENTFAILED, and actions
- *    already queued are held until rf_agent_restart. In RF_AGENT_CONTINUE (the default
- *    with an error handler) the failed action is skipped and the agent goes on. The error
- *    handler, if any, is called in both modes, on the agent's fiber, before the agent
- *    fails; its own sends go out at once.
- *  - Sends made inside an action (to any agent, itself included) are held until the
- *    action finishes and go out then, in order, after the watches ran; if the action
- *    fails they are dropped. Sends made inside a transaction go out once, after it commits
- *    (none if it aborts; retries do not repeat them).
- *  - Watches are called on the agent's fiber after every successful action, with the
- *    old and new values (even if equal, as Clojure does).
- *  - Dynamic bindings of the sender are conveyed into the action.
- *  - Values are 64-bit words; ringfold never looks inside them. An agent holding
- *    pointers does not free replaced values: the action that replaces one owns it.
+ * Semantics follow Clojure 1.11 (docs/agent.md has the details): an action's negative
+ * code, a validator's rejection or a watch's negative code is an agent error; in
+ * RF_AGENT_FAIL mode the agent fails (rf_agent_error gives the code, sends are refused
+ * with RF_EAGENTFAILED, queued actions wait for rf_agent_restart), in RF_AGENT_CONTINUE
+ * the agent goes on; the error handler runs in both. A watch's code comes after the
+ * change: the new value stays, and the error is reported the way Clojure reports a
+ * watch's exception thrown inside an action (agent-error, the error handler). Sends made
+ * inside an action are held until it ends (rf_agent_release_pending_sends lets them go
+ * earlier) and dropped if it fails; sends inside a transaction go out after the commit.
+ * Dynamic bindings of the sender are conveyed into the action.
  */
 #ifndef RINGFOLD_AGENT_H
 #define RINGFOLD_AGENT_H
@@ -72,100 +58,183 @@ typedef enum rf_agent_error_mode {
 	RF_AGENT_CONTINUE = 2,
 } rf_agent_error_mode;
 
-/* Validator: true accepts the new value (Clojure: a validator returning false or
- * throwing rejects it). Must not block. Called on the agent's fiber. */
-typedef bool (*rf_agent_validator_fn)(rf_val value);
+/* Validators and watches have the shapes of base.h (rf_validator_fn, rf_watch_fn; a
+ * watch's `ref` is the rf_agent *). Both run on the agent's fiber: a validator must not
+ * block; sends made in a watch are held with the action's; a watch may add or remove
+ * watches (applies from the next action). */
 
-/* Error handler: (fn [agent exception]). `err` is the action's code or RF_EVALIDATOR.
- * Called on the agent's fiber; may send (those sends are not held); may not await. */
-typedef void (*rf_agent_error_fn)(rf_agent *agent, int err);
-
-/* Watch: (fn [key ref old new]). Called on the agent's fiber after each successful
- * action; sends made here are held with the action's. May add or remove watches (that
- * applies from the next action). */
-typedef void (*rf_agent_watch_fn)(void *key, rf_agent *agent, rf_val old_value, rf_val new_value);
+/* Error handler: (fn [agent exception]); err is the action's, the validator's or a
+ * watch's code. Called on the agent's fiber; its sends are not held; it may not await. */
+typedef void (*rf_agent_error_fn)(rf_agent *agent, int err, rf_val ctx);
 
 typedef struct rf_agent_opts {
-	rf_agent_validator_fn validator; /* NULL: every value is valid */
+	size_t size;                     /* sizeof(rf_agent_opts); fields past it are defaults */
+	rf_validator_fn validator;       /* NULL: every value is valid */
+	rf_val validator_ctx;            /* its ctx argument */
 	rf_agent_error_fn error_handler; /* NULL: none */
+	rf_val error_handler_ctx;        /* its ctx argument */
 	rf_agent_error_mode error_mode;  /* RF_AGENT_MODE_DEFAULT: as Clojure chooses */
 } rf_agent_opts;
 
-/* Create an agent holding `value`; opts may be NULL (no validator, no handler, FAIL).
- * Returns 0 and *out; -EINVAL (out NULL, bad mode); RF_EVALIDATOR (the validator rejects
- * `value`: Clojure's IllegalStateException); -ENOMEM. Never blocks. Any context. */
+/* (agent v :validator f :error-handler h :error-mode m): a new agent holding value.
+ * Returns: 0 and *out (opts may be NULL: no validator, no handler, FAIL).
+ * Errors:  -EINVAL (out NULL, opts->size unset, bad mode), RF_EVALIDATOR or the
+ *          validator's code (value rejected), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out);
 
-/* Free an agent that has nothing left to do. Returns 0; -EINVAL (NULL); -EBUSY while
- * actions are queued, running or held by a failure (restart with clear_actions first), or
- * while its drain is still winding down: once rf_agent_await returns, an agent nobody
- * sends to any more is idle. The caller guarantees nobody sends to it any more. Never
- * blocks. Any context. */
+/* Free an agent that has nothing left to do (after rf_agent_await, an agent nobody sends
+ * to any more is idle).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL), -EBUSY (actions queued, running or held by a failure, or its
+ *          drain still winding down; nothing freed: await, or restart with clear_actions).
+ * Blocks:  never.
+ * Context: any. Precondition: nobody sends to it any more.
+ * Cost:    one free. */
 RF_API int rf_agent_free(rf_agent *agent);
 
-/* Queue fn(old, arg, &new) on the agent and return at once (Clojure's send / send-off).
- * Inside an action the send is held until the action ends; inside a transaction, until
- * it commits. Returns 0; -EINVAL (agent or fn NULL); RF_EAGENTFAILED (agent failed);
- * RF_ESHUTDOWN (after rf_agent_shutdown or while the runtime shuts down); -ENOMEM.
- * Never blocks. Any context. Cost when the agent is busy: a bump allocation from the
- * thread's node slab, one exchange and three atomic adds (two on one process-wide
- * counter, for shutdown); when it was idle, also the spawn of its drain fiber. */
+/* (send a f x) / (send-off a f x): queue fn(old, arg, &new) on the agent. send is meant
+ * for CPU work and send-off for actions that may block; both run on a fiber.
+ * Returns: 0 at once; inside an action the send is held until the action ends, inside a
+ *          transaction until it commits.
+ * Errors:  -EINVAL (agent or fn NULL), RF_EAGENTFAILED, RF_ESHUTDOWN (after
+ *          rf_agent_shutdown or while the runtime shuts down), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    busy agent: a slab allocation, one exchange, three atomic adds; idle agent:
+ *          also the spawn of its drain fiber. */
 RF_API int rf_agent_send(rf_agent *agent, rf_update_fn fn, rf_val arg);
 RF_API int rf_agent_send_off(rf_agent *agent, rf_update_fn fn, rf_val arg);
 
-/* The agent's current value (the last good one if it failed). Returns 0 and *out;
- * -EINVAL (NULL). Never blocks; one load. Any context. */
+/* (release-pending-sends): let the sends the running action has made so far go out now
+ * instead of when it ends.
+ * Returns: how many were released (0 outside an action, as Clojure).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any; does something only inside an action (not its error handler). Sends made
+ *          inside a transaction still wait for its commit.
+ * Cost:    one enqueue per held send. */
+RF_API int rf_agent_release_pending_sends(void);
+
+/* @a: the agent's current value (the last good one if it failed).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL agent or out).
+ * Blocks:  never.
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    one load. */
 RF_API int rf_agent_deref(rf_agent *agent, rf_val *out);
 
-/* Wait until every action sent so far (from this thread or fiber, and any other) to
- * each of the n agents has run (Clojure's await). A failed agent holds its actions, so
- * await waits for its restart. Returns 0; -EINVAL (agents NULL with n > 0, a NULL
- * agent); RF_EAWAITINACTION inside an action, its error handler or a transaction;
- * -ECANCELED if a restart with clear_actions discarded the actions being awaited (Clojure
- * would block forever); -ENOMEM. Blocks: parks a fiber, futex-waits a thread. Callable
- * from a fiber or a thread, also after rf_agent_shutdown. */
+/* (await a b ...): wait until every action sent so far to each of the n agents has run
+ * (a failed agent holds its actions: await waits for its restart).
+ * Returns: 0.
+ * Errors:  -EINVAL (agents NULL with n > 0, a NULL agent), RF_EAWAITINACTION (inside an
+ *          action, its error handler or a transaction), -ECANCELED (a restart with
+ *          clear_actions discarded the awaited actions; Clojure would block forever),
+ *          -ENOMEM.
+ * Blocks:  parks a fiber, futex-waits a thread.
+ * Context: fiber or thread, also after rf_agent_shutdown.
+ * Cost:    one marker action per agent. */
 RF_API int rf_agent_await(rf_agent *const *agents, size_t n);
 
-/* rf_agent_await with a limit of ms milliseconds (Clojure's await-for). Returns 0 as
- * rf_agent_await, -ETIMEDOUT where await-for returns false (ms == 0 polls), -EINVAL also
- * for ms < 0. */
-RF_API int rf_agent_await_for(int64_t ms, rf_agent *const *agents, size_t n);
+/* (await-for timeout-ms a b ...): rf_agent_await with a limit.
+ * Returns: 0.
+ * Errors:  as rf_agent_await; -ETIMEDOUT (await-for's false; 0 polls); -EINVAL also for
+ *          timeout_ms < 0.
+ * Blocks:  up to timeout_ms.
+ * Context: as rf_agent_await.
+ * Cost:    as rf_agent_await. */
+RF_API int rf_agent_await_for(rf_agent *const *agents, size_t n, int64_t timeout_ms);
 
-/* The error that failed the agent, or 0 if it has not failed (Clojure's nil).
- * -EINVAL for NULL. Never blocks. Any context. */
+/* (agent-error a): the error that failed the agent.
+ * Returns: the negative code, or 0 if it has not failed (Clojure's nil).
+ * Errors:  -EINVAL (NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two loads. */
 RF_API int rf_agent_error(rf_agent *agent);
 
-/* Restart a failed agent with `value` (restart-agent). Held actions run after it unless
- * clear_actions, which discards them. Returns 0; -EINVAL (NULL); RF_EAGENTOK (not
- * failed); RF_EVALIDATOR (the validator rejects value; the agent stays failed);
- * RF_ESHUTDOWN (after rf_agent_shutdown). Never blocks (a per-agent lock held briefly).
- * Any context. Watches are not called (as in Clojure). */
+/* (restart-agent a v :clear-actions b): restart a failed agent with value; held actions
+ * run after it unless clear_actions discards them. Watches are not called (as Clojure).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL), RF_EAGENTOK (not failed), RF_EVALIDATOR or the validator's
+ *          code (the agent stays failed), RF_ESHUTDOWN (after rf_agent_shutdown).
+ * Blocks:  never (a per-agent lock held briefly).
+ * Context: any.
+ * Cost:    a lock, a CAS, and the discarded actions. */
 RF_API int rf_agent_restart(rf_agent *agent, rf_val value, bool clear_actions);
 
-/* set-error-handler! / set-error-mode! / error-mode. Take effect from the next action.
- * Return 0 or -EINVAL (NULL agent, mode not FAIL or CONTINUE). Never block. Any. */
-RF_API int rf_agent_set_error_handler(rf_agent *agent, rf_agent_error_fn handler);
+/* (set-error-handler! a h) and (error-handler a): take effect from the next action.
+ * Returns: 0 (get: *handler, *ctx; either may be NULL).
+ * Errors:  -EINVAL (NULL agent).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a short lock. */
+RF_API int rf_agent_set_error_handler(rf_agent *agent, rf_agent_error_fn handler, rf_val ctx);
+RF_API int rf_agent_get_error_handler(rf_agent *agent, rf_agent_error_fn *handler, rf_val *ctx);
+
+/* (set-error-mode! a m): takes effect from the next action.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL agent, mode not FAIL or CONTINUE).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one store. */
 RF_API int rf_agent_set_error_mode(rf_agent *agent, rf_agent_error_mode mode);
+
+/* (error-mode a).
+ * Returns: the mode; RF_AGENT_MODE_DEFAULT for a NULL agent.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API rf_agent_error_mode rf_agent_get_error_mode(rf_agent *agent);
 
-/* set-validator!: the current value must pass it, else RF_EVALIDATOR and nothing
- * changes. NULL removes the validator. Returns 0, -EINVAL, RF_EVALIDATOR. Never blocks. */
-RF_API int rf_agent_set_validator(rf_agent *agent, rf_agent_validator_fn validator);
+/* (set-validator! a f): fn NULL removes it; the current value must pass it first.
+ * (get-validator a): *fn and *ctx (either may be NULL).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL agent), RF_EVALIDATOR or fn's code (not installed).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one call of fn and a short lock. */
+RF_API int rf_agent_set_validator(rf_agent *agent, rf_validator_fn fn, rf_val ctx);
+RF_API int rf_agent_get_validator(rf_agent *agent, rf_validator_fn *fn, rf_val *ctx);
 
-/* add-watch / remove-watch, by key (a key already present is replaced, as in Clojure).
- * Return 0; -EINVAL (NULL agent or fn); -ENOMEM; remove: -ENOENT for an unknown key.
- * Never block (a per-agent lock held briefly). Any context. */
-RF_API int rf_agent_add_watch(rf_agent *agent, void *key, rf_agent_watch_fn fn);
-RF_API int rf_agent_remove_watch(rf_agent *agent, void *key);
+/* (add-watch a key f): fn(key, agent, old, new, ctx) after every successful action, on
+ * the agent's fiber (also when old == new, as Clojure); a key already present is replaced.
+ * A watch's negative code is an error of the action (see above).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL agent or fn), -ENOMEM.
+ * Blocks:  never (a per-agent lock held briefly).
+ * Context: any.
+ * Cost:    a copy of the watch list. */
+RF_API int rf_agent_add_watch(rf_agent *agent, rf_val key, rf_watch_fn fn, rf_val ctx);
 
-/* *agent*: the agent whose action is running on this fiber, or NULL. Any context. */
+/* (remove-watch a key).
+ * Returns: 0, also when there was no such watch.
+ * Errors:  -EINVAL (NULL agent), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the watch list. */
+RF_API int rf_agent_remove_watch(rf_agent *agent, rf_val key);
+
+/* *agent*: the agent whose action runs on this fiber.
+ * Returns: the agent, or NULL outside an action.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
 RF_API rf_agent *rf_agent_self(void);
 
-/* shutdown-agents: from now on every send and restart returns RF_ESHUTDOWN; every
- * action accepted before (queued, held in an action or a transaction) still runs.
- * Returns at once, like Clojure. rf_shutdown() does the same and then waits for those
- * actions before the executor stops; agents keep refusing sends afterwards, also if the
- * runtime is started again. A failed agent's held actions stay held. Any context. */
+/* (shutdown-agents): from now on every send and restart returns RF_ESHUTDOWN; every
+ * action accepted before still runs. rf_shutdown() does the same and then waits for
+ * those actions; agents keep refusing sends afterwards, also after a restart of the
+ * runtime. A failed agent's held actions stay held.
+ * Returns: nothing, at once.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one store. */
 RF_API void rf_agent_shutdown(void);
 
 #ifdef __cplusplus

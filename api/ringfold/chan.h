@@ -151,8 +151,11 @@ RF_API int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *v
 RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which,
                            rf_val *val);
 
-/* (timeout ms): a channel that closes after ms (>= 0; negative: -EINVAL). Cheap: one heap
- * entry in the timer, thousands are fine. Returns 0, -EINVAL, -ENOMEM. Any context. */
+/* (timeout ms): a channel that closes after ms (>= 0; negative: -EINVAL). As core.async's,
+ * calls whose deadlines round to the same 10 ms share one channel (each caller gets its
+ * own reference to free): it closes no earlier than ms and at most 10 ms later. Cheap: a
+ * shared one costs a lookup; a new one a parked fiber on the worker's timers. rf_shutdown
+ * closes every pending one. Returns 0, -EINVAL, -ENOMEM, RF_ESHUTDOWN. Any context. */
 RF_API int rf_chan_timeout(int64_t ms, rf_chan **out);
 
 /* (go (fn arg)): run fn(arg, &out) as a go process (a fiber on the executor; dynamic

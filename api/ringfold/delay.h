@@ -1,4 +1,4 @@
-/* ringfold/delay.h: delay (issue 3).
+/* ringfold/delay.h: delay.
  *
  * A delay runs its body zero times if never dereferenced and exactly once however many
  * threads and fibers deref it at once; the first deref runs it on its own context, the
@@ -12,7 +12,8 @@
  *   (realized? d)          rf_delay_realized
  *   deref of a delay inside its own body (Clojure: StackOverflowError / deadlock):
  *                          RF_ERECURSIVE
- * rf_delay_deref_timeout is a ringfold extension (Clojure's Delay is not a blocking
+ *   (deref d ms t) has no Clojure counterpart for a delay; rf_delay_deref_timeout and
+ *   rf_deref_default are a ringfold extension (Clojure's Delay is not a blocking
  * deref): the timeout bounds only waiting for a body another context is running; a deref
  * that finds the body unstarted runs it to the end itself.
  * Contexts: any (fiber, plain thread, pool task); the body runs on the first derefer.
@@ -33,26 +34,63 @@ typedef struct rf_delay_mem {
 	uint64_t opaque[12];
 } rf_delay_mem;
 
-/* New delay of fn(arg, &out); nothing runs yet. 0, -EINVAL (fn or out NULL), -ENOMEM. */
+/* (delay (fn arg)): a new delay; nothing runs yet.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (fn or out NULL), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_delay_new(rf_body_fn fn, rf_val arg, rf_delay **out);
-/* Drop it (NULL: no-op). Nobody may be in deref. */
+
+/* Free a delay made by rf_delay_new.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: nobody is in deref.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one free. */
 RF_API void rf_delay_free(rf_delay *delay);
 
-/* Delay in caller's memory; returns the handle, NULL if mem or fn is NULL. */
-RF_API rf_delay *rf_delay_init(rf_delay_mem *mem, rf_body_fn fn, rf_val arg);
-/* 0, -EBUSY (someone is still in deref; nothing changes), -EINVAL. */
+/* A delay in the caller's memory; *out is its handle (inside mem).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (mem, fn or out NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores. */
+RF_API int rf_delay_init(rf_delay_mem *mem, rf_body_fn fn, rf_val arg, rf_delay **out);
+
+/* Undo rf_delay_init.
+ * Returns: 0.
+ * Errors:  -EBUSY (someone is in deref, or the body runs; nothing changes), -EINVAL (NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a short lock. */
 RF_API int rf_delay_destroy(rf_delay *delay);
 
-/* @d: 0 and the body's value, or the body's negative code (the same on every deref),
- * RF_ERECURSIVE from inside its own body, -EINVAL on NULL. May run the body; may block
- * waiting for another context's run. Realized: one acquire load. */
+/* @d / (force d): run the body if nobody has, else wait for its outcome.
+ * Returns: 0 and *out = the body's value (the same on every deref).
+ * Errors:  the body's negative code (the same on every deref), RF_ERECURSIVE (from inside
+ *          its own body), -EINVAL (NULL delay or out).
+ * Blocks:  runs the body, or waits for another context's run (parks a fiber,
+ *          futex-waits a thread).
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    realized: one acquire load. */
 RF_API int rf_delay_deref(rf_delay *delay, rf_val *out);
-/* As rf_delay_deref, but a wait for another context's run ends after timeout_ms with 0
- * and *out = timeout_val. 0 polls (and then never runs the body); < 0: -EINVAL. */
-RF_API int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val timeout_val,
-                                  rf_val *out);
 
-/* (realized? d): true once the body finished (value or error). One acquire load. */
+/* rf_delay_deref whose wait for another context's run ends after timeout_ms; a deref that
+ * finds the body unstarted runs it to the end itself (except with 0, which only polls).
+ * Returns: 0 and *out = the body's value.
+ * Errors:  -ETIMEDOUT (*out untouched), as rf_delay_deref, -EINVAL (timeout_ms < 0).
+ * Blocks:  up to timeout_ms, plus the body if this call runs it.
+ * Context: any; generic form rf_deref_timeout, with a default rf_deref_default.
+ * Cost:    as rf_delay_deref. */
+RF_API int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val *out);
+
+/* (realized? d): true once the body finished (value or error).
+ * Returns: true or false (false for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one acquire load. */
 RF_API bool rf_delay_realized(rf_delay *delay);
 
 #ifdef __cplusplus

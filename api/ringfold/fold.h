@@ -42,7 +42,8 @@
  * rf_add, and nothing else. Longer chains and rf_r_block stages take blocks of 256
  * elements through one stage at a time (a call per element and stage; rf_r_block one per
  * block). Pipelines with mapcat or take-while, and rf_r_source, walk the stage list for
- * each element.
+ * each element. rf_fold_range with an RF_FOLD_BODY leaf compiles the caller's own map,
+ * filter and reduce into one loop: no call per element at all.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
@@ -85,6 +86,14 @@ RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size); /*
 RF_API rf_reducible rf_r_range(int64_t start, int64_t end); /* (range start end) */
 RF_API rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n);
 
+/* A source stored in runs of contiguous 8-byte values (a persistent vector's leaves,
+ * pvec.h's rf_r_pvec): fn(src, i, &run) points *run at element i and returns how many
+ * elements from i on lie contiguously there (at least 1 for i < n). Folds read the runs
+ * in place, as they read an int64 array (the fused loops, no call per element but the
+ * user functions'). Called concurrently on disjoint ranges. */
+typedef size_t (*rf_run_fn)(rf_val src, size_t i, const rf_val **run);
+RF_API rf_reducible rf_r_runs(rf_run_fn fn, rf_val src, size_t n);
+
 /* Transforms (compose; none copies elements). More than RF_R_MAX_STAGES: the fold
  * returns -E2BIG. NULL f: the fold returns -EINVAL. */
 RF_API rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg);
@@ -115,6 +124,58 @@ RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val ini
  * later stages see the first. */
 typedef int (*rf_block_fn)(rf_val *xs, size_t n, rf_val arg, size_t *kept);
 RF_API rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg);
+
+/* A range body (oneTBB's parallel_reduce body): reduce elements [lo, hi) of the
+ * caller's data into *acc, which holds the accumulator so far (init for a fresh part).
+ * The loop is the caller's own code, so the compiler inlines and vectorizes whatever it
+ * calls; ringfold calls the body once per leaf. Returns 0 or a negative code. Called on
+ * pool workers concurrently, on disjoint ranges: it must be pure but for *acc. */
+typedef int (*rf_range_fn)(size_t lo, size_t hi, rf_val ctx, rf_val *acc);
+
+#define RF_FOLD_RANGE_GRAIN 4096
+
+/* Fold the index range [lo, hi) with body over leaves of at least grain indexes (0:
+ * RF_FOLD_RANGE_GRAIN), split lazily on the fork/join pool as rf_fold is, and combine
+ * the parts' results in index order with combinef (associative, not necessarily
+ * commutative); every part starts from init, the identity of combinef.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL body, combinef or out; lo > hi); the first negative code of
+ *          body or combinef; the pools' start error.
+ * Blocks:  until done, as rf_fold (a fiber parks, a thread futex-waits).
+ * Context: any.
+ * Cost:    one body call per leaf and about log2((hi-lo)/grain) forks when nobody
+ *          steals; a range of at most grain runs on the caller. */
+RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, rf_val ctx,
+                         rf_update_fn combinef, rf_val init, rf_val *out);
+
+/* Defines `static int name(size_t lo, size_t hi, rf_val ctx, rf_val *acc)`, a range
+ * body over the array of elem_t that ctx points to (rf_from_ptr(array)): for each
+ * element x with keep(x), acc = reduce(acc, map(x)). keep, map and reduce are the
+ * caller's static inline functions or macros (rf_keep_all, rf_identity, rf_plus serve
+ * where a stage is not wanted), so the whole leaf compiles to one loop:
+ *
+ *     static inline bool even(int64_t x) { return x % 2 == 0; }
+ *     static inline int64_t times3(int64_t x) { return 3 * x; }
+ *     RF_FOLD_BODY(sum_even_times3, int64_t, even, times3, rf_plus)
+ *     ...
+ *     rf_fold_range(0, n, 0, sum_even_times3, rf_from_ptr(xs), rf_add, 0, &sum);
+ *
+ * is (r/fold + (r/map #(* 3 %) (r/filter even? xs))). */
+#define RF_FOLD_BODY(name, elem_t, keep, map, reduce)                                              \
+	static int name(size_t lo, size_t hi, rf_val ctx, rf_val *acc)                             \
+	{                                                                                          \
+		const elem_t *xs = (const elem_t *)rf_to_ptr(ctx);                                 \
+		rf_val a = *acc;                                                                   \
+		for (size_t i = lo; i < hi; i++)                                                   \
+			if (keep(xs[i]))                                                           \
+				a = reduce(a, map(xs[i]));                                         \
+		*acc = a;                                                                          \
+		return 0;                                                                          \
+	}
+
+#define rf_keep_all(x) ((void)(x), 1)
+#define rf_identity(x) (x)
+#define rf_plus(a, y) ((a) + (rf_val)(y))
 
 /* Clojure's reduce over a reducible: serial, on the caller; never blocks. */
 RF_API int rf_r_reduce(rf_reducible c, rf_update_fn f, rf_val init, rf_val *out);

@@ -1,4 +1,4 @@
-/* ringfold/future.h: future (issue 3).
+/* ringfold/future.h: future.
  *
  * A future runs fn(arg, &out) as a fiber on the executor (so a body that does ringfold
  * I/O or derefs another future parks instead of holding a core) and keeps the outcome:
@@ -9,10 +9,11 @@
  *
  * Clojure mapping:
  *   (future-call f) / (future ...)  rf_future_call
- *   @f, (deref f ms t)     rf_future_deref, rf_future_deref_timeout (rf_deref works);
+ *   @f, (deref f ms)       rf_future_deref, rf_future_deref_timeout (rf_deref works);
+ *   (deref f ms t)         rf_deref_default(f, ms, t, &v): -ETIMEDOUT with *v = t;
  *                          a body's exception (ExecutionException) = its negative code;
  *                          a cancelled future (CancellationException) = -ECANCELED
- *   (future-cancel f)      rf_future_cancel: true while pending, false once done
+ *   (future-cancel f)      rf_future_cancel: 1 while pending, 0 once done
  *   (future-cancelled? f)  rf_future_cancelled
  *   (future-done? f)       rf_future_done (true once finished, failed or cancelled)
  *   (realized? f)          rf_future_realized (same as done, as in Clojure)
@@ -34,33 +35,65 @@ extern "C" {
 
 typedef struct rf_future rf_future;
 
-/* Start fn(arg, &out) as a fiber (starts the runtime if needed). 0; -EINVAL (fn or out
- * NULL); -ENOMEM; RF_ESHUTDOWN (runtime stopping).
- * Never blocks. Cost: one allocation and a fiber spawn. */
+/* (future-call f): run fn(arg, &out) as a fiber on the executor.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (fn or out NULL), -ENOMEM, RF_ESHUTDOWN (runtime stopping), the
+ *          runtime's start error (RF_ECONFIG, ...).
+ * Blocks:  never (starts the runtime if needed).
+ * Context: any.
+ * Cost:    one allocation and a fiber spawn. */
 RF_API int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out);
 
-/* Drop the handle (NULL: no-op). A running body runs on; nothing is cancelled. Nobody
- * may be in deref. Never blocks. */
+/* Free the handle; a running body runs on, nothing is cancelled.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: nobody is in deref.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic add (the last reference: one free). */
 RF_API void rf_future_free(rf_future *f);
 
-/* @f: 0 and the value, the body's negative code, -ECANCELED, -EINVAL (NULL). Blocks
- * until done (parks a fiber, futex-waits a thread). Done: one acquire load. */
+/* @f: wait for the outcome.
+ * Returns: 0 and *out = the body's value.
+ * Errors:  the body's negative code, -ECANCELED (cancelled), -EINVAL (NULL future or out).
+ * Blocks:  until done (parks a fiber, futex-waits a thread).
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    done: one acquire load. */
 RF_API int rf_future_deref(rf_future *future, rf_val *out);
-/* (deref f ms timeout-val): after timeout_ms not done, 0 with *out = timeout_val; 0
- * polls; < 0: -EINVAL. */
-RF_API int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val timeout_val,
-                                   rf_val *out);
 
-/* (future-cancel f): true if this call cancelled it (it was pending), false if it was
- * already done or cancelled, or NULL. Wakes derefs with -ECANCELED. Never blocks. */
-RF_API bool rf_future_cancel(rf_future *f);
-/* (future-cancelled? f), (future-done? f), (realized? f): one acquire load each; NULL:
- * false. */
+/* (deref f timeout-ms): rf_future_deref with a limit.
+ * Returns: 0 and *out.
+ * Errors:  -ETIMEDOUT (*out untouched; 0 polls), as rf_future_deref, -EINVAL
+ *          (timeout_ms < 0).
+ * Blocks:  up to timeout_ms.
+ * Context: any; generic form rf_deref_timeout, with a default rf_deref_default.
+ * Cost:    as rf_future_deref. */
+RF_API int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val *out);
+
+/* (future-cancel f): realize a pending future with -ECANCELED and wake its derefs.
+ * Returns: 1 if this call cancelled it, 0 if it was already done or cancelled.
+ * Errors:  -EINVAL (NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one short lock. */
+RF_API int rf_future_cancel(rf_future *f);
+
+/* (future-cancelled? f), (future-done? f), (realized? f).
+ * Returns: true or false (false for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one acquire load. */
 RF_API bool rf_future_cancelled(rf_future *f);
 RF_API bool rf_future_done(rf_future *f);
 RF_API bool rf_future_realized(rf_future *f);
 
-/* The future seen as a deferred (the same object; valid while the handle is). */
+/* The future seen as a deferred: the same object, borrowed (valid while the handle is;
+ * never released).
+ * Returns: the deferred, NULL for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none. */
 RF_API rf_deferred *rf_future_deferred(rf_future *f);
 
 #ifdef __cplusplus

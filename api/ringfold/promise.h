@@ -1,4 +1,4 @@
-/* ringfold/promise.h: promise (issue 3).
+/* ringfold/promise.h: promise.
  *
  * A promise is a box delivered once, usually from another thread or fiber; deref waits
  * for it. It is a deferred (rf_promise_deferred), so callbacks and combinators apply.
@@ -7,7 +7,8 @@
  *   (promise)              rf_promise_new, or rf_promise_init in the caller's memory
  *   (deliver p v)          rf_promise_deliver: 0; a second deliver changes nothing and
  *                          returns RF_EDELIVERED (Clojure returns nil)
- *   @p, (deref p ms t)     rf_promise_deref, rf_promise_deref_timeout (rf_deref works)
+ *   @p, (deref p ms)       rf_promise_deref, rf_promise_deref_timeout (rf_deref works)
+ *   (deref p ms t)         rf_deref_default(p, ms, t, &v): -ETIMEDOUT with *v = t
  *   (realized? p)          rf_promise_realized
  * Contexts: every function may be called from a fiber, a plain thread, a pool task.
  */
@@ -28,36 +29,77 @@ typedef struct rf_promise_mem {
 	uint64_t opaque[8];
 } rf_promise_mem;
 
-/* New undelivered promise: 0, -EINVAL (out NULL), -ENOMEM. Never blocks. */
+/* (promise): a new undelivered promise.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (out NULL), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_promise_new(rf_promise **out);
-/* Drop the handle (NULL: no-op). Callbacks still pending hear RF_EABANDONED if this was
- * the last handle. Nobody may be waiting in deref. Never blocks. */
+
+/* Free the handle of rf_promise_new; callbacks still pending hear RF_EABANDONED.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: nobody waits in deref.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one free. */
 RF_API void rf_promise_free(rf_promise *p);
 
-/* Promise in caller's memory; returns the handle (NULL if mem is NULL). Never fails. */
-RF_API rf_promise *rf_promise_init(rf_promise_mem *mem);
-/* Undo rf_promise_init: 0, or -EBUSY (someone still waits in deref; nothing changes),
- * -EINVAL (NULL). */
+/* A promise in the caller's memory; *out is its handle (inside mem).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (mem or out NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores. */
+RF_API int rf_promise_init(rf_promise_mem *mem, rf_promise **out);
+
+/* Undo rf_promise_init.
+ * Returns: 0.
+ * Errors:  -EBUSY (someone waits in deref; nothing changes), -EINVAL (NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a short lock. */
 RF_API int rf_promise_destroy(rf_promise *p);
 
-/* (deliver p v): 0, or RF_EDELIVERED when already delivered (nothing changes), -EINVAL
- * on NULL. Wakes every deref (fibers resumed, threads futex-woken) and runs callbacks
- * on the caller. Never blocks. Cost with nobody waiting: one short lock. */
+/* (deliver p v): wake every deref and run the callbacks on the caller.
+ * Returns: 0.
+ * Errors:  RF_EDELIVERED (already delivered; nothing changes: Clojure's nil), -EINVAL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one short lock when nobody waits. */
 RF_API int rf_promise_deliver(rf_promise *p, rf_val value);
 
-/* @p: 0 and the value. Blocks until delivered (parks a fiber, futex-waits a thread).
- * -EINVAL on NULL; RF_EABANDONED never (the caller's handle keeps it alive).
- * Delivered: one acquire load. */
+/* @p: wait for the value.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL promise or out).
+ * Blocks:  until delivered (parks a fiber, futex-waits a thread).
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    delivered: one acquire load. */
 RF_API int rf_promise_deref(rf_promise *promise, rf_val *out);
-/* (deref p ms timeout-val): after timeout_ms without delivery, 0 and *out = timeout_val;
- * 0 polls; timeout_ms < 0: -EINVAL. */
-RF_API int rf_promise_deref_timeout(rf_promise *promise, int64_t timeout_ms, rf_val timeout_val,
-                                    rf_val *out);
 
-/* (realized? p): true once delivered. NULL: false. One acquire load. */
+/* (deref p timeout-ms): rf_promise_deref with a limit.
+ * Returns: 0 and *out.
+ * Errors:  -ETIMEDOUT (*out untouched; 0 polls), -EINVAL (NULL, timeout_ms < 0).
+ * Blocks:  up to timeout_ms.
+ * Context: any; generic form rf_deref_timeout, with a default rf_deref_default.
+ * Cost:    as rf_promise_deref. */
+RF_API int rf_promise_deref_timeout(rf_promise *promise, int64_t timeout_ms, rf_val *out);
+
+/* (realized? p): true once delivered.
+ * Returns: true or false (false for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one acquire load. */
 RF_API bool rf_promise_realized(rf_promise *p);
 
-/* The promise seen as a deferred (the same object; valid while the handle is). */
+/* The promise seen as a deferred: the same object, borrowed (valid while the handle is;
+ * never released).
+ * Returns: the deferred, NULL for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none. */
 RF_API rf_deferred *rf_promise_deferred(rf_promise *p);
 
 #ifdef __cplusplus

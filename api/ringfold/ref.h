@@ -9,9 +9,11 @@
  *   Clojure                          ringfold
  *   (ref 0)                          rf_ref_new(0, &r)
  *   a ref that owns its pointers     rf_ref_new_opts(rf_from_ptr(p),
- *                                        &(rf_ref_opts){.release = f}, &r)
+ *                                        &(rf_ref_opts){.size = sizeof(rf_ref_opts),
+ *                                        .release = f}, &r)
  *   (ref 0 :validator f :min-history 2 :max-history 20)
- *                                    rf_ref_new_opts(0, &(rf_ref_opts){f, 0, 2, 20}, &r)
+ *                                    rf_ref_new_opts(0, &(rf_ref_opts){sizeof(rf_ref_opts),
+ *                                        f, 0, 2, 20}, &r)
  *   (ref-min-history r) (ref-max-history r)  the opts given
  *   @r / (deref r)                   rf_ref_deref(r, &v)       (or rf_deref(r, &v))
  *   (dosync body)                    rf_dosync(body, arg, &out)
@@ -32,51 +34,15 @@
  *   IllegalStateException "Invalid reference state"         RF_EVALIDATOR
  *   the internal RetryEx                                     RF_ETXRETRY
  *
- * Retries. A transaction runs again from the start when it conflicts with another one
- * (Clojure's RetryEx). Inside a body, any ref operation may return RF_ETXRETRY: the body
- * must return at once with that code (return any negative code you get, the usual C
- * way); rf_dosync then runs it again. A body that ignores it cannot commit anyway. After
- * the retry limit (rf_config.stm_retry_limit, RF_STM_RETRY_LIMIT, default 10,000 as in
- * Clojure; while the runtime is not running, the environment's) rf_dosync returns
- * RF_ERETRYLIMIT. So a body must be free of side effects (guard I/O with rf_io_guard);
- * agent sends made in it are held and go out once, after the commit. Transactions never
- * start the runtime: refs need no executor workers.
+ * Watches. A watch's negative code is returned by rf_dosync after the commit (the
+ * changes stay made), as Clojure's watch exception reaches the dosync caller.
  *
- * Contention: an older transaction wins against a younger one: after running 10 ms it
- * may kill ("barge") a younger one that holds a ref it needs; otherwise the younger
- * waits up to 100 ms for the holder to finish and retries; retries back off. Neither
- * livelock nor starvation: the oldest transaction eventually kills every rival.
- *
- * Contexts: every function may be called from a plain thread, a fiber, an agent action
- * or a fork/join task. The running transaction belongs to the fiber (or thread) that
- * called rf_dosync. Only ref operations inside a body (and so rf_dosync) ever wait: at
- * most 100 ms per attempt, parking a fiber or futex-waiting a thread, for a conflicting
- * transaction to finish. Outside a transaction nothing here blocks.
- *
- * Values are words: integers, or pointers to immutable data. A ref made without a
- * release function leaves pointer values to the caller, who keeps them alive for as long
- * as the ref or any reader may use them.
- *
- * Pointer values and release (rf_ref_opts.release). A ref made with a release function
- * owns the objects its values point to, as an owning atom does (atom.h):
- *  - It takes init, and at commit the value each write of a committed transaction left:
- *    rf_ref_set's val, alter's and commute's function results. Write only values new to
- *    the ref (fresh objects) or the value the write replaces; one object may belong to one
- *    ref only.
- *  - A committed value is released once no version keeps it (the newest value and up to
- *    max_history older ones are kept) and every read section open at that moment has
- *    ended: released through release(value, ctx), on the reclaim thread, as atom.h says.
- *    rf_ref_free releases every value still kept.
- *  - A value a transaction made and did not commit is released when its attempt ends:
- *    the attempt retried or failed, a later write in it replaced the value, or commute
- *    ran its function again at commit. Never twice: identity is the 64-bit word, and a
- *    value equal to the one it replaces is not taken again. RF_NIL is never released.
- *    rf_ref_set on an error return has not taken val: the caller still owns it.
- *  - Inside rf_dosync every value read from such a ref stays valid until rf_dosync
- *    returns (the transaction holds a read section, and through the watches). Outside a
- *    transaction, wrap rf_ref_deref and the use of its value in rf_reclaim_read_begin()
- *    / rf_reclaim_read_end() (atom.h).
- * Refs without a release function pay nothing for this.
+ * Design notes (retries, contention, owning refs and release): docs/ref.md. In short:
+ * a body must return at once any negative code a ref operation gives (RF_ETXRETRY makes
+ * rf_dosync run it again), must be free of side effects (guard I/O with rf_io_guard), and
+ * a ref made with a release function owns its pointer values as an owning atom does.
+ * Contexts: any (plain thread, fiber, agent action, fork/join task); only ref operations
+ * inside a transaction wait, at most 100 ms per attempt, for a conflicting transaction.
  */
 #ifndef RINGFOLD_REF_H
 #define RINGFOLD_REF_H
@@ -89,102 +55,153 @@ extern "C" {
 
 typedef struct rf_ref rf_ref;
 
-/* A validator, the same shape as the atom family's: returns 1 if value is a valid state,
- * 0 if not (the commit is refused with RF_EVALIDATOR: Clojure's IllegalStateException
- * "Invalid reference state"), or a negative code of its own (refused, and that code
- * returned: Clojure's validator that throws). Called at commit, while the transaction
- * holds its refs: it must be quick, pure, and must not start a transaction. */
-typedef int (*rf_ref_validator)(rf_val value, rf_val ctx);
-
-/* A watch: called after a commit that changed the ref, once per commit, outside every
- * lock and outside the transaction, on the committing context:
- * watch(key, ref, old, new, ctx). */
-typedef void (*rf_ref_watch_fn)(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val,
-                                rf_val ctx);
+/* Validators and watches have the shapes of base.h (rf_validator_fn, rf_watch_fn; a
+ * watch's `ref` is the rf_ref *). A validator runs at commit, while the transaction holds
+ * its refs: it must be quick, pure, and must not start a transaction. A watch runs after
+ * the commit, outside every lock and outside the transaction, on the committing context. */
 
 typedef struct rf_ref_opts {
-	rf_ref_validator validator; /* NULL: none */
-	rf_val validator_ctx;       /* its ctx argument */
-	unsigned min_history;       /* older versions always kept (Clojure default 0) */
-	unsigned max_history;       /* most older versions kept (Clojure default 10); 0 = 10 */
-	rf_release_fn release;      /* NULL: values are words the ref does not own */
-	rf_val release_ctx;         /* its ctx argument */
+	size_t size;               /* sizeof(rf_ref_opts); fields past it are defaults */
+	rf_validator_fn validator; /* NULL: none */
+	rf_val validator_ctx;      /* its ctx argument */
+	unsigned min_history;      /* older versions always kept (Clojure default 0) */
+	unsigned max_history;      /* most older versions kept (Clojure default 10); 0 = 10 */
+	rf_release_fn release;     /* NULL: values are words the ref does not own */
+	rf_val release_ctx;        /* its ctx argument */
 } rf_ref_opts;
 
-/* (ref init): a new ref. Returns 0, -EINVAL (out NULL), -ENOMEM. Never blocks.
- * Cost: one allocation. */
+/* (ref init): a new ref holding init.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (out NULL), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_ref_new(rf_val init, rf_ref **out);
 
-/* (ref init :validator v :min-history a :max-history b). Returns 0, -EINVAL (out NULL,
- * min_history > max_history, max_history > 1,000,000), -ENOMEM, or the validator's code
- * when it rejects init (RF_EVALIDATOR for a plain rejection). opts may be NULL. */
+/* (ref init :validator v :min-history a :max-history b), and refs that own their values.
+ * Returns: 0 and *out (opts may be NULL: rf_ref_new).
+ * Errors:  -EINVAL (out NULL, opts->size unset, min_history > max_history, max_history
+ *          over 1,000,000), -ENOMEM, RF_EVALIDATOR or the validator's code (init rejected).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out);
 
-/* Free a ref. No transaction may use it any more, and none may be running that did.
- * With a release function, every value it still keeps is released (after a grace
- * period; may wait for one if memory is exhausted: not inside a read section then). */
+/* Free a ref and, with a release function, every value it still keeps.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: no transaction uses the ref any more, or runs having used it.
+ * Blocks:  only when memory is exhausted (waits for a grace period: not in a read section).
+ * Context: any.
+ * Cost:    one free, plus the releases. */
 RF_API void rf_ref_free(rf_ref *ref);
 
-/* @ref. Outside a transaction: the newest committed value. Inside: the transaction's
- * own value if it set/altered/commuted the ref, else the value as of its snapshot.
- * Returns 0; -EINVAL (NULL); RF_ETXRETRY inside a transaction that must retry (no old
- * enough version was kept: the ref grows its history for the next attempt). Never
- * blocks. Cost: outside, one load; inside, a lookup in the write set and a few loads. */
+/* @ref: the newest committed value, or inside a transaction the transaction's own value
+ * (if it wrote the ref) or the value as of its snapshot.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL ref or out), RF_ETXRETRY (inside a transaction that must retry:
+ *          no old enough version was kept; the history grows for the next attempt).
+ * Blocks:  never.
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    outside a transaction one load; inside, a write-set lookup and a few loads. */
 RF_API int rf_ref_deref(rf_ref *ref, rf_val *out);
 
 /* (dosync (body arg)): run body(arg, &v) in a transaction and commit it; *out = v.
- * Inside another transaction it joins that one: runs body at once and returns what it
- * returns (Clojure's nested dosync). Returns 0; the body's own negative code (nothing
- * committed, every ref as before); RF_EVALIDATOR or a validator's code; the code of a
- * failing commute function run again at commit; RF_ERETRYLIMIT; -EINVAL (body NULL);
- * -ENOMEM; -EAGAIN (over a million transactions running at once). out may be NULL.
- * Blocks only as described above. After the commit, the watches of the changed refs run,
- * then held agent sends go out, both on the calling context. */
+ * Inside another transaction it joins that one (Clojure's nested dosync).
+ * Returns: 0, or after a commit the first negative code of a watch of a changed ref (the
+ *          changes stay made). After the commit the watches run, then held agent sends
+ *          go out, both on the calling context. out may be NULL.
+ * Errors:  body's own negative code (nothing committed), RF_EVALIDATOR or a validator's
+ *          code, a commute function's code at commit, RF_ERETRYLIMIT, -EINVAL (body NULL),
+ *          -ENOMEM, -EAGAIN (over a million transactions at once).
+ * Blocks:  only inside ref operations: at most 100 ms per attempt for a conflicting
+ *          transaction (parks a fiber, futex-waits a thread).
+ * Context: any. Never starts the runtime.
+ * Cost:    the body, plus a lock per written ref at commit. */
 RF_API int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out);
 
-/* (alter ref fn arg): in-transaction value = fn(in-transaction value, arg); *out (may be
- * NULL) = the new value. Claims the ref for this transaction until it ends. Returns 0,
- * RF_ENOTX (outside a transaction), RF_ECOMMUTESET (ref commuted earlier in this
- * transaction), RF_ETXRETRY, -EINVAL (NULL ref or fn), or fn's own negative code (the
- * ref unchanged). Never blocks but for a bounded wait before RF_ETXRETRY. */
+/* (alter ref fn arg): in-transaction value = fn(in-transaction value, arg).
+ * Returns: 0 and *out (may be NULL) = the new value; claims the ref until the
+ *          transaction ends.
+ * Errors:  RF_ENOTX (outside a transaction), RF_ECOMMUTESET (commuted earlier in this
+ *          transaction), RF_ETXRETRY, -EINVAL (NULL ref or fn), fn's code (ref unchanged).
+ * Blocks:  a bounded wait before RF_ETXRETRY.
+ * Context: inside rf_dosync.
+ * Cost:    fn, plus a write-set entry. */
 RF_API int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out);
 
-/* (ref-set ref val). Returns as rf_ref_alter. */
+/* (ref-set ref val).
+ * Returns: 0.
+ * Errors:  as rf_ref_alter; on an error an owning ref has not taken val.
+ * Blocks:  a bounded wait before RF_ETXRETRY.
+ * Context: inside rf_dosync.
+ * Cost:    a write-set entry. */
 RF_API int rf_ref_set(rf_ref *ref, rf_val val);
 
-/* (commute ref fn arg): in-transaction value = fn(that value, arg), and at commit fn
- * runs again on the newest committed value (so fn must be commutative). Commuters of one
- * ref do not conflict with each other. *out (may be NULL) = the in-transaction value.
- * Returns 0, RF_ENOTX, RF_ETXRETRY, -EINVAL, or fn's code. Never blocks. */
+/* (commute ref fn arg): in-transaction value = fn(that value, arg); at commit fn runs
+ * again on the newest committed value, so it must be commutative.
+ * Returns: 0 and *out (may be NULL) = the in-transaction value.
+ * Errors:  RF_ENOTX, RF_ETXRETRY, -EINVAL, fn's code.
+ * Blocks:  never (commuters of one ref do not conflict).
+ * Context: inside rf_dosync.
+ * Cost:    fn twice. */
 RF_API int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out);
 
-/* (ensure ref): protects the ref from changes by other transactions until this one
- * ends (prevents write skew) and returns its in-transaction value in *out (may be
- * NULL). Returns 0, RF_ENOTX, RF_ETXRETRY, -EINVAL. Never blocks but for a bounded
- * wait before RF_ETXRETRY. */
+/* (ensure ref): keep other transactions from changing ref until this one ends.
+ * Returns: 0 and *out (may be NULL) = the in-transaction value.
+ * Errors:  RF_ENOTX, RF_ETXRETRY, -EINVAL.
+ * Blocks:  a bounded wait before RF_ETXRETRY.
+ * Context: inside rf_dosync.
+ * Cost:    a write-set entry and the ref's lock. */
 RF_API int rf_ref_ensure(rf_ref *ref, rf_val *out);
 
-/* (io!): 0 outside a transaction, RF_EIOINTX inside one. Cost: one TLS load. */
+/* (io!): whether I/O is allowed here.
+ * Returns: 0 outside a transaction.
+ * Errors:  RF_EIOINTX inside one.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
 RF_API int rf_io_guard(void);
 
-/* Whether the calling fiber/thread runs a transaction
- * (clojure.lang.LockingTransaction/isRunning). */
+/* Whether the calling fiber or thread runs a transaction (LockingTransaction/isRunning).
+ * Returns: true or false.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
 RF_API bool rf_in_transaction(void);
 
-/* (set-validator! ref fn): fn NULL removes it. The current value is checked first:
- * returns 0, -EINVAL (NULL ref), or RF_EVALIDATOR / fn's code (validator not installed).
- * Takes the ref's short lock; not from a validator of the same ref. */
-RF_API int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx);
+/* (set-validator! ref fn): fn NULL removes it; the current value is checked first.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL ref), RF_EVALIDATOR or fn's code (not installed).
+ * Blocks:  never (the ref's short lock; not from a validator of the same ref).
+ * Context: any.
+ * Cost:    one call of fn. */
+RF_API int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx);
 
-/* (add-watch ref key fn): replaces a watch with the same key. Returns 0, -EINVAL,
- * -ENOMEM. (remove-watch ref key): returns 0 (also when there was none), -EINVAL. Both
- * take the ref's short lock (never held during a call), so a watch may add or remove
- * watches. */
-RF_API int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx);
+/* (add-watch ref key fn): fn(key, ref, old, new, ctx) after every commit that changed
+ * ref; replaces a watch with the same key.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL ref or fn), -ENOMEM.
+ * Blocks:  never (the ref's short lock, never held during a call: a watch may add or
+ *          remove watches).
+ * Context: any.
+ * Cost:    a copy of the watch list. */
+RF_API int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx);
+
+/* (remove-watch ref key).
+ * Returns: 0, also when there was no such watch.
+ * Errors:  -EINVAL (NULL ref), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the watch list. */
 RF_API int rf_ref_remove_watch(rf_ref *ref, rf_val key);
 
-/* (ref-history-count ref): older versions currently kept, besides the newest (0 for a
- * new ref, as Clojure); -EINVAL for NULL. */
+/* (ref-history-count ref): older versions kept besides the newest (0 for a new ref).
+ * Returns: the count (>= 0).
+ * Errors:  -EINVAL (NULL ref).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few loads. */
 RF_API int rf_ref_history_count(rf_ref *ref);
 
 #ifdef __cplusplus

@@ -3,6 +3,15 @@
  * The runtime starts itself on first use with defaults read from the environment.
  * rf_init() before first use sets the knobs instead; rf_shutdown() stops it.
  *
+ * fork(): the child of a process whose runtime runs gets a fresh runtime on its first
+ * use: a pthread_atfork child handler forgets the workers, the fork/join pool and every
+ * helper thread (none exists in the child) and the fibers of the parent; the parent is
+ * not affected. A fork from a fiber leaves the child running on that fiber's stack as a
+ * plain thread, with the affinity the runtime was started with. Like any fork of a
+ * threaded process, an object another thread had locked at that instant (a channel, a
+ * lock) may stay locked in the child, and executor services (rf_executor_new) made
+ * before the fork have no threads there: the child uses only what it makes itself.
+ *
  * Knobs (config field, environment variable, default):
  *   topology        RF_TOPOLOGY        libnuma nodes ∩ sched_getaffinity mask
  *                   "0:0-3,1:4-7" = node 0 has CPUs 0-3, node 1 CPUs 4-7; malformed or naming a
@@ -62,15 +71,27 @@ RF_API int rf_config_default(rf_config *cfg);
 
 /* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
  * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -EINVAL for a knob out of
- * range; -ENOMEM; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set
- * up. Blocks while the workers start (and while an rf_shutdown is in progress). */
+ * range; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set up;
+ * -ENOMEM, -EMFILE, -ENFILE, -EAGAIN when a resource ran out (reading the topology,
+ * a worker's thread or poller): each failure is named once on stderr. A worker whose
+ * io_uring cannot be set up uses epoll instead (said on stderr), and an io_uring probe
+ * that failed for want of memory or descriptors is tried again at the next start. Blocks
+ * while the workers start (and while an rf_shutdown is in progress). */
 RF_API int rf_init(const rf_config *cfg);
 
-/* Stop the runtime: runs every accepted agent action and wakes nothing else; fibers
- * still parked are abandoned (their stacks freed). Call from a plain thread, not from a
- * fiber or a pool task (there it prints a warning and does nothing). Blocks until the
- * workers have stopped; a no-op when the runtime is not running. Afterwards the runtime
- * may be started again (rf_init, or any first use). */
+/* Stop the runtime. Runs every accepted agent action, then cancels the wait of every
+ * fiber still parked (channel put/take, alts, deref of a promise/future/delay/deferred,
+ * lock, join, await, io, sleep): it returns RF_ESHUTDOWN, and so does every wait a
+ * fiber starts from then on, so fibers unwind and return. Fibers accepted but not yet
+ * started (futures, go processes) still run, each wait in them failing the same way, so
+ * every accepted future is realized and every deref of it returns. No fiber's stack is
+ * freed before the fiber returned. The same as rf_shutdown_timeout(0).
+ * Blocks until every fiber has returned and the workers have stopped: a fiber that
+ * neither waits nor returns (an endless loop, a blocking call of its own, a wait it
+ * retries after RF_ESHUTDOWN) keeps it waiting. Plain threads waiting on ringfold
+ * objects are not woken. Context: plain thread; on a fiber or a pool task it prints a
+ * warning and does nothing. A no-op when the runtime is not running. Afterwards the
+ * runtime may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
 
 /* Print every fiber to fd: id (worker.n), state, what a parked fiber waits on (channel,
@@ -91,6 +112,15 @@ RF_API int rf_dump(int fd);
 /* One worker's counters (cumulative since the runtime started, except `parked`).
  * Executor workers fill every field but the steals; fork/join workers fill fibers_run
  * (tasks run), wakeups, the steals and idle_ns. */
+/* rf_shutdown, after letting fibers finish on their own for up to timeout_ms (waits
+ * complete normally meanwhile; new spawns already fail with RF_ESHUTDOWN).
+ * Returns: 0 when every fiber returned within the timeout; -ETIMEDOUT when some had to
+ *   be cancelled as by rf_shutdown (the runtime is stopped either way).
+ * Errors: -EINVAL (timeout_ms < 0); -EPERM on an executor worker (nothing done).
+ * Blocks: up to timeout_ms, then as rf_shutdown. Context: plain thread.
+ * Cost: one wake-up per worker; returns as soon as the last fiber has returned. */
+RF_API int rf_shutdown_timeout(int64_t timeout_ms);
+
 typedef struct rf_worker_stats {
 	int cpu;             /* CPU the worker is pinned to (-1 in a node total) */
 	int node;            /* its NUMA node */

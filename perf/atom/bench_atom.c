@@ -199,7 +199,7 @@ static void bench_lock(void)
 	for (int i = 0; i < 2; i++) {
 		worst_share = 1.0;
 		bench_run("lock_2t", impl[i], OPS, lock_run, (void *)fn[i]);
-		bench_report("lock_2t", fair[i], worst_share, OPS);
+		bench_report_value("lock_2t", fair[i], worst_share, "share", OPS);
 		fprintf(stderr, "lock_2t %s: smallest share of an equal split %.3f (worst rep)\n",
 		        impl[i], worst_share);
 	}

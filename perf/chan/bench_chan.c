@@ -7,6 +7,7 @@
  *                   round trip
  *   chan_select     one go process alts over two channels that two go processes fill;
  *                   ns per value
+ * Timeout channels: bench_timeout.c.
  * The peer "pthread" is the same shape on plain threads with a mutex+condvar bounded queue
  * (capacity 1 standing in for unbuffered; select = one lock and condvar over two queues).
  */
@@ -16,6 +17,8 @@
 #include <ringfold.h>
 
 #include "harness.h"
+
+void bench_timeouts(void); /* bench_timeout.c */
 
 /* ---- ringfold ---- */
 
@@ -392,5 +395,6 @@ int main(int argc, char **argv)
 		bench_run("chan_select", "ringfold", 1000000, rf_select, NULL);
 		bench_run("chan_select", "pthread", 1000000, pt_select, NULL);
 	}
+	bench_timeouts();
 	return 0;
 }

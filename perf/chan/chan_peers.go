@@ -1,11 +1,13 @@
 // perf/chan/chan_peers.go: Go's channels on the benchmarks of perf/chan/bench_chan.c,
-// printing "bench,go,ns_per_op,ops" (best of RF_BENCH_REPS runs, default 5).
+// printing CSV rows as perf/harness.h: median, min and max per op of RF_BENCH_REPS runs
+// (default 5).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -114,13 +116,13 @@ func main() {
 		if *only != "" && *only != name {
 			return
 		}
-		best := time.Duration(1<<63 - 1)
-		for r := 0; r < reps; r++ {
-			if d := f(ops); d < best {
-				best = d
-			}
+		ts := make([]float64, reps)
+		for r := range ts {
+			ts[r] = float64(f(ops).Nanoseconds()) / float64(ops)
 		}
-		fmt.Printf("%s,go,%.3f,%d\n", name, float64(best.Nanoseconds())/float64(ops), ops)
+		sort.Float64s(ts)
+		med := (ts[(reps-1)/2] + ts[reps/2]) / 2
+		fmt.Printf("%s,go,%.3f,%d,%.3f,%.3f,%d,ns\n", name, med, ops, ts[0], ts[reps-1], reps)
 	}
 	run("chan_100go_1e6", 1000000, go100)
 	run("chan_pingpong", 200000, pingpong)

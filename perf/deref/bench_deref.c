@@ -142,8 +142,9 @@ static struct pingpong *pingpong_setup(uint64_t ops)
 	s->pong = malloc(ops * sizeof(rf_promise_mem));
 	s->ops = ops;
 	for (uint64_t i = 0; i < ops; i++) {
-		rf_promise_init(&s->ping[i]);
-		rf_promise_init(&s->pong[i]);
+		rf_promise *p;
+		rf_promise_init(&s->ping[i], &p);
+		rf_promise_init(&s->pong[i], &p);
 	}
 	return s;
 }
@@ -288,8 +289,10 @@ static void *deref_all(void *arg)
 static uint64_t delay_rf(uint64_t ops, void *arg)
 {
 	struct delays s = {.d = malloc(ops * sizeof(rf_delay_mem)), .ops = ops};
-	for (uint64_t i = 0; i < ops; i++)
-		rf_delay_init(&s.d[i], ident, 7);
+	for (uint64_t i = 0; i < ops; i++) {
+		rf_delay *d;
+		rf_delay_init(&s.d[i], ident, 7, &d);
+	}
 	pthread_barrier_init(&s.go, NULL, 2);
 	pthread_t t;
 	pthread_create(&t, NULL, deref_all, &s);

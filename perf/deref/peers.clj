@@ -1,13 +1,17 @@
 ;; perf/deref/peers.clj: Clojure 1.11's own figures for the deref family's benchmarks,
-;; measured the way bench_deref.c measures ringfold (best of RF_BENCH_REPS runs).
-;; Prints bench,impl,ns_per_op,ops lines; impl "clojure".
+;; measured the way bench_deref.c measures ringfold (RF_BENCH_REPS runs).
+;; Prints CSV rows as perf/harness.h (median, min, max per op); impl "clojure".
 (def only (second *command-line-args*))
 (def reps (or (some-> (System/getenv "RF_BENCH_REPS") parse-long) 5))
 
-(defn best-ns [f] (apply min (repeatedly reps f)))
+(defn timings [f] (vec (sort (repeatedly reps f))))
 
-(defn report [bench ns ops]
-  (println (format "%s,clojure,%.3f,%d" bench (/ (double ns) ops) ops)))
+(defn report [bench ts ops]
+  (let [n (count ts)
+        med (if (odd? n) (ts (quot n 2)) (/ (+ (ts (dec (quot n 2))) (ts (quot n 2))) 2.0))
+        per #(/ (double %) ops)]
+    (println (format "%s,clojure,%.3f,%d,%.3f,%.3f,%d,ns"
+                     bench (per med) ops (per (first ts)) (per (peek ts)) n))))
 
 (defn wanted? [b] (or (nil? only) (= only b)))
 
@@ -15,7 +19,7 @@
 (when (wanted? "future_create_deref")
   (let [n 100000]
     (report "future_create_deref"
-            (best-ns #(let [t0 (System/nanoTime)]
+            (timings #(let [t0 (System/nanoTime)]
                         (doseq [b (partition-all 256 (range n))]
                           (let [fs (mapv (fn [i] (future i)) b)]
                             (doseq [f fs] @f)))
@@ -26,7 +30,7 @@
 (when (wanted? "promise_pingpong")
   (let [n 100000]
     (report "promise_pingpong"
-            (best-ns #(let [ping (vec (repeatedly n promise))
+            (timings #(let [ping (vec (repeatedly n promise))
                             pong (vec (repeatedly n promise))
                             other (future (dotimes [i n] (deliver (pong i) (inc @(ping i)))))
                             t0 (System/nanoTime)]
@@ -38,7 +42,7 @@
 (when (wanted? "delay_contended")
   (let [n 100000]
     (report "delay_contended"
-            (best-ns #(let [ds (vec (repeatedly n (fn [] (delay 7))))
+            (timings #(let [ds (vec (repeatedly n (fn [] (delay 7))))
                             t0 (System/nanoTime)
                             other (future (doseq [d ds] @d))]
                         (doseq [d ds] @d)
@@ -50,7 +54,7 @@
 (when (wanted? "executor_submit")
   (let [n 100000 pool (java.util.concurrent.Executors/newFixedThreadPool 2)]
     (report "executor_submit"
-            (best-ns #(let [t0 (System/nanoTime)
+            (timings #(let [t0 (System/nanoTime)
                             fs (mapv (fn [i] (.submit pool ^Callable (fn [] i))) (range n))]
                         (doseq [^java.util.concurrent.Future f fs] (.get f))
                         (- (System/nanoTime) t0)))

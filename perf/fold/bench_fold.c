@@ -1,16 +1,16 @@
 /* perf/fold/bench_fold.c: fold, fork/join and pmap beside their peers.
- *   fold_sum_1e8         sum of 1e8 int64 (ns per element): ringfold, serial, openmp, tbb
+ *   fold_sum_1e8         sum of 1e8 int64 (ns per element): ringfold, ringfold-range
+ *                        (rf_fold_range with an RF_FOLD_BODY leaf), serial, openmp, tbb
  *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element):
  *                        ringfold (rf_r_filter + rf_r_map, a call per element and stage),
- *                        ringfold-block (one rf_r_block slice function), serial, openmp,
- *                        tbb, and openmp-calls: OpenMP calling the same even and times
- *                        through pointers, the floor of any per-element API
- *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
- *                        serial, tbb task_group, openmp tasks; the per-spawn overhead
- *                        (ns per call minus serial's) goes to stderr
- *   pmap_1us             1 us of work per element, 20000 elements (ns per element):
- *                        ringfold, a thread per chunk
- * Every implementation's answer is checked; a wrong one aborts the run. */
+ *                        ringfold-block (one rf_r_block slice function), ringfold-range
+ *                        (the user's inline even and times3 compiled into the leaf), serial,
+ * openmp, tbb, and openmp-calls: OpenMP calling the same even and times through pointers, the floor
+ * of any per-element API fj_fib30             fib(30) with a spawn at every call (ns per call):
+ * ringfold, serial, tbb task_group, openmp tasks; the per-spawn overhead (ns per call minus
+ * serial's) goes to stderr pmap_1us             1 us of work per element, 20000 elements (ns per
+ * element): ringfold, a thread per chunk Every implementation's answer is checked; a wrong one
+ * aborts the run. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +45,28 @@ static uint64_t sum_ringfold(uint64_t ops, void *arg)
 	int rc = rf_fold(rf_r_int64(numbers, ops), rf_add, 0, rf_add, &r);
 	uint64_t t = bench_now_ns() - t0;
 	check("ringfold fold", rc ? rc : r, want_sum);
+	return t;
+}
+
+static inline bool keep_all(int64_t x)
+{
+	return true;
+}
+
+static inline int64_t same(int64_t x)
+{
+	return x;
+}
+
+RF_FOLD_BODY(sum_body, int64_t, keep_all, same, rf_plus)
+
+static uint64_t sum_range(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_fold_range(0, ops, 0, sum_body, rf_from_ptr(numbers), rf_add, 0, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold range fold", rc ? rc : r, want_sum);
 	return t;
 }
 
@@ -118,6 +140,28 @@ static uint64_t mf_block(uint64_t ops, void *arg)
 	    rf_fold(rf_r_block(rf_r_int64(numbers, ops), evens_times, 3), rf_add, 0, rf_add, &r);
 	uint64_t t = bench_now_ns() - t0;
 	check("ringfold block map/filter", rc ? rc : r, want_mf);
+	return t;
+}
+
+static inline bool is_even(int64_t x)
+{
+	return x % 2 == 0;
+}
+
+static inline int64_t times3(int64_t x)
+{
+	return 3 * x;
+}
+
+RF_FOLD_BODY(even_times3_body, int64_t, is_even, times3, rf_plus)
+
+static uint64_t mf_range(uint64_t ops, void *arg)
+{
+	rf_val r = 0;
+	uint64_t t0 = bench_now_ns();
+	int rc = rf_fold_range(0, ops, 0, even_times3_body, rf_from_ptr(numbers), rf_add, 0, &r);
+	uint64_t t = bench_now_ns() - t0;
+	check("ringfold range map/filter", rc ? rc : r, want_mf);
 	return t;
 }
 
@@ -315,6 +359,7 @@ int main(int argc, char **argv)
 	}
 	if (bench_wanted("fold_sum_1e8")) {
 		bench_run("fold_sum_1e8", "ringfold", N_FOLD, sum_ringfold, NULL);
+		bench_run("fold_sum_1e8", "ringfold-range", N_FOLD, sum_range, NULL);
 		bench_run("fold_sum_1e8", "serial", N_FOLD, sum_serial, NULL);
 		bench_run("fold_sum_1e8", "openmp", N_FOLD, sum_omp, NULL);
 		bench_run("fold_sum_1e8", "tbb", N_FOLD, sum_tbb, NULL);
@@ -322,6 +367,7 @@ int main(int argc, char **argv)
 	if (bench_wanted("fold_map_filter_1e8")) {
 		bench_run("fold_map_filter_1e8", "ringfold", N_FOLD, mf_ringfold, NULL);
 		bench_run("fold_map_filter_1e8", "ringfold-block", N_FOLD, mf_block, NULL);
+		bench_run("fold_map_filter_1e8", "ringfold-range", N_FOLD, mf_range, NULL);
 		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
 		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
 		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);

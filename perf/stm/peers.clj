@@ -1,5 +1,5 @@
 ;; perf/stm/peers.clj: Clojure 1.11's own STM and vars on the same benchmarks as
-;; bench_stm.c, printing bench,impl,ns_per_op,ops lines (best of RF_BENCH_REPS runs).
+;; bench_stm.c, printing CSV rows as perf/harness.h (median, min, max of RF_BENCH_REPS runs).
 (def reps (max 1 (Integer/parseInt (or (System/getenv "RF_BENCH_REPS") "5"))))
 (def only (first *command-line-args*))
 (defn wanted? [b] (or (nil? only) (= only b)))
@@ -16,8 +16,12 @@
 
 (defn report [bench ops f]
   (f) ;; warm-up run
-  (let [best (apply min (repeatedly reps f))]
-    (println (format "%s,clojure,%.3f,%d" bench (/ (double best) ops) ops))))
+  (let [ts (vec (sort (repeatedly reps f)))
+        n (count ts)
+        med (if (odd? n) (ts (quot n 2)) (/ (+ (ts (dec (quot n 2))) (ts (quot n 2))) 2.0))
+        per #(/ (double %) ops)]
+    (println (format "%s,clojure,%.3f,%d,%.3f,%.3f,%d,ns"
+                     bench (per med) ops (per (first ts)) (per (peek ts)) n))))
 
 (when (wanted? "stm_bank_2t")
   (let [accounts (vec (repeatedly 100 #(ref 1000)))

@@ -9,6 +9,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/opts.h"
 #include "runtime/var/convey.h"
 
 static bool valid_mode(int mode)
@@ -16,20 +17,53 @@ static bool valid_mode(int mode)
 	return mode == RF_AGENT_FAIL || mode == RF_AGENT_CONTINUE;
 }
 
+static int check(rf_validator_fn fn, rf_val ctx, rf_val v)
+{
+	int rc = fn ? fn(v, ctx) : 1;
+	return rc > 0 ? 0 : rc == 0 ? RF_EVALIDATOR : rc;
+}
+
+int agent_validate(rf_agent *a, rf_val v)
+{
+	/* Relaxed: a validator set concurrently may or may not apply (as in Clojure); the
+	 * pair is read whole under fn_lock. */
+	if (!atomic_load_explicit(&a->validator, memory_order_relaxed))
+		return 0;
+	spin_lock(&a->fn_lock);
+	rf_validator_fn fn = atomic_load_explicit(&a->validator, memory_order_relaxed);
+	rf_val ctx = a->validator_ctx;
+	spin_unlock(&a->fn_lock);
+	return check(fn, ctx, v);
+}
+
+void agent_handle_error(rf_agent *a, int err)
+{
+	if (!atomic_load_explicit(&a->handler, memory_order_relaxed))
+		return;
+	spin_lock(&a->fn_lock);
+	rf_agent_error_fn fn = atomic_load_explicit(&a->handler, memory_order_relaxed);
+	rf_val ctx = a->handler_ctx;
+	spin_unlock(&a->fn_lock);
+	if (fn)
+		fn(a, err, ctx);
+}
+
 int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 {
-	static const rf_agent_opts none = {0};
+	rf_agent_opts o;
 	if (!out)
 		return -EINVAL;
-	if (!opts)
-		opts = &none;
-	int mode = opts->error_mode;
+	*out = NULL;
+	if (opts_copy(&o, sizeof(o), opts) < 0)
+		return -EINVAL;
+	int mode = o.error_mode;
 	if (mode == RF_AGENT_MODE_DEFAULT)
-		mode = opts->error_handler ? RF_AGENT_CONTINUE : RF_AGENT_FAIL;
+		mode = o.error_handler ? RF_AGENT_CONTINUE : RF_AGENT_FAIL;
 	if (!valid_mode(mode))
 		return -EINVAL;
-	if (opts->validator && !opts->validator(value))
-		return RF_EVALIDATOR;
+	int rc = check(o.validator, o.validator_ctx, value);
+	if (rc < 0)
+		return rc;
 	agent_register_shutdown_hook();
 	size_t size = (sizeof(rf_agent) + 63) & ~(size_t)63;
 	rf_agent *a = aligned_alloc(64, size);
@@ -39,8 +73,11 @@ int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 	agent_queue_init(a);
 	atomic_init(&a->value, value);
 	atomic_init(&a->error, 0);
-	atomic_init(&a->validator, opts->validator);
-	atomic_init(&a->handler, opts->error_handler);
+	spin_init(&a->fn_lock);
+	atomic_init(&a->validator, o.validator);
+	a->validator_ctx = o.validator_ctx;
+	atomic_init(&a->handler, o.error_handler);
+	a->handler_ctx = o.error_handler_ctx;
 	atomic_init(&a->mode, mode);
 	atomic_init(&a->watches, NULL);
 	pthread_mutex_init(&a->restart_lock, NULL);
@@ -100,11 +137,10 @@ int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
 	int rc = 0;
 	pthread_mutex_lock(&a->restart_lock);
 	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
-	rf_agent_validator_fn valid = atomic_load_explicit(&a->validator, memory_order_acquire);
 	if (!(s & AGENT_FAILED))
 		rc = RF_EAGENTOK;
-	else if (valid && !valid(value))
-		rc = RF_EVALIDATOR;
+	else if ((rc = agent_validate(a, value)) < 0)
+		;
 	else if (!agent_work_accept())
 		rc = RF_ESHUTDOWN;
 	if (rc < 0)
@@ -131,11 +167,27 @@ out:
 	return rc;
 }
 
-int rf_agent_set_error_handler(rf_agent *a, rf_agent_error_fn handler)
+int rf_agent_set_error_handler(rf_agent *a, rf_agent_error_fn handler, rf_val ctx)
 {
 	if (!a)
 		return -EINVAL;
-	atomic_store_explicit(&a->handler, handler, memory_order_release); /* to the drain */
+	spin_lock(&a->fn_lock);
+	atomic_store_explicit(&a->handler, handler, memory_order_relaxed);
+	a->handler_ctx = ctx;
+	spin_unlock(&a->fn_lock);
+	return 0;
+}
+
+int rf_agent_get_error_handler(rf_agent *a, rf_agent_error_fn *handler, rf_val *ctx)
+{
+	if (!a)
+		return -EINVAL;
+	spin_lock(&a->fn_lock);
+	if (handler)
+		*handler = atomic_load_explicit(&a->handler, memory_order_relaxed);
+	if (ctx)
+		*ctx = a->handler_ctx;
+	spin_unlock(&a->fn_lock);
 	return 0;
 }
 
@@ -154,14 +206,30 @@ rf_agent_error_mode rf_agent_get_error_mode(rf_agent *a)
 	return (rf_agent_error_mode)atomic_load_explicit(&a->mode, memory_order_relaxed);
 }
 
-int rf_agent_set_validator(rf_agent *a, rf_agent_validator_fn validator)
+int rf_agent_set_validator(rf_agent *a, rf_validator_fn fn, rf_val ctx)
 {
 	if (!a)
 		return -EINVAL;
-	rf_val cur = atomic_load_explicit(&a->value, memory_order_acquire);
-	if (validator && !validator(cur))
-		return RF_EVALIDATOR;
-	atomic_store_explicit(&a->validator, validator, memory_order_release); /* to the drain */
+	int rc = check(fn, ctx, atomic_load_explicit(&a->value, memory_order_acquire));
+	if (rc < 0)
+		return rc;
+	spin_lock(&a->fn_lock);
+	atomic_store_explicit(&a->validator, fn, memory_order_relaxed);
+	a->validator_ctx = ctx;
+	spin_unlock(&a->fn_lock);
+	return 0;
+}
+
+int rf_agent_get_validator(rf_agent *a, rf_validator_fn *fn, rf_val *ctx)
+{
+	if (!a)
+		return -EINVAL;
+	spin_lock(&a->fn_lock);
+	if (fn)
+		*fn = atomic_load_explicit(&a->validator, memory_order_relaxed);
+	if (ctx)
+		*ctx = a->validator_ctx;
+	spin_unlock(&a->fn_lock);
 	return 0;
 }
 

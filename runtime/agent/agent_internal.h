@@ -9,7 +9,9 @@
  *   state       senders (+UNIT), consumer (-n, |FAILED), restart (&~FAILED): all atomic
  *   value       the consumer, restart (release)    anyone (acquire)
  *   error       the consumer before it sets FAILED, restart before it clears FAILED
- *   validator, handler, mode   setters (release)   consumer (acquire), getters
+ *   validator, handler (fn, ctx pairs)  setters under fn_lock   consumer under fn_lock,
+ *               after a relaxed NULL check of the fn
+ *   mode        setter (relaxed)                   consumer, getter
  *   watches     add/remove under watch_lock        consumer takes a reference under it
  *
  * The queue is Vyukov's intrusive MPSC list: a sender exchanges `tail` and then links the
@@ -31,8 +33,8 @@
  * exchange and the link); the consumer then waits for the link, which is bounded by that
  * sender's next instructions.
  *
- * Lock order: restart_lock, then watch_lock; neither is held while user code runs or
- * while anything blocks.
+ * Lock order: restart_lock, then watch_lock, then fn_lock; none is held while user code
+ * runs or while anything blocks.
  */
 #ifndef RF_RUNTIME_AGENT_INTERNAL_H
 #define RF_RUNTIME_AGENT_INTERNAL_H
@@ -41,6 +43,7 @@
 #include <stdatomic.h>
 
 #include "ringfold/agent.h"
+#include "runtime/base/spin.h"
 
 enum {
 	AGENT_FAILED = 1,
@@ -70,8 +73,9 @@ struct agent_watch_set {
 	_Atomic size_t refs;
 	size_t n;
 	struct {
-		void *key;
-		rf_agent_watch_fn fn;
+		rf_val key;
+		rf_watch_fn fn;
+		rf_val ctx;
 	} w[];
 };
 
@@ -84,8 +88,11 @@ struct rf_agent {
 	struct agent_node stub;
 	_Atomic rf_val value;
 	_Atomic int error;
-	_Atomic(rf_agent_validator_fn) validator;
+	spinlock fn_lock; /* guards the two pairs below */
+	_Atomic(rf_validator_fn) validator;
+	rf_val validator_ctx;
 	_Atomic(rf_agent_error_fn) handler;
+	rf_val handler_ctx;
 	_Atomic int mode;
 	pthread_mutex_t restart_lock;
 	rf_agent *helper_next; /* helpers.c, under its lock */
@@ -137,8 +144,14 @@ void agent_node_drop(struct agent_node *n);
 /* await.c: an await marker ran (result 0) or was discarded (-ECANCELED). */
 void agent_await_mark_done(struct agent_await_group *g, int result);
 
-/* watch.c: call the watches after a successful action. Consumer only. */
-void agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value);
+/* agent.c: run the validator on v (0, RF_EVALIDATOR or its code); call the error
+ * handler, if any, with err. */
+int agent_validate(rf_agent *a, rf_val v);
+void agent_handle_error(rf_agent *a, int err);
+
+/* watch.c: call the watches after a successful action; 0 or the first watch's negative
+ * code (every watch runs). Consumer only. */
+int agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value);
 void agent_watches_destroy(rf_agent *a);
 
 /* Register agent_drain_all with sched_on_shutdown (once; rf_agent_new calls it). */

@@ -139,9 +139,9 @@ int rf_agent_await(rf_agent *const *agents, size_t n)
 	return await_until(agents, n, DEADLINE_NONE);
 }
 
-int rf_agent_await_for(int64_t ms, rf_agent *const *agents, size_t n)
+int rf_agent_await_for(rf_agent *const *agents, size_t n, int64_t timeout_ms)
 {
-	if (ms < 0)
+	if (timeout_ms < 0)
 		return -EINVAL;
-	return await_until(agents, n, time_deadline_after_ms(ms));
+	return await_until(agents, n, time_deadline_after_ms(timeout_ms));
 }

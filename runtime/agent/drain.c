@@ -16,10 +16,10 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
-#include "runtime/base/probe.h"
 
 enum { AGENT_BATCH = 128 };
 
@@ -84,23 +84,20 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	rf_val next = RF_NIL;
 	PROBE(agent_action, a, n->fn);
 	int rc = n->fn(old, n->arg, &next);
-	if (rc >= 0) {
-		rf_agent_validator_fn valid =
-		    atomic_load_explicit(&a->validator, memory_order_acquire);
-		rc = valid && !valid(next) ? RF_EVALIDATOR : 0;
-	}
+	if (rc >= 0)
+		rc = agent_validate(a, next);
 	if (rc == 0) {
 		/* Release: pairs with the acquire in rf_agent_deref. */
 		atomic_store_explicit(&a->value, next, memory_order_release);
-		agent_watches_notify(a, old, next);
+		/* A watch's code is an error of the action, after the change (Clojure's
+		 * doRun catches a watch's exception like the action's own). */
+		rc = agent_watches_notify(a, old, next);
 	}
 	act.holding = false;
 	release_held(act.held, rc == 0);
 	if (rc < 0) {
 		PROBE(agent_error, a, rc);
-		rf_agent_error_fn handler = atomic_load_explicit(&a->handler, memory_order_acquire);
-		if (handler)
-			handler(a, rc);
+		agent_handle_error(a, rc);
 		if (atomic_load_explicit(&a->mode, memory_order_relaxed) == RF_AGENT_CONTINUE)
 			rc = 0;
 	}

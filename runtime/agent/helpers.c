@@ -23,13 +23,28 @@ static pthread_once_t h_once = PTHREAD_ONCE_INIT;
 static rf_agent *h_head, *h_tail; /* under h_lock */
 static int h_idle;                /* under h_lock */
 
-static void helpers_init(void)
+static void init_cond(void)
 {
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&h_ready, &attr);
 	pthread_condattr_destroy(&attr);
+}
+
+/* Fork child: no helper thread exists; queued drains stay queued for the next helper
+ * the child starts (the next schedule finds nobody idle and starts one). */
+static void helpers_fork_child(void)
+{
+	pthread_mutex_init(&h_lock, NULL);
+	init_cond();
+	h_idle = 0;
+}
+
+static void helpers_init(void)
+{
+	init_cond();
+	sched_on_fork_child(helpers_fork_child);
 }
 
 static rf_agent *pop(void)

@@ -151,6 +151,21 @@ int rf_agent_send_off(rf_agent *a, rf_update_fn fn, rf_val arg)
 	return send_action(a, fn, arg);
 }
 
+int rf_agent_release_pending_sends(void)
+{
+	struct agent_action_ctx *act = ctx_self()->agent_action;
+	if (!act || !act->holding)
+		return 0;
+	int n = 0;
+	for (struct agent_node *h = act->held, *next; h; h = next, n++) {
+		next = h->held_next; /* h is gone once dispatched */
+		agent_dispatch(h);
+	}
+	act->held = NULL;
+	act->held_end = &act->held;
+	return n;
+}
+
 void rf_agent_shutdown(void)
 {
 	atomic_store_explicit(&g_shutdown, 1, memory_order_seq_cst);

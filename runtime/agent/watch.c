@@ -37,7 +37,7 @@ static void set_swap(rf_agent *a, struct agent_watch_set *set)
 	set_put(old);
 }
 
-int rf_agent_add_watch(rf_agent *a, void *key, rf_agent_watch_fn fn)
+int rf_agent_add_watch(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!a || !fn)
 		return -EINVAL;
@@ -56,12 +56,13 @@ int rf_agent_add_watch(rf_agent *a, void *key, rf_agent_watch_fn fn)
 		set->w[i] = cur->w[i];
 	set->w[at].key = key;
 	set->w[at].fn = fn;
+	set->w[at].ctx = ctx;
 	set_swap(a, set);
 	pthread_mutex_unlock(&a->watch_lock);
 	return 0;
 }
 
-int rf_agent_remove_watch(rf_agent *a, void *key)
+int rf_agent_remove_watch(rf_agent *a, rf_val key)
 {
 	if (!a)
 		return -EINVAL;
@@ -71,9 +72,13 @@ int rf_agent_remove_watch(rf_agent *a, void *key)
 	for (size_t i = 0; i < n; i++)
 		if (cur->w[i].key == key)
 			at = i;
-	int rc = at == n ? -ENOENT : 0;
+	if (at == n) { /* no such watch: nothing to do (Clojure's remove-watch) */
+		pthread_mutex_unlock(&a->watch_lock);
+		return 0;
+	}
+	int rc = 0;
 	struct agent_watch_set *set = NULL;
-	if (rc == 0 && n > 1 && !(set = set_new(n - 1)))
+	if (n > 1 && !(set = set_new(n - 1)))
 		rc = -ENOMEM;
 	if (rc == 0) {
 		for (size_t i = 0, j = 0; i < n; i++)
@@ -85,22 +90,27 @@ int rf_agent_remove_watch(rf_agent *a, void *key)
 	return rc;
 }
 
-void agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value)
+int agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value)
 {
 	/* Relaxed: a watch added concurrently with this action may or may not see it, as in
 	 * Clojure; the lock below orders the set's contents. */
 	if (!atomic_load_explicit(&a->watches, memory_order_relaxed))
-		return;
+		return 0;
 	pthread_mutex_lock(&a->watch_lock);
 	struct agent_watch_set *set = atomic_load_explicit(&a->watches, memory_order_relaxed);
 	if (set)
 		atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&a->watch_lock);
 	if (!set)
-		return;
-	for (size_t i = 0; i < set->n; i++)
-		set->w[i].fn(set->w[i].key, a, old_value, new_value);
+		return 0;
+	int first = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		int rc = set->w[i].fn(set->w[i].key, a, old_value, new_value, set->w[i].ctx);
+		if (rc < 0 && !first)
+			first = rc;
+	}
 	set_put(set);
+	return first;
 }
 
 void agent_watches_destroy(rf_agent *a)

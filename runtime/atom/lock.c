@@ -186,8 +186,9 @@ int rf_lock_free(rf_lock *lock)
 }
 
 /* Sleep on the queue until handed the lock (returns 1), woken to compete (0) or timed
- * out (-ETIMEDOUT); or take the lock if it turns out free (1). woken: the caller is the
- * waiter an unlocker woke (it holds WOKEN and goes back to the front of the queue). */
+ * out (-ETIMEDOUT) or cancelled by shutdown (RF_ESHUTDOWN); or take the lock if it turns out free
+ * (1). woken: the caller is the waiter an unlocker woke (it holds WOKEN and goes back to the front
+ * of the queue). */
 static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline)
 {
 	uint32_t mine = woken ? WOKEN : 0;
@@ -215,7 +216,8 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	enqueue(l, lw, woken);
 	spin_unlock(&l->qlock);
 	fiber_wait_on(WAIT_LOCK, l);
-	if (waiter_wait(&lw->w, deadline) == 0)
+	int rc = waiter_wait(&lw->w, deadline);
+	if (rc == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
 	spin_lock(&l->qlock);
 	if (lw->queued) {
@@ -224,7 +226,7 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 			update(l, 0, WAITERS | STARVING, memory_order_relaxed);
 	}
 	spin_unlock(&l->qlock);
-	return -ETIMEDOUT;
+	return rc;
 }
 
 static int acquire(rf_lock *lock, uint64_t deadline, bool poll)

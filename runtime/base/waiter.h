@@ -22,8 +22,9 @@ enum {
 	WAITER_CLAIMED = 1,
 	WAITER_DONE = 2,
 	WAITER_TIMEDOUT = 3,
-	WAITER_STAGE = 3,  /* mask of the stage bits */
-	WAITER_PARKED = 4, /* flag */
+	WAITER_CANCELLED = 4, /* ended by rf_shutdown: the wait returns RF_ESHUTDOWN */
+	WAITER_STAGE = 7,     /* mask of the stage bits */
+	WAITER_PARKED = 8,    /* flag */
 };
 
 typedef struct waiter {
@@ -33,6 +34,9 @@ typedef struct waiter {
 	void *op;                  /* free for the operation (alts: which clause) */
 	rf_val value;              /* written by the claimer, read after wait returns 0 */
 	int result;                /* written by the claimer, read after wait returns 0 */
+	bool firm; /* set by the owner before waiting: shutdown must not cancel this wait,
+	            * whose completion is certain and may come after (an in-flight io
+	            * request, a pool job, a drain) */
 } waiter;
 
 /* Claim a pending waiter: true if this caller now owns its completion, false if it

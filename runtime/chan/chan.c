@@ -361,15 +361,15 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	else
 		PROBE(chan_take_park, ch);
 	fiber_wait_on(WAIT_CHAN, ch);
-	bool timed_out = waiter_wait(&w.w, deadline_of(ms)) < 0;
-	if (timed_out)
+	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
+	if (waited < 0)
 		chan_wait_unlink_all(&w);
-	rc = timed_out ? -ETIMEDOUT : w.w.result;
+	rc = waited < 0 ? waited : w.w.result;
 	if (is_put)
 		PROBE(chan_put, ch, rc, 1);
 	else {
 		PROBE(chan_take, ch, rc, 1);
-		if (!timed_out)
+		if (!waited)
 			*out = w.w.value;
 	}
 	return rc;

@@ -111,6 +111,8 @@ static int mix_go(rf_val arg, rf_val *res)
 			pthread_mutex_unlock(&m->lock);
 		} else if (rc == 0 && which > 0 && !muted[which]) {
 			run = rf_chan_put(m->out, v) == 0;
+		} else if (rc == RF_ESHUTDOWN) {
+			run = false;
 		}
 		for (size_t i = 0; i < k; i++)
 			rf_chan_free(ops[i].ch);

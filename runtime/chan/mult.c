@@ -56,12 +56,22 @@ typedef struct dist {
 	} slot[];
 } dist;
 
+static void dist_free(dist *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		rf_chan_free(d->slot[i].ch);
+	free(d);
+}
+
 static void dist_done(dist *d)
 {
 	/* acq_rel: the last decrement sees every slot's rc; claim/complete publish them. */
-	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) == 1 &&
-	    waiter_claim(&d->w))
+	if (atomic_fetch_sub_explicit(&d->left, 1, memory_order_acq_rel) != 1)
+		return;
+	if (waiter_claim(&d->w))
 		waiter_complete(&d->w);
+	else
+		dist_free(d); /* shutdown cancelled the distributor's wait: d is ours */
 }
 
 static void dist_cb(void *arg, int rc, rf_val v)
@@ -104,15 +114,14 @@ static void distribute(rf_mult *m, rf_val v)
 		}
 	}
 	dist_done(d);
-	waiter_wait(&d->w, DEADLINE_NONE);
+	if (waiter_wait(&d->w, DEADLINE_NONE) < 0)
+		return; /* cancelled by shutdown: the last put's callback frees d */
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < n; i++)
 		if (d->slot[i].rc == RF_ECLOSED)
 			untap_locked(m, d->slot[i].ch);
 	pthread_mutex_unlock(&m->lock);
-	for (size_t i = 0; i < n; i++)
-		rf_chan_free(d->slot[i].ch);
-	free(d);
+	dist_free(d);
 }
 
 static int mult_go(rf_val arg, rf_val *out)

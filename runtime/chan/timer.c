@@ -1,142 +1,193 @@
-/* runtime/chan/timer.c: timeout channels.
+/* runtime/chan/timer.c: timeout channels on the executor's own timers.
  *
- * One timer thread (core.async's timeout daemon) keeps a binary min-heap of
- * (deadline, channel) and closes each channel when its deadline passes; the heap holds a
- * reference to each channel until then. Arming costs O(log n) and a condvar signal only
- * when the new deadline is the earliest, so thousands of timeouts are cheap.
+ * As core.async's timers.clj: deadlines are rounded up to TIMEOUT_RES_NS, and every
+ * (timeout ms) whose deadline rounds to the same instant shares one channel, so a loop
+ * that does (alts! [c (timeout 100)]) creates one channel per 10 ms, not one per turn.
+ * A channel closes no earlier than asked and at most TIMEOUT_RES_NS later.
  *
- * Shared state: heap, len, cap, started, all under timer_lock. The thread sleeps on
- * timer_cond (CLOCK_MONOTONIC) until the earliest deadline or a new earlier one. Channels
- * are closed after dropping timer_lock (closing completes waiters; see chan_impl.h).
+ * Each distinct deadline (a "slot") is a small fiber spawned on the caller's worker (a
+ * plain thread's go round-robin) that waits on the worker's timer heap until the rounded
+ * deadline, then closes its channel: no thread, no global heap, no lock on the firing
+ * path but its stripe's. The fiber owns one reference to the channel; each caller gets
+ * its own.
+ *
+ * Shared state: the slot table, a hash of stripes keyed by the rounded deadline; a
+ * stripe's chain and each slot's `armed`, under the stripe's spin lock (held for a lookup,
+ * a link or an unlink: nothing allocates or closes under it). A slot is linked from its
+ * making until its fiber fires, and is owned (freed) by that fiber; the spawner touches
+ * it after fiber_spawn only if the spawn failed. `live` counts slot fibers (the shutdown
+ * hook waits for zero under drain_lock, which the last fiber takes to signal).
+ *
+ * Shutdown: rf_shutdown runs timer_drain, which closes every pending timeout channel
+ * at once (waking whoever waits on one) and waits until every slot fiber has ended, so
+ * no fiber is abandoned holding a channel. Timeouts made while draining close at once.
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
 
-typedef struct timer_entry {
-	uint64_t deadline;
-	rf_chan *ch;
-} timer_entry;
+#define TIMEOUT_RES_NS 10000000u /* core.async's TIMEOUT_RESOLUTION_MS */
+#define NSTRIPES 64
 
-static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t timer_cond;
-static timer_entry *heap;
-static size_t len, cap;
-static bool started;
+typedef struct slot {
+	waiter w;          /* the fiber waits on it until the deadline; drain completes it early */
+	uint64_t at;       /* rounded deadline, in TIMEOUT_RES_NS units: the key */
+	rf_chan *ch;       /* the fiber's reference */
+	struct slot *next; /* stripe chain */
+	bool armed;        /* waiter_init done by the fiber: drain may claim w */
+} slot;
 
-static void sift_up(size_t i)
+static struct stripe {
+	spinlock lock;
+	slot *head;
+} stripes[NSTRIPES];
+
+static _Atomic int live;
+static _Atomic bool draining;
+static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static struct stripe *stripe_of(uint64_t at)
 {
-	timer_entry e = heap[i];
-	while (i > 0 && heap[(i - 1) / 2].deadline > e.deadline) {
-		heap[i] = heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	heap[i] = e;
+	return &stripes[at % NSTRIPES];
 }
 
-static void sift_down(size_t i)
+static void unlink_slot(struct stripe *st, slot *s)
 {
-	timer_entry e = heap[i];
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= len)
+	for (slot **p = &st->head; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
 			break;
-		if (c + 1 < len && heap[c + 1].deadline < heap[c].deadline)
-			c++;
-		if (heap[c].deadline >= e.deadline)
-			break;
-		heap[i] = heap[c];
-		i = c;
-	}
-	heap[i] = e;
+		}
 }
 
-static void *timer_main(void *arg)
+static void slot_fiber(void *arg)
 {
-	pthread_setname_np(pthread_self(), "rf-timer");
-	sched_busy(1);
-	pthread_mutex_lock(&timer_lock);
-	for (;;) {
-		uint64_t now = time_now_ns();
-		while (len > 0 && heap[0].deadline <= now) {
-			rf_chan *ch = heap[0].ch;
-			heap[0] = heap[--len];
-			if (len)
-				sift_down(0);
-			pthread_mutex_unlock(&timer_lock);
-			rf_chan_close(ch);
-			rf_chan_free(ch);
-			pthread_mutex_lock(&timer_lock);
-		}
-		if (len == 0) { /* no timeout pending: it wakes nobody until one is made */
-			sched_busy(-1);
-			pthread_cond_wait(&timer_cond, &timer_lock);
-			sched_busy(1);
-			continue;
-		}
-		struct timespec ts = {(time_t)(heap[0].deadline / 1000000000u),
-		                      (long)(heap[0].deadline % 1000000000u)};
-		pthread_cond_timedwait(&timer_cond, &timer_lock, &ts);
+	slot *s = arg;
+	struct stripe *st = stripe_of(s->at);
+	waiter_init(&s->w);
+	spin_lock(&st->lock);
+	/* Relaxed: drain sets the flag before it walks the stripes under their locks. */
+	bool wait = !atomic_load_explicit(&draining, memory_order_relaxed);
+	s->armed = true;
+	spin_unlock(&st->lock);
+	if (wait)
+		waiter_wait(&s->w, s->at * TIMEOUT_RES_NS);
+	spin_lock(&st->lock);
+	unlink_slot(st, s);
+	spin_unlock(&st->lock);
+	rf_chan_close(s->ch);
+	rf_chan_free(s->ch);
+	free(s);
+	/* seq_cst, as drain's store of draining and load of live: either this load sees
+	 * draining or drain's load sees the decrement (no lost signal). */
+	if (atomic_fetch_sub_explicit(&live, 1, memory_order_seq_cst) == 1 &&
+	    atomic_load_explicit(&draining, memory_order_seq_cst)) {
+		pthread_mutex_lock(&drain_lock);
+		pthread_cond_broadcast(&drain_cond);
+		pthread_mutex_unlock(&drain_lock);
 	}
+}
+
+/* Shutdown hook: close every pending timeout now and wait for the slot fibers to end. */
+static void timer_drain(void)
+{
+	atomic_store_explicit(&draining, true, memory_order_seq_cst);
+	for (int i = 0; i < NSTRIPES; i++) {
+		struct stripe *st = &stripes[i];
+		spin_lock(&st->lock);
+		waiter *chain = NULL;
+		for (slot *s = st->head; s; s = s->next)
+			if (s->armed && waiter_claim(&s->w)) {
+				s->w.link[0] = chain;
+				chain = &s->w;
+			}
+		spin_unlock(&st->lock);
+		/* The fibers stay blocked until completed, so their slots outlive this. */
+		waitlist_complete_chain(chain, 0, RF_NIL);
+	}
+	pthread_mutex_lock(&drain_lock);
+	while (atomic_load_explicit(&live, memory_order_seq_cst) > 0)
+		pthread_cond_wait(&drain_cond, &drain_lock);
+	pthread_mutex_unlock(&drain_lock);
+	atomic_store_explicit(&draining, false, memory_order_seq_cst);
+}
+
+static void register_hook(void)
+{
+	(void)sched_on_shutdown(timer_drain);
+}
+
+/* Under st->lock: the slot for deadline unit `at`, or NULL. */
+static slot *slot_find(struct stripe *st, uint64_t at)
+{
+	for (slot *s = st->head; s; s = s->next)
+		if (s->at == at)
+			return s;
 	return NULL;
 }
 
-/* Under timer_lock. */
-static int timer_start(void)
+/* A new slot for deadline unit `at`, published before its fiber starts; or the one
+ * another caller published meanwhile. */
+static int slot_make(uint64_t at, rf_chan **out)
 {
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&timer_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, timer_main, NULL);
-	pthread_attr_destroy(&attr);
-	if (rc) {
-		pthread_cond_destroy(&timer_cond);
+	slot *s = calloc(1, sizeof(*s));
+	if (!s)
 		return -ENOMEM;
+	int rc = rf_chan_new(&s->ch);
+	if (rc < 0) {
+		free(s);
+		return rc;
 	}
-	started = true;
-	return 0;
+	s->at = at;
+	struct stripe *st = stripe_of(at);
+	spin_lock(&st->lock);
+	slot *other = slot_find(st, at);
+	if (other) {
+		*out = rf_chan_retain(other->ch);
+		spin_unlock(&st->lock);
+		rf_chan_free(s->ch);
+		free(s);
+		return 0;
+	}
+	s->next = st->head;
+	st->head = s;
+	*out = rf_chan_retain(s->ch);
+	spin_unlock(&st->lock);
+	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
+	rc = fiber_spawn(slot_fiber, s, SCHED_WORKER_ANY, NULL);
+	if (rc == 0)
+		return 0;
+	/* No fiber (runtime stopping, no stack): whoever shared the slot sees it closed. */
+	atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
+	spin_lock(&st->lock);
+	unlink_slot(st, s);
+	spin_unlock(&st->lock);
+	rf_chan_close(s->ch);
+	rf_chan_free(s->ch);
+	free(s);
+	rf_chan_free(*out);
+	*out = NULL;
+	return rc;
 }
 
 int rf_chan_timeout(int64_t ms, rf_chan **out)
 {
 	if (ms < 0 || !out)
 		return -EINVAL;
-	rf_chan *ch;
-	int rc = rf_chan_new(&ch);
+	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
-	uint64_t deadline = time_deadline_after_ms(ms);
-	pthread_mutex_lock(&timer_lock);
-	if (!started && (rc = timer_start()) < 0)
-		goto fail;
-	if (len == cap) {
-		size_t ncap = cap ? cap * 2 : 64;
-		timer_entry *h = realloc(heap, ncap * sizeof(*h));
-		if (!h) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		heap = h;
-		cap = ncap;
-	}
-	heap[len] = (timer_entry){deadline, rf_chan_retain(ch)};
-	sift_up(len++);
-	if (heap[0].ch == ch)
-		pthread_cond_signal(&timer_cond);
-	pthread_mutex_unlock(&timer_lock);
-	*out = ch;
-	return 0;
-fail:
-	pthread_mutex_unlock(&timer_lock);
-	rf_chan_free(ch);
-	return rc;
+	pthread_once(&hook_once, register_hook);
+	uint64_t at = (time_deadline_after_ms(ms) + TIMEOUT_RES_NS - 1) / TIMEOUT_RES_NS;
+	struct stripe *st = stripe_of(at);
+	spin_lock(&st->lock);
+	slot *s = slot_find(st, at);
+	if (s)
+		*out = rf_chan_retain(s->ch);
+	spin_unlock(&st->lock);
+	return s ? 0 : slot_make(at, out);
 }

@@ -75,14 +75,15 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		return 0;
 	}
 	fiber_wait_on(WAIT_DEFERRED, d);
-	if (waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns) < 0)
-		return -ETIMEDOUT;
+	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
+	if (rc < 0)
+		return rc;
 	*code = w.result;
 	*value = w.value;
 	return 0;
 }
 
-int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out)
 {
 	if (!d || !out || timeout_ms < 0)
 		return -EINVAL;
@@ -92,14 +93,11 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_
 		*out = v;
 		return code;
 	}
-	if (timeout_ms == 0) {
-		*out = timeout_val;
-		return 0;
-	}
-	if (deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v) == -ETIMEDOUT) {
-		*out = timeout_val;
-		return 0;
-	}
+	if (timeout_ms == 0)
+		return -ETIMEDOUT;
+	int rc = deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v);
+	if (rc < 0)
+		return rc;
 	*out = v;
 	return code;
 }

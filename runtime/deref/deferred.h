@@ -78,12 +78,13 @@ static inline bool deferred_poll(struct rf_deferred *d, int *code, rf_val *value
 }
 
 /* Wait until realized or the deadline (absolute ns, DEADLINE_NONE): 0 with the outcome
- * in *code and *value, or -ETIMEDOUT. Parks a fiber, futex-waits a thread. */
+ * in *code and *value, or -ETIMEDOUT, or RF_ESHUTDOWN (a fiber's wait cancelled by
+ * rf_shutdown). Parks a fiber, futex-waits a thread. */
 int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val *value);
 
 /* The shared deref/deref-timeout shape over deferred_wait (argument checks, zero
  * polls, the timeout value substituted on timeout). */
-int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out);
+int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out);
 
 /* Add a listener: runs now, on the caller, if already realized; otherwise once, on the
  * realizing context. Never blocks. */

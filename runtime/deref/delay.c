@@ -56,13 +56,14 @@ void rf_delay_free(rf_delay *delay)
 		deferred_unref(&delay->d);
 }
 
-rf_delay *rf_delay_init(rf_delay_mem *mem, rf_body_fn fn, rf_val arg)
+int rf_delay_init(rf_delay_mem *mem, rf_body_fn fn, rf_val arg, rf_delay **out)
 {
-	if (!mem || !fn)
-		return NULL;
+	if (!mem || !fn || !out)
+		return -EINVAL;
 	rf_delay *dl = (rf_delay *)mem;
 	setup(dl, fn, arg, NULL);
-	return dl;
+	*out = dl;
+	return 0;
 }
 
 int rf_delay_destroy(rf_delay *delay)
@@ -110,11 +111,11 @@ int rf_delay_deref(rf_delay *delay, rf_val *out)
 		return code;
 	if (!run_once(delay) && inside_own_body(delay))
 		return RF_ERECURSIVE;
-	deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
-	return code;
+	int rc = deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
+	return rc < 0 ? rc : code;
 }
 
-int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val *out)
 {
 	if (!delay || !out || timeout_ms < 0)
 		return -EINVAL;
@@ -123,7 +124,7 @@ int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val timeout_v
 		return code;
 	if (timeout_ms > 0 && !run_once(delay) && inside_own_body(delay))
 		return RF_ERECURSIVE;
-	return deferred_deref_ms(&delay->d, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(&delay->d, timeout_ms, out);
 }
 
 bool rf_delay_realized(rf_delay *delay)

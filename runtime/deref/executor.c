@@ -223,7 +223,8 @@ int rf_executor_invoke_all(rf_executor *ex, const rf_task *tasks, size_t n, rf_f
 	for (size_t i = 0; i < n; i++) {
 		int code;
 		rf_val v;
-		deferred_wait(&futures[i]->d, DEADLINE_NONE, &code, &v);
+		if ((rc = deferred_wait(&futures[i]->d, DEADLINE_NONE, &code, &v)) < 0)
+			return rc; /* a fiber's wait cancelled by rf_shutdown: the futures run on */
 	}
 	return 0;
 }

@@ -99,14 +99,16 @@ int rf_future_deref(rf_future *future, rf_val *out)
 	return rf_deferred_deref(future ? &future->d : NULL, out);
 }
 
-int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+int rf_future_deref_timeout(rf_future *future, int64_t timeout_ms, rf_val *out)
 {
-	return deferred_deref_ms(future ? &future->d : NULL, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(future ? &future->d : NULL, timeout_ms, out);
 }
 
-bool rf_future_cancel(rf_future *f)
+int rf_future_cancel(rf_future *f)
 {
-	return f && deferred_complete_mark(&f->d, -ECANCELED, RF_NIL, &f->cancelled);
+	if (!f)
+		return -EINVAL;
+	return deferred_complete_mark(&f->d, -ECANCELED, RF_NIL, &f->cancelled) ? 1 : 0;
 }
 
 bool rf_future_cancelled(rf_future *f)

@@ -33,7 +33,14 @@ int rf_deferred_new(rf_deferred **out)
 	return 0;
 }
 
-void rf_deferred_free(rf_deferred *d)
+rf_deferred *rf_deferred_retain(rf_deferred *d)
+{
+	if (d)
+		deferred_ref(d);
+	return d;
+}
+
+void rf_deferred_release(rf_deferred *d)
 {
 	if (d)
 		deferred_unref(d);
@@ -57,14 +64,13 @@ int rf_deferred_deref(rf_deferred *d, rf_val *out)
 {
 	if (!d || !out)
 		return -EINVAL;
-	int code;
-	deferred_wait(d, DEADLINE_NONE, &code, out);
-	return code;
+	int code, rc = deferred_wait(d, DEADLINE_NONE, &code, out);
+	return rc < 0 ? rc : code;
 }
 
-int rf_deferred_deref_timeout(rf_deferred *d, int64_t timeout_ms, rf_val timeout_val, rf_val *out)
+int rf_deferred_deref_timeout(rf_deferred *d, int64_t timeout_ms, rf_val *out)
 {
-	return deferred_deref_ms(d, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(d, timeout_ms, out);
 }
 
 bool rf_deferred_realized(rf_deferred *d)
@@ -93,13 +99,14 @@ void rf_promise_free(rf_promise *p)
 		deferred_unref(&p->d);
 }
 
-rf_promise *rf_promise_init(rf_promise_mem *mem)
+int rf_promise_init(rf_promise_mem *mem, rf_promise **out)
 {
-	if (!mem)
-		return NULL;
+	if (!mem || !out)
+		return -EINVAL;
 	rf_promise *p = (rf_promise *)mem;
 	deferred_init_cell(&p->d, NULL);
-	return p;
+	*out = p;
+	return 0;
 }
 
 int rf_promise_destroy(rf_promise *p)
@@ -125,10 +132,9 @@ int rf_promise_deref(rf_promise *promise, rf_val *out)
 	return rf_deferred_deref(promise ? &promise->d : NULL, out);
 }
 
-int rf_promise_deref_timeout(rf_promise *promise, int64_t timeout_ms, rf_val timeout_val,
-                             rf_val *out)
+int rf_promise_deref_timeout(rf_promise *promise, int64_t timeout_ms, rf_val *out)
 {
-	return deferred_deref_ms(promise ? &promise->d : NULL, timeout_ms, timeout_val, out);
+	return deferred_deref_ms(promise ? &promise->d : NULL, timeout_ms, out);
 }
 
 bool rf_promise_realized(rf_promise *p)

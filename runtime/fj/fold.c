@@ -52,6 +52,12 @@ rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n)
 	return wrap(&c);
 }
 
+rf_reducible rf_r_runs(rf_run_fn fn, rf_val src, size_t n)
+{
+	r_coll c = {.kind = R_RUNS, .runs = fn, .src = src, .n = n, .bad = fn ? 0 : -EINVAL};
+	return wrap(&c);
+}
+
 static rf_reducible stage(rf_reducible r, r_stage st)
 {
 	r_coll c = unwrap(r);
@@ -185,6 +191,14 @@ int r_step_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 	case R_RANGE:
 		for (size_t i = lo; i < hi && !rc; i++)
 			rc = step(cx, 0, c->start + (int64_t)i, acc);
+		break;
+	case R_RUNS:
+		for (size_t i = lo; i < hi && !rc;) {
+			const rf_val *run;
+			size_t m = c->runs(c->src, i, &run);
+			for (size_t j = 0; j < m && i < hi && !rc; j++, i++)
+				rc = step(cx, 0, run[j], acc);
+		}
 		break;
 	default: { /* R_SOURCE */
 		rf_emit e = {cx, 0, acc};

@@ -13,8 +13,9 @@
  *   step     mapcat, take-while and user sources: each element walks the stage list
  *            (fold.c's step), since they hand elements on through rf_emit.
  * Int64 and double arrays are read in place (8-byte elements loaded with memcpy, so a
- * double's bits travel without aliasing its storage); ranges and rf_r_elems sources are
- * generated a block at a time into a buffer on the stack.
+ * double's bits travel without aliasing its storage), and so are rf_r_runs sources, a run
+ * at a time; ranges and rf_r_elems sources are generated a block at a time into a buffer
+ * on the stack (rf_r_runs too, in staged leaves).
  *
  * Order of calls: fused and step loops call the user functions in element order, as
  * Clojure's reduce would. Staged loops run a whole block through a stage before the
@@ -34,10 +35,18 @@ static rf_val load(const void *src, size_t j)
 	return x;
 }
 
-/* Elements [lo, lo+m) of a range or rf_r_elems source into buf. */
+/* Elements [lo, lo+m) of a range, rf_r_elems or rf_r_runs source into buf. */
 static void generate(const r_coll *c, size_t lo, size_t m, rf_val *buf)
 {
-	if (c->kind == R_RANGE)
+	if (c->kind == R_RUNS)
+		for (size_t j = 0; j < m;) {
+			const rf_val *run;
+			size_t k = c->runs(c->src, lo + j, &run);
+			k = k < m - j ? k : m - j;
+			memcpy(buf + j, run, k * sizeof(rf_val));
+			j += k;
+		}
+	else if (c->kind == R_RANGE)
 		for (size_t j = 0; j < m; j++)
 			buf[j] = c->start + (int64_t)(lo + j);
 	else
@@ -51,6 +60,18 @@ static int by_blocks(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc, r_ke
 	const r_coll *c = cx->c;
 	if (c->kind == R_INT64 || c->kind == R_DOUBLE)
 		return k(cx, (const char *)c->base + lo * sizeof(rf_val), hi - lo, acc);
+	if (c->kind == R_RUNS) { /* each run in place */
+		for (size_t i = lo; i < hi;) {
+			const rf_val *run;
+			size_t m = c->runs(c->src, i, &run);
+			m = m < hi - i ? m : hi - i;
+			int rc = k(cx, run, m, acc);
+			if (rc < 0)
+				return rc;
+			i += m;
+		}
+		return 0;
+	}
 	rf_val buf[R_BLOCK_LEN];
 	for (size_t b = lo; b < hi; b += R_BLOCK_LEN) {
 		size_t m = hi - b < R_BLOCK_LEN ? hi - b : R_BLOCK_LEN;

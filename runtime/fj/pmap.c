@@ -159,7 +159,7 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 	return 0;
 }
 
-/* Wait until slot sl is done or the deadline passes. 0 or -ETIMEDOUT. */
+/* Wait until slot sl is done or the deadline passes. 0, -ETIMEDOUT or RF_ESHUTDOWN. */
 static int wait_slot(slot *sl, uint64_t deadline)
 {
 	waiter w;
@@ -173,7 +173,7 @@ static int wait_slot(slot *sl, uint64_t deadline)
 	slot_unlock(sl);
 	fiber_wait_on(WAIT_FJ, NULL);
 	int rc = waiter_wait(&w, deadline);
-	if (rc == -ETIMEDOUT) {
+	if (rc < 0) {
 		slot_lock(sl);
 		if (sl->waiter == &w)
 			sl->waiter = NULL;

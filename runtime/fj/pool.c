@@ -424,6 +424,19 @@ static int start_threads(int *started)
 	return rc;
 }
 
+/* Fork child: no fork/join thread exists; the pools' memory is released and the next
+ * use builds them again. Tasks queued in the parent are the parent's. */
+static void fj_fork_child(void)
+{
+	pthread_mutex_init(&fj_g.lock, NULL);
+	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed))
+		free_pools();
+	atomic_store_explicit(&fj_g.started, 0, memory_order_relaxed);
+	atomic_store_explicit(&fj_g.stopping, 0, memory_order_relaxed);
+	atomic_store_explicit(&fj_idle_total, 0, memory_order_relaxed);
+	fj_self = NULL;
+}
+
 int fj_ensure(void)
 {
 	if (atomic_load_explicit(&fj_g.started, memory_order_acquire))
@@ -440,6 +453,7 @@ int fj_ensure(void)
 		/* The runtime reports our counters and stops the pools before its workers. */
 		sched_on_stats(fj_stats);
 		sched_on_shutdown(fj_shutdown);
+		sched_on_fork_child(fj_fork_child);
 		atomic_store_explicit(&fj_g.started, 1, memory_order_release);
 		goto out;
 	}

@@ -6,7 +6,7 @@
 #include "ringfold/fold.h"
 #include "runtime/fj/range.h"
 
-enum r_kind { R_INT64, R_DOUBLE, R_ELEMS, R_RANGE, R_SOURCE };
+enum r_kind { R_INT64, R_DOUBLE, R_ELEMS, R_RANGE, R_SOURCE, R_RUNS };
 enum r_stage_kind { R_MAP, R_FILTER, R_REMOVE, R_MAPCAT, R_TAKE_WHILE, R_BLOCK };
 
 #define R_STOP 1 /* take-while ended the reduction (not an error) */
@@ -30,6 +30,7 @@ typedef struct r_coll {
 	size_t n, elem_size;
 	int64_t start;
 	rf_source_fn source;
+	rf_run_fn runs; /* R_RUNS */
 	rf_val src;
 	const rf_numa_layout *layout;
 	r_stage st[RF_R_MAX_STAGES];

@@ -180,7 +180,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	fj_submit(node, &r->job);
 	fiber_wait_on(WAIT_FJ, NULL);
 	rc = waiter_wait(&w, deadline);
-	if (rc == -ETIMEDOUT) {
+	if (rc < 0) {
 		ext_lock(r);
 		r->waiter = NULL;
 		atomic_flag_clear_explicit(&r->lock, memory_order_release);

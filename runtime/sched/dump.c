@@ -205,6 +205,13 @@ int dump_all(int fd, const char *title)
 	return rc < 0 ? -errno : 0;
 }
 
+void dump_forget(void)
+{
+	pthread_mutex_init(&dump_lock, NULL); /* a thread of the parent may have held it */
+	atomic_store_explicit(&threads_blocked, 0, memory_order_relaxed);
+	atomic_store_explicit(&busy, 0, memory_order_relaxed);
+}
+
 int rf_dump(int fd)
 {
 	if (fd < 0)

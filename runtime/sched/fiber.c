@@ -34,6 +34,12 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 
 _Thread_local sched_worker *sched_tls_worker __attribute__((tls_model("initial-exec")));
 
+bool sched_cancelling(void)
+{
+	sched_worker *w = sched_tls_worker;
+	return w && w->stop_seen == STOP_CANCEL;
+}
+
 struct sched_fiber *fiber_self(void)
 {
 	sched_worker *w = sched_tls_worker;
@@ -155,7 +161,8 @@ void fiber_set_entry(const void *fn)
 		f->entry = fn;
 }
 
-void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, uint64_t deadline_ns)
+void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_cancel)(void *),
+                void *arg, uint64_t deadline_ns)
 {
 	sched_fiber *f = fiber_self();
 	if (!f) {
@@ -168,6 +175,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), void *arg, u
 	f->park_tick = atomic_load_explicit(&sched_tick_ms, memory_order_relaxed);
 	f->commit = commit;
 	f->on_timeout = on_timeout;
+	f->on_cancel = on_cancel;
 	f->park_arg = arg;
 	f->deadline = deadline_ns;
 	f->state = FIBER_PARKING;
@@ -249,6 +257,7 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 			/* the event already happened: nobody else resumes f */
 			if (f->armed)
 				timer_remove(w, f);
+			f->state = FIBER_READY;
 			worker_rq_push(w, f);
 		}
 		break;
@@ -270,19 +279,6 @@ void fiber_adopt(sched_worker *w, sched_fiber *f)
 	w->all = f;
 	sched_count(&w->st_spawned, 1);
 	f->id = (uint64_t)w->index << 40 | ++w->spawn_seq;
-}
-
-void fiber_discard(sched_worker *w, sched_fiber *f)
-{
-	ctx_end(&f->ctx);
-	if (f->state != FIBER_NEW)
-		fiber_release(w, f);
-	else {
-#ifdef RF_TSAN
-		__tsan_destroy_fiber(f->tsan_fiber);
-#endif
-		stack_put(w, f, true);
-	}
 }
 
 int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)

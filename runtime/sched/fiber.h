@@ -6,6 +6,7 @@
  *   sched_worker.inbox              any thread (push, CAS)       owner (take all, exchange)
  *   sched_worker.sleeping           owner; senders' exchange     senders (seq_cst)
  *   sched_worker.stop               rf_shutdown (seq_cst)        owner
+ *   sched_worker.exited             owner, under start_lock      rf_shutdown, same lock
  *   sched_worker.closed, .wakers    owner / wakers (seq_cst)     both (see worker.c)
  *   sched_worker.running, .seq      owner (relaxed)              stall monitor, owner
  *   sched_worker.st_* counters      owner (relaxed load+store)   rf_stats_get (relaxed)
@@ -58,6 +59,7 @@ typedef struct sched_fiber {
 	/* park request, read by the scheduler after the switch */
 	bool (*commit)(void *);
 	bool (*on_timeout)(void *);
+	bool (*on_cancel)(void *);
 	void *park_arg;
 	/* timer: node of the worker's pairing heap (runtime/sched/timer.c) */
 	uint64_t deadline;
@@ -84,6 +86,13 @@ typedef struct sched_fiber {
 
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
 #define DIRECT_MAX 64
+
+/* sched_worker.stop: how far rf_shutdown has got with this worker. */
+enum {
+	STOP_NONE = 0,   /* running */
+	STOP_FINISH = 1, /* exit once every fiber has returned; accept no new ones */
+	STOP_CANCEL = 2, /* also cancel every wait of a parked fiber, so they return */
+};
 
 /* Treiber-stack inbox sentinel of a stopped worker: pushes fail. */
 #define INBOX_CLOSED ((sched_fiber *)(uintptr_t)1)
@@ -121,6 +130,8 @@ typedef struct sched_worker {
 	int index, cpu, node, os_node;
 	pthread_t thread;
 	int start_rc;
+	bool exited;   /* the thread left its loop (every fiber returned) */
+	int stop_seen; /* owner: the stop level it has acted on */
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
 	uint64_t spawn_seq;           /* fiber ids */
 	_Atomic uint64_t dump_served; /* last dump request answered (dump.c) */
@@ -147,16 +158,24 @@ extern int sched_nworkers;
 
 /* worker.c */
 int worker_start(sched_worker *w); /* starts the thread; waits until it is ready */
-void worker_stop(sched_worker *w); /* asks it to stop and joins it */
+/* Raise w's stop level (STOP_FINISH, STOP_CANCEL) and wake it. Any thread. */
+void worker_stop(sched_worker *w, int level);
+/* Wait until w's thread has left its loop or the deadline passes; true if it left. */
+bool worker_await(sched_worker *w, uint64_t deadline_ns);
+void worker_join(sched_worker *w); /* after it left: reap the thread */
+/* Fork child, single-threaded: w's thread does not exist here. Release what it owned
+ * (its fibers' stacks, except the one the forking fiber runs on; its poller) so a new
+ * runtime can start on w. */
+void worker_forget(sched_worker *w);
+void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
 void worker_poke(sched_worker *w); /* any thread: wake it if it sleeps (dump requests) */
 
 /* fiber.c */
-void fiber_run(sched_worker *w, sched_fiber *f);     /* owner: switch in, handle how it left */
-void fiber_discard(sched_worker *w, sched_fiber *f); /* owner: abandon (shutdown) */
-void fiber_adopt(sched_worker *w, sched_fiber *f);   /* owner: first sight of a new fiber */
+void fiber_run(sched_worker *w, sched_fiber *f);   /* owner: switch in, handle how it left */
+void fiber_adopt(sched_worker *w, sched_fiber *f); /* owner: first sight of a new fiber */
 
 /* stack.c: fibers' memory, pooled per worker */
 sched_fiber *stack_get(sched_worker *w);                       /* any thread; NULL on -ENOMEM */
@@ -176,6 +195,7 @@ sched_fiber *timer_pop_expired(sched_worker *w, uint64_t now);
 int guard_install_handler(void);        /* once per process */
 int guard_thread_init(sched_worker *w); /* worker thread: its alternate signal stack */
 void guard_thread_fini(sched_worker *w);
+void guard_forget(sched_worker *w); /* fork child: unmap a vanished thread's altstack */
 
 /* stall.c: the monitor thread (stalls, the coarse clock, deadlocks, dump requests) */
 int stall_start(uint32_t stall_ms);
@@ -186,14 +206,15 @@ void stall_request_dump(void); /* async-signal-safe: the monitor dumps to stderr
 extern _Atomic uint32_t sched_tick_ms;
 
 /* dump.c */
-extern _Atomic uint64_t sched_dump_seq;  /* requests to the workers (see dump.c) */
-void dump_serve(sched_worker *w);        /* owner: answer the latest request */
-int dump_deadlock_check(void);           /* monitor: 1 when every fiber is stuck */
-int dump_all(int fd, const char *title); /* rf_dump's body */
-void dump_thread_blocked(int delta);     /* wait.c: plain threads in an untimed wait */
-void dump_busy(int delta);               /* ringfold's own threads running work (pools, helpers) */
+extern _Atomic uint64_t sched_dump_seq;     /* requests to the workers (see dump.c) */
+void dump_serve(sched_worker *w);           /* owner: answer the latest request */
+int dump_deadlock_check(void);              /* monitor: 1 when every fiber is stuck */
+int dump_all(int fd, const char *title);    /* rf_dump's body */
+void dump_thread_blocked(int delta);        /* wait.c: plain threads in an untimed wait */
 void dump_stall_backtrace(sched_worker *w); /* monitor: the stalled worker prints one */
 int dump_install_handlers(void);
+void dump_forget(void);  /* fork child: no other thread holds or counts anything */
+void stall_forget(void); /* fork child: the monitor thread is not there */
 
 /* Owner-only counter increment (single writer: a relaxed load and store suffice). */
 static inline void sched_count(_Atomic uint64_t *c, uint64_t n)

@@ -115,6 +115,12 @@ int guard_thread_init(sched_worker *w)
 	return 0;
 }
 
+void guard_forget(sched_worker *w)
+{
+	munmap(w->altstack, w->altstack_size);
+	w->altstack = NULL;
+}
+
 void guard_thread_fini(sched_worker *w)
 {
 	stack_t ss = {.ss_flags = SS_DISABLE};

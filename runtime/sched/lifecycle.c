@@ -10,7 +10,21 @@
  *   STOPPING --workers joined--> STOPPED (and rf_init may start it again)
  * While DRAINING the workers still run, so shutdown hooks (agents draining their
  * accepted actions) may spawn and park fibers; from STOPPING on, spawns fail with
- * RF_ESHUTDOWN. sched_ensure's fast path is one acquire load; it pairs with the
+ * RF_ESHUTDOWN.
+ *
+ * Stopping never frees a fiber that has not returned: a parked fiber's stack holds
+ * waiters linked into channels, promises, locks and io rings, and freeing it under them
+ * is a use after free for whoever completes them next. Instead every fiber is run to its
+ * end. STOPPING first gives the workers STOP_FINISH (they leave their loop once every
+ * fiber they have returned and their inbox is empty, which they then close) and waits up
+ * to the caller's timeout; then STOP_CANCEL: each worker cancels the wait of every
+ * parked fiber (it returns RF_ESHUTDOWN, after unlinking itself as after a timeout), and
+ * every later wait on that worker returns RF_ESHUTDOWN at once, so user code unwinds
+ * and fibers never started still run (a future's body runs; its deref returns). Firm
+ * waits (in-flight io, which the backend cancels; pool jobs) complete normally. The
+ * cost: a fiber that neither waits nor returns keeps rf_shutdown waiting.
+ *
+ * sched_ensure's fast path is one acquire load; it pairs with the
  * release store of RUNNING, which publishes sched_cfg, sched_topo, sched_poller and
  * sched_worker_tab.
  *
@@ -19,6 +33,7 @@
  * inbox instead of freed memory. Lock order: rt_lock, then hooks_lock.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +62,40 @@ static void (*shutdown_hooks[MAX_HOOKS])(void);
 static int nshutdown_hooks;
 static int (*stats_hooks[MAX_HOOKS])(rf_stats *);
 static int nstats_hooks;
+static void (*fork_hooks[MAX_HOOKS])(void);
+static int nfork_hooks;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static cpu_set_t start_affinity; /* of the thread that started the runtime (rt_lock) */
+static bool have_start_affinity;
+
+/* In the child of a fork(): only the forking thread exists. Every worker, monitor and
+ * family thread is gone, so whatever the runtime was doing is forgotten and the next
+ * use starts a fresh runtime; the parent is not touched. A fork from a fiber leaves the
+ * child on that fiber's stack as a plain thread. Locks another thread held at the fork
+ * are initialized anew. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&rt_lock, NULL);
+	pthread_mutex_init(&hooks_lock, NULL);
+	for (int i = nfork_hooks; i--;) /* families above first, as at shutdown */
+		fork_hooks[i]();
+	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
+		stall_forget();
+		for (int i = 0; i < sched_nworkers; i++)
+			worker_forget(sched_worker_tab[i]);
+		atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_relaxed);
+	}
+	worker_fork_child();
+	/* a child forked on a worker would otherwise stay pinned to that worker's CPU */
+	if (sched_tls_worker && have_start_affinity)
+		sched_setaffinity(0, sizeof(start_affinity), &start_affinity);
+	sched_tls_worker = NULL;
+}
+
+static void install_atfork(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
+}
 
 static int add_hook(void **list, int *n, void *fn)
 {
@@ -74,6 +123,12 @@ int sched_on_shutdown(void (*fn)(void))
 int sched_on_stats(int (*fn)(rf_stats *))
 {
 	return add_hook((void **)stats_hooks, &nstats_hooks, (void *)fn);
+}
+
+int sched_on_fork_child(void (*fn)(void))
+{
+	pthread_once(&atfork_once, install_atfork);
+	return add_hook((void **)fork_hooks, &nfork_hooks, (void *)fn);
 }
 
 static int check_config(const rf_config *cfg)
@@ -115,10 +170,21 @@ static sched_worker *worker_obtain(int index, int os_node)
 	return w;
 }
 
-static void stop_workers(int n)
+/* Stop workers 0..n-1: let their fibers finish until deadline_ns, then cancel what is
+ * still parked; join them. 0, or -ETIMEDOUT if some had to be cancelled. */
+static int stop_workers(int n, uint64_t deadline_ns)
 {
+	int rc = 0;
 	for (int i = 0; i < n; i++)
-		worker_stop(sched_worker_tab[i]);
+		worker_stop(sched_worker_tab[i], STOP_FINISH);
+	for (int i = 0; i < n; i++)
+		if (!worker_await(sched_worker_tab[i], deadline_ns))
+			rc = -ETIMEDOUT;
+	for (int i = 0; i < n; i++)
+		worker_stop(sched_worker_tab[i], STOP_CANCEL);
+	for (int i = 0; i < n; i++)
+		worker_join(sched_worker_tab[i]);
+	return rc;
 }
 
 /* Under rt_lock, state STOPPED: start every worker. */
@@ -147,12 +213,12 @@ static int start(void)
 	sched_nworkers = n;
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = worker_start(sched_worker_tab[i]))) {
-			stop_workers(i);
+			stop_workers(i, 0);
 			return rc;
 		}
 	}
 	if (!rc && (rc = stall_start(sched_cfg.stall_ms)))
-		stop_workers(n);
+		stop_workers(n, 0);
 	return rc;
 }
 
@@ -162,6 +228,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	int rc;
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
+	pthread_once(&atfork_once, install_atfork);
 	pthread_mutex_lock(&rt_lock);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
 		rc = RF_ESTARTED;
@@ -178,6 +245,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 		strcpy(rt_topology_text, c.topology);
 		c.topology = rt_topology_text;
 	}
+	have_start_affinity = sched_getaffinity(0, sizeof(start_affinity), &start_affinity) == 0;
 	if ((rc = topo_detect(c.topology, &sched_topo, err, sizeof(err))) < 0) {
 		fprintf(stderr, "ringfold: %s\n", err);
 		goto out;
@@ -206,16 +274,17 @@ int sched_ensure(void)
 	return rc == RF_ESTARTED ? 0 : rc;
 }
 
-void sched_stop(void)
+int sched_stop(int64_t timeout_ms)
 {
 	if (sched_tls_worker) {
 		fprintf(stderr, "ringfold: rf_shutdown called on an executor worker; ignored\n");
-		return;
+		return -EPERM;
 	}
+	uint64_t deadline = timeout_ms > 0 ? time_deadline_after_ms(timeout_ms) : 0;
 	pthread_mutex_lock(&rt_lock);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_RUNNING) {
 		pthread_mutex_unlock(&rt_lock);
-		return;
+		return 0;
 	}
 	atomic_store_explicit(&rt_state, RT_DRAINING, memory_order_release);
 	pthread_mutex_lock(&hooks_lock);
@@ -227,9 +296,10 @@ void sched_stop(void)
 		hooks[n]();
 	atomic_store_explicit(&rt_state, RT_STOPPING, memory_order_release);
 	stall_stop();
-	stop_workers(sched_nworkers);
+	int rc = stop_workers(sched_nworkers, deadline);
 	atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_release);
 	pthread_mutex_unlock(&rt_lock);
+	return rc;
 }
 
 const rf_config *sched_config(void)

@@ -32,6 +32,10 @@ typedef struct sched_poller_ops {
 	int (*poll)(void *poller, uint64_t deadline_ns);
 	/* Make the owner's current or next poll return. Any thread. */
 	void (*wake)(void *poller);
+	/* Shutdown: end every request in flight promptly (their waits are firm, see
+	 * runtime/sched/wait.h), so the fibers parked on them return. NULL when the
+	 * backend's waits are cancellable already. Owner only. */
+	void (*cancel)(void *poller);
 } sched_poller_ops;
 
 #endif

@@ -32,8 +32,12 @@ int sched_ensure(void);
  * config, topology, backend, a worker that could not start). Plain thread. */
 int sched_start(const rf_config *cfg, const sched_poller_ops *poller);
 
-/* The composition root's rf_shutdown: run the shutdown hooks, stop the workers. */
-void sched_stop(void);
+/* The composition root's rf_shutdown_timeout: run the shutdown hooks, let fibers
+ * finish for up to timeout_ms (0: not at all), cancel the waits of those still parked
+ * (they return RF_ESHUTDOWN), and join the workers once every fiber has returned.
+ * Returns 0 if none had to be cancelled, -ETIMEDOUT if some were, -EPERM on a worker
+ * (nothing done). Plain thread. */
+int sched_stop(int64_t timeout_ms);
 
 /* True while the runtime runs (its workers may be read). Never starts it. Any. */
 bool sched_running(void);
@@ -62,6 +66,14 @@ int sched_on_shutdown(void (*fn)(void));
  * runs or not; fn returns 0 or -ENOMEM (sched_stats_reserve). Same rules and returns as
  * sched_on_shutdown. */
 int sched_on_stats(int (*fn)(rf_stats *out));
+
+/* Register fn to run in the child of a fork(), on its only thread, before the runtime
+ * forgets its workers: a family that keeps threads of its own forgets them there (and
+ * initializes anew the locks they may have held), so that its next use in the child
+ * starts afresh. Hooks must only reset memory and close descriptors: no thread, no
+ * lock that another thread could hold. Last registered runs first. Same rules and
+ * returns as sched_on_shutdown. */
+int sched_on_fork_child(void (*fn)(void));
 
 /* The configuration and topology the runtime started with (starts it if needed; NULL
  * only if it cannot start). Read-only once started. Any. */
@@ -100,12 +112,18 @@ void fiber_yield(void);
  * deadline the worker calls on_timeout(arg) on its own thread (NULL counts as returning
  * true); if that returns true the fiber is resumed, so on_timeout must return true only
  * when nobody else will resume it (the CAS of runtime/sched/wait.h decides). A resume before
- * the deadline disarms the timer. commit and on_timeout run on the worker's scheduler
- * context: they must not block or park. A parked fiber is woken exactly once: by its
- * resume or by its timeout. Cost: two context switches plus commit. Fiber only (aborts
- * elsewhere). */
-void fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg), void *arg,
-                uint64_t deadline_ns);
+ * the deadline disarms the timer. When rf_shutdown cancels the worker's fibers it calls
+ * on_cancel(arg) the same way (same rule; NULL: the park is not cancellable and
+ * whoever completes it resumes the fiber). commit, on_timeout and on_cancel run on the
+ * worker's scheduler context: they must not block or park. A parked fiber is woken
+ * exactly once: by its resume, its timeout or its cancel. Cost: two context switches
+ * plus commit. Fiber only (aborts elsewhere). */
+void fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg),
+                bool (*on_cancel)(void *arg), void *arg, uint64_t deadline_ns);
+
+/* True on a fiber whose worker is unwinding its fibers for rf_shutdown: every
+ * cancellable wait then returns RF_ESHUTDOWN at once. False elsewhere. Any. */
+bool sched_cancelling(void);
 
 /* What a fiber waits on, for rf_dump and the deadlock report. */
 enum sched_wait_kind {

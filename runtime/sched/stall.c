@@ -191,6 +191,14 @@ int stall_start(uint32_t stall_ms)
 	return rc;
 }
 
+void stall_forget(void)
+{
+	atomic_store_explicit(&run, false, memory_order_relaxed);
+	atomic_store_explicit(&sched_tick_ms, 0, memory_order_relaxed);
+	sem_init(&wake_sem, 0, 0); /* the parent's monitor may have been inside it */
+	dump_forget();
+}
+
 void stall_stop(void)
 {
 	if (!atomic_exchange_explicit(&run, false, memory_order_acq_rel))

@@ -3,6 +3,7 @@
  * State transitions (stage | PARKED flag), each a single atomic operation:
  *   waiting side:  PENDING|CLAIMED -> same|PARKED      (commit to sleep)
  *                  PENDING(|PARKED) -> TIMEDOUT        (deadline passed)
+ *   its worker:    PENDING(|PARKED) -> CANCELLED       (shutdown; fibers, not firm)
  *   claimer:       PENDING(|PARKED) -> CLAIMED(|PARKED)
  *   completer:     anything -> DONE (exchange); wakes the sleeper if PARKED was set.
  * Orders: the completer's exchange is a release that pairs with the acquire load of the
@@ -30,6 +31,7 @@ void waiter_init(waiter *w)
 	w->op = NULL;
 	w->value = RF_NIL;
 	w->result = 0;
+	w->firm = false;
 }
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
@@ -78,6 +80,21 @@ static bool try_timeout(void *arg)
 	return false;
 }
 
+/* Shutdown: end the wait unless a claimer got there first (its completion is due). Run
+ * by the fiber's own worker, on the fiber (waiter_wait) or while it is parked. */
+static bool try_cancel(void *arg)
+{
+	waiter *w = arg;
+	uint32_t s = atomic_load_explicit(&w->state, memory_order_relaxed);
+	while (stage(s) == WAITER_PENDING) {
+		if (atomic_compare_exchange_weak_explicit(&w->state, &s, WAITER_CANCELLED,
+		                                          memory_order_acq_rel,
+		                                          memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
 static int finished(waiter *w)
 {
 	uint32_t s = atomic_load_explicit(&w->state, memory_order_acquire);
@@ -85,6 +102,8 @@ static int finished(waiter *w)
 		return 0;
 	if (stage(s) == WAITER_TIMEDOUT)
 		return -ETIMEDOUT;
+	if (stage(s) == WAITER_CANCELLED)
+		return RF_ESHUTDOWN;
 	return 1;
 }
 
@@ -119,10 +138,14 @@ int waiter_wait(waiter *w, uint64_t deadline_ns)
 	while ((rc = finished(w)) > 0) {
 		if (deadline_ns != DEADLINE_NONE && time_now_ns() >= deadline_ns && try_timeout(w))
 			return -ETIMEDOUT;
-		if (w->fiber)
-			fiber_park(commit_park, try_timeout, w, deadline_ns);
-		else
+		if (!w->fiber) {
 			thread_wait(w, deadline_ns);
+			continue;
+		}
+		/* A fiber that waits again while its worker unwinds is not parked at all. */
+		if (!w->firm && sched_cancelling() && try_cancel(w))
+			return RF_ESHUTDOWN;
+		fiber_park(commit_park, try_timeout, w->firm ? NULL : try_cancel, w, deadline_ns);
 	}
 	return rc;
 }
@@ -132,16 +155,21 @@ static bool always(void *arg)
 	return true;
 }
 
-void sched_sleep_until(uint64_t deadline_ns)
+int sched_sleep_until(uint64_t deadline_ns)
 {
 	if (fiber_self()) {
 		fiber_wait_on(WAIT_TIMER, NULL);
-		while (time_now_ns() < deadline_ns)
-			fiber_park(always, always, NULL, deadline_ns);
-		return;
+		while (time_now_ns() < deadline_ns) {
+			if (sched_cancelling())
+				return RF_ESHUTDOWN;
+			/* parked alone: only the timer or the shutdown resumes it */
+			fiber_park(always, always, always, NULL, deadline_ns);
+		}
+		return 0;
 	}
 	struct timespec ts = {(time_t)(deadline_ns / 1000000000u),
 	                      (long)(deadline_ns % 1000000000u)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+	return 0;
 }

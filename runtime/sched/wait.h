@@ -13,7 +13,14 @@
  *
  *   stage  PENDING --claim--> CLAIMED --complete--> DONE
  *          PENDING --timeout--> TIMEDOUT
+ *          PENDING --shutdown--> CANCELLED  (fibers only, never a firm waiter)
  *   flag   PARKED: the waiting side is asleep (fiber switched out / thread in futex).
+ *
+ * Shutdown: rf_shutdown cancels the waits of parked fibers instead of freeing their
+ * stacks under them: the CANCELLED stage is a timeout that returns RF_ESHUTDOWN, so the
+ * waiting side unlinks itself exactly as after a timeout and the fiber unwinds. A
+ * waiter marked firm (w->firm) is one whose completion is certain (in-flight io, a
+ * pool job): shutdown lets it complete instead.
  *
  * Rules that make the deliberate races safe:
  *  1. Exactly one side ends the wait: waiter_claim() and the timeout both CAS from
@@ -61,30 +68,33 @@ void waiter_init(waiter *w);
 
 /* Wait until completed or until deadline (absolute CLOCK_MONOTONIC ns).
  * Returns 0 when completed (w->value/w->result valid), -ETIMEDOUT when the deadline
- * passed first; after -ETIMEDOUT no claimer can succeed. Parks a fiber; futex-waits a
- * thread. Blocks. */
+ * passed first, RF_ESHUTDOWN when rf_shutdown cancelled the wait of a fiber (at once if
+ * it was already cancelling); after a non-zero return no claimer can succeed. Parks a
+ * fiber; futex-waits a thread. Blocks. */
 int waiter_wait(waiter *w, uint64_t deadline_ns);
 
 /* Complete a claimed waiter and wake its owner. Never blocks (a futex wake syscall or a
  * push onto the owning core's inbox). */
 void waiter_complete(waiter *w);
 
-/* Sleep the calling fiber (parked, core runs others) or thread until deadline. */
-void sched_sleep_until(uint64_t deadline_ns);
+/* Sleep the calling fiber (parked, core runs others) or thread until deadline.
+ * Returns 0, or RF_ESHUTDOWN when rf_shutdown cut a fiber's sleep short. */
+int sched_sleep_until(uint64_t deadline_ns);
 
 /* Lock held: list w, drop the lock, wait until claimed and completed or the deadline;
- * returns 0 or -ETIMEDOUT, with the lock not held. */
+ * returns 0, -ETIMEDOUT or RF_ESHUTDOWN (waiter_wait), with the lock not held. */
 static inline int waitlist_sleep(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
 {
 	waitlist_add(l, w);
 	spin_unlock(lock);
-	if (waiter_wait(w, deadline_ns) == 0)
+	int rc = waiter_wait(w, deadline_ns);
+	if (rc == 0)
 		return 0;
 	spin_lock(lock);
 	if (w->op == l)
 		waitlist_unlink(l, w);
 	spin_unlock(lock);
-	return -ETIMEDOUT;
+	return rc;
 }
 
 /* Lock not needed: complete a claimed chain (waitlist_claim_all) with (result, value). */

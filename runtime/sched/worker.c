@@ -123,8 +123,38 @@ static void fire_timers(sched_worker *w)
 	uint64_t now = time_now_ns();
 	sched_fiber *f;
 	while ((f = timer_pop_expired(w, now)))
-		if (!f->on_timeout || f->on_timeout(f->park_arg))
+		if (!f->on_timeout || f->on_timeout(f->park_arg)) {
+			f->state = FIBER_READY;
 			worker_rq_push(w, f);
+		}
+}
+
+/* Shutdown: end the wait of every parked fiber that can be ended (on_cancel), and ask
+ * the backend to end its in-flight requests, so that every fiber returns. A fiber whose
+ * wait was claimed, or is firm, is resumed by its completion as usual. */
+static void cancel_parked(sched_worker *w)
+{
+	for (sched_fiber *f = w->all; f; f = f->all_next) {
+		if (f->state != FIBER_PARKED || !f->on_cancel || !f->on_cancel(f->park_arg))
+			continue;
+		if (f->armed)
+			timer_remove(w, f);
+		f->state = FIBER_READY;
+		worker_rq_push(w, f);
+	}
+	if (sched_poller->cancel)
+		sched_poller->cancel(w->poller);
+}
+
+/* Stopping and nothing left (no live fiber, none ready): close the inbox if it is empty,
+ * so that later spawns fail instead of being lost. False if work arrived meanwhile. */
+static bool try_close(sched_worker *w)
+{
+	if (w->all || w->rq_head)
+		return false;
+	sched_fiber *empty = NULL;
+	return atomic_compare_exchange_strong_explicit(&w->inbox, &empty, INBOX_CLOSED,
+	                                               memory_order_acquire, memory_order_relaxed);
 }
 
 static void poll_io(sched_worker *w, uint64_t deadline)
@@ -184,7 +214,7 @@ static void sleep_for_work(sched_worker *w)
 		deadline = trim_at < deadline ? trim_at : deadline;
 	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
-	    atomic_load_explicit(&w->stop, memory_order_seq_cst)) {
+	    atomic_load_explicit(&w->stop, memory_order_seq_cst) != w->stop_seen) {
 		atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 		return;
 	}
@@ -208,9 +238,18 @@ static void idle(sched_worker *w)
 	sched_count(&w->st_idle_ns, time_now_ns() - t0);
 }
 
+/* Runs until stopped and every fiber it had has returned (see lifecycle.c). */
 static void loop(sched_worker *w)
 {
-	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+	for (;;) {
+		int stop = atomic_load_explicit(&w->stop, memory_order_relaxed);
+		if (stop != w->stop_seen) {
+			w->stop_seen = stop;
+			if (stop == STOP_CANCEL)
+				cancel_parked(w);
+		}
+		if (stop && try_close(w))
+			return;
 		/* acquire: pairs with the requester's release increment (dump.c) */
 		if (atomic_load_explicit(&sched_dump_seq, memory_order_acquire) !=
 		    atomic_load_explicit(&w->dump_served, memory_order_relaxed))
@@ -232,18 +271,9 @@ static void loop(sched_worker *w)
 	}
 }
 
-/* Owner, after the loop: close the inbox and abandon every fiber still alive. */
-static void abandon_all(sched_worker *w)
+/* Owner, after the loop: the inbox is closed and every fiber returned. */
+static void release_all(sched_worker *w)
 {
-	sched_fiber *list = atomic_exchange_explicit(&w->inbox, INBOX_CLOSED, memory_order_acquire);
-	while (list) {
-		sched_fiber *next = list->next;
-		if (list->state == FIBER_NEW) /* never adopted: not on the live list */
-			fiber_discard(w, list);
-		list = next;
-	}
-	while (w->all)
-		fiber_discard(w, w->all);
 	w->rq_head = w->rq_tail = NULL;
 	w->timers = NULL;
 	stack_drain(w);
@@ -287,7 +317,7 @@ static void *worker_main(void *arg)
 	sched_tls_worker = w;
 	report_started(w, 0);
 	loop(w);
-	abandon_all(w);
+	release_all(w);
 	sched_tls_worker = NULL;
 	atomic_store_explicit(&w->closed, 1, memory_order_seq_cst);
 	while (atomic_load_explicit(&w->wakers, memory_order_seq_cst))
@@ -295,6 +325,10 @@ static void *worker_main(void *arg)
 	sched_poller->destroy(w->poller);
 	w->poller = NULL;
 	guard_thread_fini(w);
+	pthread_mutex_lock(&start_lock);
+	w->exited = true;
+	pthread_cond_broadcast(&start_cond);
+	pthread_mutex_unlock(&start_lock);
 	return NULL;
 }
 
@@ -306,6 +340,8 @@ int worker_start(sched_worker *w)
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
 	w->trim_at = 0;
+	w->stop_seen = STOP_NONE;
+	w->exited = false;
 	w->start_rc = 1; /* 1 = still starting */
 	int rc = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc)
@@ -320,9 +356,64 @@ int worker_start(sched_worker *w)
 	return rc;
 }
 
-void worker_stop(sched_worker *w)
+void worker_stop(sched_worker *w, int level)
 {
-	atomic_store_explicit(&w->stop, 1, memory_order_seq_cst);
+	atomic_store_explicit(&w->stop, level, memory_order_seq_cst);
 	wake(w);
+}
+
+bool worker_await(sched_worker *w, uint64_t deadline_ns)
+{
+	struct timespec ts = {(time_t)(deadline_ns / 1000000000u),
+	                      (long)(deadline_ns % 1000000000u)};
+	pthread_mutex_lock(&start_lock);
+	while (!w->exited &&
+	       pthread_cond_clockwait(&start_cond, &start_lock, CLOCK_MONOTONIC, &ts) != ETIMEDOUT)
+		;
+	bool exited = w->exited;
+	pthread_mutex_unlock(&start_lock);
+	return exited;
+}
+
+void worker_join(sched_worker *w)
+{
 	pthread_join(w->thread, NULL);
+}
+
+void worker_forget(sched_worker *w)
+{
+	bool self = w == sched_tls_worker;
+	sched_fiber *keep = self ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+	pthread_mutex_init(&w->spare_lock, NULL);
+	sched_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_relaxed);
+	for (sched_fiber *next; list && list != INBOX_CLOSED; list = next) {
+		next = list->next;
+		if (list->state == FIBER_NEW) /* never adopted: not on the live list */
+			stack_put(w, list, false);
+	}
+	while (w->all) {
+		sched_fiber *f = w->all;
+		w->all = f->all_next;
+		if (f != keep) /* the parent's fibers: their stacks are private copies here */
+			stack_put(w, f, false);
+	}
+	w->rq_head = w->rq_tail = NULL;
+	w->timers = NULL;
+	atomic_store_explicit(&w->running, NULL, memory_order_relaxed);
+	stack_drain(w);
+	if (w->poller)
+		sched_poller->destroy(w->poller); /* closes the child's copies of its fds */
+	w->poller = NULL;
+	if (self)
+		guard_thread_fini(w);
+	else
+		guard_forget(w);
+	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+}
+
+void worker_fork_child(void)
+{
+	pthread_mutex_init(&start_lock, NULL);
+	pthread_cond_init(&start_cond, NULL);
 }

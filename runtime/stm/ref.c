@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/opts.h"
 #include "runtime/stm/stm.h"
 
 #define DEFAULT_MAX_HISTORY 10
@@ -32,7 +33,7 @@ struct stm_watches {
 	uint32_t n;
 	struct {
 		rf_val key;
-		rf_ref_watch_fn fn;
+		rf_watch_fn fn;
 		rf_val ctx;
 	} w[];
 };
@@ -44,10 +45,12 @@ int rf_ref_new(rf_val init, rf_ref **out)
 
 int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 {
-	rf_ref_opts o = opts ? *opts : (rf_ref_opts){0};
+	rf_ref_opts o;
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
+	if (opts_copy(&o, sizeof(o), opts) < 0)
+		return -EINVAL;
 	if (!o.max_history)
 		o.max_history = DEFAULT_MAX_HISTORY;
 	if (o.min_history > o.max_history || o.max_history > LIMIT_MAX_HISTORY)
@@ -222,7 +225,7 @@ int rf_ref_history_count(rf_ref *ref)
 
 /* ---- watches ---- */
 
-int rf_ref_set_validator(rf_ref *ref, rf_ref_validator fn, rf_val ctx)
+int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
@@ -246,7 +249,7 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	if (!atomic_load_explicit(&r->has_validator, memory_order_relaxed))
 		return 0;
 	spin_lock(&r->wlock);
-	rf_ref_validator fn = r->validator;
+	rf_validator_fn fn = r->validator;
 	rf_val ctx = r->validator_ctx;
 	spin_unlock(&r->wlock);
 	int rc = fn ? fn(val, ctx) : 1;
@@ -260,7 +263,7 @@ static void watches_put(stm_watches *w)
 }
 
 /* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. */
-static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
+static int watches_edit(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
@@ -292,7 +295,7 @@ static int watches_edit(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
 	return 0;
 }
 
-int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_ref_watch_fn fn, rf_val ctx)
+int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	return fn ? watches_edit(ref, key, fn, ctx) : -EINVAL;
 }
@@ -302,18 +305,23 @@ int rf_ref_remove_watch(rf_ref *ref, rf_val key)
 	return watches_edit(ref, key, NULL, RF_NIL);
 }
 
-void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
+int stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 {
 	if (!atomic_load_explicit(&r->watches, memory_order_relaxed))
-		return;
+		return 0;
 	spin_lock(&r->wlock);
 	stm_watches *w = atomic_load_explicit(&r->watches, memory_order_acquire);
 	if (w)
 		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
 	spin_unlock(&r->wlock);
 	if (!w)
-		return;
-	for (uint32_t i = 0; i < w->n; i++)
-		w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
+		return 0;
+	int first = 0;
+	for (uint32_t i = 0; i < w->n; i++) {
+		int rc = w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
+		if (rc < 0 && !first)
+			first = rc;
+	}
 	watches_put(w);
+	return first;
 }

@@ -188,7 +188,7 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	fiber_wait_on(WAIT_STM, s);
 	if (waiter_wait(&w, deadline_ns) == 0)
 		return;
-	/* Timed out: unlink unless a waker already took the whole list. */
+	/* Timed out or cancelled: unlink unless a waker already took the whole list. */
 	spin_lock(&s->wlock);
 	for (waiter **p = &s->waiters; *p; p = (waiter **)&(*p)->link[0]) {
 		if (*p == &w) {

@@ -137,10 +137,10 @@ struct rf_ref {
 	uint32_t min_history;
 	rf_release_fn release; /* NULL: values are not owned */
 	rf_val release_ctx;
-	spinlock wlock;             /* guards the validator and `watches` (ref.c) */
-	rf_ref_validator validator; /* under wlock */
-	rf_val validator_ctx;       /* under wlock */
-	stm_version ring[];         /* older versions, newest at head */
+	spinlock wlock;            /* guards the validator and `watches` (ref.c) */
+	rf_validator_fn validator; /* under wlock */
+	rf_val validator_ctx;      /* under wlock */
+	stm_version ring[];        /* older versions, newest at head */
 };
 
 #define REF_I UINT64_C(1)
@@ -180,8 +180,9 @@ uint64_t stm_ref_newest_point(rf_ref *r);
 bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node);
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
-/* Call the ref's watches with (old, new). Outside any lock. */
-void stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val);
+/* Call the ref's watches with (old, new). Outside any lock. Returns 0 or the first
+ * watch's negative code (every watch still runs). */
+int stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val);
 
 /* Back-off step `spins` of a short wait: pause, then yield the fiber or the thread. */
 void stm_relax(unsigned spins);

@@ -8,9 +8,9 @@
  */
 #include "runtime/stm/tx.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
-#include "runtime/base/probe.h"
 
 #define DEFAULT_RETRY_LIMIT 10000
 
@@ -368,7 +368,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	ctx->tx = &tx;
 	uint32_t limit = retry_limit(), attempt;
 	rf_val v = RF_NIL;
-	int rc = RF_ETXRETRY;
+	int rc = RF_ETXRETRY, watch_rc = 0;
 	for (attempt = 0; attempt < limit; attempt++) {
 		backoff(&tx, attempt);
 		tx_begin(&tx, attempt == 0);
@@ -396,15 +396,21 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	if (rc == 0) {
 		count(&slot->commits, 1);
 		PROBE(tx_commit, &tx, attempt);
-		for (uint32_t i = 0; i < tx.n; i++)
-			if (tx.e[i].flags & (E_SET | E_COMMUTE))
-				stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
 		*out = v;
+		for (uint32_t i = 0; i < tx.n; i++) {
+			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)))
+				continue;
+			int wrc = stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
+			if (wrc < 0 && !watch_rc)
+				watch_rc = wrc;
+		}
 	}
 	if (tx.reading) /* after the watches: they may use the replaced values */
 		rf_reclaim_read_end();
 	stm_tx_reset(&tx, rc == 0);
 	stm_tx_fini(&tx);
 	stm_slot_put(slot);
+	if (rc == 0)
+		return watch_rc;
 	return rc == RF_ETXRETRY ? RF_ERETRYLIMIT : rc;
 }

@@ -10,6 +10,7 @@
 
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
+#include "ringfold/io.h"
 #include "ringfold/ref.h"
 #include "ringfold/var.h"
 #include "runtime/agent/agent_internal.h"
@@ -105,7 +106,7 @@ static void many_agents_exact_sum(void **state)
 		assert_int_equal(rf_agent_new(0, NULL, &sums[i]), 0);
 	for (rf_val x = 0; x < COUNT; x++)
 		assert_int_equal(rf_agent_send(sums[x % N], rf_add, x), 0);
-	assert_int_equal(rf_agent_await_for(10000, sums, N), 0);
+	assert_int_equal(rf_agent_await_for(sums, N, 10000), 0);
 	rf_val total = 0, v;
 	for (int i = 0; i < N; i++) {
 		rf_agent_deref(sums[i], &v);
@@ -154,7 +155,7 @@ static void fail_hold_and_restart(void **state)
 	assert_int_equal(v, 1);
 	assert_int_equal(rf_agent_send(a, rf_add, 1000), RF_EAGENTFAILED);
 	assert_int_equal(rf_agent_send_off(a, rf_add, 1000), RF_EAGENTFAILED);
-	assert_int_equal(rf_agent_await_for(50, &a, 1), -ETIMEDOUT); /* held, so not done */
+	assert_int_equal(rf_agent_await_for(&a, 1, 50), -ETIMEDOUT); /* held, so not done */
 	assert_int_equal(rf_agent_free(a), -EBUSY);
 	assert_int_equal(rf_agent_restart(a, 5, false), 0);
 	assert_int_equal(rf_agent_await(&a, 1), 0);
@@ -223,8 +224,10 @@ static void restart_clear_cancels_await(void **state)
 
 static _Atomic int handled_err, handled_count;
 static _Atomic(rf_agent *) handled_agent;
-static void on_error(rf_agent *a, int err)
+static void on_error(rf_agent *a, int err, rf_val ctx)
 {
+	if (ctx != 5)
+		abort();
 	atomic_store(&handled_err, err);
 	atomic_store(&handled_agent, a);
 	atomic_fetch_add(&handled_count, 1);
@@ -233,7 +236,8 @@ static void on_error(rf_agent *a, int err)
 static void continue_mode_with_handler(void **state)
 {
 	rf_agent *a;
-	rf_agent_opts opts = {.error_handler = on_error};
+	rf_agent_opts opts = {
+	    .size = sizeof(opts), .error_handler = on_error, .error_handler_ctx = 5};
 	assert_int_equal(rf_agent_new(0, &opts, &a), 0);
 	assert_int_equal(rf_agent_get_error_mode(a), RF_AGENT_CONTINUE);
 	atomic_store(&handled_count, 0);
@@ -258,15 +262,25 @@ static void continue_mode_with_handler(void **state)
 	assert_int_equal(rf_agent_free(a), 0);
 }
 
-static bool non_negative(rf_val v)
+static int non_negative(rf_val v, rf_val ctx)
 {
+	if (ctx != 3)
+		abort();
 	return v >= 0;
+}
+
+/* A validator that fails with its own code: that code is the agent's error. */
+static int refuses_seven(rf_val v, rf_val ctx)
+{
+	return v == 7 ? (int)ctx : 1;
 }
 
 static void validator_rejection_is_agent_error(void **state)
 {
 	rf_agent *a;
-	rf_agent_opts opts = {.validator = non_negative};
+	rf_agent_opts opts = {.size = sizeof(opts), .validator = non_negative, .validator_ctx = 3};
+	assert_int_equal(rf_agent_new(0, &(rf_agent_opts){.validator = non_negative}, &a),
+	                 -EINVAL); /* size unset */
 	assert_int_equal(rf_agent_new(-1, &opts, &a), RF_EVALIDATOR);
 	assert_int_equal(rf_agent_new(0, &opts, &a), 0);
 	assert_int_equal(rf_agent_send(a, rf_dec, 0), 0);
@@ -278,12 +292,25 @@ static void validator_rejection_is_agent_error(void **state)
 	rf_val v;
 	rf_agent_deref(a, &v);
 	assert_int_equal(v, 3);
-	assert_int_equal(rf_agent_set_validator(a, NULL), 0);
+	rf_validator_fn got_fn = NULL;
+	rf_val got_ctx = 0;
+	assert_int_equal(rf_agent_get_validator(a, &got_fn, &got_ctx), 0);
+	assert_ptr_equal(got_fn, non_negative);
+	assert_int_equal(got_ctx, 3);
+	assert_int_equal(rf_agent_set_validator(a, NULL, 0), 0);
 	assert_int_equal(rf_agent_send(a, rf_add, -10), 0);
 	assert_int_equal(rf_agent_await(&a, 1), 0);
 	rf_agent_deref(a, &v);
 	assert_int_equal(v, -7);
-	assert_int_equal(rf_agent_set_validator(a, non_negative), RF_EVALIDATOR);
+	assert_int_equal(rf_agent_set_validator(a, non_negative, 3), RF_EVALIDATOR);
+	assert_int_equal(rf_agent_set_validator(a, refuses_seven, -EDOM), 0);
+	assert_int_equal(rf_agent_send(a, rf_add, 14), 0); /* -7 + 14 = 7 */
+	assert_true(wait_until(agent_failed, a));
+	assert_int_equal(rf_agent_error(a), -EDOM);
+	rf_agent_deref(a, &v);
+	assert_int_equal(v, -7);
+	assert_int_equal(rf_agent_restart(a, 7, true), -EDOM);
+	assert_int_equal(rf_agent_restart(a, 8, true), 0);
 	assert_int_equal(rf_agent_free(a), 0);
 }
 
@@ -346,21 +373,21 @@ static void await_semantics(void **state)
 	assert_int_equal(rf_agent_new(0, NULL, &b), 0);
 	rf_agent *both[2] = {a, b};
 	assert_int_equal(rf_agent_await(both, 2), 0); /* idle: at once */
-	assert_int_equal(rf_agent_await_for(0, both, 2), 0);
+	assert_int_equal(rf_agent_await_for(both, 2, 0), 0);
 	assert_int_equal(rf_agent_await(NULL, 0), 0);
 	assert_int_equal(rf_agent_await(NULL, 1), -EINVAL);
-	assert_int_equal(rf_agent_await_for(-1, both, 2), -EINVAL);
+	assert_int_equal(rf_agent_await_for(both, 2, -1), -EINVAL);
 	rf_agent *with_null[2] = {a, NULL};
 	assert_int_equal(rf_agent_await(with_null, 2), -EINVAL);
 	gate_reset();
 	assert_int_equal(rf_agent_send(a, gated_identity, 1), 0);
 	assert_int_equal(rf_agent_send(b, rf_add, 2), 0);
-	assert_int_equal(rf_agent_await_for(0, both, 2), -ETIMEDOUT);
+	assert_int_equal(rf_agent_await_for(both, 2, 0), -ETIMEDOUT);
 	uint64_t t0 = time_now_ns();
-	assert_int_equal(rf_agent_await_for(100, both, 2), -ETIMEDOUT);
+	assert_int_equal(rf_agent_await_for(both, 2, 100), -ETIMEDOUT);
 	assert_true(time_now_ns() - t0 >= 100000000u);
 	gate_release();
-	assert_int_equal(rf_agent_await_for(10000, both, 2), 0);
+	assert_int_equal(rf_agent_await_for(both, 2, 10000), 0);
 	rf_val v;
 	rf_agent_deref(a, &v);
 	assert_int_equal(v, 1);
@@ -372,22 +399,26 @@ static void await_semantics(void **state)
 
 static _Atomic int watch_calls;
 static _Atomic rf_val watch_old_sum, watch_new_sum;
-static int watch_key;
-static void on_change(void *key, rf_agent *a, rf_val old_value, rf_val new_value)
+static const rf_val watch_key = 77;
+static int on_change(rf_val key, void *a, rf_val old_value, rf_val new_value, rf_val ctx)
 {
-	if (key != &watch_key)
+	if (key != watch_key || ctx != 9)
 		abort();
 	atomic_fetch_add(&watch_calls, 1);
 	atomic_fetch_add(&watch_old_sum, old_value);
 	atomic_fetch_add(&watch_new_sum, new_value);
+	return 0;
 }
 
 static void watches_fire_on_each_change(void **state)
 {
 	rf_agent *a;
+	atomic_store(&watch_calls, 0);
+	atomic_store(&watch_old_sum, 0);
+	atomic_store(&watch_new_sum, 0);
 	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
-	assert_int_equal(rf_agent_add_watch(a, &watch_key, on_change), 0);
-	assert_int_equal(rf_agent_add_watch(a, &watch_key, on_change), 0); /* replaces */
+	assert_int_equal(rf_agent_add_watch(a, watch_key, on_change, 9), 0);
+	assert_int_equal(rf_agent_add_watch(a, watch_key, on_change, 9), 0); /* replaces */
 	for (int i = 1; i <= 4; i++)
 		assert_int_equal(rf_agent_send(a, rf_add, i), 0);
 	assert_int_equal(rf_agent_send(a, fail_42, 0), 0); /* no change, no call */
@@ -396,13 +427,105 @@ static void watches_fire_on_each_change(void **state)
 	assert_int_equal(atomic_load(&watch_old_sum), 0 + 1 + 3 + 6);
 	assert_int_equal(atomic_load(&watch_new_sum), 1 + 3 + 6 + 10);
 	assert_int_equal(rf_agent_restart(a, 0, false), 0);
-	assert_int_equal(rf_agent_remove_watch(a, &watch_key), 0);
-	assert_int_equal(rf_agent_remove_watch(a, &watch_key), -ENOENT);
+	assert_int_equal(rf_agent_remove_watch(a, watch_key), 0);
+	assert_int_equal(rf_agent_remove_watch(a, watch_key), 0); /* unknown key: nothing */
 	assert_int_equal(rf_agent_send(a, rf_add, 1), 0);
 	assert_int_equal(rf_agent_await(&a, 1), 0);
 	assert_int_equal(atomic_load(&watch_calls), 4);
-	assert_int_equal(rf_agent_add_watch(a, &watch_key, NULL), -EINVAL);
+	assert_int_equal(rf_agent_add_watch(a, watch_key, NULL, 0), -EINVAL);
 	assert_int_equal(rf_agent_free(a), 0);
+}
+
+/* A watch's negative code is an error of the action, after the change: the value stays,
+ * the other watches run, the handler hears the code, a FAIL agent fails with it and the
+ * action's held sends are dropped. */
+static _Atomic int failing_watch_calls;
+static int failing_watch(rf_val key, void *a, rf_val old_value, rf_val new_value, rf_val ctx)
+{
+	atomic_fetch_add(&failing_watch_calls, 1);
+	return new_value == 3 ? (int)ctx : 0;
+}
+static rf_agent *watch_side;
+static int add_and_send(rf_val old, rf_val arg, rf_val *out)
+{
+	int rc = rf_agent_send(watch_side, rf_add, 1);
+	*out = old + arg;
+	return rc;
+}
+
+static void watch_code_is_agent_error(void **state)
+{
+	rf_agent *a;
+	rf_agent_opts opts = {.size = sizeof(opts),
+	                      .error_handler = on_error,
+	                      .error_handler_ctx = 5,
+	                      .error_mode = RF_AGENT_FAIL};
+	assert_int_equal(rf_agent_new(0, &opts, &a), 0);
+	assert_int_equal(rf_agent_new(0, NULL, &watch_side), 0);
+	atomic_store(&failing_watch_calls, 0);
+	atomic_store(&watch_calls, 0);
+	atomic_store(&handled_count, 0);
+	assert_int_equal(rf_agent_add_watch(a, 1, failing_watch, -EPIPE), 0);
+	assert_int_equal(rf_agent_add_watch(a, watch_key, on_change, 9), 0);
+	assert_int_equal(rf_agent_send(a, add_and_send, 1), 0); /* 1: fine */
+	assert_int_equal(rf_agent_await(&a, 1), 0);
+	assert_int_equal(rf_agent_send(a, add_and_send, 2), 0); /* 3: the watch fails */
+	assert_true(wait_until(agent_failed, a));
+	assert_int_equal(rf_agent_error(a), -EPIPE);
+	assert_int_equal(atomic_load(&handled_err), -EPIPE);
+	assert_int_equal(atomic_load(&handled_count), 1);
+	assert_int_equal(atomic_load(&failing_watch_calls), 2);
+	assert_int_equal(atomic_load(&watch_calls), 2); /* the other watch still ran */
+	rf_val v;
+	rf_agent_deref(a, &v);
+	assert_int_equal(v, 3); /* the change stays made */
+	assert_int_equal(rf_agent_await(&watch_side, 1), 0);
+	rf_agent_deref(watch_side, &v);
+	assert_int_equal(v, 1); /* the failed action's send was dropped */
+	assert_int_equal(rf_agent_restart(a, 10, true), 0);
+	assert_int_equal(rf_agent_await(&a, 1), 0);
+	assert_int_equal(rf_agent_free(a), 0);
+	assert_int_equal(rf_agent_free(watch_side), 0);
+}
+
+/* release-pending-sends: the sends made so far leave at once (the other agent runs them
+ * while this action still waits), later ones are held; outside an action it is 0. */
+static rf_agent *rps_target;
+static _Atomic int rps_released;
+static int sends_and_waits(rf_val old, rf_val arg, rf_val *out)
+{
+	rf_agent_send(rps_target, rf_add, 1);
+	rf_agent_send(rps_target, rf_add, 1);
+	atomic_store(&rps_released, rf_agent_release_pending_sends());
+	/* The released sends run without this action ending. */
+	uint64_t deadline = time_now_ns() + 10ull * 1000000000u;
+	rf_val v = 0;
+	while (rf_agent_deref(rps_target, &v) == 0 && v != 2 && time_now_ns() < deadline)
+		rf_sleep_ms(1);
+	rf_agent_send(rps_target, rf_add, 10); /* held until this action ends */
+	rf_val v2;
+	rf_agent_deref(rps_target, &v2);
+	*out = v * 100 + (v2 == 2);
+	return 0;
+}
+
+static void release_pending_sends(void **state)
+{
+	rf_agent *a;
+	assert_int_equal(rf_agent_release_pending_sends(), 0);
+	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
+	assert_int_equal(rf_agent_new(0, NULL, &rps_target), 0);
+	assert_int_equal(rf_agent_send(a, sends_and_waits, 0), 0);
+	assert_int_equal(rf_agent_await(&a, 1), 0);
+	assert_int_equal(rf_agent_await(&rps_target, 1), 0);
+	assert_int_equal(atomic_load(&rps_released), 2);
+	rf_val v;
+	rf_agent_deref(a, &v);
+	assert_int_equal(v, 201);
+	rf_agent_deref(rps_target, &v);
+	assert_int_equal(v, 12);
+	assert_int_equal(rf_agent_free(a), 0);
+	assert_int_equal(rf_agent_free(rps_target), 0);
 }
 
 /* Sends inside a transaction go out once, after the commit; none if it aborts; an
@@ -487,7 +610,7 @@ static void misuse(void **state)
 	rf_agent *a;
 	rf_val v;
 	assert_int_equal(rf_agent_new(0, NULL, NULL), -EINVAL);
-	rf_agent_opts bad = {.error_mode = 9};
+	rf_agent_opts bad = {.size = sizeof(bad), .error_mode = 9};
 	assert_int_equal(rf_agent_new(0, &bad, &a), -EINVAL);
 	assert_int_equal(rf_agent_new(0, NULL, &a), 0);
 	assert_int_equal(rf_agent_send(NULL, rf_add, 1), -EINVAL);
@@ -499,9 +622,12 @@ static void misuse(void **state)
 	assert_int_equal(rf_agent_restart(NULL, 0, false), -EINVAL);
 	assert_int_equal(rf_agent_restart(a, 0, false), RF_EAGENTOK);
 	assert_int_equal(rf_agent_free(NULL), -EINVAL);
-	assert_int_equal(rf_agent_set_error_handler(NULL, NULL), -EINVAL);
-	assert_int_equal(rf_agent_set_validator(NULL, NULL), -EINVAL);
-	assert_int_equal(rf_agent_remove_watch(NULL, NULL), -EINVAL);
+	assert_int_equal(rf_agent_set_error_handler(NULL, NULL, 0), -EINVAL);
+	assert_int_equal(rf_agent_get_error_handler(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(rf_agent_set_validator(NULL, NULL, 0), -EINVAL);
+	assert_int_equal(rf_agent_get_validator(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(rf_agent_remove_watch(NULL, 0), -EINVAL);
+	assert_int_equal(rf_agent_await_for(&a, 1, -1), -EINVAL);
 	assert_int_equal(rf_agent_free(a), 0);
 }
 
@@ -517,6 +643,8 @@ int main(void)
 	    cmocka_unit_test(restart_clear_cancels_await),
 	    cmocka_unit_test(continue_mode_with_handler),
 	    cmocka_unit_test(validator_rejection_is_agent_error),
+	    cmocka_unit_test(watch_code_is_agent_error),
+	    cmocka_unit_test(release_pending_sends),
 	    cmocka_unit_test(held_sends_in_actions),
 	    cmocka_unit_test(await_semantics),
 	    cmocka_unit_test(watches_fire_on_each_change),

@@ -60,7 +60,7 @@ static void ten_thousand_parked_sleepers(void **state)
 	assert_true(wait_until(all_entered, NULL));
 	/* Every action has started; the ones still asleep hold fibers, not threads. */
 	assert_true(os_threads() <= threads_before + 4);
-	assert_int_equal(rf_agent_await_for(30000, agents, SLEEPERS), 0);
+	assert_int_equal(rf_agent_await_for(agents, SLEEPERS, 30000), 0);
 	for (int i = 0; i < SLEEPERS; i++) {
 		rf_val v;
 		rf_agent_deref(agents[i], &v);
@@ -103,10 +103,10 @@ static void four_thousand_blocked_pipe_reads(void **state)
 		assert_int_equal(rf_agent_send_off(agents[i], read_one, i), 0);
 	}
 	assert_true(wait_until(all_readers_in, NULL));
-	assert_int_equal(rf_agent_await_for(0, agents, READERS), -ETIMEDOUT);
+	assert_int_equal(rf_agent_await_for(agents, READERS, 0), -ETIMEDOUT);
 	for (int i = 0; i < READERS; i++)
 		assert_int_equal(write(pipes[i][1], "\x05", 1), 1);
-	assert_int_equal(rf_agent_await_for(30000, agents, READERS), 0);
+	assert_int_equal(rf_agent_await_for(agents, READERS, 30000), 0);
 	for (int i = 0; i < READERS; i++) {
 		rf_val v;
 		rf_agent_deref(agents[i], &v);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
 
@@ -218,7 +220,7 @@ static int add_slowly(rf_val old, rf_val arg, rf_val *out)
 
 static int count_watch(rf_val key, void *atom, rf_val old_val, rf_val new_val, rf_val ctx)
 {
-	assert_true(new_val == old_val + 1 || new_val == old_val + 2);
+	RF_CHECK(new_val == old_val + 1 || new_val == old_val + 2);
 	atomic_fetch_add_explicit(&watch_calls, 1, memory_order_relaxed);
 	return 0;
 }
@@ -226,8 +228,8 @@ static int count_watch(rf_val key, void *atom, rf_val old_val, rf_val new_val, r
 static void *swapper(void *arg)
 {
 	for (int i = 0; i < SWAPS; i++) {
-		assert_int_equal(rf_atom_swap(&counter, rf_inc, 0, NULL), 0);
-		assert_int_equal(rf_atom_swap(&counter, add_slowly, 2, NULL), 0);
+		RF_CHECK_EQ(rf_atom_swap(&counter, rf_inc, 0, NULL), 0);
+		RF_CHECK_EQ(rf_atom_swap(&counter, add_slowly, 2, NULL), 0);
 	}
 	return NULL;
 }
@@ -235,9 +237,8 @@ static void *swapper(void *arg)
 static void *watcher(void *arg)
 {
 	for (int i = 0; i < 2000; i++) {
-		assert_int_equal(rf_atom_add_watch(&counter, (rf_val)(intptr_t)arg, count_watch, 0),
-		                 0);
-		assert_int_equal(rf_atom_remove_watch(&counter, (rf_val)(intptr_t)arg), 0);
+		RF_CHECK_EQ(rf_atom_add_watch(&counter, (rf_val)(intptr_t)arg, count_watch, 0), 0);
+		RF_CHECK_EQ(rf_atom_remove_watch(&counter, (rf_val)(intptr_t)arg), 0);
 	}
 	return NULL;
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
@@ -48,14 +50,14 @@ static sem_t step;
 
 static void *intruder(void *arg)
 {
-	assert_int_equal(rf_lock_unlock(&lk), RF_ENOTOWNER);
-	assert_false(rf_lock_held(&lk));
-	assert_int_equal(rf_lock_lock_timeout(&lk, 0), -ETIMEDOUT);
-	assert_int_equal(rf_lock_lock_timeout(&lk, 30), -ETIMEDOUT);
+	RF_CHECK_EQ(rf_lock_unlock(&lk), RF_ENOTOWNER);
+	RF_CHECK(!(rf_lock_held(&lk)));
+	RF_CHECK_EQ(rf_lock_lock_timeout(&lk, 0), -ETIMEDOUT);
+	RF_CHECK_EQ(rf_lock_lock_timeout(&lk, 30), -ETIMEDOUT);
 	sem_post(&step);
-	assert_int_equal(rf_lock_lock_timeout(&lk, 10000), 0); /* after the owner unlocks */
-	assert_true(rf_lock_held(&lk));
-	assert_int_equal(rf_lock_unlock(&lk), 0);
+	RF_CHECK_EQ(rf_lock_lock_timeout(&lk, 10000), 0); /* after the owner unlocks */
+	RF_CHECK(rf_lock_held(&lk));
+	RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 	return NULL;
 }
 
@@ -77,14 +79,14 @@ static void test_not_owner_and_timeout(void **state)
 /* rf_locking: the body's result comes back and the lock is free on every path. */
 static int body_ok(rf_val arg, rf_val *out)
 {
-	assert_true(rf_lock_held(&lk));
+	RF_CHECK(rf_lock_held(&lk));
 	*out = arg + 1;
 	return 0;
 }
 
 static int body_fails(rf_val arg, rf_val *out)
 {
-	assert_true(rf_lock_held(&lk));
+	RF_CHECK(rf_lock_held(&lk));
 	return -EPIPE;
 }
 
@@ -107,9 +109,9 @@ static long plain_counter;
 
 static int bump(rf_val arg, rf_val *out)
 {
-	assert_int_equal(rf_lock_lock(&lk), 0); /* reentrant */
+	RF_CHECK_EQ(rf_lock_lock(&lk), 0); /* reentrant */
 	plain_counter++;
-	assert_int_equal(rf_lock_unlock(&lk), 0);
+	RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 	return 0;
 }
 
@@ -117,12 +119,12 @@ static void *hammer(void *arg)
 {
 	for (int i = 0; i < ROUNDS; i++) {
 		if (i % 2)
-			assert_int_equal(rf_locking(&lk, bump, 0, NULL), 0);
+			RF_CHECK_EQ(rf_locking(&lk, bump, 0, NULL), 0);
 		else {
 			while (rf_lock_lock_timeout(&lk, i % 4 ? 0 : 1) == -ETIMEDOUT)
 				;
 			plain_counter++;
-			assert_int_equal(rf_lock_unlock(&lk), 0);
+			RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 		}
 	}
 	return NULL;
@@ -156,10 +158,10 @@ static void *fair_worker(void *arg)
 {
 	long *n = arg;
 	while (!atomic_load_explicit(&fair_stop, memory_order_relaxed)) {
-		assert_int_equal(rf_lock_lock(&lk), 0);
+		RF_CHECK_EQ(rf_lock_lock(&lk), 0);
 		(*n)++;
 		plain_counter++;
-		assert_int_equal(rf_lock_unlock(&lk), 0);
+		RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 	}
 	return NULL;
 }
@@ -169,10 +171,10 @@ static double fair_run(void)
 	pthread_t t[FAIR_THREADS];
 	plain_counter = 0;
 	atomic_store(&fair_stop, 0);
-	assert_int_equal(rf_lock_init(&lk), 0);
+	RF_CHECK_EQ(rf_lock_init(&lk), 0);
 	for (int i = 0; i < FAIR_THREADS; i++) {
 		fair_count[i] = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, fair_worker, &fair_count[i]), 0);
+		RF_CHECK_EQ(pthread_create(&t[i], NULL, fair_worker, &fair_count[i]), 0);
 	}
 	sched_sleep_until(time_deadline_after_ms(FAIR_MS));
 	atomic_store(&fair_stop, 1);
@@ -189,8 +191,8 @@ static double fair_run(void)
 	for (int i = 0; i < FAIR_THREADS; i++)
 		fprintf(stderr, " %ld", fair_count[i]);
 	fprintf(stderr, "\n");
-	assert_int_equal(plain_counter, total);
-	assert_int_equal(rf_lock_destroy(&lk), 0);
+	RF_CHECK_EQ(plain_counter, total);
+	RF_CHECK_EQ(rf_lock_destroy(&lk), 0);
 	return share;
 }
 
@@ -211,12 +213,12 @@ static _Atomic int order;
 
 static void holder(void *arg)
 {
-	assert_int_equal(rf_lock_lock(&lk), 0);
+	RF_CHECK_EQ(rf_lock_lock(&lk), 0);
 	atomic_store(&order, 1);
 	for (int i = 0; i < 50; i++)
 		fiber_yield();
 	atomic_store(&order, 2);
-	assert_int_equal(rf_lock_unlock(&lk), 0);
+	RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 	sem_post(&fibers_done);
 }
 
@@ -224,10 +226,10 @@ static void waiting_fiber(void *arg)
 {
 	while (atomic_load(&order) == 0)
 		fiber_yield();
-	assert_int_equal(rf_lock_unlock(&lk), RF_ENOTOWNER); /* same thread, other fiber */
-	assert_int_equal(rf_lock_lock(&lk), 0);
-	assert_int_equal(atomic_load(&order), 2);
-	assert_int_equal(rf_lock_unlock(&lk), 0);
+	RF_CHECK_EQ(rf_lock_unlock(&lk), RF_ENOTOWNER); /* same thread, other fiber */
+	RF_CHECK_EQ(rf_lock_lock(&lk), 0);
+	RF_CHECK_EQ(atomic_load(&order), 2);
+	RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
 	sem_post(&fibers_done);
 }
 
@@ -264,14 +266,14 @@ static int bump_and_yield(rf_val arg, rf_val *out)
 static void fiber_hammer(void *arg)
 {
 	for (int i = 0; i < XROUNDS; i++)
-		assert_int_equal(rf_locking(&lk, bump_and_yield, i, NULL), 0);
+		RF_CHECK_EQ(rf_locking(&lk, bump_and_yield, i, NULL), 0);
 	sem_post(&fibers_done);
 }
 
 static void *thread_hammer(void *arg)
 {
 	for (int i = 0; i < XROUNDS; i++)
-		assert_int_equal(rf_locking(&lk, bump_and_yield, 1, NULL), 0);
+		RF_CHECK_EQ(rf_locking(&lk, bump_and_yield, 1, NULL), 0);
 	return NULL;
 }
 

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 
 #define LIVE 0x11FE11FE11FE11FEull
@@ -27,7 +29,7 @@ static _Atomic long made, released;
 static rf_val make(long n)
 {
 	struct obj *o = malloc(sizeof(*o));
-	assert_non_null(o);
+	RF_CHECK((o) != NULL);
 	atomic_init(&o->magic, LIVE);
 	o->n = n;
 	o->twice = 2 * n;
@@ -38,9 +40,9 @@ static rf_val make(long n)
 static void release(rf_val v, rf_val ctx)
 {
 	struct obj *o = rf_to_ptr(v);
-	assert_int_equal(ctx, 42);
+	RF_CHECK_EQ(ctx, 42);
 	/* a second release of the same object would find DEAD (or ASan a double free) */
-	assert_true(atomic_exchange_explicit(&o->magic, DEAD, memory_order_relaxed) == LIVE);
+	RF_CHECK(atomic_exchange_explicit(&o->magic, DEAD, memory_order_relaxed) == LIVE);
 	free(o);
 	atomic_fetch_add_explicit(&released, 1, memory_order_relaxed);
 }
@@ -48,8 +50,8 @@ static void release(rf_val v, rf_val ctx)
 static void check_live(rf_val v)
 {
 	struct obj *o = rf_to_ptr(v);
-	assert_true(atomic_load_explicit(&o->magic, memory_order_relaxed) == LIVE);
-	assert_int_equal(o->twice, 2 * o->n);
+	RF_CHECK(atomic_load_explicit(&o->magic, memory_order_relaxed) == LIVE);
+	RF_CHECK_EQ(o->twice, 2 * o->n);
 }
 
 static int next(rf_val old, rf_val arg, rf_val *out)
@@ -129,7 +131,7 @@ static void *reader(void *arg)
 	while (atomic_load_explicit(&writers_left, memory_order_acquire) > 0 || reads < 1000) {
 		rf_val v;
 		rf_reclaim_read_begin();
-		assert_int_equal(rf_deref(&shared, &v), 0);
+		RF_CHECK_EQ(rf_deref(&shared, &v), 0);
 		check_live(v);
 		rf_reclaim_read_end();
 		reads++;
@@ -142,18 +144,18 @@ static void *writer(void *arg)
 	for (int i = 0; i < WRITES; i++) {
 		switch (i % 3) {
 		case 0:
-			assert_int_equal(rf_atom_swap(&shared, next, 1, NULL), 0);
+			RF_CHECK_EQ(rf_atom_swap(&shared, next, 1, NULL), 0);
 			break;
 		case 1:
-			assert_int_equal(rf_atom_reset(&shared, make(i)), 0);
+			RF_CHECK_EQ(rf_atom_reset(&shared, make(i)), 0);
 			break;
 		default: {
 			rf_val cur, nv = make(-i);
 			rf_reclaim_read_begin(); /* cur must not be released and reused under us */
-			assert_int_equal(rf_deref(&shared, &cur), 0);
+			RF_CHECK_EQ(rf_deref(&shared, &cur), 0);
 			int rc = rf_atom_compare_and_set(&shared, cur, nv);
 			rf_reclaim_read_end();
-			assert_true(rc == 0 || rc == 1);
+			RF_CHECK(rc == 0 || rc == 1);
 			if (rc == 0)
 				release(nv, 42); /* not taken: still ours */
 		}
@@ -188,7 +190,7 @@ static void *stalled_reader(void *arg)
 {
 	rf_val v;
 	rf_reclaim_read_begin();
-	assert_int_equal(rf_deref(&shared, &v), 0);
+	RF_CHECK_EQ(rf_deref(&shared, &v), 0);
 	sem_post(&pinned);
 	sem_wait(&go_on);
 	check_live(v); /* replaced hundreds of times meanwhile, still not released */
@@ -262,7 +264,7 @@ static rf_atom inner;
 static int busy_next(rf_val old, rf_val arg, rf_val *out)
 {
 	for (int i = 0; i < 150; i++)
-		assert_int_equal(rf_atom_reset(&inner, make(i)), 0);
+		RF_CHECK_EQ(rf_atom_reset(&inner, make(i)), 0);
 	return next(old, arg, out);
 }
 

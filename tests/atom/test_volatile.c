@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 
 static int fails(rf_val old, rf_val arg, rf_val *out)
@@ -50,11 +52,11 @@ static void *flag_reader(void *arg)
 {
 	rf_val seen = 0, x;
 	while (seen < ROUNDS) {
-		assert_int_equal(rf_deref(&flag, &x), 0);
-		assert_true(x >= seen); /* one writer: never goes back */
+		RF_CHECK_EQ(rf_deref(&flag, &x), 0);
+		RF_CHECK(x >= seen); /* one writer: never goes back */
 		if (x > seen) {
 			/* plain read, ordered by the acquire load of the flag */
-			assert_int_equal(payload[x], x * 7);
+			RF_CHECK_EQ(payload[x], x * 7);
 			seen = x;
 		}
 	}

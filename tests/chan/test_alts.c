@@ -189,7 +189,7 @@ static void *producer(void *arg)
 		rf_alt ops[] = {{.ch = p->s->a, .put = true, .val = v},
 		                {.ch = p->s->b, .put = true, .val = v}};
 		int which;
-		assert_int_equal(rf_alts_timeout(ops, 2, 0, 10000, &which, NULL), 0);
+		RF_CHECK_EQ(rf_alts_timeout(ops, 2, 0, 10000, &which, NULL), 0);
 	}
 	return NULL;
 }
@@ -204,8 +204,8 @@ static void *consumer(void *arg)
 		int rc = rf_alts_timeout(ops, 2, 0, 10000, &which, &v);
 		if (rc == RF_ECLOSED)
 			return NULL;
-		assert_int_equal(rc, 0);
-		assert_int_equal(atomic_fetch_add(&s->seen[v], 1), 0); /* exactly once */
+		RF_CHECK_EQ(rc, 0);
+		RF_CHECK_EQ(atomic_fetch_add(&s->seen[v], 1), 0); /* exactly once */
 		atomic_fetch_add(&s->taken_sum, v);
 		atomic_fetch_add(&s->taken_n, 1);
 	}
@@ -295,46 +295,46 @@ static void run_mpmc(rf_chan *c)
 	for (int i = 0; i < C; i++) {
 		cj[i] = (job){&m, -1};
 		if (i % 2)
-			assert_int_equal(rf_go(go_consume, rf_from_ptr(&m), &cr[i]), 0);
+			RF_CHECK_EQ(rf_go(go_consume, rf_from_ptr(&m), &cr[i]), 0);
 		else
 			ct[i] = spawn_thread(thread_body, &cj[i]);
 	}
 	for (int i = 0; i < P; i++) {
 		pj[i] = (job){&m, i};
 		if (i % 2)
-			assert_int_equal(rf_go(go_produce, rf_from_ptr(&pj[i]), &pr[i]), 0);
+			RF_CHECK_EQ(rf_go(go_produce, rf_from_ptr(&pj[i]), &pr[i]), 0);
 		else
 			pt[i] = spawn_thread(thread_body, &pj[i]);
 	}
 	rf_val v;
 	for (int i = 0; i < P; i++) {
 		if (i % 2) {
-			assert_int_equal(take5(pr[i], &v), 0);
+			RF_CHECK_EQ(take5(pr[i], &v), 0);
 			rf_chan_free(pr[i]);
 		} else {
 			void *r;
 			pthread_join(pt[i], &r);
-			assert_int_equal((intptr_t)r, 0);
+			RF_CHECK_EQ((intptr_t)r, 0);
 		}
 	}
 	rf_chan_close(c);
 	int64_t taken = 0;
 	for (int i = 0; i < C; i++) {
 		if (i % 2) {
-			assert_int_equal(take5(cr[i], &v), 0);
+			RF_CHECK_EQ(take5(cr[i], &v), 0);
 			taken += v;
 			rf_chan_free(cr[i]);
 		} else {
 			void *r;
 			pthread_join(ct[i], &r);
-			assert_int_equal((intptr_t)r, 0);
+			RF_CHECK_EQ((intptr_t)r, 0);
 		}
 	}
 	int64_t n = P * PER;
-	assert_true(taken <= n); /* the go consumers' share */
-	assert_int_equal(atomic_load(&m.sum), n * (n - 1) / 2);
+	RF_CHECK(taken <= n); /* the go consumers' share */
+	RF_CHECK_EQ(atomic_load(&m.sum), n * (n - 1) / 2);
 	for (int64_t i = 0; i < n; i++)
-		assert_int_equal(m.seen[i], 1);
+		RF_CHECK_EQ(m.seen[i], 1);
 	free((void *)m.seen);
 }
 

@@ -43,7 +43,7 @@ static void callbacks_before_and_after(void **state)
 	assert_int_equal(after.code, 0);
 	assert_int_equal(rf_deferred_error(d, 3), -EINVAL);
 	assert_int_equal(rf_deferred_on_realized(d, NULL, NULL), -EINVAL);
-	rf_deferred_free(d);
+	rf_deferred_release(d);
 }
 
 static int wait_for(rf_val arg, rf_val *out)
@@ -64,7 +64,8 @@ static void promise_and_future_callbacks(void **state)
 	assert_int_equal(sp.value, 4);
 	assert_int_equal(rf_thread_start(wait_for, rf_from_ptr(gate), &f), 0);
 	assert_int_equal(rf_deferred_on_realized(rf_future_deferred(f), record, &sf), 0);
-	assert_true(rf_future_cancel(f)); /* the cancel realizes it: the callback hears it */
+	assert_int_equal(rf_future_cancel(f),
+	                 1); /* the cancel realizes it: the callback hears it */
 	assert_int_equal(atomic_load(&sf.calls), 1);
 	assert_int_equal(sf.code, -ECANCELED);
 	assert_int_equal(rf_promise_deliver(gate, 1), 0);
@@ -106,7 +107,7 @@ static void callbacks_race_realization(void **state)
 			                 1);
 			assert_int_equal(s[i].value, round);
 		}
-		rf_deferred_free(r.d);
+		rf_deferred_release(r.d);
 	}
 }
 
@@ -150,11 +151,11 @@ static void chain_and_catch(void **state)
 	/* Chaining onto something already realized runs at once. */
 	rf_deferred *late;
 	assert_int_equal(rf_deferred_chain(c1, plus, 1, &late), 0);
-	assert_int_equal(rf_deref_timeout(late, 0, -1, &v), 0);
+	assert_int_equal(rf_deref_timeout(late, 0, &v), 0);
 	assert_int_equal(v, 12);
 	rf_deferred *all[] = {d, c1, c2, c3, caught, passed, late};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		rf_deferred_free(all[i]);
+		rf_deferred_release(all[i]);
 }
 
 static void zip_and_any(void **state)
@@ -193,14 +194,14 @@ static void zip_and_any(void **state)
 	assert_int_equal(rf_deferred_any(in, 0, &a), -EINVAL);
 	rf_deferred *with_null[] = {in[0], NULL};
 	assert_int_equal(rf_deferred_any(with_null, 2, &empty), -EINVAL);
-	rf_deferred_free(empty);
-	rf_deferred_free(zfail);
-	rf_deferred_free(z);
-	rf_deferred_free(a);
+	rf_deferred_release(empty);
+	rf_deferred_release(zfail);
+	rf_deferred_release(z);
+	rf_deferred_release(a);
 	for (int i = 0; i < 3; i++)
-		rf_deferred_free(in[i]);
-	rf_deferred_free(in2[0]);
-	rf_deferred_free(in2[1]);
+		rf_deferred_release(in[i]);
+	rf_deferred_release(in2[0]);
+	rf_deferred_release(in2[1]);
 }
 
 /* A pending deferred whose last handle goes: chained work hears RF_EABANDONED once. */
@@ -212,11 +213,11 @@ static void abandoned_input(void **state)
 	assert_int_equal(rf_deferred_new(&d), 0);
 	assert_int_equal(rf_deferred_on_realized(d, record, &s), 0);
 	assert_int_equal(rf_deferred_chain(d, plus, 1, &c), 0);
-	rf_deferred_free(d);
+	rf_deferred_release(d);
 	assert_int_equal(atomic_load(&s.calls), 1);
 	assert_int_equal(s.code, RF_EABANDONED);
 	assert_int_equal(rf_deref(c, &v), RF_EABANDONED);
-	rf_deferred_free(c);
+	rf_deferred_release(c);
 }
 
 /* A future from a thread feeds a chain without anyone blocking on it. */
@@ -226,6 +227,25 @@ static int forty(rf_val arg, rf_val *out)
 	return 0;
 }
 
+/* retain/release: a second reference keeps the deferred alive and pending after the
+ * first is released; the last release of a pending one realizes it with RF_EABANDONED. */
+static void retain_and_release(void **state)
+{
+	rf_deferred *d;
+	struct seen r = {0};
+	assert_int_equal(rf_deferred_new(&d), 0);
+	assert_ptr_equal(rf_deferred_retain(d), d);
+	assert_null(rf_deferred_retain(NULL));
+	assert_int_equal(rf_deferred_on_realized(d, record, &r), 0);
+	rf_deferred_release(d);
+	assert_false(rf_deferred_realized(d)); /* still held by the second reference */
+	assert_int_equal(r.calls, 0);
+	rf_deferred_release(d);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.code, RF_EABANDONED);
+	rf_deferred_release(NULL);
+}
+
 static void future_feeds_chain(void **state)
 {
 	rf_future *f;
@@ -233,9 +253,9 @@ static void future_feeds_chain(void **state)
 	rf_val v;
 	assert_int_equal(rf_thread_start(forty, 0, &f), 0);
 	assert_int_equal(rf_deferred_chain(rf_future_deferred(f), plus, 2, &c), 0);
-	assert_int_equal(rf_deref_timeout(c, 10000, -1, &v), 0);
+	assert_int_equal(rf_deref_timeout(c, 10000, &v), 0);
 	assert_int_equal(v, 42);
-	rf_deferred_free(c);
+	rf_deferred_release(c);
 	rf_future_free(f);
 }
 
@@ -249,6 +269,7 @@ int main(void)
 	    cmocka_unit_test(zip_and_any),
 	    cmocka_unit_test(abandoned_input),
 	    cmocka_unit_test(future_feeds_chain),
+	    cmocka_unit_test(retain_and_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,15 +24,25 @@ static void promise_deliver_once(void **state)
 	rf_val v = -1;
 	assert_int_equal(rf_promise_new(&p), 0);
 	assert_false(rf_promise_realized(p));
-	assert_int_equal(rf_deref_timeout(p, 0, 7, &v), 0); /* zero polls */
+	assert_int_equal(rf_deref_timeout(p, 0, &v), -ETIMEDOUT); /* zero polls */
+	assert_int_equal(v, -1);                                  /* untouched */
+	assert_int_equal(rf_deref_default(p, 0, 7, &v), -ETIMEDOUT);
 	assert_int_equal(v, 7);
 	assert_int_equal(rf_promise_deliver(p, 42), 0);
 	assert_true(rf_promise_realized(p));
 	assert_int_equal(rf_promise_deliver(p, 43), RF_EDELIVERED);
 	assert_int_equal(rf_deref(p, &v), 0);
 	assert_int_equal(v, 42);
-	assert_int_equal(rf_deref_timeout(p, 1000, 7, &v), 0);
+	assert_int_equal(rf_deref_default(p, 1000, 7, &v), 0);
 	assert_int_equal(v, 42);
+	/* A delivered value equal to the default is told from a timeout by the result. */
+	rf_promise *q;
+	assert_int_equal(rf_promise_new(&q), 0);
+	assert_int_equal(rf_promise_deliver(q, 7), 0);
+	v = 0;
+	assert_int_equal(rf_deref_default(q, 0, 7, &v), 0);
+	assert_int_equal(v, 7);
+	rf_promise_free(q);
 	rf_promise_free(p);
 }
 
@@ -44,7 +54,9 @@ static void promise_bad_input(void **state)
 	assert_int_equal(rf_promise_deliver(NULL, 1), -EINVAL);
 	assert_int_equal(rf_promise_deref(NULL, &v), -EINVAL);
 	assert_int_equal(rf_promise_new(&p), 0);
-	assert_int_equal(rf_promise_deref_timeout(p, -1, 0, &v), -EINVAL);
+	assert_int_equal(rf_deref_default(p, -1, 0, &v), -EINVAL);
+	assert_int_equal(rf_promise_deref_timeout(NULL, 0, &v), -EINVAL);
+	assert_int_equal(rf_promise_deref_timeout(p, 0, NULL), -EINVAL);
 	assert_int_equal(rf_promise_deref(p, NULL), -EINVAL);
 	assert_false(rf_promise_realized(NULL));
 	rf_promise_free(p);
@@ -55,10 +67,12 @@ static void promise_bad_input(void **state)
 static void promise_in_caller_memory(void **state)
 {
 	rf_promise_mem mem;
-	rf_promise *p = rf_promise_init(&mem);
+	rf_promise *p;
 	rf_val v;
+	assert_int_equal(rf_promise_init(&mem, &p), 0);
 	assert_non_null(p);
-	assert_null(rf_promise_init(NULL));
+	assert_int_equal(rf_promise_init(NULL, &p), -EINVAL);
+	assert_int_equal(rf_promise_init(&mem, NULL), -EINVAL);
 	assert_int_equal(rf_promise_deliver(p, 5), 0);
 	assert_int_equal(rf_deref(p, &v), 0);
 	assert_int_equal(v, 5);
@@ -74,7 +88,7 @@ static void deref_timeout_returns_default(void **state)
 	rf_val v = 0;
 	assert_int_equal(rf_promise_new(&p), 0);
 	uint64_t t0 = time_now_ns();
-	assert_int_equal(rf_deref_timeout(p, 50, 0xc4ee5e, &v), 0);
+	assert_int_equal(rf_deref_default(p, 50, 0xc4ee5e, &v), -ETIMEDOUT);
 	uint64_t waited = time_now_ns() - t0;
 	assert_int_equal(v, 0xc4ee5e);
 	assert_true(waited >= 50000000u);
@@ -121,13 +135,13 @@ static void promise_wakes_threads_and_fibers(void **state)
 		assert_int_equal(rf_future_call(wait_promise_body, rf_from_ptr(&s), &f[fibers]), 0);
 	}
 	rf_val v;
-	assert_int_equal(rf_promise_deref_timeout(s.p, 20, -1, &v), 0);
+	assert_int_equal(rf_deref_default(s.p, 20, -1, &v), -ETIMEDOUT);
 	assert_int_equal(v, -1);
 	assert_int_equal(rf_promise_deliver(s.p, 99), 0);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < fibers; i++) {
-		assert_int_equal(rf_future_deref_timeout(f[i], 10000, -1, &v), 0);
+		assert_int_equal(rf_deref_timeout(f[i], 10000, &v), 0);
 		assert_int_equal(v, 0);
 		rf_future_free(f[i]);
 	}
@@ -152,7 +166,7 @@ static void delay_never_runs_unless_derefed(void **state)
 	assert_int_equal(rf_delay_new(slow_answer, 45, &d), 0);
 	assert_false(rf_delay_realized(d));
 	rf_val v;
-	assert_int_equal(rf_deref_timeout(d, 0, -1, &v), 0); /* polling never runs it */
+	assert_int_equal(rf_deref_default(d, 0, -1, &v), -ETIMEDOUT); /* polling never runs it */
 	assert_int_equal(v, -1);
 	rf_delay_free(d);
 	assert_int_equal(atomic_load(&runs), 0);
@@ -199,7 +213,7 @@ static void delay_runs_once_under_contention(void **state)
 		pthread_join(t[i], NULL);
 	rf_val v;
 	for (int i = 0; i < fibers; i++) {
-		assert_int_equal(rf_future_deref_timeout(f[i], 10000, -1, &v), 0);
+		assert_int_equal(rf_deref_timeout(f[i], 10000, &v), 0);
 		assert_int_equal(v, 0);
 		rf_future_free(f[i]);
 	}
@@ -219,11 +233,14 @@ static void delay_failure_is_sticky(void **state)
 {
 	rf_delay_mem mem;
 	atomic_store(&runs, 0);
-	rf_delay *d = rf_delay_init(&mem, failing, -EIO);
+	rf_delay *d;
+	assert_int_equal(rf_delay_init(&mem, failing, -EIO, &d), 0);
+	assert_int_equal(rf_delay_init(&mem, failing, -EIO, NULL), -EINVAL);
+	assert_int_equal(rf_delay_init(&mem, NULL, 0, &d), -EINVAL);
 	rf_val v = 3;
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(rf_deref(d, &v), -EIO);
-	assert_int_equal(rf_deref_timeout(d, 10, 0, &v), -EIO);
+	assert_int_equal(rf_deref_default(d, 10, 0, &v), -EIO);
 	assert_true(rf_delay_realized(d));
 	assert_int_equal(atomic_load(&runs), 1);
 	assert_int_equal(rf_delay_destroy(d), 0);
@@ -251,7 +268,9 @@ static void delay_deref_inside_itself(void **state)
 /* Fibers park on an undelivered promise with a timeout and resume with the default. */
 static int fiber_deref_timeout(rf_val arg, rf_val *out)
 {
-	return rf_promise_deref_timeout(rf_to_ptr(arg), 30, 17, out);
+	rf_promise *p = rf_to_ptr(arg);
+	int rc = rf_deref_default(p, 30, 17, out);
+	return rc == -ETIMEDOUT ? 0 : -EPROTO;
 }
 
 static void fiber_deref_timeout_parks(void **state)
@@ -260,7 +279,7 @@ static void fiber_deref_timeout_parks(void **state)
 	assert_int_equal(rf_promise_new(&p), 0);
 	rf_future *f = fiber_future(fiber_deref_timeout, rf_from_ptr(p));
 	rf_val v;
-	assert_int_equal(rf_future_deref_timeout(f, 10000, -1, &v), 0);
+	assert_int_equal(rf_deref_timeout(f, 10000, &v), 0);
 	assert_int_equal(v, 17);
 	rf_future_free(f);
 	rf_promise_free(p);
@@ -285,11 +304,11 @@ static void promise_delivered_by_fiber(void **state)
 	for (int i = 0; i < FIBERS; i++)
 		f[i] = fiber_future(wait_promise_body, rf_from_ptr(&s));
 	rf_future *deliverer = fiber_future(deliver_body, rf_from_ptr(s.p));
-	assert_int_equal(rf_future_deref_timeout(deliverer, 10000, -1, &v), 0);
+	assert_int_equal(rf_deref_timeout(deliverer, 10000, &v), 0);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < FIBERS; i++) {
-		assert_int_equal(rf_future_deref_timeout(f[i], 10000, -1, &v), 0);
+		assert_int_equal(rf_deref_timeout(f[i], 10000, &v), 0);
 		rf_future_free(f[i]);
 	}
 	assert_int_equal(atomic_load(&s.woke), THREADS + FIBERS);

@@ -46,11 +46,11 @@ static void spawner_fn(void *arg)
 	latch inner;
 	latch_init(&inner, s->n); /* the waiter belongs to this fiber */
 	for (long i = 0; i < s->n; i++) {
-		fcheck(fiber_spawn(count_fn, &inner, (int)(i % sched_workers()), NULL) == 0);
+		RF_CHECK(fiber_spawn(count_fn, &inner, (int)(i % sched_workers()), NULL) == 0);
 		if (i % 128 == 127)
 			fiber_yield(); /* let the children run: their stacks are reused */
 	}
-	fcheck((latch_wait(&inner, WAIT_MS)) == (0));
+	RF_CHECK((latch_wait(&inner, WAIT_MS)) == (0));
 	latch_down(&s->done);
 }
 
@@ -109,7 +109,7 @@ static void pp_side(struct pingpong *p, int me)
 	for (long i = 0; i < p->rounds; i++) {
 		if (me == 0)
 			handoff_post(&p->to[1]);
-		fcheck((handoff_wait(&p->to[me], WAIT_MS)) == (0));
+		RF_CHECK((handoff_wait(&p->to[me], WAIT_MS)) == (0));
 		p->seen[me]++;
 		if (me == 1)
 			handoff_post(&p->to[0]);
@@ -151,7 +151,7 @@ static void park_fn(void *arg)
 	waiter w;
 	waiter_init(&w);
 	atomic_store(&p->w, &w);
-	fcheck((waiter_wait(&w, DEADLINE_NONE)) == (0));
+	RF_CHECK((waiter_wait(&w, DEADLINE_NONE)) == (0));
 	p->got = w.value;
 	latch_down(p->l);
 }
@@ -185,22 +185,22 @@ static void timeout_check(void)
 	waiter w;
 	waiter_init(&w);
 	uint64_t t0 = time_now_ns();
-	fcheck((waiter_wait(&w, t0 + 30000000u)) == (-ETIMEDOUT));
-	fcheck(time_now_ns() - t0 >= 30000000u);
+	RF_CHECK((waiter_wait(&w, t0 + 30000000u)) == (-ETIMEDOUT));
+	RF_CHECK(time_now_ns() - t0 >= 30000000u);
 	assert_false(waiter_claim(&w)); /* after a timeout no claimer can win */
 	waiter_init(&w);
 	assert_int_equal(waiter_wait(&w, 0), -ETIMEDOUT); /* past deadline: a poll */
 	waiter_init(&w);
-	fcheck(waiter_claim(&w));
+	RF_CHECK(waiter_claim(&w));
 	w.value = 7;
 	waiter_complete(&w);
 	assert_int_equal(waiter_wait(&w, t0), 0); /* completed beats an expired deadline */
-	fcheck((w.value) == (7));
+	RF_CHECK((w.value) == (7));
 }
 
 static void timeout_fiber(void *arg)
 {
-	fcheck((fiber_self()) != NULL);
+	RF_CHECK((fiber_self()) != NULL);
 	timeout_check();
 	latch_down(arg);
 }
@@ -312,8 +312,8 @@ static void yield_fn(void *arg)
 /* Spawns both yielders on its own worker, so both are ready before either runs. */
 static void yield_parent(void *arg)
 {
-	fcheck(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
-	fcheck(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
+	RF_CHECK(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
+	RF_CHECK(fiber_spawn(yield_fn, arg, SCHED_WORKER_ANY, NULL) == 0);
 }
 
 static void yield_alternates(void **state)
@@ -338,15 +338,15 @@ static void ctx_fn(void *arg)
 {
 	struct ctxcheck *c = arg;
 	exec_ctx *ctx = ctx_self();
-	fcheck((ctx->bindings) == (c->frame));
-	fcheck((ctx->tx) == NULL);
-	fcheck((ctx->agent_action) == NULL);
-	fcheck((ctx->go) == NULL);
-	fcheck((ctx->fj_task) == NULL);
+	RF_CHECK((ctx->bindings) == (c->frame));
+	RF_CHECK((ctx->tx) == NULL);
+	RF_CHECK((ctx->agent_action) == NULL);
+	RF_CHECK((ctx->go) == NULL);
+	RF_CHECK((ctx->fj_task) == NULL);
 	ctx->tx = c;
 	fiber_yield();
-	fcheck((ctx_self()) == (ctx));
-	fcheck((ctx->tx) == (c));
+	RF_CHECK((ctx_self()) == (ctx));
+	RF_CHECK((ctx->tx) == (c));
 	c->seen = ctx;
 	c->worker = sched_worker_self();
 	latch_down(&c->l);
@@ -357,8 +357,8 @@ static void ctx_fn(void *arg)
 static void ctx_parent(void *arg)
 {
 	struct ctxcheck **c = arg;
-	fcheck(fiber_spawn(ctx_fn, c[0], SCHED_WORKER_ANY, c[0]->frame) == 0);
-	fcheck(fiber_spawn(ctx_fn, c[1], SCHED_WORKER_ANY, c[1]->frame) == 0);
+	RF_CHECK(fiber_spawn(ctx_fn, c[0], SCHED_WORKER_ANY, c[0]->frame) == 0);
+	RF_CHECK(fiber_spawn(ctx_fn, c[1], SCHED_WORKER_ANY, c[1]->frame) == 0);
 }
 
 static void per_fiber_ctx(void **state)

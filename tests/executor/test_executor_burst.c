@@ -93,8 +93,8 @@ static void spawner(void *arg)
 {
 	struct burst *b = arg;
 	latch_init(&b->done, N); /* its waiter belongs to this fiber */
-	fcheck(spawn_all(b) == 0);
-	fcheck(latch_wait(&b->done, WAIT_MS) == 0);
+	RF_CHECK(spawn_all(b) == 0);
+	RF_CHECK(latch_wait(&b->done, WAIT_MS) == 0);
 	latch_down(&b->spawned);
 }
 

@@ -124,27 +124,34 @@ static void bad_config(void **state)
 
 /* --- shutdown with fibers parked, and restart ---------------------------------------- */
 
+static _Atomic int unwound; /* fibers that saw RF_ESHUTDOWN and returned */
+
 static void park_forever(void *arg)
 {
 	waiter w;
 	waiter_init(&w);
 	latch_down(arg);
-	waiter_wait(&w, DEADLINE_NONE); /* nobody completes it */
-	abort();
+	RF_CHECK(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN); /* nobody completes it */
+	/* every later wait on the unwinding worker fails at once instead of parking */
+	waiter_init(&w);
+	RF_CHECK(waiter_wait(&w, DEADLINE_NONE) == RF_ESHUTDOWN);
+	atomic_fetch_add(&unwound, 1);
 }
 
 static void sleep_long(void *arg)
 {
 	latch_down(arg);
-	sched_sleep_until(time_now_ns() + 3600000000000u);
-	abort();
+	RF_CHECK(sched_sleep_until(time_now_ns() + 3600000000000u) == RF_ESHUTDOWN);
+	atomic_fetch_add(&unwound, 1);
 }
 
+/* Never waits: rf_shutdown waits for it, so it stops once its worker unwinds. */
 static void spin_yield(void *arg)
 {
 	latch_down(arg);
-	for (;;)
+	while (!sched_cancelling())
 		fiber_yield();
+	atomic_fetch_add(&unwound, 1);
 }
 
 static void count_fn(void *arg)
@@ -152,12 +159,15 @@ static void count_fn(void *arg)
 	latch_down(arg);
 }
 
+/* Shutdown with parked fibers: each one's wait ends with RF_ESHUTDOWN and it returns
+ * (its stack is freed only then); a restart runs new fibers on the same workers. */
 static void shutdown_with_parked_fibers_then_restart(void **state)
 {
 	for (int round = 0; round < 3; round++) {
 		enum { N = 300 / SCALE };
 		latch l;
 		latch_init(&l, 3 * N);
+		atomic_store(&unwound, 0);
 		for (int i = 0; i < N; i++) {
 			assert_int_equal(fiber_spawn(park_forever, &l, SCHED_WORKER_ANY, NULL), 0);
 			assert_int_equal(fiber_spawn(sleep_long, &l, SCHED_WORKER_ANY, NULL), 0);
@@ -165,16 +175,25 @@ static void shutdown_with_parked_fibers_then_restart(void **state)
 		}
 		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
 		uint64_t t0 = time_now_ns();
-		rf_shutdown();
+		if (round == 1) {
+			/* the graceful form waits its timeout out, then cancels */
+			assert_int_equal(rf_shutdown_timeout(50), -ETIMEDOUT);
+			assert_true(time_now_ns() - t0 >= 50000000u);
+		} else {
+			rf_shutdown();
+		}
 		assert_true(time_now_ns() - t0 <
 		            30000000000u); /* no hang; generous for sanitizers */
+		assert_int_equal(atomic_load(&unwound), 3 * N);
 		/* first use after shutdown starts it again */
 		latch_init(&l, 1000);
 		for (int i = 0; i < 1000; i++)
 			assert_int_equal(fiber_spawn(count_fn, &l, SCHED_WORKER_ANY, NULL), 0);
 		assert_int_equal(latch_wait(&l, WAIT_MS), 0);
-		rf_shutdown();
+		/* nothing parked: the graceful form returns as soon as they are done */
+		assert_int_equal(rf_shutdown_timeout(WAIT_MS), 0);
 	}
+	assert_int_equal(rf_shutdown_timeout(-1), -EINVAL);
 }
 
 /* --- shutdown hooks run first, with the workers still up ----------------------------- */

@@ -61,7 +61,7 @@ static void park_fn(void *arg)
 {
 	struct parker *p = arg;
 	waiter_init(&p->w);
-	fcheck(waiter_wait(&p->w, DEADLINE_NONE) == 0);
+	RF_CHECK(waiter_wait(&p->w, DEADLINE_NONE) == 0);
 	latch_down(p->done);
 }
 
@@ -172,7 +172,7 @@ static void stats_on_fiber(void *arg)
 	if (!b->rc) {
 		b->workers = st->workers;
 		for (int i = 0; i < st->workers; i++)
-			fcheck(st->executor[i].node == (i < st->workers / 2 ? 0 : 1));
+			RF_CHECK(st->executor[i].node == (i < st->workers / 2 ? 0 : 1));
 	}
 	rf_stats_free(st);
 	latch_down(b->done);

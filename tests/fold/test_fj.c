@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
@@ -62,9 +64,9 @@ static int summation(rf_val arg, rf_val *out)
 	span f1 = {s->a, half}, f2 = {s->a + half, s->n - half};
 	rf_fj_task t;
 	rf_val r1, r2;
-	assert_int_equal(rf_fj_fork(&t, summation, rf_from_ptr(&f2)), 0);
+	RF_CHECK_EQ(rf_fj_fork(&t, summation, rf_from_ptr(&f2)), 0);
 	summation(rf_from_ptr(&f1), &r1);
-	assert_int_equal(rf_fj_join(&t, &r2), 0);
+	RF_CHECK_EQ(rf_fj_join(&t, &r2), 0);
 	*out = r1 + r2;
 	return 0;
 }
@@ -119,18 +121,18 @@ static int many_forks(rf_val arg, rf_val *out)
 	enum { K = 64 };
 	rf_fj_task t[K];
 	for (int i = 0; i < K; i++)
-		assert_int_equal(rf_fj_fork(&t[i], leaf_value, i), 0);
+		RF_CHECK_EQ(rf_fj_fork(&t[i], leaf_value, i), 0);
 	int64_t sum = 0;
 	for (int i = 0; i < K; i += 2) { /* evens first, oldest first */
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
-		assert_int_equal(v, i * 10);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(v, i * 10);
 		sum += v;
 	}
 	for (int i = K - 1; i > 0; i -= 2) {
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
-		assert_int_equal(v, i * 10);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(v, i * 10);
 		sum += v;
 	}
 	*out = sum;
@@ -152,11 +154,11 @@ static int deep_forks(rf_val arg, rf_val *out)
 	enum { K = 5000 };
 	rf_fj_task *t = malloc(K * sizeof(*t));
 	for (int i = 0; i < K; i++)
-		assert_int_equal(rf_fj_fork(&t[i], leaf_value, i), 0);
+		RF_CHECK_EQ(rf_fj_fork(&t[i], leaf_value, i), 0);
 	int64_t sum = 0;
 	for (int i = K - 1; i >= 0; i--) {
 		rf_val v;
-		assert_int_equal(rf_fj_join(&t[i], &v), 0);
+		RF_CHECK_EQ(rf_fj_join(&t[i], &v), 0);
 		sum += v;
 	}
 	free(t);

@@ -25,15 +25,11 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			return __LINE__;                                                           \
-	} while (0)
 
 #define MS 1000000ull
 
@@ -73,22 +69,22 @@ static void *feed(void *p)
 static int pipe_rw(void)
 {
 	int p[2];
-	CHECK(pipe2(p, O_CLOEXEC) == 0);
-	CHECK(rf_io_write(p[1], "hello", 5) == 5);
+	RF_CHECK(pipe2(p, O_CLOEXEC) == 0);
+	RF_CHECK(rf_io_write(p[1], "hello", 5) == 5);
 	char b[16] = {0};
-	CHECK(rf_io_read(p[0], b, sizeof(b)) == 5 && !memcmp(b, "hello", 5));
+	RF_CHECK(rf_io_read(p[0], b, sizeof(b)) == 5 && !memcmp(b, "hello", 5));
 	struct iovec out[2] = {{"ab", 2}, {"cde", 3}};
-	CHECK(rf_io_writev(p[1], out, 2) == 5);
+	RF_CHECK(rf_io_writev(p[1], out, 2) == 5);
 	char x[2], y[8];
 	struct iovec in[2] = {{x, 2}, {y, 8}};
-	CHECK(rf_io_readv(p[0], in, 2) == 5 && !memcmp(x, "ab", 2) && !memcmp(y, "cde", 3));
-	CHECK(rf_io_writev_timeout(p[1], out, 1, 1000) == 2);
-	CHECK(rf_io_readv_timeout(p[0], in, 1, 1000) == 2);
-	CHECK(rf_io_pollfd(p[1], POLLOUT) & POLLOUT);
-	CHECK(rf_io_close(p[1]) == 0);
-	CHECK(rf_io_read(p[0], b, sizeof(b)) == 0); /* end of file */
-	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 1000) & (POLLIN | POLLHUP));
-	CHECK(rf_io_close(p[0]) == 0);
+	RF_CHECK(rf_io_readv(p[0], in, 2) == 5 && !memcmp(x, "ab", 2) && !memcmp(y, "cde", 3));
+	RF_CHECK(rf_io_writev_timeout(p[1], out, 1, 1000) == 2);
+	RF_CHECK(rf_io_readv_timeout(p[0], in, 1, 1000) == 2);
+	RF_CHECK(rf_io_pollfd(p[1], POLLOUT) & POLLOUT);
+	RF_CHECK(rf_io_close(p[1]) == 0);
+	RF_CHECK(rf_io_read(p[0], b, sizeof(b)) == 0); /* end of file */
+	RF_CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 1000) & (POLLIN | POLLHUP));
+	RF_CHECK(rf_io_close(p[0]) == 0);
 	return 0;
 }
 
@@ -96,28 +92,28 @@ static int pipe_timeouts(void)
 {
 	int p[2];
 	char b[8];
-	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	RF_CHECK(pipe2(p, O_CLOEXEC) == 0);
 	uint64_t t0 = time_now_ns();
-	CHECK(rf_io_read_timeout(p[0], b, 1, 50) == -ETIMEDOUT);
-	CHECK(time_now_ns() - t0 >= 50 * MS);
-	CHECK(rf_io_read_timeout(p[0], b, 1, 0) == -ETIMEDOUT);
-	CHECK(rf_io_read_timeout(p[0], b, 1, -1) == -EINVAL);
-	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 20) == -ETIMEDOUT);
-	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 0) == -ETIMEDOUT);
-	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, -5) == -EINVAL);
+	RF_CHECK(rf_io_read_timeout(p[0], b, 1, 50) == -ETIMEDOUT);
+	RF_CHECK(time_now_ns() - t0 >= 50 * MS);
+	RF_CHECK(rf_io_read_timeout(p[0], b, 1, 0) == -ETIMEDOUT);
+	RF_CHECK(rf_io_read_timeout(p[0], b, 1, -1) == -EINVAL);
+	RF_CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 20) == -ETIMEDOUT);
+	RF_CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 0) == -ETIMEDOUT);
+	RF_CHECK(rf_io_pollfd_timeout(p[0], POLLIN, -5) == -EINVAL);
 	/* Fill the pipe, then a write must time out having written nothing. */
-	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+	RF_CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
 	static char big[1 << 16];
 	ssize_t n;
 	while ((n = rf_io_write_timeout(p[1], big, sizeof(big), 0)) > 0)
 		;
-	CHECK(n == -ETIMEDOUT);
-	CHECK(rf_io_write_timeout(p[1], big, 1, 30) == -ETIMEDOUT);
+	RF_CHECK(n == -ETIMEDOUT);
+	RF_CHECK(rf_io_write_timeout(p[1], big, 1, 30) == -ETIMEDOUT);
 	/* The data is intact: drain it and the pipe works again. */
 	while (rf_io_read_timeout(p[0], big, sizeof(big), 0) > 0)
 		;
-	CHECK(rf_io_write_timeout(p[1], "z", 1, 1000) == 1);
-	CHECK(rf_io_read_timeout(p[0], b, 8, 1000) == 1 && b[0] == 'z');
+	RF_CHECK(rf_io_write_timeout(p[1], "z", 1, 1000) == 1);
+	RF_CHECK(rf_io_read_timeout(p[0], b, 8, 1000) == 1 && b[0] == 'z');
 	close(p[0]);
 	close(p[1]);
 	return 0;
@@ -127,22 +123,22 @@ static int pipe_errors(void)
 {
 	int p[2];
 	char b[4];
-	CHECK(pipe2(p, O_CLOEXEC) == 0);
-	CHECK(rf_io_close(p[0]) == 0);
-	CHECK(rf_io_write(p[1], "x", 1) == -EPIPE); /* SIGPIPE is ignored by main() */
-	CHECK(rf_io_close(p[1]) == 0);
-	CHECK(rf_io_close(p[1]) == -EBADF);
-	CHECK(rf_io_read(p[0], b, 1) == -EBADF);
-	CHECK(rf_io_write(p[1], b, 1) == -EBADF);
-	CHECK(rf_io_read_timeout(p[0], b, 1, 100) == -EBADF);
-	CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 100) == -EBADF);
-	CHECK(rf_io_readv(p[0], NULL, -1) == -EINVAL);
-	CHECK(rf_io_recv(-1, b, 1, 0) == -EBADF);
-	CHECK(rf_io_fsync(-1) == -EBADF);
+	RF_CHECK(pipe2(p, O_CLOEXEC) == 0);
+	RF_CHECK(rf_io_close(p[0]) == 0);
+	RF_CHECK(rf_io_write(p[1], "x", 1) == -EPIPE); /* SIGPIPE is ignored by main() */
+	RF_CHECK(rf_io_close(p[1]) == 0);
+	RF_CHECK(rf_io_close(p[1]) == -EBADF);
+	RF_CHECK(rf_io_read(p[0], b, 1) == -EBADF);
+	RF_CHECK(rf_io_write(p[1], b, 1) == -EBADF);
+	RF_CHECK(rf_io_read_timeout(p[0], b, 1, 100) == -EBADF);
+	RF_CHECK(rf_io_pollfd_timeout(p[0], POLLIN, 100) == -EBADF);
+	RF_CHECK(rf_io_readv(p[0], NULL, -1) == -EINVAL);
+	RF_CHECK(rf_io_recv(-1, b, 1, 0) == -EBADF);
+	RF_CHECK(rf_io_fsync(-1) == -EBADF);
 	/* recv on a pipe is not a socket. */
-	CHECK(pipe2(p, O_CLOEXEC) == 0);
-	CHECK(rf_io_write(p[1], "x", 1) == 1);
-	CHECK(rf_io_recv(p[0], b, 1, 0) == -ENOTSOCK);
+	RF_CHECK(pipe2(p, O_CLOEXEC) == 0);
+	RF_CHECK(rf_io_write(p[1], "x", 1) == 1);
+	RF_CHECK(rf_io_recv(p[0], b, 1, 0) == -ENOTSOCK);
 	close(p[0]);
 	close(p[1]);
 	return 0;
@@ -153,21 +149,21 @@ static int pipe_errors(void)
 static int pty_calls(void)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	RF_CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
 	int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	CHECK(s >= 0);
+	RF_CHECK(s >= 0);
 	struct termios t;
-	CHECK(tcgetattr(s, &t) == 0);
+	RF_CHECK(tcgetattr(s, &t) == 0);
 	cfmakeraw(&t);
-	CHECK(tcsetattr(s, TCSANOW, &t) == 0);
+	RF_CHECK(tcsetattr(s, TCSANOW, &t) == 0);
 	char b[16];
-	CHECK(rf_io_read_timeout(m, b, sizeof(b), 30) == -ETIMEDOUT);
-	CHECK(rf_io_read_timeout(m, b, sizeof(b), 0) == -ETIMEDOUT);
-	CHECK(rf_io_write_timeout(s, "tty", 3, 1000) == 3);
-	CHECK(rf_io_read_timeout(m, b, sizeof(b), 5000) == 3 && !memcmp(b, "tty", 3));
-	CHECK(rf_io_write(m, "in", 2) == 2);
-	CHECK(rf_io_pollfd_timeout(s, POLLIN, 5000) & POLLIN);
-	CHECK(rf_io_read(s, b, sizeof(b)) == 2 && !memcmp(b, "in", 2));
+	RF_CHECK(rf_io_read_timeout(m, b, sizeof(b), 30) == -ETIMEDOUT);
+	RF_CHECK(rf_io_read_timeout(m, b, sizeof(b), 0) == -ETIMEDOUT);
+	RF_CHECK(rf_io_write_timeout(s, "tty", 3, 1000) == 3);
+	RF_CHECK(rf_io_read_timeout(m, b, sizeof(b), 5000) == 3 && !memcmp(b, "tty", 3));
+	RF_CHECK(rf_io_write(m, "in", 2) == 2);
+	RF_CHECK(rf_io_pollfd_timeout(s, POLLIN, 5000) & POLLIN);
+	RF_CHECK(rf_io_read(s, b, sizeof(b)) == 2 && !memcmp(b, "in", 2));
 	close(s);
 	close(m);
 	return 0;
@@ -177,14 +173,14 @@ static int pty_calls(void)
 static int nonblocking_fd_waits(void)
 {
 	int p[2];
-	CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+	RF_CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
 	struct feeder f = {.fd = p[1], .n = 3, .c = 'q'};
-	CHECK(pthread_create(&f.t, NULL, feed, &f) == 0);
+	RF_CHECK(pthread_create(&f.t, NULL, feed, &f) == 0);
 	char b;
 	for (int i = 0; i < 3; i++)
-		CHECK(rf_io_read(p[0], &b, 1) == 1 && b == 'q');
+		RF_CHECK(rf_io_read(p[0], &b, 1) == 1 && b == 'q');
 	pthread_join(f.t, NULL);
-	CHECK(rf_io_read_timeout(p[0], &b, 1, 0) == -ETIMEDOUT);
+	RF_CHECK(rf_io_read_timeout(p[0], &b, 1, 0) == -ETIMEDOUT);
 	close(p[0]);
 	close(p[1]);
 	return 0;
@@ -194,21 +190,21 @@ static int socketpair_calls(void)
 {
 	int s[2];
 	char b[16];
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
-	CHECK(rf_io_recv(s[0], b, 1, MSG_DONTWAIT) == -EAGAIN);
-	CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 30) == -ETIMEDOUT);
-	CHECK(rf_io_send(s[1], "ping", 4, 0) == 4);
-	CHECK(rf_io_pollfd(s[0], POLLIN) & POLLIN);
-	CHECK(rf_io_recv(s[0], b, sizeof(b), MSG_PEEK) == 4);
-	CHECK(rf_io_recv(s[0], b, sizeof(b), 0) == 4 && !memcmp(b, "ping", 4));
-	CHECK(rf_io_send_timeout(s[0], "pong", 4, 0, 1000) == 4);
-	CHECK(rf_io_read(s[1], b, sizeof(b)) == 4 && !memcmp(b, "pong", 4));
-	CHECK(rf_io_write(s[1], "r", 1) == 1);
-	CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 1000) == 1 && b[0] == 'r');
-	CHECK(rf_io_close(s[1]) == 0);
-	CHECK(rf_io_recv(s[0], b, 1, 0) == 0);        /* orderly close */
-	CHECK(rf_io_send(s[0], "x", 1, 0) == -EPIPE); /* no SIGPIPE: MSG_NOSIGNAL */
-	CHECK(rf_io_close(s[0]) == 0);
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
+	RF_CHECK(rf_io_recv(s[0], b, 1, MSG_DONTWAIT) == -EAGAIN);
+	RF_CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 30) == -ETIMEDOUT);
+	RF_CHECK(rf_io_send(s[1], "ping", 4, 0) == 4);
+	RF_CHECK(rf_io_pollfd(s[0], POLLIN) & POLLIN);
+	RF_CHECK(rf_io_recv(s[0], b, sizeof(b), MSG_PEEK) == 4);
+	RF_CHECK(rf_io_recv(s[0], b, sizeof(b), 0) == 4 && !memcmp(b, "ping", 4));
+	RF_CHECK(rf_io_send_timeout(s[0], "pong", 4, 0, 1000) == 4);
+	RF_CHECK(rf_io_read(s[1], b, sizeof(b)) == 4 && !memcmp(b, "pong", 4));
+	RF_CHECK(rf_io_write(s[1], "r", 1) == 1);
+	RF_CHECK(rf_io_recv_timeout(s[0], b, 1, 0, 1000) == 1 && b[0] == 'r');
+	RF_CHECK(rf_io_close(s[1]) == 0);
+	RF_CHECK(rf_io_recv(s[0], b, 1, 0) == 0);        /* orderly close */
+	RF_CHECK(rf_io_send(s[0], "x", 1, 0) == -EPIPE); /* no SIGPIPE: MSG_NOSIGNAL */
+	RF_CHECK(rf_io_close(s[0]) == 0);
 	return 0;
 }
 
@@ -217,48 +213,48 @@ static int tcp_loopback(void)
 	struct sockaddr_in a;
 	char b[64];
 	int l = tcp_listener(&a, 0);
-	CHECK(l >= 0);
-	CHECK(rf_io_accept_timeout(l, NULL, NULL, 0, 30) == -ETIMEDOUT);
+	RF_CHECK(l >= 0);
+	RF_CHECK(rf_io_accept_timeout(l, NULL, NULL, 0, 30) == -ETIMEDOUT);
 	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	RF_CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
 	struct sockaddr_in peer;
 	socklen_t plen = sizeof(peer);
 	int s = rf_io_accept(l, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-	CHECK(s >= 0 && plen == sizeof(peer) && peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-	CHECK(rf_io_send(c, "GET", 3, 0) == 3);
-	CHECK(rf_io_recv(s, b, 3, MSG_WAITALL) == 3 && !memcmp(b, "GET", 3));
-	CHECK(rf_io_send(s, "OK", 2, 0) == 2);
-	CHECK(rf_io_recv(c, b, sizeof(b), 0) == 2 && !memcmp(b, "OK", 2));
+	RF_CHECK(s >= 0 && plen == sizeof(peer) && peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	RF_CHECK(rf_io_send(c, "GET", 3, 0) == 3);
+	RF_CHECK(rf_io_recv(s, b, 3, MSG_WAITALL) == 3 && !memcmp(b, "GET", 3));
+	RF_CHECK(rf_io_send(s, "OK", 2, 0) == 2);
+	RF_CHECK(rf_io_recv(c, b, sizeof(b), 0) == 2 && !memcmp(b, "OK", 2));
 
 	/* Peer reset: SO_LINGER 0 makes close send RST. */
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
-	CHECK(rf_io_close(s) == 0);
-	CHECK(rf_io_pollfd_timeout(c, POLLIN, 5000) > 0);
-	CHECK(rf_io_recv(c, b, sizeof(b), 0) == -ECONNRESET);
+	RF_CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	RF_CHECK(rf_io_close(s) == 0);
+	RF_CHECK(rf_io_pollfd_timeout(c, POLLIN, 5000) > 0);
+	RF_CHECK(rf_io_recv(c, b, sizeof(b), 0) == -ECONNRESET);
 	ssize_t r = rf_io_send(c, "x", 1, 0);
-	CHECK(r == -EPIPE || r == -ECONNRESET);
-	CHECK(rf_io_close(c) == 0);
+	RF_CHECK(r == -EPIPE || r == -ECONNRESET);
+	RF_CHECK(rf_io_close(c) == 0);
 
 	/* Non-blocking listener and client: accept and connect still wait. */
 	int l2 = tcp_listener(&a, SOCK_NONBLOCK);
-	CHECK(l2 >= 0);
+	RF_CHECK(l2 >= 0);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	CHECK(rf_io_connect_timeout(c, (struct sockaddr *)&a, sizeof(a), 5000) == 0);
+	RF_CHECK(rf_io_connect_timeout(c, (struct sockaddr *)&a, sizeof(a), 5000) == 0);
 	s = rf_io_accept_timeout(l2, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC, 5000);
-	CHECK(s >= 0);
-	CHECK(rf_io_write(c, "abc", 3) == 3);
-	CHECK(rf_io_read(s, b, sizeof(b)) == 3);
+	RF_CHECK(s >= 0);
+	RF_CHECK(rf_io_write(c, "abc", 3) == 3);
+	RF_CHECK(rf_io_read(s, b, sizeof(b)) == 3);
 	close(s);
 	close(c);
 	close(l2);
 
 	/* Nobody listening: refused. */
-	CHECK(rf_io_close(l) == 0);
+	RF_CHECK(rf_io_close(l) == 0);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == -ECONNREFUSED);
+	RF_CHECK(rf_io_connect(c, (struct sockaddr *)&a, sizeof(a)) == -ECONNREFUSED);
 	close(c);
-	CHECK(rf_io_accept(l, NULL, NULL, 0) == -EBADF);
+	RF_CHECK(rf_io_accept(l, NULL, NULL, 0) == -EBADF);
 	return 0;
 }
 
@@ -266,33 +262,33 @@ static int files(void)
 {
 	char path[] = "/tmp/rf_io_test_XXXXXX";
 	int fd = mkstemp(path);
-	CHECK(fd >= 0);
+	RF_CHECK(fd >= 0);
 	unlink(path);
 	char b[32] = {0};
-	CHECK(rf_io_write(fd, "0123456789", 10) == 10);
-	CHECK(rf_io_pwrite(fd, "AB", 2, 4) == 2);
-	CHECK(rf_io_pread(fd, b, 10, 0) == 10 && !memcmp(b, "0123AB6789", 10));
-	CHECK(rf_io_pread(fd, b, 10, 100) == 0); /* past the end */
-	CHECK(rf_io_read(fd, b, 10) == 0);       /* file position is at the end */
-	CHECK(lseek(fd, 2, SEEK_SET) == 2);
-	CHECK(rf_io_read(fd, b, 3) == 3 && !memcmp(b, "23A", 3));
-	CHECK(rf_io_read_timeout(fd, b, 2, 1000) == 2 && !memcmp(b, "B6", 2));
+	RF_CHECK(rf_io_write(fd, "0123456789", 10) == 10);
+	RF_CHECK(rf_io_pwrite(fd, "AB", 2, 4) == 2);
+	RF_CHECK(rf_io_pread(fd, b, 10, 0) == 10 && !memcmp(b, "0123AB6789", 10));
+	RF_CHECK(rf_io_pread(fd, b, 10, 100) == 0); /* past the end */
+	RF_CHECK(rf_io_read(fd, b, 10) == 0);       /* file position is at the end */
+	RF_CHECK(lseek(fd, 2, SEEK_SET) == 2);
+	RF_CHECK(rf_io_read(fd, b, 3) == 3 && !memcmp(b, "23A", 3));
+	RF_CHECK(rf_io_read_timeout(fd, b, 2, 1000) == 2 && !memcmp(b, "B6", 2));
 	struct iovec v[2] = {{"xy", 2}, {"z", 1}};
-	CHECK(rf_io_writev(fd, v, 2) == 3);
-	CHECK(rf_io_pread(fd, b, 12, 0) == 10 && !memcmp(b, "0123AB6xyz", 10));
-	CHECK(rf_io_fsync(fd) == 0);
-	CHECK(rf_io_pollfd_timeout(fd, POLLIN, 1000) & POLLIN);
-	CHECK(rf_io_pread(fd, b, 1, -1) == -EINVAL);
-	CHECK(rf_io_pwrite(fd, b, 1, -1) == -EINVAL);
-	CHECK(rf_io_close(fd) == 0);
-	CHECK(rf_io_pread(fd, b, 1, 0) == -EBADF);
-	CHECK(rf_io_pwrite(fd, b, 1, 0) == -EBADF);
-	CHECK(rf_io_fsync(fd) == -EBADF);
+	RF_CHECK(rf_io_writev(fd, v, 2) == 3);
+	RF_CHECK(rf_io_pread(fd, b, 12, 0) == 10 && !memcmp(b, "0123AB6xyz", 10));
+	RF_CHECK(rf_io_fsync(fd) == 0);
+	RF_CHECK(rf_io_pollfd_timeout(fd, POLLIN, 1000) & POLLIN);
+	RF_CHECK(rf_io_pread(fd, b, 1, -1) == -EINVAL);
+	RF_CHECK(rf_io_pwrite(fd, b, 1, -1) == -EINVAL);
+	RF_CHECK(rf_io_close(fd) == 0);
+	RF_CHECK(rf_io_pread(fd, b, 1, 0) == -EBADF);
+	RF_CHECK(rf_io_pwrite(fd, b, 1, 0) == -EBADF);
+	RF_CHECK(rf_io_fsync(fd) == -EBADF);
 	/* Writing to a read-only file. */
 	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	CHECK(fd >= 0);
-	CHECK(rf_io_write(fd, "x", 1) == -EBADF);
-	CHECK(rf_io_read(fd, b, sizeof(b)) > 0);
+	RF_CHECK(fd >= 0);
+	RF_CHECK(rf_io_write(fd, "x", 1) == -EBADF);
+	RF_CHECK(rf_io_read(fd, b, sizeof(b)) > 0);
 	close(fd);
 	return 0;
 }
@@ -300,10 +296,10 @@ static int files(void)
 static int sleeping(void)
 {
 	uint64_t t0 = time_now_ns();
-	CHECK(rf_sleep_ms(20) == 0);
-	CHECK(time_now_ns() - t0 >= 20 * MS);
-	CHECK(rf_sleep_ms(0) == 0);
-	CHECK(rf_sleep_ms(-1) == -EINVAL);
+	RF_CHECK(rf_sleep_ms(20) == 0);
+	RF_CHECK(time_now_ns() - t0 >= 20 * MS);
+	RF_CHECK(rf_sleep_ms(0) == 0);
+	RF_CHECK(rf_sleep_ms(-1) == -EINVAL);
 	return 0;
 }
 
@@ -317,10 +313,10 @@ static int square_body(rf_val arg, rf_val *out)
 static int blocking_calls(void)
 {
 	rf_val out = 7;
-	CHECK(rf_blocking(square_body, 12, &out) == 0 && out == 144);
-	CHECK(rf_blocking(square_body, -3, &out) == -ERANGE && out == 9);
-	CHECK(rf_blocking(square_body, 2, NULL) == 0);
-	CHECK(rf_blocking(NULL, 2, &out) == -EINVAL);
+	RF_CHECK(rf_blocking(square_body, 12, &out) == 0 && out == 144);
+	RF_CHECK(rf_blocking(square_body, -3, &out) == -ERANGE && out == 9);
+	RF_CHECK(rf_blocking(square_body, 2, NULL) == 0);
+	RF_CHECK(rf_blocking(NULL, 2, &out) == -EINVAL);
 	return 0;
 }
 

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
@@ -16,8 +18,8 @@ static rf_ref *A, *B;
 
 static void make_refs(rf_val a, rf_val b)
 {
-	assert_int_equal(rf_ref_new(a, &A), 0);
-	assert_int_equal(rf_ref_new(b, &B), 0);
+	RF_CHECK_EQ(rf_ref_new(a, &A), 0);
+	RF_CHECK_EQ(rf_ref_new(b, &B), 0);
 }
 
 static void free_refs(void)
@@ -29,7 +31,7 @@ static void free_refs(void)
 static rf_val value(rf_ref *r)
 {
 	rf_val v;
-	assert_int_equal(rf_ref_deref(r, &v), 0);
+	RF_CHECK_EQ(rf_ref_deref(r, &v), 0);
 	return v;
 }
 
@@ -38,7 +40,7 @@ static int threads(void)
 {
 	int n = 0;
 	DIR *d = opendir("/proc/self/task");
-	assert_non_null(d);
+	RF_CHECK((d) != NULL);
 	for (struct dirent *e; (e = readdir(d));)
 		n += e->d_name[0] != '.';
 	closedir(d);
@@ -78,8 +80,12 @@ static void outside_transaction(void **state)
 	assert_int_equal(rf_dosync(NULL, 0, &v), -EINVAL);
 	assert_int_equal(rf_ref_new(0, NULL), -EINVAL);
 	rf_ref *r = A;
-	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 5, .max_history = 2}, &r),
-	                 -EINVAL);
+	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 1}, &r), -EINVAL);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        0, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .min_history = 5, .max_history = 2},
+	        &r),
+	    -EINVAL);
 	assert_null(r);
 	assert_int_equal(rf_ref_history_count(NULL), -EINVAL);
 	assert_int_equal(value(A), 1);
@@ -95,13 +101,13 @@ static int transfer_body(rf_val arg, rf_val *out)
 	int rc;
 	if ((rc = rf_ref_alter(A, rf_add, arg, &a)) || (rc = rf_ref_alter(B, rf_inc, 0, &b)))
 		return rc;
-	assert_int_equal(rf_io_guard(), RF_EIOINTX);
-	assert_true(rf_in_transaction());
-	assert_true(stm_tx_running());
+	RF_CHECK_EQ(rf_io_guard(), RF_EIOINTX);
+	RF_CHECK(rf_in_transaction());
+	RF_CHECK(stm_tx_running());
 	rf_val a2, b2;
 	if ((rc = rf_ref_deref(A, &a2)) || (rc = rf_ref_deref(B, &b2)))
 		return rc;
-	assert_int_equal(a2, a); /* a transaction sees its own writes */
+	RF_CHECK_EQ(a2, a); /* a transaction sees its own writes */
 	*out = a2 + b2;
 	return 0;
 }
@@ -121,7 +127,7 @@ static void alter_commits(void **state)
 
 static int inner_body(rf_val arg, rf_val *out)
 {
-	assert_true(rf_in_transaction());
+	RF_CHECK(rf_in_transaction());
 	return rf_ref_alter(B, rf_add, arg, out);
 }
 
@@ -134,8 +140,8 @@ static int outer_body(rf_val arg, rf_val *out)
 	if ((rc = rf_dosync(inner_body, arg, &inner)))
 		return rc;
 	/* the inner transaction joined ours: nothing is visible outside yet */
-	assert_int_equal(rf_ref_deref(B, out), 0);
-	assert_int_equal(*out, inner);
+	RF_CHECK_EQ(rf_ref_deref(B, out), 0);
+	RF_CHECK_EQ(*out, inner);
 	return arg == 13 ? -77 : 0;
 }
 
@@ -197,15 +203,15 @@ static int set_after_commute_body(rf_val arg, rf_val *out)
 	int rc = rf_ref_commute(A, rf_inc, 0, &v);
 	if (rc)
 		return rc;
-	assert_int_equal(v, 2); /* in-transaction value of commute */
-	assert_int_equal(rf_ref_deref(A, &v), 0);
-	assert_int_equal(v, 2);
-	assert_int_equal(rf_ref_set(A, 5), RF_ECOMMUTESET);
-	assert_int_equal(rf_ref_alter(A, rf_inc, 0, NULL), RF_ECOMMUTESET);
+	RF_CHECK_EQ(v, 2); /* in-transaction value of commute */
+	RF_CHECK_EQ(rf_ref_deref(A, &v), 0);
+	RF_CHECK_EQ(v, 2);
+	RF_CHECK_EQ(rf_ref_set(A, 5), RF_ECOMMUTESET);
+	RF_CHECK_EQ(rf_ref_alter(A, rf_inc, 0, NULL), RF_ECOMMUTESET);
 	/* commute after set is fine and is not re-run at commit */
 	if ((rc = rf_ref_set(B, 10)) || (rc = rf_ref_commute(B, rf_add, 5, &v)))
 		return rc;
-	assert_int_equal(v, 15);
+	RF_CHECK_EQ(v, 15);
 	return (int)arg;
 }
 
@@ -233,9 +239,14 @@ static int not_seven(rf_val v, rf_val ctx)
 static void validators(void **state)
 {
 	rf_ref *r;
-	assert_int_equal(rf_ref_new_opts(-1, &(rf_ref_opts){.validator = non_negative}, &r),
-	                 RF_EVALIDATOR);
-	assert_int_equal(rf_ref_new_opts(5, &(rf_ref_opts){.validator = non_negative}, &A), 0);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        -1, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .validator = non_negative}, &r),
+	    RF_EVALIDATOR);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        5, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .validator = non_negative}, &A),
+	    0);
 	assert_int_equal(rf_ref_new(5, &B), 0);
 	/* a rejection aborts the whole transaction: B unchanged too */
 	assert_int_equal(rf_dosync(transfer_body, -10, NULL), RF_EVALIDATOR);
@@ -261,16 +272,53 @@ static struct {
 	bool in_tx;
 } seen;
 
-static void watch(rf_val key, rf_ref *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+static int watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
 {
-	assert_int_equal(ctx, 99);
+	RF_CHECK_EQ(ctx, 99);
 	seen.calls++;
 	seen.old = old_val;
 	seen.new_val = new_val;
 	seen.key = key;
 	seen.in_tx = rf_in_transaction();
-	assert_ptr_equal(ref, A);
-	assert_int_equal(value(ref), new_val); /* after the commit */
+	RF_CHECK((ref) == (A));
+	RF_CHECK_EQ(value(ref), new_val); /* after the commit */
+	return 0;
+}
+
+static int add_twice_body(rf_val arg, rf_val *out);
+
+/* A watch that fails with the code in ctx, counting its calls. */
+static int failing_watch_calls;
+static int failing_watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	(void)key, (void)ref, (void)old_val, (void)new_val;
+	failing_watch_calls++;
+	return (int)ctx;
+}
+
+/* A watch's negative code comes back from rf_dosync after the commit; every other
+ * watch still runs; the value stays changed; remove of an unknown key is 0. */
+static void watch_codes(void **state)
+{
+	make_refs(10, 0);
+	seen.calls = 0;
+	failing_watch_calls = 0;
+	assert_int_equal(rf_ref_add_watch(A, 1, failing_watch, -EPIPE), 0);
+	assert_int_equal(rf_ref_add_watch(A, 2, watch, 99), 0);
+	assert_int_equal(rf_ref_add_watch(A, 3, failing_watch, -EIO), 0);
+	rf_val out = 0;
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), -EPIPE); /* the first code */
+	assert_int_equal(failing_watch_calls, 2);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(value(A), 12);                                /* committed */
+	assert_int_equal(rf_ref_add_watch(A, 1, failing_watch, 0), 0); /* replaced by key */
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), -EIO);
+	assert_int_equal(value(A), 14);
+	assert_int_equal(rf_ref_remove_watch(A, 3), 0);
+	assert_int_equal(rf_dosync(add_twice_body, 1, &out), 0);
+	assert_int_equal(rf_ref_remove_watch(A, 77), 0);
+	assert_int_equal(rf_ref_remove_watch(NULL, 1), -EINVAL);
+	free_refs();
 }
 
 static int add_twice_body(rf_val arg, rf_val *out)
@@ -360,8 +408,11 @@ static void ensure_and_history(void **state)
 	assert_int_equal(value(A), 4);
 	assert_int_equal(rf_ref_history_count(A), 0); /* no reader faulted: no older version kept */
 	rf_ref *r;
-	assert_int_equal(rf_ref_new_opts(0, &(rf_ref_opts){.min_history = 3, .max_history = 5}, &r),
-	                 0);
+	assert_int_equal(
+	    rf_ref_new_opts(
+	        0, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .min_history = 3, .max_history = 5},
+	        &r),
+	    0);
 	rf_ref_free(A);
 	A = r;
 	for (int i = 0; i < 10; i++)
@@ -424,6 +475,7 @@ int main(void)
 	    cmocka_unit_test(commute_then_set_is_an_error),
 	    cmocka_unit_test(validators),
 	    cmocka_unit_test(watches),
+	    cmocka_unit_test(watch_codes),
 	    cmocka_unit_test(held_sends),
 	    cmocka_unit_test(ensure_and_history),
 	    cmocka_unit_test(large_write_sets),

@@ -81,7 +81,8 @@ static void assert_all_released(void)
 static rf_ref *new_owning_ref(rf_val n, unsigned min_history, unsigned max_history)
 {
 	rf_ref *r;
-	rf_ref_opts o = {.min_history = min_history,
+	rf_ref_opts o = {.size = sizeof(o),
+	                 .min_history = min_history,
 	                 .max_history = max_history,
 	                 .release = release_box,
 	                 .release_ctx = 42};

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ringfold.h"
 #include "runtime/base/ctx.h"
 #include "runtime/sched/sched.h"
@@ -20,14 +22,14 @@ static rf_var *V, *W;
 static rf_val get(rf_var *v)
 {
 	rf_val x;
-	assert_int_equal(rf_var_deref(v, &x), 0);
+	RF_CHECK_EQ(rf_var_deref(v, &x), 0);
 	return x;
 }
 
 static void setup_vars(void)
 {
-	assert_int_equal(rf_var_new_dynamic(1, &V), 0);
-	assert_int_equal(rf_var_new_dynamic(100, &W), 0);
+	RF_CHECK_EQ(rf_var_new_dynamic(1, &V), 0);
+	RF_CHECK_EQ(rf_var_new_dynamic(100, &W), 0);
 }
 
 static void free_vars(void)
@@ -79,23 +81,23 @@ static void binding_non_dynamic(void **state)
 /* body of (binding [*v* arg] ...): checks, set!, nesting, and fails when asked */
 static int inner(rf_val arg, rf_val *out)
 {
-	assert_int_equal(get(V), 3);
-	assert_int_equal(rf_var_set(V, 4), 0);
-	assert_int_equal(get(V), 4);
+	RF_CHECK_EQ(get(V), 3);
+	RF_CHECK_EQ(rf_var_set(V, 4), 0);
+	RF_CHECK_EQ(get(V), 4);
 	*out = get(V) + get(W);
 	return (int)arg;
 }
 
 static int outer(rf_val arg, rf_val *out)
 {
-	assert_true(rf_var_thread_bound(V));
-	assert_false(rf_var_thread_bound(W));
-	assert_int_equal(get(V), 2);
-	assert_int_equal(rf_var_set(V, 3), 0); /* set! on our binding */
+	RF_CHECK(rf_var_thread_bound(V));
+	RF_CHECK(!(rf_var_thread_bound(W)));
+	RF_CHECK_EQ(get(V), 2);
+	RF_CHECK_EQ(rf_var_set(V, 3), 0); /* set! on our binding */
 	rf_val r;
 	int rc = rf_var_binding(W, 200, inner, arg, &r);
-	assert_int_equal(get(W), 100); /* restored, whatever inner returned */
-	assert_int_equal(get(V), 4);   /* inner's set! changed our (only) binding of V */
+	RF_CHECK_EQ(get(W), 100); /* restored, whatever inner returned */
+	RF_CHECK_EQ(get(V), 4);   /* inner's set! changed our (only) binding of V */
 	*out = r;
 	return rc;
 }

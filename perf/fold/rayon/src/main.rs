@@ -1,5 +1,5 @@
 //! The rayon peer of perf/fold: fold_sum_1e8, fold_map_filter_1e8, fj_fib30, printing
-//! "bench,impl,ns_per_op,ops" lines like perf/harness.c (best of RF_BENCH_REPS runs).
+//! CSV rows like perf/harness.c (median, min and max of RF_BENCH_REPS runs).
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -10,16 +10,27 @@ fn reps() -> usize {
     std::env::var("RF_BENCH_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1)
 }
 
-fn best<F: FnMut() -> i64>(want: i64, mut f: F) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..reps() {
-        let t = Instant::now();
-        let got = f();
-        let ns = t.elapsed().as_nanos() as f64;
-        assert_eq!(got, want, "rayon peer gave a wrong answer");
-        best = best.min(ns);
-    }
-    best
+/// Every run's wall ns, sorted; each run's answer is checked.
+fn timings<F: FnMut() -> i64>(want: i64, mut f: F) -> Vec<f64> {
+    let mut ts: Vec<f64> = (0..reps())
+        .map(|_| {
+            let t = Instant::now();
+            let got = f();
+            let ns = t.elapsed().as_nanos() as f64;
+            assert_eq!(got, want, "rayon peer gave a wrong answer");
+            ns
+        })
+        .collect();
+    ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    ts
+}
+
+/// One CSV row as perf/harness.h: median, ops, min, max per op, reps, unit.
+fn report(bench: &str, ts: &[f64], ops: u64) {
+    let n = ts.len();
+    let med = (ts[(n - 1) / 2] + ts[n / 2]) / 2.0;
+    let per = |x: f64| x / ops as f64;
+    println!("{},rayon,{:.3},{},{:.3},{:.3},{},ns", bench, per(med), ops, per(ts[0]), per(ts[n - 1]), n);
 }
 
 fn fib(n: i64) -> i64 {
@@ -38,17 +49,15 @@ fn main() {
         let v: Vec<i64> = (0..N_FOLD as i64).into_par_iter().collect();
         if wanted("fold_sum_1e8") {
             let want: i64 = v.iter().sum();
-            let ns = best(want, || v.par_iter().sum::<i64>());
-            println!("fold_sum_1e8,rayon,{:.3},{}", ns / N_FOLD as f64, N_FOLD);
+            report("fold_sum_1e8", &timings(want, || v.par_iter().sum::<i64>()), N_FOLD as u64);
         }
         if wanted("fold_map_filter_1e8") {
             let want: i64 = v.iter().filter(|x| *x % 2 == 0).map(|x| 3 * x).sum();
-            let ns = best(want, || v.par_iter().filter(|x| *x % 2 == 0).map(|x| 3 * x).sum());
-            println!("fold_map_filter_1e8,rayon,{:.3},{}", ns / N_FOLD as f64, N_FOLD);
+            let ts = timings(want, || v.par_iter().filter(|x| *x % 2 == 0).map(|x| 3 * x).sum());
+            report("fold_map_filter_1e8", &ts, N_FOLD as u64);
         }
     }
     if wanted("fj_fib30") {
-        let ns = best(832040, || fib(30));
-        println!("fj_fib30,rayon,{:.3},{}", ns / FIB_CALLS as f64, FIB_CALLS);
+        report("fj_fib30", &timings(832040, || fib(30)), FIB_CALLS);
     }
 }

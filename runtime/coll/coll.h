@@ -1,0 +1,92 @@
+/* runtime/coll/coll.h: what the persistent collections share (internal): the reference
+ * count every version and node carries, edit tokens for transients, element ownership.
+ *
+ * Contract (shared state). Versions (rf_pvec, rf_phm) and nodes are immutable once a
+ * version that reaches them has been returned to a caller; the only word any thread
+ * writes in them afterwards is the reference count `rc`. A node is written in place only
+ * by the transient that owns it (node->edit == the transient's token, nonzero), and such
+ * a node is reachable from that transient alone (rc == 1, no version points to it): a
+ * transient never shares its owned nodes until persistent!, which retires its token.
+ * Tokens come from a process-wide counter and are never reused, so a stale token in a
+ * frozen node can never match a later transient (freed memory could be reused; a
+ * counter cannot).
+ *
+ * Reference counts. Taking a reference (rc_retain) is a relaxed increment: the caller
+ * already holds a reference, so the object cannot go away meanwhile, and the new holder
+ * learns of the object through some other synchronization (an atom's release store, a
+ * channel, a thread start) that orders everything before it. Dropping one (rc_drop) is
+ * an acq_rel decrement: its release half makes this holder's reads of the object happen
+ * before the decrement; the acquire half, taken by the holder whose decrement reaches
+ * zero, pairs with the release half of every earlier decrement, so the freeing thread
+ * sees all other holders done with the object before it frees it. (acq_rel on the RMW
+ * rather than a separate acquire fence: TSan understands the former.)
+ *
+ * Counts are 32-bit: at most 2^32 - 1 references to one node or version.
+ */
+#ifndef RF_COLL_COLL_H
+#define RF_COLL_COLL_H
+
+#include <stdatomic.h>
+
+#include "ringfold/coll.h"
+
+enum { COLL_PVEC = 0x70766563, COLL_PHM = 0x70686d00 };
+
+/* First member of rf_pvec and rf_phm: rf_coll_release tells them apart by kind. */
+typedef struct coll_hdr {
+	_Atomic uint32_t rc;
+	uint32_t kind;
+} coll_hdr;
+
+static inline void rc_retain(_Atomic uint32_t *rc)
+{
+	atomic_fetch_add_explicit(rc, 1, memory_order_relaxed); /* see the contract above */
+}
+
+/* True when this was the last reference: the caller frees the object. */
+static inline bool rc_drop(_Atomic uint32_t *rc)
+{
+	/* release: our uses of the object before; acquire (for the last one): every other
+	 * holder's uses, through their release decrements. */
+	return atomic_fetch_sub_explicit(rc, 1, memory_order_acq_rel) == 1;
+}
+
+/* Owned by a live transient with token `edit` (0: a persistent operation owns nothing). */
+static inline bool coll_owned(uint64_t node_edit, uint64_t edit)
+{
+	return edit != 0 && node_edit == edit;
+}
+
+/* A token no node carries yet (never 0). Any thread. */
+uint64_t coll_edit_token(void);
+
+/* ops NULL, or with a size that covers this version of the struct. */
+bool coll_ops_ok(const rf_coll_ops *ops);
+
+/* Element (value) ownership through the ops; NULL ops or NULL functions: borrowed. */
+static inline void val_retain(const rf_coll_ops *ops, rf_val x)
+{
+	if (ops && ops->retain)
+		ops->retain(x, ops->ctx);
+}
+static inline void val_release(const rf_coll_ops *ops, rf_val x)
+{
+	if (ops && ops->release)
+		ops->release(x, ops->ctx);
+}
+static inline void key_retain(const rf_coll_ops *ops, rf_val k)
+{
+	if (ops && ops->key_retain)
+		ops->key_retain(k, ops->ctx);
+}
+static inline void key_release(const rf_coll_ops *ops, rf_val k)
+{
+	if (ops && ops->key_release)
+		ops->key_release(k, ops->ctx);
+}
+static inline bool ops_own_vals(const rf_coll_ops *ops)
+{
+	return ops && ops->retain;
+}
+
+#endif

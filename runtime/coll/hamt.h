@@ -1,0 +1,118 @@
+/* runtime/coll/hamt.h: the hash map's trie (internal), shared by persistent maps (phm.c)
+ * and transients (thm.c). Shared state: nodes, under coll.h's contract (immutable once
+ * published, in place only under the owning transient's token, counted references).
+ *
+ * A bitmap node at level `shift` (0, 5, ..., 60) sorts keys by bits shift..shift+4 of
+ * their hash: a key whose position is set in `datamap` is stored inline, as the pair
+ * slot[2i], slot[2i+1] (i = entries before it); a position set in `nodemap` leads to the
+ * child slot[2d + j] (d entries, j children before it). A collision node holds cn pairs
+ * of keys whose whole hashes equal `hash`. Children below the root always hold at least
+ * two entries: an operation that leaves a child with one pulls that entry up (CHAMP's
+ * canonical form). The root may be anything, or NULL for the empty map.
+ */
+#ifndef RF_COLL_HAMT_H
+#define RF_COLL_HAMT_H
+
+#include "ringfold/phm.h"
+#include "runtime/coll/coll.h"
+
+enum { H_BITMAP = 1, H_COLL = 2 };
+#define HBITS 5
+#define HMASK 31u
+
+typedef struct hnode {
+	_Atomic uint32_t rc;
+	uint8_t kind;
+	uint8_t pad_[3];
+	uint32_t cap; /* slots allocated */
+	uint32_t cn;  /* H_COLL: pairs */
+	uint64_t edit;
+	union {
+		struct {
+			uint32_t datamap, nodemap;
+		};
+		uint64_t hash; /* H_COLL */
+	};
+	rf_val slot[];
+} hnode;
+
+struct rf_phm {
+	coll_hdr h;
+	uint32_t pad_;
+	size_t cnt;
+	hnode *root;
+	const rf_coll_ops *ops;
+};
+
+struct rf_thm {
+	uint64_t edit;
+	size_t cnt;
+	hnode *root;
+	const rf_coll_ops *ops;
+};
+
+static inline uint64_t h_hash(const rf_coll_ops *ops, rf_val k)
+{
+	return ops && ops->hash ? ops->hash(k, ops->ctx) : rf_hash_int(k, 0);
+}
+static inline bool h_eq(const rf_coll_ops *ops, rf_val a, rf_val b)
+{
+	return ops && ops->eq ? ops->eq(a, b, ops->ctx) : a == b;
+}
+static inline uint32_t h_bit(uint64_t h, uint32_t shift)
+{
+	return 1u << ((h >> shift) & HMASK);
+}
+static inline uint32_t h_index(uint32_t map, uint32_t bit)
+{
+	return (uint32_t)__builtin_popcount(map & (bit - 1));
+}
+static inline uint32_t h_entries(const hnode *n)
+{
+	return n->kind == H_COLL ? n->cn : (uint32_t)__builtin_popcount(n->datamap);
+}
+static inline hnode *h_kid(const hnode *n, uint32_t j)
+{
+	return (hnode *)(intptr_t)n->slot[2 * h_entries(n) + j];
+}
+/* Words in use. */
+static inline uint32_t h_used(const hnode *n)
+{
+	if (n->kind == H_COLL)
+		return 2 * n->cn;
+	return 2 * (uint32_t)__builtin_popcount(n->datamap) +
+	       (uint32_t)__builtin_popcount(n->nodemap);
+}
+
+hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
+void hnode_drop(hnode *n, const rf_coll_ops *ops);
+/* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every
+ * key, value and child of n but slot `skip` (-1: none), left for the caller to fill. */
+hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops);
+
+/* Lookup: the value slot of key k with hash h under n, or NULL. */
+const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
+
+/* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM
+ * (nothing changed) and in *out the node that takes n's place: n itself if changed in
+ * place or not changed at all (*delta tells: +1 an entry added, 0 a value replaced, -1
+ * removed; *changed false when nothing was done), a new node owned by `edit`, or NULL
+ * (dissoc emptied it). n is never freed here: a caller that replaces its own reference
+ * to n drops it. */
+int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_t edit,
+               const rf_coll_ops *ops, hnode **out, int *delta, bool *changed);
+int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
+                const rf_coll_ops *ops, hnode **out, bool *changed);
+
+/* A node with one entry (bitmap with one pair and no child, or a collision node of one):
+ * may be pulled up into its parent. */
+static inline bool h_single(const hnode *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == H_COLL)
+		return n->cn == 1;
+	return n->nodemap == 0 && (n->datamap & (n->datamap - 1)) == 0;
+}
+
+#endif

@@ -1,0 +1,236 @@
+/* runtime/coll/hamt_assoc.c: assoc in the hash map trie (hamt.h), for persistent maps
+ * (edit 0: every node on the path is copied) and transients (owned nodes change in
+ * place). Shared state: nodes, under coll.h's contract. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/coll/hamt.h"
+
+/* Room for `need` words: exact for persistent nodes; transients get spare room so that
+ * the next inserts happen in place. A bitmap node never needs more than 64. */
+static uint32_t room(uint8_t kind, uint32_t need, uint64_t edit)
+{
+	if (!edit)
+		return need;
+	uint32_t cap = need < 4 ? 4 : need * 2;
+	return kind == H_BITMAP && cap > 64 ? 64 : cap;
+}
+
+/* A node at level shift holding two entries (references taken here). */
+static hnode *h_pair(uint32_t shift, uint64_t h1, rf_val k1, rf_val v1, uint64_t h2, rf_val k2,
+                     rf_val v2, uint64_t edit, const rf_coll_ops *ops)
+{
+	hnode *n;
+	if (h1 == h2) {
+		if (!(n = hnode_alloc(H_COLL, room(H_COLL, 4, edit), edit)))
+			return NULL;
+		n->hash = h1;
+		n->cn = 2;
+	} else {
+		uint32_t b1 = h_bit(h1, shift), b2 = h_bit(h2, shift);
+		if (b1 == b2) {
+			hnode *sub = h_pair(shift + HBITS, h1, k1, v1, h2, k2, v2, edit, ops);
+			if (!sub)
+				return NULL;
+			if (!(n = hnode_alloc(H_BITMAP, room(H_BITMAP, 1, edit), edit))) {
+				hnode_drop(sub, ops);
+				return NULL;
+			}
+			n->datamap = 0;
+			n->nodemap = b1;
+			n->slot[0] = rf_from_ptr(sub);
+			return n;
+		}
+		if (!(n = hnode_alloc(H_BITMAP, room(H_BITMAP, 4, edit), edit)))
+			return NULL;
+		n->datamap = b1 | b2;
+		n->nodemap = 0;
+		if (b2 < b1) {
+			rf_val tk = k1, tv = v1;
+			k1 = k2, v1 = v2, k2 = tk, v2 = tv;
+		}
+	}
+	n->slot[0] = k1;
+	n->slot[1] = v1;
+	n->slot[2] = k2;
+	n->slot[3] = v2;
+	key_retain(ops, k1);
+	val_retain(ops, v1);
+	key_retain(ops, k2);
+	val_retain(ops, v2);
+	return n;
+}
+
+/* n (a node to copy from, or n itself when owned) with its value slot s set to v. */
+static int set_value(hnode *n, uint32_t s, rf_val v, uint64_t edit, const rf_coll_ops *ops,
+                     hnode **out)
+{
+	hnode *c = n;
+	if (!coll_owned(n->edit, edit))
+		c = hnode_copy(n, room(n->kind, h_used(n), edit), edit, (int)s, ops);
+	if (!c)
+		return -ENOMEM;
+	val_retain(ops, v);
+	if (c == n)
+		val_release(ops, n->slot[s]);
+	c->slot[s] = v;
+	*out = c;
+	return 0;
+}
+
+/* n with the pair (k, v) inserted at word w (k, v referenced here): in place when owned
+ * with room, else a new node. The caller fixes the maps / count. */
+static int insert_pair(hnode *n, uint32_t w, rf_val k, rf_val v, uint64_t edit,
+                       const rf_coll_ops *ops, hnode **out)
+{
+	uint32_t used = h_used(n);
+	hnode *c = n;
+	if (!coll_owned(n->edit, edit) || n->cap < used + 2) {
+		if (!(c = hnode_copy(n, room(n->kind, used + 2, edit), edit, -1, ops)))
+			return -ENOMEM;
+	}
+	memmove(&c->slot[w + 2], &c->slot[w], (size_t)(used - w) * sizeof(rf_val));
+	c->slot[w] = k;
+	c->slot[w + 1] = v;
+	key_retain(ops, k);
+	val_retain(ops, v);
+	*out = c;
+	return 0;
+}
+
+static int coll_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_t edit,
+                      const rf_coll_ops *ops, hnode **out, int *delta, bool *changed)
+{
+	if (h != n->hash) {
+		/* another hash reaches this collision node: put it under a bitmap node, as
+		 * Clojure's HashCollisionNode does, and insert there */
+		hnode *b = hnode_alloc(H_BITMAP, room(H_BITMAP, 1, edit), edit);
+		if (!b)
+			return -ENOMEM;
+		b->datamap = 0;
+		b->nodemap = h_bit(n->hash, shift);
+		b->slot[0] = rf_from_ptr(n);
+		rc_retain(&n->rc);
+		int rc = hamt_assoc(b, shift, h, k, v, edit, ops, out, delta, changed);
+		if (rc < 0 || *out != b)
+			hnode_drop(b, ops);
+		return rc;
+	}
+	for (uint32_t i = 0; i < n->cn; i++)
+		if (h_eq(ops, n->slot[2 * i], k)) {
+			*delta = 0;
+			if (n->slot[2 * i + 1] == v) {
+				*changed = false;
+				*out = n;
+				return 0;
+			}
+			*changed = true;
+			return set_value(n, 2 * i + 1, v, edit, ops, out);
+		}
+	int rc = insert_pair(n, 2 * n->cn, k, v, edit, ops, out);
+	if (rc < 0)
+		return rc;
+	(*out)->cn++;
+	*delta = 1;
+	*changed = true;
+	return 0;
+}
+
+/* Entry i of n (at word 2i) gives way to a child holding it and (k, v): a new node with
+ * one pair fewer and one child more. */
+static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_t h, rf_val k,
+                     rf_val v, uint64_t edit, const rf_coll_ops *ops, hnode **out)
+{
+	rf_val ek = n->slot[2 * i], ev = n->slot[2 * i + 1];
+	hnode *sub = h_pair(shift + HBITS, h_hash(ops, ek), ek, ev, h, k, v, edit, ops);
+	if (!sub)
+		return -ENOMEM;
+	uint32_t used = h_used(n), d = h_entries(n), j = h_index(n->nodemap, bit);
+	hnode *c = hnode_alloc(H_BITMAP, room(H_BITMAP, used - 1, edit), edit);
+	if (!c) {
+		hnode_drop(sub, ops);
+		return -ENOMEM;
+	}
+	c->datamap = n->datamap & ~bit;
+	c->nodemap = n->nodemap | bit;
+	/* pairs before i, pairs after i, children before j, sub, children from j */
+	rf_val *dst = c->slot;
+	memcpy(dst, n->slot, (size_t)(2 * i) * sizeof(rf_val));
+	memcpy(dst + 2 * i, n->slot + 2 * i + 2, (size_t)(2 * (d - i - 1)) * sizeof(rf_val));
+	dst += 2 * (d - 1);
+	memcpy(dst, n->slot + 2 * d, (size_t)j * sizeof(rf_val));
+	dst[j] = rf_from_ptr(sub);
+	memcpy(dst + j + 1, n->slot + 2 * d + j, (size_t)(used - 2 * d - j) * sizeof(rf_val));
+	/* c's references: every pair and child it shares with n (sub's is its own) */
+	for (uint32_t w = 0; ops && w < 2 * (d - 1); w += 2) {
+		key_retain(ops, c->slot[w]);
+		val_retain(ops, c->slot[w + 1]);
+	}
+	for (uint32_t x = 0; x < used - 2 * d + 1; x++)
+		if (x != j)
+			rc_retain(&((hnode *)(intptr_t)dst[x])->rc);
+	*out = c;
+	return 0;
+}
+
+int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_t edit,
+               const rf_coll_ops *ops, hnode **out, int *delta, bool *changed)
+{
+	*changed = true;
+	*delta = 1;
+	if (!n) {
+		hnode *c = hnode_alloc(H_BITMAP, room(H_BITMAP, 2, edit), edit);
+		if (!c)
+			return -ENOMEM;
+		c->datamap = h_bit(h, shift);
+		c->nodemap = 0;
+		c->slot[0] = k;
+		c->slot[1] = v;
+		key_retain(ops, k);
+		val_retain(ops, v);
+		*out = c;
+		return 0;
+	}
+	if (n->kind == H_COLL)
+		return coll_assoc(n, shift, h, k, v, edit, ops, out, delta, changed);
+	uint32_t bit = h_bit(h, shift);
+	if (n->datamap & bit) {
+		uint32_t i = h_index(n->datamap, bit);
+		if (!h_eq(ops, n->slot[2 * i], k))
+			return push_down(n, shift, bit, i, h, k, v, edit, ops, out);
+		*delta = 0;
+		if (n->slot[2 * i + 1] == v) {
+			*changed = false;
+			*out = n;
+			return 0;
+		}
+		return set_value(n, 2 * i + 1, v, edit, ops, out);
+	}
+	if (n->nodemap & bit) {
+		uint32_t w = 2 * h_entries(n) + h_index(n->nodemap, bit);
+		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk;
+		int rc = hamt_assoc(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
+		if (rc < 0)
+			return rc;
+		if (!*changed || nk == kid) { /* unchanged, or changed in place (then so is n) */
+			*out = n;
+			return 0;
+		}
+		hnode *c = n;
+		if (!coll_owned(n->edit, edit) &&
+		    !(c = hnode_copy(n, room(H_BITMAP, h_used(n), edit), edit, (int)w, ops))) {
+			hnode_drop(nk, ops);
+			return -ENOMEM;
+		}
+		if (c == n)
+			hnode_drop(kid, ops); /* n's own reference: the transient's */
+		c->slot[w] = rf_from_ptr(nk);
+		*out = c;
+		return 0;
+	}
+	int rc = insert_pair(n, 2 * h_index(n->datamap, bit), k, v, edit, ops, out);
+	if (rc < 0)
+		return rc;
+	(*out)->datamap |= bit;
+	return 0;
+}

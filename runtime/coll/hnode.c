@@ -1,0 +1,85 @@
+/* runtime/coll/hnode.c: the hash map trie's nodes: allocation, copies, the last reference,
+ * and lookup (hamt.h). Shared state: nodes, under coll.h's contract. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/coll/hamt.h"
+
+hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
+{
+	hnode *n = malloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
+	if (!n)
+		return NULL;
+	atomic_init(&n->rc, 1);
+	n->kind = kind;
+	n->cap = cap;
+	n->cn = 0;
+	n->edit = edit;
+	n->hash = 0;
+	return n;
+}
+
+/* Take a reference to whatever slot i of n holds (e entries). */
+static void slot_retain(const hnode *n, uint32_t e, uint32_t i, const rf_coll_ops *ops)
+{
+	if (i >= 2 * e)
+		rc_retain(&((hnode *)(intptr_t)n->slot[i])->rc);
+	else if (i & 1)
+		val_retain(ops, n->slot[i]);
+	else
+		key_retain(ops, n->slot[i]);
+}
+
+void hnode_drop(hnode *n, const rf_coll_ops *ops)
+{
+	if (!n || !rc_drop(&n->rc))
+		return;
+	uint32_t e = h_entries(n), used = h_used(n);
+	if (ops && (ops->release || ops->key_release))
+		for (uint32_t i = 0; i < 2 * e; i += 2) {
+			key_release(ops, n->slot[i]);
+			val_release(ops, n->slot[i + 1]);
+		}
+	for (uint32_t i = 2 * e; i < used; i++) /* depth bounded by the hash: 13 levels */
+		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
+	free(n);
+}
+
+hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops)
+{
+	uint32_t used = h_used(n), e = h_entries(n);
+	hnode *c = hnode_alloc(n->kind, cap, edit);
+	if (!c)
+		return NULL;
+	c->cn = n->cn;
+	c->hash = n->hash;
+	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
+	bool own = ops && (ops->retain || ops->key_retain);
+	for (uint32_t i = own ? 0 : 2 * e; i < used; i++)
+		if ((int)i != skip)
+			slot_retain(n, e, i, ops);
+	return c;
+}
+
+const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+{
+	for (uint32_t shift = 0; n; shift += HBITS) {
+		if (n->kind == H_COLL) {
+			if (n->hash != h)
+				return NULL;
+			for (uint32_t i = 0; i < n->cn; i++)
+				if (h_eq(ops, n->slot[2 * i], k))
+					return &n->slot[2 * i + 1];
+			return NULL;
+		}
+		uint32_t bit = h_bit(h, shift);
+		if (n->datamap & bit) {
+			uint32_t i = h_index(n->datamap, bit);
+			return h_eq(ops, n->slot[2 * i], k) ? &n->slot[2 * i + 1] : NULL;
+		}
+		if (!(n->nodemap & bit))
+			return NULL;
+		n = h_kid(n, h_index(n->nodemap, bit));
+	}
+	return NULL;
+}

@@ -1,0 +1,101 @@
+/* runtime/coll/pvec_impl.h: the layout of vectors and the trie operations that the
+ * persistent forms (pvec.c) and transients (tvec.c) share (internal).
+ *
+ * Shared state: versions and nodes follow coll.h's contract (immutable once published;
+ * in place only under the owning transient's token; counted references).
+ *
+ * A vector is the physical vector (pcnt elements: a trie of full 32-element leaves under
+ * `root` at level `shift`, then `tlen` elements in the inline tail) seen through the
+ * window [start, end): a plain vector has start 0 and end pcnt, a subvec anything inside.
+ * Levels count bits: leaves are level 0, their parents 5, the root `shift` (>= 5).
+ * root NULL is the empty trie. Trie leaves are always full; a child slot is NULL past the
+ * last child.
+ */
+#ifndef RF_COLL_PVEC_IMPL_H
+#define RF_COLL_PVEC_IMPL_H
+
+#include "ringfold/pvec.h"
+#include "runtime/coll/coll.h"
+
+#define VW 32 /* width of a node */
+#define VBITS 5
+#define VMASK 31u
+
+typedef struct vnode {
+	_Atomic uint32_t rc;
+	uint32_t pad_;
+	uint64_t edit; /* token of the transient that owns it, or a stale one / 0 */
+	union {
+		struct vnode *kid[VW]; /* level > 0 */
+		rf_val x[VW];          /* level 0 (a leaf) */
+	};
+} vnode;
+
+struct rf_pvec {
+	coll_hdr h;
+	uint32_t tlen;  /* elements in tail[] */
+	uint32_t shift; /* level of root */
+	size_t pcnt;    /* physical count: trie + tail */
+	size_t start, end;
+	vnode *root;
+	const rf_coll_ops *ops;
+	rf_val tail[]; /* tlen elements */
+};
+
+struct rf_tvec {
+	uint64_t edit; /* this transient's token */
+	uint32_t shift;
+	uint32_t tlen;
+	size_t pcnt;
+	vnode *root;
+	vnode *tail; /* an owned leaf of VW slots, tlen used; becomes a trie leaf when full */
+	const rf_coll_ops *ops;
+};
+
+/* Index of the first tail element of a physical vector of pcnt elements. */
+static inline size_t pv_tailoff(size_t pcnt)
+{
+	return pcnt < VW ? 0 : ((pcnt - 1) >> VBITS) << VBITS;
+}
+
+/* The leaf holding physical index i (< tailoff) of the trie under root at level shift. */
+static inline const vnode *pv_leaf(const vnode *root, uint32_t shift, size_t i)
+{
+	const vnode *n = root;
+	for (uint32_t l = shift; l > 0; l -= VBITS)
+		n = n->kid[(i >> l) & VMASK];
+	return n;
+}
+
+vnode *vnode_alloc(uint64_t edit);
+void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops);
+
+/* n itself if the transient `edit` owns it, else a copy owned by `edit` (0: by nobody)
+ * that holds a reference to each child or element of n but slot `skip` (-1: none), which
+ * is NULL / unset in the copy and must be filled by the caller. NULL: -ENOMEM. */
+vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const rf_coll_ops *ops);
+
+/* Trie operations: each returns 0 or -ENOMEM (nothing changed), and the node that now
+ * takes n's place in *out (n itself when changed in place). Nodes on the path are
+ * copied unless `edit` owns them. */
+int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit, const rf_coll_ops *ops,
+                vnode **out);
+/* Append the full leaf `leaf` (its reference moves in) as physical elements
+ * [pcnt - 32, pcnt) where pcnt counts it; n may be NULL (empty). */
+int vtrie_push(vnode *n, uint32_t level, size_t pcnt, vnode *leaf, uint64_t edit,
+               const rf_coll_ops *ops, vnode **out);
+/* Remove the last leaf, the one holding physical index pcnt - 1 where pcnt counts the
+ * trie's elements; *out NULL when nothing is left under n. */
+int vtrie_pop(vnode *n, uint32_t level, size_t pcnt, uint64_t edit, const rf_coll_ops *ops,
+              vnode **out);
+
+/* Grow the root by a level if a trie of pcnt - 32 elements cannot take one more leaf;
+ * then push. Updates *root and *shift; the caller's reference to the old *root stays the
+ * caller's (drop it if the new root differs and you held one). */
+int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uint64_t edit,
+                    const rf_coll_ops *ops);
+
+/* A version with room for tlen tail elements, rc 1, fields but the tail unset. */
+rf_pvec *pv_alloc(uint32_t tlen);
+
+#endif

@@ -1,0 +1,231 @@
+/* runtime/coll/tvec.c: transient vectors (ringfold/pvec.h: transient, conj!, assoc!, pop!,
+ * persistent!). A transient is one owner's: no field of it is shared. The nodes it owns
+ * (edit == t->edit) are reachable from it alone and are changed in place; the nodes it
+ * shares with persistent versions are copied (and owned) on first change, as coll.h's
+ * contract says. The transient holds one reference to its root and owns its tail leaf
+ * outright (slots past tlen are garbage, so the tail is never dropped as a node). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/coll/pvec_impl.h"
+
+static void tail_free(rf_tvec *t)
+{
+	if (ops_own_vals(t->ops))
+		for (uint32_t j = 0; j < t->tlen; j++)
+			t->ops->release(t->tail->x[j], t->ops->ctx);
+	free(t->tail);
+}
+
+void rf_tvec_free(rf_tvec *t)
+{
+	if (!t)
+		return;
+	vnode_drop(t->root, t->shift, t->ops);
+	tail_free(t);
+	free(t);
+}
+
+static rf_tvec *tv_alloc(const rf_coll_ops *ops)
+{
+	rf_tvec *t = malloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->edit = coll_edit_token();
+	t->ops = ops;
+	t->shift = VBITS;
+	t->tlen = 0;
+	t->pcnt = 0;
+	t->root = NULL;
+	if (!(t->tail = vnode_alloc(t->edit))) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int rf_pvec_transient(const rf_pvec *v, rf_tvec **out)
+{
+	if (!v || !out)
+		return -EINVAL;
+	rf_tvec *t = tv_alloc(v->ops);
+	if (!t)
+		return -ENOMEM;
+	if (v->start != 0 || v->end != v->pcnt) { /* a subvec view: copy its elements */
+		const rf_val *run;
+		size_t len;
+		for (size_t i = 0; i < v->end - v->start; i += len) {
+			rf_pvec_chunk(v, i, &run, &len);
+			for (size_t j = 0; j < len; j++)
+				if (rf_tvec_conj(t, run[j]) < 0) {
+					rf_tvec_free(t);
+					return -ENOMEM;
+				}
+		}
+		*out = t;
+		return 0;
+	}
+	t->shift = v->shift;
+	t->pcnt = v->pcnt;
+	t->tlen = v->tlen;
+	t->root = v->root;
+	if (t->root)
+		rc_retain(&t->root->rc);
+	memcpy(t->tail->x, v->tail, (size_t)v->tlen * sizeof(rf_val));
+	if (ops_own_vals(v->ops))
+		for (uint32_t j = 0; j < v->tlen; j++)
+			v->ops->retain(v->tail[j], v->ops->ctx);
+	*out = t;
+	return 0;
+}
+
+size_t rf_tvec_count(const rf_tvec *t)
+{
+	return t ? t->pcnt : 0;
+}
+
+int rf_tvec_nth(const rf_tvec *t, size_t i, rf_val *out)
+{
+	if (!t || !out)
+		return -EINVAL;
+	if (i >= t->pcnt)
+		return -ERANGE;
+	size_t toff = t->pcnt - t->tlen;
+	*out = i >= toff ? t->tail->x[i - toff] : pv_leaf(t->root, t->shift, i)->x[i & VMASK];
+	return 0;
+}
+
+/* The transient's root becomes r: its reference to the old one goes unless r is it. */
+static void set_root(rf_tvec *t, vnode *r, uint32_t old_shift)
+{
+	if (r != t->root)
+		vnode_drop(t->root, old_shift, t->ops);
+	t->root = r;
+}
+
+int rf_tvec_conj(rf_tvec *t, rf_val x)
+{
+	if (!t)
+		return -EINVAL;
+	if (t->tlen == VW) { /* the full tail moves into the trie as it is: no copy */
+		vnode *tail = vnode_alloc(t->edit);
+		if (!tail)
+			return -ENOMEM;
+		vnode *root = t->root;
+		uint32_t shift = t->shift;
+		int rc = vtrie_push_root(&root, &shift, t->pcnt, t->tail, t->edit, t->ops);
+		if (rc < 0) {
+			free(tail);
+			return rc;
+		}
+		set_root(t, root, t->shift);
+		t->shift = shift;
+		t->tail = tail;
+		t->tlen = 0;
+	}
+	val_retain(t->ops, x);
+	t->tail->x[t->tlen++] = x;
+	t->pcnt++;
+	return 0;
+}
+
+int rf_tvec_assoc(rf_tvec *t, size_t i, rf_val x)
+{
+	if (!t)
+		return -EINVAL;
+	if (i > t->pcnt)
+		return -ERANGE;
+	if (i == t->pcnt)
+		return rf_tvec_conj(t, x);
+	size_t toff = t->pcnt - t->tlen;
+	if (i >= toff) {
+		val_retain(t->ops, x);
+		val_release(t->ops, t->tail->x[i - toff]);
+		t->tail->x[i - toff] = x;
+		return 0;
+	}
+	vnode *r;
+	int rc = vtrie_assoc(t->root, t->shift, i, x, t->edit, t->ops, &r);
+	if (rc < 0)
+		return rc;
+	set_root(t, r, t->shift);
+	return 0;
+}
+
+int rf_tvec_pop(rf_tvec *t)
+{
+	if (!t)
+		return -EINVAL;
+	if (t->pcnt == 0)
+		return -ERANGE;
+	if (t->tlen > 1 || t->pcnt == 1) {
+		val_release(t->ops, t->tail->x[--t->tlen]);
+		t->pcnt--;
+		return 0;
+	}
+	/* the tail empties: a copy of the trie's last leaf becomes the tail */
+	size_t toff = t->pcnt - 1;
+	vnode *tail = vnode_alloc(t->edit);
+	if (!tail)
+		return -ENOMEM;
+	memcpy(tail->x, pv_leaf(t->root, t->shift, toff - 1)->x, sizeof(tail->x));
+	if (ops_own_vals(t->ops))
+		for (int j = 0; j < VW; j++)
+			t->ops->retain(tail->x[j], t->ops->ctx);
+	vnode *r;
+	int rc = vtrie_pop(t->root, t->shift, toff, t->edit, t->ops, &r);
+	if (rc < 0) {
+		vnode_drop(tail, 0, t->ops);
+		return rc;
+	}
+	set_root(t, r, t->shift);
+	if (r && t->shift > VBITS && !r->kid[1]) {
+		vnode *only = r->kid[0];
+		rc_retain(&only->rc);
+		vnode_drop(r, t->shift, t->ops);
+		t->root = only;
+		t->shift -= VBITS;
+	}
+	tail_free(t);
+	t->tail = tail;
+	t->tlen = VW;
+	t->pcnt--;
+	return 0;
+}
+
+int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
+{
+	if (!t || !out)
+		return -EINVAL;
+	rf_pvec *v = pv_alloc(t->tlen);
+	if (!v)
+		return -ENOMEM;
+	v->shift = t->shift;
+	v->pcnt = v->end = t->pcnt;
+	v->start = 0;
+	v->root = t->root; /* the transient's references move into the version */
+	v->ops = t->ops;
+	memcpy(v->tail, t->tail->x, (size_t)t->tlen * sizeof(rf_val));
+	free(t->tail);
+	free(t); /* its token dies with it: the nodes it owned are frozen */
+	*out = v;
+	return 0;
+}
+
+int rf_pvec_from(const rf_val *xs, size_t n, const rf_coll_ops *ops, rf_pvec **out)
+{
+	if (!out || (!xs && n) || !coll_ops_ok(ops))
+		return -EINVAL;
+	rf_tvec *t = tv_alloc(ops);
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (rf_tvec_conj(t, xs[i]) < 0) {
+			rf_tvec_free(t);
+			return -ENOMEM;
+		}
+	int rc = rf_tvec_persistent(t, out);
+	if (rc < 0)
+		rf_tvec_free(t);
+	return rc;
+}

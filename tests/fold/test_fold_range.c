@@ -1,0 +1,139 @@
+/* tests/fold/test_fold_range.c: rf_fold_range and RF_FOLD_BODY against serial loops:
+ * exact sums, index order kept (a non-commutative combine), every grain and range
+ * shape, errors from the body and the combine, and bad arguments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "fold_fns.h"
+#include "ringfold.h"
+
+#define N 300000
+
+static int64_t *xs;
+
+static inline bool is_even(int64_t x)
+{
+	return (x & 1) == 0;
+}
+
+static inline int64_t times3(int64_t x)
+{
+	return 3 * x;
+}
+
+RF_FOLD_BODY(even_times3, int64_t, is_even, times3, rf_plus)
+RF_FOLD_BODY(plain_sum, int64_t, rf_keep_all, rf_identity, rf_plus)
+
+/* The sequence of indexes [lo, hi), as the concatenation monoid sees it. */
+static int index_seq(size_t lo, size_t hi, rf_val ctx, rf_val *acc)
+{
+	for (size_t i = lo; i < hi; i++)
+		conj1(*acc, (rf_val)i, acc);
+	return 0;
+}
+
+static int fail_at(size_t lo, size_t hi, rf_val at, rf_val *acc)
+{
+	if ((size_t)at >= lo && (size_t)at < hi)
+		return -EDOM;
+	*acc += (rf_val)(hi - lo);
+	return 0;
+}
+
+static int failing_combine(rf_val a, rf_val b, rf_val *out)
+{
+	return -ENOTSUP;
+}
+
+static int setup(void **state)
+{
+	if (!(xs = malloc(N * sizeof(*xs))))
+		return -1;
+	for (size_t i = 0; i < N; i++)
+		xs[i] = (int64_t)(i * 7919 % 100003) - 50000;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(xs);
+	rf_shutdown();
+	return 0;
+}
+
+static void test_sums_match_serial(void **state)
+{
+	const size_t grains[] = {0, 1, 7, 512, 4096, N, 2 * N};
+	const size_t ends[] = {0, 1, 2, 4095, 4096, 4097, 100001, N};
+	for (size_t g = 0; g < sizeof(grains) / sizeof(*grains); g++)
+		for (size_t e = 0; e < sizeof(ends) / sizeof(*ends); e++) {
+			size_t lo = ends[e] / 3, hi = ends[e];
+			int64_t want_mf = 0, want_sum = 0;
+			for (size_t i = lo; i < hi; i++) {
+				want_sum += xs[i];
+				if (is_even(xs[i]))
+					want_mf += 3 * xs[i];
+			}
+			rf_val got = -1;
+			assert_int_equal(rf_fold_range(lo, hi, grains[g], even_times3,
+			                               rf_from_ptr(xs), rf_add, 0, &got),
+			                 0);
+			assert_int_equal(got, want_mf);
+			assert_int_equal(rf_fold_range(lo, hi, grains[g], plain_sum,
+			                               rf_from_ptr(xs), rf_add, 0, &got),
+			                 0);
+			assert_int_equal(got, want_sum);
+		}
+}
+
+static void test_index_order_kept(void **state)
+{
+	rf_val want = pack(0, 0), got;
+	index_seq(5, N, 0, &want);
+	for (size_t grain = 1; grain <= 100000; grain *= 10) {
+		assert_int_equal(rf_fold_range(5, N, grain, index_seq, 0, concat, pack(0, 0), &got),
+		                 0);
+		assert_int_equal(got, want);
+	}
+}
+
+static void test_errors_come_back(void **state)
+{
+	rf_val out = 77;
+	for (size_t at = 0; at < N; at += N / 7)
+		assert_int_equal(rf_fold_range(0, N, 64, fail_at, (rf_val)at, rf_add, 0, &out),
+		                 -EDOM);
+	assert_int_equal(rf_fold_range(0, N, 64, fail_at, -1, failing_combine, 0, &out), -ENOTSUP);
+	/* a range within one grain runs on the caller: no combine, its own result */
+	assert_int_equal(rf_fold_range(0, 64, 64, fail_at, -1, failing_combine, 0, &out), 0);
+	assert_int_equal(out, 64);
+}
+
+static void test_bad_arguments(void **state)
+{
+	rf_val out;
+	assert_int_equal(rf_fold_range(0, 10, 0, NULL, 0, rf_add, 0, &out), -EINVAL);
+	assert_int_equal(rf_fold_range(0, 10, 0, plain_sum, rf_from_ptr(xs), NULL, 0, &out),
+	                 -EINVAL);
+	assert_int_equal(rf_fold_range(0, 10, 0, plain_sum, rf_from_ptr(xs), rf_add, 0, NULL),
+	                 -EINVAL);
+	assert_int_equal(rf_fold_range(10, 9, 0, plain_sum, rf_from_ptr(xs), rf_add, 0, &out),
+	                 -EINVAL);
+	assert_int_equal(rf_fold_range(SIZE_MAX, SIZE_MAX, 0, plain_sum, 0, rf_add, 5, &out), 0);
+	assert_int_equal(out, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sums_match_serial),
+	    cmocka_unit_test(test_index_order_kept),
+	    cmocka_unit_test(test_errors_come_back),
+	    cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

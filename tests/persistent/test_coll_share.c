@@ -1,0 +1,269 @@
+/* Collections as values shared between threads and fibers: swap! with assoc on an owning
+ * atom from several threads and from fibers (futures), alter in dosync on an owning ref,
+ * agents conj'ing into a vector, maps carried by a promise and a channel. Values are
+ * counted (retain/release through the map's ops): after the references are freed and the
+ * grace period has passed, nothing is left alive and nothing was released twice (ASan and
+ * TSan builds run this too). Checks on other threads abort with file and line. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "executor/fiber_check.h"
+#include "ringfold.h"
+
+#define THREADS 4
+#define PER (2000 / SCALE)
+
+static _Atomic long live;
+static void v_retain(rf_val x, rf_val ctx)
+{
+	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
+}
+static void v_release(rf_val x, rf_val ctx)
+{
+	RF_CHECK(atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed) > 0);
+}
+static const rf_coll_ops counted = {
+    .size = sizeof(rf_coll_ops), .retain = v_retain, .release = v_release};
+
+/* (swap! m assoc k (* 2 k)) */
+static int assoc_twice(rf_val old, rf_val k, rf_val *out)
+{
+	rf_phm *n;
+	int rc = rf_phm_assoc(rf_to_ptr(old), k, 2 * k, &n);
+	if (rc == 0)
+		*out = rf_from_ptr(n);
+	return rc;
+}
+
+/* (swap! counters update k (fnil inc 0)) */
+static int bump(rf_val old, rf_val k, rf_val *out)
+{
+	rf_phm *n;
+	int rc = rf_phm_update(rf_to_ptr(old), k, rf_inc, 0, &n);
+	if (rc == 0)
+		*out = rf_from_ptr(n);
+	return rc;
+}
+
+static rf_atom *shared;
+
+static void *swapper(void *arg)
+{
+	rf_val base = (rf_val)(intptr_t)arg * PER;
+	for (rf_val i = 0; i < PER; i++) {
+		RF_CHECK(rf_atom_swap(shared, assoc_twice, base + i, NULL) == 0);
+		RF_CHECK(rf_atom_swap(shared, bump, -1 - i % 8, NULL) == 0);
+	}
+	return NULL;
+}
+
+static void check_shared(size_t distinct)
+{
+	rf_val v;
+	rf_reclaim_read_begin();
+	assert_int_equal(rf_atom_deref(shared, &v), 0);
+	const rf_phm *m = rf_to_ptr(v);
+	assert_int_equal(rf_phm_count(m), distinct + 8);
+	for (rf_val k = 0; k < (rf_val)distinct; k++) {
+		rf_val x;
+		assert_int_equal(rf_phm_get(m, k, -1, &x), 0);
+		assert_int_equal(x, 2 * k);
+	}
+	rf_val total = 0;
+	for (rf_val k = -8; k < 0; k++) {
+		rf_val x;
+		assert_int_equal(rf_phm_get(m, k, 0, &x), 0);
+		total += x;
+	}
+	assert_int_equal(total, (rf_val)distinct);
+	rf_reclaim_read_end();
+}
+
+static void finish_shared(void)
+{
+	rf_atom_free(shared);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&live), 0);
+}
+
+static void swap_from_threads(void **state)
+{
+	rf_phm *m;
+	assert_int_equal(rf_phm_new(&counted, &m), 0);
+	assert_int_equal(rf_atom_new_owning(rf_from_ptr(m), rf_coll_release, 0, &shared), 0);
+	pthread_t t[THREADS];
+	for (intptr_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, swapper, (void *)i), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	check_shared(THREADS * PER);
+	finish_shared();
+}
+
+static int swap_body(rf_val arg, rf_val *out)
+{
+	swapper((void *)(intptr_t)arg);
+	return 0;
+}
+
+static void swap_from_fibers(void **state)
+{
+	enum { FIBERS = 8 };
+	rf_phm *m;
+	assert_int_equal(rf_phm_new(&counted, &m), 0);
+	assert_int_equal(rf_atom_new_owning(rf_from_ptr(m), rf_coll_release, 0, &shared), 0);
+	rf_future *f[FIBERS];
+	for (int i = 0; i < FIBERS; i++)
+		assert_int_equal(rf_future_call(swap_body, i, &f[i]), 0);
+	for (int i = 0; i < FIBERS; i++) {
+		rf_val v;
+		assert_int_equal(rf_future_deref(f[i], &v), 0);
+		rf_future_free(f[i]);
+	}
+	check_shared(FIBERS * PER);
+	finish_shared();
+}
+
+/* (dosync (alter r assoc k (* 2 k))) from threads, on a ref that owns its maps. */
+static rf_ref *shared_ref;
+static int alter_body(rf_val k, rf_val *out)
+{
+	return rf_ref_alter(shared_ref, assoc_twice, k, NULL);
+}
+static void *alterer(void *arg)
+{
+	rf_val base = (rf_val)(intptr_t)arg * PER;
+	for (rf_val i = 0; i < PER / 4; i++)
+		RF_CHECK(rf_dosync(alter_body, base + i, NULL) == 0);
+	return NULL;
+}
+
+static void alter_from_threads(void **state)
+{
+	rf_phm *m;
+	assert_int_equal(rf_phm_new(&counted, &m), 0);
+	rf_ref_opts opts = {.size = sizeof(rf_ref_opts), .release = rf_coll_release};
+	assert_int_equal(rf_ref_new_opts(rf_from_ptr(m), &opts, &shared_ref), 0);
+	pthread_t t[THREADS];
+	for (intptr_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, alterer, (void *)i), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	rf_val v;
+	rf_reclaim_read_begin();
+	assert_int_equal(rf_ref_deref(shared_ref, &v), 0);
+	assert_int_equal(rf_phm_count(rf_to_ptr(v)), THREADS * (PER / 4));
+	rf_reclaim_read_end();
+	rf_ref_free(shared_ref);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&live), 0);
+}
+
+/* (send a conj x): the action makes the next vector and gives up the old one, which only
+ * the agent held (agent.h: the action that replaces a value owns it). */
+static int conj_owned(rf_val old, rf_val x, rf_val *out)
+{
+	rf_pvec *n;
+	int rc = rf_pvec_conj(rf_to_ptr(old), x, &n);
+	if (rc < 0)
+		return rc;
+	rf_pvec_release(rf_to_ptr(old));
+	*out = rf_from_ptr(n);
+	return 0;
+}
+
+static void agents_conj(void **state)
+{
+	enum { AGENTS = 4, SENDS = 500 };
+	rf_agent *a[AGENTS];
+	for (int i = 0; i < AGENTS; i++) {
+		rf_pvec *v;
+		assert_int_equal(rf_pvec_new(&counted, &v), 0);
+		assert_int_equal(rf_agent_new(rf_from_ptr(v), NULL, &a[i]), 0);
+	}
+	for (int s = 0; s < SENDS; s++)
+		for (int i = 0; i < AGENTS; i++)
+			assert_int_equal(rf_agent_send(a[i], conj_owned, s * AGENTS + i), 0);
+	assert_int_equal(rf_agent_await(a, AGENTS), 0);
+	for (int i = 0; i < AGENTS; i++) {
+		rf_val v;
+		assert_int_equal(rf_agent_deref(a[i], &v), 0);
+		rf_pvec *vec = rf_to_ptr(v);
+		assert_int_equal(rf_pvec_count(vec), SENDS);
+		for (size_t s = 0; s < SENDS; s++) {
+			rf_val x;
+			assert_int_equal(rf_pvec_nth(vec, s, &x), 0);
+			assert_int_equal(x, (rf_val)s * AGENTS + i);
+		}
+		assert_int_equal(rf_agent_free(a[i]), 0);
+		rf_pvec_release(vec);
+	}
+	assert_int_equal(atomic_load(&live), 0);
+}
+
+/* A promise and a channel carry a reference from one thread to another. */
+static void *producer(void *arg)
+{
+	rf_chan *ch = arg;
+	rf_phm *m, *n;
+	RF_CHECK(rf_phm_new(&counted, &m) == 0);
+	for (rf_val k = 0; k < 300; k++) {
+		RF_CHECK(rf_phm_assoc(m, k, k, &n) == 0);
+		rf_phm_retain(n); /* one reference travels, one stays to derive the next */
+		RF_CHECK(rf_chan_put(ch, rf_from_ptr(n)) == 0);
+		rf_phm_release(m);
+		m = n;
+	}
+	rf_phm_release(m);
+	rf_chan_close(ch);
+	return NULL;
+}
+
+static void promise_and_channel(void **state)
+{
+	rf_promise *p;
+	rf_phm *m;
+	assert_int_equal(rf_promise_new(&p), 0);
+	assert_int_equal(rf_phm_new(&counted, &m), 0);
+	assert_int_equal(rf_promise_deliver(p, rf_from_ptr(m)), 0); /* the reference moves */
+	rf_val v;
+	assert_int_equal(rf_promise_deref(p, &v), 0);
+	assert_int_equal(rf_phm_count(rf_to_ptr(v)), 0);
+	rf_phm_release(rf_to_ptr(v));
+	rf_promise_free(p);
+
+	rf_chan *ch;
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 4, &ch), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, producer, ch), 0);
+	size_t want = 1;
+	while (rf_chan_take(ch, &v) == 0) {
+		rf_phm *got = rf_to_ptr(v);
+		assert_int_equal(rf_phm_count(got), want);
+		assert_true(rf_phm_contains(got, (rf_val)want - 1));
+		rf_phm_release(got);
+		want++;
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(want, 301);
+	rf_chan_free(ch);
+	assert_int_equal(atomic_load(&live), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(swap_from_threads),   cmocka_unit_test(swap_from_fibers),
+	    cmocka_unit_test(alter_from_threads),  cmocka_unit_test(agents_conj),
+	    cmocka_unit_test(promise_and_channel),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rf_shutdown();
+	return rc;
+}

@@ -1,0 +1,406 @@
+/* persistent hash maps: random assoc/dissoc/update sequences checked against a plain
+ * table, under the built-in hash, a constant hash (every key collides), a hash whose low
+ * 60 bits are equal (deepest trie) and string keys; old versions unchanged; transients;
+ * merge; iteration; owned keys and values balanced; bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ringfold.h"
+
+#define K 600            /* keys 0..K-1 */
+#define ABSENT INT64_MIN /* the model's "no entry" */
+
+typedef struct model {
+	rf_val v[K];
+	size_t n;
+} model;
+
+static void check(const rf_phm *m, const model *mo)
+{
+	assert_int_equal(rf_phm_count(m), mo->n);
+	for (int k = 0; k < K; k++) {
+		rf_val v = 12345;
+		assert_int_equal(rf_phm_get(m, k, ABSENT, &v), 0);
+		if (v != mo->v[k])
+			fail_msg("key %d: %lld, want %lld", k, (long long)v, (long long)mo->v[k]);
+		assert_int_equal(rf_phm_contains(m, k), mo->v[k] != ABSENT);
+	}
+	/* iteration visits each entry once */
+	static unsigned char seen[K];
+	memset(seen, 0, sizeof(seen));
+	rf_phm_iter it;
+	rf_val k, v;
+	size_t n = 0;
+	rf_phm_iter_init(m, &it);
+	while (rf_phm_iter_next(&it, &k, &v)) {
+		assert_true(k >= 0 && k < K);
+		assert_false(seen[k]);
+		seen[k] = 1;
+		assert_int_equal(v, mo->v[k]);
+		n++;
+	}
+	assert_int_equal(n, mo->n);
+}
+
+static uint64_t const_hash(rf_val k, rf_val ctx)
+{
+	return 42;
+}
+/* Equal in the low 60 bits: every pair of keys shares a path down to the last level. */
+static uint64_t top_hash(rf_val k, rf_val ctx)
+{
+	return ((uint64_t)k << 60) | 0x0abcdef012345678ull;
+}
+/* Few distinct hashes: collision nodes under bitmap nodes, and bitmap nodes over them. */
+static uint64_t few_hash(rf_val k, rf_val ctx)
+{
+	return rf_hash_int(k % 7, 0);
+}
+static const rf_coll_ops const_ops = {.size = sizeof(rf_coll_ops), .hash = const_hash};
+static const rf_coll_ops top_ops = {.size = sizeof(rf_coll_ops), .hash = top_hash};
+static const rf_coll_ops few_ops = {.size = sizeof(rf_coll_ops), .hash = few_hash};
+
+static int plus(rf_val old, rf_val arg, rf_val *out)
+{
+	*out = old + arg;
+	return 0;
+}
+
+static void random_ops_with(const rf_coll_ops *ops, int steps, unsigned seed)
+{
+	enum { KEEP = 24 };
+	srand(seed);
+	model mo;
+	for (int k = 0; k < K; k++)
+		mo.v[k] = ABSENT;
+	mo.n = 0;
+	rf_phm *m;
+	assert_int_equal(rf_phm_new(ops, &m), 0);
+	rf_phm *kept[KEEP];
+	model *kept_m = malloc(KEEP * sizeof(model));
+	int nkept = 0;
+	for (int s = 0; s < steps; s++) {
+		if (s % (steps / KEEP) == steps / KEEP - 1 && nkept < KEEP) {
+			rf_phm_retain(m);
+			kept[nkept] = m;
+			kept_m[nkept++] = mo;
+		}
+		int op = rand() % 10, k = rand() % K;
+		rf_val v = rand() % 1000;
+		rf_phm *n;
+		if (op < 5) {
+			assert_int_equal(rf_phm_assoc(m, k, v, &n), 0);
+			mo.n += mo.v[k] == ABSENT;
+			mo.v[k] = v;
+		} else if (op < 6) {
+			assert_int_equal(rf_phm_update(m, k, plus, v, &n), 0);
+			mo.n += mo.v[k] == ABSENT;
+			mo.v[k] = (mo.v[k] == ABSENT ? 0 : mo.v[k]) + v;
+		} else {
+			assert_int_equal(rf_phm_dissoc(m, k, &n), 0);
+			mo.n -= mo.v[k] != ABSENT;
+			mo.v[k] = ABSENT;
+		}
+		rf_phm_release(m);
+		m = n;
+		if (s % 1999 == 0)
+			check(m, &mo);
+	}
+	check(m, &mo);
+	for (int i = 0; i < nkept; i++) {
+		check(kept[i], &kept_m[i]);
+		rf_phm_release(kept[i]);
+	}
+	/* empty it completely: the root goes back to nothing */
+	for (int k = 0; k < K; k++) {
+		rf_phm *n;
+		assert_int_equal(rf_phm_dissoc(m, k, &n), 0);
+		rf_phm_release(m);
+		m = n;
+	}
+	assert_int_equal(rf_phm_count(m), 0);
+	rf_phm_release(m);
+	free(kept_m);
+}
+
+static void random_ops(void **state)
+{
+	random_ops_with(NULL, 40000, 3);
+}
+static void constant_hash(void **state)
+{
+	random_ops_with(&const_ops, 6000, 4);
+}
+static void deepest_paths(void **state)
+{
+	random_ops_with(&top_ops, 20000, 5);
+}
+static void few_hashes(void **state)
+{
+	random_ops_with(&few_ops, 8000, 6);
+}
+
+static void transients_and_merge(void **state)
+{
+	rf_phm *e, *a, *b, *m;
+	assert_int_equal(rf_phm_new(NULL, &e), 0);
+	rf_thm *t;
+	assert_int_equal(rf_phm_transient(e, &t), 0);
+	model mo;
+	for (int k = 0; k < K; k++)
+		mo.v[k] = ABSENT;
+	mo.n = 0;
+	srand(9);
+	for (int s = 0; s < 30000; s++) {
+		int k = rand() % K, op = rand() % 3;
+		if (op < 2) {
+			assert_int_equal(rf_thm_assoc(t, k, s), 0);
+			mo.n += mo.v[k] == ABSENT;
+			mo.v[k] = s;
+		} else {
+			assert_int_equal(rf_thm_dissoc(t, k), 0);
+			mo.n -= mo.v[k] != ABSENT;
+			mo.v[k] = ABSENT;
+		}
+		assert_int_equal(rf_thm_count(t), mo.n);
+		rf_val v;
+		assert_int_equal(rf_thm_get(t, k, ABSENT, &v), 0);
+		assert_int_equal(v, mo.v[k]);
+	}
+	assert_int_equal(rf_thm_persistent(t, &a), 0);
+	check(a, &mo);
+	assert_int_equal(rf_phm_count(e), 0);
+	/* a transient of a shared version changes nothing of it */
+	assert_int_equal(rf_phm_transient(a, &t), 0);
+	for (int k = 0; k < K; k += 2)
+		assert_int_equal(rf_thm_assoc(t, k, -k), 0);
+	for (int k = 1; k < K; k += 4)
+		assert_int_equal(rf_thm_dissoc(t, k), 0);
+	assert_int_equal(rf_thm_persistent(t, &b), 0);
+	check(a, &mo);
+	/* (merge a b): b wins */
+	model mb = mo, mm = mo;
+	for (int k = 0; k < K; k++) {
+		if (k % 2 == 0)
+			mb.v[k] = -k;
+		else if (k % 4 == 1)
+			mb.v[k] = ABSENT;
+	}
+	mb.n = 0;
+	for (int k = 0; k < K; k++)
+		mb.n += mb.v[k] != ABSENT;
+	check(b, &mb);
+	assert_int_equal(rf_phm_merge(a, b, &m), 0);
+	mm.n = 0;
+	for (int k = 0; k < K; k++) {
+		if (mb.v[k] != ABSENT)
+			mm.v[k] = mb.v[k];
+		mm.n += mm.v[k] != ABSENT;
+	}
+	check(m, &mm);
+	rf_phm *same;
+	assert_int_equal(rf_phm_merge(a, e, &same), 0);
+	assert_ptr_equal(same, a);
+	rf_phm_release(same);
+	rf_phm *s;
+	assert_int_equal(rf_phm_new(&rf_coll_str, &s), 0);
+	assert_int_equal(rf_phm_merge(a, s, &same), -EINVAL); /* different ops */
+	rf_phm_release(s);
+	rf_phm_release(m);
+	rf_phm_release(b);
+	rf_phm_release(a);
+	rf_phm_release(e);
+}
+
+static void string_keys(void **state)
+{
+	char keys[200][16];
+	rf_phm *m, *n;
+	assert_int_equal(rf_phm_new(&rf_coll_str, &m), 0);
+	for (int i = 0; i < 200; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "key-%d", i);
+		assert_int_equal(rf_phm_assoc(m, rf_from_ptr(keys[i]), i, &n), 0);
+		rf_phm_release(m);
+		m = n;
+	}
+	char probe[16];
+	for (int i = 0; i < 210; i++) {
+		snprintf(probe, sizeof(probe), "key-%d", i); /* a different pointer, equal text */
+		rf_val v;
+		assert_int_equal(rf_phm_get(m, rf_from_ptr(probe), -1, &v), 0);
+		assert_int_equal(v, i < 200 ? i : -1);
+	}
+	assert_int_equal(rf_phm_dissoc(m, rf_from_ptr("key-7"), &n), 0);
+	assert_int_equal(rf_phm_count(n), 199);
+	assert_false(rf_phm_contains(n, rf_from_ptr("key-7")));
+	assert_true(rf_phm_contains(m, rf_from_ptr("key-7")));
+	rf_phm_release(n);
+	rf_phm_release(m);
+}
+
+/* Owned keys and values: every retain matched by a release. */
+static _Atomic long live_vals, live_keys;
+static void v_retain(rf_val x, rf_val ctx)
+{
+	atomic_fetch_add(&live_vals, 1);
+}
+static void v_release(rf_val x, rf_val ctx)
+{
+	atomic_fetch_sub(&live_vals, 1);
+}
+static void k_retain(rf_val x, rf_val ctx)
+{
+	atomic_fetch_add(&live_keys, 1);
+}
+static void k_release(rf_val x, rf_val ctx)
+{
+	atomic_fetch_sub(&live_keys, 1);
+}
+
+static void owned_entries_balance(void **state)
+{
+	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release},
+	                            {.size = sizeof(rf_coll_ops),
+	                             .hash = few_hash,
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release}};
+	for (int o = 0; o < 2; o++) {
+		rf_phm *m, *n, *old = NULL;
+		assert_int_equal(rf_phm_new(&ops[o], &m), 0);
+		srand(21);
+		for (int s = 0; s < 6000; s++) {
+			int k = rand() % 300;
+			if (s == 3000) {
+				rf_phm_retain(m);
+				old = m;
+			}
+			if (rand() % 3)
+				assert_int_equal(rf_phm_assoc(m, k, s, &n), 0);
+			else
+				assert_int_equal(rf_phm_dissoc(m, k, &n), 0);
+			rf_phm_release(m);
+			m = n;
+		}
+		assert_int_equal(atomic_load(&live_keys) - atomic_load(&live_vals), 0);
+		rf_thm *t;
+		assert_int_equal(rf_phm_transient(m, &t), 0);
+		for (int k = 0; k < 400; k++)
+			assert_int_equal(rf_thm_assoc(t, k, k), 0);
+		for (int k = 0; k < 400; k += 3)
+			assert_int_equal(rf_thm_dissoc(t, k), 0);
+		rf_phm *p;
+		assert_int_equal(rf_thm_persistent(t, &p), 0);
+		assert_int_equal(rf_phm_transient(p, &t), 0);
+		assert_int_equal(rf_thm_assoc(t, 1000, 1), 0);
+		rf_thm_free(t);
+		rf_phm *mg;
+		assert_int_equal(rf_phm_merge(old, p, &mg), 0);
+		rf_phm_release(mg);
+		rf_phm_release(p);
+		rf_phm_release(old);
+		rf_phm_release(m);
+		assert_int_equal(atomic_load(&live_vals), 0);
+		assert_int_equal(atomic_load(&live_keys), 0);
+	}
+}
+
+/* A map of vectors (rf_coll_nested): the inner vectors live exactly as long as a map
+ * version holds them. */
+static void nested_collections(void **state)
+{
+	rf_phm *m, *n;
+	assert_int_equal(rf_phm_new(&rf_coll_nested, &m), 0);
+	for (int k = 0; k < 50; k++) {
+		rf_pvec *v, *w;
+		assert_int_equal(rf_pvec_new(NULL, &v), 0);
+		assert_int_equal(rf_pvec_conj(v, k, &w), 0);
+		rf_pvec_release(v);
+		assert_int_equal(rf_phm_assoc(m, k, rf_from_ptr(w), &n), 0);
+		rf_pvec_release(w); /* the map holds its own reference */
+		rf_phm_release(m);
+		m = n;
+	}
+	rf_val v;
+	assert_int_equal(rf_phm_get(m, 17, RF_NIL, &v), 0);
+	rf_val x;
+	assert_int_equal(rf_pvec_nth(rf_to_ptr(v), 0, &x), 0);
+	assert_int_equal(x, 17);
+	rf_coll_release(rf_from_ptr(m), 0); /* ASan/LSan: every vector freed with it */
+}
+
+static int failing(rf_val old, rf_val arg, rf_val *out)
+{
+	return -EDOM;
+}
+
+static void bad_input(void **state)
+{
+	rf_phm *m, *n;
+	rf_val v;
+	assert_int_equal(rf_phm_new(NULL, NULL), -EINVAL);
+	rf_coll_ops unsized = {.size = sizeof(rf_coll_ops) - 1, .hash = const_hash};
+	assert_int_equal(rf_phm_new(&unsized, &m), -EINVAL);
+	assert_int_equal(rf_phm_count(NULL), 0);
+	assert_false(rf_phm_contains(NULL, 1));
+	assert_int_equal(rf_phm_get(NULL, 1, 0, &v), -EINVAL);
+	assert_int_equal(rf_phm_assoc(NULL, 1, 1, &n), -EINVAL);
+	assert_int_equal(rf_phm_dissoc(NULL, 1, &n), -EINVAL);
+	assert_int_equal(rf_phm_merge(NULL, NULL, &n), -EINVAL);
+	assert_int_equal(rf_phm_transient(NULL, &(rf_thm *){NULL}), -EINVAL);
+	assert_int_equal(rf_thm_assoc(NULL, 1, 1), -EINVAL);
+	rf_phm_release(NULL);
+	rf_thm_free(NULL);
+	rf_phm_iter it;
+	rf_phm_iter_init(NULL, &it);
+	assert_false(rf_phm_iter_next(&it, &v, &v));
+	assert_int_equal(rf_phm_new(NULL, &m), 0);
+	assert_int_equal(rf_phm_update(m, 1, failing, 0, &n), -EDOM);
+	assert_int_equal(rf_phm_update(m, 1, NULL, 0, &n), -EINVAL);
+	/* extreme keys, nil as a key, dissoc of an absent key gives the same map back */
+	rf_val keys[] = {INT64_MIN, INT64_MAX, RF_NIL, -1};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rf_phm_assoc(m, keys[i], i + 10, &n), 0);
+		rf_phm_release(m);
+		m = n;
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rf_phm_get(m, keys[i], -5, &v), 0);
+		assert_int_equal(v, i + 10);
+	}
+	assert_int_equal(rf_phm_dissoc(m, 77, &n), 0);
+	assert_ptr_equal(n, m);
+	rf_phm_release(n);
+	assert_int_equal(rf_phm_assoc(m, INT64_MIN, 10, &n), 0); /* the same value: same map */
+	assert_ptr_equal(n, m);
+	rf_phm_release(n);
+	rf_phm_release(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(random_ops),
+	    cmocka_unit_test(constant_hash),
+	    cmocka_unit_test(deepest_paths),
+	    cmocka_unit_test(few_hashes),
+	    cmocka_unit_test(transients_and_merge),
+	    cmocka_unit_test(string_keys),
+	    cmocka_unit_test(owned_entries_balance),
+	    cmocka_unit_test(nested_collections),
+	    cmocka_unit_test(bad_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
