@@ -197,6 +197,7 @@ static fj_job *take_job(fj_pool *p)
 		if (!p->head)
 			p->tail = NULL;
 		atomic_fetch_sub_explicit(&p->injected, 1, memory_order_relaxed);
+		sched_work_queued(-1);
 	}
 	pthread_mutex_unlock(&p->inject_lock);
 	return j;
@@ -333,6 +334,7 @@ void fj_submit(int node, fj_job *job)
 {
 	fj_pool *p = fj_g.pools[node];
 	job->next = NULL;
+	sched_work_queued(1);
 	pthread_mutex_lock(&p->inject_lock);
 	if (p->tail)
 		p->tail->next = job;

@@ -14,8 +14,8 @@
  * Deadlock ("all go processes are asleep"): plain threads in an untimed ringfold wait
  * are counted (threads_blocked); ringfold's own threads say when they may still wake
  * someone (busy: pools running work, the timer thread holding timeouts). When some
- * plain thread is blocked, no internal thread is busy, no fiber ran for two monitor
- * rounds and every worker sleeps, the monitor asks the workers: if every live fiber is
+ * plain thread is blocked, no internal thread is busy and no work is queued for one
+ * (fork/join jobs), no fiber ran for QUIET_ROUNDS checks and every worker sleeps, the monitor asks the workers: if every live fiber is
  * parked without a deadline on something other than I/O or a timer, and no worker has
  * a ready fiber or an armed timer, nothing can wake anyone. Reported once per run.
  *
@@ -44,6 +44,11 @@ static _Atomic int threads_blocked, busy;
 static _Thread_local bool internal_thread;
 static bool stall_signal; /* SIGURG handler installed (once, before workers exist) */
 
+/* Deadlock checks (one per DEADLOCK_EVERY_MS, stall.c) in a row that must find nothing
+ * running before the workers are asked: a thread woken but not yet given a CPU by a
+ * loaded machine has not said it is busy yet, so a single quiet look proves little. */
+#define QUIET_ROUNDS 4
+
 static const char *const kind_name[WAIT_KINDS] = {
     [WAIT_OTHER] = "something",   [WAIT_CHAN] = "channel",
     [WAIT_ALTS] = "alts",         [WAIT_DEFERRED] = "promise/future/delay",
@@ -62,6 +67,11 @@ void dump_thread_blocked(int delta)
 void sched_busy(int delta)
 {
 	internal_thread = true;
+	atomic_fetch_add_explicit(&busy, delta, memory_order_relaxed);
+}
+
+void sched_work_queued(int delta)
+{
 	atomic_fetch_add_explicit(&busy, delta, memory_order_relaxed);
 }
 
@@ -245,7 +255,7 @@ int dump_deadlock_check(void)
 		quiet = 0;
 		return 0;
 	}
-	if (++quiet < 2)
+	if (++quiet < QUIET_ROUNDS)
 		return 0;
 	pthread_mutex_lock(&dump_lock);
 	uint64_t seq = ask(false);

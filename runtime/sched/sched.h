@@ -155,6 +155,9 @@ void fiber_set_entry(const void *fn);
  * -1 before each idle wait and when it ends. The calling thread's own untimed waits then
  * never count as a plain thread stuck in ringfold. Any (one relaxed RMW). */
 void sched_busy(int delta);
+/* Work queued for ringfold's own threads and not yet taken (+1 queued, -1 taken): the
+ * deadlock report counts it as a thread about to be busy. Any (one relaxed RMW). */
+void sched_work_queued(int delta);
 
 /* Make a parked fiber ready on its own worker. Exactly one resume per park. On the
  * fiber's own worker: a push on the local run queue; from elsewhere: a CAS on the
