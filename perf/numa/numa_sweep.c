@@ -66,8 +66,8 @@ static int *page_nodes(int64_t *a, size_t n, int *per_node, int max_nodes)
 			first_err = status[i];
 	}
 	if (errors)
-		fprintf(stderr, "numa_sweep: move_pages: %d of %zu pages unknown (status %d)\n", errors,
-		        np, first_err);
+		fprintf(stderr, "numa_sweep: move_pages: %d of %zu pages unknown (status %d)\n",
+		        errors, np, first_err);
 	free(pages);
 	return status; /* per page */
 }
@@ -93,8 +93,8 @@ static void run_one(int wpn, rf_steal_policy policy, int partitioned, size_t chu
 	for (int k = 0; k < nodes; k++)
 		os_node_of[k] = t->nodes[k].os_node;
 	rf_numa_layout l;
-	int64_t *a = partitioned ? rf_fold_numa_alloc(n, sizeof(int64_t), &l)
-	                         : malloc(n * sizeof(int64_t));
+	int64_t *a =
+	    partitioned ? rf_fold_numa_alloc(n, sizeof(int64_t), &l) : malloc(n * sizeof(int64_t));
 	if (!a)
 		exit(2);
 	for (size_t i = 0; i < n; i++) /* partitioned: each part's pages are already placed */
@@ -129,7 +129,8 @@ static void run_one(int wpn, rf_steal_policy policy, int partitioned, size_t chu
 	       partitioned ? "partitioned" : "plain", chunk, ms[reps / 2],
 	       (unsigned long long)after->total_fj.steals_local,
 	       (unsigned long long)after->total_fj.steals_remote,
-	       (unsigned long long)after->total_fj.steals_failed, 100.0 * (double)local / (double)n);
+	       (unsigned long long)after->total_fj.steals_failed,
+	       100.0 * (double)local / (double)n);
 	for (int k = 0; k < nodes; k++)
 		printf("%s%d", k ? "/" : "", per_node[os_node_of[k]]);
 	printf("\n");
@@ -176,8 +177,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--policies"))
 			policies = argv[i + 1];
 		else {
-			fprintf(stderr, "usage: %s [--n N] [--reps R] [--wpn LIST] [--chunks LIST] "
-			                "[--policies LIST]\n",
+			fprintf(stderr,
+			        "usage: %s [--n N] [--reps R] [--wpn LIST] [--chunks LIST] "
+			        "[--policies LIST]\n",
 			        argv[0]);
 			return 2;
 		}
@@ -192,8 +194,8 @@ int main(int argc, char **argv)
 		for (int w = 0; w < nwpn; w++)
 			for (int part = 1; part >= 0; part--)
 				for (int c = 0; c < nchunks; c++)
-					run_one((int)wpn[w], (rf_steal_policy)p, part, (size_t)chunks[c],
-					        n, reps);
+					run_one((int)wpn[w], (rf_steal_policy)p, part,
+					        (size_t)chunks[c], n, reps);
 	}
 	return 0;
 }

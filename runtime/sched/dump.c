@@ -15,9 +15,10 @@
  * are counted (threads_blocked); ringfold's own threads say when they may still wake
  * someone (busy: pools running work, the timer thread holding timeouts). When some
  * plain thread is blocked, no internal thread is busy and no work is queued for one
- * (fork/join jobs), no fiber ran for QUIET_ROUNDS checks and every worker sleeps, the monitor asks the workers: if every live fiber is
- * parked without a deadline on something other than I/O or a timer, and no worker has
- * a ready fiber or an armed timer, nothing can wake anyone. Reported once per run.
+ * (fork/join jobs), no fiber ran for QUIET_ROUNDS checks and every worker sleeps, the monitor asks
+ * the workers: if every live fiber is parked without a deadline on something other than I/O or a
+ * timer, and no worker has a ready fiber or an armed timer, nothing can wake anyone. Reported once
+ * per run.
  *
  * Stall backtraces: the monitor sends SIGURG to the stalled worker's thread; the handler
  * (on the worker's alternate stack) prints the running fiber's entry and backtrace with

@@ -54,6 +54,7 @@ static uint64_t total_parked(rf_stats *st)
 
 struct parker {
 	waiter w;
+	_Atomic int ready; /* w is set up (release; the main thread's acquire pairs) */
 	latch *done;
 };
 
@@ -61,6 +62,7 @@ static void park_fn(void *arg)
 {
 	struct parker *p = arg;
 	waiter_init(&p->w);
+	atomic_store_explicit(&p->ready, 1, memory_order_release);
 	RF_CHECK(waiter_wait(&p->w, DEADLINE_NONE) == 0);
 	latch_down(p->done);
 }
@@ -89,7 +91,11 @@ static void parked_gauge_delta_and_node_totals(void **state)
 		usleep(1000);
 	assert_int_equal(st->total_executor.parked, parked0 + K);
 	for (int i = 0; i < K; i++) {
-		/* the fiber set up p[i].w before it parked: the gauge said it did */
+		/* the gauge counts the parks, the flag publishes the waiter they park on */
+		while (!atomic_load_explicit(&p[i].ready, memory_order_acquire) &&
+		       time_now_ns() < until)
+			usleep(100);
+		assert_int_equal(atomic_load_explicit(&p[i].ready, memory_order_acquire), 1);
 		assert_true(waiter_claim(&p[i].w));
 		waiter_complete(&p[i].w);
 	}
