@@ -15,7 +15,7 @@
  * Like the syscalls, these return ssize_t/int counts rather than a code plus an
  * out-parameter: a short read is a result, not an error.
  *
- * Timeouts: the _timeout forms take milliseconds; zero tries once without waiting, a
+ * Timeouts: the _timeout forms take `timeout_ms` last; zero tries once without waiting, a
  * negative timeout is -EINVAL, and a request that did not complete in time returns
  * -ETIMEDOUT having transferred nothing. Disk I/O (pread, pwrite, fsync) has no timeout
  * form: the kernel cannot abandon it half-way.
@@ -30,7 +30,9 @@
  * socket runs on the pool too (and its timeout then applies only once the connection
  * is under way, as with a plain thread); accept on a blocking-mode listener shared with
  * threads outside ringfold should be made O_NONBLOCK, or another process may take the
- * connection between readiness and accept.
+ * connection between readiness and accept. A descriptor stays registered with a worker's
+ * epoll from its first wait until rf_io_close; one closed with close(2) instead, whose
+ * number is then reused, may be heard up to a second late on its first wait there.
  *
  * Clojure mapping: Clojure's I/O is the JVM's blocking I/O, which must not run inside a
  * go block (it would block one of core.async's 8 dispatch threads). Here it may: these
@@ -56,9 +58,9 @@ extern "C" {
  * worker submits and reaps the requests of all its fibers in one io_uring_enter);
  * epoll, one preadv2 and no park. On a thread: the syscall. Any context. */
 RF_API ssize_t rf_io_read(int fd, void *buf, size_t len);
-RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t ms);
+RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t timeout_ms);
 RF_API ssize_t rf_io_write(int fd, const void *buf, size_t len);
-RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t ms);
+RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t timeout_ms);
 
 /* pread(2), pwrite(2): at offset off (>= 0, else -EINVAL), file position unchanged.
  * May block. Any context. */
@@ -68,33 +70,101 @@ RF_API ssize_t rf_io_pwrite(int fd, const void *buf, size_t len, off_t off);
 /* readv(2), writev(2): iov and its buffers must stay valid until the call returns.
  * iovcnt outside 0..IOV_MAX is -EINVAL. May block. Any context. */
 RF_API ssize_t rf_io_readv(int fd, const struct iovec *iov, int iovcnt);
-RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t timeout_ms);
 RF_API ssize_t rf_io_writev(int fd, const struct iovec *iov, int iovcnt);
-RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt,
+                                    int64_t timeout_ms);
 
 /* recv(2), send(2) on a socket; flags as for the syscalls (send adds MSG_NOSIGNAL;
  * MSG_DONTWAIT makes the call try once and return -EAGAIN). -ENOTSOCK on a non-socket.
  * -ECONNRESET / -EPIPE when the peer reset or closed. May block. Any context. */
 RF_API ssize_t rf_io_recv(int fd, void *buf, size_t len, int flags);
-RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t ms);
+RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t timeout_ms);
 RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
-RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags, int64_t ms);
+RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags,
+                                  int64_t timeout_ms);
 
 /* accept4(2): the new connection's descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC);
  * addr/addrlen may be NULL. May block. Any context. */
 RF_API int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 RF_API int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags,
-                                int64_t ms);
+                                int64_t timeout_ms);
 
 /* connect(2): 0 once connected; -ECONNREFUSED, -ETIMEDOUT, ... May block. Any context. */
 RF_API int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen,
-                                 int64_t ms);
+                                 int64_t timeout_ms);
 
 /* close(2): 0 or -EBADF (-EIO etc. from the file system). Fibers of the calling worker
  * still waiting on fd under the epoll backend get -EBADF. Never retried on EINTR (the
  * descriptor is gone either way). Does not block beyond close(2) itself. Any context. */
 RF_API int rf_io_close(int fd);
+
+/* recvmsg(2), sendmsg(2) on a socket; flags as for the syscalls (sendmsg adds
+ * MSG_NOSIGNAL; MSG_DONTWAIT tries once). msg and what it points to must stay valid
+ * until the call returns.
+ * Returns: the bytes transferred (>= 0); msg's fields updated as the syscall does.
+ * Errors:  -EINVAL (NULL msg), the syscall's errno, -ETIMEDOUT.
+ * Blocks:  until data / room (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    as rf_io_recv / rf_io_send (io_uring: one SQE; epoll: readiness, then the call). */
+RF_API ssize_t rf_io_recvmsg(int fd, struct msghdr *msg, int flags);
+RF_API ssize_t rf_io_recvmsg_timeout(int fd, struct msghdr *msg, int flags, int64_t ms);
+RF_API ssize_t rf_io_sendmsg(int fd, const struct msghdr *msg, int flags);
+RF_API ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags, int64_t ms);
+
+/* shutdown(2): end one or both directions of a connection (SHUT_RD, SHUT_WR, SHUT_RDWR).
+ * Returns: 0.
+ * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall. */
+RF_API int rf_io_shutdown(int fd, int how);
+
+/* splice(2): move up to len bytes between fd_in and fd_out, one of them a pipe, without
+ * copying through user memory (a file to a socket through a pipe: sendfile's job).
+ * off_in / off_out: the offset to read or write at, or -1 for the descriptor's position
+ * (a pipe's must be -1); the offsets given are not updated. flags: SPLICE_F_MOVE,
+ * SPLICE_F_MORE (SPLICE_F_NONBLOCK: -EINVAL; the call waits).
+ * Returns: the bytes moved (0: end of input).
+ * Errors:  -EINVAL (offsets below -1, SPLICE_F_NONBLOCK), the syscall's errno.
+ * Blocks:  until it moves something. No deadline applies (the wait may be on either side).
+ * Context: any.
+ * Cost:    io_uring: one SQE (the kernel's worker threads wait for it); epoll: the
+ *          blocking pool; a thread: the syscall. */
+RF_API ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_out, size_t len,
+                            unsigned flags);
+
+/* A deadline that spans calls: every later call here on the calling fiber (or plain
+ * thread) that can time out ends by timeout_ms from now, whatever its own timeout, with
+ * -ETIMEDOUT (one try without waiting once it has passed). Until rf_io_deadline_clear or
+ * the next set; a fiber starts without one. Disk I/O, fsync, close, shutdown and splice
+ * ignore it (they cannot be abandoned half-way or do not wait).
+ * Returns: 0.
+ * Errors:  -EINVAL (timeout_ms < 0).
+ * Blocks:  never.
+ * Context: any (per fiber; per thread on plain threads).
+ * Cost:    a clock read; each call then compares one more deadline. */
+RF_API int rf_io_deadline_set(int64_t timeout_ms);
+RF_API void rf_io_deadline_clear(void);
+
+typedef struct rf_chan rf_chan;
+
+/* Signals as channel values: a channel (fixed buffer of buf) that receives the number
+ * of each of the n signals given as it arrives, read from a signalfd by a go process
+ * (an io_uring poll, or the worker's epoll). The signals are blocked on the calling
+ * thread and on every executor worker, so their default actions no longer run there;
+ * block them on other threads too (best: in main, before starting any thread), or the
+ * kernel may deliver one there instead. Closing the channel ends the reader within
+ * 100 ms; rf_stop_graceful and rf_shutdown end it too. Free the channel with rf_chan_free.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL signals or out, n or buf 0, a signal out of range, SIGKILL,
+ *          SIGSTOP), -ENOMEM, -EMFILE, RF_ESHUTDOWN.
+ * Blocks:  briefly, while every worker blocks the signals (parks a fiber).
+ * Context: any.
+ * Cost:    a signalfd and a go process per channel, woken every 100 ms; per signal, a
+ *          read and a put. */
+RF_API int rf_signal_chan(const int *signals, size_t n, size_t buf, rf_chan **out);
 
 /* fsync(2): 0 or a negative errno. May block. Any context. */
 RF_API int rf_io_fsync(int fd);
@@ -103,16 +173,35 @@ RF_API int rf_io_fsync(int fd);
  * POLLPRI, ...). Returns the events seen (> 0; POLLERR/POLLHUP are always reported,
  * POLLNVAL becomes -EBADF), or -ETIMEDOUT. May block. Any context. */
 RF_API int rf_io_pollfd(int fd, short events);
-RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t ms);
+RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t timeout_ms);
 
-/* Sleep ms milliseconds (>= 0, else -EINVAL): parks a fiber on its worker's timers, or
- * sleeps the thread. Returns 0. Blocks. Any context. Clojure: (Thread/sleep ms). */
+/* (Thread/sleep ms): sleep ms milliseconds.
+ * Returns: 0.
+ * Errors:  -EINVAL (ms < 0).
+ * Blocks:  parks a fiber on its worker's timers, sleeps a thread.
+ * Context: any.
+ * Cost:    a timer entry and a park (0 on a fiber still parks once). */
 RF_API int rf_sleep_ms(int64_t ms);
 
-/* Run fn(arg, out) where it may block an OS thread: on a fiber, on a small elastic pool
- * of threads while the fiber parks; on a plain thread, right there. Returns fn's return
- * (its *out is RF_NIL on entry), or -EINVAL if fn is NULL. May block. Any context.
- * Clojure: (<! (thread (f arg))) from a go block. */
+/* (Thread/yield): let others run. On a fiber it parks and requeues the fiber behind the
+ * worker's other ready fibers (a long computation in a go process calls it now and then,
+ * which also keeps the stall detector quiet); on a plain thread it is sched_yield().
+ * Returns: nothing.
+ * Errors:  none.
+ * Blocks:  never beyond the other fibers' turns.
+ * Context: any.
+ * Cost:    two context switches on a fiber; a syscall on a thread. */
+RF_API void rf_yield(void);
+
+/* (<! (thread (f arg))): run fn(arg, out) where it may block an OS thread: on a fiber,
+ * on a small elastic pool of threads while the fiber parks, with the caller's dynamic
+ * bindings conveyed (as core.async's thread does); on a plain thread, right there.
+ * Returns: fn's return (*out is RF_NIL on entry; out may be NULL).
+ * Errors:  -EINVAL (fn NULL).
+ * Blocks:  parks a fiber until fn returns; a thread runs fn itself.
+ * Context: any.
+ * Cost:    on a fiber, a hand-off to a pool thread and back (a thread start when none is
+ *          idle). */
 RF_API int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out);
 
 #ifdef __cplusplus

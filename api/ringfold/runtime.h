@@ -18,19 +18,26 @@
  *                   CPU outside the affinity mask: rf_init fails with RF_ETOPOLOGY.
  *   workers_per_node RF_WORKERS_PER_NODE 0 = one executor worker per CPU of the node
  *   stack_size      RF_STACK_SIZE      65536 bytes per fiber stack (rounded up to pages;
- *                                      16 KiB .. 1 GiB)
+ *                                      16384 .. 1073741824, digits only)
  *   io_backend      RF_IO_BACKEND      auto | uring | epoll
  *   stall_ms        RF_STALL_MS        100: a fiber running this long (CPU time) without
  *                                      parking is reported once on stderr and counted in
  *                                      stats; 0 turns the detector off
  *   fj_workers_per_node RF_FJ_WORKERS_PER_NODE 0 = one fork/join worker per CPU of the node
  *   fj_steal        RF_FJ_STEAL        local (in-node first) | random | none (never cross nodes)
- *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel
- *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT
+ *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel (0: 1024)
+ *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT (0: 10000)
  *
  * Environment only:
  *   RF_STATS_DUMP   path: rf_shutdown and the end of the process write rf_stats as JSON
  *                   there (rf_stats_write_json), replacing what the file held
+ *
+ * Configuration errors. A malformed RF_* variable or an rf_config field out of range
+ * makes the call that starts the runtime print one line on stderr naming the variable or
+ * field, its value and what is expected, and return RF_ECONFIG; so does every later call
+ * that would start it (rf_init, and first uses: rf_future_call, rf_go, rf_agent_send,
+ * rf_fj_invoke, rf_fold, rf_pmap, rf_executor_submit, ...), without repeating the line.
+ * RF_TOPOLOGY keeps its own code, RF_ETOPOLOGY.
  */
 #ifndef RINGFOLD_RUNTIME_H
 #define RINGFOLD_RUNTIME_H
@@ -54,6 +61,7 @@ typedef enum rf_steal_policy {
 } rf_steal_policy;
 
 typedef struct rf_config {
+	size_t size; /* sizeof(rf_config), set by rf_config_default; fields past it: defaults */
 	const char *topology;
 	int workers_per_node;
 	size_t stack_size;
@@ -65,18 +73,28 @@ typedef struct rf_config {
 	uint32_t stm_retry_limit;
 } rf_config;
 
-/* Fill *cfg with the defaults, overridden by any RF_* environment variable.
- * Returns 0, or -EINVAL naming nothing when an environment value is malformed. */
+/* The defaults, overridden by the RF_* environment variables.
+ * Returns: 0 and *cfg (cfg->size = sizeof(rf_config)).
+ * Errors:  RF_ECONFIG (an RF_* variable is malformed; one line on stderr names it),
+ *          -EINVAL (cfg NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few getenv calls. */
 RF_API int rf_config_default(rf_config *cfg);
 
-/* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
- * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -EINVAL for a knob out of
- * range; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set up;
- * -ENOMEM, -EMFILE, -ENFILE, -EAGAIN when a resource ran out (reading the topology,
- * a worker's thread or poller): each failure is named once on stderr. A worker whose
- * io_uring cannot be set up uses epoll instead (said on stderr), and an io_uring probe
- * that failed for want of memory or descriptors is tried again at the next start. Blocks
- * while the workers start (and while an rf_shutdown is in progress). */
+/* Start the runtime with *cfg (NULL: rf_config_default); cfg->size says which fields the
+ * caller knows, the others take their defaults. A worker whose io_uring cannot be set up
+ * uses epoll instead (said on stderr), and an io_uring probe that failed for want of
+ * memory or descriptors is tried again at the next start.
+ * Returns: 0.
+ * Errors:  RF_ESTARTED (already running), RF_ECONFIG (a malformed RF_* variable, a field
+ *          out of range or cfg->size unset: one line on stderr names it), RF_ETOPOLOGY,
+ *          RF_ENOURING (io_backend RF_IO_URING and no io_uring here), -ENOMEM, -EMFILE,
+ *          -ENFILE, -EAGAIN (a resource ran out reading the topology, starting a worker's
+ *          thread or poller; each failure is named once on stderr).
+ * Blocks:  while the workers start (and while an rf_shutdown is in progress).
+ * Context: a plain thread.
+ * Cost:    a thread per worker. */
 RF_API int rf_init(const rf_config *cfg);
 
 /* Stop the runtime. Runs every accepted agent action, then cancels the wait of every
@@ -120,6 +138,60 @@ RF_API int rf_dump(int fd);
  * Blocks: up to timeout_ms, then as rf_shutdown. Context: plain thread.
  * Cost: one wake-up per worker; returns as soon as the last fiber has returned. */
 RF_API int rf_shutdown_timeout(int64_t timeout_ms);
+
+/* Stop a server gracefully: accept no more connections, let the fibers serving the open
+ * ones finish within timeout_ms, then stop as rf_shutdown. Each listening socket given is
+ * shut for reading, so its accepts, waiting ones included, fail with -EINVAL (an accept
+ * loop ends); rf_stopping() turns true, for connection loops to finish the request they
+ * serve and return; then rf_shutdown_timeout(timeout_ms).
+ * Returns: 0 when every fiber returned within the timeout; -ETIMEDOUT when the rest had
+ *          their waits cancelled (RF_ESHUTDOWN) as by rf_shutdown. Stopped either way.
+ * Errors:  -EINVAL (NULL listeners with n > 0, timeout_ms < 0); -EPERM on an executor
+ *          worker (nothing done).
+ * Blocks:  up to timeout_ms, then as rf_shutdown.
+ * Context: plain thread (a signal loop in main: see rf_signal_chan).
+ * Cost:    a shutdown(2) per listener, then rf_shutdown_timeout's. */
+RF_API int rf_stop_graceful(const int *listeners, size_t n, int64_t timeout_ms);
+
+/* Whether rf_stop_graceful has begun (until the runtime starts again).
+ * Returns: true or false.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one relaxed load. */
+RF_API bool rf_stopping(void);
+
+/* Where a go process or future runs and how big its stack is (rf_go_with,
+ * rf_future_call_with). Without options (rf_go, rf_future_call) a process started from a
+ * fiber goes to the spawner's worker unless another worker of its node carries a few
+ * fewer fibers (so a listener's connections spread over the node while a parent and its
+ * few children stay together), one started from a plain thread goes round-robin over all
+ * workers, and a worker that runs out of work takes half of a busy peer's processes that
+ * have not started yet. A process that has started never moves (errno and thread-locals
+ * stay those of its worker). */
+typedef struct rf_spawn_opts {
+	size_t size;       /* sizeof(rf_spawn_opts) (rf_spawn_opts_default sets it) */
+	int worker;        /* -1, or 0..workers-1: runs on that worker, never moved */
+	int node;          /* -1, or a node index: its least-loaded worker */
+	bool stay_local;   /* from a fiber: the spawner's worker, never moved */
+	size_t stack_size; /* 0: the runtime's stack_size; else 16 KiB .. 1 GiB */
+} rf_spawn_opts;
+
+/* Fill *opts with no placement and the runtime's stack size.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL opts).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores. */
+RF_API int rf_spawn_opts_default(rf_spawn_opts *opts);
+
+/* The index of the executor worker the caller runs on.
+ * Returns: 0..workers-1, or -1 on a plain thread or fork/join task.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
+RF_API int rf_worker_self(void);
 
 typedef struct rf_worker_stats {
 	int cpu;             /* CPU the worker is pinned to (-1 in a node total) */

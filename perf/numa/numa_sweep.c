@@ -93,9 +93,9 @@ static void run_one(int wpn, rf_steal_policy policy, int partitioned, size_t chu
 	for (int k = 0; k < nodes; k++)
 		os_node_of[k] = t->nodes[k].os_node;
 	rf_numa_layout l;
-	int64_t *a =
-	    partitioned ? rf_fold_numa_alloc(n, sizeof(int64_t), &l) : malloc(n * sizeof(int64_t));
-	if (!a)
+	int64_t *a = NULL;
+	if (partitioned ? rf_fold_numa_alloc(n, sizeof(int64_t), &l, (void **)&a) < 0
+	                : !(a = malloc(n * sizeof(int64_t))))
 		exit(2);
 	for (size_t i = 0; i < n; i++) /* partitioned: each part's pages are already placed */
 		a[i] = (int64_t)i;

@@ -32,18 +32,18 @@ static void go_fiber(void *arg)
 		if (rc >= 0) /* buffer 1, only this process puts: never waits */
 			rf_chan_offer(g->result, out);
 		chan_close_code(g->result, rc < 0 ? rc : RF_ECLOSED);
-		rf_chan_free(g->result);
+		rf_chan_release(g->result);
 	}
 	free(g);
 }
 
-static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
+static int spawn(const sched_spawn *how, rf_body_fn fn, rf_val arg, rf_chan *result)
 {
 	go_proc *g = malloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = var_bindings_capture()};
-	int rc = fiber_spawn(go_fiber, g, SCHED_WORKER_ANY, g->bindings);
+	int rc = fiber_spawn_at(go_fiber, g, how, g->bindings);
 	if (rc < 0) {
 		var_bindings_release(g->bindings);
 		free(g);
@@ -51,9 +51,10 @@ static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
 	return rc;
 }
 
-int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
+int rf_go_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf_chan **result)
 {
-	if (!fn)
+	sched_spawn how;
+	if (!fn || sched_spawn_from(opts, &how) < 0)
 		return -EINVAL;
 	int rc = sched_ensure();
 	if (rc < 0)
@@ -64,12 +65,17 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 			return rc;
 		rf_chan_retain(ch);
 	}
-	if ((rc = spawn(fn, arg, ch)) < 0) {
-		rf_chan_free(ch);
-		rf_chan_free(ch);
+	if ((rc = spawn(&how, fn, arg, ch)) < 0) {
+		rf_chan_release(ch);
+		rf_chan_release(ch);
 		return rc;
 	}
 	if (result)
 		*result = ch;
 	return 0;
+}
+
+int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
+{
+	return rf_go_with(NULL, fn, arg, result);
 }

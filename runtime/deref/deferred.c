@@ -13,10 +13,10 @@ void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferre
 {
 	atomic_init(&d->state, CELL_PENDING);
 	atomic_init(&d->refs, 1);
-	spin_init(&d->lock);
+	spin_init(&d->lock, LOCKRANK_DEFERRED);
 	d->code = 0;
 	d->value = RF_NIL;
-	d->waiters.head = NULL;
+	waitlist_init(&d->waiters);
 	d->listeners = NULL;
 	d->release = release;
 }
@@ -97,7 +97,7 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out)
 		return -ETIMEDOUT;
 	int rc = deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v);
 	if (rc < 0)
-		return rc;
+		return rc; /* -ETIMEDOUT, or RF_ESHUTDOWN */
 	*out = v;
 	return code;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
 #include "runtime/sched/fiber.h"
 
@@ -78,6 +79,7 @@ static void fiber_main(void *arg)
 #ifdef RF_ASAN
 	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+	USER_CALL();
 	f->fn(f->arg);
 	PROBE(fiber_exit, f);
 	ctx_end(&f->ctx);
@@ -104,8 +106,10 @@ static void switch_direct(sched_worker *w, sched_fiber *f, sched_fiber *next)
 	if (next->armed)
 		timer_remove(w, next);
 	start_once(next);
-	if (next->state == FIBER_PARKED)
+	if (next->was_parked) {
+		next->was_parked = false;
 		sched_count(&w->st_resumed, 1);
+	}
 	next->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, next, memory_order_relaxed);
@@ -130,6 +134,7 @@ void fiber_yield(void)
 	sched_fiber *f = fiber_self();
 	if (!f)
 		return;
+	LOCKRANK_NONE_HELD("yielding a fiber");
 	sched_worker *w = f->w;
 	/* Another fiber is ready: switch to it directly, a bounded number of times in a row
 	 * so the scheduler still gets to the inbox, the timers and I/O. */
@@ -169,6 +174,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_ca
 		fprintf(stderr, "ringfold: fiber_park called outside a fiber\n");
 		abort();
 	}
+	LOCKRANK_NONE_HELD("parking a fiber");
 	f->wait_kind = f->next_kind;
 	f->wait_obj = f->next_obj;
 	f->next_kind = WAIT_OTHER;
@@ -197,7 +203,7 @@ void fiber_resume(struct sched_fiber *f)
 	(void)worker_inbox_push(w, f);
 }
 
-static void fiber_release(sched_worker *w, sched_fiber *f)
+void fiber_unlink(sched_worker *w, sched_fiber *f)
 {
 	if (f->all_prev)
 		f->all_prev->all_next = f->all_next;
@@ -205,6 +211,13 @@ static void fiber_release(sched_worker *w, sched_fiber *f)
 		w->all = f->all_next;
 	if (f->all_next)
 		f->all_next->all_prev = f->all_prev;
+	atomic_store_explicit(&w->nlive, atomic_load_explicit(&w->nlive, memory_order_relaxed) - 1,
+	                      memory_order_relaxed);
+}
+
+static void fiber_release(sched_worker *w, sched_fiber *f)
+{
+	fiber_unlink(w, f);
 #ifdef RF_TSAN
 	__tsan_destroy_fiber(f->tsan_fiber);
 #endif
@@ -213,12 +226,15 @@ static void fiber_release(sched_worker *w, sched_fiber *f)
 
 void fiber_run(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	w->direct = 0;
 	if (f->armed)
 		timer_remove(w, f);
 	start_once(f);
-	if (f->state == FIBER_PARKED)
+	if (f->was_parked) {
+		f->was_parked = false;
 		sched_count(&w->st_resumed, 1);
+	}
 	f->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, f, memory_order_relaxed);
@@ -250,6 +266,7 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 	case FIBER_PARKING:
 		/* From here on another thread may resume f: set everything first. */
 		sched_count(&w->st_parks, 1);
+		f->was_parked = true; /* counted in st_resumed when it runs again */
 		f->state = FIBER_PARKED;
 		if (f->deadline != DEADLINE_NONE)
 			timer_insert(w, f);
@@ -270,34 +287,55 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 }
 
 /* Owner: a fiber the worker sees for the first time (spawned here or via the inbox). */
-void fiber_adopt(sched_worker *w, sched_fiber *f)
+void fiber_link(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->all_prev = NULL;
 	f->all_next = w->all;
 	if (w->all)
 		w->all->all_prev = f;
 	w->all = f;
+	atomic_store_explicit(&w->nlive, atomic_load_explicit(&w->nlive, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+void fiber_adopt(sched_worker *w, sched_fiber *f)
+{
+	fiber_link(w, f);
 	sched_count(&w->st_spawned, 1);
 	f->id = (uint64_t)w->index << 40 | ++w->spawn_seq;
 }
 
-int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
+/* The worker a new fiber goes to, or NULL for -EINVAL. */
+static sched_worker *target(const sched_spawn *how, sched_worker *self)
 {
 	static _Atomic unsigned rr; /* round-robin cursor for plain threads (relaxed) */
-	if (!fn || worker < SCHED_WORKER_ANY)
+	if (how->worker != SCHED_WORKER_ANY)
+		return how->worker >= 0 && how->worker < sched_nworkers
+		           ? sched_worker_tab[how->worker]
+		           : NULL;
+	if (how->node >= 0)
+		return place_in_node(how->node);
+	if (self)
+		return how->local ? self : place_pick(self);
+	return sched_worker_tab[atomic_fetch_add_explicit(&rr, 1, memory_order_relaxed) %
+	                        (unsigned)sched_nworkers];
+}
+
+int fiber_spawn_at(sched_fiber_fn fn, void *arg, const sched_spawn *how, void *conveyed)
+{
+	if (!fn || !how || how->worker < SCHED_WORKER_ANY || how->node < -1 ||
+	    how->node >= TOPO_MAX_NODES ||
+	    (how->stack_size && (how->stack_size < 16384 || how->stack_size > (1UL << 30))))
 		return -EINVAL;
 	int rc = sched_ensure();
 	if (rc)
 		return rc;
 	sched_worker *self = sched_tls_worker;
-	if (worker == SCHED_WORKER_ANY)
-		worker = self ? self->index
-		              : (int)(atomic_fetch_add_explicit(&rr, 1, memory_order_relaxed) %
-		                      (unsigned)sched_nworkers);
-	if (worker >= sched_nworkers)
+	sched_worker *w = target(how, self);
+	if (!w)
 		return -EINVAL;
-	sched_worker *w = sched_worker_tab[worker];
-	sched_fiber *f = stack_get(w);
+	sched_fiber *f = how->stack_size ? stack_get_sized(w, how->stack_size) : stack_get(w);
 	if (!f)
 		return -ENOMEM;
 	f->fn = fn;
@@ -307,7 +345,8 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	f->ctx.bindings = conveyed;
 	f->ctx.conveyed = conveyed;
 	f->deadline = DEADLINE_NONE;
-	PROBE(fiber_spawn, f, worker, fn);
+	PROBE(fiber_spawn, f, w->index, fn);
+	f->pinned = how->pinned || how->local || how->worker != SCHED_WORKER_ANY;
 #ifdef RF_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -319,7 +358,9 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	}
 	f->state = FIBER_NEW;
 	f->foreign = true;
+	atomic_fetch_add_explicit(&w->incoming, 1, memory_order_relaxed);
 	if (!worker_inbox_push(w, f)) {
+		atomic_fetch_sub_explicit(&w->incoming, 1, memory_order_relaxed);
 #ifdef RF_TSAN
 		__tsan_destroy_fiber(f->tsan_fiber);
 #endif
@@ -327,4 +368,10 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 		return RF_ESHUTDOWN;
 	}
 	return 0;
+}
+
+int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
+{
+	sched_spawn how = {.worker = worker, .node = -1};
+	return fiber_spawn_at(fn, arg, &how, conveyed);
 }

@@ -131,16 +131,6 @@ int sched_on_fork_child(void (*fn)(void))
 	return add_hook((void **)fork_hooks, &nfork_hooks, (void *)fn);
 }
 
-static int check_config(const rf_config *cfg)
-{
-	if (cfg->workers_per_node < 0 || cfg->stack_size < 16384 || cfg->stack_size > (1UL << 30) ||
-	    cfg->io_backend < RF_IO_AUTO || cfg->io_backend > RF_IO_EPOLL)
-		return -EINVAL;
-	if (cfg->topology && strlen(cfg->topology) >= sizeof(rt_topology_text))
-		return -EINVAL;
-	return 0;
-}
-
 static sched_worker *worker_obtain(int index, int os_node)
 {
 	if (!sched_worker_tab[index]) {
@@ -211,6 +201,18 @@ static int start(void)
 		}
 	}
 	sched_nworkers = n;
+	for (int i = 0; i < n; i++) {
+		sched_worker *w = sched_worker_tab[i];
+		int first = i;
+		while (first > 0 && sched_worker_tab[first - 1]->node == w->node)
+			first--;
+		int last = i;
+		while (last + 1 < n && sched_worker_tab[last + 1]->node == w->node)
+			last++;
+		w->node_first = first;
+		w->node_count = last - first + 1;
+		w->hungry_bit = i - first < 64 ? 1ull << (i - first) : 0;
+	}
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = worker_start(sched_worker_tab[i]))) {
 			stop_workers(i, 0);
@@ -226,6 +228,10 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 {
 	char err[256];
 	int rc;
+	rf_config asked;
+	if (cfg && ((rc = config_from_caller(cfg, &asked)) < 0 ||
+	            (rc = config_check(&asked, sizeof(rt_topology_text))) < 0))
+		return rc; /* a bad knob is reported whether or not the runtime runs */
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_once(&atfork_once, install_atfork);
@@ -236,10 +242,10 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	}
 	rf_config c;
 	if (cfg)
-		c = *cfg;
-	else if ((rc = rf_config_default(&c)) < 0)
-		goto out;
-	if ((rc = check_config(&c)) < 0)
+		rc = config_from_caller(cfg, &c);
+	else
+		rc = rf_config_default(&c);
+	if (rc < 0 || (rc = config_check(&c, sizeof(rt_topology_text))) < 0)
 		goto out;
 	if (c.topology) {
 		strcpy(rt_topology_text, c.topology);

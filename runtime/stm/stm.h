@@ -106,9 +106,9 @@ typedef struct stm_slot {
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
 	spinlock wlock;
-	uint32_t idx;    /* immutable */
-	uint64_t serial; /* holder only: serial of the current attempt */
-	waiter *waiters; /* under wlock, linked through link[0] */
+	uint32_t idx;     /* immutable */
+	uint64_t serial;  /* holder only: serial of the current attempt */
+	waitlist waiters; /* under wlock */
 	struct stm_slot *next_free;
 } __attribute__((aligned(64))) stm_slot;
 

@@ -293,9 +293,9 @@ static void dump_lists_parked_fibers(void **state)
 	rf_chan_close(a);
 	rf_val v;
 	rf_chan_take(r1, &v);
-	rf_chan_free(r1);
-	rf_chan_free(r2); /* abandoned at shutdown */
-	rf_chan_free(a);
+	rf_chan_release(r1);
+	rf_chan_release(r2); /* abandoned at shutdown */
+	rf_chan_release(a);
 	rf_shutdown();
 }
 

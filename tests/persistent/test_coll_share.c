@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "check.h"
 #include "executor/fiber_check.h"
 #include "ringfold.h"
 
@@ -252,7 +253,7 @@ static void promise_and_channel(void **state)
 	}
 	pthread_join(t, NULL);
 	assert_int_equal(want, 301);
-	rf_chan_free(ch);
+	rf_chan_release(ch);
 	assert_int_equal(atomic_load(&live), 0);
 }
 
