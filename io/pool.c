@@ -13,9 +13,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "io/pool.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
@@ -69,29 +72,37 @@ static void pool_init(void)
 
 static void *pool_thread(void *unused)
 {
-	pthread_mutex_lock(&pool_lock);
+	static _Atomic unsigned serial; /* names only (relaxed) */
+	char name[16];
+	snprintf(name, sizeof(name), "rf-block-%u",
+	         atomic_fetch_add_explicit(&serial, 1, memory_order_relaxed));
+	pthread_setname_np(pthread_self(), name);
+	sched_busy(1);
+	mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	for (;;) {
 		while (!q_head) {
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += POOL_IDLE_S;
 			n_idle++;
+			sched_busy(-1);
 			int rc = pthread_cond_timedwait(&pool_cond, &pool_lock, &ts);
 			n_idle--;
 			if (rc == ETIMEDOUT && !q_head) {
 				n_threads--;
-				pthread_mutex_unlock(&pool_lock);
+				mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 				return NULL;
 			}
+			sched_busy(1);
 		}
 		pool_job *j = q_head;
 		q_head = j->next;
 		if (!q_head)
 			q_tail = NULL;
 		n_queued--;
-		pthread_mutex_unlock(&pool_lock);
+		mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 		j->run(j); /* j may be gone after this */
-		pthread_mutex_lock(&pool_lock);
+		mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	}
 }
 
@@ -113,10 +124,10 @@ static void maybe_grow(void)
 int pool_submit(pool_job *j)
 {
 	pthread_once(&pool_once, pool_init);
-	pthread_mutex_lock(&pool_lock);
+	mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	maybe_grow();
 	if (n_threads == 0) {
-		pthread_mutex_unlock(&pool_lock);
+		mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 		return -EAGAIN;
 	}
 	j->next = NULL;
@@ -127,7 +138,7 @@ int pool_submit(pool_job *j)
 	q_tail = j;
 	n_queued++;
 	pthread_cond_signal(&pool_cond);
-	pthread_mutex_unlock(&pool_lock);
+	mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	return 0;
 }
 
@@ -154,6 +165,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	if (pool_submit(&j.job) < 0)
 		return fn(arg);
+	fiber_wait_on(WAIT_IO, NULL);
 	waiter_wait(&j.w, DEADLINE_NONE);
 	return j.res;
 }

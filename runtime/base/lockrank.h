@@ -17,6 +17,7 @@
 #ifndef RF_BASE_LOCKRANK_H
 #define RF_BASE_LOCKRANK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -89,6 +90,20 @@ static inline void lockrank_release(int rank, const void *addr, bool spin) {}
 #define LOCKRANK_NO_SPIN(what) ((void)0)
 #define LOCKRANK_NONE_HELD(what) ((void)0)
 #endif
+
+/* A sleeping lock taken with its rank checked (debug builds), for mutexes that nest with
+ * ranked locks. */
+static inline void mutex_lock_ranked(pthread_mutex_t *m, enum lockrank rank)
+{
+	lockrank_acquire(rank, m, false);
+	pthread_mutex_lock(m);
+}
+
+static inline void mutex_unlock_ranked(pthread_mutex_t *m, enum lockrank rank)
+{
+	pthread_mutex_unlock(m);
+	lockrank_release(rank, m, false);
+}
 
 /* Before calling user code (a transformation, a swap function, a validator, a watch, a
  * body): no spin lock may be held. */

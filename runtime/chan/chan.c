@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "runtime/base/opts.h"
+#include "runtime/base/probe.h"
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
 
@@ -210,7 +211,7 @@ void chan_done_finish(chan_done *done)
 			continue;
 		}
 		waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
-		w->cb(w->cb_arg, w->w.result, w->w.value);
+		w->cb(w->w.result, w->w.value, w->cb_ctx);
 		if (w->nnodes > 1) /* a single node was unlinked by its claimer */
 			chan_wait_unlink_all(w);
 		free(w);
@@ -419,8 +420,12 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	if (now) {
 		chan_unlock(ch);
 		chan_done_finish(&done);
-		if (!is_put)
+		if (is_put)
+			PROBE(chan_put, ch, rc, 0);
+		else {
+			PROBE(chan_take, ch, rc, 0);
 			*out = got;
+		}
 		return rc;
 	}
 	if (ms == 0) {
@@ -437,13 +442,23 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	waiter_init(&w.w);
 	chan_link(ch, &node);
 	chan_unlock(ch);
-	if ((rc = waiter_wait(&w.w, deadline_of(ms))) < 0) {
+	if (is_put)
+		PROBE(chan_put_park, ch);
+	else
+		PROBE(chan_take_park, ch);
+	fiber_wait_on(WAIT_CHAN, ch);
+	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
+	if (waited < 0)
 		chan_wait_unlink_all(&w);
-		return rc;
+	rc = waited < 0 ? waited : w.w.result;
+	if (is_put)
+		PROBE(chan_put, ch, rc, 1);
+	else {
+		PROBE(chan_take, ch, rc, 1);
+		if (!waited)
+			*out = w.w.value;
 	}
-	if (!is_put)
-		*out = w.w.value;
-	return w.w.result;
+	return rc;
 }
 
 int rf_chan_put(rf_chan *ch, rf_val v)
@@ -476,7 +491,7 @@ int rf_chan_poll(rf_chan *ch, rf_val *out)
 
 /* The wait record is allocated only once the operation turned out to wait, and never
  * under the lock: then the lock is dropped, the record made, and the attempt repeated. */
-static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg)
+static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ctx)
 {
 	chan_wait *w = NULL;
 	for (;;) {
@@ -490,7 +505,7 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 			chan_unlock(ch);
 			free(w);
 			chan_done_finish(&done);
-			cb(arg, rc, got);
+			cb(rc, got, ctx);
 			return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
 		}
 		if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
@@ -510,20 +525,20 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 			return -ENOMEM;
 		chan_node *node = (chan_node *)(w + 1);
 		*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
-		*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
+		*w = (chan_wait){.cb = cb, .cb_ctx = ctx, .nnodes = 1, .nodes = node};
 		waiter_init(&w->w);
 		w->w.fiber = NULL; /* nobody parks on a callback wait */
 	}
 }
 
-static void ignore_result(void *arg, int rc, rf_val v) {}
+static void ignore_result(int rc, rf_val v, rf_val ctx) {}
 
-int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, void *arg)
+int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, rf_val ctx)
 {
-	return ch ? op_async(ch, true, v, cb ? cb : ignore_result, arg) : -EINVAL;
+	return ch ? op_async(ch, true, v, cb ? cb : ignore_result, ctx) : -EINVAL;
 }
 
-int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, void *arg)
+int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, rf_val ctx)
 {
-	return ch && cb ? op_async(ch, false, 0, cb, arg) : -EINVAL;
+	return ch && cb ? op_async(ch, false, 0, cb, ctx) : -EINVAL;
 }

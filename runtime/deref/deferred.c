@@ -6,7 +6,9 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/deref/deferred.h"
+#include "runtime/sched/sched.h"
 
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
 {
@@ -54,6 +56,7 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	}
 	while (fifo) {
 		deferred_listener *next = fifo->next; /* fn may free the node */
+		USER_CALL();
 		fifo->fn(fifo, code, value);
 		fifo = next;
 	}
@@ -73,6 +76,7 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		spin_unlock(&d->lock);
 		return 0;
 	}
+	fiber_wait_on(WAIT_DEFERRED, d);
 	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
 	if (rc < 0)
 		return rc;
@@ -112,6 +116,7 @@ void deferred_listen(struct rf_deferred *d, deferred_listener *l)
 	int code = d->code; /* realized: both fixed for good */
 	rf_val value = d->value;
 	spin_unlock(&d->lock);
+	USER_CALL();
 	l->fn(l, code, value);
 }
 

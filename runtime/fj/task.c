@@ -19,6 +19,7 @@
 
 #include "ringfold/fj.h"
 
+#include "runtime/base/lockrank.h"
 #include "runtime/fj/worker.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
@@ -94,6 +95,7 @@ static void remote_run(fj_job *j)
 {
 	fj_remote *r = (fj_remote *)j;
 	r->result = RF_NIL;
+	USER_CALL();
 	r->rc = r->fn(r->arg, &r->result);
 	var_bindings_release(r->job.frame);
 	fj_done_complete(&r->done);
@@ -135,6 +137,7 @@ static void ext_run(fj_job *j)
 {
 	ext_invoke *r = (ext_invoke *)j;
 	rf_val v = RF_NIL;
+	USER_CALL();
 	int rc = r->fn(r->arg, &v);
 	var_bindings_release(r->job.frame);
 	spin_lock(&r->lock);
@@ -181,6 +184,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
+	fiber_wait_on(WAIT_FJ, NULL);
 	rc = waitlist_wait(&r->caller, &r->lock, &w, deadline);
 	if (rc == 0) {
 		*out = w.value;

@@ -8,6 +8,8 @@
  */
 #include "runtime/stm/tx.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
 
@@ -210,6 +212,7 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
 	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	USER_CALL();
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
 	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
@@ -261,6 +264,7 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	}
 	rf_val v = e->val, nv = RF_NIL;
 	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	USER_CALL();
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
 	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
@@ -371,6 +375,10 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	for (attempt = 0; attempt < limit; attempt++) {
 		backoff(&tx, attempt);
 		tx_begin(&tx, attempt == 0);
+		if (attempt)
+			PROBE(tx_retry, &tx, attempt);
+		else
+			PROBE(tx_start, &tx);
 		v = RF_NIL;
 		rc = body(arg, &v);
 		if (tx.doomed || rc == RF_ETXRETRY)
@@ -390,6 +398,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	count(&slot->retries, attempt); /* attempts that ended in a retry */
 	if (rc == 0) {
 		count(&slot->commits, 1);
+		PROBE(tx_commit, &tx, attempt);
 		*out = v;
 		for (uint32_t i = 0; i < tx.n; i++) {
 			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)))
