@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/base/lockrank.h"
 
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool probed;          /* under probe_lock */
@@ -85,7 +86,7 @@ static bool transient(int err)
 
 int io_choose(rf_io_backend want)
 {
-	pthread_mutex_lock(&probe_lock);
+	mutex_lock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	if (!probed && want != RF_IO_EPOLL) {
 		probe_err = probe(&probe_flags);
 		probed = !transient(probe_err);
@@ -111,7 +112,7 @@ int io_choose(rf_io_backend want)
 	}
 	if (rc > 0)
 		atomic_store_explicit(&chosen_kind, rc, memory_order_release);
-	pthread_mutex_unlock(&probe_lock);
+	mutex_unlock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	return rc;
 }
 
@@ -122,28 +123,28 @@ rf_io_backend io_kind(void)
 
 bool uring_has_msg_ring(void)
 {
-	pthread_mutex_lock(&probe_lock);
+	mutex_lock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	bool r = probe_msg_ring;
-	pthread_mutex_unlock(&probe_lock);
+	mutex_unlock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	return r;
 }
 
 unsigned uring_setup_flags(void)
 {
-	pthread_mutex_lock(&probe_lock);
+	mutex_lock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	unsigned f = probe_flags;
-	pthread_mutex_unlock(&probe_lock);
+	mutex_unlock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	return f;
 }
 
 void io_test_fail_setup(int err)
 {
-	pthread_mutex_lock(&probe_lock);
+	mutex_lock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 	forced_err = err;
 	probed = false;
 	fallback_logged = false;
 	atomic_store_explicit(&chosen_kind, RF_IO_AUTO, memory_order_release);
-	pthread_mutex_unlock(&probe_lock);
+	mutex_unlock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
 }
 
 io_poller *io_self(void)

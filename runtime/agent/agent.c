@@ -9,6 +9,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/base/opts.h"
 #include "runtime/var/convey.h"
 
@@ -135,7 +136,7 @@ int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
 	if (!a)
 		return -EINVAL;
 	int rc = 0;
-	pthread_mutex_lock(&a->restart_lock);
+	mutex_lock_ranked(&a->restart_lock, LOCKRANK_AGENT_RESTART);
 	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
 	if (!(s & AGENT_FAILED))
 		rc = RF_EAGENTOK;
@@ -163,7 +164,7 @@ int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
 	else
 		agent_work_done();
 out:
-	pthread_mutex_unlock(&a->restart_lock);
+	mutex_unlock_ranked(&a->restart_lock, LOCKRANK_AGENT_RESTART);
 	return rc;
 }
 

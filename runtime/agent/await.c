@@ -16,6 +16,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
@@ -43,14 +44,14 @@ void agent_await_mark_done(struct agent_await_group *g, int result)
 		atomic_store_explicit(&g->result, result, memory_order_relaxed);
 	/* acq_rel: the last marker's acquire sees every other marker's result store. */
 	if (atomic_fetch_sub_explicit(&g->remaining, 1, memory_order_acq_rel) == 1) {
-		pthread_mutex_lock(&g->lock);
+		mutex_lock_ranked(&g->lock, LOCKRANK_AGENT_AWAIT);
 		waiter *w = g->waiter;
 		if (w && waiter_claim(w)) {
 			w->result = atomic_load_explicit(&g->result, memory_order_relaxed);
 			g->waiter = NULL;
 			waiter_complete(w);
 		}
-		pthread_mutex_unlock(&g->lock);
+		mutex_unlock_ranked(&g->lock, LOCKRANK_AGENT_AWAIT);
 	}
 	group_put(g);
 }
@@ -125,10 +126,10 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	if (rc == 0) {
 		rc = w.result;
 	} else {
-		pthread_mutex_lock(&g->lock);
+		mutex_lock_ranked(&g->lock, LOCKRANK_AGENT_AWAIT);
 		if (g->waiter == &w)
 			g->waiter = NULL;
-		pthread_mutex_unlock(&g->lock);
+		mutex_unlock_ranked(&g->lock, LOCKRANK_AGENT_AWAIT);
 	}
 	group_put(g);
 	return rc;

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
+#include "runtime/base/lockrank.h"
 
 enum { NODES_PER_SLAB = 64, SPARE_MAX = 4096 };
 
@@ -43,27 +44,27 @@ static size_t nspare;            /* under spare_lock */
 
 static void slab_release(struct agent_slab *s)
 {
-	pthread_mutex_lock(&spare_lock);
+	mutex_lock_ranked(&spare_lock, LOCKRANK_AGENT_NODES);
 	bool keep = nspare < SPARE_MAX;
 	if (keep) {
 		s->spare_next = spare;
 		spare = s;
 		nspare++;
 	}
-	pthread_mutex_unlock(&spare_lock);
+	mutex_unlock_ranked(&spare_lock, LOCKRANK_AGENT_NODES);
 	if (!keep)
 		free(s);
 }
 
 static struct agent_slab *slab_obtain(void)
 {
-	pthread_mutex_lock(&spare_lock);
+	mutex_lock_ranked(&spare_lock, LOCKRANK_AGENT_NODES);
 	struct agent_slab *s = spare;
 	if (s) {
 		spare = s->spare_next;
 		nspare--;
 	}
-	pthread_mutex_unlock(&spare_lock);
+	mutex_unlock_ranked(&spare_lock, LOCKRANK_AGENT_NODES);
 	return s ? s : aligned_alloc(64, sizeof(*s));
 }
 

@@ -22,6 +22,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
@@ -54,13 +55,13 @@ void agent_work_drain_start(void)
 
 static void drain_wake(void)
 {
-	pthread_mutex_lock(&g_lock);
+	mutex_lock_ranked(&g_lock, LOCKRANK_AGENT_GLOBAL);
 	waiter *w = g_drain_waiter;
 	if (w && atomic_load_explicit(&g_work, memory_order_seq_cst) == 0 && waiter_claim(w)) {
 		g_drain_waiter = NULL;
 		waiter_complete(w);
 	}
-	pthread_mutex_unlock(&g_lock);
+	mutex_unlock_ranked(&g_lock, LOCKRANK_AGENT_GLOBAL);
 }
 
 void agent_work_done(void)
@@ -173,17 +174,17 @@ void rf_agent_shutdown(void)
 
 int agent_drain_all(void)
 {
-	pthread_mutex_lock(&g_drain_serial);
+	mutex_lock_ranked(&g_drain_serial, LOCKRANK_AGENT_DRAIN_SERIAL);
 	rf_agent_shutdown();
 	waiter w;
 	waiter_init(&w);
-	pthread_mutex_lock(&g_lock);
+	mutex_lock_ranked(&g_lock, LOCKRANK_AGENT_GLOBAL);
 	g_drain_waiter = &w;
-	pthread_mutex_unlock(&g_lock);
+	mutex_unlock_ranked(&g_lock, LOCKRANK_AGENT_GLOBAL);
 	if (atomic_load_explicit(&g_work, memory_order_seq_cst) == 0)
 		drain_wake(); /* completes our own waiter unless a waker already did */
 	waiter_wait(&w, DEADLINE_NONE);
-	pthread_mutex_unlock(&g_drain_serial);
+	mutex_unlock_ranked(&g_drain_serial, LOCKRANK_AGENT_DRAIN_SERIAL);
 	return 0;
 }
 

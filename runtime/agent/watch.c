@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
+#include "runtime/base/lockrank.h"
 
 static void set_put(struct agent_watch_set *set)
 {
@@ -41,7 +42,7 @@ int rf_agent_add_watch(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!a || !fn)
 		return -EINVAL;
-	pthread_mutex_lock(&a->watch_lock);
+	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	struct agent_watch_set *cur = atomic_load_explicit(&a->watches, memory_order_relaxed);
 	size_t n = cur ? cur->n : 0, at = n;
 	for (size_t i = 0; i < n; i++)
@@ -49,7 +50,7 @@ int rf_agent_add_watch(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 			at = i;
 	struct agent_watch_set *set = set_new(at == n ? n + 1 : n);
 	if (!set) {
-		pthread_mutex_unlock(&a->watch_lock);
+		mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -58,7 +59,7 @@ int rf_agent_add_watch(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 	set->w[at].fn = fn;
 	set->w[at].ctx = ctx;
 	set_swap(a, set);
-	pthread_mutex_unlock(&a->watch_lock);
+	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	return 0;
 }
 
@@ -66,14 +67,14 @@ int rf_agent_remove_watch(rf_agent *a, rf_val key)
 {
 	if (!a)
 		return -EINVAL;
-	pthread_mutex_lock(&a->watch_lock);
+	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	struct agent_watch_set *cur = atomic_load_explicit(&a->watches, memory_order_relaxed);
 	size_t n = cur ? cur->n : 0, at = n;
 	for (size_t i = 0; i < n; i++)
 		if (cur->w[i].key == key)
 			at = i;
 	if (at == n) { /* no such watch: nothing to do (Clojure's remove-watch) */
-		pthread_mutex_unlock(&a->watch_lock);
+		mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 		return 0;
 	}
 	int rc = 0;
@@ -86,7 +87,7 @@ int rf_agent_remove_watch(rf_agent *a, rf_val key)
 				set->w[j++] = cur->w[i];
 		set_swap(a, set);
 	}
-	pthread_mutex_unlock(&a->watch_lock);
+	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	return rc;
 }
 
@@ -96,11 +97,11 @@ int agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value)
 	 * Clojure; the lock below orders the set's contents. */
 	if (!atomic_load_explicit(&a->watches, memory_order_relaxed))
 		return 0;
-	pthread_mutex_lock(&a->watch_lock);
+	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	struct agent_watch_set *set = atomic_load_explicit(&a->watches, memory_order_relaxed);
 	if (set)
 		atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&a->watch_lock);
+	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
 	if (!set)
 		return 0;
 	int first = 0;

@@ -30,7 +30,8 @@
 	X(AGENT_DRAIN_SERIAL, false) /* agent/send.c: one shutdown drainer at a time */            \
 	X(AGENT_GLOBAL, false)       /* agent/send.c: accepted-work accounting */                  \
 	X(CHAN_TIMER_DRAIN, false)   /* chan/timer.c: shutdown waits for timeout fibers */         \
-	X(CHAN_MULT, false)          /* chan/mult.c: a mult's or pub's taps */                     \
+	X(CHAN_PUB, false)           /* chan/mult.c: a pub's topics (subscribing taps its mult) */ \
+	X(CHAN_MULT, false)          /* chan/mult.c: a mult's taps */                              \
 	X(CHAN_MIX, false)           /* chan/mix.c: a mix's inputs */                              \
 	X(AGENT_RESTART, false)      /* agent: restart_lock */                                     \
 	X(AGENT_WATCH, false)        /* agent: watch_lock */                                       \
@@ -41,12 +42,13 @@
 	X(FJ_INJECT, false)          /* fj: a worker's inject queue */                             \
 	X(SCHED_HOOKS, false)        /* sched/lifecycle.c hooks_lock */                            \
 	X(SCHED_START, false)        /* sched/worker.c start_lock */                               \
-	X(SCHED_STALL, false)        /* sched/stall.c */                                           \
+	X(SCHED_DUMP, false)         /* sched/dump.c dump_lock: one dump or deadlock check */      \
 	X(SCHED_SPARE, false)        /* a worker's spare_lock */                                   \
 	X(AGENT_NODES, false)        /* agent/node.c spare slabs */                                \
 	X(IO_PROBE, false)           /* io/choose.c */                                             \
 	X(IO_POOL, false)            /* io/pool.c */                                               \
 	X(RECLAIM, false)            /* base/reclaim.c all_lock */                                 \
+	X(SCHED_REPORT, false)       /* sched/config.c report_lock: the last config error line */  \
 	X(CHAN_XF, true)             /* a transformed channel's mutex (runs the transform) */      \
 	/* spin locks: leaves */                                                                   \
 	X(CHAN, true)             /* a channel's spin lock */                                      \

@@ -41,6 +41,7 @@
 #include <urcu-bp.h>
 #include <urcu/call-rcu.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/base/reclaim.h"
 
 enum { BATCH = 64 };
@@ -153,14 +154,14 @@ static void submit(struct batch *b)
 static void thread_exit(void *arg)
 {
 	struct reclaim_thread *t = arg;
-	pthread_mutex_lock(&all_lock);
+	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	if (t->prev)
 		t->prev->next = t->next;
 	else
 		all = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
-	pthread_mutex_unlock(&all_lock);
+	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	if (t->cur && t->cur->n)
 		submit(t->cur);
 	else
@@ -188,12 +189,12 @@ static struct reclaim_thread *thread_state(void)
 		return NULL;
 	}
 	atomic_init(&t->lock, 0);
-	pthread_mutex_lock(&all_lock);
+	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	t->next = all;
 	if (all)
 		all->prev = t;
 	all = t;
-	pthread_mutex_unlock(&all_lock);
+	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	return self = t;
 }
 
@@ -278,7 +279,7 @@ void rf_reclaim_barrier(void)
 	/* Register this thread first: a release function run below that retires on this
 	 * thread must not need all_lock, which we hold. */
 	(void)thread_state();
-	pthread_mutex_lock(&all_lock);
+	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	for (struct reclaim_thread *t = all; t; t = t->next) {
 		lock_thread(t);
 		drained.n = 0;
@@ -293,6 +294,6 @@ void rf_reclaim_barrier(void)
 			release_batch(&drained);
 		}
 	}
-	pthread_mutex_unlock(&all_lock);
+	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	urcu_bp_barrier(); /* and every batch already submitted */
 }

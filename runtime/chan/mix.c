@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "ringfold/async.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/chan/chan_impl.h"
 
 typedef struct mix_in {
@@ -57,9 +58,9 @@ static void unmix_locked(rf_mix *m, rf_chan *ch)
  * muted[i] says whether ops[i]'s values are dropped. References held on each channel. */
 static size_t build(rf_mix *m, rf_alt **ops, bool **muted, size_t *cap)
 {
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	if (m->freed && m->nins == 0) {
-		pthread_mutex_unlock(&m->lock);
+		mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 		return 0;
 	}
 	if (*cap < m->nins + 1) {
@@ -71,7 +72,7 @@ static size_t build(rf_mix *m, rf_alt **ops, bool **muted, size_t *cap)
 		if (u)
 			*muted = u;
 		if (!o || !u) {
-			pthread_mutex_unlock(&m->lock);
+			mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 			return 0;
 		}
 	}
@@ -90,7 +91,7 @@ static size_t build(rf_mix *m, rf_alt **ops, bool **muted, size_t *cap)
 		(*muted)[k] = solo ? !(f & RF_MIX_SOLO) : (f & RF_MIX_MUTE) != 0;
 		(*ops)[k++] = (rf_alt){.ch = rf_chan_retain(m->ins[i].ch)};
 	}
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	return k;
 }
 
@@ -106,9 +107,9 @@ static int mix_go(rf_val arg, rf_val *res)
 		rf_val v;
 		int rc = rf_alts(ops, k, 0, &which, &v);
 		if (rc == RF_ECLOSED && which > 0) {
-			pthread_mutex_lock(&m->lock);
+			mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 			unmix_locked(m, ops[which].ch);
-			pthread_mutex_unlock(&m->lock);
+			mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 		} else if (rc == 0 && which > 0 && !muted[which]) {
 			run = rf_chan_put(m->out, v) == 0;
 		} else if (rc == RF_ESHUTDOWN) {
@@ -158,7 +159,7 @@ int rf_mix_toggle(rf_mix *m, rf_chan *in, int flags)
 	if (!m || !in || (flags & ~(RF_MIX_MUTE | RF_MIX_PAUSE | RF_MIX_SOLO)))
 		return -EINVAL;
 	int rc = 0;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	for (size_t i = 0; i < m->nins; i++)
 		if (m->ins[i].ch == in) {
 			m->ins[i].flags = flags;
@@ -176,7 +177,7 @@ int rf_mix_toggle(rf_mix *m, rf_chan *in, int flags)
 	}
 	m->ins[m->nins++] = (mix_in){rf_chan_retain(in), flags};
 out:
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	changed(m);
 	return rc;
 }
@@ -185,12 +186,12 @@ int rf_mix_admix(rf_mix *m, rf_chan *in)
 {
 	if (!m || !in)
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	int flags = 0;
 	for (size_t i = 0; i < m->nins; i++)
 		if (m->ins[i].ch == in)
 			flags = m->ins[i].flags; /* admix of a member keeps its toggles */
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	return rf_mix_toggle(m, in, flags);
 }
 
@@ -198,9 +199,9 @@ int rf_mix_unmix(rf_mix *m, rf_chan *in)
 {
 	if (!m || !in)
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	unmix_locked(m, in);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	changed(m);
 	return 0;
 }
@@ -209,10 +210,10 @@ int rf_mix_unmix_all(rf_mix *m)
 {
 	if (!m)
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	while (m->nins)
 		unmix_locked(m, m->ins[0].ch);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	changed(m);
 	return 0;
 }
@@ -221,9 +222,9 @@ int rf_mix_solo_mode(rf_mix *m, int mode)
 {
 	if (!m || (mode != RF_MIX_MUTE && mode != RF_MIX_PAUSE))
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	m->solo_mode = mode;
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	changed(m);
 	return 0;
 }
@@ -232,9 +233,9 @@ void rf_mix_free(rf_mix *m)
 {
 	if (!m)
 		return;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	m->freed = true;
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MIX);
 	changed(m);
 	mix_unref(m);
 }

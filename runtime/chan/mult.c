@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ringfold/async.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/chan/chan_impl.h"
 
 typedef struct tap {
@@ -94,13 +95,13 @@ static int untap_locked(rf_mult *m, rf_chan *ch)
 
 static void distribute(rf_mult *m, rf_val v)
 {
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	size_t n = m->ntaps;
 	dist *d = n ? malloc(sizeof(*d) + n * sizeof(d->slot[0])) : NULL;
 	if (d)
 		for (size_t i = 0; i < n; i++)
 			d->slot[i] = (struct dist_slot){d, rf_chan_retain(m->taps[i].ch), 0};
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	if (!d)
 		return; /* no taps: the value is dropped (out of memory: likewise) */
 	d->n = n;
@@ -116,11 +117,11 @@ static void distribute(rf_mult *m, rf_val v)
 	dist_done(d);
 	if (waiter_wait(&d->w, DEADLINE_NONE) < 0)
 		return; /* cancelled by shutdown: the last put's callback frees d */
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	for (size_t i = 0; i < n; i++)
 		if (d->slot[i].rc == RF_ECLOSED)
 			untap_locked(m, d->slot[i].ch);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	dist_free(d);
 }
 
@@ -130,11 +131,11 @@ static int mult_go(rf_val arg, rf_val *out)
 	rf_val v;
 	while (rf_chan_take(m->src, &v) == 0)
 		distribute(m, v);
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	for (size_t i = 0; i < m->ntaps; i++)
 		if (m->taps[i].close)
 			rf_chan_close(m->taps[i].ch);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	mult_unref(m);
 	return 0;
 }
@@ -164,7 +165,7 @@ int rf_mult_tap(rf_mult *m, rf_chan *ch, bool close)
 	if (!m || !ch)
 		return -EINVAL;
 	int rc = 0;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	for (size_t i = 0; i < m->ntaps; i++)
 		if (m->taps[i].ch == ch) {
 			m->taps[i].close = close;
@@ -182,7 +183,7 @@ int rf_mult_tap(rf_mult *m, rf_chan *ch, bool close)
 	}
 	m->taps[m->ntaps++] = (tap){rf_chan_retain(ch), close};
 out:
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	return rc;
 }
 
@@ -190,9 +191,9 @@ int rf_mult_untap(rf_mult *m, rf_chan *ch)
 {
 	if (!m || !ch)
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	untap_locked(m, ch);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	return 0;
 }
 
@@ -200,10 +201,10 @@ int rf_mult_untap_all(rf_mult *m)
 {
 	if (!m)
 		return -EINVAL;
-	pthread_mutex_lock(&m->lock);
+	mutex_lock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	while (m->ntaps)
 		untap_locked(m, m->taps[0].ch);
-	pthread_mutex_unlock(&m->lock);
+	mutex_unlock_ranked(&m->lock, LOCKRANK_CHAN_MULT);
 	return 0;
 }
 
@@ -266,24 +267,24 @@ static int pub_go(rf_val arg, rf_val *out)
 		rf_val t = RF_NIL;
 		if (p->topic_fn(v, &t) < 0)
 			continue;
-		pthread_mutex_lock(&p->lock);
+		mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 		topic *tp = find_topic(p, t);
 		rf_chan *ch = tp ? rf_chan_retain(tp->ch) : NULL;
-		pthread_mutex_unlock(&p->lock);
+		mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 		if (!ch)
 			continue;                       /* no subscriber for this topic: dropped */
 		if (rf_chan_put(ch, v) == RF_ECLOSED) { /* unsubscribed meanwhile */
-			pthread_mutex_lock(&p->lock);
+			mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 			if ((tp = find_topic(p, t)) && tp->ch == ch)
 				drop_topic_locked(p, (size_t)(tp - p->topics));
-			pthread_mutex_unlock(&p->lock);
+			mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 		}
 		rf_chan_release(ch);
 	}
-	pthread_mutex_lock(&p->lock);
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	while (p->ntopics)
 		drop_topic_locked(p, 0);
-	pthread_mutex_unlock(&p->lock);
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	pub_unref(p);
 	return 0;
 }
@@ -314,7 +315,7 @@ int rf_pub_sub(rf_pub *p, rf_val t, rf_chan *ch, bool close)
 	if (!p || !ch)
 		return -EINVAL;
 	int rc = 0;
-	pthread_mutex_lock(&p->lock);
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	topic *tp = find_topic(p, t);
 	if (!tp) {
 		if (p->ntopics == p->cap) {
@@ -339,7 +340,7 @@ int rf_pub_sub(rf_pub *p, rf_val t, rf_chan *ch, bool close)
 	}
 	rc = rf_mult_tap(tp->m, ch, close);
 out:
-	pthread_mutex_unlock(&p->lock);
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	return rc;
 }
 
@@ -347,11 +348,11 @@ int rf_pub_unsub(rf_pub *p, rf_val t, rf_chan *ch)
 {
 	if (!p || !ch)
 		return -EINVAL;
-	pthread_mutex_lock(&p->lock);
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	topic *tp = find_topic(p, t);
 	if (tp)
 		rf_mult_untap(tp->m, ch);
-	pthread_mutex_unlock(&p->lock);
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	return 0;
 }
 
@@ -359,12 +360,12 @@ int rf_pub_unsub_all(rf_pub *p)
 {
 	if (!p)
 		return -EINVAL;
-	pthread_mutex_lock(&p->lock);
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	for (size_t i = 0; i < p->ntopics; i++)
 		rf_mult_untap_all(p->topics[i].m);
 	while (p->ntopics) /* with no taps left, closing a topic closes no subscriber */
 		drop_topic_locked(p, 0);
-	pthread_mutex_unlock(&p->lock);
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	return 0;
 }
 

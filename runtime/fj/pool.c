@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "numa/topology.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
 #include "runtime/base/time.h"
@@ -190,7 +191,7 @@ static fj_job *take_job(fj_pool *p)
 {
 	if (!atomic_load_explicit(&p->injected, memory_order_relaxed))
 		return NULL;
-	pthread_mutex_lock(&p->inject_lock);
+	mutex_lock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	fj_job *j = p->head;
 	if (j) {
 		p->head = j->next;
@@ -199,7 +200,7 @@ static fj_job *take_job(fj_pool *p)
 		atomic_fetch_sub_explicit(&p->injected, 1, memory_order_relaxed);
 		sched_work_queued(-1);
 	}
-	pthread_mutex_unlock(&p->inject_lock);
+	mutex_unlock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	return j;
 }
 
@@ -335,7 +336,7 @@ void fj_submit(int node, fj_job *job)
 	fj_pool *p = fj_g.pools[node];
 	job->next = NULL;
 	sched_work_queued(1);
-	pthread_mutex_lock(&p->inject_lock);
+	mutex_lock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	if (p->tail)
 		p->tail->next = job;
 	else
@@ -343,7 +344,7 @@ void fj_submit(int node, fj_job *job)
 	p->tail = job;
 	/* seq_cst, paired with park's seq_cst increment of idle: see the contract. */
 	atomic_fetch_add_explicit(&p->injected, 1, memory_order_seq_cst);
-	pthread_mutex_unlock(&p->inject_lock);
+	mutex_unlock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	if (atomic_load_explicit(&p->idle, memory_order_seq_cst))
 		pool_wake(p, 0);
 }
@@ -448,7 +449,7 @@ int fj_ensure(void)
 	if (!topo || !cfg)
 		return sched_ensure() < 0 ? sched_ensure() : -EINVAL;
 	int rc = 0, started = 0;
-	pthread_mutex_lock(&fj_g.lock);
+	mutex_lock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed))
 		goto out;
 	if ((rc = build(topo, cfg)) == 0 && (rc = start_threads(&started)) == 0) {
@@ -462,19 +463,19 @@ int fj_ensure(void)
 	stop_workers(started);
 	free_pools();
 out:
-	pthread_mutex_unlock(&fj_g.lock);
+	mutex_unlock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	return rc;
 }
 
 void fj_shutdown(void)
 {
-	pthread_mutex_lock(&fj_g.lock);
+	mutex_lock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed)) {
 		stop_workers(fj_g.nworkers);
 		free_pools();
 		atomic_store_explicit(&fj_g.started, 0, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&fj_g.lock);
+	mutex_unlock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 }
 
 fj_worker *fj_self_worker(void)
@@ -499,10 +500,10 @@ int fj_home_node(void)
 
 int fj_stats(rf_stats *out)
 {
-	pthread_mutex_lock(&fj_g.lock);
+	mutex_lock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	int n = atomic_load_explicit(&fj_g.started, memory_order_relaxed) ? fj_g.nworkers : 0;
 	if (sched_stats_reserve(out, 0, n, 0)) {
-		pthread_mutex_unlock(&fj_g.lock);
+		mutex_unlock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 		return -ENOMEM;
 	}
 	out->fj_workers = n;
@@ -519,6 +520,6 @@ int fj_stats(rf_stats *out)
 		    .steals_failed = atomic_load_explicit(&w->steals_failed, memory_order_relaxed),
 		};
 	}
-	pthread_mutex_unlock(&fj_g.lock);
+	mutex_unlock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	return 0;
 }

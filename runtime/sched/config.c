@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ringfold/runtime.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -21,12 +22,12 @@ static char last_report[256];
 /* Print "ringfold: <what>" unless it was the last line printed; returns RF_ECONFIG. */
 static int report(const char *what)
 {
-	pthread_mutex_lock(&report_lock);
+	mutex_lock_ranked(&report_lock, LOCKRANK_SCHED_REPORT);
 	if (strcmp(what, last_report)) {
 		snprintf(last_report, sizeof(last_report), "%s", what);
 		fprintf(stderr, "ringfold: %s\n", what);
 	}
-	pthread_mutex_unlock(&report_lock);
+	mutex_unlock_ranked(&report_lock, LOCKRANK_SCHED_REPORT);
 	return RF_ECONFIG;
 }
 

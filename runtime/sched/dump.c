@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/fiber.h"
 
 _Atomic uint64_t sched_dump_seq;
@@ -189,7 +190,7 @@ int dump_all(int fd, const char *title)
 	if (!sched_running())
 		return dprintf(fd, "ringfold: %s: the runtime is not running\n", title) < 0 ? -errno
 		                                                                            : 0;
-	pthread_mutex_lock(&dump_lock);
+	mutex_lock_ranked(&dump_lock, LOCKRANK_SCHED_DUMP);
 	uint64_t seq = ask(true);
 	int fibers = 0;
 	for (int i = 0; i < sched_nworkers; i++)
@@ -212,7 +213,7 @@ int dump_all(int fd, const char *title)
 		if (rc >= 0 && w->dump_len)
 			rc = write(fd, w->dump_text, w->dump_len) < 0 ? -1 : 0;
 	}
-	pthread_mutex_unlock(&dump_lock);
+	mutex_unlock_ranked(&dump_lock, LOCKRANK_SCHED_DUMP);
 	return rc < 0 ? -errno : 0;
 }
 
@@ -258,14 +259,14 @@ int dump_deadlock_check(void)
 	}
 	if (++quiet < QUIET_ROUNDS)
 		return 0;
-	pthread_mutex_lock(&dump_lock);
+	mutex_lock_ranked(&dump_lock, LOCKRANK_SCHED_DUMP);
 	uint64_t seq = ask(false);
 	bool stuck = true;
 	for (int i = 0; i < sched_nworkers && stuck; i++) {
 		sched_worker *w = sched_worker_tab[i];
 		stuck = answered(w, seq) && !w->chk_timers && w->chk_stuck == w->chk_fibers;
 	}
-	pthread_mutex_unlock(&dump_lock);
+	mutex_unlock_ranked(&dump_lock, LOCKRANK_SCHED_DUMP);
 	return stuck && progress() == last &&
 	       atomic_load_explicit(&threads_blocked, memory_order_relaxed) &&
 	       !atomic_load_explicit(&busy, memory_order_relaxed);

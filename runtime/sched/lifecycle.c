@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
@@ -102,7 +103,7 @@ static int add_hook(void **list, int *n, void *fn)
 	if (!fn)
 		return -EINVAL;
 	int rc = 0;
-	pthread_mutex_lock(&hooks_lock);
+	mutex_lock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	for (int i = 0; i < *n; i++)
 		if (list[i] == fn)
 			goto out;
@@ -111,7 +112,7 @@ static int add_hook(void **list, int *n, void *fn)
 	else
 		list[(*n)++] = fn;
 out:
-	pthread_mutex_unlock(&hooks_lock);
+	mutex_unlock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	return rc;
 }
 
@@ -235,7 +236,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_once(&atfork_once, install_atfork);
-	pthread_mutex_lock(&rt_lock);
+	mutex_lock_ranked(&rt_lock, LOCKRANK_SCHED_LIFECYCLE);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_STOPPED) {
 		rc = RF_ESTARTED;
 		goto out;
@@ -265,7 +266,7 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 		goto out;
 	atomic_store_explicit(&rt_state, RT_RUNNING, memory_order_release);
 out:
-	pthread_mutex_unlock(&rt_lock);
+	mutex_unlock_ranked(&rt_lock, LOCKRANK_SCHED_LIFECYCLE);
 	return rc;
 }
 
@@ -287,24 +288,24 @@ int sched_stop(int64_t timeout_ms)
 		return -EPERM;
 	}
 	uint64_t deadline = timeout_ms > 0 ? time_deadline_after_ms(timeout_ms) : 0;
-	pthread_mutex_lock(&rt_lock);
+	mutex_lock_ranked(&rt_lock, LOCKRANK_SCHED_LIFECYCLE);
 	if (atomic_load_explicit(&rt_state, memory_order_relaxed) != RT_RUNNING) {
-		pthread_mutex_unlock(&rt_lock);
+		mutex_unlock_ranked(&rt_lock, LOCKRANK_SCHED_LIFECYCLE);
 		return 0;
 	}
 	atomic_store_explicit(&rt_state, RT_DRAINING, memory_order_release);
-	pthread_mutex_lock(&hooks_lock);
+	mutex_lock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	int n = nshutdown_hooks;
 	void (*hooks[MAX_HOOKS])(void);
 	memcpy(hooks, shutdown_hooks, sizeof(hooks));
-	pthread_mutex_unlock(&hooks_lock);
+	mutex_unlock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	while (n--) /* the last registered runs first, as with atexit */
 		hooks[n]();
 	atomic_store_explicit(&rt_state, RT_STOPPING, memory_order_release);
 	stall_stop();
 	int rc = stop_workers(sched_nworkers, deadline);
 	atomic_store_explicit(&rt_state, RT_STOPPED, memory_order_release);
-	pthread_mutex_unlock(&rt_lock);
+	mutex_unlock_ranked(&rt_lock, LOCKRANK_SCHED_LIFECYCLE);
 	return rc;
 }
 
@@ -351,11 +352,11 @@ bool sched_running(void)
 
 int sched_stats_hooks(rf_stats *out)
 {
-	pthread_mutex_lock(&hooks_lock);
+	mutex_lock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	int nh = nstats_hooks;
 	int (*hooks[MAX_HOOKS])(rf_stats *);
 	memcpy(hooks, stats_hooks, sizeof(hooks));
-	pthread_mutex_unlock(&hooks_lock);
+	mutex_unlock_ranked(&hooks_lock, LOCKRANK_SCHED_HOOKS);
 	int rc = 0;
 	for (int i = 0; i < nh && !rc; i++)
 		rc = hooks[i](out);

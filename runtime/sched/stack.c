@@ -43,6 +43,7 @@
 
 #include "numa/topology.h"
 #include "runtime/base/assert.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
@@ -142,11 +143,11 @@ static sched_fiber *map_fiber(sched_worker *w, bool owner)
 		w->pool = rest;
 		w->npool += n;
 	} else {
-		pthread_mutex_lock(&w->spare_lock);
+		mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 		last->next = w->spare;
 		w->spare = rest;
 		w->nspare += n;
-		pthread_mutex_unlock(&w->spare_lock);
+		mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	}
 	return f;
 }
@@ -164,14 +165,14 @@ sched_fiber *stack_get(sched_worker *w)
 	} else {
 		if (owner)
 			w->pool_low = 0;
-		pthread_mutex_lock(&w->spare_lock);
+		mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 		if ((f = w->spare)) {
 			w->spare = f->next;
 			w->nspare--;
 		}
 		if (w->nspare < w->spare_low)
 			w->spare_low = w->nspare;
-		pthread_mutex_unlock(&w->spare_lock);
+		mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	}
 	if (!f && !(f = map_fiber(w, owner)))
 		return NULL;
@@ -200,14 +201,14 @@ static void forget_frames(sched_fiber *f)
 static bool spare_push(sched_worker *w, sched_fiber *f)
 {
 	bool ok = false;
-	pthread_mutex_lock(&w->spare_lock);
+	mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	if (w->nspare < POOL_SPARE) {
 		f->next = w->spare;
 		w->spare = f;
 		w->nspare++;
 		ok = true;
 	}
-	pthread_mutex_unlock(&w->spare_lock);
+	mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	return ok;
 }
 
@@ -261,10 +262,10 @@ bool stack_mark(sched_worker *w)
 {
 	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	w->pool_low = w->npool;
-	pthread_mutex_lock(&w->spare_lock);
+	mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	w->spare_low = w->nspare;
 	bool surplus = w->nspare > POOL_KEEP || w->npool > POOL_KEEP;
-	pthread_mutex_unlock(&w->spare_lock);
+	mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	return surplus;
 }
 
@@ -281,7 +282,7 @@ bool stack_trim(sched_worker *w)
 		n++;
 	}
 	sched_fiber *list = NULL;
-	pthread_mutex_lock(&w->spare_lock);
+	mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	while (w->spare_low > POOL_KEEP && w->nspare > POOL_KEEP && n < TRIM_BATCH) {
 		sched_fiber *f = w->spare;
 		w->spare = f->next;
@@ -293,7 +294,7 @@ bool stack_trim(sched_worker *w)
 	}
 	bool more = (w->spare_low > POOL_KEEP && w->nspare > POOL_KEEP) ||
 	            (w->pool_low > POOL_KEEP && w->npool > POOL_KEEP);
-	pthread_mutex_unlock(&w->spare_lock);
+	mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	while (list) { /* unmapped outside the lock */
 		sched_fiber *f = list;
 		list = f->next;
@@ -311,11 +312,11 @@ void stack_drain(sched_worker *w)
 		unmap_fiber(f);
 	}
 	w->npool = 0;
-	pthread_mutex_lock(&w->spare_lock);
+	mutex_lock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	sched_fiber *s = w->spare;
 	w->spare = NULL;
 	w->nspare = 0;
-	pthread_mutex_unlock(&w->spare_lock);
+	mutex_unlock_ranked(&w->spare_lock, LOCKRANK_SCHED_SPARE);
 	while (s) {
 		sched_fiber *f = s;
 		s = f->next;

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "runtime/base/assert.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
@@ -308,10 +309,10 @@ static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
 
 static void report_started(sched_worker *w, int rc)
 {
-	pthread_mutex_lock(&start_lock);
+	mutex_lock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	w->start_rc = rc;
 	pthread_cond_broadcast(&start_cond);
-	pthread_mutex_unlock(&start_lock);
+	mutex_unlock_ranked(&start_lock, LOCKRANK_SCHED_START);
 }
 
 static void *worker_main(void *arg)
@@ -349,10 +350,10 @@ static void *worker_main(void *arg)
 	sched_poller->destroy(w->poller);
 	w->poller = NULL;
 	guard_thread_fini(w);
-	pthread_mutex_lock(&start_lock);
+	mutex_lock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	w->exited = true;
 	pthread_cond_broadcast(&start_cond);
-	pthread_mutex_unlock(&start_lock);
+	mutex_unlock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	return NULL;
 }
 
@@ -373,11 +374,11 @@ int worker_start(sched_worker *w)
 	int rc = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&start_lock);
+	mutex_lock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	while (w->start_rc == 1)
 		pthread_cond_wait(&start_cond, &start_lock);
 	rc = w->start_rc;
-	pthread_mutex_unlock(&start_lock);
+	mutex_unlock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	if (rc)
 		pthread_join(w->thread, NULL);
 	return rc;
@@ -393,12 +394,12 @@ bool worker_await(sched_worker *w, uint64_t deadline_ns)
 {
 	struct timespec ts = {(time_t)(deadline_ns / 1000000000u),
 	                      (long)(deadline_ns % 1000000000u)};
-	pthread_mutex_lock(&start_lock);
+	mutex_lock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	while (!w->exited &&
 	       pthread_cond_clockwait(&start_cond, &start_lock, CLOCK_MONOTONIC, &ts) != ETIMEDOUT)
 		;
 	bool exited = w->exited;
-	pthread_mutex_unlock(&start_lock);
+	mutex_unlock_ranked(&start_lock, LOCKRANK_SCHED_START);
 	return exited;
 }
 

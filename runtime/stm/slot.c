@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/stm.h"
 
@@ -49,10 +50,10 @@ void stm_relax(unsigned spins)
 
 static void put_global(stm_slot *s)
 {
-	pthread_mutex_lock(&table_lock);
+	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	s->next_free = free_slots;
 	free_slots = s;
-	pthread_mutex_unlock(&table_lock);
+	mutex_unlock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 }
 
 /* Thread exit: the cached slot goes back to the global list. */
@@ -109,13 +110,13 @@ stm_slot *stm_slot_get(void)
 		cached = NULL;
 		return s;
 	}
-	pthread_mutex_lock(&table_lock);
+	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	s = free_slots;
 	if (s)
 		free_slots = s->next_free;
 	else
 		s = slot_new_locked();
-	pthread_mutex_unlock(&table_lock);
+	mutex_unlock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	return s;
 }
 
@@ -186,9 +187,9 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 void stm_stats(uint64_t *commits, uint64_t *retries)
 {
 	uint64_t c = 0, r = 0;
-	pthread_mutex_lock(&table_lock);
+	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	uint32_t n = nslots;
-	pthread_mutex_unlock(&table_lock);
+	mutex_unlock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	for (uint32_t i = 0; i < n; i++) {
 		stm_slot *s = stm_slot_at(i);
 		c += atomic_load_explicit(&s->commits, memory_order_relaxed);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/var/binding.h"
 #include "runtime/var/convey.h"
 
@@ -64,9 +65,9 @@ static int validate(rf_var *var, rf_val val)
 {
 	if (!atomic_load_explicit(&var->has_validator, memory_order_relaxed))
 		return 0;
-	pthread_mutex_lock(&var->lock);
+	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	int rc = validate_locked(var, val);
-	pthread_mutex_unlock(&var->lock);
+	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	return rc;
 }
 
@@ -145,7 +146,7 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 {
 	if (!var || !fn)
 		return -EINVAL;
-	pthread_mutex_lock(&var->lock);
+	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = RF_NIL;
 	int rc = fn(old, arg, &nv);
 	if (!rc)
@@ -156,7 +157,7 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 		if ((w = var->watches))
 			atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&var->lock);
+	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	if (rc)
 		return rc;
 	if (out)
@@ -178,7 +179,7 @@ int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
 		return -EINVAL;
 	rf_val cur;
 	rf_var_deref(var, &cur); /* ARef.setValidator checks deref(): this context's value */
-	pthread_mutex_lock(&var->lock);
+	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	int rc = 0;
 	if (fn) {
 		rc = fn(cur, ctx);
@@ -189,7 +190,7 @@ int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
 		var->validator_ctx = fn ? ctx : RF_NIL;
 		atomic_store_explicit(&var->has_validator, fn != NULL, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&var->lock);
+	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	return rc;
 }
 
@@ -197,12 +198,12 @@ int rf_var_get_validator(rf_var *var, rf_validator_fn *fn, rf_val *ctx)
 {
 	if (!var)
 		return -EINVAL;
-	pthread_mutex_lock(&var->lock);
+	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	if (fn)
 		*fn = var->validator;
 	if (ctx)
 		*ctx = var->validator_ctx;
-	pthread_mutex_unlock(&var->lock);
+	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	return 0;
 }
 
@@ -211,14 +212,14 @@ static int watches_edit(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!var)
 		return -EINVAL;
-	pthread_mutex_lock(&var->lock);
+	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	struct var_watches *old = var->watches;
 	uint32_t n = old ? old->n : 0, at = n;
 	for (uint32_t i = 0; i < n; i++)
 		if (old->w[i].key == key)
 			at = i;
 	if (!fn && at == n) { /* nothing to remove: Clojure's remove-watch does nothing */
-		pthread_mutex_unlock(&var->lock);
+		mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 		return 0;
 	}
 	uint32_t m = fn ? (at == n ? n + 1 : n) : n - 1;
@@ -226,7 +227,7 @@ static int watches_edit(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
 	if (m) {
 		w = malloc(sizeof(*w) + m * sizeof(w->w[0]));
 		if (!w) {
-			pthread_mutex_unlock(&var->lock);
+			mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 			return -ENOMEM;
 		}
 		atomic_init(&w->refs, 1);
@@ -241,7 +242,7 @@ static int watches_edit(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
 		}
 	}
 	var->watches = w;
-	pthread_mutex_unlock(&var->lock);
+	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	watches_put(old);
 	return 0;
 }
