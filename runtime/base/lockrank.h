@@ -13,6 +13,11 @@
  * fiber while a spin lock is held aborts; parking a fiber while holding any ranked lock
  * aborts (another fiber of that worker could block the whole worker on it). Without it
  * everything here compiles to nothing.
+ *
+ * User code run under a sleeping lock (an alter-var-root function or validator under
+ * VAR, an agent's validator under AGENT_RESTART, a transform under CHAN_XF, a release
+ * function under RECLAIM in rf_reclaim_barrier) inherits that rank: it may take only
+ * locks of later ranks and must not park.
  */
 #ifndef RF_BASE_LOCKRANK_H
 #define RF_BASE_LOCKRANK_H
