@@ -94,10 +94,17 @@ RF_API int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **ou
 
 /* into: a channel carrying rf_from_ptr(rf_vals *) holding every value of ch in order once
  * ch closes; the taker owns it and releases it with free(). */
+#ifdef __cplusplus /* g++ and clang++ take a flexible array member as an extension */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 typedef struct rf_vals {
 	size_t n;
 	rf_val v[];
 } rf_vals;
+#ifdef __cplusplus
+#pragma GCC diagnostic pop
+#endif
 RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
 
 /* pipeline: take from `from`, transform each value with xf (a fresh copy of xf per value,

@@ -46,7 +46,7 @@ extern "C" {
 #define RF_LOCK_STARVE_MS 1
 
 typedef struct rf_lock {
-	_Alignas(8) unsigned char opaque_[RF_LOCK_SIZE];
+	RF_ALIGNAS(8) unsigned char opaque_[RF_LOCK_SIZE];
 } rf_lock;
 
 /* Make an unlocked lock (Clojure: any Object). Returns 0, -EINVAL, -ENOMEM (_new).
