@@ -1,5 +1,4 @@
-/* ringfold/executor.h: ExecutorService, a fixed pool of OS threads with a queue
- * (issue 3).
+/* ringfold/executor.h: ExecutorService, a fixed pool of OS threads with a queue.
  *
  * For tasks that block an OS thread (legacy blocking calls) where a fiber would hold a
  * core. Tasks run in submission order (FIFO), at most `threads` at a time; each gets a

@@ -1,4 +1,4 @@
-/* ringfold/thread.h: plain OS threads (issue 3).
+/* ringfold/thread.h: plain OS threads.
  *
  * (doto (Thread. f) .start): rf_thread_start runs fn(arg, &out) on a new OS thread of
  * its own (not an executor worker; it may block as it likes). Unlike a Java thread, the
