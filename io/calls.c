@@ -13,12 +13,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "io/pool.h"
 #include "ringfold/io.h"
 #include "runtime/sched/sched.h"
+#include "runtime/var/convey.h"
 
 enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
 
@@ -535,6 +538,14 @@ int rf_io_pollfd(int fd, short events)
 	return rf_io_pollfd_timeout(fd, events, NO_TIMEOUT);
 }
 
+void rf_yield(void)
+{
+	if (fiber_self())
+		fiber_yield();
+	else
+		sched_yield();
+}
+
 int rf_sleep_ms(int64_t ms)
 {
 	if (ms < 0)
@@ -546,6 +557,7 @@ struct blocking_call {
 	rf_body_fn fn;
 	rf_val arg;
 	rf_val out;
+	void *bindings; /* the caller's frame, conveyed to the pool thread */
 };
 
 static long blocking_tramp(void *p)
@@ -554,12 +566,31 @@ static long blocking_tramp(void *p)
 	return c->fn(c->arg, &c->out);
 }
 
+/* On a pool thread: run with the caller's dynamic bindings (core.async's thread conveys
+ * them, as every other way of starting work does). */
+static long blocking_conveyed(void *p)
+{
+	struct blocking_call *c = p;
+	void *saved = var_bindings_install(c->bindings);
+	long rc = blocking_tramp(c);
+	var_bindings_install(saved);
+	return rc;
+}
+
 int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out)
 {
 	if (!fn)
 		return -EINVAL;
 	struct blocking_call c = {.fn = fn, .arg = arg, .out = RF_NIL};
-	int rc = fiber_self() ? (int)pool_run(blocking_tramp, &c) : (int)blocking_tramp(&c);
+	int rc;
+	if (fiber_self()) {
+		c.bindings = var_bindings_capture();
+		rc = (int)pool_run(blocking_conveyed, &c);
+		var_bindings_release(c.bindings);
+	} else {
+		rc =
+		    (int)blocking_tramp(&c); /* right here: the bindings are already the caller's */
+	}
 	if (out)
 		*out = c.out;
 	return rc;

@@ -165,6 +165,7 @@ int io_create(io_poller **out, int worker)
 	io->kind = kind;
 	io->worker = worker;
 	io->wake_fd = io->epfd = -1;
+	thread_io = io; /* this thread owns it, already while the backend sets it up */
 	int rc = kind == RF_IO_URING ? uring_create(io) : ep_create(io);
 	if (rc < 0 && kind == RF_IO_URING) {
 		fprintf(stderr,
@@ -180,10 +181,10 @@ int io_create(io_poller **out, int worker)
 		        "ringfold: worker %d: its epoll instance or wake-up eventfd could not be "
 		        "created (%s)\n",
 		        worker, strerror(-rc));
+		thread_io = NULL;
 		free(io);
 		return rc;
 	}
-	thread_io = io;
 	*out = io;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/base/assert.h"
 
 struct fd_wait {
 	waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
@@ -122,6 +123,7 @@ static void finish(struct fd_wait *x, int result)
 
 int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	if (fd < 0)
 		return -EBADF;
 	struct ep_fd_slot *s = slot_of(io, fd);
@@ -151,6 +153,7 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 
 void ep_forget_fd(io_poller *io, int fd)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	if (fd < 0 || fd >= io->nfds)
 		return;
 	struct ep_fd_slot *s = &io->fds[fd];
@@ -205,6 +208,7 @@ static int timeout_ms(uint64_t deadline_ns)
 
 int ep_poll(io_poller *io, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	struct epoll_event evs[64];
 	int n;
 	/* EINTR (a signal, or io_uring task work elsewhere in the process): sleep on. */

@@ -78,10 +78,4 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns);
 /* Forget fd (before it is closed): its waiters get -EBADF. Owner only. */
 void ep_forget_fd(io_poller *io, int fd);
 
-/* pool.c: run fn(arg) on the blocking pool and park the calling fiber until it
- * returns; returns what fn returned. Fiber only (threads call fn themselves). Never
- * loses the job: if no pool thread exists and none can be started, fn runs right
- * here (blocking the worker rather than failing). */
-long pool_run(long (*fn)(void *arg), void *arg);
-
 #endif

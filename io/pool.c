@@ -1,40 +1,31 @@
-/* io/pool.c: the small elastic pool of OS threads for work that must block a thread
- * (rf_blocking, and regular-file or unpollable I/O under the epoll backend).
+/* io/pool.c: the elastic pool of OS threads (the contract is in io/pool.h).
  *
- * Shared state, all under pool_lock: the FIFO of jobs (intrusive: each job lives on
- * the stack of the fiber that waits for it) and its length, the number of threads and
- * how many of them are idle. A job is taken off the queue by exactly one thread, run outside the
- * lock, and completed through its waiter (runtime/sched/wait.h), which resumes the parked fiber.
- * Nobody else claims that waiter and the fiber waits without deadline, so the claim
- * always wins.
+ * Shared state, all under pool_lock: the FIFO of jobs (intrusive through job->next: a
+ * job is its submitter's memory) and its length, the number of threads and how many of
+ * them are idle. A job is taken off the queue by exactly one thread and run outside the
+ * lock. pool_run's job lives on the waiting fiber's stack and is completed through its
+ * waiter (runtime/sched/wait.h); nobody else claims that waiter and the fiber waits
+ * without deadline, so the claim always wins.
  *
- * Elastic: a job that finds more queued jobs than idle threads starts a thread, up to
- * POOL_MAX (counting queued jobs, not just idle threads: an idle thread that has been
- * signalled still counts as idle until it runs, and must not absorb a burst); threads
- * idle for POOL_IDLE_S seconds exit. At the cap, jobs queue; no job is ever dropped: if no
- * thread exists and none can be started, the caller runs the job itself.
+ * A new thread is started when queued jobs outnumber idle threads (counting queued jobs,
+ * not just idle threads: an idle thread that has been signalled still counts as idle
+ * until it runs, and must not absorb a burst), up to POOL_MAX.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 
-#include "io/io_impl.h"
+#include "io/pool.h"
 #include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
 
 #define POOL_MAX 64
 #define POOL_IDLE_S 10
 
-struct job {
-	long (*fn)(void *arg);
-	void *arg;
-	long res;
-	struct job *next;
-	waiter w;
-};
-
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond; /* signalled when a job is queued */
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-static struct job *q_head, *q_tail;
+static pool_job *q_head, *q_tail;
 static int n_threads, n_idle, n_queued;
 
 static void init_cond(void)
@@ -46,14 +37,28 @@ static void init_cond(void)
 	pthread_condattr_destroy(&a);
 }
 
-/* Fork child: no pool thread exists, and the queued jobs belong to the parent's
- * fibers, which are not here either. */
+/* Fork child: no pool thread exists. Jobs that survive a fork (agent drains) stay queued
+ * for the next thread the child starts; the others belong to the parent's fibers, which
+ * are not here either. */
 static void pool_fork_child(void)
 {
 	pthread_mutex_init(&pool_lock, NULL);
 	init_cond();
+	pool_job *list = q_head;
 	q_head = q_tail = NULL;
 	n_threads = n_idle = n_queued = 0;
+	for (pool_job *next; list; list = next) {
+		next = list->next;
+		if (!list->survives_fork)
+			continue;
+		list->next = NULL;
+		if (q_tail)
+			q_tail->next = list;
+		else
+			q_head = list;
+		q_tail = list;
+		n_queued++;
+	}
 }
 
 static void pool_init(void)
@@ -79,47 +84,76 @@ static void *pool_thread(void *unused)
 				return NULL;
 			}
 		}
-		struct job *j = q_head;
+		pool_job *j = q_head;
 		q_head = j->next;
 		if (!q_head)
 			q_tail = NULL;
 		n_queued--;
 		pthread_mutex_unlock(&pool_lock);
-		j->res = j->fn(j->arg);
-		if (waiter_claim(&j->w))
-			waiter_complete(&j->w); /* j may be gone after this */
+		j->run(j); /* j may be gone after this */
 		pthread_mutex_lock(&pool_lock);
 	}
 }
 
-long pool_run(long (*fn)(void *arg), void *arg)
+/* Under pool_lock: start a thread if the queue (with one more job) outgrows the idle. */
+static void maybe_grow(void)
+{
+	if (n_queued + 1 <= n_idle || n_threads >= POOL_MAX)
+		return;
+	pthread_t t;
+	pthread_attr_t a;
+	if (pthread_attr_init(&a))
+		return;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, pool_thread, NULL) == 0)
+		n_threads++;
+	pthread_attr_destroy(&a);
+}
+
+int pool_submit(pool_job *j)
 {
 	pthread_once(&pool_once, pool_init);
-	struct job j = {.fn = fn, .arg = arg};
-	waiter_init(&j.w);
-	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	pthread_mutex_lock(&pool_lock);
-	if (n_queued + 1 > n_idle && n_threads < POOL_MAX) {
-		pthread_t t;
-		pthread_attr_t a;
-		pthread_attr_init(&a);
-		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &a, pool_thread, NULL) == 0)
-			n_threads++;
-		pthread_attr_destroy(&a);
-		if (n_threads == 0) {
-			pthread_mutex_unlock(&pool_lock);
-			return fn(arg);
-		}
+	maybe_grow();
+	if (n_threads == 0) {
+		pthread_mutex_unlock(&pool_lock);
+		return -EAGAIN;
 	}
+	j->next = NULL;
 	if (q_tail)
-		q_tail->next = &j;
+		q_tail->next = j;
 	else
-		q_head = &j;
-	q_tail = &j;
+		q_head = j;
+	q_tail = j;
 	n_queued++;
 	pthread_cond_signal(&pool_cond);
 	pthread_mutex_unlock(&pool_lock);
+	return 0;
+}
+
+struct run_job {
+	pool_job job;
+	long (*fn)(void *arg);
+	void *arg;
+	long res;
+	waiter w;
+};
+
+static void run_and_wake(pool_job *pj)
+{
+	struct run_job *j = (struct run_job *)pj;
+	j->res = j->fn(j->arg);
+	if (waiter_claim(&j->w))
+		waiter_complete(&j->w); /* j may be gone after this */
+}
+
+long pool_run(long (*fn)(void *arg), void *arg)
+{
+	struct run_job j = {.job.run = run_and_wake, .fn = fn, .arg = arg};
+	waiter_init(&j.w);
+	j.w.firm = true; /* a pool thread holds &j until fn returns */
+	if (pool_submit(&j.job) < 0)
+		return fn(arg);
 	waiter_wait(&j.w, DEADLINE_NONE);
 	return j.res;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "io/io_impl.h"
+#include "runtime/base/assert.h"
 #include "runtime/sched/sched.h"
 
 #define RING_ENTRIES 256
@@ -93,6 +94,7 @@ void uring_destroy(io_poller *io)
 
 void uring_cancel_fd(io_poller *io, int fd)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	struct io_uring_sqe *sqe = uring_sqe(io);
 	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
 	sqe->flags |= IOSQE_IO_HARDLINK; /* the next SQE runs whatever this one returns */
@@ -109,6 +111,7 @@ void uring_msg_wake(io_poller *self, io_poller *to)
 
 struct io_uring_sqe *uring_sqe(io_poller *io)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	struct io_uring_sqe *sqe;
 	while (!(sqe = io_uring_get_sqe(&io->ring)))
 		io_uring_submit(&io->ring);
@@ -126,6 +129,7 @@ void uring_cancel_all(io_poller *io)
 
 int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	if (sched_cancelling()) {
 		/* The worker is unwinding for rf_shutdown: the request is not sent. */
 		io_uring_prep_nop(sqe);
@@ -195,6 +199,7 @@ static int reap(io_poller *io, bool *woke)
 
 int uring_poll(io_poller *io, uint64_t deadline_ns)
 {
+	RF_ASSERT(io_self() == io); /* owner only */
 	bool woke = false;
 	int n = reap(io, &woke);
 	if (n > 0 || woke || deadline_ns == 0) {

@@ -17,7 +17,7 @@ static int answer_after(rf_val ms_and_chan, rf_val *out)
 	if (rf_chan_timeout(args[0], &t) < 0)
 		return -ENOMEM;
 	rf_chan_take(t, &dummy); /* (<! (timeout ms)) */
-	rf_chan_free(t);
+	rf_chan_release(t);
 	rf_chan_put_timeout(c, 42, 1000); /* nobody may be listening any more */
 	return 0;
 }
@@ -38,9 +38,9 @@ static int race(int64_t answer_ms, int64_t timeout_ms)
 	int rc = rf_alts(ops, 2, 0, &which, &v);
 	rf_val ignored;
 	rf_chan_take(proc, &ignored); /* let the answering process finish before args go */
-	rf_chan_free(proc);
-	rf_chan_free(t);
-	rf_chan_free(slow);
+	rf_chan_release(proc);
+	rf_chan_release(t);
+	rf_chan_release(slow);
 	if (which == 0 && rc == 0 && v == 42)
 		return 1;
 	return which == 1 && rc == RF_ECLOSED ? 0 : -1;

@@ -36,8 +36,8 @@ int main(void)
 	       (long long)squares->v[1], (long long)squares->v[2], (long long)squares->v[99],
 	       squares->n, ok ? "yes" : "no");
 	free(squares);
-	rf_chan_free(all);
-	rf_chan_free(out);
-	rf_chan_free(in);
+	rf_chan_release(all);
+	rf_chan_release(out);
+	rf_chan_release(in);
 	return ok ? 0 : 1;
 }

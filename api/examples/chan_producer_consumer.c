@@ -42,10 +42,10 @@ int main(void)
 		if (rf_chan_take(workers[i], &part) < 0) /* <!! */
 			return 1;
 		total += part;
-		rf_chan_free(workers[i]);
+		rf_chan_release(workers[i]);
 	}
-	rf_chan_free(p);
-	rf_chan_free(c);
+	rf_chan_release(p);
+	rf_chan_release(c);
 	printf("%d items through %d consumers: total %lld\n", ITEMS, WORKERS, (long long)total);
 	return total == (rf_val)ITEMS * (ITEMS - 1) / 2 ? 0 : 1;
 }

@@ -45,10 +45,10 @@ int main(void)
 		if (rf_chan_take(parts[i], &part) < 0)
 			return 1;
 		sum += part;
-		rf_chan_free(parts[i]);
+		rf_chan_release(parts[i]);
 	}
-	rf_chan_free(done);
-	rf_chan_free(number_chan);
+	rf_chan_release(done);
+	rf_chan_release(number_chan);
 	const rf_val want = (rf_val)COUNT * (COUNT - 1) / 2;
 	printf("sum of 0..%d by %d go processes: %lld (expected %lld)\n", COUNT - 1, TAKERS,
 	       (long long)sum, (long long)want);

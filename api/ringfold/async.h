@@ -1,7 +1,7 @@
 /* ringfold/async.h: core.async's combinators over channels (see ringfold/chan.h).
  *
  * Each combinator runs as one or more go processes that hold their own references to the
- * channels they use, so the caller may rf_chan_free its references at any time. None of
+ * channels they use, so the caller may rf_chan_release its references at any time. None of
  * these functions blocks; each returns 0, -EINVAL (NULL or bad argument), -ENOMEM, or
  * RF_ESHUTDOWN (no go process could be started). Any context.
  *
@@ -12,7 +12,7 @@
  *   (untap m c) (untap-all m)           rf_mult_untap, rf_mult_untap_all
  *   (pub ch topic-fn) (sub p t c close?) rf_pub_new(ch, fn, &p), rf_pub_sub(p, t, c, close)
  *   (unsub p t c) (unsub-all p)         rf_pub_unsub, rf_pub_unsub_all
- *   (mix out) (admix m c) (toggle ...)  rf_mix_new(out, &m), rf_mix_admix, rf_mix_toggle ...
+ *   (mix out) (admix m c) (toggle ...)  rf_mix_new(to, &m), rf_mix_admix, rf_mix_toggle ...
  *   (split pred ch)                     rf_split(pred, ch, &t, &f)        unbuffered outputs
  *   (onto-chan! ch coll close?)         rf_onto_chan(ch, vals, n, close, &done)
  *   (to-chan! coll)                     rf_to_chan(vals, n, &out)
@@ -61,13 +61,19 @@ RF_API int rf_pub_unsub(rf_pub *p, rf_val topic, rf_chan *ch);
 RF_API int rf_pub_unsub_all(rf_pub *p);
 RF_API void rf_pub_free(rf_pub *p);
 
-/* mix: values of every admixed input go to out. Per input, toggles as in core.async:
+/* mix: values of every admixed input go to `to`. Per input, toggles as in core.async:
  * mute (taken and dropped), pause (not taken), solo (when any input is soloed, only soloed
  * inputs are heard; the others are muted or paused per the solo mode, default mute).
- * A closed input is removed. The mix stops when out closes. */
+ * A closed input is removed. The mix stops when `to` closes. */
 typedef struct rf_mix rf_mix;
 enum { RF_MIX_MUTE = 1, RF_MIX_PAUSE = 2, RF_MIX_SOLO = 4 };
-RF_API int rf_mix_new(rf_chan *out, rf_mix **m);
+/* (mix to): a mix whose output is the channel `to`.
+ * Returns: 0 and *out (the caller's handle; rf_mix_free drops it).
+ * Errors:  -EINVAL (to or out NULL), -ENOMEM, RF_ESHUTDOWN (no go process could start).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two allocations, a channel and a go process. */
+RF_API int rf_mix_new(rf_chan *to, rf_mix **out);
 RF_API int rf_mix_admix(rf_mix *m, rf_chan *in);
 RF_API int rf_mix_unmix(rf_mix *m, rf_chan *in);
 RF_API int rf_mix_unmix_all(rf_mix *m);

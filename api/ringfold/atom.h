@@ -5,39 +5,22 @@
  * An atom holds one rf_val. Changes are atomic and uncoordinated: a reader (rf_deref)
  * always sees a value some change wrote, never a partial one.
  *
- * Layout. Each atom fills and is aligned to one cache line of RF_ATOM_SIZE = 64 bytes,
- * so two atoms never share a line. Measured on the development machine (AMD EPYC, Zen 5,
- * 2 cores): two threads incrementing counters 8 bytes apart ran at ~21 ns/op, 64 bytes
- * apart at ~6 ns/op and 128 bytes apart also at ~6 ns/op: no adjacent-line effect on
- * this CPU, so 64 and not 128 (half the memory, twice the atoms per page). Intel cores
- * whose L2 spatial prefetcher fetches 128-byte pairs would favour 128; perf/atom's
- * atom_false_sharing benchmark measures both on the machine at hand.
+ *   Clojure                          ringfold
+ *   (atom 0)                         rf_atom_new(0, &a), or rf_atom_init(&a, 0) in place
+ *   (atom 0 :validator f)            rf_atom_new + rf_atom_set_validator(a, f, ctx)
+ *   @a                               rf_atom_deref(a, &v)          (or rf_deref)
+ *   (swap! a f x) (swap-vals! a f x) rf_atom_swap(a, f, x, &new), rf_atom_swap_vals
+ *   (reset! a v) (reset-vals! a v)   rf_atom_reset(a, v), rf_atom_reset_vals
+ *   (compare-and-set! a old new)     rf_atom_compare_and_set(a, old, new): 1 / 0
+ *   (set-validator! a f) (get-validator a)   rf_atom_set_validator / _get_validator
+ *   (add-watch a k f) (remove-watch a k)     rf_atom_add_watch / rf_atom_remove_watch
+ *   "Invalid reference state"        RF_EVALIDATOR
  *
- * Pointer values and release. An atom made with a release function owns the objects its
- * values point to: a value the atom gives up (replaced by swap, reset or a successful
- * compare_and_set; the last value at rf_atom_free/_destroy) is released through
- * release(value, ctx) only after every read section open at that moment has ended.
- * So a reader that uses a value after loading it wraps both in a read section:
- *
- *     rf_reclaim_read_begin();
- *     rf_atom_deref(a, &v);
- *     use(rf_to_ptr(v));                 // cannot be released while the section is open
- *     rf_reclaim_read_end();
- *
- * A value handed to the atom (the initial value, reset's new value, a swap function's
- * result, compare_and_set's new value when it succeeds) becomes the atom's; a swap
- * function's result that is not installed (the CAS lost and the function will run again,
- * or the validator rejected it) is released at once, since no one else ever saw it, unless
- * it is the old value itself. Values equal to the current one are never released twice:
- * identity is the 64-bit word. RF_NIL (a NULL pointer) is never released. Atoms without a release
- * function (integers, pointers owned elsewhere) never open read sections and pay nothing for any of
- * this.
- *
- * Release functions run on a ringfold-internal thread (or in rf_reclaim_barrier), in
- * batches and in no set order; they must not block for long and must not call
- * rf_reclaim_barrier(). Retired values are handed over in batches of 64 per thread, so up
- * to 63 of a thread's retired values wait for its next retirements, its exit or
- * rf_reclaim_barrier() (bounded garbage, nothing lost).
+ * Each atom fills one 64-byte cache line (RF_ATOM_SIZE), so two atoms never share one.
+ * An atom made with a release function (the _owning forms) owns the objects its values
+ * point to and releases a replaced value only after every read section open at that
+ * moment has ended; a reader that uses a value after loading it wraps both in
+ * rf_reclaim_read_begin() / rf_reclaim_read_end(). docs/atom.md has the details.
  *
  * Errors shared by every function: -EINVAL for a NULL atom, -EBADF for an atom that was
  * destroyed (checked on the atom's own cache line, so free of cost; using memory after
@@ -67,22 +50,34 @@ typedef struct rf_atom {
  * watch's `ref` is the rf_atom *). An atom's validator must be pure: it may run several
  * times per swap, on values never installed. */
 
-/* (atom init): make an atom in the caller's memory (rf_atom_init) or on the heap
- * (rf_atom_new). The _owning forms give it a release function (see above) and take
- * ownership of init. Returns 0; -EINVAL (NULL storage/out, or NULL release for
- * _owning); -ENOMEM (rf_atom_new). Never blocks. Cost: a few stores (+ malloc). */
+/* (atom init): an atom in the caller's memory (_init) or on the heap (_new). The
+ * _owning forms give it a release function and take ownership of init.
+ * Returns: 0 (_new: and *out).
+ * Errors:  -EINVAL (NULL atom or out, NULL release for _owning), -ENOMEM (_new).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores (+ one allocation). */
 RF_API int rf_atom_init(rf_atom *atom, rf_val init);
 RF_API int rf_atom_init_owning(rf_atom *atom, rf_val init, rf_release_fn release, rf_val ctx);
 RF_API int rf_atom_new(rf_val init, rf_atom **out);
 RF_API int rf_atom_new_owning(rf_val init, rf_release_fn release, rf_val ctx, rf_atom **out);
 
-/* Destroy an atom: releases (retires) its current value if it owns values, drops the
- * validator and watches. No other thread may use the atom concurrently or afterwards;
- * values read from it earlier stay valid while the reader's read section is open.
- * rf_atom_free also frees the heap storage of rf_atom_new. NULL is a no-op. Does not
- * block, except when memory is exhausted: then it waits for readers (it must not be
- * called inside a read section). */
-RF_API void rf_atom_destroy(rf_atom *atom);
+/* Undo rf_atom_init: retire the current value of an owning atom, drop the validator and
+ * watches. Values read earlier stay valid while the reader's read section is open.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL), -EBADF (already destroyed).
+ * Blocks:  only when memory is exhausted: then it waits for readers (not inside a read
+ *          section).
+ * Context: any. Precondition: no other use of the atom, concurrent or later.
+ * Cost:    a few stores, two frees. */
+RF_API int rf_atom_destroy(rf_atom *atom);
+
+/* Destroy and free an atom made by rf_atom_new.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none (a destroyed atom is left alone).
+ * Blocks:  as rf_atom_destroy.
+ * Context: any. Precondition: as rf_atom_destroy.
+ * Cost:    as rf_atom_destroy, plus one free. */
 RF_API void rf_atom_free(rf_atom *atom);
 
 /* @atom: the current value into *out (an acquire load: everything the writer did before

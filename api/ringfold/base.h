@@ -86,6 +86,7 @@ enum rf_error {
 	RF_ESHUTDOWN = -5001,    /* work offered after shutdown: RejectedExecutionException */
 	RF_ESTARTED = -5002,     /* rf_init() after the runtime already started */
 	RF_ENOURING = -5003,     /* io_uring asked for explicitly but not available here */
+	RF_ECONFIG = -5004,      /* a malformed RF_* variable or rf_config field (named on stderr) */
 	/* deref family (delay, promise, future, deferred, executor service): -5100.. */
 	RF_EDELIVERED = -5100,   /* deliver on a realized promise (Clojure: returns nil, no effect) */
 	RF_ERECURSIVE = -5101,   /* a delay dereferenced from inside its own body */
@@ -142,7 +143,9 @@ typedef int (*rf_validator_fn)(rf_val value, rf_val ctx);
  * watch(key, ref, old, new, ctx) after a change, with `ref` the atom, ref, agent or var
  * that changed. Returns 0, or a negative code: the change stays made (as in Clojure,
  * where a watch runs after the state changed), every other watch still runs, and the
- * call that made the change returns the first such code. Keys are rf_val everywhere; a
+ * call that made the change returns the first such code (rf_dosync for refs,
+ * rf_var_alter_root for vars; an agent's action has no caller, so there the code is an
+ * error of the action: agent-error and the error handler get it). Keys are rf_val everywhere; a
  * watch with an existing key replaces it; removing a key that is not there does
  * nothing and returns 0 (Clojure's remove-watch). */
 typedef int (*rf_watch_fn)(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx);

@@ -9,9 +9,11 @@
  *   (chan (dropping-buffer n))      rf_chan_new_buf(RF_BUF_DROPPING, n, &c)   keeps the first n
  *   (chan (sliding-buffer n))       rf_chan_new_buf(RF_BUF_SLIDING, n, &c)    keeps the last n
  *   (chan n xform)                  rf_chan_new_xform(RF_BUF_FIXED, n, &xf, &c)
- *   (promise-chan)                  rf_chan_new_promise(&c)
+ *   (promise-chan)                  rf_chan_new_promise(NULL, &c)
+ *   a channel that owns its values  rf_chan_new_opts(&opts, &c) with opts.release = f
  *   (>! c v) / (>!! c v)            rf_chan_put(c, v)          parks a fiber, blocks a thread
  *   (<! c) / (<!! c)                rf_chan_take(c, &v)
+ *   a put or take with a deadline   rf_chan_put_timeout(c, v, ms), rf_chan_take_timeout(c, ms, &v)
  *   (put! c v fn) / (take! c fn)    rf_chan_put_async / rf_chan_take_async
  *   (offer! c v) / (poll! c)        rf_chan_offer / rf_chan_poll            never wait
  *   (close! c)                      rf_chan_close(c)
@@ -30,9 +32,13 @@
  * so <! and <!! are one call. A go process must not make foreign blocking system calls
  * (they stall every fiber of its core): run them through rf_blocking.
  *
- * Lifetime. A channel is reference counted: rf_chan_free drops the caller's reference and
- * the channel lives on while a go process, a timer or a combinator still holds one. The
- * caller's reference must outlive the caller's own operations on it.
+ * Lifetime. A channel is reference counted: the creator holds one reference,
+ * rf_chan_retain adds one, rf_chan_release drops one, and the channel lives on while a go
+ * process, a timer or a combinator still holds one. The caller's reference must outlive
+ * the caller's own operations on it. A channel made with a release function owns its
+ * pointer values: each value still buffered, or offered by a put_async still pending,
+ * when the last reference goes is released once through release(value, ctx); a value a
+ * take received belongs to the taker.
  *
  * Cost when nothing waits: one uncontended lock and a few loads/stores (~20-40 ns).
  */
@@ -48,9 +54,11 @@ extern "C" {
 typedef struct rf_chan rf_chan;
 
 typedef enum rf_buf_kind {
+	RF_BUF_NONE = 0,     /* unbuffered: a put waits for a take (rf_chan_opts only) */
 	RF_BUF_FIXED = 1,    /* puts wait while n values are buffered */
 	RF_BUF_DROPPING = 2, /* never waits; a put to a full buffer is accepted and dropped */
 	RF_BUF_SLIDING = 3,  /* never waits; a put to a full buffer drops the oldest value */
+	RF_BUF_PROMISE = 4,  /* promise-chan (rf_chan_opts only) */
 } rf_buf_kind;
 
 /* Transformations applied on put (core.async's transducer argument to chan).
@@ -59,8 +67,9 @@ typedef enum rf_buf_kind {
  * transformation is finished (reduced: the channel closes; pending puts are accepted and
  * dropped, as core.async aborts them), or a negative code, which drops the value (core.async's
  * default ex-handler). flush (may be NULL) runs once at close and may emit final values.
- * Both run with the channel locked: they must be quick, must not wait (park or block)
- * and must not touch this channel. `state` is the channel's own copy
+ * Both run with the channel locked (a transformed channel's lock is a mutex, not a spin
+ * lock): they must be quick, must not wait (park or block) and must not touch this
+ * channel. `state` is the channel's own copy
  * (each channel copies the rf_xform it is given), free for a stateful step. */
 #define RF_XF_DONE 1
 typedef struct rf_xform_sink rf_xform_sink;
@@ -72,8 +81,10 @@ typedef struct rf_xform {
 	int64_t state; /* per-channel mutable state */
 } rf_xform;
 
-/* Emit v from a step or flush. Never fails, never blocks (the buffer grows past n if a
- * step expands, as in core.async; dropping/sliding buffers apply their policy). */
+/* Emit v from a step or flush. Never blocks (the buffer grows past n if a step expands,
+ * as in core.async; dropping/sliding buffers apply their policy). If the buffer cannot
+ * grow (out of memory) v is dropped and the put that ran the step returns -ENOMEM (a
+ * flush at close has nobody to tell); the channel stays usable. */
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
 /* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
@@ -82,37 +93,115 @@ RF_API rf_xform rf_xform_map(rf_body_fn fn);
 RF_API rf_xform rf_xform_filter(rf_body_fn pred);
 RF_API rf_xform rf_xform_take(int64_t n);
 
-/* Constructors. Return 0, -EINVAL (NULL out, n == 0, unknown kind), -ENOMEM. Never block.
- * Any context. */
+/* Options of rf_chan_new_opts and rf_chan_init. */
+typedef struct rf_chan_opts {
+	size_t size;           /* sizeof(rf_chan_opts); fields past it are defaults */
+	rf_buf_kind kind;      /* RF_BUF_NONE (unbuffered) ... RF_BUF_PROMISE */
+	size_t n;              /* buffer size (> 0 for FIXED, DROPPING, SLIDING) */
+	const rf_xform *xform; /* NULL: none; copied */
+	rf_release_fn release; /* NULL: values are words the channel does not own */
+	rf_val release_ctx;    /* its ctx argument */
+} rf_chan_opts;
+
+/* Storage for a channel in the caller's memory (rf_chan_init); its bytes are private. */
+typedef struct rf_chan_mem {
+	RF_ALIGNAS(8) uint64_t opaque_[40];
+} rf_chan_mem;
+
+/* (chan), (chan n), (chan (dropping-buffer n)), (chan n xform), (promise-chan xform).
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL out, n == 0 for a buffer, unknown kind, xf without a buffer or
+ *          without a step), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one or two allocations. */
 RF_API int rf_chan_new(rf_chan **out);
 RF_API int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out);
 RF_API int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_chan **out);
-/* (promise-chan): the first value put is given to every take, forever; later puts are
- * accepted and ignored; closed before a value: takes return RF_ECLOSED. xf may be NULL. */
+/* promise-chan: the first value put is given to every take, forever; later puts are
+ * accepted and ignored; closed before a value, takes return RF_ECLOSED. xf may be NULL. */
 RF_API int rf_chan_new_promise(const rf_xform *xf, rf_chan **out);
 
-/* Drop the caller's reference (NULL is ignored). Values still buffered are discarded when
- * the last reference goes; pending operations of the caller must be over. */
-RF_API void rf_chan_free(rf_chan *ch);
+/* A channel from options, on the heap (_new_opts) or in the caller's memory (_init).
+ * Returns: 0 and *out (the creator's reference; for _init, a handle inside mem).
+ * Errors:  as rf_chan_new_buf; -EINVAL also for NULL mem, opts->size unset, a release
+ *          function with a dropping, sliding or promise buffer or a transformation (they
+ *          discard values where no user function may run).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation for the buffer (+ one for the channel with _new_opts). */
+RF_API int rf_chan_new_opts(const rf_chan_opts *opts, rf_chan **out);
+RF_API int rf_chan_init(rf_chan_mem *mem, const rf_chan_opts *opts, rf_chan **out);
 
-/* Add a reference (for handing a channel to another owner). Returns ch. */
+/* Undo rf_chan_init: releases the values still buffered (with a release function).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL, or a channel not made by rf_chan_init), -EBUSY (another
+ *          reference is still held, by a go process, a timer or a combinator; nothing
+ *          changes). rf_chan_release of the last reference does the same work.
+ * Blocks:  never.
+ * Context: any. Precondition: the caller's own operations on it are over.
+ * Cost:    one CAS, plus the releases. */
+RF_API int rf_chan_destroy(rf_chan *ch);
+
+/* Add a reference (to hand the channel to another owner).
+ * Returns: ch (NULL for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one atomic add. */
 RF_API rf_chan *rf_chan_retain(rf_chan *ch);
 
-/* (>! ch v): put v, waiting for room (unbuffered: until a take receives it).
- * Returns 0 (accepted), RF_ECLOSED (closed: Clojure's false), RF_EPENDINGLIMIT, -EINVAL.
- * _timeout: also -ETIMEDOUT (the put was withdrawn, v not delivered); ms == 0 polls.
- * May block (parks a fiber). Any context. */
+/* Drop a reference; the last one discards the channel (releasing values it owns) and
+ * frees it (not the memory of rf_chan_init).
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: the caller's own operations on it are over.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one atomic add (the last: the releases and a free). */
+RF_API void rf_chan_release(rf_chan *ch);
+
+/* (>! ch v) / (>!! ch v): put v, waiting for room (unbuffered: until a take receives it).
+ * Returns: 0 (accepted).
+ * Errors:  RF_ECLOSED (closed: Clojure's false; v not taken), RF_EPENDINGLIMIT, -EINVAL
+ *          (NULL ch).
+ * Blocks:  until accepted (parks a fiber, futex-waits a thread).
+ * Context: any.
+ * Cost:    ~20-40 ns when nothing waits (one uncontended lock). */
 RF_API int rf_chan_put(rf_chan *ch, rf_val v);
-RF_API int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t ms);
 
-/* (<! ch): take a value into *out, waiting for one. Returns 0, RF_ECLOSED (closed and
- * drained: Clojure's nil; a go result channel returns its body's error code instead),
- * RF_EPENDINGLIMIT, -EINVAL; _timeout also -ETIMEDOUT. May block. Any context. */
+/* rf_chan_put with a limit.
+ * Returns: 0 (accepted).
+ * Errors:  -ETIMEDOUT (withdrawn: v not delivered; 0 polls), as rf_chan_put, -EINVAL
+ *          (timeout_ms < 0).
+ * Blocks:  up to timeout_ms.
+ * Context: any.
+ * Cost:    as rf_chan_put, plus a timer entry when it waits. */
+RF_API int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t timeout_ms);
+
+/* (<! ch) / (<!! ch): take a value, waiting for one.
+ * Returns: 0 and *out.
+ * Errors:  RF_ECLOSED (closed and drained: Clojure's nil; a go result channel gives its
+ *          body's code instead), RF_EPENDINGLIMIT, -EINVAL (NULL ch or out).
+ * Blocks:  until a value or the close (parks a fiber, futex-waits a thread).
+ * Context: any.
+ * Cost:    ~20-40 ns when a value is there. */
 RF_API int rf_chan_take(rf_chan *ch, rf_val *out);
-RF_API int rf_chan_take_timeout(rf_chan *ch, rf_val *out, int64_t ms);
 
-/* (offer! ch v) / (poll! ch): only if it completes now. Return 0, -EAGAIN (it would wait),
- * RF_ECLOSED, -EINVAL. Never block. */
+/* rf_chan_take with a limit.
+ * Returns: 0 and *out.
+ * Errors:  -ETIMEDOUT (*out untouched; 0 polls), as rf_chan_take, -EINVAL
+ *          (timeout_ms < 0).
+ * Blocks:  up to timeout_ms.
+ * Context: any.
+ * Cost:    as rf_chan_take, plus a timer entry when it waits. */
+RF_API int rf_chan_take_timeout(rf_chan *ch, int64_t timeout_ms, rf_val *out);
+
+/* (offer! ch v) / (poll! ch): only if it completes now.
+ * Returns: 0 (poll: and *out).
+ * Errors:  -EAGAIN (it would wait), RF_ECLOSED, -EINVAL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one lock. */
 RF_API int rf_chan_offer(rf_chan *ch, rf_val v);
 RF_API int rf_chan_poll(rf_chan *ch, rf_val *out);
 
@@ -148,21 +237,25 @@ typedef struct rf_alt {
 } rf_alt;
 enum { RF_ALT_PRIORITY = 1, RF_ALT_DEFAULT = 2 };
 RF_API int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *val);
-RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which,
+RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeout_ms, int *which,
                            rf_val *val);
 
-/* (timeout ms): a channel that closes after ms (>= 0; negative: -EINVAL). As core.async's,
- * calls whose deadlines round to the same 10 ms share one channel (each caller gets its
- * own reference to free): it closes no earlier than ms and at most 10 ms later. Cheap: a
- * shared one costs a lookup; a new one a parked fiber on the worker's timers. rf_shutdown
- * closes every pending one. Returns 0, -EINVAL, -ENOMEM, RF_ESHUTDOWN. Any context. */
-RF_API int rf_chan_timeout(int64_t ms, rf_chan **out);
+/* (timeout ms): a channel that closes after timeout_ms. As core.async's, calls whose
+ * deadlines round to the same 10 ms share one channel (each caller gets its own
+ * reference to release): it closes no earlier than timeout_ms and at most 10 ms later.
+ * rf_shutdown closes every pending one.
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (timeout_ms < 0, out NULL), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a shared one a lookup; a new one a parked fiber on the worker's timers. */
+RF_API int rf_chan_timeout(int64_t timeout_ms, rf_chan **out);
 
 /* (go (fn arg)): run fn(arg, &out) as a go process (a fiber on the executor; dynamic
  * bindings conveyed). If result is non-NULL it receives a channel (buffer 1) that carries
  * *out once when fn returns 0 and then closes; if fn returns a negative code the channel
- * closes without a value and takes return that code instead of RF_ECLOSED. Free it with
- * rf_chan_free. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
+ * closes without a value and takes return that code instead of RF_ECLOSED. Drop it with
+ * rf_chan_release. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
 RF_API int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result);
 
 #ifdef __cplusplus

@@ -195,22 +195,28 @@ static inline double rf_to_double(rf_val v)
 }
 RF_API int rf_dadd(rf_val acc, rf_val x, rf_val *out);
 
-/* NUMA: node-partitioned input.
- * rf_fold_numa_alloc returns zeroed memory for n elements of elem_size bytes, cut into
- * one contiguous part per NUMA node (sized by the node's worker count, cut on page
- * boundaries), each part first-touched by its own node's workers so its pages live on
- * that node; *layout records the cuts (element indexes). Fill it in place (rf_pmap, or a
- * fold over rf_r_range writing each index, keeps each part's writes on its node), then
- * fold rf_r_numa(rf_r_int64(a, n), layout): each node's pool folds its own part and the
- * parts' results are combined in order. NULL: -ENOMEM-like failure (errno set).
- * Free with rf_fold_numa_free(p, n, elem_size). Plain thread or fiber. */
+/* NUMA: node-partitioned input. Fill the memory in place (rf_pmap, or a fold over
+ * rf_r_range writing each index, keeps each part's writes on its node), then fold
+ * rf_r_numa(rf_r_int64(a, n), layout): each node's pool folds its own part and the parts'
+ * results are combined in order. */
 #define RF_FOLD_MAX_NODES 64
 typedef struct rf_numa_layout {
 	int nodes;
 	size_t start[RF_FOLD_MAX_NODES + 1]; /* part k is [start[k], start[k+1]) */
 } rf_numa_layout;
 
-RF_API void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout);
+/* Zeroed memory for n elements of elem_size bytes, cut into one contiguous part per NUMA
+ * node (sized by the node's worker count, cut on page boundaries), each part first
+ * touched by its own node's workers so its pages live on that node.
+ * Returns: 0, *out the memory and *layout the cuts (element indexes).
+ * Errors:  -EINVAL (n or elem_size 0, n * elem_size overflows, NULL layout or out), -ENOMEM,
+ *          the pools' start error.
+ * Blocks:  while the pools touch the pages.
+ * Context: plain thread or fiber.
+ * Cost:    an mmap and a page fault per page. */
+RF_API int rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout, void **out);
+
+/* Free rf_fold_numa_alloc's memory (the same n and elem_size). NULL is a no-op. */
 RF_API void rf_fold_numa_free(void *p, size_t n, size_t elem_size);
 RF_API rf_reducible rf_r_numa(rf_reducible c, const rf_numa_layout *layout);
 

@@ -15,7 +15,7 @@
  * Like the syscalls, these return ssize_t/int counts rather than a code plus an
  * out-parameter: a short read is a result, not an error.
  *
- * Timeouts: the _timeout forms take milliseconds; zero tries once without waiting, a
+ * Timeouts: the _timeout forms take `timeout_ms` last; zero tries once without waiting, a
  * negative timeout is -EINVAL, and a request that did not complete in time returns
  * -ETIMEDOUT having transferred nothing. Disk I/O (pread, pwrite, fsync) has no timeout
  * form: the kernel cannot abandon it half-way.
@@ -56,9 +56,9 @@ extern "C" {
  * worker submits and reaps the requests of all its fibers in one io_uring_enter);
  * epoll, one preadv2 and no park. On a thread: the syscall. Any context. */
 RF_API ssize_t rf_io_read(int fd, void *buf, size_t len);
-RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t ms);
+RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t timeout_ms);
 RF_API ssize_t rf_io_write(int fd, const void *buf, size_t len);
-RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t ms);
+RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t timeout_ms);
 
 /* pread(2), pwrite(2): at offset off (>= 0, else -EINVAL), file position unchanged.
  * May block. Any context. */
@@ -68,28 +68,30 @@ RF_API ssize_t rf_io_pwrite(int fd, const void *buf, size_t len, off_t off);
 /* readv(2), writev(2): iov and its buffers must stay valid until the call returns.
  * iovcnt outside 0..IOV_MAX is -EINVAL. May block. Any context. */
 RF_API ssize_t rf_io_readv(int fd, const struct iovec *iov, int iovcnt);
-RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t timeout_ms);
 RF_API ssize_t rf_io_writev(int fd, const struct iovec *iov, int iovcnt);
-RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t ms);
+RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt,
+                                    int64_t timeout_ms);
 
 /* recv(2), send(2) on a socket; flags as for the syscalls (send adds MSG_NOSIGNAL;
  * MSG_DONTWAIT makes the call try once and return -EAGAIN). -ENOTSOCK on a non-socket.
  * -ECONNRESET / -EPIPE when the peer reset or closed. May block. Any context. */
 RF_API ssize_t rf_io_recv(int fd, void *buf, size_t len, int flags);
-RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t ms);
+RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t timeout_ms);
 RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
-RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags, int64_t ms);
+RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags,
+                                  int64_t timeout_ms);
 
 /* accept4(2): the new connection's descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC);
  * addr/addrlen may be NULL. May block. Any context. */
 RF_API int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 RF_API int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags,
-                                int64_t ms);
+                                int64_t timeout_ms);
 
 /* connect(2): 0 once connected; -ECONNREFUSED, -ETIMEDOUT, ... May block. Any context. */
 RF_API int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen,
-                                 int64_t ms);
+                                 int64_t timeout_ms);
 
 /* close(2): 0 or -EBADF (-EIO etc. from the file system). Fibers of the calling worker
  * still waiting on fd under the epoll backend get -EBADF. Never retried on EINTR (the
@@ -103,16 +105,35 @@ RF_API int rf_io_fsync(int fd);
  * POLLPRI, ...). Returns the events seen (> 0; POLLERR/POLLHUP are always reported,
  * POLLNVAL becomes -EBADF), or -ETIMEDOUT. May block. Any context. */
 RF_API int rf_io_pollfd(int fd, short events);
-RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t ms);
+RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t timeout_ms);
 
-/* Sleep ms milliseconds (>= 0, else -EINVAL): parks a fiber on its worker's timers, or
- * sleeps the thread. Returns 0. Blocks. Any context. Clojure: (Thread/sleep ms). */
+/* (Thread/sleep ms): sleep ms milliseconds.
+ * Returns: 0.
+ * Errors:  -EINVAL (ms < 0).
+ * Blocks:  parks a fiber on its worker's timers, sleeps a thread.
+ * Context: any.
+ * Cost:    a timer entry and a park (0 on a fiber still parks once). */
 RF_API int rf_sleep_ms(int64_t ms);
 
-/* Run fn(arg, out) where it may block an OS thread: on a fiber, on a small elastic pool
- * of threads while the fiber parks; on a plain thread, right there. Returns fn's return
- * (its *out is RF_NIL on entry), or -EINVAL if fn is NULL. May block. Any context.
- * Clojure: (<! (thread (f arg))) from a go block. */
+/* (Thread/yield): let others run. On a fiber it parks and requeues the fiber behind the
+ * worker's other ready fibers (a long computation in a go process calls it now and then,
+ * which also keeps the stall detector quiet); on a plain thread it is sched_yield().
+ * Returns: nothing.
+ * Errors:  none.
+ * Blocks:  never beyond the other fibers' turns.
+ * Context: any.
+ * Cost:    two context switches on a fiber; a syscall on a thread. */
+RF_API void rf_yield(void);
+
+/* (<! (thread (f arg))): run fn(arg, out) where it may block an OS thread: on a fiber,
+ * on a small elastic pool of threads while the fiber parks, with the caller's dynamic
+ * bindings conveyed (as core.async's thread does); on a plain thread, right there.
+ * Returns: fn's return (*out is RF_NIL on entry; out may be NULL).
+ * Errors:  -EINVAL (fn NULL).
+ * Blocks:  parks a fiber until fn returns; a thread runs fn itself.
+ * Context: any.
+ * Cost:    on a fiber, a hand-off to a pool thread and back (a thread start when none is
+ *          idle). */
 RF_API int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out);
 
 #ifdef __cplusplus

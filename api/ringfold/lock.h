@@ -8,22 +8,16 @@
  *     and changes nothing;
  *   - fiber-friendly: a fiber that must wait parks (its core runs other fibers); a thread
  *     futex-waits. It spins briefly first, since most waits are short.
- * Fairness: no waiter starves (the tutorial's roommate who never gets the bathroom).
- * While waits are short the lock is "barging" (a running thread may take a free lock
- * ahead of a sleeper that was just woken: fast, like pthread_mutex). Once the first
- * waiter has waited RF_LOCK_STARVE_MS it switches to strict FIFO hand-off: unlock passes
- * ownership straight to the longest waiter and nobody barges until the queue empties or
- * a waiter got it quickly. So a waiter's wait is bounded by the critical sections of the
- * waiters ahead of it plus about RF_LOCK_STARVE_MS each. perf/atom's lock_2t benchmark
- * prints the share of acquisitions each of two hammering threads gets.
+ * No waiter starves: past RF_LOCK_STARVE_MS of waiting the lock hands off in FIFO
+ * order. rf_locking(lock, body, arg, &out) is the scoped form: the lock is released on
+ * every path out of body (no macro hides control flow). docs/lock.md has the design.
  *
- * Scoped form: rf_locking(lock, body, arg, &out) runs body between lock and unlock.
- * C has no destructors and the style of this library hides no control flow in macros
- * (a `RF_LOCKING(l) { ... }` for-loop macro would leave the lock held on `return`,
- * `break` or `goto` out of the block without any warning); a function that calls the
- * body cannot leave the lock held on any path out of the body, because every path out
- * of a C function returns to rf_locking, which unlocks. The one exception is longjmp out
- * of body, which is forbidden (as it is across any library call that holds resources).
+ *   Clojure / Java                   ringfold
+ *   (locking x (body))               rf_locking(&l, body, arg, &out)
+ *   (monitor-enter x) (monitor-exit x)  rf_lock_lock(&l), rf_lock_unlock(&l)
+ *   (.tryLock l ms)                  rf_lock_lock_timeout(&l, ms): 0 / -ETIMEDOUT
+ *   (Thread/holdsLock x)             rf_lock_held(&l)
+ *   IllegalMonitorStateException     RF_ENOTOWNER
  *
  * Storage: 48 bytes, in the caller's memory (rf_lock_init) or on the heap (rf_lock_new).
  * Not padded to a cache line: a lock usually shares its line with the data it guards.
@@ -49,38 +43,72 @@ typedef struct rf_lock {
 	RF_ALIGNAS(8) unsigned char opaque_[RF_LOCK_SIZE];
 } rf_lock;
 
-/* Make an unlocked lock (Clojure: any Object). Returns 0, -EINVAL, -ENOMEM (_new).
- * Never blocks. */
+/* Make an unlocked lock in the caller's memory (_init) or on the heap (_new).
+ * Returns: 0 (_new: and *out).
+ * Errors:  -EINVAL (NULL), -ENOMEM (_new).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores (+ one allocation). */
 RF_API int rf_lock_init(rf_lock *lock);
 RF_API int rf_lock_new(rf_lock **out);
 
-/* Destroy: returns 0, or -EBUSY (held or waited for; nothing done). rf_lock_free frees
- * rf_lock_new's storage after a successful destroy. NULL: -EINVAL. */
+/* Undo rf_lock_init.
+ * Returns: 0.
+ * Errors:  -EBUSY (held or waited for; nothing done), -EINVAL (NULL), -EBADF (destroyed).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API int rf_lock_destroy(rf_lock *lock);
-RF_API int rf_lock_free(rf_lock *lock);
 
-/* (monitor-enter lock): take the lock, waiting as long as it takes. Returns 0, -EOVERFLOW
- * (reentered 2^32-1 times), or the shared errors. Blocks. Cost when free: one CAS; when
- * already the caller's: a load and an increment. */
+/* Destroy and free a lock made by rf_lock_new.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: not held or waited for; a busy lock is left alone (not
+ *          freed) and one line on stderr says so.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load and one free. */
+RF_API void rf_lock_free(rf_lock *lock);
+
+/* (monitor-enter lock): take the lock, waiting as long as it takes.
+ * Returns: 0.
+ * Errors:  -EOVERFLOW (reentered 2^32-1 times), -EINVAL (NULL), -EBADF (destroyed).
+ * Blocks:  parks a fiber, futex-waits a thread, after a short spin.
+ * Context: any (a fork/join task that waits here blocks its pool worker).
+ * Cost:    free: one CAS; already the caller's: a load and an increment. */
 RF_API int rf_lock_lock(rf_lock *lock);
 
-/* rf_lock_lock with a timeout in ms (0 polls, like tryLock). Returns 0, -ETIMEDOUT
- * (not taken), -EINVAL for ms < 0, -EOVERFLOW or the shared errors. Blocks up to ms. */
-RF_API int rf_lock_lock_timeout(rf_lock *lock, int64_t ms);
+/* rf_lock_lock with a limit (Java's tryLock(timeout); 0 polls).
+ * Returns: 0.
+ * Errors:  -ETIMEDOUT (not taken), -EINVAL (NULL, timeout_ms < 0), -EOVERFLOW, -EBADF.
+ * Blocks:  up to timeout_ms.
+ * Context: any.
+ * Cost:    as rf_lock_lock. */
+RF_API int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms);
 
-/* (monitor-exit lock): undo one rf_lock_lock. Returns 0, RF_ENOTOWNER (the caller does
- * not hold it: IllegalMonitorStateException) or the shared errors. Never blocks (may
- * wake a waiter: a futex wake or a fiber resume). Cost uncontended: one CAS. */
+/* (monitor-exit lock): undo one rf_lock_lock.
+ * Returns: 0.
+ * Errors:  RF_ENOTOWNER (the caller does not hold it; nothing changes), -EINVAL, -EBADF.
+ * Blocks:  never (may wake a waiter).
+ * Context: any.
+ * Cost:    uncontended: one CAS. */
 RF_API int rf_lock_unlock(rf_lock *lock);
 
-/* Whether the caller (this fiber, or this thread outside fibers) holds the lock
- * (Java's Thread.holdsLock). NULL or destroyed: false. Never blocks. */
+/* Whether the caller (this fiber, or this thread outside fibers) holds the lock (Java's
+ * Thread.holdsLock).
+ * Returns: true or false (false for NULL or a destroyed lock).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two loads. */
 RF_API bool rf_lock_held(rf_lock *lock);
 
-/* (locking lock (body arg)): lock, *out = RF_NIL, rc = body(arg, out), unlock, return rc
- * (body's own code carried unchanged, like the exception `locking` rethrows after
- * releasing the monitor). The lock is released on every path out of body. Returns
- * body's result, or lock's error (body not run), or -EINVAL for a NULL body. Blocks. */
+/* (locking lock (body arg)): lock, *out = RF_NIL, rc = body(arg, out), unlock, return rc.
+ * Returns: body's result (its own code carried unchanged, as `locking` rethrows after
+ *          releasing the monitor).
+ * Errors:  rf_lock_lock's errors (body not run), -EINVAL (NULL body or out).
+ * Blocks:  as rf_lock_lock, plus body.
+ * Context: any (never longjmp out of body).
+ * Cost:    a lock, the call, an unlock. */
 RF_API int rf_locking(rf_lock *lock, rf_body_fn body, rf_val arg, rf_val *out);
 
 #ifdef __cplusplus

@@ -22,7 +22,7 @@
  *   (commute r f x)                  rf_ref_commute(r, f, x, &new)
  *   (ensure r)                       rf_ref_ensure(r, &v)
  *   (io! ...)                        if ((rc = rf_io_guard())) return rc; ...
- *   (set-validator! r f)             rf_ref_set_validator(r, f, ctx)
+ *   (set-validator! r f) (get-validator r)  rf_ref_set_validator(r, f, ctx), _get_validator
  *   (add-watch r k f) (remove-watch r k)  rf_ref_add_watch / rf_ref_remove_watch
  *   (ref-history-count r)            rf_ref_history_count(r)
  *
@@ -177,6 +177,14 @@ RF_API bool rf_in_transaction(void);
  * Context: any.
  * Cost:    one call of fn. */
 RF_API int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx);
+
+/* (get-validator ref): *fn (NULL if none) and *ctx; either may be NULL.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL ref).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    the ref's short lock. */
+RF_API int rf_ref_get_validator(rf_ref *ref, rf_validator_fn *fn, rf_val *ctx);
 
 /* (add-watch ref key fn): fn(key, ref, old, new, ctx) after every commit that changed
  * ref; replaces a watch with the same key.

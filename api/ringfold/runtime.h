@@ -18,15 +18,22 @@
  *                   CPU outside the affinity mask: rf_init fails with RF_ETOPOLOGY.
  *   workers_per_node RF_WORKERS_PER_NODE 0 = one executor worker per CPU of the node
  *   stack_size      RF_STACK_SIZE      65536 bytes per fiber stack (rounded up to pages;
- *                                      16 KiB .. 1 GiB)
+ *                                      16384 .. 1073741824, digits only)
  *   io_backend      RF_IO_BACKEND      auto | uring | epoll
  *   stall_ms        RF_STALL_MS        100: a fiber running this long (CPU time) without
  *                                      parking is reported once on stderr and counted in
  *                                      stats; 0 turns the detector off
  *   fj_workers_per_node RF_FJ_WORKERS_PER_NODE 0 = one fork/join worker per CPU of the node
  *   fj_steal        RF_FJ_STEAL        local (in-node first) | random | none (never cross nodes)
- *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel
- *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT
+ *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel (0: 1024)
+ *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT (0: 10000)
+ *
+ * Configuration errors. A malformed RF_* variable or an rf_config field out of range
+ * makes the call that starts the runtime print one line on stderr naming the variable or
+ * field, its value and what is expected, and return RF_ECONFIG; so does every later call
+ * that would start it (rf_init, and first uses: rf_future_call, rf_go, rf_agent_send,
+ * rf_fj_invoke, rf_fold, rf_pmap, rf_executor_submit, ...), without repeating the line.
+ * RF_TOPOLOGY keeps its own code, RF_ETOPOLOGY.
  */
 #ifndef RINGFOLD_RUNTIME_H
 #define RINGFOLD_RUNTIME_H
@@ -50,6 +57,7 @@ typedef enum rf_steal_policy {
 } rf_steal_policy;
 
 typedef struct rf_config {
+	size_t size; /* sizeof(rf_config), set by rf_config_default; fields past it: defaults */
 	const char *topology;
 	int workers_per_node;
 	size_t stack_size;
@@ -61,18 +69,28 @@ typedef struct rf_config {
 	uint32_t stm_retry_limit;
 } rf_config;
 
-/* Fill *cfg with the defaults, overridden by any RF_* environment variable.
- * Returns 0, or -EINVAL naming nothing when an environment value is malformed. */
+/* The defaults, overridden by the RF_* environment variables.
+ * Returns: 0 and *cfg (cfg->size = sizeof(rf_config)).
+ * Errors:  RF_ECONFIG (an RF_* variable is malformed; one line on stderr names it),
+ *          -EINVAL (cfg NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few getenv calls. */
 RF_API int rf_config_default(rf_config *cfg);
 
-/* Start the runtime with *cfg (NULL: rf_config_default). Call from a plain thread.
- * Returns 0; RF_ESTARTED if it already runs; RF_ETOPOLOGY; -EINVAL for a knob out of
- * range; RF_ENOURING when io_backend is RF_IO_URING and io_uring cannot be set up;
- * -ENOMEM, -EMFILE, -ENFILE, -EAGAIN when a resource ran out (reading the topology,
- * a worker's thread or poller): each failure is named once on stderr. A worker whose
- * io_uring cannot be set up uses epoll instead (said on stderr), and an io_uring probe
- * that failed for want of memory or descriptors is tried again at the next start. Blocks
- * while the workers start (and while an rf_shutdown is in progress). */
+/* Start the runtime with *cfg (NULL: rf_config_default); cfg->size says which fields the
+ * caller knows, the others take their defaults. A worker whose io_uring cannot be set up
+ * uses epoll instead (said on stderr), and an io_uring probe that failed for want of
+ * memory or descriptors is tried again at the next start.
+ * Returns: 0.
+ * Errors:  RF_ESTARTED (already running), RF_ECONFIG (a malformed RF_* variable, a field
+ *          out of range or cfg->size unset: one line on stderr names it), RF_ETOPOLOGY,
+ *          RF_ENOURING (io_backend RF_IO_URING and no io_uring here), -ENOMEM, -EMFILE,
+ *          -ENFILE, -EAGAIN (a resource ran out reading the topology, starting a worker's
+ *          thread or poller; each failure is named once on stderr).
+ * Blocks:  while the workers start (and while an rf_shutdown is in progress).
+ * Context: a plain thread.
+ * Cost:    a thread per worker. */
 RF_API int rf_init(const rf_config *cfg);
 
 /* Stop the runtime. Runs every accepted agent action, then cancels the wait of every

@@ -20,12 +20,20 @@
  *                                         rf_var_push_binding(v, 2) ... rf_var_pop_binding(v)
  *   (thread-bound? v)                     rf_var_thread_bound(v)
  *   (.getRawRoot v)                       rf_var_root(v, &x)
+ *   (set-validator! #'v f) (get-validator #'v)  rf_var_set_validator / rf_var_get_validator
+ *   (add-watch #'v k f) (remove-watch #'v k)     rf_var_add_watch / rf_var_remove_watch
+ *   "Invalid reference state"             RF_EVALIDATOR
  *
  * Errors (Clojure's exception -> code):
  *   "Can't dynamically bind non-dynamic var"              RF_ENOTDYNAMIC
  *   "Can't change/establish root binding of: v with set"  RF_ENOTBOUND
  *   "Can't set!: v from non-binding thread"               RF_ENOTBINDER
  *   "Pop without matching push"                            -EINVAL
+ *
+ * As in Clojure 1.11, a validator checks every new root (alter-var-root) and every value
+ * bound or set! (binding, set!); watches fire when the root changes (alter-var-root), not
+ * on binding or set!. A watch's negative code is returned by rf_var_alter_root after the
+ * change.
  *
  * Contexts: every function may be called from a plain thread, a fiber, an agent action,
  * a transaction body or a fork/join task; none blocks (rf_var_alter_root takes the var's
@@ -42,53 +50,128 @@ extern "C" {
 
 typedef struct rf_var rf_var;
 
-/* A new var with root value `root`; dynamic or not. Returns 0, -EINVAL (out NULL),
- * -ENOMEM. */
+/* (def v root) / (def ^:dynamic *v* root): a new var.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (out NULL), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_var_new(rf_val root, rf_var **out);
 RF_API int rf_var_new_dynamic(rf_val root, rf_var **out);
 
-/* Free a var. No context may have it bound or use it any more. */
+/* Free a var.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: no context has it bound or uses it any more.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one or two frees. */
 RF_API void rf_var_free(rf_var *var);
 
-/* The var's value for the calling context: its innermost binding (own or conveyed),
- * else the root. Returns 0, -EINVAL (NULL). Cost: one load when the var was never
- * bound anywhere; else a walk of the context's bindings (newest first). */
+/* @v: the calling context's innermost binding of var (own or conveyed), else the root.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL var or out).
+ * Blocks:  never.
+ * Context: any; generic form rf_deref (ringfold.h).
+ * Cost:    one load for a var never bound anywhere; else a walk of the context's
+ *          bindings, newest first. */
 RF_API int rf_var_deref(rf_var *var, rf_val *out);
 
-/* The root value, ignoring bindings. Returns 0, -EINVAL. */
+/* (.getRawRoot v): the root value, ignoring bindings.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL var or out).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API int rf_var_root(rf_var *var, rf_val *out);
 
-/* (alter-var-root var fn arg): root = fn(root, arg), atomically (fn runs once, under
- * the var's lock, so it must not alter this var's root itself). *out (may be NULL) = the
- * new root. Returns 0, -EINVAL, or fn's code (root unchanged). */
+/* (alter-var-root var fn arg): root = fn(root, arg), atomically; then the watches run.
+ * Returns: 0 and *out (may be NULL) = the new root; or, after the change, the first
+ *          negative code of a watch.
+ * Errors:  -EINVAL (NULL var or fn), fn's code, RF_EVALIDATOR or the validator's code
+ *          (root unchanged).
+ * Blocks:  never (fn and the validator run under the var's lock: they must not alter
+ *          this var; the watches run after it).
+ * Context: any.
+ * Cost:    a mutex and the calls. */
 RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out);
 
 /* (binding [var val] (body arg)): run body(arg, out) with var bound to val in the
- * calling context, then restore the previous binding. Returns body's return, or
- * RF_ENOTDYNAMIC (body not run), -EINVAL, -ENOMEM. out may be NULL. */
+ * calling context, then restore the previous binding, whatever body returns.
+ * Returns: body's return; *out (may be NULL) as body set it.
+ * Errors:  RF_ENOTDYNAMIC, RF_EVALIDATOR or the validator's code (body not run),
+ *          -EINVAL (NULL var or body), -ENOMEM.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    one allocation per var bound. */
 RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* The same for n vars at once (bound in order; a later duplicate wins). */
 RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                            rf_val arg, rf_val *out);
 
-/* (set! var val): change the calling context's innermost binding of var. Returns 0,
- * RF_ENOTBOUND (var not bound here), RF_ENOTBINDER (bound by the context that conveyed
- * it here, not by this one), -EINVAL. */
+/* (set! var val): change the calling context's innermost binding of var. No watch fires.
+ * Returns: 0.
+ * Errors:  RF_ENOTBOUND (not bound here), RF_ENOTBINDER (bound by the context that
+ *          conveyed it here), RF_EVALIDATOR or the validator's code, -EINVAL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a walk of the context's bindings. */
 RF_API int rf_var_set(rf_var *var, rf_val val);
 
-/* Unscoped binding, for code that cannot wrap a function around the scope: push binds
- * var to val (RF_ENOTDYNAMIC, -ENOMEM, -EINVAL); pop undoes the newest push of this
- * context, which must be of `var` (else -EINVAL, nothing popped). Pushes and pops must
- * pair up on every path, in the same fiber or thread. */
+/* (push-thread-bindings {var val}) / (pop-thread-bindings), for code that cannot wrap a
+ * function around the scope. Pushes and pops must pair up on every path, in the same
+ * fiber or thread; pop undoes the newest push of this context, which must be of var.
+ * Returns: 0.
+ * Errors:  push: RF_ENOTDYNAMIC, RF_EVALIDATOR or the validator's code, -ENOMEM, -EINVAL;
+ *          pop: -EINVAL (not the newest push of var here; nothing popped).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation / one free. */
 RF_API int rf_var_push_binding(rf_var *var, rf_val val);
 RF_API int rf_var_pop_binding(rf_var *var);
 
-/* (thread-bound? var): whether var is bound in the calling context. */
+/* (thread-bound? var): whether var is bound in the calling context.
+ * Returns: true or false (false for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_var_deref. */
 RF_API bool rf_var_thread_bound(rf_var *var);
 
-/* Whether the var is dynamic. */
+/* Whether the var is dynamic.
+ * Returns: true or false (false for NULL).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API bool rf_var_is_dynamic(rf_var *var);
+
+/* (set-validator! #'v fn): fn NULL removes it; the var's value in the calling context
+ * is checked first. (get-validator #'v): *fn and *ctx (either may be NULL).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL var), RF_EVALIDATOR or fn's code (not installed).
+ * Blocks:  never (the var's lock).
+ * Context: any.
+ * Cost:    one call of fn and a mutex. */
+RF_API int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx);
+RF_API int rf_var_get_validator(rf_var *var, rf_validator_fn *fn, rf_val *ctx);
+
+/* (add-watch #'v key fn): fn(key, var, old, new, ctx) after every change of the root by
+ * rf_var_alter_root, on the altering context; a watch with the same key is replaced.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL var or fn), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the watch list. */
+RF_API int rf_var_add_watch(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx);
+
+/* (remove-watch #'v key).
+ * Returns: 0, also when there was no such watch.
+ * Errors:  -EINVAL (NULL var), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the watch list. */
+RF_API int rf_var_remove_watch(rf_var *var, rf_val key);
 
 #ifdef __cplusplus
 }

@@ -40,9 +40,20 @@ typedef struct rf_volatile {
 /* (volatile! init): in the caller's memory or on the heap. Returns 0, -EINVAL, -ENOMEM. */
 RF_API int rf_volatile_init(rf_volatile *v, rf_val init);
 RF_API int rf_volatile_new(rf_val init, rf_volatile **out);
-/* Nothing to release for _destroy (kept for symmetry); _free frees rf_volatile_new's
- * storage. NULL is a no-op. No concurrent use. */
-RF_API void rf_volatile_destroy(rf_volatile *v);
+/* Undo rf_volatile_init (nothing to release; kept for the convention).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL).
+ * Blocks:  never.
+ * Context: any. Precondition: no concurrent use.
+ * Cost:    none. */
+RF_API int rf_volatile_destroy(rf_volatile *v);
+
+/* Free a volatile made by rf_volatile_new.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any. Precondition: no concurrent use.
+ * Cost:    one free. */
 RF_API void rf_volatile_free(rf_volatile *v);
 
 /* @v: acquire load (pairs with the release store of rf_volatile_reset / _swap). */

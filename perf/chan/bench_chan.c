@@ -58,7 +58,7 @@ static uint64_t in_root(rf_body_fn body, uint64_t ops)
 	rf_val v;
 	if (rf_go(body, rf_from_ptr(&r), &done) < 0 || rf_chan_take(done, &v) < 0)
 		abort();
-	rf_chan_free(done);
+	rf_chan_release(done);
 	return r.ns;
 }
 
@@ -76,13 +76,13 @@ static int root_100go(rf_val arg, rf_val *out)
 	for (int i = 0; i < 100; i++) {
 		rf_chan_take(parts[i], &part);
 		sum += part;
-		rf_chan_free(parts[i]);
+		rf_chan_release(parts[i]);
 	}
 	r->ns = bench_now_ns() - t0;
 	if (sum != (rf_val)(r->ops * (r->ops - 1) / 2))
 		abort();
-	rf_chan_free(prod);
-	rf_chan_free(a.a);
+	rf_chan_release(prod);
+	rf_chan_release(a.a);
 	return 0;
 }
 
@@ -127,10 +127,10 @@ static int root_pingpong(rf_val arg, rf_val *out)
 	rf_chan_take(ping, &v);
 	rf_chan_take(pong, &v);
 	r->ns = bench_now_ns() - t0;
-	rf_chan_free(ping);
-	rf_chan_free(pong);
-	rf_chan_free(a.a);
-	rf_chan_free(a.b);
+	rf_chan_release(ping);
+	rf_chan_release(pong);
+	rf_chan_release(a.a);
+	rf_chan_release(a.b);
 	return 0;
 }
 
@@ -184,11 +184,11 @@ static int root_select(rf_val arg, rf_val *out)
 	r->ns = bench_now_ns() - t0;
 	if (sum != (rf_val)(ops / 2 * 2))
 		abort();
-	rf_chan_free(px);
-	rf_chan_free(py);
-	rf_chan_free(ps);
-	rf_chan_free(x.a);
-	rf_chan_free(y.a);
+	rf_chan_release(px);
+	rf_chan_release(py);
+	rf_chan_release(ps);
+	rf_chan_release(x.a);
+	rf_chan_release(y.a);
 	return 0;
 }
 

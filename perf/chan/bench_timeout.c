@@ -38,10 +38,10 @@ static uint64_t alts_loop(timeout_fn make, uint64_t ops)
 		rf_val v;
 		if (rf_alts(alt, 2, RF_ALT_PRIORITY, &which, &v) < 0 || which != 0)
 			abort();
-		rf_chan_free(t);
+		rf_chan_release(t);
 	}
 	uint64_t ns = bench_now_ns() - t0;
-	rf_chan_free(c);
+	rf_chan_release(c);
 	return ns;
 }
 
@@ -52,7 +52,7 @@ static uint64_t spread_loop(timeout_fn make, uint64_t ops)
 		rf_chan *t;
 		if (make(1 + (int64_t)((i * 7919) % 2000), &t) < 0)
 			abort();
-		rf_chan_free(t);
+		rf_chan_release(t);
 	}
 	return bench_now_ns() - t0;
 }
@@ -78,7 +78,7 @@ static uint64_t on_fiber(rf_body_fn body, timeout_fn make, uint64_t ops)
 	rf_val v;
 	if (rf_go(body, rf_from_ptr(&a), &done) < 0 || rf_chan_take(done, &v) < 0)
 		abort();
-	rf_chan_free(done);
+	rf_chan_release(done);
 	return a.ns;
 }
 

@@ -72,7 +72,7 @@ static void *timer_main(void *arg)
 				sift_down(0);
 			pthread_mutex_unlock(&lock);
 			rf_chan_close(ch);
-			rf_chan_free(ch);
+			rf_chan_release(ch);
 			pthread_mutex_lock(&lock);
 		}
 		if (len == 0) {

@@ -73,7 +73,7 @@ int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 	agent_queue_init(a);
 	atomic_init(&a->value, value);
 	atomic_init(&a->error, 0);
-	spin_init(&a->fn_lock);
+	spin_init(&a->fn_lock, LOCKRANK_AGENT_FN);
 	atomic_init(&a->validator, o.validator);
 	a->validator_ctx = o.validator_ctx;
 	atomic_init(&a->handler, o.error_handler);

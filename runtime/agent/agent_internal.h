@@ -42,6 +42,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "io/pool.h"
 #include "ringfold/agent.h"
 #include "runtime/base/spin.h"
 
@@ -95,7 +96,7 @@ struct rf_agent {
 	rf_val handler_ctx;
 	_Atomic int mode;
 	pthread_mutex_t restart_lock;
-	rf_agent *helper_next; /* helpers.c, under its lock */
+	pool_job drain_job; /* drain.c: a drain handed to the blocking pool */
 	pthread_mutex_t watch_lock;
 	/* Swapped under watch_lock; loaded without it only to see that it is NULL. */
 	struct agent_watch_set *_Atomic watches;
@@ -119,14 +120,11 @@ bool agent_enqueue(rf_agent *a, struct agent_node *n);
 /* Next node (waits for a preempted sender's link). Consumer only, with a node counted. */
 struct agent_node *agent_dequeue(rf_agent *a);
 
-/* drain.c: start a drain of `a` on the executor (or a helper thread). Called by whoever
- * won a drain-creating transition. Never blocks, never fails. */
+/* drain.c: start a drain of `a` on the executor (or the blocking pool, io/pool.h). Called by
+ * whoever won a drain-creating transition. Never blocks, never fails. */
 void agent_schedule(rf_agent *a);
-/* Run the drain (the body of the drain fiber or helper thread). */
+/* Run the drain (the body of the drain fiber or pool job). */
 void agent_drain_run(rf_agent *a);
-
-/* helpers.c: drain `a` on a helper thread (the executor could not take it). */
-void agent_helpers_schedule(rf_agent *a);
 
 /* send.c: global accounting of accepted work, for shutdown. */
 /* Accept one send: false after shutdown. On true the caller owes one agent_work_done(). */

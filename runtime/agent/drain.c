@@ -12,6 +12,7 @@
  * or freed.
  */
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "runtime/agent/agent_internal.h"
@@ -24,7 +25,7 @@ enum { AGENT_BATCH = 128 };
 
 /* How long a drain that ran out of work waits for more before it retires (ns). A drain
  * that retires costs the next send a new drain: on a fiber a spawn and often a worker
- * wake-up (a syscall); on a helper thread a condition-variable hand-off. Senders that send
+ * wake-up (a syscall); on a pool thread a condition-variable hand-off. Senders that send
  * in streams are spared that by this grace period, during which the drain still owns the
  * agent (state != 0) and gives its CPU away between checks. On fibers it is kept short:
  * when thousands of agents finish at once (10,000 send-offs waking from one sleep), every
@@ -159,8 +160,21 @@ static void drain_fiber(void *arg)
 	agent_drain_run(arg);
 }
 
+static void drain_job(pool_job *j)
+{
+	agent_drain_run((rf_agent *)((char *)j - offsetof(rf_agent, drain_job)));
+}
+
+/* Accepted actions must run regardless: when the executor cannot take the drain (no
+ * fiber stack, runtime stopping or not running) it goes to the blocking pool, and if
+ * that has no thread either the sender drains the agent itself. The drain owns the
+ * agent's drain_job: at most one drain exists. */
 void agent_schedule(rf_agent *a)
 {
-	if (fiber_spawn(drain_fiber, a, SCHED_WORKER_ANY, NULL) < 0)
-		agent_helpers_schedule(a); /* accepted actions must run regardless */
+	if (fiber_spawn(drain_fiber, a, SCHED_WORKER_ANY, NULL) == 0)
+		return;
+	a->drain_job.run = drain_job;
+	a->drain_job.survives_fork = true; /* accepted actions are never lost */
+	if (pool_submit(&a->drain_job) < 0)
+		agent_drain_run(a);
 }

@@ -62,16 +62,18 @@ int rf_atom_new(rf_val v, rf_atom **out)
 	return init(atom, v, NULL, RF_NIL);
 }
 
-void rf_atom_destroy(rf_atom *atom)
+int rf_atom_destroy(rf_atom *atom)
 {
-	if (atom_check(atom))
-		return;
+	int rc = atom_check(atom);
+	if (rc)
+		return rc;
 	atom_impl *a = atom_impl_of(atom);
 	atomic_store_explicit(&a->mode, 0, memory_order_relaxed);
 	atom_meta_destroy(a);
 	rf_val last = atomic_load_explicit(&a->value, memory_order_relaxed);
 	if (a->release && last != RF_NIL)
 		reclaim_retire_now_or_wait(last, a->release, a->release_ctx);
+	return 0;
 }
 
 void rf_atom_free(rf_atom *atom)

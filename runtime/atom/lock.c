@@ -2,7 +2,7 @@
  *
  * State word (atomic, every change a CAS on the whole word):
  *   LOCKED    someone owns the lock (or it is being handed to a waiter).
- *   WAITERS   the queue is not empty. Changed only under qlock, so it equals (head != NULL)
+ *   WAITERS   the queue is not empty. Changed only under qlock, so it equals (waiters.head != NULL)
  *             whenever qlock is free.
  *   WOKEN     an unlocker woke a waiter to compete for the lock and that waiter has not
  *             yet taken it or gone back to sleep; unlockers wake nobody else meanwhile
@@ -16,7 +16,7 @@
  *             itself, and it can read itself only if it wrote itself and has not yet
  *             released: relaxed is enough.
  *   depth     the owner's reentry count; owner only.
- *   head/tail the FIFO of sleeping waiters, and each waiter's `queued`: qlock only.
+ *   waiters   the FIFO of sleeping waiters (runtime/base/waitlist.h): qlock only.
  *   qlock     a spinlock around the queue; held for a few instructions, never across a
  *             wait, a wake or a user call. Lock order: qlock is innermost.
  * Why nothing is lost (no waiter sleeps while the lock is free and nobody will wake it):
@@ -30,6 +30,7 @@
  */
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ringfold/lock.h"
@@ -44,10 +45,8 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 
 struct lock_waiter {
-	waiter w;
+	waiter w; /* on l->waiters while queued */
 	uint64_t since;
-	struct lock_waiter *prev, *next;
-	bool queued;
 };
 
 typedef struct lock_impl {
@@ -56,7 +55,7 @@ typedef struct lock_impl {
 	_Atomic(void *) owner;
 	uint32_t depth;
 	uint32_t magic;
-	struct lock_waiter *head, *tail;
+	waitlist waiters; /* under qlock */
 } lock_impl;
 
 _Static_assert(sizeof(lock_impl) <= sizeof(rf_lock), "rf_lock storage too small");
@@ -81,41 +80,6 @@ static void *self_id(void)
 {
 	struct sched_fiber *f = fiber_self();
 	return f ? (void *)f : (void *)&thread_token;
-}
-
-static void enqueue(lock_impl *l, struct lock_waiter *lw, bool front)
-{
-	lw->queued = true;
-	if (front) {
-		lw->prev = NULL;
-		lw->next = l->head;
-		if (l->head)
-			l->head->prev = lw;
-		else
-			l->tail = lw;
-		l->head = lw;
-	} else {
-		lw->next = NULL;
-		lw->prev = l->tail;
-		if (l->tail)
-			l->tail->next = lw;
-		else
-			l->head = lw;
-		l->tail = lw;
-	}
-}
-
-static void unlink_waiter(lock_impl *l, struct lock_waiter *lw)
-{
-	if (lw->prev)
-		lw->prev->next = lw->next;
-	else
-		l->head = lw->next;
-	if (lw->next)
-		lw->next->prev = lw->prev;
-	else
-		l->tail = lw->prev;
-	lw->queued = false;
 }
 
 /* Set then clear bits of the state word in one CAS. Returns the old value. */
@@ -147,10 +111,10 @@ int rf_lock_init(rf_lock *lock)
 		return -EINVAL;
 	lock_impl *l = impl(lock);
 	atomic_init(&l->state, 0);
-	spin_init(&l->qlock);
+	spin_init(&l->qlock, LOCKRANK_ATOM_LOCK_QUEUE);
 	atomic_init(&l->owner, NULL);
 	l->depth = 0;
-	l->head = l->tail = NULL;
+	waitlist_init(&l->waiters);
 	l->magic = LOCK_MAGIC;
 	return 0;
 }
@@ -177,12 +141,15 @@ int rf_lock_destroy(rf_lock *lock)
 	return 0;
 }
 
-int rf_lock_free(rf_lock *lock)
+void rf_lock_free(rf_lock *lock)
 {
+	if (!lock)
+		return;
 	int rc = rf_lock_destroy(lock);
 	if (rc == 0)
 		free(lock);
-	return rc;
+	else /* a broken precondition: keep the memory of a lock someone may still use */
+		fprintf(stderr, "ringfold: rf_lock_free: %s; lock not freed\n", rf_strerror(rc));
 }
 
 /* Sleep on the queue until handed the lock (returns 1), woken to compete (0) or timed
@@ -213,15 +180,18 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 			break;
 	}
 	waiter_init(&lw->w);
-	enqueue(l, lw, woken);
+	if (woken) /* keeps its turn: back to the front */
+		waitlist_add_front(&l->waiters, &lw->w);
+	else
+		waitlist_add(&l->waiters, &lw->w);
 	spin_unlock(&l->qlock);
 	int rc = waiter_wait(&lw->w, deadline);
 	if (rc == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;
 	spin_lock(&l->qlock);
-	if (lw->queued) {
-		unlink_waiter(l, lw);
-		if (!l->head)
+	if (waitlist_has(&l->waiters, &lw->w)) {
+		waitlist_unlink(&l->waiters, &lw->w);
+		if (!l->waiters.head)
 			update(l, 0, WAITERS | STARVING, memory_order_relaxed);
 	}
 	spin_unlock(&l->qlock);
@@ -276,28 +246,24 @@ int rf_lock_lock(rf_lock *lock)
 	return acquire(lock, DEADLINE_NONE, false);
 }
 
-int rf_lock_lock_timeout(rf_lock *lock, int64_t ms)
+int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms)
 {
-	if (ms < 0)
+	if (timeout_ms < 0)
 		return check(lock) ? check(lock) : -EINVAL;
-	return acquire(lock, time_deadline_after_ms(ms), ms == 0);
+	return acquire(lock, time_deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 
 /* Unlock with waiters queued and nobody woken: wake or hand over to the head. */
 static void unlock_slow(lock_impl *l)
 {
-	struct lock_waiter *lw;
 	spin_lock(&l->qlock);
-	for (;;) {
-		lw = l->head;
-		if (!lw) { /* every waiter timed out meanwhile */
-			update(l, 0, LOCKED | WAITERS | STARVING, memory_order_release);
-			break;
-		}
-		unlink_waiter(l, lw);
-		if (!waiter_claim(&lw->w))
-			continue; /* timed out: it will find itself unqueued */
-		uint32_t empty = l->head ? 0 : WAITERS | STARVING;
+	/* Waiters that timed out meanwhile are skipped: they find themselves unqueued. */
+	waiter *w = waitlist_claim_one(&l->waiters);
+	struct lock_waiter *lw = (struct lock_waiter *)w; /* w is its first member */
+	if (!lw) {
+		update(l, 0, LOCKED | WAITERS | STARVING, memory_order_release);
+	} else {
+		uint32_t empty = l->waiters.head ? 0 : WAITERS | STARVING;
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 		if (s & STARVING) {
 			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
@@ -310,7 +276,6 @@ static void unlock_slow(lock_impl *l)
 			update(l, WOKEN, LOCKED | empty, memory_order_release);
 			lw->w.result = WAKE_COMPETE;
 		}
-		break;
 	}
 	spin_unlock(&l->qlock);
 	if (lw)

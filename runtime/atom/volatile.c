@@ -37,7 +37,10 @@ int rf_volatile_new(rf_val init, rf_volatile **out)
 	return rf_volatile_init(v, init);
 }
 
-void rf_volatile_destroy(rf_volatile *v) {}
+int rf_volatile_destroy(rf_volatile *v)
+{
+	return v ? 0 : -EINVAL;
+}
 
 void rf_volatile_free(rf_volatile *v)
 {

@@ -12,6 +12,7 @@ static const struct {
     {RF_ESHUTDOWN, "RF_ESHUTDOWN: rejected, shut down"},
     {RF_ESTARTED, "RF_ESTARTED: runtime already started"},
     {RF_ENOURING, "RF_ENOURING: io_uring is not available"},
+    {RF_ECONFIG, "RF_ECONFIG: malformed configuration (RF_* variable or rf_config field)"},
     {RF_EDELIVERED, "RF_EDELIVERED: promise already delivered"},
     {RF_ERECURSIVE, "RF_ERECURSIVE: delay dereferenced from its own body"},
     {RF_EABANDONED, "RF_EABANDONED: deferred freed before it was realized"},

@@ -12,6 +12,10 @@
  * caller may hold other locks that a fiber switch must not carry).
  * Orders: the acquire exchange pairs with the release store of the previous unlock, so
  * every write of a critical section is seen by the next holder.
+ *
+ * Every spin lock has a rank (runtime/base/lockrank.h), given at spin_init; debug builds
+ * (RF_DEBUG_INVARIANTS) check the order and that nothing allocates, calls user code or
+ * parks while one is held.
  */
 #ifndef RF_RUNTIME_SPIN_H
 #define RF_RUNTIME_SPIN_H
@@ -19,6 +23,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "runtime/base/lockrank.h"
 
 #define SPIN_PAUSES 64
 
@@ -43,15 +49,28 @@ static inline void spin_step(unsigned spins)
 
 typedef struct spinlock {
 	_Atomic uint32_t held;
+#ifdef RF_DEBUG_INVARIANTS
+	int rank;
+#endif
 } spinlock;
 
-static inline void spin_init(spinlock *l)
+#ifdef RF_DEBUG_INVARIANTS
+#define SPIN_RANK(l) ((l)->rank)
+#else
+#define SPIN_RANK(l) LOCKRANK_NONE
+#endif
+
+static inline void spin_init(spinlock *l, enum lockrank rank)
 {
 	atomic_init(&l->held, 0);
+#ifdef RF_DEBUG_INVARIANTS
+	l->rank = rank;
+#endif
 }
 
 static inline void spin_lock(spinlock *l)
 {
+	lockrank_acquire(SPIN_RANK(l), l, true);
 	for (unsigned spins = 0;; spins++) {
 		if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
 			return;
@@ -63,6 +82,7 @@ static inline void spin_lock(spinlock *l)
 static inline void spin_unlock(spinlock *l)
 {
 	atomic_store_explicit(&l->held, 0, memory_order_release);
+	lockrank_release(SPIN_RANK(l), l, true);
 }
 
 #endif

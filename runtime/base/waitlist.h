@@ -11,12 +11,19 @@
 #ifndef RF_BASE_WAITLIST_H
 #define RF_BASE_WAITLIST_H
 
+#include <stdbool.h>
+
 #include "runtime/base/spin.h"
 #include "runtime/base/waiter.h"
 
 typedef struct waitlist {
-	waiter *head; /* doubly linked through link[0] (prev) and link[1] (next) */
+	waiter *head, *tail; /* FIFO, doubly linked through link[0] (prev) and link[1] (next) */
 } waitlist;
+
+static inline void waitlist_init(waitlist *l)
+{
+	l->head = l->tail = NULL;
+}
 
 static inline void waitlist_unlink(waitlist *l, waiter *w)
 {
@@ -27,18 +34,41 @@ static inline void waitlist_unlink(waitlist *l, waiter *w)
 		l->head = next;
 	if (next)
 		next->link[0] = prev;
+	else
+		l->tail = prev;
 	w->op = NULL;
 }
 
-/* Lock held: put w at the head of the list. */
+/* Lock held: put w at the tail of the list (claimed last). */
 static inline void waitlist_add(waitlist *l, waiter *w)
+{
+	w->op = l;
+	w->link[1] = NULL;
+	w->link[0] = l->tail;
+	if (l->tail)
+		l->tail->link[1] = w;
+	else
+		l->head = w;
+	l->tail = w;
+}
+
+/* Lock held: put w at the head of the list (claimed first: a waiter that keeps its turn). */
+static inline void waitlist_add_front(waitlist *l, waiter *w)
 {
 	w->op = l;
 	w->link[0] = NULL;
 	w->link[1] = l->head;
 	if (l->head)
 		l->head->link[0] = w;
+	else
+		l->tail = w;
 	l->head = w;
+}
+
+/* Lock held: whether w is on l (it was not claimed off it nor unlinked since). */
+static inline bool waitlist_has(const waitlist *l, const waiter *w)
+{
+	return w->op == l;
 }
 
 /* Lock held: take waiters off until one is claimed; returns it (to be completed, after
@@ -55,7 +85,7 @@ static inline waiter *waitlist_claim_one(waitlist *l)
 }
 
 /* Lock held: empty the list, claiming every waiter that can be; returns the claimed
- * ones chained through link[0] (oldest listed last). */
+ * ones chained through link[0] (first listed last). */
 static inline waiter *waitlist_claim_all(waitlist *l)
 {
 	waiter *chain = NULL;

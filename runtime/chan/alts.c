@@ -10,6 +10,12 @@
  *
  * While all the locks are held, the alts' own waiter is on no list, so its clauses can
  * never be matched against each other (a put and a take on the same channel in one alts).
+ *
+ * Channels with a transformation are locked first (their mutexes rank before channel
+ * spin locks, runtime/base/lockrank.h). A clause on such a channel is decided with
+ * chan_xf_ready, without side effects; once it is chosen every other lock is dropped and
+ * it is done holding its own channel's mutex alone, so the transformation (user code)
+ * never runs under a spin lock.
  */
 #include <stdlib.h>
 
@@ -30,13 +36,21 @@ static uint32_t alts_random(uint32_t bound)
 	return (uint32_t)(((alts_rng * 0x2545F4914F6CDD1DULL) >> 32) % bound);
 }
 
+/* The lock order: transformed channels first, then by address. */
+static bool lock_before(const rf_chan *a, const rf_chan *b)
+{
+	if (a->has_xf != b->has_xf)
+		return a->has_xf;
+	return (uintptr_t)a < (uintptr_t)b;
+}
+
 /* Sorted, distinct channels of ops into locks; returns how many. */
 static size_t lock_set(const rf_alt *ops, size_t n, rf_chan **locks)
 {
 	for (size_t i = 0; i < n; i++) { /* insertion sort: n is small, usually 2 or 3 */
 		rf_chan *c = ops[i].ch;
 		size_t j = i;
-		for (; j > 0 && (uintptr_t)locks[j - 1] > (uintptr_t)c; j--)
+		for (; j > 0 && lock_before(c, locks[j - 1]); j--)
 			locks[j] = locks[j - 1];
 		locks[j] = c;
 	}
@@ -47,10 +61,12 @@ static size_t lock_set(const rf_alt *ops, size_t n, rf_chan **locks)
 	return k;
 }
 
-static void unlock_all(rf_chan **locks, size_t k)
+/* Unlock every channel of locks but `keep` (NULL: all). */
+static void unlock_all(rf_chan **locks, size_t k, const rf_chan *keep)
 {
 	for (size_t i = k; i-- > 0;)
-		spin_unlock(&locks[i]->lock);
+		if (locks[i] != keep)
+			chan_unlock(locks[i]);
 }
 
 static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which, rf_val *val)
@@ -80,7 +96,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		}
 	size_t k = lock_set(ops, n, locks);
 	for (size_t i = 0; i < k; i++)
-		spin_lock(&locks[i]->lock);
+		chan_lock(locks[i]);
 
 	chan_done done = {NULL};
 	int rc = 0;
@@ -88,13 +104,26 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 	*which = -1;
 	for (size_t i = 0; i < n && *which < 0; i++) {
 		const rf_alt *op = &ops[order[i]];
+		if (op->ch->has_xf) {
+			if (!chan_xf_ready(op->ch, op->put))
+				continue;
+			/* Chosen: run the transformation under this channel's mutex alone. */
+			unlock_all(locks, k, op->ch);
+			bool now = op->put ? chan_put_now(op->ch, op->val, &rc, &done)
+			                   : chan_take_now(op->ch, &got, &rc, &done);
+			(void)now; /* ready, and nobody else could change that: it completed */
+			chan_unlock(op->ch);
+			chan_done_finish(&done);
+			*which = (int)order[i];
+			goto out;
+		}
 		bool now = op->put ? chan_put_now(op->ch, op->val, &rc, &done)
 		                   : chan_take_now(op->ch, &got, &rc, &done);
 		if (now)
 			*which = (int)order[i];
 	}
 	if (*which >= 0 || (flags & RF_ALT_DEFAULT) || ms == 0) {
-		unlock_all(locks, k);
+		unlock_all(locks, k, NULL);
 		chan_done_finish(&done);
 		if (*which < 0)
 			rc = (flags & RF_ALT_DEFAULT) ? -EAGAIN : -ETIMEDOUT;
@@ -103,7 +132,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 	for (size_t i = 0; i < n; i++) {
 		rf_chan *ch = ops[i].ch;
 		if (!chan_has_room(ch, ops[i].put ? &ch->puts : &ch->takes)) {
-			unlock_all(locks, k);
+			unlock_all(locks, k, NULL);
 			rc = RF_EPENDINGLIMIT;
 			goto out;
 		}
@@ -118,7 +147,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		                       .wait = &w};
 		chan_link(ops[i].ch, &nodes[i]);
 	}
-	unlock_all(locks, k);
+	unlock_all(locks, k, NULL);
 	rc = waiter_wait(&w.w, ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms));
 	chan_wait_unlink_all(&w);
 	if (rc == 0) {
@@ -150,10 +179,11 @@ int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *val)
 	return rc ? rc : alts_wait(ops, n, flags, -1, which, val);
 }
 
-int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t ms, int *which, rf_val *val)
+int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeout_ms, int *which,
+                    rf_val *val)
 {
 	int rc = alts_check(ops, n, which);
-	if (!rc && ms < 0)
+	if (!rc && timeout_ms < 0)
 		rc = -EINVAL;
-	return rc ? rc : alts_wait(ops, n, flags, ms, which, val);
+	return rc ? rc : alts_wait(ops, n, flags, timeout_ms, which, val);
 }

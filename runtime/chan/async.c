@@ -16,7 +16,7 @@ static int start(rf_body_fn fn, void *rec, rf_chan **chans, size_t nchans, rf_ch
 	int rc = rf_go(fn, rf_from_ptr(rec), result);
 	if (rc < 0) {
 		for (size_t i = 0; i < nchans; i++)
-			rf_chan_free(chans[i]);
+			rf_chan_release(chans[i]);
 		free(rec);
 	}
 	return rc;
@@ -42,8 +42,8 @@ static int pipe_go(rf_val arg, rf_val *out)
 		if (rf_chan_put(p->to, v) < 0)
 			break;
 	}
-	rf_chan_free(p->from);
-	rf_chan_free(p->to);
+	rf_chan_release(p->from);
+	rf_chan_release(p->to);
 	free(p);
 	return 0;
 }
@@ -75,7 +75,7 @@ static int merge_go(rf_val arg, rf_val *res)
 		rf_val v;
 		int rc = rf_alts(m->ops, m->n, 0, &which, &v);
 		if (rc == RF_ECLOSED) {
-			rf_chan_free(m->ops[which].ch);
+			rf_chan_release(m->ops[which].ch);
 			m->ops[which] = m->ops[--m->n];
 			continue;
 		}
@@ -84,8 +84,8 @@ static int merge_go(rf_val arg, rf_val *res)
 	}
 	rf_chan_close(m->out);
 	for (size_t i = 0; i < m->n; i++)
-		rf_chan_free(m->ops[i].ch);
-	rf_chan_free(m->out);
+		rf_chan_release(m->ops[i].ch);
+	rf_chan_release(m->out);
 	free(m);
 	return 0;
 }
@@ -103,7 +103,7 @@ int rf_merge(rf_chan *const *chs, size_t n, size_t buf, rf_chan **out)
 		return rc;
 	merge_rec *m = malloc(sizeof(*m) + n * sizeof(rf_alt));
 	if (!m) {
-		rf_chan_free(o);
+		rf_chan_release(o);
 		return -ENOMEM;
 	}
 	m->out = rf_chan_retain(o);
@@ -112,9 +112,9 @@ int rf_merge(rf_chan *const *chs, size_t n, size_t buf, rf_chan **out)
 		m->ops[i] = (rf_alt){.ch = rf_chan_retain(chs[i])};
 	if ((rc = rf_go(merge_go, rf_from_ptr(m), NULL)) < 0) {
 		for (size_t i = 0; i < n; i++)
-			rf_chan_free(chs[i]);
-		rf_chan_free(o);
-		rf_chan_free(o);
+			rf_chan_release(chs[i]);
+		rf_chan_release(o);
+		rf_chan_release(o);
 		free(m);
 		return rc;
 	}
@@ -142,9 +142,9 @@ static int split_go(rf_val arg, rf_val *res)
 	}
 	rf_chan_close(s->t);
 	rf_chan_close(s->f);
-	rf_chan_free(s->in);
-	rf_chan_free(s->t);
-	rf_chan_free(s->f);
+	rf_chan_release(s->in);
+	rf_chan_release(s->t);
+	rf_chan_release(s->f);
 	free(s);
 	return 0;
 }
@@ -158,19 +158,19 @@ int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f)
 	if (rc < 0)
 		return rc;
 	if ((rc = rf_chan_new(&cf)) < 0) {
-		rf_chan_free(ct);
+		rf_chan_release(ct);
 		return rc;
 	}
 	split_rec *s = malloc(sizeof(*s));
 	if (!s) {
-		rf_chan_free(ct);
-		rf_chan_free(cf);
+		rf_chan_release(ct);
+		rf_chan_release(cf);
 		return -ENOMEM;
 	}
 	*s = (split_rec){pred, rf_chan_retain(ch), rf_chan_retain(ct), rf_chan_retain(cf)};
 	if ((rc = start(split_go, s, (rf_chan *[]){ch, ct, cf}, 3, NULL)) < 0) {
-		rf_chan_free(ct);
-		rf_chan_free(cf);
+		rf_chan_release(ct);
+		rf_chan_release(cf);
 		return rc;
 	}
 	*t = ct;
@@ -195,7 +195,7 @@ static int onto_go(rf_val arg, rf_val *res)
 			break;
 	if (o->close)
 		rf_chan_close(o->ch);
-	rf_chan_free(o->ch);
+	rf_chan_release(o->ch);
 	free(o);
 	return RF_ECLOSED; /* the done channel closes without a value */
 }
@@ -224,7 +224,7 @@ int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out)
 	if (rc < 0)
 		return rc;
 	if ((rc = rf_onto_chan(ch, vals, n, true, NULL)) < 0) {
-		rf_chan_free(ch);
+		rf_chan_release(ch);
 		return rc;
 	}
 	*out = ch;
@@ -251,7 +251,7 @@ static int reduce_go(rf_val arg, rf_val *out)
 			break;
 		acc = next;
 	}
-	rf_chan_free(r.ch);
+	rf_chan_release(r.ch);
 	*out = acc;
 	return rc < 0 ? rc : 0;
 }
@@ -290,7 +290,7 @@ static int into_go(rf_val arg, rf_val *out)
 		}
 		vs->v[vs->n++] = v;
 	}
-	rf_chan_free(ch);
+	rf_chan_release(ch);
 	if (rc < 0) {
 		free(vs);
 		return rc;
@@ -306,6 +306,6 @@ int rf_chan_into(rf_chan *ch, rf_chan **out)
 	rf_chan_retain(ch);
 	int rc = rf_go(into_go, rf_from_ptr(ch), out);
 	if (rc < 0)
-		rf_chan_free(ch);
+		rf_chan_release(ch);
 	return rc;
 }

@@ -7,8 +7,12 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/opts.h"
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
+
+_Static_assert(sizeof(struct rf_chan) <= sizeof(rf_chan_mem), "rf_chan_mem too small");
+_Static_assert(_Alignof(struct rf_chan) <= _Alignof(rf_chan_mem), "rf_chan_mem alignment");
 
 static void list_push(chan_list *l, chan_node *n)
 {
@@ -142,11 +146,10 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 		return true;
 	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
-		chan_buf_put(ch, v);
+		*rc = chan_buf_put(ch, v);
 		feed_takes(ch, done);
 		if (ch->xf_done)
 			abort_xf(ch, done);
-		*rc = 0;
 		return true;
 	}
 	/* Unbuffered, or full (then no live take waits): only a direct hand-over. */
@@ -166,8 +169,7 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 			chan_node *p = claim_first(ch, &ch->puts);
 			if (!p)
 				break;
-			chan_buf_put(ch, p->val);
-			finish_node(p, 0, RF_NIL, done);
+			finish_node(p, chan_buf_put(ch, p->val), RF_NIL, done);
 		}
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -186,6 +188,16 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 		return true;
 	}
 	return false;
+}
+
+bool chan_xf_ready(const rf_chan *ch, bool is_put)
+{
+	/* Buffered (a transformation needs a buffer): a put waits only on a full buffer,
+	 * which no live take waits on; a take waits only on an empty one, which no live put
+	 * waits on. So readiness is the buffer's state or closed. */
+	if (is_put)
+		return ch->closed || !chan_buf_full(ch);
+	return chan_buf_count(ch) > 0 || ch->closed;
 }
 
 void chan_done_finish(chan_done *done)
@@ -211,26 +223,42 @@ void chan_wait_unlink_all(chan_wait *w)
 	for (int i = 0; i < w->nnodes; i++) {
 		chan_node *n = &w->nodes[i];
 		rf_chan *ch = n->ch;
-		spin_lock(&ch->lock);
+		chan_lock(ch);
 		chan_unlink(ch, n);
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 	}
 }
 
 /* ---- life cycle ---- */
 
-static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
+/* Make a channel in mem (caller's memory) or on the heap (mem NULL). */
+static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 {
-	if (!out || (kind != KIND_UNBUF && kind != KIND_PROMISE && n == 0) ||
+	int kind = (int)o->kind;
+	size_t n = kind == KIND_PROMISE ? 1 : o->n;
+	const rf_xform *xf = o->xform;
+	if (!out || (kind != KIND_UNBUF && n == 0) ||
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
 	    (xf && (kind == KIND_UNBUF || !xf->step)))
 		return -EINVAL;
+	/* Dropping, sliding and promise buffers and transformations discard values under
+	 * the channel's lock, where no user function may run. */
+	if (o->release && (xf || (kind != KIND_UNBUF && kind != KIND_FIXED)))
+		return -EINVAL;
 	const rf_config *cfg = sched_config();
-	rf_chan *ch = calloc(1, sizeof(*ch));
+	rf_chan *ch = mem ? memset(mem, 0, sizeof(*mem)) : calloc(1, sizeof(*ch));
 	if (!ch)
 		return -ENOMEM;
-	spin_init(&ch->lock);
+	ch->caller_mem = mem != NULL;
+	ch->release = o->release;
+	ch->release_ctx = o->release_ctx;
+	spin_init(&ch->lock, LOCKRANK_CHAN);
+	if (xf && pthread_mutex_init(&ch->xf_lock, NULL)) {
+		if (!mem)
+			free(ch);
+		return -ENOMEM;
+	}
 	atomic_init(&ch->refs, 1);
 	atomic_init(&ch->closed_hint, false);
 	ch->kind = (uint8_t)kind;
@@ -242,65 +270,123 @@ static int chan_create(int kind, size_t n, const rf_xform *xf, rf_chan **out)
 		ch->has_xf = true;
 	}
 	if (chan_buf_init(ch) < 0) {
-		free(ch);
+		if (ch->has_xf)
+			pthread_mutex_destroy(&ch->xf_lock);
+		if (!mem)
+			free(ch);
 		return -ENOMEM;
 	}
 	*out = ch;
 	return 0;
 }
 
+static int create_kind(int kind, size_t n, const rf_xform *xf, rf_chan **out)
+{
+	rf_chan_opts o = {.size = sizeof(o), .kind = (rf_buf_kind)kind, .n = n, .xform = xf};
+	return chan_create(NULL, &o, out);
+}
+
 int rf_chan_new(rf_chan **out)
 {
-	return chan_create(KIND_UNBUF, 0, NULL, out);
+	return create_kind(KIND_UNBUF, 0, NULL, out);
 }
 int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out)
 {
-	return chan_create(kind == 0 ? -1 : (int)kind, n, NULL, out);
+	return create_kind(kind == 0 ? -1 : (int)kind, n, NULL, out);
 }
 int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_chan **out)
 {
-	return chan_create(kind == 0 ? -1 : (int)kind, n, xf, out);
+	return create_kind(kind == 0 ? -1 : (int)kind, n, xf, out);
 }
 int rf_chan_new_promise(const rf_xform *xf, rf_chan **out)
 {
-	return chan_create(KIND_PROMISE, 1, xf, out);
+	return create_kind(KIND_PROMISE, 1, xf, out);
+}
+
+int rf_chan_new_opts(const rf_chan_opts *opts, rf_chan **out)
+{
+	rf_chan_opts o;
+	if (!out || opts_copy(&o, sizeof(o), opts) < 0)
+		return -EINVAL;
+	return chan_create(NULL, &o, out);
+}
+
+int rf_chan_init(rf_chan_mem *mem, const rf_chan_opts *opts, rf_chan **out)
+{
+	rf_chan_opts o;
+	if (!mem || !out || opts_copy(&o, sizeof(o), opts) < 0)
+		return -EINVAL;
+	return chan_create((rf_chan *)mem, &o, out);
 }
 
 rf_chan *rf_chan_retain(rf_chan *ch)
 {
-	atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+	if (ch)
+		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
 	return ch;
 }
 
-void rf_chan_free(rf_chan *ch)
+/* The last reference is gone: nobody can reach the channel any more. */
+static void chan_final(rf_chan *ch)
 {
-	/* acq_rel: the last decrement sees every other owner's writes (their release). */
-	if (!ch || atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
-		return;
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
-	 * would hold a reference: the caller's, per the header.) */
+	 * would hold a reference: the caller's, per the header.) A pending put's value was
+	 * accepted (put_async returned 0), so an owning channel releases it too. */
 	chan_list *lists[2] = {&ch->puts, &ch->takes};
 	for (int i = 0; i < 2; i++) {
 		chan_node *n;
 		while ((n = lists[i]->head)) {
 			chan_unlink(ch, n);
-			if (n->wait->cb && waiter_claim(&n->wait->w))
+			if (n->wait->cb && waiter_claim(&n->wait->w)) {
+				if (n->is_put && ch->release && n->val != RF_NIL)
+					ch->release(n->val, ch->release_ctx);
 				free(n->wait);
+			}
 		}
 	}
+	while (ch->release && ch->kind != KIND_PROMISE && ch->count) {
+		rf_val v = chan_buf_remove(ch);
+		if (v != RF_NIL)
+			ch->release(v, ch->release_ctx);
+	}
+	if (ch->has_xf)
+		pthread_mutex_destroy(&ch->xf_lock);
 	free(ch->ring);
-	free(ch);
+	ch->ring = NULL;
+	if (!ch->caller_mem)
+		free(ch);
+}
+
+void rf_chan_release(rf_chan *ch)
+{
+	/* acq_rel: the last decrement sees every other owner's writes (their release). */
+	if (ch && atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) == 1)
+		chan_final(ch);
+}
+
+int rf_chan_destroy(rf_chan *ch)
+{
+	if (!ch || !ch->caller_mem)
+		return -EINVAL;
+	/* Only the creator's reference may be left; acquire pairs with the other owners'
+	 * releasing decrements. A failed check changes nothing. */
+	uint32_t one = 1;
+	if (!atomic_compare_exchange_strong_explicit(&ch->refs, &one, 0, memory_order_acq_rel,
+	                                             memory_order_relaxed))
+		return -EBUSY;
+	chan_final(ch);
+	return 0;
 }
 
 void chan_close_code(rf_chan *ch, int code)
 {
 	chan_done done = {NULL};
-	spin_lock(&ch->lock);
+	chan_lock(ch);
 	if (!ch->closed)
 		ch->close_code = code;
 	close_locked(ch, &done);
-	spin_unlock(&ch->lock);
+	chan_unlock(ch);
 	chan_done_finish(&done);
 }
 
@@ -328,21 +414,21 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	chan_done done = {NULL};
 	int rc;
 	rf_val got = RF_NIL;
-	spin_lock(&ch->lock);
+	chan_lock(ch);
 	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
 	if (now) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		chan_done_finish(&done);
 		if (!is_put)
 			*out = got;
 		return rc;
 	}
 	if (ms == 0) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		return busy_rc;
 	}
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		spin_unlock(&ch->lock);
+		chan_unlock(ch);
 		return RF_EPENDINGLIMIT;
 	}
 	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
@@ -350,7 +436,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	node.wait = &w;
 	waiter_init(&w.w);
 	chan_link(ch, &node);
-	spin_unlock(&ch->lock);
+	chan_unlock(ch);
 	if ((rc = waiter_wait(&w.w, deadline_of(ms))) < 0) {
 		chan_wait_unlink_all(&w);
 		return rc;
@@ -364,17 +450,18 @@ int rf_chan_put(rf_chan *ch, rf_val v)
 {
 	return ch ? op_wait(ch, true, v, NULL, -1, 0) : -EINVAL;
 }
-int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t ms)
+int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t timeout_ms)
 {
-	return ch && ms >= 0 ? op_wait(ch, true, v, NULL, ms, -ETIMEDOUT) : -EINVAL;
+	return ch && timeout_ms >= 0 ? op_wait(ch, true, v, NULL, timeout_ms, -ETIMEDOUT) : -EINVAL;
 }
 int rf_chan_take(rf_chan *ch, rf_val *out)
 {
 	return ch && out ? op_wait(ch, false, 0, out, -1, 0) : -EINVAL;
 }
-int rf_chan_take_timeout(rf_chan *ch, rf_val *out, int64_t ms)
+int rf_chan_take_timeout(rf_chan *ch, int64_t timeout_ms, rf_val *out)
 {
-	return ch && out && ms >= 0 ? op_wait(ch, false, 0, out, ms, -ETIMEDOUT) : -EINVAL;
+	return ch && out && timeout_ms >= 0 ? op_wait(ch, false, 0, out, timeout_ms, -ETIMEDOUT)
+	                                    : -EINVAL;
 }
 int rf_chan_offer(rf_chan *ch, rf_val v)
 {
@@ -387,36 +474,46 @@ int rf_chan_poll(rf_chan *ch, rf_val *out)
 
 /* ---- callback forms ---- */
 
+/* The wait record is allocated only once the operation turned out to wait, and never
+ * under the lock: then the lock is dropped, the record made, and the attempt repeated. */
 static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg)
 {
-	chan_done done = {NULL};
-	int rc;
-	rf_val got = RF_NIL;
-	spin_lock(&ch->lock);
-	bool now = is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
-	if (now) {
-		spin_unlock(&ch->lock);
-		chan_done_finish(&done);
-		cb(arg, rc, got);
-		return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
+	chan_wait *w = NULL;
+	for (;;) {
+		chan_done done = {NULL};
+		int rc;
+		rf_val got = RF_NIL;
+		chan_lock(ch);
+		bool now =
+		    is_put ? chan_put_now(ch, v, &rc, &done) : chan_take_now(ch, &got, &rc, &done);
+		if (now) {
+			chan_unlock(ch);
+			free(w);
+			chan_done_finish(&done);
+			cb(arg, rc, got);
+			return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
+		}
+		if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+			chan_unlock(ch);
+			free(w);
+			return RF_EPENDINGLIMIT;
+		}
+		if (w) {
+			chan_node *node = (chan_node *)(w + 1);
+			chan_link(ch, node);
+			chan_unlock(ch);
+			return 0;
+		}
+		chan_unlock(ch);
+		w = malloc(sizeof(*w) + sizeof(chan_node));
+		if (!w)
+			return -ENOMEM;
+		chan_node *node = (chan_node *)(w + 1);
+		*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
+		*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
+		waiter_init(&w->w);
+		w->w.fiber = NULL; /* nobody parks on a callback wait */
 	}
-	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		spin_unlock(&ch->lock);
-		return RF_EPENDINGLIMIT;
-	}
-	chan_wait *w = malloc(sizeof(*w) + sizeof(chan_node));
-	if (!w) {
-		spin_unlock(&ch->lock);
-		return -ENOMEM;
-	}
-	chan_node *node = (chan_node *)(w + 1);
-	*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
-	*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
-	waiter_init(&w->w);
-	w->w.fiber = NULL; /* nobody parks on a callback wait */
-	chan_link(ch, node);
-	spin_unlock(&ch->lock);
-	return 0;
 }
 
 static void ignore_result(void *arg, int rc, rf_val v) {}

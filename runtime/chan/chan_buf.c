@@ -1,11 +1,13 @@
 /* runtime/chan/chan_buf.c: the buffer kinds and transformations of a channel.
  *
- * Every function here runs with ch->lock held (see chan_impl.h); nothing is atomic.
- * The buffer is a ring of cap slots; cap starts at n and doubles only when a transformation
- * emits more values than a fixed buffer has room for (core.async lets an expanding
- * transducer overfill its buffer). Running out of memory there aborts: the value was
- * accepted, there is no caller to return an error to, and dropping it would lose accepted
- * work. A promise channel keeps its one value in pval.
+ * Every function here runs with the channel lock held (see chan_impl.h); nothing is
+ * atomic. The buffer is a ring of cap slots; cap starts at n and doubles only when a
+ * transformation emits more values than a fixed buffer has room for (core.async lets an
+ * expanding transducer overfill its buffer), so growth only happens under a transformed
+ * channel's mutex, never under a spin lock. If the ring cannot grow, the value that did
+ * not fit is dropped, the ring stays consistent, and the put that made it reports
+ * -ENOMEM (a flush at close has nobody to report to). A promise channel keeps its one
+ * value in pval.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +46,14 @@ bool chan_buf_full(const rf_chan *ch)
 	return ch->kind == KIND_FIXED && ch->count >= ch->n;
 }
 
-static void ring_grow(rf_chan *ch)
+static int ring_grow(rf_chan *ch)
 {
+	if (ch->cap > SIZE_MAX / 2 / sizeof(rf_val))
+		return -ENOMEM;
 	size_t cap = ch->cap * 2;
 	rf_val *r = malloc(cap * sizeof(rf_val));
 	if (!r)
-		abort(); /* see the file comment */
+		return -ENOMEM; /* see the file comment */
 	size_t first = ch->cap - ch->head < ch->count ? ch->cap - ch->head : ch->count;
 	memcpy(r, ch->ring + ch->head, first * sizeof(rf_val));
 	memcpy(r + first, ch->ring, (ch->count - first) * sizeof(rf_val));
@@ -57,9 +61,10 @@ static void ring_grow(rf_chan *ch)
 	ch->ring = r;
 	ch->cap = cap;
 	ch->head = 0;
+	return 0;
 }
 
-void chan_buf_add(rf_chan *ch, rf_val v)
+int chan_buf_add(rf_chan *ch, rf_val v)
 {
 	switch (ch->kind) {
 	case KIND_PROMISE:
@@ -67,10 +72,10 @@ void chan_buf_add(rf_chan *ch, rf_val v)
 			ch->pval = v;
 			ch->delivered = true;
 		}
-		return;
+		return 0;
 	case KIND_DROPPING:
 		if (ch->count >= ch->n)
-			return;
+			return 0;
 		break;
 	case KIND_SLIDING:
 		if (ch->count >= ch->n)
@@ -79,11 +84,12 @@ void chan_buf_add(rf_chan *ch, rf_val v)
 	default:
 		break;
 	}
-	if (ch->count == ch->cap)
-		ring_grow(ch);
+	if (ch->count == ch->cap && ring_grow(ch) < 0)
+		return -ENOMEM;
 	size_t tail = ch->head + ch->count; /* < 2 * cap: a compare, not a division */
 	ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
 	ch->count++;
+	return 0;
 }
 
 rf_val chan_buf_remove(rf_chan *ch)
@@ -99,7 +105,8 @@ rf_val chan_buf_remove(rf_chan *ch)
 void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 {
 	if (sink->ch) {
-		chan_buf_add(sink->ch, v);
+		if (chan_buf_add(sink->ch, v) < 0)
+			sink->err = -ENOMEM;
 		return;
 	}
 	if (sink->n == sink->cap) {
@@ -117,6 +124,7 @@ void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 
 int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
 {
+	USER_CALL();
 	rf_xform_sink sink = {NULL, NULL, 0, 0, 0};
 	int rc = xf->step(xf, v, &sink);
 	if (xf->flush)
@@ -130,24 +138,25 @@ int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
 	return rc < 0 ? rc : 0;
 }
 
-void chan_buf_put(rf_chan *ch, rf_val v)
+int chan_buf_put(rf_chan *ch, rf_val v)
 {
-	if (!ch->has_xf) {
-		chan_buf_add(ch, v);
-		return;
-	}
+	if (!ch->has_xf)
+		return chan_buf_add(ch, v);
 	if (ch->xf_done)
-		return; /* reduced: what still arrives is dropped (core.async aborts such puts) */
+		return 0; /* reduced: what still arrives is dropped (core.async aborts such puts) */
+	USER_CALL();
 	rf_xform_sink sink = {.ch = ch};
 	if (ch->xf.step(&ch->xf, v, &sink) == RF_XF_DONE)
 		ch->xf_done = true;
+	return sink.err;
 }
 
 void chan_buf_flush(rf_chan *ch)
 {
 	if (ch->has_xf && ch->xf.flush) {
+		USER_CALL();
 		rf_xform_sink sink = {.ch = ch};
-		ch->xf.flush(&ch->xf, &sink);
+		ch->xf.flush(&ch->xf, &sink); /* output that cannot be buffered is dropped */
 	}
 }
 

@@ -17,13 +17,21 @@
  * The owner is the waiting side for put/take/alts (after waiter_wait returns), and the
  * completer for a callback wait (after running the callback).
  *
- * Lock order: a channel lock is a leaf, except in alts, which locks all its channels in
- * address order. Nothing waits, no callback runs and no waiter is completed with a channel
- * locked: claimed waits go on a done list that is finished after unlocking.
+ * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
+ * transformation, a mutex: the transformation is user code, run under the lock as in
+ * core.async, and user code never runs under a spin lock. Nothing else allocates under
+ * either: a buffer only outgrows its size through a transformation.
+ *
+ * Lock order (runtime/base/lockrank.h): CHAN_XF mutexes before CHAN spin locks; a channel
+ * lock is a leaf, except in alts, which locks all its channels, the transformed ones
+ * first, each kind in address order; before running an xf clause it drops every other
+ * lock. Nothing waits, no callback runs and no waiter is completed with a channel locked:
+ * claimed waits go on a done list that is finished after unlocking.
  */
 #ifndef RF_CHAN_IMPL_H
 #define RF_CHAN_IMPL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "ringfold/chan.h"
@@ -31,11 +39,11 @@
 #include "runtime/sched/wait.h"
 
 enum chan_kind {
-	KIND_UNBUF = 0,
+	KIND_UNBUF = RF_BUF_NONE,
 	KIND_FIXED = RF_BUF_FIXED,
 	KIND_DROPPING = RF_BUF_DROPPING,
 	KIND_SLIDING = RF_BUF_SLIDING,
-	KIND_PROMISE = 4
+	KIND_PROMISE = RF_BUF_PROMISE
 };
 
 struct chan_wait;
@@ -65,8 +73,9 @@ typedef struct chan_wait {
 } chan_wait;
 
 struct rf_chan {
-	spinlock lock;
-	_Atomic uint32_t refs; /* acq_rel decrement; the last one frees */
+	spinlock lock;           /* the lock of a channel without transformation */
+	pthread_mutex_t xf_lock; /* the lock of a channel with one (has_xf) */
+	_Atomic uint32_t refs;   /* acq_rel decrement; the last one frees */
 	uint8_t kind;
 	bool closed; /* under lock */
 	bool has_xf;
@@ -81,17 +90,46 @@ struct rf_chan {
 	rf_val pval; /* promise value */
 	chan_list takes, puts;
 	rf_xform xf;
+	rf_release_fn release; /* set before sharing: owns the values it holds */
+	rf_val release_ctx;
+	bool caller_mem; /* rf_chan_init: the last reference does not free the struct */
 };
+
+static inline void chan_lock(rf_chan *ch)
+{
+	if (!ch->has_xf) {
+		spin_lock(&ch->lock);
+		return;
+	}
+	lockrank_acquire(LOCKRANK_CHAN_XF, ch, false);
+	pthread_mutex_lock(&ch->xf_lock);
+}
+
+static inline void chan_unlock(rf_chan *ch)
+{
+	if (!ch->has_xf) {
+		spin_unlock(&ch->lock);
+		return;
+	}
+	pthread_mutex_unlock(&ch->xf_lock);
+	lockrank_release(LOCKRANK_CHAN_XF, ch, false);
+}
 
 /* Claimed waits to finish once every lock is released. */
 typedef struct chan_done {
 	chan_wait *head;
 } chan_done;
 
-/* Under ch->lock. Complete now if possible: returns true and sets *rc (and *val for a
- * take); false means it would wait. Claimed waits go on done. */
+/* Under the channel lock. Complete now if possible: returns true and sets *rc (and *val
+ * for a take); false means it would wait. Claimed waits go on done. With a
+ * transformation a put's *rc may be -ENOMEM: its output could not all be buffered. */
 bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done);
 bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done);
+
+/* Under the lock of a channel with a transformation: whether chan_put_now /
+ * chan_take_now would complete now. No side effect (alts decides with it before dropping
+ * its other locks). */
+bool chan_xf_ready(const rf_chan *ch, bool is_put);
 
 /* Under ch->lock: whether one more node fits under the pending limit (stale nodes purged). */
 bool chan_has_room(rf_chan *ch, chan_list *l);
@@ -107,14 +145,17 @@ void chan_wait_unlink_all(chan_wait *w);
 /* Close with a code: takes return `code` once drained (rf_go's failed body). */
 void chan_close_code(rf_chan *ch, int code);
 
-/* Buffer (chan_buf.c), under ch->lock. */
+/* Buffer (chan_buf.c), under the channel lock. */
 int chan_buf_init(rf_chan *ch);
 size_t chan_buf_count(const rf_chan *ch);
 bool chan_buf_full(const rf_chan *ch);
-void chan_buf_add(rf_chan *ch, rf_val v);
+/* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the
+ * value is dropped; the ring stays as it was). */
+int chan_buf_add(rf_chan *ch, rf_val v);
 rf_val chan_buf_remove(rf_chan *ch);
-/* Pass v through the transformation (or straight in); sets ch->xf_done. */
-void chan_buf_put(rf_chan *ch, rf_val v);
+/* Pass v through the transformation (or straight in); sets ch->xf_done. Returns 0, or
+ * -ENOMEM when some of the transformation's output could not be buffered. */
+int chan_buf_put(rf_chan *ch, rf_val v);
 void chan_buf_flush(rf_chan *ch);
 
 /* No lock: run xf's step on v, then its flush, collecting what they emit into *vals

@@ -31,7 +31,7 @@ static void go_fiber(void *arg)
 		if (rc >= 0) /* buffer 1, only this process puts: never waits */
 			rf_chan_offer(g->result, out);
 		chan_close_code(g->result, rc < 0 ? rc : RF_ECLOSED);
-		rf_chan_free(g->result);
+		rf_chan_release(g->result);
 	}
 	free(g);
 }
@@ -64,8 +64,8 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 		rf_chan_retain(ch);
 	}
 	if ((rc = spawn(fn, arg, ch)) < 0) {
-		rf_chan_free(ch);
-		rf_chan_free(ch);
+		rf_chan_release(ch);
+		rf_chan_release(ch);
 		return rc;
 	}
 	if (result)

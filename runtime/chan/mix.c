@@ -35,10 +35,10 @@ static void mix_unref(rf_mix *m)
 	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	for (size_t i = 0; i < m->nins; i++)
-		rf_chan_free(m->ins[i].ch);
+		rf_chan_release(m->ins[i].ch);
 	free(m->ins);
-	rf_chan_free(m->out);
-	rf_chan_free(m->change);
+	rf_chan_release(m->out);
+	rf_chan_release(m->change);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -47,7 +47,7 @@ static void unmix_locked(rf_mix *m, rf_chan *ch)
 {
 	for (size_t i = 0; i < m->nins; i++)
 		if (m->ins[i].ch == ch) {
-			rf_chan_free(ch);
+			rf_chan_release(ch);
 			m->ins[i] = m->ins[--m->nins];
 			return;
 		}
@@ -115,7 +115,7 @@ static int mix_go(rf_val arg, rf_val *res)
 			run = false;
 		}
 		for (size_t i = 0; i < k; i++)
-			rf_chan_free(ops[i].ch);
+			rf_chan_release(ops[i].ch);
 	}
 	free(ops);
 	free(muted);
@@ -128,9 +128,9 @@ static void changed(rf_mix *m)
 	rf_chan_offer(m->change, 1); /* sliding: never refused */
 }
 
-int rf_mix_new(rf_chan *out, rf_mix **mp)
+int rf_mix_new(rf_chan *to, rf_mix **out)
 {
-	if (!out || !mp)
+	if (!to || !out)
 		return -EINVAL;
 	rf_mix *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -142,14 +142,14 @@ int rf_mix_new(rf_chan *out, rf_mix **mp)
 	}
 	pthread_mutex_init(&m->lock, NULL);
 	atomic_init(&m->refs, 2);
-	m->out = rf_chan_retain(out);
+	m->out = rf_chan_retain(to);
 	m->solo_mode = RF_MIX_MUTE;
 	if ((rc = rf_go(mix_go, rf_from_ptr(m), NULL)) < 0) {
 		atomic_store_explicit(&m->refs, 1, memory_order_relaxed);
 		mix_unref(m);
 		return rc;
 	}
-	*mp = m;
+	*out = m;
 	return 0;
 }
 

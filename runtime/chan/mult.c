@@ -37,9 +37,9 @@ static void mult_unref(rf_mult *m)
 	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	for (size_t i = 0; i < m->ntaps; i++)
-		rf_chan_free(m->taps[i].ch);
+		rf_chan_release(m->taps[i].ch);
 	free(m->taps);
-	rf_chan_free(m->src);
+	rf_chan_release(m->src);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -59,7 +59,7 @@ typedef struct dist {
 static void dist_free(dist *d)
 {
 	for (size_t i = 0; i < d->n; i++)
-		rf_chan_free(d->slot[i].ch);
+		rf_chan_release(d->slot[i].ch);
 	free(d);
 }
 
@@ -85,7 +85,7 @@ static int untap_locked(rf_mult *m, rf_chan *ch)
 {
 	for (size_t i = 0; i < m->ntaps; i++)
 		if (m->taps[i].ch == ch) {
-			rf_chan_free(ch);
+			rf_chan_release(ch);
 			m->taps[i] = m->taps[--m->ntaps];
 			return 0;
 		}
@@ -233,7 +233,7 @@ struct rf_pub {
 static void drop_topic_locked(rf_pub *p, size_t i)
 {
 	rf_chan_close(p->topics[i].ch); /* its mult closes the close = true subscribers */
-	rf_chan_free(p->topics[i].ch);
+	rf_chan_release(p->topics[i].ch);
 	rf_mult_free(p->topics[i].m);
 	p->topics[i] = p->topics[--p->ntopics];
 }
@@ -245,7 +245,7 @@ static void pub_unref(rf_pub *p)
 	while (p->ntopics)
 		drop_topic_locked(p, 0);
 	free(p->topics);
-	rf_chan_free(p->src);
+	rf_chan_release(p->src);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -278,7 +278,7 @@ static int pub_go(rf_val arg, rf_val *out)
 				drop_topic_locked(p, (size_t)(tp - p->topics));
 			pthread_mutex_unlock(&p->lock);
 		}
-		rf_chan_free(ch);
+		rf_chan_release(ch);
 	}
 	pthread_mutex_lock(&p->lock);
 	while (p->ntopics)
@@ -331,7 +331,7 @@ int rf_pub_sub(rf_pub *p, rf_val t, rf_chan *ch, bool close)
 		if ((rc = rf_chan_new(&fresh.ch)) < 0)
 			goto out;
 		if ((rc = rf_mult_new(fresh.ch, &fresh.m)) < 0) {
-			rf_chan_free(fresh.ch);
+			rf_chan_release(fresh.ch);
 			goto out;
 		}
 		p->topics[p->ntopics] = fresh;

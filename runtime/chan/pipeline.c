@@ -38,10 +38,10 @@ static void pl_unref(pl *p)
 {
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	rf_chan_free(p->from);
-	rf_chan_free(p->to);
-	rf_chan_free(p->jobs);
-	rf_chan_free(p->results);
+	rf_chan_release(p->from);
+	rf_chan_release(p->to);
+	rf_chan_release(p->jobs);
+	rf_chan_release(p->results);
 	free(p);
 }
 
@@ -86,7 +86,7 @@ static void work(pl *p)
 			free(vals);
 			rf_chan_close(j->res);
 		}
-		rf_chan_free(j->res);
+		rf_chan_release(j->res);
 		free(j);
 	}
 	pl_unref(p);
@@ -114,7 +114,7 @@ static int output(rf_val arg, rf_val *out)
 		while (rf_chan_take(res, &v) == 0)
 			if (open && rf_chan_put(p->to, v) < 0)
 				open = false; /* `to` closed: keep draining so workers finish */
-		rf_chan_free(res);
+		rf_chan_release(res);
 	}
 	if (p->close)
 		rf_chan_close(p->to);

@@ -48,7 +48,7 @@ static _Atomic int live;
 static _Atomic bool draining;
 static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
-static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+static pthread_once_t timer_once_ctl = PTHREAD_ONCE_INIT;
 
 static struct stripe *stripe_of(uint64_t at)
 {
@@ -80,7 +80,7 @@ static void slot_fiber(void *arg)
 	unlink_slot(st, s);
 	spin_unlock(&st->lock);
 	rf_chan_close(s->ch);
-	rf_chan_free(s->ch);
+	rf_chan_release(s->ch);
 	free(s);
 	/* seq_cst, as drain's store of draining and load of live: either this load sees
 	 * draining or drain's load sees the decrement (no lost signal). */
@@ -116,8 +116,10 @@ static void timer_drain(void)
 	atomic_store_explicit(&draining, false, memory_order_seq_cst);
 }
 
-static void register_hook(void)
+static void timer_once(void)
 {
+	for (int i = 0; i < NSTRIPES; i++)
+		spin_init(&stripes[i].lock, LOCKRANK_CHAN_TIMEOUT);
 	(void)sched_on_shutdown(timer_drain);
 }
 
@@ -149,7 +151,7 @@ static int slot_make(uint64_t at, rf_chan **out)
 	if (other) {
 		*out = rf_chan_retain(other->ch);
 		spin_unlock(&st->lock);
-		rf_chan_free(s->ch);
+		rf_chan_release(s->ch);
 		free(s);
 		return 0;
 	}
@@ -167,9 +169,9 @@ static int slot_make(uint64_t at, rf_chan **out)
 	unlink_slot(st, s);
 	spin_unlock(&st->lock);
 	rf_chan_close(s->ch);
-	rf_chan_free(s->ch);
+	rf_chan_release(s->ch);
 	free(s);
-	rf_chan_free(*out);
+	rf_chan_release(*out);
 	*out = NULL;
 	return rc;
 }
@@ -181,7 +183,7 @@ int rf_chan_timeout(int64_t ms, rf_chan **out)
 	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
-	pthread_once(&hook_once, register_hook);
+	pthread_once(&timer_once_ctl, timer_once);
 	uint64_t at = (time_deadline_after_ms(ms) + TIMEOUT_RES_NS - 1) / TIMEOUT_RES_NS;
 	struct stripe *st = stripe_of(at);
 	spin_lock(&st->lock);

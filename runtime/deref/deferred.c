@@ -12,10 +12,10 @@ void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferre
 {
 	atomic_init(&d->state, CELL_PENDING);
 	atomic_init(&d->refs, 1);
-	spin_init(&d->lock);
+	spin_init(&d->lock, LOCKRANK_DEFERRED);
 	d->code = 0;
 	d->value = RF_NIL;
-	d->waiters.head = NULL;
+	waitlist_init(&d->waiters);
 	d->listeners = NULL;
 	d->release = release;
 }

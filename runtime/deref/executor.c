@@ -146,12 +146,12 @@ int rf_executor_new(int threads, rf_executor **out)
 	struct rf_executor *ex = malloc(sizeof(*ex) + (size_t)threads * sizeof(pthread_t));
 	if (!ex)
 		return -ENOMEM;
-	spin_init(&ex->lock);
+	spin_init(&ex->lock, LOCKRANK_EXECUTOR);
 	atomic_init(&ex->phase, RUNNING);
 	ex->queue = ex->tail = NULL;
 	ex->queued = 0;
-	ex->idle.head = NULL;
-	ex->awaiters.head = NULL;
+	waitlist_init(&ex->idle);
+	waitlist_init(&ex->awaiters);
 	ex->live = threads;
 	ex->nthreads = 0;
 	for (int i = 0; i < threads; i++) {

@@ -28,6 +28,9 @@ int dq_init(fj_deque *d, int os_node)
 	d->top_seen = 0;
 	atomic_init(&d->array, a);
 	d->os_node = os_node;
+#ifdef RF_DEBUG_INVARIANTS
+	atomic_init(&d->owner, 0);
+#endif
 	return 0;
 }
 

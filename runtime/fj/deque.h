@@ -24,9 +24,12 @@
 #define RF_FJ_DEQUE_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "runtime/base/assert.h"
 
 struct fj_task;
 
@@ -43,7 +46,23 @@ typedef struct fj_deque {
 	int64_t top_seen; /* owner only: a past value of top (top never decreases) */
 	_Atomic(fj_array *) array;
 	int os_node; /* where grown arrays are placed */
+#ifdef RF_DEBUG_INVARIANTS
+	_Atomic(uintptr_t) owner; /* the thread of the first owner-side call */
+#endif
 } fj_deque;
+
+/* Debug builds: the owner side runs on one thread, the first that used it. */
+static inline void dq_assert_owner(fj_deque *d)
+{
+#ifdef RF_DEBUG_INVARIANTS
+	uintptr_t me = (uintptr_t)pthread_self(), was = 0;
+	if (!atomic_compare_exchange_strong_explicit(&d->owner, &was, me, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		RF_ASSERT(was == me);
+#else
+	(void)d;
+#endif
+}
 
 #define FJ_STEAL_EMPTY ((struct fj_task *)0)
 #define FJ_STEAL_ABORT ((struct fj_task *)1)
@@ -55,6 +74,7 @@ int dq_grow(fj_deque *d, int64_t t, int64_t b); /* owner; 0 or -ENOMEM */
 /* Owner: push t. Returns 0, or -ENOMEM when the deque cannot grow. */
 static inline int dq_push(fj_deque *d, struct fj_task *t)
 {
+	dq_assert_owner(d);
 	int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
 	fj_array *a = atomic_load_explicit(&d->array, memory_order_relaxed);
 	/* top_seen <= top, so this overestimates the size: the thieves' line is read only
@@ -76,6 +96,7 @@ static inline int dq_push(fj_deque *d, struct fj_task *t)
 /* Owner: take the most recently pushed task, or NULL. */
 static inline struct fj_task *dq_take(fj_deque *d)
 {
+	dq_assert_owner(d);
 	int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
 	fj_array *a = atomic_load_explicit(&d->array, memory_order_relaxed);
 	/* seq_cst exchange + seq_cst load: the store-load order the paper gets from a fence. */

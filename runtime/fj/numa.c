@@ -44,21 +44,20 @@ static int run_node_part(rf_val arg, rf_val *out)
 	return rc;
 }
 
-void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
+int rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout, void **out)
 {
+	if (!out || !layout || !n || !elem_size || n > SIZE_MAX / elem_size)
+		return -EINVAL;
+	*out = NULL;
 	int nodes = rf_fj_nodes();
-	if (nodes < 0) {
-		errno = -nodes;
-		return NULL;
-	}
-	if (!layout || !n || !elem_size || n > SIZE_MAX / elem_size || nodes > RF_FOLD_MAX_NODES) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (nodes < 0)
+		return nodes;
+	if (nodes > RF_FOLD_MAX_NODES)
+		return -EINVAL;
 	size_t bytes = n * elem_size, page = (size_t)sysconf(_SC_PAGESIZE);
 	char *p = topo_node_alloc(bytes, -1); /* no policy: first touch decides */
 	if (!p)
-		return NULL;
+		return -ENOMEM;
 	size_t total = 0, cum = 0;
 	for (int k = 0; k < nodes; k++)
 		total += (size_t)rf_fj_workers(k);
@@ -80,7 +79,8 @@ void *rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout)
 		rf_val ignored;
 		rf_fj_invoke_on(k, run_node_part, rf_from_ptr(&part), &ignored);
 	}
-	return p;
+	*out = p;
+	return 0;
 }
 
 void rf_fold_numa_free(void *p, size_t n, size_t elem_size)

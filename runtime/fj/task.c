@@ -10,9 +10,10 @@
  * Invokes from a worker of another pool (fj_remote) live in the caller's frame; the
  * caller's worker keeps running its own pool's work until done.
  * External invokes (from a plain thread or a fiber) go through the pool's inject queue as
- * a heap record shared by caller and worker (refs = 2). The caller waits on an waiter;
- * the record's spin lock orders the worker's claim against a caller that timed out and
- * clears `waiter` (after that the waiter's stack may be gone).
+ * a heap record shared by caller and worker (refs = 2). The caller's waiter sits on the
+ * record's wait list (runtime/base/waitlist.h) under its spin lock, which orders the
+ * worker's claim against a caller that timed out and unlinks itself (after that the
+ * waiter's stack may be gone).
  */
 #include <stdlib.h>
 
@@ -109,8 +110,8 @@ typedef struct ext_invoke {
 	fj_job job;
 	rf_body_fn fn;
 	rf_val arg;
-	atomic_flag lock;
-	waiter *waiter; /* under lock; NULL once the caller timed out */
+	spinlock lock;
+	waitlist caller; /* the caller's waiter, under lock, until claimed or timed out */
 	_Atomic int refs;
 } ext_invoke;
 
@@ -121,26 +122,20 @@ static void ext_release(ext_invoke *r)
 		free(r);
 }
 
-static void ext_lock(ext_invoke *r)
-{
-	while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
-		;
-}
-
 static void ext_run(fj_job *j)
 {
 	ext_invoke *r = (ext_invoke *)j;
 	rf_val v = RF_NIL;
 	int rc = r->fn(r->arg, &v);
 	var_bindings_release(r->job.frame);
-	ext_lock(r);
-	waiter *w = r->waiter;
-	if (w && waiter_claim(w)) {
+	spin_lock(&r->lock);
+	waiter *w = waitlist_claim_one(&r->caller);
+	spin_unlock(&r->lock);
+	if (w) { /* claimed: the caller waits for this completion (wait.h rule 1) */
 		w->value = v;
 		w->result = rc;
-		waiter_complete(w); /* never blocks: allowed under the spin lock */
+		waiter_complete(w);
 	}
-	atomic_flag_clear_explicit(&r->lock, memory_order_release);
 	ext_release(r);
 }
 
@@ -170,20 +165,15 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 		return -ENOMEM;
 	waiter w;
 	waiter_init(&w);
-	*r = (ext_invoke){.job.run = ext_run,
-	                  .job.frame = var_bindings_capture(),
-	                  .fn = fn,
-	                  .arg = arg,
-	                  .lock = ATOMIC_FLAG_INIT,
-	                  .waiter = &w};
+	*r = (ext_invoke){
+	    .job.run = ext_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
+	spin_init(&r->lock, LOCKRANK_FJ_INVOKE);
+	waitlist_init(&r->caller);
+	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
-	rc = waiter_wait(&w, deadline);
-	if (rc < 0) {
-		ext_lock(r);
-		r->waiter = NULL;
-		atomic_flag_clear_explicit(&r->lock, memory_order_release);
-	} else {
+	rc = waitlist_wait(&r->caller, &r->lock, &w, deadline);
+	if (rc == 0) {
 		*out = w.value;
 		rc = w.result;
 	}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
@@ -77,6 +78,7 @@ static void fiber_main(void *arg)
 #ifdef RF_ASAN
 	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+	USER_CALL();
 	f->fn(f->arg);
 	ctx_end(&f->ctx);
 	f->state = FIBER_DONE;
@@ -126,6 +128,7 @@ void fiber_yield(void)
 	sched_fiber *f = fiber_self();
 	if (!f)
 		return;
+	LOCKRANK_NONE_HELD("yielding a fiber");
 	sched_worker *w = f->w;
 	/* Another fiber is ready: switch to it directly, a bounded number of times in a row
 	 * so the scheduler still gets to the inbox, the timers and I/O. */
@@ -149,6 +152,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_ca
 		fprintf(stderr, "ringfold: fiber_park called outside a fiber\n");
 		abort();
 	}
+	LOCKRANK_NONE_HELD("parking a fiber");
 	f->commit = commit;
 	f->on_timeout = on_timeout;
 	f->on_cancel = on_cancel;
@@ -187,6 +191,7 @@ static void fiber_release(sched_worker *w, sched_fiber *f)
 
 void fiber_run(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	w->direct = 0;
 	if (f->armed)
 		timer_remove(w, f);
@@ -244,6 +249,7 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 /* Owner: a fiber the worker sees for the first time (spawned here or via the inbox). */
 void fiber_adopt(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->all_prev = NULL;
 	f->all_next = w->all;
 	if (w->all)

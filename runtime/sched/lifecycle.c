@@ -131,16 +131,6 @@ int sched_on_fork_child(void (*fn)(void))
 	return add_hook((void **)fork_hooks, &nfork_hooks, (void *)fn);
 }
 
-static int check_config(const rf_config *cfg)
-{
-	if (cfg->workers_per_node < 0 || cfg->stack_size < 16384 || cfg->stack_size > (1UL << 30) ||
-	    cfg->io_backend < RF_IO_AUTO || cfg->io_backend > RF_IO_EPOLL)
-		return -EINVAL;
-	if (cfg->topology && strlen(cfg->topology) >= sizeof(rt_topology_text))
-		return -EINVAL;
-	return 0;
-}
-
 static sched_worker *worker_obtain(int index, int os_node)
 {
 	if (!sched_worker_tab[index]) {
@@ -234,10 +224,10 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	}
 	rf_config c;
 	if (cfg)
-		c = *cfg;
-	else if ((rc = rf_config_default(&c)) < 0)
-		goto out;
-	if ((rc = check_config(&c)) < 0)
+		rc = config_from_caller(cfg, &c);
+	else
+		rc = rf_config_default(&c);
+	if (rc < 0 || (rc = config_check(&c, sizeof(rt_topology_text))) < 0)
 		goto out;
 	if (c.topology) {
 		strcpy(rt_topology_text, c.topology);

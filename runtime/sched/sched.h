@@ -72,6 +72,12 @@ const rf_config *sched_config(void);
  * malformed). Never starts the runtime: for families that need a knob, not workers.
  * Any context; one atomic load once the environment was read. */
 const rf_config *sched_config_peek(void);
+
+/* config.c: copy a caller's rf_config honouring its size (fields past it: the defaults),
+ * and check one before the runtime starts. Both return 0, or RF_ECONFIG after one line on
+ * stderr naming the field, its value and what is expected. */
+int config_from_caller(const rf_config *cfg, rf_config *out);
+int config_check(const rf_config *c, size_t topology_max);
 const struct topology *sched_topology(void);
 
 /* Start fn(arg) as a new fiber on `worker` (0..sched_workers()-1), or SCHED_WORKER_ANY:

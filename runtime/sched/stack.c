@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "numa/topology.h"
+#include "runtime/base/assert.h"
 #include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
@@ -218,6 +219,7 @@ void stack_put_spare(sched_worker *w, sched_fiber *f)
 
 void stack_put(sched_worker *w, sched_fiber *f, bool foreign)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	forget_frames(f);
 	if (foreign && spare_push(w, f))
 		return;
@@ -228,6 +230,7 @@ void stack_put(sched_worker *w, sched_fiber *f, bool foreign)
 
 bool stack_mark(sched_worker *w)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	w->pool_low = w->npool;
 	pthread_mutex_lock(&w->spare_lock);
 	w->spare_low = w->nspare;
@@ -238,6 +241,7 @@ bool stack_mark(sched_worker *w)
 
 bool stack_trim(sched_worker *w)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	int n = 0;
 	while (w->pool_low > POOL_KEEP && w->npool > POOL_KEEP && n < TRIM_BATCH) {
 		sched_fiber *f = w->pool;
@@ -271,6 +275,7 @@ bool stack_trim(sched_worker *w)
 
 void stack_drain(sched_worker *w)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	while (w->pool) {
 		sched_fiber *f = w->pool;
 		w->pool = f->next;

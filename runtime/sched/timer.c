@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/sched/fiber.h"
 
 /* Two roots become one. */
@@ -59,6 +60,7 @@ static sched_fiber *merge_pairs(sched_fiber *a)
 
 void timer_insert(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->t_child = f->t_sibling = f->t_prev = NULL;
 	f->armed = true;
 	w->timers = w->timers ? meld(w->timers, f) : f;
@@ -66,6 +68,8 @@ void timer_insert(sched_worker *w, sched_fiber *f)
 
 void timer_remove(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
+	RF_ASSERT(f->armed);
 	f->armed = false;
 	if (f == w->timers) {
 		w->timers = merge_pairs(f->t_child);
@@ -85,6 +89,7 @@ void timer_remove(sched_worker *w, sched_fiber *f)
 
 sched_fiber *timer_pop_expired(sched_worker *w, uint64_t now)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	sched_fiber *f = w->timers;
 	if (!f || f->deadline > now)
 		return NULL;

@@ -81,20 +81,27 @@ void waiter_complete(waiter *w);
  * Returns 0, or RF_ESHUTDOWN when rf_shutdown cut a fiber's sleep short. */
 int sched_sleep_until(uint64_t deadline_ns);
 
-/* Lock held: list w, drop the lock, wait until claimed and completed or the deadline;
- * returns 0, -ETIMEDOUT or RF_ESHUTDOWN (waiter_wait), with the lock not held. */
-static inline int waitlist_sleep(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
+/* Lock not held, w already on l (listed under lock): wait until claimed and completed
+ * or the deadline; if the wait ends otherwise take w off l if it is still there. Returns
+ * 0, -ETIMEDOUT or RF_ESHUTDOWN (waiter_wait), with the lock not held. */
+static inline int waitlist_wait(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
 {
-	waitlist_add(l, w);
-	spin_unlock(lock);
 	int rc = waiter_wait(w, deadline_ns);
 	if (rc == 0)
 		return 0;
 	spin_lock(lock);
-	if (w->op == l)
+	if (waitlist_has(l, w))
 		waitlist_unlink(l, w);
 	spin_unlock(lock);
 	return rc;
+}
+
+/* Lock held: list w, drop the lock, and waitlist_wait. */
+static inline int waitlist_sleep(waitlist *l, spinlock *lock, waiter *w, uint64_t deadline_ns)
+{
+	waitlist_add(l, w);
+	spin_unlock(lock);
+	return waitlist_wait(l, lock, w, deadline_ns);
 }
 
 /* Lock not needed: complete a claimed chain (waitlist_claim_all) with (result, value). */

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
 
@@ -46,6 +47,7 @@ void *__tsan_get_current_fiber(void);
 
 void worker_rq_push(sched_worker *w, sched_fiber *f)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->next = NULL;
 	if (w->rq_tail)
 		w->rq_tail->next = f;
@@ -56,6 +58,7 @@ void worker_rq_push(sched_worker *w, sched_fiber *f)
 
 sched_fiber *worker_rq_pop(sched_worker *w)
 {
+	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	sched_fiber *f = w->rq_head;
 	if (f && !(w->rq_head = f->next))
 		w->rq_tail = NULL;
@@ -359,6 +362,9 @@ void worker_forget(sched_worker *w)
 {
 	bool self = w == sched_tls_worker;
 	sched_fiber *keep = self ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+	/* The fork child's only thread owns every worker while it forgets them. */
+	sched_worker *was = sched_tls_worker;
+	sched_tls_worker = w;
 	pthread_mutex_init(&w->spare_lock, NULL);
 	sched_fiber *list = atomic_exchange_explicit(&w->inbox, NULL, memory_order_relaxed);
 	for (sched_fiber *next; list && list != INBOX_CLOSED; list = next) {
@@ -385,6 +391,7 @@ void worker_forget(sched_worker *w)
 		guard_forget(w);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	sched_tls_worker = was;
 }
 
 void worker_fork_child(void)

@@ -78,7 +78,7 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	r->min_history = o.min_history;
 	r->release = o.release;
 	r->release_ctx = o.release_ctx;
-	spin_init(&r->wlock);
+	spin_init(&r->wlock, LOCKRANK_STM_REF);
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
 	for (uint32_t i = 0; i < r->max_history; i++) {
@@ -242,6 +242,19 @@ int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 	return 0;
 }
 
+int rf_ref_get_validator(rf_ref *ref, rf_validator_fn *fn, rf_val *ctx)
+{
+	if (!ref)
+		return -EINVAL;
+	spin_lock(&ref->wlock);
+	if (fn)
+		*fn = ref->validator;
+	if (ctx)
+		*ctx = ref->validator_ctx;
+	spin_unlock(&ref->wlock);
+	return 0;
+}
+
 int stm_ref_validate(rf_ref *r, rf_val val)
 {
 	/* relaxed: a validator set concurrently with a commit may or may not apply to it,
@@ -262,37 +275,49 @@ static void watches_put(stm_watches *w)
 		free(w);
 }
 
-/* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. */
+/* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. The copy
+ * is allocated with wlock dropped (nothing allocates under a spin lock) for the size seen
+ * then; if the array grew meanwhile, again. */
 static int watches_edit(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
-	spin_lock(&ref->wlock);
-	stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
-	uint32_t n = old ? old->n : 0;
-	stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
-	if (!w) {
+	for (;;) {
+		spin_lock(&ref->wlock);
+		stm_watches *seen = atomic_load_explicit(&ref->watches, memory_order_relaxed);
+		uint32_t n = seen ? seen->n : 0;
 		spin_unlock(&ref->wlock);
-		return -ENOMEM;
+		stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
+		if (!w)
+			return -ENOMEM;
+		spin_lock(&ref->wlock);
+		stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
+		if (old && old->n > n) { /* grew meanwhile: w is too small */
+			spin_unlock(&ref->wlock);
+			free(w);
+			continue;
+		}
+		atomic_init(&w->refs, 1);
+		w->n = 0;
+		for (uint32_t i = 0; old && i < old->n; i++)
+			if (old->w[i].key != key)
+				w->w[w->n++] = old->w[i];
+		if (fn) {
+			w->w[w->n].key = key;
+			w->w[w->n].ctx = ctx;
+			w->w[w->n++].fn = fn;
+		}
+		stm_watches *unused = NULL;
+		if (!w->n) {
+			unused = w;
+			w = NULL;
+		}
+		atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
+		spin_unlock(&ref->wlock);
+		free(unused);
+		watches_put(old);
+		return 0;
 	}
-	atomic_init(&w->refs, 1);
-	w->n = 0;
-	for (uint32_t i = 0; i < n; i++)
-		if (old->w[i].key != key)
-			w->w[w->n++] = old->w[i];
-	if (fn) {
-		w->w[w->n].key = key;
-		w->w[w->n].ctx = ctx;
-		w->w[w->n++].fn = fn;
-	}
-	if (!w->n) {
-		free(w);
-		w = NULL;
-	}
-	atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
-	spin_unlock(&ref->wlock);
-	watches_put(old);
-	return 0;
 }
 
 int rf_ref_add_watch(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)

@@ -94,7 +94,8 @@ static stm_slot *slot_new_locked(void)
 		for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
 			c[i].idx = (ci << CHUNK_BITS) + i;
 			atomic_init(&c[i].state, TX_COMMITTED);
-			spin_init(&c[i].wlock);
+			spin_init(&c[i].wlock, LOCKRANK_STM_SLOT);
+			waitlist_init(&c[i].waiters);
 		}
 		atomic_store_explicit(&chunks[ci], c, memory_order_release);
 	}
@@ -147,16 +148,10 @@ void stm_slot_wake(stm_slot *s)
 	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
 		return;
 	spin_lock(&s->wlock);
-	waiter *w = s->waiters;
-	s->waiters = NULL;
+	waiter *chain = waitlist_claim_all(&s->waiters);
 	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);
-	while (w) {
-		waiter *next = w->link[0]; /* read before completing frees w (wait.h rule 2) */
-		if (waiter_claim(w))
-			waiter_complete(w);
-		w = next;
-	}
 	spin_unlock(&s->wlock);
+	waitlist_complete_chain(chain, 0, RF_NIL);
 }
 
 void stm_slot_await(uint64_t word, uint64_t deadline_ns)
@@ -182,21 +177,9 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		spin_unlock(&s->wlock);
 		return;
 	}
-	w.link[0] = s->waiters;
-	s->waiters = &w;
-	spin_unlock(&s->wlock);
-	if (waiter_wait(&w, deadline_ns) == 0)
-		return;
-	/* Timed out or cancelled: unlink unless a waker already took the whole list. */
-	spin_lock(&s->wlock);
-	for (waiter **p = &s->waiters; *p; p = (waiter **)&(*p)->link[0]) {
-		if (*p == &w) {
-			*p = w.link[0];
-			atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
-			break;
-		}
-	}
-	spin_unlock(&s->wlock);
+	/* A waiter that times out (or is cancelled) leaves nwaiters high: it only costs the stopper
+	 * a look under wlock, and the stopper resets it. */
+	(void)waitlist_sleep(&s->waiters, &s->wlock, &w, deadline_ns);
 }
 
 void stm_stats(uint64_t *commits, uint64_t *retries)

@@ -106,9 +106,9 @@ typedef struct stm_slot {
 	_Atomic uint64_t retries;
 	_Atomic uint32_t nwaiters; /* waiters on the list; see the Dekker pairing above */
 	spinlock wlock;
-	uint32_t idx;    /* immutable */
-	uint64_t serial; /* holder only: serial of the current attempt */
-	waiter *waiters; /* under wlock, linked through link[0] */
+	uint32_t idx;     /* immutable */
+	uint64_t serial;  /* holder only: serial of the current attempt */
+	waitlist waiters; /* under wlock */
 	struct stm_slot *next_free;
 } __attribute__((aligned(64))) stm_slot;
 
@@ -137,10 +137,10 @@ struct rf_ref {
 	uint32_t min_history;
 	rf_release_fn release; /* NULL: values are not owned */
 	rf_val release_ctx;
-	spinlock wlock;             /* guards the validator and `watches` (ref.c) */
+	spinlock wlock;            /* guards the validator and `watches` (ref.c) */
 	rf_validator_fn validator; /* under wlock */
-	rf_val validator_ctx;       /* under wlock */
-	stm_version ring[];         /* older versions, newest at head */
+	rf_val validator_ctx;      /* under wlock */
+	stm_version ring[];        /* older versions, newest at head */
 };
 
 #define REF_I UINT64_C(1)

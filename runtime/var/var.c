@@ -4,6 +4,11 @@
  *  - root: read with an acquire load, written (release) only under `lock`, which
  *    serializes rf_var_alter_root so that its function runs once per change (Clojure's
  *    synchronized alterRoot). `lock` is never held while taking another lock.
+ *  - validator (fn, ctx) and `watches` are read and replaced under `lock`. The watch
+ *    array is immutable and reference counted: a change takes a reference under the lock
+ *    and calls the watches after unlocking, so a watch may alter the var or edit its
+ *    watches. The validator runs under `lock` (as alterRoot validates inside its
+ *    synchronized block): it must not use this var.
  *  - ever_bound: set once (relaxed) by the first push of the var anywhere, never
  *    cleared (Clojure's threadBound). A context that pushed sees its own store; a
  *    context a frame was conveyed to saw the store before the conveyance (the hand-over
@@ -18,12 +23,52 @@
 #include "runtime/var/binding.h"
 #include "runtime/var/convey.h"
 
+struct var_watches {
+	_Atomic uint32_t refs; /* the var's reference plus one per notify in progress */
+	uint32_t n;
+	struct {
+		rf_val key;
+		rf_watch_fn fn;
+		rf_val ctx;
+	} w[];
+};
+
 struct rf_var {
 	_Atomic rf_val root;
 	_Atomic bool ever_bound;
 	bool dynamic; /* immutable */
 	pthread_mutex_t lock;
+	_Atomic bool has_validator;  /* validator != NULL, for the lock-free check */
+	rf_validator_fn validator;   /* under lock */
+	rf_val validator_ctx;        /* under lock */
+	struct var_watches *watches; /* under lock; NULL when none */
 };
+
+static void watches_put(struct var_watches *w)
+{
+	/* acq_rel: the last holder's free sees every other holder's reads done. */
+	if (w && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+		free(w);
+}
+
+/* Validator on val, under var->lock: 0, RF_EVALIDATOR or its own code. */
+static int validate_locked(rf_var *var, rf_val val)
+{
+	int rc = var->validator ? var->validator(val, var->validator_ctx) : 1;
+	return rc > 0 ? 0 : rc == 0 ? RF_EVALIDATOR : rc;
+}
+
+/* Validator on a value about to be bound or set!: the lock only when there is one
+ * (relaxed: a validator set concurrently may or may not apply, as in Clojure). */
+static int validate(rf_var *var, rf_val val)
+{
+	if (!atomic_load_explicit(&var->has_validator, memory_order_relaxed))
+		return 0;
+	pthread_mutex_lock(&var->lock);
+	int rc = validate_locked(var, val);
+	pthread_mutex_unlock(&var->lock);
+	return rc;
+}
 
 static int var_new(rf_val root, bool dynamic, rf_var **out)
 {
@@ -35,6 +80,10 @@ static int var_new(rf_val root, bool dynamic, rf_var **out)
 	atomic_init(&v->root, root);
 	atomic_init(&v->ever_bound, false);
 	v->dynamic = dynamic;
+	atomic_init(&v->has_validator, false);
+	v->validator = NULL;
+	v->validator_ctx = RF_NIL;
+	v->watches = NULL;
 	pthread_mutex_init(&v->lock, NULL);
 	return 0;
 }
@@ -53,6 +102,7 @@ void rf_var_free(rf_var *var)
 {
 	if (!var)
 		return;
+	watches_put(var->watches);
 	pthread_mutex_destroy(&var->lock);
 	free(var);
 }
@@ -96,14 +146,114 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 	if (!var || !fn)
 		return -EINVAL;
 	pthread_mutex_lock(&var->lock);
-	rf_val nv = RF_NIL;
-	int rc = fn(atomic_load_explicit(&var->root, memory_order_relaxed), arg, &nv);
+	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = RF_NIL;
+	int rc = fn(old, arg, &nv);
 	if (!rc)
+		rc = validate_locked(var, nv);
+	struct var_watches *w = NULL;
+	if (!rc) {
 		atomic_store_explicit(&var->root, nv, memory_order_release);
+		if ((w = var->watches))
+			atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&var->lock);
-	if (!rc && out)
+	if (rc)
+		return rc;
+	if (out)
 		*out = nv;
+	/* Watches fire on a change of the root (alter-var-root), after it, outside the lock. */
+	int first = 0;
+	for (uint32_t i = 0; w && i < w->n; i++) {
+		int wrc = w->w[i].fn(w->w[i].key, var, old, nv, w->w[i].ctx);
+		if (wrc < 0 && !first)
+			first = wrc;
+	}
+	watches_put(w);
+	return first;
+}
+
+int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
+{
+	if (!var)
+		return -EINVAL;
+	rf_val cur;
+	rf_var_deref(var, &cur); /* ARef.setValidator checks deref(): this context's value */
+	pthread_mutex_lock(&var->lock);
+	int rc = 0;
+	if (fn) {
+		rc = fn(cur, ctx);
+		rc = rc > 0 ? 0 : rc == 0 ? RF_EVALIDATOR : rc;
+	}
+	if (!rc) {
+		var->validator = fn;
+		var->validator_ctx = fn ? ctx : RF_NIL;
+		atomic_store_explicit(&var->has_validator, fn != NULL, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&var->lock);
 	return rc;
+}
+
+int rf_var_get_validator(rf_var *var, rf_validator_fn *fn, rf_val *ctx)
+{
+	if (!var)
+		return -EINVAL;
+	pthread_mutex_lock(&var->lock);
+	if (fn)
+		*fn = var->validator;
+	if (ctx)
+		*ctx = var->validator_ctx;
+	pthread_mutex_unlock(&var->lock);
+	return 0;
+}
+
+/* Replace the watch array by a copy without `key`, plus (key, fn, ctx) when fn is set. */
+static int watches_edit(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
+{
+	if (!var)
+		return -EINVAL;
+	pthread_mutex_lock(&var->lock);
+	struct var_watches *old = var->watches;
+	uint32_t n = old ? old->n : 0, at = n;
+	for (uint32_t i = 0; i < n; i++)
+		if (old->w[i].key == key)
+			at = i;
+	if (!fn && at == n) { /* nothing to remove: Clojure's remove-watch does nothing */
+		pthread_mutex_unlock(&var->lock);
+		return 0;
+	}
+	uint32_t m = fn ? (at == n ? n + 1 : n) : n - 1;
+	struct var_watches *w = NULL;
+	if (m) {
+		w = malloc(sizeof(*w) + m * sizeof(w->w[0]));
+		if (!w) {
+			pthread_mutex_unlock(&var->lock);
+			return -ENOMEM;
+		}
+		atomic_init(&w->refs, 1);
+		w->n = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (i != at)
+				w->w[w->n++] = old->w[i];
+		if (fn) {
+			w->w[w->n].key = key;
+			w->w[w->n].fn = fn;
+			w->w[w->n++].ctx = ctx;
+		}
+	}
+	var->watches = w;
+	pthread_mutex_unlock(&var->lock);
+	watches_put(old);
+	return 0;
+}
+
+int rf_var_add_watch(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
+{
+	return fn ? watches_edit(var, key, fn, ctx) : -EINVAL;
+}
+
+int rf_var_remove_watch(rf_var *var, rf_val key)
+{
+	return watches_edit(var, key, NULL, RF_NIL);
 }
 
 bool rf_var_thread_bound(rf_var *var)
@@ -120,6 +270,9 @@ int rf_var_set(rf_var *var, rf_val val)
 		return RF_ENOTBOUND;
 	if (f->binder != ctx_self())
 		return RF_ENOTBINDER;
+	int rc = validate(var, val); /* Var.set validates; watches do not fire */
+	if (rc)
+		return rc;
 	atomic_store_explicit(&f->val, val, memory_order_relaxed);
 	return 0;
 }
@@ -136,6 +289,9 @@ int rf_var_push_binding(rf_var *var, rf_val val)
 		return -EINVAL;
 	if (!var->dynamic)
 		return RF_ENOTDYNAMIC;
+	int rc = validate(var, val);
+	if (rc)
+		return rc;
 	exec_ctx *ctx = ctx_self();
 	var_frame *f = var_frame_new(var, val, ctx->bindings, ctx);
 	if (!f)
@@ -170,6 +326,9 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 			return -EINVAL;
 		if (!vars[i]->dynamic)
 			return RF_ENOTDYNAMIC;
+		int rc = validate(vars[i], vals[i]); /* (binding ...) validates each value */
+		if (rc)
+			return rc;
 	}
 	/* One reference, to the top frame, stands for all frames pushed here (each frame
 	 * holds its parent); restoring ctx->bindings does not depend on the body having

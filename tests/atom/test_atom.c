@@ -61,7 +61,9 @@ static void test_basics(void **state)
 	assert_int_equal(rf_deref(&a, &v), 0);
 	assert_int_equal(v, 9);
 	assert_int_equal(rf_atom_compare_and_set(&a, 9, 9), 1);
-	rf_atom_destroy(&a);
+	assert_int_equal(rf_atom_destroy(&a), 0);
+	assert_int_equal(rf_atom_destroy(&a), -EBADF);
+	assert_int_equal(rf_atom_destroy(NULL), -EINVAL);
 	assert_int_equal(rf_deref(&a, &v), -EBADF);
 	assert_int_equal(rf_atom_swap(&a, rf_inc, 0, NULL), -EBADF);
 	assert_int_equal(rf_atom_reset(&a, 1), -EBADF);
@@ -126,7 +128,7 @@ static void test_validator(void **state)
 	/* removing it */
 	assert_int_equal(rf_atom_set_validator(&a, NULL, 0), 0);
 	assert_int_equal(rf_atom_reset(&a, -5), 0);
-	rf_atom_destroy(&a);
+	assert_int_equal(rf_atom_destroy(&a), 0);
 }
 
 struct seen {
@@ -204,7 +206,7 @@ static void test_watches(void **state)
 	assert_int_equal(seen, 2);
 	assert_int_equal(s3.calls, 5);
 	assert_int_equal(rf_atom_remove_watch(&a, 100), 0);
-	rf_atom_destroy(&a);
+	assert_int_equal(rf_atom_destroy(&a), 0);
 }
 
 /* N threads swap concurrently while others add and remove watches: the count is exact. */

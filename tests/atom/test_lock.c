@@ -42,7 +42,11 @@ static void test_reentrant(void **state)
 	assert_int_equal(rf_locking(NULL, NULL, 0, NULL), -EINVAL);
 	rf_lock *heap;
 	assert_int_equal(rf_lock_new(&heap), 0);
-	assert_int_equal(rf_lock_free(heap), 0);
+	assert_int_equal(rf_lock_lock(heap), 0);
+	assert_int_equal(rf_lock_destroy(heap), -EBUSY); /* held: nothing done */
+	assert_int_equal(rf_lock_unlock(heap), 0);
+	rf_lock_free(heap);
+	rf_lock_free(NULL);
 }
 
 /* Another thread can neither unlock our lock nor take it; it gets it once we let go. */

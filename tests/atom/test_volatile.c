@@ -35,7 +35,8 @@ static void test_semantics(void **state)
 	assert_int_equal(rf_volatile_deref(&v, NULL), -EINVAL);
 	assert_int_equal(rf_volatile_reset(NULL, 0), -EINVAL);
 	assert_int_equal(rf_volatile_swap(&v, NULL, 0, NULL), -EINVAL);
-	rf_volatile_destroy(&v);
+	assert_int_equal(rf_volatile_destroy(&v), 0);
+	assert_int_equal(rf_volatile_destroy(NULL), -EINVAL);
 	assert_int_equal(rf_volatile_new(7, &h), 0);
 	assert_int_equal(rf_deref(h, &x), 0);
 	assert_int_equal(x, 7);

@@ -28,7 +28,7 @@ static inline pthread_t spawn_thread(void *(*fn)(void *), void *arg)
 /* Take with a generous bound: a test never hangs. */
 static inline int take5(rf_chan *c, rf_val *v)
 {
-	return rf_chan_take_timeout(c, v, 5000);
+	return rf_chan_take_timeout(c, 5000, v);
 }
 static inline int put5(rf_chan *c, rf_val v)
 {
@@ -40,7 +40,7 @@ static inline rf_val result_of(rf_chan *c)
 {
 	rf_val v = -1;
 	assert_int_equal(take5(c, &v), 0);
-	rf_chan_free(c);
+	rf_chan_release(c);
 	return v;
 }
 

@@ -37,8 +37,8 @@ static void test_alts_basic(void **state)
 	assert_int_equal(which, 0);
 	rf_alt put_closed[] = {{.ch = b, .put = true, .val = 1}};
 	assert_int_equal(rf_alts(put_closed, 1, 0, &which, &v), RF_ECLOSED);
-	rf_chan_free(a);
-	rf_chan_free(b);
+	rf_chan_release(a);
+	rf_chan_release(b);
 }
 
 static void test_alts_fairness_priority(void **state)
@@ -65,8 +65,8 @@ static void test_alts_fairness_priority(void **state)
 		assert_int_equal(rf_alts(ops, 2, RF_ALT_PRIORITY, &which, &v), 0);
 		assert_int_equal(which, 0);
 	}
-	rf_chan_free(a);
-	rf_chan_free(b);
+	rf_chan_release(a);
+	rf_chan_release(b);
 }
 
 static void *take_later(void *arg)
@@ -112,7 +112,7 @@ static void test_alts_same_channel(void **state)
 	pthread_join(t, &r);
 	rf_val dummy;
 	assert_int_equal(rf_chan_poll(c, &dummy), -EAGAIN); /* nothing left queued */
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 static void test_alts_timeout_chan(void **state)
@@ -125,8 +125,8 @@ static void test_alts_timeout_chan(void **state)
 	rf_val v;
 	assert_int_equal(rf_alts(ops, 2, 0, &which, &v), RF_ECLOSED);
 	assert_int_equal(which, 1);
-	rf_chan_free(t);
-	rf_chan_free(c);
+	rf_chan_release(t);
+	rf_chan_release(c);
 }
 
 /* The waiting forms parked on a fiber: deadlines come from the worker's timers. */
@@ -139,14 +139,14 @@ static int go_timeouts(rf_val arg, rf_val *out)
 	uint64_t t0 = time_now_ns();
 	if (rf_alts_timeout(ops, 2, 0, 20, &which, &v) != -ETIMEDOUT || which != -1)
 		return -1;
-	if (rf_chan_take_timeout(c, &v, 10) != -ETIMEDOUT ||
+	if (rf_chan_take_timeout(c, 10, &v) != -ETIMEDOUT ||
 	    rf_chan_put_timeout(c, 1, 10) != -ETIMEDOUT)
 		return -2;
 	if (rf_chan_timeout(15, &t) < 0)
 		return -3;
 	rf_alt with_timeout[] = {{.ch = c}, {.ch = t}};
 	int rc = rf_alts(with_timeout, 2, 0, &which, &v);
-	rf_chan_free(t);
+	rf_chan_release(t);
 	if (rc != RF_ECLOSED || which != 1)
 		return -4;
 	*out = (rf_val)(time_now_ns() - t0);
@@ -162,8 +162,8 @@ static void test_alts_on_fiber(void **state)
 	assert_int_equal(put5(cd[1], 99), 0);
 	rf_val elapsed = result_of(r);
 	assert_true(elapsed >= 55000000); /* 20 + 10 + 10 + 15 ms, each no earlier than asked */
-	rf_chan_free(cd[0]);
-	rf_chan_free(cd[1]);
+	rf_chan_release(cd[0]);
+	rf_chan_release(cd[1]);
 }
 
 /* Exactly one completion: producers alts-put onto two unbuffered channels while consumers
@@ -233,8 +233,8 @@ static void test_alts_exactly_once(void **state)
 	int64_t n = PRODUCERS * PER_PRODUCER;
 	assert_int_equal(atomic_load(&s->taken_n), n);
 	assert_int_equal(atomic_load(&s->taken_sum), n * (n - 1) / 2);
-	rf_chan_free(s->a);
-	rf_chan_free(s->b);
+	rf_chan_release(s->a);
+	rf_chan_release(s->b);
 	free(s);
 }
 
@@ -310,7 +310,7 @@ static void run_mpmc(rf_chan *c)
 	for (int i = 0; i < P; i++) {
 		if (i % 2) {
 			RF_CHECK_EQ(take5(pr[i], &v), 0);
-			rf_chan_free(pr[i]);
+			rf_chan_release(pr[i]);
 		} else {
 			void *r;
 			pthread_join(pt[i], &r);
@@ -323,7 +323,7 @@ static void run_mpmc(rf_chan *c)
 		if (i % 2) {
 			RF_CHECK_EQ(take5(cr[i], &v), 0);
 			taken += v;
-			rf_chan_free(cr[i]);
+			rf_chan_release(cr[i]);
 		} else {
 			void *r;
 			pthread_join(ct[i], &r);
@@ -343,10 +343,10 @@ static void test_mpmc(void **state)
 	rf_chan *c;
 	assert_int_equal(rf_chan_new(&c), 0);
 	run_mpmc(c);
-	rf_chan_free(c);
+	rf_chan_release(c);
 	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 16, &c), 0);
 	run_mpmc(c);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 int main(void)

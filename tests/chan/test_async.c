@@ -34,10 +34,10 @@ static void test_to_chan_pipe_onto(void **state)
 	assert_int_equal(rf_to_chan(vals, 300, &src), 0);
 	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 5, &dst), 0);
 	assert_int_equal(rf_pipe(src, dst, true), 0);
-	rf_chan_free(src);
+	rf_chan_release(src);
 	assert_int_equal(drain(dst, got, 300), 300);
 	assert_memory_equal(got, vals, sizeof(vals));
-	rf_chan_free(dst);
+	rf_chan_release(dst);
 
 	assert_int_equal(rf_chan_new(&dst), 0);
 	assert_int_equal(rf_onto_chan(dst, vals, 10, false, &done), 0);
@@ -49,12 +49,12 @@ static void test_to_chan_pipe_onto(void **state)
 	rf_val v;
 	assert_int_equal(take5(done, &v), RF_ECLOSED);
 	assert_false(rf_chan_closed(dst)); /* close = false */
-	rf_chan_free(done);
-	rf_chan_free(dst);
+	rf_chan_release(done);
+	rf_chan_release(dst);
 
 	assert_int_equal(rf_to_chan(NULL, 0, &src), 0); /* empty: closed at once */
 	assert_int_equal(take5(src, &v), RF_ECLOSED);
-	rf_chan_free(src);
+	rf_chan_release(src);
 }
 
 static void test_merge(void **state)
@@ -68,7 +68,7 @@ static void test_merge(void **state)
 	}
 	assert_int_equal(rf_merge(in, 3, 4, &out), 0);
 	for (int k = 0; k < 3; k++)
-		rf_chan_free(in[k]);
+		rf_chan_release(in[k]);
 	assert_int_equal(drain(out, got, 150), 150);
 	/* each input's order is kept */
 	int64_t last[3] = {-1, -1, -1};
@@ -77,7 +77,7 @@ static void test_merge(void **state)
 		assert_true(got[i] > last[k]);
 		last[k] = got[i];
 	}
-	rf_chan_free(out);
+	rf_chan_release(out);
 }
 
 static void test_mult(void **state)
@@ -114,9 +114,9 @@ static void test_mult(void **state)
 		assert_int_equal(g[i], i);
 	assert_false(rf_chan_closed(t2)); /* untapped, and close = false anyway */
 	rf_mult_free(m);
-	rf_chan_free(src);
-	rf_chan_free(t1);
-	rf_chan_free(t2);
+	rf_chan_release(src);
+	rf_chan_release(t1);
+	rf_chan_release(t2);
 }
 
 static int parity(rf_val v, rf_val *topic)
@@ -159,12 +159,12 @@ static void test_pub_sub(void **state)
 	assert_false(rf_chan_closed(odd2));                /* close = false */
 	assert_int_equal(rf_chan_poll(gone, &v), -EAGAIN); /* unsubscribed before any value */
 	assert_false(rf_chan_closed(gone));
-	rf_chan_free(gone);
+	rf_chan_release(gone);
 	rf_pub_free(p);
-	rf_chan_free(src);
-	rf_chan_free(even);
-	rf_chan_free(odd);
-	rf_chan_free(odd2);
+	rf_chan_release(src);
+	rf_chan_release(even);
+	rf_chan_release(odd);
+	rf_chan_release(odd2);
 }
 
 static void test_mix(void **state)
@@ -215,9 +215,9 @@ static void test_mix(void **state)
 	assert_int_equal(rf_mix_unmix_all(m), 0);
 	assert_int_equal(rf_mix_toggle(m, a, 9), -EINVAL);
 	rf_mix_free(m);
-	rf_chan_free(out);
-	rf_chan_free(a);
-	rf_chan_free(b);
+	rf_chan_release(out);
+	rf_chan_release(a);
+	rf_chan_release(b);
 }
 
 static void test_split(void **state)
@@ -228,7 +228,7 @@ static void test_split(void **state)
 	rf_chan *src, *t, *f;
 	assert_int_equal(rf_to_chan(vals, 20, &src), 0);
 	assert_int_equal(rf_split(parity, src, &t, &f), 0);
-	rf_chan_free(src);
+	rf_chan_release(src);
 	/* read both sides as they come (they are unbuffered) */
 	rf_val odd[20], even[20];
 	size_t no = 0, ne = 0;
@@ -240,13 +240,13 @@ static void test_split(void **state)
 		if (rc == RF_ECLOSED) {
 			open--;
 			ops[which].ch == t ? (void)(t = NULL) : (void)(f = NULL);
-			rf_chan_free(ops[which].ch);
+			rf_chan_release(ops[which].ch);
 			if (open == 1) {
 				rf_chan *left = t ? t : f;
 				rf_val *dst = t ? odd : even;
 				size_t *n = t ? &no : &ne;
 				*n += drain(left, dst + *n, 20 - *n);
-				rf_chan_free(left);
+				rf_chan_release(left);
 				open = 0;
 			}
 			continue;
@@ -280,16 +280,16 @@ static void test_reduce_into(void **state)
 	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
 	assert_int_equal(rf_chan_reduce(rf_add, 1000, src, &r), 0);
 	assert_int_equal(result_of(r), 1000 + 5050);
-	rf_chan_free(src);
+	rf_chan_release(src);
 
 	vals[50] = -1;
 	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
 	assert_int_equal(rf_chan_reduce(halt_at_neg, 0, src, &r), 0);
 	rf_val v;
 	assert_int_equal(take5(r, &v), -ERANGE);
-	rf_chan_free(r);
+	rf_chan_release(r);
 	rf_chan_close(src); /* the reduce stopped early; drop the rest */
-	rf_chan_free(src);
+	rf_chan_release(src);
 
 	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
 	assert_int_equal(rf_chan_into(src, &r), 0);
@@ -297,7 +297,7 @@ static void test_reduce_into(void **state)
 	assert_int_equal(vs->n, 100);
 	assert_memory_equal(vs->v, vals, sizeof(vals));
 	free(vs);
-	rf_chan_free(src);
+	rf_chan_release(src);
 }
 
 static int square(rf_val v, rf_val *out)
@@ -339,15 +339,15 @@ static void test_pipeline(void **state)
 	assert_int_equal(rf_chan_new(&out), 0);
 	assert_int_equal(rf_pipeline(4, out, &sq, src, true), 0);
 	check_squares(out, 200);
-	rf_chan_free(src);
-	rf_chan_free(out);
+	rf_chan_release(src);
+	rf_chan_release(out);
 
 	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
 	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 8, &out), 0);
 	assert_int_equal(rf_pipeline_blocking(3, out, &sq, src, true), 0);
 	check_squares(out, 200);
-	rf_chan_free(src);
-	rf_chan_free(out);
+	rf_chan_release(src);
+	rf_chan_release(out);
 
 	_Atomic int calls = 0;
 	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
@@ -355,8 +355,8 @@ static void test_pipeline(void **state)
 	assert_int_equal(rf_pipeline_async(5, out, async_square, (void *)&calls, src, true), 0);
 	check_squares(out, 200);
 	assert_int_equal(atomic_load(&calls), 200);
-	rf_chan_free(src);
-	rf_chan_free(out);
+	rf_chan_release(src);
+	rf_chan_release(out);
 
 	/* a filtering transformation: results may be empty per value */
 	rf_xform even = rf_xform_filter(parity);
@@ -367,8 +367,8 @@ static void test_pipeline(void **state)
 	assert_int_equal(drain(out, got, 10), 5);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(got[i], 2 * i + 1);
-	rf_chan_free(src);
-	rf_chan_free(out);
+	rf_chan_release(src);
+	rf_chan_release(out);
 	assert_int_equal(rf_pipeline(0, out, &even, src, true), -EINVAL);
 }
 

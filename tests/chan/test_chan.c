@@ -14,13 +14,128 @@ static void test_bad_input(void **state)
 	rf_val v;
 	assert_int_equal(rf_chan_take(NULL, &v), -EINVAL);
 	assert_int_equal(rf_chan_new(&c), 0);
-	assert_int_equal(rf_chan_take_timeout(c, &v, -1), -EINVAL);
+	assert_int_equal(rf_chan_take_timeout(c, -1, &v), -EINVAL);
 	assert_int_equal(rf_chan_put_timeout(c, 1, -5), -EINVAL);
 	assert_int_equal(rf_chan_take_async(c, NULL, NULL), -EINVAL);
 	assert_int_equal(rf_chan_timeout(-1, &c), -EINVAL);
 	assert_int_equal(rf_go(NULL, 0, NULL), -EINVAL);
-	rf_chan_free(c);
-	rf_chan_free(NULL);
+	rf_chan_release(c);
+	rf_chan_release(NULL);
+}
+
+/* Owning channels: every value still buffered, or offered by a pending put_async, when
+ * the last reference goes is released exactly once; a taken value is the taker's; a put
+ * refused by a closed channel is not taken. Values are heap boxes, so ASan sees a leak or
+ * a double free. */
+static _Atomic int released;
+static void release_box(rf_val v, rf_val ctx)
+{
+	assert_int_equal(ctx, 77); /* the test's own thread: the last reference is ours */
+	free(rf_to_ptr(v));
+	atomic_fetch_add(&released, 1);
+}
+static rf_val box(int64_t n)
+{
+	int64_t *p = malloc(sizeof(*p));
+	*p = n;
+	return rf_from_ptr(p);
+}
+
+static void test_owning_release(void **state)
+{
+	rf_chan_opts o = {.size = sizeof(o),
+	                  .kind = RF_BUF_FIXED,
+	                  .n = 8,
+	                  .release = release_box,
+	                  .release_ctx = 77};
+	rf_chan *c;
+	atomic_store(&released, 0);
+	assert_int_equal(rf_chan_new_opts(&o, &c), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rf_chan_put(c, box(i)), 0);
+	rf_val v;
+	assert_int_equal(rf_chan_take(c, &v), 0); /* now ours */
+	assert_int_equal(*(int64_t *)rf_to_ptr(v), 0);
+	free(rf_to_ptr(v));
+	rf_chan_retain(c); /* a second owner keeps it alive */
+	rf_chan_release(c);
+	assert_int_equal(atomic_load(&released), 0);
+	rf_chan_release(c);
+	assert_int_equal(atomic_load(&released), 4);
+
+	/* Unbuffered: a pending put_async's value was accepted, so it is released too. */
+	atomic_store(&released, 0);
+	o.kind = RF_BUF_NONE;
+	assert_int_equal(rf_chan_new_opts(&o, &c), 0);
+	assert_int_equal(rf_chan_put_async(c, box(9), NULL, NULL), 0);
+	rf_chan_close(c);
+	rf_val refused = box(10);
+	assert_int_equal(rf_chan_put(c, refused), RF_ECLOSED); /* not taken: still ours */
+	free(rf_to_ptr(refused));
+	rf_chan_release(c);
+	assert_int_equal(atomic_load(&released), 1);
+
+	/* Release functions only where values are never discarded under the lock. */
+	rf_xform xf = rf_xform_take(1);
+	o.kind = RF_BUF_SLIDING;
+	assert_int_equal(rf_chan_new_opts(&o, &c), -EINVAL);
+	o.kind = RF_BUF_PROMISE;
+	assert_int_equal(rf_chan_new_opts(&o, &c), -EINVAL);
+	o.kind = RF_BUF_FIXED;
+	o.xform = &xf;
+	assert_int_equal(rf_chan_new_opts(&o, &c), -EINVAL);
+	assert_int_equal(rf_chan_new_opts(&(rf_chan_opts){.kind = RF_BUF_FIXED, .n = 1}, &c),
+	                 -EINVAL);                       /* size unset */
+	assert_int_equal(rf_chan_new_opts(NULL, &c), 0); /* defaults: unbuffered */
+	assert_int_equal(rf_chan_offer(c, 1), -EAGAIN);
+	rf_chan_release(c);
+}
+
+/* A channel in the caller's memory: destroy refuses while a go process holds it,
+ * releases what is left once it is the only reference. */
+static int take_then_hold(rf_val arg, rf_val *out)
+{
+	rf_chan *c = rf_to_ptr(arg);
+	rf_val v;
+	int rc = rf_chan_take(c, &v);
+	if (rc == 0)
+		free(rf_to_ptr(v));
+	rf_chan_release(c);
+	*out = rc;
+	return 0;
+}
+
+static void test_init_destroy(void **state)
+{
+	rf_chan_mem mem;
+	rf_chan *c;
+	rf_chan_opts o = {.size = sizeof(o),
+	                  .kind = RF_BUF_FIXED,
+	                  .n = 4,
+	                  .release = release_box,
+	                  .release_ctx = 77};
+	atomic_store(&released, 0);
+	assert_int_equal(rf_chan_init(NULL, &o, &c), -EINVAL);
+	assert_int_equal(rf_chan_init(&mem, &o, NULL), -EINVAL);
+	assert_int_equal(rf_chan_init(&mem, &o, &c), 0);
+	rf_chan *done;
+	assert_int_equal(rf_go(take_then_hold, rf_from_ptr(rf_chan_retain(c)), &done), 0);
+	/* The go process holds a reference while it waits on the empty channel. */
+	assert_int_equal(rf_chan_destroy(c), -EBUSY);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(rf_chan_put(c, box(i)), 0);
+	rf_val got = -1;
+	assert_int_equal(rf_chan_take_timeout(done, 10000, &got), 0);
+	assert_int_equal(got, 0); /* it took one and let go of the channel */
+	assert_int_equal(atomic_load(&released), 0);
+	assert_int_equal(rf_chan_destroy(c), 0);
+	assert_int_equal(atomic_load(&released), 2); /* the two left, once each */
+	rf_chan_release(done);
+	rf_chan *heap;
+	assert_int_equal(rf_chan_new(&heap), 0);
+	assert_int_equal(rf_chan_destroy(heap), -EINVAL); /* not from rf_chan_init */
+	assert_int_equal(rf_chan_destroy(NULL), -EINVAL);
+	rf_chan_release(heap);
 }
 
 static void *take_one(void *arg)
@@ -48,7 +163,7 @@ static void test_unbuffered(void **state)
 	assert_int_equal(put5(c, 42), 0);
 	pthread_join(t, &r);
 	assert_int_equal((intptr_t)r, 42);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 static void test_buffers(void **state)
@@ -84,10 +199,10 @@ static void test_buffers(void **state)
 		assert_int_equal(rf_chan_poll(big, &v), 0);
 		assert_int_equal(v, i);
 	}
-	rf_chan_free(big);
-	rf_chan_free(f);
-	rf_chan_free(d);
-	rf_chan_free(s);
+	rf_chan_release(big);
+	rf_chan_release(f);
+	rf_chan_release(d);
+	rf_chan_release(s);
 }
 
 static void test_promise(void **state)
@@ -110,11 +225,11 @@ static void test_promise(void **state)
 		assert_int_equal(v, 7);
 	}
 	assert_int_equal(rf_chan_put(p, 9), RF_ECLOSED);
-	rf_chan_free(p);
+	rf_chan_release(p);
 	assert_int_equal(rf_chan_new_promise(NULL, &p), 0);
 	rf_chan_close(p);
 	assert_int_equal(take5(p, &v), RF_ECLOSED);
-	rf_chan_free(p);
+	rf_chan_release(p);
 }
 
 typedef struct cb_rec {
@@ -154,7 +269,7 @@ static void test_close(void **state)
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 5);
 	assert_int_equal(rf_chan_poll(c, &v), RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 
 	/* a put pending on an unbuffered channel before close is still delivered */
 	assert_int_equal(rf_chan_new(&c), 0);
@@ -163,7 +278,7 @@ static void test_close(void **state)
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 11);
 	assert_int_equal(take5(c, &v), RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 
 	/* pending takes see the close */
 	assert_int_equal(rf_chan_new(&c), 0);
@@ -176,7 +291,7 @@ static void test_close(void **state)
 	assert_int_equal((intptr_t)r, RF_ECLOSED);
 	pthread_join(t2, &r);
 	assert_int_equal((intptr_t)r, RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 static void test_callbacks(void **state)
@@ -224,8 +339,8 @@ static void test_callbacks(void **state)
 	rf_chan_close(c);
 	assert_int_equal(atomic_load(&z.calls), 1);
 	assert_int_equal(z.rc, RF_ECLOSED);
-	rf_chan_free(b);
-	rf_chan_free(c);
+	rf_chan_release(b);
+	rf_chan_release(c);
 }
 
 static void test_pending_limit(void **state)
@@ -246,12 +361,12 @@ static void test_pending_limit(void **state)
 	cb_rec r = {0};
 	for (uint32_t i = 0; i < limit - 1; i++)
 		assert_int_equal(rf_chan_take_async(c, record, &r), 0);
-	assert_int_equal(rf_chan_take_timeout(c, &v, 10), -ETIMEDOUT);
+	assert_int_equal(rf_chan_take_timeout(c, 10, &v), -ETIMEDOUT);
 	assert_int_equal(rf_chan_take_async(c, record, &r), 0);
 	assert_int_equal(rf_chan_take_async(c, record, &r), RF_EPENDINGLIMIT);
 	rf_chan_close(c);
 	assert_int_equal(atomic_load(&r.calls), (int)limit);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 static int twice(rf_val v, rf_val *out)
@@ -287,7 +402,7 @@ static void test_xform(void **state)
 	assert_int_equal(rf_chan_put(c, 21), 0);
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 42);
-	rf_chan_free(c);
+	rf_chan_release(c);
 
 	assert_int_equal(rf_chan_new_xform(RF_BUF_FIXED, 4, &filter, &c), 0);
 	for (int i = 10; i < 16; i++)
@@ -298,7 +413,7 @@ static void test_xform(void **state)
 		assert_int_equal(v, want);
 	}
 	assert_int_equal(take5(c, &v), RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 
 	/* (take 3): the third value closes; pending puts are accepted and dropped */
 	rf_xform take3 = rf_xform_take(3);
@@ -320,7 +435,7 @@ static void test_xform(void **state)
 	assert_int_equal(v, 3);
 	assert_int_equal(take5(c, &v), RF_ECLOSED);
 	assert_int_equal(rf_chan_put(c, 5), RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 
 	/* an expanding step overfills the buffer; flush emits at close */
 	rf_xform dup = {.step = dup_step, .flush = flush_sentinel};
@@ -334,7 +449,7 @@ static void test_xform(void **state)
 		assert_int_equal(v, want[i]);
 	}
 	assert_int_equal(take5(c, &v), RF_ECLOSED);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 static int answer(rf_val arg, rf_val *out)
@@ -367,16 +482,16 @@ static void test_go(void **state)
 	assert_int_equal(take5(r, &v), 0);
 	assert_int_equal(v, 42);
 	assert_int_equal(take5(r, &v), RF_ECLOSED);
-	rf_chan_free(r);
+	rf_chan_release(r);
 	assert_int_equal(rf_go(body_fails, 0, &r), 0);
 	assert_int_equal(take5(r, &v), -EDOM);
-	rf_chan_free(r);
+	rf_chan_release(r);
 	rf_chan *c;
 	assert_int_equal(rf_chan_new(&c), 0);
 	assert_int_equal(rf_go(go_pingpong, rf_from_ptr(c), &r), 0);
 	assert_int_equal(put5(c, 7), 0);
 	assert_int_equal(result_of(r), 70);
-	rf_chan_free(c);
+	rf_chan_release(c);
 	assert_int_equal(rf_go(answer, 0, NULL), 0); /* no result channel wanted */
 }
 
@@ -388,13 +503,13 @@ static void test_timeout(void **state)
 	assert_int_equal(rf_chan_timeout(30, &t), 0);
 	assert_int_equal(take5(t, &v), RF_ECLOSED);
 	assert_true(time_now_ns() - t0 >= 30000000u);
-	rf_chan_free(t);
+	rf_chan_release(t);
 	rf_chan *e;
 	assert_int_equal(rf_chan_new(&e), 0);
 	t0 = time_now_ns();
-	assert_int_equal(rf_chan_take_timeout(e, &v, 20), -ETIMEDOUT);
+	assert_int_equal(rf_chan_take_timeout(e, 20, &v), -ETIMEDOUT);
 	assert_true(time_now_ns() - t0 >= 20000000u);
-	rf_chan_free(e);
+	rf_chan_release(e);
 
 	/* many timeouts, armed out of order, all close, each no earlier than asked */
 	enum { N = 2000 };
@@ -409,7 +524,7 @@ static void test_timeout(void **state)
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(take5(ts[i], &v), RF_ECLOSED);
 		assert_true(time_now_ns() >= due[i]);
-		rf_chan_free(ts[i]);
+		rf_chan_release(ts[i]);
 	}
 }
 
@@ -434,13 +549,15 @@ static void test_pending_limit_config(void **state)
 	assert_int_equal(rf_chan_poll(c, &v), 0);
 	assert_int_equal(v, 0);
 	rf_chan_close(c);
-	rf_chan_free(c);
+	rf_chan_release(c);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_owning_release),
+	    cmocka_unit_test(test_init_destroy),
 	    cmocka_unit_test(test_unbuffered),
 	    cmocka_unit_test(test_buffers),
 	    cmocka_unit_test(test_promise),

@@ -42,12 +42,12 @@ static void test_many_go(void **state)
 		rf_chan_close(args[g].gate);
 	for (int i = 0; i < N; i++) {
 		rf_val rc;
-		assert_int_equal(rf_chan_take_timeout(done, &rc, 30000), 0);
+		assert_int_equal(rf_chan_take_timeout(done, 30000, &rc), 0);
 		assert_int_equal(rc, RF_ECLOSED);
 	}
 	for (int g = 0; g < N / PER_GATE; g++)
-		rf_chan_free(args[g].gate);
-	rf_chan_free(done);
+		rf_chan_release(args[g].gate);
+	rf_chan_release(done);
 }
 
 int main(void)

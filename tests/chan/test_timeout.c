@@ -23,15 +23,15 @@ static void test_coalesced(void **state)
 	rf_val v;
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(take5(ts[i], &v), RF_ECLOSED);
-		rf_chan_free(ts[i]);
+		rf_chan_release(ts[i]);
 	}
 	/* Different deadlines, more than a resolution apart, never share. */
 	rf_chan *a, *b;
 	assert_int_equal(rf_chan_timeout(50, &a), 0);
 	assert_int_equal(rf_chan_timeout(80, &b), 0);
 	assert_ptr_not_equal(a, b);
-	rf_chan_free(a);
-	rf_chan_free(b);
+	rf_chan_release(a);
+	rf_chan_release(b);
 }
 
 /* Each closes no earlier than asked, and not much later: the resolution plus a generous
@@ -46,7 +46,7 @@ static void check_window(int64_t ms)
 	uint64_t took = time_now_ns() - t0;
 	RF_CHECK(took >= (uint64_t)ms * 1000000u);
 	RF_CHECK(took < (uint64_t)ms * 1000000u + RES_NS + 2000000000u);
-	rf_chan_free(t);
+	rf_chan_release(t);
 }
 
 static int go_window(rf_val arg, rf_val *out)
@@ -75,11 +75,11 @@ static void test_shutdown_closes_pending(void **state)
 	rf_shutdown();
 	assert_true(rf_chan_closed(t));
 	assert_int_equal(rf_chan_poll(t, &v), RF_ECLOSED);
-	rf_chan_free(t);
+	rf_chan_release(t);
 	/* and timeouts work again once the runtime restarts */
 	assert_int_equal(rf_chan_timeout(5, &t), 0);
 	assert_int_equal(take5(t, &v), RF_ECLOSED);
-	rf_chan_free(t);
+	rf_chan_release(t);
 }
 
 int main(void)

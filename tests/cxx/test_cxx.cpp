@@ -97,8 +97,8 @@ static void channel()
 	CHECK(sum == kGoValues * (kGoValues + 1) / 2);
 	CHECK(rf_chan_take(done, &v) == 0 && v == kGoValues);
 	CHECK(rf_chan_take(done, &v) == RF_ECLOSED);
-	rf_chan_free(done);
-	rf_chan_free(ch);
+	rf_chan_release(done);
+	rf_chan_release(ch);
 }
 
 static int transfer(rf_val arg, rf_val *out)

@@ -7,14 +7,17 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "ringfold.h"
+#include "runtime/base/time.h"
 
 struct seen {
 	_Atomic int calls;
 	int code;
 	rf_val value;
+	pthread_t by; /* the thread that ran the callback */
 };
 
 static void record(void *arg, int code, rf_val value)
@@ -22,6 +25,7 @@ static void record(void *arg, int code, rf_val value)
 	struct seen *s = arg;
 	s->code = code;
 	s->value = value;
+	s->by = pthread_self();
 	atomic_fetch_add_explicit(&s->calls, 1, memory_order_release);
 }
 
@@ -78,37 +82,55 @@ struct race {
 	rf_deferred *d;
 	struct seen *s;
 	int n;
+	_Atomic int started; /* the first callback is registered */
 };
 
 static void *add_callbacks(void *arg)
 {
 	struct race *r = arg;
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		rf_deferred_on_realized(r->d, record, &r->s[i]);
+		atomic_store(&r->started, 1);
+		/* spread the registrations over a few ms, so the realization lands among them */
+		for (uint64_t until = time_now_ns() + 2000; time_now_ns() < until;)
+			;
+	}
 	return NULL;
 }
 
-/* Callbacks added while another thread realizes the deferred: each runs exactly once. */
+/* Callbacks added while another thread realizes the deferred: each runs exactly once.
+ * The race must happen: rounds go on (bounded) until some callback was registered in
+ * time (run by the realizing thread) and some came late (run by the adding thread). */
 static void callbacks_race_realization(void **state)
 {
-	enum { N = 2000 };
+	enum { N = 2000, ROUNDS = 50 };
 	static struct seen s[N];
-	for (int round = 0; round < 5; round++) {
+	int early = 0, late = 0, round = 0;
+	for (; round < 5 || ((early == 0 || late == 0) && round < ROUNDS); round++) {
 		struct race r = {.s = s, .n = N};
 		for (int i = 0; i < N; i++)
 			atomic_store(&s[i].calls, 0);
 		assert_int_equal(rf_deferred_new(&r.d), 0);
 		pthread_t t;
 		assert_int_equal(pthread_create(&t, NULL, add_callbacks, &r), 0);
+		while (!atomic_load(&r.started)) /* realize while the adder is under way */
+			sched_yield();
 		assert_int_equal(rf_deferred_success(r.d, round), 0);
 		pthread_join(t, NULL);
 		for (int i = 0; i < N; i++) {
 			assert_int_equal(atomic_load_explicit(&s[i].calls, memory_order_acquire),
 			                 1);
 			assert_int_equal(s[i].value, round);
+			if (pthread_equal(s[i].by, t))
+				late++;
+			else
+				early++;
 		}
 		rf_deferred_release(r.d);
 	}
+	print_message("callbacks in time %d, late %d, in %d rounds\n", early, late, round);
+	assert_true(early > 0);
+	assert_true(late > 0);
 }
 
 static int plus(rf_val v, rf_val arg, rf_val *out)

@@ -136,17 +136,22 @@ static void body_ecanceled_is_not_cancelled(void **state)
 	rf_future_free(f);
 }
 
-/* Cancel races completion: exactly one wins, and everything agrees on which. */
+/* Cancel races completion: exactly one wins, and everything agrees on which. The race
+ * must happen: cancels come 0..49 us after the submit, and rounds go on (bounded) until
+ * both sides have won. */
 static void cancel_races_completion(void **state)
 {
 	rf_executor *ex;
 	enum { N = 2000 };
 	assert_int_equal(rf_executor_new(2, &ex), 0);
-	int cancelled = 0, completed = 0;
-	for (int i = 0; i < N; i++) {
+	int cancelled = 0, completed = 0, i = 0;
+	for (; i < N || ((cancelled == 0 || completed == 0) && i < 20 * N); i++) {
 		rf_future *f;
 		rf_val v;
 		assert_int_equal(rf_executor_submit(ex, times_two, i, &f), 0);
+		for (uint64_t until = time_now_ns() + (uint64_t)(i % 50) * 1000u;
+		     time_now_ns() < until;)
+			;
 		bool won = rf_future_cancel(f) == 1;
 		int rc = rf_deref(f, &v);
 		if (won) {
@@ -162,7 +167,9 @@ static void cancel_races_completion(void **state)
 		assert_true(rf_future_done(f));
 		rf_future_free(f);
 	}
-	assert_int_equal(cancelled + completed, N);
+	assert_int_equal(cancelled + completed, i);
+	assert_true(cancelled > 0);
+	assert_true(completed > 0);
 	rf_executor_free(ex);
 }
 

@@ -104,10 +104,10 @@ static void bad_config(void **state)
 	rf_config cfg;
 	assert_int_equal(rf_config_default(&cfg), 0);
 	cfg.stack_size = 0;
-	assert_int_equal(rf_init(&cfg), -EINVAL);
+	assert_int_equal(rf_init(&cfg), RF_ECONFIG);
 	assert_int_equal(rf_config_default(&cfg), 0);
 	cfg.workers_per_node = -1;
-	assert_int_equal(rf_init(&cfg), -EINVAL);
+	assert_int_equal(rf_init(&cfg), RF_ECONFIG);
 	assert_int_equal(rf_config_default(&cfg), 0);
 	cfg.topology = "0:0,0:1";
 	assert_int_equal(rf_init(&cfg), RF_ETOPOLOGY);

@@ -42,7 +42,9 @@ static void numa_alloc_and_fold(void **state)
 {
 	size_t n = 1 << 20;
 	rf_numa_layout l;
-	int64_t *a = rf_fold_numa_alloc(n, sizeof(int64_t), &l);
+	void *mem;
+	assert_int_equal(rf_fold_numa_alloc(n, sizeof(int64_t), &l, &mem), 0);
+	int64_t *a = mem;
 	assert_non_null(a);
 	int nodes = rf_fj_nodes();
 	assert_int_equal(l.nodes, nodes);
@@ -87,7 +89,10 @@ static void numa_alloc_and_fold(void **state)
 	}
 	free(ran_on);
 	rf_fold_numa_free(a, n, sizeof(int64_t));
-	assert_null(rf_fold_numa_alloc(0, 8, &l));
+	void *none = &l;
+	assert_int_equal(rf_fold_numa_alloc(0, 8, &l, &none), -EINVAL);
+	assert_int_equal(rf_fold_numa_alloc(8, 8, NULL, &none), -EINVAL);
+	assert_int_equal(rf_fold_numa_alloc(8, 8, &l, NULL), -EINVAL);
 }
 
 static int slow_record(rf_val acc, rf_val x, rf_val *out)

@@ -252,7 +252,7 @@ static void promise_and_channel(void **state)
 	}
 	pthread_join(t, NULL);
 	assert_int_equal(want, 301);
-	rf_chan_free(ch);
+	rf_chan_release(ch);
 	assert_int_equal(atomic_load(&live), 0);
 }
 

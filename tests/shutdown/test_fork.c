@@ -49,7 +49,7 @@ static void child_body(void)
 	rf_chan *t;
 	ccheck(rf_chan_timeout(10, &t) == 0);
 	ccheck(rf_chan_take(t, &v) == RF_ECLOSED);
-	rf_chan_free(t);
+	rf_chan_release(t);
 	rf_stats st;
 	rf_stats_get(&st);
 	ccheck(st.workers > 0);

@@ -91,7 +91,7 @@ static int wait_timeout_chan(rf_val arg, rf_val *out)
 	RF_CHECK(rf_chan_timeout(3600000, &t) == 0);
 	atomic_fetch_add(&g.entered, 1);
 	int rc = rf_chan_take(t, out);
-	rf_chan_free(t);
+	rf_chan_release(t);
 	return rc;
 }
 
@@ -204,16 +204,16 @@ static void every_kind_of_parked_wait(void **state)
 		assert_int_equal(rf_lock_unlock(g.lock), 0);
 		assert_int_equal(write(g.pipe_w, "x", 1), 1);
 		/* the short timeout was closed by the shutdown: nobody to wake, nothing freed */
-		assert_int_equal(rf_chan_take_timeout(g.tmo_short, &v, WAIT_MS), RF_ECLOSED);
+		assert_int_equal(rf_chan_take_timeout(g.tmo_short, WAIT_MS, &v), RF_ECLOSED);
 
-		rf_chan_free(g.take_ch);
-		rf_chan_free(g.put_ch);
-		rf_chan_free(g.alt_a);
-		rf_chan_free(g.alt_b);
-		rf_chan_free(g.tmo_short);
+		rf_chan_release(g.take_ch);
+		rf_chan_release(g.put_ch);
+		rf_chan_release(g.alt_a);
+		rf_chan_release(g.alt_b);
+		rf_chan_release(g.tmo_short);
 		rf_promise_free(g.promise);
 		rf_deferred_release(g.deferred);
-		assert_int_equal(rf_lock_free(g.lock), 0);
+		rf_lock_free(g.lock);
 		close(g.pipe_r);
 		close(g.pipe_w);
 	}
@@ -266,10 +266,10 @@ static void go_process_unwinds(void **state)
 	assert_int_equal(rf_chan_put(in, 1), 0);
 	rf_shutdown();
 	rf_val v;
-	assert_int_equal(rf_chan_take_timeout(res, &v, WAIT_MS), 0);
+	assert_int_equal(rf_chan_take_timeout(res, WAIT_MS, &v), 0);
 	assert_int_equal(v, RF_ESHUTDOWN);
-	rf_chan_free(res);
-	rf_chan_free(in);
+	rf_chan_release(res);
+	rf_chan_release(in);
 }
 
 static int finish_soon(rf_val arg, rf_val *out)

@@ -257,6 +257,12 @@ static void validators(void **state)
 	assert_int_equal(rf_ref_set_validator(B, not_seven, 0), 0);
 	assert_int_equal(rf_dosync(transfer_body, 1, NULL), -ERANGE); /* B would be 7 */
 	assert_int_equal(value(A), 0);
+	rf_validator_fn got = NULL;
+	rf_val got_ctx = 1;
+	assert_int_equal(rf_ref_get_validator(A, &got, &got_ctx), 0);
+	assert_ptr_equal(got, non_negative);
+	assert_int_equal(got_ctx, 0);
+	assert_int_equal(rf_ref_get_validator(NULL, &got, NULL), -EINVAL);
 	assert_int_equal(rf_ref_set_validator(A, NULL, 0), 0);
 	assert_int_equal(rf_ref_set_validator(B, NULL, 0), 0);
 	assert_int_equal(rf_dosync(transfer_body, -1, NULL), 0);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -307,6 +308,88 @@ static void alter_root_is_atomic_under_contention(void **state)
 	free_vars();
 }
 
+/* Watches fire on alter-var-root, not on binding or set!; a watch's code comes back after
+ * the change; a validator checks alter-var-root, binding and set! (Clojure 1.11). */
+static struct {
+	int calls;
+	rf_val old, new_val;
+	void *ref;
+} vw;
+static int var_watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	vw.calls++;
+	vw.old = old_val;
+	vw.new_val = new_val;
+	vw.ref = ref;
+	return (int)ctx;
+}
+static int positive(rf_val v, rf_val ctx)
+{
+	return v > 0 ? 1 : (int)ctx;
+}
+static int set_to_minus_one(rf_val arg, rf_val *out)
+{
+	*out = rf_var_set(rf_to_ptr(arg), -1);
+	return 0;
+}
+static int set_to_two(rf_val arg, rf_val *out)
+{
+	return rf_var_set(rf_to_ptr(arg), 2);
+}
+
+static void var_watches_and_validators(void **state)
+{
+	rf_var *v;
+	rf_val x;
+	assert_int_equal(rf_var_new_dynamic(1, &v), 0);
+	memset(&vw, 0, sizeof(vw));
+	assert_int_equal(rf_var_add_watch(v, 7, var_watch, 0), 0);
+	assert_int_equal(rf_var_add_watch(v, 7, NULL, 0), -EINVAL);
+	assert_int_equal(rf_var_alter_root(v, rf_inc, 0, &x), 0);
+	assert_int_equal(x, 2);
+	assert_int_equal(vw.calls, 1);
+	assert_int_equal(vw.old, 1);
+	assert_int_equal(vw.new_val, 2);
+	assert_ptr_equal(vw.ref, v);
+	/* binding and set! change no root: no watch */
+	assert_int_equal(rf_var_binding(v, 10, set_to_two, rf_from_ptr(v), &x), 0);
+	assert_int_equal(vw.calls, 1);
+	/* a failing watch: the root changes and the code comes back */
+	assert_int_equal(rf_var_add_watch(v, 8, var_watch, -EPIPE), 0);
+	assert_int_equal(rf_var_alter_root(v, rf_inc, 0, &x), -EPIPE);
+	assert_int_equal(x, 3);
+	assert_int_equal(rf_var_root(v, &x), 0);
+	assert_int_equal(x, 3);
+	assert_int_equal(vw.calls, 3); /* both watches ran */
+	assert_int_equal(rf_var_remove_watch(v, 8), 0);
+	assert_int_equal(rf_var_remove_watch(v, 8), 0); /* unknown key: nothing */
+	assert_int_equal(rf_var_remove_watch(NULL, 8), -EINVAL);
+	/* validators */
+	assert_int_equal(rf_var_set_validator(v, positive, 0), 0);
+	rf_validator_fn fn;
+	rf_val ctx = 5;
+	assert_int_equal(rf_var_get_validator(v, &fn, &ctx), 0);
+	assert_ptr_equal(fn, positive);
+	assert_int_equal(ctx, 0);
+	assert_int_equal(rf_var_alter_root(v, rf_add, -10, &x), RF_EVALIDATOR);
+	assert_int_equal(rf_var_root(v, &x), 0);
+	assert_int_equal(x, 3); /* unchanged, no watch */
+	assert_int_equal(vw.calls, 3);
+	assert_int_equal(rf_var_binding(v, -5, set_to_two, rf_from_ptr(v), &x), RF_EVALIDATOR);
+	assert_int_equal(rf_var_push_binding(v, -5), RF_EVALIDATOR);
+	x = 0;
+	assert_int_equal(rf_var_binding(v, 5, set_to_minus_one, rf_from_ptr(v), &x), 0);
+	assert_int_equal(x, RF_EVALIDATOR); /* set! refused */
+	assert_int_equal(rf_var_set_validator(v, positive, -EDOM), 0);
+	assert_int_equal(rf_var_alter_root(v, rf_add, -10, &x), -EDOM); /* its own code */
+	assert_int_equal(rf_var_alter_root(v, rf_constantly, -1, NULL), -EDOM);
+	assert_int_equal(rf_var_set_validator(v, NULL, 0), 0);
+	assert_int_equal(rf_var_alter_root(v, rf_constantly, -1, NULL), 0);
+	assert_int_equal(rf_var_set_validator(v, positive, 0), RF_EVALIDATOR); /* -1 now */
+	assert_int_equal(rf_var_set_validator(NULL, NULL, 0), -EINVAL);
+	rf_var_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +400,7 @@ int main(void)
 	    cmocka_unit_test(conveyance),
 	    cmocka_unit_test(fiber_bindings),
 	    cmocka_unit_test(alter_root_is_atomic_under_contention),
+	    cmocka_unit_test(var_watches_and_validators),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

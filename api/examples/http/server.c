@@ -176,7 +176,7 @@ int http_server_stop(struct http_server *s, int64_t ms)
 	shutdown(s->fd, SHUT_RDWR); /* wakes the listener's accept with -EINVAL */
 	rf_val v;
 	rf_chan_take(s->listener, &v);
-	rf_chan_free(s->listener);
+	rf_chan_release(s->listener);
 	close(s->fd);
 
 	rf_lock_lock(&s->lock);
