@@ -11,6 +11,7 @@
 #include "ringfold/executor.h"
 #include "ringfold/future.h"
 #include "ringfold/promise.h"
+#include "ringfold/schedule.h"
 #include "ringfold/thread.h"
 
 #include "ringfold/atom.h"
@@ -33,6 +34,7 @@
 
 #include "ringfold/coll.h"
 #include "ringfold/phm.h"
+#include "ringfold/psorted.h"
 #include "ringfold/pvec.h"
 
 /* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the

@@ -4,7 +4,8 @@
  *   thread_do  plain thread (or a pool thread): the blocking syscall; with a deadline,
  *              poll(2) for readiness and then a non-blocking attempt;
  *   uring_do   fiber on an io_uring worker: one SQE (plus a linked timeout), park;
- *   epoll_do   fiber on an epoll worker: non-blocking attempt, park on the fd table
+ *   epoll_do   fiber on an epoll worker: non-blocking attempt (or, when the last one on
+ *              this fd got EAGAIN and no edge came since, none), park on the fd table
  *              until ready, retry; what cannot wait for readiness goes to the pool.
  * All three wait whatever the fd's O_NONBLOCK says: -EAGAIN reaches the caller only when
  * it asked for one try (MSG_DONTWAIT, or a zero timeout, which reports -ETIMEDOUT).
@@ -20,10 +21,25 @@
 #include "io/io_impl.h"
 #include "io/pool.h"
 #include "ringfold/io.h"
+#include "runtime/base/ctx.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
 
-enum verb { V_READ, V_WRITE, V_RECV, V_SEND, V_ACCEPT, V_CONNECT, V_CLOSE, V_FSYNC, V_POLL };
+enum verb {
+	V_READ,
+	V_WRITE,
+	V_RECV,
+	V_SEND,
+	V_ACCEPT,
+	V_CONNECT,
+	V_CLOSE,
+	V_FSYNC,
+	V_POLL,
+	V_RECVMSG,
+	V_SENDMSG,
+	V_SHUTDOWN,
+	V_SPLICE,
+};
 
 struct req {
 	enum verb verb;
@@ -33,12 +49,15 @@ struct req {
 	off_t off; /* READ, WRITE: -1 = the file position */
 	void *buf; /* RECV, SEND */
 	size_t len;
-	int flags;             /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
-	struct sockaddr *addr; /* ACCEPT, CONNECT */
-	socklen_t *addrlen;    /* ACCEPT */
-	socklen_t caddrlen;    /* CONNECT */
-	short events;          /* POLL */
-	uint64_t deadline;     /* absolute; DEADLINE_NONE */
+	int flags;               /* RECV, SEND: msg flags; ACCEPT: accept4 flags */
+	struct sockaddr *addr;   /* ACCEPT, CONNECT */
+	socklen_t *addrlen;      /* ACCEPT */
+	socklen_t caddrlen;      /* CONNECT */
+	short events;            /* POLL */
+	struct msghdr *msg;      /* RECVMSG, SENDMSG */
+	int fd_out;              /* SPLICE (fd is its input); SHUTDOWN: how */
+	int64_t off_in, off_out; /* SPLICE: -1 = the descriptor's position (pipes) */
+	uint64_t deadline;       /* absolute; DEADLINE_NONE */
 };
 
 static short dir_events(const struct req *r)
@@ -46,7 +65,9 @@ static short dir_events(const struct req *r)
 	switch (r->verb) {
 	case V_READ:
 	case V_RECV:
+	case V_RECVMSG:
 	case V_ACCEPT:
+	case V_SPLICE:
 		return POLLIN;
 	case V_POLL:
 		return r->events;
@@ -57,7 +78,18 @@ static short dir_events(const struct req *r)
 
 static bool one_try(const struct req *r)
 {
-	return (r->verb == V_RECV || r->verb == V_SEND) && (r->flags & MSG_DONTWAIT);
+	return (r->verb == V_RECV || r->verb == V_SEND || r->verb == V_RECVMSG ||
+	        r->verb == V_SENDMSG) &&
+	       (r->flags & MSG_DONTWAIT);
+}
+
+/* Calls that wait without a bound whatever the deadline: the kernel cannot abandon them
+ * half-way (disk I/O, fsync), or they do not wait (close, shutdown), or the wait could be
+ * on either of two descriptors (splice). */
+static bool untimed(const struct req *r)
+{
+	return r->verb == V_CLOSE || r->verb == V_FSYNC || r->verb == V_SHUTDOWN ||
+	       r->verb == V_SPLICE;
 }
 
 /* The syscall once. nowait: do not block (-EAGAIN instead; -EOPNOTSUPP where the file
@@ -96,10 +128,19 @@ static long sys_once(const struct req *r, bool nowait)
 			/* accept4 has no per-call non-blocking flag: look first (see io.h). */
 			struct pollfd p = {.fd = r->fd, .events = POLLIN};
 			rc = poll(&p, 1, 0);
-			if (rc == 0)
-				return -EAGAIN;
 			if (rc > 0 && (p.revents & POLLNVAL))
 				return -EBADF;
+			if (rc == 0) {
+				/* Nothing to accept yet: waiting makes sense only on a listening
+				 * socket. Say what accept4 would (ENOTSOCK, EINVAL) instead of
+				 * timing out, as the io_uring path does. */
+				int listening = 0;
+				socklen_t len = sizeof(listening);
+				if (getsockopt(r->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
+				    0)
+					return -errno;
+				return listening ? -EAGAIN : -EINVAL;
+			}
 		}
 		rc = accept4(r->fd, r->addr, r->addrlen, r->flags);
 		break;
@@ -112,6 +153,22 @@ static long sys_once(const struct req *r, bool nowait)
 	case V_FSYNC:
 		rc = fsync(r->fd);
 		break;
+	case V_RECVMSG:
+		rc = recvmsg(r->fd, r->msg, r->flags | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_SENDMSG:
+		rc = sendmsg(r->fd, r->msg, r->flags | MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+		break;
+	case V_SHUTDOWN:
+		rc = shutdown(r->fd, r->fd_out);
+		break;
+	case V_SPLICE: {
+		loff_t in = r->off_in, out = r->off_out;
+		rc = splice(r->fd, r->off_in < 0 ? NULL : &in, r->fd_out,
+		            r->off_out < 0 ? NULL : &out, r->len,
+		            (unsigned)r->flags | (nowait ? SPLICE_F_NONBLOCK : 0));
+		break;
+	}
 	case V_POLL: {
 		struct pollfd p = {.fd = r->fd, .events = r->events};
 		rc = poll(&p, 1, nowait ? 0 : -1);
@@ -164,6 +221,8 @@ static int ms_until(uint64_t deadline)
 /* Thread: wait until fd is ready for ev or the deadline. 0, -ETIMEDOUT, -EBADF. */
 static int thread_ready(int fd, short ev, uint64_t deadline)
 {
+	if (fd < 0)
+		return -EBADF; /* poll() would ignore it and sleep to the deadline */
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = ev};
 		int n = poll(&p, 1, ms_until(deadline));
@@ -211,7 +270,7 @@ static long thread_do(const struct req *r)
 		int w = thread_ready(r->fd, r->events, r->deadline);
 		return w < 0 ? w : sys_once(r, true);
 	}
-	bool timed = r->deadline != DEADLINE_NONE && r->verb != V_CLOSE && r->verb != V_FSYNC &&
+	bool timed = r->deadline != DEADLINE_NONE && !untimed(r) &&
 	             !((r->verb == V_READ || r->verb == V_WRITE) && is_disk(r->fd));
 	long rc;
 	for (;;) {
@@ -289,6 +348,19 @@ static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 	case V_FSYNC:
 		io_uring_prep_fsync(sqe, r->fd, 0);
 		break;
+	case V_RECVMSG:
+		io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)r->flags);
+		break;
+	case V_SENDMSG:
+		io_uring_prep_sendmsg(sqe, r->fd, r->msg, (unsigned)(r->flags | MSG_NOSIGNAL));
+		break;
+	case V_SHUTDOWN:
+		io_uring_prep_shutdown(sqe, r->fd, r->fd_out);
+		break;
+	case V_SPLICE:
+		io_uring_prep_splice(sqe, r->fd, r->off_in, r->fd_out, r->off_out, sqe_len(r->len),
+		                     (unsigned)r->flags);
+		break;
 	case V_POLL: {
 		io_uring_prep_poll_add(sqe, r->fd, (unsigned)(poll_ev ? poll_ev : r->events));
 		int rc = uring_wait(io, sqe, r->deadline);
@@ -332,12 +404,20 @@ static int epoll_wait_req(const struct req *r)
 static long epoll_do(io_poller *io, const struct req *r)
 {
 	switch (r->verb) {
+	case V_SHUTDOWN:
+		return sys_once(r, false);
 	case V_FSYNC:
+	case V_SPLICE:
 		return pool_run(thread_do_tramp, (void *)r);
 	case V_CLOSE:
 		ep_forget_fd(io, r->fd);
 		return sys_once(r, false);
 	case V_POLL: {
+		if (!ep_unready(io, r->fd, (uint32_t)r->events)) {
+			long rc = sys_once(r, true);
+			if (rc != -EAGAIN)
+				return rc;
+		}
 		int rc = ep_wait_fd(io, r->fd, (uint32_t)r->events, r->deadline);
 		return rc == -EPERM ? sys_once(r, true) : rc; /* a regular file: always ready */
 	}
@@ -352,12 +432,22 @@ static long epoll_do(io_poller *io, const struct req *r)
 	default:
 		break;
 	}
+	/* The last attempt here got EAGAIN and nothing came since: wait before calling. */
+	if (!one_try(r) && ep_unready(io, r->fd, (uint32_t)dir_events(r))) {
+		int w = epoll_wait_req(r);
+		if (w < 0)
+			return w;
+	}
 	for (;;) {
 		long rc = sys_once(r, true);
 		if (rc == -EOPNOTSUPP)
 			return pool_run(thread_do_tramp, (void *)r);
 		if (rc == -EINTR)
 			continue;
+		if (rc > 0 &&
+		    ((r->verb == V_RECV && (size_t)rc < r->len && !(r->flags & MSG_PEEK)) ||
+		     (r->verb == V_READ && r->iovcnt == 1 && (size_t)rc < r->iov[0].iov_len)))
+			ep_short_read(io, r->fd);
 		if (rc != -EAGAIN || one_try(r))
 			return rc;
 		int w = epoll_wait_req(r);
@@ -375,7 +465,13 @@ static long run(struct req *r, int64_t ms)
 	if (ms < 0)
 		return -EINVAL;
 	r->deadline = time_deadline_after_ms(ms); /* NO_TIMEOUT saturates to DEADLINE_NONE */
-	if (ms == 0 && r->verb != V_CLOSE && r->verb != V_FSYNC && r->verb != V_CONNECT) {
+	uint64_t ambient = untimed(r) ? 0 : ctx_self()->io_deadline;
+	if (ambient && ambient < r->deadline) {
+		r->deadline = ambient;
+		if (time_now_ns() >= ambient)
+			ms = 0; /* past: one try, as with a zero timeout */
+	}
+	if (ms == 0 && !untimed(r) && r->verb != V_CONNECT) {
 		/* One try, any context. */
 		long rc;
 		do
@@ -513,6 +609,69 @@ int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen
 int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	return rf_io_connect_timeout(fd, addr, addrlen, NO_TIMEOUT);
+}
+
+ssize_t rf_io_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return rf_io_recvmsg_timeout(fd, msg, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_recvmsg_timeout(int fd, struct msghdr *msg, int flags, int64_t ms)
+{
+	if (!msg)
+		return -EINVAL;
+	struct req r = {.verb = V_RECVMSG, .fd = fd, .msg = msg, .flags = flags};
+	return run(&r, ms);
+}
+
+ssize_t rf_io_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return rf_io_sendmsg_timeout(fd, msg, flags, NO_TIMEOUT);
+}
+
+ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags, int64_t ms)
+{
+	if (!msg)
+		return -EINVAL;
+	struct req r = {.verb = V_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg, .flags = flags};
+	return run(&r, ms);
+}
+
+int rf_io_shutdown(int fd, int how)
+{
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	struct req r = {.verb = V_SHUTDOWN, .fd = fd, .fd_out = how};
+	return (int)run(&r, NO_TIMEOUT);
+}
+
+ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_out, size_t len,
+                     unsigned flags)
+{
+	if (off_in < -1 || off_out < -1 || (flags & SPLICE_F_NONBLOCK))
+		return -EINVAL;
+	struct req r = {.verb = V_SPLICE,
+	                .fd = fd_in,
+	                .fd_out = fd_out,
+	                .off_in = off_in,
+	                .off_out = off_out,
+	                .len = len,
+	                .flags = (int)flags};
+	return run(&r, NO_TIMEOUT);
+}
+
+int rf_io_deadline_set(int64_t timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -EINVAL;
+	uint64_t d = time_deadline_after_ms(timeout_ms);
+	ctx_self()->io_deadline = d == DEADLINE_NONE ? 0 : d;
+	return 0;
+}
+
+void rf_io_deadline_clear(void)
+{
+	ctx_self()->io_deadline = 0;
 }
 
 int rf_io_close(int fd)

@@ -32,6 +32,7 @@ static _Thread_local io_poller *thread_io; /* the worker's io_poller, set by io_
 
 /* Flag sets to try, richest first; each drops one flag from the one before. */
 static const unsigned flag_sets[] = {
+    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
     IORING_SETUP_SINGLE_ISSUER,
     0,
@@ -248,6 +249,12 @@ static void poller_wake(void *poller)
 	io_wake(poller);
 }
 
+static bool poller_pending(void *poller)
+{
+	io_poller *io = poller;
+	return io->kind == RF_IO_URING && uring_pending(io);
+}
+
 static void poller_cancel(void *poller)
 {
 	io_poller *io = poller;
@@ -256,6 +263,7 @@ static void poller_cancel(void *poller)
 }
 
 const sched_poller_ops io_poller_ops = {
+    .pending = poller_pending,
     .choose = poller_choose,
     .create = poller_create,
     .destroy = poller_destroy,

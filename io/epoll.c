@@ -5,21 +5,36 @@
  * thread: fibers of that worker add and remove their own waiters, ep_poll (same
  * thread) completes them, so no lock is needed. Other threads touch only wake_fd.
  *
- * The fd table: slot fd lists the fibers waiting on fd, each with the events it wants
- * (several fibers may wait on one fd). While a slot has waiters, fd is armed in epoll
- * EPOLLONESHOT with the union of their events; an event completes every waiter whose
- * events it matches (all of them on EPOLLERR/EPOLLHUP) and re-arms for the rest. One-shot
- * arming means an fd nobody waits on never reports again, so level-triggered readiness
- * cannot spin the worker. An fd closed behind our back leaves epoll by itself; the next
- * arm of a reused number finds ENOENT and adds it afresh.
+ * Registration: the first wait on an fd adds it to epoll once, edge-triggered, for
+ * input, output and hang-up together (ADD reports a readiness that is already there),
+ * and it stays registered until rf_io_close (ep_forget_fd) or until the kernel drops it
+ * with the file: no epoll_ctl per wait. An edge completes every waiter whose events it
+ * matches (all of them on EPOLLERR/EPOLLHUP); an edge nobody waits for is remembered in
+ * the slot's `ready` bits.
+ *
+ * Ready bits (per direction, owner only): clear means "this worker's last attempt got
+ * EAGAIN and no edge has come since", set means "maybe ready, try". A caller clears them
+ * when it parks after an EAGAIN (ep_wait_fd) and a dispatched edge sets them, so a caller
+ * that finds them clear may park at once instead of making a call that would get EAGAIN
+ * (ep_unready): any edge since is either in the slot or still queued in epoll, and then
+ * it completes the waiter. A short read from a stream socket drained it, so it clears
+ * EPOLLIN too (ep_short_read): in request/response traffic the next read then parks at
+ * once instead of getting EAGAIN. A fresh slot is all ready.
+ *
+ * A descriptor closed with close(2) behind ringfold's back leaves epoll by itself, but
+ * the slot still says "registered"; if the number is reused, waits on the new file would
+ * hear nothing. So a wait on a registration older than the wait re-checks it with
+ * EPOLL_CTL_MOD every REVALIDATE_NS (ENOENT: added afresh): such a wait is late by at most
+ * that, and a long-idle connection pays one epoll_ctl per period.
  *
  * epoll_event.data.u64 is fd + 1 (0 is the wake-up eventfd): numbers, not pointers, so
- * an event for a slot that lost its waiters meanwhile is simply ignored.
+ * an event for a slot nobody waits on is simply remembered or ignored.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io/io_impl.h"
@@ -32,9 +47,13 @@ struct fd_wait {
 
 struct ep_fd_slot {
 	struct fd_wait *head;
-	uint32_t armed; /* events armed in epoll (0: not armed now) */
-	bool added;     /* fd is (as far as we know) in the epoll set */
+	uint32_t unready; /* EPOLLIN/EPOLLOUT: got EAGAIN, no edge since (see the top) */
+	bool added;       /* fd is (as far as we know) in the epoll set */
+	bool stream;      /* a SOCK_STREAM socket: a short read drained it */
 };
+
+#define REG_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET)
+#define REVALIDATE_NS 1000000000u
 
 int ep_create(io_poller *io)
 {
@@ -77,15 +96,11 @@ static struct ep_fd_slot *slot_of(io_poller *io, int fd)
 	return &io->fds[fd];
 }
 
-/* Arm fd for the union of its waiters' events, or leave it disarmed if none. */
-static int arm(io_poller *io, int fd, struct ep_fd_slot *s)
+/* Register fd (ADD), or re-check a registration (MOD; ENOENT: the file it named is gone,
+ * ADD the new one). 0 or -errno (-EPERM: not pollable). */
+static int reg(io_poller *io, int fd, struct ep_fd_slot *s)
 {
-	uint32_t want = 0;
-	for (struct fd_wait *x = s->head; x; x = x->w.link[1])
-		want |= x->events;
-	if (!want || want == s->armed)
-		return 0;
-	struct epoll_event ev = {.events = want | EPOLLONESHOT, .data.u64 = (uint64_t)fd + 1};
+	struct epoll_event ev = {.events = REG_EVENTS, .data.u64 = (uint64_t)fd + 1};
 	int rc = -1;
 	if (s->added)
 		rc = epoll_ctl(io->epfd, EPOLL_CTL_MOD, fd, &ev);
@@ -96,9 +111,33 @@ static int arm(io_poller *io, int fd, struct ep_fd_slot *s)
 	}
 	if (rc < 0)
 		return -errno;
+	if (!s->added) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+		s->stream =
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+	}
 	s->added = true;
-	s->armed = want;
 	return 0;
+}
+
+void ep_short_read(io_poller *io, int fd)
+{
+	if (fd >= 0 && fd < io->nfds && io->fds[fd].added && io->fds[fd].stream)
+		io->fds[fd].unready |= EPOLLIN;
+}
+
+static uint32_t dir_bits(uint32_t events)
+{
+	return events & (EPOLLIN | EPOLLOUT);
+}
+
+bool ep_unready(io_poller *io, int fd, uint32_t events)
+{
+	if (fd < 0 || fd >= io->nfds || !io->fds[fd].added)
+		return false;
+	uint32_t d = dir_bits(events);
+	return d && (io->fds[fd].unready & d) == d;
 }
 
 static void unlink_wait(struct ep_fd_slot *s, struct fd_wait *x)
@@ -129,26 +168,42 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 	struct ep_fd_slot *s = slot_of(io, fd);
 	if (!s)
 		return -ENOMEM;
-	struct fd_wait x = {.events = events};
-	waiter_init(&x.w);
-	x.w.link[1] = s->head;
-	if (s->head)
-		s->head->w.link[0] = &x;
-	s->head = &x;
-	int rc = arm(io, fd, s);
-	if (rc < 0) {
-		unlink_wait(s, &x);
-		return rc;
+	/* The caller just got EAGAIN (or found the direction unready): whatever edge comes
+	 * from now on is news. */
+	s->unready |= dir_bits(events);
+	bool fresh = !s->added;
+	if (fresh) {
+		int rc = reg(io, fd, s);
+		if (rc < 0)
+			return rc;
 	}
-	if ((rc = waiter_wait(&x.w, deadline_ns)) < 0) {
+	struct fd_wait x = {.events = events};
+	for (;;) {
+		waiter_init(&x.w);
+		x.w.link[0] = NULL;
+		x.w.link[1] = s->head;
+		if (s->head)
+			s->head->w.link[0] = &x;
+		s->head = &x;
+		uint64_t until = deadline_ns;
+		if (!fresh) {
+			uint64_t check = time_now_ns() + REVALIDATE_NS;
+			until = check < deadline_ns ? check : deadline_ns;
+		}
+		int rc = waiter_wait(&x.w, until);
+		if (rc == 0)
+			return x.w.result;
 		/* Timed out or cancelled by shutdown: no completion can happen now; leave the
-		 * list. The fd stays armed for the others; if none remain its one event is
-		 * ignored. */
+		 * list. */
 		s = &io->fds[fd]; /* the table may have moved while we were parked */
 		unlink_wait(s, &x);
-		return rc;
+		if (rc != -ETIMEDOUT || until == deadline_ns)
+			return rc;
+		rc = reg(io, fd, s); /* our own re-check: is the registration still there? */
+		if (rc < 0)
+			return rc == -EPERM ? rc : -EBADF;
+		fresh = true; /* checked now: the rest of the wait needs no more */
 	}
-	return x.w.result;
 }
 
 void ep_forget_fd(io_poller *io, int fd)
@@ -165,30 +220,25 @@ void ep_forget_fd(io_poller *io, int fd)
 		finish(x, -EBADF);
 	}
 	s->added = false;
-	s->armed = 0;
+	s->unready = 0;
 }
 
-/* fd reported `ev`: complete the waiters it satisfies, re-arm for the others. */
+/* fd reported the edge `ev`: complete the waiters it satisfies; remember it. */
 static int dispatch(io_poller *io, int fd, uint32_t ev)
 {
 	struct ep_fd_slot *s = &io->fds[fd];
-	s->armed = 0; /* one-shot: disarmed by this event */
+	if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+		s->unready = 0;
+	s->unready &= ~dir_bits(ev);
 	int n = 0;
 	for (struct fd_wait *x = s->head, *next; x; x = next) {
 		next = x->w.link[1];
 		uint32_t hit = ev & (x->events | EPOLLERR | EPOLLHUP);
+		if (ev & EPOLLRDHUP && x->events & EPOLLIN)
+			hit |= EPOLLIN; /* the peer's FIN: a read returns 0 now */
 		if (hit) {
 			unlink_wait(s, x);
 			finish(x, (int)hit);
-			n++;
-		}
-	}
-	if (s->head && arm(io, fd, s) < 0) {
-		/* Cannot re-arm (fd closed behind our back): tell the rest. */
-		struct fd_wait *x;
-		while ((x = s->head)) {
-			unlink_wait(s, x);
-			finish(x, -EBADF);
 			n++;
 		}
 	}

@@ -49,6 +49,9 @@ unsigned uring_setup_flags(void);
 int uring_create(io_poller *io);
 void uring_destroy(io_poller *io);
 int uring_poll(io_poller *io, uint64_t deadline_ns);
+/* Completions wait in the ring, or task work that would post them (IORING_SQ_TASKRUN,
+ * where the ring was set up with TASKRUN_FLAG). No syscall. Owner only. */
+bool uring_pending(io_poller *io);
 /* Wake `to`'s owner by posting a CQE into its ring from `self`'s ring (MSG_RING).
  * Owner of self only. */
 void uring_msg_wake(io_poller *self, io_poller *to);
@@ -75,6 +78,13 @@ int ep_poll(io_poller *io, uint64_t deadline_ns);
  * the events seen (>0), -ETIMEDOUT, RF_ESHUTDOWN, -EPERM (fd not pollable: a regular file), -EBADF
  * (bad fd, or closed by rf_io_close meanwhile). Owner's fiber only. */
 int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns);
+/* Whether this worker's last attempt on fd in the direction(s) of `events` got EAGAIN
+ * and no edge has come since: a call now would get EAGAIN again, so park first. No
+ * syscall. Owner only. */
+bool ep_unready(io_poller *io, int fd, uint32_t events);
+/* A read or recv on fd returned less than asked (and more than 0): a stream socket is
+ * drained, so mark it unready for input. Owner only. */
+void ep_short_read(io_poller *io, int fd);
 /* Forget fd (before it is closed): its waiters get -EBADF. Owner only. */
 void ep_forget_fd(io_poller *io, int fd);
 

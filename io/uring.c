@@ -59,8 +59,11 @@ int uring_create(io_poller *io)
 		if (rc != -EINVAL || flags == 0)
 			break;
 		/* Same flag-dropping order as the probe: DEFER_TASKRUN needs SINGLE_ISSUER. */
-		flags &= (flags & IORING_SETUP_DEFER_TASKRUN) ? ~IORING_SETUP_DEFER_TASKRUN
-		                                              : ~IORING_SETUP_SINGLE_ISSUER;
+		if (flags & IORING_SETUP_TASKRUN_FLAG)
+			flags &= ~IORING_SETUP_TASKRUN_FLAG;
+		else
+			flags &= (flags & IORING_SETUP_DEFER_TASKRUN) ? ~IORING_SETUP_DEFER_TASKRUN
+			                                              : ~IORING_SETUP_SINGLE_ISSUER;
 	}
 	if (rc < 0)
 		return rc;
@@ -107,6 +110,12 @@ void uring_msg_wake(io_poller *self, io_poller *to)
 	io_uring_prep_msg_ring(sqe, to->ring.ring_fd, 0, MSG_WAKE_TAG, 0);
 	io_uring_sqe_set_data64(sqe, MSG_SENT_TAG);
 	(void)io_uring_submit(&self->ring);
+}
+
+bool uring_pending(io_poller *io)
+{
+	return io_uring_cq_ready(&io->ring) ||
+	       (IO_URING_READ_ONCE(*io->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
 struct io_uring_sqe *uring_sqe(io_poller *io)

@@ -88,10 +88,11 @@ RF_API void rf_mix_free(rf_mix *m);
 RF_API int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f);
 
 /* onto-chan!: put vals[0..n) (copied) onto ch in order, then close ch if `close`. *done (may
- * be NULL) is a channel that closes when that is over. */
+ * be NULL) is a channel that closes when that is over. -EINVAL for ch NULL, vals NULL
+ * with n > 0, or an n no array of rf_val can have (its size would overflow). */
 RF_API int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, rf_chan **done);
 
-/* to-chan!: a channel carrying vals[0..n) (copied), then closed. */
+/* to-chan!: a channel carrying vals[0..n) (copied), then closed. -EINVAL as onto-chan!. */
 RF_API int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out);
 
 /* reduce: a channel carrying f(...f(f(init, v1), v2)..., vn) once ch closes. If f returns a

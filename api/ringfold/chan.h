@@ -46,6 +46,7 @@
 #define RINGFOLD_CHAN_H
 
 #include "ringfold/base.h"
+#include "ringfold/runtime.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,7 +89,8 @@ typedef struct rf_xform {
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
 /* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
- * (take n). fn's negative return drops the value. */
+ * (take n). fn's negative return drops the value. A map or filter of a NULL fn makes
+ * rf_chan_new_xform / rf_chan_new_promise return -EINVAL. */
 RF_API rf_xform rf_xform_map(rf_body_fn fn);
 RF_API rf_xform rf_xform_filter(rf_body_fn pred);
 RF_API rf_xform rf_xform_take(int64_t n);
@@ -257,6 +259,17 @@ RF_API int rf_chan_timeout(int64_t timeout_ms, rf_chan **out);
  * closes without a value and takes return that code instead of RF_ECLOSED. Drop it with
  * rf_chan_release. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
 RF_API int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result);
+
+/* (go (fn arg)) placed by opts (ringfold/runtime.h: a worker, a node, the spawner's
+ * worker, a stack size); NULL opts is rf_go.
+ * Returns: 0; *result as rf_go's.
+ * Errors:  -EINVAL (NULL fn, opts->size too small, a worker or node out of range, a
+ *          stack size out of range), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    rf_go's; a stack_size of its own maps a stack (one mmap) and unmaps it at
+ *          the end instead of reusing a pooled one. */
+RF_API int rf_go_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf_chan **result);
 
 #ifdef __cplusplus
 }

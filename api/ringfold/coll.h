@@ -75,7 +75,7 @@ RF_API extern const rf_coll_ops rf_coll_nested;
  * to fill in. */
 RF_API rf_coll_ops rf_coll_ops_default(void);
 
-/* One more / one fewer reference to the collection (rf_pvec * or rf_phm *) held in v.
+/* One more / one fewer reference to the collection (rf_pvec *, rf_phm * or rf_psorted *) held in v.
  * Both have the shapes rf_coll_ops and rf_release_fn take, so a collection can own
  * collections (rf_coll_nested) and an atom, ref or channel can own one.
  * Returns: nothing. RF_NIL is a no-op.

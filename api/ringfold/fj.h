@@ -68,7 +68,8 @@ RF_API int rf_fj_invoke_timeout(rf_body_fn fn, rf_val arg, int64_t timeout_ms, r
 RF_API int rf_fj_fork(rf_fj_task *t, rf_body_fn fn, rf_val arg);
 
 /* Join a task forked by the same task: fn's return value, its result in *out.
- * RF_ENOTINPOOL outside a pool task; -EINVAL for NULL t or out.
+ * RF_ENOTINPOOL outside a pool task; -EINVAL for NULL t or out, or a task joined
+ * already (a second join of one fork).
  * Never blocks its worker while work exists (see above); waits (parked) only when the
  * task is running elsewhere and nothing can be stolen. Pool task only.
  * Cost: a few ns when the task was not stolen (it runs inline). */

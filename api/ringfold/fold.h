@@ -79,7 +79,9 @@ typedef int (*rf_mapcat_fn)(rf_val x, rf_val arg, rf_emit *e);
  * ranges. */
 typedef int (*rf_source_fn)(rf_val src, size_t lo, size_t hi, rf_emit *e);
 
-/* Sources. The array is read in place and must outlive the folds over it. */
+/* Sources. The array is read in place and must outlive the folds over it; a NULL array
+ * (or elem_size 0) with n > 0 makes the fold return -EINVAL. A range may span the whole
+ * of int64_t (at most 2^64 - 1 elements). */
 RF_API rf_reducible rf_r_int64(const int64_t *a, size_t n);
 RF_API rf_reducible rf_r_double(const double *a, size_t n);
 RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size); /* x = &base[i] */

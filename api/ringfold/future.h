@@ -28,6 +28,7 @@
 
 #include "ringfold/base.h"
 #include "ringfold/deferred.h"
+#include "ringfold/runtime.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,16 @@ typedef struct rf_future rf_future;
  * Context: any.
  * Cost:    one allocation and a fiber spawn. */
 RF_API int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out);
+
+/* (future ...) placed by opts (ringfold/runtime.h, as rf_go_with); NULL opts is
+ * rf_future_call.
+ * Returns: 0; *out the future.
+ * Errors:  -EINVAL (NULL fn or out, opts out of range), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    rf_future_call's. */
+RF_API int rf_future_call_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg,
+                               rf_future **out);
 
 /* Free the handle; a running body runs on, nothing is cancelled.
  * Returns: nothing; NULL is a no-op.

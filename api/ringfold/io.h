@@ -30,7 +30,9 @@
  * socket runs on the pool too (and its timeout then applies only once the connection
  * is under way, as with a plain thread); accept on a blocking-mode listener shared with
  * threads outside ringfold should be made O_NONBLOCK, or another process may take the
- * connection between readiness and accept.
+ * connection between readiness and accept. A descriptor stays registered with a worker's
+ * epoll from its first wait until rf_io_close; one closed with close(2) instead, whose
+ * number is then reused, may be heard up to a second late on its first wait there.
  *
  * Clojure mapping: Clojure's I/O is the JVM's blocking I/O, which must not run inside a
  * go block (it would block one of core.async's 8 dispatch threads). Here it may: these
@@ -97,6 +99,72 @@ RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t 
  * still waiting on fd under the epoll backend get -EBADF. Never retried on EINTR (the
  * descriptor is gone either way). Does not block beyond close(2) itself. Any context. */
 RF_API int rf_io_close(int fd);
+
+/* recvmsg(2), sendmsg(2) on a socket; flags as for the syscalls (sendmsg adds
+ * MSG_NOSIGNAL; MSG_DONTWAIT tries once). msg and what it points to must stay valid
+ * until the call returns.
+ * Returns: the bytes transferred (>= 0); msg's fields updated as the syscall does.
+ * Errors:  -EINVAL (NULL msg), the syscall's errno, -ETIMEDOUT.
+ * Blocks:  until data / room (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    as rf_io_recv / rf_io_send (io_uring: one SQE; epoll: readiness, then the call). */
+RF_API ssize_t rf_io_recvmsg(int fd, struct msghdr *msg, int flags);
+RF_API ssize_t rf_io_recvmsg_timeout(int fd, struct msghdr *msg, int flags, int64_t ms);
+RF_API ssize_t rf_io_sendmsg(int fd, const struct msghdr *msg, int flags);
+RF_API ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags, int64_t ms);
+
+/* shutdown(2): end one or both directions of a connection (SHUT_RD, SHUT_WR, SHUT_RDWR).
+ * Returns: 0.
+ * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall. */
+RF_API int rf_io_shutdown(int fd, int how);
+
+/* splice(2): move up to len bytes between fd_in and fd_out, one of them a pipe, without
+ * copying through user memory (a file to a socket through a pipe: sendfile's job).
+ * off_in / off_out: the offset to read or write at, or -1 for the descriptor's position
+ * (a pipe's must be -1); the offsets given are not updated. flags: SPLICE_F_MOVE,
+ * SPLICE_F_MORE (SPLICE_F_NONBLOCK: -EINVAL; the call waits).
+ * Returns: the bytes moved (0: end of input).
+ * Errors:  -EINVAL (offsets below -1, SPLICE_F_NONBLOCK), the syscall's errno.
+ * Blocks:  until it moves something. No deadline applies (the wait may be on either side).
+ * Context: any.
+ * Cost:    io_uring: one SQE (the kernel's worker threads wait for it); epoll: the
+ *          blocking pool; a thread: the syscall. */
+RF_API ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_out, size_t len,
+                            unsigned flags);
+
+/* A deadline that spans calls: every later call here on the calling fiber (or plain
+ * thread) that can time out ends by timeout_ms from now, whatever its own timeout, with
+ * -ETIMEDOUT (one try without waiting once it has passed). Until rf_io_deadline_clear or
+ * the next set; a fiber starts without one. Disk I/O, fsync, close, shutdown and splice
+ * ignore it (they cannot be abandoned half-way or do not wait).
+ * Returns: 0.
+ * Errors:  -EINVAL (timeout_ms < 0).
+ * Blocks:  never.
+ * Context: any (per fiber; per thread on plain threads).
+ * Cost:    a clock read; each call then compares one more deadline. */
+RF_API int rf_io_deadline_set(int64_t timeout_ms);
+RF_API void rf_io_deadline_clear(void);
+
+typedef struct rf_chan rf_chan;
+
+/* Signals as channel values: a channel (fixed buffer of buf) that receives the number
+ * of each of the n signals given as it arrives, read from a signalfd by a go process
+ * (an io_uring poll, or the worker's epoll). The signals are blocked on the calling
+ * thread and on every executor worker, so their default actions no longer run there;
+ * block them on other threads too (best: in main, before starting any thread), or the
+ * kernel may deliver one there instead. Closing the channel ends the reader within
+ * 100 ms; rf_stop_graceful and rf_shutdown end it too. Free the channel with rf_chan_free.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL signals or out, n or buf 0, a signal out of range, SIGKILL,
+ *          SIGSTOP), -ENOMEM, -EMFILE, RF_ESHUTDOWN.
+ * Blocks:  briefly, while every worker blocks the signals (parks a fiber).
+ * Context: any.
+ * Cost:    a signalfd and a go process per channel, woken every 100 ms; per signal, a
+ *          read and a put. */
+RF_API int rf_signal_chan(const int *signals, size_t n, size_t buf, rf_chan **out);
 
 /* fsync(2): 0 or a negative errno. May block. Any context. */
 RF_API int rf_io_fsync(int fd);

@@ -117,6 +117,60 @@ RF_API void rf_shutdown(void);
  * Cost: one wake-up per worker; returns as soon as the last fiber has returned. */
 RF_API int rf_shutdown_timeout(int64_t timeout_ms);
 
+/* Stop a server gracefully: accept no more connections, let the fibers serving the open
+ * ones finish within timeout_ms, then stop as rf_shutdown. Each listening socket given is
+ * shut for reading, so its accepts, waiting ones included, fail with -EINVAL (an accept
+ * loop ends); rf_stopping() turns true, for connection loops to finish the request they
+ * serve and return; then rf_shutdown_timeout(timeout_ms).
+ * Returns: 0 when every fiber returned within the timeout; -ETIMEDOUT when the rest had
+ *          their waits cancelled (RF_ESHUTDOWN) as by rf_shutdown. Stopped either way.
+ * Errors:  -EINVAL (NULL listeners with n > 0, timeout_ms < 0); -EPERM on an executor
+ *          worker (nothing done).
+ * Blocks:  up to timeout_ms, then as rf_shutdown.
+ * Context: plain thread (a signal loop in main: see rf_signal_chan).
+ * Cost:    a shutdown(2) per listener, then rf_shutdown_timeout's. */
+RF_API int rf_stop_graceful(const int *listeners, size_t n, int64_t timeout_ms);
+
+/* Whether rf_stop_graceful has begun (until the runtime starts again).
+ * Returns: true or false.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one relaxed load. */
+RF_API bool rf_stopping(void);
+
+/* Where a go process or future runs and how big its stack is (rf_go_with,
+ * rf_future_call_with). Without options (rf_go, rf_future_call) a process started from a
+ * fiber goes to the spawner's worker unless another worker of its node carries a few
+ * fewer fibers (so a listener's connections spread over the node while a parent and its
+ * few children stay together), one started from a plain thread goes round-robin over all
+ * workers, and a worker that runs out of work takes half of a busy peer's processes that
+ * have not started yet. A process that has started never moves (errno and thread-locals
+ * stay those of its worker). */
+typedef struct rf_spawn_opts {
+	size_t size;       /* sizeof(rf_spawn_opts) (rf_spawn_opts_default sets it) */
+	int worker;        /* -1, or 0..workers-1: runs on that worker, never moved */
+	int node;          /* -1, or a node index: its least-loaded worker */
+	bool stay_local;   /* from a fiber: the spawner's worker, never moved */
+	size_t stack_size; /* 0: the runtime's stack_size; else 16 KiB .. 1 GiB */
+} rf_spawn_opts;
+
+/* Fill *opts with no placement and the runtime's stack size.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL opts).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few stores. */
+RF_API int rf_spawn_opts_default(rf_spawn_opts *opts);
+
+/* The index of the executor worker the caller runs on.
+ * Returns: 0..workers-1, or -1 on a plain thread or fork/join task.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one thread-local load. */
+RF_API int rf_worker_self(void);
+
 typedef struct rf_worker_stats {
 	int cpu;             /* CPU the worker is pinned to */
 	int node;            /* its NUMA node */
@@ -142,7 +196,7 @@ typedef struct rf_stats {
 } rf_stats;
 
 /* Snapshot of the counters (each read relaxed; totals are not one instant). Starts the
- * runtime if needed. */
+ * runtime if needed. A NULL out does nothing. */
 RF_API void rf_stats_get(rf_stats *out);
 
 #ifdef __cplusplus

@@ -1,6 +1,6 @@
 ;; perf/persistent/peers.clj: Clojure 1.11's persistent collections on the benchmarks of
-;; bench_persistent.c, printing bench,clojure,ns_per_op,ops lines (best of RF_BENCH_REPS
-;; runs, after one warm-up run). Primitive longs where Clojure allows, as a Clojure
+;; bench_persistent.c, printing CSV rows as perf/harness.h (median, min, max of
+;; RF_BENCH_REPS runs, after one warm-up run). Primitive longs where Clojure allows, as a Clojure
 ;; programmer tuning this loop would write it; values are boxed Longs inside the
 ;; collections, as they always are.
 (require '[clojure.core.reducers :as r])
@@ -17,11 +17,15 @@
 (defn report [bench ops want f]
   (let [[_ got] (f)]                    ;; warm-up run
     (assert (= want got) (str bench " gave " got ", expected " want)))
-  (let [best (apply min (for [_ (range reps)]
-                          (let [[ns got] (f)]
-                            (assert (= want got))
-                            ns)))]
-    (println (format "%s,clojure,%.3f,%d" bench (/ (double best) ops) ops))
+  (let [ts (vec (sort (for [_ (range reps)]
+                        (let [[ns got] (f)]
+                          (assert (= want got))
+                          ns))))
+        n (count ts)
+        med (if (odd? n) (ts (quot n 2)) (/ (+ (ts (dec (quot n 2))) (ts (quot n 2))) 2.0))
+        per #(/ (double %) ops)]
+    (println (format "%s,clojure,%.3f,%d,%.3f,%.3f,%d,ns"
+                     bench (per med) ops (per (first ts)) (per (peek ts)) n))
     (flush)))
 
 (defmacro timed [& body]

@@ -16,13 +16,16 @@
 #ifndef RF_BASE_CTX_H
 #define RF_BASE_CTX_H
 
+#include <stdint.h>
+
 typedef struct exec_ctx {
-	void *tx;           /* STM: the running transaction, or NULL (runtime/stm) */
-	void *agent_action; /* agents: the action being run, its held sends (runtime/agent) */
-	void *bindings;     /* vars: the current binding frame, or NULL (runtime/var) */
-	void *conveyed;     /* vars: the reference the context was started with, or NULL */
-	void *go;           /* channels: the running go process, or NULL (runtime/chan) */
-	void *fj_task;      /* fork/join: the task being run, or NULL (runtime/fj) */
+	void *tx;             /* STM: the running transaction, or NULL (runtime/stm) */
+	void *agent_action;   /* agents: the action being run, its held sends (runtime/agent) */
+	void *bindings;       /* vars: the current binding frame, or NULL (runtime/var) */
+	void *conveyed;       /* vars: the reference the context was started with, or NULL */
+	void *go;             /* channels: the running go process, or NULL (runtime/chan) */
+	void *fj_task;        /* fork/join: the task being run, or NULL (runtime/fj) */
+	uint64_t io_deadline; /* io: calls end by then (CLOCK_MONOTONIC ns); 0: none (io/calls.c) */
 } exec_ctx;
 
 /* The context running now: the current fiber's, or the calling thread's. Never NULL.

@@ -56,7 +56,8 @@
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
 	X(STM_REF, false)         /* stm: a ref's validator and watches */                         \
-	X(FJ_INVOKE, false)       /* fj/task.c: an external invoke's caller */
+	X(FJ_INVOKE, false)       /* fj/task.c: an external invoke's caller */                     \
+	X(SCHEDULE, false)        /* deref/schedule.c: a schedule's cancel state */
 
 enum lockrank {
 	LOCKRANK_NONE = 0, /* unranked: not checked */

@@ -7,9 +7,10 @@
  * instructions that never block, park, allocate or call user code: waiting in the kernel
  * (a mutex's futex) would cost more than it saves, and unlocking is one release store
  * instead of a read-modify-write. Against lock-holder preemption on a busy machine, a
- * waiter that has spun SPIN_PAUSES times gives its CPU away with sched_yield (never a
- * fiber yield: the holder may be a fiber of the same worker that is not running, and the
- * caller may hold other locks that a fiber switch must not carry).
+ * waiter that has spun SPIN_PAUSES times gives its CPU away with sched_yield, and after
+ * SPIN_YIELDS yields sleeps in short naps (spin_step; never a fiber yield: the holder may
+ * be a fiber of the same worker that is not running, and the caller may hold other locks
+ * that a fiber switch must not carry).
  * Orders: the acquire exchange pairs with the release store of the previous unlock, so
  * every write of a critical section is seen by the next holder.
  *
@@ -23,10 +24,12 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "runtime/base/lockrank.h"
 
 #define SPIN_PAUSES 64
+#define SPIN_YIELDS 64
 
 static inline void cpu_relax(void)
 {
@@ -37,14 +40,23 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Step `spins` of a busy-wait for another thread: pause, and past SPIN_PAUSES steps
- * give the CPU away. */
+/* Step `spins` of a busy-wait for another thread: pause; past SPIN_PAUSES steps give
+ * the CPU away; past SPIN_YIELDS more, sleep (50 us, doubling up to 1 ms). The holder
+ * has then been preempted for a while: on an oversubscribed machine a waiter that only
+ * yields keeps competing with it for CPU time (sched_yield returns at once when nothing
+ * else is runnable here), burning milliseconds of CPU per wait; sleeping hands the CPU
+ * over and bounds what the wait costs. Never a fiber switch (see spinlock below). */
 static inline void spin_step(unsigned spins)
 {
-	if (spins < SPIN_PAUSES)
+	if (spins < SPIN_PAUSES) {
 		cpu_relax();
-	else
+	} else if (spins < SPIN_PAUSES + SPIN_YIELDS) {
 		sched_yield();
+	} else {
+		unsigned k = spins - SPIN_PAUSES - SPIN_YIELDS;
+		struct timespec ts = {0, 50000L << (k < 4 ? k : 4)}; /* 50 .. 800 us */
+		nanosleep(&ts, NULL);
+	}
 }
 
 typedef struct spinlock {

@@ -202,8 +202,8 @@ static int onto_go(rf_val arg, rf_val *res)
 
 int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, rf_chan **done)
 {
-	if (!ch || (!vals && n))
-		return -EINVAL;
+	if (!ch || (!vals && n) || n > (SIZE_MAX - sizeof(onto_rec)) / sizeof(rf_val))
+		return -EINVAL; /* no array that long can exist */
 	onto_rec *o = malloc(sizeof(*o) + n * sizeof(rf_val));
 	if (!o)
 		return -ENOMEM;

@@ -240,7 +240,7 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 	if (!out || (kind != KIND_UNBUF && n == 0) ||
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
-	    (xf && (kind == KIND_UNBUF || !xf->step)))
+	    (xf && (kind == KIND_UNBUF || !xf->step || !chan_xform_valid(xf))))
 		return -EINVAL;
 	/* Dropping, sliding and promise buffers and transformations discard values under
 	 * the channel's lock, where no user function may run. */

@@ -191,6 +191,11 @@ static int step_take(rf_xform *xf, rf_val v, rf_xform_sink *sink)
 	return xf->state > 0 ? 0 : RF_XF_DONE;
 }
 
+bool chan_xform_valid(const rf_xform *xf)
+{
+	return (xf->step != step_map && xf->step != step_filter) || xf->fn;
+}
+
 rf_xform rf_xform_map(rf_body_fn fn)
 {
 	return (rf_xform){.step = step_map, .fn = fn};

@@ -147,6 +147,8 @@ void chan_close_code(rf_chan *ch, int code);
 
 /* Buffer (chan_buf.c), under the channel lock. */
 int chan_buf_init(rf_chan *ch);
+/* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
+bool chan_xform_valid(const rf_xform *xf);
 size_t chan_buf_count(const rf_chan *ch);
 bool chan_buf_full(const rf_chan *ch);
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the

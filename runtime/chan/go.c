@@ -36,13 +36,13 @@ static void go_fiber(void *arg)
 	free(g);
 }
 
-static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
+static int spawn(const sched_spawn *how, rf_body_fn fn, rf_val arg, rf_chan *result)
 {
 	go_proc *g = malloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = var_bindings_capture()};
-	int rc = fiber_spawn(go_fiber, g, SCHED_WORKER_ANY, g->bindings);
+	int rc = fiber_spawn_at(go_fiber, g, how, g->bindings);
 	if (rc < 0) {
 		var_bindings_release(g->bindings);
 		free(g);
@@ -50,9 +50,10 @@ static int spawn(rf_body_fn fn, rf_val arg, rf_chan *result)
 	return rc;
 }
 
-int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
+int rf_go_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf_chan **result)
 {
-	if (!fn)
+	sched_spawn how;
+	if (!fn || sched_spawn_from(opts, &how) < 0)
 		return -EINVAL;
 	int rc = sched_ensure();
 	if (rc < 0)
@@ -63,7 +64,7 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 			return rc;
 		rf_chan_retain(ch);
 	}
-	if ((rc = spawn(fn, arg, ch)) < 0) {
+	if ((rc = spawn(&how, fn, arg, ch)) < 0) {
 		rf_chan_release(ch);
 		rf_chan_release(ch);
 		return rc;
@@ -71,4 +72,9 @@ int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
 	if (result)
 		*result = ch;
 	return 0;
+}
+
+int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result)
+{
+	return rf_go_with(NULL, fn, arg, result);
 }

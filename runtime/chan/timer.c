@@ -18,6 +18,9 @@
  * it after fiber_spawn only if the spawn failed. `live` counts slot fibers (the shutdown
  * hook waits for zero under drain_lock, which the last fiber takes to signal).
  *
+ * Fork: the child forgets every slot (timer_fork_child); a timeout channel made before
+ * the fork never closes in the child.
+ *
  * Shutdown: rf_shutdown runs timer_drain, which closes every pending timeout channel
  * at once (waking whoever waits on one) and waits until every slot fiber has ended, so
  * no fiber is abandoned holding a channel. Timeouts made while draining close at once.
@@ -116,11 +119,32 @@ static void timer_drain(void)
 	atomic_store_explicit(&draining, false, memory_order_seq_cst);
 }
 
+/* Fork child: the slot fibers were the parent's and are gone. Forget their slots (the
+ * channels stay, unclosed, for whoever holds them), so that a timeout made in the child
+ * never joins a slot nobody will fire. */
+static void timer_fork_child(void)
+{
+	for (int i = 0; i < NSTRIPES; i++) {
+		spin_init(&stripes[i].lock, LOCKRANK_CHAN_TIMEOUT);
+		for (slot *s = stripes[i].head, *next; s; s = next) {
+			next = s->next;
+			rf_chan_release(s->ch);
+			free(s);
+		}
+		stripes[i].head = NULL;
+	}
+	atomic_store_explicit(&live, 0, memory_order_relaxed);
+	atomic_store_explicit(&draining, false, memory_order_relaxed);
+	pthread_mutex_init(&drain_lock, NULL);
+	pthread_cond_init(&drain_cond, NULL);
+}
+
 static void timer_once(void)
 {
 	for (int i = 0; i < NSTRIPES; i++)
 		spin_init(&stripes[i].lock, LOCKRANK_CHAN_TIMEOUT);
 	(void)sched_on_shutdown(timer_drain);
+	(void)sched_on_fork_child(timer_fork_child);
 }
 
 /* Under st->lock: the slot for deadline unit `at`, or NULL. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ringfold/phm.h"
+#include "ringfold/psorted.h"
 #include "ringfold/pvec.h"
 #include "runtime/coll/coll.h"
 
@@ -77,6 +78,8 @@ void rf_coll_release(rf_val v, rf_val ctx)
 		return;
 	if (h->kind == COLL_PVEC)
 		rf_pvec_release((rf_pvec *)h);
+	else if (h->kind == COLL_PSORTED)
+		rf_psorted_release((rf_psorted *)h);
 	else
 		rf_phm_release((rf_phm *)h);
 }

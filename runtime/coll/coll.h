@@ -19,7 +19,8 @@
  * before the decrement; the acquire half, taken by the holder whose decrement reaches
  * zero, pairs with the release half of every earlier decrement, so the freeing thread
  * sees all other holders done with the object before it frees it. (acq_rel on the RMW
- * rather than a separate acquire fence: TSan understands the former.)
+ * rather than a separate acquire fence: TSan understands the former.) A holder that
+ * reads a count of 1 (acquire) is the only one and frees without the decrement.
  *
  * Counts are 32-bit: at most 2^32 - 1 references to one node or version.
  */
@@ -30,7 +31,7 @@
 
 #include "ringfold/coll.h"
 
-enum { COLL_PVEC = 0x70766563, COLL_PHM = 0x70686d00 };
+enum { COLL_PVEC = 0x70766563, COLL_PHM = 0x70686d00, COLL_PSORTED = 0x70736f72 };
 
 /* First member of rf_pvec and rf_phm: rf_coll_release tells them apart by kind. */
 typedef struct coll_hdr {
@@ -46,6 +47,13 @@ static inline void rc_retain(_Atomic uint32_t *rc)
 /* True when this was the last reference: the caller frees the object. */
 static inline bool rc_drop(_Atomic uint32_t *rc)
 {
+	/* A count of 1 is ours alone: nobody else holds a reference, so nobody can take or
+	 * drop one meanwhile, and no write is needed. The acquire load pairs with the
+	 * release half of the decrement that brought the count to 1, as the RMW's acquire
+	 * would. Saves the locked RMW on every object dropped by its only holder (the old
+	 * version after an update, the nodes only it held). */
+	if (atomic_load_explicit(rc, memory_order_acquire) == 1)
+		return true;
 	/* release: our uses of the object before; acquire (for the last one): every other
 	 * holder's uses, through their release decrements. */
 	return atomic_fetch_sub_explicit(rc, 1, memory_order_acq_rel) == 1;

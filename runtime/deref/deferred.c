@@ -95,7 +95,7 @@ int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out)
 		return -ETIMEDOUT;
 	int rc = deferred_wait(d, time_deadline_after_ms(timeout_ms), &code, &v);
 	if (rc < 0)
-		return rc;
+		return rc; /* -ETIMEDOUT, or RF_ESHUTDOWN */
 	*out = v;
 	return code;
 }

@@ -65,9 +65,10 @@ static void fiber_main(void *arg)
 	future_run(arg, false);
 }
 
-int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
+int rf_future_call_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf_future **out)
 {
-	if (!fn || !out)
+	sched_spawn how;
+	if (!fn || !out || sched_spawn_from(opts, &how) < 0)
 		return -EINVAL;
 	int rc = sched_ensure();
 	if (rc < 0)
@@ -79,13 +80,18 @@ int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
 		return rc;
 	}
 	/* The spawned fiber owns the frame's reference and releases it when it returns. */
-	if ((rc = fiber_spawn(fiber_main, f, SCHED_WORKER_ANY, frame)) < 0) {
+	if ((rc = fiber_spawn_at(fiber_main, f, &how, frame)) < 0) {
 		var_bindings_release(frame);
 		free(f);
 		return rc;
 	}
 	*out = f;
 	return 0;
+}
+
+int rf_future_call(rf_body_fn fn, rf_val arg, rf_future **out)
+{
+	return rf_future_call_with(NULL, fn, arg, out);
 }
 
 void rf_future_free(rf_future *f)

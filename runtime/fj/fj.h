@@ -24,7 +24,7 @@
 struct fj_pool;
 struct fj_worker;
 
-enum { FJ_PENDING = 0, FJ_DONE = 1, FJ_WAITER = 2 };
+enum { FJ_PENDING = 0, FJ_DONE = 1, FJ_WAITER = 2, FJ_JOINED = 4 /* a join returned */ };
 
 typedef struct fj_done {
 	_Atomic uint32_t state; /* FJ_PENDING / FJ_DONE, | FJ_WAITER */

@@ -23,7 +23,11 @@ static r_coll unwrap(rf_reducible r)
 
 static rf_reducible source(int kind, const void *base, size_t n, size_t elem_size)
 {
-	r_coll c = {.kind = kind, .base = base, .n = n, .elem_size = elem_size};
+	r_coll c = {.kind = kind,
+	            .base = base,
+	            .n = n,
+	            .elem_size = elem_size,
+	            .bad = n && (!base || !elem_size) ? -EINVAL : 0};
 	return wrap(&c);
 }
 
@@ -42,7 +46,10 @@ rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size)
 
 rf_reducible rf_r_range(int64_t start, int64_t end)
 {
-	r_coll c = {.kind = R_RANGE, .start = start, .n = end > start ? (size_t)(end - start) : 0};
+	/* unsigned: (range INT64_MIN INT64_MAX) has 2^64 - 1 elements, past int64_t */
+	r_coll c = {.kind = R_RANGE,
+	            .start = start,
+	            .n = end > start ? (size_t)((uint64_t)end - (uint64_t)start) : 0};
 	return wrap(&c);
 }
 
@@ -190,7 +197,7 @@ int r_step_leaf(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 		break;
 	case R_RANGE:
 		for (size_t i = lo; i < hi && !rc; i++)
-			rc = step(cx, 0, c->start + (int64_t)i, acc);
+			rc = step(cx, 0, (int64_t)((uint64_t)c->start + i), acc);
 		break;
 	case R_RUNS:
 		for (size_t i = lo; i < hi && !rc;) {

@@ -48,7 +48,7 @@ static void generate(const r_coll *c, size_t lo, size_t m, rf_val *buf)
 		}
 	else if (c->kind == R_RANGE)
 		for (size_t j = 0; j < m; j++)
-			buf[j] = c->start + (int64_t)(lo + j);
+			buf[j] = (int64_t)((uint64_t)c->start + lo + j); /* no signed overflow */
 	else
 		for (size_t j = 0; j < m; j++)
 			buf[j] = rf_from_ptr((const char *)c->base + (lo + j) * c->elem_size);

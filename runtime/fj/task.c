@@ -73,12 +73,21 @@ int rf_fj_join(rf_fj_task *ut, rf_val *out)
 	if (!ut || !out)
 		return -EINVAL;
 	fj_task *t = (fj_task *)ut;
+	/* Relaxed: only the joining worker sets FJ_JOINED (below), and only it reads it. */
+	if (atomic_load_explicit(&t->done.state, memory_order_relaxed) & FJ_JOINED)
+		return -EINVAL; /* joined already: its task ran once and is gone */
 	fj_task *x = dq_take(&w->dq);
+	int rc;
 	if (x == t) {
 		*out = RF_NIL;
-		return t->fn(t->arg, out);
+		rc = t->fn(t->arg, out);
+	} else {
+		rc = join_slow(w, t, x, out);
 	}
-	return join_slow(w, t, x, out);
+	/* Nobody else touches the word once the task is done (fj_done_complete's exchange
+	 * was its last access) or was never stolen. */
+	atomic_store_explicit(&t->done.state, FJ_DONE | FJ_JOINED, memory_order_relaxed);
+	return rc;
 }
 
 static void remote_run(fj_job *j)

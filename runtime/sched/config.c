@@ -82,6 +82,8 @@ int rf_config_default(rf_config *cfg)
 {
 	unsigned long v;
 	int rc;
+	if (!cfg)
+		return -EINVAL;
 
 	if (!cfg)
 		return -EINVAL;

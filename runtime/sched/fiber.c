@@ -175,7 +175,7 @@ void fiber_resume(struct sched_fiber *f)
 	(void)worker_inbox_push(w, f);
 }
 
-static void fiber_release(sched_worker *w, sched_fiber *f)
+void fiber_unlink(sched_worker *w, sched_fiber *f)
 {
 	if (f->all_prev)
 		f->all_prev->all_next = f->all_next;
@@ -183,6 +183,13 @@ static void fiber_release(sched_worker *w, sched_fiber *f)
 		w->all = f->all_next;
 	if (f->all_next)
 		f->all_next->all_prev = f->all_prev;
+	atomic_store_explicit(&w->nlive, atomic_load_explicit(&w->nlive, memory_order_relaxed) - 1,
+	                      memory_order_relaxed);
+}
+
+static void fiber_release(sched_worker *w, sched_fiber *f)
+{
+	fiber_unlink(w, f);
 #ifdef RF_TSAN
 	__tsan_destroy_fiber(f->tsan_fiber);
 #endif
@@ -247,7 +254,7 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 }
 
 /* Owner: a fiber the worker sees for the first time (spawned here or via the inbox). */
-void fiber_adopt(sched_worker *w, sched_fiber *f)
+void fiber_link(sched_worker *w, sched_fiber *f)
 {
 	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	f->all_prev = NULL;
@@ -255,26 +262,46 @@ void fiber_adopt(sched_worker *w, sched_fiber *f)
 	if (w->all)
 		w->all->all_prev = f;
 	w->all = f;
+	atomic_store_explicit(&w->nlive, atomic_load_explicit(&w->nlive, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+void fiber_adopt(sched_worker *w, sched_fiber *f)
+{
+	fiber_link(w, f);
 	sched_count(&w->st_spawned, 1);
 }
 
-int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
+/* The worker a new fiber goes to, or NULL for -EINVAL. */
+static sched_worker *target(const sched_spawn *how, sched_worker *self)
 {
 	static _Atomic unsigned rr; /* round-robin cursor for plain threads (relaxed) */
-	if (!fn || worker < SCHED_WORKER_ANY)
+	if (how->worker != SCHED_WORKER_ANY)
+		return how->worker >= 0 && how->worker < sched_nworkers
+		           ? sched_worker_tab[how->worker]
+		           : NULL;
+	if (how->node >= 0)
+		return place_in_node(how->node);
+	if (self)
+		return how->local ? self : place_pick(self);
+	return sched_worker_tab[atomic_fetch_add_explicit(&rr, 1, memory_order_relaxed) %
+	                        (unsigned)sched_nworkers];
+}
+
+int fiber_spawn_at(sched_fiber_fn fn, void *arg, const sched_spawn *how, void *conveyed)
+{
+	if (!fn || !how || how->worker < SCHED_WORKER_ANY || how->node < -1 ||
+	    how->node >= TOPO_MAX_NODES ||
+	    (how->stack_size && (how->stack_size < 16384 || how->stack_size > (1UL << 30))))
 		return -EINVAL;
 	int rc = sched_ensure();
 	if (rc)
 		return rc;
 	sched_worker *self = sched_tls_worker;
-	if (worker == SCHED_WORKER_ANY)
-		worker = self ? self->index
-		              : (int)(atomic_fetch_add_explicit(&rr, 1, memory_order_relaxed) %
-		                      (unsigned)sched_nworkers);
-	if (worker >= sched_nworkers)
+	sched_worker *w = target(how, self);
+	if (!w)
 		return -EINVAL;
-	sched_worker *w = sched_worker_tab[worker];
-	sched_fiber *f = stack_get(w);
+	sched_fiber *f = how->stack_size ? stack_get_sized(w, how->stack_size) : stack_get(w);
 	if (!f)
 		return -ENOMEM;
 	f->fn = fn;
@@ -282,6 +309,7 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	f->ctx.bindings = conveyed;
 	f->ctx.conveyed = conveyed;
 	f->deadline = DEADLINE_NONE;
+	f->pinned = how->pinned || how->local || how->worker != SCHED_WORKER_ANY;
 #ifdef RF_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -293,7 +321,9 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 	}
 	f->state = FIBER_NEW;
 	f->foreign = true;
+	atomic_fetch_add_explicit(&w->incoming, 1, memory_order_relaxed);
 	if (!worker_inbox_push(w, f)) {
+		atomic_fetch_sub_explicit(&w->incoming, 1, memory_order_relaxed);
 #ifdef RF_TSAN
 		__tsan_destroy_fiber(f->tsan_fiber);
 #endif
@@ -301,4 +331,10 @@ int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
 		return RF_ESHUTDOWN;
 	}
 	return 0;
+}
+
+int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed)
+{
+	sched_spawn how = {.worker = worker, .node = -1};
+	return fiber_spawn_at(fn, arg, &how, conveyed);
 }

@@ -9,6 +9,9 @@
  *   sched_worker.exited             owner, under start_lock      rf_shutdown, same lock
  *   sched_worker.closed, .wakers    owner / wakers (seq_cst)     both (see worker.c)
  *   sched_worker.running, .seq      owner (relaxed)              stall monitor, owner
+ *   sched_worker.nlive              owner (relaxed store)        spawners placing (relaxed)
+ *   sched_worker.incoming           spawners (+1), owner (-n)    spawners placing (relaxed)
+ *   sched_hungry[node]              idle workers of the node     busy workers (place.c)
  *   sched_worker.st_* counters      owner (relaxed load+store)   rf_stats_get (relaxed)
  *   sched_worker.st_stalls, mon_*   stall monitor                rf_stats_get / monitor
  *   sched_worker.spare*             any thread, under spare_lock
@@ -18,8 +21,10 @@
  *                                release CAS that publishes it)
  *
  * A fiber is a struct sched_fiber (from the allocator) and a stack mapping [guard][stack]
- * (stack.c). It is created on its worker's node, runs only on that worker and returns to
- * that worker's pool. Its stack is first written when it first runs, on its worker.
+ * (stack.c). It is created on its worker's node. Until it first runs it may be handed to
+ * another worker of that node (place.c: an idle worker's share of a backlog); once started
+ * it runs only on its worker (errno and thread-locals cached across a park stay right)
+ * and returns to that worker's pool. Its stack is first written when it first runs.
  */
 #ifndef RF_SCHED_FIBER_H
 #define RF_SCHED_FIBER_H
@@ -67,6 +72,8 @@ typedef struct sched_fiber {
 	bool armed;
 	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
 	bool started; /* mctx made: the fiber has run (its stack is touched only from then) */
+	bool pinned;  /* placed explicitly: never handed to another worker */
+	bool own_map; /* a stack of its own size: unmapped at the end, not pooled */
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;
@@ -99,10 +106,12 @@ typedef struct sched_worker {
 	pthread_mutex_t spare_lock; /* guards spare, nspare */
 	sched_fiber *spare;         /* dead fibers any thread may reuse for this worker */
 	int nspare;
-	int spare_low; /* low-water mark of nspare in this trim window (stack.c) */
+	int spare_low;        /* low-water mark of nspare in this trim window (stack.c) */
+	_Atomic int incoming; /* new fibers pushed to the inbox, not yet adopted (place.c) */
 	/* --- owner only (monitor and stats read the atomics relaxed) --- */
 	_Alignas(64) _Atomic(sched_fiber *) running;
 	_Atomic uint64_t seq; /* odd while a fiber runs; +1 at every switch in or out */
+	_Atomic int nlive;    /* fibers adopted and not yet ended (place.c) */
 	sched_fiber *rq_head, *rq_tail;
 	sched_fiber *timers; /* pairing heap root */
 	sched_fiber *all;    /* live fibers (for abandonment at shutdown) */
@@ -120,6 +129,10 @@ typedef struct sched_worker {
 	void *altstack;
 	size_t altstack_size;
 	int index, cpu, node, os_node;
+	int node_first, node_count; /* the workers of this node: tab[node_first ..+count) */
+	uint64_t hungry_bit;    /* this worker's bit in sched_hungry[node]; 0: none (rank 64+) */
+	unsigned place_next;    /* rotating candidate of place.c (owner) */
+	uint64_t backlog_since; /* place.c: when a backlog met a hungry peer; 0: none */
 	pthread_t thread;
 	int start_rc;
 	bool exited;   /* the thread left its loop (every fiber returned) */
@@ -157,12 +170,29 @@ bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker 
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
 
+/* place.c: where new fibers go, and idle workers' share of a busy worker's backlog.
+ * Bit (index - node_first) of sched_hungry[node] is set while that worker idles. */
+extern _Atomic uint64_t sched_hungry[TOPO_MAX_NODES];
+sched_worker *place_pick(sched_worker *self); /* a fiber spawning with no placement */
+sched_worker *place_in_node(int node);        /* least-loaded worker of node */
+void place_hungry(sched_worker *w, bool on);  /* owner: entering/leaving idle */
+void place_donate(sched_worker *w);           /* owner: share a backlog if a peer idles */
+static inline bool place_peer_hungry(sched_worker *w)
+{
+	return w->node_count > 1 &&
+	       (atomic_load_explicit(&sched_hungry[w->node], memory_order_relaxed) &
+	        ~w->hungry_bit);
+}
+
 /* fiber.c */
-void fiber_run(sched_worker *w, sched_fiber *f);   /* owner: switch in, handle how it left */
-void fiber_adopt(sched_worker *w, sched_fiber *f); /* owner: first sight of a new fiber */
+void fiber_run(sched_worker *w, sched_fiber *f);    /* owner: switch in, handle how it left */
+void fiber_adopt(sched_worker *w, sched_fiber *f);  /* owner: first sight of a new fiber */
+void fiber_link(sched_worker *w, sched_fiber *f);   /* owner: onto the live list (nlive) */
+void fiber_unlink(sched_worker *w, sched_fiber *f); /* owner: off the live list (nlive) */
 
 /* stack.c: fibers' memory, pooled per worker */
 sched_fiber *stack_get(sched_worker *w);                       /* any thread; NULL on -ENOMEM */
+sched_fiber *stack_get_sized(sched_worker *w, size_t size);    /* own mapping; NULL: -ENOMEM */
 void stack_put(sched_worker *w, sched_fiber *f, bool foreign); /* owner */
 void stack_put_spare(sched_worker *w, sched_fiber *f);         /* any thread */
 bool stack_mark(sched_worker *w);  /* owner: start a trim window; true if pools hold surplus */

@@ -199,6 +199,18 @@ static int start(void)
 		}
 	}
 	sched_nworkers = n;
+	for (int i = 0; i < n; i++) {
+		sched_worker *w = sched_worker_tab[i];
+		int first = i;
+		while (first > 0 && sched_worker_tab[first - 1]->node == w->node)
+			first--;
+		int last = i;
+		while (last + 1 < n && sched_worker_tab[last + 1]->node == w->node)
+			last++;
+		w->node_first = first;
+		w->node_count = last - first + 1;
+		w->hungry_bit = i - first < 64 ? 1ull << (i - first) : 0;
+	}
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = worker_start(sched_worker_tab[i]))) {
 			stop_workers(i, 0);
@@ -214,6 +226,10 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 {
 	char err[256];
 	int rc;
+	rf_config asked;
+	if (cfg && ((rc = config_from_caller(cfg, &asked)) < 0 ||
+	            (rc = config_check(&asked, sizeof(rt_topology_text))) < 0))
+		return rc; /* a bad knob is reported whether or not the runtime runs */
 	if (sched_tls_worker)
 		return RF_ESTARTED; /* a worker exists, so the runtime runs */
 	pthread_once(&atfork_once, install_atfork);

@@ -1,9 +1,10 @@
 /* runtime/sched/sched.h: the executor as the rest of ringfold sees it (internal).
  *
  * One worker thread per CPU of the topology, pinned, each running fibers from its own run
- * queue; work for a worker arrives from other threads through its inbox. A fiber never
- * migrates: it resumes on the worker that started it (errno and thread-locals are cached
- * by compilers across calls).
+ * queue; work for a worker arrives from other threads through its inbox. A started fiber
+ * never migrates: it resumes on the worker that started it (errno and thread-locals are
+ * cached by compilers across calls); one not yet started may be handed to an idle worker
+ * of its node (runtime/sched/place.c).
  *
  * Contexts: "any" = fiber, plain thread or fork/join task; "fiber" = only on a fiber.
  */
@@ -11,6 +12,7 @@
 #define RF_SCHED_SCHED_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ringfold/base.h"
@@ -80,13 +82,31 @@ int config_from_caller(const rf_config *cfg, rf_config *out);
 int config_check(const rf_config *c, size_t topology_max);
 const struct topology *sched_topology(void);
 
-/* Start fn(arg) as a new fiber on `worker` (0..sched_workers()-1), or SCHED_WORKER_ANY:
- * the calling worker when called from a fiber, otherwise round-robin over the workers.
- * The new fiber's ctx.bindings and ctx.conveyed are `conveyed` (a captured binding frame,
- * runtime/var/convey.h; the fiber owns that reference and its ctx_end hook drops it; on
- * an error return it stays with the caller).
- * Returns 0, -ENOMEM (no stack), RF_ESHUTDOWN (runtime stopping). Never blocks. Any. */
+/* Start fn(arg) as a new fiber on `worker` (0..sched_workers()-1; it stays there), or
+ * SCHED_WORKER_ANY: from a fiber, the calling worker or a less loaded one of its node
+ * (runtime/sched/place.c), otherwise round-robin over the workers; an unstarted fiber
+ * placed so may later be handed to an idle worker of its node. The new fiber's ctx.bindings and
+ * ctx.conveyed are `conveyed` (a captured binding frame, runtime/var/convey.h; the fiber owns that
+ * reference and its ctx_end hook drops it; on an error return it stays with the caller). Returns 0,
+ * -ENOMEM (no stack), RF_ESHUTDOWN (runtime stopping). Never blocks. Any. */
 int fiber_spawn(sched_fiber_fn fn, void *arg, int worker, void *conveyed);
+
+/* How fiber_spawn_at places a fiber and sizes its stack. */
+typedef struct sched_spawn {
+	int worker;        /* 0..n-1 (the fiber stays there), or SCHED_WORKER_ANY */
+	int node;          /* with SCHED_WORKER_ANY: the least-loaded worker of this node; -1 */
+	bool pinned;       /* never handed to another worker once placed */
+	bool local;        /* from a fiber: the spawner's worker, pinned (elsewhere: as ANY) */
+	size_t stack_size; /* 0: the configured size; else 16 KiB .. 1 GiB, a mapping of its own */
+} sched_spawn;
+
+/* fiber_spawn with a placement. Returns as fiber_spawn; -EINVAL also for a worker or
+ * node out of range, a node without workers, a stack size out of range. Any. */
+int fiber_spawn_at(sched_fiber_fn fn, void *arg, const sched_spawn *how, void *conveyed);
+
+/* The placement the public options ask for (NULL: none). Reads only what opts->size
+ * covers. Returns 0 or -EINVAL (size too small to hold the placement). Any. */
+int sched_spawn_from(const rf_spawn_opts *opts, sched_spawn *out);
 
 /* The running fiber, or NULL on a plain thread. Any. */
 struct sched_fiber *fiber_self(void);

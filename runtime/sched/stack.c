@@ -32,7 +32,8 @@
  * costs a TLB shoot-down on every CPU it runs on), while memory left over by a burst is
  * returned about a second later even if some fibers keep the worker busy meanwhile.
  * Stacks are allocated preferring the worker's node (topo_node_alloc) and their pages are
- * first touched by the fiber on that worker.
+ * first touched by the fiber on that worker. A fiber asking for another stack size gets a
+ * mapping of its own (stack_get_sized), unmapped when it ends instead of pooled.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -210,10 +211,34 @@ static bool spare_push(sched_worker *w, sched_fiber *f)
 	return ok;
 }
 
+sched_fiber *stack_get_sized(sched_worker *w, size_t size)
+{
+	size_t page = page_size();
+	size_t guard = stack_guard_size();
+	size_t stack = (size + page - 1) & ~(page - 1);
+	char *map = topo_node_alloc(guard + stack, w->os_node);
+	if (!map)
+		return NULL;
+	sched_fiber *f = aligned_alloc(64, (sizeof(sched_fiber) + 63) & ~(size_t)63);
+	if (!f || install_guard(map, guard)) {
+		free(f);
+		topo_node_free(map, guard + stack);
+		return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	f->map = map;
+	f->map_size = guard + stack;
+	f->stack_lo = map + guard;
+	f->stack_size = stack;
+	f->own_map = true;
+	f->w = w;
+	return f;
+}
+
 void stack_put_spare(sched_worker *w, sched_fiber *f)
 {
 	forget_frames(f);
-	if (!spare_push(w, f))
+	if (f->own_map || !spare_push(w, f))
 		unmap_fiber(f);
 }
 
@@ -221,6 +246,10 @@ void stack_put(sched_worker *w, sched_fiber *f, bool foreign)
 {
 	RF_ASSERT(sched_tls_worker == w); /* owner only */
 	forget_frames(f);
+	if (f->own_map) {
+		unmap_fiber(f);
+		return;
+	}
 	if (foreign && spare_push(w, f))
 		return;
 	f->next = w->pool;

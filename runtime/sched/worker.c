@@ -43,7 +43,7 @@ void *__tsan_get_current_fiber(void);
 #define POLL_EVERY 256            /* fibers run between two non-blocking I/O polls */
 #define TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
 #define TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
-#define IDLE_SPIN_NS 20000u       /* idle: watch the inbox this long before sleeping */
+#define IDLE_SPIN_NS 10000u       /* idle: watch for work this long before sleeping */
 
 void worker_rq_push(sched_worker *w, sched_fiber *f)
 {
@@ -103,14 +103,19 @@ static void inbox_drain(sched_worker *w)
 		rev = list;
 		list = next;
 	}
+	int adopted = 0;
 	while (rev) {
 		sched_fiber *next = rev->next;
-		if (rev->state == FIBER_NEW)
+		if (rev->state == FIBER_NEW) {
 			fiber_adopt(w, rev);
+			adopted++;
+		}
 		rev->state = FIBER_READY;
 		worker_rq_push(w, rev);
 		rev = next;
 	}
+	if (adopted)
+		atomic_fetch_sub_explicit(&w->incoming, adopted, memory_order_relaxed);
 }
 
 static void fire_timers(sched_worker *w)
@@ -159,13 +164,11 @@ static void poll_io(sched_worker *w, uint64_t deadline)
 		sched_count(&w->st_io, (uint64_t)n);
 }
 
-/* Nothing to run: sleep in the backend until work, a wake-up or the next deadline. */
-/* Before sleeping, watch the inbox for a short while: work that arrives in that window
- * (the other half of a ping-pong, a reply) costs neither side a syscall. True if some
- * arrived. Bounded (IDLE_SPIN_NS) so an idle worker leaves its CPU to others, and
- * yielding between rounds: the thread that would send the work may be waiting for this
- * very CPU (a plain thread spawning a burst onto a machine with as many workers as
- * CPUs), and spinning in its way would cost it the whole window per item. */
+/* Before sleeping, watch the inbox, and the backend's completions where it can tell of
+ * them without a syscall, for a short while: work that arrives in that window (the other
+ * half of a ping-pong, a reply, a request's data) costs neither side a syscall. True if
+ * some arrived. Bounded (IDLE_SPIN_NS) so an idle worker leaves its CPU to others; no
+ * sched_yield in the loop: on a busy server every request would pay a few. */
 static bool spin_for_work(sched_worker *w)
 {
 	uint64_t until = time_now_ns() + IDLE_SPIN_NS;
@@ -175,7 +178,11 @@ static bool spin_for_work(sched_worker *w)
 				return true;
 			cpu_relax();
 		}
-		sched_yield();
+		if (sched_poller->pending && sched_poller->pending(w->poller)) {
+			poll_io(w, 0);
+			if (w->rq_head)
+				return true;
+		}
 	} while (time_now_ns() < until);
 	return false;
 }
@@ -203,10 +210,18 @@ static uint64_t trim_time(sched_worker *w)
 
 static void idle(sched_worker *w)
 {
-	/* Submit what the fibers just queued and reap what is ready, before spinning: the
-	 * backend submits requests only from poll (runtime/sched/poller.h). */
-	poll_io(w, 0);
-	if (w->rq_head || spin_for_work(w))
+	/* Submit what the fibers just queued and reap what is ready, before spinning: a
+	 * backend that queues requests (one that can tell of completions, io_uring)
+	 * submits them only from poll. A readiness backend has nothing queued: its events
+	 * wait for the sleeping poll below, which returns at once if some are ready. */
+	if (sched_poller->pending) {
+		poll_io(w, 0);
+		if (w->rq_head)
+			return;
+	}
+	w->backlog_since = 0;
+	place_hungry(w, true); /* a busy peer may hand over part of its backlog (place.c) */
+	if (spin_for_work(w))
 		return;
 	uint64_t deadline = w->timers ? w->timers->deadline : DEADLINE_NONE;
 	uint64_t trim_at = trim_time(w);
@@ -238,12 +253,18 @@ static void loop(sched_worker *w)
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);
+		/* A backlog counts from a round that saw a hungry peer. */
+		if (place_peer_hungry(w))
+			place_donate(w);
+		else
+			w->backlog_since = 0;
 		sched_fiber *f = worker_rq_pop(w);
 		if (!f) {
 			w->since_poll = 0;
 			idle(w);
 			continue;
 		}
+		place_hungry(w, false);
 		fiber_run(w, f);
 		if (++w->since_poll >= POLL_EVERY) {
 			w->since_poll = 0;
@@ -257,6 +278,7 @@ static void release_all(sched_worker *w)
 {
 	w->rq_head = w->rq_tail = NULL;
 	w->timers = NULL;
+	place_hungry(w, false);
 	stack_drain(w);
 }
 
@@ -317,6 +339,9 @@ int worker_start(sched_worker *w)
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->wakers, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->nlive, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->incoming, 0, memory_order_relaxed);
+	w->backlog_since = 0;
 	w->trim_at = 0;
 	w->stop_seen = STOP_NONE;
 	w->exited = false;

@@ -100,7 +100,7 @@ static void park_holding(void)
 	rf_val v;
 	rf_chan *done;
 	if (rf_go(park_body, 0, &done) == 0)
-		rf_chan_take_timeout(done, &v, 10000);
+		rf_chan_take_timeout(done, 10000, &v);
 }
 
 static void timer_off_owner(void)

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "check.h"
 #include "executor/fiber_check.h"
 #include "ringfold.h"
 

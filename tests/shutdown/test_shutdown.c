@@ -174,11 +174,11 @@ static void every_kind_of_parked_wait(void **state)
 				rf_val v;
 				assert_true(rf_future_realized(fs[k][i]));
 				int rc = rf_future_deref(fs[k][i], &v);
-				/* rf_shutdown closes pending timeout channels (their timers stop
-				 * with the runtime), so a taker of one sees it closed */
-				int want = kinds[k] == wait_timeout_chan || kinds[k] == wait_short_timeout
-				               ? RF_ECLOSED
-				               : RF_ESHUTDOWN;
+				/* timeout channels are closed by the shutdown, before the rest */
+				int want =
+				    kinds[k] == wait_timeout_chan || kinds[k] == wait_short_timeout
+				        ? RF_ECLOSED
+				        : RF_ESHUTDOWN;
 				if (rc != want)
 					print_error("%s #%d: %d\n", kind_names[k], i, rc);
 				assert_int_equal(rc, want);

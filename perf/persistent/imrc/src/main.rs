@@ -1,6 +1,6 @@
 //! The im-rc peer of perf/persistent: Rust's persistent Vector and HashMap on the same
-//! benchmarks as bench_persistent.c, printing "bench,im_rc,ns_per_op,ops" lines (best of
-//! RF_BENCH_REPS runs). Persistent forms: each step makes a new version from the old one
+//! benchmarks as bench_persistent.c, printing CSV rows as perf/harness.h (median, min and
+//! max of RF_BENCH_REPS runs). Persistent forms: each step makes a new version from the old one
 //! (clone, then change the clone) and drops the old, as Clojure's conj/assoc and
 //! ringfold's rf_pvec_conj + rf_pvec_release do. Transient: push_back on a uniquely owned
 //! vector (im's in-place path). Maps hash with the same 64-bit mix as ringfold's
@@ -40,15 +40,18 @@ fn reps() -> usize {
     std::env::var("RF_BENCH_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1)
 }
 
-/// Best of reps runs of f, which returns (elapsed ns of its measured part, answer).
-fn best<F: FnMut() -> (f64, i64)>(want: i64, mut f: F) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..reps() {
-        let (ns, got) = f();
-        assert_eq!(got, want, "im-rc peer gave a wrong answer");
-        best = best.min(ns);
-    }
-    best
+/// Every run's ns of the measured part (f returns it with its answer), sorted; each
+/// answer is checked.
+fn timings<F: FnMut() -> (f64, i64)>(want: i64, mut f: F) -> Vec<f64> {
+    let mut ts: Vec<f64> = (0..reps())
+        .map(|_| {
+            let (ns, got) = f();
+            assert_eq!(got, want, "im-rc peer gave a wrong answer");
+            ns
+        })
+        .collect();
+    ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    ts
 }
 
 fn key_of(i: u64) -> i64 {
@@ -67,8 +70,12 @@ fn indexes() -> Vec<usize> {
         .collect()
 }
 
-fn report(bench: &str, ns: f64, ops: usize) {
-    println!("{},im_rc,{:.3},{}", bench, ns / ops as f64, ops);
+/// One CSV row as perf/harness.h: median, ops, min, max per op, reps, unit.
+fn report(bench: &str, ts: &[f64], ops: usize) {
+    let n = ts.len();
+    let med = (ts[(n - 1) / 2] + ts[n / 2]) / 2.0;
+    let per = |x: f64| x / ops as f64;
+    println!("{},im_rc,{:.3},{},{:.3},{:.3},{},ns", bench, per(med), ops, per(ts[0]), per(ts[n - 1]), n);
 }
 
 fn main() {
@@ -77,7 +84,7 @@ fn main() {
     let wanted = |b: &str| only.as_deref().map_or(true, |o| o == b);
     let idx = indexes();
     if wanted("pvec_conj_1e6") {
-        let ns = best(N6 as i64 - 1, || {
+        let ns = timings(N6 as i64 - 1, || {
             let t = Instant::now();
             let mut v: Vector<i64> = Vector::new();
             for i in 0..N6 as i64 {
@@ -87,12 +94,12 @@ fn main() {
             }
             (t.elapsed().as_nanos() as f64, *v.back().unwrap())
         });
-        report("pvec_conj_1e6", ns, N6);
+        report("pvec_conj_1e6", &ns, N6);
     }
     if wanted("pvec_nth_1e6") {
         let v: Vector<i64> = (0..N6 as i64).collect();
         let want: i64 = idx.iter().map(|&i| i as i64).sum();
-        let ns = best(want, || {
+        let ns = timings(want, || {
             let t = Instant::now();
             let mut s = 0i64;
             for &i in &idx {
@@ -100,10 +107,10 @@ fn main() {
             }
             (t.elapsed().as_nanos() as f64, s)
         });
-        report("pvec_nth_1e6", ns, N6);
+        report("pvec_nth_1e6", &ns, N6);
     }
     if wanted("phm_assoc_1e6") {
-        let ns = best(N6 as i64, || {
+        let ns = timings(N6 as i64, || {
             let t = Instant::now();
             let mut m = Map::default();
             for i in 1..=N6 as u64 {
@@ -111,7 +118,7 @@ fn main() {
             }
             (t.elapsed().as_nanos() as f64, m.len() as i64)
         });
-        report("phm_assoc_1e6", ns, N6);
+        report("phm_assoc_1e6", &ns, N6);
     }
     if wanted("phm_get_1e6") {
         let mut m = Map::default();
@@ -119,7 +126,7 @@ fn main() {
             m.insert(key_of(i), i as i64);
         }
         let want: i64 = idx.iter().map(|&i| i as i64 + 1).sum();
-        let ns = best(want, || {
+        let ns = timings(want, || {
             let t = Instant::now();
             let mut s = 0i64;
             for &i in &idx {
@@ -127,10 +134,10 @@ fn main() {
             }
             (t.elapsed().as_nanos() as f64, s)
         });
-        report("phm_get_1e6", ns, N6);
+        report("phm_get_1e6", &ns, N6);
     }
     if wanted("pvec_transient_1e6") {
-        let ns = best(N6 as i64, || {
+        let ns = timings(N6 as i64, || {
             let t = Instant::now();
             let mut v: Vector<i64> = Vector::new();
             for i in 0..N6 as i64 {
@@ -138,16 +145,16 @@ fn main() {
             }
             (t.elapsed().as_nanos() as f64, v.len() as i64)
         });
-        report("pvec_transient_1e6", ns, N6);
+        report("pvec_transient_1e6", &ns, N6);
     }
     if wanted("pvec_fold_1e7") {
         let v: Vector<i64> = (0..N7 as i64).collect();
         let want = (N7 as i64) * (N7 as i64 - 1) / 2;
-        let ns = best(want, || {
+        let ns = timings(want, || {
             let t = Instant::now();
             let s: i64 = v.iter().sum();
             (t.elapsed().as_nanos() as f64, s)
         });
-        report("pvec_fold_1e7", ns, N7);
+        report("pvec_fold_1e7", &ns, N7);
     }
 }
