@@ -435,7 +435,7 @@ static long epoll_do(io_poller *io, const struct req *r)
 	/* The last attempt here got EAGAIN and nothing came since: wait before calling. */
 	if (!one_try(r) && ep_unready(io, r->fd, (uint32_t)dir_events(r))) {
 		int w = epoll_wait_req(r);
-		if (w < 0)
+		if (w < 0 && w != -ENOMEM) /* -ENOMEM: try, and wait on the pool below */
 			return w;
 	}
 	for (;;) {
@@ -451,7 +451,9 @@ static long epoll_do(io_poller *io, const struct req *r)
 		if (rc != -EAGAIN || one_try(r))
 			return rc;
 		int w = epoll_wait_req(r);
-		if (w == -EPERM) /* not pollable: a regular file that would block */
+		/* Not pollable (a regular file that would block), or no memory for the fd
+		 * table: wait on the blocking pool instead. */
+		if (w == -EPERM || w == -ENOMEM)
 			return pool_run(thread_do_tramp, (void *)r);
 		if (w < 0)
 			return w;
@@ -465,6 +467,8 @@ static long run(struct req *r, int64_t ms)
 	if (ms < 0)
 		return -EINVAL;
 	r->deadline = time_deadline_after_ms(ms); /* NO_TIMEOUT saturates to DEADLINE_NONE */
+	if (r->verb != V_CLOSE && r->verb != V_SHUTDOWN && io_cancel_triggered())
+		return -ECANCELED;
 	uint64_t ambient = untimed(r) ? 0 : ctx_self()->io_deadline;
 	if (ambient && ambient < r->deadline) {
 		r->deadline = ambient;
@@ -674,8 +678,30 @@ void rf_io_deadline_clear(void)
 	ctx_self()->io_deadline = 0;
 }
 
+int rf_io_cancel_new(rf_io_cancel **out)
+{
+	return out ? io_cancel_new(out) : -EINVAL;
+}
+
+void rf_io_cancel_free(rf_io_cancel *c)
+{
+	io_cancel_unref(c);
+}
+
+int rf_io_cancel_attach(rf_io_cancel *c)
+{
+	ctx_self()->io_cancel = c;
+	return 0;
+}
+
+int rf_io_cancel_trigger(rf_io_cancel *c)
+{
+	return c ? io_cancel_trigger(c) : -EINVAL;
+}
+
 int rf_io_close(int fd)
 {
+	ep_closing(fd);
 	struct req r = {.verb = V_CLOSE, .fd = fd};
 	return (int)run(&r, NO_TIMEOUT);
 }

@@ -21,6 +21,8 @@
  * EPOLLIN too (ep_short_read): in request/response traffic the next read then parks at
  * once instead of getting EAGAIN. A fresh slot is all ready.
  *
+ * rf_io_close on any thread bumps the fd's generation (fd_gen), so the slots other
+ * workers keep for that number start afresh on their next use.
  * A descriptor closed with close(2) behind ringfold's back leaves epoll by itself, but
  * the slot still says "registered"; if the number is reused, waits on the new file would
  * hear nothing. So a wait on a registration older than the wait re-checks it with
@@ -43,6 +45,7 @@
 struct fd_wait {
 	waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
 	uint32_t events;
+	bool linked; /* in the slot's list (a cancelled wait may have to leave it itself) */
 };
 
 struct ep_fd_slot {
@@ -50,7 +53,34 @@ struct ep_fd_slot {
 	uint32_t unready; /* EPOLLIN/EPOLLOUT: got EAGAIN, no edge since (see the top) */
 	bool added;       /* fd is (as far as we know) in the epoll set */
 	bool stream;      /* a SOCK_STREAM socket: a short read drained it */
+	uint32_t gen;     /* fd_gen of fd when it was added */
 };
+
+/* Bumped by rf_io_close of any fd hashing here, from any thread: a slot added under an
+ * older generation describes a closed file and starts afresh. Hashed, so a collision
+ * only costs a slot its knowledge. seq_cst bump before the close(2); acquire loads. */
+#define GEN_SLOTS 4096
+static _Atomic uint32_t fd_gen[GEN_SLOTS];
+
+void ep_closing(int fd)
+{
+	if (fd >= 0)
+		atomic_fetch_add_explicit(&fd_gen[fd % GEN_SLOTS], 1, memory_order_seq_cst);
+}
+
+static uint32_t gen_of(int fd)
+{
+	return atomic_load_explicit(&fd_gen[fd % GEN_SLOTS], memory_order_acquire);
+}
+
+/* A slot whose file was closed through rf_io_close (on any thread) forgets it. */
+static void refresh(struct ep_fd_slot *s, int fd)
+{
+	if (s->added && s->gen != gen_of(fd)) {
+		s->added = false;
+		s->unready = 0;
+	}
+}
 
 #define REG_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET)
 #define REVALIDATE_NS 1000000000u
@@ -112,6 +142,7 @@ static int reg(io_poller *io, int fd, struct ep_fd_slot *s)
 	if (rc < 0)
 		return -errno;
 	if (!s->added) {
+		s->gen = gen_of(fd);
 		int type = 0;
 		socklen_t len = sizeof(type);
 		s->stream =
@@ -134,7 +165,10 @@ static uint32_t dir_bits(uint32_t events)
 
 bool ep_unready(io_poller *io, int fd, uint32_t events)
 {
-	if (fd < 0 || fd >= io->nfds || !io->fds[fd].added)
+	if (fd < 0 || fd >= io->nfds)
+		return false;
+	refresh(&io->fds[fd], fd);
+	if (!io->fds[fd].added)
 		return false;
 	uint32_t d = dir_bits(events);
 	return d && (io->fds[fd].unready & d) == d;
@@ -142,6 +176,9 @@ bool ep_unready(io_poller *io, int fd, uint32_t events)
 
 static void unlink_wait(struct ep_fd_slot *s, struct fd_wait *x)
 {
+	if (!x->linked)
+		return;
+	x->linked = false;
 	struct fd_wait *prev = x->w.link[0], *next = x->w.link[1];
 	if (prev)
 		prev->w.link[1] = next;
@@ -168,6 +205,7 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 	struct ep_fd_slot *s = slot_of(io, fd);
 	if (!s)
 		return -ENOMEM;
+	refresh(s, fd);
 	/* The caller just got EAGAIN (or found the direction unready): whatever edge comes
 	 * from now on is news. */
 	s->unready |= dir_bits(events);
@@ -180,19 +218,26 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 	struct fd_wait x = {.events = events};
 	for (;;) {
 		waiter_init(&x.w);
+		struct io_cancel_rec rec;
+		if (!io_cancel_enter(&rec, &x.w, io, false))
+			return -ECANCELED;
 		x.w.link[0] = NULL;
 		x.w.link[1] = s->head;
 		if (s->head)
 			s->head->w.link[0] = &x;
 		s->head = &x;
+		x.linked = true;
 		uint64_t until = deadline_ns;
 		if (!fresh) {
 			uint64_t check = time_now_ns() + REVALIDATE_NS;
 			until = check < deadline_ns ? check : deadline_ns;
 		}
 		int rc = waiter_wait(&x.w, until);
-		if (rc == 0)
+		io_cancel_leave(&rec);
+		if (rc == 0) {
+			unlink_wait(&io->fds[fd], &x); /* a cancel completed it: still listed */
 			return x.w.result;
+		}
 		/* Timed out or cancelled by shutdown: no completion can happen now; leave the
 		 * list. */
 		s = &io->fds[fd]; /* the table may have moved while we were parked */

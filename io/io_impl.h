@@ -61,6 +61,8 @@ void uring_cancel_fd(io_poller *io, int fd);
 /* Shutdown: cancel every request in flight on the ring; the fibers waiting on them get
  * RF_ESHUTDOWN. Owner only. */
 void uring_cancel_all(io_poller *io);
+/* Queue an ASYNC_CANCEL of the request whose user_data is w. Owner only. */
+void uring_cancel_addr(io_poller *io, waiter *w);
 /* A free SQE on the owner's ring (submits queued ones to make room). Owner only. */
 struct io_uring_sqe *uring_sqe(io_poller *io);
 /* Submit `sqe` (already prepared; its user_data is set here), linked to a timeout at
@@ -85,7 +87,32 @@ bool ep_unready(io_poller *io, int fd, uint32_t events);
 /* A read or recv on fd returned less than asked (and more than 0): a stream socket is
  * drained, so mark it unready for input. Owner only. */
 void ep_short_read(io_poller *io, int fd);
+/* fd is about to be closed by rf_io_close: every worker's slot for it starts afresh.
+ * Any thread; one atomic increment. */
+void ep_closing(int fd);
 /* Forget fd (before it is closed): its waiters get -EBADF. Owner only. */
 void ep_forget_fd(io_poller *io, int fd);
+
+/* cancel.c: tokens that end the I/O waits of the contexts they are attached to (see the
+ * top of cancel.c). A record lives on the waiting fiber's stack from enter to leave. */
+struct rf_io_cancel;
+struct io_cancel_rec {
+	struct rf_io_cancel *token; /* NULL: the context has none */
+	struct io_cancel_rec *next, *prev;
+	waiter *w;
+	io_poller *io;
+	bool uring; /* end it with ASYNC_CANCEL on io's ring (else: complete w) */
+	bool sent;
+};
+int io_cancel_new(struct rf_io_cancel **out);
+void io_cancel_unref(struct rf_io_cancel *c);
+/* The calling context's token was triggered. */
+bool io_cancel_triggered(void);
+/* Before parking on w: list the wait in the context's token. False (nothing listed) if
+ * the token was triggered already: fail with -ECANCELED without waiting. */
+bool io_cancel_enter(struct io_cancel_rec *r, waiter *w, io_poller *io, bool uring);
+void io_cancel_leave(struct io_cancel_rec *r);
+/* End every wait listed in c, and make later ones fail. 0 or a spawn error. Any. */
+int io_cancel_trigger(struct rf_io_cancel *c);
 
 #endif

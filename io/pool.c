@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "io/pool.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
@@ -69,7 +70,7 @@ static void pool_init(void)
 
 static void *pool_thread(void *unused)
 {
-	pthread_mutex_lock(&pool_lock);
+	mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	for (;;) {
 		while (!q_head) {
 			struct timespec ts;
@@ -80,7 +81,7 @@ static void *pool_thread(void *unused)
 			n_idle--;
 			if (rc == ETIMEDOUT && !q_head) {
 				n_threads--;
-				pthread_mutex_unlock(&pool_lock);
+				mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 				return NULL;
 			}
 		}
@@ -89,9 +90,9 @@ static void *pool_thread(void *unused)
 		if (!q_head)
 			q_tail = NULL;
 		n_queued--;
-		pthread_mutex_unlock(&pool_lock);
+		mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 		j->run(j); /* j may be gone after this */
-		pthread_mutex_lock(&pool_lock);
+		mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	}
 }
 
@@ -113,10 +114,10 @@ static void maybe_grow(void)
 int pool_submit(pool_job *j)
 {
 	pthread_once(&pool_once, pool_init);
-	pthread_mutex_lock(&pool_lock);
+	mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	maybe_grow();
 	if (n_threads == 0) {
-		pthread_mutex_unlock(&pool_lock);
+		mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 		return -EAGAIN;
 	}
 	j->next = NULL;
@@ -127,7 +128,7 @@ int pool_submit(pool_job *j)
 	q_tail = j;
 	n_queued++;
 	pthread_cond_signal(&pool_cond);
-	pthread_mutex_unlock(&pool_lock);
+	mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	return 0;
 }
 

@@ -118,6 +118,13 @@ bool uring_pending(io_poller *io)
 	       (IO_URING_READ_ONCE(*io->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
+void uring_cancel_addr(io_poller *io, waiter *w)
+{
+	struct io_uring_sqe *sqe = uring_sqe(io);
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)w, 0);
+	io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+}
+
 struct io_uring_sqe *uring_sqe(io_poller *io)
 {
 	RF_ASSERT(io_self() == io); /* owner only */
@@ -147,6 +154,12 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	}
 	waiter w;
 	waiter_init(&w);
+	struct io_cancel_rec rec;
+	if (!io_cancel_enter(&rec, &w, io, true)) {
+		io_uring_prep_nop(sqe); /* the context's cancel token was triggered: not sent */
+		io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+		return -ECANCELED;
+	}
 	w.firm = true; /* the kernel holds &w until the CQE: shutdown cancels the request */
 	io_uring_sqe_set_data(sqe, &w);
 	struct __kernel_timespec ts;
@@ -165,7 +178,11 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	 * it runs out of them). ts and the request's buffers stay valid until then: they
 	 * live on this fiber's stack, parked until the CQE. */
 	waiter_wait(&w, DEADLINE_NONE); /* the linked timeout bounds it */
-	/* Cancelled: by shutdown, by its linked timeout, or by rf_io_close of its fd. */
+	io_cancel_leave(&rec);
+	/* Cancelled: by shutdown, by the context's cancel token, by its linked timeout, or
+	 * by rf_io_close of its fd. */
+	if (w.result == -ECANCELED && rec.token && io_cancel_triggered())
+		return -ECANCELED;
 	if (w.result == -ECANCELED && sched_cancelling())
 		return RF_ESHUTDOWN;
 	if (w.result == -ECANCELED)

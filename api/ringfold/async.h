@@ -124,11 +124,11 @@ RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
 RF_API int rf_pipeline(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 
-/* pipeline-async: for each value v, af(ctx, v, result) is called on a go process and must
+/* pipeline-async: for each value v, af(v, result, ctx) is called on a go process and must
  * (now or later, from anywhere) put v's results onto `result` and close it; it must not
  * free `result`. Results reach `to` in input order. */
-typedef void (*rf_async_fn)(void *ctx, rf_val v, rf_chan *result);
-RF_API int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, void *ctx, rf_chan *from,
+typedef void (*rf_async_fn)(rf_val v, rf_chan *result, rf_val ctx);
+RF_API int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, rf_val ctx, rf_chan *from,
                              bool close);
 
 #ifdef __cplusplus

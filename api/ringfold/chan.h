@@ -207,15 +207,15 @@ RF_API int rf_chan_take_timeout(rf_chan *ch, int64_t timeout_ms, rf_val *out);
 RF_API int rf_chan_offer(rf_chan *ch, rf_val v);
 RF_API int rf_chan_poll(rf_chan *ch, rf_val *out);
 
-/* (put! ch v cb) / (take! ch cb): never wait. cb(arg, rc, v) runs exactly once with the
+/* (put! ch v cb) / (take! ch cb): never wait. cb(rc, v, ctx) runs exactly once with the
  * operation's result (rc as rf_chan_put / rf_chan_take; v the value taken): right away on
  * the caller when the operation completes at once, else on whichever thread or fiber
  * completes it (it must be quick and not wait). Return 0 (done or queued), RF_ECLOSED (put
  * to a closed channel, cb already run), RF_EPENDINGLIMIT / -ENOMEM / -EINVAL (cb not
  * run). cb may be NULL for put (fire and forget). Any context. */
-typedef void (*rf_chan_cb)(void *arg, int rc, rf_val v);
-RF_API int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, void *arg);
-RF_API int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, void *arg);
+typedef void (*rf_chan_cb)(int rc, rf_val v, rf_val ctx);
+RF_API int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, rf_val ctx);
+RF_API int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, rf_val ctx);
 
 /* (close! ch): no more puts; buffered values and puts made before the close are still
  * taken, then takes return RF_ECLOSED. Closing twice is harmless. Never blocks. Any. */

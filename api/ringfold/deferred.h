@@ -41,8 +41,9 @@ extern "C" {
 
 typedef struct rf_deferred rf_deferred;
 
-/* Outcome callback: code 0 and the value on success, or the negative error code. */
-typedef void (*rf_realized_fn)(void *arg, int code, rf_val value);
+/* Outcome callback: code 0 and the value on success, or the negative error code; ctx is
+ * the word given to rf_deferred_on_realized. */
+typedef void (*rf_realized_fn)(int code, rf_val value, rf_val ctx);
 
 /* Error handler for rf_deferred_catch: gets the error code, returns 0 and a replacement
  * value in *out, or a (possibly different) negative code. */
@@ -109,14 +110,14 @@ RF_API int rf_deferred_deref_timeout(rf_deferred *d, int64_t timeout_ms, rf_val 
  * Cost:    one acquire load. */
 RF_API bool rf_deferred_realized(rf_deferred *d);
 
-/* (d/on-realized d f g): call fn(arg, code, value) exactly once when d is realized (now,
+/* (d/on-realized d f g): call fn(code, value, ctx) exactly once when d is realized (now,
  * on the caller, if it already is).
  * Returns: 0.
  * Errors:  -EINVAL (NULL d or fn), -ENOMEM.
  * Blocks:  never.
  * Context: any; fn runs on the realizing context.
  * Cost:    one allocation. */
-RF_API int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, void *arg);
+RF_API int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, rf_val ctx);
 
 /* (d/chain d f): a new deferred realized with fn(value, arg, &out) once d succeeds (fn's
  * negative return becomes its error), or with d's error unchanged.

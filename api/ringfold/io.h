@@ -148,6 +148,37 @@ RF_API ssize_t rf_io_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_o
 RF_API int rf_io_deadline_set(int64_t timeout_ms);
 RF_API void rf_io_deadline_clear(void);
 
+/* Cancelling I/O from elsewhere: a token attached to fibers (or threads) whose I/O a
+ * supervisor, another connection, or a timer may need to stop. Once triggered, every
+ * I/O call of an attached context that waits on the backend wakes with -ECANCELED, and
+ * every later call fails with -ECANCELED at once (except rf_io_close and
+ * rf_io_shutdown, for the clean-up). On io_uring the request itself is cancelled in the
+ * kernel (on its own worker's ring); a transfer that completed first keeps its result.
+ * Work on the blocking pool (files under epoll, rf_blocking) and calls blocked on plain
+ * threads are not interrupted: only their next call fails. */
+typedef struct rf_io_cancel rf_io_cancel;
+
+/* A new, untriggered token (free it with rf_io_cancel_free).
+ * Returns: 0 and *out.  Errors: -EINVAL (NULL out), -ENOMEM.
+ * Blocks:  never. Context: any. Cost: one allocation. */
+RF_API int rf_io_cancel_new(rf_io_cancel **out);
+/* Drop the handle (NULL: no-op). Precondition: no context has it attached. Cancellers
+ * still in flight keep it alive until they are done. */
+RF_API void rf_io_cancel_free(rf_io_cancel *c);
+/* Attach c to the calling fiber (or plain thread); NULL detaches. A fiber starts with
+ * none. Returns: 0. Errors: none. Blocks: never. Context: any. Cost: one store. */
+RF_API int rf_io_cancel_attach(rf_io_cancel *c);
+/* Trigger c: wake the attached contexts' pending waits with -ECANCELED; their later calls
+ * fail. Idempotent.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL); -ENOMEM / RF_ESHUTDOWN if the canceller for another worker's
+ *          io_uring could not be started (that request then runs to its own end).
+ * Blocks:  never.
+ * Context: any: another fiber on any worker, a plain thread, a schedule.
+ * Cost:    a short lock; per pending io_uring request on another worker, a fiber there
+ *          that submits the kernel's cancel. */
+RF_API int rf_io_cancel_trigger(rf_io_cancel *c);
+
 typedef struct rf_chan rf_chan;
 
 /* Signals as channel values: a channel (fixed buffer of buf) that receives the number
@@ -156,7 +187,7 @@ typedef struct rf_chan rf_chan;
  * thread and on every executor worker, so their default actions no longer run there;
  * block them on other threads too (best: in main, before starting any thread), or the
  * kernel may deliver one there instead. Closing the channel ends the reader within
- * 100 ms; rf_stop_graceful and rf_shutdown end it too. Free the channel with rf_chan_free.
+ * 100 ms; rf_stop_graceful and rf_shutdown end it too. Free the channel with rf_chan_release.
  * Returns: 0 and *out.
  * Errors:  -EINVAL (NULL signals or out, n or buf 0, a signal out of range, SIGKILL,
  *          SIGSTOP), -ENOMEM, -EMFILE, RF_ESHUTDOWN.

@@ -17,6 +17,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
@@ -82,6 +83,7 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	 * came to own it through an acquire on `state` after the last writer's release. */
 	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
 	rf_val next = RF_NIL;
+	USER_CALL();
 	int rc = n->fn(old, n->arg, &next);
 	if (rc >= 0)
 		rc = agent_validate(a, next);

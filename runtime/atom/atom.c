@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "runtime/atom/atom_impl.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/base/reclaim.h"
 
 static int init(rf_atom *atom, rf_val v, rf_release_fn release, rf_val ctx)
@@ -136,6 +137,7 @@ static int swap_plain(atom_impl *a, rf_update_fn fn, rf_val arg, rf_val *old_out
 	rf_val nv, old = atomic_load_explicit(&a->value, memory_order_seq_cst);
 	do {
 		nv = RF_NIL;
+		USER_CALL();
 		int rc = fn(old, arg, &nv);
 		if (rc < 0)
 			return rc;
@@ -167,6 +169,7 @@ static int swap_full(atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, r
 	rf_val old = atomic_load_explicit(&a->value, memory_order_seq_cst), nv;
 	for (;;) {
 		nv = RF_NIL;
+		USER_CALL();
 		if ((rc = fn(old, arg, &nv)) < 0)
 			goto out;
 		if ((rc = atom_validate(val, nv)) < 0) {

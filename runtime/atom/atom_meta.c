@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime/atom/atom_impl.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/base/reclaim.h"
 
 void atom_free_snapshot(rf_val value, rf_val ctx)
@@ -21,6 +22,7 @@ int atom_validate(const struct atom_validator *v, rf_val x)
 {
 	if (!v)
 		return 0;
+	USER_CALL();
 	int r = v->fn(x, v->ctx);
 	return r > 0 ? 0 : r == 0 ? RF_EVALIDATOR : r;
 }
@@ -29,6 +31,7 @@ int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf
 {
 	int first = 0;
 	for (size_t i = 0; ws && i < ws->n; i++) {
+		USER_CALL();
 		int rc = ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
 		if (rc < 0 && first == 0)
 			first = rc;

@@ -26,6 +26,7 @@ typedef struct exec_ctx {
 	void *go;             /* channels: the running go process, or NULL (runtime/chan) */
 	void *fj_task;        /* fork/join: the task being run, or NULL (runtime/fj) */
 	uint64_t io_deadline; /* io: calls end by then (CLOCK_MONOTONIC ns); 0: none (io/calls.c) */
+	void *io_cancel;      /* io: the attached cancel token, or NULL (io/cancel.c) */
 } exec_ctx;
 
 /* The context running now: the current fiber's, or the calling thread's. Never NULL.

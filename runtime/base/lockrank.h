@@ -17,6 +17,7 @@
 #ifndef RF_BASE_LOCKRANK_H
 #define RF_BASE_LOCKRANK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,6 +53,7 @@
 	X(CHAN_TIMEOUT, false)    /* chan/timer.c: a stripe of the timeout table */                \
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
+	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
@@ -88,6 +90,20 @@ static inline void lockrank_release(int rank, const void *addr, bool spin) {}
 #define LOCKRANK_NO_SPIN(what) ((void)0)
 #define LOCKRANK_NONE_HELD(what) ((void)0)
 #endif
+
+/* A sleeping lock taken with its rank checked (debug builds), for mutexes that nest with
+ * ranked locks. */
+static inline void mutex_lock_ranked(pthread_mutex_t *m, enum lockrank rank)
+{
+	lockrank_acquire(rank, m, false);
+	pthread_mutex_lock(m);
+}
+
+static inline void mutex_unlock_ranked(pthread_mutex_t *m, enum lockrank rank)
+{
+	pthread_mutex_unlock(m);
+	lockrank_release(rank, m, false);
+}
 
 /* Before calling user code (a transformation, a swap function, a validator, a watch, a
  * body): no spin lock may be held. */

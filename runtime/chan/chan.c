@@ -210,7 +210,7 @@ void chan_done_finish(chan_done *done)
 			continue;
 		}
 		waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
-		w->cb(w->cb_arg, w->w.result, w->w.value);
+		w->cb(w->w.result, w->w.value, w->cb_ctx);
 		if (w->nnodes > 1) /* a single node was unlinked by its claimer */
 			chan_wait_unlink_all(w);
 		free(w);
@@ -476,7 +476,7 @@ int rf_chan_poll(rf_chan *ch, rf_val *out)
 
 /* The wait record is allocated only once the operation turned out to wait, and never
  * under the lock: then the lock is dropped, the record made, and the attempt repeated. */
-static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg)
+static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ctx)
 {
 	chan_wait *w = NULL;
 	for (;;) {
@@ -490,7 +490,7 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 			chan_unlock(ch);
 			free(w);
 			chan_done_finish(&done);
-			cb(arg, rc, got);
+			cb(rc, got, ctx);
 			return rc == RF_ECLOSED && is_put ? RF_ECLOSED : 0;
 		}
 		if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
@@ -510,20 +510,20 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, void *arg
 			return -ENOMEM;
 		chan_node *node = (chan_node *)(w + 1);
 		*node = (chan_node){.ch = ch, .val = v, .is_put = is_put, .wait = w};
-		*w = (chan_wait){.cb = cb, .cb_arg = arg, .nnodes = 1, .nodes = node};
+		*w = (chan_wait){.cb = cb, .cb_ctx = ctx, .nnodes = 1, .nodes = node};
 		waiter_init(&w->w);
 		w->w.fiber = NULL; /* nobody parks on a callback wait */
 	}
 }
 
-static void ignore_result(void *arg, int rc, rf_val v) {}
+static void ignore_result(int rc, rf_val v, rf_val ctx) {}
 
-int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, void *arg)
+int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, rf_val ctx)
 {
-	return ch ? op_async(ch, true, v, cb ? cb : ignore_result, arg) : -EINVAL;
+	return ch ? op_async(ch, true, v, cb ? cb : ignore_result, ctx) : -EINVAL;
 }
 
-int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, void *arg)
+int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, rf_val ctx)
 {
-	return ch && cb ? op_async(ch, false, 0, cb, arg) : -EINVAL;
+	return ch && cb ? op_async(ch, false, 0, cb, ctx) : -EINVAL;
 }

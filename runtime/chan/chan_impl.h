@@ -66,7 +66,7 @@ typedef struct chan_list {
 typedef struct chan_wait {
 	waiter w;      /* w.op = the winning chan_node */
 	rf_chan_cb cb; /* callback form; NULL when a thread or fiber waits */
-	void *cb_arg;
+	rf_val cb_ctx;
 	struct chan_wait *done_next; /* a claimer's done list; read before completing */
 	int nnodes;
 	chan_node *nodes;

@@ -74,9 +74,9 @@ static void dist_done(dist *d)
 		dist_free(d); /* shutdown cancelled the distributor's wait: d is ours */
 }
 
-static void dist_cb(void *arg, int rc, rf_val v)
+static void dist_cb(int rc, rf_val v, rf_val ctx)
 {
-	struct dist_slot *s = arg;
+	struct dist_slot *s = rf_to_ptr(ctx);
 	s->rc = rc;
 	dist_done(s->d);
 }
@@ -107,7 +107,7 @@ static void distribute(rf_mult *m, rf_val v)
 	atomic_init(&d->left, n + 1); /* + 1: ours, so no callback finishes before all are sent */
 	waiter_init(&d->w);
 	for (size_t i = 0; i < n; i++) {
-		int rc = rf_chan_put_async(d->slot[i].ch, v, dist_cb, &d->slot[i]);
+		int rc = rf_chan_put_async(d->slot[i].ch, v, dist_cb, rf_from_ptr(&d->slot[i]));
 		if (rc < 0 && rc != RF_ECLOSED) { /* not queued, callback not run */
 			d->slot[i].rc = rc;
 			dist_done(d);

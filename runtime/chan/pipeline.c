@@ -26,7 +26,7 @@ typedef struct pl {
 	rf_chan *from, *to, *jobs, *results;
 	rf_xform xf;
 	rf_async_fn af;
-	void *ctx;
+	rf_val ctx;
 } pl;
 
 typedef struct pl_job {
@@ -73,7 +73,7 @@ static void work(pl *p)
 	while (rf_chan_take(p->jobs, &jv) == 0) {
 		pl_job *j = rf_to_ptr(jv);
 		if (p->kind == PL_ASYNC) {
-			p->af(p->ctx, j->v, j->res);
+			p->af(j->v, j->res, p->ctx);
 		} else {
 			/* A fresh copy of xf per value, run outside any lock: it may park (compute)
 			 * or block (blocking). Its values wait in res for the output process. */
@@ -199,7 +199,7 @@ int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, 
 	return pipeline(n, to, from, close, &(pl){.kind = PL_BLOCKING, .xf = *xf});
 }
 
-int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, void *ctx, rf_chan *from, bool close)
+int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, rf_val ctx, rf_chan *from, bool close)
 {
 	if (!af)
 		return -EINVAL;

@@ -89,9 +89,9 @@ static void slot_fiber(void *arg)
 	 * draining or drain's load sees the decrement (no lost signal). */
 	if (atomic_fetch_sub_explicit(&live, 1, memory_order_seq_cst) == 1 &&
 	    atomic_load_explicit(&draining, memory_order_seq_cst)) {
-		pthread_mutex_lock(&drain_lock);
+		mutex_lock_ranked(&drain_lock, LOCKRANK_CHAN_TIMER_DRAIN);
 		pthread_cond_broadcast(&drain_cond);
-		pthread_mutex_unlock(&drain_lock);
+		mutex_unlock_ranked(&drain_lock, LOCKRANK_CHAN_TIMER_DRAIN);
 	}
 }
 
@@ -112,10 +112,10 @@ static void timer_drain(void)
 		/* The fibers stay blocked until completed, so their slots outlive this. */
 		waitlist_complete_chain(chain, 0, RF_NIL);
 	}
-	pthread_mutex_lock(&drain_lock);
+	mutex_lock_ranked(&drain_lock, LOCKRANK_CHAN_TIMER_DRAIN);
 	while (atomic_load_explicit(&live, memory_order_seq_cst) > 0)
 		pthread_cond_wait(&drain_cond, &drain_lock);
-	pthread_mutex_unlock(&drain_lock);
+	mutex_unlock_ranked(&drain_lock, LOCKRANK_CHAN_TIMER_DRAIN);
 	atomic_store_explicit(&draining, false, memory_order_seq_cst);
 }
 

@@ -20,17 +20,17 @@
 struct callback {
 	deferred_listener l;
 	rf_realized_fn fn;
-	void *arg;
+	rf_val ctx;
 };
 
 static void callback_fire(deferred_listener *l, int code, rf_val value)
 {
 	struct callback *cb = (struct callback *)l;
-	cb->fn(cb->arg, code, value);
+	cb->fn(code, value, cb->ctx);
 	free(cb);
 }
 
-int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, void *arg)
+int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, rf_val ctx)
 {
 	if (!d || !fn)
 		return -EINVAL;
@@ -39,7 +39,7 @@ int rf_deferred_on_realized(rf_deferred *d, rf_realized_fn fn, void *arg)
 		return -ENOMEM;
 	cb->l.fn = callback_fire;
 	cb->fn = fn;
-	cb->arg = arg;
+	cb->ctx = ctx;
 	deferred_listen(d, &cb->l);
 	return 0;
 }

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/deref/deferred.h"
 
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
@@ -54,6 +55,7 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	}
 	while (fifo) {
 		deferred_listener *next = fifo->next; /* fn may free the node */
+		USER_CALL();
 		fifo->fn(fifo, code, value);
 		fifo = next;
 	}
@@ -112,6 +114,7 @@ void deferred_listen(struct rf_deferred *d, deferred_listener *l)
 	int code = d->code; /* realized: both fixed for good */
 	rf_val value = d->value;
 	spin_unlock(&d->lock);
+	USER_CALL();
 	l->fn(l, code, value);
 }
 

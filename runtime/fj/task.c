@@ -19,6 +19,7 @@
 
 #include "ringfold/fj.h"
 
+#include "runtime/base/lockrank.h"
 #include "runtime/fj/worker.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
@@ -94,6 +95,7 @@ static void remote_run(fj_job *j)
 {
 	fj_remote *r = (fj_remote *)j;
 	r->result = RF_NIL;
+	USER_CALL();
 	r->rc = r->fn(r->arg, &r->result);
 	var_bindings_release(r->job.frame);
 	fj_done_complete(&r->done);
@@ -135,6 +137,7 @@ static void ext_run(fj_job *j)
 {
 	ext_invoke *r = (ext_invoke *)j;
 	rf_val v = RF_NIL;
+	USER_CALL();
 	int rc = r->fn(r->arg, &v);
 	var_bindings_release(r->job.frame);
 	spin_lock(&r->lock);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/lockrank.h"
 #include "runtime/base/opts.h"
 #include "runtime/stm/stm.h"
 
@@ -265,6 +266,7 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	rf_validator_fn fn = r->validator;
 	rf_val ctx = r->validator_ctx;
 	spin_unlock(&r->wlock);
+	USER_CALL();
 	int rc = fn ? fn(val, ctx) : 1;
 	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
 }
@@ -343,6 +345,7 @@ int stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 		return 0;
 	int first = 0;
 	for (uint32_t i = 0; i < w->n; i++) {
+		USER_CALL();
 		int rc = w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
 		if (rc < 0 && !first)
 			first = rc;

@@ -8,6 +8,7 @@
  */
 #include "runtime/stm/tx.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
 
@@ -210,6 +211,7 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
 	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	USER_CALL();
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
 	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
@@ -261,6 +263,7 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	}
 	rf_val v = e->val, nv = RF_NIL;
 	uint32_t i = (uint32_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	USER_CALL();
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
 	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))

@@ -97,7 +97,7 @@ static void test_mult(void **state)
 	rf_val v;
 	for (int i = 0; i < 10; i++) {
 		/* t2 is unbuffered: the mult waits on it (maybe with -2) before taking i */
-		assert_int_equal(rf_chan_put_async(src, i, NULL, NULL), 0);
+		assert_int_equal(rf_chan_put_async(src, i, NULL, 0), 0);
 		assert_int_equal(take5(t2, &v), 0);
 		if (i == 0 && v == -2)
 			assert_int_equal(take5(t2, &v), 0);
@@ -313,10 +313,10 @@ static int slow_square(rf_val v, rf_val *out)
 	return square(v, out);
 }
 
-static void async_square(void *ctx, rf_val v, rf_chan *res)
+static void async_square(rf_val v, rf_chan *res, rf_val ctx)
 {
-	atomic_fetch_add((_Atomic int *)ctx, 1);
-	rf_chan_put_async(res, v * v, NULL, NULL);
+	atomic_fetch_add((_Atomic int *)rf_to_ptr(ctx), 1);
+	rf_chan_put_async(res, v * v, NULL, 0);
 	rf_chan_close(res);
 }
 
@@ -352,7 +352,8 @@ static void test_pipeline(void **state)
 	_Atomic int calls = 0;
 	assert_int_equal(rf_to_chan(vals, 200, &src), 0);
 	assert_int_equal(rf_chan_new(&out), 0);
-	assert_int_equal(rf_pipeline_async(5, out, async_square, (void *)&calls, src, true), 0);
+	assert_int_equal(rf_pipeline_async(5, out, async_square, rf_from_ptr(&calls), src, true),
+	                 0);
 	check_squares(out, 200);
 	assert_int_equal(atomic_load(&calls), 200);
 	rf_chan_release(src);

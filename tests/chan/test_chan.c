@@ -16,7 +16,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(rf_chan_new(&c), 0);
 	assert_int_equal(rf_chan_take_timeout(c, -1, &v), -EINVAL);
 	assert_int_equal(rf_chan_put_timeout(c, 1, -5), -EINVAL);
-	assert_int_equal(rf_chan_take_async(c, NULL, NULL), -EINVAL);
+	assert_int_equal(rf_chan_take_async(c, NULL, 0), -EINVAL);
 	assert_int_equal(rf_chan_timeout(-1, &c), -EINVAL);
 	assert_int_equal(rf_go(NULL, 0, NULL), -EINVAL);
 	rf_chan_release(c);
@@ -67,7 +67,7 @@ static void test_owning_release(void **state)
 	atomic_store(&released, 0);
 	o.kind = RF_BUF_NONE;
 	assert_int_equal(rf_chan_new_opts(&o, &c), 0);
-	assert_int_equal(rf_chan_put_async(c, box(9), NULL, NULL), 0);
+	assert_int_equal(rf_chan_put_async(c, box(9), NULL, 0), 0);
 	rf_chan_close(c);
 	rf_val refused = box(10);
 	assert_int_equal(rf_chan_put(c, refused), RF_ECLOSED); /* not taken: still ours */
@@ -238,8 +238,9 @@ typedef struct cb_rec {
 	rf_val v;
 } cb_rec;
 
-static void record(void *arg, int rc, rf_val v)
+static void record(int rc, rf_val v, rf_val ctx)
 {
+	void *arg = rf_to_ptr(ctx);
 	cb_rec *r = arg;
 	r->rc = rc;
 	r->v = v;
@@ -254,7 +255,8 @@ static void test_close(void **state)
 	assert_int_equal(rf_chan_put(c, 1), 0);
 	assert_int_equal(rf_chan_put(c, 2), 0);
 	cb_rec pending = {0};
-	assert_int_equal(rf_chan_put_async(c, 5, record, &pending), 0); /* waits: buffer full */
+	assert_int_equal(rf_chan_put_async(c, 5, record, rf_from_ptr(&pending)),
+	                 0); /* waits: buffer full */
 	rf_chan_close(c);
 	assert_true(rf_chan_closed(c));
 	rf_chan_close(c); /* twice: harmless */
@@ -273,7 +275,7 @@ static void test_close(void **state)
 
 	/* a put pending on an unbuffered channel before close is still delivered */
 	assert_int_equal(rf_chan_new(&c), 0);
-	assert_int_equal(rf_chan_put_async(c, 11, NULL, NULL), 0);
+	assert_int_equal(rf_chan_put_async(c, 11, NULL, 0), 0);
 	rf_chan_close(c);
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 11);
@@ -300,7 +302,7 @@ static void test_callbacks(void **state)
 	rf_val v;
 	cb_rec r = {0};
 	assert_int_equal(rf_chan_new(&c), 0);
-	assert_int_equal(rf_chan_take_async(c, record, &r), 0);
+	assert_int_equal(rf_chan_take_async(c, record, rf_from_ptr(&r)), 0);
 	assert_int_equal(atomic_load(&r.calls), 0); /* queued */
 	assert_int_equal(rf_chan_put(c, 33), 0);    /* completes the take: cb runs here */
 	assert_int_equal(atomic_load(&r.calls), 1);
@@ -308,7 +310,7 @@ static void test_callbacks(void **state)
 	assert_int_equal(r.v, 33);
 
 	cb_rec p = {0};
-	assert_int_equal(rf_chan_put_async(c, 44, record, &p), 0);
+	assert_int_equal(rf_chan_put_async(c, 44, record, rf_from_ptr(&p)), 0);
 	assert_int_equal(atomic_load(&p.calls), 0);
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 44);
@@ -319,23 +321,23 @@ static void test_callbacks(void **state)
 	cb_rec q = {0};
 	rf_chan *b;
 	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 1, &b), 0);
-	assert_int_equal(rf_chan_put_async(b, 5, record, &q), 0);
+	assert_int_equal(rf_chan_put_async(b, 5, record, rf_from_ptr(&q)), 0);
 	assert_int_equal(atomic_load(&q.calls), 1);
 	cb_rec t = {0};
-	assert_int_equal(rf_chan_take_async(b, record, &t), 0);
+	assert_int_equal(rf_chan_take_async(b, record, rf_from_ptr(&t)), 0);
 	assert_int_equal(atomic_load(&t.calls), 1);
 	assert_int_equal(t.v, 5);
 	rf_chan_close(b);
 	cb_rec x = {0};
-	assert_int_equal(rf_chan_put_async(b, 6, record, &x), RF_ECLOSED);
+	assert_int_equal(rf_chan_put_async(b, 6, record, rf_from_ptr(&x)), RF_ECLOSED);
 	assert_int_equal(atomic_load(&x.calls), 1);
 	assert_int_equal(x.rc, RF_ECLOSED);
 	cb_rec y = {0};
-	assert_int_equal(rf_chan_take_async(b, record, &y), 0);
+	assert_int_equal(rf_chan_take_async(b, record, rf_from_ptr(&y)), 0);
 	assert_int_equal(y.rc, RF_ECLOSED);
 	/* close completes a queued take with RF_ECLOSED */
 	cb_rec z = {0};
-	assert_int_equal(rf_chan_take_async(c, record, &z), 0);
+	assert_int_equal(rf_chan_take_async(c, record, rf_from_ptr(&z)), 0);
 	rf_chan_close(c);
 	assert_int_equal(atomic_load(&z.calls), 1);
 	assert_int_equal(z.rc, RF_ECLOSED);
@@ -350,8 +352,8 @@ static void test_pending_limit(void **state)
 	assert_int_equal(rf_chan_new(&c), 0);
 	uint32_t limit = sched_config()->chan_pending_limit;
 	for (uint32_t i = 0; i < limit; i++)
-		assert_int_equal(rf_chan_put_async(c, i, NULL, NULL), 0);
-	assert_int_equal(rf_chan_put_async(c, -1, NULL, NULL), RF_EPENDINGLIMIT);
+		assert_int_equal(rf_chan_put_async(c, i, NULL, 0), 0);
+	assert_int_equal(rf_chan_put_async(c, -1, NULL, 0), RF_EPENDINGLIMIT);
 	assert_int_equal(rf_chan_put_timeout(c, -1, 100), RF_EPENDINGLIMIT);
 	for (uint32_t i = 0; i < limit; i++) {
 		assert_int_equal(rf_chan_poll(c, &v), 0);
@@ -360,10 +362,10 @@ static void test_pending_limit(void **state)
 	/* takes likewise; a withdrawn (timed out) take frees its slot */
 	cb_rec r = {0};
 	for (uint32_t i = 0; i < limit - 1; i++)
-		assert_int_equal(rf_chan_take_async(c, record, &r), 0);
+		assert_int_equal(rf_chan_take_async(c, record, rf_from_ptr(&r)), 0);
 	assert_int_equal(rf_chan_take_timeout(c, 10, &v), -ETIMEDOUT);
-	assert_int_equal(rf_chan_take_async(c, record, &r), 0);
-	assert_int_equal(rf_chan_take_async(c, record, &r), RF_EPENDINGLIMIT);
+	assert_int_equal(rf_chan_take_async(c, record, rf_from_ptr(&r)), 0);
+	assert_int_equal(rf_chan_take_async(c, record, rf_from_ptr(&r)), RF_EPENDINGLIMIT);
 	rf_chan_close(c);
 	assert_int_equal(atomic_load(&r.calls), (int)limit);
 	rf_chan_release(c);
@@ -420,9 +422,9 @@ static void test_xform(void **state)
 	assert_int_equal(rf_chan_new_xform(RF_BUF_FIXED, 1, &take3, &c), 0);
 	assert_int_equal(rf_chan_put(c, 1), 0);
 	cb_rec p2 = {0}, p3 = {0}, p4 = {0};
-	assert_int_equal(rf_chan_put_async(c, 2, record, &p2), 0);
-	assert_int_equal(rf_chan_put_async(c, 3, record, &p3), 0);
-	assert_int_equal(rf_chan_put_async(c, 4, record, &p4), 0);
+	assert_int_equal(rf_chan_put_async(c, 2, record, rf_from_ptr(&p2)), 0);
+	assert_int_equal(rf_chan_put_async(c, 3, record, rf_from_ptr(&p3)), 0);
+	assert_int_equal(rf_chan_put_async(c, 4, record, rf_from_ptr(&p4)), 0);
 	assert_false(rf_chan_closed(c));
 	assert_int_equal(take5(c, &v), 0);
 	assert_int_equal(v, 1);
@@ -540,8 +542,8 @@ static void test_pending_limit_config(void **state)
 	rf_chan *c;
 	assert_int_equal(rf_chan_new(&c), 0);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(rf_chan_put_async(c, i, NULL, NULL), 0);
-	assert_int_equal(rf_chan_put_async(c, 8, NULL, NULL), RF_EPENDINGLIMIT);
+		assert_int_equal(rf_chan_put_async(c, i, NULL, 0), 0);
+	assert_int_equal(rf_chan_put_async(c, 8, NULL, 0), RF_EPENDINGLIMIT);
 	rf_alt ops[] = {{.ch = c, .put = true, .val = 9}};
 	int which;
 	assert_int_equal(rf_alts(ops, 1, 0, &which, NULL), RF_EPENDINGLIMIT);

@@ -20,8 +20,9 @@ struct seen {
 	pthread_t by; /* the thread that ran the callback */
 };
 
-static void record(void *arg, int code, rf_val value)
+static void record(int code, rf_val value, rf_val ctx)
 {
+	void *arg = rf_to_ptr(ctx);
 	struct seen *s = arg;
 	s->code = code;
 	s->value = value;
@@ -34,19 +35,19 @@ static void callbacks_before_and_after(void **state)
 	rf_deferred *d;
 	struct seen before = {0}, after = {0};
 	assert_int_equal(rf_deferred_new(&d), 0);
-	assert_int_equal(rf_deferred_on_realized(d, record, &before), 0);
+	assert_int_equal(rf_deferred_on_realized(d, record, rf_from_ptr(&before)), 0);
 	assert_int_equal(atomic_load(&before.calls), 0);
 	assert_int_equal(rf_deferred_success(d, 9), 0);
 	assert_int_equal(rf_deferred_success(d, 10), RF_EDELIVERED);
 	assert_int_equal(rf_deferred_error(d, -EIO), RF_EDELIVERED);
-	assert_int_equal(rf_deferred_on_realized(d, record, &after), 0);
+	assert_int_equal(rf_deferred_on_realized(d, record, rf_from_ptr(&after)), 0);
 	assert_int_equal(atomic_load(&before.calls), 1);
 	assert_int_equal(atomic_load(&after.calls), 1);
 	assert_int_equal(before.value, 9);
 	assert_int_equal(after.value, 9);
 	assert_int_equal(after.code, 0);
 	assert_int_equal(rf_deferred_error(d, 3), -EINVAL);
-	assert_int_equal(rf_deferred_on_realized(d, NULL, NULL), -EINVAL);
+	assert_int_equal(rf_deferred_on_realized(d, NULL, 0), -EINVAL);
 	rf_deferred_release(d);
 }
 
@@ -62,12 +63,14 @@ static void promise_and_future_callbacks(void **state)
 	struct seen sp = {0}, sf = {0};
 	assert_int_equal(rf_promise_new(&p), 0);
 	assert_int_equal(rf_promise_new(&gate), 0);
-	assert_int_equal(rf_deferred_on_realized(rf_promise_deferred(p), record, &sp), 0);
+	assert_int_equal(rf_deferred_on_realized(rf_promise_deferred(p), record, rf_from_ptr(&sp)),
+	                 0);
 	assert_int_equal(rf_promise_deliver(p, 4), 0);
 	assert_int_equal(atomic_load(&sp.calls), 1);
 	assert_int_equal(sp.value, 4);
 	assert_int_equal(rf_thread_start(wait_for, rf_from_ptr(gate), &f), 0);
-	assert_int_equal(rf_deferred_on_realized(rf_future_deferred(f), record, &sf), 0);
+	assert_int_equal(rf_deferred_on_realized(rf_future_deferred(f), record, rf_from_ptr(&sf)),
+	                 0);
 	assert_int_equal(rf_future_cancel(f),
 	                 1); /* the cancel realizes it: the callback hears it */
 	assert_int_equal(atomic_load(&sf.calls), 1);
@@ -89,7 +92,7 @@ static void *add_callbacks(void *arg)
 {
 	struct race *r = arg;
 	for (int i = 0; i < r->n; i++) {
-		rf_deferred_on_realized(r->d, record, &r->s[i]);
+		rf_deferred_on_realized(r->d, record, rf_from_ptr(&r->s[i]));
 		atomic_store(&r->started, 1);
 		/* spread the registrations over a few ms, so the realization lands among them */
 		for (uint64_t until = time_now_ns() + 2000; time_now_ns() < until;)
@@ -233,7 +236,7 @@ static void abandoned_input(void **state)
 	struct seen s = {0};
 	rf_val v;
 	assert_int_equal(rf_deferred_new(&d), 0);
-	assert_int_equal(rf_deferred_on_realized(d, record, &s), 0);
+	assert_int_equal(rf_deferred_on_realized(d, record, rf_from_ptr(&s)), 0);
 	assert_int_equal(rf_deferred_chain(d, plus, 1, &c), 0);
 	rf_deferred_release(d);
 	assert_int_equal(atomic_load(&s.calls), 1);
@@ -258,7 +261,7 @@ static void retain_and_release(void **state)
 	assert_int_equal(rf_deferred_new(&d), 0);
 	assert_ptr_equal(rf_deferred_retain(d), d);
 	assert_null(rf_deferred_retain(NULL));
-	assert_int_equal(rf_deferred_on_realized(d, record, &r), 0);
+	assert_int_equal(rf_deferred_on_realized(d, record, rf_from_ptr(&r)), 0);
 	rf_deferred_release(d);
 	assert_false(rf_deferred_realized(d)); /* still held by the second reference */
 	assert_int_equal(r.calls, 0);

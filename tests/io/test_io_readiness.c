@@ -154,6 +154,25 @@ static int poll_after_consumed(void)
 	return 0;
 }
 
+/* A worker's knowledge of a number closed with rf_io_close on another thread: gone. */
+static int fd_slot;
+
+static int eagain_on_slot(void)
+{
+	char c;
+	T(rf_io_recv_timeout(fd_slot, &c, 1, 0, 5) == -ETIMEDOUT); /* registered, unready */
+	return 0;
+}
+
+static int data_is_there(void)
+{
+	char c;
+	uint64_t t0 = time_now_ns();
+	T(rf_io_recv_timeout(fd_slot, &c, 1, 0, 20000) == 1);
+	T(time_now_ns() - t0 < 500000000ull); /* not the second a stale slot would cost */
+	return 0;
+}
+
 /* ---- running a case on a thread and on a fiber ---- */
 
 struct run {
@@ -178,6 +197,34 @@ static void run_case(int (*fn)(void))
 	assert_int_equal(fiber_spawn(fiber_main, &r, SCHED_WORKER_ANY, NULL), 0);
 	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(60000)), 0);
 	assert_int_equal(r.line, 0);
+}
+
+static int on_worker0(int (*fn)(void))
+{
+	struct run r = {.fn = fn};
+	waiter_init(&r.done);
+	assert_int_equal(fiber_spawn(fiber_main, &r, 0, NULL), 0);
+	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(60000)), 0);
+	return r.line;
+}
+
+static void test_closed_elsewhere(void **s)
+{
+	int sv[2], nv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	fd_slot = sv[0];
+	assert_int_equal(on_worker0(eagain_on_slot), 0);
+	assert_int_equal(rf_io_close(sv[0]), 0); /* on this thread, not worker 0 */
+	assert_int_equal(rf_io_close(sv[1]), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nv), 0);
+	if (nv[0] != fd_slot && nv[1] != fd_slot)
+		skip(); /* the number was not reused: nothing to check */
+	fd_slot = nv[0] == fd_slot ? nv[0] : nv[1];
+	int other = fd_slot == nv[0] ? nv[1] : nv[0];
+	assert_int_equal(write(other, "d", 1), 1);
+	assert_int_equal(on_worker0(data_is_there), 0);
+	close(nv[0]);
+	close(nv[1]);
 }
 
 static void test_reused_number(void **s)
@@ -206,7 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reused_number),       cmocka_unit_test(test_request_response),
 	    cmocka_unit_test(test_full_reads),          cmocka_unit_test(test_datagrams),
-	    cmocka_unit_test(test_poll_after_consumed),
+	    cmocka_unit_test(test_poll_after_consumed), cmocka_unit_test(test_closed_elsewhere),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();

@@ -61,7 +61,7 @@ static void test_xform_put_take_close(void **state)
 	rf_val v;
 	assert_int_equal(rf_chan_put(c, 1), 0); /* emits 1 1: full */
 	/* the next put waits: a callback put, whose record is allocated outside the lock */
-	assert_int_equal(rf_chan_put_async(c, 2, NULL, NULL), 0);
+	assert_int_equal(rf_chan_put_async(c, 2, NULL, 0), 0);
 	assert_int_equal(rf_chan_take(c, &v), 0); /* 1, and the refill runs 2's step */
 	assert_int_equal(v, 1);
 	int64_t want[] = {1, 2, 2};
@@ -111,7 +111,7 @@ enum { RACE_N = 20000 };
 static atomic_int seen[RACE_N];
 static atomic_int delivered;
 
-static void on_take(void *arg, int rc, rf_val v)
+static void on_take(int rc, rf_val v, rf_val ctx)
 {
 	RF_CHECK_EQ(rc, 0);
 	RF_CHECK(v >= 0 && v < RACE_N);
@@ -123,7 +123,7 @@ static void *async_putter(void *arg)
 {
 	for (int i = 0; i < RACE_N; i++) {
 		int rc;
-		while ((rc = rf_chan_put_async(arg, i, NULL, NULL)) == RF_EPENDINGLIMIT)
+		while ((rc = rf_chan_put_async(arg, i, NULL, 0)) == RF_EPENDINGLIMIT)
 			sched_yield(); /* ran ahead of the takes by the pending limit */
 		RF_CHECK_EQ(rc, 0);
 	}
@@ -138,7 +138,7 @@ static void test_async_race(void **state)
 	assert_int_equal(pthread_create(&t, NULL, async_putter, c), 0);
 	int rc;
 	for (int i = 0; i < RACE_N; i++) {
-		while ((rc = rf_chan_take_async(c, on_take, NULL)) == RF_EPENDINGLIMIT)
+		while ((rc = rf_chan_take_async(c, on_take, 0)) == RF_EPENDINGLIMIT)
 			sched_yield(); /* ran ahead of the puts by the pending limit */
 		assert_int_equal(rc, 0);
 	}
