@@ -24,3 +24,6 @@ file(RELATIVE_PATH RF_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 string(REGEX REPLACE "/$" "" RF_PC_TO_PREFIX "${RF_PC_TO_PREFIX}")
 configure_file(cmake/ringfold.pc.in ${PROJECT_BINARY_DIR}/ringfold.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ringfold.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# gdb commands for ringfold programs (tools/gdb, docs/observability.md)
+install(FILES tools/gdb/ringfold-gdb.py DESTINATION ${CMAKE_INSTALL_DATADIR}/ringfold)

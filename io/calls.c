@@ -22,6 +22,7 @@
 #include "io/pool.h"
 #include "ringfold/io.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
 
@@ -488,9 +489,10 @@ static long run(struct req *r, int64_t ms)
 		return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	}
 	io_poller *io = fiber_self() ? io_self() : NULL;
-	if (!io)
-		return thread_do(r);
-	return io->kind == RF_IO_URING ? uring_do(io, r) : epoll_do(io, r);
+	PROBE(io_submit, r->verb, r->fd, io ? io->kind : 0);
+	long rc = !io ? thread_do(r) : io->kind == RF_IO_URING ? uring_do(io, r) : epoll_do(io, r);
+	PROBE(io_complete, r->verb, r->fd, rc);
+	return rc;
 }
 
 #define NO_TIMEOUT INT64_MAX

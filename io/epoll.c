@@ -41,6 +41,7 @@
 
 #include "io/io_impl.h"
 #include "runtime/base/assert.h"
+#include "runtime/sched/sched.h"
 
 struct fd_wait {
 	waiter w; /* w.link[0]/[1]: prev/next in the slot's list; w.result: events seen */
@@ -232,6 +233,7 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 			uint64_t check = time_now_ns() + REVALIDATE_NS;
 			until = check < deadline_ns ? check : deadline_ns;
 		}
+		fiber_wait_on(WAIT_IO, (const void *)(intptr_t)fd);
 		int rc = waiter_wait(&x.w, until);
 		io_cancel_leave(&rec);
 		if (rc == 0) {

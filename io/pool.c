@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "io/pool.h"
@@ -70,6 +72,12 @@ static void pool_init(void)
 
 static void *pool_thread(void *unused)
 {
+	static _Atomic unsigned serial; /* names only (relaxed) */
+	char name[16];
+	snprintf(name, sizeof(name), "rf-block-%u",
+	         atomic_fetch_add_explicit(&serial, 1, memory_order_relaxed));
+	pthread_setname_np(pthread_self(), name);
+	sched_busy(1);
 	mutex_lock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	for (;;) {
 		while (!q_head) {
@@ -77,6 +85,7 @@ static void *pool_thread(void *unused)
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += POOL_IDLE_S;
 			n_idle++;
+			sched_busy(-1);
 			int rc = pthread_cond_timedwait(&pool_cond, &pool_lock, &ts);
 			n_idle--;
 			if (rc == ETIMEDOUT && !q_head) {
@@ -84,6 +93,7 @@ static void *pool_thread(void *unused)
 				mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 				return NULL;
 			}
+			sched_busy(1);
 		}
 		pool_job *j = q_head;
 		q_head = j->next;
@@ -155,6 +165,7 @@ long pool_run(long (*fn)(void *arg), void *arg)
 	j.w.firm = true; /* a pool thread holds &j until fn returns */
 	if (pool_submit(&j.job) < 0)
 		return fn(arg);
+	fiber_wait_on(WAIT_IO, NULL);
 	waiter_wait(&j.w, DEADLINE_NONE);
 	return j.res;
 }

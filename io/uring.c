@@ -177,6 +177,7 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	 * reaps in one io_uring_enter (it polls at least every few fibers, and at once when
 	 * it runs out of them). ts and the request's buffers stay valid until then: they
 	 * live on this fiber's stack, parked until the CQE. */
+	fiber_wait_on(WAIT_IO, (const void *)(intptr_t)sqe->fd);
 	waiter_wait(&w, DEADLINE_NONE); /* the linked timeout bounds it */
 	io_cancel_leave(&rec);
 	/* Cancelled: by shutdown, by the context's cancel token, by its linked timeout, or

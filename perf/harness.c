@@ -53,8 +53,8 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void print_row(const char *bench, const char *impl, double mid, uint64_t ops,
-                      double min, double max, int reps, const char *unit)
+static void print_row(const char *bench, const char *impl, double mid, uint64_t ops, double min,
+                      double max, int reps, const char *unit)
 {
 	printf("%s,%s,%.3f,%llu,%.3f,%.3f,%d,%s\n", bench, impl, mid, (unsigned long long)ops, min,
 	       max, reps, unit);
@@ -100,6 +100,7 @@ void bench_run(const char *bench, const char *impl, uint64_t ops,
 	double mid = reps % 2 ? (double)ns[reps / 2]
 	                      : ((double)ns[reps / 2 - 1] + (double)ns[reps / 2]) / 2.0;
 	double n = (double)ops;
-	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps, "ns");
+	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps,
+	          "ns");
 	free(ns);
 }

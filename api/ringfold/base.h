@@ -37,10 +37,11 @@
  * ringfold hands back unchanged to whoever derefs or asks: the way Clojure carries an
  * exception. *out is RF_NIL on entry.
  *
- * Structs that grow. A struct the caller fills for ringfold (rf_config, rf_stats, the
- * families' *_opts) starts with `size_t size`, set by its _default() function or by the
- * caller to sizeof; ringfold reads only the fields that size covers, so a program built
- * against an older header keeps working.
+ * Structs that grow. A struct the caller fills for ringfold (rf_config, the families'
+ * *_opts) starts with `size_t size`, set by its _default() function or by the caller to
+ * sizeof; ringfold reads only the fields that size covers, so a program built against
+ * an older header keeps working. One ringfold fills whose extent depends on the machine
+ * (rf_stats) is made by its _new, which records its size and sizes its arrays.
  *
  * Headers say, per function: Returns, Errors, Blocks (never / may park or block, and on
  * what), Context (fiber, plain thread, inside a transaction or an action) and Cost.

@@ -28,6 +28,10 @@
  *   chan_pending_limit RF_CHAN_PENDING_LIMIT 1024 pending puts or takes per channel (0: 1024)
  *   stm_retry_limit RF_STM_RETRY_LIMIT 10000 retries before RF_ERETRYLIMIT (0: 10000)
  *
+ * Environment only:
+ *   RF_STATS_DUMP   path: rf_shutdown and the end of the process write rf_stats as JSON
+ *                   there (rf_stats_write_json), replacing what the file held
+ *
  * Configuration errors. A malformed RF_* variable or an rf_config field out of range
  * makes the call that starts the runtime print one line on stderr naming the variable or
  * field, its value and what is expected, and return RF_ECONFIG; so does every later call
@@ -108,6 +112,24 @@ RF_API int rf_init(const rf_config *cfg);
  * runtime may be started again (rf_init, or any first use). */
 RF_API void rf_shutdown(void);
 
+/* Print every fiber to fd: id (worker.n), state, what a parked fiber waits on (channel,
+ * promise/future/delay, lock, I/O on fd, timer, ...) and for how long (to the monitor's
+ * period, 100 ms at most), and its entry function (a name where dladdr finds one: link
+ * programs with -rdynamic for their own functions).
+ * Returns: 0.
+ * Errors:  -EINVAL (negative fd), write's -errno.
+ * Blocks:  the calling thread (or worker) until every worker answered, at most 1 s; a
+ *          worker running a fiber that does not park is reported as not answering.
+ * Context: any. Never starts the runtime. Cost: a walk over every fiber.
+ * RF_DUMP_SIGNAL=SIGUSR2 (a name or a number) makes that signal dump to stderr. When a
+ * plain thread waits in ringfold while every fiber is parked on something no timer, I/O
+ * or other thread can complete, ringfold prints "all go processes are asleep" and the
+ * dump once (RF_DEADLOCK_REPORT=0 turns that off). */
+RF_API int rf_dump(int fd);
+
+/* One worker's counters (cumulative since the runtime started, except `parked`).
+ * Executor workers fill every field but the steals; fork/join workers fill fibers_run
+ * (tasks run), wakeups, the steals and idle_ns. */
 /* rf_shutdown, after letting fibers finish on their own for up to timeout_ms (waits
  * complete normally meanwhile; new spawns already fail with RF_ESHUTDOWN).
  * Returns: 0 when every fiber returned within the timeout; -ETIMEDOUT when some had to
@@ -172,32 +194,92 @@ RF_API int rf_spawn_opts_default(rf_spawn_opts *opts);
 RF_API int rf_worker_self(void);
 
 typedef struct rf_worker_stats {
-	int cpu;             /* CPU the worker is pinned to */
+	int cpu;             /* CPU the worker is pinned to (-1 in a node total) */
 	int node;            /* its NUMA node */
-	uint64_t fibers_run; /* fibers resumed */
+	uint64_t fibers_run; /* fibers resumed (fork/join: tasks run) */
 	uint64_t fibers_spawned;
 	uint64_t parks;   /* fibers parked */
+	uint64_t parked;  /* fibers parked now (a gauge, not a counter) */
 	uint64_t wakeups; /* times the worker was woken from sleep */
+	uint64_t idle_ns; /* time spent asleep waiting for work */
 	uint64_t io_completions;
 	uint64_t stalls;        /* fibers reported by the stall detector */
 	uint64_t steals_local;  /* fork/join steals within the node */
 	uint64_t steals_remote; /* fork/join steals from another node */
+	uint64_t steals_failed; /* fork/join sweeps over the victims that found nothing */
+	uint64_t reserved[4];   /* zero; room for counters to come */
 } rf_worker_stats;
 
+/* A node's totals: the sums of its workers' counters (cpu = -1). */
+typedef struct rf_node_stats {
+	int node;
+	int workers;    /* executor workers on the node */
+	int fj_workers; /* fork/join workers on the node */
+	rf_worker_stats executor;
+	rf_worker_stats fj;
+} rf_node_stats;
+
+/* A snapshot of the runtime's counters, made by rf_stats_new and filled by rf_stats_get.
+ * The arrays are sized by the machine and owned by the snapshot; read any field, write
+ * none (rf_stats_sub and rf_stats_get do). */
 typedef struct rf_stats {
-	rf_io_backend io_backend; /* the backend in use (never RF_IO_AUTO once started) */
+	size_t size;              /* sizeof(rf_stats) of the library that made it */
+	int running;              /* 1 if the runtime ran when the snapshot was taken */
+	rf_io_backend io_backend; /* the backend in use (RF_IO_AUTO while not running) */
+	uint64_t taken_ns;        /* CLOCK_MONOTONIC time of the snapshot */
 	int nodes;
-	int workers;    /* executor workers */
-	int fj_workers; /* fork/join workers */
-	rf_worker_stats executor[256];
-	rf_worker_stats fj[256];
+	int workers;                    /* executor workers */
+	int fj_workers;                 /* fork/join workers (0 until fork/join is first used) */
+	rf_worker_stats *executor;      /* [workers] */
+	rf_worker_stats *fj;            /* [fj_workers] */
+	rf_node_stats *node;            /* [nodes] */
+	rf_worker_stats total_executor; /* sums over every executor worker */
+	rf_worker_stats total_fj;       /* sums over every fork/join worker */
 	uint64_t stm_retries;
 	uint64_t stm_commits;
+	uint64_t reserved[8];
+	/* private: capacities of the arrays */
+	int cap_executor, cap_fj, cap_nodes;
 } rf_stats;
 
-/* Snapshot of the counters (each read relaxed; totals are not one instant). Starts the
- * runtime if needed. A NULL out does nothing. */
-RF_API void rf_stats_get(rf_stats *out);
+/* Make an empty snapshot, its arrays sized for this machine's CPUs.
+ * Returns: 0; *out is the snapshot (free it with rf_stats_free).
+ * Errors:  -EINVAL (NULL out), -ENOMEM.
+ * Blocks:  never. Context: any. Cost: a few allocations. */
+RF_API int rf_stats_new(rf_stats **out);
+
+/* Free a snapshot; NULL is a no-op. */
+RF_API void rf_stats_free(rf_stats *st);
+
+/* Fill st with the counters now. Never starts the runtime: while it is not running,
+ * running is 0 and there are no workers (the STM totals are still read).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL st, or st not made by rf_stats_new), -ENOMEM (the arrays had to
+ *          grow and could not).
+ * Blocks:  never. Context: any (counters read relaxed; totals are not one instant).
+ * Cost:    one pass over the workers. */
+RF_API int rf_stats_get(rf_stats *st);
+
+/* Turn st into the change since base (an earlier snapshot of the same run): every
+ * counter becomes st - base; gauges (parked) and identities stay st's.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL argument, or a different number of workers or nodes: the
+ *          runtime restarted between the two).
+ * Blocks:  never. Context: any. Cost: one pass over the workers. */
+RF_API int rf_stats_sub(rf_stats *st, const rf_stats *base);
+
+/* Write st as one JSON object into buf (NUL-terminated).
+ * Returns: 0; *len_out (may be NULL) is the length without the NUL.
+ * Errors:  -EINVAL (NULL st, or NULL buf with cap > 0), -ENOSPC (cap too small:
+ *          *len_out is the length needed).
+ * Blocks:  never. Context: any. Cost: formatting, about 400 bytes per worker. */
+RF_API int rf_stats_json(const rf_stats *st, char *buf, size_t cap, size_t *len_out);
+
+/* Write st as one JSON object and a newline to fd.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL st, negative fd), -ENOMEM, or write's -errno.
+ * Blocks:  in write(2). Context: any. */
+RF_API int rf_stats_write_json(const rf_stats *st, int fd);
 
 #ifdef __cplusplus
 }

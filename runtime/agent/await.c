@@ -16,6 +16,7 @@
 
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
+#include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/stm/tx.h"
 
@@ -119,6 +120,7 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	}
 	free(marks);
 
+	fiber_wait_on(WAIT_AGENT, NULL);
 	int rc = waiter_wait(&w, deadline);
 	if (rc == 0) {
 		rc = w.result;

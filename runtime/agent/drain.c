@@ -18,6 +18,7 @@
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
@@ -84,6 +85,7 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
 	rf_val next = RF_NIL;
 	USER_CALL();
+	PROBE(agent_action, a, n->fn);
 	int rc = n->fn(old, n->arg, &next);
 	if (rc >= 0)
 		rc = agent_validate(a, next);
@@ -97,6 +99,7 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	act.holding = false;
 	release_held(act.held, rc == 0);
 	if (rc < 0) {
+		PROBE(agent_error, a, rc);
 		agent_handle_error(a, rc);
 		if (atomic_load_explicit(&a->mode, memory_order_relaxed) == RF_AGENT_CONTINUE)
 			rc = 0;

@@ -185,6 +185,7 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	else
 		waitlist_add(&l->waiters, &lw->w);
 	spin_unlock(&l->qlock);
+	fiber_wait_on(WAIT_LOCK, l);
 	int rc = waiter_wait(&lw->w, deadline);
 	if (rc == 0)
 		return lw->w.result == WAKE_HANDOFF ? 1 : 0;

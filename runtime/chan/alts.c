@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "runtime/chan/chan_impl.h"
+#include "runtime/sched/sched.h"
 
 #define ALTS_STACK 8
 
@@ -148,6 +149,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 		chan_link(ops[i].ch, &nodes[i]);
 	}
 	unlock_all(locks, k, NULL);
+	fiber_wait_on(WAIT_ALTS, NULL);
 	rc = waiter_wait(&w.w, ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms));
 	chan_wait_unlink_all(&w);
 	if (rc == 0) {

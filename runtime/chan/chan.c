@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "runtime/base/opts.h"
+#include "runtime/base/probe.h"
 #include "runtime/chan/chan_impl.h"
 #include "runtime/sched/sched.h"
 
@@ -419,8 +420,12 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	if (now) {
 		chan_unlock(ch);
 		chan_done_finish(&done);
-		if (!is_put)
+		if (is_put)
+			PROBE(chan_put, ch, rc, 0);
+		else {
+			PROBE(chan_take, ch, rc, 0);
 			*out = got;
+		}
 		return rc;
 	}
 	if (ms == 0) {
@@ -437,13 +442,23 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 	waiter_init(&w.w);
 	chan_link(ch, &node);
 	chan_unlock(ch);
-	if ((rc = waiter_wait(&w.w, deadline_of(ms))) < 0) {
+	if (is_put)
+		PROBE(chan_put_park, ch);
+	else
+		PROBE(chan_take_park, ch);
+	fiber_wait_on(WAIT_CHAN, ch);
+	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
+	if (waited < 0)
 		chan_wait_unlink_all(&w);
-		return rc;
+	rc = waited < 0 ? waited : w.w.result;
+	if (is_put)
+		PROBE(chan_put, ch, rc, 1);
+	else {
+		PROBE(chan_take, ch, rc, 1);
+		if (!waited)
+			*out = w.w.value;
 	}
-	if (!is_put)
-		*out = w.w.value;
-	return w.w.result;
+	return rc;
 }
 
 int rf_chan_put(rf_chan *ch, rf_val v)

@@ -24,6 +24,7 @@ static void go_fiber(void *arg)
 	exec_ctx *ctx = ctx_self();
 	void *saved_go = ctx->go;
 	ctx->go = g;
+	fiber_set_entry((const void *)g->fn);
 	rf_val out = RF_NIL;
 	int rc = g->fn(g->arg, &out);
 	ctx->go = saved_go;

@@ -8,6 +8,7 @@
 
 #include "runtime/base/lockrank.h"
 #include "runtime/deref/deferred.h"
+#include "runtime/sched/sched.h"
 
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
 {
@@ -75,6 +76,7 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		spin_unlock(&d->lock);
 		return 0;
 	}
+	fiber_wait_on(WAIT_DEFERRED, d);
 	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
 	if (rc < 0)
 		return rc;

@@ -22,6 +22,7 @@
 #include "runtime/base/ctx.h"
 #include "runtime/base/waitlist.h"
 #include "runtime/deref/future.h"
+#include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
 
 enum { RUNNING = 0, SHUTDOWN = 1, TERMINATED = 2 };
@@ -52,6 +53,7 @@ static uint32_t phase_of(struct rf_executor *ex)
 static void *worker_main(void *arg)
 {
 	struct rf_executor *ex = arg;
+	sched_busy(1);
 	for (;;) {
 		spin_lock(&ex->lock);
 		struct rf_future *f = ex->queue;
@@ -67,11 +69,14 @@ static void *worker_main(void *arg)
 			}
 			spin_unlock(&ex->lock);
 			waitlist_complete_chain(chain, 0, RF_NIL);
+			sched_busy(-1);
 			return NULL;
 		} else {
 			waiter w;
 			waiter_init(&w);
+			sched_busy(-1);
 			waitlist_sleep(&ex->idle, &ex->lock, &w, DEADLINE_NONE);
+			sched_busy(1);
 			if (!(f = rf_to_ptr(w.value))) /* woken by shutdown: look again */
 				continue;
 		}
@@ -295,6 +300,7 @@ int rf_executor_await_termination(rf_executor *ex, int64_t timeout_ms)
 	}
 	waiter w;
 	waiter_init(&w);
+	fiber_wait_on(WAIT_EXECUTOR, ex);
 	return waitlist_sleep(&ex->awaiters, &ex->lock, &w, deadline);
 }
 

@@ -98,11 +98,12 @@ int fj_remote_wait(fj_remote *r, rf_val *out);
  * caller's pool (node-partitioned folds keep each node's part on its node). */
 void fj_keep_local(struct fj_worker *w, int delta);
 
-/* Fill out->fj_workers and out->fj[] (cpu, node, steals local/remote, wakeups, and in
- * fibers_run the tasks run after a steal or from the inject queue). Starts nothing: zero
- * workers when the pools have not started. Any. Registered with sched_on_stats when
+/* Fill out->fj_workers and out->fj[] (cpu, node, steals local/remote/failed, wakeups,
+ * idle time, and in fibers_run the tasks run after a steal or from the inject queue),
+ * growing out->fj as needed. Returns 0 or -ENOMEM. Starts nothing: zero workers when
+ * the pools have not started. Any. Registered with sched_on_stats when
  * the pools start, so rf_stats_get includes it. */
-void fj_stats(rf_stats *out);
+int fj_stats(rf_stats *out);
 
 /* Stop and join every worker, free the pools. Only with no fork/join work in flight.
  * Registered with sched_on_shutdown when the pools start. Plain thread. */

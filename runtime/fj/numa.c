@@ -2,13 +2,36 @@
  * workers, and folds that run each node's part on that node's pool.
  * No shared state: a fold's per-node records live in the root task's frame. */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "numa/topology.h"
 #include "ringfold/fj.h"
 #include "runtime/fj/fj.h"
 #include "runtime/fj/reducible.h"
+
+/* The size of a transparent huge page (0 if the kernel does not say). */
+static size_t huge_page_size(void)
+{
+	static _Atomic size_t cached = 1; /* 1: not read yet (relaxed: any reader's value is
+	                                     the same) */
+	size_t v = atomic_load_explicit(&cached, memory_order_relaxed);
+	if (v != 1)
+		return v;
+	v = 0;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	if (f) {
+		unsigned long x;
+		if (fscanf(f, "%lu", &x) == 1)
+			v = x;
+		fclose(f);
+	}
+	atomic_store_explicit(&cached, v, memory_order_relaxed);
+	return v;
+}
 
 typedef struct touch {
 	fj_range range;
@@ -58,13 +81,26 @@ int rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout, void 
 	char *p = topo_node_alloc(bytes, -1); /* no policy: first touch decides */
 	if (!p)
 		return -ENOMEM;
-	size_t total = 0, cum = 0;
-	for (int k = 0; k < nodes; k++)
-		total += (size_t)rf_fj_workers(k);
+	size_t total = 0, cum = 0, fewest = SIZE_MAX;
+	for (int k = 0; k < nodes; k++) {
+		size_t wk = (size_t)rf_fj_workers(k);
+		total += wk;
+		fewest = wk < fewest ? wk : fewest;
+	}
+	/* A transparent huge page is placed whole by the first touch of any of its bytes:
+	 * parts cut inside one would share it, and its node. Cut on huge-page boundaries (of
+	 * the address) when the smallest part still gets one; else keep huge pages out. */
+	size_t huge = huge_page_size(), unit = page;
+	if (huge > page && (unsigned __int128)bytes * fewest / total >= huge)
+		unit = huge;
+	else if (huge > page)
+		(void)madvise(p, bytes, MADV_NOHUGEPAGE);
 	layout->nodes = nodes;
 	for (int k = 0; k < nodes; k++) {
-		/* Cut at a page boundary proportional to the workers before node k. */
-		size_t off = (size_t)((unsigned __int128)bytes * cum / total) / page * page;
+		/* Cut at a unit boundary proportional to the workers before node k. */
+		uintptr_t at = (uintptr_t)p + (size_t)((unsigned __int128)bytes * cum / total);
+		uintptr_t cut = at / unit * unit;
+		size_t off = cut > (uintptr_t)p ? (size_t)(cut - (uintptr_t)p) : 0;
 		layout->start[k] = k == 0 ? 0 : (off + elem_size - 1) / elem_size;
 		cum += (size_t)rf_fj_workers(k);
 	}

@@ -15,6 +15,7 @@
 #include "runtime/base/ctx.h"
 #include "runtime/fj/fj.h"
 #include "runtime/fj/range.h"
+#include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
 
@@ -170,6 +171,7 @@ static int wait_slot(slot *sl, uint64_t deadline)
 	}
 	sl->waiter = &w;
 	slot_unlock(sl);
+	fiber_wait_on(WAIT_FJ, NULL);
 	int rc = waiter_wait(&w, deadline);
 	if (rc < 0) {
 		slot_lock(sl);

@@ -28,13 +28,16 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "numa/topology.h"
+#include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
+#include "runtime/base/time.h"
 #include "runtime/fj/worker.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
@@ -70,11 +73,16 @@ static uint32_t rnd(fj_worker *w)
 	return (uint32_t)(x >> 32);
 }
 
-static void count(_Atomic uint64_t *c)
+static void add(_Atomic uint64_t *c, uint64_t n)
 {
 	/* Owner-only counter: a relaxed load+store, no locked instruction. */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
 	                      memory_order_relaxed);
+}
+
+static void count(_Atomic uint64_t *c)
+{
+	add(c, 1);
 }
 
 static void pool_wake(fj_pool *p, int all)
@@ -138,7 +146,13 @@ static fj_task *steal_from(fj_worker *w, fj_worker *v)
 			return NULL;
 		if (x != FJ_STEAL_ABORT) {
 			atomic_store_explicit(&x->thief, w->index, memory_order_relaxed);
-			count(v->pool == w->pool ? &w->steals_local : &w->steals_remote);
+			if (v->pool == w->pool) {
+				count(&w->steals_local);
+				PROBE(fj_steal_local, w->index, v->index);
+			} else {
+				count(&w->steals_remote);
+				PROBE(fj_steal_remote, w->index, v->index, w->node, v->node);
+			}
 			return x;
 		}
 	}
@@ -183,6 +197,7 @@ static fj_job *take_job(fj_pool *p)
 		if (!p->head)
 			p->tail = NULL;
 		atomic_fetch_sub_explicit(&p->injected, 1, memory_order_relaxed);
+		sched_work_queued(-1);
 	}
 	pthread_mutex_unlock(&p->inject_lock);
 	return j;
@@ -221,8 +236,11 @@ static int find_and_run(fj_worker *w, int32_t hint, int take_jobs)
 	if (!x && fj_g.policy == RF_STEAL_LOCAL_FIRST)
 		for (int i = 1; i < fj_g.npools && !x; i++)
 			x = steal_in_pool(w, fj_g.pools[(w->node + i) % fj_g.npools]);
-	if (!x)
+	if (!x) {
+		count(&w->steals_failed);
+		PROBE(fj_steal_failed, w->index);
 		return 0;
+	}
 	fj_run_task(w, x);
 	return 1;
 }
@@ -257,8 +275,12 @@ static void park(fj_worker *w, fj_done *until)
 	         (until ? (atomic_load_explicit(&until->state, memory_order_acquire) & FJ_DONE) != 0
 	                : work_visible(w));
 	if (!go) {
+		uint64_t t0 = time_now_ns();
+		sched_busy(-1);
 		futex(&p->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+		sched_busy(1);
 		count(&w->wakeups);
+		add(&w->idle_ns, time_now_ns() - t0);
 	}
 	atomic_fetch_sub_explicit(&fj_idle_total, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&p->idle, 1, memory_order_relaxed);
@@ -284,6 +306,10 @@ void fj_help_until(fj_worker *w, fj_done *d, int32_t hint)
 static void *worker_main(void *arg)
 {
 	fj_worker *w = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "rf-fj-%d-%d", w->node, w->index - w->pool->first);
+	pthread_setname_np(pthread_self(), name);
+	sched_busy(1);
 	fj_self = w;
 	w->ctx = ctx_self();
 	topo_pin_self(w->cpu);
@@ -300,6 +326,7 @@ static void *worker_main(void *arg)
 		park(w, NULL);
 		spins = 0;
 	}
+	sched_busy(-1);
 	return NULL;
 }
 
@@ -307,6 +334,7 @@ void fj_submit(int node, fj_job *job)
 {
 	fj_pool *p = fj_g.pools[node];
 	job->next = NULL;
+	sched_work_queued(1);
 	pthread_mutex_lock(&p->inject_lock);
 	if (p->tail)
 		p->tail->next = job;
@@ -469,22 +497,28 @@ int fj_home_node(void)
 	return node < 0 || node >= fj_g.npools ? 0 : node;
 }
 
-void fj_stats(rf_stats *out)
+int fj_stats(rf_stats *out)
 {
 	pthread_mutex_lock(&fj_g.lock);
 	int n = atomic_load_explicit(&fj_g.started, memory_order_relaxed) ? fj_g.nworkers : 0;
-	int max = (int)(sizeof(out->fj) / sizeof(out->fj[0]));
+	if (sched_stats_reserve(out, 0, n, 0)) {
+		pthread_mutex_unlock(&fj_g.lock);
+		return -ENOMEM;
+	}
 	out->fj_workers = n;
-	for (int i = 0; i < n && i < max; i++) {
+	for (int i = 0; i < n; i++) {
 		fj_worker *w = fj_g.workers[i];
 		out->fj[i] = (rf_worker_stats){
 		    .cpu = w->cpu,
 		    .node = w->node,
 		    .fibers_run = atomic_load_explicit(&w->tasks_run, memory_order_relaxed),
 		    .wakeups = atomic_load_explicit(&w->wakeups, memory_order_relaxed),
+		    .idle_ns = atomic_load_explicit(&w->idle_ns, memory_order_relaxed),
 		    .steals_local = atomic_load_explicit(&w->steals_local, memory_order_relaxed),
 		    .steals_remote = atomic_load_explicit(&w->steals_remote, memory_order_relaxed),
+		    .steals_failed = atomic_load_explicit(&w->steals_failed, memory_order_relaxed),
 		};
 	}
 	pthread_mutex_unlock(&fj_g.lock);
+	return 0;
 }

@@ -184,6 +184,7 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */
 	atomic_init(&r->refs, 2);
 	fj_submit(node, &r->job);
+	fiber_wait_on(WAIT_FJ, NULL);
 	rc = waitlist_wait(&r->caller, &r->lock, &w, deadline);
 	if (rc == 0) {
 		*out = w.value;

@@ -33,7 +33,7 @@ typedef struct fj_worker {
 	int index;     /* in fj_g.workers */
 	int cpu, node, os_node;
 	uint64_t rng;
-	_Atomic uint64_t steals_local, steals_remote, wakeups, tasks_run;
+	_Atomic uint64_t steals_local, steals_remote, steals_failed, wakeups, tasks_run, idle_ns;
 	pthread_t thread;
 } fj_worker;
 

@@ -1,13 +1,13 @@
 /* runtime/root/runtime.c: the composition root. rf_init starts the executor on the io
- * backend's poller; rf_shutdown stops it; rf_stats_get gathers the executor's, the
- * backend's and every family's counters. Families start the runtime on first use
- * through sched_ensure, which comes back here by rf_init.
+ * backend's poller; rf_shutdown stops it (writing RF_STATS_DUMP first; stats.c gathers
+ * the executor's, the backend's and every family's counters). Families start the
+ * runtime on first use through sched_ensure, which comes back here by rf_init.
  */
 #include <stdatomic.h>
-#include <string.h>
 #include <sys/socket.h>
 
 #include "io/backend.h"
+#include "runtime/root/root.h"
 #include "runtime/sched/sched.h"
 
 /* Set by rf_stop_graceful until the runtime starts again (relaxed: a hint fibers poll;
@@ -17,19 +17,32 @@ static _Atomic bool stopping;
 int rf_init(const rf_config *cfg)
 {
 	int rc = sched_start(cfg, &io_poller_ops);
-	if (rc == 0)
+	if (rc == 0) {
 		atomic_store_explicit(&stopping, false, memory_order_relaxed);
+		root_stats_dump_at_exit();
+	}
 	return rc;
+}
+
+/* RF_STATS_DUMP before the workers stop, from where rf_shutdown does anything. */
+static void dump_stats(void)
+{
+	if (sched_running() && sched_worker_self() < 0)
+		root_stats_dump();
 }
 
 void rf_shutdown(void)
 {
+	dump_stats();
 	(void)sched_stop(0);
 }
 
 int rf_shutdown_timeout(int64_t timeout_ms)
 {
-	return timeout_ms < 0 ? -EINVAL : sched_stop(timeout_ms);
+	if (timeout_ms < 0)
+		return -EINVAL;
+	dump_stats();
+	return sched_stop(timeout_ms);
 }
 
 int rf_stop_graceful(const int *listeners, size_t n, int64_t timeout_ms)
@@ -43,23 +56,13 @@ int rf_stop_graceful(const int *listeners, size_t n, int64_t timeout_ms)
 	 * included, on either backend. */
 	for (size_t i = 0; i < n; i++)
 		(void)shutdown(listeners[i], SHUT_RD);
+	dump_stats();
 	return sched_stop(timeout_ms);
 }
 
 bool rf_stopping(void)
 {
 	return atomic_load_explicit(&stopping, memory_order_relaxed);
-}
-
-void rf_stats_get(rf_stats *out)
-{
-	if (!out)
-		return;
-	memset(out, 0, sizeof(*out));
-	if (sched_ensure())
-		return;
-	out->io_backend = io_kind();
-	sched_stats(out);
 }
 
 int rf_spawn_opts_default(rf_spawn_opts *opts)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "runtime/base/lockrank.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/fiber.h"
 
 #ifdef RF_ASAN
@@ -80,6 +81,7 @@ static void fiber_main(void *arg)
 #endif
 	USER_CALL();
 	f->fn(f->arg);
+	PROBE(fiber_exit, f);
 	ctx_end(&f->ctx);
 	f->state = FIBER_DONE;
 	to_sched(f);
@@ -104,6 +106,10 @@ static void switch_direct(sched_worker *w, sched_fiber *f, sched_fiber *next)
 	if (next->armed)
 		timer_remove(w, next);
 	start_once(next);
+	if (next->was_parked) {
+		next->was_parked = false;
+		sched_count(&w->st_resumed, 1);
+	}
 	next->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, next, memory_order_relaxed);
@@ -144,6 +150,22 @@ void fiber_yield(void)
 	to_sched(f);
 }
 
+void fiber_wait_on(int kind, const void *obj)
+{
+	sched_fiber *f = fiber_self();
+	if (f) {
+		f->next_kind = kind;
+		f->next_obj = obj;
+	}
+}
+
+void fiber_set_entry(const void *fn)
+{
+	sched_fiber *f = fiber_self();
+	if (f)
+		f->entry = fn;
+}
+
 void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_cancel)(void *),
                 void *arg, uint64_t deadline_ns)
 {
@@ -153,12 +175,17 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_ca
 		abort();
 	}
 	LOCKRANK_NONE_HELD("parking a fiber");
+	f->wait_kind = f->next_kind;
+	f->wait_obj = f->next_obj;
+	f->next_kind = WAIT_OTHER;
+	f->park_tick = atomic_load_explicit(&sched_tick_ms, memory_order_relaxed);
 	f->commit = commit;
 	f->on_timeout = on_timeout;
 	f->on_cancel = on_cancel;
 	f->park_arg = arg;
 	f->deadline = deadline_ns;
 	f->state = FIBER_PARKING;
+	PROBE(fiber_park, f, f->w->index, deadline_ns);
 	to_sched(f);
 }
 
@@ -167,6 +194,7 @@ void fiber_park(bool (*commit)(void *), bool (*on_timeout)(void *), bool (*on_ca
 void fiber_resume(struct sched_fiber *f)
 {
 	sched_worker *w = f->w;
+	PROBE(fiber_wake, f, w->index);
 	if (sched_tls_worker == w) {
 		worker_rq_push(w, f);
 		return;
@@ -203,6 +231,10 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 	if (f->armed)
 		timer_remove(w, f);
 	start_once(f);
+	if (f->was_parked) {
+		f->was_parked = false;
+		sched_count(&w->st_resumed, 1);
+	}
 	f->state = FIBER_RUNNING;
 	sched_count(&w->st_run, 1);
 	atomic_store_explicit(&w->running, f, memory_order_relaxed);
@@ -234,6 +266,7 @@ void fiber_run(sched_worker *w, sched_fiber *f)
 	case FIBER_PARKING:
 		/* From here on another thread may resume f: set everything first. */
 		sched_count(&w->st_parks, 1);
+		f->was_parked = true; /* counted in st_resumed when it runs again */
 		f->state = FIBER_PARKED;
 		if (f->deadline != DEADLINE_NONE)
 			timer_insert(w, f);
@@ -270,6 +303,7 @@ void fiber_adopt(sched_worker *w, sched_fiber *f)
 {
 	fiber_link(w, f);
 	sched_count(&w->st_spawned, 1);
+	f->id = (uint64_t)w->index << 40 | ++w->spawn_seq;
 }
 
 /* The worker a new fiber goes to, or NULL for -EINVAL. */
@@ -305,10 +339,13 @@ int fiber_spawn_at(sched_fiber_fn fn, void *arg, const sched_spawn *how, void *c
 	if (!f)
 		return -ENOMEM;
 	f->fn = fn;
+	f->entry = (const void *)fn;
+	f->next_kind = f->wait_kind = WAIT_OTHER;
 	f->arg = arg;
 	f->ctx.bindings = conveyed;
 	f->ctx.conveyed = conveyed;
 	f->deadline = DEADLINE_NONE;
+	PROBE(fiber_spawn, f, w->index, fn);
 	f->pinned = how->pinned || how->local || how->worker != SCHED_WORKER_ANY;
 #ifdef RF_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);

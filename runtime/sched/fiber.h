@@ -81,6 +81,15 @@ typedef struct sched_fiber {
 	size_t stack_size;
 	void *asan_fake_stack;
 	void *tsan_fiber;
+	/* what rf_dump shows: set by the fiber itself (fiber_wait_on, fiber_park) */
+	uint64_t id;       /* worker index << 40 | the worker's spawn count */
+	const void *entry; /* fiber_set_entry, else fn */
+	int next_kind;     /* fiber_wait_on, consumed by the next park */
+	const void *next_obj;
+	int wait_kind; /* of the current (or last) park */
+	const void *wait_obj;
+	uint32_t park_tick; /* sched_tick_ms when it parked */
+	bool was_parked;    /* parked since it last ran (stats: parked now) */
 } sched_fiber;
 
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
@@ -138,6 +147,13 @@ typedef struct sched_worker {
 	bool exited;   /* the thread left its loop (every fiber returned) */
 	int stop_seen; /* owner: the stop level it has acted on */
 	_Atomic uint64_t st_run, st_spawned, st_parks, st_wakeups, st_io;
+	uint64_t spawn_seq;           /* fiber ids */
+	_Atomic uint64_t dump_served; /* last dump request answered (dump.c) */
+	char *dump_text;              /* its answer: owner writes, requester reads */
+	size_t dump_len;
+	int chk_fibers, chk_stuck, chk_timers;
+	_Atomic uint64_t st_resumed; /* parked fibers run again: parked now = parks - resumed */
+	_Atomic uint64_t st_idle_ns; /* time in idle() with nothing to run */
 	/* --- stall monitor only --- */
 	_Alignas(64) _Atomic uint64_t st_stalls;
 	uint64_t mon_seq, mon_since, mon_cpu;
@@ -169,6 +185,7 @@ void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
+void worker_poke(sched_worker *w); /* any thread: wake it if it sleeps (dump requests) */
 
 /* place.c: where new fibers go, and idle workers' share of a busy worker's backlog.
  * Bit (index - node_first) of sched_hungry[node] is set while that worker idles. */
@@ -211,9 +228,23 @@ int guard_thread_init(sched_worker *w); /* worker thread: its alternate signal s
 void guard_thread_fini(sched_worker *w);
 void guard_forget(sched_worker *w); /* fork child: unmap a vanished thread's altstack */
 
-/* stall.c: the stall monitor thread */
+/* stall.c: the monitor thread (stalls, the coarse clock, deadlocks, dump requests) */
 int stall_start(uint32_t stall_ms);
 void stall_stop(void);
+void stall_request_dump(void); /* async-signal-safe: the monitor dumps to stderr */
+/* Milliseconds since the monitor started, advanced by it every period (0 when it does
+ * not run): the clock of park times, read relaxed by every park. */
+extern _Atomic uint32_t sched_tick_ms;
+
+/* dump.c */
+extern _Atomic uint64_t sched_dump_seq;     /* requests to the workers (see dump.c) */
+void dump_serve(sched_worker *w);           /* owner: answer the latest request */
+int dump_deadlock_check(void);              /* monitor: 1 when every fiber is stuck */
+int dump_all(int fd, const char *title);    /* rf_dump's body */
+void dump_thread_blocked(int delta);        /* wait.c: plain threads in an untimed wait */
+void dump_stall_backtrace(sched_worker *w); /* monitor: the stalled worker prints one */
+int dump_install_handlers(void);
+void dump_forget(void);  /* fork child: no other thread holds or counts anything */
 void stall_forget(void); /* fork child: the monitor thread is not there */
 
 /* Owner-only counter increment (single writer: a relaxed load and store suffice). */

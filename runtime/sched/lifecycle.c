@@ -1,6 +1,6 @@
 /* runtime/sched/lifecycle.c: starting, stopping and observing the executor.
  *
- * The public entry points (rf_init, rf_shutdown, rf_stats_get) are the composition
+ * The public entry points (rf_init, rf_shutdown) are the composition
  * root's (runtime/root/runtime.c), which hands this file the io backend's poller. A
  * family's first call starts the runtime through sched_ensure, which calls rf_init: the
  * one call from a lower layer up, made through the public API.
@@ -60,7 +60,7 @@ int sched_nworkers;
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 static void (*shutdown_hooks[MAX_HOOKS])(void);
 static int nshutdown_hooks;
-static void (*stats_hooks[MAX_HOOKS])(rf_stats *);
+static int (*stats_hooks[MAX_HOOKS])(rf_stats *);
 static int nstats_hooks;
 static void (*fork_hooks[MAX_HOOKS])(void);
 static int nfork_hooks;
@@ -120,7 +120,7 @@ int sched_on_shutdown(void (*fn)(void))
 	return add_hook((void **)shutdown_hooks, &nshutdown_hooks, (void *)fn);
 }
 
-int sched_on_stats(void (*fn)(rf_stats *))
+int sched_on_stats(int (*fn)(rf_stats *))
 {
 	return add_hook((void **)stats_hooks, &nstats_hooks, (void *)fn);
 }
@@ -155,6 +155,8 @@ static sched_worker *worker_obtain(int index, int os_node)
 	atomic_store_explicit(&w->st_wakeups, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->st_io, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->st_stalls, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->st_resumed, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->st_idle_ns, 0, memory_order_relaxed);
 	return w;
 }
 
@@ -340,33 +342,22 @@ int sched_workers(void)
 	return sched_ensure() ? 0 : sched_nworkers;
 }
 
-static uint64_t get(_Atomic uint64_t *c)
+bool sched_running(void)
 {
-	return atomic_load_explicit(c, memory_order_relaxed);
+	/* acquire: pairs with sched_start's release store of RUNNING (workers published) */
+	int st = atomic_load_explicit(&rt_state, memory_order_acquire);
+	return st == RT_RUNNING || st == RT_DRAINING;
 }
 
-void sched_stats(rf_stats *out)
+int sched_stats_hooks(rf_stats *out)
 {
-	out->nodes = sched_topo.nnodes;
-	out->workers = sched_nworkers;
-	int n = sched_nworkers < 256 ? sched_nworkers : 256;
-	for (int i = 0; i < n; i++) {
-		sched_worker *w = sched_worker_tab[i];
-		rf_worker_stats *s = &out->executor[i];
-		s->cpu = w->cpu;
-		s->node = w->node;
-		s->fibers_run = get(&w->st_run);
-		s->fibers_spawned = get(&w->st_spawned);
-		s->parks = get(&w->st_parks);
-		s->wakeups = get(&w->st_wakeups);
-		s->io_completions = get(&w->st_io);
-		s->stalls = get(&w->st_stalls);
-	}
 	pthread_mutex_lock(&hooks_lock);
 	int nh = nstats_hooks;
-	void (*hooks[MAX_HOOKS])(rf_stats *);
+	int (*hooks[MAX_HOOKS])(rf_stats *);
 	memcpy(hooks, stats_hooks, sizeof(hooks));
 	pthread_mutex_unlock(&hooks_lock);
-	for (int i = 0; i < nh; i++)
-		hooks[i](out);
+	int rc = 0;
+	for (int i = 0; i < nh && !rc; i++)
+		rc = hooks[i](out);
+	return rc;
 }

@@ -41,9 +41,19 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller);
  * (nothing done). Plain thread. */
 int sched_stop(int64_t timeout_ms);
 
-/* Fill the executor's part of rf_stats (nodes, workers, per-worker counters), then run
- * every family's stats hook. The runtime is running. */
-void sched_stats(rf_stats *out);
+/* True while the runtime runs (its workers may be read). Never starts it. Any. */
+bool sched_running(void);
+
+/* Fill the executor's part of rf_stats (nodes, workers, per-worker counters) while the
+ * runtime runs, growing out's arrays as needed. Returns 0 or -ENOMEM. Any (stats.c). */
+int sched_stats(rf_stats *out);
+
+/* Run every family's stats hook on out. Returns 0 or the first hook's error. Any. */
+int sched_stats_hooks(rf_stats *out);
+
+/* Make room in out for `workers` executor workers, `fj` fork/join workers and `nodes`
+ * nodes (keeping what the arrays hold). Returns 0 or -ENOMEM. */
+int sched_stats_reserve(rf_stats *out, int workers, int fj, int nodes);
 
 /* Register fn to run at the start of rf_shutdown(), before the workers stop: the place
  * for work that must finish first (agents drain their accepted actions). Hooks run on
@@ -54,9 +64,10 @@ void sched_stats(rf_stats *out);
 int sched_on_shutdown(void (*fn)(void));
 
 /* Register fn to add a family's counters to rf_stats_get()'s snapshot (fork/join
- * steals, STM retries, ...); called after the executor's counters are filled. Same
- * rules and returns as sched_on_shutdown. */
-int sched_on_stats(void (*fn)(rf_stats *out));
+ * steals, ...); called after the executor's counters are filled, whether the runtime
+ * runs or not; fn returns 0 or -ENOMEM (sched_stats_reserve). Same rules and returns as
+ * sched_on_shutdown. */
+int sched_on_stats(int (*fn)(rf_stats *out));
 
 /* Register fn to run in the child of a fork(), on its only thread, before the runtime
  * forgets its workers: a family that keeps threads of its own forgets them there (and
@@ -139,6 +150,40 @@ void fiber_park(bool (*commit)(void *arg), bool (*on_timeout)(void *arg),
 /* True on a fiber whose worker is unwinding its fibers for rf_shutdown: every
  * cancellable wait then returns RF_ESHUTDOWN at once. False elsewhere. Any. */
 bool sched_cancelling(void);
+
+/* What a fiber waits on, for rf_dump and the deadlock report. */
+enum sched_wait_kind {
+	WAIT_OTHER,    /* nothing said */
+	WAIT_CHAN,     /* a channel put or take (obj: the channel) */
+	WAIT_ALTS,     /* alts over several channels */
+	WAIT_DEFERRED, /* a promise, future or delay (obj: it) */
+	WAIT_LOCK,     /* a lock (obj: it) */
+	WAIT_IO,       /* I/O (obj: the fd, as an integer) */
+	WAIT_TIMER,    /* sleeping (obj: NULL) */
+	WAIT_AGENT,    /* await or send-off back-pressure (obj: the agent or NULL) */
+	WAIT_EXECUTOR, /* an executor's tasks */
+	WAIT_FJ,       /* fork/join work it handed to the pools */
+	WAIT_STM,      /* another transaction's commit */
+	WAIT_KINDS
+};
+
+/* Say what the running fiber's next park waits on (rf_dump shows it; a wait on I/O
+ * or a timer is never taken for a deadlock). No-op on a plain thread. Cost: a TLS load
+ * and two stores. Any. */
+void fiber_wait_on(int kind, const void *obj);
+
+/* Name the function the running fiber runs for its user (a go block's body), shown by
+ * rf_dump and stall reports instead of the family's trampoline. No-op off a fiber. */
+void fiber_set_entry(const void *fn);
+
+/* ringfold's own threads (pools, helpers, the timeout thread) tell the deadlock report
+ * when they may still wake someone: +1 when the thread starts and after each idle wait,
+ * -1 before each idle wait and when it ends. The calling thread's own untimed waits then
+ * never count as a plain thread stuck in ringfold. Any (one relaxed RMW). */
+void sched_busy(int delta);
+/* Work queued for ringfold's own threads and not yet taken (+1 queued, -1 taken): the
+ * deadlock report counts it as a thread about to be busy. Any (one relaxed RMW). */
+void sched_work_queued(int delta);
 
 /* Make a parked fiber ready on its own worker. Exactly one resume per park. On the
  * fiber's own worker: a push on the local run queue; from elsewhere: a CAS on the

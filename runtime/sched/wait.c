@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/sched/sched.h"
-#include "runtime/sched/wait.h"
+#include "runtime/sched/fiber.h"
 
 static uint32_t stage(uint32_t s)
 {
@@ -116,6 +115,8 @@ static void thread_wait(waiter *w, uint64_t deadline_ns)
 		ts.tv_nsec = (long)(deadline_ns % 1000000000u);
 		tsp = &ts;
 	}
+	if (deadline_ns == DEADLINE_NONE)
+		dump_thread_blocked(1);
 	while (finished(w) > 0) {
 		if (!commit_park(w))
 			continue;
@@ -127,6 +128,8 @@ static void thread_wait(waiter *w, uint64_t deadline_ns)
 		if (rc < 0 && errno == ETIMEDOUT)
 			try_timeout(w);
 	}
+	if (deadline_ns == DEADLINE_NONE)
+		dump_thread_blocked(-1);
 }
 
 int waiter_wait(waiter *w, uint64_t deadline_ns)
@@ -155,6 +158,7 @@ static bool always(void *arg)
 int sched_sleep_until(uint64_t deadline_ns)
 {
 	if (fiber_self()) {
+		fiber_wait_on(WAIT_TIMER, NULL);
 		while (time_now_ns() < deadline_ns) {
 			if (sched_cancelling())
 				return RF_ESHUTDOWN;

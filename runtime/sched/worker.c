@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "runtime/base/assert.h"
+#include "runtime/base/probe.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
 
@@ -71,6 +72,12 @@ static void wake(sched_worker *w)
 	if (!atomic_load_explicit(&w->closed, memory_order_seq_cst))
 		sched_poller->wake(w->poller);
 	atomic_fetch_sub_explicit(&w->wakers, 1, memory_order_release);
+}
+
+void worker_poke(sched_worker *w)
+{
+	if (atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst))
+		wake(w);
 }
 
 bool worker_inbox_push(sched_worker *w, sched_fiber *f)
@@ -208,7 +215,8 @@ static uint64_t trim_time(sched_worker *w)
 	return w->trim_at;
 }
 
-static void idle(sched_worker *w)
+/* Nothing ran: sleep in the backend until work, a wake-up or the next deadline. */
+static void sleep_for_work(sched_worker *w)
 {
 	/* Submit what the fibers just queued and reap what is ready, before spinning: a
 	 * backend that queues requests (one that can tell of completions, io_uring)
@@ -233,9 +241,18 @@ static void idle(sched_worker *w)
 		atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 		return;
 	}
+	PROBE(worker_sleep, w->index, deadline);
 	poll_io(w, deadline);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	sched_count(&w->st_wakeups, 1);
+	PROBE(worker_wake, w->index);
+}
+
+static void idle(sched_worker *w)
+{
+	uint64_t t0 = time_now_ns();
+	sleep_for_work(w);
+	sched_count(&w->st_idle_ns, time_now_ns() - t0);
 }
 
 /* Runs until stopped and every fiber it had has returned (see lifecycle.c). */
@@ -250,6 +267,10 @@ static void loop(sched_worker *w)
 		}
 		if (stop && try_close(w))
 			return;
+		/* acquire: pairs with the requester's release increment (dump.c) */
+		if (atomic_load_explicit(&sched_dump_seq, memory_order_acquire) !=
+		    atomic_load_explicit(&w->dump_served, memory_order_relaxed))
+			dump_serve(w);
 		inbox_drain(w);
 		if (w->timers)
 			fire_timers(w);
@@ -296,6 +317,9 @@ static void report_started(sched_worker *w, int rc)
 static void *worker_main(void *arg)
 {
 	sched_worker *w = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "rf-worker-%d", w->index);
+	pthread_setname_np(pthread_self(), name);
 	int rc = topo_pin_self(w->cpu);
 	if (!rc)
 		rc = guard_thread_init(w);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "runtime/stm/txn.h"
+#include "runtime/base/probe.h"
 
 /* The clock word (stm.h): the point P in bits 1.., and CLOCK_DIRTY once a commit took
  * point P + 1. It starts at P = 1, so that a read point is never 0 ("not taken"). */
@@ -82,6 +83,7 @@ bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st)
 	if (!atomic_compare_exchange_strong_explicit(&s->state, &st, killed, memory_order_seq_cst,
 	                                             memory_order_relaxed))
 		return false;
+	PROBE(tx_barge, tx, word);
 	stm_slot_wake(s);
 	return true;
 }

@@ -179,6 +179,7 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	}
 	/* A waiter that times out (or is cancelled) leaves nwaiters high: it only costs the stopper
 	 * a look under wlock, and the stopper resets it. */
+	fiber_wait_on(WAIT_STM, s);
 	(void)waitlist_sleep(&s->waiters, &s->wlock, &w, deadline_ns);
 }
 

@@ -9,6 +9,7 @@
 #include "runtime/stm/tx.h"
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
+#include "runtime/base/probe.h"
 #include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
 
@@ -374,6 +375,10 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	for (attempt = 0; attempt < limit; attempt++) {
 		backoff(&tx, attempt);
 		tx_begin(&tx, attempt == 0);
+		if (attempt)
+			PROBE(tx_retry, &tx, attempt);
+		else
+			PROBE(tx_start, &tx);
 		v = RF_NIL;
 		rc = body(arg, &v);
 		if (tx.doomed || rc == RF_ETXRETRY)
@@ -393,6 +398,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	count(&slot->retries, attempt); /* attempts that ended in a retry */
 	if (rc == 0) {
 		count(&slot->commits, 1);
+		PROBE(tx_commit, &tx, attempt);
 		*out = v;
 		for (uint32_t i = 0; i < tx.n; i++) {
 			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)))

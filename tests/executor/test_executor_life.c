@@ -55,8 +55,11 @@ static void check_placement(int per_node)
 		assert_int_equal(fiber_spawn(where_fn, &w[i], i, NULL), 0);
 	}
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
-	rf_stats st;
-	rf_stats_get(&st);
+	rf_stats *sp;
+	assert_int_equal(rf_stats_new(&sp), 0);
+	assert_int_equal(rf_stats_get(sp), 0);
+	rf_stats st = *sp;
+	assert_int_equal(st.running, 1);
 	assert_int_equal(st.workers, n);
 	assert_int_equal(st.nodes, t->nnodes);
 	assert_true(st.io_backend == RF_IO_URING || st.io_backend == RF_IO_EPOLL);
@@ -71,6 +74,7 @@ static void check_placement(int per_node)
 	/* workers fill the nodes in topology order */
 	for (int i = 1; i < n; i++)
 		assert_true(st.executor[i].node >= st.executor[i - 1].node);
+	rf_stats_free(sp);
 }
 
 static void placement_default(void **state)
@@ -258,9 +262,11 @@ static void stall_detected(void **state)
 	latch_init(&l, 1);
 	assert_int_equal(fiber_spawn(busy_fn, &l, 0, NULL), 0);
 	assert_int_equal(latch_wait(&l, WAIT_MS), 0);
-	rf_stats st;
-	rf_stats_get(&st);
-	assert_int_equal(st.executor[0].stalls, 1); /* reported once, not per sample */
+	rf_stats *st;
+	assert_int_equal(rf_stats_new(&st), 0);
+	assert_int_equal(rf_stats_get(st), 0);
+	assert_int_equal(st->executor[0].stalls, 1); /* reported once, not per sample */
+	rf_stats_free(st);
 	rf_shutdown();
 }
 

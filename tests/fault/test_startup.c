@@ -34,10 +34,13 @@ static int start_kind(void)
 	assert_int_equal(rf_config_default(&cfg), 0);
 	cfg.io_backend = RF_IO_AUTO;
 	assert_int_equal(rf_init(&cfg), 0);
-	rf_stats st;
-	rf_stats_get(&st);
+	rf_stats *st;
+	assert_int_equal(rf_stats_new(&st), 0);
+	assert_int_equal(rf_stats_get(st), 0);
+	int kind = st->io_backend;
+	rf_stats_free(st);
 	rf_shutdown();
-	return st.io_backend;
+	return kind;
 }
 
 static void transient_probe_failure_is_retried(void **s)

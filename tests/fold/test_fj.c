@@ -267,15 +267,18 @@ static void concurrent_invokers(void **state)
 
 static void stats_count_workers(void **state)
 {
-	rf_stats st;
-	memset(&st, 0, sizeof(st));
-	rf_stats_get(&st);
+	rf_stats *st;
+	assert_int_equal(rf_stats_new(&st), 0);
+	assert_int_equal(rf_stats_get(st), 0);
 	int total = 0;
-	for (int k = 0; k < rf_fj_nodes(); k++)
+	for (int k = 0; k < rf_fj_nodes(); k++) {
 		total += rf_fj_workers(k);
-	assert_int_equal(st.fj_workers, total);
-	for (int i = 0; i < st.fj_workers; i++)
-		assert_true(st.fj[i].node >= 0 && st.fj[i].node < rf_fj_nodes());
+		assert_int_equal(st->node[k].fj_workers, rf_fj_workers(k));
+	}
+	assert_int_equal(st->fj_workers, total);
+	for (int i = 0; i < st->fj_workers; i++)
+		assert_true(st->fj[i].node >= 0 && st->fj[i].node < rf_fj_nodes());
+	rf_stats_free(st);
 }
 
 /* From a fiber: invoke, fold and a pmap stream park the fiber, holding no pool worker;

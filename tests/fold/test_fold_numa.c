@@ -105,12 +105,14 @@ static int slow_record(rf_val acc, rf_val x, rf_val *out)
 
 static uint64_t remote_steals(void)
 {
-	rf_stats st;
-	memset(&st, 0, sizeof(st));
-	rf_stats_get(&st);
+	rf_stats *st;
+	assert_int_equal(rf_stats_new(&st), 0);
+	assert_int_equal(rf_stats_get(st), 0);
 	uint64_t sum = 0;
-	for (int i = 0; i < st.fj_workers; i++)
-		sum += st.fj[i].steals_remote;
+	for (int i = 0; i < st->fj_workers; i++)
+		sum += st->fj[i].steals_remote;
+	assert_int_equal(sum, st->total_fj.steals_remote);
+	rf_stats_free(st);
 	return sum;
 }
 

@@ -49,9 +49,10 @@ static void child_body(void)
 	ccheck(rf_chan_timeout(10, &t) == 0);
 	ccheck(rf_chan_take(t, &v) == RF_ECLOSED);
 	rf_chan_release(t);
-	rf_stats st;
-	rf_stats_get(&st);
-	ccheck(st.workers > 0);
+	rf_stats *st;
+	ccheck(rf_stats_new(&st) == 0 && rf_stats_get(st) == 0);
+	ccheck(st->workers > 0);
+	rf_stats_free(st);
 	rf_shutdown();
 	ccheck(rf_future_call(twice, 1, &f) == 0); /* and again after a shutdown */
 	ccheck(rf_future_deref(f, &v) == 0 && v == 2);

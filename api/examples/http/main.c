@@ -26,12 +26,17 @@ static int parse_arg(const char *s, long max, long *out)
 /* Where the go processes ran: one line per executor worker, on stderr. */
 static void print_workers(void)
 {
-	static rf_stats st;
-	rf_stats_get(&st);
-	for (int i = 0; i < st.workers; i++)
-		fprintf(stderr, "worker %d (cpu %d): %llu go processes started, %llu resumed\n", i,
-		        st.executor[i].cpu, (unsigned long long)st.executor[i].fibers_spawned,
-		        (unsigned long long)st.executor[i].fibers_run);
+	rf_stats *st;
+	if (rf_stats_new(&st) < 0)
+		return;
+	if (rf_stats_get(st) == 0)
+		for (int i = 0; i < st->workers; i++)
+			fprintf(stderr,
+			        "worker %d (cpu %d): %llu go processes started, %llu resumed\n", i,
+			        st->executor[i].cpu,
+			        (unsigned long long)st->executor[i].fibers_spawned,
+			        (unsigned long long)st->executor[i].fibers_run);
+	rf_stats_free(st);
 }
 
 int main(int argc, char **argv)
