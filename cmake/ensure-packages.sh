@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # ensure-packages.sh [--build] PKG...: install the Debian packages of the list that are missing.
 # Used by tests/run and perf/run so that both work on a fresh Debian 12 machine as root.
-#   --build  adds what the release build needs: the library, its tests and the benchmarks with
-#            their in-process peers (oneTBB, GCC's OpenMP, liburcu), so tests/run builds alone.
+#   --build  adds what the release build needs: the library (with its USDT probes), its tests
+#            and the benchmarks with their in-process peers (oneTBB, GCC's OpenMP, liburcu), so
+#            tests/run builds alone.
 set -euo pipefail
 pkgs=()
 if [ "${1:-}" = --build ]; then
   shift
-  pkgs=(cmake make gcc g++ pkg-config liburing-dev libnuma-dev libcmocka-dev liburcu-dev libtbb-dev)
+  pkgs=(cmake make gcc g++ pkg-config liburing-dev libnuma-dev libcmocka-dev liburcu-dev libtbb-dev
+    systemtap-sdt-dev)
 fi
 pkgs+=("$@")
 missing=()

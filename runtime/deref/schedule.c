@@ -117,13 +117,16 @@ static int start(int64_t initial_ms, uint64_t period_ns, rf_schedule_kind kind, 
 	s->kind = kind;
 	spin_init(&s->lock, LOCKRANK_SCHEDULE);
 	void *frame = var_bindings_capture();
+	/* The handle is out before the first run, which may want it (to cancel itself);
+	 * the spawn's hand-off to the worker publishes it. */
+	*out = s;
 	/* The fiber owns the frame's reference; its end releases it (ctx_end). */
 	if ((rc = fiber_spawn(schedule_fiber, s, SCHED_WORKER_ANY, frame)) < 0) {
 		var_bindings_release(frame);
 		free(s);
+		*out = NULL;
 		return rc;
 	}
-	*out = s;
 	return 0;
 }
 
