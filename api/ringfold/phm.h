@@ -69,8 +69,8 @@ RF_API size_t rf_phm_count(const rf_phm *m);
 /* (get m k not-found): *out = k's value (borrowed from m), or not_found.
  * Returns: 0.
  * Errors:  -EINVAL.
- * Cost:    a hash; per level a popcount and two dependent loads (the bitmaps, then the
- *          slot they point at); one key comparison (a collision node: one per key). */
+ * Cost:    a hash; per level a popcount and one load (a child's bitmaps are kept beside
+ *          the pointer to it); one key comparison (a collision node: one per key). */
 RF_API int rf_phm_get(const rf_phm *m, rf_val key, rf_val not_found, rf_val *out);
 
 /* (contains? m k).

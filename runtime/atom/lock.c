@@ -25,8 +25,12 @@
  * under qlock, sees the waiter. An unlocker that wakes nobody because WOKEN is set leaves
  * the lock free for the woken waiter, which either takes it or re-queues, clearing WOKEN,
  * in a CAS that again saw LOCKED set.
- * Fairness: a woken waiter that loses goes back to the front of the queue with its
- * original start time; once that time is RF_LOCK_STARVE_MS old it sets STARVING.
+ * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge, and
+ * spin only while nobody is queued; a woken waiter that loses goes back to the front of
+ * the queue with its original start time; once that time is RF_LOCK_STARVE_MS old it sets
+ * STARVING, and an unlocker that finds the head that old hands the lock to it directly.
+ * Owner identity: the running fiber or the address of a thread-local byte, read with two
+ * TLS loads and no call.
  */
 #include <sched.h>
 #include <stdatomic.h>
@@ -35,13 +39,18 @@
 
 #include "ringfold/lock.h"
 #include "runtime/base/spin.h"
+#include "runtime/sched/fiber.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8 };
 enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
-#define SPIN 100
+/* Spinning before a sleep (parking_lot's SpinWait): SPIN_RELAX rounds of 2, 4, 8 ... pauses,
+ * then yields of the CPU (a thread) or more pauses (a fiber: its worker has no one to yield
+ * to that sched_yield knows of) up to SPIN_MAX rounds in all. */
+#define SPIN_RELAX 4
+#define SPIN_MAX 12
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 
 struct lock_waiter {
@@ -61,7 +70,8 @@ typedef struct lock_impl {
 _Static_assert(sizeof(lock_impl) <= sizeof(rf_lock), "rf_lock storage too small");
 _Static_assert(_Alignof(lock_impl) <= _Alignof(rf_lock), "rf_lock storage misaligned");
 
-static _Thread_local char thread_token; /* the identity of a plain thread */
+/* The identity of a plain thread; initial-exec: one fs-relative address, no TLS call. */
+static _Thread_local char thread_token __attribute__((tls_model("initial-exec")));
 
 static lock_impl *impl(rf_lock *lock)
 {
@@ -75,11 +85,22 @@ static int check(rf_lock *lock)
 	return impl(lock)->magic == LOCK_MAGIC ? 0 : -EBADF;
 }
 
-/* The running fiber, or this thread outside fibers. */
-static void *self_id(void)
+/* The running fiber, or this thread outside fibers (fiber_self, inlined). */
+static inline void *self_id(void)
 {
-	struct sched_fiber *f = fiber_self();
+	sched_worker *w = sched_tls_worker;
+	sched_fiber *f = w ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
 	return f ? (void *)f : (void *)&thread_token;
+}
+
+/* Round i of spinning (0-based) before trying again. */
+static void spin_round(int i, bool fiber)
+{
+	if (i < SPIN_RELAX || fiber)
+		for (int k = 2 << (i < SPIN_RELAX ? i : SPIN_RELAX); k > 0; k--)
+			cpu_relax();
+	else
+		sched_yield();
 }
 
 /* Set then clear bits of the state word in one CAS. Returns the old value. */
@@ -213,23 +234,24 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 		return 0;
 	}
 	uint32_t zero = 0;
-	if (!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED, memory_order_acquire,
-	                                             memory_order_relaxed)) {
-		struct lock_waiter lw = {.since = 0};
-		bool woken = false;
-		int spin = poll ? 1 : SPIN; /* a poll tries once */
+	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED,
+	                                                              memory_order_acquire,
+	                                                              memory_order_relaxed),
+	                     0)) {
+		struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
+		bool woken = false, fiber = me != (void *)&thread_token;
 		for (;;) {
+			/* A newcomer spins only while nobody is queued; a woken waiter always. */
 			int i = 0;
-			while (i < spin && !try_take(l, woken ? WOKEN : 0)) {
-				cpu_relax();
-				i++;
-			}
-			if (i < spin)
+			bool took;
+			while (!(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
+			       (woken ||
+			        !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
+				spin_round(i++, fiber);
+			if (took)
 				break;
 			if (poll) /* a woken waiter never polls: poll never sleeps */
 				return -ETIMEDOUT;
-			if (!lw.since)
-				lw.since = time_now_ns();
 			if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
 				return rc;
 			if (rc == 1)
@@ -266,10 +288,10 @@ static void unlock_slow(lock_impl *l)
 	} else {
 		uint32_t empty = l->waiters.head ? 0 : WAITERS | STARVING;
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-		if (s & STARVING) {
+		bool fresh = time_now_ns() - lw->since < STARVE_NS;
+		if ((s & STARVING) || !fresh) {
 			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
 			 * in its wait) publishes our critical section to it. */
-			bool fresh = time_now_ns() - lw->since < STARVE_NS;
 			update(l, 0, empty | (fresh ? STARVING : 0), memory_order_relaxed);
 			lw->w.result = WAKE_HANDOFF;
 		} else {

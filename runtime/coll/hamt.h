@@ -4,10 +4,15 @@
  *
  * A bitmap node at level `shift` (0, 5, ..., 60) sorts keys by bits shift..shift+4 of
  * their hash: a key whose position is set in `datamap` is stored inline, as the pair
- * slot[2i], slot[2i+1] (i = entries before it); a position set in `nodemap` leads to the
- * child slot[2d + j] (d entries, j children before it). A collision node holds cn pairs
- * of keys whose whole hashes equal `hash`. Children below the root always hold at least
- * two entries: an operation that leaves a child with one pulls that entry up (CHAMP's
+ * slot[2i], slot[2i+1] (i = entries before it); a position set in `nodemap` leads to a
+ * child, stored as the pair slot[2d + 2j] (the pointer; d entries, j children before it)
+ * and slot[2d + 2j + 1], a copy of the child's bitmaps (h_maps: datamap | nodemap << 32;
+ * 0 for a collision node). With the bitmaps in hand a lookup goes straight to the slot
+ * it needs in the child, one dependent load per level instead of two (the child's header,
+ * then its slot). The copy is written whenever the child pointer is, and again when a
+ * transient changes an owned child in place. A collision node holds cn pairs of keys
+ * whose whole hashes equal `hash`. Children below the root always hold at least two
+ * entries: an operation that leaves a child with one pulls that entry up (CHAMP's
  * canonical form). The root may be anything, or NULL for the empty map.
  */
 #ifndef RF_COLL_HAMT_H
@@ -71,23 +76,41 @@ static inline uint32_t h_entries(const hnode *n)
 {
 	return n->kind == H_COLL ? n->cn : (uint32_t)__builtin_popcount(n->datamap);
 }
+static inline uint32_t h_children(const hnode *n)
+{
+	return n->kind == H_COLL ? 0 : (uint32_t)__builtin_popcount(n->nodemap);
+}
+/* Word of child j's pointer (its bitmaps follow). */
+static inline uint32_t h_kidw(const hnode *n, uint32_t j)
+{
+	return 2 * h_entries(n) + 2 * j;
+}
 static inline hnode *h_kid(const hnode *n, uint32_t j)
 {
-	return (hnode *)(intptr_t)n->slot[2 * h_entries(n) + j];
+	return (hnode *)(intptr_t)n->slot[h_kidw(n, j)];
+}
+/* The bitmaps a parent keeps beside its pointer to n. */
+static inline uint64_t h_maps(const hnode *n)
+{
+	return n->kind == H_COLL ? 0 : (uint64_t)n->datamap | (uint64_t)n->nodemap << 32;
+}
+/* Child k into words w, w + 1 of n. */
+static inline void h_setkid(hnode *n, uint32_t w, const hnode *k)
+{
+	n->slot[w] = rf_from_ptr(k);
+	n->slot[w + 1] = (rf_val)h_maps(k);
 }
 /* Words in use. */
 static inline uint32_t h_used(const hnode *n)
 {
-	if (n->kind == H_COLL)
-		return 2 * n->cn;
-	return 2 * (uint32_t)__builtin_popcount(n->datamap) +
-	       (uint32_t)__builtin_popcount(n->nodemap);
+	return 2 * h_entries(n) + 2 * h_children(n);
 }
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
 void hnode_drop(hnode *n, const rf_coll_ops *ops);
 /* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every
- * key, value and child of n but slot `skip` (-1: none), left for the caller to fill. */
+ * key, value and child of n but the one in slot `skip` (-1: none; a child's pointer
+ * word), left for the caller to fill. */
 hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops);
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */

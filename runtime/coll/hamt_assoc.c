@@ -32,13 +32,13 @@ static hnode *h_pair(uint32_t shift, uint64_t h1, rf_val k1, rf_val v1, uint64_t
 			hnode *sub = h_pair(shift + HBITS, h1, k1, v1, h2, k2, v2, edit, ops);
 			if (!sub)
 				return NULL;
-			if (!(n = hnode_alloc(H_BITMAP, room(H_BITMAP, 1, edit), edit))) {
+			if (!(n = hnode_alloc(H_BITMAP, room(H_BITMAP, 2, edit), edit))) {
 				hnode_drop(sub, ops);
 				return NULL;
 			}
 			n->datamap = 0;
 			n->nodemap = b1;
-			n->slot[0] = rf_from_ptr(sub);
+			h_setkid(n, 0, sub);
 			return n;
 		}
 		if (!(n = hnode_alloc(H_BITMAP, room(H_BITMAP, 4, edit), edit)))
@@ -104,12 +104,12 @@ static int coll_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, 
 	if (h != n->hash) {
 		/* another hash reaches this collision node: put it under a bitmap node, as
 		 * Clojure's HashCollisionNode does, and insert there */
-		hnode *b = hnode_alloc(H_BITMAP, room(H_BITMAP, 1, edit), edit);
+		hnode *b = hnode_alloc(H_BITMAP, room(H_BITMAP, 2, edit), edit);
 		if (!b)
 			return -ENOMEM;
 		b->datamap = 0;
 		b->nodemap = h_bit(n->hash, shift);
-		b->slot[0] = rf_from_ptr(n);
+		h_setkid(b, 0, n);
 		rc_retain(&n->rc);
 		int rc = hamt_assoc(b, shift, h, k, v, edit, ops, out, delta, changed);
 		if (rc < 0 || *out != b)
@@ -137,7 +137,7 @@ static int coll_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, 
 }
 
 /* Entry i of n (at word 2i) gives way to a child holding it and (k, v): a new node with
- * one pair fewer and one child more. */
+ * one pair fewer and one child (two words) more. */
 static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_t h, rf_val k,
                      rf_val v, uint64_t edit, const rf_coll_ops *ops, hnode **out)
 {
@@ -146,7 +146,8 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	if (!sub)
 		return -ENOMEM;
 	uint32_t used = h_used(n), d = h_entries(n), j = h_index(n->nodemap, bit);
-	hnode *c = hnode_alloc(H_BITMAP, room(H_BITMAP, used - 1, edit), edit);
+	uint32_t kids = h_children(n);
+	hnode *c = hnode_alloc(H_BITMAP, room(H_BITMAP, used, edit), edit);
 	if (!c) {
 		hnode_drop(sub, ops);
 		return -ENOMEM;
@@ -158,17 +159,17 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	memcpy(dst, n->slot, (size_t)(2 * i) * sizeof(rf_val));
 	memcpy(dst + 2 * i, n->slot + 2 * i + 2, (size_t)(2 * (d - i - 1)) * sizeof(rf_val));
 	dst += 2 * (d - 1);
-	memcpy(dst, n->slot + 2 * d, (size_t)j * sizeof(rf_val));
-	dst[j] = rf_from_ptr(sub);
-	memcpy(dst + j + 1, n->slot + 2 * d + j, (size_t)(used - 2 * d - j) * sizeof(rf_val));
+	memcpy(dst, n->slot + 2 * d, (size_t)(2 * j) * sizeof(rf_val));
+	h_setkid(c, 2 * (d - 1) + 2 * j, sub);
+	memcpy(dst + 2 * j + 2, n->slot + 2 * d + 2 * j, (size_t)(2 * (kids - j)) * sizeof(rf_val));
 	/* c's references: every pair and child it shares with n (sub's is its own) */
 	for (uint32_t w = 0; ops && w < 2 * (d - 1); w += 2) {
 		key_retain(ops, c->slot[w]);
 		val_retain(ops, c->slot[w + 1]);
 	}
-	for (uint32_t x = 0; x < used - 2 * d + 1; x++)
+	for (uint32_t x = 0; x <= kids; x++)
 		if (x != j)
-			rc_retain(&((hnode *)(intptr_t)dst[x])->rc);
+			rc_retain(&((hnode *)(intptr_t)dst[2 * x])->rc);
 	*out = c;
 	return 0;
 }
@@ -207,13 +208,16 @@ int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_
 		return set_value(n, 2 * i + 1, v, edit, ops, out);
 	}
 	if (n->nodemap & bit) {
-		uint32_t w = 2 * h_entries(n) + h_index(n->nodemap, bit);
+		uint32_t w = h_kidw(n, h_index(n->nodemap, bit));
 		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk;
 		int rc = hamt_assoc(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
 		if (rc < 0)
 			return rc;
-		if (!*changed || nk == kid) { /* unchanged, or changed in place (then so is n) */
-			*out = n;
+		*out = n;
+		if (!*changed)
+			return 0;
+		if (nk == kid) { /* changed in place, so n is the transient's too */
+			n->slot[w + 1] = (rf_val)h_maps(nk);
 			return 0;
 		}
 		hnode *c = n;
@@ -224,7 +228,7 @@ int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_
 		}
 		if (c == n)
 			hnode_drop(kid, ops); /* n's own reference: the transient's */
-		c->slot[w] = rf_from_ptr(nk);
+		h_setkid(c, w, nk);
 		*out = c;
 		return 0;
 	}

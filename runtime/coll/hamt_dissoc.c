@@ -26,7 +26,7 @@ static int remove_pair(hnode *n, uint32_t w, uint64_t edit, const rf_coll_ops *o
 			key_retain(ops, c->slot[i]);
 			val_retain(ops, c->slot[i + 1]);
 		}
-		for (uint32_t i = 2 * (e - 1); i < used - 2; i++)
+		for (uint32_t i = 2 * (e - 1); i < used - 2; i += 2)
 			rc_retain(&((hnode *)(intptr_t)c->slot[i])->rc);
 		*out = c;
 		return 0;
@@ -36,13 +36,14 @@ static int remove_pair(hnode *n, uint32_t w, uint64_t edit, const rf_coll_ops *o
 	return 0;
 }
 
-/* n with child slot j (word w) replaced by the one entry of `single` at bit: a new node
- * (this happens once per emptied subtree, so no in-place form). */
+/* n with child j replaced by the one entry of `single` at bit: a new node (this happens
+ * once per emptied subtree, so no in-place form). Same size: a pair for a child. */
 static int pull_up(hnode *n, uint32_t bit, uint32_t j, const hnode *single, uint64_t edit,
                    const rf_coll_ops *ops, hnode **out)
 {
 	uint32_t used = h_used(n), d = h_entries(n), i = h_index(n->datamap, bit);
-	hnode *c = hnode_alloc(H_BITMAP, used + 1, edit);
+	uint32_t kids = h_children(n);
+	hnode *c = hnode_alloc(H_BITMAP, used, edit);
 	if (!c)
 		return -ENOMEM;
 	c->datamap = n->datamap | bit;
@@ -53,14 +54,15 @@ static int pull_up(hnode *n, uint32_t bit, uint32_t j, const hnode *single, uint
 	s[2 * i + 1] = single->slot[1];
 	memcpy(s + 2 * i + 2, n->slot + 2 * i, (size_t)(2 * (d - i)) * sizeof(rf_val));
 	s += 2 * (d + 1);
-	memcpy(s, n->slot + 2 * d, (size_t)j * sizeof(rf_val));
-	memcpy(s + j, n->slot + 2 * d + j + 1, (size_t)(used - 2 * d - j - 1) * sizeof(rf_val));
+	memcpy(s, n->slot + 2 * d, (size_t)(2 * j) * sizeof(rf_val));
+	memcpy(s + 2 * j, n->slot + 2 * d + 2 * j + 2,
+	       (size_t)(2 * (kids - j - 1)) * sizeof(rf_val));
 	for (uint32_t w = 0; ops && w < 2 * (d + 1); w += 2) {
 		key_retain(ops, c->slot[w]);
 		val_retain(ops, c->slot[w + 1]);
 	}
-	for (uint32_t x = 0; x < used - 2 * d - 1; x++)
-		rc_retain(&((hnode *)(intptr_t)s[x])->rc);
+	for (uint32_t x = 0; x + 1 < kids; x++)
+		rc_retain(&((hnode *)(intptr_t)s[2 * x])->rc);
 	*out = c;
 	return 0;
 }
@@ -111,7 +113,7 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	}
 	if (!(n->nodemap & bit))
 		return 0;
-	uint32_t j = h_index(n->nodemap, bit), w = 2 * h_entries(n) + j;
+	uint32_t j = h_index(n->nodemap, bit), w = h_kidw(n, j);
 	hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk;
 	int rc = hamt_dissoc(kid, shift + HBITS, h, k, edit, ops, &nk, changed);
 	if (rc < 0 || !*changed)
@@ -129,28 +131,29 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	}
 	if (!nk) { /* cannot happen in canonical form (children hold two or more); kept total */
 		uint32_t used = h_used(n);
-		if (used == 1) {
+		if (used == 2) {
 			*out = NULL;
 			return 0;
 		}
-		hnode *c = hnode_alloc(H_BITMAP, used - 1, edit);
+		hnode *c = hnode_alloc(H_BITMAP, used - 2, edit);
 		if (!c)
 			return -ENOMEM;
 		c->datamap = n->datamap;
 		c->nodemap = n->nodemap & ~bit;
 		memcpy(c->slot, n->slot, (size_t)w * sizeof(rf_val));
-		memcpy(c->slot + w, n->slot + w + 1, (size_t)(used - w - 1) * sizeof(rf_val));
+		memcpy(c->slot + w, n->slot + w + 2, (size_t)(used - w - 2) * sizeof(rf_val));
 		uint32_t e = h_entries(c);
 		for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 			key_retain(ops, c->slot[i]);
 			val_retain(ops, c->slot[i + 1]);
 		}
-		for (uint32_t i = 2 * e; i < used - 1; i++)
+		for (uint32_t i = 2 * e; i < used - 2; i += 2)
 			rc_retain(&((hnode *)(intptr_t)c->slot[i])->rc);
 		*out = c;
 		return 0;
 	}
-	if (nk == kid) { /* changed in place (so n is owned too) */
+	if (nk == kid) { /* changed in place (so n is owned too): its bitmaps changed */
+		n->slot[w + 1] = (rf_val)h_maps(nk);
 		*out = n;
 		return 0;
 	}
@@ -161,7 +164,7 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	}
 	if (c == n)
 		hnode_drop(kid, ops);
-	c->slot[w] = rf_from_ptr(nk);
+	h_setkid(c, w, nk);
 	*out = c;
 	return 0;
 }

@@ -19,17 +19,6 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
-/* Take a reference to whatever slot i of n holds (e entries). */
-static void slot_retain(const hnode *n, uint32_t e, uint32_t i, const rf_coll_ops *ops)
-{
-	if (i >= 2 * e)
-		rc_retain(&((hnode *)(intptr_t)n->slot[i])->rc);
-	else if (i & 1)
-		val_retain(ops, n->slot[i]);
-	else
-		key_retain(ops, n->slot[i]);
-}
-
 void hnode_drop(hnode *n, const rf_coll_ops *ops)
 {
 	if (!n || !rc_drop(&n->rc))
@@ -40,7 +29,7 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 			key_release(ops, n->slot[i]);
 			val_release(ops, n->slot[i + 1]);
 		}
-	for (uint32_t i = 2 * e; i < used; i++) /* depth bounded by the hash: 13 levels */
+	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
 		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
 	free(n);
 }
@@ -54,32 +43,41 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
 	c->cn = n->cn;
 	c->hash = n->hash;
 	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
-	bool own = ops && (ops->retain || ops->key_retain);
-	for (uint32_t i = own ? 0 : 2 * e; i < used; i++)
+	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
-			slot_retain(n, e, i, ops);
+			key_retain(ops, n->slot[i]);
+		if ((int)i + 1 != skip)
+			val_retain(ops, n->slot[i + 1]);
+	}
+	for (uint32_t i = 2 * e; i < used; i += 2)
+		if ((int)i != skip)
+			rc_retain(&((hnode *)(intptr_t)n->slot[i])->rc);
 	return c;
 }
 
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
 {
-	for (uint32_t shift = 0; n; shift += HBITS) {
-		if (n->kind == H_COLL) {
-			if (n->hash != h)
+	if (!n)
+		return NULL;
+	uint64_t maps = h_maps(n); /* the root's own header; below, the copy in the parent */
+	for (uint32_t shift = 0;; shift += HBITS) {
+		if (maps == 0) { /* a collision node: every bitmap node holds something */
+			if (n->kind != H_COLL || n->hash != h)
 				return NULL;
 			for (uint32_t i = 0; i < n->cn; i++)
 				if (h_eq(ops, n->slot[2 * i], k))
 					return &n->slot[2 * i + 1];
 			return NULL;
 		}
-		uint32_t bit = h_bit(h, shift);
-		if (n->datamap & bit) {
-			uint32_t i = h_index(n->datamap, bit);
+		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, shift);
+		if (dm & bit) {
+			uint32_t i = h_index(dm, bit);
 			return h_eq(ops, n->slot[2 * i], k) ? &n->slot[2 * i + 1] : NULL;
 		}
-		if (!(n->nodemap & bit))
+		if (!(nm & bit))
 			return NULL;
-		n = h_kid(n, h_index(n->nodemap, bit));
+		uint32_t w = 2 * (uint32_t)__builtin_popcount(dm) + 2 * h_index(nm, bit);
+		maps = (uint64_t)n->slot[w + 1];
+		n = (const hnode *)(intptr_t)n->slot[w];
 	}
-	return NULL;
 }

@@ -36,7 +36,7 @@ bool rf_phm_iter_next(rf_phm_iter *it, rf_val *key, rf_val *val)
 		int d = s->depth - 1;
 		const hnode *n = s->node[d];
 		uint32_t p = s->pos[d], e = h_entries(n);
-		uint32_t c = n->kind == H_COLL ? 0 : (uint32_t)__builtin_popcount(n->nodemap);
+		uint32_t c = h_children(n);
 		if (p < e) {
 			s->pos[d]++;
 			if (key)

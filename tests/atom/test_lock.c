@@ -210,6 +210,56 @@ static void test_fairness(void **state)
 	assert_true(best >= FAIR_SHARE_MIN);
 }
 
+/* No starvation under constant barging: a thread that holds the lock for BARGE_HOLD_US at a
+ * time and takes it again the instant it lets go. Without hand-off a waiter finds the lock
+ * free only by luck (thousands of barges in our runs); with it, after about RF_LOCK_STARVE_MS
+ * (some 5 barges), plus what an oversubscribed machine adds to the victim's spinning: the
+ * bound on barges per wait is counted, not timed, so a slow victim does not fail it. */
+enum { VICTIM_ROUNDS = 10, BARGE_HOLD_US = 200, BARGES_MAX = 300 };
+#define VICTIM_BOUND_MS 10000
+static _Atomic long barges;
+
+static void *barger(void *arg)
+{
+	while (!atomic_load_explicit(&fair_stop, memory_order_relaxed)) {
+		RF_CHECK_EQ(rf_lock_lock(&lk), 0);
+		uint64_t until = time_now_ns() + BARGE_HOLD_US * 1000u;
+		while (time_now_ns() < until)
+			;
+		atomic_fetch_add(&barges, 1);
+		RF_CHECK_EQ(rf_lock_unlock(&lk), 0);
+	}
+	return NULL;
+}
+
+static void test_no_starvation(void **state)
+{
+	pthread_t t;
+	assert_int_equal(rf_lock_init(&lk), 0);
+	atomic_store(&fair_stop, 0);
+	atomic_store(&barges, 0);
+	assert_int_equal(pthread_create(&t, NULL, barger, NULL), 0);
+	while (atomic_load(&barges) == 0)
+		sched_yield();
+	long worst = 0;
+	for (int i = 0; i < VICTIM_ROUNDS; i++) {
+		long before = atomic_load(&barges);
+		assert_int_equal(rf_lock_lock_timeout(&lk, VICTIM_BOUND_MS), 0);
+		long during = atomic_load(&barges) - before;
+		worst = during > worst ? during : worst;
+		assert_true(rf_lock_held(&lk));
+		assert_int_equal(rf_lock_unlock(&lk), 0);
+		while (atomic_load(&barges) < before + during + 2) /* let it barge again */
+			sched_yield();
+	}
+	fprintf(stderr, "no starvation: at most %ld barges during one of %d waits\n", worst,
+	        VICTIM_ROUNDS);
+	assert_true(worst <= BARGES_MAX);
+	atomic_store(&fair_stop, 1);
+	pthread_join(t, NULL);
+	assert_int_equal(rf_lock_destroy(&lk), 0);
+}
+
 /* Fibers on one worker: one holds the lock across yields, the other must park (not spin
  * its core away) until the first lets go; owner identity is per fiber. */
 static sem_t fibers_done;
@@ -307,7 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_reentrant),       cmocka_unit_test(test_not_owner_and_timeout),
 	    cmocka_unit_test(test_locking),         cmocka_unit_test(test_exclusion),
 	    cmocka_unit_test(test_fairness),        cmocka_unit_test(test_fibers),
-	    cmocka_unit_test(test_fiber_exclusion),
+	    cmocka_unit_test(test_fiber_exclusion), cmocka_unit_test(test_no_starvation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
