@@ -1,9 +1,7 @@
 /* ringfold/async.h: core.async's combinators over channels (see ringfold/chan.h).
  *
  * Each combinator runs as one or more go processes that hold their own references to the
- * channels they use, so the caller may rf_chan_release its references at any time. None of
- * these functions blocks; each returns 0, -EINVAL (NULL or bad argument), -ENOMEM, or
- * RF_ESHUTDOWN (no go process could be started). Any context.
+ * channels they use, so the caller may rf_chan_release its references at any time.
  *
  *   core.async                          ringfold
  *   (pipe from to close?)               rf_pipe(from, to, close)
@@ -31,23 +29,69 @@
 extern "C" {
 #endif
 
-/* Move every value from `from` to `to`; when `from` closes, close `to` if `close`. Stops
- * early when `to` closes. */
+/* (pipe from to close?): move every value from `from` to `to`; when `from` closes, close
+ * `to` if `close`. Stops early when `to` closes.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL from or to), -ENOMEM, RF_ESHUTDOWN (no go process could start).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation and a go process. */
 RF_API int rf_pipe(rf_chan *from, rf_chan *to, bool close);
 
-/* One channel carrying every value of chs[0..n) (order within each input kept); it closes
- * once all inputs have closed. buf == 0: unbuffered, else a fixed buffer of buf. */
+/* (merge chs buf): one channel carrying every value of chs[0..n) (order within each input
+ * kept); it closes once all inputs have closed. buf == 0: unbuffered, else a fixed
+ * buffer of buf.
+ * Returns: 0 and *out, the merged channel (the caller's reference).
+ * Errors:  -EINVAL (NULL out; NULL chs with n > 0; a NULL chs[i]), -ENOMEM,
+ *          RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel, an allocation and a go process. */
 RF_API int rf_merge(rf_chan *const *chs, size_t n, size_t buf, rf_chan **out);
 
 /* mult: every value of ch goes to every tap; the next value is taken only after each tap
  * accepted the current one. A value with no taps is dropped. A tap that is closed is
  * removed. When ch closes, taps added with close = true are closed. */
 typedef struct rf_mult rf_mult;
+
+/* (mult ch): a mult over ch.
+ * Returns: 0 and *out (the caller's handle; rf_mult_free drops it).
+ * Errors:  -EINVAL (NULL ch or out), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation and a go process. */
 RF_API int rf_mult_new(rf_chan *ch, rf_mult **out);
+
+/* (tap m tap close?): add tap (again: only its close flag changes).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m or tap), -ENOMEM.
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a scan of the taps, sometimes a realloc. */
 RF_API int rf_mult_tap(rf_mult *m, rf_chan *tap, bool close);
+
+/* (untap m tap): remove tap; a channel that is not a tap is ignored.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m or tap).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a scan of the taps. */
 RF_API int rf_mult_untap(rf_mult *m, rf_chan *tap);
+
+/* (untap-all m): remove every tap.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    one release per tap. */
 RF_API int rf_mult_untap_all(rf_mult *m);
-/* Drop the caller's handle; the mult runs on until its source closes. */
+
+/* Drop the caller's handle; the mult runs on until its source closes.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic decrement. */
 RF_API void rf_mult_free(rf_mult *m);
 
 /* pub: topic_fn(v, &topic) picks each value's topic; the value goes to every subscriber of
@@ -55,10 +99,46 @@ RF_API void rf_mult_free(rf_mult *m);
  * return drops the value. When the source closes, subscriptions made with close = true
  * are closed. */
 typedef struct rf_pub rf_pub;
+
+/* (pub ch topic-fn): a pub over ch.
+ * Returns: 0 and *out (the caller's handle; rf_pub_free drops it).
+ * Errors:  -EINVAL (NULL ch, topic_fn or out), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation and a go process. */
 RF_API int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out);
+
+/* (sub p topic ch close?): subscribe ch to topic.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL p or ch), -ENOMEM, RF_ESHUTDOWN (a new topic's mult could not
+ *          start).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a topic lookup; a channel and a go process for a new topic. */
 RF_API int rf_pub_sub(rf_pub *p, rf_val topic, rf_chan *ch, bool close);
+
+/* (unsub p topic ch): unsubscribe ch from topic; an unknown topic or channel is ignored.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL p or ch).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a topic lookup and a scan of its taps. */
 RF_API int rf_pub_unsub(rf_pub *p, rf_val topic, rf_chan *ch);
+
+/* (unsub-all p): drop every subscription of every topic.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL p).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    one release per subscription and topic. */
 RF_API int rf_pub_unsub_all(rf_pub *p);
+
+/* Drop the caller's handle; the pub runs on until its source closes.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic decrement. */
 RF_API void rf_pub_free(rf_pub *p);
 
 /* mix: values of every admixed input go to `to`. Per input, toggles as in core.async:
@@ -74,53 +154,141 @@ enum { RF_MIX_MUTE = 1, RF_MIX_PAUSE = 2, RF_MIX_SOLO = 4 };
  * Context: any.
  * Cost:    two allocations, a channel and a go process. */
 RF_API int rf_mix_new(rf_chan *to, rf_mix **out);
+
+/* (admix m in): add in with no toggles; a member keeps its toggles.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m or in), -ENOMEM.
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a scan of the inputs, a wake of the mix. */
 RF_API int rf_mix_admix(rf_mix *m, rf_chan *in);
+
+/* (unmix m in): remove in; a channel that is not an input is ignored.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m or in).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a scan of the inputs, a wake of the mix. */
 RF_API int rf_mix_unmix(rf_mix *m, rf_chan *in);
+
+/* (unmix-all m): remove every input.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    one release per input, a wake of the mix. */
 RF_API int rf_mix_unmix_all(rf_mix *m);
-/* Set in's mode flags (RF_MIX_*), admixing it if needed. */
+
+/* (toggle m {in flags}): set in's mode flags (RF_MIX_*), admixing it if needed.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m or in, a flag other than RF_MIX_MUTE, _PAUSE, _SOLO), -ENOMEM.
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a scan of the inputs, a wake of the mix. */
 RF_API int rf_mix_toggle(rf_mix *m, rf_chan *in, int flags);
-/* What non-soloed inputs do while any is soloed: RF_MIX_MUTE or RF_MIX_PAUSE. */
+
+/* (solo-mode m mode): what non-soloed inputs do while any is soloed.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL m, mode neither RF_MIX_MUTE nor RF_MIX_PAUSE).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a wake of the mix. */
 RF_API int rf_mix_solo_mode(rf_mix *m, int mode);
+
+/* Drop the caller's handle; the mix runs on until `to` closes or no input is left.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a wake of the mix and an atomic decrement. */
 RF_API void rf_mix_free(rf_mix *m);
 
-/* split: values for which pred(v, &out) gives out != 0 go to *t, the others to *f; both
- * close when ch closes. pred's negative return drops the value. */
+/* (split pred ch): values for which pred(v, &out) gives out != 0 go to *t, the others to
+ * *f; both close when ch closes. pred's negative return drops the value.
+ * Returns: 0, *t and *f (unbuffered; the caller's references).
+ * Errors:  -EINVAL (NULL pred, ch, t or f), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two channels, an allocation and a go process. */
 RF_API int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f);
 
-/* onto-chan!: put vals[0..n) (copied) onto ch in order, then close ch if `close`. *done (may
- * be NULL) is a channel that closes when that is over. -EINVAL for ch NULL, vals NULL
- * with n > 0, or an n no array of rf_val can have (its size would overflow). */
+/* (onto-chan! ch vals close?): put vals[0..n) (copied) onto ch in order, then close ch if
+ * `close`.
+ * Returns: 0; *done (done may be NULL) is a channel that closes when that is over.
+ * Errors:  -EINVAL (NULL ch; NULL vals with n > 0; an n no array of rf_val can have),
+ *          -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of vals and a go process. */
 RF_API int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, rf_chan **done);
 
-/* to-chan!: a channel carrying vals[0..n) (copied), then closed. -EINVAL as onto-chan!. */
+/* (to-chan! vals): a channel carrying vals[0..n) (copied), then closed.
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL out; NULL vals with n > 0; an n no array of rf_val can have),
+ *          -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel, a copy of vals and a go process. */
 RF_API int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out);
 
-/* reduce: a channel carrying f(...f(f(init, v1), v2)..., vn) once ch closes. If f returns a
- * negative code, the result channel closes with that code (takes return it). */
+/* (reduce f init ch): a channel carrying f(...f(f(init, v1), v2)..., vn) once ch closes.
+ * If f returns a negative code, the result channel closes with that code (takes return
+ * it).
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL f, ch or out), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel and a go process; one call of f per value. */
 RF_API int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out);
 
-/* into: a channel carrying rf_from_ptr(rf_vals *) holding every value of ch in order once
- * ch closes; the taker owns it and releases it with free(). */
+/* What rf_chan_into delivers: every value of the source, in order. */
 typedef struct rf_vals {
 	size_t n;
 	rf_val v[];
 } rf_vals;
+
+/* (into [] ch): a channel carrying rf_from_ptr(rf_vals *) holding every value of ch in
+ * order once ch closes; the taker owns it and releases it with free().
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL ch or out), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel and a go process; amortized O(1) per value. */
 RF_API int rf_chan_into(rf_chan *ch, rf_chan **out);
 
-/* pipeline: take from `from`, transform each value with xf (a fresh copy of xf per value,
- * so xf.state starts as given every time) using n workers, and put the results onto `to`
- * in input order; when `from` closes, close `to` if `close`.
- * xf runs outside any channel lock, step then flush (as closing core.async's per-value
- * channel completes the transducer). rf_pipeline runs it on go processes (compute: it may
- * park in ringfold's own waits, must not block the thread), rf_pipeline_blocking on plain
- * threads (it may block). n >= 1. */
+/* (pipeline n to xf from close?): take from `from`, transform each value with xf (a fresh
+ * copy of xf per value, so xf.state starts as given every time) using n go processes,
+ * and put the results onto `to` in input order; when `from` closes, close `to` if
+ * `close`. xf runs outside any channel lock, step then flush; it may park in ringfold's
+ * own waits and must not block the thread.
+ * Returns: 0.
+ * Errors:  -EINVAL (n < 1; NULL to, xf, xf->step or from), -ENOMEM (no worker could
+ *          start), RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two channels of n slots and n + 2 go processes. */
 RF_API int rf_pipeline(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
+
+/* (pipeline-blocking n to xf from close?): rf_pipeline with the n workers on plain
+ * threads, where xf may block.
+ * Returns: 0.
+ * Errors:  as rf_pipeline.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_pipeline, with n thread creations. */
 RF_API int rf_pipeline_blocking(int n, rf_chan *to, const rf_xform *xf, rf_chan *from, bool close);
 
-/* pipeline-async: for each value v, af(v, result, ctx) is called on a go process and must
- * (now or later, from anywhere) put v's results onto `result` and close it; it must not
- * free `result`. Results reach `to` in input order. */
+/* pipeline-async's function: put v's results onto `result` and close it, now or later,
+ * from anywhere; never free `result`. */
 typedef void (*rf_async_fn)(rf_val v, rf_chan *result, rf_val ctx);
+
+/* (pipeline-async n to af from close?): for each value v, af(v, result, ctx) is called
+ * on a go process; results reach `to` in input order.
+ * Returns: 0.
+ * Errors:  -EINVAL (n < 1; NULL to, af or from), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_pipeline, plus a channel per value. */
 RF_API int rf_pipeline_async(int n, rf_chan *to, rf_async_fn af, rf_val ctx, rf_chan *from,
                              bool close);
 

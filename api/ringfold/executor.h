@@ -36,38 +36,86 @@ typedef struct rf_task {
 	rf_val arg;
 } rf_task;
 
-/* Pool of `threads` (1..4096) OS threads. 0; -EINVAL; -ENOMEM; -EAGAIN (threads). */
+/* (Executors/newFixedThreadPool threads): a pool of `threads` OS threads.
+ * Returns: 0 and *out (free it with rf_executor_free).
+ * Errors:  -EINVAL (threads < 1 or > 4096, NULL out), -ENOMEM, -EAGAIN (a thread could
+ *          not be made).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation and `threads` thread creations. */
 RF_API int rf_executor_new(int threads, rf_executor **out);
 
-/* Shut down, wait for every accepted task to finish, join the threads, free. NULL: no-op.
- * Blocks. Not from one of the pool's tasks. */
+/* Shut down, wait for every accepted task to finish, join the threads, free.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  until every accepted task finished.
+ * Context: any but one of the pool's own tasks.
+ * Cost:    the tasks still queued, a join per thread. */
 RF_API void rf_executor_free(rf_executor *ex);
 
-/* Queue fn(arg) and give its future (out may be NULL: fire and forget). 0; -EINVAL;
- * -ENOMEM; RF_ESHUTDOWN after shutdown. Never blocks. Cost: one allocation, one short
- * lock, a futex wake if a thread sleeps. */
+/* (.submit ex callable): queue fn(arg).
+ * Returns: 0; *out (out may be NULL: fire and forget) is the task's future, freed by the
+ *          caller with rf_future_free.
+ * Errors:  -EINVAL (NULL ex or fn), -ENOMEM, RF_ESHUTDOWN (after shutdown).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation, one short lock, a futex wake if a thread sleeps. */
 RF_API int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_future **out);
 
-/* Submit all n tasks, wait until every one is done, give their futures in futures[0..n)
- * (each to be freed by the caller). 0; -EINVAL; -ENOMEM or RF_ESHUTDOWN (then no task
- * was accepted and futures[] is untouched). Blocks. */
+/* (.invokeAll ex tasks): submit tasks[0..n) and wait until every one is done.
+ * Returns: 0; futures[0..n) are the tasks' futures, each freed by the caller.
+ * Errors:  -EINVAL (NULL ex; NULL tasks or futures with n > 0; a NULL task fn), -ENOMEM
+ *          or RF_ESHUTDOWN before acceptance (no task accepted, futures[] untouched);
+ *          RF_ESHUTDOWN from a fiber whose wait rf_shutdown cancelled (futures[] filled,
+ *          the tasks run on).
+ * Blocks:  until the n tasks finished: a fiber parks, a thread futex-waits.
+ * Context: any but one of the pool's own tasks.
+ * Cost:    an allocation per task, one lock, the tasks. */
 RF_API int rf_executor_invoke_all(rf_executor *ex, const rf_task *tasks, size_t n,
                                   rf_future **futures);
 
-/* Stop accepting tasks; accepted ones still run. Idempotent. Never blocks. */
+/* (.shutdown ex): stop accepting tasks; accepted ones still run. Idempotent.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one short lock and a wake of the idle threads. */
 RF_API void rf_executor_shutdown(rf_executor *ex);
 
-/* Shut down and take back the tasks not yet started: *out (malloc'd, caller frees; NULL
- * when none) holds *n of them in submission order; their futures are realized with
- * -ECANCELED. 0; -EINVAL; -ENOMEM (then nothing was taken back, as after shutdown).
- * Never blocks. */
+/* (.shutdownNow ex): shut down and take back the tasks not yet started; their futures
+ * are realized with -ECANCELED. Running tasks run to the end.
+ * Returns: 0; *out (malloc'd, caller frees; NULL when none) holds *n tasks in submission
+ *          order.
+ * Errors:  -EINVAL (NULL ex, out or n), -ENOMEM (nothing taken back, as after
+ *          rf_executor_shutdown).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one lock, an allocation, a future realization per task taken back. */
 RF_API int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n);
 
-/* Wait until shut down and every accepted task finished: 0, or -ETIMEDOUT after
- * timeout_ms (0 polls; < 0: -EINVAL). Blocks (parks a fiber, futex-waits a thread). */
+/* (.awaitTermination ex t ms): wait until shut down and every accepted task finished.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL ex, timeout_ms < 0), -ETIMEDOUT (not terminated within
+ *          timeout_ms; 0 polls), RF_ESHUTDOWN (a fiber's wait cancelled by rf_shutdown).
+ * Blocks:  up to timeout_ms: a fiber parks, a thread futex-waits.
+ * Context: any but one of the pool's own tasks.
+ * Cost:    one short lock when terminated already. */
 RF_API int rf_executor_await_termination(rf_executor *ex, int64_t timeout_ms);
 
+/* (.isShutdown ex): whether shutdown has begun.
+ * Returns: true or false (false for NULL ex).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic load. */
 RF_API bool rf_executor_is_shutdown(rf_executor *ex);
+
+/* (.isTerminated ex): whether shut down and every accepted task finished.
+ * Returns: true or false (false for NULL ex).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic load. */
 RF_API bool rf_executor_is_terminated(rf_executor *ex);
 
 #ifdef __cplusplus

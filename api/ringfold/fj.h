@@ -39,48 +39,79 @@ typedef struct rf_fj_task {
 	uint64_t opaque[8];
 } rf_fj_task;
 
-/* Run fn(arg, out) on the fork/join pool of the caller's NUMA node (the node of the
- * CPU it runs on) and wait for it: ForkJoinPool.invoke.
- * Returns fn's return value (*out its result), -EINVAL for a NULL fn or out, or the
- * pools' start error (-ENOMEM, -EAGAIN, RF_ETOPOLOGY).
- * Blocks: a fiber parks and a plain thread futex-waits, neither holding a pool worker.
- * Called from inside a pool task it runs fn inline (nested parallelism: fn may fork).
- * Cost when it does not wait: one call (inside a task); otherwise an allocation, a
- * queue push and a wake-up, about 5-20 us end to end. */
+/* (.invoke pool task): run fn(arg, out) on the pool of the caller's NUMA node and wait.
+ * Returns: fn's return value; *out its result.
+ * Errors:  -EINVAL (NULL fn or out), the pools' start error (-ENOMEM, -EAGAIN,
+ *          RF_ETOPOLOGY).
+ * Blocks:  until fn returns: a fiber parks, a plain thread futex-waits, neither holding a
+ *          pool worker. Inside a pool task fn runs inline (it may fork).
+ * Context: any.
+ * Cost:    one call inside a task; otherwise an allocation, a queue push and a wake-up. */
 RF_API int rf_fj_invoke(rf_body_fn fn, rf_val arg, rf_val *out);
 
-/* As rf_fj_invoke, on node's pool (0 <= node < rf_fj_nodes(), else -EINVAL). From a
- * task of another node's pool the caller's worker keeps running its own pool's work
- * until fn is done. */
+/* rf_fj_invoke on node's pool.
+ * Returns: fn's return value; *out its result.
+ * Errors:  -EINVAL (NULL fn or out, node < 0 or node >= rf_fj_nodes()), the pools' start
+ *          error.
+ * Blocks:  as rf_fj_invoke; from a task of another node's pool the caller's worker runs
+ *          its own pool's work until fn is done.
+ * Context: any.
+ * Cost:    as rf_fj_invoke. */
 RF_API int rf_fj_invoke_on(int node, rf_body_fn fn, rf_val arg, rf_val *out);
 
-/* As rf_fj_invoke with a bound: -ETIMEDOUT if fn has not finished within timeout_ms
- * (0 polls; negative: -EINVAL). On timeout fn still runs to completion and its result is
- * dropped, so fn and whatever arg points to must stay valid until then. Inside a pool
- * task it runs inline like rf_fj_invoke (a worker never waits idle). */
+/* rf_fj_invoke with a bound on the wait.
+ * Returns: fn's return value; *out its result.
+ * Errors:  -EINVAL (NULL fn or out, timeout_ms < 0), -ETIMEDOUT (fn not finished within
+ *          timeout_ms; 0 polls), the pools' start error. After -ETIMEDOUT fn still runs to
+ *          completion and its result is dropped: fn and what arg points to must stay
+ *          valid until then.
+ * Blocks:  up to timeout_ms, as rf_fj_invoke; inside a pool task fn runs inline.
+ * Context: any.
+ * Cost:    as rf_fj_invoke. */
 RF_API int rf_fj_invoke_timeout(rf_body_fn fn, rf_val arg, int64_t timeout_ms, rf_val *out);
 
-/* Fork: make fn(arg) available to other workers and return at once (RecursiveTask.fork).
- * *t is initialized here; the caller must rf_fj_join it before t goes out of scope.
- * Returns 0; RF_ENOTINPOOL when the caller is not running in a pool task (use
- * rf_fj_invoke to enter one); -ENOMEM when the deque could not grow (t is then not
- * forked: do not join it). Never blocks. Pool task only. Cost: a few ns. */
+/* (.fork task): make fn(arg) available to other workers; *t is initialized here and must
+ * be joined with rf_fj_join before t goes out of scope.
+ * Returns: 0.
+ * Errors:  RF_ENOTINPOOL (caller not in a pool task: use rf_fj_invoke), -EINVAL (NULL t
+ *          or fn), -ENOMEM (the deque could not grow; t is not forked: do not join it).
+ * Blocks:  never.
+ * Context: pool task.
+ * Cost:    a deque push, a few ns. */
 RF_API int rf_fj_fork(rf_fj_task *t, rf_body_fn fn, rf_val arg);
 
-/* Join a task forked by the same task: fn's return value, its result in *out.
- * RF_ENOTINPOOL outside a pool task; -EINVAL for NULL t or out, or a task joined
- * already (a second join of one fork).
- * Never blocks its worker while work exists (see above); waits (parked) only when the
- * task is running elsewhere and nothing can be stolen. Pool task only.
- * Cost: a few ns when the task was not stolen (it runs inline). */
+/* (.join task): wait for a task forked by the same task.
+ * Returns: fn's return value; *out its result.
+ * Errors:  RF_ENOTINPOOL (caller not in a pool task), -EINVAL (NULL t or out, a task
+ *          joined already).
+ * Blocks:  never while work exists: runs the task inline when nobody stole it, else runs
+ *          other tasks (the thief's first); parks only when nothing can be stolen.
+ * Context: pool task.
+ * Cost:    a few ns when the task was not stolen. */
 RF_API int rf_fj_join(rf_fj_task *t, rf_val *out);
 
-/* Number of pools (NUMA nodes) and of workers in node's pool; starts the pools.
- * Negative: the start error. Any context, never blocks after start. */
+/* The number of pools (one per NUMA node); starts the pools.
+ * Returns: the count (>= 1).
+ * Errors:  the pools' start error (-ENOMEM, -EAGAIN, RF_ETOPOLOGY).
+ * Blocks:  never after start.
+ * Context: any.
+ * Cost:    an atomic load once started. */
 RF_API int rf_fj_nodes(void);
+
+/* The number of workers in node's pool; starts the pools.
+ * Returns: the count (>= 1).
+ * Errors:  -EINVAL (node < 0 or node >= rf_fj_nodes()), the pools' start error.
+ * Blocks:  never after start.
+ * Context: any.
+ * Cost:    an atomic load once started. */
 RF_API int rf_fj_workers(int node);
 
-/* Node of the pool running the caller, or -1 outside pool tasks. Any context. */
+/* The node of the pool running the caller.
+ * Returns: the node, or -1 outside pool tasks.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a thread-local load. */
 RF_API int rf_fj_current_node(void);
 
 #ifdef __cplusplus

@@ -66,8 +66,12 @@ typedef struct rf_reducible {
 /* Where a transform or a source hands elements on (opaque). */
 typedef struct rf_emit rf_emit;
 
-/* Hand v to the rest of the pipeline. Returns 0 to go on, or a nonzero code the caller
- * must return at once (a negative error, or 1: take-while ended the reduction). */
+/* Hand v to the rest of the pipeline (from an rf_mapcat_fn or rf_source_fn).
+ * Returns: 0 to go on; 1 when take-while ended the reduction (return it at once).
+ * Errors:  -EINVAL (NULL e), a user function's negative code (return it at once).
+ * Blocks:  never.
+ * Context: inside the mapcat or source function that was handed e.
+ * Cost:    the calls of the stages v reaches. */
 RF_API int rf_emit_val(rf_emit *e, rf_val v);
 
 /* mapcat's function: call rf_emit_val(e, y) for each y that x maps to, in order, and
@@ -79,13 +83,48 @@ typedef int (*rf_mapcat_fn)(rf_val x, rf_val arg, rf_emit *e);
  * ranges. */
 typedef int (*rf_source_fn)(rf_val src, size_t lo, size_t hi, rf_emit *e);
 
-/* Sources. The array is read in place and must outlive the folds over it; a NULL array
- * (or elem_size 0) with n > 0 makes the fold return -EINVAL. A range may span the whole
- * of int64_t (at most 2^64 - 1 elements). */
+/* Sources: the array is read in place and must outlive the folds over it. */
+
+/* A reducible over the int64 array a[0..n).
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL a with n > 0.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_int64(const int64_t *a, size_t n);
+
+/* A reducible over the double array a[0..n) (elements travel as their bits).
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL a with n > 0.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_double(const double *a, size_t n);
-RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size); /* x = &base[i] */
-RF_API rf_reducible rf_r_range(int64_t start, int64_t end); /* (range start end) */
+
+/* A reducible over n elements of elem_size bytes at base; element i is &base[i].
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL base or elem_size 0 with
+ *          n > 0.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
+RF_API rf_reducible rf_r_elems(const void *base, size_t n, size_t elem_size);
+
+/* (range start end): start, start + 1, ... end - 1; empty when end <= start. May span
+ * the whole of int64_t (at most 2^64 - 1 elements).
+ * Returns: the reducible.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
+RF_API rf_reducible rf_r_range(int64_t start, int64_t end);
+
+/* A user splittable source of n elements (see rf_source_fn).
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL fn.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n);
 
 /* A source stored in runs of contiguous 8-byte values (a persistent vector's leaves,
@@ -94,26 +133,82 @@ RF_API rf_reducible rf_r_source(rf_source_fn fn, rf_val src, size_t n);
  * in place, as they read an int64 array (the fused loops, no call per element but the
  * user functions'). Called concurrently on disjoint ranges. */
 typedef size_t (*rf_run_fn)(rf_val src, size_t i, const rf_val **run);
+
+/* A reducible of n elements stored in runs (see rf_run_fn).
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL fn.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_runs(rf_run_fn fn, rf_val src, size_t n);
 
-/* Transforms (compose; none copies elements). More than RF_R_MAX_STAGES: the fold
- * returns -E2BIG. NULL f: the fold returns -EINVAL. */
+/* Transforms: they compose, none copies elements. */
+
+/* (r/map f c): each element x becomes f(x, arg).
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL f, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_map(rf_reducible c, rf_update_fn f, rf_val arg);
+
+/* (r/filter pred c): keep the elements x with pred(x, arg) true.
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL pred, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_filter(rf_reducible c, rf_update_fn pred, rf_val arg);
+
+/* (r/remove pred c): drop the elements x with pred(x, arg) true.
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL pred, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_remove(rf_reducible c, rf_update_fn pred, rf_val arg);
+
+/* (r/mapcat f c): each element x becomes the values f emits for it, in order.
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL f, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_mapcat(rf_reducible c, rf_mapcat_fn f, rf_val arg);
+
+/* (r/take-while pred c): the elements before the first x with pred(x, arg) false. A fold
+ * over it runs serially on the caller, as Clojure's does.
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL pred, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val arg);
 
-/* fold with n = RF_FOLD_DEFAULT_N (512).
- * Returns 0 and the result in *out; the first negative code of a user function; -EINVAL
- * (NULL function or out, n == 0, a NULL transform function); -E2BIG (too many stages);
- * the pools' start error.
- * Blocks until done: a plain thread futex-waits, a fiber parks, neither holding a pool
- * worker; called from inside a pool task (a fold in a fold) it works in that pool.
- * Any context. Cost beyond the reduction itself: about log2(count/n) forks when nobody
- * steals, plus one wake-up round trip to the pool when called from outside it. */
+/* (r/fold combinef reducef c) with n = RF_FOLD_DEFAULT_N (512).
+ * Returns: 0 and the result in *out.
+ * Errors:  -EINVAL (NULL combinef, reducef or out; a bad source or NULL transform
+ *          function), -E2BIG (too many stages), the first negative code of a user
+ *          function, the pools' start error.
+ * Blocks:  until done: a plain thread futex-waits, a fiber parks, neither holding a pool
+ *          worker; inside a pool task (a fold in a fold) it works in that pool.
+ * Context: any.
+ * Cost:    beyond the reduction, about log2(count/n) forks when nobody steals, plus one
+ *          wake-up round trip to the pool when called from outside it. */
 RF_API int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
                    rf_val *out);
+
+/* (r/fold n combinef reducef c): rf_fold with chunks of at least n elements.
+ * Returns: 0 and the result in *out.
+ * Errors:  as rf_fold; -EINVAL also for n == 0.
+ * Blocks:  as rf_fold.
+ * Context: any.
+ * Cost:    as rf_fold. */
 RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val init,
                      rf_update_fn reducef, rf_val *out);
 
@@ -125,6 +220,14 @@ RF_API int rf_fold_n(rf_reducible c, size_t n, rf_update_fn combinef, rf_val ini
  * must be pure (as every fold function), since neighbouring elements are processed before
  * later stages see the first. */
 typedef int (*rf_block_fn)(rf_val *xs, size_t n, rf_val arg, size_t *kept);
+
+/* A stage running fn over slices of up to 256 elements (see rf_block_fn).
+ * Returns: the reducible with the stage appended.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL fn, -E2BIG past
+ *          RF_R_MAX_STAGES stages.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_block(rf_reducible c, rf_block_fn fn, rf_val arg);
 
 /* A range body (oneTBB's parallel_reduce body): reduce elements [lo, hi) of the
@@ -179,10 +282,16 @@ RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, r
 #define rf_identity(x) (x)
 #define rf_plus(a, y) ((a) + (rf_val)(y))
 
-/* Clojure's reduce over a reducible: serial, on the caller; never blocks. */
+/* (reduce f init c) over a reducible: serial, on the caller.
+ * Returns: 0 and the result in *out.
+ * Errors:  -EINVAL (NULL f or out; a bad source or NULL transform function), -E2BIG (too
+ *          many stages), f's or a stage's negative code.
+ * Blocks:  never (but for what the user functions do).
+ * Context: any.
+ * Cost:    the calls of the stages and of f per element. */
 RF_API int rf_r_reduce(rf_reducible c, rf_update_fn f, rf_val init, rf_val *out);
 
-/* Doubles as values, and the double sum (a ready-made reducef/combinef). */
+/* Doubles as values (their bits). */
 static inline rf_val rf_from_double(double d)
 {
 	rf_val v;
@@ -195,6 +304,13 @@ static inline double rf_to_double(rf_val v)
 	memcpy(&d, &v, sizeof(d));
 	return d;
 }
+
+/* The double sum, a ready-made reducef/combinef: *out = acc + x as doubles.
+ * Returns: 0.
+ * Errors:  none; out must not be NULL (a fold never passes NULL).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one addition. */
 RF_API int rf_dadd(rf_val acc, rf_val x, rf_val *out);
 
 /* NUMA: node-partitioned input. Fill the memory in place (rf_pmap, or a fold over
@@ -218,8 +334,21 @@ typedef struct rf_numa_layout {
  * Cost:    an mmap and a page fault per page. */
 RF_API int rf_fold_numa_alloc(size_t n, size_t elem_size, rf_numa_layout *layout, void **out);
 
-/* Free rf_fold_numa_alloc's memory (the same n and elem_size). NULL is a no-op. */
+/* Free rf_fold_numa_alloc's memory (the same n and elem_size).
+ * Returns: nothing.
+ * Errors:  none; NULL p, elem_size 0 or an overflowing n * elem_size is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an munmap. */
 RF_API void rf_fold_numa_free(void *p, size_t n, size_t elem_size);
+
+/* c folded part by part on each node's pool, as layout cuts it.
+ * Returns: the reducible.
+ * Errors:  none here; a fold over it returns -EINVAL for NULL layout or one that does
+ *          not match the nodes and c's count.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a copy of the reducible (384 bytes). */
 RF_API rf_reducible rf_r_numa(rf_reducible c, const rf_numa_layout *layout);
 
 #ifdef __cplusplus

@@ -97,19 +97,20 @@ RF_API int rf_config_default(rf_config *cfg);
  * Cost:    a thread per worker. */
 RF_API int rf_init(const rf_config *cfg);
 
-/* Stop the runtime. Runs every accepted agent action, then cancels the wait of every
- * fiber still parked (channel put/take, alts, deref of a promise/future/delay/deferred,
- * lock, join, await, io, sleep): it returns RF_ESHUTDOWN, and so does every wait a
- * fiber starts from then on, so fibers unwind and return. Fibers accepted but not yet
- * started (futures, go processes) still run, each wait in them failing the same way, so
- * every accepted future is realized and every deref of it returns. No fiber's stack is
- * freed before the fiber returned. The same as rf_shutdown_timeout(0).
- * Blocks until every fiber has returned and the workers have stopped: a fiber that
- * neither waits nor returns (an endless loop, a blocking call of its own, a wait it
- * retries after RF_ESHUTDOWN) keeps it waiting. Plain threads waiting on ringfold
- * objects are not woken. Context: plain thread; on a fiber or a pool task it prints a
- * warning and does nothing. A no-op when the runtime is not running. Afterwards the
- * runtime may be started again (rf_init, or any first use). */
+/* Stop the runtime, the same as rf_shutdown_timeout(0): every accepted agent action runs,
+ * then every parked fiber's wait (channel, alts, deref, lock, join, await, io, sleep)
+ * and every wait started from then on returns RF_ESHUTDOWN, so fibers unwind. Futures
+ * and go processes accepted but not started still run, so every accepted future is
+ * realized. No fiber's stack is freed before the fiber returned. Afterwards the runtime
+ * may start again (rf_init, or any first use).
+ * Returns: nothing.
+ * Errors:  none; a no-op when the runtime is not running; on a fiber or a pool task it
+ *          prints a warning and does nothing.
+ * Blocks:  until every fiber returned and the workers stopped: a fiber that neither waits
+ *          nor returns keeps it waiting. Plain threads waiting on ringfold objects are
+ *          not woken.
+ * Context: plain thread.
+ * Cost:    a wake and a join per worker, the fibers' unwinding. */
 RF_API void rf_shutdown(void);
 
 /* Print every fiber to fd: id (worker.n), state, what a parked fiber waits on (channel,
@@ -248,7 +249,12 @@ typedef struct rf_stats {
  * Blocks:  never. Context: any. Cost: a few allocations. */
 RF_API int rf_stats_new(rf_stats **out);
 
-/* Free a snapshot; NULL is a no-op. */
+/* Free a snapshot made by rf_stats_new.
+ * Returns: nothing.
+ * Errors:  none; NULL is a no-op.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a free. */
 RF_API void rf_stats_free(rf_stats *st);
 
 /* Fill st with the counters now. Never starts the runtime: while it is not running,
@@ -278,7 +284,7 @@ RF_API int rf_stats_json(const rf_stats *st, char *buf, size_t cap, size_t *len_
 /* Write st as one JSON object and a newline to fd.
  * Returns: 0.
  * Errors:  -EINVAL (NULL st, negative fd), -ENOMEM, or write's -errno.
- * Blocks:  in write(2). Context: any. */
+ * Blocks:  in write(2). Context: any. Cost: formatting and one write(2). */
 RF_API int rf_stats_write_json(const rf_stats *st, int fd);
 
 #ifdef __cplusplus

@@ -17,9 +17,13 @@
 extern "C" {
 #endif
 
-/* Start fn(arg, &out) on a new detached OS thread. If out is not NULL, *out is a future
- * of its outcome (rf_future_deref is the join; free it with rf_future_free). 0; -EINVAL
- * (fn NULL); -ENOMEM; -EAGAIN (no thread could be made). Never blocks. Any context. */
+/* (doto (Thread. f) .start): run fn(arg, &out) on a new detached OS thread.
+ * Returns: 0; *out (out may be NULL) is a future of fn's outcome: rf_future_deref is the
+ *          join, rf_future_free frees it.
+ * Errors:  -EINVAL (NULL fn), -ENOMEM, -EAGAIN (no thread could be made).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation and a thread creation. */
 RF_API int rf_thread_start(rf_body_fn fn, rf_val arg, rf_future **out);
 
 #ifdef __cplusplus

@@ -143,6 +143,8 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 	}
 	if (ahead > n)
 		ahead = n ? n : 1;
+	if (ahead > (SIZE_MAX - sizeof(rf_pmap_stream)) / sizeof(slot))
+		return -EINVAL; /* n larger than any array in could be */
 	rf_pmap_stream *s = calloc(1, sizeof(*s) + ahead * sizeof(slot));
 	if (!s)
 		return -ENOMEM;

@@ -20,9 +20,9 @@
 struct rec {
 	int stop_at; /* fn returns stop_code at this run (0: never) */
 	int stop_code;
-	int cancel_at;     /* fn cancels its own schedule at this run (0: never) */
-	rf_schedule *self; /* for cancel_at */
-	int64_t busy_ms;   /* each run sleeps this long */
+	int cancel_at;               /* fn cancels its own schedule at this run (0: never) */
+	_Atomic(rf_schedule *) self; /* for cancel_at: published once the schedule is made */
+	int64_t busy_ms;             /* each run sleeps this long */
 	_Atomic int n;
 	uint64_t start[16], end[16];
 	rf_var *var;
@@ -41,8 +41,12 @@ static int body(rf_val arg, rf_val *out)
 		rf_sleep_ms(r->busy_ms);
 	r->end[i] = time_now_ns();
 	atomic_store(&r->n, i + 1);
-	if (r->cancel_at == i + 1)
-		RF_CHECK(rf_schedule_cancel(r->self) == 1);
+	if (r->cancel_at == i + 1) {
+		rf_schedule *me;
+		while (!(me = atomic_load_explicit(&r->self, memory_order_acquire)))
+			rf_sleep_ms(1); /* the creator has not stored it yet */
+		RF_CHECK(rf_schedule_cancel(me) == 1);
+	}
 	if (r->stop_at == i + 1)
 		return r->stop_code;
 	return 0;
@@ -107,11 +111,13 @@ static void test_cancel_before_first_run(void **state)
 static void test_cancel_from_fn(void **state)
 {
 	struct rec r = {.cancel_at = 3};
-	assert_int_equal(
-	    rf_schedule_every(0, 1, RF_SCHEDULE_FIXED_RATE, body, rf_from_ptr(&r), &r.self), 0);
-	assert_int_equal(rf_schedule_join(r.self, WAIT_MS), -ECANCELED);
+	rf_schedule *s;
+	assert_int_equal(rf_schedule_every(0, 1, RF_SCHEDULE_FIXED_RATE, body, rf_from_ptr(&r), &s),
+	                 0);
+	atomic_store_explicit(&r.self, s, memory_order_release);
+	assert_int_equal(rf_schedule_join(s, WAIT_MS), -ECANCELED);
 	assert_int_equal(atomic_load(&r.n), 3); /* no run started after the cancel */
-	rf_schedule_free(r.self);
+	rf_schedule_free(s);
 }
 
 static void test_cancel_between_runs(void **state)
