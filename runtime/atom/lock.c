@@ -224,7 +224,38 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	return rc;
 }
 
-static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
+/* The lock was taken when we looked: spin, then queue, until it is ours or the wait ends.
+ * Out of line so that the fast path needs no stack frame. */
+static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64_t deadline,
+                                                  bool poll)
+{
+	struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
+	bool woken = false, fiber = me != (void *)&thread_token;
+	for (;;) {
+		/* A newcomer spins only while nobody is queued; a woken waiter always. */
+		int i = 0, rc;
+		bool took;
+		while (
+		    !(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
+		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
+			spin_round(i++, fiber);
+		if (took)
+			break;
+		if (poll) /* a woken waiter never polls: poll never sleeps */
+			return -ETIMEDOUT;
+		if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
+			return rc;
+		if (rc == 1)
+			break;
+		woken = true;
+		lw.losses++;
+	}
+	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+	l->depth = 1;
+	return 0;
+}
+
+static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 {
 	int rc = check(lock);
 	if (rc)
@@ -241,29 +272,8 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED,
 	                                                              memory_order_acquire,
 	                                                              memory_order_relaxed),
-	                     0)) {
-		struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
-		bool woken = false, fiber = me != (void *)&thread_token;
-		for (;;) {
-			/* A newcomer spins only while nobody is queued; a woken waiter always. */
-			int i = 0;
-			bool took;
-			while (!(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
-			       (woken ||
-			        !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
-				spin_round(i++, fiber);
-			if (took)
-				break;
-			if (poll) /* a woken waiter never polls: poll never sleeps */
-				return -ETIMEDOUT;
-			if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
-				return rc;
-			if (rc == 1)
-				break;
-			woken = true;
-			lw.losses++;
-		}
-	}
+	                     0))
+		return acquire_slow(l, me, deadline, poll);
 	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
 	l->depth = 1;
 	return 0;
@@ -281,8 +291,9 @@ int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms)
 	return acquire(lock, time_deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 
-/* Unlock with waiters queued and nobody woken: wake or hand over to the head. */
-static void unlock_slow(lock_impl *l)
+/* Unlock with waiters queued and nobody woken: wake or hand over to the head. Out of
+ * line so that the fast path needs no stack frame. */
+static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 {
 	spin_lock(&l->qlock);
 	/* Waiters that timed out meanwhile are skipped: they find themselves unqueued. */
