@@ -41,6 +41,7 @@
  * value in *out, or the error the reference holds (a failed future's code, ...).
  * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */
 /* clang-format off */
+#ifndef __cplusplus
 #define rf_deref(ref, out)                                                                  \
 	_Generic((ref),                                                                          \
 	    rf_delay *: rf_delay_deref,                                                          \
@@ -62,6 +63,34 @@
 	    rf_promise *: rf_promise_deref_timeout,                                              \
 	    rf_future *: rf_future_deref_timeout,                                                \
 	    rf_deferred *: rf_deferred_deref_timeout)(ref, timeout_ms, out)
+#else
+/* C++ has no _Generic: the same names as overloads. */
+inline int rf_deref(rf_delay *r, rf_val *out) { return rf_delay_deref(r, out); }
+inline int rf_deref(rf_promise *r, rf_val *out) { return rf_promise_deref(r, out); }
+inline int rf_deref(rf_future *r, rf_val *out) { return rf_future_deref(r, out); }
+inline int rf_deref(rf_deferred *r, rf_val *out) { return rf_deferred_deref(r, out); }
+inline int rf_deref(rf_atom *r, rf_val *out) { return rf_atom_deref(r, out); }
+inline int rf_deref(rf_volatile *r, rf_val *out) { return rf_volatile_deref(r, out); }
+inline int rf_deref(rf_ref *r, rf_val *out) { return rf_ref_deref(r, out); }
+inline int rf_deref(rf_var *r, rf_val *out) { return rf_var_deref(r, out); }
+inline int rf_deref(rf_agent *r, rf_val *out) { return rf_agent_deref(r, out); }
+inline int rf_deref_timeout(rf_delay *r, int64_t timeout_ms, rf_val *out)
+{
+	return rf_delay_deref_timeout(r, timeout_ms, out);
+}
+inline int rf_deref_timeout(rf_promise *r, int64_t timeout_ms, rf_val *out)
+{
+	return rf_promise_deref_timeout(r, timeout_ms, out);
+}
+inline int rf_deref_timeout(rf_future *r, int64_t timeout_ms, rf_val *out)
+{
+	return rf_future_deref_timeout(r, timeout_ms, out);
+}
+inline int rf_deref_timeout(rf_deferred *r, int64_t timeout_ms, rf_val *out)
+{
+	return rf_deferred_deref_timeout(r, timeout_ms, out);
+}
+#endif
 /* clang-format on */
 
 /* rf_deref_default(ref, timeout_ms, dflt, &out): Clojure's (deref ref timeout-ms dflt).

@@ -1,8 +1,9 @@
-# install: headers, both libraries, a pkg-config file and a CMake package (find_package(ringfold)).
+# install: headers, man pages, both libraries, a pkg-config file and a CMake package (find_package(ringfold)).
 include(CMakePackageConfigHelpers)
 
 install(FILES api/ringfold.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY api/ringfold DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+install(DIRECTORY ${RF_MAN_DIR} DESTINATION ${CMAKE_INSTALL_MANDIR})
 install(TARGETS ringfold ringfold_static EXPORT ringfoldTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

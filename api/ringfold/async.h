@@ -242,10 +242,17 @@ RF_API int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out);
 RF_API int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out);
 
 /* What rf_chan_into delivers: every value of the source, in order. */
+#ifdef __cplusplus /* g++ and clang++ take a flexible array member as an extension */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 typedef struct rf_vals {
 	size_t n;
 	rf_val v[];
 } rf_vals;
+#ifdef __cplusplus
+#pragma GCC diagnostic pop
+#endif
 
 /* (into [] ch): a channel carrying rf_from_ptr(rf_vals *) holding every value of ch in
  * order once ch closes; the taker owns it and releases it with free().

@@ -43,7 +43,7 @@ extern "C" {
 
 /* Storage for an atom in the caller's memory (rf_atom_init); its bytes are private. */
 typedef struct rf_atom {
-	_Alignas(RF_ATOM_SIZE) unsigned char opaque_[RF_ATOM_SIZE];
+	RF_ALIGNAS(RF_ATOM_SIZE) unsigned char opaque_[RF_ATOM_SIZE];
 } rf_atom;
 
 /* Validators and watches have the shapes of base.h (rf_validator_fn, rf_watch_fn; a

@@ -60,6 +60,13 @@ extern "C" {
 
 #define RF_API __attribute__((visibility("default")))
 
+/* Alignment of the opaque storage structs, spelled for C11 and for C++. */
+#ifdef __cplusplus
+#define RF_ALIGNAS(n) alignas(n)
+#else
+#define RF_ALIGNAS(n) _Alignas(n)
+#endif
+
 typedef int64_t rf_val;
 #define RF_NIL ((rf_val)0)
 

@@ -42,7 +42,7 @@ typedef struct rf_fj_task {
 /* (.invoke pool task): run fn(arg, out) on the pool of the caller's NUMA node and wait.
  * Returns: fn's return value; *out its result.
  * Errors:  -EINVAL (NULL fn or out), the pools' start error (-ENOMEM, -EAGAIN,
- *          RF_ETOPOLOGY).
+ *          RF_ETOPOLOGY), -ENOMEM, RF_ESHUTDOWN (rf_shutdown cancelled a fiber's wait).
  * Blocks:  until fn returns: a fiber parks, a plain thread futex-waits, neither holding a
  *          pool worker. Inside a pool task fn runs inline (it may fork).
  * Context: any.
@@ -52,7 +52,7 @@ RF_API int rf_fj_invoke(rf_body_fn fn, rf_val arg, rf_val *out);
 /* rf_fj_invoke on node's pool.
  * Returns: fn's return value; *out its result.
  * Errors:  -EINVAL (NULL fn or out, node < 0 or node >= rf_fj_nodes()), the pools' start
- *          error.
+ *          error, -ENOMEM, RF_ESHUTDOWN (rf_shutdown cancelled a fiber's wait).
  * Blocks:  as rf_fj_invoke; from a task of another node's pool the caller's worker runs
  *          its own pool's work until fn is done.
  * Context: any.
@@ -62,9 +62,9 @@ RF_API int rf_fj_invoke_on(int node, rf_body_fn fn, rf_val arg, rf_val *out);
 /* rf_fj_invoke with a bound on the wait.
  * Returns: fn's return value; *out its result.
  * Errors:  -EINVAL (NULL fn or out, timeout_ms < 0), -ETIMEDOUT (fn not finished within
- *          timeout_ms; 0 polls), the pools' start error. After -ETIMEDOUT fn still runs to
- *          completion and its result is dropped: fn and what arg points to must stay
- *          valid until then.
+ *          timeout_ms; 0 polls), the pools' start error, -ENOMEM, RF_ESHUTDOWN. After
+ *          -ETIMEDOUT fn still runs to completion and its result is dropped: fn and
+ *          what arg points to must stay valid until then.
  * Blocks:  up to timeout_ms, as rf_fj_invoke; inside a pool task fn runs inline.
  * Context: any.
  * Cost:    as rf_fj_invoke. */

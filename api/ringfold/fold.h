@@ -194,7 +194,8 @@ RF_API rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val ar
  * Returns: 0 and the result in *out.
  * Errors:  -EINVAL (NULL combinef, reducef or out; a bad source or NULL transform
  *          function), -E2BIG (too many stages), the first negative code of a user
- *          function, the pools' start error.
+ *          function, the pools' start error, RF_ESHUTDOWN (rf_shutdown cancelled a
+ *          fiber's wait).
  * Blocks:  until done: a plain thread futex-waits, a fiber parks, neither holding a pool
  *          worker; inside a pool task (a fold in a fold) it works in that pool.
  * Context: any.
@@ -245,7 +246,8 @@ typedef int (*rf_range_fn)(size_t lo, size_t hi, rf_val ctx, rf_val *acc);
  * commutative); every part starts from init, the identity of combinef.
  * Returns: 0 and *out.
  * Errors:  -EINVAL (NULL body, combinef or out; lo > hi); the first negative code of
- *          body or combinef; the pools' start error.
+ *          body or combinef; the pools' start error; RF_ESHUTDOWN (rf_shutdown
+ *          cancelled a fiber's wait).
  * Blocks:  until done, as rf_fold (a fiber parks, a thread futex-waits).
  * Context: any.
  * Cost:    one body call per leaf and about log2((hi-lo)/grain) forks when nobody

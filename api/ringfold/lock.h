@@ -40,7 +40,7 @@ extern "C" {
 #define RF_LOCK_STARVE_MS 1
 
 typedef struct rf_lock {
-	_Alignas(8) unsigned char opaque_[RF_LOCK_SIZE];
+	RF_ALIGNAS(8) unsigned char opaque_[RF_LOCK_SIZE];
 } rf_lock;
 
 /* Make an unlocked lock in the caller's memory (_init) or on the heap (_new).

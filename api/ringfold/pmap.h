@@ -27,7 +27,7 @@ extern "C" {
  * Returns: 0; out[0..n) holds the results.
  * Errors:  -EINVAL (NULL f; NULL in or out with n > 0), the negative code of the leftmost
  *          failing chunk that ran (the rest of out is then unspecified), the pools' start
- *          error.
+ *          error, RF_ESHUTDOWN (rf_shutdown cancelled a fiber's wait).
  * Blocks:  until done: a fiber parks, a thread futex-waits, holding no worker; inside a
  *          pool task it works in that pool.
  * Context: any.

@@ -34,7 +34,7 @@ extern "C" {
 
 /* Storage for a volatile in the caller's memory; its bytes are private. */
 typedef struct rf_volatile {
-	_Alignas(8) unsigned char opaque_[8];
+	RF_ALIGNAS(8) unsigned char opaque_[8];
 } rf_volatile;
 
 /* (volatile! init): in the caller's memory or on the heap. Returns 0, -EINVAL, -ENOMEM. */

@@ -28,7 +28,9 @@
  * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge, and
  * spin only while nobody is queued; a woken waiter that loses goes back to the front of
  * the queue with its original start time; once that time is RF_LOCK_STARVE_MS old it sets
- * STARVING, and an unlocker that finds the head that old hands the lock to it directly.
+ * STARVING, and an unlocker that finds the head that old hands the lock to it directly. A
+ * waiter beaten LOSSES_MAX times counts as starving as well: each loss cost the unlocker a
+ * wake, so a burst of barging ends after a few, not after a millisecond of them.
  * Owner identity: the running fiber or the address of a thread-local byte, read with two
  * TLS loads and no call.
  */
@@ -52,10 +54,12 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define SPIN_RELAX 4
 #define SPIN_MAX 12
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
+#define LOSSES_MAX 4 /* a woken waiter that lost this often is starving too */
 
 struct lock_waiter {
 	waiter w; /* on l->waiters while queued */
 	uint64_t since;
+	uint32_t losses; /* times woken and beaten to the lock */
 };
 
 typedef struct lock_impl {
@@ -193,7 +197,7 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 			continue;
 		}
 		uint32_t ns = (s | WAITERS) & ~mine;
-		if (woken && time_now_ns() - lw->since >= STARVE_NS)
+		if (woken && (lw->losses >= LOSSES_MAX || time_now_ns() - lw->since >= STARVE_NS))
 			ns |= STARVING;
 		/* Relaxed: under qlock; what matters is that it saw LOCKED (see the header). */
 		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_relaxed,
@@ -220,7 +224,38 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	return rc;
 }
 
-static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
+/* The lock was taken when we looked: spin, then queue, until it is ours or the wait ends.
+ * Out of line so that the fast path needs no stack frame. */
+static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64_t deadline,
+                                                  bool poll)
+{
+	struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
+	bool woken = false, fiber = me != (void *)&thread_token;
+	for (;;) {
+		/* A newcomer spins only while nobody is queued; a woken waiter always. */
+		int i = 0, rc;
+		bool took;
+		while (
+		    !(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
+		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
+			spin_round(i++, fiber);
+		if (took)
+			break;
+		if (poll) /* a woken waiter never polls: poll never sleeps */
+			return -ETIMEDOUT;
+		if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
+			return rc;
+		if (rc == 1)
+			break;
+		woken = true;
+		lw.losses++;
+	}
+	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+	l->depth = 1;
+	return 0;
+}
+
+static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 {
 	int rc = check(lock);
 	if (rc)
@@ -237,28 +272,8 @@ static int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED,
 	                                                              memory_order_acquire,
 	                                                              memory_order_relaxed),
-	                     0)) {
-		struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
-		bool woken = false, fiber = me != (void *)&thread_token;
-		for (;;) {
-			/* A newcomer spins only while nobody is queued; a woken waiter always. */
-			int i = 0;
-			bool took;
-			while (!(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
-			       (woken ||
-			        !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
-				spin_round(i++, fiber);
-			if (took)
-				break;
-			if (poll) /* a woken waiter never polls: poll never sleeps */
-				return -ETIMEDOUT;
-			if ((rc = wait_turn(l, &lw, woken, deadline)) < 0)
-				return rc;
-			if (rc == 1)
-				break;
-			woken = true;
-		}
-	}
+	                     0))
+		return acquire_slow(l, me, deadline, poll);
 	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
 	l->depth = 1;
 	return 0;
@@ -276,8 +291,9 @@ int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms)
 	return acquire(lock, time_deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 
-/* Unlock with waiters queued and nobody woken: wake or hand over to the head. */
-static void unlock_slow(lock_impl *l)
+/* Unlock with waiters queued and nobody woken: wake or hand over to the head. Out of
+ * line so that the fast path needs no stack frame. */
+static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 {
 	spin_lock(&l->qlock);
 	/* Waiters that timed out meanwhile are skipped: they find themselves unqueued. */
@@ -289,7 +305,7 @@ static void unlock_slow(lock_impl *l)
 		uint32_t empty = l->waiters.head ? 0 : WAITERS | STARVING;
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 		bool fresh = time_now_ns() - lw->since < STARVE_NS;
-		if ((s & STARVING) || !fresh) {
+		if ((s & STARVING) || !fresh || lw->losses >= LOSSES_MAX) {
 			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
 			 * in its wait) publishes our critical section to it. */
 			update(l, 0, empty | (fresh ? STARVING : 0), memory_order_relaxed);

@@ -142,6 +142,7 @@ typedef struct sched_worker {
 	uint64_t hungry_bit;    /* this worker's bit in sched_hungry[node]; 0: none (rank 64+) */
 	unsigned place_next;    /* rotating candidate of place.c (owner) */
 	uint64_t backlog_since; /* place.c: when a backlog met a hungry peer; 0: none */
+	bool is_hungry;         /* place.c: this worker's bit is set (the owner's copy) */
 	pthread_t thread;
 	int start_rc;
 	bool exited;   /* the thread left its loop (every fiber returned) */

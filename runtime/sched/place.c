@@ -44,12 +44,15 @@ sched_worker *place_pick(sched_worker *self)
 	int n = self->node_count;
 	if (n < 2)
 		return self;
+	int mine = load_of(self);
+	if (mine < SPREAD_MARGIN)
+		return self; /* no peer can carry SPREAD_MARGIN fewer: skip reading one */
 	unsigned r = self->place_next++ % (unsigned)(n - 1);
 	int peer = self->node_first + (int)r;
 	if (peer >= self->index)
 		peer++; /* skip self */
 	sched_worker *o = sched_worker_tab[peer];
-	return load_of(self) >= load_of(o) + SPREAD_MARGIN ? o : self;
+	return mine >= load_of(o) + SPREAD_MARGIN ? o : self;
 }
 
 sched_worker *place_in_node(int node)
@@ -77,6 +80,7 @@ void place_hungry(sched_worker *w, bool on)
 {
 	if (w->node_count < 2 || !w->hungry_bit)
 		return;
+	w->is_hungry = on;
 	_Atomic uint64_t *h = &sched_hungry[w->node];
 	bool is = atomic_load_explicit(h, memory_order_relaxed) & w->hungry_bit;
 	if (on && !is)

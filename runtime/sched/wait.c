@@ -109,24 +109,25 @@ static int finished(waiter *w)
 
 /* A plain thread spins before it sleeps: most completions between threads come within a
  * few microseconds, and a futex sleep and wake costs more than that. The budget adapts per
- * thread: a spin that ends in completion doubles it (up to SPIN_MAX_NS), one that fails
- * halves it. A loaded machine makes spins fail (the completer is not running), so the
- * budget falls to nothing and the thread only probes again every SPIN_PROBE_EVERY waits. */
+ * thread: a spin that ends in completion keeps it at SPIN_MAX_NS, one that fails spends it:
+ * a loaded machine makes spins fail (the completer is not running, or needs the CPU we spin
+ * on), so the thread then sleeps at once and only probes again, with the whole budget,
+ * every SPIN_PROBE_EVERY waits. The whole budget: a peer that sleeps answers only after its
+ * futex wake, and a probe must outlast that to find out that spinning pays again. */
 #define SPIN_MAX_NS 8000u
-#define SPIN_MIN_NS 250u
 #define SPIN_PROBE_EVERY 64u
-static _Thread_local uint32_t spin_budget_ns = SPIN_MAX_NS / 2;
+static _Thread_local uint32_t spin_budget_ns = SPIN_MAX_NS;
 static _Thread_local uint32_t spin_skipped;
 
 /* True if the wait ended while spinning (a claimed waiter is about to: keep spinning). */
 static bool thread_spin(waiter *w, uint64_t deadline_ns)
 {
 	uint32_t budget = spin_budget_ns;
-	if (budget < SPIN_MIN_NS) {
+	if (!budget) {
 		if (++spin_skipped < SPIN_PROBE_EVERY)
 			return false;
 		spin_skipped = 0;
-		budget = SPIN_MIN_NS;
+		budget = SPIN_MAX_NS;
 	}
 	uint64_t now = time_now_ns(), end = now + budget;
 	if (end > deadline_ns)
@@ -136,8 +137,7 @@ static bool thread_spin(waiter *w, uint64_t deadline_ns)
 			/* Relaxed: the caller's finished() is the acquire that reads the result. */
 			uint32_t st = stage(atomic_load_explicit(&w->state, memory_order_relaxed));
 			if (st != WAITER_PENDING && st != WAITER_CLAIMED) {
-				spin_budget_ns =
-				    budget * 2 > SPIN_MAX_NS ? SPIN_MAX_NS : budget * 2;
+				spin_budget_ns = SPIN_MAX_NS;
 				return true;
 			}
 			cpu_relax();
@@ -145,7 +145,7 @@ static bool thread_spin(waiter *w, uint64_t deadline_ns)
 		if (time_now_ns() >= end)
 			break;
 	}
-	spin_budget_ns = budget / 2;
+	spin_budget_ns = 0;
 	return false;
 }
 

@@ -276,7 +276,7 @@ static void loop(sched_worker *w)
 		if (w->timers)
 			fire_timers(w);
 		/* A backlog counts from a round that saw a hungry peer. */
-		if (place_peer_hungry(w))
+		if (w->rq_head && w->rq_head->next && place_peer_hungry(w))
 			place_donate(w);
 		else
 			w->backlog_since = 0;
@@ -286,7 +286,8 @@ static void loop(sched_worker *w)
 			idle(w);
 			continue;
 		}
-		place_hungry(w, false);
+		if (w->is_hungry)
+			place_hungry(w, false);
 		fiber_run(w, f);
 		if (++w->since_poll >= POLL_EVERY) {
 			w->since_poll = 0;
@@ -367,6 +368,7 @@ int worker_start(sched_worker *w)
 	atomic_store_explicit(&w->nlive, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->incoming, 0, memory_order_relaxed);
 	w->backlog_since = 0;
+	w->is_hungry = false;
 	w->trim_at = 0;
 	w->stop_seen = STOP_NONE;
 	w->exited = false;

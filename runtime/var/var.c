@@ -356,7 +356,29 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 	return rc;
 }
 
+/* One var: rf_var_bindings without the loops (the common (binding [*v* x] ...)). */
 int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
 {
-	return rf_var_bindings(1, &var, &val, body, arg, out);
+	rf_val dummy;
+	if (!out)
+		out = &dummy;
+	*out = RF_NIL;
+	if (!var || !body)
+		return -EINVAL;
+	if (!var->dynamic)
+		return RF_ENOTDYNAMIC;
+	int rc = validate(var, val);
+	if (rc)
+		return rc;
+	exec_ctx *ctx = ctx_self();
+	var_frame *saved = ctx->bindings;
+	var_frame *f = var_frame_new(var, val, saved, ctx);
+	if (!f)
+		return -ENOMEM;
+	mark_bound(var);
+	ctx->bindings = f;
+	rc = body(arg, out);
+	ctx->bindings = saved;
+	var_bindings_release(f);
+	return rc;
 }
