@@ -185,8 +185,10 @@ RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t 
 /* close(2): close fd. Fibers of the calling worker still waiting on fd get -EBADF.
  * Never retried on EINTR (the descriptor is gone either way; EINTR counts as 0).
  * Returns: 0.
- * Errors:  -EBADF, -EIO etc. from the file system. Works after a cancel token was
- *          triggered.
+ * Errors:  -EBADF, -EIO etc. from the file system; RF_ESHUTDOWN (an io_uring fiber
+ *          during rf_shutdown). Under epoll and on threads it closes after a cancel token
+ *          was triggered; on an io_uring worker's fiber with a triggered token attached
+ *          it returns -ECANCELED and fd stays open (detach the token first).
  * Blocks:  not beyond close(2) itself (on io_uring a fiber parks for its CQE).
  * Context: any.
  * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall, plus dropping
@@ -208,7 +210,9 @@ RF_API ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags
 
 /* shutdown(2): end one or both directions of a connection (SHUT_RD, SHUT_WR, SHUT_RDWR).
  * Returns: 0.
- * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF.
+ * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF; -ECANCELED on an
+ *          io_uring worker's fiber with a triggered cancel token attached (nothing shut
+ *          down: detach the token first).
  * Blocks:  never.
  * Context: any.
  * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall. */
