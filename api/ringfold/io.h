@@ -186,9 +186,7 @@ RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t 
  * Never retried on EINTR (the descriptor is gone either way; EINTR counts as 0).
  * Returns: 0.
  * Errors:  -EBADF, -EIO etc. from the file system; RF_ESHUTDOWN (an io_uring fiber
- *          during rf_shutdown). Under epoll and on threads it closes after a cancel token
- *          was triggered; on an io_uring worker's fiber with a triggered token attached
- *          it returns -ECANCELED and fd stays open (detach the token first).
+ *          during rf_shutdown). A triggered cancel token never stops it.
  * Blocks:  not beyond close(2) itself (on io_uring a fiber parks for its CQE).
  * Context: any.
  * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall, plus dropping
@@ -210,9 +208,8 @@ RF_API ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags
 
 /* shutdown(2): end one or both directions of a connection (SHUT_RD, SHUT_WR, SHUT_RDWR).
  * Returns: 0.
- * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF; -ECANCELED on an
- *          io_uring worker's fiber with a triggered cancel token attached (nothing shut
- *          down: detach the token first).
+ * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF. A triggered cancel
+ *          token never stops it.
  * Blocks:  never.
  * Context: any.
  * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall. */
@@ -248,9 +245,8 @@ RF_API void rf_io_deadline_clear(void);
 /* Cancelling I/O from elsewhere: a token attached to fibers (or threads) whose I/O a
  * supervisor, another connection, or a timer may need to stop. Once triggered, every
  * I/O call of an attached context that waits on the backend wakes with -ECANCELED, and
- * every later call fails with -ECANCELED at once (except rf_io_close and
- * rf_io_shutdown under epoll and on threads; on an io_uring fiber they fail too, so
- * detach the token before cleaning up). On io_uring the request itself is cancelled in the
+ * every later call fails with -ECANCELED at once, except rf_io_close and rf_io_shutdown,
+ * which always run so that the connection can be cleaned up. On io_uring the request itself is cancelled in the
  * kernel (on its own worker's ring); a transfer that completed first keeps its result.
  * Work on the blocking pool (files under epoll, rf_blocking) and calls blocked on plain
  * threads are not interrupted: only their next call fails. */

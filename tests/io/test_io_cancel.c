@@ -41,6 +41,7 @@ static int victim(rf_val arg, rf_val *out)
 	char c;
 	RF_CHECK(rf_io_recv(v->fd, &c, 1, 0) == -ECANCELED); /* later calls: at once */
 	RF_CHECK(rf_io_recv_timeout(v->fd, &c, 1, 0, 0) == -ECANCELED);
+	RF_CHECK(rf_io_shutdown(v->fd, SHUT_WR) == 0); /* clean-up is never cancelled */
 	RF_CHECK(rf_io_cancel_attach(NULL) == 0);
 	RF_CHECK(rf_io_recv_timeout(v->fd, &c, 1, 0, 5) == -ETIMEDOUT); /* detached */
 	return 0;
