@@ -60,10 +60,30 @@ typedef struct rf_coll_ops {
 	rf_val ctx; /* the last argument of each */
 } rf_coll_ops;
 
-/* Built-in hashing: integers (a 64-bit mix of the word: Clojure's hash of a long) and
- * NUL-terminated C strings (FNV-1a over the bytes, then mixed). */
+/* (hash n) of a long: the built-in hash of integer keys (a 64-bit mix of the word).
+ * Returns: the hash; ctx is unused.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a few multiplies. */
 RF_API uint64_t rf_hash_int(rf_val key, rf_val ctx);
+
+/* (hash s) of a string: the built-in hash of C-string keys (FNV-1a over the bytes of the
+ * NUL-terminated string key points to, then mixed).
+ * Returns: the hash; 0 for a NULL pointer; ctx is unused.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one pass over the string. */
 RF_API uint64_t rf_hash_str(rf_val key, rf_val ctx);
+
+/* (= a b) of two strings: equality of the C strings a and b point to.
+ * Returns: true when both are the same pointer (NULL included) or equal strings; false
+ *          when one is NULL or they differ. ctx is unused.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one strcmp. */
 RF_API bool rf_eq_str(rf_val a, rf_val b, rf_val ctx);
 
 /* String keys (borrowed), word values (borrowed). */
@@ -72,13 +92,20 @@ RF_API extern const rf_coll_ops rf_coll_str;
 RF_API extern const rf_coll_ops rf_coll_nested;
 
 /* An rf_coll_ops with size set and every function NULL (integer keys, borrowed values),
- * to fill in. */
+ * to fill in.
+ * Returns: the struct, by value.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none to speak of. */
 RF_API rf_coll_ops rf_coll_ops_default(void);
 
 /* One more / one fewer reference to the collection (rf_pvec *, rf_phm * or rf_psorted *) held in v.
  * Both have the shapes rf_coll_ops and rf_release_fn take, so a collection can own
  * collections (rf_coll_nested) and an atom, ref or channel can own one.
  * Returns: nothing. RF_NIL is a no-op.
+ * Errors:  none. Precondition: v holds a live collection (release: one the caller holds a
+ *          reference to).
  * Blocks:  never.
  * Context: any.
  * Cost:    one atomic add; the last release frees the version and every node no other

@@ -53,51 +53,146 @@
 extern "C" {
 #endif
 
-/* read(2), write(2): up to len bytes; 0 from rf_io_read is end of file. May block.
- * Cost on a fiber when the data is ready: io_uring, a queued SQE and a park/resume (the
- * worker submits and reaps the requests of all its fibers in one io_uring_enter);
- * epoll, one preadv2 and no park. On a thread: the syscall. Any context. */
+/* read(2): read up to len bytes from fd at its file position.
+ * Returns: the bytes read (>= 0; 0 is end of file, fewer than len is a short read).
+ * Errors:  the syscall's errno (-EBADF, -ECONNRESET, ...), -ETIMEDOUT (the _timeout form,
+ *          or the deadline of rf_io_deadline_set), -EINVAL (timeout_ms < 0), -ECANCELED
+ *          (an attached cancel token was triggered), RF_ESHUTDOWN (a fiber's wait cut
+ *          short by rf_shutdown).
+ * Blocks:  until data or end of file (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    on a fiber when the data is ready: io_uring, a queued SQE and a park/resume
+ *          (the worker submits and reaps its fibers' requests in one io_uring_enter);
+ *          epoll, one preadv2 and no park. On a thread: the syscall. */
 RF_API ssize_t rf_io_read(int fd, void *buf, size_t len);
 RF_API ssize_t rf_io_read_timeout(int fd, void *buf, size_t len, int64_t timeout_ms);
+
+/* write(2): write up to len bytes to fd at its file position.
+ * Returns: the bytes written (>= 0; fewer than len is a short write).
+ * Errors:  the syscall's errno (-EBADF, -EPIPE with SIGPIPE ignored, -ENOSPC, ...),
+ *          -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL (timeout_ms < 0),
+ *          -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait cut short by
+ *          rf_shutdown).
+ * Blocks:  until fd takes some of the data (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    as rf_io_read: one SQE (io_uring) or one pwritev2 (epoll) when fd has room. */
 RF_API ssize_t rf_io_write(int fd, const void *buf, size_t len);
 RF_API ssize_t rf_io_write_timeout(int fd, const void *buf, size_t len, int64_t timeout_ms);
 
-/* pread(2), pwrite(2): at offset off (>= 0, else -EINVAL), file position unchanged.
- * May block. Any context. */
+/* pread(2): read up to len bytes at offset off; the file position is unchanged.
+ * Returns: the bytes read (>= 0; 0 at or past end of file).
+ * Errors:  -EINVAL (off < 0), the syscall's errno (-EBADF, -ESPIPE, -EIO, ...),
+ *          -ETIMEDOUT (the deadline of rf_io_deadline_set, on a pollable fd only),
+ *          -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until the read completes (parks a fiber, blocks a thread); no timeout form.
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll: a regular file goes to the blocking pool
+ *          unless RWF_NOWAIT finds it cached; a thread: the syscall. */
 RF_API ssize_t rf_io_pread(int fd, void *buf, size_t len, off_t off);
+
+/* pwrite(2): write up to len bytes at offset off; the file position is unchanged.
+ * Returns: the bytes written (>= 0).
+ * Errors:  -EINVAL (off < 0), the syscall's errno (-EBADF, -ESPIPE, -ENOSPC, -EIO, ...),
+ *          -ETIMEDOUT (the deadline, on a pollable fd only), -ECANCELED (cancel token
+ *          triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until the write completes (parks a fiber, blocks a thread); no timeout form.
+ * Context: any.
+ * Cost:    as rf_io_pread. */
 RF_API ssize_t rf_io_pwrite(int fd, const void *buf, size_t len, off_t off);
 
-/* readv(2), writev(2): iov and its buffers must stay valid until the call returns.
- * iovcnt outside 0..IOV_MAX is -EINVAL. May block. Any context. */
+/* readv(2): scatter a read into iovcnt buffers; iov and its buffers must stay valid
+ * until the call returns.
+ * Returns: the bytes read (>= 0; 0 is end of file).
+ * Errors:  -EINVAL (iovcnt outside 0..IOV_MAX, iov NULL with iovcnt > 0, timeout_ms < 0),
+ *          the syscall's errno, -ETIMEDOUT (the _timeout form, or the deadline),
+ *          -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until data or end of file (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    as rf_io_read (one SQE, or one preadv2 under epoll). */
 RF_API ssize_t rf_io_readv(int fd, const struct iovec *iov, int iovcnt);
 RF_API ssize_t rf_io_readv_timeout(int fd, const struct iovec *iov, int iovcnt, int64_t timeout_ms);
+
+/* writev(2): gather a write from iovcnt buffers; iov and its buffers must stay valid
+ * until the call returns.
+ * Returns: the bytes written (>= 0; may be short).
+ * Errors:  -EINVAL (iovcnt outside 0..IOV_MAX, iov NULL with iovcnt > 0, timeout_ms < 0),
+ *          the syscall's errno (-EPIPE, ...), -ETIMEDOUT (the _timeout form, or the
+ *          deadline), -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait
+ *          cut short).
+ * Blocks:  until fd takes some of the data (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    as rf_io_write. */
 RF_API ssize_t rf_io_writev(int fd, const struct iovec *iov, int iovcnt);
 RF_API ssize_t rf_io_writev_timeout(int fd, const struct iovec *iov, int iovcnt,
                                     int64_t timeout_ms);
 
-/* recv(2), send(2) on a socket; flags as for the syscalls (send adds MSG_NOSIGNAL;
- * MSG_DONTWAIT makes the call try once and return -EAGAIN). -ENOTSOCK on a non-socket.
- * -ECONNRESET / -EPIPE when the peer reset or closed. May block. Any context. */
+/* recv(2): receive up to len bytes from a socket; flags as for the syscall
+ * (MSG_DONTWAIT makes the call try once).
+ * Returns: the bytes received (>= 0; 0 is an orderly shutdown by the peer).
+ * Errors:  the syscall's errno (-ENOTSOCK, -ECONNRESET, -EAGAIN with MSG_DONTWAIT, ...),
+ *          -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL (timeout_ms < 0),
+ *          -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until data or shutdown, unless MSG_DONTWAIT (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll: one recv when data is there, else
+ *          readiness and a retry; a thread: the syscall. */
 RF_API ssize_t rf_io_recv(int fd, void *buf, size_t len, int flags);
 RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int64_t timeout_ms);
+
+/* send(2): send up to len bytes on a socket; flags as for the syscall, plus MSG_NOSIGNAL
+ * always (MSG_DONTWAIT makes the call try once).
+ * Returns: the bytes sent (>= 0; may be short).
+ * Errors:  the syscall's errno (-ENOTSOCK, -EPIPE, -ECONNRESET, -EAGAIN with
+ *          MSG_DONTWAIT, ...), -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL
+ *          (timeout_ms < 0), -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a
+ *          fiber's wait cut short).
+ * Blocks:  until the socket takes some of the data, unless MSG_DONTWAIT.
+ * Context: any.
+ * Cost:    as rf_io_recv. */
 RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
 RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags,
                                   int64_t timeout_ms);
 
-/* accept4(2): the new connection's descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC);
- * addr/addrlen may be NULL. May block. Any context. */
+/* accept4(2): take the next connection on a listening socket (flags: SOCK_NONBLOCK,
+ * SOCK_CLOEXEC); addr/addrlen may be NULL.
+ * Returns: the new connection's descriptor (>= 0).
+ * Errors:  the syscall's errno (-EINVAL not listening, -ENOTSOCK, -EMFILE, ...),
+ *          -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL (timeout_ms < 0),
+ *          -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until a connection arrives (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll: readiness, then accept4; a thread: the
+ *          syscall. */
 RF_API int rf_io_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 RF_API int rf_io_accept_timeout(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags,
                                 int64_t timeout_ms);
 
-/* connect(2): 0 once connected; -ECONNREFUSED, -ETIMEDOUT, ... May block. Any context. */
+/* connect(2): connect a socket to addr.
+ * Returns: 0 once connected.
+ * Errors:  the syscall's errno or the connection's outcome (-ECONNREFUSED,
+ *          -ENETUNREACH, -EISCONN, ...), -ETIMEDOUT (the kernel's, the _timeout form's, or
+ *          the deadline's), -EINVAL (timeout_ms < 0), -ECANCELED (cancel token
+ *          triggered), RF_ESHUTDOWN (a fiber's wait cut short).
+ * Blocks:  until connected or failed (parks a fiber, blocks a thread). A zero timeout
+ *          starts the connection, then -ETIMEDOUT unless it is made at once.
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll: a non-blocking socket waits for
+ *          writability, a blocking-mode one runs on the blocking pool. */
 RF_API int rf_io_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 RF_API int rf_io_connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen,
                                  int64_t timeout_ms);
 
-/* close(2): 0 or -EBADF (-EIO etc. from the file system). Fibers of the calling worker
- * still waiting on fd under the epoll backend get -EBADF. Never retried on EINTR (the
- * descriptor is gone either way). Does not block beyond close(2) itself. Any context. */
+/* close(2): close fd. Fibers of the calling worker still waiting on fd get -EBADF.
+ * Never retried on EINTR (the descriptor is gone either way; EINTR counts as 0).
+ * Returns: 0.
+ * Errors:  -EBADF, -EIO etc. from the file system; RF_ESHUTDOWN (an io_uring fiber
+ *          during rf_shutdown). Under epoll and on threads it closes after a cancel token
+ *          was triggered; on an io_uring worker's fiber with a triggered token attached
+ *          it returns -ECANCELED and fd stays open (detach the token first).
+ * Blocks:  not beyond close(2) itself (on io_uring a fiber parks for its CQE).
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall, plus dropping
+ *          fd from the worker's epoll set. */
 RF_API int rf_io_close(int fd);
 
 /* recvmsg(2), sendmsg(2) on a socket; flags as for the syscalls (sendmsg adds
@@ -115,7 +210,9 @@ RF_API ssize_t rf_io_sendmsg_timeout(int fd, const struct msghdr *msg, int flags
 
 /* shutdown(2): end one or both directions of a connection (SHUT_RD, SHUT_WR, SHUT_RDWR).
  * Returns: 0.
- * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF.
+ * Errors:  -EINVAL (how out of range), -ENOTCONN, -ENOTSOCK, -EBADF; -ECANCELED on an
+ *          io_uring worker's fiber with a triggered cancel token attached (nothing shut
+ *          down: detach the token first).
  * Blocks:  never.
  * Context: any.
  * Cost:    io_uring: one SQE and a park; epoll and threads: the syscall. */
@@ -152,21 +249,37 @@ RF_API void rf_io_deadline_clear(void);
  * supervisor, another connection, or a timer may need to stop. Once triggered, every
  * I/O call of an attached context that waits on the backend wakes with -ECANCELED, and
  * every later call fails with -ECANCELED at once (except rf_io_close and
- * rf_io_shutdown, for the clean-up). On io_uring the request itself is cancelled in the
+ * rf_io_shutdown under epoll and on threads; on an io_uring fiber they fail too, so
+ * detach the token before cleaning up). On io_uring the request itself is cancelled in the
  * kernel (on its own worker's ring); a transfer that completed first keeps its result.
  * Work on the blocking pool (files under epoll, rf_blocking) and calls blocked on plain
  * threads are not interrupted: only their next call fails. */
 typedef struct rf_io_cancel rf_io_cancel;
 
-/* A new, untriggered token (free it with rf_io_cancel_free).
- * Returns: 0 and *out.  Errors: -EINVAL (NULL out), -ENOMEM.
- * Blocks:  never. Context: any. Cost: one allocation. */
+/* A new, untriggered cancel token (free it with rf_io_cancel_free).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL out), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_io_cancel_new(rf_io_cancel **out);
-/* Drop the handle (NULL: no-op). Precondition: no context has it attached. Cancellers
- * still in flight keep it alive until they are done. */
+
+/* Drop the handle of a cancel token. Cancellers still in flight keep it alive until
+ * they are done.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: no context has it attached.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic decrement; a free for the last reference. */
 RF_API void rf_io_cancel_free(rf_io_cancel *c);
+
 /* Attach c to the calling fiber (or plain thread); NULL detaches. A fiber starts with
- * none. Returns: 0. Errors: none. Blocks: never. Context: any. Cost: one store. */
+ * none. Attaching a triggered token makes the context's next calls fail at once.
+ * Returns: 0.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any (per fiber; per thread on plain threads).
+ * Cost:    one store. */
 RF_API int rf_io_cancel_attach(rf_io_cancel *c);
 /* Trigger c: wake the attached contexts' pending waits with -ECANCELED; their later calls
  * fail. Idempotent.
@@ -197,12 +310,27 @@ typedef struct rf_chan rf_chan;
  *          read and a put. */
 RF_API int rf_signal_chan(const int *signals, size_t n, size_t buf, rf_chan **out);
 
-/* fsync(2): 0 or a negative errno. May block. Any context. */
+/* fsync(2): flush fd's data and metadata to its device.
+ * Returns: 0.
+ * Errors:  the syscall's errno (-EBADF, -EIO, -EROFS, -EINVAL, ...), -ECANCELED (cancel
+ *          token triggered), RF_ESHUTDOWN (a fiber's wait cut short). No timeout, and the
+ *          deadline does not apply.
+ * Blocks:  until the device has it (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    io_uring: one SQE and a park; epoll: the blocking pool; a thread: the
+ *          syscall. */
 RF_API int rf_io_fsync(int fd);
 
 /* poll(2) on one descriptor: wait until fd is ready for `events` (POLLIN, POLLOUT,
- * POLLPRI, ...). Returns the events seen (> 0; POLLERR/POLLHUP are always reported,
- * POLLNVAL becomes -EBADF), or -ETIMEDOUT. May block. Any context. */
+ * POLLPRI, ...).
+ * Returns: the events seen (> 0; POLLERR and POLLHUP are always reported).
+ * Errors:  -EBADF (POLLNVAL, or fd < 0), -ETIMEDOUT (the _timeout form, or the
+ *          deadline), -EINVAL (timeout_ms < 0), -ECANCELED (cancel token triggered),
+ *          RF_ESHUTDOWN (a fiber's wait cut short), another errno of poll(2).
+ * Blocks:  until fd is ready (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    io_uring: one poll SQE and a park; epoll: one poll(2) with a zero timeout
+ *          when ready, else a wait on the worker's epoll set; a thread: poll(2). */
 RF_API int rf_io_pollfd(int fd, short events);
 RF_API int rf_io_pollfd_timeout(int fd, short events, int64_t timeout_ms);
 

@@ -21,8 +21,8 @@
  * about 2.4 log2(count). Changes copy the path (a node per level, each taking references
  * on its two children) and rebalance with rotations of the copies.
  *
- * Every function: Blocks: never. Context: any. A NULL map, function or out-pointer is
- * -EINVAL.
+ * Every function never blocks and may be called from any context. A NULL map or
+ * out-pointer is -EINVAL (a NULL cmp is the integer order).
  */
 #ifndef RINGFOLD_PSORTED_H
 #define RINGFOLD_PSORTED_H
@@ -42,45 +42,101 @@ typedef int (*rf_compare_fn)(rf_val a, rf_val b, rf_val ctx);
 
 /* (sorted-map-by cmp): empty. cmp NULL: signed integer order.
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL (out NULL, ops too small), -ENOMEM. */
+ * Errors:  -EINVAL (out NULL, ops too small), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_psorted_new(rf_compare_fn cmp, rf_val ctx, const rf_coll_ops *ops, rf_psorted **out);
 
-/* One more / one fewer reference; the last frees what no other version shares. */
+/* One more / one fewer reference to m; the last release frees m and every node no
+ * other version shares, releasing their keys and values (with owning ops).
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: the caller holds a reference to m.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one atomic add (a free walks the nodes it frees). */
 RF_API void rf_psorted_retain(rf_psorted *m);
 RF_API void rf_psorted_release(rf_psorted *m);
 
-/* (count m): 0 for NULL. O(1). */
+/* (count m).
+ * Returns: the count; 0 for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    O(1). */
 RF_API size_t rf_psorted_count(const rf_psorted *m);
 
-/* (get m k not-found): *out = k's value (borrowed) or not_found.
+/* (get m k not-found): *out = k's value (borrowed from m) or not_found.
  * Returns: 0.
- * Errors:  -EINVAL.
+ * Errors:  -EINVAL (NULL m or out).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    a comparison per level. */
 RF_API int rf_psorted_get(const rf_psorted *m, rf_val key, rf_val not_found, rf_val *out);
+
+/* (contains? m k).
+ * Returns: whether m has k; false for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as get. */
 RF_API bool rf_psorted_contains(const rf_psorted *m, rf_val key);
 
-/* (assoc m k v), (dissoc m k).
- * Returns: 0; *out a new version (m itself, one more reference, if nothing changes).
- * Errors:  -EINVAL, -ENOMEM (nothing made).
+/* (assoc m k v): m with k mapped to v.
+ * Returns: 0; *out a new version holding one reference (m itself, one more reference,
+ *          when v already is k's value).
+ * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    a comparison and a node copy per level, plus rotations. */
 RF_API int rf_psorted_assoc(const rf_psorted *m, rf_val key, rf_val val, rf_psorted **out);
+
+/* (dissoc m k): m without k.
+ * Returns: 0; *out a new version holding one reference (m itself, one more reference,
+ *          when k is absent).
+ * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a comparison and a node copy per level, plus rotations. */
 RF_API int rf_psorted_dissoc(const rf_psorted *m, rf_val key, rf_psorted **out);
 
-/* The i-th entry in key order (key or val may be NULL).
+/* (nth (seq m) i): the i-th entry in key order, *key and *val (either may be NULL),
+ * borrowed from m.
  * Returns: 0.
- * Errors:  -EINVAL, -ERANGE (i >= count).
+ * Errors:  -EINVAL (NULL m), -ERANGE (i >= count).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    a descent, O(log count). */
 RF_API int rf_psorted_nth(const rf_psorted *m, size_t i, rf_val *key, rf_val *val);
 
-/* Iteration in key order, from the first key (iter_init) or from the first key not
- * before k (iter_from: Clojure's (subseq m >= k)). The iterator borrows m. NULL m:
- * nothing. rf_psorted_iter_next returns whether it stored an entry.
- * Cost:    O(1) amortized per entry. */
+/* Iteration in key order. The iterator lives in the caller's memory and borrows m,
+ * which must stay held. */
 typedef struct rf_psorted_iter {
 	uint64_t opaque_[168];
 } rf_psorted_iter;
+
+/* (seq m): start iterating m from its first key.
+ * Returns: nothing; NULL m iterates nothing, NULL it is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a descent to the first key, O(log count). */
 RF_API void rf_psorted_iter_init(const rf_psorted *m, rf_psorted_iter *it);
+
+/* (subseq m >= k): start iterating m from the first key not before k.
+ * Returns: nothing; NULL m iterates nothing, NULL it is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a descent, a comparison per level. */
 RF_API void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_psorted_iter *it);
+
+/* The next entry in key order: *key and *val (either may be NULL), borrowed from m.
+ * Returns: true when it stored another entry; false at the end (or NULL it).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    O(1) amortized per entry. */
 RF_API bool rf_psorted_iter_next(rf_psorted_iter *it, rf_val *key, rf_val *val);
 
 #ifdef __cplusplus

@@ -51,50 +51,67 @@ extern "C" {
 typedef struct rf_pvec rf_pvec;
 typedef struct rf_tvec rf_tvec;
 
-/* Every function below: Blocks: never. Context: any (fiber, plain thread, fork/join
- * task, transaction, agent action). A NULL vector, transient or out-pointer is -EINVAL;
- * an index outside the vector is -ERANGE (Clojure's IndexOutOfBoundsException), distinct
+/* Every function below never blocks and may be called from any context (fiber, plain
+ * thread, fork/join task, transaction, agent action). A NULL vector, transient or out-pointer is
+ * -EINVAL; an index outside the vector is -ERANGE (Clojure's IndexOutOfBoundsException), distinct
  * from -EINVAL so a caller can tell a bad index from a bad call. */
 
 /* []: an empty vector.
  * Returns: 0; *out holds one reference.
  * Errors:  -EINVAL (out NULL; ops whose size is too small), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one allocation. */
 RF_API int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out);
 
 /* (vec xs): the n elements of xs in order.
  * Returns: 0; *out holds one reference.
  * Errors:  -EINVAL (out NULL, xs NULL with n > 0, ops too small), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    through a transient: about a conj! per element. */
 RF_API int rf_pvec_from(const rf_val *xs, size_t n, const rf_coll_ops *ops, rf_pvec **out);
 
 /* One more / one fewer reference to v; the last release frees v and every node no other
- * version shares, releasing their elements (with owning ops). NULL: no-op.
+ * version shares, releasing their elements (with owning ops).
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: the caller holds a reference to v.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one atomic add (a free walks the nodes it frees). */
 RF_API void rf_pvec_retain(rf_pvec *v);
 RF_API void rf_pvec_release(rf_pvec *v);
 
 /* (count v).
  * Returns: the count; 0 for NULL, as (count nil).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    O(1). */
 RF_API size_t rf_pvec_count(const rf_pvec *v);
 
 /* (nth v i): *out = element i, borrowed from v.
  * Returns: 0.
- * Errors:  -EINVAL, -ERANGE (i >= count).
+ * Errors:  -EINVAL (NULL v or out), -ERANGE (i >= count).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one load for the last 32 elements; else a load per level: 2 up to 1,056
  *          elements, 3 up to 32,800, 4 up to 1,048,608. */
 RF_API int rf_pvec_nth(const rf_pvec *v, size_t i, rf_val *out);
 
 /* (peek v): the last element.
  * Returns: 0.
- * Errors:  -EINVAL, -ERANGE (v empty).
+ * Errors:  -EINVAL (NULL v or out), -ERANGE (v empty).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one load. */
 RF_API int rf_pvec_peek(const rf_pvec *v, rf_val *out);
 
 /* (conj v x): v with x at the end.
  * Returns: 0; *out is a new version holding one reference; v is unchanged.
- * Errors:  -EINVAL, -ENOMEM (nothing made).
+ * Errors:  -EINVAL (NULL v or out), -ENOMEM (nothing made).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one allocation copying the tail (16 words on average); every 32nd conj also
  *          copies the path to the new last leaf (a 272-byte node per level, each taking
  *          a reference on the children it shares). */
@@ -102,14 +119,19 @@ RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
 
 /* (assoc v i x), 0 <= i <= count (i == count appends, as Clojure's).
  * Returns: 0; *out a new version; v unchanged.
- * Errors:  -EINVAL, -ERANGE (i > count), -ENOMEM.
+ * Errors:  -EINVAL (NULL v or out), -ERANGE (i > count), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    copies the path to i (a node per level, each taking up to 32 references)
  *          and the tail; in the tail, the tail only. */
 RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
 
 /* (pop v): v without its last element.
  * Returns: 0; *out a new version; v unchanged.
- * Errors:  -EINVAL, -ERANGE (v empty: "Can't pop empty vector").
+ * Errors:  -EINVAL (NULL v or out), -ERANGE (v empty: "Can't pop empty vector"),
+ *          -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    a tail copy; every 32nd pop also the path to the last leaf. */
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
@@ -117,14 +139,20 @@ RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
  * (swap! a conj x) is rf_atom_swap(a, rf_pvec_conj_op, x, NULL), (alter r conj x) is
  * rf_ref_alter(r, rf_pvec_conj_op, x, NULL). *out is a new version; v is left to the
  * reference, which releases it through rf_coll_release when no reader can see it.
- * Returns: 0.
- * Errors:  -EINVAL (v holds no vector), -ENOMEM. */
+ * Returns: 0; *out is RF_NIL on an error.
+ * Errors:  -EINVAL (v is RF_NIL), -ENOMEM. Precondition: v holds an rf_pvec * (or is
+ *          RF_NIL) and out is not NULL (a reference always passes one).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_pvec_conj. */
 RF_API int rf_pvec_conj_op(rf_val v, rf_val x, rf_val *out);
 
 /* (subvec v start end): elements [start, end) as a vector sharing v's nodes (and keeping
  * all of them alive, as Clojure's does). conj on it writes at its end.
  * Returns: 0; *out a new version.
- * Errors:  -EINVAL, -ERANGE (start > end, end > count), -ENOMEM.
+ * Errors:  -EINVAL (NULL v or out), -ERANGE (start > end, end > count), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    O(1): one allocation copying the tail. */
 RF_API int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out);
 
@@ -135,7 +163,9 @@ RF_API int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **
  *             rf_pvec_chunk(v, i, &run, &len), use(run, len);
  *
  * Returns: 0.
- * Errors:  -EINVAL, -ERANGE (i >= count).
+ * Errors:  -EINVAL (NULL v, run or len), -ERANGE (i >= count).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    as nth, once per run. */
 RF_API int rf_pvec_chunk(const rf_pvec *v, size_t i, const rf_val **run, size_t *len);
 
@@ -143,35 +173,78 @@ RF_API int rf_pvec_chunk(const rf_pvec *v, size_t i, const rf_val **run, size_t 
  * rf_fold(rf_r_pvec(v), f, init, f, &out); (reduce f init v) is rf_r_reduce. Each leaf
  * is read in place by the fold's loops. v must stay held until the fold returns; NULL
  * folds as empty.
+ * Returns: the reducible, by value.
+ * Errors:  none (the fold reports its own).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    fold's own, plus a trie walk per 32 elements. */
 RF_API rf_reducible rf_r_pvec(const rf_pvec *v);
 
 /* (transient v): a transient holding v's elements; v unchanged.
  * Returns: 0; *out belongs to the caller (one owner at a time).
- * Errors:  -EINVAL, -ENOMEM.
+ * Errors:  -EINVAL (NULL v or out), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
  * Cost:    O(1) (a subvec view is copied: O(count)). */
 RF_API int rf_pvec_transient(const rf_pvec *v, rf_tvec **out);
 
-/* (conj! t x), (assoc! t i x) with 0 <= i <= count, (pop! t), (nth t i), (count t).
- * Returns: 0 (count: the count, 0 for NULL); t changed in place.
- * Errors:  -EINVAL, -ERANGE (index outside, pop! of an empty one), -ENOMEM (t
- *          unchanged).
- * Cost:    conj!: a store (every 32nd: the path to the new leaf, copied only where t
- *          does not own it yet); assoc!/pop!: the path, likewise. */
+/* (conj! t x): add x at the end of t, in place.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t), -ENOMEM (t unchanged).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    a store; every 32nd, the path to the new leaf, copied only where t does not
+ *          own it yet. */
 RF_API int rf_tvec_conj(rf_tvec *t, rf_val x);
+
+/* (assoc! t i x), 0 <= i <= count (i == count appends), in place.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t), -ERANGE (i > count), -ENOMEM (t unchanged).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    the path to i, copied only where t does not own it yet. */
 RF_API int rf_tvec_assoc(rf_tvec *t, size_t i, rf_val x);
+
+/* (pop! t): drop t's last element, in place.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t), -ERANGE (t empty), -ENOMEM (t unchanged).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    a store; every 32nd, the path to the last leaf, likewise. */
 RF_API int rf_tvec_pop(rf_tvec *t);
+
+/* (nth t i): *out = element i, borrowed from t (valid until t changes).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t or out), -ERANGE (i >= count).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    as rf_pvec_nth. */
 RF_API int rf_tvec_nth(const rf_tvec *t, size_t i, rf_val *out);
+
+/* (count t).
+ * Returns: the count; 0 for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    O(1). */
 RF_API size_t rf_tvec_count(const rf_tvec *t);
 
 /* (persistent! t): the vector t holds; t is consumed (freed) on success, and the nodes
  * it owned are frozen.
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL, -ENOMEM (t still usable).
+ * Errors:  -EINVAL (NULL t or out), -ENOMEM (t still usable).
+ * Blocks:  never.
+ * Context: any.
  * Cost:    one allocation copying the tail. */
 RF_API int rf_tvec_persistent(rf_tvec *t, rf_pvec **out);
 
-/* Drop a transient without making a vector. NULL: no-op. */
+/* Drop a transient without making a vector, releasing the elements it holds (with
+ * owning ops) and the nodes it owns or shares.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: t is not used afterwards.
+ * Blocks:  never.
+ * Context: any, by t's owner.
+ * Cost:    a free per node t owns, a reference drop per node it shares. */
 RF_API void rf_tvec_free(rf_tvec *t);
 
 #ifdef __cplusplus

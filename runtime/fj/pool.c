@@ -315,11 +315,16 @@ static void *worker_main(void *arg)
 	w->ctx = ctx_self();
 	topo_pin_self(w->cpu);
 	int spins = 0;
-	while (!atomic_load_explicit(&fj_g.stopping, memory_order_acquire)) {
+	for (;;) {
 		if (find_and_run(w, -1, 1)) {
 			spins = 0;
 			continue;
 		}
+		/* Stop only when this worker finds nothing left: every job accepted before the
+		 * stop (an invoke queued behind others, a task in a deque) still runs, so no
+		 * caller waits on work that was dropped. */
+		if (atomic_load_explicit(&fj_g.stopping, memory_order_acquire))
+			break;
 		if (++spins < FJ_SPIN_ROUNDS) {
 			cpu_relax();
 			continue;

@@ -4,6 +4,7 @@
  * every future accepted before the shutdown is realized; a restart works. Both
  * backends (the @epoll run). */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include "executor/fiber_check.h"
 #include "ringfold/chan.h"
 #include "ringfold/deferred.h"
+#include "ringfold/fj.h"
 #include "ringfold/future.h"
 #include "ringfold/io.h"
 #include "ringfold/lock.h"
@@ -299,6 +301,46 @@ static void graceful_lets_fibers_finish(void **state)
 	rf_shutdown();
 }
 
+/* Invokes queued on the fork/join pools behind busy workers when rf_shutdown comes: the
+ * pools run every job they accepted before their workers stop, so each caller gets its
+ * own answer back (none waits on a job that was dropped). */
+enum { INVOKERS = 6 };
+static _Atomic int invoke_entered;
+
+static int slow_double(rf_val arg, rf_val *out)
+{
+	atomic_fetch_add(&invoke_entered, 1);
+	struct timespec ts = {0, 20000000}; /* keep the pool busy so later invokes queue */
+	nanosleep(&ts, NULL);
+	*out = 2 * arg;
+	return 0;
+}
+
+static void *invoker(void *arg)
+{
+	rf_val v = -1;
+	int rc = rf_fj_invoke(slow_double, (rf_val)(intptr_t)arg, &v);
+	RF_CHECK_EQ(rc, 0);
+	RF_CHECK_EQ(v, 2 * (rf_val)(intptr_t)arg);
+	return NULL;
+}
+
+static void queued_invokes_run_before_the_pools_stop(void **state)
+{
+	atomic_store(&invoke_entered, 0);
+	assert_true(rf_fj_nodes() > 0);
+	pthread_t t[INVOKERS];
+	for (intptr_t i = 0; i < INVOKERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, invoker, (void *)(i + 1)), 0);
+	while (atomic_load(&invoke_entered) == 0) /* the pool is busy: the rest queue */
+		sched_yield();
+	rf_shutdown();
+	for (int i = 0; i < INVOKERS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(atomic_load(&invoke_entered), INVOKERS);
+	rf_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +348,7 @@ int main(void)
 	    cmocka_unit_test(accepted_futures_all_realized),
 	    cmocka_unit_test(go_process_unwinds),
 	    cmocka_unit_test(graceful_lets_fibers_finish),
+	    cmocka_unit_test(queued_invokes_run_before_the_pools_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
