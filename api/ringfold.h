@@ -37,9 +37,17 @@
 #include "ringfold/psorted.h"
 #include "ringfold/pvec.h"
 
-/* rf_deref(ref, &out): Clojure's deref / @ for every reference type. Returns 0 and the
- * value in *out, or the error the reference holds (a failed future's code, ...).
- * Blocks only for delay, promise and future (parks a fiber, futex-waits a thread). */
+/* @ref, (deref ref): the value of any reference, as rf_deref(ref, &out).
+ * Chooses rf_<type>_deref by the type of ref (C11 _Generic; overloads in C++): delay,
+ * promise, future, deferred, atom, volatile, ref, var, agent.
+ * Returns: 0 and the value in *out.
+ * Errors:  the chosen function's: -EINVAL (NULL ref or out), the error the reference
+ *          holds (a failed delay's, future's or deferred's code, -ECANCELED, ...),
+ *          RF_ESHUTDOWN (rf_shutdown cancelled a fiber's wait); see rf_<type>_deref.
+ * Blocks:  only for delay, promise, future and deferred, until realized (parks a fiber,
+ *          futex-waits a thread; a delay may run its body here).
+ * Context: any.
+ * Cost:    the chosen function's; the choice is made at compile time. */
 /* clang-format off */
 #ifndef __cplusplus
 #define rf_deref(ref, out)                                                                  \
@@ -54,9 +62,17 @@
 	    rf_var *: rf_var_deref,                                                              \
 	    rf_agent *: rf_agent_deref)(ref, out)
 
-/* rf_deref_timeout(ref, timeout_ms, &out): (deref ref timeout-ms) for the blocking
- * references (delay, promise, future, deferred). Returns 0 and the value, the error the
- * reference holds, or -ETIMEDOUT (*out untouched); timeout_ms < 0 is -EINVAL; 0 polls. */
+/* (deref ref timeout-ms): the value of a blocking reference (delay, promise, future,
+ * deferred), waiting at most timeout_ms, as rf_deref_timeout(ref, timeout_ms, &out).
+ * Chooses rf_<type>_deref_timeout by the type of ref, as rf_deref.
+ * Returns: 0 and the value in *out.
+ * Errors:  -ETIMEDOUT (not realized in time; *out untouched; 0 polls), -EINVAL (NULL ref
+ *          or out, timeout_ms < 0), the error the reference holds, RF_ESHUTDOWN
+ *          (rf_shutdown cancelled a fiber's wait).
+ * Blocks:  up to timeout_ms (parks a fiber, futex-waits a thread), plus a delay's body
+ *          if this call runs it.
+ * Context: any.
+ * Cost:    the chosen function's. */
 #define rf_deref_timeout(ref, timeout_ms, out)                                              \
 	_Generic((ref),                                                                          \
 	    rf_delay *: rf_delay_deref_timeout,                                                  \
@@ -93,13 +109,24 @@ inline int rf_deref_timeout(rf_deferred *r, int64_t timeout_ms, rf_val *out)
 #endif
 /* clang-format on */
 
-/* rf_deref_default(ref, timeout_ms, dflt, &out): Clojure's (deref ref timeout-ms dflt).
- * As rf_deref_timeout, but on a timeout *out = dflt, and it still returns -ETIMEDOUT so
- * the caller can tell a timeout from a value equal to dflt. `out` is evaluated twice. */
+/* (deref ref timeout-ms dflt): rf_deref_default(ref, timeout_ms, dflt, &out).
+ * rf_deref_timeout, then rf_timeout_default: on a timeout *out = dflt, and it still
+ * returns -ETIMEDOUT so the caller can tell a timeout from a value equal to dflt. `out`
+ * is evaluated twice.
+ * Returns: 0 and the value in *out.
+ * Errors:  -ETIMEDOUT (*out = dflt), as rf_deref_timeout otherwise (*out untouched).
+ * Blocks:  as rf_deref_timeout.
+ * Context: any.
+ * Cost:    as rf_deref_timeout, plus a compare. */
 #define rf_deref_default(ref, timeout_ms, dflt, out)                                               \
 	rf_timeout_default(rf_deref_timeout(ref, timeout_ms, out), dflt, out)
 
-/* The tail of rf_deref_default: on -ETIMEDOUT store dflt in *out (out may be NULL). */
+/* The tail of rf_deref_default: on -ETIMEDOUT store dflt in *out.
+ * Returns: rc, unchanged; *out = dflt when rc is -ETIMEDOUT and out is not NULL.
+ * Errors:  none of its own.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a compare (and a store). */
 static inline int rf_timeout_default(int rc, rf_val dflt, rf_val *out)
 {
 	if (rc == -ETIMEDOUT && out)

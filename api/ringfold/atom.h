@@ -80,82 +80,149 @@ RF_API int rf_atom_destroy(rf_atom *atom);
  * Cost:    as rf_atom_destroy, plus one free. */
 RF_API void rf_atom_free(rf_atom *atom);
 
-/* @atom: the current value into *out (an acquire load: everything the writer did before
- * installing the value is visible). Returns 0 or the shared errors. Never blocks.
- * Cost: one load from the atom's line. Generic form: rf_deref (ringfold.h). */
+/* @atom: the current value.
+ * An acquire load (seq_cst): everything the writer did before installing the value is
+ * visible. Generic form: rf_deref (ringfold.h).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL atom or out), -EBADF (destroyed).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load from the atom's line. */
 RF_API int rf_atom_deref(rf_atom *atom, rf_val *out);
 
-/* (swap! atom fn arg): read the value, compute fn(old, arg, &new), install new if the
- * atom still holds old (compare-and-swap), otherwise retry from the value now there: fn
- * may run several times and must be pure. The validator, if any, checks new before it is
- * installed; watches run after, on the calling thread. *new_out (may be NULL) is the
- * installed value, as swap! returns it. Returns 0; fn's negative code (nothing changed);
- * RF_EVALIDATOR or the validator's code (nothing changed); -ENOMEM for an owning atom
- * when no retirement record can be had (nothing changed); or the shared errors.
- * Never blocks (lock-free; retries only when another change got in). Cost without
- * contention: one load, the call, one CAS; rf_add, rf_inc and rf_dec on an atom with no
- * validator, watches or release are a single fetch-and-add, which gives the same result. */
+/* (swap! atom fn arg): apply fn to the current value until it installs.
+ * Reads the value, computes fn(old, arg, &new) and installs new if the atom still holds
+ * old (compare-and-swap), otherwise retries from the value now there: fn may run several
+ * times and must be pure. The validator, if any, checks new before it is installed;
+ * watches run after, on the calling thread. In an owning atom a result of fn that is not
+ * installed (lost race, refused) is released at once, unless it is the old value.
+ * Returns: 0; *new_out (may be NULL) is the installed value, as swap! returns it.
+ * Errors:  -EINVAL (NULL atom or fn), -EBADF (destroyed), fn's code, RF_EVALIDATOR or
+ *          the validator's code, -ENOMEM (owning atom: no retirement record): nothing
+ *          changed for any of these. A watch's code, after the change (*new_out set).
+ * Blocks:  never (lock-free; retries only when another change got in).
+ * Context: any: fiber, plain thread, transaction, agent action, watch.
+ * Cost:    one load, the call and one CAS when uncontended. rf_add, rf_inc and rf_dec on
+ *          an atom that never had a validator, watches or release function are a single
+ *          fetch-and-add with the same result; an atom that ever had one of them takes
+ *          the full path (a read section, the validator and watches) on every change. */
 RF_API int rf_atom_swap(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *new_out);
 
-/* (swap-vals! atom fn arg): rf_atom_swap that also returns the value it replaced in
- * *old_out (either out may be NULL). For an owning atom the old value is already retired:
- * use it only inside a read section opened before the call. */
+/* (swap-vals! atom fn arg): rf_atom_swap that also gives the value it replaced.
+ * For an owning atom the old value is already retired: use it only inside a read section
+ * opened before the call.
+ * Returns: 0; *old_out the value replaced, *new_out the value installed (either may be
+ *          NULL).
+ * Errors:  as rf_atom_swap.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_atom_swap. */
 RF_API int rf_atom_swap_vals(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val *old_out,
                              rf_val *new_out);
 
-/* (reset! atom v): install v whatever the current value (after the validator). Returns 0,
- * RF_EVALIDATOR / the validator's code (not installed; an owning atom did not take v),
- * -ENOMEM (owning atom, not installed), or the shared errors. Never blocks. Cost: one
- * exchange. */
+/* (reset! atom v): install v whatever the current value.
+ * The validator checks v first; watches run after the change.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL atom), -EBADF (destroyed), RF_EVALIDATOR or the validator's
+ *          code, -ENOMEM (owning atom: no retirement record): v is not installed and an
+ *          owning atom did not take it. A watch's code, after the change.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one exchange (plus the validator and watches). */
 RF_API int rf_atom_reset(rf_atom *atom, rf_val value);
 
-/* (reset-vals! atom v): rf_atom_reset that also returns the value replaced (old_out may be
- * NULL; for an owning atom see rf_atom_swap_vals). */
+/* (reset-vals! atom v): rf_atom_reset that also gives the value it replaced.
+ * For an owning atom the old value is already retired (see rf_atom_swap_vals).
+ * Returns: 0; *old_out (may be NULL) the value replaced.
+ * Errors:  as rf_atom_reset.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_atom_reset. */
 RF_API int rf_atom_reset_vals(rf_atom *atom, rf_val value, rf_val *old_out);
 
-/* (compare-and-set! atom old new): install new only if the atom holds exactly old (the
- * same 64-bit word; Clojure compares identity). Returns 1 if installed, 0 if not (the
- * atom held something else; an owning atom did not take new), RF_EVALIDATOR / the
- * validator's code, -ENOMEM, or the shared errors. The validator runs before the
- * compare, as in Clojure. Watches run after a successful change. Never blocks.
- * Cost: one CAS. */
+/* (compare-and-set! atom old new): install new only if the atom holds exactly old.
+ * "Exactly" is the same 64-bit word (Clojure compares identity). The validator checks
+ * new before the compare, as in Clojure; watches run after a successful change.
+ * Returns: 1 if installed; 0 if not (the atom held something else; an owning atom did
+ *          not take new).
+ * Errors:  -EINVAL (NULL atom), -EBADF (destroyed), RF_EVALIDATOR or the validator's
+ *          code, -ENOMEM (owning atom): nothing installed. A watch's code, after the
+ *          change (instead of 1).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one CAS (plus the validator and watches). */
 RF_API int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val);
 
-/* (set-validator! atom fn): check the current value with fn first; if it is not valid
- * return RF_EVALIDATOR (or fn's code) and leave the old validator in place, as Clojure
- * throws. fn NULL removes the validator. Returns 0, -ENOMEM or the shared errors.
- * Never blocks. */
+/* (set-validator! atom fn): make fn the atom's validator; fn NULL removes it.
+ * fn checks the current value first; if that is not valid the old validator stays in
+ * place, as Clojure throws. Once set, the atom keeps to the full path of rf_atom_swap.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL atom), -EBADF (destroyed), RF_EVALIDATOR or fn's own code (the
+ *          current value is not valid), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an allocation, fn's call on the current value and an exchange; the replaced
+ *          validator is freed after a grace period. */
 RF_API int rf_atom_set_validator(rf_atom *atom, rf_validator_fn fn, rf_val ctx);
 
-/* (get-validator atom): *fn (NULL if none) and *ctx (either may be NULL). */
+/* (get-validator atom): the atom's validator and its context.
+ * Returns: 0; *fn (NULL if none) and *ctx (RF_NIL if none); either pointer may be NULL.
+ * Errors:  -EINVAL (NULL atom), -EBADF (destroyed).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a read section and two loads. */
 RF_API int rf_atom_get_validator(rf_atom *atom, rf_validator_fn *fn, rf_val *ctx);
 
-/* (add-watch atom key fn): after every change (swap, reset, successful compare_and_set)
- * fn(key, atom, old, new, ctx) runs on the changing thread, after the change is visible
- * to others, so watches of concurrent changes may run concurrently and out of order, as
- * in Clojure. A watch with the same key is replaced. A watch's negative code is returned
- * by the call that made the change, after it (base.h). Returns 0, -EINVAL (NULL fn),
- * -ENOMEM or the shared errors. Never blocks (lock-free copy-on-write list). A watch may
- * call any atom function, including on this atom. */
+/* (add-watch atom key fn): call fn(key, atom, old, new, ctx) after every change.
+ * Changes are swap, reset and a successful compare_and_set. fn runs on the changing
+ * thread after the change is visible to others, so watches of concurrent changes may run
+ * concurrently and out of order, as in Clojure. A watch with the same key is replaced. A
+ * watch's negative code is returned by the call that made the change, after it (base.h).
+ * A watch may call any atom function, including on this atom.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL atom or fn), -EBADF (destroyed), -ENOMEM.
+ * Blocks:  never (a lock-free copy-on-write list; retries only when another add or remove
+ *          got in).
+ * Context: any.
+ * Cost:    a copy of the watch list (one allocation); the replaced list is freed after a
+ *          grace period. The atom keeps to the full path of rf_atom_swap from then on. */
 RF_API int rf_atom_add_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx);
 
-/* (remove-watch atom key): remove the watch with that key; no such watch is not an
- * error (Clojure returns the atom either way). Returns 0, -ENOMEM or the shared errors. */
+/* (remove-watch atom key): remove the watch with that key.
+ * No such watch is not an error (Clojure returns the atom either way).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL atom), -EBADF (destroyed), -ENOMEM.
+ * Blocks:  never (as rf_atom_add_watch).
+ * Context: any.
+ * Cost:    as rf_atom_add_watch; a key that is not there costs a scan of the list. */
 RF_API int rf_atom_remove_watch(rf_atom *atom, rf_val key);
 
-/* Read sections: between begin and end no value retired by any owning reference (atom,
- * and the other families that take release functions) is released. They nest, never
- * block and cost a few ns (a thread-local store; no fence). Keep them short: a thread
- * inside one holds back every release in the process, though never any other work. On a
- * fiber, the section belongs to the fiber's thread; a fiber may park inside one (it
- * resumes on the same thread), which only delays releases. */
+/* A read section: no retired value is released between begin and end.
+ * This covers every owning reference (atom, and the other families that take release
+ * functions). Sections nest. Keep them short: a thread inside one holds back every
+ * release in the process, though never any other work. On a fiber the section belongs
+ * to the fiber's thread; a fiber may park inside one (it resumes on the same thread),
+ * which only delays releases.
+ * Returns: nothing.
+ * Errors:  none. Precondition: every begin is matched by one end on the same thread.
+ * Blocks:  never (the first section of a thread registers the thread with liburcu-bp,
+ *          under a process-wide lock).
+ * Context: any.
+ * Cost:    a thread-local store, no fence. */
 RF_API void rf_reclaim_read_begin(void);
 RF_API void rf_reclaim_read_end(void);
 
-/* Wait until every value retired before this call has been released (values that release
- * functions retire meanwhile, e.g. an object that owns an atom, need another call). Blocks the
- * calling thread (a fiber's whole core: call it from a plain thread, at shutdown or in tests);
- * never inside a read section or a release function. */
+/* Wait until every value retired before this call has been released.
+ * Values that release functions retire meanwhile (e.g. an object that owns an atom) need
+ * another call.
+ * Returns: nothing.
+ * Errors:  none.
+ * Blocks:  the calling thread, for a grace period per thread with retired values waiting
+ *          and for the callbacks already queued (on a fiber it blocks the whole core:
+ *          call it from a plain thread, at shutdown or in tests).
+ * Context: a plain thread; never inside a read section or a release function.
+ * Cost:    grace periods (membarrier system calls) and the release calls, some of them
+ *          run on the caller. */
 RF_API void rf_reclaim_barrier(void);
 
 #ifdef __cplusplus

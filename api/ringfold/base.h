@@ -70,10 +70,23 @@ extern "C" {
 typedef int64_t rf_val;
 #define RF_NIL ((rf_val)0)
 
+/* A pointer as a value.
+ * Returns: p as an rf_val (NULL is RF_NIL); rf_to_ptr gives p back.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none (a conversion). */
 static inline rf_val rf_from_ptr(const void *p)
 {
 	return (rf_val)(intptr_t)p;
 }
+
+/* The pointer a value made by rf_from_ptr holds.
+ * Returns: the pointer (RF_NIL gives NULL).
+ * Errors:  none; a value not made by rf_from_ptr gives a pointer not to be used.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none (a conversion). */
 static inline void *rf_to_ptr(rf_val v)
 {
 	return (void *)(intptr_t)v;
@@ -117,7 +130,14 @@ enum rf_error {
 };
 /* clang-format on */
 
-/* Name of any code ringfold returns (its own or -errno). Never NULL. */
+/* The name of any code ringfold returns, its own or a -errno.
+ * Returns: a string in static storage, never NULL: "success" for 0, "RF_E...: what it
+ *          means" for ringfold's codes, strerror's text for a -errno, "unknown ringfold
+ *          error" for anything else.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a scan of a short table. */
 RF_API const char *rf_strerror(int code);
 
 /* The one shape of an update function: swap, alter, commute, send and send-off call
@@ -151,13 +171,58 @@ typedef int (*rf_validator_fn)(rf_val value, rf_val ctx);
  * nothing and returns 0 (Clojure's remove-watch). */
 typedef int (*rf_watch_fn)(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx);
 
-/* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min). */
+/* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min,
+ * constantly), for rf_atom_swap, rf_ref_alter, rf_agent_send and the others. Each
+ * returns 0 and cannot fail; out must not be NULL (ringfold always passes one). */
+
+/* (+ old arg): *out = old + arg, wrapping on overflow (Clojure's unchecked-add).
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one add; rf_atom_swap does it as one fetch-and-add on an atom that never had
+ *          a validator, watches or release function. */
 RF_API int rf_add(rf_val old, rf_val arg, rf_val *out);
+
+/* (inc old): *out = old + 1, wrapping on overflow; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_add. */
 RF_API int rf_inc(rf_val old, rf_val arg, rf_val *out);
+
+/* (dec old): *out = old - 1, wrapping on overflow; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_add. */
 RF_API int rf_dec(rf_val old, rf_val arg, rf_val *out);
+
+/* (max old arg): *out = the greater of old and arg, compared as signed integers.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one compare. */
 RF_API int rf_max(rf_val old, rf_val arg, rf_val *out);
+
+/* (min old arg): *out = the smaller of old and arg, compared as signed integers.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one compare. */
 RF_API int rf_min(rf_val old, rf_val arg, rf_val *out);
-RF_API int rf_constantly(rf_val old, rf_val arg, rf_val *out); /* *out = arg */
+
+/* ((constantly arg) old): *out = arg, whatever old is.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one store. */
+RF_API int rf_constantly(rf_val old, rf_val arg, rf_val *out);
 
 #ifdef __cplusplus
 }

@@ -82,17 +82,50 @@ typedef struct rf_xform {
 	int64_t state; /* per-channel mutable state */
 } rf_xform;
 
-/* Emit v from a step or flush. Never blocks (the buffer grows past n if a step expands,
- * as in core.async; dropping/sliding buffers apply their policy). If the buffer cannot
- * grow (out of memory) v is dropped and the put that ran the step returns -ENOMEM (a
- * flush at close has nobody to tell); the channel stays usable. */
+/* Emit v from a step or flush into the channel's buffer.
+ * The buffer grows past n if a step expands, as in core.async; dropping and sliding
+ * buffers apply their policy; a promise channel keeps only its first value.
+ * Returns: nothing.
+ * Errors:  none returned: if the buffer cannot grow (out of memory) v is dropped and the
+ *          put that ran the step returns -ENOMEM (a flush at close has nobody to tell);
+ *          the channel stays usable. Precondition: sink is the one given to this step
+ *          or flush.
+ * Blocks:  never.
+ * Context: a step or flush function (the channel is locked).
+ * Cost:    one store into the buffer (an allocation when it grows). */
 RF_API void rf_xform_emit(rf_xform_sink *sink, rf_val v);
 
-/* Ready-made transformations: (map f), (filter pred) with pred's out != 0 meaning keep,
- * (take n). fn's negative return drops the value. A map or filter of a NULL fn makes
- * rf_chan_new_xform / rf_chan_new_promise return -EINVAL. */
+/* (map f): a transformation that puts fn(v) in place of each value v put.
+ * fn(v, &out) runs with the channel locked (see rf_xform); its negative return drops
+ * the value. Give it to rf_chan_new_xform or rf_chan_new_promise, which copy it.
+ * Returns: the transformation, by value.
+ * Errors:  none here; a NULL fn makes rf_chan_new_xform / rf_chan_new_promise return
+ *          -EINVAL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none (a struct). */
 RF_API rf_xform rf_xform_map(rf_body_fn fn);
+
+/* (filter pred): a transformation that keeps the values v for which pred(v, &keep) sets
+ * keep != 0.
+ * pred runs with the channel locked (see rf_xform); its negative return drops the value.
+ * Returns: the transformation, by value.
+ * Errors:  none here; a NULL pred makes rf_chan_new_xform / rf_chan_new_promise return
+ *          -EINVAL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none (a struct). */
 RF_API rf_xform rf_xform_filter(rf_body_fn pred);
+
+/* (take n): a transformation that passes the first n values, then closes the channel.
+ * The n-th value closes it at once; puts still pending are accepted and dropped. n <= 0
+ * passes nothing: the first put closes the channel. The count lives in the channel's
+ * own copy, so one rf_xform_take value may serve several channels.
+ * Returns: the transformation, by value.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    none (a struct). */
 RF_API rf_xform rf_xform_take(int64_t n);
 
 /* Options of rf_chan_new_opts and rf_chan_init. */
@@ -120,8 +153,14 @@ typedef struct rf_chan_mem {
 RF_API int rf_chan_new(rf_chan **out);
 RF_API int rf_chan_new_buf(rf_buf_kind kind, size_t n, rf_chan **out);
 RF_API int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_chan **out);
-/* promise-chan: the first value put is given to every take, forever; later puts are
- * accepted and ignored; closed before a value, takes return RF_ECLOSED. xf may be NULL. */
+/* (promise-chan xf): a channel that gives the first value put to every take, forever.
+ * Later puts are accepted at once and ignored, so a put never waits; closed before a
+ * value, takes return RF_ECLOSED. xf may be NULL.
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL out, xf without a step, a map or filter of a NULL fn), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one allocation. */
 RF_API int rf_chan_new_promise(const rf_xform *xf, rf_chan **out);
 
 /* A channel from options, on the heap (_new_opts) or in the caller's memory (_init).
@@ -207,38 +246,91 @@ RF_API int rf_chan_take_timeout(rf_chan *ch, int64_t timeout_ms, rf_val *out);
 RF_API int rf_chan_offer(rf_chan *ch, rf_val v);
 RF_API int rf_chan_poll(rf_chan *ch, rf_val *out);
 
-/* (put! ch v cb) / (take! ch cb): never wait. cb(rc, v, ctx) runs exactly once with the
- * operation's result (rc as rf_chan_put / rf_chan_take; v the value taken): right away on
- * the caller when the operation completes at once, else on whichever thread or fiber
- * completes it (it must be quick and not wait). Return 0 (done or queued), RF_ECLOSED (put
- * to a closed channel, cb already run), RF_EPENDINGLIMIT / -ENOMEM / -EINVAL (cb not
- * run). cb may be NULL for put (fire and forget). Any context. */
+/* The callback of rf_chan_put_async and rf_chan_take_async: cb(rc, v, ctx) with the
+ * operation's result, rc as rf_chan_put / rf_chan_take would return it and v the value
+ * taken (RF_NIL for a put). It runs with no channel locked and must be quick and not
+ * wait; it may start other channel operations. */
 typedef void (*rf_chan_cb)(int rc, rf_val v, rf_val ctx);
+
+/* (put! ch v cb): put v without waiting; cb hears the result.
+ * cb runs at most once: on the caller when the put completes at once, else on whichever
+ * thread or fiber takes v. If the channel's last reference goes while the put is still
+ * pending, cb never runs (an owning channel releases v). cb may be NULL (fire and
+ * forget).
+ * Returns: 0: done (cb has run, with 0 or a transformation's -ENOMEM) or queued.
+ * Errors:  RF_ECLOSED (closed: cb has run with RF_ECLOSED; v not taken); RF_EPENDINGLIMIT,
+ *          -ENOMEM, -EINVAL (NULL ch): cb not run.
+ * Blocks:  never (the channel's lock; a transformed channel's is a mutex).
+ * Context: any.
+ * Cost:    one lock when it completes at once; one allocation when it is queued. */
 RF_API int rf_chan_put_async(rf_chan *ch, rf_val v, rf_chan_cb cb, rf_val ctx);
+
+/* (take! ch cb): take a value without waiting; cb hears the result.
+ * cb runs at most once: on the caller when a value (or the close) is there at once, else
+ * on whichever thread or fiber puts or closes. If the channel's last reference goes while
+ * the take is still pending, cb never runs.
+ * Returns: 0: done (cb has run, with 0 and the value, RF_ECLOSED, or a go result
+ *          channel's body code) or queued.
+ * Errors:  -EINVAL (NULL ch or cb), RF_EPENDINGLIMIT, -ENOMEM: cb not run.
+ * Blocks:  never (as rf_chan_put_async).
+ * Context: any.
+ * Cost:    as rf_chan_put_async. */
 RF_API int rf_chan_take_async(rf_chan *ch, rf_chan_cb cb, rf_val ctx);
 
-/* (close! ch): no more puts; buffered values and puts made before the close are still
- * taken, then takes return RF_ECLOSED. Closing twice is harmless. Never blocks. Any. */
+/* (close! ch): no more puts.
+ * Buffered values and puts made before the close are still taken, then takes return
+ * RF_ECLOSED; takes waiting at the close get the buffered values, then RF_ECLOSED (their
+ * callbacks run on the caller). A transformation's flush runs. Closing twice is harmless.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none.
+ * Blocks:  never (the channel's lock; a transformed channel's is a mutex).
+ * Context: any.
+ * Cost:    one lock, plus a wake-up per waiting take. */
 RF_API void rf_chan_close(rf_chan *ch);
 
-/* Whether ch is closed (a snapshot). */
+/* Whether ch is closed.
+ * A snapshot: another context may close it right after; values buffered before the close
+ * may still be taken.
+ * Returns: true if closed; false if open, or ch NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API bool rf_chan_closed(rf_chan *ch);
 
-/* alts: one operation of ops[0..n) completes, exactly one.
- * Each op is a take (put == false) or a put of val; the same channel may appear several
- * times. Among operations ready at once one is chosen at random, or the first in order
- * with RF_ALT_PRIORITY. Returns the chosen operation's result (0, or RF_ECLOSED for a take
- * from a closed channel or a put to one) with *which = its index and *val = the value
- * taken. With RF_ALT_DEFAULT, when none is ready: -EAGAIN, *which = -1 (Clojure's
- * :default). Also RF_EPENDINGLIMIT, -EINVAL (n == 0, NULL channel); _timeout: -ETIMEDOUT,
- * *which = -1. val may be NULL. May block. Any context. */
+/* One operation of an alts: a take from ch (put == false) or a put of val to ch. */
 typedef struct rf_alt {
 	rf_chan *ch;
 	bool put;
 	rf_val val;
 } rf_alt;
 enum { RF_ALT_PRIORITY = 1, RF_ALT_DEFAULT = 2 };
+
+/* (alts! ops) / (alts!! ops): complete exactly one operation of ops[0..n).
+ * The same channel may appear several times. Among operations ready at once one is chosen
+ * at random, or the first in order with RF_ALT_PRIORITY. With RF_ALT_DEFAULT, when none
+ * is ready, none is done (Clojure's :default).
+ * Returns: the chosen operation's result: 0, *which = its index, *val (val may be NULL)
+ *          the value taken by a take.
+ * Errors:  RF_ECLOSED (*which's take found its channel closed and drained, or its put
+ *          found it closed; a go result channel gives its body's code instead),
+ *          -EAGAIN (RF_ALT_DEFAULT and none ready; *which = -1), RF_EPENDINGLIMIT
+ *          (*which = -1), RF_ESHUTDOWN (rf_shutdown cancelled a fiber's wait; *which =
+ *          -1), -ENOMEM (n > 8 needs memory), -EINVAL (NULL ops or which, n == 0, a NULL
+ *          channel). *val is left alone except after a take that returns 0.
+ * Blocks:  until one operation completes (parks a fiber, futex-waits a thread); never
+ *          with RF_ALT_DEFAULT.
+ * Context: any.
+ * Cost:    every channel locked once; waiting links a node on each of them. */
 RF_API int rf_alts(const rf_alt *ops, size_t n, int flags, int *which, rf_val *val);
+
+/* (alts! ops) with a deadline: rf_alts that gives up after timeout_ms.
+ * Returns: as rf_alts.
+ * Errors:  -ETIMEDOUT (none completed in time, 0 polls; *which = -1), as rf_alts,
+ *          -EINVAL (timeout_ms < 0).
+ * Blocks:  up to timeout_ms; never with RF_ALT_DEFAULT.
+ * Context: any.
+ * Cost:    as rf_alts, plus a timer entry when it waits. */
 RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeout_ms, int *which,
                            rf_val *val);
 
@@ -253,11 +345,19 @@ RF_API int rf_alts_timeout(const rf_alt *ops, size_t n, int flags, int64_t timeo
  * Cost:    a shared one a lookup; a new one a parked fiber on the worker's timers. */
 RF_API int rf_chan_timeout(int64_t timeout_ms, rf_chan **out);
 
-/* (go (fn arg)): run fn(arg, &out) as a go process (a fiber on the executor; dynamic
- * bindings conveyed). If result is non-NULL it receives a channel (buffer 1) that carries
- * *out once when fn returns 0 and then closes; if fn returns a negative code the channel
- * closes without a value and takes return that code instead of RF_ECLOSED. Drop it with
- * rf_chan_release. Returns 0, -ENOMEM, RF_ESHUTDOWN, -EINVAL. Never blocks. Any context. */
+/* (go (fn arg)): run fn(arg, &out) as a go process.
+ * A go process is a fiber on the executor, with the caller's dynamic bindings conveyed;
+ * the runtime starts on first use. If result is non-NULL it receives a channel (buffer
+ * 1) that carries *out once when fn returns 0 and then closes; if fn returns a negative
+ * code the channel closes without a value and takes return that code instead of
+ * RF_ECLOSED. Drop it with rf_chan_release.
+ * Returns: 0; *result (if non-NULL) the result channel, the caller's reference.
+ * Errors:  -EINVAL (NULL fn), the runtime's start error (RF_ECONFIG, ...), RF_ESHUTDOWN
+ *          (the runtime is stopping), -ENOMEM.
+ * Blocks:  never (but the first use starts the runtime: see rf_init).
+ * Context: any.
+ * Cost:    a small allocation, a pooled fiber stack and a push onto a worker's queue
+ *          (with result, a channel too). */
 RF_API int rf_go(rf_body_fn fn, rf_val arg, rf_chan **result);
 
 /* (go (fn arg)) placed by opts (ringfold/runtime.h: a worker, a node, the spawner's

@@ -105,7 +105,15 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
  * Cost:    one allocation per var bound. */
 RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
-/* The same for n vars at once (bound in order; a later duplicate wins). */
+/* (binding [v1 x1 v2 x2 ...] (body arg)): rf_var_binding for n vars at once.
+ * Bound in order, a later duplicate winning; every var is checked (dynamic, validator)
+ * before any is bound. The previous bindings are restored whatever body returns.
+ * Returns: body's return; *out (may be NULL) as body set it (RF_NIL if body did not run).
+ * Errors:  -EINVAL (NULL vars or vals with n > 0, a NULL var, NULL body), RF_ENOTDYNAMIC,
+ *          RF_EVALIDATOR or a validator's code, -ENOMEM: body not run.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    one allocation per var bound. */
 RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                            rf_val arg, rf_val *out);
 

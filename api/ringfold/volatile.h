@@ -37,9 +37,15 @@ typedef struct rf_volatile {
 	RF_ALIGNAS(8) unsigned char opaque_[8];
 } rf_volatile;
 
-/* (volatile! init): in the caller's memory or on the heap. Returns 0, -EINVAL, -ENOMEM. */
+/* (volatile! init): a volatile in the caller's memory (_init) or on the heap (_new).
+ * Returns: 0 (_new: and *out).
+ * Errors:  -EINVAL (NULL v or out), -ENOMEM (_new).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one store (+ one allocation). */
 RF_API int rf_volatile_init(rf_volatile *v, rf_val init);
 RF_API int rf_volatile_new(rf_val init, rf_volatile **out);
+
 /* Undo rf_volatile_init (nothing to release; kept for the convention).
  * Returns: 0.
  * Errors:  -EINVAL (NULL).
@@ -56,14 +62,32 @@ RF_API int rf_volatile_destroy(rf_volatile *v);
  * Cost:    one free. */
 RF_API void rf_volatile_free(rf_volatile *v);
 
-/* @v: acquire load (pairs with the release store of rf_volatile_reset / _swap). */
+/* @v: the current value.
+ * An acquire load, pairing with the release store of rf_volatile_reset / _swap.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL v or out).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
 RF_API int rf_volatile_deref(rf_volatile *v, rf_val *out);
 
-/* (vreset! v value): release store. Returns 0 or -EINVAL (Clojure returns value). */
+/* (vreset! v value): store value.
+ * A release store (Clojure returns value; the caller has it already).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL v).
+ * Blocks:  never.
+ * Context: any (see the safe patterns above).
+ * Cost:    one store. */
 RF_API int rf_volatile_reset(rf_volatile *v, rf_val value);
 
-/* (vswap! v fn arg): *new_out (may be NULL) = fn(@v, arg), stored with a release store.
- * Not atomic (see above). Returns 0, fn's negative code (nothing stored), -EINVAL. */
+/* (vswap! v fn arg): store fn(@v, arg).
+ * An acquire load, the call and a release store: NOT atomic (see the safe patterns
+ * above); fn runs once.
+ * Returns: 0; *new_out (may be NULL) the value stored.
+ * Errors:  -EINVAL (NULL v or fn), fn's code (nothing stored).
+ * Blocks:  never.
+ * Context: any, by the volatile's only writer (see the patterns above).
+ * Cost:    one load, the call and one store. */
 RF_API int rf_volatile_swap(rf_volatile *v, rf_update_fn fn, rf_val arg, rf_val *new_out);
 
 #ifdef __cplusplus
