@@ -205,6 +205,7 @@ RF_API void rf_chan_release(rf_chan *ch);
  * Returns: 0 (accepted).
  * Errors:  RF_ECLOSED (closed: Clojure's false; v not taken), RF_EPENDINGLIMIT, -EINVAL
  *          (NULL ch).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  until accepted (parks a fiber, futex-waits a thread).
  * Context: any.
  * Cost:    one uncontended lock when nothing waits. */
@@ -223,6 +224,7 @@ RF_API int rf_chan_put_timeout(rf_chan *ch, rf_val v, int64_t timeout_ms);
  * Returns: 0 and *out.
  * Errors:  RF_ECLOSED (closed and drained: Clojure's nil; a go result channel gives its
  *          body's code instead), RF_EPENDINGLIMIT, -EINVAL (NULL ch or out).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  until a value or the close (parks a fiber, futex-waits a thread).
  * Context: any.
  * Cost:    one uncontended lock when a value is there. */

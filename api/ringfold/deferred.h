@@ -88,6 +88,7 @@ RF_API int rf_deferred_error(rf_deferred *d, int code);
 /* @d: wait until d is realized.
  * Returns: 0 and *out = the value.
  * Errors:  the code d was realized with, -EINVAL (NULL d or out).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  until realized (parks a fiber, futex-waits a thread).
  * Context: any; generic form rf_deref (ringfold.h).
  * Cost:    realized: one acquire load. */

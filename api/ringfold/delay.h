@@ -70,6 +70,7 @@ RF_API int rf_delay_destroy(rf_delay *delay);
  * Returns: 0 and *out = the body's value (the same on every deref).
  * Errors:  the body's negative code (the same on every deref), RF_ERECURSIVE (from inside
  *          its own body), -EINVAL (NULL delay or out).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  runs the body, or waits for another context's run (parks a fiber,
  *          futex-waits a thread).
  * Context: any; generic form rf_deref (ringfold.h).

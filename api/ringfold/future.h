@@ -66,6 +66,7 @@ RF_API void rf_future_free(rf_future *f);
 /* @f: wait for the outcome.
  * Returns: 0 and *out = the body's value.
  * Errors:  the body's negative code, -ECANCELED (cancelled), -EINVAL (NULL future or out).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  until done (parks a fiber, futex-waits a thread).
  * Context: any; generic form rf_deref (ringfold.h).
  * Cost:    done: one acquire load. */

@@ -246,9 +246,9 @@ RF_API void rf_io_deadline_clear(void);
  * supervisor, another connection, or a timer may need to stop. Once triggered, every
  * I/O call of an attached context that waits on the backend wakes with -ECANCELED, and
  * every later call fails with -ECANCELED at once, except rf_io_close and rf_io_shutdown,
- * which always run so that the connection can be cleaned up. On io_uring the request itself is cancelled in the
- * kernel (on its own worker's ring); a transfer that completed first keeps its result.
- * Work on the blocking pool (files under epoll, rf_blocking) and calls blocked on plain
+ * which always run so that the connection can be cleaned up. On io_uring the request itself is
+ * cancelled in the kernel (on its own worker's ring); a transfer that completed first keeps its
+ * result. Work on the blocking pool (files under epoll, rf_blocking) and calls blocked on plain
  * threads are not interrupted: only their next call fails. */
 typedef struct rf_io_cancel rf_io_cancel;
 

@@ -72,6 +72,7 @@ RF_API int rf_promise_deliver(rf_promise *p, rf_val value);
 /* @p: wait for the value.
  * Returns: 0 and *out.
  * Errors:  -EINVAL (NULL promise or out).
+ *          RF_ESHUTDOWN (a fiber's wait cut short by rf_shutdown).
  * Blocks:  until delivered (parks a fiber, futex-waits a thread).
  * Context: any; generic form rf_deref (ringfold.h).
  * Cost:    delivered: one acquire load. */
