@@ -63,8 +63,10 @@ int fj_pool_workers(int node);
 /* The node whose pool a plain thread should use: the node of the CPU it runs on. */
 int fj_home_node(void);
 
-/* Queue job on node's pool and wake a worker. Any context; never blocks. */
-void fj_submit(int node, fj_job *job);
+/* Queue job on node's pool and wake a worker. Returns 0, or RF_ESHUTDOWN when the pool
+ * is stopping: the job was not queued and the caller runs it or fails (a job queued
+ * before the stop always runs). Any context; never blocks. */
+int fj_submit(int node, fj_job *job);
 
 /* Mark a completion word DONE and wake a pool worker parked on it. Any. */
 void fj_done_complete(fj_done *d);

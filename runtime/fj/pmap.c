@@ -123,7 +123,8 @@ static void issue(rf_pmap_stream *s)
 	sl->idx = s->issued++;
 	sl->done = 0;
 	sl->waiter = NULL;
-	fj_submit(s->node, &sl->job);
+	if (fj_submit(s->node, &sl->job) < 0)
+		slot_run(&sl->job); /* the pool is stopping: compute it here instead */
 }
 
 int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, size_t ahead,

@@ -336,12 +336,16 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-void fj_submit(int node, fj_job *job)
+int fj_submit(int node, fj_job *job)
 {
 	fj_pool *p = fj_g.pools[node];
 	job->next = NULL;
-	sched_work_queued(1);
 	mutex_lock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
+	if (p->closed) {
+		mutex_unlock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
+		return RF_ESHUTDOWN;
+	}
+	sched_work_queued(1);
 	if (p->tail)
 		p->tail->next = job;
 	else
@@ -352,6 +356,7 @@ void fj_submit(int node, fj_job *job)
 	mutex_unlock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	if (atomic_load_explicit(&p->idle, memory_order_seq_cst))
 		pool_wake(p, 0);
+	return 0;
 }
 
 static void free_pools(void)
@@ -371,6 +376,13 @@ static void free_pools(void)
 
 static void stop_workers(int started)
 {
+	/* Close the queues first: a job that got in is seen by a worker before it stops
+	 * (both under inject_lock); one that comes later is refused, never stranded. */
+	for (int i = 0; i < fj_g.npools; i++) {
+		mutex_lock_ranked(&fj_g.pools[i]->inject_lock, LOCKRANK_FJ_INJECT);
+		fj_g.pools[i]->closed = true;
+		mutex_unlock_ranked(&fj_g.pools[i]->inject_lock, LOCKRANK_FJ_INJECT);
+	}
 	atomic_store_explicit(&fj_g.stopping, 1, memory_order_release);
 	for (int i = 0; i < fj_g.npools; i++)
 		pool_wake(fj_g.pools[i], 1);

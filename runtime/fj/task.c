@@ -106,7 +106,8 @@ void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
 	*r = (fj_remote){
 	    .job.run = remote_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
 	atomic_init(&r->done.state, FJ_PENDING);
-	fj_submit(node, &r->job);
+	if (fj_submit(node, &r->job) < 0)
+		remote_run(&r->job); /* that pool is stopping: a pool worker runs it here */
 }
 
 int fj_remote_wait(fj_remote *r, rf_val *out)
@@ -183,7 +184,11 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 	waitlist_init(&r->caller);
 	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */
 	atomic_init(&r->refs, 2);
-	fj_submit(node, &r->job);
+	if ((rc = fj_submit(node, &r->job)) < 0) { /* the pools are stopping */
+		var_bindings_release(r->job.frame);
+		free(r);
+		return rc;
+	}
 	fiber_wait_on(WAIT_FJ, NULL);
 	rc = waitlist_wait(&r->caller, &r->lock, &w, deadline);
 	if (rc == 0) {

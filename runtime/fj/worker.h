@@ -45,6 +45,7 @@ typedef struct fj_pool {
 	_Atomic uint32_t keep_local; /* node-partitioned fold parts running: no remote thieves */
 	_Alignas(64) pthread_mutex_t inject_lock;
 	fj_job *head, *tail;
+	bool closed; /* under inject_lock: the pool stops; fj_submit refuses new jobs */
 	_Atomic size_t injected;
 } fj_pool;
 
