@@ -280,8 +280,28 @@ RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, r
 		return 0;                                                                          \
 	}
 
+/* RF_FOLD_BODY's keep stage that keeps every element.
+ * Returns: 1.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any (a macro: compiled into the caller's leaf).
+ * Cost:    none. */
 #define rf_keep_all(x) ((void)(x), 1)
+
+/* RF_FOLD_BODY's map stage that maps an element to itself.
+ * Returns: x.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any (a macro: compiled into the caller's leaf).
+ * Cost:    none. */
 #define rf_identity(x) (x)
+
+/* RF_FOLD_BODY's reduce step for a sum: (+ a y).
+ * Returns: a + y, as an rf_val (wraps as int64 addition does in two's complement).
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any (a macro: compiled into the caller's leaf).
+ * Cost:    one add. */
 #define rf_plus(a, y) ((a) + (rf_val)(y))
 
 /* (reduce f init c) over a reducible: serial, on the caller.
@@ -293,13 +313,24 @@ RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, r
  * Cost:    the calls of the stages and of f per element. */
 RF_API int rf_r_reduce(rf_reducible c, rf_update_fn f, rf_val init, rf_val *out);
 
-/* Doubles as values (their bits). */
+/* A double as a value: its 64 bits, unchanged (rf_to_double gives it back).
+ * Returns: the value holding d's bits.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a register move. */
 static inline rf_val rf_from_double(double d)
 {
 	rf_val v;
 	memcpy(&v, &d, sizeof(v));
 	return v;
 }
+/* The double whose bits a value holds (the inverse of rf_from_double).
+ * Returns: the double.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a register move. */
 static inline double rf_to_double(rf_val v)
 {
 	double d;
