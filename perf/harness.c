@@ -32,8 +32,9 @@ static void list_name(const char *bench)
 	for (int i = 0; i < nseen; i++)
 		if (!strcmp(seen[i], bench))
 			return;
+	/* a copy: callers may build the name in a buffer they reuse for the next one */
 	if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
-		seen[nseen++] = bench;
+		seen[nseen++] = strdup(bench);
 	printf("%s\n", bench);
 }
 

@@ -3,11 +3,13 @@
  *
  * A plain thread times each of OPS calls of an operation while one fiber per worker
  * hammers the same object (so a preempted worker may hold its lock), first on a quiet
- * machine, then with HOGS_PER_CPU busy threads per CPU oversubscribing it. Rows:
- *   preempt_<op>_<quiet|hogs>_p999 / _max   the 99.9th percentile / the worst call, ns
- *     (wall time: includes the timing thread's own preemption, which no code avoids)
- *   preempt_<op>_<quiet|hogs>_cpu_max       the most CPU time one call used, ns: what
- *     spinning on a preempted holder would show (a futex sleep uses none)
+ * machine, then with HOGS_PER_CPU busy threads per CPU oversubscribing it. One benchmark
+ * preempt_<op> per operation, whose rows' implementation column is
+ * <ringfold|pthread>_<quiet|hogs>_<figure>:
+ *   p999 / max   the 99.9th percentile / the worst call, ns (wall time: includes the
+ *     timing thread's own preemption, which no code avoids)
+ *   cpu_max      the most CPU time one call used, ns: what spinning on a preempted
+ *     holder would show (a futex sleep uses none)
  *     atom_swap     rf_atom_swap(inc) on one atom
  *     chan_offer    rf_chan_offer + rf_chan_poll on one channel (buffer 64)
  *     promise       rf_promise_deliver of a new promise (its waiter list's lock)
@@ -159,13 +161,16 @@ static void measure(bool rf, bool hogs, enum op op, const char *opname)
 	free(ht);
 	qsort(lat, OPS, sizeof(lat[0]), cmp);
 	qsort(cpu, OPS, sizeof(cpu[0]), cmp);
-	char name[96];
-	snprintf(name, sizeof(name), "preempt_%s_%s_p999", opname, hogs ? "hogs" : "quiet");
-	bench_report(name, rf ? "ringfold" : "pthread", (double)lat[OPS - OPS / 1000], OPS);
-	snprintf(name, sizeof(name), "preempt_%s_%s_max", opname, hogs ? "hogs" : "quiet");
-	bench_report(name, rf ? "ringfold" : "pthread", (double)lat[OPS - 1], OPS);
-	snprintf(name, sizeof(name), "preempt_%s_%s_cpu_max", opname, hogs ? "hogs" : "quiet");
-	bench_report(name, rf ? "ringfold" : "pthread", (double)cpu[OPS - 1], OPS);
+	/* one benchmark per operation; the implementation column says which tail figure */
+	char bench[64], impl[64];
+	const char *who = rf ? "ringfold" : "pthread", *load = hogs ? "hogs" : "quiet";
+	snprintf(bench, sizeof(bench), "preempt_%s", opname);
+	snprintf(impl, sizeof(impl), "%s_%s_p999", who, load);
+	bench_report(bench, impl, (double)lat[OPS - OPS / 1000], OPS);
+	snprintf(impl, sizeof(impl), "%s_%s_max", who, load);
+	bench_report(bench, impl, (double)lat[OPS - 1], OPS);
+	snprintf(impl, sizeof(impl), "%s_%s_cpu_max", who, load);
+	bench_report(bench, impl, (double)cpu[OPS - 1], OPS);
 }
 
 int main(int argc, char **argv)
