@@ -45,6 +45,7 @@
 #include "io/pool.h"
 #include "ringfold/agent.h"
 #include "runtime/base/spin.h"
+#include "runtime/base/watches.h"
 
 enum {
 	AGENT_FAILED = 1,
@@ -68,18 +69,6 @@ struct agent_node {
 	};
 };
 
-/* An immutable set of watches, replaced whole by add/remove (copy on write), so the
- * consumer can call them without holding watch_lock. */
-struct agent_watch_set {
-	_Atomic size_t refs;
-	size_t n;
-	struct {
-		rf_val key;
-		rf_watch_fn fn;
-		rf_val ctx;
-	} w[];
-};
-
 struct rf_agent {
 	/* senders' line */
 	struct agent_node *_Atomic tail;
@@ -99,7 +88,7 @@ struct rf_agent {
 	pool_job drain_job; /* drain.c: a drain handed to the blocking pool */
 	pthread_mutex_t watch_lock;
 	/* Swapped under watch_lock; loaded without it only to see that it is NULL. */
-	struct agent_watch_set *_Atomic watches;
+	watch_set *_Atomic watches; /* runtime/base/watches.h */
 };
 
 /* The running action, in ctx_self()->agent_action (owned by the drain's fiber). */

@@ -1,94 +1,41 @@
 /* runtime/agent/watch.c: add-watch, remove-watch and calling the watches.
  *
- * The watches form an immutable, reference-counted set (agent_watch_set). add and remove
+ * The watches are a reference-counted watch set (runtime/base/watches.h). add and remove
  * build a new set and swap it in under watch_lock; the consumer takes a reference to the
  * current set under watch_lock and calls the watches after unlocking, so a watch may add
  * or remove watches (its change applies from the next action, as in Clojure, whose
  * notifyWatches iterates the map it read). The agent's own reference is dropped when a set
  * is replaced; the last reference frees it.
  */
-#include <stdlib.h>
-
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/lockrank.h"
 
-static void set_put(struct agent_watch_set *set)
+/* Replace the set by a copy without `key`, plus (key, fn, ctx) when fn is set. Release
+ * on the swap: publishes the new set's contents to the consumer's NULL check (the
+ * consumer reads the entries after the lock anyway). */
+static int watches_edit(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
-	/* acq_rel: the last dropper's acquire sees every other holder's reads done. */
-	if (set && atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) == 1)
-		free(set);
-}
-
-static struct agent_watch_set *set_new(size_t n)
-{
-	struct agent_watch_set *set = malloc(sizeof(*set) + n * sizeof(set->w[0]));
-	if (set) {
-		atomic_init(&set->refs, 1);
-		set->n = n;
-	}
-	return set;
-}
-
-/* Replace the agent's set; watch_lock held. Release: publishes the new set's contents to
- * the consumer's NULL check (the consumer reads the entries after the lock anyway). */
-static void set_swap(rf_agent *a, struct agent_watch_set *set)
-{
-	struct agent_watch_set *old =
-	    atomic_exchange_explicit(&a->watches, set, memory_order_release);
-	set_put(old);
+	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
+	watch_set *old = atomic_load_explicit(&a->watches, memory_order_relaxed), *w;
+	int rc = watch_set_edit(old, key, fn, ctx, &w);
+	if (rc == 0)
+		atomic_store_explicit(&a->watches, w, memory_order_release);
+	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
+	if (rc != 0)
+		return rc < 0 ? rc
+		              : 0; /* 1: no such watch, nothing to do (Clojure's remove-watch) */
+	watch_set_put(old);
+	return 0;
 }
 
 int rf_agent_add_watch(rf_agent *a, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
-	if (!a || !fn)
-		return -EINVAL;
-	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	struct agent_watch_set *cur = atomic_load_explicit(&a->watches, memory_order_relaxed);
-	size_t n = cur ? cur->n : 0, at = n;
-	for (size_t i = 0; i < n; i++)
-		if (cur->w[i].key == key)
-			at = i;
-	struct agent_watch_set *set = set_new(at == n ? n + 1 : n);
-	if (!set) {
-		mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		set->w[i] = cur->w[i];
-	set->w[at].key = key;
-	set->w[at].fn = fn;
-	set->w[at].ctx = ctx;
-	set_swap(a, set);
-	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	return 0;
+	return a && fn ? watches_edit(a, key, fn, ctx) : -EINVAL;
 }
 
 int rf_agent_remove_watch(rf_agent *a, rf_val key)
 {
-	if (!a)
-		return -EINVAL;
-	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	struct agent_watch_set *cur = atomic_load_explicit(&a->watches, memory_order_relaxed);
-	size_t n = cur ? cur->n : 0, at = n;
-	for (size_t i = 0; i < n; i++)
-		if (cur->w[i].key == key)
-			at = i;
-	if (at == n) { /* no such watch: nothing to do (Clojure's remove-watch) */
-		mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-		return 0;
-	}
-	int rc = 0;
-	struct agent_watch_set *set = NULL;
-	if (n > 1 && !(set = set_new(n - 1)))
-		rc = -ENOMEM;
-	if (rc == 0) {
-		for (size_t i = 0, j = 0; i < n; i++)
-			if (i != at)
-				set->w[j++] = cur->w[i];
-		set_swap(a, set);
-	}
-	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	return rc;
+	return a ? watches_edit(a, key, NULL, RF_NIL) : -EINVAL;
 }
 
 int agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value)
@@ -98,23 +45,14 @@ int agent_watches_notify(rf_agent *a, rf_val old_value, rf_val new_value)
 	if (!atomic_load_explicit(&a->watches, memory_order_relaxed))
 		return 0;
 	mutex_lock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	struct agent_watch_set *set = atomic_load_explicit(&a->watches, memory_order_relaxed);
-	if (set)
-		atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+	watch_set *w = watch_set_get(atomic_load_explicit(&a->watches, memory_order_relaxed));
 	mutex_unlock_ranked(&a->watch_lock, LOCKRANK_AGENT_WATCH);
-	if (!set)
-		return 0;
-	int first = 0;
-	for (size_t i = 0; i < set->n; i++) {
-		int rc = set->w[i].fn(set->w[i].key, a, old_value, new_value, set->w[i].ctx);
-		if (rc < 0 && !first)
-			first = rc;
-	}
-	set_put(set);
-	return first;
+	int rc = watch_set_notify(w, a, old_value, new_value);
+	watch_set_put(w);
+	return rc;
 }
 
 void agent_watches_destroy(rf_agent *a)
 {
-	set_put(atomic_load_explicit(&a->watches, memory_order_relaxed));
+	watch_set_put(atomic_load_explicit(&a->watches, memory_order_relaxed));
 }

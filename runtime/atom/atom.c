@@ -161,7 +161,7 @@ static int swap_full(atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, r
 	/* Acquire: pairs with the release half of the CAS that installed the snapshot. */
 	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	const watch_set *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
 	if (a->release && !(node = reclaim_node_alloc())) {
 		rc = -ENOMEM;
 		goto out;
@@ -186,7 +186,7 @@ static int swap_full(atom_impl *a, rf_atom *atom, rf_update_fn fn, rf_val arg, r
 		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rc = atom_notify(atom, ws, old, nv);
+	rc = watch_set_notify(ws, atom, old, nv);
 	if (old_out)
 		*old_out = old;
 	if (new_out)
@@ -249,7 +249,7 @@ int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 	rf_reclaim_read_begin();
 	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	const watch_set *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
 	if ((rc = atom_validate(val, v)) < 0)
 		goto out;
 	if (a->release && !(node = reclaim_node_alloc())) {
@@ -261,7 +261,7 @@ int rf_atom_reset_vals(rf_atom *atom, rf_val v, rf_val *old_out)
 		reclaim_retire(node, old, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rc = atom_notify(atom, ws, old, v);
+	rc = watch_set_notify(ws, atom, old, v);
 	if (old_out)
 		*old_out = old;
 out:
@@ -288,7 +288,7 @@ int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 	rf_reclaim_read_begin();
 	const struct atom_validator *val =
 	    atomic_load_explicit(&a->validator, memory_order_acquire);
-	const struct atom_watches *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
+	const watch_set *ws = atomic_load_explicit(&a->watches, memory_order_acquire);
 	if ((rc = atom_validate(val, new_val)) < 0)
 		goto out;
 	if (a->release && !(node = reclaim_node_alloc())) {
@@ -303,7 +303,7 @@ int rf_atom_compare_and_set(rf_atom *atom, rf_val old_val, rf_val new_val)
 		reclaim_retire(node, old_val, a->release, a->release_ctx);
 		node = NULL;
 	}
-	rc = atom_notify(atom, ws, old_val, new_val);
+	rc = watch_set_notify(ws, atom, old_val, new_val);
 	if (rc == 0)
 		rc = 1;
 out:

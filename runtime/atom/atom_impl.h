@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "ringfold/atom.h"
+#include "runtime/base/watches.h"
 
 enum {
 	ATOM_LIVE = 0x41544f00u, /* "ATO": the atom is initialised and not destroyed */
@@ -43,24 +44,13 @@ struct atom_validator {
 	rf_val ctx;
 };
 
-struct atom_watch {
-	rf_val key;
-	rf_watch_fn fn;
-	rf_val ctx;
-};
-
-struct atom_watches {
-	size_t n; /* >= 1: an empty list is a NULL pointer */
-	struct atom_watch w[];
-};
-
 typedef struct atom_impl {
 	_Atomic rf_val value;
 	_Atomic uint32_t mode;
 	rf_release_fn release;
 	rf_val release_ctx;
 	_Atomic(struct atom_validator *) validator;
-	_Atomic(struct atom_watches *) watches;
+	_Atomic(watch_set *) watches; /* runtime/base/watches.h; retired, not counted */
 } atom_impl;
 
 _Static_assert(sizeof(atom_impl) <= sizeof(rf_atom), "rf_atom storage too small");
@@ -86,8 +76,6 @@ int atom_validate(const struct atom_validator *v, rf_val x);
 
 /* Call every watch of the snapshot ws (may be NULL) with (old, new). Inside a read
  * section (the caller's). */
-/* Run the watches; returns the first negative code one returned, or 0. */
-int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val);
 
 /* Free the validator and watch snapshots at destroy (no concurrent use). */
 void atom_meta_destroy(atom_impl *a);

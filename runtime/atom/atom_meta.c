@@ -27,18 +27,6 @@ int atom_validate(const struct atom_validator *v, rf_val x)
 	return r > 0 ? 0 : r == 0 ? RF_EVALIDATOR : r;
 }
 
-int atom_notify(rf_atom *atom, const struct atom_watches *ws, rf_val old_val, rf_val new_val)
-{
-	int first = 0;
-	for (size_t i = 0; ws && i < ws->n; i++) {
-		USER_CALL();
-		int rc = ws->w[i].fn(ws->w[i].key, atom, old_val, new_val, ws->w[i].ctx);
-		if (rc < 0 && first == 0)
-			first = rc;
-	}
-	return first;
-}
-
 void atom_meta_destroy(atom_impl *a)
 {
 	free(atomic_load_explicit(&a->validator, memory_order_relaxed));
@@ -109,7 +97,7 @@ int rf_atom_get_validator(rf_atom *atom, rf_validator_fn *fn, rf_val *ctx)
 	return 0;
 }
 
-/* Install the list `cur` with `key` replaced (fn != NULL) or removed (fn == NULL). */
+/* Install the set `cur` with `key` replaced (fn != NULL) or removed (fn == NULL). */
 static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	int rc = atom_check(atom);
@@ -120,33 +108,12 @@ static int change_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val ctx)
 	if (!node)
 		return -ENOMEM;
 	rf_reclaim_read_begin();
-	struct atom_watches *cur = atomic_load_explicit(&a->watches, memory_order_acquire);
+	watch_set *cur = atomic_load_explicit(&a->watches, memory_order_acquire), *nw;
 	for (;;) {
-		size_t n = cur ? cur->n : 0, at = n;
-		for (size_t i = 0; i < n; i++)
-			if (cur->w[i].key == key)
-				at = i;
-		if (!fn && at == n) { /* removing a key that is not there */
+		if ((rc = watch_set_edit(cur, key, fn, ctx, &nw)) != 0) {
 			rf_reclaim_read_end();
 			reclaim_node_free(node);
-			return 0;
-		}
-		size_t m = fn ? (at == n ? n + 1 : n) : n - 1;
-		struct atom_watches *nw = NULL;
-		if (m) {
-			nw = malloc(sizeof(*nw) + m * sizeof(nw->w[0]));
-			if (!nw) {
-				rf_reclaim_read_end();
-				reclaim_node_free(node);
-				return -ENOMEM;
-			}
-			nw->n = m;
-			size_t j = 0;
-			for (size_t i = 0; i < n; i++)
-				if (i != at)
-					nw->w[j++] = cur->w[i];
-			if (fn)
-				nw->w[j] = (struct atom_watch){key, fn, ctx};
+			return rc < 0 ? rc : 0; /* 1: removing a key that is not there */
 		}
 		/* Success: release publishes *nw, acquire pairs with cur's installer. Failure:
 		 * acquire reloads cur for the next attempt. */

@@ -29,16 +29,6 @@
 #define DEFAULT_MAX_HISTORY 10
 #define LIMIT_MAX_HISTORY 1000000
 
-struct stm_watches {
-	_Atomic uint32_t refs;
-	uint32_t n;
-	struct {
-		rf_val key;
-		rf_watch_fn fn;
-		rf_val ctx;
-	} w[];
-};
-
 int rf_ref_new(rf_val init, rf_ref **out)
 {
 	return rf_ref_new_opts(init, NULL, out);
@@ -128,7 +118,7 @@ void rf_ref_free(rf_ref *ref)
 		if (v != RF_NIL)
 			reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 	}
-	free(atomic_load_explicit(&ref->watches, memory_order_relaxed));
+	watch_set_put(atomic_load_explicit(&ref->watches, memory_order_relaxed));
 	free(ref);
 }
 
@@ -271,54 +261,36 @@ int stm_ref_validate(rf_ref *r, rf_val val)
 	return rc > 0 ? 0 : rc < 0 ? rc : RF_EVALIDATOR;
 }
 
-static void watches_put(stm_watches *w)
-{
-	if (w && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
-		free(w);
-}
-
-/* Replace the array by a copy without `key`, plus (key, fn) when fn is not NULL. The copy
- * is allocated with wlock dropped (nothing allocates under a spin lock) for the size seen
- * then; if the array grew meanwhile, again. */
+/* Replace the set by a copy without `key`, plus (key, fn) when fn is not NULL. The copy
+ * is built with wlock dropped (nothing allocates under a spin lock) from the set seen
+ * then, pinned by a reference; if another edit replaced it meanwhile, again. */
 static int watches_edit(rf_ref *ref, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!ref)
 		return -EINVAL;
 	for (;;) {
 		spin_lock(&ref->wlock);
-		stm_watches *seen = atomic_load_explicit(&ref->watches, memory_order_relaxed);
-		uint32_t n = seen ? seen->n : 0;
+		watch_set *seen =
+		    watch_set_get(atomic_load_explicit(&ref->watches, memory_order_relaxed));
 		spin_unlock(&ref->wlock);
-		stm_watches *w = malloc(sizeof(*w) + (n + 1) * sizeof(w->w[0]));
-		if (!w)
-			return -ENOMEM;
+		watch_set *w;
+		int rc = watch_set_edit(seen, key, fn, ctx, &w);
+		if (rc != 0) {
+			watch_set_put(seen);
+			return rc < 0 ? rc : 0; /* 1: removing a key that is not there */
+		}
 		spin_lock(&ref->wlock);
-		stm_watches *old = atomic_load_explicit(&ref->watches, memory_order_relaxed);
-		if (old && old->n > n) { /* grew meanwhile: w is too small */
-			spin_unlock(&ref->wlock);
-			free(w);
-			continue;
-		}
-		atomic_init(&w->refs, 1);
-		w->n = 0;
-		for (uint32_t i = 0; old && i < old->n; i++)
-			if (old->w[i].key != key)
-				w->w[w->n++] = old->w[i];
-		if (fn) {
-			w->w[w->n].key = key;
-			w->w[w->n].ctx = ctx;
-			w->w[w->n++].fn = fn;
-		}
-		stm_watches *unused = NULL;
-		if (!w->n) {
-			unused = w;
-			w = NULL;
-		}
-		atomic_store_explicit(&ref->watches, w, memory_order_release); /* pairs: notify */
+		bool same = atomic_load_explicit(&ref->watches, memory_order_relaxed) == seen;
+		if (same) /* release pairs with notify's acquire: publishes *w */
+			atomic_store_explicit(&ref->watches, w, memory_order_release);
 		spin_unlock(&ref->wlock);
-		free(unused);
-		watches_put(old);
-		return 0;
+		if (same)
+			watch_set_put(seen); /* the ref's own reference */
+		else
+			watch_set_put(w);
+		watch_set_put(seen); /* the one taken above */
+		if (same)
+			return 0;
 	}
 }
 
@@ -337,19 +309,9 @@ int stm_ref_notify(rf_ref *r, rf_val old, rf_val new_val)
 	if (!atomic_load_explicit(&r->watches, memory_order_relaxed))
 		return 0;
 	spin_lock(&r->wlock);
-	stm_watches *w = atomic_load_explicit(&r->watches, memory_order_acquire);
-	if (w)
-		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+	watch_set *w = watch_set_get(atomic_load_explicit(&r->watches, memory_order_acquire));
 	spin_unlock(&r->wlock);
-	if (!w)
-		return 0;
-	int first = 0;
-	for (uint32_t i = 0; i < w->n; i++) {
-		USER_CALL();
-		int rc = w->w[i].fn(w->w[i].key, r, old, new_val, w->w[i].ctx);
-		if (rc < 0 && !first)
-			first = rc;
-	}
-	watches_put(w);
-	return first;
+	int rc = watch_set_notify(w, r, old, new_val);
+	watch_set_put(w);
+	return rc;
 }

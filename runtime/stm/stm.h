@@ -76,6 +76,7 @@
 #include "ringfold/ref.h"
 #include "runtime/base/reclaim.h"
 #include "runtime/base/spin.h"
+#include "runtime/base/watches.h"
 #include "runtime/sched/wait.h"
 
 /* Slot state: serial << 3 | status. */
@@ -117,21 +118,19 @@ typedef struct stm_version {
 	_Atomic uint64_t point;
 } stm_version;
 
-typedef struct stm_watches stm_watches;
-
 /* The first cache line is all a commit writes while the ref keeps no history (the
  * default until a reader faults): owner claim, sequence word and newest version. */
 struct rf_ref {
-	_Atomic uint64_t lock;          /* REF_I | version; written by the owner only */
-	_Atomic uint64_t owner;         /* claim word */
-	_Atomic rf_val cur;             /* newest committed value */
-	_Atomic uint64_t cur_point;     /* its commit point; under the sequence word */
-	_Atomic uint32_t ensurers;      /* transactions holding ensure on this ref */
-	_Atomic uint32_t faults;        /* reads that found no old enough version since growth */
-	_Atomic uint32_t head;          /* ring index of the newest older version */
-	_Atomic uint32_t hist;          /* older versions kept, 0..max_history */
-	_Atomic(stm_watches *) watches; /* copy-on-write, replaced and pinned under wlock */
-	_Atomic bool has_validator;     /* validator != NULL; lets commits skip wlock */
+	_Atomic uint64_t lock;        /* REF_I | version; written by the owner only */
+	_Atomic uint64_t owner;       /* claim word */
+	_Atomic rf_val cur;           /* newest committed value */
+	_Atomic uint64_t cur_point;   /* its commit point; under the sequence word */
+	_Atomic uint32_t ensurers;    /* transactions holding ensure on this ref */
+	_Atomic uint32_t faults;      /* reads that found no old enough version since growth */
+	_Atomic uint32_t head;        /* ring index of the newest older version */
+	_Atomic uint32_t hist;        /* older versions kept, 0..max_history */
+	_Atomic(watch_set *) watches; /* copy-on-write, replaced and pinned under wlock */
+	_Atomic bool has_validator;   /* validator != NULL; lets commits skip wlock */
 
 	_Alignas(64) uint32_t max_history; /* ring size; immutable, like the rest of this line */
 	uint32_t min_history;

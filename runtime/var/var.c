@@ -21,36 +21,20 @@
 
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
+#include "runtime/base/watches.h"
 #include "runtime/var/binding.h"
 #include "runtime/var/convey.h"
-
-struct var_watches {
-	_Atomic uint32_t refs; /* the var's reference plus one per notify in progress */
-	uint32_t n;
-	struct {
-		rf_val key;
-		rf_watch_fn fn;
-		rf_val ctx;
-	} w[];
-};
 
 struct rf_var {
 	_Atomic rf_val root;
 	_Atomic bool ever_bound;
 	bool dynamic; /* immutable */
 	pthread_mutex_t lock;
-	_Atomic bool has_validator;  /* validator != NULL, for the lock-free check */
-	rf_validator_fn validator;   /* under lock */
-	rf_val validator_ctx;        /* under lock */
-	struct var_watches *watches; /* under lock; NULL when none */
+	_Atomic bool has_validator; /* validator != NULL, for the lock-free check */
+	rf_validator_fn validator;  /* under lock */
+	rf_val validator_ctx;       /* under lock */
+	watch_set *watches;         /* under lock; NULL when none */
 };
-
-static void watches_put(struct var_watches *w)
-{
-	/* acq_rel: the last holder's free sees every other holder's reads done. */
-	if (w && atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
-		free(w);
-}
 
 /* Validator on val, under var->lock: 0, RF_EVALIDATOR or its own code. */
 static int validate_locked(rf_var *var, rf_val val)
@@ -103,7 +87,7 @@ void rf_var_free(rf_var *var)
 {
 	if (!var)
 		return;
-	watches_put(var->watches);
+	watch_set_put(var->watches);
 	pthread_mutex_destroy(&var->lock);
 	free(var);
 }
@@ -151,11 +135,10 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 	int rc = fn(old, arg, &nv);
 	if (!rc)
 		rc = validate_locked(var, nv);
-	struct var_watches *w = NULL;
+	watch_set *w = NULL;
 	if (!rc) {
 		atomic_store_explicit(&var->root, nv, memory_order_release);
-		if ((w = var->watches))
-			atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+		w = watch_set_get(var->watches);
 	}
 	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	if (rc)
@@ -163,14 +146,9 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 	if (out)
 		*out = nv;
 	/* Watches fire on a change of the root (alter-var-root), after it, outside the lock. */
-	int first = 0;
-	for (uint32_t i = 0; w && i < w->n; i++) {
-		int wrc = w->w[i].fn(w->w[i].key, var, old, nv, w->w[i].ctx);
-		if (wrc < 0 && !first)
-			first = wrc;
-	}
-	watches_put(w);
-	return first;
+	rc = watch_set_notify(w, var, old, nv);
+	watch_set_put(w);
+	return rc;
 }
 
 int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
@@ -207,43 +185,20 @@ int rf_var_get_validator(rf_var *var, rf_validator_fn *fn, rf_val *ctx)
 	return 0;
 }
 
-/* Replace the watch array by a copy without `key`, plus (key, fn, ctx) when fn is set. */
+/* Replace the watch set by a copy without `key`, plus (key, fn, ctx) when fn is set. */
 static int watches_edit(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
 {
 	if (!var)
 		return -EINVAL;
 	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
-	struct var_watches *old = var->watches;
-	uint32_t n = old ? old->n : 0, at = n;
-	for (uint32_t i = 0; i < n; i++)
-		if (old->w[i].key == key)
-			at = i;
-	if (!fn && at == n) { /* nothing to remove: Clojure's remove-watch does nothing */
-		mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
-		return 0;
-	}
-	uint32_t m = fn ? (at == n ? n + 1 : n) : n - 1;
-	struct var_watches *w = NULL;
-	if (m) {
-		w = malloc(sizeof(*w) + m * sizeof(w->w[0]));
-		if (!w) {
-			mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
-			return -ENOMEM;
-		}
-		atomic_init(&w->refs, 1);
-		w->n = 0;
-		for (uint32_t i = 0; i < n; i++)
-			if (i != at)
-				w->w[w->n++] = old->w[i];
-		if (fn) {
-			w->w[w->n].key = key;
-			w->w[w->n].fn = fn;
-			w->w[w->n++].ctx = ctx;
-		}
-	}
-	var->watches = w;
+	watch_set *old = var->watches, *w;
+	int rc = watch_set_edit(old, key, fn, ctx, &w);
+	if (rc == 0)
+		var->watches = w;
 	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
-	watches_put(old);
+	if (rc != 0)
+		return rc < 0 ? rc : 0; /* 1: removing a key that is not there */
+	watch_set_put(old);
 	return 0;
 }
 
