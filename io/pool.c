@@ -31,6 +31,18 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static pool_job *q_head, *q_tail;
 static int n_threads, n_idle, n_queued;
 
+/* Append j to the FIFO; pool_lock held (or the fork child's only thread). */
+static void q_push(pool_job *j)
+{
+	j->next = NULL;
+	if (q_tail)
+		q_tail->next = j;
+	else
+		q_head = j;
+	q_tail = j;
+	n_queued++;
+}
+
 static void init_cond(void)
 {
 	pthread_condattr_t a;
@@ -52,15 +64,8 @@ static void pool_fork_child(void)
 	n_threads = n_idle = n_queued = 0;
 	for (pool_job *next; list; list = next) {
 		next = list->next;
-		if (!list->survives_fork)
-			continue;
-		list->next = NULL;
-		if (q_tail)
-			q_tail->next = list;
-		else
-			q_head = list;
-		q_tail = list;
-		n_queued++;
+		if (list->survives_fork)
+			q_push(list);
 	}
 }
 
@@ -130,13 +135,7 @@ int pool_submit(pool_job *j)
 		mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 		return -EAGAIN;
 	}
-	j->next = NULL;
-	if (q_tail)
-		q_tail->next = j;
-	else
-		q_head = j;
-	q_tail = j;
-	n_queued++;
+	q_push(j);
 	pthread_cond_signal(&pool_cond);
 	mutex_unlock_ranked(&pool_lock, LOCKRANK_IO_POOL);
 	return 0;

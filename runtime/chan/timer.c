@@ -67,6 +67,18 @@ static void unlink_slot(struct stripe *st, slot *s)
 		}
 }
 
+/* The slot's time has come (or it never got a fiber): no later timeout joins it, its
+ * channel closes, its reference goes. */
+static void slot_end(struct stripe *st, slot *s)
+{
+	spin_lock(&st->lock);
+	unlink_slot(st, s);
+	spin_unlock(&st->lock);
+	rf_chan_close(s->ch);
+	rf_chan_release(s->ch);
+	free(s);
+}
+
 static void slot_fiber(void *arg)
 {
 	slot *s = arg;
@@ -79,12 +91,7 @@ static void slot_fiber(void *arg)
 	spin_unlock(&st->lock);
 	if (wait)
 		waiter_wait(&s->w, s->at * TIMEOUT_RES_NS);
-	spin_lock(&st->lock);
-	unlink_slot(st, s);
-	spin_unlock(&st->lock);
-	rf_chan_close(s->ch);
-	rf_chan_release(s->ch);
-	free(s);
+	slot_end(st, s);
 	/* seq_cst, as drain's store of draining and load of live: either this load sees
 	 * draining or drain's load sees the decrement (no lost signal). */
 	if (atomic_fetch_sub_explicit(&live, 1, memory_order_seq_cst) == 1 &&
@@ -189,12 +196,7 @@ static int slot_make(uint64_t at, rf_chan **out)
 		return 0;
 	/* No fiber (runtime stopping, no stack): whoever shared the slot sees it closed. */
 	atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
-	spin_lock(&st->lock);
-	unlink_slot(st, s);
-	spin_unlock(&st->lock);
-	rf_chan_close(s->ch);
-	rf_chan_release(s->ch);
-	free(s);
+	slot_end(st, s);
 	rf_chan_release(*out);
 	*out = NULL;
 	return rc;
