@@ -239,22 +239,25 @@ static void mark_bound(rf_var *var)
 		atomic_store_explicit(&var->ever_bound, true, memory_order_relaxed);
 }
 
-int rf_var_push_binding(rf_var *var, rf_val val)
+/* Bind var to val on top of ctx's bindings (the caller checked var). */
+static inline int push(rf_var *var, rf_val val, exec_ctx *ctx)
 {
-	if (!var)
-		return -EINVAL;
 	if (!var->dynamic)
 		return RF_ENOTDYNAMIC;
 	int rc = validate(var, val);
 	if (rc)
 		return rc;
-	exec_ctx *ctx = ctx_self();
 	var_frame *f = var_frame_new(var, val, ctx->bindings, ctx);
 	if (!f)
 		return -ENOMEM;
 	mark_bound(var);
 	ctx->bindings = f;
 	return 0;
+}
+
+int rf_var_push_binding(rf_var *var, rf_val val)
+{
+	return var ? push(var, val, ctx_self()) : -EINVAL;
 }
 
 int rf_var_pop_binding(rf_var *var)
@@ -320,18 +323,12 @@ int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val 
 	*out = RF_NIL;
 	if (!var || !body)
 		return -EINVAL;
-	if (!var->dynamic)
-		return RF_ENOTDYNAMIC;
-	int rc = validate(var, val);
-	if (rc)
-		return rc;
 	exec_ctx *ctx = ctx_self();
 	var_frame *saved = ctx->bindings;
-	var_frame *f = var_frame_new(var, val, saved, ctx);
-	if (!f)
-		return -ENOMEM;
-	mark_bound(var);
-	ctx->bindings = f;
+	int rc = push(var, val, ctx);
+	if (rc)
+		return rc;
+	var_frame *f = ctx->bindings;
 	rc = body(arg, out);
 	ctx->bindings = saved;
 	var_bindings_release(f);
