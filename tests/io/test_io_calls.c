@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "io/io_case.h"
 
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
@@ -318,38 +319,6 @@ static int blocking_calls(void)
 	RF_CHECK(rf_blocking(square_body, 2, NULL) == 0);
 	RF_CHECK(rf_blocking(NULL, 2, &out) == -EINVAL);
 	return 0;
-}
-
-/* ---- running a case on a thread and on a fiber ---- */
-
-struct run {
-	int (*fn)(void);
-	int line;
-	waiter done;
-};
-
-static void fiber_main(void *p)
-{
-	struct run *r = p;
-	r->line = r->fn();
-	if (waiter_claim(&r->done))
-		waiter_complete(&r->done);
-}
-
-/* Run fn on a fiber; returns its result. */
-static int on_fiber(int (*fn)(void))
-{
-	struct run r = {.fn = fn};
-	waiter_init(&r.done);
-	assert_int_equal(fiber_spawn(fiber_main, &r, SCHED_WORKER_ANY, NULL), 0);
-	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(20000)), 0);
-	return r.line;
-}
-
-static void run_case(int (*fn)(void))
-{
-	assert_int_equal(fn(), 0);         /* plain thread: the line of a failed check otherwise */
-	assert_int_equal(on_fiber(fn), 0); /* fiber */
 }
 
 /* Many fibers wait on one pipe at once (several waiters on one fd in epoll's fd table,

@@ -20,15 +20,10 @@
 
 #include <cmocka.h>
 
+#include "io/io_case.h"
 #include "ringfold.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
-
-#define T(c)                                                                                       \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			return __LINE__;                                                           \
-	} while (0)
 
 struct later {
 	int fd, ms, n;
@@ -50,18 +45,18 @@ static int reused_number(void)
 {
 	int sv[2], nv[2];
 	char buf[8];
-	T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	T(rf_io_recv_timeout(sv[0], buf, 1, 0, 20) == -ETIMEDOUT); /* now registered */
-	close(sv[0]);                                              /* behind ringfold's back */
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	RF_CHECK(rf_io_recv_timeout(sv[0], buf, 1, 0, 20) == -ETIMEDOUT); /* now registered */
+	close(sv[0]); /* behind ringfold's back */
 	close(sv[1]);
-	T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nv) == 0);
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nv) == 0);
 	struct later l = {.fd = nv[1], .ms = 30, .n = 1};
 	pthread_create(&l.t, NULL, write_later, &l);
 	uint64_t t0 = time_now_ns();
-	T(rf_io_recv_timeout(nv[0], buf, 1, 0, 20000) == 1);
-	T(time_now_ns() - t0 < 10000000000ull); /* late by at most the re-check period */
+	RF_CHECK(rf_io_recv_timeout(nv[0], buf, 1, 0, 20000) == 1);
+	RF_CHECK(time_now_ns() - t0 < 10000000000ull); /* late by at most the re-check period */
 	pthread_join(l.t, NULL);
-	T(rf_io_close(nv[0]) == 0 && rf_io_close(nv[1]) == 0);
+	RF_CHECK(rf_io_close(nv[0]) == 0 && rf_io_close(nv[1]) == 0);
 	return 0;
 }
 
@@ -90,18 +85,18 @@ static void *requester(void *p)
 static int request_response(void)
 {
 	int sv[2];
-	T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	pthread_t t;
 	pthread_create(&t, NULL, requester, &sv[1]);
 	for (int i = 0; i < 200; i++) {
 		char buf[100];
 		/* 10 of 100: a short read, after which the next one may park first */
-		T(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 20000) == 10);
-		T(buf[0] == (char)i && buf[9] == (char)i);
-		T(rf_io_send(sv[0], buf, 10, 0) == 10);
+		RF_CHECK(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 20000) == 10);
+		RF_CHECK(buf[0] == (char)i && buf[9] == (char)i);
+		RF_CHECK(rf_io_send(sv[0], buf, 10, 0) == 10);
 	}
 	pthread_join(t, NULL);
-	T(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
+	RF_CHECK(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
 	return 0;
 }
 
@@ -109,14 +104,14 @@ static int full_reads(void)
 {
 	int sv[2];
 	char buf[100];
-	T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	T(rf_io_recv_timeout(sv[0], buf, 1, 0, 10) == -ETIMEDOUT); /* EAGAIN seen first */
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	RF_CHECK(rf_io_recv_timeout(sv[0], buf, 1, 0, 10) == -ETIMEDOUT); /* EAGAIN seen first */
 	memset(buf, 1, sizeof(buf));
-	T(write(sv[1], buf, 100) == 100);
+	RF_CHECK(write(sv[1], buf, 100) == 100);
 	for (int i = 0; i < 10; i++)
-		T(rf_io_recv_timeout(sv[0], buf, 10, 0, 20000) == 10);
-	T(rf_io_recv_timeout(sv[0], buf, 10, 0, 30) == -ETIMEDOUT);
-	T(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
+		RF_CHECK(rf_io_recv_timeout(sv[0], buf, 10, 0, 20000) == 10);
+	RF_CHECK(rf_io_recv_timeout(sv[0], buf, 10, 0, 30) == -ETIMEDOUT);
+	RF_CHECK(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
 	return 0;
 }
 
@@ -124,14 +119,14 @@ static int datagrams(void)
 {
 	int sv[2];
 	char buf[100];
-	T(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) == 0);
-	T(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 10) == -ETIMEDOUT);
+	RF_CHECK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) == 0);
+	RF_CHECK(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 10) == -ETIMEDOUT);
 	for (int i = 0; i < 3; i++)
-		T(write(sv[1], "abcde", 5) == 5);
+		RF_CHECK(write(sv[1], "abcde", 5) == 5);
 	for (int i = 0; i < 3; i++) /* each a short read that does not drain the socket */
-		T(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 20000) == 5);
-	T(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 30) == -ETIMEDOUT);
-	T(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
+		RF_CHECK(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 20000) == 5);
+	RF_CHECK(rf_io_recv_timeout(sv[0], buf, sizeof(buf), 0, 30) == -ETIMEDOUT);
+	RF_CHECK(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
 	return 0;
 }
 
@@ -139,18 +134,18 @@ static int poll_after_consumed(void)
 {
 	int sv[2];
 	char buf[4];
-	T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	T(rf_io_pollfd_timeout(sv[0], POLLIN, 10) == -ETIMEDOUT);
-	T(write(sv[1], "x", 1) == 1);
-	T(rf_io_pollfd_timeout(sv[0], POLLIN, 20000) & POLLIN);
-	T(rf_io_recv(sv[0], buf, 4, 0) == 1); /* short: drained */
-	T(rf_io_pollfd_timeout(sv[0], POLLIN, 30) == -ETIMEDOUT);
+	RF_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	RF_CHECK(rf_io_pollfd_timeout(sv[0], POLLIN, 10) == -ETIMEDOUT);
+	RF_CHECK(write(sv[1], "x", 1) == 1);
+	RF_CHECK(rf_io_pollfd_timeout(sv[0], POLLIN, 20000) & POLLIN);
+	RF_CHECK(rf_io_recv(sv[0], buf, 4, 0) == 1); /* short: drained */
+	RF_CHECK(rf_io_pollfd_timeout(sv[0], POLLIN, 30) == -ETIMEDOUT);
 	struct later l = {.fd = sv[1], .ms = 20, .n = 1};
 	pthread_create(&l.t, NULL, write_later, &l);
-	T(rf_io_pollfd_timeout(sv[0], POLLIN, 20000) & POLLIN);
+	RF_CHECK(rf_io_pollfd_timeout(sv[0], POLLIN, 20000) & POLLIN);
 	pthread_join(l.t, NULL);
-	T(rf_io_pollfd_timeout(sv[0], POLLOUT, 20000) & POLLOUT);
-	T(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
+	RF_CHECK(rf_io_pollfd_timeout(sv[0], POLLOUT, 20000) & POLLOUT);
+	RF_CHECK(rf_io_close(sv[0]) == 0 && rf_io_close(sv[1]) == 0);
 	return 0;
 }
 
@@ -160,7 +155,7 @@ static int fd_slot;
 static int eagain_on_slot(void)
 {
 	char c;
-	T(rf_io_recv_timeout(fd_slot, &c, 1, 0, 5) == -ETIMEDOUT); /* registered, unready */
+	RF_CHECK(rf_io_recv_timeout(fd_slot, &c, 1, 0, 5) == -ETIMEDOUT); /* registered, unready */
 	return 0;
 }
 
@@ -168,52 +163,19 @@ static int data_is_there(void)
 {
 	char c;
 	uint64_t t0 = time_now_ns();
-	T(rf_io_recv_timeout(fd_slot, &c, 1, 0, 20000) == 1);
-	T(time_now_ns() - t0 < 500000000ull); /* not the second a stale slot would cost */
+	RF_CHECK(rf_io_recv_timeout(fd_slot, &c, 1, 0, 20000) == 1);
+	RF_CHECK(time_now_ns() - t0 < 500000000ull); /* not the second a stale slot would cost */
 	return 0;
 }
 
 /* ---- running a case on a thread and on a fiber ---- */
-
-struct run {
-	int (*fn)(void);
-	int line;
-	waiter done;
-};
-
-static void fiber_main(void *p)
-{
-	struct run *r = p;
-	r->line = r->fn();
-	if (waiter_claim(&r->done))
-		waiter_complete(&r->done);
-}
-
-static void run_case(int (*fn)(void))
-{
-	assert_int_equal(fn(), 0);
-	struct run r = {.fn = fn};
-	waiter_init(&r.done);
-	assert_int_equal(fiber_spawn(fiber_main, &r, SCHED_WORKER_ANY, NULL), 0);
-	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(60000)), 0);
-	assert_int_equal(r.line, 0);
-}
-
-static int on_worker0(int (*fn)(void))
-{
-	struct run r = {.fn = fn};
-	waiter_init(&r.done);
-	assert_int_equal(fiber_spawn(fiber_main, &r, 0, NULL), 0);
-	assert_int_equal(waiter_wait(&r.done, time_deadline_after_ms(60000)), 0);
-	return r.line;
-}
 
 static void test_closed_elsewhere(void **s)
 {
 	int sv[2], nv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	fd_slot = sv[0];
-	assert_int_equal(on_worker0(eagain_on_slot), 0);
+	assert_int_equal(io_case_on_fiber(eagain_on_slot, 0), 0);
 	assert_int_equal(rf_io_close(sv[0]), 0); /* on this thread, not worker 0 */
 	assert_int_equal(rf_io_close(sv[1]), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nv), 0);
@@ -222,7 +184,7 @@ static void test_closed_elsewhere(void **s)
 	fd_slot = nv[0] == fd_slot ? nv[0] : nv[1];
 	int other = fd_slot == nv[0] ? nv[1] : nv[0];
 	assert_int_equal(write(other, "d", 1), 1);
-	assert_int_equal(on_worker0(data_is_there), 0);
+	assert_int_equal(io_case_on_fiber(data_is_there, 0), 0);
 	close(nv[0]);
 	close(nv[1]);
 }
