@@ -309,6 +309,13 @@ static unsigned sqe_len(size_t len)
 	return len > MAX_RW ? MAX_RW : (unsigned)len;
 }
 
+/* A cancel token stops every call but close and shutdown: they are how a cancelled
+ * connection is cleaned up. */
+static bool cancellable(const struct req *r)
+{
+	return r->verb != V_CLOSE && r->verb != V_SHUTDOWN;
+}
+
 static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 {
 	if (r->verb == V_CLOSE && !poll_ev)
@@ -364,11 +371,11 @@ static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 		break;
 	case V_POLL: {
 		io_uring_prep_poll_add(sqe, r->fd, (unsigned)(poll_ev ? poll_ev : r->events));
-		int rc = uring_wait(io, sqe, r->deadline);
+		int rc = uring_wait(io, sqe, r->deadline, cancellable(r));
 		return rc > 0 && (rc & POLLNVAL) ? -EBADF : rc;
 	}
 	}
-	return uring_wait(io, sqe, r->deadline);
+	return uring_wait(io, sqe, r->deadline, cancellable(r));
 }
 
 static int uring_wait_req(const struct req *r)
@@ -468,7 +475,7 @@ static long run(struct req *r, int64_t ms)
 	if (ms < 0)
 		return -EINVAL;
 	r->deadline = time_deadline_after_ms(ms); /* NO_TIMEOUT saturates to DEADLINE_NONE */
-	if (r->verb != V_CLOSE && r->verb != V_SHUTDOWN && io_cancel_triggered())
+	if (cancellable(r) && io_cancel_triggered())
 		return -ECANCELED;
 	uint64_t ambient = untimed(r) ? 0 : ctx_self()->io_deadline;
 	if (ambient && ambient < r->deadline) {

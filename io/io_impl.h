@@ -68,9 +68,10 @@ struct io_uring_sqe *uring_sqe(io_poller *io);
 /* Submit `sqe` (already prepared; its user_data is set here), linked to a timeout at
  * deadline_ns unless DEADLINE_NONE, and park until its completion. Returns the CQE's
  * res; -ETIMEDOUT when the timeout cancelled it, -EBADF when uring_cancel_fd did,
- * RF_ESHUTDOWN when shutdown did (or the worker was already unwinding: not sent).
- * Owner's fiber only. */
-int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns);
+ * RF_ESHUTDOWN when shutdown did (or the worker was already unwinding: not sent);
+ * when `cancellable`, -ECANCELED if the context's cancel token fires (or had fired: not
+ * sent). Owner's fiber only. */
+int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns, bool cancellable);
 
 /* epoll.c */
 int ep_create(io_poller *io);

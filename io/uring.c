@@ -143,7 +143,7 @@ void uring_cancel_all(io_poller *io)
 	(void)io_uring_submit(&io->ring);
 }
 
-int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
+int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns, bool cancellable)
 {
 	RF_ASSERT(io_self() == io); /* owner only */
 	if (sched_cancelling()) {
@@ -155,10 +155,7 @@ int uring_wait(io_poller *io, struct io_uring_sqe *sqe, uint64_t deadline_ns)
 	waiter w;
 	waiter_init(&w);
 	struct io_cancel_rec rec = {.token = NULL};
-	/* close and shutdown are how a cancelled connection is cleaned up: a cancel token
-	 * never stops them (as on epoll, where they do not wait) */
-	bool cleanup = sqe->opcode == IORING_OP_CLOSE || sqe->opcode == IORING_OP_SHUTDOWN;
-	if (!cleanup && !io_cancel_enter(&rec, &w, io, true)) {
+	if (cancellable && !io_cancel_enter(&rec, &w, io, true)) {
 		io_uring_prep_nop(sqe); /* the context's cancel token was triggered: not sent */
 		io_uring_sqe_set_data64(sqe, IGNORE_TAG);
 		return -ECANCELED;
