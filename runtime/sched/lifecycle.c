@@ -243,10 +243,9 @@ int sched_start(const rf_config *cfg, const sched_poller_ops *poller)
 	}
 	rf_config c;
 	if (cfg)
-		rc = config_from_caller(cfg, &c);
-	else
-		rc = rf_config_default(&c);
-	if (rc < 0 || (rc = config_check(&c, sizeof(rt_topology_text))) < 0)
+		c = asked; /* checked above */
+	else if ((rc = rf_config_default(&c)) < 0 ||
+	         (rc = config_check(&c, sizeof(rt_topology_text))) < 0)
 		goto out;
 	if (c.topology) {
 		strcpy(rt_topology_text, c.topology);
