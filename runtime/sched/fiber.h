@@ -73,6 +73,8 @@ typedef struct sched_fiber {
 	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
 	bool started; /* mctx made: the fiber has run (its stack is touched only from then) */
 	bool pinned;  /* placed explicitly: never handed to another worker */
+	bool spread;  /* placed to even the load (not kept by its spawner's worker): moved
+	               * again only to a worker carrying fewer fibers (place.c) */
 	bool own_map; /* a stack of its own size: unmapped at the end, not pooled */
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
