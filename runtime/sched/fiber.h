@@ -131,7 +131,9 @@ typedef struct sched_worker {
 	int pool_low;     /* low-water mark of npool in this trim window (stack.c) */
 	uint64_t trim_at; /* end of the trim window or next trim batch; 0: none (worker.c) */
 	unsigned since_poll;
-	unsigned direct; /* direct yields since the scheduler last ran a fiber */
+	bool spin_off;         /* worker.c: the last idle spin failed */
+	unsigned spin_skipped; /* worker.c: idles slept at once since */
+	unsigned direct;       /* direct yields since the scheduler last ran a fiber */
 	mctx sched_ctx;
 	void *poller;         /* this worker's, from sched_poller->create */
 	void *sched_stack_lo; /* ASan: bounds of the worker thread's own stack */
