@@ -167,7 +167,8 @@ void agent_drain_run(rf_agent *a)
 	struct rf_executor *place = a->place;
 	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
 	uint64_t queued = agent_queued(s);
-	struct rf_executor *handoff = NULL;
+	struct rf_executor *next_place = NULL;
+	bool handoff = false;
 	while (queued && !(s & AGENT_FAILED) && !handoff) {
 		uint64_t done = 0;
 		int err = 0;
@@ -178,7 +179,8 @@ void agent_drain_run(rf_agent *a)
 		while (done < queued && done < AGENT_BATCH && !err && !reached) {
 			struct agent_node *n = agent_peek(a);
 			if (n->fn && n->exec != place && !a->discard) {
-				handoff = n->exec;
+				next_place = n->exec;
+				handoff = true;
 				break;
 			}
 			agent_dequeue(a);
@@ -202,7 +204,7 @@ void agent_drain_run(rf_agent *a)
 			fiber_yield();
 	}
 	if (handoff) {
-		agent_schedule(a, handoff); /* our unit of work passes to the next drain */
+		agent_schedule(a, next_place); /* our unit of work passes to the next drain */
 		return;
 	}
 	agent_after(a, s);
