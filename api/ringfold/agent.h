@@ -7,7 +7,8 @@
  * run in parallel; one agent never does.
  *
  * Every action runs on an executor fiber, so an action that sleeps, does ringfold I/O or
- * derefs parks instead of holding an OS thread (docs/agent.md: where actions run).
+ * derefs parks instead of holding an OS thread (docs/agent.md: where actions run), unless
+ * it was sent through an executor.h pool (send-via), whose OS threads run it.
  *
  * Clojure mapping (a code where Clojure throws; docs/agent.md has the full table):
  *   (agent v :validator f :error-handler h :error-mode m)   rf_agent_new(v, &opts, &a)
