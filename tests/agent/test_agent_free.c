@@ -1,7 +1,8 @@
 /* rf_agent_free while work is pending: 10,000 actions queued from threads and fibers
  * plus sends held in another agent's action all run exactly once after the free, then
  * the agent ends (its final value released once); free from inside an action; free of a
- * failed agent and of one that fails after the free (its held actions are discarded). */
+ * failed agent and of one that fails after the free (its held actions are discarded);
+ * free racing the drain's last retire. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -264,6 +265,62 @@ static void free_failed(void **state)
 	rf_promise_free(gate);
 }
 
+/* rf_agent_free races the drain: freed while its actions still run (the drain ends the
+ * agent) or after they all ran (free ends it). Loops until both were seen; each time
+ * every action runs once and each value is released once. */
+enum { RACE_K = 8, RACE_MAX = 4000, RACE_VALUES = RACE_MAX * (RACE_K + 1) };
+static _Atomic int race_runs[RACE_MAX];
+static _Atomic unsigned char race_released[RACE_VALUES + 1];
+static _Atomic int race_releases;
+
+static void race_release(rf_val v, rf_val ctx)
+{
+	RF_CHECK(v > 0 && v <= RACE_VALUES);
+	RF_CHECK_EQ(atomic_fetch_add(&race_released[v], 1), 0);
+	atomic_fetch_add(&race_releases, 1);
+}
+
+static int race_step(rf_val old, rf_val iter, rf_val *out)
+{
+	atomic_fetch_add(&race_runs[iter], 1);
+	*out = old + 1;
+	return 0;
+}
+
+static bool race_done(void *p)
+{
+	rf_reclaim_barrier();
+	return atomic_load(&race_releases) == *(int *)p * (RACE_K + 1);
+}
+
+static void free_races_the_drain(void **state)
+{
+	rf_agent_opts o = {.size = sizeof(o), .release = race_release};
+	int busy = 0, idle = 0, iters = 0;
+	while (iters < RACE_MAX && (busy == 0 || idle == 0 || iters < 100)) {
+		int it = iters++;
+		rf_agent *a;
+		/* this iteration's values: it * (K + 1) + 1 .. (it + 1) * (K + 1) */
+		assert_int_equal(rf_agent_new((rf_val)it * (RACE_K + 1) + 1, &o, &a), 0);
+		for (int k = 0; k < RACE_K; k++)
+			assert_int_equal(rf_agent_send(a, race_step, it), 0);
+		for (volatile int spin = 0; spin < (it % 40) * 300; spin++)
+			;
+		if (atomic_load(&race_runs[it]) < RACE_K)
+			busy++; /* actions still to run: certainly pending at the free */
+		else if (agent_queued(atomic_load(&a->state)) == 0)
+			idle++; /* drain retired: certainly idle at the free */
+		rf_agent_free(a);
+	}
+	assert_true(busy > 0);
+	assert_true(idle > 0);
+	assert_true(wait_until(race_done, &iters));
+	for (int it = 0; it < iters; it++)
+		assert_int_equal(atomic_load(&race_runs[it]), RACE_K);
+	for (int v = 1; v <= iters * (RACE_K + 1); v++)
+		assert_int_equal(atomic_load(&race_released[v]), 1);
+}
+
 /* Free of an idle agent ends it at once; NULL is a no-op. */
 static void free_idle(void **state)
 {
@@ -285,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(fails_after_free),
 	    cmocka_unit_test(free_failed),
 	    cmocka_unit_test(free_idle),
+	    cmocka_unit_test(free_races_the_drain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
