@@ -1,11 +1,12 @@
 /* runtime/agent/drain.c: running an agent's actions, one at a time, in order.
  *
  * A drain is the agent's consumer (see agent_internal.h): it exists from the transition
- * that created it until it retires its last node or fails. It runs on an executor fiber,
- * so an action may park (sleep, ringfold I/O, deref); it takes the nodes counted in
- * `state`, runs them, retires them with one release add, and goes on while more are
- * counted, yielding to the worker's other fibers after every AGENT_BATCH actions. One
- * fiber per busy period, not per action: a burst of sends costs one spawn.
+ * that created it until it retires its last node or fails. It runs on an executor fiber
+ * (or as a task of the executor its actions name), so an action may park (sleep, ringfold
+ * I/O, deref); it takes the nodes counted in `state`, runs them, retires them with one
+ * release add, and goes on while more are counted, yielding to the worker's other fibers
+ * after every AGENT_BATCH actions. One fiber per busy period, not per action: a burst of
+ * sends costs one spawn.
  *
  * The drain touches the agent for the last time in the atomic operation that retires its
  * last node or sets FAILED; after it the agent may be restarted, drained by another fiber
