@@ -132,8 +132,8 @@ RF_API void rf_agent_free(rf_agent *agent);
  *          actions queued or 2^28 held on the agent).
  * Blocks:  never.
  * Context: any.
- * Cost:    busy agent: a slab allocation, one exchange, three atomic adds; idle agent:
- *          also the spawn of its drain fiber. */
+ * Cost:    busy agent: a slab allocation, one exchange, three atomic adds (a held send:
+ *          one more); idle agent: also the spawn of its drain fiber. */
 RF_API int rf_agent_send(rf_agent *agent, rf_update_fn fn, rf_val arg);
 RF_API int rf_agent_send_off(rf_agent *agent, rf_update_fn fn, rf_val arg);
 
