@@ -37,9 +37,10 @@
  *    fails (sets FAILED in the same CAS that retires its batch);
  *  - a drain that meets an action for another executor (send-via) retires what it ran,
  *    keeps that node counted and schedules a drain there, which takes over;
- *  - while FAILED is set no drain exists; rf_agent_restart or rf_agent_free (under
- *    restart_lock) is the consumer while it discards held nodes, and when it clears
- *    FAILED with nodes still queued it schedules a new drain, which takes over.
+ *  - while FAILED is set no drain exists; rf_agent_restart (under restart_lock) or
+ *    rf_agent_free (which nothing may race) is the consumer while it discards held
+ *    nodes, and when it clears FAILED with nodes still queued it schedules a new drain,
+ *    which takes over.
  *
  * The drain protocol of free. The agent is destroyed (final value released, memory
  * freed) by whoever makes the atomic operation that leaves state == FREED exactly:
@@ -85,7 +86,7 @@ static inline uint64_t agent_queued(uint64_t state)
 	return (state & AGENT_QUEUED_MASK) / AGENT_UNIT;
 }
 
-/* A state whose change to it from the previous one creates a drain. */
+/* Nothing queued and not failed: the add that leaves such a state creates a drain. */
 static inline bool agent_idle(uint64_t state)
 {
 	return (state & (AGENT_QUEUED_MASK | AGENT_FAILED)) == 0;
