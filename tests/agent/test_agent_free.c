@@ -17,6 +17,7 @@
 #include "ringfold/atom.h"
 #include "ringfold/future.h"
 #include "ringfold/promise.h"
+#include "ringfold/ref.h"
 #include "runtime/agent/agent_internal.h"
 
 enum { THREADS = 4, FIBERS = 4, PER = 1250, QUEUED = (THREADS + FIBERS) * PER, HELD = 100 };
@@ -321,6 +322,71 @@ static void free_races_the_drain(void **state)
 		assert_int_equal(atomic_load(&race_released[v]), 1);
 }
 
+/* The agent's last accepted sends are held by a failing action of another agent, or
+ * deferred by a transaction that aborts: they are dropped, and the last drop ends the
+ * freed agent. */
+enum { DROPPED = 20 };
+static _Atomic int drop_sent;
+
+static int send_then_fail(rf_val old, rf_val arg, rf_val *out)
+{
+	for (int i = 0; i < DROPPED; i++)
+		RF_CHECK_EQ(rf_agent_send(target, step, i), 0);
+	atomic_store(&drop_sent, 1);
+	rf_val ignored;
+	RF_CHECK_EQ(rf_promise_deref(gate, &ignored), 0);
+	return -5; /* the held sends are dropped */
+}
+
+static int tx_send_then_abort(rf_val arg, rf_val *out)
+{
+	return send_then_fail(0, arg, out);
+}
+
+static void *tx_thread(void *p)
+{
+	rf_val v;
+	return (void *)(intptr_t)rf_dosync(tx_send_then_abort, 0, &v);
+}
+
+static void last_drop_ends_agent(void **state)
+{
+	for (int via_tx = 0; via_tx < 2; via_tx++) {
+		reset_counts();
+		atomic_store(&drop_sent, 0);
+		assert_int_equal(rf_promise_new(&gate), 0);
+		rf_agent_opts o = {.size = sizeof(o), .release = count_release};
+		assert_int_equal(rf_agent_new(3, &o, &target), 0);
+		rf_agent *holder = NULL;
+		pthread_t t;
+		if (via_tx) {
+			assert_int_equal(pthread_create(&t, NULL, tx_thread, NULL), 0);
+		} else {
+			rf_agent_opts h = {.size = sizeof(h), .error_mode = RF_AGENT_CONTINUE};
+			assert_int_equal(rf_agent_new(0, &h, &holder), 0);
+			assert_int_equal(rf_agent_send(holder, send_then_fail, 0), 0);
+		}
+		assert_true(wait_until(flag_set, &drop_sent));
+		assert_int_equal(atomic_load(&target->state), DROPPED * AGENT_HOLD);
+		rf_agent_free(target); /* idle, but DROPPED sends are still pending */
+		assert_int_equal(rf_promise_deliver(gate, 1), 0);
+		if (via_tx) {
+			void *rc;
+			pthread_join(t, &rc);
+			assert_int_equal((intptr_t)rc, -5);
+		} else {
+			assert_int_equal(rf_agent_await(&holder, 1), 0);
+			rf_agent_free(holder);
+		}
+		want_releases = 1;
+		assert_true(wait_until(releases_done, NULL));
+		assert_int_equal(atomic_load(&released[3]), 1);
+		for (int i = 0; i < DROPPED; i++)
+			assert_int_equal(atomic_load(&runs[i]), 0);
+		rf_promise_free(gate);
+	}
+}
+
 /* Free of an idle agent ends it at once; NULL is a no-op. */
 static void free_idle(void **state)
 {
@@ -342,6 +408,7 @@ int main(void)
 	    cmocka_unit_test(fails_after_free),
 	    cmocka_unit_test(free_failed),
 	    cmocka_unit_test(free_idle),
+	    cmocka_unit_test(last_drop_ends_agent),
 	    cmocka_unit_test(free_races_the_drain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
