@@ -23,11 +23,11 @@
  * where it keeps the loads even (the donor carrying at least two more): otherwise a
  * burst of connections, spread by placement, would be handed back to the listener's
  * idle worker while the peer runs the first ones, and stay there for their whole life,
- * two to one. Only fibers that have not
- * started move: a started fiber may hold errno or a thread-local's address cached by the
- * compiler across the call that parked it, and would resume on another thread with the
- * wrong ones, so parked fibers always resume where they ran. The fiber's stack, from the
- * donor's pool, goes to the new worker's spare pool when it ends (same node).
+ * two to one. Only fibers that have not started move: a started fiber may hold errno or
+ * a thread-local's address cached by the compiler across the call that parked it, and
+ * would resume on another thread with the wrong ones, so parked fibers always resume
+ * where they ran. The fiber's stack, from the donor's pool, goes to the new worker's
+ * spare pool when it ends (same node).
  *
  * Ordering: every field here is a hint read relaxed. A stale load only makes a placement
  * or a donation less even; fibers move through inboxes, whose CAS and exchange publish
