@@ -27,6 +27,7 @@ typedef struct exec_ctx {
 	void *fj_task;        /* fork/join: the task being run, or NULL (runtime/fj) */
 	uint64_t io_deadline; /* io: calls end by then (CLOCK_MONOTONIC ns); 0: none (io/calls.c) */
 	void *io_cancel;      /* io: the attached cancel token, or NULL (io/cancel.c) */
+	int reclaim_nest;     /* base: read sections open (debug builds count them) */
 } exec_ctx;
 
 /* The running fiber's context (NULL outside fibers) and the thread's own; written only
