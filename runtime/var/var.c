@@ -116,14 +116,15 @@ int rf_var_root(rf_var *var, rf_val *out)
 	return 0;
 }
 
-int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
+/* Set the root to fn(root, arg) (fn NULL: to arg), validated unless `trusted`, then run
+ * the watches outside the lock. */
+int var_change_root(rf_var *var, rf_update_fn fn, rf_val arg, bool trusted, rf_val *old_out,
+                    rf_val *new_out, bool *changed)
 {
-	if (!var || !fn)
-		return -EINVAL;
 	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
-	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = RF_NIL;
-	int rc = fn(old, arg, &nv);
-	if (!rc)
+	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = arg;
+	int rc = fn ? (nv = RF_NIL, fn(old, arg, &nv)) : 0;
+	if (!rc && !trusted)
 		rc = validate_locked(var, nv);
 	watch_set *w = NULL;
 	if (!rc) {
@@ -131,14 +132,25 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 		w = watch_set_get(var->watches);
 	}
 	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
+	if (changed)
+		*changed = rc == 0;
 	if (rc)
 		return rc;
-	if (out)
-		*out = nv;
-	/* Watches fire on a change of the root (alter-var-root), after it, outside the lock. */
+	if (old_out)
+		*old_out = old;
+	if (new_out)
+		*new_out = nv;
+	/* Watches fire on a change of the root, after it, outside the lock. */
 	rc = watch_set_notify(w, var, old, nv);
 	watch_set_put(w);
 	return rc;
+}
+
+int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
+{
+	if (!var || !fn)
+		return -EINVAL;
+	return var_change_root(var, fn, arg, false, NULL, out, NULL);
 }
 
 int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
