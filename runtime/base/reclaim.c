@@ -67,7 +67,8 @@
 #include "runtime/base/lockrank.h"
 #include "runtime/base/reclaim.h"
 
-__thread rf_reclaim_reader rf_reclaim_self;
+/* initial-exec: the calls below reach it at a fixed offset, as ctx.c does its context */
+__thread rf_reclaim_reader rf_reclaim_self __attribute__((tls_model("initial-exec")));
 uint64_t rf_reclaim_epoch = 1;
 
 /* ---- readers ---- */
