@@ -86,8 +86,9 @@ RF_API void rf_var_free(rf_var *var);
  * Errors:  -EINVAL (NULL var or out).
  * Blocks:  never.
  * Context: any; generic form rf_deref (ringfold.h).
- * Cost:    one load for a var never bound anywhere; else a walk of the context's
- *          bindings, newest first. */
+ * Cost:    a few loads when the context has no binding, when var's binding is the
+ *          innermost, or when var was never bound anywhere; else a walk of the
+ *          context's bindings, newest first. */
 RF_API int rf_var_deref(rf_var *var, rf_val *out);
 
 /* (.getRawRoot v): the root value, ignoring bindings.
@@ -116,7 +117,8 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
  *          -EINVAL (NULL var or body), -ENOMEM.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    one allocation per var bound. */
+ * Cost:    no allocation, nothing shared written (the frame is on the stack); a capture
+ *          inside the body (work started there) copies the frames once. */
 RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* (binding [v1 x1 v2 x2 ...] (body arg)): rf_var_binding for n vars at once.
@@ -127,7 +129,8 @@ RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, 
  *          RF_EVALIDATOR or a validator's code, -ENOMEM: body not run.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    one allocation per var bound. */
+ * Cost:    as rf_var_binding per var (frames on the stack up to 8 vars, else one
+ *          allocation). */
 RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                            rf_val arg, rf_val *out);
 

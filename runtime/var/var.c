@@ -98,14 +98,29 @@ static var_frame *binding_of(const rf_var *var)
 	return NULL;
 }
 
-int rf_var_deref(rf_var *var, rf_val *out)
+static __attribute__((noinline)) int deref_slow(rf_var *var, rf_val *out)
 {
-	if (!var || !out)
-		return -EINVAL;
 	var_frame *f = binding_of(var);
 	*out = f ? atomic_load_explicit(&f->val, memory_order_relaxed)
 	         : atomic_load_explicit(&var->root, memory_order_acquire); /* pairs: alter */
 	return 0;
+}
+
+/* No binding at all in this context, or var's is the innermost: no flag to test, no walk. */
+int rf_var_deref(rf_var *var, rf_val *out)
+{
+	if (!var || !out)
+		return -EINVAL;
+	var_frame *f = ctx_self()->bindings;
+	if (!f) {
+		*out = atomic_load_explicit(&var->root, memory_order_acquire); /* pairs: alter */
+		return 0;
+	}
+	if (f->var == var) {
+		*out = atomic_load_explicit(&f->val, memory_order_relaxed);
+		return 0;
+	}
+	return deref_slow(var, out);
 }
 
 int rf_var_root(rf_var *var, rf_val *out)
