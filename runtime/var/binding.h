@@ -46,13 +46,14 @@ typedef struct var_frame {
 	_Atomic uint32_t refs; /* shared frames only */
 } var_frame;
 
-/* A local frame binding var to val on top of ctx's bindings (not yet installed). */
+/* A local frame binding var to val on top of `parent`, ctx's bindings (not yet
+ * installed). */
 static inline void var_frame_local(var_frame *f, rf_var *var, rf_val val, uint32_t kind,
-                                   const exec_ctx *ctx)
+                                   const exec_ctx *ctx, var_frame *parent)
 {
 	f->var = var;
 	atomic_init(&f->val, val);
-	f->parent = ctx->bindings;
+	f->parent = parent;
 	f->binder = ctx;
 	atomic_init(&f->twin, NULL);
 	f->kind = kind;

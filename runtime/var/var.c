@@ -285,7 +285,7 @@ int rf_var_push_binding(rf_var *var, rf_val val)
 	if (!f)
 		return -ENOMEM;
 	exec_ctx *ctx = ctx_self();
-	var_frame_local(f, var, val, FRAME_PUSHED, ctx);
+	var_frame_local(f, var, val, FRAME_PUSHED, ctx, ctx->bindings);
 	mark_bound(var);
 	ctx->bindings = f;
 	return 0;
@@ -344,7 +344,7 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 	exec_ctx *ctx = ctx_self();
 	var_frame *saved = ctx->bindings;
 	for (size_t i = 0; i < n; i++) {
-		var_frame_local(&frames[i], vars[i], vals[i], FRAME_SCOPED, ctx);
+		var_frame_local(&frames[i], vars[i], vals[i], FRAME_SCOPED, ctx, ctx->bindings);
 		mark_bound(vars[i]);
 		ctx->bindings = &frames[i];
 	}
@@ -382,7 +382,7 @@ static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_bo
 		return rc;
 	exec_ctx *ctx = ctx_self();
 	var_frame f;
-	var_frame_local(&f, var, val, FRAME_SCOPED, ctx);
+	var_frame_local(&f, var, val, FRAME_SCOPED, ctx, ctx->bindings);
 	mark_bound(var);
 	ctx->bindings = &f;
 	rc = body(arg, out);
@@ -391,8 +391,10 @@ static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_bo
 }
 
 /* The common (binding [*v* x] ...): an out-pointer, a dynamic var without a validator,
- * bound before. One frame on the stack and nothing shared written; after the body
- * everything is read back from the frame, so little stays in registers across the call. */
+ * bound before. One frame on the stack and nothing shared written. The context and the
+ * previous frame stay in registers across the body: restoring from them, not from the
+ * frame just written, keeps a store-to-load round trip off the path from one binding
+ * to the next. */
 int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
 {
 	if (__builtin_expect(!out || !var || !body ||
@@ -403,15 +405,15 @@ int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val 
 		return binding_slow(var, val, body, arg, out);
 	*out = RF_NIL;
 	exec_ctx *ctx = ctx_self();
+	var_frame *saved = ctx->bindings;
 	var_frame f;
-	var_frame_local(&f, var, val, FRAME_SCOPED, ctx);
+	var_frame_local(&f, var, val, FRAME_SCOPED, ctx, saved);
 	ctx->bindings = &f;
 	int rc = body(arg, out);
-	ctx = (exec_ctx *)f.binder;
 	if (__builtin_expect(ctx->bindings != &f ||
 	                         atomic_load_explicit(&f.twin, memory_order_relaxed) != NULL,
 	                     0))
 		binding_end_slow(ctx, &f);
-	ctx->bindings = f.parent;
+	ctx->bindings = saved;
 	return rc;
 }
