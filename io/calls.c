@@ -474,6 +474,20 @@ static long epoll_do(io_poller *io, const struct req *r)
 	}
 }
 
+int io_wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct req r = {.verb = V_POLL, .fd = fd, .events = events, .deadline = deadline};
+	io_poller *io = fiber_self() ? io_self() : NULL;
+	int rc;
+	if (!io)
+		rc = thread_ready(fd, events, deadline);
+	else if (io->kind == RF_IO_URING)
+		rc = uring_submit(io, &r, events);
+	else
+		rc = ep_wait_fd(io, fd, (uint32_t)events, deadline);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- entry ---- */
 
 static long run(struct req *r, int64_t ms)

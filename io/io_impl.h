@@ -171,5 +171,8 @@ int io_cancel_trigger(struct rf_io_cancel *c);
 /* calls.c: the deadline of a call with timeout_ms (the context's deadline may bring it
  * nearer). 0; -EINVAL (ms < 0), -ECANCELED (the context's token was triggered). */
 int io_call_deadline(int64_t ms, uint64_t *deadline);
+/* Wait until fd is ready for events (POLLIN, ...) or the deadline, on whatever the
+ * caller runs on. 0, -ETIMEDOUT, -ECANCELED, RF_ESHUTDOWN, -EBADF. */
+int io_wait_fd(int fd, short events, uint64_t deadline);
 
 #endif
