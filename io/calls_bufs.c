@@ -555,7 +555,7 @@ ssize_t rf_io_reader_recv_timeout(rf_io_reader *r, int64_t timeout_ms, rf_io_buf
 	spin_lock(&r->lock);
 	bool queued = r->qlen || r->armed; /* what a request got or gets goes first */
 	spin_unlock(&r->lock);
-	if (io && io->kind == RF_IO_URING && ((s && s->br) || queued))
+	if ((s && s->br) || queued)
 		n = ring_recv(r, io, s, deadline, out);
 	else
 		n = plain_recv(r, io, deadline, out);

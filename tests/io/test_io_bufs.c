@@ -237,7 +237,8 @@ static int token_ends(void)
 	/* The reader goes on for the next caller, the data intact. */
 	RF_CHECK(rf_io_send(sv[1], "ok", 2, 0) == 2);
 	rf_io_buf b;
-	RF_CHECK(rf_io_reader_recv_timeout(w.r, WAIT_MS, &b) == 2 && !memcmp(b.data, "ok", 2));
+	RF_CHECK_EQ(rf_io_reader_recv_timeout(w.r, WAIT_MS, &b), 2);
+	RF_CHECK(!memcmp(b.data, "ok", 2));
 	RF_CHECK(rf_io_buf_return(&b) == 0);
 	rf_io_reader_free(w.r);
 	rf_io_cancel_free(w.tok);
