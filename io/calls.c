@@ -318,8 +318,10 @@ static bool cancellable(const struct req *r)
 
 static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 {
-	if (r->verb == V_SEND && !poll_ev && r->len >= uring_zc_min() &&
-	    uring_feature(URF_SEND_ZC)) {
+	/* Zero copy only without a deadline: the call returns when the kernel lets go of
+	 * the buffer (for TCP, at the peer's acknowledgement), which no timeout can hurry. */
+	if (r->verb == V_SEND && !poll_ev && r->deadline == DEADLINE_NONE &&
+	    r->len >= uring_zc_min() && uring_feature(URF_SEND_ZC)) {
 		int rc = uring_send_zc(io, r->fd, r->buf, r->len, r->flags, r->deadline);
 		if (rc != -EOPNOTSUPP) /* AF_UNIX and the like: a plain send below */
 			return rc;
