@@ -146,9 +146,13 @@ RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int6
  *          MSG_DONTWAIT, ...), -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL
  *          (timeout_ms < 0), -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a
  *          fiber's wait cut short).
- * Blocks:  until the socket takes some of the data, unless MSG_DONTWAIT.
+ * Blocks:  until the socket takes some of the data, unless MSG_DONTWAIT; an untimed send
+ *          that goes zero-copy (below) until the kernel lets go of buf.
  * Context: any.
- * Cost:    as rf_io_recv. */
+ * Cost:    as rf_io_recv. On io_uring an untimed send of at least the zero-copy
+ *          threshold (none by default: on loopback it never won, docs/io.md) goes out
+ *          with SEND_ZC and returns at the kernel's notification (for TCP, the peer's
+ *          acknowledgement), so buf is free to reuse on return as with a plain send. */
 RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
 RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags,
                                   int64_t timeout_ms);

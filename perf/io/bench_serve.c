@@ -1,0 +1,296 @@
+/* perf/io: the io_uring features servers use, each beside the plain path in one run.
+ *   send_zc_4k / _64k / _1m: a fiber on worker 0 sends chunks of that size over loopback
+ *             TCP with untimed rf_io_send while a plain thread drains the other end;
+ *             one op = one chunk. Impls: `copy` (plain send), `zc` (SEND_ZC, the call
+ *             returning at the kernel's notification). Where zc wins sets io_set_zc_min.
+ *   accept_rate: a plain thread connects and closes, one connection at a time; a fiber
+ *             takes each and closes it; one op = one connection. Impls:
+ *             `listener_multishot` (rf_io_listener, one multishot request),
+ *             `listener_oneshot` (rf_io_listener with one request per connection, as on a
+ *             kernel without multishot accept), `accept` (rf_io_accept).
+ *   recv_pool: 64-byte echo over one loopback TCP connection (a plain thread sends and
+ *             waits for the reply; a fiber receives and replies); one op = one round
+ *             trip. Impls: `reader_bufring` (rf_io_reader: multishot recv into the
+ *             worker's buffer ring), `recv` (rf_io_recv into the connection's own buffer).
+ * On io_uring (the default); under RF_IO_BACKEND=epoll every impl takes the plain path.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "io/backend.h"
+#include "io/io_impl.h"
+#include "ringfold.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/wait.h"
+
+static int tcp_listen(struct sockaddr_in *a)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(*a);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, len) || listen(fd, 512) ||
+	    getsockname(fd, (struct sockaddr *)a, &len))
+		abort();
+	return fd;
+}
+
+static void tcp_pair(int sv[2])
+{
+	struct sockaddr_in a;
+	int l = tcp_listen(&a);
+	sv[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (connect(sv[1], (struct sockaddr *)&a, sizeof(a)))
+		abort();
+	sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (sv[0] < 0)
+		abort();
+	int one = 1;
+	setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	close(l);
+}
+
+struct job {
+	uint64_t ops;
+	size_t size;
+	int fd;
+	int impl;
+	struct sockaddr_in addr;
+	int lfd;
+	waiter done;
+};
+
+static void finish(struct job *j)
+{
+	if (waiter_claim(&j->done))
+		waiter_complete(&j->done);
+}
+
+/* Spawn fn on worker 0, run thread_fn on this thread, wait for both. */
+static uint64_t run_pair(struct job *j, void (*fn)(void *), void *(*thread_fn)(void *))
+{
+	waiter_init(&j->done);
+	uint64_t t0 = bench_now_ns();
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_fn, j) || fiber_spawn(fn, j, 0, NULL))
+		abort();
+	waiter_wait(&j->done, DEADLINE_NONE);
+	pthread_join(th, NULL);
+	return bench_now_ns() - t0;
+}
+
+/* ---- send_zc ---- */
+
+static void zc_sender(void *p)
+{
+	struct job *j = p;
+	char *buf = malloc(j->size);
+	memset(buf, 'z', j->size);
+	for (uint64_t i = 0; i < j->ops; i++)
+		for (size_t off = 0; off < j->size;) {
+			ssize_t n = rf_io_send(j->fd, buf + off, j->size - off, 0);
+			if (n <= 0)
+				abort();
+			off += (size_t)n;
+		}
+	free(buf);
+	finish(j);
+}
+
+static void *drain(void *p)
+{
+	struct job *j = p;
+	static char sink[1 << 20];
+	uint64_t want = j->ops * j->size;
+	for (uint64_t got = 0; got < want;) {
+		ssize_t n = recv(j->fd, sink, sizeof(sink), 0);
+		if (n <= 0)
+			abort();
+		got += (uint64_t)n;
+	}
+	return NULL;
+}
+
+static int zc_peer_fd;
+
+static void *drain_peer(void *p)
+{
+	struct job j = *(struct job *)p;
+	j.fd = zc_peer_fd;
+	return drain(&j);
+}
+
+static uint64_t run_send(uint64_t ops, void *arg)
+{
+	struct job *proto = arg;
+	int sv[2];
+	tcp_pair(sv);
+	struct job j = *proto;
+	j.ops = ops;
+	j.fd = sv[1];
+	zc_peer_fd = sv[0];
+	io_set_zc_min(j.impl ? 0 : SIZE_MAX);
+	uint64_t el = run_pair(&j, zc_sender, drain_peer);
+	io_set_zc_min(SIZE_MAX);
+	close(sv[0]);
+	close(sv[1]);
+	return el;
+}
+
+/* ---- accept_rate ---- */
+
+static void *connector(void *p)
+{
+	struct job *j = p;
+	for (uint64_t i = 0; i < j->ops; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&j->addr, sizeof(j->addr)))
+			abort();
+		close(fd);
+	}
+	return NULL;
+}
+
+static void taker(void *p)
+{
+	struct job *j = p;
+	rf_io_listener *l = NULL;
+	if (j->impl < 2 && rf_io_listener_new(j->lfd, SOCK_CLOEXEC, 64, &l))
+		abort();
+	for (uint64_t i = 0; i < j->ops; i++) {
+		int fd =
+		    l ? rf_io_listener_accept(l) : rf_io_accept(j->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			abort();
+		close(fd);
+	}
+	rf_io_listener_free(l);
+	finish(j);
+}
+
+static uint64_t run_accept(uint64_t ops, void *arg)
+{
+	struct job j = *(struct job *)arg;
+	j.ops = ops;
+	j.lfd = tcp_listen(&j.addr);
+	io_test_uring_off(j.impl == 1 ? URF_MS_ACCEPT : 0);
+	uint64_t el = run_pair(&j, taker, connector);
+	io_test_uring_off(0);
+	close(j.lfd);
+	return el;
+}
+
+/* ---- recv_pool ---- */
+
+enum { MSG = 64 };
+
+static void *client(void *p)
+{
+	struct job *j = p;
+	char m[MSG];
+	memset(m, 'm', MSG);
+	for (uint64_t i = 0; i < j->ops; i++) {
+		if (send(j->fd, m, MSG, 0) != MSG)
+			abort();
+		for (size_t got = 0; got < MSG;) {
+			ssize_t n = recv(j->fd, m + got, MSG - got, 0);
+			if (n <= 0)
+				abort();
+			got += (size_t)n;
+		}
+	}
+	return NULL;
+}
+
+static int echo_fd;
+
+static void echo(void *p)
+{
+	struct job *j = p;
+	uint64_t bytes = j->ops * MSG;
+	if (j->impl == 0) {
+		rf_io_bufpool *pool;
+		rf_io_reader *r;
+		if (rf_io_bufpool_new(4096, 64, &pool) || rf_io_reader_new(echo_fd, pool, &r))
+			abort();
+		for (uint64_t got = 0; got < bytes;) {
+			rf_io_buf b;
+			ssize_t n = rf_io_reader_recv(r, &b);
+			if (n <= 0 || rf_io_send(echo_fd, b.data, (size_t)n, 0) != n)
+				abort();
+			rf_io_buf_return(&b);
+			got += (uint64_t)n;
+		}
+		rf_io_reader_free(r);
+		rf_io_bufpool_free(pool);
+	} else {
+		char buf[4096];
+		for (uint64_t got = 0; got < bytes;) {
+			ssize_t n = rf_io_recv(echo_fd, buf, sizeof(buf), 0);
+			if (n <= 0 || rf_io_send(echo_fd, buf, (size_t)n, 0) != n)
+				abort();
+			got += (uint64_t)n;
+		}
+	}
+	finish(j);
+}
+
+static uint64_t run_recv(uint64_t ops, void *arg)
+{
+	struct job j = *(struct job *)arg;
+	j.ops = ops;
+	int sv[2];
+	tcp_pair(sv);
+	echo_fd = sv[0];
+	j.fd = sv[1];
+	uint64_t el = run_pair(&j, echo, client);
+	close(sv[0]);
+	close(sv[1]);
+	return el;
+}
+
+int main(int argc, char **argv)
+{
+	bench_init(argc, argv);
+	static const struct {
+		const char *name;
+		size_t size;
+		uint64_t ops;
+	} sends[] = {
+	    {"send_zc_4k", 4096, 8192},
+	    {"send_zc_64k", 65536, 512},
+	    {"send_zc_1m", 1 << 20, 32},
+	};
+	for (int i = 0; i < 3; i++) {
+		if (!bench_wanted(sends[i].name))
+			continue;
+		struct job copy = {.size = sends[i].size, .impl = 0};
+		struct job zc = {.size = sends[i].size, .impl = 1};
+		bench_run(sends[i].name, "copy", sends[i].ops, run_send, &copy);
+		bench_run(sends[i].name, "zc", sends[i].ops, run_send, &zc);
+	}
+	if (bench_wanted("accept_rate")) {
+		static const char *impls[] = {"listener_multishot", "listener_oneshot", "accept"};
+		for (int i = 0; i < 3; i++) {
+			struct job j = {.impl = i};
+			bench_run("accept_rate", impls[i], 2000, run_accept, &j);
+		}
+	}
+	if (bench_wanted("recv_pool")) {
+		struct job ring = {.impl = 0}, own = {.impl = 1};
+		bench_run("recv_pool", "reader_bufring", 20000, run_recv, &ring);
+		bench_run("recv_pool", "recv", 20000, run_recv, &own);
+	}
+	rf_shutdown();
+	return 0;
+}
