@@ -409,6 +409,7 @@ int rf_io_reader_new(int fd, rf_io_bufpool *pool, rf_io_reader **out)
 		return -ENOMEM;
 	}
 	r->h.cqe = rd_cqe;
+	r->h.multishot = true;
 	spin_init(&r->lock, LOCKRANK_IO_READER);
 	r->fd = fd;
 	r->pool = pool;
@@ -517,6 +518,7 @@ static ssize_t ring_recv(rf_io_reader *r, io_poller *io, struct bp_share *s, uin
 			sqe->flags |= IOSQE_BUFFER_SELECT;
 			sqe->buf_group = r->pool->bgid;
 			io_uring_sqe_set_data64(sqe, uring_handler_ud(&r->h));
+			io->handlers++;
 		}
 		struct io_cancel_rec rec;
 		int rc = -ECANCELED;

@@ -176,6 +176,7 @@ int rf_io_listener_new(int fd, int flags, size_t backlog, rf_io_listener **out)
 		return rc;
 	}
 	l->h.cqe = ls_cqe;
+	l->h.multishot = true;
 	spin_init(&l->lock, LOCKRANK_IO_LISTEN);
 	waitlist_init(&l->waiters);
 	l->fd = fd;
@@ -230,6 +231,7 @@ static int uring_accept(rf_io_listener *l, io_poller *io, uint64_t deadline)
 			else
 				io_uring_prep_accept(sqe, l->fd, NULL, NULL, l->flags);
 			io_uring_sqe_set_data64(sqe, uring_handler_ud(&l->h));
+			io->handlers++;
 		}
 		struct io_cancel_rec rec;
 		int rc;

@@ -226,6 +226,8 @@ void io_destroy(io_poller *io)
 {
 	if (!io)
 		return;
+	if (thread_io == io && io->kind == RF_IO_URING)
+		uring_drain(io); /* the owner: its listeners' and readers' last CQEs */
 	if (thread_io == io)
 		thread_io = NULL;
 	if (io->kind == RF_IO_URING)

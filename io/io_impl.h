@@ -15,6 +15,7 @@
 #include <liburing.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "io/backend.h"
 #include "runtime/sched/wait.h"
@@ -30,6 +31,8 @@ struct io_poller {
 	struct io_uring ring;
 	uint64_t wake_buf; /* target of the armed eventfd read */
 	bool msg_ring;     /* wake other rings with IORING_OP_MSG_RING */
+	int handlers;      /* multishot requests armed (uring_handler.multishot) */
+	pid_t pid;         /* the process that set the ring up (a forked child must not use it) */
 	/* epoll backend (owner only) */
 	int epfd;
 	struct ep_fd_slot *fds; /* indexed by fd */
@@ -68,6 +71,8 @@ size_t uring_zc_min(void);
  * returns how many fibers it completed. */
 struct uring_handler {
 	int (*cqe)(struct uring_handler *h, const struct io_uring_cqe *cqe);
+	bool multishot; /* counted in io->handlers while armed (the armer adds one; a CQE
+	                 * without IORING_CQE_F_MORE takes it off) */
 };
 static inline uint64_t uring_handler_ud(struct uring_handler *h)
 {
@@ -87,6 +92,10 @@ void uring_msg_wake(io_poller *self, io_poller *to);
 /* Queue a cancellation of every request on fd in this ring, hard-linked to the SQE the
  * caller prepares next (which runs whatever the cancellation finds). Owner only. */
 void uring_cancel_fd(io_poller *io, int fd);
+/* Before the ring goes: cancel and reap its multishot requests, so that their owners
+ * hear their last CQE (and drop what they hold for the kernel); bounded to a second.
+ * Owner only, in the process that set the ring up. */
+void uring_drain(io_poller *io);
 /* Shutdown: cancel every request in flight on the ring; the fibers waiting on them get
  * RF_ESHUTDOWN. Owner only. */
 void uring_cancel_all(io_poller *io);

@@ -52,6 +52,8 @@ void io_set_msg_ring(bool on)
 	atomic_store_explicit(&msg_ring_on, on, memory_order_relaxed);
 }
 
+static int reap(io_poller *io, bool *woke);
+
 static void arm_wake(io_poller *io)
 {
 	struct io_uring_sqe *sqe = uring_sqe(io);
@@ -88,6 +90,7 @@ int uring_create(io_poller *io)
 	}
 	io->msg_ring =
 	    atomic_load_explicit(&msg_ring_on, memory_order_relaxed) && uring_has_msg_ring();
+	io->pid = getpid();
 	arm_wake(io);
 	rc = io_uring_submit(&io->ring);
 	if (rc < 0) {
@@ -104,6 +107,21 @@ void uring_destroy(io_poller *io)
 	 * of fibers abandoned at shutdown) and waits for the kernel to let go of them. */
 	io_uring_queue_exit(&io->ring);
 	close(io->wake_fd);
+}
+
+void uring_drain(io_poller *io)
+{
+	if (io->handlers <= 0 || io->pid != getpid())
+		return;
+	uring_cancel_all(io);
+	uint64_t until = time_now_ns() + 1000000000u;
+	while (io->handlers > 0 && time_now_ns() < until) {
+		struct __kernel_timespec ts = {.tv_nsec = 10000000};
+		struct io_uring_cqe *cqe;
+		(void)io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, &ts, NULL);
+		bool woke = false;
+		(void)reap(io, &woke);
+	}
 }
 
 void uring_cancel_fd(io_poller *io, int fd)
