@@ -12,6 +12,11 @@
  *             waits for the reply; a fiber receives and replies); one op = one round
  *             trip. Impls: `reader_bufring` (rf_io_reader: multishot recv into the
  *             worker's buffer ring), `recv` (rf_io_recv into the connection's own buffer).
+ *   uring_files: on a private ring (no executor), one op = a 64-byte send SQE and a
+ *             recv SQE over a loopback TCP connection, submitted and reaped together
+ *             (one io_uring_enter). Impls: `plain`, `fixed_files` (both descriptors
+ *             registered, IOSQE_FIXED_FILE), `ring_fd` (io_uring_register_ring_fd),
+ *             `both`: what registered files and a registered ring fd save per request.
  * On io_uring (the default); under RF_IO_BACKEND=epoll every impl takes the plain path.
  */
 #include <netinet/in.h>
@@ -259,6 +264,55 @@ static uint64_t run_recv(uint64_t ops, void *arg)
 	return el;
 }
 
+/* ---- uring_files ---- */
+
+static uint64_t run_files(uint64_t ops, void *arg)
+{
+	int impl = (int)(intptr_t)arg; /* bit 0: fixed files, bit 1: registered ring fd */
+	struct io_uring ring;
+	if (io_uring_queue_init(8, &ring, 0))
+		abort();
+	int sv[2];
+	tcp_pair(sv);
+	int fds[2] = {sv[0], sv[1]};
+	if ((impl & 1) && io_uring_register_files(&ring, fds, 2))
+		abort();
+	if ((impl & 2) && io_uring_register_ring_fd(&ring) < 0)
+		abort();
+	char out[MSG], in[MSG];
+	memset(out, 'f', MSG);
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++) {
+		struct io_uring_sqe *a = io_uring_get_sqe(&ring), *b;
+		io_uring_prep_send(a, impl & 1 ? 1 : sv[1], out, MSG, 0);
+		a->flags |= IOSQE_IO_LINK | (impl & 1 ? IOSQE_FIXED_FILE : 0);
+		b = io_uring_get_sqe(&ring);
+		io_uring_prep_recv(b, impl & 1 ? 0 : sv[0], in, MSG, MSG_WAITALL);
+		b->flags |= impl & 1 ? IOSQE_FIXED_FILE : 0;
+		if (io_uring_submit_and_wait(&ring, 2) < 0)
+			abort();
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+		io_uring_for_each_cqe(&ring, head, cqe)
+		{
+			if (cqe->res != MSG)
+				abort();
+			n++;
+		}
+		io_uring_cq_advance(&ring, n);
+		if (n != 2) { /* the recv's CQE came later: wait for it */
+			if (io_uring_wait_cqe(&ring, &cqe) || cqe->res != MSG)
+				abort();
+			io_uring_cqe_seen(&ring, cqe);
+		}
+	}
+	uint64_t el = bench_now_ns() - t0;
+	io_uring_queue_exit(&ring);
+	close(sv[0]);
+	close(sv[1]);
+	return el;
+}
+
 int main(int argc, char **argv)
 {
 	bench_init(argc, argv);
@@ -290,6 +344,12 @@ int main(int argc, char **argv)
 		struct job ring = {.impl = 0}, own = {.impl = 1};
 		bench_run("recv_pool", "reader_bufring", 20000, run_recv, &ring);
 		bench_run("recv_pool", "recv", 20000, run_recv, &own);
+	}
+	if (bench_wanted("uring_files") && io_kind() != RF_IO_EPOLL) {
+		static const char *impls[] = {"plain", "fixed_files", "ring_fd", "both"};
+		(void)run_files(20000, 0); /* a first run pays for a cold start: not reported */
+		for (int i = 0; i < 4; i++)
+			bench_run("uring_files", impls[i], 50000, run_files, (void *)(intptr_t)i);
 	}
 	rf_shutdown();
 	return 0;
