@@ -80,18 +80,25 @@ static bool is_closed(rf_io_listener *l)
 	return atomic_load_explicit(&l->closed, memory_order_acquire);
 }
 
-/* Lock held: the oldest queued connection, or -1. */
-static int pop(rf_io_listener *l)
+/* Lock held: take the oldest queued connection off (the caller frees the node after
+ * unlocking), or NULL. */
+static struct ls_conn *pop(rf_io_listener *l)
 {
 	struct ls_conn *c = l->head;
 	if (!c)
-		return -1;
+		return NULL;
 	l->head = c->next;
 	if (!l->head)
 		l->tail = NULL;
 	l->n--;
+	return c;
+}
+
+/* A popped node's descriptor (the node freed). */
+static int take_fd(struct ls_conn *c)
+{
 	int fd = c->fd;
-	free(c); /* a free under a leaf lock: no lock of the allocator's is ranked */
+	free(c);
 	return fd;
 }
 
@@ -206,14 +213,13 @@ static int uring_accept(rf_io_listener *l, io_poller *io, uint64_t deadline)
 		waiter_init(&w);
 		bool arm = false;
 		spin_lock(&l->lock);
-		int fd = is_closed(l) ? -EBADF : pop(l);
-		if (fd == -1 && l->err) {
-			fd = l->err;
+		struct ls_conn *c = is_closed(l) ? NULL : pop(l);
+		int err = is_closed(l) ? -EBADF : c ? 0 : l->err;
+		if (!c)
 			l->err = 0;
-		}
-		if (fd != -1) {
+		if (c || err) {
 			spin_unlock(&l->lock);
-			return fd;
+			return c ? take_fd(c) : err;
 		}
 		if (!l->armed) {
 			l->armed = arm = true;
@@ -295,11 +301,11 @@ static int thread_accept(rf_io_listener *l, uint64_t deadline)
 		if (is_closed(l))
 			return -EBADF;
 		spin_lock(&l->lock); /* what a fiber's request queued before the thread came */
-		int fd = pop(l);
+		struct ls_conn *c = pop(l);
 		spin_unlock(&l->lock);
-		if (fd >= 0)
-			return fd;
-		fd = accept4(l->fd, NULL, NULL, l->flags);
+		if (c)
+			return take_fd(c);
+		int fd = accept4(l->fd, NULL, NULL, l->flags);
 		if (fd >= 0)
 			return fd;
 		if (errno == EINTR || errno == ECONNABORTED)
