@@ -23,7 +23,7 @@
  *
  * Locks (leaves, never nested): a share's `lock` (IO_BUFS) guards its free stack or the
  * tail of its buffer ring (the kernel only reads it); a reader's `lock` (IO_READER)
- * guards its queue, w, armed, stopping, armed_io, freed.
+ * guards its queue, w, armed, stopping, armed_io, armed_share, freed, err.
  * refs: a pool's are its handle, each buffer out of it (queued or held by the caller),
  * each reader and each armed request; a reader's are its handle, its armed request and a
  * remote canceller. The last drop frees. A buffer ring stays registered with its ring
@@ -285,6 +285,7 @@ struct rf_io_reader {
 	io_poller *armed_io;          /* lock */
 	struct bp_share *armed_share; /* lock */
 	bool freed;                   /* lock */
+	int err;                      /* lock: data lost (no memory to queue it), for the taker */
 };
 
 static void rd_unref(rf_io_reader *r)
@@ -310,18 +311,18 @@ static struct rd_ent q_pop(rf_io_reader *r)
 	return e;
 }
 
-/* The queue has room for one more: grown outside the lock (only rd_cqe, on one thread
- * at a time, adds; takers only shrink it meanwhile). false: no memory. */
-static bool q_room(rf_io_reader *r)
+/* Make room in the queue for one more entry, grown outside the lock (only rd_cqe, on one
+ * thread at a time, adds; takers only shrink it meanwhile), and read the armed share.
+ * false: the reader was freed, or no memory. */
+static bool q_room(rf_io_reader *r, struct bp_share **share)
 {
 	spin_lock(&r->lock);
-	if (r->freed) {
-		spin_unlock(&r->lock);
-		return false;
-	}
-	bool full = r->qlen == r->qcap;
+	*share = r->armed_share;
+	bool freed = r->freed, full = r->qlen == r->qcap;
 	unsigned cap = r->qcap;
 	spin_unlock(&r->lock);
+	if (freed)
+		return false;
 	if (!full)
 		return true;
 	struct rd_ent *nq = malloc(2 * cap * sizeof(*nq)), *old;
@@ -345,10 +346,9 @@ static int rd_cqe(struct uring_handler *h, const struct io_uring_cqe *cqe)
 	rf_io_reader *r = (rf_io_reader *)h;
 	bool more = cqe->flags & IORING_CQE_F_MORE;
 	struct rd_ent e = {.res = cqe->res};
+	struct bp_share *s;
+	bool room = q_room(r, &s);
 	bool has_buf = cqe->flags & IORING_CQE_F_BUFFER;
-	spin_lock(&r->lock);
-	struct bp_share *s = r->armed_share;
-	spin_unlock(&r->lock);
 	if (has_buf) {
 		e.bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		e.share = s;
@@ -361,17 +361,13 @@ static int rd_cqe(struct uring_handler *h, const struct io_uring_cqe *cqe)
 	}
 	if (e.res == -EINVAL && !more && uring_feature(URF_BUF_RING))
 		uring_feature_lost(URF_BUF_RING); /* no multishot recv here: plain recvs from now */
-	bool room = q_room(r);
 	spin_lock(&r->lock);
-	bool keep = !r->freed && room;
-	if (!keep) {
-		/* Freed: nobody takes it. Without memory to queue it, the data is lost and
-		 * the stream broken: the taker gets -ENOMEM instead. */
-	} else {
+	bool keep = room && !r->freed;
+	if (keep)
 		q_push(r, e);
-	}
-	if (!r->freed && !room && r->qlen < r->qcap)
-		q_push(r, (struct rd_ent){.res = -ENOMEM});
+	else if (!r->freed)
+		r->err =
+		    -ENOMEM; /* the data is lost: the taker hears so once the queue is drained */
 	if (!more) {
 		r->armed = false;
 		r->stopping = false;
@@ -465,6 +461,12 @@ static ssize_t ring_recv(rf_io_reader *r, io_poller *io, struct bp_share *s, uin
 		waiter_init(&w);
 		bool arm = false;
 		spin_lock(&r->lock);
+		if (!r->qlen && r->err) {
+			int err = r->err;
+			r->err = 0;
+			spin_unlock(&r->lock);
+			return err;
+		}
 		if (r->qlen) {
 			struct rd_ent e = q_pop(r);
 			spin_unlock(&r->lock);
