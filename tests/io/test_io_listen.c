@@ -1,8 +1,8 @@
 /* rf_io_listener: connections taken one at a time, more of them than the listener holds
  * (its request stops at the bound and is armed again); errors on bad input; close wakes
- * a fiber (and a plain thread) waiting to take; a cancel token and the spanning deadline
- * end a wait; several fibers take from one listener and every connection reaches exactly
- * one. Each on a plain thread, on a fiber, and on a fiber with the optional io_uring
+ * a fiber (and a plain thread) waiting to take; closing the socket under an armed request
+ * ends it; a cancel token and the spanning deadline end a wait; several fibers take from
+ * one listener and every connection reaches exactly one. Each on a plain thread, on a fiber, and on a fiber with the optional io_uring
  * features off (one-shot accept), on io_uring (default) and epoll (@epoll). */
 #include <fcntl.h>
 #include <pthread.h>
@@ -88,6 +88,13 @@ static int bad_input(void)
 	rf_io_listener_free(l);
 	RF_CHECK(rf_io_close(c) == 0 && rf_io_close(cl) == 0 && rf_io_close(s) == 0);
 	RF_CHECK(rf_io_close(p[0]) == 0 && rf_io_close(p[1]) == 0 && rf_io_close(lfd) == 0);
+	/* The socket closed under an armed request: the next take says so. */
+	lfd = net_listen(4, &a);
+	RF_CHECK(rf_io_listener_new(lfd, SOCK_CLOEXEC, 4, &l) == 0);
+	RF_CHECK(rf_io_listener_accept_timeout(l, 10) == -ETIMEDOUT); /* armed, if a ring */
+	RF_CHECK(rf_io_close(lfd) == 0);
+	RF_CHECK_EQ(rf_io_listener_accept_timeout(l, WAIT_MS), -EBADF);
+	rf_io_listener_free(l);
 	return 0;
 }
 
