@@ -2,8 +2,9 @@
  * (its request stops at the bound and is armed again); errors on bad input; close wakes
  * a fiber (and a plain thread) waiting to take; closing the socket under an armed request
  * ends it; a cancel token and the spanning deadline end a wait; several fibers take from
- * one listener and every connection reaches exactly one. Each on a plain thread, on a fiber, and on a fiber with the optional io_uring
- * features off (one-shot accept), on io_uring (default) and epoll (@epoll). */
+ * one listener and every connection reaches exactly one. Each on a plain thread, on a fiber, and on
+ * a fiber with the optional io_uring features off (one-shot accept), on io_uring (default) and
+ * epoll (@epoll). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -126,19 +127,22 @@ static void *taker_thread(void *p)
 	return NULL;
 }
 
-static void wait_started(struct taker *t)
+/* The taker has started; then `settle` ms more (0: the close races its wait; 20: it
+ * has most likely parked). Both orders must give the same outcome. */
+static void wait_started(struct taker *t, int settle)
 {
 	for (int i = 0; i < WAIT_MS && !atomic_load(&t->started); i++)
 		rf_sleep_ms(1);
 	RF_CHECK(atomic_load(&t->started));
-	rf_sleep_ms(20); /* most likely parked by now; either way the outcome is the same */
+	rf_sleep_ms(settle);
 }
 
 static int close_wakes(void)
 {
 	struct sockaddr_in a;
 	int lfd = net_listen(4, &a);
-	for (int on_thread = 0; on_thread < 2; on_thread++) {
+	for (int round = 0; round < 4; round++) {
+		int on_thread = round & 1;
 		struct taker t = {.rc = 1};
 		waiter_init(&t.done);
 		RF_CHECK(rf_io_listener_new(lfd, SOCK_CLOEXEC, 4, &t.l) == 0);
@@ -147,7 +151,7 @@ static int close_wakes(void)
 			RF_CHECK(pthread_create(&th, NULL, taker_thread, &t) == 0);
 		else
 			RF_CHECK(fiber_spawn(taker_fiber, &t, SCHED_WORKER_ANY, NULL) == 0);
-		wait_started(&t);
+		wait_started(&t, round < 2 ? 0 : 20);
 		RF_CHECK(rf_io_listener_close(t.l) == 0);
 		RF_CHECK(waiter_wait(&t.done, time_deadline_after_ms(WAIT_MS)) == 0);
 		RF_CHECK_EQ(t.rc, -EBADF);
@@ -168,7 +172,7 @@ static int token_ends(void)
 	RF_CHECK(rf_io_cancel_new(&t.tok) == 0);
 	RF_CHECK(rf_io_listener_new(lfd, SOCK_CLOEXEC, 4, &t.l) == 0);
 	RF_CHECK(fiber_spawn(taker_fiber, &t, SCHED_WORKER_ANY, NULL) == 0);
-	wait_started(&t);
+	wait_started(&t, 20);
 	RF_CHECK(rf_io_cancel_trigger(t.tok) == 0);
 	RF_CHECK(waiter_wait(&t.done, time_deadline_after_ms(WAIT_MS)) == 0);
 	RF_CHECK_EQ(t.rc, -ECANCELED);
