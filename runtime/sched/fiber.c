@@ -347,7 +347,6 @@ int fiber_spawn_at(sched_fiber_fn fn, void *arg, const sched_spawn *how, void *c
 	f->deadline = DEADLINE_NONE;
 	PROBE(fiber_spawn, f, w->index, fn);
 	f->pinned = how->pinned || how->local || how->worker != SCHED_WORKER_ANY;
-	f->spread = w != self;
 #ifdef RF_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif

@@ -19,11 +19,11 @@
  * keeps short bursts (a ping-pong's first two fibers) local. A fiber kept by its
  * spawner's worker may go to any hungry peer, even one carrying more parked fibers: it
  * is backlog the spawner's worker would run late. A fiber that was placed to even the
- * load (sent to a peer, round-robin from a plain thread, or donated before) goes only
- * where it keeps the loads even (the donor carrying at least two more): otherwise a
- * burst of connections, spread by placement, would be handed back to the listener's
- * idle worker while the peer runs the first ones, and stay there for their whole life,
- * two to one. Only fibers that have not started move: a started fiber may hold errno or
+ * load (sent to a peer, round-robin from a plain thread, or donated before: `foreign`,
+ * pushed through the inbox) goes only where it keeps the loads even (the donor carrying
+ * at least two more): otherwise a burst of connections, spread by placement, would be
+ * handed back to the listener's idle worker while the peer runs the first ones, and
+ * stay there for their whole life, two to one. Only fibers that have not started move: a started fiber may hold errno or
  * a thread-local's address cached by the compiler across the call that parked it, and
  * would resume on another thread with the wrong ones, so parked fibers always resume
  * where they ran. The fiber's stack, from the donor's pool, goes to the new worker's
@@ -118,7 +118,6 @@ static bool hand_over(sched_worker *w, sched_worker *to, sched_fiber *f)
 	f->w = to;
 	f->state = FIBER_NEW;
 	f->foreign = true;
-	f->spread = true;
 	atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
 	if (worker_inbox_push(to, f))
 		return true;
@@ -151,15 +150,15 @@ void place_donate(sched_worker *w)
 	sched_worker *to = claim_peer(w);
 	if (!to)
 		return;
-	/* Every second movable fiber, so both keep a share of the queue's order; a spread
-	 * one only while the donor carries at least two more than the peer. */
+	/* Every second movable fiber, so both keep a share of the queue's order; one placed
+	 * here from elsewhere (foreign) only while the donor carries at least two more. */
 	int mine = load_of(w), theirs = load_of(to);
 	sched_fiber *keep = NULL, *tail = NULL, *next;
 	int moved = 0, seen = 0;
 	for (sched_fiber *f = w->rq_head; f; f = next) {
 		next = f->next;
 		f->next = NULL;
-		if (!f->started && !f->pinned && (!f->spread || mine - theirs >= 2) &&
+		if (!f->started && !f->pinned && (!f->foreign || mine - theirs >= 2) &&
 		    (seen++ & 1) == 0 && moved < (movable + 1) / 2 && hand_over(w, to, f)) {
 			moved++;
 			mine--;
