@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/base/opts.h"
 #include "runtime/base/probe.h"
 #include "runtime/chan/chan_impl.h"
@@ -118,8 +119,10 @@ static void close_locked(rf_chan *ch, chan_done *done);
 static void abort_xf(rf_chan *ch, chan_done *done)
 {
 	chan_node *p;
-	while ((p = claim_first(ch, &ch->puts)))
+	while ((p = claim_first(ch, &ch->puts))) {
+		chan_drop(ch, done, p->val);
 		finish_node(p, 0, RF_NIL, done);
+	}
 	close_locked(ch, done);
 }
 
@@ -130,7 +133,7 @@ static void close_locked(rf_chan *ch, chan_done *done)
 	ch->closed = true;
 	atomic_store_explicit(&ch->closed_hint, true, memory_order_relaxed);
 	if (ch->kind != KIND_UNBUF) {
-		chan_buf_flush(ch);
+		chan_buf_flush(ch, done);
 		feed_takes(ch, done);
 	}
 	if (chan_buf_count(ch) == 0) {
@@ -147,7 +150,7 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 		return true;
 	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
-		*rc = chan_buf_put(ch, v);
+		*rc = chan_buf_put(ch, v, done);
 		feed_takes(ch, done);
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -170,7 +173,7 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 			chan_node *p = claim_first(ch, &ch->puts);
 			if (!p)
 				break;
-			finish_node(p, chan_buf_put(ch, p->val), RF_NIL, done);
+			finish_node(p, chan_buf_put(ch, p->val, done), RF_NIL, done);
 		}
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -201,6 +204,48 @@ bool chan_xf_ready(const rf_chan *ch, bool is_put)
 	return chan_buf_count(ch) > 0 || ch->closed;
 }
 
+void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
+{
+	if (!ch->release || v == RF_NIL)
+		return;
+	RF_ASSERT(!done->rel || done->rel == ch);
+	done->rel = ch;
+	if (done->ndrops < CHAN_DROPS_INLINE) {
+		done->drops[done->ndrops++] = v;
+		return;
+	}
+	/* Past one value per operation only a transformation drops: its lock is a mutex. */
+	RF_ASSERT(ch->has_xf);
+	uint32_t i = done->ndrops - CHAN_DROPS_INLINE;
+	if (i == done->cap_more) {
+		uint32_t cap = done->cap_more ? 2 * done->cap_more : 16;
+		rf_val *more = realloc(done->more, cap * sizeof(rf_val));
+		if (!more) { /* out of memory: release it now, under the mutex like the step */
+			USER_CALL();
+			ch->release(v, ch->release_ctx);
+			return;
+		}
+		done->more = more;
+		done->cap_more = cap;
+	}
+	done->more[i] = v;
+	done->ndrops++;
+}
+
+/* No lock held: release what the operation dropped. Its caller's reference keeps rel. */
+static void done_release(chan_done *done)
+{
+	rf_chan *ch = done->rel;
+	for (uint32_t i = 0; i < done->ndrops; i++)
+		ch->release(i < CHAN_DROPS_INLINE ? done->drops[i]
+		                                  : done->more[i - CHAN_DROPS_INLINE],
+		            ch->release_ctx);
+	free(done->more);
+	done->more = NULL;
+	done->ndrops = done->cap_more = 0;
+	done->rel = NULL;
+}
+
 void chan_done_finish(chan_done *done)
 {
 	chan_wait *w = done->head, *next;
@@ -217,6 +262,8 @@ void chan_done_finish(chan_done *done)
 		free(w);
 	}
 	done->head = NULL;
+	if (done->ndrops)
+		done_release(done);
 }
 
 void chan_wait_unlink_all(chan_wait *w)
@@ -242,10 +289,6 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
 	    (xf && (kind == KIND_UNBUF || !xf->step || !chan_xform_valid(xf))))
-		return -EINVAL;
-	/* Dropping, sliding and promise buffers and transformations discard values under
-	 * the channel's lock, where no user function may run. */
-	if (o->release && (xf || (kind != KIND_UNBUF && kind != KIND_FIXED)))
 		return -EINVAL;
 	const rf_config *cfg = sched_config();
 	rf_chan *ch = mem ? memset(mem, 0, sizeof(*mem)) : calloc(1, sizeof(*ch));
@@ -346,6 +389,9 @@ static void chan_final(rf_chan *ch)
 			}
 		}
 	}
+	/* A promise keeps its value for every taker: takers borrow it, the channel owns it. */
+	if (ch->release && ch->kind == KIND_PROMISE && ch->delivered && ch->pval != RF_NIL)
+		ch->release(ch->pval, ch->release_ctx);
 	while (ch->release && ch->kind != KIND_PROMISE && ch->count) {
 		rf_val v = chan_buf_remove(ch);
 		if (v != RF_NIL)

@@ -20,7 +20,15 @@
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in
  * core.async, and user code never runs under a spin lock. Nothing else allocates under
- * either: a buffer only outgrows its size through a transformation.
+ * either: a buffer only outgrows its size through a transformation, and only a
+ * transformation drops more values in one operation than chan_done holds inline.
+ *
+ * Dropped values. With a release function the channel owns every value it accepted
+ * until a taker gets it. A value it discards under its lock (a dropping or sliding
+ * buffer's, a promise's extra puts, a transformation's input it did not pass on or
+ * output that did not fit, puts accepted after the transformation finished) is collected
+ * on the operation's chan_done and released by chan_done_finish, after unlocking. The
+ * last reference releases the rest (chan_final), with no lock: nobody else can reach it.
  *
  * Lock order (runtime/base/lockrank.h): CHAN_XF mutexes before CHAN spin locks; a channel
  * lock is a leaf, except in alts, which locks all its channels, the transformed ones
@@ -115,10 +123,21 @@ static inline void chan_unlock(rf_chan *ch)
 	lockrank_release(LOCKRANK_CHAN_XF, ch, false);
 }
 
-/* Claimed waits to finish once every lock is released. */
+/* Claimed waits to finish, and dropped values to release, once every lock is released.
+ * One operation drops values of one channel only (alts completes one clause): rel. */
+#define CHAN_DROPS_INLINE 4
 typedef struct chan_done {
 	chan_wait *head;
+	rf_chan *rel;      /* the channel whose values were dropped */
+	uint32_t ndrops;   /* in drops, then in more */
+	uint32_t cap_more; /* more's capacity (a transformed channel's mutex only) */
+	rf_val drops[CHAN_DROPS_INLINE];
+	rf_val *more;
 } chan_done;
+
+/* Under ch->lock: v was accepted and is discarded; release it after unlocking (no-op
+ * without a release function or for RF_NIL). */
+void chan_drop(rf_chan *ch, chan_done *done, rf_val v);
 
 /* Under the channel lock. Complete now if possible: returns true and sets *rc (and *val
  * for a take); false means it would wait. Claimed waits go on done. With a
@@ -136,7 +155,8 @@ bool chan_has_room(rf_chan *ch, chan_list *l);
 void chan_link(rf_chan *ch, chan_node *n);
 void chan_unlink(rf_chan *ch, chan_node *n);
 
-/* No lock held: finish every claimed wait (wake it, or run its callback). */
+/* No lock held: finish every claimed wait (wake it, or run its callback), then release
+ * the dropped values. */
 void chan_done_finish(chan_done *done);
 
 /* No lock held: unlink every node of w still linked (locks each channel in turn). */
@@ -152,13 +172,15 @@ bool chan_xform_valid(const rf_xform *xf);
 size_t chan_buf_count(const rf_chan *ch);
 bool chan_buf_full(const rf_chan *ch);
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the
- * value is dropped; the ring stays as it was). */
-int chan_buf_add(rf_chan *ch, rf_val v);
+ * value is dropped; the ring stays as it was). A value a dropping or sliding buffer or a
+ * promise discards goes to done (chan_drop). */
+int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done);
 rf_val chan_buf_remove(rf_chan *ch);
 /* Pass v through the transformation (or straight in); sets ch->xf_done. Returns 0, or
- * -ENOMEM when some of the transformation's output could not be buffered. */
-int chan_buf_put(rf_chan *ch, rf_val v);
-void chan_buf_flush(rf_chan *ch);
+ * -ENOMEM when some of the transformation's output could not be buffered. What is
+ * discarded goes to done (chan_drop). */
+int chan_buf_put(rf_chan *ch, rf_val v, chan_done *done);
+void chan_buf_flush(rf_chan *ch, chan_done *done);
 
 /* No lock: run xf's step on v, then its flush, collecting what they emit into *vals
  * (malloc'd, *n of them; free it). Returns 0, the step's negative code (values emitted
