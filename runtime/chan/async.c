@@ -1,4 +1,4 @@
-/* runtime/chan/async.c: pipe, merge, split, onto-chan, to-chan, reduce, into.
+/* runtime/chan/async.c: pipe, merge, split, onto-chan, to-chan, reduce, transduce, into.
  *
  * Each combinator is one go process (rf_go) that owns a heap record with its own
  * references to the channels it uses (rf_chan_retain), and frees both when it ends. No
@@ -250,6 +250,8 @@ static int reduce_go(rf_val arg, rf_val *out)
 		if ((rc = r.f(acc, v, &next)) < 0)
 			break;
 		acc = next;
+		if (rc == RF_XF_DONE) /* Clojure's reduced: stop here */
+			break;
 	}
 	rf_chan_release(r.ch);
 	*out = acc;
@@ -265,6 +267,40 @@ int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out)
 		return -ENOMEM;
 	*r = (reduce_rec){f, init, rf_chan_retain(ch)};
 	return start(reduce_go, r, &ch, 1, out);
+}
+
+typedef struct transduce_rec {
+	rf_xform xf; /* the reduction's own copy: its state is per call */
+	chan_fold fold;
+	rf_chan *ch;
+} transduce_rec;
+
+static int transduce_go(rf_val arg, rf_val *out)
+{
+	transduce_rec *t = rf_to_ptr(arg);
+	rf_val v;
+	int rc = 0;
+	while (rc == 0 && rf_chan_take(t->ch, &v) == 0)
+		rc = chan_xform_fold(&t->xf, v, &t->fold);
+	if (rc >= 0) { /* the completion step: the transformation's flush */
+		t->fold.flushing = true;
+		rc = chan_xform_fold(&t->xf, RF_NIL, &t->fold);
+	}
+	rf_chan_release(t->ch);
+	*out = t->fold.acc;
+	free(t);
+	return rc < 0 ? rc : 0;
+}
+
+int rf_chan_transduce(const rf_xform *xf, rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out)
+{
+	if (!xf || !xf->step || !chan_xform_valid(xf) || !f || !ch || !out)
+		return -EINVAL;
+	transduce_rec *t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*t = (transduce_rec){.xf = *xf, .fold = {.f = f, .acc = init}, .ch = rf_chan_retain(ch)};
+	return start(transduce_go, t, &ch, 1, out);
 }
 
 static int into_go(rf_val arg, rf_val *out)

@@ -428,7 +428,7 @@ int rf_chan_destroy(rf_chan *ch)
 
 void chan_close_code(rf_chan *ch, int code)
 {
-	chan_done done = {NULL};
+	chan_done done = {0};
 	chan_lock(ch);
 	if (!ch->closed)
 		ch->close_code = code;
@@ -458,7 +458,7 @@ static uint64_t deadline_of(int64_t ms)
 /* One put or take; ms < 0 waits forever, 0 only tries. */
 static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
 {
-	chan_done done = {NULL};
+	chan_done done = {0};
 	int rc;
 	rf_val got = RF_NIL;
 	chan_lock(ch);
@@ -541,7 +541,7 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ct
 {
 	chan_wait *w = NULL;
 	for (;;) {
-		chan_done done = {NULL};
+		chan_done done = {0};
 		int rc;
 		rf_val got = RF_NIL;
 		chan_lock(ch);

@@ -16,11 +16,13 @@
 
 /* Where a transformation's values go: a channel's buffer (ch, under its lock; what it
  * discards goes to done), or an array owned by the caller (ch NULL; pipeline runs
- * transformations outside any lock). `in` is the value being stepped (has_in): whether
+ * transformations outside any lock), or a reduction (fold: transduce, no lock). `in` is
+ * the value being stepped (has_in): whether
  * the step emitted it decides whether the channel still owns it. */
 struct rf_xform_sink {
 	rf_chan *ch;
 	chan_done *done;
+	chan_fold *fold; /* with ch NULL: fold what is emitted instead of keeping it */
 	rf_val *vals;
 	size_t n, cap;
 	int err;
@@ -122,6 +124,18 @@ void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 			sink->err = -ENOMEM;
 		return;
 	}
+	if (sink->fold) {
+		chan_fold *f = sink->fold;
+		if (f->rc < 0 || (f->rc == RF_XF_DONE && !f->flushing))
+			return; /* failed, or reduced: a step's further output is not wanted */
+		rf_val next = RF_NIL;
+		int rc = f->f(f->acc, v, &next);
+		if (rc >= 0)
+			f->acc = next;
+		if (rc < 0 || rc == RF_XF_DONE)
+			f->rc = rc;
+		return;
+	}
 	if (sink->n == sink->cap) {
 		size_t cap = sink->cap ? 2 * sink->cap : 4;
 		rf_val *vals = realloc(sink->vals, cap * sizeof(rf_val));
@@ -149,6 +163,23 @@ int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
 	*vals = sink.vals;
 	*n = sink.n;
 	return rc < 0 ? rc : 0;
+}
+
+int chan_xform_fold(rf_xform *xf, rf_val v, chan_fold *fold)
+{
+	USER_CALL();
+	rf_xform_sink sink = {.fold = fold};
+	if (fold->flushing) {
+		if (xf->flush)
+			xf->flush(xf, &sink);
+		return fold->rc < 0 ? fold->rc : 0;
+	}
+	int rc = xf->step(xf, v, &sink);
+	if (fold->rc < 0)
+		return fold->rc;
+	if (rc < 0)
+		return rc;
+	return rc == RF_XF_DONE || fold->rc == RF_XF_DONE ? RF_XF_DONE : 0;
 }
 
 int chan_buf_put(rf_chan *ch, rf_val v, chan_done *done)

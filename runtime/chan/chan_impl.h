@@ -187,4 +187,20 @@ void chan_buf_flush(rf_chan *ch, chan_done *done);
  * before it are still given), or -ENOMEM (nothing given). */
 int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n);
 
+/* A reduction over what a transformation emits (transduce): acc = f(acc, v) per value.
+ * rc: 0, RF_XF_DONE once f said so (reduced), or f's negative code (then nothing more is
+ * folded). While flushing, values are folded even after f said RF_XF_DONE (as Clojure's
+ * completion step does). */
+typedef struct chan_fold {
+	rf_update_fn f;
+	rf_val acc;
+	int rc;
+	bool flushing;
+} chan_fold;
+
+/* No lock: step v through xf into fold (or, with fold->flushing, run xf's flush).
+ * Returns 0 to go on, RF_XF_DONE when the step or f finished the reduction, or a
+ * negative code of the step or f. */
+int chan_xform_fold(rf_xform *xf, rf_val v, chan_fold *fold);
+
 #endif

@@ -369,6 +369,20 @@ int rf_pub_unsub_all(rf_pub *p)
 	return 0;
 }
 
+int rf_pub_unsub_all_topic(rf_pub *p, rf_val t)
+{
+	if (!p)
+		return -EINVAL;
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
+	topic *tp = find_topic(p, t);
+	if (tp) {
+		rf_mult_untap_all(tp->m);
+		drop_topic_locked(p, (size_t)(tp - p->topics)); /* no taps left to close */
+	}
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
+	return 0;
+}
+
 void rf_pub_free(rf_pub *p)
 {
 	if (p)
