@@ -149,6 +149,16 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 		*rc = RF_ECLOSED;
 		return true;
 	}
+	/* An empty buffer and a waiting take: hand v over without the ring. (A promise
+	 * keeps v for later takes; a transformation must see v.) */
+	if (ch->count == 0 && ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE) {
+		chan_node *t = claim_first(ch, &ch->takes);
+		if (t) {
+			finish_node(t, 0, v, done);
+			*rc = 0;
+			return true;
+		}
+	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
 		*rc = chan_buf_put(ch, v, done);
 		feed_takes(ch, done);

@@ -41,18 +41,6 @@ int chan_buf_init(rf_chan *ch)
 	return ch->ring ? 0 : -ENOMEM;
 }
 
-size_t chan_buf_count(const rf_chan *ch)
-{
-	if (ch->kind == KIND_PROMISE)
-		return ch->delivered;
-	return ch->count;
-}
-
-bool chan_buf_full(const rf_chan *ch)
-{
-	return ch->kind == KIND_FIXED && ch->count >= ch->n;
-}
-
 static int ring_grow(rf_chan *ch)
 {
 	if (ch->cap > SIZE_MAX / 2 / sizeof(rf_val))
@@ -103,16 +91,6 @@ int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done)
 	ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
 	ch->count++;
 	return 0;
-}
-
-rf_val chan_buf_remove(rf_chan *ch)
-{
-	if (ch->kind == KIND_PROMISE)
-		return ch->pval; /* a promise keeps its value for every taker */
-	rf_val v = ch->ring[ch->head];
-	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
-	ch->count--;
-	return v;
 }
 
 void rf_xform_emit(rf_xform_sink *sink, rf_val v)

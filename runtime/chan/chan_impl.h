@@ -169,13 +169,27 @@ void chan_close_code(rf_chan *ch, int code);
 int chan_buf_init(rf_chan *ch);
 /* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
 bool chan_xform_valid(const rf_xform *xf);
-size_t chan_buf_count(const rf_chan *ch);
-bool chan_buf_full(const rf_chan *ch);
+static inline size_t chan_buf_count(const rf_chan *ch)
+{
+	return ch->kind == KIND_PROMISE ? ch->delivered : ch->count;
+}
+static inline bool chan_buf_full(const rf_chan *ch)
+{
+	return ch->kind == KIND_FIXED && ch->count >= ch->n;
+}
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the
  * value is dropped; the ring stays as it was). A value a dropping or sliding buffer or a
  * promise discards goes to done (chan_drop). */
 int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done);
-rf_val chan_buf_remove(rf_chan *ch);
+static inline rf_val chan_buf_remove(rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->pval; /* a promise keeps its value for every taker */
+	rf_val v = ch->ring[ch->head];
+	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
+	ch->count--;
+	return v;
+}
 /* Pass v through the transformation (or straight in); sets ch->xf_done. Returns 0, or
  * -ENOMEM when some of the transformation's output could not be buffered. What is
  * discarded goes to done (chan_drop). */
