@@ -45,7 +45,10 @@
  * accepted after the transformation finished, and, when the last reference goes, every
  * value still buffered or offered by a put_async still pending. A promise channel keeps
  * its one value for every taker, so takers only borrow it: it is released when the
- * channel ends.
+ * channel ends. The release function runs on whichever thread or fiber dropped the value,
+ * with no channel locked (it may use this channel too), except when memory runs out in
+ * the middle of a transformation's step: then it runs under that channel's mutex. A
+ * transformation must not emit one pointer twice (each copy would be released).
  *
  * Cost when nothing waits: one uncontended lock and a few loads/stores.
  */

@@ -159,6 +159,15 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 			return true;
 		}
 	}
+	if (ch->kind == KIND_FIXED && !ch->has_xf && ch->count < ch->n) {
+		/* The common bounded put: no live take waits (the buffer is not empty, or the
+		 * hand-off above found only stale ones), so only the ring changes. */
+		size_t tail = ch->head + ch->count;
+		ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
+		ch->count++;
+		*rc = 0;
+		return true;
+	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
 		*rc = chan_buf_put(ch, v, done);
 		feed_takes(ch, done);
