@@ -447,7 +447,8 @@ int rf_chan_destroy(rf_chan *ch)
 
 void chan_close_code(rf_chan *ch, int code)
 {
-	chan_done done = {0};
+	chan_done done;
+	chan_done_init(&done);
 	chan_lock(ch);
 	if (!ch->closed)
 		ch->close_code = code;
@@ -474,10 +475,55 @@ static uint64_t deadline_of(int64_t ms)
 	return ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms);
 }
 
-/* One put or take; ms < 0 waits forever, 0 only tries. */
-static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
+/* With ch locked, the operation could not complete now: link a node and wait (ms < 0:
+ * forever). Out of line, so the frame of a wait stays off the path that completes at
+ * once; the records are filled field by field, not zeroed whole. */
+static __attribute__((noinline)) int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out,
+                                             int64_t ms)
 {
-	chan_done done = {0};
+	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+		chan_unlock(ch);
+		return RF_EPENDINGLIMIT;
+	}
+	chan_node node;
+	chan_wait w;
+	node.wait = &w;
+	node.ch = ch;
+	node.val = v;
+	node.clause = 0;
+	node.is_put = is_put;
+	w.cb = NULL;
+	w.cb_ctx = RF_NIL;
+	w.done_next = NULL;
+	w.nnodes = 1;
+	w.nodes = &node;
+	waiter_init(&w.w);
+	chan_link(ch, &node);
+	chan_unlock(ch);
+	if (is_put)
+		PROBE(chan_put_park, ch);
+	else
+		PROBE(chan_take_park, ch);
+	fiber_wait_on(WAIT_CHAN, ch);
+	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
+	if (waited < 0)
+		chan_wait_unlink_all(&w);
+	int rc = waited < 0 ? waited : w.w.result;
+	if (is_put)
+		PROBE(chan_put, ch, rc, 1);
+	else {
+		PROBE(chan_take, ch, rc, 1);
+		if (!waited)
+			*out = w.w.value;
+	}
+	return rc;
+}
+
+/* One put or take; ms < 0 waits forever, 0 only tries. */
+static inline int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
+{
+	chan_done done;
+	chan_done_init(&done);
 	int rc;
 	rf_val got = RF_NIL;
 	chan_lock(ch);
@@ -497,33 +543,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 		chan_unlock(ch);
 		return busy_rc;
 	}
-	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		chan_unlock(ch);
-		return RF_EPENDINGLIMIT;
-	}
-	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
-	chan_wait w = {.nnodes = 1, .nodes = &node};
-	node.wait = &w;
-	waiter_init(&w.w);
-	chan_link(ch, &node);
-	chan_unlock(ch);
-	if (is_put)
-		PROBE(chan_put_park, ch);
-	else
-		PROBE(chan_take_park, ch);
-	fiber_wait_on(WAIT_CHAN, ch);
-	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
-	if (waited < 0)
-		chan_wait_unlink_all(&w);
-	rc = waited < 0 ? waited : w.w.result;
-	if (is_put)
-		PROBE(chan_put, ch, rc, 1);
-	else {
-		PROBE(chan_take, ch, rc, 1);
-		if (!waited)
-			*out = w.w.value;
-	}
-	return rc;
+	return op_park(ch, is_put, v, out, ms);
 }
 
 int rf_chan_put(rf_chan *ch, rf_val v)
@@ -560,7 +580,8 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ct
 {
 	chan_wait *w = NULL;
 	for (;;) {
-		chan_done done = {0};
+		chan_done done;
+		chan_done_init(&done);
 		int rc;
 		rf_val got = RF_NIL;
 		chan_lock(ch);

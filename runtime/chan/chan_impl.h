@@ -135,6 +135,16 @@ typedef struct chan_done {
 	rf_val *more;
 } chan_done;
 
+/* Empty: the fields the drops array needs are counted by ndrops, so it stays unset. */
+static inline void chan_done_init(chan_done *d)
+{
+	d->head = NULL;
+	d->rel = NULL;
+	d->ndrops = 0;
+	d->cap_more = 0;
+	d->more = NULL;
+}
+
 /* Under ch->lock: v was accepted and is discarded; release it after unlocking (no-op
  * without a release function or for RF_NIL). */
 void chan_drop(rf_chan *ch, chan_done *done, rf_val v);
