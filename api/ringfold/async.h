@@ -9,10 +9,12 @@
  *   (mult ch) (tap m c close?)          rf_mult_new(ch, &m), rf_mult_tap(m, c, close)
  *   (untap m c) (untap-all m)           rf_mult_untap, rf_mult_untap_all
  *   (pub ch topic-fn) (sub p t c close?) rf_pub_new(ch, fn, &p), rf_pub_sub(p, t, c, close)
+ *   (pub ch topic-fn buf-fn)            rf_pub_new_buf(ch, fn, buf_fn, &p)
  *   (unsub p t c) (unsub-all p)         rf_pub_unsub, rf_pub_unsub_all
  *   (unsub-all p topic)                 rf_pub_unsub_all_topic(p, topic)
  *   (mix out) (admix m c) (toggle ...)  rf_mix_new(to, &m), rf_mix_admix, rf_mix_toggle ...
  *   (split pred ch)                     rf_split(pred, ch, &t, &f)        unbuffered outputs
+ *   (split pred ch tbuf fbuf)           rf_split_buf(pred, ch, tbuf, fbuf, &t, &f)
  *   (onto-chan! ch coll close?)         rf_onto_chan(ch, vals, n, close, &done)
  *   (to-chan! coll)                     rf_to_chan(vals, n, &out)
  *   (reduce f init ch)                  rf_chan_reduce(f, init, ch, &out)
@@ -112,10 +114,22 @@ typedef struct rf_pub rf_pub;
  * Cost:    an allocation and a go process. */
 RF_API int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out);
 
+/* (pub ch topic-fn buf-fn): rf_pub_new whose topic channels are buffered: when a
+ * subscription makes a new topic, buf_fn(topic, &n) gives its channel's buffer (n == 0:
+ * unbuffered, n > 0: a fixed buffer of n). buf_fn runs inside rf_pub_sub, under the
+ * pub's mutex: it must be quick and not touch the pub. NULL buf_fn is rf_pub_new.
+ * Returns: 0 and *out (the caller's handle; rf_pub_free drops it).
+ * Errors:  as rf_pub_new; rf_pub_sub returns buf_fn's negative code, or -EINVAL for
+ *          n < 0, and subscribes nothing.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_pub_new. */
+RF_API int rf_pub_new_buf(rf_chan *ch, rf_body_fn topic_fn, rf_body_fn buf_fn, rf_pub **out);
+
 /* (sub p topic ch close?): subscribe ch to topic.
  * Returns: 0.
- * Errors:  -EINVAL (NULL p or ch), -ENOMEM, RF_ESHUTDOWN (a new topic's mult could not
- *          start).
+ * Errors:  -EINVAL (NULL p or ch; a buf_fn's n < 0), -ENOMEM, RF_ESHUTDOWN (a new
+ *          topic's mult could not start), a buf_fn's negative code.
  * Blocks:  never (a short mutex).
  * Context: any.
  * Cost:    a topic lookup; a channel and a go process for a new topic. */
@@ -224,6 +238,17 @@ RF_API void rf_mix_free(rf_mix *m);
  * Context: any.
  * Cost:    two channels, an allocation and a go process. */
 RF_API int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f);
+
+/* (split pred ch t-buf f-buf): rf_split with buffered outputs (0: unbuffered, n > 0: a
+ * fixed buffer of n), so one side's slow taker holds the other back only once its
+ * buffer is full.
+ * Returns: 0, *t and *f (the caller's references).
+ * Errors:  as rf_split.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_split. */
+RF_API int rf_split_buf(rf_body_fn pred, rf_chan *ch, size_t tbuf, size_t fbuf, rf_chan **t,
+                        rf_chan **f);
 
 /* (onto-chan! ch vals close?): put vals[0..n) (copied) onto ch in order, then close ch if
  * `close`.

@@ -149,15 +149,26 @@ static int split_go(rf_val arg, rf_val *res)
 	return 0;
 }
 
+/* (chan buf): unbuffered for 0. */
+static int chan_of(size_t buf, rf_chan **out)
+{
+	return buf ? rf_chan_new_buf(RF_BUF_FIXED, buf, out) : rf_chan_new(out);
+}
+
 int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f)
+{
+	return rf_split_buf(pred, ch, 0, 0, t, f);
+}
+
+int rf_split_buf(rf_body_fn pred, rf_chan *ch, size_t tbuf, size_t fbuf, rf_chan **t, rf_chan **f)
 {
 	if (!pred || !ch || !t || !f)
 		return -EINVAL;
 	rf_chan *ct, *cf;
-	int rc = rf_chan_new(&ct);
+	int rc = chan_of(tbuf, &ct);
 	if (rc < 0)
 		return rc;
-	if ((rc = rf_chan_new(&cf)) < 0) {
+	if ((rc = chan_of(fbuf, &cf)) < 0) {
 		rf_chan_release(ct);
 		return rc;
 	}

@@ -932,6 +932,8 @@ struct row {
 	X(pub_unsub_null, -EINVAL, rf_pub_unsub(NULL, 1, NULL))                                    \
 	X(pub_unsub_all_null, -EINVAL, rf_pub_unsub_all(NULL))                                     \
 	X(pub_unsub_all_topic_null, -EINVAL, rf_pub_unsub_all_topic(NULL, 1))                      \
+	X(pub_new_buf_null, -EINVAL, rf_pub_new_buf(NULL, body, body, (rf_pub *[1]){NULL}))        \
+	X(split_buf_null, -EINVAL, rf_split_buf(NULL, NULL, 1, 1, NULL, NULL))                     \
 	X(chan_transduce_null_xf, -EINVAL, on_chans(25))                                           \
 	X(chan_transduce_no_step, -EINVAL, on_chans(26))                                           \
 	X(chan_transduce_null_f, -EINVAL, on_chans(27))                                            \

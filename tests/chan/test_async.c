@@ -292,6 +292,73 @@ static void test_split(void **state)
 	}
 }
 
+/* (split pred ch t-buf f-buf): with buffers one side can be drained first, which with
+ * unbuffered outputs would stall the split on the other side. */
+static void test_split_buf(void **state)
+{
+	rf_val vals[20], got[20];
+	for (int i = 0; i < 20; i++)
+		vals[i] = i;
+	rf_chan *src, *t, *f;
+	assert_int_equal(rf_to_chan(vals, 20, &src), 0);
+	assert_int_equal(rf_split_buf(parity, src, 10, 10, &t, &f), 0);
+	rf_chan_release(src);
+	assert_int_equal(drain(t, got, 20), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i + 1);
+	assert_int_equal(drain(f, got, 20), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i);
+	rf_chan_release(t);
+	rf_chan_release(f);
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_split_buf(NULL, src, 1, 1, &t, &f), -EINVAL);
+	assert_int_equal(rf_split_buf(parity, NULL, 1, 1, &t, &f), -EINVAL);
+	assert_int_equal(rf_split_buf(parity, src, 1, 1, &t, NULL), -EINVAL);
+	rf_chan_release(src);
+}
+
+/* buf-fn: topic 0 gets a buffer of 4, 9 fails, 7 asks for a negative size. */
+static int topic_buf(rf_val topic, rf_val *n)
+{
+	*n = topic == 7 ? -1 : topic == 0 ? 4 : 0;
+	return topic == 9 ? -EDOM : 0;
+}
+
+/* (pub ch topic-fn buf-fn): topic 0's channel holds values its stalled subscriber has
+ * not taken, so the pub still serves topic 1 (unbuffered, it would stall on 2). */
+static void test_pub_buf(void **state)
+{
+	rf_chan *src, *even, *odd, *x;
+	rf_pub *p;
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_new(&even), 0); /* not read until the end */
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 10, &odd), 0);
+	assert_int_equal(rf_chan_new(&x), 0);
+	assert_int_equal(rf_pub_new_buf(src, parity, topic_buf, &p), 0);
+	assert_int_equal(rf_pub_sub(p, 0, even, true), 0);
+	assert_int_equal(rf_pub_sub(p, 1, odd, true), 0);
+	assert_int_equal(rf_pub_sub(p, 9, x, true), -EDOM);
+	assert_int_equal(rf_pub_sub(p, 7, x, true), -EINVAL);
+	rf_val in[] = {0, 2, 4, 1}, v;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(put5(src, in[i]), 0);
+	assert_int_equal(take5(odd, &v), 0);
+	assert_int_equal(v, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(take5(even, &v), 0);
+		assert_int_equal(v, in[i]);
+	}
+	rf_chan_close(src);
+	assert_int_equal(take5(even, &v), RF_ECLOSED);
+	rf_pub_free(p);
+	rf_chan_release(src);
+	rf_chan_release(even);
+	rf_chan_release(odd);
+	rf_chan_release(x);
+	assert_int_equal(rf_pub_new_buf(NULL, parity, topic_buf, &p), -EINVAL);
+}
+
 static int halt_at_neg(rf_val acc, rf_val v, rf_val *out)
 {
 	*out = acc + v;
@@ -451,7 +518,9 @@ static void test_take_n(void **state)
 	rf_chan_release(src);
 
 	assert_int_equal(rf_chan_take_n(1, NULL, 0, &t), -EINVAL);
-	assert_int_equal(rf_chan_take_n(1, (rf_chan *)&t, 0, NULL), -EINVAL);
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_take_n(1, src, 0, NULL), -EINVAL);
+	rf_chan_release(src);
 }
 
 static int sum_all(const rf_val *vals, size_t n, rf_val ctx, rf_val *out)
@@ -628,6 +697,8 @@ int main(void)
 	    cmocka_unit_test(test_take_n),
 	    cmocka_unit_test(test_map),
 	    cmocka_unit_test(test_unsub_all_topic),
+	    cmocka_unit_test(test_split_buf),
+	    cmocka_unit_test(test_pub_buf),
 	    cmocka_unit_test(test_pipeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
