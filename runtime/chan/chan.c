@@ -227,14 +227,19 @@ void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
 {
 	if (!ch->release || v == RF_NIL)
 		return;
-	RF_ASSERT(!done->rel || done->rel == ch);
-	done->rel = ch;
+	if (done->ndrops == 0)
+		done->rel = ch;
+	RF_ASSERT(done->rel == ch);
 	if (done->ndrops < CHAN_DROPS_INLINE) {
 		done->drops[done->ndrops++] = v;
 		return;
 	}
 	/* Past one value per operation only a transformation drops: its lock is a mutex. */
 	RF_ASSERT(ch->has_xf);
+	if (done->ndrops == CHAN_DROPS_INLINE) { /* the first past them (or one that failed) */
+		done->more = NULL;
+		done->cap_more = 0;
+	}
 	uint32_t i = done->ndrops - CHAN_DROPS_INLINE;
 	if (i == done->cap_more) {
 		uint32_t cap = done->cap_more ? 2 * done->cap_more : 16;
@@ -259,13 +264,12 @@ static void done_release(chan_done *done)
 		ch->release(i < CHAN_DROPS_INLINE ? done->drops[i]
 		                                  : done->more[i - CHAN_DROPS_INLINE],
 		            ch->release_ctx);
-	free(done->more);
-	done->more = NULL;
-	done->ndrops = done->cap_more = 0;
-	done->rel = NULL;
+	if (done->ndrops > CHAN_DROPS_INLINE)
+		free(done->more);
+	done->ndrops = 0;
 }
 
-void chan_done_finish(chan_done *done)
+void chan_done_finish_all(chan_done *done)
 {
 	chan_wait *w = done->head, *next;
 	for (; w; w = next) {
@@ -476,10 +480,9 @@ static uint64_t deadline_of(int64_t ms)
 }
 
 /* With ch locked, the operation could not complete now: link a node and wait (ms < 0:
- * forever). Out of line, so the frame of a wait stays off the path that completes at
- * once; the records are filled field by field, not zeroed whole. */
-static __attribute__((noinline)) int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out,
-                                             int64_t ms)
+ * forever). The records are filled field by field: zeroing them whole (88 bytes, a rep
+ * stos) cost more than the fields. */
+static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 {
 	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
 		chan_unlock(ch);

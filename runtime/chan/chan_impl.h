@@ -128,21 +128,19 @@ static inline void chan_unlock(rf_chan *ch)
 #define CHAN_DROPS_INLINE 4
 typedef struct chan_done {
 	chan_wait *head;
-	rf_chan *rel;      /* the channel whose values were dropped */
+	rf_chan *rel;      /* the channel whose values were dropped (ndrops > 0) */
 	uint32_t ndrops;   /* in drops, then in more */
-	uint32_t cap_more; /* more's capacity (a transformed channel's mutex only) */
+	uint32_t cap_more; /* more's capacity (ndrops >= CHAN_DROPS_INLINE) */
 	rf_val drops[CHAN_DROPS_INLINE];
 	rf_val *more;
 } chan_done;
 
-/* Empty: the fields the drops array needs are counted by ndrops, so it stays unset. */
+/* Empty. rel, drops and more are set by the first drop that needs them (ndrops counts
+ * what is valid), so a put or take that drops nothing writes two words. */
 static inline void chan_done_init(chan_done *d)
 {
 	d->head = NULL;
-	d->rel = NULL;
 	d->ndrops = 0;
-	d->cap_more = 0;
-	d->more = NULL;
 }
 
 /* Under ch->lock: v was accepted and is discarded; release it after unlocking (no-op
@@ -167,7 +165,19 @@ void chan_unlink(rf_chan *ch, chan_node *n);
 
 /* No lock held: finish every claimed wait (wake it, or run its callback), then release
  * the dropped values. */
-void chan_done_finish(chan_done *done);
+void chan_done_finish_all(chan_done *done);
+static inline void chan_done_finish(chan_done *done)
+{
+	chan_wait *w = done->head;
+	/* The common case inline: one thread or fiber to wake, nothing dropped. done_next
+	 * is read before completing (a woken waiter's stack is gone). */
+	if (w && !w->cb && !w->done_next) {
+		done->head = NULL;
+		waiter_complete(&w->w);
+	}
+	if (done->head || done->ndrops)
+		chan_done_finish_all(done);
+}
 
 /* No lock held: unlink every node of w still linked (locks each channel in turn). */
 void chan_wait_unlink_all(chan_wait *w);
