@@ -21,7 +21,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "harness.h"
 #include "perf/atom/two.h"
@@ -175,7 +174,6 @@ static void lock_ringfold(int id, uint64_t ops, void *arg)
 	}
 	took[id] = mine;
 	slow[id] = contended;
-	if (getenv("X_ST")) fprintf(stderr, "T%d took %lu\n", id, mine);
 }
 
 static void lock_mutex(int id, uint64_t ops, void *arg)
