@@ -35,8 +35,8 @@ static stm_slot *free_slots; /* under table_lock */
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
-static _Thread_local stm_slot *cached;
-static _Thread_local bool cache_keyed;
+static _Thread_local stm_slot *cached __attribute__((tls_model("initial-exec")));
+static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
 
 void stm_relax(unsigned spins)
 {

@@ -54,6 +54,7 @@ typedef struct stm_tx {
 	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
 	uint64_t rand;       /* back-off jitter */
 	bool doomed;         /* this attempt must retry */
+	uint32_t seen;       /* E_RELEASE | E_ENSURED if any entry of this attempt had it */
 	bool reading;        /* a reclaim read section is open (refs with release) */
 
 	tx_entry *e; /* refs touched: e[0..n) */
@@ -90,7 +91,11 @@ int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
 int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
 /* Room for one more discarded value (call before making a value that may replace
  * another): 0 or -ENOMEM. */
-int tx_reserve_discard(stm_tx *tx);
+int tx_grow_discard(stm_tx *tx);
+static inline int tx_reserve_discard(stm_tx *tx)
+{
+	return tx->nx < tx->xcap ? 0 : tx_grow_discard(tx);
+}
 /* A function made nv from old for entry `entry`, and the caller's next step returned
  * rc. The function may have written other refs, using the room reserved before it ran:
  * reserve again. If that or rc failed, release nv (no one else saw it) and return the

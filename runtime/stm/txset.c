@@ -80,6 +80,7 @@ tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
 	*e = (tx_entry){.ref = ref, .flags = ref->release ? E_RELEASE : 0};
+	tx->seen |= e->flags;
 	if (tx->n == TX_INLINE + 1 || (tx->n > TX_INLINE && tx->icap < tx->cap * 2)) {
 		if (index_build(tx) < 0) {
 			tx->n--;
@@ -109,10 +110,8 @@ int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void
 	return 0;
 }
 
-int tx_reserve_discard(stm_tx *tx)
+int tx_grow_discard(stm_tx *tx)
 {
-	if (tx->nx < tx->xcap)
-		return 0;
 	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
@@ -156,6 +155,8 @@ static void release(rf_ref *r, rf_val v)
 
 void tx_release_made(stm_tx *tx, bool committed)
 {
+	if (!(tx->seen & E_RELEASE)) /* only values of such refs are tracked */
+		return;
 	/* Released at once, not retired: no other context ever saw these values. */
 	for (uint32_t i = 0; i < tx->nx; i++)
 		release(tx->e[tx->x[i].entry].ref, tx->x[i].val);
@@ -169,6 +170,8 @@ void tx_release_made(stm_tx *tx, bool committed)
 
 void tx_release_ensures(stm_tx *tx)
 {
+	if (!(tx->seen & E_ENSURED))
+		return;
 	for (uint32_t i = 0; i < tx->n; i++) {
 		if (tx->e[i].flags & E_ENSURED) {
 			atomic_fetch_sub_explicit(&tx->e[i].ref->ensurers, 1, memory_order_release);
@@ -184,6 +187,7 @@ void stm_tx_init(stm_tx *tx, stm_slot *slot)
 	 * doomed are set by each attempt's begin. */
 	tx->slot = slot;
 	tx->reading = false;
+	tx->seen = 0;
 	tx->e = tx->e_inline;
 	tx->n = 0;
 	tx->cap = TX_INLINE;
@@ -213,6 +217,7 @@ void stm_tx_reset(stm_tx *tx, bool committed)
 	tx->nd = 0;
 	tx->n = 0;
 	tx->nc = 0;
+	tx->seen = 0;
 	if (tx->icap)
 		memset(tx->index, 0, tx->icap * sizeof(*tx->index));
 }
