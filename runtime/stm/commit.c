@@ -10,8 +10,9 @@
  *     the commute functions run again on the newest values, in order.
  *  3. Validators on every value to be written; a rejection aborts (no retry).
  *  4. A retirement record per written ref with a release function (the one step left
- *     that can fail). Set REF_I on every written ref (we own them: plain stores), a
- *     seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
+ *     that can fail); a bigger ring for a history that must grow out of a full one (if
+ *     none can be had, it grows later: nothing fails). Set REF_I on every written ref (we own them:
+ * plain stores), a seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
  *     dirty (stm.h: a reader whose read point covers cp read or raised the clock after
  *     this load, so sees REF_I or the installed versions), install (a value that drops
  *     out is retired), clear REF_I with a version bump (release, pairs with readers'
@@ -261,6 +262,7 @@ int tx_commit(stm_tx *tx)
 	}
 	for (int i = 0; i < nw; i++) {
 		rf_ref *r = tx->order[i]->ref;
+		tx->order[i]->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
@@ -272,7 +274,7 @@ int tx_commit(stm_tx *tx)
 	for (int i = 0; i < nw; i++) {
 		tx_entry *e = tx->order[i];
 		rf_ref *r = e->ref;
-		if (stm_ref_install(r, e->val, cp, e->node))
+		if (stm_ref_install(r, e->val, cp, e->node, e->bigger))
 			e->node = NULL;
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);

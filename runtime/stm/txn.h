@@ -24,6 +24,7 @@ typedef struct tx_entry {
 	rf_val base;          /* the committed value the first write replaced (never owned) */
 	rf_val old;           /* at commit: the value replaced, for watches */
 	reclaim_thread *node; /* at commit (E_RELEASE): retires the value the install drops */
+	stm_ring *bigger;     /* at commit: a ring for the history to grow into, or NULL */
 	uint32_t flags;
 } tx_entry;
 
