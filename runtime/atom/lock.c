@@ -14,13 +14,13 @@
  *             gives it to the spinners (GIFT) instead of freeing it, unless STARVING.
  *   GIFT      the lock (LOCKED stays set) belongs to the first hungry spinner that takes
  *             it, other than its giver while that one is still polling.
+ *   bits 8..  with GIFT: a tag of the giver (a hash of its identity; a collision only
+ *             delays who takes the gift).
  * Fields:
  *   owner     written only by the owner (to itself after taking the lock, to NULL before
  *             releasing it); read by anyone, but a context only ever compares it with
  *             itself, and it can read itself only if it wrote itself and has not yet
  *             released: relaxed is enough.
- *   giver     who made the last GIFT; written by it before the gift (relaxed: a stale
- *             value only changes which spinner takes a gift, never whether one does).
  *   depth     the owner's reentry count; owner only.
  *   waiters   the FIFO of sleeping waiters (runtime/base/waitlist.h): qlock only.
  *   qlock     a spinlock around the queue; held for a few instructions, never across a
@@ -62,6 +62,8 @@
 #include "runtime/sched/wait.h"
 
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8, HUNGRY = 16, GIFT = 32 };
+#define TAG_SHIFT 8
+#define TAGS (~0u << TAG_SHIFT)
 enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
 /* Spinning before a sleep (parking_lot's SpinWait): SPIN_RELAX rounds of 2, 4, 8 ... pauses,
@@ -85,7 +87,6 @@ typedef struct lock_impl {
 	_Atomic uint32_t state;
 	spinlock qlock;
 	_Atomic(void *) owner;
-	_Atomic(void *) giver; /* who made the GIFT: it does not take it back */
 	uint32_t depth;
 	uint32_t magic;
 	waitlist waiters; /* under qlock */
@@ -137,6 +138,13 @@ static uint32_t update(lock_impl *l, uint32_t set, uint32_t clear, memory_order 
 	return s;
 }
 
+/* The giver's tag in the state word (bits TAG_SHIFT..). */
+static uint32_t tag_of(void *me)
+{
+	uintptr_t a = (uintptr_t)me;
+	return (uint32_t)((a >> 4) ^ (a >> 28)) << TAG_SHIFT;
+}
+
 /* Take a free lock (clearing `clear` in the same step), or, for a hungry spinner, a
  * lock given to spinners. Acquire: pairs with the release of the unlock that freed or
  * gave it. */
@@ -147,10 +155,8 @@ static bool try_take(lock_impl *l, uint32_t clear, int hungry)
 		uint32_t ns;
 		if (!(s & LOCKED))
 			ns = (s | LOCKED) & ~(clear | HUNGRY); /* its askers ask again */
-		else if (hungry && (s & GIFT) &&
-		         (hungry > 1 ||
-		          atomic_load_explicit(&l->giver, memory_order_relaxed) != self_id()))
-			ns = s & ~(clear | GIFT);
+		else if (hungry && (s & GIFT) && (hungry > 1 || (s & TAGS) != tag_of(self_id())))
+			ns = s & ~(clear | GIFT | TAGS);
 		else
 			return false;
 		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_acquire,
@@ -195,7 +201,6 @@ int rf_lock_init(rf_lock *lock)
 	atomic_init(&l->state, 0);
 	spin_init(&l->qlock, LOCKRANK_ATOM_LOCK_QUEUE);
 	atomic_init(&l->owner, NULL);
-	atomic_init(&l->giver, NULL);
 	l->depth = 0;
 	waitlist_init(&l->waiters);
 	l->magic = LOCK_MAGIC;
@@ -415,10 +420,9 @@ int rf_lock_unlock(rf_lock *lock)
 	uint32_t s = LOCKED;
 	for (;;) {
 		if ((s & (HUNGRY | STARVING)) == HUNGRY) { /* a spinner asked: give it */
-			atomic_store_explicit(&l->giver, self_id(), memory_order_relaxed);
 			if (atomic_compare_exchange_weak_explicit(
-			        &l->state, &s, (s | GIFT) & ~HUNGRY, memory_order_release,
-			        memory_order_relaxed))
+			        &l->state, &s, (s | GIFT | tag_of(self_id())) & ~HUNGRY,
+			        memory_order_release, memory_order_relaxed))
 				return 0;
 			continue;
 		}
