@@ -161,14 +161,15 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	uint64_t st;
 	/* Transactions are short: the holder usually stops within a few hundred ns, far
 	 * sooner than a park and wake-up (a futex round trip of microseconds) would take. */
-	uint64_t spin_until = time_now_ns() + STM_SPIN_NS;
-	for (unsigned i = 1; stm_word_live(word, &st); i++) {
-		if (i % 64 == 0 && time_now_ns() >= spin_until)
+	for (unsigned i = 0; stm_word_live(word, &st); i++) {
+		if (i == STM_SPIN_ROUNDS)
 			break;
 		cpu_relax();
 	}
 	if (!stm_word_live(word, &st))
 		return;
+	if (!deadline_ns)
+		deadline_ns = time_now_ns() + STM_LOCK_WAIT_NS;
 	waiter w;
 	waiter_init(&w);
 	spin_lock(&s->wlock);

@@ -102,7 +102,8 @@ enum {
 
 #define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
 #define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
-#define STM_SPIN_NS 5000ull                 /* spin this long for a rival to stop before parking */
+#define STM_SPIN_ROUNDS 128 /* polls (a pause each, some 5 us) for a rival to stop before parking  \
+	                     */
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
@@ -178,8 +179,9 @@ bool stm_word_live(uint64_t word, uint64_t *state);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
  * RUNNING/COMMITTING). Never blocks. */
 void stm_slot_wake(stm_slot *s);
-/* Wait until the attempt named by `word` stops, or until the deadline. Blocks (parks a
- * fiber, futex-waits a thread). */
+/* Wait until the attempt named by `word` stops, or until the deadline (0: STM_LOCK_WAIT_NS
+ * from when it parks; the spin before reads no clock). Blocks (parks a fiber,
+ * futex-waits a thread). */
 void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 
 /* ---- refs (ref.c) ---- */

@@ -74,7 +74,7 @@ void tx_stop(stm_tx *tx, unsigned status)
 static int bail(stm_tx *tx, uint64_t word)
 {
 	tx_stop(tx, TX_RETRY);
-	stm_slot_await(word, time_now_ns() + STM_LOCK_WAIT_NS);
+	stm_slot_await(word, 0); /* STM_LOCK_WAIT_NS once it parks */
 	return RF_ETXRETRY;
 }
 
