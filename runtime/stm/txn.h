@@ -84,7 +84,16 @@ void stm_tx_fini(stm_tx *tx);
 /* Clear the sets for the next attempt; run the held sends (committed) or drop them. */
 void stm_tx_reset(stm_tx *tx, bool committed);
 /* Entry of ref in this attempt, or NULL. */
-tx_entry *tx_find(stm_tx *tx, rf_ref *ref);
+tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref);
+static inline tx_entry *tx_find(stm_tx *tx, rf_ref *ref)
+{
+	if (tx->n > TX_INLINE)
+		return tx_find_hashed(tx, ref);
+	for (uint32_t i = 0; i < tx->n; i++)
+		if (tx->e[i].ref == ref)
+			return &tx->e[i];
+	return NULL;
+}
 /* New entry for ref (not yet present); NULL on -ENOMEM. */
 tx_entry *tx_add(stm_tx *tx, rf_ref *ref);
 /* Append to the commute list / the held sends. 0 or -ENOMEM. */
@@ -101,11 +110,23 @@ static inline int tx_reserve_discard(stm_tx *tx)
  * rc. The function may have written other refs, using the room reserved before it ran:
  * reserve again. If that or rc failed, release nv (no one else saw it) and return the
  * error; else 0, and tx_replace may follow. */
-int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+static inline int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+{
+	/* only values of refs with a release function are tracked */
+	return tx->e[entry].flags & E_RELEASE ? tx_made_owned(tx, entry, old, nv, rc) : rc;
+}
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
  * room reserved above. */
-void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv);
+void tx_replace_owned(stm_tx *tx, tx_entry *e, rf_val nv);
+static inline void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv)
+{
+	if (!(e->flags & E_RELEASE) || nv == e->val)
+		e->val = nv;
+	else
+		tx_replace_owned(tx, e, nv);
+}
 /* The attempt ended: release the values it made and did not commit. */
 void tx_release_made(stm_tx *tx, bool committed);
 /* Mark the attempt doomed; returns RF_ETXRETRY. */

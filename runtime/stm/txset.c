@@ -59,14 +59,8 @@ static int index_build(stm_tx *tx)
 	return 0;
 }
 
-tx_entry *tx_find(stm_tx *tx, rf_ref *ref)
+tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref)
 {
-	if (tx->n <= TX_INLINE) {
-		for (uint32_t i = 0; i < tx->n; i++)
-			if (tx->e[i].ref == ref)
-				return &tx->e[i];
-		return NULL;
-	}
 	uint32_t mask = tx->icap - 1;
 	for (uint32_t k = hash(ref, mask); tx->index[k]; k = (k + 1) & mask)
 		if (tx->e[tx->index[k] - 1].ref == ref)
@@ -115,7 +109,7 @@ int tx_grow_discard(stm_tx *tx)
 	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
-int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 {
 	if (!rc)
 		rc = tx_reserve_discard(tx);
@@ -125,12 +119,8 @@ int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 	return rc;
 }
 
-void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv)
+void tx_replace_owned(stm_tx *tx, tx_entry *e, rf_val nv)
 {
-	if (!(e->flags & E_RELEASE) || nv == e->val) {
-		e->val = nv;
-		return;
-	}
 	uint32_t entry = (uint32_t)(e - tx->e);
 	if (e->flags & E_OWNED)
 		tx->x[tx->nx++] = (tx_discard){entry, e->val}; /* room reserved by the caller */
@@ -234,5 +224,6 @@ void stm_tx_fini(stm_tx *tx)
 		free(tx->x);
 	if (tx->order != tx->o_inline)
 		free(tx->order);
-	free(tx->index);
+	if (tx->index)
+		free(tx->index);
 }
