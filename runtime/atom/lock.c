@@ -67,10 +67,13 @@ enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8, HUNGRY = 16, GIFT = 32 
 enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
 /* Spinning before a sleep (parking_lot's SpinWait): SPIN_RELAX rounds of 2, 4, 8 ... pauses,
- * then yields of the CPU (a thread) or more pauses (a fiber: its worker has no one to yield
- * to that sched_yield knows of) up to SPIN_MAX rounds in all. */
+ * then a thread asks for the lock (below), then yields of the CPU (a thread) or more pauses
+ * (a fiber: its worker has no one to yield to that sched_yield knows of) up to SPIN_MAX
+ * rounds in all. One yield only: on a loaded machine each one hands the CPU to another
+ * process for a whole slice while the other thread takes the lock alone (lock_2t's
+ * fairness there: 0.41-0.51 with 8 yields, 0.66-0.91 with one; pthread_mutex 0.5-0.85). */
 #define SPIN_RELAX 4
-#define SPIN_MAX 12
+#define SPIN_MAX 5
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 #define LOSSES_MAX 4 /* a woken waiter that lost this often is starving too */
 /* After SPIN_RELAX rounds a thread (not a fiber: its holder may be waiting for the same
