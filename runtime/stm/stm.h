@@ -102,9 +102,8 @@ enum {
 
 #define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
 #define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
-#define STM_SPIN_ROUNDS                                                                            \
-	128 /* polls (a pause each, some 5 us) for a rival to stop before parking                  \
-	     */
+/* Polls (a pause each, some 5 us in all) for a rival to stop before parking. */
+#define STM_SPIN_ROUNDS 128
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
