@@ -44,9 +44,7 @@
  * Between running threads the lock alternates in short turns: a thread that has spun a
  * little asks (HUNGRY) and the owner's next unlock gives it the lock (GIFT), so the one
  * that just let go cannot take it straight back, and each turn lasts about one short
- * spin. Without that, whoever holds the cache line wins most races (measured: shares of
- * 0.6-0.7 between two hammering threads); with it, 0.94-0.99 when the OS keeps both
- * threads running.
+ * spin. Without that, whoever holds the cache line wins most races.
  * Owner identity: the running fiber or the address of a thread-local byte, read with two
  * TLS loads and no call.
  */
@@ -70,8 +68,7 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
  * then a thread asks for the lock (below), then yields of the CPU (a thread) or more pauses
  * (a fiber: its worker has no one to yield to that sched_yield knows of) up to SPIN_MAX
  * rounds in all. One yield only: on a loaded machine each one hands the CPU to another
- * process for a whole slice while the other thread takes the lock alone (lock_2t's
- * fairness there: 0.41-0.51 with 8 yields, 0.66-0.91 with one; pthread_mutex 0.5-0.85). */
+ * process for a whole slice while the other thread takes the lock alone. */
 #define SPIN_RELAX 4
 #define SPIN_MAX 5
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
