@@ -244,7 +244,8 @@ static uint32_t move_ring(rf_ref *r, stm_ring *g, uint32_t head, uint32_t hist)
 	return hist ? hist - 1 : 0;
 }
 
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node, stm_ring *bigger)
+bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                             stm_ring *bigger)
 {
 	rf_val prev = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	uint64_t prev_point = atomic_load_explicit(&r->cur_point, memory_order_relaxed);

@@ -209,7 +209,21 @@ static inline stm_ring *stm_ref_ring_for_growth(rf_ref *r)
  * may be NULL otherwise); returns whether node was used. `bigger` (may be NULL) is a
  * ring from stm_ref_ring_for_growth: install takes it (moving the versions into it) or
  * frees it. */
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node, stm_ring *bigger);
+bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                             stm_ring *bigger);
+static inline bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                                   stm_ring *bigger)
+{
+	/* relaxed: the caller owns r (faults and min_history: a commit uses what it reads) */
+	if (r->release || bigger || atomic_load_explicit(&r->hist, memory_order_relaxed) ||
+	    atomic_load_explicit(&r->faults, memory_order_relaxed) ||
+	    atomic_load_explicit(&r->min_history, memory_order_relaxed))
+		return stm_ref_install_history(r, val, cp, node, bigger);
+	/* no history kept, none to grow, no value owned: only the newest version changes */
+	atomic_store_explicit(&r->cur_point, cp, memory_order_relaxed);
+	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
+	return false;
+}
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. Returns 0 or the first
