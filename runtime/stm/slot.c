@@ -160,11 +160,16 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	stm_slot *s = stm_slot_of(word);
 	uint64_t st;
 	/* Transactions are short: the holder usually stops within a few hundred ns, far
-	 * sooner than a park and wake-up (a futex round trip of microseconds) would take. */
+	 * sooner than a park and wake-up (a futex round trip of microseconds, and the
+	 * holder's wake call) would take. A holder that takes longer was most likely
+	 * interrupted or preempted: yield the CPU a few times (perhaps to it) before parking. */
 	for (unsigned i = 0; stm_word_live(word, &st); i++) {
-		if (i == STM_SPIN_ROUNDS)
+		if (i == STM_SPIN_ROUNDS + STM_YIELD_ROUNDS)
 			break;
-		cpu_relax();
+		if (i < STM_SPIN_ROUNDS)
+			cpu_relax();
+		else
+			stm_relax(SPIN_PAUSES); /* a yield of the fiber or the thread */
 	}
 	if (!stm_word_live(word, &st))
 		return;

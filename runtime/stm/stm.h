@@ -102,8 +102,10 @@ enum {
 
 #define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
 #define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
-/* Polls (a pause each, some 5 us in all) for a rival to stop before parking. */
+/* Polls for a rival to stop before parking: with a pause each (some 5 us in all), then
+ * with a yield each. */
 #define STM_SPIN_ROUNDS 128
+#define STM_YIELD_ROUNDS 16
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
