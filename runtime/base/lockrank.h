@@ -55,6 +55,7 @@
 	X(RECLAIM, false)            /* base/reclaim.c all_lock */                                 \
 	X(SCHED_REPORT, false)       /* sched/config.c report_lock: the last config error line */  \
 	X(CHAN_XF, true)             /* a transformed channel's mutex (runs the transform) */      \
+	X(RECLAIM_READERS, false)    /* base/reclaim.c readers_lock: the reader registry */        \
 	X(CTX_HOOKS, false)          /* base/ctx.c: end-of-context hook registration (a leaf) */   \
 	/* spin locks: leaves */                                                                   \
 	X(CHAN, true)             /* a channel's spin lock */                                      \
