@@ -63,6 +63,9 @@
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
 	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
+	X(IO_LISTEN, false)       /* io/calls_listen.c: a listener's queue and waiters */          \
+	X(IO_READER, false)       /* io/calls_bufs.c: a reader's queue and waiter */               \
+	X(IO_BUFS, false)         /* io/calls_bufs.c: a buffer pool share's free buffers */        \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
