@@ -65,6 +65,17 @@ static inline bool coll_owned(uint64_t node_edit, uint64_t edit)
 	return edit != 0 && node_edit == edit;
 }
 
+/* murmur3's fmix64: every input bit reaches every output bit (rf_hash_int). */
+static inline uint64_t coll_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /* A token no node carries yet (never 0). Any thread. */
 uint64_t coll_edit_token(void);
 

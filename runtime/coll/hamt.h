@@ -58,7 +58,7 @@ struct rf_thm {
 
 static inline uint64_t h_hash(const rf_coll_ops *ops, rf_val k)
 {
-	return ops && ops->hash ? ops->hash(k, ops->ctx) : rf_hash_int(k, 0);
+	return ops && ops->hash ? ops->hash(k, ops->ctx) : coll_mix64((uint64_t)k);
 }
 static inline bool h_eq(const rf_coll_ops *ops, rf_val a, rf_val b)
 {
@@ -68,17 +68,31 @@ static inline uint32_t h_bit(uint64_t h, uint32_t shift)
 {
 	return 1u << ((h >> shift) & HMASK);
 }
+/* Set bits of x. A plain __builtin_popcount on the baseline x86-64 target is a call to
+ * libgcc's table-driven __popcountdi2; these few ALU steps are cheaper and inline. The
+ * lookup loop also has a popcnt-instruction build, chosen at run time (hnode.c). */
+static inline uint32_t h_popc(uint32_t x)
+{
+#if defined(__POPCNT__) || !(defined(__x86_64__) || defined(__i386__))
+	return (uint32_t)__builtin_popcount(x);
+#else
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+#endif
+}
 static inline uint32_t h_index(uint32_t map, uint32_t bit)
 {
-	return (uint32_t)__builtin_popcount(map & (bit - 1));
+	return h_popc(map & (bit - 1));
 }
 static inline uint32_t h_entries(const hnode *n)
 {
-	return n->kind == H_COLL ? n->cn : (uint32_t)__builtin_popcount(n->datamap);
+	return n->kind == H_COLL ? n->cn : h_popc(n->datamap);
 }
 static inline uint32_t h_children(const hnode *n)
 {
-	return n->kind == H_COLL ? 0 : (uint32_t)__builtin_popcount(n->nodemap);
+	return n->kind == H_COLL ? 0 : h_popc(n->nodemap);
 }
 /* Word of child j's pointer (its bitmaps follow). */
 static inline uint32_t h_kidw(const hnode *n, uint32_t j)

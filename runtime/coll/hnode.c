@@ -55,29 +55,79 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
 	return c;
 }
 
-const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+/* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per
+ * popcount form (hw: the popcnt instruction), so that the common case runs without
+ * indirect or library calls. */
+static inline __attribute__((always_inline)) uint32_t find_popc(uint32_t x, bool hw)
 {
-	if (!n)
-		return NULL;
+	return hw ? (uint32_t)__builtin_popcount(x) : h_popc(x);
+}
+
+static inline __attribute__((always_inline)) bool find_eq(const rf_coll_ops *ops, rf_val a,
+                                                          rf_val b, bool word)
+{
+	return word ? a == b : ops->eq(a, b, ops->ctx);
+}
+
+static inline __attribute__((always_inline)) const rf_val *
+find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool word, bool hw)
+{
 	uint64_t maps = h_maps(n); /* the root's own header; below, the copy in the parent */
 	for (uint32_t shift = 0;; shift += HBITS) {
 		if (maps == 0) { /* a collision node: every bitmap node holds something */
 			if (n->kind != H_COLL || n->hash != h)
 				return NULL;
 			for (uint32_t i = 0; i < n->cn; i++)
-				if (h_eq(ops, n->slot[2 * i], k))
+				if (find_eq(ops, n->slot[2 * i], k, word))
 					return &n->slot[2 * i + 1];
 			return NULL;
 		}
 		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, shift);
 		if (dm & bit) {
-			uint32_t i = h_index(dm, bit);
-			return h_eq(ops, n->slot[2 * i], k) ? &n->slot[2 * i + 1] : NULL;
+			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
+			return find_eq(ops, e[0], k, word) ? &e[1] : NULL;
 		}
 		if (!(nm & bit))
 			return NULL;
-		uint32_t w = 2 * (uint32_t)__builtin_popcount(dm) + 2 * h_index(nm, bit);
+		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
 		maps = (uint64_t)n->slot[w + 1];
 		n = (const hnode *)(intptr_t)n->slot[w];
 	}
+}
+
+static const rf_val *find_word(const hnode *n, uint64_t h, rf_val k)
+{
+	return find_body(n, h, k, NULL, true, false);
+}
+
+static const rf_val *find_ops(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+{
+	return find_body(n, h, k, ops, false, false);
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+#define FIND_HW 1
+__attribute__((target("popcnt"))) static const rf_val *find_word_hw(const hnode *n, uint64_t h,
+                                                                    rf_val k)
+{
+	return find_body(n, h, k, NULL, true, true);
+}
+
+__attribute__((target("popcnt"))) static const rf_val *find_ops_hw(const hnode *n, uint64_t h,
+                                                                   rf_val k, const rf_coll_ops *ops)
+{
+	return find_body(n, h, k, ops, false, true);
+}
+#endif
+
+const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+{
+	if (!n)
+		return NULL;
+	bool word = !ops || !ops->eq;
+#ifdef FIND_HW
+	if (__builtin_cpu_supports("popcnt"))
+		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
+#endif
+	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
 }
