@@ -2,8 +2,9 @@
  * count every version and node carries, edit tokens for transients, element ownership.
  *
  * Contract (shared state). Versions (rf_pvec, rf_phm) and nodes are immutable once a
- * version that reaches them has been returned to a caller; the only word any thread
- * writes in them afterwards is the reference count `rc`. A node is written in place only
+ * version that reaches them has been returned to a caller; the only words any thread
+ * writes in them afterwards are the reference count `rc` and, in hash map nodes, the
+ * lending words (hamt.h). A node is written in place only
  * by the transient that owns it (node->edit == the transient's token, nonzero), and such
  * a node is reachable from that transient alone (rc == 1, no version points to it): a
  * transient never shares its owned nodes until persistent!, which retires its token.

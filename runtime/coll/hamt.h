@@ -14,6 +14,19 @@
  * whose whole hashes equal `hash`. Children below the root always hold at least two
  * entries: an operation that leaves a child with one pulls that entry up (CHAMP's
  * canonical form). The root may be anything, or NULL for the empty map.
+ *
+ * Lending. A persistent copy C of a node N (edit 0: C is never changed once returned)
+ * holds every reference N holds but at most one word (the slot the operation replaces).
+ * Rather than counting each shared key, value and child once more (a locked increment on
+ * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
+ * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
+ * published node besides counts), N->own = the word whose reference N keeps, C->lent = 1,
+ * and C counts one reference held by N. N's slots still point to the same objects, now
+ * kept alive by C. When N goes, it drops its own word and its reference to C and clears
+ * C->lent (release; a copier's acquire load pairs with it). Chains stay one link long: a
+ * node that lends (lent == 1) does not borrow, and only a fresh copy lends, so an old
+ * version keeps at most one newer copy of each of its path nodes alive. A transient's
+ * copies never lend (it changes them in place).
  */
 #ifndef RF_COLL_HAMT_H
 #define RF_COLL_HAMT_H
@@ -28,7 +41,8 @@ enum { H_BITMAP = 1, H_COLL = 2 };
 typedef struct hnode {
 	_Atomic uint32_t rc;
 	uint8_t kind;
-	uint8_t pad_[3];
+	_Atomic uint8_t lent; /* 1: a borrower holds this node (see "Lending" above) */
+	uint8_t pad_[2];
 	uint32_t cap; /* slots allocated */
 	uint32_t cn;  /* H_COLL: pairs */
 	uint64_t edit;
@@ -38,6 +52,9 @@ typedef struct hnode {
 		};
 		uint64_t hash; /* H_COLL */
 	};
+	_Atomic(struct hnode *) lender; /* set once: the node holding this one's references */
+	int32_t own;                    /* with lender: the word still referenced here, or -1 */
+	uint32_t pad2_;
 	rf_val slot[];
 } hnode;
 
@@ -124,8 +141,13 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
 void hnode_drop(hnode *n, const rf_coll_ops *ops);
 /* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every
  * key, value and child of n but the one in slot `skip` (-1: none; a child's pointer
- * word), left for the caller to fill. */
+ * word), left for the caller to fill; n keeps its reference in skip. A persistent copy
+ * (edit 0) may take n's references rather than new ones (n lends, see above). */
 hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops);
+/* The same into c, fresh from hnode_alloc(any kind, cap >= h_used(n), edit); never fails.
+ * Once a copy has lent, the operation must not fail (its input would be left changed):
+ * a path copy is allocated before going down and filled on the way back. */
+hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);

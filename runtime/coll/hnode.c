@@ -11,6 +11,9 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	if (!n)
 		return NULL;
 	atomic_init(&n->rc, 1);
+	atomic_init(&n->lent, 0);
+	atomic_init(&n->lender, NULL);
+	n->own = -1;
 	n->kind = kind;
 	n->cap = cap;
 	n->cn = 0;
@@ -19,10 +22,33 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
+/* Drop the reference n holds in word w (a key, a value or a child pointer). */
+static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
+{
+	uint32_t e = h_entries(n);
+	if (w >= 2 * e)
+		hnode_drop((hnode *)(intptr_t)n->slot[w], ops);
+	else if (w % 2)
+		val_release(ops, n->slot[w]);
+	else
+		key_release(ops, n->slot[w]);
+}
+
 void hnode_drop(hnode *n, const rf_coll_ops *ops)
 {
 	if (!n || !rc_drop(&n->rc))
 		return;
+	/* relaxed: written before the reference we just took the last of was dropped */
+	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
+	if (l) { /* every reference of n but its own word is l's */
+		if (n->own >= 0)
+			drop_word(n, (uint32_t)n->own, ops);
+		/* release: n is done with l's references; pairs with lend()'s acquire */
+		atomic_store_explicit(&l->lent, 0, memory_order_release);
+		hnode_drop(l, ops);
+		free(n);
+		return;
+	}
 	uint32_t e = h_entries(n), used = h_used(n);
 	if (ops && (ops->release || ops->key_release))
 		for (uint32_t i = 0; i < 2 * e; i += 2) {
@@ -34,15 +60,41 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 	free(n);
 }
 
+/* n hands its references but word `skip` to its persistent copy c (hamt.h, "Lending"),
+ * unless n lends already or has borrowed before. */
+static bool lend(const hnode *n, hnode *c, int skip)
+{
+	hnode *nn = (hnode *)n, *none = NULL;
+	/* acquire: pairs with the release that cleared it, when n's borrower went */
+	if (atomic_load_explicit(&nn->lent, memory_order_acquire) ||
+	    atomic_load_explicit(&nn->lender, memory_order_relaxed))
+		return false;
+	/* relaxed: n's last dropper reads lender and own after taking the last reference,
+	 * which orders it after our use of n */
+	if (!atomic_compare_exchange_strong_explicit(&nn->lender, &none, c, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		return false; /* another copy of n won */
+	nn->own = skip;
+	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
+	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
+	return true;
+}
+
 hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops)
 {
-	uint32_t used = h_used(n), e = h_entries(n);
 	hnode *c = hnode_alloc(n->kind, cap, edit);
-	if (!c)
-		return NULL;
+	return c ? hnode_fill(c, n, edit, skip, ops) : NULL;
+}
+
+hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
+{
+	uint32_t used = h_used(n), e = h_entries(n);
+	c->kind = n->kind;
 	c->cn = n->cn;
 	c->hash = n->hash;
 	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
+	if (!edit && lend(n, c, skip))
+		return c;
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
 			key_retain(ops, n->slot[i]);
