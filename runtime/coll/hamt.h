@@ -32,6 +32,7 @@
 #define RF_COLL_HAMT_H
 
 #include "ringfold/phm.h"
+#include "runtime/coll/cmem.h"
 #include "runtime/coll/coll.h"
 
 enum { H_BITMAP = 1, H_COLL = 2 };
@@ -138,6 +139,11 @@ static inline uint32_t h_used(const hnode *n)
 }
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
+/* Free n's memory only (nothing it references). */
+static inline void hnode_free(hnode *n)
+{
+	cmem_free(n, sizeof(*n) + (size_t)n->cap * sizeof(rf_val));
+}
 void hnode_drop(hnode *n, const rf_coll_ops *ops);
 /* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every
  * key, value and child of n but the one in slot `skip` (-1: none; a child's pointer

@@ -218,7 +218,7 @@ int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_
 		*out = n;
 		if (rc < 0 || !*changed || nk == kid) {
 			if (c != n)
-				free(c);         /* nothing in it yet */
+				hnode_free(c);   /* nothing in it yet */
 			if (rc == 0 && *changed) /* changed in place, so n is the transient's too */
 				n->slot[w + 1] = (rf_val)h_maps(nk);
 			return rc;

@@ -121,7 +121,7 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	int rc = hamt_dissoc(kid, shift + HBITS, h, k, edit, ops, &nk, changed);
 	if (rc < 0 || !*changed || nk == kid || h_single(nk) || !nk) {
 		if (c != n)
-			free(c); /* nothing in it yet */
+			hnode_free(c); /* nothing in it yet */
 		if (rc < 0 || !*changed)
 			return rc;
 	}

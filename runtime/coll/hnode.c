@@ -7,7 +7,7 @@
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 {
-	hnode *n = malloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
+	hnode *n = cmem_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
 	if (!n)
 		return NULL;
 	atomic_init(&n->rc, 1);
@@ -46,7 +46,7 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		/* release: n is done with l's references; pairs with lend()'s acquire */
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
 		hnode_drop(l, ops);
-		free(n);
+		hnode_free(n);
 		return;
 	}
 	uint32_t e = h_entries(n), used = h_used(n);
@@ -57,7 +57,7 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		}
 	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
 		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
-	free(n);
+	hnode_free(n);
 }
 
 /* n hands its references but word `skip` to its persistent copy c (hamt.h, "Lending"),

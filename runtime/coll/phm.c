@@ -7,7 +7,7 @@
 
 static rf_phm *phm_alloc(size_t cnt, hnode *root, const rf_coll_ops *ops)
 {
-	rf_phm *m = malloc(sizeof(*m));
+	rf_phm *m = cmem_alloc(sizeof(*m));
 	if (!m)
 		return NULL;
 	atomic_init(&m->h.rc, 1);
@@ -36,7 +36,7 @@ void rf_phm_release(rf_phm *m)
 {
 	if (m && rc_drop(&m->h.rc)) {
 		hnode_drop(m->root, m->ops);
-		free(m);
+		cmem_free(m, sizeof(*m));
 	}
 }
 
@@ -64,7 +64,7 @@ bool rf_phm_contains(const rf_phm *m, rf_val key)
 static int phm_result(const rf_phm *m, rf_phm *n, hnode *r, bool changed, int delta, rf_phm **out)
 {
 	if (!changed) {
-		free(n);
+		cmem_free(n, sizeof(*n));
 		rc_retain(&((rf_phm *)m)->h.rc); /* the same map, one more reference */
 		*out = (rf_phm *)m;
 		return 0;
@@ -88,7 +88,7 @@ int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out)
 	int rc =
 	    hamt_assoc(m->root, 0, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta, &changed);
 	if (rc < 0) {
-		free(n);
+		cmem_free(n, sizeof(*n));
 		return rc;
 	}
 	return phm_result(m, n, r, changed, delta, out);
@@ -105,7 +105,7 @@ int rf_phm_dissoc(const rf_phm *m, rf_val key, rf_phm **out)
 	bool changed;
 	int rc = hamt_dissoc(m->root, 0, h_hash(m->ops, key), key, 0, m->ops, &r, &changed);
 	if (rc < 0) {
-		free(n);
+		cmem_free(n, sizeof(*n));
 		return rc;
 	}
 	return phm_result(m, n, r, changed, -1, out);
@@ -128,7 +128,7 @@ int rf_phm_update(const rf_phm *m, rf_val key, rf_update_fn f, rf_val arg, rf_ph
 	int delta;
 	bool changed;
 	if ((rc = hamt_assoc(m->root, 0, h, key, v, 0, m->ops, &r, &delta, &changed)) < 0) {
-		free(n);
+		cmem_free(n, sizeof(*n));
 		return rc;
 	}
 	return phm_result(m, n, r, changed, delta, out);

@@ -9,9 +9,16 @@
 
 rf_pvec *pv_alloc(uint32_t tlen)
 {
-	rf_pvec *v = malloc(sizeof(*v) + (size_t)tlen * sizeof(rf_val));
+	/* Room for 4, 8, 16 or 32 tail elements: a run of conj allocates one size and frees
+	 * the same size, which the cache (cmem.h) then serves (an exact size would alternate
+	 * between neighbouring sizes). */
+	uint32_t room = 4;
+	while (room < tlen)
+		room *= 2;
+	rf_pvec *v = cmem_alloc(sizeof(*v) + (size_t)room * sizeof(rf_val));
 	if (!v)
 		return NULL;
+	v->room = (uint16_t)room;
 	atomic_init(&v->h.rc, 1);
 	v->h.kind = COLL_PVEC;
 	v->tlen = tlen;
@@ -24,7 +31,7 @@ static void pv_free(rf_pvec *v)
 	if (ops_own_vals(v->ops))
 		for (uint32_t j = 0; j < v->tlen; j++)
 			v->ops->release(v->tail[j], v->ops->ctx);
-	free(v);
+	pv_dealloc(v);
 }
 
 void rf_pvec_retain(rf_pvec *v)

@@ -15,6 +15,7 @@
 #define RF_COLL_PVEC_IMPL_H
 
 #include "ringfold/pvec.h"
+#include "runtime/coll/cmem.h"
 #include "runtime/coll/coll.h"
 
 #define VW 32 /* width of a node */
@@ -34,7 +35,8 @@ typedef struct vnode {
 struct rf_pvec {
 	coll_hdr h;
 	uint32_t tlen;  /* elements in tail[] */
-	uint32_t shift; /* level of root */
+	uint16_t shift; /* level of root */
+	uint16_t room;  /* tail[] allocated */
 	size_t pcnt;    /* physical count: trie + tail */
 	size_t start, end;
 	vnode *root;
@@ -68,6 +70,11 @@ static inline const vnode *pv_leaf(const vnode *root, uint32_t shift, size_t i)
 }
 
 vnode *vnode_alloc(uint64_t edit);
+/* Free n's memory only (nothing it references). */
+static inline void vnode_free(vnode *n)
+{
+	cmem_free(n, sizeof(*n));
+}
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops);
 
 /* n itself if the transient `edit` owns it, else a copy owned by `edit` (0: by nobody)
@@ -97,5 +104,10 @@ int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uin
 
 /* A version with room for tlen tail elements, rc 1, fields but the tail unset. */
 rf_pvec *pv_alloc(uint32_t tlen);
+/* Free v's memory only. */
+static inline void pv_dealloc(rf_pvec *v)
+{
+	cmem_free(v, sizeof(*v) + (size_t)v->room * sizeof(rf_val));
+}
 
 #endif

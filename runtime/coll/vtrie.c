@@ -8,9 +8,10 @@
 
 vnode *vnode_alloc(uint64_t edit)
 {
-	vnode *n = calloc(1, sizeof(*n));
+	vnode *n = cmem_alloc(sizeof(*n));
 	if (!n)
 		return NULL;
+	memset(n, 0, sizeof(*n));
 	atomic_init(&n->rc, 1);
 	n->edit = edit;
 	return n;
@@ -30,7 +31,7 @@ void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 		for (int j = 0; j < VW; j++)
 			vnode_drop(n->kid[j], level - VBITS, ops); /* NULL: no-op */
 	}
-	free(n);
+	vnode_free(n);
 }
 
 vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const rf_coll_ops *ops)
@@ -39,7 +40,7 @@ vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const r
 		return vnode_alloc(edit);
 	if (coll_owned(n->edit, edit))
 		return n;
-	vnode *c = malloc(sizeof(*c));
+	vnode *c = cmem_alloc(sizeof(*c));
 	if (!c)
 		return NULL;
 	atomic_init(&c->rc, 1);
@@ -107,7 +108,7 @@ static vnode *new_path(uint32_t level, vnode *leaf, uint64_t edit)
 	if (!n)
 		return NULL;
 	if (!(n->kid[0] = new_path(level - VBITS, leaf, edit))) {
-		free(n);
+		vnode_free(n);
 		return NULL;
 	}
 	return n;
@@ -154,7 +155,7 @@ int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uin
 			return -ENOMEM;
 		vnode *p = new_path(*shift, leaf, edit);
 		if (!p) {
-			free(r);
+			vnode_free(r);
 			return -ENOMEM;
 		}
 		r->kid[0] = *root;
