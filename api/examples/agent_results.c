@@ -9,9 +9,9 @@
  *   (count @results)             ;=> 20
  *   (reduce + @results)          ;=> 2470
  *
- * Agents take no release function (agent.h): the action that replaces the agent's
- * vector gives the old one up itself. Nobody else holds it: the agent's value is read
- * only after await.
+ * The agent owns its vector (rf_coll_release as its release function): conj makes the
+ * next version and the agent gives up the one it replaces, and the last one when it is
+ * freed. The value is read after await, when no action replaces it any more.
  */
 #include <stdio.h>
 
@@ -21,26 +21,18 @@ enum { N = 20 };
 
 static rf_agent *results;
 
-/* conj, as the agent's action: the new vector replaces the old, which goes */
-static int conj_result(rf_val v, rf_val x, rf_val *out)
-{
-	int rc = rf_pvec_conj_op(v, x, out);
-	if (rc == 0)
-		rf_coll_release(v, 0);
-	return rc;
-}
-
 /* (future (send results conj (work i))) */
 static int work_and_send(rf_val i, rf_val *out)
 {
-	return rf_agent_send(results, conj_result, i * i);
+	return rf_agent_send(results, rf_pvec_conj_op, i * i);
 }
 
 int main(void)
 {
 	rf_pvec *empty;
-	rf_pvec_new(NULL, &empty);                        /* [] */
-	rf_agent_new(rf_from_ptr(empty), NULL, &results); /* (agent []) */
+	rf_pvec_new(NULL, &empty); /* [] */
+	rf_agent_opts owning = {.size = sizeof(owning), .release = rf_coll_release};
+	rf_agent_new(rf_from_ptr(empty), &owning, &results); /* (agent []) */
 
 	rf_future *f[N];
 	for (int i = 0; i < N; i++)
@@ -59,8 +51,7 @@ int main(void)
 	size_t n = rf_pvec_count(all);                /* (count @results) */
 	printf("%zu results, sum %lld\n", n, (long long)sum);
 
-	rf_agent_free(results);
-	rf_pvec_release(all);
+	rf_agent_free(results); /* and the vector with it */
 	rf_shutdown();
 	return n == N && sum == 2470 ? 0 : 1;
 }

@@ -30,11 +30,7 @@ extern "C" {
 
 typedef struct rf_executor rf_executor;
 
-/* A task as Java's Callable: fn(arg, &out). */
-typedef struct rf_task {
-	rf_body_fn fn;
-	rf_val arg;
-} rf_task;
+/* Tasks are rf_task (future.h): Java's Callable, fn(arg, &out). */
 
 /* (Executors/newFixedThreadPool threads): a pool of `threads` OS threads.
  * Returns: 0 and *out (free it with rf_executor_free).

@@ -17,6 +17,10 @@
  *   (future-cancelled? f)  rf_future_cancelled
  *   (future-done? f)       rf_future_done (true once finished, failed or cancelled)
  *   (realized? f)          rf_future_realized (same as done, as in Clojure)
+ *   (pcalls f g h)         rf_pcalls(tasks, 3, results, codes): every task on a future,
+ *                          results in order; a task's code where Clojure's seq throws
+ *                          its ExecutionException at that element
+ *   (pvalues e1 e2)        rf_pcalls with one task per expression
  * Cancel cannot stop a body already running (Clojure's interrupt is only a request); it
  * realizes the future with -ECANCELED at once and the body's later result is dropped, so
  * a body whose value owns memory should check for that itself. A body not yet started
@@ -35,6 +39,12 @@ extern "C" {
 #endif
 
 typedef struct rf_future rf_future;
+
+/* A task as Java's Callable: fn(arg, &out) (rf_pcalls, rf_executor_invoke_all). */
+typedef struct rf_task {
+	rf_body_fn fn;
+	rf_val arg;
+} rf_task;
 
 /* (future-call f): run fn(arg, &out) as a fiber on the executor.
  * Returns: 0 and *out.
@@ -98,6 +108,20 @@ RF_API int rf_future_cancel(rf_future *f);
 RF_API bool rf_future_cancelled(rf_future *f);
 RF_API bool rf_future_done(rf_future *f);
 RF_API bool rf_future_realized(rf_future *f);
+
+/* (pcalls f g ...) and (pvalues e1 e2 ...): run the n tasks in parallel, each on a
+ * future, and wait for all of them; results in task order.
+ * Returns: 0, results[i] the value of tasks[i] for every i; codes (may be NULL) all 0.
+ * Errors:  -EINVAL (tasks or results NULL with n > 0, a NULL task fn; nothing run);
+ *          otherwise the code of the first task, in order, that failed (its body's
+ *          negative code) or could not be started (-ENOMEM, RF_ESHUTDOWN, ...), as
+ *          Clojure's seq throws at that element: every task started still runs to the
+ *          end, results[i] is set for each task that succeeded and left alone for the
+ *          others, and codes[i] (when codes is not NULL) is each task's 0 or code.
+ * Blocks:  until every started task is done (parks a fiber, futex-waits a thread).
+ * Context: any.
+ * Cost:    one allocation, n future spawns and derefs. */
+RF_API int rf_pcalls(const rf_task *tasks, size_t n, rf_val *results, int *codes);
 
 /* The future seen as a deferred: the same object, borrowed (valid while the handle is;
  * never released).

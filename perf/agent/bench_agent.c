@@ -5,6 +5,9 @@
  *   Peer `mutex_condvar_pool`: a mutex-guarded queue per agent, drained one agent at a
  *   time by a pool of one thread per CPU fed through a mutex+condvar run queue (the
  *   agent is queued on the pool when a send finds it idle, like ours).
+ * agent_send_via_10x1e6: the same through rf_agent_send_via to an executor of one OS
+ *   thread per CPU (Clojure's send-via), beside the same `mutex_condvar_pool` peer, whose
+ *   pool is that: one thread per CPU.
  * agent_sendoff_10k_sleep: 10,000 agents, each sent one action that sleeps 100 ms;
  *   timed until all have run (ns_per_op = total / 10,000; the target is 150 ms in all).
  *   Peer `thread_per_action`: one thread per blocking action (the JVM's send-off
@@ -24,15 +27,18 @@ enum { AGENTS = 10, SLEEPERS = 10000 };
 
 /* ---- agent_send_10x1e6, ringfold ---- */
 
+/* arg: NULL sends to fibers; an rf_executor * sends through it (send-via). */
 static uint64_t rf_send_10x(uint64_t ops, void *arg)
 {
+	rf_executor *ex = arg;
 	rf_agent *sums[AGENTS];
 	for (int i = 0; i < AGENTS; i++)
 		if (rf_agent_new(0, NULL, &sums[i]))
 			abort();
 	uint64_t t0 = bench_now_ns();
 	for (uint64_t x = 0; x < ops; x++)
-		if (rf_agent_send(sums[x % AGENTS], rf_add, (rf_val)x))
+		if (ex ? rf_agent_send_via(sums[x % AGENTS], ex, rf_add, (rf_val)x)
+		       : rf_agent_send(sums[x % AGENTS], rf_add, (rf_val)x))
 			abort();
 	if (rf_agent_await(sums, AGENTS))
 		abort();
@@ -251,6 +257,15 @@ int main(int argc, char **argv)
 	if (bench_wanted("agent_send_10x1e6")) {
 		bench_run("agent_send_10x1e6", "ringfold", 1000000, rf_send_10x, NULL);
 		bench_run("agent_send_10x1e6", "mutex_condvar_pool", 1000000, peer_send_10x, NULL);
+	}
+	if (bench_wanted("agent_send_via_10x1e6")) {
+		rf_executor *ex;
+		if (rf_executor_new((int)sysconf(_SC_NPROCESSORS_ONLN), &ex))
+			abort();
+		bench_run("agent_send_via_10x1e6", "ringfold", 1000000, rf_send_10x, ex);
+		bench_run("agent_send_via_10x1e6", "mutex_condvar_pool", 1000000, peer_send_10x,
+		          NULL);
+		rf_executor_free(ex);
 	}
 	if (bench_wanted("agent_sendoff_10k_sleep")) {
 		bench_run("agent_sendoff_10k_sleep", "ringfold", SLEEPERS, rf_sendoff_sleep, NULL);

@@ -3,6 +3,9 @@
  * The shared state and who owns which field: agent_internal.h. restart_lock serializes
  * restarts (Clojure's restart is synchronized); while FAILED is set no drain exists, so
  * the restarting thread may consume the held nodes (clear_actions) as the consumer.
+ * rf_agent_free takes no lock: nothing may use the agent concurrently with it or after
+ * it, and its one atomic OR decides whether it destroys the agent, consumes a failed
+ * agent's queue, or leaves the destruction to the drain or holder that ends last.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
 #include "runtime/base/opts.h"
+#include "runtime/base/reclaim.h"
 #include "runtime/var/convey.h"
 
 static bool valid_mode(int mode)
@@ -81,26 +85,79 @@ int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
 	a->handler_ctx = o.error_handler_ctx;
 	atomic_init(&a->mode, mode);
 	atomic_init(&a->watches, NULL);
+	a->release = o.release;
+	a->release_ctx = o.release_ctx;
 	pthread_mutex_init(&a->restart_lock, NULL);
 	pthread_mutex_init(&a->watch_lock, NULL);
 	*out = a;
 	return 0;
 }
 
-int rf_agent_free(rf_agent *a)
+/* The end of the agent: its last queue node, watches, final value and memory. Called by
+ * the one party that made state exactly FREED; nobody else touches the agent after. */
+static void destroy(rf_agent *a)
 {
-	if (!a)
-		return -EINVAL;
-	/* Acquire: pairs with the last drain's retiring release, after which it is gone. */
-	if (atomic_load_explicit(&a->state, memory_order_acquire) != 0)
-		return -EBUSY;
 	if (a->head != &a->stub)
 		agent_node_free(a->head);
 	agent_watches_destroy(a);
+	/* Relaxed: the RMW that made state FREED acquired every writer's release of value. A
+	 * reader that loaded it earlier may still be in a read section: retire, not release. */
+	rf_val v = atomic_load_explicit(&a->value, memory_order_relaxed);
+	if (a->release && v != RF_NIL)
+		reclaim_retire_now_or_wait(v, a->release, a->release_ctx);
 	pthread_mutex_destroy(&a->restart_lock);
 	pthread_mutex_destroy(&a->watch_lock);
 	free(a);
-	return 0;
+}
+
+void agent_after(rf_agent *a, uint64_t state)
+{
+	if (state == AGENT_FREED)
+		destroy(a);
+}
+
+void agent_discard(struct agent_node *n)
+{
+	if (!n->fn)
+		agent_await_mark_done(n->group, -ECANCELED);
+	else
+		var_bindings_release(n->bindings);
+}
+
+/* Discard the `cleared` nodes a failure holds and clear FAILED, in one step with their
+ * retirement: senders that add meanwhile either found FAILED (their node is counted here
+ * and drained after) or find a live agent. acq_rel: pairs with the senders' adds and the
+ * next drain. Consumer only (FAILED set). Returns the new state. */
+static uint64_t unfail(rf_agent *a, uint64_t s, uint64_t cleared)
+{
+	for (uint64_t i = 0; i < cleared; i++)
+		agent_discard(agent_dequeue(a));
+	uint64_t next;
+	do
+		next = (s - cleared * AGENT_UNIT) & ~AGENT_FAILED;
+	while (!atomic_compare_exchange_weak_explicit(&a->state, &s, next, memory_order_acq_rel,
+	                                              memory_order_acquire));
+	return next;
+}
+
+void rf_agent_free(rf_agent *a)
+{
+	if (!a)
+		return;
+	uint64_t s =
+	    atomic_fetch_or_explicit(&a->state, AGENT_FREED, memory_order_acq_rel) | AGENT_FREED;
+	if (s & AGENT_FAILED) {
+		/* Nobody can restart it any more: discard what it holds, as a freed drain
+		 * discards what follows a failure. */
+		a->discard = true;
+		s = unfail(a, s, agent_queued(s));
+		if (agent_queued(s)) {
+			agent_work_drain_start();
+			agent_schedule(a, NULL); /* discards what came meanwhile, then ends it */
+			return;
+		}
+	}
+	agent_after(a, s);
 }
 
 int rf_agent_deref(rf_agent *a, rf_val *out)
@@ -122,45 +179,38 @@ int rf_agent_error(rf_agent *a)
 	return atomic_load_explicit(&a->error, memory_order_relaxed);
 }
 
-/* A held node discarded by restart with clear_actions. */
-static void discard(struct agent_node *n)
-{
-	if (!n->fn)
-		agent_await_mark_done(n->group, -ECANCELED);
-	else
-		var_bindings_release(n->bindings);
-}
-
 int rf_agent_restart(rf_agent *a, rf_val value, bool clear_actions)
 {
 	if (!a)
 		return -EINVAL;
 	int rc = 0;
+	reclaim_thread *node = NULL;
 	mutex_lock_ranked(&a->restart_lock, LOCKRANK_AGENT_RESTART);
 	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
 	if (!(s & AGENT_FAILED))
 		rc = RF_EAGENTOK;
 	else if ((rc = agent_validate(a, value)) < 0)
 		;
+	else if (a->release && !(node = reclaim_node_alloc()))
+		rc = -ENOMEM;
 	else if (!agent_work_accept())
 		rc = RF_ESHUTDOWN;
-	if (rc < 0)
+	if (rc < 0) {
+		if (node)
+			reclaim_node_free(node);
 		goto out;
-	/* Release: pairs with rf_agent_deref; the next drain reads it after its acquire. */
+	}
+	/* Relaxed load: no drain exists while FAILED; release store: pairs with
+	 * rf_agent_deref, and the next drain reads it after its acquire. */
+	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
 	atomic_store_explicit(&a->value, value, memory_order_release);
-	uint64_t cleared = clear_actions ? s / AGENT_UNIT : 0;
-	for (uint64_t i = 0; i < cleared; i++)
-		discard(agent_dequeue(a));
-	/* Clear FAILED and retire the discarded nodes in one step: senders that add
-	 * meanwhile either found FAILED (their node is counted here and drained below) or
-	 * find a live agent. acq_rel: pairs with the senders' adds and the next drain. */
-	uint64_t next;
-	do
-		next = (s - cleared * AGENT_UNIT) & ~(uint64_t)AGENT_FAILED;
-	while (!atomic_compare_exchange_weak_explicit(&a->state, &s, next, memory_order_acq_rel,
-	                                              memory_order_acquire));
-	if (next)
-		agent_schedule(a); /* the restart's unit of work passes to the drain */
+	if (node && old != value && old != RF_NIL)
+		reclaim_retire(node, old, a->release, a->release_ctx);
+	else if (node)
+		reclaim_node_free(node);
+	s = unfail(a, s, clear_actions ? agent_queued(s) : 0);
+	if (agent_queued(s))
+		agent_schedule(a, NULL); /* the restart's unit of work passes to the drain */
 	else
 		agent_work_done();
 out:

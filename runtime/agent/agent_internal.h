@@ -6,9 +6,12 @@
  *   field       written by                         read by
  *   tail        senders (exchange, acq_rel)        senders
  *   stub,head   the consumer                       the consumer
- *   state       senders (+UNIT), consumer (-n, |FAILED), restart (&~FAILED): all atomic
+ *   state       senders, holders, the consumer, restart, free: every write an atomic RMW
  *   value       the consumer, restart (release)    anyone (acquire)
  *   error       the consumer before it sets FAILED, restart before it clears FAILED
+ *   place, discard   the consumer (read by the drain it schedules, after the state RMW
+ *               that made it the consumer)
+ *   release, release_ctx   rf_agent_new only       the consumer, the destroyer
  *   validator, handler (fn, ctx pairs)  setters under fn_lock   consumer under fn_lock,
  *               after a relaxed NULL check of the fn
  *   mode        setter (relaxed)                   consumer, getter
@@ -16,18 +19,40 @@
  *
  * The queue is Vyukov's intrusive MPSC list: a sender exchanges `tail` and then links the
  * previous node to its own; the consumer follows `next` from `head`. A sender then adds
- * UNIT to `state`. state = queued * UNIT | FAILED, where queued counts nodes a sender has
- * announced and the consumer has not yet retired.
+ * UNIT to `state`.
+ *
+ * state = holds * HOLD | queued * UNIT | FREED | FAILED, one word so that every decision
+ * below is the result of one atomic operation:
+ *  - queued counts nodes a sender has announced and the consumer has not yet retired;
+ *  - holds counts accepted sends not in the queue yet: held in a running action or
+ *    deferred by a transaction. Enqueueing one moves it from holds to queued in the same
+ *    add (UNIT - HOLD); dropping one subtracts HOLD;
+ *  - FAILED: the agent failed and holds its queue for a restart;
+ *  - FREED: rf_agent_free was called; nobody may send to it or use it any more, but the
+ *    work accepted before still runs (Clojure's agent lives while actions refer to it).
  *
  * "The consumer" is whoever owns the agent's queue now, and there is at most one:
- *  - a sender whose add found state == 0 (nothing queued, not failed) becomes the one to
- *    schedule a drain, which is the consumer until it retires its last node (state back
- *    to 0) or fails (sets FAILED in the same CAS that retires its batch);
- *  - while FAILED is set no drain exists; rf_agent_restart (under restart_lock) is the
- *    consumer while it discards held nodes, and when it clears FAILED with nodes still
- *    queued it schedules a new drain, which takes over.
- * So the transitions 0 -> UNIT and FAILED|n -> n (restart) are the only two that create a
- * drain, and each is won by exactly one atomic operation.
+ *  - a sender whose add found queued == 0 and FAILED clear becomes the one to schedule a
+ *    drain, which is the consumer until it retires its last node (queued back to 0) or
+ *    fails (sets FAILED in the same CAS that retires its batch);
+ *  - a drain that meets an action for another executor (send-via) retires what it ran,
+ *    keeps that node counted and schedules a drain there, which takes over;
+ *  - while FAILED is set no drain exists; rf_agent_restart (under restart_lock) or
+ *    rf_agent_free (which nothing may race) is the consumer while it discards held
+ *    nodes, and when it clears FAILED with nodes still queued it schedules a new drain,
+ *    which takes over.
+ *
+ * The drain protocol of free. The agent is destroyed (final value released, memory
+ * freed) by whoever makes the atomic operation that leaves state == FREED exactly:
+ * nothing queued, nothing held, not failed, freed. That is rf_agent_free itself on an
+ * idle agent; else the drain that retires the last node, or the holder whose dropped
+ * send was the last accepted one. Nobody adds to holds or queued once FREED is set
+ * (except by moving a hold into the queue), so that state is final, reached once, and
+ * the one who reaches it is the last to touch the agent. An agent that fails after
+ * rf_agent_free (FAIL mode) cannot be restarted by anyone: its drain sets `discard`
+ * instead of FAILED and discards the rest (await markers end with -ECANCELED), as
+ * Clojure drops an unreachable failed agent with its queue; rf_agent_free of an agent
+ * already failed discards its held actions the same way.
  *
  * A node counted in `state` may not be linked yet (its sender was preempted between the
  * exchange and the link); the consumer then waits for the link, which is bounded by that
@@ -47,10 +72,25 @@
 #include "runtime/base/spin.h"
 #include "runtime/base/watches.h"
 
-enum {
-	AGENT_FAILED = 1,
-	AGENT_UNIT = 2, /* one queued node in agent->state */
-};
+#define AGENT_FAILED ((uint64_t)1)
+#define AGENT_FREED ((uint64_t)2)
+#define AGENT_UNIT ((uint64_t)4)                             /* one queued node */
+#define AGENT_QUEUED_MASK (((uint64_t)1 << 34) - AGENT_UNIT) /* 32 bits of queued */
+#define AGENT_HOLD ((uint64_t)1 << 34)                       /* one held send (30 bits) */
+/* Sends are refused (-ENOMEM) past these, far from the fields' limits. */
+#define AGENT_QUEUED_MAX ((uint64_t)1 << 31)
+#define AGENT_HOLDS_MAX ((uint64_t)1 << 28)
+
+static inline uint64_t agent_queued(uint64_t state)
+{
+	return (state & AGENT_QUEUED_MASK) / AGENT_UNIT;
+}
+
+/* Nothing queued and not failed: the add that leaves such a state creates a drain. */
+static inline bool agent_idle(uint64_t state)
+{
+	return (state & (AGENT_QUEUED_MASK | AGENT_FAILED)) == 0;
+}
 
 struct agent_await_group;
 
@@ -63,6 +103,8 @@ struct agent_node {
 	rf_agent *agent; /* target: needed while the node is held in an action or a tx */
 	rf_update_fn fn; /* NULL: an await marker */
 	rf_val arg;
+	struct rf_executor *exec; /* send-via's executor; NULL: the fiber executor */
+	bool held;                /* counted in holds, not yet in the queue */
 	union {
 		void *bindings;                  /* action: the sender's captured frame */
 		struct agent_await_group *group; /* await marker */
@@ -84,6 +126,10 @@ struct rf_agent {
 	_Atomic(rf_agent_error_fn) handler;
 	rf_val handler_ctx;
 	_Atomic int mode;
+	struct rf_executor *place; /* where the drain being scheduled runs (NULL: fibers) */
+	bool discard;              /* freed and failed: discard what is left */
+	rf_release_fn release;     /* NULL: values are words the agent does not own */
+	rf_val release_ctx;
 	pthread_mutex_t restart_lock;
 	pool_job drain_job; /* drain.c: a drain handed to the blocking pool */
 	pthread_mutex_t watch_lock;
@@ -104,16 +150,32 @@ void agent_node_free(struct agent_node *n);
 
 /* queue.c: the MPSC queue and the scheduling word. */
 void agent_queue_init(rf_agent *a);
-/* Link a node in and announce it; true if the caller must schedule a drain. Any. */
+/* Link a node in and announce it (a held node moves from holds to queued); true if the
+ * caller must schedule a drain. Any context. */
 bool agent_enqueue(rf_agent *a, struct agent_node *n);
-/* Next node (waits for a preempted sender's link). Consumer only, with a node counted. */
+/* Count an accepted node in its agent's holds (it is held in an action or deferred by a
+ * transaction). Any context. */
+void agent_hold(struct agent_node *n);
+/* The next node, without taking it (waits for a preempted sender's link). Consumer
+ * only, with a node counted. */
+struct agent_node *agent_peek(rf_agent *a);
+/* Take the next node (as agent_peek). Consumer only, with a node counted. */
 struct agent_node *agent_dequeue(rf_agent *a);
 
-/* drain.c: start a drain of `a` on the executor (or the blocking pool, io/pool.h). Called by
- * whoever won a drain-creating transition. Never blocks, never fails. */
-void agent_schedule(rf_agent *a);
-/* Run the drain (the body of the drain fiber or pool job). */
+/* drain.c: start a drain of `a` on `place` (an executor, or NULL: a fiber), falling back
+ * to a fiber, the blocking pool (io/pool.h) or the caller. Called by whoever won a
+ * drain-creating transition (or a drain handing over). Never blocks, never fails. */
+void agent_schedule(rf_agent *a, struct rf_executor *place);
+/* Run the drain (the body of the drain fiber, pool job or executor task). */
 void agent_drain_run(rf_agent *a);
+
+/* agent.c: a node that will never run, consumed by its consumer (restart's clear, a freed
+ * agent's discard): an await marker ends with -ECANCELED, bindings are released. The node
+ * memory stays with the queue. */
+void agent_discard(struct agent_node *n);
+/* After an atomic operation left `state` in a: destroy the agent if it was the one
+ * that made it exactly FREED (agent_internal.h: the drain protocol of free). */
+void agent_after(rf_agent *a, uint64_t state);
 
 /* send.c: global accounting of accepted work, for shutdown. */
 /* Accept one send: false after shutdown. On true the caller owes one agent_work_done(). */

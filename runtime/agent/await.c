@@ -2,9 +2,12 @@
  *
  * Like Clojure, await queues a marker behind everything already queued on each agent and
  * waits until every marker has been reached: each agent runs its actions in order, so
- * then every action sent before has run. An agent whose state word is 0 has nothing
- * queued and nothing running, so it needs no marker: a fast path that also makes
- * await-for with 0 ms answer truthfully on idle agents.
+ * then every action sent before has run. An agent with nothing queued has nothing
+ * running either, so it needs no marker: a fast path that also makes await-for with 0 ms
+ * answer truthfully on idle agents. Sends held in a running action or a transaction are
+ * not dispatched yet, and Clojure's await does not wait for them either. An agent already
+ * failed is refused, as Clojure's await (a send) is; one that fails later holds the marker
+ * until a restart.
  *
  * The group outlives a timed-out waiter: markers still queued (held by a failed agent,
  * say) count it down later. It is reference-counted (one reference per marker plus the
@@ -77,8 +80,12 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	/* Acquire: pairs with the last drain's retiring release (its actions' effects). An
 	 * agent seen idle needs no marker; when all are, nothing is allocated. */
 	size_t idle = 0;
-	for (size_t i = 0; i < n; i++)
-		idle += atomic_load_explicit(&agents[i]->state, memory_order_acquire) == 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = atomic_load_explicit(&agents[i]->state, memory_order_acquire);
+		if (s & AGENT_FAILED)
+			return RF_EAGENTFAILED;
+		idle += agent_idle(s);
+	}
 	if (idle == n)
 		return 0;
 	struct agent_node **marks = calloc(n ? n : 1, sizeof(*marks));
@@ -86,7 +93,7 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	size_t busy = 0;
 	bool ok = g && marks;
 	for (size_t i = 0; ok && i < n; i++) {
-		if (atomic_load_explicit(&agents[i]->state, memory_order_acquire) == 0)
+		if (agent_idle(atomic_load_explicit(&agents[i]->state, memory_order_acquire)))
 			continue;
 		ok = (marks[i] = agent_node_alloc()) != NULL;
 		busy++;
@@ -113,10 +120,12 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 			continue;
 		m->agent = agents[i];
 		m->fn = NULL;
+		m->exec = NULL;
+		m->held = false;
 		m->group = g;
 		if (agent_enqueue(agents[i], m)) {
 			agent_work_drain_start();
-			agent_schedule(agents[i]);
+			agent_schedule(agents[i], NULL);
 		}
 	}
 	free(marks);

@@ -1,24 +1,38 @@
 /* runtime/agent/drain.c: running an agent's actions, one at a time, in order.
  *
  * A drain is the agent's consumer (see agent_internal.h): it exists from the transition
- * that created it until it retires its last node or fails. It runs on an executor fiber,
- * so an action may park (sleep, ringfold I/O, deref); it takes the nodes counted in
- * `state`, runs them, retires them with one release add, and goes on while more are
- * counted, yielding to the worker's other fibers after every AGENT_BATCH actions. One
- * fiber per busy period, not per action: a burst of sends costs one spawn.
+ * that created it until it retires its last node or fails. It runs on an executor fiber
+ * (or as a task of the executor its actions name), so an action may park (sleep, ringfold
+ * I/O, deref); it takes the nodes counted in `state`, runs them, retires them with one
+ * release add, and goes on while more are counted, yielding to the worker's other fibers
+ * after every AGENT_BATCH actions. One fiber per busy period, not per action: a burst of
+ * sends costs one spawn.
  *
  * The drain touches the agent for the last time in the atomic operation that retires its
  * last node or sets FAILED; after it the agent may be restarted, drained by another fiber
- * or freed.
+ * or destroyed, unless that operation left state exactly FREED: then this drain is the
+ * one that destroys it (agent_internal.h).
+ *
+ * Each action carries the executor it was sent through (send-via); a drain runs on one
+ * `place` and, when the next action wants another, hands the agent over: it retires what
+ * it ran, leaves that action counted (so it stays the consumer) and schedules the next
+ * drain there, as Clojure's agent submits each action to its own executor.
+ *
+ * An owning agent (a release function) owns its value: an action's result, once
+ * committed and after the watches ran, replaces the old value, which is retired (readers
+ * may hold it in a read section); a result that is not committed (validator, no memory
+ * for the retirement) is released at once, nobody having seen it.
  */
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "ringfold/executor.h"
 #include "runtime/agent/agent_internal.h"
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
+#include "runtime/base/reclaim.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
@@ -43,7 +57,7 @@ static void linger(rf_agent *a, uint64_t queued)
 	    time_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
 	for (unsigned spins = 1;; spins++) {
 		/* Relaxed: a hint only; retire's acq_rel is what counts. */
-		if (atomic_load_explicit(&a->state, memory_order_relaxed) / AGENT_UNIT > queued)
+		if (agent_queued(atomic_load_explicit(&a->state, memory_order_relaxed)) > queued)
 			return;
 		if (spins % 32)
 			continue;
@@ -69,6 +83,13 @@ static void release_held(struct agent_node *n, bool ok)
 	}
 }
 
+/* A result the agent will not keep: released at once, unless it is the old value. */
+static void discard_value(rf_agent *a, rf_val v, rf_val old)
+{
+	if (a->release && v != old && v != RF_NIL)
+		a->release(v, a->release_ctx);
+}
+
 /* Run one action on the agent (Clojure's Action.doRun). Returns 0, or the error that
  * fails the agent (only in FAIL mode). */
 static int run_action(rf_agent *a, struct agent_node *n)
@@ -84,17 +105,26 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	 * came to own it through an acquire on `state` after the last writer's release. */
 	rf_val old = atomic_load_explicit(&a->value, memory_order_relaxed);
 	rf_val next = RF_NIL;
+	reclaim_thread *node = NULL;
 	USER_CALL();
 	PROBE(agent_action, a, n->fn);
 	int rc = n->fn(old, n->arg, &next);
-	if (rc >= 0)
-		rc = agent_validate(a, next);
-	if (rc == 0) {
+	if (rc >= 0 && (rc = agent_validate(a, next)) < 0)
+		discard_value(a, next, old);
+	else if (rc >= 0 && a->release && next != old && old != RF_NIL &&
+	         !(node = reclaim_node_alloc())) {
+		discard_value(a, next, old);
+		rc = -ENOMEM;
+	}
+	if (rc >= 0) {
+		rc = 0;
 		/* Release: pairs with the acquire in rf_agent_deref. */
 		atomic_store_explicit(&a->value, next, memory_order_release);
 		/* A watch's code is an error of the action, after the change (Clojure's
 		 * doRun catches a watch's exception like the action's own). */
 		rc = agent_watches_notify(a, old, next);
+		if (node)
+			reclaim_retire(node, old, a->release, a->release_ctx);
 	}
 	act.holding = false;
 	release_held(act.held, rc == 0);
@@ -110,39 +140,55 @@ static int run_action(rf_agent *a, struct agent_node *n)
 	return rc;
 }
 
-/* Retire `done` nodes; with err, also fail the agent. Returns the nodes still counted
- * (0 when the drain must stop). Release: publishes the actions' effects to the next
+/* Retire `done` nodes; with err, also fail the agent, or on a freed agent (which nobody
+ * can restart) switch to discarding. Returns the new state: the drain goes on while it
+ * counts nodes and FAILED is clear. Release: publishes the actions' effects to the next
  * owner and to await's fast path; acquire: pairs with the senders' adds. */
 static uint64_t retire(rf_agent *a, uint64_t done, int err)
 {
-	if (!err) {
-		uint64_t old =
-		    atomic_fetch_sub_explicit(&a->state, done * AGENT_UNIT, memory_order_acq_rel);
-		return old / AGENT_UNIT - done;
-	}
+	if (!err)
+		return atomic_fetch_sub_explicit(&a->state, done * AGENT_UNIT,
+		                                 memory_order_acq_rel) -
+		       done * AGENT_UNIT;
 	atomic_store_explicit(&a->error, err, memory_order_relaxed); /* published by the CAS */
-	uint64_t old = atomic_load_explicit(&a->state, memory_order_relaxed);
-	while (!atomic_compare_exchange_weak_explicit(&a->state, &old,
-	                                              (old - done * AGENT_UNIT) | AGENT_FAILED,
-	                                              memory_order_acq_rel, memory_order_relaxed))
-		;
-	return 0;
+	uint64_t old = atomic_load_explicit(&a->state, memory_order_relaxed), next;
+	do {
+		next = old - done * AGENT_UNIT;
+		if (old & AGENT_FREED)
+			a->discard = true; /* FREED is never cleared: every retry comes here */
+		else
+			next |= AGENT_FAILED;
+	} while (!atomic_compare_exchange_weak_explicit(&a->state, &old, next, memory_order_acq_rel,
+	                                                memory_order_relaxed));
+	return next;
 }
 
 void agent_drain_run(rf_agent *a)
 {
-	uint64_t queued = atomic_load_explicit(&a->state, memory_order_acquire) / AGENT_UNIT;
-	while (queued) {
+	struct rf_executor *place = a->place;
+	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
+	uint64_t queued = agent_queued(s);
+	struct rf_executor *next_place = NULL;
+	bool handoff = false;
+	while (queued && !(s & AGENT_FAILED) && !handoff) {
 		uint64_t done = 0;
 		int err = 0;
 		struct agent_await_group *reached = NULL;
-		/* A batch ends after AGENT_BATCH actions, at an error, or at an await marker,
-		 * which is counted down only after the retire: its waiter then finds the agent
-		 * idle (rf_agent_free does not see it busy) unless more was sent meanwhile. */
+		/* A batch ends after AGENT_BATCH actions, at an error, at an action for another
+		 * executor, or at an await marker, which is counted down only after the retire:
+		 * its waiter then finds the agent idle unless more was sent meanwhile. */
 		while (done < queued && done < AGENT_BATCH && !err && !reached) {
-			struct agent_node *n = agent_dequeue(a);
+			struct agent_node *n = agent_peek(a);
+			if (n->fn && n->exec != place && !a->discard) {
+				next_place = n->exec;
+				handoff = true;
+				break;
+			}
+			agent_dequeue(a);
 			done++;
-			if (!n->fn)
+			if (a->discard)
+				agent_discard(n);
+			else if (!n->fn)
 				reached = n->group; /* read now: the node dies with the next pop */
 			else
 				err = run_action(a, n);
@@ -151,12 +197,18 @@ void agent_drain_run(rf_agent *a)
 		 * an await marker, whose waiter should find the agent idle. */
 		if (done == queued && !err && !reached)
 			linger(a, queued);
-		queued = retire(a, done, err);
+		s = retire(a, done, err);
+		queued = agent_queued(s);
 		if (reached)
 			agent_await_mark_done(reached, 0);
 		if (queued && done == AGENT_BATCH)
 			fiber_yield();
 	}
+	if (handoff) {
+		agent_schedule(a, next_place); /* our unit of work passes to the next drain */
+		return;
+	}
+	agent_after(a, s);
 	agent_work_done();
 }
 
@@ -170,12 +222,23 @@ static void drain_job(pool_job *j)
 	agent_drain_run((rf_agent *)((char *)j - offsetof(rf_agent, drain_job)));
 }
 
-/* Accepted actions must run regardless: when the executor cannot take the drain (no
- * fiber stack, runtime stopping or not running) it goes to the blocking pool, and if
- * that has no thread either the sender drains the agent itself. The drain owns the
- * agent's drain_job: at most one drain exists. */
-void agent_schedule(rf_agent *a)
+static int drain_task(rf_val arg, rf_val *out)
 {
+	agent_drain_run(rf_to_ptr(arg));
+	return 0;
+}
+
+/* Accepted actions must run regardless: when the executor cannot take the drain (shut
+ * down, no memory; no fiber stack, runtime stopping or not running) it goes to a fiber,
+ * then to the blocking pool, and if that has no thread either the caller drains the agent
+ * itself. `place` is recorded first, so a drain that ran elsewhere does not hand over
+ * again for the same executor. The drain owns the agent's drain_job: at most one drain
+ * exists. */
+void agent_schedule(rf_agent *a, struct rf_executor *place)
+{
+	a->place = place;
+	if (place && rf_executor_submit(place, drain_task, rf_from_ptr(a), NULL) == 0)
+		return;
 	if (fiber_spawn(drain_fiber, a, SCHED_WORKER_ANY, NULL) == 0)
 		return;
 	a->drain_job.run = drain_job;

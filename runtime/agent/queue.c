@@ -8,6 +8,8 @@
  *    announcement (the consumer that counts the node will find it in the list, possibly
  *    after waiting for the link); its acquire pairs with the consumer's release when it
  *    retires nodes, so a sender that schedules a new drain sees the last drain's writes.
+ *  - A hold's add is acq_rel too: every RMW of `state` is, so whoever makes the final
+ *    FREED transition has seen every other party's last use of the agent.
  */
 #include <sched.h>
 
@@ -24,11 +26,20 @@ void agent_queue_init(rf_agent *a)
 
 bool agent_enqueue(rf_agent *a, struct agent_node *n)
 {
+	/* A held node moves from holds to queued in the same add (unsigned wrap-around). */
+	uint64_t delta = n->held ? AGENT_UNIT - AGENT_HOLD : AGENT_UNIT;
+	n->held = false;
 	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
 	struct agent_node *prev = atomic_exchange_explicit(&a->tail, n, memory_order_acq_rel);
 	atomic_store_explicit(&prev->next, n, memory_order_release);
-	uint64_t old = atomic_fetch_add_explicit(&a->state, AGENT_UNIT, memory_order_acq_rel);
-	return old == 0;
+	uint64_t old = atomic_fetch_add_explicit(&a->state, delta, memory_order_acq_rel);
+	return agent_idle(old);
+}
+
+void agent_hold(struct agent_node *n)
+{
+	n->held = true;
+	atomic_fetch_add_explicit(&n->agent->state, AGENT_HOLD, memory_order_acq_rel);
 }
 
 /* Wait for a link that a sender is about to store. The sender has already exchanged the
@@ -47,12 +58,16 @@ static struct agent_node *wait_link(struct agent_node *head)
 	}
 }
 
+struct agent_node *agent_peek(rf_agent *a)
+{
+	struct agent_node *next = atomic_load_explicit(&a->head->next, memory_order_acquire);
+	return next ? next : wait_link(a->head);
+}
+
 struct agent_node *agent_dequeue(rf_agent *a)
 {
 	struct agent_node *head = a->head;
-	struct agent_node *next = atomic_load_explicit(&head->next, memory_order_acquire);
-	if (!next)
-		next = wait_link(head);
+	struct agent_node *next = agent_peek(a);
 	/* `next` becomes the new head: its payload is consumed now, its memory when the
 	 * following node is. The old head's payload was consumed one pop ago. */
 	a->head = next;

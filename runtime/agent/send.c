@@ -2,7 +2,13 @@
  *
  * Where a send goes (Clojure's Agent.dispatchAction): inside a transaction it is deferred
  * to the commit; inside an action (not its error handler) it is held on the action's
- * list; otherwise it is enqueued at once.
+ * list; otherwise it is enqueued at once. A deferred or held send is counted in its
+ * agent's holds until it is enqueued or dropped, so a freed agent outlives it.
+ *
+ * Which executor: send-via names one; send and send-off take the one set by
+ * rf_agent_set_send_executor / _send_off_executor (g_send, g_send_off: any thread stores,
+ * senders load, both relaxed: the executor is the user's object, published by whatever
+ * made it reachable to the setter); NULL is the fiber executor.
  *
  * Shutdown accounting. g_work counts accepted work not yet finished: each accepted send
  * until it is enqueued or dropped, and each running drain until it retires. A send whose
@@ -33,6 +39,7 @@ static _Atomic int g_shutdown;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_drain_serial = PTHREAD_MUTEX_INITIALIZER; /* one drainer at a time */
 static waiter *g_drain_waiter;                                     /* under g_lock */
+static rf_executor *_Atomic g_send, *_Atomic g_send_off;
 
 bool agent_shutting_down(void)
 {
@@ -73,16 +80,24 @@ void agent_work_done(void)
 
 void agent_node_drop(struct agent_node *n)
 {
+	rf_agent *a = n->agent;
+	bool held = n->held;
 	var_bindings_release(n->bindings);
 	agent_node_free(n);
+	/* Destroy before paying the unit back: shutdown waits for the final release too. */
+	if (held)
+		agent_after(a,
+		            atomic_fetch_sub_explicit(&a->state, AGENT_HOLD, memory_order_acq_rel) -
+		                AGENT_HOLD);
 	agent_work_done();
 }
 
 void agent_dispatch(struct agent_node *n)
 {
-	rf_agent *a = n->agent; /* n may be run and freed as soon as it is enqueued */
+	rf_agent *a = n->agent;              /* n may be run and freed as soon as it is enqueued */
+	struct rf_executor *place = n->exec; /* read before n is published */
 	if (agent_enqueue(a, n))
-		agent_schedule(a); /* the send's unit of work passes to the drain */
+		agent_schedule(a, place); /* the send's unit of work passes to the drain */
 	else
 		agent_work_done();
 }
@@ -93,6 +108,8 @@ static void route(struct agent_node *n)
 {
 	struct agent_action_ctx *act = ctx_self()->agent_action;
 	if (act && act->holding) {
+		if (!n->held)
+			agent_hold(n);
 		n->held_next = NULL;
 		*act->held_end = n;
 		act->held_end = &n->held_next;
@@ -112,12 +129,15 @@ static void tx_drop_send(void *arg)
 	agent_node_drop(arg);
 }
 
-static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
+static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg)
 {
 	if (!a || !fn)
 		return -EINVAL;
-	if (atomic_load_explicit(&a->state, memory_order_acquire) & AGENT_FAILED)
+	uint64_t s = atomic_load_explicit(&a->state, memory_order_acquire);
+	if (s & AGENT_FAILED)
 		return RF_EAGENTFAILED;
+	if (agent_queued(s) >= AGENT_QUEUED_MAX || s / AGENT_HOLD >= AGENT_HOLDS_MAX)
+		return -ENOMEM;
 	if (!agent_work_accept())
 		return RF_ESHUTDOWN;
 	struct agent_node *n = agent_node_alloc();
@@ -128,11 +148,15 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 	n->agent = a;
 	n->fn = fn;
 	n->arg = arg;
+	n->exec = ex;
+	n->held = false;
 	n->bindings = var_bindings_capture();
 	if (stm_tx_running()) {
 		int rc = stm_tx_defer(tx_commit_send, n, tx_drop_send);
-		if (rc == 0)
+		if (rc == 0) {
+			agent_hold(n); /* before the commit, which runs later on this context */
 			return 0;
+		}
 		if (rc != RF_ENOTX) {
 			agent_node_drop(n);
 			return rc;
@@ -144,12 +168,27 @@ static int send_action(rf_agent *a, rf_update_fn fn, rf_val arg)
 
 int rf_agent_send(rf_agent *a, rf_update_fn fn, rf_val arg)
 {
-	return send_action(a, fn, arg);
+	return send_action(a, atomic_load_explicit(&g_send, memory_order_relaxed), fn, arg);
 }
 
 int rf_agent_send_off(rf_agent *a, rf_update_fn fn, rf_val arg)
 {
-	return send_action(a, fn, arg);
+	return send_action(a, atomic_load_explicit(&g_send_off, memory_order_relaxed), fn, arg);
+}
+
+int rf_agent_send_via(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg)
+{
+	return ex ? send_action(a, ex, fn, arg) : -EINVAL;
+}
+
+void rf_agent_set_send_executor(rf_executor *ex)
+{
+	atomic_store_explicit(&g_send, ex, memory_order_relaxed);
+}
+
+void rf_agent_set_send_off_executor(rf_executor *ex)
+{
+	atomic_store_explicit(&g_send_off, ex, memory_order_relaxed);
 }
 
 int rf_agent_release_pending_sends(void)

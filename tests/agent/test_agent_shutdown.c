@@ -1,6 +1,7 @@
 /* Agents at shutdown: rf_agent_shutdown refuses new sends and restarts, every action
  * accepted before it runs (queued ones and sends held in a running action), and
- * agent_drain_all (rf_shutdown's hook) returns only once they all have. */
+ * agent_drain_all (rf_shutdown's hook) returns only once they all have, also those of an
+ * agent freed meanwhile. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "agent_test_util.h"
 #include "ringfold/agent.h"
+#include "ringfold/atom.h"
 #include "runtime/agent/agent_internal.h"
 
 enum { AGENTS = 50, PER_AGENT = 2000, HELD = 10 };
@@ -83,7 +85,7 @@ static void shutdown_loses_nothing(void **state)
 	/* await still works after shutdown (it sends nothing the user sees). */
 	assert_int_equal(rf_agent_await(agents, AGENTS), 0);
 	for (int i = 0; i < AGENTS; i++)
-		assert_int_equal(rf_agent_free(agents[i]), 0);
+		rf_agent_free(agents[i]);
 
 	agent_reopen_all();
 	assert_int_equal(rf_agent_restart(failed, 3, false), 0);
@@ -92,7 +94,69 @@ static void shutdown_loses_nothing(void **state)
 	rf_val v;
 	rf_agent_deref(failed, &v);
 	assert_int_equal(v, 4);
-	assert_int_equal(rf_agent_free(failed), 0);
+	rf_agent_free(failed);
+}
+
+/* rf_agent_free during shutdown: the freed agent's 10,000 queued actions still run
+ * once each, and the agent has ended (final value released) when the drain returns. */
+enum { QUEUED = 10000 };
+static _Atomic int runs[QUEUED];
+static _Atomic int releases;
+static _Atomic int free_gate;
+
+static void count_release(rf_val v, rf_val ctx)
+{
+	atomic_fetch_add(&releases, 1);
+}
+
+static int step(rf_val old, rf_val idx, rf_val *out)
+{
+	atomic_fetch_add(&runs[idx], 1);
+	*out = old + 1;
+	return 0;
+}
+
+static int wait_free_gate(rf_val old, rf_val arg, rf_val *out)
+{
+	while (!atomic_load(&free_gate)) {
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+	}
+	*out = old;
+	return 0;
+}
+
+static void *drainer(void *p)
+{
+	return (void *)(intptr_t)agent_drain_all();
+}
+
+static bool shutting_down(void *p)
+{
+	return agent_shutting_down();
+}
+
+static void free_during_shutdown(void **state)
+{
+	rf_agent *a;
+	rf_agent_opts o = {.size = sizeof(o), .release = count_release};
+	assert_int_equal(rf_agent_new(1, &o, &a), 0);
+	assert_int_equal(rf_agent_send(a, wait_free_gate, 0), 0);
+	for (int i = 0; i < QUEUED; i++)
+		assert_int_equal(rf_agent_send(a, step, i), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, drainer, NULL), 0);
+	assert_true(wait_until(shutting_down, NULL));
+	rf_agent_free(a);
+	atomic_store(&free_gate, 1);
+	void *rc;
+	pthread_join(t, &rc);
+	assert_int_equal((intptr_t)rc, 0);
+	rf_reclaim_barrier(); /* the final value was retired before the drain returned */
+	for (int i = 0; i < QUEUED; i++)
+		assert_int_equal(atomic_load(&runs[i]), 1);
+	assert_int_equal(atomic_load(&releases), QUEUED + 1);
+	agent_reopen_all();
 }
 
 /* A drain with nothing accepted returns at once; twice in a row too. */
@@ -108,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shutdown_loses_nothing),
 	    cmocka_unit_test(drain_when_idle),
+	    cmocka_unit_test(free_during_shutdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -776,6 +776,26 @@ struct row {
 	X(agent_send_null, -EINVAL, rf_agent_send(NULL, add, 1))                                   \
 	X(agent_deref_null, -EINVAL, rf_agent_deref(NULL, &v))                                     \
 	X(agent_await_null, -EINVAL, rf_agent_await(NULL, 1))                                      \
+	X(agent_send_off_null, -EINVAL, rf_agent_send_off(NULL, add, 1))                           \
+	X(agent_send_via_null, -EINVAL, rf_agent_send_via(NULL, NULL, add, 1))                     \
+	X(agent_send_executor_null, 0, (rf_agent_set_send_executor(NULL), 0))                      \
+	X(agent_send_off_executor_null, 0, (rf_agent_set_send_off_executor(NULL), 0))              \
+	X(agent_free_null, 0, (rf_agent_free(NULL), 0))                                            \
+	X(agent_error_null, -EINVAL, rf_agent_error(NULL))                                         \
+	X(agent_restart_null, -EINVAL, rf_agent_restart(NULL, 0, true))                            \
+	X(agent_await_for_neg, -EINVAL, rf_agent_await_for(NULL, 0, -1))                           \
+	X(agent_await_for_min, -EINVAL, rf_agent_await_for(NULL, 0, INT64_MIN))                    \
+	X(agent_error_mode_null, RF_AGENT_MODE_DEFAULT, rf_agent_get_error_mode(NULL))             \
+	X(agent_new_opts_size_zero, -EINVAL,                                                       \
+	  rf_agent_new(0, &(rf_agent_opts){0}, (rf_agent *[1]){NULL}))                             \
+	X(agent_new_bad_mode, -EINVAL,                                                             \
+	  rf_agent_new(0, &(rf_agent_opts){.size = sizeof(rf_agent_opts), .error_mode = 9},        \
+	               (rf_agent *[1]){NULL}))                                                     \
+	X(pcalls_null, -EINVAL, rf_pcalls(NULL, 1, &v, NULL))                                      \
+	X(pcalls_null_results, -EINVAL, rf_pcalls((rf_task[1]){{body, 1}}, 1, NULL, NULL))         \
+	X(pcalls_null_fn, -EINVAL, rf_pcalls((rf_task[1]){{NULL, 1}}, 1, &v, NULL))                \
+	X(pcalls_empty, 0, rf_pcalls(NULL, 0, NULL, NULL))                                         \
+	X(pcalls_huge, -EINVAL, rf_pcalls((rf_task[1]){{body, 1}}, SIZE_MAX, &v, NULL))            \
 	X(executor_new_zero, -EINVAL, rf_executor_new(0, (rf_executor *[1]){NULL}))                \
 	X(executor_submit_null, -EINVAL, rf_executor_submit(NULL, body, 0, NULL))                  \
 	X(executor_free_null, 0, (rf_executor_free(NULL), 0))                                      \
