@@ -147,26 +147,27 @@ find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool wor
 	}
 }
 
-static const rf_val *find_word(const hnode *n, uint64_t h, rf_val k)
+__attribute__((noinline)) static const rf_val *find_word(const hnode *n, uint64_t h, rf_val k)
 {
 	return find_body(n, h, k, NULL, true, false);
 }
 
-static const rf_val *find_ops(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+__attribute__((noinline)) static const rf_val *find_ops(const hnode *n, uint64_t h, rf_val k,
+                                                        const rf_coll_ops *ops)
 {
 	return find_body(n, h, k, ops, false, false);
 }
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
 #define FIND_HW 1
-__attribute__((target("popcnt"))) static const rf_val *find_word_hw(const hnode *n, uint64_t h,
-                                                                    rf_val k)
+__attribute__((target("popcnt"), noinline)) static const rf_val *find_word_hw(const hnode *n,
+                                                                              uint64_t h, rf_val k)
 {
 	return find_body(n, h, k, NULL, true, true);
 }
 
-__attribute__((target("popcnt"))) static const rf_val *find_ops_hw(const hnode *n, uint64_t h,
-                                                                   rf_val k, const rf_coll_ops *ops)
+__attribute__((target("popcnt"), noinline)) static const rf_val *
+find_ops_hw(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
 {
 	return find_body(n, h, k, ops, false, true);
 }
