@@ -81,18 +81,34 @@ void *cmem_alloc(size_t size)
 	return malloc((c + 1) * CM_GRAIN); /* the whole class: any size in it may reuse it */
 }
 
-void cmem_free(void *p, size_t size)
-{
 #ifndef CM_BYPASS
-	size_t c = size ? (size - 1) / CM_GRAIN : 0;
-	if (p && c < CM_CLASSES && cache.n[c] < CM_KEEP && hooked()) {
+/* Out of line, so that the common path of cmem_free saves no registers. */
+__attribute__((noinline)) static void free_slow(void *p, size_t c)
+{
+	if (c < CM_CLASSES && cache.n[c] < CM_KEEP && hooked()) {
 		*(void **)p = cache.head[c];
 		cache.head[c] = p;
 		cache.n[c]++;
 		return;
 	}
+	free(p);
+}
+#endif
+
+void cmem_free(void *p, size_t size)
+{
+#ifndef CM_BYPASS
+	size_t c = size ? (size - 1) / CM_GRAIN : 0;
+	if (p && c < CM_CLASSES && cache.n[c] < CM_KEEP && cache.hooked) {
+		*(void **)p = cache.head[c];
+		cache.head[c] = p;
+		cache.n[c]++;
+		return;
+	}
+	if (p)
+		free_slow(p, c);
 #else
 	(void)size;
-#endif
 	free(p);
+#endif
 }

@@ -86,14 +86,25 @@ static inline uint32_t h_bit(uint64_t h, uint32_t shift)
 {
 	return 1u << ((h >> shift) & HMASK);
 }
+#if !defined(__POPCNT__) && (defined(__x86_64__) || defined(__i386__))
+/* The CPU has the popcnt instruction (set once, before main, by hnode.c). */
+extern bool hamt_have_popcnt;
+#endif
+
 /* Set bits of x. A plain __builtin_popcount on the baseline x86-64 target is a call to
- * libgcc's table-driven __popcountdi2; these few ALU steps are cheaper and inline. The
- * lookup loop also has a popcnt-instruction build, chosen at run time (hnode.c). */
+ * libgcc's table-driven __popcountdi2: here the popcnt instruction when the CPU has it
+ * (a predictable branch on a flag), else a few inline ALU steps. The lookup loop has its
+ * own popcnt build (hnode.c). */
 static inline uint32_t h_popc(uint32_t x)
 {
 #if defined(__POPCNT__) || !(defined(__x86_64__) || defined(__i386__))
 	return (uint32_t)__builtin_popcount(x);
 #else
+	if (hamt_have_popcnt) {
+		uint32_t r;
+		__asm__("popcnt %1, %0" : "=r"(r) : "rm"(x) : "cc");
+		return r;
+	}
 	x = x - ((x >> 1) & 0x55555555u);
 	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
 	x = (x + (x >> 4)) & 0x0f0f0f0fu;

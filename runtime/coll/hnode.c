@@ -160,6 +160,14 @@ __attribute__((noinline)) static const rf_val *find_ops(const hnode *n, uint64_t
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
 #define FIND_HW 1
+bool hamt_have_popcnt;
+
+__attribute__((constructor)) static void find_popcnt(void)
+{
+	__builtin_cpu_init(); /* constructors may run before libgcc's own */
+	hamt_have_popcnt = __builtin_cpu_supports("popcnt");
+}
+
 __attribute__((target("popcnt"), noinline)) static const rf_val *find_word_hw(const hnode *n,
                                                                               uint64_t h, rf_val k)
 {
@@ -179,7 +187,7 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		return NULL;
 	bool word = !ops || !ops->eq;
 #ifdef FIND_HW
-	if (__builtin_cpu_supports("popcnt"))
+	if (hamt_have_popcnt)
 		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
 #endif
 	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
