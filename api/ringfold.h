@@ -15,6 +15,7 @@
 #include "ringfold/thread.h"
 
 #include "ringfold/atom.h"
+#include "ringfold/reclaim.h"
 #include "ringfold/lock.h"
 #include "ringfold/volatile.h"
 

@@ -57,4 +57,13 @@ void io_set_msg_ring(bool on);
  * just started. Call only while no io_poller exists. */
 void io_test_fail_setup(int err);
 
+/* Test hook: turn off optional io_uring features (URF_* of io/io_impl.h, ORed) for rings,
+ * listeners, readers and pools made afterwards, as on a kernel without them; 0 turns
+ * them back on where the probe found them. */
+void io_test_uring_off(unsigned features);
+
+/* Bytes from which rf_io_send on an io_uring worker uses zero-copy SEND_ZC (SIZE_MAX:
+ * never). perf/io's send_zc measures where it wins; the default comes from there. */
+void io_set_zc_min(size_t bytes);
+
 #endif

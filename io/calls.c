@@ -318,6 +318,14 @@ static bool cancellable(const struct req *r)
 
 static int uring_submit(io_poller *io, const struct req *r, short poll_ev)
 {
+	/* Zero copy only without a deadline: the call returns when the kernel lets go of
+	 * the buffer (for TCP, at the peer's acknowledgement), which no timeout can hurry. */
+	if (r->verb == V_SEND && !poll_ev && r->deadline == DEADLINE_NONE &&
+	    r->len >= uring_zc_min() && uring_feature(URF_SEND_ZC)) {
+		int rc = uring_send_zc(io, r->fd, r->buf, r->len, r->flags, r->deadline);
+		if (rc != -EOPNOTSUPP) /* AF_UNIX and the like: a plain send below */
+			return rc;
+	}
 	if (r->verb == V_CLOSE && !poll_ev)
 		uring_cancel_fd(io, r->fd); /* this worker's fibers waiting on fd: -EBADF */
 	struct io_uring_sqe *sqe = uring_sqe(io);
@@ -468,6 +476,20 @@ static long epoll_do(io_poller *io, const struct req *r)
 	}
 }
 
+int io_wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct req r = {.verb = V_POLL, .fd = fd, .events = events, .deadline = deadline};
+	io_poller *io = fiber_self() ? io_self() : NULL;
+	int rc;
+	if (!io)
+		rc = thread_ready(fd, events, deadline);
+	else if (io->kind == RF_IO_URING)
+		rc = uring_submit(io, &r, events);
+	else
+		rc = ep_wait_fd(io, fd, (uint32_t)events, deadline);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- entry ---- */
 
 static long run(struct req *r, int64_t ms)
@@ -503,6 +525,18 @@ static long run(struct req *r, int64_t ms)
 }
 
 #define NO_TIMEOUT INT64_MAX
+
+int io_call_deadline(int64_t ms, uint64_t *deadline)
+{
+	if (ms < 0)
+		return -EINVAL;
+	if (io_cancel_triggered())
+		return -ECANCELED;
+	uint64_t d = time_deadline_after_ms(ms);
+	uint64_t ambient = ctx_self()->io_deadline;
+	*deadline = ambient && ambient < d ? ambient : d;
+	return 0;
+}
 
 static ssize_t rw(enum verb v, int fd, const struct iovec *iov, int iovcnt, off_t off, int64_t ms)
 {

@@ -8,7 +8,7 @@
  *   epoll: the waiter is claimed and completed with -ECANCELED (the fiber, back on its
  *          worker, leaves the fd table itself);
  *   io_uring: the kernel holds the waiter's address until the CQE, so only the request's
- *          own ring may end it: an IORING_OP_ASYNC_CANCEL for that address is submitted on
+ *          own ring may end it: an IORING_OP_ASYNC_CANCEL for its user_data is submitted on
  *          the owner worker (directly when the trigger runs there, else by a pinned fiber
  *          spawned there), and the request completes with -ECANCELED as usual.
  * A pinned canceller re-checks under the lock that the record is still pending before it
@@ -57,11 +57,17 @@ bool io_cancel_triggered(void)
 
 bool io_cancel_enter(struct io_cancel_rec *r, waiter *w, io_poller *io, bool uring)
 {
-	struct rf_io_cancel *c = ctx_self()->io_cancel;
+	return io_cancel_enter_token(r, ctx_self()->io_cancel, w, io, uring,
+	                             (uint64_t)(uintptr_t)w);
+}
+
+bool io_cancel_enter_token(struct io_cancel_rec *r, struct rf_io_cancel *c, waiter *w,
+                           io_poller *io, bool uring, uint64_t ud)
+{
 	r->token = c;
 	if (!c)
 		return true;
-	*r = (struct io_cancel_rec){.token = c, .w = w, .io = io, .uring = uring};
+	*r = (struct io_cancel_rec){.token = c, .w = w, .io = io, .ud = ud, .uring = uring};
 	spin_lock(&c->lock);
 	bool ok = !atomic_load_explicit(&c->triggered, memory_order_relaxed);
 	if (ok) {
@@ -94,7 +100,7 @@ static void send_local(struct rf_io_cancel *c, io_poller *io)
 {
 	for (struct io_cancel_rec *r = c->pending; r; r = r->next)
 		if (r->uring && !r->sent && r->io == io) {
-			uring_cancel_addr(io, r->w);
+			uring_cancel_addr(io, r->ud);
 			r->sent = true;
 		}
 }

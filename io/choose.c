@@ -26,7 +26,11 @@ static bool probed;          /* under probe_lock */
 static int probe_err;        /* 0: io_uring usable; else the negative errno that stopped it */
 static unsigned probe_flags; /* setup flags that worked */
 static bool probe_msg_ring;  /* IORING_OP_MSG_RING is supported */
-static int forced_err;       /* test hook: the next probe "fails" with this */
+static _Atomic unsigned probe_feat; /* URF_* the kernel has (set by the probe) */
+/* URF_* turned off: by io_test_uring_off, or lost when a kernel refused one at run time.
+ * Relaxed: a feature seen on a moment too long only fails once more and is lost again. */
+static _Atomic unsigned feat_off, feat_lost;
+static int forced_err; /* test hook: the next probe "fails" with this */
 static bool fallback_logged;
 static _Atomic int chosen_kind = RF_IO_AUTO;
 static _Thread_local io_poller *thread_io; /* the worker's io_poller, set by io_create */
@@ -59,6 +63,13 @@ static int probe(unsigned *flags)
 	*flags = flag_sets[i];
 	struct io_uring_probe *p = io_uring_get_probe_ring(&ring);
 	probe_msg_ring = p && io_uring_opcode_supported(p, IORING_OP_MSG_RING);
+	/* SEND_ZC came with Linux 6.0, which also has multishot accept and recv and buffer
+	 * rings (5.19-6.0); the registered ring fd is older still (5.18). */
+	atomic_store_explicit(&probe_feat,
+	                      p && io_uring_opcode_supported(p, IORING_OP_SEND_ZC)
+	                          ? URF_MS_ACCEPT | URF_BUF_RING | URF_SEND_ZC | URF_RING_FD
+	                          : 0,
+	                      memory_order_relaxed);
 	io_uring_free_probe(p);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_nop(sqe);
@@ -129,6 +140,26 @@ bool uring_has_msg_ring(void)
 	return r;
 }
 
+bool uring_feature(unsigned f)
+{
+	/* Asked only of io_uring rings, which exist only after a successful probe. */
+	unsigned have = atomic_load_explicit(&probe_feat, memory_order_relaxed);
+	have &= ~(atomic_load_explicit(&feat_off, memory_order_relaxed) |
+	          atomic_load_explicit(&feat_lost, memory_order_relaxed));
+	return (have & f) == f;
+}
+
+void uring_feature_lost(unsigned f)
+{
+	atomic_fetch_or_explicit(&feat_lost, f, memory_order_relaxed);
+}
+
+void io_test_uring_off(unsigned features)
+{
+	atomic_store_explicit(&feat_off, features, memory_order_relaxed);
+	atomic_store_explicit(&feat_lost, 0, memory_order_relaxed);
+}
+
 unsigned uring_setup_flags(void)
 {
 	mutex_lock_ranked(&probe_lock, LOCKRANK_IO_PROBE);
@@ -195,6 +226,8 @@ void io_destroy(io_poller *io)
 {
 	if (!io)
 		return;
+	if (thread_io == io && io->kind == RF_IO_URING)
+		uring_drain(io); /* the owner: its listeners' and readers' last CQEs */
 	if (thread_io == io)
 		thread_io = NULL;
 	if (io->kind == RF_IO_URING)

@@ -200,6 +200,12 @@ static void finish(struct fd_wait *x, int result)
 
 int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 {
+	return ep_wait_fd_also(io, fd, events, deadline_ns, NULL);
+}
+
+int ep_wait_fd_also(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns,
+                    struct rf_io_cancel *also)
+{
 	RF_ASSERT(io_self() == io); /* owner only */
 	if (fd < 0)
 		return -EBADF;
@@ -219,9 +225,13 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 	struct fd_wait x = {.events = events};
 	for (;;) {
 		waiter_init(&x.w);
-		struct io_cancel_rec rec;
+		struct io_cancel_rec rec, rec2;
 		if (!io_cancel_enter(&rec, &x.w, io, false))
 			return -ECANCELED;
+		if (!io_cancel_enter_token(&rec2, also, &x.w, io, false, 0)) {
+			io_cancel_leave(&rec);
+			return -ECANCELED;
+		}
 		x.w.link[0] = NULL;
 		x.w.link[1] = s->head;
 		if (s->head)
@@ -235,6 +245,7 @@ int ep_wait_fd(io_poller *io, int fd, uint32_t events, uint64_t deadline_ns)
 		}
 		fiber_wait_on(WAIT_IO, (const void *)(intptr_t)fd);
 		int rc = waiter_wait(&x.w, until);
+		io_cancel_leave(&rec2);
 		io_cancel_leave(&rec);
 		if (rc == 0) {
 			unlink_wait(&io->fds[fd], &x); /* a cancel completed it: still listed */

@@ -20,7 +20,8 @@
  * An atom made with a release function (the _owning forms) owns the objects its values
  * point to and releases a replaced value only after every read section open at that
  * moment has ended; a reader that uses a value after loading it wraps both in
- * rf_reclaim_read_begin() / rf_reclaim_read_end(). docs/atom.md has the details.
+ * rf_reclaim_enter() / rf_reclaim_exit() (ringfold/reclaim.h). docs/atom.md has the
+ * details.
  *
  * Errors shared by every function: -EINVAL for a NULL atom, -EBADF for an atom that was
  * destroyed (checked on the atom's own cache line, so free of cost; using memory after
@@ -34,6 +35,7 @@
 #define RINGFOLD_ATOM_H
 
 #include "ringfold/base.h"
+#include "ringfold/reclaim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -196,34 +198,6 @@ RF_API int rf_atom_add_watch(rf_atom *atom, rf_val key, rf_watch_fn fn, rf_val c
  * Context: any.
  * Cost:    as rf_atom_add_watch; a key that is not there costs a scan of the list. */
 RF_API int rf_atom_remove_watch(rf_atom *atom, rf_val key);
-
-/* A read section: no retired value is released between begin and end.
- * This covers every owning reference (atom, and the other families that take release
- * functions). Sections nest. Keep them short: a thread inside one holds back every
- * release in the process, though never any other work. On a fiber the section belongs
- * to the fiber's thread; a fiber may park inside one (it resumes on the same thread),
- * which only delays releases.
- * Returns: nothing.
- * Errors:  none. Precondition: every begin is matched by one end on the same thread.
- * Blocks:  never (the first section of a thread registers the thread with liburcu-bp,
- *          under a process-wide lock).
- * Context: any.
- * Cost:    a thread-local store, no fence. */
-RF_API void rf_reclaim_read_begin(void);
-RF_API void rf_reclaim_read_end(void);
-
-/* Wait until every value retired before this call has been released.
- * Values that release functions retire meanwhile (e.g. an object that owns an atom) need
- * another call.
- * Returns: nothing.
- * Errors:  none.
- * Blocks:  the calling thread, for a grace period per thread with retired values waiting
- *          and for the callbacks already queued (on a fiber it blocks the whole core:
- *          call it from a plain thread, at shutdown or in tests).
- * Context: a plain thread; never inside a read section or a release function.
- * Cost:    grace periods (membarrier system calls) and the release calls, some of them
- *          run on the caller. */
-RF_API void rf_reclaim_barrier(void);
 
 #ifdef __cplusplus
 }

@@ -146,9 +146,13 @@ RF_API ssize_t rf_io_recv_timeout(int fd, void *buf, size_t len, int flags, int6
  *          MSG_DONTWAIT, ...), -ETIMEDOUT (the _timeout form, or the deadline), -EINVAL
  *          (timeout_ms < 0), -ECANCELED (cancel token triggered), RF_ESHUTDOWN (a
  *          fiber's wait cut short).
- * Blocks:  until the socket takes some of the data, unless MSG_DONTWAIT.
+ * Blocks:  until the socket takes some of the data, unless MSG_DONTWAIT; an untimed send
+ *          that goes zero-copy (below) until the kernel lets go of buf.
  * Context: any.
- * Cost:    as rf_io_recv. */
+ * Cost:    as rf_io_recv. On io_uring an untimed send of at least the zero-copy
+ *          threshold (none by default: on loopback it never won, docs/io.md) goes out
+ *          with SEND_ZC and returns at the kernel's notification (for TCP, the peer's
+ *          acknowledgement), so buf is free to reuse on return as with a plain send. */
 RF_API ssize_t rf_io_send(int fd, const void *buf, size_t len, int flags);
 RF_API ssize_t rf_io_send_timeout(int fd, const void *buf, size_t len, int flags,
                                   int64_t timeout_ms);
@@ -287,6 +291,150 @@ RF_API int rf_io_cancel_attach(rf_io_cancel *c);
  * Cost:    a short lock; per pending io_uring request on another worker, a fiber there
  *          that submits the kernel's cancel. */
 RF_API int rf_io_cancel_trigger(rf_io_cancel *c);
+
+/* Listeners: connections accepted ahead of the fibers that take them. On io_uring one
+ * accept request stays armed on a worker's ring (multishot where the kernel has it: one
+ * submission for many connections) and the connections it brings wait in the listener
+ * until taken, at most `backlog` of them (then the request stops and the kernel's own
+ * listen backlog holds the rest). Under epoll a taker calls accept4 when the socket is
+ * readable; the socket stays registered with the worker's epoll set. Connections are
+ * taken one at a time by any number of fibers or threads; the peer's address is
+ * getpeername(2)'s. */
+typedef struct rf_io_listener rf_io_listener;
+
+/* A listener over the listening socket fd, which it makes O_NONBLOCK but does not own
+ * (close fd after rf_io_listener_free). flags: accept4's for each connection
+ * (SOCK_NONBLOCK, SOCK_CLOEXEC); backlog: connections held for takers, 1..65536.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL out, other flags, backlog out of range, fd not listening),
+ *          -EBADF, -ENOTSOCK, -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two small allocations, a getsockopt and an fcntl; the accept request is armed
+ *          by the first taker that finds no connection waiting. */
+RF_API int rf_io_listener_new(int fd, int flags, size_t backlog, rf_io_listener **out);
+
+/* Take the next connection (accept4(2) with the listener's flags).
+ * Returns: the connection's descriptor (>= 0), now the caller's.
+ * Errors:  -EBADF (the listener was closed, before or during the wait; or fd was),
+ *          -ETIMEDOUT (the _timeout form, or the deadline of rf_io_deadline_set),
+ *          -EINVAL (NULL listener, timeout_ms < 0), -ECANCELED (cancel token
+ *          triggered), RF_ESHUTDOWN (a fiber's wait cut short), accept's errno (-EMFILE,
+ *          -ENFILE, -ENOBUFS, ...: reported once, to one taker).
+ * Blocks:  until a connection is there (parks a fiber, blocks a thread; a thread sees a
+ *          close within 100 ms).
+ * Context: any.
+ * Cost:    a queued connection: a short lock; io_uring: one CQE per connection and one
+ *          SQE per multishot request (the kernel may end one; the next taker re-arms);
+ *          epoll: one accept4 when one is ready, else readiness first. */
+RF_API int rf_io_listener_accept(rf_io_listener *l);
+RF_API int rf_io_listener_accept_timeout(rf_io_listener *l, int64_t timeout_ms);
+
+/* Stop taking: every fiber waiting in rf_io_listener_accept wakes with -EBADF, later
+ * takers get -EBADF, connections accepted but not taken are closed, and the armed
+ * request is cancelled (on its own worker). fd stays open. Idempotent.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL); -ENOMEM if the canceller for another worker's ring could not
+ *          be started (the request then ends with the ring or with fd's close).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a short lock; a close per queued connection; on io_uring, an ASYNC_CANCEL
+ *          (from a fiber spawned on the request's worker when called elsewhere). */
+RF_API int rf_io_listener_close(rf_io_listener *l);
+
+/* Close the listener (as rf_io_listener_close) and drop the handle; its memory goes
+ * when the last call using it and its request are done.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_io_listener_close. */
+RF_API void rf_io_listener_free(rf_io_listener *l);
+
+/* Buffer pools and readers: receiving into a buffer picked when data arrives, so that
+ * an idle connection holds no buffer. A pool has `count` buffers of `size` bytes for
+ * each executor worker (and for plain threads), made at first use there. On io_uring
+ * they form a provided buffer ring of the worker's ring: a reader keeps one multishot
+ * recv armed and the kernel fills a buffer from the ring per arrival; elsewhere (epoll,
+ * plain threads, kernels without buffer rings) a reader waits until the socket is
+ * readable, then receives into a free buffer of the pool. When the pool has none left the
+ * data is received into a heap buffer of the same size instead (freed when returned). */
+typedef struct rf_io_bufpool rf_io_bufpool;
+typedef struct rf_io_reader rf_io_reader;
+
+/* A received buffer: data and len are the caller's to read (and write) until it goes
+ * back with rf_io_buf_return; the other fields are ringfold's. */
+typedef struct rf_io_buf {
+	void *data;
+	size_t len;
+	void *pool_;
+	void *share_;
+	uint32_t id_;
+} rf_io_buf;
+
+/* A pool of count buffers of buf_size bytes per worker.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL out, buf_size 0 or over 16 MiB, count 0 or over 32768), -ENOMEM,
+ *          RF_ESHUTDOWN (the runtime, started here if needed, is stopping).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two small allocations; a worker's buffers (count * buf_size bytes) and, on
+ *          io_uring, its buffer ring registration at the first receive there. */
+RF_API int rf_io_bufpool_new(size_t buf_size, unsigned count, rf_io_bufpool **out);
+
+/* Drop the pool's handle; its memory goes once every reader of it is freed and every
+ * buffer returned.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    an atomic decrement; at the last, an unmap and frees. */
+RF_API void rf_io_bufpool_free(rf_io_bufpool *p);
+
+/* Give a received buffer back to its pool (b->data is NULL afterwards).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL, or a buffer not received or already returned).
+ * Blocks:  never.
+ * Context: any (another fiber, worker or thread than the receiver's too).
+ * Cost:    a short lock and, on io_uring, a store the kernel sees; a free for a heap
+ *          buffer. */
+RF_API int rf_io_buf_return(rf_io_buf *b);
+
+/* A reader of the socket fd (stream or datagram) receiving into pool's buffers. It does
+ * not own fd; rf_io_close(fd) ends its request, and its next call gets -EBADF.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL pool or out, fd < 0), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one small allocation; no buffer until data arrives. */
+RF_API int rf_io_reader_new(int fd, rf_io_bufpool *pool, rf_io_reader **out);
+
+/* recv(2) into a pool buffer: *out holds the bytes received, to be given back with
+ * rf_io_buf_return. One call at a time per reader.
+ * Returns: the bytes received (> 0, *out set), or 0 at the end of the stream (*out
+ *          untouched).
+ * Errors:  recv's errno (-ECONNRESET, -EBADF, -ENOTSOCK, ...), -ETIMEDOUT (the _timeout
+ *          form, or the deadline), -EINVAL (NULL reader or out, timeout_ms < 0), -EBUSY
+ *          (another call on this reader is in progress), -ECANCELED (cancel token
+ *          triggered), RF_ESHUTDOWN (a fiber's wait cut short), -ENOMEM.
+ * Blocks:  until data or the end of the stream (parks a fiber, blocks a thread).
+ * Context: any.
+ * Cost:    io_uring: data already received: a short lock; else a park until the
+ *          multishot request's CQE (one SQE per request, which lasts until the pool runs
+ *          dry, the stream ends or fd is closed); epoll: one recv when data is there,
+ *          else readiness first. */
+RF_API ssize_t rf_io_reader_recv(rf_io_reader *r, rf_io_buf *out);
+RF_API ssize_t rf_io_reader_recv_timeout(rf_io_reader *r, int64_t timeout_ms, rf_io_buf *out);
+
+/* Free the reader: data received but not taken goes back to the pool, and its request is
+ * cancelled (on its own worker). No call on it may be in progress.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a short lock; on io_uring an ASYNC_CANCEL (from a fiber spawned on the
+ *          request's worker when called elsewhere). */
+RF_API void rf_io_reader_free(rf_io_reader *r);
 
 typedef struct rf_chan rf_chan;
 

@@ -5,7 +5,8 @@
  * restores the previous binding when the body returns, whatever it returns. A binding
  * belongs to the fiber (or plain thread) that made it, and is conveyed, as a captured
  * frame, into the work that context starts: futures, executor tasks, agent actions, go
- * processes, fold/pmap tasks; not into a raw thread (rf_thread), as in Clojure.
+ * processes, fold/pmap tasks, rf_blocking; not into a raw thread (rf_thread_start), as in
+ * Clojure, unless it runs a bound function (rf_bound_fn_new).
  *
  *   Clojure                               ringfold
  *   (def v 1)                             rf_var_new(1, &v)
@@ -18,8 +19,20 @@
  *   (set! *v* 3)                          rf_var_set(v, 3)
  *   (push-thread-bindings {v 2}) ... (pop-thread-bindings)
  *                                         rf_var_push_binding(v, 2) ... rf_var_pop_binding(v)
+ *   (var-get v) (var-set v 3)             rf_var_deref(v, &x), rf_var_set(v, 3)
  *   (thread-bound? v)                     rf_var_thread_bound(v)
+ *   (bound? v)                            always true: a var is made with its root
  *   (.getRawRoot v)                       rf_var_root(v, &x)
+ *   (get-thread-bindings)                 rf_bindings_new(&b): a snapshot; rf_bindings_count,
+ *                                         rf_bindings_at, rf_bindings_lookup; rf_bindings_free
+ *   (with-bindings* m f) (with-bindings m (body))
+ *                                         rf_var_with_bindings(b, body, arg, &out)
+ *   (bound-fn* f) (bound-fn [] (body))    rf_bound_fn_new(body, arg, &bf), then
+ *                                         rf_bound_fn_call(rf_from_ptr(bf), &out) anywhere
+ *   (with-redefs [v 2] (body))            rf_var_with_redefs(1, (rf_var *[]){v}, (rf_val[]){2},
+ *                                                            body, arg, &out)
+ *   (with-local-vars [x 1] (body))        rf_var_new_dynamic(0, &x), then
+ *                                         rf_var_binding(x, 1, body, arg, &out); rf_var_free
  *   (set-validator! #'v f) (get-validator #'v)  rf_var_set_validator / rf_var_get_validator
  *   (add-watch #'v k f) (remove-watch #'v k)     rf_var_add_watch / rf_var_remove_watch
  *   "Invalid reference state"             RF_EVALIDATOR
@@ -49,6 +62,7 @@ extern "C" {
 #endif
 
 typedef struct rf_var rf_var;
+typedef struct rf_bindings rf_bindings;
 
 /* (def v root) / (def ^:dynamic *v* root): a new var.
  * Returns: 0 and *out.
@@ -72,8 +86,9 @@ RF_API void rf_var_free(rf_var *var);
  * Errors:  -EINVAL (NULL var or out).
  * Blocks:  never.
  * Context: any; generic form rf_deref (ringfold.h).
- * Cost:    one load for a var never bound anywhere; else a walk of the context's
- *          bindings, newest first. */
+ * Cost:    a few loads when the context has no binding, when var's binding is the
+ *          innermost, or when var was never bound anywhere; else a walk of the
+ *          context's bindings, newest first. */
 RF_API int rf_var_deref(rf_var *var, rf_val *out);
 
 /* (.getRawRoot v): the root value, ignoring bindings.
@@ -102,7 +117,8 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
  *          -EINVAL (NULL var or body), -ENOMEM.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    one allocation per var bound. */
+ * Cost:    no allocation, nothing shared written (the frame is on the stack); a capture
+ *          inside the body (work started there) copies the frames once. */
 RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* (binding [v1 x1 v2 x2 ...] (body arg)): rf_var_binding for n vars at once.
@@ -113,7 +129,8 @@ RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, 
  *          RF_EVALIDATOR or a validator's code, -ENOMEM: body not run.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    one allocation per var bound. */
+ * Cost:    as rf_var_binding per var (frames on the stack up to 8 vars, else one
+ *          allocation). */
 RF_API int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                            rf_val arg, rf_val *out);
 
@@ -180,6 +197,105 @@ RF_API int rf_var_add_watch(rf_var *var, rf_val key, rf_watch_fn fn, rf_val ctx)
  * Context: any.
  * Cost:    a copy of the watch list. */
 RF_API int rf_var_remove_watch(rf_var *var, rf_val key);
+
+/* (get-thread-bindings): a snapshot of the calling context's bindings, own and conveyed:
+ * each bound var once, with its innermost value.
+ * Returns: 0 and *out (free with rf_bindings_free).
+ * Errors:  -EINVAL (out NULL), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two allocations and a walk of the context's bindings (quadratic in their
+ *          number: they are few). */
+RF_API int rf_bindings_new(rf_bindings **out);
+
+/* Free a snapshot of bindings.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: no rf_var_with_bindings uses it any more.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    three frees. */
+RF_API void rf_bindings_free(rf_bindings *b);
+
+/* How many vars a snapshot binds.
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL b or out).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
+RF_API int rf_bindings_count(const rf_bindings *b, size_t *out);
+
+/* The i-th binding of a snapshot (innermost first, 0 <= i < count).
+ * Returns: 0, *var and *val (either may be NULL).
+ * Errors:  -EINVAL (NULL b, i out of range).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    two loads. */
+RF_API int rf_bindings_at(const rf_bindings *b, size_t i, rf_var **var, rf_val *val);
+
+/* ((get-thread-bindings) var): the value a snapshot binds var to.
+ * Returns: 0 and *out.
+ * Errors:  -ENOENT (var not in the snapshot), -EINVAL (NULL b, var or out).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a scan of the snapshot. */
+RF_API int rf_bindings_lookup(const rf_bindings *b, rf_var *var, rf_val *out);
+
+/* (with-bindings* b body arg): rf_var_bindings with a snapshot's vars and values, bound
+ * afresh in the calling context (set! works on them here).
+ * Returns: body's return; *out (may be NULL) as body set it (RF_NIL if body did not run).
+ * Errors:  -EINVAL (NULL b or body), RF_EVALIDATOR or a validator's code, -ENOMEM: body
+ *          not run.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    as rf_var_bindings. */
+RF_API int rf_var_with_bindings(const rf_bindings *b, rf_body_fn body, rf_val arg, rf_val *out);
+
+typedef struct rf_bound_fn rf_bound_fn;
+
+/* (bound-fn* fn): fn and arg with a snapshot of the calling context's bindings, to be
+ * called anywhere, any number of times (a raw thread included) with those bindings.
+ * Returns: 0 and *out (free with rf_bound_fn_free).
+ * Errors:  -EINVAL (NULL fn or out), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_bindings_new. */
+RF_API int rf_bound_fn_new(rf_body_fn fn, rf_val arg, rf_bound_fn **out);
+
+/* Call a bound function: fn(arg, out) with its captured bindings bound afresh in the
+ * calling context (as Clojure's bound-fn pushes them: a set! inside changes only this
+ * call's binding). An rf_body_fn: pass rf_bound_fn_call with rf_from_ptr(bf) wherever a
+ * body is taken (rf_thread_start, rf_future_call, ...).
+ * Returns: fn's return; *out (may be NULL) as fn set it (RF_NIL if fn did not run).
+ * Errors:  -EINVAL (bound is RF_NIL), RF_EVALIDATOR or a validator's code (a validator
+ *          installed since refuses a captured value), -ENOMEM: fn not run.
+ * Blocks:  never (beyond fn).
+ * Context: any.
+ * Cost:    as rf_var_bindings. */
+RF_API int rf_bound_fn_call(rf_val bound, rf_val *out);
+
+/* Free a bound function.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: no call of it is running or to come.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    three frees. */
+RF_API void rf_bound_fn_free(rf_bound_fn *bf);
+
+/* (with-redefs [v1 x1 v2 x2 ...] (body arg)): set each var's root (dynamic or not) for
+ * every context, run body, and set the old roots back whatever body returns. Each root
+ * is set as rf_var_alter_root sets it (validator, then watches); a var given twice takes
+ * its last value. The restore is not validated (the old value was the root) and fires
+ * the watches too. Bindings still take precedence over the root, as in Clojure.
+ * Returns: body's return, or else the first negative code of a watch during the
+ *          restore; *out (may be NULL) as body set it (RF_NIL if body did not run).
+ * Errors:  -EINVAL (NULL vars or vals with n > 0, a NULL var, NULL body), -ENOMEM,
+ *          RF_EVALIDATOR or a validator's code, a watch's code while setting: body not
+ *          run, every root already set put back.
+ * Blocks:  never (beyond body and the watches; each var's lock while its root changes).
+ * Context: any.
+ * Cost:    two root changes per var and their watches. */
+RF_API int rf_var_with_redefs(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                              rf_val arg, rf_val *out);
 
 #ifdef __cplusplus
 }

@@ -11,9 +11,10 @@
  *                       the acquisitions relative to an equal share (1.0 = equal)
  *   volatile_flag       ping-pong through two flags between two threads (ns per round
  *                       trip): rf_volatile vs C11 release/acquire vs C11 seq_cst
- *   reclaim_read        one read section around one deref: ringfold (liburcu-bp behind
- *                       rf_reclaim_read_begin/end) vs the bp, memb, qsbr and mb flavours
- *                       inlined around one load, and a hand-written epoch scheme
+ *   reclaim_read        one read section around one load: ringfold's inline
+ *                       rf_reclaim_enter/exit (and as calls, and around rf_atom_deref)
+ *                       vs the bp, memb, qsbr and mb flavours of liburcu inlined around
+ *                       the same load, and a hand-written epoch scheme
  *   reclaim_retire      reset of an atom owning heap values, releases included, vs
  *                       malloc/exchange/free with no protection for readers
  */
@@ -274,16 +275,41 @@ static void bench_flag(void)
 /* reclaim_read: the cost a reader pays to use a pointer value safely. */
 static _Atomic long cell;
 
+/* The section the peers pay, around the same load: inline (rf_reclaim_enter/exit), or
+ * the calls (arg non-NULL). */
 static uint64_t read_ringfold(uint64_t ops, void *arg)
+{
+	long sum = 0;
+	uint64_t t0 = bench_now_ns();
+	if (arg) {
+		for (uint64_t i = 0; i < ops; i++) {
+			rf_reclaim_read_begin();
+			sum += atomic_load_explicit(&cell, memory_order_acquire);
+			rf_reclaim_read_end();
+		}
+	} else {
+		for (uint64_t i = 0; i < ops; i++) {
+			rf_reclaim_enter();
+			sum += atomic_load_explicit(&cell, memory_order_acquire);
+			rf_reclaim_exit();
+		}
+	}
+	uint64_t ns = bench_now_ns() - t0;
+	atomic_store_explicit(&cell, sum, memory_order_relaxed);
+	return ns;
+}
+
+/* What a user of an owning atom writes: the inline section around rf_atom_deref. */
+static uint64_t read_ringfold_atom(uint64_t ops, void *arg)
 {
 	rf_val v;
 	long sum = 0;
 	uint64_t t0 = bench_now_ns();
 	for (uint64_t i = 0; i < ops; i++) {
-		rf_reclaim_read_begin();
+		rf_reclaim_enter();
 		rf_atom_deref(&atom, &v);
 		sum += v;
-		rf_reclaim_read_end();
+		rf_reclaim_exit();
 	}
 	uint64_t ns = bench_now_ns() - t0;
 	atomic_store_explicit(&cell, sum, memory_order_relaxed);
@@ -355,6 +381,8 @@ static void bench_reclaim(void)
 		return;
 	rf_atom_init(&atom, 1);
 	bench_run("reclaim_read", "ringfold", OPS, read_ringfold, NULL);
+	bench_run("reclaim_read", "ringfold_calls", OPS, read_ringfold, &cell);
+	bench_run("reclaim_read", "ringfold_atom_deref", OPS, read_ringfold_atom, NULL);
 	bench_run("reclaim_read", "urcu_bp_inline", OPS, read_urcu_bp, &cell);
 	bench_run("reclaim_read", "urcu_memb", OPS, read_urcu_memb, &cell);
 	bench_run("reclaim_read", "urcu_qsbr_online_offline", OPS, read_urcu_qsbr, &cell);

@@ -1,6 +1,6 @@
 /* runtime/base/ctx.c: which context runs, and the end-of-context hooks.
  *
- * current is thread-local and written only by its thread's scheduler (ctx_enter).
+ * ctx_current is thread-local and written only by its thread's scheduler (ctx_enter).
  * Hooks: registrations are serialized by hooks_lock; each writes its slot, then
  * publishes the new count with release; ctx_end reads the count with acquire (pairs
  * with it) and calls the slots below it, which are never written again.
@@ -17,22 +17,16 @@
 
 #define MAX_END_HOOKS 4
 
-static _Thread_local exec_ctx *current __attribute__((tls_model("initial-exec")));
-static _Thread_local exec_ctx thread_ctx;
+_Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
+_Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 static void (*end_hooks[MAX_END_HOOKS])(exec_ctx *);
 static _Atomic int nend_hooks;
 
-exec_ctx *ctx_self(void)
-{
-	exec_ctx *c = current;
-	return c ? c : &thread_ctx;
-}
-
 void ctx_enter(exec_ctx *c)
 {
-	current = c;
+	ctx_current = c;
 }
 
 int ctx_on_end(void (*fn)(exec_ctx *c))

@@ -27,11 +27,22 @@ typedef struct exec_ctx {
 	void *fj_task;        /* fork/join: the task being run, or NULL (runtime/fj) */
 	uint64_t io_deadline; /* io: calls end by then (CLOCK_MONOTONIC ns); 0: none (io/calls.c) */
 	void *io_cancel;      /* io: the attached cancel token, or NULL (io/cancel.c) */
+	int reclaim_nest;     /* base: read sections open (debug builds count them) */
 } exec_ctx;
+
+/* The running fiber's context (NULL outside fibers) and the thread's own; written only
+ * by their thread (ctx_enter). Initial-exec: a load at a fixed offset from the thread
+ * pointer, which ctx_self inlines into every family's fast path. */
+extern _Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
+extern _Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
 
 /* The context running now: the current fiber's, or the calling thread's. Never NULL.
  * Cost: one TLS load and a branch. Any context. */
-exec_ctx *ctx_self(void);
+static inline exec_ctx *ctx_self(void)
+{
+	exec_ctx *c = ctx_current;
+	return c ? c : &ctx_thread;
+}
 
 /* Scheduler only: the calling thread now runs c (a fiber's context), or its own
  * context again when c is NULL. */

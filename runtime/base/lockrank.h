@@ -55,6 +55,7 @@
 	X(RECLAIM, false)            /* base/reclaim.c all_lock */                                 \
 	X(SCHED_REPORT, false)       /* sched/config.c report_lock: the last config error line */  \
 	X(CHAN_XF, true)             /* a transformed channel's mutex (runs the transform) */      \
+	X(RECLAIM_READERS, false)    /* base/reclaim.c readers_lock: the reader registry */        \
 	X(CTX_HOOKS, false)          /* base/ctx.c: end-of-context hook registration (a leaf) */   \
 	/* spin locks: leaves */                                                                   \
 	X(CHAN, true)             /* a channel's spin lock */                                      \
@@ -62,6 +63,9 @@
 	X(ATOM_LOCK_QUEUE, false) /* atom/lock.c qlock */                                          \
 	X(AGENT_FN, false)        /* agent: validator and handler pairs */                         \
 	X(IO_CANCEL, false)       /* io/cancel.c: a cancel token's pending waits */                \
+	X(IO_LISTEN, false)       /* io/calls_listen.c: a listener's queue and waiters */          \
+	X(IO_READER, false)       /* io/calls_bufs.c: a reader's queue and waiter */               \
+	X(IO_BUFS, false)         /* io/calls_bufs.c: a buffer pool share's free buffers */        \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
 	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \

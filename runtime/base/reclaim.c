@@ -1,48 +1,229 @@
-/* runtime/base/reclaim.c: retirement of replaced values on liburcu-bp (see reclaim.h).
+/* runtime/base/reclaim.c: read sections, grace periods and the retirement of replaced
+ * values (see runtime/base/reclaim.h and ringfold/reclaim.h).
  *
- * Read sections and grace periods are liburcu-bp's. Retirement is batched per thread:
- * handing each value to call_rcu() on its own measured ~0.6-1 us per retire here (an
- * allocation, a queue hand-off and a cross-thread free each time), so a thread collects
- * its retired values in a batch of BATCH entries and hands over the whole batch with one
- * call_rcu() when it fills.
+ * Readers. Each thread has a record (rf_reclaim_self, thread-local): `nest` and
+ * `flags` are the thread's; `epoch` is 0 outside a section, else the value of the global
+ * epoch (rf_reclaim_epoch, starts at 1, only grows) the thread read when its outermost
+ * section began. The thread writes it with release stores; the scan reads it with
+ * acquire. A record is in `readers` (under readers_lock) from the thread's first section
+ * until the thread exits (a pthread key destructor unlinks it, before the thread's TLS
+ * goes away), so the scan, which holds readers_lock, never reads a dead record.
+ *
+ * Grace period (synchronize): target = ++epoch; membarrier(PRIVATE_EXPEDITED); then wait
+ * until no record holds an epoch in [1, target). Why that suffices, for a value v
+ * unpublished before synchronize began and a reader R:
+ *  - R read an epoch below target and stored it before the membarrier took effect on
+ *    R's CPU: the scan sees the store and waits for R's exit store (release: R's uses
+ *    of v happen before it, and the scan's acquire load pairs with it).
+ *  - R stored its epoch after that point: membarrier orders R's later loads after our
+ *    unpublication of v, so R cannot load v. (A reader that registers meanwhile takes readers_lock
+ *    after the scan released it: the same holds.)
+ *  - R read the incremented epoch (its store may escape the scan): its acquire load
+ *    pairs with the increment, so R sees v unpublished, and cannot load it.
+ * Without membarrier (old kernels, some sandboxes) each outermost section ends its enter
+ * with a full fence (RF_RECLAIM_FENCE) and synchronize fences after the increment.
+ *
+ * Retirement is batched per thread, as before: a thread collects its retired values in
+ * a batch of BATCH entries and hands the full batch to the reclaimer thread, which waits
+ * for one grace period per round and releases everything it took.
  *
  * Shared state and its rules:
- *   struct thread_batches (one per thread that ever retired, found through a TLS pointer):
+ *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
  *     lock      a spinlock, taken by the owning thread around every change of cur/spare
  *               (uncontended: one xchg) and by rf_reclaim_barrier to drain cur. Held
- *               for a few stores, never across a call to user code or liburcu.
+ *               for a few stores, never across a call to user code.
  *     cur       the filling batch (entries [0, n) complete), or NULL.
  *     spare     an empty batch kept ready so that a retire never allocates, or NULL.
  *     reserved  owner only: records promised by reclaim_node_alloc and not yet used
  *               (nested swaps may hold several). Invariant, whenever the owner is not
  *               inside retire: free slots of cur + BATCH * (spare != NULL) >= reserved.
- *     link      in `all`, under all_lock.
- *   all / all_lock  every live thread_batches, for the barrier; lock order: all_lock,
- *               then a thread's lock.
- * A submitted batch is owned by liburcu until its callback, which releases the entries
- * and frees it. A thread's batches are submitted when full, by the barrier (drained) and
- * at thread exit (pthread key destructor), so at most BATCH - 1 retired values wait per
- * thread for one of those.
- *
- * Ordering. The object's last use by a reader happens before the reader's read-unlock;
- * liburcu's grace period (membarrier + its reader-registry scan) guarantees that the
- * call_rcu callback starts after every read section open at call_rcu time has ended, and
- * a value is in a batch before the batch is submitted. ThreadSanitizer cannot see that
- * edge (liburcu is not instrumented and membarrier is a syscall), nor the hand-over of a
- * batch through liburcu's queue, so TSan builds add explicit edges: each read-unlock and
- * each submission is a release RMW on tsan_grace, each release an acquire load of it (all
- * writes to it are RMWs: one release sequence).
+ *     prev/next in `all`, under all_lock.
+ *   all / all_lock  every live reclaim_thread, for the barrier. Lock order: all_lock
+ *               (RECLAIM), then readers_lock (RECLAIM_READERS), a thread's spinlock.
+ *   queue       submitted batches, a lock-free stack (push: CAS, release; the reclaimer
+ *               takes the whole stack with an acquire exchange), so a retire under a
+ *               spin lock never takes a mutex. queue_seq is the reclaimer's futex word,
+ *               bumped by every push; queue_sleeping says it may be asleep on it (both
+ *               seq_cst: a push either sees it asleep and wakes it, or is seen by its last
+ *               look at the stack). A barrier pushes a marker batch and waits for it:
+ *               every batch pushed before it is in the same round or an earlier one, and
+ *               markers are completed after the round's releases (done_seq, futex).
  */
-#define _LGPL_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <urcu-bp.h>
-#include <urcu/call-rcu.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "runtime/base/assert.h"
+#include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
 #include "runtime/base/reclaim.h"
+
+/* initial-exec: the calls below reach it at a fixed offset, as ctx.c does its context */
+__thread rf_reclaim_reader rf_reclaim_self __attribute__((tls_model("initial-exec")));
+uint64_t rf_reclaim_epoch = 1;
+
+/* ---- readers ---- */
+
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static rf_reclaim_reader *readers; /* link[0] prev, link[1] next; under readers_lock */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_key_t reader_key;
+static bool use_membarrier; /* written once under init_once */
+
+static void reader_exit(void *arg);
+
+static void init(void)
+{
+	pthread_key_create(&reader_key, reader_exit);
+	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	use_membarrier =
+	    cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void rf_reclaim_register(void)
+{
+	rf_reclaim_reader *r = &rf_reclaim_self;
+	pthread_once(&init_once, init);
+	/* Never fails: without the key (its only error is running out of keys, at the
+	 * first registration) the record stays registered after its thread exits, and the
+	 * scan would read freed TLS; a library cannot carry on from that. */
+	if (pthread_setspecific(reader_key, r)) {
+		fputs("ringfold: no thread-specific key left for read sections\n", stderr);
+		abort();
+	}
+	mutex_lock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+	r->flags = RF_RECLAIM_REGISTERED | (use_membarrier ? 0 : RF_RECLAIM_FENCE);
+	r->link[0] = NULL;
+	r->link[1] = readers;
+	if (readers)
+		readers->link[0] = r;
+	readers = r;
+	mutex_unlock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+}
+
+/* Thread exit: forget the record. A thread that exits inside a section has no use left
+ * for what it read (a broken precondition, checked in debug builds). */
+static void reader_exit(void *arg)
+{
+	rf_reclaim_reader *r = arg;
+	RF_ASSERT(r->nest == 0 && "a thread exited inside a read section");
+	mutex_lock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+	rf_reclaim_reader *prev = r->link[0], *next = r->link[1];
+	if (prev)
+		prev->link[1] = next;
+	else
+		readers = next;
+	if (next)
+		next->link[0] = prev;
+	r->flags = 0; /* a later destructor that reads registers again */
+	r->nest = 0;
+	__atomic_store_n(&r->epoch, 0, __ATOMIC_RELAXED);
+	mutex_unlock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+}
+
+/* The inline forms' bodies (ringfold/reclaim.h), for the calls. */
+static inline void section_enter(void)
+{
+	rf_reclaim_reader *r = &rf_reclaim_self;
+	if (r->nest++)
+		return;
+	if (!(r->flags & RF_RECLAIM_REGISTERED))
+		rf_reclaim_register();
+	__atomic_store_n(&r->epoch, __atomic_load_n(&rf_reclaim_epoch, __ATOMIC_ACQUIRE),
+	                 __ATOMIC_RELEASE);
+	if (r->flags & RF_RECLAIM_FENCE)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void section_exit(void)
+{
+	rf_reclaim_reader *r = &rf_reclaim_self;
+	if (--r->nest)
+		return;
+	__atomic_store_n(&r->epoch, 0, __ATOMIC_RELEASE);
+}
+
+#ifdef RF_DEBUG_INVARIANTS
+/* Sections per context: a fiber must close what it opened before it ends. */
+static void section_ctx_end(exec_ctx *c)
+{
+	RF_ASSERT(c->reclaim_nest == 0 && "a fiber ended inside a read section");
+}
+#endif
+
+void rf_reclaim_read_begin(void)
+{
+#ifdef RF_DEBUG_INVARIANTS
+	static _Atomic bool hooked; /* relaxed: ctx_on_end is idempotent */
+	if (!atomic_load_explicit(&hooked, memory_order_relaxed)) {
+		RF_ASSERT(ctx_on_end(section_ctx_end) == 0);
+		atomic_store_explicit(&hooked, true, memory_order_relaxed);
+	}
+	ctx_self()->reclaim_nest++;
+#endif
+	section_enter();
+}
+
+void rf_reclaim_read_end(void)
+{
+#ifdef RF_DEBUG_INVARIANTS
+	RF_ASSERT(rf_reclaim_self.nest > 0 && "a read section ended that was not open");
+	RF_ASSERT(ctx_self()->reclaim_nest-- > 0 && "a fiber closed a section it did not open");
+#endif
+	section_exit();
+}
+
+static void backoff(unsigned round)
+{
+	if (round < 64) {
+		sched_yield();
+		return;
+	}
+	/* a reader inside a long section (a parked fiber): poll gently, at most 1 ms */
+	long ns = round < 74 ? 1000L << (round - 64) : 1000000L;
+	nanosleep(&(struct timespec){.tv_nsec = ns}, NULL);
+}
+
+/* Wait until every section open now has ended (the comment at the top). Never inside a
+ * section of the calling thread. */
+static void synchronize(void)
+{
+	pthread_once(&init_once, init);
+	uint64_t target = __atomic_add_fetch(&rf_reclaim_epoch, 1, __ATOMIC_SEQ_CST);
+	if (!use_membarrier) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* readers fence (RF_RECLAIM_FENCE) */
+	} else if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+		/* registered at init; readers do not fence: nothing else would be safe */
+		fputs("ringfold: membarrier failed after registration\n", stderr);
+		abort();
+	}
+	for (unsigned round = 0;; round++) {
+		bool busy = false;
+		mutex_lock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+		for (rf_reclaim_reader *r = readers; r && !busy; r = r->link[1]) {
+			uint64_t e = __atomic_load_n(&r->epoch, __ATOMIC_ACQUIRE); /* pairs: exit */
+			busy = e != 0 && e < target;
+		}
+		mutex_unlock_ranked(&readers_lock, LOCKRANK_RECLAIM_READERS);
+		if (!busy)
+			return;
+		backoff(round);
+	}
+}
+
+/* ---- retirement ---- */
 
 enum { BATCH = 64 };
 
@@ -53,7 +234,8 @@ struct entry {
 };
 
 struct batch {
-	struct rcu_head head; /* first: the callback gets &head */
+	struct batch *next; /* in the queue */
+	_Atomic int *done;  /* a barrier's marker (n == 0): set when its round is over */
 	unsigned n;
 	struct entry e[BATCH];
 };
@@ -71,83 +253,98 @@ static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 static _Thread_local struct reclaim_thread *self;
 
-#ifdef RF_TSAN
-static _Atomic unsigned long tsan_grace;
+static _Atomic(struct batch *) queue;
+static _Atomic uint32_t queue_seq, queue_sleeping, done_seq;
+static pthread_once_t reclaimer_once = PTHREAD_ONCE_INIT;
+static bool reclaimer_running; /* written once under reclaimer_once */
 
-/* liburcu synchronises its own records (rcu_barrier's completion, queue nodes) through
- * futexes and uatomic operations that TSan cannot see; suppress races reported inside
- * liburcu-bp itself. Its mutexes stay visible (they order the reuse of a dead thread's
- * reader record), and our own batches and values carry the explicit edges above. */
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void)
+static long futex(_Atomic uint32_t *word, int op, uint32_t val)
 {
-	return "race:liburcu-bp.so\n";
-}
-#endif
-
-/* Release edge for TSan (see the header comment); nothing otherwise. */
-static void tsan_publish(void)
-{
-#ifdef RF_TSAN
-	atomic_fetch_add_explicit(&tsan_grace, 1, memory_order_release);
-#endif
-}
-
-static void tsan_after_grace(void)
-{
-#ifdef RF_TSAN
-	(void)atomic_load_explicit(&tsan_grace, memory_order_acquire);
-#endif
-}
-
-void rf_reclaim_read_begin(void)
-{
-	urcu_bp_read_lock();
-}
-
-void rf_reclaim_read_end(void)
-{
-	tsan_publish(); /* the section's reads happen before any release after it */
-	urcu_bp_read_unlock();
-}
-
-bool reclaim_read_ongoing(void)
-{
-	return urcu_bp_read_ongoing();
-}
-
-static void lock_thread(struct reclaim_thread *t)
-{
-	unsigned spins = 0;
-	/* Acquire pairs with unlock_thread's release: cur/spare as the last holder left them. */
-	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
-		if (++spins % 64 == 0)
-			sched_yield(); /* only the barrier competes, rarely: let the holder run */
-}
-
-static void unlock_thread(struct reclaim_thread *t)
-{
-	atomic_store_explicit(&t->lock, 0, memory_order_release);
+	return syscall(SYS_futex, word, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
 }
 
 static void release_batch(struct batch *b)
 {
-	tsan_after_grace();
 	for (unsigned i = 0; i < b->n; i++)
 		b->e[i].release(b->e[i].value, b->e[i].ctx);
 }
 
-static void batch_cb(struct rcu_head *head)
+/* The reclaimer thread: take every submitted batch, wait for a grace period, release. */
+static void *reclaimer(void *arg)
 {
-	struct batch *b = (struct batch *)head;
-	release_batch(b);
-	free(b);
+	for (;;) {
+		uint32_t seq = atomic_load_explicit(&queue_seq, memory_order_seq_cst);
+		/* Acquire pairs with the pushes' release: the batches' entries. */
+		struct batch *list = atomic_exchange_explicit(&queue, NULL, memory_order_acquire);
+		if (!list) {
+			atomic_store_explicit(&queue_sleeping, 1, memory_order_seq_cst);
+			if (!atomic_load_explicit(&queue, memory_order_seq_cst))
+				futex(&queue_seq, FUTEX_WAIT, seq);
+			atomic_store_explicit(&queue_sleeping, 0, memory_order_relaxed);
+			continue;
+		}
+		synchronize();
+		struct batch *markers = NULL;
+		for (struct batch *b = list, *next; b; b = next) {
+			next = b->next;
+			if (b->done) {
+				b->next = markers;
+				markers = b;
+				continue;
+			}
+			release_batch(b);
+			free(b);
+		}
+		if (!markers)
+			continue;
+		for (struct batch *b = markers, *next; b; b = next) {
+			next = b->next; /* the marker may be gone once done is set */
+			atomic_store_explicit(b->done, 1,
+			                      memory_order_release); /* pairs: barrier */
+		}
+		atomic_fetch_add_explicit(&done_seq, 1, memory_order_seq_cst);
+		futex(&done_seq, FUTEX_WAKE, INT_MAX);
+	}
+	return NULL;
 }
 
+static void start_reclaimer(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	if (pthread_attr_init(&attr))
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	reclaimer_running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	if (reclaimer_running)
+		pthread_setname_np(t, "rf-reclaim");
+}
+
+static void push(struct batch *b)
+{
+	struct batch *head = atomic_load_explicit(&queue, memory_order_relaxed);
+	do
+		b->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&queue, &head, b, memory_order_seq_cst,
+	                                              memory_order_relaxed));
+	atomic_fetch_add_explicit(&queue_seq, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&queue_sleeping, memory_order_seq_cst))
+		futex(&queue_seq, FUTEX_WAKE, 1);
+}
+
+/* Hand a full batch to the reclaimer. Without one (it could not be started: no thread
+ * left), wait for a grace period and release here. */
 static void submit(struct batch *b)
 {
-	tsan_publish(); /* the entries travel through liburcu's uninstrumented queue */
-	urcu_bp_call_rcu(&b->head, batch_cb);
+	pthread_once(&reclaimer_once, start_reclaimer);
+	if (reclaimer_running) {
+		push(b);
+		return;
+	}
+	synchronize();
+	release_batch(b);
+	free(b);
 }
 
 /* Thread exit: hand over what is left, forget the thread. */
@@ -198,6 +395,30 @@ static struct reclaim_thread *thread_state(void)
 	return self = t;
 }
 
+static void lock_thread(struct reclaim_thread *t)
+{
+	unsigned spins = 0;
+	/* Acquire pairs with unlock_thread's release: cur/spare as the last holder left them. */
+	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
+		if (++spins % 64 == 0)
+			sched_yield(); /* only the barrier competes, rarely: let the holder run */
+}
+
+static void unlock_thread(struct reclaim_thread *t)
+{
+	atomic_store_explicit(&t->lock, 0, memory_order_release);
+}
+
+static struct batch *batch_new(void)
+{
+	struct batch *b = malloc(sizeof(*b));
+	if (b) {
+		b->n = 0;
+		b->done = NULL;
+	}
+	return b;
+}
+
 reclaim_thread *reclaim_node_alloc(void)
 {
 	struct reclaim_thread *t = thread_state();
@@ -208,8 +429,8 @@ reclaim_thread *reclaim_node_alloc(void)
 	if (room < t->reserved + 1) { /* at most one batch short: reservations nest shallowly */
 		struct batch *b = NULL;
 		unlock_thread(t); /* no allocation under the spinlock */
-		if (room + BATCH >= t->reserved + 1 && (b = malloc(sizeof(*b))))
-			b->n = 0;
+		if (room + BATCH >= t->reserved + 1)
+			b = batch_new();
 		lock_thread(t);
 		if (!b) {
 			unlock_thread(t);
@@ -266,13 +487,17 @@ void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx)
 		reclaim_retire(node, value, release, ctx);
 		return;
 	}
-	urcu_bp_synchronize_rcu();
-	tsan_after_grace();
+	synchronize();
 	release(value, ctx);
 }
 
 void rf_reclaim_barrier(void)
 {
+	if (rf_reclaim_self.nest) {
+		fputs("ringfold: rf_reclaim_barrier inside a read section would wait for itself\n",
+		      stderr);
+		abort();
+	}
 	/* Drain every thread's filling batch: copy its entries out under its lock (no
 	 * allocation, so this cannot fail), wait for a grace period, release them here. */
 	struct batch drained;
@@ -289,11 +514,23 @@ void rf_reclaim_barrier(void)
 		}
 		unlock_thread(t);
 		if (drained.n) {
-			tsan_publish();
-			urcu_bp_synchronize_rcu();
+			synchronize();
 			release_batch(&drained);
 		}
 	}
 	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
-	urcu_bp_barrier(); /* and every batch already submitted */
+	/* And every batch submitted already: a marker behind them, done after its round. */
+	pthread_once(&reclaimer_once, start_reclaimer);
+	if (!reclaimer_running)
+		return; /* submissions released inline */
+	_Atomic int done = 0;
+	drained.n = 0;
+	drained.done = &done;
+	push(&drained);
+	for (;;) {
+		uint32_t seq = atomic_load_explicit(&done_seq, memory_order_seq_cst);
+		if (atomic_load_explicit(&done, memory_order_acquire))
+			break;
+		futex(&done_seq, FUTEX_WAIT, seq);
+	}
 }

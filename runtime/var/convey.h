@@ -11,9 +11,15 @@
  *     var_bindings_install(saved);
  *     var_bindings_release(frame);                 // drop the capture's reference
  *
+ * The capture copies the spawner's frames that live on its stack into shared ones, once
+ * per binding scope (runtime/var/binding.h); it never fails: out of memory there, it
+ * prints one line and aborts, since running the work without its bindings would be
+ * wrong. A fork/join task may instead install its forker's frame without a capture,
+ * because the forker joins before its binding scope ends.
+ *
  * A fiber spawned with a captured frame (fiber_spawn's `conveyed`) starts with it
- * installed and drops it when it ends (a ctx_end hook). A raw thread (rf_thread) conveys
- * nothing, as in Clojure. All three accept NULL.
+ * installed and drops it when it ends (a ctx_end hook). A raw thread (rf_thread_start)
+ * conveys nothing, as in Clojure. All three accept NULL.
  */
 #ifndef RF_VAR_CONVEY_H
 #define RF_VAR_CONVEY_H

@@ -1,12 +1,18 @@
-/* runtime/var/conveyance.c: binding frames and their conveyance (see runtime/var/convey.h and
- * runtime/var/binding.h for the ownership rules).
+/* runtime/var/conveyance.c: heap frames, captures and their conveyance (see
+ * runtime/var/convey.h and runtime/var/binding.h for the ownership rules).
  *
- * Reference counts: increments are relaxed (the incrementer already holds a reference,
- * so the frame cannot go away under it); the decrement is acq_rel so that the last
- * dropper's free happens after every other holder's last use (frame_put has the one
- * shortcut).
+ * A capture copies the context's local frames, newest first, down to the first frame
+ * that is shared already or has a copy already, and hands out a reference to the copy
+ * of the newest. Copies of the binder's own frames are remembered in their `twin`, so a
+ * second capture in the same scope copies nothing and set! reaches both.
+ *
+ * Reference counts (shared frames): increments are relaxed (the incrementer already
+ * holds a reference, so the frame cannot go away under it); the decrement is acq_rel so
+ * that the last dropper's free happens after every other holder's last use (frame_put
+ * has the one shortcut).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "runtime/base/ctx.h"
@@ -14,8 +20,8 @@
 #include "runtime/var/convey.h"
 
 /* Freed frames are kept for reuse by the thread that freed them (up to FRAME_CACHE, a
- * list through `parent`), so a binding costs no call into malloc. Thread-local: no
- * shared state; a thread's list is freed when it exits. */
+ * list through `parent`), so a push or a capture costs no call into malloc.
+ * Thread-local: no shared state; a thread's list is freed when it exits. */
 #define FRAME_CACHE 64
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -39,7 +45,7 @@ static void make_key(void)
 	pthread_key_create(&cache_key, cache_exit);
 }
 
-static var_frame *frame_alloc(void)
+var_frame *var_frame_alloc(void)
 {
 	var_frame *f = cache;
 	if (!f)
@@ -49,7 +55,7 @@ static var_frame *frame_alloc(void)
 	return f;
 }
 
-static void frame_free(var_frame *f)
+void var_frame_free(var_frame *f)
 {
 	if (cached == FRAME_CACHE) {
 		free(f);
@@ -65,40 +71,93 @@ static void frame_free(var_frame *f)
 	cached++;
 }
 
-var_frame *var_frame_new(rf_var *var, rf_val val, var_frame *parent, const exec_ctx *binder)
+/* A context that ends drops the frame it was started with, and the frames it pushed and
+ * never popped (a precondition broken, but no reason to leak their copies). */
+static void context_end(exec_ctx *c)
 {
-	var_frame *f = frame_alloc();
-	if (!f)
-		return NULL;
-	atomic_init(&f->refs, 1);
-	f->var = var;
-	atomic_init(&f->val, val);
-	f->binder = binder;
-	f->parent = parent;
-	if (parent)
-		atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
-	return f;
-}
-
-/* A context started with a captured frame drops it when it ends. */
-static void release_conveyed(exec_ctx *c)
-{
+	var_frame *f = c->bindings;
+	while (f && f->kind == FRAME_PUSHED && f->binder == c) {
+		var_frame *parent = f->parent;
+		var_frame_leave(f);
+		var_frame_free(f);
+		f = parent;
+	}
+	c->bindings = NULL;
 	var_bindings_release(c->conveyed);
 	c->conveyed = NULL;
 }
 
+int var_hook_end(void)
+{
+	static _Atomic bool hooked; /* relaxed: ctx_on_end is idempotent */
+	if (atomic_load_explicit(&hooked, memory_order_relaxed))
+		return 0;
+	int rc = ctx_on_end(context_end);
+	if (!rc)
+		atomic_store_explicit(&hooked, true, memory_order_relaxed);
+	return rc;
+}
+
+static void retain(var_frame *f)
+{
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
 void *var_bindings_capture(void)
 {
-	static _Atomic bool end_hooked; /* relaxed: ctx_on_end is idempotent */
-	var_frame *f = ctx_self()->bindings;
-	if (!f)
+	exec_ctx *ctx = ctx_self();
+	var_frame *top = ctx->bindings, *base = NULL, *f;
+	if (!top)
 		return NULL;
-	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-	if (!atomic_load_explicit(&end_hooked, memory_order_relaxed)) {
-		ctx_on_end(release_conveyed); /* cannot fail: the only registration of its kind */
-		atomic_store_explicit(&end_hooked, true, memory_order_relaxed);
+	if (var_hook_end()) /* only the first capture or push registers; no hook: no frame */
+		goto oom;
+	size_t n = 0;
+	for (f = top; f; f = f->parent, n++) {
+		if (f->kind == FRAME_SHARED) {
+			base = f;
+			break;
+		}
+		/* Acquire pairs with the release below (a capture by the binder while this
+		 * context borrows its frames: a fork/join task): the copy is complete. */
+		if ((base = atomic_load_explicit(&f->twin, memory_order_acquire)))
+			break;
 	}
-	return f;
+	if (base)
+		retain(base); /* for the capture (n == 0) or the bottom copy's parent */
+	if (n == 0)
+		return base;
+	var_frame *copy = NULL, **link = &copy;
+	f = top;
+	for (size_t i = 0; i < n; i++, f = f->parent) {
+		var_frame *c = var_frame_alloc();
+		if (!c) {
+			*link = base;
+			var_bindings_release(copy);
+			goto oom;
+		}
+		bool mine = f->binder == ctx; /* only the binder links its frames to copies */
+		c->var = f->var;
+		atomic_init(&c->val, atomic_load_explicit(&f->val, memory_order_relaxed));
+		c->binder = f->binder;
+		atomic_init(&c->twin, mine ? f : NULL);
+		c->kind = FRAME_SHARED;
+		atomic_init(&c->refs, mine ? 2 : 1); /* the one above (or the capture); the twin */
+		*link = c;
+		link = &c->parent;
+	}
+	*link = base;
+	/* Link the binder's frames to their copies only now that the chain is complete. */
+	for (var_frame *c = copy; c != base; c = c->parent) {
+		var_frame *local = atomic_load_explicit(&c->twin, memory_order_relaxed);
+		if (local)
+			atomic_store_explicit(&local->twin, c, memory_order_release);
+	}
+	return copy;
+oom:
+	/* The callers hand the capture to work that must see these bindings; conveying
+	 * nothing instead would run it with the wrong values. */
+	fputs("ringfold: out of memory conveying dynamic bindings\n", stderr);
+	abort();
 }
 
 void *var_bindings_install(void *frame)
@@ -113,7 +172,7 @@ void *var_bindings_install(void *frame)
  * only one: references are only ever added by someone who holds one already, so none
  * can appear; the acquire load pairs with the release half of the other holders'
  * decrements (their last uses come before the free) and saves the read-modify-write on
- * the usual path, a binding that nothing captured. */
+ * the usual path, a capture that nothing else shares. */
 static bool frame_put(var_frame *f)
 {
 	return atomic_load_explicit(&f->refs, memory_order_acquire) == 1 ||
@@ -126,7 +185,7 @@ void var_bindings_release(void *frame)
 	/* iterative: a long chain must not recurse */
 	while (f && frame_put(f)) {
 		var_frame *parent = f->parent;
-		frame_free(f);
+		var_frame_free(f);
 		f = parent;
 	}
 }

@@ -9,11 +9,13 @@
  *    and calls the watches after unlocking, so a watch may alter the var or edit its
  *    watches. The validator runs under `lock` (as alterRoot validates inside its
  *    synchronized block): it must not use this var.
- *  - ever_bound: set once (relaxed) by the first push of the var anywhere, never
- *    cleared (Clojure's threadBound). A context that pushed sees its own store; a
- *    context a frame was conveyed to saw the store before the conveyance (the hand-over
- *    of the frame between contexts synchronizes), so a reader that has a binding of the
- *    var in its chain also sees the flag. A reader that sees it false has no binding.
+ *  - flags: VAR_DYNAMIC is set at creation. VAR_BOUND is set once (relaxed) by the first
+ *    binding of the var anywhere, never cleared (Clojure's threadBound). A context that
+ *    bound sees its own store; a context a frame was conveyed to saw the store before the
+ *    conveyance (the hand-over of the frame between contexts synchronizes), so a reader
+ *    that has a binding of the var in its chain also sees the flag; a reader that sees it
+ *    clear has no binding. VAR_VALIDATED mirrors validator != NULL, changed under `lock`
+ *    (relaxed: read without the lock only to skip it).
  *  - the binding chain of a context: runtime/var/binding.h.
  */
 #include <pthread.h>
@@ -24,17 +26,7 @@
 #include "runtime/base/watches.h"
 #include "runtime/var/binding.h"
 #include "runtime/var/convey.h"
-
-struct rf_var {
-	_Atomic rf_val root;
-	_Atomic bool ever_bound;
-	bool dynamic; /* immutable */
-	pthread_mutex_t lock;
-	_Atomic bool has_validator; /* validator != NULL, for the lock-free check */
-	rf_validator_fn validator;  /* under lock */
-	rf_val validator_ctx;       /* under lock */
-	watch_set *watches;         /* under lock; NULL when none */
-};
+#include "runtime/var/var_impl.h"
 
 /* Validator on val, under var->lock: 0, RF_EVALIDATOR or its own code. */
 static int validate_locked(rf_var *var, rf_val val)
@@ -47,7 +39,7 @@ static int validate_locked(rf_var *var, rf_val val)
  * (relaxed: a validator set concurrently may or may not apply, as in Clojure). */
 static int validate(rf_var *var, rf_val val)
 {
-	if (!atomic_load_explicit(&var->has_validator, memory_order_relaxed))
+	if (!(atomic_load_explicit(&var->flags, memory_order_relaxed) & VAR_VALIDATED))
 		return 0;
 	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
 	int rc = validate_locked(var, val);
@@ -63,9 +55,7 @@ static int var_new(rf_val root, bool dynamic, rf_var **out)
 	if (!(*out = v))
 		return -ENOMEM;
 	atomic_init(&v->root, root);
-	atomic_init(&v->ever_bound, false);
-	v->dynamic = dynamic;
-	atomic_init(&v->has_validator, false);
+	atomic_init(&v->flags, dynamic ? VAR_DYNAMIC : 0);
 	v->validator = NULL;
 	v->validator_ctx = RF_NIL;
 	v->watches = NULL;
@@ -94,13 +84,13 @@ void rf_var_free(rf_var *var)
 
 bool rf_var_is_dynamic(rf_var *var)
 {
-	return var && var->dynamic;
+	return var && (atomic_load_explicit(&var->flags, memory_order_relaxed) & VAR_DYNAMIC);
 }
 
 /* The calling context's innermost binding of var, or NULL. */
 static var_frame *binding_of(const rf_var *var)
 {
-	if (!atomic_load_explicit(&var->ever_bound, memory_order_relaxed))
+	if (!(atomic_load_explicit(&var->flags, memory_order_relaxed) & VAR_BOUND))
 		return NULL;
 	for (var_frame *f = ctx_self()->bindings; f; f = f->parent)
 		if (f->var == var)
@@ -108,14 +98,29 @@ static var_frame *binding_of(const rf_var *var)
 	return NULL;
 }
 
-int rf_var_deref(rf_var *var, rf_val *out)
+static __attribute__((noinline)) int deref_slow(rf_var *var, rf_val *out)
 {
-	if (!var || !out)
-		return -EINVAL;
 	var_frame *f = binding_of(var);
 	*out = f ? atomic_load_explicit(&f->val, memory_order_relaxed)
 	         : atomic_load_explicit(&var->root, memory_order_acquire); /* pairs: alter */
 	return 0;
+}
+
+/* No binding at all in this context, or var's is the innermost: no flag to test, no walk. */
+int rf_var_deref(rf_var *var, rf_val *out)
+{
+	if (!var || !out)
+		return -EINVAL;
+	var_frame *f = ctx_self()->bindings;
+	if (!f) {
+		*out = atomic_load_explicit(&var->root, memory_order_acquire); /* pairs: alter */
+		return 0;
+	}
+	if (f->var == var) {
+		*out = atomic_load_explicit(&f->val, memory_order_relaxed);
+		return 0;
+	}
+	return deref_slow(var, out);
 }
 
 int rf_var_root(rf_var *var, rf_val *out)
@@ -126,14 +131,15 @@ int rf_var_root(rf_var *var, rf_val *out)
 	return 0;
 }
 
-int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
+/* Set the root to fn(root, arg) (fn NULL: to arg), validated unless `trusted`, then run
+ * the watches outside the lock. */
+int var_change_root(rf_var *var, rf_update_fn fn, rf_val arg, bool trusted, rf_val *old_out,
+                    rf_val *new_out, bool *changed)
 {
-	if (!var || !fn)
-		return -EINVAL;
 	mutex_lock_ranked(&var->lock, LOCKRANK_VAR);
-	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = RF_NIL;
-	int rc = fn(old, arg, &nv);
-	if (!rc)
+	rf_val old = atomic_load_explicit(&var->root, memory_order_relaxed), nv = arg;
+	int rc = fn ? (nv = RF_NIL, fn(old, arg, &nv)) : 0;
+	if (!rc && !trusted)
 		rc = validate_locked(var, nv);
 	watch_set *w = NULL;
 	if (!rc) {
@@ -141,14 +147,25 @@ int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
 		w = watch_set_get(var->watches);
 	}
 	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
+	if (changed)
+		*changed = rc == 0;
 	if (rc)
 		return rc;
-	if (out)
-		*out = nv;
-	/* Watches fire on a change of the root (alter-var-root), after it, outside the lock. */
+	if (old_out)
+		*old_out = old;
+	if (new_out)
+		*new_out = nv;
+	/* Watches fire on a change of the root, after it, outside the lock. */
 	rc = watch_set_notify(w, var, old, nv);
 	watch_set_put(w);
 	return rc;
+}
+
+int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out)
+{
+	if (!var || !fn)
+		return -EINVAL;
+	return var_change_root(var, fn, arg, false, NULL, out, NULL);
 }
 
 int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
@@ -166,7 +183,11 @@ int rf_var_set_validator(rf_var *var, rf_validator_fn fn, rf_val ctx)
 	if (!rc) {
 		var->validator = fn;
 		var->validator_ctx = fn ? ctx : RF_NIL;
-		atomic_store_explicit(&var->has_validator, fn != NULL, memory_order_relaxed);
+		if (fn)
+			atomic_fetch_or_explicit(&var->flags, VAR_VALIDATED, memory_order_relaxed);
+		else
+			atomic_fetch_and_explicit(&var->flags, ~VAR_VALIDATED,
+			                          memory_order_relaxed);
 	}
 	mutex_unlock_ranked(&var->lock, LOCKRANK_VAR);
 	return rc;
@@ -230,46 +251,76 @@ int rf_var_set(rf_var *var, rf_val val)
 	if (rc)
 		return rc;
 	atomic_store_explicit(&f->val, val, memory_order_relaxed);
+	/* One TBox in Clojure: the copy conveyed elsewhere (or, from a copy, the frame still
+	 * in scope here) changes too. Only the binder gets here, the only writer of twin. */
+	var_frame *twin = atomic_load_explicit(&f->twin, memory_order_relaxed);
+	if (twin)
+		atomic_store_explicit(&twin->val, val, memory_order_relaxed);
 	return 0;
 }
 
 static void mark_bound(rf_var *var)
 {
-	if (!atomic_load_explicit(&var->ever_bound, memory_order_relaxed))
-		atomic_store_explicit(&var->ever_bound, true, memory_order_relaxed);
+	if (!(atomic_load_explicit(&var->flags, memory_order_relaxed) & VAR_BOUND))
+		atomic_fetch_or_explicit(&var->flags, VAR_BOUND, memory_order_relaxed);
 }
 
-/* Bind var to val on top of ctx's bindings (the caller checked var). */
-static inline int push(rf_var *var, rf_val val, exec_ctx *ctx)
+/* Whether var may be bound to val (the caller checked var for NULL). */
+static inline int check_bind(rf_var *var, rf_val val)
 {
-	if (!var->dynamic)
+	if (!(atomic_load_explicit(&var->flags, memory_order_relaxed) & VAR_DYNAMIC))
 		return RF_ENOTDYNAMIC;
-	int rc = validate(var, val);
-	if (rc)
-		return rc;
-	var_frame *f = var_frame_new(var, val, ctx->bindings, ctx);
-	if (!f)
-		return -ENOMEM;
-	mark_bound(var);
-	ctx->bindings = f;
-	return 0;
+	return validate(var, val); /* (binding ...) validates each value */
 }
 
 int rf_var_push_binding(rf_var *var, rf_val val)
 {
-	return var ? push(var, val, ctx_self()) : -EINVAL;
+	if (!var)
+		return -EINVAL;
+	int rc = check_bind(var, val);
+	if (rc)
+		return rc;
+	/* A context that ends with pushes left frees them (a fiber's end hook). */
+	var_frame *f = var_hook_end() ? NULL : var_frame_alloc();
+	if (!f)
+		return -ENOMEM;
+	exec_ctx *ctx = ctx_self();
+	var_frame_local(f, var, val, FRAME_PUSHED, ctx, ctx->bindings);
+	mark_bound(var);
+	ctx->bindings = f;
+	return 0;
 }
 
 int rf_var_pop_binding(rf_var *var)
 {
 	exec_ctx *ctx = ctx_self();
 	var_frame *f = ctx->bindings;
-	if (!var || !f || f->var != var || f->binder != ctx)
+	if (!var || !f || f->var != var || f->kind != FRAME_PUSHED || f->binder != ctx)
 		return -EINVAL;
-	ctx->bindings = f->parent; /* still referenced by f's pusher's parent chain */
-	var_bindings_release(f);
+	ctx->bindings = f->parent;
+	var_frame_leave(f);
+	var_frame_free(f);
 	return 0;
 }
+
+/* End of a binding scope whose newest frame is `mine`: back to `saved`. Pushes the body
+ * left unpopped above it are dropped (the precondition says pops pair with pushes; the
+ * scope ends whatever the body did). */
+static void scope_end(exec_ctx *ctx, var_frame *mine, var_frame *saved)
+{
+	for (var_frame *f = ctx->bindings; f && f != mine;) {
+		var_frame *parent = f->parent;
+		if (f->kind != FRAME_PUSHED || f->binder != ctx)
+			break; /* not ours to free */
+		var_frame_leave(f);
+		var_frame_free(f);
+		f = parent;
+	}
+	ctx->bindings = saved;
+}
+
+/* Frames of rf_var_bindings live on the stack up to this many vars. */
+enum { BINDINGS_ON_STACK = 8 };
 
 int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                     rf_val arg, rf_val *out)
@@ -283,39 +334,42 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 	for (size_t i = 0; i < n; i++) {
 		if (!vars[i])
 			return -EINVAL;
-		if (!vars[i]->dynamic)
-			return RF_ENOTDYNAMIC;
-		int rc = validate(vars[i], vals[i]); /* (binding ...) validates each value */
+		int rc = check_bind(vars[i], vals[i]);
 		if (rc)
 			return rc;
 	}
-	/* One reference, to the top frame, stands for all frames pushed here (each frame
-	 * holds its parent); restoring ctx->bindings does not depend on the body having
-	 * balanced its own pushes and pops. */
+	var_frame on_stack[BINDINGS_ON_STACK], *frames = on_stack;
+	if (n > BINDINGS_ON_STACK && !(frames = malloc(n * sizeof(*frames))))
+		return -ENOMEM;
 	exec_ctx *ctx = ctx_self();
-	var_frame *saved = ctx->bindings, *top = saved;
-	int rc = 0;
+	var_frame *saved = ctx->bindings;
 	for (size_t i = 0; i < n; i++) {
-		var_frame *f = var_frame_new(vars[i], vals[i], top, ctx);
-		if (!f) {
-			rc = -ENOMEM;
-			break;
-		}
+		var_frame_local(&frames[i], vars[i], vals[i], FRAME_SCOPED, ctx, ctx->bindings);
 		mark_bound(vars[i]);
-		if (top != saved)
-			var_bindings_release(top);
-		ctx->bindings = top = f;
+		ctx->bindings = &frames[i];
 	}
-	if (!rc)
-		rc = body(arg, out);
-	ctx->bindings = saved;
-	if (top != saved)
-		var_bindings_release(top);
+	int rc = body(arg, out);
+	if (n) {
+		scope_end(ctx, &frames[n - 1], saved);
+		for (size_t i = 0; i < n; i++)
+			var_frame_leave(&frames[i]);
+	}
+	if (frames != on_stack)
+		free(frames);
 	return rc;
 }
 
-/* One var: rf_var_bindings without the loops (the common (binding [*v* x] ...)). */
-int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+/* The end of rf_var_binding's scope when the body left pushes or the frame was
+ * captured. */
+static __attribute__((noinline)) void binding_end_slow(exec_ctx *ctx, var_frame *f)
+{
+	scope_end(ctx, f, f->parent);
+	var_frame_leave(f);
+}
+
+/* rf_var_binding, every case. */
+static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_body_fn body,
+                                                  rf_val arg, rf_val *out)
 {
 	rf_val dummy;
 	if (!out)
@@ -323,14 +377,43 @@ int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val 
 	*out = RF_NIL;
 	if (!var || !body)
 		return -EINVAL;
-	exec_ctx *ctx = ctx_self();
-	var_frame *saved = ctx->bindings;
-	int rc = push(var, val, ctx);
+	int rc = check_bind(var, val);
 	if (rc)
 		return rc;
-	var_frame *f = ctx->bindings;
+	exec_ctx *ctx = ctx_self();
+	var_frame f;
+	var_frame_local(&f, var, val, FRAME_SCOPED, ctx, ctx->bindings);
+	mark_bound(var);
+	ctx->bindings = &f;
 	rc = body(arg, out);
+	binding_end_slow(ctx, &f);
+	return rc;
+}
+
+/* The common (binding [*v* x] ...): an out-pointer, a dynamic var without a validator,
+ * bound before. One frame on the stack and nothing shared written. The context and the
+ * previous frame stay in registers across the body: restoring from them, not from the
+ * frame just written, keeps a store-to-load round trip off the path from one binding
+ * to the next. */
+int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+{
+	if (__builtin_expect(!out || !var || !body ||
+	                         (atomic_load_explicit(&var->flags, memory_order_relaxed) &
+	                          (VAR_DYNAMIC | VAR_BOUND | VAR_VALIDATED)) !=
+	                             (VAR_DYNAMIC | VAR_BOUND),
+	                     0))
+		return binding_slow(var, val, body, arg, out);
+	*out = RF_NIL;
+	exec_ctx *ctx = ctx_self();
+	var_frame *saved = ctx->bindings;
+	var_frame f;
+	var_frame_local(&f, var, val, FRAME_SCOPED, ctx, saved);
+	ctx->bindings = &f;
+	int rc = body(arg, out);
+	if (__builtin_expect(ctx->bindings != &f ||
+	                         atomic_load_explicit(&f.twin, memory_order_relaxed) != NULL,
+	                     0))
+		binding_end_slow(ctx, &f);
 	ctx->bindings = saved;
-	var_bindings_release(f);
 	return rc;
 }

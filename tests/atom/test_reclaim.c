@@ -2,6 +2,7 @@
  * reader ever touches a released object and that every object is released exactly once;
  * a stalled reader holds back releases only while it is pinned. */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -285,15 +288,191 @@ static void test_nested_retire(void **state)
 	assert_int_equal(atomic_load(&released), atomic_load(&made));
 }
 
+/* The inline sections under stress: readers use what they load while writers replace
+ * it, and short-lived reader threads keep registering and exiting (their records leave
+ * the registry while grace periods scan it). ASan would report a use after release or a
+ * scan of a dead thread's record; check_live a released object. */
+enum { CHURN_THREADS = 40, CHURN_READS = 300 };
+
+static void *churn_reader(void *arg)
+{
+	for (int i = 0; i < CHURN_READS; i++) {
+		rf_val v;
+		rf_reclaim_enter();
+		RF_CHECK_EQ(rf_deref(&shared, &v), 0);
+		rf_reclaim_enter(); /* nested, mixed with the calls */
+		rf_reclaim_read_begin();
+		check_live(v);
+		rf_reclaim_read_end();
+		rf_reclaim_exit();
+		check_live(v);
+		rf_reclaim_exit();
+	}
+	return NULL;
+}
+
+static void *churn(void *arg)
+{
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		pthread_t t;
+		RF_CHECK_EQ(pthread_create(&t, NULL, churn_reader, NULL), 0);
+		pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+static void *inline_reader(void *arg)
+{
+	long reads = 0;
+	while (atomic_load_explicit(&writers_left, memory_order_acquire) > 0 || reads < 1000) {
+		rf_val v;
+		rf_reclaim_enter();
+		RF_CHECK_EQ(rf_deref(&shared, &v), 0);
+		check_live(v);
+		rf_reclaim_exit();
+		reads++;
+	}
+	return NULL;
+}
+
+static void test_inline_stress_and_thread_exit(void **state)
+{
+	pthread_t t[READERS + WRITERS + 1];
+	reset_counts();
+	assert_int_equal(rf_atom_init_owning(&shared, make(0), release, 42), 0);
+	atomic_store(&writers_left, WRITERS);
+	for (int i = 0; i < READERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, inline_reader, NULL), 0);
+	for (int i = 0; i < WRITERS; i++)
+		assert_int_equal(pthread_create(&t[READERS + i], NULL, writer, NULL), 0);
+	assert_int_equal(pthread_create(&t[READERS + WRITERS], NULL, churn, NULL), 0);
+	for (int i = 0; i < READERS + WRITERS + 1; i++)
+		pthread_join(t[i], NULL);
+	rf_atom_destroy(&shared);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&released), atomic_load(&made));
+}
+
+/* Fibers may park inside a section: the value loaded before parking is still live after
+ * it, while other fibers of the same worker (parking outside sections) and a writer
+ * replace it. */
+enum { FIBERS = 16, FIBER_ROUNDS = 20 };
+static _Atomic int fibers_done, replaced_while_parked;
+
+static int fiber_reader(rf_val arg, rf_val *out)
+{
+	for (int i = 0; i < FIBER_ROUNDS; i++) {
+		rf_val v;
+		if (arg & 1) {
+			rf_reclaim_enter();
+			RF_CHECK_EQ(rf_deref(&shared, &v), 0);
+			RF_CHECK_EQ(rf_sleep_ms(1), 0); /* parks inside the section */
+			check_live(v);
+			rf_val now;
+			RF_CHECK_EQ(rf_deref(&shared, &now), 0);
+			if (now != v)
+				atomic_fetch_add(&replaced_while_parked, 1);
+			rf_reclaim_exit();
+		} else {
+			rf_reclaim_enter();
+			RF_CHECK_EQ(rf_deref(&shared, &v), 0);
+			check_live(v);
+			rf_reclaim_exit();
+			rf_yield(); /* parks outside */
+		}
+	}
+	*out = 1;
+	atomic_fetch_add_explicit(&fibers_done, 1, memory_order_release);
+	return 0;
+}
+
+static void test_fibers_park_in_sections(void **state)
+{
+	rf_chan *res[FIBERS];
+	reset_counts();
+	assert_int_equal(rf_atom_init_owning(&shared, make(0), release, 42), 0);
+	for (int i = 0; i < FIBERS; i++)
+		assert_int_equal(rf_go(fiber_reader, i, &res[i]), 0);
+	/* replace the value until every fiber is done (bounded: a few thousand ms of sleeps) */
+	for (int i = 0; atomic_load_explicit(&fibers_done, memory_order_acquire) < FIBERS; i++) {
+		assert_int_equal(rf_atom_reset(&shared, make(i)), 0);
+		if (i % 64 == 0)
+			sched_yield();
+	}
+	assert_true(atomic_load(&replaced_while_parked) > 0);
+	for (int i = 0; i < FIBERS; i++) {
+		rf_val v = 0;
+		assert_int_equal(rf_chan_take(res[i], &v), 0);
+		assert_int_equal(v, 1);
+		rf_chan_release(res[i]);
+	}
+	rf_atom_destroy(&shared);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&released), atomic_load(&made));
+}
+
+/* What is not allowed is caught: a barrier inside a section (every build) and a fiber
+ * that ends inside one (debug builds) abort with a message. Run in a child process, first,
+ * before this process has started the runtime or any thread. */
+static int die_status(void (*fn)(void))
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(20); /* a hang fails the test instead of stalling it */
+		fn();
+		_exit(0);
+	}
+	int status = 0;
+	RF_CHECK_EQ(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void barrier_inside(void)
+{
+	rf_reclaim_enter();
+	rf_reclaim_barrier();
+}
+
+#ifdef RF_DEBUG_INVARIANTS
+static int end_inside(rf_val arg, rf_val *out)
+{
+	rf_reclaim_enter();
+	return 0;
+}
+
+static void fiber_ends_inside(void)
+{
+	rf_chan *res;
+	rf_val v;
+	if (rf_go(end_inside, 0, &res) == 0)
+		rf_chan_take(res, &v);
+	rf_sleep_ms(1000); /* the fiber's end runs the check */
+}
+
+#endif
+
+static void test_misuse_caught(void **state)
+{
+	int st = die_status(barrier_inside);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+#ifdef RF_DEBUG_INVARIANTS
+	st = die_status(fiber_ends_inside);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_misuse_caught),
 	    cmocka_unit_test(test_ownership),
 	    cmocka_unit_test(test_stress),
 	    cmocka_unit_test(test_stalled_reader),
 	    cmocka_unit_test(test_nesting),
 	    cmocka_unit_test(test_nil),
 	    cmocka_unit_test(test_nested_retire),
+	    cmocka_unit_test(test_inline_stress_and_thread_exit),
+	    cmocka_unit_test(test_fibers_park_in_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* ringfold from C++: <ringfold.h> compiles under -Wall -Wextra -Werror -pedantic with
  * C++17 and C++20, and the families work when called from C++: atoms, a future, a
- * channel fed by a go process, a ref altered in a transaction, and rf_deref /
+ * channel fed by a go process, a ref altered in a transaction, a read section, a
+ * bound function run on a raw thread, and rf_deref /
  * rf_deref_timeout / rf_deref_default through their C++ overloads.
  * Built with the public headers and the shared library only; exits 0 when every check
  * holds, aborts with file and line (from any thread or fiber) when one does not. */
@@ -48,6 +49,51 @@ static void atoms()
 	CHECK(rf_atom_reset(h, 6) == 0);
 	CHECK(rf_deref(h, &v) == 0 && v == 6);
 	rf_atom_free(h);
+
+	/* the inline read section around an owning atom's value */
+	rf_atom owning;
+	CHECK(rf_atom_init_owning(
+	          &owning, rf_from_ptr(new int(3)),
+	          [](rf_val x, rf_val) { delete static_cast<int *>(rf_to_ptr(x)); }, 0) == 0);
+	rf_reclaim_enter();
+	CHECK(rf_deref(&owning, &v) == 0);
+	CHECK(rf_atom_reset(&owning, rf_from_ptr(new int(4))) == 0);
+	CHECK(*static_cast<int *>(rf_to_ptr(v)) == 3); /* replaced, not released yet */
+	rf_reclaim_exit();
+	rf_atom_destroy(&owning);
+	rf_reclaim_barrier();
+}
+
+/* A bound function carries a dynamic binding to a raw thread. */
+struct capture {
+	rf_bound_fn *bf;
+	rf_val var;
+};
+
+static int read_var(rf_val var, rf_val *out)
+{
+	return rf_var_deref(static_cast<rf_var *>(rf_to_ptr(var)), out);
+}
+
+static int make_bound(rf_val arg, rf_val *)
+{
+	auto *c = static_cast<capture *>(rf_to_ptr(arg));
+	return rf_bound_fn_new(read_var, c->var, &c->bf);
+}
+
+static void vars()
+{
+	rf_var *v = nullptr;
+	CHECK(rf_var_new_dynamic(1, &v) == 0);
+	capture cap = {nullptr, rf_from_ptr(v)};
+	CHECK(rf_var_binding(v, 2, make_bound, rf_from_ptr(&cap), nullptr) == 0);
+	rf_future *f = nullptr;
+	rf_val out = 0;
+	CHECK(rf_thread_start(rf_bound_fn_call, rf_from_ptr(cap.bf), &f) == 0);
+	CHECK(rf_future_deref(f, &out) == 0 && out == 2);
+	rf_future_free(f);
+	rf_bound_fn_free(cap.bf);
+	rf_var_free(v);
 }
 
 static void future()
@@ -149,6 +195,7 @@ int main()
 	channel();
 	transaction();
 	deref_default();
+	vars();
 	rf_shutdown();
 	std::printf("C++%ld: ok\n", static_cast<long>(__cplusplus));
 	return 0;

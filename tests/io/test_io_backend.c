@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "io/backend.h"
+#include "io/io_impl.h"
 #include "runtime/sched/wait.h"
 
 #define SEC 1000000000ull
@@ -129,6 +130,31 @@ static void deadlines(rf_io_backend kind)
 	assert_int_equal(io_poll(io, t0 + 5 * SEC), 0); /* not an I/O completion */
 	assert_true(time_now_ns() - t0 < 4 * SEC);
 	io_destroy(io);
+}
+
+/* The ring fd is registered where the kernel has it (io_uring_enter then takes the
+ * registered index), and not when the feature is off; both rings work. */
+static void uring_ring_fd(void **s)
+{
+	if (!choose(RF_IO_URING)) {
+		skip();
+		return;
+	}
+	for (int off = 0; off < 2; off++) {
+		io_test_uring_off(off ? URF_RING_FD : 0);
+		io_poller *io;
+		assert_int_equal(io_create(&io, 3), 0);
+		if (off || !uring_feature(URF_RING_FD))
+			assert_int_equal(io->ring.enter_ring_fd, io->ring.ring_fd);
+		else
+			assert_int_not_equal(io->ring.enter_ring_fd, io->ring.ring_fd);
+		io_wake(io);
+		uint64_t t0 = time_now_ns();
+		assert_int_equal(io_poll(io, t0 + 5 * SEC), 0); /* the wake-up ends it */
+		assert_true(time_now_ns() - t0 < 4 * SEC);
+		io_destroy(io);
+	}
+	io_test_uring_off(0);
 }
 
 static void uring_deadlines(void **s)
@@ -250,6 +276,7 @@ int main(void)
 	    cmocka_unit_test(uring_wake),
 	    cmocka_unit_test(epoll_wake),
 	    cmocka_unit_test(uring_deadlines),
+	    cmocka_unit_test(uring_ring_fd),
 	    cmocka_unit_test(epoll_deadlines),
 	    cmocka_unit_test(uring_many),
 	    cmocka_unit_test(epoll_many),

@@ -390,6 +390,473 @@ static void var_watches_and_validators(void **state)
 	rf_var_free(v);
 }
 
+/* set! reaches work conveyed before it (Clojure's TBox is shared): a capture taken in the
+ * scope sees the binder's later set!, also after the scope ended; a second capture in the
+ * same scope is the same copy; the binder may set! through its own installed copy. */
+struct twice {
+	void *a, *b;
+	rf_val after_set_own;
+};
+
+static int capture_then_set(rf_val arg, rf_val *out)
+{
+	struct twice *t = rf_to_ptr(arg);
+	t->a = var_bindings_capture();
+	RF_CHECK_EQ(rf_var_set(V, 2), 0);
+	t->b = var_bindings_capture();
+	/* the binder runs conveyed work itself: set! through the copy changes its scope too */
+	void *saved = var_bindings_install(t->a);
+	RF_CHECK_EQ(get(V), 2);
+	RF_CHECK_EQ(rf_var_set(V, 3), 0);
+	var_bindings_install(saved);
+	t->after_set_own = get(V);
+	return 0;
+}
+
+static void *read_conveyed(void *arg)
+{
+	void *saved = var_bindings_install(arg);
+	rf_val *v = malloc(sizeof(*v));
+	*v = get(V);
+	RF_CHECK_EQ(rf_var_set(V, 9), RF_ENOTBINDER);
+	var_bindings_install(saved);
+	return v;
+}
+
+static void set_reaches_conveyed_work(void **state)
+{
+	setup_vars();
+	struct twice t = {0};
+	assert_int_equal(rf_var_binding(V, 1, capture_then_set, rf_from_ptr(&t), NULL), 0);
+	assert_ptr_equal(t.a, t.b); /* copied once per scope */
+	assert_int_equal(t.after_set_own, 3);
+	assert_int_equal(get(V), 1);
+	pthread_t th;
+	void *seen;
+	pthread_create(&th, NULL, read_conveyed, t.a);
+	pthread_join(th, &seen);
+	assert_int_equal(*(rf_val *)seen, 3); /* the last set! before the scope ended */
+	free(seen);
+	var_bindings_release(t.a);
+	var_bindings_release(t.b);
+	free_vars();
+}
+
+/* Nested scopes: a capture copies every frame down to one already copied; captures at
+ * different depths share the copies of the frames they have in common. */
+static int nested_capture_inner(rf_val arg, rf_val *out)
+{
+	void **caps = rf_to_ptr(arg);
+	caps[1] = var_bindings_capture();
+	RF_CHECK_EQ(rf_var_set(V, 12), 0); /* V is the outer scope's: both captures see it */
+	return 0;
+}
+
+static int nested_capture_outer(rf_val arg, rf_val *out)
+{
+	void **caps = rf_to_ptr(arg);
+	caps[0] = var_bindings_capture();
+	return rf_var_binding(W, 200, nested_capture_inner, arg, NULL);
+}
+
+static void *read_both(void *arg)
+{
+	void *saved = var_bindings_install(arg);
+	rf_val *v = malloc(sizeof(*v));
+	*v = get(V) * 1000 + get(W);
+	var_bindings_install(saved);
+	return v;
+}
+
+static void nested_captures(void **state)
+{
+	setup_vars();
+	void *caps[2] = {0};
+	assert_int_equal(rf_var_binding(V, 11, nested_capture_outer, rf_from_ptr(caps), NULL), 0);
+	rf_val want[2] = {12 * 1000 + 100, 12 * 1000 + 200};
+	for (int i = 0; i < 2; i++) {
+		pthread_t th;
+		void *seen;
+		pthread_create(&th, NULL, read_both, caps[i]);
+		pthread_join(th, &seen);
+		assert_int_equal(*(rf_val *)seen, want[i]);
+		free(seen);
+	}
+	var_bindings_release(caps[1]);
+	var_bindings_release(caps[0]);
+	free_vars();
+}
+
+/* A fork/join task borrows the forker's frames without a capture (the forker joins before
+ * its scope ends); a capture made on the borrowing context copies them without linking
+ * them (only the binder links its frames), and sees the binder's value. */
+struct borrow {
+	void *frame, *captured;
+};
+
+static void *borrower(void *arg)
+{
+	struct borrow *b = arg;
+	void *saved = var_bindings_install(b->frame);
+	b->captured = var_bindings_capture();
+	RF_CHECK_EQ(rf_var_set(V, 5), RF_ENOTBINDER);
+	var_bindings_install(saved);
+	return NULL;
+}
+
+static int lend(rf_val arg, rf_val *out)
+{
+	struct borrow *b = rf_to_ptr(arg);
+	b->frame = ctx_self()->bindings;
+	pthread_t th;
+	pthread_create(&th, NULL, borrower, b);
+	pthread_join(th, NULL);
+	RF_CHECK_EQ(rf_var_set(V, 22), 0); /* not linked: the borrower's copy keeps 21 */
+	void *own = var_bindings_capture();
+	RF_CHECK(own != b->captured);
+	var_bindings_release(own);
+	return 0;
+}
+
+static void borrowed_frames(void **state)
+{
+	setup_vars();
+	struct borrow b = {0};
+	assert_int_equal(rf_var_binding(V, 21, lend, rf_from_ptr(&b), NULL), 0);
+	pthread_t th;
+	void *seen;
+	pthread_create(&th, NULL, read_both, b.captured);
+	pthread_join(th, &seen);
+	assert_int_equal(*(rf_val *)seen, 21 * 1000 + 100);
+	free(seen);
+	var_bindings_release(b.captured);
+	free_vars();
+}
+
+/* Many vars at once (past the frames kept on the stack), captured; and pushes a body
+ * leaves unpopped are dropped when the scope ends (ASan: no leak). */
+static rf_var *many[12];
+
+static int read_many(rf_val arg, rf_val *out)
+{
+	*out = 0;
+	for (int i = 0; i < 12; i++)
+		*out += get(many[i]);
+	if (arg) {
+		RF_CHECK_EQ(rf_var_push_binding(many[0], 1000), 0);
+		RF_CHECK_EQ(rf_var_push_binding(many[1], 1000), 0);
+		void *frame = var_bindings_capture(); /* the copies of the pushes must go too */
+		var_bindings_release(frame);
+	}
+	return 0;
+}
+
+static void many_vars_and_unpopped_pushes(void **state)
+{
+	rf_val vals[12], out;
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(rf_var_new_dynamic(0, &many[i]), 0);
+		vals[i] = i + 1;
+	}
+	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 0, &out), 0);
+	assert_int_equal(out, 78);
+	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 1, &out), 0);
+	assert_null(ctx_self()->bindings);
+	assert_int_equal(rf_var_binding(many[5], 7, read_many, 1, &out), 0);
+	assert_int_equal(out, 7);
+	assert_null(ctx_self()->bindings);
+	assert_int_equal(get(many[0]), 0);
+	for (int i = 0; i < 12; i++)
+		rf_var_free(many[i]);
+}
+
+/* Conveyance through the public API, with set! after the start reaching the work:
+ * futures, go processes, rf_blocking, pmap; and bindings of go processes that may be
+ * handed to another worker before they start (spawned in bulk from a fiber). */
+static rf_val expect_v;
+
+static int report_v(rf_val arg, rf_val *out)
+{
+	*out = get(V);
+	return 0;
+}
+
+static int pmap_v(rf_val x, rf_val arg, rf_val *out)
+{
+	*out = x + get(V);
+	return 0;
+}
+
+static int gate_then_report(rf_val arg, rf_val *out)
+{
+	rf_promise *gate = rf_to_ptr(arg);
+	rf_val ignored;
+	RF_CHECK_EQ(rf_promise_deref(gate, &ignored), 0);
+	*out = get(V);
+	return 0;
+}
+
+enum { GOS = 64 };
+
+static int spawn_gos(rf_val arg, rf_val *out)
+{
+	rf_chan *res[GOS];
+	for (int i = 0; i < GOS; i++)
+		RF_CHECK_EQ(rf_go(report_v, 0, &res[i]), 0);
+	rf_val v;
+	RF_CHECK_EQ(rf_blocking(report_v, 0, &v), 0); /* a pool thread, from a fiber */
+	RF_CHECK_EQ(v, expect_v);
+	*out = 0;
+	for (int i = 0; i < GOS; i++) {
+		RF_CHECK_EQ(rf_chan_take(res[i], &v), 0);
+		*out += v == expect_v;
+		rf_chan_release(res[i]);
+	}
+	return 0;
+}
+
+static int public_conveyance_body(rf_val arg, rf_val *out)
+{
+	rf_promise *gate;
+	rf_future *fut;
+	rf_chan *go_res;
+	RF_CHECK_EQ(rf_promise_new(&gate), 0);
+	RF_CHECK_EQ(rf_future_call(gate_then_report, rf_from_ptr(gate), &fut), 0);
+	RF_CHECK_EQ(rf_go(gate_then_report, rf_from_ptr(gate), &go_res), 0);
+	RF_CHECK_EQ(rf_var_set(V, 77), 0); /* after the start: the work sees it */
+	RF_CHECK_EQ(rf_promise_deliver(gate, 1), 0);
+	rf_val v = 0;
+	RF_CHECK_EQ(rf_future_deref(fut, &v), 0);
+	RF_CHECK_EQ(v, 77);
+	RF_CHECK_EQ(rf_chan_take(go_res, &v), 0);
+	RF_CHECK_EQ(v, 77);
+	RF_CHECK_EQ(rf_blocking(report_v, 0, &v), 0);
+	RF_CHECK_EQ(v, 77);
+	rf_val in[4] = {1, 2, 3, 4}, mapped[4];
+	RF_CHECK_EQ(rf_pmap(in, 4, pmap_v, 0, mapped), 0);
+	for (int i = 0; i < 4; i++)
+		RF_CHECK_EQ(mapped[i], in[i] + 77);
+	/* from a fiber (a future's body), many go processes: some may start elsewhere */
+	expect_v = 77;
+	rf_future *spawner;
+	RF_CHECK_EQ(rf_future_call(spawn_gos, 0, &spawner), 0);
+	RF_CHECK_EQ(rf_future_deref(spawner, &v), 0);
+	RF_CHECK_EQ(v, GOS);
+	rf_future_free(spawner);
+	rf_future_free(fut);
+	rf_chan_release(go_res);
+	rf_promise_free(gate);
+	return 0;
+}
+
+static void public_conveyance(void **state)
+{
+	setup_vars();
+	assert_int_equal(rf_var_binding(V, 70, public_conveyance_body, 0, NULL), 0);
+	assert_int_equal(get(V), 1);
+	free_vars();
+}
+
+/* A fiber that ends with a push it never popped: its end drops the frame (ASan: no leak,
+ * no use after free of the capture it made). */
+static void leaky_fiber(void *arg)
+{
+	RF_CHECK_EQ(rf_var_push_binding(V, 3), 0);
+	void *frame = var_bindings_capture();
+	var_bindings_release(frame);
+	RF_CHECK(waiter_claim(&fiber_done));
+	waiter_complete(&fiber_done);
+}
+
+static void fiber_ends_with_a_push(void **state)
+{
+	setup_vars();
+	waiter_init(&fiber_done);
+	assert_int_equal(fiber_spawn(leaky_fiber, NULL, SCHED_WORKER_ANY, NULL), 0);
+	assert_int_equal(waiter_wait(&fiber_done, time_deadline_after_ms(30000)), 0);
+	free_vars();
+}
+/* bound-fn: values captured, bound afresh at each call (a set! inside changes only the
+ * call's binding; a set! by the capturer after the capture is not seen), on a raw thread
+ * too; get-thread-bindings and with-bindings. Clojure 1.11:
+ *   (binding [*v* 1] (let [f (bound-fn [] *v*)] (set! *v* 2) (f)))  => 1
+ *   (let [f (binding [*v* 1] (bound-fn [] (set! *v* 5) *v*))] (f))   => 5 */
+static int set_and_read(rf_val arg, rf_val *out)
+{
+	RF_CHECK_EQ(rf_var_set(V, arg), 0);
+	*out = get(V) * 1000 + get(W);
+	return 0;
+}
+
+static int make_bound(rf_val arg, rf_val *out)
+{
+	rf_bound_fn **bf = rf_to_ptr(arg);
+	RF_CHECK_EQ(rf_bound_fn_new(set_and_read, 5, bf), 0);
+	RF_CHECK_EQ(rf_var_set(V, 2), 0);
+	return 0;
+}
+
+static int snapshot_body(rf_val arg, rf_val *out)
+{
+	rf_bindings **b = rf_to_ptr(arg);
+	return rf_bindings_new(b);
+}
+
+static int inner_snapshot(rf_val arg, rf_val *out)
+{
+	return rf_var_binding(V, 8, snapshot_body, arg, NULL); /* V twice: innermost wins */
+}
+
+static int read_vw(rf_val arg, rf_val *out)
+{
+	RF_CHECK_EQ(rf_var_set(V, 9), 0); /* bound afresh here: ours to set! */
+	*out = get(V) * 1000 + get(W);
+	return 0;
+}
+
+static void bound_fn_and_snapshots(void **state)
+{
+	setup_vars();
+	rf_bound_fn *bf = NULL;
+	rf_val out;
+	assert_int_equal(rf_var_binding(V, 1, make_bound, rf_from_ptr(&bf), NULL), 0);
+	assert_int_equal(rf_bound_fn_call(rf_from_ptr(bf), &out), 0);
+	assert_int_equal(out, 5 * 1000 + 100); /* its own binding, set! to 5 */
+	assert_int_equal(get(V), 1);
+	rf_future *f;
+	assert_int_equal(rf_thread_start(rf_bound_fn_call, rf_from_ptr(bf), &f), 0);
+	assert_int_equal(rf_future_deref(f, &out), 0); /* a raw thread, with the bindings */
+	assert_int_equal(out, 5 * 1000 + 100);
+	rf_future_free(f);
+	assert_int_equal(rf_bound_fn_call(RF_NIL, &out), -EINVAL);
+	assert_int_equal(rf_bound_fn_new(NULL, 0, &bf), -EINVAL);
+	rf_bound_fn_free(bf);
+	rf_bound_fn_free(NULL);
+
+	/* get-thread-bindings: V (innermost 8) and W, once each */
+	rf_bindings *b = NULL, *none = NULL;
+	assert_int_equal(rf_var_binding(W, 300, inner_snapshot, rf_from_ptr(&b), NULL), 0);
+	size_t n = 0;
+	assert_int_equal(rf_bindings_count(b, &n), 0);
+	assert_int_equal(n, 2);
+	rf_var *var;
+	rf_val val;
+	assert_int_equal(rf_bindings_at(b, 0, &var, &val), 0);
+	assert_ptr_equal(var, V);
+	assert_int_equal(val, 8);
+	assert_int_equal(rf_bindings_at(b, 1, &var, &val), 0);
+	assert_ptr_equal(var, W);
+	assert_int_equal(val, 300);
+	assert_int_equal(rf_bindings_at(b, 2, &var, &val), -EINVAL);
+	assert_int_equal(rf_bindings_lookup(b, W, &val), 0);
+	assert_int_equal(val, 300);
+	rf_var *other;
+	assert_int_equal(rf_var_new_dynamic(0, &other), 0);
+	assert_int_equal(rf_bindings_lookup(b, other, &val), -ENOENT);
+	/* with-bindings: bound afresh here */
+	assert_int_equal(rf_var_with_bindings(b, read_vw, 0, &out), 0);
+	assert_int_equal(out, 9 * 1000 + 300);
+	assert_int_equal(get(V), 1);
+	assert_int_equal(rf_var_with_bindings(NULL, read_vw, 0, &out), -EINVAL);
+	assert_int_equal(rf_bindings_new(&none), 0); /* nothing bound: empty */
+	assert_int_equal(rf_bindings_count(none, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(rf_bindings_new(NULL), -EINVAL);
+	rf_bindings_free(none);
+	rf_bindings_free(b);
+	rf_var_free(other);
+	free_vars();
+}
+
+/* with-redefs: the root for every context during the body, put back after it whatever it
+ * returns, watches both ways, a binding still wins, bad values refused up front.
+ * Clojure 1.11: (with-redefs [r 11] [r @(future r)]) => [11 11]; r is 10 again after. */
+static rf_var *R1, *R2;
+
+static int redef_body(rf_val arg, rf_val *out)
+{
+	rf_future *f;
+	RF_CHECK_EQ(rf_thread_start(report_v, 0, &f), 0); /* V is R1 here, see below */
+	rf_val v = 0;
+	RF_CHECK_EQ(rf_future_deref(f, &v), 0);
+	rf_future_free(f);
+	rf_val r2;
+	RF_CHECK_EQ(rf_var_deref(R2, &r2), 0);
+	*out = v * 1000 + r2;
+	return (int)arg;
+}
+
+static int count_watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	(*(int *)rf_to_ptr(ctx))++;
+	return 0;
+}
+
+static int failing_watch(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx)
+{
+	return new_val == 666 ? -EPIPE : 0;
+}
+
+static int redef_bound_body(rf_val arg, rf_val *out)
+{
+	*out = get(V);
+	return 0;
+}
+
+static int redef_inside_binding(rf_val arg, rf_val *out)
+{
+	rf_var *vars[] = {V};
+	rf_val vals[] = {55};
+	return rf_var_with_redefs(1, vars, vals, redef_bound_body, 0, out);
+}
+
+static void with_redefs(void **state)
+{
+	setup_vars();
+	R1 = V; /* report_v reads V */
+	assert_int_equal(rf_var_new(20, &R2), 0);
+	int watched = 0;
+	assert_int_equal(rf_var_add_watch(R2, 1, count_watch, rf_from_ptr(&watched)), 0);
+	rf_var *vars[] = {R1, R2, R2};
+	rf_val vals[] = {11, 21, 22}, out, x;
+	assert_int_equal(rf_var_with_redefs(3, vars, vals, redef_body, 0, &out), 0);
+	assert_int_equal(out, 11 * 1000 + 22); /* a raw thread sees it; the last R2 wins */
+	assert_int_equal(watched, 2);          /* set once, restored once */
+	assert_int_equal(get(R1), 1);
+	assert_int_equal(get(R2), 20);
+	assert_int_equal(rf_var_with_redefs(3, vars, vals, redef_body, -EIO, &out), -EIO);
+	assert_int_equal(get(R1), 1);
+	assert_int_equal(get(R2), 20);
+	/* a validator refusal: body not run, the roots set before it put back */
+	assert_int_equal(rf_var_set_validator(R2, positive, 0), 0);
+	rf_val bad[] = {12, -1, -1};
+	out = 5;
+	assert_int_equal(rf_var_with_redefs(3, vars, bad, redef_body, 0, &out), RF_EVALIDATOR);
+	assert_int_equal(out, RF_NIL);
+	assert_int_equal(get(R1), 1);
+	assert_int_equal(get(R2), 20);
+	assert_int_equal(rf_var_set_validator(R2, NULL, 0), 0);
+	/* a watch's code while setting: body not run, everything put back */
+	assert_int_equal(rf_var_add_watch(R2, 2, failing_watch, 0), 0);
+	rf_val boom[] = {13, 666, 666};
+	assert_int_equal(rf_var_with_redefs(3, vars, boom, redef_body, 0, &out), -EPIPE);
+	assert_int_equal(get(R1), 1);
+	assert_int_equal(get(R2), 20);
+	/* a binding takes precedence over the redefined root */
+	assert_int_equal(rf_var_binding(V, 44, redef_inside_binding, 0, &out), 0);
+	assert_int_equal(out, 44);
+	assert_int_equal(rf_var_root(V, &x), 0);
+	assert_int_equal(x, 1);
+	/* bad input */
+	assert_int_equal(rf_var_with_redefs(1, NULL, vals, redef_body, 0, &out), -EINVAL);
+	assert_int_equal(rf_var_with_redefs(1, vars, vals, NULL, 0, &out), -EINVAL);
+	rf_var *nulls[] = {NULL};
+	assert_int_equal(rf_var_with_redefs(1, nulls, vals, redef_body, 0, &out), -EINVAL);
+	assert_int_equal(rf_var_with_redefs(0, NULL, NULL, plain_body, 0, &out), 0);
+	assert_int_equal(out, 1);
+	rf_var_free(R2);
+	free_vars();
+}
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +868,14 @@ int main(void)
 	    cmocka_unit_test(fiber_bindings),
 	    cmocka_unit_test(alter_root_is_atomic_under_contention),
 	    cmocka_unit_test(var_watches_and_validators),
+	    cmocka_unit_test(set_reaches_conveyed_work),
+	    cmocka_unit_test(nested_captures),
+	    cmocka_unit_test(borrowed_frames),
+	    cmocka_unit_test(many_vars_and_unpopped_pushes),
+	    cmocka_unit_test(public_conveyance),
+	    cmocka_unit_test(fiber_ends_with_a_push),
+	    cmocka_unit_test(bound_fn_and_snapshots),
+	    cmocka_unit_test(with_redefs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
