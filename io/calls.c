@@ -812,7 +812,8 @@ int rf_blocking(rf_body_fn fn, rf_val arg, rf_val *out)
 	struct blocking_call c = {.fn = fn, .arg = arg, .out = RF_NIL};
 	int rc;
 	if (fiber_self()) {
-		c.bindings = var_bindings_capture();
+		if ((rc = var_bindings_capture(&c.bindings)) < 0)
+			return rc;
 		rc = (int)pool_run(blocking_conveyed, &c);
 		var_bindings_release(c.bindings);
 	} else {

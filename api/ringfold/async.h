@@ -9,12 +9,18 @@
  *   (mult ch) (tap m c close?)          rf_mult_new(ch, &m), rf_mult_tap(m, c, close)
  *   (untap m c) (untap-all m)           rf_mult_untap, rf_mult_untap_all
  *   (pub ch topic-fn) (sub p t c close?) rf_pub_new(ch, fn, &p), rf_pub_sub(p, t, c, close)
+ *   (pub ch topic-fn buf-fn)            rf_pub_new_buf(ch, fn, buf_fn, &p)
  *   (unsub p t c) (unsub-all p)         rf_pub_unsub, rf_pub_unsub_all
+ *   (unsub-all p topic)                 rf_pub_unsub_all_topic(p, topic)
  *   (mix out) (admix m c) (toggle ...)  rf_mix_new(to, &m), rf_mix_admix, rf_mix_toggle ...
  *   (split pred ch)                     rf_split(pred, ch, &t, &f)        unbuffered outputs
+ *   (split pred ch tbuf fbuf)           rf_split_buf(pred, ch, tbuf, fbuf, &t, &f)
  *   (onto-chan! ch coll close?)         rf_onto_chan(ch, vals, n, close, &done)
  *   (to-chan! coll)                     rf_to_chan(vals, n, &out)
  *   (reduce f init ch)                  rf_chan_reduce(f, init, ch, &out)
+ *   (transduce xform f init ch)         rf_chan_transduce(&xf, f, init, ch, &out)
+ *   (take n ch buf)                     rf_chan_take_n(n, ch, buf, &out)
+ *   (map f chs buf)                     rf_chan_map(f, ctx, chs, n, buf, &out)
  *   (into [] ch)                        rf_chan_into(ch, &out)            out carries an rf_vals *
  *   (pipeline n to xf from close?)      rf_pipeline(n, to, xf, from, close)
  *   (pipeline-blocking ...)             rf_pipeline_blocking(...)
@@ -108,10 +114,22 @@ typedef struct rf_pub rf_pub;
  * Cost:    an allocation and a go process. */
 RF_API int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out);
 
+/* (pub ch topic-fn buf-fn): rf_pub_new whose topic channels are buffered: when a
+ * subscription makes a new topic, buf_fn(topic, &n) gives its channel's buffer (n == 0:
+ * unbuffered, n > 0: a fixed buffer of n). buf_fn runs inside rf_pub_sub, under the
+ * pub's mutex: it must be quick and not touch the pub. NULL buf_fn is rf_pub_new.
+ * Returns: 0 and *out (the caller's handle; rf_pub_free drops it).
+ * Errors:  as rf_pub_new; rf_pub_sub returns buf_fn's negative code, or -EINVAL for
+ *          n < 0, and subscribes nothing.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_pub_new. */
+RF_API int rf_pub_new_buf(rf_chan *ch, rf_body_fn topic_fn, rf_body_fn buf_fn, rf_pub **out);
+
 /* (sub p topic ch close?): subscribe ch to topic.
  * Returns: 0.
- * Errors:  -EINVAL (NULL p or ch), -ENOMEM, RF_ESHUTDOWN (a new topic's mult could not
- *          start).
+ * Errors:  -EINVAL (NULL p or ch; a buf_fn's n < 0), -ENOMEM, RF_ESHUTDOWN (a new
+ *          topic's mult could not start), a buf_fn's negative code.
  * Blocks:  never (a short mutex).
  * Context: any.
  * Cost:    a topic lookup; a channel and a go process for a new topic. */
@@ -132,6 +150,15 @@ RF_API int rf_pub_unsub(rf_pub *p, rf_val topic, rf_chan *ch);
  * Context: any.
  * Cost:    one release per subscription and topic. */
 RF_API int rf_pub_unsub_all(rf_pub *p);
+
+/* (unsub-all p topic): drop every subscription of topic (none is closed); an unknown
+ * topic is ignored.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL p).
+ * Blocks:  never (a short mutex).
+ * Context: any.
+ * Cost:    a topic lookup, one release per subscription of it. */
+RF_API int rf_pub_unsub_all_topic(rf_pub *p, rf_val topic);
 
 /* Drop the caller's handle; the pub runs on until its source closes.
  * Returns: nothing.
@@ -212,6 +239,17 @@ RF_API void rf_mix_free(rf_mix *m);
  * Cost:    two channels, an allocation and a go process. */
 RF_API int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f);
 
+/* (split pred ch t-buf f-buf): rf_split with buffered outputs (0: unbuffered, n > 0: a
+ * fixed buffer of n), so one side's slow taker holds the other back only once its
+ * buffer is full.
+ * Returns: 0, *t and *f (the caller's references).
+ * Errors:  as rf_split.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    as rf_split. */
+RF_API int rf_split_buf(rf_body_fn pred, rf_chan *ch, size_t tbuf, size_t fbuf, rf_chan **t,
+                        rf_chan **f);
+
 /* (onto-chan! ch vals close?): put vals[0..n) (copied) onto ch in order, then close ch if
  * `close`.
  * Returns: 0; *done (done may be NULL) is a channel that closes when that is over.
@@ -232,14 +270,60 @@ RF_API int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, r
 RF_API int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out);
 
 /* (reduce f init ch): a channel carrying f(...f(f(init, v1), v2)..., vn) once ch closes.
- * If f returns a negative code, the result channel closes with that code (takes return
- * it).
+ * f returning RF_XF_DONE (after setting *out) is Clojure's `reduced`: the reduction stops
+ * there and carries *out. If f returns a negative code, the result channel closes with
+ * that code (takes return it).
  * Returns: 0 and *out (the caller's reference).
  * Errors:  -EINVAL (NULL f, ch or out), -ENOMEM, RF_ESHUTDOWN.
  * Blocks:  never.
  * Context: any.
  * Cost:    a channel and a go process; one call of f per value. */
 RF_API int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out);
+
+/* (transduce xform f init ch): rf_chan_reduce over what the transformation xf makes of
+ * ch's values. Each value taken goes through xf's step (a copy of *xf, so its state
+ * starts as given), which passes what it emits to f; when ch closes, or xf's step or f
+ * returns RF_XF_DONE (reduced), xf's flush runs as the completion step and what it emits
+ * is reduced too. The result is the accumulator: f has no completion step of its own.
+ * A negative code from the step or f closes the result channel with that code.
+ * Returns: 0 and *out (the caller's reference), a channel that carries the result once.
+ * Errors:  -EINVAL (NULL xf, xf->step, f, ch or out; a map or filter of a NULL fn),
+ *          -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel and a go process; one step per value, one call of f per output. */
+RF_API int rf_chan_transduce(const rf_xform *xf, rf_update_fn f, rf_val init, rf_chan *ch,
+                             rf_chan **out);
+
+/* (take n ch buf): a channel carrying at most the next n values of ch; it closes after
+ * the n-th, or when ch closes first (n <= 0: at once). Values of ch after the n-th stay
+ * in ch. As core.async's, it goes on taking its n values if the output is closed (they
+ * are dropped). buf == 0: the output is unbuffered, else a fixed buffer of buf.
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL ch or out), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel, an allocation and a go process. */
+RF_API int rf_chan_take_n(int64_t n, rf_chan *ch, size_t buf, rf_chan **out);
+
+/* The function of rf_chan_map: vals[0..n) are one value from each input, in the order of
+ * the inputs; ctx is rf_chan_map's. Returns 0 and *out, or a negative code. */
+typedef int (*rf_vals_fn)(const rf_val *vals, size_t n, rf_val ctx, rf_val *out);
+
+/* (map f chs buf): a channel carrying f(first values of each of chs[0..n)), then f(second
+ * values), ..., closing when any input closes (the values taken from the other inputs in
+ * that round are dropped, as in core.async). One value is taken from each input in turn.
+ * If f returns a negative code, the output closes with that code (takes return it once
+ * drained). As core.async's, it goes on while the output is closed (results dropped).
+ * buf == 0: the output is unbuffered, else a fixed buffer of buf.
+ * Returns: 0 and *out (the caller's reference).
+ * Errors:  -EINVAL (NULL f, chs, out or a chs[i]; n == 0, where core.async's never
+ *          closes; an n no array can have), -ENOMEM, RF_ESHUTDOWN.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a channel, an allocation and a go process; one call of f per round. */
+RF_API int rf_chan_map(rf_vals_fn f, rf_val ctx, rf_chan *const *chs, size_t n, size_t buf,
+                       rf_chan **out);
 
 /* What rf_chan_into delivers: every value of the source, in order. */
 #ifdef __cplusplus /* g++ and clang++ take a flexible array member as an extension */

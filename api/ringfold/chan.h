@@ -36,9 +36,19 @@
  * rf_chan_retain adds one, rf_chan_release drops one, and the channel lives on while a go
  * process, a timer or a combinator still holds one. The caller's reference must outlive
  * the caller's own operations on it. A channel made with a release function owns its
- * pointer values: each value still buffered, or offered by a put_async still pending,
- * when the last reference goes is released once through release(value, ctx); a value a
- * take received belongs to the taker.
+ * pointer values from the moment it accepts a put until a take receives one (then the
+ * taker owns it): release(value, ctx) runs exactly once for every other accepted value
+ * other than RF_NIL, after the channel's lock is dropped: a value a dropping or sliding
+ * buffer discards, a promise's later puts, a put a transformation does not pass on (a
+ * filtered or failed one, or one its step replaced: the channel compares what the step
+ * emits with what it got), a transformation's output that could not be buffered, a put
+ * accepted after the transformation finished, and, when the last reference goes, every
+ * value still buffered or offered by a put_async still pending. A promise channel keeps
+ * its one value for every taker, so takers only borrow it: it is released when the
+ * channel ends. The release function runs on whichever thread or fiber dropped the value,
+ * with no channel locked (it may use this channel too), except when memory runs out in
+ * the middle of a transformation's step: then it runs under that channel's mutex. A
+ * transformation must not emit one pointer twice (each copy would be released).
  *
  * Cost when nothing waits: one uncontended lock and a few loads/stores.
  */
@@ -163,11 +173,10 @@ RF_API int rf_chan_new_xform(rf_buf_kind kind, size_t n, const rf_xform *xf, rf_
  * Cost:    one allocation. */
 RF_API int rf_chan_new_promise(const rf_xform *xf, rf_chan **out);
 
-/* A channel from options, on the heap (_new_opts) or in the caller's memory (_init).
+/* A channel from options, on the heap (_new_opts) or in the caller's memory (_init);
+ * with opts->release it owns its values (see Lifetime above), for every buffer kind.
  * Returns: 0 and *out (the creator's reference; for _init, a handle inside mem).
- * Errors:  as rf_chan_new_buf; -EINVAL also for NULL mem, opts->size unset, a release
- *          function with a dropping, sliding or promise buffer or a transformation (they
- *          discard values where no user function may run).
+ * Errors:  as rf_chan_new_buf; -EINVAL also for NULL mem or out, opts->size unset.
  * Blocks:  never.
  * Context: any.
  * Cost:    one allocation for the buffer (+ one for the channel with _new_opts). */

@@ -25,8 +25,11 @@
  * no ops (NULL), elements are plain words: integers, or pointers the collection borrows
  * (the caller keeps what they point to alive for as long as any version may hold them).
  * With an rf_coll_ops whose retain/release are set, the collection owns its elements: it
- * calls retain(x, ctx) for each reference it keeps (every version and node that stores x)
- * and release(x, ctx) when such a reference goes. rf_coll_nested makes a vector or map of
+ * calls retain(x, ctx) for each reference it keeps and release(x, ctx) when such a
+ * reference goes: x is held while any version can reach it. A node copied by a
+ * persistent change hands its references to the copy rather than taking new ones, so x
+ * may be released later than the last version reaching it, while an older version that
+ * shared that node is still held (at most one newer copy of each of its nodes is kept). rf_coll_nested makes a vector or map of
  * collections (values are rf_pvec * / rf_phm *, held by reference).
  *
  * Keys of a map are hashed with ops->hash and compared with ops->eq; NULL: rf_hash_int

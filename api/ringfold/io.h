@@ -500,7 +500,7 @@ RF_API void rf_yield(void);
  * on a small elastic pool of threads while the fiber parks, with the caller's dynamic
  * bindings conveyed (as core.async's thread does); on a plain thread, right there.
  * Returns: fn's return (*out is RF_NIL on entry; out may be NULL).
- * Errors:  -EINVAL (fn NULL).
+ * Errors:  -EINVAL (fn NULL), -ENOMEM (no memory to convey the bindings; fn not run).
  * Blocks:  parks a fiber until fn returns; a thread runs fn itself.
  * Context: any.
  * Cost:    on a fiber, a hand-off to a pool thread and back (a thread start when none is

@@ -100,7 +100,8 @@ RF_API bool rf_phm_contains(const rf_phm *m, rf_val key);
  * Blocks:  never.
  * Context: any.
  * Cost:    copies the path to k (a node per level of at most 64 words, each copy taking
- *          a reference on the children and entries it shares). */
+ *          over the copied node's references with one compare-and-swap, else a
+ *          reference on each child and entry it shares). */
 RF_API int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out);
 
 /* (dissoc m k): m without k.

@@ -8,6 +8,8 @@
  *   (count m)                        rf_psorted_count(m)
  *   (nth (seq m) i)                  rf_psorted_nth(m, i, &k, &v)        (O(log n))
  *   (seq m), (subseq m >= k)         rf_psorted_iter_init(m, &it) / rf_psorted_iter_from(m, k, &it)
+ *   (transient m), assoc!, dissoc!   rf_psorted_transient / rf_tsorted_assoc / rf_tsorted_dissoc /
+ *   persistent!                      rf_tsorted_persistent
  *   IndexOutOfBoundsException        -ERANGE
  *   NullPointerException             -EINVAL
  *
@@ -20,6 +22,12 @@
  * ratio 2), each node knowing its subtree's size, so nth is a descent. Height at most
  * about 2.4 log2(count). Changes copy the path (a node per level, each taking references
  * on its two children) and rebalance with rotations of the copies.
+ *
+ * Transients build a map in batches (as Clojure's transients, which its sorted maps do
+ * not have): a transient belongs to one owner at a time, the nodes it makes or copies
+ * are its own and change in place (an insert costs comparisons and rotations, no copy),
+ * and persistent! freezes them into a version. The version the transient started from
+ * never changes.
  *
  * Every function never blocks and may be called from any context. A NULL map or
  * out-pointer is -EINVAL (a NULL cmp is the integer order).
@@ -35,6 +43,7 @@ extern "C" {
 #endif
 
 typedef struct rf_psorted rf_psorted;
+typedef struct rf_tsorted rf_tsorted;
 
 /* A key order: negative if a sorts before b, 0 if they are the same key, positive after.
  * Must be a total order, pure, callable from any thread. */
@@ -138,6 +147,66 @@ RF_API void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_psorted_ite
  * Context: any.
  * Cost:    O(1) amortized per entry. */
 RF_API bool rf_psorted_iter_next(rf_psorted_iter *it, rf_val *key, rf_val *val);
+
+/* (transient m): a transient holding m's entries; m unchanged.
+ * Returns: 0; *out belongs to the caller (one owner at a time).
+ * Errors:  -EINVAL (NULL m or out), -ENOMEM.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    O(1). */
+RF_API int rf_psorted_transient(const rf_psorted *m, rf_tsorted **out);
+
+/* (assoc! t k v): map k to v in t, in place.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t), -ENOMEM (t holds the same entries as before).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    a comparison per level; nodes on the path that t does not own yet are copied
+ *          once, owned ones change in place (rotations included). */
+RF_API int rf_tsorted_assoc(rf_tsorted *t, rf_val key, rf_val val);
+
+/* (dissoc! t k): remove k from t (an absent k changes nothing).
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t), -ENOMEM (t unchanged).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    as rf_psorted_dissoc: the path is copied (the copies are not t's own). */
+RF_API int rf_tsorted_dissoc(rf_tsorted *t, rf_val key);
+
+/* (get t k not-found): *out = k's value (borrowed from t, valid until t changes), or
+ * not_found.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL t or out).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    as rf_psorted_get. */
+RF_API int rf_tsorted_get(const rf_tsorted *t, rf_val key, rf_val not_found, rf_val *out);
+
+/* (count t).
+ * Returns: the count; 0 for NULL.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    O(1). */
+RF_API size_t rf_tsorted_count(const rf_tsorted *t);
+
+/* (persistent! t): the map t holds; t is consumed (freed) on success and the nodes it
+ * owned are frozen.
+ * Returns: 0; *out holds one reference.
+ * Errors:  -EINVAL (NULL t or out), -ENOMEM (t still usable).
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    one allocation, and a free per node t kept in reserve for rotations. */
+RF_API int rf_tsorted_persistent(rf_tsorted *t, rf_psorted **out);
+
+/* Drop a transient without making a map, releasing the keys and values it holds (with
+ * owning ops) and the nodes it owns or shares.
+ * Returns: nothing; NULL is a no-op.
+ * Errors:  none. Precondition: t is not used afterwards.
+ * Blocks:  never.
+ * Context: any, by t's one owner at a time.
+ * Cost:    a free per node t owns, a reference drop per node it shares. */
+RF_API void rf_tsorted_free(rf_tsorted *t);
 
 #ifdef __cplusplus
 }

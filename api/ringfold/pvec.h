@@ -25,10 +25,11 @@
  * borrowed from the version: valid while it is held.
  *
  * Layout. A 32-way trie of 32-element leaves plus a tail of up to 32 elements stored in
- * the version itself, as Clojure's. Sharing is counted: a node copied takes a reference
- * on each of the up to 32 children or elements it shares (an atomic increment each),
- * and the old path gives them back when the old version is released. Each function's
- * Cost says what it copies.
+ * the version itself, as Clojure's. Sharing is counted: a node copied by a persistent
+ * change usually takes over the references of the node it copies (one atomic
+ * compare-and-swap on that node, which keeps a reference to the copy), and otherwise
+ * takes a reference on each of the up to 32 children or elements it shares. Each
+ * function's Cost says what it copies.
  *
  * Transients: a transient owns the nodes it made (Clojure's edit token) and changes them
  * in place: conj! writes into the tail; no reference counting on the nodes it owns.
@@ -113,8 +114,8 @@ RF_API int rf_pvec_peek(const rf_pvec *v, rf_val *out);
  * Blocks:  never.
  * Context: any.
  * Cost:    one allocation copying the tail (16 words on average); every 32nd conj also
- *          copies the path to the new last leaf (a 272-byte node per level, each taking
- *          a reference on the children it shares). */
+ *          copies the path to the new last leaf (a 280-byte node per level, taking over
+ *          the copied node's references, else a reference per shared child). */
 RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
 
 /* (assoc v i x), 0 <= i <= count (i == count appends, as Clojure's).
@@ -122,8 +123,8 @@ RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
  * Errors:  -EINVAL (NULL v or out), -ERANGE (i > count), -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    copies the path to i (a node per level, each taking up to 32 references)
- *          and the tail; in the tail, the tail only. */
+ * Cost:    copies the path to i (a node per level, as conj's) and the tail; in the
+ *          tail, the tail only. */
 RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
 
 /* (pop v): v without its last element.

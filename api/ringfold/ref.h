@@ -14,9 +14,10 @@
  *   (ref 0 :validator f :min-history 2 :max-history 20)
  *                                    rf_ref_new_opts(0, &(rf_ref_opts){sizeof(rf_ref_opts),
  *                                        f, 0, 2, 20}, &r)
- *   (ref-min-history r) (ref-max-history r)  the opts given
+ *   (ref-min-history r) (ref-max-history r)  rf_ref_min_history(r), rf_ref_max_history(r)
+ *   (ref-min-history r n), (ref-max-history r n)  rf_ref_set_min_history(r, n), _max_
  *   @r / (deref r)                   rf_ref_deref(r, &v)       (or rf_deref(r, &v))
- *   (dosync body)                    rf_dosync(body, arg, &out)
+ *   (dosync body), (sync nil body)   rf_dosync(body, arg, &out)
  *   (alter r f x)                    rf_ref_alter(r, f, x, &new)
  *   (ref-set r v)                    rf_ref_set(r, v)
  *   (commute r f x)                  rf_ref_commute(r, f, x, &new)
@@ -211,6 +212,40 @@ RF_API int rf_ref_remove_watch(rf_ref *ref, rf_val key);
  * Context: any.
  * Cost:    a few loads. */
 RF_API int rf_ref_history_count(rf_ref *ref);
+
+/* (ref-min-history ref n): keep at least n older versions from the next commits on.
+ * Returns: 0. A minimum above the maximum wins (the history grows to n), as in Clojure.
+ * Errors:  -EINVAL (NULL ref, n over 1,000,000).
+ * Blocks:  never.
+ * Context: any, also inside a transaction (takes effect at once, not at its commit).
+ * Cost:    one store; a later commit may allocate a bigger ring for the versions. */
+RF_API int rf_ref_set_min_history(rf_ref *ref, unsigned n);
+
+/* (ref-max-history ref n): let the history grow up to n older versions (it grows when a
+ * reader found no version old enough). Lowering it drops no kept version: the history
+ * stops growing and keeps its length, as in Clojure.
+ * Returns: 0.
+ * Errors:  -EINVAL (NULL ref, n over 1,000,000).
+ * Blocks:  never.
+ * Context: any, also inside a transaction (takes effect at once).
+ * Cost:    one store; a later commit may allocate a bigger ring for the versions. */
+RF_API int rf_ref_set_max_history(rf_ref *ref, unsigned n);
+
+/* (ref-min-history ref): the minimum history set at creation or last set.
+ * Returns: the minimum (>= 0).
+ * Errors:  -EINVAL (NULL ref).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
+RF_API int rf_ref_min_history(rf_ref *ref);
+
+/* (ref-max-history ref): the maximum history set at creation (10 by default) or last set.
+ * Returns: the maximum (>= 0).
+ * Errors:  -EINVAL (NULL ref).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one load. */
+RF_API int rf_ref_max_history(rf_ref *ref);
 
 #ifdef __cplusplus
 }

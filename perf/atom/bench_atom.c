@@ -41,7 +41,6 @@ static _Alignas(128) _Atomic int64_t raw;
 static _Alignas(128) pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Alignas(128) int64_t mutex_counter;
 static _Alignas(128) rf_lock lock;
-static _Alignas(128) int64_t lock_counter;
 
 static void swap_ringfold(int id, uint64_t ops, void *arg)
 {
@@ -142,51 +141,79 @@ static void bench_false_sharing(void)
 }
 
 /* lock_2t: both threads take the lock until the shared count reaches ops; each counts its
- * own acquisitions for the fairness figure. */
-static uint64_t took[2];
+ * own acquisitions for the fairness figure. Under the lock, beside the count (one line),
+ * `handovers` counts acquisitions by the other thread than the last one: how often the
+ * lock really changed hands, which a figure of fairness needs to mean anything. In an
+ * untimed extra run each thread first polls (trylock) and counts the polls that failed:
+ * the acquisitions that took the slow path. */
+static uint64_t took[2], slow[2];
 static uint64_t lock_target;
+static bool count_slow;
+static struct {
+	_Alignas(128) int64_t counter;
+	int last;
+	uint64_t handovers;
+} lk, mx;
 
 static void lock_ringfold(int id, uint64_t ops, void *arg)
 {
-	uint64_t mine = 0;
+	uint64_t mine = 0, contended = 0;
 	for (;;) {
-		rf_lock_lock(&lock);
-		bool done = lock_counter >= (int64_t)lock_target;
-		if (!done)
-			lock_counter++, mine++;
+		if (!count_slow || rf_lock_lock_timeout(&lock, 0)) {
+			contended += count_slow;
+			rf_lock_lock(&lock);
+		}
+		bool done = lk.counter >= (int64_t)lock_target;
+		if (!done) {
+			lk.counter++, mine++;
+			if (lk.last != id)
+				lk.last = id, lk.handovers++;
+		}
 		rf_lock_unlock(&lock);
 		if (done)
 			break;
 	}
 	took[id] = mine;
+	slow[id] = contended;
 }
 
 static void lock_mutex(int id, uint64_t ops, void *arg)
 {
-	uint64_t mine = 0;
+	uint64_t mine = 0, contended = 0;
 	for (;;) {
-		pthread_mutex_lock(&mutex);
-		bool done = mutex_counter >= (int64_t)lock_target;
-		if (!done)
-			mutex_counter++, mine++;
+		if (!count_slow || pthread_mutex_trylock(&mutex)) {
+			contended += count_slow;
+			pthread_mutex_lock(&mutex);
+		}
+		bool done = mx.counter >= (int64_t)lock_target;
+		if (!done) {
+			mx.counter++, mine++;
+			if (mx.last != id)
+				mx.last = id, mx.handovers++;
+		}
 		pthread_mutex_unlock(&mutex);
 		if (done)
 			break;
 	}
 	took[id] = mine;
+	slow[id] = contended;
 }
 
 static double worst_share;
+static uint64_t handovers;
 
 static uint64_t lock_run(uint64_t ops, void *arg)
 {
 	rf_lock_init(&lock);
-	lock_counter = mutex_counter = 0;
+	lk.counter = mx.counter = 0;
+	lk.last = mx.last = -1;
+	lk.handovers = mx.handovers = 0;
 	lock_target = ops;
 	uint64_t ns = two_threads((loop_fn)arg, 0, NULL);
 	double share = 2.0 * (double)(took[0] < took[1] ? took[0] : took[1]) / (double)ops;
 	if (share < worst_share)
 		worst_share = share;
+	handovers += lk.handovers + mx.handovers;
 	return ns;
 }
 
@@ -199,10 +226,21 @@ static void bench_lock(void)
 	loop_fn fn[] = {lock_ringfold, lock_mutex};
 	for (int i = 0; i < 2; i++) {
 		worst_share = 1.0;
+		handovers = 0;
 		bench_run("lock_2t", impl[i], OPS, lock_run, (void *)fn[i]);
 		bench_report_value("lock_2t", fair[i], worst_share, "share", OPS);
-		fprintf(stderr, "lock_2t %s: smallest share of an equal split %.3f (worst rep)\n",
-		        impl[i], worst_share);
+		uint64_t h = handovers / (uint64_t)bench_reps();
+		count_slow = true; /* one untimed run counting the slow paths */
+		lock_run(OPS, (void *)fn[i]);
+		count_slow = false;
+		fprintf(stderr,
+		        "lock_2t %s: smallest share of an equal split %.3f (worst rep); %llu "
+		        "hand-overs per run (one per %.0f acquisitions); untimed run: %.3f%% of "
+		        "acquisitions found it taken (%llu)\n",
+		        impl[i], worst_share, (unsigned long long)h,
+		        (double)OPS / (double)(h ? h : 1),
+		        100.0 * (double)(slow[0] + slow[1]) / (double)OPS,
+		        (unsigned long long)(slow[0] + slow[1]));
 	}
 }
 

@@ -150,7 +150,10 @@ static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg
 	n->arg = arg;
 	n->exec = ex;
 	n->held = false;
-	n->bindings = var_bindings_capture();
+	if (var_bindings_capture(&n->bindings) < 0) {
+		agent_node_drop(n);
+		return -ENOMEM;
+	}
 	if (stm_tx_running()) {
 		int rc = stm_tx_defer(tx_commit_send, n, tx_drop_send);
 		if (rc == 0) {

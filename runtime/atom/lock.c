@@ -10,6 +10,12 @@
  *   STARVING  a waiter has waited >= RF_LOCK_STARVE_MS: unlock hands the lock directly to
  *             the queue's head (LOCKED never clears, so nobody barges) until the queue
  *             empties or a waiter is served in less than that.
+ *   HUNGRY    a spinning thread asks for the lock (only while LOCKED): the next unlock
+ *             gives it to the spinners (GIFT) instead of freeing it, unless STARVING.
+ *   GIFT      the lock (LOCKED stays set) belongs to the first hungry spinner that takes
+ *             it, other than its giver while that one is still polling.
+ *   bits 8..  with GIFT: a tag of the giver (a hash of its identity; a collision only
+ *             delays who takes the gift).
  * Fields:
  *   owner     written only by the owner (to itself after taking the lock, to NULL before
  *             releasing it); read by anyone, but a context only ever compares it with
@@ -24,13 +30,21 @@
  * sets WAITERS, so the owner's fast unlock (CAS LOCKED -> 0) fails and its slow path,
  * under qlock, sees the waiter. An unlocker that wakes nobody because WOKEN is set leaves
  * the lock free for the woken waiter, which either takes it or re-queues, clearing WOKEN,
- * in a CAS that again saw LOCKED set.
+ * in a CAS that again saw LOCKED set. A gift is never left to nobody: it is made only while
+ * HUNGRY is set, HUNGRY is set only by a spinner polling in hungry_spin and cleared when
+ * the lock is freed, given or taken free; a spinner leaves hungry_spin only with the lock
+ * or through stop_asking, which takes a pending gift or clears HUNGRY in one CAS (the
+ * other askers set it again on their next poll).
  * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge, and
  * spin only while nobody is queued; a woken waiter that loses goes back to the front of
  * the queue with its original start time; once that time is RF_LOCK_STARVE_MS old it sets
  * STARVING, and an unlocker that finds the head that old hands the lock to it directly. A
  * waiter beaten LOSSES_MAX times counts as starving as well: each loss cost the unlocker a
  * wake, so a burst of barging ends after a few, not after a millisecond of them.
+ * Between running threads the lock alternates in short turns: a thread that has spun a
+ * little asks (HUNGRY) and the owner's next unlock gives it the lock (GIFT), so the one
+ * that just let go cannot take it straight back, and each turn lasts about one short
+ * spin. Without that, whoever holds the cache line wins most races.
  * Owner identity: the running fiber or the address of a thread-local byte, read with two
  * TLS loads and no call.
  */
@@ -45,16 +59,23 @@
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
-enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8 };
+enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8, HUNGRY = 16, GIFT = 32 };
+#define TAG_SHIFT 8
+#define TAGS (~0u << TAG_SHIFT)
 enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
 /* Spinning before a sleep (parking_lot's SpinWait): SPIN_RELAX rounds of 2, 4, 8 ... pauses,
- * then yields of the CPU (a thread) or more pauses (a fiber: its worker has no one to yield
- * to that sched_yield knows of) up to SPIN_MAX rounds in all. */
+ * then a thread asks for the lock (below), then yields of the CPU (a thread) or more pauses
+ * (a fiber: its worker has no one to yield to that sched_yield knows of) up to SPIN_MAX
+ * rounds in all. One yield only: on a loaded machine each one hands the CPU to another
+ * process for a whole slice while the other thread takes the lock alone. */
 #define SPIN_RELAX 4
-#define SPIN_MAX 12
+#define SPIN_MAX 5
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 #define LOSSES_MAX 4 /* a woken waiter that lost this often is starving too */
+/* After SPIN_RELAX rounds a thread (not a fiber: its holder may be waiting for the same
+ * worker) asks for the lock and polls for it up to HUNGRY_POLLS times (some 40 us here). */
+#define HUNGRY_POLLS 1024
 
 struct lock_waiter {
 	waiter w; /* on l->waiters while queued */
@@ -117,17 +138,59 @@ static uint32_t update(lock_impl *l, uint32_t set, uint32_t clear, memory_order 
 	return s;
 }
 
-/* Take a free lock (clearing `clear` in the same step). Acquire: pairs with the
- * release of the unlock that freed it. */
-static bool try_take(lock_impl *l, uint32_t clear)
+/* The giver's tag in the state word (bits TAG_SHIFT..). */
+static uint32_t tag_of(void *me)
+{
+	uintptr_t a = (uintptr_t)me;
+	return (uint32_t)((a >> 4) ^ (a >> 28)) << TAG_SHIFT;
+}
+
+/* Take a free lock (clearing `clear` in the same step), or, for a hungry spinner, a
+ * lock given to spinners. Acquire: pairs with the release of the unlock that freed or
+ * gave it. */
+static bool try_take(lock_impl *l, uint32_t clear, int hungry)
 {
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-	while (!(s & LOCKED))
-		if (atomic_compare_exchange_weak_explicit(&l->state, &s, (s | LOCKED) & ~clear,
-		                                          memory_order_acquire,
+	for (;;) {
+		uint32_t ns;
+		if (!(s & LOCKED))
+			ns = (s | LOCKED) & ~(clear | HUNGRY); /* its askers ask again */
+		else if (hungry && (s & GIFT) && (hungry > 1 || (s & TAGS) != tag_of(self_id())))
+			ns = s & ~(clear | GIFT | TAGS);
+		else
+			return false;
+		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_acquire,
 		                                          memory_order_relaxed))
 			return true;
-	return false;
+	}
+}
+
+/* A spinner asks for the lock: HUNGRY makes the next unlock give it to spinners instead
+ * of freeing it. Only while the lock is held and nothing was given yet; relaxed: it
+ * orders nothing (the gift and its taking do). */
+static void ask(lock_impl *l)
+{
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	while ((s & (LOCKED | HUNGRY | GIFT)) == LOCKED &&
+	       !atomic_compare_exchange_weak_explicit(&l->state, &s, s | HUNGRY,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* A hungry spinner stops spinning: it takes the lock if it was given meanwhile (true),
+ * else withdraws HUNGRY, so that nothing is given to nobody. */
+static bool stop_asking(lock_impl *l, uint32_t clear)
+{
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	for (;;) {
+		if (!(s & LOCKED) || (s & GIFT))
+			return try_take(l, clear, 2) || stop_asking(l, clear);
+		if (!(s & HUNGRY))
+			return false;
+		if (atomic_compare_exchange_weak_explicit(
+		        &l->state, &s, s & ~HUNGRY, memory_order_relaxed, memory_order_relaxed))
+			return false;
+	}
 }
 
 int rf_lock_init(rf_lock *lock)
@@ -189,8 +252,8 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	for (;;) {
 		if (!(s & LOCKED)) {
 			if (atomic_compare_exchange_weak_explicit(
-			        &l->state, &s, (s | LOCKED) & ~mine, memory_order_acquire,
-			        memory_order_relaxed)) {
+			        &l->state, &s, (s | LOCKED) & ~(mine | HUNGRY),
+			        memory_order_acquire, memory_order_relaxed)) {
 				spin_unlock(&l->qlock);
 				return 1;
 			}
@@ -224,6 +287,20 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	return rc;
 }
 
+/* Ask for the lock and spin for it: true once taken. Bounded; withdraws the request. */
+static bool hungry_spin(lock_impl *l, uint32_t clear, bool woken)
+{
+	for (int k = 0; k < HUNGRY_POLLS; k++) {
+		ask(l); /* again if another spinner took the last gift */
+		if (try_take(l, clear, true))
+			return true;
+		if (!woken && (atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS))
+			break;
+		cpu_relax();
+	}
+	return stop_asking(l, clear);
+}
+
 /* The lock was taken when we looked: spin, then queue, until it is ours or the wait ends.
  * Out of line so that the fast path needs no stack frame. */
 static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64_t deadline,
@@ -235,10 +312,17 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
 		/* A newcomer spins only while nobody is queued; a woken waiter always. */
 		int i = 0, rc;
 		bool took;
+		uint32_t clear = woken ? WOKEN : 0;
 		while (
-		    !(took = try_take(l, woken ? WOKEN : 0)) && !poll && i < SPIN_MAX &&
-		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS)))
+		    !(took = try_take(l, clear, false)) && !poll && i < SPIN_MAX &&
+		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS))) {
+			if (i == SPIN_RELAX && !fiber) {
+				took = hungry_spin(l, clear, woken);
+				if (took)
+					break;
+			}
 			spin_round(i++, fiber);
+		}
 		if (took)
 			break;
 		if (poll) /* a woken waiter never polls: poll never sleeps */
@@ -300,7 +384,7 @@ static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 	waiter *w = waitlist_claim_one(&l->waiters);
 	struct lock_waiter *lw = (struct lock_waiter *)w; /* w is its first member */
 	if (!lw) {
-		update(l, 0, LOCKED | WAITERS | STARVING, memory_order_release);
+		update(l, 0, LOCKED | WAITERS | STARVING | HUNGRY, memory_order_release);
 	} else {
 		uint32_t empty = l->waiters.head ? 0 : WAITERS | STARVING;
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
@@ -312,7 +396,7 @@ static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 			lw->w.result = WAKE_HANDOFF;
 		} else {
 			/* Release: pairs with the acquire of whoever takes the lock next. */
-			update(l, WOKEN, LOCKED | empty, memory_order_release);
+			update(l, WOKEN, LOCKED | HUNGRY | empty, memory_order_release);
 			lw->w.result = WAKE_COMPETE;
 		}
 	}
@@ -335,10 +419,17 @@ int rf_lock_unlock(rf_lock *lock)
 	/* Release in every branch: pairs with the acquire of the next taker. */
 	uint32_t s = LOCKED;
 	for (;;) {
+		if ((s & (HUNGRY | STARVING)) == HUNGRY) { /* a spinner asked: give it */
+			if (atomic_compare_exchange_weak_explicit(
+			        &l->state, &s, (s | GIFT | tag_of(self_id())) & ~HUNGRY,
+			        memory_order_release, memory_order_relaxed))
+				return 0;
+			continue;
+		}
 		if (s == LOCKED || !(s & WAITERS) || ((s & WOKEN) && !(s & STARVING))) {
-			if (atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~LOCKED,
-			                                          memory_order_release,
-			                                          memory_order_relaxed))
+			if (atomic_compare_exchange_weak_explicit(
+			        &l->state, &s, s & ~(LOCKED | HUNGRY), memory_order_release,
+			        memory_order_relaxed))
 				return 0;
 			continue;
 		}

@@ -99,7 +99,8 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 	for (size_t i = 0; i < k; i++)
 		chan_lock(locks[i]);
 
-	chan_done done = {NULL};
+	chan_done done;
+	chan_done_init(&done);
 	int rc = 0;
 	rf_val got = RF_NIL;
 	*which = -1;

@@ -1,4 +1,4 @@
-/* runtime/chan/async.c: pipe, merge, split, onto-chan, to-chan, reduce, into.
+/* runtime/chan/async.c: pipe, merge, split, onto-chan, to-chan, reduce, transduce, into.
  *
  * Each combinator is one go process (rf_go) that owns a heap record with its own
  * references to the channels it uses (rf_chan_retain), and frees both when it ends. No
@@ -149,15 +149,26 @@ static int split_go(rf_val arg, rf_val *res)
 	return 0;
 }
 
+/* (chan buf): unbuffered for 0. */
+static int chan_of(size_t buf, rf_chan **out)
+{
+	return buf ? rf_chan_new_buf(RF_BUF_FIXED, buf, out) : rf_chan_new(out);
+}
+
 int rf_split(rf_body_fn pred, rf_chan *ch, rf_chan **t, rf_chan **f)
+{
+	return rf_split_buf(pred, ch, 0, 0, t, f);
+}
+
+int rf_split_buf(rf_body_fn pred, rf_chan *ch, size_t tbuf, size_t fbuf, rf_chan **t, rf_chan **f)
 {
 	if (!pred || !ch || !t || !f)
 		return -EINVAL;
 	rf_chan *ct, *cf;
-	int rc = rf_chan_new(&ct);
+	int rc = chan_of(tbuf, &ct);
 	if (rc < 0)
 		return rc;
-	if ((rc = rf_chan_new(&cf)) < 0) {
+	if ((rc = chan_of(fbuf, &cf)) < 0) {
 		rf_chan_release(ct);
 		return rc;
 	}
@@ -250,6 +261,8 @@ static int reduce_go(rf_val arg, rf_val *out)
 		if ((rc = r.f(acc, v, &next)) < 0)
 			break;
 		acc = next;
+		if (rc == RF_XF_DONE) /* Clojure's reduced: stop here */
+			break;
 	}
 	rf_chan_release(r.ch);
 	*out = acc;
@@ -265,6 +278,40 @@ int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out)
 		return -ENOMEM;
 	*r = (reduce_rec){f, init, rf_chan_retain(ch)};
 	return start(reduce_go, r, &ch, 1, out);
+}
+
+typedef struct transduce_rec {
+	rf_xform xf; /* the reduction's own copy: its state is per call */
+	chan_fold fold;
+	rf_chan *ch;
+} transduce_rec;
+
+static int transduce_go(rf_val arg, rf_val *out)
+{
+	transduce_rec *t = rf_to_ptr(arg);
+	rf_val v;
+	int rc = 0;
+	while (rc == 0 && rf_chan_take(t->ch, &v) == 0)
+		rc = chan_xform_fold(&t->xf, v, &t->fold);
+	if (rc >= 0) { /* the completion step: the transformation's flush */
+		t->fold.flushing = true;
+		rc = chan_xform_fold(&t->xf, RF_NIL, &t->fold);
+	}
+	rf_chan_release(t->ch);
+	*out = t->fold.acc;
+	free(t);
+	return rc < 0 ? rc : 0;
+}
+
+int rf_chan_transduce(const rf_xform *xf, rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out)
+{
+	if (!xf || !xf->step || !chan_xform_valid(xf) || !f || !ch || !out)
+		return -EINVAL;
+	transduce_rec *t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*t = (transduce_rec){.xf = *xf, .fold = {.f = f, .acc = init}, .ch = rf_chan_retain(ch)};
+	return start(transduce_go, t, &ch, 1, out);
 }
 
 static int into_go(rf_val arg, rf_val *out)

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/base/opts.h"
 #include "runtime/base/probe.h"
 #include "runtime/chan/chan_impl.h"
@@ -118,8 +119,10 @@ static void close_locked(rf_chan *ch, chan_done *done);
 static void abort_xf(rf_chan *ch, chan_done *done)
 {
 	chan_node *p;
-	while ((p = claim_first(ch, &ch->puts)))
+	while ((p = claim_first(ch, &ch->puts))) {
+		chan_drop(ch, done, p->val);
 		finish_node(p, 0, RF_NIL, done);
+	}
 	close_locked(ch, done);
 }
 
@@ -130,7 +133,7 @@ static void close_locked(rf_chan *ch, chan_done *done)
 	ch->closed = true;
 	atomic_store_explicit(&ch->closed_hint, true, memory_order_relaxed);
 	if (ch->kind != KIND_UNBUF) {
-		chan_buf_flush(ch);
+		chan_buf_flush(ch, done);
 		feed_takes(ch, done);
 	}
 	if (chan_buf_count(ch) == 0) {
@@ -146,8 +149,27 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 		*rc = RF_ECLOSED;
 		return true;
 	}
+	/* An empty buffer and a waiting take: hand v over without the ring. (A promise
+	 * keeps v for later takes; a transformation must see v.) */
+	if (ch->count == 0 && ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE) {
+		chan_node *t = claim_first(ch, &ch->takes);
+		if (t) {
+			finish_node(t, 0, v, done);
+			*rc = 0;
+			return true;
+		}
+	}
+	if (ch->kind == KIND_FIXED && !ch->has_xf && ch->count < ch->n) {
+		/* The common bounded put: no live take waits (the buffer is not empty, or the
+		 * hand-off above found only stale ones), so only the ring changes. */
+		size_t tail = ch->head + ch->count;
+		ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
+		ch->count++;
+		*rc = 0;
+		return true;
+	}
 	if (ch->kind != KIND_UNBUF && !chan_buf_full(ch)) {
-		*rc = chan_buf_put(ch, v);
+		*rc = chan_buf_put(ch, v, done);
 		feed_takes(ch, done);
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -170,7 +192,7 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 			chan_node *p = claim_first(ch, &ch->puts);
 			if (!p)
 				break;
-			finish_node(p, chan_buf_put(ch, p->val), RF_NIL, done);
+			finish_node(p, chan_buf_put(ch, p->val, done), RF_NIL, done);
 		}
 		if (ch->xf_done)
 			abort_xf(ch, done);
@@ -201,7 +223,53 @@ bool chan_xf_ready(const rf_chan *ch, bool is_put)
 	return chan_buf_count(ch) > 0 || ch->closed;
 }
 
-void chan_done_finish(chan_done *done)
+void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
+{
+	if (!ch->release || v == RF_NIL)
+		return;
+	if (done->ndrops == 0)
+		done->rel = ch;
+	RF_ASSERT(done->rel == ch);
+	if (done->ndrops < CHAN_DROPS_INLINE) {
+		done->drops[done->ndrops++] = v;
+		return;
+	}
+	/* Past one value per operation only a transformation drops: its lock is a mutex. */
+	RF_ASSERT(ch->has_xf);
+	if (done->ndrops == CHAN_DROPS_INLINE) { /* the first past them (or one that failed) */
+		done->more = NULL;
+		done->cap_more = 0;
+	}
+	uint32_t i = done->ndrops - CHAN_DROPS_INLINE;
+	if (i == done->cap_more) {
+		uint32_t cap = done->cap_more ? 2 * done->cap_more : 16;
+		rf_val *more = realloc(done->more, cap * sizeof(rf_val));
+		if (!more) { /* out of memory: release it now, under the mutex like the step */
+			USER_CALL();
+			ch->release(v, ch->release_ctx);
+			return;
+		}
+		done->more = more;
+		done->cap_more = cap;
+	}
+	done->more[i] = v;
+	done->ndrops++;
+}
+
+/* No lock held: release what the operation dropped. Its caller's reference keeps rel. */
+static void done_release(chan_done *done)
+{
+	rf_chan *ch = done->rel;
+	for (uint32_t i = 0; i < done->ndrops; i++)
+		ch->release(i < CHAN_DROPS_INLINE ? done->drops[i]
+		                                  : done->more[i - CHAN_DROPS_INLINE],
+		            ch->release_ctx);
+	if (done->ndrops > CHAN_DROPS_INLINE)
+		free(done->more);
+	done->ndrops = 0;
+}
+
+void chan_done_finish_all(chan_done *done)
 {
 	chan_wait *w = done->head, *next;
 	for (; w; w = next) {
@@ -217,6 +285,8 @@ void chan_done_finish(chan_done *done)
 		free(w);
 	}
 	done->head = NULL;
+	if (done->ndrops)
+		done_release(done);
 }
 
 void chan_wait_unlink_all(chan_wait *w)
@@ -242,10 +312,6 @@ static int chan_create(rf_chan *mem, const rf_chan_opts *o, rf_chan **out)
 	    (kind != KIND_UNBUF && kind != KIND_FIXED && kind != KIND_DROPPING &&
 	     kind != KIND_SLIDING && kind != KIND_PROMISE) ||
 	    (xf && (kind == KIND_UNBUF || !xf->step || !chan_xform_valid(xf))))
-		return -EINVAL;
-	/* Dropping, sliding and promise buffers and transformations discard values under
-	 * the channel's lock, where no user function may run. */
-	if (o->release && (xf || (kind != KIND_UNBUF && kind != KIND_FIXED)))
 		return -EINVAL;
 	const rf_config *cfg = sched_config();
 	rf_chan *ch = mem ? memset(mem, 0, sizeof(*mem)) : calloc(1, sizeof(*ch));
@@ -346,6 +412,9 @@ static void chan_final(rf_chan *ch)
 			}
 		}
 	}
+	/* A promise keeps its value for every taker: takers borrow it, the channel owns it. */
+	if (ch->release && ch->kind == KIND_PROMISE && ch->delivered && ch->pval != RF_NIL)
+		ch->release(ch->pval, ch->release_ctx);
 	while (ch->release && ch->kind != KIND_PROMISE && ch->count) {
 		rf_val v = chan_buf_remove(ch);
 		if (v != RF_NIL)
@@ -382,7 +451,8 @@ int rf_chan_destroy(rf_chan *ch)
 
 void chan_close_code(rf_chan *ch, int code)
 {
-	chan_done done = {NULL};
+	chan_done done;
+	chan_done_init(&done);
 	chan_lock(ch);
 	if (!ch->closed)
 		ch->close_code = code;
@@ -409,10 +479,54 @@ static uint64_t deadline_of(int64_t ms)
 	return ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms);
 }
 
-/* One put or take; ms < 0 waits forever, 0 only tries. */
-static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
+/* With ch locked, the operation could not complete now: link a node and wait (ms < 0:
+ * forever). The records are filled field by field: zeroing them whole (88 bytes, a rep
+ * stos) cost more than the fields. */
+static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 {
-	chan_done done = {NULL};
+	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
+		chan_unlock(ch);
+		return RF_EPENDINGLIMIT;
+	}
+	chan_node node;
+	chan_wait w;
+	node.wait = &w;
+	node.ch = ch;
+	node.val = v;
+	node.clause = 0;
+	node.is_put = is_put;
+	w.cb = NULL;
+	w.cb_ctx = RF_NIL;
+	w.done_next = NULL;
+	w.nnodes = 1;
+	w.nodes = &node;
+	waiter_init(&w.w);
+	chan_link(ch, &node);
+	chan_unlock(ch);
+	if (is_put)
+		PROBE(chan_put_park, ch);
+	else
+		PROBE(chan_take_park, ch);
+	fiber_wait_on(WAIT_CHAN, ch);
+	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
+	if (waited < 0)
+		chan_wait_unlink_all(&w);
+	int rc = waited < 0 ? waited : w.w.result;
+	if (is_put)
+		PROBE(chan_put, ch, rc, 1);
+	else {
+		PROBE(chan_take, ch, rc, 1);
+		if (!waited)
+			*out = w.w.value;
+	}
+	return rc;
+}
+
+/* One put or take; ms < 0 waits forever, 0 only tries. */
+static inline int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
+{
+	chan_done done;
+	chan_done_init(&done);
 	int rc;
 	rf_val got = RF_NIL;
 	chan_lock(ch);
@@ -432,33 +546,7 @@ static int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, 
 		chan_unlock(ch);
 		return busy_rc;
 	}
-	if (!chan_has_room(ch, is_put ? &ch->puts : &ch->takes)) {
-		chan_unlock(ch);
-		return RF_EPENDINGLIMIT;
-	}
-	chan_node node = {.ch = ch, .val = v, .is_put = is_put};
-	chan_wait w = {.nnodes = 1, .nodes = &node};
-	node.wait = &w;
-	waiter_init(&w.w);
-	chan_link(ch, &node);
-	chan_unlock(ch);
-	if (is_put)
-		PROBE(chan_put_park, ch);
-	else
-		PROBE(chan_take_park, ch);
-	fiber_wait_on(WAIT_CHAN, ch);
-	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
-	if (waited < 0)
-		chan_wait_unlink_all(&w);
-	rc = waited < 0 ? waited : w.w.result;
-	if (is_put)
-		PROBE(chan_put, ch, rc, 1);
-	else {
-		PROBE(chan_take, ch, rc, 1);
-		if (!waited)
-			*out = w.w.value;
-	}
-	return rc;
+	return op_park(ch, is_put, v, out, ms);
 }
 
 int rf_chan_put(rf_chan *ch, rf_val v)
@@ -495,7 +583,8 @@ static int op_async(rf_chan *ch, bool is_put, rf_val v, rf_chan_cb cb, rf_val ct
 {
 	chan_wait *w = NULL;
 	for (;;) {
-		chan_done done = {NULL};
+		chan_done done;
+		chan_done_init(&done);
 		int rc;
 		rf_val got = RF_NIL;
 		chan_lock(ch);

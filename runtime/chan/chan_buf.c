@@ -14,13 +14,20 @@
 
 #include "runtime/chan/chan_impl.h"
 
-/* Where a transformation's values go: a channel's buffer (ch, under its lock), or an
- * array owned by the caller (ch NULL; pipeline runs transformations outside any lock). */
+/* Where a transformation's values go: a channel's buffer (ch, under its lock; what it
+ * discards goes to done), or an array owned by the caller (ch NULL; pipeline runs
+ * transformations outside any lock), or a reduction (fold: transduce, no lock). `in` is
+ * the value being stepped (has_in): whether
+ * the step emitted it decides whether the channel still owns it. */
 struct rf_xform_sink {
 	rf_chan *ch;
+	chan_done *done;
+	chan_fold *fold; /* with ch NULL: fold what is emitted instead of keeping it */
 	rf_val *vals;
 	size_t n, cap;
 	int err;
+	bool has_in, passed;
+	rf_val in;
 };
 
 int chan_buf_init(rf_chan *ch)
@@ -32,18 +39,6 @@ int chan_buf_init(rf_chan *ch)
 	ch->cap = ch->n; /* grows past n only when a transformation expands */
 	ch->ring = malloc(ch->cap * sizeof(rf_val));
 	return ch->ring ? 0 : -ENOMEM;
-}
-
-size_t chan_buf_count(const rf_chan *ch)
-{
-	if (ch->kind == KIND_PROMISE)
-		return ch->delivered;
-	return ch->count;
-}
-
-bool chan_buf_full(const rf_chan *ch)
-{
-	return ch->kind == KIND_FIXED && ch->count >= ch->n;
 }
 
 static int ring_grow(rf_chan *ch)
@@ -64,49 +59,59 @@ static int ring_grow(rf_chan *ch)
 	return 0;
 }
 
-int chan_buf_add(rf_chan *ch, rf_val v)
+int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done)
 {
 	switch (ch->kind) {
 	case KIND_PROMISE:
 		if (!ch->delivered) {
 			ch->pval = v;
 			ch->delivered = true;
+		} else {
+			chan_drop(ch, done, v);
 		}
 		return 0;
 	case KIND_DROPPING:
-		if (ch->count >= ch->n)
+		if (ch->count >= ch->n) {
+			chan_drop(ch, done, v);
 			return 0;
+		}
 		break;
 	case KIND_SLIDING:
 		if (ch->count >= ch->n)
-			(void)chan_buf_remove(ch);
+			chan_drop(ch, done, chan_buf_remove(ch));
 		break;
 	default:
 		break;
 	}
-	if (ch->count == ch->cap && ring_grow(ch) < 0)
+	if (ch->count == ch->cap && ring_grow(ch) < 0) {
+		chan_drop(ch, done, v);
 		return -ENOMEM;
+	}
 	size_t tail = ch->head + ch->count; /* < 2 * cap: a compare, not a division */
 	ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
 	ch->count++;
 	return 0;
 }
 
-rf_val chan_buf_remove(rf_chan *ch)
-{
-	if (ch->kind == KIND_PROMISE)
-		return ch->pval; /* a promise keeps its value for every taker */
-	rf_val v = ch->ring[ch->head];
-	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
-	ch->count--;
-	return v;
-}
-
 void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 {
 	if (sink->ch) {
-		if (chan_buf_add(sink->ch, v) < 0)
+		if (sink->has_in && v == sink->in)
+			sink->passed = true;
+		if (chan_buf_add(sink->ch, v, sink->done) < 0)
 			sink->err = -ENOMEM;
+		return;
+	}
+	if (sink->fold) {
+		chan_fold *f = sink->fold;
+		if (f->rc < 0 || (f->rc == RF_XF_DONE && !f->flushing))
+			return; /* failed, or reduced: a step's further output is not wanted */
+		rf_val next = RF_NIL;
+		int rc = f->f(f->acc, v, &next);
+		if (rc >= 0)
+			f->acc = next;
+		if (rc < 0 || rc == RF_XF_DONE)
+			f->rc = rc;
 		return;
 	}
 	if (sink->n == sink->cap) {
@@ -125,7 +130,7 @@ void rf_xform_emit(rf_xform_sink *sink, rf_val v)
 int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
 {
 	USER_CALL();
-	rf_xform_sink sink = {NULL, NULL, 0, 0, 0};
+	rf_xform_sink sink = {0};
 	int rc = xf->step(xf, v, &sink);
 	if (xf->flush)
 		xf->flush(xf, &sink);
@@ -138,24 +143,45 @@ int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n)
 	return rc < 0 ? rc : 0;
 }
 
-int chan_buf_put(rf_chan *ch, rf_val v)
+int chan_xform_fold(rf_xform *xf, rf_val v, chan_fold *fold)
+{
+	USER_CALL();
+	rf_xform_sink sink = {.fold = fold};
+	if (fold->flushing) {
+		if (xf->flush)
+			xf->flush(xf, &sink);
+		return fold->rc < 0 ? fold->rc : 0;
+	}
+	int rc = xf->step(xf, v, &sink);
+	if (fold->rc < 0)
+		return fold->rc;
+	if (rc < 0)
+		return rc;
+	return rc == RF_XF_DONE || fold->rc == RF_XF_DONE ? RF_XF_DONE : 0;
+}
+
+int chan_buf_put(rf_chan *ch, rf_val v, chan_done *done)
 {
 	if (!ch->has_xf)
-		return chan_buf_add(ch, v);
-	if (ch->xf_done)
-		return 0; /* reduced: what still arrives is dropped (core.async aborts such puts) */
+		return chan_buf_add(ch, v, done);
+	if (ch->xf_done) { /* reduced: what still arrives is dropped (core.async aborts it) */
+		chan_drop(ch, done, v);
+		return 0;
+	}
 	USER_CALL();
-	rf_xform_sink sink = {.ch = ch};
+	rf_xform_sink sink = {.ch = ch, .done = done, .has_in = true, .in = v};
 	if (ch->xf.step(&ch->xf, v, &sink) == RF_XF_DONE)
 		ch->xf_done = true;
+	if (!sink.passed) /* filtered out, failed, or replaced by what it emitted */
+		chan_drop(ch, done, v);
 	return sink.err;
 }
 
-void chan_buf_flush(rf_chan *ch)
+void chan_buf_flush(rf_chan *ch, chan_done *done)
 {
 	if (ch->has_xf && ch->xf.flush) {
 		USER_CALL();
-		rf_xform_sink sink = {.ch = ch};
+		rf_xform_sink sink = {.ch = ch, .done = done};
 		ch->xf.flush(&ch->xf, &sink); /* output that cannot be buffered is dropped */
 	}
 }

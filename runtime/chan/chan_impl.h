@@ -20,7 +20,15 @@
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in
  * core.async, and user code never runs under a spin lock. Nothing else allocates under
- * either: a buffer only outgrows its size through a transformation.
+ * either: a buffer only outgrows its size through a transformation, and only a
+ * transformation drops more values in one operation than chan_done holds inline.
+ *
+ * Dropped values. With a release function the channel owns every value it accepted
+ * until a taker gets it. A value it discards under its lock (a dropping or sliding
+ * buffer's, a promise's extra puts, a transformation's input it did not pass on or
+ * output that did not fit, puts accepted after the transformation finished) is collected
+ * on the operation's chan_done and released by chan_done_finish, after unlocking. The
+ * last reference releases the rest (chan_final), with no lock: nobody else can reach it.
  *
  * Lock order (runtime/base/lockrank.h): CHAN_XF mutexes before CHAN spin locks; a channel
  * lock is a leaf, except in alts, which locks all its channels, the transformed ones
@@ -115,10 +123,29 @@ static inline void chan_unlock(rf_chan *ch)
 	lockrank_release(LOCKRANK_CHAN_XF, ch, false);
 }
 
-/* Claimed waits to finish once every lock is released. */
+/* Claimed waits to finish, and dropped values to release, once every lock is released.
+ * One operation drops values of one channel only (alts completes one clause): rel. */
+#define CHAN_DROPS_INLINE 4
 typedef struct chan_done {
 	chan_wait *head;
+	rf_chan *rel;      /* the channel whose values were dropped (ndrops > 0) */
+	uint32_t ndrops;   /* in drops, then in more */
+	uint32_t cap_more; /* more's capacity (ndrops >= CHAN_DROPS_INLINE) */
+	rf_val drops[CHAN_DROPS_INLINE];
+	rf_val *more;
 } chan_done;
+
+/* Empty. rel, drops and more are set by the first drop that needs them (ndrops counts
+ * what is valid), so a put or take that drops nothing writes two words. */
+static inline void chan_done_init(chan_done *d)
+{
+	d->head = NULL;
+	d->ndrops = 0;
+}
+
+/* Under ch->lock: v was accepted and is discarded; release it after unlocking (no-op
+ * without a release function or for RF_NIL). */
+void chan_drop(rf_chan *ch, chan_done *done, rf_val v);
 
 /* Under the channel lock. Complete now if possible: returns true and sets *rc (and *val
  * for a take); false means it would wait. Claimed waits go on done. With a
@@ -136,8 +163,21 @@ bool chan_has_room(rf_chan *ch, chan_list *l);
 void chan_link(rf_chan *ch, chan_node *n);
 void chan_unlink(rf_chan *ch, chan_node *n);
 
-/* No lock held: finish every claimed wait (wake it, or run its callback). */
-void chan_done_finish(chan_done *done);
+/* No lock held: finish every claimed wait (wake it, or run its callback), then release
+ * the dropped values. */
+void chan_done_finish_all(chan_done *done);
+static inline void chan_done_finish(chan_done *done)
+{
+	chan_wait *w = done->head;
+	/* The common case inline: one thread or fiber to wake, nothing dropped. done_next
+	 * is read before completing (a woken waiter's stack is gone). */
+	if (w && !w->cb && !w->done_next) {
+		done->head = NULL;
+		waiter_complete(&w->w);
+	}
+	if (done->head || done->ndrops)
+		chan_done_finish_all(done);
+}
 
 /* No lock held: unlink every node of w still linked (locks each channel in turn). */
 void chan_wait_unlink_all(chan_wait *w);
@@ -149,20 +189,52 @@ void chan_close_code(rf_chan *ch, int code);
 int chan_buf_init(rf_chan *ch);
 /* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
 bool chan_xform_valid(const rf_xform *xf);
-size_t chan_buf_count(const rf_chan *ch);
-bool chan_buf_full(const rf_chan *ch);
+static inline size_t chan_buf_count(const rf_chan *ch)
+{
+	return ch->kind == KIND_PROMISE ? ch->delivered : ch->count;
+}
+static inline bool chan_buf_full(const rf_chan *ch)
+{
+	return ch->kind == KIND_FIXED && ch->count >= ch->n;
+}
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the
- * value is dropped; the ring stays as it was). */
-int chan_buf_add(rf_chan *ch, rf_val v);
-rf_val chan_buf_remove(rf_chan *ch);
+ * value is dropped; the ring stays as it was). A value a dropping or sliding buffer or a
+ * promise discards goes to done (chan_drop). */
+int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done);
+static inline rf_val chan_buf_remove(rf_chan *ch)
+{
+	if (ch->kind == KIND_PROMISE)
+		return ch->pval; /* a promise keeps its value for every taker */
+	rf_val v = ch->ring[ch->head];
+	ch->head = ch->head + 1 == ch->cap ? 0 : ch->head + 1;
+	ch->count--;
+	return v;
+}
 /* Pass v through the transformation (or straight in); sets ch->xf_done. Returns 0, or
- * -ENOMEM when some of the transformation's output could not be buffered. */
-int chan_buf_put(rf_chan *ch, rf_val v);
-void chan_buf_flush(rf_chan *ch);
+ * -ENOMEM when some of the transformation's output could not be buffered. What is
+ * discarded goes to done (chan_drop). */
+int chan_buf_put(rf_chan *ch, rf_val v, chan_done *done);
+void chan_buf_flush(rf_chan *ch, chan_done *done);
 
 /* No lock: run xf's step on v, then its flush, collecting what they emit into *vals
  * (malloc'd, *n of them; free it). Returns 0, the step's negative code (values emitted
  * before it are still given), or -ENOMEM (nothing given). */
 int chan_xform_apply(rf_xform *xf, rf_val v, rf_val **vals, size_t *n);
+
+/* A reduction over what a transformation emits (transduce): acc = f(acc, v) per value.
+ * rc: 0, RF_XF_DONE once f said so (reduced), or f's negative code (then nothing more is
+ * folded). While flushing, values are folded even after f said RF_XF_DONE (as Clojure's
+ * completion step does). */
+typedef struct chan_fold {
+	rf_update_fn f;
+	rf_val acc;
+	int rc;
+	bool flushing;
+} chan_fold;
+
+/* No lock: step v through xf into fold (or, with fold->flushing, run xf's flush).
+ * Returns 0 to go on, RF_XF_DONE when the step or f finished the reduction, or a
+ * negative code of the step or f. */
+int chan_xform_fold(rf_xform *xf, rf_val v, chan_fold *fold);
 
 #endif

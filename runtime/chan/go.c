@@ -42,8 +42,10 @@ static int spawn(const sched_spawn *how, rf_body_fn fn, rf_val arg, rf_chan *res
 	go_proc *g = malloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	*g = (go_proc){.fn = fn, .arg = arg, .result = result, .bindings = var_bindings_capture()};
-	int rc = fiber_spawn_at(go_fiber, g, how, g->bindings);
+	*g = (go_proc){.fn = fn, .arg = arg, .result = result};
+	int rc = var_bindings_capture(&g->bindings);
+	if (rc == 0)
+		rc = fiber_spawn_at(go_fiber, g, how, g->bindings);
 	if (rc < 0) {
 		var_bindings_release(g->bindings);
 		free(g);

@@ -227,6 +227,7 @@ struct rf_pub {
 	_Atomic uint32_t refs;
 	rf_chan *src;
 	rf_body_fn topic_fn;
+	rf_body_fn buf_fn; /* NULL: unbuffered topic channels */
 	topic *topics;
 	size_t ntopics, cap;
 };
@@ -291,6 +292,11 @@ static int pub_go(rf_val arg, rf_val *out)
 
 int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out)
 {
+	return rf_pub_new_buf(ch, topic_fn, NULL, out);
+}
+
+int rf_pub_new_buf(rf_chan *ch, rf_body_fn topic_fn, rf_body_fn buf_fn, rf_pub **out)
+{
 	if (!ch || !topic_fn || !out)
 		return -EINVAL;
 	rf_pub *p = calloc(1, sizeof(*p));
@@ -300,6 +306,7 @@ int rf_pub_new(rf_chan *ch, rf_body_fn topic_fn, rf_pub **out)
 	atomic_init(&p->refs, 2);
 	p->src = rf_chan_retain(ch);
 	p->topic_fn = topic_fn;
+	p->buf_fn = buf_fn;
 	int rc = rf_go(pub_go, rf_from_ptr(p), NULL);
 	if (rc < 0) {
 		atomic_store_explicit(&p->refs, 1, memory_order_relaxed);
@@ -329,7 +336,16 @@ int rf_pub_sub(rf_pub *p, rf_val t, rf_chan *ch, bool close)
 			p->cap = cap;
 		}
 		topic fresh = {.topic = t};
-		if ((rc = rf_chan_new(&fresh.ch)) < 0)
+		rf_val n = 0;
+		if (p->buf_fn && (rc = p->buf_fn(t, &n)) < 0)
+			goto out;
+		if (n < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		rc = n ? rf_chan_new_buf(RF_BUF_FIXED, (size_t)n, &fresh.ch)
+		       : rf_chan_new(&fresh.ch);
+		if (rc < 0)
 			goto out;
 		if ((rc = rf_mult_new(fresh.ch, &fresh.m)) < 0) {
 			rf_chan_release(fresh.ch);
@@ -365,6 +381,20 @@ int rf_pub_unsub_all(rf_pub *p)
 		rf_mult_untap_all(p->topics[i].m);
 	while (p->ntopics) /* with no taps left, closing a topic closes no subscriber */
 		drop_topic_locked(p, 0);
+	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
+	return 0;
+}
+
+int rf_pub_unsub_all_topic(rf_pub *p, rf_val t)
+{
+	if (!p)
+		return -EINVAL;
+	mutex_lock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
+	topic *tp = find_topic(p, t);
+	if (tp) {
+		rf_mult_untap_all(tp->m);
+		drop_topic_locked(p, (size_t)(tp - p->topics)); /* no taps left to close */
+	}
 	mutex_unlock_ranked(&p->lock, LOCKRANK_CHAN_PUB);
 	return 0;
 }

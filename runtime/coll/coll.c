@@ -15,20 +15,9 @@ uint64_t coll_edit_token(void)
 	return atomic_fetch_add_explicit(&next_token, 1, memory_order_relaxed);
 }
 
-/* murmur3's fmix64: every input bit reaches every output bit. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 uint64_t rf_hash_int(rf_val key, rf_val ctx)
 {
-	return mix64((uint64_t)key);
+	return coll_mix64((uint64_t)key);
 }
 
 uint64_t rf_hash_str(rf_val key, rf_val ctx)
@@ -39,7 +28,7 @@ uint64_t rf_hash_str(rf_val key, rf_val ctx)
 		return 0;
 	for (; *s; s++)
 		h = (h ^ *s) * 0x100000001b3ull;
-	return mix64(h);
+	return coll_mix64(h);
 }
 
 bool rf_eq_str(rf_val a, rf_val b, rf_val ctx)

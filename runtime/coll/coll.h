@@ -2,8 +2,9 @@
  * count every version and node carries, edit tokens for transients, element ownership.
  *
  * Contract (shared state). Versions (rf_pvec, rf_phm) and nodes are immutable once a
- * version that reaches them has been returned to a caller; the only word any thread
- * writes in them afterwards is the reference count `rc`. A node is written in place only
+ * version that reaches them has been returned to a caller; the only words any thread
+ * writes in them afterwards are the reference count `rc` and, in hash map nodes, the
+ * lending words (hamt.h). A node is written in place only
  * by the transient that owns it (node->edit == the transient's token, nonzero), and such
  * a node is reachable from that transient alone (rc == 1, no version points to it): a
  * transient never shares its owned nodes until persistent!, which retires its token.
@@ -63,6 +64,17 @@ static inline bool rc_drop(_Atomic uint32_t *rc)
 static inline bool coll_owned(uint64_t node_edit, uint64_t edit)
 {
 	return edit != 0 && node_edit == edit;
+}
+
+/* murmur3's fmix64: every input bit reaches every output bit (rf_hash_int). */
+static inline uint64_t coll_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
 }
 
 /* A token no node carries yet (never 0). Any thread. */

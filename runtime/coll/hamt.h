@@ -14,11 +14,25 @@
  * whose whole hashes equal `hash`. Children below the root always hold at least two
  * entries: an operation that leaves a child with one pulls that entry up (CHAMP's
  * canonical form). The root may be anything, or NULL for the empty map.
+ *
+ * Lending. A persistent copy C of a node N (edit 0: C is never changed once returned)
+ * holds every reference N holds but at most one word (the slot the operation replaces).
+ * Rather than counting each shared key, value and child once more (a locked increment on
+ * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
+ * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
+ * published node besides counts), N->own = the word whose reference N keeps, C->lent = 1,
+ * and C counts one reference held by N. N's slots still point to the same objects, now
+ * kept alive by C. When N goes, it drops its own word and its reference to C and clears
+ * C->lent (release; a copier's acquire load pairs with it). Chains stay one link long: a
+ * node that lends (lent == 1) does not borrow, and only a fresh copy lends, so an old
+ * version keeps at most one newer copy of each of its path nodes alive. A transient's
+ * copies never lend (it changes them in place).
  */
 #ifndef RF_COLL_HAMT_H
 #define RF_COLL_HAMT_H
 
 #include "ringfold/phm.h"
+#include "runtime/coll/cmem.h"
 #include "runtime/coll/coll.h"
 
 enum { H_BITMAP = 1, H_COLL = 2 };
@@ -28,7 +42,8 @@ enum { H_BITMAP = 1, H_COLL = 2 };
 typedef struct hnode {
 	_Atomic uint32_t rc;
 	uint8_t kind;
-	uint8_t pad_[3];
+	_Atomic uint8_t lent; /* 1: a borrower holds this node (see "Lending" above) */
+	uint8_t pad_[2];
 	uint32_t cap; /* slots allocated */
 	uint32_t cn;  /* H_COLL: pairs */
 	uint64_t edit;
@@ -38,6 +53,9 @@ typedef struct hnode {
 		};
 		uint64_t hash; /* H_COLL */
 	};
+	_Atomic(struct hnode *) lender; /* set once: the node holding this one's references */
+	int32_t own;                    /* with lender: the word still referenced here, or -1 */
+	uint32_t pad2_;
 	rf_val slot[];
 } hnode;
 
@@ -58,7 +76,7 @@ struct rf_thm {
 
 static inline uint64_t h_hash(const rf_coll_ops *ops, rf_val k)
 {
-	return ops && ops->hash ? ops->hash(k, ops->ctx) : rf_hash_int(k, 0);
+	return ops && ops->hash ? ops->hash(k, ops->ctx) : coll_mix64((uint64_t)k);
 }
 static inline bool h_eq(const rf_coll_ops *ops, rf_val a, rf_val b)
 {
@@ -68,17 +86,42 @@ static inline uint32_t h_bit(uint64_t h, uint32_t shift)
 {
 	return 1u << ((h >> shift) & HMASK);
 }
+#if !defined(__POPCNT__) && (defined(__x86_64__) || defined(__i386__))
+/* The CPU has the popcnt instruction (set once, before main, by hnode.c). */
+extern bool hamt_have_popcnt;
+#endif
+
+/* Set bits of x. A plain __builtin_popcount on the baseline x86-64 target is a call to
+ * libgcc's table-driven __popcountdi2: here the popcnt instruction when the CPU has it
+ * (a predictable branch on a flag), else a few inline ALU steps. The lookup loop has its
+ * own popcnt build (hnode.c). */
+static inline uint32_t h_popc(uint32_t x)
+{
+#if defined(__POPCNT__) || !(defined(__x86_64__) || defined(__i386__))
+	return (uint32_t)__builtin_popcount(x);
+#else
+	if (hamt_have_popcnt) {
+		uint32_t r;
+		__asm__("popcnt %1, %0" : "=r"(r) : "rm"(x) : "cc");
+		return r;
+	}
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+#endif
+}
 static inline uint32_t h_index(uint32_t map, uint32_t bit)
 {
-	return (uint32_t)__builtin_popcount(map & (bit - 1));
+	return h_popc(map & (bit - 1));
 }
 static inline uint32_t h_entries(const hnode *n)
 {
-	return n->kind == H_COLL ? n->cn : (uint32_t)__builtin_popcount(n->datamap);
+	return n->kind == H_COLL ? n->cn : h_popc(n->datamap);
 }
 static inline uint32_t h_children(const hnode *n)
 {
-	return n->kind == H_COLL ? 0 : (uint32_t)__builtin_popcount(n->nodemap);
+	return n->kind == H_COLL ? 0 : h_popc(n->nodemap);
 }
 /* Word of child j's pointer (its bitmaps follow). */
 static inline uint32_t h_kidw(const hnode *n, uint32_t j)
@@ -107,11 +150,21 @@ static inline uint32_t h_used(const hnode *n)
 }
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
+/* Free n's memory only (nothing it references). */
+static inline void hnode_free(hnode *n)
+{
+	cmem_free(n, sizeof(*n) + (size_t)n->cap * sizeof(rf_val));
+}
 void hnode_drop(hnode *n, const rf_coll_ops *ops);
 /* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every
  * key, value and child of n but the one in slot `skip` (-1: none; a child's pointer
- * word), left for the caller to fill. */
+ * word), left for the caller to fill; n keeps its reference in skip. A persistent copy
+ * (edit 0) may take n's references rather than new ones (n lends, see above). */
 hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops);
+/* The same into c, fresh from hnode_alloc(any kind, cap >= h_used(n), edit); never fails.
+ * Once a copy has lent, the operation must not fail (its input would be left changed):
+ * a path copy is allocated before going down and filled on the way back. */
+hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);

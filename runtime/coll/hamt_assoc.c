@@ -209,25 +209,24 @@ int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_
 	}
 	if (n->nodemap & bit) {
 		uint32_t w = h_kidw(n, h_index(n->nodemap, bit));
-		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk;
-		int rc = hamt_assoc(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
-		if (rc < 0)
-			return rc;
-		*out = n;
-		if (!*changed)
-			return 0;
-		if (nk == kid) { /* changed in place, so n is the transient's too */
-			n->slot[w + 1] = (rf_val)h_maps(nk);
-			return 0;
-		}
-		hnode *c = n;
+		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk, *c = n;
+		/* n's copy is allocated before going down: nothing fails after a copy lends */
 		if (!coll_owned(n->edit, edit) &&
-		    !(c = hnode_copy(n, room(H_BITMAP, h_used(n), edit), edit, (int)w, ops))) {
-			hnode_drop(nk, ops);
+		    !(c = hnode_alloc(H_BITMAP, room(H_BITMAP, h_used(n), edit), edit)))
 			return -ENOMEM;
+		int rc = hamt_assoc(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
+		*out = n;
+		if (rc < 0 || !*changed || nk == kid) {
+			if (c != n)
+				hnode_free(c);   /* nothing in it yet */
+			if (rc == 0 && *changed) /* changed in place, so n is the transient's too */
+				n->slot[w + 1] = (rf_val)h_maps(nk);
+			return rc;
 		}
 		if (c == n)
 			hnode_drop(kid, ops); /* n's own reference: the transient's */
+		else
+			hnode_fill(c, n, edit, (int)w, ops);
 		h_setkid(c, w, nk);
 		*out = c;
 		return 0;

@@ -114,10 +114,17 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	if (!(n->nodemap & bit))
 		return 0;
 	uint32_t j = h_index(n->nodemap, bit), w = h_kidw(n, j);
-	hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk;
+	hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk, *c = n;
+	/* n's copy is allocated before going down: nothing fails after a copy lends */
+	if (!coll_owned(n->edit, edit) && !(c = hnode_alloc(H_BITMAP, h_used(n), edit)))
+		return -ENOMEM;
 	int rc = hamt_dissoc(kid, shift + HBITS, h, k, edit, ops, &nk, changed);
-	if (rc < 0 || !*changed)
-		return rc;
+	if (rc < 0 || !*changed || nk == kid || h_single(nk) || !nk) {
+		if (c != n)
+			hnode_free(c); /* nothing in it yet */
+		if (rc < 0 || !*changed)
+			return rc;
+	}
 	if (h_single(nk)) {
 		/* the child is down to one entry: it moves up into this node */
 		if ((rc = pull_up(n, bit, j, nk, edit, ops, out)) < 0) {
@@ -135,21 +142,21 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 			*out = NULL;
 			return 0;
 		}
-		hnode *c = hnode_alloc(H_BITMAP, used - 2, edit);
-		if (!c)
+		hnode *r = hnode_alloc(H_BITMAP, used - 2, edit);
+		if (!r)
 			return -ENOMEM;
-		c->datamap = n->datamap;
-		c->nodemap = n->nodemap & ~bit;
-		memcpy(c->slot, n->slot, (size_t)w * sizeof(rf_val));
-		memcpy(c->slot + w, n->slot + w + 2, (size_t)(used - w - 2) * sizeof(rf_val));
-		uint32_t e = h_entries(c);
+		r->datamap = n->datamap;
+		r->nodemap = n->nodemap & ~bit;
+		memcpy(r->slot, n->slot, (size_t)w * sizeof(rf_val));
+		memcpy(r->slot + w, n->slot + w + 2, (size_t)(used - w - 2) * sizeof(rf_val));
+		uint32_t e = h_entries(r);
 		for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
-			key_retain(ops, c->slot[i]);
-			val_retain(ops, c->slot[i + 1]);
+			key_retain(ops, r->slot[i]);
+			val_retain(ops, r->slot[i + 1]);
 		}
 		for (uint32_t i = 2 * e; i < used - 2; i += 2)
-			rc_retain(&((hnode *)(intptr_t)c->slot[i])->rc);
-		*out = c;
+			rc_retain(&((hnode *)(intptr_t)r->slot[i])->rc);
+		*out = r;
 		return 0;
 	}
 	if (nk == kid) { /* changed in place (so n is owned too): its bitmaps changed */
@@ -157,13 +164,10 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 		*out = n;
 		return 0;
 	}
-	hnode *c = n;
-	if (!coll_owned(n->edit, edit) && !(c = hnode_copy(n, h_used(n), edit, (int)w, ops))) {
-		hnode_drop(nk, ops);
-		return -ENOMEM;
-	}
 	if (c == n)
 		hnode_drop(kid, ops);
+	else
+		hnode_fill(c, n, edit, (int)w, ops);
 	h_setkid(c, w, nk);
 	*out = c;
 	return 0;

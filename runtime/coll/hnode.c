@@ -7,10 +7,13 @@
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 {
-	hnode *n = malloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
+	hnode *n = cmem_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
 	if (!n)
 		return NULL;
 	atomic_init(&n->rc, 1);
+	atomic_init(&n->lent, 0);
+	atomic_init(&n->lender, NULL);
+	n->own = -1;
 	n->kind = kind;
 	n->cap = cap;
 	n->cn = 0;
@@ -19,10 +22,33 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
+/* Drop the reference n holds in word w (a key, a value or a child pointer). */
+static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
+{
+	uint32_t e = h_entries(n);
+	if (w >= 2 * e)
+		hnode_drop((hnode *)(intptr_t)n->slot[w], ops);
+	else if (w % 2)
+		val_release(ops, n->slot[w]);
+	else
+		key_release(ops, n->slot[w]);
+}
+
 void hnode_drop(hnode *n, const rf_coll_ops *ops)
 {
 	if (!n || !rc_drop(&n->rc))
 		return;
+	/* relaxed: written before the reference we just took the last of was dropped */
+	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
+	if (l) { /* every reference of n but its own word is l's */
+		if (n->own >= 0)
+			drop_word(n, (uint32_t)n->own, ops);
+		/* release: n is done with l's references; pairs with lend()'s acquire */
+		atomic_store_explicit(&l->lent, 0, memory_order_release);
+		hnode_drop(l, ops);
+		hnode_free(n);
+		return;
+	}
 	uint32_t e = h_entries(n), used = h_used(n);
 	if (ops && (ops->release || ops->key_release))
 		for (uint32_t i = 0; i < 2 * e; i += 2) {
@@ -31,18 +57,44 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		}
 	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
 		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
-	free(n);
+	hnode_free(n);
+}
+
+/* n hands its references but word `skip` to its persistent copy c (hamt.h, "Lending"),
+ * unless n lends already or has borrowed before. */
+static bool lend(const hnode *n, hnode *c, int skip)
+{
+	hnode *nn = (hnode *)n, *none = NULL;
+	/* acquire: pairs with the release that cleared it, when n's borrower went */
+	if (atomic_load_explicit(&nn->lent, memory_order_acquire) ||
+	    atomic_load_explicit(&nn->lender, memory_order_relaxed))
+		return false;
+	/* relaxed: n's last dropper reads lender and own after taking the last reference,
+	 * which orders it after our use of n */
+	if (!atomic_compare_exchange_strong_explicit(&nn->lender, &none, c, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		return false; /* another copy of n won */
+	nn->own = skip;
+	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
+	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
+	return true;
 }
 
 hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const rf_coll_ops *ops)
 {
-	uint32_t used = h_used(n), e = h_entries(n);
 	hnode *c = hnode_alloc(n->kind, cap, edit);
-	if (!c)
-		return NULL;
+	return c ? hnode_fill(c, n, edit, skip, ops) : NULL;
+}
+
+hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
+{
+	uint32_t used = h_used(n), e = h_entries(n);
+	c->kind = n->kind;
 	c->cn = n->cn;
 	c->hash = n->hash;
 	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
+	if (!edit && lend(n, c, skip))
+		return c;
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
 			key_retain(ops, n->slot[i]);
@@ -55,29 +107,88 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
 	return c;
 }
 
-const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+/* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per
+ * popcount form (hw: the popcnt instruction), so that the common case runs without
+ * indirect or library calls. */
+static inline __attribute__((always_inline)) uint32_t find_popc(uint32_t x, bool hw)
 {
-	if (!n)
-		return NULL;
+	return hw ? (uint32_t)__builtin_popcount(x) : h_popc(x);
+}
+
+static inline __attribute__((always_inline)) bool find_eq(const rf_coll_ops *ops, rf_val a,
+                                                          rf_val b, bool word)
+{
+	return word ? a == b : ops->eq(a, b, ops->ctx);
+}
+
+static inline __attribute__((always_inline)) const rf_val *
+find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool word, bool hw)
+{
 	uint64_t maps = h_maps(n); /* the root's own header; below, the copy in the parent */
 	for (uint32_t shift = 0;; shift += HBITS) {
 		if (maps == 0) { /* a collision node: every bitmap node holds something */
 			if (n->kind != H_COLL || n->hash != h)
 				return NULL;
 			for (uint32_t i = 0; i < n->cn; i++)
-				if (h_eq(ops, n->slot[2 * i], k))
+				if (find_eq(ops, n->slot[2 * i], k, word))
 					return &n->slot[2 * i + 1];
 			return NULL;
 		}
 		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, shift);
 		if (dm & bit) {
-			uint32_t i = h_index(dm, bit);
-			return h_eq(ops, n->slot[2 * i], k) ? &n->slot[2 * i + 1] : NULL;
+			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
+			return find_eq(ops, e[0], k, word) ? &e[1] : NULL;
 		}
 		if (!(nm & bit))
 			return NULL;
-		uint32_t w = 2 * (uint32_t)__builtin_popcount(dm) + 2 * h_index(nm, bit);
+		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
 		maps = (uint64_t)n->slot[w + 1];
 		n = (const hnode *)(intptr_t)n->slot[w];
 	}
+}
+
+__attribute__((noinline)) static const rf_val *find_word(const hnode *n, uint64_t h, rf_val k)
+{
+	return find_body(n, h, k, NULL, true, false);
+}
+
+__attribute__((noinline)) static const rf_val *find_ops(const hnode *n, uint64_t h, rf_val k,
+                                                        const rf_coll_ops *ops)
+{
+	return find_body(n, h, k, ops, false, false);
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+#define FIND_HW 1
+bool hamt_have_popcnt;
+
+__attribute__((constructor)) static void find_popcnt(void)
+{
+	__builtin_cpu_init(); /* constructors may run before libgcc's own */
+	hamt_have_popcnt = __builtin_cpu_supports("popcnt");
+}
+
+__attribute__((target("popcnt"), noinline)) static const rf_val *find_word_hw(const hnode *n,
+                                                                              uint64_t h, rf_val k)
+{
+	return find_body(n, h, k, NULL, true, true);
+}
+
+__attribute__((target("popcnt"), noinline)) static const rf_val *
+find_ops_hw(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+{
+	return find_body(n, h, k, ops, false, true);
+}
+#endif
+
+const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
+{
+	if (!n)
+		return NULL;
+	bool word = !ops || !ops->eq;
+#ifdef FIND_HW
+	if (hamt_have_popcnt)
+		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
+#endif
+	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
 }

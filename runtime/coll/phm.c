@@ -7,7 +7,7 @@
 
 static rf_phm *phm_alloc(size_t cnt, hnode *root, const rf_coll_ops *ops)
 {
-	rf_phm *m = malloc(sizeof(*m));
+	rf_phm *m = cmem_alloc(sizeof(*m));
 	if (!m)
 		return NULL;
 	atomic_init(&m->h.rc, 1);
@@ -36,7 +36,7 @@ void rf_phm_release(rf_phm *m)
 {
 	if (m && rc_drop(&m->h.rc)) {
 		hnode_drop(m->root, m->ops);
-		free(m);
+		cmem_free(m, sizeof(*m));
 	}
 }
 
@@ -59,19 +59,18 @@ bool rf_phm_contains(const rf_phm *m, rf_val key)
 	return m && hamt_find(m->root, h_hash(m->ops, key), key, m->ops);
 }
 
-/* A version for root r (its reference moves in), or m again when nothing changed. */
-static int phm_result(const rf_phm *m, hnode *r, bool changed, int delta, rf_phm **out)
+/* The version n (allocated before the trie changed: nothing may fail after a node has
+ * lent, hamt.h) for root r (its reference moves in), or m again when nothing changed. */
+static int phm_result(const rf_phm *m, rf_phm *n, hnode *r, bool changed, int delta, rf_phm **out)
 {
 	if (!changed) {
+		cmem_free(n, sizeof(*n));
 		rc_retain(&((rf_phm *)m)->h.rc); /* the same map, one more reference */
 		*out = (rf_phm *)m;
 		return 0;
 	}
-	rf_phm *n = phm_alloc(m->cnt + (size_t)(ptrdiff_t)delta, r, m->ops);
-	if (!n) {
-		hnode_drop(r, m->ops);
-		return -ENOMEM;
-	}
+	n->cnt = m->cnt + (size_t)(ptrdiff_t)delta;
+	n->root = r;
 	*out = n;
 	return 0;
 }
@@ -80,26 +79,36 @@ int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out)
 {
 	if (!m || !out)
 		return -EINVAL;
+	rf_phm *n = phm_alloc(0, NULL, m->ops);
+	if (!n)
+		return -ENOMEM;
 	hnode *r;
 	int delta;
 	bool changed;
 	int rc =
 	    hamt_assoc(m->root, 0, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta, &changed);
-	if (rc < 0)
+	if (rc < 0) {
+		cmem_free(n, sizeof(*n));
 		return rc;
-	return phm_result(m, r, changed, delta, out);
+	}
+	return phm_result(m, n, r, changed, delta, out);
 }
 
 int rf_phm_dissoc(const rf_phm *m, rf_val key, rf_phm **out)
 {
 	if (!m || !out)
 		return -EINVAL;
+	rf_phm *n = phm_alloc(0, NULL, m->ops);
+	if (!n)
+		return -ENOMEM;
 	hnode *r;
 	bool changed;
 	int rc = hamt_dissoc(m->root, 0, h_hash(m->ops, key), key, 0, m->ops, &r, &changed);
-	if (rc < 0)
+	if (rc < 0) {
+		cmem_free(n, sizeof(*n));
 		return rc;
-	return phm_result(m, r, changed, -1, out);
+	}
+	return phm_result(m, n, r, changed, -1, out);
 }
 
 int rf_phm_update(const rf_phm *m, rf_val key, rf_update_fn f, rf_val arg, rf_phm **out)
@@ -112,12 +121,17 @@ int rf_phm_update(const rf_phm *m, rf_val key, rf_update_fn f, rf_val arg, rf_ph
 	int rc = f(old ? *old : RF_NIL, arg, &v);
 	if (rc < 0)
 		return rc;
+	rf_phm *n = phm_alloc(0, NULL, m->ops);
+	if (!n)
+		return -ENOMEM;
 	hnode *r;
 	int delta;
 	bool changed;
-	if ((rc = hamt_assoc(m->root, 0, h, key, v, 0, m->ops, &r, &delta, &changed)) < 0)
+	if ((rc = hamt_assoc(m->root, 0, h, key, v, 0, m->ops, &r, &delta, &changed)) < 0) {
+		cmem_free(n, sizeof(*n));
 		return rc;
-	return phm_result(m, r, changed, delta, out);
+	}
+	return phm_result(m, n, r, changed, delta, out);
 }
 
 int rf_phm_merge(const rf_phm *a, const rf_phm *b, rf_phm **out)

@@ -6,15 +6,6 @@
 
 #include "runtime/coll/ptree.h"
 
-#define DELTA 3
-#define RATIO 2
-
-static void t_retain(tnode *t)
-{
-	if (t)
-		rc_retain(&t->rc);
-}
-
 void tnode_drop(tnode *t, const rf_coll_ops *ops)
 {
 	if (!t || !rc_drop(&t->rc))
@@ -38,6 +29,7 @@ static tnode *t_node(rf_val k, rf_val v, tnode *l, tnode *r, const rf_coll_ops *
 	}
 	atomic_init(&t->rc, 1);
 	t->pad_ = 0;
+	t->edit = 0;
 	t->size = 1 + t_size(l) + t_size(r);
 	t->l = l;
 	t->r = r;

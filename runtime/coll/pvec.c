@@ -9,9 +9,16 @@
 
 rf_pvec *pv_alloc(uint32_t tlen)
 {
-	rf_pvec *v = malloc(sizeof(*v) + (size_t)tlen * sizeof(rf_val));
+	/* Room for 4, 8, 16 or 32 tail elements: a run of conj allocates one size and frees
+	 * the same size, which the cache (cmem.h) then serves (an exact size would alternate
+	 * between neighbouring sizes). */
+	uint32_t room = 4;
+	while (room < tlen)
+		room *= 2;
+	rf_pvec *v = cmem_alloc(sizeof(*v) + (size_t)room * sizeof(rf_val));
 	if (!v)
 		return NULL;
+	v->room = (uint16_t)room;
 	atomic_init(&v->h.rc, 1);
 	v->h.kind = COLL_PVEC;
 	v->tlen = tlen;
@@ -24,7 +31,7 @@ static void pv_free(rf_pvec *v)
 	if (ops_own_vals(v->ops))
 		for (uint32_t j = 0; j < v->tlen; j++)
 			v->ops->release(v->tail[j], v->ops->ctx);
-	free(v);
+	pv_dealloc(v);
 }
 
 void rf_pvec_retain(rf_pvec *v)
@@ -87,15 +94,13 @@ int rf_pvec_peek(const rf_pvec *v, rf_val *out)
 	return 0;
 }
 
-/* A new version like v with room for `room` tail elements, the first tlen (<= v->tlen,
+/* n (from pv_alloc(room)) made a new version like v with room for `room` tail elements, the first
+ * tlen (<= v->tlen,
  * <= room) copied from v's, and a reference to each of them; tail slot `skip` is left
  * unset and unreferenced (-1: none). n->tlen = tlen. Its root is v's (a new reference)
  * or, if `root` is not v's, `root` (the caller's reference moves in). */
-static rf_pvec *pv_clone(const rf_pvec *v, uint32_t room, uint32_t tlen, int skip, vnode *root)
+static rf_pvec *pv_fill(rf_pvec *n, const rf_pvec *v, uint32_t tlen, int skip, vnode *root)
 {
-	rf_pvec *n = pv_alloc(room);
-	if (!n)
-		return NULL;
 	n->tlen = tlen;
 	n->shift = v->shift;
 	n->pcnt = v->pcnt;
@@ -113,6 +118,12 @@ static rf_pvec *pv_clone(const rf_pvec *v, uint32_t room, uint32_t tlen, int ski
 	return n;
 }
 
+static rf_pvec *pv_clone(const rf_pvec *v, uint32_t room, uint32_t tlen, int skip, vnode *root)
+{
+	rf_pvec *n = pv_alloc(room);
+	return n ? pv_fill(n, v, tlen, skip, root) : NULL;
+}
+
 /* Append x to the physical vector (v->end == v->pcnt). */
 static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
@@ -121,10 +132,15 @@ static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 		if (!(n = pv_clone(v, v->tlen + 1, v->tlen, -1, v->root)))
 			return -ENOMEM;
 	} else {
-		/* the full tail becomes a trie leaf; x starts a new tail */
-		vnode *leaf = vnode_alloc(0);
-		if (!leaf)
+		/* the full tail becomes a trie leaf; x starts a new tail. The version is allocated
+		 * first: nothing may fail once the trie's nodes have lent (pvec_impl.h). */
+		if (!(n = pv_alloc(1)))
 			return -ENOMEM;
+		vnode *leaf = vnode_alloc(0);
+		if (!leaf) {
+			pv_dealloc(n);
+			return -ENOMEM;
+		}
 		memcpy(leaf->x, v->tail, sizeof(leaf->x));
 		if (ops_own_vals(v->ops))
 			for (int j = 0; j < VW; j++)
@@ -134,11 +150,8 @@ static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 		int rc = vtrie_push_root(&root, &shift, v->pcnt, leaf, 0, v->ops);
 		if (rc < 0) {
 			vnode_drop(leaf, 0, v->ops);
+			pv_dealloc(n);
 			return rc;
-		}
-		if (!(n = pv_alloc(1))) {
-			vnode_drop(root, shift, v->ops);
-			return -ENOMEM;
 		}
 		n->tlen = 0;
 		n->shift = shift;
@@ -170,14 +183,14 @@ static int pv_assoc(const rf_pvec *v, size_t p, rf_val x, rf_pvec **out)
 		return 0;
 	}
 	vnode *root;
-	int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &root);
-	if (rc < 0)
-		return rc;
-	if (!(n = pv_clone(v, v->tlen, v->tlen, -1, root))) {
-		vnode_drop(root, v->shift, v->ops);
+	if (!(n = pv_alloc(v->tlen))) /* first: nothing may fail after a node lends */
 		return -ENOMEM;
+	int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &root);
+	if (rc < 0) {
+		pv_dealloc(n);
+		return rc;
 	}
-	*out = n;
+	*out = pv_fill(n, v, v->tlen, -1, root);
 	return 0;
 }
 
@@ -197,9 +210,13 @@ static int pv_pop(const rf_pvec *v, rf_pvec **out)
 	size_t toff = v->pcnt - 1;
 	const vnode *leaf = pv_leaf(v->root, v->shift, toff - 1);
 	vnode *root;
+	if (!(n = pv_alloc(VW))) /* first: nothing may fail after a node lends */
+		return -ENOMEM;
 	int rc = vtrie_pop(v->root, v->shift, toff, 0, v->ops, &root);
-	if (rc < 0)
+	if (rc < 0) {
+		pv_dealloc(n);
 		return rc;
+	}
 	uint32_t shift = v->shift;
 	if (root && shift > VBITS && !root->kid[1]) {
 		vnode *only = root->kid[0];
@@ -207,10 +224,6 @@ static int pv_pop(const rf_pvec *v, rf_pvec **out)
 		vnode_drop(root, shift, v->ops);
 		root = only;
 		shift -= VBITS;
-	}
-	if (!(n = pv_alloc(VW))) {
-		vnode_drop(root, shift, v->ops);
-		return -ENOMEM;
 	}
 	n->tlen = VW;
 	n->shift = shift;

@@ -10,11 +10,17 @@
  * Levels count bits: leaves are level 0, their parents 5, the root `shift` (>= 5).
  * root NULL is the empty trie. Trie leaves are always full; a child slot is NULL past the
  * last child.
+ *
+ * Lending: a persistent path copy takes the references of the node it copies, which
+ * keeps the slot it replaces and a reference to the copy, exactly as hash map nodes do
+ * (hamt.h, "Lending"). So that no operation fails after a node has lent, a path copy is
+ * allocated before the operation goes down, and the version before the trie changes.
  */
 #ifndef RF_COLL_PVEC_IMPL_H
 #define RF_COLL_PVEC_IMPL_H
 
 #include "ringfold/pvec.h"
+#include "runtime/coll/cmem.h"
 #include "runtime/coll/coll.h"
 
 #define VW 32 /* width of a node */
@@ -23,8 +29,11 @@
 
 typedef struct vnode {
 	_Atomic uint32_t rc;
-	uint32_t pad_;
+	_Atomic uint8_t lent; /* 1: a borrower holds this node (lending, as in hamt.h) */
+	int8_t own;           /* with lender: the slot still referenced here, or -1 */
+	uint8_t pad_[2];
 	uint64_t edit; /* token of the transient that owns it, or a stale one / 0 */
+	_Atomic(struct vnode *) lender; /* set once: the node holding this one's references */
 	union {
 		struct vnode *kid[VW]; /* level > 0 */
 		rf_val x[VW];          /* level 0 (a leaf) */
@@ -34,7 +43,8 @@ typedef struct vnode {
 struct rf_pvec {
 	coll_hdr h;
 	uint32_t tlen;  /* elements in tail[] */
-	uint32_t shift; /* level of root */
+	uint16_t shift; /* level of root */
+	uint16_t room;  /* tail[] allocated */
 	size_t pcnt;    /* physical count: trie + tail */
 	size_t start, end;
 	vnode *root;
@@ -68,11 +78,17 @@ static inline const vnode *pv_leaf(const vnode *root, uint32_t shift, size_t i)
 }
 
 vnode *vnode_alloc(uint64_t edit);
+/* Free n's memory only (nothing it references). */
+static inline void vnode_free(vnode *n)
+{
+	cmem_free(n, sizeof(*n));
+}
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops);
 
 /* n itself if the transient `edit` owns it, else a copy owned by `edit` (0: by nobody)
  * that holds a reference to each child or element of n but slot `skip` (-1: none), which
- * is NULL / unset in the copy and must be filled by the caller. NULL: -ENOMEM. */
+ * is NULL / unset in the copy and must be filled by the caller (n keeps its reference
+ * there; a persistent copy may take n's other references, n lending). NULL: -ENOMEM. */
 vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const rf_coll_ops *ops);
 
 /* Trie operations: each returns 0 or -ENOMEM (nothing changed), and the node that now
@@ -97,5 +113,10 @@ int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uin
 
 /* A version with room for tlen tail elements, rc 1, fields but the tail unset. */
 rf_pvec *pv_alloc(uint32_t tlen);
+/* Free v's memory only. */
+static inline void pv_dealloc(rf_pvec *v)
+{
+	cmem_free(v, sizeof(*v) + (size_t)v->room * sizeof(rf_val));
+}
 
 #endif

@@ -88,7 +88,7 @@ int rf_thm_persistent(rf_thm *t, rf_phm **out)
 {
 	if (!t || !out)
 		return -EINVAL;
-	rf_phm *m = malloc(sizeof(*m));
+	rf_phm *m = cmem_alloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	atomic_init(&m->h.rc, 1);

@@ -14,7 +14,7 @@ static void tail_free(rf_tvec *t)
 	if (ops_own_vals(t->ops))
 		for (uint32_t j = 0; j < t->tlen; j++)
 			t->ops->release(t->tail->x[j], t->ops->ctx);
-	free(t->tail);
+	vnode_free(t->tail);
 }
 
 void rf_tvec_free(rf_tvec *t)
@@ -115,7 +115,7 @@ int rf_tvec_conj(rf_tvec *t, rf_val x)
 		uint32_t shift = t->shift;
 		int rc = vtrie_push_root(&root, &shift, t->pcnt, t->tail, t->edit, t->ops);
 		if (rc < 0) {
-			free(tail);
+			vnode_free(tail);
 			return rc;
 		}
 		set_root(t, root, t->shift);
@@ -206,7 +206,7 @@ int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
 	v->root = t->root; /* the transient's references move into the version */
 	v->ops = t->ops;
 	memcpy(v->tail, t->tail->x, (size_t)t->tlen * sizeof(rf_val));
-	free(t->tail);
+	vnode_free(t->tail);
 	free(t); /* its token dies with it: the nodes it owned are frozen */
 	*out = v;
 	return 0;

@@ -6,22 +6,45 @@
 
 #include "runtime/coll/pvec_impl.h"
 
+static void vnode_init(vnode *n, uint64_t edit)
+{
+	atomic_init(&n->rc, 1);
+	atomic_init(&n->lent, 0);
+	n->own = -1;
+	n->pad_[0] = n->pad_[1] = 0;
+	n->edit = edit;
+	atomic_init(&n->lender, NULL);
+}
+
 vnode *vnode_alloc(uint64_t edit)
 {
-	vnode *n = calloc(1, sizeof(*n));
+	vnode *n = cmem_alloc(sizeof(*n));
 	if (!n)
 		return NULL;
-	atomic_init(&n->rc, 1);
-	n->edit = edit;
+	vnode_init(n, edit);
+	memset(n->kid, 0, sizeof(n->kid));
 	return n;
 }
 
 /* Drop one reference; the last one frees n and drops what it holds. Recursion depth is
- * bounded by the trie's height (at most 13 levels). */
+ * bounded by the trie's height (at most 13 levels), twice over through lenders. */
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 {
 	if (!n || !rc_drop(&n->rc))
 		return;
+	/* relaxed: written before the reference we just took the last of was dropped */
+	vnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
+	if (l) { /* every reference of n but slot own is l's */
+		if (n->own >= 0 && level == 0)
+			val_release(ops, n->x[n->own]);
+		else if (n->own >= 0)
+			vnode_drop(n->kid[n->own], level - VBITS, ops);
+		/* release: n is done with l's references; pairs with lend()'s acquire */
+		atomic_store_explicit(&l->lent, 0, memory_order_release);
+		vnode_drop(l, level, ops);
+		vnode_free(n);
+		return;
+	}
 	if (level == 0) {
 		if (ops && ops->release)
 			for (int j = 0; j < VW; j++)
@@ -30,7 +53,50 @@ void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 		for (int j = 0; j < VW; j++)
 			vnode_drop(n->kid[j], level - VBITS, ops); /* NULL: no-op */
 	}
-	free(n);
+	vnode_free(n);
+}
+
+/* n hands its references but slot `skip` to its persistent copy c, unless n lends
+ * already or has borrowed before (hamt.h, "Lending"). */
+static bool lend(const vnode *n, vnode *c, int skip)
+{
+	vnode *nn = (vnode *)n, *none = NULL;
+	/* acquire: pairs with the release that cleared it, when n's borrower went */
+	if (atomic_load_explicit(&nn->lent, memory_order_acquire) ||
+	    atomic_load_explicit(&nn->lender, memory_order_relaxed))
+		return false;
+	/* relaxed: n's last dropper reads lender and own after taking the last reference,
+	 * which orders it after our use of n */
+	if (!atomic_compare_exchange_strong_explicit(&nn->lender, &none, c, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		return false;
+	nn->own = (int8_t)skip;
+	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
+	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
+	return true;
+}
+
+/* c (fresh from cmem, nothing in it) becomes the copy vnode_editable describes. */
+static vnode *vnode_fill(vnode *c, const vnode *n, uint32_t level, uint64_t edit, int skip,
+                         const rf_coll_ops *ops)
+{
+	vnode_init(c, edit);
+	memcpy(c->x, n->x, sizeof(c->x));
+	if (!(!edit && lend(n, c, skip))) {
+		if (level == 0) {
+			if (ops_own_vals(ops))
+				for (int j = 0; j < VW; j++)
+					if (j != skip)
+						ops->retain(n->x[j], ops->ctx);
+		} else {
+			for (int j = 0; j < VW; j++)
+				if (j != skip && n->kid[j])
+					rc_retain(&n->kid[j]->rc);
+		}
+	}
+	if (skip >= 0 && level > 0)
+		c->kid[skip] = NULL;
+	return c;
 }
 
 vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const rf_coll_ops *ops)
@@ -39,26 +105,15 @@ vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const r
 		return vnode_alloc(edit);
 	if (coll_owned(n->edit, edit))
 		return n;
-	vnode *c = malloc(sizeof(*c));
-	if (!c)
-		return NULL;
-	atomic_init(&c->rc, 1);
-	c->pad_ = 0;
-	c->edit = edit;
-	memcpy(c->x, n->x, sizeof(c->x));
-	if (level == 0) {
-		if (ops_own_vals(ops))
-			for (int j = 0; j < VW; j++)
-				if (j != skip)
-					ops->retain(n->x[j], ops->ctx);
-	} else {
-		for (int j = 0; j < VW; j++)
-			if (j != skip && n->kid[j])
-				rc_retain(&n->kid[j]->rc);
-		if (skip >= 0)
-			c->kid[skip] = NULL;
-	}
-	return c;
+	vnode *c = cmem_alloc(sizeof(*c));
+	return c ? vnode_fill(c, n, level, edit, skip, ops) : NULL;
+}
+
+/* n itself if owned, else memory for its copy, filled (vnode_fill) once the operation
+ * below has succeeded. */
+static vnode *editable_later(vnode *n, uint64_t edit)
+{
+	return coll_owned(n->edit, edit) ? n : cmem_alloc(sizeof(vnode));
 }
 
 /* Put child k into slot s of c, which replaces n: in place (c == n) the reference to the
@@ -75,10 +130,10 @@ int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit, con
                 vnode **out)
 {
 	int s = (int)((i >> level) & VMASK);
-	vnode *c = vnode_editable(n, level, edit, s, ops);
-	if (!c)
-		return -ENOMEM;
 	if (level == 0) {
+		vnode *c = vnode_editable(n, level, edit, s, ops);
+		if (!c)
+			return -ENOMEM;
 		val_retain(ops, x);
 		if (c == n)
 			val_release(ops, n->x[s]);
@@ -86,13 +141,17 @@ int vtrie_assoc(vnode *n, uint32_t level, size_t i, rf_val x, uint64_t edit, con
 		*out = c;
 		return 0;
 	}
-	vnode *k;
+	vnode *c = editable_later(n, edit), *k;
+	if (!c)
+		return -ENOMEM;
 	int rc = vtrie_assoc(n->kid[s], level - VBITS, i, x, edit, ops, &k);
 	if (rc < 0) {
 		if (c != n)
-			vnode_drop(c, level, ops); /* slot s is NULL: the rest goes back */
+			vnode_free(c);
 		return rc;
 	}
+	if (c != n)
+		vnode_fill(c, n, level, edit, s, ops);
 	set_kid(c, n, s, k, level, ops);
 	*out = c;
 	return 0;
@@ -107,7 +166,7 @@ static vnode *new_path(uint32_t level, vnode *leaf, uint64_t edit)
 	if (!n)
 		return NULL;
 	if (!(n->kid[0] = new_path(level - VBITS, leaf, edit))) {
-		free(n);
+		vnode_free(n);
 		return NULL;
 	}
 	return n;
@@ -117,7 +176,7 @@ int vtrie_push(vnode *n, uint32_t level, size_t pcnt, vnode *leaf, uint64_t edit
                const rf_coll_ops *ops, vnode **out)
 {
 	int s = (int)(((pcnt - 1) >> level) & VMASK);
-	vnode *c = vnode_editable(n, level, edit, s, ops);
+	vnode *c = n ? editable_later(n, edit) : vnode_alloc(edit);
 	if (!c)
 		return -ENOMEM;
 	vnode *k;
@@ -127,18 +186,21 @@ int vtrie_push(vnode *n, uint32_t level, size_t pcnt, vnode *leaf, uint64_t edit
 		int rc = vtrie_push(n->kid[s], level - VBITS, pcnt, leaf, edit, ops, &k);
 		if (rc < 0) {
 			if (c != n)
-				vnode_drop(c, level, ops);
+				vnode_free(c); /* fresh: nothing in it */
 			return rc;
 		}
 	} else if (!(k = new_path(level - VBITS, leaf, edit))) {
 		if (c != n)
-			vnode_drop(c, level, ops);
+			vnode_free(c);
 		return -ENOMEM;
 	}
-	if (n)
-		set_kid(c, n, s, k, level, ops);
-	else
+	if (!n) {
 		c->kid[s] = k;
+	} else {
+		if (c != n)
+			vnode_fill(c, n, level, edit, s, ops);
+		set_kid(c, n, s, k, level, ops);
+	}
 	*out = c;
 	return 0;
 }
@@ -154,7 +216,7 @@ int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uin
 			return -ENOMEM;
 		vnode *p = new_path(*shift, leaf, edit);
 		if (!p) {
-			free(r);
+			vnode_free(r);
 			return -ENOMEM;
 		}
 		r->kid[0] = *root;
@@ -176,25 +238,24 @@ int vtrie_pop(vnode *n, uint32_t level, size_t pcnt, uint64_t edit, const rf_col
               vnode **out)
 {
 	int s = (int)(((pcnt - 1) >> level) & VMASK);
-	vnode *k = NULL;
-	if (level > VBITS) {
-		int rc = vtrie_pop(n->kid[s], level - VBITS, pcnt, edit, ops, &k);
-		if (rc < 0)
-			return rc;
-		if (!k && s == 0) {
-			*out = NULL; /* n goes: the caller drops it if in place, else unlinks it */
-			return 0;
-		}
-	} else if (s == 0) {
-		*out = NULL;
+	if (s == 0 && level == VBITS) {
+		*out = NULL; /* n goes: the caller drops it if in place, else unlinks it */
 		return 0;
 	}
-	vnode *c = vnode_editable(n, level, edit, s, ops);
-	if (!c) {
-		if (k && k != n->kid[s])
-			vnode_drop(k, level - VBITS, ops);
+	vnode *c = editable_later(n, edit), *k = NULL;
+	if (!c)
 		return -ENOMEM;
+	if (level > VBITS) {
+		int rc = vtrie_pop(n->kid[s], level - VBITS, pcnt, edit, ops, &k);
+		if (rc < 0 || (!k && s == 0)) {
+			if (c != n)
+				vnode_free(c);
+			*out = NULL; /* on success: n goes, as above */
+			return rc;
+		}
 	}
+	if (c != n)
+		vnode_fill(c, n, level, edit, s, ops);
 	set_kid(c, n, s, k, level, ops);
 	*out = c;
 	return 0;

@@ -123,8 +123,9 @@ static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 static int prepare(const rf_task *tasks, size_t n, struct rf_future **fs)
 {
 	for (size_t i = 0; i < n; i++) {
-		void *frame = var_bindings_capture();
-		if (future_alloc(tasks[i].fn, tasks[i].arg, frame, &fs[i]) < 0) {
+		void *frame;
+		if (var_bindings_capture(&frame) < 0 ||
+		    future_alloc(tasks[i].fn, tasks[i].arg, frame, &fs[i]) < 0) {
 			var_bindings_release(frame);
 			while (i--) {
 				var_bindings_release(fs[i]->bindings);

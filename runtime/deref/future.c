@@ -73,9 +73,10 @@ int rf_future_call_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf
 	int rc = sched_ensure();
 	if (rc < 0)
 		return rc;
-	void *frame = var_bindings_capture();
+	void *frame;
 	struct rf_future *f;
-	if ((rc = future_alloc(fn, arg, frame, &f)) < 0) {
+	if ((rc = var_bindings_capture(&frame)) < 0 ||
+	    (rc = future_alloc(fn, arg, frame, &f)) < 0) {
 		var_bindings_release(frame);
 		return rc;
 	}

@@ -116,7 +116,11 @@ static int start(int64_t initial_ms, uint64_t period_ns, rf_schedule_kind kind, 
 	s->period = period_ns;
 	s->kind = kind;
 	spin_init(&s->lock, LOCKRANK_SCHEDULE);
-	void *frame = var_bindings_capture();
+	void *frame;
+	if ((rc = var_bindings_capture(&frame)) < 0) {
+		free(s);
+		return rc;
+	}
 	/* The handle is out before the first run, which may want it (to cancel itself);
 	 * the spawn's hand-off to the worker publishes it. */
 	*out = s;

@@ -151,7 +151,10 @@ int rf_pmap_stream_new(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, s
 		return -ENOMEM;
 	*s = (rf_pmap_stream){
 	    .in = in, .n = n, .ahead = ahead, .f = f, .arg = arg, .node = fj_home_node()};
-	s->frame = var_bindings_capture(); /* held for the stream's life; jobs borrow it */
+	if (var_bindings_capture(&s->frame) < 0) { /* held for the stream's life; jobs borrow it */
+		free(s);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < ahead; i++) {
 		s->slots[i].s = s;
 		atomic_flag_clear_explicit(&s->slots[i].lock, memory_order_relaxed);

@@ -103,11 +103,12 @@ static void remote_run(fj_job *j)
 
 void fj_remote_start(fj_remote *r, int node, rf_body_fn fn, rf_val arg)
 {
-	*r = (fj_remote){
-	    .job.run = remote_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
+	*r = (fj_remote){.job.run = remote_run, .fn = fn, .arg = arg};
 	atomic_init(&r->done.state, FJ_PENDING);
-	if (fj_submit(node, &r->job) < 0)
-		remote_run(&r->job); /* that pool is stopping: a pool worker runs it here */
+	/* No memory for the capture, or that pool is stopping: this pool worker runs it
+	 * here, where the bindings are the forker's own. */
+	if (var_bindings_capture(&r->job.frame) < 0 || fj_submit(node, &r->job) < 0)
+		remote_run(&r->job);
 }
 
 int fj_remote_wait(fj_remote *r, rf_val *out)
@@ -178,8 +179,11 @@ static int invoke(int node, rf_body_fn fn, rf_val arg, uint64_t deadline, rf_val
 		return -ENOMEM;
 	waiter w;
 	waiter_init(&w);
-	*r = (ext_invoke){
-	    .job.run = ext_run, .job.frame = var_bindings_capture(), .fn = fn, .arg = arg};
+	*r = (ext_invoke){.job.run = ext_run, .fn = fn, .arg = arg};
+	if (var_bindings_capture(&r->job.frame) < 0) {
+		free(r);
+		return -ENOMEM;
+	}
 	spin_init(&r->lock, LOCKRANK_FJ_INVOKE);
 	waitlist_init(&r->caller);
 	waitlist_add(&r->caller, &w); /* before the record is shared: no lock needed */

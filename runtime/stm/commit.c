@@ -10,8 +10,9 @@
  *     the commute functions run again on the newest values, in order.
  *  3. Validators on every value to be written; a rejection aborts (no retry).
  *  4. A retirement record per written ref with a release function (the one step left
- *     that can fail). Set REF_I on every written ref (we own them: plain stores), a
- *     seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
+ *     that can fail); a bigger ring for a history that must grow out of a full one (if
+ *     none can be had, it grows later: nothing fails). Set REF_I on every written ref (we own them:
+ * plain stores), a seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
  *     dirty (stm.h: a reader whose read point covers cp read or raised the clock after
  *     this load, so sees REF_I or the installed versions), install (a value that drops
  *     out is retired), clear REF_I with a version bump (release, pairs with readers'
@@ -24,8 +25,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "runtime/stm/txn.h"
 #include "runtime/base/probe.h"
+#include "runtime/stm/txn.h"
 
 /* The clock word (stm.h): the point P in bits 1.., and CLOCK_DIRTY once a commit took
  * point P + 1. It starts at P = 1, so that a read point is never 0 ("not taken"). */
@@ -107,14 +108,22 @@ static int collect_writes(stm_tx *tx)
 		tx->ocap = tx->n;
 	}
 	int nw = 0;
-	for (uint32_t i = 0; i < tx->n; i++)
-		if (tx->e[i].flags & (E_SET | E_COMMUTE))
-			tx->order[nw++] = &tx->e[i];
-	if (nw == 2 && tx->order[0]->ref > tx->order[1]->ref) {
-		tx_entry *t = tx->order[0];
-		tx->order[0] = tx->order[1];
-		tx->order[1] = t;
-	} else if (nw > 2) {
+	tx_entry *first = NULL; /* kept in a register: reloading order[] stalls the stores */
+	for (uint32_t i = 0; i < tx->n; i++) {
+		tx_entry *e = &tx->e[i];
+		if (!(e->flags & (E_SET | E_COMMUTE)))
+			continue;
+		if (nw == 1 && first->ref > e->ref) {
+			tx->order[0] = e;
+			tx->order[1] = first;
+			nw = 2;
+			continue;
+		}
+		if (!nw)
+			first = e;
+		tx->order[nw++] = e;
+	}
+	if (nw > 2) {
 		qsort(tx->order, (size_t)nw, sizeof(*tx->order), by_address);
 	}
 	return nw;
@@ -243,8 +252,9 @@ int tx_commit(stm_tx *tx)
 		if (!(tx->e[tx->c[i].entry].flags & E_SET))
 			rc = rerun_commute(tx, &tx->c[i]);
 	for (int i = 0; i < nw && !rc; i++)
-		rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
-	for (int i = 0; i < nw && !rc; i++)
+		if (atomic_load_explicit(&tx->order[i]->ref->has_validator, memory_order_relaxed))
+			rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
+	for (int i = 0; i < nw && !rc && (tx->seen & E_RELEASE); i++)
 		rc = reserve_node(tx->order[i]);
 	if (rc) {
 		free_nodes(tx, nw);
@@ -252,6 +262,7 @@ int tx_commit(stm_tx *tx)
 	}
 	for (int i = 0; i < nw; i++) {
 		rf_ref *r = tx->order[i]->ref;
+		tx->order[i]->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
@@ -263,7 +274,7 @@ int tx_commit(stm_tx *tx)
 	for (int i = 0; i < nw; i++) {
 		tx_entry *e = tx->order[i];
 		rf_ref *r = e->ref;
-		if (stm_ref_install(r, e->val, cp, e->node))
+		if (stm_ref_install(r, e->val, cp, e->node, e->bigger))
 			e->node = NULL;
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
@@ -273,7 +284,8 @@ int tx_commit(stm_tx *tx)
 		 * the install. */
 		atomic_store_explicit(&r->owner, 0, memory_order_release);
 	}
-	free_nodes(tx, nw);
+	if (tx->seen & E_RELEASE)
+		free_nodes(tx, nw);
 	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
 	stm_slot_wake(s);
 	return 0;

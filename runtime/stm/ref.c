@@ -1,8 +1,11 @@
 /* runtime/stm/ref.c: the ref object: its version ring, validator and watches.
  *
  * Contract (see stm.h for the words):
- *  - cur, cur_point, ring[], head and hist change only in stm_ref_install, by the ref's
- *    live owner with REF_I set; readers read them with relaxed loads between two loads
+ *  - cur, cur_point, the ring (pointer and versions), ring_cap, head and hist change only
+ *    in stm_ref_install, by the ref's
+ *    live owner with REF_I set (a bigger ring is filled before its pointer is stored with
+ *    release; readers load the pointer with acquire, so a ring they see is whole); readers
+ *    read them with relaxed loads between two loads
  *    of `lock` (a sequence lock: writer sets REF_I, release fence, writes, then a release
  *    store that clears REF_I and bumps the version; reader loads `lock` (seq_cst, see
  *    stm.h), reads, acquire fence, loads `lock` again and retries on any change).
@@ -10,6 +13,9 @@
  *    outside transactions, which needs no sequence word: one word, always whole.
  *  - `faults` counts readers that found no version old enough; the next install grows
  *    the history by one (up to max_history) and resets it, as Clojure's Ref.faults.
+ *  - min_history and max_history are set by anyone at any time (relaxed stores; a commit
+ *    uses the values it reads). As in Clojure, lowering them never drops kept versions:
+ *    the history only stops growing, and keeps its length as it moves.
  *  - With a release function: the ref owns each distinct value among cur and the ring.
  *    The owner retires a value when an install drops it and no kept version holds it
  *    (kept() compares words); rf_ref_free releases every distinct kept value.
@@ -51,10 +57,17 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
-	size_t size = sizeof(rf_ref) + o.max_history * sizeof(stm_version);
+	size_t size = sizeof(rf_ref) + sizeof(stm_ring) + o.max_history * sizeof(stm_version);
 	rf_ref *r = aligned_alloc(64, (size + 63) & ~(size_t)63);
 	if (!r)
 		return -ENOMEM;
+	stm_ring *ring = (stm_ring *)(void *)(r + 1); /* sizeof(rf_ref) is a multiple of 64 */
+	ring->cap = o.max_history;
+	ring->prev = NULL;
+	for (uint32_t i = 0; i < ring->cap; i++) {
+		atomic_init(&ring->v[i].val, RF_NIL);
+		atomic_init(&ring->v[i].point, 0);
+	}
 	atomic_init(&r->lock, 0);
 	atomic_init(&r->owner, 0);
 	atomic_init(&r->cur, init);
@@ -65,26 +78,30 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	atomic_init(&r->hist, 0);
 	atomic_init(&r->watches, NULL);
 	atomic_init(&r->has_validator, o.validator != NULL);
-	r->max_history = o.max_history;
-	r->min_history = o.min_history;
+	atomic_init(&r->ring, ring);
+	r->ring_cap = ring->cap;
+	atomic_init(&r->max_history, o.max_history);
+	atomic_init(&r->min_history, o.min_history);
 	r->release = o.release;
 	r->release_ctx = o.release_ctx;
 	spin_init(&r->wlock, LOCKRANK_STM_REF);
 	r->validator = o.validator;
 	r->validator_ctx = o.validator_ctx;
-	for (uint32_t i = 0; i < r->max_history; i++) {
-		atomic_init(&r->ring[i].val, RF_NIL);
-		atomic_init(&r->ring[i].point, 0);
-	}
 	*out = r;
 	return 0;
 }
 
-/* The i-th older version, 0 = the newest of them (i < hist). Under the sequence word or
- * owned. */
-static stm_version *older(rf_ref *r, uint32_t head, uint32_t i)
+/* The i-th older version in ring g, 0 = the newest of them (i < hist). Under the
+ * sequence word or owned. */
+static stm_version *older(stm_ring *g, uint32_t head, uint32_t i)
 {
-	return &r->ring[head >= i ? head - i : head + r->max_history - i];
+	return &g->v[head >= i ? head - i : head + g->cap - i];
+}
+
+/* The ring, as its owner (or anyone while no install runs) sees it. */
+static stm_ring *ring_of(rf_ref *r)
+{
+	return atomic_load_explicit(&r->ring, memory_order_relaxed);
 }
 
 /* Whether v is the value of a kept version (owner or no concurrent install only). */
@@ -95,7 +112,8 @@ static bool kept(rf_ref *r, rf_val v)
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
 	for (uint32_t i = 0; i < hist; i++)
-		if (atomic_load_explicit(&older(r, head, i)->val, memory_order_relaxed) == v)
+		if (atomic_load_explicit(&older(ring_of(r), head, i)->val, memory_order_relaxed) ==
+		    v)
 			return true;
 	return false;
 }
@@ -108,7 +126,7 @@ void rf_ref_free(rf_ref *ref)
 		/* every distinct kept value once: clear each version as it is released */
 		uint32_t head = atomic_load_explicit(&ref->head, memory_order_relaxed);
 		for (uint32_t n = atomic_load_explicit(&ref->hist, memory_order_relaxed); n; n--) {
-			rf_val v = atomic_load_explicit(&older(ref, head, n - 1)->val,
+			rf_val v = atomic_load_explicit(&older(ring_of(ref), head, n - 1)->val,
 			                                memory_order_relaxed);
 			atomic_store_explicit(&ref->hist, n - 1, memory_order_relaxed);
 			if (v != RF_NIL && !kept(ref, v))
@@ -119,6 +137,10 @@ void rf_ref_free(rf_ref *ref)
 			reclaim_retire_now_or_wait(v, ref->release, ref->release_ctx);
 	}
 	watch_set_put(atomic_load_explicit(&ref->watches, memory_order_relaxed));
+	for (stm_ring *g = ring_of(ref), *prev; g->prev; g = prev) { /* the first is inline */
+		prev = g->prev;
+		free(g);
+	}
 	free(ref);
 }
 
@@ -138,10 +160,13 @@ static bool versions_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 		rf_val v = found ? atomic_load_explicit(&r->cur, memory_order_relaxed) : RF_NIL;
 		uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 		uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
-		if (head >= r->max_history || hist > r->max_history)
+		/* acquire: pairs with install's release store of a bigger ring (its cap and
+		 * versions are whole) */
+		stm_ring *g = atomic_load_explicit(&r->ring, memory_order_acquire);
+		if (head >= g->cap || hist > g->cap)
 			hist = 0; /* torn: the check below retries */
 		for (uint32_t i = 0; !found && i < hist; i++) {
-			stm_version *o = older(r, head, i);
+			stm_version *o = older(g, head, i);
 			if (atomic_load_explicit(&o->point, memory_order_relaxed) <= rp) {
 				v = atomic_load_explicit(&o->val, memory_order_relaxed);
 				found = true;
@@ -170,27 +195,88 @@ uint64_t stm_ref_newest_point(rf_ref *r)
 	return newest;
 }
 
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node)
+/* Whether the next install of r (owned) grows its history, as stm_ref_install decides. */
+static bool wants_growth(rf_ref *r, uint32_t hist)
+{
+	uint32_t max = atomic_load_explicit(&r->max_history, memory_order_relaxed);
+	uint32_t min = atomic_load_explicit(&r->min_history, memory_order_relaxed);
+	return (atomic_load_explicit(&r->faults, memory_order_relaxed) > 0 && hist < max) ||
+	       hist < min;
+}
+
+stm_ring *stm_ref_ring_grow(rf_ref *r)
+{
+	uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
+	if (hist < r->ring_cap || !wants_growth(r, hist) || r->ring_cap >= LIMIT_MAX_HISTORY)
+		return NULL;
+	uint32_t cap = r->ring_cap ? 2 * r->ring_cap : 1;
+	cap = cap < LIMIT_MAX_HISTORY ? cap : LIMIT_MAX_HISTORY;
+	stm_ring *g = malloc(sizeof(stm_ring) + cap * sizeof(stm_version));
+	if (!g)
+		return NULL;
+	g->cap = cap;
+	g->prev = NULL;
+	for (uint32_t i = 0; i < cap; i++) {
+		atomic_init(&g->v[i].val, RF_NIL);
+		atomic_init(&g->v[i].point, 0);
+	}
+	return g;
+}
+
+/* Move the hist older versions of r into the bigger ring g (owned, REF_I set); returns the
+ * new head. */
+static uint32_t move_ring(rf_ref *r, stm_ring *g, uint32_t head, uint32_t hist)
+{
+	stm_ring *old = ring_of(r);
+	for (uint32_t i = 0; i < hist; i++) {
+		stm_version *o = older(old, head, i);
+		atomic_store_explicit(&g->v[hist - 1 - i].val,
+		                      atomic_load_explicit(&o->val, memory_order_relaxed),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&g->v[hist - 1 - i].point,
+		                      atomic_load_explicit(&o->point, memory_order_relaxed),
+		                      memory_order_relaxed);
+	}
+	g->prev = old;
+	r->ring_cap = g->cap;
+	/* release: a reader that sees g sees its versions and cap (versions_read) */
+	atomic_store_explicit(&r->ring, g, memory_order_release);
+	return hist ? hist - 1 : 0;
+}
+
+bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                             stm_ring *bigger)
 {
 	rf_val prev = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	uint64_t prev_point = atomic_load_explicit(&r->cur_point, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	uint32_t hist = atomic_load_explicit(&r->hist, memory_order_relaxed);
-	uint32_t faults = atomic_load_explicit(&r->faults, memory_order_relaxed);
-	/* Grow when a reader faulted (up to max) or below min; else the oldest drops out. */
-	bool grow = (faults > 0 && hist < r->max_history) || hist < r->min_history;
+	/* Grow when a reader faulted (up to max) or below min, if there is room (a full ring
+	 * grows only with a bigger one, reserved before the commit's point of no return);
+	 * else the oldest drops out. */
+	bool grow = wants_growth(r, hist);
+	if (grow && hist == r->ring_cap) {
+		if (bigger) {
+			head = move_ring(r, bigger, head, hist);
+			bigger = NULL;
+		} else {
+			grow = false; /* at a later commit */
+		}
+	}
+	free(bigger);
+	stm_ring *g = ring_of(r);
 	rf_val dropped = prev;
 	if (grow) {
 		atomic_store_explicit(&r->faults, 0, memory_order_relaxed);
 		atomic_store_explicit(&r->hist, ++hist, memory_order_relaxed);
 	} else if (hist > 0) {
 		dropped =
-		    atomic_load_explicit(&older(r, head, hist - 1)->val, memory_order_relaxed);
+		    atomic_load_explicit(&older(g, head, hist - 1)->val, memory_order_relaxed);
 	}
 	if (hist > 0) { /* the previous newest becomes the newest older version */
-		head = head + 1 == r->max_history ? 0 : head + 1;
-		atomic_store_explicit(&r->ring[head].val, prev, memory_order_relaxed);
-		atomic_store_explicit(&r->ring[head].point, prev_point, memory_order_relaxed);
+		head = head + 1 == g->cap ? 0 : head + 1;
+		atomic_store_explicit(&g->v[head].val, prev, memory_order_relaxed);
+		atomic_store_explicit(&g->v[head].point, prev_point, memory_order_relaxed);
 		atomic_store_explicit(&r->head, head, memory_order_relaxed);
 	}
 	atomic_store_explicit(&r->cur_point, cp, memory_order_relaxed);
@@ -212,6 +298,34 @@ int rf_ref_history_count(rf_ref *ref)
 		if (!(s1 & REF_I) && s1 == atomic_load_explicit(&ref->lock, memory_order_relaxed))
 			return (int)n;
 	}
+}
+
+static int set_limit(rf_ref *ref, _Atomic uint32_t *limit, unsigned n)
+{
+	if (!ref || n > LIMIT_MAX_HISTORY)
+		return -EINVAL;
+	atomic_store_explicit(limit, n, memory_order_relaxed);
+	return 0;
+}
+
+int rf_ref_set_min_history(rf_ref *ref, unsigned n)
+{
+	return set_limit(ref, ref ? &ref->min_history : NULL, n);
+}
+
+int rf_ref_set_max_history(rf_ref *ref, unsigned n)
+{
+	return set_limit(ref, ref ? &ref->max_history : NULL, n);
+}
+
+int rf_ref_min_history(rf_ref *ref)
+{
+	return ref ? (int)atomic_load_explicit(&ref->min_history, memory_order_relaxed) : -EINVAL;
+}
+
+int rf_ref_max_history(rf_ref *ref)
+{
+	return ref ? (int)atomic_load_explicit(&ref->max_history, memory_order_relaxed) : -EINVAL;
 }
 
 /* ---- watches ---- */

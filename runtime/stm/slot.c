@@ -35,8 +35,8 @@ static stm_slot *free_slots; /* under table_lock */
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
-static _Thread_local stm_slot *cached;
-static _Thread_local bool cache_keyed;
+static _Thread_local stm_slot *cached __attribute__((tls_model("initial-exec")));
+static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
 
 void stm_relax(unsigned spins)
 {
@@ -160,15 +160,21 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 	stm_slot *s = stm_slot_of(word);
 	uint64_t st;
 	/* Transactions are short: the holder usually stops within a few hundred ns, far
-	 * sooner than a park and wake-up (a futex round trip of microseconds) would take. */
-	uint64_t spin_until = time_now_ns() + STM_SPIN_NS;
-	for (unsigned i = 1; stm_word_live(word, &st); i++) {
-		if (i % 64 == 0 && time_now_ns() >= spin_until)
+	 * sooner than a park and wake-up (a futex round trip of microseconds, and the
+	 * holder's wake call) would take. A holder that takes longer was most likely
+	 * interrupted or preempted: yield the CPU a few times (perhaps to it) before parking. */
+	for (unsigned i = 0; stm_word_live(word, &st); i++) {
+		if (i == STM_SPIN_ROUNDS + STM_YIELD_ROUNDS)
 			break;
-		cpu_relax();
+		if (i < STM_SPIN_ROUNDS)
+			cpu_relax();
+		else
+			stm_relax(SPIN_PAUSES); /* a yield of the fiber or the thread */
 	}
 	if (!stm_word_live(word, &st))
 		return;
+	if (!deadline_ns)
+		deadline_ns = time_now_ns() + STM_LOCK_WAIT_NS;
 	waiter w;
 	waiter_init(&w);
 	spin_lock(&s->wlock);

@@ -29,7 +29,13 @@
  *  - Per ref, its newest version (cur, cur_point) and a ring of older versions, 0 up to
  *    max_history of them: like Clojure's TVal chain, it grows by one at a commit after a
  *    reader found no version old enough (a fault), or while below min_history. While it
- *    is empty, a commit writes only the ref's first cache line. Versions are guarded by
+ *    is empty, a commit writes only the ref's first cache line. The ring starts with room
+ *    for the history limits given at creation, in the ref's own allocation; when the
+ *    limits are raised later (rf_ref_set_max_history), a commit that must grow a full ring
+ *    moves it to a bigger one, allocated before the commit's point of no return. Old rings
+ *    stay allocated until the ref is freed (a reader may still hold one), so readers need
+ *    no protection for them; each is at least twice the previous one, so they waste at
+ *    most the size of the newest. Versions are guarded by
  *    `lock`, a sequence word written only by the ref's owner while it installs:
  *      bit 0 (REF_I) an install is in progress: readers wait for it to clear;
  *      bits 1.. a version, bumped by every install. A reader retries when the word
@@ -96,7 +102,10 @@ enum {
 
 #define STM_LOCK_WAIT_NS (100 * 1000000ull) /* Clojure's LOCK_WAIT_MSECS */
 #define STM_BARGE_WAIT_NS (10 * 1000000ull) /* Clojure's BARGE_WAIT_NANOS */
-#define STM_SPIN_NS 5000ull                 /* spin this long for a rival to stop before parking */
+/* Polls for a rival to stop before parking: with a pause each (some 5 us in all), then
+ * with a yield each. */
+#define STM_SPIN_ROUNDS 128
+#define STM_YIELD_ROUNDS 16
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
  * the holder's, except the waiter list, guarded by `wlock`. */
@@ -118,6 +127,14 @@ typedef struct stm_version {
 	_Atomic uint64_t point;
 } stm_version;
 
+/* Room for older versions. Immutable once published, except v[] (under the sequence
+ * word). */
+typedef struct stm_ring {
+	uint32_t cap;
+	struct stm_ring *prev; /* the ring it replaced, freed with the ref (NULL: the first) */
+	stm_version v[];
+} stm_ring;
+
 /* The first cache line is all a commit writes while the ref keeps no history (the
  * default until a reader faults): owner claim, sequence word and newest version. */
 struct rf_ref {
@@ -132,14 +149,18 @@ struct rf_ref {
 	_Atomic(watch_set *) watches; /* copy-on-write, replaced and pinned under wlock */
 	_Atomic bool has_validator;   /* validator != NULL; lets commits skip wlock */
 
-	_Alignas(64) uint32_t max_history; /* ring size; immutable, like the rest of this line */
-	uint32_t min_history;
-	rf_release_fn release; /* NULL: values are not owned */
+	/* Read by commits and readers; written rarely (set by the setters, or by an owner
+	 * that grows the ring). */
+	_Alignas(64) _Atomic(stm_ring *) ring; /* older versions; replaced by the owner under
+	                                        * REF_I (release, readers acquire) */
+	uint32_t ring_cap;                     /* ring->cap; the owner's copy, under REF_I */
+	_Atomic uint32_t max_history;          /* relaxed: a commit uses the value it reads */
+	_Atomic uint32_t min_history;
+	rf_release_fn release; /* NULL: values are not owned; immutable */
 	rf_val release_ctx;
 	spinlock wlock;            /* guards the validator and `watches` (ref.c) */
 	rf_validator_fn validator; /* under wlock */
 	rf_val validator_ctx;      /* under wlock */
-	stm_version ring[];        /* older versions, newest at head */
 };
 
 #define REF_I UINT64_C(1)
@@ -160,8 +181,9 @@ bool stm_word_live(uint64_t word, uint64_t *state);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
  * RUNNING/COMMITTING). Never blocks. */
 void stm_slot_wake(stm_slot *s);
-/* Wait until the attempt named by `word` stops, or until the deadline. Blocks (parks a
- * fiber, futex-waits a thread). */
+/* Wait until the attempt named by `word` stops, or until the deadline (0: STM_LOCK_WAIT_NS
+ * from when it parks; the spin before reads no clock). Blocks (parks a fiber,
+ * futex-waits a thread). */
 void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 
 /* ---- refs (ref.c) ---- */
@@ -173,10 +195,37 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
 /* Commit point of the newest version (a consistent read, as stm_ref_read). */
 uint64_t stm_ref_newest_point(rf_ref *r);
+/* A bigger ring for the next install of r, when that install will want to grow the
+ * history and the ring is full; NULL if none is needed or none could be allocated (the
+ * history then grows at a later commit). Caller owns r. Allocates; never blocks. */
+stm_ring *stm_ref_ring_grow(rf_ref *r);
+static inline stm_ring *stm_ref_ring_for_growth(rf_ref *r)
+{
+	/* relaxed: r is the caller's (see stm_ref_ring_grow) */
+	return atomic_load_explicit(&r->hist, memory_order_relaxed) < r->ring_cap
+	           ? NULL
+	           : stm_ref_ring_grow(r);
+}
 /* Install val at commit point cp. Caller owns the ref and has set REF_I. A value that
  * drops out of the kept versions is retired with `node` (refs with a release function;
- * may be NULL otherwise); returns whether node was used. */
-bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node);
+ * may be NULL otherwise); returns whether node was used. `bigger` (may be NULL) is a
+ * ring from stm_ref_ring_for_growth: install takes it (moving the versions into it) or
+ * frees it. */
+bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                             stm_ring *bigger);
+static inline bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                                   stm_ring *bigger)
+{
+	/* relaxed: the caller owns r (faults and min_history: a commit uses what it reads) */
+	if (r->release || bigger || atomic_load_explicit(&r->hist, memory_order_relaxed) ||
+	    atomic_load_explicit(&r->faults, memory_order_relaxed) ||
+	    atomic_load_explicit(&r->min_history, memory_order_relaxed))
+		return stm_ref_install_history(r, val, cp, node, bigger);
+	/* no history kept, none to grow, no value owned: only the newest version changes */
+	atomic_store_explicit(&r->cur_point, cp, memory_order_relaxed);
+	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
+	return false;
+}
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. Returns 0 or the first

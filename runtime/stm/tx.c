@@ -74,7 +74,7 @@ void tx_stop(stm_tx *tx, unsigned status)
 static int bail(stm_tx *tx, uint64_t word)
 {
 	tx_stop(tx, TX_RETRY);
-	stm_slot_await(word, time_now_ns() + STM_LOCK_WAIT_NS);
+	stm_slot_await(word, 0); /* STM_LOCK_WAIT_NS once it parks */
 	return RF_ETXRETRY;
 }
 
@@ -303,6 +303,7 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 		return e ? tx_retry(tx) : -ENOMEM;
 	}
 	e->flags |= E_ENSURED;
+	tx->seen |= E_ENSURED;
 	return tx_get(tx, ref, e, out);
 }
 
@@ -369,7 +370,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	stm_tx tx;
 	stm_tx_init(&tx, slot);
 	ctx->tx = &tx;
-	uint32_t limit = retry_limit(), attempt;
+	uint32_t limit = UINT32_MAX, attempt; /* read at the first retry */
 	rf_val v = RF_NIL;
 	int rc = RF_ETXRETRY, watch_rc = 0;
 	for (attempt = 0; attempt < limit; attempt++) {
@@ -392,6 +393,8 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 		tx_release_made(&tx, rc == 0);
 		if (rc != RF_ETXRETRY)
 			break;
+		if (limit == UINT32_MAX)
+			limit = retry_limit();
 		stm_tx_reset(&tx, false);
 	}
 	ctx->tx = NULL;
@@ -401,7 +404,9 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 		PROBE(tx_commit, &tx, attempt);
 		*out = v;
 		for (uint32_t i = 0; i < tx.n; i++) {
-			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)))
+			/* relaxed: a watch added concurrently may or may not see this commit */
+			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)) ||
+			    !atomic_load_explicit(&tx.e[i].ref->watches, memory_order_relaxed))
 				continue;
 			int wrc = stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
 			if (wrc < 0 && !watch_rc)

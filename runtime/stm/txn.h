@@ -24,6 +24,7 @@ typedef struct tx_entry {
 	rf_val base;          /* the committed value the first write replaced (never owned) */
 	rf_val old;           /* at commit: the value replaced, for watches */
 	reclaim_thread *node; /* at commit (E_RELEASE): retires the value the install drops */
+	stm_ring *bigger;     /* at commit: a ring for the history to grow into, or NULL */
 	uint32_t flags;
 } tx_entry;
 
@@ -54,6 +55,7 @@ typedef struct stm_tx {
 	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
 	uint64_t rand;       /* back-off jitter */
 	bool doomed;         /* this attempt must retry */
+	uint32_t seen;       /* E_RELEASE | E_ENSURED if any entry of this attempt had it */
 	bool reading;        /* a reclaim read section is open (refs with release) */
 
 	tx_entry *e; /* refs touched: e[0..n) */
@@ -82,7 +84,16 @@ void stm_tx_fini(stm_tx *tx);
 /* Clear the sets for the next attempt; run the held sends (committed) or drop them. */
 void stm_tx_reset(stm_tx *tx, bool committed);
 /* Entry of ref in this attempt, or NULL. */
-tx_entry *tx_find(stm_tx *tx, rf_ref *ref);
+tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref);
+static inline tx_entry *tx_find(stm_tx *tx, rf_ref *ref)
+{
+	if (tx->n > TX_INLINE)
+		return tx_find_hashed(tx, ref);
+	for (uint32_t i = 0; i < tx->n; i++)
+		if (tx->e[i].ref == ref)
+			return &tx->e[i];
+	return NULL;
+}
 /* New entry for ref (not yet present); NULL on -ENOMEM. */
 tx_entry *tx_add(stm_tx *tx, rf_ref *ref);
 /* Append to the commute list / the held sends. 0 or -ENOMEM. */
@@ -90,16 +101,32 @@ int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
 int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
 /* Room for one more discarded value (call before making a value that may replace
  * another): 0 or -ENOMEM. */
-int tx_reserve_discard(stm_tx *tx);
+int tx_grow_discard(stm_tx *tx);
+static inline int tx_reserve_discard(stm_tx *tx)
+{
+	return tx->nx < tx->xcap ? 0 : tx_grow_discard(tx);
+}
 /* A function made nv from old for entry `entry`, and the caller's next step returned
  * rc. The function may have written other refs, using the room reserved before it ran:
  * reserve again. If that or rc failed, release nv (no one else saw it) and return the
  * error; else 0, and tx_replace may follow. */
-int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
+static inline int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+{
+	/* only values of refs with a release function are tracked */
+	return tx->e[entry].flags & E_RELEASE ? tx_made_owned(tx, entry, old, nv, rc) : rc;
+}
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
  * room reserved above. */
-void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv);
+void tx_replace_owned(stm_tx *tx, tx_entry *e, rf_val nv);
+static inline void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv)
+{
+	if (!(e->flags & E_RELEASE) || nv == e->val)
+		e->val = nv;
+	else
+		tx_replace_owned(tx, e, nv);
+}
 /* The attempt ended: release the values it made and did not commit. */
 void tx_release_made(stm_tx *tx, bool committed);
 /* Mark the attempt doomed; returns RF_ETXRETRY. */

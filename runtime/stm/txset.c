@@ -59,14 +59,8 @@ static int index_build(stm_tx *tx)
 	return 0;
 }
 
-tx_entry *tx_find(stm_tx *tx, rf_ref *ref)
+tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref)
 {
-	if (tx->n <= TX_INLINE) {
-		for (uint32_t i = 0; i < tx->n; i++)
-			if (tx->e[i].ref == ref)
-				return &tx->e[i];
-		return NULL;
-	}
 	uint32_t mask = tx->icap - 1;
 	for (uint32_t k = hash(ref, mask); tx->index[k]; k = (k + 1) & mask)
 		if (tx->e[tx->index[k] - 1].ref == ref)
@@ -80,6 +74,7 @@ tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
 	*e = (tx_entry){.ref = ref, .flags = ref->release ? E_RELEASE : 0};
+	tx->seen |= e->flags;
 	if (tx->n == TX_INLINE + 1 || (tx->n > TX_INLINE && tx->icap < tx->cap * 2)) {
 		if (index_build(tx) < 0) {
 			tx->n--;
@@ -109,14 +104,12 @@ int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void
 	return 0;
 }
 
-int tx_reserve_discard(stm_tx *tx)
+int tx_grow_discard(stm_tx *tx)
 {
-	if (tx->nx < tx->xcap)
-		return 0;
 	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
-int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 {
 	if (!rc)
 		rc = tx_reserve_discard(tx);
@@ -126,12 +119,8 @@ int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
 	return rc;
 }
 
-void tx_replace(stm_tx *tx, tx_entry *e, rf_val nv)
+void tx_replace_owned(stm_tx *tx, tx_entry *e, rf_val nv)
 {
-	if (!(e->flags & E_RELEASE) || nv == e->val) {
-		e->val = nv;
-		return;
-	}
 	uint32_t entry = (uint32_t)(e - tx->e);
 	if (e->flags & E_OWNED)
 		tx->x[tx->nx++] = (tx_discard){entry, e->val}; /* room reserved by the caller */
@@ -156,6 +145,8 @@ static void release(rf_ref *r, rf_val v)
 
 void tx_release_made(stm_tx *tx, bool committed)
 {
+	if (!(tx->seen & E_RELEASE)) /* only values of such refs are tracked */
+		return;
 	/* Released at once, not retired: no other context ever saw these values. */
 	for (uint32_t i = 0; i < tx->nx; i++)
 		release(tx->e[tx->x[i].entry].ref, tx->x[i].val);
@@ -169,6 +160,8 @@ void tx_release_made(stm_tx *tx, bool committed)
 
 void tx_release_ensures(stm_tx *tx)
 {
+	if (!(tx->seen & E_ENSURED))
+		return;
 	for (uint32_t i = 0; i < tx->n; i++) {
 		if (tx->e[i].flags & E_ENSURED) {
 			atomic_fetch_sub_explicit(&tx->e[i].ref->ensurers, 1, memory_order_release);
@@ -184,6 +177,7 @@ void stm_tx_init(stm_tx *tx, stm_slot *slot)
 	 * doomed are set by each attempt's begin. */
 	tx->slot = slot;
 	tx->reading = false;
+	tx->seen = 0;
 	tx->e = tx->e_inline;
 	tx->n = 0;
 	tx->cap = TX_INLINE;
@@ -213,6 +207,7 @@ void stm_tx_reset(stm_tx *tx, bool committed)
 	tx->nd = 0;
 	tx->n = 0;
 	tx->nc = 0;
+	tx->seen = 0;
 	if (tx->icap)
 		memset(tx->index, 0, tx->icap * sizeof(*tx->index));
 }
@@ -229,5 +224,6 @@ void stm_tx_fini(stm_tx *tx)
 		free(tx->x);
 	if (tx->order != tx->o_inline)
 		free(tx->order);
-	free(tx->index);
+	if (tx->index)
+		free(tx->index);
 }

@@ -4,7 +4,8 @@
  * executor task, agent action, go process, fold/pmap task) captures the spawner's frame
  * and installs it around the work:
  *
- *     void *frame = var_bindings_capture();        // in the spawner; holds a reference
+ *     void *frame;
+ *     rc = var_bindings_capture(&frame);           // in the spawner; holds a reference
  *     ... later, in the worker:
  *     void *saved = var_bindings_install(frame);   // ctx->bindings = frame
  *     run the work;
@@ -12,9 +13,10 @@
  *     var_bindings_release(frame);                 // drop the capture's reference
  *
  * The capture copies the spawner's frames that live on its stack into shared ones, once
- * per binding scope (runtime/var/binding.h); it never fails: out of memory there, it
- * prints one line and aborts, since running the work without its bindings would be
- * wrong. A fork/join task may instead install its forker's frame without a capture,
+ * per binding scope (runtime/var/binding.h). Out of memory it returns -ENOMEM with
+ * *frame NULL, and the spawner refuses the work (or runs it in place, where the
+ * bindings are the spawner's own): running it without its bindings would be wrong.
+ * A fork/join task may instead install its forker's frame without a capture,
  * because the forker joins before its binding scope ends.
  *
  * A fiber spawned with a captured frame (fiber_spawn's `conveyed`) starts with it
@@ -24,7 +26,7 @@
 #ifndef RF_VAR_CONVEY_H
 #define RF_VAR_CONVEY_H
 
-void *var_bindings_capture(void);
+int var_bindings_capture(void **frame);
 void *var_bindings_install(void *frame);
 void var_bindings_release(void *frame);
 

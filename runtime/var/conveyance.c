@@ -103,14 +103,15 @@ static void retain(var_frame *f)
 	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
-void *var_bindings_capture(void)
+int var_bindings_capture(void **frame)
 {
 	exec_ctx *ctx = ctx_self();
 	var_frame *top = ctx->bindings, *base = NULL, *f;
+	*frame = NULL;
 	if (!top)
-		return NULL;
+		return 0;
 	if (var_hook_end()) /* only the first capture or push registers; no hook: no frame */
-		goto oom;
+		return -ENOMEM;
 	size_t n = 0;
 	for (f = top; f; f = f->parent, n++) {
 		if (f->kind == FRAME_SHARED) {
@@ -124,8 +125,10 @@ void *var_bindings_capture(void)
 	}
 	if (base)
 		retain(base); /* for the capture (n == 0) or the bottom copy's parent */
-	if (n == 0)
-		return base;
+	if (n == 0) {
+		*frame = base;
+		return 0;
+	}
 	var_frame *copy = NULL, **link = &copy;
 	f = top;
 	for (size_t i = 0; i < n; i++, f = f->parent) {
@@ -133,7 +136,7 @@ void *var_bindings_capture(void)
 		if (!c) {
 			*link = base;
 			var_bindings_release(copy);
-			goto oom;
+			return -ENOMEM;
 		}
 		bool mine = f->binder == ctx; /* only the binder links its frames to copies */
 		c->var = f->var;
@@ -152,12 +155,8 @@ void *var_bindings_capture(void)
 		if (local)
 			atomic_store_explicit(&local->twin, c, memory_order_release);
 	}
-	return copy;
-oom:
-	/* The callers hand the capture to work that must see these bindings; conveying
-	 * nothing instead would run it with the wrong values. */
-	fputs("ringfold: out of memory conveying dynamic bindings\n", stderr);
-	abort();
+	*frame = copy;
+	return 0;
 }
 
 void *var_bindings_install(void *frame)

@@ -293,6 +293,16 @@ static int pass_xf(rf_xform *xf, rf_val v, rf_xform_sink *sink)
 	return 0;
 }
 
+static int vals_sum(const rf_val *vals, size_t n, rf_val ctx, rf_val *out)
+{
+	*out = ctx;
+	for (size_t i = 0; i < n; i++)
+		*out += vals[i];
+	return 0;
+}
+
+static void release_nothing(rf_val v, rf_val ctx) {}
+
 static void pass_async(rf_val v, rf_chan *result, rf_val ctx)
 {
 	rf_chan_close(result);
@@ -370,6 +380,37 @@ static long on_chans(int which)
 		break;
 	case 18:
 		got = rf_onto_chan(a, NULL, 3, false, NULL);
+		break;
+	case 25:
+		got = rf_chan_transduce(NULL, add, 0, a, &out);
+		break;
+	case 26:
+		got = rf_chan_transduce(&no_step, add, 0, a, &out);
+		break;
+	case 27:
+		got = rf_chan_transduce(&xf, NULL, 0, a, &out);
+		break;
+	case 28:
+		got = rf_chan_take_n(1, a, 0, NULL);
+		break;
+	case 29:
+		got = rf_chan_map(NULL, 0, (rf_chan *[2]){a, b}, 2, 0, &out);
+		break;
+	case 30:
+		got = rf_chan_map(vals_sum, 0, (rf_chan *[2]){a, b}, 0, 0, &out);
+		break;
+	case 31:
+		got = rf_chan_map(vals_sum, 0, (rf_chan *[2]){a, NULL}, 2, 0, &out);
+		break;
+	case 32:
+		got = rf_chan_map(vals_sum, 0, (rf_chan *[2]){a, b}, SIZE_MAX / 8, 0, &out);
+		break;
+	case 33:
+		got = rf_chan_new_opts(&(rf_chan_opts){.size = sizeof(rf_chan_opts),
+		                                       .kind = RF_BUF_SLIDING,
+		                                       .n = 1,
+		                                       .release = release_nothing},
+		                       NULL);
 		break;
 	default:
 		if ((got = rf_mix_new(a, &m)) < 0)
@@ -910,6 +951,20 @@ struct row {
 	X(pub_sub_null, -EINVAL, rf_pub_sub(NULL, 1, NULL, false))                                 \
 	X(pub_unsub_null, -EINVAL, rf_pub_unsub(NULL, 1, NULL))                                    \
 	X(pub_unsub_all_null, -EINVAL, rf_pub_unsub_all(NULL))                                     \
+	X(pub_unsub_all_topic_null, -EINVAL, rf_pub_unsub_all_topic(NULL, 1))                      \
+	X(pub_new_buf_null, -EINVAL, rf_pub_new_buf(NULL, body, body, (rf_pub *[1]){NULL}))        \
+	X(split_buf_null, -EINVAL, rf_split_buf(NULL, NULL, 1, 1, NULL, NULL))                     \
+	X(chan_transduce_null_xf, -EINVAL, on_chans(25))                                           \
+	X(chan_transduce_no_step, -EINVAL, on_chans(26))                                           \
+	X(chan_transduce_null_f, -EINVAL, on_chans(27))                                            \
+	X(chan_transduce_null_ch, -EINVAL, rf_chan_transduce(NULL, NULL, 0, NULL, NULL))           \
+	X(chan_take_n_null, -EINVAL, rf_chan_take_n(1, NULL, 0, (rf_chan *[1]){NULL}))             \
+	X(chan_take_n_null_out, -EINVAL, on_chans(28))                                             \
+	X(chan_map_null_f, -EINVAL, on_chans(29))                                                  \
+	X(chan_map_none, -EINVAL, on_chans(30))                                                    \
+	X(chan_map_null_elem, -EINVAL, on_chans(31))                                               \
+	X(chan_map_huge_n, -EINVAL, on_chans(32))                                                  \
+	X(chan_opts_release_null_out, -EINVAL, on_chans(33))                                       \
 	X(pub_free_null, 0, (rf_pub_free(NULL), 0))                                                \
 	X(mix_new_null, -EINVAL, rf_mix_new(NULL, (rf_mix *[1]){NULL}))                            \
 	X(mix_admix_null, -EINVAL, rf_mix_admix(NULL, NULL))                                       \

@@ -1,5 +1,6 @@
 /* tests/chan/test_async.c: the combinators (pipe, merge, mult, pub, mix, split, onto/to
- * chan, reduce, into, pipeline in three variants). */
+ * chan, reduce, transduce, take, map, into, pipeline in three variants). Expected results
+ * are core.async 1.5's, run in Clojure 1.11 (quoted next to each). */
 #include <stdatomic.h>
 #include <string.h>
 
@@ -167,6 +168,32 @@ static void test_pub_sub(void **state)
 	rf_chan_release(odd2);
 }
 
+/* (unsub-all p topic): that topic's subscribers hear nothing more and are not closed. */
+static void test_unsub_all_topic(void **state)
+{
+	rf_chan *src, *even, *odd;
+	rf_pub *p;
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &even), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 100, &odd), 0);
+	assert_int_equal(rf_pub_new(src, parity, &p), 0);
+	assert_int_equal(rf_pub_sub(p, 0, even, true), 0);
+	assert_int_equal(rf_pub_sub(p, 1, odd, true), 0);
+	assert_int_equal(rf_pub_unsub_all_topic(p, 0), 0);
+	assert_int_equal(rf_pub_unsub_all_topic(p, 7), 0); /* unknown topic: ignored */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(put5(src, i), 0);
+	rf_chan_close(src);
+	rf_val got[40], v;
+	assert_int_equal(drain(odd, got, 40), 10); /* every even value was handled before 19 */
+	assert_int_equal(rf_chan_poll(even, &v), -EAGAIN);
+	assert_false(rf_chan_closed(even));
+	rf_pub_free(p);
+	rf_chan_release(src);
+	rf_chan_release(even);
+	rf_chan_release(odd);
+}
+
 static void test_mix(void **state)
 {
 	rf_chan *out, *a, *b;
@@ -265,10 +292,285 @@ static void test_split(void **state)
 	}
 }
 
+/* (split pred ch t-buf f-buf): with buffers one side can be drained first, which with
+ * unbuffered outputs would stall the split on the other side. */
+static void test_split_buf(void **state)
+{
+	rf_val vals[20], got[20];
+	for (int i = 0; i < 20; i++)
+		vals[i] = i;
+	rf_chan *src, *t, *f;
+	assert_int_equal(rf_to_chan(vals, 20, &src), 0);
+	assert_int_equal(rf_split_buf(parity, src, 10, 10, &t, &f), 0);
+	rf_chan_release(src);
+	assert_int_equal(drain(t, got, 20), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i + 1);
+	assert_int_equal(drain(f, got, 20), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(got[i], 2 * i);
+	rf_chan_release(t);
+	rf_chan_release(f);
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_split_buf(NULL, src, 1, 1, &t, &f), -EINVAL);
+	assert_int_equal(rf_split_buf(parity, NULL, 1, 1, &t, &f), -EINVAL);
+	assert_int_equal(rf_split_buf(parity, src, 1, 1, &t, NULL), -EINVAL);
+	rf_chan_release(src);
+}
+
+/* buf-fn: topic 0 gets a buffer of 4, 9 fails, 7 asks for a negative size. */
+static int topic_buf(rf_val topic, rf_val *n)
+{
+	*n = topic == 7 ? -1 : topic == 0 ? 4 : 0;
+	return topic == 9 ? -EDOM : 0;
+}
+
+/* (pub ch topic-fn buf-fn): topic 0's channel holds values its stalled subscriber has
+ * not taken, so the pub still serves topic 1 (unbuffered, it would stall on 2). */
+static void test_pub_buf(void **state)
+{
+	rf_chan *src, *even, *odd, *x;
+	rf_pub *p;
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_new(&even), 0); /* not read until the end */
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 10, &odd), 0);
+	assert_int_equal(rf_chan_new(&x), 0);
+	assert_int_equal(rf_pub_new_buf(src, parity, topic_buf, &p), 0);
+	assert_int_equal(rf_pub_sub(p, 0, even, true), 0);
+	assert_int_equal(rf_pub_sub(p, 1, odd, true), 0);
+	assert_int_equal(rf_pub_sub(p, 9, x, true), -EDOM);
+	assert_int_equal(rf_pub_sub(p, 7, x, true), -EINVAL);
+	rf_val in[] = {0, 2, 4, 1}, v;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(put5(src, in[i]), 0);
+	assert_int_equal(take5(odd, &v), 0);
+	assert_int_equal(v, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(take5(even, &v), 0);
+		assert_int_equal(v, in[i]);
+	}
+	rf_chan_close(src);
+	assert_int_equal(take5(even, &v), RF_ECLOSED);
+	rf_pub_free(p);
+	rf_chan_release(src);
+	rf_chan_release(even);
+	rf_chan_release(odd);
+	rf_chan_release(x);
+	assert_int_equal(rf_pub_new_buf(NULL, parity, topic_buf, &p), -EINVAL);
+}
+
 static int halt_at_neg(rf_val acc, rf_val v, rf_val *out)
 {
 	*out = acc + v;
 	return v < 0 ? -ERANGE : 0;
+}
+
+/* (reduced acc) once v > 4. */
+static int sum_below_5(rf_val acc, rf_val v, rf_val *out)
+{
+	*out = acc;
+	if (v > 4)
+		return RF_XF_DONE;
+	*out = acc + v;
+	return 0;
+}
+
+/* acc * 100 + v: the order of the folded values shows. */
+static int shift_add(rf_val acc, rf_val v, rf_val *out)
+{
+	*out = acc * 100 + v;
+	return 0;
+}
+
+/* (partition-all 3) emitting each group's sum: state = sum * 4 + count. */
+static int sum3_step(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	int64_t sum = xf->state / 4 + v, count = xf->state % 4 + 1;
+	if (count == 3) {
+		rf_xform_emit(sink, sum);
+		sum = count = 0;
+	}
+	xf->state = sum * 4 + count;
+	return 0;
+}
+static void sum3_flush(rf_xform *xf, rf_xform_sink *sink)
+{
+	if (xf->state % 4)
+		rf_xform_emit(sink, xf->state / 4);
+}
+
+/* Pass every value, count them; the flush emits 1000 + the count. */
+static int count_step(rf_xform *xf, rf_val v, rf_xform_sink *sink)
+{
+	rf_xform_emit(sink, v);
+	xf->state++;
+	return 0;
+}
+static void count_flush(rf_xform *xf, rf_xform_sink *sink)
+{
+	rf_xform_emit(sink, 1000 + xf->state);
+}
+static int shift_until_100(rf_val acc, rf_val v, rf_val *out)
+{
+	*out = acc * 100 + v;
+	return *out >= 100 ? RF_XF_DONE : 0;
+}
+
+static int is_even(rf_val v, rf_val *keep)
+{
+	*keep = v % 2 == 0;
+	return 0;
+}
+
+static int fail_at_3(rf_val v, rf_val *out)
+{
+	*out = v;
+	return v == 3 ? -EDOM : 0;
+}
+
+/* A source of 0..n-1, closed. */
+static rf_chan *range_chan(int n)
+{
+	rf_val vals[64];
+	assert_true(n <= 64);
+	for (int i = 0; i < n; i++)
+		vals[i] = i;
+	rf_chan *c;
+	assert_int_equal(rf_to_chan(vals, (size_t)n, &c), 0);
+	return c;
+}
+
+static rf_val transduce_of(const rf_xform *xf, rf_update_fn f, rf_val init, rf_chan *src,
+                           int want_rc)
+{
+	rf_chan *r;
+	assert_int_equal(rf_chan_transduce(xf, f, init, src, &r), 0);
+	rf_val v = -1;
+	assert_int_equal(take5(r, &v), want_rc);
+	rf_chan_release(r);
+	rf_chan_close(src); /* a reduction that stopped early leaves the rest */
+	rf_chan_release(src);
+	return v;
+}
+
+static void test_transduce(void **state)
+{
+	/* (a/transduce (filter even?) + 0 (a/to-chan! (range 10))) => 20 */
+	rf_xform even = rf_xform_filter(is_even);
+	assert_int_equal(transduce_of(&even, rf_add, 0, range_chan(10), 0), 20);
+	/* (a/transduce (partition-all 3) conj [] (a/to-chan! (range 8))) =>
+	 * [[0 1 2] [3 4 5] [6 7]]: sums 3, 12, 13, the last from the completion step */
+	rf_xform sum3 = {.step = sum3_step, .flush = sum3_flush};
+	assert_int_equal(transduce_of(&sum3, shift_add, 0, range_chan(8), 0), 31213);
+	/* the xform is copied per call: the same one again gives the same */
+	assert_int_equal(transduce_of(&sum3, shift_add, 0, range_chan(8), 0), 31213);
+	/* (a/transduce (take 3) + 100 (a/to-chan! (range 10))) => 103 */
+	rf_xform take3 = rf_xform_take(3);
+	assert_int_equal(transduce_of(&take3, rf_add, 100, range_chan(10), 0), 103);
+	/* f's reduced stops the taking; the completion step still folds what it emits (as
+	 * partition-all's completion does after a reduced): 0, 1, 102 (reduced), then the
+	 * flush's 1003 */
+	rf_xform counting = {.step = count_step, .flush = count_flush};
+	assert_int_equal(transduce_of(&counting, shift_until_100, 0, range_chan(10), 0), 11203);
+	/* a failing step or f: the result channel closes with its code */
+	rf_xform fail = rf_xform_map(fail_at_3);
+	transduce_of(&fail, rf_add, 0, range_chan(10), -EDOM);
+	assert_int_equal(transduce_of(&even, rf_add, 7, range_chan(0), 0), 7); /* => init */
+
+	rf_chan *src = range_chan(3), *r;
+	rf_xform bad = rf_xform_map(NULL), none = {0};
+	assert_int_equal(rf_chan_transduce(NULL, rf_add, 0, src, &r), -EINVAL);
+	assert_int_equal(rf_chan_transduce(&bad, rf_add, 0, src, &r), -EINVAL);
+	assert_int_equal(rf_chan_transduce(&none, rf_add, 0, src, &r), -EINVAL);
+	assert_int_equal(rf_chan_transduce(&even, NULL, 0, src, &r), -EINVAL);
+	assert_int_equal(rf_chan_transduce(&even, rf_add, 0, NULL, &r), -EINVAL);
+	assert_int_equal(rf_chan_transduce(&even, rf_add, 0, src, NULL), -EINVAL);
+	rf_chan_close(src);
+	rf_chan_release(src);
+}
+
+static void test_take_n(void **state)
+{
+	/* (let [src (a/to-chan! (range 10)) t (a/take 3 src)] [(<!! (a/into [] t)) (<!! src)])
+	 * => [[0 1 2] 3] */
+	rf_chan *src = range_chan(10), *t;
+	assert_int_equal(rf_chan_take_n(3, src, 0, &t), 0);
+	rf_val got[16], v;
+	assert_int_equal(drain(t, got, 16), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(got[i], i);
+	assert_int_equal(take5(src, &v), 0);
+	assert_int_equal(v, 3);
+	rf_chan_release(t);
+	rf_chan_close(src);
+	rf_chan_release(src);
+
+	/* (take 0 ...) => [], and the source keeps everything; take past the close */
+	src = range_chan(2);
+	assert_int_equal(rf_chan_take_n(0, src, 0, &t), 0);
+	assert_int_equal(drain(t, got, 16), 0);
+	rf_chan_release(t);
+	assert_int_equal(rf_chan_take_n(5, src, 4, &t), 0); /* buffered output */
+	assert_int_equal(drain(t, got, 16), 2);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 1);
+	rf_chan_release(t);
+	rf_chan_release(src);
+
+	assert_int_equal(rf_chan_take_n(1, NULL, 0, &t), -EINVAL);
+	assert_int_equal(rf_chan_new(&src), 0);
+	assert_int_equal(rf_chan_take_n(1, src, 0, NULL), -EINVAL);
+	rf_chan_release(src);
+}
+
+static int sum_all(const rf_val *vals, size_t n, rf_val ctx, rf_val *out)
+{
+	rf_val s = ctx;
+	for (size_t i = 0; i < n; i++)
+		s += vals[i];
+	*out = s;
+	return s == ctx + 34 ? -EDOM : 0;
+}
+
+static void test_map(void **state)
+{
+	/* (a/into [] (a/map + [(a/to-chan! [1 2 3]) (a/to-chan! [10 20])])) => [11 22] */
+	rf_val a[] = {1, 2, 3}, b[] = {10, 20}, c[] = {30, 30, 30};
+	rf_chan *ins[3], *out;
+	assert_int_equal(rf_to_chan(a, 3, &ins[0]), 0);
+	assert_int_equal(rf_to_chan(b, 2, &ins[1]), 0);
+	assert_int_equal(rf_chan_map(sum_all, 1000, ins, 2, 0, &out), 0);
+	rf_val got[8];
+	assert_int_equal(drain(out, got, 8), 2);
+	assert_int_equal(got[0], 1011);
+	assert_int_equal(got[1], 1022);
+	rf_chan_release(out);
+	for (int i = 0; i < 2; i++) {
+		rf_chan_close(ins[i]);
+		rf_chan_release(ins[i]);
+	}
+
+	/* f fails on the second round (2 + 2 + 30): the output closes with its code */
+	assert_int_equal(rf_to_chan(a, 3, &ins[0]), 0);
+	assert_int_equal(rf_to_chan(a, 3, &ins[1]), 0);
+	assert_int_equal(rf_to_chan(c, 3, &ins[2]), 0);
+	assert_int_equal(rf_chan_map(sum_all, 0, ins, 3, 2, &out), 0);
+	rf_val v;
+	assert_int_equal(take5(out, &v), 0);
+	assert_int_equal(v, 32);
+	assert_int_equal(take5(out, &v), -EDOM);
+	rf_chan_release(out);
+	for (int i = 0; i < 3; i++) {
+		rf_chan_close(ins[i]);
+		rf_chan_release(ins[i]);
+	}
+
+	assert_int_equal(rf_chan_map(NULL, 0, ins, 1, 0, &out), -EINVAL);
+	assert_int_equal(rf_chan_map(sum_all, 0, NULL, 1, 0, &out), -EINVAL);
+	assert_int_equal(rf_chan_map(sum_all, 0, ins, 0, 0, &out), -EINVAL);
+	assert_int_equal(rf_chan_map(sum_all, 0, (rf_chan *[2]){NULL, NULL}, 2, 0, &out), -EINVAL);
+	assert_int_equal(rf_chan_map(sum_all, 0, ins, 1, 0, NULL), -EINVAL);
+	assert_int_equal(rf_chan_map(sum_all, 0, ins, SIZE_MAX / 4, 0, &out), -EINVAL);
 }
 
 static void test_reduce_into(void **state)
@@ -289,6 +591,14 @@ static void test_reduce_into(void **state)
 	assert_int_equal(take5(r, &v), -ERANGE);
 	rf_chan_release(r);
 	rf_chan_close(src); /* the reduce stopped early; drop the rest */
+	rf_chan_release(src);
+
+	/* (a/reduce (fn [acc v] (if (> v 4) (reduced acc) (+ acc v))) 0 (a/to-chan! (range
+	 * 10))) => 10 */
+	assert_int_equal(rf_to_chan(vals, 10, &src), 0); /* 1..10 */
+	assert_int_equal(rf_chan_reduce(sum_below_5, 0, src, &r), 0);
+	assert_int_equal(result_of(r), 1 + 2 + 3 + 4);
+	rf_chan_close(src);
 	rf_chan_release(src);
 
 	assert_int_equal(rf_to_chan(vals, 100, &src), 0);
@@ -383,6 +693,12 @@ int main(void)
 	    cmocka_unit_test(test_mix),
 	    cmocka_unit_test(test_split),
 	    cmocka_unit_test(test_reduce_into),
+	    cmocka_unit_test(test_transduce),
+	    cmocka_unit_test(test_take_n),
+	    cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_unsub_all_topic),
+	    cmocka_unit_test(test_split_buf),
+	    cmocka_unit_test(test_pub_buf),
 	    cmocka_unit_test(test_pipeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

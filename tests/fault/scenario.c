@@ -11,6 +11,7 @@
 #include "ringfold/atom.h"
 #include "ringfold/chan.h"
 #include "ringfold/executor.h"
+#include "ringfold/fj.h"
 #include "ringfold/fold.h"
 #include "ringfold/future.h"
 #include "ringfold/io.h"
@@ -18,6 +19,7 @@
 #include "ringfold/promise.h"
 #include "ringfold/ref.h"
 #include "ringfold/runtime.h"
+#include "ringfold/var.h"
 
 #define EXPECT(x)                                                                                  \
 	do {                                                                                       \
@@ -228,6 +230,45 @@ static void locks(void)
 	rf_lock_free(l);
 }
 
+static rf_var *dyn;
+
+static int read_dyn(rf_val arg, rf_val *out)
+{
+	return rf_var_deref(dyn, out);
+}
+
+/* Inside (binding [*dyn* 5] ...): every kind of started work sees 5 or is refused. */
+static int spawn_bound(rf_val arg, rf_val *out)
+{
+	rf_future *f;
+	if (rf_future_call(read_dyn, 0, &f) == 0) {
+		rf_val v = 0;
+		EXPECT(rf_future_deref(f, &v) == 0 && v == 5);
+		rf_future_free(f);
+	}
+	rf_chan *res;
+	if (rf_go(read_dyn, 0, &res) == 0) {
+		rf_val v = 0;
+		int rc = rf_chan_take(res, &v);
+		EXPECT(rc == 0 ? v == 5 : rc == RF_ECLOSED);
+		rf_chan_release(res);
+	}
+	rf_val v = 0;
+	if (rf_fj_invoke(read_dyn, 0, &v) == 0)
+		EXPECT(v == 5);
+	return 0;
+}
+
+static void vars(void)
+{
+	if (rf_var_new_dynamic(1, &dyn) < 0)
+		return;
+	rf_val out;
+	int rc = rf_var_binding(dyn, 5, spawn_bound, 0, &out);
+	EXPECT(rc == 0 || rc == -ENOMEM);
+	rf_var_free(dyn);
+}
+
 int scenario(void)
 {
 	bad = 0;
@@ -241,6 +282,7 @@ int scenario(void)
 	io();
 	executors();
 	locks();
+	vars();
 	rf_shutdown();
 	return bad;
 }

@@ -1,8 +1,8 @@
 /* Allocation failure: every operation of the three collections, with its k-th allocation
  * made to fail for every k until it succeeds, returns -ENOMEM, leaves its input as it was
  * and leaks nothing (ASan/LSan in the asan preset; element references counted here).
- * malloc and calloc are wrapped at link time (-Wl,--wrap); only the test's own thread
- * ever sees a failure, so the runtime's threads are untouched. */
+ * malloc, calloc and the collections' block cache are wrapped at link time (-Wl,--wrap); only the
+ * test's own thread ever sees a failure, so the runtime's threads are untouched. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -15,6 +15,7 @@
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
+void *__real_cmem_alloc(size_t n);
 
 static _Thread_local long countdown; /* > 0: the countdown-th allocation from now fails */
 static _Thread_local long injected;  /* failures made so far: proves the wrap is in place */
@@ -34,6 +35,10 @@ void *__wrap_malloc(size_t n)
 void *__wrap_calloc(size_t n, size_t size)
 {
 	return fail_now() ? NULL : __real_calloc(n, size);
+}
+void *__wrap_cmem_alloc(size_t n) /* the nodes' cache (runtime/coll/cmem.h): hits fail too */
+{
+	return fail_now() ? NULL : __real_cmem_alloc(n);
 }
 
 static _Atomic long live;
@@ -265,6 +270,36 @@ static int s_dissoc(void *s, void **r)
 	return rf_psorted_dissoc(s, 64, (rf_psorted **)r);
 }
 
+/* A batch through a transient; an assoc! or dissoc! that fails leaves the transient's
+ * entries as they were (checked here), and the transient is then freed. */
+static int s_transient_ops(void *s, void **r)
+{
+	rf_tsorted *t;
+	int rc = rf_psorted_transient(s, &t);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < 120 && rc == 0; i++) {
+		rf_val k = i % 3 ? 2 * i + 1 : 4 * i, before, after;
+		size_t n = rf_tsorted_count(t);
+		assert_int_equal(rf_tsorted_get(t, k, -1, &before), 0);
+		rc = i % 5 == 4 ? rf_tsorted_dissoc(t, k) : rf_tsorted_assoc(t, k, 1000 + i);
+		if (rc < 0) {
+			assert_int_equal(rf_tsorted_count(t), n);
+			assert_int_equal(rf_tsorted_get(t, k, -1, &after), 0);
+			assert_int_equal(after, before);
+		}
+	}
+	rf_psorted *m = NULL;
+	if (rc == 0)
+		rc = rf_tsorted_persistent(t, &m);
+	if (rc < 0) {
+		rf_tsorted_free(t);
+		return rc;
+	}
+	*r = m;
+	return 0;
+}
+
 static void sorted(void **state)
 {
 	rf_psorted *m, *n;
@@ -278,7 +313,12 @@ static void sorted(void **state)
 	long before = injected;
 	each_failure(s_dissoc, m, drop_sorted);
 	assert_true(injected > before);
+	before = injected;
+	each_failure(s_transient_ops, m, drop_sorted);
+	assert_true(injected > before + 50);
 	assert_int_equal(rf_psorted_count(m), 150);
+	for (int k = 0; k < 300; k++)
+		assert_int_equal(rf_psorted_contains(m, k), k % 2 == 0);
 	rf_psorted_release(m);
 	assert_int_equal(atomic_load(&live), 0);
 }

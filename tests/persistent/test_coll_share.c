@@ -3,7 +3,8 @@
  * agents conj'ing into a vector, maps carried by a promise and a channel. Values are
  * counted (retain/release through the map's ops): after the references are freed and the
  * grace period has passed, nothing is left alive and nothing was released twice (ASan and
- * TSan builds run this too). Checks on other threads abort with file and line. */
+ * TSan builds run this too). Many threads derive versions from one map or vector at once.
+ * Checks on other threads abort with file and line. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -105,6 +106,129 @@ static void swap_from_threads(void **state)
 		pthread_join(t[i], NULL);
 	check_shared(THREADS * PER);
 	finish_shared();
+}
+
+/* Many threads derive versions from one shared version at once (all copying its nodes
+ * at the same moment, so each node lends to at most one of the copies), and hand their
+ * versions to each other through slots, so that lenders and borrowers go on different
+ * threads in any order. Every version reads as made; the shared one stays as it was;
+ * nothing is left alive in the end. */
+#define BASE_KEYS 500
+static rf_phm *base_map;
+static _Atomic(rf_phm *) handoff[8];
+
+static void *deriver(void *arg)
+{
+	intptr_t me = (intptr_t)arg;
+	for (rf_val i = 0; i < PER; i++) {
+		rf_val k = (me * 7919 + i * 13) % (BASE_KEYS + 200);
+		rf_phm *n, *x;
+		rf_val v;
+		if (i % 4 == 3) {
+			RF_CHECK(rf_phm_dissoc(base_map, k, &n) == 0);
+			RF_CHECK(!rf_phm_contains(n, k));
+			RF_CHECK(rf_phm_count(n) == BASE_KEYS - (k < BASE_KEYS));
+		} else {
+			RF_CHECK(rf_phm_assoc(base_map, k, -k - 1, &n) == 0);
+			RF_CHECK(rf_phm_get(n, k, 0, &v) == 0 && v == -k - 1);
+			RF_CHECK(rf_phm_count(n) == BASE_KEYS + (k >= BASE_KEYS));
+		}
+		RF_CHECK(rf_phm_get(n, (k + 1) % BASE_KEYS, 0, &v) == 0);
+		RF_CHECK(v == (k + 1) % BASE_KEYS || (k + 1) % BASE_KEYS == k);
+		x = atomic_exchange(&handoff[(me + i) % 8], n); /* seq_cst: hands n over */
+		rf_phm_release(x);
+	}
+	return NULL;
+}
+
+static void derive_from_one_version(void **state)
+{
+	rf_thm *t;
+	rf_phm *e;
+	assert_int_equal(rf_phm_new(&counted, &e), 0);
+	assert_int_equal(rf_phm_transient(e, &t), 0);
+	for (rf_val k = 0; k < BASE_KEYS; k++)
+		assert_int_equal(rf_thm_assoc(t, k, k), 0);
+	assert_int_equal(rf_thm_persistent(t, &base_map), 0);
+	rf_phm_release(e);
+	for (int round = 0; round < 2; round++) {
+		pthread_t th[THREADS];
+		for (intptr_t i = 0; i < THREADS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, deriver, (void *)i), 0);
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(th[i], NULL);
+	}
+	for (int i = 0; i < 8; i++)
+		rf_phm_release(atomic_exchange(&handoff[i], NULL));
+	assert_int_equal(rf_phm_count(base_map), BASE_KEYS);
+	for (rf_val k = 0; k < BASE_KEYS; k++) {
+		rf_val v;
+		assert_int_equal(rf_phm_get(base_map, k, -1, &v), 0);
+		assert_int_equal(v, k);
+	}
+	rf_phm_release(base_map);
+	assert_int_equal(atomic_load(&live), 0);
+}
+
+/* The same for vectors: threads assoc into, conj onto and pop one shared vector at once
+ * (copies of the same trie paths), handing their versions to each other. */
+#define BASE_LEN 3000
+static rf_pvec *base_vec;
+static _Atomic(rf_pvec *) vhandoff[8];
+
+static void *vderiver(void *arg)
+{
+	intptr_t me = (intptr_t)arg;
+	for (rf_val i = 0; i < PER; i++) {
+		size_t at = (size_t)(me * 7919 + i * 31) % BASE_LEN;
+		rf_pvec *n, *x;
+		rf_val v;
+		switch (i % 3) {
+		case 0:
+			RF_CHECK(rf_pvec_assoc(base_vec, at, -1, &n) == 0);
+			RF_CHECK(rf_pvec_nth(n, at, &v) == 0 && v == -1);
+			break;
+		case 1:
+			RF_CHECK(rf_pvec_conj(base_vec, -2, &n) == 0);
+			RF_CHECK(rf_pvec_count(n) == BASE_LEN + 1 && rf_pvec_peek(n, &v) == 0 &&
+			         v == -2);
+			break;
+		default:
+			RF_CHECK(rf_pvec_pop(base_vec, &n) == 0);
+			RF_CHECK(rf_pvec_count(n) == BASE_LEN - 1);
+			break;
+		}
+		size_t other = (at + 1) % (BASE_LEN - 1);
+		RF_CHECK(rf_pvec_nth(n, other, &v) == 0 && v == (rf_val)other);
+		x = atomic_exchange(&vhandoff[(me + i) % 8], n); /* seq_cst: hands n over */
+		rf_pvec_release(x);
+	}
+	return NULL;
+}
+
+static void derive_vectors_from_one(void **state)
+{
+	rf_val xs[BASE_LEN];
+	for (int i = 0; i < BASE_LEN; i++)
+		xs[i] = i;
+	assert_int_equal(rf_pvec_from(xs, BASE_LEN, &counted, &base_vec), 0);
+	for (int round = 0; round < 2; round++) {
+		pthread_t th[THREADS];
+		for (intptr_t i = 0; i < THREADS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, vderiver, (void *)i), 0);
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(th[i], NULL);
+	}
+	for (int i = 0; i < 8; i++)
+		rf_pvec_release(atomic_exchange(&vhandoff[i], NULL));
+	assert_int_equal(rf_pvec_count(base_vec), BASE_LEN);
+	for (size_t i = 0; i < BASE_LEN; i++) {
+		rf_val v;
+		assert_int_equal(rf_pvec_nth(base_vec, i, &v), 0);
+		assert_int_equal(v, (rf_val)i);
+	}
+	rf_pvec_release(base_vec);
+	assert_int_equal(atomic_load(&live), 0);
 }
 
 static int swap_body(rf_val arg, rf_val *out)
@@ -260,9 +384,10 @@ static void promise_and_channel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(swap_from_threads),   cmocka_unit_test(swap_from_fibers),
-	    cmocka_unit_test(alter_from_threads),  cmocka_unit_test(agents_conj),
-	    cmocka_unit_test(promise_and_channel),
+	    cmocka_unit_test(swap_from_threads),       cmocka_unit_test(swap_from_fibers),
+	    cmocka_unit_test(alter_from_threads),      cmocka_unit_test(agents_conj),
+	    cmocka_unit_test(promise_and_channel),     cmocka_unit_test(derive_from_one_version),
+	    cmocka_unit_test(derive_vectors_from_one),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();

@@ -245,23 +245,45 @@ static void string_keys(void **state)
 	rf_phm_release(m);
 }
 
-/* Owned keys and values: every retain matched by a release. */
-static _Atomic long live_vals, live_keys;
+/* Owned keys and values: each element held while a version reaches it, none released
+ * more often than retained, and every retain matched by a release in the end. Keys and
+ * values are small integers, counted one by one. */
+#define NEL 8192
+static _Atomic long live_vals, live_keys, under;
+static _Atomic int vcount[NEL], kcount[NEL];
+static void count(_Atomic int *c, _Atomic long *live, rf_val x, int d)
+{
+	if (x < 0 || x >= NEL || atomic_fetch_add(&c[x], d) + d < 0)
+		atomic_fetch_add(&under, 1); /* checked by the test thread */
+	atomic_fetch_add(live, d);
+}
 static void v_retain(rf_val x, rf_val ctx)
 {
-	atomic_fetch_add(&live_vals, 1);
+	count(vcount, &live_vals, x, 1);
 }
 static void v_release(rf_val x, rf_val ctx)
 {
-	atomic_fetch_sub(&live_vals, 1);
+	count(vcount, &live_vals, x, -1);
 }
 static void k_retain(rf_val x, rf_val ctx)
 {
-	atomic_fetch_add(&live_keys, 1);
+	count(kcount, &live_keys, x, 1);
 }
 static void k_release(rf_val x, rf_val ctx)
 {
-	atomic_fetch_sub(&live_keys, 1);
+	count(kcount, &live_keys, x, -1);
+}
+
+/* Every key and value m reaches is held. */
+static void held(const rf_phm *m)
+{
+	rf_phm_iter it;
+	rf_val k, v;
+	rf_phm_iter_init(m, &it);
+	while (rf_phm_iter_next(&it, &k, &v)) {
+		assert_true(atomic_load(&kcount[k]) >= 1);
+		assert_true(atomic_load(&vcount[v]) >= 1);
+	}
 }
 
 static void owned_entries_balance(void **state)
@@ -293,8 +315,15 @@ static void owned_entries_balance(void **state)
 				assert_int_equal(rf_phm_dissoc(m, k, &n), 0);
 			rf_phm_release(m);
 			m = n;
+			if (s % 250 == 0) {
+				held(m);
+				if (old)
+					held(old);
+			}
 		}
-		assert_int_equal(atomic_load(&live_keys) - atomic_load(&live_vals), 0);
+		held(m);
+		held(old);
+		assert_int_equal(atomic_load(&under), 0);
 		rf_thm *t;
 		assert_int_equal(rf_phm_transient(m, &t), 0);
 		for (int k = 0; k < 400; k++)
@@ -314,6 +343,7 @@ static void owned_entries_balance(void **state)
 		rf_phm_release(m);
 		assert_int_equal(atomic_load(&live_vals), 0);
 		assert_int_equal(atomic_load(&live_keys), 0);
+		assert_int_equal(atomic_load(&under), 0);
 	}
 }
 

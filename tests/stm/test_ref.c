@@ -428,6 +428,94 @@ static void ensure_and_history(void **state)
 	free_refs();
 }
 
+/* History limits set after creation ((ref-min-history r n), (ref-max-history r n)): the
+ * history grows past the room the ref was made with (its versions move to bigger rings),
+ * a snapshot reads a version many commits old from there, and lowering the limits keeps
+ * the versions already kept, as Clojure does (checked with Clojure 1.11: after
+ * (ref-max-history r 1) and a commit, (ref-history-count r) is unchanged). With a release
+ * function every value the ref held is released exactly once. */
+enum { HIST_MIN = 40, HIST_BEHIND = 30 };
+static _Atomic int hist_released;
+static int hist_attempts;
+
+static void count_release(rf_val v, rf_val ctx)
+{
+	atomic_fetch_add(&hist_released, 1);
+}
+
+static void *commit_behind(void *arg)
+{
+	for (int i = 0; i < HIST_BEHIND; i++)
+		RF_CHECK_EQ(rf_dosync(inc_body, 0, NULL), 0);
+	return NULL;
+}
+
+/* Takes a snapshot (reads B), lets another thread commit HIST_BEHIND times to A (first
+ * attempt only), then reads A as of the snapshot. */
+static int old_snapshot_body(rf_val arg, rf_val *out)
+{
+	rf_val b;
+	int rc = rf_ref_deref(B, &b);
+	if (rc)
+		return rc;
+	if (hist_attempts++ == 0) {
+		pthread_t t;
+		RF_CHECK_EQ(pthread_create(&t, NULL, commit_behind, NULL), 0);
+		pthread_join(t, NULL);
+	}
+	return rf_ref_deref(A, out);
+}
+
+static void history_limits(void **state)
+{
+	rf_ref *r;
+	assert_int_equal(rf_ref_new(0, &r), 0);
+	assert_int_equal(rf_ref_min_history(r), 0);
+	assert_int_equal(rf_ref_max_history(r), 10); /* Clojure's defaults */
+	assert_int_equal(rf_ref_set_max_history(r, 1000001), -EINVAL);
+	assert_int_equal(rf_ref_set_min_history(r, 1000001), -EINVAL);
+	assert_int_equal(rf_ref_set_min_history(NULL, 1), -EINVAL);
+	assert_int_equal(rf_ref_set_max_history(NULL, 1), -EINVAL);
+	assert_int_equal(rf_ref_min_history(NULL), -EINVAL);
+	assert_int_equal(rf_ref_max_history(NULL), -EINVAL);
+	assert_int_equal(rf_ref_max_history(r), 10);
+	rf_ref_free(r);
+
+	make_refs(0, 0);
+	rf_ref_free(A);
+	atomic_store(&hist_released, 0);
+	assert_int_equal(rf_ref_new_opts(0,
+	                                 &(rf_ref_opts){.size = sizeof(rf_ref_opts),
+	                                                .max_history = 2,
+	                                                .release = count_release},
+	                                 &A),
+	                 0);
+	assert_int_equal(rf_ref_set_min_history(A, HIST_MIN), 0); /* above the max: it wins */
+	assert_int_equal(rf_ref_min_history(A), HIST_MIN);
+	for (int i = 0; i < HIST_MIN + 5; i++)
+		assert_int_equal(rf_dosync(inc_body, 0, NULL), 0);
+	assert_int_equal(rf_ref_history_count(A), HIST_MIN);
+	assert_int_equal(value(A), HIST_MIN + 5);
+
+	rf_val seen;
+	hist_attempts = 0;
+	assert_int_equal(rf_dosync(old_snapshot_body, 0, &seen), 0);
+	assert_int_equal(hist_attempts, 1); /* no retry: the old version was kept */
+	assert_int_equal(seen, HIST_MIN + 5);
+	assert_int_equal(value(A), HIST_MIN + 5 + HIST_BEHIND);
+
+	assert_int_equal(rf_ref_set_max_history(A, 1), 0);
+	assert_int_equal(rf_ref_set_min_history(A, 0), 0);
+	assert_int_equal(rf_dosync(inc_body, 0, NULL), 0);
+	assert_int_equal(rf_ref_history_count(A), HIST_MIN); /* kept, as Clojure */
+	assert_int_equal(rf_ref_max_history(A), 1);
+
+	int values = HIST_MIN + 5 + HIST_BEHIND + 1; /* one per commit (0 is RF_NIL: none) */
+	free_refs();
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&hist_released), values);
+}
+
 /* Many refs in one transaction (the write set's hash index), and an update function
  * that itself alters other refs (the write set grows under it). */
 #define MANY 50
@@ -484,6 +572,7 @@ int main(void)
 	    cmocka_unit_test(watch_codes),
 	    cmocka_unit_test(held_sends),
 	    cmocka_unit_test(ensure_and_history),
+	    cmocka_unit_test(history_limits),
 	    cmocka_unit_test(large_write_sets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,14 @@
 
 static rf_var *V, *W;
 
+/* A capture that must succeed here (the tests do not run out of memory). */
+static void *capture(void)
+{
+	void *frame;
+	RF_CHECK(var_bindings_capture(&frame) == 0);
+	return frame;
+}
+
 static rf_val get(rf_var *v)
 {
 	rf_val x;
@@ -208,7 +216,7 @@ static void *worker(void *arg)
 
 static int capture_body(rf_val arg, rf_val *out)
 {
-	*out = (rf_val)(intptr_t)var_bindings_capture();
+	*out = (rf_val)(intptr_t)capture();
 	return 0;
 }
 
@@ -236,7 +244,7 @@ static void conveyance(void **state)
 	pthread_create(&t, NULL, raw_thread, &raw);
 	pthread_join(t, NULL);
 	assert_int_equal(raw, 1);
-	assert_null(var_bindings_capture()); /* nothing bound: nothing to convey */
+	assert_null(capture()); /* nothing bound: nothing to convey */
 	free_vars();
 }
 
@@ -265,7 +273,7 @@ static void fiber_fn(void *arg)
 static int spawn_body(rf_val arg, rf_val *out)
 {
 	for (int i = 0; i < 2; i++) {
-		void *frame = var_bindings_capture();
+		void *frame = capture();
 		int rc = fiber_spawn(fiber_fn, (void *)(uintptr_t)i, 0, frame);
 		if (rc) {
 			var_bindings_release(frame);
@@ -401,9 +409,9 @@ struct twice {
 static int capture_then_set(rf_val arg, rf_val *out)
 {
 	struct twice *t = rf_to_ptr(arg);
-	t->a = var_bindings_capture();
+	t->a = capture();
 	RF_CHECK_EQ(rf_var_set(V, 2), 0);
-	t->b = var_bindings_capture();
+	t->b = capture();
 	/* the binder runs conveyed work itself: set! through the copy changes its scope too */
 	void *saved = var_bindings_install(t->a);
 	RF_CHECK_EQ(get(V), 2);
@@ -447,7 +455,7 @@ static void set_reaches_conveyed_work(void **state)
 static int nested_capture_inner(rf_val arg, rf_val *out)
 {
 	void **caps = rf_to_ptr(arg);
-	caps[1] = var_bindings_capture();
+	caps[1] = capture();
 	RF_CHECK_EQ(rf_var_set(V, 12), 0); /* V is the outer scope's: both captures see it */
 	return 0;
 }
@@ -455,7 +463,7 @@ static int nested_capture_inner(rf_val arg, rf_val *out)
 static int nested_capture_outer(rf_val arg, rf_val *out)
 {
 	void **caps = rf_to_ptr(arg);
-	caps[0] = var_bindings_capture();
+	caps[0] = capture();
 	return rf_var_binding(W, 200, nested_capture_inner, arg, NULL);
 }
 
@@ -498,7 +506,7 @@ static void *borrower(void *arg)
 {
 	struct borrow *b = arg;
 	void *saved = var_bindings_install(b->frame);
-	b->captured = var_bindings_capture();
+	b->captured = capture();
 	RF_CHECK_EQ(rf_var_set(V, 5), RF_ENOTBINDER);
 	var_bindings_install(saved);
 	return NULL;
@@ -512,7 +520,7 @@ static int lend(rf_val arg, rf_val *out)
 	pthread_create(&th, NULL, borrower, b);
 	pthread_join(th, NULL);
 	RF_CHECK_EQ(rf_var_set(V, 22), 0); /* not linked: the borrower's copy keeps 21 */
-	void *own = var_bindings_capture();
+	void *own = capture();
 	RF_CHECK(own != b->captured);
 	var_bindings_release(own);
 	return 0;
@@ -545,7 +553,7 @@ static int read_many(rf_val arg, rf_val *out)
 	if (arg) {
 		RF_CHECK_EQ(rf_var_push_binding(many[0], 1000), 0);
 		RF_CHECK_EQ(rf_var_push_binding(many[1], 1000), 0);
-		void *frame = var_bindings_capture(); /* the copies of the pushes must go too */
+		void *frame = capture(); /* the copies of the pushes must go too */
 		var_bindings_release(frame);
 	}
 	return 0;
@@ -662,7 +670,7 @@ static void public_conveyance(void **state)
 static void leaky_fiber(void *arg)
 {
 	RF_CHECK_EQ(rf_var_push_binding(V, 3), 0);
-	void *frame = var_bindings_capture();
+	void *frame = capture();
 	var_bindings_release(frame);
 	RF_CHECK(waiter_claim(&fiber_done));
 	waiter_complete(&fiber_done);
