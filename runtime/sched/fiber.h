@@ -70,10 +70,14 @@ typedef struct sched_fiber {
 	uint64_t deadline;
 	struct sched_fiber *t_child, *t_sibling, *t_prev;
 	bool armed;
-	bool foreign; /* spawned by another thread: its stack goes back to `spare` */
+	bool foreign; /* spawned by another thread or worker, or handed over (place.c): its
+	               * stack goes back to `spare`; unstarted, it was placed to even the load */
 	bool started; /* mctx made: the fiber has run (its stack is touched only from then) */
 	bool pinned;  /* placed explicitly: never handed to another worker */
 	bool own_map; /* a stack of its own size: unmapped at the end, not pooled */
+	/* parked since it last ran (stats: parked now); beside armed and started, which
+	 * every switch reads too: one cache line of the fiber less per switch */
+	bool was_parked;
 	/* the mapping this fiber lives in */
 	char *map; /* start of the mapping = start of the guard */
 	size_t map_size;
@@ -89,7 +93,6 @@ typedef struct sched_fiber {
 	int wait_kind; /* of the current (or last) park */
 	const void *wait_obj;
 	uint32_t park_tick; /* sched_tick_ms when it parked */
-	bool was_parked;    /* parked since it last ran (stats: parked now) */
 } sched_fiber;
 
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
@@ -143,6 +146,8 @@ typedef struct sched_worker {
 	unsigned place_next;    /* rotating candidate of place.c (owner) */
 	uint64_t backlog_since; /* place.c: when a backlog met a hungry peer; 0: none */
 	bool is_hungry;         /* place.c: this worker's bit is set (the owner's copy) */
+	bool spin_off;          /* worker.c: the last idle spin failed */
+	unsigned spin_skipped;  /* worker.c: idles slept at once since */
 	pthread_t thread;
 	int start_rc;
 	bool exited;   /* the thread left its loop (every fiber returned) */

@@ -16,11 +16,18 @@
  * hungry and the busy worker's run queue has held at least two fibers for DONATE_AFTER_NS,
  * it claims the peer's bit (fetch_and: of several busy workers one donates) and pushes
  * half of its unstarted, unpinned fibers to the peer's inbox, which wakes it. The wait
- * keeps short bursts (a ping-pong's first two fibers) local. Only fibers that have not
- * started move: a started fiber may hold errno or a thread-local's address cached by the
- * compiler across the call that parked it, and would resume on another thread with the
- * wrong ones, so parked fibers always resume where they ran. The fiber's stack, from the
- * donor's pool, goes to the new worker's spare pool when it ends (same node).
+ * keeps short bursts (a ping-pong's first two fibers) local. A fiber kept by its
+ * spawner's worker may go to any hungry peer, even one carrying more parked fibers: it
+ * is backlog the spawner's worker would run late. A fiber that was placed to even the
+ * load (sent to a peer, round-robin from a plain thread, or donated before: `foreign`,
+ * pushed through the inbox) goes only where it keeps the loads even (the donor carrying
+ * at least two more): otherwise a burst of connections, spread by placement, would be
+ * handed back to the listener's idle worker while the peer runs the first ones, and
+ * stay there for their whole life, two to one. Only fibers that have not started move: a started fiber may hold errno or
+ * a thread-local's address cached by the compiler across the call that parked it, and
+ * would resume on another thread with the wrong ones, so parked fibers always resume
+ * where they ran. The fiber's stack, from the donor's pool, goes to the new worker's
+ * spare pool when it ends (same node).
  *
  * Ordering: every field here is a hint read relaxed. A stale load only makes a placement
  * or a donation less even; fibers move through inboxes, whose CAS and exchange publish
@@ -143,15 +150,19 @@ void place_donate(sched_worker *w)
 	sched_worker *to = claim_peer(w);
 	if (!to)
 		return;
-	/* Every second movable fiber, so both keep a share of the queue's order. */
+	/* Every second movable fiber, so both keep a share of the queue's order; one placed
+	 * here from elsewhere (foreign) only while the donor carries at least two more. */
+	int mine = load_of(w), theirs = load_of(to);
 	sched_fiber *keep = NULL, *tail = NULL, *next;
 	int moved = 0, seen = 0;
 	for (sched_fiber *f = w->rq_head; f; f = next) {
 		next = f->next;
 		f->next = NULL;
-		if (!f->started && !f->pinned && (seen++ & 1) == 0 && moved < (movable + 1) / 2 &&
-		    hand_over(w, to, f)) {
+		if (!f->started && !f->pinned && (!f->foreign || mine - theirs >= 2) &&
+		    (seen++ & 1) == 0 && moved < (movable + 1) / 2 && hand_over(w, to, f)) {
 			moved++;
+			mine--;
+			theirs++;
 			continue;
 		}
 		if (tail)

@@ -46,6 +46,8 @@ void *__tsan_get_current_fiber(void);
 #define TRIM_WINDOW_NS 500000000u /* stacks unused this long are unmapped */
 #define TRIM_PERIOD_NS 10000000u  /* idle: trim batches this far apart */
 #define IDLE_SPIN_NS 10000u       /* idle: watch for work this long before sleeping */
+#define IDLE_PROBE_EVERY 32       /* after a failed spin: idles that sleep at once */
+#define IDLE_PROBE_NS 50000u      /* then one spin this long, to outlast a peer's wake-up */
 
 void worker_rq_push(sched_worker *w, sched_fiber *f)
 {
@@ -177,9 +179,9 @@ static void poll_io(sched_worker *w, uint64_t deadline)
  * half of a ping-pong, a reply, a request's data) costs neither side a syscall. True if
  * some arrived. Bounded (IDLE_SPIN_NS) so an idle worker leaves its CPU to others; no
  * sched_yield in the loop: on a busy server every request would pay a few. */
-static bool spin_for_work(sched_worker *w)
+static bool spin_once(sched_worker *w, uint64_t ns)
 {
-	uint64_t until = time_now_ns() + IDLE_SPIN_NS;
+	uint64_t until = time_now_ns() + ns;
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
@@ -193,6 +195,22 @@ static bool spin_for_work(sched_worker *w)
 		}
 	} while (time_now_ns() < until);
 	return false;
+}
+
+/* A spin that fails burned a CPU others needed: when the machine is loaded, or the
+ * sender of the awaited work (a client, another process) shares this worker's CPU, spins
+ * fail, and each one delays that very sender. After a failure the worker sleeps at once,
+ * spinning again only every IDLE_PROBE_EVERY idles to find out whether it pays again; a
+ * spin that succeeds keeps it on (the policy of plain threads' waits, wait.c). The probe
+ * is longer than a spin: a peer worker that stopped spinning too answers only after its
+ * own wake-up, and a probe shorter than that would keep both asleep at every exchange. */
+static bool spin_for_work(sched_worker *w)
+{
+	if (w->spin_off && ++w->spin_skipped < IDLE_PROBE_EVERY)
+		return false;
+	w->spin_skipped = 0;
+	w->spin_off = !spin_once(w, w->spin_off ? IDLE_PROBE_NS : IDLE_SPIN_NS);
+	return !w->spin_off;
 }
 
 /* Stack pools are trimmed by windows (stack.c): a window opens when the worker idles
@@ -370,6 +388,8 @@ int worker_start(sched_worker *w)
 	w->backlog_since = 0;
 	w->is_hungry = false;
 	w->trim_at = 0;
+	w->spin_off = false;
+	w->spin_skipped = 0;
 	w->stop_seen = STOP_NONE;
 	w->exited = false;
 	w->start_rc = 1; /* 1 = still starting */

@@ -1,7 +1,8 @@
 /* Executor: where new fibers run. Explicit placement (a worker, a node, the spawner's
  * worker) is exact and never moved; out-of-range options are -EINVAL; a burst of
  * CPU-bound go processes from one go process runs on every worker of its node; unstarted
- * fibers piled on one worker are shared with an idle peer, pinned ones are not; a go
+ * fibers piled on one worker are shared with an idle peer, pinned ones are not, nor are
+ * those placement sent away from a worker carrying more; a go
  * process may have a stack of its own size. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,12 +167,14 @@ static void run_burst(struct burst *b)
 /* Workers sharing the first worker's node (placement and sharing stay in a node). */
 static int node_peers(void)
 {
-	rf_stats *st = calloc(1, sizeof(*st));
-	rf_stats_get(st);
+	rf_stats *st;
+	RF_CHECK(rf_stats_new(&st) == 0);
+	RF_CHECK(rf_stats_get(st) == 0);
+	RF_CHECK(st->workers == sched_workers());
 	int n = 0;
 	for (int i = 0; i < st->workers; i++)
 		n += st->executor[i].node == st->executor[0].node;
-	free(st);
+	rf_stats_free(st);
 	return n;
 }
 
@@ -203,6 +206,7 @@ struct share {
 	rf_chan *release_parked; /* closed to end the parked fibers */
 	_Atomic int ran_on[256];
 	bool pinned;
+	int parked_on; /* the worker carrying the parked fibers (the piler runs on 0) */
 };
 
 static void parked(void *arg)
@@ -227,8 +231,8 @@ enum { PARKED = 64, HEAVY = 40 };
 static void piler(void *arg)
 {
 	struct share *s = arg;
-	/* Worker 1 carries 64 parked fibers, so placement keeps every new fiber here on 0;
-	 * only sharing can move them. */
+	/* With the parked fibers on worker 1, placement keeps every new fiber here on 0 and
+	 * only sharing can move them; with them here, placement sends every one away. */
 	sched_spawn how = {.worker = SCHED_WORKER_ANY, .node = -1, .pinned = s->pinned};
 	for (int i = 0; i < HEAVY; i++)
 		RF_CHECK(fiber_spawn_at(heavy, s, &how, NULL) == 0);
@@ -241,7 +245,7 @@ static void run_share(struct share *s)
 	assert_int_equal(rf_chan_new(&s->release_parked), 0);
 	latch_init(&s->done, HEAVY);
 	for (int i = 0; i < PARKED; i++)
-		assert_int_equal(fiber_spawn(parked, s, 1, NULL), 0);
+		assert_int_equal(fiber_spawn(parked, s, s->parked_on, NULL), 0);
 	assert_int_equal(latch_wait(&s->parked_up, WAIT_MS), 0);
 	assert_int_equal(fiber_spawn(piler, s, 0, NULL), 0);
 	assert_int_equal(latch_wait(&s->done, WAIT_MS), 0);
@@ -255,9 +259,27 @@ static void test_idle_peer_takes_unstarted(void **state)
 	if (node_peers() < 2)
 		skip();
 	struct share *s = calloc(1, sizeof(*s));
+	s->parked_on = 1;
 	run_share(s);
 	assert_int_equal(s->ran_on[0] + s->ran_on[1], HEAVY);
 	assert_true(s->ran_on[1] >= 1); /* worker 1 was idle: it took a share */
+	free(s);
+}
+
+/* Fibers that placement sent away from a worker carrying more are not handed back to it
+ * when it idles (its fibers parked): connections spread by placement stay spread. */
+static void test_spread_not_handed_back(void **state)
+{
+	if (node_peers() < 2)
+		skip();
+	struct share *s = calloc(1, sizeof(*s));
+	s->parked_on = 0;
+	run_share(s);
+	int total = 0;
+	for (int i = 0; i < 256; i++)
+		total += s->ran_on[i];
+	assert_int_equal(total, HEAVY);
+	assert_int_equal(s->ran_on[0], 0);
 	free(s);
 }
 
@@ -267,6 +289,7 @@ static void test_pinned_stay(void **state)
 		skip();
 	struct share *s = calloc(1, sizeof(*s));
 	s->pinned = true;
+	s->parked_on = 1;
 	run_share(s);
 	assert_int_equal(s->ran_on[0], HEAVY);
 	free(s);
@@ -307,6 +330,7 @@ int main(void)
 	    cmocka_unit_test(test_stay_local),
 	    cmocka_unit_test(test_burst_spreads),
 	    cmocka_unit_test(test_idle_peer_takes_unstarted),
+	    cmocka_unit_test(test_spread_not_handed_back),
 	    cmocka_unit_test(test_pinned_stay),
 	    cmocka_unit_test(test_stack_size),
 	};

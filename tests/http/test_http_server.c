@@ -4,12 +4,16 @@
  * which fails if a connection's go process is stuck; the clients are plain blocking
  * sockets on the test thread with generous receive timeouts, and nothing sleeps.
  */
+#include <errno.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -276,6 +280,71 @@ static void test_slow_client(void **state)
 	client_close(&other);
 }
 
+/* Pipeline requests on c without reading a response until the server stops taking them:
+ * its go process is then parked sending into a full socket. Returns 1 once a send made no
+ * progress for a while with bytes still unsent, 0 if the server reset the connection
+ * first, or -1 (another error, or the server read 64 MiB: it would have had to drop
+ * responses to keep reading). */
+static int stuff(struct client *c)
+{
+	static const char req[] = GET("/plaintext") GET("/plaintext") GET("/plaintext");
+	size_t sent = 0, off = 0;
+	while (sent < 64u << 20) {
+		ssize_t n =
+		    send(c->fd, req + off, sizeof req - 1 - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			off = (off + (size_t)n) % (sizeof req - 1);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == ECONNRESET || errno == EPIPE))
+			return 0;
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+		if (poll(&p, 1, 300) == 0) {
+			int unsent = 0;
+			return ioctl(c->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0 ? 1 : -1;
+		}
+	}
+	return -1;
+}
+
+/* A client that sends requests but reads no response holds its go process in a send,
+ * and nobody else: other clients are served meanwhile, and stopping the server ends it. */
+static void test_slow_reader(void **state)
+{
+	struct client reader;
+	assert_int_equal(client_open(&reader, server_port(state)), 0);
+	assert_int_equal(stuff(&reader), 1);
+	assert_serves(state);
+	assert_serves(state);
+	assert_int_equal(server_teardown(state), 0);
+	client_close(&reader);
+}
+
+/* With idle_ms set, a send that makes no progress that long ends its connection: the
+ * reader gets responses the kernel held, then the end (a close or a reset). */
+static void test_slow_reader_idle(void **state)
+{
+	struct client reader;
+	assert_int_equal(client_open(&reader, server_port(state)), 0);
+	assert_in_range(stuff(&reader), 0, 1);
+	assert_serves(state);
+	char got[512];
+	int n, answered = 0;
+	while ((n = client_response(&reader, got, sizeof got)) > 0) {
+		assert_string_equal(got, HELLO);
+		answered++;
+	}
+	assert_true(answered > 0);
+	assert_true(n == 0 || n == -ECONNRESET || n == -EPROTO);
+	client_close(&reader);
+	assert_serves(state);
+}
+
 /* With idle_ms set, a silent connection and a stalled half request are closed. */
 static void test_idle_timeout(void **state)
 {
@@ -323,6 +392,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_half_requests, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(test_slow_client, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_timeout, server_setup_idle, server_teardown),
+	    cmocka_unit_test_setup(test_slow_reader, server_setup),
+	    cmocka_unit_test_setup_teardown(test_slow_reader_idle, server_setup_idle,
+	                                    server_teardown),
 	    cmocka_unit_test_setup(test_stop_with_open_connections, server_setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
