@@ -18,6 +18,11 @@
  *    instant. Deliberate: the forked task is never lost (its owner runs it at join), only
  *    parallelism, and only until the owner's next fork or the next chunk boundary, where
  *    fj_announce repeats the check.
+ *  - Submitting vs freeing. fj_submit counts itself in `submitting` (seq_cst), then reads
+ *    `started` (seq_cst); fj_shutdown clears `started` (seq_cst) after the workers stop,
+ *    then waits for `submitting` to drain (acquire, paired with each call's release
+ *    decrement) before it frees the pools: a submitter either sees the runtime stopped
+ *    and uses no pool, or is waited for, so no thread locks a destroyed inject_lock.
  *  - A worker waiting in fj_help_until for a task a thief runs sets FJ_WAITER in the
  *    task's done word before parking; fj_done_complete's exchange reads it and wakes
  *    every pool (the RMWs on one word are totally ordered, so the flag is seen or the
@@ -53,6 +58,7 @@ static struct {
 	pthread_mutex_t lock;
 	_Atomic int started;
 	_Atomic int stopping;
+	_Atomic int submitting; /* fj_submit calls between their check of started and return */
 	rf_steal_policy policy;
 	int npools, nworkers;
 	fj_pool *pools[TOPO_MAX_NODES];
@@ -336,9 +342,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int fj_submit(int node, fj_job *job)
+static int submit_locked(fj_pool *p, fj_job *job)
 {
-	fj_pool *p = fj_g.pools[node];
 	job->next = NULL;
 	mutex_lock_ranked(&p->inject_lock, LOCKRANK_FJ_INJECT);
 	if (p->closed) {
@@ -357,6 +362,16 @@ int fj_submit(int node, fj_job *job)
 	if (atomic_load_explicit(&p->idle, memory_order_seq_cst))
 		pool_wake(p, 0);
 	return 0;
+}
+
+int fj_submit(int node, fj_job *job)
+{
+	int rc = RF_ESHUTDOWN;
+	atomic_fetch_add_explicit(&fj_g.submitting, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&fj_g.started, memory_order_seq_cst))
+		rc = submit_locked(fj_g.pools[node], job);
+	atomic_fetch_sub_explicit(&fj_g.submitting, 1, memory_order_release);
+	return rc;
 }
 
 static void free_pools(void)
@@ -489,8 +504,10 @@ void fj_shutdown(void)
 	mutex_lock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 	if (atomic_load_explicit(&fj_g.started, memory_order_relaxed)) {
 		stop_workers(fj_g.nworkers);
+		atomic_store_explicit(&fj_g.started, 0, memory_order_seq_cst);
+		while (atomic_load_explicit(&fj_g.submitting, memory_order_acquire))
+			sched_yield(); /* a submitter between its check and its unlock: bounded */
 		free_pools();
-		atomic_store_explicit(&fj_g.started, 0, memory_order_relaxed);
 	}
 	mutex_unlock_ranked(&fj_g.lock, LOCKRANK_FJ_POOL);
 }
