@@ -113,19 +113,19 @@ static void inbox_drain(sched_worker *w)
 		rev = list;
 		list = next;
 	}
-	int adopted = 0;
 	while (rev) {
 		sched_fiber *next = rev->next;
 		if (rev->state == FIBER_NEW) {
+			/* One at a time: a batch subtracted at the end counted every fiber of
+			 * the batch twice meanwhile (nlive and incoming), and placement, reading
+			 * the load, kept fibers on a spawner that carried more. */
 			fiber_adopt(w, rev);
-			adopted++;
+			atomic_fetch_sub_explicit(&w->incoming, 1, memory_order_relaxed);
 		}
 		rev->state = FIBER_READY;
 		worker_rq_push(w, rev);
 		rev = next;
 	}
-	if (adopted)
-		atomic_fetch_sub_explicit(&w->incoming, adopted, memory_order_relaxed);
 }
 
 static void fire_timers(sched_worker *w)
