@@ -10,8 +10,7 @@
 #include "ringfold/async.h"
 #include "runtime/chan/chan_impl.h"
 
-/* Start fn on a go process with rec as its argument; on failure free rec's channels. */
-static int start(rf_body_fn fn, void *rec, rf_chan **chans, size_t nchans, rf_chan **result)
+int chan_go_start(rf_body_fn fn, void *rec, rf_chan **chans, size_t nchans, rf_chan **result)
 {
 	int rc = rf_go(fn, rf_from_ptr(rec), result);
 	if (rc < 0) {
@@ -56,7 +55,7 @@ int rf_pipe(rf_chan *from, rf_chan *to, bool close)
 	if (!p)
 		return -ENOMEM;
 	*p = (pipe_rec){rf_chan_retain(from), rf_chan_retain(to), close};
-	return start(pipe_go, p, (rf_chan *[]){from, to}, 2, NULL);
+	return chan_go_start(pipe_go, p, (rf_chan *[]){from, to}, 2, NULL);
 }
 
 /* ---- merge ---- */
@@ -110,12 +109,10 @@ int rf_merge(rf_chan *const *chs, size_t n, size_t buf, rf_chan **out)
 	m->n = n;
 	for (size_t i = 0; i < n; i++)
 		m->ops[i] = (rf_alt){.ch = rf_chan_retain(chs[i])};
-	if ((rc = rf_go(merge_go, rf_from_ptr(m), NULL)) < 0) {
+	if ((rc = chan_go_start(merge_go, m, (rf_chan *[]){o}, 1, NULL)) < 0) {
 		for (size_t i = 0; i < n; i++)
 			rf_chan_release(chs[i]);
 		rf_chan_release(o);
-		rf_chan_release(o);
-		free(m);
 		return rc;
 	}
 	*out = o;
@@ -179,7 +176,7 @@ int rf_split_buf(rf_body_fn pred, rf_chan *ch, size_t tbuf, size_t fbuf, rf_chan
 		return -ENOMEM;
 	}
 	*s = (split_rec){pred, rf_chan_retain(ch), rf_chan_retain(ct), rf_chan_retain(cf)};
-	if ((rc = start(split_go, s, (rf_chan *[]){ch, ct, cf}, 3, NULL)) < 0) {
+	if ((rc = chan_go_start(split_go, s, (rf_chan *[]){ch, ct, cf}, 3, NULL)) < 0) {
 		rf_chan_release(ct);
 		rf_chan_release(cf);
 		return rc;
@@ -223,7 +220,7 @@ int rf_onto_chan(rf_chan *ch, const rf_val *vals, size_t n, bool close, rf_chan 
 	o->n = n;
 	if (n)
 		memcpy(o->v, vals, n * sizeof(rf_val));
-	return start(onto_go, o, &ch, 1, done);
+	return chan_go_start(onto_go, o, &ch, 1, done);
 }
 
 int rf_to_chan(const rf_val *vals, size_t n, rf_chan **out)
@@ -277,7 +274,7 @@ int rf_chan_reduce(rf_update_fn f, rf_val init, rf_chan *ch, rf_chan **out)
 	if (!r)
 		return -ENOMEM;
 	*r = (reduce_rec){f, init, rf_chan_retain(ch)};
-	return start(reduce_go, r, &ch, 1, out);
+	return chan_go_start(reduce_go, r, &ch, 1, out);
 }
 
 typedef struct transduce_rec {
@@ -311,7 +308,7 @@ int rf_chan_transduce(const rf_xform *xf, rf_update_fn f, rf_val init, rf_chan *
 	if (!t)
 		return -ENOMEM;
 	*t = (transduce_rec){.xf = *xf, .fold = {.f = f, .acc = init}, .ch = rf_chan_retain(ch)};
-	return start(transduce_go, t, &ch, 1, out);
+	return chan_go_start(transduce_go, t, &ch, 1, out);
 }
 
 static int into_go(rf_val arg, rf_val *out)

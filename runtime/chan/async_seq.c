@@ -45,11 +45,8 @@ int rf_chan_take_n(int64_t n, rf_chan *ch, size_t buf, rf_chan **out)
 		return -ENOMEM;
 	}
 	*t = (take_rec){n, rf_chan_retain(ch), rf_chan_retain(o)};
-	if ((rc = rf_go(take_go, rf_from_ptr(t), NULL)) < 0) {
-		rf_chan_release(ch);
+	if ((rc = chan_go_start(take_go, t, (rf_chan *[]){ch, o}, 2, NULL)) < 0) {
 		rf_chan_release(o);
-		rf_chan_release(o);
-		free(t);
 		return rc;
 	}
 	*out = o;
@@ -117,12 +114,10 @@ int rf_chan_map(rf_vals_fn f, rf_val ctx, rf_chan *const *chs, size_t n, size_t 
 	m->vals = (rf_val *)(m->chs + n);
 	for (size_t i = 0; i < n; i++)
 		m->chs[i] = rf_chan_retain(chs[i]);
-	if ((rc = rf_go(map_go, rf_from_ptr(m), NULL)) < 0) {
+	if ((rc = chan_go_start(map_go, m, (rf_chan *[]){o}, 1, NULL)) < 0) {
 		for (size_t i = 0; i < n; i++)
 			rf_chan_release(chs[i]);
 		rf_chan_release(o);
-		rf_chan_release(o);
-		free(m);
 		return rc;
 	}
 	*out = o;

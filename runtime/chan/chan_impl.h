@@ -237,4 +237,9 @@ typedef struct chan_fold {
  * negative code of the step or f. */
 int chan_xform_fold(rf_xform *xf, rf_val v, chan_fold *fold);
 
+/* Start fn on a go process with rec as its argument (the async combinators, async.c);
+ * on failure release chans[0..nchans) (rec's references, which may live in rec) and free
+ * rec. */
+int chan_go_start(rf_body_fn fn, void *rec, rf_chan **chans, size_t nchans, rf_chan **result);
+
 #endif
