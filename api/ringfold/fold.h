@@ -43,7 +43,12 @@
  * elements through one stage at a time (a call per element and stage; rf_r_block one per
  * block). Pipelines with mapcat or take-while, and rf_r_source, walk the stage list for
  * each element. rf_fold_range with an RF_FOLD_BODY leaf compiles the caller's own map,
- * filter and reduce into one loop: no call per element at all.
+ * filter and reduce into one loop: no call per element at all. So does a pipeline built
+ * only of ringfold's own integer functions (maps rf_add, rf_inc, rf_dec, rf_mul; filters
+ * and removes rf_even, rf_odd) reduced with rf_add, over any source but rf_r_source:
+ * (r/fold + (r/map #(* 3 %) (r/filter even? xs))) written with rf_even and rf_mul runs
+ * one call-free loop. Loops that call no user function take chunks of at least 4096
+ * elements whatever n is (an element costs too little to split finer).
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
@@ -345,6 +350,33 @@ static inline double rf_to_double(rf_val v)
  * Context: any.
  * Cost:    one addition. */
 RF_API int rf_dadd(rf_val acc, rf_val x, rf_val *out);
+
+/* Known functions: a fold recognizes them and compiles them into its loop (see Speed
+ * above); elsewhere they are ordinary update functions. */
+
+/* (unchecked-multiply x k) as a map: *out = x * k, wrapping on overflow.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one multiply; none per element in a fold of known functions. */
+RF_API int rf_mul(rf_val x, rf_val k, rf_val *out);
+
+/* (even? x) as a predicate: *out = 1 if x is even, else 0; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one test; none per element in a fold of known functions. */
+RF_API int rf_even(rf_val x, rf_val arg, rf_val *out);
+
+/* (odd? x) as a predicate: *out = 1 if x is odd, else 0; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one test; none per element in a fold of known functions. */
+RF_API int rf_odd(rf_val x, rf_val arg, rf_val *out);
 
 /* NUMA: node-partitioned input. Fill the memory in place (rf_pmap, or a fold over
  * rf_r_range writing each index, keeps each part's writes on its node), then fold

@@ -267,7 +267,7 @@ int rf_fold_n(rf_reducible coll, size_t n, rf_update_fn combinef, rf_val init, r
 		return -EINVAL;
 	if (c.layout)
 		return r_fold_numa(&cx, out);
-	if (c.serial || c.n <= n)
+	if (c.serial || c.n <= cx.range.leaf)
 		return reduce_serial(&cx, init, out);
 	return fj_range_invoke(&cx.range, -1, 0, c.n, out);
 }

@@ -4,6 +4,8 @@
  * fold runs, so that nothing per element depends on the kind of stage or source:
  *   fast     no stage, a built-in reducef (rf_add, rf_max, rf_min over int64, rf_dadd over
  *            double): a plain loop, no call per element.
+ *   known    only ringfold's own affine maps and parity predicates, reduced with rf_add:
+ *            one call-free loop (leaf_known.c).
  *   fused    one or two map/filter/remove stages: one loop per shape (map, pred, map-map,
  *            map-pred, pred-map, pred-pred, none) x (reducef rf_add inlined or called),
  *            each element going through the stages and into the accumulator before the
@@ -27,6 +29,13 @@
 #include "runtime/fj/reducible.h"
 
 #define R_BLOCK_LEN 256 /* elements: 2 KiB of buffer, well inside L1 */
+
+/* Chunk floor of the leaves that call no user function: an element costs a fraction of a
+ * ns there, so a 512-element chunk (Clojure's n) would spend a noticeable share of its time
+ * on the splitting loop (surplus check, announce, two indirect calls), and each leaf's
+ * short vector loop would restart its prefetch stream more often. 4096 int64 are a page,
+ * rf_fold_range's default grain. Still "at least n": only a smaller n is raised. */
+#define R_CALL_FREE_LEAF 4096
 
 static rf_val load(const void *src, size_t j)
 {
@@ -325,8 +334,15 @@ void r_plan(fold_ctx *cx)
 {
 	const r_coll *c = cx->c;
 	cx->kernel = NULL;
-	if ((cx->leaf = fast_leaf(c, cx->reducef)))
+	if ((cx->leaf = fast_leaf(c, cx->reducef)) || r_plan_known(cx)) {
+		if (!cx->leaf) {
+			cx->kernel = r_known_kernel;
+			cx->leaf = fused_leaf;
+		}
+		if (cx->range.leaf < R_CALL_FREE_LEAF)
+			cx->range.leaf = R_CALL_FREE_LEAF;
 		return;
+	}
 	if ((cx->kernel = fused_kernel(c, cx->reducef))) {
 		cx->leaf = fused_leaf;
 		return;

@@ -3,6 +3,8 @@
 #ifndef RF_FJ_REDUCIBLE_H
 #define RF_FJ_REDUCIBLE_H
 
+#include <stdbool.h>
+
 #include "ringfold/fold.h"
 #include "runtime/fj/range.h"
 
@@ -52,8 +54,10 @@ typedef struct fold_ctx {
 	fj_range range; /* first: leaves get the fold_ctx from the fj_range pointer */
 	const r_coll *c;
 	rf_update_fn combinef, reducef;
-	r_leaf_fn leaf;  /* chosen once per fold by r_plan (leaf.c) */
-	r_kernel kernel; /* the fused loop of fused leaves, else NULL */
+	r_leaf_fn leaf;                /* chosen once per fold by r_plan (leaf.c) */
+	r_kernel kernel;               /* the fused loop of fused leaves, else NULL */
+	uint64_t known_mul, known_add; /* r_plan_known's pipeline: keep, then mul*x + add */
+	int known_keep;
 } fold_ctx;
 
 struct rf_emit {
@@ -64,6 +68,13 @@ struct rf_emit {
 
 /* Choose cx->leaf (and cx->kernel) for cx->c and cx->reducef (leaf.c). */
 void r_plan(fold_ctx *cx);
+
+/* If cx's pipeline is only rf_add/rf_inc/rf_dec/rf_mul maps and rf_even/rf_odd filters
+ * and removes, reduced with rf_add: set cx->known_* and return true (leaf_known.c). */
+bool r_plan_known(fold_ctx *cx);
+
+/* The kernel of such a pipeline (an r_kernel): no call per element. */
+int r_known_kernel(const fold_ctx *cx, const void *src, size_t m, rf_val *acc);
 
 /* The leaf of pipelines with mapcat, take-while or a user source: each element walks the
  * stage list (fold.c). */
