@@ -4,6 +4,7 @@
  * claimed it cannot time out, so its stack stays valid until waiter_complete), then
  * completes them and runs the listeners after dropping the lock (waitlist.h).
  */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "runtime/base/lockrank.h"
@@ -17,6 +18,7 @@ void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferre
 	spin_init(&d->lock, LOCKRANK_DEFERRED);
 	d->code = 0;
 	d->value = RF_NIL;
+	d->done_cpu = -1;
 	waitlist_init(&d->waiters);
 	d->listeners = NULL;
 	d->release = release;
@@ -38,6 +40,7 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 		atomic_store_explicit(mark, true, memory_order_relaxed);
 	d->code = code;
 	d->value = value;
+	d->done_cpu = sched_getcpu(); /* for a thread waiter's next wait (thread_wait.c) */
 	/* Pairs with the acquire in deferred_poll and with the waiters' re-check. */
 	atomic_store_explicit(&d->state, CELL_DONE, memory_order_release);
 	waiter *claimed = waitlist_claim_all(&d->waiters);
@@ -67,6 +70,12 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 {
 	if (deferred_poll(d, code, value))
 		return 0;
+	const bool thread = !fiber_self();
+	if (thread && deferred_thread_prewait(d, deadline_ns)) {
+		deferred_thread_waited(d);
+		deferred_poll(d, code, value);
+		return 0;
+	}
 	waiter w;
 	waiter_init(&w);
 	spin_lock(&d->lock);
@@ -80,6 +89,8 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
 	if (rc < 0)
 		return rc;
+	if (thread) /* DONE: the waiter's completion came after the cell's release store */
+		deferred_thread_waited(d);
 	*code = w.result;
 	*value = w.value;
 	return 0;

@@ -1,0 +1,93 @@
+/* runtime/deref/thread_wait.c: how a plain thread waits for a cell before it queues on
+ * it (fibers park at once: their worker runs other fibers meanwhile).
+ *
+ * Two threads handing results to each other (a ping-pong over promises) run in one of
+ * three regimes, and a policy that only spins a fixed few microseconds and otherwise
+ * sleeps gets stuck in the slow ones:
+ *  - on two CPUs, both spinning: a hand-off is a cache-line transfer (fast);
+ *  - on two CPUs, both sleeping on the futex: every hand-off waits for the other CPU to
+ *    come out of idle, tens of microseconds on a VM. A spin shorter than that never
+ *    succeeds, so neither side ever finds out that spinning would pay again;
+ *  - on one CPU (the scheduler puts them together when the other CPU is busy):
+ *    spinning only delays the completer until its time slice comes.
+ * So a thread measures how long its waits take (an average, `lat_ns`) and:
+ *  - if its last awaited cell was completed on its own CPU (the completer records its
+ *    CPU in the cell), does not spin at all: the futex it then sleeps on is the cheapest
+ *    hand-off on one CPU (a sched_yield hand-off was measured slower as soon as other
+ *    threads share the CPU, since a thread that never sleeps loses the wake-up preference
+ *    a sleeper gets);
+ *  - otherwise spins for a few times its usual wait, at least SPIN_MIN_NS and at most
+ *    SPIN_MAX_NS, which covers the other side's wake-up from idle, so one spinning side
+ *    brings a sleeping pair back to spinning; when waits take longer than SPIN_MAX_NS
+ *    (a loaded machine: the completer is not running) it does not spin, but probes with
+ *    the whole budget every PROBE_EVERY waits.
+ * A wait that is not over then queues on the cell (runtime/sched/wait.h, which may spin
+ * briefly again before the futex).
+ *
+ * State: thread-locals of the waiting thread only. The cell's done_cpu is written before
+ * the release store of DONE and read after an acquire of DONE (deferred.h).
+ */
+#include <sched.h>
+
+#include "runtime/base/spin.h"
+#include "runtime/base/time.h"
+#include "runtime/deref/deferred.h"
+
+#define SPIN_MIN_NS 8000u
+#define SPIN_MAX_NS 100000u
+#define PROBE_EVERY 64u
+
+static _Thread_local struct {
+	bool colocated;    /* the last awaited cell was completed on this CPU */
+	uint32_t skipped;  /* waits without a spin since the last probe */
+	uint64_t lat_ns;   /* moving average of wait times (1/8 weight to the newest) */
+	uint64_t start_ns; /* when the current wait began */
+} tw;
+
+static bool done(struct rf_deferred *d)
+{
+	/* Pairs with the release store of DONE in deferred_complete. */
+	return atomic_load_explicit(&d->state, memory_order_acquire) == CELL_DONE;
+}
+
+static bool spin_wait(struct rf_deferred *d, uint64_t deadline_ns)
+{
+	uint64_t budget = 4 * tw.lat_ns;
+	if (budget < SPIN_MIN_NS)
+		budget = SPIN_MIN_NS;
+	if (tw.lat_ns > SPIN_MAX_NS) {
+		if (++tw.skipped < PROBE_EVERY)
+			return false;
+		tw.skipped = 0;
+		budget = SPIN_MAX_NS;
+	} else if (budget > SPIN_MAX_NS) {
+		budget = SPIN_MAX_NS;
+	}
+	uint64_t end = tw.start_ns + budget;
+	if (end > deadline_ns)
+		end = deadline_ns;
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (done(d))
+				return true;
+			cpu_relax();
+		}
+		if (time_now_ns() >= end)
+			return false;
+	}
+}
+
+bool deferred_thread_prewait(struct rf_deferred *d, uint64_t deadline_ns)
+{
+	tw.start_ns = time_now_ns();
+	return !tw.colocated && spin_wait(d, deadline_ns);
+}
+
+void deferred_thread_waited(const struct rf_deferred *d)
+{
+	uint64_t took = time_now_ns() - tw.start_ns;
+	if (took > 2 * SPIN_MAX_NS) /* one long wait says "slow", not how slow */
+		took = 2 * SPIN_MAX_NS;
+	tw.lat_ns = tw.lat_ns - tw.lat_ns / 8 + took / 8;
+	tw.colocated = d->done_cpu >= 0 && d->done_cpu == sched_getcpu();
+}
