@@ -48,8 +48,8 @@ struct rf_deferred {
 	_Atomic uint32_t refs;
 	spinlock lock;
 	int code;                               /* written once before DONE */
-	rf_val value;                           /* written once before DONE */
 	int done_cpu;                           /* the completer's CPU (-1 unknown), before DONE */
+	rf_val value;                           /* written once before DONE */
 	waitlist waiters;                       /* derefs waiting; lock */
 	deferred_listener *listeners;           /* LIFO; lock */
 	void (*release)(struct rf_deferred *d); /* last unref: frees the object; may be NULL */
