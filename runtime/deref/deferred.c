@@ -11,6 +11,14 @@
 #include "runtime/deref/deferred.h"
 #include "runtime/sched/sched.h"
 
+/* A deref's waiter on a cell's list. The completer writes done_cpu (its own CPU, for the
+ * waiting thread's next wait: thread_wait.c) between claim and complete, as wait.h lets
+ * a claimer write an operation's fields; the waiter reads it after its wait returned 0. */
+typedef struct deferred_waiter {
+	waiter w; /* first: the list holds &w */
+	int done_cpu;
+} deferred_waiter;
+
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
 {
 	atomic_init(&d->state, CELL_PENDING);
@@ -18,7 +26,6 @@ void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferre
 	spin_init(&d->lock, LOCKRANK_DEFERRED);
 	d->code = 0;
 	d->value = RF_NIL;
-	d->done_cpu = -1;
 	waitlist_init(&d->waiters);
 	d->listeners = NULL;
 	d->release = release;
@@ -40,7 +47,6 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 		atomic_store_explicit(mark, true, memory_order_relaxed);
 	d->code = code;
 	d->value = value;
-	d->done_cpu = sched_getcpu(); /* for a thread waiter's next wait (thread_wait.c) */
 	/* Pairs with the acquire in deferred_poll and with the waiters' re-check. */
 	atomic_store_explicit(&d->state, CELL_DONE, memory_order_release);
 	waiter *claimed = waitlist_claim_all(&d->waiters);
@@ -48,7 +54,16 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	d->listeners = NULL;
 	spin_unlock(&d->lock);
 
-	waitlist_complete_chain(claimed, code, value);
+	int cpu = claimed ? sched_getcpu() : -1;
+	while (claimed) {
+		waiter *next = claimed->link[0]; /* read before complete frees its stack */
+		/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them). */
+		((deferred_waiter *)claimed)->done_cpu = cpu;
+		claimed->result = code;
+		claimed->value = value;
+		waiter_complete(claimed);
+		claimed = next;
+	}
 	/* Listeners were pushed LIFO: reverse to run them in the order they were added. */
 	deferred_listener *fifo = NULL;
 	while (ls) {
@@ -70,14 +85,8 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 {
 	if (deferred_poll(d, code, value))
 		return 0;
-	const bool thread = !fiber_self();
-	if (thread && deferred_thread_prewait(d, deadline_ns)) {
-		deferred_thread_waited(d);
-		deferred_poll(d, code, value);
-		return 0;
-	}
-	waiter w;
-	waiter_init(&w);
+	deferred_waiter dw = {.done_cpu = -1};
+	waiter_init(&dw.w);
 	spin_lock(&d->lock);
 	if (atomic_load_explicit(&d->state, memory_order_relaxed) == CELL_DONE) {
 		*code = d->code;
@@ -86,13 +95,19 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		return 0;
 	}
 	fiber_wait_on(WAIT_DEFERRED, d);
-	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
+	waitlist_add(&d->waiters, &dw.w);
+	spin_unlock(&d->lock);
+	/* From here on d may be completed and freed at any time: only dw is ours. */
+	const bool thread = !dw.w.fiber;
+	if (thread)
+		deferred_thread_spin(&dw.w, deadline_ns);
+	int rc = waitlist_wait(&d->waiters, &d->lock, &dw.w, deadline_ns);
 	if (rc < 0)
 		return rc;
-	if (thread) /* DONE: the waiter's completion came after the cell's release store */
-		deferred_thread_waited(d);
-	*code = w.result;
-	*value = w.value;
+	if (thread) /* set by the completer before its release in waiter_complete */
+		deferred_thread_waited(dw.done_cpu);
+	*code = dw.w.result;
+	*value = dw.w.value;
 	return 0;
 }
 

@@ -7,8 +7,8 @@
  * build on it: embed struct rf_deferred first in their object or use rf_deferred_new().
  *
  * Contract.
- *  - `state` goes PENDING -> DONE once, under `lock`, by deferred_complete(). code,
- *    value and done_cpu are written before the release store of DONE and never again; a reader that
+ *  - `state` goes PENDING -> DONE once, under `lock`, by deferred_complete(). code and
+ *    value are written before the release store of DONE and never again; a reader that
  *    acquire-loads DONE (deferred_poll) reads them without the lock.
  *  - `waiters` and `listeners` are guarded by `lock`; completion detaches both under it.
  *    (waitlist.h says how a waiter whose deadline passed leaves the list.)
@@ -48,7 +48,6 @@ struct rf_deferred {
 	_Atomic uint32_t refs;
 	spinlock lock;
 	int code;                               /* written once before DONE */
-	int done_cpu;                           /* the completer's CPU (-1 unknown), before DONE */
 	rf_val value;                           /* written once before DONE */
 	waitlist waiters;                       /* derefs waiting; lock */
 	deferred_listener *listeners;           /* LIFO; lock */
@@ -83,11 +82,12 @@ static inline bool deferred_poll(struct rf_deferred *d, int *code, rf_val *value
  * rf_shutdown). Parks a fiber, futex-waits a thread. */
 int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val *value);
 
-/* A plain thread's wait before it queues on d (thread_wait.c): spin or yield, as its
- * recent waits say pays. True if d is DONE (acquired). Call deferred_thread_waited once
- * the wait ended with DONE, by this or any path. */
-bool deferred_thread_prewait(struct rf_deferred *d, uint64_t deadline_ns);
-void deferred_thread_waited(const struct rf_deferred *d);
+/* A plain thread's deref waiting on w, listed on a cell (thread_wait.c): spin on w as
+ * the thread's recent waits say pays, returning when w is done or the spin gives up
+ * (then waiter_wait sleeps). deferred_thread_waited: the wait ended with w completed by
+ * a completer running on done_cpu (-1 unknown). */
+void deferred_thread_spin(waiter *w, uint64_t deadline_ns);
+void deferred_thread_waited(int done_cpu);
 
 /* The shared deref/deref-timeout shape over deferred_wait (argument checks, zero
  * polls, the timeout value substituted on timeout). */

@@ -1,5 +1,5 @@
-/* runtime/deref/thread_wait.c: how a plain thread waits for a cell before it queues on
- * it (fibers park at once: their worker runs other fibers meanwhile).
+/* runtime/deref/thread_wait.c: how long a plain thread spins on its listed deref waiter
+ * before waiter_wait puts it to sleep (fibers park at once: their worker runs others).
  *
  * Two threads handing results to each other (a ping-pong over promises) run in one of
  * three regimes, and a policy that only spins a fixed few microseconds and otherwise
@@ -11,8 +11,8 @@
  *  - on one CPU (the scheduler puts them together when the other CPU is busy):
  *    spinning only delays the completer until its time slice comes.
  * So a thread measures how long its waits take (an average, `lat_ns`) and:
- *  - if its last awaited cell was completed on its own CPU (the completer records its
- *    CPU in the cell), does not spin at all: the futex it then sleeps on is the cheapest
+ *  - if its last wait was completed from its own CPU (the completer writes its CPU into
+ *    the deref's waiter), does not spin at all: the futex it then sleeps on is the cheapest
  *    hand-off on one CPU (a sched_yield hand-off was measured slower as soon as other
  *    threads share the CPU, since a thread that never sleeps loses the wake-up preference
  *    a sleeper gets);
@@ -21,16 +21,17 @@
  *    brings a sleeping pair back to spinning; when waits take longer than SPIN_MAX_NS
  *    (a loaded machine: the completer is not running) it does not spin, but probes with
  *    the whole budget every PROBE_EVERY waits.
- * A wait that is not over then queues on the cell (runtime/sched/wait.h, which may spin
- * briefly again before the futex).
+ * The spin reads only the waiter's state word (on the waiting thread's stack): once the
+ * waiter is listed, the cell may be completed and freed at any time. A wait that is not
+ * over then goes to waiter_wait (runtime/sched/wait.h, which may spin briefly again).
  *
- * State: thread-locals of the waiting thread only. The cell's done_cpu is written before
- * the release store of DONE and read after an acquire of DONE (deferred.h).
+ * State: thread-locals of the waiting thread only.
  */
 #include <sched.h>
 
 #include "runtime/base/spin.h"
 #include "runtime/base/time.h"
+#include "runtime/base/waiter.h"
 #include "runtime/deref/deferred.h"
 
 #define SPIN_MIN_NS 8000u
@@ -38,26 +39,31 @@
 #define PROBE_EVERY 64u
 
 static _Thread_local struct {
-	bool colocated;    /* the last awaited cell was completed on this CPU */
+	bool colocated;    /* the last wait was completed from this CPU */
 	uint32_t skipped;  /* waits without a spin since the last probe */
 	uint64_t lat_ns;   /* moving average of wait times (1/8 weight to the newest) */
 	uint64_t start_ns; /* when the current wait began */
 } tw;
 
-static bool done(struct rf_deferred *d)
+static bool over(waiter *w)
 {
-	/* Pairs with the release store of DONE in deferred_complete. */
-	return atomic_load_explicit(&d->state, memory_order_acquire) == CELL_DONE;
+	/* Relaxed: waiter_wait's acquire, which follows, reads the result. CLAIMED: the
+	 * completion is under way. */
+	uint32_t st = atomic_load_explicit(&w->state, memory_order_relaxed) & WAITER_STAGE;
+	return st != WAITER_PENDING && st != WAITER_CLAIMED;
 }
 
-static bool spin_wait(struct rf_deferred *d, uint64_t deadline_ns)
+void deferred_thread_spin(waiter *w, uint64_t deadline_ns)
 {
+	tw.start_ns = time_now_ns();
+	if (tw.colocated)
+		return;
 	uint64_t budget = 4 * tw.lat_ns;
 	if (budget < SPIN_MIN_NS)
 		budget = SPIN_MIN_NS;
 	if (tw.lat_ns > SPIN_MAX_NS) {
 		if (++tw.skipped < PROBE_EVERY)
-			return false;
+			return;
 		tw.skipped = 0;
 		budget = SPIN_MAX_NS;
 	} else if (budget > SPIN_MAX_NS) {
@@ -68,26 +74,20 @@ static bool spin_wait(struct rf_deferred *d, uint64_t deadline_ns)
 		end = deadline_ns;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
-			if (done(d))
-				return true;
+			if (over(w))
+				return;
 			cpu_relax();
 		}
 		if (time_now_ns() >= end)
-			return false;
+			return;
 	}
 }
 
-bool deferred_thread_prewait(struct rf_deferred *d, uint64_t deadline_ns)
-{
-	tw.start_ns = time_now_ns();
-	return !tw.colocated && spin_wait(d, deadline_ns);
-}
-
-void deferred_thread_waited(const struct rf_deferred *d)
+void deferred_thread_waited(int done_cpu)
 {
 	uint64_t took = time_now_ns() - tw.start_ns;
 	if (took > 2 * SPIN_MAX_NS) /* one long wait says "slow", not how slow */
 		took = 2 * SPIN_MAX_NS;
 	tw.lat_ns = tw.lat_ns - tw.lat_ns / 8 + took / 8;
-	tw.colocated = d->done_cpu >= 0 && d->done_cpu == sched_getcpu();
+	tw.colocated = done_cpu >= 0 && done_cpu == sched_getcpu();
 }
