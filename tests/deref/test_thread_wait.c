@@ -43,15 +43,6 @@ static bool pin(int cpu)
 	return sched_setaffinity(0, sizeof(s), &s) == 0;
 }
 
-static void unpin(void)
-{
-	cpu_set_t s;
-	CPU_ZERO(&s);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		CPU_SET(c, &s);
-	sched_setaffinity(0, sizeof(s), &s);
-}
-
 static void *pong_side(void *arg)
 {
 	struct pp *p = arg;
@@ -76,6 +67,8 @@ static void pingpong(int cpu_a, int cpu_b)
 		assert_int_equal(rf_promise_init(&p.ping[i], &q), 0);
 		assert_int_equal(rf_promise_init(&p.pong[i], &q), 0);
 	}
+	cpu_set_t mine;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
 	pin(cpu_a);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, pong_side, &p), 0);
@@ -86,7 +79,7 @@ static void pingpong(int cpu_a, int cpu_b)
 		assert_int_equal(v, (rf_val)i * 3 + 1);
 	}
 	assert_int_equal(pthread_join(t, NULL), 0);
-	unpin();
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
 	for (int i = 0; i < ROUNDS; i++) {
 		assert_int_equal(rf_promise_destroy((rf_promise *)&p.ping[i]), 0);
 		assert_int_equal(rf_promise_destroy((rf_promise *)&p.pong[i]), 0);
