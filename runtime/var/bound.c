@@ -29,7 +29,7 @@ struct rf_bound_fn {
 static int snapshot(rf_bindings *b)
 {
 	size_t n = 0;
-	for (var_frame *f = ctx_self()->bindings; f; f = f->parent)
+	for (var_frame *f = var_top(); f; f = f->parent)
 		n++;
 	b->n = 0;
 	b->vars = n ? malloc(n * sizeof(*b->vars)) : NULL;
@@ -39,7 +39,7 @@ static int snapshot(rf_bindings *b)
 		free(b->vals);
 		return -ENOMEM;
 	}
-	for (var_frame *f = ctx_self()->bindings; f; f = f->parent) {
+	for (var_frame *f = var_top(); f; f = f->parent) {
 		size_t i = 0;
 		while (i < b->n && b->vars[i] != f->var)
 			i++;

@@ -138,7 +138,7 @@ static void binding_restored_on_every_path(void **state)
 	assert_int_equal(rf_var_pop_binding(V), 0);
 	assert_int_equal(rf_var_pop_binding(V), -EINVAL);
 	assert_int_equal(get(V), 1);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	free_vars();
 }
 
@@ -515,7 +515,7 @@ static void *borrower(void *arg)
 static int lend(rf_val arg, rf_val *out)
 {
 	struct borrow *b = rf_to_ptr(arg);
-	b->frame = ctx_self()->bindings;
+	b->frame = (void *)(uintptr_t)rf_var_innermost;
 	pthread_t th;
 	pthread_create(&th, NULL, borrower, b);
 	pthread_join(th, NULL);
@@ -569,10 +569,10 @@ static void many_vars_and_unpopped_pushes(void **state)
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 0, &out), 0);
 	assert_int_equal(out, 78);
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 1, &out), 0);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	assert_int_equal(rf_var_binding(many[5], 7, read_many, 1, &out), 0);
 	assert_int_equal(out, 7);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	assert_int_equal(get(many[0]), 0);
 	for (int i = 0; i < 12; i++)
 		rf_var_free(many[i]);
