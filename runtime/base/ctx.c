@@ -22,6 +22,8 @@
 _Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
 _Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
 __thread const rf_var_frame_head *rf_var_innermost __attribute__((tls_model("initial-exec")));
+extern __thread const rf_var_frame_head *ctx_innermost
+    __attribute__((alias("rf_var_innermost"), tls_model("initial-exec")));
 
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 static void (*end_hooks[MAX_END_HOOKS])(exec_ctx *);

@@ -45,6 +45,12 @@ typedef struct exec_ctx {
 extern _Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
 extern _Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
 
+/* rf_var_innermost (ringfold/var.h) under a second name, for the var family's last write
+ * of it in a function: the compiler keeps no register holding the first name's address
+ * (its thread offset) across the calls before. Two names are two objects to the compiler,
+ * so a function that writes through this one must not use the other afterwards. */
+extern __thread const rf_var_frame_head *ctx_innermost __attribute__((tls_model("initial-exec")));
+
 /* The context running now: the current fiber's, or the calling thread's. Never NULL.
  * Cost: one TLS load and a branch never taken after the thread's first call. Any
  * context. */

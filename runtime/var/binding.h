@@ -76,6 +76,13 @@ static inline void var_set_top(var_frame *f)
 	rf_var_innermost = (const rf_var_frame_head *)f;
 }
 
+/* var_set_top as a function's last use of the word, after a call: nothing stays in a
+ * callee-saved register across the call for it (runtime/base/ctx.h, ctx_innermost). */
+static inline void var_set_top_last(var_frame *f)
+{
+	ctx_innermost = (const rf_var_frame_head *)f;
+}
+
 /* Two adjacent words of a frame, written with one store. */
 typedef uint64_t var_frame_pair __attribute__((vector_size(16), aligned(8), may_alias));
 

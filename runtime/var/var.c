@@ -386,8 +386,8 @@ static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_bo
 
 /* The common (binding [*v* x] ...): an out-pointer, a dynamic var without a validator,
  * bound before. One frame on the stack and nothing shared written. What is needed after
- * the body is read back from the frame, not kept in callee-saved registers: their saving
- * would be three more stores. */
+ * the body is read back from the frame, not kept in callee-saved registers: saving them
+ * would be more stores, and stores, not instructions, bound a binding. */
 int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
 {
 	if (__builtin_expect(!var || atomic_load_explicit(&var->flags, memory_order_relaxed) !=
@@ -407,6 +407,6 @@ int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val 
 	if (__builtin_expect(f.covered || copy, 0))
 		binding_end_slow(copy, f.parent);
 	else
-		var_set_top(f.parent);
+		var_set_top_last(f.parent);
 	return rc;
 }
