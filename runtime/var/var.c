@@ -324,8 +324,8 @@ int var_check_many(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_
 /* Frames of rf_var_bindings live on the stack up to this many vars. */
 enum { BINDINGS_ON_STACK = 8 };
 
-int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
-                    rf_val arg, rf_val *out)
+int var_bindings_run(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                     rf_val arg, rf_val *out)
 {
 	rf_val dummy;
 	int rc = var_check_many(n, vars, vals, body, out);
@@ -352,6 +352,12 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 	if (frames != on_stack)
 		free(frames);
 	return rc;
+}
+
+int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                    rf_val arg, rf_val *out)
+{
+	return var_bindings_run(n, vars, vals, body, arg, out);
 }
 
 /* The end of rf_var_binding's scope when a push was made over its frame or the frame
@@ -396,7 +402,7 @@ int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val 
 	                                 (VAR_DYNAMIC | VAR_BOUND),
 	                     0))
 		return binding_slow(var, val, body, arg, out);
-	if (__builtin_expect(!body, 0))
+	if (__builtin_expect(!body, 0)) /* apart: GCC would merge the two into setcc and or */
 		return binding_slow(var, val, body, arg, out);
 	if (__builtin_expect(!out, 0))
 		return binding_slow(var, val, body, arg, out);

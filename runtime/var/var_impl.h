@@ -12,6 +12,8 @@
 #include "ringfold/var.h"
 #include "runtime/base/watches.h"
 
+/* Every flag there is: rf_var_binding's fast path compares the whole byte with
+ * VAR_DYNAMIC | VAR_BOUND (a new flag must keep that test right). */
 enum { VAR_DYNAMIC = 1, VAR_BOUND = 2, VAR_VALIDATED = 4 };
 
 struct rf_var {
@@ -31,6 +33,11 @@ _Static_assert(offsetof(struct rf_var, root) == 0 && sizeof(_Atomic rf_val) == s
  * vars and vals are given and no var is NULL; else 0. */
 int var_check_many(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
                    rf_val *out);
+
+/* rf_var_bindings, for the var family's own calls: hidden, so no call through the shared
+ * library's PLT. */
+int var_bindings_run(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                     rf_val arg, rf_val *out);
 
 /* Set var's root to fn(root, arg), or to arg when fn is NULL, under its lock; validated
  * unless `trusted` (a restore of a value that was the root). Then the watches run.
