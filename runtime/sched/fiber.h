@@ -98,6 +98,10 @@ typedef struct sched_fiber {
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
 #define DIRECT_MAX 64
 
+/* Runs taken from the runnext slot in a row while a fiber waited in the run queue; the
+ * next pick then sends runnext behind the queue (worker.c). */
+#define RUNNEXT_MAX 16
+
 /* sched_worker.stop: how far rf_shutdown has got with this worker. */
 enum {
 	STOP_NONE = 0,   /* running */
@@ -125,9 +129,11 @@ typedef struct sched_worker {
 	_Atomic uint64_t seq; /* odd while a fiber runs; +1 at every switch in or out */
 	_Atomic int nlive;    /* fibers adopted and not yet ended (place.c) */
 	sched_fiber *rq_head, *rq_tail;
-	sched_fiber *timers; /* pairing heap root */
-	sched_fiber *all;    /* live fibers (for abandonment at shutdown) */
-	sched_fiber *pool;   /* dead fibers ready for reuse */
+	sched_fiber *runnext; /* woken by a fiber of this worker: runs before rq (worker.c) */
+	unsigned runnext_run; /* runnext picks in a row while rq was not empty */
+	sched_fiber *timers;  /* pairing heap root */
+	sched_fiber *all;     /* live fibers (for abandonment at shutdown) */
+	sched_fiber *pool;    /* dead fibers ready for reuse */
 	int npool;
 	int pool_low;     /* low-water mark of npool in this trim window (stack.c) */
 	uint64_t trim_at; /* end of the trim window or next trim batch; 0: none (worker.c) */
@@ -191,6 +197,12 @@ void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
 void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
 sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
+void worker_runnext(sched_worker *w, sched_fiber *f);    /* owner, from one of its fibers */
+sched_fiber *worker_pick(sched_worker *w);               /* owner: the next fiber to run, or NULL */
+static inline bool worker_has_ready(const sched_worker *w)
+{
+	return w->runnext || w->rq_head;
+}
 void worker_poke(sched_worker *w); /* any thread: wake it if it sleeps (dump requests) */
 
 /* place.c: where new fibers go, and idle workers' share of a busy worker's backlog.
