@@ -277,6 +277,7 @@ static uint64_t trim_time(sched_worker *w)
 /* Nothing ran: sleep in the backend until work, a wake-up or the next deadline. */
 static void sleep_for_work(sched_worker *w)
 {
+	RF_ASSERT(!w->runnext); /* worker_pick takes the slot before the queue */
 	/* Submit what the fibers just queued and reap what is ready, before spinning: a
 	 * backend that queues requests (one that can tell of completions, io_uring)
 	 * submits them only from poll. A readiness backend has nothing queued: its events
