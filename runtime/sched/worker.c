@@ -33,9 +33,10 @@
  * goes to the tail of the queue. Resumes from the scheduler's own context (I/O
  * completions, timers, shutdown) and from other threads go to the queue as before. No
  * starvation: while the queue holds a fiber, at most RUNNEXT_MAX picks in a row come from
- * the slot; the next pick moves the slot's fiber behind the queue, so a fiber queued
- * behind n others runs within RUNNEXT_MAX + n + 1 picks however two fibers keep waking
- * each other.
+ * the slot; the next pick moves the slot's fiber behind the queue. Each fiber taken from
+ * the queue restarts the count (it may wake another into the slot), so a fiber queued
+ * behind n others runs within (n + 1) * (RUNNEXT_MAX + 1) picks however the others keep
+ * waking each other; behind none, within RUNNEXT_MAX + 1.
  */
 #include <sched.h>
 #include <stdio.h>
