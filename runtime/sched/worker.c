@@ -59,56 +59,6 @@ void *__tsan_get_current_fiber(void);
 #define IDLE_PROBE_EVERY 32       /* after a failed spin: idles that sleep at once */
 #define IDLE_PROBE_NS 50000u      /* then one spin this long, to outlast a peer's wake-up */
 
-void worker_rq_push(sched_worker *w, sched_fiber *f)
-{
-	RF_ASSERT(sched_tls_worker == w); /* owner only */
-	f->next = NULL;
-	if (w->rq_tail)
-		w->rq_tail->next = f;
-	else
-		w->rq_head = f;
-	w->rq_tail = f;
-}
-
-sched_fiber *worker_rq_pop(sched_worker *w)
-{
-	RF_ASSERT(sched_tls_worker == w); /* owner only */
-	sched_fiber *f = w->rq_head;
-	if (f && !(w->rq_head = f->next))
-		w->rq_tail = NULL;
-	return f;
-}
-
-void worker_runnext(sched_worker *w, sched_fiber *f)
-{
-	RF_ASSERT(sched_tls_worker == w && f->w == w); /* owner, and f never migrates */
-	RF_ASSERT(atomic_load_explicit(&w->running, memory_order_relaxed) != NULL);
-	RF_ASSERT(f != w->runnext);
-	if (w->runnext)
-		worker_rq_push(w, w->runnext);
-	w->runnext = f;
-}
-
-sched_fiber *worker_pick(sched_worker *w)
-{
-	RF_ASSERT(sched_tls_worker == w); /* owner only */
-	sched_fiber *f = w->runnext;
-	if (f) {
-		w->runnext = NULL;
-		if (!w->rq_head) {
-			w->runnext_run = 0;
-			return f;
-		}
-		if (w->runnext_run < RUNNEXT_MAX) {
-			w->runnext_run++;
-			return f;
-		}
-		worker_rq_push(w, f); /* its turn is over: the queue first */
-	}
-	w->runnext_run = 0;
-	return worker_rq_pop(w);
-}
-
 static void wake(sched_worker *w)
 {
 	atomic_fetch_add_explicit(&w->wakers, 1, memory_order_seq_cst);
