@@ -22,6 +22,7 @@
 struct order {
 	waiter *_Atomic sleeper; /* S's waiter, once S waits on it */
 	_Atomic int from_thread; /* the test thread completes S's waiter (not P) */
+	_Atomic int ready;       /* P saw S parked and queued the others: wake S now */
 	_Atomic int woken;       /* the test thread did */
 	char log[8];
 	int nlog;
@@ -73,6 +74,7 @@ static void parent(void *arg)
 	RF_CHECK_EQ(fiber_spawn(queued2, o, 0, NULL), 0);
 	if (atomic_load(&o->from_thread)) {
 		/* Hold the worker (no yield) until the wake from the test thread is in. */
+		atomic_store(&o->ready, 1);
 		while (!atomic_load(&o->woken))
 			cpu_relax();
 	} else {
@@ -89,12 +91,11 @@ static void run_order(struct order *o, bool from_thread)
 	latch_init(&o->done, 4);
 	assert_int_equal(fiber_spawn(parent, o, 0, NULL), 0);
 	if (from_thread) {
-		waiter *w;
-		while (!(w = atomic_load(&o->sleeper)) ||
-		       !(atomic_load_explicit(&w->state, memory_order_relaxed) & WAITER_PARKED))
+		/* P holds worker 0 from now until woken is set: S's resume waits in the
+		 * inbox behind the two fibers already queued. */
+		while (!atomic_load(&o->ready))
 			sched_yield();
-		/* P holds worker 0 from before the queued fibers are spawned until woken is
-		 * set; the claim may come first, it changes nothing. */
+		waiter *w = atomic_load(&o->sleeper);
 		assert_true(waiter_claim(w));
 		waiter_complete(w);
 		atomic_store(&o->woken, 1);
