@@ -54,10 +54,16 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	d->listeners = NULL;
 	spin_unlock(&d->lock);
 
-	int cpu = claimed ? sched_getcpu() : -1;
+	int cpu = -1;
 	while (claimed) {
 		waiter *next = claimed->link[0]; /* read before complete frees its stack */
-		/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them). */
+		/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them).
+		 * Only a sleeping thread asks where its completer ran (a spinning one knows it
+		 * was elsewhere); relaxed: a hint, a stale answer costs one wait's spin. */
+		if (!claimed->fiber &&
+		    (atomic_load_explicit(&claimed->state, memory_order_relaxed) & WAITER_PARKED) &&
+		    cpu < 0)
+			cpu = sched_getcpu();
 		((deferred_waiter *)claimed)->done_cpu = cpu;
 		claimed->result = code;
 		claimed->value = value;
@@ -98,13 +104,11 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 	waitlist_add(&d->waiters, &dw.w);
 	spin_unlock(&d->lock);
 	/* From here on d may be completed and freed at any time: only dw is ours. */
-	const bool thread = !dw.w.fiber;
-	if (thread)
-		deferred_thread_spin(&dw.w, deadline_ns);
+	const bool thread = !dw.w.fiber, spun = thread && deferred_thread_spin(&dw.w, deadline_ns);
 	int rc = waitlist_wait(&d->waiters, &d->lock, &dw.w, deadline_ns);
 	if (rc < 0)
 		return rc;
-	if (thread) /* set by the completer before its release in waiter_complete */
+	if (thread && !spun) /* set by the completer before its release in waiter_complete */
 		deferred_thread_waited(dw.done_cpu);
 	*code = dw.w.result;
 	*value = dw.w.value;

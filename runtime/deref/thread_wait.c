@@ -11,11 +11,11 @@
  *  - on one CPU (the scheduler puts them together when the other CPU is busy):
  *    spinning only delays the completer until its time slice comes.
  * So a thread measures how long its waits take (an average, `lat_ns`) and:
- *  - if its last wait was completed from its own CPU (the completer writes its CPU into
- *    the deref's waiter), does not spin at all: the futex it then sleeps on is the cheapest
- *    hand-off on one CPU (a sched_yield hand-off was measured slower as soon as other
- *    threads share the CPU, since a thread that never sleeps loses the wake-up preference
- *    a sleeper gets);
+ *  - if its last wait was completed from its own CPU (a completer that finds the thread
+ *    asleep writes its CPU into the deref's waiter), does not spin at all: the futex it then sleeps
+ * on is the cheapest hand-off on one CPU (a sched_yield hand-off was measured slower as soon as
+ * other threads share the CPU, since a thread that never sleeps loses the wake-up preference a
+ * sleeper gets);
  *  - otherwise spins for a few times its usual wait, at least SPIN_MIN_NS and at most
  *    SPIN_MAX_NS, which covers the other side's wake-up from idle, so one spinning side
  *    brings a sleeping pair back to spinning; when waits take longer than SPIN_MAX_NS
@@ -24,6 +24,9 @@
  * The spin reads only the waiter's state word (on the waiting thread's stack): once the
  * waiter is listed, the cell may be completed and freed at any time. A wait that is not
  * over then goes to waiter_wait (runtime/sched/wait.h, which may spin briefly again).
+ *
+ * The common case, a spin that ends within its first 64 pauses, reads no clock and asks
+ * for no CPU number.
  *
  * State: thread-locals of the waiting thread only.
  */
@@ -53,41 +56,57 @@ static bool over(waiter *w)
 	return st != WAITER_PENDING && st != WAITER_CLAIMED;
 }
 
-void deferred_thread_spin(waiter *w, uint64_t deadline_ns)
+/* Note a wait that took `took` ns. */
+static void record(uint64_t took)
 {
-	tw.start_ns = time_now_ns();
-	if (tw.colocated)
-		return;
+	if (took > 2 * SPIN_MAX_NS) /* one long wait says "slow", not how slow */
+		took = 2 * SPIN_MAX_NS;
+	tw.lat_ns = tw.lat_ns - tw.lat_ns / 8 + took / 8;
+}
+
+bool deferred_thread_spin(waiter *w, uint64_t deadline_ns)
+{
+	tw.start_ns = 0; /* read the clock only once the wait is not over at once */
+	if (tw.colocated) {
+		tw.start_ns = time_now_ns();
+		return false;
+	}
 	uint64_t budget = 4 * tw.lat_ns;
 	if (budget < SPIN_MIN_NS)
 		budget = SPIN_MIN_NS;
 	if (tw.lat_ns > SPIN_MAX_NS) {
+		tw.start_ns = time_now_ns();
 		if (++tw.skipped < PROBE_EVERY)
-			return;
+			return false;
 		tw.skipped = 0;
 		budget = SPIN_MAX_NS;
 	} else if (budget > SPIN_MAX_NS) {
 		budget = SPIN_MAX_NS;
 	}
-	uint64_t end = tw.start_ns + budget;
-	if (end > deadline_ns)
-		end = deadline_ns;
+	uint64_t end = 0;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
-			if (over(w))
-				return;
+			if (over(w)) {
+				/* The completer ran meanwhile, so not on this CPU. */
+				record(tw.start_ns ? time_now_ns() - tw.start_ns : 0);
+				tw.colocated = false;
+				return true;
+			}
 			cpu_relax();
 		}
-		if (time_now_ns() >= end)
-			return;
+		uint64_t now = time_now_ns();
+		if (!tw.start_ns)
+			tw.start_ns = now; /* a few us late: the first 64 pauses */
+		if (!end)
+			end =
+			    tw.start_ns + budget < deadline_ns ? tw.start_ns + budget : deadline_ns;
+		if (now >= end)
+			return false;
 	}
 }
 
 void deferred_thread_waited(int done_cpu)
 {
-	uint64_t took = time_now_ns() - tw.start_ns;
-	if (took > 2 * SPIN_MAX_NS) /* one long wait says "slow", not how slow */
-		took = 2 * SPIN_MAX_NS;
-	tw.lat_ns = tw.lat_ns - tw.lat_ns / 8 + took / 8;
+	record(time_now_ns() - tw.start_ns);
 	tw.colocated = done_cpu >= 0 && done_cpu == sched_getcpu();
 }
