@@ -168,6 +168,9 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
+/* The same for maps without ops (word keys, the default hash), hashing included: the value
+ * of k under n (NULL: empty), or nf. */
+rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf);
 
 /* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM
  * (nothing changed) and in *out the node that takes n's place: n itself if changed in

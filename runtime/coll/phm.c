@@ -49,6 +49,10 @@ int rf_phm_get(const rf_phm *m, rf_val key, rf_val not_found, rf_val *out)
 {
 	if (!m || !out)
 		return -EINVAL;
+	if (!m->ops) {
+		*out = hamt_get_word(m->root, key, not_found);
+		return 0;
+	}
 	const rf_val *v = hamt_find(m->root, h_hash(m->ops, key), key, m->ops);
 	*out = v ? *v : not_found;
 	return 0;
