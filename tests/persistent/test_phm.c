@@ -35,11 +35,11 @@ static void check(const rf_phm *m, const model *mo)
 	/* iteration visits each entry once */
 	static unsigned char seen[K];
 	memset(seen, 0, sizeof(seen));
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	size_t n = 0;
 	rf_phm_iter_init(m, &it);
-	while (rf_phm_iter_next(&it, &k, &v)) {
+	while (rf_coll_iter_next(&it, &k, &v)) {
 		assert_true(k >= 0 && k < K);
 		assert_false(seen[k]);
 		seen[k] = 1;
@@ -277,10 +277,10 @@ static void k_release(rf_val x, rf_val ctx)
 /* Every key and value m reaches is held. */
 static void held(const rf_phm *m)
 {
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	rf_phm_iter_init(m, &it);
-	while (rf_phm_iter_next(&it, &k, &v)) {
+	while (rf_coll_iter_next(&it, &k, &v)) {
 		assert_true(atomic_load(&kcount[k]) >= 1);
 		assert_true(atomic_load(&vcount[v]) >= 1);
 	}
@@ -393,9 +393,9 @@ static void bad_input(void **state)
 	assert_int_equal(rf_thm_assoc(NULL, 1, 1), -EINVAL);
 	rf_phm_release(NULL);
 	rf_thm_free(NULL);
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_phm_iter_init(NULL, &it);
-	assert_false(rf_phm_iter_next(&it, &v, &v));
+	assert_false(rf_coll_iter_next(&it, &v, &v));
 	assert_int_equal(rf_phm_new(NULL, &m), 0);
 	assert_int_equal(rf_phm_update(m, 1, failing, 0, &n), -EDOM);
 	assert_int_equal(rf_phm_update(m, 1, NULL, 0, &n), -EINVAL);

@@ -45,7 +45,7 @@ static void check(const rf_psorted *m, const model *mo)
 	assert_int_equal(rf_psorted_count(m), mo->n);
 	int h = check_tree(m->root, INT64_MIN, INT64_MAX);
 	assert_true(h <= TMAX_HEIGHT);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	rf_psorted_iter_init(m, &it);
 	size_t i = 0;
@@ -55,23 +55,23 @@ static void check(const rf_psorted *m, const model *mo)
 		assert_int_equal(got, mo->v[key]);
 		if (mo->v[key] == ABSENT)
 			continue;
-		assert_true(rf_psorted_iter_next(&it, &k, &v)); /* in key order */
+		assert_true(rf_coll_iter_next(&it, &k, &v)); /* in key order */
 		assert_int_equal(k, key);
 		assert_int_equal(v, mo->v[key]);
 		rf_val nk;
 		assert_int_equal(rf_psorted_nth(m, i++, &nk, NULL), 0);
 		assert_int_equal(nk, key);
 	}
-	assert_false(rf_psorted_iter_next(&it, &k, &v));
+	assert_false(rf_coll_iter_next(&it, &k, &v));
 	assert_int_equal(rf_psorted_nth(m, i, &k, &v), -ERANGE);
 	/* (subseq m >= 350) */
 	rf_psorted_iter_from(m, 350, &it);
 	for (int key = 350; key < K; key++)
 		if (mo->v[key] != ABSENT) {
-			assert_true(rf_psorted_iter_next(&it, &k, NULL));
+			assert_true(rf_coll_iter_next(&it, &k, NULL));
 			assert_int_equal(k, key);
 		}
-	assert_false(rf_psorted_iter_next(&it, &k, NULL));
+	assert_false(rf_coll_iter_next(&it, &k, NULL));
 }
 
 static void random_ops(void **state)
@@ -158,14 +158,14 @@ static void user_order(void **state)
 	rf_val v;
 	assert_int_equal(rf_psorted_get(m, rf_from_ptr(probe), -1, &v), 0);
 	assert_int_equal(v, 2);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_val k;
 	rf_psorted_iter_init(m, &it);
 	for (int i = 0; i < 6; i++) {
-		assert_true(rf_psorted_iter_next(&it, &k, NULL));
+		assert_true(rf_coll_iter_next(&it, &k, NULL));
 		assert_string_equal(rf_to_ptr(k), want[i]);
 	}
-	assert_false(rf_psorted_iter_next(&it, &k, NULL));
+	assert_false(rf_coll_iter_next(&it, &k, NULL));
 	rf_psorted_release(m);
 }
 
@@ -388,9 +388,9 @@ static void bad_input(void **state)
 	assert_int_equal(rf_psorted_dissoc(NULL, 1, &n), -EINVAL);
 	assert_int_equal(rf_psorted_nth(NULL, 0, &v, &v), -EINVAL);
 	rf_psorted_release(NULL);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_psorted_iter_init(NULL, &it);
-	assert_false(rf_psorted_iter_next(&it, &v, &v));
+	assert_false(rf_coll_iter_next(&it, &v, &v));
 	assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
 	assert_int_equal(rf_psorted_nth(m, 0, &v, &v), -ERANGE);
 	assert_int_equal(rf_psorted_nth(m, SIZE_MAX, &v, &v), -ERANGE);
