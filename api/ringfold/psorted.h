@@ -157,7 +157,8 @@ RF_API int rf_tsorted_assoc(rf_tsorted *t, rf_val key, rf_val val);
  * Errors:  -EINVAL (NULL t), -ENOMEM (t unchanged).
  * Blocks:  never.
  * Context: any, by t's one owner at a time.
- * Cost:    as rf_psorted_dissoc: the path is copied (the copies are not t's own). */
+ * Cost:    a comparison per level; as rf_tsorted_assoc, nodes on the path that t does not
+ *          own yet are copied once, owned ones change in place (rotations included). */
 RF_API int rf_tsorted_dissoc(rf_tsorted *t, rf_val key);
 
 /* (get t k not-found): *out = k's value (borrowed from t, valid until t changes), or
