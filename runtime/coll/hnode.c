@@ -14,6 +14,7 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	atomic_init(&n->lent, 0);
 	atomic_init(&n->lender, NULL);
 	n->own = -1;
+	n->own2 = -1;
 	n->kind = kind;
 	n->cap = cap;
 	n->cn = 0;
@@ -40,9 +41,11 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		return;
 	/* relaxed: written before the reference we just took the last of was dropped */
 	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
-	if (l) { /* every reference of n but its own word is l's */
+	if (l) { /* every reference of n but its own words is l's */
 		if (n->own >= 0)
 			drop_word(n, (uint32_t)n->own, ops);
+		if (n->own2 >= 0)
+			drop_word(n, (uint32_t)n->own2, ops);
 		/* release: n is done with l's references; pairs with lend()'s acquire */
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
 		hnode_drop(l, ops);
@@ -60,9 +63,9 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 	hnode_free(n);
 }
 
-/* n hands its references but word `skip` to its persistent copy c (hamt.h, "Lending"),
- * unless n lends already or has borrowed before. */
-static bool lend(const hnode *n, hnode *c, int skip)
+/* n hands its references but words skip, skip2 to c (hamt.h, "Lending"), unless n lends
+ * already or has borrowed before. */
+bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2)
 {
 	hnode *nn = (hnode *)n, *none = NULL;
 	/* acquire: pairs with the release that cleared it, when n's borrower went */
@@ -75,6 +78,7 @@ static bool lend(const hnode *n, hnode *c, int skip)
 	                                             memory_order_relaxed))
 		return false; /* another copy of n won */
 	nn->own = skip;
+	nn->own2 = skip2;
 	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
 	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
 	return true;
@@ -93,7 +97,7 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 	c->cn = n->cn;
 	c->hash = n->hash;
 	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
-	if (!edit && lend(n, c, skip))
+	if (!edit && hnode_lend(n, c, skip, -1))
 		return c;
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
