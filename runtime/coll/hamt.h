@@ -173,8 +173,8 @@ bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2);
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
-/* The same for maps without ops (word keys, the default hash), hashing included: the value
- * of k under n (NULL: empty), or nf. */
+/* The same for maps of word keys under the default hash (no ops, or ops with neither hash
+ * nor eq), hashing included: the value of k under n (NULL: empty), or nf. */
 rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf);
 
 /* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM

@@ -49,7 +49,7 @@ int rf_phm_get(const rf_phm *m, rf_val key, rf_val not_found, rf_val *out)
 {
 	if (!m || !out)
 		return -EINVAL;
-	if (!m->ops) {
+	if (!m->ops || (!m->ops->hash && !m->ops->eq)) { /* word keys, the default hash */
 		*out = hamt_get_word(m->root, key, not_found);
 		return 0;
 	}
