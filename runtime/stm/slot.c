@@ -11,14 +11,27 @@
  *    taking the cached slot is not interrupted by a fiber switch.
  *  - The latch: waiters for "this attempt stopped" sit on s->waiters under s->wlock (a
  *    spin lock held for a few instructions, never while blocking). The stopper stores the
- *    new state (seq_cst) and then loads nwaiters (seq_cst); a waiter adds to nwaiters
- *    (seq_cst) and then loads the state (seq_cst): one of them sees the other, so either
- *    the waiter sees the attempt dead and does not wait, or the stopper drains it.
+ *    new state and then loads nwaiters; a waiter adds to nwaiters and then loads the
+ *    state: one of them sees the other, so either the waiter sees the attempt dead and
+ *    does not wait, or the stopper drains it. Every attempt stops, waiters are rare:
+ *    so once membarrier(PRIVATE_EXPEDITED) is registered (stm_latch_asym), the stopper's
+ *    store is only a release (stm_slot_stop) and the waiter runs membarrier between its
+ *    add and its load, a full barrier on every CPU running a thread of the process:
+ *    either that barrier came after the stopper's load of nwaiters on its CPU, and so
+ *    after its store, which the waiter's load then sees; or before it, and the stopper's
+ *    load sees the add (reclaim.c's grace periods rely on the same). Without membarrier
+ *    both sides are seq_cst. A stopper that read the flag false stores seq_cst, which
+ *    pairs with either kind of waiter. A waiter that finds the attempt stopped, times
+ *    out or is cancelled leaves nwaiters high: that only costs the stopper a look under
+ *    wlock, and the stopper resets it.
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
@@ -37,6 +50,19 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
 static _Thread_local stm_slot *cached __attribute__((tls_model("initial-exec")));
 static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
+
+_Atomic bool stm_latch_asym; /* set once, by latch_init, before the first stop */
+static pthread_once_t latch_once = PTHREAD_ONCE_INIT;
+
+static void latch_init(void)
+{
+	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	bool asym = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	            syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	/* relaxed: every holder and every waiter reads it after its own pthread_once (a
+	 * stopper that saw it late would only store seq_cst) */
+	atomic_store_explicit(&stm_latch_asym, asym, memory_order_relaxed);
+}
 
 void stm_relax(unsigned spins)
 {
@@ -110,6 +136,8 @@ stm_slot *stm_slot_get(void)
 		cached = NULL;
 		return s;
 	}
+	/* a thread's first transaction comes here: decide the latch before it stops one */
+	pthread_once(&latch_once, latch_init);
 	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
 	s = free_slots;
 	if (s)
@@ -177,15 +205,21 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		deadline_ns = time_now_ns() + STM_LOCK_WAIT_NS;
 	waiter w;
 	waiter_init(&w);
+	pthread_once(&latch_once, latch_init);
 	spin_lock(&s->wlock);
 	atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&stm_latch_asym, memory_order_relaxed)) {
+		/* the waiter's half of the asymmetric pairing (above); not under the spin lock:
+		 * a stopper that drains the list meanwhile stored its state before, so the
+		 * check below sees it (wlock orders them) */
+		spin_unlock(&s->wlock);
+		syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		spin_lock(&s->wlock);
+	}
 	if (!stm_word_live(word, &st)) {
-		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
 		spin_unlock(&s->wlock);
 		return;
 	}
-	/* A waiter that times out (or is cancelled) leaves nwaiters high: it only costs the stopper
-	 * a look under wlock, and the stopper resets it. */
 	fiber_wait_on(WAIT_STM, s);
 	(void)waitlist_sleep(&s->waiters, &s->wlock, &w, deadline_ns);
 }

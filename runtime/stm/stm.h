@@ -64,12 +64,13 @@
  * (claims in body order) retries instead, so waits at commit cannot close a cycle
  * either. Every such wait is bounded and ends in a retry.
  *
- * Pairings (all seq_cst, Dekker style; each side writes its own word, then reads the
- * other's, so at least one side sees the other):
- *   claimer (body or commit)  CAS owner     ; load ensurers
- *   ensurer                   add ensurers  ; load owner
+ * Pairings (Dekker style; each side writes its own word, then reads the other's, so at
+ * least one side sees the other):
+ *   claimer (body or commit)  CAS owner     ; load ensurers       (seq_cst)
+ *   ensurer                   add ensurers  ; load owner          (seq_cst)
  *   slot waiter add nwaiters  ; load state  / stopper store state ; load nwaiters
- * Publication: an owner installs, then stores COMMITTED (seq_cst); whoever sees the
+ *     (seq_cst, or asymmetric once membarrier is registered: slot.c)
+ * Publication: an owner installs, then stores COMMITTED (release); whoever sees the
  * claim dead through that state also sees the install.
  */
 #ifndef RF_STM_STM_H
@@ -179,8 +180,26 @@ stm_slot *stm_slot_of(uint64_t word);
 /* Whether the attempt named by `word` is RUNNING or COMMITTING; *state gets the state. */
 bool stm_word_live(uint64_t word, uint64_t *state);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
- * RUNNING/COMMITTING). Never blocks. */
+ * RUNNING/COMMITTING, through a seq_cst store, a CAS or stm_slot_stop). Never blocks. */
 void stm_slot_wake(stm_slot *s);
+/* Whether the waiters' side of the latch runs membarrier (slot.c); set once. */
+extern _Atomic bool stm_latch_asym;
+/* The holder ends its attempt: state (not RUNNING/COMMITTING) is published after
+ * everything the holder wrote before (release), then waiters are woken. Without a
+ * locked instruction once waiters use membarrier (slot.c). Never blocks. */
+static inline void stm_slot_stop(stm_slot *s, uint64_t state)
+{
+	/* relaxed: a stale false only takes the seq_cst store, which needs nothing */
+	if (atomic_load_explicit(&stm_latch_asym, memory_order_relaxed)) {
+		atomic_store_explicit(&s->state, state, memory_order_release);
+		/* the store, then the load of nwaiters: ordered for the CPU by the
+		 * waiter's membarrier, for the compiler by this */
+		atomic_signal_fence(memory_order_seq_cst);
+	} else {
+		atomic_store_explicit(&s->state, state, memory_order_seq_cst);
+	}
+	stm_slot_wake(s);
+}
 /* Wait until the attempt named by `word` stops, or until the deadline (0: STM_LOCK_WAIT_NS
  * from when it parks; the spin before reads no clock). Blocks (parks a fiber,
  * futex-waits a thread). */

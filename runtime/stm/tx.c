@@ -61,9 +61,7 @@ bool tx_ok(stm_tx *tx)
 void tx_stop(stm_tx *tx, unsigned status)
 {
 	stm_slot *s = tx->slot;
-	/* seq_cst: the stopper's half of the latch pairing (slot.c) */
-	atomic_store_explicit(&s->state, s->serial << 3 | status, memory_order_seq_cst);
-	stm_slot_wake(s);
+	stm_slot_stop(s, s->serial << 3 | status);
 	tx_release_ensures(tx);
 	tx->doomed = true;
 }
@@ -183,6 +181,7 @@ static int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
 	int rc = claim(tx, e, cur);
 	if (rc)
 		return rc;
+	tx->seen |= E_SET;       /* a claim taken in the body: this attempt writes */
 	e->base = e->val = *cur; /* the first write: tx_replace starts from here */
 	return 0;
 }

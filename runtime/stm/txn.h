@@ -55,7 +55,8 @@ typedef struct stm_tx {
 	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
 	uint64_t rand;       /* back-off jitter */
 	bool doomed;         /* this attempt must retry */
-	uint32_t seen;       /* E_RELEASE | E_ENSURED if any entry of this attempt had it */
+	uint32_t seen;       /* E_RELEASE | E_ENSURED if any entry of this attempt had it;
+	                      * E_SET once it claimed a ref in its body */
 	bool reading;        /* a reclaim read section is open (refs with release) */
 
 	tx_entry *e; /* refs touched: e[0..n) */
