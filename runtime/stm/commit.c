@@ -110,6 +110,7 @@ static int collect_commutes(stm_tx *tx)
 			return -ENOMEM;
 		tx->order = o;
 		tx->ocap = tx->n;
+		tx->heap = true;
 	}
 	int nc = 0;
 	for (uint32_t i = 0; i < tx->n; i++)

@@ -8,7 +8,10 @@
  *  - A free slot is either in one thread's cache (thread-local, one slot) or on the
  *    global free list (under table_lock). A slot belongs to one transaction between
  *    stm_slot_get and stm_slot_put; fibers of one thread never share a slot because
- *    taking the cached slot is not interrupted by a fiber switch.
+ *    taking the cached slot is not interrupted by a fiber switch. A thread's cache is
+ *    keyed (emptied at its exit) by its first stm_slot_get_slow, which comes before
+ *    its first stm_slot_put: a slot is put back on the thread that got it (a started
+ *    fiber never migrates).
  *  - The latch: waiters for "this attempt stopped" sit on s->waiters under s->wlock (a
  *    spin lock held for a few instructions, never while blocking). The stopper stores the
  *    new state and then loads nwaiters; a waiter adds to nwaiters and then loads the
@@ -48,7 +51,7 @@ static stm_slot *free_slots; /* under table_lock */
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
-static _Thread_local stm_slot *cached __attribute__((tls_model("initial-exec")));
+_Thread_local stm_slot *stm_slot_cached __attribute__((tls_model("initial-exec")));
 static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
 
 _Atomic bool stm_latch_asym; /* set once, by latch_init, before the first stop */
@@ -129,17 +132,18 @@ static stm_slot *slot_new_locked(void)
 	return &c[nslots++ & (CHUNK_SLOTS - 1)];
 }
 
-stm_slot *stm_slot_get(void)
+stm_slot *stm_slot_get_slow(void)
 {
-	stm_slot *s = cached;
-	if (s) {
-		cached = NULL;
-		return s;
-	}
 	/* a thread's first transaction comes here: decide the latch before it stops one */
 	pthread_once(&latch_once, latch_init);
+	/* and key the cache, which stm_slot_put fills from now on */
+	if (!cache_keyed) {
+		pthread_once(&key_once, make_key);
+		pthread_setspecific(cache_key, &stm_slot_cached);
+		cache_keyed = true;
+	}
 	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
-	s = free_slots;
+	stm_slot *s = free_slots;
 	if (s)
 		free_slots = s->next_free;
 	else
@@ -148,18 +152,9 @@ stm_slot *stm_slot_get(void)
 	return s;
 }
 
-void stm_slot_put(stm_slot *s)
+void stm_slot_put_global(stm_slot *s)
 {
-	if (cached) {
-		put_global(s);
-		return;
-	}
-	if (!cache_keyed) {
-		pthread_once(&key_once, make_key);
-		pthread_setspecific(cache_key, &cached);
-		cache_keyed = true;
-	}
-	cached = s;
+	put_global(s);
 }
 
 bool stm_word_live(uint64_t word, uint64_t *state)

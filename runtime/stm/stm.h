@@ -169,11 +169,29 @@ struct rf_ref {
 
 /* ---- slots (slot.c) ---- */
 
+/* The calling thread's cached free slot, or NULL (slot.c). */
+extern _Thread_local stm_slot *stm_slot_cached __attribute__((tls_model("initial-exec")));
+stm_slot *stm_slot_get_slow(void);
+void stm_slot_put_global(stm_slot *s);
 /* A slot for a new transaction (from the calling thread's cache when it has one).
  * Returns NULL on -ENOMEM or when STM_MAX_SLOTS transactions run at once. Any context. */
-stm_slot *stm_slot_get(void);
-/* Give the slot back after the transaction ended (state no longer live). */
-void stm_slot_put(stm_slot *s);
+static inline stm_slot *stm_slot_get(void)
+{
+	stm_slot *s = stm_slot_cached;
+	if (!s)
+		return stm_slot_get_slow();
+	stm_slot_cached = NULL;
+	return s;
+}
+/* Give the slot back after the transaction ended (state no longer live), on the thread
+ * that got it. */
+static inline void stm_slot_put(stm_slot *s)
+{
+	if (stm_slot_cached)
+		stm_slot_put_global(s);
+	else
+		stm_slot_cached = s;
+}
 /* The slot with index idx / the slot an owner word names (word != 0). */
 stm_slot *stm_slot_at(uint32_t idx);
 stm_slot *stm_slot_of(uint64_t word);

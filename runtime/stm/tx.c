@@ -163,8 +163,9 @@ static int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
 }
 
 /* Clojure's doSet: claim the ref (once per attempt) and give its value to write.
- * *cur = the in-transaction value before this write. */
-static int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
+ * *cur = the in-transaction value before this write. Inlined: it is most of an alter. */
+static inline __attribute__((always_inline)) int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep,
+                                                          rf_val *cur)
 {
 	tx_entry *e = tx_find(tx, r);
 	if (e && (e->flags & E_COMMUTE))
@@ -394,10 +395,11 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 			break;
 		if (limit == UINT32_MAX)
 			limit = retry_limit();
-		stm_tx_reset(&tx, false);
+		stm_tx_reset(&tx);
 	}
 	ctx->tx = NULL;
-	count(&slot->retries, attempt); /* attempts that ended in a retry */
+	if (attempt)
+		count(&slot->retries, attempt); /* attempts that ended in a retry */
 	if (rc == 0) {
 		count(&slot->commits, 1);
 		PROBE(tx_commit, &tx, attempt);
@@ -414,8 +416,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	}
 	if (tx.reading) /* after the watches: they may use the replaced values */
 		rf_reclaim_read_end();
-	stm_tx_reset(&tx, rc == 0);
-	stm_tx_fini(&tx);
+	stm_tx_fini(&tx, rc == 0);
 	stm_slot_put(slot);
 	if (rc == 0)
 		return watch_rc;
