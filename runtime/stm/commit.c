@@ -261,6 +261,8 @@ int tx_commit(stm_tx *tx)
 	stm_slot *s = tx->slot;
 	uint64_t running = s->serial << 3 | TX_RUNNING;
 	if (!(tx->seen & E_SET) && !tx->nc) { /* read-only: nothing to lock or install */
+		for (uint32_t i = 0; i < tx->n; i++)
+			RF_ASSERT(!written(&tx->e[i]));
 		if (!atomic_compare_exchange_strong_explicit(
 		        &s->state, &running, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst,
 		        memory_order_relaxed))
@@ -280,8 +282,11 @@ int tx_commit(stm_tx *tx)
 		if (!written(e))
 			continue;
 		rf_ref *r = e->ref;
+		/* only the live owner installs, so installs of one ref never overlap */
+		RF_ASSERT(atomic_load_explicit(&r->owner, memory_order_relaxed) == tx->word);
 		e->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		RF_ASSERT(!(l & REF_I));
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	}

@@ -81,6 +81,7 @@
 #include <stdint.h>
 
 #include "ringfold/ref.h"
+#include "runtime/base/assert.h"
 #include "runtime/base/reclaim.h"
 #include "runtime/base/spin.h"
 #include "runtime/base/watches.h"
@@ -187,6 +188,8 @@ static inline stm_slot *stm_slot_get(void)
  * that got it. */
 static inline void stm_slot_put(stm_slot *s)
 {
+	RF_ASSERT((atomic_load_explicit(&s->state, memory_order_relaxed) & TX_STATUS_MASK) >=
+	          TX_RETRY);
 	if (stm_slot_cached)
 		stm_slot_put_global(s);
 	else
@@ -207,6 +210,7 @@ extern _Atomic bool stm_latch_asym;
  * locked instruction once waiters use membarrier (slot.c). Never blocks. */
 static inline void stm_slot_stop(stm_slot *s, uint64_t state)
 {
+	RF_ASSERT((state & TX_STATUS_MASK) >= TX_RETRY && (state >> 3) == s->serial);
 	/* relaxed: a stale false only takes the seq_cst store, which needs nothing */
 	if (atomic_load_explicit(&stm_latch_asym, memory_order_relaxed)) {
 		atomic_store_explicit(&s->state, state, memory_order_release);

@@ -138,6 +138,7 @@ static inline tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 {
 	if (tx->n >= TX_INLINE) /* past the linear search: grow, index */
 		return tx_add_indexed(tx, ref);
+	RF_ASSERT(!tx_find(tx, ref));
 	tx_entry *e = &tx->e[tx->n++];
 	/* val and base are set by the first write, old and bigger by the commit: none is
 	 * read before (node is read by the commit's clean-up) */
