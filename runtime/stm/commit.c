@@ -263,6 +263,7 @@ int tx_commit(stm_tx *tx)
 	if (!(tx->seen & E_SET) && !tx->nc) { /* read-only: nothing to lock or install */
 		for (uint32_t i = 0; i < tx->n; i++)
 			RF_ASSERT(!written(&tx->e[i]));
+		tx->watched = false;
 		if (!atomic_compare_exchange_strong_explicit(
 		        &s->state, &running, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst,
 		        memory_order_relaxed))
@@ -294,6 +295,7 @@ int tx_commit(stm_tx *tx)
 	 * (the readers' half: stm_clock_read_point, versions_read in ref.c) */
 	atomic_thread_fence(memory_order_seq_cst);
 	uint64_t cp = clock_commit_point();
+	bool watched = false;
 	for (uint32_t i = 0; i < tx->n; i++) {
 		tx_entry *e = &tx->e[i];
 		if (!written(e))
@@ -308,7 +310,11 @@ int tx_commit(stm_tx *tx)
 		 * Release: pairs with the claimers' acquire load / CAS of owner, which then see
 		 * the install. */
 		atomic_store_explicit(&r->owner, 0, memory_order_release);
+		/* relaxed: a watch added concurrently may or may not see this commit; one added
+		 * before (by this body too) is seen, and rf_dosync calls it */
+		watched |= atomic_load_explicit(&r->watches, memory_order_relaxed) != NULL;
 	}
+	tx->watched = watched;
 	if (tx->seen & E_RELEASE)
 		free_nodes(tx);
 	stm_slot_stop(s, s->serial << 3 | TX_COMMITTED);

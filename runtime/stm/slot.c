@@ -54,7 +54,7 @@ static pthread_key_t cache_key;
 _Thread_local stm_slot *stm_slot_cached __attribute__((tls_model("initial-exec")));
 static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
 
-_Atomic bool stm_latch_asym; /* set once, by latch_init, before the first stop */
+_Alignas(64) _Atomic bool stm_latch_asym; /* set once, by latch_init, before the first stop */
 static pthread_once_t latch_once = PTHREAD_ONCE_INIT;
 
 static void latch_init(void)
@@ -167,10 +167,8 @@ bool stm_word_live(uint64_t word, uint64_t *state)
 	return (st & TX_STATUS_MASK) == TX_RUNNING || (st & TX_STATUS_MASK) == TX_COMMITTING;
 }
 
-void stm_slot_wake(stm_slot *s)
+void stm_slot_wake_all(stm_slot *s)
 {
-	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
-		return;
 	spin_lock(&s->wlock);
 	waiter *chain = waitlist_claim_all(&s->waiters);
 	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);

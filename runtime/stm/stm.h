@@ -202,7 +202,13 @@ stm_slot *stm_slot_of(uint64_t word);
 bool stm_word_live(uint64_t word, uint64_t *state);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
  * RUNNING/COMMITTING, through a seq_cst store, a CAS or stm_slot_stop). Never blocks. */
-void stm_slot_wake(stm_slot *s);
+void stm_slot_wake_all(stm_slot *s);
+static inline void stm_slot_wake(stm_slot *s)
+{
+	/* the stopper's load of the latch pairing (slot.c) */
+	if (atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
+		stm_slot_wake_all(s);
+}
 /* Whether the waiters' side of the latch runs membarrier (slot.c); set once. */
 extern _Atomic bool stm_latch_asym;
 /* The holder ends its attempt: state (not RUNNING/COMMITTING) is published after

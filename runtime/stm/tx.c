@@ -125,7 +125,7 @@ static int tx_get(stm_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 
 /* Claim r for this attempt (Clojure's LockingTransaction.lock); *newest = its newest
  * committed value, which this attempt's snapshot also sees (else it retries). */
-static int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
+static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
 {
 	rf_ref *r = e->ref;
 	if (e->flags & E_ENSURED) { /* our own ensure gives way to our write */
@@ -335,6 +335,9 @@ static void backoff(stm_tx *tx, uint32_t attempt)
 {
 	if (attempt < 2)
 		return;
+	if (attempt == 2) /* jitter differs between slots and between transactions */
+		tx->rand = ((uint64_t)tx->slot->idx << 32) ^ tx->slot->serial ^
+		           UINT64_C(0x2545F4914F6CDD1D);
 	tx->rand ^= tx->rand << 13;
 	tx->rand ^= tx->rand >> 7;
 	tx->rand ^= tx->rand << 17;
@@ -404,7 +407,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 		count(&slot->commits, 1);
 		PROBE(tx_commit, &tx, attempt);
 		*out = v;
-		for (uint32_t i = 0; i < tx.n; i++) {
+		for (uint32_t i = 0; tx.watched && i < tx.n; i++) {
 			/* relaxed: a watch added concurrently may or may not see this commit */
 			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)) ||
 			    !atomic_load_explicit(&tx.e[i].ref->watches, memory_order_relaxed))

@@ -53,12 +53,13 @@ typedef struct stm_tx {
 	uint64_t word;       /* owner word of this attempt */
 	uint64_t read_point; /* snapshot of this attempt; 0 until it needs one */
 	uint64_t start_ns;   /* coarse monotonic time of the first attempt: the age */
-	uint64_t rand;       /* back-off jitter */
+	uint64_t rand;       /* back-off jitter (seeded at the second retry) */
 	bool doomed;         /* this attempt must retry */
 	uint32_t seen;       /* E_RELEASE | E_ENSURED if any entry of this attempt had it;
 	                      * E_SET once it claimed a ref in its body */
 	bool reading;        /* a reclaim read section is open (refs with release) */
 	bool heap;           /* some array below moved to the heap (tx_free_heap) */
+	bool watched;        /* set by the commit: a written ref had watches at install */
 
 	tx_entry *e; /* refs touched: e[0..n) */
 	uint32_t n, cap;
@@ -106,7 +107,6 @@ static inline void stm_tx_init(stm_tx *tx, stm_slot *slot)
 	tx->xcap = 4;
 	tx->order = tx->o_inline;
 	tx->ocap = TX_INLINE;
-	tx->rand = ((uint64_t)slot->idx << 32) ^ slot->serial ^ UINT64_C(0x2545F4914F6CDD1D);
 }
 /* Run the held sends (committed) or drop them. */
 void tx_run_deferred(stm_tx *tx, bool committed);
