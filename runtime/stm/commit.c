@@ -222,9 +222,9 @@ static bool written(const tx_entry *e)
  * commit may or may not apply to it, stm_ref_validate). */
 static bool any_validator(stm_tx *tx)
 {
-	for (uint32_t i = 0; i < tx->n; i++)
-		if (written(&tx->e[i]) &&
-		    atomic_load_explicit(&tx->e[i].ref->has_validator, memory_order_relaxed))
+	for (tx_entry *e = tx->e, *end = tx->e + tx->n; e < end; e++)
+		if (written(e) &&
+		    atomic_load_explicit(&e->ref->has_validator, memory_order_relaxed))
 			return true;
 	return false;
 }
@@ -278,8 +278,10 @@ int tx_commit(stm_tx *tx)
 	int rc;
 	if ((tx->nc || (tx->seen & E_RELEASE) || any_validator(tx)) && (rc = commit_prepare(tx)))
 		return rc;
-	for (uint32_t i = 0; i < tx->n; i++) {
-		tx_entry *e = &tx->e[i];
+	/* the set is final: walk it through locals (the stores below may alias tx for the
+	 * compiler) */
+	tx_entry *const begin = tx->e, *const end = tx->e + tx->n;
+	for (tx_entry *e = begin; e < end; e++) {
 		if (!written(e))
 			continue;
 		rf_ref *r = e->ref;
@@ -296,8 +298,7 @@ int tx_commit(stm_tx *tx)
 	atomic_thread_fence(memory_order_seq_cst);
 	uint64_t cp = clock_commit_point();
 	bool watched = false;
-	for (uint32_t i = 0; i < tx->n; i++) {
-		tx_entry *e = &tx->e[i];
+	for (tx_entry *e = begin; e < end; e++) {
 		if (!written(e))
 			continue;
 		rf_ref *r = e->ref;
