@@ -58,11 +58,13 @@
  * Waiting and deadlock: a body that meets a live claim either kills it (the older
  * transaction, after the grace period: "barging") or stops its own attempt, waits at
  * most STM_LOCK_WAIT_NS for the holder to stop, and retries; a stopped attempt holds
- * nothing, so these waits form no cycle. At commit, a transaction that set no ref (its
- * claims are all commute claims, taken in ref-address order) may wait for a COMMITTING
- * claim, which finishes without waiting on anyone else; a transaction that set a ref
- * (claims in body order) retries instead, so waits at commit cannot close a cycle
- * either. Every such wait is bounded and ends in a retry.
+ * nothing, so these waits form no cycle. An attempt that holds no claim and no ensure
+ * yet first polls the claim for up to STM_CLAIM_SPINS pauses without stopping: it holds
+ * nothing either, and a short holder is usually gone by then. At commit, a transaction
+ * that claimed no ref in its body (its claims are all commute claims, taken in
+ * ref-address order) may wait for a COMMITTING claim, which finishes without waiting on
+ * anyone else; a transaction that claimed a ref in its body retries instead, so waits
+ * at commit cannot close a cycle either. Every such wait is bounded.
  *
  * Pairings (Dekker style; each side writes its own word, then reads the other's, so at
  * least one side sees the other):
@@ -107,6 +109,9 @@ enum {
 /* Polls for a rival to stop before parking: with a pause each (some 5 us in all), then
  * with a yield each. */
 #define STM_SPIN_ROUNDS 128
+/* Polls of a live claim by an attempt that holds nothing, before it stops (some 1 us:
+ * many times a short transaction; a holder that takes longer was likely preempted). */
+#define STM_CLAIM_SPINS 32
 #define STM_YIELD_ROUNDS 16
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is

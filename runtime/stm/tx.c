@@ -132,13 +132,19 @@ static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, 
 		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
 		e->flags &= ~(uint32_t)E_ENSURED;
 	}
-	for (;;) {
+	for (unsigned spins = 0;;) {
 		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
 		if (o == tx->word)
 			break;
 		if (o && stm_word_live(o, &st)) {
 			if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
 				continue;
+			/* An attempt that holds no claim and no ensure blocks no one: it may wait
+			 * for a short holder here rather than stop and start over (stm.h) */
+			if (!(tx->seen & (E_SET | E_ENSURED)) && spins++ < STM_CLAIM_SPINS) {
+				cpu_relax();
+				continue;
+			}
 			return bail(tx, o);
 		}
 		if (atomic_compare_exchange_strong_explicit(
