@@ -132,24 +132,33 @@ static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, 
 		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
 		e->flags &= ~(uint32_t)E_ENSURED;
 	}
+	/* o: the claim last seen. 0 at first, since commits clear theirs: then the CAS is the
+	 * first touch of the line, which comes from the core that wrote it last once, to
+	 * be written, rather than shared for a load and then owned for the CAS. A failed
+	 * CAS loads the claim (acquire, as the load it replaces: a claim seen dead or
+	 * cleared comes with its owner's installs). */
+	uint64_t o = 0, st = 0;
 	for (unsigned spins = 0;;) {
-		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
+		if (!o || (o != tx->word && !stm_word_live(o, &st))) {
+			if (atomic_compare_exchange_strong_explicit(&r->owner, &o, tx->word,
+			                                            memory_order_seq_cst,
+			                                            memory_order_acquire))
+				break;
+			continue;
+		}
 		if (o == tx->word)
 			break;
-		if (o && stm_word_live(o, &st)) {
-			if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
-				continue;
-			/* An attempt that holds no claim and no ensure blocks no one: it may wait
-			 * for a short holder here rather than stop and start over (stm.h) */
-			if (!(tx->seen & (E_SET | E_ENSURED)) && spins++ < STM_CLAIM_SPINS) {
-				cpu_relax();
-				continue;
-			}
-			return bail(tx, o);
+		if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
+			continue;
+		/* An attempt that holds no claim and no ensure blocks no one: it may wait for a
+		 * short holder here rather than stop and start over (stm.h). It polls with
+		 * loads: a CAS would take the line from the holder. */
+		if (!(tx->seen & (E_SET | E_ENSURED)) && spins++ < STM_CLAIM_SPINS) {
+			cpu_relax();
+			o = atomic_load_explicit(&r->owner, memory_order_acquire);
+			continue;
 		}
-		if (atomic_compare_exchange_strong_explicit(
-		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
-			break;
+		return bail(tx, o);
 	}
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
 		uint64_t mine = tx->word;
