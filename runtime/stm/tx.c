@@ -148,8 +148,6 @@ static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, 
 		}
 		if (o == tx->word)
 			break;
-		if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
-			continue;
 		/* An attempt that holds no claim and no ensure blocks no one: it may wait for a
 		 * short holder here rather than stop and start over (stm.h). It polls with
 		 * loads: a CAS would take the line from the holder. */
@@ -158,6 +156,8 @@ static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, 
 			o = atomic_load_explicit(&r->owner, memory_order_acquire);
 			continue;
 		}
+		if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
+			continue;
 		return bail(tx, o);
 	}
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
