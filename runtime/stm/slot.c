@@ -206,7 +206,14 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		 * a stopper that drains the list meanwhile stored its state before, so the
 		 * check below sees it (wlock orders them) */
 		spin_unlock(&s->wlock);
-		syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)) {
+			/* no barrier (a process that lost its registration): the stop may not
+			 * be seen by a sleeper, so poll for it instead, yielding */
+			for (unsigned i = 0;
+			     stm_word_live(word, &st) && time_now_ns() < deadline_ns; i++)
+				stm_relax(SPIN_PAUSES);
+			return;
+		}
 		spin_lock(&s->wlock);
 	}
 	if (!stm_word_live(word, &st)) {
