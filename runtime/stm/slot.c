@@ -209,8 +209,7 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)) {
 			/* no barrier (a process that lost its registration): the stop may not
 			 * be seen by a sleeper, so poll for it instead, yielding */
-			for (unsigned i = 0;
-			     stm_word_live(word, &st) && time_now_ns() < deadline_ns; i++)
+			while (stm_word_live(word, &st) && time_now_ns() < deadline_ns)
 				stm_relax(SPIN_PAUSES);
 			return;
 		}
