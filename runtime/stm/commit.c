@@ -116,8 +116,13 @@ static int collect_commutes(stm_tx *tx)
 	for (uint32_t i = 0; i < tx->n; i++)
 		if ((tx->e[i].flags & (E_SET | E_COMMUTE)) == E_COMMUTE)
 			tx->order[nc++] = &tx->e[i];
-	if (nc > 1)
+	if (nc == 2 && tx->order[0]->ref > tx->order[1]->ref) { /* the common case, no qsort */
+		tx_entry *first = tx->order[0];
+		tx->order[0] = tx->order[1];
+		tx->order[1] = first;
+	} else if (nc > 2) {
 		qsort(tx->order, (size_t)nc, sizeof(*tx->order), by_address);
+	}
 	return nc;
 }
 
@@ -246,7 +251,8 @@ static int commit_prepare(stm_tx *tx)
 				rc = rerun_commute(tx, &tx->c[i]);
 	}
 	for (uint32_t i = 0; i < tx->n && !rc; i++)
-		if (written(&tx->e[i]))
+		if (written(&tx->e[i]) &&
+		    atomic_load_explicit(&tx->e[i].ref->has_validator, memory_order_relaxed))
 			rc = stm_ref_validate(tx->e[i].ref, tx->e[i].val);
 	for (uint32_t i = 0; i < tx->n && !rc && (tx->seen & E_RELEASE); i++)
 		if (written(&tx->e[i]))
