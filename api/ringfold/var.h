@@ -81,15 +81,54 @@ RF_API int rf_var_new_dynamic(rf_val root, rf_var **out);
  * Cost:    one or two frees. */
 RF_API void rf_var_free(rf_var *var);
 
+/* What the inline rf_var_deref reads (the ABI of docs/api.md, fixed for 1.x): the first
+ * word of a var is its root (read with an acquire load); the calling context's innermost
+ * binding frame is in a per-thread word, and begins with the var it binds and its value
+ * there (read with a relaxed load). The rest of both is private. */
+typedef struct rf_var_frame_head {
+	rf_var *var; /* never changes */
+	rf_val val;  /* set! changes it */
+} rf_var_frame_head;
+
+/* The innermost binding frame of the context (fiber or thread) running on this thread,
+ * or NULL: ringfold's, read by the inline functions only. */
+extern RF_API __thread const rf_var_frame_head *rf_var_innermost
+    __attribute__((tls_model("initial-exec"))); /* __thread: C and C++ alike */
+
+/* rf_var_deref as a call: every case, for the inline function's slow path and for code
+ * that cannot inline (another language's bindings).
+ * Returns: 0 and *out.
+ * Errors:  -EINVAL (NULL var or out).
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    a walk of the context's bindings, newest first, unless var was never bound
+ *          anywhere. */
+RF_API int rf_var_deref_call(rf_var *var, rf_val *out);
+
 /* @v: the calling context's innermost binding of var (own or conveyed), else the root.
  * Returns: 0 and *out.
  * Errors:  -EINVAL (NULL var or out).
  * Blocks:  never.
  * Context: any; generic form rf_deref (ringfold.h).
- * Cost:    a few loads when the context has no binding, when var's binding is the
- *          innermost, or when var was never bound anywhere; else a walk of the
- *          context's bindings, newest first. */
-RF_API int rf_var_deref(rf_var *var, rf_val *out);
+ * Cost:    inline: a thread-local load and two more when the context has no binding or
+ *          var's binding is the innermost; else rf_var_deref_call. */
+static inline int rf_var_deref(rf_var *var, rf_val *out)
+{
+	const rf_var_frame_head *f = rf_var_innermost;
+	if (__builtin_expect(out != NULL, 1)) {
+		if (f) {
+			if (__builtin_expect(f->var == var, 1)) { /* no frame binds NULL */
+				*out = __atomic_load_n(&f->val, __ATOMIC_RELAXED);
+				return 0;
+			}
+		} else if (__builtin_expect(var != NULL, 1)) {
+			/* acquire pairs with the release of rf_var_alter_root's store */
+			*out = __atomic_load_n((const rf_val *)(const void *)var, __ATOMIC_ACQUIRE);
+			return 0;
+		}
+	}
+	return rf_var_deref_call(var, out);
+}
 
 /* (.getRawRoot v): the root value, ignoring bindings.
  * Returns: 0 and *out.

@@ -13,7 +13,9 @@
  *                     (total + 10, count + 1) in one transaction. Peers: the same.
  *                     ringfold-commute: the same with commute instead of alter.
  *   var_binding       (binding [*v* i] @*v*): bind, read, restore, on one thread.
- *                     Peer: save, set, read and restore a thread-local.
+ *                     Peers: save, set, read and restore a thread-local, in the loop
+ *                     (thread_local) and in a function around a body called through a
+ *                     pointer, as rf_var_binding is (thread_local_call).
  * Each run also prints the STM's retries per commit to stderr (contention measure).
  */
 #include <pthread.h>
@@ -396,11 +398,35 @@ static uint64_t binding_tls(uint64_t ops, void *arg)
 	return bench_now_ns() - t0;
 }
 
+/* The thread-local binding as a function around a body, called through a pointer the
+ * compiler cannot see through: the saved value then makes a round trip through memory
+ * from one binding to the next (the restore, then the next save's load), which the loop
+ * above does without, its compiler knowing the value the restore left. */
+__attribute__((noinline)) static long tls_binding(long val, long (*body)(void))
+{
+	long saved = tls_var;
+	tls_var = val;
+	long r = body();
+	tls_var = saved;
+	return r;
+}
+
+static long (*volatile tls_binding_call)(long, long (*)(void)) = tls_binding;
+
+static uint64_t binding_tls_call(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		sink = tls_binding_call((long)i, read_tls);
+	return bench_now_ns() - t0;
+}
+
 static void bench_binding(void)
 {
 	rf_var_new_dynamic(0, &dyn);
 	bench_run("var_binding", "ringfold", 2000000, binding_ringfold, NULL);
 	bench_run("var_binding", "thread_local", 2000000, binding_tls, NULL);
+	bench_run("var_binding", "thread_local_call", 2000000, binding_tls_call, NULL);
 	rf_var_free(dyn);
 }
 

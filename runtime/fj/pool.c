@@ -318,7 +318,6 @@ static void *worker_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	sched_busy(1);
 	fj_self = w;
-	w->ctx = ctx_self();
 	topo_pin_self(w->cpu);
 	int spins = 0;
 	for (;;) {

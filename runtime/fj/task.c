@@ -38,7 +38,7 @@ int rf_fj_fork(rf_fj_task *ut, rf_body_fn fn, rf_val arg)
 	fj_task *t = (fj_task *)ut;
 	t->fn = fn;
 	t->arg = arg;
-	t->frame = w->ctx->bindings;
+	t->frame = var_bindings_current(); /* borrowed: the forker joins before its scope ends */
 	atomic_store_explicit(&t->done.state, FJ_PENDING, memory_order_relaxed);
 	atomic_store_explicit(&t->thief, -1, memory_order_relaxed);
 	if (dq_push(&w->dq, t) < 0)

@@ -2,7 +2,7 @@
  *
  * Ownership (see pool.c for the protocol):
  *   fj_worker.dq          owner pushes/takes, thieves steal (deque.h's table)
- *   fj_worker.ctx, pool, index, cpu, node, os_node: set before the thread starts, then
+ *   fj_worker.pool, index, cpu, node, os_node: set before the thread starts, then
  *                         read-only
  *   fj_worker counters    written by the owner only (relaxed), read by fj_stats
  *   fj_worker.rng         owner only
@@ -22,15 +22,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "runtime/base/ctx.h"
 #include "runtime/fj/deque.h"
 #include "runtime/fj/fj.h"
 
 typedef struct fj_worker {
 	fj_deque dq;
 	_Alignas(64) struct fj_pool *pool;
-	exec_ctx *ctx; /* this thread's context: bindings conveyed by fork come from here */
-	int index;     /* in fj_g.workers */
+	int index; /* in fj_g.workers */
 	int cpu, node, os_node;
 	uint64_t rng;
 	_Atomic uint64_t steals_local, steals_remote, steals_failed, wakeups, tasks_run, idle_ns;

@@ -143,7 +143,7 @@ void dump_serve(sched_worker *w)
 	}
 	w->chk_fibers = fibers;
 	w->chk_stuck = stuck;
-	w->chk_timers = w->timers != NULL || w->rq_head != NULL ||
+	w->chk_timers = w->timers != NULL || worker_has_ready(w) ||
 	                atomic_load_explicit(&w->inbox, memory_order_relaxed) != NULL;
 	if (m)
 		fclose(m);

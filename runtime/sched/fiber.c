@@ -138,9 +138,9 @@ void fiber_yield(void)
 	sched_worker *w = f->w;
 	/* Another fiber is ready: switch to it directly, a bounded number of times in a row
 	 * so the scheduler still gets to the inbox, the timers and I/O. */
-	if (w->rq_head && w->direct < DIRECT_MAX) {
+	if (worker_has_ready(w) && w->direct < DIRECT_MAX) {
 		w->direct++;
-		sched_fiber *next = worker_rq_pop(w);
+		sched_fiber *next = worker_pick(w);
 		f->state = FIBER_READY;
 		worker_rq_push(w, f);
 		switch_direct(w, f, next);
@@ -196,7 +196,12 @@ void fiber_resume(struct sched_fiber *f)
 	sched_worker *w = f->w;
 	PROBE(fiber_wake, f, w->index);
 	if (sched_tls_worker == w) {
-		worker_rq_push(w, f);
+		/* Woken by a fiber of its worker: next in line (worker.c). From the
+		 * scheduler's context (I/O, timers, a commit), the queue. */
+		if (atomic_load_explicit(&w->running, memory_order_relaxed))
+			worker_runnext(w, f);
+		else
+			worker_rq_push(w, f);
 		return;
 	}
 	/* A stopped worker's fibers are abandoned: the resume has nothing left to do. */

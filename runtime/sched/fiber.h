@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "numa/topology.h"
+#include "runtime/base/assert.h"
 #include "runtime/sched/poller.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/switch.h"
@@ -98,6 +99,10 @@ typedef struct sched_fiber {
 /* Direct fiber-to-fiber yields in a row before the scheduler loop runs again. */
 #define DIRECT_MAX 64
 
+/* Runs taken from the runnext slot in a row while a fiber waited in the run queue; the
+ * next pick then sends runnext behind the queue (worker.c). */
+#define RUNNEXT_MAX 16
+
 /* sched_worker.stop: how far rf_shutdown has got with this worker. */
 enum {
 	STOP_NONE = 0,   /* running */
@@ -125,9 +130,11 @@ typedef struct sched_worker {
 	_Atomic uint64_t seq; /* odd while a fiber runs; +1 at every switch in or out */
 	_Atomic int nlive;    /* fibers adopted and not yet ended (place.c) */
 	sched_fiber *rq_head, *rq_tail;
-	sched_fiber *timers; /* pairing heap root */
-	sched_fiber *all;    /* live fibers (for abandonment at shutdown) */
-	sched_fiber *pool;   /* dead fibers ready for reuse */
+	sched_fiber *runnext; /* woken by a fiber of this worker: runs before rq (worker.c) */
+	unsigned runnext_run; /* runnext picks in a row while rq was not empty */
+	sched_fiber *timers;  /* pairing heap root */
+	sched_fiber *all;     /* live fibers (for abandonment at shutdown) */
+	sched_fiber *pool;    /* dead fibers ready for reuse */
 	int npool;
 	int pool_low;     /* low-water mark of npool in this trim window (stack.c) */
 	uint64_t trim_at; /* end of the trim window or next trim batch; 0: none (worker.c) */
@@ -169,6 +176,65 @@ typedef struct sched_worker {
 /* The worker the calling thread runs, or NULL on a plain thread. */
 extern _Thread_local sched_worker *sched_tls_worker __attribute__((tls_model("initial-exec")));
 
+/* The run queue and the runnext slot (the rules are worker.c's): inline, as every switch
+ * goes through them. Owner only. */
+static inline void worker_rq_push(sched_worker *w, sched_fiber *f)
+{
+	RF_ASSERT(sched_tls_worker == w);
+	f->next = NULL;
+	if (w->rq_tail)
+		w->rq_tail->next = f;
+	else
+		w->rq_head = f;
+	w->rq_tail = f;
+}
+
+static inline sched_fiber *worker_rq_pop(sched_worker *w)
+{
+	RF_ASSERT(sched_tls_worker == w);
+	sched_fiber *f = w->rq_head;
+	if (f && !(w->rq_head = f->next))
+		w->rq_tail = NULL;
+	return f;
+}
+
+static inline bool worker_has_ready(const sched_worker *w)
+{
+	return w->runnext || w->rq_head;
+}
+
+/* f, parked, was woken by the fiber running on w (its worker): it runs next. */
+static inline void worker_runnext(sched_worker *w, sched_fiber *f)
+{
+	RF_ASSERT(sched_tls_worker == w && f->w == w); /* f never migrates */
+	RF_ASSERT(atomic_load_explicit(&w->running, memory_order_relaxed) != NULL);
+	RF_ASSERT(f != w->runnext);
+	if (w->runnext)
+		worker_rq_push(w, w->runnext);
+	w->runnext = f;
+}
+
+/* The next fiber to run (taken off the slot or the queue), or NULL. */
+static inline sched_fiber *worker_pick(sched_worker *w)
+{
+	RF_ASSERT(sched_tls_worker == w);
+	sched_fiber *f = w->runnext;
+	if (__builtin_expect(f != NULL, 0)) {
+		w->runnext = NULL;
+		if (!w->rq_head) {
+			w->runnext_run = 0;
+			return f;
+		}
+		if (w->runnext_run < RUNNEXT_MAX) {
+			w->runnext_run++;
+			return f;
+		}
+		worker_rq_push(w, f); /* its turn is over: the queue first */
+	}
+	w->runnext_run = 0;
+	return worker_rq_pop(w);
+}
+
 /* lifecycle.c: the configuration, the backend's poller operations and the workers
  * (stable while the runtime runs). */
 extern rf_config sched_cfg;
@@ -189,8 +255,6 @@ void worker_join(sched_worker *w); /* after it left: reap the thread */
 void worker_forget(sched_worker *w);
 void worker_fork_child(void); /* fork child: reset the start handshake's lock */
 bool worker_inbox_push(sched_worker *w, sched_fiber *f); /* false if the worker stopped */
-void worker_rq_push(sched_worker *w, sched_fiber *f);    /* owner only */
-sched_fiber *worker_rq_pop(sched_worker *w);             /* owner only */
 void worker_poke(sched_worker *w); /* any thread: wake it if it sleeps (dump requests) */
 
 /* place.c: where new fibers go, and idle workers' share of a busy worker's backlog.

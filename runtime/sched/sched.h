@@ -185,8 +185,10 @@ void sched_busy(int delta);
  * deadlock report counts it as a thread about to be busy. Any (one relaxed RMW). */
 void sched_work_queued(int delta);
 
-/* Make a parked fiber ready on its own worker. Exactly one resume per park. On the
- * fiber's own worker: a push on the local run queue; from elsewhere: a CAS on the
+/* Make a parked fiber ready on its own worker. Exactly one resume per park. From a fiber
+ * of that worker: into its runnext slot, so it runs as soon as the caller switches out
+ * (bounded: a queued fiber is not starved, runtime/sched/worker.c); from that worker's
+ * scheduler (I/O, timers): a push on the local run queue; from elsewhere: a CAS on the
  * worker's inbox, plus a wake-up syscall only if that worker sleeps. After rf_shutdown
  * the fibers it abandoned must not be resumed. Never blocks. Any. */
 void fiber_resume(struct sched_fiber *f);

@@ -26,7 +26,17 @@
  * closed and skips a wake nobody needs any more, or the owner sees it and waits). The
  * waker's release decrement pairs with the owner's acquire load.
  *
- * Run queue: a FIFO linked through f->next, owner only.
+ * Run queue: a FIFO linked through f->next, owner only. Beside it the runnext slot (owner
+ * only): a parked fiber that a fiber running on the same worker wakes (a channel hand-off,
+ * a promise delivered, a lock passed on) goes there and runs as soon as the waker
+ * switches out, while what it needs is still in this core's cache; the fiber it displaces
+ * goes to the tail of the queue. Resumes from the scheduler's own context (I/O
+ * completions, timers, shutdown) and from other threads go to the queue as before. No
+ * starvation: while the queue holds a fiber, at most RUNNEXT_MAX picks in a row come from
+ * the slot; the next pick moves the slot's fiber behind the queue. Each fiber taken from
+ * the queue restarts the count (it may wake another into the slot), so a fiber queued
+ * behind n others runs within (n + 1) * (RUNNEXT_MAX + 1) picks however the others keep
+ * waking each other; behind none, within RUNNEXT_MAX + 1.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -48,26 +58,6 @@ void *__tsan_get_current_fiber(void);
 #define IDLE_SPIN_NS 10000u       /* idle: watch for work this long before sleeping */
 #define IDLE_PROBE_EVERY 32       /* after a failed spin: idles that sleep at once */
 #define IDLE_PROBE_NS 50000u      /* then one spin this long, to outlast a peer's wake-up */
-
-void worker_rq_push(sched_worker *w, sched_fiber *f)
-{
-	RF_ASSERT(sched_tls_worker == w); /* owner only */
-	f->next = NULL;
-	if (w->rq_tail)
-		w->rq_tail->next = f;
-	else
-		w->rq_head = f;
-	w->rq_tail = f;
-}
-
-sched_fiber *worker_rq_pop(sched_worker *w)
-{
-	RF_ASSERT(sched_tls_worker == w); /* owner only */
-	sched_fiber *f = w->rq_head;
-	if (f && !(w->rq_head = f->next))
-		w->rq_tail = NULL;
-	return f;
-}
 
 static void wake(sched_worker *w)
 {
@@ -160,6 +150,7 @@ static void cancel_parked(sched_worker *w)
  * so that later spawns fail instead of being lost. False if work arrived meanwhile. */
 static bool try_close(sched_worker *w)
 {
+	RF_ASSERT(!w->runnext || w->all); /* a fiber in the slot is live */
 	if (w->all || w->rq_head)
 		return false;
 	sched_fiber *empty = NULL;
@@ -190,7 +181,7 @@ static bool spin_once(sched_worker *w, uint64_t ns)
 		}
 		if (sched_poller->pending && sched_poller->pending(w->poller)) {
 			poll_io(w, 0);
-			if (w->rq_head)
+			if (worker_has_ready(w))
 				return true;
 		}
 	} while (time_now_ns() < until);
@@ -237,13 +228,14 @@ static uint64_t trim_time(sched_worker *w)
 /* Nothing ran: sleep in the backend until work, a wake-up or the next deadline. */
 static void sleep_for_work(sched_worker *w)
 {
+	RF_ASSERT(!w->runnext); /* worker_pick takes the slot before the queue */
 	/* Submit what the fibers just queued and reap what is ready, before spinning: a
 	 * backend that queues requests (one that can tell of completions, io_uring)
 	 * submits them only from poll. A readiness backend has nothing queued: its events
 	 * wait for the sleeping poll below, which returns at once if some are ready. */
 	if (sched_poller->pending) {
 		poll_io(w, 0);
-		if (w->rq_head)
+		if (worker_has_ready(w))
 			return;
 	}
 	w->backlog_since = 0;
@@ -298,7 +290,7 @@ static void loop(sched_worker *w)
 			place_donate(w);
 		else
 			w->backlog_since = 0;
-		sched_fiber *f = worker_rq_pop(w);
+		sched_fiber *f = worker_pick(w);
 		if (!f) {
 			w->since_poll = 0;
 			idle(w);
@@ -317,7 +309,7 @@ static void loop(sched_worker *w)
 /* Owner, after the loop: the inbox is closed and every fiber returned. */
 static void release_all(sched_worker *w)
 {
-	w->rq_head = w->rq_tail = NULL;
+	w->rq_head = w->rq_tail = w->runnext = NULL;
 	w->timers = NULL;
 	place_hungry(w, false);
 	stack_drain(w);
@@ -386,6 +378,8 @@ int worker_start(sched_worker *w)
 	atomic_store_explicit(&w->nlive, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->incoming, 0, memory_order_relaxed);
 	w->backlog_since = 0;
+	w->runnext = NULL;
+	w->runnext_run = 0;
 	w->is_hungry = false;
 	w->trim_at = 0;
 	w->spin_off = false;
@@ -450,7 +444,7 @@ void worker_forget(sched_worker *w)
 		if (f != keep) /* the parent's fibers: their stacks are private copies here */
 			stack_put(w, f, false);
 	}
-	w->rq_head = w->rq_tail = NULL;
+	w->rq_head = w->rq_tail = w->runnext = NULL;
 	w->timers = NULL;
 	atomic_store_explicit(&w->running, NULL, memory_order_relaxed);
 	stack_drain(w);

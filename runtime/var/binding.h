@@ -1,7 +1,10 @@
 /* runtime/var/binding.h: dynamic binding frames (internal to vars and conveyance).
  *
  * A context's dynamic bindings are a chain of frames, newest first, each binding one
- * var: ctx_self()->bindings points at the newest. Frames come in two kinds:
+ * var: var_top() is the newest, kept in the per-thread word rf_var_innermost while the
+ * context runs and in its exec_ctx's `bindings` while it does not (runtime/base/ctx.h).
+ * A frame begins as ringfold/var.h's rf_var_frame_head says (var, then val), for the
+ * inline rf_var_deref. Frames come in two kinds:
  *
  *  - local (FRAME_SCOPED, FRAME_PUSHED): made by the context that binds (`binder`) and
  *    owned by it, not reference counted. rf_var_binding/rf_var_bindings keep theirs on
@@ -20,6 +23,9 @@
  *    read it, with acquire, and take another reference), dropped when the scope ends;
  *  - on a shared frame: the local frame it copies, while in scope; read and cleared only
  *    by the binder (relaxed: one context).
+ * `covered` (scoped frames; the binder's only) says that the binder pushed a binding
+ * while the frame was the newest: the end of its scope then takes the slow path, which
+ * drops what the body left pushed.
  * `val` is atomic because the binder may set! it while a context it conveyed to reads it
  * (relaxed: a binding's value is one word, and Clojure orders set! with readers on other
  * threads no more).
@@ -28,6 +34,7 @@
 #define RF_VAR_BINDING_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ringfold/var.h"
@@ -40,34 +47,70 @@ typedef struct var_frame {
 	rf_var *var;
 	_Atomic rf_val val;
 	struct var_frame *parent;
-	const exec_ctx *binder; /* the context that bound it: only it may set! */
 	_Atomic(struct var_frame *) twin;
+	const exec_ctx *binder; /* the context that bound it: only it may set! */
 	uint32_t kind;
+	uint32_t covered;      /* scoped frames: a push was made over it (binder only) */
 	_Atomic uint32_t refs; /* shared frames only */
 } var_frame;
 
+_Static_assert(offsetof(var_frame, var) == 0 && offsetof(var_frame, val) == 8 &&
+                   offsetof(var_frame, var) == offsetof(rf_var_frame_head, var) &&
+                   offsetof(var_frame, val) == offsetof(rf_var_frame_head, val) &&
+                   sizeof(_Atomic rf_val) == sizeof(rf_val),
+               "a frame begins as rf_var_frame_head (the inline rf_var_deref reads it)");
+
+/* The running context's innermost frame, and replacing it. */
+static inline var_frame *var_top(void)
+{
+	return (var_frame *)(uintptr_t)rf_var_innermost;
+}
+
+static inline void var_set_top(var_frame *f)
+{
+	rf_var_innermost = (const rf_var_frame_head *)f;
+}
+
+/* var_set_top as a function's last use of the word, after a call: nothing stays in a
+ * callee-saved register across the call for it (runtime/base/ctx.h, ctx_innermost). */
+static inline void var_set_top_last(var_frame *f)
+{
+	ctx_innermost = (const rf_var_frame_head *)f;
+}
+
+/* The first two words of a frame, written with one 16-byte store. */
+typedef uint64_t var_frame_head __attribute__((vector_size(16), aligned(8), may_alias));
+
 /* A local frame binding var to val on top of `parent`, ctx's bindings (not yet
- * installed). */
+ * installed). var and val go in one store, which rf_var_deref's two loads read back
+ * (measured: a binding around a deref costs a cycle less than with two stores). parent
+ * goes in a plain store: it is on the path from one binding to the next (the word's
+ * previous value, into the frame, back to the word), where a trip through a vector
+ * register would cost more. */
 static inline void var_frame_local(var_frame *f, rf_var *var, rf_val val, uint32_t kind,
                                    const exec_ctx *ctx, var_frame *parent)
 {
-	f->var = var;
-	atomic_init(&f->val, val);
+	*(var_frame_head *)(void *)f = (var_frame_head){(uintptr_t)var, (uint64_t)val};
 	f->parent = parent;
-	f->binder = ctx;
 	atomic_init(&f->twin, NULL);
+	f->binder = ctx;
 	f->kind = kind;
+	f->covered = 0;
 }
 
-/* A local frame's scope ended (its binder, after taking it off ctx->bindings): cut the
- * link with its copy and drop the copy's reference. */
-static inline void var_frame_leave(var_frame *f)
+/* A local frame's scope ended (its binder, after taking it off the chain): cut the link
+ * with its copy, if any (its `twin`), and drop the copy's reference. */
+static inline void var_copy_leave(var_frame *copy)
 {
-	var_frame *copy = atomic_load_explicit(&f->twin, memory_order_relaxed);
 	if (copy) {
 		atomic_store_explicit(&copy->twin, NULL, memory_order_relaxed);
 		var_bindings_release(copy);
 	}
+}
+
+static inline void var_frame_leave(var_frame *f)
+{
+	var_copy_leave(atomic_load_explicit(&f->twin, memory_order_relaxed));
 }
 
 /* Heap frames (pushed and shared ones): from a per-thread cache. NULL on -ENOMEM. */

@@ -29,7 +29,7 @@ struct rf_bound_fn {
 static int snapshot(rf_bindings *b)
 {
 	size_t n = 0;
-	for (var_frame *f = ctx_self()->bindings; f; f = f->parent)
+	for (var_frame *f = var_top(); f; f = f->parent)
 		n++;
 	b->n = 0;
 	b->vars = n ? malloc(n * sizeof(*b->vars)) : NULL;
@@ -39,7 +39,7 @@ static int snapshot(rf_bindings *b)
 		free(b->vals);
 		return -ENOMEM;
 	}
-	for (var_frame *f = ctx_self()->bindings; f; f = f->parent) {
+	for (var_frame *f = var_top(); f; f = f->parent) {
 		size_t i = 0;
 		while (i < b->n && b->vars[i] != f->var)
 			i++;
@@ -112,7 +112,7 @@ int rf_var_with_bindings(const rf_bindings *b, rf_body_fn body, rf_val arg, rf_v
 			*out = RF_NIL;
 		return -EINVAL;
 	}
-	return rf_var_bindings(b->n, b->vars, b->vals, body, arg, out);
+	return var_bindings_run(b->n, b->vars, b->vals, body, arg, out);
 }
 
 int rf_bound_fn_new(rf_body_fn fn, rf_val arg, rf_bound_fn **out)
@@ -139,7 +139,7 @@ int rf_bound_fn_call(rf_val bound, rf_val *out)
 			*out = RF_NIL;
 		return -EINVAL;
 	}
-	return rf_var_bindings(bf->b.n, bf->b.vars, bf->b.vals, bf->fn, bf->arg, out);
+	return var_bindings_run(bf->b.n, bf->b.vars, bf->b.vals, bf->fn, bf->arg, out);
 }
 
 void rf_bound_fn_free(rf_bound_fn *bf)

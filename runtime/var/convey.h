@@ -26,7 +26,16 @@
 #ifndef RF_VAR_CONVEY_H
 #define RF_VAR_CONVEY_H
 
+#include <stdint.h>
+
+#include "ringfold/var.h"
+
 int var_bindings_capture(void **frame);
+/* The running context's innermost frame, for a fork/join task to install uncaptured. */
+static inline void *var_bindings_current(void)
+{
+	return (void *)(uintptr_t)rf_var_innermost;
+}
 void *var_bindings_install(void *frame);
 void var_bindings_release(void *frame);
 

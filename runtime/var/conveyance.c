@@ -75,13 +75,16 @@ void var_frame_free(var_frame *f)
  * never popped (a precondition broken, but no reason to leak their copies). */
 static void context_end(exec_ctx *c)
 {
-	var_frame *f = c->bindings;
+	bool running = c == ctx_self(); /* a fiber ending: its frames are in the thread's word */
+	var_frame *f = running ? var_top() : c->bindings;
 	while (f && f->kind == FRAME_PUSHED && f->binder == c) {
 		var_frame *parent = f->parent;
 		var_frame_leave(f);
 		var_frame_free(f);
 		f = parent;
 	}
+	if (running)
+		var_set_top(NULL);
 	c->bindings = NULL;
 	var_bindings_release(c->conveyed);
 	c->conveyed = NULL;
@@ -105,8 +108,8 @@ static void retain(var_frame *f)
 
 int var_bindings_capture(void **frame)
 {
-	exec_ctx *ctx = ctx_self();
-	var_frame *top = ctx->bindings, *base = NULL, *f;
+	const exec_ctx *ctx = ctx_self();
+	var_frame *top = var_top(), *base = NULL, *f;
 	*frame = NULL;
 	if (!top)
 		return 0;
@@ -161,9 +164,8 @@ int var_bindings_capture(void **frame)
 
 void *var_bindings_install(void *frame)
 {
-	exec_ctx *ctx = ctx_self();
-	void *saved = ctx->bindings;
-	ctx->bindings = frame;
+	void *saved = var_top();
+	var_set_top(frame);
 	return saved;
 }
 

@@ -43,14 +43,9 @@ int rf_var_with_redefs(size_t n, rf_var *const vars[], const rf_val vals[], rf_b
                        rf_val arg, rf_val *out)
 {
 	rf_val dummy;
-	if (!out)
-		out = &dummy;
-	*out = RF_NIL;
-	if ((n && (!vars || !vals)) || !body)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!vars[i])
-			return -EINVAL;
+	int rc = var_check_many(n, vars, vals, body, out);
+	if (rc)
+		return rc;
 	rf_val olds_stack[REDEFS_ON_STACK], *olds = olds_stack;
 	bool set_stack[REDEFS_ON_STACK], *set = set_stack;
 	if (n > REDEFS_ON_STACK) {
@@ -62,7 +57,6 @@ int rf_var_with_redefs(size_t n, rf_var *const vars[], const rf_val vals[], rf_b
 			return -ENOMEM;
 		}
 	}
-	int rc = 0;
 	size_t done = 0;
 	for (; done < n; done++) {
 		set[done] = false;
@@ -76,7 +70,7 @@ int rf_var_with_redefs(size_t n, rf_var *const vars[], const rf_val vals[], rf_b
 	if (rc) { /* body not run; a watch's code leaves its var set: put back all set */
 		restore(done + 1, vars, olds, set);
 	} else {
-		rc = body(arg, out);
+		rc = body(arg, out ? out : &dummy);
 		int wrc = restore(n, vars, olds, set);
 		if (!rc)
 			rc = wrc;

@@ -6,21 +6,38 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ringfold/var.h"
 #include "runtime/base/watches.h"
 
+/* Every flag there is: rf_var_binding's fast path compares the whole byte with
+ * VAR_DYNAMIC | VAR_BOUND (a new flag must keep that test right). */
 enum { VAR_DYNAMIC = 1, VAR_BOUND = 2, VAR_VALIDATED = 4 };
 
 struct rf_var {
-	_Atomic rf_val root;
+	_Atomic rf_val root;   /* first: the inline rf_var_deref reads it (ringfold/var.h) */
 	_Atomic uint8_t flags; /* VAR_* */
 	pthread_mutex_t lock;
 	rf_validator_fn validator; /* under lock */
 	rf_val validator_ctx;      /* under lock */
 	watch_set *watches;        /* under lock; NULL when none */
 };
+
+_Static_assert(offsetof(struct rf_var, root) == 0 && sizeof(_Atomic rf_val) == sizeof(rf_val),
+               "the root is a var's first word (the inline rf_var_deref reads it)");
+
+/* The arguments common to the calls that bind or redefine n vars around a body: sets
+ * *out (may be NULL) to RF_NIL, then returns -EINVAL unless body is set and, for n > 0,
+ * vars and vals are given and no var is NULL; else 0. */
+int var_check_many(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                   rf_val *out);
+
+/* rf_var_bindings, for the var family's own calls: hidden, so no call through the shared
+ * library's PLT. */
+int var_bindings_run(size_t n, rf_var *const vars[], const rf_val vals[], rf_body_fn body,
+                     rf_val arg, rf_val *out);
 
 /* Set var's root to fn(root, arg), or to arg when fn is NULL, under its lock; validated
  * unless `trusted` (a restore of a value that was the root). Then the watches run.

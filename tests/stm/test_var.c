@@ -138,7 +138,7 @@ static void binding_restored_on_every_path(void **state)
 	assert_int_equal(rf_var_pop_binding(V), 0);
 	assert_int_equal(rf_var_pop_binding(V), -EINVAL);
 	assert_int_equal(get(V), 1);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	free_vars();
 }
 
@@ -515,7 +515,7 @@ static void *borrower(void *arg)
 static int lend(rf_val arg, rf_val *out)
 {
 	struct borrow *b = rf_to_ptr(arg);
-	b->frame = ctx_self()->bindings;
+	b->frame = (void *)(uintptr_t)rf_var_innermost;
 	pthread_t th;
 	pthread_create(&th, NULL, borrower, b);
 	pthread_join(th, NULL);
@@ -569,10 +569,10 @@ static void many_vars_and_unpopped_pushes(void **state)
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 0, &out), 0);
 	assert_int_equal(out, 78);
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 1, &out), 0);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	assert_int_equal(rf_var_binding(many[5], 7, read_many, 1, &out), 0);
 	assert_int_equal(out, 7);
-	assert_null(ctx_self()->bindings);
+	assert_null(rf_var_innermost);
 	assert_int_equal(get(many[0]), 0);
 	for (int i = 0; i < 12; i++)
 		rf_var_free(many[i]);
@@ -865,6 +865,104 @@ static void with_redefs(void **state)
 	rf_var_free(R2);
 	free_vars();
 }
+/* The inline rf_var_deref's two fast cases (no binding; the var's binding innermost)
+ * and rf_var_deref_call agree in every case, and what the inline function reads is what
+ * the ABI says: the innermost frame's var and value, a var's root in its first word. */
+static void both_derefs(rf_var *v, rf_val want)
+{
+	rf_val a = -1, b = -2;
+	RF_CHECK_EQ(rf_var_deref(v, &a), 0);
+	RF_CHECK_EQ(rf_var_deref_call(v, &b), 0);
+	RF_CHECK_EQ(a, want);
+	RF_CHECK_EQ(b, want);
+}
+
+static int deref_inner(rf_val arg, rf_val *out)
+{
+	both_derefs(W, 200); /* innermost */
+	both_derefs(V, 5);   /* below it: the walk */
+	const rf_var_frame_head *h = rf_var_innermost;
+	RF_CHECK(h && h->var == W && h->val == 200);
+	RF_CHECK_EQ(rf_var_set(W, 201), 0);
+	RF_CHECK_EQ(h->val, 201);
+	both_derefs(W, 201);
+	return 0;
+}
+
+static int deref_outer(rf_val arg, rf_val *out)
+{
+	both_derefs(V, 5);
+	both_derefs(W, 100); /* bound before, not here: the walk, then the root */
+	rf_val x;
+	RF_CHECK_EQ(rf_var_deref(V, NULL), -EINVAL); /* with a binding innermost */
+	RF_CHECK_EQ(rf_var_deref(NULL, &x), -EINVAL);
+	return rf_var_binding(W, 200, deref_inner, 0, out);
+}
+
+static void inline_deref_matches_the_call(void **state)
+{
+	setup_vars();
+	rf_var *never;
+	assert_int_equal(rf_var_new_dynamic(33, &never), 0);
+	assert_null(rf_var_innermost);
+	both_derefs(V, 1);
+	both_derefs(never, 33);
+	assert_int_equal(*(const rf_val *)(const void *)V, 1); /* the root is the first word */
+	assert_int_equal(rf_var_binding(W, 7, plain_body, 0, NULL), 0); /* W bound once */
+	assert_int_equal(rf_var_binding(V, 5, deref_outer, 0, NULL), 0);
+	assert_null(rf_var_innermost);
+	both_derefs(W, 100);
+	rf_val x;
+	assert_int_equal(rf_var_deref(V, NULL), -EINVAL);
+	assert_int_equal(rf_var_deref_call(NULL, &x), -EINVAL);
+	assert_int_equal(rf_var_deref_call(V, NULL), -EINVAL);
+	rf_var_free(never);
+	free_vars();
+}
+
+/* Pushes made inside a binding scope: popped ones leave nothing; one left unpopped is
+ * dropped when the scope ends (ASan: no leak), also under a nested scope, and the
+ * bindings are the outer ones again. */
+static int push_pop_inside(rf_val arg, rf_val *out)
+{
+	RF_CHECK_EQ(rf_var_push_binding(W, 300), 0);
+	RF_CHECK_EQ(get(W), 300);
+	RF_CHECK_EQ(rf_var_pop_binding(W), 0);
+	if (arg == 1) { /* leave one pushed */
+		RF_CHECK_EQ(rf_var_push_binding(W, 301), 0);
+		RF_CHECK_EQ(get(W), 301);
+	}
+	*out = get(V);
+	return 0;
+}
+
+static int nested_push(rf_val arg, rf_val *out)
+{
+	rf_val r;
+	RF_CHECK_EQ(rf_var_binding(V, 8, push_pop_inside, 1, &r), 0);
+	RF_CHECK_EQ(r, 8);
+	RF_CHECK_EQ(get(V), 6); /* the nested scope's end dropped its push */
+	RF_CHECK_EQ(get(W), 100);
+	RF_CHECK(rf_var_innermost && rf_var_innermost->var == V);
+	return push_pop_inside(arg, out);
+}
+
+static void pushes_inside_a_scope(void **state)
+{
+	setup_vars();
+	rf_val out;
+	for (rf_val leave = 0; leave < 2; leave++) {
+		assert_int_equal(rf_var_binding(V, 6, push_pop_inside, leave, &out), 0);
+		assert_int_equal(out, 6);
+		assert_null(rf_var_innermost);
+		assert_int_equal(rf_var_binding(V, 6, nested_push, leave, &out), 0);
+		assert_int_equal(out, 6);
+		assert_null(rf_var_innermost);
+		assert_int_equal(get(V) * 1000 + get(W), 1100);
+	}
+	free_vars();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -884,6 +982,8 @@ int main(void)
 	    cmocka_unit_test(fiber_ends_with_a_push),
 	    cmocka_unit_test(bound_fn_and_snapshots),
 	    cmocka_unit_test(with_redefs),
+	    cmocka_unit_test(inline_deref_matches_the_call),
+	    cmocka_unit_test(pushes_inside_a_scope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
