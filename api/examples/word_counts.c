@@ -48,9 +48,9 @@ int main(void)
 	rf_phm_get(seen, rf_from_ptr("the"), 0, &the); /* (get @counters "the" 0) */
 	rf_phm_get(seen, rf_from_ptr("fox"), 0, &fox);
 	size_t distinct = rf_phm_count(seen); /* (count @counters) */
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val w, n;
-	for (rf_phm_iter_init(seen, &it); rf_phm_iter_next(&it, &w, &n);)
+	for (rf_phm_iter_init(seen, &it); rf_coll_iter_next(&it, &w, &n);)
 		printf("%s %lld\n", (const char *)rf_to_ptr(w), (long long)n);
 	rf_reclaim_read_end();
 

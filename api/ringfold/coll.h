@@ -1,6 +1,6 @@
-/* ringfold/coll.h: what the persistent collections (pvec.h, phm.h) share: how they hash,
- * compare and own the values they hold, and the release function that lets an atom, a ref
- * or a promise own a collection.
+/* ringfold/coll.h: what the persistent collections (pvec.h, phm.h, psorted.h) share: how
+ * they hash, compare and own the values they hold, the release function that lets an
+ * atom, a ref or a promise own a collection, and the maps' iterator.
  *
  * Collections are values. A collection (rf_pvec *, rf_phm *) is an immutable version:
  * every "change" (conj, assoc, dissoc, pop) returns a new version and leaves the old one
@@ -29,8 +29,9 @@
  * reference goes: x is held while any version can reach it. A node copied by a
  * persistent change hands its references to the copy rather than taking new ones, so x
  * may be released later than the last version reaching it, while an older version that
- * shared that node is still held (at most one newer copy of each of its nodes is kept). rf_coll_nested makes a vector or map of
- * collections (values are rf_pvec * / rf_phm *, held by reference).
+ * shared that node is still held (at most one newer copy of each of its nodes is kept).
+ * rf_coll_nested makes a vector or map of collections (values are rf_pvec * / rf_phm *,
+ * held by reference).
  *
  * Keys of a map are hashed with ops->hash and compared with ops->eq; NULL: rf_hash_int
  * and word equality (integers, or pointers compared by identity). rf_coll_str hashes and
@@ -115,6 +116,28 @@ RF_API rf_coll_ops rf_coll_ops_default(void);
  *          version shares (and releases their elements). */
 RF_API void rf_coll_retain(rf_val v, rf_val ctx);
 RF_API void rf_coll_release(rf_val v, rf_val ctx);
+
+/* Iterating a map (rf_phm *: rf_phm_iter_init, in hash order; rf_psorted *:
+ * rf_psorted_iter_init or rf_psorted_iter_from, in key order). The iterator lives in the
+ * caller's memory and borrows the map, which must stay held while it is used; the map's
+ * init function starts it, rf_coll_iter_next steps it.
+ *
+ *     rf_coll_iter it;
+ *     for (rf_phm_iter_init(m, &it); rf_coll_iter_next(&it, &k, &v);)
+ *             use(k, v);
+ */
+typedef struct rf_coll_iter {
+	uint64_t opaque_[168];
+} rf_coll_iter;
+
+/* The next entry of the iteration it holds: *key and *val (either may be NULL), borrowed
+ * from the map.
+ * Returns: true when it stored another entry; false at the end (or NULL it).
+ * Errors:  none. Precondition: it was started by a map's init function.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    O(1) amortized per entry. */
+RF_API bool rf_coll_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val);
 
 #ifdef __cplusplus
 }

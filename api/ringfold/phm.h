@@ -10,7 +10,7 @@
  *   (count m)                        rf_phm_count(m)
  *   (update m k (fnil f 0) x)        rf_phm_update(m, k, f, x, &m2)   (absent: f(RF_NIL, x))
  *   (merge a b)                      rf_phm_merge(a, b, &m2)          (b's values win)
- *   (seq m) / (reduce-kv f init m)   rf_phm_iter_init + rf_phm_iter_next
+ *   (seq m) / (reduce-kv f init m)   rf_phm_iter_init + rf_coll_iter_next
  *   (transient m) (assoc! t k v) (dissoc! t k) (persistent! t)
  *                                    rf_phm_transient / rf_thm_assoc / rf_thm_dissoc /
  *                                    rf_thm_persistent
@@ -154,33 +154,14 @@ RF_API int rf_phm_dissoc_op(rf_val m, rf_val key, rf_val *out);
  * Cost:    count(b) assoc! into a transient of a. */
 RF_API int rf_phm_merge(const rf_phm *a, const rf_phm *b, rf_phm **out);
 
-/* Iteration in hash order (unspecified, the same for a version every time). The
- * iterator lives in the caller's memory and borrows m, which must stay held.
- *
- *     rf_phm_iter it;
- *     for (rf_phm_iter_init(m, &it); rf_phm_iter_next(&it, &k, &v);)
- *             use(k, v);
- *
- */
-typedef struct rf_phm_iter {
-	uint64_t opaque_[32];
-} rf_phm_iter;
-
-/* Start iterating m with the caller's iterator it.
+/* (seq m): start iterating m with the caller's iterator it (coll.h), in hash order
+ * (unspecified, the same for a version every time).
  * Returns: nothing; NULL m iterates nothing, NULL it is a no-op.
  * Errors:  none.
  * Blocks:  never.
  * Context: any.
  * Cost:    O(1). */
-RF_API void rf_phm_iter_init(const rf_phm *m, rf_phm_iter *it);
-
-/* The next entry of the iteration: *key and *val (either may be NULL), borrowed from m.
- * Returns: true when it stored another entry; false at the end (or NULL it).
- * Errors:  none.
- * Blocks:  never.
- * Context: any.
- * Cost:    O(1) amortized per entry. */
-RF_API bool rf_phm_iter_next(rf_phm_iter *it, rf_val *key, rf_val *val);
+RF_API void rf_phm_iter_init(const rf_phm *m, rf_coll_iter *it);
 
 /* (transient m): a transient holding m's entries; m unchanged.
  * Returns: 0; *out belongs to the caller (one owner at a time).

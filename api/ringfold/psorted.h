@@ -118,19 +118,14 @@ RF_API int rf_psorted_dissoc(const rf_psorted *m, rf_val key, rf_psorted **out);
  * Cost:    a descent, O(log count). */
 RF_API int rf_psorted_nth(const rf_psorted *m, size_t i, rf_val *key, rf_val *val);
 
-/* Iteration in key order. The iterator lives in the caller's memory and borrows m,
- * which must stay held. */
-typedef struct rf_psorted_iter {
-	uint64_t opaque_[168];
-} rf_psorted_iter;
-
-/* (seq m): start iterating m from its first key.
+/* (seq m): start iterating m with the caller's iterator it (coll.h), in key order from
+ * its first key.
  * Returns: nothing; NULL m iterates nothing, NULL it is a no-op.
  * Errors:  none.
  * Blocks:  never.
  * Context: any.
  * Cost:    a descent to the first key, O(log count). */
-RF_API void rf_psorted_iter_init(const rf_psorted *m, rf_psorted_iter *it);
+RF_API void rf_psorted_iter_init(const rf_psorted *m, rf_coll_iter *it);
 
 /* (subseq m >= k): start iterating m from the first key not before k.
  * Returns: nothing; NULL m iterates nothing, NULL it is a no-op.
@@ -138,15 +133,7 @@ RF_API void rf_psorted_iter_init(const rf_psorted *m, rf_psorted_iter *it);
  * Blocks:  never.
  * Context: any.
  * Cost:    a descent, a comparison per level. */
-RF_API void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_psorted_iter *it);
-
-/* The next entry in key order: *key and *val (either may be NULL), borrowed from m.
- * Returns: true when it stored another entry; false at the end (or NULL it).
- * Errors:  none.
- * Blocks:  never.
- * Context: any.
- * Cost:    O(1) amortized per entry. */
-RF_API bool rf_psorted_iter_next(rf_psorted_iter *it, rf_val *key, rf_val *val);
+RF_API void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_coll_iter *it);
 
 /* (transient m): a transient holding m's entries; m unchanged.
  * Returns: 0; *out belongs to the caller (one owner at a time).
@@ -170,7 +157,8 @@ RF_API int rf_tsorted_assoc(rf_tsorted *t, rf_val key, rf_val val);
  * Errors:  -EINVAL (NULL t), -ENOMEM (t unchanged).
  * Blocks:  never.
  * Context: any, by t's one owner at a time.
- * Cost:    as rf_psorted_dissoc: the path is copied (the copies are not t's own). */
+ * Cost:    a comparison per level; as rf_tsorted_assoc, nodes on the path that t does not
+ *          own yet are copied once, owned ones change in place (rotations included). */
 RF_API int rf_tsorted_dissoc(rf_tsorted *t, rf_val key);
 
 /* (get t k not-found): *out = k's value (borrowed from t, valid until t changes), or

@@ -72,3 +72,16 @@ void rf_coll_release(rf_val v, rf_val ctx)
 	else
 		rf_phm_release((rf_phm *)h);
 }
+
+bool rf_coll_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val)
+{
+	if (!it)
+		return false;
+	uint32_t kind;
+	memcpy(&kind, it, sizeof(kind));
+	if (kind == COLL_PHM)
+		return phm_iter_next(it, key, val);
+	if (kind == COLL_PSORTED)
+		return psorted_iter_next(it, key, val);
+	return false;
+}

@@ -60,6 +60,10 @@ static inline bool rc_drop(_Atomic uint32_t *rc)
 	return atomic_fetch_sub_explicit(rc, 1, memory_order_acq_rel) == 1;
 }
 
+/* rf_coll_iter_next's halves: an iterator's first word is the kind of map it walks. */
+bool phm_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val);
+bool psorted_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val);
+
 /* Owned by a live transient with token `edit` (0: a persistent operation owns nothing). */
 static inline bool coll_owned(uint64_t node_edit, uint64_t edit)
 {

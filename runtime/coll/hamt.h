@@ -20,10 +20,11 @@
  * Rather than counting each shared key, value and child once more (a locked increment on
  * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
  * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
- * published node besides counts), N->own = the word whose reference N keeps, C->lent = 1,
- * and C counts one reference held by N. N's slots still point to the same objects, now
- * kept alive by C. When N goes, it drops its own word and its reference to C and clears
- * C->lent (release; a copier's acquire load pairs with it). Chains stay one link long: a
+ * published node besides counts), N->own = the word whose reference N keeps (own2: a
+ * second one, when C moved a pair of N's into a new child that took references of its
+ * own), C->lent = 1, and C counts one reference held by N. N's slots still point to the same
+ * objects, now kept alive by C. When N goes, it drops its own word and its reference to C and
+ * clears C->lent (release; a copier's acquire load pairs with it). Chains stay one link long: a
  * node that lends (lent == 1) does not borrow, and only a fresh copy lends, so an old
  * version keeps at most one newer copy of each of its path nodes alive. A transient's
  * copies never lend (it changes them in place).
@@ -55,7 +56,7 @@ typedef struct hnode {
 	};
 	_Atomic(struct hnode *) lender; /* set once: the node holding this one's references */
 	int32_t own;                    /* with lender: the word still referenced here, or -1 */
-	uint32_t pad2_;
+	int32_t own2;                   /* with lender: a second such word, or -1 */
 	rf_val slot[];
 } hnode;
 
@@ -165,9 +166,16 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
  * Once a copy has lent, the operation must not fail (its input would be left changed):
  * a path copy is allocated before going down and filled on the way back. */
 hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
+/* n hands its references but words skip and skip2 (-1: none) to c, a fresh persistent
+ * node (edit 0) holding the rest of n's words, if n may lend (see above); false: c must
+ * take references of its own. */
+bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2);
 
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
+/* The same for maps of word keys under the default hash (no ops, or ops with neither hash
+ * nor eq), hashing included: the value of k under n (NULL: empty), or nf. */
+rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf);
 
 /* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM
  * (nothing changed) and in *out the node that takes n's place: n itself if changed in

@@ -162,7 +162,11 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	memcpy(dst, n->slot + 2 * d, (size_t)(2 * j) * sizeof(rf_val));
 	h_setkid(c, 2 * (d - 1) + 2 * j, sub);
 	memcpy(dst + 2 * j + 2, n->slot + 2 * d + 2 * j, (size_t)(2 * (kids - j)) * sizeof(rf_val));
-	/* c's references: every pair and child it shares with n (sub's is its own) */
+	/* c's references: every pair and child it shares with n (sub's is its own; the
+	 * moved pair's are sub's too, n keeps its own to them) */
+	*out = c;
+	if (!edit && hnode_lend(n, c, (int)(2 * i), (int)(2 * i + 1)))
+		return 0;
 	for (uint32_t w = 0; ops && w < 2 * (d - 1); w += 2) {
 		key_retain(ops, c->slot[w]);
 		val_retain(ops, c->slot[w + 1]);
@@ -170,7 +174,6 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	for (uint32_t x = 0; x <= kids; x++)
 		if (x != j)
 			rc_retain(&((hnode *)(intptr_t)dst[2 * x])->rc);
-	*out = c;
 	return 0;
 }
 

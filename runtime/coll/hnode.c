@@ -14,6 +14,7 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	atomic_init(&n->lent, 0);
 	atomic_init(&n->lender, NULL);
 	n->own = -1;
+	n->own2 = -1;
 	n->kind = kind;
 	n->cap = cap;
 	n->cn = 0;
@@ -40,9 +41,11 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		return;
 	/* relaxed: written before the reference we just took the last of was dropped */
 	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
-	if (l) { /* every reference of n but its own word is l's */
+	if (l) { /* every reference of n but its own words is l's */
 		if (n->own >= 0)
 			drop_word(n, (uint32_t)n->own, ops);
+		if (n->own2 >= 0)
+			drop_word(n, (uint32_t)n->own2, ops);
 		/* release: n is done with l's references; pairs with lend()'s acquire */
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
 		hnode_drop(l, ops);
@@ -60,9 +63,9 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 	hnode_free(n);
 }
 
-/* n hands its references but word `skip` to its persistent copy c (hamt.h, "Lending"),
- * unless n lends already or has borrowed before. */
-static bool lend(const hnode *n, hnode *c, int skip)
+/* n hands its references but words skip, skip2 to c (hamt.h, "Lending"), unless n lends
+ * already or has borrowed before. */
+bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2)
 {
 	hnode *nn = (hnode *)n, *none = NULL;
 	/* acquire: pairs with the release that cleared it, when n's borrower went */
@@ -75,6 +78,7 @@ static bool lend(const hnode *n, hnode *c, int skip)
 	                                             memory_order_relaxed))
 		return false; /* another copy of n won */
 	nn->own = skip;
+	nn->own2 = skip2;
 	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
 	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
 	return true;
@@ -93,7 +97,7 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 	c->cn = n->cn;
 	c->hash = n->hash;
 	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
-	if (!edit && lend(n, c, skip))
+	if (!edit && hnode_lend(n, c, skip, -1))
 		return c;
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
@@ -109,7 +113,8 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 
 /* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per
  * popcount form (hw: the popcnt instruction), so that the common case runs without
- * indirect or library calls. */
+ * indirect or library calls. Collision nodes are rare: their scan is out of line, which
+ * keeps the loop short and free of saved registers. */
 static inline __attribute__((always_inline)) uint32_t find_popc(uint32_t x, bool hw)
 {
 	return hw ? (uint32_t)__builtin_popcount(x) : h_popc(x);
@@ -121,19 +126,25 @@ static inline __attribute__((always_inline)) bool find_eq(const rf_coll_ops *ops
 	return word ? a == b : ops->eq(a, b, ops->ctx);
 }
 
+__attribute__((noinline)) static const rf_val *find_coll(const hnode *n, uint64_t h, rf_val k,
+                                                         const rf_coll_ops *ops)
+{
+	if (n->kind != H_COLL || n->hash != h)
+		return NULL;
+	for (uint32_t i = 0; i < n->cn; i++)
+		if (h_eq(ops, n->slot[2 * i], k))
+			return &n->slot[2 * i + 1];
+	return NULL;
+}
+
 static inline __attribute__((always_inline)) const rf_val *
 find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool word, bool hw)
 {
 	uint64_t maps = h_maps(n); /* the root's own header; below, the copy in the parent */
 	for (uint32_t shift = 0;; shift += HBITS) {
-		if (maps == 0) { /* a collision node: every bitmap node holds something */
-			if (n->kind != H_COLL || n->hash != h)
-				return NULL;
-			for (uint32_t i = 0; i < n->cn; i++)
-				if (find_eq(ops, n->slot[2 * i], k, word))
-					return &n->slot[2 * i + 1];
-			return NULL;
-		}
+		if (__builtin_expect(maps == 0,
+		                     0)) /* a collision node: bitmap nodes hold something */
+			return find_coll(n, h, k, ops);
 		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, shift);
 		if (dm & bit) {
 			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
@@ -141,6 +152,29 @@ find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool wor
 		}
 		if (!(nm & bit))
 			return NULL;
+		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
+		maps = (uint64_t)n->slot[w + 1];
+		n = (const hnode *)(intptr_t)n->slot[w];
+	}
+}
+
+/* A whole get of a word key under the default hash, in one leaf function: find_body's
+ * loop returning the value. coll_mix64 is a bijection, so distinct word keys never share a
+ * whole hash and such a map has no collision node. */
+static inline __attribute__((always_inline)) rf_val get_word_body(const hnode *n, rf_val k,
+                                                                  rf_val nf, bool hw)
+{
+	if (!n)
+		return nf;
+	uint64_t h = coll_mix64((uint64_t)k), maps = h_maps(n); /* h: the bits still to use */
+	for (;; h >>= HBITS) {
+		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, 0);
+		if (dm & bit) {
+			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
+			return e[0] == k ? e[1] : nf;
+		}
+		if (!(nm & bit))
+			return nf;
 		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
 		maps = (uint64_t)n->slot[w + 1];
 		n = (const hnode *)(intptr_t)n->slot[w];
@@ -156,6 +190,11 @@ __attribute__((noinline)) static const rf_val *find_ops(const hnode *n, uint64_t
                                                         const rf_coll_ops *ops)
 {
 	return find_body(n, h, k, ops, false, false);
+}
+
+__attribute__((noinline)) static rf_val get_word(const hnode *n, rf_val k, rf_val nf)
+{
+	return get_word_body(n, k, nf, false);
 }
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
@@ -179,6 +218,12 @@ find_ops_hw(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
 {
 	return find_body(n, h, k, ops, false, true);
 }
+
+__attribute__((target("popcnt"), noinline)) static rf_val get_word_hw(const hnode *n, rf_val k,
+                                                                      rf_val nf)
+{
+	return get_word_body(n, k, nf, true);
+}
 #endif
 
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
@@ -191,4 +236,13 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
 #endif
 	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
+}
+
+rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf)
+{
+#ifdef FIND_HW
+	if (hamt_have_popcnt)
+		return get_word_hw(n, k, nf);
+#endif
+	return get_word(n, k, nf);
 }

@@ -49,6 +49,10 @@ int rf_phm_get(const rf_phm *m, rf_val key, rf_val not_found, rf_val *out)
 {
 	if (!m || !out)
 		return -EINVAL;
+	if (!m->ops || (!m->ops->hash && !m->ops->eq)) { /* word keys, the default hash */
+		*out = hamt_get_word(m->root, key, not_found);
+		return 0;
+	}
 	const rf_val *v = hamt_find(m->root, h_hash(m->ops, key), key, m->ops);
 	*out = v ? *v : not_found;
 	return 0;
@@ -148,10 +152,10 @@ int rf_phm_merge(const rf_phm *a, const rf_phm *b, rf_phm **out)
 	int rc = rf_phm_transient(a, &t);
 	if (rc < 0)
 		return rc;
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	rf_phm_iter_init(b, &it);
-	while (rf_phm_iter_next(&it, &k, &v))
+	while (rf_coll_iter_next(&it, &k, &v))
 		if ((rc = rf_thm_assoc(t, k, v)) < 0) {
 			rf_thm_free(t);
 			return rc;

@@ -1,4 +1,4 @@
-/* runtime/coll/phm_iter.c: iteration over a map version (rf_phm_iter): a depth-first walk
+/* runtime/coll/phm_iter.c: iteration over a map version (rf_coll_iter): a depth-first walk
  * kept on a stack in the caller's iterator. No shared state: the version it walks is
  * immutable and held by the caller. */
 #include <string.h>
@@ -8,18 +8,19 @@
 #define H_DEPTH 14 /* 13 bitmap levels (shift 0..60) and a collision node */
 
 typedef struct h_iter {
+	uint32_t kind; /* COLL_PHM (coll.h) */
 	int depth;
 	uint32_t pos[H_DEPTH];
 	const hnode *node[H_DEPTH];
 } h_iter;
 
-_Static_assert(sizeof(h_iter) <= sizeof(rf_phm_iter), "rf_phm_iter too small");
+_Static_assert(sizeof(h_iter) <= sizeof(rf_coll_iter), "rf_coll_iter too small");
 
-void rf_phm_iter_init(const rf_phm *m, rf_phm_iter *it)
+void rf_phm_iter_init(const rf_phm *m, rf_coll_iter *it)
 {
 	if (!it)
 		return;
-	h_iter s = {.depth = 0};
+	h_iter s = {.kind = COLL_PHM, .depth = 0};
 	if (m && m->root) {
 		s.depth = 1;
 		s.node[0] = m->root;
@@ -27,10 +28,8 @@ void rf_phm_iter_init(const rf_phm *m, rf_phm_iter *it)
 	memcpy(it, &s, sizeof(s));
 }
 
-bool rf_phm_iter_next(rf_phm_iter *it, rf_val *key, rf_val *val)
+bool phm_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val)
 {
-	if (!it)
-		return false;
 	h_iter *s = (h_iter *)(void *)it;
 	while (s->depth > 0) {
 		int d = s->depth - 1;

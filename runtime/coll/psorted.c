@@ -135,11 +135,12 @@ int rf_psorted_nth(const rf_psorted *m, size_t i, rf_val *key, rf_val *val)
 
 /* The iterator: the path of nodes still to visit, the next one on top. */
 typedef struct t_iter {
+	uint32_t kind; /* COLL_PSORTED (coll.h) */
 	int depth;
 	const tnode *stack[TMAX_HEIGHT];
 } t_iter;
 
-_Static_assert(sizeof(t_iter) <= sizeof(rf_psorted_iter), "rf_psorted_iter too small");
+_Static_assert(sizeof(t_iter) <= sizeof(rf_coll_iter), "rf_coll_iter too small");
 
 static void push_left(t_iter *s, const tnode *t)
 {
@@ -147,21 +148,23 @@ static void push_left(t_iter *s, const tnode *t)
 		s->stack[s->depth++] = t;
 }
 
-void rf_psorted_iter_init(const rf_psorted *m, rf_psorted_iter *it)
+void rf_psorted_iter_init(const rf_psorted *m, rf_coll_iter *it)
 {
 	if (!it)
 		return;
 	t_iter *s = (t_iter *)(void *)it;
+	s->kind = COLL_PSORTED;
 	s->depth = 0;
 	if (m)
 		push_left(s, m->root);
 }
 
-void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_psorted_iter *it)
+void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_coll_iter *it)
 {
 	if (!it)
 		return;
 	t_iter *s = (t_iter *)(void *)it;
+	s->kind = COLL_PSORTED;
 	s->depth = 0;
 	for (const tnode *t = m ? m->root : NULL; t && s->depth < TMAX_HEIGHT;) {
 		if (t_cmp(&m->o, key, t->k) <=
@@ -174,10 +177,8 @@ void rf_psorted_iter_from(const rf_psorted *m, rf_val key, rf_psorted_iter *it)
 	}
 }
 
-bool rf_psorted_iter_next(rf_psorted_iter *it, rf_val *key, rf_val *val)
+bool psorted_iter_next(rf_coll_iter *it, rf_val *key, rf_val *val)
 {
-	if (!it)
-		return false;
 	t_iter *s = (t_iter *)(void *)it;
 	if (s->depth == 0)
 		return false;

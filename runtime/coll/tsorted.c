@@ -7,8 +7,10 @@
  * rebalances in place on the way back up. A double rotation also changes the inner
  * grandchild, which may not be owned yet: its copy comes from `spare`, a reserve of one
  * node per level filled before anything changed, so an assoc! that fails has only copied
- * nodes (the map it holds is the same). dissoc! is the persistent path copy (ptree.c),
- * which leaves the owned nodes it passes to the old root's drop. */
+ * nodes (the map it holds is the same). dissoc! likewise: it owns the path to the key and
+ * on to the entry that takes its place, then unlinks in place and rebalances on the way
+ * up; there the heavy side is off the path, so a rotation may own its child and that
+ * child's inner child: two spares per level, reserved first. */
 #include <stdlib.h>
 
 #include "runtime/coll/ptree.h"
@@ -138,10 +140,11 @@ static void fix(tnode *n)
 	n->size = 1 + t_size(n->l) + t_size(n->r);
 }
 
-/* *slot (owned, its size current) after one side gained an entry: the rotations of
- * ptree.c's balance, done in place. The heavy side's child is owned (it is on the path,
- * or a rotation below made it the root of that side from owned nodes); a double rotation
- * also needs the inner grandchild owned. */
+/* *slot (owned, its size current) after one side gained or lost an entry: the rotations
+ * of ptree.c's balance, done in place. After assoc! the heavy side's child is owned (it
+ * is on the path, or a rotation below made it the root of that side from owned nodes);
+ * after dissoc! it may not be, and is owned here. A double rotation also needs the inner
+ * grandchild owned. Each owning takes a spare. */
 static void rebalance(rf_tsorted *t, tnode **slot)
 {
 	tnode *n = *slot;
@@ -149,6 +152,7 @@ static void rebalance(rf_tsorted *t, tnode **slot)
 	if (sl + sr <= 1)
 		return;
 	if (sr > DELTA * sl) {
+		own_spare(t, &n->r);
 		tnode *r = n->r;
 		if (t_size(r->l) < RATIO * t_size(r->r)) { /* single */
 			n->r = r->l;
@@ -169,6 +173,7 @@ static void rebalance(rf_tsorted *t, tnode **slot)
 		fix(rl);
 		*slot = rl;
 	} else if (sl > DELTA * sr) {
+		own_spare(t, &n->l);
 		tnode *l = n->l;
 		if (t_size(l->r) < RATIO * t_size(l->l)) { /* single */
 			n->l = l->r;
@@ -243,17 +248,112 @@ int rf_tsorted_assoc(rf_tsorted *t, rf_val key, rf_val val)
 	return tassoc(t, &t->root, key, val, 1, &added);
 }
 
+/* Where the entry that replaces n (two children) comes from: the larger side, as
+ * ptree.c's glue takes it (its largest key when left, its smallest when right). */
+static bool from_left(const tnode *n)
+{
+	return t_size(n->l) > t_size(n->r);
+}
+
+/* Nodes on dissoc! k's path: from the root to k's node and on to its replacement; 0
+ * when k is absent. */
+static size_t dissoc_path(const rf_tsorted *t, rf_val k)
+{
+	size_t d = 0;
+	for (const tnode *n = t->root; n; d++) {
+		int c = t_cmp(&t->o, k, n->k);
+		if (c == 0) {
+			if (!n->l || !n->r)
+				return d + 1;
+			bool left = from_left(n);
+			for (n = left ? n->l : n->r; n; n = left ? n->r : n->l)
+				d++;
+			return d + 1;
+		}
+		n = c < 0 ? n->l : n->r;
+	}
+	return 0;
+}
+
+/* Owns the nodes of dissoc_path(t, k) (k present). On failure some are owned copies:
+ * the same entries. */
+static int own_dissoc_path(rf_tsorted *t, rf_val k)
+{
+	tnode **slot = &t->root;
+	int rc;
+	for (;;) {
+		if ((rc = own(t, slot)) < 0)
+			return rc;
+		int c = t_cmp(&t->o, k, (*slot)->k);
+		if (c == 0)
+			break;
+		slot = c < 0 ? &(*slot)->l : &(*slot)->r;
+	}
+	tnode *n = *slot;
+	if (!n->l || !n->r)
+		return 0;
+	bool left = from_left(n);
+	for (slot = left ? &n->l : &n->r; *slot; slot = left ? &(*slot)->r : &(*slot)->l)
+		if ((rc = own(t, slot)) < 0)
+			return rc;
+	return 0;
+}
+
+/* Unlinks the smallest (min) or largest entry under *slot (owned path) and hands its key
+ * and value references to *k, *v. */
+static void take_end(rf_tsorted *t, tnode **slot, bool min, rf_val *k, rf_val *v)
+{
+	tnode *n = *slot, **side = min ? &n->l : &n->r;
+	if (!*side) {
+		*k = n->k;
+		*v = n->v;
+		*slot = min ? n->r : n->l; /* n's reference to that child moves up */
+		free(n);                   /* owned: this slot held its only reference */
+		return;
+	}
+	take_end(t, side, min, k, v);
+	n->size--;
+	rebalance(t, slot);
+}
+
+/* Removes k (present, its dissoc_path owned) under *slot, in place. */
+static void tdissoc(rf_tsorted *t, tnode **slot, rf_val k)
+{
+	const rf_coll_ops *ops = t->o.ops;
+	tnode *n = *slot;
+	int c = t_cmp(&t->o, k, n->k);
+	if (c != 0) {
+		tdissoc(t, c < 0 ? &n->l : &n->r, k);
+		n->size--;
+		rebalance(t, slot);
+		return;
+	}
+	key_release(ops, n->k);
+	val_release(ops, n->v);
+	if (!n->l || !n->r) {
+		*slot = n->l ? n->l : n->r;
+		free(n);
+		return;
+	}
+	bool left = from_left(n);
+	take_end(t, left ? &n->l : &n->r, !left, &n->k, &n->v);
+	n->size--;
+	rebalance(t, slot);
+}
+
 int rf_tsorted_dissoc(rf_tsorted *t, rf_val key)
 {
 	if (!t)
 		return -EINVAL;
-	tnode *r;
-	bool changed;
-	int rc = ptree_dissoc(t->root, key, &t->o, &r, &changed);
-	if (rc < 0 || !changed)
+	size_t d = dissoc_path(t, key);
+	if (!d)
+		return 0;
+	int rc = reserve(t, 2 * d);
+	if (rc == 0)
+		rc = own_dissoc_path(t, key);
+	if (rc < 0)
 		return rc;
-	tnode_drop(t->root, t->o.ops);
-	t->root = r;
+	tdissoc(t, &t->root, key);
 	return 0;
 }
 

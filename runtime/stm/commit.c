@@ -2,24 +2,27 @@
  *
  * Sequence (the words are described in stm.h):
  *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry). From
- *     here no one can kill this attempt, so its claims hold.
+ *     here no one can kill this attempt, so its claims hold. An attempt that wrote
+ *     nothing goes RUNNING -> COMMITTED instead and is done.
  *  2. Commuted refs this attempt did not set are claimed now, in ref-address order. A
  *     live claim of a RUNNING younger attempt is barged; a COMMITTING claim is waited
- *     for only by a transaction that set no ref (stm.h: no cycle), else we retry. With
- *     the claim, ensures by others are visible (stm.h pairing): they mean retry. Then
- *     the commute functions run again on the newest values, in order.
+ *     for only by a transaction that claimed no ref in its body (stm.h: no cycle), else
+ *     we retry. With the claim, ensures by others are visible (stm.h pairing): they mean
+ *     retry. Then the commute functions run again on the newest values, in order.
  *  3. Validators on every value to be written; a rejection aborts (no retry).
  *  4. A retirement record per written ref with a release function (the one step left
- *     that can fail); a bigger ring for a history that must grow out of a full one (if
- *     none can be had, it grows later: nothing fails). Set REF_I on every written ref (we own them:
- * plain stores), a seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
+ *     that can fail). Steps 2-4 are skipped when there is nothing for them to do (the
+ *     common case: refs set in the body, no validator, no release function).
+ *  5. A bigger ring for a history that must grow out of a full one (if none can be had,
+ *     it grows later: nothing fails). Set REF_I on every written ref (we own them: plain
+ *     stores; in any order, since no one waits for REF_I while holding anything), a
+ *     seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
  *     dirty (stm.h: a reader whose read point covers cp read or raised the clock after
  *     this load, so sees REF_I or the installed versions), install (a value that drops
  *     out is retired), clear REF_I with a version bump (release, pairs with readers'
- *     acquire).
- *     Then clear each claim (owner = 0, release).
- *  5. state -> COMMITTED (seq_cst; after the installs, so whoever sees the claim dead
- *     also sees the values), wake waiters.
+ *     acquire). Then clear each claim (owner = 0, release).
+ *  6. state -> COMMITTED (release: after the installs, so whoever sees the claim dead
+ *     also sees the values; then the stopper's half of the latch, slot.c), wake waiters.
  * On failure at 2, 3 or 4 nothing was written; the caller's tx_stop kills every claim.
  */
 #include <stdlib.h>
@@ -96,8 +99,9 @@ static int by_address(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Written entries in address order into tx->order; returns their number or -ENOMEM. */
-static int collect_writes(stm_tx *tx)
+/* Step 2's entries (commuted, not set) in address order into tx->order; returns their
+ * number or -ENOMEM. */
+static int collect_commutes(stm_tx *tx)
 {
 	if (tx->n > tx->ocap) {
 		tx_entry **o = tx->order == tx->o_inline ? malloc(tx->n * sizeof(*o))
@@ -106,27 +110,20 @@ static int collect_writes(stm_tx *tx)
 			return -ENOMEM;
 		tx->order = o;
 		tx->ocap = tx->n;
+		tx->heap = true;
 	}
-	int nw = 0;
-	tx_entry *first = NULL; /* kept in a register: reloading order[] stalls the stores */
-	for (uint32_t i = 0; i < tx->n; i++) {
-		tx_entry *e = &tx->e[i];
-		if (!(e->flags & (E_SET | E_COMMUTE)))
-			continue;
-		if (nw == 1 && first->ref > e->ref) {
-			tx->order[0] = e;
-			tx->order[1] = first;
-			nw = 2;
-			continue;
-		}
-		if (!nw)
-			first = e;
-		tx->order[nw++] = e;
+	int nc = 0;
+	for (uint32_t i = 0; i < tx->n; i++)
+		if ((tx->e[i].flags & (E_SET | E_COMMUTE)) == E_COMMUTE)
+			tx->order[nc++] = &tx->e[i];
+	if (nc == 2 && tx->order[0]->ref > tx->order[1]->ref) { /* the common case, no qsort */
+		tx_entry *first = tx->order[0];
+		tx->order[0] = tx->order[1];
+		tx->order[1] = first;
+	} else if (nc > 2) {
+		qsort(tx->order, (size_t)nc, sizeof(*tx->order), by_address);
 	}
-	if (nw > 2) {
-		qsort(tx->order, (size_t)nw, sizeof(*tx->order), by_address);
-	}
-	return nw;
+	return nc;
 }
 
 /* Step 2: claim a commuted ref this attempt did not set. 0 or RF_ETXRETRY. */
@@ -211,24 +208,68 @@ static int reserve_node(tx_entry *e)
 	return e->node ? 0 : -ENOMEM;
 }
 
-static void free_nodes(stm_tx *tx, int nw)
+static void free_nodes(stm_tx *tx)
 {
-	for (int i = 0; i < nw; i++) {
-		if (tx->order[i]->node) {
-			reclaim_node_free(tx->order[i]->node);
-			tx->order[i]->node = NULL;
+	for (uint32_t i = 0; i < tx->n; i++) {
+		if (tx->e[i].node) {
+			reclaim_node_free(tx->e[i].node);
+			tx->e[i].node = NULL;
 		}
 	}
+}
+
+static bool written(const tx_entry *e)
+{
+	return e->flags & (E_SET | E_COMMUTE);
+}
+
+/* Whether a written ref has a validator (relaxed: a validator set concurrently with a
+ * commit may or may not apply to it, stm_ref_validate). */
+static bool any_validator(stm_tx *tx)
+{
+	for (tx_entry *e = tx->e, *end = tx->e + tx->n; e < end; e++)
+		if (written(e) &&
+		    atomic_load_explicit(&e->ref->has_validator, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/* Steps 2-4. 0, or the code to end the attempt with (nothing was written). */
+static int commit_prepare(stm_tx *tx)
+{
+	int rc = 0;
+	if (tx->nc) {
+		int nc = collect_commutes(tx);
+		if (nc < 0)
+			return nc;
+		/* claims of the body are in body order: then no waiting here (stm.h) */
+		bool may_wait = !(tx->seen & E_SET);
+		for (int i = 0; i < nc && !rc; i++)
+			rc = prepare_commute(tx, tx->order[i], may_wait);
+		for (uint32_t i = 0; i < tx->nc && !rc; i++)
+			if (!(tx->e[tx->c[i].entry].flags & E_SET))
+				rc = rerun_commute(tx, &tx->c[i]);
+	}
+	for (uint32_t i = 0; i < tx->n && !rc; i++)
+		if (written(&tx->e[i]) &&
+		    atomic_load_explicit(&tx->e[i].ref->has_validator, memory_order_relaxed))
+			rc = stm_ref_validate(tx->e[i].ref, tx->e[i].val);
+	for (uint32_t i = 0; i < tx->n && !rc && (tx->seen & E_RELEASE); i++)
+		if (written(&tx->e[i]))
+			rc = reserve_node(&tx->e[i]);
+	if (rc && (tx->seen & E_RELEASE))
+		free_nodes(tx);
+	return rc;
 }
 
 int tx_commit(stm_tx *tx)
 {
 	stm_slot *s = tx->slot;
 	uint64_t running = s->serial << 3 | TX_RUNNING;
-	int nw = collect_writes(tx);
-	if (nw < 0)
-		return nw;
-	if (nw == 0) { /* read-only: nothing to lock, nothing to install */
+	if (!(tx->seen & E_SET) && !tx->nc) { /* read-only: nothing to lock or install */
+		for (uint32_t i = 0; i < tx->n; i++)
+			RF_ASSERT(!written(&tx->e[i]));
+		tx->watched = false;
 		if (!atomic_compare_exchange_strong_explicit(
 		        &s->state, &running, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst,
 		        memory_order_relaxed))
@@ -240,39 +281,32 @@ int tx_commit(stm_tx *tx)
 	                                             s->serial << 3 | TX_COMMITTING,
 	                                             memory_order_seq_cst, memory_order_relaxed))
 		return RF_ETXRETRY;
-	bool may_wait = true; /* no ref set: every claim taken here, in address order */
-	for (int i = 0; i < nw; i++)
-		if (tx->order[i]->flags & E_SET)
-			may_wait = false;
-	int rc = 0;
-	for (int i = 0; i < nw && !rc; i++)
-		if (!(tx->order[i]->flags & E_SET))
-			rc = prepare_commute(tx, tx->order[i], may_wait);
-	for (uint32_t i = 0; i < tx->nc && !rc; i++)
-		if (!(tx->e[tx->c[i].entry].flags & E_SET))
-			rc = rerun_commute(tx, &tx->c[i]);
-	for (int i = 0; i < nw && !rc; i++)
-		if (atomic_load_explicit(&tx->order[i]->ref->has_validator, memory_order_relaxed))
-			rc = stm_ref_validate(tx->order[i]->ref, tx->order[i]->val);
-	for (int i = 0; i < nw && !rc && (tx->seen & E_RELEASE); i++)
-		rc = reserve_node(tx->order[i]);
-	if (rc) {
-		free_nodes(tx, nw);
+	int rc;
+	if ((tx->nc || (tx->seen & E_RELEASE) || any_validator(tx)) && (rc = commit_prepare(tx)))
 		return rc;
-	}
-	for (int i = 0; i < nw; i++) {
-		rf_ref *r = tx->order[i]->ref;
-		tx->order[i]->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
+	/* the set is final: walk it through locals (the stores below may alias tx for the
+	 * compiler) */
+	tx_entry *const begin = tx->e, *const end = tx->e + tx->n;
+	for (tx_entry *e = begin; e < end; e++) {
+		if (!written(e))
+			continue;
+		rf_ref *r = e->ref;
+		/* only the live owner installs, so installs of one ref never overlap */
+		RF_ASSERT(atomic_load_explicit(&r->owner, memory_order_relaxed) == tx->word);
+		e->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
+		RF_ASSERT(!(l & REF_I));
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
-		tx->order[i]->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
+		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
 	}
 	/* seq_cst fence: REF_I before the load of the clock, and before the version writes
 	 * (the readers' half: stm_clock_read_point, versions_read in ref.c) */
 	atomic_thread_fence(memory_order_seq_cst);
 	uint64_t cp = clock_commit_point();
-	for (int i = 0; i < nw; i++) {
-		tx_entry *e = tx->order[i];
+	bool watched = false;
+	for (tx_entry *e = begin; e < end; e++) {
+		if (!written(e))
+			continue;
 		rf_ref *r = e->ref;
 		if (stm_ref_install(r, e->val, cp, e->node, e->bigger))
 			e->node = NULL;
@@ -283,10 +317,13 @@ int tx_commit(stm_tx *tx)
 		 * Release: pairs with the claimers' acquire load / CAS of owner, which then see
 		 * the install. */
 		atomic_store_explicit(&r->owner, 0, memory_order_release);
+		/* relaxed: a watch added concurrently may or may not see this commit; one added
+		 * before (by this body too) is seen, and rf_dosync calls it */
+		watched |= atomic_load_explicit(&r->watches, memory_order_relaxed) != NULL;
 	}
+	tx->watched = watched;
 	if (tx->seen & E_RELEASE)
-		free_nodes(tx, nw);
-	atomic_store_explicit(&s->state, s->serial << 3 | TX_COMMITTED, memory_order_seq_cst);
-	stm_slot_wake(s);
+		free_nodes(tx);
+	stm_slot_stop(s, s->serial << 3 | TX_COMMITTED);
 	return 0;
 }

@@ -8,17 +8,33 @@
  *  - A free slot is either in one thread's cache (thread-local, one slot) or on the
  *    global free list (under table_lock). A slot belongs to one transaction between
  *    stm_slot_get and stm_slot_put; fibers of one thread never share a slot because
- *    taking the cached slot is not interrupted by a fiber switch.
+ *    taking the cached slot is not interrupted by a fiber switch. A thread's cache is
+ *    keyed (emptied at its exit) by its first stm_slot_get_slow, which comes before
+ *    its first stm_slot_put: a slot is put back on the thread that got it (a started
+ *    fiber never migrates).
  *  - The latch: waiters for "this attempt stopped" sit on s->waiters under s->wlock (a
  *    spin lock held for a few instructions, never while blocking). The stopper stores the
- *    new state (seq_cst) and then loads nwaiters (seq_cst); a waiter adds to nwaiters
- *    (seq_cst) and then loads the state (seq_cst): one of them sees the other, so either
- *    the waiter sees the attempt dead and does not wait, or the stopper drains it.
+ *    new state and then loads nwaiters; a waiter adds to nwaiters and then loads the
+ *    state: one of them sees the other, so either the waiter sees the attempt dead and
+ *    does not wait, or the stopper drains it. Every attempt stops, waiters are rare:
+ *    so once membarrier(PRIVATE_EXPEDITED) is registered (stm_latch_asym), the stopper's
+ *    store is only a release (stm_slot_stop) and the waiter runs membarrier between its
+ *    add and its load, a full barrier on every CPU running a thread of the process:
+ *    either that barrier came after the stopper's load of nwaiters on its CPU, and so
+ *    after its store, which the waiter's load then sees; or before it, and the stopper's
+ *    load sees the add (reclaim.c's grace periods rely on the same). Without membarrier
+ *    both sides are seq_cst. A stopper that read the flag false stores seq_cst, which
+ *    pairs with either kind of waiter. A waiter that finds the attempt stopped, times
+ *    out or is cancelled leaves nwaiters high: that only costs the stopper a look under
+ *    wlock, and the stopper resets it.
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "runtime/base/lockrank.h"
 #include "runtime/sched/sched.h"
@@ -35,8 +51,21 @@ static stm_slot *free_slots; /* under table_lock */
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
-static _Thread_local stm_slot *cached __attribute__((tls_model("initial-exec")));
+_Thread_local stm_slot *stm_slot_cached __attribute__((tls_model("initial-exec")));
 static _Thread_local bool cache_keyed __attribute__((tls_model("initial-exec")));
+
+_Alignas(64) _Atomic bool stm_latch_asym; /* set once, by latch_init, before the first stop */
+static pthread_once_t latch_once = PTHREAD_ONCE_INIT;
+
+static void latch_init(void)
+{
+	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	bool asym = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	            syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	/* relaxed: every holder and every waiter reads it after its own pthread_once (a
+	 * stopper that saw it late would only store seq_cst) */
+	atomic_store_explicit(&stm_latch_asym, asym, memory_order_relaxed);
+}
 
 void stm_relax(unsigned spins)
 {
@@ -103,15 +132,18 @@ static stm_slot *slot_new_locked(void)
 	return &c[nslots++ & (CHUNK_SLOTS - 1)];
 }
 
-stm_slot *stm_slot_get(void)
+stm_slot *stm_slot_get_slow(void)
 {
-	stm_slot *s = cached;
-	if (s) {
-		cached = NULL;
-		return s;
+	/* a thread's first transaction comes here: decide the latch before it stops one */
+	pthread_once(&latch_once, latch_init);
+	/* and key the cache, which stm_slot_put fills from now on */
+	if (!cache_keyed) {
+		pthread_once(&key_once, make_key);
+		pthread_setspecific(cache_key, &stm_slot_cached);
+		cache_keyed = true;
 	}
 	mutex_lock_ranked(&table_lock, LOCKRANK_STM_TABLE);
-	s = free_slots;
+	stm_slot *s = free_slots;
 	if (s)
 		free_slots = s->next_free;
 	else
@@ -120,18 +152,9 @@ stm_slot *stm_slot_get(void)
 	return s;
 }
 
-void stm_slot_put(stm_slot *s)
+void stm_slot_put_global(stm_slot *s)
 {
-	if (cached) {
-		put_global(s);
-		return;
-	}
-	if (!cache_keyed) {
-		pthread_once(&key_once, make_key);
-		pthread_setspecific(cache_key, &cached);
-		cache_keyed = true;
-	}
-	cached = s;
+	put_global(s);
 }
 
 bool stm_word_live(uint64_t word, uint64_t *state)
@@ -144,10 +167,8 @@ bool stm_word_live(uint64_t word, uint64_t *state)
 	return (st & TX_STATUS_MASK) == TX_RUNNING || (st & TX_STATUS_MASK) == TX_COMMITTING;
 }
 
-void stm_slot_wake(stm_slot *s)
+void stm_slot_wake_all(stm_slot *s)
 {
-	if (!atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
-		return;
 	spin_lock(&s->wlock);
 	waiter *chain = waitlist_claim_all(&s->waiters);
 	atomic_store_explicit(&s->nwaiters, 0, memory_order_relaxed);
@@ -177,15 +198,27 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns)
 		deadline_ns = time_now_ns() + STM_LOCK_WAIT_NS;
 	waiter w;
 	waiter_init(&w);
+	pthread_once(&latch_once, latch_init);
 	spin_lock(&s->wlock);
 	atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&stm_latch_asym, memory_order_relaxed)) {
+		/* the waiter's half of the asymmetric pairing (above); not under the spin lock:
+		 * a stopper that drains the list meanwhile stored its state before, so the
+		 * check below sees it (wlock orders them) */
+		spin_unlock(&s->wlock);
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)) {
+			/* no barrier (a process that lost its registration): the stop may not
+			 * be seen by a sleeper, so poll for it instead, yielding */
+			while (stm_word_live(word, &st) && time_now_ns() < deadline_ns)
+				stm_relax(SPIN_PAUSES);
+			return;
+		}
+		spin_lock(&s->wlock);
+	}
 	if (!stm_word_live(word, &st)) {
-		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_relaxed);
 		spin_unlock(&s->wlock);
 		return;
 	}
-	/* A waiter that times out (or is cancelled) leaves nwaiters high: it only costs the stopper
-	 * a look under wlock, and the stopper resets it. */
 	fiber_wait_on(WAIT_STM, s);
 	(void)waitlist_sleep(&s->waiters, &s->wlock, &w, deadline_ns);
 }

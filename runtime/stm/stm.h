@@ -58,18 +58,21 @@
  * Waiting and deadlock: a body that meets a live claim either kills it (the older
  * transaction, after the grace period: "barging") or stops its own attempt, waits at
  * most STM_LOCK_WAIT_NS for the holder to stop, and retries; a stopped attempt holds
- * nothing, so these waits form no cycle. At commit, a transaction that set no ref (its
- * claims are all commute claims, taken in ref-address order) may wait for a COMMITTING
- * claim, which finishes without waiting on anyone else; a transaction that set a ref
- * (claims in body order) retries instead, so waits at commit cannot close a cycle
- * either. Every such wait is bounded and ends in a retry.
+ * nothing, so these waits form no cycle. An attempt that holds no claim and no ensure
+ * yet first polls the claim for up to STM_CLAIM_SPINS pauses without stopping: it holds
+ * nothing either, and a short holder is usually gone by then. At commit, a transaction
+ * that claimed no ref in its body (its claims are all commute claims, taken in
+ * ref-address order) may wait for a COMMITTING claim, which finishes without waiting on
+ * anyone else; a transaction that claimed a ref in its body retries instead, so waits
+ * at commit cannot close a cycle either. Every such wait is bounded.
  *
- * Pairings (all seq_cst, Dekker style; each side writes its own word, then reads the
- * other's, so at least one side sees the other):
- *   claimer (body or commit)  CAS owner     ; load ensurers
- *   ensurer                   add ensurers  ; load owner
+ * Pairings (Dekker style; each side writes its own word, then reads the other's, so at
+ * least one side sees the other):
+ *   claimer (body or commit)  CAS owner     ; load ensurers       (seq_cst)
+ *   ensurer                   add ensurers  ; load owner          (seq_cst)
  *   slot waiter add nwaiters  ; load state  / stopper store state ; load nwaiters
- * Publication: an owner installs, then stores COMMITTED (seq_cst); whoever sees the
+ *     (seq_cst, or asymmetric once membarrier is registered: slot.c)
+ * Publication: an owner installs, then stores COMMITTED (release); whoever sees the
  * claim dead through that state also sees the install.
  */
 #ifndef RF_STM_STM_H
@@ -80,6 +83,7 @@
 #include <stdint.h>
 
 #include "ringfold/ref.h"
+#include "runtime/base/assert.h"
 #include "runtime/base/reclaim.h"
 #include "runtime/base/spin.h"
 #include "runtime/base/watches.h"
@@ -105,6 +109,9 @@ enum {
 /* Polls for a rival to stop before parking: with a pause each (some 5 us in all), then
  * with a yield each. */
 #define STM_SPIN_ROUNDS 128
+/* Polls of a live claim by an attempt that holds nothing, before it stops (some 1 us:
+ * many times a short transaction; a holder that takes longer was likely preempted). */
+#define STM_CLAIM_SPINS 32
 #define STM_YIELD_ROUNDS 16
 
 /* One per running transaction. `state` and `age` are read by any thread; the rest is
@@ -168,19 +175,64 @@ struct rf_ref {
 
 /* ---- slots (slot.c) ---- */
 
+/* The calling thread's cached free slot, or NULL (slot.c). */
+extern _Thread_local stm_slot *stm_slot_cached __attribute__((tls_model("initial-exec")));
+stm_slot *stm_slot_get_slow(void);
+void stm_slot_put_global(stm_slot *s);
 /* A slot for a new transaction (from the calling thread's cache when it has one).
  * Returns NULL on -ENOMEM or when STM_MAX_SLOTS transactions run at once. Any context. */
-stm_slot *stm_slot_get(void);
-/* Give the slot back after the transaction ended (state no longer live). */
-void stm_slot_put(stm_slot *s);
+static inline stm_slot *stm_slot_get(void)
+{
+	stm_slot *s = stm_slot_cached;
+	if (!s)
+		return stm_slot_get_slow();
+	stm_slot_cached = NULL;
+	return s;
+}
+/* Give the slot back after the transaction ended (state no longer live), on the thread
+ * that got it. */
+static inline void stm_slot_put(stm_slot *s)
+{
+	RF_ASSERT((atomic_load_explicit(&s->state, memory_order_relaxed) & TX_STATUS_MASK) >=
+	          TX_RETRY);
+	if (stm_slot_cached)
+		stm_slot_put_global(s);
+	else
+		stm_slot_cached = s;
+}
 /* The slot with index idx / the slot an owner word names (word != 0). */
 stm_slot *stm_slot_at(uint32_t idx);
 stm_slot *stm_slot_of(uint64_t word);
 /* Whether the attempt named by `word` is RUNNING or COMMITTING; *state gets the state. */
 bool stm_word_live(uint64_t word, uint64_t *state);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
- * RUNNING/COMMITTING). Never blocks. */
-void stm_slot_wake(stm_slot *s);
+ * RUNNING/COMMITTING, through a seq_cst store, a CAS or stm_slot_stop). Never blocks. */
+void stm_slot_wake_all(stm_slot *s);
+static inline void stm_slot_wake(stm_slot *s)
+{
+	/* the stopper's load of the latch pairing (slot.c) */
+	if (atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
+		stm_slot_wake_all(s);
+}
+/* Whether the waiters' side of the latch runs membarrier (slot.c); set once. */
+extern _Atomic bool stm_latch_asym;
+/* The holder ends its attempt: state (not RUNNING/COMMITTING) is published after
+ * everything the holder wrote before (release), then waiters are woken. Without a
+ * locked instruction once waiters use membarrier (slot.c). Never blocks. */
+static inline void stm_slot_stop(stm_slot *s, uint64_t state)
+{
+	RF_ASSERT((state & TX_STATUS_MASK) >= TX_RETRY && (state >> 3) == s->serial);
+	/* relaxed: a stale false only takes the seq_cst store, which needs nothing */
+	if (atomic_load_explicit(&stm_latch_asym, memory_order_relaxed)) {
+		atomic_store_explicit(&s->state, state, memory_order_release);
+		/* the store, then the load of nwaiters: ordered for the CPU by the
+		 * waiter's membarrier, for the compiler by this */
+		atomic_signal_fence(memory_order_seq_cst);
+	} else {
+		atomic_store_explicit(&s->state, state, memory_order_seq_cst);
+	}
+	stm_slot_wake(s);
+}
 /* Wait until the attempt named by `word` stops, or until the deadline (0: STM_LOCK_WAIT_NS
  * from when it parks; the spin before reads no clock). Blocks (parks a fiber,
  * futex-waits a thread). */

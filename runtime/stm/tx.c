@@ -61,9 +61,7 @@ bool tx_ok(stm_tx *tx)
 void tx_stop(stm_tx *tx, unsigned status)
 {
 	stm_slot *s = tx->slot;
-	/* seq_cst: the stopper's half of the latch pairing (slot.c) */
-	atomic_store_explicit(&s->state, s->serial << 3 | status, memory_order_seq_cst);
-	stm_slot_wake(s);
+	stm_slot_stop(s, s->serial << 3 | status);
 	tx_release_ensures(tx);
 	tx->doomed = true;
 }
@@ -127,25 +125,40 @@ static int tx_get(stm_tx *tx, rf_ref *r, tx_entry *e, rf_val *out)
 
 /* Claim r for this attempt (Clojure's LockingTransaction.lock); *newest = its newest
  * committed value, which this attempt's snapshot also sees (else it retries). */
-static int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
+static inline __attribute__((always_inline)) int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
 {
 	rf_ref *r = e->ref;
 	if (e->flags & E_ENSURED) { /* our own ensure gives way to our write */
 		atomic_fetch_sub_explicit(&r->ensurers, 1, memory_order_seq_cst);
 		e->flags &= ~(uint32_t)E_ENSURED;
 	}
-	for (;;) {
-		uint64_t o = atomic_load_explicit(&r->owner, memory_order_acquire), st;
+	/* o: the claim last seen. 0 at first, since commits clear theirs: then the CAS is the
+	 * first touch of the line, which comes from the core that wrote it last once, to
+	 * be written, rather than shared for a load and then owned for the CAS. A failed
+	 * CAS loads the claim (acquire, as the load it replaces: a claim seen dead or
+	 * cleared comes with its owner's installs). */
+	uint64_t o = 0, st = 0;
+	for (unsigned spins = 0;;) {
+		if (!o || (o != tx->word && !stm_word_live(o, &st))) {
+			if (atomic_compare_exchange_strong_explicit(&r->owner, &o, tx->word,
+			                                            memory_order_seq_cst,
+			                                            memory_order_acquire))
+				break;
+			continue;
+		}
 		if (o == tx->word)
 			break;
-		if (o && stm_word_live(o, &st)) {
-			if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
-				continue;
-			return bail(tx, o);
+		/* An attempt that holds no claim and no ensure blocks no one: it may wait for a
+		 * short holder here rather than stop and start over (stm.h). It polls with
+		 * loads: a CAS would take the line from the holder. */
+		if (!(tx->seen & (E_SET | E_ENSURED)) && spins++ < STM_CLAIM_SPINS) {
+			cpu_relax();
+			o = atomic_load_explicit(&r->owner, memory_order_acquire);
+			continue;
 		}
-		if (atomic_compare_exchange_strong_explicit(
-		        &r->owner, &o, tx->word, memory_order_seq_cst, memory_order_relaxed))
-			break;
+		if ((st & TX_STATUS_MASK) == TX_RUNNING && tx_barge(tx, o, st))
+			continue;
+		return bail(tx, o);
 	}
 	if (atomic_load_explicit(&r->ensurers, memory_order_seq_cst)) {
 		uint64_t mine = tx->word;
@@ -165,8 +178,9 @@ static int claim(stm_tx *tx, tx_entry *e, rf_val *newest)
 }
 
 /* Clojure's doSet: claim the ref (once per attempt) and give its value to write.
- * *cur = the in-transaction value before this write. */
-static int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
+ * *cur = the in-transaction value before this write. Inlined: it is most of an alter. */
+static inline __attribute__((always_inline)) int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep,
+                                                          rf_val *cur)
 {
 	tx_entry *e = tx_find(tx, r);
 	if (e && (e->flags & E_COMMUTE))
@@ -183,6 +197,7 @@ static int tx_write(stm_tx *tx, rf_ref *r, tx_entry **ep, rf_val *cur)
 	int rc = claim(tx, e, cur);
 	if (rc)
 		return rc;
+	tx->seen |= E_SET;       /* a claim taken in the body: this attempt writes */
 	e->base = e->val = *cur; /* the first write: tx_replace starts from here */
 	return 0;
 }
@@ -335,6 +350,9 @@ static void backoff(stm_tx *tx, uint32_t attempt)
 {
 	if (attempt < 2)
 		return;
+	if (attempt == 2) /* jitter differs between slots and between transactions */
+		tx->rand = ((uint64_t)tx->slot->idx << 32) ^ tx->slot->serial ^
+		           UINT64_C(0x2545F4914F6CDD1D);
 	tx->rand ^= tx->rand << 13;
 	tx->rand ^= tx->rand >> 7;
 	tx->rand ^= tx->rand << 17;
@@ -395,15 +413,16 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 			break;
 		if (limit == UINT32_MAX)
 			limit = retry_limit();
-		stm_tx_reset(&tx, false);
+		stm_tx_reset(&tx);
 	}
 	ctx->tx = NULL;
-	count(&slot->retries, attempt); /* attempts that ended in a retry */
+	if (attempt)
+		count(&slot->retries, attempt); /* attempts that ended in a retry */
 	if (rc == 0) {
 		count(&slot->commits, 1);
 		PROBE(tx_commit, &tx, attempt);
 		*out = v;
-		for (uint32_t i = 0; i < tx.n; i++) {
+		for (uint32_t i = 0; tx.watched && i < tx.n; i++) {
 			/* relaxed: a watch added concurrently may or may not see this commit */
 			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)) ||
 			    !atomic_load_explicit(&tx.e[i].ref->watches, memory_order_relaxed))
@@ -415,8 +434,7 @@ int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
 	}
 	if (tx.reading) /* after the watches: they may use the replaced values */
 		rf_reclaim_read_end();
-	stm_tx_reset(&tx, rc == 0);
-	stm_tx_fini(&tx);
+	stm_tx_fini(&tx, rc == 0);
 	stm_slot_put(slot);
 	if (rc == 0)
 		return watch_rc;

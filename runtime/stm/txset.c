@@ -6,8 +6,8 @@
 
 #include "runtime/stm/txn.h"
 
-/* Double an array that starts in inline storage. 0 or -ENOMEM. */
-static int grow(void **arr, uint32_t *cap, const void *inline_buf, size_t size)
+/* Double an array of tx that starts in inline storage. 0 or -ENOMEM. */
+static int grow(stm_tx *tx, void **arr, uint32_t *cap, const void *inline_buf, size_t size)
 {
 	uint32_t ncap = *cap * 2;
 	void *p;
@@ -22,6 +22,7 @@ static int grow(void **arr, uint32_t *cap, const void *inline_buf, size_t size)
 		return -ENOMEM;
 	*arr = p;
 	*cap = ncap;
+	tx->heap = true;
 	return 0;
 }
 
@@ -51,6 +52,7 @@ static int index_build(stm_tx *tx)
 		if (!idx)
 			return -ENOMEM;
 		tx->index = idx;
+		tx->heap = true;
 		tx->icap = icap;
 	}
 	memset(tx->index, 0, tx->icap * sizeof(*tx->index));
@@ -68,9 +70,10 @@ tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref)
 	return NULL;
 }
 
-tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
+tx_entry *tx_add_indexed(stm_tx *tx, rf_ref *ref)
 {
-	if (tx->n == tx->cap && grow((void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
+	if (tx->n == tx->cap &&
+	    grow(tx, (void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
 	*e = (tx_entry){.ref = ref, .flags = ref->release ? E_RELEASE : 0};
@@ -89,7 +92,7 @@ tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 {
 	if (tx->nc == tx->ccap &&
-	    grow((void **)&tx->c, &tx->ccap, tx->c_inline, sizeof(tx_commute)) < 0)
+	    grow(tx, (void **)&tx->c, &tx->ccap, tx->c_inline, sizeof(tx_commute)) < 0)
 		return -ENOMEM;
 	tx->c[tx->nc++] = (tx_commute){entry, fn, arg};
 	return 0;
@@ -98,7 +101,7 @@ int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *))
 {
 	if (tx->nd == tx->dcap &&
-	    grow((void **)&tx->d, &tx->dcap, tx->d_inline, sizeof(tx_deferred)) < 0)
+	    grow(tx, (void **)&tx->d, &tx->dcap, tx->d_inline, sizeof(tx_deferred)) < 0)
 		return -ENOMEM;
 	tx->d[tx->nd++] = (tx_deferred){fn, arg, drop};
 	return 0;
@@ -106,7 +109,7 @@ int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void
 
 int tx_grow_discard(stm_tx *tx)
 {
-	return grow((void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
+	return grow(tx, (void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
 int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
@@ -143,10 +146,8 @@ static void release(rf_ref *r, rf_val v)
 		r->release(v, r->release_ctx);
 }
 
-void tx_release_made(stm_tx *tx, bool committed)
+void tx_release_made_all(stm_tx *tx, bool committed)
 {
-	if (!(tx->seen & E_RELEASE)) /* only values of such refs are tracked */
-		return;
 	/* Released at once, not retired: no other context ever saw these values. */
 	for (uint32_t i = 0; i < tx->nx; i++)
 		release(tx->e[tx->x[i].entry].ref, tx->x[i].val);
@@ -158,10 +159,8 @@ void tx_release_made(stm_tx *tx, bool committed)
 	}
 }
 
-void tx_release_ensures(stm_tx *tx)
+void tx_release_ensures_all(stm_tx *tx)
 {
-	if (!(tx->seen & E_ENSURED))
-		return;
 	for (uint32_t i = 0; i < tx->n; i++) {
 		if (tx->e[i].flags & E_ENSURED) {
 			atomic_fetch_sub_explicit(&tx->e[i].ref->ensurers, 1, memory_order_release);
@@ -170,34 +169,7 @@ void tx_release_ensures(stm_tx *tx)
 	}
 }
 
-void stm_tx_init(stm_tx *tx, stm_slot *slot)
-{
-	/* Field by field: a memset of the header compiles to `rep stos`, which costs ~8 ns
-	 * on AMD cores at this size (a tenth of a transfer). word, read_point, start_ns and
-	 * doomed are set by each attempt's begin. */
-	tx->slot = slot;
-	tx->reading = false;
-	tx->seen = 0;
-	tx->e = tx->e_inline;
-	tx->n = 0;
-	tx->cap = TX_INLINE;
-	tx->index = NULL;
-	tx->icap = 0;
-	tx->c = tx->c_inline;
-	tx->nc = 0;
-	tx->ccap = 4;
-	tx->d = tx->d_inline;
-	tx->nd = 0;
-	tx->dcap = 4;
-	tx->x = tx->x_inline;
-	tx->nx = 0;
-	tx->xcap = 4;
-	tx->order = tx->o_inline;
-	tx->ocap = TX_INLINE;
-	tx->rand = ((uint64_t)slot->idx << 32) ^ slot->serial ^ UINT64_C(0x2545F4914F6CDD1D);
-}
-
-void stm_tx_reset(stm_tx *tx, bool committed)
+void tx_run_deferred(stm_tx *tx, bool committed)
 {
 	for (uint32_t i = 0; i < tx->nd; i++)
 		if (committed)
@@ -205,6 +177,12 @@ void stm_tx_reset(stm_tx *tx, bool committed)
 		else if (tx->d[i].drop)
 			tx->d[i].drop(tx->d[i].arg);
 	tx->nd = 0;
+}
+
+void stm_tx_reset(stm_tx *tx)
+{
+	if (tx->nd)
+		tx_run_deferred(tx, false);
 	tx->n = 0;
 	tx->nc = 0;
 	tx->seen = 0;
@@ -212,7 +190,7 @@ void stm_tx_reset(stm_tx *tx, bool committed)
 		memset(tx->index, 0, tx->icap * sizeof(*tx->index));
 }
 
-void stm_tx_fini(stm_tx *tx)
+void tx_free_heap(stm_tx *tx)
 {
 	if (tx->e != tx->e_inline)
 		free(tx->e);

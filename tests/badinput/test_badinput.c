@@ -604,19 +604,19 @@ static long on_phm(int which)
 
 static long phm_iter_of_null(void)
 {
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_phm_iter_init(NULL, &it);
-	return rf_phm_iter_next(&it, NULL, NULL);
+	return rf_coll_iter_next(&it, NULL, NULL);
 }
 
 static long psorted_iter_of_null(bool from)
 {
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	if (from)
 		rf_psorted_iter_from(NULL, 1, &it);
 	else
 		rf_psorted_iter_init(NULL, &it);
-	return rf_psorted_iter_next(&it, NULL, NULL);
+	return rf_coll_iter_next(&it, NULL, NULL);
 }
 
 static long on_psorted(int which)
@@ -1077,6 +1077,8 @@ struct row {
 	X(phm_merge_null_out, -EINVAL, on_phm(5))                                                  \
 	X(phm_merge_other_ops, -EINVAL, on_phm(6))                                                 \
 	X(phm_iter_null, 0, phm_iter_of_null())                                                    \
+	X(coll_iter_next_null, 0, rf_coll_iter_next(NULL, &v, &v))                                 \
+	X(coll_iter_next_unstarted, 0, rf_coll_iter_next(&(rf_coll_iter){{0}}, &v, &v))            \
 	X(phm_transient_null, -EINVAL, rf_phm_transient(NULL, (rf_thm *[1]){NULL}))                \
 	X(thm_assoc_null, -EINVAL, rf_thm_assoc(NULL, 1, 2))                                       \
 	X(thm_dissoc_null, -EINVAL, rf_thm_dissoc(NULL, 1))                                        \

@@ -35,11 +35,11 @@ static void check(const rf_phm *m, const model *mo)
 	/* iteration visits each entry once */
 	static unsigned char seen[K];
 	memset(seen, 0, sizeof(seen));
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	size_t n = 0;
 	rf_phm_iter_init(m, &it);
-	while (rf_phm_iter_next(&it, &k, &v)) {
+	while (rf_coll_iter_next(&it, &k, &v)) {
 		assert_true(k >= 0 && k < K);
 		assert_false(seen[k]);
 		seen[k] = 1;
@@ -277,10 +277,10 @@ static void k_release(rf_val x, rf_val ctx)
 /* Every key and value m reaches is held. */
 static void held(const rf_phm *m)
 {
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	rf_phm_iter_init(m, &it);
-	while (rf_phm_iter_next(&it, &k, &v)) {
+	while (rf_coll_iter_next(&it, &k, &v)) {
 		assert_true(atomic_load(&kcount[k]) >= 1);
 		assert_true(atomic_load(&vcount[v]) >= 1);
 	}
@@ -301,6 +301,9 @@ static void owned_entries_balance(void **state)
 	                             .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		rf_phm *m, *n, *old = NULL;
+		rf_val mo[300]; /* the values m should hold, -1: absent */
+		for (int k = 0; k < 300; k++)
+			mo[k] = -1;
 		assert_int_equal(rf_phm_new(&ops[o], &m), 0);
 		srand(21);
 		for (int s = 0; s < 6000; s++) {
@@ -309,10 +312,13 @@ static void owned_entries_balance(void **state)
 				rf_phm_retain(m);
 				old = m;
 			}
-			if (rand() % 3)
+			if (rand() % 3) {
 				assert_int_equal(rf_phm_assoc(m, k, s, &n), 0);
-			else
+				mo[k] = s;
+			} else {
 				assert_int_equal(rf_phm_dissoc(m, k, &n), 0);
+				mo[k] = -1;
+			}
 			rf_phm_release(m);
 			m = n;
 			if (s % 250 == 0) {
@@ -323,6 +329,13 @@ static void owned_entries_balance(void **state)
 		}
 		held(m);
 		held(old);
+		/* ops[0] has neither hash nor eq: its gets take the word-key path */
+		for (int k = 0; k < 300; k++) {
+			rf_val v;
+			assert_int_equal(rf_phm_get(m, k, -1, &v), 0);
+			assert_int_equal(v, mo[k]);
+			assert_int_equal(rf_phm_contains(m, k), mo[k] != -1);
+		}
 		assert_int_equal(atomic_load(&under), 0);
 		rf_thm *t;
 		assert_int_equal(rf_phm_transient(m, &t), 0);
@@ -393,9 +406,9 @@ static void bad_input(void **state)
 	assert_int_equal(rf_thm_assoc(NULL, 1, 1), -EINVAL);
 	rf_phm_release(NULL);
 	rf_thm_free(NULL);
-	rf_phm_iter it;
+	rf_coll_iter it;
 	rf_phm_iter_init(NULL, &it);
-	assert_false(rf_phm_iter_next(&it, &v, &v));
+	assert_false(rf_coll_iter_next(&it, &v, &v));
 	assert_int_equal(rf_phm_new(NULL, &m), 0);
 	assert_int_equal(rf_phm_update(m, 1, failing, 0, &n), -EDOM);
 	assert_int_equal(rf_phm_update(m, 1, NULL, 0, &n), -EINVAL);

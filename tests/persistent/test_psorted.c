@@ -45,7 +45,7 @@ static void check(const rf_psorted *m, const model *mo)
 	assert_int_equal(rf_psorted_count(m), mo->n);
 	int h = check_tree(m->root, INT64_MIN, INT64_MAX);
 	assert_true(h <= TMAX_HEIGHT);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_val k, v;
 	rf_psorted_iter_init(m, &it);
 	size_t i = 0;
@@ -55,23 +55,23 @@ static void check(const rf_psorted *m, const model *mo)
 		assert_int_equal(got, mo->v[key]);
 		if (mo->v[key] == ABSENT)
 			continue;
-		assert_true(rf_psorted_iter_next(&it, &k, &v)); /* in key order */
+		assert_true(rf_coll_iter_next(&it, &k, &v)); /* in key order */
 		assert_int_equal(k, key);
 		assert_int_equal(v, mo->v[key]);
 		rf_val nk;
 		assert_int_equal(rf_psorted_nth(m, i++, &nk, NULL), 0);
 		assert_int_equal(nk, key);
 	}
-	assert_false(rf_psorted_iter_next(&it, &k, &v));
+	assert_false(rf_coll_iter_next(&it, &k, &v));
 	assert_int_equal(rf_psorted_nth(m, i, &k, &v), -ERANGE);
 	/* (subseq m >= 350) */
 	rf_psorted_iter_from(m, 350, &it);
 	for (int key = 350; key < K; key++)
 		if (mo->v[key] != ABSENT) {
-			assert_true(rf_psorted_iter_next(&it, &k, NULL));
+			assert_true(rf_coll_iter_next(&it, &k, NULL));
 			assert_int_equal(k, key);
 		}
-	assert_false(rf_psorted_iter_next(&it, &k, NULL));
+	assert_false(rf_coll_iter_next(&it, &k, NULL));
 }
 
 static void random_ops(void **state)
@@ -158,14 +158,14 @@ static void user_order(void **state)
 	rf_val v;
 	assert_int_equal(rf_psorted_get(m, rf_from_ptr(probe), -1, &v), 0);
 	assert_int_equal(v, 2);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_val k;
 	rf_psorted_iter_init(m, &it);
 	for (int i = 0; i < 6; i++) {
-		assert_true(rf_psorted_iter_next(&it, &k, NULL));
+		assert_true(rf_coll_iter_next(&it, &k, NULL));
 		assert_string_equal(rf_to_ptr(k), want[i]);
 	}
-	assert_false(rf_psorted_iter_next(&it, &k, NULL));
+	assert_false(rf_coll_iter_next(&it, &k, NULL));
 	rf_psorted_release(m);
 }
 
@@ -339,6 +339,170 @@ static void transient_rotations_of_shared_nodes(void **state)
 	assert_true(seen >= 3);
 }
 
+/* Counting element ops: retains and releases apart. */
+static _Atomic long retains, releases;
+static void count_retain(rf_val x, rf_val ctx)
+{
+	atomic_fetch_add(&retains, 1);
+}
+static void count_release(rf_val x, rf_val ctx)
+{
+	atomic_fetch_add(&releases, 1);
+}
+
+/* dissoc! on nodes the transient owns changes them in place: a copy would retain the key
+ * and value of every node it copies, and here a dissoc! retains nothing and releases
+ * exactly the removed key and value. Random order, against the model: the tree stays
+ * balanced and holds exactly the model's entries after each; the empty map it came from
+ * stays empty. */
+static void transient_dissoc_in_place(void **state)
+{
+	const rf_coll_ops ops = {.size = sizeof(rf_coll_ops),
+	                         .retain = count_retain,
+	                         .release = count_release,
+	                         .key_retain = count_retain,
+	                         .key_release = count_release};
+	rf_psorted *e, *m;
+	rf_tsorted *t;
+	model mo = {.n = K};
+	int order[K];
+	assert_int_equal(rf_psorted_new(NULL, 0, &ops, &e), 0);
+	assert_int_equal(rf_psorted_transient(e, &t), 0);
+	for (int k = 0; k < K; k++) {
+		assert_int_equal(rf_tsorted_assoc(t, k, 5 * k), 0);
+		mo.v[k] = 5 * k;
+		order[k] = k;
+	}
+	srand(41);
+	for (int i = K - 1; i > 0; i--) {
+		int j = rand() % (i + 1), x = order[i];
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (int i = 0; i < K; i++) {
+		int k = order[i];
+		long r0 = atomic_load(&retains), d0 = atomic_load(&releases);
+		assert_int_equal(rf_tsorted_dissoc(t, k), 0);
+		assert_int_equal(atomic_load(&retains), r0);
+		assert_int_equal(atomic_load(&releases), d0 + 2);
+		assert_int_equal(rf_tsorted_dissoc(t, k), 0); /* absent now: nothing */
+		assert_int_equal(atomic_load(&releases), d0 + 2);
+		mo.v[k] = ABSENT;
+		mo.n--;
+		assert_true(check_tree(t->root, INT64_MIN, INT64_MAX) <= TMAX_HEIGHT);
+		assert_int_equal(rf_tsorted_count(t), mo.n);
+		if (i % 50 == 0 || mo.n < 20)
+			for (int x = 0; x < K; x++) {
+				rf_val got;
+				assert_int_equal(rf_tsorted_get(t, x, ABSENT, &got), 0);
+				assert_int_equal(got, mo.v[x]);
+			}
+		if (i == K / 2) { /* the half left, in order, through persistent! */
+			assert_int_equal(rf_tsorted_persistent(t, &m), 0);
+			check(m, &mo);
+			assert_int_equal(rf_psorted_transient(m, &t), 0);
+			rf_psorted_release(m);        /* t holds the tree */
+			for (int x = 0; x < K; x++) { /* t owns every node again */
+				if (mo.v[x] == ABSENT)
+					continue;
+				assert_int_equal(rf_tsorted_assoc(t, x, ++mo.v[x]), 0);
+			}
+		}
+	}
+	assert_int_equal(rf_tsorted_count(t), 0);
+	assert_null(t->root);
+	rf_tsorted_free(t);
+	assert_int_equal(rf_psorted_count(e), 0);
+	rf_psorted_release(e);
+	assert_int_equal(atomic_load(&retains), atomic_load(&releases));
+}
+
+/* Nodes dissoc! takes through in a transient fresh from a version: k's node and its
+ * replacement's path (the larger side's end), as tsorted.c walks them. */
+static size_t dissoc_path_len(const tnode *n, rf_val k)
+{
+	size_t d = 0;
+	for (; n; d++) {
+		if (k == n->k) {
+			if (!n->l || !n->r)
+				return d + 1;
+			bool left = t_size(n->l) > t_size(n->r);
+			for (n = left ? n->l : n->r; n; n = left ? n->r : n->l)
+				d++;
+			return d + 1;
+		}
+		n = k < n->k ? n->l : n->r;
+	}
+	return 0;
+}
+
+/* Mixed assoc!/dissoc! (mostly dissoc!) on transients of small random versions: each
+ * op is checked against a reference (exact entries, balance) and the version the
+ * transient came from reads as before. A dissoc! whose rebalancing rotates a side it
+ * does not own yet (still shared with that version) owns it from the reserve it filled
+ * first: seen as fewer spares than it reserved (two per node on the path). Runs until
+ * that has happened a few times. */
+static void transient_mixed_of_shared_nodes(void **state)
+{
+	int seen = 0;
+	srand(43);
+	for (int trial = 0; trial < 400000 && seen < 5; trial++) {
+		rf_psorted *m, *n;
+		rf_tsorted *t;
+		rf_val mo[64], tm[64], got;
+		for (int k = 0; k < 64; k++)
+			mo[k] = ABSENT;
+		assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
+		for (int i = 2 + rand() % 50; i > 0; i--) {
+			int k = rand() % 64;
+			assert_int_equal(rf_psorted_assoc(m, k, k, &n), 0);
+			rf_psorted_release(m);
+			m = n;
+			mo[k] = k;
+		}
+		assert_int_equal(rf_psorted_transient(m, &t), 0);
+		memcpy(tm, mo, sizeof(tm));
+		for (int j = 1 + rand() % 12; j > 0; j--) {
+			int k = rand() % 64;
+			if (rand() % 4 == 0) {
+				assert_int_equal(rf_tsorted_assoc(t, k, -k), 0);
+				tm[k] = -k;
+			} else {
+				size_t d = dissoc_path_len(t->root, k), before = t->nspare;
+				size_t want = before > 2 * d ? before : 2 * d;
+				assert_int_equal(rf_tsorted_dissoc(t, k), 0);
+				seen += d && t->nspare < want;
+				tm[k] = ABSENT;
+			}
+			assert_true(check_tree(t->root, INT64_MIN, INT64_MAX) <= TMAX_HEIGHT);
+			size_t cnt = 0;
+			for (int x = 0; x < 64; x++) {
+				assert_int_equal(rf_tsorted_get(t, x, ABSENT, &got), 0);
+				assert_int_equal(got, tm[x]);
+				cnt += got != ABSENT;
+			}
+			assert_int_equal(rf_tsorted_count(t), cnt);
+		}
+		assert_int_equal(rf_tsorted_persistent(t, &n), 0);
+		rf_coll_iter it;
+		rf_val k, v;
+		rf_psorted_iter_init(n, &it);
+		for (int x = 0; x < 64; x++) {
+			if (tm[x] != ABSENT) {
+				assert_true(rf_coll_iter_next(&it, &k, &v));
+				assert_int_equal(k, x);
+				assert_int_equal(v, tm[x]);
+			}
+			assert_int_equal(rf_psorted_get(m, x, ABSENT, &got), 0);
+			assert_int_equal(got, mo[x]);
+		}
+		assert_false(rf_coll_iter_next(&it, &k, &v));
+		rf_psorted_release(n);
+		rf_psorted_release(m);
+	}
+	assert_true(seen >= 5);
+}
+
 /* Owned keys and values through transients: a transient freed unfinished and one made
  * persistent, from a version also kept, leave each element held once per node. */
 static void transient_owned_balance(void **state)
@@ -388,9 +552,9 @@ static void bad_input(void **state)
 	assert_int_equal(rf_psorted_dissoc(NULL, 1, &n), -EINVAL);
 	assert_int_equal(rf_psorted_nth(NULL, 0, &v, &v), -EINVAL);
 	rf_psorted_release(NULL);
-	rf_psorted_iter it;
+	rf_coll_iter it;
 	rf_psorted_iter_init(NULL, &it);
-	assert_false(rf_psorted_iter_next(&it, &v, &v));
+	assert_false(rf_coll_iter_next(&it, &v, &v));
 	assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
 	assert_int_equal(rf_psorted_nth(m, 0, &v, &v), -ERANGE);
 	assert_int_equal(rf_psorted_nth(m, SIZE_MAX, &v, &v), -ERANGE);
@@ -440,6 +604,8 @@ int main(void)
 	    cmocka_unit_test(transient_runs),
 	    cmocka_unit_test(transient_owned_balance),
 	    cmocka_unit_test(transient_rotations_of_shared_nodes),
+	    cmocka_unit_test(transient_dissoc_in_place),
+	    cmocka_unit_test(transient_mixed_of_shared_nodes),
 	    cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
