@@ -381,9 +381,9 @@ int main(int argc, char **argv)
 	}
 	if (bench_wanted("fold_map_filter_1e8")) {
 		bench_run("fold_map_filter_1e8", "ringfold", N_FOLD, mf_ringfold, NULL);
-		bench_run("fold_map_filter_1e8", "ringfold-known", N_FOLD, mf_known, NULL);
 		bench_run("fold_map_filter_1e8", "ringfold-block", N_FOLD, mf_block, NULL);
 		bench_run("fold_map_filter_1e8", "ringfold-range", N_FOLD, mf_range, NULL);
+		bench_run("fold_map_filter_1e8", "ringfold-known", N_FOLD, mf_known, NULL);
 		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
 		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
 		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);
