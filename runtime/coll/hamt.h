@@ -16,8 +16,9 @@
  * canonical form). The root may be anything, or NULL for the empty map.
  *
  * Lending. A persistent copy C of a node N (edit 0: C is never changed once returned)
- * holds every reference N holds but one word (the slot the operation replaces) or two
- * (a key and value pushed down into a new child, which takes references of its own).
+ * holds every reference N holds but at most one word (the slot the operation replaces),
+ * or two after a push-down (the key and value moved into a new child, which takes
+ * references of its own).
  * Rather than counting each shared key, value and child once more (a locked increment on
  * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
  * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
