@@ -16,18 +16,20 @@
  * canonical form). The root may be anything, or NULL for the empty map.
  *
  * Lending. A persistent copy C of a node N (edit 0: C is never changed once returned)
- * holds every reference N holds but at most one word (the slot the operation replaces).
+ * holds every reference N holds but at most one word (the slot the operation replaces),
+ * or two after a push-down (the key and value moved into a new child, which takes
+ * references of its own).
  * Rather than counting each shared key, value and child once more (a locked increment on
  * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
  * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
- * published node besides counts), N->own = the word whose reference N keeps (own2: a
- * second one, when C moved a pair of N's into a new child that took references of its
- * own), C->lent = 1, and C counts one reference held by N. N's slots still point to the same
- * objects, now kept alive by C. When N goes, it drops its own word and its reference to C and
- * clears C->lent (release; a copier's acquire load pairs with it). Chains stay one link long: a
- * node that lends (lent == 1) does not borrow, and only a fresh copy lends, so an old
- * version keeps at most one newer copy of each of its path nodes alive. A transient's
- * copies never lend (it changes them in place).
+ * published node besides counts), N->own = the word whose reference N keeps (own2: the
+ * second such word of a push-down, else -1), C->lent = 1, and C counts one reference
+ * held by N. N's slots still point to the same objects, now kept alive by C. When N
+ * goes, it drops its own words and its reference to C and clears C->lent (release; a
+ * copier's acquire load pairs with it). Chains stay one link long: a node that lends
+ * (lent == 1) does not borrow, and only a fresh copy lends, so an old version keeps at
+ * most one newer copy of each of its path nodes alive. A transient's copies never lend
+ * (it changes them in place).
  */
 #ifndef RF_COLL_HAMT_H
 #define RF_COLL_HAMT_H

@@ -31,7 +31,7 @@
  * a promise delivered, a lock passed on) goes there and runs as soon as the waker
  * switches out, while what it needs is still in this core's cache; the fiber it displaces
  * goes to the tail of the queue. Resumes from the scheduler's own context (I/O
- * completions, timers, shutdown) and from other threads go to the queue as before. No
+ * completions, timers, shutdown) and from other threads go to the queue's tail. No
  * starvation: while the queue holds a fiber, at most RUNNEXT_MAX picks in a row come from
  * the slot; the next pick moves the slot's fiber behind the queue. Each fiber taken from
  * the queue restarts the count (it may wake another into the slot), so a fiber queued

@@ -223,13 +223,17 @@ static bool written(const tx_entry *e)
 	return e->flags & (E_SET | E_COMMUTE);
 }
 
-/* Whether a written ref has a validator (relaxed: a validator set concurrently with a
- * commit may or may not apply to it, stm_ref_validate). */
+/* Whether e is written and its ref has a validator (relaxed: a validator set concurrently
+ * with a commit may or may not apply to it, stm_ref_validate). */
+static bool validated(const tx_entry *e)
+{
+	return written(e) && atomic_load_explicit(&e->ref->has_validator, memory_order_relaxed);
+}
+
 static bool any_validator(stm_tx *tx)
 {
 	for (tx_entry *e = tx->e, *end = tx->e + tx->n; e < end; e++)
-		if (written(e) &&
-		    atomic_load_explicit(&e->ref->has_validator, memory_order_relaxed))
+		if (validated(e))
 			return true;
 	return false;
 }
@@ -251,8 +255,7 @@ static int commit_prepare(stm_tx *tx)
 				rc = rerun_commute(tx, &tx->c[i]);
 	}
 	for (uint32_t i = 0; i < tx->n && !rc; i++)
-		if (written(&tx->e[i]) &&
-		    atomic_load_explicit(&tx->e[i].ref->has_validator, memory_order_relaxed))
+		if (validated(&tx->e[i]))
 			rc = stm_ref_validate(tx->e[i].ref, tx->e[i].val);
 	for (uint32_t i = 0; i < tx->n && !rc && (tx->seen & E_RELEASE); i++)
 		if (written(&tx->e[i]))

@@ -72,10 +72,13 @@ static inline void var_set_top(var_frame *f)
 }
 
 /* var_set_top as a function's last use of the word, after a call: nothing stays in a
- * callee-saved register across the call for it (runtime/base/ctx.h, ctx_innermost). */
+ * callee-saved register across the call for it (runtime/base/ctx.h, ctx_innermost). The
+ * compiler does not know the alias is the same word, so the barrier keeps a later read of
+ * rf_var_innermost (in a caller this is inlined into) from moving above the store. */
 static inline void var_set_top_last(var_frame *f)
 {
 	ctx_innermost = (const rf_var_frame_head *)f;
+	__asm__ volatile("" ::: "memory");
 }
 
 /* The first two words of a frame, written with one 16-byte store. */

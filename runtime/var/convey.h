@@ -7,7 +7,7 @@
  *     void *frame;
  *     rc = var_bindings_capture(&frame);           // in the spawner; holds a reference
  *     ... later, in the worker:
- *     void *saved = var_bindings_install(frame);   // ctx->bindings = frame
+ *     void *saved = var_bindings_install(frame);   // frame is now the innermost
  *     run the work;
  *     var_bindings_install(saved);
  *     var_bindings_release(frame);                 // drop the capture's reference
