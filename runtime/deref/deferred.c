@@ -54,22 +54,20 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	d->listeners = NULL;
 	spin_unlock(&d->lock);
 
+	/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them), and a
+	 * claimed one stays until completed (it cannot time out), so its fields can be written
+	 * before the chain is completed. Only a sleeping thread asks where its completer ran (a
+	 * spinning one knows it was elsewhere); relaxed: a hint, a stale answer costs one
+	 * wait's spin. */
 	int cpu = -1;
-	while (claimed) {
-		waiter *next = claimed->link[0]; /* read before complete frees its stack */
-		/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them).
-		 * Only a sleeping thread asks where its completer ran (a spinning one knows it
-		 * was elsewhere); relaxed: a hint, a stale answer costs one wait's spin. */
-		if (!claimed->fiber &&
-		    (atomic_load_explicit(&claimed->state, memory_order_relaxed) & WAITER_PARKED) &&
+	for (waiter *w = claimed; w; w = w->link[0]) {
+		if (!w->fiber &&
+		    (atomic_load_explicit(&w->state, memory_order_relaxed) & WAITER_PARKED) &&
 		    cpu < 0)
 			cpu = sched_getcpu();
-		((deferred_waiter *)claimed)->done_cpu = cpu;
-		claimed->result = code;
-		claimed->value = value;
-		waiter_complete(claimed);
-		claimed = next;
+		((deferred_waiter *)w)->done_cpu = cpu;
 	}
+	waitlist_complete_chain(claimed, code, value);
 	/* Listeners were pushed LIFO: reverse to run them in the order they were added. */
 	deferred_listener *fifo = NULL;
 	while (ls) {
