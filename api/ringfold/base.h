@@ -172,8 +172,10 @@ typedef int (*rf_validator_fn)(rf_val value, rf_val ctx);
 typedef int (*rf_watch_fn)(rf_val key, void *ref, rf_val old_val, rf_val new_val, rf_val ctx);
 
 /* Ready-made update functions on integer values (Clojure's +, inc, dec, max, min,
- * constantly), for rf_atom_swap, rf_ref_alter, rf_agent_send and the others. Each
- * returns 0 and cannot fail; out must not be NULL (ringfold always passes one). */
+ * constantly, unchecked-multiply, even?, odd?), for rf_atom_swap, rf_ref_alter,
+ * rf_agent_send and the others, and as a fold's maps and filters (fold.h compiles a
+ * pipeline of them into one loop). Each returns 0 and cannot fail; out must not be NULL
+ * (ringfold always passes one). */
 
 /* (+ old arg): *out = old + arg, wrapping on overflow (Clojure's unchecked-add).
  * Returns: 0 and *out.
@@ -223,6 +225,30 @@ RF_API int rf_min(rf_val old, rf_val arg, rf_val *out);
  * Context: any.
  * Cost:    one store. */
 RF_API int rf_constantly(rf_val old, rf_val arg, rf_val *out);
+
+/* (unchecked-multiply x k) as a map: *out = x * k, wrapping on overflow.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one multiply; none per element in a fold of known functions (fold.h). */
+RF_API int rf_mul(rf_val x, rf_val k, rf_val *out);
+
+/* (even? x) as a predicate: *out = 1 if x is even, else 0; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one test; none per element in a fold of known functions (fold.h). */
+RF_API int rf_even(rf_val x, rf_val arg, rf_val *out);
+
+/* (odd? x) as a predicate: *out = 1 if x is odd, else 0; arg is ignored.
+ * Returns: 0 and *out.
+ * Errors:  none. Precondition: out not NULL.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one test; none per element in a fold of known functions (fold.h). */
+RF_API int rf_odd(rf_val x, rf_val arg, rf_val *out);
 
 #ifdef __cplusplus
 }

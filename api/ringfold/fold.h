@@ -354,33 +354,6 @@ static inline double rf_to_double(rf_val v)
  * Cost:    one addition. */
 RF_API int rf_dadd(rf_val acc, rf_val x, rf_val *out);
 
-/* Known functions: a fold recognizes them and compiles them into its loop (see Speed
- * above); elsewhere they are ordinary update functions. */
-
-/* (unchecked-multiply x k) as a map: *out = x * k, wrapping on overflow.
- * Returns: 0 and *out.
- * Errors:  none. Precondition: out not NULL.
- * Blocks:  never.
- * Context: any.
- * Cost:    one multiply; none per element in a fold of known functions. */
-RF_API int rf_mul(rf_val x, rf_val k, rf_val *out);
-
-/* (even? x) as a predicate: *out = 1 if x is even, else 0; arg is ignored.
- * Returns: 0 and *out.
- * Errors:  none. Precondition: out not NULL.
- * Blocks:  never.
- * Context: any.
- * Cost:    one test; none per element in a fold of known functions. */
-RF_API int rf_even(rf_val x, rf_val arg, rf_val *out);
-
-/* (odd? x) as a predicate: *out = 1 if x is odd, else 0; arg is ignored.
- * Returns: 0 and *out.
- * Errors:  none. Precondition: out not NULL.
- * Blocks:  never.
- * Context: any.
- * Cost:    one test; none per element in a fold of known functions. */
-RF_API int rf_odd(rf_val x, rf_val arg, rf_val *out);
-
 /* NUMA: node-partitioned input. Fill the memory in place (rf_pmap, or a fold over
  * rf_r_range writing each index, keeps each part's writes on its node), then fold
  * rf_r_numa(rf_r_int64(a, n), layout): each node's pool folds its own part and the parts'

@@ -34,3 +34,21 @@ int rf_constantly(rf_val old, rf_val arg, rf_val *out)
 	*out = arg;
 	return 0;
 }
+
+int rf_mul(rf_val x, rf_val k, rf_val *out)
+{
+	*out = (rf_val)((uint64_t)x * (uint64_t)k); /* wraps like Clojure's unchecked-multiply */
+	return 0;
+}
+
+int rf_even(rf_val x, rf_val arg, rf_val *out)
+{
+	*out = !(x & 1);
+	return 0;
+}
+
+int rf_odd(rf_val x, rf_val arg, rf_val *out)
+{
+	*out = x & 1;
+	return 0;
+}

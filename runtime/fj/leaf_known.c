@@ -19,24 +19,6 @@
 
 enum { KEEP_ALL = -1, KEEP_NONE = -2 }; /* else keep the x with (x & 1) == keep */
 
-int rf_mul(rf_val x, rf_val k, rf_val *out)
-{
-	*out = (rf_val)((uint64_t)x * (uint64_t)k); /* wraps like Clojure's unchecked-multiply */
-	return 0;
-}
-
-int rf_even(rf_val x, rf_val arg, rf_val *out)
-{
-	*out = !(x & 1);
-	return 0;
-}
-
-int rf_odd(rf_val x, rf_val arg, rf_val *out)
-{
-	*out = x & 1;
-	return 0;
-}
-
 /* Fold the map f(., arg) into y = mul*x + add; false if f is not a known affine map. */
 static bool compose_map(rf_update_fn f, rf_val arg, uint64_t *mul, uint64_t *add)
 {
