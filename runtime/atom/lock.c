@@ -85,10 +85,11 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 /* After SPIN_RELAX rounds a thread (not a fiber: its holder may be waiting for the same
  * worker) asks for the lock and polls for it up to HUNGRY_POLLS times (some 40 us here). */
 #define HUNGRY_POLLS 1024
-/* Unlocks that may pass over registered contenders before one is owed the lock: some
- * 50 us of a short critical section, long enough that a turn forced on a contender the
- * OS has taken off the CPU (the unlocker then waits for it) costs little next to it. */
-#define PASSES_MAX 4096
+/* Unlocks that may pass over registered contenders before one is owed the lock: about
+ * RF_LOCK_STARVE_MS of a short critical section (as often as parking_lot's fair unlock).
+ * A turn forced on a contender the OS took off the CPU makes the giver wait until it
+ * runs again: more often, those waits cost more than the fairness they buy. */
+#define PASSES_MAX 65536
 #define OWN_GIFT_POLLS 64 /* a running taker takes a gift in far fewer polls (some 2 us) */
 
 struct lock_waiter {
