@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Connections accepted ahead of the listener go process taking them. */
+#define ACCEPT_BACKLOG 1024
+
 static int listen_on(const struct http_config *cfg, uint16_t *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
@@ -68,12 +71,12 @@ static void start_conn(struct http_server *s, int fd)
 	}
 }
 
-/* The listener go process: accept until stopped; a go process per connection. */
+/* The listener go process: take connections until stopped; a go process per connection. */
 static int listener_go(rf_val arg, rf_val *out)
 {
 	struct http_server *s = rf_to_ptr(arg);
 	for (;;) {
-		int fd = rf_io_accept(s->fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = rf_io_listener_accept(s->accepts);
 		if (fd >= 0) {
 			start_conn(s, fd);
 			continue;
@@ -121,8 +124,10 @@ int http_server_start(const struct http_config *cfg, struct http_server **out)
 	/* Neither init can fail on storage of the right size. */
 	rf_atom_init(&s->counter, 0);
 	rf_lock_init(&s->lock);
-	if ((rc = rf_promise_new(&s->drained)) < 0 ||
+	if ((rc = rf_io_listener_new(s->fd, SOCK_CLOEXEC, ACCEPT_BACKLOG, &s->accepts)) < 0 ||
+	    (rc = rf_promise_new(&s->drained)) < 0 ||
 	    (rc = rf_go(listener_go, rf_from_ptr(s), &s->listener)) < 0) {
+		rf_io_listener_free(s->accepts);
 		close(s->fd);
 		free_server(s);
 		return rc;
@@ -173,10 +178,11 @@ int http_server_stop(struct http_server *s, int64_t ms)
 	rf_lock_lock(&s->lock);
 	s->stopping = true;
 	rf_lock_unlock(&s->lock);
-	shutdown(s->fd, SHUT_RDWR); /* wakes the listener's accept with -EINVAL */
+	rf_io_listener_close(s->accepts); /* wakes the listener's accept with -EBADF */
 	rf_val v;
 	rf_chan_take(s->listener, &v);
 	rf_chan_release(s->listener);
+	rf_io_listener_free(s->accepts);
 	close(s->fd);
 
 	rf_lock_lock(&s->lock);

@@ -20,7 +20,8 @@ struct http_conn {
 };
 
 struct http_server {
-	int fd; /* the listening socket */
+	int fd;                  /* the listening socket */
+	rf_io_listener *accepts; /* its accepts (one multishot request on io_uring) */
 	uint16_t port;
 	int64_t idle_ms;
 	rf_atom counter;   /* GET /counter */
