@@ -414,10 +414,12 @@ static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 		l->depth++;
 		return 0;
 	}
-	uint32_t zero = 0;
-	if (__builtin_expect(!atomic_compare_exchange_strong_explicit(&l->state, &zero, LOCKED,
-	                                                              memory_order_acquire,
-	                                                              memory_order_relaxed),
+	/* A free lock is taken here even with contenders registered (they do not own it): the
+	 * thread that just let go keeps its cache line and its short turn until one asks. */
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	if (__builtin_expect((s & LOCKED) || !atomic_compare_exchange_strong_explicit(
+	                                         &l->state, &s, s | LOCKED, memory_order_acquire,
+	                                         memory_order_relaxed),
 	                     0))
 		return acquire_slow(l, me, deadline, poll);
 	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
