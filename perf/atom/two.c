@@ -1,5 +1,6 @@
 /* perf/atom/two.c: see two.h. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "harness.h"
@@ -16,12 +17,14 @@ struct two {
 
 /* Past the barrier, wait (spinning) until both threads run: the one woken from the
  * barrier would otherwise start late, by as long as the OS takes to give it a CPU
- * (milliseconds on a loaded machine), while the other works alone. */
+ * (milliseconds on a loaded machine), while the other works alone. A yield now and then,
+ * in case both share one CPU under a policy that never preempts (SCHED_FIFO). */
 static void both_running(struct two *t)
 {
 	atomic_fetch_add_explicit(&t->running, 1, memory_order_relaxed);
-	while (atomic_load_explicit(&t->running, memory_order_relaxed) < 2)
-		;
+	for (unsigned k = 1; atomic_load_explicit(&t->running, memory_order_relaxed) < 2; k++)
+		if (!(k % 4096))
+			sched_yield();
 }
 
 static void *run(void *p)

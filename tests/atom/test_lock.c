@@ -335,9 +335,10 @@ static void test_turns(void **state)
 /* A turn is owed to a waiting thread even while the OS keeps it off the CPU. The holder
  * and the waiter share one CPU, so that while one runs the other does not, as on a loaded
  * machine: the holder takes the lock again and again, the waiter calls rf_lock_lock
- * between two of its slices. Once a thread waits in rf_lock_lock the others may take the
- * lock at most PASSES_MAX times (lock.c: 65536) before it is given to the waiter, plus one
- * per time the waiter parked and was woken (at most LOSSES_MAX + 1). Counted, not timed:
+ * between two of its slices. Once a thread waiting in rf_lock_lock has spun a little
+ * (the holder cannot run meanwhile) the others may take the lock at most PASSES_MAX times
+ * (lock.c: 65536) before it is given to the waiter, plus one per time the waiter parked
+ * and was woken (at most LOSSES_MAX + 1). Counted, not timed:
  * the holder's count cannot move while the waiter runs. A wait is left out if the OS
  * preempted the waiter (it may have been between reading the count and entering the
  * lock): if its involuntary context switches (RUSAGE_THREAD) outnumber its calls to
