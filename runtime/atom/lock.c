@@ -298,6 +298,8 @@ void rf_lock_free(rf_lock *lock)
 static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t deadline, void *me)
 {
 	uint32_t mine = woken ? WOKEN : 0;
+	if (!lw->since) /* read the clock only for a wait long enough to queue */
+		lw->since = time_now_ns();
 	spin_lock(&l->qlock);
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
 	for (;;) {
@@ -367,7 +369,7 @@ static bool hungry_spin(lock_impl *l, uint32_t reg, bool woken, void *me)
 static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64_t deadline,
                                                   bool poll)
 {
-	struct lock_waiter lw = {.since = poll ? 0 : time_now_ns()};
+	struct lock_waiter lw = {.since = 0}; /* set when it first queues (wait_turn) */
 	bool woken = false, fiber = me != (void *)&thread_token;
 	for (;;) {
 		/* Our registration: WOKEN when woken, else a thread counts itself once it has
