@@ -145,8 +145,12 @@ static void bench_false_sharing(void)
  * `handovers` counts acquisitions by the other thread than the last one: how often the
  * lock really changed hands, which a figure of fairness needs to mean anything. In an
  * untimed extra run each thread first polls (trylock) and counts the polls that failed:
- * the acquisitions that took the slow path. */
-static uint64_t took[2], slow[2];
+ * the acquisitions that took the slow path; and, while it then blocks, raises `waiting`,
+ * so that the other counts the acquisitions it makes meanwhile (`passed`): how the lock
+ * shares itself between threads that both wait for it, whatever the OS does with a
+ * thread that is not waiting. */
+static uint64_t took[2], slow[2], passed[2];
+static _Atomic bool waiting[2];
 static uint64_t lock_target;
 static bool count_slow;
 static struct {
@@ -157,15 +161,19 @@ static struct {
 
 static void lock_ringfold(int id, uint64_t ops, void *arg)
 {
-	uint64_t mine = 0, contended = 0;
+	uint64_t mine = 0, contended = 0, others = 0;
 	for (;;) {
 		if (!count_slow || rf_lock_lock_timeout(&lock, 0)) {
 			contended += count_slow;
+			atomic_store_explicit(&waiting[id], count_slow, memory_order_relaxed);
 			rf_lock_lock(&lock);
+			atomic_store_explicit(&waiting[id], false, memory_order_relaxed);
 		}
 		bool done = lk.counter >= (int64_t)lock_target;
 		if (!done) {
 			lk.counter++, mine++;
+			others +=
+			    count_slow && atomic_load_explicit(&waiting[!id], memory_order_relaxed);
 			if (lk.last != id)
 				lk.last = id, lk.handovers++;
 		}
@@ -175,19 +183,24 @@ static void lock_ringfold(int id, uint64_t ops, void *arg)
 	}
 	took[id] = mine;
 	slow[id] = contended;
+	passed[id] = others;
 }
 
 static void lock_mutex(int id, uint64_t ops, void *arg)
 {
-	uint64_t mine = 0, contended = 0;
+	uint64_t mine = 0, contended = 0, others = 0;
 	for (;;) {
 		if (!count_slow || pthread_mutex_trylock(&mutex)) {
 			contended += count_slow;
+			atomic_store_explicit(&waiting[id], count_slow, memory_order_relaxed);
 			pthread_mutex_lock(&mutex);
+			atomic_store_explicit(&waiting[id], false, memory_order_relaxed);
 		}
 		bool done = mx.counter >= (int64_t)lock_target;
 		if (!done) {
 			mx.counter++, mine++;
+			others +=
+			    count_slow && atomic_load_explicit(&waiting[!id], memory_order_relaxed);
 			if (mx.last != id)
 				mx.last = id, mx.handovers++;
 		}
@@ -197,6 +210,7 @@ static void lock_mutex(int id, uint64_t ops, void *arg)
 	}
 	took[id] = mine;
 	slow[id] = contended;
+	passed[id] = others;
 }
 
 static double worst_share;
@@ -233,14 +247,18 @@ static void bench_lock(void)
 		count_slow = true; /* one untimed run counting the slow paths */
 		lock_run(OPS, (void *)fn[i]);
 		count_slow = false;
-		fprintf(stderr,
-		        "lock_2t %s: smallest share of an equal split %.3f (worst rep); %llu "
-		        "hand-overs per run (one per %.0f acquisitions); untimed run: %.3f%% of "
-		        "acquisitions found it taken (%llu)\n",
-		        impl[i], worst_share, (unsigned long long)h,
-		        (double)OPS / (double)(h ? h : 1),
-		        100.0 * (double)(slow[0] + slow[1]) / (double)OPS,
-		        (unsigned long long)(slow[0] + slow[1]));
+		uint64_t p = passed[0] + passed[1];
+		fprintf(
+		    stderr,
+		    "lock_2t %s: smallest share of an equal split %.3f (worst rep); %llu "
+		    "hand-overs per run (one per %.0f acquisitions); untimed run: %.3f%% of "
+		    "acquisitions found it taken (%llu), %llu made while the other waited, "
+		    "smaller share of those %.3f\n",
+		    impl[i], worst_share, (unsigned long long)h, (double)OPS / (double)(h ? h : 1),
+		    100.0 * (double)(slow[0] + slow[1]) / (double)OPS,
+		    (unsigned long long)(slow[0] + slow[1]), (unsigned long long)p,
+		    p ? 2.0 * (double)(passed[0] < passed[1] ? passed[0] : passed[1]) / (double)p
+		      : 1.0);
 	}
 }
 
