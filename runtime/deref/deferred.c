@@ -4,20 +4,11 @@
  * claimed it cannot time out, so its stack stays valid until waiter_complete), then
  * completes them and runs the listeners after dropping the lock (waitlist.h).
  */
-#include <sched.h>
 #include <stdlib.h>
 
 #include "runtime/base/lockrank.h"
 #include "runtime/deref/deferred.h"
 #include "runtime/sched/sched.h"
-
-/* A deref's waiter on a cell's list. The completer writes done_cpu (its own CPU, for the
- * waiting thread's next wait: thread_wait.c) between claim and complete, as wait.h lets
- * a claimer write an operation's fields; the waiter reads it after its wait returned 0. */
-typedef struct deferred_waiter {
-	waiter w; /* first: the list holds &w */
-	int done_cpu;
-} deferred_waiter;
 
 void deferred_init_cell(struct rf_deferred *d, void (*release)(struct rf_deferred *d))
 {
@@ -54,19 +45,6 @@ bool deferred_complete_mark(struct rf_deferred *d, int code, rf_val value, _Atom
 	d->listeners = NULL;
 	spin_unlock(&d->lock);
 
-	/* Every waiter on a cell's list is a deferred_waiter (deferred_wait lists them), and a
-	 * claimed one stays until completed (it cannot time out), so its fields can be written
-	 * before the chain is completed. Only a sleeping thread asks where its completer ran (a
-	 * spinning one knows it was elsewhere); relaxed: a hint, a stale answer costs one
-	 * wait's spin. */
-	int cpu = -1;
-	for (waiter *w = claimed; w; w = w->link[0]) {
-		if (!w->fiber &&
-		    (atomic_load_explicit(&w->state, memory_order_relaxed) & WAITER_PARKED) &&
-		    cpu < 0)
-			cpu = sched_getcpu();
-		((deferred_waiter *)w)->done_cpu = cpu;
-	}
 	waitlist_complete_chain(claimed, code, value);
 	/* Listeners were pushed LIFO: reverse to run them in the order they were added. */
 	deferred_listener *fifo = NULL;
@@ -89,8 +67,8 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 {
 	if (deferred_poll(d, code, value))
 		return 0;
-	deferred_waiter dw = {.done_cpu = -1};
-	waiter_init(&dw.w);
+	waiter w;
+	waiter_init(&w);
 	spin_lock(&d->lock);
 	if (atomic_load_explicit(&d->state, memory_order_relaxed) == CELL_DONE) {
 		*code = d->code;
@@ -99,17 +77,11 @@ int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val
 		return 0;
 	}
 	fiber_wait_on(WAIT_DEFERRED, d);
-	waitlist_add(&d->waiters, &dw.w);
-	spin_unlock(&d->lock);
-	/* From here on d may be completed and freed at any time: only dw is ours. */
-	const bool thread = !dw.w.fiber, spun = thread && deferred_thread_spin(&dw.w, deadline_ns);
-	int rc = waitlist_wait(&d->waiters, &d->lock, &dw.w, deadline_ns);
+	int rc = waitlist_sleep(&d->waiters, &d->lock, &w, deadline_ns);
 	if (rc < 0)
 		return rc;
-	if (thread && !spun) /* set by the completer before its release in waiter_complete */
-		deferred_thread_waited(dw.done_cpu);
-	*code = dw.w.result;
-	*value = dw.w.value;
+	*code = w.result;
+	*value = w.value;
 	return 0;
 }
 

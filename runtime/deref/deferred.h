@@ -82,14 +82,6 @@ static inline bool deferred_poll(struct rf_deferred *d, int *code, rf_val *value
  * rf_shutdown). Parks a fiber, futex-waits a thread. */
 int deferred_wait(struct rf_deferred *d, uint64_t deadline_ns, int *code, rf_val *value);
 
-/* A plain thread's deref waiting on w, listed on a cell (thread_wait.c): spin on w as
- * the thread's recent waits say pays. True if w is done (the spin noted the wait; the
- * caller's waiter_wait returns at once); false if the spin gave up or did not start:
- * waiter_wait sleeps, and once it returned 0 the caller calls deferred_thread_waited
- * with the CPU the completer ran on (-1 unknown). */
-bool deferred_thread_spin(waiter *w, uint64_t deadline_ns);
-void deferred_thread_waited(int done_cpu);
-
 /* The shared deref/deref-timeout shape over deferred_wait (argument checks, zero
  * polls, the timeout value substituted on timeout). */
 int deferred_deref_ms(struct rf_deferred *d, int64_t timeout_ms, rf_val *out);

@@ -1,4 +1,4 @@
-/* Plain threads waiting on promises, in each regime the thread wait path tells apart:
+/* Plain threads waiting on promises, in each regime a thread wait can meet:
  * both threads on one CPU, on two CPUs, and wherever the scheduler puts them; after a
  * long wait (which turns spinning off) and after many short ones. Every value handed
  * over is checked, every deadline honoured (a deref-timeout that nobody answers returns
