@@ -284,6 +284,24 @@ static void transient_runs(void **state)
 	rf_psorted_release(e);
 }
 
+/* A version of 2 to 1 + span random assoc's of keys 0..63 (key = value) built from an
+ * empty map, and its reference in mo (ABSENT where no key). */
+static rf_psorted *random_small_map(int span, rf_val mo[64])
+{
+	rf_psorted *m, *n;
+	for (int k = 0; k < 64; k++)
+		mo[k] = ABSENT;
+	assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
+	for (int i = 2 + rand() % span; i > 0; i--) {
+		int k = rand() % 64;
+		assert_int_equal(rf_psorted_assoc(m, k, k, &n), 0);
+		rf_psorted_release(m);
+		m = n;
+		mo[k] = k;
+	}
+	return m;
+}
+
 /* An insert that ends in a double rotation whose inner grandchild the transient does not
  * own yet (it is still shared with the version the transient came from): the rotation
  * takes a copy from the reserve the insert filled first. Seen through the reserve: an
@@ -295,19 +313,9 @@ static void transient_rotations_of_shared_nodes(void **state)
 	int seen = 0;
 	srand(37);
 	for (int trial = 0; trial < 400000 && seen < 3; trial++) {
-		rf_psorted *m, *n;
 		rf_tsorted *t;
 		rf_val mo[64], tm[64], got;
-		for (int k = 0; k < 64; k++)
-			mo[k] = ABSENT;
-		assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
-		for (int i = 2 + rand() % 40; i > 0; i--) {
-			int k = rand() % 64;
-			assert_int_equal(rf_psorted_assoc(m, k, k, &n), 0);
-			rf_psorted_release(m);
-			m = n;
-			mo[k] = k;
-		}
+		rf_psorted *m = random_small_map(40, mo);
 		assert_int_equal(rf_psorted_transient(m, &t), 0);
 		memcpy(tm, mo, sizeof(tm));
 		for (int j = 1 + rand() % 6; j > 0; j--) {
@@ -450,16 +458,7 @@ static void transient_mixed_of_shared_nodes(void **state)
 		rf_psorted *m, *n;
 		rf_tsorted *t;
 		rf_val mo[64], tm[64], got;
-		for (int k = 0; k < 64; k++)
-			mo[k] = ABSENT;
-		assert_int_equal(rf_psorted_new(NULL, 0, NULL, &m), 0);
-		for (int i = 2 + rand() % 50; i > 0; i--) {
-			int k = rand() % 64;
-			assert_int_equal(rf_psorted_assoc(m, k, k, &n), 0);
-			rf_psorted_release(m);
-			m = n;
-			mo[k] = k;
-		}
+		m = random_small_map(50, mo);
 		assert_int_equal(rf_psorted_transient(m, &t), 0);
 		memcpy(tm, mo, sizeof(tm));
 		for (int j = 1 + rand() % 12; j > 0; j--) {
