@@ -376,7 +376,8 @@ static void pause_until(uint64_t until)
  * polls the state word seldom (each poll takes the line from the owner, whose turn
  * should cost no more than an uncontended run), taking a free lock only if nobody took
  * it since the last poll (SEQ; the CAS from that state checks it): an owner that keeps
- * relocking keeps its turn. It gives up after SPIN_NS; after STALL_NS without an
+ * relocking keeps its turn. A lock found free but taken since is looked at again soon:
+ * its owner may have let go for good. It gives up after SPIN_NS; after STALL_NS without an
  * acquisition (the owner was preempted or its critical sections are long: parking
  * pays then); after GIFT_NS with its own gift untaken (the taker is off the CPU); and,
  * a newcomer, when a waiter queues. */
@@ -386,12 +387,14 @@ static bool contend(lock_impl *l, uint32_t reg, uint64_t since, void *me)
 	uint64_t now = time_now_ns(), end = now + SPIN_NS, seen = now, wait = POLL_MIN_NS;
 	uint64_t due = (since ? since : now) + TURN_NS, gift = 0;
 	uint32_t last = atomic_load_explicit(&l->state, memory_order_relaxed);
+	bool soon = false; /* found free but retaken since: look again soon */
 	for (;;) {
-		uint64_t next = now + (now < due ? wait : POLL_MIN_NS);
+		uint64_t next = now + (now < due && !soon ? wait : POLL_MIN_NS);
 		pause_until(now < due && next > due ? due : next);
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
 		now = time_now_ns();
 		bool moved = (s ^ last) >> 16;
+		soon = !(s & LOCKED) && moved;
 		if (!(s & LOCKED) && (!moved || now >= due)) {
 			/* Acquire: as try_take. */
 			if (atomic_compare_exchange_strong_explicit(&l->state, &s, taken(s, reg),
