@@ -54,10 +54,12 @@
  * registers and polls the state word seldom, at doubling intervals (each poll takes the
  * line from the owner), and takes a free lock only if nobody took it since its last poll
  * (SEQ): an owner that keeps relocking keeps its turn, at the cost of an uncontended
- * lock. Once the contender has waited TURN_NS it asks (HUNGRY) and the owner's next
- * unlock gives it the lock (GIFT), so the one that just let go cannot take it back. A
- * change of hands costs a few transfers of the line, once per turn; without turns,
- * whoever holds the line wins most races and the line moves at every one lost.
+ * lock. Once the owners have taken it TURN_ACQS times since the contender registered
+ * (counted by SEQ: equal turns in acquisitions, whatever each thread's speed), or the
+ * contender has waited TURN_NS (long critical sections), it asks (HUNGRY) and the
+ * owner's next unlock gives it the lock (GIFT), so the one that just let go cannot take
+ * it back. A change of hands costs a few transfers of the line, once per turn; without
+ * turns, whoever holds the line wins most races and the line moves at every one lost.
  * A contender the OS took off the CPU cannot ask: after PASSES_MAX unlocks that passed
  * over contenders the next one gives them the lock anyway, and the giver waits until one
  * of them runs and takes it (it never takes its own gift back). So a thread that waits
@@ -88,12 +90,14 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 #define LOSSES_MAX 4 /* a woken waiter that lost this often is starving too */
 /* A thread (not a fiber: its holder may be waiting for the same worker) registers and
- * waits for its turn (contend) before it parks. A turn: TURN_NS of waiting, then the
- * contender asks; long enough that the transfers of the line at each change of hands
- * cost little, short enough that a contender need not park to wait for it. Meanwhile
- * it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS. It stops after SPIN_NS, after
- * STALL_NS without progress by the owner, or GIFT_NS with its own gift untaken. */
-#define TURN_NS 30000u
+ * waits for its turn (contend) before it parks. A turn: TURN_ACQS acquisitions by the
+ * owners, or TURN_NS, then the contender asks; long enough that the transfers of the
+ * line at each change of hands cost little, short enough that a contender need not park
+ * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS. It
+ * stops after SPIN_NS, after STALL_NS without progress by the owner, or GIFT_NS with its
+ * own gift untaken. */
+#define TURN_ACQS 4096u
+#define TURN_NS 100000u
 #define SPIN_NS 200000u
 #define STALL_NS 20000u
 #define GIFT_NS 4000u
@@ -132,6 +136,12 @@ static _Thread_local _Alignas(8) char thread_token __attribute__((tls_model("ini
 static lock_impl *impl(rf_lock *lock)
 {
 	return (lock_impl *)(void *)lock;
+}
+
+/* Whether a waiter is queued (a newcomer then queues too, without spinning). */
+static bool queued(lock_impl *l)
+{
+	return atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS;
 }
 
 static int check(rf_lock *lock)
@@ -350,10 +360,7 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
  * knows of. True once it has the lock. */
 static bool spin_fiber(lock_impl *l, uint32_t reg, bool woken, void *me)
 {
-	for (int i = 0;
-	     i < SPIN_MAX &&
-	     (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS));
-	     i++) {
+	for (int i = 0; i < SPIN_MAX && (woken || !queued(l)); i++) {
 		for (int k = 2 << i; k > 0; k--)
 			cpu_relax();
 		if (try_take(l, reg, me, true))
@@ -372,27 +379,32 @@ static void pause_until(uint64_t until)
 }
 
 /* A registered contender waits for its turn: true once it has the lock. It asks for the
- * lock once it has waited TURN_NS (a woken waiter since it first queued) and until then
- * polls the state word seldom (each poll takes the line from the owner, whose turn
- * should cost no more than an uncontended run), taking a free lock only if nobody took
- * it since the last poll (SEQ; the CAS from that state checks it): an owner that keeps
- * relocking keeps its turn. A lock found free but taken since is looked at again soon:
- * its owner may have let go for good. It gives up after SPIN_NS; after STALL_NS without an
- * acquisition (the owner was preempted or its critical sections are long: parking
- * pays then); after GIFT_NS with its own gift untaken (the taker is off the CPU); and,
- * a newcomer, when a waiter queues. */
-static bool contend(lock_impl *l, uint32_t reg, uint64_t since, void *me)
+ * lock once its turn is due (TURN_ACQS acquisitions since it registered, or TURN_NS of
+ * waiting; a woken waiter's time counts from when it first queued) and until then polls
+ * the state word seldom (each poll takes the line from the owner, whose turn should cost
+ * no more than an uncontended run), taking a free lock only if nobody took it since the
+ * last poll (SEQ; the CAS from that state checks it): an owner that keeps relocking keeps
+ * its turn. A lock found free but taken since is looked at again soon: its owner may
+ * have let go for good. It gives up after SPIN_NS or at the deadline; after STALL_NS
+ * without an acquisition (the owner was preempted or its critical sections are long:
+ * parking pays then); after GIFT_NS with its own gift untaken (the taker is off the
+ * CPU); and, a newcomer, when a waiter queues. */
+static bool contend(lock_impl *l, uint32_t reg, uint64_t since, uint64_t deadline, void *me)
 {
 	bool woken = reg == WOKEN;
 	uint64_t now = time_now_ns(), end = now + SPIN_NS, seen = now, wait = POLL_MIN_NS;
+	if (end > deadline)
+		end = deadline;
 	uint64_t due = (since ? since : now) + TURN_NS, gift = 0;
-	uint32_t last = atomic_load_explicit(&l->state, memory_order_relaxed);
+	uint32_t last = atomic_load_explicit(&l->state, memory_order_relaxed), first = last;
 	bool soon = false; /* found free but retaken since: look again soon */
 	for (;;) {
 		uint64_t next = now + (now < due && !soon ? wait : POLL_MIN_NS);
 		pause_until(now < due && next > due ? due : next);
 		uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
 		now = time_now_ns();
+		if ((uint16_t)((s >> 16) - (first >> 16)) >= TURN_ACQS) /* time bounds a wrap */
+			due = now;
 		bool moved = (s ^ last) >> 16;
 		soon = !(s & LOCKED) && moved;
 		if (!(s & LOCKED) && (!moved || now >= due)) {
@@ -422,6 +434,26 @@ static bool contend(lock_impl *l, uint32_t reg, uint64_t since, void *me)
 	}
 }
 
+/* A thread (not a poll) waits for the lock before it parks: a newcomer registers, then
+ * it waits for its turn and yields the CPU once, still registered (the owner may be
+ * waiting for this CPU; but a newcomer that found a queue joins it at once). True once
+ * it has the lock; else it is no longer a registered spinner (a woken waiter keeps
+ * WOKEN until it queues again). */
+static bool spin_thread(lock_impl *l, bool woken, uint64_t since, uint64_t deadline, void *me)
+{
+	uint32_t reg = woken ? WOKEN : enter(l);
+	if (!reg)
+		return false;
+	bool took = contend(l, reg, since, deadline, me);
+	if (!took && (woken || !queued(l))) {
+		sched_yield();
+		took = try_take(l, reg, me, true);
+	}
+	if (!took && reg == SPINNER)
+		took = leave(l, me);
+	return took;
+}
+
 /* The lock was taken when we looked: spin, then queue, until it is ours or the wait ends.
  * Out of line so that the fast path needs no stack frame. */
 static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64_t deadline,
@@ -430,30 +462,15 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
 	struct lock_waiter lw = {.since = 0}; /* set when it first queues (wait_turn) */
 	bool woken = false, fiber = me != (void *)&thread_token;
 	for (;;) {
-		/* Our registration: WOKEN when woken, else a thread counts itself (never a fiber,
-		 * whose holder may be waiting for its worker, nor a poll). A newcomer spins only
-		 * while nobody is queued; a woken waiter always. */
-		uint32_t reg = woken ? WOKEN : 0;
+		/* A woken waiter (registered by WOKEN) always spins, a newcomer only while
+		 * nobody is queued. A thread newcomer does not take a free lock at once: its
+		 * owner may be about to take it again (contend decides); a fiber or a poll does. */
 		int rc;
+		uint32_t reg = woken ? WOKEN : 0;
 		bool took = (fiber || poll || woken) && try_take(l, reg, me, true);
-		if (!took && !poll &&
-		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS))) {
-			if (fiber) {
-				took = spin_fiber(l, reg, woken, me);
-			} else {
-				if (!woken)
-					reg = enter(l);
-				if (reg)
-					took = contend(l, reg, lw.since, me);
-				if (!took && reg) { /* one yield, still registered: the owner may be
-					             * waiting for this CPU */
-					sched_yield();
-					took = try_take(l, reg, me, true);
-				}
-				if (!took && reg == SPINNER)
-					took = leave(l, me);
-			}
-		}
+		if (!took && !poll && (woken || !queued(l)))
+			took = fiber ? spin_fiber(l, reg, woken, me)
+			             : spin_thread(l, woken, lw.since, deadline, me);
 		if (took)
 			break;
 		if (poll) /* a woken waiter never polls: poll never sleeps */
@@ -487,14 +504,16 @@ static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 	/* A free lock is taken here even with contenders registered (they do not own it): the
 	 * thread that just let go keeps its cache line and its turn until one asks. */
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-	if (__builtin_expect((s & LOCKED) || !atomic_compare_exchange_strong_explicit(
-	                                         &l->state, &s, (s | LOCKED) + SEQ,
-	                                         memory_order_acquire, memory_order_relaxed),
-	                     0))
-		return acquire_slow(l, me, deadline, poll);
-	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
-	l->depth = 1;
-	return 0;
+	while (__builtin_expect(!(s & LOCKED), 1))
+		if (__builtin_expect(atomic_compare_exchange_weak_explicit(
+		                         &l->state, &s, (s | LOCKED) + SEQ, memory_order_acquire,
+		                         memory_order_relaxed),
+		                     1)) {
+			atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+			l->depth = 1;
+			return 0;
+		}
+	return acquire_slow(l, me, deadline, poll);
 }
 
 int rf_lock_lock(rf_lock *lock)

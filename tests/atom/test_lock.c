@@ -267,15 +267,16 @@ static void test_no_starvation(void **state)
  * its core away) until the first lets go; owner identity is per fiber. */
 /* Turns between running threads: a thread that waits for the lock while another holds it
  * for TURN_HOLD_US at a time and takes it again at once gets it when its turn is due:
- * once it has waited TURN_NS (lock.c: 30 us) it asks, and the holder's next unlock gives
- * it the lock, so the holder unlocks at most TURN_SERVED times during the wait. Until
+ * once the holder has taken it TURN_ACQS times or it has waited TURN_NS (lock.c: 4096,
+ * 100 us) it asks, and the holder's next unlock gives it the lock, so the holder unlocks
+ * at most TURN_SERVED times during the wait. Until
  * then a contender leaves the holder its turn (it never races the holder's relock);
  * without turns it would wait until it parked and was woken. Only waits during which the
  * OS took neither thread off the CPU count (their involuntary context switches,
  * RUSAGE_THREAD, did not change): on a loaded machine the others say nothing of the
  * lock. Up to TURN_TRIES waits, until TURN_WAITS such waits (they must be found: long
  * waits are seldom undisturbed); at least three quarters of them must be served in time. */
-enum { TURN_HOLD_US = 3, TURN_WAITS = 40, TURN_TRIES = 2000, TURN_SERVED = 30 / TURN_HOLD_US + 2 };
+enum { TURN_HOLD_US = 3, TURN_WAITS = 40, TURN_TRIES = 2000, TURN_SERVED = 100 / TURN_HOLD_US + 2 };
 static _Atomic long holder_preempted;
 
 static long preemptions(void)
