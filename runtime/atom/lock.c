@@ -565,14 +565,14 @@ int rf_lock_unlock(rf_lock *lock)
 	if (rc)
 		return rc;
 	lock_impl *l = impl(lock);
-	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != self_id())
+	void *me = self_id();
+	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != me)
 		return RF_ENOTOWNER;
 	if (--l->depth)
 		return 0;
-	void *me = self_id();
 	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	/* Release in every branch: pairs with the acquire of the next taker. */
-	uint32_t s = LOCKED, passes = l->passes;
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed), passes = l->passes;
 	for (;;) {
 		uint32_t contenders = s & (SPINNERS | WOKEN);
 		if (contenders && !(s & STARVING) && ((s & HUNGRY) || passes >= PASSES_MAX)) {
