@@ -44,12 +44,13 @@
  * in a CAS that again saw LOCKED set. A gift is never left to nobody: it is made only
  * while a contender is registered, the owner is never one, so every contender then
  * registered is not the giver, and none of them leaves without taking the gift.
- * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge (the
- * fast path: a load and one CAS), and spin only while nobody is queued; a woken waiter that loses
- * goes back to the front of the queue with its original start time; once that time is
- * RF_LOCK_STARVE_MS old it sets STARVING, and an unlocker that finds the head that old hands the
- * lock to it directly. A waiter beaten LOSSES_MAX times counts as starving as well: each loss cost
- * the unlocker a wake, so a burst of barging ends after a few, not after a millisecond of them.
+ * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge (on
+ * the fast path: a load and one CAS), and spin only while nobody is queued; a woken waiter
+ * that loses goes back to the front of the queue with its original start time; once that
+ * time is RF_LOCK_STARVE_MS old it sets STARVING, and an unlocker that finds the head that
+ * old hands the lock to it directly. A waiter beaten LOSSES_MAX times counts as starving
+ * as well: each loss cost the unlocker a wake, so a burst of barging ends after a few, not
+ * after a millisecond of them.
  * Between running threads the lock alternates in turns. A thread that finds it taken
  * registers and polls the state word seldom, at doubling intervals (each poll takes the
  * line from the owner), and takes a free lock only if nobody took it since its last poll
