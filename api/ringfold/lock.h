@@ -7,7 +7,8 @@
  *   - owner-checked: unlock by anyone else is RF_ENOTOWNER (IllegalMonitorStateException)
  *     and changes nothing;
  *   - fiber-friendly: a fiber that must wait parks (its core runs other fibers); a thread
- *     futex-waits. It spins briefly first, since most waits are short.
+ *     futex-waits. A fiber spins briefly first; a thread spins for its turn between
+ *     running threads (at most 0.2 ms; less when the owner makes no progress).
  * No waiter starves: past RF_LOCK_STARVE_MS of waiting the lock hands off in FIFO
  * order. rf_locking(lock, body, arg, &out) is the scoped form: the lock is released on
  * every path out of body (no macro hides control flow). docs/lock.md has the design.
@@ -72,7 +73,7 @@ RF_API void rf_lock_free(rf_lock *lock);
 /* (monitor-enter lock): take the lock, waiting as long as it takes.
  * Returns: 0.
  * Errors:  -EOVERFLOW (reentered 2^32-1 times), -EINVAL (NULL), -EBADF (destroyed).
- * Blocks:  parks a fiber, futex-waits a thread, after a short spin.
+ * Blocks:  parks a fiber, futex-waits a thread, after a bounded spin.
  * Context: any (a fork/join task that waits here blocks its pool worker).
  * Cost:    free: one CAS; already the caller's: a load and an increment. */
 RF_API int rf_lock_lock(rf_lock *lock);

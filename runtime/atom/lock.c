@@ -11,13 +11,16 @@
  *   STARVING  a waiter has waited >= RF_LOCK_STARVE_MS: unlock hands the lock directly to
  *             the queue's head (LOCKED never clears, so nobody barges) until the queue
  *             empties or a waiter is served in less than that.
- *   HUNGRY    a contender asks for the lock (only while LOCKED): the next unlock gives
- *             it to the contenders (GIFT) instead of freeing it, unless STARVING.
+ *   HUNGRY    a contender whose turn is due asks for the lock (only while LOCKED): the
+ *             next unlock gives it to the contenders (GIFT) instead of freeing it,
+ *             unless STARVING.
  *   GIFT      the lock (LOCKED stays set) belongs to the first registered contender other
  *             than its giver that takes it; the giver is named by `owner` meanwhile.
  *   bits 8..15  SPINNERS, the count of registered spinners: threads (not fibers, not
- *             polls) that counted themselves, in the CAS that first asked, after their
- *             short spin; they stay counted through their polls and their yield.
+ *             polls) that counted themselves on entering the slow path; they stay
+ *             counted through their polls and their yield.
+ *   bits 16..31  SEQ, the count of acquisitions (mod 2^16), changed by the CAS that takes
+ *             the lock: a contender sees from it whether the owner keeps relocking.
  * Contenders: the registered spinners and the woken waiter. A contender leaves only in a
  * CAS that takes the lock (free, or a gift not its own) or finds no gift it may take.
  * Fields:
@@ -27,9 +30,9 @@
  *             if it wrote it and nobody took the lock since: relaxed is enough, but for
  *             the mark, which free_for reads after an acquire load that saw the GIFT.
  *   depth     the owner's reentry count; owner only.
- *   passes    the owner's count of unlocks that passed over contenders since a turn was
- *             last given (gift or hand-off); owner only (the gift, hand-off and unlock
- *             that publish the lock publish it).
+ *   passes    the owners' count of unlocks that passed over contenders since one of
+ *             them last got the lock; owner only (the gift, hand-off and unlock that
+ *             publish the lock publish it).
  *   waiters   the FIFO of sleeping waiters (runtime/base/waitlist.h): qlock only.
  *   qlock     a spinlock around the queue; held for a few instructions, never across a
  *             wait, a wake or a user call. Lock order: qlock is innermost.
@@ -41,21 +44,28 @@
  * in a CAS that again saw LOCKED set. A gift is never left to nobody: it is made only
  * while a contender is registered, the owner is never one, so every contender then
  * registered is not the giver, and none of them leaves without taking the gift.
- * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge, and
- * spin only while nobody is queued; a woken waiter that loses goes back to the front of
- * the queue with its original start time; once that time is RF_LOCK_STARVE_MS old it sets
- * STARVING, and an unlocker that finds the head that old hands the lock to it directly. A
- * waiter beaten LOSSES_MAX times counts as starving as well: each loss cost the unlocker a
- * wake, so a burst of barging ends after a few, not after a millisecond of them.
- * Between running threads the lock alternates in short turns: a thread that has spun a
- * little asks (HUNGRY) and the owner's next unlock gives it the lock (GIFT), so the one
- * that just let go cannot take it back, and each turn lasts about one short spin.
- * Without that, whoever holds the cache line wins most races. A contender the OS took
- * off the CPU cannot ask again: after PASSES_MAX unlocks that passed over contenders the
- * next one gives them the lock anyway, and the giver waits until one of them runs and
- * takes it (it never takes its own gift back). So a thread that waits in rf_lock_lock
- * sees at most PASSES_MAX acquisitions by others from the end of its short spin (or its
- * wake) until it has the lock, plus one per wake when it parked.
+ * Fairness (eventual, as WebKit's WTF::Lock and Rust's parking_lot): newcomers barge (on
+ * the fast path: a load and one CAS), and spin only while nobody is queued; a woken waiter
+ * that loses goes back to the front of the queue with its original start time; once that
+ * time is RF_LOCK_STARVE_MS old it sets STARVING, and an unlocker that finds the head that
+ * old hands the lock to it directly. A waiter beaten LOSSES_MAX times counts as starving
+ * as well: each loss cost the unlocker a wake, so a burst of barging ends after a few, not
+ * after a millisecond of them.
+ * Between running threads the lock alternates in turns. A thread that finds it taken
+ * registers and polls the state word seldom, at doubling intervals (each poll takes the
+ * line from the owner), and takes a free lock only if nobody took it since its last poll
+ * (SEQ): an owner that keeps relocking keeps its turn, at the cost of an uncontended
+ * lock. Once the owners have taken it TURN_ACQS times since the contender registered
+ * (counted by SEQ: equal turns in acquisitions, whatever each thread's speed), or the
+ * contender has waited TURN_NS (long critical sections), it asks (HUNGRY) and the
+ * owner's next unlock gives it the lock (GIFT), so the one that just let go cannot take
+ * it back. A change of hands costs a few transfers of the line, once per turn; without
+ * turns, whoever holds the line wins most races and the line moves at every one lost.
+ * A contender the OS took off the CPU cannot ask: after PASSES_MAX unlocks that passed
+ * over contenders the next one gives them the lock anyway, and the giver waits until one
+ * of them runs and takes it (it never takes its own gift back). So a thread that waits
+ * in rf_lock_lock sees at most PASSES_MAX acquisitions by others from its registration
+ * (or its wake) until it has the lock, plus one per wake when it parked.
  * Owner identity: the running fiber or the address of a thread-local byte, read with two
  * TLS loads and no call.
  */
@@ -73,26 +83,33 @@
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8, HUNGRY = 16, GIFT = 32 };
 #define SPINNER (1u << 8)     /* one registered spinner in the count, bits 8..15 */
 #define SPINNERS (0xffu << 8) /* the count; when full, further spinners do not register */
+#define SEQ (1u << 16)        /* bits 16..31 count acquisitions (mod 2^16): progress */
 enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
 #define LOCK_MAGIC 0x4c4f434bu               /* "LOCK" */
-/* Spinning before a sleep (parking_lot's SpinWait): SPIN_RELAX rounds of 2, 4, 8 ... pauses,
- * then a thread asks for the lock (below), then yields of the CPU (a thread) or more pauses
- * (a fiber: its worker has no one to yield to that sched_yield knows of) up to SPIN_MAX
- * rounds in all. One yield only: on a loaded machine each one hands the CPU to another
- * process for a whole slice while the other thread takes the lock alone. */
-#define SPIN_RELAX 4
+/* A fiber spins SPIN_MAX rounds of 2, 4, 8 ... pauses before it parks. */
 #define SPIN_MAX 5
 #define STARVE_NS ((uint64_t)RF_LOCK_STARVE_MS * 1000000u)
 #define LOSSES_MAX 4 /* a woken waiter that lost this often is starving too */
-/* After SPIN_RELAX rounds a thread (not a fiber: its holder may be waiting for the same
- * worker) asks for the lock and polls for it up to HUNGRY_POLLS times (some 40 us here). */
-#define HUNGRY_POLLS 1024
-/* Unlocks that may pass over registered contenders before one is owed the lock: about
- * RF_LOCK_STARVE_MS of a short critical section (as often as parking_lot's fair unlock).
- * A turn forced on a contender the OS took off the CPU makes the giver wait until it
- * runs again: more often, those waits cost more than the fairness they buy. */
-#define PASSES_MAX 65536
-#define OWN_GIFT_POLLS 64 /* a running taker takes a gift in far fewer polls (some 2 us) */
+/* A thread (not a fiber: its holder may be waiting for the same worker) registers and
+ * waits for its turn (contend) before it parks. A turn: TURN_ACQS acquisitions by the
+ * owners, or TURN_NS, then the contender asks; long enough that the transfers of the
+ * line at each change of hands cost little, short enough that a contender need not park
+ * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS. It
+ * stops after SPIN_NS, after STALL_NS without progress by the owner, or GIFT_NS with its
+ * own gift untaken. */
+#define TURN_ACQS 4096u
+#define TURN_NS 100000u
+#define SPIN_NS 200000u
+#define STALL_NS 20000u
+#define GIFT_NS 4000u
+#define POLL_MIN_NS 100u
+#define POLL_MAX_NS 4000u
+/* Unlocks that may pass over registered contenders before one is owed the lock even if
+ * none asked (a contender the OS took off the CPU cannot ask): about RF_LOCK_STARVE_MS of
+ * a short critical section (as often as parking_lot's fair unlock). A turn forced on a
+ * contender that is not running makes the giver wait until it runs again: more often,
+ * those waits cost more than the fairness they buy. */
+#define PASSES_MAX 65536u
 
 struct lock_waiter {
 	waiter w; /* on l->waiters while queued */
@@ -103,7 +120,7 @@ struct lock_waiter {
 typedef struct lock_impl {
 	_Atomic uint32_t state;
 	spinlock qlock;
-	uint32_t passes; /* owner only: unlocks since the last turn given with contenders present */
+	uint32_t passes; /* owner only: unlocks that passed over contenders */
 	_Atomic(void *) owner;
 	uint32_t depth;
 	uint32_t magic;
@@ -120,6 +137,12 @@ static _Thread_local _Alignas(8) char thread_token __attribute__((tls_model("ini
 static lock_impl *impl(rf_lock *lock)
 {
 	return (lock_impl *)(void *)lock;
+}
+
+/* Whether a waiter is queued (a newcomer then queues too, without spinning). */
+static bool queued(lock_impl *l)
+{
+	return atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS;
 }
 
 static int check(rf_lock *lock)
@@ -141,16 +164,6 @@ static inline void *self_id(void)
 static inline void *giver_mark(void *me)
 {
 	return (void *)((uintptr_t)me | 1);
-}
-
-/* Round i of spinning (0-based) before trying again. */
-static void spin_round(int i, bool fiber)
-{
-	if (i < SPIN_RELAX || fiber)
-		for (int k = 2 << (i < SPIN_RELAX ? i : SPIN_RELAX); k > 0; k--)
-			cpu_relax();
-	else
-		sched_yield();
 }
 
 /* Set then clear bits of the state word in one CAS. Returns the old value. */
@@ -175,39 +188,38 @@ static bool free_for(lock_impl *l, uint32_t s, bool reg, void *me)
 	        atomic_load_explicit(&l->owner, memory_order_relaxed) != giver_mark(me));
 }
 
-/* Take the lock if free_for us, giving up our registration `reg` (SPINNER, WOKEN or 0)
- * in the same step. Acquire: pairs with the release of the unlock that freed or gave it. */
-static bool try_take(lock_impl *l, uint32_t reg, void *me)
+/* The state word once state s is taken by a contender registered as reg (SPINNER, WOKEN
+ * or 0): its registration given up, a request or gift consumed (its askers ask again),
+ * one more acquisition counted. */
+static inline uint32_t taken(uint32_t s, uint32_t reg)
+{
+	return (((s | LOCKED) & ~(HUNGRY | GIFT)) - reg) + SEQ;
+}
+
+/* Take the lock if free_for us (but a free lock only if free_ok), giving up our
+ * registration reg in the same step. Acquire: pairs with the release of the unlock that
+ * freed or gave it. */
+static bool try_take(lock_impl *l, uint32_t reg, void *me, bool free_ok)
 {
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
-	while (free_for(l, s, reg != 0, me)) {
-		/* its askers ask again */
-		uint32_t ns = ((s | LOCKED) & ~(HUNGRY | GIFT)) - reg;
-		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_acquire,
-		                                          memory_order_acquire))
+	while (free_for(l, s, reg != 0, me) && (free_ok || (s & LOCKED)))
+		if (atomic_compare_exchange_weak_explicit(
+		        &l->state, &s, taken(s, reg), memory_order_acquire, memory_order_acquire))
 			return true;
-	}
 	return false;
 }
 
-/* A thread done with its short spin: it takes the lock if free (true), else counts itself
- * among the registered spinners (*reg = SPINNER), unless their count is full, and asks
- * for the lock in the same CAS (no extra transfer of the line). Acquire: as try_take. */
-static bool enter(lock_impl *l, uint32_t *reg)
+/* A thread entering the slow path counts itself among the registered spinners, unless
+ * their count is full: SPINNER, or 0. Even if the lock is free now: its owner may be
+ * about to take it again (contend finds out). Relaxed: it orders nothing. */
+static uint32_t enter(lock_impl *l)
 {
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-	for (;;) {
-		bool take = !(s & LOCKED);
-		if (!take && (s & SPINNERS) == SPINNERS)
-			return false;
-		uint32_t ns =
-		    take ? (s | LOCKED) & ~HUNGRY : (s + SPINNER) | (s & GIFT ? 0 : HUNGRY);
-		if (atomic_compare_exchange_weak_explicit(&l->state, &s, ns, memory_order_acquire,
-		                                          memory_order_relaxed)) {
-			*reg = take ? 0 : SPINNER;
-			return take;
-		}
-	}
+	while ((s & SPINNERS) != SPINNERS)
+		if (atomic_compare_exchange_weak_explicit(
+		        &l->state, &s, s + SPINNER, memory_order_relaxed, memory_order_relaxed))
+			return SPINNER;
+	return 0;
 }
 
 /* A registered spinner stops spinning: it takes the lock if it is free_for it (true),
@@ -218,7 +230,7 @@ static bool leave(lock_impl *l, void *me)
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
 	for (;;) {
 		if (free_for(l, s, true, me)) {
-			if (try_take(l, SPINNER, me))
+			if (try_take(l, SPINNER, me, true))
 				return true;
 			s = atomic_load_explicit(&l->state, memory_order_relaxed);
 			continue;
@@ -252,6 +264,7 @@ int rf_lock_init(rf_lock *lock)
 	atomic_init(&l->state, 0);
 	spin_init(&l->qlock, LOCKRANK_ATOM_LOCK_QUEUE);
 	atomic_init(&l->owner, NULL);
+	l->passes = 0;
 	l->depth = 0;
 	waitlist_init(&l->waiters);
 	l->magic = LOCK_MAGIC;
@@ -274,7 +287,7 @@ int rf_lock_destroy(rf_lock *lock)
 	int rc = check(lock);
 	if (rc)
 		return rc;
-	if (atomic_load_explicit(&impl(lock)->state, memory_order_acquire))
+	if (atomic_load_explicit(&impl(lock)->state, memory_order_acquire) & (SEQ - 1))
 		return -EBUSY;
 	impl(lock)->magic = 0;
 	return 0;
@@ -304,9 +317,9 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
 	for (;;) {
 		if (free_for(l, s, woken, me)) {
-			if (atomic_compare_exchange_weak_explicit(
-			        &l->state, &s, ((s | LOCKED) & ~(HUNGRY | GIFT)) - mine,
-			        memory_order_acquire, memory_order_acquire)) {
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s, taken(s, mine),
+			                                          memory_order_acquire,
+			                                          memory_order_acquire)) {
 				spin_unlock(&l->qlock);
 				return 1;
 			}
@@ -343,25 +356,103 @@ static int wait_turn(lock_impl *l, struct lock_waiter *lw, bool woken, uint64_t 
 	return rc;
 }
 
-/* A registered contender asks for the lock and polls for it: true once taken. Bounded;
- * a newcomer stops early when a waiter queues, and a giver when its gift stays untaken
- * for OWN_GIFT_POLLS polls: its taker is off the CPU, perhaps waiting for this one. */
-static bool hungry_spin(lock_impl *l, uint32_t reg, bool woken, void *me)
+/* A fiber spins a little before it parks: SPIN_MAX rounds of 2, 4, 8 ... pauses, each
+ * followed by a try. Never a yield: its worker has no one to yield to that sched_yield
+ * knows of. True once it has the lock. */
+static bool spin_fiber(lock_impl *l, uint32_t reg, bool woken, void *me)
 {
-	for (int k = 0, own = 0; k < HUNGRY_POLLS && own < OWN_GIFT_POLLS; k++) {
-		ask(l); /* again if another spinner took the last gift */
-		if (try_take(l, reg, me))
+	for (int i = 0; i < SPIN_MAX && (woken || !queued(l)); i++) {
+		for (int k = 2 << i; k > 0; k--)
+			cpu_relax();
+		if (try_take(l, reg, me, true))
 			return true;
-		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-		if (!woken && (s & WAITERS))
-			break;
-		own = (s & GIFT) && atomic_load_explicit(&l->owner, memory_order_relaxed) ==
-		                        giver_mark(me)
-		          ? own + 1
-		          : 0;
-		cpu_relax();
 	}
 	return false;
+}
+
+/* Pause until time_now_ns() reaches `until`. */
+static void pause_until(uint64_t until)
+{
+	do
+		for (int k = 0; k < 8; k++)
+			cpu_relax();
+	while (time_now_ns() < until);
+}
+
+/* A registered contender waits for its turn: true once it has the lock. It asks for the
+ * lock once its turn is due (TURN_ACQS acquisitions since it registered, or TURN_NS of
+ * waiting; a woken waiter's time counts from when it first queued) and until then polls
+ * the state word seldom (each poll takes the line from the owner, whose turn should cost
+ * no more than an uncontended run), taking a free lock only if nobody took it since the
+ * last poll (SEQ; the CAS from that state checks it): an owner that keeps relocking keeps
+ * its turn. A lock found free but taken since is looked at again soon: its owner may
+ * have let go for good. It gives up after SPIN_NS or at the deadline; after STALL_NS
+ * without an acquisition (the owner was preempted or its critical sections are long:
+ * parking pays then); after GIFT_NS with its own gift untaken (the taker is off the
+ * CPU); and, a newcomer, when a waiter queues. */
+static bool contend(lock_impl *l, uint32_t reg, uint64_t since, uint64_t deadline, void *me)
+{
+	bool woken = reg == WOKEN;
+	uint64_t now = time_now_ns(), end = now + SPIN_NS, seen = now, wait = POLL_MIN_NS;
+	if (end > deadline)
+		end = deadline;
+	uint64_t due = (since ? since : now) + TURN_NS, gift = 0;
+	uint32_t last = atomic_load_explicit(&l->state, memory_order_relaxed), first = last;
+	bool soon = false; /* found free but retaken since: look again soon */
+	for (;;) {
+		uint64_t next = now + (now < due && !soon ? wait : POLL_MIN_NS);
+		pause_until(now < due && next > due ? due : next);
+		uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
+		now = time_now_ns();
+		if ((uint16_t)((s >> 16) - (first >> 16)) >= TURN_ACQS) /* time bounds a wrap */
+			due = now;
+		bool moved = (s ^ last) >> 16;
+		soon = !(s & LOCKED) && moved;
+		if (!(s & LOCKED) && (!moved || now >= due)) {
+			/* Acquire: as try_take. */
+			if (atomic_compare_exchange_strong_explicit(&l->state, &s, taken(s, reg),
+			                                            memory_order_acquire,
+			                                            memory_order_relaxed))
+				return true;
+		} else if (free_for(l, s, true, me) && try_take(l, reg, me, false)) {
+			return true;
+		}
+		if (!woken && (s & WAITERS))
+			return false;
+		if (now >= due)
+			ask(l);
+		wait = wait < POLL_MAX_NS / 2 ? wait * 2 : POLL_MAX_NS;
+		if (!(s & GIFT) ||
+		    atomic_load_explicit(&l->owner, memory_order_relaxed) != giver_mark(me))
+			gift = 0;
+		else if (!gift)
+			gift = now;
+		if (moved)
+			seen = now;
+		last = s;
+		if (now - seen >= STALL_NS || (gift && now - gift >= GIFT_NS) || now >= end)
+			return false;
+	}
+}
+
+/* A thread (not a poll) waits for the lock before it parks: a newcomer registers, then
+ * it waits for its turn and yields the CPU once, still registered (the owner may be
+ * waiting for this CPU; but a newcomer that found a queue joins it at once). True once
+ * it has the lock; else it is no longer a registered spinner (a woken waiter keeps
+ * WOKEN until it queues again). */
+static bool spin_thread(lock_impl *l, bool woken, uint64_t since, uint64_t deadline, void *me)
+{
+	uint32_t reg = woken ? WOKEN : enter(l);
+	if (!reg)
+		return false;
+	bool took = contend(l, reg, since, deadline, me);
+	if (!took && (woken || !queued(l))) {
+		sched_yield();
+		took = try_take(l, reg, me, true);
+	}
+	if (!took && reg == SPINNER)
+		took = leave(l, me);
+	return took;
 }
 
 /* The lock was taken when we looked: spin, then queue, until it is ours or the wait ends.
@@ -372,27 +463,15 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
 	struct lock_waiter lw = {.since = 0}; /* set when it first queues (wait_turn) */
 	bool woken = false, fiber = me != (void *)&thread_token;
 	for (;;) {
-		/* Our registration: WOKEN when woken, else a thread counts itself once it has
-		 * spun a little (never a fiber, whose holder may be waiting for its worker, nor a
-		 * poll). Not at once: that extra CAS would pull the line from the owner in each
-		 * of its short turns. */
+		/* A woken waiter (registered by WOKEN) always spins, a newcomer only while
+		 * nobody is queued. A thread newcomer does not take a free lock at once: its
+		 * owner may be about to take it again (contend decides); a fiber or a poll does. */
+		int rc;
 		uint32_t reg = woken ? WOKEN : 0;
-		/* A newcomer spins only while nobody is queued; a woken waiter always. */
-		int i = 0, rc;
-		bool took;
-		while (
-		    !(took = try_take(l, reg, me)) && !poll && i < SPIN_MAX &&
-		    (woken || !(atomic_load_explicit(&l->state, memory_order_relaxed) & WAITERS))) {
-			if (i == SPIN_RELAX && !fiber) {
-				if (!woken && (took = enter(l, &reg)))
-					break;
-				if (reg && (took = hungry_spin(l, reg, woken, me)))
-					break;
-			}
-			spin_round(i++, fiber);
-		}
-		if (!took && reg == SPINNER)
-			took = leave(l, me);
+		bool took = (fiber || poll || woken) && try_take(l, reg, me, true);
+		if (!took && !poll && (woken || !queued(l)))
+			took = fiber ? spin_fiber(l, reg, woken, me)
+			             : spin_thread(l, woken, lw.since, deadline, me);
 		if (took)
 			break;
 		if (poll) /* a woken waiter never polls: poll never sleeps */
@@ -404,6 +483,7 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
 		woken = true;
 		lw.losses++;
 	}
+	l->passes = 0; /* a contender got the lock */
 	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
 	l->depth = 1;
 	return 0;
@@ -423,16 +503,18 @@ static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 		return 0;
 	}
 	/* A free lock is taken here even with contenders registered (they do not own it): the
-	 * thread that just let go keeps its cache line and its short turn until one asks. */
+	 * thread that just let go keeps its cache line and its turn until one asks. */
 	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
-	if (__builtin_expect((s & LOCKED) || !atomic_compare_exchange_strong_explicit(
-	                                         &l->state, &s, s | LOCKED, memory_order_acquire,
-	                                         memory_order_relaxed),
-	                     0))
-		return acquire_slow(l, me, deadline, poll);
-	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
-	l->depth = 1;
-	return 0;
+	while (__builtin_expect(!(s & LOCKED), 1))
+		if (__builtin_expect(atomic_compare_exchange_weak_explicit(
+		                         &l->state, &s, (s | LOCKED) + SEQ, memory_order_acquire,
+		                         memory_order_relaxed),
+		                     1)) {
+			atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+			l->depth = 1;
+			return 0;
+		}
+	return acquire_slow(l, me, deadline, poll);
 }
 
 int rf_lock_lock(rf_lock *lock)
@@ -484,14 +566,14 @@ int rf_lock_unlock(rf_lock *lock)
 	if (rc)
 		return rc;
 	lock_impl *l = impl(lock);
-	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != self_id())
+	void *me = self_id();
+	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != me)
 		return RF_ENOTOWNER;
 	if (--l->depth)
 		return 0;
-	void *me = self_id();
 	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	/* Release in every branch: pairs with the acquire of the next taker. */
-	uint32_t s = LOCKED, passes = l->passes;
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed), passes = l->passes;
 	for (;;) {
 		uint32_t contenders = s & (SPINNERS | WOKEN);
 		if (contenders && !(s & STARVING) && ((s & HUNGRY) || passes >= PASSES_MAX)) {
