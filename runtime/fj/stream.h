@@ -1,0 +1,35 @@
+/* runtime/fj/stream.h: how the call-free leaf loops read their arrays (internal; no state).
+ *
+ * Those loops (leaf.c's fast leaves, leaf_known.c's kernel) run at memory speed: an element
+ * costs less work than fetching its bytes from DRAM. The hardware prefetchers follow a
+ * stream only within a 4 KiB page, so each page boundary restarts it: a TLB miss (a nested
+ * page walk under a hypervisor) and demand misses until the prefetcher has learnt the new
+ * page. stream() reads a page at a time and first prefetches the page two ahead, one line
+ * per page, which overlaps both with the reading of the current page. A prefetch never
+ * faults, so running past the end of a leaf is harmless: at most two lines fetched for
+ * nothing, and usually not even that, since a worker's next leaf starts where this one ends.
+ */
+#ifndef RF_FJ_STREAM_H
+#define RF_FJ_STREAM_H
+
+#include <stddef.h>
+
+#define R_PAGE 4096u
+#define R_PAGE_ELEMS (R_PAGE / 8u) /* 8-byte elements */
+#define R_AHEAD (2u * R_PAGE)
+
+/* block(p, k, st) over the m 8-byte elements at src, a page (R_PAGE_ELEMS) at a time, k < a
+ * page only for the last call; st is the loop's state (its accumulators). Inlined with its
+ * block, so that the accumulators stay in registers across pages. */
+static inline __attribute__((always_inline)) void
+r_stream(const void *src, size_t m, void *st, void (*block)(const void *p, size_t k, void *st))
+{
+	const char *p = src;
+	for (; m > R_PAGE_ELEMS; p += R_PAGE, m -= R_PAGE_ELEMS) {
+		__builtin_prefetch(p + R_AHEAD);
+		block(p, R_PAGE_ELEMS, st);
+	}
+	block(p, m, st);
+}
+
+#endif
