@@ -49,7 +49,8 @@
  * (r/fold + (r/map #(* 3 %) (r/filter even? xs))) written with rf_even and rf_mul runs
  * one call-free loop. Loops that call no user function take chunks of at least 4096
  * elements whatever n is (an element costs too little to split finer), and prefetch the
- * page two ahead of the one they read (the hardware prefetchers stop at page boundaries).
+ * page two ahead of the one they read (the hardware prefetchers stop at page boundaries);
+ * on x86-64 they use AVX2 where the CPU has it.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H

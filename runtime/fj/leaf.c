@@ -4,7 +4,7 @@
  * fold runs, so that nothing per element depends on the kind of stage or source:
  *   fast     no stage, a built-in reducef (rf_add, rf_max, rf_min over int64, rf_dadd over
  *            double): a plain loop, no call per element; the int64 ones read a page at a
- *            time (stream.h).
+ *            time and have an AVX2 clone (stream.h).
  *   known    only ringfold's own affine maps and parity predicates, reduced with rf_add:
  *            one call-free loop (leaf_known.c).
  *   fused    one or two map/filter/remove stages: one loop per shape (map, pred, map-map,
@@ -110,7 +110,8 @@ static inline __attribute__((always_inline)) void sum_block(const void *p, size_
 		s[0] += (uint64_t)load(p, j);
 }
 
-static int sum_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+static inline __attribute__((always_inline)) int sum_leaf(const fold_ctx *cx, size_t lo, size_t hi,
+                                                          rf_val *acc)
 {
 	uint64_t s[4] = {0, 0, 0, 0};
 	r_stream((const int64_t *)cx->c->base + lo, hi - lo, s, sum_block);
@@ -126,7 +127,8 @@ static inline __attribute__((always_inline)) void max_block(const void *p, size_
 	*(int64_t *)st = m;
 }
 
-static int max_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+static inline __attribute__((always_inline)) int max_leaf(const fold_ctx *cx, size_t lo, size_t hi,
+                                                          rf_val *acc)
 {
 	int64_t m = *acc;
 	r_stream((const int64_t *)cx->c->base + lo, hi - lo, &m, max_block);
@@ -142,13 +144,45 @@ static inline __attribute__((always_inline)) void min_block(const void *p, size_
 	*(int64_t *)st = m;
 }
 
-static int min_int64(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
+static inline __attribute__((always_inline)) int min_leaf(const fold_ctx *cx, size_t lo, size_t hi,
+                                                          rf_val *acc)
 {
 	int64_t m = *acc;
 	r_stream((const int64_t *)cx->c->base + lo, hi - lo, &m, min_block);
 	*acc = m;
 	return 0;
 }
+
+/* name: the leaf `body` compiled for the baseline; name_avx2: for AVX2 (stream.h). */
+#define R_LEAF(name, body)                                                                         \
+	static int name(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)                     \
+	{                                                                                          \
+		return body(cx, lo, hi, acc);                                                      \
+	}                                                                                          \
+	R_LEAF_AVX2(name, body)
+#ifdef R_AVX2_CLONES
+#define R_LEAF_AVX2(name, body)                                                                    \
+	R_AVX2 static int name##_avx2(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)       \
+	{                                                                                          \
+		return body(cx, lo, hi, acc);                                                      \
+	}
+#define R_PICK(name) (r_avx2 ? name##_avx2 : name)
+bool r_avx2;
+
+__attribute__((constructor)) static void detect_avx2(void)
+{
+	__builtin_cpu_init(); /* constructors may run before libgcc's own */
+	r_avx2 = __builtin_cpu_supports("avx2");
+}
+#else
+#define R_LEAF_AVX2(name, body)
+#define R_PICK(name) (name)
+#endif
+R_LEAF(sum_int64, sum_leaf)
+R_LEAF(max_int64, max_leaf)
+R_LEAF(min_int64, min_leaf)
+#undef R_LEAF
+#undef R_LEAF_AVX2
 
 static int sum_double(const fold_ctx *cx, size_t lo, size_t hi, rf_val *acc)
 {
@@ -165,11 +199,11 @@ static r_leaf_fn fast_leaf(const r_coll *c, rf_update_fn reducef)
 	if (c->nstages)
 		return NULL;
 	if (c->kind == R_INT64 && reducef == rf_add)
-		return sum_int64;
+		return R_PICK(sum_int64);
 	if (c->kind == R_INT64 && reducef == rf_max)
-		return max_int64;
+		return R_PICK(max_int64);
 	if (c->kind == R_INT64 && reducef == rf_min)
-		return min_int64;
+		return R_PICK(min_int64);
 	if (c->kind == R_DOUBLE && reducef == rf_dadd)
 		return sum_double;
 	return NULL;
@@ -354,10 +388,8 @@ void r_plan(fold_ctx *cx)
 	const r_coll *c = cx->c;
 	cx->kernel = NULL;
 	if ((cx->leaf = fast_leaf(c, cx->reducef)) || r_plan_known(cx)) {
-		if (!cx->leaf) {
-			cx->kernel = r_known_kernel;
+		if (!cx->leaf) /* r_plan_known chose the kernel */
 			cx->leaf = fused_leaf;
-		}
 		if (cx->range.leaf < R_CALL_FREE_LEAF)
 			cx->range.leaf = R_CALL_FREE_LEAF;
 		return;

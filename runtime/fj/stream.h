@@ -12,7 +12,20 @@
 #ifndef RF_FJ_STREAM_H
 #define RF_FJ_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* On x86-64 the call-free loops are compiled twice: for the baseline the library is built
+ * for (SSE2: two 64-bit lanes, no 64-bit compare) and for AVX2 (four lanes, vpcmpgtq for
+ * rf_max and rf_min). r_plan takes the AVX2 clone when r_avx2 says the CPU and the kernel
+ * support it. */
+#if defined(__x86_64__) && !defined(__AVX2__)
+#define R_AVX2_CLONES 1
+#define R_AVX2 __attribute__((target("avx2")))
+/* Set once before main by a constructor (leaf.c), read by every fold's r_plan; a test may
+ * clear it, before any fold, to run the baseline clones. */
+extern bool r_avx2;
+#endif
 
 #define R_PAGE 4096u
 #define R_PAGE_ELEMS (R_PAGE / 8u) /* 8-byte elements */
