@@ -4,16 +4,19 @@
  * costs less work than fetching its bytes from DRAM. The hardware prefetchers follow a
  * stream only within a 4 KiB page, so each page boundary restarts it: a TLB miss (a nested
  * page walk under a hypervisor) and demand misses until the prefetcher has learnt the new
- * page. stream() reads a page at a time and first prefetches the page two ahead, one line
- * per page, which overlaps both with the reading of the current page. A prefetch never
- * faults, so running past the end of a leaf is harmless: at most two lines fetched for
- * nothing, and usually not even that, since a worker's next leaf starts where this one ends.
+ * page. r_stream() reads a page at a time and first prefetches the page two ahead, one line
+ * per page (rf_fold_prefetch, which RF_FOLD_BODY's loops use too), which overlaps both with
+ * the reading of the current page. A prefetch never faults, so running past the end of a
+ * leaf is harmless: at most two lines fetched for nothing, and usually not even that, since
+ * a worker's next leaf starts where this one ends.
  */
 #ifndef RF_FJ_STREAM_H
 #define RF_FJ_STREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "ringfold/fold.h"
 
 /* On x86-64 the call-free loops are compiled twice: for the baseline the library is built
  * for (SSE2: two 64-bit lanes, no 64-bit compare) and for AVX2 (four lanes, vpcmpgtq for
@@ -22,14 +25,14 @@
 #if defined(__x86_64__) && !defined(__AVX2__)
 #define R_AVX2_CLONES 1
 #define R_AVX2 __attribute__((target("avx2")))
-/* Set once before main by a constructor (leaf.c), read by every fold's r_plan; a test may
- * clear it, before any fold, to run the baseline clones. */
+/* Set once before main by a constructor (leaf.c), read by r_plan on the thread that
+ * starts a fold; a test clears it between its folds (no other thread folding) to run the
+ * baseline clones. */
 extern bool r_avx2;
 #endif
 
-#define R_PAGE 4096u
+#define R_PAGE RF_FOLD_PAGE
 #define R_PAGE_ELEMS (R_PAGE / 8u) /* 8-byte elements */
-#define R_AHEAD (2u * R_PAGE)
 
 /* block(p, k, st) over the m 8-byte elements at src, a page (R_PAGE_ELEMS) at a time, k < a
  * page only for the last call; st is the loop's state (its accumulators). Inlined with its
@@ -39,7 +42,7 @@ r_stream(const void *src, size_t m, void *st, void (*block)(const void *p, size_
 {
 	const char *p = src;
 	for (; m > R_PAGE_ELEMS; p += R_PAGE, m -= R_PAGE_ELEMS) {
-		__builtin_prefetch(p + R_AHEAD);
+		rf_fold_prefetch(p);
 		block(p, R_PAGE_ELEMS, st);
 	}
 	block(p, m, st);
