@@ -48,9 +48,9 @@
  * and removes rf_even, rf_odd) reduced with rf_add, over any source but rf_r_source:
  * (r/fold + (r/map #(* 3 %) (r/filter even? xs))) written with rf_even and rf_mul runs
  * one call-free loop. Loops that call no user function take chunks of at least 4096
- * elements whatever n is (an element costs too little to split finer), and prefetch the
- * page two ahead of the one they read (the hardware prefetchers stop at page boundaries);
- * on x86-64 they use AVX2 where the CPU has it.
+ * elements whatever n is (an element costs too little to split finer); the int64 ones
+ * prefetch the page two ahead of the one they read (the hardware prefetchers stop at page
+ * boundaries) and, on x86-64, use AVX2 where the CPU has it.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
