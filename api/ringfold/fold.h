@@ -50,7 +50,7 @@
  * one call-free loop. Loops that call no user function take chunks of at least 4096
  * elements whatever n is (an element costs too little to split finer); the int64 ones
  * prefetch the page two ahead of the one they read (the hardware prefetchers stop at page
- * boundaries) and, on x86-64, use AVX2 where the CPU has it.
+ * boundaries), and on x86-64 all but the sum use AVX2 where the CPU has it.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ringfold/fold.h"
 
@@ -34,13 +35,21 @@ extern bool r_avx2;
 #define R_PAGE RF_FOLD_PAGE
 #define R_PAGE_ELEMS (R_PAGE / 8u) /* 8-byte elements */
 
-/* block(p, k, st) over the m 8-byte elements at src, a page (R_PAGE_ELEMS) at a time, k < a
- * page only for the last call; st is the loop's state (its accumulators). Inlined with its
- * block, so that the accumulators stay in registers across pages. */
+/* block(p, k, st) over the m 8-byte elements at src: first up to three elements, up to a
+ * 32-byte boundary (so that no 32-byte load of an AVX2 clone straddles two cache lines, each
+ * such load costing two), then a page (R_PAGE_ELEMS) at a time, the last call taking what
+ * is left; st is the loop's state (its accumulators). Inlined with its block, so that the
+ * accumulators stay in registers across pages. */
 static inline __attribute__((always_inline)) void
 r_stream(const void *src, size_t m, void *st, void (*block)(const void *p, size_t k, void *st))
 {
 	const char *p = src;
+	size_t head = ((uintptr_t)0 - (uintptr_t)p) % 32u / 8u;
+	if (head && m > R_PAGE_ELEMS) {
+		block(p, head, st);
+		p += head * 8u;
+		m -= head;
+	}
 	for (; m > R_PAGE_ELEMS; p += R_PAGE, m -= R_PAGE_ELEMS) {
 		rf_fold_prefetch(p);
 		block(p, R_PAGE_ELEMS, st);
