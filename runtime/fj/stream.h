@@ -4,11 +4,11 @@
  * costs less work than fetching its bytes from DRAM. The hardware prefetchers follow a
  * stream only within a 4 KiB page, so each page boundary restarts it: a TLB miss (a nested
  * page walk under a hypervisor) and demand misses until the prefetcher has learnt the new
- * page. r_stream() reads a page at a time and first prefetches the page two ahead, one line
- * per page (rf_fold_prefetch, which RF_FOLD_BODY's loops use too), which overlaps both with
- * the reading of the current page. A prefetch never faults, so running past the end of a
- * leaf is harmless: at most two lines fetched for nothing, and usually not even that, since
- * a worker's next leaf starts where this one ends.
+ * page. r_stream() reads a page at a time and first prefetches the page RF_FOLD_AHEAD (4)
+ * ahead, one line per page (rf_fold_prefetch, which RF_FOLD_BODY's loops use too), which
+ * overlaps both with the reading of the current page. A prefetch never faults, so running
+ * past the end of a leaf is harmless: at most four lines fetched for nothing, and usually
+ * not even that, since a worker's next leaf starts where this one ends.
  */
 #ifndef RF_FJ_STREAM_H
 #define RF_FJ_STREAM_H
