@@ -19,10 +19,10 @@
 
 #include "ringfold/fold.h"
 
-/* On x86-64 the call-free loops are compiled twice: for the baseline the library is built
- * for (SSE2: two 64-bit lanes, no 64-bit compare) and for AVX2 (four lanes, vpcmpgtq for
- * rf_max and rf_min). r_plan takes the AVX2 clone when r_avx2 says the CPU and the kernel
- * support it. */
+/* On x86-64 the call-free loops that gain from it (max, min, the known pipelines; not the
+ * sum, see leaf.c) are compiled twice: for the baseline the library is built for (SSE2: two
+ * 64-bit lanes, no 64-bit compare) and for AVX2 (four lanes, vpcmpgtq for rf_max and
+ * rf_min). r_plan takes the AVX2 clone when r_avx2 says the CPU and the kernel support it. */
 #if defined(__x86_64__) && !defined(__AVX2__)
 #define R_AVX2_CLONES 1
 #define R_AVX2 __attribute__((target("avx2")))
