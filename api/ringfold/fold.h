@@ -48,7 +48,9 @@
  * and removes rf_even, rf_odd) reduced with rf_add, over any source but rf_r_source:
  * (r/fold + (r/map #(* 3 %) (r/filter even? xs))) written with rf_even and rf_mul runs
  * one call-free loop. Loops that call no user function take chunks of at least 4096
- * elements whatever n is (an element costs too little to split finer).
+ * elements whatever n is (an element costs too little to split finer); the int64 ones
+ * prefetch the page four ahead of the one they read (the hardware prefetchers stop at page
+ * boundaries), and on x86-64 all but the sum use AVX2 where the CPU has it.
  */
 #ifndef RINGFOLD_FOLD_H
 #define RINGFOLD_FOLD_H
@@ -272,21 +274,60 @@ RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, r
  *     ...
  *     rf_fold_range(0, n, 0, sum_even_times3, rf_from_ptr(xs), rf_add, 0, &sum);
  *
- * is (r/fold + (r/map #(* 3 %) (r/filter even? xs))). The body starts on a 64-byte
- * boundary, so that where its loop lands, and with it the loop's speed, does not depend on
- * the code compiled around it. */
+ * is (r/fold + (r/map #(* 3 %) (r/filter even? xs))). The loop reads the array a page
+ * (RF_FOLD_PAGE bytes) at a time and first prefetches the page four ahead
+ * (rf_fold_prefetch), as ringfold's own call-free loops do; it is unrolled four times
+ * (a loop the compiler cannot vectorize, a filter's branch, say, then costs less loop
+ * overhead per element). The body starts on a 64-byte boundary, so that where its loop
+ * lands, and with it the loop's speed, does not depend on the code compiled around it. */
+/* clang-format off */
 #define RF_FOLD_BODY(name, elem_t, keep, map, reduce)                                              \
 	__attribute__((aligned(64))) static int name(size_t lo, size_t hi, rf_val ctx,             \
 	                                             rf_val *acc)                                  \
 	{                                                                                          \
 		const elem_t *xs = (const elem_t *)rf_to_ptr(ctx);                                 \
+		const size_t page =                                                                \
+		    RF_FOLD_PAGE / sizeof(elem_t) ? RF_FOLD_PAGE / sizeof(elem_t) : 1;             \
 		rf_val a = *acc;                                                                   \
-		for (size_t i = lo; i < hi; i++)                                                   \
-			if (keep(xs[i]))                                                           \
-				a = reduce(a, map(xs[i]));                                         \
+		for (size_t i = lo, end; i < hi; i = end) {                                        \
+			end = hi - i > page ? i + page : hi;                                       \
+			rf_fold_prefetch(&xs[i]);                                                  \
+			_Pragma("GCC unroll 4")                                                    \
+			for (size_t j = i; j < end; j++)                                           \
+				if (keep(xs[j]))                                                   \
+					a = reduce(a, map(xs[j]));                                 \
+		}                                                                                  \
 		*acc = a;                                                                          \
 		return 0;                                                                          \
 	}
+/* clang-format on */
+
+/* The page RF_FOLD_BODY's loop reads at a time, in bytes: the span within which hardware
+ * prefetchers follow a stream. */
+#define RF_FOLD_PAGE 4096
+
+/* How many pages ahead rf_fold_prefetch reaches: far enough that the page is in flight
+ * before the loop gets there (one page ahead hides less of the restart), near enough to
+ * stay within the fold's 4096-element leaves (eight pages of int64). */
+#define RF_FOLD_AHEAD 4
+
+/* Prefetch the page RF_FOLD_AHEAD ahead of p (p + RF_FOLD_AHEAD * RF_FOLD_PAGE), for a loop
+ * reading an array forward a page at a time: the hardware prefetchers stop at each page
+ * boundary, and this hides the restart (the TLB miss and the first demand misses of the
+ * next page). Never faults, whatever lies there.
+ * Returns: nothing.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: any.
+ * Cost:    one prefetch instruction (none where the compiler has no prefetch builtin). */
+static inline void rf_fold_prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch((const void *)((uintptr_t)p + RF_FOLD_AHEAD * RF_FOLD_PAGE));
+#else
+	(void)p;
+#endif
+}
 
 /* RF_FOLD_BODY's keep stage that keeps every element.
  * Returns: 1.

@@ -6,13 +6,15 @@
  *                        ringfold-known (the same with ringfold's rf_even and rf_mul, which
  *                        the fold compiles into a call-free loop),
  *                        ringfold-block (one rf_r_block slice function), ringfold-range
- *                        (the user's inline even and times3 compiled into the leaf), serial,
- * openmp, tbb, and openmp-calls: OpenMP calling the same even and times through pointers, the floor
- * of any per-element API fj_fib30             fib(30) with a spawn at every call (ns per call):
- * ringfold, serial, tbb task_group, openmp tasks; the per-spawn overhead (ns per call minus
- * serial's) goes to stderr pmap_1us             1 us of work per element, 20000 elements (ns per
- * element): ringfold, a thread per chunk Every implementation's answer is checked; a wrong one
- * aborts the run. */
+ *                        (the user's inline even and times3 compiled into the leaf),
+ *                        serial, openmp, tbb, and openmp-calls (OpenMP calling the same
+ *                        even and times through pointers: the floor of any per-element API)
+ *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
+ *                        serial, tbb task_group, openmp tasks; the per-spawn overhead (ns
+ *                        per call minus serial's) goes to stderr
+ *   pmap_1us             1 us of work per element, 20000 elements (ns per element):
+ *                        ringfold, a thread per chunk
+ * Every implementation's answer is checked; a wrong one aborts the run. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "runtime/fj/reducible.h"
+#include "runtime/fj/stream.h"
 
 enum { KEEP_ALL = -1, KEEP_NONE = -2 }; /* else keep the x with (x & 1) == keep */
 
@@ -57,6 +58,68 @@ static void compose_parity(uint64_t want, uint64_t mul, uint64_t add, int *keep)
 		*keep = KEEP_NONE;
 }
 
+typedef struct known_sums {
+	uint64_t sum, count; /* of the kept x */
+	uint64_t parity;     /* keep the x of this parity (known_block_parity only) */
+} known_sums;
+
+static inline __attribute__((always_inline)) void known_block_all(const void *p, size_t k, void *st)
+{
+	known_sums *s = st;
+	uint64_t sum = 0;
+	for (size_t j = 0; j < k; j++) {
+		rf_val x;
+		memcpy(&x, (const char *)p + j * sizeof(x), sizeof(x));
+		sum += (uint64_t)x;
+	}
+	s->sum += sum;
+	s->count += k;
+}
+
+static inline __attribute__((always_inline)) void known_block_parity(const void *p, size_t k,
+                                                                     void *st)
+{
+	known_sums *s = st;
+	uint64_t sum = 0, dropped = 0;
+	for (size_t j = 0; j < k; j++) {
+		rf_val x;
+		memcpy(&x, (const char *)p + j * sizeof(x), sizeof(x));
+		uint64_t drop = ((uint64_t)x ^ s->parity) & 1; /* 0 iff x has the kept parity */
+		sum += (uint64_t)x & (drop - 1);
+		dropped += drop;
+	}
+	s->sum += sum;
+	s->count += k - dropped;
+}
+
+/* The kept elements of src[0..m) summed into *acc as mul*x + add each. */
+static inline __attribute__((always_inline)) int known_kernel(const fold_ctx *cx, const void *src,
+                                                              size_t m, rf_val *acc)
+{
+	const int keep = cx->known_keep;
+	known_sums s = {0, 0, (uint64_t)keep};
+	if (keep == KEEP_NONE)
+		return 0;
+	if (keep == KEEP_ALL)
+		r_stream(src, m, &s, known_block_all);
+	else
+		r_stream(src, m, &s, known_block_parity);
+	*acc = (rf_val)((uint64_t)*acc + cx->known_mul * s.sum + cx->known_add * s.count);
+	return 0;
+}
+
+static int known_base(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)
+{
+	return known_kernel(cx, src, m, acc);
+}
+
+#ifdef R_AVX2_CLONES
+R_AVX2 static int known_avx2(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)
+{
+	return known_kernel(cx, src, m, acc);
+}
+#endif
+
 bool r_plan_known(fold_ctx *cx)
 {
 	const r_coll *c = cx->c;
@@ -81,33 +144,10 @@ bool r_plan_known(fold_ctx *cx)
 	cx->known_mul = mul;
 	cx->known_add = add;
 	cx->known_keep = keep;
+	cx->kernel = known_base;
+#ifdef R_AVX2_CLONES
+	if (r_avx2)
+		cx->kernel = known_avx2;
+#endif
 	return true;
-}
-
-/* The kept elements of src[0..m) summed into *acc as mul*x + add each. */
-int r_known_kernel(const fold_ctx *cx, const void *src, size_t m, rf_val *acc)
-{
-	const int keep = cx->known_keep;
-	uint64_t sum = 0, count = 0;
-	if (keep == KEEP_NONE)
-		return 0;
-	if (keep == KEEP_ALL) {
-		for (size_t j = 0; j < m; j++) {
-			rf_val x;
-			memcpy(&x, (const char *)src + j * sizeof(x), sizeof(x));
-			sum += (uint64_t)x;
-		}
-		count = m;
-	} else {
-		const uint64_t p = (uint64_t)keep;
-		for (size_t j = 0; j < m; j++) {
-			rf_val x;
-			memcpy(&x, (const char *)src + j * sizeof(x), sizeof(x));
-			uint64_t k = (((uint64_t)x ^ p) & 1) - 1; /* all ones iff x has parity p */
-			sum += (uint64_t)x & k;
-			count += k & 1;
-		}
-	}
-	*acc = (rf_val)((uint64_t)*acc + cx->known_mul * sum + cx->known_add * count);
-	return 0;
 }

@@ -70,11 +70,9 @@ struct rf_emit {
 void r_plan(fold_ctx *cx);
 
 /* If cx's pipeline is only rf_add/rf_inc/rf_dec/rf_mul maps and rf_even/rf_odd filters
- * and removes, reduced with rf_add: set cx->known_* and return true (leaf_known.c). */
+ * and removes, reduced with rf_add: set cx->known_* and cx->kernel (its call-free loop)
+ * and return true (leaf_known.c). */
 bool r_plan_known(fold_ctx *cx);
-
-/* The kernel of such a pipeline (an r_kernel): no call per element. */
-int r_known_kernel(const fold_ctx *cx, const void *src, size_t m, rf_val *acc);
 
 /* The leaf of pipelines with mapcat, take-while or a user source: each element walks the
  * stage list (fold.c). */

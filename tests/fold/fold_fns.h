@@ -2,13 +2,28 @@
  *  - even, below: the predicates of the tests' filter and take-while stages.
  *  - the concatenation monoid, packed as (hash of the sequence, its length).
  *    Associative, not commutative: a fold that reorders chunks or elements changes the
- *    hash, one that only regroups them does not. */
+ *    hash, one that only regroups them does not.
+ *  - each_clone: a test body run on both clones of the call-free loops. */
 #ifndef RF_TESTS_FOLD_FNS_H
 #define RF_TESTS_FOLD_FNS_H
 
 #include <stdint.h>
 
 #include "ringfold.h"
+#include "runtime/fj/stream.h"
+
+/* body(arg) on the baseline clones of the call-free loops, then on the ones r_plan picks
+ * for this CPU (runtime/fj/stream.h). No other thread may fold meanwhile. */
+static inline void each_clone(void (*body)(const void *arg), const void *arg)
+{
+#ifdef R_AVX2_CLONES
+	bool have = r_avx2;
+	r_avx2 = false;
+	body(arg);
+	r_avx2 = have;
+#endif
+	body(arg);
+}
 
 static inline int even(rf_val x, rf_val arg, rf_val *out)
 {

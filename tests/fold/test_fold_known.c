@@ -3,7 +3,8 @@
  * call-free loop: equal, bit for bit, to a serial interpreter of the chain and to the
  * same chain built from look-alike user functions (which take the per-element loops),
  * for every source kind, sizes around the call-free chunk, several n, overflowing
- * arithmetic, and chains that keep all, one parity, or nothing. */
+ * arithmetic, and chains that keep all, one parity, or nothing; on both clones of the
+ * loop (baseline and AVX2, fold_fns.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "fold_fns.h"
 #include "ringfold.h"
 
 enum { O_ADD, O_INC, O_DEC, O_MUL, O_FILTER_EVEN, O_FILTER_ODD, O_REMOVE_EVEN, O_REMOVE_ODD };
@@ -188,8 +190,18 @@ static rf_val expect(const chain *ch, int s, size_t n)
 	return (rf_val)sum;
 }
 
-static void check(const chain *ch, int s, size_t n, size_t chunk)
+typedef struct check_args {
+	const chain *ch;
+	int s;
+	size_t n, chunk;
+} check_args;
+
+static void check_clone(const void *arg)
 {
+	const check_args *a = arg;
+	const chain *ch = a->ch;
+	int s = a->s;
+	size_t n = a->n, chunk = a->chunk;
 	const rf_val init = 12345; /* serial reduce only: a fold starts every chunk from init */
 	rf_val want = expect(ch, s, n), got = 0, user = 0;
 	assert_int_equal(rf_fold_n(stages(source(s, n), ch, 0), chunk, rf_add, 0, rf_add, &got), 0);
@@ -198,6 +210,13 @@ static void check(const chain *ch, int s, size_t n, size_t chunk)
 	assert_int_equal(user, want);
 	assert_int_equal(rf_r_reduce(stages(source(s, n), ch, 0), rf_add, init, &got), 0);
 	assert_int_equal(got, (rf_val)((uint64_t)want + (uint64_t)init));
+}
+
+/* Both clones of the call-free loops (fold_fns.h). */
+static void check(const chain *ch, int s, size_t n, size_t chunk)
+{
+	check_args a = {ch, s, n, chunk};
+	each_clone(check_clone, &a);
 }
 
 static chain random_chain(void)

@@ -1,6 +1,7 @@
 /* tests/fold/test_fold_range.c: rf_fold_range and RF_FOLD_BODY against serial loops:
  * exact sums, index order kept (a non-commutative combine), every grain and range
- * shape, errors from the body and the combine, and bad arguments. */
+ * shape, RF_FOLD_BODY's page-at-a-time loop over elements of 4, 8 and more than a page's
+ * bytes, errors from the body and the combine, and bad arguments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,15 @@ static inline int64_t times3(int64_t x)
 
 RF_FOLD_BODY(even_times3, int64_t, is_even, times3, rf_plus)
 RF_FOLD_BODY(plain_sum, int64_t, rf_keep_all, rf_identity, rf_plus)
+
+/* Elements of other sizes: 1024 to a page, and one bigger than a page. */
+typedef struct big {
+	int64_t v;
+	char pad[RF_FOLD_PAGE + 8];
+} big;
+#define big_v(b) ((b).v)
+RF_FOLD_BODY(sum32, int32_t, rf_keep_all, rf_identity, rf_plus)
+RF_FOLD_BODY(sum_big, big, rf_keep_all, big_v, rf_plus)
 
 /* The sequence of indexes [lo, hi), as the concatenation monoid sees it. */
 static int index_seq(size_t lo, size_t hi, rf_val ctx, rf_val *acc)
@@ -68,7 +78,7 @@ static int teardown(void **state)
 static void test_sums_match_serial(void **state)
 {
 	const size_t grains[] = {0, 1, 7, 512, 4096, N, 2 * N};
-	const size_t ends[] = {0, 1, 2, 4095, 4096, 4097, 100001, N};
+	const size_t ends[] = {0, 1, 2, 1537, 3073, 4095, 4096, 4097, 100001, N};
 	for (size_t g = 0; g < sizeof(grains) / sizeof(*grains); g++)
 		for (size_t e = 0; e < sizeof(ends) / sizeof(*ends); e++) {
 			size_t lo = ends[e] / 3, hi = ends[e];
@@ -88,6 +98,29 @@ static void test_sums_match_serial(void **state)
 			                 0);
 			assert_int_equal(got, want_sum);
 		}
+}
+
+static void test_element_sizes(void **state)
+{
+	enum { N32 = 3 * 1024 + 5, NBIG = 7 };
+	static int32_t x32[N32];
+	static big xbig[NBIG];
+	int64_t want32 = 0, wantbig = 0;
+	for (size_t i = 0; i < N32; i++)
+		want32 += x32[i] = (int32_t)(i * 31 % 1001) - 500;
+	for (size_t i = 0; i < NBIG; i++)
+		wantbig += xbig[i].v = (int64_t)i * 1000003;
+	const size_t grains[] = {0, 1, 5, 1024, 1025};
+	for (size_t g = 0; g < sizeof(grains) / sizeof(*grains); g++) {
+		rf_val got = -1;
+		assert_int_equal(
+		    rf_fold_range(0, N32, grains[g], sum32, rf_from_ptr(x32), rf_add, 0, &got), 0);
+		assert_int_equal(got, want32);
+		assert_int_equal(
+		    rf_fold_range(0, NBIG, grains[g], sum_big, rf_from_ptr(xbig), rf_add, 0, &got),
+		    0);
+		assert_int_equal(got, wantbig);
+	}
 }
 
 static void test_index_order_kept(void **state)
@@ -130,9 +163,8 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sums_match_serial),
-	    cmocka_unit_test(test_index_order_kept),
-	    cmocka_unit_test(test_errors_come_back),
+	    cmocka_unit_test(test_sums_match_serial), cmocka_unit_test(test_element_sizes),
+	    cmocka_unit_test(test_index_order_kept),  cmocka_unit_test(test_errors_come_back),
 	    cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
