@@ -176,8 +176,9 @@ bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2);
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
 /* The same for maps of word keys under the default hash (no ops, or ops with neither hash
- * nor eq), hashing included: the value of k under n (NULL: empty), or nf. */
-rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf);
+ * nor eq), hashing included: into *out the value of k under n (NULL: empty), or nf.
+ * Returns 0 (rf_phm_get's result, so that it can tail-call this). */
+int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out);
 
 /* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM
  * (nothing changed) and in *out the node that takes n's place: n itself if changed in
