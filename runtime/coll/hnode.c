@@ -23,6 +23,20 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
+/* Drop every reference n holds, then free it (n lends nothing). */
+static void drop_all(hnode *n, const rf_coll_ops *ops)
+{
+	uint32_t e = h_entries(n), used = h_used(n);
+	if (ops && (ops->release || ops->key_release))
+		for (uint32_t i = 0; i < 2 * e; i += 2) {
+			key_release(ops, n->slot[i]);
+			val_release(ops, n->slot[i + 1]);
+		}
+	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
+		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
+	hnode_free(n);
+}
+
 /* Drop the reference n holds in word w (a key, a value or a child pointer). */
 static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
 {
@@ -37,12 +51,19 @@ static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
 
 void hnode_drop(hnode *n, const rf_coll_ops *ops)
 {
-	if (!n || !rc_drop(&n->rc))
-		return;
-	/* relaxed: written before the reference we just took the last of was dropped */
-	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
-	if (l) { /* every reference of n but its own words is l's */
-		if (n->own >= 0)
+	/* A loop down a chain of lent nodes whose own word is the child on their path (an
+	 * old version's path after an assoc): that child is dropped last, as the next turn. */
+	while (n && rc_drop(&n->rc)) {
+		/* relaxed: written before the reference we just took the last of was dropped */
+		hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed), *next = NULL;
+		if (!l) {
+			drop_all(n, ops);
+			return;
+		}
+		/* every reference of n but its own words is l's */
+		if (n->own >= 0 && (uint32_t)n->own >= 2 * h_entries(n))
+			next = (hnode *)(intptr_t)n->slot[n->own];
+		else if (n->own >= 0)
 			drop_word(n, (uint32_t)n->own, ops);
 		if (n->own2 >= 0)
 			drop_word(n, (uint32_t)n->own2, ops);
@@ -50,17 +71,8 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
 		hnode_drop(l, ops);
 		hnode_free(n);
-		return;
+		n = next;
 	}
-	uint32_t e = h_entries(n), used = h_used(n);
-	if (ops && (ops->release || ops->key_release))
-		for (uint32_t i = 0; i < 2 * e; i += 2) {
-			key_release(ops, n->slot[i]);
-			val_release(ops, n->slot[i + 1]);
-		}
-	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
-		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
-	hnode_free(n);
 }
 
 /* n hands its references but words skip, skip2 to c (hamt.h, "Lending"), unless n lends

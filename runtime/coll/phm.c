@@ -96,7 +96,7 @@ int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out)
 	int delta;
 	bool changed;
 	int rc =
-	    hamt_assoc(m->root, 0, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta, &changed);
+	    hamt_assoc(m->root, h_hash(m->ops, key), key, val, 0, m->ops, &r, &delta, &changed);
 	if (rc < 0) {
 		cmem_free(n, sizeof(*n));
 		return rc;
@@ -137,7 +137,7 @@ int rf_phm_update(const rf_phm *m, rf_val key, rf_update_fn f, rf_val arg, rf_ph
 	hnode *r;
 	int delta;
 	bool changed;
-	if ((rc = hamt_assoc(m->root, 0, h, key, v, 0, m->ops, &r, &delta, &changed)) < 0) {
+	if ((rc = hamt_assoc(m->root, h, key, v, 0, m->ops, &r, &delta, &changed)) < 0) {
 		cmem_free(n, sizeof(*n));
 		return rc;
 	}
