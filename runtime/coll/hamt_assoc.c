@@ -244,15 +244,24 @@ static int assoc_rec(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, u
 	return 0;
 }
 
+/* Every line of n (bitmaps maps: its used words) into the cache, for its copy. */
+static inline void prefetch_node(const hnode *n, uint64_t maps)
+{
+	const char *p = (const char *)n, *end = (const char *)&n->slot[2 * h_popc64(maps)];
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+}
+
 /* A persistent assoc (edit 0): the path's copies, one per bitmap node that leads on to a
  * child, are allocated on the way down; the node where the path ends (an entry, a free
  * position, a collision node, or none) changes through assoc_rec; then each copy is
  * filled from its source, bottom up, and takes the new node below it. Iterative, where
  * assoc_rec recurses, and the way down reads only the slot it follows in each node: a
  * child's bitmaps come with its pointer (hamt.h), so the child's header, which the fill
- * needs later, is only prefetched and its miss overlaps the rest of the way down rather
- * than adding to it (reading it there was a third of an assoc's time on a 1e6 map).
- * Nothing fails after a fill, which may lend (hamt.h). */
+ * needs later, is only prefetched (with the rest of its lines, which the copy reads): its
+ * miss overlaps the rest of the way down rather than adding to it (reading it there was a
+ * third of an assoc's time on a 1e6 map). Nothing fails after a fill, which may lend
+ * (hamt.h). */
 static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll_ops *ops,
                       hnode **out, int *delta, bool *changed)
 {
@@ -262,11 +271,8 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 	uint64_t maps = n ? h_maps(n) : 0; /* 0: none, or a collision node */
 	while (maps) {
 		uint32_t p = (uint32_t)(h >> shift) & HMASK;
-		if (!(maps >> (p + 32) & 1)) {
-			/* the entry assoc_rec compares with, fetched beside n's header */
-			__builtin_prefetch(&n->slot[2 * h_popc64(maps & ((1ull << p) - 1))]);
+		if (!(maps >> (p + 32) & 1))
 			break;
-		}
 		uint32_t w = 2 * h_popc64(maps & ((1ull << (p + 32)) - 1));
 		hnode *c = hnode_alloc(H_BITMAP, 2 * h_popc64(maps), 0);
 		if (!c) {
@@ -277,7 +283,7 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 		src[d] = n, cpy[d] = c, word[d] = w, d++;
 		maps = (uint64_t)n->slot[w + 1];
 		n = (hnode *)(intptr_t)n->slot[w];
-		__builtin_prefetch(n);
+		prefetch_node(n, maps);
 		shift += HBITS;
 	}
 	hnode *nk;
