@@ -1,6 +1,7 @@
 /* runtime/coll/hamt_assoc.c: assoc in the hash map trie (hamt.h), for persistent maps
  * (edit 0: every node on the path is copied) and transients (owned nodes change in
  * place). Shared state: nodes, under coll.h's contract. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,7 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 				hnode_free(cpy[d]); /* nothing in them yet */
 			return -ENOMEM;
 		}
+		assert(d < HDEPTH); /* below shift 60 only collision nodes */
 		src[d] = n, cpy[d] = c, word[d] = w, d++;
 		maps = (uint64_t)n->slot[w + 1];
 		n = (hnode *)(intptr_t)n->slot[w];
