@@ -41,6 +41,7 @@
 enum { H_BITMAP = 1, H_COLL = 2 };
 #define HBITS 5
 #define HMASK 31u
+#define HDEPTH 13 /* levels of bitmap nodes: shifts 0, 5, ..., 60 */
 
 typedef struct hnode {
 	_Atomic uint32_t rc;
@@ -114,6 +115,10 @@ static inline uint32_t h_popc(uint32_t x)
 	return (x * 0x01010101u) >> 24;
 #endif
 }
+static inline uint32_t h_popc64(uint64_t x)
+{
+	return h_popc((uint32_t)x) + h_popc((uint32_t)(x >> 32));
+}
 static inline uint32_t h_index(uint32_t map, uint32_t bit)
 {
 	return h_popc(map & (bit - 1));
@@ -176,17 +181,18 @@ bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2);
 /* Lookup: the value slot of key k with hash h under n, or NULL. */
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
 /* The same for maps of word keys under the default hash (no ops, or ops with neither hash
- * nor eq), hashing included: the value of k under n (NULL: empty), or nf. */
-rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf);
+ * nor eq), hashing included: into *out the value of k under n (NULL: empty), or nf.
+ * Returns 0 (rf_phm_get's result, so that it can tail-call this). */
+int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out);
 
-/* assoc / dissoc under n (NULL: empty) at level shift. Each returns 0 or -ENOMEM
+/* assoc under the root n, dissoc under n at level shift (NULL: empty). Each returns 0 or -ENOMEM
  * (nothing changed) and in *out the node that takes n's place: n itself if changed in
  * place or not changed at all (*delta tells: +1 an entry added, 0 a value replaced, -1
  * removed; *changed false when nothing was done), a new node owned by `edit`, or NULL
  * (dissoc emptied it). n is never freed here: a caller that replaces its own reference
  * to n drops it. */
-int hamt_assoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, uint64_t edit,
-               const rf_coll_ops *ops, hnode **out, int *delta, bool *changed);
+int hamt_assoc(hnode *n, uint64_t h, rf_val k, rf_val v, uint64_t edit, const rf_coll_ops *ops,
+               hnode **out, int *delta, bool *changed);
 int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
                 const rf_coll_ops *ops, hnode **out, bool *changed);
 

@@ -23,6 +23,20 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
+/* Drop every reference n holds, then free it (n lends nothing). */
+static void drop_all(hnode *n, const rf_coll_ops *ops)
+{
+	uint32_t e = h_entries(n), used = h_used(n);
+	if (ops && (ops->release || ops->key_release))
+		for (uint32_t i = 0; i < 2 * e; i += 2) {
+			key_release(ops, n->slot[i]);
+			val_release(ops, n->slot[i + 1]);
+		}
+	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
+		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
+	hnode_free(n);
+}
+
 /* Drop the reference n holds in word w (a key, a value or a child pointer). */
 static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
 {
@@ -37,12 +51,19 @@ static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
 
 void hnode_drop(hnode *n, const rf_coll_ops *ops)
 {
-	if (!n || !rc_drop(&n->rc))
-		return;
-	/* relaxed: written before the reference we just took the last of was dropped */
-	hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
-	if (l) { /* every reference of n but its own words is l's */
-		if (n->own >= 0)
+	/* A loop down a chain of lent nodes whose own word is the child on their path (an
+	 * old version's path after an assoc): that child is dropped last, as the next turn. */
+	while (n && rc_drop(&n->rc)) {
+		/* relaxed: written before the reference we just took the last of was dropped */
+		hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed), *next = NULL;
+		if (!l) {
+			drop_all(n, ops);
+			return;
+		}
+		/* every reference of n but its own words is l's */
+		if (n->own >= 0 && (uint32_t)n->own >= 2 * h_entries(n))
+			next = (hnode *)(intptr_t)n->slot[n->own];
+		else if (n->own >= 0)
 			drop_word(n, (uint32_t)n->own, ops);
 		if (n->own2 >= 0)
 			drop_word(n, (uint32_t)n->own2, ops);
@@ -50,17 +71,8 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
 		hnode_drop(l, ops);
 		hnode_free(n);
-		return;
+		n = next;
 	}
-	uint32_t e = h_entries(n), used = h_used(n);
-	if (ops && (ops->release || ops->key_release))
-		for (uint32_t i = 0; i < 2 * e; i += 2) {
-			key_release(ops, n->slot[i]);
-			val_release(ops, n->slot[i + 1]);
-		}
-	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
-		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
-	hnode_free(n);
 }
 
 /* n hands its references but words skip, skip2 to c (hamt.h, "Lending"), unless n lends
@@ -112,12 +124,19 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 }
 
 /* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per
- * popcount form (hw: the popcnt instruction), so that the common case runs without
+ * instruction set (hw: popcnt and bmi2's bzhi), so that the common case runs without
  * indirect or library calls. Collision nodes are rare: their scan is out of line, which
- * keeps the loop short and free of saved registers. */
-static inline __attribute__((always_inline)) uint32_t find_popc(uint32_t x, bool hw)
+ * keeps the loop short and free of saved registers.
+ *
+ * A level is one test of the 64-bit maps word (datamap | nodemap << 32, hamt.h) at the
+ * key's position p and one rank: the set bits of maps below bit p are the entries before
+ * the key's, and below bit p + 32 they are every entry plus the children before its
+ * child, which is the pair index of that child. One bzhi and one popcnt either way. */
+static inline __attribute__((always_inline)) uint32_t rank64(uint64_t maps, uint32_t p, bool hw)
 {
-	return hw ? (uint32_t)__builtin_popcount(x) : h_popc(x);
+	uint64_t x = maps & ((1ull << p) - 1); /* p < 64; bzhi when hw */
+	return hw ? (uint32_t)__builtin_popcountll(x)
+	          : h_popc((uint32_t)x) + h_popc((uint32_t)(x >> 32));
 }
 
 static inline __attribute__((always_inline)) bool find_eq(const rf_coll_ops *ops, rf_val a,
@@ -142,42 +161,48 @@ find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool wor
 {
 	uint64_t maps = h_maps(n); /* the root's own header; below, the copy in the parent */
 	for (uint32_t shift = 0;; shift += HBITS) {
-		if (__builtin_expect(maps == 0,
-		                     0)) /* a collision node: bitmap nodes hold something */
+		/* a collision node: bitmap nodes hold something */
+		if (__builtin_expect(maps == 0, 0))
 			return find_coll(n, h, k, ops);
-		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, shift);
-		if (dm & bit) {
-			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
+		uint32_t p = (uint32_t)(h >> shift) & HMASK;
+		if (maps >> p & 1) {
+			const rf_val *e = &n->slot[2 * rank64(maps, p, hw)];
 			return find_eq(ops, e[0], k, word) ? &e[1] : NULL;
 		}
-		if (!(nm & bit))
+		if (!(maps >> (p + 32) & 1))
 			return NULL;
-		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
-		maps = (uint64_t)n->slot[w + 1];
-		n = (const hnode *)(intptr_t)n->slot[w];
+		const rf_val *c = &n->slot[2 * rank64(maps, p + 32, hw)];
+		maps = (uint64_t)c[1];
+		n = (const hnode *)(intptr_t)c[0];
 	}
 }
 
 /* A whole get of a word key under the default hash, in one leaf function: find_body's
- * loop returning the value. coll_mix64 is a bijection, so distinct word keys never share a
- * whole hash and such a map has no collision node. */
-static inline __attribute__((always_inline)) rf_val get_word_body(const hnode *n, rf_val k,
-                                                                  rf_val nf, bool hw)
+ * loop storing the value. coll_mix64 is a bijection, so distinct word keys never share a
+ * whole hash and such a map has no collision node: the root's maps are its bitmaps. */
+static inline __attribute__((always_inline)) int get_word_body(const hnode *n, rf_val k, rf_val nf,
+                                                               rf_val *out, bool hw)
 {
-	if (!n)
-		return nf;
-	uint64_t h = coll_mix64((uint64_t)k), maps = h_maps(n); /* h: the bits still to use */
+	if (!n) {
+		*out = nf;
+		return 0;
+	}
+	uint64_t h = coll_mix64((uint64_t)k); /* the bits still to use */
+	uint64_t maps = (uint64_t)n->datamap | (uint64_t)n->nodemap << 32;
 	for (;; h >>= HBITS) {
-		uint32_t dm = (uint32_t)maps, nm = (uint32_t)(maps >> 32), bit = h_bit(h, 0);
-		if (dm & bit) {
-			const rf_val *e = &n->slot[2 * find_popc(dm & (bit - 1), hw)];
-			return e[0] == k ? e[1] : nf;
+		uint32_t p = (uint32_t)h & HMASK;
+		if (maps >> p & 1) {
+			const rf_val *e = &n->slot[2 * rank64(maps, p, hw)];
+			*out = e[0] == k ? e[1] : nf;
+			return 0;
 		}
-		if (!(nm & bit))
-			return nf;
-		uint32_t w = 2 * find_popc(dm, hw) + 2 * find_popc(nm & (bit - 1), hw);
-		maps = (uint64_t)n->slot[w + 1];
-		n = (const hnode *)(intptr_t)n->slot[w];
+		if (!(maps >> (p + 32) & 1)) {
+			*out = nf;
+			return 0;
+		}
+		const rf_val *c = &n->slot[2 * rank64(maps, p + 32, hw)];
+		maps = (uint64_t)c[1];
+		n = (const hnode *)(intptr_t)c[0];
 	}
 }
 
@@ -192,37 +217,43 @@ __attribute__((noinline)) static const rf_val *find_ops(const hnode *n, uint64_t
 	return find_body(n, h, k, ops, false, false);
 }
 
-__attribute__((noinline)) static rf_val get_word(const hnode *n, rf_val k, rf_val nf)
+__attribute__((noinline)) static int get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out)
 {
-	return get_word_body(n, k, nf, false);
+	return get_word_body(n, k, nf, out, false);
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+#if defined(__x86_64__) || defined(__i386__)
 #define FIND_HW 1
+#if !defined(__POPCNT__)
 bool hamt_have_popcnt;
+#endif
+static bool find_hw; /* popcnt and bzhi: set once, before main */
 
-__attribute__((constructor)) static void find_popcnt(void)
+__attribute__((constructor)) static void find_cpu(void)
 {
 	__builtin_cpu_init(); /* constructors may run before libgcc's own */
+#if !defined(__POPCNT__)
 	hamt_have_popcnt = __builtin_cpu_supports("popcnt");
+#endif
+	find_hw = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
 }
 
-__attribute__((target("popcnt"), noinline)) static const rf_val *find_word_hw(const hnode *n,
-                                                                              uint64_t h, rf_val k)
+__attribute__((target("popcnt,bmi2"), noinline)) static const rf_val *
+find_word_hw(const hnode *n, uint64_t h, rf_val k)
 {
 	return find_body(n, h, k, NULL, true, true);
 }
 
-__attribute__((target("popcnt"), noinline)) static const rf_val *
+__attribute__((target("popcnt,bmi2"), noinline)) static const rf_val *
 find_ops_hw(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
 {
 	return find_body(n, h, k, ops, false, true);
 }
 
-__attribute__((target("popcnt"), noinline)) static rf_val get_word_hw(const hnode *n, rf_val k,
-                                                                      rf_val nf)
+__attribute__((target("popcnt,bmi2"), noinline)) static int get_word_hw(const hnode *n, rf_val k,
+                                                                        rf_val nf, rf_val *out)
 {
-	return get_word_body(n, k, nf, true);
+	return get_word_body(n, k, nf, out, true);
 }
 #endif
 
@@ -232,17 +263,17 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		return NULL;
 	bool word = !ops || !ops->eq;
 #ifdef FIND_HW
-	if (hamt_have_popcnt)
+	if (find_hw)
 		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
 #endif
 	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
 }
 
-rf_val hamt_get_word(const hnode *n, rf_val k, rf_val nf)
+int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out)
 {
 #ifdef FIND_HW
-	if (hamt_have_popcnt)
-		return get_word_hw(n, k, nf);
+	if (find_hw)
+		return get_word_hw(n, k, nf, out);
 #endif
-	return get_word(n, k, nf);
+	return get_word(n, k, nf, out);
 }

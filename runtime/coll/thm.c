@@ -59,7 +59,7 @@ int rf_thm_assoc(rf_thm *t, rf_val key, rf_val val)
 	hnode *r;
 	int delta;
 	bool changed;
-	int rc = hamt_assoc(t->root, 0, h_hash(t->ops, key), key, val, t->edit, t->ops, &r, &delta,
+	int rc = hamt_assoc(t->root, h_hash(t->ops, key), key, val, t->edit, t->ops, &r, &delta,
 	                    &changed);
 	if (rc < 0)
 		return rc;
