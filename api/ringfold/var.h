@@ -96,6 +96,8 @@ typedef struct rf_var_head {
 #define RF_VAR_FLAGS_INLINE 3
 
 typedef struct rf_var_frame {
+	/* in pairs of words, which rf_var_binding stores at once: var and val, parent and
+	 * twin, binder and kind with covered */
 	rf_var *var;                       /* the var it binds; never changes */
 	rf_val val;                        /* its value there, read with a relaxed load (set!) */
 	const struct rf_var_frame *parent; /* the next older frame, or NULL */
@@ -104,6 +106,9 @@ typedef struct rf_var_frame {
 	uint32_t kind;             /* 0: a frame on its binder's stack */
 	uint32_t covered;          /* ringfold's; 0 when made */
 } rf_var_frame;
+
+/* Two words of a frame, stored at once by the inline rf_var_binding. */
+typedef uint64_t rf_var_frame_pair __attribute__((vector_size(16), aligned(8), may_alias));
 
 /* The thread's running context (fiber or thread), as the inline functions see it:
  * ringfold's, read and written by the inline functions only, and swapped by the
@@ -201,7 +206,13 @@ static inline int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_va
 		return rf_var_binding_call(var, val, body, arg, out);
 	*out = RF_NIL;
 	const rf_var_frame *saved = rf_var_ctx.innermost;
-	rf_var_frame f = {var, val, saved, NULL, self, 0, 0};
+	rf_var_frame f;
+	/* The frame in three 16-byte stores, not six of a word: a binding is mostly stores. */
+	rf_var_frame_pair a = {(uintptr_t)var, (uint64_t)val}, b = {(uintptr_t)saved, 0},
+	                  c = {(uintptr_t)self, 0};
+	*(rf_var_frame_pair *)(void *)&f.var = a;
+	*(rf_var_frame_pair *)(void *)&f.parent = b; /* twin NULL */
+	*(rf_var_frame_pair *)(void *)&f.binder = c; /* kind 0, covered 0 */
 	rf_var_ctx.innermost = &f;
 	int rc = body(arg, out);
 	if (__builtin_expect(f.covered || __atomic_load_n(&f.twin, __ATOMIC_RELAXED), 0))

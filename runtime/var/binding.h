@@ -64,6 +64,10 @@ _Static_assert(offsetof(var_frame, var) == offsetof(rf_var_frame, var) &&
                    offsetof(var_frame, kind) == offsetof(rf_var_frame, kind) &&
                    offsetof(var_frame, covered) == offsetof(rf_var_frame, covered) &&
                    offsetof(var_frame, refs) >= sizeof(rf_var_frame) &&
+                   offsetof(rf_var_frame, parent) == sizeof(rf_var_frame_pair) &&
+                   offsetof(rf_var_frame, binder) == 2 * sizeof(rf_var_frame_pair) &&
+                   offsetof(rf_var_frame, covered) + sizeof(uint32_t) ==
+                       3 * sizeof(rf_var_frame_pair) &&
                    sizeof(_Atomic rf_val) == sizeof(rf_val) &&
                    sizeof(_Atomic(var_frame *)) == sizeof(var_frame *) && FRAME_SCOPED == 0,
                "a frame is laid out as rf_var_frame (the inline functions read and make it)");
@@ -79,9 +83,6 @@ static inline void var_set_top(var_frame *f)
 	rf_var_ctx.innermost = (const rf_var_frame *)f;
 }
 
-/* The first two words of a frame, written with one 16-byte store. */
-typedef uint64_t var_frame_head __attribute__((vector_size(16), aligned(8), may_alias));
-
 /* A local frame binding var to val on top of `parent`, ctx's bindings (not yet
  * installed). var and val go in one store, which rf_var_deref's two loads read back
  * (measured: a binding around a deref costs a cycle less than with two stores). parent
@@ -91,7 +92,8 @@ typedef uint64_t var_frame_head __attribute__((vector_size(16), aligned(8), may_
 static inline void var_frame_local(var_frame *f, rf_var *var, rf_val val, uint32_t kind,
                                    const exec_ctx *ctx, var_frame *parent)
 {
-	*(var_frame_head *)(void *)f = (var_frame_head){(uintptr_t)var, (uint64_t)val};
+	rf_var_frame_pair head = {(uintptr_t)var, (uint64_t)val};
+	*(rf_var_frame_pair *)(void *)f = head;
 	f->parent = parent;
 	atomic_init(&f->twin, NULL);
 	f->binder = ctx;
