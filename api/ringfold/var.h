@@ -177,12 +177,21 @@ RF_API int rf_var_root(rf_var *var, rf_val *out);
 RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out);
 
 /* rf_var_binding as a call: every case, for the inline function's slow path and for
- * code that cannot inline. Returns, errors, blocking and context as rf_var_binding.
- * Cost:    as rf_var_binding, plus the calls. */
+ * code that cannot inline (another language's bindings).
+ * Returns: body's return; *out (may be NULL) as body set it.
+ * Errors:  as rf_var_binding.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    as rf_var_binding, plus two calls. */
 RF_API int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
-/* The end of an inline rf_var_binding's scope when the body pushed a binding over its
- * frame or captured it: ringfold's, called by the inline function only. */
+/* The end of an inline rf_var_binding's scope, f its frame, when the body pushed a
+ * binding over it or captured it: ringfold's, called by the inline function only.
+ * Returns: nothing; the calling context's bindings are those before the scope again.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: the one that made f, after its body returned.
+ * Cost:    a free per binding pushed and left by the body, and a reference dropped. */
 RF_API void rf_var_binding_end(rf_var_frame *f);
 
 /* (binding [var val] (body arg)): run body(arg, out) with var bound to val in the
