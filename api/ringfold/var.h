@@ -176,13 +176,13 @@ RF_API int rf_var_root(rf_var *var, rf_val *out);
  * Cost:    a mutex and the calls. */
 RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out);
 
-/* rf_var_binding as a call: every case, for the inline function's slow path and for
- * code that cannot inline (another language's bindings).
+/* rf_var_binding as a call, for code that cannot inline (another language's bindings):
+ * the same fast path, then every case.
  * Returns: body's return; *out (may be NULL) as body set it.
  * Errors:  as rf_var_binding.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    as rf_var_binding, plus two calls. */
+ * Cost:    as rf_var_binding, plus a call. */
 RF_API int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* The end of an inline rf_var_binding's scope, f its frame, when the body pushed a
@@ -194,25 +194,18 @@ RF_API int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val 
  * Cost:    a free per binding pushed and left by the body, and a reference dropped. */
 RF_API void rf_var_binding_end(rf_var_frame *f);
 
-/* (binding [var val] (body arg)): run body(arg, out) with var bound to val in the
- * calling context, then restore the previous binding, whatever body returns.
- * Returns: body's return; *out (may be NULL) as body set it.
- * Errors:  RF_ENOTDYNAMIC, RF_EVALIDATOR or the validator's code (body not run),
- *          -EINVAL (NULL var or body), -ENOMEM.
- * Blocks:  never (beyond body).
- * Context: any.
- * Cost:    inline, no allocation, nothing shared written (the frame is on the caller's
- *          stack) when var was bound before, has no validator and out is set; else
- *          rf_var_binding_call. A capture inside the body (work started there) copies the
- *          frames once. */
-static inline int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+/* rf_var_binding's code, with `slow` taking every case its fast path does not:
+ * ringfold's, for rf_var_binding (slow: rf_var_binding_call) and rf_var_binding_call. */
+static inline int rf_var_binding_inline(rf_var *var, rf_val val, rf_body_fn body, rf_val arg,
+                                        rf_val *out,
+                                        int (*slow)(rf_var *, rf_val, rf_body_fn, rf_val, rf_val *))
 {
 	const void *self = rf_var_ctx.self;
 	if (__builtin_expect(!var || !body || !out || !self, 0) ||
 	    __builtin_expect(__atomic_load_n(&((const rf_var_head *)(const void *)var)->flags,
 	                                     __ATOMIC_RELAXED) != RF_VAR_FLAGS_INLINE,
 	                     0))
-		return rf_var_binding_call(var, val, body, arg, out);
+		return slow(var, val, body, arg, out);
 	*out = RF_NIL;
 	const rf_var_frame *saved = rf_var_ctx.innermost;
 	rf_var_frame f;
@@ -229,6 +222,22 @@ static inline int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_va
 	else
 		rf_var_ctx.innermost = saved;
 	return rc;
+}
+
+/* (binding [var val] (body arg)): run body(arg, out) with var bound to val in the
+ * calling context, then restore the previous binding, whatever body returns.
+ * Returns: body's return; *out (may be NULL) as body set it.
+ * Errors:  RF_ENOTDYNAMIC, RF_EVALIDATOR or the validator's code (body not run),
+ *          -EINVAL (NULL var or body), -ENOMEM.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    inline, no allocation, nothing shared written (the frame is on the caller's
+ *          stack) when var was bound before, has no validator and out is set; else
+ *          rf_var_binding_call. A capture inside the body (work started there) copies the
+ *          frames once. */
+static inline int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+{
+	return rf_var_binding_inline(var, val, body, arg, out, rf_var_binding_call);
 }
 
 /* (binding [v1 x1 v2 x2 ...] (body arg)): rf_var_binding for n vars at once.

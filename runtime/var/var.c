@@ -361,7 +361,7 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 }
 
 /* The end of rf_var_binding's scope when a push was made over its frame or the frame
- * was captured (its copy), and that of rf_var_binding_call's in every case. */
+ * was captured (its copy), and that of binding_slow's in every case. */
 void rf_var_binding_end(rf_var_frame *f)
 {
 	var_frame *vf = (var_frame *)f;
@@ -370,8 +370,9 @@ void rf_var_binding_end(rf_var_frame *f)
 	var_copy_leave(copy);
 }
 
-/* rf_var_binding, every case: the inline function's fast path takes the common one. */
-int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+/* rf_var_binding, every case. */
+static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_body_fn body,
+                                                  rf_val arg, rf_val *out)
 {
 	rf_val dummy;
 	if (!out)
@@ -389,4 +390,9 @@ int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf
 	rc = body(arg, out);
 	rf_var_binding_end((rf_var_frame *)&f);
 	return rc;
+}
+
+int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+{
+	return rf_var_binding_inline(var, val, body, arg, out, binding_slow);
 }
