@@ -81,18 +81,44 @@ RF_API int rf_var_new_dynamic(rf_val root, rf_var **out);
  * Cost:    one or two frees. */
 RF_API void rf_var_free(rf_var *var);
 
-/* What the inline rf_var_deref reads (the ABI of docs/api.md, fixed for 1.x): the first
- * word of a var is its root (read with an acquire load); the calling context's innermost
- * binding frame is in a per-thread word, and begins with the var it binds and its value
- * there (read with a relaxed load). The rest of both is private. */
-typedef struct rf_var_frame_head {
-	rf_var *var; /* never changes */
-	rf_val val;  /* set! changes it */
-} rf_var_frame_head;
+/* What the inline functions read and write (the ABI of docs/api.md, fixed for 1.x): a
+ * var begins with rf_var_head; the calling context's innermost binding frame and its
+ * identity are in the per-thread rf_var_ctx; a binding frame is an rf_var_frame, the
+ * inline rf_var_binding's on the caller's stack. The rest of a var is private, and so is
+ * every other use of these fields (how frames are chained, copied and conveyed). */
+typedef struct rf_var_head {
+	rf_val root;   /* read with an acquire load */
+	uint8_t flags; /* read with a relaxed load; RF_VAR_FLAGS_INLINE: see rf_var_binding */
+} rf_var_head;
 
-/* The innermost binding frame of the context (fiber or thread) running on this thread,
- * or NULL: ringfold's, read by the inline functions only. */
-extern RF_API __thread const rf_var_frame_head *rf_var_innermost
+/* A var's flags when the inline rf_var_binding binds it without a call: dynamic, bound
+ * somewhere before, no validator. */
+#define RF_VAR_FLAGS_INLINE 3
+
+typedef struct rf_var_frame {
+	/* in pairs of words, which rf_var_binding stores at once: var and val, parent and
+	 * twin, binder and kind with covered */
+	rf_var *var;                       /* the var it binds; never changes */
+	rf_val val;                        /* its value there, read with a relaxed load (set!) */
+	const struct rf_var_frame *parent; /* the next older frame, or NULL */
+	struct rf_var_frame *twin; /* ringfold's; NULL when made; read with a relaxed load */
+	const void *binder;        /* rf_var_ctx.self of the context that made it */
+	uint32_t kind;             /* 0: a frame on its binder's stack */
+	uint32_t covered;          /* ringfold's; 0 when made */
+} rf_var_frame;
+
+/* Two words of a frame, stored at once by the inline rf_var_binding. */
+typedef uint64_t rf_var_frame_pair __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* The thread's running context (fiber or thread), as the inline functions see it:
+ * ringfold's, read and written by the inline functions only, and swapped by the
+ * scheduler at every fiber switch. */
+typedef struct rf_var_context {
+	const rf_var_frame *innermost; /* its innermost binding frame, or NULL */
+	const void *self;              /* its identity; NULL until ringfold's first use here */
+} rf_var_context;
+
+extern RF_API __thread rf_var_context rf_var_ctx
     __attribute__((tls_model("initial-exec"))); /* __thread: C and C++ alike */
 
 /* rf_var_deref as a call: every case, for the inline function's slow path and for code
@@ -114,7 +140,7 @@ RF_API int rf_var_deref_call(rf_var *var, rf_val *out);
  *          var's binding is the innermost; else rf_var_deref_call. */
 static inline int rf_var_deref(rf_var *var, rf_val *out)
 {
-	const rf_var_frame_head *f = rf_var_innermost;
+	const rf_var_frame *f = rf_var_ctx.innermost;
 	if (__builtin_expect(out != NULL, 1)) {
 		if (f) {
 			if (__builtin_expect(f->var == var, 1)) { /* no frame binds NULL */
@@ -123,7 +149,8 @@ static inline int rf_var_deref(rf_var *var, rf_val *out)
 			}
 		} else if (__builtin_expect(var != NULL, 1)) {
 			/* acquire pairs with the release of rf_var_alter_root's store */
-			*out = __atomic_load_n((const rf_val *)(const void *)var, __ATOMIC_ACQUIRE);
+			*out = __atomic_load_n(&((const rf_var_head *)(const void *)var)->root,
+			                       __ATOMIC_ACQUIRE);
 			return 0;
 		}
 	}
@@ -149,6 +176,54 @@ RF_API int rf_var_root(rf_var *var, rf_val *out);
  * Cost:    a mutex and the calls. */
 RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *out);
 
+/* rf_var_binding as a call, for code that cannot inline (another language's bindings):
+ * the same fast path, then every case.
+ * Returns: body's return; *out (may be NULL) as body set it.
+ * Errors:  as rf_var_binding.
+ * Blocks:  never (beyond body).
+ * Context: any.
+ * Cost:    as rf_var_binding, plus a call. */
+RF_API int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
+
+/* The end of an inline rf_var_binding's scope, f its frame, when the body pushed a
+ * binding over it or captured it: ringfold's, called by the inline function only.
+ * Returns: nothing; the calling context's bindings are those before the scope again.
+ * Errors:  none.
+ * Blocks:  never.
+ * Context: the one that made f, after its body returned.
+ * Cost:    a free per binding pushed and left by the body, and a reference dropped. */
+RF_API void rf_var_binding_end(rf_var_frame *f);
+
+/* rf_var_binding's code, with `slow` taking every case its fast path does not:
+ * ringfold's, for rf_var_binding (slow: rf_var_binding_call) and rf_var_binding_call. */
+static inline int rf_var_binding_inline(rf_var *var, rf_val val, rf_body_fn body, rf_val arg,
+                                        rf_val *out,
+                                        int (*slow)(rf_var *, rf_val, rf_body_fn, rf_val, rf_val *))
+{
+	const void *self = rf_var_ctx.self;
+	if (__builtin_expect(!var || !body || !out || !self, 0) ||
+	    __builtin_expect(__atomic_load_n(&((const rf_var_head *)(const void *)var)->flags,
+	                                     __ATOMIC_RELAXED) != RF_VAR_FLAGS_INLINE,
+	                     0))
+		return slow(var, val, body, arg, out);
+	*out = RF_NIL;
+	const rf_var_frame *saved = rf_var_ctx.innermost;
+	rf_var_frame f;
+	/* The frame in three 16-byte stores, not six of a word: a binding is mostly stores. */
+	rf_var_frame_pair a = {(uintptr_t)var, (uint64_t)val}, b = {(uintptr_t)saved, 0},
+	                  c = {(uintptr_t)self, 0};
+	*(rf_var_frame_pair *)(void *)&f.var = a;
+	*(rf_var_frame_pair *)(void *)&f.parent = b; /* twin NULL */
+	*(rf_var_frame_pair *)(void *)&f.binder = c; /* kind 0, covered 0 */
+	rf_var_ctx.innermost = &f;
+	int rc = body(arg, out);
+	if (__builtin_expect(f.covered || __atomic_load_n(&f.twin, __ATOMIC_RELAXED), 0))
+		rf_var_binding_end(&f);
+	else
+		rf_var_ctx.innermost = saved;
+	return rc;
+}
+
 /* (binding [var val] (body arg)): run body(arg, out) with var bound to val in the
  * calling context, then restore the previous binding, whatever body returns.
  * Returns: body's return; *out (may be NULL) as body set it.
@@ -156,9 +231,14 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
  *          -EINVAL (NULL var or body), -ENOMEM.
  * Blocks:  never (beyond body).
  * Context: any.
- * Cost:    no allocation, nothing shared written (the frame is on the stack); a capture
- *          inside the body (work started there) copies the frames once. */
-RF_API int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
+ * Cost:    inline, no allocation, nothing shared written (the frame is on the caller's
+ *          stack) when var was bound before, has no validator and out is set; else
+ *          rf_var_binding_call. A capture inside the body (work started there) copies the
+ *          frames once. */
+static inline int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+{
+	return rf_var_binding_inline(var, val, body, arg, out, rf_var_binding_call);
+}
 
 /* (binding [v1 x1 v2 x2 ...] (body arg)): rf_var_binding for n vars at once.
  * Bound in order, a later duplicate winning; every var is checked (dynamic, validator)

@@ -15,7 +15,8 @@
  *   var_binding       (binding [*v* i] @*v*): bind, read, restore, on one thread.
  *                     Peers: save, set, read and restore a thread-local, in the loop
  *                     (thread_local) and in a function around a body called through a
- *                     pointer, as rf_var_binding is (thread_local_call).
+ *                     pointer (thread_local_call), as a program that cannot inline
+ *                     rf_var_binding calls it.
  * Each run also prints the STM's retries per commit to stderr (contention measure).
  */
 #include <pthread.h>
@@ -364,7 +365,9 @@ static rf_var *dyn;
 static _Thread_local long tls_var;
 static volatile long sink;
 
-static int read_dyn(rf_val arg, rf_val *out)
+/* A call, as the peers' body is (read_tls): the inline rf_var_binding would otherwise let
+ * the compiler inline it, and the read with it, into the loop. */
+__attribute__((noinline)) static int read_dyn(rf_val arg, rf_val *out)
 {
 	return rf_var_deref(dyn, out);
 }

@@ -1,8 +1,9 @@
 /* runtime/base/ctx.c: which context runs, and the end-of-context hooks.
  *
- * ctx_current is thread-local and written only by its thread's scheduler (ctx_enter);
- * rf_var_innermost is thread-local too, written by the running context (runtime/var) and
- * by ctx_enter, which swaps it with the `bindings` of the contexts it switches between.
+ * rf_var_ctx is thread-local: `self` is written only by its thread's scheduler (ctx_enter)
+ * and by the thread's first ctx_self; `innermost` by the running context (runtime/var,
+ * the inline functions of ringfold/var.h) and by ctx_enter, which swaps it with the
+ * `bindings` of the contexts it switches between.
  * Hooks: registrations are serialized by hooks_lock; each writes its slot, then
  * publishes the new count with release; ctx_end reads the count with acquire (pairs
  * with it) and calls the slots below it, which are never written again.
@@ -19,11 +20,8 @@
 
 #define MAX_END_HOOKS 4
 
-_Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
 _Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
-__thread const rf_var_frame_head *rf_var_innermost __attribute__((tls_model("initial-exec")));
-extern __thread const rf_var_frame_head *ctx_innermost
-    __attribute__((alias("rf_var_innermost"), tls_model("initial-exec")));
+__thread rf_var_context rf_var_ctx __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 static void (*end_hooks[MAX_END_HOOKS])(exec_ctx *);
@@ -31,9 +29,10 @@ static _Atomic int nend_hooks;
 
 void ctx_enter(exec_ctx *c)
 {
-	ctx_self()->bindings = (void *)rf_var_innermost;
-	ctx_current = c = c ? c : &ctx_thread;
-	rf_var_innermost = c->bindings;
+	ctx_self()->bindings = (void *)(uintptr_t)rf_var_ctx.innermost;
+	c = c ? c : &ctx_thread;
+	rf_var_ctx.self = c;
+	rf_var_ctx.innermost = c->bindings;
 }
 
 int ctx_on_end(void (*fn)(exec_ctx *c))

@@ -14,7 +14,7 @@
  * conveyed frame there).
  *
  * One field lives elsewhere while its context runs: the innermost binding frame is in the
- * per-thread word rf_var_innermost (ringfold/var.h), where the inline rf_var_deref reads
+ * per-thread rf_var_ctx.innermost (ringfold/var.h), where the inline rf_var_deref reads
  * it with one load; `bindings` keeps it while the context does not run. ctx_enter moves
  * it at every switch, so only the running context's code uses the word, and only code
  * of other contexts (a spawner, a discard) the field.
@@ -38,33 +38,28 @@ typedef struct exec_ctx {
 	int reclaim_nest;     /* base: read sections open (debug builds count them) */
 } exec_ctx;
 
-/* The running context: a fiber's, or the thread's own (ctx_thread); NULL only until the
- * thread's first ctx_self or ctx_enter. Written only by their thread. Initial-exec: a
- * load at a fixed offset from the thread pointer, which ctx_self inlines into every
- * family's fast path. */
-extern _Thread_local exec_ctx *ctx_current __attribute__((tls_model("initial-exec")));
+/* The running context is rf_var_ctx.self (ringfold/var.h), beside the innermost frame:
+ * a fiber's, or the thread's own (ctx_thread); NULL only until the thread's first
+ * ctx_self or ctx_enter. Written only by their thread. Initial-exec: a load at a fixed
+ * offset from the thread pointer, which ctx_self inlines into every family's fast path
+ * (and the inline rf_var_binding into the program, as a frame's binder). */
 extern _Thread_local exec_ctx ctx_thread __attribute__((tls_model("initial-exec")));
-
-/* rf_var_innermost (ringfold/var.h) under a second name, for the var family's last write
- * of it in a function: the compiler keeps no register holding the first name's address
- * (its thread offset) across the calls before. Two names are two objects to the compiler,
- * so a function that writes through this one must not use the other afterwards. */
-extern __thread const rf_var_frame_head *ctx_innermost __attribute__((tls_model("initial-exec")));
 
 /* The context running now: the current fiber's, or the calling thread's. Never NULL.
  * Cost: one TLS load and a branch never taken after the thread's first call. Any
  * context. */
 static inline exec_ctx *ctx_self(void)
 {
-	exec_ctx *c = ctx_current;
+	exec_ctx *c = (exec_ctx *)(uintptr_t)rf_var_ctx.self;
 	if (__builtin_expect(c != NULL, 1))
 		return c;
-	return ctx_current = &ctx_thread;
+	rf_var_ctx.self = &ctx_thread;
+	return &ctx_thread;
 }
 
 /* Scheduler only: the calling thread now runs c (a fiber's context), or its own
  * context again when c is NULL. Parks the leaving context's innermost binding frame in
- * its `bindings` and puts c's in rf_var_innermost. */
+ * its `bindings` and puts c's in rf_var_ctx.innermost. */
 void ctx_enter(exec_ctx *c);
 
 /* Register fn to run on every context that ends (ctx_end). Registering the same fn again

@@ -1,17 +1,19 @@
 /* runtime/var/binding.h: dynamic binding frames (internal to vars and conveyance).
  *
  * A context's dynamic bindings are a chain of frames, newest first, each binding one
- * var: var_top() is the newest, kept in the per-thread word rf_var_innermost while the
+ * var: var_top() is the newest, kept in the per-thread rf_var_ctx.innermost while the
  * context runs and in its exec_ctx's `bindings` while it does not (runtime/base/ctx.h).
- * A frame begins as ringfold/var.h's rf_var_frame_head says (var, then val), for the
- * inline rf_var_deref. Frames come in two kinds:
+ * A frame is laid out as ringfold/var.h's rf_var_frame, which the inline rf_var_deref
+ * reads and the inline rf_var_binding makes (a scoped frame), and a shared frame has a
+ * reference count after it. Frames come in two kinds:
  *
  *  - local (FRAME_SCOPED, FRAME_PUSHED): made by the context that binds (`binder`) and
  *    owned by it, not reference counted. rf_var_binding/rf_var_bindings keep theirs on
  *    the C stack for the duration of the body; rf_var_push_binding allocates one that
  *    rf_var_pop_binding frees. A local frame lives exactly as long as its scope, so only
  *    its binder, and fork/join tasks it forked and joins before its scope ends, may see
- *    it. Its parent is any frame (local or shared).
+ *    it. Its parent is any frame (local or shared). FRAME_SCOPED is 0, what the inline
+ *    rf_var_binding writes.
  *  - shared (FRAME_SHARED): a heap copy made by var_bindings_capture, so that work
  *    started on another context may outlive the binding scope. Immutable but for `val`,
  *    reference counted; its parent is shared too (holding a reference) or NULL.
@@ -54,35 +56,32 @@ typedef struct var_frame {
 	_Atomic uint32_t refs; /* shared frames only */
 } var_frame;
 
-_Static_assert(offsetof(var_frame, var) == 0 && offsetof(var_frame, val) == 8 &&
-                   offsetof(var_frame, var) == offsetof(rf_var_frame_head, var) &&
-                   offsetof(var_frame, val) == offsetof(rf_var_frame_head, val) &&
-                   sizeof(_Atomic rf_val) == sizeof(rf_val),
-               "a frame begins as rf_var_frame_head (the inline rf_var_deref reads it)");
+_Static_assert(offsetof(var_frame, var) == offsetof(rf_var_frame, var) &&
+                   offsetof(var_frame, val) == offsetof(rf_var_frame, val) &&
+                   offsetof(var_frame, parent) == offsetof(rf_var_frame, parent) &&
+                   offsetof(var_frame, twin) == offsetof(rf_var_frame, twin) &&
+                   offsetof(var_frame, binder) == offsetof(rf_var_frame, binder) &&
+                   offsetof(var_frame, kind) == offsetof(rf_var_frame, kind) &&
+                   offsetof(var_frame, covered) == offsetof(rf_var_frame, covered) &&
+                   offsetof(var_frame, refs) >= sizeof(rf_var_frame) &&
+                   offsetof(rf_var_frame, parent) == sizeof(rf_var_frame_pair) &&
+                   offsetof(rf_var_frame, binder) == 2 * sizeof(rf_var_frame_pair) &&
+                   offsetof(rf_var_frame, covered) + sizeof(uint32_t) ==
+                       3 * sizeof(rf_var_frame_pair) &&
+                   sizeof(_Atomic rf_val) == sizeof(rf_val) &&
+                   sizeof(_Atomic(var_frame *)) == sizeof(var_frame *) && FRAME_SCOPED == 0,
+               "a frame is laid out as rf_var_frame (the inline functions read and make it)");
 
 /* The running context's innermost frame, and replacing it. */
 static inline var_frame *var_top(void)
 {
-	return (var_frame *)(uintptr_t)rf_var_innermost;
+	return (var_frame *)(uintptr_t)rf_var_ctx.innermost;
 }
 
 static inline void var_set_top(var_frame *f)
 {
-	rf_var_innermost = (const rf_var_frame_head *)f;
+	rf_var_ctx.innermost = (const rf_var_frame *)f;
 }
-
-/* var_set_top as a function's last use of the word, after a call: nothing stays in a
- * callee-saved register across the call for it (runtime/base/ctx.h, ctx_innermost). The
- * compiler does not know the alias is the same word, so the barrier keeps a later read of
- * rf_var_innermost (in a caller this is inlined into) from moving above the store. */
-static inline void var_set_top_last(var_frame *f)
-{
-	ctx_innermost = (const rf_var_frame_head *)f;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* The first two words of a frame, written with one 16-byte store. */
-typedef uint64_t var_frame_head __attribute__((vector_size(16), aligned(8), may_alias));
 
 /* A local frame binding var to val on top of `parent`, ctx's bindings (not yet
  * installed). var and val go in one store, which rf_var_deref's two loads read back
@@ -93,7 +92,8 @@ typedef uint64_t var_frame_head __attribute__((vector_size(16), aligned(8), may_
 static inline void var_frame_local(var_frame *f, rf_var *var, rf_val val, uint32_t kind,
                                    const exec_ctx *ctx, var_frame *parent)
 {
-	*(var_frame_head *)(void *)f = (var_frame_head){(uintptr_t)var, (uint64_t)val};
+	rf_var_frame_pair head = {(uintptr_t)var, (uint64_t)val};
+	*(rf_var_frame_pair *)(void *)f = head;
 	f->parent = parent;
 	atomic_init(&f->twin, NULL);
 	f->binder = ctx;

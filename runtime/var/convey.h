@@ -34,7 +34,7 @@ int var_bindings_capture(void **frame);
 /* The running context's innermost frame, for a fork/join task to install uncaptured. */
 static inline void *var_bindings_current(void)
 {
-	return (void *)(uintptr_t)rf_var_innermost;
+	return (void *)(uintptr_t)rf_var_ctx.innermost;
 }
 void *var_bindings_install(void *frame);
 void var_bindings_release(void *frame);

@@ -361,10 +361,12 @@ int rf_var_bindings(size_t n, rf_var *const vars[], const rf_val vals[], rf_body
 }
 
 /* The end of rf_var_binding's scope when a push was made over its frame or the frame
- * was captured (its copy). */
-static __attribute__((noinline)) void binding_end_slow(var_frame *copy, var_frame *saved)
+ * was captured (its copy), and that of binding_slow's in every case. */
+void rf_var_binding_end(rf_var_frame *f)
 {
-	scope_end(saved);
+	var_frame *vf = (var_frame *)f;
+	var_frame *copy = atomic_load_explicit(&vf->twin, memory_order_relaxed);
+	scope_end(vf->parent);
 	var_copy_leave(copy);
 }
 
@@ -386,35 +388,11 @@ static __attribute__((noinline)) int binding_slow(rf_var *var, rf_val val, rf_bo
 	mark_bound(var);
 	var_set_top(&f);
 	rc = body(arg, out);
-	binding_end_slow(atomic_load_explicit(&f.twin, memory_order_relaxed), f.parent);
+	rf_var_binding_end((rf_var_frame *)&f);
 	return rc;
 }
 
-/* The common (binding [*v* x] ...): an out-pointer, a dynamic var without a validator,
- * bound before. One frame on the stack and nothing shared written. What is needed after
- * the body is read back from the frame, not kept in callee-saved registers: a register
- * saved here and restored at the end is a store and a load on the caller's path from
- * one binding to the next (measured: 4.1 ns a binding instead of 3.5), as the innermost
- * word itself is (its load waits for the previous restore). */
-int rf_var_binding(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
+int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out)
 {
-	if (__builtin_expect(!var || atomic_load_explicit(&var->flags, memory_order_relaxed) !=
-	                                 (VAR_DYNAMIC | VAR_BOUND),
-	                     0))
-		return binding_slow(var, val, body, arg, out);
-	if (__builtin_expect(!body, 0)) /* apart: GCC would merge the two into setcc and or */
-		return binding_slow(var, val, body, arg, out);
-	if (__builtin_expect(!out, 0))
-		return binding_slow(var, val, body, arg, out);
-	*out = RF_NIL;
-	var_frame f;
-	var_frame_local(&f, var, val, FRAME_SCOPED, ctx_self(), var_top());
-	var_set_top(&f);
-	int rc = body(arg, out);
-	var_frame *copy = atomic_load_explicit(&f.twin, memory_order_relaxed);
-	if (__builtin_expect(f.covered || copy, 0))
-		binding_end_slow(copy, f.parent);
-	else
-		var_set_top_last(f.parent);
-	return rc;
+	return rf_var_binding_inline(var, val, body, arg, out, binding_slow);
 }

@@ -12,12 +12,12 @@
 #include "ringfold/var.h"
 #include "runtime/base/watches.h"
 
-/* Every flag there is: rf_var_binding's fast path compares the whole byte with
- * VAR_DYNAMIC | VAR_BOUND (a new flag must keep that test right). */
+/* Every flag there is: the inline rf_var_binding compares the whole byte with
+ * RF_VAR_FLAGS_INLINE, VAR_DYNAMIC | VAR_BOUND (a new flag must keep that test right). */
 enum { VAR_DYNAMIC = 1, VAR_BOUND = 2, VAR_VALIDATED = 4 };
 
 struct rf_var {
-	_Atomic rf_val root;   /* first: the inline rf_var_deref reads it (ringfold/var.h) */
+	_Atomic rf_val root;   /* rf_var_head's: the inline functions read them (ringfold/var.h) */
 	_Atomic uint8_t flags; /* VAR_* */
 	pthread_mutex_t lock;
 	rf_validator_fn validator; /* under lock */
@@ -25,8 +25,12 @@ struct rf_var {
 	watch_set *watches;        /* under lock; NULL when none */
 };
 
-_Static_assert(offsetof(struct rf_var, root) == 0 && sizeof(_Atomic rf_val) == sizeof(rf_val),
-               "the root is a var's first word (the inline rf_var_deref reads it)");
+_Static_assert(offsetof(struct rf_var, root) == offsetof(rf_var_head, root) &&
+                   offsetof(struct rf_var, flags) == offsetof(rf_var_head, flags) &&
+                   sizeof(_Atomic rf_val) == sizeof(rf_val) &&
+                   sizeof(_Atomic uint8_t) == sizeof(uint8_t) &&
+                   (VAR_DYNAMIC | VAR_BOUND) == RF_VAR_FLAGS_INLINE,
+               "a var begins as rf_var_head (the inline functions read it)");
 
 /* The arguments common to the calls that bind or redefine n vars around a body: sets
  * *out (may be NULL) to RF_NIL, then returns -EINVAL unless body is set and, for n > 0,

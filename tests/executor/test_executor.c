@@ -361,7 +361,7 @@ static void ctx_fn(void *arg)
 {
 	struct ctxcheck *c = arg;
 	exec_ctx *ctx = ctx_self();
-	RF_CHECK(rf_var_innermost == c->frame); /* the running fiber's innermost frame */
+	RF_CHECK(rf_var_ctx.innermost == c->frame); /* the running fiber's innermost frame */
 	RF_CHECK((ctx->tx) == NULL);
 	RF_CHECK((ctx->agent_action) == NULL);
 	RF_CHECK((ctx->go) == NULL);

@@ -138,7 +138,7 @@ static void binding_restored_on_every_path(void **state)
 	assert_int_equal(rf_var_pop_binding(V), 0);
 	assert_int_equal(rf_var_pop_binding(V), -EINVAL);
 	assert_int_equal(get(V), 1);
-	assert_null(rf_var_innermost);
+	assert_null(rf_var_ctx.innermost);
 	free_vars();
 }
 
@@ -515,7 +515,7 @@ static void *borrower(void *arg)
 static int lend(rf_val arg, rf_val *out)
 {
 	struct borrow *b = rf_to_ptr(arg);
-	b->frame = (void *)(uintptr_t)rf_var_innermost;
+	b->frame = (void *)(uintptr_t)rf_var_ctx.innermost;
 	pthread_t th;
 	pthread_create(&th, NULL, borrower, b);
 	pthread_join(th, NULL);
@@ -569,10 +569,10 @@ static void many_vars_and_unpopped_pushes(void **state)
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 0, &out), 0);
 	assert_int_equal(out, 78);
 	assert_int_equal(rf_var_bindings(12, many, vals, read_many, 1, &out), 0);
-	assert_null(rf_var_innermost);
+	assert_null(rf_var_ctx.innermost);
 	assert_int_equal(rf_var_binding(many[5], 7, read_many, 1, &out), 0);
 	assert_int_equal(out, 7);
-	assert_null(rf_var_innermost);
+	assert_null(rf_var_ctx.innermost);
 	assert_int_equal(get(many[0]), 0);
 	for (int i = 0; i < 12; i++)
 		rf_var_free(many[i]);
@@ -881,7 +881,7 @@ static int deref_inner(rf_val arg, rf_val *out)
 {
 	both_derefs(W, 200); /* innermost */
 	both_derefs(V, 5);   /* below it: the walk */
-	const rf_var_frame_head *h = rf_var_innermost;
+	const rf_var_frame *h = rf_var_ctx.innermost;
 	RF_CHECK(h && h->var == W && h->val == 200);
 	RF_CHECK_EQ(rf_var_set(W, 201), 0);
 	RF_CHECK_EQ(h->val, 201);
@@ -904,13 +904,13 @@ static void inline_deref_matches_the_call(void **state)
 	setup_vars();
 	rf_var *never;
 	assert_int_equal(rf_var_new_dynamic(33, &never), 0);
-	assert_null(rf_var_innermost);
+	assert_null(rf_var_ctx.innermost);
 	both_derefs(V, 1);
 	both_derefs(never, 33);
 	assert_int_equal(*(const rf_val *)(const void *)V, 1); /* the root is the first word */
 	assert_int_equal(rf_var_binding(W, 7, plain_body, 0, NULL), 0); /* W bound once */
 	assert_int_equal(rf_var_binding(V, 5, deref_outer, 0, NULL), 0);
-	assert_null(rf_var_innermost);
+	assert_null(rf_var_ctx.innermost);
 	both_derefs(W, 100);
 	rf_val x;
 	assert_int_equal(rf_var_deref(V, NULL), -EINVAL);
@@ -943,7 +943,7 @@ static int nested_push(rf_val arg, rf_val *out)
 	RF_CHECK_EQ(r, 8);
 	RF_CHECK_EQ(get(V), 6); /* the nested scope's end dropped its push */
 	RF_CHECK_EQ(get(W), 100);
-	RF_CHECK(rf_var_innermost && rf_var_innermost->var == V);
+	RF_CHECK(rf_var_ctx.innermost && rf_var_ctx.innermost->var == V);
 	return push_pop_inside(arg, out);
 }
 
@@ -954,12 +954,98 @@ static void pushes_inside_a_scope(void **state)
 	for (rf_val leave = 0; leave < 2; leave++) {
 		assert_int_equal(rf_var_binding(V, 6, push_pop_inside, leave, &out), 0);
 		assert_int_equal(out, 6);
-		assert_null(rf_var_innermost);
+		assert_null(rf_var_ctx.innermost);
 		assert_int_equal(rf_var_binding(V, 6, nested_push, leave, &out), 0);
 		assert_int_equal(out, 6);
-		assert_null(rf_var_innermost);
+		assert_null(rf_var_ctx.innermost);
 		assert_int_equal(get(V) * 1000 + get(W), 1100);
 	}
+	free_vars();
+}
+
+/* The inline rf_var_binding and rf_var_binding_call: the same frame (what the ABI says:
+ * var, value, the frame below, the running context as binder), set! allowed in both, the
+ * same errors; on a thread's first binding (rf_var_ctx.self not yet set) and after. */
+struct frame_seen {
+	const rf_var_frame *below;
+	int checked;
+};
+
+static int check_frame(rf_val arg, rf_val *out)
+{
+	struct frame_seen *s = rf_to_ptr(arg);
+	const rf_var_frame *f = rf_var_ctx.innermost;
+	RF_CHECK(f && f->var == V && f->val == 4 && f->parent == s->below);
+	RF_CHECK(f->binder && f->binder == rf_var_ctx.self && f->kind == 0 && !f->covered);
+	RF_CHECK(!f->twin);
+	RF_CHECK_EQ(rf_var_set(V, 5), 0);
+	RF_CHECK_EQ(get(V), 5);
+	s->checked++;
+	*out = 9;
+	return 3;
+}
+
+static int refuse(rf_val val, rf_val ctx)
+{
+	return val != ctx;
+}
+
+static int both_bindings(rf_val arg, rf_val *out)
+{
+	struct frame_seen *s = rf_to_ptr(arg);
+	s->below = rf_var_ctx.innermost;
+	rf_val o = -1;
+	RF_CHECK_EQ(rf_var_binding(V, 4, check_frame, arg, &o), 3);
+	RF_CHECK_EQ(o, 9);
+	RF_CHECK(rf_var_ctx.innermost == s->below);
+	o = -1;
+	RF_CHECK_EQ(rf_var_binding_call(V, 4, check_frame, arg, &o), 3);
+	RF_CHECK_EQ(o, 9);
+	RF_CHECK(rf_var_ctx.innermost == s->below);
+	RF_CHECK_EQ(rf_var_binding(V, 4, check_frame, arg, NULL), 3);
+	RF_CHECK_EQ(rf_var_binding_call(V, 4, check_frame, arg, NULL), 3);
+	return 0;
+}
+
+static void *first_binding_here(void *arg)
+{
+	struct frame_seen *s = arg;
+	RF_CHECK(!rf_var_ctx.self && !rf_var_ctx.innermost); /* a thread ringfold never ran on */
+	both_bindings(rf_from_ptr(s), NULL);
+	RF_CHECK_EQ(s->checked, 4);
+	RF_CHECK_EQ(rf_var_binding(W, 6, both_bindings, rf_from_ptr(s), NULL), 0); /* nested */
+	RF_CHECK(s->below && s->below->var == W);
+	RF_CHECK_EQ(s->checked, 8);
+	RF_CHECK(!rf_var_ctx.innermost);
+	return NULL;
+}
+
+static void inline_binding_matches_the_call(void **state)
+{
+	setup_vars();
+	assert_int_equal(rf_var_binding(V, 2, plain_body, 0, NULL), 0); /* V bound once */
+	struct frame_seen s = {NULL, 0};
+	pthread_t t;
+	pthread_create(&t, NULL, first_binding_here, &s);
+	pthread_join(t, NULL);
+	assert_int_equal(s.checked, 8);
+	/* errors, the same both ways; nothing left bound */
+	rf_var *plain;
+	assert_int_equal(rf_var_new(0, &plain), 0);
+	int (*const bind[2])(rf_var *, rf_val, rf_body_fn, rf_val,
+	                     rf_val *) = {rf_var_binding, rf_var_binding_call};
+	for (int i = 0; i < 2; i++) {
+		rf_val out = -1;
+		assert_int_equal(bind[i](NULL, 1, plain_body, 0, &out), -EINVAL);
+		assert_int_equal(out, RF_NIL);
+		assert_int_equal(bind[i](V, 1, NULL, 0, &out), -EINVAL);
+		assert_int_equal(bind[i](plain, 1, plain_body, 0, &out), RF_ENOTDYNAMIC);
+		assert_int_equal(rf_var_set_validator(V, refuse, 2), 0);
+		assert_int_equal(bind[i](V, 2, plain_body, 0, &out), RF_EVALIDATOR);
+		assert_int_equal(rf_var_set_validator(V, NULL, 0), 0);
+		assert_null(rf_var_ctx.innermost);
+	}
+	rf_var_free(plain);
 	free_vars();
 }
 
@@ -984,6 +1070,7 @@ int main(void)
 	    cmocka_unit_test(with_redefs),
 	    cmocka_unit_test(inline_deref_matches_the_call),
 	    cmocka_unit_test(pushes_inside_a_scope),
+	    cmocka_unit_test(inline_binding_matches_the_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
