@@ -349,6 +349,102 @@ static void test_mpmc(void **state)
 	rf_chan_release(c);
 }
 
+/* One consumer, producers on threads and go processes, a buffer of 3 (the ring wraps
+ * every few values and is often full, so puts go pending and are moved in by takes): each
+ * producer's values arrive in the order it put them, whether the consumer takes, polls
+ * or alts, and a close after the last put still delivers every value. One producer puts
+ * asynchronously before each blocking put, so a pending async put sits in front of it. */
+enum { FIFO_P = 4, FIFO_PER = 20000 };
+
+typedef struct fifo_prod {
+	rf_chan *c;
+	int id;
+} fifo_prod;
+
+static int fifo_produce(rf_val arg, rf_val *out)
+{
+	fifo_prod *p = rf_to_ptr(arg);
+	for (int64_t i = 0; i < FIFO_PER; i++) {
+		rf_val v = (rf_val)p->id << 32 | i;
+		if (p->id == 0 && i % 2 == 0)
+			RF_CHECK_EQ(rf_chan_put_async(p->c, v, NULL, RF_NIL), 0);
+		else
+			RF_CHECK_EQ(rf_chan_put(p->c, v), 0);
+	}
+	return 0;
+}
+
+static void *fifo_thread(void *arg)
+{
+	rf_val out;
+	return (void *)(intptr_t)fifo_produce(rf_from_ptr(arg), &out);
+}
+
+static int fifo_next(rf_chan *c, rf_chan *idle, uint64_t k, rf_val *v)
+{
+	if (k % 3 == 1) {
+		int rc = rf_chan_poll(c, v);
+		if (rc != -EAGAIN)
+			return rc;
+	} else if (k % 3 == 2) {
+		rf_alt ops[] = {{.ch = idle}, {.ch = c}};
+		int which;
+		int rc = rf_alts_timeout(ops, 2, 0, 10000, &which, v);
+		RF_CHECK_EQ(which, 1);
+		return rc;
+	}
+	return rf_chan_take_timeout(c, 10000, v);
+}
+
+static void test_fifo_per_producer(void **state)
+{
+	rf_chan *c, *idle;
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 3, &c), 0);
+	assert_int_equal(rf_chan_new(&idle), 0);
+	fifo_prod p[FIFO_P];
+	pthread_t t[FIFO_P];
+	rf_chan *r[FIFO_P];
+	for (int i = 0; i < FIFO_P; i++) {
+		p[i] = (fifo_prod){c, i};
+		if (i % 2)
+			assert_int_equal(rf_go(fifo_produce, rf_from_ptr(&p[i]), &r[i]), 0);
+		else
+			t[i] = spawn_thread(fifo_thread, &p[i]);
+	}
+	int64_t next[FIFO_P] = {0};
+	for (uint64_t k = 0; k < (uint64_t)FIFO_P * FIFO_PER; k++) {
+		rf_val v;
+		assert_int_equal(fifo_next(c, idle, k, &v), 0);
+		int id = (int)(v >> 32);
+		assert_true(id >= 0 && id < FIFO_P);
+		assert_int_equal(v & 0xffffffff, next[id]);
+		next[id]++;
+	}
+	for (int i = 0; i < FIFO_P; i++) {
+		if (i % 2) {
+			assert_int_equal(result_of(r[i]), 0);
+		} else {
+			void *rc;
+			pthread_join(t[i], &rc);
+			assert_int_equal((intptr_t)rc, 0);
+		}
+	}
+	/* close with values buffered: they come out, then RF_ECLOSED */
+	for (rf_val i = 1; i <= 3; i++)
+		assert_int_equal(rf_chan_put(c, i), 0);
+	rf_chan_close(c);
+	assert_int_equal(rf_chan_put(c, 9), RF_ECLOSED);
+	for (rf_val i = 1; i <= 3; i++) {
+		rf_val v;
+		assert_int_equal(rf_chan_take(c, &v), 0);
+		assert_int_equal(v, i);
+	}
+	rf_val v;
+	assert_int_equal(rf_chan_take(c, &v), RF_ECLOSED);
+	rf_chan_release(c);
+	rf_chan_release(idle);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_alts_on_fiber),
 	    cmocka_unit_test(test_alts_exactly_once),
 	    cmocka_unit_test(test_mpmc),
+	    cmocka_unit_test(test_fifo_per_producer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
