@@ -445,6 +445,97 @@ static void test_fifo_per_producer(void **state)
 	rf_chan_release(idle);
 }
 
+/* Close while puts and takes race through a small buffer (the lock-free ring freezing
+ * under them): every put that returned 0 is taken exactly once, none that returned
+ * RF_ECLOSED is, and takers see RF_ECLOSED only once the buffer is drained. Producers
+ * and takers run on threads and go processes; the close comes once a quarter of the
+ * values went through. */
+enum { RACE_P = 4, RACE_C = 4, RACE_PER = 20000 };
+
+typedef struct race {
+	rf_chan *c, *quarter; /* quarter: one put when a quarter of the values was taken */
+	_Atomic uint8_t *put_ok, *taken;
+	_Atomic int64_t ntaken;
+} race;
+
+typedef struct race_job {
+	race *r;
+	int id; /* producer id, or -1 for a taker */
+} race_job;
+
+static int race_body(rf_val arg, rf_val *out)
+{
+	race_job *j = rf_to_ptr(arg);
+	race *r = j->r;
+	rf_val v;
+	if (j->id >= 0) {
+		for (int i = 0; i < RACE_PER; i++) {
+			v = (rf_val)j->id * RACE_PER + i;
+			int rc = rf_chan_put(r->c, v);
+			if (rc == RF_ECLOSED)
+				return 0; /* and every later put would be refused too */
+			RF_CHECK_EQ(rc, 0);
+			atomic_store_explicit(&r->put_ok[v], 1, memory_order_relaxed);
+		}
+		return 0;
+	}
+	int rc;
+	while ((rc = rf_chan_take(r->c, &v)) == 0) {
+		RF_CHECK_EQ(atomic_fetch_add_explicit(&r->taken[v], 1, memory_order_relaxed), 0);
+		if (atomic_fetch_add_explicit(&r->ntaken, 1, memory_order_relaxed) ==
+		    RACE_P * RACE_PER / 4)
+			RF_CHECK_EQ(rf_chan_offer(r->quarter, 1), 0);
+	}
+	RF_CHECK_EQ(rc, RF_ECLOSED);
+	return 0;
+}
+
+static void *race_thread(void *arg)
+{
+	rf_val out;
+	return (void *)(intptr_t)race_body(rf_from_ptr(arg), &out);
+}
+
+static void test_close_races_ring(void **state)
+{
+	race r = {0};
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 5, &r.c), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 1, &r.quarter), 0);
+	r.put_ok = calloc(RACE_P * RACE_PER, 1);
+	r.taken = calloc(RACE_P * RACE_PER, 1);
+	race_job jobs[RACE_P + RACE_C];
+	pthread_t t[RACE_P + RACE_C];
+	rf_chan *g[RACE_P + RACE_C];
+	for (int i = 0; i < RACE_P + RACE_C; i++) {
+		jobs[i] = (race_job){&r, i < RACE_P ? i : -1};
+		if (i % 2)
+			assert_int_equal(rf_go(race_body, rf_from_ptr(&jobs[i]), &g[i]), 0);
+		else
+			t[i] = spawn_thread(race_thread, &jobs[i]);
+	}
+	rf_val v;
+	assert_int_equal(rf_chan_take_timeout(r.quarter, 30000, &v), 0);
+	rf_chan_close(r.c);
+	for (int i = 0; i < RACE_P + RACE_C; i++) {
+		if (i % 2) {
+			assert_int_equal(result_of(g[i]), 0);
+		} else {
+			void *rc;
+			pthread_join(t[i], &rc);
+			assert_int_equal((intptr_t)rc, 0);
+		}
+	}
+	/* A put that returned 0 was accepted before the close: it was delivered. A value
+	 * taken was put (put_ok is set after the put returned, so check taken => put_ok
+	 * only once every producer is done). */
+	for (int64_t i = 0; i < RACE_P * RACE_PER; i++)
+		assert_int_equal(atomic_load(&r.taken[i]), atomic_load(&r.put_ok[i]));
+	free((void *)r.put_ok);
+	free((void *)r.taken);
+	rf_chan_release(r.c);
+	rf_chan_release(r.quarter);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +547,7 @@ int main(void)
 	    cmocka_unit_test(test_alts_exactly_once),
 	    cmocka_unit_test(test_mpmc),
 	    cmocka_unit_test(test_fifo_per_producer),
+	    cmocka_unit_test(test_close_races_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
