@@ -150,7 +150,7 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 	if (ch->fring && !ch->frozen) {
 		/* Thawed: open, no waiter; the ring alone decides, and if it is full the
 		 * frozen ring is looked at again (a take may have freed a slot meanwhile). */
-		if (ring_try_put(ch->fring, v)) {
+		if (chan_ring_try_put(ch->fring, v)) {
 			*rc = 0;
 			return true;
 		}
@@ -173,7 +173,7 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 	if (ch->fring && !chan_buf_full(ch)) {
 		/* No live take waits (the buffer is not empty, or the hand-off above found only
 		 * stale ones), so only the ring changes. */
-		ring_add(ch->fring, v);
+		chan_ring_add(ch->fring, v);
 		*rc = 0;
 		return true;
 	}
@@ -197,7 +197,7 @@ bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 {
 	if (ch->fring && !ch->frozen) {
 		/* Thawed: open, no pending put to refill the freed slot from. */
-		if (ring_try_take(ch->fring, val)) {
+		if (chan_ring_try_take(ch->fring, val)) {
 			*rc = 0;
 			return true;
 		}
@@ -545,7 +545,8 @@ static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 static inline int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
 {
 	/* The lock-free ring first: a thawed ring that has room or a value needs nothing else. */
-	if (ch->fring && (is_put ? ring_try_put(ch->fring, v) : ring_try_take(ch->fring, out))) {
+	if (ch->fring &&
+	    (is_put ? chan_ring_try_put(ch->fring, v) : chan_ring_try_take(ch->fring, out))) {
 		if (is_put)
 			PROBE(chan_put, ch, 0, 0);
 		else

@@ -31,7 +31,7 @@ struct rf_xform_sink {
 	rf_val in;
 };
 
-chan_ring *ring_new(uint64_t cap)
+chan_ring *chan_ring_new(uint64_t cap)
 {
 	uint64_t lap = 1;
 	while (lap <= cap)
@@ -57,7 +57,7 @@ int chan_buf_init(rf_chan *ch)
 	if (ch->kind == KIND_FIXED && !ch->has_xf) {
 		if (ch->n >= UINT64_C(1) << 40) /* more than 16 TiB of slots */
 			return -ENOMEM;
-		ch->fring = ring_new(ch->n);
+		ch->fring = chan_ring_new(ch->n);
 		return ch->fring ? 0 : -ENOMEM;
 	}
 	if (ch->n > SIZE_MAX / sizeof(rf_val))
@@ -88,7 +88,7 @@ static int ring_grow(rf_chan *ch)
 int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done)
 {
 	if (ch->fring) { /* fixed: the caller checked that it is not full */
-		ring_add(ch->fring, v);
+		chan_ring_add(ch->fring, v);
 		return 0;
 	}
 	switch (ch->kind) {

@@ -96,7 +96,7 @@ struct rf_chan {
 	bool has_xf;
 	bool xf_done;             /* under lock: the transformation said RF_XF_DONE */
 	bool delivered;           /* promise: under lock */
-	bool frozen;              /* under lock: fring is frozen (RING_SLOW set) */
+	bool frozen;              /* under lock: fring is frozen (CHAN_RING_SLOW set) */
 	_Atomic bool closed_hint; /* relaxed copy of closed for rf_chan_closed */
 	int close_code; /* what a take returns once closed and drained; set before sharing */
 	uint32_t pending_limit;
@@ -126,7 +126,7 @@ static inline void chan_lock(rf_chan *ch)
 static inline void chan_freeze(rf_chan *ch)
 {
 	if (!ch->frozen) {
-		ring_freeze(ch->fring);
+		chan_ring_freeze(ch->fring);
 		ch->frozen = true;
 	}
 }
@@ -136,7 +136,7 @@ static inline void chan_unlock(rf_chan *ch)
 	if (!ch->has_xf) {
 		/* len counts stale nodes too: the ring stays frozen until they are popped. */
 		if (ch->frozen && !ch->closed && !ch->takes.len && !ch->puts.len) {
-			ring_thaw(ch->fring);
+			chan_ring_thaw(ch->fring);
 			ch->frozen = false;
 		}
 		spin_unlock(&ch->lock);
@@ -215,7 +215,7 @@ bool chan_xform_valid(const rf_xform *xf);
 static inline size_t chan_buf_count(const rf_chan *ch)
 {
 	if (ch->fring)
-		return ring_count(ch->fring);
+		return chan_ring_count(ch->fring);
 	return ch->kind == KIND_PROMISE ? ch->delivered : ch->count;
 }
 static inline bool chan_buf_full(const rf_chan *ch)
@@ -229,7 +229,7 @@ int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done);
 static inline rf_val chan_buf_remove(rf_chan *ch)
 {
 	if (ch->fring)
-		return ring_remove(ch->fring);
+		return chan_ring_remove(ch->fring);
 	if (ch->kind == KIND_PROMISE)
 		return ch->pval; /* a promise keeps its value for every taker */
 	rf_val v = ch->ring[ch->head];

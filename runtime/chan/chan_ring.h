@@ -12,11 +12,11 @@
  * slot holds: stamp == p means free for a put at position p; p + 1, the value of
  * position p; a take at p frees it for the next lap (p + one_lap).
  *
- * Fast and frozen. RING_SLOW (the top bit of head and of tail) set means frozen: fast
+ * Fast and frozen. CHAN_RING_SLOW (the top bit of head and of tail) set means frozen: fast
  * operations see it and go to the locked path instead. Only the lock holder freezes
- * (ring_freeze, two fetch_or) and thaws (ring_thaw, two stores), and ch->frozen mirrors it
- * under the lock. The channel is thawed only while no node is linked on either list and
- * it is open (chan_unlock thaws when that holds again). So:
+ * (chan_ring_freeze, two fetch_or) and thaws (chan_ring_thaw, two stores), and ch->frozen mirrors
+ * it under the lock. The channel is thawed only while no node is linked on either list and it is
+ * open (chan_unlock thaws when that holds again). So:
  *  - a thawed ring has no waiter to serve: a fast put or take has nothing to do but the
  *    ring (no take to hand a value to, no pending put to refill the freed slot from);
  *  - while frozen, head and tail change only under the lock.
@@ -27,15 +27,15 @@
  * fetch_or on tail are read-modify-writes of one word: one comes first in its
  * modification order. If the put's CAS came first, the fetch_or returns the advanced
  * tail and the take finds the value (waiting for the stamp if the put has not written it
- * yet); if the fetch_or came first, the put's CAS fails (it expected no RING_SLOW), it
- * reloads tail, sees RING_SLOW and takes the lock, where it finds the take's node. The
+ * yet); if the fetch_or came first, the put's CAS fails (it expected no CHAN_RING_SLOW), it
+ * reloads tail, sees CHAN_RING_SLOW and takes the lock, where it finds the take's node. The
  * same argument on head serves a put that finds the ring full. A fast operation that saw
- * RING_SLOW then takes the lock after the freezer released it (it read a value the
+ * CHAN_RING_SLOW then takes the lock after the freezer released it (it read a value the
  * freezer wrote while holding the lock), so the lock publishes the nodes.
  *
  * In flight. A fast operation that won its CAS before the freeze may not have written or
- * freed its slot yet; the locked side waits for that slot's stamp (ring_remove,
- * ring_add), a few instructions unless the other thread was preempted in between (then
+ * freed its slot yet; the locked side waits for that slot's stamp (chan_ring_remove,
+ * chan_ring_add), a few instructions unless the other thread was preempted in between (then
  * spin_step yields and naps, as for a preempted lock holder). A fiber never parks between
  * its CAS and its stamp store.
  *
@@ -55,7 +55,7 @@
 #include "ringfold/base.h"
 #include "runtime/base/spin.h"
 
-#define RING_SLOW (UINT64_C(1) << 63)
+#define CHAN_RING_SLOW (UINT64_C(1) << 63)
 
 typedef struct chan_slot {
 	_Atomic uint64_t stamp;
@@ -72,10 +72,10 @@ typedef struct chan_ring {
 
 /* A ring of cap slots (1 <= cap < 2^40), thawed and empty; NULL when out of memory. Free
  * it with free(). */
-chan_ring *ring_new(uint64_t cap);
+chan_ring *chan_ring_new(uint64_t cap);
 
-/* The position after p (p without RING_SLOW). */
-static inline uint64_t ring_next(const chan_ring *r, uint64_t p)
+/* The position after p (p without CHAN_RING_SLOW). */
+static inline uint64_t chan_ring_next(const chan_ring *r, uint64_t p)
 {
 	uint64_t lap = r->one_lap;
 	return (p & (lap - 1)) + 1 < r->cap ? p + 1 : (p & ~(lap - 1)) + lap;
@@ -83,18 +83,18 @@ static inline uint64_t ring_next(const chan_ring *r, uint64_t p)
 
 /* Any thread, no lock: put v if the ring is thawed and has a free slot. False: frozen,
  * full, or the take of that slot still reading it; the locked path decides then. */
-static inline bool ring_try_put(chan_ring *r, rf_val v)
+static inline bool chan_ring_try_put(chan_ring *r, rf_val v)
 {
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	for (;;) {
-		if (t & RING_SLOW)
+		if (t & CHAN_RING_SLOW)
 			return false;
 		chan_slot *s = &r->slots[t & (r->one_lap - 1)];
 		/* Acquire: pairs with the release that freed the slot (its last reader done). */
 		if (atomic_load_explicit(&s->stamp, memory_order_acquire) == t) {
-			if (atomic_compare_exchange_weak_explicit(&r->tail, &t, ring_next(r, t),
-			                                          memory_order_relaxed,
-			                                          memory_order_relaxed)) {
+			if (atomic_compare_exchange_weak_explicit(
+			        &r->tail, &t, chan_ring_next(r, t), memory_order_relaxed,
+			        memory_order_relaxed)) {
 				s->val = v;
 				/* Release: pairs with the taker's acquire of the stamp. */
 				atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
@@ -111,18 +111,18 @@ static inline bool ring_try_put(chan_ring *r, rf_val v)
 
 /* Any thread, no lock: take a value into *out if the ring is thawed and holds one. False:
  * frozen, empty, or the put of that slot still writing it. */
-static inline bool ring_try_take(chan_ring *r, rf_val *out)
+static inline bool chan_ring_try_take(chan_ring *r, rf_val *out)
 {
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	for (;;) {
-		if (h & RING_SLOW)
+		if (h & CHAN_RING_SLOW)
 			return false;
 		chan_slot *s = &r->slots[h & (r->one_lap - 1)];
 		/* Acquire: pairs with the putter's release; the value is then visible. */
 		if (atomic_load_explicit(&s->stamp, memory_order_acquire) == h + 1) {
-			if (atomic_compare_exchange_weak_explicit(&r->head, &h, ring_next(r, h),
-			                                          memory_order_relaxed,
-			                                          memory_order_relaxed)) {
+			if (atomic_compare_exchange_weak_explicit(
+			        &r->head, &h, chan_ring_next(r, h), memory_order_relaxed,
+			        memory_order_relaxed)) {
 				*out = s->val;
 				/* Release: pairs with the next lap's putter's acquire. */
 				atomic_store_explicit(&s->stamp, h + r->one_lap,
@@ -139,28 +139,28 @@ static inline bool ring_try_take(chan_ring *r, rf_val *out)
 }
 
 /* Lock holder: stop fast operations (see the file comment for why relaxed suffices). */
-static inline void ring_freeze(chan_ring *r)
+static inline void chan_ring_freeze(chan_ring *r)
 {
-	atomic_fetch_or_explicit(&r->head, RING_SLOW, memory_order_relaxed);
-	atomic_fetch_or_explicit(&r->tail, RING_SLOW, memory_order_relaxed);
+	atomic_fetch_or_explicit(&r->head, CHAN_RING_SLOW, memory_order_relaxed);
+	atomic_fetch_or_explicit(&r->tail, CHAN_RING_SLOW, memory_order_relaxed);
 }
 
 /* Lock holder, frozen: let fast operations in again. Relaxed: what the locked side did to
  * a slot is published by that slot's stamp, which a fast operation acquires. */
-static inline void ring_thaw(chan_ring *r)
+static inline void chan_ring_thaw(chan_ring *r)
 {
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	atomic_store_explicit(&r->head, h & ~RING_SLOW, memory_order_relaxed);
-	atomic_store_explicit(&r->tail, t & ~RING_SLOW, memory_order_relaxed);
+	atomic_store_explicit(&r->head, h & ~CHAN_RING_SLOW, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, t & ~CHAN_RING_SLOW, memory_order_relaxed);
 }
 
 /* Frozen (or nobody else holds the channel): values between head and tail, those whose
  * put is still in flight included. */
-static inline uint64_t ring_count(const chan_ring *r)
+static inline uint64_t chan_ring_count(const chan_ring *r)
 {
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~RING_SLOW;
-	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed) & ~RING_SLOW;
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~CHAN_RING_SLOW;
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed) & ~CHAN_RING_SLOW;
 	uint64_t hi = h & (r->one_lap - 1), ti = t & (r->one_lap - 1);
 	if (hi < ti)
 		return ti - hi;
@@ -170,34 +170,36 @@ static inline uint64_t ring_count(const chan_ring *r)
 }
 
 /* Wait until slot s's stamp is `want` (a fast operation in flight finishing). */
-static inline void ring_await(chan_slot *s, uint64_t want)
+static inline void chan_ring_await(chan_slot *s, uint64_t want)
 {
 	/* Acquire: pairs with that operation's release of the stamp. */
 	for (unsigned spins = 0; atomic_load_explicit(&s->stamp, memory_order_acquire) != want;)
 		spin_step(++spins);
 }
 
-/* Frozen (or nobody else holds the channel), ring_count > 0: the oldest value. */
-static inline rf_val ring_remove(chan_ring *r)
+/* Frozen (or nobody else holds the channel), chan_ring_count > 0: the oldest value. */
+static inline rf_val chan_ring_remove(chan_ring *r)
 {
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~RING_SLOW;
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~CHAN_RING_SLOW;
 	chan_slot *s = &r->slots[h & (r->one_lap - 1)];
-	ring_await(s, h + 1);
+	chan_ring_await(s, h + 1);
 	rf_val v = s->val;
 	atomic_store_explicit(&s->stamp, h + r->one_lap, memory_order_release);
-	atomic_store_explicit(&r->head, ring_next(r, h) | RING_SLOW, memory_order_relaxed);
+	atomic_store_explicit(&r->head, chan_ring_next(r, h) | CHAN_RING_SLOW,
+	                      memory_order_relaxed);
 	return v;
 }
 
-/* Frozen, ring_count < cap: append v. */
-static inline void ring_add(chan_ring *r, rf_val v)
+/* Frozen, chan_ring_count < cap: append v. */
+static inline void chan_ring_add(chan_ring *r, rf_val v)
 {
-	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed) & ~RING_SLOW;
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed) & ~CHAN_RING_SLOW;
 	chan_slot *s = &r->slots[t & (r->one_lap - 1)];
-	ring_await(s, t);
+	chan_ring_await(s, t);
 	s->val = v;
 	atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
-	atomic_store_explicit(&r->tail, ring_next(r, t) | RING_SLOW, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, chan_ring_next(r, t) | CHAN_RING_SLOW,
+	                      memory_order_relaxed);
 }
 
 #endif
