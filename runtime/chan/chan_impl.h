@@ -20,7 +20,8 @@
  * A fixed channel without transformation keeps its buffer in a lock-free ring (fring,
  * chan_ring.h): a put or take that needs no waiter does not lock at all. The locked path
  * freezes the ring (chan_freeze) before it looks at it; chan_unlock thaws it once no node
- * is linked and the channel is open. Every other kind keeps ring/head/count under the lock.
+ * is linked, the channel is open and the ring neither full nor empty. Every other kind
+ * keeps ring/head/count under the lock.
  *
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in
@@ -134,8 +135,12 @@ static inline void chan_freeze(rf_chan *ch)
 static inline void chan_unlock(rf_chan *ch)
 {
 	if (!ch->has_xf) {
-		/* len counts stale nodes too: the ring stays frozen until they are popped. */
-		if (ch->frozen && !ch->closed && !ch->takes.len && !ch->puts.len) {
+		/* len counts stale nodes too: the ring stays frozen until they are popped. A
+		 * full or empty ring stays frozen too: the next operation on it would most
+		 * likely wait and freeze it again (a put on a full one, a take on an empty
+		 * one), and the one after that, which can go through, thaws it. */
+		if (ch->frozen && !ch->closed && !ch->takes.len && !ch->puts.len &&
+		    chan_ring_count(ch->fring) - 1 < ch->n - 1) {
 			chan_ring_thaw(ch->fring);
 			ch->frozen = false;
 		}

@@ -16,7 +16,7 @@
  * operations see it and go to the locked path instead. Only the lock holder freezes
  * (chan_ring_freeze, two fetch_or) and thaws (chan_ring_thaw, two stores), and ch->frozen mirrors
  * it under the lock. The channel is thawed only while no node is linked on either list and it is
- * open (chan_unlock thaws when that holds again). So:
+ * open (chan_unlock thaws when that holds again and the ring is neither full nor empty). So:
  *  - a thawed ring has no waiter to serve: a fast put or take has nothing to do but the
  *    ring (no take to hand a value to, no pending put to refill the freed slot from);
  *  - while frozen, head and tail change only under the lock.
