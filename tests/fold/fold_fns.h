@@ -69,4 +69,13 @@ static inline int conj1(rf_val acc, rf_val x, rf_val *out)
 	return concat(acc, pack((uint64_t)x & HASH_MASK, 1), out);
 }
 
+/* The tests' pseudo-random source (xorshift64): the same sequence from the same seed. */
+static inline uint64_t xorshift64(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 #endif

@@ -33,10 +33,7 @@ static double ddata[MAX_N];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* Look-alikes the fold cannot recognize: the same results through a call per element. */

@@ -29,10 +29,7 @@ static const size_t lengths[] = {0,    1,    2,    3,    5,    511,  512,  513, 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static void sums(const int64_t *a, size_t n)
