@@ -130,6 +130,8 @@ static void close_locked(rf_chan *ch, chan_done *done)
 {
 	if (ch->closed)
 		return;
+	if (ch->fring)
+		chan_freeze(ch); /* for good: a closed channel stays on the locked path */
 	ch->closed = true;
 	atomic_store_explicit(&ch->closed_hint, true, memory_order_relaxed);
 	if (ch->kind != KIND_UNBUF) {
@@ -145,13 +147,22 @@ static void close_locked(rf_chan *ch, chan_done *done)
 
 bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 {
+	if (ch->fring && !ch->frozen) {
+		/* Thawed: open, no waiter; the ring alone decides, and if it is full the
+		 * frozen ring is looked at again (a take may have freed a slot meanwhile). */
+		if (chan_ring_try_put(ch->fring, v)) {
+			*rc = 0;
+			return true;
+		}
+		chan_freeze(ch);
+	}
 	if (ch->closed) {
 		*rc = RF_ECLOSED;
 		return true;
 	}
 	/* An empty buffer and a waiting take: hand v over without the ring. (A promise
 	 * keeps v for later takes; a transformation must see v.) */
-	if (ch->count == 0 && ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE) {
+	if (ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE && chan_buf_count(ch) == 0) {
 		chan_node *t = claim_first(ch, &ch->takes);
 		if (t) {
 			finish_node(t, 0, v, done);
@@ -159,12 +170,10 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 			return true;
 		}
 	}
-	if (ch->kind == KIND_FIXED && !ch->has_xf && ch->count < ch->n) {
-		/* The common bounded put: no live take waits (the buffer is not empty, or the
-		 * hand-off above found only stale ones), so only the ring changes. */
-		size_t tail = ch->head + ch->count;
-		ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
-		ch->count++;
+	if (ch->fring && !chan_buf_full(ch)) {
+		/* No live take waits (the buffer is not empty, or the hand-off above found only
+		 * stale ones), so only the ring changes. */
+		chan_ring_add(ch->fring, v);
 		*rc = 0;
 		return true;
 	}
@@ -186,6 +195,14 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 
 bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 {
+	if (ch->fring && !ch->frozen) {
+		/* Thawed: open, no pending put to refill the freed slot from. */
+		if (chan_ring_try_take(ch->fring, val)) {
+			*rc = 0;
+			return true;
+		}
+		chan_freeze(ch);
+	}
 	if (chan_buf_count(ch) > 0) {
 		*val = chan_buf_remove(ch);
 		while (!chan_buf_full(ch) && ch->puts.head) {
@@ -415,7 +432,7 @@ static void chan_final(rf_chan *ch)
 	/* A promise keeps its value for every taker: takers borrow it, the channel owns it. */
 	if (ch->release && ch->kind == KIND_PROMISE && ch->delivered && ch->pval != RF_NIL)
 		ch->release(ch->pval, ch->release_ctx);
-	while (ch->release && ch->kind != KIND_PROMISE && ch->count) {
+	while (ch->release && ch->kind != KIND_PROMISE && chan_buf_count(ch)) {
 		rf_val v = chan_buf_remove(ch);
 		if (v != RF_NIL)
 			ch->release(v, ch->release_ctx);
@@ -424,6 +441,8 @@ static void chan_final(rf_chan *ch)
 		pthread_mutex_destroy(&ch->xf_lock);
 	free(ch->ring);
 	ch->ring = NULL;
+	free(ch->fring);
+	ch->fring = NULL;
 	if (!ch->caller_mem)
 		free(ch);
 }
@@ -525,6 +544,15 @@ static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 /* One put or take; ms < 0 waits forever, 0 only tries. */
 static inline int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
 {
+	/* The lock-free ring first: a thawed ring that has room or a value needs nothing else. */
+	if (ch->fring &&
+	    (is_put ? chan_ring_try_put(ch->fring, v) : chan_ring_try_take(ch->fring, out))) {
+		if (is_put)
+			PROBE(chan_put, ch, 0, 0);
+		else
+			PROBE(chan_take, ch, 0, 0);
+		return 0;
+	}
 	chan_done done;
 	chan_done_init(&done);
 	int rc;
