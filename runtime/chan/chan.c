@@ -244,9 +244,11 @@ void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
 {
 	if (!ch->release || v == RF_NIL)
 		return;
-	if (done->ndrops == 0)
-		done->rel = ch;
-	RF_ASSERT(done->rel == ch);
+	if (done->ndrops == 0) {
+		done->rel = ch->release;
+		done->rel_ctx = ch->release_ctx;
+	}
+	RF_ASSERT(done->rel == ch->release && done->rel_ctx == ch->release_ctx);
 	if (done->ndrops < CHAN_DROPS_INLINE) {
 		done->drops[done->ndrops++] = v;
 		return;
@@ -273,14 +275,13 @@ void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
 	done->ndrops++;
 }
 
-/* No lock held: release what the operation dropped. Its caller's reference keeps rel. */
+/* No lock held: release what the operation dropped (without the channel: it may be gone). */
 static void done_release(chan_done *done)
 {
-	rf_chan *ch = done->rel;
 	for (uint32_t i = 0; i < done->ndrops; i++)
-		ch->release(i < CHAN_DROPS_INLINE ? done->drops[i]
-		                                  : done->more[i - CHAN_DROPS_INLINE],
-		            ch->release_ctx);
+		done->rel(i < CHAN_DROPS_INLINE ? done->drops[i]
+		                                : done->more[i - CHAN_DROPS_INLINE],
+		          done->rel_ctx);
 	if (done->ndrops > CHAN_DROPS_INLINE)
 		free(done->more);
 	done->ndrops = 0;
@@ -413,6 +414,14 @@ rf_chan *rf_chan_retain(rf_chan *ch)
 /* The last reference is gone: nobody can reach the channel any more. */
 static void chan_final(rf_chan *ch)
 {
+	/* A thaw (chan_unlock) lets fast operations see what its lock holder did before that
+	 * holder has unlocked: whoever saw it and dropped the last reference waits here for
+	 * the unlock, the holder's last access to the channel. Acquire (spin_lock) pairs with
+	 * that unlock's release. */
+	if (ch->fring) {
+		spin_lock(&ch->lock);
+		spin_unlock(&ch->lock);
+	}
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
 	 * would hold a reference: the caller's, per the header.) A pending put's value was

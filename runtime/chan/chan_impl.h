@@ -152,18 +152,21 @@ static inline void chan_unlock(rf_chan *ch)
 }
 
 /* Claimed waits to finish, and dropped values to release, once every lock is released.
- * One operation drops values of one channel only (alts completes one clause): rel. */
+ * One operation drops values of one channel only (alts completes one clause), whose
+ * release function and its ctx are copied here under the lock: once it is unlocked, the
+ * operation's effect can be seen and the channel may be gone (see chan_final). */
 #define CHAN_DROPS_INLINE 4
 typedef struct chan_done {
 	chan_wait *head;
-	rf_chan *rel;      /* the channel whose values were dropped (ndrops > 0) */
+	rf_release_fn rel; /* the channel's release function (ndrops > 0) */
+	rf_val rel_ctx;
 	uint32_t ndrops;   /* in drops, then in more */
 	uint32_t cap_more; /* more's capacity (ndrops >= CHAN_DROPS_INLINE) */
 	rf_val drops[CHAN_DROPS_INLINE];
 	rf_val *more;
 } chan_done;
 
-/* Empty. rel, drops and more are set by the first drop that needs them (ndrops counts
+/* Empty. rel, rel_ctx, drops and more are set by the first drop that needs them (ndrops counts
  * what is valid), so a put or take that drops nothing writes two words. */
 static inline void chan_done_init(chan_done *d)
 {
