@@ -91,10 +91,12 @@ static inline void spin_lock(spinlock *l)
 	}
 }
 
+/* The release store is the last access to *l: the next holder may free it (chan_final). */
 static inline void spin_unlock(spinlock *l)
 {
+	int rank = SPIN_RANK(l);
 	atomic_store_explicit(&l->held, 0, memory_order_release);
-	lockrank_release(SPIN_RANK(l), l, true);
+	lockrank_release(rank, l, true);
 }
 
 #endif

@@ -130,6 +130,8 @@ static void close_locked(rf_chan *ch, chan_done *done)
 {
 	if (ch->closed)
 		return;
+	if (ch->fring)
+		chan_freeze(ch); /* for good: a closed channel stays on the locked path */
 	ch->closed = true;
 	atomic_store_explicit(&ch->closed_hint, true, memory_order_relaxed);
 	if (ch->kind != KIND_UNBUF) {
@@ -145,13 +147,22 @@ static void close_locked(rf_chan *ch, chan_done *done)
 
 bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 {
+	if (ch->fring && !ch->frozen) {
+		/* Thawed: open, no waiter; the ring alone decides, and if it is full the
+		 * frozen ring is looked at again (a take may have freed a slot meanwhile). */
+		if (chan_ring_try_put(ch->fring, v)) {
+			*rc = 0;
+			return true;
+		}
+		chan_freeze(ch);
+	}
 	if (ch->closed) {
 		*rc = RF_ECLOSED;
 		return true;
 	}
 	/* An empty buffer and a waiting take: hand v over without the ring. (A promise
 	 * keeps v for later takes; a transformation must see v.) */
-	if (ch->count == 0 && ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE) {
+	if (ch->takes.head && !ch->has_xf && ch->kind != KIND_PROMISE && chan_buf_count(ch) == 0) {
 		chan_node *t = claim_first(ch, &ch->takes);
 		if (t) {
 			finish_node(t, 0, v, done);
@@ -159,12 +170,10 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 			return true;
 		}
 	}
-	if (ch->kind == KIND_FIXED && !ch->has_xf && ch->count < ch->n) {
-		/* The common bounded put: no live take waits (the buffer is not empty, or the
-		 * hand-off above found only stale ones), so only the ring changes. */
-		size_t tail = ch->head + ch->count;
-		ch->ring[tail >= ch->cap ? tail - ch->cap : tail] = v;
-		ch->count++;
+	if (ch->fring && !chan_buf_full(ch)) {
+		/* No live take waits (the buffer is not empty, or the hand-off above found only
+		 * stale ones), so only the ring changes. */
+		chan_ring_add(ch->fring, v);
 		*rc = 0;
 		return true;
 	}
@@ -186,6 +195,14 @@ bool chan_put_now(rf_chan *ch, rf_val v, int *rc, chan_done *done)
 
 bool chan_take_now(rf_chan *ch, rf_val *val, int *rc, chan_done *done)
 {
+	if (ch->fring && !ch->frozen) {
+		/* Thawed: open, no pending put to refill the freed slot from. */
+		if (chan_ring_try_take(ch->fring, val)) {
+			*rc = 0;
+			return true;
+		}
+		chan_freeze(ch);
+	}
 	if (chan_buf_count(ch) > 0) {
 		*val = chan_buf_remove(ch);
 		while (!chan_buf_full(ch) && ch->puts.head) {
@@ -227,9 +244,11 @@ void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
 {
 	if (!ch->release || v == RF_NIL)
 		return;
-	if (done->ndrops == 0)
-		done->rel = ch;
-	RF_ASSERT(done->rel == ch);
+	if (done->ndrops == 0) {
+		done->rel = ch->release;
+		done->rel_ctx = ch->release_ctx;
+	}
+	RF_ASSERT(done->rel == ch->release && done->rel_ctx == ch->release_ctx);
 	if (done->ndrops < CHAN_DROPS_INLINE) {
 		done->drops[done->ndrops++] = v;
 		return;
@@ -256,14 +275,13 @@ void chan_drop(rf_chan *ch, chan_done *done, rf_val v)
 	done->ndrops++;
 }
 
-/* No lock held: release what the operation dropped. Its caller's reference keeps rel. */
+/* No lock held: release what the operation dropped (without the channel: it may be gone). */
 static void done_release(chan_done *done)
 {
-	rf_chan *ch = done->rel;
 	for (uint32_t i = 0; i < done->ndrops; i++)
-		ch->release(i < CHAN_DROPS_INLINE ? done->drops[i]
-		                                  : done->more[i - CHAN_DROPS_INLINE],
-		            ch->release_ctx);
+		done->rel(i < CHAN_DROPS_INLINE ? done->drops[i]
+		                                : done->more[i - CHAN_DROPS_INLINE],
+		          done->rel_ctx);
 	if (done->ndrops > CHAN_DROPS_INLINE)
 		free(done->more);
 	done->ndrops = 0;
@@ -396,6 +414,14 @@ rf_chan *rf_chan_retain(rf_chan *ch)
 /* The last reference is gone: nobody can reach the channel any more. */
 static void chan_final(rf_chan *ch)
 {
+	/* A thaw (chan_unlock) lets fast operations see what its lock holder did before that
+	 * holder has unlocked: whoever saw it and dropped the last reference waits here for
+	 * the unlock, the holder's last access to the channel. Acquire (spin_lock) pairs with
+	 * that unlock's release. */
+	if (ch->fring) {
+		spin_lock(&ch->lock);
+		spin_unlock(&ch->lock);
+	}
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
 	 * would hold a reference: the caller's, per the header.) A pending put's value was
@@ -415,7 +441,7 @@ static void chan_final(rf_chan *ch)
 	/* A promise keeps its value for every taker: takers borrow it, the channel owns it. */
 	if (ch->release && ch->kind == KIND_PROMISE && ch->delivered && ch->pval != RF_NIL)
 		ch->release(ch->pval, ch->release_ctx);
-	while (ch->release && ch->kind != KIND_PROMISE && ch->count) {
+	while (ch->release && ch->kind != KIND_PROMISE && chan_buf_count(ch)) {
 		rf_val v = chan_buf_remove(ch);
 		if (v != RF_NIL)
 			ch->release(v, ch->release_ctx);
@@ -424,6 +450,8 @@ static void chan_final(rf_chan *ch)
 		pthread_mutex_destroy(&ch->xf_lock);
 	free(ch->ring);
 	ch->ring = NULL;
+	free(ch->fring);
+	ch->fring = NULL;
 	if (!ch->caller_mem)
 		free(ch);
 }
@@ -525,6 +553,15 @@ static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 /* One put or take; ms < 0 waits forever, 0 only tries. */
 static inline int op_wait(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms, int busy_rc)
 {
+	/* The lock-free ring first: a thawed ring that has room or a value needs nothing else. */
+	if (ch->fring &&
+	    (is_put ? chan_ring_try_put(ch->fring, v) : chan_ring_try_take(ch->fring, out))) {
+		if (is_put)
+			PROBE(chan_put, ch, 0, 0);
+		else
+			PROBE(chan_take, ch, 0, 0);
+		return 0;
+	}
 	chan_done done;
 	chan_done_init(&done);
 	int rc;

@@ -7,7 +7,8 @@
  * channel's mutex, never under a spin lock. If the ring cannot grow, the value that did
  * not fit is dropped, the ring stays consistent, and the put that made it reports
  * -ENOMEM (a flush at close has nobody to report to). A promise channel keeps its one
- * value in pval.
+ * value in pval. A fixed channel without transformation never grows: its buffer is the
+ * lock-free ring fring (chan_ring.h), frozen whenever these functions touch it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,35 @@ struct rf_xform_sink {
 	rf_val in;
 };
 
+chan_ring *chan_ring_new(uint64_t cap)
+{
+	uint64_t lap = 1;
+	while (lap <= cap)
+		lap <<= 1;
+	size_t align = _Alignof(chan_ring); /* aligned_alloc: the size a multiple of it */
+	size_t size = (sizeof(chan_ring) + cap * sizeof(chan_slot) + align - 1) & ~(align - 1);
+	chan_ring *r = aligned_alloc(align, size);
+	if (!r)
+		return NULL;
+	r->cap = cap;
+	r->one_lap = lap;
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	for (uint64_t i = 0; i < cap; i++) /* every slot free for the first lap */
+		atomic_init(&r->slots[i].stamp, i);
+	return r;
+}
+
 int chan_buf_init(rf_chan *ch)
 {
 	if (ch->kind == KIND_UNBUF || ch->kind == KIND_PROMISE)
 		return 0;
+	if (ch->kind == KIND_FIXED && !ch->has_xf) {
+		if (ch->n >= UINT64_C(1) << 40) /* more than 16 TiB of slots */
+			return -ENOMEM;
+		ch->fring = chan_ring_new(ch->n);
+		return ch->fring ? 0 : -ENOMEM;
+	}
 	if (ch->n > SIZE_MAX / sizeof(rf_val))
 		return -ENOMEM;
 	ch->cap = ch->n; /* grows past n only when a transformation expands */
@@ -61,6 +87,10 @@ static int ring_grow(rf_chan *ch)
 
 int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done)
 {
+	if (ch->fring) { /* fixed: the caller checked that it is not full */
+		chan_ring_add(ch->fring, v);
+		return 0;
+	}
 	switch (ch->kind) {
 	case KIND_PROMISE:
 		if (!ch->delivered) {

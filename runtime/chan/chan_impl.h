@@ -17,6 +17,18 @@
  * The owner is the waiting side for put/take/alts (after waiter_wait returns), and the
  * completer for a callback wait (after running the callback).
  *
+ * A fixed channel without transformation keeps its buffer in a lock-free ring (fring,
+ * chan_ring.h): a put or take that needs no waiter does not lock at all. The locked path
+ * freezes the ring (chan_freeze) before it looks at it; chan_unlock thaws it once no node
+ * is linked, the channel is open and the ring neither full nor empty. Every other kind
+ * keeps ring/head/count under the lock.
+ *
+ * A put or take touches the channel no more once its effect can be seen (its stamp store
+ * on the ring, else its unlock): whoever sees it may drop the last reference. chan_final
+ * waits for the lock of a ring channel (a thaw comes before its holder's unlock, see
+ * chan_ring.h), and an operation copies what it needs after unlocking (the release
+ * function of the values it dropped) into its chan_done.
+ *
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in
  * core.async, and user code never runs under a spin lock. Nothing else allocates under
@@ -44,6 +56,7 @@
 
 #include "ringfold/chan.h"
 #include "runtime/base/spin.h"
+#include "runtime/chan/chan_ring.h"
 #include "runtime/sched/wait.h"
 
 enum chan_kind {
@@ -81,6 +94,7 @@ typedef struct chan_wait {
 } chan_wait;
 
 struct rf_chan {
+	chan_ring *fring;        /* fixed, no transformation: the lock-free buffer; else NULL */
 	spinlock lock;           /* the lock of a channel without transformation */
 	pthread_mutex_t xf_lock; /* the lock of a channel with one (has_xf) */
 	_Atomic uint32_t refs;   /* acq_rel decrement; the last one frees */
@@ -89,11 +103,13 @@ struct rf_chan {
 	bool has_xf;
 	bool xf_done;             /* under lock: the transformation said RF_XF_DONE */
 	bool delivered;           /* promise: under lock */
+	bool frozen;              /* under lock: fring is frozen (CHAN_RING_SLOW set) */
 	_Atomic bool closed_hint; /* relaxed copy of closed for rf_chan_closed */
 	int close_code; /* what a take returns once closed and drained; set before sharing */
 	uint32_t pending_limit;
 	size_t n;                /* buffer size asked for */
-	size_t cap, head, count; /* ring; cap may exceed n when a transformation expands */
+	size_t cap, head, count; /* ring (not fring); cap may exceed n when a transformation
+	                          * expands */
 	rf_val *ring;
 	rf_val pval; /* promise value */
 	chan_list takes, puts;
@@ -113,9 +129,27 @@ static inline void chan_lock(rf_chan *ch)
 	pthread_mutex_lock(&ch->xf_lock);
 }
 
+/* Under the lock: stop fring's fast operations before looking at it. */
+static inline void chan_freeze(rf_chan *ch)
+{
+	if (!ch->frozen) {
+		chan_ring_freeze(ch->fring);
+		ch->frozen = true;
+	}
+}
+
 static inline void chan_unlock(rf_chan *ch)
 {
 	if (!ch->has_xf) {
+		/* len counts stale nodes too: the ring stays frozen until they are popped. A
+		 * full or empty ring stays frozen too: the next operation on it would most
+		 * likely wait and freeze it again (a put on a full one, a take on an empty
+		 * one), and the one after that, which can go through, thaws it. */
+		if (ch->frozen && !ch->closed && !ch->takes.len && !ch->puts.len &&
+		    chan_ring_count(ch->fring) - 1 < ch->n - 1) {
+			chan_ring_thaw(ch->fring);
+			ch->frozen = false;
+		}
 		spin_unlock(&ch->lock);
 		return;
 	}
@@ -124,18 +158,21 @@ static inline void chan_unlock(rf_chan *ch)
 }
 
 /* Claimed waits to finish, and dropped values to release, once every lock is released.
- * One operation drops values of one channel only (alts completes one clause): rel. */
+ * One operation drops values of one channel only (alts completes one clause), whose
+ * release function and its ctx are copied here under the lock: once it is unlocked, the
+ * operation's effect can be seen and the channel may be gone (see chan_final). */
 #define CHAN_DROPS_INLINE 4
 typedef struct chan_done {
 	chan_wait *head;
-	rf_chan *rel;      /* the channel whose values were dropped (ndrops > 0) */
+	rf_release_fn rel; /* the channel's release function (ndrops > 0) */
+	rf_val rel_ctx;
 	uint32_t ndrops;   /* in drops, then in more */
 	uint32_t cap_more; /* more's capacity (ndrops >= CHAN_DROPS_INLINE) */
 	rf_val drops[CHAN_DROPS_INLINE];
 	rf_val *more;
 } chan_done;
 
-/* Empty. rel, drops and more are set by the first drop that needs them (ndrops counts
+/* Empty. rel, rel_ctx, drops and more are set by the first drop that needs them (ndrops counts
  * what is valid), so a put or take that drops nothing writes two words. */
 static inline void chan_done_init(chan_done *d)
 {
@@ -185,17 +222,19 @@ void chan_wait_unlink_all(chan_wait *w);
 /* Close with a code: takes return `code` once drained (rf_go's failed body). */
 void chan_close_code(rf_chan *ch, int code);
 
-/* Buffer (chan_buf.c), under the channel lock. */
+/* Buffer (chan_buf.c), under the channel lock, fring frozen. */
 int chan_buf_init(rf_chan *ch);
 /* False for a ready-made map or filter made with a NULL function (chan_buf.c). */
 bool chan_xform_valid(const rf_xform *xf);
 static inline size_t chan_buf_count(const rf_chan *ch)
 {
+	if (ch->fring)
+		return chan_ring_count(ch->fring);
 	return ch->kind == KIND_PROMISE ? ch->delivered : ch->count;
 }
 static inline bool chan_buf_full(const rf_chan *ch)
 {
-	return ch->kind == KIND_FIXED && ch->count >= ch->n;
+	return ch->kind == KIND_FIXED && chan_buf_count(ch) >= ch->n;
 }
 /* 0, or -ENOMEM: a transformation's output outgrew the ring and it could not grow (the
  * value is dropped; the ring stays as it was). A value a dropping or sliding buffer or a
@@ -203,6 +242,8 @@ static inline bool chan_buf_full(const rf_chan *ch)
 int chan_buf_add(rf_chan *ch, rf_val v, chan_done *done);
 static inline rf_val chan_buf_remove(rf_chan *ch)
 {
+	if (ch->fring)
+		return chan_ring_remove(ch->fring);
 	if (ch->kind == KIND_PROMISE)
 		return ch->pval; /* a promise keeps its value for every taker */
 	rf_val v = ch->ring[ch->head];

@@ -349,6 +349,193 @@ static void test_mpmc(void **state)
 	rf_chan_release(c);
 }
 
+/* One consumer, producers on threads and go processes, a buffer of 3 (the ring wraps
+ * every few values and is often full, so puts go pending and are moved in by takes): each
+ * producer's values arrive in the order it put them, whether the consumer takes, polls
+ * or alts, and a close after the last put still delivers every value. One producer puts
+ * asynchronously before each blocking put, so a pending async put sits in front of it. */
+enum { FIFO_P = 4, FIFO_PER = 20000 };
+
+typedef struct fifo_prod {
+	rf_chan *c;
+	int id;
+} fifo_prod;
+
+static int fifo_produce(rf_val arg, rf_val *out)
+{
+	fifo_prod *p = rf_to_ptr(arg);
+	for (int64_t i = 0; i < FIFO_PER; i++) {
+		rf_val v = (rf_val)p->id << 32 | i;
+		if (p->id == 0 && i % 2 == 0)
+			RF_CHECK_EQ(rf_chan_put_async(p->c, v, NULL, RF_NIL), 0);
+		else
+			RF_CHECK_EQ(rf_chan_put(p->c, v), 0);
+	}
+	return 0;
+}
+
+static void *fifo_thread(void *arg)
+{
+	rf_val out;
+	return (void *)(intptr_t)fifo_produce(rf_from_ptr(arg), &out);
+}
+
+static int fifo_next(rf_chan *c, rf_chan *idle, uint64_t k, rf_val *v)
+{
+	if (k % 3 == 1) {
+		int rc = rf_chan_poll(c, v);
+		if (rc != -EAGAIN)
+			return rc;
+	} else if (k % 3 == 2) {
+		rf_alt ops[] = {{.ch = idle}, {.ch = c}};
+		int which;
+		int rc = rf_alts_timeout(ops, 2, 0, 10000, &which, v);
+		RF_CHECK_EQ(which, 1);
+		return rc;
+	}
+	return rf_chan_take_timeout(c, 10000, v);
+}
+
+static void test_fifo_per_producer(void **state)
+{
+	rf_chan *c, *idle;
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 3, &c), 0);
+	assert_int_equal(rf_chan_new(&idle), 0);
+	fifo_prod p[FIFO_P];
+	pthread_t t[FIFO_P];
+	rf_chan *r[FIFO_P];
+	for (int i = 0; i < FIFO_P; i++) {
+		p[i] = (fifo_prod){c, i};
+		if (i % 2)
+			assert_int_equal(rf_go(fifo_produce, rf_from_ptr(&p[i]), &r[i]), 0);
+		else
+			t[i] = spawn_thread(fifo_thread, &p[i]);
+	}
+	int64_t next[FIFO_P] = {0};
+	for (uint64_t k = 0; k < (uint64_t)FIFO_P * FIFO_PER; k++) {
+		rf_val v;
+		assert_int_equal(fifo_next(c, idle, k, &v), 0);
+		int id = (int)(v >> 32);
+		assert_true(id >= 0 && id < FIFO_P);
+		assert_int_equal(v & 0xffffffff, next[id]);
+		next[id]++;
+	}
+	for (int i = 0; i < FIFO_P; i++) {
+		if (i % 2) {
+			assert_int_equal(result_of(r[i]), 0);
+		} else {
+			void *rc;
+			pthread_join(t[i], &rc);
+			assert_int_equal((intptr_t)rc, 0);
+		}
+	}
+	/* close with values buffered: they come out, then RF_ECLOSED */
+	for (rf_val i = 1; i <= 3; i++)
+		assert_int_equal(rf_chan_put(c, i), 0);
+	rf_chan_close(c);
+	assert_int_equal(rf_chan_put(c, 9), RF_ECLOSED);
+	for (rf_val i = 1; i <= 3; i++) {
+		rf_val v;
+		assert_int_equal(rf_chan_take(c, &v), 0);
+		assert_int_equal(v, i);
+	}
+	rf_val v;
+	assert_int_equal(rf_chan_take(c, &v), RF_ECLOSED);
+	rf_chan_release(c);
+	rf_chan_release(idle);
+}
+
+/* Close while puts and takes race through a small buffer (the lock-free ring freezing
+ * under them): every put that returned 0 is taken exactly once, none that returned
+ * RF_ECLOSED is, and takers see RF_ECLOSED only once the buffer is drained. Producers
+ * and takers run on threads and go processes; the close comes once a quarter of the
+ * values went through. */
+enum { RACE_P = 4, RACE_C = 4, RACE_PER = 20000 };
+
+typedef struct race {
+	rf_chan *c, *quarter; /* quarter: one put when a quarter of the values was taken */
+	_Atomic uint8_t *put_ok, *taken;
+	_Atomic int64_t ntaken;
+} race;
+
+typedef struct race_job {
+	race *r;
+	int id; /* producer id, or -1 for a taker */
+} race_job;
+
+static int race_body(rf_val arg, rf_val *out)
+{
+	race_job *j = rf_to_ptr(arg);
+	race *r = j->r;
+	rf_val v;
+	if (j->id >= 0) {
+		for (int i = 0; i < RACE_PER; i++) {
+			v = (rf_val)j->id * RACE_PER + i;
+			int rc = rf_chan_put(r->c, v);
+			if (rc == RF_ECLOSED)
+				return 0; /* and every later put would be refused too */
+			RF_CHECK_EQ(rc, 0);
+			atomic_store_explicit(&r->put_ok[v], 1, memory_order_relaxed);
+		}
+		return 0;
+	}
+	int rc;
+	while ((rc = rf_chan_take(r->c, &v)) == 0) {
+		RF_CHECK_EQ(atomic_fetch_add_explicit(&r->taken[v], 1, memory_order_relaxed), 0);
+		if (atomic_fetch_add_explicit(&r->ntaken, 1, memory_order_relaxed) ==
+		    RACE_P * RACE_PER / 4)
+			RF_CHECK_EQ(rf_chan_offer(r->quarter, 1), 0);
+	}
+	RF_CHECK_EQ(rc, RF_ECLOSED);
+	return 0;
+}
+
+static void *race_thread(void *arg)
+{
+	rf_val out;
+	return (void *)(intptr_t)race_body(rf_from_ptr(arg), &out);
+}
+
+static void test_close_races_ring(void **state)
+{
+	race r = {0};
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 5, &r.c), 0);
+	assert_int_equal(rf_chan_new_buf(RF_BUF_FIXED, 1, &r.quarter), 0);
+	r.put_ok = calloc(RACE_P * RACE_PER, 1);
+	r.taken = calloc(RACE_P * RACE_PER, 1);
+	race_job jobs[RACE_P + RACE_C];
+	pthread_t t[RACE_P + RACE_C];
+	rf_chan *g[RACE_P + RACE_C];
+	for (int i = 0; i < RACE_P + RACE_C; i++) {
+		jobs[i] = (race_job){&r, i < RACE_P ? i : -1};
+		if (i % 2)
+			assert_int_equal(rf_go(race_body, rf_from_ptr(&jobs[i]), &g[i]), 0);
+		else
+			t[i] = spawn_thread(race_thread, &jobs[i]);
+	}
+	rf_val v;
+	assert_int_equal(rf_chan_take_timeout(r.quarter, 30000, &v), 0);
+	rf_chan_close(r.c);
+	for (int i = 0; i < RACE_P + RACE_C; i++) {
+		if (i % 2) {
+			assert_int_equal(result_of(g[i]), 0);
+		} else {
+			void *rc;
+			pthread_join(t[i], &rc);
+			assert_int_equal((intptr_t)rc, 0);
+		}
+	}
+	/* A put that returned 0 was accepted before the close: it was delivered. A value
+	 * taken was put (put_ok is set after the put returned, so check taken => put_ok
+	 * only once every producer is done). */
+	for (int64_t i = 0; i < RACE_P * RACE_PER; i++)
+		assert_int_equal(atomic_load(&r.taken[i]), atomic_load(&r.put_ok[i]));
+	free((void *)r.put_ok);
+	free((void *)r.taken);
+	rf_chan_release(r.c);
+	rf_chan_release(r.quarter);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +546,8 @@ int main(void)
 	    cmocka_unit_test(test_alts_on_fiber),
 	    cmocka_unit_test(test_alts_exactly_once),
 	    cmocka_unit_test(test_mpmc),
+	    cmocka_unit_test(test_fifo_per_producer),
+	    cmocka_unit_test(test_close_races_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
