@@ -104,12 +104,19 @@ static bool inside_own_body(rf_delay *dl)
 	return atomic_load_explicit(&dl->runner, memory_order_relaxed) == ctx_self();
 }
 
-/* The body is taken: watch for the outcome a while (SPIN_PAUSES pauses), reading only.
+/* The body is taken: watch for the outcome for under SPIN_PAUSES pauses, reading only,
+ * first after the time of a short body (WATCH_FIRST pauses) and then less often: a read
+ * takes the line from the runner, whose completion writes it again. Contexts forcing the
+ * same fresh delays in order otherwise fall into lockstep, the one behind polling each
+ * delay as the one ahead completes it, three line transfers a delay; the wait lets the
+ * one ahead move on, and the one behind finds the next delays realized.
  * True and the outcome if it came. */
+#define WATCH_FIRST 16
 static bool watch(rf_delay *dl, int *code, rf_val *out)
 {
-	for (unsigned i = 0; i < SPIN_PAUSES; i++) {
-		cpu_relax();
+	for (unsigned n = WATCH_FIRST; n < SPIN_PAUSES; n *= 2) {
+		for (unsigned i = 0; i < n; i++)
+			cpu_relax();
 		if (deferred_poll(&dl->d, code, out))
 			return true;
 	}
