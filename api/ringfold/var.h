@@ -101,10 +101,10 @@ typedef struct rf_var_frame {
 	rf_var *var;                       /* the var it binds; never changes */
 	rf_val val;                        /* its value there, read with a relaxed load (set!) */
 	const struct rf_var_frame *parent; /* the next older frame, or NULL */
-	struct rf_var_frame *twin; /* ringfold's; NULL when made; read with a relaxed load */
-	const void *binder;        /* rf_var_ctx.self of the context that made it */
-	uint32_t kind;             /* 0: a frame on its binder's stack */
-	uint32_t covered;          /* ringfold's; 0 when made */
+	struct rf_var_frame *twin;         /* ringfold's; NULL when made */
+	const void *binder;                /* rf_var_ctx.self of the context that made it */
+	uint32_t kind;                     /* 0: a frame on its binder's stack */
+	uint32_t covered; /* ringfold's; 0 when made, nonzero once its end needs the call */
 } rf_var_frame;
 
 /* Two words of a frame, stored at once by the inline rf_var_binding. */
@@ -186,7 +186,8 @@ RF_API int rf_var_alter_root(rf_var *var, rf_update_fn fn, rf_val arg, rf_val *o
 RF_API int rf_var_binding_call(rf_var *var, rf_val val, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* The end of an inline rf_var_binding's scope, f its frame, when the body pushed a
- * binding over it or captured it: ringfold's, called by the inline function only.
+ * binding over it or captured it (ringfold then set f->covered): ringfold's, called by the
+ * inline function only.
  * Returns: nothing; the calling context's bindings are those before the scope again.
  * Errors:  none.
  * Blocks:  never.
@@ -217,7 +218,7 @@ static inline int rf_var_binding_inline(rf_var *var, rf_val val, rf_body_fn body
 	*(rf_var_frame_pair *)(void *)&f.binder = c; /* kind 0, covered 0 */
 	rf_var_ctx.innermost = &f;
 	int rc = body(arg, out);
-	if (__builtin_expect(f.covered || __atomic_load_n(&f.twin, __ATOMIC_RELAXED), 0))
+	if (__builtin_expect(f.covered, 0))
 		rf_var_binding_end(&f);
 	else
 		rf_var_ctx.innermost = saved;

@@ -9,7 +9,9 @@
  * Contract.
  *  - `state` goes PENDING -> DONE once, under `lock`, by deferred_complete(). code and
  *    value are written before the release store of DONE and never again; a reader that
- *    acquire-loads DONE (deferred_poll) reads them without the lock.
+ *    acquire-loads DONE (deferred_poll) reads them without the lock. A delay first moves
+ *    it PENDING -> TAKEN (a CAS, without the lock) to claim its body; TAKEN is pending to
+ *    everyone else: every test is for DONE.
  *  - `waiters` and `listeners` are guarded by `lock`; completion detaches both under it.
  *    (waitlist.h says how a waiter whose deadline passed leaves the list.)
  *  - `refs` counts owners: the user's handle, a running body, each combinator listening
@@ -31,7 +33,7 @@
 #include "runtime/base/waitlist.h"
 #include "runtime/sched/wait.h"
 
-enum { CELL_PENDING = 0, CELL_DONE = 1 };
+enum { CELL_PENDING = 0, CELL_DONE = 1, CELL_TAKEN = 2 };
 
 struct deferred_listener;
 /* Called once with the cell's outcome, after the cell's lock is dropped. The listener

@@ -25,9 +25,12 @@
  *    read it, with acquire, and take another reference), dropped when the scope ends;
  *  - on a shared frame: the local frame it copies, while in scope; read and cleared only
  *    by the binder (relaxed: one context).
- * `covered` (scoped frames; the binder's only) says that the binder pushed a binding
- * while the frame was the newest: the end of its scope then takes the slow path, which
- * drops what the body left pushed.
+ * `covered` (scoped frames; the binder's only) says that the end of its scope must take
+ * the slow path (rf_var_binding_end), the one thing the inline rf_var_binding reads after
+ * the body: set when the binder pushed a binding while the frame was the newest (the slow
+ * path drops what the body left pushed) and when the binder's capture gave it a copy
+ * (the slow path drops the copy). The inline end of binaries built with the first 1.x
+ * headers reads `twin` too (non-NULL: the slow path), so a copy's link is always there.
  * `val` is atomic because the binder may set! it while a context it conveyed to reads it
  * (relaxed: a binding's value is one word, and Clojure orders set! with readers on other
  * threads no more).
@@ -52,7 +55,7 @@ typedef struct var_frame {
 	_Atomic(struct var_frame *) twin;
 	const exec_ctx *binder; /* the context that bound it: only it may set! */
 	uint32_t kind;
-	uint32_t covered;      /* scoped frames: a push was made over it (binder only) */
+	uint32_t covered;      /* scoped frames: its end takes the slow path (binder only) */
 	_Atomic uint32_t refs; /* shared frames only */
 } var_frame;
 

@@ -152,11 +152,15 @@ int var_bindings_capture(void **frame)
 		link = &c->parent;
 	}
 	*link = base;
-	/* Link the binder's frames to their copies only now that the chain is complete. */
+	/* Link the binder's frames to their copies only now that the chain is complete; a
+	 * scope whose frame now has a copy ends on the slow path, which drops the copy. */
 	for (var_frame *c = copy; c != base; c = c->parent) {
 		var_frame *local = atomic_load_explicit(&c->twin, memory_order_relaxed);
-		if (local)
+		if (local) {
 			atomic_store_explicit(&local->twin, c, memory_order_release);
+			if (local->kind == FRAME_SCOPED)
+				local->covered = 1;
+		}
 	}
 	*frame = copy;
 	return 0;

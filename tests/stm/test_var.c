@@ -217,6 +217,7 @@ static void *worker(void *arg)
 static int capture_body(rf_val arg, rf_val *out)
 {
 	*out = (rf_val)(intptr_t)capture();
+	RF_CHECK(rf_var_ctx.innermost->covered); /* the scope's end drops the copy's link */
 	return 0;
 }
 
