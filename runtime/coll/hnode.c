@@ -7,7 +7,7 @@
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 {
-	hnode *n = cmem_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
+	hnode *n = cmem_node_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
 	if (!n)
 		return NULL;
 	atomic_init(&n->rc, 1);
