@@ -24,6 +24,7 @@ enum {
 	CM_KEEP = 8,                /* malloc's blocks kept per class: at most 200 KB a thread */
 	CM_NODE_KEEP = 16,          /* nodes kept per class: at most 400 KB a thread */
 	CM_BATCH = 8,               /* nodes taken from or given to the slabs at a time */
+	CM_BIG_DROP = 1024,         /* nodes freed by one drop that make it give its cache back */
 };
 
 static size_t class_of(size_t size)
@@ -38,9 +39,10 @@ typedef struct cm_cache {
 } cm_cache;
 
 static _Thread_local struct {
-	cm_cache blocks;                         /* malloc's */
-	cm_cache nodes;                          /* cslab's */
-	bool hooked;                             /* the flush at thread exit is registered */
+	cm_cache blocks;     /* malloc's */
+	cm_cache nodes;      /* cslab's */
+	uint64_t node_frees; /* nodes this thread freed: tells a big drop (cmem_node_settle) */
+	bool hooked;         /* the flush at thread exit is registered */
 } tc __attribute__((tls_model("initial-exec"))); /* no TLS call */
 static pthread_key_t flush_key;
 static bool key_ok;
@@ -63,25 +65,29 @@ static void push(cm_cache *c, size_t k, void *p)
 	c->n[k]++;
 }
 
+/* Every cached node back to the slabs. */
+static void node_flush(void)
+{
+	for (size_t k = 0; k < CM_CLASSES; k++) {
+		void *out[CM_NODE_KEEP];
+		unsigned n = 0;
+		while (n < CM_NODE_KEEP && (out[n] = pop(&tc.nodes, k)))
+			n++;
+		if (n)
+			cslab_give(out, n);
+	}
+}
+
 static void flush(void *arg)
 {
 	(void)arg;
 	tc.hooked = false; /* a later destructor that frees here registers again */
 	for (size_t k = 0; k < CM_CLASSES; k++) {
-		void *p, *out[CM_BATCH];
+		void *p;
 		while ((p = pop(&tc.blocks, k)))
 			free(p);
-		unsigned n = 0;
-		while ((p = pop(&tc.nodes, k))) {
-			out[n++] = p;
-			if (n == CM_BATCH) {
-				cslab_give(out, n);
-				n = 0;
-			}
-		}
-		if (n)
-			cslab_give(out, n);
 	}
+	node_flush();
 }
 
 static void make_key(void)
@@ -185,6 +191,7 @@ void cmem_node_free(void *p, size_t size)
 		return;
 #ifndef CM_BYPASS
 	size_t k = class_of(size);
+	tc.node_frees++;
 	if (k < CM_CLASSES) {
 		if (tc.nodes.n[k] < CM_NODE_KEEP && tc.hooked)
 			push(&tc.nodes, k, p);
@@ -196,4 +203,25 @@ void cmem_node_free(void *p, size_t size)
 	(void)size;
 #endif
 	free(p);
+}
+
+uint64_t cmem_node_mark(void)
+{
+#ifndef CM_BYPASS
+	return tc.node_frees;
+#else
+	return 0;
+#endif
+}
+
+void cmem_node_settle(uint64_t mark)
+{
+#ifndef CM_BYPASS
+	/* a big drop left its last blocks cached here, scattered over the slabs it emptied:
+	 * given back, those slabs and regions can go */
+	if (tc.node_frees - mark > CM_BIG_DROP)
+		node_flush();
+#else
+	(void)mark;
+#endif
 }

@@ -14,6 +14,7 @@
 #define RF_COLL_CMEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *cmem_alloc(size_t size);
 void cmem_free(void *p, size_t size);
@@ -21,5 +22,10 @@ void cmem_free(void *p, size_t size);
  * malloc. */
 void *cmem_node_alloc(size_t size);
 void cmem_node_free(void *p, size_t size);
+/* Around a drop of many nodes (a whole map): the cache keeps the last blocks freed, which
+ * would keep their slabs (and regions) from going back; after a drop that freed more than
+ * a thousand nodes since mark, the thread's node cache is given back. */
+uint64_t cmem_node_mark(void);
+void cmem_node_settle(uint64_t mark);
 
 #endif
