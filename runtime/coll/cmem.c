@@ -68,14 +68,14 @@ static void push(cm_cache *c, size_t k, void *p)
 /* Every cached node back to the slabs. */
 static void node_flush(void)
 {
-	for (size_t k = 0; k < CM_CLASSES; k++) {
-		void *out[CM_NODE_KEEP];
-		unsigned n = 0;
-		while (n < CM_NODE_KEEP && (out[n] = pop(&tc.nodes, k)))
-			n++;
-		if (n)
+	for (size_t k = 0; k < CM_CLASSES; k++)
+		while (tc.nodes.head[k]) {
+			void *out[CM_NODE_KEEP];
+			unsigned n = 0;
+			while (n < CM_NODE_KEEP && (out[n] = pop(&tc.nodes, k)))
+				n++;
 			cslab_give(out, n);
-	}
+		}
 }
 
 static void flush(void *arg)

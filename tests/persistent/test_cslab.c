@@ -2,7 +2,9 @@
  * aligned, of their class's size and disjoint; given back they are handed out again; a
  * region whose blocks are all back is unmapped (but one kept mapped); blocks taken on one
  * thread and given back on another (ASan and TSan builds run this too: cslab has no
- * sanitizer bypass). Checks on other threads abort with file and line. */
+ * sanitizer bypass); a released map gives its regions back through cmem's node cache
+ * (release builds: sanitizer builds take nodes from malloc). Checks on other threads
+ * abort with file and line. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -19,7 +21,9 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "ringfold.h"
 #include "runtime/coll/cslab.h"
+#include "runtime/coll/hamt.h"
 
 #define REGION ((uintptr_t)2 << 20)
 
@@ -161,12 +165,71 @@ static void blocks_given_back_by_other_threads(void **state)
 	assert_true(atomic_load_explicit(&traded, memory_order_relaxed) > 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NODES_FROM_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NODES_FROM_MALLOC 1
+#endif
+#endif
+
+#ifndef NODES_FROM_MALLOC
+/* The regions under n into r (distinct, at most 64). */
+static void regions_of(const hnode *n, uintptr_t *r, unsigned *nr)
+{
+	uintptr_t base = (uintptr_t)n & ~(REGION - 1);
+	bool known = false;
+	for (unsigned j = 0; j < *nr; j++)
+		known |= r[j] == base;
+	if (!known) {
+		assert_true(*nr < 64);
+		r[(*nr)++] = base;
+	}
+	for (uint32_t j = 0; j < h_children(n); j++)
+		regions_of(h_kid(n, j), r, nr);
+}
+#endif
+
+/* A map of 300,000 keys, built persistently and through a transient, then released:
+ * the drop gives the thread's cached nodes back, so at most the spare region stays. */
+static void released_map_gives_regions_back(void **state)
+{
+	(void)state;
+#ifdef NODES_FROM_MALLOC
+	skip();
+#else
+	rf_phm *m, *n;
+	rf_thm *t;
+	assert_int_equal(rf_phm_new(NULL, &m), 0);
+	for (int64_t i = 0; i < 100000; i++) {
+		assert_int_equal(rf_phm_assoc(m, i, i, &n), 0);
+		rf_phm_release(m);
+		m = n;
+	}
+	assert_int_equal(rf_phm_transient(m, &t), 0);
+	rf_phm_release(m);
+	for (int64_t i = 100000; i < 300000; i++)
+		assert_int_equal(rf_thm_assoc(t, i, i), 0);
+	assert_int_equal(rf_thm_persistent(t, &m), 0);
+	uintptr_t r[64];
+	unsigned nr = 0;
+	regions_of(m->root, r, &nr);
+	assert_true(nr >= 3);
+	rf_phm_release(m);
+	unsigned still = 0;
+	for (unsigned j = 0; j < nr; j++)
+		still += mapped(r[j], REGION);
+	assert_true(still <= 1);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(blocks_disjoint_and_reused),
 	    cmocka_unit_test(empty_regions_unmapped),
 	    cmocka_unit_test(blocks_given_back_by_other_threads),
+	    cmocka_unit_test(released_map_gives_regions_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
