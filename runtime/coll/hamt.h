@@ -161,7 +161,7 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit);
 /* Free n's memory only (nothing it references). */
 static inline void hnode_free(hnode *n)
 {
-	cmem_free(n, sizeof(*n) + (size_t)n->cap * sizeof(rf_val));
+	cmem_node_free(n, sizeof(*n) + (size_t)n->cap * sizeof(rf_val));
 }
 void hnode_drop(hnode *n, const rf_coll_ops *ops);
 /* A copy of n owned by `edit` with cap >= h_used(n) slots, holding a reference to every

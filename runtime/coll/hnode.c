@@ -7,7 +7,7 @@
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 {
-	hnode *n = cmem_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
+	hnode *n = cmem_node_alloc(sizeof(*n) + (size_t)cap * sizeof(rf_val));
 	if (!n)
 		return NULL;
 	atomic_init(&n->rc, 1);
@@ -23,6 +23,8 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 	return n;
 }
 
+static void drop(hnode *n, const rf_coll_ops *ops);
+
 /* Drop every reference n holds, then free it (n lends nothing). */
 static void drop_all(hnode *n, const rf_coll_ops *ops)
 {
@@ -33,7 +35,7 @@ static void drop_all(hnode *n, const rf_coll_ops *ops)
 			val_release(ops, n->slot[i + 1]);
 		}
 	for (uint32_t i = 2 * e; i < used; i += 2) /* depth bounded by the hash: 13 levels */
-		hnode_drop((hnode *)(intptr_t)n->slot[i], ops);
+		drop((hnode *)(intptr_t)n->slot[i], ops);
 	hnode_free(n);
 }
 
@@ -42,14 +44,14 @@ static void drop_word(const hnode *n, uint32_t w, const rf_coll_ops *ops)
 {
 	uint32_t e = h_entries(n);
 	if (w >= 2 * e)
-		hnode_drop((hnode *)(intptr_t)n->slot[w], ops);
+		drop((hnode *)(intptr_t)n->slot[w], ops);
 	else if (w % 2)
 		val_release(ops, n->slot[w]);
 	else
 		key_release(ops, n->slot[w]);
 }
 
-void hnode_drop(hnode *n, const rf_coll_ops *ops)
+static void drop(hnode *n, const rf_coll_ops *ops)
 {
 	/* A loop down a chain of lent nodes whose own word is the child on their path (an
 	 * old version's path after an assoc): that child is dropped last, as the next turn. */
@@ -69,10 +71,17 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
 			drop_word(n, (uint32_t)n->own2, ops);
 		/* release: n is done with l's references; pairs with lend()'s acquire */
 		atomic_store_explicit(&l->lent, 0, memory_order_release);
-		hnode_drop(l, ops);
+		drop(l, ops);
 		hnode_free(n);
 		n = next;
 	}
+}
+
+void hnode_drop(hnode *n, const rf_coll_ops *ops)
+{
+	uint64_t mark = cmem_node_mark();
+	drop(n, ops);
+	cmem_node_settle(mark);
 }
 
 /* n hands its references but words skip, skip2 to c (hamt.h, "Lending"), unless n lends

@@ -1,7 +1,7 @@
 /* Allocation failure: every operation of the three collections, with its k-th allocation
  * made to fail for every k until it succeeds, returns -ENOMEM, leaves its input as it was
  * and leaks nothing (ASan/LSan in the asan preset; element references counted here).
- * malloc, calloc and the collections' block cache are wrapped at link time (-Wl,--wrap); only the
+ * malloc, calloc and the collections' block caches are wrapped at link time (-Wl,--wrap); only the
  * test's own thread ever sees a failure, so the runtime's threads are untouched. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_cmem_alloc(size_t n);
+void *__real_cmem_node_alloc(size_t n);
 
 static _Thread_local long countdown; /* > 0: the countdown-th allocation from now fails */
 static _Thread_local long injected;  /* failures made so far: proves the wrap is in place */
@@ -36,9 +37,13 @@ void *__wrap_calloc(size_t n, size_t size)
 {
 	return fail_now() ? NULL : __real_calloc(n, size);
 }
-void *__wrap_cmem_alloc(size_t n) /* the nodes' cache (runtime/coll/cmem.h): hits fail too */
+void *__wrap_cmem_alloc(size_t n) /* the nodes' caches (runtime/coll/cmem.h): hits fail too */
 {
 	return fail_now() ? NULL : __real_cmem_alloc(n);
+}
+void *__wrap_cmem_node_alloc(size_t n)
+{
+	return fail_now() ? NULL : __real_cmem_node_alloc(n);
 }
 
 static _Atomic long live;
