@@ -45,7 +45,7 @@ typedef struct run {
 	uint64_t ops_per_thread;
 	void (*work)(struct run *r, int self, uint64_t n);
 	pthread_barrier_t start;
-	uint64_t t0;
+	_Atomic uint64_t t0; /* the first start among the threads (relaxed: read after joins) */
 } run;
 
 struct worker_arg {
@@ -57,8 +57,12 @@ static void *worker(void *p)
 {
 	struct worker_arg *a = p;
 	pthread_barrier_wait(&a->r->start);
-	if (a->self == 0)
-		a->r->t0 = bench_now_ns();
+	/* every thread's start counts: a thread that is not scheduled at once must not move
+	 * the clock past the work the others did meanwhile */
+	uint64_t now = bench_now_ns(), t0 = atomic_load_explicit(&a->r->t0, memory_order_relaxed);
+	while (now < t0 && !atomic_compare_exchange_weak_explicit(
+	                       &a->r->t0, &t0, now, memory_order_relaxed, memory_order_relaxed))
+		;
 	a->r->work(a->r, a->self, a->r->ops_per_thread);
 	return NULL;
 }
@@ -69,6 +73,7 @@ static uint64_t run_threads(run *r, uint64_t ops)
 	pthread_t t[16];
 	struct worker_arg args[16];
 	r->ops_per_thread = ops / (uint64_t)r->threads;
+	atomic_store_explicit(&r->t0, UINT64_MAX, memory_order_relaxed);
 	pthread_barrier_init(&r->start, NULL, (unsigned)r->threads);
 	for (int i = 0; i < r->threads; i++) {
 		args[i] = (struct worker_arg){r, i};
@@ -76,7 +81,7 @@ static uint64_t run_threads(run *r, uint64_t ops)
 	}
 	for (int i = 0; i < r->threads; i++)
 		pthread_join(t[i], NULL);
-	uint64_t ns = bench_now_ns() - r->t0;
+	uint64_t ns = bench_now_ns() - atomic_load_explicit(&r->t0, memory_order_relaxed);
 	pthread_barrier_destroy(&r->start);
 	return ns;
 }
