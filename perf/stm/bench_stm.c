@@ -17,9 +17,15 @@
  *                     (thread_local) and in a function around a body called through a
  *                     pointer (thread_local_call), as a program that cannot inline
  *                     rf_var_binding calls it.
- * Each run also prints the STM's retries per commit to stderr (contention measure).
+ * Each run also prints the STM's retries per commit to stderr (contention measure), and,
+ * before and after stm_bank_2t and stm_donations_9t, the time a written cache line takes
+ * to reach the other CPU (one way): on a VM the host may run the two vCPUs on cores that
+ * share a cache or on cores that do not, and every two-thread row that moves cache lines
+ * moves with it (here about 25-30 ns or about 150 ns; the mutex peers park their loser
+ * and move few lines).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,7 +45,7 @@ typedef struct run {
 	uint64_t ops_per_thread;
 	void (*work)(struct run *r, int self, uint64_t n);
 	pthread_barrier_t start;
-	uint64_t t0;
+	_Atomic uint64_t t0; /* the first start among the threads (relaxed: read after joins) */
 } run;
 
 struct worker_arg {
@@ -51,8 +57,12 @@ static void *worker(void *p)
 {
 	struct worker_arg *a = p;
 	pthread_barrier_wait(&a->r->start);
-	if (a->self == 0)
-		a->r->t0 = bench_now_ns();
+	/* every thread's start counts: a thread that is not scheduled at once must not move
+	 * the clock past the work the others did meanwhile */
+	uint64_t now = bench_now_ns(), t0 = atomic_load_explicit(&a->r->t0, memory_order_relaxed);
+	while (now < t0 && !atomic_compare_exchange_weak_explicit(
+	                       &a->r->t0, &t0, now, memory_order_relaxed, memory_order_relaxed))
+		;
 	a->r->work(a->r, a->self, a->r->ops_per_thread);
 	return NULL;
 }
@@ -63,6 +73,7 @@ static uint64_t run_threads(run *r, uint64_t ops)
 	pthread_t t[16];
 	struct worker_arg args[16];
 	r->ops_per_thread = ops / (uint64_t)r->threads;
+	atomic_store_explicit(&r->t0, UINT64_MAX, memory_order_relaxed);
 	pthread_barrier_init(&r->start, NULL, (unsigned)r->threads);
 	for (int i = 0; i < r->threads; i++) {
 		args[i] = (struct worker_arg){r, i};
@@ -70,7 +81,7 @@ static uint64_t run_threads(run *r, uint64_t ops)
 	}
 	for (int i = 0; i < r->threads; i++)
 		pthread_join(t[i], NULL);
-	uint64_t ns = bench_now_ns() - r->t0;
+	uint64_t ns = bench_now_ns() - atomic_load_explicit(&r->t0, memory_order_relaxed);
 	pthread_barrier_destroy(&r->start);
 	return ns;
 }
@@ -81,6 +92,70 @@ static inline uint64_t xorshift(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/* ---- the line transfer between two CPUs ---- */
+
+#define PING_ROUNDS 2000
+#define PING_BATCHES 20
+
+/* The ball: odd when the prober has thrown it, even when the echo has thrown it back. */
+static _Alignas(64) _Atomic uint64_t ball;
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *echo(void *arg)
+{
+	pin_to((int)(intptr_t)arg);
+	/* acquire/release: each side's load of the ball pairs with the other's store */
+	for (uint64_t n = 1; n <= 2 * PING_ROUNDS * PING_BATCHES; n += 2) {
+		while (atomic_load_explicit(&ball, memory_order_acquire) != n)
+			;
+		atomic_store_explicit(&ball, n + 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/* One-way ns for a cache line written on the first CPU we may run on to be read on the
+ * second: the best of PING_BATCHES batches of PING_ROUNDS round trips. Prints it with
+ * `when` to stderr; nothing if this process may run on fewer than two CPUs. */
+static void report_line_transfer(const char *bench, const char *when)
+{
+	cpu_set_t mine;
+	int cpus[2], found = 0;
+	if (sched_getaffinity(0, sizeof(mine), &mine))
+		return;
+	for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+		if (CPU_ISSET(c, &mine))
+			cpus[found++] = c;
+	if (found < 2)
+		return;
+	pthread_t t;
+	atomic_store_explicit(&ball, 0, memory_order_relaxed);
+	if (pthread_create(&t, NULL, echo, (void *)(intptr_t)cpus[1]))
+		return;
+	pin_to(cpus[0]);
+	uint64_t best = UINT64_MAX, n = 0;
+	for (int b = 0; b < PING_BATCHES; b++) {
+		uint64_t t0 = bench_now_ns();
+		for (int i = 0; i < PING_ROUNDS; i++, n += 2) {
+			atomic_store_explicit(&ball, n + 1, memory_order_release);
+			while (atomic_load_explicit(&ball, memory_order_acquire) != n + 2)
+				;
+		}
+		uint64_t ns = bench_now_ns() - t0;
+		best = ns < best ? ns : best;
+	}
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(mine), &mine);
+	fprintf(stderr, "%s: a cache line takes %.0f ns from CPU %d to CPU %d (%s)\n", bench,
+	        (double)best / (2.0 * PING_ROUNDS), cpus[0], cpus[1], when);
 }
 
 /* ---- stm_bank_2t ---- */
@@ -170,6 +245,7 @@ static void bench_bank(void)
 	for (int i = 0; i < ACCOUNTS; i++)
 		rf_ref_new(1000, &refs[i]);
 	stm_stats(&c0, &r0);
+	report_line_transfer("stm_bank_2t", "before");
 	bench_run("stm_bank_2t", "ringfold", ops, timed,
 	          &(run){.threads = 2, .work = bank_ringfold});
 	report_contention("stm_bank_2t", c0, r0);
@@ -180,6 +256,7 @@ static void bench_bank(void)
 #ifdef RF_HAVE_GNU_TM
 	bench_run("stm_bank_2t", "gcc_tm", ops, timed, &(run){.threads = 2, .work = bank_tm});
 #endif
+	report_line_transfer("stm_bank_2t", "after");
 	check_bank();
 	for (int i = 0; i < ACCOUNTS; i++)
 		rf_ref_free(refs[i]);
@@ -335,6 +412,7 @@ static void bench_donations(void)
 	rf_ref_new(0, &total_donations);
 	rf_ref_new(0, &count_donations);
 	stm_stats(&c0, &r0);
+	report_line_transfer("stm_donations_9t", "before");
 	bench_run("stm_donations_9t", "ringfold", ops, timed,
 	          &(run){.threads = 9, .work = donations_ringfold});
 	report_contention("stm_donations_9t", c0, r0);
@@ -348,6 +426,7 @@ static void bench_donations(void)
 	bench_run("stm_donations_9t", "gcc_tm", ops, timed,
 	          &(run){.threads = 9, .work = donations_tm});
 #endif
+	report_line_transfer("stm_donations_9t", "after");
 	rf_val t, c;
 	rf_ref_deref(total_donations, &t);
 	rf_ref_deref(count_donations, &c);
