@@ -292,10 +292,13 @@ static long preemptions(void)
  * the OS took neither thread off the CPU (preemptions() not grown from before the wait to
  * just after it; the holder publishes its own after each unlock, and the test waits for two
  * more unlocks before reading it): on a loaded machine the others say nothing of the
- * lock. Up to TURN_TRIES waits, until TURN_WAITS such waits; at least one must be found
- * and at least three quarters of those found must be served in time (a hypervisor can
- * stop a CPU unseen). */
-enum { TURN_HOLD_US = 3, TURN_WAITS = 40, TURN_TRIES = 2000, TURN_SERVED = 100 / TURN_HOLD_US + 2 };
+ * lock. Waits go on until TURN_WAITS such waits or for TURN_BUDGET_MS (each one found costs
+ * some 30 ms with two busy loops and a load of 16 on two CPUs: most waits are disturbed,
+ * and a disturbed one waits for the holder's next slice); at least one must be found and at
+ * least three quarters of those found must be served in time (a hypervisor can stop a CPU
+ * unseen). */
+enum { TURN_HOLD_US = 3, TURN_WAITS = 40, TURN_SERVED = 100 / TURN_HOLD_US + 2 };
+#define TURN_BUDGET_MS 20000
 static _Atomic long holder_preempted;
 
 static void *turn_holder(void *arg)
@@ -329,8 +332,9 @@ static void test_turns(void **state)
 	atomic_store(&barges, 0);
 	assert_int_equal(pthread_create(&t, NULL, turn_holder, NULL), 0);
 	int counted = 0, served = 0, tries;
+	uint64_t deadline = time_deadline_after_ms(TURN_BUDGET_MS);
 	holder_moves_on();
-	for (tries = 0; tries < TURN_TRIES && counted < TURN_WAITS; tries++) {
+	for (tries = 0; counted < TURN_WAITS && time_now_ns() < deadline; tries++) {
 		long h0 = atomic_load(&holder_preempted), v0 = preemptions();
 		long before = atomic_load(&barges);
 		assert_int_equal(rf_lock_lock(&lk), 0);
