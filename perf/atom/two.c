@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "harness.h"
 #include "perf/atom/two.h"
@@ -13,7 +14,28 @@ struct two {
 	pthread_barrier_t start;
 	_Atomic int running; /* threads past the barrier */
 	int id;
+	uint64_t runq[2]; /* each thread's time on a run queue during its body */
 };
+
+static uint64_t last_runq;
+
+/* This thread's total time runnable but waiting for a CPU, in ns (0 if unknown). */
+static uint64_t runq_ns(void)
+{
+	unsigned long long on_cpu = 0, waited = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &on_cpu, &waited) != 2)
+		waited = 0;
+	fclose(f);
+	return waited;
+}
+
+uint64_t two_threads_runq_ns(void)
+{
+	return last_runq;
+}
 
 /* Past the barrier, wait (spinning) until both threads run: the one woken from the
  * barrier would otherwise start late, by as long as the OS takes to give it a CPU
@@ -32,8 +54,10 @@ static void *run(void *p)
 	struct two *t = p;
 	int id = t->id;
 	pthread_barrier_wait(&t->start);
+	uint64_t q = runq_ns();
 	both_running(t);
 	t->body(id, t->ops, t->arg);
+	t->runq[id] = runq_ns() - q;
 	return NULL;
 }
 
@@ -44,11 +68,14 @@ uint64_t two_threads(void (*body)(int id, uint64_t ops, void *arg), uint64_t ops
 	pthread_barrier_init(&t.start, NULL, 2);
 	pthread_create(&other, NULL, run, &t);
 	pthread_barrier_wait(&t.start);
+	uint64_t q = runq_ns();
 	both_running(&t);
 	uint64_t t0 = bench_now_ns();
 	body(0, ops, arg);
 	pthread_join(other, NULL);
 	uint64_t ns = bench_now_ns() - t0;
+	t.runq[0] = runq_ns() - q;
+	last_runq = t.runq[0] + t.runq[1];
 	pthread_barrier_destroy(&t.start);
 	return ns;
 }

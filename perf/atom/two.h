@@ -8,6 +8,12 @@
  * time from the common start to the later finish, in ns. */
 uint64_t two_threads(void (*body)(int id, uint64_t ops, void *arg), uint64_t ops, void *arg);
 
+/* How long the two threads of the last two_threads call were runnable but kept off the CPU
+ * by the OS (waiting on a run queue, /proc/thread-self/schedstat), summed, in ns; 0 if the
+ * kernel does not say. A thread the lock puts to sleep is not runnable: this is the
+ * scheduler's share of the run, not the lock's. */
+uint64_t two_threads_runq_ns(void);
+
 /* Read-section cost of liburcu's flavours used directly (one TU each: their headers
  * cannot share one). Each runs ops begin/load/end sections; returns ns. */
 uint64_t read_urcu_bp(uint64_t ops, void *arg);
