@@ -277,29 +277,68 @@ RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, r
  * is (r/fold + (r/map #(* 3 %) (r/filter even? xs))). The loop reads the array a page
  * (RF_FOLD_PAGE bytes) at a time and first prefetches the page four ahead
  * (rf_fold_prefetch), as ringfold's own call-free loops do; it is unrolled four times
- * (a loop the compiler cannot vectorize, a filter's branch, say, then costs less loop
- * overhead per element). The body starts on a 64-byte boundary, so that where its loop
- * lands, and with it the loop's speed, does not depend on the code compiled around it. */
+ * (a loop the compiler cannot vectorize then costs less loop overhead per element).
+ * keep's result is taken as a 64-bit flag, the width of the accumulator: GCC does not
+ * vectorize a 64-bit reduction guarded by a bool. Where RF_FOLD_BODY_CLONES is 1 (x86-64
+ * built for a CPU without AVX2, GCC or Clang) the loop is compiled twice, as
+ * <name>_rf_base and <name>_rf_avx2 (four 64-bit lanes, where the baseline has two and
+ * lacks a 64-bit multiply and compare), and name calls the one the CPU runs
+ * (__builtin_cpu_supports, a load and a test per leaf). Each compiled loop starts on a
+ * 64-byte boundary, so that where it lands, and with it its speed, does not depend on
+ * the code compiled around it. */
 /* clang-format off */
-#define RF_FOLD_BODY(name, elem_t, keep, map, reduce)                                              \
-	__attribute__((aligned(64))) static int name(size_t lo, size_t hi, rf_val ctx,             \
-	                                             rf_val *acc)                                  \
-	{                                                                                          \
-		const elem_t *xs = (const elem_t *)rf_to_ptr(ctx);                                 \
-		const size_t page =                                                                \
-		    RF_FOLD_PAGE / sizeof(elem_t) ? RF_FOLD_PAGE / sizeof(elem_t) : 1;             \
-		rf_val a = *acc;                                                                   \
-		for (size_t i = lo, end; i < hi; i = end) {                                        \
-			end = hi - i > page ? i + page : hi;                                       \
-			rf_fold_prefetch(&xs[i]);                                                  \
-			_Pragma("GCC unroll 4")                                                    \
-			for (size_t j = i; j < end; j++)                                           \
-				if (keep(xs[j]))                                                   \
-					a = reduce(a, map(xs[j]));                                 \
-		}                                                                                  \
-		*acc = a;                                                                          \
-		return 0;                                                                          \
+/* The loop RF_FOLD_BODY compiles, a statement over lo, hi, ctx and acc; spelled out in each
+ * clone (an inlined function would carry the baseline's code shape into the AVX2 clone,
+ * where GCC 12 then does not vectorize it). */
+#define RF_FOLD_BODY_LOOP_(elem_t, keep, map, reduce)                                      \
+	do {                                                                               \
+		const elem_t *xs = (const elem_t *)rf_to_ptr(ctx);                         \
+		const size_t page =                                                        \
+		    RF_FOLD_PAGE / sizeof(elem_t) ? RF_FOLD_PAGE / sizeof(elem_t) : 1;     \
+		rf_val a = *acc;                                                           \
+		for (size_t i = lo, end; i < hi; i = end) {                                \
+			end = hi - i > page ? i + page : hi;                               \
+			rf_fold_prefetch(&xs[i]);                                          \
+			_Pragma("GCC unroll 4")                                            \
+			for (size_t j = i; j < end; j++) {                                 \
+				const rf_val kept = keep(xs[j]) != 0;                      \
+				if (kept)                                                  \
+					a = reduce(a, map(xs[j]));                         \
+			}                                                                  \
+		}                                                                          \
+		*acc = a;                                                                  \
+	} while (0)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__AVX2__)
+#define RF_FOLD_BODY_CLONES 1
+#define RF_FOLD_BODY(name, elem_t, keep, map, reduce)                                      \
+	__attribute__((aligned(64))) static int name##_rf_base(size_t lo, size_t hi,       \
+	                                                       rf_val ctx, rf_val *acc)    \
+	{                                                                                  \
+		RF_FOLD_BODY_LOOP_(elem_t, keep, map, reduce);                             \
+		return 0;                                                                  \
+	}                                                                                  \
+	__attribute__((aligned(64), target("avx2"))) static int name##_rf_avx2(            \
+	    size_t lo, size_t hi, rf_val ctx, rf_val *acc)                                 \
+	{                                                                                  \
+		RF_FOLD_BODY_LOOP_(elem_t, keep, map, reduce);                             \
+		return 0;                                                                  \
+	}                                                                                  \
+	static int name(size_t lo, size_t hi, rf_val ctx, rf_val *acc)                     \
+	{                                                                                  \
+		return __builtin_cpu_supports("avx2") ? name##_rf_avx2(lo, hi, ctx, acc)   \
+		                                      : name##_rf_base(lo, hi, ctx, acc);  \
 	}
+#else
+#define RF_FOLD_BODY_CLONES 0
+#define RF_FOLD_BODY(name, elem_t, keep, map, reduce)                                      \
+	__attribute__((aligned(64))) static int name(size_t lo, size_t hi, rf_val ctx,     \
+	                                             rf_val *acc)                          \
+	{                                                                                  \
+		RF_FOLD_BODY_LOOP_(elem_t, keep, map, reduce);                             \
+		return 0;                                                                  \
+	}
+#endif
 /* clang-format on */
 
 /* The page RF_FOLD_BODY's loop reads at a time, in bytes: the span within which hardware

@@ -1,7 +1,8 @@
 /* tests/fold/test_fold_range.c: rf_fold_range and RF_FOLD_BODY against serial loops:
  * exact sums, index order kept (a non-commutative combine), every grain and range
  * shape, RF_FOLD_BODY's page-at-a-time loop over elements of 4, 8 and more than a page's
- * bytes, errors from the body and the combine, and bad arguments. */
+ * bytes, a keep whose truth is not 1, both of RF_FOLD_BODY's clones, errors from the body
+ * and the combine, and bad arguments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,13 @@ static inline int64_t times3(int64_t x)
 
 RF_FOLD_BODY(even_times3, int64_t, is_even, times3, rf_plus)
 RF_FOLD_BODY(plain_sum, int64_t, rf_keep_all, rf_identity, rf_plus)
+
+/* A keep whose true is any nonzero value, not just 1. */
+static inline int64_t bit1(int64_t x)
+{
+	return x & 2;
+}
+RF_FOLD_BODY(bit1_sum, int64_t, bit1, rf_identity, rf_plus)
 
 /* Elements of other sizes: 1024 to a page, and one bigger than a page. */
 typedef struct big {
@@ -123,6 +131,49 @@ static void test_element_sizes(void **state)
 	}
 }
 
+/* Each compiled loop of a body directly: every length up to 40 (the unrolled and vector
+ * loops' steps and remainders), lengths on both sides of page multiples (512 int64),
+ * from every offset within 32 bytes. */
+static void test_clones_agree(void **state)
+{
+	typedef int (*body_fn)(size_t, size_t, rf_val, rf_val *);
+	body_fn mf[] = {
+		even_times3,
+#if RF_FOLD_BODY_CLONES
+		even_times3_rf_base,
+		__builtin_cpu_supports("avx2") ? even_times3_rf_avx2 : NULL
+#endif
+	};
+	body_fn b1[] = {
+		bit1_sum,
+#if RF_FOLD_BODY_CLONES
+		bit1_sum_rf_base,
+		__builtin_cpu_supports("avx2") ? bit1_sum_rf_avx2 : NULL
+#endif
+	};
+	const size_t longer[] = {511, 512, 513, 1023, 1024, 1025, 1537};
+	const size_t nlongers = sizeof(longer) / sizeof(*longer);
+	for (size_t lo = 0; lo < 4; lo++)
+		for (size_t t = 0; t < 41 + nlongers; t++) {
+			size_t len = t < 41 ? t : longer[t - 41];
+			int64_t want_mf = 5, want_b1 = 5;
+			for (size_t i = lo; i < lo + len; i++) {
+				want_mf += is_even(xs[i]) ? 3 * xs[i] : 0;
+				want_b1 += bit1(xs[i]) ? xs[i] : 0;
+			}
+			for (size_t k = 0; k < sizeof(mf) / sizeof(*mf); k++) {
+				if (!mf[k])
+					continue;
+				rf_val got = 5;
+				assert_int_equal(mf[k](lo, lo + len, rf_from_ptr(xs), &got), 0);
+				assert_int_equal(got, want_mf);
+				got = 5;
+				assert_int_equal(b1[k](lo, lo + len, rf_from_ptr(xs), &got), 0);
+				assert_int_equal(got, want_b1);
+			}
+		}
+}
+
 static void test_index_order_kept(void **state)
 {
 	rf_val want = pack(0, 0), got;
@@ -164,8 +215,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sums_match_serial), cmocka_unit_test(test_element_sizes),
-	    cmocka_unit_test(test_index_order_kept),  cmocka_unit_test(test_errors_come_back),
-	    cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_clones_agree),      cmocka_unit_test(test_index_order_kept),
+	    cmocka_unit_test(test_errors_come_back),  cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
