@@ -125,8 +125,12 @@ void deferred_unref(struct rf_deferred *d)
 	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* Nobody else holds it, so nobody can deliver: tell the listeners instead of
-	 * leaving them queued forever. No waiter can be here (a waiter holds a handle). */
-	deferred_complete(d, RF_EABANDONED, RF_NIL);
+	 * leaving them queued forever. No waiter can be here (a waiter holds a handle).
+	 * A realized cell has none left to tell: skip its lock. Relaxed: the acq_rel
+	 * decrement above already ordered this after every owner's release, the completer
+	 * included; a stale PENDING would only take the lock and find DONE. */
+	if (atomic_load_explicit(&d->state, memory_order_relaxed) != CELL_DONE)
+		deferred_complete(d, RF_EABANDONED, RF_NIL);
 	if (d->release)
 		d->release(d);
 }

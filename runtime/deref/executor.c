@@ -2,15 +2,27 @@
  *
  * Contract. Everything below is guarded by `lock` (a leaf: no other lock is taken
  * under it, nothing blocks or runs a task under it):
- *   queue/tail/queued  accepted futures not yet started, FIFO through rf_future.next
+ *   queue/tail/queued  accepted futures not yet started, FIFO through rf_future.next;
+ *                      `queued` is also read without the lock by a polling worker, as a
+ *                      hint only (relaxed; it takes the lock before it pops)
  *   idle               workers sleeping for a task (never time out)
+ *   searching          workers that will take the lock and look at the queue before
+ *                      they sleep: one polling it, and those claimed off `idle` for
+ *                      queued tasks (their waiter's value says so) not yet back
  *   awaiters           callers of await_termination (may time out)
  *   live               workers not yet exited
  *   phase              RUNNING -> SHUTDOWN -> TERMINATED, each step once; stored with
  *                      release under the lock so is_shutdown/is_terminated can
  *                      acquire-load it without the lock.
- * A task is handed over exactly once: either a sleeping worker is claimed and given it
- * (w.value), or it is queued and popped by one worker or taken back by shutdown_now.
+ * A task is queued and popped by exactly one worker, or taken back by shutdown_now.
+ * Wake-ups: whoever leaves a task in the queue (a submitter queuing it, a worker popping
+ * the one before it) claims an idle worker only if none is searching; that worker pops
+ * a task and passes the wake on the same way. A worker that finds the queue empty polls
+ * it for IDLE_POLL_NS before it sleeps, if no other is searching. So a burst of submits
+ * finds a worker searching and pays no wake-up, not one per task. No wake is lost: a
+ * task is queued under the lock, where either a worker is searching (it looks at the
+ * queue under the lock before it sleeps), or an idle one is woken, or none is idle
+ * (each running one looks at the queue when its task returns).
  * A worker exits only when the phase is past RUNNING and the queue is empty; the last
  * one to exit sets TERMINATED and wakes the awaiters. So every accepted task runs
  * (or is handed back by shutdown_now) before termination.
@@ -31,7 +43,8 @@ struct rf_executor {
 	spinlock lock;
 	_Atomic uint32_t phase;
 	struct rf_future *queue, *tail;
-	size_t queued;
+	_Atomic size_t queued;
+	int searching;
 	waitlist idle;
 	waitlist awaiters;
 	int live;
@@ -50,17 +63,68 @@ static uint32_t phase_of(struct rf_executor *ex)
 	return atomic_load_explicit(&ex->phase, memory_order_relaxed); /* under the lock */
 }
 
+/* How long a worker that finds the queue empty polls it before it sleeps: a few
+ * submits' worth, so that a burst keeps one worker awake, and well under the futex
+ * wake-up it saves the submitter. */
+#define IDLE_POLL_NS 2000u
+
+/* Lock held: the queue's length (written under the lock, read as a hint by pollers). */
+static void set_queued(struct rf_executor *ex, size_t n)
+{
+	atomic_store_explicit(&ex->queued, n, memory_order_relaxed);
+}
+
+static size_t queued_of(struct rf_executor *ex)
+{
+	return atomic_load_explicit(&ex->queued, memory_order_relaxed);
+}
+
+/* Lock held: an idle worker claimed to take the queued tasks, counted as searching, to
+ * be completed after the unlock; or NULL: nothing queued, one searching, or none idle. */
+static waiter *claim_waker(struct rf_executor *ex)
+{
+	if (!ex->queue || ex->searching)
+		return NULL;
+	waiter *w = waitlist_claim_one(&ex->idle);
+	if (w) {
+		ex->searching++;
+		w->value = rf_from_ptr(ex); /* between claim and complete: wait.h rule 4 */
+	}
+	return w;
+}
+
+/* Lock not held: poll the queue until it holds a task or IDLE_POLL_NS pass. The caller
+ * looks at it again under the lock either way (what the poll saw is a hint). */
+static void poll_queue(struct rf_executor *ex)
+{
+	uint64_t end = time_now_ns() + IDLE_POLL_NS;
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (queued_of(ex))
+				return;
+			cpu_relax();
+		}
+	} while (time_now_ns() < end);
+}
+
 static void *worker_main(void *arg)
 {
 	struct rf_executor *ex = arg;
+	bool polled = false; /* the queue was polled since this worker last found a task */
 	sched_busy(1);
+	spin_lock(&ex->lock);
 	for (;;) {
-		spin_lock(&ex->lock);
 		struct rf_future *f = ex->queue;
 		if (f) {
 			ex->queue = f->next;
-			ex->queued--;
+			set_queued(ex, queued_of(ex) - 1);
+			waiter *next = claim_waker(ex);
 			spin_unlock(&ex->lock);
+			if (next)
+				waiter_complete(next);
+			future_run(f, true);
+			polled = false;
+			spin_lock(&ex->lock);
 		} else if (phase_of(ex) != RUNNING) {
 			waiter *chain = NULL;
 			if (--ex->live == 0) {
@@ -71,51 +135,48 @@ static void *worker_main(void *arg)
 			waitlist_complete_chain(chain, 0, RF_NIL);
 			sched_busy(-1);
 			return NULL;
+		} else if (!polled && !ex->searching) {
+			ex->searching++;
+			spin_unlock(&ex->lock);
+			poll_queue(ex);
+			polled = true;
+			spin_lock(&ex->lock);
+			ex->searching--;
 		} else {
 			waiter w;
 			waiter_init(&w);
 			sched_busy(-1);
 			waitlist_sleep(&ex->idle, &ex->lock, &w, DEADLINE_NONE);
 			sched_busy(1);
-			if (!(f = rf_to_ptr(w.value))) /* woken by shutdown: look again */
-				continue;
+			polled = false;
+			spin_lock(&ex->lock);
+			if (w.value != RF_NIL) /* claimed by claim_waker, not by shutdown */
+				ex->searching--;
 		}
-		future_run(f, true);
 	}
 }
 
 /* Accept n prepared futures at once, or none: 0 or RF_ESHUTDOWN. */
 static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 {
-	waiter *handed = NULL;
 	spin_lock(&ex->lock);
 	if (phase_of(ex) != RUNNING) {
 		spin_unlock(&ex->lock);
 		return RF_ESHUTDOWN;
 	}
 	for (size_t i = 0; i < n; i++) {
-		waiter *w = waitlist_claim_one(&ex->idle);
-		if (w) {
-			w->value =
-			    rf_from_ptr(fs[i]); /* between claim and complete: wait.h rule 4 */
-			w->link[0] = handed;
-			handed = w;
-			continue;
-		}
 		fs[i]->next = NULL;
 		if (ex->queue)
 			ex->tail->next = fs[i];
 		else
 			ex->queue = fs[i];
 		ex->tail = fs[i];
-		ex->queued++;
 	}
+	set_queued(ex, queued_of(ex) + n);
+	waiter *w = claim_waker(ex);
 	spin_unlock(&ex->lock);
-	while (handed) {
-		waiter *next = handed->link[0]; /* read before complete frees its stack */
-		waiter_complete(handed);
-		handed = next;
-	}
+	if (w)
+		waiter_complete(w);
 	return 0;
 }
 
@@ -155,7 +216,8 @@ int rf_executor_new(int threads, rf_executor **out)
 	spin_init(&ex->lock, LOCKRANK_EXECUTOR);
 	atomic_init(&ex->phase, RUNNING);
 	ex->queue = ex->tail = NULL;
-	ex->queued = 0;
+	atomic_init(&ex->queued, 0);
+	ex->searching = 0;
 	waitlist_init(&ex->idle);
 	waitlist_init(&ex->awaiters);
 	ex->live = threads;
@@ -255,7 +317,7 @@ int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n)
 		return -EINVAL;
 	spin_lock(&ex->lock);
 	waiter *chain = begin_shutdown(ex);
-	size_t cap = ex->queued; /* only shrinks from now on: nothing more is accepted */
+	size_t cap = queued_of(ex); /* only shrinks from now on: nothing more is accepted */
 	spin_unlock(&ex->lock);
 	waitlist_complete_chain(chain, 0, RF_NIL);
 
@@ -265,7 +327,7 @@ int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n)
 	spin_lock(&ex->lock);
 	struct rf_future *f = ex->queue;
 	ex->queue = ex->tail = NULL;
-	ex->queued = 0;
+	set_queued(ex, 0);
 	spin_unlock(&ex->lock);
 	size_t count = 0;
 	while (f) {

@@ -220,6 +220,54 @@ static void invoke_all(void **state)
 	rf_executor_free(ex);
 }
 
+/* Every thread of the pool runs at once when as many tasks are queued, however they
+ * were submitted and whether the threads were idle: each task waits for all the others
+ * to have started, so a wake-up that was not passed on would hang it (the 60 s
+ * deadline is only a backstop for that failure). */
+enum { MEET_THREADS = 4 };
+
+struct meeting {
+	_Atomic int arrived;
+	rf_promise *all;
+};
+
+static int meet(rf_val arg, rf_val *out)
+{
+	struct meeting *m = rf_to_ptr(arg);
+	if (atomic_fetch_add_explicit(&m->arrived, 1, memory_order_relaxed) + 1 == MEET_THREADS)
+		rf_promise_deliver(m->all, 1);
+	return rf_promise_deref_timeout(m->all, 60000, out);
+}
+
+static void all_threads_meet(void **state)
+{
+	rf_executor *ex;
+	assert_int_equal(rf_executor_new(MEET_THREADS, &ex), 0);
+	for (int round = 0; round < 200; round++) {
+		struct meeting m = {0};
+		assert_int_equal(rf_promise_new(&m.all), 0);
+		rf_future *f[MEET_THREADS];
+		if (round % 2) {
+			rf_task tasks[MEET_THREADS];
+			for (int i = 0; i < MEET_THREADS; i++)
+				tasks[i] = (rf_task){meet, rf_from_ptr(&m)};
+			assert_int_equal(rf_executor_invoke_all(ex, tasks, MEET_THREADS, f), 0);
+		} else {
+			for (int i = 0; i < MEET_THREADS; i++)
+				assert_int_equal(
+				    rf_executor_submit(ex, meet, rf_from_ptr(&m), &f[i]), 0);
+		}
+		for (int i = 0; i < MEET_THREADS; i++) {
+			rf_val v;
+			assert_int_equal(rf_deref(f[i], &v), 0);
+			assert_int_equal(v, 1);
+			rf_future_free(f[i]);
+		}
+		rf_promise_free(m.all);
+	}
+	rf_executor_free(ex);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(shutdown_now_returns_unstarted),
 	    cmocka_unit_test(shutdown_races_submitters),
 	    cmocka_unit_test(invoke_all),
+	    cmocka_unit_test(all_threads_meet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
