@@ -1,7 +1,9 @@
 /* runtime/coll/cmem.c: the per-thread block caches behind collection nodes and versions
  * (cmem.h). Shared state: none but the flush key (made once): each thread's caches are its
  * own; blocks reach other threads only as malloc's, through free(), or as cslab's, through
- * cslab_give. A thread's caches are emptied when the thread exits (the key's destructor). */
+ * cslab_give. A thread's caches are emptied when the thread exits (the key's destructor).
+ * No lock, so nothing for fork() to leave held: a child keeps the forking thread's caches,
+ * and cslab.c makes its own lock fork-safe. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -7,6 +7,11 @@
  * writes its first word (the free-list link) only after cslab_give, and the mutex orders
  * the giver's last use of the block before the next taker's first.
  *
+ * fork(). The forking thread holds `lock` across the fork (a pthread_atfork prepare
+ * handler takes it, installed on the first take), so the child's copy of the lists is
+ * one no thread was changing; the child initializes `lock` anew, the parent unlocks it.
+ * Blocks in the caches of threads the child does not have stay out for good there.
+ *
  * Layout. A region is REGION bytes at a REGION-aligned address; its first HEAD bytes are
  * its header. Each of its SLABS slabs keeps its header at slab + HEAD (the region header's
  * room is left unused in the others), and blocks from slab + 2 * HEAD on, so a block finds
@@ -52,6 +57,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static clink *classes[CSLAB_CLASSES]; /* slabs with a block to hand out, by class */
 static clink *regions;                /* regions with a free slab */
 static region *spare;                 /* an empty region kept mapped, or NULL */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static slab *slab_of(const void *p)
 {
@@ -145,11 +151,33 @@ static void slab_release(slab *s)
 	munmap(r, REGION);
 }
 
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+/* Not under lock: a fork running the prepare handlers holds glibc's handler list. */
+static void install_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 unsigned cslab_take(unsigned c, void **out, unsigned want)
 {
 	LOCKRANK_NO_SPIN("cslab_take");
 	uint32_t size = (c + 1) * CSLAB_GRAIN;
 	unsigned n = 0;
+	pthread_once(&atfork_once, install_atfork);
 	pthread_mutex_lock(&lock);
 	while (n < want) {
 		slab *s = (slab *)classes[c];
