@@ -16,16 +16,17 @@ static int print_1_2_3(rf_val arg, rf_val *out)
 	return 0;
 }
 
-/* Works in rounds until the stop promise is delivered; returns how many rounds. */
+/* Works in rounds until the stop promise is delivered; returns how many rounds (at least
+ * one, even if the thread starts after the stop). */
 static int worker(rf_val stop_arg, rf_val *out)
 {
 	rf_promise *stop = rf_to_ptr(stop_arg);
 	rf_val rounds = 0;
-	while (!rf_promise_realized(stop)) {
+	do {
 		rounds++;
 		rf_val ignored;
 		rf_deref_timeout(stop, 1, &ignored); /* a round of work, or the stop signal */
-	}
+	} while (!rf_promise_realized(stop));
 	*out = rounds;
 	return 0;
 }
