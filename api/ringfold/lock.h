@@ -32,6 +32,7 @@
 #define RINGFOLD_LOCK_H
 
 #include "ringfold/base.h"
+#include "ringfold/var.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,7 +76,8 @@ RF_API void rf_lock_free(rf_lock *lock);
  * Errors:  -EOVERFLOW (reentered 2^32-1 times), -EINVAL (NULL), -EBADF (destroyed).
  * Blocks:  parks a fiber, futex-waits a thread, after a bounded spin.
  * Context: any (a fork/join task that waits here blocks its pool worker).
- * Cost:    free: one CAS; already the caller's: a load and an increment. */
+ * Cost:    free: inline, a thread-local load, a load and one CAS (a call otherwise, or
+ *          where the inline form is not used: see rf_lock_lock_inline). */
 RF_API int rf_lock_lock(rf_lock *lock);
 
 /* rf_lock_lock with a limit (Java's tryLock(timeout); 0 polls).
@@ -91,7 +93,8 @@ RF_API int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms);
  * Errors:  RF_ENOTOWNER (the caller does not hold it; nothing changes), -EINVAL, -EBADF.
  * Blocks:  never (may wake a waiter).
  * Context: any.
- * Cost:    uncontended: one CAS. */
+ * Cost:    held once, nobody waiting or spinning: inline, a thread-local load, three
+ *          loads and one CAS (a call otherwise; see rf_lock_lock_inline). */
 RF_API int rf_lock_unlock(rf_lock *lock);
 
 /* Whether the caller (this fiber, or this thread outside fibers) holds the lock (Java's
@@ -111,6 +114,78 @@ RF_API bool rf_lock_held(rf_lock *lock);
  * Context: any (never longjmp out of body).
  * Cost:    a lock, the call, an unlock. */
 RF_API int rf_locking(rf_lock *lock, rf_body_fn body, rf_val arg, rf_val *out);
+
+/* What the inline rf_lock_lock and rf_lock_unlock read and write (the ABI of docs/api.md,
+ * fixed for 1.x): a lock begins with rf_lock_head. The owner is named by rf_var_ctx.self
+ * (ringfold/var.h) of the context holding it. The rest of a lock is private, and so are
+ * the state word's bits 1..15 but for this: all clear while a held lock may be freed by
+ * a plain CAS. */
+typedef struct rf_lock_head {
+	uint32_t state;    /* atomic; RF_LOCK_HELD, RF_LOCK_ACQ and ringfold's bits 1..15 */
+	uint32_t depth;    /* reentry count; read and written by the owner only */
+	const void *owner; /* atomic, relaxed: the owner's rf_var_ctx.self, or nobody's */
+} rf_lock_head;
+
+/* The state word: bit 0 is set while the lock is held (or destroyed); bits 16..31
+ * count acquisitions (mod 2^16), one more at every acquisition. */
+#define RF_LOCK_HELD 1u
+#define RF_LOCK_ACQ 0x10000u
+#define RF_LOCK_PRIVATE 0xfffeu
+
+/* rf_lock_lock and rf_lock_unlock inline, calling the exported functions for every case
+ * their fast paths do not take: a held (or destroyed) lock, reentry, contenders to serve,
+ * a thread that has not used ringfold yet. Lock: acquire CAS of a free state word (bit 0
+ * clear) to bit 0 set and one more acquisition, then owner and depth 1. Unlock: an owner
+ * at depth 1 clears owner and depth, then frees the word by a release CAS (pairs with
+ * the next taker's acquire) if bits 1..15 are clear, else restores them and calls.
+ * Callers get them as rf_lock_lock and rf_lock_unlock (macros below; the names in
+ * parentheses, or RF_LOCK_NO_INLINE defined before this header, call the functions). */
+static inline int rf_lock_lock_inline(rf_lock *lock)
+{
+	rf_lock_head *h = (rf_lock_head *)(void *)lock;
+	const void *self = rf_var_ctx.self;
+	if (__builtin_expect(lock != NULL && self != NULL, 1)) {
+		uint32_t s = __atomic_load_n(&h->state, __ATOMIC_RELAXED);
+		if (__builtin_expect(!(s & RF_LOCK_HELD), 1) &&
+		    __builtin_expect(
+		        __atomic_compare_exchange_n(&h->state, &s, (s | RF_LOCK_HELD) + RF_LOCK_ACQ,
+		                                    1, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
+		        1)) {
+			__atomic_store_n(&h->owner, self, __ATOMIC_RELAXED);
+			h->depth = 1;
+			return 0;
+		}
+	}
+	return (rf_lock_lock)(lock);
+}
+
+static inline int rf_lock_unlock_inline(rf_lock *lock)
+{
+	rf_lock_head *h = (rf_lock_head *)(void *)lock;
+	const void *self = rf_var_ctx.self;
+	if (__builtin_expect(lock != NULL && self != NULL, 1) &&
+	    __builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) == self, 1) &&
+	    __builtin_expect(h->depth == 1, 1)) {
+		uint32_t s = __atomic_load_n(&h->state, __ATOMIC_RELAXED);
+		if (__builtin_expect(!(s & RF_LOCK_PRIVATE), 1)) {
+			__atomic_store_n(&h->owner, (const void *)0, __ATOMIC_RELAXED);
+			h->depth = 0;
+			if (__builtin_expect(
+			        __atomic_compare_exchange_n(&h->state, &s, s & ~RF_LOCK_HELD, 0,
+			                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED),
+			        1))
+				return 0;
+			__atomic_store_n(&h->owner, self, __ATOMIC_RELAXED);
+			h->depth = 1;
+		}
+	}
+	return (rf_lock_unlock)(lock);
+}
+
+#ifndef RF_LOCK_NO_INLINE
+#define rf_lock_lock(lock) rf_lock_lock_inline(lock)
+#define rf_lock_unlock(lock) rf_lock_unlock_inline(lock)
+#endif
 
 #ifdef __cplusplus
 }

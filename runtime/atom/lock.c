@@ -66,18 +66,22 @@
  * of them runs and takes it (it never takes its own gift back). So a thread that waits
  * in rf_lock_lock sees at most PASSES_MAX acquisitions by others from its registration
  * (or its wake) until it has the lock, plus one per wake when it parked.
- * Owner identity: the running fiber or the address of a thread-local byte, read with two
- * TLS loads and no call.
+ * Owner identity: the running context (ctx_self: the fiber's or the thread's), one TLS
+ * load and no call. The word, depth and owner begin the lock as rf_lock_head: the inline
+ * rf_lock_lock and rf_lock_unlock of ringfold/lock.h take and free an uncontended lock
+ * exactly as acquire's fast path and rf_lock_unlock's last CAS do. A destroyed lock
+ * keeps LOCKED set, so that they leave it to the calls, which refuse it.
  */
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ringfold/lock.h"
+#include "runtime/base/ctx.h"
 #include "runtime/base/spin.h"
 #include "runtime/sched/fiber.h"
-#include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 
 enum { LOCKED = 1, WAITERS = 2, WOKEN = 4, STARVING = 8, HUNGRY = 16, GIFT = 32 };
@@ -119,20 +123,23 @@ struct lock_waiter {
 
 typedef struct lock_impl {
 	_Atomic uint32_t state;
+	uint32_t depth;
+	_Atomic(void *) owner;
 	spinlock qlock;
 	uint32_t passes; /* owner only: unlocks that passed over contenders */
-	_Atomic(void *) owner;
-	uint32_t depth;
 	uint32_t magic;
 	waitlist waiters; /* under qlock */
 } lock_impl;
 
 _Static_assert(sizeof(lock_impl) <= sizeof(rf_lock), "rf_lock storage too small");
 _Static_assert(_Alignof(lock_impl) <= _Alignof(rf_lock), "rf_lock storage misaligned");
-
-/* The identity of a plain thread; initial-exec: one fs-relative address, no TLS call.
- * Aligned so that the low bit of an identity is free for giver_mark. */
-static _Thread_local _Alignas(8) char thread_token __attribute__((tls_model("initial-exec")));
+_Static_assert(offsetof(lock_impl, state) == offsetof(rf_lock_head, state) &&
+                   offsetof(lock_impl, depth) == offsetof(rf_lock_head, depth) &&
+                   offsetof(lock_impl, owner) == offsetof(rf_lock_head, owner),
+               "lock_impl must begin as rf_lock_head");
+_Static_assert(LOCKED == RF_LOCK_HELD && SEQ == RF_LOCK_ACQ &&
+                   ((SEQ - 1) & ~LOCKED) == RF_LOCK_PRIVATE,
+               "the state word as ringfold/lock.h has it");
 
 static lock_impl *impl(rf_lock *lock)
 {
@@ -152,15 +159,15 @@ static int check(rf_lock *lock)
 	return impl(lock)->magic == LOCK_MAGIC ? 0 : -EBADF;
 }
 
-/* The running fiber, or this thread outside fibers (fiber_self, inlined). */
+/* The running fiber's context, or this thread's outside fibers: the owner's identity,
+ * rf_var_ctx.self, as the inline functions of ringfold/lock.h read it. */
 static inline void *self_id(void)
 {
-	sched_worker *w = sched_tls_worker;
-	sched_fiber *f = w ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
-	return f ? (void *)f : (void *)&thread_token;
+	return ctx_self();
 }
 
-/* What the owner field holds while a gift of `me` is pending: equal to no identity. */
+/* What the owner field holds while a gift of `me` is pending: equal to no identity (an
+ * exec_ctx is aligned to a word, so the low bit of an identity is clear). */
 static inline void *giver_mark(void *me)
 {
 	return (void *)((uintptr_t)me | 1);
@@ -290,6 +297,7 @@ int rf_lock_destroy(rf_lock *lock)
 	if (atomic_load_explicit(&impl(lock)->state, memory_order_acquire) & (SEQ - 1))
 		return -EBUSY;
 	impl(lock)->magic = 0;
+	atomic_store_explicit(&impl(lock)->state, LOCKED, memory_order_relaxed);
 	return 0;
 }
 
@@ -461,7 +469,7 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
                                                   bool poll)
 {
 	struct lock_waiter lw = {.since = 0}; /* set when it first queues (wait_turn) */
-	bool woken = false, fiber = me != (void *)&thread_token;
+	bool woken = false, fiber = me != (void *)&ctx_thread;
 	for (;;) {
 		/* A woken waiter (registered by WOKEN) always spins, a newcomer only while
 		 * nobody is queued. A thread newcomer does not take a free lock at once: its
@@ -517,7 +525,7 @@ static inline int acquire(rf_lock *lock, uint64_t deadline, bool poll)
 	return acquire_slow(l, me, deadline, poll);
 }
 
-int rf_lock_lock(rf_lock *lock)
+int(rf_lock_lock)(rf_lock *lock)
 {
 	return acquire(lock, DEADLINE_NONE, false);
 }
@@ -560,7 +568,7 @@ static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 		waiter_complete(&lw->w);
 }
 
-int rf_lock_unlock(rf_lock *lock)
+int(rf_lock_unlock)(rf_lock *lock)
 {
 	int rc = check(lock);
 	if (rc)

@@ -52,6 +52,29 @@ static void test_reentrant(void **state)
 	rf_lock_free(NULL);
 }
 
+/* The exported functions (names in parentheses: no inline fast path) and the inline
+ * forms of the header act on one lock alike, whichever takes it and whichever frees it. */
+static void test_call_forms(void **state)
+{
+	assert_int_equal(rf_lock_init(&lk), 0);
+	assert_int_equal((rf_lock_lock)(&lk), 0);
+	assert_true(rf_lock_held(&lk));
+	assert_int_equal(rf_lock_lock(&lk), 0); /* reentry: the inline form calls */
+	assert_int_equal(rf_lock_unlock(&lk), 0);
+	assert_true(rf_lock_held(&lk));
+	assert_int_equal(rf_lock_unlock(&lk), 0);
+	assert_false(rf_lock_held(&lk));
+	assert_int_equal((rf_lock_unlock)(&lk), RF_ENOTOWNER);
+	assert_int_equal(rf_lock_lock(&lk), 0);
+	assert_int_equal((rf_lock_unlock)(&lk), 0);
+	assert_int_equal(rf_lock_unlock(&lk), RF_ENOTOWNER);
+	assert_int_equal(rf_lock_destroy(&lk), 0);
+	assert_int_equal(rf_lock_lock(&lk), -EBADF);
+	assert_int_equal((rf_lock_lock)(&lk), -EBADF);
+	assert_int_equal(rf_lock_unlock(&lk), -EBADF);
+	assert_int_equal((rf_lock_unlock)(NULL), -EINVAL);
+}
+
 /* Another thread can neither unlock our lock nor take it; it gets it once we let go. */
 static sem_t step;
 
@@ -528,6 +551,7 @@ int main(void)
 	    cmocka_unit_test(test_fairness),        cmocka_unit_test(test_fibers),
 	    cmocka_unit_test(test_fiber_exclusion), cmocka_unit_test(test_no_starvation),
 	    cmocka_unit_test(test_turns),           cmocka_unit_test(test_owed_turn),
+	    cmocka_unit_test(test_call_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
