@@ -103,14 +103,23 @@ static void child_stall(void)
 	exit(0);
 }
 
-/* Parked fibers, then the dump signal to itself; the monitor dumps to stderr. */
+/* A parked fiber, then the dump signal to itself; the monitor dumps to stderr. */
 static void child_signal(void)
 {
 	rf_chan *a;
 	if (rf_chan_new(&a) < 0)
 		exit(3);
 	go(dump_test_waits_on_chan, rf_from_ptr(a));
-	rf_sleep_ms(100);
+	/* the dump must find the fiber parked: wait for the gauge, not for luck */
+	rf_stats *st;
+	if (rf_stats_new(&st) < 0)
+		exit(3);
+	for (int tries = 0; rf_stats_get(st) == 0 && st->total_executor.parked == 0; tries++) {
+		if (tries == 30000)
+			exit(6);
+		rf_sleep_ms(1);
+	}
+	rf_stats_free(st);
 	raise(SIGUSR2);
 	rf_sleep_ms(30000); /* the parent kills us once it saw the dump */
 	exit(0);
