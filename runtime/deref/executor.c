@@ -190,7 +190,7 @@ static int prepare(const rf_task *tasks, size_t n, struct rf_future **fs)
 			var_bindings_release(frame);
 			while (i--) {
 				var_bindings_release(fs[i]->bindings);
-				free(fs[i]);
+				future_discard(fs[i]);
 			}
 			return -ENOMEM;
 		}
@@ -202,7 +202,7 @@ static void unprepare(struct rf_future **fs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		var_bindings_release(fs[i]->bindings);
-		free(fs[i]);
+		future_discard(fs[i]);
 	}
 }
 

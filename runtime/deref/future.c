@@ -7,21 +7,29 @@
  * never for a body that returned -ECANCELED itself; a body that loses the race has its
  * result dropped.
  */
-#include <stdlib.h>
-
-#include "runtime/base/ctx.h"
 #include "runtime/deref/future.h"
+#include "runtime/base/ctx.h"
+#include "runtime/coll/cmem.h"
 #include "runtime/sched/sched.h"
 #include "runtime/var/convey.h"
 
+/* The cell's memory: cmem's per-thread cache of fixed-size blocks, refilled from and
+ * spilled to its slabs a batch at a time, so that a burst of submits (each future
+ * outstanding until its deref) costs a pop each rather than a malloc. The block goes back
+ * to the cache of whichever thread drops the last reference. */
+void future_discard(struct rf_future *f)
+{
+	cmem_node_free(f, sizeof(*f));
+}
+
 static void free_future(struct rf_deferred *d)
 {
-	free(d);
+	future_discard((struct rf_future *)d);
 }
 
 int future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **out)
 {
-	struct rf_future *f = malloc(sizeof(*f));
+	struct rf_future *f = cmem_node_alloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	deferred_init_cell(&f->d, free_future);
@@ -83,7 +91,7 @@ int rf_future_call_with(const rf_spawn_opts *opts, rf_body_fn fn, rf_val arg, rf
 	/* The spawned fiber owns the frame's reference and releases it when it returns. */
 	if ((rc = fiber_spawn_at(fiber_main, f, &how, frame)) < 0) {
 		var_bindings_release(frame);
-		free(f);
+		future_discard(f);
 		return rc;
 	}
 	*out = f;

@@ -34,6 +34,10 @@ struct rf_future {
  * 0 or -ENOMEM (bindings untouched then). */
 int future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **out);
 
+/* Free a future from future_alloc that was never shared (nobody else holds a reference):
+ * the error paths of its creator. Bindings are the caller's to release. */
+void future_discard(struct rf_future *f);
+
 /* Run the body on the calling context (unless already cancelled), realize the future
  * with its outcome, release its bindings and the runner's reference. When `install` is
  * true the bindings are installed around the body (a fiber spawned with them has them

@@ -2,7 +2,6 @@
  * The thread owns the future's runner reference; nothing else is shared.
  */
 #include <pthread.h>
-#include <stdlib.h>
 
 #include "ringfold/thread.h"
 #include "runtime/deref/future.h"
@@ -24,14 +23,14 @@ int rf_thread_start(rf_body_fn fn, rf_val arg, rf_future **out)
 	pthread_attr_t attr;
 	pthread_t tid;
 	if ((rc = pthread_attr_init(&attr)) != 0) {
-		free(f);
+		future_discard(f);
 		return -rc;
 	}
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&tid, &attr, thread_main, f);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
-		free(f);
+		future_discard(f);
 		return -rc;
 	}
 	if (out)
