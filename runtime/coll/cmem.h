@@ -18,8 +18,8 @@
 
 void *cmem_alloc(size_t size);
 void cmem_free(void *p, size_t size);
-/* Hash map nodes: blocks up to 640 bytes come from cslab.h's slabs, larger ones from
- * malloc. */
+/* Hash map nodes and future cells: blocks up to 640 bytes come from cslab.h's slabs,
+ * larger ones from malloc. */
 void *cmem_node_alloc(size_t size);
 void cmem_node_free(void *p, size_t size);
 /* Around a drop of many nodes (a whole map): the cache keeps the last blocks freed, which

@@ -1,10 +1,10 @@
-/* runtime/coll/cslab.h: the hash map nodes' memory (internal): slabs of one 16-byte size
- * class, carved from 2 MB regions that are mapped for transparent huge pages, behind
- * cmem's per-thread node cache (cmem.h).
+/* runtime/coll/cslab.h: memory for hash map nodes and future cells (internal): slabs of
+ * one 16-byte size class, carved from 2 MB regions that are mapped for transparent huge
+ * pages, behind cmem's per-thread node cache (cmem.h).
  *
  * A map of a million keys spreads over tens of megabytes, and a lookup's path is a random
  * walk through them: with 4 KB pages most of its levels miss the TLB as well as the cache.
- * Packing the nodes (of every map: nothing else comes from here) into huge pages leaves the
+ * Packing the nodes (of every map; futures' cells share the classes) into huge pages leaves the
  * whole trie within reach of a few dozen TLB entries. A slab lives in one region and serves
  * one class; an empty slab goes back to its region, and a region whose slabs are all empty
  * is unmapped (but the last one, kept against map/unmap churn), so memory comes back when
