@@ -1,6 +1,8 @@
 /* perf/harness.c: see harness.h. */
 #include "harness.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +106,12 @@ void bench_run(const char *bench, const char *impl, uint64_t ops,
 	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps,
 	          "ns");
 	free(ns);
+}
+
+void bench_pin_self(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }

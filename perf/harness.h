@@ -38,6 +38,9 @@ void bench_run(const char *bench, const char *impl, uint64_t ops,
 /* Print a CSV line for a time measured once elsewhere (ns per op, reps 1). */
 void bench_report(const char *bench, const char *impl, double ns_per_op, uint64_t ops);
 
+/* Run the calling thread on `cpu` only (a hint: a CPU outside the set is ignored). */
+void bench_pin_self(int cpu);
+
 /* Print a CSV line for a figure that is not a time, in `unit` (e.g. "share"). */
 void bench_report_value(const char *bench, const char *impl, double value, const char *unit,
                         uint64_t ops);

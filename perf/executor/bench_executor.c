@@ -86,19 +86,11 @@ struct futex_side {
 	uint32_t me;
 };
 
-static void pin(int cpu)
-{
-	cpu_set_t s;
-	CPU_ZERO(&s);
-	CPU_SET(cpu, &s);
-	pthread_setaffinity_np(pthread_self(), sizeof(s), &s);
-}
-
 static void *futex_side(void *arg)
 {
 	struct futex_side *s = arg;
 	struct futex_pp *p = s->p;
-	pin(p->cpu[s->me]);
+	bench_pin_self(p->cpu[s->me]);
 	for (uint64_t i = 0; i < p->n; i++) {
 		uint32_t t;
 		while ((t = atomic_load(&p->turn)) != s->me)
@@ -236,7 +228,7 @@ static void *cv_side(void *arg)
 {
 	struct cv_side *s = arg;
 	struct cv_pp *p = s->p;
-	pin(s->me);
+	bench_pin_self(s->me);
 	for (uint64_t i = 0; i < p->n; i++) {
 		pthread_mutex_lock(&p->m);
 		while (p->turn != s->me)

@@ -102,17 +102,9 @@ static inline uint64_t xorshift(uint64_t *s)
 /* The ball: odd when the prober has thrown it, even when the echo has thrown it back. */
 static _Alignas(64) _Atomic uint64_t ball;
 
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
 static void *echo(void *arg)
 {
-	pin_to((int)(intptr_t)arg);
+	bench_pin_self((int)(intptr_t)arg);
 	/* acquire/release: each side's load of the ball pairs with the other's store */
 	for (uint64_t n = 1; n <= 2 * PING_ROUNDS * PING_BATCHES; n += 2) {
 		while (atomic_load_explicit(&ball, memory_order_acquire) != n)
@@ -140,7 +132,7 @@ static void report_line_transfer(const char *bench, const char *when)
 	atomic_store_explicit(&ball, 0, memory_order_relaxed);
 	if (pthread_create(&t, NULL, echo, (void *)(intptr_t)cpus[1]))
 		return;
-	pin_to(cpus[0]);
+	bench_pin_self(cpus[0]);
 	uint64_t best = UINT64_MAX, n = 0;
 	for (int b = 0; b < PING_BATCHES; b++) {
 		uint64_t t0 = bench_now_ns();

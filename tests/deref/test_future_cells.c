@@ -22,15 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reap.h"
 #include "ringfold.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
 
 enum { ROUNDS = 20, N = 1000, THREADS = 64, FORKS = 100, CHILD_N = 1000, HUNG_MS = 30000 };
 
@@ -144,36 +137,10 @@ static int child_work(void)
 	return 0;
 }
 
-static long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* pid's exit status, or -1 when it still runs after HUNG_MS (it is killed). */
-static int reap(pid_t pid)
-{
-	long deadline = now_ms() + HUNG_MS;
-	int st;
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		assert_true(r == pid || r == 0);
-		if (r == pid)
-			return st;
-		if (now_ms() > deadline) {
-			kill(pid, SIGKILL);
-			assert_int_equal(waitpid(pid, &st, 0), pid);
-			return -1;
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL); /* 1 ms between polls */
-	}
-}
-
 static void fork_while_another_thread_makes_futures(void **state)
 {
 	(void)state;
-#ifdef SANITIZED
+#if defined(RF_ASAN) || defined(RF_TSAN)
 	skip();
 #endif
 	rf_executor *ex;
@@ -189,12 +156,11 @@ static void fork_while_another_thread_makes_futures(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0)
 			_exit(child_work());
-		int st = reap(pid);
-		if (st == -1)
+		int code = rf_test_reap(pid, HUNG_MS);
+		if (code == -1)
 			fail_msg("child %d of %d still running after %d ms: deadlocked", i, FORKS,
 			         HUNG_MS);
-		assert_true(WIFEXITED(st));
-		assert_int_equal(WEXITSTATUS(st), 0);
+		assert_int_equal(code, 0);
 	}
 	atomic_store_explicit(&stop, true, memory_order_relaxed);
 	assert_int_equal(pthread_join(th, NULL), 0);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "executor/fiber_check.h"
+#include "reap.h"
 #include "ringfold/chan.h"
 #include "ringfold/future.h"
 #include "ringfold/io.h"
@@ -61,22 +62,6 @@ static void child_body(void)
 	_exit(0);
 }
 
-/* Wait for pid at most WAIT_MS; kill it if it hangs. Its exit status, or -1. */
-static int reap(pid_t pid)
-{
-	for (int i = 0; i < WAIT_MS; i++) {
-		int status;
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
 static void parent_works(void)
 {
 	rf_future *f;
@@ -96,7 +81,7 @@ static void fork_from_thread(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0)
 			child_body();
-		assert_int_equal(reap(pid), 0);
+		assert_int_equal(rf_test_reap(pid, WAIT_MS), 0);
 		parent_works();
 	}
 	rf_shutdown();
@@ -119,7 +104,7 @@ static void fork_from_fiber(void **state)
 	assert_int_equal(rf_future_call(fork_in_fiber, 0, &f), 0);
 	assert_int_equal(rf_future_deref(f, &pid), 0);
 	rf_future_free(f);
-	assert_int_equal(reap((pid_t)pid), 0);
+	assert_int_equal(rf_test_reap((pid_t)pid, WAIT_MS), 0);
 	parent_works();
 	rf_shutdown();
 }
@@ -144,7 +129,7 @@ static void fork_with_parked_fibers(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0)
 		child_body();
-	assert_int_equal(reap(pid), 0);
+	assert_int_equal(rf_test_reap(pid, WAIT_MS), 0);
 	assert_int_equal(rf_promise_deliver(p, 9), 0);
 	for (int i = 0; i < N; i++) {
 		rf_val v;
