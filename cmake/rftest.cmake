@@ -1,5 +1,5 @@
 # rf_add_test(NAME <name> LABEL <family> SOURCES <files...> [KIND unit|stress] [TIMEOUT <s>]
-#             [LIBS <libs...>] [EXAMPLE])
+#             [LIBS <libs...>] [EXAMPLE] [SERIAL])
 #
 # Labels: the family (LABEL) and the KIND: `unit` (the default: exact behaviour, quick)
 # or `stress` (races and load, bounded to a few seconds each); `ctest -L unit` runs the
@@ -11,11 +11,13 @@
 #   <name>          as the environment gives it (tests/run runs with RF_* unset)
 #   <name>@epoll    RF_IO_BACKEND=epoll
 #   <name>@2node    RF_TOPOLOGY=${RF_TEST_TOPOLOGY} (a simulated two-node machine)
+# SERIAL runs each registration alone (RUN_SERIAL): for a test that judges bounds of time
+# between its own busy threads, which a parallel test's threads on the same CPUs disturb.
 set(RF_TEST_TOPOLOGY "0:0,1:1" CACHE STRING "RF_TOPOLOGY of the simulated two-node test runs")
 find_library(CMOCKA_LIBRARY cmocka REQUIRED)
 
 function(rf_add_test)
-  cmake_parse_arguments(T "EXAMPLE" "NAME;TIMEOUT;KIND" "LABEL;SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "EXAMPLE;SERIAL" "NAME;TIMEOUT;KIND" "LABEL;SOURCES;LIBS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
@@ -40,6 +42,9 @@ function(rf_add_test)
     set_tests_properties(${T_NAME}${suffix} PROPERTIES LABELS "${T_LABEL};${T_KIND}" TIMEOUT ${T_TIMEOUT})
     if(env)
       set_tests_properties(${T_NAME}${suffix} PROPERTIES ENVIRONMENT "${env}")
+    endif()
+    if(T_SERIAL)
+      set_tests_properties(${T_NAME}${suffix} PROPERTIES RUN_SERIAL ON)
     endif()
   endforeach()
 endfunction()

@@ -99,4 +99,15 @@ static inline void spin_unlock(spinlock *l)
 	lockrank_release(rank, l, true);
 }
 
+/* Wait until nobody holds *l, reading only. For the last owner of an object whose
+ * other users may still be inside their final critical section after they made its
+ * outcome visible without the lock (a lock-free reader saw it and dropped the last
+ * reference): their unlock is their last access, so once *l is free the object can go.
+ * Acquire pairs with that unlock's release. Only for a lock nobody can take any more. */
+static inline void spin_wait_unlocked(spinlock *l)
+{
+	for (unsigned spins = 0; atomic_load_explicit(&l->held, memory_order_acquire);)
+		spin_step(++spins);
+}
+
 #endif

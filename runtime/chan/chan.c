@@ -416,12 +416,9 @@ static void chan_final(rf_chan *ch)
 {
 	/* A thaw (chan_unlock) lets fast operations see what its lock holder did before that
 	 * holder has unlocked: whoever saw it and dropped the last reference waits here for
-	 * the unlock, the holder's last access to the channel. Acquire (spin_lock) pairs with
-	 * that unlock's release. */
-	if (ch->fring) {
-		spin_lock(&ch->lock);
-		spin_unlock(&ch->lock);
-	}
+	 * the unlock, the holder's last access to the channel. */
+	if (ch->fring)
+		spin_wait_unlocked(&ch->lock);
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
 	 * would hold a reference: the caller's, per the header.) A pending put's value was

@@ -126,11 +126,14 @@ void deferred_unref(struct rf_deferred *d)
 		return;
 	/* Nobody else holds it, so nobody can deliver: tell the listeners instead of
 	 * leaving them queued forever. No waiter can be here (a waiter holds a handle).
-	 * A realized cell has none left to tell: skip its lock. Relaxed: the acq_rel
-	 * decrement above already ordered this after every owner's release, the completer
-	 * included; a stale PENDING would only take the lock and find DONE. */
+	 * A realized cell has none left to tell, but its completer may not own a
+	 * reference (a promise's deliverer) and may still be unlocking after a lock-free
+	 * reader saw DONE: wait for that unlock, its last access to the cell. Relaxed: a
+	 * stale PENDING would only take the lock and find DONE. */
 	if (atomic_load_explicit(&d->state, memory_order_relaxed) != CELL_DONE)
 		deferred_complete(d, RF_EABANDONED, RF_NIL);
+	else
+		spin_wait_unlocked(&d->lock);
 	if (d->release)
 		d->release(d);
 }
