@@ -37,7 +37,10 @@ typedef struct rf_promise_mem {
  * Cost:    one allocation. */
 RF_API int rf_promise_new(rf_promise **out);
 
-/* Free the handle of rf_promise_new; callbacks still pending hear RF_EABANDONED.
+/* Free the handle of rf_promise_new; callbacks still pending hear RF_EABANDONED. A
+ * deliverer needs no handle of its own: once a deref has returned the value, the promise
+ * may be freed while the deliverer is still inside rf_promise_deliver (the free waits for
+ * the deliverer's last access, a few instructions away).
  * Returns: nothing; NULL is a no-op.
  * Errors:  none. Precondition: nobody waits in deref.
  * Blocks:  never.
@@ -53,7 +56,7 @@ RF_API void rf_promise_free(rf_promise *p);
  * Cost:    a few stores. */
 RF_API int rf_promise_init(rf_promise_mem *mem, rf_promise **out);
 
-/* Undo rf_promise_init.
+/* Undo rf_promise_init; like rf_promise_free, also while a deliverer is still returning.
  * Returns: 0.
  * Errors:  -EBUSY (someone waits in deref; nothing changes), -EINVAL (NULL).
  * Blocks:  never.
