@@ -92,6 +92,52 @@ static void test_put_frees_after_locked_take(void **state)
 	}
 }
 
+/* An alts waits on two takes of one channel a and one of b, all borrowing the test's
+ * references; the test's put to a wins it, and the test frees a at once (the put's
+ * effect, a value taken, is seen). The alts then unlinks its losing nodes: the one on b,
+ * which the test frees once the alts has returned, not the ones on a, which its claimer
+ * unlinked while it held a's lock. Unbuffered: a has no ring, so chan_final does not
+ * wait for its lock. */
+typedef struct alts_arg {
+	rf_chan *a, *b;
+	int which;
+	rf_val v;
+} alts_arg;
+
+static void *alts_then_flag(void *p)
+{
+	alts_arg *x = p;
+	rf_alt ops[3] = {{.ch = x->a}, {.ch = x->b}, {.ch = x->a}};
+	RF_CHECK_EQ(rf_alts(ops, 3, 0, &x->which, &x->v), 0);
+	return NULL;
+}
+
+static uint32_t takes_waiting(rf_chan *c)
+{
+	chan_lock(c);
+	uint32_t n = c->takes.len;
+	chan_unlock(c);
+	return n;
+}
+
+static void test_alts_winner_freed_by_putter(void **state)
+{
+	for (int r = 0; r < ROUNDS; r++) {
+		alts_arg x = {.which = -1};
+		assert_int_equal(rf_chan_new(&x.a), 0);
+		assert_int_equal(rf_chan_new(&x.b), 0);
+		pthread_t t = spawn_thread(alts_then_flag, &x);
+		while (takes_waiting(x.a) < 2 || takes_waiting(x.b) < 1)
+			sched_yield();
+		assert_int_equal(rf_chan_put(x.a, 200 + r), 0);
+		rf_chan_release(x.a);
+		pthread_join(t, NULL); /* the alts is over: b may go */
+		assert_true(x.which == 0 || x.which == 2);
+		assert_int_equal(x.v, 200 + r);
+		rf_chan_release(x.b);
+	}
+}
+
 static _Atomic long released;
 
 static void count_release(rf_val v, rf_val ctx)
@@ -187,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_take_frees_after_locked_put),
 	    cmocka_unit_test(test_put_frees_after_locked_take),
 	    cmocka_unit_test(test_take_frees_after_sliding_drop),
+	    cmocka_unit_test(test_alts_winner_freed_by_putter),
 	    cmocka_unit_test(test_last_take_frees_stress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
