@@ -422,11 +422,17 @@ rf_chan *rf_chan_retain(rf_chan *ch)
 /* The last reference is gone: nobody can reach the channel any more. */
 static void chan_final(rf_chan *ch)
 {
-	/* A thaw (chan_unlock) lets fast operations see what its lock holder did before that
-	 * holder has unlocked: whoever saw it and dropped the last reference waits here for
-	 * the unlock, the holder's last access to the channel. */
-	if (ch->fring)
+	/* Some effects are seen before their lock holder unlocks: through a thawed ring
+	 * (chan_unlock thaws before unlocking) or rf_chan_closed (a close sets closed_hint
+	 * under the lock). Whoever saw one and dropped the last reference waits here for
+	 * the unlock, the holder's last access to the channel; a mutex is taken and dropped
+	 * (its acquire pairs with that unlock as spin_wait_unlocked's load does). */
+	if (!ch->has_xf) {
 		spin_wait_unlocked(&ch->lock);
+	} else {
+		pthread_mutex_lock(&ch->xf_lock);
+		pthread_mutex_unlock(&ch->xf_lock);
+	}
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
 	 * would hold a reference: the caller's, per the header.) A pending put's value was

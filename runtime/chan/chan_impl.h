@@ -28,9 +28,9 @@
  *
  * A put or take touches the channel no more once its effect can be seen (its stamp store
  * on the ring, else its unlock): whoever sees it may drop the last reference. chan_final
- * waits for the lock of a ring channel (a thaw comes before its holder's unlock, see
- * chan_ring.h), and an operation copies what it needs after unlocking (the release
- * function of the values it dropped) into its chan_done.
+ * waits for the channel's lock to be free (a thaw, and a close's closed_hint, are seen
+ * before their holder's unlock, see chan_ring.h), and an operation copies what it needs
+ * after unlocking (the release function of the values it dropped) into its chan_done.
  *
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in

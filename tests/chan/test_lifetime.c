@@ -138,6 +138,37 @@ static void test_alts_winner_freed_by_putter(void **state)
 	}
 }
 
+static void *close_then_flag(void *p)
+{
+	op_arg *a = p;
+	rf_chan_close(a->ch);
+	atomic_store_explicit(&a->returned, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/* A close is seen through rf_chan_closed, without the lock, while the closer still holds
+ * it; the test's thread frees the channel at once. Unbuffered, sliding, and with a
+ * transformation (a mutex instead of the spin lock). */
+static void test_closed_seen_frees(void **state)
+{
+	rf_xform take9 = rf_xform_take(9);
+	for (int r = 0; r < 3 * ROUNDS; r++) {
+		op_arg a = {0};
+		if (r % 3 == 0)
+			assert_int_equal(rf_chan_new(&a.ch), 0);
+		else if (r % 3 == 1)
+			assert_int_equal(rf_chan_new_buf(RF_BUF_SLIDING, 2, &a.ch), 0);
+		else
+			assert_int_equal(rf_chan_new_xform(RF_BUF_FIXED, 2, &take9, &a.ch), 0);
+		pthread_t t = spawn_thread(close_then_flag, &a);
+		while (!rf_chan_closed(a.ch))
+			;
+		rf_chan_release(a.ch);
+		wait_returned(&a);
+		pthread_join(t, NULL);
+	}
+}
+
 static _Atomic long released;
 
 static void count_release(rf_val v, rf_val ctx)
@@ -234,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_put_frees_after_locked_take),
 	    cmocka_unit_test(test_take_frees_after_sliding_drop),
 	    cmocka_unit_test(test_alts_winner_freed_by_putter),
+	    cmocka_unit_test(test_closed_seen_frees),
 	    cmocka_unit_test(test_last_take_frees_stress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
