@@ -35,7 +35,12 @@
  * Lifetime. A channel is reference counted: the creator holds one reference,
  * rf_chan_retain adds one, rf_chan_release drops one, and the channel lives on while a go
  * process, a timer or a combinator still holds one. The caller's reference must outlive
- * the caller's own operations on it. A channel made with a release function owns its
+ * the caller's own operations on it, and an operation touches the channel no more once
+ * its effect can be seen: whoever sees it (a put's value taken, a take's value or the
+ * room it made, an alts' winning clause done, a close) may drop the last reference
+ * while that call is still returning. So a go process may borrow its creator's
+ * reference for an operation whose effect the creator waits to see; an alts touches its
+ * other channels until it returns. A channel made with a release function owns its
  * pointer values from the moment it accepts a put until a take receives one (then the
  * taker owns it): release(value, ctx) runs exactly once for every other accepted value
  * other than RF_NIL, after the channel's lock is dropped: a value a dropping or sliding

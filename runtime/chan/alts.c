@@ -5,8 +5,10 @@
  * complete; if none can, either return (default, or a zero timeout) or link one node per
  * clause, all sharing one waiter, unlock, and wait. A completer claims the waiter through
  * whichever node it finds: the claim CAS makes exactly one clause win, and the claimer
- * records the winning node in w.op. The waiting side then unlinks the losers (each under
- * its channel's lock, see chan_impl.h for why that makes returning safe).
+ * records the winning node in w.op and unlinks the wait's nodes on the winning channel.
+ * The waiting side then unlinks the losers on the other channels (each under its
+ * channel's lock, see chan_impl.h for why that makes returning safe); it does not touch
+ * the winning channel again, which whoever saw the win may have freed.
  *
  * While all the locks are held, the alts' own waiter is on no list, so its clauses can
  * never be matched against each other (a put and a take on the same channel in one alts).
@@ -152,7 +154,7 @@ static int alts_wait(const rf_alt *ops, size_t n, int flags, int64_t ms, int *wh
 	unlock_all(locks, k, NULL);
 	fiber_wait_on(WAIT_ALTS, NULL);
 	rc = waiter_wait(&w.w, ms < 0 ? DEADLINE_NONE : time_deadline_after_ms(ms));
-	chan_wait_unlink_all(&w);
+	chan_wait_unlink_all(&w, rc == 0 ? ((chan_node *)w.w.op)->ch : NULL);
 	if (rc == 0) {
 		*which = ((chan_node *)w.w.op)->clause;
 		got = w.w.value;

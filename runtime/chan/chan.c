@@ -66,14 +66,20 @@ static void done_add(chan_done *done, chan_wait *w)
 	done->head = w;
 }
 
-/* Pop nodes until one's waiter is claimed; returns it (unlinked) or NULL. */
+/* Pop nodes until one's waiter is claimed; returns it (unlinked) or NULL. The claimed
+ * wait's other nodes on ch (an alts naming ch more than once) are unlinked too: after a
+ * win the waiting side never takes the winning channel's lock again (chan_impl.h). */
 static chan_node *claim_first(rf_chan *ch, chan_list *l)
 {
 	chan_node *n;
 	while ((n = l->head)) {
 		chan_unlink(ch, n);
-		if (waiter_claim(&n->wait->w)) {
-			n->wait->w.op = n;
+		chan_wait *w = n->wait;
+		if (waiter_claim(&w->w)) {
+			w->w.op = n;
+			for (int i = 0; w->nnodes > 1 && i < w->nnodes; i++)
+				if (w->nodes[i].ch == ch)
+					chan_unlink(ch, &w->nodes[i]);
 			return n;
 		}
 	}
@@ -299,7 +305,7 @@ void chan_done_finish_all(chan_done *done)
 		waiter_complete(&w->w); /* nobody sleeps on it; marks it DONE */
 		w->cb(w->w.result, w->w.value, w->cb_ctx);
 		if (w->nnodes > 1) /* a single node was unlinked by its claimer */
-			chan_wait_unlink_all(w);
+			chan_wait_unlink_all(w, ((chan_node *)w->w.op)->ch);
 		free(w);
 	}
 	done->head = NULL;
@@ -307,11 +313,13 @@ void chan_done_finish_all(chan_done *done)
 		done_release(done);
 }
 
-void chan_wait_unlink_all(chan_wait *w)
+void chan_wait_unlink_all(chan_wait *w, const rf_chan *won)
 {
 	for (int i = 0; i < w->nnodes; i++) {
 		chan_node *n = &w->nodes[i];
 		rf_chan *ch = n->ch;
+		if (ch == won)
+			continue;
 		chan_lock(ch);
 		chan_unlink(ch, n);
 		chan_unlock(ch);
@@ -414,11 +422,17 @@ rf_chan *rf_chan_retain(rf_chan *ch)
 /* The last reference is gone: nobody can reach the channel any more. */
 static void chan_final(rf_chan *ch)
 {
-	/* A thaw (chan_unlock) lets fast operations see what its lock holder did before that
-	 * holder has unlocked: whoever saw it and dropped the last reference waits here for
-	 * the unlock, the holder's last access to the channel. */
-	if (ch->fring)
+	/* Some effects are seen before their lock holder unlocks: through a thawed ring
+	 * (chan_unlock thaws before unlocking) or rf_chan_closed (a close sets closed_hint
+	 * under the lock). Whoever saw one and dropped the last reference waits here for
+	 * the unlock, the holder's last access to the channel; a mutex is taken and dropped
+	 * (its acquire pairs with that unlock as spin_wait_unlocked's load does). */
+	if (!ch->has_xf) {
 		spin_wait_unlocked(&ch->lock);
+	} else {
+		pthread_mutex_lock(&ch->xf_lock);
+		pthread_mutex_unlock(&ch->xf_lock);
+	}
 	/* Callback operations still pending can never complete now: they go, uncalled, as
 	 * core.async's handlers go with an unreachable channel. (A waiting thread or fiber
 	 * would hold a reference: the caller's, per the header.) A pending put's value was
@@ -535,7 +549,7 @@ static int op_park(rf_chan *ch, bool is_put, rf_val v, rf_val *out, int64_t ms)
 	fiber_wait_on(WAIT_CHAN, ch);
 	int waited = waiter_wait(&w.w, deadline_of(ms)); /* -ETIMEDOUT, or shutdown's code */
 	if (waited < 0)
-		chan_wait_unlink_all(&w);
+		chan_wait_unlink_all(&w, NULL);
 	int rc = waited < 0 ? waited : w.w.result;
 	if (is_put)
 		PROBE(chan_put, ch, rc, 1);

@@ -13,7 +13,10 @@
  *
  * Ownership of a node: linked => its channel's lock guards prev/next/linked. A node is
  * touched only under its channel's lock, so the owner of a wait may free or return (stack)
- * once it has locked every clause's channel and unlinked what is still linked.
+ * once it has locked every clause's channel and unlinked what is still linked. The claimer
+ * of a wait unlinks all of its nodes on the claiming channel (claim_first), so after a win
+ * the owner locks only the other channels: the win is the operation's effect on the
+ * winning channel, and whoever sees it may free that channel (below).
  * The owner is the waiting side for put/take/alts (after waiter_wait returns), and the
  * completer for a callback wait (after running the callback).
  *
@@ -25,9 +28,9 @@
  *
  * A put or take touches the channel no more once its effect can be seen (its stamp store
  * on the ring, else its unlock): whoever sees it may drop the last reference. chan_final
- * waits for the lock of a ring channel (a thaw comes before its holder's unlock, see
- * chan_ring.h), and an operation copies what it needs after unlocking (the release
- * function of the values it dropped) into its chan_done.
+ * waits for the channel's lock to be free (a thaw, and a close's closed_hint, are seen
+ * before their holder's unlock, see chan_ring.h), and an operation copies what it needs
+ * after unlocking (the release function of the values it dropped) into its chan_done.
  *
  * The channel lock (chan_lock) is the channel's spin lock, or, for a channel with a
  * transformation, a mutex: the transformation is user code, run under the lock as in
@@ -216,8 +219,10 @@ static inline void chan_done_finish(chan_done *done)
 		chan_done_finish_all(done);
 }
 
-/* No lock held: unlink every node of w still linked (locks each channel in turn). */
-void chan_wait_unlink_all(chan_wait *w);
+/* No lock held: unlink every node of w still linked (locks each channel in turn), except
+ * those on `won` (NULL: none), the channel w was claimed through, whose claimer unlinked
+ * them all and which whoever saw that win may already have freed. */
+void chan_wait_unlink_all(chan_wait *w, const rf_chan *won);
 
 /* Close with a code: takes return `code` once drained (rf_go's failed body). */
 void chan_close_code(rf_chan *ch, int code);

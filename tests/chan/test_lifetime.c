@@ -92,6 +92,83 @@ static void test_put_frees_after_locked_take(void **state)
 	}
 }
 
+/* An alts waits on two takes of one channel a and one of b, all borrowing the test's
+ * references; the test's put to a wins it, and the test frees a at once (the put's
+ * effect, a value taken, is seen). The alts then unlinks its losing nodes: the one on b,
+ * which the test frees once the alts has returned, not the ones on a, which its claimer
+ * unlinked while it held a's lock. Unbuffered: a has no ring, so chan_final does not
+ * wait for its lock. */
+typedef struct alts_arg {
+	rf_chan *a, *b;
+	int which;
+	rf_val v;
+} alts_arg;
+
+static void *alts_then_flag(void *p)
+{
+	alts_arg *x = p;
+	rf_alt ops[3] = {{.ch = x->a}, {.ch = x->b}, {.ch = x->a}};
+	RF_CHECK_EQ(rf_alts(ops, 3, 0, &x->which, &x->v), 0);
+	return NULL;
+}
+
+static uint32_t takes_waiting(rf_chan *c)
+{
+	chan_lock(c);
+	uint32_t n = c->takes.len;
+	chan_unlock(c);
+	return n;
+}
+
+static void test_alts_winner_freed_by_putter(void **state)
+{
+	for (int r = 0; r < ROUNDS; r++) {
+		alts_arg x = {.which = -1};
+		assert_int_equal(rf_chan_new(&x.a), 0);
+		assert_int_equal(rf_chan_new(&x.b), 0);
+		pthread_t t = spawn_thread(alts_then_flag, &x);
+		while (takes_waiting(x.a) < 2 || takes_waiting(x.b) < 1)
+			sched_yield();
+		assert_int_equal(rf_chan_put(x.a, 200 + r), 0);
+		rf_chan_release(x.a);
+		pthread_join(t, NULL); /* the alts is over: b may go */
+		assert_true(x.which == 0 || x.which == 2);
+		assert_int_equal(x.v, 200 + r);
+		rf_chan_release(x.b);
+	}
+}
+
+static void *close_then_flag(void *p)
+{
+	op_arg *a = p;
+	rf_chan_close(a->ch);
+	atomic_store_explicit(&a->returned, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/* A close is seen through rf_chan_closed, without the lock, while the closer still holds
+ * it; the test's thread frees the channel at once. Unbuffered, sliding, and with a
+ * transformation (a mutex instead of the spin lock). */
+static void test_closed_seen_frees(void **state)
+{
+	rf_xform take9 = rf_xform_take(9);
+	for (int r = 0; r < 3 * ROUNDS; r++) {
+		op_arg a = {0};
+		if (r % 3 == 0)
+			assert_int_equal(rf_chan_new(&a.ch), 0);
+		else if (r % 3 == 1)
+			assert_int_equal(rf_chan_new_buf(RF_BUF_SLIDING, 2, &a.ch), 0);
+		else
+			assert_int_equal(rf_chan_new_xform(RF_BUF_FIXED, 2, &take9, &a.ch), 0);
+		pthread_t t = spawn_thread(close_then_flag, &a);
+		while (!rf_chan_closed(a.ch))
+			;
+		rf_chan_release(a.ch);
+		wait_returned(&a);
+		pthread_join(t, NULL);
+	}
+}
+
 static _Atomic long released;
 
 static void count_release(rf_val v, rf_val ctx)
@@ -187,6 +264,8 @@ int main(void)
 	    cmocka_unit_test(test_take_frees_after_locked_put),
 	    cmocka_unit_test(test_put_frees_after_locked_take),
 	    cmocka_unit_test(test_take_frees_after_sliding_drop),
+	    cmocka_unit_test(test_alts_winner_freed_by_putter),
+	    cmocka_unit_test(test_closed_seen_frees),
 	    cmocka_unit_test(test_last_take_frees_stress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
