@@ -44,7 +44,8 @@ RF_API int rf_delay_new(rf_body_fn fn, rf_val arg, rf_delay **out);
 
 /* Free a delay made by rf_delay_new.
  * Returns: nothing; NULL is a no-op.
- * Errors:  none. Precondition: nobody is in deref.
+ * Errors:  none. Precondition: nobody is in deref, except the deref that ran the body,
+ *          which touches the delay no more once the value can be seen.
  * Blocks:  never.
  * Context: any.
  * Cost:    one free. */

@@ -11,6 +11,11 @@
  *   (deref p ms t)         rf_deref_default(p, ms, t, &v): -ETIMEDOUT with *v = t
  *   (realized? p)          rf_promise_realized
  * Contexts: every function may be called from a fiber, a plain thread, a pool task.
+ *
+ * Lifetime: a deliver touches the promise no more once the value can be seen. Whoever
+ * sees it (a deref, rf_promise_realized, a callback) may free or destroy the promise
+ * while rf_promise_deliver is still returning, so the deliverer may borrow the owner's
+ * handle (test_promise_delay.c's seen_value_frees checks it under TSan).
  */
 #ifndef RINGFOLD_PROMISE_H
 #define RINGFOLD_PROMISE_H

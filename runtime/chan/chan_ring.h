@@ -42,9 +42,9 @@
  * The last access. A fast operation's last access to the channel is its stamp store. A
  * thaw lets fast operations see what the lock holder did before it unlocks (it still
  * writes tail, ch->frozen and the lock word), and a fast take of the value a locked put
- * just added is ordered only after that put's stamp store. So the last reference takes
- * and drops the lock before it frees the channel (chan_final): the unlock is the
- * holder's last access, and the lock orders it before the free.
+ * just added is ordered only after that put's stamp store. So the last reference waits
+ * for the lock to be free before it frees the channel (chan_final): the unlock is the
+ * holder's last access, and its release orders it before the free.
  *
  * Orders: the stamp store is a release that pairs with the acquire load of the stamp by
  * whoever uses the slot next (fast or locked): it publishes the value to a taker, and

@@ -82,8 +82,10 @@ int rf_delay_destroy(rf_delay *delay)
 	return 0;
 }
 
-/* Run the body if nobody has taken it: true if this call ran it (the cell is realized). */
-static bool run_once(rf_delay *dl)
+/* Run the body if nobody has taken it: true if this call ran it, with the outcome it
+ * realized the cell with in *code and *out. Realizing is the runner's last access: a
+ * deref elsewhere that sees the value may free the delay at once. */
+static bool run_once(rf_delay *dl, int *code, rf_val *out)
 {
 	uint32_t pending = CELL_PENDING;
 	/* Relaxed: the CAS only decides who runs; fn and arg were published with the delay.
@@ -95,7 +97,9 @@ static bool run_once(rf_delay *dl)
 	atomic_store_explicit(&dl->runner, ctx_self(), memory_order_relaxed);
 	rf_val v = RF_NIL;
 	int rc = dl->fn(dl->arg, &v);
-	deferred_complete(&dl->d, rc < 0 ? rc : 0, rc < 0 ? RF_NIL : v);
+	*code = rc < 0 ? rc : 0;
+	*out = rc < 0 ? RF_NIL : v;
+	deferred_complete(&dl->d, *code, *out);
 	return true;
 }
 
@@ -130,12 +134,10 @@ int rf_delay_deref(rf_delay *delay, rf_val *out)
 	int code;
 	if (deferred_poll(&delay->d, &code, out))
 		return code;
-	if (!run_once(delay)) {
-		if (watch(delay, &code, out))
-			return code;
-		if (inside_own_body(delay))
-			return RF_ERECURSIVE;
-	}
+	if (run_once(delay, &code, out) || watch(delay, &code, out))
+		return code;
+	if (inside_own_body(delay))
+		return RF_ERECURSIVE;
 	int rc = deferred_wait(&delay->d, DEADLINE_NONE, &code, out);
 	return rc < 0 ? rc : code;
 }
@@ -147,8 +149,12 @@ int rf_delay_deref_timeout(rf_delay *delay, int64_t timeout_ms, rf_val *out)
 	int code;
 	if (deferred_poll(&delay->d, &code, out))
 		return code;
-	if (timeout_ms > 0 && !run_once(delay) && inside_own_body(delay))
-		return RF_ERECURSIVE;
+	if (timeout_ms > 0) {
+		if (run_once(delay, &code, out))
+			return code;
+		if (inside_own_body(delay))
+			return RF_ERECURSIVE;
+	}
 	return deferred_deref_ms(&delay->d, timeout_ms, out);
 }
 

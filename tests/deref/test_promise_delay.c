@@ -316,6 +316,72 @@ static void promise_delivered_by_fiber(void **state)
 	rf_promise_free(s.p);
 }
 
+/* A deliver touches the promise no more once a deref can see the value: the deliverer
+ * borrows the test's handle, the test sees the value without the lock and frees the
+ * promise while deliver may still be unlocking. The deliverer reports through a relaxed
+ * flag on purpose: it gives TSan no happens-before edge, so only the promise's own
+ * synchronization orders the deliverer's last access before the free (TSan reports any
+ * that it does not, however the threads interleave). A delay's runner, likewise, once
+ * another deref saw its value. */
+struct borrowed {
+	rf_promise *p;
+	rf_delay *d;
+	_Atomic int returned; /* relaxed: see above */
+};
+
+static void *deliver_borrowed(void *arg)
+{
+	struct borrowed *b = arg;
+	assert_int_equal(rf_promise_deliver(b->p, 5), 0);
+	atomic_store_explicit(&b->returned, 1, memory_order_relaxed);
+	return NULL;
+}
+
+static int seven(rf_val arg, rf_val *out)
+{
+	*out = 7;
+	return 0;
+}
+
+static void *force_borrowed(void *arg)
+{
+	struct borrowed *b = arg;
+	rf_val v;
+	assert_int_equal(rf_delay_deref(b->d, &v), 0);
+	assert_int_equal(v, 7);
+	atomic_store_explicit(&b->returned, 1, memory_order_relaxed);
+	return NULL;
+}
+
+static void seen_value_frees(void **state)
+{
+	for (int r = 0; r < 50; r++) {
+		struct borrowed b = {0};
+		pthread_t t;
+		assert_int_equal(rf_promise_new(&b.p), 0);
+		assert_int_equal(pthread_create(&t, NULL, deliver_borrowed, &b), 0);
+		while (!rf_promise_realized(b.p))
+			sched_yield();
+		rf_val v;
+		assert_int_equal(rf_promise_deref_timeout(b.p, 0, &v), 0);
+		assert_int_equal(v, 5);
+		rf_promise_free(b.p);
+		while (!atomic_load_explicit(&b.returned, memory_order_relaxed))
+			sched_yield();
+		pthread_join(t, NULL);
+
+		b = (struct borrowed){0};
+		assert_int_equal(rf_delay_new(seven, 0, &b.d), 0);
+		assert_int_equal(pthread_create(&t, NULL, force_borrowed, &b), 0);
+		while (!rf_delay_realized(b.d))
+			sched_yield();
+		rf_delay_free(b.d);
+		while (!atomic_load_explicit(&b.returned, memory_order_relaxed))
+			sched_yield();
+		pthread_join(t, NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(delay_deref_inside_itself),
 	    cmocka_unit_test(fiber_deref_timeout_parks),
 	    cmocka_unit_test(promise_delivered_by_fiber),
+	    cmocka_unit_test(seen_value_frees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
