@@ -21,10 +21,34 @@ static int fails(rf_val arg, rf_val *out)
 	return (int)arg;
 }
 
-/* Blocks until the promise in arg is delivered, then returns its value. */
-static int wait_for(rf_val arg, rf_val *out)
+#define WAIT_MS 60000
+
+/* A body that blocks until gate is delivered and returns its value. It borrows gate, so
+ * the test frees gate only once the body says it returned; it also says when it started,
+ * since a future cancelled before its body starts never runs it. */
+struct gated {
+	rf_promise *gate;
+	_Atomic int started, returned;
+};
+
+static int wait_for_gate(rf_val arg, rf_val *out)
 {
-	return rf_promise_deref(rf_to_ptr(arg), out);
+	struct gated *g = rf_to_ptr(arg);
+	atomic_store_explicit(&g->started, 1, memory_order_relaxed);
+	int rc = rf_promise_deref(g->gate, out);
+	/* Release: pairs with wait_flag's acquire; the deref was the body's last use of gate. */
+	atomic_store_explicit(&g->returned, 1, memory_order_release);
+	return rc;
+}
+
+/* Wait (bounded) until *flag is set. */
+static void wait_flag(_Atomic int *flag)
+{
+	uint64_t until = time_now_ns() + WAIT_MS * 1000000ull;
+	while (!atomic_load_explicit(flag, memory_order_acquire)) {
+		assert_true(time_now_ns() < until);
+		sched_yield();
+	}
 }
 
 static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
@@ -103,11 +127,12 @@ static void thread_future(void **state)
  * -ECANCELED at once; the body's later result is dropped. */
 static void cancel_pending(void **state)
 {
-	rf_promise *gate;
+	struct gated g = {0};
 	rf_future *f;
 	rf_val v;
-	assert_int_equal(rf_promise_new(&gate), 0);
-	assert_int_equal(rf_thread_start(wait_for, rf_from_ptr(gate), &f), 0);
+	assert_int_equal(rf_promise_new(&g.gate), 0);
+	assert_int_equal(rf_thread_start(wait_for_gate, rf_from_ptr(&g), &f), 0);
+	wait_flag(&g.started);
 	assert_int_equal(rf_deref_default(f, 0, 5, &v), -ETIMEDOUT);
 	assert_int_equal(v, 5);
 	assert_false(rf_future_done(f));
@@ -118,10 +143,11 @@ static void cancel_pending(void **state)
 	assert_true(rf_future_realized(f));
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	assert_int_equal(rf_deref_default(f, 100, 5, &v), -ECANCELED);
-	assert_int_equal(rf_promise_deliver(gate, 1), 0); /* the body ends; result dropped */
+	assert_int_equal(rf_promise_deliver(g.gate, 1), 0); /* the body ends; result dropped */
+	wait_flag(&g.returned);
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	rf_future_free(f);
-	rf_promise_free(gate);
+	rf_promise_free(g.gate);
 }
 
 /* A body returning -ECANCELED itself is a failure, not a cancel. */
@@ -184,16 +210,18 @@ static void cancel_races_completion(void **state)
  * its result is dropped. */
 static void cancel_pending_fiber(void **state)
 {
-	rf_promise *gate;
+	struct gated g = {0};
 	rf_val v;
-	assert_int_equal(rf_promise_new(&gate), 0);
-	rf_future *f = fiber_future(wait_for, rf_from_ptr(gate));
+	assert_int_equal(rf_promise_new(&g.gate), 0);
+	rf_future *f = fiber_future(wait_for_gate, rf_from_ptr(&g));
+	wait_flag(&g.started);
 	assert_int_equal(rf_future_cancel(f), 1);
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
-	assert_int_equal(rf_promise_deliver(gate, 1), 0);
+	assert_int_equal(rf_promise_deliver(g.gate, 1), 0);
+	wait_flag(&g.returned);
 	assert_true(rf_future_cancelled(f));
 	rf_future_free(f);
-	rf_promise_free(gate);
+	rf_promise_free(g.gate);
 }
 
 /* A fiber submits to the executor service and derefs the task's future: it parks while
