@@ -10,6 +10,8 @@
 #include "ringfold.h"
 #include "runtime/sched/wait.h"
 
+#include "gated.h"
+
 static int times_two(rf_val arg, rf_val *out)
 {
 	*out = arg * 2;
@@ -19,36 +21,6 @@ static int times_two(rf_val arg, rf_val *out)
 static int fails(rf_val arg, rf_val *out)
 {
 	return (int)arg;
-}
-
-#define WAIT_MS 60000
-
-/* A body that blocks until gate is delivered and returns its value. It borrows gate, so
- * the test frees gate only once the body says it returned; it also says when it started,
- * since a future cancelled before its body starts never runs it. */
-struct gated {
-	rf_promise *gate;
-	_Atomic int started, returned;
-};
-
-static int wait_for_gate(rf_val arg, rf_val *out)
-{
-	struct gated *g = rf_to_ptr(arg);
-	atomic_store_explicit(&g->started, 1, memory_order_relaxed);
-	int rc = rf_promise_deref(g->gate, out);
-	/* Release: pairs with wait_flag's acquire; the deref was the body's last use of gate. */
-	atomic_store_explicit(&g->returned, 1, memory_order_release);
-	return rc;
-}
-
-/* Wait (bounded) until *flag is set. */
-static void wait_flag(_Atomic int *flag)
-{
-	uint64_t until = time_now_ns() + WAIT_MS * 1000000ull;
-	while (!atomic_load_explicit(flag, memory_order_acquire)) {
-		assert_true(time_now_ns() < until);
-		sched_yield();
-	}
 }
 
 static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
@@ -127,12 +99,12 @@ static void thread_future(void **state)
  * -ECANCELED at once; the body's later result is dropped. */
 static void cancel_pending(void **state)
 {
-	struct gated g = {0};
+	gated g = {0};
 	rf_future *f;
 	rf_val v;
 	assert_int_equal(rf_promise_new(&g.gate), 0);
 	assert_int_equal(rf_thread_start(wait_for_gate, rf_from_ptr(&g), &f), 0);
-	wait_flag(&g.started);
+	assert_true(gated_wait(&g.started));
 	assert_int_equal(rf_deref_default(f, 0, 5, &v), -ETIMEDOUT);
 	assert_int_equal(v, 5);
 	assert_false(rf_future_done(f));
@@ -144,7 +116,7 @@ static void cancel_pending(void **state)
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	assert_int_equal(rf_deref_default(f, 100, 5, &v), -ECANCELED);
 	assert_int_equal(rf_promise_deliver(g.gate, 1), 0); /* the body ends; result dropped */
-	wait_flag(&g.returned);
+	assert_true(gated_wait(&g.returned));
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	rf_future_free(f);
 	rf_promise_free(g.gate);
@@ -210,15 +182,15 @@ static void cancel_races_completion(void **state)
  * its result is dropped. */
 static void cancel_pending_fiber(void **state)
 {
-	struct gated g = {0};
+	gated g = {0};
 	rf_val v;
 	assert_int_equal(rf_promise_new(&g.gate), 0);
 	rf_future *f = fiber_future(wait_for_gate, rf_from_ptr(&g));
-	wait_flag(&g.started);
+	assert_true(gated_wait(&g.started));
 	assert_int_equal(rf_future_cancel(f), 1);
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	assert_int_equal(rf_promise_deliver(g.gate, 1), 0);
-	wait_flag(&g.returned);
+	assert_true(gated_wait(&g.returned));
 	assert_true(rf_future_cancelled(f));
 	rf_future_free(f);
 	rf_promise_free(g.gate);
