@@ -13,6 +13,8 @@
 #include "ringfold.h"
 #include "runtime/base/time.h"
 
+#include "gated.h"
+
 struct seen {
 	_Atomic int calls;
 	int code;
@@ -51,33 +53,31 @@ static void callbacks_before_and_after(void **state)
 	rf_deferred_release(d);
 }
 
-static int wait_for(rf_val arg, rf_val *out)
-{
-	return rf_promise_deref(rf_to_ptr(arg), out);
-}
-
 static void promise_and_future_callbacks(void **state)
 {
-	rf_promise *p, *gate;
+	rf_promise *p;
+	gated g = {0};
 	rf_future *f;
 	struct seen sp = {0}, sf = {0};
 	assert_int_equal(rf_promise_new(&p), 0);
-	assert_int_equal(rf_promise_new(&gate), 0);
+	assert_int_equal(rf_promise_new(&g.gate), 0);
 	assert_int_equal(rf_deferred_on_realized(rf_promise_deferred(p), record, rf_from_ptr(&sp)),
 	                 0);
 	assert_int_equal(rf_promise_deliver(p, 4), 0);
 	assert_int_equal(atomic_load(&sp.calls), 1);
 	assert_int_equal(sp.value, 4);
-	assert_int_equal(rf_thread_start(wait_for, rf_from_ptr(gate), &f), 0);
+	assert_int_equal(rf_thread_start(wait_for_gate, rf_from_ptr(&g), &f), 0);
+	assert_true(gated_wait(&g.started));
 	assert_int_equal(rf_deferred_on_realized(rf_future_deferred(f), record, rf_from_ptr(&sf)),
 	                 0);
 	assert_int_equal(rf_future_cancel(f),
 	                 1); /* the cancel realizes it: the callback hears it */
 	assert_int_equal(atomic_load(&sf.calls), 1);
 	assert_int_equal(sf.code, -ECANCELED);
-	assert_int_equal(rf_promise_deliver(gate, 1), 0);
+	assert_int_equal(rf_promise_deliver(g.gate, 1), 0);
+	assert_true(gated_wait(&g.returned));
 	rf_future_free(f);
-	rf_promise_free(gate);
+	rf_promise_free(g.gate);
 	rf_promise_free(p);
 }
 

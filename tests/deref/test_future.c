@@ -10,6 +10,8 @@
 #include "ringfold.h"
 #include "runtime/sched/wait.h"
 
+#include "gated.h"
+
 static int times_two(rf_val arg, rf_val *out)
 {
 	*out = arg * 2;
@@ -19,12 +21,6 @@ static int times_two(rf_val arg, rf_val *out)
 static int fails(rf_val arg, rf_val *out)
 {
 	return (int)arg;
-}
-
-/* Blocks until the promise in arg is delivered, then returns its value. */
-static int wait_for(rf_val arg, rf_val *out)
-{
-	return rf_promise_deref(rf_to_ptr(arg), out);
 }
 
 static rf_future *fiber_future(rf_body_fn fn, rf_val arg)
@@ -103,11 +99,12 @@ static void thread_future(void **state)
  * -ECANCELED at once; the body's later result is dropped. */
 static void cancel_pending(void **state)
 {
-	rf_promise *gate;
+	gated g = {0};
 	rf_future *f;
 	rf_val v;
-	assert_int_equal(rf_promise_new(&gate), 0);
-	assert_int_equal(rf_thread_start(wait_for, rf_from_ptr(gate), &f), 0);
+	assert_int_equal(rf_promise_new(&g.gate), 0);
+	assert_int_equal(rf_thread_start(wait_for_gate, rf_from_ptr(&g), &f), 0);
+	assert_true(gated_wait(&g.started));
 	assert_int_equal(rf_deref_default(f, 0, 5, &v), -ETIMEDOUT);
 	assert_int_equal(v, 5);
 	assert_false(rf_future_done(f));
@@ -118,10 +115,11 @@ static void cancel_pending(void **state)
 	assert_true(rf_future_realized(f));
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	assert_int_equal(rf_deref_default(f, 100, 5, &v), -ECANCELED);
-	assert_int_equal(rf_promise_deliver(gate, 1), 0); /* the body ends; result dropped */
+	assert_int_equal(rf_promise_deliver(g.gate, 1), 0); /* the body ends; result dropped */
+	assert_true(gated_wait(&g.returned));
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
 	rf_future_free(f);
-	rf_promise_free(gate);
+	rf_promise_free(g.gate);
 }
 
 /* A body returning -ECANCELED itself is a failure, not a cancel. */
@@ -184,16 +182,18 @@ static void cancel_races_completion(void **state)
  * its result is dropped. */
 static void cancel_pending_fiber(void **state)
 {
-	rf_promise *gate;
+	gated g = {0};
 	rf_val v;
-	assert_int_equal(rf_promise_new(&gate), 0);
-	rf_future *f = fiber_future(wait_for, rf_from_ptr(gate));
+	assert_int_equal(rf_promise_new(&g.gate), 0);
+	rf_future *f = fiber_future(wait_for_gate, rf_from_ptr(&g));
+	assert_true(gated_wait(&g.started));
 	assert_int_equal(rf_future_cancel(f), 1);
 	assert_int_equal(rf_deref(f, &v), -ECANCELED);
-	assert_int_equal(rf_promise_deliver(gate, 1), 0);
+	assert_int_equal(rf_promise_deliver(g.gate, 1), 0);
+	assert_true(gated_wait(&g.returned));
 	assert_true(rf_future_cancelled(f));
 	rf_future_free(f);
-	rf_promise_free(gate);
+	rf_promise_free(g.gate);
 }
 
 /* A fiber submits to the executor service and derefs the task's future: it parks while
