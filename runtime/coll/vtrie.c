@@ -127,7 +127,12 @@ vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const r
  * below has succeeded. */
 static vnode *editable_later(vnode *n, uint64_t edit)
 {
-	return coll_owned(n->edit, edit) ? n : cmem_alloc(sizeof(vnode));
+	if (coll_owned(n->edit, edit))
+		return n;
+	vnode *c = cmem_alloc(sizeof(vnode));
+	if (c)
+		c->cap = VW; /* vnode_free's size, should the operation fail before the fill */
+	return c;
 }
 
 /* Put child k into slot s of c, which replaces n: in place (c == n) the reference to the
