@@ -24,8 +24,10 @@
  * vector was made with ops that own them (coll.h). Elements read (nth, peek, chunk) are
  * borrowed from the version: valid while it is held.
  *
- * Layout. A 32-way trie of 32-element leaves plus a tail of up to 32 elements stored in
- * the version itself, as Clojure's. Sharing is counted: a node copied by a persistent
+ * Layout. A 32-way trie of 32-element leaves plus a tail leaf of up to 32 elements, as
+ * Clojure's; versions made by conj from one another share their tail leaf, each seeing
+ * its own length of it, so conj copies nothing (Clojure's copies the tail). Sharing is
+ * counted: a node copied by a persistent
  * change usually takes over the references of the node it copies (one atomic
  * compare-and-swap on that node, which keeps a reference to the copy), and otherwise
  * takes a reference on each of the up to 32 children or elements it shares. Each
@@ -113,9 +115,12 @@ RF_API int rf_pvec_peek(const rf_pvec *v, rf_val *out);
  * Errors:  -EINVAL (NULL v or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation copying the tail (16 words on average); every 32nd conj also
- *          copies the path to the new last leaf (a 280-byte node per level, taking over
- *          the copied node's references, else a reference per shared child). */
+ * Cost:    one allocation, a compare-and-swap on the shared tail and the new element
+ *          written into it; if v's tail was extended already (by a conj on v or a later
+ *          version of it, or v was popped), a copy of the tail (16 words on average). Every
+ *          32nd conj moves the full tail into the trie as it is and copies the path to it
+ *          (a 280-byte node per level, taking over the copied node's references, else a
+ *          reference per shared child). */
 RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
 
 /* (assoc v i x), 0 <= i <= count (i == count appends, as Clojure's).
@@ -133,7 +138,8 @@ RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
  *          -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    a tail copy; every 32nd pop also the path to the last leaf. */
+ * Cost:    one allocation; every 32nd pop also the path to the last leaf, which becomes
+ *          the tail as it is. */
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
 /* conj as an update function (base.h's shape), for references that own their vectors:
@@ -154,7 +160,7 @@ RF_API int rf_pvec_conj_op(rf_val v, rf_val x, rf_val *out);
  * Errors:  -EINVAL (NULL v or out), -ERANGE (start > end, end > count), -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    O(1): one allocation copying the tail. */
+ * Cost:    O(1): one allocation. */
 RF_API int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out);
 
 /* Iteration, a run at a time: *run points at elements i .. i + *len - 1, contiguous (up
@@ -236,7 +242,7 @@ RF_API size_t rf_tvec_count(const rf_tvec *t);
  * Errors:  -EINVAL (NULL t or out), -ENOMEM (t still usable).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation copying the tail. */
+ * Cost:    one allocation (the transient's tail leaf becomes the version's). */
 RF_API int rf_tvec_persistent(rf_tvec *t, rf_pvec **out);
 
 /* Drop a transient without making a vector, releasing the elements it holds (with

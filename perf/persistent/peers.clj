@@ -1,6 +1,6 @@
 ;; perf/persistent/peers.clj: Clojure 1.11's persistent collections on the benchmarks of
 ;; bench_persistent.c, printing CSV rows as perf/harness.h (median, min, max of
-;; RF_BENCH_REPS runs, after one warm-up run). Primitive longs where Clojure allows, as a Clojure
+;; RF_BENCH_REPS runs, after the warm-up below). Primitive longs where Clojure allows, as a Clojure
 ;; programmer tuning this loop would write it; values are boxed Longs inside the
 ;; collections, as they always are.
 (require '[clojure.core.reducers :as r])
@@ -14,9 +14,22 @@
 (def n6 1000000)
 (def n7 10000000)
 
+;; Steady state, as a long-running Clojure program sees it: the JIT's tiers and G1's young
+;; generation (which grows over the first gigabytes allocated, each new page faulting in on
+;; its first fill) settle over the first seconds of a loop, and a single warm-up run left
+;; the first timed runs 5-50 times slower than the later ones. So f runs untimed at least
+;; 10 times and for at least 3 s (60 s at most) before the timed runs.
+(defn warm-up [bench want f]
+  (let [t0 (System/nanoTime)]
+    (loop [n 1]
+      (let [[_ got] (f)
+            el (- (System/nanoTime) t0)]
+        (assert (= want got) (str bench " gave " got ", expected " want))
+        (when (and (< el 60e9) (or (< n 10) (< el 3e9)))
+          (recur (inc n)))))))
+
 (defn report [bench ops want f]
-  (let [[_ got] (f)]                    ;; warm-up run
-    (assert (= want got) (str bench " gave " got ", expected " want)))
+  (warm-up bench want f)
   (let [ts (vec (sort (for [_ (range reps)]
                         (let [[ns got] (f)]
                           (assert (= want got))

@@ -7,30 +7,20 @@
 
 #include "runtime/coll/pvec_impl.h"
 
-rf_pvec *pv_alloc(uint32_t tlen)
+rf_pvec *pv_alloc(void)
 {
-	/* Room for 4, 8, 16 or 32 tail elements: a run of conj allocates one size and frees
-	 * the same size, which the cache (cmem.h) then serves (an exact size would alternate
-	 * between neighbouring sizes). */
-	uint32_t room = 4;
-	while (room < tlen)
-		room *= 2;
-	rf_pvec *v = cmem_alloc(sizeof(*v) + (size_t)room * sizeof(rf_val));
+	rf_pvec *v = cmem_alloc(sizeof(*v));
 	if (!v)
 		return NULL;
-	v->room = (uint16_t)room;
 	atomic_init(&v->h.rc, 1);
 	v->h.kind = COLL_PVEC;
-	v->tlen = tlen;
 	return v;
 }
 
 static void pv_free(rf_pvec *v)
 {
 	vnode_drop(v->root, v->shift, v->ops);
-	if (ops_own_vals(v->ops))
-		for (uint32_t j = 0; j < v->tlen; j++)
-			v->ops->release(v->tail[j], v->ops->ctx);
+	vnode_drop(v->tail, 0, v->ops);
 	pv_dealloc(v);
 }
 
@@ -50,12 +40,14 @@ int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out)
 {
 	if (!out || !coll_ops_ok(ops))
 		return -EINVAL;
-	rf_pvec *v = pv_alloc(0);
+	rf_pvec *v = pv_alloc();
 	if (!v)
 		return -ENOMEM;
+	v->tlen = 0;
 	v->shift = VBITS;
 	v->pcnt = v->start = v->end = 0;
 	v->root = NULL;
+	v->tail = NULL;
 	v->ops = ops;
 	*out = v;
 	return 0;
@@ -70,7 +62,7 @@ static rf_val pv_get(const rf_pvec *v, size_t p)
 {
 	size_t toff = v->pcnt - v->tlen;
 	if (p >= toff)
-		return v->tail[p - toff];
+		return v->tail->x[p - toff];
 	return pv_leaf(v->root, v->shift, p)->x[p & VMASK];
 }
 
@@ -94,76 +86,99 @@ int rf_pvec_peek(const rf_pvec *v, rf_val *out)
 	return 0;
 }
 
-/* n (from pv_alloc(room)) made a new version like v with room for `room` tail elements, the first
- * tlen (<= v->tlen,
- * <= room) copied from v's, and a reference to each of them; tail slot `skip` is left
- * unset and unreferenced (-1: none). n->tlen = tlen. Its root is v's (a new reference)
- * or, if `root` is not v's, `root` (the caller's reference moves in). */
-static rf_pvec *pv_fill(rf_pvec *n, const rf_pvec *v, uint32_t tlen, int skip, vnode *root)
+/* n, a reference more (NULL: none). */
+static vnode *ref(vnode *n)
+{
+	if (n)
+		rc_retain(&n->rc);
+	return n;
+}
+
+/* n (from pv_alloc) made a version like v (window, shift, ops) with root r and a tail t of
+ * tlen elements: the caller's references to r and t move in. */
+static rf_pvec *pv_set(rf_pvec *n, const rf_pvec *v, vnode *r, vnode *t, uint32_t tlen)
 {
 	n->tlen = tlen;
 	n->shift = v->shift;
 	n->pcnt = v->pcnt;
 	n->start = v->start;
 	n->end = v->end;
-	n->root = root;
+	n->root = r;
+	n->tail = t;
 	n->ops = v->ops;
-	memcpy(n->tail, v->tail, (size_t)tlen * sizeof(rf_val));
-	if (root && root == v->root)
-		rc_retain(&root->rc);
-	if (ops_own_vals(v->ops))
-		for (uint32_t j = 0; j < tlen; j++)
-			if ((int)j != skip)
-				v->ops->retain(v->tail[j], v->ops->ctx);
 	return n;
 }
 
-static rf_pvec *pv_clone(const rf_pvec *v, uint32_t room, uint32_t tlen, int skip, vnode *root)
+/* A new tail leaf with v's tail elements (a reference to each but slot `skip`'s, -1: none)
+ * and room for `want` (4, 8, 16 or 32 slots, so that a run of conj copies a tail only when
+ * it outgrows its leaf); fill v->tlen. NULL: out of memory. */
+static vnode *tail_copy(const rf_pvec *v, uint32_t want, int skip)
 {
-	rf_pvec *n = pv_alloc(room);
-	return n ? pv_fill(n, v, tlen, skip, root) : NULL;
+	uint32_t cap = 4;
+	while (cap < want)
+		cap *= 2;
+	vnode *t = vnode_tail_alloc(cap);
+	if (!t)
+		return NULL;
+	if (v->tlen)
+		memcpy(t->x, v->tail->x, (size_t)v->tlen * sizeof(rf_val));
+	if (ops_own_vals(v->ops))
+		for (uint32_t j = 0; j < v->tlen; j++)
+			if ((int)j != skip)
+				v->ops->retain(v->tail->x[j], v->ops->ctx);
+	/* relaxed: t is not published yet */
+	atomic_store_explicit(&t->fill, (uint8_t)v->tlen, memory_order_relaxed);
+	return t;
 }
 
 /* Append x to the physical vector (v->end == v->pcnt). */
 static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
-	rf_pvec *n;
-	if (v->tlen < VW) {
-		if (!(n = pv_clone(v, v->tlen + 1, v->tlen, -1, v->root)))
-			return -ENOMEM;
-	} else {
-		/* the full tail becomes a trie leaf; x starts a new tail. The version is allocated
-		 * first: nothing may fail once the trie's nodes have lent (pvec_impl.h). */
-		if (!(n = pv_alloc(1)))
-			return -ENOMEM;
-		vnode *leaf = vnode_alloc(0);
-		if (!leaf) {
+	rf_pvec *n = pv_alloc();
+	if (!n)
+		return -ENOMEM;
+	vnode *t = v->tail, *root = v->root;
+	uint32_t tlen = v->tlen, shift = v->shift;
+	if (tlen == VW) {
+		/* the full tail becomes a trie leaf as it is; x starts a new tail, allocated
+		 * first: nothing may fail once the trie's nodes have lent (pvec_impl.h) */
+		vnode *nt = vnode_tail_alloc(4);
+		if (!nt) {
 			pv_dealloc(n);
 			return -ENOMEM;
 		}
-		memcpy(leaf->x, v->tail, sizeof(leaf->x));
-		if (ops_own_vals(v->ops))
-			for (int j = 0; j < VW; j++)
-				v->ops->retain(v->tail[j], v->ops->ctx);
-		vnode *root = v->root;
-		uint32_t shift = v->shift;
-		int rc = vtrie_push_root(&root, &shift, v->pcnt, leaf, 0, v->ops);
+		int rc = vtrie_push_root(&root, &shift, v->pcnt, ref(t), 0, v->ops);
 		if (rc < 0) {
-			vnode_drop(leaf, 0, v->ops);
+			vnode_drop(t, 0, v->ops);
+			vnode_free(nt);
 			pv_dealloc(n);
 			return rc;
 		}
-		n->tlen = 0;
-		n->shift = shift;
-		n->pcnt = v->pcnt;
-		n->start = v->start;
-		n->root = root;
-		n->ops = v->ops;
+		atomic_store_explicit(&nt->fill, 1, memory_order_relaxed); /* not published */
+		t = nt;
+		tlen = 0;
+	} else {
+		/* claim slot tlen of the shared tail, else copy it (pvec_impl.h). Relaxed: the
+		 * claim orders nothing; the slot's readers come later through the new version. */
+		uint8_t seen = (uint8_t)tlen;
+		if (t && tlen < t->cap &&
+		    atomic_compare_exchange_strong_explicit(&t->fill, &seen, (uint8_t)(tlen + 1),
+		                                            memory_order_relaxed,
+		                                            memory_order_relaxed)) {
+			ref(t);
+		} else if (!(t = tail_copy(v, tlen + 1, -1))) {
+			pv_dealloc(n);
+			return -ENOMEM;
+		} else {
+			atomic_store_explicit(&t->fill, (uint8_t)(tlen + 1), memory_order_relaxed);
+		}
+		ref(root);
 	}
 	val_retain(v->ops, x);
-	n->tail[n->tlen++] = x;
-	n->pcnt++;
-	n->end = n->pcnt;
+	t->x[tlen] = x;
+	pv_set(n, v, root, t, tlen + 1);
+	n->shift = shift;
+	n->end = ++n->pcnt;
 	*out = n;
 	return 0;
 }
@@ -172,46 +187,47 @@ static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 static int pv_assoc(const rf_pvec *v, size_t p, rf_val x, rf_pvec **out)
 {
 	size_t toff = v->pcnt - v->tlen;
-	rf_pvec *n;
+	rf_pvec *n = pv_alloc(); /* first: nothing may fail after a node lends */
+	if (!n)
+		return -ENOMEM;
 	if (p >= toff) {
 		int s = (int)(p - toff);
-		if (!(n = pv_clone(v, v->tlen, v->tlen, s, v->root)))
+		vnode *t = tail_copy(v, v->tlen, s);
+		if (!t) {
+			pv_dealloc(n);
 			return -ENOMEM;
+		}
 		val_retain(v->ops, x);
-		n->tail[s] = x;
-		*out = n;
+		t->x[s] = x;
+		*out = pv_set(n, v, ref(v->root), t, v->tlen);
 		return 0;
 	}
 	vnode *root;
-	if (!(n = pv_alloc(v->tlen))) /* first: nothing may fail after a node lends */
-		return -ENOMEM;
 	int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &root);
 	if (rc < 0) {
 		pv_dealloc(n);
 		return rc;
 	}
-	*out = pv_fill(n, v, v->tlen, -1, root);
+	*out = pv_set(n, v, root, ref(v->tail), v->tlen);
 	return 0;
 }
 
 /* Drop the last element of a whole physical vector (start 0, end pcnt > 1). */
 static int pv_pop(const rf_pvec *v, rf_pvec **out)
 {
-	rf_pvec *n;
-	if (v->tlen > 1) {
-		if (!(n = pv_clone(v, v->tlen - 1, v->tlen - 1, -1, v->root)))
-			return -ENOMEM;
+	rf_pvec *n = pv_alloc(); /* first: nothing may fail after a node lends */
+	if (!n)
+		return -ENOMEM;
+	if (v->tlen > 1) { /* the same tail, one element shorter */
+		pv_set(n, v, ref(v->root), ref(v->tail), v->tlen - 1);
 		n->pcnt--;
 		n->end--;
 		*out = n;
 		return 0;
 	}
-	/* the tail empties: the trie's last leaf becomes the tail */
+	/* the tail empties: the trie's last leaf becomes the tail, shared */
 	size_t toff = v->pcnt - 1;
-	const vnode *leaf = pv_leaf(v->root, v->shift, toff - 1);
-	vnode *root;
-	if (!(n = pv_alloc(VW))) /* first: nothing may fail after a node lends */
-		return -ENOMEM;
+	vnode *leaf = (vnode *)pv_leaf(v->root, v->shift, toff - 1), *root;
 	int rc = vtrie_pop(v->root, v->shift, toff, 0, v->ops, &root);
 	if (rc < 0) {
 		pv_dealloc(n);
@@ -219,22 +235,14 @@ static int pv_pop(const rf_pvec *v, rf_pvec **out)
 	}
 	uint32_t shift = v->shift;
 	if (root && shift > VBITS && !root->kid[1]) {
-		vnode *only = root->kid[0];
-		rc_retain(&only->rc);
+		vnode *only = ref(root->kid[0]);
 		vnode_drop(root, shift, v->ops);
 		root = only;
 		shift -= VBITS;
 	}
-	n->tlen = VW;
+	pv_set(n, v, root, ref(leaf), VW);
 	n->shift = shift;
 	n->pcnt = n->end = toff;
-	n->start = 0;
-	n->root = root;
-	n->ops = v->ops;
-	memcpy(n->tail, leaf->x, sizeof(leaf->x));
-	if (ops_own_vals(v->ops))
-		for (int j = 0; j < VW; j++)
-			v->ops->retain(n->tail[j], v->ops->ctx);
 	*out = n;
 	return 0;
 }
@@ -277,9 +285,10 @@ int rf_pvec_pop(const rf_pvec *v, rf_pvec **out)
 			return rf_pvec_new(v->ops, out);
 		return pv_pop(v, out);
 	}
-	rf_pvec *n = pv_clone(v, v->tlen, v->tlen, -1, v->root); /* a view: narrow it */
+	rf_pvec *n = pv_alloc(); /* a view: narrow it */
 	if (!n)
 		return -ENOMEM;
+	pv_set(n, v, ref(v->root), ref(v->tail), v->tlen);
 	n->end--;
 	*out = n;
 	return 0;
@@ -291,9 +300,10 @@ int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out)
 		return -EINVAL;
 	if (start > end || end > v->end - v->start)
 		return -ERANGE;
-	rf_pvec *n = pv_clone(v, v->tlen, v->tlen, -1, v->root);
+	rf_pvec *n = pv_alloc();
 	if (!n)
 		return -ENOMEM;
+	pv_set(n, v, ref(v->root), ref(v->tail), v->tlen);
 	n->end = v->start + end;
 	n->start = v->start + start;
 	*out = n;
@@ -308,7 +318,7 @@ int rf_pvec_chunk(const rf_pvec *v, size_t i, const rf_val **run, size_t *len)
 		return -ERANGE;
 	size_t p = v->start + i, toff = v->pcnt - v->tlen, n;
 	if (p >= toff) {
-		*run = &v->tail[p - toff];
+		*run = &v->tail->x[p - toff];
 		n = v->tlen - (p - toff);
 	} else {
 		*run = &pv_leaf(v->root, v->shift, p)->x[p & VMASK];

@@ -5,11 +5,22 @@
  * in place only under the owning transient's token; counted references).
  *
  * A vector is the physical vector (pcnt elements: a trie of full 32-element leaves under
- * `root` at level `shift`, then `tlen` elements in the inline tail) seen through the
- * window [start, end): a plain vector has start 0 and end pcnt, a subvec anything inside.
- * Levels count bits: leaves are level 0, their parents 5, the root `shift` (>= 5).
- * root NULL is the empty trie. Trie leaves are always full; a child slot is NULL past the
- * last child.
+ * `root` at level `shift`, then the first `tlen` elements of the tail leaf `tail`) seen
+ * through the window [start, end): a plain vector has start 0 and end pcnt, a subvec
+ * anything inside. Levels count bits: leaves are level 0, their parents 5, the root
+ * `shift` (>= 5). root NULL is the empty trie. Trie leaves are always full; a child slot
+ * is NULL past the last child.
+ *
+ * Tails are shared. A tail leaf has `cap` slots (4, 8, 16 or 32) of which the first `fill`
+ * are written, each holding a reference when the ops own values; versions that share it
+ * read the first tlen <= fill. conj on a version whose tlen equals its tail's fill claims
+ * slot tlen by a CAS of fill from tlen to tlen + 1 and writes it: the new version shares
+ * the leaf and nothing is copied. The slot is its claimer's alone (no version reads past
+ * its own tlen, and fill never goes down), and a version that reads it comes later than
+ * the write, through whatever passed that version on (coll.h). A conj that loses the
+ * claim, or finds the tail full or older than its fill, copies the tlen elements into a
+ * new tail. A full 32-slot tail becomes a trie leaf as it is. Trie nodes and a
+ * transient's tail have cap and fill 32.
  *
  * Lending: a persistent path copy takes the references of the node it copies, which
  * keeps the slot it replaces and a reference to the copy, exactly as hash map nodes do
@@ -18,6 +29,8 @@
  */
 #ifndef RF_COLL_PVEC_IMPL_H
 #define RF_COLL_PVEC_IMPL_H
+
+#include <stddef.h>
 
 #include "ringfold/pvec.h"
 #include "runtime/coll/cmem.h"
@@ -31,25 +44,25 @@ typedef struct vnode {
 	_Atomic uint32_t rc;
 	_Atomic uint8_t lent; /* 1: a borrower holds this node (lending, as in hamt.h) */
 	int8_t own;           /* with lender: the slot still referenced here, or -1 */
-	uint8_t pad_[2];
-	uint64_t edit; /* token of the transient that owns it, or a stale one / 0 */
+	_Atomic uint8_t fill; /* slots written (a tail leaf's claims, see above); else VW */
+	uint8_t cap;          /* slots allocated: VW but in a short tail leaf */
+	uint64_t edit;        /* token of the transient that owns it, or a stale one / 0 */
 	_Atomic(struct vnode *) lender; /* set once: the node holding this one's references */
 	union {
 		struct vnode *kid[VW]; /* level > 0 */
-		rf_val x[VW];          /* level 0 (a leaf) */
+		rf_val x[VW];          /* level 0 (a leaf); a short tail has cap of them */
 	};
 } vnode;
 
 struct rf_pvec {
 	coll_hdr h;
-	uint32_t tlen;  /* elements in tail[] */
-	uint16_t shift; /* level of root */
-	uint16_t room;  /* tail[] allocated */
+	uint32_t tlen;  /* elements of tail in this version */
+	uint32_t shift; /* level of root */
 	size_t pcnt;    /* physical count: trie + tail */
 	size_t start, end;
 	vnode *root;
+	vnode *tail; /* a tail leaf (a reference), or NULL when tlen is 0 */
 	const rf_coll_ops *ops;
-	rf_val tail[]; /* tlen elements */
 };
 
 struct rf_tvec {
@@ -77,12 +90,21 @@ static inline const vnode *pv_leaf(const vnode *root, uint32_t shift, size_t i)
 	return n;
 }
 
+/* Bytes of a node or tail leaf of cap slots. */
+static inline size_t vnode_size(uint32_t cap)
+{
+	return offsetof(vnode, x) + (size_t)cap * sizeof(rf_val);
+}
 vnode *vnode_alloc(uint64_t edit);
+/* A tail leaf of cap slots (4, 8, 16 or 32) with fill 0, owned by nobody. */
+vnode *vnode_tail_alloc(uint32_t cap);
 /* Free n's memory only (nothing it references). */
 static inline void vnode_free(vnode *n)
 {
-	cmem_free(n, sizeof(*n));
+	cmem_free(n, vnode_size(n->cap));
 }
+/* Drop one reference; the last frees n and drops what it holds (a leaf: its first fill
+ * elements). */
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops);
 
 /* n itself if the transient `edit` owns it, else a copy owned by `edit` (0: by nobody)
@@ -111,12 +133,12 @@ int vtrie_pop(vnode *n, uint32_t level, size_t pcnt, uint64_t edit, const rf_col
 int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uint64_t edit,
                     const rf_coll_ops *ops);
 
-/* A version with room for tlen tail elements, rc 1, fields but the tail unset. */
-rf_pvec *pv_alloc(uint32_t tlen);
+/* A version, rc 1, its other fields unset. */
+rf_pvec *pv_alloc(void);
 /* Free v's memory only. */
 static inline void pv_dealloc(rf_pvec *v)
 {
-	cmem_free(v, sizeof(*v) + (size_t)v->room * sizeof(rf_val));
+	cmem_free(v, sizeof(*v));
 }
 
 #endif

@@ -71,10 +71,11 @@ int rf_pvec_transient(const rf_pvec *v, rf_tvec **out)
 	t->root = v->root;
 	if (t->root)
 		rc_retain(&t->root->rc);
-	memcpy(t->tail->x, v->tail, (size_t)v->tlen * sizeof(rf_val));
+	if (v->tlen)
+		memcpy(t->tail->x, v->tail->x, (size_t)v->tlen * sizeof(rf_val));
 	if (ops_own_vals(v->ops))
 		for (uint32_t j = 0; j < v->tlen; j++)
-			v->ops->retain(v->tail[j], v->ops->ctx);
+			v->ops->retain(v->tail->x[j], v->ops->ctx);
 	*out = t;
 	return 0;
 }
@@ -197,16 +198,19 @@ int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
 {
 	if (!t || !out)
 		return -EINVAL;
-	rf_pvec *v = pv_alloc(t->tlen);
+	rf_pvec *v = pv_alloc();
 	if (!v)
 		return -ENOMEM;
+	v->tlen = t->tlen;
 	v->shift = t->shift;
 	v->pcnt = v->end = t->pcnt;
 	v->start = 0;
-	v->root = t->root; /* the transient's references move into the version */
+	/* the transient's references move into the version, its tail leaf too: a tail
+	 * whose first tlen slots are written (relaxed: v is not returned yet) */
+	v->root = t->root;
+	v->tail = t->tail;
+	atomic_store_explicit(&v->tail->fill, (uint8_t)t->tlen, memory_order_relaxed);
 	v->ops = t->ops;
-	memcpy(v->tail, t->tail->x, (size_t)t->tlen * sizeof(rf_val));
-	vnode_free(t->tail);
 	free(t); /* its token dies with it: the nodes it owned are frozen */
 	*out = v;
 	return 0;

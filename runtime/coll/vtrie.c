@@ -11,7 +11,8 @@ static void vnode_init(vnode *n, uint64_t edit)
 	atomic_init(&n->rc, 1);
 	atomic_init(&n->lent, 0);
 	n->own = -1;
-	n->pad_[0] = n->pad_[1] = 0;
+	atomic_init(&n->fill, VW);
+	n->cap = VW;
 	n->edit = edit;
 	atomic_init(&n->lender, NULL);
 }
@@ -26,8 +27,19 @@ vnode *vnode_alloc(uint64_t edit)
 	return n;
 }
 
-/* Drop one reference; the last one frees n and drops what it holds. Recursion depth is
- * bounded by the trie's height (at most 13 levels), twice over through lenders. */
+vnode *vnode_tail_alloc(uint32_t cap)
+{
+	vnode *n = cmem_alloc(vnode_size(cap));
+	if (!n)
+		return NULL;
+	vnode_init(n, 0);
+	atomic_init(&n->fill, 0);
+	n->cap = (uint8_t)cap;
+	return n;
+}
+
+/* Recursion depth is bounded by the trie's height (at most 13 levels), twice over through
+ * lenders. */
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 {
 	if (!n || !rc_drop(&n->rc))
@@ -46,8 +58,10 @@ void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 		return;
 	}
 	if (level == 0) {
+		/* relaxed: every claim of a slot came before its claimer's reference was dropped */
+		uint32_t fill = atomic_load_explicit(&n->fill, memory_order_relaxed);
 		if (ops && ops->release)
-			for (int j = 0; j < VW; j++)
+			for (uint32_t j = 0; j < fill; j++)
 				ops->release(n->x[j], ops->ctx);
 	} else {
 		for (int j = 0; j < VW; j++)
@@ -113,7 +127,12 @@ vnode *vnode_editable(vnode *n, uint32_t level, uint64_t edit, int skip, const r
  * below has succeeded. */
 static vnode *editable_later(vnode *n, uint64_t edit)
 {
-	return coll_owned(n->edit, edit) ? n : cmem_alloc(sizeof(vnode));
+	if (coll_owned(n->edit, edit))
+		return n;
+	vnode *c = cmem_alloc(sizeof(vnode));
+	if (c)
+		c->cap = VW; /* vnode_free's size, should the operation fail before the fill */
+	return c;
 }
 
 /* Put child k into slot s of c, which replaces n: in place (c == n) the reference to the

@@ -188,10 +188,14 @@ static void *vderiver(void *arg)
 			RF_CHECK(rf_pvec_assoc(base_vec, at, -1, &n) == 0);
 			RF_CHECK(rf_pvec_nth(n, at, &v) == 0 && v == -1);
 			break;
-		case 1:
-			RF_CHECK(rf_pvec_conj(base_vec, -2, &n) == 0);
+		case 1: /* one thread claims the shared tail's next slot, the rest copy it */
+			RF_CHECK(rf_pvec_conj(base_vec, -2 - me, &n) == 0);
 			RF_CHECK(rf_pvec_count(n) == BASE_LEN + 1 && rf_pvec_peek(n, &v) == 0 &&
-			         v == -2);
+			         v == -2 - me);
+			RF_CHECK(rf_pvec_conj(n, -100 - me, &x) == 0);
+			RF_CHECK(rf_pvec_nth(x, BASE_LEN, &v) == 0 && v == -2 - me);
+			RF_CHECK(rf_pvec_peek(x, &v) == 0 && v == -100 - me);
+			rf_pvec_release(x);
 			break;
 		default:
 			RF_CHECK(rf_pvec_pop(base_vec, &n) == 0);

@@ -235,6 +235,64 @@ static void subvecs(void **state)
 
 /* Owned elements: each element is a counted object; every retain is matched. */
 static _Atomic long live_refs;
+/* Versions share their tail leaf: two conj on one version, a conj after a pop, one on a
+ * subvec and one on a persistent! version each see their own elements, never another's. */
+static void shared_tail(void **state)
+{
+	(void)state;
+	rf_pvec *v, *a, *b, *p, *c, *s, *d, *n;
+	rf_val x;
+	assert_int_equal(rf_pvec_new(NULL, &v), 0);
+	for (int i = 0; i < 37; i++) { /* a trie leaf and 5 in the tail */
+		assert_int_equal(rf_pvec_conj(v, i, &n), 0);
+		rf_pvec_release(v);
+		v = n;
+	}
+	assert_int_equal(rf_pvec_conj(v, 100, &a), 0); /* claims the tail's next slot */
+	assert_int_equal(rf_pvec_conj(v, 200, &b), 0); /* finds it taken: copies */
+	assert_int_equal(rf_pvec_peek(a, &x), 0);
+	assert_int_equal(x, 100);
+	assert_int_equal(rf_pvec_peek(b, &x), 0);
+	assert_int_equal(x, 200);
+	assert_int_equal(rf_pvec_count(v), 37);
+	assert_int_equal(rf_pvec_peek(v, &x), 0);
+	assert_int_equal(x, 36);
+	assert_int_equal(rf_pvec_pop(a, &p), 0);
+	assert_int_equal(rf_pvec_conj(p, 300, &c), 0);
+	assert_int_equal(rf_pvec_nth(c, 37, &x), 0);
+	assert_int_equal(x, 300);
+	assert_int_equal(rf_pvec_nth(a, 37, &x), 0);
+	assert_int_equal(x, 100);
+	assert_int_equal(rf_pvec_subvec(a, 0, 34, &s), 0);
+	assert_int_equal(rf_pvec_conj(s, 400, &d), 0);
+	assert_int_equal(rf_pvec_nth(d, 34, &x), 0);
+	assert_int_equal(x, 400);
+	assert_int_equal(rf_pvec_nth(a, 34, &x), 0);
+	assert_int_equal(x, 34);
+	rf_pvec *vs[] = {v, a, b, p, c, s, d};
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		rf_pvec_release(vs[i]);
+
+	rf_tvec *t;
+	rf_pvec *e, *w, *w1, *w2;
+	assert_int_equal(rf_pvec_new(NULL, &e), 0);
+	assert_int_equal(rf_pvec_transient(e, &t), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(rf_tvec_conj(t, i), 0);
+	assert_int_equal(rf_tvec_persistent(t, &w), 0);
+	assert_int_equal(rf_pvec_conj(w, -1, &w1), 0);
+	assert_int_equal(rf_pvec_conj(w, -2, &w2), 0);
+	assert_int_equal(rf_pvec_nth(w1, 40, &x), 0);
+	assert_int_equal(x, -1);
+	assert_int_equal(rf_pvec_nth(w2, 40, &x), 0);
+	assert_int_equal(x, -2);
+	assert_int_equal(rf_pvec_nth(w2, 39, &x), 0);
+	assert_int_equal(x, 39);
+	rf_pvec *ws[] = {e, w, w1, w2};
+	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++)
+		rf_pvec_release(ws[i]);
+}
+
 static void obj_retain(rf_val x, rf_val ctx)
 {
 	assert_int_equal(ctx, 7);
@@ -373,13 +431,10 @@ static void bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(random_ops),
-	    cmocka_unit_test(grow_shrink_levels),
-	    cmocka_unit_test(transients),
-	    cmocka_unit_test(subvecs),
-	    cmocka_unit_test(owned_elements_balance),
-	    cmocka_unit_test(fold_over_leaves),
-	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(random_ops),       cmocka_unit_test(grow_shrink_levels),
+	    cmocka_unit_test(transients),       cmocka_unit_test(subvecs),
+	    cmocka_unit_test(shared_tail),      cmocka_unit_test(owned_elements_balance),
+	    cmocka_unit_test(fold_over_leaves), cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
