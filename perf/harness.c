@@ -88,24 +88,63 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void bench_run(const char *bench, const char *impl, uint64_t ops,
-               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+/* The row of one implementation from its reps times (sorted here). */
+static void report_times(const char *bench, const char *impl, uint64_t ops, uint64_t *ns, int reps)
 {
-	int reps = bench_reps();
-	uint64_t *ns = malloc((size_t)reps * sizeof(*ns));
-	if (!ns) {
-		fprintf(stderr, "bench_run: out of memory\n");
-		exit(1);
-	}
-	for (int r = 0; r < reps; r++)
-		ns[r] = fn(ops, arg);
 	qsort(ns, (size_t)reps, sizeof(*ns), cmp_u64);
 	double mid = reps % 2 ? (double)ns[reps / 2]
 	                      : ((double)ns[reps / 2 - 1] + (double)ns[reps / 2]) / 2.0;
 	double n = (double)ops;
 	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps,
 	          "ns");
+}
+
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Wait, 1 s at most, until the process's threads have gone quiet: less than 5 % of a 2 ms
+ * period on a CPU. A pool's idle workers spin for a while after their work (libgomp's for
+ * tens of ms on this machine), on the CPUs the next implementation's threads need. */
+static void settle(void)
+{
+	const struct timespec step = {0, 2000000};
+	for (int i = 0; i < 500; i++) {
+		uint64_t c0 = process_cpu_ns(), t0 = bench_now_ns();
+		nanosleep(&step, NULL);
+		if ((process_cpu_ns() - c0) * 20 < bench_now_ns() - t0)
+			return;
+	}
+}
+
+void bench_run_alternated(const char *bench, const bench_impl *impls, int n, uint64_t ops)
+{
+	int reps = bench_reps();
+	uint64_t *ns = malloc((size_t)reps * (size_t)n * sizeof(*ns));
+	if (!ns) {
+		fprintf(stderr, "bench_run: out of memory\n");
+		exit(1);
+	}
+	for (int r = 0; r < reps; r++)
+		for (int k = 0; k < n; k++) {
+			int i = (r + k) % n;
+			if (n > 1)
+				settle();
+			ns[(size_t)i * (size_t)reps + (size_t)r] = impls[i].fn(ops, impls[i].arg);
+		}
+	for (int i = 0; i < n; i++)
+		report_times(bench, impls[i].impl, ops, ns + (size_t)i * (size_t)reps, reps);
 	free(ns);
+}
+
+void bench_run(const char *bench, const char *impl, uint64_t ops,
+               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+{
+	bench_impl one = {impl, fn, arg};
+	bench_run_alternated(bench, &one, 1, ops);
 }
 
 void bench_pin_self(int cpu)
