@@ -1,12 +1,15 @@
 /* perf/harness.c: see harness.h. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *only;
 static bool listing;
@@ -99,25 +102,44 @@ static void report_times(const char *bench, const char *impl, uint64_t ops, uint
 	          "ns");
 }
 
-static uint64_t process_cpu_ns(void)
+/* Whether a thread of this process other than the caller is running or runnable ('R' in
+ * /proc/self/task/<tid>/stat): a thread that spins is, even while the OS has it waiting
+ * for a CPU, where the process's CPU time would not show it. */
+static bool others_runnable(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return false;
+	long self = (long)syscall(SYS_gettid);
+	bool busy = false;
+	struct dirent *e;
+	while (!busy && (e = readdir(d))) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == self)
+			continue;
+		char path[64], buf[256];
+		snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread exited */
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		const char *paren = strrchr(buf, ')'); /* the state follows the name */
+		busy = paren && paren[1] == ' ' && paren[2] == 'R';
+	}
+	closedir(d);
+	return busy;
 }
 
-/* Wait, 1 s at most, until the process's threads have gone quiet: less than 5 % of a 2 ms
- * period on a CPU. A pool's idle workers spin for a while after their work (libgomp's for
- * tens of ms on this machine), on the CPUs the next implementation's threads need. */
+/* Wait, 1 s at most, until no other thread of the process is running or runnable. A
+ * pool's idle workers spin for a while after their work (libgomp's for tens of ms on this
+ * machine), on the CPUs the next implementation's threads need. */
 static void settle(void)
 {
-	const struct timespec step = {0, 2000000};
-	for (int i = 0; i < 500; i++) {
-		uint64_t c0 = process_cpu_ns(), t0 = bench_now_ns();
+	const struct timespec step = {0, 1000000};
+	for (int i = 0; i < 1000 && others_runnable(); i++)
 		nanosleep(&step, NULL);
-		if ((process_cpu_ns() - c0) * 20 < bench_now_ns() - t0)
-			return;
-	}
 }
 
 void bench_run_alternated(const char *bench, const bench_impl *impls, int n, uint64_t ops)

@@ -46,8 +46,8 @@ typedef struct bench_impl {
  * each of RF_BENCH_REPS rounds runs every implementation once, starting one further along
  * each round, so a drift of the machine's speed (the host moving vCPUs, a neighbour's
  * load) reaches every row alike instead of the rows that happen to run during it. Before
- * each run it waits (up to 1 s) for the process's other threads to go idle, so that no
- * implementation's spinning workers take CPU from the next one's. Prints
+ * each run it waits (up to 1 s) until no other thread of the process is runnable, so that
+ * no implementation's spinning workers take CPU from the next one's. Prints
  * each implementation's line, in impls order, after the last round. */
 void bench_run_alternated(const char *bench, const bench_impl *impls, int n, uint64_t ops);
 
