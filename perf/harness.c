@@ -1,12 +1,15 @@
 /* perf/harness.c: see harness.h. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *only;
 static bool listing;
@@ -88,24 +91,82 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void bench_run(const char *bench, const char *impl, uint64_t ops,
-               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+/* The row of one implementation from its reps times (sorted here). */
+static void report_times(const char *bench, const char *impl, uint64_t ops, uint64_t *ns, int reps)
 {
-	int reps = bench_reps();
-	uint64_t *ns = malloc((size_t)reps * sizeof(*ns));
-	if (!ns) {
-		fprintf(stderr, "bench_run: out of memory\n");
-		exit(1);
-	}
-	for (int r = 0; r < reps; r++)
-		ns[r] = fn(ops, arg);
 	qsort(ns, (size_t)reps, sizeof(*ns), cmp_u64);
 	double mid = reps % 2 ? (double)ns[reps / 2]
 	                      : ((double)ns[reps / 2 - 1] + (double)ns[reps / 2]) / 2.0;
 	double n = (double)ops;
 	print_row(bench, impl, mid / n, ops, (double)ns[0] / n, (double)ns[reps - 1] / n, reps,
 	          "ns");
+}
+
+/* Whether a thread of this process other than the caller is running or runnable ('R' in
+ * /proc/self/task/<tid>/stat): a thread that spins is, even while the OS has it waiting
+ * for a CPU, where the process's CPU time would not show it. */
+static bool others_runnable(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return false;
+	long self = (long)syscall(SYS_gettid);
+	bool busy = false;
+	struct dirent *e;
+	while (!busy && (e = readdir(d))) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == self)
+			continue;
+		char path[64], buf[256];
+		snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread exited */
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		const char *paren = strrchr(buf, ')'); /* the state follows the name */
+		busy = paren && paren[1] == ' ' && paren[2] == 'R';
+	}
+	closedir(d);
+	return busy;
+}
+
+/* Wait, 1 s at most, until no other thread of the process is running or runnable. A
+ * pool's idle workers spin for a while after their work (libgomp's for tens of ms on this
+ * machine), on the CPUs the next implementation's threads need. */
+static void settle(void)
+{
+	const struct timespec step = {0, 1000000};
+	for (int i = 0; i < 1000 && others_runnable(); i++)
+		nanosleep(&step, NULL);
+}
+
+void bench_run_alternated(const char *bench, const bench_impl *impls, int n, uint64_t ops)
+{
+	int reps = bench_reps();
+	uint64_t *ns = malloc((size_t)reps * (size_t)n * sizeof(*ns));
+	if (!ns) {
+		fprintf(stderr, "bench_run: out of memory\n");
+		exit(1);
+	}
+	for (int r = 0; r < reps; r++)
+		for (int k = 0; k < n; k++) {
+			int i = (r + k) % n;
+			if (n > 1)
+				settle();
+			ns[(size_t)i * (size_t)reps + (size_t)r] = impls[i].fn(ops, impls[i].arg);
+		}
+	for (int i = 0; i < n; i++)
+		report_times(bench, impls[i].impl, ops, ns + (size_t)i * (size_t)reps, reps);
 	free(ns);
+}
+
+void bench_run(const char *bench, const char *impl, uint64_t ops,
+               uint64_t (*fn)(uint64_t ops, void *arg), void *arg)
+{
+	bench_impl one = {impl, fn, arg};
+	bench_run_alternated(bench, &one, 1, ops);
 }
 
 void bench_pin_self(int cpu)

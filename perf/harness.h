@@ -35,6 +35,22 @@ int bench_reps(void);
 void bench_run(const char *bench, const char *impl, uint64_t ops,
                uint64_t (*fn)(uint64_t ops, void *arg), void *arg);
 
+/* One implementation of a benchmark for bench_run_alternated. */
+typedef struct bench_impl {
+	const char *impl;
+	uint64_t (*fn)(uint64_t ops, void *arg);
+	void *arg;
+} bench_impl;
+
+/* bench_run for n implementations of one benchmark with their repetitions alternated:
+ * each of RF_BENCH_REPS rounds runs every implementation once, starting one further along
+ * each round, so a drift of the machine's speed (the host moving vCPUs, a neighbour's
+ * load) reaches every row alike instead of the rows that happen to run during it. Before
+ * each run it waits (up to 1 s) until no other thread of the process is runnable, so that
+ * no implementation's spinning workers take CPU from the next one's. Prints
+ * each implementation's line, in impls order, after the last round. */
+void bench_run_alternated(const char *bench, const bench_impl *impls, int n, uint64_t ops);
+
 /* Print a CSV line for a time measured once elsewhere (ns per op, reps 1). */
 void bench_report(const char *bench, const char *impl, double ns_per_op, uint64_t ops);
 

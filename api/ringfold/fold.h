@@ -206,7 +206,7 @@ RF_API rf_reducible rf_r_take_while(rf_reducible c, rf_update_fn pred, rf_val ar
  * Blocks:  until done: a plain thread futex-waits, a fiber parks, neither holding a pool
  *          worker; inside a pool task (a fold in a fold) it works in that pool.
  * Context: any.
- * Cost:    beyond the reduction, about log2(count/n) forks when nobody steals, plus one
+ * Cost:    beyond the reduction, a fork per 32 to 64 chunks when nobody steals, plus one
  *          wake-up round trip to the pool when called from outside it. */
 RF_API int rf_fold(rf_reducible c, rf_update_fn combinef, rf_val init, rf_update_fn reducef,
                    rf_val *out);
@@ -257,7 +257,7 @@ typedef int (*rf_range_fn)(size_t lo, size_t hi, rf_val ctx, rf_val *acc);
  *          cancelled a fiber's wait).
  * Blocks:  until done, as rf_fold (a fiber parks, a thread futex-waits).
  * Context: any.
- * Cost:    one body call per leaf and about log2((hi-lo)/grain) forks when nobody
+ * Cost:    one body call per leaf and a fork per 32 to 64 leaves when nobody
  *          steals; a range of at most grain runs on the caller. */
 RF_API int rf_fold_range(size_t lo, size_t hi, size_t grain, rf_range_fn body, rf_val ctx,
                          rf_update_fn combinef, rf_val init, rf_val *out);

@@ -31,7 +31,7 @@ extern "C" {
  * Blocks:  until done: a fiber parks, a thread futex-waits, holding no worker; inside a
  *          pool task it works in that pool.
  * Context: any.
- * Cost:    one call of f per element, about log2(n / chunk) forks when nobody steals. */
+ * Cost:    one call of f per element, a fork per 32 to 64 chunks when nobody steals. */
 RF_API int rf_pmap(const rf_val *in, size_t n, rf_update_fn f, rf_val arg, rf_val *out);
 
 /* rf_pmap with chunks of at least `chunk` elements.

@@ -1,20 +1,26 @@
 /* perf/fold/bench_fold.c: fold, fork/join and pmap beside their peers.
  *   fold_sum_1e8         sum of 1e8 int64 (ns per element): ringfold, ringfold-range
- *                        (rf_fold_range with an RF_FOLD_BODY leaf), serial, openmp, tbb
+ *                        (rf_fold_range with an RF_FOLD_BODY leaf), serial, openmp, tbb,
+ *                        rayon
  *   fold_map_filter_1e8  sum of 3x over the even x of 1e8 int64 (ns per element):
  *                        ringfold (rf_r_filter + rf_r_map, a call per element and stage),
  *                        ringfold-known (the same with ringfold's rf_even and rf_mul, which
  *                        the fold compiles into a call-free loop),
  *                        ringfold-block (one rf_r_block slice function), ringfold-range
  *                        (the user's inline even and times3 compiled into the leaf),
- *                        serial, openmp, tbb, and openmp-calls (OpenMP calling the same
- *                        even and times through pointers: the floor of any per-element API)
+ *                        serial, openmp, tbb, rayon, and openmp-calls (OpenMP calling the
+ *                        same even and times through pointers: the floor of any per-element
+ *                        API)
  *   fj_fib30             fib(30) with a spawn at every call (ns per call): ringfold,
  *                        serial, tbb task_group, openmp tasks; the per-spawn overhead (ns
  *                        per call minus serial's) goes to stderr
  *   pmap_1us             1 us of work per element, 20000 elements (ns per element):
  *                        ringfold, a thread per chunk
- * Every implementation's answer is checked; a wrong one aborts the run. */
+ * Every implementation's answer is checked; a wrong one aborts the run.
+ * The two fold benchmarks are memory-bound: every implementation reads the same array, with
+ * the repetitions alternated (bench_run_alternated), rayon's too (its library linked in),
+ * since a fold's speed there follows the pages under it and the host's moment: arrays of
+ * one process differed by up to 25 %, and the host's bandwidth drifts between runs. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +108,17 @@ static uint64_t sum_tbb(uint64_t ops, void *arg)
 	check("tbb sum", s, want_sum);
 	return t;
 }
+
+#ifdef RF_BENCH_RAYON
+static uint64_t sum_rayon(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = rayon_sum(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("rayon sum", s, want_sum);
+	return t;
+}
+#endif
 
 static int even(rf_val x, rf_val arg, rf_val *out)
 {
@@ -224,6 +241,17 @@ static uint64_t mf_tbb(uint64_t ops, void *arg)
 	check("tbb map/filter", s, want_mf);
 	return t;
 }
+
+#ifdef RF_BENCH_RAYON
+static uint64_t mf_rayon(uint64_t ops, void *arg)
+{
+	uint64_t t0 = bench_now_ns();
+	int64_t s = rayon_map_filter(numbers, ops);
+	uint64_t t = bench_now_ns() - t0;
+	check("rayon map/filter", s, want_mf);
+	return t;
+}
+#endif
 
 static int fib(rf_val n, rf_val *out)
 {
@@ -363,6 +391,10 @@ int main(int argc, char **argv)
 	bench_init(argc, argv);
 	int want_fold = bench_wanted("fold_sum_1e8") || bench_wanted("fold_map_filter_1e8");
 	if (want_fold) {
+#ifndef RF_BENCH_RAYON
+		fprintf(stderr, "bench_fold: built without the rayon peer (Debian's cargo or "
+		                "librust-rayon-dev missing when configured): no rayon rows\n");
+#endif
 		numbers = malloc(N_FOLD * sizeof(int64_t));
 		if (!numbers)
 			return 1;
@@ -375,21 +407,31 @@ int main(int argc, char **argv)
 		}
 	}
 	if (bench_wanted("fold_sum_1e8")) {
-		bench_run("fold_sum_1e8", "ringfold", N_FOLD, sum_ringfold, NULL);
-		bench_run("fold_sum_1e8", "ringfold-range", N_FOLD, sum_range, NULL);
-		bench_run("fold_sum_1e8", "serial", N_FOLD, sum_serial, NULL);
-		bench_run("fold_sum_1e8", "openmp", N_FOLD, sum_omp, NULL);
-		bench_run("fold_sum_1e8", "tbb", N_FOLD, sum_tbb, NULL);
+		const bench_impl sum[] = {
+		    {"ringfold", sum_ringfold, NULL}, {"ringfold-range", sum_range, NULL},
+		    {"serial", sum_serial, NULL},     {"openmp", sum_omp, NULL},
+		    {"tbb", sum_tbb, NULL},
+#ifdef RF_BENCH_RAYON
+		    {"rayon", sum_rayon, NULL},
+#endif
+		};
+		bench_run_alternated("fold_sum_1e8", sum, sizeof(sum) / sizeof(sum[0]), N_FOLD);
 	}
 	if (bench_wanted("fold_map_filter_1e8")) {
-		bench_run("fold_map_filter_1e8", "ringfold", N_FOLD, mf_ringfold, NULL);
-		bench_run("fold_map_filter_1e8", "ringfold-block", N_FOLD, mf_block, NULL);
-		bench_run("fold_map_filter_1e8", "ringfold-range", N_FOLD, mf_range, NULL);
-		bench_run("fold_map_filter_1e8", "ringfold-known", N_FOLD, mf_known, NULL);
-		bench_run("fold_map_filter_1e8", "serial", N_FOLD, mf_serial, NULL);
-		bench_run("fold_map_filter_1e8", "openmp", N_FOLD, mf_omp, NULL);
-		bench_run("fold_map_filter_1e8", "tbb", N_FOLD, mf_tbb, NULL);
-		bench_run("fold_map_filter_1e8", "openmp-calls", N_FOLD, mf_omp_calls, NULL);
+		const bench_impl mf[] = {
+		    {"ringfold", mf_ringfold, NULL},
+		    {"ringfold-block", mf_block, NULL},
+		    {"ringfold-range", mf_range, NULL},
+		    {"ringfold-known", mf_known, NULL},
+		    {"serial", mf_serial, NULL},
+		    {"openmp", mf_omp, NULL},
+		    {"tbb", mf_tbb, NULL},
+		    {"openmp-calls", mf_omp_calls, NULL},
+#ifdef RF_BENCH_RAYON
+		    {"rayon", mf_rayon, NULL},
+#endif
+		};
+		bench_run_alternated("fold_map_filter_1e8", mf, sizeof(mf) / sizeof(mf[0]), N_FOLD);
 	}
 	free(numbers);
 	if (bench_wanted("fj_fib30")) {

@@ -1,5 +1,6 @@
-/* perf/fold/peers.h: the C and C++ peers of bench_fold (OpenMP in peers_omp.c, oneTBB in
- * peers_tbb.cpp). Each returns its result so the caller checks it against ringfold's. */
+/* perf/fold/peers.h: the peers bench_fold runs in its own process (OpenMP in peers_omp.c,
+ * oneTBB in peers_tbb.cpp, rayon in rayon/src/lib.rs when built with it). Each returns its
+ * result so the caller checks it against ringfold's. */
 #ifndef RF_PERF_FOLD_PEERS_H
 #define RF_PERF_FOLD_PEERS_H
 
@@ -22,6 +23,11 @@ int64_t omp_fib(int64_t n); /* a task at every call */
 int64_t tbb_sum(const int64_t *a, size_t n);
 int64_t tbb_map_filter(const int64_t *a, size_t n);
 int64_t tbb_fib(int64_t n); /* task_group at every call */
+
+#ifdef RF_BENCH_RAYON
+int64_t rayon_sum(const int64_t *a, size_t n);        /* v.par_iter().sum() */
+int64_t rayon_map_filter(const int64_t *a, size_t n); /* filter even, map 3x, sum */
+#endif
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,8 @@
  *    when idle, never while joining), then other pools' deques (fj_steal = local), or
  *    random victims anywhere (fj_steal = random); never other pools with fj_steal = none.
  *  - Parking. A parker reads wake_seq, counts itself in idle (seq_cst), looks once more
- *    for work, then futex-waits on wake_seq. A waker bumps wake_seq (release) and
+ *    for work it may take (not in another pool's deques while that pool keeps its work
+ *    local), then futex-waits on wake_seq. A waker bumps wake_seq (release) and
  *    futex-wakes. Submissions to the inject queue pair seq_cst with the parker's seq_cst
  *    increment, so one of the two always sees the other: no lost wake-up for external
  *    work. Forks check fj_idle_total relaxed, without a store-load fence (it would cost
@@ -104,7 +105,10 @@ void fj_wake_some(fj_worker *w)
 		pool_wake(w->pool, 0);
 		return;
 	}
-	if (fj_g.policy == RF_STEAL_NONE)
+	/* Other pools may not steal from a pool keeping its work local: woken, they would
+	 * only look and park again, at every fork of a node-partitioned fold. */
+	if (fj_g.policy == RF_STEAL_NONE ||
+	    atomic_load_explicit(&w->pool->keep_local, memory_order_relaxed))
 		return;
 	for (int i = 0; i < fj_g.npools; i++)
 		if (atomic_load_explicit(&fj_g.pools[i]->idle, memory_order_relaxed)) {
@@ -258,8 +262,9 @@ static int work_visible(fj_worker *w)
 		return 1;
 	for (int i = 0; i < fj_g.nworkers; i++) {
 		fj_worker *v = fj_g.workers[i];
-		if (v->pool != w->pool && fj_g.policy == RF_STEAL_NONE)
-			continue;
+		if (v->pool != w->pool &&
+		    (fj_g.policy == RF_STEAL_NONE || !may_steal_from(w, v->pool)))
+			continue; /* not ours to take: sleep rather than look again */
 		if (!dq_looks_empty(&v->dq))
 			return 1;
 	}

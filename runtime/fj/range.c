@@ -5,6 +5,10 @@
 #include "ringfold/fj.h"
 #include "runtime/fj/fj.h"
 
+/* A part reduces at most this many leaves without offering the rest of its range to
+ * thieves: longer, and it splits even while its worker has unstolen tasks (range.h). */
+#define HELD_LEAVES 64
+
 typedef struct part {
 	fj_range *r;
 	size_t lo, hi;
@@ -28,7 +32,7 @@ static int run_part(rf_val arg, rf_val *out)
 	while (hi - lo > r->leaf) {
 		if (atomic_load_explicit(&r->failed, memory_order_relaxed))
 			return 0; /* the failing part reports; this one's value is never used */
-		if (fj_has_surplus(w)) {
+		if ((hi - lo) / r->leaf <= HELD_LEAVES && fj_has_surplus(w)) {
 			fj_announce(w);
 			if ((rc = r->leaf_fn(r, lo, lo + r->leaf, &acc)) < 0)
 				return fail(r, rc);

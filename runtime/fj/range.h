@@ -2,10 +2,13 @@
  *
  * fold and pmap describe their work as an fj_range: a leaf function that reduces
  * [lo, hi) into an accumulator and a combine function, associative, applied in index
- * order. fj_range_run splits lazily (lazy binary splitting): a task forks the right half
- * of its range only while its worker has no unstolen task; otherwise it reduces one leaf
- * (r->leaf elements) and looks again. A run nobody steals from forks about log2(n/leaf)
- * times in all; a run with idle thieves splits down to leaves where they are hungry.
+ * order. fj_range_run splits lazily (lazy binary splitting), within a bound: a task forks
+ * the right half of its range while its worker has no unstolen task or while the range is
+ * longer than 64 leaves; otherwise it reduces one leaf (r->leaf elements) and looks again.
+ * The bound caps what a stalled worker (preempted, or its vCPU descheduled by the host)
+ * keeps from thieves at 64 leaves: without it a part kept up to half of what its worker
+ * had left, and the others, done, waited for it. A run nobody steals from forks once per
+ * 32 to 64 leaves; a run with idle thieves splits down to leaves where they are hungry.
  *
  * A negative return of a leaf or combine stops the run: `failed` (relaxed, a hint) makes
  * the other tasks of the run skip their remaining leaves; every fork is still joined. The

@@ -10,7 +10,8 @@
  *   fj_pool.idle          parked workers of the pool: parkers increment/decrement
  *   fj_pool.keep_local    node-partitioned fold parts running on the pool (their workers
  *                         increment/decrement); while nonzero other nodes do not steal
- *                         from it (a hint: a steal already under way may still land)
+ *                         from it (a hint: a steal already under way may still land),
+ *                         its forks wake none of theirs, and their parkers ignore it
  *   fj_pool inject list   under inject_lock; `injected` mirrors its length for lock-free
  *                         peeks
  * Lock order: inject_lock is a leaf (nothing else is taken while it is held).

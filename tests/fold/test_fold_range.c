@@ -2,11 +2,15 @@
  * exact sums, index order kept (a non-commutative combine), every grain and range
  * shape, RF_FOLD_BODY's page-at-a-time loop over elements of 4, 8 and more than a page's
  * bytes, a keep whose truth is not 1, both of RF_FOLD_BODY's clones, errors from the body
- * and the combine, and bad arguments. */
+ * and the combine, bad arguments, and a stalled part that keeps at most 64 leaves from
+ * the thieves. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -197,6 +201,55 @@ static void test_errors_come_back(void **state)
 	assert_int_equal(out, 64);
 }
 
+/* The leaves a part reduces before it offers the rest of its range (runtime/fj/range.h). */
+#define HELD 64
+#define STALL_LEAVES 4096
+
+static _Atomic size_t others_done;
+static _Atomic int stall_gave_up;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Leaf 0 stalls its worker until the other workers have reduced every leaf but the HELD
+ * of its part (30 s at most: then the thieves could not reach them, a failure). */
+static int stall_first(size_t lo, size_t hi, rf_val ctx, rf_val *acc)
+{
+	if (lo == 0) {
+		uint64_t deadline = now_ns() + 30000000000u;
+		while (atomic_load_explicit(&others_done, memory_order_relaxed) <
+		       STALL_LEAVES - HELD) {
+			if (now_ns() > deadline) {
+				atomic_store_explicit(&stall_gave_up, 1, memory_order_relaxed);
+				break;
+			}
+			sched_yield();
+		}
+	} else {
+		atomic_fetch_add_explicit(&others_done, hi - lo, memory_order_relaxed);
+	}
+	for (size_t i = lo; i < hi; i++)
+		*acc += (rf_val)i;
+	return 0;
+}
+
+static void test_stalled_part_is_stolen(void **state)
+{
+	int workers = 0;
+	for (int k = 0; k < rf_fj_nodes(); k++)
+		workers += rf_fj_workers(k);
+	if (workers < 2)
+		skip();
+	rf_val out = 0;
+	assert_int_equal(rf_fold_range(0, STALL_LEAVES, 1, stall_first, 0, rf_add, 0, &out), 0);
+	assert_false(atomic_load(&stall_gave_up));
+	assert_int_equal(out, (rf_val)STALL_LEAVES * (STALL_LEAVES - 1) / 2);
+}
+
 static void test_bad_arguments(void **state)
 {
 	rf_val out;
@@ -214,9 +267,10 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sums_match_serial), cmocka_unit_test(test_element_sizes),
-	    cmocka_unit_test(test_clones_agree),      cmocka_unit_test(test_index_order_kept),
-	    cmocka_unit_test(test_errors_come_back),  cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_sums_match_serial),      cmocka_unit_test(test_element_sizes),
+	    cmocka_unit_test(test_clones_agree),           cmocka_unit_test(test_index_order_kept),
+	    cmocka_unit_test(test_errors_come_back),       cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_stalled_part_is_stolen),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,9 +1,8 @@
-//! The rayon peer of perf/fold: fold_sum_1e8, fold_map_filter_1e8, fj_fib30, printing
-//! CSV rows like perf/harness.c (median, min and max of RF_BENCH_REPS runs).
-use rayon::prelude::*;
+//! The rayon peer of perf/fold that runs in its own process: fj_fib30, printing CSV rows
+//! like perf/harness.c (median, min and max of RF_BENCH_REPS runs). The fold rows are in
+//! the library (lib.rs), which bench_fold links.
 use std::time::Instant;
 
-const N_FOLD: usize = 100_000_000;
 const FIB_CALLS: u64 = 2_692_537;
 
 fn reps() -> usize {
@@ -45,18 +44,6 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
     let wanted = |b: &str| only.as_deref().map_or(true, |o| o == b);
-    if wanted("fold_sum_1e8") || wanted("fold_map_filter_1e8") {
-        let v: Vec<i64> = (0..N_FOLD as i64).into_par_iter().collect();
-        if wanted("fold_sum_1e8") {
-            let want: i64 = v.iter().sum();
-            report("fold_sum_1e8", &timings(want, || v.par_iter().sum::<i64>()), N_FOLD as u64);
-        }
-        if wanted("fold_map_filter_1e8") {
-            let want: i64 = v.iter().filter(|x| *x % 2 == 0).map(|x| 3 * x).sum();
-            let ts = timings(want, || v.par_iter().filter(|x| *x % 2 == 0).map(|x| 3 * x).sum());
-            report("fold_map_filter_1e8", &ts, N_FOLD as u64);
-        }
-    }
     if wanted("fj_fib30") {
         report("fj_fib30", &timings(832040, || fib(30)), FIB_CALLS);
     }
