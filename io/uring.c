@@ -143,8 +143,9 @@ void uring_msg_wake(io_poller *self, io_poller *to)
 
 bool uring_pending(io_poller *io)
 {
-	return io_uring_cq_ready(&io->ring) ||
-	       (IO_URING_READ_ONCE(*io->ring.sq.kflags) & IORING_SQ_TASKRUN);
+	return io_uring_sq_ready(&io->ring) || io_uring_cq_ready(&io->ring) ||
+	       (IO_URING_READ_ONCE(*io->ring.sq.kflags) &
+	        (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW));
 }
 
 void uring_cancel_addr(io_poller *io, uint64_t ud)

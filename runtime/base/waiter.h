@@ -34,6 +34,8 @@ typedef struct waiter {
 	void *op;                  /* free for the operation (alts: which clause) */
 	rf_val value;              /* written by the claimer, read after wait returns 0 */
 	int result;                /* written by the claimer, read after wait returns 0 */
+	int waker_cpu;             /* a plain thread's waiter: the completer's CPU, written by
+	                            * waiter_complete (wait.c's spin policy) */
 	bool firm; /* set by the owner before waiting: shutdown must not cancel this wait,
 	            * whose completion is certain and may come after (an in-flight io
 	            * request, a pool job, a drain) */

@@ -33,10 +33,11 @@ typedef struct sched_poller_ops {
 	int (*poll)(void *poller, uint64_t deadline_ns);
 	/* Make the owner's current or next poll return. Any thread. */
 	void (*wake)(void *poller);
-	/* Whether poll(…, 0) would find completions, told without a syscall; the idle worker
-	 * watches it while it spins. NULL where the backend cannot tell; such a backend must
-	 * not queue requests for poll to submit (the worker then skips its poll(…, 0) before
-	 * sleeping). Owner only. */
+	/* Whether poll(…, 0) has work, told without a syscall: completions to reap, or
+	 * requests queued for it to submit. The idle worker polls before spinning only if
+	 * so, and watches it while it spins. NULL where the backend cannot tell; such a
+	 * backend must not queue requests for poll to submit (the worker then skips its
+	 * poll(…, 0) before sleeping). Owner only. */
 	bool (*pending)(void *poller);
 	/* Shutdown: end every request in flight promptly (their waits are firm, see
 	 * runtime/sched/wait.h), so the fibers parked on them return. NULL when the

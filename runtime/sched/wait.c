@@ -11,6 +11,7 @@
  * operation fields set up before the waiter was listed sees them.
  */
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -37,18 +38,6 @@ void waiter_init(waiter *w)
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
-}
-
-void waiter_complete(waiter *w)
-{
-	struct sched_fiber *fiber = w->fiber; /* read before DONE frees the waiter's stack */
-	uint32_t old = atomic_exchange_explicit(&w->state, WAITER_DONE, memory_order_release);
-	if (!(old & WAITER_PARKED))
-		return;
-	if (fiber)
-		fiber_resume(fiber);
-	else
-		futex(&w->state, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* Waiting side, either kind: set PARKED if still waiting. False if already DONE. */
@@ -108,28 +97,59 @@ static int finished(waiter *w)
 }
 
 /* A plain thread spins before it sleeps: most completions between threads come within a
- * few microseconds, and a futex sleep and wake costs more than that. The budget adapts per
- * thread: a spin that ends in completion keeps it at SPIN_MAX_NS, one that fails spends it:
- * a loaded machine makes spins fail (the completer is not running, or needs the CPU we spin
- * on), so the thread then sleeps at once and only probes again, with the whole budget,
- * every SPIN_PROBE_EVERY waits. The whole budget: a peer that sleeps answers only after its
- * futex wake, and a probe must outlast that to find out that spinning pays again. */
-#define SPIN_MAX_NS 8000u
+ * few microseconds, and a futex sleep and wake costs more than that (tens of µs when the
+ * sleeper's CPU has gone idle in a VM). Per thread, three signals decide:
+ *  - partner_cpu, the CPU the thread's last completer ran on (waiter_complete records it
+ *    in the waiter). A thread that is on that CPU now sleeps at once: its partner, when
+ *    it is the completer again, cannot run there while it spins (two threads the kernel
+ *    put on one CPU, where each spin burned the other's time slice), and a futex
+ *    hand-off is the fastest one CPU allows.
+ *  - spin_off: a spin that fails turns spinning off (the machine is loaded, the completer
+ *    is preempted or slow), and the thread then sleeps at once and probes again only
+ *    every SPIN_PROBE_EVERY waits, for SPIN_PROBE_NS: long enough to outlast a sleeping
+ *    peer's wake-up, which answers only after it. A spin that succeeds turns it on.
+ *  - a thread that completes another thread's waiter and finds it awake (not parked)
+ *    turns its own spinning on (waiter_complete): that partner runs on some CPU now and
+ *    is likely to answer fast; waiting for the two sides' probes to coincide would keep
+ *    a pair of threads that both stopped spinning asleep at every exchange. */
+#define SPIN_NS 8000u
+#define SPIN_PROBE_NS 50000u
 #define SPIN_PROBE_EVERY 64u
-static _Thread_local uint32_t spin_budget_ns = SPIN_MAX_NS;
+static _Thread_local bool spin_off;
 static _Thread_local uint32_t spin_skipped;
+static _Thread_local int partner_cpu = -1;
+
+void waiter_complete(waiter *w)
+{
+	struct sched_fiber *fiber = w->fiber; /* read before DONE frees the waiter's stack */
+	if (!fiber)
+		w->waker_cpu = sched_getcpu(); /* published by the release exchange */
+	uint32_t old = atomic_exchange_explicit(&w->state, WAITER_DONE, memory_order_release);
+	if (!(old & WAITER_PARKED)) {
+		if (!fiber)
+			spin_off = false;
+		return;
+	}
+	if (fiber)
+		fiber_resume(fiber);
+	else
+		futex(&w->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
 
 /* True if the wait ended while spinning (a claimed waiter is about to: keep spinning). */
 static bool thread_spin(waiter *w, uint64_t deadline_ns)
 {
-	uint32_t budget = spin_budget_ns;
-	if (!budget) {
+	int cpu = sched_getcpu();
+	if (cpu >= 0 && cpu == partner_cpu)
+		return false;
+	uint64_t ns = SPIN_NS;
+	if (spin_off) {
 		if (++spin_skipped < SPIN_PROBE_EVERY)
 			return false;
 		spin_skipped = 0;
-		budget = SPIN_MAX_NS;
+		ns = SPIN_PROBE_NS;
 	}
-	uint64_t now = time_now_ns(), end = now + budget;
+	uint64_t end = time_now_ns() + ns;
 	if (end > deadline_ns)
 		end = deadline_ns;
 	for (;;) {
@@ -137,7 +157,7 @@ static bool thread_spin(waiter *w, uint64_t deadline_ns)
 			/* Relaxed: the caller's finished() is the acquire that reads the result. */
 			uint32_t st = stage(atomic_load_explicit(&w->state, memory_order_relaxed));
 			if (st != WAITER_PENDING && st != WAITER_CLAIMED) {
-				spin_budget_ns = SPIN_MAX_NS;
+				spin_off = false;
 				return true;
 			}
 			cpu_relax();
@@ -145,7 +165,7 @@ static bool thread_spin(waiter *w, uint64_t deadline_ns)
 		if (time_now_ns() >= end)
 			break;
 	}
-	spin_budget_ns = 0;
+	spin_off = true;
 	return false;
 }
 
@@ -191,6 +211,8 @@ int waiter_wait(waiter *w, uint64_t deadline_ns)
 			return RF_ESHUTDOWN;
 		fiber_park(commit_park, try_timeout, w->firm ? NULL : try_cancel, w, deadline_ns);
 	}
+	if (rc == 0 && !w->fiber)
+		partner_cpu = w->waker_cpu;
 	return rc;
 }
 

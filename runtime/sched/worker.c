@@ -231,9 +231,11 @@ static void sleep_for_work(sched_worker *w)
 	RF_ASSERT(!w->runnext); /* worker_pick takes the slot before the queue */
 	/* Submit what the fibers just queued and reap what is ready, before spinning: a
 	 * backend that queues requests (one that can tell of completions, io_uring)
-	 * submits them only from poll. A readiness backend has nothing queued: its events
-	 * wait for the sleeping poll below, which returns at once if some are ready. */
-	if (sched_poller->pending) {
+	 * submits them only from poll. Only if there is any: an idle worker that enters
+	 * the kernel for nothing pays a syscall at every hand-off between workers. A
+	 * readiness backend has nothing queued: its events wait for the sleeping poll
+	 * below, which returns at once if some are ready. */
+	if (sched_poller->pending && sched_poller->pending(w->poller)) {
 		poll_io(w, 0);
 		if (worker_has_ready(w))
 			return;
