@@ -91,32 +91,31 @@ static uint64_t sum_serial(uint64_t ops, void *arg)
 	return t;
 }
 
-static uint64_t sum_omp(uint64_t ops, void *arg)
+/* One repetition of a peer's whole-array call over the first ops numbers, checked. */
+static uint64_t peer_row(int64_t (*run)(const int64_t *, size_t), uint64_t ops, const char *what,
+                         int64_t want)
 {
 	uint64_t t0 = bench_now_ns();
-	int64_t s = omp_sum(numbers, ops);
+	int64_t s = run(numbers, ops);
 	uint64_t t = bench_now_ns() - t0;
-	check("openmp sum", s, want_sum);
+	check(what, s, want);
 	return t;
+}
+
+static uint64_t sum_omp(uint64_t ops, void *arg)
+{
+	return peer_row(omp_sum, ops, "openmp sum", want_sum);
 }
 
 static uint64_t sum_tbb(uint64_t ops, void *arg)
 {
-	uint64_t t0 = bench_now_ns();
-	int64_t s = tbb_sum(numbers, ops);
-	uint64_t t = bench_now_ns() - t0;
-	check("tbb sum", s, want_sum);
-	return t;
+	return peer_row(tbb_sum, ops, "tbb sum", want_sum);
 }
 
 #ifdef RF_BENCH_RAYON
 static uint64_t sum_rayon(uint64_t ops, void *arg)
 {
-	uint64_t t0 = bench_now_ns();
-	int64_t s = rayon_sum(numbers, ops);
-	uint64_t t = bench_now_ns() - t0;
-	check("rayon sum", s, want_sum);
-	return t;
+	return peer_row(rayon_sum, ops, "rayon sum", want_sum);
 }
 #endif
 
@@ -213,11 +212,7 @@ static uint64_t mf_serial(uint64_t ops, void *arg)
 
 static uint64_t mf_omp(uint64_t ops, void *arg)
 {
-	uint64_t t0 = bench_now_ns();
-	int64_t s = omp_map_filter(numbers, ops);
-	uint64_t t = bench_now_ns() - t0;
-	check("openmp map/filter", s, want_mf);
-	return t;
+	return peer_row(omp_map_filter, ops, "openmp map/filter", want_mf);
 }
 
 /* Through a volatile pointer: the peer's compiler must not see which functions it calls. */
@@ -235,21 +230,13 @@ static uint64_t mf_omp_calls(uint64_t ops, void *arg)
 
 static uint64_t mf_tbb(uint64_t ops, void *arg)
 {
-	uint64_t t0 = bench_now_ns();
-	int64_t s = tbb_map_filter(numbers, ops);
-	uint64_t t = bench_now_ns() - t0;
-	check("tbb map/filter", s, want_mf);
-	return t;
+	return peer_row(tbb_map_filter, ops, "tbb map/filter", want_mf);
 }
 
 #ifdef RF_BENCH_RAYON
 static uint64_t mf_rayon(uint64_t ops, void *arg)
 {
-	uint64_t t0 = bench_now_ns();
-	int64_t s = rayon_map_filter(numbers, ops);
-	uint64_t t = bench_now_ns() - t0;
-	check("rayon map/filter", s, want_mf);
-	return t;
+	return peer_row(rayon_map_filter, ops, "rayon map/filter", want_mf);
 }
 #endif
 
