@@ -1,6 +1,7 @@
-/* tests/chan/test_lifetime.c: a put or take touches its channel no more once its effect
- * can be seen, so whoever sees it may drop the last reference while the call is still
- * returning (the caller borrowed that reference, as test_many.c's go processes do).
+/* tests/chan/test_lifetime.c: a put, take, alts (on its winning channel) or close touches
+ * its channel no more once its effect can be seen, so whoever sees it may drop the last
+ * reference while the call is still returning (the caller borrowed that reference, as
+ * test_many.c's go processes do).
  *
  * The deterministic tests let one thread's operation finish, tell the test's thread so
  * through a relaxed flag (on purpose: it gives TSan no happens-before edge, so only the
