@@ -147,21 +147,11 @@ static void fork_while_another_thread_makes_futures(void **state)
 	pthread_t th;
 	assert_int_equal(rf_executor_new(2, &ex), 0);
 	assert_int_equal(pthread_create(&th, NULL, churn, ex), 0);
-	for (int i = 0; i < FORKS; i++) {
-		/* each fork lands inside the churner's run, not before its first batch */
-		long seen = atomic_load_explicit(&made, memory_order_relaxed);
-		while (atomic_load_explicit(&made, memory_order_relaxed) == seen)
-			sched_yield();
-		pid_t pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0)
-			_exit(child_work());
-		int code = rf_test_reap(pid, HUNG_MS);
-		if (code == -1)
-			fail_msg("child %d of %d still running after %d ms: deadlocked", i, FORKS,
-			         HUNG_MS);
-		assert_int_equal(code, 0);
-	}
+	int at = 0, code = rf_test_forks_during(&made, FORKS, child_work, HUNG_MS, &at);
+	if (code == -1)
+		fail_msg("child %d of %d still running after %d ms: deadlocked", at, FORKS,
+		         HUNG_MS);
+	assert_int_equal(code, 0);
 	atomic_store_explicit(&stop, true, memory_order_relaxed);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	rf_executor_free(ex);
