@@ -27,6 +27,10 @@ bool bench_wanted(const char *bench);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t bench_now_ns(void);
 
+/* The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in ns: for a one-thread row that
+ * must not count the time the thread waited for a CPU on a loaded machine. */
+uint64_t bench_thread_ns(void);
+
 /* RF_BENCH_REPS (default 5, at least 1): how many times bench_run runs each figure. */
 int bench_reps(void);
 

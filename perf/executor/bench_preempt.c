@@ -20,7 +20,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -39,13 +38,6 @@ static rf_chan *chan;
 static pthread_mutex_t pm = PTHREAD_MUTEX_INITIALIZER;
 static long counter, ring_n;
 static uint64_t lat[OPS], cpu[OPS];
-
-static uint64_t cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int inc(rf_val old, rf_val arg, rf_val *out)
 {
@@ -101,7 +93,7 @@ static uint64_t one(bool rf, enum op op, uint64_t *cpu_ns)
 	rf_promise *p = NULL;
 	if (rf && op == PROMISE && rf_promise_new(&p))
 		abort();
-	uint64_t c0 = cpu_now(), t0 = bench_now_ns();
+	uint64_t c0 = bench_thread_ns(), t0 = bench_now_ns();
 	if (rf) {
 		if (op == ATOM)
 			rf_atom_swap(atom, inc, 1, NULL);
@@ -118,7 +110,7 @@ static uint64_t one(bool rf, enum op op, uint64_t *cpu_ns)
 		pthread_mutex_unlock(&pm);
 	}
 	uint64_t dt = bench_now_ns() - t0;
-	*cpu_ns = cpu_now() - c0;
+	*cpu_ns = bench_thread_ns() - c0;
 	if (p)
 		rf_promise_free(p);
 	return dt;
