@@ -101,16 +101,17 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
  * waits for its turn (contend) before it parks. A turn: TURN_ACQS acquisitions by the
  * owners, or TURN_NS, then the contender asks; long enough that the transfers of the
  * line at each change of hands cost little, short enough that a contender need not park
- * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS. It
- * stops after SPIN_NS, after STALL_NS without progress by the owner, or GIFT_NS with its
- * own gift untaken. */
+ * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS (each
+ * poll costs the owner a miss on the line: a few a turn; and less than STALL_NS, so that
+ * a stall is seen). It stops after SPIN_NS, after STALL_NS without progress by the owner,
+ * or GIFT_NS with its own gift untaken. */
 #define TURN_ACQS 4096u
 #define TURN_NS 100000u
 #define SPIN_NS 200000u
 #define STALL_NS 20000u
 #define GIFT_NS 4000u
 #define POLL_MIN_NS 100u
-#define POLL_MAX_NS 4000u
+#define POLL_MAX_NS 8000u
 /* Unlocks that may pass over registered contenders before one is owed the lock even if
  * none asked (a contender the OS took off the CPU cannot ask): about RF_LOCK_STARVE_MS of
  * a short critical section (as often as parking_lot's fair unlock). A turn forced on a
