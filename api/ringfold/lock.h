@@ -93,8 +93,8 @@ RF_API int rf_lock_lock_timeout(rf_lock *lock, int64_t timeout_ms);
  * Errors:  RF_ENOTOWNER (the caller does not hold it; nothing changes), -EINVAL, -EBADF.
  * Blocks:  never (may wake a waiter).
  * Context: any.
- * Cost:    held once, nobody waiting or spinning: inline, a thread-local load, three
- *          loads and one CAS (a call otherwise; see rf_lock_lock_inline). */
+ * Cost:    held once, nobody asleep, woken or owed a turn: inline, a thread-local load,
+ *          four loads and one CAS (a call otherwise; see rf_lock_lock_inline). */
 RF_API int rf_lock_unlock(rf_lock *lock);
 
 /* Whether the caller (this fiber, or this thread outside fibers) holds the lock (Java's
@@ -117,27 +117,30 @@ RF_API int rf_locking(rf_lock *lock, rf_body_fn body, rf_val arg, rf_val *out);
 
 /* What the inline rf_lock_lock and rf_lock_unlock read and write (the ABI of docs/api.md,
  * fixed for 1.x): a lock begins with rf_lock_head. The owner is named by rf_var_ctx.self
- * (ringfold/var.h) of the context holding it. The rest of a lock is private, and so are
- * the state word's bits 1..15 but for this: all clear while a held lock may be freed by
- * a plain CAS. */
+ * (ringfold/var.h) of the context holding it. The rest of a lock is private. */
 typedef struct rf_lock_head {
-	uint32_t state;    /* atomic; RF_LOCK_HELD, RF_LOCK_ACQ and ringfold's bits 1..15 */
+	uint32_t state;    /* atomic: RF_LOCK_HELD, _FLAGS, _CONTENDERS and _ACQ below */
 	uint32_t depth;    /* reentry count; read and written by the owner only */
 	const void *owner; /* atomic, relaxed: the owner's rf_var_ctx.self, or nobody's */
+	uint32_t passes;   /* owner only: unlocks that may still pass over contenders */
 } rf_lock_head;
 
-/* The state word: bit 0 is set while the lock is held (or destroyed); bits 16..31
- * count acquisitions (mod 2^16), one more at every acquisition. */
+/* The state word: bit 0 is set while the lock is held (or destroyed); bits 1..7 are
+ * ringfold's flags, and an unlock that finds any set is the call's; bits 8..15 count
+ * contenders, and an unlock that finds any takes one of `passes` (the call's when none
+ * is left); bits 16..31 count acquisitions (mod 2^16), one more at every acquisition. */
 #define RF_LOCK_HELD 1u
+#define RF_LOCK_FLAGS 0xfeu
+#define RF_LOCK_CONTENDERS 0xff00u
 #define RF_LOCK_ACQ 0x10000u
-#define RF_LOCK_PRIVATE 0xfffeu
 
 /* rf_lock_lock and rf_lock_unlock inline, calling the exported functions for every case
  * their fast paths do not take: a held (or destroyed) lock, reentry, contenders to serve,
  * a thread that has not used ringfold yet. Lock: acquire CAS of a free state word (bit 0
  * clear) to bit 0 set and one more acquisition, then owner and depth 1. Unlock: an owner
- * at depth 1 clears owner and depth, then frees the word by a release CAS (pairs with
- * the next taker's acquire) if bits 1..15 are clear, else restores them and calls.
+ * at depth 1, finding no flag set and a pass left if contenders are counted, clears owner
+ * and depth and takes the pass, then frees the word by a release CAS (pairs with the next
+ * taker's acquire); if that fails, it restores the three and calls.
  * Callers get them as rf_lock_lock and rf_lock_unlock (macros below; the names in
  * parentheses, or RF_LOCK_NO_INLINE defined before this header, call the functions). */
 static inline int rf_lock_lock_inline(rf_lock *lock)
@@ -166,10 +169,12 @@ static inline int rf_lock_unlock_inline(rf_lock *lock)
 	if (__builtin_expect(lock != NULL && self != NULL, 1) &&
 	    __builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) == self, 1) &&
 	    __builtin_expect(h->depth == 1, 1)) {
-		uint32_t s = __atomic_load_n(&h->state, __ATOMIC_RELAXED);
-		if (__builtin_expect(!(s & RF_LOCK_PRIVATE), 1)) {
+		uint32_t s = __atomic_load_n(&h->state, __ATOMIC_RELAXED), left = h->passes;
+		uint32_t pass = (s & RF_LOCK_CONTENDERS) != 0;
+		if (__builtin_expect(!(s & RF_LOCK_FLAGS) && left >= pass, 1)) {
 			__atomic_store_n(&h->owner, (const void *)0, __ATOMIC_RELAXED);
 			h->depth = 0;
+			h->passes = left - pass;
 			if (__builtin_expect(
 			        __atomic_compare_exchange_n(&h->state, &s, s & ~RF_LOCK_HELD, 0,
 			                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED),
@@ -177,6 +182,7 @@ static inline int rf_lock_unlock_inline(rf_lock *lock)
 				return 0;
 			__atomic_store_n(&h->owner, self, __ATOMIC_RELAXED);
 			h->depth = 1;
+			h->passes = left;
 		}
 	}
 	return (rf_lock_unlock)(lock);

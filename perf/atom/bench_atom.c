@@ -198,8 +198,11 @@ static void lock_mutex(int id, uint64_t ops, void *arg)
 }
 
 /* Over the runs of one implementation: the worst share of the undisturbed runs and of all,
- * how many were undisturbed, hand-overs. */
-static double worst_quiet, worst_all;
+ * how many were undisturbed, hand-overs; and in the worst run of all, the share of its
+ * time each thread waited on a run queue (the one with the smaller share first): when
+ * the smaller share goes with the longer wait, the scheduler rather than the lock is
+ * the likelier cause. */
+static double worst_quiet, worst_all, worst_runq[2];
 static int quiet_runs;
 static uint64_t handovers;
 
@@ -211,9 +214,13 @@ static uint64_t lock_run(uint64_t ops, void *arg)
 	lk.handovers = mx.handovers = 0;
 	lock_target = ops;
 	uint64_t ns = two_threads((loop_fn)arg, 0, NULL);
-	double share = 2.0 * (double)(took[0] < took[1] ? took[0] : took[1]) / (double)ops;
-	if (share < worst_all)
+	int small = took[1] < took[0];
+	double share = 2.0 * (double)took[small] / (double)ops;
+	if (share < worst_all) {
 		worst_all = share;
+		worst_runq[0] = (double)two_threads_runq_of(small) / (double)ns;
+		worst_runq[1] = (double)two_threads_runq_of(!small) / (double)ns;
+	}
 	if ((double)two_threads_runq_ns() <= RUNQ_MAX * (double)ns) {
 		quiet_runs++;
 		if (share < worst_quiet)
@@ -232,19 +239,23 @@ static void bench_lock(void)
 	loop_fn fn[] = {lock_ringfold, lock_mutex};
 	for (int i = 0; i < 2; i++) {
 		worst_quiet = worst_all = 1.0;
+		worst_runq[0] = worst_runq[1] = 0;
 		quiet_runs = 0;
 		handovers = 0;
 		bench_run("lock_2t", impl[i], OPS, lock_run, (void *)fn[i]);
 		bench_report_value("lock_2t", fair[i], quiet_runs ? worst_quiet : worst_all,
 		                   "share", OPS);
 		uint64_t h = handovers / (uint64_t)bench_reps();
-		fprintf(stderr,
-		        "lock_2t %s: %llu hand-overs per run (one per %.0f acquisitions); %d of %d "
-		        "runs left alone by the OS (on a run queue <= %.0f%% of the time); smaller "
-		        "share of an equal split: worst of those %.3f, of all %.3f\n",
-		        impl[i], (unsigned long long)h, (double)OPS / (double)(h ? h : 1),
-		        quiet_runs, bench_reps(), 100 * RUNQ_MAX, quiet_runs ? worst_quiet : NAN,
-		        worst_all);
+		fprintf(
+		    stderr,
+		    "lock_2t %s: %llu hand-overs per run (one per %.0f acquisitions); %d of %d "
+		    "runs left alone by the OS (on a run queue <= %.0f%% of the time); smaller "
+		    "share of an equal split: worst of those %.3f, of all %.3f (in that run the "
+		    "thread with the smaller share waited for a CPU %.0f%% of the time, the "
+		    "other %.0f%%)\n",
+		    impl[i], (unsigned long long)h, (double)OPS / (double)(h ? h : 1), quiet_runs,
+		    bench_reps(), 100 * RUNQ_MAX, quiet_runs ? worst_quiet : NAN, worst_all,
+		    100 * worst_runq[0], 100 * worst_runq[1]);
 	}
 }
 

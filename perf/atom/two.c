@@ -17,7 +17,7 @@ struct two {
 	uint64_t runq[2]; /* each thread's time on a run queue during its body */
 };
 
-static uint64_t last_runq;
+static uint64_t last_runq[2];
 
 /* This thread's total time runnable but waiting for a CPU, in ns (0 if unknown). */
 static uint64_t runq_ns(void)
@@ -34,7 +34,12 @@ static uint64_t runq_ns(void)
 
 uint64_t two_threads_runq_ns(void)
 {
-	return last_runq;
+	return last_runq[0] + last_runq[1];
+}
+
+uint64_t two_threads_runq_of(int id)
+{
+	return last_runq[id];
 }
 
 /* Past the barrier, wait (spinning) until both threads run: the one woken from the
@@ -75,7 +80,7 @@ uint64_t two_threads(void (*body)(int id, uint64_t ops, void *arg), uint64_t ops
 	pthread_join(other, NULL);
 	uint64_t ns = bench_now_ns() - t0;
 	t.runq[0] = runq_ns() - q;
-	last_runq = t.runq[0] + t.runq[1];
+	last_runq[0] = t.runq[0], last_runq[1] = t.runq[1];
 	pthread_barrier_destroy(&t.start);
 	return ns;
 }

@@ -14,6 +14,9 @@ uint64_t two_threads(void (*body)(int id, uint64_t ops, void *arg), uint64_t ops
  * scheduler's share of the run, not the lock's. */
 uint64_t two_threads_runq_ns(void);
 
+/* The same for thread id (0 or 1) alone. */
+uint64_t two_threads_runq_of(int id);
+
 /* Read-section cost of liburcu's flavours used directly (one TU each: their headers
  * cannot share one). Each runs ops begin/load/end sections; returns ns. */
 uint64_t read_urcu_bp(uint64_t ops, void *arg);

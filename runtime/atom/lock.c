@@ -30,8 +30,9 @@
  *             if it wrote it and nobody took the lock since: relaxed is enough, but for
  *             the mark, which free_for reads after an acquire load that saw the GIFT.
  *   depth     the owner's reentry count; owner only.
- *   passes    the owners' count of unlocks that passed over contenders since one of
- *             them last got the lock; owner only (the gift, hand-off and unlock that
+ *   passes    the owners' count of the unlocks that may still pass over contenders
+ *             before one of them is owed the lock (from PASSES_MAX, reset whenever one
+ *             of them gets it); owner only (the gift, hand-off and unlock that
  *             publish the lock publish it).
  *   waiters   the FIFO of sleeping waiters (runtime/base/waitlist.h): qlock only.
  *   qlock     a spinlock around the queue; held for a few instructions, never across a
@@ -67,9 +68,11 @@
  * in rf_lock_lock sees at most PASSES_MAX acquisitions by others from its registration
  * (or its wake) until it has the lock, plus one per wake when it parked.
  * Owner identity: the running context (ctx_self: the fiber's or the thread's), one TLS
- * load and no call. The word, depth and owner begin the lock as rf_lock_head: the inline
- * rf_lock_lock and rf_lock_unlock of ringfold/lock.h take and free an uncontended lock
- * exactly as acquire's fast path and rf_lock_unlock's last CAS do. A destroyed lock
+ * load and no call. The word, depth, owner and passes begin the lock as rf_lock_head: the
+ * inline rf_lock_lock and rf_lock_unlock of ringfold/lock.h take a free lock exactly as
+ * acquire's fast path does, and free it as rf_lock_unlock's CAS that neither gives nor
+ * hands it over (no flag set; a pass taken if contenders are counted, none if none is
+ * left). A destroyed lock
  * keeps LOCKED set, so that they leave it to the calls, which refuse it.
  */
 #include <sched.h>
@@ -98,16 +101,17 @@ enum { WAKE_COMPETE = 1, WAKE_HANDOFF = 2 }; /* waiter.result */
  * waits for its turn (contend) before it parks. A turn: TURN_ACQS acquisitions by the
  * owners, or TURN_NS, then the contender asks; long enough that the transfers of the
  * line at each change of hands cost little, short enough that a contender need not park
- * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS. It
- * stops after SPIN_NS, after STALL_NS without progress by the owner, or GIFT_NS with its
- * own gift untaken. */
+ * to wait for it. Meanwhile it polls every POLL_MIN_NS, doubling up to POLL_MAX_NS (each
+ * poll costs the owner a miss on the line: a few a turn; and less than STALL_NS, so that
+ * a stall is seen). It stops after SPIN_NS, after STALL_NS without progress by the owner,
+ * or GIFT_NS with its own gift untaken. */
 #define TURN_ACQS 4096u
 #define TURN_NS 100000u
 #define SPIN_NS 200000u
 #define STALL_NS 20000u
 #define GIFT_NS 4000u
 #define POLL_MIN_NS 100u
-#define POLL_MAX_NS 4000u
+#define POLL_MAX_NS 8000u
 /* Unlocks that may pass over registered contenders before one is owed the lock even if
  * none asked (a contender the OS took off the CPU cannot ask): about RF_LOCK_STARVE_MS of
  * a short critical section (as often as parking_lot's fair unlock). A turn forced on a
@@ -125,8 +129,8 @@ typedef struct lock_impl {
 	_Atomic uint32_t state;
 	uint32_t depth;
 	_Atomic(void *) owner;
+	uint32_t passes; /* owner only: unlocks that may still pass over contenders */
 	spinlock qlock;
-	uint32_t passes; /* owner only: unlocks that passed over contenders */
 	uint32_t magic;
 	waitlist waiters; /* under qlock */
 } lock_impl;
@@ -135,10 +139,11 @@ _Static_assert(sizeof(lock_impl) <= sizeof(rf_lock), "rf_lock storage too small"
 _Static_assert(_Alignof(lock_impl) <= _Alignof(rf_lock), "rf_lock storage misaligned");
 _Static_assert(offsetof(lock_impl, state) == offsetof(rf_lock_head, state) &&
                    offsetof(lock_impl, depth) == offsetof(rf_lock_head, depth) &&
-                   offsetof(lock_impl, owner) == offsetof(rf_lock_head, owner),
+                   offsetof(lock_impl, owner) == offsetof(rf_lock_head, owner) &&
+                   offsetof(lock_impl, passes) == offsetof(rf_lock_head, passes),
                "lock_impl must begin as rf_lock_head");
-_Static_assert(LOCKED == RF_LOCK_HELD && SEQ == RF_LOCK_ACQ &&
-                   ((SEQ - 1) & ~LOCKED) == RF_LOCK_PRIVATE,
+_Static_assert(LOCKED == RF_LOCK_HELD && SEQ == RF_LOCK_ACQ && SPINNERS == RF_LOCK_CONTENDERS &&
+                   ((WAITERS | WOKEN | STARVING | HUNGRY | GIFT) & ~RF_LOCK_FLAGS) == 0,
                "the state word as ringfold/lock.h has it");
 
 static lock_impl *impl(rf_lock *lock)
@@ -271,7 +276,7 @@ int rf_lock_init(rf_lock *lock)
 	atomic_init(&l->state, 0);
 	spin_init(&l->qlock, LOCKRANK_ATOM_LOCK_QUEUE);
 	atomic_init(&l->owner, NULL);
-	l->passes = 0;
+	l->passes = PASSES_MAX;
 	l->depth = 0;
 	waitlist_init(&l->waiters);
 	l->magic = LOCK_MAGIC;
@@ -491,7 +496,7 @@ static __attribute__((noinline)) int acquire_slow(lock_impl *l, void *me, uint64
 		woken = true;
 		lw.losses++;
 	}
-	l->passes = 0; /* a contender got the lock */
+	l->passes = PASSES_MAX; /* a contender got the lock */
 	atomic_store_explicit(&l->owner, me, memory_order_relaxed);
 	l->depth = 1;
 	return 0;
@@ -554,7 +559,7 @@ static __attribute__((noinline)) void unlock_slow(lock_impl *l)
 		if ((s & STARVING) || !fresh || lw->losses >= LOSSES_MAX) {
 			/* Hand-off: LOCKED stays; the waiter's wake (release in complete, acquire
 			 * in its wait) publishes our critical section to it. */
-			l->passes = 0;
+			l->passes = PASSES_MAX;
 			update(l, 0, empty | (fresh ? STARVING : 0), memory_order_relaxed);
 			lw->w.result = WAKE_HANDOFF;
 		} else {
@@ -581,23 +586,24 @@ int(rf_lock_unlock)(rf_lock *lock)
 		return 0;
 	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	/* Release in every branch: pairs with the acquire of the next taker. */
-	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed), passes = l->passes;
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed), left = l->passes;
 	for (;;) {
 		uint32_t contenders = s & (SPINNERS | WOKEN);
-		if (contenders && !(s & STARVING) && ((s & HUNGRY) || passes >= PASSES_MAX)) {
+		if (contenders && !(s & STARVING) && ((s & HUNGRY) || !left)) {
 			/* a contender asked, or is owed a turn: give it the lock */
-			l->passes = 0;
+			l->passes = PASSES_MAX;
 			atomic_store_explicit(&l->owner, giver_mark(me), memory_order_relaxed);
 			if (atomic_compare_exchange_weak_explicit(
 			        &l->state, &s, (s | GIFT) & ~HUNGRY, memory_order_release,
 			        memory_order_relaxed))
 				return 0;
 			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+			l->passes = left;
 			continue;
 		}
 		if (!(s & WAITERS) || ((s & WOKEN) && !(s & STARVING))) {
 			if (contenders)
-				l->passes = passes + 1;
+				l->passes = left ? left - 1 : 0;
 			if (atomic_compare_exchange_weak_explicit(
 			        &l->state, &s, s & ~(LOCKED | HUNGRY), memory_order_release,
 			        memory_order_relaxed))
