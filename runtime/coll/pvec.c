@@ -208,12 +208,12 @@ static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 		return conj_slow(v, x, n, out);
 	/* all but the header: v's count is other threads' to change meanwhile */
 	memcpy(&n->tlen, &v->tlen, sizeof(*n) - offsetof(rf_pvec, tlen));
-	val_retain(v->ops, x);
 	t->x[tlen] = x;
 	n->tlen = tlen + 1;
-	n->pcnt++;
-	n->end++;
+	n->pcnt = v->pcnt + 1;
+	n->end = v->end + 1;
 	*out = n;
+	val_retain(v->ops, x); /* last, so that nothing but x and ops lives across it */
 	return 0;
 }
 
