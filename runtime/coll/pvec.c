@@ -152,19 +152,13 @@ __attribute__((noinline)) static int conj_slow(const rf_pvec *v, rf_val x, rf_pv
 	if (tlen == VW) {
 		/* the new tail holds the new root; allocated first: nothing may fail once the
 		 * trie's nodes have lent (pvec_impl.h) */
-		vnode *nt = vnode_tail_alloc(VW), *leaf = vnode_alloc(0);
-		if (!nt || !leaf) {
+		vnode *nt = vnode_tail_alloc(VW), *leaf = nt ? vnode_leaf_of(t->x, v->ops) : NULL;
+		if (!leaf) {
 			if (nt)
 				vnode_free(nt);
-			if (leaf)
-				vnode_free(leaf);
 			pv_dealloc(n);
 			return -ENOMEM;
 		}
-		memcpy(leaf->x, t->x, sizeof(leaf->x));
-		if (ops_own_vals(v->ops))
-			for (int j = 0; j < VW; j++)
-				v->ops->retain(t->x[j], v->ops->ctx);
 		vnode *root = v->root;
 		int rc = vtrie_push_root(&root, &shift, v->pcnt, leaf, 0, v->ops);
 		if (rc < 0) {

@@ -136,6 +136,8 @@ static inline size_t vnode_size(uint32_t cap)
 	return offsetof(vnode, x) + (size_t)cap * sizeof(rf_val);
 }
 vnode *vnode_alloc(uint64_t edit);
+/* A trie leaf (owned by nobody) of the VW elements xs, a reference to each. */
+vnode *vnode_leaf_of(const rf_val *xs, const rf_coll_ops *ops);
 /* A tail leaf of cap slots (4, 8, 16 or 32) with count 1, fill 0 and root NULL, owned
  * by nobody. */
 vnode *vnode_tail_alloc(uint32_t cap);

@@ -26,6 +26,19 @@ vnode *vnode_alloc(uint64_t edit)
 	return n;
 }
 
+vnode *vnode_leaf_of(const rf_val *xs, const rf_coll_ops *ops)
+{
+	vnode *n = cmem_alloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	vnode_init(n, 0);
+	memcpy(n->x, xs, sizeof(n->x));
+	if (ops_own_vals(ops))
+		for (int j = 0; j < VW; j++)
+			ops->retain(xs[j], ops->ctx);
+	return n;
+}
+
 vnode *vnode_tail_alloc(uint32_t cap)
 {
 	vnode *n = cmem_alloc(vnode_size(cap));
