@@ -115,12 +115,13 @@ RF_API int rf_pvec_peek(const rf_pvec *v, rf_val *out);
  * Errors:  -EINVAL (NULL v or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation, a compare-and-swap on the shared tail and the new element
- *          written into it; if v's tail was extended already (by a conj on v or a later
- *          version of it, or v was popped), a copy of the tail (16 words on average). Every
- *          32nd conj moves the full tail into the trie as it is and copies the path to it
- *          (a 280-byte node per level, taking over the copied node's references, else a
- *          reference per shared child). */
+ * Cost:    one allocation, a compare-and-swap on the shared tail (which claims the
+ *          slot and takes the new version's one reference) and the new element written
+ *          into it; if v's tail was extended already (by a conj on v or a later version
+ *          of it, or v was popped), a copy of the tail. Every 32nd conj copies the full
+ *          tail into a new leaf in the trie, copies the path to it (a 288-byte node per
+ *          level, taking over the copied node's references, else a reference per shared
+ *          child) and starts a new tail. */
 RF_API int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out);
 
 /* (assoc v i x), 0 <= i <= count (i == count appends, as Clojure's).
@@ -138,8 +139,8 @@ RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
  *          -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation; every 32nd pop also the path to the last leaf, which becomes
- *          the tail as it is. */
+ * Cost:    one allocation; every 32nd pop also the path to the last leaf, of which a
+ *          copy becomes the tail. */
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
 /* conj as an update function (base.h's shape), for references that own their vectors:

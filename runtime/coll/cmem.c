@@ -29,9 +29,10 @@ enum {
 	CM_BIG_DROP = 1024,         /* nodes freed by one drop that make it give its cache back */
 };
 
+/* Size 0 wraps past every class: malloc's and free's alone. */
 static size_t class_of(size_t size)
 {
-	return size ? (size - 1) / CM_GRAIN : 0;
+	return (size - 1) / CM_GRAIN;
 }
 
 #ifndef CM_BYPASS
@@ -114,9 +115,12 @@ void *cmem_alloc(size_t size)
 	if (k >= CM_CLASSES)
 		return malloc(size);
 #ifndef CM_BYPASS
-	void *p = pop(&tc.blocks, k);
-	if (p)
+	void *p = tc.blocks.head[k];
+	if (p) { /* pop(), without its test for an empty list */
+		tc.blocks.head[k] = *(void **)p;
+		tc.blocks.n[k]--;
 		return p;
+	}
 #endif
 	return malloc((k + 1) * CM_GRAIN); /* the whole class: any size in it may reuse it */
 }
@@ -137,7 +141,7 @@ void cmem_free(void *p, size_t size)
 {
 #ifndef CM_BYPASS
 	size_t k = class_of(size);
-	if (p && k < CM_CLASSES && tc.blocks.n[k] < CM_KEEP && tc.hooked) {
+	if (k < CM_CLASSES && tc.blocks.n[k] < CM_KEEP && tc.hooked && p) {
 		push(&tc.blocks, k, p);
 		return;
 	}

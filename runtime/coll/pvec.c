@@ -19,8 +19,7 @@ rf_pvec *pv_alloc(void)
 
 static void pv_free(rf_pvec *v)
 {
-	vnode_drop(v->root, v->shift, v->ops);
-	vnode_drop(v->tail, 0, v->ops);
+	vnode_tail_drop(v->tail, v->shift, v->ops);
 	pv_dealloc(v);
 }
 
@@ -86,33 +85,27 @@ int rf_pvec_peek(const rf_pvec *v, rf_val *out)
 	return 0;
 }
 
-/* n, a reference more (NULL: none). */
-static vnode *ref(vnode *n)
-{
-	if (n)
-		rc_retain(&n->rc);
-	return n;
-}
-
-/* n (from pv_alloc) made a version like v (window, shift, ops) with root r and a tail t of
- * tlen elements: the caller's references to r and t move in. */
-static rf_pvec *pv_set(rf_pvec *n, const rf_pvec *v, vnode *r, vnode *t, uint32_t tlen)
+/* n (from pv_alloc) made a version like v (window, shift, ops) with the tail t of tlen
+ * elements: the caller's reference to t moves in. */
+static rf_pvec *pv_set(rf_pvec *n, const rf_pvec *v, vnode *t, uint32_t tlen)
 {
 	n->tlen = tlen;
 	n->shift = v->shift;
 	n->pcnt = v->pcnt;
 	n->start = v->start;
 	n->end = v->end;
-	n->root = r;
+	n->root = t ? t->root : NULL;
 	n->tail = t;
 	n->ops = v->ops;
 	return n;
 }
 
-/* A new tail leaf with v's tail elements (a reference to each but slot `skip`'s, -1: none)
- * and room for `want` (4, 8, 16 or 32 slots, so that a run of conj copies a tail only when
- * it outgrows its leaf); fill v->tlen. NULL: out of memory. */
-static vnode *tail_copy(const rf_pvec *v, uint32_t want, int skip)
+/* A new tail leaf with the first len elements of xs (a reference to each but slot
+ * `skip`'s, -1: none), fill len, and room for `want` (4, 8, 16 or 32 slots; a vector with
+ * a trie takes 32 at once, a short one grows, so that a run of conj copies a tail only
+ * when it outgrows its leaf). It holds no root yet. NULL: out of memory. */
+static vnode *tail_copy(const rf_val *xs, uint32_t len, uint32_t want, int skip,
+                        const rf_coll_ops *ops)
 {
 	uint32_t cap = 4;
 	while (cap < want)
@@ -120,66 +113,101 @@ static vnode *tail_copy(const rf_pvec *v, uint32_t want, int skip)
 	vnode *t = vnode_tail_alloc(cap);
 	if (!t)
 		return NULL;
-	if (v->tlen)
-		memcpy(t->x, v->tail->x, (size_t)v->tlen * sizeof(rf_val));
-	if (ops_own_vals(v->ops))
-		for (uint32_t j = 0; j < v->tlen; j++)
+	if (len)
+		memcpy(t->x, xs, (size_t)len * sizeof(rf_val));
+	if (ops_own_vals(ops))
+		for (uint32_t j = 0; j < len; j++)
 			if ((int)j != skip)
-				v->ops->retain(v->tail->x[j], v->ops->ctx);
-	/* relaxed: t is not published yet */
-	atomic_store_explicit(&t->fill, (uint8_t)v->tlen, memory_order_relaxed);
+				ops->retain(xs[j], ops->ctx);
+	vnode_set_fill(t, len);
 	return t;
 }
 
-/* Append x to the physical vector (v->end == v->pcnt). */
+/* Room for a tail of v that must hold `want` elements. */
+static uint32_t tail_want(const rf_pvec *v, uint32_t want)
+{
+	return v->pcnt > v->tlen ? VW : want;
+}
+
+/* Claim slot tlen of tail t and a reference to it (pvec_impl.h): true when won. */
+static bool tail_claim(vnode *t, uint32_t tlen)
+{
+	/* relaxed: the claim orders nothing (the slot's readers come later through the new
+	 * version), and the reference is taken by a holder, as rc_retain's (coll.h) */
+	uint64_t w = atomic_load_explicit(&t->rcf, memory_order_relaxed);
+	while (vnode_fill_of(w) == tlen && tlen < t->cap)
+		if (atomic_compare_exchange_weak_explicit(
+		        &t->rcf, &w, w + VN_FILL1 + 1, memory_order_relaxed, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/* pv_conj's other cases, n (from pv_alloc) to fill: the tail is full (a copy of it
+ * becomes a trie leaf and x starts a new tail), or its slot is taken (x goes into a copy). */
+__attribute__((noinline)) static int conj_slow(const rf_pvec *v, rf_val x, rf_pvec *n,
+                                               rf_pvec **out)
+{
+	vnode *t = v->tail;
+	uint32_t tlen = v->tlen, shift = v->shift;
+	if (tlen == VW) {
+		/* the new tail holds the new root; allocated first: nothing may fail once the
+		 * trie's nodes have lent (pvec_impl.h) */
+		vnode *nt = vnode_tail_alloc(VW), *leaf = nt ? vnode_leaf_of(t->x, v->ops) : NULL;
+		if (!leaf) {
+			if (nt)
+				vnode_free(nt);
+			pv_dealloc(n);
+			return -ENOMEM;
+		}
+		vnode *root = v->root;
+		int rc = vtrie_push_root(&root, &shift, v->pcnt, leaf, 0, v->ops);
+		if (rc < 0) {
+			vnode_drop(leaf, 0, v->ops);
+			vnode_free(nt);
+			pv_dealloc(n);
+			return rc;
+		}
+		nt->root = root; /* the new root's one reference */
+		t = nt;
+		tlen = 0;
+	} else {
+		/* a copy holding the same root */
+		t = tail_copy(t ? t->x : NULL, tlen, tail_want(v, tlen + 1), -1, v->ops);
+		if (!t) {
+			pv_dealloc(n);
+			return -ENOMEM;
+		}
+		t->root = vnode_ref(v->root);
+	}
+	vnode_set_fill(t, tlen + 1);
+	val_retain(v->ops, x);
+	t->x[tlen] = x;
+	pv_set(n, v, t, tlen + 1);
+	n->shift = shift;
+	n->end = ++n->pcnt;
+	*out = n;
+	return 0;
+}
+
+/* Append x to the physical vector (v->end == v->pcnt). The common case: the new version
+ * claims the next slot of v's tail and is v but for the count. */
 static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
 	rf_pvec *n = pv_alloc();
 	if (!n)
 		return -ENOMEM;
-	vnode *t = v->tail, *root = v->root;
-	uint32_t tlen = v->tlen, shift = v->shift;
-	if (tlen == VW) {
-		/* the full tail becomes a trie leaf as it is; x starts a new tail, allocated
-		 * first: nothing may fail once the trie's nodes have lent (pvec_impl.h) */
-		vnode *nt = vnode_tail_alloc(4);
-		if (!nt) {
-			pv_dealloc(n);
-			return -ENOMEM;
-		}
-		int rc = vtrie_push_root(&root, &shift, v->pcnt, ref(t), 0, v->ops);
-		if (rc < 0) {
-			vnode_drop(t, 0, v->ops);
-			vnode_free(nt);
-			pv_dealloc(n);
-			return rc;
-		}
-		atomic_store_explicit(&nt->fill, 1, memory_order_relaxed); /* not published */
-		t = nt;
-		tlen = 0;
-	} else {
-		/* claim slot tlen of the shared tail, else copy it (pvec_impl.h). Relaxed: the
-		 * claim orders nothing; the slot's readers come later through the new version. */
-		uint8_t seen = (uint8_t)tlen;
-		if (t && tlen < t->cap &&
-		    atomic_compare_exchange_strong_explicit(&t->fill, &seen, (uint8_t)(tlen + 1),
-		                                            memory_order_relaxed,
-		                                            memory_order_relaxed)) {
-			ref(t);
-		} else if (!(t = tail_copy(v, tlen + 1, -1))) {
-			pv_dealloc(n);
-			return -ENOMEM;
-		} else {
-			atomic_store_explicit(&t->fill, (uint8_t)(tlen + 1), memory_order_relaxed);
-		}
-		ref(root);
-	}
-	val_retain(v->ops, x);
+	vnode *t = v->tail;
+	uint32_t tlen = v->tlen;
+	if (!t || !tail_claim(t, tlen)) /* a full tail has tlen == cap: no claim */
+		return conj_slow(v, x, n, out);
+	/* all but the header: v's count is other threads' to change meanwhile */
+	memcpy(&n->tlen, &v->tlen, sizeof(*n) - offsetof(rf_pvec, tlen));
 	t->x[tlen] = x;
-	pv_set(n, v, root, t, tlen + 1);
-	n->shift = shift;
-	n->end = ++n->pcnt;
+	n->tlen = tlen + 1;
+	n->pcnt = v->pcnt + 1;
+	n->end = v->end + 1;
 	*out = n;
+	val_retain(v->ops, x); /* last, so that nothing but x and ops lives across it */
 	return 0;
 }
 
@@ -187,28 +215,28 @@ static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 static int pv_assoc(const rf_pvec *v, size_t p, rf_val x, rf_pvec **out)
 {
 	size_t toff = v->pcnt - v->tlen;
-	rf_pvec *n = pv_alloc(); /* first: nothing may fail after a node lends */
-	if (!n)
-		return -ENOMEM;
-	if (p >= toff) {
-		int s = (int)(p - toff);
-		vnode *t = tail_copy(v, v->tlen, s);
-		if (!t) {
+	int s = p >= toff ? (int)(p - toff) : -1;
+	/* first: nothing may fail after a node lends */
+	rf_pvec *n = pv_alloc();
+	vnode *t = n ? tail_copy(v->tail->x, v->tlen, tail_want(v, v->tlen), s, v->ops) : NULL;
+	if (!t) {
+		if (n)
 			pv_dealloc(n);
-			return -ENOMEM;
-		}
+		return -ENOMEM;
+	}
+	if (s >= 0) {
 		val_retain(v->ops, x);
 		t->x[s] = x;
-		*out = pv_set(n, v, ref(v->root), t, v->tlen);
-		return 0;
+		t->root = vnode_ref(v->root);
+	} else {
+		int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &t->root);
+		if (rc < 0) {
+			vnode_tail_drop(t, v->shift, v->ops); /* root still NULL */
+			pv_dealloc(n);
+			return rc;
+		}
 	}
-	vnode *root;
-	int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &root);
-	if (rc < 0) {
-		pv_dealloc(n);
-		return rc;
-	}
-	*out = pv_set(n, v, root, ref(v->tail), v->tlen);
+	*out = pv_set(n, v, t, v->tlen);
 	return 0;
 }
 
@@ -218,31 +246,50 @@ static int pv_pop(const rf_pvec *v, rf_pvec **out)
 	rf_pvec *n = pv_alloc(); /* first: nothing may fail after a node lends */
 	if (!n)
 		return -ENOMEM;
-	if (v->tlen > 1) { /* the same tail, one element shorter */
-		pv_set(n, v, ref(v->root), ref(v->tail), v->tlen - 1);
+	if (v->tlen > 1) { /* the same tail and root, one element shorter */
+		pv_set(n, v, vnode_ref(v->tail), v->tlen - 1);
 		n->pcnt--;
 		n->end--;
 		*out = n;
 		return 0;
 	}
-	/* the tail empties: the trie's last leaf becomes the tail, shared */
+	/* the tail empties: a copy of the trie's last leaf becomes the tail */
 	size_t toff = v->pcnt - 1;
-	vnode *leaf = (vnode *)pv_leaf(v->root, v->shift, toff - 1), *root;
+	const vnode *leaf = pv_leaf(v->root, v->shift, toff - 1);
+	vnode *t = tail_copy(leaf->x, VW, VW, -1, v->ops), *root;
+	if (!t) {
+		pv_dealloc(n);
+		return -ENOMEM;
+	}
 	int rc = vtrie_pop(v->root, v->shift, toff, 0, v->ops, &root);
 	if (rc < 0) {
+		vnode_tail_drop(t, v->shift, v->ops); /* root still NULL */
 		pv_dealloc(n);
 		return rc;
 	}
 	uint32_t shift = v->shift;
 	if (root && shift > VBITS && !root->kid[1]) {
-		vnode *only = ref(root->kid[0]);
+		vnode *only = vnode_ref(root->kid[0]);
 		vnode_drop(root, shift, v->ops);
 		root = only;
 		shift -= VBITS;
 	}
-	pv_set(n, v, root, ref(leaf), VW);
+	t->root = root;
+	pv_set(n, v, t, VW);
 	n->shift = shift;
 	n->pcnt = n->end = toff;
+	*out = n;
+	return 0;
+}
+
+/* conj on a subvec ending early: write past its end, as Clojure's SubVector. */
+__attribute__((noinline)) static int conj_view(const rf_pvec *v, rf_val x, rf_pvec **out)
+{
+	rf_pvec *n;
+	int rc = pv_assoc(v, v->end, x, &n);
+	if (rc < 0)
+		return rc;
+	n->end++;
 	*out = n;
 	return 0;
 }
@@ -251,15 +298,9 @@ int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (v->end == v->pcnt)
-		return pv_conj(v, x, out);
-	rf_pvec *n; /* a subvec ending early: write past its end, as Clojure's SubVector */
-	int rc = pv_assoc(v, v->end, x, &n);
-	if (rc < 0)
-		return rc;
-	n->end++;
-	*out = n;
-	return 0;
+	if (v->end != v->pcnt)
+		return conj_view(v, x, out);
+	return pv_conj(v, x, out);
 }
 
 int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out)
@@ -288,7 +329,7 @@ int rf_pvec_pop(const rf_pvec *v, rf_pvec **out)
 	rf_pvec *n = pv_alloc(); /* a view: narrow it */
 	if (!n)
 		return -ENOMEM;
-	pv_set(n, v, ref(v->root), ref(v->tail), v->tlen);
+	pv_set(n, v, vnode_ref(v->tail), v->tlen);
 	n->end--;
 	*out = n;
 	return 0;
@@ -303,7 +344,7 @@ int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out)
 	rf_pvec *n = pv_alloc();
 	if (!n)
 		return -ENOMEM;
-	pv_set(n, v, ref(v->root), ref(v->tail), v->tlen);
+	pv_set(n, v, vnode_ref(v->tail), v->tlen);
 	n->end = v->start + end;
 	n->start = v->start + start;
 	*out = n;

@@ -69,8 +69,7 @@ int rf_pvec_transient(const rf_pvec *v, rf_tvec **out)
 	t->pcnt = v->pcnt;
 	t->tlen = v->tlen;
 	t->root = v->root;
-	if (t->root)
-		rc_retain(&t->root->rc);
+	vnode_ref(t->root);
 	if (v->tlen)
 		memcpy(t->tail->x, v->tail->x, (size_t)v->tlen * sizeof(rf_val));
 	if (ops_own_vals(v->ops))
@@ -182,7 +181,7 @@ int rf_tvec_pop(rf_tvec *t)
 	set_root(t, r, t->shift);
 	if (r && t->shift > VBITS && !r->kid[1]) {
 		vnode *only = r->kid[0];
-		rc_retain(&only->rc);
+		vnode_ref(only);
 		vnode_drop(r, t->shift, t->ops);
 		t->root = only;
 		t->shift -= VBITS;
@@ -206,10 +205,11 @@ int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
 	v->pcnt = v->end = t->pcnt;
 	v->start = 0;
 	/* the transient's references move into the version, its tail leaf too: a tail
-	 * whose first tlen slots are written (relaxed: v is not returned yet) */
+	 * whose first tlen slots are written, holding the root (v is not returned yet) */
 	v->root = t->root;
 	v->tail = t->tail;
-	atomic_store_explicit(&v->tail->fill, (uint8_t)t->tlen, memory_order_relaxed);
+	v->tail->root = t->root;
+	vnode_set_fill(v->tail, t->tlen);
 	v->ops = t->ops;
 	free(t); /* its token dies with it: the nodes it owned are frozen */
 	*out = v;

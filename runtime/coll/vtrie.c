@@ -8,10 +8,9 @@
 
 static void vnode_init(vnode *n, uint64_t edit)
 {
-	atomic_init(&n->rc, 1);
+	atomic_init(&n->rcf, 1 + VW * VN_FILL1);
 	atomic_init(&n->lent, 0);
 	n->own = -1;
-	atomic_init(&n->fill, VW);
 	n->cap = VW;
 	n->edit = edit;
 	atomic_init(&n->lender, NULL);
@@ -27,22 +26,50 @@ vnode *vnode_alloc(uint64_t edit)
 	return n;
 }
 
+vnode *vnode_leaf_of(const rf_val *xs, const rf_coll_ops *ops)
+{
+	vnode *n = cmem_alloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	vnode_init(n, 0);
+	memcpy(n->x, xs, sizeof(n->x));
+	if (ops_own_vals(ops))
+		for (int j = 0; j < VW; j++)
+			ops->retain(xs[j], ops->ctx);
+	return n;
+}
+
 vnode *vnode_tail_alloc(uint32_t cap)
 {
 	vnode *n = cmem_alloc(vnode_size(cap));
 	if (!n)
 		return NULL;
-	vnode_init(n, 0);
-	atomic_init(&n->fill, 0);
+	atomic_init(&n->rcf, 1);
+	atomic_init(&n->lent, 0);
+	n->own = -1;
 	n->cap = (uint8_t)cap;
+	n->edit = 0;
+	n->root = NULL;
 	return n;
+}
+
+void vnode_tail_free(vnode *t, uint32_t shift, const rf_coll_ops *ops)
+{
+	/* relaxed: every claim of a slot came before its claimer's reference was dropped,
+	 * on this same word */
+	uint32_t fill = vnode_fill_of(atomic_load_explicit(&t->rcf, memory_order_relaxed));
+	if (ops && ops->release)
+		for (uint32_t j = 0; j < fill; j++)
+			ops->release(t->x[j], ops->ctx);
+	vnode_drop(t->root, shift, ops);
+	vnode_free(t);
 }
 
 /* Recursion depth is bounded by the trie's height (at most 13 levels), twice over through
  * lenders. */
 void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 {
-	if (!n || !rc_drop(&n->rc))
+	if (!n || !vnode_unref(n))
 		return;
 	/* relaxed: written before the reference we just took the last of was dropped */
 	vnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed);
@@ -58,8 +85,8 @@ void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 		return;
 	}
 	if (level == 0) {
-		/* relaxed: every claim of a slot came before its claimer's reference was dropped */
-		uint32_t fill = atomic_load_explicit(&n->fill, memory_order_relaxed);
+		/* relaxed: a trie leaf's fill never changes (a transient's tail: before it) */
+		uint32_t fill = vnode_fill_of(atomic_load_explicit(&n->rcf, memory_order_relaxed));
 		if (ops && ops->release)
 			for (uint32_t j = 0; j < fill; j++)
 				ops->release(n->x[j], ops->ctx);
@@ -85,7 +112,8 @@ static bool lend(const vnode *n, vnode *c, int skip)
 	                                             memory_order_relaxed))
 		return false;
 	nn->own = (int8_t)skip;
-	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
+	/* c is not published yet */
+	atomic_store_explicit(&c->rcf, 2 + VW * VN_FILL1, memory_order_relaxed);
 	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
 	return true;
 }
@@ -104,8 +132,8 @@ static vnode *vnode_fill(vnode *c, const vnode *n, uint32_t level, uint64_t edit
 						ops->retain(n->x[j], ops->ctx);
 		} else {
 			for (int j = 0; j < VW; j++)
-				if (j != skip && n->kid[j])
-					rc_retain(&n->kid[j]->rc);
+				if (j != skip)
+					vnode_ref(n->kid[j]);
 		}
 	}
 	if (skip >= 0 && level > 0)
@@ -239,7 +267,7 @@ int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uin
 			return -ENOMEM;
 		}
 		r->kid[0] = *root;
-		rc_retain(&(*root)->rc); /* the caller keeps its own reference, as on a copy */
+		vnode_ref(*root); /* the caller keeps its own reference, as on a copy */
 		r->kid[1] = p;
 		*root = r;
 		*shift += VBITS;

@@ -3,7 +3,8 @@
  * agents conj'ing into a vector, maps carried by a promise and a channel. Values are
  * counted (retain/release through the map's ops): after the references are freed and the
  * grace period has passed, nothing is left alive and nothing was released twice (ASan and
- * TSan builds run this too). Many threads derive versions from one map or vector at once.
+ * TSan builds run this too). Many threads derive versions from one map or vector at once,
+ * and race to conj onto one vector version.
  * Checks on other threads abort with file and line. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -235,6 +236,67 @@ static void derive_vectors_from_one(void **state)
 	assert_int_equal(atomic_load(&live), 0);
 }
 
+/* Threads conj onto one version at once, round after round: its tail's fill is its
+ * length, so each round one conj claims the next slot (and the tail's reference, in the
+ * same CAS) and the rest copy the tail; every 32nd round the tail is full and they all
+ * copy the path. A slot claimed twice shows as another thread's element in a result, a
+ * reference taken or dropped wrongly as a leak or a double release of an element. */
+#define RACE_ROUNDS (1000 / SCALE)
+static rf_pvec *race_vec; /* 0 .. count - 1; main's alone between the barriers */
+static pthread_barrier_t race_go, race_done;
+
+static void *racer(void *arg)
+{
+	rf_val me = (rf_val)(intptr_t)arg;
+	for (int r = 0; r < RACE_ROUNDS; r++) {
+		pthread_barrier_wait(&race_go); /* race_vec is this round's */
+		size_t len = rf_pvec_count(race_vec);
+		rf_pvec *n, *x;
+		rf_val v;
+		RF_CHECK(rf_pvec_conj(race_vec, -1 - me, &n) == 0);
+		RF_CHECK(rf_pvec_conj(n, -100 - me, &x) == 0);
+		RF_CHECK(rf_pvec_count(x) == len + 2);
+		RF_CHECK(rf_pvec_nth(x, len, &v) == 0 && v == -1 - me);
+		RF_CHECK(rf_pvec_peek(x, &v) == 0 && v == -100 - me);
+		RF_CHECK(rf_pvec_nth(x, len - 1, &v) == 0 && v == (rf_val)(len - 1));
+		rf_pvec_release(n);
+		RF_CHECK(rf_pvec_peek(x, &v) == 0 && v == -100 - me);
+		rf_pvec_release(x);
+		pthread_barrier_wait(&race_done);
+	}
+	return NULL;
+}
+
+static void conj_race_on_one_version(void **state)
+{
+	assert_int_equal(pthread_barrier_init(&race_go, NULL, THREADS + 1), 0);
+	assert_int_equal(pthread_barrier_init(&race_done, NULL, THREADS + 1), 0);
+	assert_int_equal(rf_pvec_new(&counted, &race_vec), 0);
+	pthread_t th[THREADS];
+	for (intptr_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, racer, (void *)i), 0);
+	for (int r = 0; r < RACE_ROUNDS; r++) {
+		rf_pvec *n; /* one more element: a claim, so n's tail's fill is n's length */
+		assert_int_equal(rf_pvec_conj(race_vec, (rf_val)r, &n), 0);
+		rf_pvec_release(race_vec);
+		race_vec = n;
+		pthread_barrier_wait(&race_go);
+		pthread_barrier_wait(&race_done);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(rf_pvec_count(race_vec), RACE_ROUNDS);
+	for (size_t i = 0; i < RACE_ROUNDS; i++) {
+		rf_val v;
+		assert_int_equal(rf_pvec_nth(race_vec, i, &v), 0);
+		assert_int_equal(v, (rf_val)i);
+	}
+	rf_pvec_release(race_vec);
+	assert_int_equal(atomic_load(&live), 0);
+	pthread_barrier_destroy(&race_go);
+	pthread_barrier_destroy(&race_done);
+}
+
 static int swap_body(rf_val arg, rf_val *out)
 {
 	swapper((void *)(intptr_t)arg);
@@ -391,7 +453,7 @@ int main(void)
 	    cmocka_unit_test(swap_from_threads),       cmocka_unit_test(swap_from_fibers),
 	    cmocka_unit_test(alter_from_threads),      cmocka_unit_test(agents_conj),
 	    cmocka_unit_test(promise_and_channel),     cmocka_unit_test(derive_from_one_version),
-	    cmocka_unit_test(derive_vectors_from_one),
+	    cmocka_unit_test(derive_vectors_from_one), cmocka_unit_test(conj_race_on_one_version),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();
