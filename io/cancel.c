@@ -17,7 +17,10 @@
  *
  * Lock: `lock` (rank IO_CANCEL, a leaf) guards `pending` and every record's `sent`;
  * `triggered` is also read without it (acquire; the release store under the lock pairs).
- * `refs`: the handle and each canceller fiber in flight; the last drop frees the token.
+ * `refs`: the handle and each canceller fiber in flight, taken under the lock; the last
+ * drop frees the token once its lock is free. A trigger's effect is seen (`triggered`, a
+ * wait ended) before it unlocks, and whoever sees it may drop the last reference: the
+ * trigger's unlock is its last access to a token it holds no reference to.
  */
 #include <stdlib.h>
 
@@ -45,8 +48,10 @@ int io_cancel_new(struct rf_io_cancel **out)
 
 void io_cancel_unref(struct rf_io_cancel *c)
 {
-	if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+	if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+		spin_wait_unlocked(&c->lock); /* a trigger may still be unlocking */
 		free(c);
+	}
 }
 
 bool io_cancel_triggered(void)
@@ -136,10 +141,11 @@ int io_cancel_trigger(struct rf_io_cancel *c)
 	}
 	if (self)
 		send_local(c, self);
+	/* Relaxed: the handle's reference, alive while a record is pending, covers this. */
+	atomic_fetch_add_explicit(&c->refs, nowners, memory_order_relaxed);
 	spin_unlock(&c->lock);
 	int rc = 0;
 	for (int i = 0; i < nowners; i++) {
-		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 		int e = fiber_spawn(canceller, c, owners[i], NULL);
 		if (e < 0) {
 			io_cancel_unref(c);

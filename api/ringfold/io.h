@@ -265,7 +265,8 @@ typedef struct rf_io_cancel rf_io_cancel;
 RF_API int rf_io_cancel_new(rf_io_cancel **out);
 
 /* Drop the handle of a cancel token. Cancellers still in flight keep it alive until
- * they are done.
+ * they are done, and a trigger whose effect was seen (a call failed with -ECANCELED) may
+ * still be returning: the token waits for it.
  * Returns: nothing; NULL is a no-op.
  * Errors:  none. Precondition: no context has it attached.
  * Blocks:  never.

@@ -2,7 +2,10 @@
  * triggered from another fiber on another worker, from a fiber on the same worker, or
  * from a plain thread; later calls fail at once while close still works; a transfer that
  * completed first keeps its result; several fibers on one token all wake; detaching
- * restores normal calls. On io_uring (default) and epoll (@epoll). */
+ * restores normal calls; whoever sees a trigger's effect may free the token while the trigger
+ * is still returning. On io_uring (default) and epoll (@epoll). */
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -158,6 +161,38 @@ static void test_reader_and_writer(void **state)
 	rf_io_cancel_free(tok);
 }
 
+static void *trigger_thread(void *tok)
+{
+	RF_CHECK(rf_io_cancel_trigger(tok) == 0);
+	return NULL;
+}
+
+/* The test's thread sees the trigger through its own calls failing and frees the token at
+ * once; only the token orders the trigger's last access before that free (TSan reports an
+ * access it does not order, ASan one that lands after it). */
+static void test_freed_once_seen(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	for (int r = 0; r < 50; r++) {
+		rf_io_cancel *tok;
+		assert_int_equal(rf_io_cancel_new(&tok), 0);
+		assert_int_equal(rf_io_cancel_attach(tok), 0);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, trigger_thread, tok), 0);
+		char c;
+		ssize_t n;
+		while ((n = rf_io_recv_timeout(sv[0], &c, 1, 0, 0)) == -ETIMEDOUT)
+			sched_yield();
+		assert_int_equal(n, -ECANCELED);
+		assert_int_equal(rf_io_cancel_attach(NULL), 0);
+		rf_io_cancel_free(tok);
+		pthread_join(t, NULL);
+	}
+	assert_int_equal(rf_io_close(sv[0]), 0);
+	assert_int_equal(rf_io_close(sv[1]), 0);
+}
+
 static void test_bad_arguments(void **state)
 {
 	assert_int_equal(rf_io_cancel_new(NULL), -EINVAL);
@@ -173,6 +208,7 @@ int main(void)
 	    cmocka_unit_test(test_from_a_thread),
 	    cmocka_unit_test(test_completed_first_keeps_its_result),
 	    cmocka_unit_test(test_reader_and_writer),
+	    cmocka_unit_test(test_freed_once_seen),
 	    cmocka_unit_test(test_bad_arguments),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
