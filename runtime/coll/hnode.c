@@ -310,8 +310,13 @@ __attribute__((target("popcnt,bmi2"), noinline)) static int get_word_pdep(const 
 	do {
 		if (!(maps >> (g & 63) & 1)) { /* no child: an entry, or none */
 			uint32_t p = ((uint32_t)g & 0xff) - 32;
-			const rf_val *e = &n->slot[2 * __builtin_popcountll(_bzhi_u64(maps, p))];
-			*out = maps >> p & 1 && e[0] == k ? e[1] : nf;
+			if (!(maps >> p & 1)) {
+				*out = nf;
+				return 0;
+			}
+			size_t at = (size_t)__builtin_popcountll(_bzhi_u64(maps, p)) * 16;
+			const rf_val *e = (const rf_val *)((const char *)n->slot + at);
+			*out = e[0] == k ? e[1] : nf;
 			return 0;
 		}
 		/* the pair's byte offset: bzhi reads only the low byte of g */
