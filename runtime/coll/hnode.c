@@ -241,6 +241,10 @@ __attribute__((noinline)) static int get_word(const hnode *n, rf_val k, rf_val n
 	return get_word_body(n, k, nf, out, false);
 }
 
+/* The portable build until the CPU is known (hnode.c's constructor, before main; a
+ * constructor of another library that gets from a map before it runs gets this one). */
+int (*hamt_get_word)(const hnode *n, rf_val k, rf_val nf, rf_val *out) = get_word;
+
 #if defined(__x86_64__) || defined(__i386__)
 #define FIND_HW 1
 #if defined(__x86_64__)
@@ -250,8 +254,9 @@ __attribute__((noinline)) static int get_word(const hnode *n, rf_val k, rf_val n
 bool hamt_have_popcnt;
 #endif
 static bool find_hw; /* popcnt and bzhi: set once, before main */
+static int get_word_hw(const hnode *n, rf_val k, rf_val nf, rf_val *out);
 #ifdef GET_PDEP
-static bool get_pdep; /* and a fast pdep: likewise */
+static int get_word_pdep(const hnode *n, rf_val k, rf_val nf, rf_val *out);
 #endif
 
 __attribute__((constructor)) static void find_cpu(void)
@@ -261,9 +266,12 @@ __attribute__((constructor)) static void find_cpu(void)
 	hamt_have_popcnt = __builtin_cpu_supports("popcnt");
 #endif
 	find_hw = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
+	if (find_hw)
+		hamt_get_word = get_word_hw;
 #ifdef GET_PDEP
 	/* AMD before Zen 3 runs pdep as microcode, tens of cycles or more */
-	get_pdep = find_hw && !__builtin_cpu_is("amdfam15h") && !__builtin_cpu_is("amdfam17h");
+	if (find_hw && !__builtin_cpu_is("amdfam15h") && !__builtin_cpu_is("amdfam17h"))
+		hamt_get_word = get_word_pdep;
 #endif
 }
 
@@ -340,17 +348,4 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
 #endif
 	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
-}
-
-int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out)
-{
-#ifdef FIND_HW
-#ifdef GET_PDEP
-	if (get_pdep)
-		return get_word_pdep(n, k, nf, out);
-#endif
-	if (find_hw)
-		return get_word_hw(n, k, nf, out);
-#endif
-	return get_word(n, k, nf, out);
 }
