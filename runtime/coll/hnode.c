@@ -317,12 +317,12 @@ __attribute__((target("popcnt,bmi2"), noinline)) static int get_word_pdep(const 
 	uint64_t g = _pdep_u64(h, 0x1f1f1f1f1f1f1f1full) | 0x2020202020202020ull;
 	do {
 		if (!(maps >> (g & 63) & 1)) { /* no child: an entry, or none */
-			uint32_t p = ((uint32_t)g & 0xff) - 32;
-			if (!(maps >> p & 1)) {
+			uint64_t p = g - 32;   /* the position in the low byte (it held 32 + it) */
+			if (!(maps >> (p & 63) & 1)) {
 				*out = nf;
 				return 0;
 			}
-			size_t at = (size_t)__builtin_popcountll(_bzhi_u64(maps, p)) * 16;
+			size_t at = (size_t)__builtin_popcountll(_bzhi_u64(maps, (unsigned)p)) * 16;
 			const rf_val *e = (const rf_val *)((const char *)n->slot + at);
 			*out = e[0] == k ? e[1] : nf;
 			return 0;
