@@ -1,5 +1,7 @@
 /* runtime/coll/hnode.c: the hash map trie's nodes: allocation, copies, the last reference,
- * and lookup (hamt.h). Shared state: nodes, under coll.h's contract. */
+ * and lookup (hamt.h). Shared state: nodes, under coll.h's contract; the CPU's flags and
+ * hamt_get_word, written only by this file's constructor (before main, or inside the
+ * dlopen that loads the library, which orders it before any use) and read-only after. */
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
