@@ -182,8 +182,10 @@ bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2);
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops);
 /* The same for maps of word keys under the default hash (no ops, or ops with neither hash
  * nor eq), hashing included: into *out the value of k under n (NULL: empty), or nf.
- * Returns 0 (rf_phm_get's result, so that it can tail-call this). */
-int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out);
+ * Returns 0 (rf_phm_get's result, so that it can tail-call this). The build for this CPU,
+ * chosen once before main (one indirect jump rather than tests of flags on every get). */
+extern __attribute__((visibility("hidden"))) /* reached PC-relative, not through the GOT */
+int (*hamt_get_word)(const hnode *n, rf_val k, rf_val nf, rf_val *out);
 
 /* assoc under the root n, dissoc under n at level shift (NULL: empty). Each returns 0 or -ENOMEM
  * (nothing changed) and in *out the node that takes n's place: n itself if changed in

@@ -1,7 +1,12 @@
 /* runtime/coll/hnode.c: the hash map trie's nodes: allocation, copies, the last reference,
- * and lookup (hamt.h). Shared state: nodes, under coll.h's contract. */
+ * and lookup (hamt.h). Shared state: nodes, under coll.h's contract; the CPU's flags and
+ * hamt_get_word, written only by this file's constructor (before main, or inside the
+ * dlopen that loads the library, which orders it before any use) and read-only after. */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "runtime/coll/hamt.h"
 
@@ -186,18 +191,11 @@ find_body(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops, bool wor
 	}
 }
 
-/* A whole get of a word key under the default hash, in one leaf function: find_body's
- * loop storing the value. coll_mix64 is a bijection, so distinct word keys never share a
- * whole hash and such a map has no collision node: the root's maps are its bitmaps. */
-static inline __attribute__((always_inline)) int get_word_body(const hnode *n, rf_val k, rf_val nf,
-                                                               rf_val *out, bool hw)
+/* The rest of a get of word key k from node n on (maps: its bitmaps; h: the hash bits
+ * still to use): find_body's loop storing the value. */
+static inline __attribute__((always_inline)) int
+get_word_walk(const hnode *n, uint64_t maps, uint64_t h, rf_val k, rf_val nf, rf_val *out, bool hw)
 {
-	if (!n) {
-		*out = nf;
-		return 0;
-	}
-	uint64_t h = coll_mix64((uint64_t)k); /* the bits still to use */
-	uint64_t maps = (uint64_t)n->datamap | (uint64_t)n->nodemap << 32;
 	for (;; h >>= HBITS) {
 		uint32_t p = (uint32_t)h & HMASK;
 		if (maps >> p & 1) {
@@ -213,6 +211,20 @@ static inline __attribute__((always_inline)) int get_word_body(const hnode *n, r
 		maps = (uint64_t)c[1];
 		n = (const hnode *)(intptr_t)c[0];
 	}
+}
+
+/* A whole get of a word key under the default hash, in one leaf function. coll_mix64 is
+ * a bijection, so distinct word keys never share a whole hash and such a map has no
+ * collision node: the root's maps are its bitmaps. */
+static inline __attribute__((always_inline)) int get_word_body(const hnode *n, rf_val k, rf_val nf,
+                                                               rf_val *out, bool hw)
+{
+	if (!n) {
+		*out = nf;
+		return 0;
+	}
+	uint64_t maps = (uint64_t)n->datamap | (uint64_t)n->nodemap << 32;
+	return get_word_walk(n, maps, coll_mix64((uint64_t)k), k, nf, out, hw);
 }
 
 __attribute__((noinline)) static const rf_val *find_word(const hnode *n, uint64_t h, rf_val k)
@@ -231,12 +243,23 @@ __attribute__((noinline)) static int get_word(const hnode *n, rf_val k, rf_val n
 	return get_word_body(n, k, nf, out, false);
 }
 
+/* The portable build until the CPU is known (hnode.c's constructor, before main; a
+ * constructor of another library that gets from a map before it runs gets this one). */
+int (*hamt_get_word)(const hnode *n, rf_val k, rf_val nf, rf_val *out) = get_word;
+
 #if defined(__x86_64__) || defined(__i386__)
 #define FIND_HW 1
+#if defined(__x86_64__)
+#define GET_PDEP 1 /* _pdep_u64 */
+#endif
 #if !defined(__POPCNT__)
 bool hamt_have_popcnt;
 #endif
 static bool find_hw; /* popcnt and bzhi: set once, before main */
+static int get_word_hw(const hnode *n, rf_val k, rf_val nf, rf_val *out);
+#ifdef GET_PDEP
+static int get_word_pdep(const hnode *n, rf_val k, rf_val nf, rf_val *out);
+#endif
 
 __attribute__((constructor)) static void find_cpu(void)
 {
@@ -245,6 +268,13 @@ __attribute__((constructor)) static void find_cpu(void)
 	hamt_have_popcnt = __builtin_cpu_supports("popcnt");
 #endif
 	find_hw = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
+	if (find_hw)
+		hamt_get_word = get_word_hw;
+#ifdef GET_PDEP
+	/* AMD before Zen 3 runs pdep as microcode, tens of cycles or more */
+	if (find_hw && !__builtin_cpu_is("amdfam15h") && !__builtin_cpu_is("amdfam17h"))
+		hamt_get_word = get_word_pdep;
+#endif
 }
 
 __attribute__((target("popcnt,bmi2"), noinline)) static const rf_val *
@@ -264,6 +294,50 @@ __attribute__((target("popcnt,bmi2"), noinline)) static int get_word_hw(const hn
 {
 	return get_word_body(n, k, nf, out, true);
 }
+
+#ifdef GET_PDEP
+/* get_word_hw with fewer instructions per level, for CPUs whose pdep is one fast
+ * instruction. A run of independent gets (a loop over keys) overlaps as many of them as
+ * the core's window holds while each waits on its misses, so the time of such a run
+ * follows the instructions per get.
+ *
+ * pdep spreads the hash's first eight 5-bit positions into the bytes of g, each with bit
+ * 5 set: byte i is 32 + the key's position at level i, which is at once the index of its
+ * child's bit in maps (bt takes the bit offset mod 64) and the count of low bits that
+ * bzhi keeps for that child's rank, so that a level that goes on to a child is a bit
+ * test, a bzhi, a popcount and the loads, then a shift of g by a byte (zero after eight
+ * levels, where the ordinary walk takes over with the bits that are left). */
+__attribute__((target("popcnt,bmi2"), noinline)) static int get_word_pdep(const hnode *n, rf_val k,
+                                                                          rf_val nf, rf_val *out)
+{
+	if (!n) {
+		*out = nf;
+		return 0;
+	}
+	uint64_t h = coll_mix64((uint64_t)k);
+	uint64_t maps = (uint64_t)n->datamap | (uint64_t)n->nodemap << 32;
+	uint64_t g = _pdep_u64(h, 0x1f1f1f1f1f1f1f1full) | 0x2020202020202020ull;
+	do {
+		if (!(maps >> (g & 63) & 1)) { /* no child: an entry, or none */
+			uint64_t p = g - 32;   /* the position in the low byte (it held 32 + it) */
+			if (!(maps >> (p & 63) & 1)) {
+				*out = nf;
+				return 0;
+			}
+			size_t at = (size_t)__builtin_popcountll(_bzhi_u64(maps, (unsigned)p)) * 16;
+			const rf_val *e = (const rf_val *)((const char *)n->slot + at);
+			*out = e[0] == k ? e[1] : nf;
+			return 0;
+		}
+		/* the pair's byte offset: bzhi reads only the low byte of g */
+		size_t at = (size_t)__builtin_popcountll(_bzhi_u64(maps, (unsigned)g)) * 16;
+		const rf_val *c = (const rf_val *)((const char *)n->slot + at);
+		maps = (uint64_t)c[1];
+		n = (const hnode *)(intptr_t)c[0];
+	} while (g >>= 8);
+	return get_word_walk(n, maps, h >> 8 * HBITS, k, nf, out, true);
+}
+#endif
 #endif
 
 const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops *ops)
@@ -276,13 +350,4 @@ const rf_val *hamt_find(const hnode *n, uint64_t h, rf_val k, const rf_coll_ops 
 		return word ? find_word_hw(n, h, k) : find_ops_hw(n, h, k, ops);
 #endif
 	return word ? find_word(n, h, k) : find_ops(n, h, k, ops);
-}
-
-int hamt_get_word(const hnode *n, rf_val k, rf_val nf, rf_val *out)
-{
-#ifdef FIND_HW
-	if (find_hw)
-		return get_word_hw(n, k, nf, out);
-#endif
-	return get_word(n, k, nf, out);
 }

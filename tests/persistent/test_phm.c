@@ -1,6 +1,7 @@
 /* persistent hash maps: random assoc/dissoc/update sequences checked against a plain
  * table, under the built-in hash, a constant hash (every key collides), a hash whose low
- * 60 bits are equal (deepest trie) and string keys; old versions unchanged; transients;
+ * 60 bits are equal (deepest trie) and string keys; integer keys made to share long hash
+ * prefixes under the built-in hash; old versions unchanged; transients;
  * merge; iteration; owned keys and values balanced; bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +146,84 @@ static void deepest_paths(void **state)
 static void few_hashes(void **state)
 {
 	random_ops_with(&few_ops, 8000, 6);
+}
+
+/* The inverse of a multiply by odd c mod 2^64 (Newton's iteration). */
+static uint64_t mul_inverse(uint64_t c)
+{
+	uint64_t x = c; /* right in the low 3 bits */
+	for (int i = 0; i < 5; i++)
+		x *= 2 - c * x;
+	return x;
+}
+
+/* The key whose rf_hash_int is h: rf_hash_int undone step by step (x ^= x >> 33 is its own
+ * inverse). */
+static rf_val key_with_hash(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= mul_inverse(0xc4ceb9fe1a85ec53ull);
+	h ^= h >> 33;
+	h *= mul_inverse(0xff51afd7ed558ccdull);
+	h ^= h >> 33;
+	return (rf_val)h;
+}
+
+/* Integer keys under the built-in hash (the get path that walks its own loop) whose hashes
+ * share their low 35, 40, 45, 55 and 60 bits: paths of 8 to 13 levels, present and absent
+ * keys at each depth, in a map built persistently and one built through a transient. */
+static void word_keys_deep_paths(void **state)
+{
+	enum { SHARED = 5, PER = 6 };
+	static const unsigned bits[SHARED] = {35, 40, 45, 55, 60};
+	rf_val keys[SHARED][PER];
+	for (int s = 0; s < SHARED; s++)
+		for (int i = 0; i < PER; i++) {
+			uint64_t h = 0x0123456789abcdefull & ((1ull << bits[s]) - 1);
+			h |= (uint64_t)(s * PER + i + 1) << bits[s];
+			keys[s][i] = key_with_hash(h);
+			assert_true(rf_hash_int(keys[s][i], 0) == h);
+		}
+	rf_phm *e, *m, *n, *tm;
+	rf_thm *t;
+	assert_int_equal(rf_phm_new(NULL, &e), 0);
+	assert_int_equal(rf_phm_transient(e, &t), 0);
+	m = e;
+	rf_phm_retain(m);
+	/* even i present, odd i absent; plus ordinary keys around them */
+	for (int s = 0; s < SHARED; s++)
+		for (int i = 0; i < PER; i += 2) {
+			assert_int_equal(rf_phm_assoc(m, keys[s][i], s * 100 + i, &n), 0);
+			rf_phm_release(m);
+			m = n;
+			assert_int_equal(rf_thm_assoc(t, keys[s][i], s * 100 + i), 0);
+		}
+	for (rf_val k = 0; k < 300; k++) {
+		assert_int_equal(rf_phm_assoc(m, k, -k, &n), 0);
+		rf_phm_release(m);
+		m = n;
+		assert_int_equal(rf_thm_assoc(t, k, -k), 0);
+	}
+	assert_int_equal(rf_thm_persistent(t, &tm), 0);
+	rf_phm *maps[2] = {m, tm};
+	for (int x = 0; x < 2; x++) {
+		assert_int_equal(rf_phm_count(maps[x]), SHARED * PER / 2 + 300);
+		for (int s = 0; s < SHARED; s++)
+			for (int i = 0; i < PER; i++) {
+				rf_val v = 7;
+				assert_int_equal(rf_phm_get(maps[x], keys[s][i], ABSENT, &v), 0);
+				assert_int_equal(v, i % 2 ? ABSENT : s * 100 + i);
+				assert_int_equal(rf_phm_contains(maps[x], keys[s][i]), i % 2 == 0);
+			}
+		for (rf_val k = 0; k < 300; k++) {
+			rf_val v = 7;
+			assert_int_equal(rf_phm_get(maps[x], k, ABSENT, &v), 0);
+			assert_int_equal(v, -k);
+		}
+	}
+	rf_phm_release(m);
+	rf_phm_release(tm);
+	rf_phm_release(e);
 }
 
 static void transients_and_merge(void **state)
@@ -435,15 +514,11 @@ static void bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(random_ops),
-	    cmocka_unit_test(constant_hash),
-	    cmocka_unit_test(deepest_paths),
-	    cmocka_unit_test(few_hashes),
-	    cmocka_unit_test(transients_and_merge),
-	    cmocka_unit_test(string_keys),
-	    cmocka_unit_test(owned_entries_balance),
-	    cmocka_unit_test(nested_collections),
-	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(random_ops),           cmocka_unit_test(constant_hash),
+	    cmocka_unit_test(deepest_paths),        cmocka_unit_test(few_hashes),
+	    cmocka_unit_test(word_keys_deep_paths), cmocka_unit_test(transients_and_merge),
+	    cmocka_unit_test(string_keys),          cmocka_unit_test(owned_entries_balance),
+	    cmocka_unit_test(nested_collections),   cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
