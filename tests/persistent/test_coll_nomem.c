@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "persistent/pvec_iota.h"
 #include "ringfold.h"
 
 void *__real_malloc(size_t n);
@@ -96,15 +97,6 @@ static rf_pvec *vec_of(size_t n)
 	}
 	return v;
 }
-static void same_vec(const rf_pvec *v, size_t n)
-{
-	assert_int_equal(rf_pvec_count(v), n);
-	for (size_t i = 0; i < n; i++) {
-		rf_val x;
-		assert_int_equal(rf_pvec_nth(v, i, &x), 0);
-		assert_int_equal(x, (rf_val)i);
-	}
-}
 static void drop_vec(void *p)
 {
 	rf_pvec_release(p);
@@ -163,7 +155,7 @@ static void vectors(void **state)
 		if (n >= 40)
 			each_failure(v_subvec, v, drop_vec);
 		each_failure(v_transient_ops, v, drop_tvec);
-		same_vec(v, n);
+		assert_pvec_iota(v, n);
 		rf_pvec_release(v);
 	}
 	assert_int_equal(atomic_load(&live), 0);

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "executor/fiber_check.h"
+#include "persistent/pvec_iota.h"
 #include "ringfold.h"
 
 #define THREADS 4
@@ -226,12 +227,7 @@ static void derive_vectors_from_one(void **state)
 	}
 	for (int i = 0; i < 8; i++)
 		rf_pvec_release(atomic_exchange(&vhandoff[i], NULL));
-	assert_int_equal(rf_pvec_count(base_vec), BASE_LEN);
-	for (size_t i = 0; i < BASE_LEN; i++) {
-		rf_val v;
-		assert_int_equal(rf_pvec_nth(base_vec, i, &v), 0);
-		assert_int_equal(v, (rf_val)i);
-	}
+	assert_pvec_iota(base_vec, BASE_LEN);
 	rf_pvec_release(base_vec);
 	assert_int_equal(atomic_load(&live), 0);
 }
@@ -285,12 +281,7 @@ static void conj_race_on_one_version(void **state)
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
-	assert_int_equal(rf_pvec_count(race_vec), RACE_ROUNDS);
-	for (size_t i = 0; i < RACE_ROUNDS; i++) {
-		rf_val v;
-		assert_int_equal(rf_pvec_nth(race_vec, i, &v), 0);
-		assert_int_equal(v, (rf_val)i);
-	}
+	assert_pvec_iota(race_vec, RACE_ROUNDS);
 	rf_pvec_release(race_vec);
 	assert_int_equal(atomic_load(&live), 0);
 	pthread_barrier_destroy(&race_go);
