@@ -19,8 +19,11 @@
  * it) guards the queue, err, waiters, armed, stopping and armed_io. `closed` is also read
  * without it (acquire; the release exchange in close pairs).
  * refs: the handle, an armed request (dropped by its last CQE), each call in progress
- * and a remote canceller; the last drop frees the listener (the kernel holds its
- * address while a request is armed).
+ * (close included) and a remote canceller; the last drop frees the listener (the kernel
+ * holds its address while a request is armed). A close's effect is seen (`closed`, a
+ * taker woken with -EBADF) before the close is done with the listener, and whoever sees
+ * it may drop the handle: the close's own reference, taken before `closed` is set, keeps
+ * the listener until it returns.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -365,8 +368,11 @@ int rf_io_listener_close(rf_io_listener *l)
 {
 	if (!l)
 		return -EINVAL;
-	if (atomic_exchange_explicit(&l->closed, true, memory_order_acq_rel))
+	ls_ref(l); /* the caller's handle is alive until `closed` is seen */
+	if (atomic_exchange_explicit(&l->closed, true, memory_order_acq_rel)) {
+		ls_unref(l);
 		return 0;
+	}
 	spin_lock(&l->lock);
 	waiter *chain = waitlist_claim_all(&l->waiters);
 	struct ls_conn *conns = l->head;
@@ -390,6 +396,7 @@ int rf_io_listener_close(rf_io_listener *l)
 		int e = uring_cancel_ud(io, uring_handler_ud(&l->h), ls_still, ls_done, l);
 		rc = rc ? rc : e;
 	}
+	ls_unref(l);
 	return rc == RF_ESHUTDOWN ? 0 : rc; /* at shutdown the ring's exit ends the request */
 }
 

@@ -344,7 +344,8 @@ RF_API int rf_io_listener_accept_timeout(rf_io_listener *l, int64_t timeout_ms);
 RF_API int rf_io_listener_close(rf_io_listener *l);
 
 /* Close the listener (as rf_io_listener_close) and drop the handle; its memory goes
- * when the last call using it and its request are done.
+ * when the last call using it and its request are done, a close whose effect was seen
+ * (a taker got -EBADF) included.
  * Returns: nothing; NULL is a no-op.
  * Errors:  none.
  * Blocks:  never.

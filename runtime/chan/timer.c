@@ -39,7 +39,7 @@ typedef struct slot {
 	uint64_t at;       /* rounded deadline, in TIMEOUT_RES_NS units: the key */
 	rf_chan *ch;       /* the fiber's reference */
 	struct slot *next; /* stripe chain */
-	bool armed;        /* waiter_init done by the fiber: drain may claim w */
+	bool armed;        /* the fiber will wait on w (init done): drain may claim it */
 } slot;
 
 static struct stripe {
@@ -85,9 +85,11 @@ static void slot_fiber(void *arg)
 	struct stripe *st = stripe_of(s->at);
 	waiter_init(&s->w);
 	spin_lock(&st->lock);
-	/* Relaxed: drain sets the flag before it walks the stripes under their locks. */
+	/* Relaxed: drain sets the flag before it walks the stripes under their locks. A
+	 * fiber that finds it set is not armed: it frees the slot without waiting, so a
+	 * drain still walking must not claim the waiter. */
 	bool wait = !atomic_load_explicit(&draining, memory_order_relaxed);
-	s->armed = true;
+	s->armed = wait;
 	spin_unlock(&st->lock);
 	if (wait)
 		waiter_wait(&s->w, s->at * TIMEOUT_RES_NS);

@@ -2,9 +2,10 @@
  * (its request stops at the bound and is armed again); errors on bad input; close wakes
  * a fiber (and a plain thread) waiting to take; closing the socket under an armed request
  * ends it; a cancel token and the spanning deadline end a wait; several fibers take from
- * one listener and every connection reaches exactly one. Each on a plain thread, on a fiber, and on
- * a fiber with the optional io_uring features off (one-shot accept), on io_uring (default) and
- * epoll (@epoll). */
+ * one listener and every connection reaches exactly one; a taker that sees a close from another
+ * thread may free the listener while that close is still returning. Each on a plain thread, on a
+ * fiber, and on a fiber with the optional io_uring features off (one-shot accept), on io_uring
+ * (default) and epoll (@epoll). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -244,6 +245,36 @@ static int crowd(void)
 	return 0;
 }
 
+static void *close_thread(void *l)
+{
+	RF_CHECK(rf_io_listener_close(l) == 0);
+	return NULL;
+}
+
+/* Another thread closes the listener; the taker sees it (-EBADF, found at a call's start
+ * or woken in a wait) and frees the listener at once. Only the listener orders the close's
+ * last access before that free (TSan reports an access it does not order, ASan one that
+ * lands after it). */
+static int freed_once_seen(void)
+{
+	struct sockaddr_in a;
+	int lfd = net_listen(4, &a);
+	for (int r = 0; r < 50; r++) {
+		rf_io_listener *l;
+		RF_CHECK(rf_io_listener_new(lfd, SOCK_CLOEXEC, 4, &l) == 0);
+		pthread_t t;
+		RF_CHECK(pthread_create(&t, NULL, close_thread, l) == 0);
+		int c;
+		while ((c = rf_io_listener_accept_timeout(l, 1)) == -ETIMEDOUT)
+			;
+		RF_CHECK_EQ(c, -EBADF);
+		rf_io_listener_free(l);
+		pthread_join(t, NULL);
+	}
+	RF_CHECK(rf_io_close(lfd) == 0);
+	return 0;
+}
+
 /* A connection accepted but never taken is closed with the listener (its peer sees the
  * end), or, not accepted yet, is still in the kernel's backlog: never lost in between. */
 static int close_drops_queued(void)
@@ -298,6 +329,10 @@ static void test_crowd(void **s)
 {
 	run_case_all(crowd);
 }
+static void test_freed_once_seen(void **s)
+{
+	run_case_all(freed_once_seen);
+}
 static void test_close_drops(void **s)
 {
 	run_case_all(close_drops_queued);
@@ -306,9 +341,10 @@ static void test_close_drops(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_take_all),    cmocka_unit_test(test_bad_input),
-	    cmocka_unit_test(test_close_wakes), cmocka_unit_test(test_token),
-	    cmocka_unit_test(test_crowd),       cmocka_unit_test(test_close_drops),
+	    cmocka_unit_test(test_take_all),        cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_close_wakes),     cmocka_unit_test(test_token),
+	    cmocka_unit_test(test_crowd),           cmocka_unit_test(test_close_drops),
+	    cmocka_unit_test(test_freed_once_seen),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rf_shutdown();
