@@ -54,10 +54,11 @@ typedef struct rf_lock {
 RF_API int rf_lock_init(rf_lock *lock);
 RF_API int rf_lock_new(rf_lock **out);
 
-/* Undo rf_lock_init.
+/* Undo rf_lock_init. A lock may be destroyed as soon as it is free and nobody waits,
+ * even while the unlock that freed it is still returning.
  * Returns: 0.
  * Errors:  -EBUSY (held or waited for; nothing done), -EINVAL (NULL), -EBADF (destroyed).
- * Blocks:  never.
+ * Blocks:  never (it waits out the last few instructions of such an unlock).
  * Context: any.
  * Cost:    one load. */
 RF_API int rf_lock_destroy(rf_lock *lock);

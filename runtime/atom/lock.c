@@ -301,6 +301,10 @@ int rf_lock_destroy(rf_lock *lock)
 		return rc;
 	if (atomic_load_explicit(&impl(lock)->state, memory_order_acquire) & (SEQ - 1))
 		return -EBUSY;
+	/* An unlocker that found no waiter to wake (the last one had just timed out) frees
+	 * the state under qlock; the lock may be taken, released and destroyed before that
+	 * unlocker lets qlock go, its last access. */
+	spin_wait_unlocked(&impl(lock)->qlock);
 	impl(lock)->magic = 0;
 	atomic_store_explicit(&impl(lock)->state, LOCKED, memory_order_relaxed);
 	return 0;
