@@ -15,10 +15,10 @@
  * are counted (threads_blocked); ringfold's own threads say when they may still wake
  * someone (busy: pools running work, the timer thread holding timeouts). When some
  * plain thread is blocked, no internal thread is busy and no work is queued for one
- * (fork/join jobs), no fiber ran for QUIET_ROUNDS checks and every worker sleeps, the monitor asks
- * the workers: if every live fiber is parked without a deadline on something other than I/O or a
- * timer, and no worker has a ready fiber or an armed timer, nothing can wake anyone. Reported once
- * per run.
+ * (fork/join jobs), no fiber ran and no plain thread's wait ended for QUIET_ROUNDS checks
+ * and every worker sleeps, the monitor asks the workers: if every live fiber is parked
+ * without a deadline on something other than I/O or a timer, and no worker has a ready
+ * fiber or an armed timer, nothing can wake anyone. Reported once per run.
  *
  * Stall backtraces: the monitor sends SIGURG to the stalled worker's thread; the handler
  * (on the worker's alternate stack) prints the running fiber's entry and backtrace with
@@ -42,7 +42,12 @@
 _Atomic uint64_t sched_dump_seq;
 static _Atomic int want_text; /* written under dump_lock before the seq increment */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int threads_blocked, busy;
+/* threads_blocked: plain threads in an untimed wait in the low 32 bits, and in the high
+ * 32 the count of such waits that ended (progress the fibers' st_run does not show:
+ * plain threads that wake each other are alive). One RMW per wait's start and end. */
+#define WAIT_ENDED (1ull << 32)
+static _Atomic uint64_t threads_blocked;
+static _Atomic int busy;
 static _Thread_local bool internal_thread;
 static bool stall_signal; /* SIGURG handler installed (once, before workers exist) */
 
@@ -60,10 +65,16 @@ static const char *const kind_name[WAIT_KINDS] = {
     [WAIT_STM] = "transaction",
 };
 
+static int threads_waiting(void)
+{
+	return (int)(uint32_t)atomic_load_explicit(&threads_blocked, memory_order_relaxed);
+}
+
 void dump_thread_blocked(int delta)
 {
-	if (!internal_thread)
-		atomic_fetch_add_explicit(&threads_blocked, delta, memory_order_relaxed);
+	if (!internal_thread) /* an end: WAIT_ENDED - 1 carries one into the high half */
+		atomic_fetch_add_explicit(&threads_blocked, delta > 0 ? 1 : WAIT_ENDED - 1,
+		                          memory_order_relaxed);
 }
 
 void sched_busy(int delta)
@@ -197,8 +208,7 @@ int dump_all(int fd, const char *title)
 		if (answered(sched_worker_tab[i], seq))
 			fibers += sched_worker_tab[i]->chk_fibers;
 	int rc = dprintf(fd, "ringfold: %s: %d workers, %d fibers, %d plain threads waiting\n",
-	                 title, sched_nworkers, fibers,
-	                 atomic_load_explicit(&threads_blocked, memory_order_relaxed));
+	                 title, sched_nworkers, fibers, threads_waiting());
 	for (int i = 0; i < sched_nworkers && rc >= 0; i++) {
 		sched_worker *w = sched_worker_tab[i];
 		if (!answered(w, seq)) {
@@ -233,7 +243,7 @@ int rf_dump(int fd)
 
 static uint64_t progress(void)
 {
-	uint64_t n = 0;
+	uint64_t n = atomic_load_explicit(&threads_blocked, memory_order_relaxed) / WAIT_ENDED;
 	for (int i = 0; i < sched_nworkers; i++)
 		n += atomic_load_explicit(&sched_worker_tab[i]->st_run, memory_order_relaxed);
 	return n;
@@ -243,8 +253,7 @@ int dump_deadlock_check(void)
 {
 	static uint64_t last;
 	static int quiet;
-	if (!atomic_load_explicit(&threads_blocked, memory_order_relaxed) ||
-	    atomic_load_explicit(&busy, memory_order_relaxed)) {
+	if (!threads_waiting() || atomic_load_explicit(&busy, memory_order_relaxed)) {
 		quiet = 0;
 		return 0;
 	}
@@ -267,8 +276,7 @@ int dump_deadlock_check(void)
 		stuck = answered(w, seq) && !w->chk_timers && w->chk_stuck == w->chk_fibers;
 	}
 	mutex_unlock_ranked(&dump_lock, LOCKRANK_SCHED_DUMP);
-	return stuck && progress() == last &&
-	       atomic_load_explicit(&threads_blocked, memory_order_relaxed) &&
+	return stuck && progress() == last && threads_waiting() &&
 	       !atomic_load_explicit(&busy, memory_order_relaxed);
 }
 

@@ -1,6 +1,7 @@
 /* rf_dump, the deadlock report, the dump signal and stall backtraces. The reports go to
  * stderr of a child process, which the parent reads back. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -86,6 +87,46 @@ static void child_slow_but_alive(void)
 	go(dump_test_sleep_then_put, rf_from_ptr(c));
 	rf_val v;
 	exit(rf_chan_take(c, &v) == 0 && v == 7 ? 0 : 5);
+}
+
+/* Two plain threads hand a turn back and forth through promises for 2 s, each turn
+ * after 10 ms of work outside ringfold, so one of them is nearly always asleep in a
+ * wait; no fiber runs. Their waits end all the time: no deadlock. */
+enum { TURNS = 200 };
+static rf_promise *turn[TURNS + 1];
+
+static void *pong_thread(void *arg)
+{
+	for (int i = 1; i <= TURNS; i += 2) {
+		rf_val v;
+		if (rf_deref(turn[i - 1], &v) < 0)
+			exit(5);
+		usleep(10000);
+		rf_promise_deliver(turn[i], i);
+	}
+	return NULL;
+}
+
+static void child_threads_pingpong(void)
+{
+	rf_config cfg; /* the runtime runs, and so does its deadlock report */
+	if (rf_config_default(&cfg) < 0 || rf_init(&cfg) < 0)
+		exit(3);
+	for (int i = 0; i <= TURNS; i++)
+		if (rf_promise_new(&turn[i]) < 0)
+			exit(3);
+	pthread_t t;
+	if (pthread_create(&t, NULL, pong_thread, NULL))
+		exit(3);
+	for (int i = 0; i <= TURNS; i += 2) {
+		usleep(10000);
+		rf_promise_deliver(turn[i], i);
+		rf_val v;
+		if (i < TURNS && rf_deref(turn[i + 1], &v) < 0)
+			exit(5);
+	}
+	pthread_join(t, NULL);
+	exit(0);
 }
 
 static void child_stall(void)
@@ -230,6 +271,15 @@ static void a_sleeping_fiber_is_no_deadlock(void **state)
 	assert_null(strstr(err, "asleep"));
 }
 
+static void plain_threads_waking_each_other_are_no_deadlock(void **state)
+{
+	child c = spawn_child("--threads", NULL, NULL);
+	assert_int_equal(end_child(&c, false), 0);
+	char *err = slurp(c.path);
+	unlink(c.path);
+	assert_null(strstr(err, "asleep"));
+}
+
 static void stall_report_names_the_entry_and_backtrace(void **state)
 {
 	child c = spawn_child("--stall", NULL, NULL);
@@ -314,6 +364,8 @@ int main(int argc, char **argv)
 		child_deadlock();
 	if (argc > 1 && !strcmp(argv[1], "--alive"))
 		child_slow_but_alive();
+	if (argc > 1 && !strcmp(argv[1], "--threads"))
+		child_threads_pingpong();
 	if (argc > 1 && !strcmp(argv[1], "--stall"))
 		child_stall();
 	if (argc > 1 && !strcmp(argv[1], "--signal"))
@@ -324,6 +376,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(deadlock_reported_once_with_the_dump),
 	    cmocka_unit_test(deadlock_report_can_be_turned_off),
 	    cmocka_unit_test(a_sleeping_fiber_is_no_deadlock),
+	    cmocka_unit_test(plain_threads_waking_each_other_are_no_deadlock),
 	    cmocka_unit_test(stall_report_names_the_entry_and_backtrace),
 	    cmocka_unit_test(dump_signal_prints_every_fiber),
 	};
