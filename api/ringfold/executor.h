@@ -1,12 +1,8 @@
 /* ringfold/executor.h: ExecutorService, a fixed pool of OS threads with a queue.
  *
  * For tasks that block an OS thread (legacy blocking calls) where a fiber would hold a
- * core. Tasks start in submission order (FIFO), at most `threads` at a time; each gets
- * a future. From a backlog a thread takes several queued tasks at once (its share, at
- * most 16) and starts them in turn, so with several threads a task may start up to
- * threads * 16 places after one submitted later; a task held up behind a blocking one
- * goes to the next free thread. Dynamic bindings of the submitter are conveyed into the
- * task.
+ * core. Tasks run in submission order (FIFO), at most `threads` at a time; each gets a
+ * future. Dynamic bindings of the submitter are conveyed into the task.
  *
  * Java mapping:
  *   (Executors/newFixedThreadPool n)  rf_executor_new(n)

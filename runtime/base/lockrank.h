@@ -67,8 +67,7 @@
 	X(IO_READER, false)       /* io/calls_bufs.c: a reader's queue and waiter */               \
 	X(IO_BUFS, false)         /* io/calls_bufs.c: a buffer pool share's free buffers */        \
 	X(DEFERRED, false)        /* deref: a promise's, delay's or future's waiters */            \
-	X(EXECUTOR, false)        /* deref/executor.c: the queue */                                \
-	X(EXECUTOR_BATCH, false)  /* deref/executor.c: a worker's batch */                         \
+	X(EXECUTOR, false)        /* deref/executor.c */                                           \
 	X(STM_SLOT, false)        /* stm: a slot's latch */                                        \
 	X(STM_REF, false)         /* stm: a ref's validator and watches */                         \
 	X(FJ_INVOKE, false)       /* fj/task.c: an external invoke's caller */                     \

@@ -1,52 +1,30 @@
 /* runtime/deref/executor.c: ExecutorService, a fixed pool of OS threads and a FIFO.
  *
- * Contract. Everything below is guarded by `lock`, outer to the batches' locks (nothing
- * blocks or runs a task under either):
- *   queue/tail/queued  accepted futures not yet started, FIFO through rf_future.next
- *   idle               workers waiting for a task (never time out)
- *   searching          workers claimed off `idle` for waiting tasks (their waiter's value
- *                      says so) and not yet back under the lock to look for one
+ * Contract. Everything below is guarded by `lock` (a leaf: no other lock is taken
+ * under it, nothing blocks or runs a task under it):
+ *   queue/tail/queued  accepted futures not yet started, FIFO through rf_future.next;
+ *                      `queued` is also read without the lock by a polling worker, as a
+ *                      hint only (relaxed; it takes the lock before it pops)
+ *   idle               workers sleeping for a task (never time out)
+ *   searching          workers that will take the lock and look at the queue before
+ *                      they sleep: one polling it, and those claimed off `idle` for
+ *                      queued tasks (their waiter's value says so) not yet back
  *   awaiters           callers of await_termination (may time out)
  *   live               workers not yet exited
  *   phase              RUNNING -> SHUTDOWN -> TERMINATED, each step once; stored with
  *                      release under the lock so is_shutdown/is_terminated can
  *                      acquire-load it without the lock.
- * Each worker has a batch (struct batch, its own lock): futures it took off the queue
- * at once, to run in order. Only that worker adds to it (from the queue, or stolen from
- * another batch, under `lock`); it pops its own under the batch's lock alone; any
- * worker, under `lock`, may steal the front half of it. `n` is written under the
- * batch's lock and read without it as a hint; `batched` (how many batches hold tasks)
- * goes up under `lock` when one is filled and down when one is emptied, by whoever
- * empties it: read under `lock`, zero means every batch is empty (no fill since; each
- * earlier fill's batch emptied), so it is relaxed.
- * A worker that empties its batch takes up to queued / threads futures (at most BATCH)
- * off the queue, so a backlog of tiny tasks costs one `lock` per batch instead of one
- * per task, where the workers would pass `lock` and the queue's lines back and forth
- * (and a worker preempted holding it would stall the others); a short queue is still
- * shared a task at a time. Batches are stolen from when the queue is empty, and before
- * the queue when one fell behind: `taken` counts futures taken off the queue, a batch's
- * `pos` (a hint, written under its lock) is where its head left the queue, and a head
- * more than threads * BATCH places behind means its worker is held up by a long task,
- * while the batches of workers keeping pace stay within that. So a task starts at most
- * about threads * BATCH places after one submitted later, and one behind a task that
- * blocks does not wait for the queue to drain.
- * A task is started by exactly one worker, or taken back by shutdown_now.
- * Wake-ups: whoever leaves a task waiting (a submitter queuing it, a worker taking a
- * batch or stealing with more left behind) claims an idle worker only if none is
- * searching; that worker, back under `lock`, steals or takes from the queue, and passes
- * the wake on the same way. So a burst of submits pays one claim, not one per task. A
- * worker that finds nothing waits on `idle` as any plain thread waits (wait.c): it spins
- * a few microseconds first, so a claim that comes meanwhile costs its claimer no
- * syscall, unless spinning stopped paying for this thread (a thread whose last waker ran
- * on its CPU sleeps at once: a spin there would take the CPU from that very submitter).
- * No task waits while a worker idles: a worker looks at every batch and the queue under
- * `lock` before it waits, and batches only grow under `lock`; a task queued or left in
- * a batch finds one searching (it looks everywhere before it waits), or wakes an idle
- * one, or none is idle (each running one looks everywhere when its batch is done). So a
- * task that blocks until a task behind it in its worker's batch runs does not deadlock
- * while another worker could run that one.
- * A worker exits only when the phase is past RUNNING and it finds nothing to run; the
- * last one to exit sets TERMINATED and wakes the awaiters. So every accepted task runs
+ * A task is queued and popped by exactly one worker, or taken back by shutdown_now.
+ * Wake-ups: whoever leaves a task in the queue (a submitter queuing it, a worker popping
+ * the one before it) claims an idle worker only if none is searching; that worker pops
+ * a task and passes the wake on the same way. A worker that finds the queue empty polls
+ * it for IDLE_POLL_NS before it sleeps, if no other is searching. So a burst of submits
+ * finds a worker searching and pays no wake-up, not one per task. No wake is lost: a
+ * task is queued under the lock, where either a worker is searching (it looks at the
+ * queue under the lock before it sleeps), or an idle one is woken, or none is idle
+ * (each running one looks at the queue when its task returns).
+ * A worker exits only when the phase is past RUNNING and the queue is empty; the last
+ * one to exit sets TERMINATED and wakes the awaiters. So every accepted task runs
  * (or is handed back by shutdown_now) before termination.
  */
 #include <pthread.h>
@@ -61,32 +39,16 @@
 
 enum { RUNNING = 0, SHUTDOWN = 1, TERMINATED = 2 };
 
-/* At most this many futures taken off the queue at once. */
-#define BATCH 16
-
-/* A worker's batch (contract above), on a cache line of its own. */
-struct batch {
-	_Alignas(64) spinlock lock;
-	struct rf_future *head; /* FIFO through rf_future.next */
-	_Atomic size_t n;
-	_Atomic size_t pos; /* where head left the queue, counted as `taken` counts */
-	struct rf_executor *ex;
-};
-
 struct rf_executor {
 	spinlock lock;
 	_Atomic uint32_t phase;
 	struct rf_future *queue, *tail;
-	size_t queued;
-	size_t taken; /* futures ever taken off the queue */
-	_Atomic int batched;
+	_Atomic size_t queued;
 	int searching;
 	waitlist idle;
 	waitlist awaiters;
 	int live;
 	int nthreads;
-	int nbatches;
-	struct batch *batches;
 	pthread_t threads[];
 };
 
@@ -101,111 +63,27 @@ static uint32_t phase_of(struct rf_executor *ex)
 	return atomic_load_explicit(&ex->phase, memory_order_relaxed); /* under the lock */
 }
 
-static size_t batch_size(struct batch *b)
+/* How long a worker that finds the queue empty polls it before it sleeps: a few
+ * submits' worth, so that a burst keeps one worker awake, and well under the futex
+ * wake-up it saves the submitter. */
+#define IDLE_POLL_NS 2000u
+
+/* Lock held: the queue's length (written under the lock, read as a hint by pollers). */
+static void set_queued(struct rf_executor *ex, size_t n)
 {
-	return atomic_load_explicit(&b->n, memory_order_relaxed); /* a hint off its lock */
+	atomic_store_explicit(&ex->queued, n, memory_order_relaxed);
 }
 
-static size_t batch_pos(struct batch *b)
+static size_t queued_of(struct rf_executor *ex)
 {
-	return atomic_load_explicit(&b->pos, memory_order_relaxed); /* likewise */
+	return atomic_load_explicit(&ex->queued, memory_order_relaxed);
 }
 
-/* Lock held: whether some batch may hold a task. */
-static bool batches_waiting(struct rf_executor *ex)
-{
-	return atomic_load_explicit(&ex->batched, memory_order_relaxed) != 0;
-}
-
-/* Batch lock held: take k futures (1 <= k <= n) off the front, chained through next. */
-static struct rf_future *batch_take(struct batch *b, size_t k)
-{
-	struct rf_future *first = b->head, *last = first;
-	for (size_t i = 1; i < k; i++)
-		last = last->next;
-	b->head = last->next;
-	last->next = NULL;
-	size_t left = batch_size(b) - k;
-	atomic_store_explicit(&b->n, left, memory_order_relaxed);
-	atomic_store_explicit(&b->pos, batch_pos(b) + k, memory_order_relaxed);
-	if (!left)
-		atomic_fetch_sub_explicit(&b->ex->batched, 1, memory_order_relaxed);
-	return first;
-}
-
-/* Both locks held, b empty: make the chain `first` (n futures, the first of which left
- * the queue as the pos-th) its contents. */
-static void batch_fill(struct batch *b, struct rf_future *first, size_t n, size_t pos)
-{
-	b->head = first;
-	atomic_store_explicit(&b->n, n, memory_order_relaxed);
-	atomic_store_explicit(&b->pos, pos, memory_order_relaxed);
-	atomic_fetch_add_explicit(&b->ex->batched, 1, memory_order_relaxed);
-}
-
-/* The owner, without `lock`: the next future of its batch, or NULL. */
-static struct rf_future *batch_pop(struct batch *b)
-{
-	if (!batch_size(b))
-		return NULL; /* only the owner adds, so an empty hint is the truth for it */
-	spin_lock(&b->lock);
-	struct rf_future *f = batch_size(b) ? batch_take(b, 1) : NULL;
-	spin_unlock(&b->lock);
-	return f;
-}
-
-/* Lock held, me's batch empty: a future to run now, the rest of what was taken going to
- * me's batch; or NULL if none waits. From the queue, but first from a batch that fell
- * behind it (see the contract), and from any batch when the queue is empty. */
-static struct rf_future *find_work(struct rf_executor *ex, struct batch *me)
-{
-	struct rf_future *got = NULL;
-	size_t n = 0, pos = 0;
-	size_t behind = (size_t)ex->nbatches * BATCH;
-	int self = (int)(me - ex->batches);
-	for (int i = 1; i < ex->nbatches && !got && batches_waiting(ex); i++) {
-		struct batch *v = &ex->batches[(self + i) % ex->nbatches];
-		if (!batch_size(v) || (ex->queue && ex->taken - batch_pos(v) <= behind))
-			continue;
-		spin_lock(&v->lock);
-		pos = batch_pos(v);
-		if ((n = (batch_size(v) + 1) / 2)) /* half, and the last one too */
-			got = batch_take(v, n);
-		spin_unlock(&v->lock);
-	}
-	if (!got && ex->queue) {
-		n = ex->queued / (size_t)ex->nbatches;
-		n = n < 1 ? 1 : n > BATCH ? BATCH : n;
-		got = ex->queue;
-		struct rf_future *last = got;
-		for (size_t i = 1; i < n; i++)
-			last = last->next;
-		ex->queue = last->next;
-		last->next = NULL;
-		ex->queued -= n;
-		pos = ex->taken;
-		ex->taken += n;
-	}
-	if (n > 1) {
-		spin_lock(&me->lock);
-		batch_fill(me, got->next, n - 1, pos + 1);
-		spin_unlock(&me->lock);
-		got->next = NULL;
-	}
-	return got;
-}
-
-/* Lock held: whether a task waits, in the queue or in a batch. */
-static bool work_waits(struct rf_executor *ex)
-{
-	return ex->queue || batches_waiting(ex);
-}
-
-/* Lock held: an idle worker claimed to take the waiting tasks, counted as searching, to
- * be completed after the unlock; or NULL: nothing waits, one searching, or none idle. */
+/* Lock held: an idle worker claimed to take the queued tasks, counted as searching, to
+ * be completed after the unlock; or NULL: nothing queued, one searching, or none idle. */
 static waiter *claim_waker(struct rf_executor *ex)
 {
-	if (ex->searching || !ex->idle.head || !work_waits(ex))
+	if (!ex->queue || ex->searching)
 		return NULL;
 	waiter *w = waitlist_claim_one(&ex->idle);
 	if (w) {
@@ -215,28 +93,38 @@ static waiter *claim_waker(struct rf_executor *ex)
 	return w;
 }
 
+/* Lock not held: poll the queue until it holds a task or IDLE_POLL_NS pass. The caller
+ * looks at it again under the lock either way (what the poll saw is a hint). */
+static void poll_queue(struct rf_executor *ex)
+{
+	uint64_t end = time_now_ns() + IDLE_POLL_NS;
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (queued_of(ex))
+				return;
+			cpu_relax();
+		}
+	} while (time_now_ns() < end);
+}
+
 static void *worker_main(void *arg)
 {
-	struct batch *me = arg;
-	struct rf_executor *ex = me->ex;
-	bool claimed = false; /* woken by claim_waker: counted as searching */
+	struct rf_executor *ex = arg;
+	bool polled = false; /* the queue was polled since this worker last found a task */
 	sched_busy(1);
+	spin_lock(&ex->lock);
 	for (;;) {
-		struct rf_future *f = batch_pop(me);
+		struct rf_future *f = ex->queue;
 		if (f) {
-			future_run(f, true);
-			continue;
-		}
-		spin_lock(&ex->lock);
-		if (claimed)
-			ex->searching--;
-		claimed = false;
-		if ((f = find_work(ex, me))) {
+			ex->queue = f->next;
+			set_queued(ex, queued_of(ex) - 1);
 			waiter *next = claim_waker(ex);
 			spin_unlock(&ex->lock);
 			if (next)
 				waiter_complete(next);
 			future_run(f, true);
+			polled = false;
+			spin_lock(&ex->lock);
 		} else if (phase_of(ex) != RUNNING) {
 			waiter *chain = NULL;
 			if (--ex->live == 0) {
@@ -247,13 +135,23 @@ static void *worker_main(void *arg)
 			waitlist_complete_chain(chain, 0, RF_NIL);
 			sched_busy(-1);
 			return NULL;
+		} else if (!polled && !ex->searching) {
+			ex->searching++;
+			spin_unlock(&ex->lock);
+			poll_queue(ex);
+			polled = true;
+			spin_lock(&ex->lock);
+			ex->searching--;
 		} else {
 			waiter w;
 			waiter_init(&w);
 			sched_busy(-1);
 			waitlist_sleep(&ex->idle, &ex->lock, &w, DEADLINE_NONE);
 			sched_busy(1);
-			claimed = w.value != RF_NIL; /* by claim_waker, not by shutdown */
+			polled = false;
+			spin_lock(&ex->lock);
+			if (w.value != RF_NIL) /* claimed by claim_waker, not by shutdown */
+				ex->searching--;
 		}
 	}
 }
@@ -274,7 +172,7 @@ static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 			ex->queue = fs[i];
 		ex->tail = fs[i];
 	}
-	ex->queued += n;
+	set_queued(ex, queued_of(ex) + n);
 	waiter *w = claim_waker(ex);
 	spin_unlock(&ex->lock);
 	if (w)
@@ -315,33 +213,17 @@ int rf_executor_new(int threads, rf_executor **out)
 	struct rf_executor *ex = malloc(sizeof(*ex) + (size_t)threads * sizeof(pthread_t));
 	if (!ex)
 		return -ENOMEM;
-	ex->batches = aligned_alloc(_Alignof(struct batch), (size_t)threads * sizeof(struct batch));
-	if (!ex->batches) {
-		free(ex);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < threads; i++) {
-		struct batch *b = &ex->batches[i];
-		spin_init(&b->lock, LOCKRANK_EXECUTOR_BATCH);
-		b->head = NULL;
-		atomic_init(&b->n, 0);
-		atomic_init(&b->pos, 0);
-		b->ex = ex;
-	}
-	ex->nbatches = threads;
 	spin_init(&ex->lock, LOCKRANK_EXECUTOR);
 	atomic_init(&ex->phase, RUNNING);
 	ex->queue = ex->tail = NULL;
-	ex->queued = 0;
-	ex->taken = 0;
-	atomic_init(&ex->batched, 0);
+	atomic_init(&ex->queued, 0);
 	ex->searching = 0;
 	waitlist_init(&ex->idle);
 	waitlist_init(&ex->awaiters);
 	ex->live = threads;
 	ex->nthreads = 0;
 	for (int i = 0; i < threads; i++) {
-		if (pthread_create(&ex->threads[i], NULL, worker_main, &ex->batches[i]) != 0) {
+		if (pthread_create(&ex->threads[i], NULL, worker_main, ex) != 0) {
 			spin_lock(&ex->lock);
 			ex->live -= threads - i; /* the ones never started */
 			spin_unlock(&ex->lock);
@@ -361,7 +243,6 @@ void rf_executor_free(rf_executor *ex)
 	rf_executor_shutdown(ex);
 	for (int i = 0; i < ex->nthreads; i++)
 		pthread_join(ex->threads[i], NULL);
-	free(ex->batches);
 	free(ex);
 }
 
@@ -436,31 +317,17 @@ int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n)
 		return -EINVAL;
 	spin_lock(&ex->lock);
 	waiter *chain = begin_shutdown(ex);
-	/* Nothing more is accepted, and while `lock` is held tasks only leave the batches
-	 * (their owners run them): the count of waiting tasks only shrinks from here. */
-	size_t cap = ex->queued;
-	for (int i = 0; i < ex->nbatches; i++)
-		cap += batch_size(&ex->batches[i]);
+	size_t cap = queued_of(ex); /* only shrinks from now on: nothing more is accepted */
 	spin_unlock(&ex->lock);
 	waitlist_complete_chain(chain, 0, RF_NIL);
 
 	rf_task *tasks = NULL;
 	if (cap && !(tasks = malloc(cap * sizeof(*tasks))))
 		return -ENOMEM;
-	struct rf_future *f = NULL, **end = &f;
 	spin_lock(&ex->lock);
-	for (int i = 0; i < ex->nbatches; i++) { /* what the batches hold came first */
-		struct batch *b = &ex->batches[i];
-		spin_lock(&b->lock);
-		if (batch_size(b))
-			*end = batch_take(b, batch_size(b));
-		spin_unlock(&b->lock);
-		while (*end)
-			end = &(*end)->next;
-	}
-	*end = ex->queue;
+	struct rf_future *f = ex->queue;
 	ex->queue = ex->tail = NULL;
-	ex->queued = 0;
+	set_queued(ex, 0);
 	spin_unlock(&ex->lock);
 	size_t count = 0;
 	while (f) {

@@ -1,6 +1,5 @@
 /* deref family: the executor service (submit, invoke-all, shutdown, shutdown-now,
- * await-termination), that no accepted task is lost, and that a task a thread took in a
- * batch runs on another thread when the first is held. */
+ * await-termination) and that no accepted task is lost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +10,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-#include "check.h"
 #include "ringfold.h"
 
 static _Atomic long ran;
@@ -100,8 +98,7 @@ static void await_termination_timeout(void **state)
 }
 
 /* shutdown-now hands back exactly the tasks not started, in order, cancelled; each
- * accepted task either ran or came back: those still queued, and (batched) those the
- * thread took off the queue at once with the task that holds it. */
+ * accepted task either ran or came back. */
 struct gates {
 	rf_promise *started, *go;
 };
@@ -113,32 +110,22 @@ static int hold_thread(rf_val arg, rf_val *out)
 	return rf_promise_deref(g->go, out);
 }
 
-static void shutdown_now_check(bool batched)
+static void shutdown_now_returns_unstarted(void **state)
 {
 	enum { N = 50 };
 	rf_executor *ex;
-	rf_promise *gate, *started, *first_gate = NULL;
-	rf_future *blocker, *first = NULL, *f[N];
+	rf_promise *gate, *started;
+	rf_future *blocker, *f[N];
 	rf_val v;
 	atomic_store(&ran, 0);
 	assert_int_equal(rf_promise_new(&gate), 0);
 	assert_int_equal(rf_promise_new(&started), 0);
 	struct gates g = {started, gate};
 	assert_int_equal(rf_executor_new(1, &ex), 0);
-	if (batched) { /* hold the thread so that the blocker queues with the rest */
-		assert_int_equal(rf_promise_new(&first_gate), 0);
-		assert_int_equal(rf_executor_submit(ex, wait_for, rf_from_ptr(first_gate), &first),
-		                 0);
-	}
 	assert_int_equal(rf_executor_submit(ex, hold_thread, rf_from_ptr(&g), &blocker), 0);
-	if (!batched)
-		assert_int_equal(rf_deref(started, &v), 0); /* the only thread is now held */
+	assert_int_equal(rf_deref(started, &v), 0); /* the only thread is now held */
 	for (int i = 0; i < N; i++)
 		assert_int_equal(rf_executor_submit(ex, count_task, i, &f[i]), 0);
-	if (batched) {
-		assert_int_equal(rf_promise_deliver(first_gate, 1), 0);
-		assert_int_equal(rf_deref(started, &v), 0); /* held, with a batch taken */
-	}
 	rf_task *back;
 	size_t n;
 	assert_int_equal(rf_executor_shutdown_now(ex, &back, &n), 0);
@@ -150,7 +137,7 @@ static void shutdown_now_check(bool batched)
 	assert_int_equal(v, 7);
 	for (size_t i = 0; i < n; i++) {
 		assert_ptr_equal(back[i].fn, count_task);
-		assert_int_equal(back[i].arg, (rf_val)i);
+		assert_int_equal(back[i].arg, (rf_val)(N - n + i));
 	}
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(rf_deref(f[i], &v), -ECANCELED);
@@ -159,146 +146,9 @@ static void shutdown_now_check(bool batched)
 	}
 	free(back);
 	rf_future_free(blocker);
-	rf_future_free(first);
 	rf_executor_free(ex);
 	rf_promise_free(gate);
 	rf_promise_free(started);
-	rf_promise_free(first_gate);
-}
-
-static void shutdown_now_returns_unstarted(void **state)
-{
-	shutdown_now_check(false);
-}
-
-static void shutdown_now_returns_batched(void **state)
-{
-	shutdown_now_check(true);
-}
-
-/* A task that waits for the task queued right behind it: from a backlog a thread takes
- * both at once, so the other thread must take the second from it, or the first waits
- * forever (the 60 s deadline is only a backstop for that failure). */
-static int deliver(rf_val arg, rf_val *out)
-{
-	*out = 1;
-	return rf_promise_deliver(rf_to_ptr(arg), 1) < 0 ? -EINVAL : 0;
-}
-
-static int wait_for_long(rf_val arg, rf_val *out)
-{
-	return rf_promise_deref_timeout(rf_to_ptr(arg), 60000, out);
-}
-
-static void waits_on_task_behind(void **state)
-{
-	enum { FILLERS = 38 };
-	rf_executor *ex;
-	rf_promise *go, *behind, *started[2];
-	rf_future *gates[2], *waiter, *second, *fill[FILLERS];
-	struct gates g[2];
-	rf_val v;
-	assert_int_equal(rf_promise_new(&go), 0);
-	assert_int_equal(rf_promise_new(&behind), 0);
-	assert_int_equal(rf_executor_new(2, &ex), 0);
-	for (int i = 0; i < 2; i++) { /* both threads held: the rest queues up */
-		assert_int_equal(rf_promise_new(&started[i]), 0);
-		g[i] = (struct gates){started[i], go};
-		assert_int_equal(rf_executor_submit(ex, hold_thread, rf_from_ptr(&g[i]), &gates[i]),
-		                 0);
-	}
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(rf_deref(started[i], &v), 0);
-	assert_int_equal(rf_executor_submit(ex, wait_for_long, rf_from_ptr(behind), &waiter), 0);
-	assert_int_equal(rf_executor_submit(ex, deliver, rf_from_ptr(behind), &second), 0);
-	for (int i = 0; i < FILLERS; i++)
-		assert_int_equal(rf_executor_submit(ex, count_task, i, &fill[i]), 0);
-	assert_int_equal(rf_promise_deliver(go, 1), 0);
-	assert_int_equal(rf_deref(waiter, &v), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(rf_deref(second, &v), 0);
-	for (int i = 0; i < FILLERS; i++) {
-		assert_int_equal(rf_deref(fill[i], &v), 0);
-		rf_future_free(fill[i]);
-	}
-	for (int i = 0; i < 2; i++) {
-		rf_future_free(gates[i]);
-		rf_promise_free(started[i]);
-	}
-	rf_future_free(waiter);
-	rf_future_free(second);
-	rf_executor_free(ex);
-	rf_promise_free(go);
-	rf_promise_free(behind);
-}
-
-/* The same while the queue never drains: each filler queues the next until the task
- * waited for has run. A thread taking only from the queue while it holds anything would
- * starve the batch that holds that task; a batch that fell behind is taken first. */
-struct stream {
-	rf_executor *ex;
-	_Atomic bool done;
-};
-
-static int stream_fill(rf_val arg, rf_val *out)
-{
-	struct stream *st = rf_to_ptr(arg);
-	if (!atomic_load_explicit(&st->done, memory_order_relaxed)) {
-		int rc = rf_executor_submit(st->ex, stream_fill, arg, NULL);
-		/* refused only once the test, done, shuts the pool down */
-		RF_CHECK(rc == 0 || (rc == RF_ESHUTDOWN && atomic_load(&st->done)));
-	}
-	*out = 0;
-	return 0;
-}
-
-static int stream_deliver(rf_val arg, rf_val *out)
-{
-	struct stream *st = rf_to_ptr(arg);
-	atomic_store_explicit(&st->done, true, memory_order_relaxed);
-	*out = 1;
-	return 0;
-}
-
-static void batch_behind_is_not_starved(void **state)
-{
-	enum { FILLERS = 38 };
-	rf_executor *ex;
-	rf_promise *go, *started[2];
-	rf_future *gates[2], *waiter, *second;
-	struct gates g[2];
-	rf_val v;
-	assert_int_equal(rf_promise_new(&go), 0);
-	assert_int_equal(rf_executor_new(2, &ex), 0);
-	struct stream st = {.ex = ex};
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(rf_promise_new(&started[i]), 0);
-		g[i] = (struct gates){started[i], go};
-		assert_int_equal(rf_executor_submit(ex, hold_thread, rf_from_ptr(&g[i]), &gates[i]),
-		                 0);
-	}
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(rf_deref(started[i], &v), 0);
-	rf_promise *behind;
-	assert_int_equal(rf_promise_new(&behind), 0);
-	assert_int_equal(rf_executor_submit(ex, wait_for_long, rf_from_ptr(behind), &waiter), 0);
-	assert_int_equal(rf_executor_submit(ex, stream_deliver, rf_from_ptr(&st), &second), 0);
-	for (int i = 0; i < FILLERS; i++)
-		assert_int_equal(rf_executor_submit(ex, stream_fill, rf_from_ptr(&st), NULL), 0);
-	assert_int_equal(rf_promise_deliver(go, 1), 0);
-	/* the batch behind the blocked task was taken (60 s: a backstop for a starved one) */
-	assert_int_equal(rf_future_deref_timeout(second, 60000, &v), 0);
-	assert_int_equal(rf_promise_deliver(behind, 1), 0);
-	assert_int_equal(rf_deref(waiter, &v), 0);
-	rf_executor_free(ex);
-	for (int i = 0; i < 2; i++) {
-		rf_future_free(gates[i]);
-		rf_promise_free(started[i]);
-	}
-	rf_future_free(waiter);
-	rf_future_free(second);
-	rf_promise_free(go);
-	rf_promise_free(behind);
 }
 
 struct submitter {
@@ -426,9 +276,6 @@ int main(void)
 	    cmocka_unit_test(shutdown_loses_nothing),
 	    cmocka_unit_test(await_termination_timeout),
 	    cmocka_unit_test(shutdown_now_returns_unstarted),
-	    cmocka_unit_test(shutdown_now_returns_batched),
-	    cmocka_unit_test(waits_on_task_behind),
-	    cmocka_unit_test(batch_behind_is_not_starved),
 	    cmocka_unit_test(shutdown_races_submitters),
 	    cmocka_unit_test(invoke_all),
 	    cmocka_unit_test(all_threads_meet),
