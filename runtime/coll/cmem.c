@@ -115,12 +115,9 @@ void *cmem_alloc(size_t size)
 	if (k >= CM_CLASSES)
 		return malloc(size);
 #ifndef CM_BYPASS
-	void *p = tc.blocks.head[k];
-	if (p) { /* pop(), without its test for an empty list */
-		tc.blocks.head[k] = *(void **)p;
-		tc.blocks.n[k]--;
+	void *p = pop(&tc.blocks, k);
+	if (p)
 		return p;
-	}
 #endif
 	return malloc((k + 1) * CM_GRAIN); /* the whole class: any size in it may reuse it */
 }
