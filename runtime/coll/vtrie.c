@@ -44,23 +44,27 @@ vnode *vnode_tail_alloc(uint32_t cap)
 	vnode *n = cmem_alloc(vnode_size(cap));
 	if (!n)
 		return NULL;
-	atomic_init(&n->rcf, 1);
-	atomic_init(&n->lent, 0);
-	n->own = -1;
+	vnode_init(n, 0);
+	atomic_init(&n->rcf, 1); /* fill 0 */
 	n->cap = (uint8_t)cap;
-	n->edit = 0;
 	n->root = NULL;
 	return n;
 }
 
-void vnode_tail_free(vnode *t, uint32_t shift, const rf_coll_ops *ops)
+/* Release the elements of a leaf whose last reference was just dropped: its first fill
+ * slots. Relaxed: every claim of a slot came before its claimer's reference was dropped,
+ * on this same word (a trie leaf's fill never changes). */
+static void leaf_release(const vnode *n, const rf_coll_ops *ops)
 {
-	/* relaxed: every claim of a slot came before its claimer's reference was dropped,
-	 * on this same word */
-	uint32_t fill = vnode_fill_of(atomic_load_explicit(&t->rcf, memory_order_relaxed));
+	uint32_t fill = vnode_fill_of(atomic_load_explicit(&n->rcf, memory_order_relaxed));
 	if (ops && ops->release)
 		for (uint32_t j = 0; j < fill; j++)
-			ops->release(t->x[j], ops->ctx);
+			ops->release(n->x[j], ops->ctx);
+}
+
+void vnode_tail_free(vnode *t, uint32_t shift, const rf_coll_ops *ops)
+{
+	leaf_release(t, ops);
 	vnode_drop(t->root, shift, ops);
 	vnode_free(t);
 }
@@ -84,16 +88,11 @@ void vnode_drop(vnode *n, uint32_t level, const rf_coll_ops *ops)
 		vnode_free(n);
 		return;
 	}
-	if (level == 0) {
-		/* relaxed: a trie leaf's fill never changes (a transient's tail: before it) */
-		uint32_t fill = vnode_fill_of(atomic_load_explicit(&n->rcf, memory_order_relaxed));
-		if (ops && ops->release)
-			for (uint32_t j = 0; j < fill; j++)
-				ops->release(n->x[j], ops->ctx);
-	} else {
+	if (level == 0)
+		leaf_release(n, ops);
+	else
 		for (int j = 0; j < VW; j++)
 			vnode_drop(n->kid[j], level - VBITS, ops); /* NULL: no-op */
-	}
 	vnode_free(n);
 }
 
