@@ -3,6 +3,10 @@
  *   stm_bank_2t       two threads transfer random amounts between random accounts (of
  *                     ACCOUNTS); ns per transfer = wall time / transfers of both.
  *                     Peers: one global pthread mutex; GCC transactional memory.
+ *                     The mutex row is bimodal: in its fast mode one thread runs
+ *                     its transfers back to back while the other sleeps in the futex
+ *                     (the lock changes hands tens to thousands of times in a run,
+ *                     not 10^5: docs/ref.md), a single-threaded run with hot caches.
  *   stm_bank_1t       the same on one thread: the uncontended cost of a transaction,
  *                     to tell it from the cost of moving cache lines between cores.
  *   stm_audit_vs_writers  contention management: one thread runs transactions that

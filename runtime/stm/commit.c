@@ -1,26 +1,27 @@
 /* runtime/stm/commit.c: commit of one attempt (Clojure's LockingTransaction.run tail).
  *
  * Sequence (the words are described in stm.h):
- *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry). From
- *     here no one can kill this attempt, so its claims hold. An attempt that wrote
- *     nothing goes RUNNING -> COMMITTED instead and is done.
+ *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry), or
+ *     straight to INSTALLING when steps 2-4 have nothing to do (the common case: refs set
+ *     in the body, no validator, no release function). From here no one can kill this
+ *     attempt, so its claims hold. An attempt that wrote nothing goes RUNNING ->
+ *     COMMITTED instead and is done.
  *  2. Commuted refs this attempt did not set are claimed now, in ref-address order. A
- *     live claim of a RUNNING younger attempt is barged; a COMMITTING claim is waited
+ *     live claim of a RUNNING younger attempt is barged; a claim past RUNNING is waited
  *     for only by a transaction that claimed no ref in its body (stm.h: no cycle), else
  *     we retry. With the claim, ensures by others are visible (stm.h pairing): they mean
  *     retry. Then the commute functions run again on the newest values, in order.
  *  3. Validators on every value to be written; a rejection aborts (no retry).
  *  4. A retirement record per written ref with a release function (the one step left
- *     that can fail). Steps 2-4 are skipped when there is nothing for them to do (the
- *     common case: refs set in the body, no validator, no release function).
- *  5. A bigger ring for a history that must grow out of a full one (if none can be had,
- *     it grows later: nothing fails). Set REF_I on every written ref (we own them: plain
- *     stores; in any order, since no one waits for REF_I while holding anything), a
- *     seq_cst fence, then cp = P + 1 from the clock, which is written only to mark it
- *     dirty (stm.h: a reader whose read point covers cp read or raised the clock after
- *     this load, so sees REF_I or the installed versions), install (a value that drops
- *     out is retired), clear REF_I with a version bump (release, pairs with readers'
- *     acquire). Then clear each claim (owner = 0, release).
+ *     that can fail). Then state -> INSTALLING (a seq_cst store).
+ *  5. cp = P + 1 from the clock, which is written only to mark it dirty: the claims and
+ *     INSTALLING come before this load in the seq_cst order, which is what lets readers
+ *     whose read point covers cp find the installs (stm.h), so no fence is needed. A
+ *     bigger ring for a history that must grow out of a full one (if none can be had, it
+ *     grows later: nothing fails). Per written ref: set REF_I (we own it: a plain store),
+ *     release fence, install (a value that drops out is retired), clear REF_I with a
+ *     version bump (release, pairs with readers' acquire), clear the claim (owner = 0,
+ *     release).
  *  6. state -> COMMITTED (release: after the installs, so whoever sees the claim dead
  *     also sees the values; then the stopper's half of the latch, slot.c), wake waiters.
  * On failure at 2, 3 or 4 nothing was written; the caller's tx_stop kills every claim.
@@ -50,8 +51,8 @@ uint64_t stm_clock_read_point(void)
 	return c >> 1; /* 2P+1 -> 2P+2: P+1 and clean; or a raced reader's P+1, dirty */
 }
 
-/* The commit point of a commit that set REF_I on its refs and then a seq_cst fence:
- * P + 1, marking the clock dirty unless it is already. */
+/* The commit point of a commit that is INSTALLING (after its seq_cst CAS or store of that
+ * state): P + 1, marking the clock dirty unless it is already. */
 static uint64_t clock_commit_point(void)
 {
 	uint64_t c = atomic_load_explicit(&stm_time.clock, memory_order_seq_cst);
@@ -138,7 +139,7 @@ static int claim_commuted(stm_tx *tx, rf_ref *r, bool may_wait)
 					return RF_ETXRETRY;
 				continue;
 			}
-			/* COMMITTING: it finishes without waiting for us (stm.h); wait on its
+			/* past RUNNING: it finishes without waiting for us (stm.h); wait on its
 			 * latch (a short spin, then parked: its holder may be preempted) */
 			if (!may_wait)
 				return RF_ETXRETRY;
@@ -280,40 +281,39 @@ int tx_commit(stm_tx *tx)
 		stm_slot_wake(s);
 		return 0;
 	}
-	if (!atomic_compare_exchange_strong_explicit(&s->state, &running,
-	                                             s->serial << 3 | TX_COMMITTING,
-	                                             memory_order_seq_cst, memory_order_relaxed))
+	bool prepare = tx->nc || (tx->seen & E_RELEASE) || any_validator(tx);
+	/* seq_cst: INSTALLING (when not prepare) before the clock load (stm.h) */
+	if (!atomic_compare_exchange_strong_explicit(
+	        &s->state, &running, s->serial << 3 | (prepare ? TX_COMMITTING : TX_INSTALLING),
+	        memory_order_seq_cst, memory_order_relaxed))
 		return RF_ETXRETRY;
-	int rc;
-	if ((tx->nc || (tx->seen & E_RELEASE) || any_validator(tx)) && (rc = commit_prepare(tx)))
-		return rc;
+	if (prepare) {
+		int rc = commit_prepare(tx);
+		if (rc)
+			return rc;
+		/* seq_cst: before the clock load (stm.h) */
+		atomic_store_explicit(&s->state, s->serial << 3 | TX_INSTALLING,
+		                      memory_order_seq_cst);
+	}
+	uint64_t cp = clock_commit_point();
+	bool watched = false;
 	/* the set is final: walk it through locals (the stores below may alias tx for the
 	 * compiler) */
-	tx_entry *const begin = tx->e, *const end = tx->e + tx->n;
-	for (tx_entry *e = begin; e < end; e++) {
+	for (tx_entry *e = tx->e, *const end = tx->e + tx->n; e < end; e++) {
 		if (!written(e))
 			continue;
 		rf_ref *r = e->ref;
 		/* only the live owner installs, so installs of one ref never overlap */
 		RF_ASSERT(atomic_load_explicit(&r->owner, memory_order_relaxed) == tx->word);
-		e->bigger = stm_ref_ring_for_growth(r); /* before REF_I: allocates */
+		stm_ring *bigger = stm_ref_ring_for_growth(r); /* allocates, rarely */
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		RF_ASSERT(!(l & REF_I));
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
+		/* REF_I before the versions (pairs with the readers' acquire fence) */
+		atomic_thread_fence(memory_order_release);
 		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
-	}
-	/* seq_cst fence: REF_I before the load of the clock, and before the version writes
-	 * (the readers' half: stm_clock_read_point, versions_read in ref.c) */
-	atomic_thread_fence(memory_order_seq_cst);
-	uint64_t cp = clock_commit_point();
-	bool watched = false;
-	for (tx_entry *e = begin; e < end; e++) {
-		if (!written(e))
-			continue;
-		rf_ref *r = e->ref;
-		if (stm_ref_install(r, e->val, cp, e->node, e->bigger))
+		if (stm_ref_install(r, e->val, cp, e->node, bigger))
 			e->node = NULL;
-		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
 		/* Give the claim up on a line we hold anyway, so that the next claimer need not
 		 * read our slot's state (a second line from another core) to find it dead.

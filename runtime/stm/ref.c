@@ -7,8 +7,9 @@
  *    release; readers load the pointer with acquire, so a ring they see is whole); readers
  *    read them with relaxed loads between two loads
  *    of `lock` (a sequence lock: writer sets REF_I, release fence, writes, then a release
- *    store that clears REF_I and bumps the version; reader loads `lock` (seq_cst, see
- *    stm.h), reads, acquire fence, loads `lock` again and retries on any change).
+ *    store that clears REF_I and bumps the version; reader loads `lock` (acquire), reads,
+ *    acquire fence, checks the owner word (the clock pairing, stm.h), loads `lock` again
+ *    and retries on any change).
  *  - `cur` is also stored (release) after the ring and read (acquire) by rf_ref_deref
  *    outside transactions, which needs no sequence word: one word, always whole.
  *  - `faults` counts readers that found no version old enough; the next install grows
@@ -149,8 +150,7 @@ void rf_ref_free(rf_ref *ref)
 static bool versions_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 {
 	for (unsigned spins = 0;; spins++) {
-		/* seq_cst: the reader's half of the clock pairing (stm.h, commit.c) */
-		uint64_t s1 = atomic_load_explicit(&r->lock, memory_order_seq_cst);
+		uint64_t s1 = atomic_load_explicit(&r->lock, memory_order_acquire);
 		if (s1 & REF_I) {
 			stm_relax(spins);
 			continue;
@@ -173,6 +173,15 @@ static bool versions_read(rf_ref *r, uint64_t rp, rf_val *val, uint64_t *newest)
 			}
 		}
 		atomic_thread_fence(memory_order_acquire); /* pairs with install's release fence */
+		/* The reader's half of the clock pairing (stm.h): an INSTALLING owner may have a
+		 * point <= rp and not have started its install; any other word lets the load
+		 * of `lock` below see every install that has one. seq_cst: after our clock
+		 * operation in the single order (acquire for that load, too). */
+		uint64_t o = atomic_load_explicit(&r->owner, memory_order_seq_cst);
+		if (o && stm_word_installing(o)) {
+			stm_relax(spins);
+			continue;
+		}
 		if (s1 != atomic_load_explicit(&r->lock, memory_order_relaxed))
 			continue;
 		*val = v;

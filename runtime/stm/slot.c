@@ -164,7 +164,15 @@ bool stm_word_live(uint64_t word, uint64_t *state)
 	*state = st;
 	if (((st >> 3) & STM_SERIAL_MASK) != word >> STM_IDX_BITS)
 		return false;
-	return (st & TX_STATUS_MASK) == TX_RUNNING || (st & TX_STATUS_MASK) == TX_COMMITTING;
+	return (st & TX_STATUS_MASK) <= TX_INSTALLING;
+}
+
+bool stm_word_installing(uint64_t word)
+{
+	/* seq_cst: after the reader's clock operation and its load of the owner word (stm.h) */
+	uint64_t st = atomic_load_explicit(&stm_slot_of(word)->state, memory_order_seq_cst);
+	return ((st >> 3) & STM_SERIAL_MASK) == word >> STM_IDX_BITS &&
+	       (st & TX_STATUS_MASK) == TX_INSTALLING;
 }
 
 void stm_slot_wake_all(stm_slot *s)

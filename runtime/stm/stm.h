@@ -14,12 +14,21 @@
  *    line moves between cores only when readers and writers alternate: neither a
  *    stream of writers nor a stream of readers writes it (TL2's GV4/GV5 family).
  *    Why that is a snapshot: every cp >= the points of the refs it overwrites (P only
- *    grows), and cp > the committer's own rp. A committer sets REF_I on all its refs,
- *    then a seq_cst fence, then reads the clock. A reader whose rp >= cp read or raised
- *    the clock after that read in the clock's modification order: either it raised it
- *    from the dirty value the committer saw or made, or it loaded a value that a later
- *    raise made clean; so its seq_cst loads of the committer's refs come after the
- *    fence and find REF_I or the installed versions (commit.c, step 4). Real time: a
+ *    grows), and cp > the committer's own rp. A committer has claimed all its refs
+ *    (seq_cst CASes) and then entered INSTALLING (a seq_cst CAS or store) before it
+ *    reads the clock. A reader whose rp >= cp read or raised the clock after that read
+ *    in the clock's modification order, hence after the claims and the INSTALLING in
+ *    the single order of seq_cst operations; after reading a ref's versions it loads the
+ *    ref's owner word and, if it names an attempt, that attempt's state (both seq_cst):
+ *    it finds the committer's claim INSTALLING (it waits, and reads again), or the
+ *    committer stopped (COMMITTED, or a later attempt of its slot: published after the
+ *    installs), or a later word (0 or
+ *    a later claim, whose writer read the committer's release of the claim, made after
+ *    its installs): with the latter two the reader synchronized with the installs, and
+ *    its second load of the ref's sequence word sees them, so it reads again (ref.c,
+ *    versions_read). A claim the reader sees RUNNING or COMMITTING has not read the
+ *    clock yet (INSTALLING comes first): its cp will be > rp. So a commit needs no
+ *    fence of its own. Real time: a
  *    commit that completed left the clock dirty at its P, so a reader that starts later
  *    raises it (rp = P + 1 = cp) or finds it raised past it. Two commits may share a
  *    point: then they held their claims at the same time, so their write sets are
@@ -47,8 +56,8 @@
  *  - Per ref an `owner` word: the claim of the transaction attempt that may write it
  *    (Clojure's tinfo, which Clojure guards with the ref's write lock; here the claim
  *    itself is the lock). Alter and ref-set claim in the body; commute claims at
- *    commit. A claim is alive while that attempt's slot state says RUNNING or
- *    COMMITTING with the same serial; a dead claim is simply overwritten. Only the
+ *    commit. A claim is alive while that attempt's slot state is live (RUNNING,
+ *    COMMITTING or INSTALLING) with the same serial; a dead claim is simply overwritten. Only the
  *    live owner installs, so installs of one ref never overlap. A commit clears its
  *    claims (owner = 0) after installing; claims of attempts that stopped stay, dead.
  *  - Per ref an `ensurers` count (Clojure's read lock held by ensure).
@@ -62,9 +71,9 @@
  * yet first polls the claim for up to STM_CLAIM_SPINS pauses without stopping: it holds
  * nothing either, and a short holder is usually gone by then. At commit, a transaction
  * that claimed no ref in its body (its claims are all commute claims, taken in
- * ref-address order) may wait for a COMMITTING claim, which finishes without waiting on
- * anyone else; a transaction that claimed a ref in its body retries instead, so waits
- * at commit cannot close a cycle either. Every such wait is bounded.
+ * ref-address order) may wait for a claim past RUNNING (COMMITTING or INSTALLING), which finishes
+ * without waiting on anyone else; a transaction that claimed a ref in its body retries instead, so
+ * waits at commit cannot close a cycle either. Every such wait is bounded.
  *
  * Pairings (Dekker style; each side writes its own word, then reads the other's, so at
  * least one side sees the other):
@@ -89,13 +98,17 @@
 #include "runtime/base/watches.h"
 #include "runtime/sched/wait.h"
 
-/* Slot state: serial << 3 | status. */
+/* Slot state: serial << 3 | status. RUNNING, COMMITTING and INSTALLING are live (their
+ * claims hold); only RUNNING can be killed. COMMITTING: running the commit's steps that
+ * may take time (commute claims and functions, validators); INSTALLING: its claims are
+ * final and it may have read the clock, so readers of its refs wait for it. */
 enum {
 	TX_RUNNING = 0,
 	TX_COMMITTING = 1,
-	TX_RETRY = 2,
-	TX_KILLED = 3,
-	TX_COMMITTED = 4,
+	TX_INSTALLING = 2,
+	TX_RETRY = 3,
+	TX_KILLED = 4,
+	TX_COMMITTED = 5,
 	TX_STATUS_MASK = 7,
 };
 
@@ -203,10 +216,14 @@ static inline void stm_slot_put(stm_slot *s)
 /* The slot with index idx / the slot an owner word names (word != 0). */
 stm_slot *stm_slot_at(uint32_t idx);
 stm_slot *stm_slot_of(uint64_t word);
-/* Whether the attempt named by `word` is RUNNING or COMMITTING; *state gets the state. */
+/* Whether the attempt named by `word` is live (RUNNING, COMMITTING or INSTALLING); *state
+ * gets the state. */
 bool stm_word_live(uint64_t word, uint64_t *state);
+/* Whether the attempt named by `word` (!= 0) is INSTALLING (seq_cst load: the readers'
+ * half of the clock pairing above). */
+bool stm_word_installing(uint64_t word);
 /* Wake everyone waiting for the holder's attempt to stop (call after the state left
- * RUNNING/COMMITTING, through a seq_cst store, a CAS or stm_slot_stop). Never blocks. */
+ * the live ones, through a seq_cst store, a CAS or stm_slot_stop). Never blocks. */
 void stm_slot_wake_all(stm_slot *s);
 static inline void stm_slot_wake(stm_slot *s)
 {
@@ -216,7 +233,7 @@ static inline void stm_slot_wake(stm_slot *s)
 }
 /* Whether the waiters' side of the latch runs membarrier (slot.c); set once. */
 extern _Atomic bool stm_latch_asym;
-/* The holder ends its attempt: state (not RUNNING/COMMITTING) is published after
+/* The holder ends its attempt: state (not a live one) is published after
  * everything the holder wrote before (release), then waiters are woken. Without a
  * locked instruction once waiters use membarrier (slot.c). Never blocks. */
 static inline void stm_slot_stop(stm_slot *s, uint64_t state)
@@ -241,9 +258,8 @@ void stm_slot_await(uint64_t word, uint64_t deadline_ns);
 /* ---- refs (ref.c) ---- */
 
 /* Read the newest version with point <= rp. Returns false when none is kept (a fault;
- * the caller counts it). Waits (briefly) while an install is in progress. Its first
- * load of the sequence word is seq_cst: the reader's half of the clock pairing
- * (commit.c). */
+ * the caller counts it). Waits (briefly) while an install is in progress or its owner is
+ * INSTALLING: the reader's half of the clock pairing (above). */
 bool stm_ref_read(rf_ref *r, uint64_t rp, rf_val *out);
 /* Commit point of the newest version (a consistent read, as stm_ref_read). */
 uint64_t stm_ref_newest_point(rf_ref *r);

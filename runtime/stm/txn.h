@@ -24,7 +24,6 @@ typedef struct tx_entry {
 	rf_val base;          /* the committed value the first write replaced (never owned) */
 	rf_val old;           /* at commit: the value replaced, for watches */
 	reclaim_thread *node; /* at commit (E_RELEASE): retires the value the install drops */
-	stm_ring *bigger;     /* at commit: a ring for the history to grow into, or NULL */
 	uint32_t flags;
 } tx_entry;
 
@@ -140,7 +139,7 @@ static inline tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 		return tx_add_indexed(tx, ref);
 	RF_ASSERT(!tx_find(tx, ref));
 	tx_entry *e = &tx->e[tx->n++];
-	/* val and base are set by the first write, old and bigger by the commit: none is
+	/* val and base are set by the first write, old by the commit: none is
 	 * read before (node is read by the commit's clean-up) */
 	e->ref = ref;
 	e->flags = ref->release ? E_RELEASE : 0;

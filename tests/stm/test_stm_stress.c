@@ -2,6 +2,9 @@
  *  - bank: transfers among 10 accounts from 2 to 16 threads, and from 16 fibers; an
  *    observer transaction sums all accounts continuously and the total is exact every
  *    time;
+ *  - readers of two refs that every commit changes together see them equal, and never
+ *    older than a commit that completed before they began, while commits install (both
+ *    commit paths);
  *  - write skew happens without ensure and is prevented with it;
  *  - a commute counter is exact under contention;
  *  - a long read-only transaction commits while a writer commits under it;
@@ -193,6 +196,92 @@ static void bank_fibers(void **state)
 		    0);
 	assert_int_equal(waiter_wait(&fibers_done, time_deadline_after_ms(60000)), 0);
 	bank_check();
+}
+
+/* ---- snapshots during installs: readers of a pair of refs that every commit
+ * increments together (alter in either order, or commute: both commit paths) always
+ * see them equal, and never older than a commit that completed before they began ---- */
+
+#define PAIR_WRITES 6000
+
+static rf_ref *pair[2];
+static _Atomic long pair_done; /* commits whose rf_dosync returned */
+
+static int pair_alter(rf_val first, rf_val *out)
+{
+	int rc = rf_ref_alter(pair[first], rf_inc, 0, NULL);
+	return rc ? rc : rf_ref_alter(pair[1 - first], rf_inc, 0, NULL);
+}
+
+static int pair_commute(rf_val arg, rf_val *out)
+{
+	int rc = rf_ref_commute(pair[0], rf_inc, 0, NULL);
+	return rc ? rc : rf_ref_commute(pair[1], rf_inc, 0, NULL);
+}
+
+static void *pair_writer(void *arg)
+{
+	int kind = (int)(uintptr_t)arg;
+	for (int i = 0; i < PAIR_WRITES; i++) {
+		int rc = kind == 2 ? rf_dosync(pair_commute, 0, NULL)
+		                   : rf_dosync(pair_alter, (rf_val)kind, NULL);
+		if (rc)
+			atomic_fetch_add(&failures, 1);
+		atomic_fetch_add(&pair_done, 1);
+	}
+	atomic_fetch_sub(&writers_left, 1);
+	return NULL;
+}
+
+/* Reads pair[first] then the other; *out = the first value, or -1 if they differ. */
+static int pair_read(rf_val first, rf_val *out)
+{
+	rf_val a, b;
+	int rc = rf_ref_deref(pair[first], &a);
+	if (rc || (rc = rf_ref_deref(pair[1 - first], &b)))
+		return rc;
+	*out = a == b ? a : -1;
+	return 0;
+}
+
+static void *pair_reader(void *arg)
+{
+	rf_val first = (rf_val)(uintptr_t)arg;
+	while (atomic_load(&writers_left) > 0) {
+		long done = atomic_load(&pair_done);
+		rf_val seen;
+		if (rf_dosync(pair_read, first, &seen) || seen < done)
+			atomic_fetch_add(&failures, 1); /* torn (-1), stale, or lost */
+		atomic_fetch_add(&observations, 1);
+	}
+	return NULL;
+}
+
+static void snapshots_during_installs(void **state)
+{
+	pthread_t w[3], r[2];
+	atomic_store(&failures, 0);
+	atomic_store(&observations, 0);
+	atomic_store(&pair_done, 0);
+	atomic_store(&writers_left, 3);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rf_ref_new(0, &pair[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&r[i], NULL, pair_reader, (void *)(uintptr_t)i), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&w[i], NULL, pair_writer, (void *)(uintptr_t)i), 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(w[i], NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(r[i], NULL);
+	assert_int_equal(atomic_load(&failures), 0);
+	assert_true(atomic_load(&observations) > 0);
+	for (int i = 0; i < 2; i++) {
+		rf_val v;
+		assert_int_equal(rf_ref_deref(pair[i], &v), 0);
+		assert_int_equal(v, 3 * PAIR_WRITES); /* no lost commit */
+		rf_ref_free(pair[i]);
+	}
 }
 
 /* ---- write skew: two doctors on call, each may go off call if the other is on ---- */
@@ -512,6 +601,7 @@ int main(void)
 	    cmocka_unit_test(bank_4_threads),
 	    cmocka_unit_test(bank_16_threads),
 	    cmocka_unit_test(bank_fibers),
+	    cmocka_unit_test(snapshots_during_installs),
 	    cmocka_unit_test(write_skew_without_ensure),
 	    cmocka_unit_test(write_skew_prevented_by_ensure),
 	    cmocka_unit_test(commute_counter_exact),
