@@ -15,10 +15,11 @@
 (def n7 10000000)
 
 ;; Steady state, as a long-running Clojure program sees it: the JIT's tiers and G1's young
-;; generation (which grows over the first gigabytes allocated, each new page faulting in on
-;; its first fill) settle over the first seconds of a loop, and a single warm-up run left
-;; the first timed runs 5-50 times slower than the later ones. So f runs untimed at least
-;; 10 times and for at least 3 s (60 s at most) before the timed runs.
+;; generation settle over the first seconds of a loop, and a single warm-up run left the
+;; first timed runs 5-50 times slower than the later ones. So f runs untimed at least 10
+;; times and for at least 3 s (60 s at most) before the timed runs. The heap's pages are
+;; touched before any of it (run-peers: fixed heap, -XX:+AlwaysPreTouch): a heap growing
+;; into fresh pages during the timed runs made the conj median 40 times its min.
 (defn warm-up [bench want f]
   (let [t0 (System/nanoTime)]
     (loop [n 1]
