@@ -156,7 +156,10 @@ static struct rf_future *pop(struct rf_executor *ex)
  * be completed after the unlock; or NULL: nothing queued, one searching, or none idle. */
 static waiter *claim_waker(struct rf_executor *ex)
 {
-	if (atomic_load_explicit(&ex->searching, memory_order_relaxed) || queue_empty(ex))
+	/* The idle list first: while every worker is busy, no look at tail (the line every
+	 * push writes). */
+	if (!ex->idle.head || atomic_load_explicit(&ex->searching, memory_order_relaxed) ||
+	    queue_empty(ex))
 		return NULL;
 	waiter *w = waitlist_claim_one(&ex->idle);
 	if (w) {
