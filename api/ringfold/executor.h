@@ -55,7 +55,8 @@ RF_API void rf_executor_free(rf_executor *ex);
  * Errors:  -EINVAL (NULL ex or fn), -ENOMEM, RF_ESHUTDOWN (after shutdown).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation, one short lock, a futex wake if a thread sleeps. */
+ * Cost:    one allocation, one CAS (no lock), a short lock and a futex wake only if a
+ *          thread sleeps and none is looking for work. */
 RF_API int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_future **out);
 
 /* (.invokeAll ex tasks): submit tasks[0..n) and wait until every one is done.
@@ -66,7 +67,7 @@ RF_API int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_fut
  *          the tasks run on).
  * Blocks:  until the n tasks finished: a fiber parks, a thread futex-waits.
  * Context: any but one of the pool's own tasks.
- * Cost:    an allocation per task, one lock, the tasks. */
+ * Cost:    an allocation per task, one CAS for all of them, the tasks. */
 RF_API int rf_executor_invoke_all(rf_executor *ex, const rf_task *tasks, size_t n,
                                   rf_future **futures);
 
@@ -84,7 +85,8 @@ RF_API void rf_executor_shutdown(rf_executor *ex);
  *          order.
  * Errors:  -EINVAL (NULL ex, out or n), -ENOMEM (nothing taken back, as after
  *          rf_executor_shutdown).
- * Blocks:  never.
+ * Blocks:  never, but for a submit racing it that has yet to link its task (a few
+ *          instructions, unless that thread is preempted there).
  * Context: any.
  * Cost:    one lock, an allocation, a future realization per task taken back. */
 RF_API int rf_executor_shutdown_now(rf_executor *ex, rf_task **out, size_t *n);

@@ -38,7 +38,7 @@ int future_alloc(rf_body_fn fn, rf_val arg, void *bindings, struct rf_future **o
 	f->arg = arg;
 	f->bindings = bindings;
 	atomic_init(&f->cancelled, false);
-	f->next = NULL;
+	atomic_init(&f->next, NULL);
 	*out = f;
 	return 0;
 }

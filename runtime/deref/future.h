@@ -9,9 +9,9 @@
  * references: the caller's handle and the runner's; future_run drops the runner's
  * (so does future_drop_unrun for a task that will never run). `cancelled` is set
  * relaxed by the cancel that wins before it realizes the cell; the cell's release/acquire
- * publishes it. `next` belongs to whoever queues the future (the executor service, under
- * its lock). fn, arg and bindings are set before the future is shared and read only by
- * the runner.
+ * publishes it. `next` belongs to whoever queues the future (the executor service's
+ * queue links through it). fn, arg and bindings are set before the future is shared and read only
+ * by the runner.
  */
 #ifndef RF_DEREF_FUTURE_H
 #define RF_DEREF_FUTURE_H
@@ -26,7 +26,7 @@ struct rf_future {
 	rf_val arg;
 	void *bindings; /* captured frame (a reference), or NULL; the runner releases it */
 	_Atomic bool cancelled;
-	struct rf_future *next;
+	_Atomic(struct rf_future *) next;
 };
 
 /* A pending future of fn(arg) holding the caller's and the runner's references. The

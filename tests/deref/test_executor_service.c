@@ -198,6 +198,110 @@ static void shutdown_races_submitters(void **state)
 	}
 }
 
+/* shutdown-now races submitters: every accepted task either ran or came back. */
+static void shutdown_now_races_submitters(void **state)
+{
+	enum { SUBMITTERS = 3 };
+	for (int round = 0; round < 5; round++) {
+		rf_executor *ex;
+		struct submitter s[SUBMITTERS];
+		pthread_t t[SUBMITTERS];
+		atomic_store(&ran, 0);
+		assert_int_equal(rf_executor_new(2, &ex), 0);
+		for (int i = 0; i < SUBMITTERS; i++) {
+			s[i] = (struct submitter){ex, 0};
+			assert_int_equal(pthread_create(&t[i], NULL, submit_until_refused, &s[i]),
+			                 0);
+		}
+		while (atomic_load(&ran) < 1000)
+			sched_yield();
+		rf_task *back;
+		size_t n;
+		assert_int_equal(rf_executor_shutdown_now(ex, &back, &n), 0);
+		long accepted = 0;
+		for (int i = 0; i < SUBMITTERS; i++) {
+			pthread_join(t[i], NULL);
+			accepted += s[i].accepted;
+		}
+		assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+		for (size_t i = 0; i < n; i++)
+			assert_ptr_equal(back[i].fn, count_task);
+		assert_int_equal(atomic_load(&ran) + (long)n, accepted);
+		free(back);
+		rf_executor_free(ex);
+	}
+}
+
+/* With one thread the pool runs tasks in the order they were accepted, however
+ * concurrent submitters' pushes interleave: each submitter's tasks in its own order,
+ * and the tasks of one invoke_all back to back. The tasks run on that one thread only,
+ * so the state below needs no synchronization; the test reads it after termination. */
+enum { ORDER_SUBMITTERS = 3, ORDER_TASKS = 3000, ORDER_BATCH = 8 };
+
+static long order_next[ORDER_SUBMITTERS]; /* each submitter's next sequence number */
+static rf_val order_prev = -1;            /* the task that ran last */
+static long order_broken;                 /* tasks that ran out of order */
+
+static int record_order(rf_val arg, rf_val *out)
+{
+	long id = arg >> 32, seq = arg & 0xffffffff;
+	if (seq != order_next[id]++)
+		order_broken++;
+	if (id == 0 && seq % ORDER_BATCH && order_prev != arg - 1)
+		order_broken++; /* an invoke_all's task not right after its predecessor */
+	order_prev = arg;
+	*out = arg;
+	return 0;
+}
+
+struct order_submitter {
+	rf_executor *ex;
+	long id;
+};
+
+/* Submitter 0 queues its tasks ORDER_BATCH at a time by invoke_all, the others one by
+ * one by submit. */
+static void *submit_in_order(void *arg)
+{
+	struct order_submitter *s = arg;
+	for (long seq = 0; seq < ORDER_TASKS; seq += s->id ? 1 : ORDER_BATCH) {
+		if (s->id) {
+			if (rf_executor_submit(s->ex, record_order, (s->id << 32) | seq, NULL) != 0)
+				abort();
+			continue;
+		}
+		rf_task tasks[ORDER_BATCH];
+		rf_future *f[ORDER_BATCH];
+		for (long i = 0; i < ORDER_BATCH; i++)
+			tasks[i] = (rf_task){record_order, seq + i};
+		if (rf_executor_invoke_all(s->ex, tasks, ORDER_BATCH, f) != 0)
+			abort();
+		for (long i = 0; i < ORDER_BATCH; i++)
+			rf_future_free(f[i]);
+	}
+	return NULL;
+}
+
+static void fifo_across_submitters(void **state)
+{
+	rf_executor *ex;
+	struct order_submitter s[ORDER_SUBMITTERS];
+	pthread_t t[ORDER_SUBMITTERS];
+	assert_int_equal(rf_executor_new(1, &ex), 0);
+	for (long i = 0; i < ORDER_SUBMITTERS; i++) {
+		s[i] = (struct order_submitter){ex, i};
+		assert_int_equal(pthread_create(&t[i], NULL, submit_in_order, &s[i]), 0);
+	}
+	for (int i = 0; i < ORDER_SUBMITTERS; i++)
+		pthread_join(t[i], NULL);
+	rf_executor_shutdown(ex);
+	assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
+	for (int i = 0; i < ORDER_SUBMITTERS; i++)
+		assert_int_equal(order_next[i], ORDER_TASKS);
+	assert_int_equal(order_broken, 0);
+	rf_executor_free(ex);
+}
+
 static void invoke_all(void **state)
 {
 	enum { N = 100 };
@@ -277,6 +381,8 @@ int main(void)
 	    cmocka_unit_test(await_termination_timeout),
 	    cmocka_unit_test(shutdown_now_returns_unstarted),
 	    cmocka_unit_test(shutdown_races_submitters),
+	    cmocka_unit_test(shutdown_now_races_submitters),
+	    cmocka_unit_test(fifo_across_submitters),
 	    cmocka_unit_test(invoke_all),
 	    cmocka_unit_test(all_threads_meet),
 	};
