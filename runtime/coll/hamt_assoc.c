@@ -67,7 +67,7 @@ static int set_value(hnode *n, uint32_t s, rf_val v, uint64_t edit, const rf_col
                      hnode **out)
 {
 	hnode *c = n;
-	if (!coll_owned(n->edit, edit))
+	if (!h_owned(n, edit))
 		c = hnode_copy(n, room(n->kind, h_used(n), edit), edit, (int)s, ops);
 	if (!c)
 		return -ENOMEM;
@@ -86,7 +86,7 @@ static int insert_pair(hnode *n, uint32_t w, rf_val k, rf_val v, uint64_t edit,
 {
 	uint32_t used = h_used(n);
 	hnode *c = n;
-	if (!coll_owned(n->edit, edit) || n->cap < used + 2) {
+	if (!h_owned(n, edit) || n->cap < used + 2) {
 		if (!(c = hnode_copy(n, room(n->kind, used + 2, edit), edit, -1, ops)))
 			return -ENOMEM;
 	}
@@ -218,7 +218,7 @@ static int assoc_rec(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, u
 		uint32_t w = h_kidw(n, h_index(n->nodemap, bit));
 		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk, *c = n;
 		/* n's copy is allocated before going down: nothing fails after a copy lends */
-		if (!coll_owned(n->edit, edit) &&
+		if (!h_owned(n, edit) &&
 		    !(c = hnode_alloc(H_BITMAP, room(H_BITMAP, h_used(n), edit), edit)))
 			return -ENOMEM;
 		int rc = assoc_rec(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
