@@ -190,6 +190,9 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
  * Once a copy has lent, the operation must not fail (its input would be left changed):
  * a path copy is allocated before going down and filled on the way back. */
 hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
+/* hnode_fill's second half: c, holding n's header and words already, takes n's references
+ * (all but skip's), lending when it may. */
+void hnode_share(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
 /* n hands its references but words skip and skip2 (-1: none) to c, a fresh persistent
  * node (edit 0) holding the rest of n's words, if n may lend (see above); false: c must
  * take references of its own. */

@@ -255,14 +255,15 @@ static inline void prefetch_node(const hnode *n, uint64_t maps)
 
 /* A persistent assoc (edit 0): the path's copies, one per bitmap node that leads on to a
  * child, are allocated on the way down; the node where the path ends (an entry, a free
- * position, a collision node, or none) changes through assoc_rec; then each copy is
- * filled from its source, bottom up, and takes the new node below it. Iterative, where
+ * position, a collision node, or none) changes through assoc_rec; then each copy takes
+ * its source's references, bottom up, and the new node below it. Iterative, where
  * assoc_rec recurses, and the way down reads only the slot it follows in each node: a
- * child's bitmaps come with its pointer (hamt.h), so the child's header, which the fill
- * needs later, is only prefetched (with the rest of its lines, which the copy reads): its
- * miss overlaps the rest of the way down rather than adding to it (reading it there was a
- * third of an assoc's time on a 1e6 map). Nothing fails after a fill, which may lend
- * (hamt.h). */
+ * child's bitmaps come with its pointer (hamt.h), so the child's header is only
+ * prefetched (with the rest of its lines, which the copy reads): its miss overlaps the
+ * rest of the way down rather than adding to it (reading it there was a third of an
+ * assoc's time on a 1e6 map). The copies take their sources' words before the last node
+ * is read, so that the copying overlaps that node's miss, which ends the chain of loads;
+ * they take references only once nothing can fail any more (a copy may lend, hamt.h). */
 static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll_ops *ops,
                       hnode **out, int *delta, bool *changed)
 {
@@ -281,6 +282,8 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 				hnode_free(cpy[d]); /* nothing in them yet */
 			return -ENOMEM;
 		}
+		c->datamap = (uint32_t)maps;
+		c->nodemap = (uint32_t)(maps >> 32);
 		assert(d < HDEPTH); /* below shift 60 only collision nodes */
 		src[d] = n, cpy[d] = c, word[d] = w, d++;
 		maps = (uint64_t)n->slot[w + 1];
@@ -288,16 +291,18 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 		prefetch_node(n, maps);
 		shift += HBITS;
 	}
+	for (uint32_t i = 0; i < d; i++)
+		memcpy(cpy[i]->slot, src[i]->slot, (size_t)cpy[i]->cap * sizeof(rf_val));
 	hnode *nk;
 	int rc = assoc_rec(n, shift, h, k, v, 0, ops, &nk, delta, changed);
 	if (rc < 0 || !*changed) {
 		while (d--)
-			hnode_free(cpy[d]);
+			hnode_free(cpy[d]); /* no references taken yet */
 		*out = root;
 		return rc;
 	}
 	while (d--) {
-		hnode_fill(cpy[d], src[d], 0, (int)word[d], ops);
+		hnode_share(cpy[d], src[d], 0, (int)word[d], ops);
 		h_setkid(cpy[d], word[d], nk);
 		nk = cpy[d];
 	}

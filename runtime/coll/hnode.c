@@ -124,13 +124,19 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
 
 hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
 {
-	uint32_t used = h_used(n), e = h_entries(n);
 	c->kind = n->kind;
 	c->cn = n->cn;
 	c->hash = n->hash;
-	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
+	memcpy(c->slot, n->slot, (size_t)h_used(n) * sizeof(rf_val));
+	hnode_share(c, n, edit, skip, ops);
+	return c;
+}
+
+void hnode_share(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
+{
 	if (!edit && hnode_lend(n, c, skip, -1))
-		return c;
+		return;
+	uint32_t used = h_used(n), e = h_entries(n);
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
 			key_retain(ops, n->slot[i]);
@@ -140,7 +146,6 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 	for (uint32_t i = 2 * e; i < used; i += 2)
 		if ((int)i != skip)
 			rc_retain(&((hnode *)(intptr_t)n->slot[i])->rc);
-	return c;
 }
 
 /* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per
