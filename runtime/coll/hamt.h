@@ -30,7 +30,8 @@
  * (lent == 1) does not borrow, and only a fresh copy lends, so an old version keeps at
  * most one newer copy of each of its path nodes alive. A transient's copies never lend
  * (it changes them in place), nor do collision nodes (own is a byte: a bitmap node has at
- * most 64 words, a collision node any number).
+ * most 64 words, a collision node any number), nor a node with nothing to hand over (no
+ * child but the replaced one, keys and values not counted: the copy takes nothing).
  */
 #ifndef RF_COLL_HAMT_H
 #define RF_COLL_HAMT_H
@@ -102,6 +103,11 @@ static inline bool h_owned(const hnode *n, uint64_t edit)
 static inline hnode *h_lender(uint64_t link)
 {
 	return link & 1 ? NULL : (hnode *)(uintptr_t)link;
+}
+/* Keys or values are counted: a copy of a pair takes references. */
+static inline bool h_counts_entries(const rf_coll_ops *ops)
+{
+	return ops && (ops->retain || ops->key_retain);
 }
 static inline uint32_t h_bit(uint64_t h, uint32_t shift)
 {

@@ -169,6 +169,8 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	/* c's references: every pair and child it shares with n (sub's is its own; the
 	 * moved pair's are sub's too, n keeps its own to them) */
 	*out = c;
+	if (!kids && !h_counts_entries(ops))
+		return 0; /* nothing to take (hnode_share) */
 	if (!edit && hnode_lend(n, c, (int)(2 * i), (int)(2 * i + 1)))
 		return 0;
 	for (uint32_t w = 0; ops && w < 2 * (d - 1); w += 2) {

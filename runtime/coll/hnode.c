@@ -134,9 +134,14 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 
 void hnode_share(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
 {
+	uint32_t used = h_used(n), e = h_entries(n);
+	/* nothing to take (no child but skip's, keys and values not counted): a lend would
+	 * cost two locked operations (its CAS, then a decrement when n goes) for nothing */
+	uint32_t kid_words = used - 2 * e - (skip >= (int)(2 * e) ? 2 : 0);
+	if (!kid_words && !h_counts_entries(ops))
+		return;
 	if (!edit && hnode_lend(n, c, skip, -1))
 		return;
-	uint32_t used = h_used(n), e = h_entries(n);
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
 			key_retain(ops, n->slot[i]);
