@@ -21,7 +21,7 @@
  * references of its own).
  * Rather than counting each shared key, value and child once more (a locked increment on
  * each child's header, then a locked decrement when N goes: most of an assoc's cost), N
- * may hand its references to C: N->lender = C (set once, by CAS, the only write to a
+ * may hand its references to C: N->link = C (set once, by CAS, the only write to a
  * published node besides counts), N->own = the word whose reference N keeps (own2: the
  * second such word of a push-down, else -1), C->lent = 1, and C counts one reference
  * held by N. N's slots still point to the same objects, now kept alive by C. When N
@@ -29,7 +29,9 @@
  * copier's acquire load pairs with it). Chains stay one link long: a node that lends
  * (lent == 1) does not borrow, and only a fresh copy lends, so an old version keeps at
  * most one newer copy of each of its path nodes alive. A transient's copies never lend
- * (it changes them in place).
+ * (it changes them in place), nor do collision nodes (own is a byte: a bitmap node has at
+ * most 64 words, a collision node any number), nor a node with nothing to hand over (no
+ * child but the replaced one, keys and values not counted: the copy takes nothing).
  */
 #ifndef RF_COLL_HAMT_H
 #define RF_COLL_HAMT_H
@@ -47,21 +49,24 @@ typedef struct hnode {
 	_Atomic uint32_t rc;
 	uint8_t kind;
 	_Atomic uint8_t lent; /* 1: a borrower holds this node (see "Lending" above) */
-	uint8_t pad_[2];
-	uint32_t cap; /* slots allocated */
-	uint32_t cn;  /* H_COLL: pairs */
-	uint64_t edit;
+	int8_t own;           /* with a lender: the word still referenced here, or -1 */
+	int8_t own2;          /* with a lender: a second such word, or -1 */
 	union {
 		struct {
 			uint32_t datamap, nodemap;
 		};
 		uint64_t hash; /* H_COLL */
 	};
-	_Atomic(struct hnode *) lender; /* set once: the node holding this one's references */
-	int32_t own;                    /* with lender: the word still referenced here, or -1 */
-	int32_t own2;                   /* with lender: a second such word, or -1 */
+	/* 0; 2t + 1 (odd) for a node made by the transient with token t; or the node's
+	 * lender (even: nodes are 16-byte aligned), set once, by CAS, over 0 or a dead
+	 * token (a live transient's nodes are reachable from it alone, so never lend) */
+	_Atomic uint64_t link;
+	uint32_t cap; /* slots allocated */
+	uint32_t cn;  /* H_COLL: pairs */
 	rf_val slot[];
 } hnode;
+/* Two nodes' headers to a 64-byte line, and pairs never cross a line. */
+_Static_assert(sizeof(hnode) == 32, "hnode header");
 
 struct rf_phm {
 	coll_hdr h;
@@ -85,6 +90,24 @@ static inline uint64_t h_hash(const rf_coll_ops *ops, rf_val k)
 static inline bool h_eq(const rf_coll_ops *ops, rf_val a, rf_val b)
 {
 	return ops && ops->eq ? ops->eq(a, b, ops->ctx) : a == b;
+}
+/* Made by the transient with token edit (0: a persistent operation owns nothing). Any
+ * thread: relaxed, since a lend may replace a dead token meanwhile, and neither it nor the
+ * lender matches a live transient's token. */
+static inline bool h_owned(const hnode *n, uint64_t edit)
+{
+	return edit &&
+	       atomic_load_explicit(&((hnode *)n)->link, memory_order_relaxed) == 2 * edit + 1;
+}
+/* The node that holds n's references, from its link word (NULL: none). */
+static inline hnode *h_lender(uint64_t link)
+{
+	return link & 1 ? NULL : (hnode *)(uintptr_t)link;
+}
+/* Keys or values are counted: a copy of a pair takes references. */
+static inline bool h_counts_entries(const rf_coll_ops *ops)
+{
+	return ops && (ops->retain || ops->key_retain);
 }
 static inline uint32_t h_bit(uint64_t h, uint32_t shift)
 {
@@ -173,6 +196,9 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
  * Once a copy has lent, the operation must not fail (its input would be left changed):
  * a path copy is allocated before going down and filled on the way back. */
 hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
+/* hnode_fill's second half: c, holding n's header and words already, takes n's references
+ * (all but skip's), lending when it may. */
+void hnode_share(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops);
 /* n hands its references but words skip and skip2 (-1: none) to c, a fresh persistent
  * node (edit 0) holding the rest of n's words, if n may lend (see above); false: c must
  * take references of its own. */

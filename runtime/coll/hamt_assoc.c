@@ -67,7 +67,7 @@ static int set_value(hnode *n, uint32_t s, rf_val v, uint64_t edit, const rf_col
                      hnode **out)
 {
 	hnode *c = n;
-	if (!coll_owned(n->edit, edit))
+	if (!h_owned(n, edit))
 		c = hnode_copy(n, room(n->kind, h_used(n), edit), edit, (int)s, ops);
 	if (!c)
 		return -ENOMEM;
@@ -86,7 +86,7 @@ static int insert_pair(hnode *n, uint32_t w, rf_val k, rf_val v, uint64_t edit,
 {
 	uint32_t used = h_used(n);
 	hnode *c = n;
-	if (!coll_owned(n->edit, edit) || n->cap < used + 2) {
+	if (!h_owned(n, edit) || n->cap < used + 2) {
 		if (!(c = hnode_copy(n, room(n->kind, used + 2, edit), edit, -1, ops)))
 			return -ENOMEM;
 	}
@@ -169,6 +169,8 @@ static int push_down(hnode *n, uint32_t shift, uint32_t bit, uint32_t i, uint64_
 	/* c's references: every pair and child it shares with n (sub's is its own; the
 	 * moved pair's are sub's too, n keeps its own to them) */
 	*out = c;
+	if (!kids && !h_counts_entries(ops))
+		return 0; /* nothing to take (hnode_share) */
 	if (!edit && hnode_lend(n, c, (int)(2 * i), (int)(2 * i + 1)))
 		return 0;
 	for (uint32_t w = 0; ops && w < 2 * (d - 1); w += 2) {
@@ -218,7 +220,7 @@ static int assoc_rec(hnode *n, uint32_t shift, uint64_t h, rf_val k, rf_val v, u
 		uint32_t w = h_kidw(n, h_index(n->nodemap, bit));
 		hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk, *c = n;
 		/* n's copy is allocated before going down: nothing fails after a copy lends */
-		if (!coll_owned(n->edit, edit) &&
+		if (!h_owned(n, edit) &&
 		    !(c = hnode_alloc(H_BITMAP, room(H_BITMAP, h_used(n), edit), edit)))
 			return -ENOMEM;
 		int rc = assoc_rec(kid, shift + HBITS, h, k, v, edit, ops, &nk, delta, changed);
@@ -255,14 +257,15 @@ static inline void prefetch_node(const hnode *n, uint64_t maps)
 
 /* A persistent assoc (edit 0): the path's copies, one per bitmap node that leads on to a
  * child, are allocated on the way down; the node where the path ends (an entry, a free
- * position, a collision node, or none) changes through assoc_rec; then each copy is
- * filled from its source, bottom up, and takes the new node below it. Iterative, where
+ * position, a collision node, or none) changes through assoc_rec; then each copy takes
+ * its source's references, bottom up, and the new node below it. Iterative, where
  * assoc_rec recurses, and the way down reads only the slot it follows in each node: a
- * child's bitmaps come with its pointer (hamt.h), so the child's header, which the fill
- * needs later, is only prefetched (with the rest of its lines, which the copy reads): its
- * miss overlaps the rest of the way down rather than adding to it (reading it there was a
- * third of an assoc's time on a 1e6 map). Nothing fails after a fill, which may lend
- * (hamt.h). */
+ * child's bitmaps come with its pointer (hamt.h), so the child's header is only
+ * prefetched (with the rest of its lines, which the copy reads): its miss overlaps the
+ * rest of the way down rather than adding to it (reading it there was a third of an
+ * assoc's time on a 1e6 map). The copies take their sources' words before the last node
+ * is read, so that the copying overlaps that node's miss, which ends the chain of loads;
+ * they take references only once nothing can fail any more (a copy may lend, hamt.h). */
 static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll_ops *ops,
                       hnode **out, int *delta, bool *changed)
 {
@@ -281,6 +284,8 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 				hnode_free(cpy[d]); /* nothing in them yet */
 			return -ENOMEM;
 		}
+		c->datamap = (uint32_t)maps;
+		c->nodemap = (uint32_t)(maps >> 32);
 		assert(d < HDEPTH); /* below shift 60 only collision nodes */
 		src[d] = n, cpy[d] = c, word[d] = w, d++;
 		maps = (uint64_t)n->slot[w + 1];
@@ -288,16 +293,18 @@ static int assoc_path(hnode *root, uint64_t h, rf_val k, rf_val v, const rf_coll
 		prefetch_node(n, maps);
 		shift += HBITS;
 	}
+	for (uint32_t i = 0; i < d; i++)
+		memcpy(cpy[i]->slot, src[i]->slot, (size_t)cpy[i]->cap * sizeof(rf_val));
 	hnode *nk;
 	int rc = assoc_rec(n, shift, h, k, v, 0, ops, &nk, delta, changed);
 	if (rc < 0 || !*changed) {
 		while (d--)
-			hnode_free(cpy[d]);
+			hnode_free(cpy[d]); /* no references taken yet */
 		*out = root;
 		return rc;
 	}
 	while (d--) {
-		hnode_fill(cpy[d], src[d], 0, (int)word[d], ops);
+		hnode_share(cpy[d], src[d], 0, (int)word[d], ops);
 		h_setkid(cpy[d], word[d], nk);
 		nk = cpy[d];
 	}

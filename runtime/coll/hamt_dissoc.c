@@ -12,7 +12,7 @@ static int remove_pair(hnode *n, uint32_t w, uint64_t edit, const rf_coll_ops *o
 {
 	uint32_t used = h_used(n), e = h_entries(n);
 	hnode *c = n;
-	if (coll_owned(n->edit, edit)) {
+	if (h_owned(n, edit)) {
 		key_release(ops, n->slot[w]);
 		val_release(ops, n->slot[w + 1]);
 	} else {
@@ -116,7 +116,7 @@ int hamt_dissoc(hnode *n, uint32_t shift, uint64_t h, rf_val k, uint64_t edit,
 	uint32_t j = h_index(n->nodemap, bit), w = h_kidw(n, j);
 	hnode *kid = (hnode *)(intptr_t)n->slot[w], *nk, *c = n;
 	/* n's copy is allocated before going down: nothing fails after a copy lends */
-	if (!coll_owned(n->edit, edit) && !(c = hnode_alloc(H_BITMAP, h_used(n), edit)))
+	if (!h_owned(n, edit) && !(c = hnode_alloc(H_BITMAP, h_used(n), edit)))
 		return -ENOMEM;
 	int rc = hamt_dissoc(kid, shift + HBITS, h, k, edit, ops, &nk, changed);
 	if (rc < 0 || !*changed || nk == kid || h_single(nk) || !nk) {

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #endif
 
+#include "runtime/base/assert.h"
 #include "runtime/coll/hamt.h"
 
 hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
@@ -17,13 +18,12 @@ hnode *hnode_alloc(uint8_t kind, uint32_t cap, uint64_t edit)
 		return NULL;
 	atomic_init(&n->rc, 1);
 	atomic_init(&n->lent, 0);
-	atomic_init(&n->lender, NULL);
+	atomic_init(&n->link, edit ? 2 * edit + 1 : 0);
 	n->own = -1;
 	n->own2 = -1;
 	n->kind = kind;
 	n->cap = cap;
 	n->cn = 0;
-	n->edit = edit;
 	n->hash = 0;
 	return n;
 }
@@ -62,7 +62,8 @@ static void drop(hnode *n, const rf_coll_ops *ops)
 	 * old version's path after an assoc): that child is dropped last, as the next turn. */
 	while (n && rc_drop(&n->rc)) {
 		/* relaxed: written before the reference we just took the last of was dropped */
-		hnode *l = atomic_load_explicit(&n->lender, memory_order_relaxed), *next = NULL;
+		hnode *l = h_lender(atomic_load_explicit(&n->link, memory_order_relaxed)),
+		      *next = NULL;
 		if (!l) {
 			drop_all(n, ops);
 			return;
@@ -93,18 +94,23 @@ void hnode_drop(hnode *n, const rf_coll_ops *ops)
  * already or has borrowed before. */
 bool hnode_lend(const hnode *n, hnode *c, int skip, int skip2)
 {
-	hnode *nn = (hnode *)n, *none = NULL;
-	/* acquire: pairs with the release that cleared it, when n's borrower went */
-	if (atomic_load_explicit(&nn->lent, memory_order_acquire) ||
-	    atomic_load_explicit(&nn->lender, memory_order_relaxed))
+	hnode *nn = (hnode *)n;
+	if (n->kind != H_BITMAP)
 		return false;
-	/* relaxed: n's last dropper reads lender and own after taking the last reference,
+	RF_ASSERT(skip < 64 && skip2 < 64);
+	/* acquire: pairs with the release that cleared it, when n's borrower went */
+	if (atomic_load_explicit(&nn->lent, memory_order_acquire))
+		return false;
+	uint64_t link = atomic_load_explicit(&nn->link, memory_order_relaxed);
+	if (h_lender(link))
+		return false;
+	/* relaxed: n's last dropper reads link and own after taking the last reference,
 	 * which orders it after our use of n */
-	if (!atomic_compare_exchange_strong_explicit(&nn->lender, &none, c, memory_order_relaxed,
-	                                             memory_order_relaxed))
+	if (!atomic_compare_exchange_strong_explicit(&nn->link, &link, (uint64_t)(uintptr_t)c,
+	                                             memory_order_relaxed, memory_order_relaxed))
 		return false; /* another copy of n won */
-	nn->own = skip;
-	nn->own2 = skip2;
+	nn->own = (int8_t)skip;
+	nn->own2 = (int8_t)skip2;
 	atomic_store_explicit(&c->rc, 2, memory_order_relaxed); /* c is not published yet */
 	atomic_store_explicit(&c->lent, 1, memory_order_relaxed);
 	return true;
@@ -118,13 +124,24 @@ hnode *hnode_copy(const hnode *n, uint32_t cap, uint64_t edit, int skip, const r
 
 hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
 {
-	uint32_t used = h_used(n), e = h_entries(n);
 	c->kind = n->kind;
 	c->cn = n->cn;
 	c->hash = n->hash;
-	memcpy(c->slot, n->slot, (size_t)used * sizeof(rf_val));
+	memcpy(c->slot, n->slot, (size_t)h_used(n) * sizeof(rf_val));
+	hnode_share(c, n, edit, skip, ops);
+	return c;
+}
+
+void hnode_share(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_coll_ops *ops)
+{
+	uint32_t used = h_used(n), e = h_entries(n);
+	/* nothing to take (no child but skip's, keys and values not counted): a lend would
+	 * cost two locked operations (its CAS, then a decrement when n goes) for nothing */
+	uint32_t kid_words = used - 2 * e - (skip >= (int)(2 * e) ? 2 : 0);
+	if (!kid_words && !h_counts_entries(ops))
+		return;
 	if (!edit && hnode_lend(n, c, skip, -1))
-		return c;
+		return;
 	for (uint32_t i = 0; ops && i < 2 * e; i += 2) {
 		if ((int)i != skip)
 			key_retain(ops, n->slot[i]);
@@ -134,7 +151,6 @@ hnode *hnode_fill(hnode *c, const hnode *n, uint64_t edit, int skip, const rf_co
 	for (uint32_t i = 2 * e; i < used; i += 2)
 		if ((int)i != skip)
 			rc_retain(&((hnode *)(intptr_t)n->slot[i])->rc);
-	return c;
 }
 
 /* The lookup loop, instantiated per key kind (word: ==, no call; ops: ops->eq) and per

@@ -2,7 +2,10 @@
  * table, under the built-in hash, a constant hash (every key collides), a hash whose low
  * 60 bits are equal (deepest trie) and string keys; integer keys made to share long hash
  * prefixes under the built-in hash; old versions unchanged; transients;
- * merge; iteration; owned keys and values balanced; bad input. */
+ * merge; iteration; owned keys and values balanced; nodes a transient made, then lent by
+ * a persistent copy, then met by another transient; threads copying the same nodes at
+ * once (lending ones and collision nodes); bad input. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "check.h"
 #include "ringfold.h"
 
 #define K 600            /* keys 0..K-1 */
@@ -439,6 +443,160 @@ static void owned_entries_balance(void **state)
 	}
 }
 
+/* A node's link word holds a transient's token or, once it lends, its lender: nodes made
+ * by a transient (tokens), frozen by persistent!, lend to a persistent copy; a second
+ * transient of the old version meets those nodes (lender or dead token, neither its own)
+ * and must copy them, never change them in place. Every version reads as made and every
+ * key and value is released once. Under the built-in hash (bitmap nodes, which lend) and
+ * a constant one (a collision node, which never lends: its copies take references). */
+static void lent_nodes_meet_transients(void **state)
+{
+	enum { N = 2000 }; /* values up to 3N: under NEL */
+	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release},
+	                            {.size = sizeof(rf_coll_ops),
+	                             .hash = const_hash,
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release}};
+	for (int o = 0; o < 2; o++) {
+		int n = o ? 300 : N; /* a collision node's copy is linear in its size */
+		rf_phm *e, *m1, *m2, *m3, *x;
+		rf_thm *t;
+		assert_int_equal(rf_phm_new(&ops[o], &e), 0);
+		assert_int_equal(rf_phm_transient(e, &t), 0);
+		for (rf_val k = 0; k < n; k++)
+			assert_int_equal(rf_thm_assoc(t, k, k), 0);
+		assert_int_equal(rf_thm_persistent(t, &m1), 0);
+		rf_phm_release(e);
+		/* m2: every key of m1 replaced, one at a time, the versions between dropped */
+		m2 = m1;
+		rf_phm_retain(m2);
+		for (rf_val k = 0; k < n; k++) {
+			assert_int_equal(rf_phm_assoc(m2, k, n + k, &x), 0);
+			rf_phm_release(m2);
+			m2 = x;
+		}
+		/* a transient of m1 changes every key too, and adds and removes some */
+		assert_int_equal(rf_phm_transient(m1, &t), 0);
+		for (rf_val k = 0; k < n; k++)
+			assert_int_equal(rf_thm_assoc(t, k, 2 * n + k), 0);
+		for (rf_val k = 0; k < n; k += 3)
+			assert_int_equal(rf_thm_dissoc(t, k), 0);
+		for (rf_val k = n; k < n + 100; k++)
+			assert_int_equal(rf_thm_assoc(t, k, k), 0);
+		assert_int_equal(rf_thm_persistent(t, &m3), 0);
+		assert_int_equal(atomic_load(&under), 0);
+		assert_int_equal(rf_phm_count(m1), n);
+		assert_int_equal(rf_phm_count(m2), n);
+		assert_int_equal(rf_phm_count(m3), n - (n + 2) / 3 + 100);
+		for (rf_val k = 0; k < n + 100; k++) {
+			rf_val v1, v2, v3;
+			assert_int_equal(rf_phm_get(m1, k, -1, &v1), 0);
+			assert_int_equal(rf_phm_get(m2, k, -1, &v2), 0);
+			assert_int_equal(rf_phm_get(m3, k, -1, &v3), 0);
+			assert_int_equal(v1, k < n ? k : -1);
+			assert_int_equal(v2, k < n ? n + k : -1);
+			assert_int_equal(v3, k >= n ? k : k % 3 ? 2 * n + k : -1);
+		}
+		held(m1);
+		held(m2);
+		held(m3);
+		/* the lender (m1) goes first: its borrowed words stay alive in m2 */
+		rf_phm_release(m1);
+		held(m2);
+		rf_phm_release(m2);
+		held(m3);
+		rf_phm_release(m3);
+		assert_int_equal(atomic_load(&live_vals), 0);
+		assert_int_equal(atomic_load(&live_keys), 0);
+		assert_int_equal(atomic_load(&under), 0);
+	}
+}
+
+/* Threads that copy the same nodes at once: each derives versions from one shared map
+ * (made by a transient, so its nodes hold a dead token) and checks them, keeping a few
+ * and dropping the rest, so that copies race to lend the same path nodes and lenders and
+ * borrowers go in any order on any thread. Under few_hash the paths end in collision nodes
+ * (copied with references of their own). The shared map reads as made throughout, and
+ * every key and value is released once in the end. */
+#define SH_KEYS 700
+#define SH_THREADS 4
+static rf_phm *shared_map;
+
+static void *copier(void *arg)
+{
+	intptr_t me = (intptr_t)arg;
+	rf_phm *kept[8] = {0};
+	rf_val kept_k[8];
+	for (rf_val i = 0; i < 1500; i++) {
+		rf_val k = (me * 7919 + i * 31) % (SH_KEYS + 100), v;
+		rf_phm *n;
+		RF_CHECK(rf_phm_assoc(shared_map, k, NEL - 1 - k, &n) == 0);
+		RF_CHECK(rf_phm_count(n) == SH_KEYS + (k >= SH_KEYS));
+		RF_CHECK(rf_phm_get(n, k, -1, &v) == 0 && v == NEL - 1 - k);
+		rf_val o = (k + 1) % SH_KEYS;
+		RF_CHECK(rf_phm_get(n, o, -1, &v) == 0 && v == o);
+		RF_CHECK(rf_phm_get(shared_map, k, -1, &v) == 0 && v == (k < SH_KEYS ? k : -1));
+		rf_phm *x = kept[i % 8];
+		if (x) {
+			RF_CHECK(rf_phm_get(x, kept_k[i % 8], -1, &v) == 0 &&
+			         v == NEL - 1 - kept_k[i % 8]);
+			rf_phm_release(x);
+		}
+		kept[i % 8] = n;
+		kept_k[i % 8] = k;
+	}
+	for (int j = 0; j < 8; j++)
+		rf_phm_release(kept[j]);
+	return NULL;
+}
+
+static void threads_copy_the_same_nodes(void **state)
+{
+	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release},
+	                            {.size = sizeof(rf_coll_ops),
+	                             .hash = few_hash,
+	                             .retain = v_retain,
+	                             .release = v_release,
+	                             .key_retain = k_retain,
+	                             .key_release = k_release}};
+	for (int o = 0; o < 2; o++) {
+		rf_phm *e;
+		rf_thm *t;
+		assert_int_equal(rf_phm_new(&ops[o], &e), 0);
+		assert_int_equal(rf_phm_transient(e, &t), 0);
+		for (rf_val k = 0; k < SH_KEYS; k++)
+			assert_int_equal(rf_thm_assoc(t, k, k), 0);
+		assert_int_equal(rf_thm_persistent(t, &shared_map), 0);
+		rf_phm_release(e);
+		pthread_t th[SH_THREADS];
+		for (intptr_t i = 0; i < SH_THREADS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, copier, (void *)i), 0);
+		for (int i = 0; i < SH_THREADS; i++)
+			pthread_join(th[i], NULL);
+		assert_int_equal(rf_phm_count(shared_map), SH_KEYS);
+		for (rf_val k = 0; k < SH_KEYS + 100; k++) {
+			rf_val v;
+			assert_int_equal(rf_phm_get(shared_map, k, -1, &v), 0);
+			assert_int_equal(v, k < SH_KEYS ? k : -1);
+		}
+		held(shared_map);
+		rf_phm_release(shared_map);
+		assert_int_equal(atomic_load(&live_vals), 0);
+		assert_int_equal(atomic_load(&live_keys), 0);
+		assert_int_equal(atomic_load(&under), 0);
+	}
+}
+
 /* A map of vectors (rf_coll_nested): the inner vectors live exactly as long as a map
  * version holds them. */
 static void nested_collections(void **state)
@@ -514,11 +672,18 @@ static void bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(random_ops),           cmocka_unit_test(constant_hash),
-	    cmocka_unit_test(deepest_paths),        cmocka_unit_test(few_hashes),
-	    cmocka_unit_test(word_keys_deep_paths), cmocka_unit_test(transients_and_merge),
-	    cmocka_unit_test(string_keys),          cmocka_unit_test(owned_entries_balance),
-	    cmocka_unit_test(nested_collections),   cmocka_unit_test(bad_input),
+	    cmocka_unit_test(random_ops),
+	    cmocka_unit_test(constant_hash),
+	    cmocka_unit_test(deepest_paths),
+	    cmocka_unit_test(few_hashes),
+	    cmocka_unit_test(word_keys_deep_paths),
+	    cmocka_unit_test(transients_and_merge),
+	    cmocka_unit_test(string_keys),
+	    cmocka_unit_test(owned_entries_balance),
+	    cmocka_unit_test(nested_collections),
+	    cmocka_unit_test(lent_nodes_meet_transients),
+	    cmocka_unit_test(threads_copy_the_same_nodes),
+	    cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
