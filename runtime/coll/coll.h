@@ -5,7 +5,8 @@
  * version that reaches them has been returned to a caller; the only words any thread
  * writes in them afterwards are the reference count `rc` and, in hash map nodes, the
  * lending words (hamt.h). A node is written in place only
- * by the transient that owns it (node->edit == the transient's token, nonzero), and such
+ * by the transient that owns it (its edit token equals the transient's, nonzero: a
+ * vector node's `edit`, a hash map node's link word, which hamt.h spells out), and such
  * a node is reachable from that transient alone (rc == 1, no version points to it): a
  * transient never shares its owned nodes until persistent!, which retires its token.
  * Tokens come from a process-wide counter and are never reused, so a stale token in a
