@@ -140,7 +140,7 @@ static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg
 		return -ENOMEM;
 	if (!agent_work_accept())
 		return RF_ESHUTDOWN;
-	struct agent_node *n = agent_node_alloc();
+	struct agent_node *n = agent_node_alloc(a);
 	if (!n) {
 		agent_work_done();
 		return -ENOMEM;
