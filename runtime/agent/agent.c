@@ -130,8 +130,10 @@ void agent_discard(struct agent_node *n)
  * next drain. Consumer only (FAILED set). Returns the new state. */
 static uint64_t unfail(rf_agent *a, uint64_t s, uint64_t cleared)
 {
+	struct agent_frees f = {0};
 	for (uint64_t i = 0; i < cleared; i++)
-		agent_discard(agent_dequeue(a));
+		agent_discard(agent_dequeue(a, &f));
+	agent_frees_flush(&f);
 	uint64_t next;
 	do
 		next = (s - cleared * AGENT_UNIT) & ~AGENT_FAILED;

@@ -95,13 +95,17 @@ static inline bool agent_idle(uint64_t state)
 struct agent_await_group;
 
 /* One queued action or await marker. Owned by the sender until the exchange publishes it,
- * then by the consumer, which frees it one pop later (it becomes the queue's head). */
+ * then by the consumer, which frees it one pop later (it becomes the queue's head). One
+ * cache line: the sender writes it and the drain on another core reads it, and nodes that
+ * shared a line would be passed between the drains of different agents. */
 struct agent_node {
-	struct agent_node *_Atomic next;
-	struct agent_node *held_next; /* while held in an action (owned by its fiber) */
-	struct agent_slab *slab;      /* node.c */
-	rf_agent *agent; /* target: needed while the node is held in an action or a tx */
-	rf_update_fn fn; /* NULL: an await marker */
+	_Alignas(64) union {
+		struct agent_node *_Atomic next; /* in the queue */
+		struct agent_node *held_next;    /* before: held in an action (its fiber's) */
+	};
+	struct agent_slab *slab; /* node.c */
+	rf_agent *agent;         /* target: needed while the node is held in an action or a tx */
+	rf_update_fn fn;         /* NULL: an await marker */
 	rf_val arg;
 	struct rf_executor *exec; /* send-via's executor; NULL: the fiber executor */
 	bool held;                /* counted in holds, not yet in the queue */
@@ -112,9 +116,10 @@ struct agent_node {
 };
 
 struct rf_agent {
-	/* senders' line */
+	/* senders' line: the consumer never reads tail, so a thread sending in a stream
+	 * keeps this line while the consumer reads and retires on state's */
 	struct agent_node *_Atomic tail;
-	_Atomic uint64_t state;
+	_Alignas(64) _Atomic uint64_t state;
 	/* consumer's line */
 	_Alignas(64) struct agent_node *head;
 	struct agent_node stub;
@@ -144,9 +149,20 @@ struct agent_action_ctx {
 	struct agent_node *held, **held_end; /* sends held until the action ends */
 };
 
-/* node.c: node memory. alloc: NULL when out of memory. Any context. */
-struct agent_node *agent_node_alloc(void);
+/* node.c: node memory for a node sent to `a`. alloc: NULL when out of memory. Any
+ * context. */
+struct agent_node *agent_node_alloc(const rf_agent *a);
 void agent_node_free(struct agent_node *n);
+
+/* Frees gathered by one consumer: consecutive nodes of one slab are paid back with one
+ * atomic operation instead of one each. A caller-local object (zero-initialise it);
+ * flush it before it goes out of scope. */
+struct agent_frees {
+	struct agent_slab *slab;
+	uint32_t n;
+};
+void agent_frees_add(struct agent_frees *f, struct agent_node *n);
+void agent_frees_flush(struct agent_frees *f);
 
 /* queue.c: the MPSC queue and the scheduling word. */
 void agent_queue_init(rf_agent *a);
@@ -159,8 +175,9 @@ void agent_hold(struct agent_node *n);
 /* The next node, without taking it (waits for a preempted sender's link). Consumer
  * only, with a node counted. */
 struct agent_node *agent_peek(rf_agent *a);
-/* Take the next node (as agent_peek). Consumer only, with a node counted. */
-struct agent_node *agent_dequeue(rf_agent *a);
+/* Take the next node (as agent_peek); the node it leaves behind goes to f. Consumer only,
+ * with a node counted. */
+struct agent_node *agent_dequeue(rf_agent *a, struct agent_frees *f);
 
 /* drain.c: start a drain of `a` on `place` (an executor, or NULL: a fiber), falling back
  * to a fiber, the blocking pool (io/pool.h) or the caller. Called by whoever won a

@@ -95,7 +95,7 @@ static int await_until(rf_agent *const *agents, size_t n, uint64_t deadline)
 	for (size_t i = 0; ok && i < n; i++) {
 		if (agent_idle(atomic_load_explicit(&agents[i]->state, memory_order_acquire)))
 			continue;
-		ok = (marks[i] = agent_node_alloc()) != NULL;
+		ok = (marks[i] = agent_node_alloc(agents[i])) != NULL;
 		busy++;
 	}
 	if (!ok || busy == 0) {

@@ -33,6 +33,7 @@
 #include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
 #include "runtime/base/reclaim.h"
+#include "runtime/base/spin.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/wait.h"
 #include "runtime/var/convey.h"
@@ -49,20 +50,30 @@ enum { AGENT_BATCH = 128 };
 #define AGENT_LINGER_FIBER_NS 2000u
 #define AGENT_LINGER_THREAD_NS 200000u
 
-/* Wait a little for a node beyond the `queued` this drain knows of. */
-static void linger(rf_agent *a, uint64_t queued)
+/* Wait a little for nodes beyond the `queued` this drain knows of; returns how many are
+ * counted now (still `queued` if none came). It watches the link after the last node it
+ * took, which only the next sender writes, and reads the count only once that is set:
+ * polling the count would pull its line away from the senders, whose every send writes it. */
+static uint64_t linger(rf_agent *a, uint64_t queued)
 {
 	bool fiber = fiber_self() != NULL;
-	uint64_t deadline =
-	    time_now_ns() + (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
+	uint64_t deadline = 0;
 	for (unsigned spins = 1;; spins++) {
-		/* Relaxed: a hint only; retire's acq_rel is what counts. */
-		if (agent_queued(atomic_load_explicit(&a->state, memory_order_relaxed)) > queued)
-			return;
+		/* Relaxed: hints. Only counted nodes are taken (the count is what the retire
+		 * subtracts from), and agent_peek's acquire on the link publishes a node. */
+		if (atomic_load_explicit(&a->head->next, memory_order_relaxed)) {
+			uint64_t s = atomic_load_explicit(&a->state, memory_order_relaxed);
+			if (agent_queued(s) > queued)
+				return agent_queued(s);
+		}
+		cpu_relax();
 		if (spins % 32)
 			continue;
-		if (time_now_ns() >= deadline)
-			return;
+		if (!deadline)
+			deadline = time_now_ns() +
+			           (fiber ? AGENT_LINGER_FIBER_NS : AGENT_LINGER_THREAD_NS);
+		else if (time_now_ns() >= deadline)
+			return queued;
 		if (fiber)
 			fiber_yield();
 		else
@@ -170,21 +181,26 @@ void agent_drain_run(rf_agent *a)
 	uint64_t queued = agent_queued(s);
 	struct rf_executor *next_place = NULL;
 	bool handoff = false;
+	struct agent_frees frees = {0};
 	while (queued && !(s & AGENT_FAILED) && !handoff) {
 		uint64_t done = 0;
 		int err = 0;
 		struct agent_await_group *reached = NULL;
 		/* A batch ends after AGENT_BATCH actions, at an error, at an action for another
-		 * executor, or at an await marker, which is counted down only after the retire:
-		 * its waiter then finds the agent idle unless more was sent meanwhile. */
-		while (done < queued && done < AGENT_BATCH && !err && !reached) {
+		 * executor, at an await marker, which is counted down only after the retire (its
+		 * waiter then finds the agent idle unless more was sent meanwhile), or when no
+		 * more came while it lingered: a drain that keeps up with its senders takes their
+		 * nodes as they come and retires them together, not one write of the count each. */
+		while (done < AGENT_BATCH && !err && !reached) {
+			if (done == queued && (queued = linger(a, queued)) == done)
+				break;
 			struct agent_node *n = agent_peek(a);
 			if (n->fn && n->exec != place && !a->discard) {
 				next_place = n->exec;
 				handoff = true;
 				break;
 			}
-			agent_dequeue(a);
+			agent_dequeue(a, &frees);
 			done++;
 			if (a->discard)
 				agent_discard(n);
@@ -193,10 +209,7 @@ void agent_drain_run(rf_agent *a)
 			else
 				err = run_action(a, n);
 		}
-		/* Out of known work with nothing to report: wait briefly for more. Not after
-		 * an await marker, whose waiter should find the agent idle. */
-		if (done == queued && !err && !reached)
-			linger(a, queued);
+		agent_frees_flush(&frees);
 		s = retire(a, done, err);
 		queued = agent_queued(s);
 		if (reached)

@@ -64,7 +64,7 @@ struct agent_node *agent_peek(rf_agent *a)
 	return next ? next : wait_link(a->head);
 }
 
-struct agent_node *agent_dequeue(rf_agent *a)
+struct agent_node *agent_dequeue(rf_agent *a, struct agent_frees *f)
 {
 	struct agent_node *head = a->head;
 	struct agent_node *next = agent_peek(a);
@@ -72,6 +72,11 @@ struct agent_node *agent_dequeue(rf_agent *a)
 	 * following node is. The old head's payload was consumed one pop ago. */
 	a->head = next;
 	if (head != &a->stub)
-		agent_node_free(head);
+		agent_frees_add(f, head);
+	/* The drain follows a chain of lines written on another core: start the miss on the
+	 * node after this one while this one runs. Relaxed: a hint; agent_peek reads it again. */
+	struct agent_node *after = atomic_load_explicit(&next->next, memory_order_relaxed);
+	if (after)
+		__builtin_prefetch(after);
 	return next;
 }

@@ -117,6 +117,39 @@ static void many_agents_exact_sum(void **state)
 		rf_agent_free(sums[i]);
 }
 
+/* More agents than a thread keeps slabs open for (node.c), sent to in turn by one
+ * thread with awaits in between: agents share slabs, slabs fill at different times, and
+ * every agent still runs exactly its own actions in send order. The value is the next
+ * sequence number the agent expects; an action out of order poisons it. */
+static int expect_seq(rf_val old, rf_val arg, rf_val *out)
+{
+	*out = arg == old ? old + 1 : (rf_val)1 << 62;
+	return 0;
+}
+
+static void interleaved_agents_keep_order(void **state)
+{
+	enum { N = 67, ROUNDS = 3000 };
+	rf_agent *agents[N];
+	for (int i = 0; i < N; i++)
+		assert_int_equal(rf_agent_new(0, NULL, &agents[i]), 0);
+	for (rf_val r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < N; i++)
+			if (i % 3 != 0 || r % 2 == 0) /* uneven streams */
+				assert_int_equal(
+				    rf_agent_send(agents[i], expect_seq, i % 3 ? r : r / 2), 0);
+		if (r % 1000 == 999)
+			assert_int_equal(rf_agent_await(agents, N), 0);
+	}
+	assert_int_equal(rf_agent_await(agents, N), 0);
+	for (int i = 0; i < N; i++) {
+		rf_val v;
+		rf_agent_deref(agents[i], &v);
+		assert_int_equal(v, i % 3 ? ROUNDS : ROUNDS / 2);
+		rf_agent_free(agents[i]);
+	}
+}
+
 static _Atomic(pthread_t) action_thread;
 static int record_thread(rf_val old, rf_val arg, rf_val *out)
 {
@@ -640,6 +673,7 @@ int main(void)
 	    cmocka_unit_test(single_agent_sum),
 	    cmocka_unit_test(fifo_from_many_senders),
 	    cmocka_unit_test(many_agents_exact_sum),
+	    cmocka_unit_test(interleaved_agents_keep_order),
 	    cmocka_unit_test(never_in_senders_thread),
 	    cmocka_unit_test(fail_hold_and_restart),
 	    cmocka_unit_test(restart_clear_actions),

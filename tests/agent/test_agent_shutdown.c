@@ -3,6 +3,7 @@
  * agent_drain_all (rf_shutdown's hook) returns only once they all have, also those of an
  * agent freed meanwhile. */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +160,77 @@ static void free_during_shutdown(void **state)
 	agent_reopen_all();
 }
 
+/* Sends racing shutdown, from plain threads, to agents that keep going idle: a send
+ * that finds its agent busy takes no unit of the shutdown count (the drain's covers it)
+ * and one that finds it idle takes one as it starts the drain, so both race the flag.
+ * Every send that returned 0 has run once the senders are joined, none ran twice, and
+ * each sender's first refusal is RF_ESHUTDOWN, which every later send repeats. */
+enum { RACERS = 3, RACE_AGENTS = 8 };
+static _Atomic uint64_t race_ran;
+static _Atomic uint64_t race_accepted;
+
+static int count_run(rf_val old, rf_val arg, rf_val *out)
+{
+	atomic_fetch_add_explicit(&race_ran, 1, memory_order_relaxed);
+	*out = old + 1;
+	return 0;
+}
+
+static void *racer(void *p)
+{
+	rf_agent **mine = p;
+	uint64_t accepted = 0;
+	int rc = 0;
+	for (unsigned i = 0; rc == 0; i++) {
+		rc = rf_agent_send(mine[i % RACE_AGENTS], count_run, 0);
+		if (rc == 0)
+			accepted++;
+		if (i % RACE_AGENTS == 0) /* let the agents go idle now and then */
+			sched_yield();
+	}
+	if (rc != RF_ESHUTDOWN)
+		abort();
+	if (rf_agent_send(mine[0], count_run, 0) != RF_ESHUTDOWN)
+		abort();
+	atomic_fetch_add_explicit(&race_accepted, accepted, memory_order_relaxed);
+	return NULL;
+}
+
+static bool racers_started(void *p)
+{
+	return atomic_load_explicit(&race_ran, memory_order_relaxed) >= 20000;
+}
+
+static void sends_racing_shutdown(void **state)
+{
+	for (int round = 0; round < 20; round++) {
+		rf_agent *agents[RACERS][RACE_AGENTS];
+		pthread_t t[RACERS];
+		atomic_store(&race_ran, 0);
+		atomic_store(&race_accepted, 0);
+		for (int i = 0; i < RACERS; i++) {
+			for (int j = 0; j < RACE_AGENTS; j++)
+				assert_int_equal(rf_agent_new(0, NULL, &agents[i][j]), 0);
+			assert_int_equal(pthread_create(&t[i], NULL, racer, agents[i]), 0);
+		}
+		assert_true(wait_until(racers_started, NULL));
+		assert_int_equal(agent_drain_all(), 0);
+		for (int i = 0; i < RACERS; i++)
+			pthread_join(t[i], NULL);
+		assert_int_equal(atomic_load(&race_ran), atomic_load(&race_accepted));
+		uint64_t values = 0;
+		for (int i = 0; i < RACERS; i++)
+			for (int j = 0; j < RACE_AGENTS; j++) {
+				rf_val v;
+				rf_agent_deref(agents[i][j], &v);
+				values += v;
+				rf_agent_free(agents[i][j]);
+			}
+		assert_int_equal(values, atomic_load(&race_accepted));
+		agent_reopen_all();
+	}
+}
+
 /* A drain with nothing accepted returns at once; twice in a row too. */
 static void drain_when_idle(void **state)
 {
@@ -173,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(shutdown_loses_nothing),
 	    cmocka_unit_test(drain_when_idle),
 	    cmocka_unit_test(free_during_shutdown),
+	    cmocka_unit_test(sends_racing_shutdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
