@@ -169,8 +169,9 @@ static void *submit_until_refused(void *arg)
 	}
 }
 
-/* Submitters race shutdown: every submit that was accepted runs, however it lands. */
-static void shutdown_races_submitters(void **state)
+/* Submitters race a shutdown (now: shutdown-now) of a pool that has run 1000 of their
+ * tasks: every accepted task either ran or came back, however the submits land. */
+static void race_shutdown(bool now)
 {
 	enum { SUBMITTERS = 3 };
 	for (int round = 0; round < 5; round++) {
@@ -186,38 +187,12 @@ static void shutdown_races_submitters(void **state)
 		}
 		while (atomic_load(&ran) < 1000)
 			sched_yield();
-		rf_executor_shutdown(ex);
-		long accepted = 0;
-		for (int i = 0; i < SUBMITTERS; i++) {
-			pthread_join(t[i], NULL);
-			accepted += s[i].accepted;
-		}
-		assert_int_equal(rf_executor_await_termination(ex, 10000), 0);
-		assert_int_equal(atomic_load(&ran), accepted);
-		rf_executor_free(ex);
-	}
-}
-
-/* shutdown-now races submitters: every accepted task either ran or came back. */
-static void shutdown_now_races_submitters(void **state)
-{
-	enum { SUBMITTERS = 3 };
-	for (int round = 0; round < 5; round++) {
-		rf_executor *ex;
-		struct submitter s[SUBMITTERS];
-		pthread_t t[SUBMITTERS];
-		atomic_store(&ran, 0);
-		assert_int_equal(rf_executor_new(2, &ex), 0);
-		for (int i = 0; i < SUBMITTERS; i++) {
-			s[i] = (struct submitter){ex, 0};
-			assert_int_equal(pthread_create(&t[i], NULL, submit_until_refused, &s[i]),
-			                 0);
-		}
-		while (atomic_load(&ran) < 1000)
-			sched_yield();
-		rf_task *back;
-		size_t n;
-		assert_int_equal(rf_executor_shutdown_now(ex, &back, &n), 0);
+		rf_task *back = NULL;
+		size_t n = 0;
+		if (now)
+			assert_int_equal(rf_executor_shutdown_now(ex, &back, &n), 0);
+		else
+			rf_executor_shutdown(ex);
 		long accepted = 0;
 		for (int i = 0; i < SUBMITTERS; i++) {
 			pthread_join(t[i], NULL);
@@ -230,6 +205,16 @@ static void shutdown_now_races_submitters(void **state)
 		free(back);
 		rf_executor_free(ex);
 	}
+}
+
+static void shutdown_races_submitters(void **state)
+{
+	race_shutdown(false);
+}
+
+static void shutdown_now_races_submitters(void **state)
+{
+	race_shutdown(true);
 }
 
 /* With one thread the pool runs tasks in the order they were accepted, however

@@ -357,6 +357,27 @@ static void k_release(rf_val x, rf_val ctx)
 	count(kcount, &live_keys, x, -1);
 }
 
+/* Counted keys and values, hashed by the built-in hash and by few_hash (collisions). */
+static const rf_coll_ops counted_ops[2] = {{.size = sizeof(rf_coll_ops),
+                                            .retain = v_retain,
+                                            .release = v_release,
+                                            .key_retain = k_retain,
+                                            .key_release = k_release},
+                                           {.size = sizeof(rf_coll_ops),
+                                            .hash = few_hash,
+                                            .retain = v_retain,
+                                            .release = v_release,
+                                            .key_retain = k_retain,
+                                            .key_release = k_release}};
+
+/* Every counted key and value was released exactly as often as retained. */
+static void assert_all_dropped(void)
+{
+	assert_int_equal(atomic_load(&live_vals), 0);
+	assert_int_equal(atomic_load(&live_keys), 0);
+	assert_int_equal(atomic_load(&under), 0);
+}
+
 /* Every key and value m reaches is held. */
 static void held(const rf_phm *m)
 {
@@ -371,23 +392,12 @@ static void held(const rf_phm *m)
 
 static void owned_entries_balance(void **state)
 {
-	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release},
-	                            {.size = sizeof(rf_coll_ops),
-	                             .hash = few_hash,
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		rf_phm *m, *n, *old = NULL;
 		rf_val mo[300]; /* the values m should hold, -1: absent */
 		for (int k = 0; k < 300; k++)
 			mo[k] = -1;
-		assert_int_equal(rf_phm_new(&ops[o], &m), 0);
+		assert_int_equal(rf_phm_new(&counted_ops[o], &m), 0);
 		srand(21);
 		for (int s = 0; s < 6000; s++) {
 			int k = rand() % 300;
@@ -412,7 +422,7 @@ static void owned_entries_balance(void **state)
 		}
 		held(m);
 		held(old);
-		/* ops[0] has neither hash nor eq: its gets take the word-key path */
+		/* counted_ops[0] has neither hash nor eq: its gets take the word-key path */
 		for (int k = 0; k < 300; k++) {
 			rf_val v;
 			assert_int_equal(rf_phm_get(m, k, -1, &v), 0);
@@ -437,9 +447,7 @@ static void owned_entries_balance(void **state)
 		rf_phm_release(p);
 		rf_phm_release(old);
 		rf_phm_release(m);
-		assert_int_equal(atomic_load(&live_vals), 0);
-		assert_int_equal(atomic_load(&live_keys), 0);
-		assert_int_equal(atomic_load(&under), 0);
+		assert_all_dropped();
 	}
 }
 
@@ -452,22 +460,11 @@ static void owned_entries_balance(void **state)
 static void lent_nodes_meet_transients(void **state)
 {
 	enum { N = 2000 }; /* values up to 3N: under NEL */
-	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release},
-	                            {.size = sizeof(rf_coll_ops),
-	                             .hash = const_hash,
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		int n = o ? 300 : N; /* a collision node's copy is linear in its size */
 		rf_phm *e, *m1, *m2, *m3, *x;
 		rf_thm *t;
-		assert_int_equal(rf_phm_new(&ops[o], &e), 0);
+		assert_int_equal(rf_phm_new(&counted_ops[o], &e), 0);
 		assert_int_equal(rf_phm_transient(e, &t), 0);
 		for (rf_val k = 0; k < n; k++)
 			assert_int_equal(rf_thm_assoc(t, k, k), 0);
@@ -512,9 +509,7 @@ static void lent_nodes_meet_transients(void **state)
 		rf_phm_release(m2);
 		held(m3);
 		rf_phm_release(m3);
-		assert_int_equal(atomic_load(&live_vals), 0);
-		assert_int_equal(atomic_load(&live_keys), 0);
-		assert_int_equal(atomic_load(&under), 0);
+		assert_all_dropped();
 	}
 }
 
@@ -558,21 +553,10 @@ static void *copier(void *arg)
 
 static void threads_copy_the_same_nodes(void **state)
 {
-	const rf_coll_ops ops[2] = {{.size = sizeof(rf_coll_ops),
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release},
-	                            {.size = sizeof(rf_coll_ops),
-	                             .hash = few_hash,
-	                             .retain = v_retain,
-	                             .release = v_release,
-	                             .key_retain = k_retain,
-	                             .key_release = k_release}};
 	for (int o = 0; o < 2; o++) {
 		rf_phm *e;
 		rf_thm *t;
-		assert_int_equal(rf_phm_new(&ops[o], &e), 0);
+		assert_int_equal(rf_phm_new(&counted_ops[o], &e), 0);
 		assert_int_equal(rf_phm_transient(e, &t), 0);
 		for (rf_val k = 0; k < SH_KEYS; k++)
 			assert_int_equal(rf_thm_assoc(t, k, k), 0);
@@ -591,9 +575,7 @@ static void threads_copy_the_same_nodes(void **state)
 		}
 		held(shared_map);
 		rf_phm_release(shared_map);
-		assert_int_equal(atomic_load(&live_vals), 0);
-		assert_int_equal(atomic_load(&live_keys), 0);
-		assert_int_equal(atomic_load(&under), 0);
+		assert_all_dropped();
 	}
 }
 
