@@ -38,6 +38,9 @@
  * and closed, so nothing can be pushed any more; the last one to exit sets TERMINATED
  * and wakes the awaiters. So every accepted task runs (or is handed back by
  * shutdown_now) before termination.
+ * Lifetime: a submit still reads the executor after its tasks are in the queue, where
+ * they may run and end, so it does that inside a reclaim read section, and
+ * rf_executor_free retires the memory (runtime/base/reclaim.h) rather than freeing it.
  */
 #include <pthread.h>
 #include <stdalign.h>
@@ -46,6 +49,7 @@
 #include "ringfold/executor.h"
 #include "runtime/base/assert.h"
 #include "runtime/base/ctx.h"
+#include "runtime/base/reclaim.h"
 #include "runtime/base/waitlist.h"
 #include "runtime/deref/future.h"
 #include "runtime/sched/sched.h"
@@ -256,27 +260,40 @@ static void *worker_main(void *arg)
 	}
 }
 
+/* Link n prepared futures into the queue, in order, and wake a worker if one is needed;
+ * false if the queue is closed. */
+static bool push_and_wake(struct rf_executor *ex, struct rf_future **fs, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		atomic_store_explicit(&fs[i]->next, fs[i + 1], memory_order_relaxed);
+	atomic_store_explicit(&fs[n - 1]->next, NULL, memory_order_relaxed);
+	if (!push(ex, fs[0], fs[n - 1], false))
+		return false;
+	/* seq_cst: after the push's CAS in the total order (the Dekker pairs). */
+	if (!atomic_load_explicit(&ex->sleepers, memory_order_seq_cst) ||
+	    atomic_load_explicit(&ex->searching, memory_order_seq_cst))
+		return true;
+	spin_lock(&ex->lock);
+	waiter *w = claim_waker(ex);
+	spin_unlock(&ex->lock);
+	if (w)
+		waiter_complete(w);
+	return true;
+}
+
 /* Accept n prepared futures at once, in order, or none: 0 or RF_ESHUTDOWN. */
 static int accept(struct rf_executor *ex, struct rf_future **fs, size_t n)
 {
 	if (!n) /* relaxed: nothing to publish, and a closed queue stays closed */
 		return atomic_load_explicit(&ex->tail, memory_order_relaxed) & CLOSED ? RF_ESHUTDOWN
 		                                                                      : 0;
-	for (size_t i = 0; i + 1 < n; i++)
-		atomic_store_explicit(&fs[i]->next, fs[i + 1], memory_order_relaxed);
-	atomic_store_explicit(&fs[n - 1]->next, NULL, memory_order_relaxed);
-	if (!push(ex, fs[0], fs[n - 1], false))
-		return RF_ESHUTDOWN;
-	/* seq_cst: after the push's CAS in the total order (the Dekker pairs). */
-	if (!atomic_load_explicit(&ex->sleepers, memory_order_seq_cst) ||
-	    atomic_load_explicit(&ex->searching, memory_order_seq_cst))
-		return 0;
-	spin_lock(&ex->lock);
-	waiter *w = claim_waker(ex);
-	spin_unlock(&ex->lock);
-	if (w)
-		waiter_complete(w);
-	return 0;
+	/* Once pushed, the tasks may run and end, and whoever waited for them may free the
+	 * executor while this call still reads it: a read section keeps its memory, which
+	 * rf_executor_free retires, until the call is over. */
+	rf_reclaim_enter();
+	bool pushed = push_and_wake(ex, fs, n);
+	rf_reclaim_exit();
+	return pushed ? 0 : RF_ESHUTDOWN;
 }
 
 /* n new futures with the caller's bindings, or none: 0 or -ENOMEM. */
@@ -338,6 +355,13 @@ int rf_executor_new(int threads, rf_executor **out)
 	return 0;
 }
 
+/* The executor's memory, once no submit that accepted work can still read it (accept). */
+static void free_executor(rf_val ex, rf_val ctx)
+{
+	(void)ctx;
+	free(rf_to_ptr(ex));
+}
+
 void rf_executor_free(rf_executor *ex)
 {
 	if (!ex)
@@ -345,7 +369,7 @@ void rf_executor_free(rf_executor *ex)
 	rf_executor_shutdown(ex);
 	for (int i = 0; i < ex->nthreads; i++)
 		pthread_join(ex->threads[i], NULL);
-	free(ex);
+	reclaim_retire_now_or_wait(rf_from_ptr(ex), free_executor, RF_NIL);
 }
 
 int rf_executor_submit(rf_executor *ex, rf_body_fn fn, rf_val arg, rf_future **out)

@@ -357,6 +357,44 @@ static void all_threads_meet(void **state)
 	rf_executor_free(ex);
 }
 
+/* A task that tells the promise in its argument that it ran. */
+static int deliver_task(rf_val arg, rf_val *out)
+{
+	*out = 0;
+	return rf_promise_deliver(rf_to_ptr(arg), 1);
+}
+
+struct lone_submit {
+	rf_executor *ex;
+	rf_promise *ran;
+};
+
+static void *submit_one(void *arg)
+{
+	struct lone_submit *s = arg;
+	if (rf_executor_submit(s->ex, deliver_task, rf_from_ptr(s->ran), NULL) != 0)
+		abort();
+	return NULL;
+}
+
+/* Whoever waited for a task may free the executor as soon as it ran, while the thread
+ * that submitted it is still inside rf_executor_submit (waking the worker). */
+static void free_once_the_task_ran(void **state)
+{
+	for (int round = 0; round < 100; round++) {
+		struct lone_submit s;
+		pthread_t t;
+		assert_int_equal(rf_executor_new(1, &s.ex), 0);
+		assert_int_equal(rf_promise_new(&s.ran), 0);
+		assert_int_equal(pthread_create(&t, NULL, submit_one, &s), 0);
+		rf_val v;
+		assert_int_equal(rf_promise_deref(s.ran, &v), 0);
+		rf_executor_free(s.ex);
+		pthread_join(t, NULL);
+		rf_promise_free(s.ran);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +408,7 @@ int main(void)
 	    cmocka_unit_test(fifo_across_submitters),
 	    cmocka_unit_test(invoke_all),
 	    cmocka_unit_test(all_threads_meet),
+	    cmocka_unit_test(free_once_the_task_ran),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
