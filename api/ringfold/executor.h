@@ -41,7 +41,9 @@ typedef struct rf_executor rf_executor;
  * Cost:    an allocation and `threads` thread creations. */
 RF_API int rf_executor_new(int threads, rf_executor **out);
 
-/* Shut down, wait for every accepted task to finish, join the threads, free.
+/* Shut down, wait for every accepted task to finish, join the threads, free. A caller
+ * that waited for a task may free the pool at once, even while the submit that queued
+ * the task has not returned on its own thread (the memory outlives that call).
  * Returns: nothing.
  * Errors:  none; NULL is a no-op.
  * Blocks:  until every accepted task finished.
