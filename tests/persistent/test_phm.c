@@ -378,6 +378,20 @@ static void assert_all_dropped(void)
 	assert_int_equal(atomic_load(&under), 0);
 }
 
+/* The map k -> k for every k < n, built through a transient. */
+static rf_phm *identity_map(const rf_coll_ops *ops, rf_val n)
+{
+	rf_phm *e, *m;
+	rf_thm *t;
+	assert_int_equal(rf_phm_new(ops, &e), 0);
+	assert_int_equal(rf_phm_transient(e, &t), 0);
+	for (rf_val k = 0; k < n; k++)
+		assert_int_equal(rf_thm_assoc(t, k, k), 0);
+	assert_int_equal(rf_thm_persistent(t, &m), 0);
+	rf_phm_release(e);
+	return m;
+}
+
 /* Every key and value m reaches is held. */
 static void held(const rf_phm *m)
 {
@@ -462,14 +476,8 @@ static void lent_nodes_meet_transients(void **state)
 	enum { N = 2000 }; /* values up to 3N: under NEL */
 	for (int o = 0; o < 2; o++) {
 		int n = o ? 300 : N; /* a collision node's copy is linear in its size */
-		rf_phm *e, *m1, *m2, *m3, *x;
+		rf_phm *m1 = identity_map(&counted_ops[o], n), *m2, *m3, *x;
 		rf_thm *t;
-		assert_int_equal(rf_phm_new(&counted_ops[o], &e), 0);
-		assert_int_equal(rf_phm_transient(e, &t), 0);
-		for (rf_val k = 0; k < n; k++)
-			assert_int_equal(rf_thm_assoc(t, k, k), 0);
-		assert_int_equal(rf_thm_persistent(t, &m1), 0);
-		rf_phm_release(e);
 		/* m2: every key of m1 replaced, one at a time, the versions between dropped */
 		m2 = m1;
 		rf_phm_retain(m2);
@@ -554,14 +562,7 @@ static void *copier(void *arg)
 static void threads_copy_the_same_nodes(void **state)
 {
 	for (int o = 0; o < 2; o++) {
-		rf_phm *e;
-		rf_thm *t;
-		assert_int_equal(rf_phm_new(&counted_ops[o], &e), 0);
-		assert_int_equal(rf_phm_transient(e, &t), 0);
-		for (rf_val k = 0; k < SH_KEYS; k++)
-			assert_int_equal(rf_thm_assoc(t, k, k), 0);
-		assert_int_equal(rf_thm_persistent(t, &shared_map), 0);
-		rf_phm_release(e);
+		shared_map = identity_map(&counted_ops[o], SH_KEYS);
 		pthread_t th[SH_THREADS];
 		for (intptr_t i = 0; i < SH_THREADS; i++)
 			assert_int_equal(pthread_create(&th[i], NULL, copier, (void *)i), 0);
