@@ -27,7 +27,6 @@
  * On failure at 2, 3 or 4 nothing was written; the caller's tx_stop kills every claim.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "runtime/base/probe.h"
 #include "runtime/stm/txn.h"
@@ -61,21 +60,9 @@ static uint64_t clock_commit_point(void)
 	return (c >> 1) + 1;
 }
 
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t stm_coarse_ns(void)
-{
-	return coarse_ns();
-}
-
 bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st)
 {
-	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
+	if (stm_coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
 		return false;
 	stm_slot *s = stm_slot_of(word);
 	/* acquire pairs with the age store of its transaction's first attempt; a newer
@@ -194,7 +181,7 @@ static int rerun_commute(stm_tx *tx, const tx_commute *c)
 	rf_val v = RF_NIL, old = tx->e[c->entry].val;
 	if ((rc = c->fn(old, c->arg, &v)))
 		return rc;
-	if ((rc = tx_made(tx, c->entry, old, v, 0)))
+	if ((rc = tx_made(tx, &tx->e[c->entry], old, v, 0)))
 		return rc;
 	tx_replace(tx, &tx->e[c->entry], v);
 	return 0;
@@ -305,14 +292,18 @@ int tx_commit(stm_tx *tx)
 		rf_ref *r = e->ref;
 		/* only the live owner installs, so installs of one ref never overlap */
 		RF_ASSERT(atomic_load_explicit(&r->owner, memory_order_relaxed) == tx->word);
-		stm_ring *bigger = stm_ref_ring_for_growth(r); /* allocates, rarely */
+		bool plain = stm_ref_install_plain(r);
+		/* allocates, rarely: before REF_I, which readers wait on */
+		stm_ring *bigger = plain ? NULL : stm_ref_ring_for_growth(r);
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		RF_ASSERT(!(l & REF_I));
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		/* REF_I before the versions (pairs with the readers' acquire fence) */
 		atomic_thread_fence(memory_order_release);
 		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
-		if (stm_ref_install(r, e->val, cp, e->node, bigger))
+		if (plain)
+			stm_ref_install_newest(r, e->val, cp);
+		else if (stm_ref_install_history(r, e->val, cp, e->node, bigger))
 			e->node = NULL;
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
 		/* Give the claim up on a line we hold anyway, so that the next claimer need not

@@ -226,13 +226,13 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	int rc = tx_write(tx, ref, &e, &old);
 	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
-	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	const tx_entry *set = tx->e; /* fn may touch other refs: the set may move */
 	USER_CALL();
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
-	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
+	e = tx->e + (e - set);
+	if ((rc = tx_made(tx, e, old, nv, 0)))
 		return rc;
-	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_SET;
 	if (out)
@@ -282,9 +282,9 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	USER_CALL();
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
-	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
-		return rc;
 	e = &tx->e[i];
+	if ((rc = tx_made(tx, e, v, nv, tx_add_commute(tx, i, fn, arg))))
+		return rc;
 	tx_replace(tx, e, nv);
 	e->flags |= E_COMMUTE;
 	if (out)
