@@ -216,7 +216,5 @@ static inline uint64_t stm_coarse_ns(void)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-/* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
-int tx_commit(stm_tx *tx);
 
 #endif
