@@ -223,11 +223,12 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	int rc = tx_write(tx, ref, &e, &old);
 	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
-	const tx_entry *set = tx->e; /* fn may touch other refs: the set may move */
+	/* fn may touch other refs: the set may move (a byte offset: no division) */
+	size_t at = (size_t)((char *)e - (char *)tx->e);
 	USER_CALL();
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
-	e = tx->e + (e - set);
+	e = (tx_entry *)(void *)((char *)tx->e + at);
 	if ((rc = tx_made(tx, e, old, nv, 0)))
 		return rc;
 	tx_replace(tx, e, nv);
