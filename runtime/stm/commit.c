@@ -1,6 +1,7 @@
-/* runtime/stm/commit.c: commit of one attempt (Clojure's LockingTransaction.run tail).
+/* runtime/stm/commit.c: rf_dosync, its attempts and the commit of each (Clojure's
+ * LockingTransaction.run). One file, so that the commit inlines into the attempt loop.
  *
- * Sequence (the words are described in stm.h):
+ * The commit's sequence (the words are described in stm.h):
  *  1. state RUNNING -> COMMITTING (CAS: a barger may have killed us; then retry), or
  *     straight to INSTALLING when steps 2-4 have nothing to do (the common case: refs set
  *     in the body, no validator, no release function). From here no one can kill this
@@ -27,9 +28,10 @@
  * On failure at 2, 3 or 4 nothing was written; the caller's tx_stop kills every claim.
  */
 #include <stdlib.h>
-#include <time.h>
 
+#include "runtime/base/ctx.h"
 #include "runtime/base/probe.h"
+#include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
 
 /* The clock word (stm.h): the point P in bits 1.., and CLOCK_DIRTY once a commit took
@@ -61,21 +63,9 @@ static uint64_t clock_commit_point(void)
 	return (c >> 1) + 1;
 }
 
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t stm_coarse_ns(void)
-{
-	return coarse_ns();
-}
-
 bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st)
 {
-	if (coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
+	if (stm_coarse_ns() - tx->start_ns < STM_BARGE_WAIT_NS)
 		return false;
 	stm_slot *s = stm_slot_of(word);
 	/* acquire pairs with the age store of its transaction's first attempt; a newer
@@ -194,7 +184,7 @@ static int rerun_commute(stm_tx *tx, const tx_commute *c)
 	rf_val v = RF_NIL, old = tx->e[c->entry].val;
 	if ((rc = c->fn(old, c->arg, &v)))
 		return rc;
-	if ((rc = tx_made(tx, c->entry, old, v, 0)))
+	if ((rc = tx_made(tx, &tx->e[c->entry], old, v, 0)))
 		return rc;
 	tx_replace(tx, &tx->e[c->entry], v);
 	return 0;
@@ -266,7 +256,9 @@ static int commit_prepare(stm_tx *tx)
 	return rc;
 }
 
-int tx_commit(stm_tx *tx)
+/* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). Called once,
+ * from rf_dosync below, into which it is inlined. */
+static int tx_commit(stm_tx *tx)
 {
 	stm_slot *s = tx->slot;
 	uint64_t running = s->serial << 3 | TX_RUNNING;
@@ -305,14 +297,18 @@ int tx_commit(stm_tx *tx)
 		rf_ref *r = e->ref;
 		/* only the live owner installs, so installs of one ref never overlap */
 		RF_ASSERT(atomic_load_explicit(&r->owner, memory_order_relaxed) == tx->word);
-		stm_ring *bigger = stm_ref_ring_for_growth(r); /* allocates, rarely */
+		bool plain = stm_ref_install_plain(r);
+		/* allocates, rarely: before REF_I, which readers wait on */
+		stm_ring *bigger = plain ? NULL : stm_ref_ring_for_growth(r);
 		uint64_t l = atomic_load_explicit(&r->lock, memory_order_relaxed);
 		RF_ASSERT(!(l & REF_I));
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		/* REF_I before the versions (pairs with the readers' acquire fence) */
 		atomic_thread_fence(memory_order_release);
 		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
-		if (stm_ref_install(r, e->val, cp, e->node, bigger))
+		if (plain)
+			stm_ref_install_newest(r, e->val, cp);
+		else if (stm_ref_install_history(r, e->val, cp, e->node, bigger))
 			e->node = NULL;
 		atomic_store_explicit(&r->lock, (l + REF_VERSION) & ~REF_I, memory_order_release);
 		/* Give the claim up on a line we hold anyway, so that the next claimer need not
@@ -329,4 +325,125 @@ int tx_commit(stm_tx *tx)
 		free_nodes(tx);
 	stm_slot_stop(s, s->serial << 3 | TX_COMMITTED);
 	return 0;
+}
+
+#define DEFAULT_RETRY_LIMIT 10000
+
+static uint32_t retry_limit(void)
+{
+	const rf_config *cfg = sched_config_peek(); /* transactions need no workers */
+	return cfg && cfg->stm_retry_limit ? cfg->stm_retry_limit : DEFAULT_RETRY_LIMIT;
+}
+
+static void tx_begin(stm_tx *tx, bool first)
+{
+	stm_slot *s = tx->slot;
+	s->serial++;
+	tx->word = (s->serial & STM_SERIAL_MASK) << STM_IDX_BITS | (s->idx + 1);
+	tx->read_point = 0;
+	tx->doomed = false;
+	if (first) {
+		tx->start_ns = stm_coarse_ns();
+		/* release: read by bargers (acquire) holding a word of this transaction */
+		atomic_store_explicit(&s->age, tx->start_ns, memory_order_release);
+	}
+	/* release: whoever reads a claim of this attempt and then this state sees the age */
+	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);
+}
+
+/* Randomized exponential back-off before attempt `attempt` (>= 1). Bounded: at most
+ * ~1000 pauses, then also a yield of the fiber or thread. */
+static void backoff(stm_tx *tx, uint32_t attempt)
+{
+	if (attempt < 2)
+		return;
+	if (attempt == 2) /* jitter differs between slots and between transactions */
+		tx->rand = ((uint64_t)tx->slot->idx << 32) ^ tx->slot->serial ^
+		           UINT64_C(0x2545F4914F6CDD1D);
+	tx->rand ^= tx->rand << 13;
+	tx->rand ^= tx->rand >> 7;
+	tx->rand ^= tx->rand << 17;
+	uint32_t shift = attempt < 10 ? attempt : 10;
+	uint32_t n = (uint32_t)tx->rand & ((1u << shift) - 1);
+	for (uint32_t i = 0; i < n; i++)
+		stm_relax(0);
+	if (attempt > 10)
+		stm_relax(64);
+}
+
+static void count(_Atomic uint64_t *c, uint64_t n)
+{
+	/* holder-only counter: load+store, read relaxed by stm_stats */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+
+int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
+{
+	rf_val dummy;
+	if (!out)
+		out = &dummy;
+	*out = RF_NIL;
+	if (!body)
+		return -EINVAL;
+	exec_ctx *ctx = ctx_self();
+	if (ctx->tx) /* nested dosync joins the running transaction */
+		return body(arg, out);
+	stm_slot *slot = stm_slot_get();
+	if (!slot)
+		return -EAGAIN;
+	stm_tx tx;
+	stm_tx_init(&tx, slot);
+	ctx->tx = &tx;
+	uint32_t limit = UINT32_MAX, attempt; /* read at the first retry */
+	rf_val v = RF_NIL;
+	int rc = RF_ETXRETRY, watch_rc = 0;
+	for (attempt = 0; attempt < limit; attempt++) {
+		backoff(&tx, attempt);
+		tx_begin(&tx, attempt == 0);
+		if (attempt)
+			PROBE(tx_retry, &tx, attempt);
+		else
+			PROBE(tx_start, &tx);
+		v = RF_NIL;
+		rc = body(arg, &v);
+		if (tx.doomed || rc == RF_ETXRETRY)
+			rc = RF_ETXRETRY;
+		else if (rc == 0)
+			rc = tx_commit(&tx);
+		if (rc != 0)
+			tx_stop(&tx, TX_RETRY);
+		else
+			tx_release_ensures(&tx);
+		tx_release_made(&tx, rc == 0);
+		if (rc != RF_ETXRETRY)
+			break;
+		if (limit == UINT32_MAX)
+			limit = retry_limit();
+		stm_tx_reset(&tx);
+	}
+	ctx->tx = NULL;
+	if (attempt)
+		count(&slot->retries, attempt); /* attempts that ended in a retry */
+	if (rc == 0) {
+		count(&slot->commits, 1);
+		PROBE(tx_commit, &tx, attempt);
+		*out = v;
+		for (uint32_t i = 0; tx.watched && i < tx.n; i++) {
+			/* relaxed: a watch added concurrently may or may not see this commit */
+			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)) ||
+			    !atomic_load_explicit(&tx.e[i].ref->watches, memory_order_relaxed))
+				continue;
+			int wrc = stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
+			if (wrc < 0 && !watch_rc)
+				watch_rc = wrc;
+		}
+	}
+	if (tx.reading) /* after the watches: they may use the replaced values */
+		rf_reclaim_read_end();
+	stm_tx_fini(&tx, rc == 0);
+	stm_slot_put(slot);
+	if (rc == 0)
+		return watch_rc;
+	return rc == RF_ETXRETRY ? RF_ERETRYLIMIT : rc;
 }

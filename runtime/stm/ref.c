@@ -2,7 +2,7 @@
  *
  * Contract (see stm.h for the words):
  *  - cur, cur_point, the ring (pointer and versions), ring_cap, head and hist change only
- *    in stm_ref_install, by the ref's
+ *    in the installs (stm_ref_install_newest, _history), by the ref's
  *    live owner with REF_I set (a bigger ring is filled before its pointer is stored with
  *    release; readers load the pointer with acquire, so a ring they see is whole); readers
  *    read them with relaxed loads between two loads
@@ -204,7 +204,7 @@ uint64_t stm_ref_newest_point(rf_ref *r)
 	return newest;
 }
 
-/* Whether the next install of r (owned) grows its history, as stm_ref_install decides. */
+/* Whether the next install of r (owned) grows its history. */
 static bool wants_growth(rf_ref *r, uint32_t hist)
 {
 	uint32_t max = atomic_load_explicit(&r->max_history, memory_order_relaxed);

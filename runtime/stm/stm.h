@@ -274,26 +274,29 @@ static inline stm_ring *stm_ref_ring_for_growth(rf_ref *r)
 	           ? NULL
 	           : stm_ref_ring_grow(r);
 }
-/* Install val at commit point cp. Caller owns the ref and has set REF_I. A value that
- * drops out of the kept versions is retired with `node` (refs with a release function;
- * may be NULL otherwise); returns whether node was used. `bigger` (may be NULL) is a
- * ring from stm_ref_ring_for_growth: install takes it (moving the versions into it) or
- * frees it. */
-bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
-                             stm_ring *bigger);
-static inline bool stm_ref_install(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
-                                   stm_ring *bigger)
+/* Whether the next install of r changes its newest version only: no history kept or
+ * wanted, no value owned. Caller owns r (relaxed: a fault counted after this look grows
+ * the history at a later commit, as one counted after the install would). */
+static inline bool stm_ref_install_plain(rf_ref *r)
 {
-	/* relaxed: the caller owns r (faults and min_history: a commit uses what it reads) */
-	if (r->release || bigger || atomic_load_explicit(&r->hist, memory_order_relaxed) ||
-	    atomic_load_explicit(&r->faults, memory_order_relaxed) ||
-	    atomic_load_explicit(&r->min_history, memory_order_relaxed))
-		return stm_ref_install_history(r, val, cp, node, bigger);
-	/* no history kept, none to grow, no value owned: only the newest version changes */
+	return !(atomic_load_explicit(&r->hist, memory_order_relaxed) |
+	         atomic_load_explicit(&r->faults, memory_order_relaxed)) &&
+	       !r->release && !atomic_load_explicit(&r->min_history, memory_order_relaxed);
+}
+/* Install val at commit point cp when stm_ref_install_plain(r). Caller owns the ref and
+ * has set REF_I. */
+static inline void stm_ref_install_newest(rf_ref *r, rf_val val, uint64_t cp)
+{
 	atomic_store_explicit(&r->cur_point, cp, memory_order_relaxed);
 	atomic_store_explicit(&r->cur, val, memory_order_release); /* pairs with deref */
-	return false;
 }
+/* Install val at commit point cp otherwise. Caller owns the ref and has set REF_I. A
+ * value that drops out of the kept versions is retired with `node` (refs with a release
+ * function; may be NULL otherwise); returns whether node was used. `bigger` (may be
+ * NULL) is a ring from stm_ref_ring_for_growth: install takes it (moving the versions
+ * into it) or frees it. */
+bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
+                             stm_ring *bigger);
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. Returns 0 or the first

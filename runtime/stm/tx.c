@@ -1,4 +1,4 @@
-/* runtime/stm/tx.c: rf_dosync and the operations of a transaction body.
+/* runtime/stm/tx.c: the operations of a transaction body (rf_dosync runs it: commit.c).
  *
  * The running transaction is ctx_self()->tx (per fiber, or per thread outside fibers)
  * and is touched only by that context. What other contexts see of it is its slot: the
@@ -10,10 +10,7 @@
 #include "runtime/base/ctx.h"
 #include "runtime/base/lockrank.h"
 #include "runtime/base/probe.h"
-#include "runtime/sched/sched.h"
 #include "runtime/stm/txn.h"
-
-#define DEFAULT_RETRY_LIMIT 10000
 
 static stm_tx *current(void)
 {
@@ -226,13 +223,14 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	int rc = tx_write(tx, ref, &e, &old);
 	if (rc || (rc = tx_reserve_discard(tx)))
 		return rc;
-	size_t i = (size_t)(e - tx->e); /* fn may touch other refs: the set may grow */
+	/* fn may touch other refs: the set may move (a byte offset: no division) */
+	size_t at = (size_t)((char *)e - (char *)tx->e);
 	USER_CALL();
 	if ((rc = fn(old, arg, &nv)))
 		return rc;
-	if ((rc = tx_made(tx, (uint32_t)i, old, nv, 0)))
+	e = (tx_entry *)(void *)((char *)tx->e + at);
+	if ((rc = tx_made(tx, e, old, nv, 0)))
 		return rc;
-	e = &tx->e[i];
 	tx_replace(tx, e, nv);
 	e->flags |= E_SET;
 	if (out)
@@ -282,9 +280,9 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	USER_CALL();
 	if ((rc = fn(v, arg, &nv)))
 		return rc;
-	if ((rc = tx_made(tx, i, v, nv, tx_add_commute(tx, i, fn, arg))))
-		return rc;
 	e = &tx->e[i];
+	if ((rc = tx_made(tx, e, v, nv, tx_add_commute(tx, i, fn, arg))))
+		return rc;
 	tx_replace(tx, e, nv);
 	e->flags |= E_COMMUTE;
 	if (out)
@@ -320,123 +318,4 @@ int rf_ref_ensure(rf_ref *ref, rf_val *out)
 	e->flags |= E_ENSURED;
 	tx->seen |= E_ENSURED;
 	return tx_get(tx, ref, e, out);
-}
-
-static uint32_t retry_limit(void)
-{
-	const rf_config *cfg = sched_config_peek(); /* transactions need no workers */
-	return cfg && cfg->stm_retry_limit ? cfg->stm_retry_limit : DEFAULT_RETRY_LIMIT;
-}
-
-static void tx_begin(stm_tx *tx, bool first)
-{
-	stm_slot *s = tx->slot;
-	s->serial++;
-	tx->word = (s->serial & STM_SERIAL_MASK) << STM_IDX_BITS | (s->idx + 1);
-	tx->read_point = 0;
-	tx->doomed = false;
-	if (first) {
-		tx->start_ns = stm_coarse_ns();
-		/* release: read by bargers (acquire) holding a word of this transaction */
-		atomic_store_explicit(&s->age, tx->start_ns, memory_order_release);
-	}
-	/* release: whoever reads a claim of this attempt and then this state sees the age */
-	atomic_store_explicit(&s->state, s->serial << 3 | TX_RUNNING, memory_order_release);
-}
-
-/* Randomized exponential back-off before attempt `attempt` (>= 1). Bounded: at most
- * ~1000 pauses, then also a yield of the fiber or thread. */
-static void backoff(stm_tx *tx, uint32_t attempt)
-{
-	if (attempt < 2)
-		return;
-	if (attempt == 2) /* jitter differs between slots and between transactions */
-		tx->rand = ((uint64_t)tx->slot->idx << 32) ^ tx->slot->serial ^
-		           UINT64_C(0x2545F4914F6CDD1D);
-	tx->rand ^= tx->rand << 13;
-	tx->rand ^= tx->rand >> 7;
-	tx->rand ^= tx->rand << 17;
-	uint32_t shift = attempt < 10 ? attempt : 10;
-	uint32_t n = (uint32_t)tx->rand & ((1u << shift) - 1);
-	for (uint32_t i = 0; i < n; i++)
-		stm_relax(0);
-	if (attempt > 10)
-		stm_relax(64);
-}
-
-static void count(_Atomic uint64_t *c, uint64_t n)
-{
-	/* holder-only counter: load+store, read relaxed by stm_stats */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-	                      memory_order_relaxed);
-}
-
-int rf_dosync(rf_body_fn body, rf_val arg, rf_val *out)
-{
-	rf_val dummy;
-	if (!out)
-		out = &dummy;
-	*out = RF_NIL;
-	if (!body)
-		return -EINVAL;
-	exec_ctx *ctx = ctx_self();
-	if (ctx->tx) /* nested dosync joins the running transaction */
-		return body(arg, out);
-	stm_slot *slot = stm_slot_get();
-	if (!slot)
-		return -EAGAIN;
-	stm_tx tx;
-	stm_tx_init(&tx, slot);
-	ctx->tx = &tx;
-	uint32_t limit = UINT32_MAX, attempt; /* read at the first retry */
-	rf_val v = RF_NIL;
-	int rc = RF_ETXRETRY, watch_rc = 0;
-	for (attempt = 0; attempt < limit; attempt++) {
-		backoff(&tx, attempt);
-		tx_begin(&tx, attempt == 0);
-		if (attempt)
-			PROBE(tx_retry, &tx, attempt);
-		else
-			PROBE(tx_start, &tx);
-		v = RF_NIL;
-		rc = body(arg, &v);
-		if (tx.doomed || rc == RF_ETXRETRY)
-			rc = RF_ETXRETRY;
-		else if (rc == 0)
-			rc = tx_commit(&tx);
-		if (rc != 0)
-			tx_stop(&tx, TX_RETRY);
-		else
-			tx_release_ensures(&tx);
-		tx_release_made(&tx, rc == 0);
-		if (rc != RF_ETXRETRY)
-			break;
-		if (limit == UINT32_MAX)
-			limit = retry_limit();
-		stm_tx_reset(&tx);
-	}
-	ctx->tx = NULL;
-	if (attempt)
-		count(&slot->retries, attempt); /* attempts that ended in a retry */
-	if (rc == 0) {
-		count(&slot->commits, 1);
-		PROBE(tx_commit, &tx, attempt);
-		*out = v;
-		for (uint32_t i = 0; tx.watched && i < tx.n; i++) {
-			/* relaxed: a watch added concurrently may or may not see this commit */
-			if (!(tx.e[i].flags & (E_SET | E_COMMUTE)) ||
-			    !atomic_load_explicit(&tx.e[i].ref->watches, memory_order_relaxed))
-				continue;
-			int wrc = stm_ref_notify(tx.e[i].ref, tx.e[i].old, tx.e[i].val);
-			if (wrc < 0 && !watch_rc)
-				watch_rc = wrc;
-		}
-	}
-	if (tx.reading) /* after the watches: they may use the replaced values */
-		rf_reclaim_read_end();
-	stm_tx_fini(&tx, rc == 0);
-	stm_slot_put(slot);
-	if (rc == 0)
-		return watch_rc;
-	return rc == RF_ETXRETRY ? RF_ERETRYLIMIT : rc;
 }

@@ -8,6 +8,8 @@
 #ifndef RF_STM_TXN_H
 #define RF_STM_TXN_H
 
+#include <time.h>
+
 #include "runtime/stm/stm.h"
 
 enum {
@@ -157,15 +159,15 @@ static inline int tx_reserve_discard(stm_tx *tx)
 {
 	return tx->nx < tx->xcap ? 0 : tx_grow_discard(tx);
 }
-/* A function made nv from old for entry `entry`, and the caller's next step returned
- * rc. The function may have written other refs, using the room reserved before it ran:
- * reserve again. If that or rc failed, release nv (no one else saw it) and return the
- * error; else 0, and tx_replace may follow. */
-int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc);
-static inline int tx_made(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+/* A function made nv from old for entry e (as it is after the function ran), and the
+ * caller's next step returned rc. The function may have written other refs, using the
+ * room reserved before it ran: reserve again. If that or rc failed, release nv (no one
+ * else saw it) and return the error; else 0, and tx_replace may follow. */
+int tx_made_owned(stm_tx *tx, const tx_entry *e, rf_val old, rf_val nv, int rc);
+static inline int tx_made(stm_tx *tx, const tx_entry *e, rf_val old, rf_val nv, int rc)
 {
 	/* only values of refs with a release function are tracked */
-	return tx->e[entry].flags & E_RELEASE ? tx_made_owned(tx, entry, old, nv, rc) : rc;
+	return e->flags & E_RELEASE ? tx_made_owned(tx, e, old, nv, rc) : rc;
 }
 /* Make nv the in-transaction value of e (E_SET or E_COMMUTE already meant: e->val holds
  * the current one, e->base the first), tracking ownership for E_RELEASE refs. Needs the
@@ -208,8 +210,11 @@ bool tx_barge(stm_tx *tx, uint64_t word, uint64_t st);
  * transaction's life, which is all starvation freedom needs, for the price of a load
  * (a cycle-counter read cost ~25 ns in this VM). */
 uint64_t stm_clock_read_point(void);
-uint64_t stm_coarse_ns(void);
-/* Commit the attempt: 0, RF_ETXRETRY, or an error (validator, commute fn). */
-int tx_commit(stm_tx *tx);
+static inline uint64_t stm_coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif

@@ -112,11 +112,10 @@ int tx_grow_discard(stm_tx *tx)
 	return grow(tx, (void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
 }
 
-int tx_made_owned(stm_tx *tx, uint32_t entry, rf_val old, rf_val nv, int rc)
+int tx_made_owned(stm_tx *tx, const tx_entry *e, rf_val old, rf_val nv, int rc)
 {
 	if (!rc)
-		rc = tx_reserve_discard(tx);
-	const tx_entry *e = &tx->e[entry];
+		rc = tx_reserve_discard(tx); /* grows the discards, not the entries: e stays */
 	if (rc && (e->flags & E_RELEASE) && nv != old && nv != e->base)
 		e->ref->release(nv, e->ref->release_ctx); /* made, never seen by anyone */
 	return rc;
