@@ -10,18 +10,15 @@
  * senders load, both relaxed: the executor is the user's object, published by whatever
  * made it reachable to the setter); NULL is the fiber executor.
  *
- * Shutdown accounting. g_work counts accepted work not yet finished: each held or
- * deferred send until it is enqueued or dropped, and each running drain until it retires.
- * A send whose enqueue starts a drain hands its unit to the drain instead of paying it
- * back. Accepting is a Dekker handshake with agent_drain_all: the sender adds to g_work
- * and then reads g_shutdown, the drainer sets g_shutdown and then reads g_work, all
- * seq_cst, so either the send sees the flag and is refused or the drainer sees its unit
- * and waits for it. A send that goes out at once takes no unit unless it starts a drain
- * (send_now): one that finds the agent busy is covered by the unit of the drain that
- * will run it, the common case, which so costs no write to this shared line. g_work can
- * rise from 0 afterwards only through await (its marker may start a drain) and through a
- * send that raced the flag, which drains the agent itself; so once agent_drain_all saw
- * it at 0 every accepted action has run, or runs before its send returns.
+ * Shutdown accounting. g_work counts accepted work not yet finished: each accepted send
+ * until it is enqueued or dropped, and each running drain until it retires. A send whose
+ * enqueue starts a drain hands its unit to the drain instead of paying it back. Accepting
+ * is a Dekker handshake with agent_drain_all: the sender adds to g_work and then reads
+ * g_shutdown, the drainer sets g_shutdown and then reads g_work, all seq_cst, so either the
+ * send sees the flag and is refused or the drainer sees its unit and waits for it.
+ * g_work can rise from 0 afterwards only through await (its marker may start a drain),
+ * never through a send or a restart, so once agent_drain_all saw it at 0 every accepted
+ * action has run.
  *
  * The drainer's wait follows runtime/sched/wait.h: it lists its waiter in g_drain_waiter under
  * g_lock and then checks g_work; whoever brings g_work to 0 with the flag set completes
@@ -132,33 +129,6 @@ static void tx_drop_send(void *arg)
 	agent_node_drop(arg);
 }
 
-/* Enqueue a node sent outside any transaction or holding action, which was accepted
- * without a unit of g_work: a busy agent's drain holds a unit and retires only after it
- * ran the node. Only the send that finds the agent idle needs a unit, for the drain it
- * starts, and that late accept is where shutdown can slip in: if the flag is set once the
- * unit is counted, agent_drain_all may have found g_work at 0 just before, so the node
- * is not left to a drain it might not wait for: the caller runs the drain itself. */
-static void send_now(struct agent_node *n)
-{
-	rf_agent *a = n->agent;
-	struct rf_executor *place = n->exec; /* read before n is published */
-	if (!agent_enqueue(a, n))
-		return;
-	agent_work_drain_start();
-	if (!agent_shutting_down()) {
-		agent_schedule(a, place);
-		return;
-	}
-	a->place = place; /* this caller is the consumer now */
-	agent_drain_run(a);
-}
-
-static bool in_holding_action(void)
-{
-	struct agent_action_ctx *act = ctx_self()->agent_action;
-	return act && act->holding;
-}
-
 static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg)
 {
 	if (!a || !fn)
@@ -168,15 +138,11 @@ static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg
 		return RF_EAGENTFAILED;
 	if (agent_queued(s) >= AGENT_QUEUED_MAX || s / AGENT_HOLD >= AGENT_HOLDS_MAX)
 		return -ENOMEM;
-	/* A send held or deferred is accepted with a unit of g_work; one sent now is
-	 * accepted by the flag alone (send_now). */
-	bool now = !stm_tx_running() && !in_holding_action();
-	if (now ? agent_shutting_down() : !agent_work_accept())
+	if (!agent_work_accept())
 		return RF_ESHUTDOWN;
 	struct agent_node *n = agent_node_alloc(a);
 	if (!n) {
-		if (!now)
-			agent_work_done();
+		agent_work_done();
 		return -ENOMEM;
 	}
 	n->agent = a;
@@ -185,15 +151,8 @@ static int send_action(rf_agent *a, rf_executor *ex, rf_update_fn fn, rf_val arg
 	n->exec = ex;
 	n->held = false;
 	if (var_bindings_capture(&n->bindings) < 0) {
-		if (now)
-			agent_node_free(n);
-		else
-			agent_node_drop(n);
+		agent_node_drop(n);
 		return -ENOMEM;
-	}
-	if (now) {
-		send_now(n);
-		return 0;
 	}
 	if (stm_tx_running()) {
 		int rc = stm_tx_defer(tx_commit_send, n, tx_drop_send);

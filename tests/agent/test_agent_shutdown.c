@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -231,6 +232,117 @@ static void sends_racing_shutdown(void **state)
 	}
 }
 
+/* A send that finds its agent busy only because another sender's enqueue made it so,
+ * while that sender has yet to count the unit for the drain it starts: the busy send
+ * returns, agent_drain_all runs, and the busy send's action must have run by the time
+ * it returns. The first sender is stopped after its enqueue by a signal whose handler
+ * waits (at a point that varies by round); the second send and the drain happen
+ * meanwhile, on threads that exist already (the stopped one may hold any lock of its
+ * send). Timing only decides how often the window is hit, never whether the test passes. */
+enum { STALL_ROUNDS = 3000 };
+static rf_agent *_Atomic stall_agent;
+static rf_agent *stall_agents[STALL_ROUNDS];
+static _Atomic int stall_in_send, stall_stopped, stall_release, stall_round_done;
+static _Atomic int stall_go, stall_quit, second_ran, drain_go, drain_saw_second, drain_done;
+
+static int mark_second(rf_val old, rf_val arg, rf_val *out)
+{
+	atomic_store(&second_ran, 1);
+	*out = old + 1;
+	return 0;
+}
+
+static void on_stall_signal(int sig)
+{
+	(void)sig;
+	if (!atomic_load(&stall_in_send) ||
+	    !agent_queued(atomic_load(&atomic_load(&stall_agent)->state)))
+		return;
+	atomic_store(&stall_stopped, 1);
+	while (!atomic_load(&stall_release))
+		cpu_relax();
+}
+
+static void *first_sender(void *p)
+{
+	for (int round = 1;; round++) {
+		while (atomic_load(&stall_go) < round)
+			if (atomic_load(&stall_quit))
+				return NULL;
+		atomic_store(&stall_in_send, 1);
+		(void)rf_agent_send(atomic_load(&stall_agent), rf_add, 1);
+		atomic_store(&stall_in_send, 0);
+		atomic_store(&stall_round_done, round);
+	}
+}
+
+static void *stall_drainer(void *p)
+{
+	for (int round = 1;; round++) {
+		while (atomic_load(&drain_go) < round)
+			if (atomic_load(&stall_quit))
+				return NULL;
+		agent_drain_all();
+		atomic_store(&drain_saw_second, atomic_load(&second_ran));
+		atomic_store(&drain_done, round);
+	}
+}
+
+static void busy_send_covered_at_drain(void **state)
+{
+	struct sigaction sa = {.sa_handler = on_stall_signal};
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	pthread_t s1, d;
+	assert_int_equal(pthread_create(&s1, NULL, first_sender, NULL), 0);
+	assert_int_equal(pthread_create(&d, NULL, stall_drainer, NULL), 0);
+	int stops = 0, drains = 0;
+	for (int round = 1; round <= STALL_ROUNDS; round++) {
+		rf_agent *a;
+		assert_int_equal(rf_agent_new(0, NULL, &a), 0);
+		atomic_store(&stall_agent, a);
+		atomic_store(&stall_stopped, 0);
+		atomic_store(&stall_release, 0);
+		atomic_store(&second_ran, 0);
+		atomic_store(&stall_go, round);
+		/* Signal the sender until one lands after its enqueue or the send is over. */
+		for (unsigned k = round;
+		     !atomic_load(&stall_stopped) && atomic_load(&stall_round_done) < round;
+		     k = k * 1103515245u + 12345u) {
+			pthread_kill(s1, SIGUSR1);
+			for (unsigned i = 0; i < (k >> 16) % 64; i++)
+				cpu_relax();
+		}
+		if (atomic_load(&stall_stopped)) {
+			stops++;
+			bool sent = rf_agent_send(a, mark_second, 0) == 0;
+			atomic_store(&drain_go, ++drains);
+			/* A drain that waits for the stopped sender's unit returns only after the
+			 * release: give it a moment to return early, which it may do only once the
+			 * second send ran. */
+			uint64_t until = time_now_ns() + 2000000;
+			while (atomic_load(&drain_done) < drains && time_now_ns() < until)
+				sched_yield();
+			atomic_store(&stall_release, 1);
+			while (atomic_load(&drain_done) < drains)
+				sched_yield();
+			if (sent)
+				assert_int_equal(atomic_load(&drain_saw_second), 1);
+			agent_reopen_all();
+		}
+		while (atomic_load(&stall_round_done) < round)
+			sched_yield();
+		stall_agents[round - 1] = a;
+	}
+	atomic_store(&stall_quit, 1);
+	pthread_join(s1, NULL);
+	pthread_join(d, NULL);
+	/* Only now: a signal handled late may still look at an agent of an earlier round. */
+	for (int i = 0; i < STALL_ROUNDS; i++)
+		rf_agent_free(stall_agents[i]);
+	print_message("stopped after the enqueue in %d of %d rounds\n", stops, STALL_ROUNDS);
+}
+
 /* A drain with nothing accepted returns at once; twice in a row too. */
 static void drain_when_idle(void **state)
 {
@@ -242,10 +354,9 @@ static void drain_when_idle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(shutdown_loses_nothing),
-	    cmocka_unit_test(drain_when_idle),
-	    cmocka_unit_test(free_during_shutdown),
-	    cmocka_unit_test(sends_racing_shutdown),
+	    cmocka_unit_test(shutdown_loses_nothing),     cmocka_unit_test(drain_when_idle),
+	    cmocka_unit_test(free_during_shutdown),       cmocka_unit_test(sends_racing_shutdown),
+	    cmocka_unit_test(busy_send_covered_at_drain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
