@@ -161,11 +161,11 @@ static void free_during_shutdown(void **state)
 	agent_reopen_all();
 }
 
-/* Sends racing shutdown, from plain threads, to agents that keep going idle: a send
- * that finds its agent busy takes no unit of the shutdown count (the drain's covers it)
- * and one that finds it idle takes one as it starts the drain, so both race the flag.
- * Every send that returned 0 has run once the senders are joined, none ran twice, and
- * each sender's first refusal is RF_ESHUTDOWN, which every later send repeats. */
+/* Sends racing shutdown, from plain threads, to agents that keep going idle, so that
+ * both kinds of send race the flag: those that find their agent busy and those that
+ * start its drain. Every send that returned 0 has run once the senders are joined, none
+ * ran twice, and each sender's first refusal is RF_ESHUTDOWN, which every later send
+ * repeats. */
 enum { RACERS = 3, RACE_AGENTS = 8 };
 static _Atomic uint64_t race_ran;
 static _Atomic uint64_t race_accepted;
@@ -232,13 +232,13 @@ static void sends_racing_shutdown(void **state)
 	}
 }
 
-/* A send that finds its agent busy only because another sender's enqueue made it so,
- * while that sender has yet to count the unit for the drain it starts: the busy send
- * returns, agent_drain_all runs, and the busy send's action must have run by the time
- * it returns. The first sender is stopped after its enqueue by a signal whose handler
- * waits (at a point that varies by round); the second send and the drain happen
- * meanwhile, on threads that exist already (the stopped one may hold any lock of its
- * send). Timing only decides how often the window is hit, never whether the test passes. */
+/* A send that finds its agent busy only because another sender's enqueue, not yet
+ * returned, made it so: the busy send returns, agent_drain_all runs, and the busy
+ * send's action must have run by the time it returns. The first sender is stopped after
+ * its enqueue by a signal whose handler waits (at a point that varies by round); the
+ * second send and the drain happen meanwhile, on threads that exist already (the
+ * stopped one may hold any lock of its send). Timing only decides how often the window
+ * is hit, never whether the test passes. */
 enum { STALL_ROUNDS = 3000 };
 static rf_agent *_Atomic stall_agent;
 static rf_agent *stall_agents[STALL_ROUNDS];
