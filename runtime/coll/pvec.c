@@ -78,15 +78,25 @@ static rf_val pv_get(const pview *w, size_t p)
 	return pv_leaf(w->root, w->shift, p)->x[p & VMASK];
 }
 
+/* nth in what w shows; inlined for each kind of version, so that a mark's view (start 0,
+ * end pcnt) folds into the bounds test. */
+static inline __attribute__((always_inline)) int view_nth(const pview *w, size_t i, rf_val *out)
+{
+	if (i >= w->end - w->start)
+		return -ERANGE;
+	*out = pv_get(w, w->start + i);
+	return 0;
+}
+
 int rf_pvec_nth(const rf_pvec *v, size_t i, rf_val *out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	pview w = pv_view(v);
-	if (i >= w.end - w.start)
-		return -ERANGE;
-	*out = pv_get(&w, w.start + i);
-	return 0;
+	if (pv_is_mark(v)) {
+		pview w = pv_view(v);
+		return view_nth(&w, i, out);
+	}
+	return view_nth(&v->w, i, out);
 }
 
 int rf_pvec_peek(const rf_pvec *v, rf_val *out)
