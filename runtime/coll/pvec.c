@@ -21,6 +21,7 @@ rf_pvec *pv_alloc(void)
 rf_pvec *pv_make(const pview *w, rf_pvec *n)
 {
 	if (w->tail && w->start == 0 && w->end == w->pcnt) {
+		RF_ASSERT(w->tlen >= 1 && w->tlen <= w->tail->cap);
 		if (n)
 			pv_dealloc(n);
 		return vtail_mark(w->tail, w->tlen);

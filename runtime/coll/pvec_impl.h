@@ -82,7 +82,7 @@ typedef struct vnode {
 
 /* What a version shows: the physical vector and its window (see above). */
 typedef struct pview {
-	size_t pcnt;
+	size_t pcnt; /* physical count: trie + tail */
 	size_t start, end;
 	uint32_t tlen;  /* elements of tail in this version */
 	uint32_t shift; /* level of root */
