@@ -154,10 +154,11 @@ static bool tail_claim(vnode *t, uint32_t tlen)
 	return false;
 }
 
-/* conj on a whole physical vector when no slot could be claimed: the tail is full (a
+/* conj at the physical vector's end when no slot could be claimed: the tail is full (a
  * copy of it becomes a trie leaf and x starts a new tail), or its slot is taken, or there
- * is none yet (x goes into a copy). */
-static int conj_copy(const pview *w, rf_val x, rf_pvec **out)
+ * is none yet (x goes into a copy). n: the block of a window (pv_make), else NULL; it goes
+ * on failure. */
+static int conj_copy(const pview *w, rf_val x, rf_pvec *n, rf_pvec **out)
 {
 	pview r = *w;
 	vnode *t = w->tail;
@@ -169,12 +170,16 @@ static int conj_copy(const pview *w, rf_val x, rf_pvec **out)
 		if (!leaf) {
 			if (nt)
 				vnode_tail_dealloc(nt);
+			if (n)
+				pv_dealloc(n);
 			return -ENOMEM;
 		}
 		int rc = vtrie_push_root(&r.root, &r.shift, w->pcnt, leaf, 0, w->ops);
 		if (rc < 0) {
 			vnode_drop(leaf, 0, w->ops);
 			vnode_tail_dealloc(nt);
+			if (n)
+				pv_dealloc(n);
 			return rc;
 		}
 		nt->root = r.root; /* the new root's one reference */
@@ -185,8 +190,11 @@ static int conj_copy(const pview *w, rf_val x, rf_pvec **out)
 		/* a copy holding the same root */
 		t = tail_copy(w, w->pcnt - w->tlen, t ? t->x : NULL, w->tlen,
 		              tail_want(w, w->tlen + 1), -1);
-		if (!t)
+		if (!t) {
+			if (n)
+				pv_dealloc(n);
 			return -ENOMEM;
+		}
 		t->root = vnode_ref(w->root);
 	}
 	vnode_set_fill(t, r.tlen + 1);
@@ -194,7 +202,7 @@ static int conj_copy(const pview *w, rf_val x, rf_pvec **out)
 	t->x[r.tlen++] = x;
 	r.tail = t;
 	r.end = ++r.pcnt;
-	*out = pv_make(&r, NULL);
+	*out = pv_make(&r, n);
 	return 0;
 }
 
@@ -270,13 +278,25 @@ static int pv_pop(const pview *w, rf_pvec **out)
 	return 0;
 }
 
-/* rf_pvec_conj's other cases than a claim on a whole vector's tail. */
+/* rf_pvec_conj's other cases than a claim on a mark's tail. */
 __attribute__((noinline)) static int conj_other(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
 	pview w = pv_view(v);
 	if (w.end != w.pcnt) /* a subvec ending early: write past its end, as SubVector */
 		return pv_assoc(&w, w.end, x, w.end + 1, out);
-	return conj_copy(&w, x, out);
+	rf_pvec *n = NULL;
+	if (w.start) { /* a window to the end: one still, its block first (pvec_impl.h) */
+		if (!(n = pv_alloc()))
+			return -ENOMEM;
+		if (tail_claim(w.tail, w.tlen)) {
+			w.tail->x[w.tlen++] = x;
+			w.end = ++w.pcnt;
+			val_retain(w.ops, x);
+			*out = pv_make(&w, n);
+			return 0;
+		}
+	}
+	return conj_copy(&w, x, n, out);
 }
 
 int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out)

@@ -200,6 +200,22 @@ static void subvecs(void **state)
 	assert_int_equal(rf_pvec_count(t2), 2001);
 	model mv = {xs, N};
 	check(v, &mv);
+	/* conj on a subvec that ends where v does: a window still, one longer */
+	rf_pvec *e, *e1, *e2;
+	assert_int_equal(rf_pvec_subvec(v, 100, N, &e), 0);
+	assert_int_equal(rf_pvec_conj(e, -2, &e1), 0); /* claims v's next tail slot */
+	assert_int_equal(rf_pvec_conj(e, -3, &e2), 0); /* finds it taken: copies */
+	xs[N] = -2;
+	model me = {xs + 100, N - 100 + 1};
+	check(e1, &me);
+	xs[N] = -3;
+	check(e2, &me);
+	me.n--;
+	check(e, &me);
+	check(v, &mv);
+	rf_pvec_release(e2);
+	rf_pvec_release(e1);
+	rf_pvec_release(e);
 	/* subvec of a subvec, pop, assoc, transient of a view, fold of a view */
 	assert_int_equal(rf_pvec_subvec(s, 10, 20, &u), 0);
 	model mu = {xs + 110, 10};
