@@ -115,7 +115,7 @@ RF_API int rf_pvec_peek(const rf_pvec *v, rf_val *out);
  * Errors:  -EINVAL (NULL v or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation, a compare-and-swap on the shared tail (which claims the
+ * Cost:    no allocation: a compare-and-swap on the shared tail (which claims the
  *          slot and takes the new version's one reference) and the new element written
  *          into it; if v's tail was extended already (by a conj on v or a later version
  *          of it, or v was popped), a copy of the tail. Every 32nd conj copies the full
@@ -139,8 +139,8 @@ RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
  *          -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation; every 32nd pop also the path to the last leaf, of which a
- *          copy becomes the tail. */
+ * Cost:    a reference to the shared tail; every 32nd pop also the path to the last
+ *          leaf, of which a copy becomes the tail (a window: one allocation). */
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
 /* conj as an update function (base.h's shape), for references that own their vectors:
@@ -243,7 +243,7 @@ RF_API size_t rf_tvec_count(const rf_tvec *t);
  * Errors:  -EINVAL (NULL t or out), -ENOMEM (t still usable).
  * Blocks:  never.
  * Context: any.
- * Cost:    one allocation (the transient's tail leaf becomes the version's). */
+ * Cost:    one allocation: the transient's tail is copied into the version's tail leaf. */
 RF_API int rf_tvec_persistent(rf_tvec *t, rf_pvec **out);
 
 /* Drop a transient without making a vector, releasing the elements it holds (with

@@ -56,7 +56,9 @@ bool coll_ops_ok(const rf_coll_ops *ops)
 void rf_coll_retain(rf_val v, rf_val ctx)
 {
 	coll_hdr *h = rf_to_ptr(v);
-	if (h)
+	if (h && h->kind == COLL_PVEC_MARK)
+		rf_pvec_retain((rf_pvec *)h); /* its rc word is no count */
+	else if (h)
 		rc_retain(&h->rc);
 }
 
@@ -65,7 +67,7 @@ void rf_coll_release(rf_val v, rf_val ctx)
 	coll_hdr *h = rf_to_ptr(v);
 	if (!h)
 		return;
-	if (h->kind == COLL_PVEC)
+	if (h->kind == COLL_PVEC || h->kind == COLL_PVEC_MARK)
 		rf_pvec_release((rf_pvec *)h);
 	else if (h->kind == COLL_PSORTED)
 		rf_psorted_release((rf_psorted *)h);

@@ -33,9 +33,17 @@
 
 #include "ringfold/coll.h"
 
-enum { COLL_PVEC = 0x70766563, COLL_PHM = 0x70686d00, COLL_PSORTED = 0x70736f72 };
+/* COLL_PVEC_MARK: a vector version that is a mark in its tail leaf (pvec_impl.h). */
+enum {
+	COLL_PVEC = 0x70766563,
+	COLL_PVEC_MARK = 0x7076656d,
+	COLL_PHM = 0x70686d00,
+	COLL_PSORTED = 0x70736f72
+};
 
-/* First member of rf_pvec and rf_phm: rf_coll_release tells them apart by kind. */
+/* First member of rf_pvec and rf_phm: rf_coll_release tells them apart by kind. A vector's
+ * mark (kind COLL_PVEC_MARK) is a coll_hdr alone, whose rc word holds a length that never
+ * changes, not a count: its references are its tail's (pvec_impl.h). */
 typedef struct coll_hdr {
 	_Atomic uint32_t rc;
 	uint32_t kind;

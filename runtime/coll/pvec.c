@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/coll/pvec_impl.h"
 
 rf_pvec *pv_alloc(void)
@@ -17,22 +18,37 @@ rf_pvec *pv_alloc(void)
 	return v;
 }
 
-static void pv_free(rf_pvec *v)
+rf_pvec *pv_make(const pview *w, rf_pvec *n)
 {
-	vnode_tail_drop(v->tail, v->shift, v->ops);
-	pv_dealloc(v);
+	if (w->tail && w->start == 0 && w->end == w->pcnt) {
+		RF_ASSERT(w->tlen >= 1 && w->tlen <= w->tail->cap);
+		if (n)
+			pv_dealloc(n);
+		return vtail_mark(w->tail, w->tlen);
+	}
+	RF_ASSERT(n);
+	n->w = *w;
+	return n;
 }
 
 void rf_pvec_retain(rf_pvec *v)
 {
-	if (v)
+	if (v && pv_is_mark(v))
+		vnode_ref(mark_tail(v, mark_tlen(v)));
+	else if (v)
 		rc_retain(&v->h.rc);
 }
 
 void rf_pvec_release(rf_pvec *v)
 {
-	if (v && rc_drop(&v->h.rc))
-		pv_free(v);
+	if (!v)
+		return;
+	if (pv_is_mark(v)) {
+		vnode_tail_drop(mark_tail(v, mark_tlen(v)));
+	} else if (rc_drop(&v->h.rc)) {
+		vnode_tail_drop(v->w.tail);
+		pv_dealloc(v);
+	}
 }
 
 int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out)
@@ -42,91 +58,87 @@ int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out)
 	rf_pvec *v = pv_alloc();
 	if (!v)
 		return -ENOMEM;
-	v->tlen = 0;
-	v->shift = VBITS;
-	v->pcnt = v->start = v->end = 0;
-	v->root = NULL;
-	v->tail = NULL;
-	v->ops = ops;
+	v->w = (pview){.shift = VBITS, .ops = ops};
 	*out = v;
 	return 0;
 }
 
 size_t rf_pvec_count(const rf_pvec *v)
 {
-	return v ? v->end - v->start : 0;
+	if (!v)
+		return 0;
+	pview w = pv_view(v);
+	return w.end - w.start;
 }
 
-static rf_val pv_get(const rf_pvec *v, size_t p)
+static rf_val pv_get(const pview *w, size_t p)
 {
-	size_t toff = v->pcnt - v->tlen;
+	size_t toff = w->pcnt - w->tlen;
 	if (p >= toff)
-		return v->tail->x[p - toff];
-	return pv_leaf(v->root, v->shift, p)->x[p & VMASK];
+		return w->tail->x[p - toff];
+	return pv_leaf(w->root, w->shift, p)->x[p & VMASK];
+}
+
+/* nth in what w shows; inlined for each kind of version, so that a mark's view (start 0,
+ * end pcnt) folds into the bounds test. */
+static inline __attribute__((always_inline)) int view_nth(const pview *w, size_t i, rf_val *out)
+{
+	if (i >= w->end - w->start)
+		return -ERANGE;
+	*out = pv_get(w, w->start + i);
+	return 0;
 }
 
 int rf_pvec_nth(const rf_pvec *v, size_t i, rf_val *out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (i >= v->end - v->start)
-		return -ERANGE;
-	*out = pv_get(v, v->start + i);
-	return 0;
+	if (pv_is_mark(v)) {
+		pview w = pv_view(v);
+		return view_nth(&w, i, out);
+	}
+	return view_nth(&v->w, i, out);
 }
 
 int rf_pvec_peek(const rf_pvec *v, rf_val *out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (v->end == v->start)
+	pview w = pv_view(v);
+	if (w.end == w.start)
 		return -ERANGE;
-	*out = pv_get(v, v->end - 1);
+	*out = pv_get(&w, w.end - 1);
 	return 0;
 }
 
-/* n (from pv_alloc) made a version like v (window, shift, ops) with the tail t of tlen
- * elements: the caller's reference to t moves in. */
-static rf_pvec *pv_set(rf_pvec *n, const rf_pvec *v, vnode *t, uint32_t tlen)
-{
-	n->tlen = tlen;
-	n->shift = v->shift;
-	n->pcnt = v->pcnt;
-	n->start = v->start;
-	n->end = v->end;
-	n->root = t ? t->root : NULL;
-	n->tail = t;
-	n->ops = v->ops;
-	return n;
-}
-
-/* A new tail leaf with the first len elements of xs (a reference to each but slot
- * `skip`'s, -1: none), fill len, and room for `want` (4, 8, 16 or 32 slots; a vector with
- * a trie takes 32 at once, a short one grows, so that a run of conj copies a tail only
- * when it outgrows its leaf). It holds no root yet. NULL: out of memory. */
-static vnode *tail_copy(const rf_val *xs, uint32_t len, uint32_t want, int skip,
-                        const rf_coll_ops *ops)
+/* A new tail leaf for versions like w's whose slot 0 is physical index toff, with the
+ * first len elements of xs (a reference to each but slot `skip`'s, -1: none), fill len,
+ * and room for `want` (4, 8, 16 or 32 slots; a vector with a trie takes 32 at once, a
+ * short one grows, so that a run of conj copies a tail only when it outgrows its leaf).
+ * It holds no root yet. NULL: out of memory. */
+static vnode *tail_copy(const pview *w, size_t toff, const rf_val *xs, uint32_t len, uint32_t want,
+                        int skip)
 {
 	uint32_t cap = 4;
 	while (cap < want)
 		cap *= 2;
-	vnode *t = vnode_tail_alloc(cap);
+	vnode *t = vnode_tail_alloc(cap, toff, w->shift, w->ops);
 	if (!t)
 		return NULL;
 	if (len)
 		memcpy(t->x, xs, (size_t)len * sizeof(rf_val));
-	if (ops_own_vals(ops))
+	if (ops_own_vals(w->ops))
 		for (uint32_t j = 0; j < len; j++)
 			if ((int)j != skip)
-				ops->retain(xs[j], ops->ctx);
+				w->ops->retain(xs[j], w->ops->ctx);
 	vnode_set_fill(t, len);
 	return t;
 }
 
-/* Room for a tail of v that must hold `want` elements. */
-static uint32_t tail_want(const rf_pvec *v, uint32_t want)
+/* Room for a tail of w that must hold `want` elements. */
+static uint32_t tail_want(const pview *w, uint32_t want)
 {
-	return v->pcnt > v->tlen ? VW : want;
+	return w->pcnt > w->tlen ? VW : want;
 }
 
 /* Claim slot tlen of tail t and a reference to it (pvec_impl.h): true when won. */
@@ -142,196 +154,199 @@ static bool tail_claim(vnode *t, uint32_t tlen)
 	return false;
 }
 
-/* pv_conj's other cases, n (from pv_alloc) to fill: the tail is full (a copy of it
- * becomes a trie leaf and x starts a new tail), or its slot is taken (x goes into a copy). */
-__attribute__((noinline)) static int conj_slow(const rf_pvec *v, rf_val x, rf_pvec *n,
-                                               rf_pvec **out)
+/* conj at the physical vector's end when no slot could be claimed: the tail is full (a
+ * copy of it becomes a trie leaf and x starts a new tail), or its slot is taken, or there
+ * is none yet (x goes into a copy). n: the block of a window (pv_make), else NULL; it goes
+ * on failure. */
+static int conj_copy(const pview *w, rf_val x, rf_pvec *n, rf_pvec **out)
 {
-	vnode *t = v->tail;
-	uint32_t tlen = v->tlen, shift = v->shift;
-	if (tlen == VW) {
+	pview r = *w;
+	vnode *t = w->tail;
+	if (w->tlen == VW) {
 		/* the new tail holds the new root; allocated first: nothing may fail once the
 		 * trie's nodes have lent (pvec_impl.h) */
-		vnode *nt = vnode_tail_alloc(VW), *leaf = nt ? vnode_leaf_of(t->x, v->ops) : NULL;
+		vnode *nt = vnode_tail_alloc(VW, w->pcnt, w->shift, w->ops);
+		vnode *leaf = nt ? vnode_leaf_of(t->x, w->ops) : NULL;
 		if (!leaf) {
 			if (nt)
-				vnode_free(nt);
-			pv_dealloc(n);
+				vnode_tail_dealloc(nt);
+			if (n)
+				pv_dealloc(n);
 			return -ENOMEM;
 		}
-		vnode *root = v->root;
-		int rc = vtrie_push_root(&root, &shift, v->pcnt, leaf, 0, v->ops);
+		int rc = vtrie_push_root(&r.root, &r.shift, w->pcnt, leaf, 0, w->ops);
 		if (rc < 0) {
-			vnode_drop(leaf, 0, v->ops);
-			vnode_free(nt);
-			pv_dealloc(n);
+			vnode_drop(leaf, 0, w->ops);
+			vnode_tail_dealloc(nt);
+			if (n)
+				pv_dealloc(n);
 			return rc;
 		}
-		nt->root = root; /* the new root's one reference */
+		nt->root = r.root; /* the new root's one reference */
+		vtail_ext_of(nt)->shift = r.shift;
 		t = nt;
-		tlen = 0;
+		r.tlen = 0;
 	} else {
 		/* a copy holding the same root */
-		t = tail_copy(t ? t->x : NULL, tlen, tail_want(v, tlen + 1), -1, v->ops);
+		t = tail_copy(w, w->pcnt - w->tlen, t ? t->x : NULL, w->tlen,
+		              tail_want(w, w->tlen + 1), -1);
 		if (!t) {
-			pv_dealloc(n);
+			if (n)
+				pv_dealloc(n);
 			return -ENOMEM;
 		}
-		t->root = vnode_ref(v->root);
+		t->root = vnode_ref(w->root);
 	}
-	vnode_set_fill(t, tlen + 1);
-	val_retain(v->ops, x);
-	t->x[tlen] = x;
-	pv_set(n, v, t, tlen + 1);
-	n->shift = shift;
-	n->end = ++n->pcnt;
-	*out = n;
+	vnode_set_fill(t, r.tlen + 1);
+	val_retain(w->ops, x);
+	t->x[r.tlen++] = x;
+	r.tail = t;
+	r.end = ++r.pcnt;
+	*out = pv_make(&r, n);
 	return 0;
 }
 
-/* Append x to the physical vector (v->end == v->pcnt). The common case: the new version
- * claims the next slot of v's tail and is v but for the count. */
-static int pv_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
+/* Physical element p (< pcnt) := x, the window's end set to `end`. */
+static int pv_assoc(const pview *w, size_t p, rf_val x, size_t end, rf_pvec **out)
 {
-	rf_pvec *n = pv_alloc();
-	if (!n)
-		return -ENOMEM;
-	vnode *t = v->tail;
-	uint32_t tlen = v->tlen;
-	if (!t || !tail_claim(t, tlen)) /* a full tail has tlen == cap: no claim */
-		return conj_slow(v, x, n, out);
-	/* all but the header: v's count is other threads' to change meanwhile */
-	memcpy(&n->tlen, &v->tlen, sizeof(*n) - offsetof(rf_pvec, tlen));
-	t->x[tlen] = x;
-	n->tlen = tlen + 1;
-	n->pcnt = v->pcnt + 1;
-	n->end = v->end + 1;
-	*out = n;
-	val_retain(v->ops, x); /* last, so that nothing but x and ops lives across it */
-	return 0;
-}
-
-/* Physical element p (< pcnt) := x; window unchanged. */
-static int pv_assoc(const rf_pvec *v, size_t p, rf_val x, rf_pvec **out)
-{
-	size_t toff = v->pcnt - v->tlen;
+	size_t toff = w->pcnt - w->tlen;
 	int s = p >= toff ? (int)(p - toff) : -1;
 	/* first: nothing may fail after a node lends */
-	rf_pvec *n = pv_alloc();
-	vnode *t = n ? tail_copy(v->tail->x, v->tlen, tail_want(v, v->tlen), s, v->ops) : NULL;
+	bool whole = w->start == 0 && end == w->pcnt;
+	rf_pvec *n = whole ? NULL : pv_alloc();
+	vnode *t =
+	    whole || n ? tail_copy(w, toff, w->tail->x, w->tlen, tail_want(w, w->tlen), s) : NULL;
 	if (!t) {
 		if (n)
 			pv_dealloc(n);
 		return -ENOMEM;
 	}
 	if (s >= 0) {
-		val_retain(v->ops, x);
+		val_retain(w->ops, x);
 		t->x[s] = x;
-		t->root = vnode_ref(v->root);
+		t->root = vnode_ref(w->root);
 	} else {
-		int rc = vtrie_assoc(v->root, v->shift, p, x, 0, v->ops, &t->root);
+		int rc = vtrie_assoc(w->root, w->shift, p, x, 0, w->ops, &t->root);
 		if (rc < 0) {
-			vnode_tail_drop(t, v->shift, v->ops); /* root still NULL */
-			pv_dealloc(n);
+			vnode_tail_drop(t); /* root still NULL */
+			if (n)
+				pv_dealloc(n);
 			return rc;
 		}
 	}
-	*out = pv_set(n, v, t, v->tlen);
+	pview r = *w;
+	r.tail = t;
+	r.root = t->root;
+	r.end = end;
+	*out = pv_make(&r, n);
 	return 0;
 }
 
 /* Drop the last element of a whole physical vector (start 0, end pcnt > 1). */
-static int pv_pop(const rf_pvec *v, rf_pvec **out)
+static int pv_pop(const pview *w, rf_pvec **out)
 {
-	rf_pvec *n = pv_alloc(); /* first: nothing may fail after a node lends */
-	if (!n)
-		return -ENOMEM;
-	if (v->tlen > 1) { /* the same tail and root, one element shorter */
-		pv_set(n, v, vnode_ref(v->tail), v->tlen - 1);
-		n->pcnt--;
-		n->end--;
-		*out = n;
+	pview r = *w;
+	r.pcnt = --r.end;
+	if (w->tlen > 1) { /* the same tail and root, one element shorter */
+		vnode_ref(w->tail);
+		r.tlen--;
+		*out = pv_make(&r, NULL);
 		return 0;
 	}
 	/* the tail empties: a copy of the trie's last leaf becomes the tail */
-	size_t toff = v->pcnt - 1;
-	const vnode *leaf = pv_leaf(v->root, v->shift, toff - 1);
-	vnode *t = tail_copy(leaf->x, VW, VW, -1, v->ops), *root;
-	if (!t) {
-		pv_dealloc(n);
+	size_t toff = w->pcnt - 1;
+	const vnode *leaf = pv_leaf(w->root, w->shift, toff - 1);
+	vnode *t = tail_copy(w, toff - VW, leaf->x, VW, VW, -1); /* first, as above */
+	if (!t)
 		return -ENOMEM;
-	}
-	int rc = vtrie_pop(v->root, v->shift, toff, 0, v->ops, &root);
+	int rc = vtrie_pop(w->root, w->shift, toff, 0, w->ops, &r.root);
 	if (rc < 0) {
-		vnode_tail_drop(t, v->shift, v->ops); /* root still NULL */
-		pv_dealloc(n);
+		vnode_tail_drop(t); /* root still NULL */
 		return rc;
 	}
-	uint32_t shift = v->shift;
-	if (root && shift > VBITS && !root->kid[1]) {
-		vnode *only = vnode_ref(root->kid[0]);
-		vnode_drop(root, shift, v->ops);
-		root = only;
-		shift -= VBITS;
+	if (r.root && r.shift > VBITS && !r.root->kid[1]) {
+		vnode *only = vnode_ref(r.root->kid[0]);
+		vnode_drop(r.root, r.shift, w->ops);
+		r.root = only;
+		r.shift -= VBITS;
 	}
-	t->root = root;
-	pv_set(n, v, t, VW);
-	n->shift = shift;
-	n->pcnt = n->end = toff;
-	*out = n;
+	t->root = r.root;
+	vtail_ext_of(t)->shift = r.shift;
+	r.tail = t;
+	r.tlen = VW;
+	*out = pv_make(&r, NULL);
 	return 0;
 }
 
-/* conj on a subvec ending early: write past its end, as Clojure's SubVector. */
-__attribute__((noinline)) static int conj_view(const rf_pvec *v, rf_val x, rf_pvec **out)
+/* rf_pvec_conj's other cases than a claim on a mark's tail. */
+__attribute__((noinline)) static int conj_other(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
-	rf_pvec *n;
-	int rc = pv_assoc(v, v->end, x, &n);
-	if (rc < 0)
-		return rc;
-	n->end++;
-	*out = n;
-	return 0;
+	pview w = pv_view(v);
+	if (w.end != w.pcnt) /* a subvec ending early: write past its end, as SubVector */
+		return pv_assoc(&w, w.end, x, w.end + 1, out);
+	rf_pvec *n = NULL;
+	if (w.start) { /* a window to the end: one still, its block first (pvec_impl.h) */
+		if (!(n = pv_alloc()))
+			return -ENOMEM;
+		if (tail_claim(w.tail, w.tlen)) {
+			w.tail->x[w.tlen++] = x;
+			w.end = ++w.pcnt;
+			val_retain(w.ops, x);
+			*out = pv_make(&w, n);
+			return 0;
+		}
+	}
+	return conj_copy(&w, x, n, out);
 }
 
 int rf_pvec_conj(const rf_pvec *v, rf_val x, rf_pvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (v->end != v->pcnt)
-		return conj_view(v, x, out);
-	return pv_conj(v, x, out);
+	if (!pv_is_mark(v))
+		return conj_other(v, x, out);
+	/* the common case: claim the next slot of v's tail, whose mark is the new version */
+	uint32_t tlen = mark_tlen(v);
+	vnode *t = mark_tail(v, tlen);
+	if (!tail_claim(t, tlen)) /* a full tail has tlen == cap: no claim */
+		return conj_other(v, x, out);
+	t->x[tlen] = x;
+	*out = vtail_mark(t, tlen + 1);
+	val_retain(vtail_ext_of(t)->ops, x);
+	return 0;
 }
 
 int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	size_t cnt = v->end - v->start;
+	pview w = pv_view(v);
+	size_t cnt = w.end - w.start;
 	if (i > cnt)
 		return -ERANGE;
 	if (i == cnt)
 		return rf_pvec_conj(v, x, out);
-	return pv_assoc(v, v->start + i, x, out);
+	return pv_assoc(&w, w.start + i, x, w.end, out);
 }
 
 int rf_pvec_pop(const rf_pvec *v, rf_pvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (v->end == v->start)
+	pview w = pv_view(v);
+	if (w.end == w.start)
 		return -ERANGE;
-	if (v->start == 0 && v->end == v->pcnt) {
-		if (v->pcnt == 1)
-			return rf_pvec_new(v->ops, out);
-		return pv_pop(v, out);
+	if (w.start == 0 && w.end == w.pcnt) {
+		if (w.pcnt == 1)
+			return rf_pvec_new(w.ops, out);
+		return pv_pop(&w, out);
 	}
 	rf_pvec *n = pv_alloc(); /* a view: narrow it */
 	if (!n)
 		return -ENOMEM;
-	pv_set(n, v, vnode_ref(v->tail), v->tlen);
-	n->end--;
-	*out = n;
+	vnode_ref(w.tail);
+	w.end--;
+	*out = pv_make(&w, n);
 	return 0;
 }
 
@@ -339,15 +354,16 @@ int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	if (start > end || end > v->end - v->start)
+	pview w = pv_view(v);
+	if (start > end || end > w.end - w.start)
 		return -ERANGE;
-	rf_pvec *n = pv_alloc();
+	rf_pvec *n = pv_alloc(); /* the whole vector again needs none: pv_make frees it */
 	if (!n)
 		return -ENOMEM;
-	pv_set(n, v, vnode_ref(v->tail), v->tlen);
-	n->end = v->start + end;
-	n->start = v->start + start;
-	*out = n;
+	vnode_ref(w.tail);
+	w.end = w.start + end;
+	w.start += start;
+	*out = pv_make(&w, n);
 	return 0;
 }
 
@@ -355,17 +371,18 @@ int rf_pvec_chunk(const rf_pvec *v, size_t i, const rf_val **run, size_t *len)
 {
 	if (!v || !run || !len)
 		return -EINVAL;
-	if (i >= v->end - v->start)
+	pview w = pv_view(v);
+	if (i >= w.end - w.start)
 		return -ERANGE;
-	size_t p = v->start + i, toff = v->pcnt - v->tlen, n;
+	size_t p = w.start + i, toff = w.pcnt - w.tlen, n;
 	if (p >= toff) {
-		*run = &v->tail->x[p - toff];
-		n = v->tlen - (p - toff);
+		*run = &w.tail->x[p - toff];
+		n = w.tlen - (p - toff);
 	} else {
-		*run = &pv_leaf(v->root, v->shift, p)->x[p & VMASK];
+		*run = &pv_leaf(w.root, w.shift, p)->x[p & VMASK];
 		n = VW - (p & VMASK);
 	}
-	*len = n < v->end - p ? n : v->end - p;
+	*len = n < w.end - p ? n : w.end - p;
 	return 0;
 }
 

@@ -24,16 +24,26 @@
  *
  * A tail leaf holds the reference to its versions' trie root (`root`, NULL for an empty
  * trie): every version that shares a tail has that root, so a version holds one reference,
- * to its tail (none when it is empty: tail and root NULL), and its `root` field is a
- * borrowed copy of the tail's. An operation that changes the trie makes a new tail. Tails
- * and trie nodes are apart: no tail is ever a trie node or the other way round. Trie
- * nodes and a transient's tail have cap and fill 32; a transient's tail holds no root.
+ * to its tail (none when it is empty: tail and root NULL), and its `root` is a borrowed
+ * copy of the tail's. An operation that changes the trie makes a new tail. Tails and trie
+ * nodes are apart: no tail is ever a trie node or the other way round. Trie nodes and a
+ * transient's tail have cap and fill 32; a transient's tail holds no root.
+ *
+ * Versions. A persistent tail leaf's block also holds what its versions share (vtail_ext:
+ * the physical index of slot 0, shift, ops) and, before that, a mark per tlen: a
+ * coll_hdr of kind COLL_PVEC_MARK whose rc word holds the tlen, written before the tail
+ * is published and never after. A plain version (start 0, end pcnt) with a tail is its
+ * tail's mark for its tlen, and holding it is holding a reference to the tail: a conj is
+ * the claim above and no allocation, and its release is the tail's decrement. Versions
+ * that share a tail and a tlen are one and the same mark. The other versions (an empty
+ * vector, a subvec window) are blocks of kind COLL_PVEC (struct rf_pvec) with a count of
+ * their own and their reference to the tail. pv_view reads either as a pview.
  *
  * Lending: a persistent path copy takes the references of the node it copies, which
  * keeps the slot it replaces and a reference to the copy, exactly as hash map nodes do
  * (hamt.h, "Lending"). So that no operation fails after a node has lent, a path copy is
- * allocated before the operation goes down, and the version and tail before the trie
- * changes.
+ * allocated before the operation goes down, and the version's block (a window's) and the
+ * tail before the trie changes.
  */
 #ifndef RF_COLL_PVEC_IMPL_H
 #define RF_COLL_PVEC_IMPL_H
@@ -70,16 +80,78 @@ typedef struct vnode {
 	};
 } vnode;
 
-struct rf_pvec {
-	coll_hdr h;
+/* What a version shows: the physical vector and its window (see above). */
+typedef struct pview {
+	size_t pcnt; /* physical count: trie + tail */
+	size_t start, end;
 	uint32_t tlen;  /* elements of tail in this version */
 	uint32_t shift; /* level of root */
-	size_t pcnt;    /* physical count: trie + tail */
-	size_t start, end;
-	vnode *root; /* tail->root, borrowed */
-	vnode *tail; /* a tail leaf (the version's one reference), or NULL when empty */
+	vnode *root;    /* tail->root, borrowed */
+	vnode *tail;    /* a tail leaf (the version's one reference), or NULL when empty */
 	const rf_coll_ops *ops;
+} pview;
+
+/* A version that needs its own block (kind COLL_PVEC): an empty vector or a window. */
+struct rf_pvec {
+	coll_hdr h;
+	pview w;
 };
+
+/* A tail leaf's own words, just before its vnode, which all its versions share; before
+ * them its marks: the mark of the version of tlen k (1 <= k <= cap) is the coll_hdr k
+ * places before these words. */
+typedef struct vtail_ext {
+	size_t toff;            /* physical index of slot 0 */
+	const rf_coll_ops *ops; /* of every version of the tail */
+	uint32_t shift;         /* level of root */
+	uint32_t pad;
+} vtail_ext;
+
+static inline vtail_ext *vtail_ext_of(const vnode *t)
+{
+	return (vtail_ext *)t - 1;
+}
+
+/* The mark of t's version of tlen k (1 <= k <= t->cap). */
+static inline rf_pvec *vtail_mark(const vnode *t, uint32_t k)
+{
+	return (rf_pvec *)((coll_hdr *)vtail_ext_of(t) - k);
+}
+
+/* The tlen of the version a mark stands for (the word a block's count is in). */
+static inline uint32_t mark_tlen(const rf_pvec *v)
+{
+	return atomic_load_explicit(&((const coll_hdr *)v)->rc, memory_order_relaxed);
+}
+
+/* The tail of the version of tlen k that mark v stands for. */
+static inline vnode *mark_tail(const rf_pvec *v, uint32_t k)
+{
+	return (vnode *)((vtail_ext *)((const coll_hdr *)v + k) + 1);
+}
+
+static inline bool pv_is_mark(const rf_pvec *v)
+{
+	return ((const coll_hdr *)v)->kind == COLL_PVEC_MARK;
+}
+
+/* What version v shows. */
+static inline pview pv_view(const rf_pvec *v)
+{
+	if (!pv_is_mark(v))
+		return v->w;
+	uint32_t k = mark_tlen(v);
+	vnode *t = mark_tail(v, k);
+	const vtail_ext *e = vtail_ext_of(t);
+	return (pview){.pcnt = e->toff + k,
+	               .start = 0,
+	               .end = e->toff + k,
+	               .tlen = k,
+	               .shift = e->shift,
+	               .root = t->root,
+	               .tail = t,
+	               .ops = e->ops};
+}
 
 struct rf_tvec {
 	uint64_t edit; /* this transient's token */
@@ -138,9 +210,10 @@ static inline size_t vnode_size(uint32_t cap)
 vnode *vnode_alloc(uint64_t edit);
 /* A trie leaf (owned by nobody) of the VW elements xs, a reference to each. */
 vnode *vnode_leaf_of(const rf_val *xs, const rf_coll_ops *ops);
-/* A tail leaf of cap slots (4, 8, 16 or 32) with count 1, fill 0 and root NULL, owned
- * by nobody. */
-vnode *vnode_tail_alloc(uint32_t cap);
+/* A tail leaf of cap slots (4, 8, 16 or 32) with count 1, fill 0, root NULL and its
+ * marks, owned by nobody, for versions whose slot 0 is physical index toff; shift and
+ * ops as theirs. */
+vnode *vnode_tail_alloc(uint32_t cap, size_t toff, uint32_t shift, const rf_coll_ops *ops);
 /* Set a tail leaf's fill before it is published (relaxed: nobody else sees it yet). */
 static inline void vnode_set_fill(vnode *t, uint32_t fill)
 {
@@ -148,16 +221,18 @@ static inline void vnode_set_fill(vnode *t, uint32_t fill)
 	atomic_store_explicit(&t->rcf, (w & VN_RC) | (uint64_t)fill * VN_FILL1,
 	                      memory_order_relaxed);
 }
-/* Free a tail leaf of versions at level shift whose last reference was just dropped: its
- * first fill elements, its reference to root, its memory. */
-void vnode_tail_free(vnode *t, uint32_t shift, const rf_coll_ops *ops);
+/* Free a tail leaf's memory only (nothing it references). */
+void vnode_tail_dealloc(vnode *t);
+/* Free a tail leaf whose last reference was just dropped: its first fill elements, its
+ * reference to root, its memory. */
+void vnode_tail_free(vnode *t);
 /* Drop one reference to a tail leaf (NULL: nothing); the last frees it. */
-static inline void vnode_tail_drop(vnode *t, uint32_t shift, const rf_coll_ops *ops)
+static inline void vnode_tail_drop(vnode *t)
 {
 	if (t && vnode_unref(t))
-		vnode_tail_free(t, shift, ops);
+		vnode_tail_free(t);
 }
-/* Free n's memory only (nothing it references). */
+/* Free n's memory only (nothing it references); n is no tail leaf. */
 static inline void vnode_free(vnode *n)
 {
 	cmem_free(n, vnode_size(n->cap));
@@ -192,12 +267,16 @@ int vtrie_pop(vnode *n, uint32_t level, size_t pcnt, uint64_t edit, const rf_col
 int vtrie_push_root(vnode **root, uint32_t *shift, size_t pcnt, vnode *leaf, uint64_t edit,
                     const rf_coll_ops *ops);
 
-/* A version, rc 1, its other fields unset. */
+/* A block for a version, rc 1, kind COLL_PVEC, its view unset. */
 rf_pvec *pv_alloc(void);
-/* Free v's memory only. */
+/* Free v's block only. */
 static inline void pv_dealloc(rf_pvec *v)
 {
 	cmem_free(v, sizeof(*v));
 }
+/* The version that shows w, whose reference to w->tail moves in: the tail's mark when w
+ * is the whole physical vector and it has a tail, else n (from pv_alloc; NULL only when w
+ * is such) with w in it. n goes when not used. */
+rf_pvec *pv_make(const pview *w, rf_pvec *n);
 
 #endif

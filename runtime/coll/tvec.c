@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/assert.h"
 #include "runtime/coll/pvec_impl.h"
 
 static void tail_free(rf_tvec *t)
@@ -48,13 +49,14 @@ int rf_pvec_transient(const rf_pvec *v, rf_tvec **out)
 {
 	if (!v || !out)
 		return -EINVAL;
-	rf_tvec *t = tv_alloc(v->ops);
+	pview w = pv_view(v);
+	rf_tvec *t = tv_alloc(w.ops);
 	if (!t)
 		return -ENOMEM;
-	if (v->start != 0 || v->end != v->pcnt) { /* a subvec view: copy its elements */
+	if (w.start != 0 || w.end != w.pcnt) { /* a subvec view: copy its elements */
 		const rf_val *run;
 		size_t len;
-		for (size_t i = 0; i < v->end - v->start; i += len) {
+		for (size_t i = 0; i < w.end - w.start; i += len) {
 			rf_pvec_chunk(v, i, &run, &len);
 			for (size_t j = 0; j < len; j++)
 				if (rf_tvec_conj(t, run[j]) < 0) {
@@ -65,16 +67,15 @@ int rf_pvec_transient(const rf_pvec *v, rf_tvec **out)
 		*out = t;
 		return 0;
 	}
-	t->shift = v->shift;
-	t->pcnt = v->pcnt;
-	t->tlen = v->tlen;
-	t->root = v->root;
-	vnode_ref(t->root);
-	if (v->tlen)
-		memcpy(t->tail->x, v->tail->x, (size_t)v->tlen * sizeof(rf_val));
-	if (ops_own_vals(v->ops))
-		for (uint32_t j = 0; j < v->tlen; j++)
-			v->ops->retain(v->tail->x[j], v->ops->ctx);
+	t->shift = w.shift;
+	t->pcnt = w.pcnt;
+	t->tlen = w.tlen;
+	t->root = vnode_ref(w.root);
+	if (w.tlen)
+		memcpy(t->tail->x, w.tail->x, (size_t)w.tlen * sizeof(rf_val));
+	if (ops_own_vals(w.ops))
+		for (uint32_t j = 0; j < w.tlen; j++)
+			w.ops->retain(w.tail->x[j], w.ops->ctx);
 	*out = t;
 	return 0;
 }
@@ -197,22 +198,29 @@ int rf_tvec_persistent(rf_tvec *t, rf_pvec **out)
 {
 	if (!t || !out)
 		return -EINVAL;
-	rf_pvec *v = pv_alloc();
-	if (!v)
+	/* the transient's references move into the version: the root into a tail leaf that
+	 * takes the elements of its tail, or an empty version */
+	pview w = {.pcnt = t->pcnt,
+	           .end = t->pcnt,
+	           .tlen = t->tlen,
+	           .shift = t->shift,
+	           .root = t->root,
+	           .ops = t->ops};
+	rf_pvec *n = NULL;
+	if (t->tlen) {
+		w.tail = vnode_tail_alloc(VW, t->pcnt - t->tlen, t->shift, t->ops);
+		if (!w.tail)
+			return -ENOMEM;
+		memcpy(w.tail->x, t->tail->x, (size_t)t->tlen * sizeof(rf_val));
+		vnode_set_fill(w.tail, t->tlen);
+		w.tail->root = t->root;
+	} else if (!(n = pv_alloc())) {
 		return -ENOMEM;
-	v->tlen = t->tlen;
-	v->shift = t->shift;
-	v->pcnt = v->end = t->pcnt;
-	v->start = 0;
-	/* the transient's references move into the version, its tail leaf too: a tail
-	 * whose first tlen slots are written, holding the root (v is not returned yet) */
-	v->root = t->root;
-	v->tail = t->tail;
-	v->tail->root = t->root;
-	vnode_set_fill(v->tail, t->tlen);
-	v->ops = t->ops;
+	}
+	RF_ASSERT(t->tlen || (!t->pcnt && !t->root));
+	vnode_free(t->tail);
 	free(t); /* its token dies with it: the nodes it owned are frozen */
-	*out = v;
+	*out = pv_make(&w, n);
 	return 0;
 }
 

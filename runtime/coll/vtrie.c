@@ -39,16 +39,34 @@ vnode *vnode_leaf_of(const rf_val *xs, const rf_coll_ops *ops)
 	return n;
 }
 
-vnode *vnode_tail_alloc(uint32_t cap)
+/* Bytes of a tail leaf's block: its marks, its own words, its vnode. */
+static size_t tail_block_size(uint32_t cap)
 {
-	vnode *n = cmem_alloc(vnode_size(cap));
-	if (!n)
+	return cap * sizeof(coll_hdr) + sizeof(vtail_ext) + vnode_size(cap);
+}
+
+vnode *vnode_tail_alloc(uint32_t cap, size_t toff, uint32_t shift, const rf_coll_ops *ops)
+{
+	coll_hdr *b = cmem_alloc(tail_block_size(cap));
+	if (!b)
 		return NULL;
+	for (uint32_t k = cap; k > 0; k--) { /* b[cap - k] is the mark of tlen k */
+		atomic_init(&b[cap - k].rc, k);
+		b[cap - k].kind = COLL_PVEC_MARK;
+	}
+	vtail_ext *e = (vtail_ext *)(b + cap);
+	*e = (vtail_ext){.toff = toff, .ops = ops, .shift = shift};
+	vnode *n = (vnode *)(e + 1);
 	vnode_init(n, 0);
 	atomic_init(&n->rcf, 1); /* fill 0 */
 	n->cap = (uint8_t)cap;
 	n->root = NULL;
 	return n;
+}
+
+void vnode_tail_dealloc(vnode *t)
+{
+	cmem_free(vtail_mark(t, t->cap), tail_block_size(t->cap));
 }
 
 /* Release the elements of a leaf whose last reference was just dropped: its first fill
@@ -62,11 +80,12 @@ static void leaf_release(const vnode *n, const rf_coll_ops *ops)
 			ops->release(n->x[j], ops->ctx);
 }
 
-void vnode_tail_free(vnode *t, uint32_t shift, const rf_coll_ops *ops)
+void vnode_tail_free(vnode *t)
 {
-	leaf_release(t, ops);
-	vnode_drop(t->root, shift, ops);
-	vnode_free(t);
+	const vtail_ext *e = vtail_ext_of(t);
+	leaf_release(t, e->ops);
+	vnode_drop(t->root, e->shift, e->ops);
+	vnode_tail_dealloc(t);
 }
 
 /* Recursion depth is bounded by the trie's height (at most 13 levels), twice over through

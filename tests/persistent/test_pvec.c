@@ -200,6 +200,22 @@ static void subvecs(void **state)
 	assert_int_equal(rf_pvec_count(t2), 2001);
 	model mv = {xs, N};
 	check(v, &mv);
+	/* conj on a subvec that ends where v does: a window still, one longer */
+	rf_pvec *e, *e1, *e2;
+	assert_int_equal(rf_pvec_subvec(v, 100, N, &e), 0);
+	assert_int_equal(rf_pvec_conj(e, -2, &e1), 0); /* claims v's next tail slot */
+	assert_int_equal(rf_pvec_conj(e, -3, &e2), 0); /* finds it taken: copies */
+	xs[N] = -2;
+	model me = {xs + 100, N - 100 + 1};
+	check(e1, &me);
+	xs[N] = -3;
+	check(e2, &me);
+	me.n--;
+	check(e, &me);
+	check(v, &mv);
+	rf_pvec_release(e2);
+	rf_pvec_release(e1);
+	rf_pvec_release(e);
 	/* subvec of a subvec, pop, assoc, transient of a view, fold of a view */
 	assert_int_equal(rf_pvec_subvec(s, 10, 20, &u), 0);
 	model mu = {xs + 110, 10};
@@ -291,6 +307,61 @@ static void shared_tail(void **state)
 	rf_pvec *ws[] = {e, w, w1, w2};
 	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++)
 		rf_pvec_release(ws[i]);
+}
+
+/* Versions held as rf_vals (rf_coll_nested, rf_coll_retain / rf_coll_release), and a
+ * pop that lands on a length an older version of the same tail has: each is held and
+ * released on its own, and the counts of the tail they share come out even (ASan). */
+static void nested_and_popped(void **state)
+{
+	(void)state;
+	rf_pvec *outer, *in, *n, *p, *q;
+	rf_val x;
+	assert_int_equal(rf_pvec_new(&rf_coll_nested, &outer), 0);
+	for (int k = 0; k < 40; k++) {
+		assert_int_equal(rf_pvec_new(NULL, &in), 0);
+		for (int i = 0; i < k; i++) {
+			assert_int_equal(rf_pvec_conj(in, 1000 * k + i, &n), 0);
+			rf_pvec_release(in);
+			in = n;
+		}
+		assert_int_equal(rf_pvec_conj(outer, rf_from_ptr(in), &n), 0); /* retains in */
+		rf_coll_retain(rf_from_ptr(in), 0);
+		rf_coll_release(rf_from_ptr(in), 0);
+		rf_pvec_release(in); /* outer's reference is left */
+		rf_pvec_release(outer);
+		outer = n;
+	}
+	for (int k = 0; k < 40; k++) {
+		assert_int_equal(rf_pvec_nth(outer, (size_t)k, &x), 0);
+		in = rf_to_ptr(x);
+		assert_int_equal(rf_pvec_count(in), k);
+		for (int i = 0; i < k; i++) {
+			assert_int_equal(rf_pvec_nth(in, (size_t)i, &x), 0);
+			assert_int_equal(x, 1000 * k + i);
+		}
+	}
+	rf_pvec_release(outer);
+
+	assert_int_equal(rf_pvec_new(NULL, &in), 0);
+	assert_int_equal(rf_pvec_conj(in, 1, &n), 0);
+	rf_pvec_release(in);
+	assert_int_equal(rf_pvec_conj(n, 2, &p), 0);  /* [1 2] */
+	assert_int_equal(rf_pvec_conj(p, 3, &in), 0); /* [1 2 3] */
+	assert_int_equal(rf_pvec_pop(in, &q), 0);     /* [1 2] again, on the same tail */
+	rf_pvec_release(in);
+	rf_pvec_release(p);
+	rf_pvec_retain(q);
+	rf_pvec_release(q);
+	assert_int_equal(rf_pvec_count(q), 2);
+	assert_int_equal(rf_pvec_peek(q, &x), 0);
+	assert_int_equal(x, 2);
+	assert_int_equal(rf_pvec_conj(q, 4, &in), 0); /* slot 2 was taken: a copy */
+	assert_int_equal(rf_pvec_nth(in, 2, &x), 0);
+	assert_int_equal(x, 4);
+	rf_pvec_release(q);
+	rf_pvec_release(n);
+	rf_pvec_release(in);
 }
 
 static void obj_retain(rf_val x, rf_val ctx)
@@ -431,10 +502,15 @@ static void bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(random_ops),       cmocka_unit_test(grow_shrink_levels),
-	    cmocka_unit_test(transients),       cmocka_unit_test(subvecs),
-	    cmocka_unit_test(shared_tail),      cmocka_unit_test(owned_elements_balance),
-	    cmocka_unit_test(fold_over_leaves), cmocka_unit_test(bad_input),
+	    cmocka_unit_test(random_ops),
+	    cmocka_unit_test(grow_shrink_levels),
+	    cmocka_unit_test(transients),
+	    cmocka_unit_test(subvecs),
+	    cmocka_unit_test(shared_tail),
+	    cmocka_unit_test(nested_and_popped),
+	    cmocka_unit_test(owned_elements_balance),
+	    cmocka_unit_test(fold_over_leaves),
+	    cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
