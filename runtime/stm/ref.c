@@ -78,7 +78,10 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	atomic_init(&r->head, 0);
 	atomic_init(&r->hist, 0);
 	atomic_init(&r->watches, NULL);
+	if (o.validator)
+		atomic_store_explicit(&stm_validators_used, true, memory_order_relaxed);
 	atomic_init(&r->has_validator, o.validator != NULL);
+	atomic_init(&r->keeps, o.release || o.min_history);
 	atomic_init(&r->ring, ring);
 	r->ring_cap = ring->cap;
 	atomic_init(&r->max_history, o.max_history);
@@ -319,7 +322,10 @@ static int set_limit(rf_ref *ref, _Atomic uint32_t *limit, unsigned n)
 
 int rf_ref_set_min_history(rf_ref *ref, unsigned n)
 {
-	return set_limit(ref, ref ? &ref->min_history : NULL, n);
+	int rc = set_limit(ref, ref ? &ref->min_history : NULL, n);
+	if (!rc && n) /* relaxed, as min_history: a commit uses what it reads */
+		atomic_store_explicit(&ref->keeps, true, memory_order_relaxed);
+	return rc;
 }
 
 int rf_ref_set_max_history(rf_ref *ref, unsigned n)
@@ -339,6 +345,8 @@ int rf_ref_max_history(rf_ref *ref)
 
 /* ---- watches ---- */
 
+_Atomic bool stm_validators_used;
+
 int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 {
 	if (!ref)
@@ -348,6 +356,8 @@ int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
+	if (fn)
+		atomic_store_explicit(&stm_validators_used, true, memory_order_relaxed);
 	spin_lock(&ref->wlock);
 	ref->validator = fn;
 	ref->validator_ctx = ctx;
