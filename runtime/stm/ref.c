@@ -21,7 +21,10 @@
  *    The owner retires a value when an install drops it and no kept version holds it
  *    (kept() compares words); rf_ref_free releases every distinct kept value.
  *  - the validator (fn, ctx) is set and read as a pair under `wlock`; has_validator lets
- *    commits of refs without one skip the lock.
+ *    commits of refs without one skip the lock, and stm_validators_used (set once any
+ *    ref has one, never cleared) lets commits skip looking.
+ *  - `keeps` (never cleared) is set with a release function or once min_history is raised
+ *    above 0: until then a commit knows from the ref's first line that it keeps nothing.
  *  - `watches` is an immutable, refcounted array; add/remove replace it and notify pins
  *    it, all under `wlock` (a spin lock held for a few instructions, never during a
  *    call), so a watch may add or remove watches, even of the ref it runs for.
