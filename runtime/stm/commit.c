@@ -94,6 +94,10 @@ static int by_address(const void *a, const void *b)
  * number or -ENOMEM. */
 static int collect_commutes(stm_tx *tx)
 {
+	if (!tx->ocap) {
+		tx->order = tx->o_inline;
+		tx->ocap = TX_INLINE;
+	}
 	if (tx->n > tx->ocap) {
 		tx_entry **o = tx->order == tx->o_inline ? malloc(tx->n * sizeof(*o))
 		                                         : realloc(tx->order, tx->n * sizeof(*o));
@@ -165,7 +169,7 @@ static int prepare_commute(stm_tx *tx, tx_entry *e, bool may_wait)
 	if (was_ensured &&
 	    atomic_load_explicit(&r->cur_point, memory_order_relaxed) > tx->read_point)
 		return RF_ETXRETRY;
-	if ((e->flags & E_OWNED) && (rc = tx_reserve_discard(tx)))
+	if ((e->flags & E_OWNED) && (rc = tx_reserve_discard(tx, e)))
 		return rc;
 	/* the body's value is recomputed below from the newest one: a replaced value */
 	tx_replace(tx, e, atomic_load_explicit(&r->cur, memory_order_acquire));
@@ -178,7 +182,7 @@ static int prepare_commute(stm_tx *tx, tx_entry *e, bool may_wait)
  * commutes before it made of it). 0, or the function's code, or -ENOMEM. */
 static int rerun_commute(stm_tx *tx, const tx_commute *c)
 {
-	int rc = tx_reserve_discard(tx);
+	int rc = tx_reserve_discard(tx, &tx->e[c->entry]);
 	if (rc)
 		return rc;
 	rf_val v = RF_NIL, old = tx->e[c->entry].val;
@@ -223,6 +227,9 @@ static bool validated(const tx_entry *e)
 
 static bool any_validator(stm_tx *tx)
 {
+	/* relaxed: stm.h */
+	if (!atomic_load_explicit(&stm_validators_used, memory_order_relaxed))
+		return false;
 	for (tx_entry *e = tx->e, *end = tx->e + tx->n; e < end; e++)
 		if (validated(e))
 			return true;
@@ -305,7 +312,7 @@ static int tx_commit(stm_tx *tx)
 		atomic_store_explicit(&r->lock, l | REF_I, memory_order_relaxed);
 		/* REF_I before the versions (pairs with the readers' acquire fence) */
 		atomic_thread_fence(memory_order_release);
-		e->old = atomic_load_explicit(&r->cur, memory_order_relaxed);
+		e->old = e->base; /* the newest value when we claimed it, still: we own it */
 		if (plain)
 			stm_ref_install_newest(r, e->val, cp);
 		else if (stm_ref_install_history(r, e->val, cp, e->node, bigger))

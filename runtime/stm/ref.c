@@ -21,7 +21,10 @@
  *    The owner retires a value when an install drops it and no kept version holds it
  *    (kept() compares words); rf_ref_free releases every distinct kept value.
  *  - the validator (fn, ctx) is set and read as a pair under `wlock`; has_validator lets
- *    commits of refs without one skip the lock.
+ *    commits of refs without one skip the lock, and stm_validators_used (set once any
+ *    ref has one, never cleared) lets commits skip looking.
+ *  - `keeps` (never cleared) is set with a release function or once min_history is raised
+ *    above 0: until then a commit knows from the ref's first line that it keeps nothing.
  *  - `watches` is an immutable, refcounted array; add/remove replace it and notify pins
  *    it, all under `wlock` (a spin lock held for a few instructions, never during a
  *    call), so a watch may add or remove watches, even of the ref it runs for.
@@ -78,7 +81,10 @@ int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out)
 	atomic_init(&r->head, 0);
 	atomic_init(&r->hist, 0);
 	atomic_init(&r->watches, NULL);
+	if (o.validator)
+		atomic_store_explicit(&stm_validators_used, true, memory_order_relaxed);
 	atomic_init(&r->has_validator, o.validator != NULL);
+	atomic_init(&r->keeps, o.release || o.min_history);
 	atomic_init(&r->ring, ring);
 	r->ring_cap = ring->cap;
 	atomic_init(&r->max_history, o.max_history);
@@ -319,7 +325,10 @@ static int set_limit(rf_ref *ref, _Atomic uint32_t *limit, unsigned n)
 
 int rf_ref_set_min_history(rf_ref *ref, unsigned n)
 {
-	return set_limit(ref, ref ? &ref->min_history : NULL, n);
+	int rc = set_limit(ref, ref ? &ref->min_history : NULL, n);
+	if (!rc && n) /* relaxed, as min_history: a commit uses what it reads */
+		atomic_store_explicit(&ref->keeps, true, memory_order_relaxed);
+	return rc;
 }
 
 int rf_ref_set_max_history(rf_ref *ref, unsigned n)
@@ -339,6 +348,8 @@ int rf_ref_max_history(rf_ref *ref)
 
 /* ---- watches ---- */
 
+_Atomic bool stm_validators_used;
+
 int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 {
 	if (!ref)
@@ -348,6 +359,8 @@ int rf_ref_set_validator(rf_ref *ref, rf_validator_fn fn, rf_val ctx)
 		if (rc <= 0)
 			return rc < 0 ? rc : RF_EVALIDATOR;
 	}
+	if (fn)
+		atomic_store_explicit(&stm_validators_used, true, memory_order_relaxed);
 	spin_lock(&ref->wlock);
 	ref->validator = fn;
 	ref->validator_ctx = ctx;

@@ -168,6 +168,8 @@ struct rf_ref {
 	_Atomic uint32_t hist;        /* older versions kept, 0..max_history */
 	_Atomic(watch_set *) watches; /* copy-on-write, replaced and pinned under wlock */
 	_Atomic bool has_validator;   /* validator != NULL; lets commits skip wlock */
+	_Atomic bool keeps; /* release, or min_history set above 0 once (sticky): lets commits
+	                     * skip the second line (relaxed) */
 
 	/* Read by commits and readers; written rarely (set by the setters, or by an owner
 	 * that grows the ring). */
@@ -281,7 +283,8 @@ static inline bool stm_ref_install_plain(rf_ref *r)
 {
 	return !(atomic_load_explicit(&r->hist, memory_order_relaxed) |
 	         atomic_load_explicit(&r->faults, memory_order_relaxed)) &&
-	       !r->release && !atomic_load_explicit(&r->min_history, memory_order_relaxed);
+	       (!atomic_load_explicit(&r->keeps, memory_order_relaxed) ||
+	        (!r->release && !atomic_load_explicit(&r->min_history, memory_order_relaxed)));
 }
 /* Install val at commit point cp when stm_ref_install_plain(r). Caller owns the ref and
  * has set REF_I. */
@@ -297,6 +300,9 @@ static inline void stm_ref_install_newest(rf_ref *r, rf_val val, uint64_t cp)
  * into it) or frees it. */
 bool stm_ref_install_history(rf_ref *r, rf_val val, uint64_t cp, reclaim_thread *node,
                              stm_ring *bigger);
+/* Set (relaxed, never cleared) before any ref first gets a validator: until then commits
+ * look for none. A commit that happens after the set sees it, as it sees has_validator. */
+extern _Atomic bool stm_validators_used;
 /* Run the ref's validator on val: 0, RF_EVALIDATOR or the validator's code. */
 int stm_ref_validate(rf_ref *r, rf_val val);
 /* Call the ref's watches with (old, new). Outside any lock. Returns 0 or the first

@@ -221,7 +221,7 @@ int rf_ref_alter(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	tx_entry *e;
 	rf_val old, nv = RF_NIL;
 	int rc = tx_write(tx, ref, &e, &old);
-	if (rc || (rc = tx_reserve_discard(tx)))
+	if (rc || (rc = tx_reserve_discard(tx, e)))
 		return rc;
 	/* fn may touch other refs: the set may move (a byte offset: no division) */
 	size_t at = (size_t)((char *)e - (char *)tx->e);
@@ -248,7 +248,7 @@ int rf_ref_set(rf_ref *ref, rf_val val)
 	tx_entry *e;
 	rf_val old;
 	int rc = tx_write(tx, ref, &e, &old);
-	if (rc || (rc = tx_reserve_discard(tx)))
+	if (rc || (rc = tx_reserve_discard(tx, e)))
 		return rc;
 	tx_replace(tx, e, val);
 	e->flags |= E_SET;
@@ -267,7 +267,7 @@ int rf_ref_commute(rf_ref *ref, rf_update_fn fn, rf_val arg, rf_val *out)
 	tx_entry *e = tx_find(tx, ref);
 	if (!e && !(e = tx_add(tx, ref)))
 		return -ENOMEM;
-	int rc = tx_reserve_discard(tx);
+	int rc = tx_reserve_discard(tx, e);
 	if (rc)
 		return rc;
 	if (!(e->flags & (E_SET | E_COMMUTE))) {

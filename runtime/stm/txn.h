@@ -47,7 +47,8 @@ typedef struct tx_deferred {
 	void (*drop)(void *arg);
 } tx_deferred;
 
-#define TX_INLINE 8
+#define TX_INLINE 8     /* entries and order kept inline */
+#define TX_INLINE_AUX 4 /* commutes, held sends and discards kept inline */
 
 typedef struct stm_tx {
 	stm_slot *slot;
@@ -66,7 +67,7 @@ typedef struct stm_tx {
 	uint32_t n, cap;
 	uint32_t *index; /* open addressing over e, entry+1, once n > TX_INLINE */
 	uint32_t icap;
-	tx_commute *c; /* commute calls in order */
+	tx_commute *c; /* commute calls in order; c, d, x and order: unset while their cap is 0 */
 	uint32_t nc, ccap;
 	tx_deferred *d; /* held agent sends */
 	uint32_t nd, dcap;
@@ -76,9 +77,9 @@ typedef struct stm_tx {
 	uint32_t ocap;
 
 	tx_entry e_inline[TX_INLINE];
-	tx_commute c_inline[4];
-	tx_deferred d_inline[4];
-	tx_discard x_inline[4];
+	tx_commute c_inline[TX_INLINE_AUX];
+	tx_deferred d_inline[TX_INLINE_AUX];
+	tx_discard x_inline[TX_INLINE_AUX];
 	tx_entry *o_inline[TX_INLINE];
 } stm_tx;
 
@@ -87,7 +88,9 @@ static inline void stm_tx_init(stm_tx *tx, stm_slot *slot)
 {
 	/* Field by field: a memset of the header compiles to `rep stos`, which costs ~8 ns
 	 * on AMD cores at this size (a tenth of a transfer). word, read_point, start_ns and
-	 * doomed are set by each attempt's begin. */
+	 * doomed are set by each attempt's begin. The arrays other than e start with no
+	 * room: their first use points them at their inline storage (txset.c), so a
+	 * transaction that uses none sets no pointer. */
 	tx->slot = slot;
 	tx->reading = false;
 	tx->heap = false;
@@ -97,17 +100,13 @@ static inline void stm_tx_init(stm_tx *tx, stm_slot *slot)
 	tx->cap = TX_INLINE;
 	tx->index = NULL;
 	tx->icap = 0;
-	tx->c = tx->c_inline;
 	tx->nc = 0;
-	tx->ccap = 4;
-	tx->d = tx->d_inline;
+	tx->ccap = 0;
 	tx->nd = 0;
-	tx->dcap = 4;
-	tx->x = tx->x_inline;
+	tx->dcap = 0;
 	tx->nx = 0;
-	tx->xcap = 4;
-	tx->order = tx->o_inline;
-	tx->ocap = TX_INLINE;
+	tx->xcap = 0;
+	tx->ocap = 0;
 }
 /* Run the held sends (committed) or drop them. */
 void tx_run_deferred(stm_tx *tx, bool committed);
@@ -152,12 +151,12 @@ static inline tx_entry *tx_add(stm_tx *tx, rf_ref *ref)
 /* Append to the commute list / the held sends. 0 or -ENOMEM. */
 int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg);
 int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *));
-/* Room for one more discarded value (call before making a value that may replace
- * another): 0 or -ENOMEM. */
+/* Room for one more discarded value, called before making a value for e that may replace
+ * another (only values of refs with a release function are tracked): 0 or -ENOMEM. */
 int tx_grow_discard(stm_tx *tx);
-static inline int tx_reserve_discard(stm_tx *tx)
+static inline int tx_reserve_discard(stm_tx *tx, const tx_entry *e)
 {
-	return tx->nx < tx->xcap ? 0 : tx_grow_discard(tx);
+	return !(e->flags & E_RELEASE) || tx->nx < tx->xcap ? 0 : tx_grow_discard(tx);
 }
 /* A function made nv from old for entry e (as it is after the function ran), and the
  * caller's next step returned rc. The function may have written other refs, using the

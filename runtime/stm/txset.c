@@ -6,9 +6,16 @@
 
 #include "runtime/stm/txn.h"
 
-/* Double an array of tx that starts in inline storage. 0 or -ENOMEM. */
-static int grow(stm_tx *tx, void **arr, uint32_t *cap, const void *inline_buf, size_t size)
+/* Room for more in an array of tx: its inline storage (inline_cap elements) at first,
+ * then twice as much each time. 0 or -ENOMEM. */
+static int grow(stm_tx *tx, void **arr, uint32_t *cap, void *inline_buf, uint32_t inline_cap,
+                size_t size)
 {
+	if (!*cap) {
+		*arr = inline_buf;
+		*cap = inline_cap;
+		return 0;
+	}
 	uint32_t ncap = *cap * 2;
 	void *p;
 	if (*arr == inline_buf) {
@@ -73,7 +80,7 @@ tx_entry *tx_find_hashed(stm_tx *tx, rf_ref *ref)
 tx_entry *tx_add_indexed(stm_tx *tx, rf_ref *ref)
 {
 	if (tx->n == tx->cap &&
-	    grow(tx, (void **)&tx->e, &tx->cap, tx->e_inline, sizeof(tx_entry)) < 0)
+	    grow(tx, (void **)&tx->e, &tx->cap, tx->e_inline, TX_INLINE, sizeof(tx_entry)) < 0)
 		return NULL;
 	tx_entry *e = &tx->e[tx->n++];
 	*e = (tx_entry){.ref = ref, .flags = ref->release ? E_RELEASE : 0};
@@ -91,8 +98,8 @@ tx_entry *tx_add_indexed(stm_tx *tx, rf_ref *ref)
 
 int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 {
-	if (tx->nc == tx->ccap &&
-	    grow(tx, (void **)&tx->c, &tx->ccap, tx->c_inline, sizeof(tx_commute)) < 0)
+	if (tx->nc == tx->ccap && grow(tx, (void **)&tx->c, &tx->ccap, tx->c_inline, TX_INLINE_AUX,
+	                               sizeof(tx_commute)) < 0)
 		return -ENOMEM;
 	tx->c[tx->nc++] = (tx_commute){entry, fn, arg};
 	return 0;
@@ -100,8 +107,8 @@ int tx_add_commute(stm_tx *tx, uint32_t entry, rf_update_fn fn, rf_val arg)
 
 int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void *))
 {
-	if (tx->nd == tx->dcap &&
-	    grow(tx, (void **)&tx->d, &tx->dcap, tx->d_inline, sizeof(tx_deferred)) < 0)
+	if (tx->nd == tx->dcap && grow(tx, (void **)&tx->d, &tx->dcap, tx->d_inline, TX_INLINE_AUX,
+	                               sizeof(tx_deferred)) < 0)
 		return -ENOMEM;
 	tx->d[tx->nd++] = (tx_deferred){fn, arg, drop};
 	return 0;
@@ -109,13 +116,14 @@ int tx_add_deferred(stm_tx *tx, void (*fn)(void *), void *arg, void (*drop)(void
 
 int tx_grow_discard(stm_tx *tx)
 {
-	return grow(tx, (void **)&tx->x, &tx->xcap, tx->x_inline, sizeof(tx_discard));
+	return grow(tx, (void **)&tx->x, &tx->xcap, tx->x_inline, TX_INLINE_AUX,
+	            sizeof(tx_discard));
 }
 
 int tx_made_owned(stm_tx *tx, const tx_entry *e, rf_val old, rf_val nv, int rc)
 {
 	if (!rc)
-		rc = tx_reserve_discard(tx); /* grows the discards, not the entries: e stays */
+		rc = tx_reserve_discard(tx, e); /* grows the discards, not the entries: e stays */
 	if (rc && (e->flags & E_RELEASE) && nv != old && nv != e->base)
 		e->ref->release(nv, e->ref->release_ctx); /* made, never seen by anyone */
 	return rc;
@@ -193,13 +201,13 @@ void tx_free_heap(stm_tx *tx)
 {
 	if (tx->e != tx->e_inline)
 		free(tx->e);
-	if (tx->c != tx->c_inline)
+	if (tx->ccap && tx->c != tx->c_inline)
 		free(tx->c);
-	if (tx->d != tx->d_inline)
+	if (tx->dcap && tx->d != tx->d_inline)
 		free(tx->d);
-	if (tx->x != tx->x_inline)
+	if (tx->xcap && tx->x != tx->x_inline)
 		free(tx->x);
-	if (tx->order != tx->o_inline)
+	if (tx->ocap && tx->order != tx->o_inline)
 		free(tx->order);
 	if (tx->index)
 		free(tx->index);

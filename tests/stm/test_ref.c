@@ -236,6 +236,22 @@ static int not_seven(rf_val v, rf_val ctx)
 	return v == 7 ? -ERANGE : 1;
 }
 
+/* Runs before any other test makes a validator: commits skip looking for validators until
+ * the process has one, and one set on a ref that commits have written applies to the next
+ * commit. */
+static void first_validator_set_later(void **state)
+{
+	make_refs(3, 3);
+	assert_int_equal(rf_dosync(transfer_body, 1, NULL), 0); /* B 4, no validator yet */
+	assert_int_equal(rf_ref_set_validator(B, not_seven, 0), 0);
+	assert_int_equal(rf_dosync(transfer_body, 1, NULL), 0);       /* B 5 */
+	assert_int_equal(rf_dosync(transfer_body, 1, NULL), 0);       /* B 6 */
+	assert_int_equal(rf_dosync(transfer_body, 1, NULL), -ERANGE); /* B would be 7 */
+	assert_int_equal(value(A), 6);
+	assert_int_equal(value(B), 6);
+	free_refs();
+}
+
 static void validators(void **state)
 {
 	rf_ref *r;
@@ -425,6 +441,19 @@ static void ensure_and_history(void **state)
 		assert_int_equal(rf_dosync(add_twice_body, 1, NULL), 0);
 	assert_int_equal(rf_ref_history_count(A), 3); /* grown to min_history, no faults */
 	assert_int_equal(value(A), 20);
+	/* a ref made without history wants it once its min_history is raised */
+	assert_int_equal(
+	    rf_ref_new_opts(0, &(rf_ref_opts){.size = sizeof(rf_ref_opts), .max_history = 5}, &r),
+	    0);
+	rf_ref_free(A);
+	A = r;
+	assert_int_equal(rf_dosync(add_twice_body, 1, NULL), 0);
+	assert_int_equal(rf_ref_history_count(A), 0);
+	assert_int_equal(rf_ref_set_min_history(A, 2), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rf_dosync(add_twice_body, 1, NULL), 0);
+	assert_int_equal(rf_ref_history_count(A), 2);
+	assert_int_equal(value(A), 10);
 	free_refs();
 }
 
@@ -567,6 +596,7 @@ int main(void)
 	    cmocka_unit_test(nested_dosync_joins),
 	    cmocka_unit_test(error_rolls_back),
 	    cmocka_unit_test(commute_then_set_is_an_error),
+	    cmocka_unit_test(first_validator_set_later),
 	    cmocka_unit_test(validators),
 	    cmocka_unit_test(watches),
 	    cmocka_unit_test(watch_codes),

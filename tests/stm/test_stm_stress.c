@@ -205,7 +205,8 @@ static void bank_fibers(void **state)
 #define PAIR_WRITES 6000
 
 static rf_ref *pair[2];
-static _Atomic long pair_done; /* commits whose rf_dosync returned */
+static _Atomic long pair_done;      /* commits whose rf_dosync returned */
+static _Atomic int readers_started; /* readers past their first observation */
 
 static int pair_alter(rf_val first, rf_val *out)
 {
@@ -222,6 +223,9 @@ static int pair_commute(rf_val arg, rf_val *out)
 static void *pair_writer(void *arg)
 {
 	int kind = (int)(uintptr_t)arg;
+	/* on a loaded machine the writers could finish before a reader ever ran */
+	while (atomic_load(&readers_started) < 2)
+		sched_yield();
 	for (int i = 0; i < PAIR_WRITES; i++) {
 		int rc = kind == 2 ? rf_dosync(pair_commute, 0, NULL)
 		                   : rf_dosync(pair_alter, (rf_val)kind, NULL);
@@ -247,12 +251,14 @@ static int pair_read(rf_val first, rf_val *out)
 static void *pair_reader(void *arg)
 {
 	rf_val first = (rf_val)(uintptr_t)arg;
-	while (atomic_load(&writers_left) > 0) {
+	for (bool started = false; atomic_load(&writers_left) > 0; started = true) {
 		long done = atomic_load(&pair_done);
 		rf_val seen;
 		if (rf_dosync(pair_read, first, &seen) || seen < done)
 			atomic_fetch_add(&failures, 1); /* torn (-1), stale, or lost */
 		atomic_fetch_add(&observations, 1);
+		if (!started)
+			atomic_fetch_add(&readers_started, 1);
 	}
 	return NULL;
 }
@@ -263,6 +269,7 @@ static void snapshots_during_installs(void **state)
 	atomic_store(&failures, 0);
 	atomic_store(&observations, 0);
 	atomic_store(&pair_done, 0);
+	atomic_store(&readers_started, 0);
 	atomic_store(&writers_left, 3);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(rf_ref_new(0, &pair[i]), 0);
