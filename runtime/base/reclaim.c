@@ -23,9 +23,18 @@
  * Without membarrier (old kernels, some sandboxes) each outermost section ends its enter
  * with a full fence (RF_RECLAIM_FENCE) and synchronize fences after the increment.
  *
- * Retirement is batched per thread, as before: a thread collects its retired values in
- * a batch of BATCH entries and hands the full batch to the reclaimer thread, which waits
- * for one grace period per round and releases everything it took.
+ * Retirement is batched per thread: a thread collects its retired values in a batch of
+ * BATCH entries and hands the full batch to the reclaimer thread, which waits for one
+ * grace period per round and releases everything it took.
+ *
+ * No retirement waits for a grace period: retirers are often inside a read section of
+ * their own (an owning atom's swap, an STM transaction), or hold what a reader waits on
+ * (an STM commit retires while INSTALLING, with REF_I set). So reclaim_node_alloc, the
+ * step that may fail, first makes sure the reclaimer thread runs (retrying its start
+ * while it cannot be created: NULL then, and the caller reports -ENOMEM); a record thus
+ * promises a reclaimer, and a full batch is always pushed. Likewise rf_reclaim_barrier
+ * waits for its grace periods holding no lock that a reader may take (all_lock is taken
+ * by a thread's first reclaim_node_alloc, which may come from inside a section).
  *
  * Shared state and its rules:
  *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
@@ -38,8 +47,14 @@
  *               (nested swaps may hold several). Invariant, whenever the owner is not
  *               inside retire: free slots of cur + BATCH * (spare != NULL) >= reserved.
  *     prev/next in `all`, under all_lock.
- *   all / all_lock  every live reclaim_thread, for the barrier. Lock order: all_lock
- *               (RECLAIM), then readers_lock (RECLAIM_READERS), a thread's spinlock.
+ *     drained   under all_lock: the last barrier (barrier_gen) that drained cur.
+ *   all / all_lock  every live reclaim_thread, for the barrier; also serializes starts of
+ *               the reclaimer (reclaimer_running: written under it, release; read
+ *               acquire). Never held while waiting for a grace period or running a release
+ *               function. barrier_lock: one barrier at a time (barrier_gen, under all_lock,
+ *               tells which threads it has drained). Lock order: barrier_lock
+ *               (RECLAIM_BARRIER), all_lock (RECLAIM), readers_lock (RECLAIM_READERS), a
+ *               thread's spinlock.
  *   queue       submitted batches, a lock-free stack (push: CAS, release; the reclaimer
  *               takes the whole stack with an acquire exchange), so a retire under a
  *               spin lock never takes a mutex. queue_seq is the reclaimer's futex word,
@@ -58,6 +73,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,19 +260,21 @@ struct reclaim_thread { /* the per-thread state; a reservation token is a pointe
 	_Atomic int lock;
 	struct batch *cur, *spare;
 	unsigned reserved;
+	uint64_t drained;
 	struct reclaim_thread *prev, *next;
 };
 
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reclaim_thread *all;
+static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t barrier_gen; /* under all_lock */
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 static _Thread_local struct reclaim_thread *self;
 
 static _Atomic(struct batch *) queue;
 static _Atomic uint32_t queue_seq, queue_sleeping, done_seq;
-static pthread_once_t reclaimer_once = PTHREAD_ONCE_INIT;
-static bool reclaimer_running; /* written once under reclaimer_once */
+static _Atomic bool reclaimer_running; /* once true, stays true */
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val)
 {
@@ -308,17 +326,28 @@ static void *reclaimer(void *arg)
 	return NULL;
 }
 
-static void start_reclaimer(void)
+/* Whether the reclaimer thread runs, starting it if not (again at every call while it
+ * cannot be created). Takes all_lock: never under a lock of a later rank. */
+static bool reclaimer_ensure(void)
 {
+	/* acquire: pairs with the release below (nothing rides on it but the flag) */
+	if (atomic_load_explicit(&reclaimer_running, memory_order_acquire))
+		return true;
+	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	bool running = atomic_load_explicit(&reclaimer_running, memory_order_relaxed);
 	pthread_attr_t attr;
-	pthread_t t;
-	if (pthread_attr_init(&attr))
-		return;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	reclaimer_running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
-	pthread_attr_destroy(&attr);
-	if (reclaimer_running)
-		pthread_setname_np(t, "rf-reclaim");
+	if (!running && pthread_attr_init(&attr) == 0) {
+		pthread_t t;
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
+		pthread_attr_destroy(&attr);
+		if (running) {
+			pthread_setname_np(t, "rf-reclaim");
+			atomic_store_explicit(&reclaimer_running, true, memory_order_release);
+		}
+	}
+	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	return running;
 }
 
 static void push(struct batch *b)
@@ -333,18 +362,12 @@ static void push(struct batch *b)
 		futex(&queue_seq, FUTEX_WAKE, 1);
 }
 
-/* Hand a full batch to the reclaimer. Without one (it could not be started: no thread
- * left), wait for a grace period and release here. */
+/* Hand a full batch to the reclaimer, which runs: its entries were retired with records,
+ * and a record is only had once the reclaimer runs (reclaim_node_alloc). Never waits. */
 static void submit(struct batch *b)
 {
-	pthread_once(&reclaimer_once, start_reclaimer);
-	if (reclaimer_running) {
-		push(b);
-		return;
-	}
-	synchronize();
-	release_batch(b);
-	free(b);
+	RF_ASSERT(atomic_load_explicit(&reclaimer_running, memory_order_relaxed));
+	push(b);
 }
 
 /* Thread exit: hand over what is left, forget the thread. */
@@ -387,6 +410,7 @@ static struct reclaim_thread *thread_state(void)
 	}
 	atomic_init(&t->lock, 0);
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	t->drained = barrier_gen; /* it retired nothing before a running barrier began */
 	t->next = all;
 	if (all)
 		all->prev = t;
@@ -421,7 +445,7 @@ static struct batch *batch_new(void)
 
 reclaim_thread *reclaim_node_alloc(void)
 {
-	struct reclaim_thread *t = thread_state();
+	struct reclaim_thread *t = reclaimer_ensure() ? thread_state() : NULL;
 	if (!t)
 		return NULL;
 	lock_thread(t);
@@ -498,31 +522,43 @@ void rf_reclaim_barrier(void)
 		      stderr);
 		abort();
 	}
-	/* Drain every thread's filling batch: copy its entries out under its lock (no
-	 * allocation, so this cannot fail), wait for a grace period, release them here. */
-	struct batch drained;
+	/* Drain every thread's filling batch, one thread at a time: copy its entries out
+	 * under its lock (no allocation, so this cannot fail), then, with all_lock dropped
+	 * (a reader may take it), wait for a grace period and release them here. */
+	struct batch drained = {.n = 0, .done = NULL};
 	/* Register this thread first: a release function run below that retires on this
-	 * thread must not need all_lock, which we hold. */
+	 * thread must not need all_lock. */
 	(void)thread_state();
+	mutex_lock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
-	for (struct reclaim_thread *t = all; t; t = t->next) {
-		lock_thread(t);
+	uint64_t gen = ++barrier_gen;
+	for (;;) {
+		for (struct reclaim_thread *t = all; t && !drained.n; t = t->next) {
+			if (t->drained == gen)
+				continue;
+			t->drained = gen;
+			lock_thread(t);
+			if (t->cur) {
+				drained.n = t->cur->n;
+				memcpy(drained.e, t->cur->e, drained.n * sizeof(drained.e[0]));
+				t->cur->n = 0;
+			}
+			unlock_thread(t);
+		}
+		if (!drained.n)
+			break;
+		mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
+		synchronize();
+		release_batch(&drained);
 		drained.n = 0;
-		if (t->cur) {
-			drained = *t->cur;
-			t->cur->n = 0;
-		}
-		unlock_thread(t);
-		if (drained.n) {
-			synchronize();
-			release_batch(&drained);
-		}
+		mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	}
 	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
-	/* And every batch submitted already: a marker behind them, done after its round. */
-	pthread_once(&reclaimer_once, start_reclaimer);
-	if (!reclaimer_running)
-		return; /* submissions released inline */
+	mutex_unlock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
+	/* And every batch submitted already: a marker behind them, done after its round.
+	 * Without a reclaimer nothing was submitted. */
+	if (!atomic_load_explicit(&reclaimer_running, memory_order_acquire))
+		return;
 	_Atomic int done = 0;
 	drained.n = 0;
 	drained.done = &done;

@@ -108,13 +108,17 @@ static void atom_child(void)
 	rf_atom *a;
 	RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
 	atomic_store(&fail_threads, true);
+	int refused = 0;
 	for (int i = 0; i < ROUNDS; i++) {
 		rf_val v = make();
 		int rc = rf_atom_reset(a, v);
 		RF_CHECK(rc == 0 || rc == -ENOMEM);
-		if (rc)
+		if (rc) {
+			refused++;
 			release(v, RF_NIL); /* not taken */
+		}
 	}
+	RF_CHECK(refused > 0); /* the reclaimer's start was tried, and failed */
 	atomic_store(&fail_threads, false);
 	for (int i = 0; i < ROUNDS; i++)
 		RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
