@@ -171,6 +171,52 @@ static void test_commit_without_reclaimer(void **state)
 	in_child(ref_child);
 }
 
+/* A watch runs after the commit, inside the transaction's section (it read an owning
+ * ref): there it frees an owning atom, whose last value is retired with no record
+ * prepared (reclaim_retire_now_or_wait): without one, it must not wait for itself. */
+static int free_atom_watch(rf_val key, void *ref, rf_val old, rf_val new_val, rf_val ctx)
+{
+	(void)key, (void)ref, (void)old, (void)new_val;
+	rf_atom_free(rf_to_ptr(ctx));
+	return 0;
+}
+
+static rf_ref *owning, *plain;
+
+/* Reads the owning ref (the section opens), writes the plain one (no record needed). */
+static int read_and_set(rf_val arg, rf_val *out)
+{
+	int rc = rf_ref_deref(owning, out);
+	return rc ? rc : rf_ref_set(plain, arg);
+}
+
+static void watch_child(void)
+{
+	rf_ref_opts o = {.size = sizeof(o), .release = release};
+	RF_CHECK_EQ(rf_ref_new_opts(make(), &o, &owning), 0);
+	RF_CHECK_EQ(rf_ref_new(0, &plain), 0);
+	atomic_store(&fail_threads, true);
+	for (int i = 0; i < ROUNDS; i++) {
+		rf_atom *a;
+		RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
+		RF_CHECK_EQ(rf_ref_add_watch(plain, 1, free_atom_watch, rf_from_ptr(a)), 0);
+		RF_CHECK_EQ(rf_dosync(read_and_set, i + 1, NULL), 0);
+		RF_CHECK_EQ(rf_ref_remove_watch(plain, 1), 0);
+	}
+	atomic_store(&fail_threads, false);
+	rf_ref_free(owning);
+	rf_ref_free(plain);
+	check_all_released();
+}
+
+/* Owning atoms freed inside a transaction's section, no reclaimer thread to be had: the
+ * frees return. */
+static void test_free_in_section_without_reclaimer(void **state)
+{
+	(void)state;
+	in_child(watch_child);
+}
+
 static _Atomic int stage;
 static rf_atom *shared;
 
@@ -217,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_atom_reset_without_reclaimer),
 	    cmocka_unit_test(test_commit_without_reclaimer),
+	    cmocka_unit_test(test_free_in_section_without_reclaimer),
 	    cmocka_unit_test(test_barrier_meets_first_retire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
