@@ -34,7 +34,9 @@
  * while it cannot be created: NULL then, and the caller reports -ENOMEM); a record thus
  * promises a reclaimer, and a full batch is always pushed. Likewise rf_reclaim_barrier
  * waits for its grace periods holding no lock that a reader may take (all_lock is taken
- * by a thread's first reclaim_node_alloc, which may come from inside a section).
+ * by a thread's first reclaim_node_alloc, which may come from inside a section). A
+ * teardown's reclaim_retire_now_or_wait that gets no record waits for a grace period
+ * only outside a section; inside one it leaves the value in `reserve`.
  *
  * Shared state and its rules:
  *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
@@ -55,6 +57,8 @@
  *               tells which threads it has drained). Lock order: barrier_lock
  *               (RECLAIM_BARRIER), all_lock (RECLAIM), readers_lock (RECLAIM_READERS), a
  *               thread's spinlock.
+ *   reserve     values retired without a record inside a section; under its spin word.
+ *               Taken (moved out) by whoever next waits for a grace period, before it.
  *   queue       submitted batches, a lock-free stack (push: CAS, release; the reclaimer
  *               takes the whole stack with an acquire exchange), so a retire under a
  *               spin lock never takes a mutex. queue_seq is the reclaimer's futex word,
@@ -276,6 +280,86 @@ static _Atomic(struct batch *) queue;
 static _Atomic uint32_t queue_seq, queue_sleeping, done_seq;
 static _Atomic bool reclaimer_running; /* once true, stays true */
 
+/* Values reclaim_retire_now_or_wait could give no record while its thread was inside a
+ * section (where a grace period would wait for itself), until whoever next waits for one
+ * takes them: the reclaimer's next round, a barrier, or such a retirement outside a
+ * section. Under `lock`, a spin word. */
+static struct {
+	_Atomic int lock;
+	unsigned n;
+	struct batch *full; /* earlier values, in batches linked by next */
+	struct entry e[BATCH];
+} reserve;
+
+/* A spin word held for a few stores (a thread's lock, reserve.lock). */
+static void spin_word_lock(_Atomic int *w)
+{
+	unsigned spins = 0;
+	/* Acquire pairs with spin_word_unlock's release: the data as the last holder left it. */
+	while (atomic_exchange_explicit(w, 1, memory_order_acquire))
+		if (++spins % 64 == 0)
+			sched_yield(); /* contention is rare (a barrier): let the holder run */
+}
+
+static void spin_word_unlock(_Atomic int *w)
+{
+	atomic_store_explicit(w, 0, memory_order_release);
+}
+
+static struct batch *batch_new(void);
+static void release_batch(struct batch *b);
+
+/* Keep a value that reclaim_retire_now_or_wait could give no record inside a section;
+ * false if the reserve is full and no batch can be allocated to empty it into. */
+static bool reserve_put(rf_val value, rf_release_fn release, rf_val ctx)
+{
+	struct batch *b = NULL;
+	for (;;) {
+		spin_word_lock(&reserve.lock);
+		if (reserve.n == BATCH && b) { /* the values so far move out into b */
+			memcpy(b->e, reserve.e, sizeof(reserve.e));
+			b->n = BATCH;
+			b->next = reserve.full;
+			reserve.full = b;
+			reserve.n = 0;
+			b = NULL;
+		}
+		bool room = reserve.n < BATCH;
+		if (room)
+			reserve.e[reserve.n++] = (struct entry){value, release, ctx};
+		spin_word_unlock(&reserve.lock);
+		if (room) {
+			free(b);
+			return true;
+		}
+		if (!(b = batch_new())) /* no allocation under the spin word */
+			return false;
+	}
+}
+
+/* Move the reserve's values out, for the grace period their taker waits for: the newest
+ * into b (empty), the rest as the returned list of batches (release_list). */
+static struct batch *reserve_take(struct batch *b)
+{
+	spin_word_lock(&reserve.lock);
+	memcpy(b->e, reserve.e, reserve.n * sizeof(b->e[0]));
+	b->n = reserve.n;
+	reserve.n = 0;
+	struct batch *full = reserve.full;
+	reserve.full = NULL;
+	spin_word_unlock(&reserve.lock);
+	return full;
+}
+
+static void release_list(struct batch *l)
+{
+	for (struct batch *next; l; l = next) {
+		next = l->next;
+		release_batch(l);
+		free(l);
+	}
+}
+
 static long futex(_Atomic uint32_t *word, int op, uint32_t val)
 {
 	return syscall(SYS_futex, word, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
@@ -301,7 +385,11 @@ static void *reclaimer(void *arg)
 			atomic_store_explicit(&queue_sleeping, 0, memory_order_relaxed);
 			continue;
 		}
+		struct batch held; /* taken before the grace period: released after it */
+		struct batch *more = reserve_take(&held);
 		synchronize();
+		release_batch(&held);
+		release_list(more);
 		struct batch *markers = NULL;
 		for (struct batch *b = list, *next; b; b = next) {
 			next = b->next;
@@ -421,16 +509,12 @@ static struct reclaim_thread *thread_state(void)
 
 static void lock_thread(struct reclaim_thread *t)
 {
-	unsigned spins = 0;
-	/* Acquire pairs with unlock_thread's release: cur/spare as the last holder left them. */
-	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
-		if (++spins % 64 == 0)
-			sched_yield(); /* only the barrier competes, rarely: let the holder run */
+	spin_word_lock(&t->lock);
 }
 
 static void unlock_thread(struct reclaim_thread *t)
 {
-	atomic_store_explicit(&t->lock, 0, memory_order_release);
+	spin_word_unlock(&t->lock);
 }
 
 static struct batch *batch_new(void)
@@ -511,8 +595,19 @@ void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx)
 		reclaim_retire(node, value, release, ctx);
 		return;
 	}
+	if (rf_reclaim_self.nest) { /* a grace period would wait for this thread */
+		if (!reserve_put(value, release, ctx))
+			fputs("ringfold: no memory to retire a value inside a read section: it is "
+			      "never released\n",
+			      stderr);
+		return;
+	}
+	struct batch held;
+	struct batch *more = reserve_take(&held);
 	synchronize();
 	release(value, ctx);
+	release_batch(&held);
+	release_list(more);
 }
 
 void rf_reclaim_barrier(void)
@@ -554,6 +649,13 @@ void rf_reclaim_barrier(void)
 		mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	}
 	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	struct batch *more = reserve_take(&drained);
+	if (drained.n || more) {
+		synchronize();
+		release_batch(&drained);
+		release_list(more);
+		drained.n = 0;
+	}
 	mutex_unlock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
 	/* And every batch submitted already: a marker behind them, done after its round.
 	 * Without a reclaimer nothing was submitted. */

@@ -52,7 +52,10 @@ void reclaim_retire(reclaim_thread *node, rf_val value, rf_release_fn release, r
 
 /* Retire without a record prepared in advance, for teardown paths that cannot fail: if
  * no record can be had (reclaim_node_alloc), waits for a grace period and releases inline
- * (blocks; must not be inside a read section, nor hold anything a reader waits for). */
+ * (blocks; the caller must hold nothing a reader waits for), unless the calling thread is
+ * inside a read section (a parked fiber's counts): then the value waits in a reserve for
+ * the next grace period anyone waits for (with no memory to grow the reserve past 64
+ * values, it is never released, and a line on stderr says so). */
 void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx);
 
 #endif
