@@ -278,7 +278,9 @@ static _Thread_local struct reclaim_thread *self;
 
 static _Atomic(struct batch *) queue;
 static _Atomic uint32_t queue_seq, queue_sleeping, done_seq;
-static _Atomic bool reclaimer_running; /* once true, stays true */
+/* Once true, stays true. Read by every reclaim_node_alloc: a line of its own, away from
+ * the words every push writes. */
+static _Alignas(64) _Atomic bool reclaimer_running;
 
 /* Values reclaim_retire_now_or_wait could give no record while its thread was inside a
  * section (where a grace period would wait for itself), until whoever next waits for one
