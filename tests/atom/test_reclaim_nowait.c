@@ -13,6 +13,9 @@
  * A barrier that drains a thread's batch waits for a grace period; it must not do so
  * while holding the lock a thread's first retirement takes (from inside a section).
  *
+ * The child of a fork has no reclaimer thread, whatever its parent had: its retirements and
+ * barriers must not wait for the missing one.
+ *
  * Each scenario runs in a child process (fresh reclaim state: no reclaimer yet), which
  * the parent waits for with a generous deadline: a hang fails the test, it does not stall.
  */
@@ -67,33 +70,45 @@ static void release(rf_val v, rf_val ctx)
 	atomic_fetch_add(&released, 1);
 }
 
+/* Wait for child pid: its exit status, or -1 if it is still running after DEADLINE_S
+ * (then it is killed, with its process group: in_child's children lead one, so that a
+ * hung grandchild goes too). Polls every millisecond. */
+static int wait_child(pid_t pid)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		RF_CHECK(r >= 0);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > DEADLINE_S) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+}
+
 /* Run fn in a child; fail if it does not exit 0 within DEADLINE_S. */
 static void in_child(void (*fn)(void))
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		setpgid(0, 0);
 		fn();
 		_exit(0);
 	}
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int status = 0;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		assert_true(r >= 0);
-		if (r == pid)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec > DEADLINE_S) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail_msg("the child hung for %d s: a retirement waited", DEADLINE_S);
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL); /* poll, 1 ms */
-	}
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	setpgid(pid, pid); /* either may run first */
+	int rc = wait_child(pid);
+	if (rc < 0)
+		fail_msg("the child hung for %d s", DEADLINE_S);
+	assert_int_equal(rc, 0);
 }
 
 /* Every value made is released once the owners are gone and a barrier has run. */
@@ -258,6 +273,35 @@ static void test_barrier_meets_first_retire(void **state)
 	in_child(barrier_child);
 }
 
+static void forked_child(void)
+{
+	rf_atom *a;
+	RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
+	for (int i = 0; i < ROUNDS; i++) /* full batches: the reclaimer runs */
+		RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
+	rf_reclaim_barrier(); /* every batch released: the reclaimer is idle at the fork */
+	pid_t pid = fork();
+	RF_CHECK(pid >= 0);
+	if (pid == 0) { /* the reclaimer is not here */
+		for (int i = 0; i < ROUNDS; i++)
+			RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
+		rf_atom_free(a);
+		check_all_released();
+		_exit(0);
+	}
+	RF_CHECK_EQ(wait_child(pid), 0);
+	rf_atom_free(a);
+	check_all_released();
+}
+
+/* The child of a fork has no reclaimer thread: its retirements and its barrier must not
+ * wait for one. */
+static void test_fork_child_retires(void **state)
+{
+	(void)state;
+	in_child(forked_child);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_commit_without_reclaimer),
 	    cmocka_unit_test(test_free_in_section_without_reclaimer),
 	    cmocka_unit_test(test_barrier_meets_first_retire),
+	    cmocka_unit_test(test_fork_child_retires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
