@@ -36,7 +36,9 @@
  * waits for its grace periods holding no lock that a reader may take (all_lock is taken
  * by a thread's first reclaim_node_alloc, which may come from inside a section). A
  * teardown's reclaim_retire_now_or_wait that gets no record waits for a grace period
- * only outside a section; inside one it leaves the value in `reserve`.
+ * only outside a section; inside one it leaves the value in `reserve`. A fork's child
+ * has no reclaimer, whatever the parent had: fork_child says so, and its next reservation
+ * starts one.
  *
  * Shared state and its rules:
  *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
@@ -416,17 +418,42 @@ static void *reclaimer(void *arg)
 	return NULL;
 }
 
+/* In the child of a fork(): only the forking thread exists (as runtime/sched/lifecycle.c
+ * says for the runtime). The reclaimer is gone: the next reservation starts another, which
+ * also releases the batches queued before the fork (those the old one had taken are
+ * never released). Other threads' records go: their sections ended with them, and what
+ * they had retired and not submitted is never released. Locks are initialized anew. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&readers_lock, NULL);
+	pthread_mutex_init(&all_lock, NULL);
+	pthread_mutex_init(&barrier_lock, NULL);
+	atomic_store_explicit(&reserve.lock, 0, memory_order_relaxed);
+	atomic_store_explicit(&reclaimer_running, false, memory_order_relaxed);
+	rf_reclaim_reader *r = &rf_reclaim_self;
+	readers = r->flags & RF_RECLAIM_REGISTERED ? r : NULL;
+	r->link[0] = r->link[1] = NULL;
+	all = self;
+	if (self) {
+		self->prev = self->next = NULL;
+		atomic_store_explicit(&self->lock, 0, memory_order_relaxed);
+	}
+}
+
 /* Whether the reclaimer thread runs, starting it if not (again at every call while it
  * cannot be created). Takes all_lock: never under a lock of a later rank. */
 static bool reclaimer_ensure(void)
 {
+	static bool atfork; /* under all_lock */
 	/* acquire: pairs with the release below (nothing rides on it but the flag) */
 	if (atomic_load_explicit(&reclaimer_running, memory_order_acquire))
 		return true;
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	bool running = atomic_load_explicit(&reclaimer_running, memory_order_relaxed);
+	if (!atfork) /* the thread we start is not in a fork's child */
+		atfork = pthread_atfork(NULL, NULL, fork_child) == 0;
 	pthread_attr_t attr;
-	if (!running && pthread_attr_init(&attr) == 0) {
+	if (!running && atfork && pthread_attr_init(&attr) == 0) {
 		pthread_t t;
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
@@ -660,9 +687,21 @@ void rf_reclaim_barrier(void)
 	}
 	mutex_unlock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
 	/* And every batch submitted already: a marker behind them, done after its round.
-	 * Without a reclaimer nothing was submitted. */
-	if (!atomic_load_explicit(&reclaimer_running, memory_order_acquire))
+	 * Without a reclaimer (a fork's child that cannot start one), release them here. */
+	if (!reclaimer_ensure()) {
+		/* acquire: pairs with the pushes' release */
+		struct batch *list = atomic_exchange_explicit(&queue, NULL, memory_order_acquire);
+		if (list)
+			synchronize();
+		for (struct batch *b = list, *next; b; b = next) {
+			next = b->next;
+			if (!b->done) { /* a marker of a barrier that did not survive the fork */
+				release_batch(b);
+				free(b);
+			}
+		}
 		return;
+	}
 	_Atomic int done = 0;
 	drained.n = 0;
 	drained.done = &done;
