@@ -114,8 +114,8 @@ RF_API int rf_agent_new(rf_val value, const rf_agent_opts *opts, rf_agent **out)
  * on them returns -ECANCELED), as an unreachable failed agent's queue is in Clojure.
  * Returns: nothing; NULL is a no-op.
  * Errors:  none.
- * Blocks:  never (the final release may wait for a grace period when memory is
- *          exhausted, as rf_ref_free).
+ * Blocks:  never (the final release may wait for a grace period when memory or threads
+ *          are exhausted, as rf_ref_free).
  * Context: any, also inside one of the agent's own actions or during rf_shutdown.
  *          Precondition: no use of the handle concurrently with or after this call (no
  *          send, await, restart, deref; a send already accepted is fine).

@@ -68,8 +68,8 @@ RF_API int rf_atom_new_owning(rf_val init, rf_release_fn release, rf_val ctx, rf
  * watches. Values read earlier stay valid while the reader's read section is open.
  * Returns: 0.
  * Errors:  -EINVAL (NULL), -EBADF (already destroyed).
- * Blocks:  only when memory is exhausted: then it waits for readers (not inside a read
- *          section).
+ * Blocks:  only when memory or threads are exhausted: then it waits for readers (never
+ *          inside a read section: there the value waits for a later grace period).
  * Context: any. Precondition: no other use of the atom, concurrent or later.
  * Cost:    a few stores, two frees. */
 RF_API int rf_atom_destroy(rf_atom *atom);
@@ -100,8 +100,9 @@ RF_API int rf_atom_deref(rf_atom *atom, rf_val *out);
  * installed (lost race, refused) is released at once, unless it is the old value.
  * Returns: 0; *new_out (may be NULL) is the installed value, as swap! returns it.
  * Errors:  -EINVAL (NULL atom or fn), -EBADF (destroyed), fn's code, RF_EVALIDATOR or
- *          the validator's code, -ENOMEM (owning atom: no retirement record): nothing
- *          changed for any of these. A watch's code, after the change (*new_out set).
+ *          the validator's code, -ENOMEM (owning atom: no retirement record, or no
+ *          reclaim thread could be started): nothing changed for any of these. A
+ *          watch's code, after the change (*new_out set).
  * Blocks:  never (lock-free; retries only when another change got in).
  * Context: any: fiber, plain thread, transaction, agent action, watch.
  * Cost:    one load, the call and one CAS when uncontended. rf_add, rf_inc and rf_dec on
@@ -126,8 +127,9 @@ RF_API int rf_atom_swap_vals(rf_atom *atom, rf_update_fn fn, rf_val arg, rf_val 
  * The validator checks v first; watches run after the change.
  * Returns: 0.
  * Errors:  -EINVAL (NULL atom), -EBADF (destroyed), RF_EVALIDATOR or the validator's
- *          code, -ENOMEM (owning atom: no retirement record): v is not installed and an
- *          owning atom did not take it. A watch's code, after the change.
+ *          code, -ENOMEM (owning atom: no retirement record, or no reclaim thread could be
+ *          started): v is not installed and an owning atom did not take it. A watch's
+ *          code, after the change.
  * Blocks:  never.
  * Context: any.
  * Cost:    one exchange (plus the validator and watches). */

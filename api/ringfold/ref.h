@@ -91,7 +91,8 @@ RF_API int rf_ref_new_opts(rf_val init, const rf_ref_opts *opts, rf_ref **out);
 /* Free a ref and, with a release function, every value it still keeps.
  * Returns: nothing; NULL is a no-op.
  * Errors:  none. Precondition: no transaction uses the ref any more, or runs having used it.
- * Blocks:  only when memory is exhausted (waits for a grace period: not in a read section).
+ * Blocks:  only when memory or threads are exhausted (waits for a grace period; never
+ *          inside a read section: there the values wait for a later one).
  * Context: any.
  * Cost:    one free, plus the releases. */
 RF_API void rf_ref_free(rf_ref *ref);

@@ -16,7 +16,7 @@
  *
  * User code run under a sleeping lock (an alter-var-root function or validator under
  * VAR, an agent's validator under AGENT_RESTART, a transform under CHAN_XF, a release
- * function under RECLAIM in rf_reclaim_barrier) inherits that rank: it may take only
+ * function under RECLAIM_BARRIER in rf_reclaim_barrier) inherits that rank: it may take only
  * locks of later ranks and must not park.
  */
 #ifndef RF_BASE_LOCKRANK_H
@@ -52,6 +52,7 @@
 	X(AGENT_NODES, false)        /* agent/node.c spare slabs */                                \
 	X(IO_PROBE, false)           /* io/choose.c */                                             \
 	X(IO_POOL, false)            /* io/pool.c */                                               \
+	X(RECLAIM_BARRIER, false)    /* base/reclaim.c barrier_lock: one barrier at a time */      \
 	X(RECLAIM, false)            /* base/reclaim.c all_lock */                                 \
 	X(SCHED_REPORT, false)       /* sched/config.c report_lock: the last config error line */  \
 	X(CHAN_XF, true)             /* a transformed channel's mutex (runs the transform) */      \

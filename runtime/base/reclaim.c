@@ -23,9 +23,22 @@
  * Without membarrier (old kernels, some sandboxes) each outermost section ends its enter
  * with a full fence (RF_RECLAIM_FENCE) and synchronize fences after the increment.
  *
- * Retirement is batched per thread, as before: a thread collects its retired values in
- * a batch of BATCH entries and hands the full batch to the reclaimer thread, which waits
- * for one grace period per round and releases everything it took.
+ * Retirement is batched per thread: a thread collects its retired values in a batch of
+ * BATCH entries and hands the full batch to the reclaimer thread, which waits for one
+ * grace period per round and releases everything it took.
+ *
+ * No retirement waits for a grace period: retirers are often inside a read section of
+ * their own (an owning atom's swap, an STM transaction), or hold what a reader waits on
+ * (an STM commit retires while INSTALLING, with REF_I set). So reclaim_node_alloc, the
+ * step that may fail, first makes sure the reclaimer thread runs (retrying its start
+ * while it cannot be created: NULL then, and the caller reports -ENOMEM); a record thus
+ * promises a reclaimer, and a full batch is always pushed. Likewise rf_reclaim_barrier
+ * waits for its grace periods holding no lock that a reader may take (all_lock is taken
+ * by a thread's first reclaim_node_alloc, which may come from inside a section). A
+ * teardown's reclaim_retire_now_or_wait that gets no record waits for a grace period
+ * only outside a section; inside one it leaves the value in `reserve`. A fork's child
+ * has no reclaimer, whatever the parent had: fork_child says so, and its next reservation
+ * starts one.
  *
  * Shared state and its rules:
  *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
@@ -38,8 +51,16 @@
  *               (nested swaps may hold several). Invariant, whenever the owner is not
  *               inside retire: free slots of cur + BATCH * (spare != NULL) >= reserved.
  *     prev/next in `all`, under all_lock.
- *   all / all_lock  every live reclaim_thread, for the barrier. Lock order: all_lock
- *               (RECLAIM), then readers_lock (RECLAIM_READERS), a thread's spinlock.
+ *     drained   under all_lock: the last barrier (barrier_gen) that drained cur.
+ *   all / all_lock  every live reclaim_thread, for the barrier; also serializes starts of
+ *               the reclaimer (reclaimer_running: written under it, release; read
+ *               acquire). Never held while waiting for a grace period or running a release
+ *               function. barrier_lock: one barrier at a time (barrier_gen, under all_lock,
+ *               tells which threads it has drained). Lock order: barrier_lock
+ *               (RECLAIM_BARRIER), all_lock (RECLAIM), readers_lock (RECLAIM_READERS), a
+ *               thread's spinlock.
+ *   reserve     values retired without a record inside a section; under its spin word.
+ *               Taken (moved out) by whoever next waits for a grace period, before it.
  *   queue       submitted batches, a lock-free stack (push: CAS, release; the reclaimer
  *               takes the whole stack with an acquire exchange), so a retire under a
  *               spin lock never takes a mutex. queue_seq is the reclaimer's futex word,
@@ -58,6 +79,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,19 +266,103 @@ struct reclaim_thread { /* the per-thread state; a reservation token is a pointe
 	_Atomic int lock;
 	struct batch *cur, *spare;
 	unsigned reserved;
+	uint64_t drained;
 	struct reclaim_thread *prev, *next;
 };
 
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reclaim_thread *all;
+static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t barrier_gen; /* under all_lock */
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 static _Thread_local struct reclaim_thread *self;
 
 static _Atomic(struct batch *) queue;
 static _Atomic uint32_t queue_seq, queue_sleeping, done_seq;
-static pthread_once_t reclaimer_once = PTHREAD_ONCE_INIT;
-static bool reclaimer_running; /* written once under reclaimer_once */
+/* Once true, stays true. Read by every reclaim_node_alloc: a line of its own, away from
+ * the words every push writes. */
+static _Alignas(64) _Atomic bool reclaimer_running;
+
+/* Values reclaim_retire_now_or_wait could give no record while its thread was inside a
+ * section (where a grace period would wait for itself), until whoever next waits for one
+ * takes them: the reclaimer's next round, a barrier, or such a retirement outside a
+ * section. Under `lock`, a spin word. */
+static struct {
+	_Atomic int lock;
+	unsigned n;
+	struct batch *full; /* earlier values, in batches linked by next */
+	struct entry e[BATCH];
+} reserve;
+
+/* A spin word held for a few stores (a thread's lock, reserve.lock). */
+static void spin_word_lock(_Atomic int *w)
+{
+	unsigned spins = 0;
+	/* Acquire pairs with spin_word_unlock's release: the data as the last holder left it. */
+	while (atomic_exchange_explicit(w, 1, memory_order_acquire))
+		if (++spins % 64 == 0)
+			sched_yield(); /* contention is rare (a barrier): let the holder run */
+}
+
+static void spin_word_unlock(_Atomic int *w)
+{
+	atomic_store_explicit(w, 0, memory_order_release);
+}
+
+static struct batch *batch_new(void);
+static void release_batch(struct batch *b);
+
+/* Keep a value that reclaim_retire_now_or_wait could give no record inside a section;
+ * false if the reserve is full and no batch can be allocated to empty it into. */
+static bool reserve_put(rf_val value, rf_release_fn release, rf_val ctx)
+{
+	struct batch *b = NULL;
+	for (;;) {
+		spin_word_lock(&reserve.lock);
+		if (reserve.n == BATCH && b) { /* the values so far move out into b */
+			memcpy(b->e, reserve.e, sizeof(reserve.e));
+			b->n = BATCH;
+			b->next = reserve.full;
+			reserve.full = b;
+			reserve.n = 0;
+			b = NULL;
+		}
+		bool room = reserve.n < BATCH;
+		if (room)
+			reserve.e[reserve.n++] = (struct entry){value, release, ctx};
+		spin_word_unlock(&reserve.lock);
+		if (room) {
+			free(b);
+			return true;
+		}
+		if (!(b = batch_new())) /* no allocation under the spin word */
+			return false;
+	}
+}
+
+/* Move the reserve's values out, for the grace period their taker waits for: the newest
+ * into b (empty), the rest as the returned list of batches (release_list). */
+static struct batch *reserve_take(struct batch *b)
+{
+	spin_word_lock(&reserve.lock);
+	memcpy(b->e, reserve.e, reserve.n * sizeof(b->e[0]));
+	b->n = reserve.n;
+	reserve.n = 0;
+	struct batch *full = reserve.full;
+	reserve.full = NULL;
+	spin_word_unlock(&reserve.lock);
+	return full;
+}
+
+static void release_list(struct batch *l)
+{
+	for (struct batch *next; l; l = next) {
+		next = l->next;
+		release_batch(l);
+		free(l);
+	}
+}
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val)
 {
@@ -283,7 +389,11 @@ static void *reclaimer(void *arg)
 			atomic_store_explicit(&queue_sleeping, 0, memory_order_relaxed);
 			continue;
 		}
+		struct batch held; /* taken before the grace period: released after it */
+		struct batch *more = reserve_take(&held);
 		synchronize();
+		release_batch(&held);
+		release_list(more);
 		struct batch *markers = NULL;
 		for (struct batch *b = list, *next; b; b = next) {
 			next = b->next;
@@ -308,17 +418,53 @@ static void *reclaimer(void *arg)
 	return NULL;
 }
 
-static void start_reclaimer(void)
+/* In the child of a fork(): only the forking thread exists (as runtime/sched/lifecycle.c
+ * says for the runtime). The reclaimer is gone: the next reservation starts another, which
+ * also releases the batches queued before the fork (those the old one had taken are
+ * never released). Other threads' records go: their sections ended with them, and what
+ * they had retired and not submitted is never released. Locks are initialized anew. */
+static void fork_child(void)
 {
+	pthread_mutex_init(&readers_lock, NULL);
+	pthread_mutex_init(&all_lock, NULL);
+	pthread_mutex_init(&barrier_lock, NULL);
+	atomic_store_explicit(&reserve.lock, 0, memory_order_relaxed);
+	atomic_store_explicit(&reclaimer_running, false, memory_order_relaxed);
+	rf_reclaim_reader *r = &rf_reclaim_self;
+	readers = r->flags & RF_RECLAIM_REGISTERED ? r : NULL;
+	r->link[0] = r->link[1] = NULL;
+	all = self;
+	if (self) {
+		self->prev = self->next = NULL;
+		atomic_store_explicit(&self->lock, 0, memory_order_relaxed);
+	}
+}
+
+/* Whether the reclaimer thread runs, starting it if not (again at every call while it
+ * cannot be created). Takes all_lock: never under a lock of a later rank. */
+static bool reclaimer_ensure(void)
+{
+	static bool atfork; /* under all_lock */
+	/* acquire: pairs with the release below (nothing rides on it but the flag) */
+	if (atomic_load_explicit(&reclaimer_running, memory_order_acquire))
+		return true;
+	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	bool running = atomic_load_explicit(&reclaimer_running, memory_order_relaxed);
+	if (!atfork) /* the thread we start is not in a fork's child */
+		atfork = pthread_atfork(NULL, NULL, fork_child) == 0;
 	pthread_attr_t attr;
-	pthread_t t;
-	if (pthread_attr_init(&attr))
-		return;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	reclaimer_running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
-	pthread_attr_destroy(&attr);
-	if (reclaimer_running)
-		pthread_setname_np(t, "rf-reclaim");
+	if (!running && atfork && pthread_attr_init(&attr) == 0) {
+		pthread_t t;
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		running = pthread_create(&t, &attr, reclaimer, NULL) == 0;
+		pthread_attr_destroy(&attr);
+		if (running) {
+			pthread_setname_np(t, "rf-reclaim");
+			atomic_store_explicit(&reclaimer_running, true, memory_order_release);
+		}
+	}
+	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	return running;
 }
 
 static void push(struct batch *b)
@@ -333,18 +479,12 @@ static void push(struct batch *b)
 		futex(&queue_seq, FUTEX_WAKE, 1);
 }
 
-/* Hand a full batch to the reclaimer. Without one (it could not be started: no thread
- * left), wait for a grace period and release here. */
+/* Hand a full batch to the reclaimer, which runs: its entries were retired with records,
+ * and a record is only had once the reclaimer runs (reclaim_node_alloc). Never waits. */
 static void submit(struct batch *b)
 {
-	pthread_once(&reclaimer_once, start_reclaimer);
-	if (reclaimer_running) {
-		push(b);
-		return;
-	}
-	synchronize();
-	release_batch(b);
-	free(b);
+	RF_ASSERT(atomic_load_explicit(&reclaimer_running, memory_order_relaxed));
+	push(b);
 }
 
 /* Thread exit: hand over what is left, forget the thread. */
@@ -387,6 +527,7 @@ static struct reclaim_thread *thread_state(void)
 	}
 	atomic_init(&t->lock, 0);
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
+	t->drained = barrier_gen; /* it retired nothing before a running barrier began */
 	t->next = all;
 	if (all)
 		all->prev = t;
@@ -397,16 +538,12 @@ static struct reclaim_thread *thread_state(void)
 
 static void lock_thread(struct reclaim_thread *t)
 {
-	unsigned spins = 0;
-	/* Acquire pairs with unlock_thread's release: cur/spare as the last holder left them. */
-	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
-		if (++spins % 64 == 0)
-			sched_yield(); /* only the barrier competes, rarely: let the holder run */
+	spin_word_lock(&t->lock);
 }
 
 static void unlock_thread(struct reclaim_thread *t)
 {
-	atomic_store_explicit(&t->lock, 0, memory_order_release);
+	spin_word_unlock(&t->lock);
 }
 
 static struct batch *batch_new(void)
@@ -421,7 +558,7 @@ static struct batch *batch_new(void)
 
 reclaim_thread *reclaim_node_alloc(void)
 {
-	struct reclaim_thread *t = thread_state();
+	struct reclaim_thread *t = reclaimer_ensure() ? thread_state() : NULL;
 	if (!t)
 		return NULL;
 	lock_thread(t);
@@ -487,8 +624,19 @@ void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx)
 		reclaim_retire(node, value, release, ctx);
 		return;
 	}
+	if (rf_reclaim_self.nest) { /* a grace period would wait for this thread */
+		if (!reserve_put(value, release, ctx))
+			fputs("ringfold: no memory to retire a value inside a read section: it is "
+			      "never released\n",
+			      stderr);
+		return;
+	}
+	struct batch held;
+	struct batch *more = reserve_take(&held);
 	synchronize();
 	release(value, ctx);
+	release_batch(&held);
+	release_list(more);
 }
 
 void rf_reclaim_barrier(void)
@@ -498,31 +646,62 @@ void rf_reclaim_barrier(void)
 		      stderr);
 		abort();
 	}
-	/* Drain every thread's filling batch: copy its entries out under its lock (no
-	 * allocation, so this cannot fail), wait for a grace period, release them here. */
-	struct batch drained;
+	/* Drain every thread's filling batch, one thread at a time: copy its entries out
+	 * under its lock (no allocation, so this cannot fail), then, with all_lock dropped
+	 * (a reader may take it), wait for a grace period and release them here. */
+	struct batch drained = {.n = 0, .done = NULL};
 	/* Register this thread first: a release function run below that retires on this
-	 * thread must not need all_lock, which we hold. */
+	 * thread must not need all_lock. */
 	(void)thread_state();
+	mutex_lock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
-	for (struct reclaim_thread *t = all; t; t = t->next) {
-		lock_thread(t);
+	uint64_t gen = ++barrier_gen;
+	for (;;) {
+		for (struct reclaim_thread *t = all; t && !drained.n; t = t->next) {
+			if (t->drained == gen)
+				continue;
+			t->drained = gen;
+			lock_thread(t);
+			if (t->cur) {
+				drained.n = t->cur->n;
+				memcpy(drained.e, t->cur->e, drained.n * sizeof(drained.e[0]));
+				t->cur->n = 0;
+			}
+			unlock_thread(t);
+		}
+		if (!drained.n)
+			break;
+		mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
+		synchronize();
+		release_batch(&drained);
 		drained.n = 0;
-		if (t->cur) {
-			drained = *t->cur;
-			t->cur->n = 0;
-		}
-		unlock_thread(t);
-		if (drained.n) {
-			synchronize();
-			release_batch(&drained);
-		}
+		mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	}
 	mutex_unlock_ranked(&all_lock, LOCKRANK_RECLAIM);
-	/* And every batch submitted already: a marker behind them, done after its round. */
-	pthread_once(&reclaimer_once, start_reclaimer);
-	if (!reclaimer_running)
-		return; /* submissions released inline */
+	struct batch *more = reserve_take(&drained);
+	if (drained.n || more) {
+		synchronize();
+		release_batch(&drained);
+		release_list(more);
+		drained.n = 0;
+	}
+	mutex_unlock_ranked(&barrier_lock, LOCKRANK_RECLAIM_BARRIER);
+	/* And every batch submitted already: a marker behind them, done after its round.
+	 * Without a reclaimer (a fork's child that cannot start one), release them here. */
+	if (!reclaimer_ensure()) {
+		/* acquire: pairs with the pushes' release */
+		struct batch *list = atomic_exchange_explicit(&queue, NULL, memory_order_acquire);
+		if (list)
+			synchronize();
+		for (struct batch *b = list, *next; b; b = next) {
+			next = b->next;
+			if (!b->done) { /* a marker of a barrier that did not survive the fork */
+				release_batch(b);
+				free(b);
+			}
+		}
+		return;
+	}
 	_Atomic int done = 0;
 	drained.n = 0;
 	drained.done = &done;

@@ -37,19 +37,25 @@
 
 typedef struct reclaim_thread reclaim_thread;
 
-/* A retirement record, or NULL when memory is exhausted. Never blocks. */
+/* A retirement record, or NULL when memory is exhausted or the reclaimer thread cannot
+ * be started (the caller reports -ENOMEM). Never waits for read sections; may take a
+ * process-wide lock (the first call of a thread, or while the reclaimer is not running). */
 reclaim_thread *reclaim_node_alloc(void);
 
 /* Give back a record that was not used. Never blocks. */
 void reclaim_node_free(reclaim_thread *node);
 
 /* Release value with release(value, ctx) once every read section open now has ended.
- * Consumes node. Never fails, never blocks. */
+ * Consumes node. Never fails, never blocks, never waits for read sections: it may be
+ * called inside one, or while holding what a reader waits for (an STM install). */
 void reclaim_retire(reclaim_thread *node, rf_val value, rf_release_fn release, rf_val ctx);
 
 /* Retire without a record prepared in advance, for teardown paths that cannot fail: if
- * no record can be allocated, waits for a grace period and releases inline (blocks; must
- * not be inside a read section then). */
+ * no record can be had (reclaim_node_alloc), waits for a grace period and releases inline
+ * (blocks; the caller must hold nothing a reader waits for), unless the calling thread is
+ * inside a read section (a parked fiber's counts): then the value waits in a reserve for
+ * the next grace period anyone waits for (with no memory to grow the reserve past 64
+ * values, it is never released, and a line on stderr says so). */
 void reclaim_retire_now_or_wait(rf_val value, rf_release_fn release, rf_val ctx);
 
 #endif
