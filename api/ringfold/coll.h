@@ -30,6 +30,9 @@
  * persistent change hands its references to the copy rather than taking new ones, so x
  * may be released later than the last version reaching it, while an older version that
  * shared that node is still held (at most one newer copy of each of its nodes is kept).
+ * retain and release are set together or not at all (key_retain and key_release too):
+ * versions share their elements, so one that releases must count each reference; ops
+ * with only one of a pair are -EINVAL.
  * rf_coll_nested makes a vector or map of collections (values are rf_pvec * / rf_phm *,
  * held by reference).
  *

@@ -52,7 +52,7 @@ typedef struct rf_thm rf_thm;
 
 /* {}: an empty map; ops NULL for integer keys and borrowed values (coll.h).
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL (out NULL, ops too small), -ENOMEM.
+ * Errors:  -EINVAL (out NULL, ops too small or owning by halves), -ENOMEM.
  * Blocks:  never.
  * Context: any.
  * Cost:    one allocation. */

@@ -51,7 +51,7 @@ typedef int (*rf_compare_fn)(rf_val a, rf_val b, rf_val ctx);
 
 /* (sorted-map-by cmp): empty. cmp NULL: signed integer order.
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL (out NULL, ops too small), -ENOMEM.
+ * Errors:  -EINVAL (out NULL, ops too small or owning by halves), -ENOMEM.
  * Blocks:  never.
  * Context: any.
  * Cost:    one allocation. */

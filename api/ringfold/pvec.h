@@ -61,7 +61,7 @@ typedef struct rf_tvec rf_tvec;
 
 /* []: an empty vector.
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL (out NULL; ops whose size is too small), -ENOMEM.
+ * Errors:  -EINVAL (out NULL; ops too small or owning by halves), -ENOMEM.
  * Blocks:  never.
  * Context: any.
  * Cost:    one allocation. */
@@ -69,7 +69,8 @@ RF_API int rf_pvec_new(const rf_coll_ops *ops, rf_pvec **out);
 
 /* (vec xs): the n elements of xs in order.
  * Returns: 0; *out holds one reference.
- * Errors:  -EINVAL (out NULL, xs NULL with n > 0, ops too small), -ENOMEM.
+ * Errors:  -EINVAL (out NULL, xs NULL with n > 0, ops too small or owning by
+ *          halves), -ENOMEM.
  * Blocks:  never.
  * Context: any.
  * Cost:    through a transient: about a conj! per element. */

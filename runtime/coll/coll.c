@@ -50,7 +50,9 @@ rf_coll_ops rf_coll_ops_default(void)
 
 bool coll_ops_ok(const rf_coll_ops *ops)
 {
-	return !ops || ops->size >= sizeof(rf_coll_ops);
+	/* copies share elements: a collection that releases must count each reference */
+	return !ops || (ops->size >= sizeof(rf_coll_ops) && !ops->retain == !ops->release &&
+	                !ops->key_retain == !ops->key_release);
 }
 
 void rf_coll_retain(rf_val v, rf_val ctx)

@@ -93,7 +93,8 @@ static inline uint64_t coll_mix64(uint64_t x)
 /* A token no node carries yet (never 0). Any thread. */
 uint64_t coll_edit_token(void);
 
-/* ops NULL, or with a size that covers this version of the struct. */
+/* ops NULL, or with a size that covers this version of the struct and retain and release
+ * set in pairs (values, keys). */
 bool coll_ops_ok(const rf_coll_ops *ops);
 
 /* Element (value) ownership through the ops; NULL ops or NULL functions: borrowed. */

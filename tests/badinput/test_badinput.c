@@ -552,6 +552,24 @@ static long small_ops(int which)
 	return out ? -1 : got;
 }
 
+/* ops that own by halves (which % 2: release without retain, else key_retain without
+ * key_release) to rf_pvec_new, rf_phm_new, rf_psorted_new, rf_pvec_from (which / 2) */
+static long half_owning_ops(int which)
+{
+	rf_coll_ops ops = rf_coll_ops_default();
+	if (which % 2)
+		ops.release = rf_coll_release;
+	else
+		ops.key_retain = rf_coll_retain;
+	void *out = NULL;
+	int f = which / 2;
+	long got = f == 0   ? rf_pvec_new(&ops, (rf_pvec **)&out)
+	           : f == 1 ? rf_phm_new(&ops, (rf_phm **)&out)
+	           : f == 2 ? rf_psorted_new(NULL, 0, &ops, (rf_psorted **)&out)
+	                    : rf_pvec_from(NULL, 0, &ops, (rf_pvec **)&out);
+	return out ? -1 : got;
+}
+
 static long on_phm(int which)
 {
 	rf_phm *m, *o = NULL, *s = NULL;
@@ -1013,6 +1031,8 @@ struct row {
 	X(stats_write_json_neg_fd, -EINVAL, on_stats(0))                                           \
 	X(pvec_new_null, -EINVAL, rf_pvec_new(NULL, NULL))                                         \
 	X(pvec_new_small_ops, -EINVAL, small_ops(0))                                               \
+	X(pvec_new_release_only, -EINVAL, half_owning_ops(1))                                      \
+	X(pvec_from_release_only, -EINVAL, half_owning_ops(7))                                     \
 	X(pvec_from_null_xs, -EINVAL, rf_pvec_from(NULL, 3, NULL, (rf_pvec *[1]){NULL}))           \
 	X(pvec_from_null_out, -EINVAL, rf_pvec_from(&v, 1, NULL, NULL))                            \
 	X(pvec_retain_null, 0, (rf_pvec_retain(NULL), 0))                                          \
@@ -1058,6 +1078,8 @@ struct row {
 	X(tvec_free_null, 0, (rf_tvec_free(NULL), 0))                                              \
 	X(phm_new_null, -EINVAL, rf_phm_new(NULL, NULL))                                           \
 	X(phm_new_small_ops, -EINVAL, small_ops(1))                                                \
+	X(phm_new_release_only, -EINVAL, half_owning_ops(3))                                       \
+	X(phm_new_key_retain_only, -EINVAL, half_owning_ops(2))                                    \
 	X(phm_retain_null, 0, (rf_phm_retain(NULL), 0))                                            \
 	X(phm_release_null, 0, (rf_phm_release(NULL), 0))                                          \
 	X(phm_count_null, 0, rf_phm_count(NULL))                                                   \
@@ -1090,6 +1112,7 @@ struct row {
 	X(thm_free_null, 0, (rf_thm_free(NULL), 0))                                                \
 	X(psorted_new_null, -EINVAL, rf_psorted_new(NULL, 0, NULL, NULL))                          \
 	X(psorted_new_small_ops, -EINVAL, small_ops(2))                                            \
+	X(psorted_new_release_only, -EINVAL, half_owning_ops(5))                                   \
 	X(psorted_retain_null, 0, (rf_psorted_retain(NULL), 0))                                    \
 	X(psorted_release_null, 0, (rf_psorted_release(NULL), 0))                                  \
 	X(psorted_count_null, 0, rf_psorted_count(NULL))                                           \
