@@ -140,8 +140,8 @@ RF_API int rf_pvec_assoc(const rf_pvec *v, size_t i, rf_val x, rf_pvec **out);
  *          -ENOMEM.
  * Blocks:  never.
  * Context: any.
- * Cost:    a reference to the shared tail; every 32nd pop also the path to the last
- *          leaf, of which a copy becomes the tail (a window: one allocation). */
+ * Cost:    one allocation and a reference to the shared tail; every 32nd pop also the
+ *          path to the last leaf, of which a copy becomes the tail. */
 RF_API int rf_pvec_pop(const rf_pvec *v, rf_pvec **out);
 
 /* conj as an update function (base.h's shape), for references that own their vectors:

@@ -37,8 +37,9 @@
  * by a thread's first reclaim_node_alloc, which may come from inside a section). A
  * teardown's reclaim_retire_now_or_wait that gets no record waits for a grace period
  * only outside a section; inside one it leaves the value in `reserve`. A fork's child
- * has no reclaimer, whatever the parent had: fork_child says so, and its next reservation
- * starts one.
+ * has no reclaimer, whatever the parent had, and no other thread, whose records (one
+ * inside a section would stall every grace period) go: fork_child, registered before the
+ * first section, says so, and the child's next reservation starts a reclaimer.
  *
  * Shared state and its rules:
  *   struct reclaim_thread (one per thread that ever retired, found through a TLS pointer):
@@ -100,11 +101,16 @@ static rf_reclaim_reader *readers; /* link[0] prev, link[1] next; under readers_
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t reader_key;
 static bool use_membarrier; /* written once under init_once */
+static bool atfork_set;     /* written once under init_once: fork_child will run */
 
 static void reader_exit(void *arg);
+static void fork_child(void);
 
+/* Before the first section or grace period: fork_child must forget the records of
+ * threads that may be inside a section at a fork even if nothing was ever retired. */
 static void init(void)
 {
+	atfork_set = pthread_atfork(NULL, NULL, fork_child) == 0;
 	pthread_key_create(&reader_key, reader_exit);
 	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
 	use_membarrier =
@@ -444,16 +450,14 @@ static void fork_child(void)
  * cannot be created). Takes all_lock: never under a lock of a later rank. */
 static bool reclaimer_ensure(void)
 {
-	static bool atfork; /* under all_lock */
 	/* acquire: pairs with the release below (nothing rides on it but the flag) */
 	if (atomic_load_explicit(&reclaimer_running, memory_order_acquire))
 		return true;
+	pthread_once(&init_once, init); /* the thread we start is not in a fork's child */
 	mutex_lock_ranked(&all_lock, LOCKRANK_RECLAIM);
 	bool running = atomic_load_explicit(&reclaimer_running, memory_order_relaxed);
-	if (!atfork) /* the thread we start is not in a fork's child */
-		atfork = pthread_atfork(NULL, NULL, fork_child) == 0;
 	pthread_attr_t attr;
-	if (!running && atfork && pthread_attr_init(&attr) == 0) {
+	if (!running && atfork_set && pthread_attr_init(&attr) == 0) {
 		pthread_t t;
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		running = pthread_create(&t, &attr, reclaimer, NULL) == 0;

@@ -247,10 +247,14 @@ static int pv_pop(const pview *w, rf_pvec **out)
 {
 	pview r = *w;
 	r.pcnt = --r.end;
-	if (w->tlen > 1) { /* the same tail and root, one element shorter */
+	if (w->tlen > 1) { /* the same tail and root, one element shorter, in a block */
+		rf_pvec *n = pv_alloc();
+		if (!n)
+			return -ENOMEM;
 		vnode_ref(w->tail);
 		r.tlen--;
-		*out = pv_make(&r, NULL);
+		n->w = r; /* not the mark: one may be held already (pvec_impl.h, "Versions") */
+		*out = n;
 		return 0;
 	}
 	/* the tail empties: a copy of the trie's last leaf becomes the tail */
@@ -357,13 +361,14 @@ int rf_pvec_subvec(const rf_pvec *v, size_t start, size_t end, rf_pvec **out)
 	pview w = pv_view(v);
 	if (start > end || end > w.end - w.start)
 		return -ERANGE;
-	rf_pvec *n = pv_alloc(); /* the whole vector again needs none: pv_make frees it */
+	rf_pvec *n = pv_alloc(); /* also for the whole of v: not v (pvec_impl.h, "Versions") */
 	if (!n)
 		return -ENOMEM;
 	vnode_ref(w.tail);
 	w.end = w.start + end;
 	w.start += start;
-	*out = pv_make(&w, n);
+	n->w = w;
+	*out = n;
 	return 0;
 }
 

@@ -32,12 +32,17 @@
  * Versions. A persistent tail leaf's block also holds what its versions share (vtail_ext:
  * the physical index of slot 0, shift, ops) and, before that, a mark per tlen: a
  * coll_hdr of kind COLL_PVEC_MARK whose rc word holds the tlen, written before the tail
- * is published and never after. A plain version (start 0, end pcnt) with a tail is its
- * tail's mark for its tlen, and holding it is holding a reference to the tail: a conj is
- * the claim above and no allocation, and its release is the tail's decrement. Versions
- * that share a tail and a tlen are one and the same mark. The other versions (an empty
- * vector, a subvec window) are blocks of kind COLL_PVEC (struct rf_pvec) with a count of
- * their own and their reference to the tail. pv_view reads either as a pview.
+ * is published and never after. A plain version (start 0, end pcnt) that conj, assoc or
+ * persistent! makes is its tail's mark for its tlen, and holding it is holding a reference
+ * to the tail: a conj is the claim above and no allocation, and its release is the tail's
+ * decrement. Those marks are new: a claim takes a tlen no version had (fill only grows),
+ * the others a new tail. A result is never the same pointer as a version that may be held
+ * already, since owning references (atom.h, ref.h, agent.h) count a value by its word: a
+ * result equal to a value they hold is taken as that same reference. So pop within the
+ * tail (the older tlen's mark may be held) and subvec (of the whole: v itself) make a
+ * block. The other versions (an empty vector, a subvec window, those) are blocks of kind
+ * COLL_PVEC (struct rf_pvec) with a count of their own and their reference to the tail.
+ * pv_view reads either as a pview.
  *
  * Lending: a persistent path copy takes the references of the node it copies, which
  * keeps the slot it replaces and a reference to the copy, exactly as hash map nodes do

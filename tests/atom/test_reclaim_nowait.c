@@ -14,7 +14,8 @@
  * while holding the lock a thread's first retirement takes (from inside a section).
  *
  * The child of a fork has no reclaimer thread, whatever its parent had: its retirements and
- * barriers must not wait for the missing one.
+ * barriers must not wait for the missing one, nor for another thread of the parent that
+ * was inside a read section at the fork.
  *
  * Each scenario runs in a child process (fresh reclaim state: no reclaimer yet), which
  * the parent waits for with a generous deadline: a hang fails the test, it does not stall.
@@ -305,6 +306,58 @@ static void test_fork_child_retires(void **state)
 	in_child(forked_child);
 }
 
+static _Atomic bool sitting;
+
+/* A thread that opens a read section and stays inside it until its process ends. */
+static void *sit_in_section(void *arg)
+{
+	(void)arg;
+	rf_reclaim_enter();
+	atomic_store(&sitting, true);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void forked_beside_reader_child(void)
+{
+	/* its own stack: a fork's child never hands it (and the record in its TLS) to a new
+	 * thread, as glibc does with the stacks it made */
+	enum { STACK = 1 << 20 };
+	void *stack = malloc(STACK);
+	RF_CHECK(stack != NULL);
+	pthread_attr_t attr;
+	RF_CHECK_EQ(pthread_attr_init(&attr), 0);
+	RF_CHECK_EQ(pthread_attr_setstack(&attr, stack, STACK), 0);
+	pthread_t t;
+	RF_CHECK_EQ(pthread_create(&t, &attr, sit_in_section, NULL), 0);
+	while (!atomic_load(&sitting))
+		sched_yield();
+	pid_t pid = fork(); /* nothing was retired here yet: no reclaimer ever ran */
+	RF_CHECK(pid >= 0);
+	if (pid == 0) { /* the reader is not here, and its section ended with it */
+		rf_atom *a;
+		RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
+		for (int i = 0; i < ROUNDS; i++)
+			RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
+		rf_atom_free(a);
+		check_all_released();
+		_exit(0);
+	}
+	RF_CHECK_EQ(wait_child(pid), 0);
+}
+
+/* Forked while another thread was inside a section, before anything was retired: the
+ * child's grace periods must not wait for that thread's record. */
+static void test_fork_beside_reader(void **state)
+{
+	(void)state;
+#ifdef RF_TSAN /* as test_fork_child_retires */
+	skip();
+#endif
+	in_child(forked_beside_reader_child);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_free_in_section_without_reclaimer),
 	    cmocka_unit_test(test_barrier_meets_first_retire),
 	    cmocka_unit_test(test_fork_child_retires),
+	    cmocka_unit_test(test_fork_beside_reader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

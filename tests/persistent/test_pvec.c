@@ -417,6 +417,79 @@ static void owned_elements_balance(void **state)
 	assert_int_equal(atomic_load(&live_refs), 0);
 }
 
+/* Owning references count a value by its word: a result equal to a value they hold is
+ * taken as that same reference (atom.h, ref.h). So no operation may return a pointer that
+ * a version held already has: subvec of the whole vector, pop back to a length the tail
+ * had. Each must leave every element released once the owners are gone. */
+static int trim_op(rf_val v, rf_val max, rf_val *out)
+{
+	rf_pvec *n = NULL;
+	size_t cnt = rf_pvec_count(rf_to_ptr(v));
+	int rc = rf_pvec_subvec(rf_to_ptr(v), 0, cnt < (size_t)max ? cnt : (size_t)max, &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
+
+static int pop_op(rf_val v, rf_val arg, rf_val *out)
+{
+	(void)arg;
+	rf_pvec *n = NULL;
+	int rc = rf_pvec_pop(rf_to_ptr(v), &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
+
+static rf_ref *stack;
+
+static int push_body(rf_val x, rf_val *out)
+{
+	return rf_ref_alter(stack, rf_pvec_conj_op, x, out);
+}
+
+static int pop_body(rf_val arg, rf_val *out)
+{
+	return rf_ref_alter(stack, pop_op, arg, out);
+}
+
+static rf_pvec *counted_vec(int n)
+{
+	rf_pvec *v, *next;
+	assert_int_equal(rf_pvec_new(&counted, &v), 0);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(rf_pvec_conj(v, i, &next), 0);
+		rf_pvec_release(v);
+		v = next;
+	}
+	return v;
+}
+
+/* (swap! a #(subvec % 0 (min 10 (count %)))) with nothing to trim. */
+static void owning_atom_trims_nothing(void **state)
+{
+	(void)state;
+	rf_atom *a;
+	rf_pvec *v = counted_vec(5);
+	assert_int_equal(rf_atom_new_owning(rf_from_ptr(v), rf_coll_release, 0, &a), 0);
+	assert_int_equal(rf_atom_swap(a, trim_op, 10, NULL), 0);
+	rf_atom_free(a);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&live_refs), 0);
+}
+
+/* A stack in an owning ref that keeps history: push, then pop back to the first value's
+ * length, which the history still holds. */
+static void owning_ref_push_pop(void **state)
+{
+	(void)state;
+	rf_ref_opts o = {.size = sizeof(o), .release = rf_coll_release, .min_history = 2};
+	assert_int_equal(rf_ref_new_opts(rf_from_ptr(counted_vec(5)), &o, &stack), 0);
+	assert_int_equal(rf_dosync(push_body, 99, NULL), 0);
+	assert_int_equal(rf_dosync(pop_body, 0, NULL), 0);
+	rf_ref_free(stack);
+	rf_reclaim_barrier();
+	assert_int_equal(atomic_load(&live_refs), 0);
+}
+
 static int is_even(rf_val x, rf_val arg, rf_val *out)
 {
 	*out = (x & 1) == 0;
@@ -509,6 +582,8 @@ int main(void)
 	    cmocka_unit_test(shared_tail),
 	    cmocka_unit_test(nested_and_popped),
 	    cmocka_unit_test(owned_elements_balance),
+	    cmocka_unit_test(owning_atom_trims_nothing),
+	    cmocka_unit_test(owning_ref_push_pop),
 	    cmocka_unit_test(fold_over_leaves),
 	    cmocka_unit_test(bad_input),
 	};
