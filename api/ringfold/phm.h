@@ -94,8 +94,8 @@ RF_API int rf_phm_get(const rf_phm *m, rf_val key, rf_val not_found, rf_val *out
 RF_API bool rf_phm_contains(const rf_phm *m, rf_val key);
 
 /* (assoc m k v): m with k mapped to v.
- * Returns: 0; *out a new version holding one reference (m itself, one more reference,
- *          when v already is k's value).
+ * Returns: 0; *out a new version holding one reference, never m itself
+ *          (when v already is k's value: one over m's nodes).
  * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
@@ -105,8 +105,8 @@ RF_API bool rf_phm_contains(const rf_phm *m, rf_val key);
 RF_API int rf_phm_assoc(const rf_phm *m, rf_val key, rf_val val, rf_phm **out);
 
 /* (dissoc m k): m without k.
- * Returns: 0; *out a new version holding one reference (m itself, one more reference,
- *          when k is absent).
+ * Returns: 0; *out a new version holding one reference, never m itself
+ *          (when k is absent: one over m's nodes).
  * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
@@ -146,8 +146,8 @@ RF_API int rf_phm_inc_op(rf_val m, rf_val key, rf_val *out);
 RF_API int rf_phm_dissoc_op(rf_val m, rf_val key, rf_val *out);
 
 /* (merge a b): a with every entry of b, b's value winning.
- * Returns: 0; *out a new version (a or b itself, one more reference, when the other is
- *          empty).
+ * Returns: 0; *out a new version, never a or b itself (when one is empty:
+ *          one over the other's nodes).
  * Errors:  -EINVAL (NULL a, b or out; a and b made with different ops), -ENOMEM.
  * Blocks:  never.
  * Context: any.

@@ -92,8 +92,8 @@ RF_API int rf_psorted_get(const rf_psorted *m, rf_val key, rf_val not_found, rf_
 RF_API bool rf_psorted_contains(const rf_psorted *m, rf_val key);
 
 /* (assoc m k v): m with k mapped to v.
- * Returns: 0; *out a new version holding one reference (m itself, one more reference,
- *          when v already is k's value).
+ * Returns: 0; *out a new version holding one reference, never m itself
+ *          (when v already is k's value: one over m's nodes).
  * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.
@@ -101,8 +101,8 @@ RF_API bool rf_psorted_contains(const rf_psorted *m, rf_val key);
 RF_API int rf_psorted_assoc(const rf_psorted *m, rf_val key, rf_val val, rf_psorted **out);
 
 /* (dissoc m k): m without k.
- * Returns: 0; *out a new version holding one reference (m itself, one more reference,
- *          when k is absent).
+ * Returns: 0; *out a new version holding one reference, never m itself
+ *          (when k is absent: one over m's nodes).
  * Errors:  -EINVAL (NULL m or out), -ENOMEM (nothing made).
  * Blocks:  never.
  * Context: any.

@@ -70,14 +70,16 @@ bool rf_phm_contains(const rf_phm *m, rf_val key)
 }
 
 /* The version n (allocated before the trie changed: nothing may fail after a node has
- * lent, hamt.h) for root r (its reference moves in), or m again when nothing changed. */
+ * lent, hamt.h) for root r (its reference moves in), or for m's root when nothing
+ * changed: never m itself, since owning references take a result equal to the value they
+ * hold as that same reference (atom.h). */
 static int phm_result(const rf_phm *m, rf_phm *n, hnode *r, bool changed, int delta, rf_phm **out)
 {
 	if (!changed) {
-		cmem_free(n, sizeof(*n));
-		rc_retain(&((rf_phm *)m)->h.rc); /* the same map, one more reference */
-		*out = (rf_phm *)m;
-		return 0;
+		r = m->root;
+		if (r)
+			rc_retain(&r->rc);
+		delta = 0;
 	}
 	n->cnt = m->cnt + (size_t)(ptrdiff_t)delta;
 	n->root = r;
@@ -148,10 +150,12 @@ int rf_phm_merge(const rf_phm *a, const rf_phm *b, rf_phm **out)
 {
 	if (!a || !b || !out || a->ops != b->ops)
 		return -EINVAL;
-	if (b->cnt == 0 || a->cnt == 0) {
-		rf_phm *same = (rf_phm *)(b->cnt == 0 ? a : b);
-		rc_retain(&same->h.rc);
-		*out = same;
+	if (b->cnt == 0 || a->cnt == 0) { /* the other's root, in a version of its own */
+		const rf_phm *same = b->cnt == 0 ? a : b;
+		if (!(*out = phm_alloc(same->cnt, same->root, same->ops)))
+			return -ENOMEM;
+		if (same->root)
+			rc_retain(&same->root->rc);
 		return 0;
 	}
 	rf_thm *t;

@@ -72,14 +72,13 @@ bool rf_psorted_contains(const rf_psorted *m, rf_val key)
 	return m && find(m, key);
 }
 
-/* A version over root r (its reference moves in), or m again when nothing changed. */
+/* A new version over root r (its reference moves in), or over m's root when nothing
+ * changed: never m itself, since owning references take a result equal to the value they
+ * hold as that same reference (atom.h). */
 static int ps_result(const rf_psorted *m, tnode *r, bool changed, rf_psorted **out)
 {
-	if (!changed) {
-		rc_retain(&((rf_psorted *)m)->h.rc);
-		*out = (rf_psorted *)m;
-		return 0;
-	}
+	if (!changed)
+		t_retain(r = m->root);
 	rf_psorted *n = ps_alloc(r, &m->o);
 	if (!n) {
 		tnode_drop(r, m->o.ops);

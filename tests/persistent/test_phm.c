@@ -289,8 +289,9 @@ static void transients_and_merge(void **state)
 	}
 	check(m, &mm);
 	rf_phm *same;
-	assert_int_equal(rf_phm_merge(a, e, &same), 0);
-	assert_ptr_equal(same, a);
+	assert_int_equal(rf_phm_merge(a, e, &same), 0); /* a's entries, a version of its own */
+	assert_ptr_not_equal(same, a);
+	check(same, &mo);
 	rf_phm_release(same);
 	rf_phm *s;
 	assert_int_equal(rf_phm_new(&rf_coll_str, &s), 0);
@@ -632,7 +633,7 @@ static void bad_input(void **state)
 	assert_int_equal(rf_phm_new(NULL, &m), 0);
 	assert_int_equal(rf_phm_update(m, 1, failing, 0, &n), -EDOM);
 	assert_int_equal(rf_phm_update(m, 1, NULL, 0, &n), -EINVAL);
-	/* extreme keys, nil as a key, dissoc of an absent key gives the same map back */
+	/* extreme keys, nil as a key; dissoc of an absent key gives an equal map, not m */
 	rf_val keys[] = {INT64_MIN, INT64_MAX, RF_NIL, -1};
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(rf_phm_assoc(m, keys[i], i + 10, &n), 0);
@@ -644,12 +645,50 @@ static void bad_input(void **state)
 		assert_int_equal(v, i + 10);
 	}
 	assert_int_equal(rf_phm_dissoc(m, 77, &n), 0);
-	assert_ptr_equal(n, m);
+	assert_ptr_not_equal(n, m);
+	assert_int_equal(rf_phm_count(n), 4);
 	rf_phm_release(n);
-	assert_int_equal(rf_phm_assoc(m, INT64_MIN, 10, &n), 0); /* the same value: same map */
-	assert_ptr_equal(n, m);
+	assert_int_equal(rf_phm_assoc(m, INT64_MIN, 10, &n), 0); /* the same value */
+	assert_ptr_not_equal(n, m);
+	assert_int_equal(rf_phm_get(n, INT64_MIN, -5, &v), 0);
+	assert_int_equal(v, 10);
 	rf_phm_release(n);
 	rf_phm_release(m);
+}
+
+/* An owning atom takes an update's result equal to the value it holds as that same
+ * reference (atom.h): an update that changes nothing must not hand back m itself. */
+static int assoc_same(rf_val m, rf_val key, rf_val *out)
+{
+	rf_phm *n = NULL;
+	int rc = rf_phm_assoc(rf_to_ptr(m), key, key, &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
+static int merge_empty(rf_val m, rf_val empty, rf_val *out)
+{
+	rf_phm *n = NULL;
+	int rc = rf_phm_merge(rf_to_ptr(m), rf_to_ptr(empty), &n);
+	*out = rf_from_ptr(n);
+	return rc;
+}
+
+static void owning_atom_changes_nothing(void **state)
+{
+	(void)state;
+	rf_phm *e;
+	rf_atom *a;
+	assert_int_equal(rf_phm_new(&counted_ops[1], &e), 0);
+	assert_int_equal(rf_atom_new_owning(rf_from_ptr(identity_map(&counted_ops[1], 40)),
+	                                    rf_coll_release, 0, &a),
+	                 0);
+	assert_int_equal(rf_atom_swap(a, assoc_same, 7, NULL), 0);        /* 7 -> 7 already */
+	assert_int_equal(rf_atom_swap(a, rf_phm_dissoc_op, 99, NULL), 0); /* absent */
+	assert_int_equal(rf_atom_swap(a, merge_empty, rf_from_ptr(e), NULL), 0);
+	rf_atom_free(a);
+	rf_phm_release(e);
+	rf_reclaim_barrier();
+	assert_all_dropped();
 }
 
 int main(void)
@@ -666,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(nested_collections),
 	    cmocka_unit_test(lent_nodes_meet_transients),
 	    cmocka_unit_test(threads_copy_the_same_nodes),
+	    cmocka_unit_test(owning_atom_changes_nothing),
 	    cmocka_unit_test(bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -568,8 +568,15 @@ static void bad_input(void **state)
 	assert_int_equal(k, INT64_MIN);
 	assert_int_equal(rf_psorted_nth(m, 4, &k, NULL), 0);
 	assert_int_equal(k, INT64_MAX);
-	assert_int_equal(rf_psorted_dissoc(m, 42, &n), 0); /* absent: the same map */
-	assert_ptr_equal(n, m);
+	/* absent: an equal map, never m itself (owning references, atom.h) */
+	assert_int_equal(rf_psorted_dissoc(m, 42, &n), 0);
+	assert_ptr_not_equal(n, m);
+	assert_int_equal(rf_psorted_count(n), 5);
+	rf_psorted_release(n);
+	assert_int_equal(rf_psorted_assoc(m, 0, 2, &n), 0); /* 0 -> 2 already */
+	assert_ptr_not_equal(n, m);
+	assert_int_equal(rf_psorted_get(n, 0, -5, &v), 0);
+	assert_int_equal(v, 2);
 	rf_psorted_release(n);
 	rf_tsorted *t;
 	assert_int_equal(rf_psorted_transient(NULL, &t), -EINVAL);
