@@ -18,8 +18,9 @@
  *
  * A map is an immutable version (coll.h): every function leaves its input as it was;
  * those that "change" it return a new version through `out`, holding one reference (when
- * nothing changes, as dissoc of an absent key, *out is the input with a new reference,
- * as Clojure returns the same map). Keys are hashed and compared through the map's ops
+ * nothing changes, as dissoc of an absent key, *out is a new version over the input's
+ * nodes where Clojure returns the same map: an owning reference takes a result equal to
+ * the value it holds as that same reference, atom.h). Keys are hashed and compared through the map's ops
  * (coll.h); values read are borrowed from the version: valid while it is held.
  *
  * Layout. A trie over the key's 64-bit hash, 5 bits per level, of bitmap-indexed nodes
