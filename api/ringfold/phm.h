@@ -20,8 +20,9 @@
  * those that "change" it return a new version through `out`, holding one reference (when
  * nothing changes, as dissoc of an absent key, *out is a new version over the input's
  * nodes where Clojure returns the same map: an owning reference takes a result equal to
- * the value it holds as that same reference, atom.h). Keys are hashed and compared through the map's ops
- * (coll.h); values read are borrowed from the version: valid while it is held.
+ * the value it holds as that same reference, atom.h). Keys are hashed and compared
+ * through the map's ops (coll.h); values read are borrowed from the version: valid while
+ * it is held.
  *
  * Layout. A trie over the key's 64-bit hash, 5 bits per level, of bitmap-indexed nodes
  * that keep entries and child pointers in two packed arrays (a data bitmap and a node
