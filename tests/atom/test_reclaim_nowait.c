@@ -119,6 +119,30 @@ static void check_all_released(void)
 	RF_CHECK_EQ(atomic_load(&released), atomic_load(&made));
 }
 
+/* Full batches of retirements through a (a new owning atom if NULL), then free it: every
+ * value must come back. */
+static void retire_and_free(rf_atom *a)
+{
+	if (!a)
+		RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
+	for (int i = 0; i < ROUNDS; i++)
+		RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
+	rf_atom_free(a);
+	check_all_released();
+}
+
+/* Fork; the child runs retire_and_free(a) and exits; the parent waits for it. */
+static void fork_retire_and_free(rf_atom *a)
+{
+	pid_t pid = fork();
+	RF_CHECK(pid >= 0);
+	if (pid == 0) {
+		retire_and_free(a);
+		_exit(0);
+	}
+	RF_CHECK_EQ(wait_child(pid), 0);
+}
+
 static void atom_child(void)
 {
 	rf_atom *a;
@@ -136,10 +160,7 @@ static void atom_child(void)
 	}
 	RF_CHECK(refused > 0); /* the reclaimer's start was tried, and failed */
 	atomic_store(&fail_threads, false);
-	for (int i = 0; i < ROUNDS; i++)
-		RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
-	rf_atom_free(a);
-	check_all_released();
+	retire_and_free(a);
 }
 
 /* Owning atom, no reclaimer thread to be had: resets return. */
@@ -280,17 +301,8 @@ static void forked_child(void)
 	RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
 	for (int i = 0; i < ROUNDS; i++) /* full batches: the reclaimer runs */
 		RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
-	rf_reclaim_barrier(); /* every batch released: the reclaimer is idle at the fork */
-	pid_t pid = fork();
-	RF_CHECK(pid >= 0);
-	if (pid == 0) { /* the reclaimer is not here */
-		for (int i = 0; i < ROUNDS; i++)
-			RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
-		rf_atom_free(a);
-		check_all_released();
-		_exit(0);
-	}
-	RF_CHECK_EQ(wait_child(pid), 0);
+	rf_reclaim_barrier();    /* every batch released: the reclaimer is idle at the fork */
+	fork_retire_and_free(a); /* the reclaimer is not in the child */
 	rf_atom_free(a);
 	check_all_released();
 }
@@ -333,18 +345,9 @@ static void forked_beside_reader_child(void)
 	RF_CHECK_EQ(pthread_create(&t, &attr, sit_in_section, NULL), 0);
 	while (!atomic_load(&sitting))
 		sched_yield();
-	pid_t pid = fork(); /* nothing was retired here yet: no reclaimer ever ran */
-	RF_CHECK(pid >= 0);
-	if (pid == 0) { /* the reader is not here, and its section ended with it */
-		rf_atom *a;
-		RF_CHECK_EQ(rf_atom_new_owning(make(), release, RF_NIL, &a), 0);
-		for (int i = 0; i < ROUNDS; i++)
-			RF_CHECK_EQ(rf_atom_reset(a, make()), 0);
-		rf_atom_free(a);
-		check_all_released();
-		_exit(0);
-	}
-	RF_CHECK_EQ(wait_child(pid), 0);
+	/* nothing was retired here yet: no reclaimer ever ran; the reader is not in the
+	 * child, and its section ended with it */
+	fork_retire_and_free(NULL);
 }
 
 /* Forked while another thread was inside a section, before anything was retired: the
