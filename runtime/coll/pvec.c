@@ -288,17 +288,18 @@ __attribute__((noinline)) static int conj_other(const rf_pvec *v, rf_val x, rf_p
 	pview w = pv_view(v);
 	if (w.end != w.pcnt) /* a subvec ending early: write past its end, as SubVector */
 		return pv_assoc(&w, w.end, x, w.end + 1, out);
+	/* a block that shows its vector to the end: a window stays one, its block first
+	 * (pvec_impl.h); one from the start (a pop, a subvec of the whole) becomes the mark
+	 * its claim makes */
 	rf_pvec *n = NULL;
-	if (w.start) { /* a window to the end: one still, its block first (pvec_impl.h) */
-		if (!(n = pv_alloc()))
-			return -ENOMEM;
-		if (tail_claim(w.tail, w.tlen)) {
-			w.tail->x[w.tlen++] = x;
-			w.end = ++w.pcnt;
-			val_retain(w.ops, x);
-			*out = pv_make(&w, n);
-			return 0;
-		}
+	if (w.start && !(n = pv_alloc()))
+		return -ENOMEM;
+	if (w.tail && tail_claim(w.tail, w.tlen)) {
+		w.tail->x[w.tlen++] = x;
+		w.end = ++w.pcnt;
+		val_retain(w.ops, x);
+		*out = pv_make(&w, n);
+		return 0;
 	}
 	return conj_copy(&w, x, n, out);
 }

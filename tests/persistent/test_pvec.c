@@ -216,6 +216,26 @@ static void subvecs(void **state)
 	rf_pvec_release(e2);
 	rf_pvec_release(e1);
 	rf_pvec_release(e);
+	/* conj on a subvec of the whole: claims the next slot as a conj on v would, and the
+	 * result is a version of its own */
+	rf_pvec *f, *fw, *f1;
+	assert_int_equal(rf_pvec_conj(v, -4, &f), 0); /* v's next slot is taken: a new tail */
+	assert_int_equal(rf_pvec_subvec(f, 0, N + 1, &fw), 0);
+	assert_int_equal(rf_pvec_conj(fw, -5, &f1), 0);
+	assert_ptr_not_equal(f1, fw);
+	assert_ptr_not_equal(f1, f);
+	xs[N] = -4;
+	xs[N + 1] = -5;
+	model mf = {xs, N + 2};
+	check(f1, &mf);
+	mf.n--;
+	check(f, &mf);
+	check(fw, &mf);
+	rf_pvec_release(fw);
+	rf_pvec_release(f);
+	mf.n++;
+	check(f1, &mf);
+	rf_pvec_release(f1);
 	/* subvec of a subvec, pop, assoc, transient of a view, fold of a view */
 	assert_int_equal(rf_pvec_subvec(s, 10, 20, &u), 0);
 	model mu = {xs + 110, 10};
